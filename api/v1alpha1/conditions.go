@@ -1,0 +1,52 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+// Condition types. Every kind carries Accepted and Ready; a Stage also carries Programmed.
+const (
+	// ConditionAccepted is True when the spec is valid and every reference resolves.
+	ConditionAccepted = "Accepted"
+	// ConditionReady is True when the object is part of a compiled, servable configuration.
+	ConditionReady = "Ready"
+	// ConditionProgrammed is True when every connected proxy has applied the Stage's current
+	// generation, and False with the proxy's error when one rejected it.
+	ConditionProgrammed = "Programmed"
+)
+
+// Condition reasons. A reason names the cause so that a user can look it up in the
+// troubleshooting guide (docs/troubleshooting.md).
+const (
+	ReasonAccepted             = "Accepted"
+	ReasonReady                = "Ready"
+	ReasonProgrammed           = "Programmed"
+	ReasonPending              = "Pending"
+	ReasonRestApiNotFound      = "RestApiNotFound"
+	ReasonAuthorizerNotFound   = "AuthorizerNotFound"
+	ReasonModelNotFound        = "ModelNotFound"
+	ReasonRouteConflict        = "RouteConflict"
+	ReasonRevisionNotFound     = "RevisionNotFound"
+	ReasonInvalidTemplate      = "InvalidTemplate"
+	ReasonBackendNotFound      = "BackendNotFound"
+	ReasonProtocolMismatch     = "ProtocolMismatch"
+	ReasonInvalidAPIKey        = "InvalidAPIKey"
+	ReasonAPIKeyConflict       = "APIKeyConflict"
+	ReasonStageNotFound        = "StageNotFound"
+	ReasonStageConflict        = "StageConflict"
+	ReasonInvalidModel         = "InvalidModel"
+	ReasonInvalidMethodSetting = "InvalidMethodSetting"
+	ReasonRejected             = "Rejected"
+)

@@ -1,0 +1,233 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// RouteSpec is one resource and its methods (HTTP APIs), or one route key (WEBSOCKET APIs),
+// with how requests are authorized, validated, cached and integrated.
+//
+// +kubebuilder:validation:XValidation:rule="has(self.path) != has(self.routeKey)",message="set exactly one of path (HTTP APIs) and routeKey (WEBSOCKET APIs)"
+// +kubebuilder:validation:XValidation:rule="!has(self.routeKey) || !has(self.methods) || self.methods == ['ANY']",message="methods apply to path routes; a routeKey route answers every message of its key"
+type RouteSpec struct {
+	// restApiRef names the RestApi this route belongs to, in the same namespace.
+	// +required
+	RestApiRef LocalObjectReference `json:"restApiRef"`
+
+	// path is the resource path: "/" for the root, or "/"-separated segments, each a literal
+	// or a {param}, and optionally a greedy {name+} as the last segment, which matches the
+	// rest of the path. Served under /{stageName}. Example: /pets/{petId}.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=1024
+	// +kubebuilder:validation:XValidation:rule="self == '/' || self.matches('^(/([A-Za-z0-9._~!$&\\'()*,;=:@-]+|[{][A-Za-z_][A-Za-z0-9_]*[}]))*(/[{][A-Za-z_][A-Za-z0-9_]*[+][}])?$')",message="path must be \"/\" or \"/\"-separated segments, each a literal (letters, digits and ._~!$&'()*,;=:@-) or a {param}; a greedy {name+} may only be the last segment; no trailing slash"
+	// +optional
+	Path string `json:"path,omitempty"`
+
+	// methods this route answers. ANY (the default) answers every method and cannot be
+	// combined with others. Example: [GET, HEAD].
+	// +kubebuilder:default={ANY}
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=8
+	// +kubebuilder:validation:XValidation:rule="!('ANY' in self) || size(self) == 1",message="ANY already covers every method; list it alone"
+	// +listType=set
+	// +optional
+	Methods []HTTPMethod `json:"methods,omitempty"`
+
+	// routeKey is the WEBSOCKET route this Route serves: $connect, $disconnect, $default, or
+	// the value of the API's routeSelectionExpression. Example: sendMessage.
+	// +kubebuilder:validation:MaxLength=128
+	// +kubebuilder:validation:Pattern=`^(\$connect|\$disconnect|\$default|[A-Za-z0-9_.:-]+)$`
+	// +optional
+	RouteKey string `json:"routeKey,omitempty"`
+
+	// authorization of this route. Unset uses the RestApi's defaultAuthorization.
+	// Example: {authorizerRef: {name: jwt}, scopes: ["pets:read"], apiKeyRequired: true}, or
+	// {type: NONE} for an open route.
+	// +optional
+	Authorization *Authorization `json:"authorization,omitempty"`
+
+	// requestValidation checks requests before the integration is called.
+	// +optional
+	RequestValidation *RequestValidation `json:"requestValidation,omitempty"`
+
+	// integration is where requests go.
+	// +required
+	Integration Integration `json:"integration"`
+
+	// cacheKeyParameters are the request values, besides method and resource path, that make
+	// up the response cache key. Example: ["path.petId", "querystring.lang"].
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:MaxLength=256
+	// +kubebuilder:validation:items:Pattern=`^(path|querystring|header)\.[A-Za-z0-9_.~-]+$`
+	// +listType=set
+	// +optional
+	CacheKeyParameters []string `json:"cacheKeyParameters,omitempty"`
+}
+
+// RequestValidation checks requests against a model and required parameters. A failing
+// request gets 400 BAD_REQUEST_BODY or BAD_REQUEST_PARAMETERS.
+type RequestValidation struct {
+	// body names a model of the RestApi that JSON request bodies must satisfy. Example: Pet.
+	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9]{1,64}$`
+	// +optional
+	Body string `json:"body,omitempty"`
+
+	// requiredParameters must be present, as querystring.<name>, header.<name> or
+	// path.<name>. Example: ["querystring.page", "header.x-trace"].
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=256
+	// +kubebuilder:validation:items:Pattern=`^(path|querystring|header)\.[A-Za-z0-9_.~-]+$`
+	// +listType=set
+	// +optional
+	RequiredParameters []string `json:"requiredParameters,omitempty"`
+}
+
+// IntegrationType says how a route reaches its backend.
+// +kubebuilder:validation:Enum=HTTP_PROXY;HTTP;MOCK;LAMBDA_PROXY
+type IntegrationType string
+
+// Integration types.
+const (
+	// IntegrationHTTPProxy passes the request through and the response back, unchanged.
+	IntegrationHTTPProxy IntegrationType = "HTTP_PROXY"
+	// IntegrationHTTP calls an HTTP backend with mapped request parameters.
+	IntegrationHTTP IntegrationType = "HTTP"
+	// IntegrationMock answers from the gateway without a backend.
+	IntegrationMock IntegrationType = "MOCK"
+	// IntegrationLambdaProxy POSTs the Lambda proxy event to an HTTP service and maps its
+	// Lambda proxy response back.
+	IntegrationLambdaProxy IntegrationType = "LAMBDA_PROXY"
+)
+
+// Integration is the backend of a route.
+//
+// +kubebuilder:validation:XValidation:rule="self.type != 'MOCK' || (has(self.mock) && !has(self.uri) && !has(self.backendRef))",message="a MOCK integration needs mock, and no uri or backendRef"
+// +kubebuilder:validation:XValidation:rule="self.type == 'MOCK' || has(self.uri) != has(self.backendRef)",message="HTTP_PROXY, HTTP and LAMBDA_PROXY integrations need exactly one of uri and backendRef"
+// +kubebuilder:validation:XValidation:rule="!has(self.mock) || self.type == 'MOCK'",message="mock applies to MOCK integrations only"
+// +kubebuilder:validation:XValidation:rule="!has(self.payloadFormatVersion) || self.type == 'LAMBDA_PROXY'",message="payloadFormatVersion applies to LAMBDA_PROXY integrations only"
+type Integration struct {
+	// type of integration: HTTP_PROXY, HTTP, MOCK or LAMBDA_PROXY.
+	// +required
+	Type IntegrationType `json:"type"`
+
+	// backendRef sends requests to a Service port in the same namespace, keeping the
+	// request's path under the route. Example: {name: pets-svc, port: 8080}.
+	// +optional
+	BackendRef *BackendRef `json:"backendRef,omitempty"`
+
+	// uri is the backend URL, with ${stageVariables.name} and {param} path parameters
+	// substituted per request (a greedy {proxy+} is written {proxy} here).
+	// Example: http://${stageVariables.backend}/pets/{petId}.
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="self.startsWith('http://') || self.startsWith('https://')",message="uri must start with http:// or https://"
+	// +optional
+	URI string `json:"uri,omitempty"`
+
+	// timeoutMillis bounds the backend call; past it the client gets 504 INTEGRATION_TIMEOUT.
+	// +kubebuilder:default=29000
+	// +kubebuilder:validation:Minimum=50
+	// +kubebuilder:validation:Maximum=29000
+	// +optional
+	TimeoutMillis int32 `json:"timeoutMillis,omitempty"`
+
+	// payloadFormatVersion of the Lambda proxy event and response: "1.0" or "2.0".
+	// LAMBDA_PROXY only; unset means "2.0".
+	// +kubebuilder:validation:Enum="1.0";"2.0"
+	// +optional
+	PayloadFormatVersion string `json:"payloadFormatVersion,omitempty"`
+
+	// mock is the response of a MOCK integration.
+	// +optional
+	Mock *MockResponse `json:"mock,omitempty"`
+
+	// requestParameters map values into the integration request, keyed by target
+	// (header.<name>, querystring.<name> or path.<name>). A value is a
+	// $context.<var>, $request.header|querystring|path.<name>, $stageVariables.<name>, or a
+	// static string in single quotes. Example: {"header.x-user": "$context.authorizer.principalId"}.
+	// +kubebuilder:validation:MaxProperties=64
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^(header|querystring|path)\\\\.[A-Za-z0-9_.~-]+$'))",message="each key is header.<name>, querystring.<name> or path.<name>"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, self[k].matches('^(\\\\$(context|request|stageVariables)\\\\.[A-Za-z0-9_.~-]+|\\'[^\\']*\\')$'))",message="each value is $context.<var>, $request.<location>.<name>, $stageVariables.<name>, or a 'static' string in single quotes"
+	// +optional
+	RequestParameters map[string]ParameterSource `json:"requestParameters,omitempty"`
+}
+
+// ParameterSource is where a mapped request parameter's value comes from.
+// +kubebuilder:validation:MaxLength=512
+type ParameterSource string
+
+// MockResponse is the fixed answer of a MOCK integration.
+type MockResponse struct {
+	// statusCode of the response.
+	// +kubebuilder:default=200
+	// +kubebuilder:validation:Minimum=100
+	// +kubebuilder:validation:Maximum=599
+	// +optional
+	StatusCode int32 `json:"statusCode,omitempty"`
+
+	// headers of the response. Example: {content-type: application/json}.
+	// +kubebuilder:validation:MaxProperties=32
+	// +optional
+	Headers map[string]string `json:"headers,omitempty"`
+
+	// body of the response. Example: '{"id": 1}'.
+	// +kubebuilder:validation:MaxLength=65536
+	// +optional
+	Body string `json:"body,omitempty"`
+}
+
+// RouteStatus is the observed state of a Route.
+type RouteStatus struct {
+	CommonStatus `json:",inline"`
+}
+
+// Route is a resource path and its methods (or a WEBSOCKET route key) of a RestApi, with its
+// integration. Two Routes of one API with the same path and method conflict: both are
+// refused, with a condition naming the other, and the rest of the API keeps working.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=rte,categories=portico
+// +kubebuilder:printcolumn:name="API",type=string,JSONPath=`.spec.restApiRef.name`
+// +kubebuilder:printcolumn:name="Methods",type=string,JSONPath=`.spec.methods`
+// +kubebuilder:printcolumn:name="Path",type=string,JSONPath=`.spec.path`
+// +kubebuilder:printcolumn:name="Route Key",type=string,JSONPath=`.spec.routeKey`,priority=1
+// +kubebuilder:printcolumn:name="Integration",type=string,JSONPath=`.spec.integration.type`
+// +kubebuilder:printcolumn:name="Accepted",type=string,JSONPath=`.status.conditions[?(@.type=="Accepted")].status`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type Route struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec describes the route.
+	// +required
+	Spec RouteSpec `json:"spec"`
+
+	// status is written by the controller.
+	// +optional
+	Status RouteStatus `json:"status,omitempty"`
+}
+
+// RouteList is a list of Routes.
+//
+// +kubebuilder:object:root=true
+type RouteList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Route `json:"items"`
+}

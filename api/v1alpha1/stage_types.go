@@ -1,0 +1,261 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// StageVariableValue is the value of a stage variable.
+// +kubebuilder:validation:MaxLength=512
+type StageVariableValue string
+
+// StageVariables are name/value pairs that Route uris, requestParameters and authorizers read
+// as ${stageVariables.name}: at most 100, names of letters, digits and underscores up to 64
+// characters, values up to 512 characters.
+// +kubebuilder:validation:MaxProperties=100
+// +kubebuilder:validation:XValidation:rule="self.all(k, size(k) <= 64)",message="stage variable names are at most 64 characters"
+// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^[A-Za-z0-9_]+$'))",message="stage variable names are letters, digits and underscores"
+type StageVariables map[string]StageVariableValue
+
+// CacheControlStrategy says what happens to a Cache-Control: max-age=0 request from a client
+// that may not invalidate the cache.
+// +kubebuilder:validation:Enum=FAIL_WITH_403;SUCCEED_WITH_RESPONSE_HEADER;SUCCEED_WITHOUT_RESPONSE_HEADER
+type CacheControlStrategy string
+
+// Strategies for unauthorized cache invalidation, as in Amazon API Gateway.
+const (
+	CacheControlFailWith403                  CacheControlStrategy = "FAIL_WITH_403"
+	CacheControlSucceedWithResponseHeader    CacheControlStrategy = "SUCCEED_WITH_RESPONSE_HEADER"
+	CacheControlSucceedWithoutResponseHeader CacheControlStrategy = "SUCCEED_WITHOUT_RESPONSE_HEADER"
+)
+
+// StageSpec deploys a revision of a RestApi under /{stageName}/, with variables, limits,
+// caching, a canary, access logs and tracing.
+//
+// +kubebuilder:validation:XValidation:rule="!has(self.canary) || has(self.canary.percentTraffic)",message="canary needs percentTraffic, the share of requests (0 to 100) the canary serves"
+type StageSpec struct {
+	// restApiRef names the RestApi this stage deploys.
+	// +required
+	RestApiRef LocalObjectReference `json:"restApiRef"`
+
+	// stageName is the first path segment the stage is served under. Defaults to
+	// metadata.name. Example: prod.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9_-]+$`
+	// +optional
+	StageName string `json:"stageName,omitempty"`
+
+	// deployment pins a revision of the RestApi. Omitted, the stage follows the latest
+	// revision (auto-deploy).
+	// +optional
+	Deployment *StageDeployment `json:"deployment,omitempty"`
+
+	// variables of the stage. Example: {backend: "pets-v1.shop.svc:8080"}.
+	// +optional
+	Variables StageVariables `json:"variables,omitempty"`
+
+	// throttling is the stage-wide token bucket, shared by every client.
+	// +kubebuilder:default={rateLimit: 10000, burstLimit: 5000}
+	// +optional
+	Throttling *ThrottleSettings `json:"throttling,omitempty"`
+
+	// methodSettings override throttling and caching per method, keyed by "/path/METHOD",
+	// "/path/*" for every method of a path, or "*/*" for every method.
+	// Example: {"/pets/{petId}/GET": {throttling: {rateLimit: 50, burstLimit: 100}}}.
+	// +kubebuilder:validation:MaxProperties=256
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k == '*/*' || k.matches('^/[^\\\\s]*/(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ANY|[*])$'))",message="each key is \"/path/METHOD\", \"/path/*\", or \"*/*\""
+	// +optional
+	MethodSettings map[string]MethodSetting `json:"methodSettings,omitempty"`
+
+	// cache is the stage's response cache.
+	// +optional
+	Cache *StageCache `json:"cache,omitempty"`
+
+	// canary sends a share of requests to another revision or with other variables.
+	// +optional
+	Canary *Canary `json:"canary,omitempty"`
+
+	// accessLog writes one line per request in the given format.
+	// +optional
+	AccessLog *AccessLog `json:"accessLog,omitempty"`
+
+	// tracing sends OpenTelemetry traces.
+	// +optional
+	Tracing *Tracing `json:"tracing,omitempty"`
+}
+
+// StageDeployment pins a revision.
+type StageDeployment struct {
+	// revision number of the RestApi (see kubectl get restapi, column Revision).
+	// +kubebuilder:validation:Minimum=1
+	// +required
+	Revision int64 `json:"revision"`
+}
+
+// MethodSetting overrides stage settings for some methods.
+type MethodSetting struct {
+	// throttling for these methods, shared by every client.
+	// +optional
+	Throttling *ThrottleSettings `json:"throttling,omitempty"`
+
+	// caching for these methods.
+	// +optional
+	Caching *MethodCaching `json:"caching,omitempty"`
+}
+
+// MethodCaching overrides the stage cache for some methods.
+type MethodCaching struct {
+	// enabled caches these methods' responses (the stage cache must be enabled).
+	// +optional
+	Enabled bool `json:"enabled,omitempty"`
+
+	// ttlSeconds overrides the stage cache's time to live. 0 means do not cache.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=3600
+	// +optional
+	TTLSeconds *int32 `json:"ttlSeconds,omitempty"`
+}
+
+// StageCache configures a stage's response cache. Only GET and HEAD responses with a 2xx
+// status are cached, up to 1 MiB each.
+type StageCache struct {
+	// enabled turns the cache on.
+	// +optional
+	Enabled bool `json:"enabled,omitempty"`
+
+	// capacity is the most memory the cache may use per proxy. Example: 512Mi.
+	// +kubebuilder:default="512Mi"
+	// +kubebuilder:validation:XValidation:rule="quantity(string(self)).isGreaterThan(quantity('0')) && quantity(string(self)).compareTo(quantity('64Gi')) <= 0",message="capacity is more than 0 and at most 64Gi"
+	// +optional
+	Capacity *resource.Quantity `json:"capacity,omitempty"`
+
+	// ttlSeconds is how long responses are cached. 0 means do not cache.
+	// +kubebuilder:default=300
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=3600
+	// +optional
+	TTLSeconds *int32 `json:"ttlSeconds,omitempty"`
+
+	// requireAuthorizationForCacheControl lets only authorized clients invalidate an entry
+	// with Cache-Control: max-age=0.
+	// +kubebuilder:default=true
+	// +optional
+	RequireAuthorizationForCacheControl *bool `json:"requireAuthorizationForCacheControl,omitempty"`
+
+	// unauthorizedCacheControlHeaderStrategy is what an unauthorized invalidation gets:
+	// FAIL_WITH_403, SUCCEED_WITH_RESPONSE_HEADER (served from cache, with a warning header)
+	// or SUCCEED_WITHOUT_RESPONSE_HEADER.
+	// +kubebuilder:default=SUCCEED_WITH_RESPONSE_HEADER
+	// +optional
+	UnauthorizedCacheControlHeaderStrategy CacheControlStrategy `json:"unauthorizedCacheControlHeaderStrategy,omitempty"`
+}
+
+// Canary sends a share of a stage's requests to another revision, or with other variables.
+// Promote it by setting the stage's deployment.revision to the canary's and dropping canary.
+type Canary struct {
+	// percentTraffic is the share of requests, 0.0 to 100.0, the canary serves, chosen per
+	// request.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100
+	// +optional
+	PercentTraffic *float64 `json:"percentTraffic,omitempty"`
+
+	// deployment pins the canary's revision. Omitted, the canary runs the stage's revision.
+	// +optional
+	Deployment *StageDeployment `json:"deployment,omitempty"`
+
+	// variables override the stage's variables for canary requests.
+	// Example: {backend: "pets-v2.shop.svc:8080"}.
+	// +optional
+	Variables StageVariables `json:"variables,omitempty"`
+
+	// useStageCache lets canary requests share the stage's cache entries.
+	// +optional
+	UseStageCache bool `json:"useStageCache,omitempty"`
+}
+
+// AccessLog configures per-request log lines.
+type AccessLog struct {
+	// format of each line, with $context variables substituted (see docs/observability.md).
+	// Example: '{"id":"$context.requestId","status":"$context.status"}'.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=4096
+	// +required
+	Format string `json:"format"`
+}
+
+// Tracing configures OpenTelemetry traces.
+type Tracing struct {
+	// enabled turns tracing on for the stage.
+	// +optional
+	Enabled bool `json:"enabled,omitempty"`
+}
+
+// StageStatus is the observed state of a Stage.
+type StageStatus struct {
+	CommonStatus `json:",inline"`
+
+	// url the stage is served at.
+	// +optional
+	URL string `json:"url,omitempty"`
+
+	// deployedRevision is the revision serving the stage's requests.
+	// +optional
+	DeployedRevision int64 `json:"deployedRevision,omitempty"`
+
+	// canaryRevision is the revision serving canary requests.
+	// +optional
+	CanaryRevision int64 `json:"canaryRevision,omitempty"`
+}
+
+// Stage deploys a revision of a RestApi under a path prefix, with variables, throttling,
+// a response cache and an optional canary: Amazon API Gateway's stage.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=stg,categories=portico
+// +kubebuilder:printcolumn:name="API",type=string,JSONPath=`.spec.restApiRef.name`
+// +kubebuilder:printcolumn:name="Revision",type=integer,JSONPath=`.status.deployedRevision`
+// +kubebuilder:printcolumn:name="Canary %",type=number,JSONPath=`.spec.canary.percentTraffic`
+// +kubebuilder:printcolumn:name="Canary Rev",type=integer,JSONPath=`.status.canaryRevision`,priority=1
+// +kubebuilder:printcolumn:name="URL",type=string,JSONPath=`.status.url`
+// +kubebuilder:printcolumn:name="Programmed",type=string,JSONPath=`.status.conditions[?(@.type=="Programmed")].status`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type Stage struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec describes the stage.
+	// +required
+	Spec StageSpec `json:"spec"`
+
+	// status is written by the controller.
+	// +optional
+	Status StageStatus `json:"status,omitempty"`
+}
+
+// StageList is a list of Stages.
+//
+// +kubebuilder:object:root=true
+type StageList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Stage `json:"items"`
+}
