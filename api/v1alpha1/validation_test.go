@@ -281,4 +281,3 @@ func TestMergePatch(t *testing.T) {
 		t.Fatalf("merge = %v, want %v", dst, want)
 	}
 }
-
