@@ -39,11 +39,11 @@ generate: $(CONTROLLER_GEN) ## Generate code: deepcopy functions.
 	$(CONTROLLER_GEN) object:headerFile=hack/boilerplate.go.txt paths=./api/...
 
 .PHONY: manifests
-manifests: $(CONTROLLER_GEN) ## Generate CRDs (config/crd/bases and the chart), RBAC, and docs/api-reference.md.
+manifests: $(CONTROLLER_GEN) ## Generate CRDs (config/crd/bases and the chart), RBAC, and docs/api.md.
 	$(CONTROLLER_GEN) crd:allowDangerousTypes=true paths=./api/... output:crd:artifacts:config=config/crd/bases
 	$(CONTROLLER_GEN) rbac:roleName=portico-controller paths=./controllers/... output:rbac:artifacts:config=config/rbac
 	rm -f charts/portico/crds/*.yaml && cp config/crd/bases/*.yaml charts/portico/crds/
-	go run ./hack/docgen -crds config/crd/bases -out docs/api-reference.md
+	go run ./hack/docgen -crds config/crd/bases -samples config/samples -out docs/api.md
 
 .PHONY: fmt
 fmt: ## Run gofmt on the tree.

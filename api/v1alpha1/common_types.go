@@ -22,7 +22,7 @@ import (
 
 // LocalObjectReference names another object in the same namespace.
 type LocalObjectReference struct {
-	// name of the referenced object, in the same namespace.
+	// name of the referenced object, in the same namespace. Example: pets.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
 	// +required
@@ -32,13 +32,13 @@ type LocalObjectReference struct {
 // BackendRef names a Service port in the same namespace. The proxy sends traffic straight to
 // the Service's ready endpoints (from its EndpointSlices), with round-robin balancing.
 type BackendRef struct {
-	// name of the Service.
+	// name of the Service. Example: pets-svc.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
 	// +required
 	Name string `json:"name"`
 
-	// port of the Service to send traffic to.
+	// port of the Service to send traffic to. Example: 8080.
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=65535
 	// +required

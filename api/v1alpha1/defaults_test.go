@@ -27,7 +27,9 @@ import (
 	apiv1 "github.com/portico-dev/portico/api/v1alpha1"
 )
 
-func keyOf(ns, name string) types.NamespacedName { return types.NamespacedName{Namespace: ns, Name: name} }
+func keyOf(ns, name string) types.NamespacedName {
+	return types.NamespacedName{Namespace: ns, Name: name}
+}
 
 // TestDefaultsMatchAWS creates minimal objects and reads back the defaults the API server
 // filled in: they must be Amazon API Gateway's.

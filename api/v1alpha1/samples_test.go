@@ -103,12 +103,12 @@ func TestSamplesApply(t *testing.T) {
 	}
 }
 
-// kubectl runs the machine's kubectl against the test API server.
+// kubectl runs the kubectl built with the API server (hack/kube-assets.sh) against it.
 func kubectl(t *testing.T, args ...string) string {
 	t.Helper()
-	path, err := exec.LookPath("kubectl")
-	if err != nil {
-		t.Fatal("kubectl not found: .ci/run installs it (Debian kubernetes-client)")
+	path := filepath.Join(env.Assets, "kubectl")
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("kubectl not found next to kube-apiserver: run 'make kube-assets': %v", err)
 	}
 	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
 	cfg := clientcmdapi.NewConfig()

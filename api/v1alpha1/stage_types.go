@@ -103,7 +103,7 @@ type StageSpec struct {
 
 // StageDeployment pins a revision.
 type StageDeployment struct {
-	// revision number of the RestApi (see kubectl get restapi, column Revision).
+	// revision number of the RestApi (see kubectl get restapi, column Revision). Example: 7.
 	// +kubebuilder:validation:Minimum=1
 	// +required
 	Revision int64 `json:"revision"`

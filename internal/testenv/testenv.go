@@ -44,6 +44,8 @@ type Env struct {
 	Scheme *runtime.Scheme
 	// ModuleRoot is the repository root, for tests that read config/ or docs/.
 	ModuleRoot string
+	// Assets is the folder of the kube-apiserver, etcd and kubectl binaries.
+	Assets string
 
 	env *envtest.Environment
 }
@@ -86,7 +88,7 @@ func Start() (*Env, error) {
 		_ = e.Stop()
 		return nil, err
 	}
-	return &Env{Config: cfg, Client: c, Scheme: s, ModuleRoot: root, env: e}, nil
+	return &Env{Config: cfg, Client: c, Scheme: s, ModuleRoot: root, Assets: assets, env: e}, nil
 }
 
 // Stop stops the API server and etcd.
