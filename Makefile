@@ -8,6 +8,8 @@ SHELL := /usr/bin/env bash -o pipefail
 KUBE_VERSION            ?= v1.36.3
 CONTROLLER_TOOLS_VERSION ?= v0.21.0
 GOLANGCI_LINT_VERSION   ?= v2.15.0
+BUF_VERSION             ?= v1.70.0
+PROTOC_GEN_GO_VERSION   ?= v1.36.12
 
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -18,6 +20,8 @@ LOCALBIN := $(CURDIR)/bin
 CONTROLLER_GEN := $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 GOLANGCI_LINT  := $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 KUBE_ASSETS    := $(LOCALBIN)/k8s/$(KUBE_VERSION)
+BUF            := $(LOCALBIN)/buf-$(BUF_VERSION)
+PROTOC_GEN_GO  := $(LOCALBIN)/protoc-gen-go-$(PROTOC_GEN_GO_VERSION)
 
 CRD_DIRS := config/crd/bases charts/portico/crds
 
@@ -35,8 +39,9 @@ help: ## Show this help.
 ##@ Development
 
 .PHONY: generate
-generate: $(CONTROLLER_GEN) ## Generate code: deepcopy functions.
+generate: $(CONTROLLER_GEN) $(BUF) $(PROTOC_GEN_GO) ## Generate code: deepcopy functions, xDS protobuf Go.
 	$(CONTROLLER_GEN) object:headerFile=hack/boilerplate.go.txt paths=./api/...
+	$(BUF) generate
 
 .PHONY: manifests
 manifests: $(CONTROLLER_GEN) ## Generate CRDs (config/crd/bases and the chart), RBAC, and docs/api.md.
@@ -96,5 +101,13 @@ $(GOLANGCI_LINT):
 	GOBIN=$(LOCALBIN) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 	mv $(LOCALBIN)/golangci-lint $@
 
+$(BUF):
+	GOBIN=$(LOCALBIN) go install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
+	mv $(LOCALBIN)/buf $@
+
+$(PROTOC_GEN_GO):
+	GOBIN=$(LOCALBIN) go install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+	mv $(LOCALBIN)/protoc-gen-go $@
+
 .PHONY: tools
-tools: $(CONTROLLER_GEN) $(GOLANGCI_LINT) ## Install the pinned tools into bin/.
+tools: $(CONTROLLER_GEN) $(GOLANGCI_LINT) $(BUF) $(PROTOC_GEN_GO) ## Install the pinned tools into bin/.
