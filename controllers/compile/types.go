@@ -43,7 +43,10 @@ type Inputs struct {
 	EndpointSlices []discoveryv1.EndpointSlice
 	// Revisions are the revisions stored so far, of every RestApi.
 	Revisions []Revision
-	Options   Options
+	// Scope limits the compile to these RestApis (with their Routes and Stages); empty
+	// compiles every one. The other inputs are still read for cross-API checks.
+	Scope   []NamespacedName
+	Options Options
 }
 
 // Options are install-wide settings.

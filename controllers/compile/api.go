@@ -1,0 +1,367 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package compile
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	apiv1 "github.com/portico-dev/portico/api/v1alpha1"
+	"github.com/portico-dev/portico/controllers/ir"
+)
+
+// apiCompiler compiles one RestApi with its Routes, Authorizers and models into an ir.API.
+type apiCompiler struct {
+	world    *world
+	st       statuses
+	api      *apiv1.RestApi
+	models   map[string]bool // valid models
+	authzs   map[string]*ir.Authorizer
+	clusters map[string]bool
+}
+
+func (w *world) compileAPI(st statuses, api *apiv1.RestApi) *ir.API {
+	c := &apiCompiler{world: w, st: st, api: api, models: map[string]bool{}, authzs: map[string]*ir.Authorizer{}}
+	s := &api.Spec
+	out := &ir.API{
+		Protocol:                 orDefault(string(s.Protocol), string(apiv1.ProtocolHTTP)),
+		Hostnames:                sortedCopy(s.Hostnames),
+		APIKeySource:             orDefault(string(s.APIKeySource), string(apiv1.APIKeySourceHeader)),
+		BinaryMediaTypes:         sortedCopy(s.BinaryMediaTypes),
+		MinimumCompressionSize:   s.MinimumCompressionSize,
+		RouteSelectionExpression: s.RouteSelectionExpression,
+	}
+	apiStatus := st.of(KindRestApi, api)
+	var apiProblems problems
+	if s.CORS != nil {
+		out.CORS = &ir.CORS{
+			AllowOrigins: sortedCopy(s.CORS.AllowOrigins), AllowHeaders: sortedCopy(s.CORS.AllowHeaders),
+			ExposeHeaders: sortedCopy(s.CORS.ExposeHeaders), MaxAgeSeconds: s.CORS.MaxAgeSeconds,
+			AllowCredentials: s.CORS.AllowCredentials,
+		}
+		for _, m := range s.CORS.AllowMethods {
+			out.CORS.AllowMethods = append(out.CORS.AllowMethods, string(m))
+		}
+		sort.Strings(out.CORS.AllowMethods)
+	}
+	if p := s.Policy; p != nil && p.SourceIPs != nil {
+		allow, errA := prefixes(p.SourceIPs.Allow)
+		deny, errD := prefixes(p.SourceIPs.Deny)
+		if err := firstErr(errA, errD); err != nil {
+			// Fail closed: an unreadable allow list must not open the API to everyone.
+			apiProblems.add(apiv1.ReasonRejected, "policy.sourceIPs: "+err.Error()+"; every request is denied until it is fixed")
+			allow, deny = nil, []string{"0.0.0.0/0", "::/0"}
+		}
+		out.SourceIPs = &ir.SourceIPs{Allow: allow, Deny: deny}
+	}
+	if len(s.GatewayResponses) > 0 {
+		out.GatewayResponses = map[string]ir.GatewayResponse{}
+		for t, r := range s.GatewayResponses {
+			gr := ir.GatewayResponse{Headers: r.Headers, Body: r.Body}
+			if r.StatusCode != nil {
+				gr.StatusCode = *r.StatusCode
+			}
+			out.GatewayResponses[string(t)] = gr
+		}
+	}
+	for _, name := range sortedKeys(s.Models) {
+		m := s.Models[name]
+		schema, err := canonicalSchema(m.Schema.Raw)
+		if err != nil {
+			apiProblems.add(apiv1.ReasonInvalidModel, fmt.Sprintf("model %s: %v", name, err))
+			continue
+		}
+		c.models[name] = true
+		out.Models = append(out.Models, ir.Model{Name: name, ContentType: orDefault(m.ContentType, "application/json"), Schema: schema})
+	}
+	if d := s.DefaultAuthorization; d != nil && d.AuthorizerRef != nil && w.authorizer(api.Namespace, d.AuthorizerRef.Name) == nil {
+		apiProblems.add(apiv1.ReasonAuthorizerNotFound, fmt.Sprintf("defaultAuthorization names Authorizer %q, which does not exist; routes relying on it are refused", d.AuthorizerRef.Name))
+	}
+
+	out.Routes = c.routes()
+	for _, name := range sortedKeys(c.authzs) {
+		out.Authorizers = append(out.Authorizers, *c.authzs[name])
+	}
+	n := int32(len(out.Routes))
+	apiStatus.Routes = &n
+	if apiProblems.reason != "" {
+		apiStatus.set(apiv1.ConditionAccepted, false, apiProblems.reason, apiProblems.String())
+	}
+	return out
+}
+
+// routes compiles the API's routes, refusing conflicting and broken ones.
+func (c *apiCompiler) routes() []ir.Route {
+	type candidate struct {
+		obj  *apiv1.Route
+		ir   ir.Route
+		keys []string // conflict keys: shape + method, or route key
+	}
+	var cands []*candidate
+	websocket := c.api.Spec.Protocol == apiv1.ProtocolWebSocket
+	for _, r := range c.world.routesOf(c.api.Namespace, c.api.Name) {
+		st := c.st.of(KindRoute, r)
+		route, keys, reason, err := c.route(r, websocket)
+		if err != nil {
+			st.refuse(reason, err.Error())
+			continue
+		}
+		cands = append(cands, &candidate{obj: r, ir: route, keys: keys})
+	}
+	// Conflicts: every route sharing a key with another is refused, naming the others.
+	owners := map[string][]string{}
+	for _, cand := range cands {
+		for _, k := range cand.keys {
+			owners[k] = append(owners[k], cand.obj.Name)
+		}
+	}
+	var out []ir.Route
+	for _, cand := range cands {
+		var others []string
+		for _, k := range cand.keys {
+			for _, o := range owners[k] {
+				if o != cand.obj.Name && !slices.Contains(others, o) {
+					others = append(others, o)
+				}
+			}
+		}
+		st := c.st.of(KindRoute, cand.obj)
+		if len(others) > 0 {
+			sort.Strings(others)
+			what := "the same path (parameter names aside) and an overlapping method"
+			if websocket {
+				what = "the same route key"
+			}
+			st.refuse(apiv1.ReasonRouteConflict, fmt.Sprintf("conflicts with Route %s: %s; both are refused until one changes", strings.Join(others, ", "), what))
+			continue
+		}
+		if a := cand.ir.Authorization.Authorizer; a != "" && c.authzs[a] == nil {
+			c.authzs[a] = c.world.compileAuthorizer(c.st, c.world.authorizer(c.api.Namespace, a))
+		}
+		if cand.ir.Integration.Backend != nil {
+			if msg := c.world.backendProblem(cand.ir.Integration.Backend.Cluster); msg != "" {
+				st.set(apiv1.ConditionReady, false, apiv1.ReasonBackendNotFound, msg+"; the route answers 502 until it exists")
+			}
+		}
+		st.accept("the route is valid", fmt.Sprintf("served by RestApi %s", c.api.Name))
+		out = append(out, cand.ir)
+	}
+	sort.Slice(out, func(i, j int) bool { return routeLess(&out[i], &out[j]) })
+	return out
+}
+
+func routeLess(a, b *ir.Route) bool {
+	if a.Path != b.Path {
+		return a.Path < b.Path
+	}
+	if a.RouteKey != b.RouteKey {
+		return a.RouteKey < b.RouteKey
+	}
+	if len(a.Methods) > 0 && len(b.Methods) > 0 && a.Methods[0] != b.Methods[0] {
+		return a.Methods[0] < b.Methods[0]
+	}
+	return a.Name < b.Name
+}
+
+// route compiles one Route; on error it returns the condition reason.
+func (c *apiCompiler) route(r *apiv1.Route, websocket bool) (ir.Route, []string, string, error) {
+	s := &r.Spec
+	out := ir.Route{Name: r.Name, CacheKeyParameters: sortedCopy(s.CacheKeyParameters)}
+	var keys []string
+	var pathParams map[string]bool
+	switch {
+	case websocket && s.Path != "":
+		return out, nil, apiv1.ReasonProtocolMismatch, fmt.Errorf("RestApi %s is a WEBSOCKET API: use routeKey, not path", c.api.Name)
+	case !websocket && s.RouteKey != "":
+		return out, nil, apiv1.ReasonProtocolMismatch, fmt.Errorf("RestApi %s is an HTTP API: use path, not routeKey", c.api.Name)
+	case websocket:
+		out.RouteKey = s.RouteKey
+		keys = []string{"key:" + s.RouteKey}
+	default:
+		segs, err := parsePath(s.Path)
+		if err != nil {
+			return out, nil, apiv1.ReasonRejected, err
+		}
+		out.Path = s.Path
+		pathParams = params(segs)
+		methods := methodSet(s.Methods)
+		out.Methods = methods
+		shape := shapeKey(segs)
+		for _, m := range methods {
+			if m == string(apiv1.MethodAny) {
+				// ANY overlaps every method: it takes every method's key.
+				for _, each := range allMethods {
+					keys = append(keys, shape+" "+each)
+				}
+				continue
+			}
+			keys = append(keys, shape+" "+m)
+		}
+	}
+
+	authz, reason, err := c.authorization(s.Authorization)
+	if err != nil {
+		return out, nil, reason, err
+	}
+	out.Authorization = authz
+
+	if v := s.RequestValidation; v != nil {
+		if v.Body != "" && !c.models[v.Body] {
+			return out, nil, apiv1.ReasonModelNotFound, fmt.Errorf("requestValidation.body names model %q, which RestApi %s does not define (or defines invalidly)", v.Body, c.api.Name)
+		}
+		out.Validation = &ir.RequestValidation{BodyModel: v.Body, RequiredParameters: sortedCopy(v.RequiredParameters)}
+	}
+
+	integ, reason, err := c.integration(r, pathParams)
+	if err != nil {
+		return out, nil, reason, err
+	}
+	out.Integration = integ
+	return out, keys, "", nil
+}
+
+var allMethods = []string{"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"}
+
+func methodSet(ms []apiv1.HTTPMethod) []string {
+	if len(ms) == 0 {
+		return []string{string(apiv1.MethodAny)}
+	}
+	out := make([]string, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, string(m))
+	}
+	sort.Strings(out)
+	return slices.Compact(out)
+}
+
+// authorization resolves a route's authorization against the API's default.
+func (c *apiCompiler) authorization(a *apiv1.Authorization) (ir.Authorization, string, error) {
+	if a == nil {
+		a = c.api.Spec.DefaultAuthorization
+	}
+	if a == nil {
+		return ir.Authorization{}, "", nil
+	}
+	out := ir.Authorization{APIKeyRequired: a.APIKeyRequired}
+	if a.Type == apiv1.AuthorizationNone || a.AuthorizerRef == nil {
+		return out, "", nil
+	}
+	authz := c.world.authorizer(c.api.Namespace, a.AuthorizerRef.Name)
+	if authz == nil {
+		return out, apiv1.ReasonAuthorizerNotFound, fmt.Errorf("Authorizer %q does not exist in namespace %s; the route is not served rather than served unprotected", a.AuthorizerRef.Name, c.api.Namespace)
+	}
+	if len(a.Scopes) > 0 && authz.Spec.Type != apiv1.AuthorizerJWT {
+		return out, apiv1.ReasonRejected, fmt.Errorf("scopes need a JWT authorizer; %s is a %s authorizer", authz.Name, authz.Spec.Type)
+	}
+	out.Authorizer = authz.Name
+	out.Scopes = sortedCopy(a.Scopes)
+	return out, "", nil
+}
+
+func (c *apiCompiler) integration(r *apiv1.Route, pathParams map[string]bool) (ir.Integration, string, error) {
+	in := &r.Spec.Integration
+	out := ir.Integration{
+		Type:          string(in.Type),
+		TimeoutMillis: orDefaultInt(in.TimeoutMillis, 29000),
+	}
+	switch in.Type {
+	case apiv1.IntegrationMock:
+		if in.Mock == nil {
+			return out, apiv1.ReasonRejected, fmt.Errorf("a MOCK integration needs mock")
+		}
+		out.Mock = &ir.Mock{StatusCode: orDefaultInt(in.Mock.StatusCode, 200), Headers: in.Mock.Headers, Body: in.Mock.Body}
+		return out, "", nil
+	case apiv1.IntegrationHTTPProxy, apiv1.IntegrationHTTP, apiv1.IntegrationLambdaProxy:
+	default:
+		return out, apiv1.ReasonRejected, fmt.Errorf("unknown integration type %q", in.Type)
+	}
+	if (in.URI == "") == (in.BackendRef == nil) {
+		return out, apiv1.ReasonRejected, fmt.Errorf("set exactly one of integration.uri and integration.backendRef")
+	}
+	if in.URI != "" {
+		if err := checkURITemplate(in.URI, pathParams); err != nil {
+			return out, apiv1.ReasonInvalidTemplate, err
+		}
+		out.URI = in.URI
+	} else {
+		out.Backend = &ir.Backend{Cluster: clusterName(r.Namespace, in.BackendRef.Name, in.BackendRef.Port)}
+	}
+	if in.Type == apiv1.IntegrationLambdaProxy {
+		out.PayloadFormatVersion = orDefault(in.PayloadFormatVersion, "2.0")
+	}
+	if len(in.RequestParameters) > 0 {
+		out.RequestParameters = map[string]string{}
+		for k, v := range in.RequestParameters {
+			if err := checkParameterSource(string(v), pathParams); err != nil {
+				return out, apiv1.ReasonInvalidTemplate, fmt.Errorf("requestParameters[%s]: %w", k, err)
+			}
+			out.RequestParameters[k] = string(v)
+		}
+	}
+	return out, "", nil
+}
+
+// canonicalSchema checks that raw is a JSON Schema and returns it as canonical JSON. A schema
+// without $schema is read as draft 4, as Amazon API Gateway reads models.
+func canonicalSchema(raw []byte) (string, error) {
+	if len(raw) == 0 {
+		return "", fmt.Errorf("schema is empty")
+	}
+	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(string(raw)))
+	if err != nil {
+		return "", fmt.Errorf("schema is not JSON: %w", err)
+	}
+	comp := jsonschema.NewCompiler()
+	comp.DefaultDraft(jsonschema.Draft4)
+	const url = "urn:portico:model"
+	if err := comp.AddResource(url, doc); err != nil {
+		return "", err
+	}
+	if _, err := comp.Compile(url); err != nil {
+		return "", fmt.Errorf("not a valid JSON Schema: %s", strings.Join(strings.Fields(err.Error()), " "))
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return "", err
+	}
+	canon, err := json.Marshal(v) // encoding/json sorts object keys
+	return string(canon), err
+}
+
+// prefixes normalizes addresses and CIDR ranges to canonical prefixes, sorted.
+func prefixes(in []string) ([]string, error) {
+	out := make([]string, 0, len(in))
+	for _, s := range in {
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p.Masked().String())
+			continue
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an IP address nor a CIDR range", s)
+		}
+		out = append(out, netip.PrefixFrom(a, a.BitLen()).String())
+	}
+	sort.Strings(out)
+	return slices.Compact(out), nil
+}

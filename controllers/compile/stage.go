@@ -1,0 +1,265 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package compile
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	apiv1 "github.com/portico-dev/portico/api/v1alpha1"
+	"github.com/portico-dev/portico/controllers/ir"
+)
+
+// compileStage compiles a Stage of restApi, whose current revision is current. It returns
+// nil when the stage cannot be served; its status says why.
+func (w *world) compileStage(st statuses, s *apiv1.Stage, restApi *apiv1.RestApi, current *Revision, conflicts map[nsName]string) *ir.Stage {
+	status := st.of(KindStage, s)
+	status.StageKey = s.Namespace + "/" + s.Name
+	if restApi == nil {
+		status.refuse(apiv1.ReasonRestApiNotFound, fmt.Sprintf("RestApi %q does not exist in namespace %s", s.Spec.RestApiRef.Name, s.Namespace))
+		return nil
+	}
+	if msg, ok := conflicts[nsName{s.Namespace, s.Name}]; ok {
+		status.refuse(apiv1.ReasonStageConflict, msg)
+		return nil
+	}
+	rev := current
+	if d := s.Spec.Deployment; d != nil {
+		if rev = w.revision(s.Namespace, restApi.Name, d.Revision); rev == nil || rev.API == nil {
+			status.refuse(apiv1.ReasonRevisionNotFound, fmt.Sprintf("deployment.revision %d of RestApi %s does not exist (latest is %d)", d.Revision, restApi.Name, current.Number))
+			return nil
+		}
+	}
+	out := &ir.Stage{
+		Key:             s.Namespace + "/" + s.Name,
+		Namespace:       s.Namespace,
+		StageName:       stageName(s),
+		RestApi:         restApi.Name,
+		Generation:      s.Generation,
+		Revision:        rev.Number,
+		API:             rev.API,
+		Variables:       variables(s.Spec.Variables, nil),
+		Throttle:        &ir.Throttle{RateLimit: 10000, BurstLimit: 5000},
+		AccessLogFormat: "",
+	}
+	if t := s.Spec.Throttling; t != nil {
+		out.Throttle = throttle(t)
+	}
+	if a := s.Spec.AccessLog; a != nil {
+		out.AccessLogFormat = a.Format
+	}
+	out.Tracing = s.Spec.Tracing != nil && s.Spec.Tracing.Enabled
+	if c := s.Spec.Cache; c != nil {
+		out.Cache = stageCache(c)
+	}
+	var warnings problems
+	if c := s.Spec.Canary; c != nil {
+		canary := &ir.Canary{Revision: rev.Number, Variables: variables(s.Spec.Variables, c.Variables), UseStageCache: c.UseStageCache}
+		if c.PercentTraffic != nil {
+			canary.PercentTraffic = min(max(*c.PercentTraffic, 0), 100)
+		}
+		if d := c.Deployment; d != nil && d.Revision != rev.Number {
+			crev := w.revision(s.Namespace, restApi.Name, d.Revision)
+			if crev == nil || crev.API == nil {
+				status.refuse(apiv1.ReasonRevisionNotFound, fmt.Sprintf("canary.deployment.revision %d of RestApi %s does not exist (latest is %d)", d.Revision, restApi.Name, current.Number))
+				return nil
+			}
+			canary.Revision, canary.API = crev.Number, crev.API
+		}
+		out.Canary = canary
+	}
+	out.MethodSettings = methodSettings(s.Spec.MethodSettings, rev.API, &warnings)
+	if warnings.reason != "" {
+		status.set(apiv1.ConditionAccepted, false, warnings.reason, warnings.String()+"; the stage is served without those settings")
+	}
+	status.URL = stageURL(restApi, out.StageName, w.in.Options.GatewayURL)
+	status.DeployedRevision = rev.Number
+	if out.Canary != nil {
+		status.CanaryRevision = out.Canary.Revision
+	}
+	status.accept("the stage is valid", fmt.Sprintf("serving revision %d of RestApi %s", rev.Number, restApi.Name))
+	return out
+}
+
+func stageName(s *apiv1.Stage) string {
+	if s.Spec.StageName != "" {
+		return s.Spec.StageName
+	}
+	return s.Name
+}
+
+func stageURL(api *apiv1.RestApi, stage, gateway string) string {
+	for _, h := range api.Spec.Hostnames {
+		if !strings.HasPrefix(h, "*") {
+			return "http://" + h + "/" + stage + "/"
+		}
+	}
+	if gateway == "" {
+		gateway = "http://localhost:8080"
+	}
+	return strings.TrimSuffix(gateway, "/") + "/" + stage + "/"
+}
+
+func variables(base, overrides apiv1.StageVariables) map[string]string {
+	if len(base) == 0 && len(overrides) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(base)+len(overrides))
+	for k, v := range base {
+		out[k] = string(v)
+	}
+	for k, v := range overrides {
+		out[k] = string(v)
+	}
+	return out
+}
+
+func throttle(t *apiv1.ThrottleSettings) *ir.Throttle {
+	if t == nil {
+		return nil
+	}
+	return &ir.Throttle{RateLimit: t.RateLimit, BurstLimit: t.BurstLimit}
+}
+
+func stageCache(c *apiv1.StageCache) *ir.Cache {
+	out := &ir.Cache{
+		Enabled:                                c.Enabled,
+		CapacityBytes:                          512 << 20,
+		TTLSeconds:                             300,
+		RequireAuthorizationForCacheControl:    true,
+		UnauthorizedCacheControlHeaderStrategy: string(apiv1.CacheControlSucceedWithResponseHeader),
+	}
+	if c.Capacity != nil {
+		out.CapacityBytes = c.Capacity.Value()
+	}
+	if c.TTLSeconds != nil {
+		out.TTLSeconds = *c.TTLSeconds
+	}
+	if c.RequireAuthorizationForCacheControl != nil {
+		out.RequireAuthorizationForCacheControl = *c.RequireAuthorizationForCacheControl
+	}
+	if c.UnauthorizedCacheControlHeaderStrategy != "" {
+		out.UnauthorizedCacheControlHeaderStrategy = string(c.UnauthorizedCacheControlHeaderStrategy)
+	}
+	return out
+}
+
+// splitMethodKey splits "/path/METHOD" (or "*/*") into path and method.
+func splitMethodKey(key string) (path, method string, ok bool) {
+	if key == "*/*" {
+		return "*", "*", true
+	}
+	i := strings.LastIndex(key, "/")
+	if i <= 0 || i == len(key)-1 {
+		return "", "", false
+	}
+	return key[:i], key[i+1:], true
+}
+
+// methodSettings compiles method settings, most specific first; keys that match no route of
+// the deployed API are reported and skipped.
+func methodSettings(in map[string]apiv1.MethodSetting, api *ir.API, warnings *problems) []ir.MethodSetting {
+	var out []ir.MethodSetting
+	for _, key := range sortedKeys(in) {
+		path, method, ok := splitMethodKey(key)
+		if !ok || (path != "*" && !apiHasRoute(api, path, method)) {
+			warnings.add(apiv1.ReasonInvalidMethodSetting, fmt.Sprintf("methodSettings key %q matches no route of the deployed revision", key))
+			continue
+		}
+		ms := in[key]
+		m := ir.MethodSetting{Path: path, Method: method, Throttle: throttle(ms.Throttling)}
+		if c := ms.Caching; c != nil {
+			m.Caching = &ir.MethodCaching{Enabled: c.Enabled, TTLSeconds: c.TTLSeconds}
+		}
+		out = append(out, m)
+	}
+	specificity := func(m ir.MethodSetting) int {
+		switch {
+		case m.Path == "*":
+			return 2
+		case m.Method == "*":
+			return 1
+		}
+		return 0
+	}
+	sort.SliceStable(out, func(i, j int) bool { return specificity(out[i]) < specificity(out[j]) })
+	return out
+}
+
+func apiHasRoute(api *ir.API, path, method string) bool {
+	for _, r := range api.Routes {
+		if r.Path != path {
+			continue
+		}
+		if method == "*" {
+			return true
+		}
+		for _, m := range r.Methods {
+			if m == method || m == string(apiv1.MethodAny) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// stageConflicts finds Stages that claim a (hostname, stageName) another, older Stage
+// already serves. Empty hostnames claim every host.
+func (w *world) stageConflicts() map[nsName]string {
+	var all []*apiv1.Stage
+	for _, ss := range w.stages {
+		all = append(all, ss...)
+	}
+	sort.Slice(all, func(i, j int) bool { return olderFirst(all[i], all[j]) })
+	type claim struct {
+		host  string
+		stage *apiv1.Stage
+	}
+	// Claims per stage name, oldest first, so that the stage named in a message is stable.
+	claims := map[string][]claim{}
+	out := map[nsName]string{}
+	for _, s := range all {
+		api := w.restApis[nsName{s.Namespace, s.Spec.RestApiRef.Name}]
+		if api == nil {
+			continue
+		}
+		hosts := api.Spec.Hostnames
+		if len(hosts) == 0 {
+			hosts = []string{"*"}
+		}
+		name := stageName(s)
+		var clash *apiv1.Stage
+		for _, c := range claims[name] {
+			// Only the same host claim clashes: an exact hostname is matched before a wildcard,
+			// and both before an API that serves every host, as virtual hosts are in Envoy.
+			if slices.Contains(hosts, c.host) {
+				clash = c.stage
+				break
+			}
+		}
+		if clash != nil {
+			out[nsName{s.Namespace, s.Name}] = fmt.Sprintf("Stage %s/%s already serves /%s/ on the same hosts; the older stage keeps it", clash.Namespace, clash.Name, name)
+			continue
+		}
+		for _, h := range hosts {
+			claims[name] = append(claims[name], claim{h, s})
+		}
+	}
+	return out
+}
