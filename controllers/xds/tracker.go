@@ -1,0 +1,423 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package xds
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"sync"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
+	"github.com/go-logr/logr"
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// ProgrammedStatus is what the connected proxies report about one stage's current version.
+type ProgrammedStatus struct {
+	// Version is the stage's current version (see Server.Version); empty when the stage is not
+	// served.
+	Version string
+	// Proxies is the number of connected proxies. Every one counts, whatever it subscribed
+	// to: Portico's proxies subscribe to every stage (wildcard).
+	Proxies int
+	// Acked is the number of connected proxies that acknowledged Version.
+	Acked int
+	// Programmed is true when at least one proxy is connected and every connected proxy
+	// acknowledged Version. With no proxy connected nothing serves the stage, so it is false.
+	Programmed bool
+	// Error is the error_detail message of a proxy that rejected Version, and ErrorNode that
+	// proxy's node ID; both empty when none did. With several, the first node ID in sort
+	// order is reported, so that the Stage's condition does not flap between them.
+	Error     string
+	ErrorNode string
+}
+
+// tracker follows every xDS stream through the server callbacks: which node it belongs to,
+// what each response carried, and which of those the node acknowledged or rejected.
+//
+// Resource versions are the hex SHA-256 of the resource's deterministic marshaling, which is
+// what go-control-plane's LinearCache puts in delta responses and what Server.Update
+// computes, so the three agree. Delta responses carry that version per resource; SotW
+// responses only carry a cache-wide version_info, so for SotW the tracker hashes each
+// resource's bytes itself.
+type tracker struct {
+	log     logr.Logger
+	metrics *metrics
+	changed chan struct{}
+
+	mu      sync.Mutex
+	streams map[streamKey]*streamState
+	nodes   map[string]*nodeState
+}
+
+var _ serverv3.Callbacks = (*tracker)(nil)
+
+// streamKey tells SotW and delta streams apart: go-control-plane numbers each kind from 1.
+type streamKey struct {
+	delta bool
+	id    int64
+}
+
+func (k streamKey) String() string {
+	if k.delta {
+		return fmt.Sprintf("delta-%d", k.id)
+	}
+	return fmt.Sprintf("sotw-%d", k.id)
+}
+
+// maxUnanswered bounds the responses remembered per stream while waiting for their ACK or
+// NACK. Clients answer each response in turn, so only a stuck client gets near it.
+const maxUnanswered = 64
+
+type streamState struct {
+	// node is the node ID, set by the first request: later requests may omit the node.
+	node string
+	// sent holds the responses not yet acknowledged or rejected, by nonce.
+	sent map[string]*sentResponse
+	seq  uint64
+}
+
+// sentResponse is what one response told a proxy.
+type sentResponse struct {
+	typeURL  string
+	seq      uint64
+	versions map[string]string // resource name -> version
+	removed  []string
+}
+
+type nodeState struct {
+	streams int
+	// acked and nacked are by type URL, then resource name.
+	acked  map[string]map[string]string
+	nacked map[string]map[string]nack
+}
+
+type nack struct {
+	version string
+	message string
+}
+
+func newTracker(log logr.Logger, m *metrics) *tracker {
+	return &tracker{
+		log:     log,
+		metrics: m,
+		changed: make(chan struct{}, 1),
+		streams: map[streamKey]*streamState{},
+		nodes:   map[string]*nodeState{},
+	}
+}
+
+// notify signals a change without ever blocking the xDS server: one pending signal stands
+// for any number of changes, since the receiver re-reads the state it cares about.
+func (t *tracker) notify() {
+	select {
+	case t.changed <- struct{}{}:
+	default:
+	}
+}
+
+// OnStreamOpen implements the SotW callbacks.
+func (t *tracker) OnStreamOpen(_ context.Context, id int64, _ string) error {
+	t.open(streamKey{id: id})
+	return nil
+}
+
+// OnStreamClosed implements the SotW callbacks.
+func (t *tracker) OnStreamClosed(id int64, _ *corev3.Node) {
+	t.closeStream(streamKey{id: id})
+}
+
+// OnDeltaStreamOpen implements the delta callbacks.
+func (t *tracker) OnDeltaStreamOpen(_ context.Context, id int64, _ string) error {
+	t.open(streamKey{delta: true, id: id})
+	return nil
+}
+
+// OnDeltaStreamClosed implements the delta callbacks.
+func (t *tracker) OnDeltaStreamClosed(id int64, _ *corev3.Node) {
+	t.closeStream(streamKey{delta: true, id: id})
+}
+
+// OnStreamRequest implements the SotW callbacks. A request with a response_nonce answers
+// that response: an ACK without error_detail, a NACK with one. version_info is not needed:
+// the nonce names the response, and the response names its resources.
+func (t *tracker) OnStreamRequest(id int64, req *discoveryv3.DiscoveryRequest) error {
+	t.request(streamKey{id: id}, req.GetNode(), req.GetTypeUrl(), req.GetResponseNonce(), req.GetErrorDetail().GetMessage(), req.GetErrorDetail() != nil, nil)
+	return nil
+}
+
+// OnStreamResponse implements the SotW callbacks.
+func (t *tracker) OnStreamResponse(_ context.Context, id int64, _ *discoveryv3.DiscoveryRequest, resp *discoveryv3.DiscoveryResponse) {
+	versions := make(map[string]string, len(resp.GetResources()))
+	for _, r := range resp.GetResources() {
+		if name := resourceName(r.GetValue()); name != "" {
+			versions[name] = hashBytes(r.GetValue())
+		}
+	}
+	t.response(streamKey{id: id}, resp.GetTypeUrl(), resp.GetNonce(), versions, nil)
+}
+
+// OnStreamDeltaRequest implements the delta callbacks. Besides ACKs and NACKs, the first
+// request of a reconnecting proxy lists the versions it already has in
+// initial_resource_versions; the cache sends nothing for those that are current, so they
+// count as acknowledged or the stage would never be Programmed again.
+func (t *tracker) OnStreamDeltaRequest(id int64, req *discoveryv3.DeltaDiscoveryRequest) error {
+	t.request(streamKey{delta: true, id: id}, req.GetNode(), req.GetTypeUrl(), req.GetResponseNonce(), req.GetErrorDetail().GetMessage(), req.GetErrorDetail() != nil, req.GetInitialResourceVersions())
+	return nil
+}
+
+// OnStreamDeltaResponse implements the delta callbacks.
+func (t *tracker) OnStreamDeltaResponse(id int64, _ *discoveryv3.DeltaDiscoveryRequest, resp *discoveryv3.DeltaDiscoveryResponse) {
+	versions := make(map[string]string, len(resp.GetResources()))
+	for _, r := range resp.GetResources() {
+		versions[r.GetName()] = r.GetVersion()
+	}
+	t.response(streamKey{delta: true, id: id}, resp.GetTypeUrl(), resp.GetNonce(), versions, resp.GetRemovedResources())
+}
+
+// OnFetchRequest implements the REST callbacks; REST is not served.
+func (t *tracker) OnFetchRequest(context.Context, *discoveryv3.DiscoveryRequest) error { return nil }
+
+// OnFetchResponse implements the REST callbacks; REST is not served.
+func (t *tracker) OnFetchResponse(*discoveryv3.DiscoveryRequest, *discoveryv3.DiscoveryResponse) {
+}
+
+func (t *tracker) open(k streamKey) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.streams[k] = &streamState{sent: map[string]*sentResponse{}}
+}
+
+func (t *tracker) closeStream(k streamKey) {
+	t.mu.Lock()
+	st := t.streams[k]
+	delete(t.streams, k)
+	gone := ""
+	if st != nil && st.node != "" {
+		if n := t.nodes[st.node]; n != nil {
+			n.streams--
+			if n.streams <= 0 {
+				delete(t.nodes, st.node)
+				gone = st.node
+			}
+		}
+	}
+	t.metrics.proxies.Set(float64(len(t.nodes)))
+	t.mu.Unlock()
+	if gone != "" {
+		t.log.V(1).Info("proxy disconnected", "node", gone)
+		t.notify()
+	}
+}
+
+func (t *tracker) response(k streamKey, typeURL, nonce string, versions map[string]string, removed []string) {
+	t.metrics.pushes.WithLabelValues(typeLabel(typeURL)).Inc()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	st := t.streams[k]
+	if st == nil {
+		return
+	}
+	if len(st.sent) >= maxUnanswered {
+		// A client that never answers must not grow the tracker without bound; it is not
+		// acknowledging anything anyway.
+		oldest := ""
+		for n, s := range st.sent {
+			if oldest == "" || s.seq < st.sent[oldest].seq {
+				oldest = n
+			}
+		}
+		delete(st.sent, oldest)
+	}
+	st.seq++
+	st.sent[nonce] = &sentResponse{typeURL: typeURL, seq: st.seq, versions: versions, removed: removed}
+}
+
+func (t *tracker) request(k streamKey, node *corev3.Node, typeURL, nonce, errMsg string, isNack bool, initial map[string]string) {
+	changed := false
+	t.mu.Lock()
+	st := t.streams[k]
+	if st == nil {
+		// Callbacks arrive in order on a stream, so this is a request racing its stream's
+		// close; there is nothing left to track.
+		t.mu.Unlock()
+		return
+	}
+	if st.node == "" {
+		st.node = node.GetId()
+		if st.node == "" {
+			// A proxy without an ID is still a proxy: give it one of its own.
+			st.node = "anonymous-" + k.String()
+		}
+		n := t.nodes[st.node]
+		if n == nil {
+			n = &nodeState{acked: map[string]map[string]string{}, nacked: map[string]map[string]nack{}}
+			t.nodes[st.node] = n
+			t.metrics.proxies.Set(float64(len(t.nodes)))
+			t.log.V(1).Info("proxy connected", "node", st.node, "stream", k.String())
+			changed = true
+		}
+		n.streams++
+	}
+	n := t.nodes[st.node]
+	for name, version := range initial {
+		changed = n.ack(typeURL, name, version) || changed
+	}
+	if sent := st.sent[nonce]; nonce != "" && sent != nil {
+		// A proxy may skip answering a response it has already superseded; drop those too.
+		for other, s := range st.sent {
+			if s.typeURL == sent.typeURL && s.seq <= sent.seq {
+				delete(st.sent, other)
+			}
+		}
+		if isNack {
+			for name, version := range sent.versions {
+				n.nack(sent.typeURL, name, version, errMsg)
+			}
+			changed = true
+			t.metrics.nacks.WithLabelValues(typeLabel(sent.typeURL)).Inc()
+			t.log.Info("proxy rejected xDS resources", "node", st.node, "type", typeLabel(sent.typeURL),
+				"resources", sortedKeys(sent.versions), "error", errMsg)
+		} else {
+			for name, version := range sent.versions {
+				changed = n.ack(sent.typeURL, name, version) || changed
+			}
+			for _, name := range sent.removed {
+				changed = n.forget(sent.typeURL, name) || changed
+			}
+		}
+	}
+	t.mu.Unlock()
+	if changed {
+		t.notify()
+	}
+}
+
+// ack records that the node applied version of a resource, which supersedes any rejection.
+func (n *nodeState) ack(typeURL, name, version string) bool {
+	byName := n.acked[typeURL]
+	if byName == nil {
+		byName = map[string]string{}
+		n.acked[typeURL] = byName
+	}
+	_, hadNack := n.nacked[typeURL][name]
+	delete(n.nacked[typeURL], name)
+	if byName[name] == version && !hadNack {
+		return false
+	}
+	byName[name] = version
+	return true
+}
+
+// nack records a rejection. The node keeps serving what it acknowledged before, so acked
+// stays as it is.
+func (n *nodeState) nack(typeURL, name, version, message string) {
+	byName := n.nacked[typeURL]
+	if byName == nil {
+		byName = map[string]nack{}
+		n.nacked[typeURL] = byName
+	}
+	byName[name] = nack{version: version, message: message}
+}
+
+// forget records that the node dropped a resource the server removed.
+func (n *nodeState) forget(typeURL, name string) bool {
+	_, hadAck := n.acked[typeURL][name]
+	_, hadNack := n.nacked[typeURL][name]
+	delete(n.acked[typeURL], name)
+	delete(n.nacked[typeURL], name)
+	return hadAck || hadNack
+}
+
+// status reports the connected proxies' view of version of one resource.
+func (t *tracker) status(typeURL, name, version string) ProgrammedStatus {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s := ProgrammedStatus{Version: version, Proxies: len(t.nodes)}
+	var nackNodes []string
+	for id, n := range t.nodes {
+		if version == "" {
+			continue
+		}
+		if n.acked[typeURL][name] == version {
+			s.Acked++
+		}
+		if nk, ok := n.nacked[typeURL][name]; ok && nk.version == version {
+			nackNodes = append(nackNodes, id)
+		}
+	}
+	s.Programmed = version != "" && s.Proxies > 0 && s.Acked == s.Proxies
+	if len(nackNodes) > 0 {
+		sort.Strings(nackNodes)
+		s.ErrorNode = nackNodes[0]
+		s.Error = t.nodes[s.ErrorNode].nacked[typeURL][name].message
+	}
+	return s
+}
+
+func (t *tracker) connected() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.nodes)
+}
+
+// resourceName reads a SotW resource's name from its bytes without decoding the rest (a
+// stage snapshot can be large, and is sent to every proxy). Both served types keep their
+// name in field 1: StageSnapshot.key and ClusterLoadAssignment.cluster_name; a test pins it.
+func resourceName(b []byte) string {
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return ""
+		}
+		b = b[n:]
+		if num == 1 && typ == protowire.BytesType {
+			v, n := protowire.ConsumeBytes(b)
+			if n < 0 {
+				return ""
+			}
+			return string(v)
+		}
+		n = protowire.ConsumeFieldValue(num, typ, b)
+		if n < 0 {
+			return ""
+		}
+		b = b[n:]
+	}
+	return ""
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// hashBytes is the version of a marshaled resource, the same as go-control-plane's
+// cache.HashResource.
+func hashBytes(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
