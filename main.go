@@ -23,10 +23,13 @@ import (
 	"os"
 
 	"github.com/portico-dev/portico/internal/cli"
+	ctrl "sigs.k8s.io/controller-runtime"
 )
 
 func main() {
-	if err := cli.NewRootCommand().Execute(); err != nil {
+	// SIGTERM and SIGINT cancel the context: each role shuts down gracefully.
+	ctx := ctrl.SetupSignalHandler()
+	if err := cli.NewRootCommand().ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "portico:", err)
 		os.Exit(1)
 	}

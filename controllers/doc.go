@@ -24,6 +24,7 @@ limitations under the License.
 //
 // +kubebuilder:rbac:groups=apigateway.portico.dev,resources=restapis;routes;authorizers;usageplans;stages,verbs=get;list;watch
 // +kubebuilder:rbac:groups=apigateway.portico.dev,resources=restapis/status;routes/status;authorizers/status;usageplans/status;stages/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=apigateway.portico.dev,resources=restapis/finalizers,verbs=update
 // +kubebuilder:rbac:groups=apps,resources=controllerrevisions,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch

@@ -49,4 +49,5 @@ const (
 	ReasonInvalidModel         = "InvalidModel"
 	ReasonInvalidMethodSetting = "InvalidMethodSetting"
 	ReasonRejected             = "Rejected"
+	ReasonNotServed            = "NotServed"
 )

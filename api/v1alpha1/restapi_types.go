@@ -327,6 +327,7 @@ type RestApiStatus struct {
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=rapi,categories=portico
+// +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 63",message="a RestApi name is at most 63 characters: it labels the API's revisions"
 // +kubebuilder:printcolumn:name="Protocol",type=string,JSONPath=`.spec.protocol`
 // +kubebuilder:printcolumn:name="Hostnames",type=string,JSONPath=`.spec.hostnames`
 // +kubebuilder:printcolumn:name="Revision",type=integer,JSONPath=`.status.revision`

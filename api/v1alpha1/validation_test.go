@@ -137,6 +137,7 @@ func TestInvalidObjectsAreRefused(t *testing.T) {
 		{"compression size", "RestApi", `minimumCompressionSize: -1`, []string{"spec.minimumCompressionSize", "greater than or equal to 0"}},
 		{"revision history", "RestApi", `revisionHistoryLimit: 0`, []string{"spec.revisionHistoryLimit", "greater than or equal to 1"}},
 		{"model needs schema", "RestApi", `models: {Pet: {contentType: application/json}}`, []string{"spec.models.Pet.schema", "Required value"}},
+		{"name length", "RestApi", `{}`, []string{"at most 63 characters"}},
 		{"route selection syntax", "RestApi", `{protocol: WEBSOCKET, routeSelectionExpression: "action"}`, []string{"spec.routeSelectionExpression", "should match"}},
 		// RestApi: CEL.
 		{"route selection on HTTP", "RestApi", `routeSelectionExpression: $request.body.action`, []string{"routeSelectionExpression applies to WEBSOCKET APIs only"}},
@@ -256,7 +257,11 @@ func TestInvalidObjectsAreRefused(t *testing.T) {
 		}
 		seen[tc.name] = true
 		t.Run(tc.kind+"/"+tc.name, func(t *testing.T) {
-			err := dryRunCreate(object(t, tc.kind, tc.patch))
+			obj := object(t, tc.kind, tc.patch)
+			if tc.name == "name length" {
+				obj.SetName(strings.Repeat("n", 64))
+			}
+			err := dryRunCreate(obj)
 			if err == nil {
 				t.Fatalf("accepted; want refused with %q", tc.want)
 			}

@@ -21,6 +21,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/portico-dev/portico/controllers/xds/xdstest"
+
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
@@ -62,14 +64,14 @@ func names(r *discoveryv3.DeltaDiscoveryResponse) []string {
 }
 
 // syncedClient connects node, subscribes to both types and ACKs the initial responses.
-func syncedClient(t *testing.T, s *testServer, node string) (*testClient, *discoveryv3.DeltaDiscoveryResponse) {
+func syncedClient(t *testing.T, s *testServer, node string) (*xdstest.Client, *discoveryv3.DeltaDiscoveryResponse) {
 	t.Helper()
-	c := dial(t, s.addr, node, nil)
-	c.subscribe(stageType)
-	stages := c.recvType(stageType)
-	c.ack(stages)
-	c.subscribe(resource.EndpointType)
-	c.ack(c.recvType(resource.EndpointType))
+	c := xdstest.Dial(t, s.addr, node, nil)
+	c.Subscribe(stageType)
+	stages := c.RecvType(stageType)
+	c.Ack(stages)
+	c.Subscribe(resource.EndpointType)
+	c.Ack(c.RecvType(resource.EndpointType))
 	return c, stages
 }
 
@@ -78,9 +80,9 @@ func TestSnapshotArrives(t *testing.T) {
 	if n := s.Update([]ir.Stage{testStage("pets/prod", 3)}, []ir.Endpoints{{Cluster: "pets/pets:8080", Addresses: []string{"10.0.0.1:8080"}}}); n != 2 {
 		t.Fatalf("Update changed %d resources, want 2", n)
 	}
-	c := dial(t, s.addr, "proxy-1", nil)
-	c.subscribe(stageType)
-	r := c.recvType(stageType)
+	c := xdstest.Dial(t, s.addr, "proxy-1", nil)
+	c.Subscribe(stageType)
+	r := c.RecvType(stageType)
 	if got := names(r); !slices.Equal(got, []string{"pets/prod"}) {
 		t.Fatalf("resources = %v", got)
 	}
@@ -93,8 +95,8 @@ func TestSnapshotArrives(t *testing.T) {
 		t.Fatalf("wire version %q, Version() %q", v, s.Version("pets/prod"))
 	}
 
-	c.subscribe(resource.EndpointType)
-	e := c.recvType(resource.EndpointType)
+	c.Subscribe(resource.EndpointType)
+	e := c.RecvType(resource.EndpointType)
 	var cla endpointv3.ClusterLoadAssignment
 	if err := e.GetResources()[0].GetResource().UnmarshalTo(&cla); err != nil {
 		t.Fatal(err)
@@ -124,7 +126,7 @@ func TestOnlyChangesArePushed(t *testing.T) {
 	if n := s.Update([]ir.Stage{a, b}, eps); n != 0 {
 		t.Fatalf("unchanged Update changed %d resources", n)
 	}
-	c.expectNone()
+	c.ExpectNone()
 
 	// One stage changes: only it is sent.
 	b.Generation = 2
@@ -132,7 +134,7 @@ func TestOnlyChangesArePushed(t *testing.T) {
 	if n := s.Update([]ir.Stage{a, b}, eps); n != 1 {
 		t.Fatalf("Update changed %d resources, want 1", n)
 	}
-	r := c.recvType(stageType)
+	r := c.RecvType(stageType)
 	if got := names(r); !slices.Equal(got, []string{"pets/dev"}) {
 		t.Fatalf("pushed %v, want only pets/dev", got)
 	}
@@ -142,15 +144,15 @@ func TestOnlyChangesArePushed(t *testing.T) {
 	if s.Version("pets/prod") != before {
 		t.Fatal("the unchanged stage's version moved")
 	}
-	c.ack(r)
+	c.Ack(r)
 
 	// Endpoint churn re-pushes the assignment, not the stages.
 	eps[0].Addresses = []string{"10.0.0.1:8080", "10.0.0.2:8080"}
 	if n := s.Update([]ir.Stage{a, b}, eps); n != 1 {
 		t.Fatalf("Update changed %d resources, want 1", n)
 	}
-	c.ack(c.recvType(resource.EndpointType))
-	c.expectNone()
+	c.Ack(c.RecvType(resource.EndpointType))
+	c.ExpectNone()
 }
 
 func TestRemovedStage(t *testing.T) {
@@ -162,11 +164,11 @@ func TestRemovedStage(t *testing.T) {
 	if n := s.Update([]ir.Stage{a}, nil); n != 1 {
 		t.Fatalf("Update changed %d resources, want 1", n)
 	}
-	r := c.recvType(stageType)
+	r := c.RecvType(stageType)
 	if len(r.GetResources()) != 0 || !slices.Equal(r.GetRemovedResources(), []string{"pets/dev"}) {
 		t.Fatalf("got resources %v, removed %v; want only pets/dev removed", names(r), r.GetRemovedResources())
 	}
-	c.ack(r)
+	c.Ack(r)
 	if v := s.Version("pets/dev"); v != "" {
 		t.Fatalf("Version of a removed stage = %q", v)
 	}
@@ -178,13 +180,13 @@ func TestRemovedStage(t *testing.T) {
 func TestNackThenAck(t *testing.T) {
 	s := startServer(t, Options{})
 	s.Update([]ir.Stage{testStage("pets/prod", 1)}, nil)
-	c := dial(t, s.addr, "proxy-1", nil)
-	c.subscribe(stageType)
-	r := c.recvType(stageType)
+	c := xdstest.Dial(t, s.addr, "proxy-1", nil)
+	c.Subscribe(stageType)
+	r := c.RecvType(stageType)
 	expectChanged(t, s) // the connect
-	c.nack(r, "route /pets: bad integration")
+	c.Nack(r, "route /pets: bad integration")
 
-	eventually(t, "the NACK is recorded", func() bool { return s.Programmed("pets/prod").Error != "" })
+	xdstest.Eventually(t, "the NACK is recorded", func() bool { return s.Programmed("pets/prod").Error != "" })
 	st := s.Programmed("pets/prod")
 	if st.Programmed || st.Proxies != 1 || st.Acked != 0 || st.Error != "route /pets: bad integration" || st.ErrorNode != "proxy-1" {
 		t.Fatalf("after NACK: %+v", st)
@@ -199,8 +201,8 @@ func TestNackThenAck(t *testing.T) {
 	if st := s.Programmed("pets/prod"); st.Error != "" || st.Programmed {
 		t.Fatalf("a NACK of the old version is reported for the new one: %+v", st)
 	}
-	c.ack(c.recvType(stageType))
-	eventually(t, "the ACK is recorded", func() bool { return s.Programmed("pets/prod").Programmed })
+	c.Ack(c.RecvType(stageType))
+	xdstest.Eventually(t, "the ACK is recorded", func() bool { return s.Programmed("pets/prod").Programmed })
 	if st := s.Programmed("pets/prod"); st.Error != "" || st.Acked != 1 {
 		t.Fatalf("after ACK: %+v", st)
 	}
@@ -212,29 +214,29 @@ func TestProgrammedNeedsEveryProxy(t *testing.T) {
 	if st := s.Programmed("pets/prod"); st.Programmed || st.Proxies != 0 {
 		t.Fatalf("with no proxy: %+v", st)
 	}
-	c1 := dial(t, s.addr, "proxy-1", nil)
-	c2 := dial(t, s.addr, "proxy-2", nil)
-	c1.subscribe(stageType)
-	c2.subscribe(stageType)
-	r1, r2 := c1.recvType(stageType), c2.recvType(stageType)
-	eventually(t, "both proxies are connected", func() bool { return s.ConnectedProxies() == 2 })
+	c1 := xdstest.Dial(t, s.addr, "proxy-1", nil)
+	c2 := xdstest.Dial(t, s.addr, "proxy-2", nil)
+	c1.Subscribe(stageType)
+	c2.Subscribe(stageType)
+	r1, r2 := c1.RecvType(stageType), c2.RecvType(stageType)
+	xdstest.Eventually(t, "both proxies are connected", func() bool { return s.ConnectedProxies() == 2 })
 
-	c1.ack(r1)
-	eventually(t, "proxy-1's ACK is recorded", func() bool { return s.Programmed("pets/prod").Acked == 1 })
+	c1.Ack(r1)
+	xdstest.Eventually(t, "proxy-1's ACK is recorded", func() bool { return s.Programmed("pets/prod").Acked == 1 })
 	if st := s.Programmed("pets/prod"); st.Programmed || st.Proxies != 2 {
 		t.Fatalf("with one ACK of two: %+v", st)
 	}
-	c2.ack(r2)
-	eventually(t, "both ACKs are recorded", func() bool { return s.Programmed("pets/prod").Programmed })
+	c2.Ack(r2)
+	xdstest.Eventually(t, "both ACKs are recorded", func() bool { return s.Programmed("pets/prod").Programmed })
 
 	// A new version is programmed again only once both acknowledge it.
 	s.Update([]ir.Stage{testStage("pets/prod", 2)}, nil)
 	if st := s.Programmed("pets/prod"); st.Programmed || st.Acked != 0 {
 		t.Fatalf("new version before any ACK: %+v", st)
 	}
-	c1.ack(c1.recvType(stageType))
-	c2.ack(c2.recvType(stageType))
-	eventually(t, "both ACKs of the new version are recorded", func() bool { return s.Programmed("pets/prod").Programmed })
+	c1.Ack(c1.RecvType(stageType))
+	c2.Ack(c2.RecvType(stageType))
+	xdstest.Eventually(t, "both ACKs of the new version are recorded", func() bool { return s.Programmed("pets/prod").Programmed })
 }
 
 func TestDisconnect(t *testing.T) {
@@ -242,18 +244,18 @@ func TestDisconnect(t *testing.T) {
 	s.Update([]ir.Stage{testStage("pets/prod", 1)}, nil)
 	c1, _ := syncedClient(t, s, "proxy-1")
 	c2, _ := syncedClient(t, s, "proxy-2")
-	eventually(t, "both are programmed", func() bool { return s.Programmed("pets/prod").Acked == 2 })
+	xdstest.Eventually(t, "both are programmed", func() bool { return s.Programmed("pets/prod").Acked == 2 })
 	if got := gauge(t, s, "portico_xds_connected_proxies", ""); got != 2 {
 		t.Errorf("portico_xds_connected_proxies = %v, want 2", got)
 	}
 
-	c2.close()
-	eventually(t, "proxy-2 is gone", func() bool { return s.ConnectedProxies() == 1 })
+	c2.Close()
+	xdstest.Eventually(t, "proxy-2 is gone", func() bool { return s.ConnectedProxies() == 1 })
 	if st := s.Programmed("pets/prod"); !st.Programmed || st.Proxies != 1 {
 		t.Fatalf("after proxy-2 left: %+v", st)
 	}
-	c1.close()
-	eventually(t, "no proxy is left", func() bool { return s.ConnectedProxies() == 0 })
+	c1.Close()
+	xdstest.Eventually(t, "no proxy is left", func() bool { return s.ConnectedProxies() == 0 })
 	if st := s.Programmed("pets/prod"); st.Programmed {
 		t.Fatalf("programmed with no proxy: %+v", st)
 	}
@@ -265,19 +267,19 @@ func TestReconnectWithCurrentVersion(t *testing.T) {
 	s := startServer(t, Options{})
 	s.Update([]ir.Stage{testStage("pets/prod", 1)}, nil)
 	c, _ := syncedClient(t, s, "proxy-1")
-	c.close()
-	eventually(t, "proxy-1 is gone", func() bool { return s.ConnectedProxies() == 0 })
+	c.Close()
+	xdstest.Eventually(t, "proxy-1 is gone", func() bool { return s.ConnectedProxies() == 0 })
 
-	c = dial(t, s.addr, "proxy-1", nil)
-	c.send(&discoveryv3.DeltaDiscoveryRequest{
+	c = xdstest.Dial(t, s.addr, "proxy-1", nil)
+	c.Send(&discoveryv3.DeltaDiscoveryRequest{
 		TypeUrl:                 stageType,
 		InitialResourceVersions: map[string]string{"pets/prod": s.Version("pets/prod")},
 	})
 	// The first wildcard request is always answered, here with nothing new.
-	if r := c.recvType(stageType); len(r.GetResources()) != 0 {
+	if r := c.RecvType(stageType); len(r.GetResources()) != 0 {
 		t.Fatalf("resent %v", names(r))
 	}
-	eventually(t, "the reconnected proxy counts", func() bool { return s.Programmed("pets/prod").Programmed })
+	xdstest.Eventually(t, "the reconnected proxy counts", func() bool { return s.Programmed("pets/prod").Programmed })
 }
 
 // The server stops on context cancellation even with streams open.
@@ -290,7 +292,7 @@ func TestGracefulStop(t *testing.T) {
 	if d := time.Since(start); d >= stopGrace {
 		t.Fatalf("stopping took %v", d)
 	}
-	if err := c.waitDone(); err == nil {
+	if err := c.WaitDone(); err == nil {
 		t.Fatal("stream ended without an error")
 	}
 }
@@ -299,7 +301,7 @@ func expectChanged(t *testing.T, s *testServer) {
 	t.Helper()
 	select {
 	case <-s.Changed():
-	case <-time.After(waitTimeout):
+	case <-time.After(xdstest.WaitTimeout):
 		t.Fatal("no change signalled")
 	}
 }

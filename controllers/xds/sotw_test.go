@@ -20,6 +20,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/portico-dev/portico/controllers/xds/xdstest"
+
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
@@ -44,7 +46,7 @@ func TestSotW(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), xdstest.WaitTimeout)
 	defer cancel()
 	stream, err := discoveryv3.NewAggregatedDiscoveryServiceClient(conn).StreamAggregatedResources(ctx)
 	if err != nil {
@@ -73,7 +75,7 @@ func TestSotW(t *testing.T) {
 		t.Fatalf("got %d resources", len(r.GetResources()))
 	}
 	send(&discoveryv3.DiscoveryRequest{VersionInfo: r.GetVersionInfo(), ResponseNonce: r.GetNonce()})
-	eventually(t, "the SotW ACK is recorded", func() bool { return s.Programmed("pets/prod").Programmed })
+	xdstest.Eventually(t, "the SotW ACK is recorded", func() bool { return s.Programmed("pets/prod").Programmed })
 
 	s.Update([]ir.Stage{testStage("pets/prod", 2)}, nil)
 	r2 := recv()
@@ -82,7 +84,7 @@ func TestSotW(t *testing.T) {
 		ResponseNonce: r2.GetNonce(),
 		ErrorDetail:   &status.Status{Code: 3, Message: "no"},
 	})
-	eventually(t, "the SotW NACK is recorded", func() bool { return s.Programmed("pets/prod").Error == "no" })
+	xdstest.Eventually(t, "the SotW NACK is recorded", func() bool { return s.Programmed("pets/prod").Error == "no" })
 	if st := s.Programmed("pets/prod"); st.Programmed || st.Acked != 0 {
 		t.Fatalf("after NACK: %+v", st)
 	}

@@ -31,7 +31,8 @@ import (
 	"testing"
 	"time"
 
-	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"github.com/portico-dev/portico/controllers/xds/xdstest"
+
 	"google.golang.org/grpc/credentials"
 
 	"github.com/portico-dev/portico/controllers/ir"
@@ -149,22 +150,15 @@ func marshalKey(t *testing.T, key *ecdsa.PrivateKey) []byte {
 func reaches(t *testing.T, s *testServer, creds credentials.TransportCredentials) bool {
 	t.Helper()
 	// A refused handshake can fail the stream's creation or its first send, or end it later.
-	c, err := tryDial(t, s.addr, "proxy", creds)
+	c, err := xdstest.TryDial(t, s.addr, "proxy", creds)
 	if err != nil {
 		return false
 	}
-	if err := c.stream.Send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: stageType}); err != nil {
+	if err := c.TrySubscribe(stageType); err != nil {
 		return false
 	}
-	select {
-	case r := <-c.resps:
-		return len(r.GetResources()) == 1
-	case <-c.done:
-		return false
-	case <-time.After(waitTimeout):
-		t.Fatal("neither a response nor an error")
-	}
-	return false
+	r, err := c.TryRecv()
+	return err == nil && len(r.GetResources()) == 1
 }
 
 func TestTLS(t *testing.T) {

@@ -25,27 +25,6 @@ import (
 // errNotYet is returned by roles whose implementation has not landed yet.
 var errNotYet = errors.New("not implemented yet in this build")
 
-type controllerOptions struct {
-	xdsAddr, metricsAddr, healthAddr string
-	leaderElect                      bool
-}
-
-func newControllerCommand() *cobra.Command {
-	var o controllerOptions
-	cmd := &cobra.Command{
-		Use:   "controller",
-		Short: "Run the control plane: watch the API resources and serve snapshots over xDS",
-		Args:  cobra.NoArgs,
-		RunE:  func(*cobra.Command, []string) error { return errNotYet },
-	}
-	f := cmd.Flags()
-	f.StringVar(&o.xdsAddr, "xds-addr", ":18000", "address of the xDS (ADS) gRPC server")
-	f.StringVar(&o.metricsAddr, "metrics-addr", ":8080", "address of the Prometheus metrics endpoint")
-	f.StringVar(&o.healthAddr, "health-addr", ":8081", "address of the /healthz and /readyz probes")
-	f.BoolVar(&o.leaderElect, "leader-elect", false, "elect one active controller among replicas")
-	return cmd
-}
-
 type proxyOptions struct {
 	xdsServer, nodeID, httpAddr, adminAddr string
 }

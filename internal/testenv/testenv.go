@@ -29,12 +29,11 @@ import (
 	"testing"
 
 	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	apiv1 "github.com/portico-dev/portico/api/v1alpha1"
+	"github.com/portico-dev/portico/internal/scheme"
 )
 
 // Env is a running API server with Portico's CRDs installed.
@@ -48,18 +47,6 @@ type Env struct {
 	Assets string
 
 	env *envtest.Environment
-}
-
-// Scheme returns a scheme with the Kubernetes built-in types and Portico's.
-func Scheme() *runtime.Scheme {
-	s := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(s); err != nil {
-		panic(err) // static registration; cannot fail at run time
-	}
-	if err := apiv1.AddToScheme(s); err != nil {
-		panic(err)
-	}
-	return s
 }
 
 // Start starts etcd and kube-apiserver and installs the CRDs. It is meant for TestMain:
@@ -82,7 +69,7 @@ func Start() (*Env, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting kube-apiserver and etcd from %s: %w", assets, err)
 	}
-	s := Scheme()
+	s := scheme.New()
 	c, err := client.New(cfg, client.Options{Scheme: s})
 	if err != nil {
 		_ = e.Stop()

@@ -1,0 +1,164 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"sync/atomic"
+
+	"github.com/go-logr/logr"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	apiv1 "github.com/portico-dev/portico/api/v1alpha1"
+	"github.com/portico-dev/portico/controllers/compile"
+	"github.com/portico-dev/portico/controllers/revisions"
+	"github.com/portico-dev/portico/controllers/status"
+	"github.com/portico-dev/portico/controllers/xds"
+	"github.com/portico-dev/portico/internal/scheme"
+)
+
+// Config configures the controller process.
+type Config struct {
+	RestConfig *rest.Config
+	// XDSListener serves the proxies; XDSAddr is used when it is nil.
+	XDSListener             net.Listener
+	XDSAddr                 string
+	XDSTLS                  *xds.TLSConfig
+	MetricsAddr, HealthAddr string
+	LeaderElect             bool
+	LeaderElectionNamespace string
+	// GatewayURL is the base URL of the proxies, for Stage.status.url.
+	GatewayURL string
+	Log        logr.Logger
+}
+
+// Controller is a configured controller process.
+type Controller struct {
+	Manager    ctrl.Manager
+	XDS        *xds.Server
+	Reconciler *Reconciler
+}
+
+// New assembles the manager, the reconcilers and the xDS server.
+func New(cfg Config) (*Controller, error) {
+	mgr, err := ctrl.NewManager(cfg.RestConfig, ctrl.Options{
+		Scheme:                  scheme.New(),
+		Logger:                  cfg.Log,
+		Metrics:                 metricsserver.Options{BindAddress: cfg.MetricsAddr},
+		HealthProbeBindAddress:  cfg.HealthAddr,
+		LeaderElection:          cfg.LeaderElect,
+		LeaderElectionID:        "portico-controller.apigateway.portico.dev",
+		LeaderElectionNamespace: cfg.LeaderElectionNamespace,
+		// Release the lease on shutdown so that a standby takes over at once.
+		LeaderElectionReleaseOnCancel: true,
+		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
+			// Only API key Secrets and Portico's revisions: the rest of the cluster's
+			// Secrets and ControllerRevisions are none of the controller's business.
+			&corev1.Secret{}:             {Field: fields.OneTermEqualSelector("type", apiv1.APIKeySecretType)},
+			&appsv1.ControllerRevision{}: {Label: revisions.Selector()},
+		}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	server, err := xds.New(xds.Options{Logger: cfg.Log.WithName("xds"), Registerer: metrics.Registry, TLS: cfg.XDSTLS})
+	if err != nil {
+		return nil, err
+	}
+	ctx := context.Background()
+	if err := SetupIndexes(ctx, mgr); err != nil {
+		return nil, err
+	}
+	r := &Reconciler{
+		Server:  server,
+		Status:  &status.Writer{Client: mgr.GetClient(), Log: cfg.Log.WithName("status")},
+		Options: compile.Options{GatewayURL: cfg.GatewayURL},
+		Leader:  func() bool { return isClosed(mgr.Elected()) },
+		Log:     cfg.Log.WithName("restapi"),
+	}
+	if err := r.SetupWithManager(mgr, server.Changed()); err != nil {
+		return nil, err
+	}
+	if err := (&KeyGenerator{}).SetupWithManager(mgr); err != nil {
+		return nil, err
+	}
+	lis := cfg.XDSListener
+	if err := mgr.Add(nonLeader(func(ctx context.Context) error {
+		if lis == nil {
+			var err error
+			if lis, err = net.Listen("tcp", cfg.XDSAddr); err != nil {
+				return fmt.Errorf("xDS listener: %w", err)
+			}
+		}
+		return server.Start(ctx, lis)
+	})); err != nil {
+		return nil, err
+	}
+	var synced atomic.Bool
+	if err := mgr.Add(nonLeader(func(ctx context.Context) error {
+		synced.Store(mgr.GetCache().WaitForCacheSync(ctx))
+		<-ctx.Done()
+		return nil
+	})); err != nil {
+		return nil, err
+	}
+	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
+		return nil, err
+	}
+	if err := mgr.AddReadyzCheck("informers", func(*http.Request) error {
+		if !synced.Load() {
+			return fmt.Errorf("informers not synced yet")
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	return &Controller{Manager: mgr, XDS: server, Reconciler: r}, nil
+}
+
+// Run runs the controller until ctx is cancelled.
+func (c *Controller) Run(ctx context.Context) error { return c.Manager.Start(ctx) }
+
+// nonLeader is a runnable every replica runs, leader or not.
+type nonLeader func(context.Context) error
+
+func (f nonLeader) Start(ctx context.Context) error { return f(ctx) }
+func (nonLeader) NeedLeaderElection() bool          { return false }
+
+var _ manager.LeaderElectionRunnable = nonLeader(nil)
+
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}

@@ -1,0 +1,212 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	apiv1 "github.com/portico-dev/portico/api/v1alpha1"
+	"github.com/portico-dev/portico/controllers/compile"
+	"github.com/portico-dev/portico/controllers/ir"
+	"github.com/portico-dev/portico/controllers/revisions"
+	"github.com/portico-dev/portico/controllers/status"
+	"github.com/portico-dev/portico/controllers/xds"
+)
+
+// SnapshotServer is what the reconciler needs of the xDS server.
+type SnapshotServer interface {
+	Update(stages []ir.Stage, endpoints []ir.Endpoints) (changed int)
+	Programmed(stageKey string) xds.ProgrammedStatus
+}
+
+// StatusWriter persists the compiler's statuses.
+type StatusWriter interface {
+	Write(ctx context.Context, statuses []compile.ObjectStatus, programmed status.ProgrammedFunc) (status.Result, error)
+}
+
+// Reconciler compiles one RestApi at a time (its Routes, Authorizers, Stages and the usage
+// plans and keys bound to them), stores new revisions, publishes the API's stages to the xDS
+// server and writes statuses.
+//
+// Every replica compiles and serves xDS, so proxies may connect to any of them; only the
+// elected leader writes revisions and statuses. Followers compute the same revision numbers
+// from the same stored revisions, so what they serve matches the leader.
+type Reconciler struct {
+	Client  client.Client
+	Server  SnapshotServer
+	Status  StatusWriter
+	Options compile.Options
+	// Leader reports whether this replica may write. Nil means always.
+	Leader func() bool
+	Log    logr.Logger
+
+	mu    sync.Mutex
+	world map[types.NamespacedName]published
+}
+
+// published is what one RestApi contributes to the served state.
+type published struct {
+	stages    []ir.Stage
+	endpoints []ir.Endpoints
+}
+
+// Reconcile compiles the RestApi named by req.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	start := time.Now()
+	in, err := r.inputs(ctx, req.NamespacedName)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	out := compile.Compile(in)
+	compileSeconds.Observe(time.Since(start).Seconds())
+
+	leader := r.Leader == nil || r.Leader()
+	if leader {
+		if err := revisions.Apply(ctx, r.Client, out); err != nil {
+			return ctrl.Result{}, fmt.Errorf("storing revisions of %s: %w", req.NamespacedName, err)
+		}
+	}
+	changed := r.publish(req.NamespacedName, out)
+	if leader {
+		if _, err := r.Status.Write(ctx, out.Statuses, r.programmed); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	r.Log.V(1).Info("compiled", "restApi", req.NamespacedName, "stages", len(out.Stages),
+		"newRevisions", len(out.NewRevisions), "changedResources", changed, "took", time.Since(start))
+	return ctrl.Result{}, nil
+}
+
+// inputs reads, from the cache, what compiling one RestApi needs: its own objects, and the
+// cluster's RestApis and Stages for the checks that span APIs (a stage path is claimed once).
+func (r *Reconciler) inputs(ctx context.Context, api types.NamespacedName) (compile.Inputs, error) {
+	in := compile.Inputs{Options: r.Options, Scope: []compile.NamespacedName{{Namespace: api.Namespace, Name: api.Name}}}
+	ns := client.InNamespace(api.Namespace)
+	var (
+		apis    apiv1.RestApiList
+		routes  apiv1.RouteList
+		authzs  apiv1.AuthorizerList
+		plans   apiv1.UsagePlanList
+		stages  apiv1.StageList
+		secrets corev1.SecretList
+		svcs    corev1.ServiceList
+		slices  discoveryv1.EndpointSliceList
+		revs    appsv1.ControllerRevisionList
+	)
+	err := errors.Join(
+		r.Client.List(ctx, &apis),
+		r.Client.List(ctx, &stages),
+		r.Client.List(ctx, &routes, ns, client.MatchingFields{IndexRouteRestApi: api.Name}),
+		r.Client.List(ctx, &authzs, ns),
+		r.Client.List(ctx, &plans, ns),
+		r.Client.List(ctx, &secrets, ns, client.MatchingFields{IndexSecretType: apiv1.APIKeySecretType}),
+		r.Client.List(ctx, &svcs, ns),
+		r.Client.List(ctx, &slices, ns),
+		r.Client.List(ctx, &revs, ns, client.MatchingLabels{revisions.LabelRestApi: api.Name}),
+	)
+	if err != nil {
+		return in, err
+	}
+	decoded, problems := revisions.Decode(revs.Items)
+	for _, p := range problems {
+		r.Log.Error(p, "ignoring a revision that does not decode", "restApi", api)
+	}
+	in.RestApis, in.Stages, in.Routes, in.Authorizers, in.UsagePlans = apis.Items, stages.Items, routes.Items, authzs.Items, plans.Items
+	in.Secrets, in.Services, in.EndpointSlices, in.Revisions = secrets.Items, svcs.Items, slices.Items, decoded
+	return in, nil
+}
+
+// publish records the API's stages and endpoints and pushes the whole served state; the
+// server pushes only what changed.
+func (r *Reconciler) publish(api types.NamespacedName, out compile.Output) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.world == nil {
+		r.world = map[types.NamespacedName]published{}
+	}
+	if len(out.Stages) == 0 && len(out.Endpoints) == 0 {
+		delete(r.world, api)
+	} else {
+		r.world[api] = published{stages: out.Stages, endpoints: out.Endpoints}
+	}
+	keys := make([]types.NamespacedName, 0, len(r.world))
+	for k := range r.world {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+	var stages []ir.Stage
+	endpoints := map[string]ir.Endpoints{}
+	for _, k := range keys {
+		p := r.world[k]
+		stages = append(stages, p.stages...)
+		for _, e := range p.endpoints {
+			endpoints[e.Cluster] = e
+		}
+	}
+	eps := make([]ir.Endpoints, 0, len(endpoints))
+	for _, e := range endpoints {
+		eps = append(eps, e)
+	}
+	sort.Slice(eps, func(i, j int) bool { return eps[i].Cluster < eps[j].Cluster })
+	return r.Server.Update(stages, eps)
+}
+
+// servedAPIs lists the RestApis that currently publish stages: on a change in what proxies
+// acknowledged, their Stages' Programmed conditions are re-evaluated.
+func (r *Reconciler) servedAPIs() []types.NamespacedName {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]types.NamespacedName, 0, len(r.world))
+	for k := range r.world {
+		out = append(out, k)
+	}
+	return out
+}
+
+// programmed turns what the proxies acknowledged into a Stage's Programmed condition.
+func (r *Reconciler) programmed(stageKey string, generation int64) *metav1.Condition {
+	p := r.Server.Programmed(stageKey)
+	c := &metav1.Condition{Type: apiv1.ConditionProgrammed, Status: metav1.ConditionFalse, ObservedGeneration: generation}
+	switch {
+	case p.Version == "":
+		c.Reason, c.Message = apiv1.ReasonNotServed, "the stage is not served; its Ready condition says why"
+	case p.Error != "":
+		c.Reason = apiv1.ReasonRejected
+		c.Message = fmt.Sprintf("proxy %s rejected generation %d: %s; proxies keep serving the last configuration they accepted", p.ErrorNode, generation, p.Error)
+	case p.Proxies == 0:
+		c.Status, c.Reason, c.Message = metav1.ConditionUnknown, apiv1.ReasonPending, "no proxy is connected"
+	case !p.Programmed:
+		c.Reason, c.Message = apiv1.ReasonPending, fmt.Sprintf("%d of %d connected proxies applied generation %d", p.Acked, p.Proxies, generation)
+	default:
+		c.Status, c.Reason, c.Message = metav1.ConditionTrue, apiv1.ReasonProgrammed, fmt.Sprintf("all %d connected proxies applied generation %d", p.Proxies, generation)
+	}
+	return c
+}
