@@ -18,6 +18,7 @@ package compile
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"sort"
 	"strconv"
@@ -54,8 +55,14 @@ func Compile(in Inputs) Output {
 		apiStatus := st.of(KindRestApi, api)
 		apiStatus.Revision = rev.Number
 		apiStatus.accept("the API is valid", "compiled to revision "+itoa(rev.Number))
+		refused := firstRefusedRoute(st, w.routesOf(api.Namespace, api.Name))
 		for _, s := range w.stages[key] {
 			stage := w.compileStage(st, s, api, &rev, conflicts)
+			if stage != nil && refused != nil && stage.Revision == rev.Number {
+				c := refused.condition(apiv1.ConditionAccepted)
+				st.of(KindStage, s).set(apiv1.ConditionReady, false, c.Reason, fmt.Sprintf(
+					"Route %s is not served: %s; the stage serves the API's other routes", refused.Name, c.Message))
+			}
 			if stage == nil {
 				continue
 			}
@@ -106,6 +113,17 @@ func Compile(in Inputs) Output {
 		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 	})
 	return out
+}
+
+// firstRefusedRoute returns the status of the first of routes (sorted by name) that was
+// refused, or nil.
+func firstRefusedRoute(st statuses, routes []*apiv1.Route) *ObjectStatus {
+	for _, r := range routes {
+		if c := st.of(KindRoute, r).condition(apiv1.ConditionAccepted); c != nil && c.Status != "True" {
+			return st.of(KindRoute, r)
+		}
+	}
+	return nil
 }
 
 // scope returns whether a RestApi is to be compiled: every one when the scope is empty.
