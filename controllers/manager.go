@@ -24,6 +24,7 @@ import (
 	"sync/atomic"
 
 	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/fields"
@@ -57,6 +58,8 @@ type Config struct {
 	// GatewayURL is the base URL of the proxies, for Stage.status.url.
 	GatewayURL string
 	Log        logr.Logger
+	// Registerer gets the xDS metrics; controller-runtime's registry when nil.
+	Registerer prometheus.Registerer
 }
 
 // Controller is a configured controller process.
@@ -88,7 +91,11 @@ func New(cfg Config) (*Controller, error) {
 	if err != nil {
 		return nil, err
 	}
-	server, err := xds.New(xds.Options{Logger: cfg.Log.WithName("xds"), Registerer: metrics.Registry, TLS: cfg.XDSTLS})
+	reg := cfg.Registerer
+	if reg == nil {
+		reg = metrics.Registry
+	}
+	server, err := xds.New(xds.Options{Logger: cfg.Log.WithName("xds"), Registerer: reg, TLS: cfg.XDSTLS})
 	if err != nil {
 		return nil, err
 	}

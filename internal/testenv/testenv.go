@@ -46,8 +46,13 @@ type Env struct {
 	// Assets is the folder of the kube-apiserver, etcd and kubectl binaries.
 	Assets string
 
-	env *envtest.Environment
+	env      *envtest.Environment
+	teardown []func()
 }
+
+// Defer registers f to run before the API server stops, last registered first: stop
+// controllers there, or the API server waits for their watches to end.
+func (e *Env) Defer(f func()) { e.teardown = append(e.teardown, f) }
 
 // Start starts etcd and kube-apiserver and installs the CRDs. It is meant for TestMain:
 // a package starts one server and shares it.
@@ -78,8 +83,13 @@ func Start() (*Env, error) {
 	return &Env{Config: cfg, Client: c, Scheme: s, ModuleRoot: root, Assets: assets, env: e}, nil
 }
 
-// Stop stops the API server and etcd.
-func (e *Env) Stop() error { return e.env.Stop() }
+// Stop runs the deferred teardowns, then stops the API server and etcd.
+func (e *Env) Stop() error {
+	for i := len(e.teardown) - 1; i >= 0; i-- {
+		e.teardown[i]()
+	}
+	return e.env.Stop()
+}
 
 // Main is a TestMain body: it starts the environment, runs the package's tests, stops it and
 // exits. With -short it runs the tests without an environment, and setup receives nil.

@@ -166,11 +166,18 @@ func (c *Client) Ack(r *discoveryv3.DeltaDiscoveryResponse) {
 // Nack rejects r with msg.
 func (c *Client) Nack(r *discoveryv3.DeltaDiscoveryResponse, msg string) {
 	c.t.Helper()
-	c.Send(&discoveryv3.DeltaDiscoveryRequest{
-		TypeUrl:       r.GetTypeUrl(),
-		ResponseNonce: r.GetNonce(),
-		ErrorDetail:   &status.Status{Code: int32(codes.InvalidArgument), Message: msg},
-	})
+	c.Send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: r.GetTypeUrl(), ResponseNonce: r.GetNonce(), ErrorDetail: errorStatus(msg)})
+}
+
+func errorStatus(msg string) *status.Status {
+	return &status.Status{Code: int32(codes.InvalidArgument), Message: msg}
+}
+
+// sendQuiet sends req as the client's node, returning the error instead of failing the test:
+// for goroutines other than the test's.
+func (c *Client) sendQuiet(req *discoveryv3.DeltaDiscoveryRequest) error {
+	req.Node = &corev3.Node{Id: c.node}
+	return c.stream.Send(req)
 }
 
 // WaitDone waits for the stream to end and returns why.
