@@ -70,6 +70,12 @@ test: kube-assets ## Run every test; integration tests use a real kube-apiserver
 test-short: ## Run the unit tests only (no API server).
 	go test -short -count=1 ./...
 
+.PHONY: bench
+bench: kube-assets ## Run the benchmarks (compile; change-to-push at 10,000 routes against a real API server).
+	go test ./controllers/compile/ -run '^$$' -bench . -benchmem -benchtime 20x | tee bin/bench-compile.txt
+	KUBEBUILDER_ASSETS=$(KUBE_ASSETS) PORTICO_BENCH_ROUTES_PER_API=100 \
+	  go test ./controllers/ -run '^$$' -bench ChangeToPush -benchtime 50x -timeout 20m | tee bin/bench-controller.txt
+
 .PHONY: verify
 verify: generate manifests ## Fail when generated files or go.mod differ from what is committed.
 	go mod tidy

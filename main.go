@@ -22,8 +22,9 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/portico-dev/portico/internal/cli"
 	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/portico-dev/portico/internal/cli"
 )
 
 func main() {

@@ -352,7 +352,7 @@ func TestDeletingAuthorizerFlipsConditions(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := routeCond(t, ns, "orders", metav1.ConditionFalse, apiv1.ReasonAuthorizerNotFound)
-	if !strings.Contains(c.Message, `Authorizer "jwt" does not exist`) {
+	if !strings.Contains(c.Message, `the Authorizer "jwt" does not exist`) {
 		t.Errorf("route message %q", c.Message)
 	}
 	_, ready := stageCond(t, ns, "shop", apiv1.ConditionReady, metav1.ConditionFalse, apiv1.ReasonAuthorizerNotFound)

@@ -20,7 +20,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"sync"
 	"time"
 
@@ -43,7 +42,8 @@ import (
 
 // SnapshotServer is what the reconciler needs of the xDS server.
 type SnapshotServer interface {
-	Update(stages []ir.Stage, endpoints []ir.Endpoints) (changed int)
+	UpdateStages(set []ir.Stage, remove []string) (changed int)
+	UpdateEndpoints(set []ir.Endpoints, remove []string) (changed int)
 	Programmed(stageKey string) xds.ProgrammedStatus
 }
 
@@ -70,6 +70,8 @@ type Reconciler struct {
 
 	mu    sync.Mutex
 	world map[types.NamespacedName]published
+	// seen is the programmed state of each served stage when last looked at.
+	seen map[string]xds.ProgrammedStatus
 }
 
 // published is what one RestApi contributes to the served state.
@@ -144,49 +146,87 @@ func (r *Reconciler) inputs(ctx context.Context, api types.NamespacedName) (comp
 	return in, nil
 }
 
-// publish records the API's stages and endpoints and pushes the whole served state; the
-// server pushes only what changed.
+// publish hands the API's stages and endpoints to the xDS server, which pushes only what
+// changed. Only this API's resources are passed: the cost of a change does not grow with the
+// number of other APIs. An endpoint set is removed when no API uses it any more.
 func (r *Reconciler) publish(api types.NamespacedName, out compile.Output) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.world == nil {
 		r.world = map[types.NamespacedName]published{}
 	}
+	old := r.world[api]
 	if len(out.Stages) == 0 && len(out.Endpoints) == 0 {
 		delete(r.world, api)
 	} else {
 		r.world[api] = published{stages: out.Stages, endpoints: out.Endpoints}
 	}
-	keys := make([]types.NamespacedName, 0, len(r.world))
-	for k := range r.world {
-		keys = append(keys, k)
+
+	keep := map[string]bool{}
+	for _, s := range out.Stages {
+		keep[s.Key] = true
 	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
-	var stages []ir.Stage
-	endpoints := map[string]ir.Endpoints{}
-	for _, k := range keys {
-		p := r.world[k]
-		stages = append(stages, p.stages...)
-		for _, e := range p.endpoints {
-			endpoints[e.Cluster] = e
+	var removeStages []string
+	for _, s := range old.stages {
+		if !keep[s.Key] {
+			removeStages = append(removeStages, s.Key)
 		}
 	}
-	eps := make([]ir.Endpoints, 0, len(endpoints))
-	for _, e := range endpoints {
-		eps = append(eps, e)
+	inUse := map[string]bool{}
+	for _, e := range out.Endpoints {
+		inUse[e.Cluster] = true
 	}
-	sort.Slice(eps, func(i, j int) bool { return eps[i].Cluster < eps[j].Cluster })
-	return r.Server.Update(stages, eps)
+	var removeEndpoints []string
+	for _, e := range old.endpoints {
+		if !inUse[e.Cluster] && !r.clusterUsedLocked(e.Cluster) {
+			removeEndpoints = append(removeEndpoints, e.Cluster)
+		}
+	}
+	return r.Server.UpdateStages(out.Stages, removeStages) + r.Server.UpdateEndpoints(out.Endpoints, removeEndpoints)
 }
 
-// servedAPIs lists the RestApis that currently publish stages: on a change in what proxies
-// acknowledged, their Stages' Programmed conditions are re-evaluated.
-func (r *Reconciler) servedAPIs() []types.NamespacedName {
+// clusterUsedLocked reports whether any published API uses the endpoint set.
+func (r *Reconciler) clusterUsedLocked(cluster string) bool {
+	for _, p := range r.world {
+		for _, e := range p.endpoints {
+			if e.Cluster == cluster {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// programmedChanges lists the RestApis with a stage whose programmed state (what the proxies
+// acknowledged or rejected) changed since the last call: only those are re-reconciled to
+// refresh their Programmed conditions. Re-reconciling every API on every acknowledgement
+// would queue a change behind a hundred no-op compiles.
+func (r *Reconciler) programmedChanges() []types.NamespacedName {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := make([]types.NamespacedName, 0, len(r.world))
-	for k := range r.world {
-		out = append(out, k)
+	if r.seen == nil {
+		r.seen = map[string]xds.ProgrammedStatus{}
+	}
+	served := map[string]bool{}
+	var out []types.NamespacedName
+	for api, p := range r.world {
+		changed := false
+		for _, s := range p.stages {
+			served[s.Key] = true
+			now := r.Server.Programmed(s.Key)
+			if r.seen[s.Key] != now {
+				r.seen[s.Key] = now
+				changed = true
+			}
+		}
+		if changed {
+			out = append(out, api)
+		}
+	}
+	for k := range r.seen {
+		if !served[k] {
+			delete(r.seen, k)
+		}
 	}
 	return out
 }

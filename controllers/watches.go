@@ -109,7 +109,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, changed <-chan struct{})
 	programmed := make(chan event.GenericEvent, 64)
 	go func() {
 		for range changed {
-			for _, api := range r.servedAPIs() {
+			for _, api := range r.programmedChanges() {
 				obj := &apiv1.RestApi{ObjectMeta: metav1.ObjectMeta{Namespace: api.Namespace, Name: api.Name}}
 				programmed <- event.GenericEvent{Object: obj}
 			}

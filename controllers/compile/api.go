@@ -32,12 +32,11 @@ import (
 
 // apiCompiler compiles one RestApi with its Routes, Authorizers and models into an ir.API.
 type apiCompiler struct {
-	world    *world
-	st       statuses
-	api      *apiv1.RestApi
-	models   map[string]bool // valid models
-	authzs   map[string]*ir.Authorizer
-	clusters map[string]bool
+	world  *world
+	st     statuses
+	api    *apiv1.RestApi
+	models map[string]bool // valid models
+	authzs map[string]*ir.Authorizer
 }
 
 func (w *world) compileAPI(st statuses, api *apiv1.RestApi) *ir.API {
@@ -268,7 +267,7 @@ func (c *apiCompiler) authorization(a *apiv1.Authorization) (ir.Authorization, s
 	}
 	authz := c.world.authorizer(c.api.Namespace, a.AuthorizerRef.Name)
 	if authz == nil {
-		return out, apiv1.ReasonAuthorizerNotFound, fmt.Errorf("Authorizer %q does not exist in namespace %s; the route is not served rather than served unprotected", a.AuthorizerRef.Name, c.api.Namespace)
+		return out, apiv1.ReasonAuthorizerNotFound, fmt.Errorf("the Authorizer %q does not exist in namespace %s; the route is not served rather than served unprotected", a.AuthorizerRef.Name, c.api.Namespace)
 	}
 	if len(a.Scopes) > 0 && authz.Spec.Type != apiv1.AuthorizerJWT {
 		return out, apiv1.ReasonRejected, fmt.Errorf("scopes need a JWT authorizer; %s is a %s authorizer", authz.Name, authz.Spec.Type)

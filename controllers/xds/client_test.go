@@ -24,8 +24,9 @@ import (
 	"time"
 
 	"github.com/go-logr/logr/testr"
-	"github.com/portico-dev/portico/controllers/xds/xdstest"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/portico-dev/portico/controllers/xds/xdstest"
 )
 
 // Test helpers: a real server on a loopback listener and a small delta ADS client, the way

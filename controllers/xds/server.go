@@ -139,11 +139,59 @@ func (s *Server) Update(stages []ir.Stage, endpoints []ir.Endpoints) (changed in
 	return s.apply(xdsv1alpha1.StageSnapshotTypeURL, stageRes) + s.apply(resource.EndpointType, claRes)
 }
 
+// UpdateStages sets the given stages and removes the named ones, leaving every other stage
+// as it is: the incremental form of Update, for a controller that recompiles one API at a
+// time and must not translate and hash every other API's stages on each change.
+func (s *Server) UpdateStages(set []ir.Stage, remove []string) (changed int) {
+	res := make(map[string]proto.Message, len(set))
+	for i := range set {
+		res[set[i].Key] = StageToProto(&set[i])
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.applyPartial(xdsv1alpha1.StageSnapshotTypeURL, res, remove)
+}
+
+// UpdateEndpoints sets the given endpoint sets and removes the named clusters, leaving the
+// others as they are.
+func (s *Server) UpdateEndpoints(set []ir.Endpoints, remove []string) (changed int) {
+	res := make(map[string]proto.Message, len(set))
+	for _, e := range set {
+		res[e.Cluster] = EndpointsToCLA(e)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.applyPartial(resource.EndpointType, res, remove)
+}
+
+// applyPartial is apply over the named resources only.
+func (s *Server) applyPartial(typeURL string, set map[string]proto.Message, remove []string) int {
+	want := make(map[string]proto.Message, len(s.versions[typeURL])+len(set))
+	for name := range s.versions[typeURL] {
+		want[name] = nil // unchanged: keep the current version
+	}
+	for _, name := range remove {
+		delete(want, name)
+	}
+	for name, msg := range set {
+		want[name] = msg
+	}
+	return s.apply(typeURL, want)
+}
+
+// apply makes want the served resources of typeURL. A nil message keeps the current version of
+// that resource without translating it again.
 func (s *Server) apply(typeURL string, want map[string]proto.Message) int {
 	cur := s.versions[typeURL]
 	next := make(map[string]string, len(want))
 	update := map[string]types.Resource{}
 	for name, msg := range want {
+		if msg == nil {
+			if v, ok := cur[name]; ok {
+				next[name] = v
+			}
+			continue
+		}
 		v, err := versionOf(msg)
 		if err != nil {
 			// Cannot happen with well-formed messages; keep serving what was there.

@@ -177,6 +177,54 @@ func TestRemovedStage(t *testing.T) {
 	}
 }
 
+// The incremental updates touch only what they name: other stages keep their versions and
+// are neither re-sent nor removed.
+func TestIncrementalUpdates(t *testing.T) {
+	s := startServer(t, Options{})
+	a, b := testStage("pets/prod", 1), testStage("shop/prod", 1)
+	s.Update([]ir.Stage{a, b}, []ir.Endpoints{{Cluster: "pets/svc:80"}, {Cluster: "shop/svc:80"}})
+	c, _ := syncedClient(t, s, "proxy-1")
+	before := s.Version("shop/prod")
+
+	b.Generation = 2
+	if n := s.UpdateStages([]ir.Stage{b}, nil); n != 1 {
+		t.Fatalf("UpdateStages changed %d resources, want 1", n)
+	}
+	r := c.RecvType(stageType)
+	if got := names(r); !slices.Equal(got, []string{"shop/prod"}) {
+		t.Fatalf("pushed %v, want only shop/prod", got)
+	}
+	c.Ack(r)
+	if s.Version("pets/prod") == "" || s.Version("shop/prod") == before {
+		t.Fatalf("versions after UpdateStages: pets %q shop %q", s.Version("pets/prod"), s.Version("shop/prod"))
+	}
+
+	if n := s.UpdateStages(nil, []string{"pets/prod"}); n != 1 {
+		t.Fatalf("removing a stage changed %d resources, want 1", n)
+	}
+	r = c.RecvType(stageType)
+	if len(r.GetResources()) != 0 || !slices.Equal(r.GetRemovedResources(), []string{"pets/prod"}) {
+		t.Fatalf("got %v, removed %v; want pets/prod removed", names(r), r.GetRemovedResources())
+	}
+	c.Ack(r)
+	if s.Version("shop/prod") == "" {
+		t.Fatal("removing pets/prod removed shop/prod too")
+	}
+
+	if n := s.UpdateEndpoints([]ir.Endpoints{{Cluster: "shop/svc:80", Addresses: []string{"10.0.0.1:80"}}}, []string{"pets/svc:80"}); n != 2 {
+		t.Fatalf("UpdateEndpoints changed %d resources, want 2", n)
+	}
+	r = c.RecvType(resource.EndpointType)
+	if got := names(r); !slices.Equal(got, []string{"shop/svc:80"}) || !slices.Equal(r.GetRemovedResources(), []string{"pets/svc:80"}) {
+		t.Fatalf("endpoints pushed %v removed %v", got, r.GetRemovedResources())
+	}
+	c.Ack(r)
+	if n := s.UpdateStages([]ir.Stage{b}, nil); n != 0 {
+		t.Fatalf("an unchanged UpdateStages changed %d resources", n)
+	}
+	c.ExpectNone()
+}
+
 func TestNackThenAck(t *testing.T) {
 	s := startServer(t, Options{})
 	s.Update([]ir.Stage{testStage("pets/prod", 1)}, nil)
