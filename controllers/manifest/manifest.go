@@ -22,6 +22,7 @@ package manifest
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -34,6 +35,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
@@ -49,12 +52,31 @@ type Document struct {
 	Object any
 }
 
-// ErrUnsupported marks a document of a kind Portico does not read.
+func orNone(apiVersion string) string {
+	if apiVersion == "" {
+		return "no apiVersion"
+	}
+	return "apiVersion " + apiVersion
+}
+
+// ErrUnsupported marks a document of a kind Portico does not read; Decode skips those.
 var ErrUnsupported = errors.New("unsupported kind")
+
+// Validator defaults and validates a decoded object in place (see controllers/schema).
+type Validator interface {
+	Knows(apiVersion, kind string) bool
+	DefaultAndValidate(obj map[string]any) field.ErrorList
+}
 
 // Decode decodes every YAML document in data. source names the data in errors. Unknown
 // fields are errors: a misspelt field in a file must not be silently dropped.
 func Decode(data []byte, source string) ([]Document, error) {
+	return DecodeValidated(data, source, nil)
+}
+
+// DecodeValidated is Decode that, with a non-nil validator, first applies the schema's
+// defaults to each Portico object and refuses it when it is invalid, as an API server would.
+func DecodeValidated(data []byte, source string, v Validator) ([]Document, error) {
 	var docs []Document
 	reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
 	for i := 0; ; i++ {
@@ -68,7 +90,10 @@ func Decode(data []byte, source string) ([]Document, error) {
 		if len(bytes.TrimSpace(stripComments(raw))) == 0 {
 			continue
 		}
-		doc, err := decodeOne(raw, fmt.Sprintf("%s#%d", source, i+1))
+		doc, err := decodeOne(raw, fmt.Sprintf("%s#%d", source, i+1), v)
+		if errors.Is(err, ErrUnsupported) {
+			continue // another component's object (a Deployment...): not Portico's business
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -76,10 +101,17 @@ func Decode(data []byte, source string) ([]Document, error) {
 	}
 }
 
-func decodeOne(raw []byte, source string) (Document, error) {
+func decodeOne(raw []byte, source string, v Validator) (Document, error) {
 	var tm metav1.TypeMeta
 	if err := yaml.Unmarshal(raw, &tm); err != nil {
 		return Document{}, fmt.Errorf("%s: %w", source, err)
+	}
+	if v != nil && v.Knows(tm.APIVersion, tm.Kind) {
+		defaulted, err := validate(raw, v)
+		if err != nil {
+			return Document{}, fmt.Errorf("%s: %s: %w", source, tm.Kind, err)
+		}
+		raw = defaulted
 	}
 	var obj any
 	switch {
@@ -99,6 +131,10 @@ func decodeOne(raw []byte, source string) (Document, error) {
 		obj = &corev1.Service{}
 	case tm.APIVersion == "discovery.k8s.io/v1" && tm.Kind == "EndpointSlice":
 		obj = &discoveryv1.EndpointSlice{}
+	case tm.APIVersion == apiv1.GroupVersion.String() || tm.APIVersion == "":
+		// A misspelt kind of Portico's own group, or a document with no type at all, is a
+		// mistake to report, not another component's object to skip.
+		return Document{}, fmt.Errorf("%s: unknown kind %q of %s: Portico reads RestApi, Route, Authorizer, UsagePlan and Stage, and Secrets, Services and EndpointSlices", source, tm.Kind, orNone(tm.APIVersion))
 	default:
 		return Document{Source: source, Kind: tm.Kind}, fmt.Errorf("%s: %w %s %q", source, ErrUnsupported, tm.APIVersion, tm.Kind)
 	}
@@ -106,6 +142,26 @@ func decodeOne(raw []byte, source string) (Document, error) {
 		return Document{}, fmt.Errorf("%s: %s: %w", source, tm.Kind, err)
 	}
 	return Document{Source: source, Kind: tm.Kind, Object: obj}, nil
+}
+
+// validate defaults and validates one object, returning it as JSON with the defaults.
+func validate(raw []byte, v Validator) ([]byte, error) {
+	data, err := yaml.YAMLToJSON(raw)
+	if err != nil {
+		return nil, err
+	}
+	var obj map[string]any
+	// apimachinery's JSON decoding keeps integers as int64, as the API server's does: the
+	// schema validators tell integers from numbers.
+	if err := utiljson.Unmarshal(data, &obj); err != nil {
+		return nil, err
+	}
+	if errs := v.DefaultAndValidate(obj); len(errs) > 0 {
+		meta, _ := obj["metadata"].(map[string]any)
+		name, _ := meta["name"].(string)
+		return nil, fmt.Errorf("%q is invalid: %w", name, errs.ToAggregate())
+	}
+	return json.Marshal(obj)
 }
 
 // AddTo appends the documents to the compiler inputs, placing objects without a namespace in

@@ -1,0 +1,193 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package filesource
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/go-logr/logr"
+
+	"github.com/portico-dev/portico/controllers/compile"
+	"github.com/portico-dev/portico/controllers/ir"
+)
+
+// Publisher serves compiled stages and endpoints: the in-process xDS server.
+type Publisher interface {
+	Update(stages []ir.Stage, endpoints []ir.Endpoints) (changed int)
+}
+
+// Reloader compiles what the Source reads and publishes it, on start and on every change.
+// It keeps the revisions a cluster would keep as ControllerRevisions; with a StateDir they
+// survive restarts, so revision numbers, and Stages pinning them, stay meaningful.
+type Reloader struct {
+	Source    *Source
+	Publisher Publisher
+	Options   compile.Options
+	// StateDir, when set, holds revisions.json.
+	StateDir string
+	Log      logr.Logger
+
+	loaded    bool
+	revisions []compile.Revision
+	reported  map[string]string // what was last logged per object, to log changes only
+	problems  map[string]string
+}
+
+const revisionsFile = "revisions.json"
+
+// Reload reads the files and, when something changed, compiles and publishes. It returns the
+// compile's output (nil when nothing changed).
+func (r *Reloader) Reload() (*compile.Output, error) {
+	if !r.loaded && r.StateDir != "" {
+		if err := r.loadRevisions(); err != nil {
+			return nil, err
+		}
+	}
+	in, problems, changed, err := r.Source.Load()
+	if err != nil {
+		return nil, err
+	}
+	r.reportProblems(problems)
+	if r.loaded && !changed {
+		return nil, nil
+	}
+	r.loaded = true
+	in.Options = r.Options
+	in.Revisions = r.revisions
+	out := compile.Compile(in)
+	r.revisions = nextRevisions(r.revisions, out)
+	if r.StateDir != "" && (len(out.NewRevisions) > 0 || len(out.PrunedRevisions) > 0) {
+		if err := r.saveRevisions(); err != nil {
+			r.Log.Error(err, "cannot save revisions; numbers restart after a restart", "stateDir", r.StateDir)
+		}
+	}
+	n := r.Publisher.Update(out.Stages, out.Endpoints)
+	r.reportStatuses(out.Statuses)
+	r.Log.Info("configuration compiled", "stages", len(out.Stages), "newRevisions", len(out.NewRevisions), "changedResources", n, "filesWithProblems", len(problems))
+	return &out, nil
+}
+
+// Run reloads every interval until ctx ends. The first Reload has happened before (its
+// error is the caller's); later errors are logged, and the last good configuration serves.
+func (r *Reloader) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := r.Reload(); err != nil {
+				r.Log.Error(err, "reloading the configuration; the last good one keeps serving")
+			}
+		}
+	}
+}
+
+// nextRevisions is revs plus the new ones less the pruned ones, as a cluster would store them.
+func nextRevisions(revs []compile.Revision, out compile.Output) []compile.Revision {
+	pruned := map[string]bool{}
+	for _, p := range out.PrunedRevisions {
+		pruned[fmt.Sprintf("%s/%s/%d", p.Namespace, p.RestApi, p.Number)] = true
+	}
+	var next []compile.Revision
+	for _, rev := range append(revs, out.NewRevisions...) {
+		if !pruned[fmt.Sprintf("%s/%s/%d", rev.Namespace, rev.RestApi, rev.Number)] {
+			next = append(next, rev)
+		}
+	}
+	return next
+}
+
+func (r *Reloader) loadRevisions() error {
+	data, err := os.ReadFile(filepath.Join(r.StateDir, revisionsFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, &r.revisions); err != nil {
+		return fmt.Errorf("%s: %w", filepath.Join(r.StateDir, revisionsFile), err)
+	}
+	return nil
+}
+
+// saveRevisions writes the revisions atomically: a crash leaves the old file or the new one.
+func (r *Reloader) saveRevisions() error {
+	if err := os.MkdirAll(r.StateDir, 0o700); err != nil {
+		return err
+	}
+	data, err := json.Marshal(r.revisions)
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(r.StateDir, revisionsFile+".tmp")
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(r.StateDir, revisionsFile))
+}
+
+// reportProblems logs each file problem once, and when it is fixed.
+func (r *Reloader) reportProblems(problems []Problem) {
+	now := map[string]string{}
+	for _, p := range problems {
+		now[p.Path] = p.Error()
+		if r.problems[p.Path] != now[p.Path] {
+			r.Log.Error(nil, "invalid manifest file; it is ignored", "path", p.Path, "reason", p.Error())
+		}
+	}
+	for path := range r.problems {
+		if _, still := now[path]; !still {
+			r.Log.Info("manifest file is valid again", "path", path)
+		}
+	}
+	r.problems = now
+}
+
+// reportStatuses logs the conditions a cluster would show in status, when they change: with
+// no API server, the log is where a standalone user sees why something is not served.
+func (r *Reloader) reportStatuses(statuses []compile.ObjectStatus) {
+	now := map[string]string{}
+	for _, st := range statuses {
+		var bad []string
+		for _, c := range st.Conditions {
+			if c.Status != "True" {
+				bad = append(bad, fmt.Sprintf("%s=%s %s: %s", c.Type, c.Status, c.Reason, c.Message))
+			}
+		}
+		key := st.Kind + " " + st.Namespace + "/" + st.Name
+		now[key] = strings.Join(bad, "; ")
+		if now[key] != r.reported[key] {
+			if now[key] == "" {
+				r.Log.Info("ready", "object", key)
+			} else {
+				r.Log.Info("not ready", "object", key, "conditions", now[key])
+			}
+		}
+	}
+	r.reported = now
+}
