@@ -166,6 +166,19 @@ func New(opts Options) *Client {
 // proxies already serving keep the traffic). It stays true when the control plane goes away.
 func (c *Client) Ready() bool { return c.ready.Load() }
 
+// NotReadyReason says why Ready is false, for /readyz; it is empty when ready.
+func (c *Client) NotReadyReason() string {
+	switch {
+	case c.Ready():
+		return ""
+	case !c.Connected():
+		return "not connected to the xDS server " + c.opts.Server
+	case c.LastNACK() != nil:
+		return "the configuration received was rejected: " + c.LastNACK().Error()
+	}
+	return "waiting for the configuration from the xDS server"
+}
+
 // Connected reports whether a stream is open and the server answered on it.
 func (c *Client) Connected() bool { return c.connected.Load() }
 

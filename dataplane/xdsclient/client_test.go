@@ -42,8 +42,8 @@ func TestSnapshotAppliedThenAcked(t *testing.T) {
 	programmed(t, s, "pets/prod")
 	// Ready once the endpoints, sent right after the stages, are applied too.
 	eventually(t, "ready", c.Ready)
-	if !c.Connected() {
-		t.Fatal("ready but not connected")
+	if !c.Connected() || c.NotReadyReason() != "" {
+		t.Fatalf("ready but connected %v, not ready because %q", c.Connected(), c.NotReadyReason())
 	}
 	cfg := c.Current()
 	if cfg != c.applier.last() {
@@ -227,6 +227,9 @@ func TestApplierPanicNACKs(t *testing.T) {
 	}
 	if c.Ready() || c.Current() != nil {
 		t.Fatal("ready, or a configuration, without anything applied")
+	}
+	if r := c.NotReadyReason(); !strings.Contains(r, "rejected") || !strings.Contains(r, "applier bug") {
+		t.Fatalf("NotReadyReason: %q", r)
 	}
 }
 

@@ -106,6 +106,9 @@ func TestServerStartsLater(t *testing.T) {
 	if c.Ready() || c.Connected() {
 		t.Fatal("ready or connected without a server")
 	}
+	if r := c.NotReadyReason(); r != "not connected to the xDS server "+addr {
+		t.Fatalf("NotReadyReason: %q", r)
+	}
 	s2 := startServerWith(t, addr, xds.Options{}, []ir.Stage{testStage("pets/prod", 1)}, nil)
 	programmed(t, s2, "pets/prod")
 	eventually(t, "ready", c.Ready)
