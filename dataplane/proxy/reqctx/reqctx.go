@@ -1,0 +1,141 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package reqctx is the state one request carries through the steps of the request path:
+// what Amazon API Gateway calls $context. The proxy creates it before routing and puts it in
+// the request's context; each step reads what earlier steps found (the route, its path
+// parameters, the stage variables) and records what it did (the authorizer's principal, the
+// integration's status, the gateway error) for the steps after it, the access log and the
+// metrics.
+//
+// A Request belongs to the goroutine serving the request. Fields written from elsewhere (the
+// transport's body-writing goroutine) are atomics.
+package reqctx
+
+import (
+	"context"
+	"net/url"
+	"sync/atomic"
+	"time"
+
+	"github.com/portico-dev/portico/dataplane/router"
+)
+
+// Request is the per-request state.
+type Request struct {
+	// ID is the request id, sent back as x-request-id.
+	ID string
+	// Start is when the proxy received the request.
+	Start time.Time
+	// SourceIP is the client address: the connection's, or the nearest untrusted address in
+	// X-Forwarded-For when the connection comes from a trusted proxy.
+	SourceIP string
+	// PeerTrusted is whether the connection comes from a trusted proxy, whose forwarding
+	// headers are kept.
+	PeerTrusted bool
+	// Host is the request's host without its port, lower case.
+	Host string
+	// Path is the escaped request path, stage included ("/prod/pets/7").
+	Path string
+	// StagePath is the escaped path under the stage ("/pets/7"); empty for the stage root.
+	StagePath string
+
+	// Stage is the stage name (the path prefix), StageKey its resource name
+	// ("<namespace>/<stage object>"), API "<namespace>/<restApi>". Empty until a stage matched.
+	Stage, StageKey, API string
+	// Variant is "stable" or "canary" once a stage matched.
+	Variant string
+	// Variables are the stage variables of the variant serving the request.
+	Variables map[string]string
+	// RouteName and ResourcePath ("/pets/{petId}") name the matched route.
+	RouteName, ResourcePath string
+	// Params are the matched route's path parameters.
+	Params router.Match
+
+	// Authorizer is what an authorization step found; its zero value means none ran.
+	Authorizer Authorizer
+	// APIKeyID names the API key an API key step accepted (the Secret's name); empty means
+	// none was checked.
+	APIKeyID string
+
+	// Error is the gateway response the request got, if any.
+	Error Error
+	// Integration is what the integration did.
+	Integration Integration
+	// Target is the integration request's URL, once chosen.
+	Target *url.URL
+
+	bodyTooLarge atomic.Bool
+}
+
+// Authorizer is the outcome of an authorization step: $context.authorizer.*.
+type Authorizer struct {
+	// Authorized is set by the step that verified the caller. The proxy refuses a route that
+	// names an authorizer when no step set it, rather than serve it unprotected.
+	Authorized bool
+	// PrincipalID is $context.authorizer.principalId.
+	PrincipalID string
+	// Context holds the other $context.authorizer.<key> values (claims, function context).
+	Context map[string]string
+}
+
+// Get returns $context.authorizer.<key>.
+func (a *Authorizer) Get(key string) string {
+	if key == "principalId" {
+		return a.PrincipalID
+	}
+	return a.Context[key]
+}
+
+// Error is a gateway response sent to the client.
+type Error struct {
+	// Type is the gateway response type ("THROTTLED"); Message its message.
+	Type, Message string
+}
+
+// Integration records the integration call.
+type Integration struct {
+	// Called is set once a request went to the backend (not for MOCK).
+	Called bool
+	// Status is the backend's status code; zero when it did not answer.
+	Status int
+	// Latency is how long the backend took to answer with headers.
+	Latency time.Duration
+	// Endpoint is the backend address the request went to.
+	Endpoint string
+	// Error says why the backend call failed.
+	Error string
+}
+
+// MarkBodyTooLarge records that the request body went over the limit while it was streamed.
+// Safe to call from any goroutine.
+func (r *Request) MarkBodyTooLarge() { r.bodyTooLarge.Store(true) }
+
+// BodyTooLarge reports whether MarkBodyTooLarge was called.
+func (r *Request) BodyTooLarge() bool { return r.bodyTooLarge.Load() }
+
+type key struct{}
+
+// With returns ctx carrying r.
+func With(ctx context.Context, r *Request) context.Context {
+	return context.WithValue(ctx, key{}, r)
+}
+
+// From returns the Request in ctx, or nil.
+func From(ctx context.Context) *Request {
+	r, _ := ctx.Value(key{}).(*Request)
+	return r
+}
