@@ -1,0 +1,172 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package integration
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"time"
+
+	"github.com/portico-dev/portico/dataplane/gatewayresponse"
+	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
+)
+
+// StatusClientClosedRequest is recorded (nginx's 499) when the client went away before the
+// backend answered: not the backend's fault, so not a 5xx in metrics.
+const StatusClientClosedRequest = 499
+
+// httpIntegration is an HTTP_PROXY or HTTP route: a reverse proxy built once per route,
+// sharing the proxy's transport. The request is streamed both ways.
+type httpIntegration struct {
+	shared    *Shared
+	target    *target
+	params    *mappings
+	timeout   time.Duration
+	responses *gatewayresponse.Set
+	proxy     *httputil.ReverseProxy
+}
+
+func (s *Shared) newHTTP(spec Spec, t *target, params *mappings, timeout time.Duration) *httpIntegration {
+	h := &httpIntegration{shared: s, target: t, params: params, timeout: timeout, responses: spec.Responses}
+	h.proxy = &httputil.ReverseProxy{
+		Rewrite:        h.rewrite,
+		Transport:      &upstream{shared: s, clusters: t.clusters, cluster: t.cluster},
+		BufferPool:     s.bufferPool,
+		ModifyResponse: modifyResponse,
+		ErrorHandler:   h.fail,
+		ErrorLog:       nil,
+	}
+	return h
+}
+
+func (h *httpIntegration) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rc := reqctx.From(r.Context())
+	u, ep, err := h.target.resolve(r, rc, h.params.pathOverrides(r, rc), false)
+	if err != nil {
+		rc.Integration.Error = err.Error()
+		h.shared.Log.V(1).Info("integration target", "route", rc.RouteName, "error", err.Error())
+		gatewayresponse.Write(w, r, gatewayresponse.IntegrationFailure, h.responses, rc.ID)
+		return
+	}
+	rc.Target = u
+	if ep != nil {
+		rc.Integration.Endpoint = ep.Addr
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
+	defer cancel()
+	h.proxy.ServeHTTP(w, r.WithContext(ctx))
+}
+
+// rewrite builds the upstream request. Forwarding headers from the client are kept only when
+// the connection comes from a trusted proxy; otherwise X-Forwarded-For starts afresh with the
+// connection's address, so that a client cannot choose the source address a backend sees.
+func (h *httpIntegration) rewrite(pr *httputil.ProxyRequest) {
+	rc := reqctx.From(pr.In.Context())
+	pr.Out.URL = rc.Target
+	pr.Out.Host = ""
+	var proto []string
+	if rc.PeerTrusted {
+		pr.Out.Header["X-Forwarded-For"] = pr.In.Header["X-Forwarded-For"]
+		proto = pr.In.Header["X-Forwarded-Proto"]
+	}
+	pr.SetXForwarded()
+	if len(proto) > 0 {
+		pr.Out.Header["X-Forwarded-Proto"] = proto
+	}
+	pr.Out.Header.Set(gatewayresponse.HeaderRequestID, rc.ID)
+	h.params.apply(pr.Out, pr.In, rc)
+}
+
+// modifyResponse drops the backend's request id: the client gets the gateway's.
+func modifyResponse(res *http.Response) error {
+	res.Header.Del(gatewayresponse.HeaderRequestID)
+	return nil
+}
+
+// fail answers a request the backend did not answer.
+func (h *httpIntegration) fail(w http.ResponseWriter, r *http.Request, err error) {
+	rc := reqctx.From(r.Context())
+	rc.Integration.Error = err.Error()
+	var tooLarge *http.MaxBytesError
+	switch {
+	case rc.BodyTooLarge() || errors.As(err, &tooLarge):
+		gatewayresponse.Write(w, r, gatewayresponse.RequestTooLarge, h.responses, rc.ID)
+	case errors.Is(r.Context().Err(), context.DeadlineExceeded):
+		gatewayresponse.Write(w, r, gatewayresponse.IntegrationTimeout, h.responses, rc.ID)
+	case r.Context().Err() != nil:
+		// The client is gone; nobody reads this answer, the access log and metrics do.
+		w.WriteHeader(StatusClientClosedRequest)
+	default:
+		h.shared.Log.V(1).Info("integration failed", "route", rc.RouteName, "target", r.URL.Host, "error", err.Error())
+		gatewayresponse.Write(w, r, gatewayresponse.IntegrationFailure, h.responses, rc.ID)
+	}
+}
+
+// upstream is a route's transport: it times the backend, and for a cluster takes an endpoint
+// whose connection failed out of rotation. A request without a body whose connection failed
+// is sent once more to another endpoint, as nothing of it reached the first.
+type upstream struct {
+	shared   *Shared
+	clusters *Clusters
+	cluster  string
+}
+
+func (u *upstream) RoundTrip(req *http.Request) (*http.Response, error) {
+	rc := reqctx.From(req.Context())
+	start := u.shared.Now()
+	res, err := u.shared.Transport.RoundTrip(req)
+	if err != nil && isConnectError(err) && req.Context().Err() == nil && u.cluster != "" {
+		if cl := u.clusters.Get(u.cluster); cl != nil {
+			if ep := cl.Lookup(req.URL.Host); ep != nil {
+				cl.Eject(ep)
+				u.shared.Log.V(1).Info("endpoint ejected", "cluster", u.cluster, "endpoint", ep.Addr, "error", err.Error())
+				if req.Body == nil || req.Body == http.NoBody {
+					if other := cl.PickOther(ep); other != nil {
+						retry := *req
+						target := *req.URL
+						target.Host = other.Addr
+						retry.URL = &target
+						if rc != nil {
+							rc.Integration.Endpoint = other.Addr
+						}
+						res, err = u.shared.Transport.RoundTrip(&retry)
+						if err != nil && isConnectError(err) {
+							cl.Eject(other)
+						}
+					}
+				}
+			}
+		}
+	}
+	if rc != nil {
+		rc.Integration.Called = true
+		rc.Integration.Latency = u.shared.Now().Sub(start)
+		if res != nil {
+			rc.Integration.Status = res.StatusCode
+		}
+	}
+	return res, err
+}
+
+// isConnectError reports whether err means no connection was made.
+func isConnectError(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}

@@ -1,0 +1,99 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package integration
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
+	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
+)
+
+// target is where a route's integration requests go: a bound uri template, or a cluster
+// whose endpoints receive the request path under the stage as is.
+type target struct {
+	bound    *Bound
+	bindErr  error
+	cluster  string
+	clusters *Clusters
+}
+
+func newTarget(in *xdsv1alpha1.Integration, spec Spec) (*target, error) {
+	hasURI, hasBackend := in.GetUri() != "", in.GetBackend() != nil
+	if hasURI == hasBackend {
+		return nil, fmt.Errorf("a %s integration needs exactly one of uri and backend", in.GetType())
+	}
+	if hasBackend {
+		if in.GetBackend().GetCluster() == "" {
+			return nil, fmt.Errorf("backend has no cluster")
+		}
+		return &target{cluster: in.GetBackend().GetCluster(), clusters: spec.Clusters}, nil
+	}
+	tmpl, err := ParseTemplate(in.GetUri(), spec.Params)
+	if err != nil {
+		return nil, err
+	}
+	t := &target{}
+	t.bound, t.bindErr = tmpl.Bind(spec.Variables)
+	return t, nil
+}
+
+var errNoEndpoints = errors.New("the backend has no endpoints")
+
+// resolve returns the integration request's URL and, for a cluster, the endpoint chosen. A
+// uri template gets the client's query string appended unless fixedPath (Lambda functions,
+// whose event carries the query) is set; a cluster gets the path under the stage, or "/"
+// when fixedPath.
+func (t *target) resolve(in *http.Request, rc *reqctx.Request, overrides map[string]string, fixedPath bool) (*url.URL, *Endpoint, error) {
+	if t.bindErr != nil {
+		return nil, nil, t.bindErr
+	}
+	if t.bound != nil {
+		u, err := url.Parse(t.bound.Expand(&rc.Params, overrides))
+		if err != nil {
+			return nil, nil, err
+		}
+		if q := in.URL.RawQuery; q != "" && !fixedPath {
+			if u.RawQuery != "" {
+				u.RawQuery += "&" + q
+			} else {
+				u.RawQuery = q
+			}
+		}
+		return u, nil, nil
+	}
+	cl := t.clusters.Get(t.cluster)
+	if cl == nil || cl.Len() == 0 {
+		return nil, nil, fmt.Errorf("%w: %s", errNoEndpoints, t.cluster)
+	}
+	ep := cl.Pick()
+	u := &url.URL{Scheme: "http", Host: ep.Addr, Path: "/"}
+	if !fixedPath {
+		u.RawQuery = in.URL.RawQuery
+		if rc.StagePath != "" {
+			p, err := url.PathUnescape(rc.StagePath)
+			if err != nil {
+				return nil, nil, err
+			}
+			u.Path, u.RawPath = p, rc.StagePath
+		}
+	}
+	return u, ep, nil
+}
