@@ -1,0 +1,216 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package proxy
+
+import (
+	"encoding/binary"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+
+	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
+)
+
+// exchange is everything one request needs, in one allocation: its reqctx, the response
+// writer that records status and size, and what it matched.
+type exchange struct {
+	rc      reqctx.Request
+	rw      recorder
+	stage   *stage
+	variant *variant
+	route   *route
+}
+
+// recorder passes a response through, noting its status and body size for the access log
+// and metrics. It flushes and unwraps, so that streaming and protocol upgrades through
+// http.ResponseController keep working.
+type recorder struct {
+	w       http.ResponseWriter
+	status  int
+	written int64
+}
+
+func (r *recorder) Header() http.Header { return r.w.Header() }
+
+func (r *recorder) WriteHeader(code int) {
+	if r.status == 0 && (code >= 200 || code == http.StatusSwitchingProtocols) {
+		r.status = code
+	}
+	r.w.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	n, err := r.w.Write(b)
+	r.written += int64(n)
+	return n, err
+}
+
+// Flush sends buffered data to the client.
+func (r *recorder) Flush() {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	_ = http.NewResponseController(r.w).Flush()
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (r *recorder) Unwrap() http.ResponseWriter { return r.w }
+
+// limitedBody enforces the request body limit on a body of unknown length while it streams,
+// like http.MaxBytesReader, and records the overrun in the reqctx so that the integration
+// answers 413 whatever error the transport wraps it in.
+type limitedBody struct {
+	body  io.ReadCloser
+	left  int64
+	limit int64
+	rc    *reqctx.Request
+	err   error
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	// Read one byte past the limit to tell "exactly at the limit" from "over it".
+	if int64(len(p))-1 > b.left {
+		p = p[:b.left+1]
+	}
+	n, err := b.body.Read(p)
+	if int64(n) <= b.left {
+		b.left -= int64(n)
+		b.err = err
+		return n, err
+	}
+	n = int(b.left)
+	b.left = 0
+	b.rc.MarkBodyTooLarge()
+	b.err = &http.MaxBytesError{Limit: b.limit}
+	return n, b.err
+}
+
+func (b *limitedBody) Close() error { return b.body.Close() }
+
+// newRequestID returns a random version 4 UUID. AWS generates its own ids rather than
+// trusting the client's, and so does Portico: an id chosen by a client could collide on
+// purpose in logs.
+func newRequestID() string {
+	var u [16]byte
+	binary.LittleEndian.PutUint64(u[:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(u[8:], rand.Uint64())
+	u[6] = u[6]&0x0f | 0x40
+	u[8] = u[8]&0x3f | 0x80
+	const hex = "0123456789abcdef"
+	var s [36]byte
+	j := 0
+	for i, c := range u {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			s[j] = '-'
+			j++
+		}
+		s[j], s[j+1] = hex[c>>4], hex[c&0xf]
+		j += 2
+	}
+	return string(s[:])
+}
+
+// clientIP returns the request's source address and whether its connection comes from a
+// trusted proxy. From a trusted proxy, the address is the nearest one in X-Forwarded-For
+// that is not itself trusted, reading from the right: everything left of it could have been
+// written by the client.
+func (p *Proxy) clientIP(r *http.Request) (string, bool) {
+	host := r.RemoteAddr
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if len(p.opts.TrustedProxies) == 0 {
+		return host, false
+	}
+	peer, err := netip.ParseAddr(host)
+	if err != nil || !p.trusted(peer.Unmap()) {
+		return host, false
+	}
+	client := host
+	xff := r.Header["X-Forwarded-For"]
+	for i := len(xff) - 1; i >= 0; i-- {
+		list := xff[i]
+		for list != "" {
+			var item string
+			if j := strings.LastIndexByte(list, ','); j >= 0 {
+				item, list = list[j+1:], list[:j]
+			} else {
+				item, list = list, ""
+			}
+			a, err := netip.ParseAddr(strings.TrimSpace(item))
+			if err != nil {
+				return client, true
+			}
+			client = a.Unmap().String()
+			if !p.trusted(a.Unmap()) {
+				return client, true
+			}
+		}
+	}
+	return client, true
+}
+
+func (p *Proxy) trusted(a netip.Addr) bool {
+	for _, pfx := range p.opts.TrustedProxies {
+		if pfx.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// hostOnly returns a Host header's host: port removed, lower case, no trailing dot.
+func hostOnly(h string) string {
+	if strings.HasPrefix(h, "[") {
+		if i := strings.IndexByte(h, ']'); i > 0 {
+			h = h[1:i]
+		}
+	} else if i := strings.LastIndexByte(h, ':'); i >= 0 && strings.IndexByte(h, ':') == i {
+		h = h[:i]
+	}
+	h = strings.TrimSuffix(h, ".")
+	for i := 0; i < len(h); i++ {
+		if c := h[i]; 'A' <= c && c <= 'Z' {
+			return strings.ToLower(h)
+		}
+	}
+	return h
+}
+
+// splitStage splits an escaped path into its first segment, the stage name, and the rest.
+func splitStage(path string) (stageName, rest string) {
+	if !strings.HasPrefix(path, "/") {
+		return "", ""
+	}
+	path = path[1:]
+	if i := strings.IndexByte(path, '/'); i >= 0 {
+		return path[:i], path[i:]
+	}
+	return path, ""
+}

@@ -1,0 +1,252 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package proxy is the data plane's request path. Apply compiles a configuration into a
+// handler graph (hosts, stages, canary variants, route trees, each route's steps and
+// integration, gateway responses, access log formats) off to the side and swaps it in with
+// one atomic store; ServeHTTP loads it once per request, so a request finishes on the graph
+// it started with whatever is applied meanwhile.
+//
+// Per request, in order: a request id; the host, then the first path segment, pick a stage;
+// the canary choice; the route match; the body size check; the route's steps (see Step) and
+// its integration; then metrics and the access log line.
+package proxy
+
+import (
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/netip"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/portico-dev/portico/dataplane/accesslog"
+	"github.com/portico-dev/portico/dataplane/config"
+	"github.com/portico-dev/portico/dataplane/gatewayresponse"
+	"github.com/portico-dev/portico/dataplane/integration"
+	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
+	"github.com/portico-dev/portico/dataplane/router"
+)
+
+// Options are a Proxy's dependencies. The zero value works.
+type Options struct {
+	// Rand returns a number in [0, 1) for the canary choice. Default math/rand/v2.
+	Rand func() float64
+	// Now is the clock for latencies, request times and endpoint ejection. Default time.Now.
+	Now func() time.Time
+	// Log receives configuration warnings, and request errors at V(1).
+	Log logr.Logger
+	// Registerer receives the request metrics. Default: a private registry (none exported).
+	Registerer prometheus.Registerer
+	// AccessLog receives access log lines. Default os.Stdout.
+	AccessLog io.Writer
+	// DefaultAccessLogFormat is used by stages without a format. Empty: no line for them.
+	DefaultAccessLogFormat string
+	// TrustedProxies are the peers whose X-Forwarded-For is believed. Default none: the
+	// connection's address is the client's.
+	TrustedProxies []netip.Prefix
+	// Transport carries upstream requests. Default integration.NewTransport().
+	Transport http.RoundTripper
+	// EjectionTime is how long an endpoint whose connection failed is skipped. Default
+	// integration.DefaultEjection.
+	EjectionTime time.Duration
+	// Steps run before each route's integration, outermost first. See Step.
+	Steps []Step
+}
+
+// Proxy serves the applied configuration. It implements config.Applier and http.Handler.
+type Proxy struct {
+	opts    Options
+	shared  *integration.Shared
+	metrics *metrics
+	log     *accesslog.Writer
+	noStage *routeMetrics
+
+	applyMu sync.Mutex // serializes Apply: each build reuses the state of the last one
+	graph   atomic.Pointer[graph]
+}
+
+var _ config.Applier = (*Proxy)(nil)
+
+// New returns a Proxy with no configuration: until the first Apply it answers every request
+// 404 RESOURCE_NOT_FOUND, and Ready is false.
+func New(opts Options) *Proxy {
+	if opts.Rand == nil {
+		opts.Rand = rand.Float64
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Registerer == nil {
+		opts.Registerer = prometheus.NewRegistry()
+	}
+	if opts.AccessLog == nil {
+		opts.AccessLog = os.Stdout
+	}
+	p := &Proxy{
+		opts: opts,
+		shared: integration.NewShared(integration.Shared{
+			Transport: opts.Transport,
+			Now:       opts.Now,
+			Log:       opts.Log,
+		}),
+		metrics: newMetrics(opts.Registerer),
+		log:     accesslog.NewWriter(opts.AccessLog),
+	}
+	p.noStage = p.metrics.route(seriesKey{none, none, none, none})
+	return p
+}
+
+// Ready reports whether a configuration has been applied.
+func (p *Proxy) Ready() bool { return p.graph.Load() != nil }
+
+// Apply builds cfg and, if it is valid, serves it from the next request on. On error
+// nothing changes.
+func (p *Proxy) Apply(cfg *config.Config) error {
+	p.applyMu.Lock()
+	defer p.applyMu.Unlock()
+	prev := p.graph.Load()
+	g, warnings, err := p.build(cfg, prev)
+	if err != nil {
+		return err
+	}
+	p.graph.Store(g)
+	if prev != nil {
+		p.metrics.forget(prev.series, g.series)
+	}
+	for _, w := range warnings {
+		p.opts.Log.Info("configuration warning", "warning", w)
+	}
+	return nil
+}
+
+// ServeHTTP serves one request.
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	g := p.graph.Load()
+	ex := &exchange{}
+	rc := &ex.rc
+	rc.Start = p.opts.Now()
+	rc.ID = newRequestID()
+	w.Header().Set(gatewayresponse.HeaderRequestID, rc.ID)
+	ex.rw.w = w
+	rc.SourceIP, rc.PeerTrusted = p.clientIP(r)
+	rc.Host = hostOnly(r.Host)
+	rc.Path = r.URL.EscapedPath()
+	r = r.WithContext(reqctx.With(r.Context(), rc))
+	// Deferred, so that a response aborted mid-stream (ReverseProxy panics with
+	// http.ErrAbortHandler) is still counted and logged.
+	defer p.finish(ex, r)
+	p.serve(g, ex, r)
+}
+
+func (p *Proxy) serve(g *graph, ex *exchange, r *http.Request) {
+	rc := &ex.rc
+	stageName, rest := splitStage(rc.Path)
+	var st *stage
+	if g != nil {
+		st = g.lookup(rc.Host, stageName)
+	}
+	if st == nil {
+		// No stage answers this host and path. AWS REST APIs say 403 "Missing
+		// Authentication Token" for everything unknown; API.md keeps that for a path the
+		// stage has without the method, and answers an unknown stage 404 Not Found, as a
+		// client asking for a stage that does not exist has not "forgotten a token".
+		gatewayresponse.Write(&ex.rw, r, gatewayresponse.ResourceNotFound, nil, rc.ID)
+		return
+	}
+	v := st.stable
+	if st.canary != nil && st.percent > 0 && p.opts.Rand()*100 < st.percent {
+		v = st.canary
+	}
+	ex.stage, ex.variant = st, v
+	rc.Stage, rc.StageKey, rc.API = st.name, st.key, st.api
+	rc.Variant, rc.Variables, rc.StagePath = v.name, v.variables, rest
+
+	switch v.tree.Lookup(r.Method, rest, &rc.Params) {
+	case router.NotFound:
+		gatewayresponse.Write(&ex.rw, r, gatewayresponse.ResourceNotFound, v.responses, rc.ID)
+		return
+	case router.MethodNotAllowed:
+		gatewayresponse.Write(&ex.rw, r, gatewayresponse.MissingAuthenticationToken, v.responses, rc.ID)
+		return
+	}
+	rt := v.routes[rc.Params.Route]
+	ex.route = rt
+	rc.RouteName, rc.ResourcePath = rt.name, rt.path
+
+	if r.ContentLength > integration.MaxBodyBytes {
+		gatewayresponse.Write(&ex.rw, r, gatewayresponse.RequestTooLarge, v.responses, rc.ID)
+		return
+	}
+	if r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody {
+		r.Body = &limitedBody{body: r.Body, left: integration.MaxBodyBytes, limit: integration.MaxBodyBytes, rc: rc}
+	}
+	rt.handler.ServeHTTP(&ex.rw, r)
+}
+
+// finish records the request in metrics and the access log.
+func (p *Proxy) finish(ex *exchange, r *http.Request) {
+	rc := &ex.rc
+	status := ex.rw.status
+	if status == 0 {
+		status = http.StatusOK // nothing written: net/http answers 200
+	}
+	latency := p.opts.Now().Sub(rc.Start)
+
+	rm := p.noStage
+	switch {
+	case ex.route != nil:
+		rm = ex.route.metrics
+	case ex.variant != nil:
+		rm = ex.variant.unmatched
+	}
+	rm.observe(status, latency, rc.Integration.Called, rc.Integration.Latency)
+
+	if ex.stage == nil || ex.stage.log == nil {
+		return
+	}
+	e := accesslog.Entry{
+		RequestID:          rc.ID,
+		SourceIP:           rc.SourceIP,
+		UserAgent:          r.UserAgent(),
+		HTTPMethod:         r.Method,
+		ResourcePath:       rc.ResourcePath,
+		Path:               rc.Path,
+		Stage:              rc.Stage,
+		APIID:              rc.API,
+		DomainName:         rc.Host,
+		Protocol:           r.Proto,
+		Variant:            rc.Variant,
+		Status:             status,
+		ResponseLength:     ex.rw.written,
+		ResponseLatency:    latency,
+		IntegrationCalled:  rc.Integration.Called,
+		IntegrationLatency: rc.Integration.Latency,
+		IntegrationStatus:  rc.Integration.Status,
+		IntegrationError:   rc.Integration.Error,
+		ErrorMessage:       rc.Error.Message,
+		ErrorType:          rc.Error.Type,
+		PrincipalID:        rc.Authorizer.PrincipalID,
+		Authorizer:         rc.Authorizer.Get,
+		RequestTime:        rc.Start,
+	}
+	p.log.Write(ex.stage.log, &e)
+}

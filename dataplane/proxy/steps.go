@@ -1,0 +1,86 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package proxy
+
+import (
+	"net/http"
+
+	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
+	"github.com/portico-dev/portico/dataplane/gatewayresponse"
+	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
+)
+
+// Step builds one step of a route's request path (an authorizer, a usage plan check, a
+// throttle, request validation, the cache) in front of next, once per route and variant
+// each time a configuration is applied. It returns next itself when the route does not need
+// it, and an error when the configuration is invalid for it, which fails the Apply.
+//
+// At request time a step reads the request's reqctx.From(r.Context()) (route, parameters,
+// stage variables, source address), records what it established there (the authorizer's
+// principal and context, the API key), and refuses a request with gatewayresponse.Write
+// using rt.Responses. State that must outlive a configuration (token buckets, caches) lives
+// in stores the step's constructor closes over, keyed by stable identity, not in the handler
+// a step returns.
+type Step func(rt *Route, next http.Handler) (http.Handler, error)
+
+// Route is what a Step is built for.
+type Route struct {
+	// Stage is the stage's snapshot: variables, throttles, method settings, usage plans.
+	Stage *xdsv1alpha1.StageSnapshot
+	// API is the revision the variant serves (the canary's for a canary variant).
+	API *xdsv1alpha1.Api
+	// Route is the route.
+	Route *xdsv1alpha1.Route
+	// Variant is VariantStable or VariantCanary.
+	Variant string
+	// Variables are the variant's stage variables.
+	Variables map[string]string
+	// Responses are the API's gateway responses, for refusing requests.
+	Responses *gatewayresponse.Set
+}
+
+// Variants of a stage.
+const (
+	VariantStable = "stable"
+	VariantCanary = "canary"
+)
+
+// requireAuthorization is the last step before every integration. It refuses a route that
+// names an authorizer unless an earlier step marked the request authorized, and a route that
+// requires an API key unless an earlier step accepted one: a route is never served
+// unprotected because the step that should protect it is missing or skipped it. Until the
+// authorization steps exist, such routes answer 500 AUTHORIZER_FAILURE and 403
+// INVALID_API_KEY.
+func requireAuthorization(rt *Route, next http.Handler) http.Handler {
+	a := rt.Route.GetAuthorization()
+	needAuthorizer, needKey := a.GetAuthorizer() != "", a.GetApiKeyRequired()
+	if !needAuthorizer && !needKey {
+		return next
+	}
+	responses := rt.Responses
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := reqctx.From(r.Context())
+		switch {
+		case needAuthorizer && !rc.Authorizer.Authorized:
+			gatewayresponse.Write(w, r, gatewayresponse.AuthorizerFailure, responses, rc.ID)
+		case needKey && rc.APIKeyID == "":
+			gatewayresponse.Write(w, r, gatewayresponse.InvalidAPIKey, responses, rc.ID)
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
+}
