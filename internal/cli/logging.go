@@ -53,7 +53,13 @@ func (o *logOptions) logger() (logr.Logger, error) {
 	default:
 		return logr.Discard(), fmt.Errorf("unknown --log-format %q: use json or text", o.format)
 	}
-	return zap.New(zap.Level(lvl), zap.UseDevMode(o.format == "text"), zap.JSONEncoder(func(c *zapcore.EncoderConfig) {
-		c.TimeKey, c.EncodeTime = "ts", zapcore.ISO8601TimeEncoder
-	})), nil
+	opts := []zap.Opts{zap.Level(lvl)}
+	if o.format == "text" {
+		opts = append(opts, zap.ConsoleEncoder(func(c *zapcore.EncoderConfig) { c.EncodeTime = zapcore.ISO8601TimeEncoder }))
+	} else {
+		opts = append(opts, zap.JSONEncoder(func(c *zapcore.EncoderConfig) {
+			c.TimeKey, c.EncodeTime = "ts", zapcore.ISO8601TimeEncoder
+		}))
+	}
+	return zap.New(opts...), nil
 }

@@ -1,0 +1,116 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/portico-dev/portico/dataplane/admin"
+	"github.com/portico-dev/portico/dataplane/proxy"
+	"github.com/portico-dev/portico/dataplane/xdsclient"
+)
+
+// dataPlaneOptions configure the proxy side of a process: `portico proxy`, and the proxy half
+// of `portico standalone`.
+type dataPlaneOptions struct {
+	xdsServer, nodeID   string
+	tls                 *xdsclient.TLSConfig
+	httpAddr, adminAddr string
+	// drain bounds how long in-flight requests may finish after SIGTERM.
+	drain time.Duration
+	// httpListener, when set, replaces httpAddr (tests listen on port 0).
+	httpListener, adminListener net.Listener
+	log                         logr.Logger
+	// ready is closed once both servers listen; may be nil.
+	ready chan<- struct{}
+}
+
+// runDataPlane runs the xDS client, the request path and the admin endpoint until ctx ends,
+// then stops accepting connections and drains in-flight requests within drain.
+func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	p := proxy.New(proxy.Options{Log: o.log.WithName("proxy"), Registerer: reg})
+	client := xdsclient.New(xdsclient.Options{
+		Server: o.xdsServer, NodeID: o.nodeID, TLS: o.tls, Applier: p,
+		Logger: o.log.WithName("xds"), Registerer: reg,
+	})
+	adm := admin.New(admin.Options{
+		Logger: o.log.WithName("admin"), Gatherer: reg, Ready: client.Ready,
+		NotReadyReason: client.NotReadyReason, Config: client.Current, LastNACK: client.LastNACK,
+	})
+
+	httpLis, err := listen(o.httpListener, o.httpAddr)
+	if err != nil {
+		return fmt.Errorf("--http-addr: %w", err)
+	}
+	adminLis, err := listen(o.adminListener, o.adminAddr)
+	if err != nil {
+		_ = httpLis.Close()
+		return fmt.Errorf("--admin-addr: %w", err)
+	}
+	o.log.Info("serving", "http", httpLis.Addr().String(), "admin", adminLis.Addr().String(), "xdsServer", o.xdsServer, "node", o.nodeID)
+	if o.ready != nil {
+		close(o.ready)
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return client.Run(gctx) })
+	g.Go(func() error { return adm.Serve(gctx, adminLis) })
+	srv := proxy.NewServer("", p)
+	g.Go(func() error {
+		if err := srv.Serve(httpLis); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		// Stop accepting, let in-flight requests finish (long-lived ones get the deadline).
+		drainCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.drain)
+		defer cancel()
+		start := time.Now()
+		err := srv.Shutdown(drainCtx)
+		o.log.Info("drained", "took", time.Since(start).Round(time.Millisecond), "error", errString(err))
+		return nil
+	})
+	return g.Wait()
+}
+
+func listen(l net.Listener, addr string) (net.Listener, error) {
+	if l != nil {
+		return l, nil
+	}
+	return net.Listen("tcp", addr)
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
