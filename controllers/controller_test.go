@@ -230,8 +230,8 @@ func TestSamplesBecomeReady(t *testing.T) {
 	// Objects arrive one by one, and each distinct compiled API is a revision: the API may
 	// have compiled before all its routes existed. The latest revision has them all.
 	api := &apiv1.RestApi{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "pets"}}
-	xdstest.Eventually(t, "the RestApi counts 5 routes", func() bool {
-		return env.Client.Get(context.Background(), client.ObjectKeyFromObject(api), api) == nil && api.Status.Routes == 5
+	xdstest.Eventually(t, "the RestApi counts 6 routes", func() bool {
+		return env.Client.Get(context.Background(), client.ObjectKeyFromObject(api), api) == nil && api.Status.Routes == 6
 	})
 	condition(t, api, func() []metav1.Condition { return api.Status.Conditions }, apiv1.ConditionReady, metav1.ConditionTrue, apiv1.ReasonReady)
 	stage, _ = stageCond(t, ns, "prod", apiv1.ConditionProgrammed, metav1.ConditionTrue, apiv1.ReasonProgrammed)
@@ -253,7 +253,7 @@ func TestSamplesBecomeReady(t *testing.T) {
 	if !found || latest < 1 {
 		t.Fatalf("no ControllerRevision %d among %d", latest, len(revs.Items))
 	}
-	for _, name := range []string{"list-pets", "get-pet", "create-pet", "store", "health"} {
+	for _, name := range []string{"list-pets", "get-pet", "create-pet", "store", "health", "list-toys"} {
 		routeCond(t, ns, name, metav1.ConditionTrue, apiv1.ReasonAccepted)
 	}
 
@@ -286,8 +286,8 @@ func TestSamplesBecomeReady(t *testing.T) {
 			}
 		}
 	}
-	if got := len(snap.GetApi().GetRoutes()); got != 5 {
-		t.Errorf("the proxy has %d routes, want 5", got)
+	if got := len(snap.GetApi().GetRoutes()); got != 6 {
+		t.Errorf("the proxy has %d routes, want 6", got)
 	}
 	if cla := proxy.Resource(resource.EndpointType, ns+"/pets-svc:8080"); cla == nil {
 		t.Error("the proxy did not get the endpoints of pets-svc")

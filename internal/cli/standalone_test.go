@@ -149,6 +149,10 @@ func TestStandaloneServesSamples(t *testing.T) {
 	if r := get(t, "GET", base+"/prod/nothing-here"); r.status != 404 || r.header.Get("x-portico-error-type") != "RESOURCE_NOT_FOUND" {
 		t.Errorf("unknown path = %d %s %q", r.status, r.header.Get("x-portico-error-type"), r.body)
 	}
+	// A route whose backend is not running answers 502 cleanly.
+	if r := get(t, "GET", base+"/prod/toys"); r.status != 502 || r.header.Get("x-portico-error-type") != "INTEGRATION_FAILURE" {
+		t.Errorf("GET /prod/toys without its backend = %d %s %q", r.status, r.header.Get("x-portico-error-type"), r.body)
+	}
 	// A protected route never answers without its authorizer's approval.
 	if r := get(t, "POST", base+"/prod/pets"); r.status < 400 {
 		t.Errorf("POST /prod/pets without a token = %d, want an error", r.status)
