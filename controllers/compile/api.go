@@ -28,6 +28,7 @@ import (
 
 	apiv1 "github.com/portico-dev/portico/api/v1alpha1"
 	"github.com/portico-dev/portico/controllers/ir"
+	"github.com/portico-dev/portico/internal/routepath"
 )
 
 // apiCompiler compiles one RestApi with its Routes, Authorizers and models into an ir.API.
@@ -197,15 +198,15 @@ func (c *apiCompiler) route(r *apiv1.Route, websocket bool) (ir.Route, []string,
 		out.RouteKey = s.RouteKey
 		keys = []string{"key:" + s.RouteKey}
 	default:
-		segs, err := parsePath(s.Path)
+		segs, err := routepath.Parse(s.Path)
 		if err != nil {
 			return out, nil, apiv1.ReasonRejected, err
 		}
 		out.Path = s.Path
-		pathParams = params(segs)
+		pathParams = routepath.Params(segs)
 		methods := methodSet(s.Methods)
 		out.Methods = methods
-		shape := shapeKey(segs)
+		shape := routepath.Shape(segs)
 		for _, m := range methods {
 			if m == string(apiv1.MethodAny) {
 				// ANY overlaps every method: it takes every method's key.

@@ -30,6 +30,7 @@ import (
 	"github.com/portico-dev/portico/dataplane/gatewayresponse"
 	"github.com/portico-dev/portico/dataplane/integration"
 	"github.com/portico-dev/portico/dataplane/router"
+	"github.com/portico-dev/portico/internal/routepath"
 )
 
 // graph is one applied configuration, ready to serve. It is immutable.
@@ -287,7 +288,7 @@ func (p *Proxy) buildVariant(g *graph, s *xdsv1alpha1.StageSnapshot, st *stage, 
 // buildRoute compiles a route's steps and integration. The warning names a problem that
 // fails the route's requests but not the configuration.
 func (p *Proxy) buildRoute(g *graph, s *xdsv1alpha1.StageSnapshot, api *xdsv1alpha1.Api, r *xdsv1alpha1.Route, v *variant) (*route, string, error) {
-	segs, err := router.Parse(r.GetPath())
+	segs, err := routepath.Parse(r.GetPath())
 	if err != nil {
 		return nil, "", err
 	}

@@ -29,6 +29,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/portico-dev/portico/internal/routepath"
 )
 
 // Route is what the tree needs to know of a route.
@@ -135,7 +137,7 @@ type Tree struct {
 func New(routes []Route) (*Tree, error) {
 	t := &Tree{names: make([][]string, len(routes))}
 	for i, r := range routes {
-		segs, err := Parse(r.Path)
+		segs, err := routepath.Parse(r.Path)
 		if err != nil {
 			return nil, err
 		}
@@ -193,70 +195,6 @@ func New(routes []Route) (*Tree, error) {
 		t.names[i] = names
 	}
 	return t, nil
-}
-
-// Segment is one segment of a route path.
-type Segment struct {
-	Literal string // set for literal segments
-	Param   string // set for {param} and {param+}
-	Greedy  bool
-}
-
-// Parse splits a route path into segments, with the compiler's rules: "/" has none, segments
-// are non-empty, a parameter is a whole segment named [A-Za-z_][A-Za-z0-9_]*, a greedy one is
-// last, and no name repeats.
-func Parse(path string) ([]Segment, error) {
-	if path == "/" {
-		return nil, nil
-	}
-	if !strings.HasPrefix(path, "/") {
-		return nil, fmt.Errorf("path %q must start with /", path)
-	}
-	parts := strings.Split(path[1:], "/")
-	segs := make([]Segment, 0, len(parts))
-	for i, p := range parts {
-		switch {
-		case p == "":
-			return nil, fmt.Errorf("path %q has an empty segment", path)
-		case strings.HasPrefix(p, "{") && strings.HasSuffix(p, "}"):
-			name := p[1 : len(p)-1]
-			greedy := strings.HasSuffix(name, "+")
-			name = strings.TrimSuffix(name, "+")
-			if !validParamName(name) {
-				return nil, fmt.Errorf("path %q: %q is not a parameter name", path, name)
-			}
-			if greedy && i != len(parts)-1 {
-				return nil, fmt.Errorf("path %q: greedy {%s+} must be the last segment", path, name)
-			}
-			for _, s := range segs {
-				if s.Param == name {
-					return nil, fmt.Errorf("path %q names parameter %q twice", path, name)
-				}
-			}
-			segs = append(segs, Segment{Param: name, Greedy: greedy})
-		case strings.ContainsAny(p, "{}"):
-			return nil, fmt.Errorf("path %q: segment %q mixes a literal and a parameter", path, p)
-		default:
-			segs = append(segs, Segment{Literal: p})
-		}
-	}
-	return segs, nil
-}
-
-func validParamName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '_', 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z':
-		case '0' <= c && c <= '9' && i > 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // Lookup matches method and path, the escaped path under the stage ("" or "/" for the root,
