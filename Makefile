@@ -70,9 +70,14 @@ test: kube-assets ## Run every test; integration tests use a real kube-apiserver
 test-short: ## Run the unit tests only (no API server).
 	go test -short -count=1 ./...
 
+.PHONY: bench-proxy
+bench-proxy: build ## Proxy requests/s against nginx on the same core (needs nginx and wrk).
+	hack/bench-proxy.sh | tee bin/bench-proxy.txt
+
 .PHONY: bench
-bench: kube-assets ## Run the benchmarks (compile; change-to-push at 10,000 routes against a real API server).
+bench: kube-assets bench-proxy ## Run every benchmark: compile, change-to-push at 10,000 routes, proxy vs nginx.
 	go test ./controllers/compile/ -run '^$$' -bench . -benchmem -benchtime 20x | tee bin/bench-compile.txt
+	go test ./dataplane/proxy/ ./dataplane/router/ -run '^$$' -bench . -benchmem | tee bin/bench-dataplane.txt
 	KUBEBUILDER_ASSETS=$(KUBE_ASSETS) PORTICO_BENCH_ROUTES_PER_API=100 \
 	  go test ./controllers/ -run '^$$' -bench ChangeToPush -benchtime 50x -timeout 20m | tee bin/bench-controller.txt
 
