@@ -313,7 +313,7 @@ func (p *Proxy) buildRoute(g *graph, s *xdsv1alpha1.StageSnapshot, api *xdsv1alp
 	if warning != nil {
 		warn = warning.Error()
 	}
-	info := &Route{Stage: s, API: api, Route: r, Variant: v.name, Variables: v.variables, Responses: v.responses}
+	info := &Route{Stage: s, API: api, Route: r, Variant: v.name, Variables: v.variables, Responses: v.responses, Clusters: g.clusters}
 	h = requireAuthorization(info, h)
 	for i := len(p.opts.Steps) - 1; i >= 0; i-- {
 		if h, err = p.opts.Steps[i](info, h); err != nil {

@@ -21,6 +21,7 @@ import (
 
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 	"github.com/portico-dev/portico/dataplane/gatewayresponse"
+	"github.com/portico-dev/portico/dataplane/integration"
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
 )
 
@@ -51,6 +52,9 @@ type Route struct {
 	Variables map[string]string
 	// Responses are the API's gateway responses, for refusing requests.
 	Responses *gatewayresponse.Set
+	// Clusters resolve a backend cluster ("<namespace>/<service>:<port>") to its endpoints,
+	// for steps that call a service themselves (an authorizer function with a backendRef).
+	Clusters *integration.Clusters
 }
 
 // Variants of a stage.

@@ -90,6 +90,9 @@ type Authorizer struct {
 	PrincipalID string
 	// Context holds the other $context.authorizer.<key> values (claims, function context).
 	Context map[string]string
+	// UsageIdentifierKey is the API key a function authorizer returned, used when the API's
+	// apiKeySource is AUTHORIZER.
+	UsageIdentifierKey string
 }
 
 // Get returns $context.authorizer.<key>.
