@@ -1,0 +1,22 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package auth holds what the authorization steps share: how an API's authorizers are looked
+// up for a route, and the identity sources of AWS's authorizer model ($request.header.x,
+// $request.querystring.x, $stageVariables.x, $context.x).
+package auth
+
+import _ "github.com/go-jose/go-jose/v4" // the JOSE library the JWT authorizer uses
