@@ -1,0 +1,194 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package apikey is the API key step: a route with apiKeyRequired admits only a request
+// that presents a key of a usage plan bound to the stage, read from the x-api-key header or,
+// with apiKeySource AUTHORIZER, from the usageIdentifierKey an authorizer returned.
+//
+// The data plane only ever holds SHA-256 digests of keys (the compiler hashes them and drops
+// disabled ones), so the step hashes what the client presents and looks the digest up. Key
+// values are never logged or recorded; only the key's id (its Secret's name) is, in
+// reqctx.Request.APIKeyID, for the usage plan step, the access log and usage reports.
+package apikey
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"sync"
+
+	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
+	"github.com/portico-dev/portico/dataplane/gatewayresponse"
+	"github.com/portico-dev/portico/dataplane/proxy"
+	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
+)
+
+// Header is the request header a HEADER key source reads.
+const Header = "X-Api-Key"
+
+// Key sources of Api.api_key_source.
+const (
+	SourceHeader     = "HEADER"
+	SourceAuthorizer = "AUTHORIZER"
+)
+
+// entry is one key a stage accepts.
+type entry struct {
+	id     string
+	plan   string
+	digest [sha256.Size]byte
+}
+
+// index maps key digests to the keys of one stage's usage plans.
+type index map[[sha256.Size]byte]*entry
+
+// buildIndex indexes the keys of every plan bound to stage. A key listed in several plans of
+// one stage (which the controller refuses) belongs to the first, so that the choice is stable.
+func buildIndex(stage *xdsv1alpha1.StageSnapshot) (index, error) {
+	idx := index{}
+	for _, plan := range stage.GetUsagePlans() {
+		for _, k := range plan.GetKeys() {
+			var d [sha256.Size]byte
+			// Length first: hex.Decode writes past d for a longer string.
+			if len(k.GetSha256()) != 2*sha256.Size {
+				return nil, fmt.Errorf("usage plan %q: API key %q has no valid SHA-256 digest", plan.GetName(), k.GetId())
+			}
+			if _, err := hex.Decode(d[:], []byte(k.GetSha256())); err != nil {
+				// The digest is the id's business only: never print it either.
+				return nil, fmt.Errorf("usage plan %q: API key %q has no valid SHA-256 digest", plan.GetName(), k.GetId())
+			}
+			if k.GetId() == "" {
+				return nil, fmt.Errorf("usage plan %q: an API key has no id", plan.GetName())
+			}
+			if _, dup := idx[d]; !dup {
+				idx[d] = &entry{id: k.GetId(), plan: plan.GetName(), digest: d}
+			}
+		}
+	}
+	return idx, nil
+}
+
+// lookup returns the entry of the key value presented, or nil.
+func (idx index) lookup(value string) *entry {
+	sum := sha256.Sum256([]byte(value))
+	e := idx[sum]
+	if e == nil {
+		return nil
+	}
+	// The map lookup already compared digests; the constant-time check of the full digest
+	// keeps the acceptance decision itself free of data-dependent timing whatever the map's
+	// implementation does.
+	if subtle.ConstantTimeCompare(sum[:], e.digest[:]) != 1 {
+		return nil
+	}
+	return e
+}
+
+// indexes keeps the last index built for each stage, so that the routes of one stage share
+// one index per configuration instead of building one each. It holds one entry per stage key:
+// the snapshot it was built from is replaced when a new configuration brings a new one.
+type indexes struct {
+	mu     sync.Mutex
+	stages map[string]cached
+}
+
+type cached struct {
+	stage *xdsv1alpha1.StageSnapshot
+	idx   index
+}
+
+func (c *indexes) get(stage *xdsv1alpha1.StageSnapshot) (index, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.stages[stage.GetKey()]; ok && e.stage == stage {
+		return e.idx, nil
+	}
+	idx, err := buildIndex(stage)
+	if err != nil {
+		return nil, err
+	}
+	c.stages[stage.GetKey()] = cached{stage: stage, idx: idx}
+	return idx, nil
+}
+
+// NewStep returns the API key step. Place it after the authorizers, since a key source of
+// AUTHORIZER reads what an authorizer returned, and before the usage plan step, which reads
+// the key id it records. A route without apiKeyRequired gets next unchanged; an API whose key
+// source is neither HEADER nor AUTHORIZER fails the configuration.
+func NewStep() proxy.Step {
+	c := &indexes{stages: map[string]cached{}}
+	return func(rt *proxy.Route, next http.Handler) (http.Handler, error) {
+		if !rt.Route.GetAuthorization().GetApiKeyRequired() {
+			return next, nil
+		}
+		fromAuthorizer := false
+		switch src := rt.API.GetApiKeySource(); src {
+		case "", SourceHeader:
+		case SourceAuthorizer:
+			fromAuthorizer = true
+		default:
+			return nil, fmt.Errorf("route %q: API key source %q is not supported (HEADER or AUTHORIZER)", rt.Route.GetName(), src)
+		}
+		idx, err := c.get(rt.Stage)
+		if err != nil {
+			return nil, err
+		}
+		responses := rt.Responses
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rc := reqctx.From(r.Context())
+			if rc == nil {
+				// Nowhere to record the key: refuse rather than let the route through.
+				gatewayresponse.Write(w, r, gatewayresponse.InvalidAPIKey, responses, "")
+				return
+			}
+			var value string
+			if fromAuthorizer {
+				value = rc.Authorizer.UsageIdentifierKey
+			} else {
+				value = r.Header.Get(Header)
+			}
+			var e *entry
+			if value != "" {
+				e = idx.lookup(value)
+			}
+			if e == nil {
+				gatewayresponse.Write(w, r, gatewayresponse.InvalidAPIKey, responses, rc.ID)
+				return
+			}
+			rc.APIKeyID = e.id
+			next.ServeHTTP(w, r)
+		}), nil
+	}
+}
+
+// PlanOf returns the name of the usage plan of stage that holds the key with id keyID, or ""
+// when none does. A key is in at most one plan per stage; should several list it, the first
+// wins, as it does for the step.
+func PlanOf(stage *xdsv1alpha1.StageSnapshot, keyID string) string {
+	if keyID == "" {
+		return ""
+	}
+	for _, plan := range stage.GetUsagePlans() {
+		for _, k := range plan.GetKeys() {
+			if k.GetId() == keyID {
+				return plan.GetName()
+			}
+		}
+	}
+	return ""
+}
