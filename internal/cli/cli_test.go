@@ -71,6 +71,9 @@ func TestRoleFlags(t *testing.T) {
 		{[]string{"standalone"}, `required flag(s) "file" not set`},
 		{[]string{"proxy"}, `required flag(s) "xds-server" not set`},
 		{[]string{"controller", "--no-such-flag"}, "unknown flag: --no-such-flag"},
+		{[]string{"proxy", "--xds-server", "127.0.0.1:1", "--trusted-proxies", "10.0.0.0/8,lb"}, `--trusted-proxies: "lb" is neither a CIDR range nor an address`},
+		{[]string{"standalone", "-f", ".", "--trusted-proxies", "300.1.1.1"}, `--trusted-proxies: "300.1.1.1"`},
+		{[]string{"standalone", "-f", ".", "--log-level", "loud"}, `unknown --log-level "loud"`},
 	} {
 		if _, err := run(t, tc.args...); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("portico %v: err = %v, want %q", tc.args, err, tc.want)

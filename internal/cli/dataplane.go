@@ -22,11 +22,14 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/pflag"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/portico-dev/portico/dataplane/admin"
@@ -42,6 +45,10 @@ type dataPlaneOptions struct {
 	httpAddr, adminAddr string
 	// drain bounds how long in-flight requests may finish after SIGTERM.
 	drain time.Duration
+	// region goes into authorizers' methodArns, as AWS's region does.
+	region string
+	// trustedProxies are the peers whose X-Forwarded-For is believed.
+	trustedProxies []netip.Prefix
 	// httpListener, when set, replaces httpAddr (tests listen on port 0).
 	httpListener, adminListener net.Listener
 	log                         logr.Logger
@@ -54,7 +61,7 @@ type dataPlaneOptions struct {
 func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	p := proxy.New(proxy.Options{Log: o.log.WithName("proxy"), Registerer: reg})
+	p := proxy.New(proxy.Options{Log: o.log.WithName("proxy"), Registerer: reg, TrustedProxies: o.trustedProxies, Steps: steps(o)})
 	client := xdsclient.New(xdsclient.Options{
 		Server: o.xdsServer, NodeID: o.nodeID, TLS: o.tls, Applier: p,
 		Logger: o.log.WithName("xds"), Registerer: reg,
@@ -99,6 +106,39 @@ func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 		return nil
 	})
 	return g.Wait()
+}
+
+// steps are the request path's steps before the integration, outermost first, in the order
+// of the architecture: resource policy, CORS, authorizers, API keys.
+func steps(dataPlaneOptions) []proxy.Step {
+	return nil
+}
+
+// dataPlaneFlags binds the flags `portico proxy` and `portico standalone` share.
+type dataPlaneFlags struct {
+	region         string
+	trustedProxies []string
+}
+
+func (d *dataPlaneFlags) bind(f *pflag.FlagSet) {
+	f.StringVar(&d.region, "region", "us-east-1", "region written into authorizers' methodArns (arn:aws:execute-api:<region>:...)")
+	f.StringSliceVar(&d.trustedProxies, "trusted-proxies", nil, "CIDR ranges of load balancers whose X-Forwarded-For is believed (default: none; the connection's address is the client's)")
+}
+
+func (d *dataPlaneFlags) apply(o *dataPlaneOptions) error {
+	o.region = d.region
+	for _, s := range d.trustedProxies {
+		p, err := netip.ParsePrefix(strings.TrimSpace(s))
+		if err != nil {
+			a, aerr := netip.ParseAddr(strings.TrimSpace(s))
+			if aerr != nil {
+				return fmt.Errorf("--trusted-proxies: %q is neither a CIDR range nor an address", s)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		o.trustedProxies = append(o.trustedProxies, p.Masked())
+	}
+	return nil
 }
 
 func listen(l net.Listener, addr string) (net.Listener, error) {

@@ -30,6 +30,7 @@ type proxyOptions struct {
 	tlsCA, tlsCert, tlsKey, tlsServerName  string
 	drain                                  time.Duration
 	log                                    logOptions
+	dp                                     dataPlaneFlags
 }
 
 func newProxyCommand() *cobra.Command {
@@ -51,10 +52,14 @@ func newProxyCommand() *cobra.Command {
 			if o.tlsCA != "" || o.tlsCert != "" {
 				tls = &xdsclient.TLSConfig{CAFile: o.tlsCA, CertFile: o.tlsCert, KeyFile: o.tlsKey, ServerName: o.tlsServerName}
 			}
-			return runDataPlane(cmd.Context(), dataPlaneOptions{
+			dp := dataPlaneOptions{
 				xdsServer: o.xdsServer, nodeID: node, tls: tls, httpAddr: o.httpAddr, adminAddr: o.adminAddr,
 				drain: o.drain, log: log,
-			})
+			}
+			if err := o.dp.apply(&dp); err != nil {
+				return err
+			}
+			return runDataPlane(cmd.Context(), dp)
 		},
 	}
 	f := cmd.Flags()
@@ -68,6 +73,7 @@ func newProxyCommand() *cobra.Command {
 	f.StringVar(&o.tlsServerName, "xds-tls-server-name", "", "name to verify the xDS server's certificate against (default: the host of --xds-server)")
 	f.DurationVar(&o.drain, "drain-timeout", 25*time.Second, "on SIGTERM, how long in-flight requests may finish")
 	o.log.bind(f)
+	o.dp.bind(f)
 	_ = cmd.MarkFlagRequired("xds-server")
 	return cmd
 }

@@ -37,6 +37,7 @@ type standaloneOptions struct {
 	httpAddr, adminAddr, stateDir string
 	reload, drain                 time.Duration
 	log                           logOptions
+	dp                            dataPlaneFlags
 }
 
 func newStandaloneCommand() *cobra.Command {
@@ -62,6 +63,7 @@ Files are re-read when they change.`,
 	f.DurationVar(&o.reload, "reload-interval", time.Second, "how often files are checked for changes")
 	f.DurationVar(&o.drain, "drain-timeout", 5*time.Second, "on SIGTERM, how long in-flight requests may finish")
 	o.log.bind(f)
+	o.dp.bind(f)
 	_ = cmd.MarkFlagRequired("file")
 	return cmd
 }
@@ -75,6 +77,10 @@ type standaloneHooks struct {
 func runStandalone(ctx context.Context, o standaloneOptions, hooks *standaloneHooks) error {
 	log, err := o.log.logger()
 	if err != nil {
+		return err
+	}
+	var flags dataPlaneOptions
+	if err := o.dp.apply(&flags); err != nil {
 		return err
 	}
 	validator, err := schema.New()
@@ -111,6 +117,7 @@ func runStandalone(ctx context.Context, o standaloneOptions, hooks *standaloneHo
 			xdsServer: xdsLis.Addr().String(), nodeID: "standalone",
 			httpAddr: httpAddr, adminAddr: o.adminAddr, drain: o.drain, log: log,
 		}
+		dp.region, dp.trustedProxies = flags.region, flags.trustedProxies
 		if hooks != nil {
 			dp.httpListener, dp.adminListener, dp.ready = hooks.httpListener, hooks.adminListener, hooks.ready
 		}
