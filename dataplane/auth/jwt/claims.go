@@ -1,0 +1,202 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package jwt
+
+import (
+	"encoding/json"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	josejwt "github.com/go-jose/go-jose/v4/jwt"
+)
+
+// algorithms are the signature algorithms accepted. "none" and the HMAC algorithms are not
+// among them: an HMAC key would be the provider's shared secret, which a JWKS never
+// publishes, and a verifier accepting HS256 with an RSA public key as the secret is the
+// classic algorithm confusion attack.
+var algorithms = []jose.SignatureAlgorithm{jose.RS256, jose.RS384, jose.RS512, jose.PS256, jose.ES256, jose.ES384}
+
+// maxTokenBytes bounds the tokens parsed: anything longer is refused before any decoding.
+const maxTokenBytes = 16 << 10
+
+// claims is what a verified token says, parsed once and shared read-only by every request
+// presenting the same token.
+type claims struct {
+	issuer, subject, clientID string
+	audience                  []string
+	expiry, notBefore         time.Time // notBefore is zero when the token has none
+	scopes                    []string  // from scope and scp
+	// context is $context.authorizer.*: "claims.<name>" for every claim.
+	context map[string]string
+}
+
+var (
+	errMalformed = errors.New("token is not a signed JWT with an accepted algorithm")
+	errNoKey     = errors.New("no key of the JWKS matches the token")
+	errSignature = errors.New("token signature does not verify")
+	errNoExpiry  = errors.New("token has no exp claim")
+)
+
+// verify checks the token's signature against the keys of set and parses its claims. It
+// does not check the claims' values, which depend on the authorizer.
+func verify(token string, set *keySet) (*claims, error) {
+	if len(token) > maxTokenBytes {
+		return nil, errMalformed
+	}
+	tok, err := josejwt.ParseSigned(token, algorithms)
+	if err != nil || len(tok.Headers) != 1 {
+		return nil, errMalformed
+	}
+	h := tok.Headers[0]
+	candidates := set.lookup(h.KeyID)
+	if len(candidates) == 0 {
+		return nil, errNoKey
+	}
+	for i := range candidates {
+		k := &candidates[i]
+		if k.Algorithm != "" && k.Algorithm != h.Algorithm {
+			continue
+		}
+		var std josejwt.Claims
+		var all map[string]any
+		if err := tok.Claims(k.Key, &std, &all); err != nil {
+			continue
+		}
+		return parseClaims(&std, all)
+	}
+	return nil, errSignature
+}
+
+func parseClaims(std *josejwt.Claims, all map[string]any) (*claims, error) {
+	if std.Expiry == nil {
+		return nil, errNoExpiry
+	}
+	c := &claims{
+		issuer:   std.Issuer,
+		subject:  std.Subject,
+		audience: std.Audience,
+		expiry:   std.Expiry.Time(),
+		context:  make(map[string]string, len(all)),
+	}
+	if std.NotBefore != nil {
+		c.notBefore = std.NotBefore.Time()
+	}
+	if s, ok := all["client_id"].(string); ok {
+		c.clientID = s
+	}
+	if s, ok := all["scope"].(string); ok {
+		c.scopes = append(c.scopes, strings.Fields(s)...)
+	}
+	switch scp := all["scp"].(type) {
+	case string:
+		c.scopes = append(c.scopes, strings.Fields(scp)...)
+	case []any:
+		for _, s := range scp {
+			if s, ok := s.(string); ok {
+				c.scopes = append(c.scopes, s)
+			}
+		}
+	}
+	for name, v := range all {
+		c.context["claims."+name] = claimString(v)
+	}
+	return c, nil
+}
+
+// claimString renders a claim as $context.authorizer.claims.<name>: strings as they are,
+// numbers without exponent, and arrays and objects as JSON.
+func claimString(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case bool:
+		return strconv.FormatBool(v)
+	case nil:
+		return ""
+	default:
+		b, err := json.Marshal(v)
+		if err != nil {
+			return ""
+		}
+		return string(b)
+	}
+}
+
+// policy is what one JWT authorizer requires of a token's claims.
+type policy struct {
+	issuer    string
+	audiences []string
+	leeway    time.Duration
+}
+
+var (
+	errIssuer    = errors.New("token issuer is not the authorizer's")
+	errAudience  = errors.New("token audience and client_id are not among the authorizer's audiences")
+	errExpired   = errors.New("token expired")
+	errNotBefore = errors.New("token is not valid yet")
+)
+
+// check applies the authorizer's issuer, audiences and validity window to verified claims.
+func (p *policy) check(c *claims, now time.Time) error {
+	if p.issuer != "" && c.issuer != p.issuer {
+		return errIssuer
+	}
+	if len(p.audiences) > 0 && !p.audienceOK(c) {
+		return errAudience
+	}
+	if now.After(c.expiry.Add(p.leeway)) {
+		return errExpired
+	}
+	if !c.notBefore.IsZero() && now.Add(p.leeway).Before(c.notBefore) {
+		return errNotBefore
+	}
+	return nil
+}
+
+// audienceOK accepts a token whose aud names one of the audiences. As in Amazon API Gateway,
+// client_id stands in for aud only when the token has no aud (Cognito's access tokens).
+func (p *policy) audienceOK(c *claims) bool {
+	if len(c.audience) == 0 {
+		return c.clientID != "" && slices.Contains(p.audiences, c.clientID)
+	}
+	for _, a := range c.audience {
+		if slices.Contains(p.audiences, a) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasScope reports whether the token carries one of the route's scopes; a route without
+// scopes needs none.
+func hasScope(c *claims, routeScopes []string) bool {
+	if len(routeScopes) == 0 {
+		return true
+	}
+	for _, s := range c.scopes {
+		if slices.Contains(routeScopes, s) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,257 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package jwt is the JWT authorizer step of the proxy: it verifies the bearer token of a
+// request against the signing keys its identity provider publishes (a JWKS), checks the
+// issuer, audience, validity window and the route's scopes as Amazon API Gateway's JWT
+// authorizers do, and records the caller's claims as $context.authorizer.claims.*.
+//
+// What outlives a configuration lives in the Step's constructor: the JWKS cache, keyed by
+// jwks_uri, so that a reload does not fetch keys again, and the cache of verified tokens, so
+// that a client presenting the same token again costs a hash and a lookup, not a signature
+// verification.
+package jwt
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-logr/logr"
+
+	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
+	"github.com/portico-dev/portico/dataplane/gatewayresponse"
+	"github.com/portico-dev/portico/dataplane/proxy"
+	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
+)
+
+// Options configure the step.
+type Options struct {
+	// HTTPClient fetches the JWKS documents. Default: a client with a 10 s timeout.
+	HTTPClient *http.Client
+	// Now is the clock tokens and JWKS lifetimes are measured with. Default time.Now.
+	Now func() time.Time
+	// Log receives JWKS fetch errors, and refused requests at V(1). Tokens are never logged.
+	Log logr.Logger
+}
+
+// authorizerType is the Authorizer type this step serves.
+const authorizerType = "JWT"
+
+// defaultIdentitySource is where the token is read when the authorizer names none.
+const defaultIdentitySource = "$request.header.Authorization"
+
+// authenticator is the state a Step closes over, shared by every route and configuration.
+type authenticator struct {
+	now  func() time.Time
+	log  logr.Logger
+	sets *keySets
+	// results caches verified tokens.
+	results *resultCache
+	// verifications counts signature verifications, for tests.
+	verifications atomic.Int64
+}
+
+// NewStep returns the JWT authorizer step. Routes whose authorizer is not a JWT authorizer
+// are left to other steps; a route naming an authorizer its API does not define fails the
+// configuration.
+func NewStep(opts Options) proxy.Step { return newAuthenticator(opts).step }
+
+func newAuthenticator(opts Options) *authenticator {
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = &http.Client{Timeout: fetchTimeout}
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &authenticator{
+		now: opts.Now,
+		log: opts.Log,
+		sets: &keySets{
+			client: opts.HTTPClient, now: opts.Now, log: opts.Log,
+			sets: map[string]*keySet{},
+		},
+		results: newResultCache(),
+	}
+}
+
+// handler authorizes the requests of one route.
+type handler struct {
+	a      *authenticator
+	next   http.Handler
+	name   string // the authorizer's, for logs
+	source identitySource
+	set    *keySet
+	policy policy
+	scopes []string
+	// responses refuse requests with the API's gateway responses.
+	responses *gatewayresponse.Set
+}
+
+func (a *authenticator) step(rt *proxy.Route, next http.Handler) (http.Handler, error) {
+	auth := rt.Route.GetAuthorization()
+	name := auth.GetAuthorizer()
+	if name == "" {
+		return next, nil
+	}
+	var az *xdsv1alpha1.Authorizer
+	for _, x := range rt.API.GetAuthorizers() {
+		if x.GetName() == name {
+			az = x
+			break
+		}
+	}
+	if az == nil {
+		return nil, fmt.Errorf("route %q names authorizer %q, which its API does not define", rt.Route.GetName(), name)
+	}
+	if az.GetType() != authorizerType {
+		return next, nil
+	}
+	cfg := az.GetJwt()
+	u, err := url.Parse(cfg.GetJwksUri())
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("authorizer %q: jwksUri %q is not an http(s) URL", name, cfg.GetJwksUri())
+	}
+	if cfg.GetClockSkewSeconds() < 0 {
+		return nil, fmt.Errorf("authorizer %q: negative clock skew", name)
+	}
+	src, err := parseIdentitySource(az.GetIdentitySources())
+	if err != nil {
+		return nil, fmt.Errorf("authorizer %q: %w", name, err)
+	}
+	return &handler{
+		a:      a,
+		next:   next,
+		name:   name,
+		source: src,
+		set:    a.sets.get(cfg.GetJwksUri()),
+		policy: policy{
+			issuer:    cfg.GetIssuer(),
+			audiences: cfg.GetAudiences(),
+			leeway:    time.Duration(cfg.GetClockSkewSeconds()) * time.Second,
+		},
+		scopes:    auth.GetScopes(),
+		responses: rt.Responses,
+	}, nil
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rc := reqctx.From(r.Context())
+	c, err := h.authenticate(r)
+	if err == nil && !hasScope(c, h.scopes) {
+		h.refuse(w, r, rc, gatewayresponse.AccessDenied, errScope)
+		return
+	}
+	if err != nil {
+		h.refuse(w, r, rc, gatewayresponse.Unauthorized, err)
+		return
+	}
+	if rc != nil {
+		rc.Authorizer = reqctx.Authorizer{Authorized: true, PrincipalID: c.subject, Context: c.context}
+	}
+	h.next.ServeHTTP(w, r)
+}
+
+var (
+	errMissing = errors.New("no token in the identity source")
+	errScope   = errors.New("token has none of the route's scopes")
+)
+
+// authenticate returns the claims of the request's token once it verified and satisfies the
+// authorizer.
+func (h *handler) authenticate(r *http.Request) (*claims, error) {
+	token := h.source.token(r)
+	if token == "" {
+		return nil, errMissing
+	}
+	now := h.a.now()
+	key := cacheKey{set: h.set, sum: sha256.Sum256([]byte(token))}
+	c := h.a.results.get(key, now)
+	if c == nil {
+		h.a.verifications.Add(1)
+		var err error
+		if c, err = verify(token, h.set); err != nil {
+			return nil, err
+		}
+		if now.Before(c.expiry.Add(cacheGrace)) {
+			h.a.results.put(key, c)
+		}
+	}
+	if err := h.policy.check(c, now); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (h *handler) refuse(w http.ResponseWriter, r *http.Request, rc *reqctx.Request, t gatewayresponse.Type, why error) {
+	var id string
+	if rc != nil {
+		id = rc.ID
+	}
+	h.a.log.V(1).Info("JWT authorizer refused a request", "authorizer", h.name, "requestId", id, "reason", why.Error(), "response", t.String())
+	gatewayresponse.Write(w, r, t, h.responses, id)
+}
+
+// identitySource is where a token is read: a header or a query string parameter.
+type identitySource struct {
+	header string // canonical header name; empty for a query string parameter
+	query  string
+}
+
+// parseIdentitySource reads the first identity source, as Amazon API Gateway's JWT
+// authorizers do.
+func parseIdentitySource(sources []string) (identitySource, error) {
+	src := defaultIdentitySource
+	if len(sources) > 0 {
+		src = strings.TrimSpace(sources[0])
+	}
+	switch {
+	case strings.HasPrefix(src, "$request.header."):
+		name := strings.TrimPrefix(src, "$request.header.")
+		if name == "" {
+			break
+		}
+		return identitySource{header: http.CanonicalHeaderKey(name)}, nil
+	case strings.HasPrefix(src, "$request.querystring."):
+		name := strings.TrimPrefix(src, "$request.querystring.")
+		if name == "" {
+			break
+		}
+		return identitySource{query: name}, nil
+	}
+	return identitySource{}, fmt.Errorf("identity source %q is not $request.header.<name> or $request.querystring.<name>", src)
+}
+
+// token returns the request's token, without the optional "Bearer " prefix; empty when
+// there is none.
+func (s identitySource) token(r *http.Request) string {
+	var v string
+	if s.header != "" {
+		v = r.Header.Get(s.header)
+	} else {
+		v = r.URL.Query().Get(s.query)
+	}
+	v = strings.TrimSpace(v)
+	if len(v) > 7 && strings.EqualFold(v[:7], "bearer ") {
+		v = strings.TrimSpace(v[7:])
+	}
+	return v
+}

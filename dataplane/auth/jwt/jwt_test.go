@@ -1,0 +1,298 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package jwt
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
+)
+
+func TestValidTokens(t *testing.T) {
+	keys := []signingKey{
+		rsaKey(t, 0, "rs256", jose.RS256), rsaKey(t, 0, "rs384", jose.RS384), rsaKey(t, 0, "rs512", jose.RS512),
+		rsaKey(t, 1, "ps256", jose.PS256), ecKey(t, 0, "es256", jose.ES256), ecKey(t, 1, "es384", jose.ES384),
+	}
+	e := newEnv(t, keys, nil)
+	for _, k := range keys {
+		t.Run(string(k.alg), func(t *testing.T) {
+			tok := sign(t, k, claimsAt(e.clock.Now(), "email", "alice@example.com", "groups", []string{"a", "b"}, "admin", true))
+			w := e.bearer(tok)
+			e.wantStatus(w, 200, "")
+			a := e.last.Authorizer
+			if a.PrincipalID != "alice" || a.Get("principalId") != "alice" {
+				t.Errorf("principal %q", a.PrincipalID)
+			}
+			for k, want := range map[string]string{
+				"claims.email": "alice@example.com", "claims.sub": "alice", "claims.iss": testIssuer,
+				"claims.groups": `["a","b"]`, "claims.admin": "true",
+				"claims.exp": formatUnix(e.clock.Now().Add(time.Hour)),
+			} {
+				if got := a.Get(k); got != want {
+					t.Errorf("%s = %q, want %q", k, got, want)
+				}
+			}
+		})
+	}
+	if n := e.idp.requests.Load(); n != 1 {
+		t.Errorf("JWKS fetched %d times, want 1", n)
+	}
+}
+
+func formatUnix(t time.Time) string { return claimString(float64(t.Unix())) }
+
+func TestValidityWindow(t *testing.T) {
+	k := rsaKey(t, 0, "k1", jose.RS256)
+	e := newEnv(t, []signingKey{k}, func(az *xdsv1alpha1.Authorizer) { az.Jwt.ClockSkewSeconds = 60 })
+	now := e.clock.Now()
+
+	e.wantStatus(e.bearer(sign(t, k, claimsAt(now, "exp", now.Add(-2*time.Minute).Unix()))), 401, "UNAUTHORIZED")
+	e.wantStatus(e.bearer(sign(t, k, claimsAt(now, "nbf", now.Add(2*time.Minute).Unix()))), 401, "UNAUTHORIZED")
+	// Within the leeway.
+	e.wantStatus(e.bearer(sign(t, k, claimsAt(now, "exp", now.Add(-30*time.Second).Unix()))), 200, "")
+	e.wantStatus(e.bearer(sign(t, k, claimsAt(now, "nbf", now.Add(30*time.Second).Unix()))), 200, "")
+	// A token without exp is refused.
+	e.wantStatus(e.bearer(sign(t, k, claimsAt(now, "exp", nil))), 401, "UNAUTHORIZED")
+
+	// Without leeway, a token expired a second ago is refused.
+	e0 := newEnv(t, []signingKey{k}, nil)
+	now = e0.clock.Now()
+	e0.wantStatus(e0.bearer(sign(t, k, claimsAt(now, "exp", now.Add(-time.Second).Unix()))), 401, "UNAUTHORIZED")
+	e0.wantStatus(e0.bearer(sign(t, k, claimsAt(now, "nbf", now.Add(time.Second).Unix()))), 401, "UNAUTHORIZED")
+}
+
+func TestIssuerAndAudience(t *testing.T) {
+	k := rsaKey(t, 0, "k1", jose.RS256)
+	e := newEnv(t, []signingKey{k}, nil)
+	now := e.clock.Now()
+	for name, tc := range map[string]struct {
+		claims map[string]any
+		status int
+	}{
+		"wrong issuer":              {claimsAt(now, "iss", "https://evil.example.com/"), 401},
+		"wrong audience":            {claimsAt(now, "aud", "cats"), 401},
+		"audience list":             {claimsAt(now, "aud", []string{"cats", testAudience}), 200},
+		"client_id without aud":     {claimsAt(now, "aud", nil, "client_id", testAudience), 200},
+		"wrong client_id":           {claimsAt(now, "aud", nil, "client_id", "cats"), 401},
+		"aud wins over client_id":   {claimsAt(now, "aud", "cats", "client_id", testAudience), 401},
+		"neither aud nor client_id": {claimsAt(now, "aud", nil), 401},
+	} {
+		t.Run(name, func(t *testing.T) {
+			want := ""
+			if tc.status != 200 {
+				want = "UNAUTHORIZED"
+			}
+			e.wantStatus(e.bearer(sign(t, k, tc.claims)), tc.status, want)
+		})
+	}
+}
+
+func TestBadSignature(t *testing.T) {
+	k := rsaKey(t, 0, "k1", jose.RS256)
+	e := newEnv(t, []signingKey{k}, nil)
+	now := e.clock.Now()
+	// Signed by another key under the published kid.
+	e.wantStatus(e.bearer(sign(t, rsaKey(t, 1, "k1", jose.RS256), claimsAt(now))), 401, "UNAUTHORIZED")
+	// A payload changed after signing.
+	parts := strings.Split(sign(t, k, claimsAt(now)), ".")
+	other := strings.Split(sign(t, k, claimsAt(now, "sub", "mallory")), ".")
+	e.wantStatus(e.bearer(parts[0]+"."+other[1]+"."+parts[2]), 401, "UNAUTHORIZED")
+	// An algorithm the key is not for.
+	e.wantStatus(e.bearer(sign(t, signingKey{jwk: jose.JSONWebKey{Key: rsaKeys[0], KeyID: "k1"}, alg: jose.RS512}, claimsAt(now))), 401, "UNAUTHORIZED")
+	// Garbage.
+	for _, tok := range []string{"x", "a.b.c", "..", strings.Repeat("a", maxTokenBytes+1)} {
+		e.wantStatus(e.bearer(tok), 401, "UNAUTHORIZED")
+	}
+}
+
+func b64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+func TestAlgNoneAndHMACRefused(t *testing.T) {
+	k := rsaKey(t, 0, "k1", jose.RS256)
+	e := newEnv(t, []signingKey{k}, nil)
+	now := e.clock.Now()
+	payload := b64(`{"iss":"` + testIssuer + `","aud":"pets","sub":"mallory","exp":` + formatUnix(now.Add(time.Hour)) + `}`)
+
+	none := b64(`{"alg":"none","kid":"k1"}`) + "." + payload + "."
+	e.wantStatus(e.bearer(none), 401, "UNAUTHORIZED")
+
+	// HS256 with the provider's public key as the secret: the algorithm confusion attack.
+	pub, err := (&jose.JSONWebKey{Key: &rsaKeys[0].PublicKey}).MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	input := b64(`{"alg":"HS256","kid":"k1"}`) + "." + payload
+	mac := hmac.New(sha256.New, pub)
+	mac.Write([]byte(input))
+	e.wantStatus(e.bearer(input+"."+base64.RawURLEncoding.EncodeToString(mac.Sum(nil))), 401, "UNAUTHORIZED")
+
+	// HS256 signed by go-jose with some secret.
+	hs := sign(t, signingKey{jwk: jose.JSONWebKey{Key: []byte("0123456789abcdef0123456789abcdef"), KeyID: "k1"}, alg: jose.HS256}, claimsAt(now))
+	e.wantStatus(e.bearer(hs), 401, "UNAUTHORIZED")
+}
+
+func TestIdentitySources(t *testing.T) {
+	k := rsaKey(t, 0, "k1", jose.RS256)
+	e := newEnv(t, []signingKey{k}, nil)
+	tok := sign(t, k, claimsAt(e.clock.Now()))
+
+	e.wantStatus(e.do("/pets"), 401, "UNAUTHORIZED")
+	e.wantStatus(e.do("/pets", "Authorization", ""), 401, "UNAUTHORIZED")
+	e.wantStatus(e.do("/pets", "Authorization", "Bearer "), 401, "UNAUTHORIZED")
+	e.wantStatus(e.do("/pets", "Authorization", tok), 200, "")
+	e.wantStatus(e.do("/pets", "Authorization", "Bearer "+tok), 200, "")
+	e.wantStatus(e.do("/pets", "Authorization", "bearer  "+tok), 200, "")
+	e.wantStatus(e.do("/pets?token="+tok), 401, "UNAUTHORIZED")
+
+	q := newEnv(t, []signingKey{k}, func(az *xdsv1alpha1.Authorizer) {
+		az.IdentitySources = []string{"$request.querystring.token", "$request.header.Authorization"}
+	})
+	q.wantStatus(q.do("/pets?token="+tok), 200, "")
+	q.wantStatus(q.do("/pets", "Authorization", "Bearer "+tok), 401, "UNAUTHORIZED")
+
+	x := newEnv(t, []signingKey{k}, func(az *xdsv1alpha1.Authorizer) { az.IdentitySources = []string{"$request.header.x-id-token"} })
+	x.wantStatus(x.do("/pets", "X-Id-Token", tok), 200, "")
+	x.wantStatus(x.do("/pets", "Authorization", tok), 401, "UNAUTHORIZED")
+}
+
+func TestScopes(t *testing.T) {
+	k := rsaKey(t, 0, "k1", jose.RS256)
+	e := newEnv(t, []signingKey{k}, nil, "pets:read", "pets:admin")
+	now := e.clock.Now()
+	for name, tc := range map[string]struct {
+		claims map[string]any
+		status int
+		typ    string
+	}{
+		"scope string":   {claimsAt(now, "scope", "openid pets:read"), 200, ""},
+		"scp string":     {claimsAt(now, "scp", "pets:admin"), 200, ""},
+		"scp array":      {claimsAt(now, "scp", []string{"openid", "pets:admin"}), 200, ""},
+		"other scopes":   {claimsAt(now, "scope", "pets:write openid"), 403, "ACCESS_DENIED"},
+		"no scope":       {claimsAt(now), 403, "ACCESS_DENIED"},
+		"scope as array": {claimsAt(now, "scope", []string{"pets:read"}), 403, "ACCESS_DENIED"},
+		"invalid token":  {claimsAt(now, "scope", "pets:read", "iss", "x"), 401, "UNAUTHORIZED"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			w := e.bearer(sign(t, k, tc.claims))
+			e.wantStatus(w, tc.status, tc.typ)
+			if tc.status == 403 && !strings.Contains(w.Body.String(), "User is not authorized to access this resource") {
+				t.Errorf("body %s", w.Body)
+			}
+		})
+	}
+	// Without route scopes, a token needs none.
+	open := newEnv(t, []signingKey{k}, nil)
+	open.wantStatus(open.bearer(sign(t, k, claimsAt(now))), 200, "")
+}
+
+func TestVerificationCache(t *testing.T) {
+	k := rsaKey(t, 0, "k1", jose.RS256)
+	e := newEnv(t, []signingKey{k}, nil)
+	now := e.clock.Now()
+	tok := sign(t, k, claimsAt(now, "exp", now.Add(time.Minute).Unix()))
+	for range 3 {
+		e.wantStatus(e.bearer(tok), 200, "")
+	}
+	if n := e.a.verifications.Load(); n != 1 {
+		t.Errorf("%d verifications, want 1", n)
+	}
+	// The cached result still expires with the token.
+	e.clock.Add(2 * time.Minute)
+	e.wantStatus(e.bearer(tok), 401, "UNAUTHORIZED")
+	// A failed verification is not cached.
+	bad := sign(t, rsaKey(t, 1, "k1", jose.RS256), claimsAt(now))
+	e.bearer(bad)
+	e.bearer(bad)
+	if n := e.a.verifications.Load(); n != 3 {
+		t.Errorf("%d verifications, want 3", n)
+	}
+	// The cache holds hashes, never tokens.
+	if e.a.results.len() != 1 {
+		t.Errorf("%d cached results", e.a.results.len())
+	}
+}
+
+func TestResultCacheEvictsLeastRecentlyUsed(t *testing.T) {
+	c := newResultCache()
+	now := time.Now()
+	cl := &claims{expiry: now.Add(time.Hour)}
+	keyOf := func(i int) cacheKey {
+		var k cacheKey
+		k.sum[0] = 0 // one shard
+		k.sum[1], k.sum[2] = byte(i), byte(i>>8)
+		return k
+	}
+	per := cacheEntries / cacheShards
+	for i := range per {
+		c.put(keyOf(i), cl)
+	}
+	c.get(keyOf(0), now) // 0 is now the most recently used; 1 the least
+	c.put(keyOf(per), cl)
+	if c.get(keyOf(0), now) == nil || c.get(keyOf(1), now) != nil || c.get(keyOf(per), now) == nil {
+		t.Error("LRU order not kept")
+	}
+	if c.len() != per {
+		t.Errorf("%d entries, want %d", c.len(), per)
+	}
+	if c.get(keyOf(2), now.Add(time.Hour+cacheGrace+time.Second)) != nil || c.len() != per-1 {
+		t.Error("entry past its expiry kept")
+	}
+}
+
+func TestStepConfiguration(t *testing.T) {
+	a := newAuthenticator(Options{})
+	next := http.NotFoundHandler()
+	same := func(h http.Handler) bool { _, ok := h.(http.HandlerFunc); return ok }
+
+	az := jwtAuthorizer("https://idp.example.com/jwks.json")
+	rt := routeWith(az)
+	rt.Route.Authorization = nil
+	if h, err := a.step(rt, next); err != nil || !same(h) {
+		t.Errorf("route without authorizer: %T %v", h, err)
+	}
+	lambda := &xdsv1alpha1.Authorizer{Name: "jwt", Type: "TOKEN"}
+	if h, err := a.step(routeWith(lambda), next); err != nil || !same(h) {
+		t.Errorf("TOKEN authorizer: %T %v", h, err)
+	}
+	missing := routeWith(az)
+	missing.Route.Authorization.Authorizer = "other"
+	if _, err := a.step(missing, next); err == nil {
+		t.Error("undefined authorizer accepted")
+	}
+	for name, f := range map[string]func(az *xdsv1alpha1.Authorizer){
+		"no jwt":          func(az *xdsv1alpha1.Authorizer) { az.Jwt = nil },
+		"bad jwks uri":    func(az *xdsv1alpha1.Authorizer) { az.Jwt.JwksUri = "file:///etc/passwd" },
+		"negative skew":   func(az *xdsv1alpha1.Authorizer) { az.Jwt.ClockSkewSeconds = -1 },
+		"stage variable":  func(az *xdsv1alpha1.Authorizer) { az.IdentitySources = []string{"$stageVariables.token"} },
+		"empty header":    func(az *xdsv1alpha1.Authorizer) { az.IdentitySources = []string{"$request.header."} },
+		"empty parameter": func(az *xdsv1alpha1.Authorizer) { az.IdentitySources = []string{"$request.querystring."} },
+	} {
+		az := jwtAuthorizer("https://idp.example.com/jwks.json")
+		f(az)
+		if _, err := a.step(routeWith(az), next); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
