@@ -1,0 +1,333 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package lambda
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/go-logr/logr"
+	"golang.org/x/sync/singleflight"
+
+	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
+	"github.com/portico-dev/portico/dataplane/gatewayresponse"
+	"github.com/portico-dev/portico/dataplane/integration"
+	"github.com/portico-dev/portico/dataplane/proxy"
+	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
+)
+
+// Defaults of Options and of an authorizer's settings.
+const (
+	DefaultRegion       = "us-east-1"
+	DefaultCacheEntries = 10000
+	DefaultCacheBytes   = 64 << 20
+	// DefaultTimeout applies when an authorizer's function sets none.
+	DefaultTimeout = 10 * time.Second
+	// maxAnswer bounds a function's answer; a policy document is a few kilobytes.
+	maxAnswer = 1 << 20
+)
+
+// Options configure the step.
+type Options struct {
+	// Region is the region of every methodArn; DefaultRegion when empty.
+	Region string
+	// HTTPClient calls the functions; a client of its own when nil. Its redirects are not
+	// followed unless it says so.
+	HTTPClient *http.Client
+	// Now is the cache's clock; time.Now when nil.
+	Now func() time.Time
+	// Log receives the reasons of authorizer failures, at V(1).
+	Log logr.Logger
+	// CacheEntries and CacheBytes bound the result cache, shared by every authorizer;
+	// DefaultCacheEntries and DefaultCacheBytes when zero.
+	CacheEntries, CacheBytes int
+}
+
+// step is the state every configuration's handlers share: the cache of decisions, the HTTP
+// client and its connections, and the calls in flight.
+type step struct {
+	opts   Options
+	client *http.Client
+	cache  *cache
+	flight singleflight.Group
+}
+
+// NewStep returns the step of TOKEN and REQUEST authorizers. Call it once per proxy: the
+// cache and connections it holds outlive configurations, so a reload keeps cached results.
+func NewStep(opts Options) proxy.Step {
+	if opts.Region == "" {
+		opts.Region = DefaultRegion
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.CacheEntries == 0 {
+		opts.CacheEntries = DefaultCacheEntries
+	}
+	if opts.CacheBytes == 0 {
+		opts.CacheBytes = DefaultCacheBytes
+	}
+	client := opts.HTTPClient
+	if client == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 64
+		client = &http.Client{
+			Transport: t,
+			// A redirect answer is not an authorizer answer: it fails as one.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+	}
+	s := &step{opts: opts, client: client, cache: newCache(opts.CacheEntries, opts.CacheBytes)}
+	return s.build
+}
+
+func (s *step) build(rt *proxy.Route, next http.Handler) (http.Handler, error) {
+	name := rt.Route.GetAuthorization().GetAuthorizer()
+	if name == "" {
+		return next, nil
+	}
+	var az *xdsv1alpha1.Authorizer
+	for _, a := range rt.API.GetAuthorizers() {
+		if a.GetName() == name {
+			az = a
+			break
+		}
+	}
+	if az == nil {
+		return nil, fmt.Errorf("route %q names authorizer %q, which its API does not have", rt.Route.GetName(), name)
+	}
+	if t := az.GetType(); t != "TOKEN" && t != "REQUEST" {
+		return next, nil
+	}
+	h, err := s.newHandler(rt, az, next)
+	if err != nil {
+		return nil, fmt.Errorf("authorizer %q: %w", name, err)
+	}
+	return h, nil
+}
+
+// handler authorizes one route's requests with one authorizer.
+type handler struct {
+	s         *step
+	next      http.Handler
+	responses *gatewayresponse.Set
+	name      string
+
+	token    bool
+	sources  []source
+	validate *regexp.Regexp
+	// ttl is zero when results are not cached.
+	ttl time.Duration
+	// keyParts identify the authorizer and its function in cache keys, ahead of the values.
+	keyParts []string
+
+	version string
+	simple  bool
+	timeout time.Duration
+	// uri is the function's address, or empty for a cluster.
+	uri      string
+	cluster  string
+	clusters *integration.Clusters
+
+	namespace, restAPI, stage, routeName string
+}
+
+var stageVariableRef = regexp.MustCompile(`\$\{stageVariables\.([A-Za-z0-9_]+)\}`)
+
+func (s *step) newHandler(rt *proxy.Route, az *xdsv1alpha1.Authorizer, next http.Handler) (*handler, error) {
+	fn := az.GetFunction()
+	if fn == nil {
+		return nil, fmt.Errorf("a %s authorizer needs a function", az.GetType())
+	}
+	h := &handler{
+		s: s, next: next, responses: rt.Responses, name: az.GetName(),
+		token:     az.GetType() == "TOKEN",
+		ttl:       time.Duration(az.GetResultTtlSeconds()) * time.Second,
+		version:   fn.GetPayloadFormatVersion(),
+		simple:    fn.GetEnableSimpleResponses(),
+		timeout:   time.Duration(fn.GetTimeoutMillis()) * time.Millisecond,
+		namespace: rt.Stage.GetNamespace(), restAPI: rt.Stage.GetRestApi(), stage: rt.Stage.GetStageName(),
+		routeName: rt.Route.GetName(),
+	}
+	if h.version == "" {
+		h.version = "1.0"
+	}
+	if h.version != "1.0" && h.version != "2.0" {
+		return nil, fmt.Errorf("payloadFormatVersion %q is neither 1.0 nor 2.0", h.version)
+	}
+	if h.simple && h.version != "2.0" {
+		return nil, fmt.Errorf("enableSimpleResponses needs payloadFormatVersion 2.0")
+	}
+	if h.timeout <= 0 {
+		h.timeout = DefaultTimeout
+	}
+	if h.ttl < 0 {
+		h.ttl = 0
+	}
+
+	for _, raw := range az.GetIdentitySources() {
+		src, err := parseSource(raw)
+		if err != nil {
+			return nil, err
+		}
+		h.sources = append(h.sources, src)
+	}
+	if h.token {
+		if len(h.sources) != 1 || h.sources[0].kind != fromHeader {
+			return nil, fmt.Errorf("a TOKEN authorizer reads exactly one header, not %q", az.GetIdentitySources())
+		}
+		if expr := az.GetIdentityValidationExpression(); expr != "" {
+			// Anchored: the whole token must match, so that an unanchored expression is not
+			// satisfied by a token that merely contains a valid one.
+			re, err := regexp.Compile(`^(?:` + expr + `)$`)
+			if err != nil {
+				return nil, fmt.Errorf("identityValidationExpression: %w", err)
+			}
+			h.validate = re
+		}
+	}
+	if len(h.sources) == 0 {
+		// Nothing identifies the caller, so one cached answer would serve everyone.
+		h.ttl = 0
+	}
+
+	switch {
+	case fn.GetBackend().GetCluster() != "":
+		h.cluster, h.clusters = fn.GetBackend().GetCluster(), rt.Clusters
+	case fn.GetUri() != "":
+		u := stageVariableRef.ReplaceAllStringFunc(fn.GetUri(), func(ref string) string {
+			return rt.Variables[stageVariableRef.FindStringSubmatch(ref)[1]]
+		})
+		if err := checkURI(u); err != nil {
+			return nil, err
+		}
+		h.uri = u
+	default:
+		return nil, fmt.Errorf("the function has neither a uri nor a backend")
+	}
+
+	h.keyParts = []string{
+		h.namespace, h.restAPI, rt.Stage.GetKey(), h.name, az.GetType(), h.version,
+		fmt.Sprint(h.simple), h.uri, h.cluster, strings.Join(az.GetIdentitySources(), "\n"),
+	}
+	return h, nil
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rc := reqctx.From(r.Context())
+	if rc == nil {
+		// The proxy always sets one; without it nothing could carry the principal.
+		gatewayresponse.Write(w, r, gatewayresponse.AuthorizerFailure, h.responses, "")
+		return
+	}
+	values, ok := h.identity(r, rc)
+	if !ok {
+		gatewayresponse.Write(w, r, gatewayresponse.Unauthorized, h.responses, rc.ID)
+		return
+	}
+	arn := methodArn(h.s.opts.Region, h.namespace, h.restAPI, h.stage, r.Method, rc.StagePath)
+	in := &eventInput{
+		r: r, rc: rc, arn: arn, namespace: h.namespace, restAPI: h.restAPI,
+		resourceID: h.routeName, identity: values,
+	}
+	d, err := h.decide(in)
+	switch {
+	case err == nil:
+	case errors.Is(err, errUnauthorized):
+		gatewayresponse.Write(w, r, gatewayresponse.Unauthorized, h.responses, rc.ID)
+		return
+	case r.Context().Err() != nil:
+		// The client left; nobody reads an answer.
+		w.WriteHeader(integration.StatusClientClosedRequest)
+		return
+	default:
+		h.s.opts.Log.V(1).Info("authorizer failed", "authorizer", h.name, "route", rc.RouteName,
+			"requestId", rc.ID, "error", err.Error())
+		gatewayresponse.Write(w, r, gatewayresponse.AuthorizerFailure, h.responses, rc.ID)
+		return
+	}
+	if !d.allows(arn) {
+		gatewayresponse.Write(w, r, gatewayresponse.AccessDenied, h.responses, rc.ID)
+		return
+	}
+	rc.Authorizer = reqctx.Authorizer{
+		Authorized:  true,
+		PrincipalID: d.principalID,
+		// A copy: the decision may be cached and shared, and later steps may add keys.
+		Context:            maps.Clone(d.context),
+		UsageIdentifierKey: d.usageKey,
+	}
+	h.next.ServeHTTP(w, r)
+}
+
+// identity reads the identity sources; false when one is missing or empty, or when a
+// token does not match the identityValidationExpression.
+func (h *handler) identity(r *http.Request, rc *reqctx.Request) ([]string, bool) {
+	var q map[string][]string
+	query := func() map[string][]string {
+		if q == nil {
+			q = r.URL.Query()
+		}
+		return q
+	}
+	values := make([]string, len(h.sources))
+	for i, src := range h.sources {
+		if values[i] = src.value(r, rc, query); values[i] == "" {
+			return nil, false
+		}
+	}
+	if h.validate != nil && !h.validate.MatchString(values[0]) {
+		return nil, false
+	}
+	return values, true
+}
+
+// target returns the URL to POST to and, for a cluster, the endpoint picked and its
+// cluster, to eject the endpoint if it cannot be reached.
+func (h *handler) target() (string, *integration.Endpoint, *integration.Cluster, error) {
+	if h.cluster == "" {
+		return h.uri, nil, nil, nil
+	}
+	cl := h.clusters.Get(h.cluster)
+	if cl == nil {
+		return "", nil, nil, fmt.Errorf("backend cluster %s is unknown", h.cluster)
+	}
+	ep := cl.Pick()
+	if ep == nil {
+		return "", nil, nil, fmt.Errorf("backend cluster %s has no endpoints", h.cluster)
+	}
+	return "http://" + ep.Addr + "/", ep, cl, nil
+}
+
+func checkURI(s string) error {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return fmt.Errorf("uri: %w", err)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Errorf("uri %q is not an http:// or https:// URL", s)
+	case u.Host == "":
+		return fmt.Errorf("uri %q has no host", s)
+	}
+	return nil
+}
