@@ -1,0 +1,81 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package lambda
+
+import (
+	"net/http/httptest"
+	"testing"
+
+	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
+)
+
+func TestParseSource(t *testing.T) {
+	for in, want := range map[string]source{
+		"$request.header.authorization":      {fromHeader, "Authorization"},
+		"method.request.header.X-Api-Token":  {fromHeader, "X-Api-Token"},
+		"$request.querystring.token":         {fromQuery, "token"},
+		"method.request.querystring.a.b":     {fromQuery, "a.b"},
+		"$stageVariables.tenant":             {fromStageVariable, "tenant"},
+		"stageVariables.tenant":              {fromStageVariable, "tenant"},
+		"$context.identity.sourceIp":         {fromContext, "identity.sourceIp"},
+		"$context.requestId":                 {fromContext, "requestId"},
+		"context.httpMethod":                 {fromContext, "httpMethod"},
+		"$context.stage":                     {fromContext, "stage"},
+		"$request.header.X-Forwarded-Client": {fromHeader, "X-Forwarded-Client"},
+	} {
+		got, err := parseSource(in)
+		if err != nil || got != want {
+			t.Errorf("parseSource(%q) = %+v, %v; want %+v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{
+		"", "$request.header.", "$request.body.x", "$request.header.a b", "$stageVariables.",
+		"$context.authorizer.principalId", "$context.", "header.Authorization", "$request.path.id",
+	} {
+		if _, err := parseSource(in); err == nil {
+			t.Errorf("parseSource(%q) parsed", in)
+		}
+	}
+}
+
+func TestSourceValues(t *testing.T) {
+	r := httptest.NewRequest("PUT", "http://h/prod/x?q=1&q=2", nil)
+	r.Header.Add("x-token", "a")
+	r.Header.Add("X-Token", "b")
+	rc := &reqctx.Request{ID: "id-1", SourceIP: "192.0.2.1", Stage: "prod", API: "shop/pets", Variables: map[string]string{"v": "w"}}
+	query := func() map[string][]string { return r.URL.Query() }
+	for in, want := range map[string]string{
+		"$request.header.X-TOKEN":    "a,b",
+		"$request.querystring.q":     "1,2",
+		"$request.querystring.none":  "",
+		"$stageVariables.v":          "w",
+		"$context.requestId":         "id-1",
+		"$context.identity.sourceIp": "192.0.2.1",
+		"$context.httpMethod":        "PUT",
+		"$context.stage":             "prod",
+		"$context.apiId":             "pets",
+		"$context.accountId":         "shop",
+	} {
+		src, err := parseSource(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := src.value(r, rc, query); got != want {
+			t.Errorf("%s = %q, want %q", in, got, want)
+		}
+	}
+}
