@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // invokeAction is the IAM action Amazon API Gateway checks an authorizer's policy for.
@@ -197,8 +198,10 @@ func anyMatch(patterns []string, s string) bool {
 }
 
 // wildcardMatch matches s against an IAM pattern where '*' matches any run of characters
-// ('/' and ':' included) and '?' any one character. It backtracks only to the last '*', so
-// it runs in O(len(pattern)·len(s)) at worst, whatever a function puts in its policy.
+// ('/' and ':' included) and '?' any one character: a whole UTF-8 character, since a decoded
+// path may hold some, and a Deny of "pets/?" must cover "pets/é". It backtracks only to the
+// last '*', so it runs in O(len(pattern)·len(s)) at worst, whatever a function puts in its
+// policy.
 func wildcardMatch(pattern, s string) bool {
 	p, i := 0, 0
 	star, mark := -1, 0
@@ -207,11 +210,18 @@ func wildcardMatch(pattern, s string) bool {
 		case p < len(pattern) && pattern[p] == '*':
 			star, mark = p, i
 			p++
-		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i]):
+		case p < len(pattern) && pattern[p] == '?':
+			_, n := utf8.DecodeRuneInString(s[i:])
+			p++
+			i += n
+		case p < len(pattern) && pattern[p] == s[i]:
 			p++
 			i++
 		case star >= 0:
-			mark++
+			// Let the '*' take one more character, whole, so that the match resumes on a
+			// character boundary.
+			_, n := utf8.DecodeRuneInString(s[mark:])
+			mark += n
 			p, i = star+1, mark
 		default:
 			return false

@@ -44,6 +44,9 @@ func TestWildcardMatch(t *testing.T) {
 		{"*a", "bbbbbbbbbba", true},
 		{"*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false},
 		{"GET", "get", false}, // resources are case-sensitive
+		{"pets/?", "pets/é", true},
+		{"pets/??", "pets/é", false},
+		{"*?é", "aéé", true},
 	} {
 		if got := wildcardMatch(c.pattern, c.s); got != c.want {
 			t.Errorf("wildcardMatch(%q, %q) = %v, want %v", c.pattern, c.s, got, c.want)
