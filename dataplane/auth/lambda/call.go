@@ -53,6 +53,9 @@ func (h *handler) decide(in *eventInput) (*decision, error) {
 		}
 		return d, err
 	})
+	if h.s.joined != nil {
+		h.s.joined()
+	}
 	select {
 	case res := <-ch:
 		if res.Err != nil {

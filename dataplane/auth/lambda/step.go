@@ -70,11 +70,18 @@ type step struct {
 	client *http.Client
 	cache  *cache
 	flight singleflight.Group
+	// joined, when set, is called by each request about to wait on a shared call: a test
+	// hook that makes call sharing observable without sleeping.
+	joined func()
 }
 
 // NewStep returns the step of TOKEN and REQUEST authorizers. Call it once per proxy: the
 // cache and connections it holds outlive configurations, so a reload keeps cached results.
 func NewStep(opts Options) proxy.Step {
+	return newStep(opts).build
+}
+
+func newStep(opts Options) *step {
 	if opts.Region == "" {
 		opts.Region = DefaultRegion
 	}
@@ -97,8 +104,7 @@ func NewStep(opts Options) proxy.Step {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
 	}
-	s := &step{opts: opts, client: client, cache: newCache(opts.CacheEntries, opts.CacheBytes)}
-	return s.build
+	return &step{opts: opts, client: client, cache: newCache(opts.CacheEntries, opts.CacheBytes)}
 }
 
 func (s *step) build(rt *proxy.Route, next http.Handler) (http.Handler, error) {
