@@ -8,6 +8,7 @@ SHELL := /usr/bin/env bash -o pipefail
 KUBE_VERSION            ?= v1.36.3
 CONTROLLER_TOOLS_VERSION ?= v0.21.0
 GOLANGCI_LINT_VERSION   ?= v2.15.0
+HELM_VERSION            ?= v3.22.0
 BUF_VERSION             ?= v1.70.0
 PROTOC_GEN_GO_VERSION   ?= v1.36.12
 
@@ -20,6 +21,7 @@ LOCALBIN := $(CURDIR)/bin
 CONTROLLER_GEN := $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 GOLANGCI_LINT  := $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 KUBE_ASSETS    := $(LOCALBIN)/k8s/$(KUBE_VERSION)
+HELM           := $(LOCALBIN)/helm-$(HELM_VERSION)
 BUF            := $(LOCALBIN)/buf-$(BUF_VERSION)
 PROTOC_GEN_GO  := $(LOCALBIN)/protoc-gen-go-$(PROTOC_GEN_GO_VERSION)
 
@@ -63,7 +65,7 @@ lint: $(GOLANGCI_LINT) ## Run golangci-lint (configuration in .golangci.yml).
 	$(GOLANGCI_LINT) run ./...
 
 .PHONY: test
-test: kube-assets ## Run every test; integration tests use a real kube-apiserver and etcd.
+test: kube-assets helm ## Run every test; integration tests use a real kube-apiserver and etcd.
 	KUBEBUILDER_ASSETS=$(KUBE_ASSETS) go test -race -count=1 ./...
 
 .PHONY: test-short
@@ -120,5 +122,13 @@ $(PROTOC_GEN_GO):
 	GOBIN=$(LOCALBIN) go install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
 	mv $(LOCALBIN)/protoc-gen-go $@
 
+.PHONY: helm
+helm: $(HELM) ## Build the pinned helm into bin/ (the chart tests use bin/helm).
+	ln -sf $(notdir $(HELM)) $(LOCALBIN)/helm
+
+$(HELM):
+	GOBIN=$(LOCALBIN) go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+	mv $(LOCALBIN)/helm $@
+
 .PHONY: tools
-tools: $(CONTROLLER_GEN) $(GOLANGCI_LINT) $(BUF) $(PROTOC_GEN_GO) ## Install the pinned tools into bin/.
+tools: $(CONTROLLER_GEN) $(GOLANGCI_LINT) $(HELM) $(BUF) $(PROTOC_GEN_GO) ## Install the pinned tools into bin/.

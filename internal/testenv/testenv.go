@@ -20,6 +20,7 @@ limitations under the License.
 package testenv
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -27,7 +28,9 @@ import (
 	"path/filepath"
 	"sort"
 	"testing"
+	"time"
 
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -75,6 +78,10 @@ func Start() (*Env, error) {
 		return nil, fmt.Errorf("starting kube-apiserver and etcd from %s: %w", assets, err)
 	}
 	s := scheme.New()
+	// Tests install CRDs of their own (another operator's, say).
+	if err := apiextensionsv1.AddToScheme(s); err != nil {
+		return nil, err
+	}
 	c, err := client.New(cfg, client.Options{Scheme: s})
 	if err != nil {
 		_ = e.Stop()
@@ -144,4 +151,24 @@ func assetsDir(root string) (string, error) {
 		}
 	}
 	return "", errors.New("no kube-apiserver found: run 'make kube-assets' (or 'make test', which does) first")
+}
+
+// WaitForCRD waits until the CRD named name is Established, failing the test after 30 s.
+func WaitForCRD(t *testing.T, e *Env, name string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var crd apiextensionsv1.CustomResourceDefinition
+		if err := e.Client.Get(context.Background(), client.ObjectKey{Name: name}, &crd); err == nil {
+			for _, c := range crd.Status.Conditions {
+				if c.Type == apiextensionsv1.Established && c.Status == apiextensionsv1.ConditionTrue {
+					return
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("CRD %s not established", name)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

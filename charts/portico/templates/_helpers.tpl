@@ -1,0 +1,33 @@
+{{/* Names and labels shared by every template. */}}
+{{- define "portico.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 50 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 50 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "portico.labels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end -}}
+
+{{- define "portico.selector" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "portico.image" -}}
+{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
+{{- end -}}
+
+{{- define "portico.tlsSecret" -}}
+{{- .Values.xdsTLS.secretName | default (printf "%s-xds-tls" (include "portico.fullname" .)) -}}
+{{- end -}}
+
+{{- define "portico.gatewayURL" -}}
+{{- .Values.gatewayURL | default (printf "http://%s-proxy.%s.svc" (include "portico.fullname" .) .Release.Namespace) -}}
+{{- end -}}
