@@ -17,6 +17,7 @@ limitations under the License.
 package jwt
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"slices"
@@ -25,6 +26,7 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+	josejson "github.com/go-jose/go-jose/v4/json"
 	josejwt "github.com/go-jose/go-jose/v4/jwt"
 )
 
@@ -53,6 +55,7 @@ var (
 	errNoKey     = errors.New("no key of the JWKS matches the token")
 	errSignature = errors.New("token signature does not verify")
 	errNoExpiry  = errors.New("token has no exp claim")
+	errClaims    = errors.New("token claims are not a JSON object of valid registered claims")
 )
 
 // verify checks the token's signature against the keys of set and parses its claims. It
@@ -75,17 +78,28 @@ func verify(token string, set *keySet) (*claims, error) {
 		if k.Algorithm != "" && k.Algorithm != h.Algorithm {
 			continue
 		}
-		var std josejwt.Claims
-		var all map[string]any
-		if err := tok.Claims(k.Key, &std, &all); err != nil {
+		var payload josejson.RawMessage
+		if err := tok.Claims(k.Key, &payload); err != nil {
 			continue
 		}
-		return parseClaims(&std, all)
+		return parseClaims(payload)
 	}
 	return nil, errSignature
 }
 
-func parseClaims(std *josejwt.Claims, all map[string]any) (*claims, error) {
+// parseClaims reads a verified payload. Numbers are kept as written, so that a large
+// integer claim reaches $context.authorizer.claims.* unchanged.
+func parseClaims(payload []byte) (*claims, error) {
+	var std josejwt.Claims
+	if err := json.Unmarshal(payload, &std); err != nil {
+		return nil, errClaims
+	}
+	var all map[string]any
+	d := json.NewDecoder(bytes.NewReader(payload))
+	d.UseNumber()
+	if err := d.Decode(&all); err != nil || all == nil {
+		return nil, errClaims
+	}
 	if std.Expiry == nil {
 		return nil, errNoExpiry
 	}
@@ -122,13 +136,13 @@ func parseClaims(std *josejwt.Claims, all map[string]any) (*claims, error) {
 }
 
 // claimString renders a claim as $context.authorizer.claims.<name>: strings as they are,
-// numbers without exponent, and arrays and objects as JSON.
+// numbers as written, and arrays and objects as JSON.
 func claimString(v any) string {
 	switch v := v.(type) {
 	case string:
 		return v
-	case float64:
-		return strconv.FormatFloat(v, 'f', -1, 64)
+	case json.Number:
+		return v.String()
 	case bool:
 		return strconv.FormatBool(v)
 	case nil:

@@ -166,6 +166,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if rc != nil {
+		// The context map is the cached claims', shared by every request with this token:
+		// steps and integrations read it, none writes it.
 		rc.Authorizer = reqctx.Authorizer{Authorized: true, PrincipalID: c.subject, Context: c.context}
 	}
 	h.next.ServeHTTP(w, r)

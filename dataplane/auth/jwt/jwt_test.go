@@ -20,7 +20,9 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -38,7 +40,8 @@ func TestValidTokens(t *testing.T) {
 	e := newEnv(t, keys, nil)
 	for _, k := range keys {
 		t.Run(string(k.alg), func(t *testing.T) {
-			tok := sign(t, k, claimsAt(e.clock.Now(), "email", "alice@example.com", "groups", []string{"a", "b"}, "admin", true))
+			tok := sign(t, k, claimsAt(e.clock.Now(), "email", "alice@example.com", "groups", []string{"a", "b"}, "admin", true,
+				"big", json.RawMessage("12345678901234567890"), "ratio", 0.5, "org", map[string]any{"id": 7}, "nothing", json.RawMessage("null")))
 			w := e.bearer(tok)
 			e.wantStatus(w, 200, "")
 			a := e.last.Authorizer
@@ -47,7 +50,8 @@ func TestValidTokens(t *testing.T) {
 			}
 			for k, want := range map[string]string{
 				"claims.email": "alice@example.com", "claims.sub": "alice", "claims.iss": testIssuer,
-				"claims.groups": `["a","b"]`, "claims.admin": "true",
+				"claims.groups": `["a","b"]`, "claims.admin": "true", "claims.big": "12345678901234567890",
+				"claims.ratio": "0.5", "claims.org": `{"id":7}`, "claims.nothing": "",
 				"claims.exp": formatUnix(e.clock.Now().Add(time.Hour)),
 			} {
 				if got := a.Get(k); got != want {
@@ -61,7 +65,7 @@ func TestValidTokens(t *testing.T) {
 	}
 }
 
-func formatUnix(t time.Time) string { return claimString(float64(t.Unix())) }
+func formatUnix(t time.Time) string { return strconv.FormatInt(t.Unix(), 10) }
 
 func TestValidityWindow(t *testing.T) {
 	k := rsaKey(t, 0, "k1", jose.RS256)
@@ -73,8 +77,10 @@ func TestValidityWindow(t *testing.T) {
 	// Within the leeway.
 	e.wantStatus(e.bearer(sign(t, k, claimsAt(now, "exp", now.Add(-30*time.Second).Unix()))), 200, "")
 	e.wantStatus(e.bearer(sign(t, k, claimsAt(now, "nbf", now.Add(30*time.Second).Unix()))), 200, "")
-	// A token without exp is refused.
+	// A token without exp, or with registered claims of the wrong type, is refused.
 	e.wantStatus(e.bearer(sign(t, k, claimsAt(now, "exp", nil))), 401, "UNAUTHORIZED")
+	e.wantStatus(e.bearer(sign(t, k, claimsAt(now, "exp", "tomorrow"))), 401, "UNAUTHORIZED")
+	e.wantStatus(e.bearer(sign(t, k, claimsAt(now, "aud", 7))), 401, "UNAUTHORIZED")
 
 	// Without leeway, a token expired a second ago is refused.
 	e0 := newEnv(t, []signingKey{k}, nil)
