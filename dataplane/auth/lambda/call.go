@@ -32,6 +32,13 @@ import (
 // holds one for these identity values, else from the function. Concurrent requests with the
 // same key share one call, as they would share its cached answer.
 func (h *handler) decide(in *eventInput) (*decision, error) {
+	var key cacheKey
+	if h.ttl > 0 {
+		key = newCacheKey(append(h.keyParts[:len(h.keyParts):len(h.keyParts)], in.identity...)...)
+		if d, ok := h.s.cache.get(key, h.s.opts.Now(), h.ttl); ok {
+			return d, nil
+		}
+	}
 	// The event is built here, not in a shared call, which may outlive this request.
 	event, err := h.event(in)
 	if err != nil {
@@ -41,13 +48,10 @@ func (h *handler) decide(in *eventInput) (*decision, error) {
 	if h.ttl <= 0 {
 		return h.call(in.r.Context(), event, requestID)
 	}
-	key := newCacheKey(append(h.keyParts[:len(h.keyParts):len(h.keyParts)], in.identity...)...)
-	if d, ok := h.s.cache.get(key, h.s.opts.Now(), h.ttl); ok {
-		return d, nil
-	}
+	// Not the first caller's context: its client leaving must not fail the others.
+	shared := context.WithoutCancel(in.r.Context())
 	ch := h.s.flight.DoChan(string(key[:]), func() (any, error) {
-		// Not the first caller's context: its client leaving must not fail the others.
-		d, err := h.call(context.WithoutCancel(in.r.Context()), event, requestID)
+		d, err := h.call(shared, event, requestID)
 		if err == nil {
 			h.s.cache.put(key, d, h.s.opts.Now())
 		}
