@@ -17,6 +17,7 @@ limitations under the License.
 package lambda
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net"
@@ -180,7 +181,13 @@ func (e *env) authorizer() reqctx.Authorizer {
 // do sends method path (under the stage) with headers given as name, value pairs.
 func (e *env) do(method, target string, headers ...string) *httptest.ResponseRecorder {
 	e.t.Helper()
-	r := httptest.NewRequest(method, "http://pets.example.com/prod"+target, nil)
+	return e.doCtx(context.Background(), method, target, headers...)
+}
+
+// doCtx is do with the client's context.
+func (e *env) doCtx(ctx context.Context, method, target string, headers ...string) *httptest.ResponseRecorder {
+	e.t.Helper()
+	r := httptest.NewRequestWithContext(ctx, method, "http://pets.example.com/prod"+target, nil)
 	for i := 0; i+1 < len(headers); i += 2 {
 		r.Header.Add(headers[i], headers[i+1])
 	}

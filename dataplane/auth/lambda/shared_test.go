@@ -17,6 +17,7 @@ limitations under the License.
 package lambda
 
 import (
+	"context"
 	"net/http"
 	"sync"
 	"testing"
@@ -63,6 +64,34 @@ func TestConcurrentRequestsShareOneCall(t *testing.T) {
 			t.Errorf("request %d: status %d, want %d", i, c, want)
 		}
 	}
+}
+
+func TestAClientLeavingDoesNotFailTheSharedCall(t *testing.T) {
+	release := make(chan struct{})
+	a := newAuthz(t, func(w http.ResponseWriter, r *http.Request, ev map[string]any) {
+		<-release
+		answerJSON(policyAnswer("Allow", "*"))(w, r, ev)
+	})
+	var joined sync.WaitGroup
+	joined.Add(1)
+	s := newStep(Options{})
+	s.joined = joined.Done
+	e := &env{t: t, clock: newClock()}
+	s.opts.Now = e.clock.Now
+	e.build(s.build, routeFor(tokenAuthorizer(a.URL, 300)))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	code := make(chan int)
+	go func() { code <- e.doCtx(ctx, "GET", "/pets/7", "Authorization", "t").Code }()
+	joined.Wait()
+	cancel()
+	if c := <-code; c != 499 {
+		t.Fatalf("the client that left got %d, want 499", c)
+	}
+	s.joined = nil
+	close(release)
+	expectStatus(t, e.do("GET", "/pets/7", "Authorization", "t"), http.StatusOK, "")
+	expectCalls(t, a, 1) // the call went on for the next request, or for the cache
 }
 
 func TestStageVariablesInTheFunctionURI(t *testing.T) {
