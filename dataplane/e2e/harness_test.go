@@ -38,6 +38,7 @@ import (
 	"github.com/portico-dev/portico/controllers/manifest"
 	"github.com/portico-dev/portico/controllers/schema"
 	"github.com/portico-dev/portico/controllers/xds"
+	"github.com/portico-dev/portico/dataplane/pipeline"
 	"github.com/portico-dev/portico/dataplane/proxy"
 	"github.com/portico-dev/portico/dataplane/xdsclient"
 )
@@ -69,7 +70,10 @@ func startGateway(t *testing.T, rnd func() float64) *gateway {
 	}
 	g.xdsAddr = lis.Addr().String()
 	g.startXDS(lis)
-	g.proxy = proxy.New(proxy.Options{Rand: rnd, Log: logr.Discard(), AccessLog: io.Discard})
+	g.proxy = proxy.New(proxy.Options{
+		Rand: rnd, Log: logr.Discard(), AccessLog: io.Discard,
+		Guards: pipeline.Guards(), Steps: pipeline.Steps(pipeline.Options{Region: "eu-west-1", Log: logr.Discard()}),
+	})
 	g.client = xdsclient.New(xdsclient.Options{
 		Server: g.xdsAddr, NodeID: "e2e", Applier: g.proxy, Logger: logr.Discard(),
 		Backoff: xdsclient.Backoff{Initial: 10 * time.Millisecond, Max: 50 * time.Millisecond},

@@ -59,6 +59,8 @@ type variant struct {
 	responses *gatewayresponse.Set
 	variables map[string]string
 	unmatched *routeMetrics
+	// guards run before the route match; see Guard.
+	guards []func(http.ResponseWriter, *http.Request) bool
 }
 
 type route struct {
@@ -223,6 +225,15 @@ func (p *Proxy) buildVariant(g *graph, s *xdsv1alpha1.StageSnapshot, st *stage, 
 		return nil, nil, err
 	}
 	v := &variant{name: name, responses: responses, variables: vars}
+	for _, guard := range p.opts.Guards {
+		f, err := guard(api, responses)
+		if err != nil {
+			return nil, nil, err
+		}
+		if f != nil {
+			v.guards = append(v.guards, f)
+		}
+	}
 	v.unmatched = p.metrics.route(seriesKey{st.api, st.name, none, name})
 	g.series[v.unmatched.key] = true
 

@@ -70,6 +70,8 @@ type Options struct {
 	EjectionTime time.Duration
 	// Steps run before each route's integration, outermost first. See Step.
 	Steps []Step
+	// Guards run for every request to a stage before its route is matched. See Guard.
+	Guards []Guard
 }
 
 // Proxy serves the applied configuration. It implements config.Applier and http.Handler.
@@ -179,6 +181,11 @@ func (p *Proxy) serve(g *graph, ex *exchange, r *http.Request) {
 	ex.stage, ex.variant = st, v
 	rc.Stage, rc.StageKey, rc.API = st.name, st.key, st.api
 	rc.Variant, rc.Variables, rc.StagePath = v.name, v.variables, rest
+	for _, guard := range v.guards {
+		if guard(&ex.rw, r) {
+			return
+		}
+	}
 
 	switch v.tree.Lookup(r.Method, rest, &rc.Params) {
 	case router.NotFound:

@@ -38,6 +38,13 @@ import (
 // a step returns.
 type Step func(rt *Route, next http.Handler) (http.Handler, error)
 
+// Guard builds a check that runs for every request to a stage, before its route is matched:
+// the place for what applies to a whole API whether or not a route matches, such as the
+// resource policy and CORS preflights (a browser's OPTIONS usually matches no route). It is
+// built once per stage variant when a configuration is applied; nil means nothing to check.
+// The check answers the request itself and returns true, or returns false to go on.
+type Guard func(api *xdsv1alpha1.Api, responses *gatewayresponse.Set) (func(w http.ResponseWriter, r *http.Request) bool, error)
+
 // Route is what a Step is built for.
 type Route struct {
 	// Stage is the stage's snapshot: variables, throttles, method settings, usage plans.

@@ -33,6 +33,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/portico-dev/portico/dataplane/admin"
+	"github.com/portico-dev/portico/dataplane/pipeline"
 	"github.com/portico-dev/portico/dataplane/proxy"
 	"github.com/portico-dev/portico/dataplane/xdsclient"
 )
@@ -61,7 +62,11 @@ type dataPlaneOptions struct {
 func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	p := proxy.New(proxy.Options{Log: o.log.WithName("proxy"), Registerer: reg, TrustedProxies: o.trustedProxies, Steps: steps(o)})
+	p := proxy.New(proxy.Options{
+		Log: o.log.WithName("proxy"), Registerer: reg, TrustedProxies: o.trustedProxies,
+		Guards: pipeline.Guards(),
+		Steps:  pipeline.Steps(pipeline.Options{Region: o.region, Log: o.log.WithName("auth")}),
+	})
 	client := xdsclient.New(xdsclient.Options{
 		Server: o.xdsServer, NodeID: o.nodeID, TLS: o.tls, Applier: p,
 		Logger: o.log.WithName("xds"), Registerer: reg,
@@ -106,12 +111,6 @@ func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 		return nil
 	})
 	return g.Wait()
-}
-
-// steps are the request path's steps before the integration, outermost first, in the order
-// of the architecture: resource policy, CORS, authorizers, API keys.
-func steps(dataPlaneOptions) []proxy.Step {
-	return nil
 }
 
 // dataPlaneFlags binds the flags `portico proxy` and `portico standalone` share.

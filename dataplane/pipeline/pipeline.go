@@ -1,0 +1,60 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package pipeline declares, in one place, the order of the proxy's request path, as
+// ARCHITECTURE.md lays it down: request id, route match (with the resource policy and CORS
+// preflights checked first, for every request to a stage), then per route the authorizers,
+// the API key, and the integration. `portico proxy`, `portico standalone` and the end-to-end
+// tests all build their proxies from it, so they cannot drift apart.
+package pipeline
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/go-logr/logr"
+
+	"github.com/portico-dev/portico/dataplane/auth/apikey"
+	"github.com/portico-dev/portico/dataplane/cors"
+	"github.com/portico-dev/portico/dataplane/policy"
+	"github.com/portico-dev/portico/dataplane/proxy"
+)
+
+// Options configure the steps that need install-wide settings.
+type Options struct {
+	// Region is written into authorizers' methodArns.
+	Region string
+	// HTTPClient fetches JWKS and calls authorizer functions; nil takes a default.
+	HTTPClient *http.Client
+	// Now is the clock of caches and token checks; time.Now when nil.
+	Now func() time.Time
+	Log logr.Logger
+}
+
+// Guards run for every request to a stage before its route is matched, in this order: a
+// refused address gets nothing, not even a CORS preflight answer.
+func Guards() []proxy.Guard {
+	return []proxy.Guard{policy.Guard, cors.Guard}
+}
+
+// Steps run before each route's integration, outermost first. Each is built once: the stores
+// they hold (JWKS, authorizer results, key maps) outlive configuration changes.
+func Steps(o Options) []proxy.Step {
+	return []proxy.Step{
+		cors.NewStep(), // CORS headers on every answer, refusals included
+		apikey.NewStep(),
+	}
+}
