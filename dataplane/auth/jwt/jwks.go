@@ -99,11 +99,16 @@ func (s *keySet) lookup(kid string) []jose.JSONWebKey {
 	return k.find(kid)
 }
 
+// find returns the keys a token with kid names: those with that kid, else the keys the
+// provider published without a kid, which may sign any token (RFC 7517 makes kid optional).
 func (k *keys) find(kid string) []jose.JSONWebKey {
 	if kid == "" {
 		return k.all
 	}
-	return k.byKid[kid]
+	if found := k.byKid[kid]; len(found) > 0 {
+		return found
+	}
+	return k.byKid[""]
 }
 
 // refresh fetches the JWKS unless a fetch ran less than the rate limit ago, and returns the
@@ -135,6 +140,7 @@ func (s *keySet) refresh() *keys {
 	case err == nil:
 		s.current.Store(k)
 		s.nextAttempt = now.Add(refreshInterval)
+		s.log.V(1).Info("JWKS fetched", "jwksUri", s.uri, "keys", len(k.all), "expires", k.expires)
 	case s.current.Load() != nil:
 		s.nextAttempt = now.Add(refreshInterval)
 		s.log.Error(err, "JWKS fetch failed; keeping the last good keys", "jwksUri", s.uri)

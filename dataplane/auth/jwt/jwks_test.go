@@ -172,6 +172,18 @@ func TestConcurrentColdFetch(t *testing.T) {
 	wantFetches(t, e, 1)
 }
 
+// TestKeysWithoutKid: keys published without a kid verify tokens with or without one.
+func TestKeysWithoutKid(t *testing.T) {
+	k := rsaKey(t, 0, "", jose.RS256)
+	e := newEnv(t, []signingKey{k}, nil)
+	e.wantStatus(e.bearer(sign(t, k, claimsAt(e.clock.Now()))), 200, "")
+	named := k
+	named.jwk.KeyID = "some-kid"
+	e.wantStatus(e.bearer(sign(t, named, claimsAt(e.clock.Now()))), 200, "")
+	e.wantStatus(e.bearer(sign(t, rsaKey(t, 1, "", jose.RS256), claimsAt(e.clock.Now()))), 401, "UNAUTHORIZED")
+	wantFetches(t, e, 1)
+}
+
 func TestParseJWKS(t *testing.T) {
 	k := rsaKey(t, 0, "k1", jose.RS256)
 	pub, err := k.jwk.Public().MarshalJSON()

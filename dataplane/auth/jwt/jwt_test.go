@@ -24,10 +24,12 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-logr/logr/funcr"
 
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 )
@@ -264,6 +266,31 @@ func TestResultCacheEvictsLeastRecentlyUsed(t *testing.T) {
 	}
 	if c.get(keyOf(2), now.Add(time.Hour+cacheGrace+time.Second)) != nil || c.len() != per-1 {
 		t.Error("entry past its expiry kept")
+	}
+}
+
+// TestRefusalsLogged: refusals are logged at V(1) with their reason, never with the token.
+func TestRefusalsLogged(t *testing.T) {
+	k := rsaKey(t, 0, "k1", jose.RS256)
+	var mu sync.Mutex
+	var lines []string
+	log := funcr.New(func(prefix, args string) {
+		mu.Lock()
+		lines = append(lines, args)
+		mu.Unlock()
+	}, funcr.Options{Verbosity: 1})
+	e := newEnv(t, []signingKey{k}, nil)
+	e.a.log = log
+	tok := sign(t, k, claimsAt(e.clock.Now(), "iss", "https://evil.example.com/"))
+	e.wantStatus(e.bearer(tok), 401, "UNAUTHORIZED")
+	mu.Lock()
+	defer mu.Unlock()
+	all := strings.Join(lines, "\n")
+	if !strings.Contains(all, errIssuer.Error()) || !strings.Contains(all, `"requestId"="req-1"`) {
+		t.Errorf("log %s", all)
+	}
+	if strings.Contains(all, tok) || strings.Contains(all, strings.Split(tok, ".")[2]) {
+		t.Error("token logged")
 	}
 }
 
