@@ -90,18 +90,19 @@ func (h *handler) call(ctx context.Context, event []byte, requestID string) (*de
 	}
 	ctx, cancel := context.WithTimeout(ctx, h.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(event))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(gatewayresponse.HeaderRequestID, requestID)
-	res, err := h.s.client.Do(req)
-	if err != nil {
-		var op *net.OpError
-		if ep != nil && errors.As(err, &op) && op.Op == "dial" {
-			cl.Eject(ep)
+	res, err := h.post(ctx, target, event, requestID)
+	if ep != nil && isDialError(err) {
+		// Nothing reached the endpoint: take it out of rotation and try another once, as
+		// the integrations do.
+		cl.Eject(ep)
+		if other := cl.PickOther(ep); other != nil {
+			res, err = h.post(ctx, "http://"+other.Addr+"/", event, requestID)
+			if isDialError(err) {
+				cl.Eject(other)
+			}
 		}
+	}
+	if err != nil {
 		return nil, h.callError(ctx, err)
 	}
 	defer func() { _ = res.Body.Close() }()
@@ -117,6 +118,21 @@ func (h *handler) call(ctx context.Context, event []byte, requestID string) (*de
 		return nil, fmt.Errorf("the function answered %d", res.StatusCode)
 	}
 	return parseDecision(body, h.simple, h.version == "1.0")
+}
+
+func (h *handler) post(ctx context.Context, target string, event []byte, requestID string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(event))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(gatewayresponse.HeaderRequestID, requestID)
+	return h.s.client.Do(req)
+}
+
+func isDialError(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 // callError says when a call failed for taking longer than the function's timeout.

@@ -221,20 +221,34 @@ func expectCalls(t *testing.T, a *authz, n int) {
 	}
 }
 
-// clusterOf is a cluster whose one endpoint is the server's address.
-func clusterOf(t *testing.T, name string, srv *httptest.Server) *integration.Clusters {
+// clusterOf is a cluster of the given "host:port" endpoints.
+func clusterOf(t *testing.T, name string, addrs ...string) *integration.Clusters {
 	t.Helper()
-	host, port, err := net.SplitHostPort(srv.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, _ := strconv.Atoi(port)
-	cla := &endpointv3.ClusterLoadAssignment{ClusterName: name, Endpoints: []*endpointv3.LocalityLbEndpoints{{
-		LbEndpoints: []*endpointv3.LbEndpoint{{HostIdentifier: &endpointv3.LbEndpoint_Endpoint{Endpoint: &endpointv3.Endpoint{
+	var lbs []*endpointv3.LbEndpoint
+	for _, addr := range addrs {
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, _ := strconv.Atoi(port)
+		lbs = append(lbs, &endpointv3.LbEndpoint{HostIdentifier: &endpointv3.LbEndpoint_Endpoint{Endpoint: &endpointv3.Endpoint{
 			Address: &corev3.Address{Address: &corev3.Address_SocketAddress{SocketAddress: &corev3.SocketAddress{
 				Address: host, PortSpecifier: &corev3.SocketAddress_PortValue{PortValue: uint32(p)},
 			}}},
-		}}}},
-	}}}
+		}}})
+	}
+	cla := &endpointv3.ClusterLoadAssignment{ClusterName: name, Endpoints: []*endpointv3.LocalityLbEndpoints{{LbEndpoints: lbs}}}
 	return integration.NewClusters(map[string]*endpointv3.ClusterLoadAssignment{name: cla}, nil, time.Now, 0)
+}
+
+// deadAddr is an address nothing listens on.
+func deadAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	return addr
 }

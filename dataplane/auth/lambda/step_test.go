@@ -281,10 +281,18 @@ func TestBackendClusterForm(t *testing.T) {
 	az := tokenAuthorizer("", 0)
 	az.Function.Backend = &xdsv1alpha1.Backend{Cluster: "auth/authz:8080"}
 	rt := routeFor(az)
-	rt.Clusters = clusterOf(t, "auth/authz:8080", a.Server)
+	rt.Clusters = clusterOf(t, "auth/authz:8080", a.Listener.Addr().String())
 	e := newEnv(t, rt, Options{})
 	expectStatus(t, e.do("GET", "/pets/7", "Authorization", "t"), http.StatusOK, "")
 	expectCalls(t, a, 1)
+
+	// An endpoint that cannot be reached is skipped, and the call goes to another.
+	rt.Clusters = clusterOf(t, "auth/authz:8080", deadAddr(t), a.Listener.Addr().String())
+	e = newEnv(t, rt, Options{})
+	for range 3 {
+		expectStatus(t, e.do("GET", "/pets/7", "Authorization", "t"), http.StatusOK, "")
+	}
+	expectCalls(t, a, 4)
 
 	// A cluster that does not exist (yet) fails requests, not the configuration.
 	az.Function.Backend.Cluster = "auth/missing:8080"
