@@ -51,8 +51,8 @@ const (
 type Options struct {
 	// Region is the region of every methodArn; DefaultRegion when empty.
 	Region string
-	// HTTPClient calls the functions; a client of its own when nil. Its redirects are not
-	// followed unless it says so.
+	// HTTPClient calls the functions. When nil the step makes its own, which does not follow
+	// redirects: a redirect is not an authorizer's answer, so it fails as one.
 	HTTPClient *http.Client
 	// Now is the cache's clock; time.Now when nil.
 	Now func() time.Time
