@@ -157,12 +157,12 @@ func (a *authenticator) step(rt *proxy.Route, next http.Handler) (http.Handler, 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rc := reqctx.From(r.Context())
 	c, err := h.authenticate(r)
-	if err == nil && !hasScope(c, h.scopes) {
-		h.refuse(w, r, rc, gatewayresponse.AccessDenied, errScope)
-		return
-	}
 	if err != nil {
 		h.refuse(w, r, rc, gatewayresponse.Unauthorized, err)
+		return
+	}
+	if !hasScope(c, h.scopes) {
+		h.refuse(w, r, rc, gatewayresponse.AccessDenied, errScope)
 		return
 	}
 	if rc != nil {
