@@ -242,6 +242,27 @@ func TestVerificationCache(t *testing.T) {
 	}
 }
 
+// TestVerificationCacheScope: a token verified for one authorizer is not accepted by another
+// trusting other keys, nor by one with other audiences, because it is in the cache.
+func TestVerificationCacheScope(t *testing.T) {
+	k1, k2 := rsaKey(t, 0, "k1", jose.RS256), rsaKey(t, 1, "k1", jose.RS256)
+	e := newEnv(t, []signingKey{k1}, nil)
+	tok := sign(t, k1, claimsAt(e.clock.Now()))
+	e.wantStatus(e.bearer(tok), 200, "")
+
+	other := newIDP(t, k2)
+	e.h = e.build(routeWith(jwtAuthorizer(other.URL)))
+	e.wantStatus(e.bearer(tok), 401, "UNAUTHORIZED")
+
+	cats := jwtAuthorizer(e.idp.URL + "/jwks.json")
+	cats.Jwt.Audiences = []string{"cats"}
+	e.h = e.build(routeWith(cats))
+	e.wantStatus(e.bearer(tok), 401, "UNAUTHORIZED")
+	if n := e.a.verifications.Load(); n != 2 {
+		t.Errorf("%d verifications, want 2: the audience check runs on the cached claims", n)
+	}
+}
+
 func TestResultCacheEvictsLeastRecentlyUsed(t *testing.T) {
 	c := newResultCache()
 	now := time.Now()
