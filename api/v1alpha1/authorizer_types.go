@@ -42,6 +42,7 @@ const (
 // +kubebuilder:validation:XValidation:rule="self.type == 'JWT' || (has(self.function) && !has(self.jwt))",message="TOKEN and REQUEST authorizers need function, and no jwt"
 // +kubebuilder:validation:XValidation:rule="self.type != 'TOKEN' || (size(self.identitySources) == 1 && self.identitySources[0].startsWith('$request.header.'))",message="a TOKEN authorizer has exactly one identity source, a header such as $request.header.Authorization"
 // +kubebuilder:validation:XValidation:rule="!has(self.identityValidationExpression) || self.type == 'TOKEN'",message="identityValidationExpression applies to TOKEN authorizers only"
+// +kubebuilder:validation:XValidation:rule="self.type != 'JWT' || self.identitySources.all(s, s.startsWith('$request.header.') || s.startsWith('$request.querystring.'))",message="a JWT authorizer reads its token from $request.header.<name> or $request.querystring.<name>"
 type AuthorizerSpec struct {
 	// type of authorizer: JWT, TOKEN or REQUEST.
 	// +required

@@ -28,6 +28,7 @@ import (
 	"github.com/go-logr/logr"
 
 	"github.com/portico-dev/portico/dataplane/auth/apikey"
+	"github.com/portico-dev/portico/dataplane/auth/jwt"
 	"github.com/portico-dev/portico/dataplane/auth/lambda"
 	"github.com/portico-dev/portico/dataplane/cors"
 	"github.com/portico-dev/portico/dataplane/policy"
@@ -56,6 +57,7 @@ func Guards() []proxy.Guard {
 func Steps(o Options) []proxy.Step {
 	return []proxy.Step{
 		cors.NewStep(), // CORS headers on every answer, refusals included
+		jwt.NewStep(jwt.Options{HTTPClient: o.HTTPClient, Now: o.Now, Log: o.Log.WithName("jwt")}),
 		// Function authorizers before the API key: a usageIdentifierKey they return is the
 		// key when the API's apiKeySource is AUTHORIZER.
 		lambda.NewStep(lambda.Options{Region: o.Region, HTTPClient: o.HTTPClient, Now: o.Now, Log: o.Log.WithName("lambda")}),

@@ -189,6 +189,7 @@ func Cases() []Case {
 		{"function uri and backendRef", "Authorizer", `{type: REQUEST, jwt: null, function: {uri: "http://a", backendRef: {name: a, port: 80}}}`, []string{"spec.function", "set exactly one of uri and backendRef"}},
 		{"simple responses need 2.0", "Authorizer", `{type: REQUEST, jwt: null, function: {uri: "http://a", enableSimpleResponses: true}}`, []string{"enableSimpleResponses needs payloadFormatVersion"}},
 		{"jwks uri scheme", "Authorizer", `jwt: {jwksUri: "ftp://idp"}`, []string{"spec.jwt.jwksUri", "jwksUri must be an http:// or https:// URL"}},
+		{"JWT from a stage variable", "Authorizer", `identitySources: ["$stageVariables.token"]`, []string{"a JWT authorizer reads its token from $request.header.<name>"}},
 		{"function uri scheme", "Authorizer", `{type: REQUEST, jwt: null, function: {uri: "idp:80"}}`, []string{"spec.function.uri", "uri must start with http:// or https://"}},
 
 		// UsagePlan: markers.
