@@ -72,6 +72,10 @@ test: kube-assets helm ## Run every test; integration tests use a real kube-apis
 test-short: ## Run the unit tests only (no API server).
 	go test -short -count=1 ./...
 
+.PHONY: fuzz
+fuzz: ## Run every fuzz target for FUZZTIME (default 5s) each.
+	hack/fuzz.sh
+
 .PHONY: bench-proxy
 bench-proxy: build ## Proxy requests/s against nginx on the same core (needs nginx and wrk).
 	hack/bench-proxy.sh | tee bin/bench-proxy.txt
