@@ -252,7 +252,8 @@ func WriteMessage(w http.ResponseWriter, r *http.Request, t Type, message string
 	if requestID != "" {
 		h.Set(HeaderRequestID, requestID)
 	}
-	if t == Throttled {
+	if t == Throttled && h.Get("Retry-After") == "" {
+		// The throttling step sets the exact wait; "1" when it did not.
 		h.Set("Retry-After", "1")
 	}
 	for k, v := range resp.headers {

@@ -1,0 +1,228 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package throttle is the request path's rate limiting: usage plan throttles and quotas per
+// API key, and stage and method throttles shared by every client, with Amazon API Gateway's
+// precedence. A request passes two token buckets, then the quota:
+//
+//   - per key: the plan's throttle for the route's path and method if it has one, else the
+//     plan's throttle (only for requests with an accepted API key of a plan of the stage);
+//   - shared: the stage's method setting for the path and method (exact, then "/path/*", then
+//     "*/*") if one sets a throttle, else the stage's throttle;
+//   - the plan's quota for the key, counted last, so that throttled requests never count.
+//
+// Buckets and counters live in a limits.Store keyed by stable identity, so a configuration
+// change updates limits in place and a reload never refills a bucket or resets a quota.
+package throttle
+
+import (
+	"context"
+	"math"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/go-logr/logr"
+
+	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
+	"github.com/portico-dev/portico/dataplane/gatewayresponse"
+	"github.com/portico-dev/portico/dataplane/limits"
+	"github.com/portico-dev/portico/dataplane/proxy"
+	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
+)
+
+// Options configure the step.
+type Options struct {
+	// Store keeps the buckets and counters; shared by every configuration.
+	Store limits.Store
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	Log logr.Logger
+}
+
+// bucket is a token bucket's identity and parameters.
+type bucket struct {
+	key   string
+	rate  float64
+	burst int64
+}
+
+// plan is what the step needs of a usage plan for one route.
+type plan struct {
+	name string
+	// buckets by request method; a missing method is not throttled by the plan.
+	buckets map[string]*bucket
+	quota   *xdsv1alpha1.Quota
+}
+
+var allMethods = []string{"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"}
+
+// NewStep returns the throttling step. It applies to every route: the stage throttle always
+// exists (the compiler defaults it to 10,000 requests per second, burst 5,000).
+func NewStep(o Options) proxy.Step {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return func(rt *proxy.Route, next http.Handler) (http.Handler, error) {
+		stageKey, path := rt.Stage.GetKey(), rt.Route.GetPath()
+		methods := rt.Route.GetMethods()
+		if len(methods) == 0 || slices.Contains(methods, "ANY") {
+			methods = allMethods
+		}
+		// Settings match per request method: a [GET, POST] route may have a POST setting.
+		shared := map[string]*bucket{}
+		for _, m := range methods {
+			if b := sharedBucket(rt.Stage, path, m); b != nil {
+				shared[m] = b
+			}
+		}
+		plans := map[string]*plan{} // by API key id
+		for _, up := range rt.Stage.GetUsagePlans() {
+			p := &plan{name: up.GetName(), quota: up.GetQuota(), buckets: map[string]*bucket{}}
+			for _, m := range methods {
+				if t := planThrottle(up, path, m); t != nil {
+					p.buckets[m] = &bucket{
+						rate: t.GetRateLimit(), burst: int64(t.GetBurstLimit()),
+						key: "key/" + stageKey + "/" + up.GetName() + "/" + path + "/" + m + "/",
+					}
+				}
+			}
+			for _, k := range up.GetKeys() {
+				plans[k.GetId()] = p
+			}
+		}
+		if len(shared) == 0 && len(plans) == 0 {
+			return next, nil
+		}
+		return &handler{o: o, next: next, shared: shared, plans: plans, stageKey: stageKey, responses: rt.Responses}, nil
+	}
+}
+
+// sharedBucket is the stage-wide bucket of a route: the most specific method setting with a
+// throttle, else the stage's. Method settings arrive sorted most specific first.
+func sharedBucket(s *xdsv1alpha1.StageSnapshot, path, method string) *bucket {
+	for _, ms := range s.GetMethodSettings() {
+		if ms.GetThrottle() == nil || !matches(ms.GetPath(), ms.GetMethod(), path, method) {
+			continue
+		}
+		return &bucket{
+			key:  "stage/" + s.GetKey() + "/" + ms.GetPath() + "/" + ms.GetMethod(),
+			rate: ms.GetThrottle().GetRateLimit(), burst: int64(ms.GetThrottle().GetBurstLimit()),
+		}
+	}
+	if t := s.GetThrottle(); t != nil {
+		return &bucket{key: "stage/" + s.GetKey(), rate: t.GetRateLimit(), burst: int64(t.GetBurstLimit())}
+	}
+	return nil
+}
+
+// planThrottle is a plan's per-key throttle for a route: its method throttle if one matches,
+// else its own.
+func planThrottle(up *xdsv1alpha1.UsagePlan, path, method string) *xdsv1alpha1.Throttle {
+	for _, mt := range up.GetMethodThrottles() {
+		if matches(mt.GetPath(), mt.GetMethod(), path, method) {
+			return mt.GetThrottle()
+		}
+	}
+	return up.GetThrottle()
+}
+
+// matches compares a setting's path and method ("*" or "ANY" for any method) with a route's
+// path and a request method.
+func matches(settingPath, settingMethod, path, method string) bool {
+	return (settingPath == "*" || settingPath == path) &&
+		(settingMethod == "*" || settingMethod == "ANY" || settingMethod == method)
+}
+
+// forMethod finds a request method's bucket; a HEAD request served by a GET route counts as GET.
+func forMethod(m map[string]*bucket, method string) *bucket {
+	if b, ok := m[method]; ok {
+		return b
+	}
+	if method == http.MethodHead {
+		return m[http.MethodGet]
+	}
+	return nil
+}
+
+type handler struct {
+	o         Options
+	next      http.Handler
+	shared    map[string]*bucket
+	plans     map[string]*plan
+	stageKey  string
+	responses *gatewayresponse.Set
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rc := reqctx.From(r.Context())
+	now := h.o.Now()
+	ctx := r.Context()
+	var p *plan
+	if rc != nil && rc.APIKeyID != "" {
+		p = h.plans[rc.APIKeyID]
+	}
+	if p != nil {
+		if b := forMethod(p.buckets, r.Method); b != nil {
+			// Per key: the key id completes the identity the plan's route bucket begins.
+			if !h.take(ctx, w, r, rc, &bucket{key: b.key + rc.APIKeyID, rate: b.rate, burst: b.burst}, now) {
+				return
+			}
+		}
+	}
+	if b := forMethod(h.shared, r.Method); b != nil && !h.take(ctx, w, r, rc, b, now) {
+		return
+	}
+	if p != nil && p.quota != nil {
+		window, err := limits.QuotaWindow(p.quota.GetPeriod(), p.quota.GetOffset(), now)
+		if err == nil {
+			key := "quota/" + h.stageKey + "/" + p.name + "/" + rc.APIKeyID
+			ok, _, err := h.o.Store.Consume(ctx, key, window, p.quota.GetLimit())
+			if err != nil {
+				h.o.Log.V(1).Info("quota store error; allowing the request", "error", err.Error())
+			} else if !ok {
+				gatewayresponse.Write(w, r, gatewayresponse.QuotaExceeded, h.responses, rc.ID)
+				return
+			}
+		}
+	}
+	h.next.ServeHTTP(w, r)
+}
+
+// take takes a token from b, answering 429 THROTTLED with the exact Retry-After when none is
+// left. A store error lets the request through, as Amazon API Gateway does.
+func (h *handler) take(ctx context.Context, w http.ResponseWriter, r *http.Request, rc *reqctx.Request, b *bucket, now time.Time) bool {
+	ok, retry, err := h.o.Store.Take(ctx, b.key, b.rate, b.burst, now)
+	if err != nil {
+		h.o.Log.V(1).Info("throttle store error; allowing the request", "error", err.Error())
+		return true
+	}
+	if ok {
+		return true
+	}
+	secs := int64(math.Ceil(retry.Seconds()))
+	if secs < 1 {
+		secs = 1
+	}
+	w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+	id := ""
+	if rc != nil {
+		id = rc.ID
+	}
+	gatewayresponse.Write(w, r, gatewayresponse.Throttled, h.responses, id)
+	return false
+}
