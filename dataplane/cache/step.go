@@ -1,0 +1,290 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package cache
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
+
+	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
+	"github.com/portico-dev/portico/dataplane/gatewayresponse"
+	"github.com/portico-dev/portico/dataplane/proxy"
+	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
+)
+
+// HeaderCache tells a client whether its response came from the cache ("Hit") or not
+// ("Miss"), on every response of a route the stage caches.
+const HeaderCache = "X-Cache"
+
+// warning is sent, under SUCCEED_WITH_RESPONSE_HEADER, to a client whose Cache-Control:
+// max-age=0 was ignored because it may not invalidate entries.
+const warning = `199 - "Cache-Control header ignored because the caller is not authorized to invalidate the cache"`
+
+// The unauthorizedCacheControlHeaderStrategy values of API.md.
+const (
+	FailWith403                  = "FAIL_WITH_403"
+	SucceedWithResponseHeader    = "SUCCEED_WITH_RESPONSE_HEADER"
+	SucceedWithoutResponseHeader = "SUCCEED_WITHOUT_RESPONSE_HEADER"
+)
+
+const (
+	defaultTTL = 300 * time.Second
+	maxTTL     = 3600 * time.Second
+)
+
+// Options configure the cache step.
+type Options struct {
+	// Log receives configuration notes at V(1).
+	Log logr.Logger
+	// Registerer receives portico_cache_requests_total. Default: a private registry.
+	Registerer prometheus.Registerer
+}
+
+// NewStep returns the step that serves a route's GET and HEAD requests from store when its
+// stage caches them. Put it after the authorizers, API keys and throttles, so that a cached
+// answer is only given to a caller who may have it and still counts against its limits, as
+// in AWS.
+func NewStep(store *Store, opts Options) proxy.Step {
+	if opts.Registerer == nil {
+		opts.Registerer = prometheus.NewRegistry()
+	}
+	requests := register(opts.Registerer, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "portico_cache_requests_total",
+		Help: "Requests to routes a stage caches, by API, stage and result (hit, miss, bypass).",
+	}, []string{"api", "stage", "result"}))
+	return func(rt *proxy.Route, next http.Handler) (http.Handler, error) {
+		c := rt.Stage.GetCache()
+		if !c.GetEnabled() || c.GetCapacityBytes() <= 0 || rt.Route.GetRouteKey() != "" {
+			return next, nil
+		}
+		ttls := methodTTLs(rt.Stage, rt.Route)
+		if len(ttls) == 0 {
+			return next, nil
+		}
+		strategy := c.GetUnauthorizedCacheControlHeaderStrategy()
+		switch strategy {
+		case "":
+			strategy = SucceedWithResponseHeader
+		case FailWith403, SucceedWithResponseHeader, SucceedWithoutResponseHeader:
+		default:
+			return nil, fmt.Errorf("unknown unauthorizedCacheControlHeaderStrategy %q", strategy)
+		}
+		api := rt.Stage.GetNamespace() + "/" + rt.Stage.GetRestApi()
+		a := rt.Route.GetAuthorization()
+		h := &handler{
+			next:          next,
+			cache:         store.stage(rt.Stage.GetKey(), api, c.GetCapacityBytes()),
+			ttls:          ttls,
+			params:        compileParams(rt.Route.GetCacheKeyParameters()),
+			path:          rt.Route.GetPath(),
+			requireAuth:   c.GetRequireAuthorizationForCacheControl(),
+			strategy:      strategy,
+			responses:     rt.Responses,
+			needAuthorize: a.GetAuthorizer() != "",
+			needKey:       a.GetApiKeyRequired(),
+			hits:          requests.WithLabelValues(api, rt.Stage.GetStageName(), "hit"),
+			misses:        requests.WithLabelValues(api, rt.Stage.GetStageName(), "miss"),
+			bypasses:      requests.WithLabelValues(api, rt.Stage.GetStageName(), "bypass"),
+		}
+		// A canary keeps its own entries unless it shares the stage's: its revision may answer
+		// differently.
+		if rt.Variant == proxy.VariantCanary && !rt.Stage.GetCanary().GetUseStageCache() {
+			h.variant = proxy.VariantCanary
+		}
+		opts.Log.V(1).Info("route cached", "stage", rt.Stage.GetKey(), "route", rt.Route.GetName(), "variant", rt.Variant)
+		return h, nil
+	}
+}
+
+// methodTTLs resolves, for GET and HEAD when the route serves them, the entry lifetime the
+// stage's method settings give; a method whose caching is off or whose TTL is 0 is left out.
+// Other methods are never cached: their key would ignore the request body.
+func methodTTLs(s *xdsv1alpha1.StageSnapshot, r *xdsv1alpha1.Route) map[string]time.Duration {
+	stageTTL := defaultTTL
+	if t := s.GetCache().GetTtlSeconds(); t >= 0 && s.GetCache() != nil {
+		stageTTL = time.Duration(t) * time.Second
+	}
+	out := map[string]time.Duration{}
+	for _, m := range []string{http.MethodGet, http.MethodHead} {
+		if !slices.Contains(r.GetMethods(), m) && !slices.Contains(r.GetMethods(), "ANY") {
+			continue
+		}
+		enabled, ttl := true, stageTTL
+		if mc := methodCaching(s.GetMethodSettings(), r.GetPath(), m); mc != nil {
+			enabled = mc.GetEnabled()
+			if mc.TtlSeconds != nil {
+				ttl = time.Duration(mc.GetTtlSeconds()) * time.Second
+			}
+		}
+		ttl = min(ttl, maxTTL)
+		if enabled && ttl > 0 {
+			out[m] = ttl
+		}
+	}
+	// The router answers HEAD on a GET route; such a HEAD caches as its GET does.
+	if _, ok := out[http.MethodGet]; ok && !slices.Contains(r.GetMethods(), http.MethodHead) && !slices.Contains(r.GetMethods(), "ANY") {
+		out[http.MethodHead] = out[http.MethodGet]
+	}
+	return out
+}
+
+// methodCaching returns the caching override of the most specific method setting that has
+// one: path and method, then path and "*", then "*" and "*". A more specific setting without
+// caching (a throttle only) does not hide a broader one's caching.
+func methodCaching(settings []*xdsv1alpha1.MethodSetting, path, method string) *xdsv1alpha1.MethodCaching {
+	var best *xdsv1alpha1.MethodCaching
+	bestRank := 3
+	for _, ms := range settings {
+		if ms.GetCaching() == nil {
+			continue
+		}
+		rank := 3
+		switch {
+		case ms.GetPath() == path && ms.GetMethod() == method:
+			rank = 0
+		case ms.GetPath() == path && ms.GetMethod() == "*":
+			rank = 1
+		case ms.GetPath() == "*" && (ms.GetMethod() == "*" || ms.GetMethod() == method):
+			rank = 2
+		}
+		if rank < bestRank {
+			best, bestRank = ms.GetCaching(), rank
+		}
+	}
+	return best
+}
+
+// register registers c, or returns the collector already registered under its name (one
+// registry shared by several steps, as tests make).
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
+	if err := reg.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if existing, ok := are.ExistingCollector.(C); ok {
+				return existing
+			}
+		}
+	}
+	return c
+}
+
+// handler is the cache in front of one route and variant.
+type handler struct {
+	next      http.Handler
+	cache     *stageCache
+	ttls      map[string]time.Duration
+	params    []param
+	path      string
+	variant   string
+	strategy  string
+	responses *gatewayresponse.Set
+
+	requireAuth            bool
+	needAuthorize, needKey bool
+
+	hits, misses, bypasses prometheus.Counter
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rc := reqctx.From(r.Context())
+	ttl, cacheable := h.ttls[r.Method]
+	// A request the authorization steps did not let through goes on to be refused there:
+	// the cache never answers for a missing authorizer or key step.
+	if !cacheable || rc == nil || (h.needAuthorize && !rc.Authorizer.Authorized) || (h.needKey && rc.APIKeyID == "") {
+		h.bypasses.Inc()
+		w.Header().Set(HeaderCache, "Miss")
+		h.next.ServeHTTP(w, r)
+		return
+	}
+	invalidate := false
+	if maxAgeZero(r.Header.Values("Cache-Control")) {
+		switch {
+		case !h.requireAuth || rc.Authorizer.Authorized:
+			invalidate = true
+		case h.strategy == FailWith403:
+			h.bypasses.Inc()
+			gatewayresponse.Write(w, r, gatewayresponse.AccessDenied, h.responses, rc.ID)
+			return
+		case h.strategy == SucceedWithResponseHeader:
+			w.Header().Add("Warning", warning)
+		}
+	}
+	key := h.key(r, rc)
+	e, f, leader := h.cache.lookup(key, invalidate)
+	if e != nil {
+		h.hits.Inc()
+		serve(w, r, e)
+		return
+	}
+	if !leader {
+		select {
+		case <-f.done:
+		case <-r.Context().Done():
+			// The client left while waiting; nobody reads an answer.
+			h.bypasses.Inc()
+			return
+		}
+		if f.entry != nil {
+			h.hits.Inc()
+			serve(w, r, f.entry)
+			return
+		}
+		h.misses.Inc()
+		w.Header().Set(HeaderCache, "Miss")
+		h.next.ServeHTTP(w, r)
+		return
+	}
+	h.misses.Inc()
+	h.fill(w, r, rc, key, f, ttl)
+}
+
+// fill calls the backend for the leader of a flight, streaming its answer to the client
+// while capturing it, and stores it when it is cacheable. A panic (an aborted response)
+// releases the followers with nothing stored.
+func (h *handler) fill(w http.ResponseWriter, r *http.Request, rc *reqctx.Request, key [32]byte, f *flight, ttl time.Duration) {
+	var stored *entry
+	defer func() { h.cache.finish(key, f, stored) }()
+	w.Header().Set(HeaderCache, "Miss")
+	cw := newCapture(w)
+	h.next.ServeHTTP(cw, r)
+	if e := cw.entry(r, rc); e != nil {
+		e.key = key
+		e.expires = h.cache.now().Add(ttl)
+		stored = e
+	}
+}
+
+// serve answers from e.
+func serve(w http.ResponseWriter, r *http.Request, e *entry) {
+	hdr := w.Header()
+	for k, v := range e.header {
+		// Clipped, so that a writer adding a value copies rather than writes into the entry
+		// other requests read.
+		hdr[k] = slices.Clip(v)
+	}
+	hdr.Set(HeaderCache, "Hit")
+	w.WriteHeader(e.status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(e.body)
+	}
+}

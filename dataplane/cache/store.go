@@ -1,0 +1,213 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package cache is a stage's response cache, as Amazon API Gateway's stage cache: GET and
+// HEAD responses of a route kept for a TTL, keyed by method, resource path and the route's
+// cache key parameters, in a per-stage LRU bounded in bytes. Entries live in a Store that
+// outlives configurations; the proxy step (NewStep) serves hits and fills misses.
+package cache
+
+import (
+	"container/list"
+	"runtime"
+	"sync"
+	"time"
+	"weak"
+)
+
+// MaxItemBytes is the largest entry (headers and body) the cache keeps, as AWS caps items.
+const MaxItemBytes = 1 << 20
+
+// StoreOptions configure a Store.
+type StoreOptions struct {
+	// Now is the clock entries expire by; time.Now when nil.
+	Now func() time.Time
+}
+
+// Store holds the response caches of every stage, one per stage and API so that stages and
+// APIs never share entries. It is created once and outlives configurations: a reload finds
+// the same caches (and applies a new capacity in place). A stage cache no configuration
+// refers to any more is dropped by the garbage collector, so that a deleted stage does not
+// pin its entries forever.
+type Store struct {
+	now func() time.Time
+
+	mu     sync.Mutex
+	caches map[cacheID]weak.Pointer[stageCache]
+}
+
+type cacheID struct{ stage, api string }
+
+// NewStore returns an empty Store.
+func NewStore(opts StoreOptions) *Store {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Store{now: opts.Now, caches: map[cacheID]weak.Pointer[stageCache]{}}
+}
+
+// stage returns the cache of stage key and API, created if needed, with its capacity set to
+// capacity; shrinking evicts at once. Handlers hold the returned pointer: it is what keeps
+// the cache alive.
+func (s *Store) stage(key, api string, capacity int64) *stageCache {
+	id := cacheID{key, api}
+	s.mu.Lock()
+	c := s.caches[id].Value()
+	if c == nil {
+		c = &stageCache{now: s.now, entries: map[[32]byte]*list.Element{}, flights: map[[32]byte]*flight{}}
+		s.caches[id] = weak.Make(c)
+		// A newer cache may have taken the slot by the time the old one is collected.
+		runtime.AddCleanup(c, func(id cacheID) {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if s.caches[id].Value() == nil {
+				delete(s.caches, id)
+			}
+		}, id)
+	}
+	s.mu.Unlock()
+	c.setCapacity(capacity)
+	return c
+}
+
+// Bytes is the size of the entries of stage key and API (headers and bodies), and their
+// number; zero when the stage has no cache.
+func (s *Store) Bytes(key, api string) (size int64, entries int) {
+	s.mu.Lock()
+	c := s.caches[cacheID{key, api}].Value()
+	s.mu.Unlock()
+	if c == nil {
+		return 0, 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.size, c.lru.Len()
+}
+
+// Flush drops every entry of stage key and API, as AWS's "flush stage cache".
+func (s *Store) Flush(key, api string) {
+	s.mu.Lock()
+	c := s.caches[cacheID{key, api}].Value()
+	s.mu.Unlock()
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lru.Init()
+	clear(c.entries)
+	c.size = 0
+}
+
+// entry is one cached response.
+type entry struct {
+	key     [32]byte
+	status  int
+	header  map[string][]string
+	body    []byte
+	size    int64
+	expires time.Time
+}
+
+// flight is a backend call other requests for the same key wait for.
+type flight struct {
+	done chan struct{}
+	// entry is what the call stored; nil when its response was not cacheable, and the
+	// followers call the backend themselves.
+	entry *entry
+	// waiters counts the followers, for tests.
+	waiters int
+}
+
+// stageCache is one stage's LRU, guarded by its own mutex: stages never contend.
+type stageCache struct {
+	now func() time.Time
+
+	mu       sync.Mutex
+	capacity int64
+	size     int64
+	lru      list.List // of *entry, most recently used first
+	entries  map[[32]byte]*list.Element
+	flights  map[[32]byte]*flight
+}
+
+func (c *stageCache) setCapacity(capacity int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.capacity = capacity
+	c.evict()
+}
+
+// evict drops least recently used entries until the cache fits its capacity.
+func (c *stageCache) evict() {
+	for c.size > c.capacity {
+		back := c.lru.Back()
+		if back == nil {
+			return
+		}
+		c.remove(back)
+	}
+}
+
+func (c *stageCache) remove(el *list.Element) {
+	e := c.lru.Remove(el).(*entry)
+	delete(c.entries, e.key)
+	c.size -= e.size
+}
+
+// lookup returns the live entry of key, or the flight filling it (leader false), or makes
+// the caller the leader of a new flight (leader true). With invalidate, a live entry is
+// dropped rather than returned.
+func (c *stageCache) lookup(key [32]byte, invalidate bool) (e *entry, f *flight, leader bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.entries[key]; ok {
+		e := el.Value.(*entry)
+		switch {
+		case invalidate || !c.now().Before(e.expires):
+			c.remove(el)
+		default:
+			c.lru.MoveToFront(el)
+			return e, nil, false
+		}
+	}
+	if f, ok := c.flights[key]; ok {
+		f.waiters++
+		return nil, f, false
+	}
+	f = &flight{done: make(chan struct{})}
+	c.flights[key] = f
+	return nil, f, true
+}
+
+// finish ends the leader's flight, storing e when it is not nil, and releases the followers.
+func (c *stageCache) finish(key [32]byte, f *flight, e *entry) {
+	c.mu.Lock()
+	if c.flights[key] == f {
+		delete(c.flights, key)
+	}
+	if e != nil && e.size <= c.capacity {
+		if el, ok := c.entries[key]; ok {
+			c.remove(el)
+		}
+		c.entries[key] = c.lru.PushFront(e)
+		c.size += e.size
+		c.evict()
+	}
+	c.mu.Unlock()
+	f.entry = e
+	close(f.done)
+}
