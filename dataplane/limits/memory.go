@@ -78,7 +78,8 @@ type MemoryOptions struct {
 
 // Memory is a Store in the memory of one proxy: each replica enforces its own limits. Quota
 // counters survive a restart through Save and LoadMemory (or Run); token buckets do not, and
-// a restarted proxy's buckets start full, as after any idle second.
+// a restarted proxy's buckets start full, as after an idle spell. Keys hash to shardCount
+// shards, each with its own lock, so there is no lock common to all requests.
 type Memory struct {
 	seed   maphash.Seed
 	opts   MemoryOptions
@@ -191,8 +192,15 @@ func (b *bucket) refill(t int64, rate float64, capacity int64) {
 	}
 	whole := int64(earned)
 	b.tokens += whole
-	// Advance only by the time that earned whole units, so that the fraction of a unit is
-	// earned later instead of lost: a slow bucket used every nanosecond still refills.
+	if rate >= 1 {
+		// Every nanosecond earns a unit or more: dropping the fraction loses less than a
+		// billionth of a token per call.
+		b.last = t
+		return
+	}
+	// Slower buckets advance only by the time that earned whole units, so that the fraction
+	// is earned later instead of lost: one used every nanosecond still refills. Rounding the
+	// time down credits less than a unit too much per call.
 	b.last += min(elapsed, int64(float64(whole)/rate))
 }
 

@@ -119,6 +119,22 @@ func TestMemorySlowBucketCalledOften(t *testing.T) {
 	}
 }
 
+func TestMemoryFastBucketCalledOften(t *testing.T) {
+	// 1000 tokens a second, asked every microsecond for a second: the initial token and
+	// exactly one per millisecond.
+	m := limits.NewMemory(limits.MemoryOptions{})
+	now := time.Date(2027, 3, 14, 0, 0, 0, 0, time.UTC)
+	allowed := 0
+	for i := range 1_000_001 {
+		if ok, _, _ := m.Take(t.Context(), "k", 1000, 1, now.Add(time.Duration(i)*time.Microsecond)); ok {
+			allowed++
+		}
+	}
+	if allowed != 1001 {
+		t.Errorf("allowed %d over 1 s, want 1001", allowed)
+	}
+}
+
 func TestMemoryTimeOutOfOrder(t *testing.T) {
 	m := limits.NewMemory(limits.MemoryOptions{})
 	now := time.Date(2027, 3, 14, 0, 0, 0, 0, time.UTC)
