@@ -120,9 +120,10 @@ func NewStep(store *Store, opts Options) proxy.Step {
 // stage's method settings give; a method whose caching is off or whose TTL is 0 is left out.
 // Other methods are never cached: their key would ignore the request body.
 func methodTTLs(s *xdsv1alpha1.StageSnapshot, r *xdsv1alpha1.Route) map[string]time.Duration {
-	stageTTL := defaultTTL
-	if t := s.GetCache().GetTtlSeconds(); t >= 0 && s.GetCache() != nil {
-		stageTTL = time.Duration(t) * time.Second
+	// A TTL of 0 turns the stage's caching off, as in AWS; the compiler fills in the default.
+	stageTTL := time.Duration(s.GetCache().GetTtlSeconds()) * time.Second
+	if stageTTL < 0 {
+		stageTTL = defaultTTL
 	}
 	out := map[string]time.Duration{}
 	for _, m := range []string{http.MethodGet, http.MethodHead} {

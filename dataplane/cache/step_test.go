@@ -320,3 +320,27 @@ func TestUnknownStrategy(t *testing.T) {
 		t.Fatal("no error for an unknown strategy")
 	}
 }
+
+// TestAbortedResponseNotCached checks that a response the integration aborts (a proxied body
+// that broke off) stores nothing and leaves no flight behind for the next request to wait on.
+func TestAbortedResponseNotCached(t *testing.T) {
+	f := newFixture()
+	b := &backend{respond: func(w http.ResponseWriter, _ *http.Request, n int64) {
+		_, _ = w.Write([]byte("partial"))
+		if n == 1 {
+			panic(http.ErrAbortHandler)
+		}
+	}}
+	r := route("/pets", getOnly)
+	h := f.build(t, stageSnap("ns/prod", "pets"), r, proxy.VariantStable, b)
+	func() {
+		defer func() {
+			if recover() != http.ErrAbortHandler { //nolint:errorlint // the value panicked with
+				t.Error("the abort did not go through")
+			}
+		}()
+		call(t, h, r, "GET", "/pets")
+	}()
+	expect(t, call(t, h, r, "GET", "/pets"), 200, "partial", "Miss")
+	expect(t, call(t, h, r, "GET", "/pets"), 200, "partial", "Hit")
+}
