@@ -35,13 +35,14 @@ import (
 // again to simulate an outage, on the same port so that clients find it back.
 type server struct {
 	port int
+	dir  string // where shutdown saves the data, and start loads it
 	log  lockedBuffer
 
 	mu  sync.Mutex
 	cmd *exec.Cmd
 }
 
-// startRedis starts a redis-server for t and stops it at cleanup. Without redis-server it
+// startRedis starts a redis-server for t, without automatic snapshots, and stops it at cleanup. Without redis-server it
 // skips the test, except in CI, where a missing server is a broken machine, not a reason to
 // skip.
 func startRedis(t testing.TB) *server {
@@ -60,7 +61,7 @@ func startRedis(t testing.TB) *server {
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s := &server{port: port}
+	s := &server{port: port, dir: t.TempDir()}
 	s.start(t)
 	t.Cleanup(s.stop)
 	return s
@@ -84,7 +85,7 @@ func (s *server) start(t testing.TB) {
 		t.Fatal("redis-server already running")
 	}
 	cmd := exec.Command("redis-server", "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--protected-mode", "no")
+		"--save", "", "--appendonly", "no", "--protected-mode", "no", "--dir", s.dir)
 	cmd.Stdout = &s.log
 	cmd.Stderr = &s.log
 	if err := cmd.Start(); err != nil {
@@ -124,6 +125,21 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// shutdown stops the server the way an operator would, saving its data for the next start.
+func (s *server) shutdown(t testing.TB) {
+	t.Helper()
+	c := goredis.NewClient(&goredis.Options{Addr: s.addr(), MaxRetries: -1})
+	defer c.Close()
+	// The server closes the connection as it exits: the error is the expected answer.
+	_ = c.ShutdownSave(context.Background()).Err()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.cmd.Wait(); err != nil {
+		t.Fatalf("redis-server shutdown: %v\n%s", err, s.log.String())
+	}
+	s.cmd = nil
 }
 
 // stop kills the server and waits for it to exit; stopping a stopped server does nothing.
