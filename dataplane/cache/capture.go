@@ -19,7 +19,6 @@ package cache
 import (
 	"crypto/sha256"
 	"encoding/binary"
-	"hash"
 	"net/http"
 	"slices"
 	"strconv"
@@ -186,13 +185,13 @@ func compileParams(in []string) []param {
 // values and the canary variant when it keeps its own entries. Every part is written with
 // its length, so that no two different keys write the same bytes.
 func (h *handler) key(r *http.Request, rc *reqctx.Request) [32]byte {
-	d := sha256.New()
-	write(d, r.Method)
-	write(d, h.path)
-	write(d, h.variant)
+	var buf [512]byte // on the stack for the usual key
+	b := appendString(buf[:0], r.Method)
+	b = appendString(b, h.path)
+	b = appendString(b, h.variant)
 	var query map[string][]string
 	for _, p := range h.params {
-		write(d, p.full)
+		b = appendString(b, p.full)
 		var values []string
 		switch p.source {
 		case "path":
@@ -207,22 +206,14 @@ func (h *handler) key(r *http.Request, rc *reqctx.Request) [32]byte {
 		case "header":
 			values = r.Header[p.name]
 		}
-		writeLen(d, len(values))
+		b = binary.AppendUvarint(b, uint64(len(values)))
 		for _, v := range values {
-			write(d, v)
+			b = appendString(b, v)
 		}
 	}
-	var sum [32]byte
-	d.Sum(sum[:0])
-	return sum
+	return sha256.Sum256(b)
 }
 
-func write(d hash.Hash, s string) {
-	writeLen(d, len(s))
-	_, _ = d.Write([]byte(s))
-}
-
-func writeLen(d hash.Hash, n int) {
-	var b [binary.MaxVarintLen64]byte
-	_, _ = d.Write(b[:binary.PutUvarint(b[:], uint64(n))])
+func appendString(b []byte, s string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
 }
