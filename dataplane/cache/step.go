@@ -206,6 +206,8 @@ type handler struct {
 	hits, misses, bypasses prometheus.Counter
 }
 
+// ServeHTTP answers from the cache, waits for a call already filling the entry, or calls the
+// backend and stores its answer.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rc := reqctx.From(r.Context())
 	ttl, cacheable := h.ttls[r.Method]
