@@ -30,7 +30,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"net/url"
 	"strconv"
 	"sync"
@@ -57,10 +56,6 @@ const (
 	defaultDialTimeout = time.Second
 	defaultReadTimeout = 500 * time.Millisecond
 )
-
-// never is the retryAfter of a bucket that will never hold a token (its rate is not positive
-// or its burst is below one); the same value as the in-memory store's limits.Never.
-const never = time.Duration(math.MaxInt64)
 
 // bucketMargin is added to a bucket's TTL beyond its full refill, so that a bucket never
 // expires while it still holds less than a full refill, whatever the rounding.
@@ -248,7 +243,7 @@ func (s *Store) Take(ctx context.Context, key string, rate float64, burst int64,
 		return true, 0, nil
 	}
 	if res[1] < 0 {
-		return false, never, nil
+		return false, limits.Never, nil
 	}
 	return false, time.Duration(res[1]) * time.Microsecond, nil
 }
