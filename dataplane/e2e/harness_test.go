@@ -59,6 +59,12 @@ type gateway struct {
 // startGateway starts both planes; rnd drives the canary choice.
 func startGateway(t *testing.T, rnd func() float64) *gateway {
 	t.Helper()
+	return startGatewayWith(t, rnd, pipeline.Options{Region: "eu-west-1", Log: logr.Discard()})
+}
+
+// startGatewayWith starts both planes with the given pipeline options (a store, a clock).
+func startGatewayWith(t *testing.T, rnd func() float64, po pipeline.Options) *gateway {
+	t.Helper()
 	v, err := schema.New()
 	if err != nil {
 		t.Fatal(err)
@@ -72,7 +78,7 @@ func startGateway(t *testing.T, rnd func() float64) *gateway {
 	g.startXDS(lis)
 	g.proxy = proxy.New(proxy.Options{
 		Rand: rnd, Log: logr.Discard(), AccessLog: io.Discard,
-		Guards: pipeline.Guards(), Steps: pipeline.Steps(pipeline.Options{Region: "eu-west-1", Log: logr.Discard()}),
+		Guards: pipeline.Guards(), Steps: pipeline.Steps(po),
 	})
 	g.client = xdsclient.New(xdsclient.Options{
 		Server: g.xdsAddr, NodeID: "e2e", Applier: g.proxy, Logger: logr.Discard(),

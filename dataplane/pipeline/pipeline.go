@@ -31,8 +31,10 @@ import (
 	"github.com/portico-dev/portico/dataplane/auth/jwt"
 	"github.com/portico-dev/portico/dataplane/auth/lambda"
 	"github.com/portico-dev/portico/dataplane/cors"
+	"github.com/portico-dev/portico/dataplane/limits"
 	"github.com/portico-dev/portico/dataplane/policy"
 	"github.com/portico-dev/portico/dataplane/proxy"
+	"github.com/portico-dev/portico/dataplane/throttle"
 )
 
 // Options configure the steps that need install-wide settings.
@@ -44,6 +46,8 @@ type Options struct {
 	// Now is the clock of caches and token checks; time.Now when nil.
 	Now func() time.Time
 	Log logr.Logger
+	// Store keeps token buckets and quota counters; nil turns throttling off (tests).
+	Store limits.Store
 }
 
 // Guards run for every request to a stage before its route is matched, in this order: a
@@ -55,7 +59,7 @@ func Guards() []proxy.Guard {
 // Steps run before each route's integration, outermost first. Each is built once: the stores
 // they hold (JWKS, authorizer results, key maps) outlive configuration changes.
 func Steps(o Options) []proxy.Step {
-	return []proxy.Step{
+	steps := []proxy.Step{
 		cors.NewStep(), // CORS headers on every answer, refusals included
 		jwt.NewStep(jwt.Options{HTTPClient: o.HTTPClient, Now: o.Now, Log: o.Log.WithName("jwt")}),
 		// Function authorizers before the API key: a usageIdentifierKey they return is the
@@ -63,4 +67,9 @@ func Steps(o Options) []proxy.Step {
 		lambda.NewStep(lambda.Options{Region: o.Region, HTTPClient: o.HTTPClient, Now: o.Now, Log: o.Log.WithName("lambda")}),
 		apikey.NewStep(),
 	}
+	if o.Store != nil {
+		// After the API key: usage plan throttles and quotas are per key.
+		steps = append(steps, throttle.NewStep(throttle.Options{Store: o.Store, Now: o.Now, Log: o.Log.WithName("throttle")}))
+	}
+	return steps
 }

@@ -219,7 +219,8 @@ func (h *handler) take(ctx context.Context, w http.ResponseWriter, r *http.Reque
 	if ok {
 		return true
 	}
-	secs := int64(math.Ceil(retry.Seconds()))
+	// A bucket that never refills (rate 0) has no honest wait: say an hour.
+	secs := min(int64(math.Ceil(retry.Seconds())), 3600)
 	if secs < 1 {
 		secs = 1
 	}

@@ -23,6 +23,8 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -33,8 +35,10 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/portico-dev/portico/dataplane/admin"
+	"github.com/portico-dev/portico/dataplane/limits"
 	"github.com/portico-dev/portico/dataplane/pipeline"
 	"github.com/portico-dev/portico/dataplane/proxy"
+	"github.com/portico-dev/portico/dataplane/usage"
 	"github.com/portico-dev/portico/dataplane/xdsclient"
 )
 
@@ -50,6 +54,8 @@ type dataPlaneOptions struct {
 	region string
 	// trustedProxies are the peers whose X-Forwarded-For is believed.
 	trustedProxies []netip.Prefix
+	// stateDir, when set, keeps quota counters across restarts.
+	stateDir string
 	// httpListener, when set, replaces httpAddr (tests listen on port 0).
 	httpListener, adminListener net.Listener
 	log                         logr.Logger
@@ -62,10 +68,14 @@ type dataPlaneOptions struct {
 func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	store, checkpoint, err := openStore(o)
+	if err != nil {
+		return err
+	}
 	p := proxy.New(proxy.Options{
 		Log: o.log.WithName("proxy"), Registerer: reg, TrustedProxies: o.trustedProxies,
 		Guards: pipeline.Guards(),
-		Steps:  pipeline.Steps(pipeline.Options{Region: o.region, Log: o.log.WithName("auth")}),
+		Steps:  pipeline.Steps(pipeline.Options{Region: o.region, Log: o.log.WithName("auth"), Store: store}),
 	})
 	client := xdsclient.New(xdsclient.Options{
 		Server: o.xdsServer, NodeID: o.nodeID, TLS: o.tls, Applier: p,
@@ -75,6 +85,7 @@ func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 		Logger: o.log.WithName("admin"), Gatherer: reg, Ready: client.Ready,
 		NotReadyReason: client.NotReadyReason, Config: client.Current, LastNACK: client.LastNACK,
 	})
+	adm.Handle("/usage", usage.Handler(client.Current, store, nil))
 
 	httpLis, err := listen(o.httpListener, o.httpAddr)
 	if err != nil {
@@ -92,6 +103,7 @@ func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return client.Run(gctx) })
+	g.Go(func() error { return checkpoint(gctx) })
 	g.Go(func() error { return adm.Serve(gctx, adminLis) })
 	srv := proxy.NewServer("", p)
 	g.Go(func() error {
@@ -111,6 +123,23 @@ func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 		return nil
 	})
 	return g.Wait()
+}
+
+// openStore opens the store of token buckets and quota counters: in memory, with the quota
+// counters checkpointed to the state folder when there is one, so a restart keeps them.
+func openStore(o dataPlaneOptions) (limits.Store, func(context.Context) error, error) {
+	if o.stateDir == "" {
+		return limits.NewMemory(limits.MemoryOptions{Log: o.log}), func(context.Context) error { return nil }, nil
+	}
+	if err := os.MkdirAll(o.stateDir, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("--state-dir: %w", err)
+	}
+	path := filepath.Join(o.stateDir, "quotas.json")
+	m, err := limits.LoadMemory(path, limits.MemoryOptions{Log: o.log})
+	if err != nil {
+		return nil, nil, fmt.Errorf("--state-dir: %w", err)
+	}
+	return m, func(ctx context.Context) error { return m.Run(ctx, path, 0) }, nil
 }
 
 // dataPlaneFlags binds the flags `portico proxy` and `portico standalone` share.

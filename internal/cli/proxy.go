@@ -29,6 +29,7 @@ type proxyOptions struct {
 	xdsServer, nodeID, httpAddr, adminAddr string
 	tlsCA, tlsCert, tlsKey, tlsServerName  string
 	drain                                  time.Duration
+	stateDir                               string
 	log                                    logOptions
 	dp                                     dataPlaneFlags
 }
@@ -54,7 +55,7 @@ func newProxyCommand() *cobra.Command {
 			}
 			dp := dataPlaneOptions{
 				xdsServer: o.xdsServer, nodeID: node, tls: tls, httpAddr: o.httpAddr, adminAddr: o.adminAddr,
-				drain: o.drain, log: log,
+				drain: o.drain, log: log, stateDir: o.stateDir,
 			}
 			if err := o.dp.apply(&dp); err != nil {
 				return err
@@ -72,6 +73,7 @@ func newProxyCommand() *cobra.Command {
 	f.StringVar(&o.tlsKey, "xds-tls-key", "", "PEM client private key, for mutual TLS")
 	f.StringVar(&o.tlsServerName, "xds-tls-server-name", "", "name to verify the xDS server's certificate against (default: the host of --xds-server)")
 	f.DurationVar(&o.drain, "drain-timeout", 25*time.Second, "on SIGTERM, how long in-flight requests may finish")
+	f.StringVar(&o.stateDir, "state-dir", "", "folder where quota counters are checkpointed, so a restart keeps them")
 	o.log.bind(f)
 	o.dp.bind(f)
 	_ = cmd.MarkFlagRequired("xds-server")

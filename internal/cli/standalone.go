@@ -59,7 +59,7 @@ Files are re-read when they change.`,
 	f.StringArrayVarP(&o.files, "file", "f", nil, "manifest file or folder (repeatable); reloaded on change")
 	f.StringVar(&o.httpAddr, "http-addr", ":8080", "address API clients connect to")
 	f.StringVar(&o.adminAddr, "admin-addr", "127.0.0.1:9901", "address of the admin endpoint; loopback unless you expose it")
-	f.StringVar(&o.stateDir, "state-dir", "", "folder for state that survives restarts (revisions; later quota counters)")
+	f.StringVar(&o.stateDir, "state-dir", "", "folder for state that survives restarts: revisions and quota counters")
 	f.DurationVar(&o.reload, "reload-interval", time.Second, "how often files are checked for changes")
 	f.DurationVar(&o.drain, "drain-timeout", 5*time.Second, "on SIGTERM, how long in-flight requests may finish")
 	o.log.bind(f)
@@ -117,7 +117,7 @@ func runStandalone(ctx context.Context, o standaloneOptions, hooks *standaloneHo
 			xdsServer: xdsLis.Addr().String(), nodeID: "standalone",
 			httpAddr: httpAddr, adminAddr: o.adminAddr, drain: o.drain, log: log,
 		}
-		dp.region, dp.trustedProxies = flags.region, flags.trustedProxies
+		dp.region, dp.trustedProxies, dp.stateDir = flags.region, flags.trustedProxies, o.stateDir
 		if hooks != nil {
 			dp.httpListener, dp.adminListener, dp.ready = hooks.httpListener, hooks.adminListener, hooks.ready
 		}
