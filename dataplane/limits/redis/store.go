@@ -23,7 +23,15 @@ limitations under the License.
 // in portico_limits_store_errors_total and logged at most once per interval. Requests
 // admitted during an outage are tallied in memory and added to their quota counters when
 // Redis answers again, so an outage does not hand out free quota; counts already in Redis
-// survive it. Buckets need no reconciliation: they refill by themselves.
+// survive it. Buckets need no reconciliation: they refill by themselves. The reconciliation
+// is as good as the proxy's memory: a proxy that exits during an outage loses its tally, a
+// tally holds at most 100,000 counters, and a request whose script ran but whose answer was
+// lost is counted twice (erring on the side of the quota, by at most the requests in flight
+// when Redis went away). Once one call fails, the store stops asking Redis and pings it
+// instead, so that an outage costs requests no latency; Healthy says which state it is in.
+//
+// Buckets run on the callers' clocks at microsecond precision (the now passed to Take), not
+// on Redis's: see takeLua for why replicas with skewed clocks do not fight over a bucket.
 package redis
 
 import (
@@ -215,9 +223,10 @@ func (s *Store) Healthy() bool {
 	return s.healthy.Load()
 }
 
-// Take implements limits.Store. The bucket's clock is the callers' now, so replicas with
-// skewed clocks share a bucket without refilling it twice (see takeLua). On any Redis error
-// it admits the request and returns no error.
+// Take implements limits.Store. The bucket's clock is the callers' now, truncated to the
+// microsecond, so replicas with skewed clocks share a bucket without refilling it twice (see
+// takeLua); retryAfter is rounded up to the microsecond. On any Redis error it admits the
+// request and returns no error.
 func (s *Store) Take(ctx context.Context, key string, rate float64, burst int64, now time.Time) (bool, time.Duration, error) {
 	if !s.healthy.Load() {
 		s.failOpen(opTake, nil)
