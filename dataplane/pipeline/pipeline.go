@@ -26,10 +26,12 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/portico-dev/portico/dataplane/auth/apikey"
 	"github.com/portico-dev/portico/dataplane/auth/jwt"
 	"github.com/portico-dev/portico/dataplane/auth/lambda"
+	"github.com/portico-dev/portico/dataplane/cache"
 	"github.com/portico-dev/portico/dataplane/cors"
 	"github.com/portico-dev/portico/dataplane/limits"
 	"github.com/portico-dev/portico/dataplane/policy"
@@ -48,6 +50,8 @@ type Options struct {
 	Log logr.Logger
 	// Store keeps token buckets and quota counters; nil turns throttling off (tests).
 	Store limits.Store
+	// Registerer gets the steps' metrics (the cache's); nil keeps them private.
+	Registerer prometheus.Registerer
 }
 
 // Guards run for every request to a stage before its route is matched, in this order: a
@@ -56,8 +60,9 @@ func Guards() []proxy.Guard {
 	return []proxy.Guard{policy.Guard, cors.Guard}
 }
 
-// Steps run before each route's integration, outermost first. Each is built once: the stores
-// they hold (JWKS, authorizer results, key maps) outlive configuration changes.
+// Steps run before each route's integration, outermost first. Call it once per proxy: the
+// stores the steps hold (JWKS, authorizer results, key maps, cached responses) outlive
+// configuration changes.
 func Steps(o Options) []proxy.Step {
 	steps := []proxy.Step{
 		cors.NewStep(), // CORS headers on every answer, refusals included
@@ -71,5 +76,7 @@ func Steps(o Options) []proxy.Step {
 		// After the API key: usage plan throttles and quotas are per key.
 		steps = append(steps, throttle.NewStep(throttle.Options{Store: o.Store, Now: o.Now, Log: o.Log.WithName("throttle")}))
 	}
-	return steps
+	// Last: a cached answer is still authorized, throttled and counted first, as in AWS.
+	responses := cache.NewStore(cache.StoreOptions{Now: o.Now})
+	return append(steps, cache.NewStep(responses, cache.Options{Log: o.Log.WithName("cache"), Registerer: o.Registerer}))
 }

@@ -75,7 +75,7 @@ func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 	p := proxy.New(proxy.Options{
 		Log: o.log.WithName("proxy"), Registerer: reg, TrustedProxies: o.trustedProxies,
 		Guards: pipeline.Guards(),
-		Steps:  pipeline.Steps(pipeline.Options{Region: o.region, Log: o.log.WithName("auth"), Store: store}),
+		Steps:  pipeline.Steps(pipeline.Options{Region: o.region, Log: o.log.WithName("steps"), Store: store, Registerer: reg}),
 	})
 	client := xdsclient.New(xdsclient.Options{
 		Server: o.xdsServer, NodeID: o.nodeID, TLS: o.tls, Applier: p,
