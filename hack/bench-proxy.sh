@@ -81,11 +81,51 @@ spec:
   integration: {type: MOCK, mock: {statusCode: 200, body: "ok\n"}}
 ---
 apiVersion: apigateway.portico.dev/v1alpha1
+kind: Route
+metadata: {name: keyed}
+spec:
+  restApiRef: {name: bench}
+  path: /keyed
+  methods: [GET]
+  authorization: {type: NONE, apiKeyRequired: true}
+  integration: {type: MOCK, mock: {statusCode: 200, body: "ok\n"}}
+---
+apiVersion: apigateway.portico.dev/v1alpha1
+kind: Route
+metadata: {name: cached}
+spec:
+  restApiRef: {name: bench}
+  path: /cached
+  methods: [GET]
+  integration: {type: HTTP_PROXY, uri: "http://127.0.0.1:18091/"}
+---
+apiVersion: v1
+kind: Secret
+type: apigateway.portico.dev/api-key
+metadata: {name: bench}
+stringData: {key: "bench-key-0123456789012345678901234"}
+---
+apiVersion: apigateway.portico.dev/v1alpha1
+kind: UsagePlan
+metadata: {name: bench}
+spec:
+  apiStages: [{restApiRef: {name: bench}, stage: bench}]
+  throttle: {rateLimit: 1000000, burstLimit: 1000000}
+  quota: {limit: 1000000000, period: DAY}
+  apiKeys: [{name: bench}]
+---
+apiVersion: apigateway.portico.dev/v1alpha1
 kind: Stage
 metadata: {name: bench}
 spec:
   restApiRef: {name: bench}
   throttling: {rateLimit: 1000000, burstLimit: 1000000}
+  cache: {enabled: true, capacity: 64Mi, ttlSeconds: 3600}
+  methodSettings:
+    "/cached/GET": {caching: {enabled: true, ttlSeconds: 3600}}
+    "/ok/GET": {caching: {enabled: false}}
+    "/mock/GET": {caching: {enabled: false}}
+    "/keyed/GET": {caching: {enabled: false}}
 YAML
 GOMAXPROCS=1 taskset -c "${cpu_test}" "${PORTICO}" standalone -f "${WORK}/api.yaml" \
   --http-addr 127.0.0.1:18093 --admin-addr 127.0.0.1:18094 --log-level error > "${WORK}/portico.log" 2>&1 & PIDS+=($!)
@@ -95,15 +135,25 @@ wait_for http://127.0.0.1:18092/
 wait_for http://127.0.0.1:18094/readyz
 wait_for http://127.0.0.1:18093/bench/ok
 
-rps() { # url
-  taskset -c "${cpu_load}" wrk -t1 -c"${CONNECTIONS}" -d1s "$1" >/dev/null # warm up
-  taskset -c "${cpu_load}" wrk -t1 -c"${CONNECTIONS}" -d"${DURATION}" "$1" | awk '/Requests\/sec/ {print $2}'
+rps() { # url [wrk args...]
+  local url="$1"; shift
+  taskset -c "${cpu_load}" wrk -t1 -c"${CONNECTIONS}" -d1s "$@" "${url}" >/dev/null # warm up
+  taskset -c "${cpu_load}" wrk -t1 -c"${CONNECTIONS}" -d"${DURATION}" "$@" "${url}" | awk '/Requests\/sec/ {print $2}'
 }
 echo "bench-proxy: ${DURATION} per run, ${CONNECTIONS} connections, proxies on CPU ${cpu_test}, wrk and backend on CPU ${cpu_load}"
 nginx_rps=$(rps http://127.0.0.1:18092/)
 proxy_rps=$(rps http://127.0.0.1:18093/bench/ok)
 mock_rps=$(rps http://127.0.0.1:18093/bench/mock)
-printf '%-44s %12s %8s\n' "what" "requests/s" "ratio"
-printf '%-44s %12.0f %8s\n' "nginx reverse proxy -> backend" "${nginx_rps}" "1.00"
-printf '%-44s %12.0f %8.2f\n' "portico HTTP_PROXY -> backend" "${proxy_rps}" "$(echo "${proxy_rps} / ${nginx_rps}" | bc -l)"
-printf '%-44s %12.0f %8.2f\n' "portico MOCK (no backend)" "${mock_rps}" "$(echo "${mock_rps} / ${nginx_rps}" | bc -l)"
+keyed_rps=$(rps http://127.0.0.1:18093/bench/keyed -H "x-api-key: bench-key-0123456789012345678901234")
+curl -fs -o /dev/null http://127.0.0.1:18093/bench/cached   # fill the cache
+cached_rps=$(rps http://127.0.0.1:18093/bench/cached)
+ratio() { echo "$1 / $2" | bc -l; }
+printf '%-52s %12s %8s\n' "what" "requests/s" "ratio"
+printf '%-52s %12.0f %8s\n' "nginx reverse proxy -> backend" "${nginx_rps}" "1.00"
+printf '%-52s %12.0f %8.2f\n' "portico HTTP_PROXY -> backend" "${proxy_rps}" "$(ratio "${proxy_rps}" "${nginx_rps}")"
+printf '%-52s %12.0f %8.2f\n' "portico MOCK (no backend)" "${mock_rps}" "$(ratio "${mock_rps}" "${nginx_rps}")"
+printf '%-52s %12.0f %8.2f\n' "portico cache hit (HTTP_PROXY route, cached)" "${cached_rps}" "$(ratio "${cached_rps}" "${nginx_rps}")"
+echo
+printf '%-52s %12s %8s\n' "throttled route with an API key, against" "requests/s" "ratio"
+printf '%-52s %12.0f %8s\n' "portico MOCK, no key, no plan" "${mock_rps}" "1.00"
+printf '%-52s %12.0f %8.2f\n' "portico MOCK, API key + usage plan throttle + quota" "${keyed_rps}" "$(ratio "${keyed_rps}" "${mock_rps}")"

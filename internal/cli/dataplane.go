@@ -31,11 +31,13 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/spf13/pflag"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/portico-dev/portico/dataplane/admin"
 	"github.com/portico-dev/portico/dataplane/limits"
+	limitsredis "github.com/portico-dev/portico/dataplane/limits/redis"
 	"github.com/portico-dev/portico/dataplane/pipeline"
 	"github.com/portico-dev/portico/dataplane/proxy"
 	"github.com/portico-dev/portico/dataplane/usage"
@@ -56,6 +58,8 @@ type dataPlaneOptions struct {
 	trustedProxies []netip.Prefix
 	// stateDir, when set, keeps quota counters across restarts.
 	stateDir string
+	// stateRedis, when set, keeps buckets and counters in Redis, shared by every replica.
+	stateRedis string
 	// httpListener, when set, replaces httpAddr (tests listen on port 0).
 	httpListener, adminListener net.Listener
 	log                         logr.Logger
@@ -68,7 +72,7 @@ type dataPlaneOptions struct {
 func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	store, checkpoint, err := openStore(o)
+	store, checkpoint, err := openStore(o, reg)
 	if err != nil {
 		return err
 	}
@@ -125,9 +129,20 @@ func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 	return g.Wait()
 }
 
-// openStore opens the store of token buckets and quota counters: in memory, with the quota
-// counters checkpointed to the state folder when there is one, so a restart keeps them.
-func openStore(o dataPlaneOptions) (limits.Store, func(context.Context) error, error) {
+// openStore opens the store of token buckets and quota counters: Redis, shared by every
+// replica, when --state-redis names one; else in memory, with the quota counters checkpointed
+// to the state folder when there is one, so a restart keeps them.
+func openStore(o dataPlaneOptions, reg prometheus.Registerer) (limits.Store, func(context.Context) error, error) {
+	if o.stateRedis != "" {
+		// go-redis logs every failed dial on its own; the store already says once per interval
+		// that Redis is unreachable, so its lines go to debug.
+		goredis.SetLogger(redisLogger{o.log.WithName("redis").V(1)})
+		s, err := limitsredis.New(limitsredis.Options{URL: o.stateRedis, Log: o.log.WithName("limits"), Registerer: reg})
+		if err != nil {
+			return nil, nil, fmt.Errorf("--state-redis: %w", err)
+		}
+		return s, func(ctx context.Context) error { <-ctx.Done(); return s.Close() }, nil
+	}
 	if o.stateDir == "" {
 		return limits.NewMemory(limits.MemoryOptions{Log: o.log}), func(context.Context) error { return nil }, nil
 	}
@@ -142,19 +157,28 @@ func openStore(o dataPlaneOptions) (limits.Store, func(context.Context) error, e
 	return m, func(ctx context.Context) error { return m.Run(ctx, path, 0) }, nil
 }
 
+// redisLogger adapts go-redis's logger to logr.
+type redisLogger struct{ log logr.Logger }
+
+func (l redisLogger) Printf(_ context.Context, format string, v ...any) {
+	l.log.Info(fmt.Sprintf(format, v...))
+}
+
 // dataPlaneFlags binds the flags `portico proxy` and `portico standalone` share.
 type dataPlaneFlags struct {
 	region         string
 	trustedProxies []string
+	stateRedis     string
 }
 
 func (d *dataPlaneFlags) bind(f *pflag.FlagSet) {
 	f.StringVar(&d.region, "region", "us-east-1", "region written into authorizers' methodArns (arn:aws:execute-api:<region>:...)")
+	f.StringVar(&d.stateRedis, "state-redis", "", "redis://host:port/db keeping throttles and quotas, shared by every proxy replica (default: in memory)")
 	f.StringSliceVar(&d.trustedProxies, "trusted-proxies", nil, "CIDR ranges of load balancers whose X-Forwarded-For is believed (default: none; the connection's address is the client's)")
 }
 
 func (d *dataPlaneFlags) apply(o *dataPlaneOptions) error {
-	o.region = d.region
+	o.region, o.stateRedis = d.region, d.stateRedis
 	for _, s := range d.trustedProxies {
 		p, err := netip.ParsePrefix(strings.TrimSpace(s))
 		if err != nil {

@@ -117,7 +117,7 @@ func runStandalone(ctx context.Context, o standaloneOptions, hooks *standaloneHo
 			xdsServer: xdsLis.Addr().String(), nodeID: "standalone",
 			httpAddr: httpAddr, adminAddr: o.adminAddr, drain: o.drain, log: log,
 		}
-		dp.region, dp.trustedProxies, dp.stateDir = flags.region, flags.trustedProxies, o.stateDir
+		dp.region, dp.trustedProxies, dp.stateDir, dp.stateRedis = flags.region, flags.trustedProxies, o.stateDir, flags.stateRedis
 		if hooks != nil {
 			dp.httpListener, dp.adminListener, dp.ready = hooks.httpListener, hooks.adminListener, hooks.ready
 		}

@@ -73,9 +73,22 @@ type response struct {
 
 func get(t *testing.T, method, url string) response {
 	t.Helper()
+	return do(t, method, url)
+}
+
+func getHeader(t *testing.T, url string, header ...string) response {
+	t.Helper()
+	return do(t, "GET", url, header...)
+}
+
+func do(t *testing.T, method, url string, header ...string) response {
+	t.Helper()
 	req, err := http.NewRequest(method, url, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
