@@ -148,7 +148,7 @@ func (l *lambda) event(r *http.Request, rc *reqctx.Request, body []byte) ([]byte
 				ResourcePath: rc.ResourcePath, Stage: rc.Stage,
 			},
 			PathParameters:  rc.Params.Map(),
-			StageVariables:  nilIfEmpty(rc.Variables),
+			StageVariables:  NilIfEmpty(rc.Variables),
 			Body:            bodyStr,
 			IsBase64Encoded: b64,
 		}
@@ -187,9 +187,8 @@ func (l *lambda) event(r *http.Request, rc *reqctx.Request, body []byte) ([]byte
 		RouteKey:       routeKey,
 		RawPath:        rc.Path,
 		RawQueryString: r.URL.RawQuery,
-		Headers:        map[string]string{},
 		PathParameters: rc.Params.Map(),
-		StageVariables: nilIfEmpty(rc.Variables),
+		StageVariables: NilIfEmpty(rc.Variables),
 		RequestContext: contextV2{
 			AccountID: "portico", APIID: rc.API, DomainName: rc.Host,
 			DomainPrefix: strings.Split(rc.Host, ".")[0],
@@ -206,33 +205,52 @@ func (l *lambda) event(r *http.Request, rc *reqctx.Request, body []byte) ([]byte
 	if rc.Authorizer.Authorized {
 		ev.RequestContext.Authorizer = &authorizerV2{PrincipalID: rc.Authorizer.PrincipalID, Lambda: rc.Authorizer.Context}
 	}
+	ev.Headers, ev.Cookies = HeadersV2(r)
+	ev.QueryStringParameters = QueryV2(r)
+	return json.Marshal(&ev)
+}
+
+// HeadersV2 returns a request's headers as a payload 2.0 event has them: lower-case names,
+// values joined with commas, the Host, and cookies apart. The Lambda proxy integration and the
+// REQUEST authorizer's 2.0 event both use it.
+func HeadersV2(r *http.Request) (headers map[string]string, cookies []string) {
+	headers = make(map[string]string, len(r.Header)+1)
 	for k, vs := range r.Header {
 		lk := strings.ToLower(k)
 		if lk == "cookie" {
 			for _, v := range vs {
 				for c := range strings.SplitSeq(v, ";") {
 					if c = strings.TrimSpace(c); c != "" {
-						ev.Cookies = append(ev.Cookies, c)
+						cookies = append(cookies, c)
 					}
 				}
 			}
 			continue
 		}
-		ev.Headers[lk] = strings.Join(vs, ",")
+		headers[lk] = strings.Join(vs, ",")
 	}
 	if r.Host != "" {
-		ev.Headers["host"] = r.Host
+		headers["host"] = r.Host
 	}
-	if q := r.URL.Query(); len(q) > 0 {
-		ev.QueryStringParameters = make(map[string]string, len(q))
-		for k, vs := range q {
-			ev.QueryStringParameters[k] = strings.Join(vs, ",")
-		}
-	}
-	return json.Marshal(&ev)
+	return headers, cookies
 }
 
-func nilIfEmpty(m map[string]string) map[string]string {
+// QueryV2 returns a request's query string as a payload 2.0 event has it: values joined with
+// commas; nil when there is none.
+func QueryV2(r *http.Request) map[string]string {
+	q := r.URL.Query()
+	if len(q) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(q))
+	for k, vs := range q {
+		out[k] = strings.Join(vs, ",")
+	}
+	return out
+}
+
+// NilIfEmpty is m, or nil when it is empty: events write null, not {}, for absent maps.
+func NilIfEmpty(m map[string]string) map[string]string {
 	if len(m) == 0 {
 		return nil
 	}

@@ -22,6 +22,8 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/portico-dev/portico/dataplane/integration"
+
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
 )
 
@@ -170,7 +172,7 @@ func requestEventV1JSON(in *eventInput) ([]byte, error) {
 	}
 	ev := requestEventV1{
 		Type: "REQUEST", MethodArn: in.arn, Resource: rc.ResourcePath, Path: stagePath, HTTPMethod: r.Method,
-		PathParameters: rc.Params.Map(), StageVariables: nilIfEmpty(rc.Variables),
+		PathParameters: rc.Params.Map(), StageVariables: integration.NilIfEmpty(rc.Variables),
 		RequestContext: requestContextV1{
 			AccountID: in.namespace, APIID: in.restAPI, DomainName: rc.Host, HTTPMethod: r.Method,
 			Identity: identityV1{SourceIP: rc.SourceIP, UserAgent: r.UserAgent()},
@@ -217,37 +219,9 @@ func requestEventV2JSON(in *eventInput) ([]byte, error) {
 			RequestID: rc.ID, RouteKey: routeKey, Stage: rc.Stage,
 			Time: rc.Start.Format(requestTimeLayout), TimeEpoch: rc.Start.UnixMilli(),
 		},
-		PathParameters: rc.Params.Map(), StageVariables: nilIfEmpty(rc.Variables),
+		PathParameters: rc.Params.Map(), StageVariables: integration.NilIfEmpty(rc.Variables),
 	}
-	for k, vs := range r.Header {
-		lk := strings.ToLower(k)
-		if lk == "cookie" {
-			for _, v := range vs {
-				for c := range strings.SplitSeq(v, ";") {
-					if c = strings.TrimSpace(c); c != "" {
-						ev.Cookies = append(ev.Cookies, c)
-					}
-				}
-			}
-			continue
-		}
-		ev.Headers[lk] = strings.Join(vs, ",")
-	}
-	if r.Host != "" {
-		ev.Headers["host"] = r.Host
-	}
-	if q := r.URL.Query(); len(q) > 0 {
-		ev.QueryStringParameters = make(map[string]string, len(q))
-		for k, vs := range q {
-			ev.QueryStringParameters[k] = strings.Join(vs, ",")
-		}
-	}
+	ev.Headers, ev.Cookies = integration.HeadersV2(r)
+	ev.QueryStringParameters = integration.QueryV2(r)
 	return json.Marshal(&ev)
-}
-
-func nilIfEmpty(m map[string]string) map[string]string {
-	if len(m) == 0 {
-		return nil
-	}
-	return m
 }
