@@ -106,8 +106,11 @@ func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 	}
 
 	g, gctx := errgroup.WithContext(ctx)
+	// The last checkpoint is written after the drain, so requests served while draining count.
+	checkpointCtx, stopCheckpoint := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopCheckpoint()
 	g.Go(func() error { return client.Run(gctx) })
-	g.Go(func() error { return checkpoint(gctx) })
+	g.Go(func() error { return checkpoint(checkpointCtx) })
 	g.Go(func() error { return adm.Serve(gctx, adminLis) })
 	srv := proxy.NewServer("", p)
 	g.Go(func() error {
@@ -123,6 +126,7 @@ func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 		defer cancel()
 		start := time.Now()
 		err := srv.Shutdown(drainCtx)
+		stopCheckpoint()
 		o.log.Info("drained", "took", time.Since(start).Round(time.Millisecond), "error", errString(err))
 		return nil
 	})
