@@ -24,6 +24,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 
 	apiv1 "github.com/portico-dev/portico/api/v1alpha1"
 	"github.com/portico-dev/portico/controllers/ir"
@@ -115,7 +116,7 @@ func (w *world) planKeys(p *apiv1.UsagePlan, probs *problems) []ir.APIKey {
 			probs.add(apiv1.ReasonRejected, "apiKeySelector: "+err.Error())
 		} else {
 			for _, s := range w.apiKeys[p.Namespace] {
-				if selector.Matches(labelSet(s.Labels)) {
+				if selector.Matches(labels.Set(s.Labels)) {
 					selected[s.Name] = s
 				}
 			}
@@ -152,10 +153,3 @@ func apiKeyValue(s *corev1.Secret) (string, bool) {
 	}
 	return "", false
 }
-
-// labelSet adapts a label map to labels.Labels.
-type labelSet map[string]string
-
-func (l labelSet) Has(k string) bool              { _, ok := l[k]; return ok }
-func (l labelSet) Get(k string) string            { return l[k] }
-func (l labelSet) Lookup(k string) (string, bool) { v, ok := l[k]; return v, ok }

@@ -172,13 +172,7 @@ func (l *lambda) event(r *http.Request, rc *reqctx.Request, body []byte) ([]byte
 			}
 			ev.Headers["Host"], ev.MultiValueHeaders["Host"] = r.Host, []string{r.Host}
 		}
-		if q := r.URL.Query(); len(q) > 0 {
-			ev.QueryStringParameters = make(map[string]string, len(q))
-			ev.MultiValueQueryStringParameters = q
-			for k, vs := range q {
-				ev.QueryStringParameters[k] = vs[len(vs)-1]
-			}
-		}
+		ev.QueryStringParameters, ev.MultiValueQueryStringParameters = QueryV1(r)
 		return json.Marshal(&ev)
 	}
 
@@ -233,6 +227,20 @@ func HeadersV2(r *http.Request) (headers map[string]string, cookies []string) {
 		headers["host"] = r.Host
 	}
 	return headers, cookies
+}
+
+// QueryV1 returns a request's query string as a payload 1.0 event has it: the last value of
+// each name, and all values; nil maps when there is none.
+func QueryV1(r *http.Request) (single map[string]string, multi map[string][]string) {
+	q := r.URL.Query()
+	if len(q) == 0 {
+		return nil, nil
+	}
+	single = make(map[string]string, len(q))
+	for k, vs := range q {
+		single[k] = vs[len(vs)-1]
+	}
+	return single, q
 }
 
 // QueryV2 returns a request's query string as a payload 2.0 event has it: values joined with

@@ -192,13 +192,7 @@ func requestEventV1JSON(in *eventInput) ([]byte, error) {
 			ev.Headers["Host"], ev.MultiValueHeaders["Host"] = r.Host, []string{r.Host}
 		}
 	}
-	if q := r.URL.Query(); len(q) > 0 {
-		ev.QueryStringParameters = make(map[string]string, len(q))
-		ev.MultiValueQueryStringParameters = q
-		for k, vs := range q {
-			ev.QueryStringParameters[k] = vs[len(vs)-1]
-		}
-	}
+	ev.QueryStringParameters, ev.MultiValueQueryStringParameters = integration.QueryV1(r)
 	return json.Marshal(&ev)
 }
 
