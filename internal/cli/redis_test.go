@@ -19,50 +19,17 @@ package cli
 import (
 	"context"
 	"fmt"
-	"net"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
-)
 
-// startRedis starts a real redis-server on a free loopback port until the test ends.
-func startRedis(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("redis-server is missing: .ci/run installs it")
-		}
-		t.Skip("redis-server is not installed")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_, port, _ := net.SplitHostPort(addr)
-	_ = l.Close()
-	cmd := exec.Command(bin, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", t.TempDir())
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	until(t, "redis answers", func() bool {
-		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
-		if err == nil {
-			_ = c.Close()
-		}
-		return err == nil
-	})
-	return "redis://" + addr + "/0"
-}
+	"github.com/portico-dev/portico/internal/redistest"
+)
 
 // Two standalone gateways sharing one Redis enforce one quota: exactly N of 2N requests,
 // alternated between them, pass a quota of N.
 func TestTwoProxiesShareOneQuota(t *testing.T) {
-	redis := startRedis(t)
+	redis := redistest.Start(t).URL()
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "api.yaml"), `apiVersion: apigateway.portico.dev/v1alpha1
 kind: RestApi

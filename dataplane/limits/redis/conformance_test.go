@@ -21,13 +21,14 @@ import (
 
 	"github.com/portico-dev/portico/dataplane/limits"
 	"github.com/portico-dev/portico/dataplane/limits/limitstest"
+	"github.com/portico-dev/portico/internal/redistest"
 )
 
 // The Redis store passes the suite every store passes, so that the proxy behaves the same
 // with one replica in memory and with many sharing Redis. One server serves every case: the
 // suite's keys are unique to each.
 func TestConformance(t *testing.T) {
-	srv := startRedis(t)
+	srv := redistest.Start(t)
 	limitstest.Run(t, func(t *testing.T) limits.Store {
 		return newStore(t, srv, Options{})
 	})

@@ -31,6 +31,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/portico-dev/portico/dataplane/limits"
+	"github.com/portico-dev/portico/internal/redistest"
 )
 
 // fakeClock is the clock of the fail-open log interval.
@@ -80,7 +81,7 @@ func (l *logLines) count(msg string) int {
 // Redis stopped mid-traffic: the store fails open, counts and logs it, and when Redis comes
 // back adds what it admitted meanwhile to the quota and resumes enforcing.
 func TestFailOpenAndReconcile(t *testing.T) {
-	srv := startRedis(t)
+	srv := redistest.Start(t)
 	clock := &fakeClock{t: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)}
 	var logs logLines
 	reg := prometheus.NewRegistry()
@@ -111,7 +112,7 @@ func TestFailOpenAndReconcile(t *testing.T) {
 		t.Fatalf("Take = %v, %v", ok, err)
 	}
 
-	srv.shutdown(t)
+	srv.Shutdown(t)
 	// The bucket is empty, the quota not: while Redis is down both admit, used unknown.
 	for range 5 {
 		if ok, retry, err := s.Take(ctx, "b", 1, 1, now); !ok || retry != 0 || err != nil {
@@ -145,7 +146,7 @@ func TestFailOpenAndReconcile(t *testing.T) {
 		t.Errorf("%q logged %d times over two intervals, want twice", msg, n)
 	}
 
-	srv.start(t)
+	srv.Start(t)
 	deadline := time.Now().Add(10 * time.Second)
 	for !s.Healthy() {
 		if time.Now().After(deadline) {
@@ -180,7 +181,7 @@ func TestFailOpenAndReconcile(t *testing.T) {
 
 // A caller that gives up is not Redis failing.
 func TestCanceledCaller(t *testing.T) {
-	srv := startRedis(t)
+	srv := redistest.Start(t)
 	s := newStore(t, srv, Options{})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -202,7 +203,7 @@ func TestCanceledCaller(t *testing.T) {
 // Every request admitted around an outage is counted once Redis is back, however the
 // requests interleave with the store going down and reconciling.
 func TestReconcileUnderLoad(t *testing.T) {
-	srv := startRedis(t)
+	srv := redistest.Start(t)
 	s := newStore(t, srv, Options{Log: logr.Discard(), ProbeInterval: 5 * time.Millisecond})
 	w, err := limits.QuotaWindow(limits.Day, 0, time.Now())
 	if err != nil {
@@ -229,9 +230,9 @@ func TestReconcileUnderLoad(t *testing.T) {
 		})
 	}
 	time.Sleep(50 * time.Millisecond)
-	srv.shutdown(t)
+	srv.Shutdown(t)
 	time.Sleep(50 * time.Millisecond)
-	srv.start(t)
+	srv.Start(t)
 	deadline := time.Now().Add(10 * time.Second)
 	for !s.Healthy() {
 		if time.Now().After(deadline) {

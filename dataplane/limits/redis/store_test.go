@@ -28,12 +28,13 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/portico-dev/portico/dataplane/limits"
+	"github.com/portico-dev/portico/internal/redistest"
 )
 
 // newStore returns a Store on srv, closed at cleanup.
-func newStore(t testing.TB, srv *server, opts Options) *Store {
+func newStore(t testing.TB, srv *redistest.Server, opts Options) *Store {
 	t.Helper()
-	opts.URL = srv.url()
+	opts.URL = srv.URL()
 	s, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +49,7 @@ func newStore(t testing.TB, srv *server, opts Options) *Store {
 
 // Two proxies sharing one Redis enforce one quota and one bucket, exactly.
 func TestReplicasShareLimits(t *testing.T) {
-	srv := startRedis(t)
+	srv := redistest.Start(t)
 	replicas := []*Store{newStore(t, srv, Options{}), newStore(t, srv, Options{})}
 	w, err := limits.QuotaWindow(limits.Day, 0, time.Now())
 	if err != nil {
@@ -93,7 +94,7 @@ func TestReplicasShareLimits(t *testing.T) {
 
 // A replica whose clock lags neither refills the bucket again nor moves its time back.
 func TestSkewedClocks(t *testing.T) {
-	srv := startRedis(t)
+	srv := redistest.Start(t)
 	s := newStore(t, srv, Options{})
 	ctx := context.Background()
 	t0 := time.Now().Truncate(time.Second)
@@ -122,7 +123,7 @@ func TestSkewedClocks(t *testing.T) {
 
 // Buckets expire once they would be full again; quota counters a day after their window.
 func TestExpiry(t *testing.T) {
-	srv := startRedis(t)
+	srv := redistest.Start(t)
 	s := newStore(t, srv, Options{Prefix: "exp:"})
 	ctx := context.Background()
 	if _, _, err := s.Take(ctx, "b", 2, 10, time.Now()); err != nil {
@@ -135,7 +136,7 @@ func TestExpiry(t *testing.T) {
 	if _, _, err := s.Consume(ctx, "q", w, 10); err != nil {
 		t.Fatal(err)
 	}
-	c := goredis.NewClient(&goredis.Options{Addr: srv.addr()})
+	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
 	defer c.Close()
 	// One token short of 10 at 2 per second: full after 500ms, plus the margin.
 	ttl, err := c.PTTL(ctx, "exp:b:b").Result()
@@ -188,7 +189,7 @@ func TestClientOptions(t *testing.T) {
 }
 
 func BenchmarkTake(b *testing.B) {
-	srv := startRedis(b)
+	srv := redistest.Start(b)
 	s := newStore(b, srv, Options{})
 	ctx := context.Background()
 	b.Run("one key", func(b *testing.B) {
@@ -218,7 +219,7 @@ func BenchmarkTake(b *testing.B) {
 
 // A bucket that never refills says so, as the in-memory store does.
 func TestNeverRefills(t *testing.T) {
-	srv := startRedis(t)
+	srv := redistest.Start(t)
 	s := newStore(t, srv, Options{})
 	now := time.Now()
 	for _, tc := range []struct {

@@ -14,7 +14,10 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package redis
+// Package redistest runs a real redis-server on a loopback port for tests: the Redis limits
+// store, the shared response cache, the controller's usage summary and the CLI's end-to-end
+// tests all start theirs the same way.
+package redistest
 
 import (
 	"bytes"
@@ -31,9 +34,9 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 )
 
-// server is a real redis-server on a loopback port, started for one test; stop and start it
+// Server is a real redis-server on a loopback port, started for one test; stop and start it
 // again to simulate an outage, on the same port so that clients find it back.
-type server struct {
+type Server struct {
 	port int
 	dir  string // where shutdown saves the data, and start loads it
 	log  lockedBuffer
@@ -42,10 +45,10 @@ type server struct {
 	cmd *exec.Cmd
 }
 
-// startRedis starts a redis-server for t, without automatic snapshots, and stops it at cleanup. Without redis-server it
+// Start starts a redis-server for t, without automatic snapshots, and stops it at cleanup. Without redis-server it
 // skips the test, except in CI, where a missing server is a broken machine, not a reason to
 // skip.
-func startRedis(t testing.TB) *server {
+func Start(t testing.TB) *Server {
 	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		if os.Getenv("CI") != "" {
@@ -61,23 +64,24 @@ func startRedis(t testing.TB) *server {
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s := &server{port: port, dir: t.TempDir()}
-	s.start(t)
-	t.Cleanup(s.stop)
+	s := &Server{port: port, dir: t.TempDir()}
+	s.Start(t)
+	t.Cleanup(s.Stop)
 	return s
 }
 
-// url is the server's redis:// URL.
-func (s *server) url() string {
-	return "redis://" + s.addr() + "/0"
+// URL is the server's redis:// URL.
+func (s *Server) URL() string {
+	return "redis://" + s.Addr() + "/0"
 }
 
-func (s *server) addr() string {
+// Addr is the server's host:port.
+func (s *Server) Addr() string {
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port))
 }
 
-// start runs redis-server without persistence and waits until it answers PING.
-func (s *server) start(t testing.TB) {
+// Start runs redis-server without persistence and waits until it answers PING.
+func (s *Server) Start(t testing.TB) {
 	t.Helper()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -92,8 +96,8 @@ func (s *server) start(t testing.TB) {
 		t.Fatalf("starting redis-server: %v", err)
 	}
 	s.cmd = cmd
-	c := goredis.NewClient(&goredis.Options{Addr: s.addr(), MaxRetries: -1})
-	defer c.Close()
+	c := goredis.NewClient(&goredis.Options{Addr: s.Addr(), MaxRetries: -1})
+	defer func() { _ = c.Close() }()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -127,11 +131,11 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
-// shutdown stops the server the way an operator would, saving its data for the next start.
-func (s *server) shutdown(t testing.TB) {
+// Shutdown stops the server the way an operator would, saving its data for the next start.
+func (s *Server) Shutdown(t testing.TB) {
 	t.Helper()
-	c := goredis.NewClient(&goredis.Options{Addr: s.addr(), MaxRetries: -1})
-	defer c.Close()
+	c := goredis.NewClient(&goredis.Options{Addr: s.Addr(), MaxRetries: -1})
+	defer func() { _ = c.Close() }()
 	// The server closes the connection as it exits: the error is the expected answer.
 	_ = c.ShutdownSave(context.Background()).Err()
 	s.mu.Lock()
@@ -142,8 +146,8 @@ func (s *server) shutdown(t testing.TB) {
 	s.cmd = nil
 }
 
-// stop kills the server and waits for it to exit; stopping a stopped server does nothing.
-func (s *server) stop() {
+// Stop kills the server and waits for it to exit; stopping a stopped server does nothing.
+func (s *Server) Stop() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cmd == nil {
