@@ -112,11 +112,6 @@ func NewStep(o Options) proxy.Step {
 	}
 }
 
-// QuotaKey names the quota counter of an API key in a plan on a stage; /usage reads it.
-func QuotaKey(stageKey, plan, keyID string) string {
-	return "quota/" + stageKey + "/" + plan + "/" + keyID
-}
-
 // sharedBucket is the stage-wide bucket of a route: the most specific method setting with a
 // throttle, else the stage's. Method settings arrive sorted most specific first.
 func sharedBucket(s *xdsv1alpha1.StageSnapshot, path, method string) *bucket {
@@ -195,7 +190,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if p != nil && p.quota != nil {
 		window, err := limits.QuotaWindow(p.quota.GetPeriod(), p.quota.GetOffset(), now)
 		if err == nil {
-			key := QuotaKey(h.stageKey, p.name, rc.APIKeyID)
+			key := limits.QuotaKey(h.stageKey, p.name, rc.APIKeyID)
 			ok, _, err := h.o.Store.Consume(ctx, key, window, p.quota.GetLimit())
 			if err != nil {
 				h.o.Log.V(1).Info("quota store error; allowing the request", "error", err.Error())

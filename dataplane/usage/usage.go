@@ -28,7 +28,6 @@ import (
 
 	"github.com/portico-dev/portico/dataplane/config"
 	"github.com/portico-dev/portico/dataplane/limits"
-	"github.com/portico-dev/portico/dataplane/throttle"
 )
 
 // Entry is the usage of one key in one plan on one stage.
@@ -65,7 +64,7 @@ func Report(r *http.Request, cfg *config.Config, store limits.Store, now time.Ti
 			for _, k := range p.GetKeys() {
 				e := Entry{Stage: key, Plan: p.GetName(), KeyID: k.GetId(), Period: q.GetPeriod(),
 					PeriodStart: window.Start, PeriodEnd: window.End, Limit: q.GetLimit()}
-				used, err := store.Used(r.Context(), throttle.QuotaKey(key, p.GetName(), k.GetId()), window)
+				used, err := store.Used(r.Context(), limits.QuotaKey(key, p.GetName(), k.GetId()), window)
 				if err != nil {
 					e.Error = err.Error()
 				}
