@@ -224,7 +224,7 @@ func (t *tracker) closeStream(k streamKey) {
 	t.metrics.proxies.Set(float64(len(t.nodes)))
 	t.mu.Unlock()
 	if gone != "" {
-		t.log.V(1).Info("proxy disconnected", "node", gone)
+		t.log.Info("proxy disconnected", "node", gone)
 		t.notify()
 	}
 }
@@ -273,7 +273,7 @@ func (t *tracker) request(k streamKey, node *corev3.Node, typeURL, nonce, errMsg
 			n = &nodeState{acked: map[string]map[string]string{}, nacked: map[string]map[string]nack{}}
 			t.nodes[st.node] = n
 			t.metrics.proxies.Set(float64(len(t.nodes)))
-			t.log.V(1).Info("proxy connected", "node", st.node, "stream", k.String())
+			t.log.Info("proxy connected", "node", st.node, "stream", k.String())
 			changed = true
 		}
 		n.streams++
