@@ -257,6 +257,14 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.next.ServeHTTP(w, r)
 		return
 	}
+	// A local miss: the shared level, when there is one, may hold what another replica
+	// fetched.
+	if e := h.cache.fromShared(r.Context(), key, invalidate); e != nil {
+		h.cache.finish(key, f, e)
+		h.hits.Inc()
+		serve(w, r, e)
+		return
+	}
 	h.misses.Inc()
 	h.fill(w, r, rc, key, f, ttl)
 }
@@ -266,7 +274,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // releases the followers with nothing stored.
 func (h *handler) fill(w http.ResponseWriter, r *http.Request, rc *reqctx.Request, key [32]byte, f *flight, ttl time.Duration) {
 	var stored *entry
-	defer func() { h.cache.finish(key, f, stored) }()
+	defer func() {
+		// The followers are released first: they need not wait for the shared level.
+		h.cache.finish(key, f, stored)
+		if stored != nil {
+			h.cache.toShared(r.Context(), stored)
+		}
+	}()
 	w.Header().Set(HeaderCache, "Miss")
 	cw := newCapture(w)
 	h.next.ServeHTTP(cw, r)

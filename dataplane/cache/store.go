@@ -35,6 +35,9 @@ const MaxItemBytes = 1 << 20
 type StoreOptions struct {
 	// Now is the clock entries expire by; time.Now when nil.
 	Now func() time.Time
+	// Shared, when not nil, is a second level behind every stage cache, shared with the
+	// other proxy replicas (see Shared). Local hits never reach it.
+	Shared Shared
 }
 
 // Store holds the response caches of every stage, one per stage and API so that stages and
@@ -43,7 +46,8 @@ type StoreOptions struct {
 // refers to any more is dropped by the garbage collector, so that a deleted stage does not
 // pin its entries forever.
 type Store struct {
-	now func() time.Time
+	now    func() time.Time
+	shared Shared
 
 	mu     sync.Mutex
 	caches map[cacheID]weak.Pointer[stageCache]
@@ -56,7 +60,11 @@ func NewStore(opts StoreOptions) *Store {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Store{now: opts.Now, caches: map[cacheID]weak.Pointer[stageCache]{}}
+	s := &Store{now: opts.Now, shared: opts.Shared, caches: map[cacheID]weak.Pointer[stageCache]{}}
+	if s.shared != nil {
+		s.shared.OnDelete(s.dropShared)
+	}
+	return s
 }
 
 // stage returns the cache of stage key and API, created if needed, with its capacity set to
@@ -67,7 +75,10 @@ func (s *Store) stage(key, api string, capacity int64) *stageCache {
 	s.mu.Lock()
 	c := s.caches[id].Value()
 	if c == nil {
-		c = &stageCache{now: s.now, entries: map[[32]byte]*list.Element{}, flights: map[[32]byte]*flight{}}
+		c = &stageCache{
+			now: s.now, shared: s.shared, sharedPrefix: key + ":" + api + ":",
+			entries: map[[32]byte]*list.Element{}, flights: map[[32]byte]*flight{},
+		}
 		s.caches[id] = weak.Make(c)
 		// A newer cache may have taken the slot by the time the old one is collected.
 		runtime.AddCleanup(c, func(id cacheID) {
@@ -97,7 +108,8 @@ func (s *Store) Bytes(key, api string) (size int64, entries int) {
 	return c.size, c.lru.Len()
 }
 
-// Flush drops every entry of stage key and API, as AWS's "flush stage cache".
+// Flush drops every entry of stage key and API, as AWS's "flush stage cache", from this
+// proxy's level; the shared level's entries expire by themselves.
 func (s *Store) Flush(key, api string) {
 	s.mu.Lock()
 	c := s.caches[cacheID{key, api}].Value()
@@ -135,6 +147,9 @@ type flight struct {
 // stageCache is one stage's LRU, guarded by its own mutex: stages never contend.
 type stageCache struct {
 	now func() time.Time
+	// shared is the level behind this one, nil without; sharedPrefix starts its keys.
+	shared       Shared
+	sharedPrefix string
 
 	mu       sync.Mutex
 	capacity int64

@@ -52,6 +52,9 @@ type Options struct {
 	Store limits.Store
 	// Registerer gets the steps' metrics (the cache's); nil keeps them private.
 	Registerer prometheus.Registerer
+	// SharedCache, when not nil, is the response cache's level shared by every replica,
+	// behind each proxy's own.
+	SharedCache cache.Shared
 }
 
 // Guards run for every request to a stage before its route is matched, in this order: a
@@ -77,6 +80,6 @@ func Steps(o Options) []proxy.Step {
 		steps = append(steps, throttle.NewStep(throttle.Options{Store: o.Store, Now: o.Now, Log: o.Log.WithName("throttle")}))
 	}
 	// Last: a cached answer is still authorized, throttled and counted first, as in AWS.
-	responses := cache.NewStore(cache.StoreOptions{Now: o.Now})
+	responses := cache.NewStore(cache.StoreOptions{Now: o.Now, Shared: o.SharedCache})
 	return append(steps, cache.NewStep(responses, cache.Options{Log: o.Log.WithName("cache"), Registerer: o.Registerer}))
 }

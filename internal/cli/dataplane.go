@@ -36,6 +36,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/portico-dev/portico/dataplane/admin"
+	"github.com/portico-dev/portico/dataplane/cache"
+	"github.com/portico-dev/portico/dataplane/cache/rediscache"
 	"github.com/portico-dev/portico/dataplane/limits"
 	limitsredis "github.com/portico-dev/portico/dataplane/limits/redis"
 	"github.com/portico-dev/portico/dataplane/pipeline"
@@ -60,6 +62,8 @@ type dataPlaneOptions struct {
 	stateDir string
 	// stateRedis, when set, keeps buckets and counters in Redis, shared by every replica.
 	stateRedis string
+	// cacheRedis, when set, shares cached responses between replicas through Redis.
+	cacheRedis string
 	// httpListener, when set, replaces httpAddr (tests listen on port 0).
 	httpListener, adminListener net.Listener
 	log                         logr.Logger
@@ -76,10 +80,17 @@ func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 	if err != nil {
 		return err
 	}
+	shared, err := openSharedCache(o, reg)
+	if err != nil {
+		return err
+	}
+	if shared != nil {
+		defer func() { _ = shared.Close() }()
+	}
 	p := proxy.New(proxy.Options{
 		Log: o.log.WithName("proxy"), Registerer: reg, TrustedProxies: o.trustedProxies,
 		Guards: pipeline.Guards(),
-		Steps:  pipeline.Steps(pipeline.Options{Region: o.region, Log: o.log.WithName("steps"), Store: store, Registerer: reg}),
+		Steps:  pipeline.Steps(pipeline.Options{Region: o.region, Log: o.log.WithName("steps"), Store: store, Registerer: reg, SharedCache: sharedCache(shared)}),
 	})
 	client := xdsclient.New(xdsclient.Options{
 		Server: o.xdsServer, NodeID: o.nodeID, TLS: o.tls, Applier: p,
@@ -138,9 +149,7 @@ func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 // to the state folder when there is one, so a restart keeps them.
 func openStore(o dataPlaneOptions, reg prometheus.Registerer) (limits.Store, func(context.Context) error, error) {
 	if o.stateRedis != "" {
-		// go-redis logs every failed dial on its own; the store already says once per interval
-		// that Redis is unreachable, so its lines go to debug.
-		goredis.SetLogger(redisLogger{o.log.WithName("redis").V(1)})
+		quietRedis(o.log)
 		s, err := limitsredis.New(limitsredis.Options{URL: o.stateRedis, Log: o.log.WithName("limits"), Registerer: reg})
 		if err != nil {
 			return nil, nil, fmt.Errorf("--state-redis: %w", err)
@@ -161,6 +170,34 @@ func openStore(o dataPlaneOptions, reg prometheus.Registerer) (limits.Store, fun
 	return m, func(ctx context.Context) error { return m.Run(ctx, path, 0) }, nil
 }
 
+// openSharedCache opens the response cache's shared level when --cache-redis names a Redis;
+// nil without.
+func openSharedCache(o dataPlaneOptions, reg prometheus.Registerer) (*rediscache.Cache, error) {
+	if o.cacheRedis == "" {
+		return nil, nil
+	}
+	quietRedis(o.log)
+	c, err := rediscache.New(rediscache.Options{URL: o.cacheRedis, Log: o.log.WithName("cache"), Registerer: reg})
+	if err != nil {
+		return nil, fmt.Errorf("--cache-redis: %w", err)
+	}
+	return c, nil
+}
+
+// sharedCache is c as a cache.Shared: nil, not a nil *rediscache.Cache, without one.
+func sharedCache(c *rediscache.Cache) cache.Shared {
+	if c == nil {
+		return nil
+	}
+	return c
+}
+
+// quietRedis sends go-redis's own lines to debug: it logs every failed dial, and the Redis
+// stores already say once per interval that Redis is unreachable.
+func quietRedis(log logr.Logger) {
+	goredis.SetLogger(redisLogger{log.WithName("redis").V(1)})
+}
+
 // redisLogger adapts go-redis's logger to logr.
 type redisLogger struct{ log logr.Logger }
 
@@ -173,16 +210,18 @@ type dataPlaneFlags struct {
 	region         string
 	trustedProxies []string
 	stateRedis     string
+	cacheRedis     string
 }
 
 func (d *dataPlaneFlags) bind(f *pflag.FlagSet) {
 	f.StringVar(&d.region, "region", "us-east-1", "region written into authorizers' methodArns (arn:aws:execute-api:<region>:...)")
 	f.StringVar(&d.stateRedis, "state-redis", "", "redis://host:port/db keeping throttles and quotas, shared by every proxy replica (default: in memory)")
+	f.StringVar(&d.cacheRedis, "cache-redis", "", "redis://host:port/db sharing cached responses between proxy replicas, behind each one's own cache (default: each proxy caches alone)")
 	f.StringSliceVar(&d.trustedProxies, "trusted-proxies", nil, "CIDR ranges of load balancers whose X-Forwarded-For is believed (default: none; the connection's address is the client's)")
 }
 
 func (d *dataPlaneFlags) apply(o *dataPlaneOptions) error {
-	o.region, o.stateRedis = d.region, d.stateRedis
+	o.region, o.stateRedis, o.cacheRedis = d.region, d.stateRedis, d.cacheRedis
 	for _, s := range d.trustedProxies {
 		p, err := netip.ParsePrefix(strings.TrimSpace(s))
 		if err != nil {

@@ -18,7 +18,6 @@ package redis
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -81,11 +80,6 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	return m, nil
 }
 
-// callerGone reports whether err is the caller abandoning the request, not Redis failing.
-func callerGone(ctx context.Context, err error) bool {
-	return errors.Is(err, context.Canceled) && ctx.Err() != nil
-}
-
 // markDown records that Redis failed a call: until a probe finds it back, Take and Consume
 // fail open without waiting on it. It starts the probe unless one runs.
 func (s *Store) markDown() {
@@ -110,25 +104,7 @@ func (s *Store) markDown() {
 // log interval. err is Redis's error, or nil when Redis was not asked because it is down.
 func (s *Store) failOpen(op string, err error) {
 	s.metrics.errors.WithLabelValues(op).Inc()
-	if err != nil {
-		s.lastErr.Store(&err)
-	}
-	now := s.now().UnixNano()
-	last := s.lastLog.Load()
-	if last != 0 && now-last < int64(s.logInterval) || !s.lastLog.CompareAndSwap(last, now) {
-		s.suppressed.Add(1)
-		return
-	}
-	if err == nil {
-		// Redis was not asked: report why it is thought down.
-		if last := s.lastErr.Load(); last != nil {
-			err = *last
-		} else {
-			err = errors.New("no answer from Redis")
-		}
-	}
-	s.log.Error(err, "Redis unreachable, failing open", "op", op,
-		"suppressed", s.suppressed.Swap(0), "retryEvery", s.probeInterval.String())
+	s.unreachable.Failed(op, err)
 }
 
 // failOpenCounted is failOpen for Consume: it also tallies the request against its counter,

@@ -38,7 +38,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -49,6 +48,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/portico-dev/portico/dataplane/limits"
+	"github.com/portico-dev/portico/internal/redisconn"
 )
 
 // Defaults of Options.
@@ -58,11 +58,10 @@ const (
 	DefaultProbeInterval = time.Second
 )
 
-// Connection defaults, used when the URL does not set them: the store sits on the request
-// path, so a slow or unreachable Redis must cost a request little before it fails open.
+// Connection defaults, used when the URL does not set them (see redisconn.ParseURL).
 const (
-	defaultDialTimeout = time.Second
-	defaultReadTimeout = 500 * time.Millisecond
+	defaultDialTimeout = redisconn.DefaultDialTimeout
+	defaultReadTimeout = redisconn.DefaultReadTimeout
 )
 
 // bucketMargin is added to a bucket's TTL beyond its full refill, so that a bucket never
@@ -114,12 +113,8 @@ type Store struct {
 	// outage is reconciled.
 	healthy atomic.Bool
 
-	// lastLog is when "Redis unreachable" was last logged (unix nanoseconds on s.now), and
-	// suppressed the failures since; atomic, so that failing open takes no lock.
-	lastLog    atomic.Int64
-	suppressed atomic.Int64
-	// lastErr is Redis's last error, logged when a request fails open without asking it.
-	lastErr atomic.Pointer[error]
+	// unreachable says "Redis unreachable" at most once per log interval, without a lock.
+	unreachable redisconn.FailOpenLog
 
 	mu sync.Mutex
 	// tally counts the requests Consume admitted while Redis was unreachable, by counter key;
@@ -169,6 +164,7 @@ func New(opts Options) (*Store, error) {
 	if s.probeInterval <= 0 {
 		s.probeInterval = DefaultProbeInterval
 	}
+	s.unreachable = redisconn.FailOpenLog{Log: s.log, Now: s.now, Interval: s.logInterval, RetryEvery: s.probeInterval}
 	s.healthy.Store(true)
 	return s, nil
 }
@@ -176,30 +172,7 @@ func New(opts Options) (*Store, error) {
 // clientOptions parses a redis:// URL, defaulting what the URL leaves unset for a store on
 // the request path.
 func clientOptions(raw string) (*goredis.Options, error) {
-	if raw == "" {
-		return nil, errors.New("redis limits store: no URL")
-	}
-	ro, err := goredis.ParseURL(raw)
-	if err != nil {
-		return nil, fmt.Errorf("redis limits store: %w", err)
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, fmt.Errorf("redis limits store: %w", err)
-	}
-	q := u.Query()
-	if !q.Has("dial_timeout") {
-		ro.DialTimeout = defaultDialTimeout
-	}
-	if !q.Has("read_timeout") {
-		ro.ReadTimeout = defaultReadTimeout
-	}
-	if !q.Has("max_retries") {
-		ro.MaxRetries = -1 // go-redis's "none"
-	}
-	// One dial per attempt: retried dials to a refused port only delay failing open.
-	ro.DialerRetries = 1
-	return ro, nil
+	return redisconn.ParseURL(raw, "redis limits store")
 }
 
 // Close stops the recovery probe and closes the connections to Redis. Requests tallied
@@ -242,7 +215,7 @@ func (s *Store) Take(ctx context.Context, key string, rate float64, burst int64,
 		err = fmt.Errorf("take script returned %d values, want 2", len(res))
 	}
 	if err != nil {
-		if !callerGone(ctx, err) {
+		if !redisconn.CallerGone(ctx, err) {
 			s.markDown()
 			s.failOpen(opTake, err)
 		}
@@ -272,7 +245,7 @@ func (s *Store) Consume(ctx context.Context, key string, window limits.Window, l
 		err = fmt.Errorf("consume script returned %d values, want 2", len(res))
 	}
 	if err != nil {
-		if callerGone(ctx, err) {
+		if redisconn.CallerGone(ctx, err) {
 			return true, 0, nil
 		}
 		// Whether the script ran is unknown: a timeout after it ran counts the request twice

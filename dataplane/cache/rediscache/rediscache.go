@@ -1,0 +1,311 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package rediscache is the response cache's shared level (cache.Shared) in Redis: every
+// proxy replica reads the entries the others filled, so that N replicas call a backend once
+// per key and TTL instead of N times. Entries are written with PX set to the time they have
+// left, so every replica drops them at the same moment, under
+// "portico:cache:<stage key>:<api>:<hex key>".
+//
+// When Redis is unreachable the cache fails open to each proxy's own LRU: requests are served
+// (the backend is called on a local miss), the failure is counted in
+// portico_cache_redis_errors_total and logged at most once per interval. After a failure
+// Redis is left alone for a retry interval, so that an outage costs requests no time; then
+// one request tries it again, and the first that succeeds brings the sharing back. There is
+// nothing to reconcile: what was not shared during the outage is refetched at most once per
+// replica.
+//
+// An invalidation (Cache-Control: max-age=0) deletes the Redis entry and publishes its key on
+// "portico:cache:invalidate"; every replica subscribes and drops its own copy, so that none
+// serves the old answer until its TTL. Messages are not queued: a replica cut off from Redis
+// when one is published keeps its copy until it expires.
+package rediscache
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/portico-dev/portico/dataplane/cache"
+	"github.com/portico-dev/portico/internal/redisconn"
+)
+
+// Defaults of Options.
+const (
+	DefaultPrefix        = "portico:cache:"
+	DefaultLogInterval   = 10 * time.Second
+	DefaultRetryInterval = time.Second
+)
+
+// Operations, as the op label of portico_cache_redis_errors_total.
+const (
+	opGet    = "get"
+	opSet    = "set"
+	opDelete = "delete"
+)
+
+// Options configure a Cache.
+type Options struct {
+	// URL is the Redis server, as redis://[user:password@]host:port[/db][?options], or
+	// rediss:// for TLS, with go-redis's options; unless set there, connections time out
+	// after 1s, reads after 500ms, and commands are not retried.
+	URL string
+	// Prefix starts every key; DefaultPrefix when empty.
+	Prefix string
+	// Log receives the fail-open and recovery messages.
+	Log logr.Logger
+	// Registerer, when not nil, registers the cache's metrics.
+	Registerer prometheus.Registerer
+	// Now is the clock of the log and retry intervals; time.Now when nil. Entries expire on
+	// Redis's clock.
+	Now func() time.Time
+	// LogInterval is the least time between two "Redis unreachable" messages;
+	// DefaultLogInterval when zero.
+	LogInterval time.Duration
+	// RetryInterval is how long Redis is left alone after a failure; DefaultRetryInterval
+	// when zero.
+	RetryInterval time.Duration
+}
+
+// Cache is a cache.Shared in Redis, safe for concurrent use; Close releases it.
+type Cache struct {
+	client *goredis.Client
+	prefix string
+	// id tells this replica's invalidation messages from the others'.
+	id            string
+	channel       string
+	log           logr.Logger
+	now           func() time.Time
+	retryInterval time.Duration
+
+	errors  *prometheus.CounterVec
+	healthy prometheus.Gauge
+
+	// retryAt is 0 while Redis answers; after a failure, when (unix nanoseconds on now) the
+	// next request may try it again. Until then, calls fail open without asking Redis.
+	retryAt     atomic.Int64
+	unreachable redisconn.FailOpenLog
+
+	mu     sync.Mutex
+	pubsub *goredis.PubSub // the invalidation subscription, once OnDelete started it
+	closed bool
+	wg     sync.WaitGroup
+}
+
+var _ cache.Shared = (*Cache)(nil)
+
+// New returns a Cache on the Redis server at opts.URL. It does not connect: a proxy starts
+// while Redis is down, with its local cache only until Redis answers.
+func New(opts Options) (*Cache, error) {
+	ro, err := redisconn.ParseURL(opts.URL, "redis cache")
+	if err != nil {
+		return nil, err
+	}
+	c := &Cache{
+		prefix: opts.Prefix, log: opts.Log, now: opts.Now, retryInterval: opts.RetryInterval,
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "portico_cache_redis_errors_total",
+			Help: "Shared response cache operations that failed, or were skipped while Redis was unreachable, " +
+				"by operation (get, set, delete); the proxy's own cache answered alone.",
+		}, []string{"op"}),
+		healthy: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "portico_cache_redis_healthy",
+			Help: "1 while the shared response cache's Redis answers, 0 while each proxy caches alone.",
+		}),
+	}
+	if c.prefix == "" {
+		c.prefix = DefaultPrefix
+	}
+	c.channel = c.prefix + "invalidate"
+	var id [8]byte
+	_, _ = rand.Read(id[:]) // never fails (crypto/rand)
+	c.id = hex.EncodeToString(id[:])
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.retryInterval <= 0 {
+		c.retryInterval = DefaultRetryInterval
+	}
+	logInterval := opts.LogInterval
+	if logInterval <= 0 {
+		logInterval = DefaultLogInterval
+	}
+	c.unreachable = redisconn.FailOpenLog{Log: c.log, Now: c.now, Interval: logInterval, RetryEvery: c.retryInterval}
+	// Every series exists from the start, so that dashboards and alerts see zeros, not gaps.
+	for _, op := range []string{opGet, opSet, opDelete} {
+		c.errors.WithLabelValues(op)
+	}
+	c.healthy.Set(1)
+	if opts.Registerer != nil {
+		for _, m := range []prometheus.Collector{c.errors, c.healthy} {
+			if err := opts.Registerer.Register(m); err != nil {
+				return nil, fmt.Errorf("redis cache: metrics: %w", err)
+			}
+		}
+	}
+	c.client = goredis.NewClient(ro)
+	return c, nil
+}
+
+// Close stops the invalidation subscription and closes the connections to Redis.
+func (c *Cache) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	if c.pubsub != nil {
+		_ = c.pubsub.Close()
+	}
+	c.mu.Unlock()
+	c.wg.Wait()
+	return c.client.Close()
+}
+
+// OnDelete implements cache.Shared: it subscribes to the invalidation channel and calls f
+// with each key another replica deleted. go-redis keeps the subscription, resubscribing
+// after an outage. Only the first call subscribes.
+func (c *Cache) OnDelete(f func(key string)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pubsub != nil || c.closed {
+		return
+	}
+	c.pubsub = c.client.Subscribe(context.Background(), c.channel)
+	ch := c.pubsub.Channel()
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		for msg := range ch {
+			if from, key, ok := strings.Cut(msg.Payload, " "); ok && from != c.id {
+				f(key)
+			}
+		}
+	}()
+}
+
+// Healthy reports whether Redis answered the last call: when false, calls fail open without
+// asking it until the retry interval has passed.
+func (c *Cache) Healthy() bool { return c.retryAt.Load() == 0 }
+
+// Get implements cache.Shared: the value and its remaining time to live, read in one
+// transaction so that they belong together.
+func (c *Cache) Get(ctx context.Context, key string) ([]byte, time.Duration, bool) {
+	if !c.allow(opGet) {
+		return nil, 0, false
+	}
+	var get *goredis.StringCmd
+	var pttl *goredis.DurationCmd
+	_, err := c.client.TxPipelined(ctx, func(p goredis.Pipeliner) error {
+		get = p.Get(ctx, c.prefix+key)
+		pttl = p.PTTL(ctx, c.prefix+key)
+		return nil
+	})
+	if errors.Is(err, goredis.Nil) {
+		c.answered()
+		return nil, 0, false
+	}
+	if err != nil {
+		c.failed(ctx, opGet, err)
+		return nil, 0, false
+	}
+	c.answered()
+	value, err := get.Bytes()
+	// PTTL is negative for a key without expiry (not one of ours) or one gone meanwhile.
+	if err != nil || pttl.Val() <= 0 {
+		return nil, 0, false
+	}
+	return value, pttl.Val(), true
+}
+
+// Set implements cache.Shared, in whole milliseconds, at least one.
+func (c *Cache) Set(ctx context.Context, key string, value []byte, ttl time.Duration) {
+	if !c.allow(opSet) {
+		return
+	}
+	c.result(ctx, opSet, c.client.Set(ctx, c.prefix+key, value, max(ttl, time.Millisecond)).Err())
+}
+
+// Delete implements cache.Shared: the entry is deleted and its key published to the other
+// replicas, in one round trip.
+func (c *Cache) Delete(ctx context.Context, key string) {
+	if !c.allow(opDelete) {
+		return
+	}
+	_, err := c.client.TxPipelined(ctx, func(p goredis.Pipeliner) error {
+		p.Del(ctx, c.prefix+key)
+		p.Publish(ctx, c.channel, c.id+" "+key)
+		return nil
+	})
+	c.result(ctx, opDelete, err)
+}
+
+// allow reports whether op may ask Redis: always while it answers; after a failure, only once
+// the retry interval has passed, and then for one caller at a time, which tries it again.
+// A call not allowed fails open.
+func (c *Cache) allow(op string) bool {
+	at := c.retryAt.Load()
+	if at == 0 {
+		return true
+	}
+	now := c.now().UnixNano()
+	if now >= at && c.retryAt.CompareAndSwap(at, now+int64(c.retryInterval)) {
+		return true
+	}
+	c.errors.WithLabelValues(op).Inc()
+	c.unreachable.Failed(op, nil)
+	return false
+}
+
+func (c *Cache) result(ctx context.Context, op string, err error) {
+	if err != nil {
+		c.failed(ctx, op, err)
+		return
+	}
+	c.answered()
+}
+
+// answered records that Redis answered: the first answer after an outage brings sharing back.
+func (c *Cache) answered() {
+	at := c.retryAt.Load()
+	if at != 0 && c.retryAt.CompareAndSwap(at, 0) {
+		c.healthy.Set(1)
+		c.log.Info("Redis reachable again, sharing cached responses")
+	}
+}
+
+// failed records a failed call, unless the caller left: Redis is left alone for the retry
+// interval.
+func (c *Cache) failed(ctx context.Context, op string, err error) {
+	if redisconn.CallerGone(ctx, err) {
+		return
+	}
+	c.retryAt.Store(c.now().Add(c.retryInterval).UnixNano())
+	c.healthy.Set(0)
+	c.errors.WithLabelValues(op).Inc()
+	c.unreachable.Failed(op, err)
+}
