@@ -22,6 +22,7 @@ import (
 	"net"
 	"net/http"
 	"sync/atomic"
+	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
@@ -41,6 +42,7 @@ import (
 	"github.com/portico-dev/portico/controllers/compile"
 	"github.com/portico-dev/portico/controllers/revisions"
 	"github.com/portico-dev/portico/controllers/status"
+	"github.com/portico-dev/portico/controllers/usage"
 	"github.com/portico-dev/portico/controllers/xds"
 	"github.com/portico-dev/portico/internal/scheme"
 )
@@ -60,7 +62,16 @@ type Config struct {
 	Log        logr.Logger
 	// Registerer gets the xDS metrics; controller-runtime's registry when nil.
 	Registerer prometheus.Registerer
+	// UsageStore, when set, is the store the proxies count quotas in (their shared Redis):
+	// the leader reads it every UsageInterval into UsagePlan.status.usage.
+	UsageStore    usage.Counts
+	UsageInterval time.Duration
+	// Now is the clock of the usage summaries; time.Now when nil.
+	Now func() time.Time
 }
+
+// DefaultUsageInterval is how often the usage in UsagePlan.status is refreshed.
+const DefaultUsageInterval = time.Minute
 
 // Controller is a configured controller process.
 type Controller struct {
@@ -103,9 +114,12 @@ func New(cfg Config) (*Controller, error) {
 	if err := SetupIndexes(ctx, mgr); err != nil {
 		return nil, err
 	}
+	// One status writer for the reconciler and the usage refresher: each writes its own
+	// fields of a UsagePlan's status and leaves the other's.
+	statusWriter := &status.Writer{Client: mgr.GetClient(), Log: cfg.Log.WithName("status")}
 	r := &Reconciler{
 		Server:  server,
-		Status:  &status.Writer{Client: mgr.GetClient(), Log: cfg.Log.WithName("status")},
+		Status:  statusWriter,
 		Options: compile.Options{GatewayURL: cfg.GatewayURL},
 		Leader:  func() bool { return isClosed(mgr.Elected()) },
 		Log:     cfg.Log.WithName("restapi"),
@@ -115,6 +129,22 @@ func New(cfg Config) (*Controller, error) {
 	}
 	if err := (&KeyGenerator{}).SetupWithManager(mgr); err != nil {
 		return nil, err
+	}
+	if cfg.UsageStore != nil {
+		interval := cfg.UsageInterval
+		if interval <= 0 {
+			interval = DefaultUsageInterval
+		}
+		if err := mgr.Add(&usage.Refresher{
+			Client:   mgr.GetClient(),
+			Store:    cfg.UsageStore,
+			Status:   statusWriter,
+			Interval: interval,
+			Now:      cfg.Now,
+			Log:      cfg.Log.WithName("usage"),
+		}); err != nil {
+			return nil, err
+		}
 	}
 	lis := cfg.XDSListener
 	if err := mgr.Add(nonLeader(func(ctx context.Context) error {

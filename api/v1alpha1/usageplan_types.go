@@ -130,9 +130,76 @@ type Quota struct {
 type UsagePlanStatus struct {
 	CommonStatus `json:",inline"`
 
-	// apiKeys counts the valid, enabled keys in the plan.
+	// apiKeys counts the valid, enabled keys in the plan. Example: 2.
 	// +optional
 	APIKeys int32 `json:"apiKeys,omitempty"`
+
+	// usage sums the plan's quota counters in the current period, as the proxies count them.
+	// Set only when the plan has a quota and the controller reads the proxies' shared store
+	// (portico controller --state-redis); otherwise each proxy reports its own counts on its
+	// admin endpoint's /usage.
+	// +optional
+	Usage *UsageSummary `json:"usage,omitempty"`
+}
+
+// UsageSummary is a plan's usage in the current quota period, read from the store the
+// proxies count in, like Amazon API Gateway's GetUsage.
+type UsageSummary struct {
+	// observedAt is when the counts were last read. The controller reads them every
+	// --usage-interval but rewrites the status only when a count changes, and otherwise at
+	// most every ten intervals, so that an idle plan costs the API server nothing.
+	// Example: "2026-11-21T08:15:00Z".
+	// +required
+	ObservedAt metav1.Time `json:"observedAt"`
+
+	// periodStart is the start of the current quota period, in UTC. Example: "2026-11-01T00:00:00Z".
+	// +required
+	PeriodStart metav1.Time `json:"periodStart"`
+
+	// periodEnd is the end of the current quota period (exclusive), in UTC.
+	// Example: "2026-12-01T00:00:00Z".
+	// +required
+	PeriodEnd metav1.Time `json:"periodEnd"`
+
+	// used counts the requests of every key on every stage of the plan in the current period.
+	// Example: 12840.
+	// +required
+	Used int64 `json:"used"`
+
+	// keysAtLimit counts the quota counters, one per key and stage, with nothing remaining.
+	// Example: 1.
+	// +optional
+	KeysAtLimit int32 `json:"keysAtLimit,omitempty"`
+
+	// keys are the most used counters, at most 10, most used first: one per key and stage.
+	// Example: [{name: customer-a, restApi: pets, stage: prod, used: 10000, remaining: 0}].
+	// +kubebuilder:validation:MaxItems=10
+	// +listType=atomic
+	// +optional
+	Keys []KeyUsage `json:"keys,omitempty"`
+}
+
+// KeyUsage is one API key's count on one stage in the current period.
+type KeyUsage struct {
+	// name is the API key Secret's name (never the key). Example: customer-a.
+	// +required
+	Name string `json:"name"`
+
+	// restApi is the name of the RestApi of the stage. Example: pets.
+	// +required
+	RestApi string `json:"restApi"`
+
+	// stage is the stage's stageName, as in spec.apiStages. Example: prod.
+	// +required
+	Stage string `json:"stage"`
+
+	// used counts the key's requests on the stage in the current period. Example: 10000.
+	// +required
+	Used int64 `json:"used"`
+
+	// remaining is the quota limit minus used, at least 0. Example: 0.
+	// +required
+	Remaining int64 `json:"remaining"`
 }
 
 // UsagePlan gives API keys access to stages, with throttling and a quota per key.
@@ -145,6 +212,7 @@ type UsagePlanStatus struct {
 // +kubebuilder:printcolumn:name="Quota",type=integer,JSONPath=`.spec.quota.limit`
 // +kubebuilder:printcolumn:name="Period",type=string,JSONPath=`.spec.quota.period`
 // +kubebuilder:printcolumn:name="Keys",type=integer,JSONPath=`.status.apiKeys`
+// +kubebuilder:printcolumn:name="Used",type=integer,JSONPath=`.status.usage.used`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type UsagePlan struct {

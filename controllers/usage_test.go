@@ -1,0 +1,212 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	apiv1 "github.com/portico-dev/portico/api/v1alpha1"
+	"github.com/portico-dev/portico/controllers/status"
+	"github.com/portico-dev/portico/controllers/usage"
+	"github.com/portico-dev/portico/controllers/xds/xdstest"
+	"github.com/portico-dev/portico/dataplane/limits"
+	limitsredis "github.com/portico-dev/portico/dataplane/limits/redis"
+	"github.com/portico-dev/portico/internal/redistest"
+)
+
+const usageCase = `
+apiVersion: v1
+kind: Secret
+type: apigateway.portico.dev/api-key
+metadata: {name: customer-a}
+stringData: {key: "usage-test-key-customer-a-0123456789"}
+---
+apiVersion: v1
+kind: Secret
+type: apigateway.portico.dev/api-key
+metadata: {name: customer-b}
+stringData: {key: "usage-test-key-customer-b-0123456789"}
+---
+apiVersion: apigateway.portico.dev/v1alpha1
+kind: RestApi
+metadata: {name: pets}
+spec: {}
+---
+apiVersion: apigateway.portico.dev/v1alpha1
+kind: Route
+metadata: {name: r}
+spec: {restApiRef: {name: pets}, path: /pets, integration: {type: MOCK, mock: {}}}
+---
+apiVersion: apigateway.portico.dev/v1alpha1
+kind: Stage
+metadata: {name: live}
+spec: {restApiRef: {name: pets}, stageName: prod}
+---
+apiVersion: apigateway.portico.dev/v1alpha1
+kind: UsagePlan
+metadata: {name: gold}
+spec:
+  apiStages: [{restApiRef: {name: pets}, stage: prod}]
+  quota: {limit: 5, period: MONTH}
+  apiKeys: [{name: customer-a}, {name: customer-b}]
+`
+
+// The refresher reads the counts the proxies left in Redis, under the counter names the
+// proxies use, into UsagePlan.status.usage; the reconciler's next status write keeps them,
+// kubectl shows them, and a Redis outage leaves them as they were.
+func TestUsageInStatus(t *testing.T) {
+	needEnv(t)
+	ns := "usage"
+	newNamespace(t, ns)
+	apply(t, ns, decode(t, usageCase))
+	plan := &apiv1.UsagePlan{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "gold"}}
+	condition(t, plan, func() []metav1.Condition { return plan.Status.Conditions }, apiv1.ConditionReady, metav1.ConditionTrue, apiv1.ReasonReady)
+
+	srv := redistest.Start(t)
+	store, err := limitsredis.New(limitsredis.Options{URL: srv.URL(), Log: logr.Discard()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	now := time.Date(2026, 11, 21, 8, 15, 30, 0, time.UTC)
+	window, err := limits.QuotaWindow(limits.Month, 0, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What two proxies would have counted: customer-a used its 5, customer-b 2.
+	ctx := context.Background()
+	for key, n := range map[string]int{"customer-a": 5, "customer-b": 2} {
+		for range n {
+			if ok, _, err := store.Consume(ctx, limits.QuotaKey(ns+"/live", "gold", key), window, 5); err != nil || !ok {
+				t.Fatalf("seeding %s: ok=%v err=%v", key, ok, err)
+			}
+		}
+	}
+
+	refresher := &usage.Refresher{
+		Client: env.Client, Store: store, Status: status.NewWriter(env.Client, logr.Discard()),
+		Interval: 20 * time.Millisecond, Now: func() time.Time { return now }, Log: logr.Discard(),
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = refresher.Start(runCtx) }()
+	stopped := false
+	stopRefresher := func() {
+		if !stopped {
+			stopped = true
+			stop()
+			<-done
+		}
+	}
+	t.Cleanup(stopRefresher)
+
+	want := &apiv1.UsageSummary{
+		ObservedAt:  metav1.NewTime(now),
+		PeriodStart: metav1.NewTime(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)),
+		PeriodEnd:   metav1.NewTime(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)),
+		Used:        7,
+		KeysAtLimit: 1,
+		Keys: []apiv1.KeyUsage{
+			{Name: "customer-a", RestApi: "pets", Stage: "prod", Used: 5, Remaining: 0},
+			{Name: "customer-b", RestApi: "pets", Stage: "prod", Used: 2, Remaining: 3},
+		},
+	}
+	xdstest.Eventually(t, "status.usage shows the counts in Redis", func() bool {
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(plan), plan); err != nil {
+			return false
+		}
+		return equality.Semantic.DeepEqual(plan.Status.Usage, want)
+	})
+	if used := usedColumn(t, ns, "gold"); used != "7" {
+		t.Errorf("kubectl get uplan column Used = %q, want 7", used)
+	}
+
+	// A Redis outage: the summary stays as it was, and Refresh reports no error of its own.
+	stopRefresher()
+	srv.Stop()
+	if err := refresher.Refresh(ctx); err != nil {
+		t.Errorf("Refresh with Redis down: %v", err)
+	}
+
+	// The reconciler's next status write (a new generation) keeps the usage.
+	update(t, plan, func(p *apiv1.UsagePlan) { p.Spec.Description = "gold customers" })
+	gen := plan.Generation
+	xdstest.Eventually(t, "the reconciler wrote the plan's new generation", func() bool {
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(plan), plan); err != nil {
+			return false
+		}
+		return plan.Status.ObservedGeneration == gen
+	})
+	if !equality.Semantic.DeepEqual(plan.Status.Usage, want) {
+		t.Errorf("after the reconciler's write, status.usage = %+v, want %+v", plan.Status.Usage, want)
+	}
+	if plan.Status.APIKeys != 2 {
+		t.Errorf("status.apiKeys = %d, want 2", plan.Status.APIKeys)
+	}
+}
+
+// usedColumn returns the Used column of a UsagePlan as the API server prints it for kubectl
+// get (a Table).
+func usedColumn(t *testing.T, ns, name string) string {
+	t.Helper()
+	hc, err := rest.HTTPClientFor(env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.JoinPath(env.Config.Host, "apis", apiv1.GroupVersion.Group, apiv1.GroupVersion.Version, "namespaces", ns, "usageplans", name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io")
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var table metav1.Table
+	if err := json.Unmarshal(body, &table); err != nil {
+		t.Fatalf("%v: %s %s", err, resp.Status, body)
+	}
+	for i, c := range table.ColumnDefinitions {
+		if c.Name == "Used" && len(table.Rows) == 1 {
+			b, _ := json.Marshal(table.Rows[0].Cells[i])
+			return string(b)
+		}
+	}
+	t.Fatalf("no Used column in %+v", table.ColumnDefinitions)
+	return ""
+}
