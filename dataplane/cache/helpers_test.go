@@ -20,7 +20,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -31,36 +30,19 @@ import (
 	"github.com/portico-dev/portico/dataplane/proxy"
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
 	"github.com/portico-dev/portico/dataplane/router"
+	"github.com/portico-dev/portico/internal/testkit"
 )
-
-// clock is a settable clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // fixture is a store and a step sharing a clock and a registry.
 type fixture struct {
-	clock *clock
+	clock *testkit.Clock
 	store *Store
 	reg   *prometheus.Registry
 	step  proxy.Step
 }
 
 func newFixture() *fixture {
-	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	c := testkit.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	f := &fixture{clock: c, store: NewStore(StoreOptions{Now: c.Now}), reg: prometheus.NewRegistry()}
 	f.step = NewStep(f.store, Options{Registerer: f.reg})
 	return f

@@ -17,11 +17,8 @@ limitations under the License.
 package cli
 
 import (
-	"context"
-	"fmt"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/portico-dev/portico/internal/redistest"
 )
@@ -66,20 +63,8 @@ spec:
   apiKeys: [{name: alice}]
 `)
 	var bases []string
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	for i := 0; i < 2; i++ {
-		httpLis, adminLis := listenLoopback(t), listenLoopback(t)
-		ready := make(chan struct{})
-		o := standaloneOptions{files: []string{dir}, httpAddr: httpLis.Addr().String(), reload: time.Second,
-			drain: time.Second, log: logOptions{level: "error", format: "json"}, dp: dataPlaneFlags{stateRedis: redis}}
-		go func() {
-			_ = runStandalone(ctx, o, &standaloneHooks{httpListener: httpLis, adminListener: adminLis, ready: ready})
-		}()
-		<-ready
-		admin := "http://" + adminLis.Addr().String()
-		until(t, fmt.Sprintf("gateway %d ready", i), func() bool { return get(t, "GET", admin+"/readyz").status == 200 })
-		bases = append(bases, "http://"+httpLis.Addr().String())
+	for _, g := range startGateways(t, 2, dir, dataPlaneFlags{stateRedis: redis}) {
+		bases = append(bases, g.base)
 	}
 	// Without a key: refused, and not counted.
 	for i := 0; i < 4; i++ {

@@ -22,7 +22,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -36,6 +35,7 @@ import (
 	"github.com/portico-dev/portico/dataplane/proxy"
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
 	"github.com/portico-dev/portico/internal/redistest"
+	"github.com/portico-dev/portico/internal/testkit"
 )
 
 // TestMain quiets go-redis, which logs every refused dial of the outage tests.
@@ -48,28 +48,10 @@ type quiet struct{}
 
 func (quiet) Printf(context.Context, string, ...any) {}
 
-// clock is a settable clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // replica is one proxy's response cache: its own Store and clock, and its own connection to
 // the shared Redis.
 type replica struct {
-	clock  *clock
+	clock  *testkit.Clock
 	shared *Cache
 	store  *cache.Store
 	step   proxy.Step
@@ -77,7 +59,7 @@ type replica struct {
 
 func newReplica(t testing.TB, srv *redistest.Server, log logr.Logger) *replica {
 	t.Helper()
-	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	c := testkit.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	shared, err := New(Options{URL: srv.URL(), Log: log, Now: c.Now, Registerer: prometheus.NewRegistry()})
 	if err != nil {
 		t.Fatal(err)

@@ -19,17 +19,16 @@ package rediscache
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/go-logr/logr"
-	"github.com/go-logr/logr/funcr"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/portico-dev/portico/internal/redistest"
+	"github.com/portico-dev/portico/internal/testkit"
 )
 
 func client(t testing.TB, srv *redistest.Server) *goredis.Client {
@@ -152,39 +151,13 @@ func TestIsolationPerStageAndAPI(t *testing.T) {
 	expect(t, get(a.handler(t, "ns/beta", "pets", be), "/pets?id=1", false), "body 2", "Hit", be, 3)
 }
 
-// logLines collects what a logger says.
-type logLines struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (l *logLines) logger() logr.Logger {
-	return funcr.New(func(prefix, args string) {
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		l.lines = append(l.lines, args)
-	}, funcr.Options{})
-}
-
-func (l *logLines) count(s string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	n := 0
-	for _, line := range l.lines {
-		if strings.Contains(line, s) {
-			n++
-		}
-	}
-	return n
-}
-
 // With Redis stopped every request is still served, each proxy from its own cache or its
 // backend; the failures are counted and logged once per interval. Once Redis is back the
 // proxies share again.
 func TestRedisOutage(t *testing.T) {
 	srv := redistest.Start(t)
-	logs := &logLines{}
-	a, b := newReplica(t, srv, logs.logger()), newReplica(t, srv, logr.Discard())
+	logs := &testkit.Logs{}
+	a, b := newReplica(t, srv, logs.Logger()), newReplica(t, srv, logr.Discard())
 	be := &backend{}
 	ha, hb := a.handler(t, "ns/prod", "pets", be), b.handler(t, "ns/prod", "pets", be)
 	expect(t, get(ha, "/pets?id=1", false), "body 1", "Miss", be, 1)
@@ -207,12 +180,12 @@ func TestRedisOutage(t *testing.T) {
 	if n := testutil.ToFloat64(a.shared.errors.WithLabelValues(opSet)) + testutil.ToFloat64(a.shared.errors.WithLabelValues(opDelete)); n < 2 {
 		t.Errorf("portico_cache_redis_errors_total{op=set|delete} = %v, want at least 2", n)
 	}
-	if n := logs.count("Redis unreachable, failing open"); n != 1 {
-		t.Errorf("%d fail-open messages within one log interval, want 1:\n%s", n, strings.Join(logs.lines, "\n"))
+	if n := logs.Count("Redis unreachable, failing open"); n != 1 {
+		t.Errorf("%d fail-open messages within one log interval, want 1:\n%s", n, logs.String())
 	}
 	a.clock.Advance(DefaultLogInterval)
 	expect(t, get(ha, "/pets?id=5", false), "body 5", "Miss", be, 5)
-	if n := logs.count("Redis unreachable, failing open"); n != 2 {
+	if n := logs.Count("Redis unreachable, failing open"); n != 2 {
 		t.Errorf("%d fail-open messages over two log intervals, want 2", n)
 	}
 
@@ -232,8 +205,8 @@ func TestRedisOutage(t *testing.T) {
 			t.Fatal("the replicas do not share again after Redis came back")
 		}
 	}
-	if !a.shared.Healthy() || !b.shared.Healthy() || testutil.ToFloat64(a.shared.healthy) != 1 || logs.count("Redis reachable again") != 1 {
-		t.Errorf("after the outage: healthy %v %v, recovery messages %d", a.shared.Healthy(), b.shared.Healthy(), logs.count("Redis reachable again"))
+	if !a.shared.Healthy() || !b.shared.Healthy() || testutil.ToFloat64(a.shared.healthy) != 1 || logs.Count("Redis reachable again") != 1 {
+		t.Errorf("after the outage: healthy %v %v, recovery messages %d", a.shared.Healthy(), b.shared.Healthy(), logs.Count("Redis reachable again"))
 	}
 }
 

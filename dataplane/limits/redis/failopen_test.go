@@ -19,76 +19,31 @@ package redis
 import (
 	"context"
 	"net"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/go-logr/logr"
-	"github.com/go-logr/logr/funcr"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/portico-dev/portico/dataplane/limits"
 	"github.com/portico-dev/portico/internal/redistest"
+	"github.com/portico-dev/portico/internal/testkit"
 )
-
-// fakeClock is the clock of the fail-open log interval.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// logLines collects log lines, for counting messages.
-type logLines struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (l *logLines) logger() logr.Logger {
-	return funcr.New(func(prefix, args string) {
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		l.lines = append(l.lines, args)
-	}, funcr.Options{})
-}
-
-func (l *logLines) count(msg string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	n := 0
-	for _, line := range l.lines {
-		if strings.Contains(line, msg) {
-			n++
-		}
-	}
-	return n
-}
 
 // Redis stopped mid-traffic: the store fails open, counts and logs it, and when Redis comes
 // back adds what it admitted meanwhile to the quota and resumes enforcing.
 func TestFailOpenAndReconcile(t *testing.T) {
 	srv := redistest.Start(t)
-	clock := &fakeClock{t: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)}
-	var logs logLines
+	clock := testkit.NewClock(time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC))
+	var logs testkit.Logs
 	reg := prometheus.NewRegistry()
 	s := newStore(t, srv, Options{
-		Log:           logs.logger(),
+		Log:           logs.Logger(),
 		Registerer:    reg,
-		Now:           clock.now,
+		Now:           clock.Now,
 		LogInterval:   10 * time.Second,
 		ProbeInterval: 20 * time.Millisecond,
 	})
@@ -137,12 +92,12 @@ func TestFailOpenAndReconcile(t *testing.T) {
 		t.Errorf("portico_limits_store_healthy = %v with Redis down", got)
 	}
 	const msg = "Redis unreachable, failing open"
-	if n := logs.count(msg); n != 1 {
+	if n := logs.Count(msg); n != 1 {
 		t.Errorf("%q logged %d times within one interval, want once", msg, n)
 	}
-	clock.advance(10 * time.Second)
+	clock.Advance(10 * time.Second)
 	consume(true, 0)
-	if n := logs.count(msg); n != 2 {
+	if n := logs.Count(msg); n != 2 {
 		t.Errorf("%q logged %d times over two intervals, want twice", msg, n)
 	}
 
@@ -171,7 +126,7 @@ func TestFailOpenAndReconcile(t *testing.T) {
 	if got := testutil.ToFloat64(s.metrics.healthy); got != 1 {
 		t.Errorf("portico_limits_store_healthy = %v after recovery", got)
 	}
-	if n := logs.count("Redis reachable again"); n != 1 {
+	if n := logs.Count("Redis reachable again"); n != 1 {
 		t.Errorf("recovery logged %d times, want once", n)
 	}
 	if n, err := testutil.GatherAndCount(reg, "portico_limits_store_errors_total"); err != nil || n != 4 {
