@@ -18,6 +18,7 @@ package limits
 
 import (
 	"fmt"
+	"sync/atomic"
 	"time"
 )
 
@@ -64,4 +65,33 @@ func QuotaWindow(period string, offset int32, now time.Time) (Window, error) {
 	default:
 		return Window{}, fmt.Errorf("quota period %q: must be %s, %s or %s", period, Day, Week, Month)
 	}
+}
+
+// WindowCache is the QuotaWindow of one quota period and offset, computed once per window
+// instead of once per request: the calendar arithmetic costs more than the counter it
+// selects. The zero value is not usable; use NewWindowCache. Safe for concurrent use.
+type WindowCache struct {
+	period  string
+	offset  int32
+	current atomic.Pointer[Window]
+}
+
+// NewWindowCache returns the cache of the quota windows of period and offset.
+func NewWindowCache(period string, offset int32) *WindowCache {
+	return &WindowCache{period: period, offset: offset}
+}
+
+// At returns QuotaWindow(period, offset, now). A window is kept until a time outside it comes
+// (either way: concurrent callers' clocks may be a little out of order), so a clock that
+// jumps back gets the window it is in, as QuotaWindow would say.
+func (c *WindowCache) At(now time.Time) (Window, error) {
+	if w := c.current.Load(); w != nil && !now.Before(w.Start) && now.Before(w.End) {
+		return *w, nil
+	}
+	w, err := QuotaWindow(c.period, c.offset, now)
+	if err != nil {
+		return Window{}, err
+	}
+	c.current.Store(&w)
+	return w, nil
 }

@@ -107,3 +107,25 @@ func TestQuotaWindowErrors(t *testing.T) {
 		}
 	}
 }
+
+// The cache answers what QuotaWindow does, across window boundaries both ways.
+func TestWindowCache(t *testing.T) {
+	for _, p := range []struct {
+		period string
+		offset int32
+	}{{Day, 0}, {Week, 3}, {Month, 14}} {
+		c := NewWindowCache(p.period, p.offset)
+		base := utc(2027, 12, 30, 23, 0, 0)
+		for _, d := range []time.Duration{0, time.Hour, 2 * time.Hour, -time.Hour, 24 * time.Hour, 20 * 24 * time.Hour, time.Hour, 40 * 24 * time.Hour, -1} {
+			now := base.Add(d)
+			got, err := c.At(now)
+			want, _ := QuotaWindow(p.period, p.offset, now)
+			if err != nil || got != want {
+				t.Errorf("%s %d at %v: %v (%v), want %v", p.period, p.offset, now, got, err, want)
+			}
+		}
+	}
+	if _, err := NewWindowCache("YEAR", 0).At(utc(2027, 1, 1, 0, 0, 0)); err == nil {
+		t.Error("an unknown period has a window")
+	}
+}

@@ -42,7 +42,6 @@ import (
 	"github.com/portico-dev/portico/dataplane/config"
 	"github.com/portico-dev/portico/dataplane/gatewayresponse"
 	"github.com/portico-dev/portico/dataplane/integration"
-	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
 	"github.com/portico-dev/portico/dataplane/router"
 )
 
@@ -144,15 +143,15 @@ func (p *Proxy) Apply(cfg *config.Config) error {
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g := p.graph.Load()
 	ex := &exchange{}
-	rc := &ex.rc
+	rc := ex.rc()
 	rc.Start = p.opts.Now()
-	rc.ID = newRequestID()
-	w.Header().Set(gatewayresponse.HeaderRequestID, rc.ID)
+	ex.setRequestID(w.Header())
 	ex.rw.w = w
 	rc.SourceIP, rc.PeerTrusted = p.clientIP(r)
 	rc.Host = hostOnly(r.Host)
 	rc.Path = r.URL.EscapedPath()
-	r = r.WithContext(reqctx.With(r.Context(), rc))
+	ex.ctx.Context = r.Context()
+	r = r.WithContext(&ex.ctx)
 	// Deferred, so that a response aborted mid-stream (ReverseProxy panics with
 	// http.ErrAbortHandler) is still counted and logged.
 	defer p.finish(ex, r)
@@ -160,7 +159,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Proxy) serve(g *graph, ex *exchange, r *http.Request) {
-	rc := &ex.rc
+	rc := ex.rc()
 	stageName, rest := splitStage(rc.Path)
 	var st *stage
 	if g != nil {
@@ -211,7 +210,7 @@ func (p *Proxy) serve(g *graph, ex *exchange, r *http.Request) {
 
 // finish records the request in metrics and the access log.
 func (p *Proxy) finish(ex *exchange, r *http.Request) {
-	rc := &ex.rc
+	rc := ex.rc()
 	status := ex.rw.status
 	if status == 0 {
 		status = http.StatusOK // nothing written: net/http answers 200

@@ -34,6 +34,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -67,6 +68,26 @@ type plan struct {
 	// buckets by request method; a missing method is not throttled by the plan.
 	buckets map[string]*bucket
 	quota   *xdsv1alpha1.Quota
+	// windows is the quota's current window, computed once per window.
+	windows *limits.WindowCache
+}
+
+// keyState is what one API key's requests to one route need, built on its first request so
+// that no request concatenates a store key: the key's own buckets (its plan's, with the key
+// id appended) and its quota counter's key.
+type keyState struct {
+	plan    *plan
+	buckets map[string]*bucket
+	quota   string
+}
+
+func newKeyState(stageKey, keyID string, p *plan) *keyState {
+	k := &keyState{plan: p, buckets: make(map[string]*bucket, len(p.buckets)), quota: limits.QuotaKey(stageKey, p.name, keyID)}
+	for m, b := range p.buckets {
+		// Per key: the key id completes the identity the plan's route bucket begins.
+		k.buckets[m] = &bucket{key: b.key + keyID, rate: b.rate, burst: b.burst}
+	}
+	return k
 }
 
 var allMethods = []string{"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"}
@@ -93,6 +114,9 @@ func NewStep(o Options) proxy.Step {
 		plans := map[string]*plan{} // by API key id
 		for _, up := range rt.Stage.GetUsagePlans() {
 			p := &plan{name: up.GetName(), quota: up.GetQuota(), buckets: map[string]*bucket{}}
+			if q := up.GetQuota(); q != nil {
+				p.windows = limits.NewWindowCache(q.GetPeriod(), q.GetOffset())
+			}
 			for _, m := range methods {
 				if t := planThrottle(up, path, m); t != nil {
 					p.buckets[m] = &bucket{
@@ -166,32 +190,45 @@ type handler struct {
 	plans     map[string]*plan
 	stageKey  string
 	responses *gatewayresponse.Set
+	// keys holds a *keyState per API key id that has had a request on this route. It grows
+	// to the keys in use at most, which the configuration bounds (an id only gets here once
+	// the API key step accepted it), and goes with the handler on the next configuration.
+	keys sync.Map
+}
+
+// keyState returns the state of an API key of one of the route's plans, or nil.
+func (h *handler) keyState(keyID string) *keyState {
+	if k, ok := h.keys.Load(keyID); ok {
+		return k.(*keyState)
+	}
+	p := h.plans[keyID]
+	if p == nil {
+		return nil
+	}
+	k, _ := h.keys.LoadOrStore(keyID, newKeyState(h.stageKey, keyID, p))
+	return k.(*keyState)
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rc := reqctx.From(r.Context())
 	now := h.o.Now()
 	ctx := r.Context()
-	var p *plan
+	var k *keyState
 	if rc != nil && rc.APIKeyID != "" {
-		p = h.plans[rc.APIKeyID]
+		k = h.keyState(rc.APIKeyID)
 	}
-	if p != nil {
-		if b := forMethod(p.buckets, r.Method); b != nil {
-			// Per key: the key id completes the identity the plan's route bucket begins.
-			if !h.take(ctx, w, r, rc, &bucket{key: b.key + rc.APIKeyID, rate: b.rate, burst: b.burst}, now) {
-				return
-			}
+	if k != nil {
+		if b := forMethod(k.buckets, r.Method); b != nil && !h.take(ctx, w, r, rc, b, now) {
+			return
 		}
 	}
 	if b := forMethod(h.shared, r.Method); b != nil && !h.take(ctx, w, r, rc, b, now) {
 		return
 	}
-	if p != nil && p.quota != nil {
-		window, err := limits.QuotaWindow(p.quota.GetPeriod(), p.quota.GetOffset(), now)
+	if k != nil && k.plan.quota != nil {
+		window, err := k.plan.windows.At(now)
 		if err == nil {
-			key := limits.QuotaKey(h.stageKey, p.name, rc.APIKeyID)
-			ok, _, err := h.o.Store.Consume(ctx, key, window, p.quota.GetLimit())
+			ok, _, err := h.o.Store.Consume(ctx, k.quota, window, k.plan.quota.GetLimit())
 			if err != nil {
 				h.o.Log.V(1).Info("quota store error; allowing the request", "error", err.Error())
 			} else if !ok {

@@ -142,3 +142,21 @@ func From(ctx context.Context) *Request {
 	r, _ := ctx.Value(key{}).(*Request)
 	return r
 }
+
+// Context is a context carrying a Request, like With's, but meant to be embedded in a larger
+// per-request struct so that carrying the Request costs no allocation of its own: the proxy
+// allocates one struct per request for everything it keeps. Set Context (the parent) before
+// use; From finds Req in it and in every context derived from it.
+type Context struct {
+	context.Context
+	Req Request
+}
+
+// Value returns &c.Req for From, and asks the parent for every other key, which also keeps
+// the context package's own lookups (cancellation) going to the parent.
+func (c *Context) Value(k any) any {
+	if _, ok := k.(key); ok {
+		return &c.Req
+	}
+	return c.Context.Value(k)
+}
