@@ -291,6 +291,10 @@ func (h *handler) fill(w http.ResponseWriter, r *http.Request, rc *reqctx.Reques
 	}
 }
 
+// hitHeader is the X-Cache value of every hit, shared rather than allocated per hit (the
+// key is canonical already). Capacity 1: a writer adding a value appends to a copy.
+var hitHeader = []string{"Hit"}
+
 // serve answers from e.
 func serve(w http.ResponseWriter, r *http.Request, e *entry) {
 	hdr := w.Header()
@@ -299,7 +303,7 @@ func serve(w http.ResponseWriter, r *http.Request, e *entry) {
 		// other requests read.
 		hdr[k] = slices.Clip(v)
 	}
-	hdr.Set(HeaderCache, "Hit")
+	hdr[HeaderCache] = hitHeader
 	w.WriteHeader(e.status)
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(e.body)
