@@ -50,7 +50,10 @@ import (
 type Options struct {
 	// Store keeps the buckets and counters; shared by every configuration.
 	Store limits.Store
-	// Now is the clock; time.Now when nil.
+	// Now is the clock. When nil, a request's time is when the proxy received it
+	// (reqctx.Request.Start), which it read already, else time.Now: a clock read is a tenth
+	// of what the throttle costs. Buckets and quota windows see no difference that matters:
+	// concurrent requests reach them slightly out of order either way.
 	Now func() time.Time
 	Log logr.Logger
 }
@@ -95,9 +98,6 @@ var allMethods = []string{"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "
 // NewStep returns the throttling step. It applies to every route: the stage throttle always
 // exists (the compiler defaults it to 10,000 requests per second, burst 5,000).
 func NewStep(o Options) proxy.Step {
-	if o.Now == nil {
-		o.Now = time.Now
-	}
 	return func(rt *proxy.Route, next http.Handler) (http.Handler, error) {
 		stageKey, path := rt.Stage.GetKey(), rt.Route.GetPath()
 		methods := rt.Route.GetMethods()
@@ -211,7 +211,7 @@ func (h *handler) keyState(keyID string) *keyState {
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rc := reqctx.From(r.Context())
-	now := h.o.Now()
+	now := h.now(rc)
 	ctx := r.Context()
 	var k *keyState
 	if rc != nil && rc.APIKeyID != "" {
@@ -238,6 +238,18 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	h.next.ServeHTTP(w, r)
+}
+
+// now is the time the request counts at.
+func (h *handler) now(rc *reqctx.Request) time.Time {
+	switch {
+	case h.o.Now != nil:
+		return h.o.Now()
+	case rc != nil && !rc.Start.IsZero():
+		return rc.Start
+	default:
+		return time.Now()
+	}
 }
 
 // take takes a token from b, answering 429 THROTTLED with the exact Retry-After when none is

@@ -33,6 +33,7 @@ import (
 // recorder is a limits.Store that records which buckets and counters the step used and
 // answers as told: the step's logic is which limit applies, in which order.
 type recorder struct {
+	times    []time.Time // the now of each Take
 	takes    []take
 	consumes []string
 	refuse   map[string]time.Duration // bucket key -> retry-after when refused
@@ -46,8 +47,9 @@ type take struct {
 	burst int64
 }
 
-func (r *recorder) Take(_ context.Context, key string, rate float64, burst int64, _ time.Time) (bool, time.Duration, error) {
+func (r *recorder) Take(_ context.Context, key string, rate float64, burst int64, now time.Time) (bool, time.Duration, error) {
 	r.takes = append(r.takes, take{key, rate, burst})
+	r.times = append(r.times, now)
 	if r.err != nil {
 		return false, 0, r.err
 	}
@@ -167,5 +169,23 @@ func TestThrottledAndQuotaResponses(t *testing.T) {
 	r = &recorder{err: errors.New("store down")}
 	if w := serve(t, r, "/orders", []string{"GET"}, "GET", "alice"); w.Code != http.StatusOK {
 		t.Fatalf("store down: %d", w.Code)
+	}
+}
+
+// Without a clock of its own, the step counts a request at the time the proxy received it.
+func TestRequestTime(t *testing.T) {
+	r := &recorder{}
+	h, err := NewStep(Options{Store: r})(&proxy.Route{
+		Stage: stage(), API: &xdsv1alpha1.Api{}, Route: &xdsv1alpha1.Route{Path: "/orders", Methods: []string{"GET"}},
+	}, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest("GET", "http://gw/orders", nil)
+	h.ServeHTTP(httptest.NewRecorder(), req.WithContext(reqctx.With(req.Context(), &reqctx.Request{ID: "rid", APIKeyID: "alice", Start: now})))
+	before := time.Now()
+	h.ServeHTTP(httptest.NewRecorder(), req) // no reqctx: the clock
+	if len(r.times) != 3 || !r.times[0].Equal(now) || !r.times[1].Equal(now) || r.times[2].Before(before) {
+		t.Fatalf("times %v, want %v twice then the clock", r.times, now)
 	}
 }
