@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
 	goredis "github.com/redis/go-redis/v9"
 )
 
@@ -38,6 +39,10 @@ const (
 	DefaultDialTimeout = time.Second
 	DefaultReadTimeout = 500 * time.Millisecond
 )
+
+// DefaultLogInterval is the least time between two "Redis unreachable" messages, unless a
+// FailOpenLog says otherwise.
+const DefaultLogInterval = 10 * time.Second
 
 // ParseURL parses a redis:// (or rediss://) URL into go-redis options, defaulting what the
 // URL leaves unset for a client on the request path: 1s to connect, 500ms to read, no
@@ -82,7 +87,7 @@ type FailOpenLog struct {
 	Log logr.Logger
 	// Now is the clock of the interval; time.Now when nil.
 	Now func() time.Time
-	// Interval is the least time between two messages.
+	// Interval is the least time between two messages; DefaultLogInterval when zero.
 	Interval time.Duration
 	// RetryEvery is how often Redis is tried again while unreachable, for the message.
 	RetryEvery time.Duration
@@ -101,9 +106,13 @@ func (l *FailOpenLog) Failed(op string, err error) {
 	if err != nil {
 		l.lastErr.Store(&err)
 	}
+	interval := l.Interval
+	if interval <= 0 {
+		interval = DefaultLogInterval
+	}
 	now := l.now().UnixNano()
 	last := l.lastLog.Load()
-	if last != 0 && now-last < int64(l.Interval) || !l.lastLog.CompareAndSwap(last, now) {
+	if last != 0 && now-last < int64(interval) || !l.lastLog.CompareAndSwap(last, now) {
 		l.suppressed.Add(1)
 		return
 	}
@@ -117,6 +126,30 @@ func (l *FailOpenLog) Failed(op string, err error) {
 	}
 	l.Log.Error(err, "Redis unreachable, failing open", "op", op,
 		"suppressed", l.suppressed.Swap(0), "retryEvery", l.RetryEvery.String())
+}
+
+// NewErrorCounter returns the counter of a Redis client's failed operations, by operation
+// (label op), with a series for each of ops from the start, so that dashboards and alerts see
+// zeros, not gaps.
+func NewErrorCounter(name, help string, ops ...string) *prometheus.CounterVec {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, []string{"op"})
+	for _, op := range ops {
+		c.WithLabelValues(op)
+	}
+	return c
+}
+
+// Register registers cs with reg, when not nil; what names the client in the error.
+func Register(reg prometheus.Registerer, what string, cs ...prometheus.Collector) error {
+	if reg == nil {
+		return nil
+	}
+	for _, c := range cs {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("%s: metrics: %w", what, err)
+		}
+	}
+	return nil
 }
 
 func (l *FailOpenLog) now() time.Time {

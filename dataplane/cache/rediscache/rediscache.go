@@ -39,7 +39,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -56,7 +55,7 @@ import (
 // Defaults of Options.
 const (
 	DefaultPrefix        = "portico:cache:"
-	DefaultLogInterval   = 10 * time.Second
+	DefaultLogInterval   = redisconn.DefaultLogInterval
 	DefaultRetryInterval = time.Second
 )
 
@@ -102,7 +101,7 @@ type Cache struct {
 	retryInterval time.Duration
 
 	errors  *prometheus.CounterVec
-	healthy prometheus.Gauge
+	healthy prometheus.GaugeFunc
 
 	// retryAt is 0 while Redis answers; after a failure, when (unix nanoseconds on now) the
 	// next request may try it again. Until then, calls fail open without asking Redis.
@@ -126,16 +125,21 @@ func New(opts Options) (*Cache, error) {
 	}
 	c := &Cache{
 		prefix: opts.Prefix, log: opts.Log, now: opts.Now, retryInterval: opts.RetryInterval,
-		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "portico_cache_redis_errors_total",
-			Help: "Shared response cache operations that failed, or were skipped while Redis was unreachable, " +
+		errors: redisconn.NewErrorCounter("portico_cache_redis_errors_total",
+			"Shared response cache operations that failed, or were skipped while Redis was unreachable, "+
 				"by operation (get, set, delete); the proxy's own cache answered alone.",
-		}, []string{"op"}),
-		healthy: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "portico_cache_redis_healthy",
-			Help: "1 while the shared response cache's Redis answers, 0 while each proxy caches alone.",
-		}),
+			opGet, opSet, opDelete),
 	}
+	// Read from retryAt when scraped, so that it never disagrees with Healthy.
+	c.healthy = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "portico_cache_redis_healthy",
+		Help: "1 while the shared response cache's Redis answers, 0 while each proxy caches alone.",
+	}, func() float64 {
+		if c.Healthy() {
+			return 1
+		}
+		return 0
+	})
 	if c.prefix == "" {
 		c.prefix = DefaultPrefix
 	}
@@ -149,22 +153,9 @@ func New(opts Options) (*Cache, error) {
 	if c.retryInterval <= 0 {
 		c.retryInterval = DefaultRetryInterval
 	}
-	logInterval := opts.LogInterval
-	if logInterval <= 0 {
-		logInterval = DefaultLogInterval
-	}
-	c.unreachable = redisconn.FailOpenLog{Log: c.log, Now: c.now, Interval: logInterval, RetryEvery: c.retryInterval}
-	// Every series exists from the start, so that dashboards and alerts see zeros, not gaps.
-	for _, op := range []string{opGet, opSet, opDelete} {
-		c.errors.WithLabelValues(op)
-	}
-	c.healthy.Set(1)
-	if opts.Registerer != nil {
-		for _, m := range []prometheus.Collector{c.errors, c.healthy} {
-			if err := opts.Registerer.Register(m); err != nil {
-				return nil, fmt.Errorf("redis cache: metrics: %w", err)
-			}
-		}
+	c.unreachable = redisconn.FailOpenLog{Log: c.log, Now: c.now, Interval: opts.LogInterval, RetryEvery: c.retryInterval}
+	if err := redisconn.Register(opts.Registerer, "redis cache", c.errors, c.healthy); err != nil {
+		return nil, err
 	}
 	c.client = goredis.NewClient(ro)
 	return c, nil
@@ -187,20 +178,22 @@ func (c *Cache) Close() error {
 }
 
 // OnDelete implements cache.Shared: it subscribes to the invalidation channel and calls f
-// with each key another replica deleted. go-redis keeps the subscription, resubscribing
-// after an outage. Only the first call subscribes.
+// with each key another replica deleted. It does not wait for Redis: go-redis subscribes in
+// the background, and again after every outage. Only the first call subscribes.
 func (c *Cache) OnDelete(f func(key string)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.pubsub != nil || c.closed {
 		return
 	}
-	c.pubsub = c.client.Subscribe(context.Background(), c.channel)
-	ch := c.pubsub.Channel()
+	ps := c.client.Subscribe(context.Background()) // no channel yet: does not dial
+	c.pubsub = ps
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
-		for msg := range ch {
+		// The channel is kept even when Redis does not answer, and subscribed on reconnection.
+		_ = ps.Subscribe(context.Background(), c.channel)
+		for msg := range ps.Channel() {
 			if from, key, ok := strings.Cut(msg.Payload, " "); ok && from != c.id {
 				f(key)
 			}
@@ -293,7 +286,6 @@ func (c *Cache) result(ctx context.Context, op string, err error) {
 func (c *Cache) answered() {
 	at := c.retryAt.Load()
 	if at != 0 && c.retryAt.CompareAndSwap(at, 0) {
-		c.healthy.Set(1)
 		c.log.Info("Redis reachable again, sharing cached responses")
 	}
 }
@@ -305,7 +297,6 @@ func (c *Cache) failed(ctx context.Context, op string, err error) {
 		return
 	}
 	c.retryAt.Store(c.now().Add(c.retryInterval).UnixNano())
-	c.healthy.Set(0)
 	c.errors.WithLabelValues(op).Inc()
 	c.unreachable.Failed(op, err)
 }

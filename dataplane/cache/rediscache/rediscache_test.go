@@ -208,6 +208,11 @@ func TestRedisOutage(t *testing.T) {
 	if !a.shared.Healthy() || !b.shared.Healthy() || testutil.ToFloat64(a.shared.healthy) != 1 || logs.Count("Redis reachable again") != 1 {
 		t.Errorf("after the outage: healthy %v %v, recovery messages %d", a.shared.Healthy(), b.shared.Healthy(), logs.Count("Redis reachable again"))
 	}
+	// The invalidation subscriptions are back too.
+	rc := client(t, srv)
+	until(t, "both replicas subscribed again", func() bool {
+		return rc.PubSubNumSub(context.Background(), DefaultPrefix+"invalidate").Val()[DefaultPrefix+"invalidate"] == 2
+	})
 }
 
 // Something else under a cache key (another program's value, a corrupt or older entry) is a

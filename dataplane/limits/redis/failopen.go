@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/portico-dev/portico/internal/redisconn"
 )
 
 // Operations, as the op label of portico_limits_store_errors_total.
@@ -55,27 +57,18 @@ type metrics struct {
 // newMetrics creates the store's metrics and registers them with reg, when not nil.
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
-		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "portico_limits_store_errors_total",
-			Help: "Limits store operations that failed, or were skipped while the store was unreachable, " +
+		errors: redisconn.NewErrorCounter("portico_limits_store_errors_total",
+			"Limits store operations that failed, or were skipped while the store was unreachable, "+
 				"by operation (take, consume: admitted without a limit check; used; probe).",
-		}, []string{"op"}),
+			opTake, opConsume, opUsed, opProbe),
 		healthy: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "portico_limits_store_healthy",
 			Help: "1 while the shared limits store answers, 0 while throttles and quotas fail open.",
 		}),
 	}
-	// Every series exists from the start, so that dashboards and alerts see zeros, not gaps.
-	for _, op := range []string{opTake, opConsume, opUsed, opProbe} {
-		m.errors.WithLabelValues(op)
-	}
 	m.healthy.Set(1)
-	if reg != nil {
-		for _, c := range []prometheus.Collector{m.errors, m.healthy} {
-			if err := reg.Register(c); err != nil {
-				return nil, fmt.Errorf("redis limits store: metrics: %w", err)
-			}
-		}
+	if err := redisconn.Register(reg, "redis limits store", m.errors, m.healthy); err != nil {
+		return nil, err
 	}
 	return m, nil
 }

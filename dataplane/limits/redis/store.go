@@ -54,15 +54,12 @@ import (
 // Defaults of Options.
 const (
 	DefaultPrefix        = "portico:"
-	DefaultLogInterval   = 10 * time.Second
+	DefaultLogInterval   = redisconn.DefaultLogInterval
 	DefaultProbeInterval = time.Second
 )
 
-// Connection defaults, used when the URL does not set them (see redisconn.ParseURL).
-const (
-	defaultDialTimeout = redisconn.DefaultDialTimeout
-	defaultReadTimeout = redisconn.DefaultReadTimeout
-)
+// defaultReadTimeout bounds the store's own calls, as the URL's default bounds requests'.
+const defaultReadTimeout = redisconn.DefaultReadTimeout
 
 // bucketMargin is added to a bucket's TTL beyond its full refill, so that a bucket never
 // expires while it still holds less than a full refill, whatever the rounding.
@@ -105,7 +102,6 @@ type Store struct {
 	prefix        string
 	log           logr.Logger
 	now           func() time.Time
-	logInterval   time.Duration
 	probeInterval time.Duration
 	metrics       *metrics
 
@@ -133,7 +129,7 @@ var _ limits.Store = (*Store)(nil)
 // New returns a Store on the Redis server at opts.URL. It does not connect: a proxy starts
 // while Redis is down, failing open until Redis answers.
 func New(opts Options) (*Store, error) {
-	ro, err := clientOptions(opts.URL)
+	ro, err := redisconn.ParseURL(opts.URL, "redis limits store")
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +142,6 @@ func New(opts Options) (*Store, error) {
 		prefix:        opts.Prefix,
 		log:           opts.Log,
 		now:           opts.Now,
-		logInterval:   opts.LogInterval,
 		probeInterval: opts.ProbeInterval,
 		metrics:       m,
 		tally:         map[string]*pending{},
@@ -158,21 +153,12 @@ func New(opts Options) (*Store, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	if s.logInterval <= 0 {
-		s.logInterval = DefaultLogInterval
-	}
 	if s.probeInterval <= 0 {
 		s.probeInterval = DefaultProbeInterval
 	}
-	s.unreachable = redisconn.FailOpenLog{Log: s.log, Now: s.now, Interval: s.logInterval, RetryEvery: s.probeInterval}
+	s.unreachable = redisconn.FailOpenLog{Log: s.log, Now: s.now, Interval: opts.LogInterval, RetryEvery: s.probeInterval}
 	s.healthy.Store(true)
 	return s, nil
-}
-
-// clientOptions parses a redis:// URL, defaulting what the URL leaves unset for a store on
-// the request path.
-func clientOptions(raw string) (*goredis.Options, error) {
-	return redisconn.ParseURL(raw, "redis limits store")
 }
 
 // Close stops the recovery probe and closes the connections to Redis. Requests tallied

@@ -156,25 +156,12 @@ func TestExpiry(t *testing.T) {
 	}
 }
 
+// Connection defaults are tested in internal/redisconn.
 func TestClientOptions(t *testing.T) {
 	for _, bad := range []string{"", "http://localhost:6379", "redis://localhost:6379/notadb"} {
 		if _, err := New(Options{URL: bad}); err == nil {
 			t.Errorf("New(%q): no error", bad)
 		}
-	}
-	ro, err := clientOptions("redis://localhost:6379/2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ro.DB != 2 || ro.DialTimeout != defaultDialTimeout || ro.ReadTimeout != defaultReadTimeout || ro.MaxRetries != -1 {
-		t.Errorf("defaults: db %d, dial %v, read %v, retries %d", ro.DB, ro.DialTimeout, ro.ReadTimeout, ro.MaxRetries)
-	}
-	ro, err = clientOptions("redis://localhost:6379?dial_timeout=3s&read_timeout=2s&max_retries=2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ro.DialTimeout != 3*time.Second || ro.ReadTimeout != 2*time.Second || ro.MaxRetries != 2 {
-		t.Errorf("URL options ignored: dial %v, read %v, retries %d", ro.DialTimeout, ro.ReadTimeout, ro.MaxRetries)
 	}
 	// Metrics registered twice on one registry is a wiring mistake, reported, not a panic.
 	reg := prometheus.NewRegistry()
