@@ -148,7 +148,7 @@ func TestKubectlExplainAndColumns(t *testing.T) {
 		"restapis":    {"NAME", "PROTOCOL", "HOSTNAMES", "REVISION", "READY"},
 		"routes":      {"NAME", "API", "METHODS", "PATH", "INTEGRATION"},
 		"authorizers": {"NAME", "TYPE", "TTL"},
-		"usageplans":  {"NAME", "RATE", "BURST", "QUOTA", "PERIOD", "KEYS"},
+		"usageplans":  {"NAME", "RATE", "BURST", "QUOTA", "PERIOD", "KEYS", "USED"},
 		"stages":      {"NAME", "API", "REVISION", "CANARY %", "URL", "PROGRAMMED"},
 	}
 	for resource, want := range columns {

@@ -37,6 +37,9 @@ import (
 // observedAt is rewritten anyway.
 const DefaultRefreshEvery = 10
 
+// passTimeout is the least time a refresh pass gets, however short the interval.
+const passTimeout = 10 * time.Second
+
 // Counts reads quota counters: limits.Store's Used, which the Redis store implements.
 type Counts interface {
 	Used(ctx context.Context, key string, window limits.Window) (int64, error)
@@ -82,8 +85,9 @@ func (r *Refresher) Start(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-			// A pass gets one interval at most: the next one reads newer counts anyway.
-			pctx, cancel := context.WithTimeout(ctx, r.Interval)
+			// A pass gets one interval (and at least passTimeout): a pass stuck on a dead
+			// connection must not hold back the next one, which reads newer counts anyway.
+			pctx, cancel := context.WithTimeout(ctx, max(r.Interval, passTimeout))
 			if err := r.Refresh(pctx); err != nil && ctx.Err() == nil {
 				r.Log.Error(err, "refreshing UsagePlan usage")
 			}

@@ -17,7 +17,9 @@ limitations under the License.
 package cli
 
 import (
+	"fmt"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/tools/clientcmd"
@@ -25,6 +27,7 @@ import (
 
 	"github.com/portico-dev/portico/controllers"
 	"github.com/portico-dev/portico/controllers/xds"
+	limitsredis "github.com/portico-dev/portico/dataplane/limits/redis"
 )
 
 type controllerOptions struct {
@@ -34,7 +37,11 @@ type controllerOptions struct {
 	gatewayURL                       string
 	kubeconfig                       string
 	tlsCert, tlsKey, tlsCA           string
-	log                              logOptions
+	// stateRedis is the Redis the proxies keep quota counters in (their --state-redis), read
+	// into UsagePlan.status.usage every usageInterval.
+	stateRedis    string
+	usageInterval time.Duration
+	log           logOptions
 }
 
 func newControllerCommand() *cobra.Command {
@@ -56,6 +63,8 @@ func newControllerCommand() *cobra.Command {
 	f.StringVar(&o.tlsCert, "xds-tls-cert", "", "PEM certificate of the xDS server; with --xds-tls-key turns on TLS")
 	f.StringVar(&o.tlsKey, "xds-tls-key", "", "PEM private key of the xDS server")
 	f.StringVar(&o.tlsCA, "xds-tls-ca", "", "PEM CA bundle proxies' client certificates must chain to (mutual TLS)")
+	f.StringVar(&o.stateRedis, "state-redis", "", "redis://host:port/db the proxies keep throttles and quotas in (their --state-redis): the leader reads the quota counters into UsagePlan.status.usage (default: no usage in status; each proxy's /usage reports its own)")
+	f.DurationVar(&o.usageInterval, "usage-interval", controllers.DefaultUsageInterval, "how often the leader reads the quota counters from --state-redis into UsagePlan.status.usage")
 	o.log.bind(f)
 	return cmd
 }
@@ -73,6 +82,19 @@ func runController(cmd *cobra.Command, o *controllerOptions) error {
 		return err
 	}
 	ctrl.SetLogger(log)
+	if o.usageInterval <= 0 {
+		return fmt.Errorf("--usage-interval must be positive, not %s", o.usageInterval)
+	}
+	var usageStore *limitsredis.Store
+	if o.stateRedis != "" {
+		quietRedis(log)
+		// No Registerer: the store's metrics describe the request path's fail-open, which the
+		// controller does not take; a read that fails is logged by the usage refresher.
+		if usageStore, err = limitsredis.New(limitsredis.Options{URL: o.stateRedis, Log: log.WithName("limits")}); err != nil {
+			return fmt.Errorf("--state-redis: %w", err)
+		}
+		defer func() { _ = usageStore.Close() }()
+	}
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	rules.ExplicitPath = o.kubeconfig
 	restConfig, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig()
@@ -83,7 +105,7 @@ func runController(cmd *cobra.Command, o *controllerOptions) error {
 	if o.tlsCert != "" || o.tlsKey != "" || o.tlsCA != "" {
 		tls = &xds.TLSConfig{CertFile: o.tlsCert, KeyFile: o.tlsKey, CAFile: o.tlsCA}
 	}
-	c, err := controllers.New(controllers.Config{
+	cfg := controllers.Config{
 		RestConfig:              restConfig,
 		XDSAddr:                 o.xdsAddr,
 		XDSTLS:                  tls,
@@ -92,11 +114,16 @@ func runController(cmd *cobra.Command, o *controllerOptions) error {
 		LeaderElect:             o.leaderElect,
 		LeaderElectionNamespace: o.leaderElectionNamespace,
 		GatewayURL:              o.gatewayURL,
+		UsageInterval:           o.usageInterval,
 		Log:                     log,
-	})
+	}
+	if usageStore != nil { // a nil *Store in the interface would not be nil
+		cfg.UsageStore = usageStore
+	}
+	c, err := controllers.New(cfg)
 	if err != nil {
 		return err
 	}
-	log.Info("starting the controller", "xds", o.xdsAddr, "tls", tls != nil, "leaderElect", o.leaderElect)
+	log.Info("starting the controller", "xds", o.xdsAddr, "tls", tls != nil, "leaderElect", o.leaderElect, "usageInStatus", usageStore != nil)
 	return c.Run(cmd.Context())
 }
