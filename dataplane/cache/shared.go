@@ -41,7 +41,7 @@ type Shared interface {
 	// replicas, whose own levels may hold a copy.
 	Delete(ctx context.Context, key string)
 	// OnDelete registers f, called with the key of each entry another replica deleted, so
-	// that this replica's own level drops its copy too. The Store registers itself once.
+	// that this replica's own level drops its copy too. Each Store registers itself.
 	OnDelete(f func(key string))
 }
 

@@ -124,3 +124,22 @@ spec:
 		t.Errorf("A's metrics lack a healthy shared cache")
 	}
 }
+
+// --cache-redis is a flag of both data-plane commands, and a URL that is not Redis's is the
+// user's to fix at start-up, not a cache that silently never shares.
+func TestCacheRedisFlag(t *testing.T) {
+	for _, name := range []string{"proxy", "standalone"} {
+		cmd, _, err := NewRootCommand().Find([]string{name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cmd.Flags().Lookup("cache-redis") == nil {
+			t.Errorf("portico %s has no --cache-redis", name)
+		}
+	}
+	_, err := run(t, "proxy", "--xds-server", "127.0.0.1:1", "--http-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0",
+		"--cache-redis", "http://cache:6379")
+	if err == nil || !strings.Contains(err.Error(), "--cache-redis:") {
+		t.Errorf("portico proxy --cache-redis http://...: err = %v", err)
+	}
+}

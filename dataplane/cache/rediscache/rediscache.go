@@ -110,8 +110,10 @@ type Cache struct {
 
 	mu     sync.Mutex
 	pubsub *goredis.PubSub // the invalidation subscription, once OnDelete started it
-	closed bool
-	wg     sync.WaitGroup
+	// onDelete are the functions OnDelete registered.
+	onDelete []func(key string)
+	closed   bool
+	wg       sync.WaitGroup
 }
 
 var _ cache.Shared = (*Cache)(nil)
@@ -179,11 +181,15 @@ func (c *Cache) Close() error {
 
 // OnDelete implements cache.Shared: it subscribes to the invalidation channel and calls f
 // with each key another replica deleted. It does not wait for Redis: go-redis subscribes in
-// the background, and again after every outage. Only the first call subscribes.
+// the background, and again after every outage. One subscription serves every f.
 func (c *Cache) OnDelete(f func(key string)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.pubsub != nil || c.closed {
+	if c.closed {
+		return
+	}
+	c.onDelete = append(c.onDelete, f)
+	if c.pubsub != nil {
 		return
 	}
 	ps := c.client.Subscribe(context.Background()) // no channel yet: does not dial
@@ -194,7 +200,14 @@ func (c *Cache) OnDelete(f func(key string)) {
 		// The channel is kept even when Redis does not answer, and subscribed on reconnection.
 		_ = ps.Subscribe(context.Background(), c.channel)
 		for msg := range ps.Channel() {
-			if from, key, ok := strings.Cut(msg.Payload, " "); ok && from != c.id {
+			from, key, ok := strings.Cut(msg.Payload, " ")
+			if !ok || from == c.id {
+				continue
+			}
+			c.mu.Lock()
+			fs := c.onDelete
+			c.mu.Unlock()
+			for _, f := range fs {
 				f(key)
 			}
 		}
