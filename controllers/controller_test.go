@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
@@ -73,6 +74,8 @@ func TestMain(m *testing.M) {
 		c, err := controllers.New(controllers.Config{
 			RestConfig: e.Config, XDSListener: lis, MetricsAddr: "0", HealthAddr: "0",
 			GatewayURL: "http://gateway.test", Log: log, Registerer: prometheus.NewRegistry(),
+			// The usage refresher runs as in production; TestUsageInStatus plugs its Redis in.
+			UsageStore: usageCounts, UsageInterval: 50 * time.Millisecond, Now: usageClock,
 		})
 		if err != nil {
 			panic(err)

@@ -19,9 +19,11 @@ package controllers_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,7 +34,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	apiv1 "github.com/portico-dev/portico/api/v1alpha1"
-	"github.com/portico-dev/portico/controllers/status"
 	"github.com/portico-dev/portico/controllers/usage"
 	"github.com/portico-dev/portico/controllers/xds/xdstest"
 	"github.com/portico-dev/portico/dataplane/limits"
@@ -77,9 +78,9 @@ spec:
   apiKeys: [{name: customer-a}, {name: customer-b}]
 `
 
-// The refresher reads the counts the proxies left in Redis, under the counter names the
-// proxies use, into UsagePlan.status.usage; the reconciler's next status write keeps them,
-// kubectl shows them, and a Redis outage leaves them as they were.
+// The controller reads the counts the proxies left in Redis, under the counter names the
+// proxies use, into UsagePlan.status.usage; kubectl shows them; a Redis outage leaves them as
+// they were, and so does the reconciler's next status write.
 func TestUsageInStatus(t *testing.T) {
 	needEnv(t)
 	ns := "usage"
@@ -109,22 +110,9 @@ func TestUsageInStatus(t *testing.T) {
 		}
 	}
 
-	refresher := &usage.Refresher{
-		Client: env.Client, Store: store, Status: status.NewWriter(env.Client, logr.Discard()),
-		Interval: 20 * time.Millisecond, Now: func() time.Time { return now }, Log: logr.Discard(),
-	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { defer close(done); _ = refresher.Start(runCtx) }()
-	stopped := false
-	stopRefresher := func() {
-		if !stopped {
-			stopped = true
-			stop()
-			<-done
-		}
-	}
-	t.Cleanup(stopRefresher)
+	// The controller's own refresher (see TestMain) reads this Redis from now on.
+	usageCounts.use(store, now)
+	t.Cleanup(func() { usageCounts.use(nil, time.Time{}) })
 
 	want := &apiv1.UsageSummary{
 		ObservedAt:  metav1.NewTime(now),
@@ -147,14 +135,10 @@ func TestUsageInStatus(t *testing.T) {
 		t.Errorf("kubectl get uplan column Used = %q, want 7", used)
 	}
 
-	// A Redis outage: the summary stays as it was, and Refresh reports no error of its own.
-	stopRefresher()
+	// A Redis outage: the refresher keeps failing and writes nothing, so the summary stays
+	// as it was; the reconciler's next status write (a new generation) keeps it too.
 	srv.Stop()
-	if err := refresher.Refresh(ctx); err != nil {
-		t.Errorf("Refresh with Redis down: %v", err)
-	}
-
-	// The reconciler's next status write (a new generation) keeps the usage.
+	xdstest.Eventually(t, "the refresher failed on the stopped Redis", func() bool { return usageCounts.failures() > 0 })
 	update(t, plan, func(p *apiv1.UsagePlan) { p.Spec.Description = "gold customers" })
 	gen := plan.Generation
 	xdstest.Eventually(t, "the reconciler wrote the plan's new generation", func() bool {
@@ -209,4 +193,54 @@ func usedColumn(t *testing.T, ns, name string) string {
 	}
 	t.Fatalf("no Used column in %+v", table.ColumnDefinitions)
 	return ""
+}
+
+// usageCounts is the controller's usage store in this package's tests: no counts (an error,
+// so nothing is written) until a test plugs a store in.
+var usageCounts = &pluggableCounts{}
+
+func usageClock() time.Time { return usageCounts.now() }
+
+type pluggableCounts struct {
+	mu    sync.Mutex
+	store usage.Counts
+	at    time.Time
+	fails int
+}
+
+func (p *pluggableCounts) use(s usage.Counts, at time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.store, p.at, p.fails = s, at, 0
+}
+
+func (p *pluggableCounts) now() time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.at.IsZero() {
+		return time.Now()
+	}
+	return p.at
+}
+
+func (p *pluggableCounts) failures() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.fails
+}
+
+func (p *pluggableCounts) Used(ctx context.Context, key string, w limits.Window) (int64, error) {
+	p.mu.Lock()
+	s := p.store
+	p.mu.Unlock()
+	if s == nil {
+		return 0, errors.New("no usage store in this test")
+	}
+	n, err := s.Used(ctx, key, w)
+	if err != nil {
+		p.mu.Lock()
+		p.fails++
+		p.mu.Unlock()
+	}
+	return n, err
 }
