@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Measures Portico's proxy against nginx as a plain reverse proxy, in the same run, on the same
 # core: each proxy under test is pinned to CPU 1 (nginx with one worker, Portico with
-# GOMAXPROCS=1); wrk and the backend (an nginx answering "ok") share CPU 0. Prints requests/s
-# and the ratios. Needs nginx and wrk (Debian: nginx-light, wrk); .ci/run installs them.
+# GOMAXPROCS=1); wrk and the backend (an nginx answering "ok") share CPU 0. A bare net/http
+# server (hack/benchserver, pinned and GOMAXPROCS=1 too) is the ceiling: what any handler on
+# net/http's server can reach on that core. Prints requests/s and the ratios, per round;
+# ROUNDS>1 repeats every measurement and ends with the range of each ratio, as the machine's
+# noise moves absolute numbers a lot. Needs nginx and wrk (Debian: nginx-light, wrk) and Go;
+# .ci/run installs them.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DURATION="${DURATION:-5s}"
+ROUNDS="${ROUNDS:-1}"
 CONNECTIONS="${CONNECTIONS:-64}"
 PORTICO="${PORTICO:-${ROOT}/bin/portico}"
 WORK="$(mktemp -d)"
@@ -18,7 +23,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for tool in nginx wrk taskset curl; do
+for tool in nginx wrk taskset curl go; do
   command -v "$tool" >/dev/null || { echo "bench-proxy: $tool is missing (apt-get install nginx-light wrk)" >&2; exit 1; }
 done
 cpu_test=1; cpu_load=0
@@ -54,7 +59,7 @@ wait_for() { # url
 nginx_conf backend 127.0.0.1:18091 'return 200 "ok\n";'
 nginx_conf proxy 127.0.0.1:18092 'proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection "";'
 taskset -c "${cpu_load}" nginx -p "${WORK}/backend" -c "${WORK}/backend/nginx.conf" & PIDS+=($!)
-taskset -c "${cpu_test}" nginx -p "${WORK}/proxy" -c "${WORK}/proxy/nginx.conf" & PIDS+=($!)
+taskset -c "${cpu_test}" nginx -p "${WORK}/proxy" -c "${WORK}/proxy/nginx.conf" & PIDS+=($!); nginx_pid=$!
 
 cat > "${WORK}/api.yaml" <<'YAML'
 apiVersion: apigateway.portico.dev/v1alpha1
@@ -127,33 +132,94 @@ spec:
     "/mock/GET": {caching: {enabled: false}}
     "/keyed/GET": {caching: {enabled: false}}
 YAML
+(cd "${ROOT}" && CGO_ENABLED=0 go build -o "${WORK}/benchserver" ./hack/benchserver)
+GOMAXPROCS=1 taskset -c "${cpu_test}" "${WORK}/benchserver" -addr 127.0.0.1:18095 & PIDS+=($!); bare_pid=$!
 GOMAXPROCS=1 taskset -c "${cpu_test}" "${PORTICO}" standalone -f "${WORK}/api.yaml" \
-  --http-addr 127.0.0.1:18093 --admin-addr 127.0.0.1:18094 --log-level error > "${WORK}/portico.log" 2>&1 & PIDS+=($!)
+  --http-addr 127.0.0.1:18093 --admin-addr 127.0.0.1:18094 --log-level error > "${WORK}/portico.log" 2>&1 & PIDS+=($!); portico_pid=$!
 
 wait_for http://127.0.0.1:18091/
 wait_for http://127.0.0.1:18092/
+wait_for http://127.0.0.1:18095/
 wait_for http://127.0.0.1:18094/readyz
 wait_for http://127.0.0.1:18093/bench/ok
 
-rps() { # url [wrk args...]
-  local url="$1"; shift
+# The worker does nginx's work; the master only waits.
+nginx_worker=$(pgrep -P "${nginx_pid}" | head -1)
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system time, in clock ticks
+# measure PID URL [wrk args...] prints requests/s and the CPU time PID spent per request in µs.
+# CPU per request is the steadier figure on a shared machine: when another process takes the
+# core, requests/s drop but each request costs what it did. When the server is not the
+# bottleneck (nginx proxying while wrk and the backend share CPU 0), requests/s understate it
+# and only CPU per request shows its cost.
+measure() {
+  local pid="$1" url="$2"; shift 2
   taskset -c "${cpu_load}" wrk -t1 -c"${CONNECTIONS}" -d1s "$@" "${url}" >/dev/null # warm up
-  taskset -c "${cpu_load}" wrk -t1 -c"${CONNECTIONS}" -d"${DURATION}" "$@" "${url}" | awk '/Requests\/sec/ {print $2}'
+  local before after out
+  before=$(cpu_ticks "${pid}")
+  out=$(taskset -c "${cpu_load}" wrk -t1 -c"${CONNECTIONS}" -d"${DURATION}" "$@" "${url}")
+  after=$(cpu_ticks "${pid}")
+  awk -v ticks="$((after - before))" -v hz="$(getconf CLK_TCK)" '
+    /requests in/ { n = $1 }
+    /Requests\/sec/ { rps = $2 }
+    END { printf "%s %.2f\n", rps, ticks * 1e6 / hz / n }' <<<"${out}"
 }
-echo "bench-proxy: ${DURATION} per run, ${CONNECTIONS} connections, proxies on CPU ${cpu_test}, wrk and backend on CPU ${cpu_load}"
-nginx_rps=$(rps http://127.0.0.1:18092/)
-proxy_rps=$(rps http://127.0.0.1:18093/bench/ok)
-mock_rps=$(rps http://127.0.0.1:18093/bench/mock)
-keyed_rps=$(rps http://127.0.0.1:18093/bench/keyed -H "x-api-key: bench-key-0123456789012345678901234")
+echo "bench-proxy: ${DURATION} per run, ${CONNECTIONS} connections, ${ROUNDS} round(s), servers under test on CPU ${cpu_test}, wrk and backend on CPU ${cpu_load}"
 curl -fs -o /dev/null http://127.0.0.1:18093/bench/cached   # fill the cache
-cached_rps=$(rps http://127.0.0.1:18093/bench/cached)
 ratio() { echo "$1 / $2" | bc -l; }
-printf '%-52s %12s %8s\n' "what" "requests/s" "ratio"
-printf '%-52s %12.0f %8s\n' "nginx reverse proxy -> backend" "${nginx_rps}" "1.00"
-printf '%-52s %12.0f %8.2f\n' "portico HTTP_PROXY -> backend" "${proxy_rps}" "$(ratio "${proxy_rps}" "${nginx_rps}")"
-printf '%-52s %12.0f %8.2f\n' "portico MOCK (no backend)" "${mock_rps}" "$(ratio "${mock_rps}" "${nginx_rps}")"
-printf '%-52s %12.0f %8.2f\n' "portico cache hit (HTTP_PROXY route, cached)" "${cached_rps}" "$(ratio "${cached_rps}" "${nginx_rps}")"
+row() { # label requests/s cpu-µs [reference requests/s, reference cpu-µs]
+  if [[ $# -eq 5 ]]; then
+    printf '  %-52s %10.0f %6.2f %8.1f %6.2f\n' "$1" "$2" "$(ratio "$2" "$4")" "$3" "$(ratio "$5" "$3")"
+  else
+    printf '  %-52s %10.0f %6s %8.1f %6s\n' "$1" "$2" "1.00" "$3" "1.00"
+  fi
+}
+RATIOS="${WORK}/ratios"
+: > "${RATIOS}"
+for round in $(seq 1 "${ROUNDS}"); do
+  # The comparisons that matter are measured next to each other: the noise of the shared
+  # machine changes within a minute.
+  read -r nginx_rps nginx_cpu < <(measure "${nginx_worker}" http://127.0.0.1:18092/)
+  read -r bare_rps bare_cpu < <(measure "${bare_pid}" http://127.0.0.1:18095/)
+  read -r cached_rps cached_cpu < <(measure "${portico_pid}" http://127.0.0.1:18093/bench/cached)
+  read -r mock_rps mock_cpu < <(measure "${portico_pid}" http://127.0.0.1:18093/bench/mock)
+  read -r keyed_rps keyed_cpu < <(measure "${portico_pid}" http://127.0.0.1:18093/bench/keyed -H "x-api-key: bench-key-0123456789012345678901234")
+  read -r proxy_rps proxy_cpu < <(measure "${portico_pid}" http://127.0.0.1:18093/bench/ok)
+  echo
+  printf '%-54s %10s %6s %8s %6s\n' "round ${round}/${ROUNDS}" "requests/s" "ratio" "cpu us/req" "ratio"
+  echo "against nginx as a reverse proxy"
+  row "nginx reverse proxy -> backend" "${nginx_rps}" "${nginx_cpu}"
+  row "portico HTTP_PROXY -> backend" "${proxy_rps}" "${proxy_cpu}" "${nginx_rps}" "${nginx_cpu}"
+  row "portico MOCK (no backend)" "${mock_rps}" "${mock_cpu}" "${nginx_rps}" "${nginx_cpu}"
+  row "portico cache hit (HTTP_PROXY route, cached)" "${cached_rps}" "${cached_cpu}" "${nginx_rps}" "${nginx_cpu}"
+  echo "against a bare net/http server (the ceiling on net/http)"
+  row "bare net/http server answering ok" "${bare_rps}" "${bare_cpu}"
+  row "portico MOCK (no backend)" "${mock_rps}" "${mock_cpu}" "${bare_rps}" "${bare_cpu}"
+  row "portico cache hit" "${cached_rps}" "${cached_cpu}" "${bare_rps}" "${bare_cpu}"
+  echo "throttled route with an API key, against the same route without"
+  row "portico MOCK, no key, no plan" "${mock_rps}" "${mock_cpu}"
+  row "portico MOCK, API key + usage plan throttle + quota" "${keyed_rps}" "${keyed_cpu}" "${mock_rps}" "${mock_cpu}"
+  echo "$(ratio "${keyed_rps}" "${mock_rps}") $(ratio "${mock_cpu}" "${keyed_cpu}")" \
+    "$(ratio "${cached_rps}" "${nginx_rps}") $(ratio "${nginx_cpu}" "${cached_cpu}")" \
+    "$(ratio "${cached_rps}" "${bare_rps}") $(ratio "${bare_cpu}" "${cached_cpu}")" \
+    "$(ratio "${mock_rps}" "${bare_rps}") $(ratio "${bare_cpu}" "${mock_cpu}")" \
+    "$(ratio "${proxy_rps}" "${nginx_rps}") $(ratio "${nginx_cpu}" "${proxy_cpu}")" >> "${RATIOS}"
+done
 echo
-printf '%-52s %12s %8s\n' "throttled route with an API key, against" "requests/s" "ratio"
-printf '%-52s %12.0f %8s\n' "portico MOCK, no key, no plan" "${mock_rps}" "1.00"
-printf '%-52s %12.0f %8.2f\n' "portico MOCK, API key + usage plan throttle + quota" "${keyed_rps}" "$(ratio "${keyed_rps}" "${mock_rps}")"
+echo "ratio: requests/s over the reference's; the CPU ratio is the reference's CPU time per request over this one's"
+if [[ "${ROUNDS}" -gt 1 ]]; then
+  echo
+  printf '%-54s %6s %6s %6s  %s\n' "ratios over ${ROUNDS} rounds" "min" "median" "max" "target"
+  names=("API key + plan / same route without" "cache hit / nginx reverse proxy" "cache hit / bare net/http (ceiling)"
+    "MOCK / bare net/http (ceiling)" "HTTP_PROXY / nginx reverse proxy")
+  targets=(">= 0.90" ">= 1.5" "" "" "")
+  for i in "${!names[@]}"; do
+    for kind in 1 2; do
+      label="${names[$i]}, requests/s"
+      if [[ "${kind}" -eq 2 ]]; then label="${names[$i]}, CPU per request"; fi
+      cut -d' ' -f$((2 * i + kind)) "${RATIOS}" | sort -g | awk -v name="${label}" -v target="${targets[$i]}" '
+        { v[NR] = $1 }
+        END { printf "  %-52s %6.2f %6.2f %6.2f  %s\n", name, v[1], (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2), v[NR], target }'
+    done
+  done
+fi
