@@ -81,6 +81,10 @@ bench-proxy: build ## Proxy requests/s against nginx on the same core (needs ngi
 	hack/bench-proxy.sh | tee bin/bench-proxy.txt
 
 .PHONY: bench
+.PHONY: e2e
+e2e: build helm kube-assets ## Walk the user's path end to end: chart manifests, 2 controllers, 2 proxies, canary, failover.
+	hack/e2e.sh
+
 bench: kube-assets bench-proxy ## Run every benchmark: compile, change-to-push at 10,000 routes, proxy vs nginx.
 	go test ./controllers/compile/ -run '^$$' -bench . -benchmem -benchtime 20x | tee bin/bench-compile.txt
 	go test ./dataplane/proxy/ ./dataplane/router/ -run '^$$' -bench . -benchmem | tee bin/bench-dataplane.txt

@@ -1,0 +1,298 @@
+#!/usr/bin/env bash
+# End to end, as a user walks it: a real etcd and kube-apiserver, the chart's rendered CRDs and
+# RBAC, two `portico controller`s (leader election) and two `portico proxy`s run as processes
+# with the chart's flags, a real backend; then kubectl apply the samples, call the API through
+# both proxies, run a canary release (split, promote, roll back by pinning), and stop the leader
+# and one proxy under load. Prints each step; any failed check stops the run with the logs.
+#
+# Needs: bin/portico (make build), bin/helm (make helm), the kube assets (make kube-assets),
+# openssl, curl. `make e2e` provides all but openssl and curl (.ci/run installs them).
+set -Eeuo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+KUBE_VERSION="${KUBE_VERSION:-v1.36.3}"
+ASSETS="${KUBEBUILDER_ASSETS:-${ROOT}/bin/k8s/${KUBE_VERSION}}"
+PORTICO="${PORTICO:-${ROOT}/bin/portico}"
+HELM="${HELM:-${ROOT}/bin/helm}"
+NS=portico-system
+WORK="$(mktemp -d)"
+START=$(date +%s)
+
+# Ports: one range, away from the benchmarks' (1809x) and the ephemeral range tests draw from.
+ETCD_PORT=21379 API_PORT=21443 XDS_SERVICE=21000
+CTRL_XDS=(21001 21002) CTRL_METRICS=(21011 21012) CTRL_HEALTH=(21021 21022)
+PROXY_HTTP=(21081 21082) PROXY_ADMIN=(21091 21092)
+declare -A PIDS=()
+
+# --- output -------------------------------------------------------------------------------
+
+STEP=0
+step() { STEP=$((STEP + 1)); printf '\n\033[1m== %d. %s\033[0m\n' "${STEP}" "$*"; }
+say() { printf '   %s\n' "$*"; }
+run() { printf '   $ %s\n' "$*"; "$@" 2>&1 | sed 's/^/     /'; }
+fail() {
+  printf '\n\033[1;31mE2E FAILED at step %d: %s\033[0m\n' "${STEP}" "$*" >&2
+  for log in "${WORK}"/*.log; do
+    [[ -f "${log}" ]] || continue
+    printf '\n--- last lines of %s ---\n' "$(basename "${log}")" >&2
+    tail -n 25 "${log}" >&2
+  done
+  exit 1
+}
+cleanup() {
+  local rc=$?
+  for name in "${!PIDS[@]}"; do kill "${PIDS[${name}]}" 2>/dev/null || true; done
+  # Ten seconds to exit on SIGTERM, then SIGKILL: a teardown never hangs the run.
+  for _ in $(seq 1 50); do
+    local alive=0
+    for name in "${!PIDS[@]}"; do kill -0 "${PIDS[${name}]}" 2>/dev/null && alive=1; done
+    [[ ${alive} == 0 ]] && break
+    sleep 0.2
+  done
+  for name in "${!PIDS[@]}"; do kill -KILL "${PIDS[${name}]}" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if [[ ${rc} -ne 0 && -n "${E2E_KEEP:-}" ]]; then echo "e2e: logs kept in ${WORK}" >&2; else rm -rf "${WORK}"; fi
+}
+trap cleanup EXIT
+trap 'fail "command failed (line ${LINENO}): ${BASH_COMMAND}"' ERR
+
+# until DESCRIPTION SECONDS COMMAND...: polls COMMAND every 0.2s until it succeeds.
+until_ok() {
+  local what="$1" secs="$2"; shift 2
+  local deadline=$(($(date +%s) + secs))
+  until "$@" >/dev/null 2>&1; do
+    if [[ $(date +%s) -ge ${deadline} ]]; then fail "${what}: not within ${secs}s"; fi
+    sleep 0.2
+  done
+}
+
+# start NAME COMMAND...: runs COMMAND in the background, output in NAME.log.
+start() {
+  local name="$1"; shift
+  "$@" >"${WORK}/${name}.log" 2>&1 &
+  PIDS[${name}]=$!
+}
+stop() { # NAME: SIGTERM, as the kubelet stops a pod, and wait for the exit
+  kill -TERM "${PIDS[$1]}" 2>/dev/null || true
+  wait "${PIDS[$1]}" 2>/dev/null || true
+  unset "PIDS[$1]"
+}
+
+k() { "${ASSETS}/kubectl" --kubeconfig "${WORK}/admin.kubeconfig" "$@"; }
+json() { k get "$@" -o json; }
+
+# programmed: the Stage's Programmed condition is True for its current generation.
+programmed() {
+  local out
+  out=$(k get stage prod -o jsonpath='{.metadata.generation}/{.status.conditions[?(@.type=="Programmed")].observedGeneration}/{.status.conditions[?(@.type=="Programmed")].status}')
+  [[ "${out%%/*}" == "$(cut -d/ -f2 <<<"${out}")" && "${out##*/}" == True ]]
+}
+wait_programmed() {
+  until_ok "Stage prod Programmed" 60 programmed
+  say "Stage prod: $(k get stage prod -o jsonpath='{.status.conditions[?(@.type=="Programmed")].message}')"
+}
+
+# hits PROXY_INDEX PATH [e2ekit hit flags...]: paced GETs through one proxy, a JSON summary.
+hits() {
+  local i="$1" path="$2"; shift 2
+  "${WORK}/e2ekit" hit -rate 200 "$@" "http://127.0.0.1:${PROXY_HTTP[$i]}${path}"
+}
+# expect_all JSON BACKEND_PATH: every answer was a 200 from BACKEND_PATH ("v1 /toys").
+expect_all() {
+  local sent
+  sent=$(jq -r .sent <<<"$1")
+  [[ "$(jq -r '.status["200"] // 0' <<<"$1")" == "${sent}" ]] || fail "not every request answered 200: $1"
+  [[ "$(jq -r --arg b "$2" '.backends[$b] // 0' <<<"$1")" == "${sent}" ]] || fail "expected every answer from \"$2\": $1"
+  say "${sent}/${sent} answered 200 by \"$2\""
+}
+
+for tool in openssl curl jq; do
+  command -v "${tool}" >/dev/null || fail "${tool} is missing (.ci/run installs it: apt-get install ${tool})"
+done
+for bin in "${ASSETS}/etcd" "${ASSETS}/kube-apiserver" "${ASSETS}/kubectl" "${PORTICO}" "${HELM}"; do
+  [[ -x "${bin}" ]] || fail "${bin} is missing: run make build helm kube-assets (or make e2e)"
+done
+go build -o "${WORK}/e2ekit" "${ROOT}/hack/e2ekit"
+
+# --- the cluster --------------------------------------------------------------------------
+
+step "Start etcd and kube-apiserver ${KUBE_VERSION} (no scheduler, no kubelet: Portico runs as processes)"
+ADMIN_TOKEN=$(openssl rand -hex 24)
+echo "${ADMIN_TOKEN},e2e-admin,e2e-admin,system:masters" >"${WORK}/tokens.csv"
+openssl genrsa -out "${WORK}/sa.key" 2048 2>/dev/null
+start etcd "${ASSETS}/etcd" --data-dir "${WORK}/etcd" --name e2e \
+  --listen-client-urls "http://127.0.0.1:${ETCD_PORT}" --advertise-client-urls "http://127.0.0.1:${ETCD_PORT}" \
+  --listen-peer-urls "http://127.0.0.1:$((ETCD_PORT + 1))" --initial-advertise-peer-urls "http://127.0.0.1:$((ETCD_PORT + 1))" \
+  --initial-cluster "e2e=http://127.0.0.1:$((ETCD_PORT + 1))"
+start kube-apiserver "${ASSETS}/kube-apiserver" --etcd-servers "http://127.0.0.1:${ETCD_PORT}" \
+  --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "${API_PORT}" --cert-dir "${WORK}/pki" \
+  --token-auth-file "${WORK}/tokens.csv" --authorization-mode RBAC \
+  --service-account-issuer https://kubernetes.default.svc --service-account-key-file "${WORK}/sa.key" \
+  --service-account-signing-key-file "${WORK}/sa.key" --service-cluster-ip-range 10.96.0.0/16
+until_ok "kube-apiserver serving certificate" 30 test -s "${WORK}/pki/apiserver.crt"
+kubeconfig() { # FILE TOKEN
+  local kc=("${ASSETS}/kubectl" --kubeconfig "$1" config)
+  "${kc[@]}" set-cluster e2e --server "https://127.0.0.1:${API_PORT}" --certificate-authority "${WORK}/pki/apiserver.crt" --embed-certs >/dev/null
+  "${kc[@]}" set-credentials user --token "$2" >/dev/null
+  "${kc[@]}" set-context e2e --cluster e2e --user user --namespace default >/dev/null
+  "${kc[@]}" use-context e2e >/dev/null
+}
+kubeconfig "${WORK}/admin.kubeconfig" "${ADMIN_TOKEN}"
+until_ok "kube-apiserver ready" 60 k get --raw /readyz
+until_ok "default namespace" 30 k get namespace default
+run k version
+
+step "Install the chart's CRDs, RBAC, Services and xDS certificates (helm template | kubectl apply)"
+"${HELM}" template portico "${ROOT}/charts/portico" --namespace "${NS}" --include-crds >"${WORK}/rendered.yaml"
+run k create namespace "${NS}"
+run k apply --server-side -f "${WORK}/rendered.yaml"
+say "(the Deployments stay without pods here: the same binaries run below with the chart's flags)"
+until_ok "CRDs established" 30 k wait --for condition=Established --timeout 1s crd --all
+for f in ca.crt tls.crt tls.key client.crt client.key; do
+  k get secret -n "${NS}" portico-xds-tls -o "jsonpath={.data.${f//./\\.}}" | base64 -d >"${WORK}/${f}"
+done
+# The controllers act as their ServiceAccount, so the chart's RBAC is what they may do.
+kubeconfig "${WORK}/controller.kubeconfig" "$(k create token portico-controller -n "${NS}" --duration 2h)"
+run k auth can-i --as "system:serviceaccount:${NS}:portico-controller" update stages.apigateway.portico.dev --subresource status
+say "and may not delete Secrets: $(k auth can-i --as "system:serviceaccount:${NS}:portico-controller" delete secrets || true)"
+
+step "Run two controllers (leader election) behind a Service-like balancer, and two proxies"
+for i in 0 1; do
+  POD_NAMESPACE="${NS}" start "controller-$i" "${PORTICO}" controller --kubeconfig "${WORK}/controller.kubeconfig" \
+    --xds-addr "127.0.0.1:${CTRL_XDS[$i]}" --metrics-addr "127.0.0.1:${CTRL_METRICS[$i]}" \
+    --health-addr "127.0.0.1:${CTRL_HEALTH[$i]}" --leader-elect=true --gateway-url "http://127.0.0.1:${PROXY_HTTP[0]}" \
+    --log-level info --xds-tls-cert "${WORK}/tls.crt" --xds-tls-key "${WORK}/tls.key" --xds-tls-ca "${WORK}/ca.crt"
+done
+# portico-controller-xds: connections go to the controllers in turn, skipping a dead one.
+start service "${WORK}/e2ekit" service "127.0.0.1:${XDS_SERVICE}" "127.0.0.1:${CTRL_XDS[0]}" "127.0.0.1:${CTRL_XDS[1]}"
+for i in 0 1; do
+  start "proxy-$i" "${PORTICO}" proxy --xds-server "127.0.0.1:${XDS_SERVICE}" --node-id "portico-proxy-$i" \
+    --http-addr "127.0.0.1:${PROXY_HTTP[$i]}" --admin-addr "127.0.0.1:${PROXY_ADMIN[$i]}" --drain-timeout 5s \
+    --region us-east-1 --log-level info --xds-tls-ca "${WORK}/ca.crt" --xds-tls-cert "${WORK}/client.crt" \
+    --xds-tls-key "${WORK}/client.key" --xds-tls-server-name "portico-controller-xds.${NS}.svc"
+done
+for i in 0 1; do
+  until_ok "controller-$i ready" 60 curl -fs "http://127.0.0.1:${CTRL_HEALTH[$i]}/readyz"
+done
+leader() { # prints the index of the controller holding the lease
+  for i in 0 1; do
+    local metrics
+    metrics=$(curl -fs "http://127.0.0.1:${CTRL_METRICS[$i]}/metrics" 2>/dev/null || true)
+    if grep -q '^leader_election_master_status{.*} 1' <<<"${metrics}"; then
+      echo "$i"; return 0
+    fi
+  done
+  return 1
+}
+until_ok "a leader elected" 60 leader
+LEADER=$(leader)
+say "controller-${LEADER} holds the lease: $(k get lease -n "${NS}" portico-controller.apigateway.portico.dev -o jsonpath='{.spec.holderIdentity}')"
+for i in 0 1; do
+  until_ok "proxy-$i connected over xDS/mTLS" 30 bash -c "curl -fs http://127.0.0.1:${PROXY_ADMIN[$i]}/metrics | grep -q '^portico_proxy_xds_connected 1'"
+done
+say "both proxies connected to the xDS Service over mutual TLS"
+say "backends: 127.0.0.1:9080 answers as v1, 127.0.0.1:9082 as v2 (the samples' stage variables)"
+start backend "${WORK}/e2ekit" backend 127.0.0.1:9080=v1 127.0.0.1:9082=v2
+until_ok "backend up" 10 curl -fs http://127.0.0.1:9080/
+
+# --- as a user ------------------------------------------------------------------------------
+
+step "kubectl apply -f config/samples, and wait for the Stage to be Programmed"
+run k apply -f "${ROOT}/config/samples"
+wait_programmed
+run k get portico
+until_ok "customer-b's key generated by the controller" 30 bash -c "[[ -n \"\$(${ASSETS}/kubectl --kubeconfig ${WORK}/admin.kubeconfig get secret customer-b -o jsonpath='{.data.key}')\" ]]"
+KEY_A="demo-key-customer-a-0123456789abcdef"
+KEY_B=$(k get secret customer-b -o jsonpath='{.data.key}' | base64 -d)
+say "customer-b's Secret had no key: the controller generated one (${#KEY_B} characters)"
+
+step "Call the API through both proxies"
+for i in 0 1; do
+  url="http://127.0.0.1:${PROXY_HTTP[$i]}"
+  code=$(curl -s -o "${WORK}/body" -w '%{http_code}' "${url}/prod/pets")
+  [[ "${code}" == 200 ]] || fail "GET /prod/pets via proxy-$i: ${code}"
+  say "proxy-$i GET /prod/pets -> ${code} $(cat "${WORK}/body")"
+  code=$(curl -s -o "${WORK}/body" -w '%{http_code}' "${url}/prod/pets/1")
+  [[ "${code}" == 403 ]] || fail "GET /prod/pets/1 without a key via proxy-$i: ${code}"
+  say "proxy-$i GET /prod/pets/1 without x-api-key -> ${code} $(cat "${WORK}/body")"
+  for key in "${KEY_A}" "${KEY_B}"; do
+    code=$(curl -s -o "${WORK}/body" -w '%{http_code}' -H "x-api-key: ${key}" "${url}/prod/pets/1")
+    [[ "${code}" == 200 ]] || fail "GET /prod/pets/1 with a key via proxy-$i: ${code} $(cat "${WORK}/body")"
+  done
+  say "proxy-$i GET /prod/pets/1 with customer-a's and customer-b's keys -> 200 $(cat "${WORK}/body")"
+done
+
+step "Canary release: pin the stable revision (and turn caching off for /toys, so every call shows who answered)"
+R1=$(k get stage prod -o jsonpath='{.status.deployedRevision}')
+run k patch stage prod --type json -p "[{\"op\":\"add\",\"path\":\"/spec/deployment\",\"value\":{\"revision\":${R1}}},{\"op\":\"remove\",\"path\":\"/spec/canary\"},{\"op\":\"add\",\"path\":\"/spec/methodSettings/~1toys~1GET\",\"value\":{\"caching\":{\"enabled\":false}}}]"
+wait_programmed
+expect_all "$(hits 0 /prod/toys -n 50)" "v1 /toys"
+
+step "Change the API: list-toys calls /v2/toys; the pinned stage keeps serving revision ${R1}"
+run k patch route list-toys --type merge -p '{"spec":{"integration":{"uri":"http://${stageVariables.backend}/v2/toys"}}}'
+until_ok "a new revision" 30 bash -c "[[ \$(${ASSETS}/kubectl --kubeconfig ${WORK}/admin.kubeconfig get restapi pets -o jsonpath='{.status.revision}') -gt ${R1} ]]"
+R2=$(k get restapi pets -o jsonpath='{.status.revision}')
+run k get controllerrevisions -l apigateway.portico.dev/restapi=pets
+expect_all "$(hits 1 /prod/toys -n 50)" "v1 /toys"
+
+step "Send 10% to revision ${R2} as a canary"
+run k patch stage prod --type merge -p "{\"spec\":{\"canary\":{\"percentTraffic\":10,\"deployment\":{\"revision\":${R2}}}}}"
+wait_programmed
+run k get stage prod -o wide
+canary=0 total=0
+for i in 0 1; do
+  out=$(hits "$i" /prod/toys -n 500)
+  [[ "$(jq -r '.status["200"] // 0' <<<"${out}")" == 500 ]] || fail "not every request answered 200: ${out}"
+  canary=$((canary + $(jq -r '.backends["v1 /v2/toys"] // 0' <<<"${out}")))
+  total=$((total + 500))
+done
+say "${canary} of ${total} requests went to the canary ($(echo "scale=1; 100 * ${canary} / ${total}" | bc)%, expected 10%)"
+# 1,000 draws of p = 0.1: the standard deviation is 0.95 points; 6% to 14% is over 4 of them.
+[[ ${canary} -ge 60 && ${canary} -le 140 ]] || fail "canary share ${canary}/${total} is not about 10%"
+
+step "Promote the canary: revision ${R2} becomes the stage's"
+run k patch stage prod --type json -p "[{\"op\":\"replace\",\"path\":\"/spec/deployment/revision\",\"value\":${R2}},{\"op\":\"remove\",\"path\":\"/spec/canary\"}]"
+wait_programmed
+expect_all "$(hits 0 /prod/toys -n 50)" "v1 /v2/toys"
+expect_all "$(hits 1 /prod/toys -n 50)" "v1 /v2/toys"
+
+step "Roll back by pinning revision ${R1} again"
+run k patch stage prod --type merge -p "{\"spec\":{\"deployment\":{\"revision\":${R1}}}}"
+wait_programmed
+expect_all "$(hits 0 /prod/toys -n 50)" "v1 /toys"
+expect_all "$(hits 1 /prod/toys -n 50)" "v1 /toys"
+
+step "Under load, stop the leader controller and the proxy on the other controller"
+LEADER=$(leader)
+OTHER=$((1 - LEADER))
+# The proxy to keep is the one on the leader: it must fail over to the other controller.
+grep -h '"proxy connected"' "${WORK}/controller-${LEADER}.log" >"${WORK}/connected" || true
+KEEP=$(grep -o 'portico-proxy-[01]' "${WORK}/connected" | tail -n 1 | cut -d- -f3)
+KEEP=${KEEP:-0}
+GONE=$((1 - KEEP))
+say "controller-${LEADER} leads; proxy-${KEEP} keeps serving under load, proxy-${GONE} and controller-${LEADER} stop"
+hits "${KEEP}" /prod/pets -duration 12s >"${WORK}/load.json" &
+LOAD=$!
+until_ok "load under way" 10 curl -fs "http://127.0.0.1:${PROXY_HTTP[$KEEP]}/prod/health"
+sleep 2 # let the load run before the stop: the point is requests crossing it
+T0=$(date +%s)
+stop "controller-${LEADER}"
+stop "proxy-${GONE}"
+say "stopped controller-${LEADER} and proxy-${GONE}"
+until_ok "controller-${OTHER} takes the lease" 45 bash -c "curl -fs http://127.0.0.1:${CTRL_METRICS[$OTHER]}/metrics | grep -q '^leader_election_master_status{.*} 1'"
+say "controller-${OTHER} took over in $(($(date +%s) - T0))s: $(k get lease -n "${NS}" portico-controller.apigateway.portico.dev -o jsonpath='{.spec.holderIdentity}')"
+until_ok "proxy-${KEEP} reconnected" 30 bash -c "curl -fs http://127.0.0.1:${PROXY_ADMIN[$KEEP]}/metrics | grep -q '^portico_proxy_xds_connected 1'"
+wait "${LOAD}" || fail "load client failed"
+load=$(cat "${WORK}/load.json")
+sent=$(jq -r .sent <<<"${load}")
+[[ "$(jq -r '.status["200"] // 0' <<<"${load}")" == "${sent}" && "$(jq -r '.errors // [] | length' <<<"${load}")" == 0 ]] ||
+  fail "proxy-${KEEP} did not answer every request during the stop: ${load}"
+say "proxy-${KEEP} answered ${sent}/${sent} requests with 200 while the leader and the other proxy stopped"
+
+step "The new leader programs a change: promote revision ${R2} again"
+run k patch stage prod --type merge -p "{\"spec\":{\"deployment\":{\"revision\":${R2}}}}"
+wait_programmed
+expect_all "$(hits "${KEEP}" /prod/toys -n 50)" "v1 /v2/toys"
+run k get portico
+
+printf '\n\033[1;32mE2E PASSED: %d steps in %ds\033[0m\n' "${STEP}" "$(($(date +%s) - START))"
