@@ -88,11 +88,18 @@ func TestLint(t *testing.T) {
 // A bad value is refused by values.schema.json before anything reaches the cluster.
 func TestSchemaRefusesBadValues(t *testing.T) {
 	root, _ := testenv.ModuleRoot()
-	cmd := exec.Command(helmBinary(t), "template", "p", "charts/portico", "--set", "proxy.service.type=Ingress")
-	cmd.Dir = root
-	out, err := cmd.CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "/proxy/service/type") {
-		t.Fatalf("a bad proxy.service.type was accepted: %v\n%s", err, out)
+	for _, c := range []struct{ set, path string }{
+		{"proxy.service.type=Ingress", "/proxy/service/type"},
+		{"redis.state.url=http://redis:6379", "/redis/state/url"},
+		// One source per Redis: a URL and a Secret would leave the user guessing which wins.
+		{"redis.cache.url=redis://redis:6379/1,redis.cache.existingSecret=mine", "/redis/cache"},
+	} {
+		cmd := exec.Command(helmBinary(t), "template", "p", "charts/portico", "--set", c.set)
+		cmd.Dir = root
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), c.path) {
+			t.Errorf("--set %s was accepted, or refused without naming %s: %v\n%s", c.set, c.path, err, out)
+		}
 	}
 }
 
@@ -145,6 +152,7 @@ func TestRenderedManifestsAreAccepted(t *testing.T) {
 			want := map[string]int{"Deployment": 2, "ClusterRole": 1, "Role": 1, "Secret": 1, "ServiceAccount": 2}
 			if name == "all-on" {
 				want["HorizontalPodAutoscaler"], want["PodDisruptionBudget"], want["ServiceMonitor"] = 1, 1, 1
+				want["Secret"] = 2 // the xDS certificates and the Redis URL given as a value
 			}
 			for kind, n := range want {
 				if kinds[kind] != n {

@@ -31,3 +31,23 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "portico.gatewayURL" -}}
 {{- .Values.gatewayURL | default (printf "http://%s-proxy.%s.svc" (include "portico.fullname" .) .Release.Namespace) -}}
 {{- end -}}
+
+{{/* The Secret holding a Redis URL: the user's, or the chart's own when a URL is given. */}}
+{{- define "portico.redisSecret" -}}
+{{- .redis.existingSecret | default (printf "%s-redis" (include "portico.fullname" .root)) -}}
+{{- end }}
+
+{{/* The env entry and flag of one Redis use (state or cache), when it is configured. Called
+with dict "root" $ "redis" .Values.redis.<use> "flag" "state-redis" "env" "PORTICO_STATE_REDIS". */}}
+{{- define "portico.redisEnv" -}}
+{{- if or .redis.url .redis.existingSecret -}}
+- name: {{ .env }}
+  valueFrom:
+    secretKeyRef: {name: {{ include "portico.redisSecret" . }}, key: {{ ternary "url" (printf "%s-url" (trimSuffix "-redis" .flag)) (not (empty .redis.existingSecret)) }}}
+{{- end -}}
+{{- end }}
+{{- define "portico.redisArg" -}}
+{{- if or .redis.url .redis.existingSecret -}}
+- --{{ .flag }}=$({{ .env }})
+{{- end -}}
+{{- end }}
