@@ -38,6 +38,7 @@ import (
 	"github.com/portico-dev/portico/controllers/xds/xdstest"
 	"github.com/portico-dev/portico/dataplane/limits"
 	limitsredis "github.com/portico-dev/portico/dataplane/limits/redis"
+	"github.com/portico-dev/portico/internal/redisconn"
 	"github.com/portico-dev/portico/internal/redistest"
 )
 
@@ -90,7 +91,7 @@ func TestUsageInStatus(t *testing.T) {
 	condition(t, plan, func() []metav1.Condition { return plan.Status.Conditions }, apiv1.ConditionReady, metav1.ConditionTrue, apiv1.ReasonReady)
 
 	srv := redistest.Start(t)
-	store, err := limitsredis.New(limitsredis.Options{URL: srv.URL(), Log: logr.Discard()})
+	store, err := limitsredis.New(limitsredis.Options{Config: redisconn.Config{URL: srv.URL(), Log: logr.Discard()}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/portico-dev/portico/controllers"
 	"github.com/portico-dev/portico/controllers/xds"
 	limitsredis "github.com/portico-dev/portico/dataplane/limits/redis"
+	"github.com/portico-dev/portico/internal/redisconn"
 )
 
 type controllerOptions struct {
@@ -90,7 +91,7 @@ func runController(cmd *cobra.Command, o *controllerOptions) error {
 		quietRedis(log)
 		// No Registerer: the store's metrics describe the request path's fail-open, which the
 		// controller does not take; a read that fails is logged by the usage refresher.
-		if usageStore, err = limitsredis.New(limitsredis.Options{URL: o.stateRedis, Log: log.WithName("limits")}); err != nil {
+		if usageStore, err = limitsredis.New(limitsredis.Options{Config: redisconn.Config{URL: o.stateRedis, Log: log.WithName("limits")}}); err != nil {
 			return fmt.Errorf("--state-redis: %w", err)
 		}
 		defer func() { _ = usageStore.Close() }()

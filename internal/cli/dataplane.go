@@ -44,6 +44,7 @@ import (
 	"github.com/portico-dev/portico/dataplane/proxy"
 	"github.com/portico-dev/portico/dataplane/usage"
 	"github.com/portico-dev/portico/dataplane/xdsclient"
+	"github.com/portico-dev/portico/internal/redisconn"
 )
 
 // dataPlaneOptions configure the proxy side of a process: `portico proxy`, and the proxy half
@@ -150,7 +151,7 @@ func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 func openStore(o dataPlaneOptions, reg prometheus.Registerer) (limits.Store, func(context.Context) error, error) {
 	if o.stateRedis != "" {
 		quietRedis(o.log)
-		s, err := limitsredis.New(limitsredis.Options{URL: o.stateRedis, Log: o.log.WithName("limits"), Registerer: reg})
+		s, err := limitsredis.New(limitsredis.Options{Config: redisconn.Config{URL: o.stateRedis, Log: o.log.WithName("limits"), Registerer: reg}})
 		if err != nil {
 			return nil, nil, fmt.Errorf("--state-redis: %w", err)
 		}
@@ -177,7 +178,7 @@ func openSharedCache(o dataPlaneOptions, reg prometheus.Registerer) (*rediscache
 		return nil, nil
 	}
 	quietRedis(o.log)
-	c, err := rediscache.New(rediscache.Options{URL: o.cacheRedis, Log: o.log.WithName("cache"), Registerer: reg})
+	c, err := rediscache.New(rediscache.Options{Config: redisconn.Config{URL: o.cacheRedis, Log: o.log.WithName("cache"), Registerer: reg}})
 	if err != nil {
 		return nil, fmt.Errorf("--cache-redis: %w", err)
 	}

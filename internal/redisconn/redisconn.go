@@ -33,6 +33,30 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 )
 
+// Config is what every Portico Redis client is configured with; the limits store and the
+// shared cache embed it in their Options.
+type Config struct {
+	// URL is the Redis server, as redis://[user:password@]host:port[/db][?options], or
+	// rediss:// for TLS; the options are go-redis's (dial_timeout, read_timeout, pool_size,
+	// max_retries, ...). Unless set there, connections time out after 1s and reads after
+	// 500ms, and commands are not retried: a retried script may count a request twice, and a
+	// request is better served without Redis than held.
+	URL string
+	// Prefix starts every key the client writes; the client's default when empty. Distinct
+	// prefixes let several Portico installations share one Redis.
+	Prefix string
+	// Log receives the fail-open and recovery messages.
+	Log logr.Logger
+	// Registerer, when not nil, registers the client's metrics.
+	Registerer prometheus.Registerer
+	// Now is the clock of the log and retry intervals; time.Now when nil. Buckets, quota
+	// windows and cache entries use the instants their callers pass, or Redis's clock.
+	Now func() time.Time
+	// LogInterval is the least time between two "Redis unreachable" messages;
+	// DefaultLogInterval when zero.
+	LogInterval time.Duration
+}
+
 // Connection defaults, used when the URL does not set them: a slow or unreachable Redis must
 // cost a request little before it fails open.
 const (

@@ -34,6 +34,7 @@ import (
 	"github.com/portico-dev/portico/dataplane/cache"
 	"github.com/portico-dev/portico/dataplane/proxy"
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
+	"github.com/portico-dev/portico/internal/redisconn"
 	"github.com/portico-dev/portico/internal/redistest"
 	"github.com/portico-dev/portico/internal/testkit"
 )
@@ -60,7 +61,7 @@ type replica struct {
 func newReplica(t testing.TB, srv *redistest.Server, log logr.Logger) *replica {
 	t.Helper()
 	c := testkit.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	shared, err := New(Options{URL: srv.URL(), Log: log, Now: c.Now, Registerer: prometheus.NewRegistry()})
+	shared, err := New(Options{Config: redisconn.Config{URL: srv.URL(), Log: log, Now: c.Now, Registerer: prometheus.NewRegistry()}})
 	if err != nil {
 		t.Fatal(err)
 	}

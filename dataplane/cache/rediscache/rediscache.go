@@ -68,22 +68,7 @@ const (
 
 // Options configure a Cache.
 type Options struct {
-	// URL is the Redis server, as redis://[user:password@]host:port[/db][?options], or
-	// rediss:// for TLS, with go-redis's options; unless set there, connections time out
-	// after 1s, reads after 500ms, and commands are not retried.
-	URL string
-	// Prefix starts every key; DefaultPrefix when empty.
-	Prefix string
-	// Log receives the fail-open and recovery messages.
-	Log logr.Logger
-	// Registerer, when not nil, registers the cache's metrics.
-	Registerer prometheus.Registerer
-	// Now is the clock of the log and retry intervals; time.Now when nil. Entries expire on
-	// Redis's clock.
-	Now func() time.Time
-	// LogInterval is the least time between two "Redis unreachable" messages;
-	// DefaultLogInterval when zero.
-	LogInterval time.Duration
+	redisconn.Config
 	// RetryInterval is how long Redis is left alone after a failure; DefaultRetryInterval
 	// when zero.
 	RetryInterval time.Duration

@@ -27,6 +27,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/portico-dev/portico/internal/redisconn"
 	"github.com/portico-dev/portico/internal/redistest"
 	"github.com/portico-dev/portico/internal/testkit"
 )
@@ -234,17 +235,17 @@ func TestCorruptEntryIsAMiss(t *testing.T) {
 
 func TestOptions(t *testing.T) {
 	for _, bad := range []string{"", "http://localhost:6379", "redis://localhost:6379/notadb"} {
-		if _, err := New(Options{URL: bad}); err == nil {
+		if _, err := New(Options{Config: redisconn.Config{URL: bad}}); err == nil {
 			t.Errorf("New(%q): no error", bad)
 		}
 	}
 	reg := prometheus.NewRegistry()
-	c, err := New(Options{URL: "redis://localhost:6379", Registerer: reg})
+	c, err := New(Options{Config: redisconn.Config{URL: "redis://localhost:6379", Registerer: reg}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer func() { _ = c.Close() }()
-	if _, err := New(Options{URL: "redis://localhost:6379", Registerer: reg}); err == nil {
+	if _, err := New(Options{Config: redisconn.Config{URL: "redis://localhost:6379", Registerer: reg}}); err == nil {
 		t.Error("a second cache on one registry: no error")
 	}
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/portico-dev/portico/dataplane/limits"
+	"github.com/portico-dev/portico/internal/redisconn"
 	"github.com/portico-dev/portico/internal/redistest"
 	"github.com/portico-dev/portico/internal/testkit"
 )
@@ -40,11 +41,12 @@ func TestFailOpenAndReconcile(t *testing.T) {
 	clock := testkit.NewClock(time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC))
 	var logs testkit.Logs
 	reg := prometheus.NewRegistry()
-	s := newStore(t, srv, Options{
-		Log:           logs.Logger(),
-		Registerer:    reg,
-		Now:           clock.Now,
-		LogInterval:   10 * time.Second,
+	s := newStore(t, srv, Options{Config: redisconn.Config{
+		Log:         logs.Logger(),
+		Registerer:  reg,
+		Now:         clock.Now,
+		LogInterval: 10 * time.Second,
+	},
 		ProbeInterval: 20 * time.Millisecond,
 	})
 	ctx := context.Background()
@@ -159,7 +161,7 @@ func TestCanceledCaller(t *testing.T) {
 // requests interleave with the store going down and reconciling.
 func TestReconcileUnderLoad(t *testing.T) {
 	srv := redistest.Start(t)
-	s := newStore(t, srv, Options{Log: logr.Discard(), ProbeInterval: 5 * time.Millisecond})
+	s := newStore(t, srv, Options{Config: redisconn.Config{Log: logr.Discard()}, ProbeInterval: 5 * time.Millisecond})
 	w, err := limits.QuotaWindow(limits.Day, 0, time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -238,10 +240,10 @@ func TestSilentRedis(t *testing.T) {
 			_ = c.Close()
 		}
 	})
-	s, err := New(Options{
+	s, err := New(Options{Config: redisconn.Config{
 		URL: "redis://" + l.Addr().String() + "?read_timeout=100ms&dial_timeout=100ms",
 		Log: logr.Discard(),
-	})
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}

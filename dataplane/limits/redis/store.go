@@ -44,7 +44,6 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
-	"github.com/prometheus/client_golang/prometheus"
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/portico-dev/portico/dataplane/limits"
@@ -71,25 +70,7 @@ const quotaGrace = 24 * time.Hour
 
 // Options configure a Store.
 type Options struct {
-	// URL is the Redis server, as redis://[user:password@]host:port[/db][?options], or
-	// rediss:// for TLS; the options are go-redis's (dial_timeout, read_timeout, pool_size,
-	// max_retries, ...). Unless set there, connections time out after 1s and reads after
-	// 500ms, and commands are not retried: a retried script may count a request twice, and a
-	// request is better admitted than held.
-	URL string
-	// Prefix starts every key the store writes; DefaultPrefix when empty. Distinct prefixes
-	// let several Portico installations share one Redis.
-	Prefix string
-	// Log receives the fail-open and recovery messages.
-	Log logr.Logger
-	// Registerer, when not nil, registers the store's metrics.
-	Registerer prometheus.Registerer
-	// Now is the clock of the fail-open log interval; time.Now when nil. Buckets and quota
-	// windows use the instants their callers pass, not this clock.
-	Now func() time.Time
-	// LogInterval is the least time between two "Redis unreachable" messages;
-	// DefaultLogInterval when zero.
-	LogInterval time.Duration
+	redisconn.Config
 	// ProbeInterval is how often an unreachable Redis is pinged until it answers;
 	// DefaultProbeInterval when zero. In between, Take and Consume fail open at once instead
 	// of waiting for Redis to time out.

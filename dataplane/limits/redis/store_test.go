@@ -28,6 +28,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/portico-dev/portico/dataplane/limits"
+	"github.com/portico-dev/portico/internal/redisconn"
 	"github.com/portico-dev/portico/internal/redistest"
 )
 
@@ -124,7 +125,7 @@ func TestSkewedClocks(t *testing.T) {
 // Buckets expire once they would be full again; quota counters a day after their window.
 func TestExpiry(t *testing.T) {
 	srv := redistest.Start(t)
-	s := newStore(t, srv, Options{Prefix: "exp:"})
+	s := newStore(t, srv, Options{Config: redisconn.Config{Prefix: "exp:"}})
 	ctx := context.Background()
 	if _, _, err := s.Take(ctx, "b", 2, 10, time.Now()); err != nil {
 		t.Fatal(err)
@@ -159,18 +160,18 @@ func TestExpiry(t *testing.T) {
 // Connection defaults are tested in internal/redisconn.
 func TestClientOptions(t *testing.T) {
 	for _, bad := range []string{"", "http://localhost:6379", "redis://localhost:6379/notadb"} {
-		if _, err := New(Options{URL: bad}); err == nil {
+		if _, err := New(Options{Config: redisconn.Config{URL: bad}}); err == nil {
 			t.Errorf("New(%q): no error", bad)
 		}
 	}
 	// Metrics registered twice on one registry is a wiring mistake, reported, not a panic.
 	reg := prometheus.NewRegistry()
-	s, err := New(Options{URL: "redis://localhost:6379", Registerer: reg})
+	s, err := New(Options{Config: redisconn.Config{URL: "redis://localhost:6379", Registerer: reg}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if _, err := New(Options{URL: "redis://localhost:6379", Registerer: reg}); err == nil {
+	if _, err := New(Options{Config: redisconn.Config{URL: "redis://localhost:6379", Registerer: reg}}); err == nil {
 		t.Error("a second store on one registry: no error")
 	}
 }
