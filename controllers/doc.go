@@ -32,4 +32,9 @@ limitations under the License.
 // +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete
+//
+// ConfigMaps only in the controller's own namespace, for the replicas' xDS reports (package
+// fleet): a Role there, as the chart's, not a ClusterRole.
+//
+// +kubebuilder:rbac:groups="",namespace=portico-system,resources=configmaps,verbs=get;list;watch;create;update;patch;delete
 package controllers

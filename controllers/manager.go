@@ -18,6 +18,7 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -30,9 +31,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -40,6 +43,7 @@ import (
 
 	apiv1 "github.com/portico-dev/portico/api/v1alpha1"
 	"github.com/portico-dev/portico/controllers/compile"
+	"github.com/portico-dev/portico/controllers/fleet"
 	"github.com/portico-dev/portico/controllers/revisions"
 	"github.com/portico-dev/portico/controllers/status"
 	"github.com/portico-dev/portico/controllers/usage"
@@ -68,6 +72,22 @@ type Config struct {
 	UsageInterval time.Duration
 	// Now is the clock of the usage summaries; time.Now when nil.
 	Now func() time.Time
+	// Fleet tunes the replicas' reports of their proxies, with LeaderElect only.
+	Fleet FleetConfig
+	// SkipNameValidation lets one process run several controllers (tests of replicas):
+	// controller-runtime refuses two controllers of the same name otherwise.
+	SkipNameValidation bool
+}
+
+// FleetConfig tunes how replicas report their proxies to the leader (package fleet). The
+// zero value is production's.
+type FleetConfig struct {
+	// Identity names this replica; fleet.DefaultIdentity() when empty.
+	Identity string
+	// Heartbeat and Debounce default to fleet.DefaultHeartbeat and fleet.DefaultDebounce.
+	Heartbeat, Debounce time.Duration
+	// Now is the clock of the reports' times and ages; time.Now when nil.
+	Now func() time.Time
 }
 
 // DefaultUsageInterval is how often the usage in UsagePlan.status is refreshed.
@@ -78,10 +98,30 @@ type Controller struct {
 	Manager    ctrl.Manager
 	XDS        *xds.Server
 	Reconciler *Reconciler
+	// Fleet is the leader's view of every replica's proxies; nil without LeaderElect.
+	Fleet *fleet.View
 }
 
 // New assembles the manager, the reconcilers and the xDS server.
 func New(cfg Config) (*Controller, error) {
+	byObject := map[client.Object]cache.ByObject{
+		// Only API key Secrets and Portico's revisions: the rest of the cluster's
+		// Secrets and ControllerRevisions are none of the controller's business.
+		&corev1.Secret{}:             {Field: fields.OneTermEqualSelector("type", apiv1.APIKeySecretType)},
+		&appsv1.ControllerRevision{}: {Label: revisions.Selector()},
+	}
+	// Several replicas: each reports its proxies in a ConfigMap of the leader election
+	// namespace, where alone the controller may read and write ConfigMaps.
+	withFleet := cfg.LeaderElect
+	if withFleet {
+		if cfg.LeaderElectionNamespace == "" {
+			return nil, fmt.Errorf("leader election needs a namespace, for the Lease and the replicas' xDS reports")
+		}
+		byObject[&corev1.ConfigMap{}] = cache.ByObject{
+			Label:      fleet.Selector(),
+			Namespaces: map[string]cache.Config{cfg.LeaderElectionNamespace: {}},
+		}
+	}
 	mgr, err := ctrl.NewManager(cfg.RestConfig, ctrl.Options{
 		Scheme:                  scheme.New(),
 		Logger:                  cfg.Log,
@@ -92,12 +132,8 @@ func New(cfg Config) (*Controller, error) {
 		LeaderElectionNamespace: cfg.LeaderElectionNamespace,
 		// Release the lease on shutdown so that a standby takes over at once.
 		LeaderElectionReleaseOnCancel: true,
-		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
-			// Only API key Secrets and Portico's revisions: the rest of the cluster's
-			// Secrets and ControllerRevisions are none of the controller's business.
-			&corev1.Secret{}:             {Field: fields.OneTermEqualSelector("type", apiv1.APIKeySecretType)},
-			&appsv1.ControllerRevision{}: {Label: revisions.Selector()},
-		}},
+		Cache:                         cache.Options{ByObject: byObject},
+		Controller:                    config.Controller{SkipNameValidation: ptr.To(cfg.SkipNameValidation)},
 	})
 	if err != nil {
 		return nil, err
@@ -124,7 +160,16 @@ func New(cfg Config) (*Controller, error) {
 		Leader:  func() bool { return isClosed(mgr.Elected()) },
 		Log:     cfg.Log.WithName("restapi"),
 	}
-	if err := r.SetupWithManager(mgr, server.Changed()); err != nil {
+	changed := []<-chan struct{}{server.Changed()}
+	var view *fleet.View
+	if withFleet {
+		if view, err = addFleet(mgr, cfg, server); err != nil {
+			return nil, err
+		}
+		r.Server = fleetServer{Server: server, view: view}
+		changed = append(changed, view.Changed())
+	}
+	if err := r.SetupWithManager(mgr, changed...); err != nil {
 		return nil, err
 	}
 	if err := (&KeyGenerator{}).SetupWithManager(mgr); err != nil {
@@ -177,7 +222,42 @@ func New(cfg Config) (*Controller, error) {
 	}); err != nil {
 		return nil, err
 	}
-	return &Controller{Manager: mgr, XDS: server, Reconciler: r}, nil
+	return &Controller{Manager: mgr, XDS: server, Reconciler: r, Fleet: view}, nil
+}
+
+// addFleet runs, on every replica, the publisher of its proxies' report, and on the leader the
+// view that counts every replica's proxies.
+func addFleet(mgr ctrl.Manager, cfg Config, server *xds.Server) (*fleet.View, error) {
+	identity := cfg.Fleet.Identity
+	if identity == "" {
+		identity = fleet.DefaultIdentity()
+	}
+	log := cfg.Log.WithName("fleet")
+	log.Info("reporting this replica's proxies", "identity", identity, "namespace", cfg.LeaderElectionNamespace,
+		"configMap", fleet.ConfigMapName(identity))
+	pub := &fleet.Publisher{
+		Client: mgr.GetClient(), Namespace: cfg.LeaderElectionNamespace, Identity: identity, Source: server,
+		Debounce: cfg.Fleet.Debounce, Heartbeat: cfg.Fleet.Heartbeat, Now: cfg.Fleet.Now, Log: log,
+	}
+	view := &fleet.View{
+		Local: server, Self: identity, Namespace: cfg.LeaderElectionNamespace, Informers: mgr.GetCache(),
+		Client: mgr.GetClient(), Heartbeat: cfg.Fleet.Heartbeat, Now: cfg.Fleet.Now, Log: log,
+	}
+	// The view is a leader-only runnable: only the leader writes status.
+	if err := errors.Join(mgr.Add(pub), mgr.Add(view)); err != nil {
+		return nil, err
+	}
+	return view, nil
+}
+
+// fleetServer is the xDS server whose Programmed counts every replica's proxies.
+type fleetServer struct {
+	*xds.Server
+	view *fleet.View
+}
+
+func (s fleetServer) Programmed(stageKey string) xds.ProgrammedStatus {
+	return s.view.Programmed(stageKey)
 }
 
 // Run runs the controller until ctx is cancelled.

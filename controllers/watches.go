@@ -102,13 +102,26 @@ func SetupIndexes(ctx context.Context, mgr ctrl.Manager) error {
 }
 
 // SetupWithManager registers the reconciler: keyed by RestApi, fed by every kind the compile
-// reads. changed receives a value when proxies acknowledge or reject something; the served
-// APIs are then re-reconciled to refresh their Stages' Programmed conditions.
-func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, changed <-chan struct{}) error {
+// reads. Each of changed receives a value when Programmed may have changed (proxies
+// acknowledged or rejected something, here or, on the leader, on another replica); the APIs
+// whose stages' state changed are then re-reconciled to refresh their Programmed conditions.
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, changed ...<-chan struct{}) error {
 	r.Client = mgr.GetClient()
 	programmed := make(chan event.GenericEvent, 64)
+	// One receiver for every source: a signal means "look again", so they coalesce.
+	wake := make(chan struct{}, 1)
+	for _, ch := range changed {
+		go func() {
+			for range ch {
+				select {
+				case wake <- struct{}{}:
+				default:
+				}
+			}
+		}()
+	}
 	go func() {
-		for range changed {
+		for range wake {
 			for _, api := range r.programmedChanges() {
 				obj := &apiv1.RestApi{ObjectMeta: metav1.ObjectMeta{Namespace: api.Namespace, Name: api.Name}}
 				programmed <- event.GenericEvent{Object: obj}

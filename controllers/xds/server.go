@@ -21,6 +21,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"sync"
 	"time"
@@ -222,6 +223,10 @@ func (s *Server) apply(typeURL string, want map[string]proto.Message) int {
 		s.log.Error(err, "updating the xDS cache", "type", typeLabel(typeURL))
 	}
 	s.log.V(1).Info("xDS resources updated", "type", typeLabel(typeURL), "changed", len(update), "removed", len(remove))
+	if typeURL == xdsv1alpha1.StageSnapshotTypeURL {
+		// A stage's version is part of what Programmed reports.
+		s.tracker.notifySubscribers()
+	}
 	return len(update) + len(remove)
 }
 
@@ -247,6 +252,15 @@ func (s *Server) Programmed(stageKey string) ProgrammedStatus {
 	return s.tracker.status(xdsv1alpha1.StageSnapshotTypeURL, stageKey, s.Version(stageKey))
 }
 
+// ProgrammedStages is Programmed for every served stage, by stage key, read at one instant,
+// and the number of connected proxies (which every entry also carries).
+func (s *Server) ProgrammedStages() (proxies int, stages map[string]ProgrammedStatus) {
+	s.mu.Lock()
+	versions := maps.Clone(s.versions[xdsv1alpha1.StageSnapshotTypeURL])
+	s.mu.Unlock()
+	return s.tracker.statusAll(xdsv1alpha1.StageSnapshotTypeURL, versions)
+}
+
 // ConnectedProxies is the number of proxies (distinct node IDs) with an open stream.
 func (s *Server) ConnectedProxies() int {
 	return s.tracker.connected()
@@ -257,6 +271,14 @@ func (s *Server) ConnectedProxies() int {
 // so a receiver re-reads Programmed for every stage it cares about.
 func (s *Server) Changed() <-chan struct{} {
 	return s.tracker.changed
+}
+
+// Subscribe returns a new channel that receives a value whenever ProgrammedStages may have
+// changed: what Changed signals, and besides a change of the served stages' versions (which
+// Changed leaves out: the reconciler that makes those changes knows of them). Signals
+// coalesce as Changed's do. A subscription lasts as long as the Server.
+func (s *Server) Subscribe() <-chan struct{} {
+	return s.tracker.subscribe()
 }
 
 // Start serves ADS (SotW and delta) on lis until ctx is cancelled, then stops gracefully:

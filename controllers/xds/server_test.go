@@ -386,3 +386,40 @@ func hasLabel(m *dto.Metric, name, value string) bool {
 	}
 	return false
 }
+
+// ProgrammedStages is Programmed for every served stage; Subscribe signals the changes of
+// acknowledgements and of served versions, which Changed leaves out.
+func TestProgrammedStagesAndSubscribe(t *testing.T) {
+	s := startServer(t, Options{})
+	sub := s.Subscribe()
+	s.Update([]ir.Stage{testStage("pets/prod", 1), testStage("pets/dev", 1)}, nil)
+	xdstest.Eventually(t, "a version change signalled", func() bool { return drained(sub) })
+	if drained(s.Changed()) {
+		t.Error("Changed signalled a version change")
+	}
+	c, _ := syncedClient(t, s, "proxy-1")
+	defer c.Close()
+	xdstest.Eventually(t, "both stages acknowledged", func() bool {
+		proxies, stages := s.ProgrammedStages()
+		return proxies == 1 && len(stages) == 2 && stages["pets/prod"].Programmed && stages["pets/dev"].Programmed
+	})
+	_, stages := s.ProgrammedStages()
+	for key, st := range stages {
+		if st != s.Programmed(key) {
+			t.Errorf("%s: ProgrammedStages %+v, Programmed %+v", key, st, s.Programmed(key))
+		}
+	}
+	if !drained(sub) {
+		t.Error("the acknowledgements did not signal the subscriber")
+	}
+}
+
+// drained reports whether ch held a signal, and empties it.
+func drained(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}

@@ -64,6 +64,11 @@ type tracker struct {
 	metrics *metrics
 	changed chan struct{}
 
+	// subs are the channels of Server.Subscribe, signalled with changed and, besides, when
+	// the served versions change.
+	subMu sync.Mutex
+	subs  []chan struct{}
+
 	mu      sync.Mutex
 	streams map[streamKey]*streamState
 	nodes   map[string]*nodeState
@@ -129,8 +134,31 @@ func newTracker(log logr.Logger, m *metrics) *tracker {
 // notify signals a change without ever blocking the xDS server: one pending signal stands
 // for any number of changes, since the receiver re-reads the state it cares about.
 func (t *tracker) notify() {
+	signal(t.changed)
+	t.notifySubscribers()
+}
+
+// notifySubscribers signals the channels of Server.Subscribe only.
+func (t *tracker) notifySubscribers() {
+	t.subMu.Lock()
+	defer t.subMu.Unlock()
+	for _, ch := range t.subs {
+		signal(ch)
+	}
+}
+
+func (t *tracker) subscribe() <-chan struct{} {
+	ch := make(chan struct{}, 1)
+	t.subMu.Lock()
+	defer t.subMu.Unlock()
+	t.subs = append(t.subs, ch)
+	return ch
+}
+
+// signal sends on a channel of capacity one unless a signal is already pending.
+func signal(ch chan struct{}) {
 	select {
-	case t.changed <- struct{}{}:
+	case ch <- struct{}{}:
 	default:
 	}
 }
@@ -352,6 +380,22 @@ func (n *nodeState) forget(typeURL, name string) bool {
 func (t *tracker) status(typeURL, name, version string) ProgrammedStatus {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	return t.statusLocked(typeURL, name, version)
+}
+
+// statusAll is status for every resource of versions (name to version), read at one instant:
+// the proxy count is the same in every entry, and is returned for a server with no resource.
+func (t *tracker) statusAll(typeURL string, versions map[string]string) (int, map[string]ProgrammedStatus) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make(map[string]ProgrammedStatus, len(versions))
+	for name, version := range versions {
+		out[name] = t.statusLocked(typeURL, name, version)
+	}
+	return len(t.nodes), out
+}
+
+func (t *tracker) statusLocked(typeURL, name, version string) ProgrammedStatus {
 	s := ProgrammedStatus{Version: version, Proxies: len(t.nodes)}
 	var nackNodes []string
 	for id, n := range t.nodes {
