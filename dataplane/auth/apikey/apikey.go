@@ -104,8 +104,9 @@ func (idx index) lookup(value string) *entry {
 	return e
 }
 
-// sum256 is the SHA-256 of value. Keys of usual length are copied to the stack, not to a
-// heap buffer, and the copy is wiped: a clear key outlives its request nowhere.
+// sum256 is the SHA-256 of value. Keys of usual length are copied to the stack rather than to
+// a heap buffer that would linger until collected, and the copy is wiped: the step leaves no
+// copy of a clear key behind (the header's own string is net/http's and goes with the request).
 func sum256(value string) [sha256.Size]byte {
 	if len(value) > maxStackKey {
 		return sha256.Sum256([]byte(value))
