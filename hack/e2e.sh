@@ -87,9 +87,19 @@ programmed() {
   out=$(k get stage prod -o jsonpath='{.metadata.generation}/{.status.conditions[?(@.type=="Programmed")].observedGeneration}/{.status.conditions[?(@.type=="Programmed")].status}')
   [[ "${out%%/*}" == "$(cut -d/ -f2 <<<"${out}")" && "${out##*/}" == True ]]
 }
+# wait_programmed: programmed, and the message counts every running proxy, wherever it is
+# connected: the leader counts the proxies of every controller replica, not only its own.
 wait_programmed() {
+  local want=0 name msg
+  for name in "${!PIDS[@]}"; do
+    if [[ ${name} == proxy-* ]]; then want=$((want + 1)); fi
+  done
   until_ok "Stage prod Programmed" 60 programmed
-  say "Stage prod: $(k get stage prod -o jsonpath='{.status.conditions[?(@.type=="Programmed")].message}')"
+  until_ok "Stage prod Programmed counting ${want} proxies" 30 bash -c \
+    "${ASSETS}/kubectl --kubeconfig ${WORK}/admin.kubeconfig get stage prod -o jsonpath='{.status.conditions[?(@.type==\"Programmed\")].message}' | grep -q '^all ${want} connected proxies'"
+  msg=$(k get stage prod -o jsonpath='{.status.conditions[?(@.type=="Programmed")].message}')
+  say "Stage prod: ${msg}"
+  [[ "${msg}" == "all ${want} connected proxies applied generation "* ]] || fail "Programmed counts the wrong proxies: ${msg}"
 }
 
 # hits PROXY_INDEX PATH [e2ekit hit flags...]: paced GETs through one proxy, a JSON summary.
