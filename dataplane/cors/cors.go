@@ -392,17 +392,3 @@ func addVary(h http.Header, name string) {
 	}
 	h[headerVary] = append(h[headerVary], name)
 }
-
-// Preflight answers r with c when r is a preflight request; see Policy.Preflight. It
-// compiles c on each call, so a caller serving many requests should Compile once instead. An
-// invalid policy answers nothing.
-func Preflight(c *xdsv1alpha1.Cors, w http.ResponseWriter, r *http.Request) bool {
-	if c == nil || !IsPreflight(r) {
-		return false
-	}
-	p, err := Compile(c)
-	if err != nil {
-		return false
-	}
-	return p.Preflight(w, r)
-}

@@ -207,14 +207,9 @@ func TestStep(t *testing.T) {
 		return w
 	}
 
-	w := serve(preflight("https://app.example.com", "POST"))
-	if w.Code != http.StatusNoContent || w.Header().Get(HeaderAllowOrigin) != "https://app.example.com" || w.Body.Len() != 0 {
-		t.Fatalf("preflight: %d %v", w.Code, w.Header())
-	}
-
 	r := httptest.NewRequest(http.MethodGet, "/pets", nil)
 	r.Header.Set(HeaderOrigin, "https://app.example.com")
-	w = serve(r)
+	w := serve(r)
 	want(t, w.Header(), map[string]string{HeaderAllowOrigin: "https://app.example.com", HeaderExposeHeaders: "x-request-id", "Vary": "Accept-Encoding, Origin"})
 	if w.Body.String() != "ok" {
 		t.Fatalf("body %q", w.Body)
@@ -304,16 +299,23 @@ func TestCompileErrors(t *testing.T) {
 	}
 }
 
-func TestPackagePreflight(t *testing.T) {
+func TestGuard(t *testing.T) {
+	g, err := Guard(&xdsv1alpha1.Api{Cors: app}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	w := httptest.NewRecorder()
-	if !Preflight(app, w, preflight("https://app.example.com", "GET")) || w.Code != http.StatusNoContent {
-		t.Fatal("not answered")
+	if !g(w, preflight("https://app.example.com", "GET")) || w.Code != http.StatusNoContent {
+		t.Fatal("preflight not answered")
 	}
-	if Preflight(nil, httptest.NewRecorder(), preflight("https://app.example.com", "GET")) {
-		t.Fatal("answered without a policy")
+	if g(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/pets", nil)) {
+		t.Fatal("a request that is no preflight was answered")
 	}
-	if Preflight(&xdsv1alpha1.Cors{AllowOrigins: []string{"bad"}}, httptest.NewRecorder(), preflight("https://app.example.com", "GET")) {
-		t.Fatal("answered with an invalid policy")
+	if g, err := Guard(&xdsv1alpha1.Api{}, nil); g != nil || err != nil {
+		t.Fatal("a guard without a policy")
+	}
+	if _, err := Guard(&xdsv1alpha1.Api{Cors: &xdsv1alpha1.Cors{AllowOrigins: []string{"bad"}}}, nil); err == nil {
+		t.Fatal("an invalid policy built a guard")
 	}
 }
 

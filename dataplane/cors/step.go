@@ -23,15 +23,12 @@ import (
 	"github.com/portico-dev/portico/dataplane/proxy"
 )
 
-// NewStep returns the CORS step. Place it before the authorizers and the API key step:
-// preflight requests carry no credentials, and refusals of later steps must carry CORS
-// headers for the browser to show them to the page. An API without cors, and a WEBSOCKET
-// API (a handshake is not subject to CORS), get next unchanged; an invalid policy fails the
-// configuration.
-//
-// The step only sees requests that matched a route, so it answers the preflights of routes
-// whose methods include OPTIONS (or ANY). Preflights for the other paths are the stage's to
-// answer before routing, with Policy.Preflight.
+// NewStep returns the CORS step, which sets the CORS headers of a route's responses. Place it
+// before the authorizers and the API key step: refusals of later steps must carry CORS
+// headers for the browser to show them to the page. Preflights never reach it: Guard answers
+// them for the whole stage, before routing and before authorization. An API without cors,
+// and a WEBSOCKET API (a handshake is not subject to CORS), get next unchanged; an invalid
+// policy fails the configuration.
 func NewStep() proxy.Step {
 	return func(rt *proxy.Route, next http.Handler) (http.Handler, error) {
 		c := rt.API.GetCors()
@@ -46,13 +43,10 @@ func NewStep() proxy.Step {
 	}
 }
 
-// Handler answers preflight requests and sets the CORS headers of every other response of
-// next, including the gateway's refusals.
+// Handler sets the CORS headers of every response of next, including the gateway's
+// refusals.
 func (p *Policy) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p.Preflight(w, r) {
-			return
-		}
 		next.ServeHTTP(&writer{ResponseWriter: w, p: p, origin: r.Header.Get(HeaderOrigin)}, r)
 	})
 }

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package policy is the resource policy step: the subset of an Amazon API Gateway resource
+// Package policy is the resource policy, checked by a stage guard before routing: the subset of an Amazon API Gateway resource
 // policy Portico supports, which allows or denies clients by source address. A denied
 // address, or one outside a non-empty allow list, gets 403 ACCESS_DENIED; deny wins.
 //
@@ -25,13 +25,9 @@ package policy
 
 import (
 	"fmt"
-	"net/http"
 	"net/netip"
 
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
-	"github.com/portico-dev/portico/dataplane/gatewayresponse"
-	"github.com/portico-dev/portico/dataplane/proxy"
-	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
 )
 
 // Policy is a compiled source address policy. The zero value and nil allow every address.
@@ -86,32 +82,4 @@ func (p *Policy) AllowedString(addr string) bool {
 		a = netip.Addr{}
 	}
 	return p.Allowed(a)
-}
-
-// NewStep returns the resource policy step. Place it first: an address the API refuses
-// should cost neither a preflight answer nor an authorizer call. An API without source_ips
-// gets next unchanged; an invalid prefix fails the configuration.
-func NewStep() proxy.Step {
-	return func(rt *proxy.Route, next http.Handler) (http.Handler, error) {
-		p, err := Compile(rt.API.GetSourceIps())
-		if err != nil {
-			return nil, err
-		}
-		if p == nil {
-			return next, nil
-		}
-		responses := rt.Responses
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			rc := reqctx.From(r.Context())
-			if rc == nil || !p.AllowedString(rc.SourceIP) {
-				id := ""
-				if rc != nil {
-					id = rc.ID
-				}
-				gatewayresponse.Write(w, r, gatewayresponse.AccessDenied, responses, id)
-				return
-			}
-			next.ServeHTTP(w, r)
-		}), nil
-	}
 }

@@ -25,14 +25,26 @@ import (
 
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 	"github.com/portico-dev/portico/dataplane/gatewayresponse"
-	"github.com/portico-dev/portico/dataplane/proxy"
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
 )
 
+// guarded returns next behind the Guard of an API with ips, as the proxy runs a stage's
+// guards before its routes; an API the guard does not apply to gets next itself.
+func guarded(ips *xdsv1alpha1.SourceIps, next http.Handler) (http.Handler, error) {
+	g, err := Guard(&xdsv1alpha1.Api{SourceIps: ips}, nil)
+	if err != nil || g == nil {
+		return next, err
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !g(w, r) {
+			next.ServeHTTP(w, r)
+		}
+	}), nil
+}
+
 func build(t *testing.T, ips *xdsv1alpha1.SourceIps) http.Handler {
 	t.Helper()
-	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
-	h, err := NewStep()(&proxy.Route{Stage: &xdsv1alpha1.StageSnapshot{}, API: &xdsv1alpha1.Api{SourceIps: ips}, Route: &xdsv1alpha1.Route{Name: "r"}}, next)
+	h, err := guarded(ips, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +61,7 @@ func from(h http.Handler, ip string) *httptest.ResponseRecorder {
 	return w
 }
 
-func TestStep(t *testing.T) {
+func TestGuard(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		ips     *xdsv1alpha1.SourceIps
@@ -107,12 +119,12 @@ func TestStep(t *testing.T) {
 func TestNotApplicable(t *testing.T) {
 	next := http.NotFoundHandler()
 	for _, ips := range []*xdsv1alpha1.SourceIps{nil, {}} {
-		h, err := NewStep()(&proxy.Route{API: &xdsv1alpha1.Api{SourceIps: ips}, Route: &xdsv1alpha1.Route{}}, next)
+		h, err := guarded(ips, next)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if w := from(h, "10.0.0.1"); w.Code != http.StatusNotFound {
-			t.Fatalf("%v: the step wrapped the route", ips)
+			t.Fatalf("%v: the guard refused a request", ips)
 		}
 	}
 }
@@ -125,7 +137,7 @@ func TestInvalidPrefix(t *testing.T) {
 		{Allow: []string{""}},
 		{Deny: []string{"fe80::1%eth0"}},
 	} {
-		if _, err := NewStep()(&proxy.Route{API: &xdsv1alpha1.Api{SourceIps: ips}, Route: &xdsv1alpha1.Route{}}, http.NotFoundHandler()); err == nil {
+		if _, err := guarded(ips, http.NotFoundHandler()); err == nil {
 			t.Errorf("%v: no error", ips)
 		}
 	}

@@ -52,7 +52,8 @@ func TestWiring(t *testing.T) {
 		UsagePlans: []*xdsv1alpha1.UsagePlan{{Name: "gold", Keys: []*xdsv1alpha1.ApiKey{{Id: "customer-a", Sha256: hex.EncodeToString(sum[:])}}}}}
 	p := proxy.New(proxy.Options{
 		AccessLog: io.Discard,
-		Steps:     []proxy.Step{policy.NewStep(), cors.NewStep(), apikey.NewStep()},
+		Guards:    []proxy.Guard{policy.Guard, cors.Guard},
+		Steps:     []proxy.Step{cors.NewStep(), apikey.NewStep()},
 	})
 	if err := p.Apply(&config.Config{Stages: map[string]*xdsv1alpha1.StageSnapshot{st.Key: st}}); err != nil {
 		t.Fatal(err)
