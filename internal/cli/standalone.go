@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -35,6 +36,7 @@ import (
 type standaloneOptions struct {
 	files                         []string
 	httpAddr, adminAddr, stateDir string
+	xdsAddr                       string // empty: a free loopback port
 	reload, drain                 time.Duration
 	log                           logOptions
 	dp                            dataPlaneFlags
@@ -62,10 +64,24 @@ Files are re-read when they change.`,
 	f.StringVar(&o.stateDir, "state-dir", "", "folder for state that survives restarts: revisions and quota counters")
 	f.DurationVar(&o.reload, "reload-interval", time.Second, "how often files are checked for changes")
 	f.DurationVar(&o.drain, "drain-timeout", 5*time.Second, "on SIGTERM, how long in-flight requests may finish")
+	f.StringVar(&o.xdsAddr, "xds-addr", "127.0.0.1:0", "loopback address of the built-in xDS server, for more proxies on this machine to attach to (portico proxy --xds-server); default: a free port")
 	o.log.bind(f)
 	o.dp.bind(f)
 	_ = cmd.MarkFlagRequired("file")
 	return cmd
+}
+
+// loopbackOnly refuses an address that is not a loopback IP: standalone's xDS server runs
+// without TLS, so it must not be reachable from another machine.
+func loopbackOnly(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if ip, err := netip.ParseAddr(host); err != nil || !ip.IsLoopback() {
+		return fmt.Errorf("%q is not a loopback address (standalone serves xDS without TLS; run `portico controller` for remote proxies)", host)
+	}
+	return nil
 }
 
 // standaloneHooks let tests listen on port 0 and learn the addresses.
@@ -82,6 +98,14 @@ func runStandalone(ctx context.Context, o standaloneOptions, hooks *standaloneHo
 	var flags dataPlaneOptions
 	if err := o.dp.apply(&flags); err != nil {
 		return err
+	}
+	// Other proxies may attach to the xDS server, on this machine only: it has no TLS here.
+	xdsAddr := o.xdsAddr
+	if xdsAddr == "" {
+		xdsAddr = "127.0.0.1:0"
+	}
+	if err := loopbackOnly(xdsAddr); err != nil {
+		return fmt.Errorf("--xds-addr: %w", err)
 	}
 	validator, err := schema.New()
 	if err != nil {
@@ -105,7 +129,7 @@ func runStandalone(ctx context.Context, o standaloneOptions, hooks *standaloneHo
 	}
 	// The control plane talks to the proxy over real gRPC, on a loopback port of its own:
 	// the same wire, ACKs and NACKs as between `portico controller` and `portico proxy`.
-	xdsLis, err := net.Listen("tcp", "127.0.0.1:0")
+	xdsLis, err := net.Listen("tcp", xdsAddr)
 	if err != nil {
 		return err
 	}
