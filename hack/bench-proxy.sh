@@ -134,7 +134,13 @@ spec:
 YAML
 (cd "${ROOT}" && CGO_ENABLED=0 go build -o "${WORK}/benchserver" ./hack/benchserver)
 GOMAXPROCS=1 taskset -c "${cpu_test}" "${WORK}/benchserver" -addr 127.0.0.1:18095 & PIDS+=($!); bare_pid=$!
-GOMAXPROCS=1 taskset -c "${cpu_test}" "${PORTICO}" standalone -f "${WORK}/api.yaml" \
+# The proxy under test is a `portico proxy` process, as in production: the files are compiled by
+# `portico standalone` on the load CPU, whose own proxy stays idle, and pushed over xDS. (Measuring
+# standalone's proxy instead would charge the compiler's heap to the proxy's garbage collector.)
+taskset -c "${cpu_load}" "${PORTICO}" standalone -f "${WORK}/api.yaml" --xds-addr 127.0.0.1:18096 \
+  --http-addr 127.0.0.1:18097 --admin-addr 127.0.0.1:18098 --log-level error > "${WORK}/standalone.log" 2>&1 & PIDS+=($!)
+wait_for http://127.0.0.1:18098/readyz
+GOMAXPROCS=1 taskset -c "${cpu_test}" "${PORTICO}" proxy --xds-server 127.0.0.1:18096 --node-id bench \
   --http-addr 127.0.0.1:18093 --admin-addr 127.0.0.1:18094 --log-level error > "${WORK}/portico.log" 2>&1 & PIDS+=($!); portico_pid=$!
 
 wait_for http://127.0.0.1:18091/
