@@ -44,6 +44,9 @@ import (
 type SnapshotServer interface {
 	UpdateStages(set []ir.Stage, remove []string) (changed int)
 	UpdateEndpoints(set []ir.Endpoints, remove []string) (changed int)
+	// Programmed is what the proxies acknowledged of the stage. With several replicas it
+	// counts every replica's proxies (package fleet), so that the leader's status does not
+	// only reflect the proxies connected to itself.
 	Programmed(stageKey string) xds.ProgrammedStatus
 }
 

@@ -27,6 +27,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/rand"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/portico-dev/portico/controllers/fleet"
@@ -49,11 +50,15 @@ func needEnv(t *testing.T) {
 	}
 }
 
-func newNamespace(t *testing.T, name string) {
+// newNamespace creates a namespace named after prefix, new on each run (-count shares the
+// API server), and returns its name.
+func newNamespace(t *testing.T, prefix string) string {
 	t.Helper()
+	name := prefix + "-" + rand.String(5)
 	if err := env.Client.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}); err != nil {
 		t.Fatal(err)
 	}
+	return name
 }
 
 // source is a replica's xDS server as the publisher sees it.
@@ -160,8 +165,7 @@ func startPublisher(t *testing.T, p *fleet.Publisher) (stop func()) {
 // write nothing), at most once per debounce, and deletes it when stopped.
 func TestPublisherWritesOnChange(t *testing.T) {
 	needEnv(t)
-	ns := "publish-change"
-	newNamespace(t, ns)
+	ns := newNamespace(t, "publish-change")
 	src := newSource()
 	src.set(1, "ns/a", xds.ProgrammedStatus{Version: "v1", Proxies: 1})
 	w := &writes{Client: env.Client}
@@ -217,8 +221,7 @@ func TestPublisherWritesOnChange(t *testing.T) {
 // and recreates it if it was deleted.
 func TestPublisherHeartbeat(t *testing.T) {
 	needEnv(t)
-	ns := "publish-heartbeat"
-	newNamespace(t, ns)
+	ns := newNamespace(t, "publish-heartbeat")
 	src := newSource()
 	src.set(3, "ns/a", xds.ProgrammedStatus{Version: "v1", Proxies: 3, Acked: 3, Programmed: true})
 	var mu sync.Mutex
@@ -246,4 +249,39 @@ func TestPublisherHeartbeat(t *testing.T) {
 		t.Fatal(err)
 	}
 	xdstest.Eventually(t, "the report recreated", func() bool { _, ok := report(t, ns, "replica-2"); return ok })
+}
+
+// The leader deletes the report of a replica that has not written it for long (it crashed,
+// so could not delete it), and leaves recent ones, stale or not, and its own.
+func TestViewRemovesReportsOfReplicasGone(t *testing.T) {
+	needEnv(t)
+	ns := newNamespace(t, "reports-gone")
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	const heartbeat = 10 * time.Second
+	v := &fleet.View{Self: "me", Namespace: ns, Client: env.Client, Heartbeat: heartbeat,
+		Now: func() time.Time { return now }, Log: logr.Discard()}
+	for _, r := range []fleet.Report{
+		{Identity: "me", UpdatedAt: now.Add(-time.Hour)},
+		{Identity: "crashed", UpdatedAt: now.Add(-time.Hour)},
+		{Identity: "stale", UpdatedAt: now.Add(-time.Minute)},
+		{Identity: "fresh", UpdatedAt: now},
+	} {
+		cm, err := fleet.ToConfigMap(ns, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := env.Client.Create(context.Background(), cm); err != nil {
+			t.Fatal(err)
+		}
+		v.Set(cm) // as the informer would
+	}
+	v.Tick(context.Background())
+	for id, want := range map[string]bool{"me": true, "crashed": false, "stale": true, "fresh": true} {
+		if _, ok := report(t, ns, id); ok != want {
+			t.Errorf("report of %s there: %v, want %v", id, ok, want)
+		}
+	}
+	if peers := v.Peers(); len(peers) != 1 || peers[0].Identity != "fresh" {
+		t.Errorf("peers %+v, want the fresh one alone", peers)
+	}
 }

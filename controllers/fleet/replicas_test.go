@@ -45,9 +45,6 @@ import (
 	"github.com/portico-dev/portico/controllers/xds/xdstest"
 )
 
-// controllerNamespace holds the Lease and the reports, as the release namespace does.
-const controllerNamespace = "portico-system"
-
 type replica struct {
 	*controllers.Controller
 	addr string
@@ -56,7 +53,7 @@ type replica struct {
 
 // startReplica runs one controller replica with leader election, as the chart does, with a
 // fast heartbeat.
-func startReplica(t *testing.T, identity string) *replica {
+func startReplica(t *testing.T, controllerNamespace, identity string) *replica {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -151,13 +148,13 @@ func setVariable(t *testing.T, ns, name, value string) {
 // report goes with it and its proxy no longer counts.
 func TestProgrammedCountsEveryReplica(t *testing.T) {
 	needEnv(t)
-	ns := "replicas"
-	newNamespace(t, controllerNamespace)
-	newNamespace(t, ns)
+	// controllerNamespace holds the Lease and the reports, as the release namespace does.
+	controllerNamespace := newNamespace(t, "portico-system")
+	ns := newNamespace(t, "replicas")
 
-	a := startReplica(t, "replica-a")
+	a := startReplica(t, controllerNamespace, "replica-a")
 	xdstest.Eventually(t, "replica-a elected", func() bool { return elected(a.Controller) })
-	b := startReplica(t, "replica-b")
+	b := startReplica(t, controllerNamespace, "replica-b")
 
 	stageKey := ns + "/prod"
 	types := []string{xdsv1alpha1.StageSnapshotTypeURL, resource.EndpointType}
@@ -166,7 +163,8 @@ func TestProgrammedCountsEveryReplica(t *testing.T) {
 	pb := xdstest.StartProxy(t, b.addr, "proxy-b", nil, types...)
 	t.Cleanup(pb.Close)
 
-	docs, err := manifest.Decode([]byte(`
+	// Stage paths are claimed cluster-wide: each run serves its own.
+	docs, err := manifest.Decode([]byte(strings.ReplaceAll(`
 apiVersion: apigateway.portico.dev/v1alpha1
 kind: RestApi
 metadata: {name: pets}
@@ -180,8 +178,8 @@ spec: {restApiRef: {name: pets}, path: /pets, integration: {type: MOCK, mock: {}
 apiVersion: apigateway.portico.dev/v1alpha1
 kind: Stage
 metadata: {name: prod}
-spec: {restApiRef: {name: pets}, variables: {v: "1"}}
-`), t.Name())
+spec: {restApiRef: {name: pets}, stageName: STAGE, variables: {v: "1"}}
+`, "STAGE", ns)), t.Name())
 	if err != nil {
 		t.Fatal(err)
 	}
