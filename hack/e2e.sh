@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # End to end, as a user walks it: a real etcd and kube-apiserver, the chart's rendered CRDs and
 # RBAC, two `portico controller`s (leader election) and two `portico proxy`s run as processes
-# with the chart's flags, a real backend; then kubectl apply the samples, call the API through
-# both proxies, run a canary release (split, promote, roll back by pinning), and stop the leader
-# and one proxy under load. Prints each step; any failed check stops the run with the logs.
+# with the chart's flags (quotas in a shared Redis), a real backend; then kubectl apply the
+# samples, call the API through both proxies, read the usage, run a canary release (split,
+# promote, roll back by pinning), and stop the leader and one proxy under load. Prints each
+# step; any failed check stops the run with the logs.
 #
 # Needs: bin/portico (make build), bin/helm (make helm), the kube assets (make kube-assets),
-# openssl, curl. `make e2e` provides all but openssl and curl (.ci/run installs them).
+# openssl, curl, jq, redis-server. `make e2e` provides the first three; .ci/run installs the rest.
 set -Eeuo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,7 +20,7 @@ WORK="$(mktemp -d)"
 START=$(date +%s)
 
 # Ports: one range, away from the benchmarks' (1809x) and the ephemeral range tests draw from.
-ETCD_PORT=21379 API_PORT=21443 XDS_SERVICE=21000
+ETCD_PORT=21379 API_PORT=21443 XDS_SERVICE=21000 REDIS_PORT=21390
 CTRL_XDS=(21001 21002) CTRL_METRICS=(21011 21012) CTRL_HEALTH=(21021 21022)
 PROXY_HTTP=(21081 21082) PROXY_ADMIN=(21091 21092)
 declare -A PIDS=()
@@ -116,7 +117,7 @@ expect_all() {
   say "${sent}/${sent} answered 200 by \"$2\""
 }
 
-for tool in openssl curl jq; do
+for tool in openssl curl jq redis-server; do
   command -v "${tool}" >/dev/null || fail "${tool} is missing (.ci/run installs it: apt-get install ${tool})"
 done
 for bin in "${ASSETS}/etcd" "${ASSETS}/kube-apiserver" "${ASSETS}/kubectl" "${PORTICO}" "${HELM}"; do
@@ -152,8 +153,12 @@ until_ok "kube-apiserver ready" 60 k get --raw /readyz
 until_ok "default namespace" 30 k get namespace default
 run k version
 
-step "Install the chart's CRDs, RBAC, Services and xDS certificates (helm template | kubectl apply)"
-"${HELM}" template portico "${ROOT}/charts/portico" --namespace "${NS}" --include-crds >"${WORK}/rendered.yaml"
+step "Install the chart's CRDs, RBAC, Services, Secrets (helm template | kubectl apply), with quotas in Redis"
+say "helm values: redis.state.url=redis://127.0.0.1:${REDIS_PORT}/0 (one Redis for every proxy's throttles and quotas),"
+say "controller.usageInterval=2s (the default, 1m, would make a slow walkthrough)"
+start redis "$(command -v redis-server)" --port "${REDIS_PORT}" --bind 127.0.0.1 --save "" --appendonly no --dir "${WORK}"
+"${HELM}" template portico "${ROOT}/charts/portico" --namespace "${NS}" --include-crds \
+  --set "redis.state.url=redis://127.0.0.1:${REDIS_PORT}/0" --set controller.usageInterval=2s >"${WORK}/rendered.yaml"
 run k create namespace "${NS}"
 run k apply --server-side -f "${WORK}/rendered.yaml"
 say "(the Deployments stay without pods here: the same binaries run below with the chart's flags)"
@@ -161,6 +166,8 @@ until_ok "CRDs established" 30 k wait --for condition=Established --timeout 1s c
 for f in ca.crt tls.crt tls.key client.crt client.key; do
   k get secret -n "${NS}" portico-xds-tls -o "jsonpath={.data.${f//./\\.}}" | base64 -d >"${WORK}/${f}"
 done
+# What the kubelet would pass the pods from the chart's Secret, as $(PORTICO_STATE_REDIS).
+STATE_REDIS=$(k get secret -n "${NS}" portico-redis -o jsonpath='{.data.state-url}' | base64 -d)
 # The controllers act as their ServiceAccount, so the chart's RBAC is what they may do.
 kubeconfig "${WORK}/controller.kubeconfig" "$(k create token portico-controller -n "${NS}" --duration 2h)"
 run k auth can-i --as "system:serviceaccount:${NS}:portico-controller" update stages.apigateway.portico.dev --subresource status
@@ -171,7 +178,8 @@ for i in 0 1; do
   POD_NAMESPACE="${NS}" start "controller-$i" "${PORTICO}" controller --kubeconfig "${WORK}/controller.kubeconfig" \
     --xds-addr "127.0.0.1:${CTRL_XDS[$i]}" --metrics-addr "127.0.0.1:${CTRL_METRICS[$i]}" \
     --health-addr "127.0.0.1:${CTRL_HEALTH[$i]}" --leader-elect=true --gateway-url "http://127.0.0.1:${PROXY_HTTP[0]}" \
-    --log-level info --xds-tls-cert "${WORK}/tls.crt" --xds-tls-key "${WORK}/tls.key" --xds-tls-ca "${WORK}/ca.crt"
+    --log-level info --xds-tls-cert "${WORK}/tls.crt" --xds-tls-key "${WORK}/tls.key" --xds-tls-ca "${WORK}/ca.crt" \
+    --state-redis "${STATE_REDIS}" --usage-interval 2s
 done
 # portico-controller-xds: connections go to the controllers in turn, skipping a dead one.
 start service "${WORK}/e2ekit" service "127.0.0.1:${XDS_SERVICE}" "127.0.0.1:${CTRL_XDS[0]}" "127.0.0.1:${CTRL_XDS[1]}"
@@ -179,7 +187,8 @@ for i in 0 1; do
   start "proxy-$i" "${PORTICO}" proxy --xds-server "127.0.0.1:${XDS_SERVICE}" --node-id "portico-proxy-$i" \
     --http-addr "127.0.0.1:${PROXY_HTTP[$i]}" --admin-addr "127.0.0.1:${PROXY_ADMIN[$i]}" --drain-timeout 5s \
     --region us-east-1 --log-level info --xds-tls-ca "${WORK}/ca.crt" --xds-tls-cert "${WORK}/client.crt" \
-    --xds-tls-key "${WORK}/client.key" --xds-tls-server-name "portico-controller-xds.${NS}.svc"
+    --xds-tls-key "${WORK}/client.key" --xds-tls-server-name "portico-controller-xds.${NS}.svc" \
+    --state-redis "${STATE_REDIS}"
 done
 for i in 0 1; do
   until_ok "controller-$i ready" 60 curl -fs "http://127.0.0.1:${CTRL_HEALTH[$i]}/readyz"
@@ -231,6 +240,23 @@ for i in 0 1; do
   done
   say "proxy-$i GET /prod/pets/1 with customer-a's and customer-b's keys -> 200 $(cat "${WORK}/body")"
 done
+
+step "Usage plans: both proxies count in one Redis, and the leader writes the usage into the plan"
+for i in 0 1; do
+  out=$(hits "$i" /prod/pets/1 -n 4 -rate 20 -H "x-api-key:${KEY_A}")
+  [[ "$(jq -r '.status["200"] // 0' <<<"${out}")" == 4 ]] || fail "4 calls with customer-a's key via proxy-$i: ${out}"
+done
+say "customer-a: 1 + 4 calls through each proxy; customer-b: 1 through each"
+used_by() { # PROXY KEY_ID: what that proxy's /usage says the key used
+  curl -fs "http://127.0.0.1:${PROXY_ADMIN[$1]}/usage" | jq -r --arg k "$2" '[.usage[] | select(.keyId == $k) | .used] | add // 0'
+}
+for i in 0 1; do
+  [[ "$(used_by "$i" customer-a)" == 10 ]] || fail "proxy-$i /usage: customer-a used $(used_by "$i" customer-a), want 10 (shared)"
+done
+say "each proxy's /usage reads customer-a: 10 of 10,000 this month (one shared counter, not 5 per proxy)"
+until_ok "status.usage.used of plan gold reaching 12" 30 bash -c "[[ \$(${ASSETS}/kubectl --kubeconfig ${WORK}/admin.kubeconfig get uplan gold -o jsonpath='{.status.usage.used}') == 12 ]]"
+run k get uplan gold
+say "status.usage.keys: $(k get uplan gold -o jsonpath='{range .status.usage.keys[*]}{.name}={.used} (remaining {.remaining}) {end}')"
 
 step "Canary release: pin the stable revision (and turn caching off for /toys, so every call shows who answered)"
 R1=$(k get stage prod -o jsonpath='{.status.deployedRevision}')
