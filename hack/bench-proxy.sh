@@ -58,7 +58,7 @@ wait_for() { # url
 
 nginx_conf backend 127.0.0.1:18091 'return 200 "ok\n";'
 nginx_conf proxy 127.0.0.1:18092 'proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection "";'
-taskset -c "${cpu_load}" nginx -p "${WORK}/backend" -c "${WORK}/backend/nginx.conf" & PIDS+=($!)
+taskset -c "${cpu_load}" nginx -p "${WORK}/backend" -c "${WORK}/backend/nginx.conf" & PIDS+=($!); backend_pid=$!
 taskset -c "${cpu_test}" nginx -p "${WORK}/proxy" -c "${WORK}/proxy/nginx.conf" & PIDS+=($!); nginx_pid=$!
 
 cat > "${WORK}/api.yaml" <<'YAML'
@@ -152,8 +152,12 @@ wait_for http://127.0.0.1:18093/bench/ok
 # The worker does nginx's work; the master only waits.
 nginx_worker=$(pgrep -P "${nginx_pid}" | head -1)
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system time, in clock ticks
-# measure PID URL [wrk args...] prints requests/s and the CPU time PID spent per request in µs.
+cpu_ticks() { # PID[,PID...]: user + system time, in clock ticks, summed over the processes
+  local total=0 pid
+  for pid in ${1//,/ }; do total=$((total + $(awk '{print $14 + $15}' "/proc/${pid}/stat"))); done
+  echo "${total}"
+}
+# measure PID[,PID...] URL [wrk args...] prints requests/s and the CPU time PID spent per request in µs.
 # CPU per request is the steadier figure on a shared machine: when another process takes the
 # core, requests/s drop but each request costs what it did. When the server is not the
 # bottleneck (nginx proxying while wrk and the backend share CPU 0), requests/s understate it
@@ -211,6 +215,24 @@ for round in $(seq 1 "${ROUNDS}"); do
     "$(ratio "${mock_rps}" "${bare_rps}") $(ratio "${bare_cpu}" "${mock_cpu}")" \
     "$(ratio "${proxy_rps}" "${nginx_rps}") $(ratio "${nginx_cpu}" "${proxy_cpu}")" >> "${RATIOS}"
 done
+
+# The system view: the backend moves to the core under test, as when the proxy and the app
+# share a machine's CPU. Proxying then costs the backend's work too, and a cache hit saves
+# it: this is what a cache is for. The CPU time per request is the proxy's and the backend's.
+backend_worker=$(pgrep -P "${backend_pid}" | head -1)
+taskset -pc "${cpu_test}" "${backend_pid}" >/dev/null
+taskset -pc "${cpu_test}" "${backend_worker}" >/dev/null
+read -r sys_nginx_rps sys_nginx_cpu < <(measure "${nginx_worker},${backend_worker}" http://127.0.0.1:18092/)
+read -r sys_cached_rps sys_cached_cpu < <(measure "${portico_pid},${backend_worker}" http://127.0.0.1:18093/bench/cached)
+read -r sys_proxy_rps sys_proxy_cpu < <(measure "${portico_pid},${backend_worker}" http://127.0.0.1:18093/bench/ok)
+taskset -pc "${cpu_load}" "${backend_pid}" >/dev/null
+taskset -pc "${cpu_load}" "${backend_worker}" >/dev/null
+echo
+echo "system view: the backend on CPU ${cpu_test} too (proxy and backend share one core; cpu is both)"
+row "nginx reverse proxy -> backend" "${sys_nginx_rps}" "${sys_nginx_cpu}"
+row "portico cache hit (the backend is not called)" "${sys_cached_rps}" "${sys_cached_cpu}" "${sys_nginx_rps}" "${sys_nginx_cpu}"
+row "portico HTTP_PROXY -> backend" "${sys_proxy_rps}" "${sys_proxy_cpu}" "${sys_nginx_rps}" "${sys_nginx_cpu}"
+
 echo
 echo "ratio: requests/s over the reference's; the CPU ratio is the reference's CPU time per request over this one's"
 if [[ "${ROUNDS}" -gt 1 ]]; then
