@@ -189,6 +189,7 @@ func (h *handler) key(r *http.Request, rc *reqctx.Request) [32]byte {
 	b := appendString(buf[:0], r.Method)
 	b = appendString(b, h.path)
 	b = appendString(b, h.variant)
+	b = binary.AppendVarint(b, h.revision)
 	var query map[string][]string
 	for _, p := range h.params {
 		b = appendString(b, p.full)

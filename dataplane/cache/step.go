@@ -108,8 +108,13 @@ func NewStep(store *Store, opts Options) proxy.Step {
 		}
 		// A canary keeps its own entries unless it shares the stage's: its revision may answer
 		// differently.
+		// Entries are those of the revision that answered: a promotion, a rollback or a pin
+		// never serves an answer of another revision. Rolling back finds the earlier
+		// revision's entries still there if they have not expired.
+		h.revision = rt.Stage.GetRevision()
 		if rt.Variant == proxy.VariantCanary && !rt.Stage.GetCanary().GetUseStageCache() {
 			h.variant = proxy.VariantCanary
+			h.revision = rt.Stage.GetCanary().GetRevision()
 		}
 		opts.Log.V(1).Info("route cached", "stage", rt.Stage.GetKey(), "route", rt.Route.GetName(), "variant", rt.Variant)
 		return h, nil
@@ -197,6 +202,7 @@ type handler struct {
 	params    []param
 	path      string
 	variant   string
+	revision  int64 // of the API that answers, part of the key
 	strategy  string
 	responses *gatewayresponse.Set
 

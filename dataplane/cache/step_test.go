@@ -263,6 +263,37 @@ func TestVariants(t *testing.T) {
 	}
 }
 
+// A stage that starts serving another revision (a promotion, a pin, a rollback) never answers
+// with an entry another revision produced; going back finds the earlier entries.
+func TestEntriesPerRevision(t *testing.T) {
+	f := newFixture()
+	r := route("/pets", getOnly)
+	b := &backend{}
+	at := func(rev int64) http.Handler {
+		s := stageSnap("ns/prod", "pets")
+		s.Revision = rev
+		return f.build(t, s, r, proxy.VariantStable, b)
+	}
+	expect(t, call(t, at(3), r, "GET", "/pets"), 200, "body 1", "Miss")
+	expect(t, call(t, at(3), r, "GET", "/pets"), 200, "body 1", "Hit")
+	expect(t, call(t, at(4), r, "GET", "/pets"), 200, "body 2", "Miss")
+	expect(t, call(t, at(3), r, "GET", "/pets"), 200, "body 1", "Hit")
+
+	// A canary with entries of its own keys them by its revision; sharing the stage's
+	// entries, it reads the stage revision's.
+	for _, shared := range []bool{false, true} {
+		s := stageSnap("ns/prod", "pets")
+		s.Revision = 3
+		s.Canary = &xdsv1alpha1.Canary{PercentTraffic: 10, Revision: 4, UseStageCache: shared}
+		w := call(t, f.build(t, s, r, proxy.VariantCanary, b), r, "GET", "/pets")
+		if shared {
+			expect(t, w, 200, "body 1", "Hit")
+		} else {
+			expect(t, w, 200, "body 3", "Miss")
+		}
+	}
+}
+
 func TestStageAndAPIIsolation(t *testing.T) {
 	f := newFixture()
 	r := route("/pets", getOnly)
