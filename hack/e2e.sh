@@ -166,7 +166,8 @@ until_ok "CRDs established" 30 k wait --for condition=Established --timeout 1s c
 for f in ca.crt tls.crt tls.key client.crt client.key; do
   k get secret -n "${NS}" portico-xds-tls -o "jsonpath={.data.${f//./\\.}}" | base64 -d >"${WORK}/${f}"
 done
-# What the kubelet would pass the pods from the chart's Secret, as $(PORTICO_STATE_REDIS).
+# What the kubelet passes the pods from the chart's Secret: the environment variable
+# PORTICO_STATE_REDIS, which keeps the URL (and a password in it) off the command line.
 STATE_REDIS=$(k get secret -n "${NS}" portico-redis -o jsonpath='{.data.state-url}' | base64 -d)
 # The controllers act as their ServiceAccount, so the chart's RBAC is what they may do.
 kubeconfig "${WORK}/controller.kubeconfig" "$(k create token portico-controller -n "${NS}" --duration 2h)"
@@ -175,20 +176,20 @@ say "and may not delete Secrets: $(k auth can-i --as "system:serviceaccount:${NS
 
 step "Run two controllers (leader election) behind a Service-like balancer, and two proxies"
 for i in 0 1; do
-  POD_NAMESPACE="${NS}" start "controller-$i" "${PORTICO}" controller --kubeconfig "${WORK}/controller.kubeconfig" \
+  POD_NAMESPACE="${NS}" PORTICO_STATE_REDIS="${STATE_REDIS}" start "controller-$i" "${PORTICO}" controller --kubeconfig "${WORK}/controller.kubeconfig" \
     --xds-addr "127.0.0.1:${CTRL_XDS[$i]}" --metrics-addr "127.0.0.1:${CTRL_METRICS[$i]}" \
     --health-addr "127.0.0.1:${CTRL_HEALTH[$i]}" --leader-elect=true --gateway-url "http://127.0.0.1:${PROXY_HTTP[0]}" \
     --log-level info --xds-tls-cert "${WORK}/tls.crt" --xds-tls-key "${WORK}/tls.key" --xds-tls-ca "${WORK}/ca.crt" \
-    --state-redis "${STATE_REDIS}" --usage-interval 2s
+    --usage-interval 2s --redis-prefix "portico:"
 done
 # portico-controller-xds: connections go to the controllers in turn, skipping a dead one.
 start service "${WORK}/e2ekit" service "127.0.0.1:${XDS_SERVICE}" "127.0.0.1:${CTRL_XDS[0]}" "127.0.0.1:${CTRL_XDS[1]}"
 for i in 0 1; do
-  start "proxy-$i" "${PORTICO}" proxy --xds-server "127.0.0.1:${XDS_SERVICE}" --node-id "portico-proxy-$i" \
+  PORTICO_STATE_REDIS="${STATE_REDIS}" start "proxy-$i" "${PORTICO}" proxy --xds-server "127.0.0.1:${XDS_SERVICE}" --node-id "portico-proxy-$i" \
     --http-addr "127.0.0.1:${PROXY_HTTP[$i]}" --admin-addr "127.0.0.1:${PROXY_ADMIN[$i]}" --drain-timeout 5s \
     --region us-east-1 --log-level info --xds-tls-ca "${WORK}/ca.crt" --xds-tls-cert "${WORK}/client.crt" \
     --xds-tls-key "${WORK}/client.key" --xds-tls-server-name "portico-controller-xds.${NS}.svc" \
-    --state-redis "${STATE_REDIS}"
+    --redis-prefix "portico:"
 done
 for i in 0 1; do
   until_ok "controller-$i ready" 60 curl -fs "http://127.0.0.1:${CTRL_HEALTH[$i]}/readyz"

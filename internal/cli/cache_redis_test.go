@@ -92,7 +92,7 @@ spec:
   restApiRef: {name: pets}
   cache: {enabled: true, capacity: 1Mi, ttlSeconds: 300, requireAuthorizationForCacheControl: false}
 `, backend.URL))
-	gws := startGateways(t, 2, dir, dataPlaneFlags{cacheRedis: redis})
+	gws := startGateways(t, 2, dir, dataPlaneFlags{redis: redisFlags{cache: redis}})
 	a, b := gws[0], gws[1]
 
 	first := get(t, "GET", a.base+"/prod/pets?id=7")

@@ -28,7 +28,6 @@ import (
 	"github.com/portico-dev/portico/controllers"
 	"github.com/portico-dev/portico/controllers/xds"
 	limitsredis "github.com/portico-dev/portico/dataplane/limits/redis"
-	"github.com/portico-dev/portico/internal/redisconn"
 )
 
 type controllerOptions struct {
@@ -38,9 +37,9 @@ type controllerOptions struct {
 	gatewayURL                       string
 	kubeconfig                       string
 	tlsCert, tlsKey, tlsCA           string
-	// stateRedis is the Redis the proxies keep quota counters in (their --state-redis), read
-	// into UsagePlan.status.usage every usageInterval.
-	stateRedis    string
+	// redis.state is the Redis the proxies keep quota counters in (their --state-redis),
+	// read into UsagePlan.status.usage every usageInterval.
+	redis         redisFlags
 	usageInterval time.Duration
 	log           logOptions
 }
@@ -64,7 +63,7 @@ func newControllerCommand() *cobra.Command {
 	f.StringVar(&o.tlsCert, "xds-tls-cert", "", "PEM certificate of the xDS server; with --xds-tls-key turns on TLS")
 	f.StringVar(&o.tlsKey, "xds-tls-key", "", "PEM private key of the xDS server")
 	f.StringVar(&o.tlsCA, "xds-tls-ca", "", "PEM CA bundle proxies' client certificates must chain to (mutual TLS)")
-	f.StringVar(&o.stateRedis, "state-redis", "", "redis://host:port/db the proxies keep throttles and quotas in (their --state-redis): the leader reads the quota counters into UsagePlan.status.usage (default: no usage in status; each proxy's /usage reports its own)")
+	o.redis.bind(f, "redis://host:port/db the proxies keep throttles and quotas in (their --state-redis, with the same --redis-prefix): the leader reads the quota counters into UsagePlan.status.usage (default: no usage in status; each proxy's /usage reports its own)", false)
 	f.DurationVar(&o.usageInterval, "usage-interval", controllers.DefaultUsageInterval, "how often the leader reads the quota counters from --state-redis into UsagePlan.status.usage")
 	o.log.bind(f)
 	return cmd
@@ -87,11 +86,12 @@ func runController(cmd *cobra.Command, o *controllerOptions) error {
 		return fmt.Errorf("--usage-interval must be positive, not %s", o.usageInterval)
 	}
 	var usageStore *limitsredis.Store
-	if o.stateRedis != "" {
+	redis := o.redis.resolved()
+	if redis.state != "" {
 		quietRedis(log)
 		// No Registerer: the store's metrics describe the request path's fail-open, which the
 		// controller does not take; a read that fails is logged by the usage refresher.
-		if usageStore, err = limitsredis.New(limitsredis.Options{Config: redisconn.Config{URL: o.stateRedis, Log: log.WithName("limits")}}); err != nil {
+		if usageStore, err = limitsredis.New(limitsredis.Options{Config: redis.stateConfig(log.WithName("limits"), nil)}); err != nil {
 			return fmt.Errorf("--state-redis: %w", err)
 		}
 		defer func() { _ = usageStore.Close() }()

@@ -44,7 +44,6 @@ import (
 	"github.com/portico-dev/portico/dataplane/proxy"
 	"github.com/portico-dev/portico/dataplane/usage"
 	"github.com/portico-dev/portico/dataplane/xdsclient"
-	"github.com/portico-dev/portico/internal/redisconn"
 )
 
 // dataPlaneOptions configure the proxy side of a process: `portico proxy`, and the proxy half
@@ -61,10 +60,9 @@ type dataPlaneOptions struct {
 	trustedProxies []netip.Prefix
 	// stateDir, when set, keeps quota counters across restarts.
 	stateDir string
-	// stateRedis, when set, keeps buckets and counters in Redis, shared by every replica.
-	stateRedis string
-	// cacheRedis, when set, shares cached responses between replicas through Redis.
-	cacheRedis string
+	// redis.state, when set, keeps buckets and counters in Redis, shared by every replica;
+	// redis.cache shares cached responses between replicas.
+	redis redisFlags
 	// httpListener, when set, replaces httpAddr (tests listen on port 0).
 	httpListener, adminListener net.Listener
 	log                         logr.Logger
@@ -149,9 +147,9 @@ func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 // replica, when --state-redis names one; else in memory, with the quota counters checkpointed
 // to the state folder when there is one, so a restart keeps them.
 func openStore(o dataPlaneOptions, reg prometheus.Registerer) (limits.Store, func(context.Context) error, error) {
-	if o.stateRedis != "" {
+	if o.redis.state != "" {
 		quietRedis(o.log)
-		s, err := limitsredis.New(limitsredis.Options{Config: redisconn.Config{URL: o.stateRedis, Log: o.log.WithName("limits"), Registerer: reg}})
+		s, err := limitsredis.New(limitsredis.Options{Config: o.redis.stateConfig(o.log.WithName("limits"), reg)})
 		if err != nil {
 			return nil, nil, fmt.Errorf("--state-redis: %w", err)
 		}
@@ -174,11 +172,11 @@ func openStore(o dataPlaneOptions, reg prometheus.Registerer) (limits.Store, fun
 // openSharedCache opens the response cache's shared level when --cache-redis names a Redis;
 // nil without.
 func openSharedCache(o dataPlaneOptions, reg prometheus.Registerer) (*rediscache.Cache, error) {
-	if o.cacheRedis == "" {
+	if o.redis.cache == "" {
 		return nil, nil
 	}
 	quietRedis(o.log)
-	c, err := rediscache.New(rediscache.Options{Config: redisconn.Config{URL: o.cacheRedis, Log: o.log.WithName("cache"), Registerer: reg}})
+	c, err := rediscache.New(rediscache.Options{Config: o.redis.cacheConfig(o.log.WithName("cache"), reg)})
 	if err != nil {
 		return nil, fmt.Errorf("--cache-redis: %w", err)
 	}
@@ -210,19 +208,17 @@ func (l redisLogger) Printf(_ context.Context, format string, v ...any) {
 type dataPlaneFlags struct {
 	region         string
 	trustedProxies []string
-	stateRedis     string
-	cacheRedis     string
+	redis          redisFlags
 }
 
 func (d *dataPlaneFlags) bind(f *pflag.FlagSet) {
 	f.StringVar(&d.region, "region", "us-east-1", "region written into authorizers' methodArns (arn:aws:execute-api:<region>:...)")
-	f.StringVar(&d.stateRedis, "state-redis", "", "redis://host:port/db keeping throttles and quotas, shared by every proxy replica (default: in memory)")
-	f.StringVar(&d.cacheRedis, "cache-redis", "", "redis://host:port/db sharing cached responses between proxy replicas, behind each one's own cache (default: each proxy caches alone)")
+	d.redis.bind(f, "redis://host:port/db keeping throttles and quotas, shared by every proxy replica (default: in memory)", true)
 	f.StringSliceVar(&d.trustedProxies, "trusted-proxies", nil, "CIDR ranges of load balancers whose X-Forwarded-For is believed (default: none; the connection's address is the client's)")
 }
 
 func (d *dataPlaneFlags) apply(o *dataPlaneOptions) error {
-	o.region, o.stateRedis, o.cacheRedis = d.region, d.stateRedis, d.cacheRedis
+	o.region, o.redis = d.region, d.redis.resolved()
 	for _, s := range d.trustedProxies {
 		p, err := netip.ParsePrefix(strings.TrimSpace(s))
 		if err != nil {

@@ -20,6 +20,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/go-logr/logr"
+
 	"github.com/portico-dev/portico/internal/redistest"
 )
 
@@ -28,7 +30,71 @@ import (
 func TestTwoProxiesShareOneQuota(t *testing.T) {
 	redis := redistest.Start(t).URL()
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "api.yaml"), `apiVersion: apigateway.portico.dev/v1alpha1
+	writeFile(t, filepath.Join(dir, "api.yaml"), meterAPI)
+	var bases []string
+	for _, g := range startGateways(t, 2, dir, dataPlaneFlags{redis: redisFlags{state: redis}}) {
+		bases = append(bases, g.base)
+	}
+	// Without a key: refused, and not counted.
+	for i := 0; i < 4; i++ {
+		if r := get(t, "GET", bases[i%2]+"/v1/data"); r.status != 403 {
+			t.Fatalf("keyless request %d: %d", i, r.status)
+		}
+	}
+	if allowed := meter(t, bases, 10); allowed != 5 {
+		t.Fatalf("%d of 10 requests over two proxies passed a shared quota of 5", allowed)
+	}
+}
+
+// Two installations sharing one Redis under prefixes of their own count apart: the same
+// stage, plan and key names do not meet.
+func TestRedisPrefixesKeepInstallationsApart(t *testing.T) {
+	redis := redistest.Start(t).URL()
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "api.yaml"), meterAPI)
+	staging := startGateways(t, 1, dir, dataPlaneFlags{redis: redisFlags{state: redis, prefix: "staging:"}})[0]
+	prod := startGateways(t, 1, dir, dataPlaneFlags{redis: redisFlags{state: redis, prefix: "prod:"}})[0]
+	if allowed := meter(t, []string{staging.base, prod.base}, 10); allowed != 10 {
+		t.Fatalf("%d of 10 requests passed two installations' quotas of 5 each, want 10", allowed)
+	}
+}
+
+// meter sends n requests with alice's key, in turn to bases, and returns how many passed; a
+// refusal must be the quota's.
+func meter(t *testing.T, bases []string, n int) int {
+	t.Helper()
+	allowed := 0
+	for i := 0; i < n; i++ {
+		r := getWithKey(t, bases[i%len(bases)]+"/v1/data", "alice-key-0123456789012345678901234")
+		switch {
+		case r.status == 200:
+			allowed++
+		case r.status != 429 || r.header.Get("x-portico-error-type") != "QUOTA_EXCEEDED":
+			t.Fatalf("request %d: %d %s", i, r.status, r.header.Get("x-portico-error-type"))
+		}
+	}
+	return allowed
+}
+
+// A Redis URL may come from the environment, which keeps its password off the command line;
+// a flag wins.
+func TestRedisURLsFromTheEnvironment(t *testing.T) {
+	t.Setenv(envStateRedis, "redis://state.example:6379/0")
+	t.Setenv(envCacheRedis, "redis://cache.example:6379/1")
+	r := redisFlags{}.resolved()
+	if r.state != "redis://state.example:6379/0" || r.cache != "redis://cache.example:6379/1" || r.prefix != defaultRedisPrefix {
+		t.Fatalf("from the environment: %+v", r)
+	}
+	r = redisFlags{state: "redis://flag:6379/0", prefix: "mine:"}.resolved()
+	if r.state != "redis://flag:6379/0" || r.prefix != "mine:" {
+		t.Fatalf("a flag must win over the environment: %+v", r)
+	}
+	if c := r.cacheConfig(logr.Discard(), nil); c.Prefix != "mine:cache:" || c.URL != "redis://cache.example:6379/1" {
+		t.Fatalf("cache config %+v", c)
+	}
+}
+
+const meterAPI = `apiVersion: apigateway.portico.dev/v1alpha1
 kind: RestApi
 metadata: {name: meter}
 spec: {}
@@ -61,31 +127,7 @@ spec:
   apiStages: [{restApiRef: {name: meter}, stage: v1}]
   quota: {limit: 5, period: DAY}
   apiKeys: [{name: alice}]
-`)
-	var bases []string
-	for _, g := range startGateways(t, 2, dir, dataPlaneFlags{stateRedis: redis}) {
-		bases = append(bases, g.base)
-	}
-	// Without a key: refused, and not counted.
-	for i := 0; i < 4; i++ {
-		if r := get(t, "GET", bases[i%2]+"/v1/data"); r.status != 403 {
-			t.Fatalf("keyless request %d: %d", i, r.status)
-		}
-	}
-	allowed := 0
-	for i := 0; i < 10; i++ {
-		r := getWithKey(t, bases[i%2]+"/v1/data", "alice-key-0123456789012345678901234")
-		switch {
-		case r.status == 200:
-			allowed++
-		case r.status != 429 || r.header.Get("x-portico-error-type") != "QUOTA_EXCEEDED":
-			t.Fatalf("request %d: %d %s", i, r.status, r.header.Get("x-portico-error-type"))
-		}
-	}
-	if allowed != 5 {
-		t.Fatalf("%d of 10 requests over two proxies passed a shared quota of 5", allowed)
-	}
-}
+`
 
 func getWithKey(t *testing.T, url, key string) response {
 	t.Helper()

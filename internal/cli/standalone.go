@@ -141,7 +141,7 @@ func runStandalone(ctx context.Context, o standaloneOptions, hooks *standaloneHo
 			xdsServer: xdsLis.Addr().String(), nodeID: "standalone",
 			httpAddr: httpAddr, adminAddr: o.adminAddr, drain: o.drain, log: log,
 		}
-		dp.region, dp.trustedProxies, dp.stateDir, dp.stateRedis, dp.cacheRedis = flags.region, flags.trustedProxies, o.stateDir, flags.stateRedis, flags.cacheRedis
+		dp.region, dp.trustedProxies, dp.stateDir, dp.redis = flags.region, flags.trustedProxies, o.stateDir, flags.redis
 		if hooks != nil {
 			dp.httpListener, dp.adminListener, dp.ready = hooks.httpListener, hooks.adminListener, hooks.ready
 		}

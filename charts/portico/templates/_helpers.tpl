@@ -37,17 +37,13 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- .redis.existingSecret | default (printf "%s-redis" (include "portico.fullname" .root)) -}}
 {{- end }}
 
-{{/* The env entry and flag of one Redis use (state or cache), when it is configured. Called
-with dict "root" $ "redis" .Values.redis.<use> "flag" "state-redis" "env" "PORTICO_STATE_REDIS". */}}
+{{/* The env entry of one Redis use (state or cache), when it is configured: portico reads
+the URL from PORTICO_STATE_REDIS or PORTICO_CACHE_REDIS, so that a password stays off the
+command line. Called with dict "root" $ "redis" .Values.redis.<use> "flag" "state-redis" "env" "PORTICO_STATE_REDIS". */}}
 {{- define "portico.redisEnv" -}}
 {{- if or .redis.url .redis.existingSecret -}}
 - name: {{ .env }}
   valueFrom:
     secretKeyRef: {name: {{ include "portico.redisSecret" . }}, key: {{ ternary "url" (printf "%s-url" (trimSuffix "-redis" .flag)) (not (empty .redis.existingSecret)) }}}
-{{- end -}}
-{{- end }}
-{{- define "portico.redisArg" -}}
-{{- if or .redis.url .redis.existingSecret -}}
-- --{{ .flag }}=$({{ .env }})
 {{- end -}}
 {{- end }}
