@@ -244,6 +244,8 @@ func (r *Reconciler) programmed(stageKey string, generation int64) *metav1.Condi
 	case p.Error != "":
 		c.Reason = apiv1.ReasonRejected
 		c.Message = fmt.Sprintf("proxy %s rejected generation %d: %s; proxies keep serving the last configuration they accepted", p.ErrorNode, generation, p.Error)
+	case p.PeersPending:
+		c.Status, c.Reason, c.Message = metav1.ConditionUnknown, apiv1.ReasonPending, "reading the other controller replicas' reports of their proxies"
 	case p.Proxies == 0:
 		c.Status, c.Reason, c.Message = metav1.ConditionUnknown, apiv1.ReasonPending, "no proxy is connected"
 	case !p.Programmed:

@@ -17,6 +17,7 @@ limitations under the License.
 package fleet
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -155,5 +156,29 @@ func TestReportRoundTrip(t *testing.T) {
 	delete(cm.Data, DataKey)
 	if _, err := FromConfigMap(cm); err == nil {
 		t.Error("a ConfigMap without a report decoded")
+	}
+}
+
+// Thousands of stages rejected at once still make a report that fits a ConfigMap: past a
+// budget the messages are left out, the rejections still count.
+func TestReportSizeIsBounded(t *testing.T) {
+	stages := map[string]xds.ProgrammedStatus{}
+	for i := range 3000 {
+		stages[fmt.Sprintf("ns/stage-%04d", i)] = xds.ProgrammedStatus{Version: strings.Repeat("a", 64), Proxies: 9,
+			Error: strings.Repeat("e", 2*maxError), ErrorNode: "proxy-1"}
+	}
+	r := NewReport("host", 9, stages)
+	cm, err := ToConfigMap("portico-system", r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(cm.Data[DataKey]); n > 900<<10 {
+		t.Fatalf("report of %d bytes, over what a ConfigMap holds with room to spare", n)
+	}
+	if got := r.Stages["ns/stage-0000"].Error; len(got) != maxError+3 {
+		t.Errorf("the first stage's message is %d bytes, want it kept (cut to %d)", len(got), maxError)
+	}
+	if got := r.Stages["ns/stage-2999"]; got.Error != errorLeftOut || got.ErrorNode != "proxy-1" {
+		t.Errorf("the last stage: %+v, want the rejection kept without its message", got)
 	}
 }

@@ -90,7 +90,17 @@ func (p *Publisher) Start(ctx context.Context) error {
 	)
 	for {
 		report, content := p.current()
-		if last == nil || failures > 0 || !bytes.Equal(content, last) || time.Since(lastWrite) >= heartbeat {
+		since := time.Since(lastWrite)
+		var due bool
+		switch failures {
+		case 0: // the first write, a change, or the heartbeat
+			due = last == nil || !bytes.Equal(content, last) || since >= heartbeat
+		case 1: // one retry soon, whatever changed meanwhile
+			due = since >= retry
+		default: // then every heartbeat only, changes or not
+			due = since >= heartbeat
+		}
+		if due {
 			lastWrite = time.Now()
 			if err := p.write(ctx, report); err != nil {
 				if ctx.Err() != nil {

@@ -217,6 +217,29 @@ func TestPublisherWritesOnChange(t *testing.T) {
 	}
 }
 
+// An API server that refuses the report (here: its namespace does not exist) gets one retry
+// soon, then a write per heartbeat only: changes in between do not make it try again.
+func TestPublisherBacksOffWhenRefused(t *testing.T) {
+	needEnv(t)
+	src := newSource()
+	src.set(1, "ns/a", xds.ProgrammedStatus{Version: "v1", Proxies: 1})
+	w := &writes{Client: env.Client}
+	startPublisher(t, &fleet.Publisher{
+		Client: w, Namespace: "no-such-namespace", Identity: "replica-1", Source: src,
+		Debounce: 10 * time.Millisecond, Heartbeat: time.Hour, Log: logr.Discard(),
+	})
+	xdstest.Eventually(t, "the first write and its retry", func() bool { return len(w.all()) >= 2 })
+	// Changes keep coming, each after the debounce: none may cause a write before the
+	// heartbeat, an hour away.
+	for i := range 10 {
+		src.set(1, "ns/a", xds.ProgrammedStatus{Version: fmt.Sprintf("v%d", i+2), Proxies: 1})
+		time.Sleep(20 * time.Millisecond) // let the publisher see each change on its own
+	}
+	if n := len(w.all()); n != 2 {
+		t.Errorf("%d write attempts against a refusing API server, want 2 (the first and one retry)", n)
+	}
+}
+
 // With nothing changing, the publisher rewrites the report every heartbeat with a new time,
 // and recreates it if it was deleted.
 func TestPublisherHeartbeat(t *testing.T) {

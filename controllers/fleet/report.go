@@ -21,7 +21,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -43,6 +45,11 @@ const (
 	// maxError bounds an error message in a report: a ConfigMap holds at most 1 MiB, and the
 	// leader's own proxies' errors are shown in full anyway.
 	maxError = 1024
+	// maxErrors bounds the bytes of every error message of a report together, so that a
+	// replica whose proxies reject thousands of stages at once still fits a ConfigMap.
+	maxErrors = 256 << 10
+	// errorLeftOut replaces the messages past maxErrors: the rejection still counts.
+	errorLeftOut = "rejected (see the proxy log)"
 )
 
 // Report is what one replica's proxies acknowledged, per stage it serves.
@@ -80,13 +87,23 @@ func NewReport(identity string, proxies int, stages map[string]xds.ProgrammedSta
 	if len(stages) > 0 {
 		r.Stages = make(map[string]StageReport, len(stages))
 	}
-	for key, s := range stages {
+	budget := maxErrors
+	// In key order, so that the same rejections keep the same messages from write to write.
+	for _, key := range slices.Sorted(maps.Keys(stages)) {
+		s := stages[key]
 		if s.Version == "" {
 			continue
 		}
 		msg := s.Error
 		if len(msg) > maxError {
 			msg = msg[:maxError] + "..."
+		}
+		if msg != "" {
+			if len(msg) > budget {
+				msg = errorLeftOut
+			} else {
+				budget -= len(msg)
+			}
 		}
 		r.Stages[key] = StageReport{Version: s.Version, Acked: s.Acked, Error: msg, ErrorNode: s.ErrorNode}
 	}

@@ -21,6 +21,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -67,6 +68,8 @@ type View struct {
 
 	once    sync.Once
 	changed chan struct{}
+	// synced is set once the informer delivered every report that existed at Start.
+	synced  atomic.Bool
 	mu      sync.Mutex
 	reports map[string]Report // by ConfigMap name
 	fresh   string            // the fresh reports' names when last looked at, joined
@@ -114,6 +117,12 @@ func (v *View) Programmed(stageKey string) xds.ProgrammedStatus {
 	if local.Version == "" {
 		return local
 	}
+	if !v.synced.Load() {
+		// A new leader that has not read its peers' reports must not call a stage
+		// programmed on the strength of its own proxies alone.
+		local.Programmed, local.PeersPending = false, true
+		return local
+	}
 	return Merge(stageKey, local, v.Peers())
 }
 
@@ -148,6 +157,11 @@ func (v *View) Start(ctx context.Context) error {
 		return err
 	}
 	defer func() { _ = inf.RemoveEventHandler(reg) }()
+	if !toolscache.WaitForCacheSync(ctx.Done(), reg.HasSynced) {
+		return nil
+	}
+	v.synced.Store(true)
+	v.notify()
 	t := time.NewTicker(v.heartbeat())
 	defer t.Stop()
 	for {

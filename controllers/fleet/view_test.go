@@ -78,6 +78,11 @@ func TestViewCountsFreshPeers(t *testing.T) {
 		Now:       clk.Now,
 		Log:       logr.Discard(),
 	}
+	// Until the informer delivered the reports, the peers are unknown: never programmed.
+	if got := v.Programmed(key); got.Programmed || !got.PeersPending {
+		t.Fatalf("before the reports are read, Programmed = %+v, want pending on the peers", got)
+	}
+	v.synced.Store(true) // what Start does once the informer synced
 	changed := v.Changed()
 	peer := Report{Identity: "b", UpdatedAt: clk.Now(), Proxies: 1, Stages: map[string]StageReport{key: {Version: "v1", Acked: 0, Error: "no", ErrorNode: "proxy-b"}}}
 	v.Set(configMap(t, peer))

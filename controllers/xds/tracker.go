@@ -49,6 +49,9 @@ type ProgrammedStatus struct {
 	// order is reported, so that the Stage's condition does not flap between them.
 	Error     string
 	ErrorNode string
+	// PeersPending is set, on a leader of several replicas, while the other replicas' reports
+	// of their proxies are not loaded yet: Proxies and Acked then count this replica's only.
+	PeersPending bool
 }
 
 // tracker follows every xDS stream through the server callbacks: which node it belongs to,
