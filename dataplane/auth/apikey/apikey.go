@@ -105,8 +105,9 @@ func (idx index) lookup(value string) *entry {
 }
 
 // sum256 is the SHA-256 of value. Keys of usual length are copied to the stack rather than to
-// a heap buffer that would linger until collected, and the copy is wiped: the step leaves no
-// copy of a clear key behind (the header's own string is net/http's and goes with the request).
+// a heap buffer that would linger until collected, and the copy is wiped: the step keeps no
+// heap copy of a clear key. (The hash's own state, on the stack too, may still hold its last
+// block until overwritten; the header's string is net/http's and goes with the request.)
 func sum256(value string) [sha256.Size]byte {
 	if len(value) > maxStackKey {
 		return sha256.Sum256([]byte(value))
