@@ -40,10 +40,8 @@ const DefaultRefreshEvery = 10
 // passTimeout is the least time a refresh pass gets, however short the interval.
 const passTimeout = 10 * time.Second
 
-// Counts reads quota counters: limits.Store's Used, which the Redis store implements.
-type Counts interface {
-	Used(ctx context.Context, key string, window limits.Window) (int64, error)
-}
+// Counts reads quota counters: the Redis store is one, and reads them in batches.
+type Counts = limits.Reader
 
 // StatusWriter writes a plan's status.usage; status.Writer is one.
 type StatusWriter interface {
@@ -160,11 +158,13 @@ func (r *Refresher) read(ctx context.Context, quotas []compile.PlanQuota, now ti
 			r.Log.Error(err, "UsagePlan quota has no window", "usagePlan", pq.Namespace+"/"+pq.Name)
 			continue
 		}
-		used := make([]int64, len(pq.Counters))
+		keys := make([]string, len(pq.Counters))
 		for i, c := range pq.Counters {
-			if used[i], err = r.Store.Used(ctx, limits.QuotaKey(c.StageKey, pq.Name, c.KeyID), window); err != nil {
-				return nil, err
-			}
+			keys[i] = limits.QuotaKey(c.StageKey, pq.Name, c.KeyID)
+		}
+		used, err := limits.UsedMany(ctx, r.Store, keys, window)
+		if err != nil {
+			return nil, err
 		}
 		out[types.NamespacedName{Namespace: pq.Namespace, Name: pq.Name}] = Summarize(pq, used, window, now)
 	}

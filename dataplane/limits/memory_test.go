@@ -197,3 +197,22 @@ func BenchmarkMemoryTake(b *testing.B) {
 		}
 	})
 }
+
+// A store without batched reads is read key by key.
+func TestUsedManyKeyByKey(t *testing.T) {
+	m := limits.NewMemory(limits.MemoryOptions{})
+	ctx := context.Background()
+	w, err := limits.QuotaWindow(limits.Day, 0, time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if ok, _, err := m.Consume(ctx, "b", w, 10); !ok || err != nil {
+			t.Fatal(ok, err)
+		}
+	}
+	got, err := limits.UsedMany(ctx, m, []string{"a", "b"}, w)
+	if err != nil || len(got) != 2 || got[0] != 0 || got[1] != 2 {
+		t.Fatalf("UsedMany = %v, %v; want [0 2]", got, err)
+	}
+}

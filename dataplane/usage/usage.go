@@ -61,14 +61,21 @@ func Report(r *http.Request, cfg *config.Config, store limits.Store, now time.Ti
 			if err != nil {
 				continue
 			}
-			for _, k := range p.GetKeys() {
+			counters := make([]string, len(p.GetKeys()))
+			for i, k := range p.GetKeys() {
+				counters[i] = limits.QuotaKey(key, p.GetName(), k.GetId())
+			}
+			// One round trip per plan with a Redis store, not one per key.
+			used, err := limits.UsedMany(r.Context(), store, counters, window)
+			for i, k := range p.GetKeys() {
 				e := Entry{Stage: key, Plan: p.GetName(), KeyID: k.GetId(), Period: q.GetPeriod(),
 					PeriodStart: window.Start, PeriodEnd: window.End, Limit: q.GetLimit()}
-				used, err := store.Used(r.Context(), limits.QuotaKey(key, p.GetName(), k.GetId()), window)
 				if err != nil {
 					e.Error = err.Error()
+				} else {
+					e.Used = used[i]
 				}
-				e.Used, e.Remaining = used, max(q.GetLimit()-used, 0)
+				e.Remaining = max(q.GetLimit()-e.Used, 0)
 				out = append(out, e)
 			}
 		}

@@ -41,7 +41,7 @@ func (c counts) Consume(context.Context, string, limits.Window, int64) (bool, in
 	return true, 0, nil
 }
 func (c counts) Used(_ context.Context, key string, w limits.Window) (int64, error) {
-	if key == "quota/shop/prod/gold/broken" {
+	if key == "quota/shop/prod/silver/broken" {
 		return 0, errors.New("redis: connection refused")
 	}
 	if !w.Start.Equal(time.Date(2028, 2, 1, 0, 0, 0, 0, time.UTC)) {
@@ -55,7 +55,9 @@ func TestReport(t *testing.T) {
 		Key: "shop/prod",
 		UsagePlans: []*xdsv1alpha1.UsagePlan{
 			{Name: "gold", Quota: &xdsv1alpha1.Quota{Limit: 100, Period: "MONTH"},
-				Keys: []*xdsv1alpha1.ApiKey{{Id: "bob", Sha256: strings.Repeat("b", 64)}, {Id: "alice", Sha256: strings.Repeat("a", 64)}, {Id: "broken"}}},
+				Keys: []*xdsv1alpha1.ApiKey{{Id: "bob", Sha256: strings.Repeat("b", 64)}, {Id: "alice", Sha256: strings.Repeat("a", 64)}}},
+			// A plan whose counters cannot be read reports the error on each of its keys.
+			{Name: "silver", Quota: &xdsv1alpha1.Quota{Limit: 100, Period: "MONTH"}, Keys: []*xdsv1alpha1.ApiKey{{Id: "broken"}}},
 			{Name: "free", Keys: []*xdsv1alpha1.ApiKey{{Id: "carol"}}}, // no quota: nothing to report
 		},
 	}}}
@@ -71,16 +73,16 @@ func TestReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []struct {
-		key             string
+		plan, key       string
 		used, remaining int64
 		err             bool
-	}{{"alice", 30, 70, false}, {"bob", 120, 0, false}, {"broken", 0, 100, true}}
+	}{{"gold", "alice", 30, 70, false}, {"gold", "bob", 120, 0, false}, {"silver", "broken", 0, 100, true}}
 	if len(got.Usage) != len(want) {
 		t.Fatalf("entries %+v", got.Usage)
 	}
 	for i, w := range want {
 		e := got.Usage[i]
-		if e.KeyID != w.key || e.Used != w.used || e.Remaining != w.remaining || (e.Error != "") != w.err || e.Plan != "gold" ||
+		if e.KeyID != w.key || e.Used != w.used || e.Remaining != w.remaining || (e.Error != "") != w.err || e.Plan != w.plan ||
 			!e.PeriodStart.Equal(time.Date(2028, 2, 1, 0, 0, 0, 0, time.UTC)) || !e.PeriodEnd.Equal(time.Date(2028, 3, 1, 0, 0, 0, 0, time.UTC)) {
 			t.Errorf("entry %d = %+v, want %+v", i, e, w)
 		}

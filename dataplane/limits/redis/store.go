@@ -38,6 +38,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -236,6 +237,38 @@ func (s *Store) Used(ctx context.Context, key string, window limits.Window) (int
 		return 0, fmt.Errorf("redis limits store: quota %q: %w", key, err)
 	}
 	return n, nil
+}
+
+// mgetBatch bounds the keys of one MGET, so that one command never blocks Redis for long.
+const mgetBatch = 1000
+
+var _ limits.ManyReader = (*Store)(nil)
+
+// UsedMany returns the counts of keys in window, with one MGET per mgetBatch keys.
+func (s *Store) UsedMany(ctx context.Context, keys []string, window limits.Window) ([]int64, error) {
+	out := make([]int64, 0, len(keys))
+	for batch := range slices.Chunk(keys, mgetBatch) {
+		rkeys := make([]string, len(batch))
+		for i, k := range batch {
+			rkeys[i] = s.counterKey(k, window)
+		}
+		vals, err := s.client.MGet(ctx, rkeys...).Result()
+		if err != nil {
+			s.metrics.errors.WithLabelValues(opUsed).Inc()
+			return nil, fmt.Errorf("redis limits store: %d quota counters: %w", len(batch), err)
+		}
+		for i, v := range vals {
+			var n int64
+			if v != nil {
+				str, _ := v.(string)
+				if n, err = strconv.ParseInt(str, 10, 64); err != nil {
+					return nil, fmt.Errorf("redis limits store: quota %q holds %q, not a count", batch[i], str)
+				}
+			}
+			out = append(out, n)
+		}
+	}
+	return out, nil
 }
 
 // bucketKey is the Redis key of a token bucket.

@@ -222,3 +222,54 @@ func TestNeverRefills(t *testing.T) {
 		}
 	}
 }
+
+// UsedMany reads what Used reads, in batches of MGETs, and refuses a counter that holds no
+// count.
+func TestUsedMany(t *testing.T) {
+	srv := redistest.Start(t)
+	s := newStore(t, srv, Options{})
+	ctx := context.Background()
+	w, err := limits.QuotaWindow(limits.Day, 0, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := make([]string, mgetBatch+5) // two batches
+	for i := range keys {
+		keys[i] = fmt.Sprintf("quota/ns/prod/gold/key-%d", i)
+	}
+	for _, i := range []int{0, 7, mgetBatch + 3} {
+		for range i%5 + 1 {
+			if ok, _, err := s.Consume(ctx, keys[i], w, 100); !ok || err != nil {
+				t.Fatalf("consume %s: %v %v", keys[i], ok, err)
+			}
+		}
+	}
+	got, err := limits.UsedMany(ctx, s, keys, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(keys) {
+		t.Fatalf("%d counts for %d keys", len(got), len(keys))
+	}
+	for i, n := range got {
+		want, err := s.Used(ctx, keys[i], w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != want {
+			t.Errorf("%s: UsedMany %d, Used %d", keys[i], n, want)
+		}
+	}
+	if got[0] != 1 || got[7] != 3 || got[mgetBatch+3] != 4 || got[1] != 0 {
+		t.Errorf("counts %d %d %d %d, want 1 3 4 0", got[0], got[7], got[mgetBatch+3], got[1])
+	}
+
+	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
+	defer func() { _ = c.Close() }()
+	if err := c.Set(ctx, s.counterKey(keys[1], w), "garbage", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UsedMany(ctx, keys[:2], w); err == nil {
+		t.Error("a counter holding no count was read as one")
+	}
+}
