@@ -242,6 +242,12 @@ for i in 0 1; do
   say "proxy-$i GET /prod/pets/1 with customer-a's and customer-b's keys -> 200 $(cat "${WORK}/body")"
 done
 
+# The Stage's accessLog: one JSON line per request, in its format, carrying the request id.
+rid=$(curl -s -o /dev/null -D - "http://127.0.0.1:${PROXY_HTTP[0]}/prod/pets" | tr -d '\r' | awk -F': ' 'tolower($1) == "x-request-id" {print $2}')
+until_ok "the access log line of request ${rid}" 10 grep -q "\"id\":\"${rid}\"" "${WORK}/proxy-0.log"
+say "proxy-0's access log, one line per request in the Stage's format:"
+say "  $(grep "\"id\":\"${rid}\"" "${WORK}/proxy-0.log")"
+
 step "Usage plans: both proxies count in one Redis, and the leader writes the usage into the plan"
 for i in 0 1; do
   out=$(hits "$i" /prod/pets/1 -n 4 -rate 20 -H "x-api-key:${KEY_A}")
