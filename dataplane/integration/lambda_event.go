@@ -54,7 +54,7 @@ type contextV1 struct {
 	Authorizer       map[string]string `json:"authorizer"`
 	DomainName       string            `json:"domainName"`
 	HTTPMethod       string            `json:"httpMethod"`
-	Identity         identityV1        `json:"identity"`
+	Identity         IdentityV1        `json:"identity"`
 	Path             string            `json:"path"`
 	Protocol         string            `json:"protocol"`
 	RequestID        string            `json:"requestId"`
@@ -64,7 +64,9 @@ type contextV1 struct {
 	Stage            string            `json:"stage"`
 }
 
-type identityV1 struct {
+// IdentityV1 is requestContext.identity of the payload 1.0 events: the Lambda proxy
+// integration's and the REQUEST authorizer's.
+type IdentityV1 struct {
 	SourceIP  string `json:"sourceIp"`
 	UserAgent string `json:"userAgent"`
 }
@@ -90,7 +92,7 @@ type contextV2 struct {
 	Authorizer   *authorizerV2 `json:"authorizer,omitempty"`
 	DomainName   string        `json:"domainName"`
 	DomainPrefix string        `json:"domainPrefix"`
-	HTTP         httpV2        `json:"http"`
+	HTTP         HTTPV2        `json:"http"`
 	RequestID    string        `json:"requestId"`
 	RouteKey     string        `json:"routeKey"`
 	Stage        string        `json:"stage"`
@@ -103,7 +105,8 @@ type authorizerV2 struct {
 	Lambda      map[string]string `json:"lambda,omitempty"`
 }
 
-type httpV2 struct {
+// HTTPV2 is requestContext.http of the payload 2.0 events.
+type HTTPV2 struct {
 	Method    string `json:"method"`
 	Path      string `json:"path"`
 	Protocol  string `json:"protocol"`
@@ -111,7 +114,32 @@ type httpV2 struct {
 	UserAgent string `json:"userAgent"`
 }
 
-const requestTimeLayout = "02/Jan/2006:15:04:05 -0700"
+// RequestTimeLayout is how the events write the request time (requestTime, time).
+const RequestTimeLayout = "02/Jan/2006:15:04:05 -0700"
+
+// Paths returns the request path decoded, as the events' path fields have it, and the part
+// of it under the stage ("/" at the stage's root).
+func Paths(r *http.Request, rc *reqctx.Request) (decoded, underStage string) {
+	decoded, err := url.PathUnescape(rc.Path)
+	if err != nil {
+		decoded = r.URL.Path
+	}
+	underStage = strings.TrimPrefix(decoded, "/"+rc.Stage)
+	if underStage == "" {
+		underStage = "/"
+	}
+	return decoded, underStage
+}
+
+// NewIdentityV1 is the payload 1.0 identity of r.
+func NewIdentityV1(r *http.Request, rc *reqctx.Request) IdentityV1 {
+	return IdentityV1{SourceIP: rc.SourceIP, UserAgent: r.UserAgent()}
+}
+
+// NewHTTPV2 is the payload 2.0 http context of r, whose decoded path Paths gave.
+func NewHTTPV2(r *http.Request, rc *reqctx.Request, decodedPath string) HTTPV2 {
+	return HTTPV2{Method: r.Method, Path: decodedPath, Protocol: r.Proto, SourceIP: rc.SourceIP, UserAgent: r.UserAgent()}
+}
 
 // event builds the JSON event for r.
 func (l *lambda) event(r *http.Request, rc *reqctx.Request, body []byte) ([]byte, error) {
@@ -125,14 +153,7 @@ func (l *lambda) event(r *http.Request, rc *reqctx.Request, body []byte) ([]byte
 		}
 		bodyStr = &s
 	}
-	decodedPath, err := url.PathUnescape(rc.Path)
-	if err != nil {
-		decodedPath = r.URL.Path
-	}
-	stagePath := strings.TrimPrefix(decodedPath, "/"+rc.Stage)
-	if stagePath == "" {
-		stagePath = "/"
-	}
+	decodedPath, stagePath := Paths(r, rc)
 	routeKey := r.Method + " " + rc.ResourcePath
 	if l.version == "1.0" {
 		ev := eventV1{
@@ -142,9 +163,9 @@ func (l *lambda) event(r *http.Request, rc *reqctx.Request, body []byte) ([]byte
 			HTTPMethod: r.Method,
 			RequestContext: contextV1{
 				AccountID: "portico", APIID: rc.API, DomainName: rc.Host, HTTPMethod: r.Method,
-				Identity: identityV1{SourceIP: rc.SourceIP, UserAgent: r.UserAgent()},
+				Identity: NewIdentityV1(r, rc),
 				Path:     decodedPath, Protocol: r.Proto, RequestID: rc.ID,
-				RequestTime: rc.Start.Format(requestTimeLayout), RequestTimeEpoch: rc.Start.UnixMilli(),
+				RequestTime: rc.Start.Format(RequestTimeLayout), RequestTimeEpoch: rc.Start.UnixMilli(),
 				ResourcePath: rc.ResourcePath, Stage: rc.Stage,
 			},
 			PathParameters:  rc.Params.Map(),
@@ -158,20 +179,7 @@ func (l *lambda) event(r *http.Request, rc *reqctx.Request, body []byte) ([]byte
 				ev.RequestContext.Authorizer[k] = v
 			}
 		}
-		if len(r.Header) > 0 {
-			ev.Headers = make(map[string]string, len(r.Header))
-			ev.MultiValueHeaders = make(map[string][]string, len(r.Header))
-			for k, vs := range r.Header {
-				ev.Headers[k] = vs[len(vs)-1]
-				ev.MultiValueHeaders[k] = vs
-			}
-		}
-		if r.Host != "" && ev.Headers["Host"] == "" {
-			if ev.Headers == nil {
-				ev.Headers, ev.MultiValueHeaders = map[string]string{}, map[string][]string{}
-			}
-			ev.Headers["Host"], ev.MultiValueHeaders["Host"] = r.Host, []string{r.Host}
-		}
+		ev.Headers, ev.MultiValueHeaders = HeadersV1(r)
 		ev.QueryStringParameters, ev.MultiValueQueryStringParameters = QueryV1(r)
 		return json.Marshal(&ev)
 	}
@@ -186,12 +194,9 @@ func (l *lambda) event(r *http.Request, rc *reqctx.Request, body []byte) ([]byte
 		RequestContext: contextV2{
 			AccountID: "portico", APIID: rc.API, DomainName: rc.Host,
 			DomainPrefix: strings.Split(rc.Host, ".")[0],
-			HTTP: httpV2{
-				Method: r.Method, Path: decodedPath, Protocol: r.Proto,
-				SourceIP: rc.SourceIP, UserAgent: r.UserAgent(),
-			},
-			RequestID: rc.ID, RouteKey: routeKey, Stage: rc.Stage,
-			Time: rc.Start.Format(requestTimeLayout), TimeEpoch: rc.Start.UnixMilli(),
+			HTTP:         NewHTTPV2(r, rc, decodedPath),
+			RequestID:    rc.ID, RouteKey: routeKey, Stage: rc.Stage,
+			Time: rc.Start.Format(RequestTimeLayout), TimeEpoch: rc.Start.UnixMilli(),
 		},
 		Body:            bodyStr,
 		IsBase64Encoded: b64,
@@ -202,6 +207,24 @@ func (l *lambda) event(r *http.Request, rc *reqctx.Request, body []byte) ([]byte
 	ev.Headers, ev.Cookies = HeadersV2(r)
 	ev.QueryStringParameters = QueryV2(r)
 	return json.Marshal(&ev)
+}
+
+// HeadersV1 returns a request's headers as a payload 1.0 event has them: the last value of
+// each name, and all values, with the Host; nil maps when there is none.
+func HeadersV1(r *http.Request) (single map[string]string, multi map[string][]string) {
+	if len(r.Header) == 0 && r.Host == "" {
+		return nil, nil
+	}
+	single = make(map[string]string, len(r.Header)+1)
+	multi = make(map[string][]string, len(r.Header)+1)
+	for k, vs := range r.Header {
+		single[k] = vs[len(vs)-1]
+		multi[k] = vs
+	}
+	if r.Host != "" && single["Host"] == "" {
+		single["Host"], multi["Host"] = r.Host, []string{r.Host}
+	}
+	return single, multi
 }
 
 // HeadersV2 returns a request's headers as a payload 2.0 event has them: lower-case names,

@@ -53,24 +53,19 @@ type requestEventV1 struct {
 }
 
 type requestContextV1 struct {
-	AccountID        string     `json:"accountId"`
-	APIID            string     `json:"apiId"`
-	DomainName       string     `json:"domainName"`
-	HTTPMethod       string     `json:"httpMethod"`
-	Identity         identityV1 `json:"identity"`
-	Path             string     `json:"path"`
-	Protocol         string     `json:"protocol"`
-	RequestID        string     `json:"requestId"`
-	RequestTime      string     `json:"requestTime"`
-	RequestTimeEpoch int64      `json:"requestTimeEpoch"`
-	ResourceID       string     `json:"resourceId"`
-	ResourcePath     string     `json:"resourcePath"`
-	Stage            string     `json:"stage"`
-}
-
-type identityV1 struct {
-	SourceIP  string `json:"sourceIp"`
-	UserAgent string `json:"userAgent"`
+	AccountID        string                 `json:"accountId"`
+	APIID            string                 `json:"apiId"`
+	DomainName       string                 `json:"domainName"`
+	HTTPMethod       string                 `json:"httpMethod"`
+	Identity         integration.IdentityV1 `json:"identity"`
+	Path             string                 `json:"path"`
+	Protocol         string                 `json:"protocol"`
+	RequestID        string                 `json:"requestId"`
+	RequestTime      string                 `json:"requestTime"`
+	RequestTimeEpoch int64                  `json:"requestTimeEpoch"`
+	ResourceID       string                 `json:"resourceId"`
+	ResourcePath     string                 `json:"resourcePath"`
+	Stage            string                 `json:"stage"`
 }
 
 type requestEventV2 struct {
@@ -90,27 +85,17 @@ type requestEventV2 struct {
 }
 
 type requestContextV2 struct {
-	AccountID    string `json:"accountId"`
-	APIID        string `json:"apiId"`
-	DomainName   string `json:"domainName"`
-	DomainPrefix string `json:"domainPrefix"`
-	HTTP         httpV2 `json:"http"`
-	RequestID    string `json:"requestId"`
-	RouteKey     string `json:"routeKey"`
-	Stage        string `json:"stage"`
-	Time         string `json:"time"`
-	TimeEpoch    int64  `json:"timeEpoch"`
+	AccountID    string             `json:"accountId"`
+	APIID        string             `json:"apiId"`
+	DomainName   string             `json:"domainName"`
+	DomainPrefix string             `json:"domainPrefix"`
+	HTTP         integration.HTTPV2 `json:"http"`
+	RequestID    string             `json:"requestId"`
+	RouteKey     string             `json:"routeKey"`
+	Stage        string             `json:"stage"`
+	Time         string             `json:"time"`
+	TimeEpoch    int64              `json:"timeEpoch"`
 }
-
-type httpV2 struct {
-	Method    string `json:"method"`
-	Path      string `json:"path"`
-	Protocol  string `json:"protocol"`
-	SourceIP  string `json:"sourceIp"`
-	UserAgent string `json:"userAgent"`
-}
-
-const requestTimeLayout = "02/Jan/2006:15:04:05 -0700"
 
 // methodArn is arn:aws:execute-api:{region}:{namespace}:{restApi}/{stage}/{METHOD}/{path},
 // the path without its leading slash, as AWS writes it (".../prod/GET/pets/7").
@@ -152,52 +137,32 @@ type eventInput struct {
 	identity   []string
 }
 
-func (in *eventInput) decodedPath() string {
-	if p, err := url.PathUnescape(in.rc.Path); err == nil {
-		return p
-	}
-	return in.r.URL.Path
-}
-
 func tokenEventJSON(in *eventInput) ([]byte, error) {
 	return json.Marshal(&tokenEvent{Type: "TOKEN", AuthorizationToken: in.identity[0], MethodArn: in.arn})
 }
 
 func requestEventV1JSON(in *eventInput) ([]byte, error) {
 	r, rc := in.r, in.rc
-	path := in.decodedPath()
-	stagePath := strings.TrimPrefix(path, "/"+rc.Stage)
-	if stagePath == "" {
-		stagePath = "/"
-	}
+	path, stagePath := integration.Paths(r, rc)
 	ev := requestEventV1{
 		Type: "REQUEST", MethodArn: in.arn, Resource: rc.ResourcePath, Path: stagePath, HTTPMethod: r.Method,
 		PathParameters: rc.Params.Map(), StageVariables: integration.NilIfEmpty(rc.Variables),
 		RequestContext: requestContextV1{
 			AccountID: in.namespace, APIID: in.restAPI, DomainName: rc.Host, HTTPMethod: r.Method,
-			Identity: identityV1{SourceIP: rc.SourceIP, UserAgent: r.UserAgent()},
+			Identity: integration.NewIdentityV1(r, rc),
 			Path:     path, Protocol: r.Proto, RequestID: rc.ID,
-			RequestTime: rc.Start.Format(requestTimeLayout), RequestTimeEpoch: rc.Start.UnixMilli(),
+			RequestTime: rc.Start.Format(integration.RequestTimeLayout), RequestTimeEpoch: rc.Start.UnixMilli(),
 			ResourceID: in.resourceID, ResourcePath: rc.ResourcePath, Stage: rc.Stage,
 		},
 	}
-	if len(r.Header) > 0 || r.Host != "" {
-		ev.Headers = make(map[string]string, len(r.Header)+1)
-		ev.MultiValueHeaders = make(map[string][]string, len(r.Header)+1)
-		for k, vs := range r.Header {
-			ev.Headers[k] = vs[len(vs)-1]
-			ev.MultiValueHeaders[k] = vs
-		}
-		if r.Host != "" {
-			ev.Headers["Host"], ev.MultiValueHeaders["Host"] = r.Host, []string{r.Host}
-		}
-	}
+	ev.Headers, ev.MultiValueHeaders = integration.HeadersV1(r)
 	ev.QueryStringParameters, ev.MultiValueQueryStringParameters = integration.QueryV1(r)
 	return json.Marshal(&ev)
 }
 
 func requestEventV2JSON(in *eventInput) ([]byte, error) {
 	r, rc := in.r, in.rc
+	decoded, _ := integration.Paths(r, rc)
 	routeKey := r.Method + " " + rc.ResourcePath
 	ev := requestEventV2{
 		Version: "2.0", Type: "REQUEST", RouteArn: in.arn, IdentitySource: in.identity,
@@ -206,12 +171,9 @@ func requestEventV2JSON(in *eventInput) ([]byte, error) {
 		RequestContext: requestContextV2{
 			AccountID: in.namespace, APIID: in.restAPI, DomainName: rc.Host,
 			DomainPrefix: strings.Split(rc.Host, ".")[0],
-			HTTP: httpV2{
-				Method: r.Method, Path: in.decodedPath(), Protocol: r.Proto,
-				SourceIP: rc.SourceIP, UserAgent: r.UserAgent(),
-			},
-			RequestID: rc.ID, RouteKey: routeKey, Stage: rc.Stage,
-			Time: rc.Start.Format(requestTimeLayout), TimeEpoch: rc.Start.UnixMilli(),
+			HTTP:         integration.NewHTTPV2(r, rc, decoded),
+			RequestID:    rc.ID, RouteKey: routeKey, Stage: rc.Stage,
+			Time: rc.Start.Format(integration.RequestTimeLayout), TimeEpoch: rc.Start.UnixMilli(),
 		},
 		PathParameters: rc.Params.Map(), StageVariables: integration.NilIfEmpty(rc.Variables),
 	}
