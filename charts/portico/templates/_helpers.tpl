@@ -39,11 +39,12 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 
 {{/* The env entry of one Redis use (state or cache), when it is configured: portico reads
 the URL from PORTICO_STATE_REDIS or PORTICO_CACHE_REDIS, so that a password stays off the
-command line. Called with dict "root" $ "redis" .Values.redis.<use> "flag" "state-redis" "env" "PORTICO_STATE_REDIS". */}}
+command line. Called with dict "root" $ "redis" .Values.redis.<use> "env" "PORTICO_STATE_REDIS"
+"key" "state-url" (the key in the chart's own Secret; a user's Secret holds "url"). */}}
 {{- define "portico.redisEnv" -}}
 {{- if or .redis.url .redis.existingSecret -}}
 - name: {{ .env }}
   valueFrom:
-    secretKeyRef: {name: {{ include "portico.redisSecret" . }}, key: {{ ternary "url" (printf "%s-url" (trimSuffix "-redis" .flag)) (not (empty .redis.existingSecret)) }}}
+    secretKeyRef: {name: {{ include "portico.redisSecret" . }}, key: {{ ternary "url" .key (not (empty .redis.existingSecret)) }}}
 {{- end -}}
 {{- end }}
