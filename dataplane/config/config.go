@@ -20,6 +20,10 @@ limitations under the License.
 package config
 
 import (
+	"maps"
+	"slices"
+	"strings"
+
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
@@ -36,9 +40,53 @@ type Config struct {
 	Versions map[string]map[string]string
 }
 
-// Applier builds a configuration into a running request path. Apply must build everything
-// first and fail without side effects when the configuration is invalid: the xDS client then
-// NACKs it and the previous configuration keeps serving.
+// WithStagesOf returns c with the named stages as they are in other (absent where other
+// lacks them), versions included. c is not modified.
+func (c *Config) WithStagesOf(other *Config, names []string) *Config {
+	const stageType = xdsv1alpha1.StageSnapshotTypeURL
+	out := &Config{Stages: maps.Clone(c.Stages), Endpoints: c.Endpoints, Versions: maps.Clone(c.Versions)}
+	versions := maps.Clone(c.Versions[stageType])
+	if out.Stages == nil {
+		out.Stages = map[string]*xdsv1alpha1.StageSnapshot{}
+	}
+	if out.Versions == nil {
+		out.Versions = map[string]map[string]string{}
+	}
+	if versions == nil {
+		versions = map[string]string{}
+	}
+	for _, name := range names {
+		if s, ok := other.Stages[name]; ok {
+			out.Stages[name] = s
+			versions[name] = other.Versions[stageType][name]
+		} else {
+			delete(out.Stages, name)
+			delete(versions, name)
+		}
+	}
+	out.Versions[stageType] = versions
+	return out
+}
+
+// Applier builds a configuration into a running request path.
+//
+// Stages are independent (gRFC A46): Apply builds each stage it can and serves it, and
+// reports those it cannot as a *StageErrors, each of which keeps serving its last good
+// version (or stays unserved if it never had one). Any other error means the configuration
+// could not be applied at all, and nothing changed.
 type Applier interface {
 	Apply(*Config) error
+}
+
+// StageErrors are the stages of a configuration that could not be built, by resource name.
+// Every other stage of the configuration was applied.
+type StageErrors map[string]error
+
+func (e StageErrors) Error() string {
+	names := slices.Sorted(maps.Keys(e))
+	msgs := make([]string, len(names))
+	for i, n := range names {
+		msgs[i] = "stage " + n + ": " + e[n].Error()
+	}
+	return strings.Join(msgs, "; ")
 }

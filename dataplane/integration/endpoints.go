@@ -45,11 +45,19 @@ type Cluster struct {
 	next      atomic.Uint64
 	now       func() time.Time
 	ejection  time.Duration
+	// src is the assignment the cluster was built from: an update that carries the same
+	// one (the xDS client keeps unchanged resources as they are) reuses the cluster.
+	src *endpointv3.ClusterLoadAssignment
 }
 
-// Clusters are the clusters of one configuration, by name.
+// Clusters are the backend clusters by name. A proxy keeps one Clusters for its whole life
+// and Updates it in place: routes hold the table, not the clusters, and look a cluster up
+// per request (one atomic load and a map read), so an endpoint change reaches every route
+// without rebuilding one.
 type Clusters struct {
-	byName map[string]*Cluster
+	byName   atomic.Pointer[map[string]*Cluster]
+	now      func() time.Time
+	ejection time.Duration
 }
 
 // Get returns the named cluster, or nil.
@@ -57,23 +65,54 @@ func (c *Clusters) Get(name string) *Cluster {
 	if c == nil {
 		return nil
 	}
-	return c.byName[name]
+	m := c.byName.Load()
+	if m == nil {
+		return nil
+	}
+	return (*m)[name]
 }
 
-// NewClusters builds clusters from EDS assignments. An endpoint that was in prev keeps its
-// ejection state and a cluster keeps its round-robin position, so that a configuration change
-// (which may come every few seconds with endpoint churn) does not send traffic back to a
-// dead endpoint or to the first endpoint of every cluster.
+// NewClusters builds clusters from EDS assignments, carrying over the state of prev's (see
+// Update).
 func NewClusters(assignments map[string]*endpointv3.ClusterLoadAssignment, prev *Clusters, now func() time.Time, ejection time.Duration) *Clusters {
 	if ejection <= 0 {
 		ejection = DefaultEjection
 	}
-	out := &Clusters{byName: make(map[string]*Cluster, len(assignments))}
+	c := &Clusters{now: now, ejection: ejection}
+	var old map[string]*Cluster
+	if prev != nil {
+		if m := prev.byName.Load(); m != nil {
+			old = *m
+		}
+	}
+	c.byName.Store(c.build(assignments, old))
+	return c
+}
+
+// Update replaces the clusters with those of assignments, in place. An endpoint that was
+// there before keeps its ejection state and a cluster keeps its round-robin position, so
+// that endpoint churn (which may come every few seconds) does not send traffic back to a
+// dead endpoint or to the first endpoint of every cluster. Update is not safe for
+// concurrent use with itself; Get is, with Update.
+func (c *Clusters) Update(assignments map[string]*endpointv3.ClusterLoadAssignment) {
+	var old map[string]*Cluster
+	if m := c.byName.Load(); m != nil {
+		old = *m
+	}
+	c.byName.Store(c.build(assignments, old))
+}
+
+func (c *Clusters) build(assignments map[string]*endpointv3.ClusterLoadAssignment, prev map[string]*Cluster) *map[string]*Cluster {
+	out := make(map[string]*Cluster, len(assignments))
 	for name, cla := range assignments {
-		c := &Cluster{Name: name, now: now, ejection: ejection}
-		old := prev.Get(name)
+		old := prev[name]
+		if old != nil && old.src == cla && cla != nil {
+			out[name] = old
+			continue
+		}
+		cl := &Cluster{Name: name, now: c.now, ejection: c.ejection, src: cla}
 		if old != nil {
-			c.next.Store(old.next.Load())
+			cl.next.Store(old.next.Load())
 		}
 		for _, addr := range addresses(cla) {
 			e := &Endpoint{Addr: addr}
@@ -82,11 +121,11 @@ func NewClusters(assignments map[string]*endpointv3.ClusterLoadAssignment, prev 
 					e = old.endpoints[i]
 				}
 			}
-			c.endpoints = append(c.endpoints, e)
+			cl.endpoints = append(cl.endpoints, e)
 		}
-		out.byName[name] = c
+		out[name] = cl
 	}
-	return out
+	return &out
 }
 
 // addresses lists the usable "host:port" addresses of an assignment, sorted and unique.

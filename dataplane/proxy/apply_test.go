@@ -95,18 +95,21 @@ func TestApplyInvalidKeepsServing(t *testing.T) {
 	for name, mutate := range invalid {
 		s := good()
 		mutate(s)
-		if err := f.Apply(cfg(nil, s)); err == nil {
-			t.Errorf("%s: Apply accepted it", name)
+		var errs config.StageErrors
+		if err := f.Apply(cfg(nil, s)); !errors.As(err, &errs) || errs[s.GetKey()] == nil {
+			t.Errorf("%s: Apply did not reject the stage by name: %v", name, err)
 		}
 		if w := f.do("GET", "/prod/pets", nil); w.Code != 200 || w.Body.String() != "v1" {
 			t.Fatalf("%s: the previous configuration stopped serving: %d %s", name, w.Code, w.Body)
 		}
 	}
 
-	// Two stages claiming the same stage name on the same host.
+	// Two stages claiming the same stage name on the same host: the one served first keeps
+	// it.
 	other := stageOf("other", "prod", apiOf(nil, mockRoute("r", "/", "GET", "")))
-	if err := f.Apply(cfg(nil, good(), other)); err == nil {
-		t.Error("a (host, stage) clash was accepted")
+	var errs config.StageErrors
+	if err := f.Apply(cfg(nil, good(), other)); !errors.As(err, &errs) || len(errs) != 1 || errs["default/other"] == nil {
+		t.Errorf("a (host, stage) clash: %v", err)
 	}
 	if err := f.Apply(nil); err == nil {
 		t.Error("a nil configuration was accepted")
@@ -114,10 +117,13 @@ func TestApplyInvalidKeepsServing(t *testing.T) {
 	if err := f.Apply(&config.Config{Stages: map[string]*xdsv1alpha1.StageSnapshot{"x": nil}}); err == nil {
 		t.Error("a nil stage was accepted")
 	}
-	// A step that refuses the configuration.
+	// A step that refuses the stage: never built, so never served.
 	fs := newFixture(t, Options{Steps: []Step{func(*Route, http.Handler) (http.Handler, error) { return nil, errors.New("no") }}})
-	if err := fs.Apply(cfg(nil, good())); err == nil || fs.Ready() {
-		t.Error("a step's error was ignored")
+	if err := fs.Apply(cfg(nil, good())); !errors.As(err, &errs) || !strings.Contains(errs.Error(), "stage default/prod: route r: no") {
+		t.Errorf("a step's error: %v", err)
+	}
+	if w := fs.do("GET", "/prod/pets", nil); w.Code != 404 {
+		t.Errorf("a stage that never built answers %d", w.Code)
 	}
 }
 

@@ -19,8 +19,10 @@ package proxy
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net/http"
+	"runtime/debug"
 	"slices"
 	"strings"
 
@@ -41,8 +43,19 @@ type graph struct {
 	wild  map[string]map[string]*stage
 	any   map[string]*stage
 
-	clusters *integration.Clusters
-	series   map[seriesKey]bool
+	// stages are the stages served, by resource name: each as built from the last version
+	// of its snapshot that built, which the next configuration reuses while it carries the
+	// same version.
+	stages map[string]*built
+	series map[seriesKey]bool
+}
+
+// built is a stage built from one version of its snapshot.
+type built struct {
+	snap    *xdsv1alpha1.StageSnapshot
+	version string
+	st      *stage
+	series  []seriesKey
 }
 
 type stage struct {
@@ -92,55 +105,116 @@ func (g *graph) lookup(host, stageName string) *stage {
 	return g.any[stageName]
 }
 
-// build compiles cfg. Warnings are problems that do not make the configuration invalid.
-func (p *Proxy) build(cfg *config.Config, prev *graph) (*graph, []string, error) {
-	if cfg == nil {
-		return nil, nil, errors.New("no configuration")
-	}
-	g := &graph{
+// build builds the stages of cfg that changed since prev and reuses the others. A stage
+// that fails to build keeps its version in prev, if any, and is returned in errs; warnings
+// are problems of newly built stages that do not keep them from serving.
+func (p *Proxy) build(cfg *config.Config, prev *graph) (g *graph, errs config.StageErrors, warnings []string) {
+	g = &graph{
 		exact:  map[string]map[string]*stage{},
 		wild:   map[string]map[string]*stage{},
 		any:    map[string]*stage{},
+		stages: make(map[string]*built, len(cfg.Stages)),
 		series: map[seriesKey]bool{},
 	}
-	var prevClusters *integration.Clusters
+	versions := cfg.Versions[xdsv1alpha1.StageSnapshotTypeURL]
+	fail := func(k string, err error) {
+		if errs == nil {
+			errs = config.StageErrors{}
+		}
+		errs[k] = err
+	}
+	// Stages that served before claim their hosts first: a new stage that clashes with one
+	// is the one refused, not the one clients already use.
+	keys := slices.Sorted(maps.Keys(cfg.Stages))
 	if prev != nil {
-		prevClusters = prev.clusters
+		slices.SortStableFunc(keys, func(a, b string) int {
+			return cmpBool(prev.stages[a] == nil, prev.stages[b] == nil)
+		})
 	}
-	g.clusters = integration.NewClusters(cfg.Endpoints, prevClusters, p.opts.Now, p.opts.EjectionTime)
-
-	keys := make([]string, 0, len(cfg.Stages))
-	for k := range cfg.Stages {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	var warnings []string
 	for _, k := range keys {
-		st, w, err := p.buildStage(g, cfg.Stages[k])
-		if err != nil {
-			return nil, nil, fmt.Errorf("stage %s: %w", k, err)
+		snap, version := cfg.Stages[k], versions[k]
+		var old *built
+		if prev != nil {
+			old = prev.stages[k]
 		}
-		for _, msg := range w {
-			warnings = append(warnings, "stage "+k+": "+msg)
+		b := old
+		if old == nil || !old.same(snap, version) {
+			nb, w, err := p.buildStage(k, snap, version)
+			if err != nil {
+				fail(k, err)
+			} else {
+				b = nb
+				for _, msg := range w {
+					warnings = append(warnings, "stage "+k+": "+msg)
+				}
+			}
 		}
-		if err := g.claim(cfg.Stages[k].GetApi().GetHostnames(), st); err != nil {
-			return nil, nil, fmt.Errorf("stage %s: %w", k, err)
+		if b == nil {
+			continue
+		}
+		if err := g.claim(b.snap.GetApi().GetHostnames(), b.st); err != nil {
+			fail(k, err)
+			// The new version clashes with a stage served before it: the last good one
+			// may not (it is the one that served so far).
+			if b == old || old == nil || g.claim(old.snap.GetApi().GetHostnames(), old.st) != nil {
+				continue
+			}
+			b = old
+		}
+		g.stages[k] = b
+		for _, key := range b.series {
+			g.series[key] = true
 		}
 	}
-	return g, warnings, nil
+	return g, errs, warnings
 }
 
-// claim registers st under its API's host names.
-func (g *graph) claim(hosts []string, st *stage) error {
-	add := func(m map[string]*stage, host string) error {
-		if other := m[st.name]; other != nil {
-			return fmt.Errorf("stage %s also serves /%s/ on host %q", other.key, st.name, host)
-		}
-		m[st.name] = st
-		return nil
+// cmpBool orders false before true.
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
 	}
+	return -1
+}
+
+// same reports whether b was built from snap: the same version, or, where the sender gives
+// none, the same message.
+func (b *built) same(snap *xdsv1alpha1.StageSnapshot, version string) bool {
+	if version != "" {
+		return b.version == version
+	}
+	return b.snap == snap
+}
+
+// unchanged reports whether g serves what prev serves, stage for stage.
+func (g *graph) unchanged(prev *graph) bool {
+	if prev == nil || len(g.stages) != len(prev.stages) {
+		return false
+	}
+	for k, b := range g.stages {
+		if prev.stages[k] != b {
+			return false
+		}
+	}
+	return true
+}
+
+// claim registers st under its API's host names, or nothing if one of them is taken.
+func (g *graph) claim(hosts []string, st *stage) error {
+	type slot struct {
+		table map[string]map[string]*stage
+		key   string
+	}
+	var slots []slot
 	if len(hosts) == 0 {
-		return add(g.any, "*")
+		if other := g.any[st.name]; other != nil {
+			return fmt.Errorf("stage %s also serves /%s/ on every host", other.key, st.name)
+		}
+		g.any[st.name] = st
+		return nil
 	}
 	for _, h := range hosts {
 		h = strings.TrimSuffix(strings.ToLower(h), ".")
@@ -151,17 +225,37 @@ func (g *graph) claim(hosts []string, st *stage) error {
 		if key == "" || key == "." || strings.ContainsAny(key, "*/: ") {
 			return fmt.Errorf("host name %q is not a host name or *.wildcard", h)
 		}
-		if table[key] == nil {
-			table[key] = map[string]*stage{}
+		if other := table[key][st.name]; other != nil {
+			return fmt.Errorf("stage %s also serves /%s/ on host %q", other.key, st.name, h)
 		}
-		if err := add(table[key], h); err != nil {
-			return err
+		slots = append(slots, slot{table, key})
+	}
+	for _, sl := range slots {
+		if sl.table[sl.key] == nil {
+			sl.table[sl.key] = map[string]*stage{}
 		}
+		sl.table[sl.key][st.name] = st
 	}
 	return nil
 }
 
-func (p *Proxy) buildStage(g *graph, s *xdsv1alpha1.StageSnapshot) (*stage, []string, error) {
+// buildStage builds one stage. A panic in a step's constructor fails this stage alone: every
+// proxy receives the same snapshot, so a crash would take the whole fleet down in a loop,
+// where an error keeps the other stages serving and reports the bug on the Stage.
+func (p *Proxy) buildStage(key string, s *xdsv1alpha1.StageSnapshot, version string) (b *built, warnings []string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			p.opts.Log.Error(nil, "building a stage panicked", "stage", key, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			b, warnings, err = nil, nil, fmt.Errorf("building the stage panicked: %v", r)
+		}
+	}()
+	if s == nil {
+		return nil, nil, errors.New("no snapshot")
+	}
+	if s.GetKey() != key {
+		return nil, nil, fmt.Errorf("key %q does not match the resource name", s.GetKey())
+	}
+	b = &built{snap: s, version: version}
 	name := s.GetStageName()
 	if name == "" || strings.ContainsAny(name, "/?#") {
 		return nil, nil, fmt.Errorf("stage name %q cannot be a path segment", name)
@@ -170,9 +264,9 @@ func (p *Proxy) buildStage(g *graph, s *xdsv1alpha1.StageSnapshot) (*stage, []st
 		return nil, nil, errors.New("no API")
 	}
 	st := &stage{key: s.GetKey(), name: name, api: s.GetNamespace() + "/" + s.GetRestApi()}
-	var warnings []string
+	scope := &Scope{}
 
-	stable, w, err := p.buildVariant(g, s, st, s.GetApi(), s.GetVariables(), VariantStable, nil)
+	stable, w, err := p.buildVariant(b, scope, s, st, s.GetApi(), s.GetVariables(), VariantStable, nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -194,7 +288,7 @@ func (p *Proxy) buildStage(g *graph, s *xdsv1alpha1.StageSnapshot) (*stage, []st
 		if vars == nil {
 			vars = s.GetVariables()
 		}
-		canary, w, err := p.buildVariant(g, s, st, api, vars, VariantCanary, tree)
+		canary, w, err := p.buildVariant(b, scope, s, st, api, vars, VariantCanary, tree)
 		if err != nil {
 			return nil, nil, fmt.Errorf("canary: %w", err)
 		}
@@ -212,14 +306,15 @@ func (p *Proxy) buildStage(g *graph, s *xdsv1alpha1.StageSnapshot) (*stage, []st
 			warnings = append(warnings, fmt.Sprintf("access log format: unknown variables %s print \"-\"", strings.Join(u, ", ")))
 		}
 	}
-	return st, warnings, nil
+	b.st = st
+	return b, warnings, nil
 }
 
 var authorizerTypes = []string{"JWT", "TOKEN", "REQUEST"}
 
 // buildVariant compiles one API with one set of stage variables. tree, when set, is the
 // route tree of the same API already compiled for the other variant.
-func (p *Proxy) buildVariant(g *graph, s *xdsv1alpha1.StageSnapshot, st *stage, api *xdsv1alpha1.Api, vars map[string]string, name string, tree *router.Tree) (*variant, []string, error) {
+func (p *Proxy) buildVariant(b *built, scope *Scope, s *xdsv1alpha1.StageSnapshot, st *stage, api *xdsv1alpha1.Api, vars map[string]string, name string, tree *router.Tree) (*variant, []string, error) {
 	responses, err := gatewayresponse.Compile(api.GetGatewayResponses())
 	if err != nil {
 		return nil, nil, err
@@ -235,7 +330,7 @@ func (p *Proxy) buildVariant(g *graph, s *xdsv1alpha1.StageSnapshot, st *stage, 
 		}
 	}
 	v.unmatched = p.metrics.route(seriesKey{st.api, st.name, none, name})
-	g.series[v.unmatched.key] = true
+	b.series = append(b.series, v.unmatched.key)
 
 	authorizers := map[string]bool{}
 	for _, a := range api.GetAuthorizers() {
@@ -282,7 +377,7 @@ func (p *Proxy) buildVariant(g *graph, s *xdsv1alpha1.StageSnapshot, st *stage, 
 		if a := r.GetAuthorization().GetAuthorizer(); a != "" && !authorizers[a] {
 			return nil, nil, fmt.Errorf("route %s: authorizer %q is not one of the API's", r.GetName(), a)
 		}
-		rt, warning, err := p.buildRoute(g, s, api, r, v)
+		rt, warning, err := p.buildRoute(scope, s, api, r, v)
 		if err != nil {
 			return nil, nil, fmt.Errorf("route %s: %w", r.GetName(), err)
 		}
@@ -290,7 +385,7 @@ func (p *Proxy) buildVariant(g *graph, s *xdsv1alpha1.StageSnapshot, st *stage, 
 			warnings = append(warnings, fmt.Sprintf("route %s (%s): %s; its requests answer 502", r.GetName(), name, warning))
 		}
 		rt.metrics = p.metrics.route(seriesKey{st.api, st.name, r.GetName(), name})
-		g.series[rt.metrics.key] = true
+		b.series = append(b.series, rt.metrics.key)
 		v.routes = append(v.routes, rt)
 	}
 	return v, warnings, nil
@@ -298,7 +393,7 @@ func (p *Proxy) buildVariant(g *graph, s *xdsv1alpha1.StageSnapshot, st *stage, 
 
 // buildRoute compiles a route's steps and integration. The warning names a problem that
 // fails the route's requests but not the configuration.
-func (p *Proxy) buildRoute(g *graph, s *xdsv1alpha1.StageSnapshot, api *xdsv1alpha1.Api, r *xdsv1alpha1.Route, v *variant) (*route, string, error) {
+func (p *Proxy) buildRoute(scope *Scope, s *xdsv1alpha1.StageSnapshot, api *xdsv1alpha1.Api, r *xdsv1alpha1.Route, v *variant) (*route, string, error) {
 	segs, err := routepath.Parse(r.GetPath())
 	if err != nil {
 		return nil, "", err
@@ -313,7 +408,7 @@ func (p *Proxy) buildRoute(g *graph, s *xdsv1alpha1.StageSnapshot, api *xdsv1alp
 		Integration:      r.GetIntegration(),
 		Params:           params,
 		Variables:        v.variables,
-		Clusters:         g.clusters,
+		Clusters:         p.clusters,
 		Responses:        v.responses,
 		BinaryMediaTypes: api.GetBinaryMediaTypes(),
 	})
@@ -324,7 +419,7 @@ func (p *Proxy) buildRoute(g *graph, s *xdsv1alpha1.StageSnapshot, api *xdsv1alp
 	if warning != nil {
 		warn = warning.Error()
 	}
-	info := &Route{Stage: s, API: api, Route: r, Variant: v.name, Variables: v.variables, Responses: v.responses, Clusters: g.clusters}
+	info := &Route{Stage: s, API: api, Route: r, Variant: v.name, Variables: v.variables, Responses: v.responses, Clusters: p.clusters, Scope: scope}
 	h = requireAuthorization(info, h)
 	for i := len(p.opts.Steps) - 1; i >= 0; i-- {
 		if h, err = p.opts.Steps[i](info, h); err != nil {

@@ -26,6 +26,7 @@ limitations under the License.
 package proxy
 
 import (
+	"errors"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -75,11 +76,12 @@ type Options struct {
 
 // Proxy serves the applied configuration. It implements config.Applier and http.Handler.
 type Proxy struct {
-	opts    Options
-	shared  *integration.Shared
-	metrics *metrics
-	log     *accesslog.Writer
-	noStage *routeMetrics
+	opts     Options
+	shared   *integration.Shared
+	clusters *integration.Clusters
+	metrics  *metrics
+	log      *accesslog.Writer
+	noStage  *routeMetrics
 
 	applyMu sync.Mutex // serializes Apply: each build reuses the state of the last one
 	graph   atomic.Pointer[graph]
@@ -109,8 +111,9 @@ func New(opts Options) *Proxy {
 			Now:       opts.Now,
 			Log:       opts.Log,
 		}),
-		metrics: newMetrics(opts.Registerer),
-		log:     accesslog.NewWriter(opts.AccessLog),
+		clusters: integration.NewClusters(nil, nil, opts.Now, opts.EjectionTime),
+		metrics:  newMetrics(opts.Registerer),
+		log:      accesslog.NewWriter(opts.AccessLog),
 	}
 	p.noStage = p.metrics.route(seriesKey{none, none, none, none})
 	return p
@@ -119,22 +122,31 @@ func New(opts Options) *Proxy {
 // Ready reports whether a configuration has been applied.
 func (p *Proxy) Ready() bool { return p.graph.Load() != nil }
 
-// Apply builds cfg and, if it is valid, serves it from the next request on. On error
-// nothing changes.
+// Apply builds the stages of cfg that changed and serves them from the next request on,
+// with the endpoints of cfg. A stage that fails to build is returned in a
+// config.StageErrors and keeps serving its last good version, if it had one; the others
+// apply. Endpoints reach every route through the proxy's one cluster table, so an endpoint
+// change rebuilds nothing.
 func (p *Proxy) Apply(cfg *config.Config) error {
+	if cfg == nil {
+		return errors.New("no configuration")
+	}
 	p.applyMu.Lock()
 	defer p.applyMu.Unlock()
+	p.clusters.Update(cfg.Endpoints)
 	prev := p.graph.Load()
-	g, warnings, err := p.build(cfg, prev)
-	if err != nil {
-		return err
-	}
-	p.graph.Store(g)
-	if prev != nil {
-		p.metrics.forget(prev.series, g.series)
-	}
+	g, errs, warnings := p.build(cfg, prev)
 	for _, w := range warnings {
 		p.opts.Log.Info("configuration warning", "warning", w)
+	}
+	if !g.unchanged(prev) {
+		p.graph.Store(g)
+		if prev != nil {
+			p.metrics.forget(prev.series, g.series)
+		}
+	}
+	if errs != nil {
+		return errs
 	}
 	return nil
 }

@@ -18,6 +18,7 @@ package proxy
 
 import (
 	"net/http"
+	"sync"
 
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 	"github.com/portico-dev/portico/dataplane/gatewayresponse"
@@ -27,7 +28,10 @@ import (
 
 // Step builds one step of a route's request path (an authorizer, a usage plan check, a
 // throttle, request validation, the cache) in front of next, once per route and variant
-// each time a configuration is applied. It returns next itself when the route does not need
+// each time the route's stage is built (a configuration that leaves a stage unchanged
+// reuses its routes as they are). What a step needs for every route of a stage alike (the
+// key-to-plan map of its usage plans, a key index) it builds once per stage through
+// rt.Scope. It returns next itself when the route does not need
 // it, and an error when the configuration is invalid for it, which fails the Apply.
 //
 // At request time a step reads the request's reqctx.From(r.Context()) (route, parameters,
@@ -62,6 +66,42 @@ type Route struct {
 	// Clusters resolve a backend cluster ("<namespace>/<service>:<port>") to its endpoints,
 	// for steps that call a service themselves (an authorizer function with a backendRef).
 	Clusters *integration.Clusters
+	// Scope is shared by every route of the stage build, both variants: stage-wide state
+	// built once.
+	Scope *Scope
+}
+
+// Scope holds what the steps build once per stage build and share between its routes.
+type Scope struct {
+	mu   sync.Mutex
+	memo map[any]scoped
+}
+
+type scoped struct {
+	v   any
+	err error
+}
+
+// Once returns what build returned the first time it was called with key in this scope.
+// Keys are compared as map keys: use an unexported type of the step's own, so steps cannot
+// collide. What build returns must depend on nothing but the stage snapshot (Route.Stage),
+// which is the same for every route of the scope. A nil Scope (a Route built by hand, in
+// tests) builds every time.
+func (s *Scope) Once(key any, build func() (any, error)) (any, error) {
+	if s == nil {
+		return build()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.memo[key]; ok {
+		return e.v, e.err
+	}
+	if s.memo == nil {
+		s.memo = map[any]scoped{}
+	}
+	v, err := build()
+	s.memo[key] = scoped{v: v, err: err}
+	return v, err
 }
 
 // Variants of a stage.

@@ -60,8 +60,9 @@ const (
 	defaultMaxRecvMsgSize = 256 << 20
 	// connectTimeout bounds one connection attempt (TCP and TLS handshakes), gRPC's default.
 	connectTimeout = 20 * time.Second
-	// maxErrorDetail bounds a NACK's message: it ends up in a Stage's status condition.
-	maxErrorDetail = 4096
+	// maxErrorDetail bounds a NACK's message. The control plane shows each stage its own
+	// line of it (package rejection), so it may name many stages.
+	maxErrorDetail = 64 << 10
 )
 
 // Options configure a Client.

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
@@ -53,14 +54,25 @@ type decoded struct {
 }
 
 // decodeResponse decodes and validates every resource of resp against cur, the state the
-// response applies to. It returns every problem it finds, each prefixed with the resource
-// name, so that one NACK tells the operator about all of them.
-func decodeResponse(cur *config.Config, resp *discoveryv3.DeltaDiscoveryResponse) (*update, error) {
-	u := &update{typeURL: resp.GetTypeUrl(), set: make(map[string]decoded, len(resp.GetResources()))}
+// response applies to. A resource that fails is left out of the update and returned in
+// rejected, by name, with why: the others still apply (gRFC A46). err is for what cannot be
+// pinned on one resource (a type not subscribed to, a resource without a name): the whole
+// response is then refused; it lists every problem found, so that one NACK tells the
+// operator about all of them.
+func decodeResponse(cur *config.Config, resp *discoveryv3.DeltaDiscoveryResponse) (u *update, rejected map[string]error, err error) {
+	u = &update{typeURL: resp.GetTypeUrl(), set: make(map[string]decoded, len(resp.GetResources()))}
 	if !subscribed(u.typeURL) {
-		return nil, fmt.Errorf("response for type %q, which was not subscribed to", u.typeURL)
+		return nil, nil, fmt.Errorf("response for type %q, which was not subscribed to", u.typeURL)
 	}
 	var errs []error
+	reject := func(name string, err error) {
+		if rejected == nil {
+			rejected = map[string]error{}
+		}
+		if _, ok := rejected[name]; !ok {
+			rejected[name] = err
+		}
+	}
 	seen := make(map[string]bool, len(resp.GetResources()))
 	for i, r := range resp.GetResources() {
 		name := r.GetName()
@@ -69,7 +81,9 @@ func decodeResponse(cur *config.Config, resp *discoveryv3.DeltaDiscoveryResponse
 			continue
 		}
 		if seen[name] {
-			errs = append(errs, fmt.Errorf("%s: sent twice in one response", name))
+			// Which of the two was meant is anybody's guess: neither applies.
+			delete(u.set, name)
+			reject(name, errors.New("sent twice in one response"))
 			continue
 		}
 		seen[name] = true
@@ -78,7 +92,7 @@ func decodeResponse(cur *config.Config, resp *discoveryv3.DeltaDiscoveryResponse
 			err = errors.New("no resource body, and not a heartbeat for the version held")
 		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+			reject(name, err)
 			continue
 		}
 		u.set[name] = decoded{version: r.GetVersion(), msg: msg}
@@ -88,15 +102,22 @@ func decodeResponse(cur *config.Config, resp *discoveryv3.DeltaDiscoveryResponse
 		case name == "":
 			errs = append(errs, errors.New("removed resource with an empty name"))
 		case seen[name]:
-			errs = append(errs, fmt.Errorf("%s: both sent and removed in one response", name))
+			delete(u.set, name)
+			reject(name, errors.New("both sent and removed in one response"))
 		default:
 			u.removed = append(u.removed, name)
 		}
 	}
 	if len(errs) > 0 {
-		return nil, joinErrors(errs)
+		for _, name := range slices.Sorted(maps.Keys(rejected)) {
+			errs = append(errs, fmt.Errorf("%s: %w", name, rejected[name]))
+		}
+		return nil, nil, joinErrors(errs)
 	}
-	return u, nil
+	for name := range rejected {
+		delete(u.set, name)
+	}
+	return u, rejected, nil
 }
 
 func subscribed(typeURL string) bool {

@@ -17,6 +17,8 @@ limitations under the License.
 package xdsclient
 
 import (
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -67,28 +69,55 @@ func endpoint(host string, port uint32) *endpointv3.LbEndpoint {
 // held is a state with pets/prod at version v1.
 func held(t *testing.T) *config.Config {
 	t.Helper()
-	u, err := decodeResponse(emptyConfig(), &discoveryv3.DeltaDiscoveryResponse{
+	u, rejected, err := decodeResponse(emptyConfig(), &discoveryv3.DeltaDiscoveryResponse{
 		TypeUrl: stageType, Resources: []*discoveryv3.Resource{stageRes(t, "pets/prod", "v1", nil)},
 	})
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || rejected != nil {
+		t.Fatal(err, rejected)
 	}
 	cfg, _ := u.applyTo(emptyConfig())
 	return cfg
+}
+
+// decodeErr decodes resp against cur and returns the problems it found in one line: the
+// response's error, or each rejected resource's. It also returns what still applies.
+func decodeErr(t *testing.T, cur *config.Config, resp *discoveryv3.DeltaDiscoveryResponse) (*update, string) {
+	t.Helper()
+	u, rejected, err := decodeResponse(cur, resp)
+	if err != nil {
+		if u != nil || rejected != nil {
+			t.Errorf("a refused response also returned an update %v or rejections %v", u, rejected)
+		}
+		return nil, err.Error()
+	}
+	var msgs []string
+	for _, name := range slices.Sorted(maps.Keys(rejected)) {
+		msgs = append(msgs, name+": "+rejected[name].Error())
+		if _, ok := u.set[name]; ok {
+			t.Errorf("rejected %s still in the update", name)
+		}
+	}
+	return u, strings.Join(msgs, "; ")
 }
 
 func TestDecodeRejects(t *testing.T) {
 	for name, tc := range map[string]struct {
 		resp *discoveryv3.DeltaDiscoveryResponse
 		want []string // substrings of the error
+		// fatal: the whole response is refused; else the named resources are rejected and
+		// the rest (applies) still applies.
+		fatal   bool
+		applies []string
 	}{
 		"type not subscribed": {
 			resp: &discoveryv3.DeltaDiscoveryResponse{TypeUrl: "type.googleapis.com/envoy.config.cluster.v3.Cluster"},
-			want: []string{"not subscribed"},
+			want:  []string{"not subscribed"},
+			fatal: true,
 		},
 		"empty name": {
 			resp: &discoveryv3.DeltaDiscoveryResponse{TypeUrl: stageType, Resources: []*discoveryv3.Resource{{Resource: anyOf(t, stageType, &xdsv1alpha1.StageSnapshot{})}}},
-			want: []string{"resource 0: empty name"},
+			want:  []string{"resource 0: empty name"},
+			fatal: true,
 		},
 		"Any of another type": {
 			resp: &discoveryv3.DeltaDiscoveryResponse{TypeUrl: stageType, Resources: []*discoveryv3.Resource{
@@ -172,21 +201,37 @@ func TestDecodeRejects(t *testing.T) {
 				stageRes(t, "pets/ok", "v1", nil),
 				stageRes(t, "pets/b", "v1", func(s *xdsv1alpha1.StageSnapshot) { s.Key = "" }),
 			}},
-			want: []string{"pets/a: no api; ", `pets/b: key "" does not match`},
+			want:    []string{"pets/a: no api; ", `pets/b: key "" does not match`},
+			applies: []string{"pets/ok"},
+		},
+		"a nameless resource refuses the whole response": {
+			resp: &discoveryv3.DeltaDiscoveryResponse{TypeUrl: stageType, Resources: []*discoveryv3.Resource{
+				stageRes(t, "pets/a", "v1", func(s *xdsv1alpha1.StageSnapshot) { s.Api = nil }),
+				stageRes(t, "pets/ok", "v1", nil),
+				{Resource: anyOf(t, stageType, &xdsv1alpha1.StageSnapshot{})},
+			}},
+			want:  []string{"resource 2: empty name", "pets/a: no api"},
+			fatal: true,
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			u, err := decodeResponse(held(t), tc.resp)
-			if err == nil {
+			u, msg := decodeErr(t, held(t), tc.resp)
+			if msg == "" {
 				t.Fatalf("accepted: %+v", u)
 			}
+			if (u == nil) != tc.fatal {
+				t.Fatalf("whole response refused: %v, want %v (%s)", u == nil, tc.fatal, msg)
+			}
 			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not contain %q", err, w)
+				if !strings.Contains(msg, w) {
+					t.Errorf("error %q does not contain %q", msg, w)
 				}
 			}
-			if strings.Contains(err.Error(), "\n") {
-				t.Errorf("error on several lines: %q", err)
+			if strings.Contains(msg, "\n") {
+				t.Errorf("error on several lines: %q", msg)
+			}
+			if u != nil && len(u.set) != len(tc.applies) {
+				t.Errorf("applies %v, want %v", slices.Collect(maps.Keys(u.set)), tc.applies)
 			}
 		})
 	}
@@ -197,7 +242,7 @@ func TestDecodeAndApply(t *testing.T) {
 	before := cur.Stages["pets/prod"]
 
 	// A new stage and a cluster: the stage map is copied, cur untouched.
-	u, err := decodeResponse(cur, &discoveryv3.DeltaDiscoveryResponse{TypeUrl: stageType, Resources: []*discoveryv3.Resource{stageRes(t, "pets/dev", "d1", nil)}})
+	u, _, err := decodeResponse(cur, &discoveryv3.DeltaDiscoveryResponse{TypeUrl: stageType, Resources: []*discoveryv3.Resource{stageRes(t, "pets/dev", "d1", nil)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +254,7 @@ func TestDecodeAndApply(t *testing.T) {
 		t.Fatal("applying modified the current configuration")
 	}
 
-	u, err = decodeResponse(next, &discoveryv3.DeltaDiscoveryResponse{TypeUrl: edsType, Resources: []*discoveryv3.Resource{
+	u, _, err = decodeResponse(next, &discoveryv3.DeltaDiscoveryResponse{TypeUrl: edsType, Resources: []*discoveryv3.Resource{
 		claRes(t, "pets/pets:8080", "e1", &endpointv3.ClusterLoadAssignment{ClusterName: "pets/pets:8080", Endpoints: []*endpointv3.LocalityLbEndpoints{{
 			LbEndpoints: []*endpointv3.LbEndpoint{endpoint("10.0.0.1", 8080)},
 		}}}),
@@ -232,7 +277,7 @@ func TestDecodeAndApply(t *testing.T) {
 		"unknown removal": {TypeUrl: stageType, RemovedResources: []string{"pets/nope"}},
 		"empty":           {TypeUrl: edsType},
 	} {
-		u, err := decodeResponse(withEDS, resp)
+		u, _, err := decodeResponse(withEDS, resp)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -242,7 +287,7 @@ func TestDecodeAndApply(t *testing.T) {
 	}
 
 	// Removal.
-	u, err = decodeResponse(withEDS, &discoveryv3.DeltaDiscoveryResponse{TypeUrl: stageType, RemovedResources: []string{"pets/prod"}})
+	u, _, err = decodeResponse(withEDS, &discoveryv3.DeltaDiscoveryResponse{TypeUrl: stageType, RemovedResources: []string{"pets/prod"}})
 	if err != nil {
 		t.Fatal(err)
 	}

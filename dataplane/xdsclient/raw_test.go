@@ -32,6 +32,7 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/portico-dev/portico/controllers/xds"
+	"github.com/portico-dev/portico/internal/rejection"
 )
 
 // rawServer is a go-control-plane server over LinearCaches the test fills directly, so that
@@ -99,9 +100,9 @@ func (s *rawServer) acks(typeURL string) int {
 	return n
 }
 
-// An undecodable resource is NACKed with its name and the decoding error, and nothing of
-// its response is applied, not even the valid resource next to it. Once it is fixed, the
-// valid one is still received (see TestRejectedResourcesAreResentAfterRecovery).
+// An undecodable resource is NACKed with its name and the decoding error, in the format the
+// control plane reads (package rejection), while the valid resource next to it is applied
+// and serves (gRFC A46). Once fixed, it is applied too.
 func TestUndecodableResourceIsNACKed(t *testing.T) {
 	s := startRawServer(t)
 	// A string field 1 with invalid UTF-8, read as StageSnapshot.key: proto3 refuses it.
@@ -112,24 +113,18 @@ func TestUndecodableResourceIsNACKed(t *testing.T) {
 	}
 	c := startClient(t, s.addr, Options{})
 
-	eventually(t, "the stages are NACKed", func() bool { return len(s.nacks(stageType)) > 0 })
+	eventually(t, "the bad stage is NACKed", func() bool { return len(s.nacks(stageType)) > 0 })
 	msg := s.nacks(stageType)[0]
-	if !strings.HasPrefix(msg, "pets/bad: decoding StageSnapshot") || strings.Contains(msg, "pets/prod") {
+	reasons, ok := rejection.Parse(msg)
+	if !ok || len(reasons) != 1 || !strings.HasPrefix(reasons["pets/bad"], "decoding StageSnapshot") {
 		t.Fatalf("NACK message: %q", msg)
 	}
-	// The endpoints (none) are applied and acknowledged; the stages are not.
 	eventually(t, "the endpoints are acknowledged", func() bool { return s.acks(edsType) > 0 })
-	if cfg := c.Current(); cfg == nil || len(cfg.Stages) != 0 {
-		t.Fatalf("stages applied from a rejected response: %+v", cfg)
-	}
-	if c.Ready() {
-		t.Fatal("ready although the stages were rejected")
-	}
-	if n := c.applier.applied(); n != 1 {
-		t.Fatalf("applied %d configurations, want 1 (the endpoints)", n)
+	eventually(t, "ready with the good stage", c.Ready)
+	if cfg := c.Current(); len(cfg.Stages) != 1 || cfg.Stages["pets/prod"] == nil {
+		t.Fatalf("applied %v, want pets/prod alone", cfg.Stages)
 	}
 
-	// Fixed: the server sends pets/bad alone; pets/prod comes with the resynchronization.
 	fixed := xds.StageToProto(new(testStage("pets/bad", 1)))
 	if err := s.stages.UpdateResource("pets/bad", fixed); err != nil {
 		t.Fatal(err)
@@ -138,5 +133,20 @@ func TestUndecodableResourceIsNACKed(t *testing.T) {
 		cfg := c.Current()
 		return cfg.Stages["pets/bad"] != nil && cfg.Stages["pets/prod"] != nil
 	})
-	eventually(t, "ready", c.Ready)
+}
+
+// Every resource of a response rejected: the proxy is not ready on it, since it would
+// serve nothing (the proxies already serving keep the traffic).
+func TestAllStagesRejectedIsNotReady(t *testing.T) {
+	s := startRawServer(t)
+	bad := wrapperspb.Bytes([]byte{0xff, 0xfe})
+	if err := s.stages.UpdateResources(map[string]types.Resource{"pets/bad": bad}, nil); err != nil {
+		t.Fatal(err)
+	}
+	c := startClient(t, s.addr, Options{})
+	eventually(t, "the stage is NACKed", func() bool { return len(s.nacks(stageType)) > 0 })
+	eventually(t, "the endpoints are acknowledged", func() bool { return s.acks(edsType) > 0 })
+	if c.Ready() {
+		t.Fatal("ready although every stage was rejected")
+	}
 }

@@ -30,7 +30,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
-	"sync"
 
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 	"github.com/portico-dev/portico/dataplane/gatewayresponse"
@@ -123,39 +122,15 @@ func sum256(value string) [sha256.Size]byte {
 // characters.
 const maxStackKey = 128
 
-// indexes keeps the last index built for each stage, so that the routes of one stage share
-// one index per configuration instead of building one each. It holds one entry per stage key:
-// the snapshot it was built from is replaced when a new configuration brings a new one.
-type indexes struct {
-	mu     sync.Mutex
-	stages map[string]cached
-}
-
-type cached struct {
-	stage *xdsv1alpha1.StageSnapshot
-	idx   index
-}
-
-func (c *indexes) get(stage *xdsv1alpha1.StageSnapshot) (index, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.stages[stage.GetKey()]; ok && e.stage == stage {
-		return e.idx, nil
-	}
-	idx, err := buildIndex(stage)
-	if err != nil {
-		return nil, err
-	}
-	c.stages[stage.GetKey()] = cached{stage: stage, idx: idx}
-	return idx, nil
-}
+// indexKey names the stage's key index in its proxy.Scope: one index per stage build,
+// shared by its routes.
+type indexKey struct{}
 
 // NewStep returns the API key step. Place it after the authorizers, since a key source of
 // AUTHORIZER reads what an authorizer returned, and before the usage plan step, which reads
 // the key id it records. A route without apiKeyRequired gets next unchanged; an API whose key
 // source is neither HEADER nor AUTHORIZER fails the configuration.
 func NewStep() proxy.Step {
-	c := &indexes{stages: map[string]cached{}}
 	return func(rt *proxy.Route, next http.Handler) (http.Handler, error) {
 		if !rt.Route.GetAuthorization().GetApiKeyRequired() {
 			return next, nil
@@ -168,10 +143,11 @@ func NewStep() proxy.Step {
 		default:
 			return nil, fmt.Errorf("route %q: API key source %q is not supported (HEADER or AUTHORIZER)", rt.Route.GetName(), src)
 		}
-		idx, err := c.get(rt.Stage)
+		v, err := rt.Scope.Once(indexKey{}, func() (any, error) { return buildIndex(rt.Stage) })
 		if err != nil {
 			return nil, err
 		}
+		idx := v.(index)
 		responses := rt.Responses
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			rc := reqctx.From(r.Context())
