@@ -110,12 +110,12 @@ func TestDecodeRejects(t *testing.T) {
 		applies []string
 	}{
 		"type not subscribed": {
-			resp: &discoveryv3.DeltaDiscoveryResponse{TypeUrl: "type.googleapis.com/envoy.config.cluster.v3.Cluster"},
+			resp:  &discoveryv3.DeltaDiscoveryResponse{TypeUrl: "type.googleapis.com/envoy.config.cluster.v3.Cluster"},
 			want:  []string{"not subscribed"},
 			fatal: true,
 		},
 		"empty name": {
-			resp: &discoveryv3.DeltaDiscoveryResponse{TypeUrl: stageType, Resources: []*discoveryv3.Resource{{Resource: anyOf(t, stageType, &xdsv1alpha1.StageSnapshot{})}}},
+			resp:  &discoveryv3.DeltaDiscoveryResponse{TypeUrl: stageType, Resources: []*discoveryv3.Resource{{Resource: anyOf(t, stageType, &xdsv1alpha1.StageSnapshot{})}}},
 			want:  []string{"resource 0: empty name"},
 			fatal: true,
 		},
