@@ -76,7 +76,7 @@ func TestCheckPaths(t *testing.T) {
 		{"a%5c..%5cb", false, false},
 		{"%2e%2e/admin", false, false},
 		{"%2E/admin", false, false},
-		{"a/%252F/b", true, false}, // decoded: "%252F" is twice from a separator; escaped: "%2F" once
+		{"a/%252F/b", true, false},  // decoded: "%252F" is twice from a separator; escaped: "%2F" once
 		{"a/%25252F/b", true, true}, // three encodings: two decodings give "%2F", a literal
 		{"a/%00", false, false},
 		{"a/%zz", true, true},
