@@ -278,7 +278,7 @@ func (c *apiCompiler) authorization(a *apiv1.Authorization) (ir.Authorization, s
 		return out, apiv1.ReasonAuthorizerNotFound, fmt.Errorf("the Authorizer %q does not exist in namespace %s; the route is not served rather than served unprotected", a.AuthorizerRef.Name, c.api.Namespace)
 	}
 	if err := checkIdentitySources(authz); err != nil {
-		return out, apiv1.ReasonInvalidIdentitySource, fmt.Errorf("the Authorizer %s is refused: %v; the route is not served rather than served unprotected", authz.Name, err)
+		return out, apiv1.ReasonInvalidIdentitySource, fmt.Errorf("the Authorizer %s is refused: %w; the route is not served rather than served unprotected", authz.Name, err)
 	}
 	if len(a.Scopes) > 0 && authz.Spec.Type != apiv1.AuthorizerJWT {
 		return out, apiv1.ReasonRejected, fmt.Errorf("scopes need a JWT authorizer; %s is a %s authorizer", authz.Name, authz.Spec.Type)
