@@ -51,3 +51,8 @@ const (
 	ReasonRejected             = "Rejected"
 	ReasonNotServed            = "NotServed"
 )
+
+// ReasonInvalidIdentitySource says an Authorizer's identity sources are not what its type
+// reads (an unknown $context variable, a TOKEN authorizer without exactly one header); the
+// Authorizer and the Routes that name it are refused.
+const ReasonInvalidIdentitySource = "InvalidIdentitySource"

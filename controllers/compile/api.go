@@ -28,6 +28,7 @@ import (
 
 	apiv1 "github.com/portico-dev/portico/api/v1alpha1"
 	"github.com/portico-dev/portico/controllers/ir"
+	"github.com/portico-dev/portico/internal/mapping"
 	"github.com/portico-dev/portico/internal/routepath"
 )
 
@@ -203,7 +204,13 @@ func (c *apiCompiler) route(r *apiv1.Route, websocket bool) (ir.Route, []string,
 			return out, nil, apiv1.ReasonRejected, err
 		}
 		out.Path = s.Path
-		pathParams = routepath.Params(segs)
+		// Parameter names and whether each is greedy, as the proxy reads them.
+		pathParams = map[string]bool{}
+		for _, seg := range segs {
+			if seg.Param != "" {
+				pathParams[seg.Param] = seg.Greedy
+			}
+		}
 		methods := methodSet(s.Methods)
 		out.Methods = methods
 		shape := routepath.Shape(segs)
@@ -270,6 +277,9 @@ func (c *apiCompiler) authorization(a *apiv1.Authorization) (ir.Authorization, s
 	if authz == nil {
 		return out, apiv1.ReasonAuthorizerNotFound, fmt.Errorf("the Authorizer %q does not exist in namespace %s; the route is not served rather than served unprotected", a.AuthorizerRef.Name, c.api.Namespace)
 	}
+	if err := checkIdentitySources(authz); err != nil {
+		return out, apiv1.ReasonInvalidIdentitySource, fmt.Errorf("the Authorizer %s is refused: %w; the route is not served rather than served unprotected", authz.Name, err)
+	}
 	if len(a.Scopes) > 0 && authz.Spec.Type != apiv1.AuthorizerJWT {
 		return out, apiv1.ReasonRejected, fmt.Errorf("scopes need a JWT authorizer; %s is a %s authorizer", authz.Name, authz.Spec.Type)
 	}
@@ -299,7 +309,9 @@ func (c *apiCompiler) integration(r *apiv1.Route, pathParams map[string]bool) (i
 		return out, apiv1.ReasonRejected, fmt.Errorf("set exactly one of integration.uri and integration.backendRef")
 	}
 	if in.URI != "" {
-		if err := checkURITemplate(in.URI, pathParams); err != nil {
+		// The proxy's own parser: a {param} before the path, a partial host from a stage
+		// variable, and everything else it would not build is refused here.
+		if _, err := mapping.ParseTemplate(in.URI, pathParams); err != nil {
 			return out, apiv1.ReasonInvalidTemplate, err
 		}
 		out.URI = in.URI
@@ -311,11 +323,12 @@ func (c *apiCompiler) integration(r *apiv1.Route, pathParams map[string]bool) (i
 	}
 	if len(in.RequestParameters) > 0 {
 		out.RequestParameters = map[string]string{}
-		for k, v := range in.RequestParameters {
-			if err := checkParameterSource(string(v), pathParams); err != nil {
-				return out, apiv1.ReasonInvalidTemplate, fmt.Errorf("requestParameters[%s]: %w", k, err)
+		for _, k := range sortedKeys(in.RequestParameters) {
+			v := string(in.RequestParameters[k])
+			if _, err := mapping.ParseMapping(k, v, pathParams); err != nil {
+				return out, apiv1.ReasonInvalidTemplate, err
 			}
-			out.RequestParameters[k] = string(v)
+			out.RequestParameters[k] = v
 		}
 	}
 	return out, "", nil

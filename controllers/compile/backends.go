@@ -28,6 +28,7 @@ import (
 
 	apiv1 "github.com/portico-dev/portico/api/v1alpha1"
 	"github.com/portico-dev/portico/controllers/ir"
+	"github.com/portico-dev/portico/internal/mapping"
 )
 
 // clusterName names the endpoint set of a Service port: "<namespace>/<service>:<port>".
@@ -150,6 +151,17 @@ func (w *world) compileAuthorizer(st statuses, a *apiv1.Authorizer) *ir.Authoriz
 			}
 		}
 	}
+	if err := checkIdentitySources(a); err != nil {
+		status.refuse(apiv1.ReasonInvalidIdentitySource, err.Error()+"; the routes that name it are refused")
+	}
 	status.accept("the authorizer is valid", "in use by the routes that name it")
 	return out
+}
+
+// checkIdentitySources checks an Authorizer's identity sources as the proxy reads them for its
+// type, so that the Authorizer and its routes are refused here rather than the stage by the
+// proxy.
+func checkIdentitySources(a *apiv1.Authorizer) error {
+	_, err := mapping.CheckIdentitySources(string(a.Spec.Type), a.Spec.IdentitySources)
+	return err
 }

@@ -22,7 +22,9 @@ limitations under the License.
 //
 // Every way a backend cannot be reached (no endpoints, connection refused, a uri that does
 // not resolve, a function that fails) answers 502 INTEGRATION_FAILURE, as API.md's table
-// says; a route's timeout answers 504 INTEGRATION_TIMEOUT.
+// says; a route's timeout answers 504 INTEGRATION_TIMEOUT. A value that would climb out of
+// the backend path (internal/mapping's path guard, whatever its source) answers 400
+// BAD_REQUEST_PARAMETERS and the backend never sees the request.
 package integration
 
 import (

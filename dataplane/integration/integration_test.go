@@ -128,6 +128,8 @@ func TestMappings(t *testing.T) {
 		"header.x-ip":         "$context.identity.sourceIp",
 		"header.x-method":     "$context.httpMethod",
 		"header.x-stage":      "$context.stage",
+		"header.x-route":      "$context.routeKey",
+		"header.x-account":    "$context.accountId",
 		"querystring.petId":   "$request.path.petId",
 		"querystring.gone":    "$request.header.x-absent",
 		"path.petId":          "'42'",
@@ -138,12 +140,13 @@ func TestMappings(t *testing.T) {
 	in := httptest.NewRequest("POST", "/prod/pets/7?q=search&gone=1", nil)
 	in.Header.Set("X-In", "hdr")
 	in.Header.Set("X-User", "spoofed")
-	rc := &reqctx.Request{ID: "rid", SourceIP: "192.0.2.9", Stage: "prod"}
+	rc := &reqctx.Request{ID: "rid", SourceIP: "192.0.2.9", Stage: "prod", API: "shop/pets", ResourcePath: "/pets/{petId}"}
 	out := in.Clone(in.Context())
 	ms.apply(out, in, rc)
 	want := map[string]string{
 		"X-User": "", "X-Claim": "", "X-Static": "fixed", "X-Stage-Var": "gold", "X-From-Query": "search",
 		"X-From-Hdr": "hdr", "X-Id": "rid", "X-Ip": "192.0.2.9", "X-Method": "POST", "X-Stage": "prod",
+		"X-Route": "POST /pets/{petId}", "X-Account": "shop",
 	}
 	for k, v := range want {
 		if got := out.Header.Get(k); got != v {
@@ -170,6 +173,7 @@ func TestMappings(t *testing.T) {
 	for _, bad := range []map[string]string{
 		{"header.x": "$context.nope"}, {"cookie.x": "'a'"}, {"header.": "'a'"}, {"header.x": "'open"},
 		{"header.x": "$request.path.nope"}, {"header.x": "plain"}, {"header.bad name": "'a'"}, {"header.x": "$request.header."},
+		{"path.petId": "'..'"}, {"path.petId": "'a/b'"},
 	} {
 		if _, err := compileMappings(bad, nil, map[string]bool{"petId": false}); err == nil {
 			t.Errorf("%v: no error", bad)

@@ -32,6 +32,7 @@ import (
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 	"github.com/portico-dev/portico/dataplane/gatewayresponse"
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
+	"github.com/portico-dev/portico/internal/mapping"
 )
 
 // lambda is a LAMBDA_PROXY route: the request becomes an Amazon API Gateway proxy event
@@ -148,7 +149,7 @@ func (l *lambda) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (l *lambda) fail(w http.ResponseWriter, r *http.Request, rc *reqctx.Request, err error) {
 	rc.Integration.Error = err.Error()
 	l.shared.Log.V(1).Info("lambda integration failed", "route", rc.RouteName, "error", err.Error())
-	gatewayresponse.Write(w, r, gatewayresponse.IntegrationFailure, l.responses, rc.ID)
+	gatewayresponse.Write(w, r, failure(err), l.responses, rc.ID)
 }
 
 // lambdaResponse is a function's proxy response, decoded.
@@ -225,7 +226,7 @@ func parseLambdaResponse(payload []byte, version string) (*lambdaResponse, error
 // addHeader adds a header value of a function's response: strings, numbers and booleans, as
 // functions often return numbers for Content-Length-like headers.
 func addHeader(h http.Header, k string, v any) error {
-	if !validHeaderName(k) {
+	if !mapping.ValidHeaderName(k) {
 		return fmt.Errorf("the function's header %q is not a header name", k)
 	}
 	var s string

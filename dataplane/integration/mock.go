@@ -22,6 +22,7 @@ import (
 	"strconv"
 
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
+	"github.com/portico-dev/portico/internal/mapping"
 )
 
 // mock answers with a fixed response, prepared once.
@@ -45,7 +46,7 @@ func newMock(m *xdsv1alpha1.Mock) (*mock, error) {
 	}
 	out := &mock{status: status, headers: http.Header{}, body: []byte(m.GetBody())}
 	for k, v := range m.GetHeaders() {
-		if !validHeaderName(k) {
+		if !mapping.ValidHeaderName(k) {
 			return nil, fmt.Errorf("mock header %q is not a header name", k)
 		}
 		out.headers.Set(k, v)

@@ -17,15 +17,15 @@ limitations under the License.
 package integration
 
 import (
-	"fmt"
+	"maps"
 	"net/http"
-	"net/textproto"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
+	"github.com/portico-dev/portico/internal/mapping"
 )
 
 // requestParameters maps values of the request and its context onto the integration request:
@@ -33,204 +33,86 @@ import (
 // value is empty removes the target rather than leave what the client sent: a header meant to
 // carry the authorizer's principal must never carry a client's guess instead.
 
-type targetKind uint8
-
-const (
-	targetHeader targetKind = iota
-	targetQuery
-	targetPath
-)
-
-type sourceKind uint8
-
-const (
-	srcStatic sourceKind = iota
-	srcHeader
-	srcQuery
-	srcPath
-	srcContext
-)
-
-type mapping struct {
-	target     targetKind
-	name       string // header names canonical
-	source     sourceKind
-	arg        string // header/query/path name, static value, or context variable
-	contextVar contextVar
-}
-
-type contextVar uint8
-
-const (
-	ctxRequestID contextVar = iota
-	ctxSourceIP
-	ctxUserAgent
-	ctxHTTPMethod
-	ctxStage
-	ctxPath
-	ctxResourcePath
-	ctxDomainName
-	ctxProtocol
-	ctxRequestTimeEpoch
-	ctxAPIID
-	ctxAuthorizer // arg is the key
-)
-
-var contextVars = map[string]contextVar{
-	"requestId":          ctxRequestID,
-	"extendedRequestId":  ctxRequestID,
-	"identity.sourceIp":  ctxSourceIP,
-	"identity.userAgent": ctxUserAgent,
-	"httpMethod":         ctxHTTPMethod,
-	"stage":              ctxStage,
-	"path":               ctxPath,
-	"resourcePath":       ctxResourcePath,
-	"domainName":         ctxDomainName,
-	"protocol":           ctxProtocol,
-	"requestTimeEpoch":   ctxRequestTimeEpoch,
-	"apiId":              ctxAPIID,
+// entry is one compiled requestParameters entry: the shared grammar's parse, with stage
+// variables already substituted (as static values: they are fixed for a variant).
+type entry struct {
+	target mapping.Target
+	source mapping.Source
 }
 
 // mappings are a route's compiled requestParameters, sorted by target.
 type mappings struct {
-	list    []mapping
+	list    []entry
 	hasPath bool
 }
 
-// compileMappings compiles requestParameters. Stage variables are substituted now: they are
-// fixed for a variant.
+// compileMappings compiles requestParameters with the grammar the compiler checks them with.
+// pathParams maps the route's path parameters to whether each is greedy.
 func compileMappings(in map[string]string, vars map[string]string, pathParams map[string]bool) (*mappings, error) {
 	if len(in) == 0 {
 		return nil, nil
 	}
 	out := &mappings{}
-	keys := make([]string, 0, len(in))
-	for k := range in {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, target := range keys {
-		src := in[target]
-		var m mapping
-		kind, name, ok := strings.Cut(target, ".")
-		if !ok || name == "" {
-			return nil, fmt.Errorf("requestParameters: target %q is not header.<name>, querystring.<name> or path.<name>", target)
+	for _, target := range slices.Sorted(maps.Keys(in)) {
+		m, err := mapping.ParseMapping(target, in[target], pathParams)
+		if err != nil {
+			return nil, err
 		}
-		switch kind {
-		case "header":
-			if !validHeaderName(name) {
-				return nil, fmt.Errorf("requestParameters: %q is not a header name", name)
-			}
-			m.target, m.name = targetHeader, textproto.CanonicalMIMEHeaderKey(name)
-		case "querystring":
-			m.target, m.name = targetQuery, name
-		case "path":
-			m.target, m.name = targetPath, name
-			out.hasPath = true
-		default:
-			return nil, fmt.Errorf("requestParameters: target %q is not header.<name>, querystring.<name> or path.<name>", target)
+		if m.Source.Kind == mapping.StageVariable {
+			m.Source = mapping.Source{Kind: mapping.Static, Name: vars[m.Source.Name]}
 		}
-		if err := m.parseSource(src, vars, pathParams); err != nil {
-			return nil, fmt.Errorf("requestParameters[%s]: %w", target, err)
-		}
-		out.list = append(out.list, m)
+		out.hasPath = out.hasPath || m.Target.Kind == mapping.TargetPath
+		out.list = append(out.list, entry{target: m.Target, source: m.Source})
 	}
 	return out, nil
 }
 
-func (m *mapping) parseSource(src string, vars map[string]string, pathParams map[string]bool) error {
-	if strings.HasPrefix(src, "'") {
-		if len(src) < 2 || !strings.HasSuffix(src, "'") {
-			return fmt.Errorf("static value %s needs a closing quote", src)
-		}
-		m.source, m.arg = srcStatic, src[1:len(src)-1]
-		return nil
-	}
-	if name, ok := strings.CutPrefix(src, "$stageVariables."); ok && name != "" {
-		m.source, m.arg = srcStatic, vars[name]
-		return nil
-	}
-	if name, ok := strings.CutPrefix(src, "$request.header."); ok && name != "" {
-		m.source, m.arg = srcHeader, textproto.CanonicalMIMEHeaderKey(name)
-		return nil
-	}
-	if name, ok := strings.CutPrefix(src, "$request.querystring."); ok && name != "" {
-		m.source, m.arg = srcQuery, name
-		return nil
-	}
-	if name, ok := strings.CutPrefix(src, "$request.path."); ok && name != "" {
-		if _, ok := pathParams[name]; !ok {
-			return fmt.Errorf("%s: %q is not a parameter of the route's path", src, name)
-		}
-		m.source, m.arg = srcPath, name
-		return nil
-	}
-	if name, ok := strings.CutPrefix(src, "$context."); ok && name != "" {
-		if key, ok := strings.CutPrefix(name, "authorizer."); ok && key != "" {
-			m.source, m.contextVar, m.arg = srcContext, ctxAuthorizer, key
-			return nil
-		}
-		v, ok := contextVars[name]
-		if !ok {
-			return fmt.Errorf("$context.%s is not a context variable Portico provides", name)
-		}
-		m.source, m.contextVar = srcContext, v
-		return nil
-	}
-	return fmt.Errorf("%q is not $context.<var>, $request.header|querystring|path.<name>, $stageVariables.<name> or a 'static' value", src)
-}
-
-func validHeaderName(k string) bool {
-	for i := 0; i < len(k); i++ {
-		c := k[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?={}`, c) >= 0 {
-			return false
-		}
-	}
-	return k != ""
-}
-
 // value evaluates a mapping's source for the inbound request in.
-func (m *mapping) value(in *http.Request, rc *reqctx.Request, query *url.Values) string {
-	switch m.source {
-	case srcStatic:
-		return m.arg
-	case srcHeader:
-		return in.Header.Get(m.arg)
-	case srcQuery:
+func (m *entry) value(in *http.Request, rc *reqctx.Request, query *url.Values) string {
+	switch m.source.Kind {
+	case mapping.Static:
+		return m.source.Name
+	case mapping.Header:
+		return in.Header.Get(m.source.Name)
+	case mapping.QueryString:
 		if *query == nil {
 			*query = in.URL.Query()
 		}
-		return query.Get(m.arg)
-	case srcPath:
-		v, _ := rc.Params.Get(m.arg)
+		return query.Get(m.source.Name)
+	case mapping.PathParameter:
+		v, _ := rc.Params.Get(m.source.Name)
 		return v
 	}
-	switch m.contextVar {
-	case ctxRequestID:
+	switch m.source.Var {
+	case mapping.ContextRequestID, mapping.ContextExtendedRequestID:
 		return rc.ID
-	case ctxSourceIP:
+	case mapping.ContextSourceIP:
 		return rc.SourceIP
-	case ctxUserAgent:
+	case mapping.ContextUserAgent:
 		return in.UserAgent()
-	case ctxHTTPMethod:
+	case mapping.ContextHTTPMethod:
 		return in.Method
-	case ctxStage:
+	case mapping.ContextStage:
 		return rc.Stage
-	case ctxPath:
+	case mapping.ContextPath:
 		return rc.Path
-	case ctxResourcePath:
+	case mapping.ContextResourcePath:
 		return rc.ResourcePath
-	case ctxDomainName:
+	case mapping.ContextDomainName:
 		return rc.Host
-	case ctxProtocol:
+	case mapping.ContextProtocol:
 		return in.Proto
-	case ctxRequestTimeEpoch:
+	case mapping.ContextRequestTimeEpoch:
 		return strconv.FormatInt(rc.Start.UnixMilli(), 10)
-	case ctxAPIID:
+	case mapping.ContextAPIID:
 		return rc.API
-	case ctxAuthorizer:
-		return rc.Authorizer.Get(m.arg)
+	case mapping.ContextAccountID:
+		ns, _, _ := strings.Cut(rc.API, "/")
+		return ns
+	case mapping.ContextRouteKey:
+		return in.Method + " " + rc.ResourcePath
+	case mapping.ContextAuthorizer:
+		return rc.Authorizer.Get(m.source.Key)
 	}
 	return ""
 }
@@ -243,8 +125,8 @@ func (ms *mappings) pathOverrides(in *http.Request, rc *reqctx.Request) map[stri
 	var q url.Values
 	out := map[string]string{}
 	for i := range ms.list {
-		if m := &ms.list[i]; m.target == targetPath {
-			out[m.name] = m.value(in, rc, &q)
+		if m := &ms.list[i]; m.target.Kind == mapping.TargetPath {
+			out[m.target.Name] = m.value(in, rc, &q)
 		}
 	}
 	return out
@@ -258,21 +140,21 @@ func (ms *mappings) apply(out, in *http.Request, rc *reqctx.Request) {
 	var inQuery, outQuery url.Values
 	for i := range ms.list {
 		m := &ms.list[i]
-		switch m.target {
-		case targetHeader:
+		switch m.target.Kind {
+		case mapping.TargetHeader:
 			if v := m.value(in, rc, &inQuery); v != "" {
-				out.Header[m.name] = []string{v}
+				out.Header[m.target.Name] = []string{v}
 			} else {
-				delete(out.Header, m.name)
+				delete(out.Header, m.target.Name)
 			}
-		case targetQuery:
+		case mapping.TargetQueryString:
 			if outQuery == nil {
 				outQuery = out.URL.Query()
 			}
 			if v := m.value(in, rc, &inQuery); v != "" {
-				outQuery.Set(m.name, v)
+				outQuery.Set(m.target.Name, v)
 			} else {
-				outQuery.Del(m.name)
+				outQuery.Del(m.target.Name)
 			}
 		}
 	}

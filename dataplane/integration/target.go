@@ -23,13 +23,15 @@ import (
 	"net/url"
 
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
+	"github.com/portico-dev/portico/dataplane/gatewayresponse"
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
+	"github.com/portico-dev/portico/internal/mapping"
 )
 
 // target is where a route's integration requests go: a bound uri template, or a cluster
 // whose endpoints receive the request path under the stage as is.
 type target struct {
-	bound    *Bound
+	bound    *mapping.Bound
 	bindErr  error
 	cluster  string
 	clusters *Clusters
@@ -46,7 +48,7 @@ func newTarget(in *xdsv1alpha1.Integration, spec Spec) (*target, error) {
 		}
 		return &target{cluster: in.GetBackend().GetCluster(), clusters: spec.Clusters}, nil
 	}
-	tmpl, err := ParseTemplate(in.GetUri(), spec.Params)
+	tmpl, err := mapping.ParseTemplate(in.GetUri(), spec.Params)
 	if err != nil {
 		return nil, err
 	}
@@ -57,16 +59,31 @@ func newTarget(in *xdsv1alpha1.Integration, spec Spec) (*target, error) {
 
 var errNoEndpoints = errors.New("the backend has no endpoints")
 
+// failure is the gateway response for an integration error: a value the path guard refused
+// is the client's, 400 BAD_REQUEST_PARAMETERS; anything else is the backend's, 502.
+func failure(err error) gatewayresponse.Type {
+	if errors.Is(err, mapping.ErrUnsafePath) {
+		return gatewayresponse.BadRequestParameters
+	}
+	return gatewayresponse.IntegrationFailure
+}
+
 // resolve returns the integration request's URL and, for a cluster, the endpoint chosen. A
 // uri template gets the client's query string appended unless fixedPath (Lambda functions,
 // whose event carries the query) is set; a cluster gets the path under the stage, or "/"
-// when fixedPath.
+// when fixedPath. A value the path guard refuses (a parameter, an override or the path under
+// the stage) fails with an error wrapping mapping.ErrUnsafePath: the request must be refused
+// as the client's, before any backend sees it.
 func (t *target) resolve(in *http.Request, rc *reqctx.Request, overrides map[string]string, fixedPath bool) (*url.URL, *Endpoint, error) {
 	if t.bindErr != nil {
 		return nil, nil, t.bindErr
 	}
 	if t.bound != nil {
-		u, err := url.Parse(t.bound.Expand(&rc.Params, overrides))
+		s, err := t.bound.Expand(&rc.Params, overrides)
+		if err != nil {
+			return nil, nil, err
+		}
+		u, err := url.Parse(s)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -78,6 +95,14 @@ func (t *target) resolve(in *http.Request, rc *reqctx.Request, overrides map[str
 			}
 		}
 		return u, nil, nil
+	}
+	if !fixedPath {
+		// The path under the stage goes to the backend as the client wrote it: the router
+		// matched it, but a greedy parameter's segments may still be "..;" or hold escaped
+		// separators.
+		if err := mapping.CheckEscapedPath(rc.StagePath); err != nil {
+			return nil, nil, err
+		}
 	}
 	cl := t.clusters.Get(t.cluster)
 	if cl == nil || cl.Len() == 0 {

@@ -42,6 +42,7 @@ import (
 	"github.com/portico-dev/portico/dataplane/gatewayresponse"
 	"github.com/portico-dev/portico/dataplane/proxy"
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
+	"github.com/portico-dev/portico/internal/mapping"
 )
 
 // Options configure the step.
@@ -55,10 +56,7 @@ type Options struct {
 }
 
 // authorizerType is the Authorizer type this step serves.
-const authorizerType = "JWT"
-
-// defaultIdentitySource is where the token is read when the authorizer names none.
-const defaultIdentitySource = "$request.header.Authorization"
+const authorizerType = mapping.AuthorizerJWT
 
 // authenticator is the state a Step closes over, shared by every route and configuration.
 type authenticator struct {
@@ -157,7 +155,11 @@ func (a *authenticator) step(rt *proxy.Route, next http.Handler) (http.Handler, 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rc := reqctx.From(r.Context())
 	c, err := h.authenticate(r)
-	if err != nil {
+	switch {
+	case errors.Is(err, errRepeated):
+		h.refuse(w, r, rc, gatewayresponse.BadRequestParameters, err)
+		return
+	case err != nil:
 		h.refuse(w, r, rc, gatewayresponse.Unauthorized, err)
 		return
 	}
@@ -174,14 +176,18 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 var (
-	errMissing = errors.New("no token in the identity source")
-	errScope   = errors.New("token has none of the route's scopes")
+	errMissing  = errors.New("no token in the identity source")
+	errRepeated = errors.New("the identity source is repeated")
+	errScope    = errors.New("token has none of the route's scopes")
 )
 
 // authenticate returns the claims of the request's token once it verified and satisfies the
 // authorizer.
 func (h *handler) authenticate(r *http.Request) (*claims, error) {
-	token := h.source.token(r)
+	token, err := h.source.token(r)
+	if err != nil {
+		return nil, err
+	}
 	if token == "" {
 		return nil, errMissing
 	}
@@ -230,41 +236,40 @@ type identitySource struct {
 }
 
 // parseIdentitySource reads the first identity source, as Amazon API Gateway's JWT
-// authorizers do.
+// authorizers do, with the grammar the compiler checks Authorizers with (internal/mapping).
 func parseIdentitySource(sources []string) (identitySource, error) {
-	src := defaultIdentitySource
-	if len(sources) > 0 {
-		src = strings.TrimSpace(sources[0])
+	src, err := mapping.CheckIdentitySources(mapping.AuthorizerJWT, sources)
+	if err != nil {
+		return identitySource{}, err
 	}
-	switch {
-	case strings.HasPrefix(src, "$request.header."):
-		name := strings.TrimPrefix(src, "$request.header.")
-		if name == "" {
-			break
-		}
-		return identitySource{header: http.CanonicalHeaderKey(name)}, nil
-	case strings.HasPrefix(src, "$request.querystring."):
-		name := strings.TrimPrefix(src, "$request.querystring.")
-		if name == "" {
-			break
-		}
-		return identitySource{query: name}, nil
+	if src[0].Kind == mapping.Header {
+		return identitySource{header: src[0].Name}, nil
 	}
-	return identitySource{}, fmt.Errorf("identity source %q is not $request.header.<name> or $request.querystring.<name>", src)
+	return identitySource{query: src[0].Name}, nil
 }
 
 // token returns the request's token, without the optional "Bearer " prefix; empty when
-// there is none.
-func (s identitySource) token(r *http.Request) string {
-	var v string
+// there is none. A request carrying the identity source twice (two Authorization headers,
+// ?token=a&token=b) fails with errRepeated: the proxy checks one and the backend may read
+// the other.
+func (s identitySource) token(r *http.Request) (string, error) {
+	var vs []string
 	if s.header != "" {
-		v = r.Header.Get(s.header)
+		vs = r.Header[s.header]
 	} else {
-		v = r.URL.Query().Get(s.query)
+		vs = r.URL.Query()[s.query]
 	}
+	if len(vs) == 0 {
+		return "", nil
+	}
+	if len(vs) > 1 {
+		// The token checked must be the only one the backend can read.
+		return "", errRepeated
+	}
+	v := vs[0]
 	v = strings.TrimSpace(v)
 	if len(v) > 7 && strings.EqualFold(v[:7], "bearer ") {
 		v = strings.TrimSpace(v[7:])
 	}
-	return v
+	return v, nil
 }

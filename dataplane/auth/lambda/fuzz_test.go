@@ -21,6 +21,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/portico-dev/portico/internal/mapping"
 )
 
 func FuzzPolicy(f *testing.F) {
@@ -78,7 +80,7 @@ func FuzzParseSource(f *testing.F) {
 		if src.name == "" {
 			t.Fatalf("parseSource(%q) parsed to no name", s)
 		}
-		if src.kind == fromContext && !contextVariables[src.name] {
+		if v, _, ok := mapping.LookupContext(src.name); src.kind == fromContext && (!ok || v == mapping.ContextAuthorizer) {
 			t.Fatalf("parseSource(%q) accepted unknown $context.%s", s, src.name)
 		}
 	})

@@ -17,12 +17,12 @@ limitations under the License.
 package lambda
 
 import (
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
+	"github.com/portico-dev/portico/internal/mapping"
 )
 
 // sourceKind is where an identity source is read from.
@@ -42,73 +42,55 @@ type source struct {
 	name string
 }
 
-// contextVariables are the $context variables an identity source may name: the ones that
-// exist before the authorizer runs. Others are refused when the step is built rather than
-// answering 401 to every request.
-var contextVariables = map[string]bool{
-	"requestId": true, "identity.sourceIp": true, "identity.userAgent": true,
-	"httpMethod": true, "stage": true, "resourcePath": true, "path": true,
-	"domainName": true, "apiId": true, "accountId": true, "protocol": true,
-	"routeKey": true, "requestTimeEpoch": true,
-}
-
-// parseSource parses an identity source. Both the HTTP API syntax of API.md
-// ($request.header.Authorization) and the REST API syntax AWS users also know
-// (method.request.header.Authorization) are accepted.
+// parseSource parses an identity source with the grammar the compiler checks Authorizers
+// with (internal/mapping): the HTTP API syntax of API.md ($request.header.Authorization) and
+// the REST API syntax AWS users also know (method.request.header.Authorization). A $context
+// variable must exist before the authorizer runs; others are refused when the step is built
+// rather than answering 401 to every request.
 func parseSource(s string) (source, error) {
-	rest := s
-	switch {
-	case strings.HasPrefix(rest, "$request."):
-		rest = strings.TrimPrefix(rest, "$request.")
-	case strings.HasPrefix(rest, "method.request."):
-		rest = strings.TrimPrefix(rest, "method.request.")
-	case strings.HasPrefix(rest, "$stageVariables."), strings.HasPrefix(rest, "stageVariables."):
-		_, name, _ := strings.Cut(rest, ".")
-		if name == "" {
-			return source{}, fmt.Errorf("identity source %q names no stage variable", s)
-		}
-		return source{kind: fromStageVariable, name: name}, nil
-	case strings.HasPrefix(rest, "$context."), strings.HasPrefix(rest, "context."):
-		_, name, _ := strings.Cut(rest, ".")
-		if !contextVariables[name] {
-			return source{}, fmt.Errorf("identity source %q: $context.%s is not available to authorizers", s, name)
-		}
-		return source{kind: fromContext, name: name}, nil
-	default:
-		return source{}, fmt.Errorf("identity source %q is not $request.header.x, $request.querystring.x, $stageVariables.x or $context.x", s)
+	src, err := mapping.ParseIdentitySource(s)
+	if err != nil {
+		return source{}, err
 	}
-	where, name, _ := strings.Cut(rest, ".")
-	if name == "" {
-		return source{}, fmt.Errorf("identity source %q names no parameter", s)
+	switch src.Kind {
+	case mapping.Header:
+		return source{kind: fromHeader, name: src.Name}, nil
+	case mapping.QueryString:
+		return source{kind: fromQuery, name: src.Name}, nil
+	case mapping.StageVariable:
+		return source{kind: fromStageVariable, name: src.Name}, nil
 	}
-	switch where {
-	case "header":
-		if !validHeaderName(name) {
-			return source{}, fmt.Errorf("identity source %q: %q is not a header name", s, name)
-		}
-		return source{kind: fromHeader, name: http.CanonicalHeaderKey(name)}, nil
-	case "querystring":
-		return source{kind: fromQuery, name: name}, nil
-	}
-	return source{}, fmt.Errorf("identity source %q is not $request.header.x or $request.querystring.x", s)
+	return source{kind: fromContext, name: src.Name}, nil
 }
 
-// validHeaderName reports whether name is an HTTP token, so that a lookup can match it.
-func validHeaderName(name string) bool {
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
+// repeated reports whether the request carries a header or query string parameter that one
+// of sources names more than once. Such a request is refused (400 BAD_REQUEST_PARAMETERS)
+// before the function is called: the function would judge the joined values while the
+// backend, which receives the request as sent, may read only one of them, maybe not the one
+// the caller proved.
+func repeated(sources []source, r *http.Request) bool {
+	var query map[string][]string
+	for _, s := range sources {
+		switch s.kind {
+		case fromHeader:
+			if len(r.Header[s.name]) > 1 {
+				return true
+			}
+		case fromQuery:
+			if query == nil {
+				query = r.URL.Query()
+			}
+			if len(query[s.name]) > 1 {
+				return true
+			}
 		}
 	}
-	return name != ""
+	return false
 }
 
 // value reads the source from a request; "" means missing. Repeated headers and query
-// parameters are joined with commas, as Amazon API Gateway passes them in identitySource.
+// parameters are joined with commas, as Amazon API Gateway passes them in identitySource;
+// the step refuses such requests first (repeated).
 func (s source) value(r *http.Request, rc *reqctx.Request, query func() map[string][]string) string {
 	switch s.kind {
 	case fromHeader:
@@ -119,7 +101,7 @@ func (s source) value(r *http.Request, rc *reqctx.Request, query func() map[stri
 		return rc.Variables[s.name]
 	}
 	switch s.name {
-	case "requestId":
+	case "requestId", "extendedRequestId":
 		return rc.ID
 	case "identity.sourceIp":
 		return rc.SourceIP

@@ -17,6 +17,7 @@ limitations under the License.
 package lambda
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"testing"
 
@@ -78,4 +79,27 @@ func TestSourceValues(t *testing.T) {
 			t.Errorf("%s = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// A request that repeats an identity source (two Authorization headers, ?token=a&token=b) is
+// refused with 400 before the function is called: the function would judge one value and the
+// backend might read the other.
+func TestRepeatedIdentitySource(t *testing.T) {
+	a := newAuthz(t, answerJSON(policyAnswer("Allow", "*")))
+	token := newEnv(t, routeFor(tokenAuthorizer(a.URL, 0)), Options{})
+	expectStatus(t, token.do("GET", "/pets/7", "Authorization", "good", "Authorization", "evil"), http.StatusBadRequest, "BAD_REQUEST_PARAMETERS")
+	expectCalls(t, a, 0)
+	expectStatus(t, token.do("GET", "/pets/7", "Authorization", "good"), http.StatusOK, "")
+	expectCalls(t, a, 1)
+
+	az := tokenAuthorizer(a.URL, 0)
+	az.Type = "REQUEST"
+	az.IdentitySources = []string{"$request.header.X-User", "$request.querystring.tenant"}
+	req := newEnv(t, routeFor(az), Options{})
+	expectStatus(t, req.do("GET", "/pets/7?tenant=a&tenant=b", "X-User", "u"), http.StatusBadRequest, "BAD_REQUEST_PARAMETERS")
+	expectStatus(t, req.do("GET", "/pets/7?tenant=a", "X-User", "u", "x-user", "v"), http.StatusBadRequest, "BAD_REQUEST_PARAMETERS")
+	expectCalls(t, a, 1)
+	// Other headers and parameters may repeat.
+	expectStatus(t, req.do("GET", "/pets/7?tenant=a&x=1&x=2", "X-User", "u", "X-Trace", "1", "X-Trace", "2"), http.StatusOK, "")
+	expectCalls(t, a, 2)
 }

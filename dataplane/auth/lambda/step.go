@@ -246,6 +246,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		gatewayresponse.Write(w, r, gatewayresponse.AuthorizerFailure, h.responses, "")
 		return
 	}
+	if repeated(h.sources, r) {
+		gatewayresponse.Write(w, r, gatewayresponse.BadRequestParameters, h.responses, rc.ID)
+		return
+	}
 	values, ok := h.identity(r, rc)
 	if !ok {
 		gatewayresponse.Write(w, r, gatewayresponse.Unauthorized, h.responses, rc.ID)

@@ -244,9 +244,9 @@ func TestRequestEvent1(t *testing.T) {
 	a := newAuthz(t, answerJSON(policyAnswer("Allow", "*")))
 	az := tokenAuthorizer(a.URL, 0)
 	az.Type = "REQUEST"
-	az.IdentitySources = []string{"$request.querystring.key"}
+	az.IdentitySources = []string{"$request.querystring.id"} // repeated, it would be refused
 	e := newEnv(t, routeFor(az), Options{})
-	expectStatus(t, e.do("GET", "/pets/7?key=a&key=b", "X-Trace", "1", "X-Trace", "2"), http.StatusOK, "")
+	expectStatus(t, e.do("GET", "/pets/7?key=a&key=b&id=1", "X-Trace", "1", "X-Trace", "2"), http.StatusOK, "")
 	ev := a.Last()
 	if ev["type"] != "REQUEST" || ev["methodArn"] != arnPrefix+"GET/pets/7" || ev["resource"] != "/pets/{petId}" ||
 		ev["path"] != "/pets/7" || ev["httpMethod"] != "GET" {
