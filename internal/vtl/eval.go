@@ -236,6 +236,16 @@ func (e *evaluator) step(off int) error {
 	return nil
 }
 
+// charge counts work proportional to data: n elements copied or compared, or n bytes
+// built (at one step per 64), so that loops over large values stay within MaxSteps.
+func (e *evaluator) charge(off int, n int) error {
+	e.steps += n
+	if e.steps > e.opts.MaxSteps || e.steps < 0 {
+		return e.errf(off, KindLimit, "the template took more than %d steps", e.opts.MaxSteps)
+	}
+	return nil
+}
+
 func (e *evaluator) write(off int, s string) error {
 	if len(e.out)+len(s) > e.opts.MaxOutput {
 		return e.errf(off, KindLimit, "the output is larger than %d bytes", e.opts.MaxOutput)

@@ -98,7 +98,7 @@ func (e *evaluator) interpolate(x *strExpr) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s, nil
+	return s, e.charge(x.off, len(s)/64)
 }
 
 func (e *evaluator) rangeList(x *rangeExpr) (any, error) {
@@ -200,7 +200,7 @@ func (e *evaluator) binary(x *binExpr) (any, error) {
 			if len(ls)+len(rs) > e.opts.MaxOutput {
 				return nil, e.errf(x.off, KindLimit, "string longer than %d bytes", e.opts.MaxOutput)
 			}
-			return ls + rs, nil
+			return ls + rs, e.charge(x.off, (len(ls)+len(rs))/64)
 		}
 	}
 	if !isNumber(l) || !isNumber(r) {

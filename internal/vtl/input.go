@@ -68,7 +68,11 @@ func (e *evaluator) inputMethod(off int, in *inputObj, name string, args []any) 
 		if err != nil {
 			return nil, err
 		}
-		v, found := jp.eval(root)
+		visited := 0
+		v, found := jp.eval(root, &visited)
+		if err := e.charge(off, visited); err != nil {
+			return nil, err
+		}
 		if name == "path" {
 			if !found {
 				return nil, nil
@@ -85,7 +89,7 @@ func (e *evaluator) inputMethod(off int, in *inputObj, name string, args []any) 
 		if len(b) > e.opts.MaxOutput {
 			return nil, e.errf(off, KindLimit, "string longer than %d bytes", e.opts.MaxOutput)
 		}
-		return string(b), nil
+		return string(b), e.charge(off, len(b)/64)
 	case "params":
 		switch len(args) {
 		case 0:
@@ -141,6 +145,9 @@ func (e *evaluator) utilMethod(off int, name string, args []any) (any, error) {
 	}
 	s, err := e.strArg(off, "$util."+name, args[0])
 	if err != nil {
+		return nil, err
+	}
+	if err := e.charge(off, len(s)/64); err != nil {
 		return nil, err
 	}
 	var out string

@@ -232,7 +232,7 @@ func bracket(in string) (jpStep, error) {
 
 // eval applies the path to root: a definite path gives its value and whether it exists,
 // an indefinite one a list of every match.
-func (jp *jsonPath) eval(root any) (any, bool) {
+func (jp *jsonPath) eval(root any, visited *int) (any, bool) {
 	if jp.definite {
 		v := root
 		for _, st := range jp.steps {
@@ -257,8 +257,9 @@ func (jp *jsonPath) eval(root any) (any, bool) {
 	for _, st := range jp.steps {
 		var next []any
 		for _, v := range cur {
-			next = st.apply(next, v)
+			next = st.apply(next, v, visited)
 		}
+		*visited += len(next)
 		cur = next
 	}
 	return &List{Items: cur}, true
@@ -278,7 +279,7 @@ func listAt(v any, i int) (any, bool) {
 	return l.Items[i], true
 }
 
-func (st *jpStep) apply(out []any, v any) []any {
+func (st *jpStep) apply(out []any, v any, visited *int) []any {
 	switch st.kind {
 	case jpNames:
 		if m, ok := v.(*Map); ok {
@@ -323,17 +324,18 @@ func (st *jpStep) apply(out []any, v any) []any {
 			}
 		}
 	case jpDeep:
-		out = st.deep(out, v, 0)
+		out = st.deep(out, v, 0, visited)
 	}
 	return out
 }
 
 // deep collects, in document order, the named children of v and of everything under it
 // (or every descendant when the step has no names).
-func (st *jpStep) deep(out []any, v any, depth int) []any {
+func (st *jpStep) deep(out []any, v any, depth int, visited *int) []any {
 	if depth > maxJSONDepth {
 		return out
 	}
+	*visited++
 	switch x := v.(type) {
 	case *Map:
 		if st.names != nil {
@@ -347,14 +349,14 @@ func (st *jpStep) deep(out []any, v any, depth int) []any {
 			if st.names == nil {
 				out = append(out, c)
 			}
-			out = st.deep(out, c, depth+1)
+			out = st.deep(out, c, depth+1, visited)
 		}
 	case *List:
 		for _, c := range x.Items {
 			if st.names == nil {
 				out = append(out, c)
 			}
-			out = st.deep(out, c, depth+1)
+			out = st.deep(out, c, depth+1, visited)
 		}
 	}
 	return out

@@ -97,7 +97,7 @@ func toStringOrErr(e *evaluator, off int, v any) (any, error) {
 	if len(s) > e.opts.MaxOutput {
 		return nil, e.errf(off, KindLimit, "string longer than %d bytes", e.opts.MaxOutput)
 	}
-	return s, nil
+	return s, e.charge(off, len(s)/64)
 }
 
 func (e *evaluator) argc(off int, name string, args []any, counts ...int) error {
@@ -198,11 +198,11 @@ func (e *evaluator) listMethod(off int, l *List, name string, args []any) (any, 
 		}
 	case "contains":
 		if len(args) == 1 {
-			return listIndex(l, args[0]) >= 0, nil
+			return listIndex(l, args[0]) >= 0, e.charge(off, len(l.Items))
 		}
 	case "indexOf":
 		if len(args) == 1 {
-			return int64(listIndex(l, args[0])), nil
+			return int64(listIndex(l, args[0])), e.charge(off, len(l.Items))
 		}
 	case "add":
 		if err := mutate(); err != nil {
@@ -233,6 +233,9 @@ func (e *evaluator) listMethod(off int, l *List, name string, args []any) (any, 
 			o, ok := args[0].(*List)
 			if !ok {
 				return nil, e.errf(off, KindRuntime, "addAll needs a list")
+			}
+			if err := e.charge(off, len(o.Items)); err != nil {
+				return nil, err
 			}
 			l.Items = append(l.Items, o.Items...)
 			return true, nil
@@ -295,7 +298,7 @@ func (e *evaluator) listMethod(off int, l *List, name string, args []any) (any, 
 			if a < 0 || b > int64(len(l.Items)) || a > b {
 				return nil, e.errf(off, KindRuntime, "subList(%d, %d) out of bounds for length %d", a, b, len(l.Items))
 			}
-			return &List{Items: append([]any(nil), l.Items[a:b]...)}, nil
+			return &List{Items: append([]any(nil), l.Items[a:b]...)}, e.charge(off, int(b-a))
 		}
 	case "toString":
 		if len(args) == 0 {
@@ -303,7 +306,7 @@ func (e *evaluator) listMethod(off int, l *List, name string, args []any) (any, 
 		}
 	case "equals":
 		if len(args) == 1 {
-			return valuesEqual(l, args[0], 0), nil
+			return valuesEqual(l, args[0], 0), e.charge(off, len(l.Items))
 		}
 	}
 	return nil, e.errf(off, KindRuntime, "a list has no method %s with %d argument(s)", name, len(args))
@@ -357,6 +360,9 @@ func (e *evaluator) mapMethod(off int, m *Map, name string, args []any) (any, er
 		}
 	case "containsValue":
 		if len(args) == 1 {
+			if err := e.charge(off, m.Len()); err != nil {
+				return nil, err
+			}
 			for _, v := range m.vals {
 				if valuesEqual(v, args[0], 0) {
 					return true, nil
@@ -364,6 +370,12 @@ func (e *evaluator) mapMethod(off int, m *Map, name string, args []any) (any, er
 			}
 			return false, nil
 		}
+	case "keySet", "values", "entrySet":
+		if err := e.charge(off, m.Len()); err != nil {
+			return nil, err
+		}
+	}
+	switch name {
 	case "keySet":
 		if len(args) == 0 {
 			l := &List{Items: make([]any, len(m.keys))}
@@ -399,6 +411,9 @@ func (e *evaluator) mapMethod(off int, m *Map, name string, args []any) (any, er
 			if !ok {
 				return nil, e.errf(off, KindRuntime, "putAll needs a map")
 			}
+			if err := e.charge(off, o.Len()); err != nil {
+				return nil, err
+			}
 			for i, k := range o.keys {
 				if err := e.put(off, m, k, o.vals[i]); err != nil {
 					return nil, err
@@ -431,7 +446,7 @@ func (e *evaluator) mapMethod(off int, m *Map, name string, args []any) (any, er
 		}
 	case "equals":
 		if len(args) == 1 {
-			return valuesEqual(m, args[0], 0), nil
+			return valuesEqual(m, args[0], 0), e.charge(off, m.Len())
 		}
 	}
 	return nil, e.errf(off, KindRuntime, "a map has no method %s with %d argument(s)", name, len(args))

@@ -121,6 +121,9 @@ func unitsEqual(a, b []uint16) bool {
 }
 
 func (e *evaluator) stringMethod(off int, s string, name string, args []any) (any, error) {
+	if err := e.charge(off, len(s)/64); err != nil {
+		return nil, err
+	}
 	str := func(i int) (string, error) { return e.strArg(off, name, args[i]) }
 	num := func(i int) (int, error) {
 		n, err := e.intArg(off, name, args[i])
@@ -281,7 +284,8 @@ func (e *evaluator) stringMethod(off int, s string, name string, args []any) (an
 			if err != nil {
 				return nil, err
 			}
-			return javaSplit(re, s, limit), nil
+			parts := javaSplit(re, s, limit)
+			return parts, e.charge(off, len(parts.Items))
 		}
 	}
 	return nil, e.errf(off, KindRuntime, "a string has no method %s with %d argument(s)", name, len(args))
