@@ -94,6 +94,7 @@ type evaluator struct {
 	opts      Options
 	vars      []any
 	out       []byte
+	scratch   []byte // interpolated strings render here
 	steps     int
 	input     *inputObj
 	reqOv     *Map

@@ -91,9 +91,14 @@ func (e *evaluator) eval(x expr) (any, error) {
 // interpolate renders a double-quoted string's contents.
 func (e *evaluator) interpolate(x *strExpr) (any, error) {
 	saved := e.out
-	e.out = make([]byte, 0, 64)
+	// The scratch buffer is lent out while in use: a string nested in this one takes a
+	// fresh buffer rather than writing over this one.
+	e.out, e.scratch = e.scratch[:0], nil
 	_, err := e.nodes(x.nodes)
 	s := string(e.out)
+	if cap(e.out) <= 64<<10 {
+		e.scratch = e.out[:0]
+	}
 	e.out = saved
 	if err != nil {
 		return nil, err
@@ -122,10 +127,12 @@ func (e *evaluator) rangeList(x *rangeExpr) (any, error) {
 	if n < 0 {
 		n = -n
 	}
-	if n >= int64(e.opts.MaxSteps-e.steps) || n < 0 {
-		return nil, e.errf(x.off, KindLimit, "the range [%d..%d] is too large", from, to)
+	if n < 0 || n > int64(e.opts.MaxSteps) {
+		return nil, e.errf(x.off, KindLimit, "the range [%d..%d] has more than %d elements", from, to, e.opts.MaxSteps)
 	}
-	e.steps += int(n)
+	if err := e.charge(x.off, int(n)); err != nil {
+		return nil, err
+	}
 	l := &List{Items: make([]any, 0, n+1)}
 	step := int64(1)
 	if to < from {

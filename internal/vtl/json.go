@@ -19,6 +19,7 @@ package vtl
 import (
 	"errors"
 	"strconv"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -33,7 +34,9 @@ var errJSONDepth = errors.New("JSON nested too deeply")
 
 // ParseJSON reads one JSON document into template values.
 func ParseJSON(s string) (any, error) {
-	d := jsonReader{s: s}
+	d := readerPool.Get().(*jsonReader)
+	defer d.release()
+	d.s, d.i = s, 0
 	d.space()
 	v, err := d.value(0)
 	if err != nil {
@@ -46,9 +49,107 @@ func ParseJSON(s string) (any, error) {
 	return v, nil
 }
 
+// jsonReader parses onto shared stacks of keys, values and items (pooled between
+// documents), then carves each object and array out of slabs allocated a chunk at a time:
+// a 4 KB body costs tens of allocations, not hundreds. Carved slices are capped, so a
+// template that adds to one reallocates it rather than writing into its neighbour.
 type jsonReader struct {
-	s string
-	i int
+	s     string
+	i     int
+	keys  []string
+	vals  []any
+	items []any
+	// Slabs, owned by the values carved from them: never pooled.
+	kslab []string
+	vslab []any
+	islab []any
+	maps  []Map
+	lists []List
+}
+
+var readerPool = sync.Pool{New: func() any { return &jsonReader{} }}
+
+func (d *jsonReader) release() {
+	clear(d.vals)
+	clear(d.items)
+	*d = jsonReader{keys: d.keys[:0], vals: d.vals[:0], items: d.items[:0]}
+	if cap(d.keys) <= 4096 && cap(d.items) <= 4096 {
+		readerPool.Put(d)
+	}
+}
+
+const slabChunk = 64
+
+func (d *jsonReader) newMap() *Map {
+	if len(d.maps) == cap(d.maps) {
+		d.maps = make([]Map, 0, slabChunk/4)
+	}
+	d.maps = d.maps[:len(d.maps)+1]
+	return &d.maps[len(d.maps)-1]
+}
+
+func (d *jsonReader) newList() *List {
+	if len(d.lists) == cap(d.lists) {
+		d.lists = make([]List, 0, slabChunk/4)
+	}
+	d.lists = d.lists[:len(d.lists)+1]
+	return &d.lists[len(d.lists)-1]
+}
+
+func (d *jsonReader) carveItems(n int) []any {
+	if cap(d.islab)-len(d.islab) < n {
+		d.islab = make([]any, 0, max(n, slabChunk))
+	}
+	a := len(d.islab)
+	d.islab = d.islab[:a+n]
+	return d.islab[a : a+n : a+n]
+}
+
+// object pops the pairs pushed since base into a Map. A repeated key keeps its first
+// position and its last value, as a LinkedHashMap filled in order does.
+func (d *jsonReader) object(base int) *Map {
+	n := len(d.keys) - base
+	if cap(d.kslab)-len(d.kslab) < n {
+		d.kslab = make([]string, 0, max(n, slabChunk))
+		d.vslab = make([]any, 0, max(n, slabChunk))
+	}
+	a := len(d.kslab)
+	d.kslab, d.vslab = d.kslab[:a+n], d.vslab[:a+n]
+	m := d.newMap()
+	m.keys, m.vals = d.kslab[a:a+n:a+n], d.vslab[a:a+n:a+n]
+	copy(m.keys, d.keys[base:])
+	copy(m.vals, d.vals[base:])
+	clear(d.vals[base:])
+	d.keys, d.vals = d.keys[:base], d.vals[:base]
+	if n > 1 && hasDuplicates(m.keys) {
+		dedup := &Map{}
+		for i, k := range m.keys {
+			dedup.Set(k, m.vals[i])
+		}
+		return dedup
+	}
+	return m
+}
+
+func hasDuplicates(keys []string) bool {
+	if len(keys) <= 16 {
+		for i := 1; i < len(keys); i++ {
+			for j := 0; j < i; j++ {
+				if keys[i] == keys[j] {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	seen := make(map[string]struct{}, len(keys))
+	for _, k := range keys {
+		if _, ok := seen[k]; ok {
+			return true
+		}
+		seen[k] = struct{}{}
+	}
+	return false
 }
 
 func (d *jsonReader) errorf(msg string) error {
@@ -76,11 +177,11 @@ func (d *jsonReader) value(depth int) (any, error) {
 	switch c := d.s[d.i]; {
 	case c == '{':
 		d.i++
-		m := &Map{}
+		base := len(d.keys)
 		d.space()
 		if d.i < len(d.s) && d.s[d.i] == '}' {
 			d.i++
-			return m, nil
+			return &Map{}, nil
 		}
 		for {
 			d.space()
@@ -101,7 +202,8 @@ func (d *jsonReader) value(depth int) (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			m.Set(k, v)
+			d.keys = append(d.keys, k)
+			d.vals = append(d.vals, v)
 			d.space()
 			if d.i >= len(d.s) {
 				return nil, d.errorf("unexpected end of JSON")
@@ -112,17 +214,18 @@ func (d *jsonReader) value(depth int) (any, error) {
 			}
 			if d.s[d.i] == '}' {
 				d.i++
+				m := d.object(base)
 				return m, nil
 			}
 			return nil, d.errorf("expected , or }")
 		}
 	case c == '[':
 		d.i++
-		l := &List{}
+		base := len(d.items)
 		d.space()
 		if d.i < len(d.s) && d.s[d.i] == ']' {
 			d.i++
-			return l, nil
+			return &List{}, nil
 		}
 		for {
 			d.space()
@@ -130,7 +233,7 @@ func (d *jsonReader) value(depth int) (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			l.Items = append(l.Items, v)
+			d.items = append(d.items, v)
 			d.space()
 			if d.i >= len(d.s) {
 				return nil, d.errorf("unexpected end of JSON")
@@ -141,6 +244,11 @@ func (d *jsonReader) value(depth int) (any, error) {
 			}
 			if d.s[d.i] == ']' {
 				d.i++
+				l := d.newList()
+				l.Items = d.carveItems(len(d.items) - base)
+				copy(l.Items, d.items[base:])
+				clear(d.items[base:])
+				d.items = d.items[:base]
 				return l, nil
 			}
 			return nil, d.errorf("expected , or ]")

@@ -414,12 +414,12 @@ func (p *parser) ifDirective(off int) node {
 		case "elseif":
 			c = p.cond(termOff, "elseif")
 		case "else":
-			els, term2, _ := p.block()
+			els, term2, term2Off := p.block()
 			if term2 == "" {
 				p.fail(off, "unclosed #if")
 			}
 			if term2 != "end" {
-				p.fail(termOff, "#%s after #else", term2)
+				p.fail(term2Off, "#%s after #else", term2)
 			}
 			if els == nil {
 				els = []node{}

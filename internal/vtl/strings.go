@@ -327,6 +327,11 @@ func (e *evaluator) javaReplace(off int, re *regexp.Regexp, s, repl string, all 
 	if all {
 		n = -1
 	}
+	// A pattern without metacharacters and a replacement without $ or \ (the
+	// replaceAll("\\'", "'") API Gateway documents) need no regular expression engine.
+	if lit, complete := re.LiteralPrefix(); complete && lit != "" && !strings.ContainsAny(repl, "$\\") {
+		return strings.Replace(s, lit, repl, n), nil
+	}
 	matches := re.FindAllStringSubmatchIndex(s, n)
 	if len(matches) == 0 {
 		return s, nil

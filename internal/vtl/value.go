@@ -17,6 +17,7 @@ limitations under the License.
 package vtl
 
 import (
+	"bytes"
 	"math"
 	"sort"
 	"strconv"
@@ -310,7 +311,7 @@ func appendJavaDouble(b []byte, f float64) []byte {
 	if abs >= 1e-3 && abs < 1e7 {
 		start := len(b)
 		b = strconv.AppendFloat(b, f, 'f', -1, 64)
-		if !strings.Contains(string(b[start:]), ".") {
+		if bytes.IndexByte(b[start:], '.') < 0 {
 			b = append(b, ".0"...)
 		}
 		return b
