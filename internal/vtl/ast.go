@@ -1,0 +1,171 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package vtl
+
+// The AST: a template is a list of nodes; directives hold their own lists. Positions are
+// byte offsets into the template's source, turned into lines and columns only for errors.
+
+type node interface{ offset() int }
+
+// textNode is literal output.
+type textNode struct {
+	off  int
+	text string
+}
+
+// refNode prints a reference. raw is its source text, printed in place of a null value
+// when Options.LiteralNulls is set.
+type refNode struct {
+	off   int
+	quiet bool
+	raw   string
+	ref   *refExpr
+}
+
+// escRefNode is a reference behind backslashes (\$x, \\$x): Velocity 1.7 prints half of
+// them and then the reference, which an odd count turns into its source text.
+type escRefNode struct {
+	off         int
+	backslashes int
+	ref         *refNode
+}
+
+type setNode struct {
+	off    int
+	target *refExpr
+	value  expr
+}
+
+type ifNode struct {
+	off    int
+	conds  []expr
+	blocks [][]node
+	els    []node // nil without #else
+}
+
+type foreachNode struct {
+	off  int
+	slot int // the loop variable
+	name string
+	iter expr
+	body []node
+}
+
+type breakNode struct{ off int }
+type stopNode struct{ off int }
+
+func (n *textNode) offset() int    { return n.off }
+func (n *refNode) offset() int     { return n.off }
+func (n *escRefNode) offset() int  { return n.off }
+func (n *setNode) offset() int     { return n.off }
+func (n *ifNode) offset() int      { return n.off }
+func (n *foreachNode) offset() int { return n.off }
+func (n *breakNode) offset() int   { return n.off }
+func (n *stopNode) offset() int    { return n.off }
+
+// Expressions.
+type expr interface{ offset() int }
+
+// refExpr is $name followed by properties, indexes and method calls.
+type refExpr struct {
+	off   int
+	slot  int
+	name  string
+	parts []refPart
+}
+
+type partKind uint8
+
+const (
+	partProp partKind = iota
+	partIndex
+	partMethod
+)
+
+type refPart struct {
+	off  int
+	kind partKind
+	name string // property or method
+	args []expr // method arguments, or the one index
+}
+
+// litExpr is a constant: string, int64, float64, bool or nil.
+type litExpr struct {
+	off int
+	val any
+}
+
+// strExpr is a double-quoted string with references or directives inside.
+type strExpr struct {
+	off   int
+	nodes []node
+}
+
+type listExpr struct {
+	off   int
+	items []expr
+}
+
+type mapExpr struct {
+	off  int
+	keys []expr
+	vals []expr
+}
+
+type rangeExpr struct {
+	off      int
+	from, to expr
+}
+
+type binOp uint8
+
+const (
+	opOr binOp = iota
+	opAnd
+	opEq
+	opNe
+	opLt
+	opGt
+	opLe
+	opGe
+	opAdd
+	opSub
+	opMul
+	opDiv
+	opMod
+)
+
+type binExpr struct {
+	off  int
+	op   binOp
+	l, r expr
+}
+
+type unaryExpr struct {
+	off int
+	neg bool // true: -x, false: !x
+	x   expr
+}
+
+func (e *refExpr) offset() int   { return e.off }
+func (e *litExpr) offset() int   { return e.off }
+func (e *strExpr) offset() int   { return e.off }
+func (e *listExpr) offset() int  { return e.off }
+func (e *mapExpr) offset() int   { return e.off }
+func (e *rangeExpr) offset() int { return e.off }
+func (e *binExpr) offset() int   { return e.off }
+func (e *unaryExpr) offset() int { return e.off }

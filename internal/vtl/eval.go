@@ -1,0 +1,418 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package vtl
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// Options bound and tune an evaluation; the zero value means the defaults.
+type Options struct {
+	// MaxOutput caps the rendered text and any string a template builds, in bytes
+	// (default 10 MiB).
+	MaxOutput int
+	// MaxIterations caps each #foreach (default 1,000, API Gateway's limit).
+	MaxIterations int
+	// MaxSteps caps the evaluation's work: one step per node, expression and range element
+	// (default 1,000,000, far above any real template, well under a second).
+	MaxSteps int
+	// LiteralNulls prints a reference that resolves to nothing as its source text, as
+	// stock Velocity does ($missing prints "$missing"). API Gateway prints nothing, the
+	// default.
+	LiteralNulls bool
+}
+
+const (
+	defaultMaxOutput     = 10 << 20
+	defaultMaxIterations = 1000
+	defaultMaxSteps      = 1_000_000
+)
+
+// Env is what one evaluation sees: the request (or the integration's response) as $input,
+// and the caller's $context and $stageVariables. Maps the caller shares between
+// evaluations should be frozen (Map.Freeze) so that a template cannot change them.
+type Env struct {
+	// Body is the payload: $input.body, and the JSON that $input.json and $input.path read.
+	Body string
+	// Path, QueryString and Header are the request's parameters, for $input.params().
+	Path, QueryString, Header *Map
+	// Context is $context. The evaluation adds requestOverride and responseOverride.
+	Context *Map
+	// StageVariables is $stageVariables.
+	StageVariables *Map
+}
+
+// Result is a rendered template and the overrides it set through
+// $context.requestOverride and $context.responseOverride.
+type Result struct {
+	Output string
+	// RequestOverride holds what the template set under $context.requestOverride.
+	RequestOverride RequestOverride
+	// ResponseOverride holds what the template set under $context.responseOverride.
+	ResponseOverride ResponseOverride
+}
+
+// RequestOverride is $context.requestOverride: header, querystring and path values that
+// replace the integration request's. Nil maps when the template set none.
+type RequestOverride struct {
+	Header, QueryString, Path map[string]string
+}
+
+// ResponseOverride is $context.responseOverride: Status is 0 unless the template set it.
+type ResponseOverride struct {
+	Status int
+	Header map[string]string
+}
+
+type ctl uint8
+
+const (
+	ctlNone ctl = iota
+	ctlBreak
+	ctlStop
+)
+
+type evaluator struct {
+	t         *Template
+	ctx       context.Context
+	opts      Options
+	vars      []any
+	out       []byte
+	scratch   []byte // interpolated strings render here
+	steps     int
+	input     *inputObj
+	reqOv     *Map
+	respOv    *Map
+	overrides [4]*Map // request header, querystring, path; response header
+}
+
+// Eval renders the template. ctx bounds its time; opts may be nil. The returned error is
+// an *Error with the template position of the failure.
+func (t *Template) Eval(ctx context.Context, env *Env, opts *Options) (*Result, error) {
+	if env == nil {
+		env = &Env{}
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	e := &evaluator{t: t, ctx: ctx}
+	if opts != nil {
+		e.opts = *opts
+	}
+	if e.opts.MaxOutput <= 0 {
+		e.opts.MaxOutput = defaultMaxOutput
+	}
+	if e.opts.MaxIterations <= 0 {
+		e.opts.MaxIterations = defaultMaxIterations
+	}
+	if e.opts.MaxSteps <= 0 {
+		e.opts.MaxSteps = defaultMaxSteps
+	}
+	e.vars = make([]any, len(t.names))
+	e.input = &inputObj{t: t, body: env.Body, path: orEmpty(env.Path), query: orEmpty(env.QueryString), header: orEmpty(env.Header)}
+	for i := range e.overrides {
+		e.overrides[i] = &Map{once: true}
+	}
+	e.reqOv = &Map{once: true, keys: []string{"header", "querystring", "path"}, vals: []any{e.overrides[0], e.overrides[1], e.overrides[2]}}
+	e.respOv = &Map{once: true, keys: []string{"header"}, vals: []any{e.overrides[3]}}
+	e.vars[slotInput] = e.input
+	e.vars[slotUtil] = utilObj{}
+	e.vars[slotContext] = &contextObj{base: orEmpty(env.Context), req: e.reqOv, resp: e.respOv}
+	e.vars[slotStageVariables] = orEmpty(env.StageVariables)
+	e.out = make([]byte, 0, len(t.src)+len(env.Body)/2)
+	if _, err := e.nodes(t.nodes); err != nil {
+		return nil, err
+	}
+	res := &Result{Output: string(e.out)}
+	if err := e.collect(res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func orEmpty(m *Map) *Map {
+	if m == nil {
+		return &Map{readOnly: true}
+	}
+	return m
+}
+
+// collect reads the override maps back as strings.
+func (e *evaluator) collect(res *Result) error {
+	strs := func(m *Map) (map[string]string, error) {
+		if m.Len() == 0 {
+			return nil, nil
+		}
+		out := make(map[string]string, m.Len())
+		for i, k := range m.keys {
+			s, ok := toString(m.vals[i])
+			if !ok {
+				return nil, e.errf(0, KindRuntime, "override %s is nested too deeply", k)
+			}
+			out[k] = s
+		}
+		return out, nil
+	}
+	var err error
+	if res.RequestOverride.Header, err = strs(e.overrides[0]); err != nil {
+		return err
+	}
+	if res.RequestOverride.QueryString, err = strs(e.overrides[1]); err != nil {
+		return err
+	}
+	if res.RequestOverride.Path, err = strs(e.overrides[2]); err != nil {
+		return err
+	}
+	if res.ResponseOverride.Header, err = strs(e.overrides[3]); err != nil {
+		return err
+	}
+	if v, ok := e.respOv.Get("status"); ok {
+		switch s := v.(type) {
+		case int64:
+			res.ResponseOverride.Status = int(s)
+		case float64:
+			res.ResponseOverride.Status = int(s)
+		case string:
+			n, ok := atoi(strings.TrimSpace(s))
+			if !ok {
+				return e.errf(0, KindRuntime, "$context.responseOverride.status is %q, not a status code", s)
+			}
+			res.ResponseOverride.Status = n
+		default:
+			return e.errf(0, KindRuntime, "$context.responseOverride.status is not a status code")
+		}
+		if st := res.ResponseOverride.Status; st < 100 || st > 599 {
+			return e.errf(0, KindRuntime, "$context.responseOverride.status %d is not a status code", st)
+		}
+	}
+	return nil
+}
+
+func atoi(s string) (int, bool) {
+	if s == "" || len(s) > 9 {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return 0, false
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	return n, true
+}
+
+func (e *evaluator) errf(off int, kind Kind, format string, args ...any) *Error {
+	line, col := lineCol(e.t.src, off)
+	return &Error{Kind: kind, Line: line, Column: col, Msg: fmt.Sprintf(format, args...)}
+}
+
+// step counts work and checks the deadline every so often.
+func (e *evaluator) step(off int) error {
+	e.steps++
+	if e.steps > e.opts.MaxSteps {
+		return e.errf(off, KindLimit, "the template took more than %d steps", e.opts.MaxSteps)
+	}
+	if e.steps&1023 == 0 {
+		if err := e.ctx.Err(); err != nil {
+			return e.errf(off, KindLimit, "the template ran out of time: %v", err)
+		}
+	}
+	return nil
+}
+
+// charge counts work proportional to data: n elements copied or compared, or n bytes
+// built (at one step per 64), so that loops over large values stay within MaxSteps.
+func (e *evaluator) charge(off int, n int) error {
+	e.steps += n
+	if e.steps > e.opts.MaxSteps || e.steps < 0 {
+		return e.errf(off, KindLimit, "the template took more than %d steps", e.opts.MaxSteps)
+	}
+	return nil
+}
+
+func (e *evaluator) write(off int, s string) error {
+	if len(e.out)+len(s) > e.opts.MaxOutput {
+		return e.errf(off, KindLimit, "the output is larger than %d bytes", e.opts.MaxOutput)
+	}
+	e.out = append(e.out, s...)
+	return nil
+}
+
+func (e *evaluator) writeVal(off int, v any) error {
+	if s, ok := v.(string); ok {
+		return e.write(off, s)
+	}
+	n := len(e.out)
+	out, ok := writeValue(e.out, v, 0)
+	e.out = out
+	if !ok {
+		e.out = e.out[:n]
+		return e.errf(off, KindRuntime, "value is nested more than %d levels deep (a map inside itself?)", maxValueDepth)
+	}
+	if len(e.out) > e.opts.MaxOutput {
+		e.out = e.out[:n]
+		return e.errf(off, KindLimit, "the output is larger than %d bytes", e.opts.MaxOutput)
+	}
+	return nil
+}
+
+func (e *evaluator) nodes(ns []node) (ctl, error) {
+	for _, n := range ns {
+		if err := e.step(n.offset()); err != nil {
+			return ctlNone, err
+		}
+		switch n := n.(type) {
+		case *textNode:
+			if err := e.write(n.off, n.text); err != nil {
+				return ctlNone, err
+			}
+		case *refNode:
+			if err := e.ref(n); err != nil {
+				return ctlNone, err
+			}
+		case *escRefNode:
+			if err := e.escRef(n); err != nil {
+				return ctlNone, err
+			}
+		case *setNode:
+			if err := e.set(n); err != nil {
+				return ctlNone, err
+			}
+		case *ifNode:
+			c, err := e.ifNode(n)
+			if c != ctlNone || err != nil {
+				return c, err
+			}
+		case *foreachNode:
+			c, err := e.foreach(n)
+			if c != ctlNone || err != nil {
+				return c, err
+			}
+		case *breakNode:
+			return ctlBreak, nil
+		case *stopNode:
+			return ctlStop, nil
+		}
+	}
+	return ctlNone, nil
+}
+
+func (e *evaluator) ref(n *refNode) error {
+	v, err := e.evalRef(n.ref)
+	if err != nil {
+		return err
+	}
+	if v == nil {
+		if n.quiet || !e.opts.LiteralNulls {
+			return nil
+		}
+		return e.write(n.off, n.raw)
+	}
+	return e.writeVal(n.off, v)
+}
+
+func (e *evaluator) escRef(n *escRefNode) error {
+	v, err := e.evalRef(n.ref.ref)
+	if err != nil {
+		return err
+	}
+	if v == nil {
+		// An undefined reference keeps its backslashes: "\$x" prints "\$x".
+		return e.write(n.off, strings.Repeat("\\", n.backslashes)+n.ref.raw)
+	}
+	if err := e.write(n.off, strings.Repeat("\\", n.backslashes/2)); err != nil {
+		return err
+	}
+	if n.backslashes%2 == 1 {
+		return e.write(n.off, n.ref.raw)
+	}
+	return e.writeVal(n.off, v)
+}
+
+func (e *evaluator) ifNode(n *ifNode) (ctl, error) {
+	for i, c := range n.conds {
+		v, err := e.eval(c)
+		if err != nil {
+			return ctlNone, err
+		}
+		if truthy(v) {
+			return e.nodes(n.blocks[i])
+		}
+	}
+	if n.els != nil {
+		return e.nodes(n.els)
+	}
+	return ctlNone, nil
+}
+
+// foreachScope is $foreach inside a loop.
+type foreachScope struct {
+	index   int64
+	hasNext bool
+	parent  any
+}
+
+func (e *evaluator) foreach(n *foreachNode) (ctl, error) {
+	it, err := e.eval(n.iter)
+	if err != nil {
+		return ctlNone, err
+	}
+	var items []any
+	switch x := it.(type) {
+	case *List:
+		items = x.Items
+	case *Map:
+		items = x.vals // Velocity iterates a map's values
+	case *contextObj:
+		items = x.base.vals
+	default:
+		return ctlNone, nil // null and non-iterables: no iterations, as Velocity
+	}
+	if len(items) == 0 {
+		return ctlNone, nil
+	}
+	saved := [4]any{e.vars[n.slot], e.vars[slotForeach], e.vars[slotVelocityCount], e.vars[slotVelocityHasNext]}
+	defer func() {
+		e.vars[n.slot], e.vars[slotForeach], e.vars[slotVelocityCount], e.vars[slotVelocityHasNext] = saved[0], saved[1], saved[2], saved[3]
+	}()
+	scope := &foreachScope{parent: saved[1]}
+	e.vars[slotForeach] = scope
+	for i, item := range items {
+		if i >= e.opts.MaxIterations {
+			return ctlNone, e.errf(n.off, KindLimit, "#foreach over more than %d items", e.opts.MaxIterations)
+		}
+		scope.index = int64(i)
+		scope.hasNext = i+1 < len(items)
+		e.vars[n.slot] = item
+		e.vars[slotVelocityCount] = int64(i + 1)
+		e.vars[slotVelocityHasNext] = scope.hasNext
+		c, err := e.nodes(n.body)
+		if err != nil {
+			return ctlNone, err
+		}
+		if c == ctlBreak {
+			break
+		}
+		if c == ctlStop {
+			return c, nil
+		}
+	}
+	return ctlNone, nil
+}
