@@ -29,6 +29,8 @@ import (
 	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
 	"github.com/go-logr/logr"
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/portico-dev/portico/internal/rejection"
 )
 
 // ProgrammedStatus is what the connected proxies report about one stage's current version.
@@ -321,13 +323,34 @@ func (t *tracker) request(k streamKey, node *corev3.Node, typeURL, nonce, errMsg
 			}
 		}
 		if isNack {
+			// A proxy that applies resources one by one names the ones it rejected
+			// (package rejection): the others of the response are applied. A message in
+			// another form rejects the whole response.
+			reasons, partial := rejection.Parse(errMsg)
+			var rejected []string
 			for name, version := range sent.versions {
-				n.nack(sent.typeURL, name, version, errMsg)
+				reason, bad := reasons[name]
+				switch {
+				case !partial:
+					n.nack(sent.typeURL, name, version, capMessage(errMsg))
+				case bad:
+					n.nack(sent.typeURL, name, version, reason)
+				default:
+					changed = n.ack(sent.typeURL, name, version) || changed
+					continue
+				}
+				rejected = append(rejected, name)
 			}
+			if partial {
+				for _, name := range sent.removed {
+					changed = n.forget(sent.typeURL, name) || changed
+				}
+			}
+			sort.Strings(rejected)
 			changed = true
 			t.metrics.nacks.WithLabelValues(typeLabel(sent.typeURL)).Inc()
 			t.log.Info("proxy rejected xDS resources", "node", st.node, "type", typeLabel(sent.typeURL),
-				"resources", sortedKeys(sent.versions), "error", errMsg)
+				"rejected", rejected, "applied", len(sent.versions)-len(rejected), "error", errMsg)
 		} else {
 			for name, version := range sent.versions {
 				changed = n.ack(sent.typeURL, name, version) || changed
@@ -341,6 +364,21 @@ func (t *tracker) request(k streamKey, node *corev3.Node, typeURL, nonce, errMsg
 	if changed {
 		t.notify()
 	}
+}
+
+// maxMessage bounds the rejection message kept per resource and node, for a NACK that names
+// no resource: a proxy may send tens of KiB, and a tracker holds one per resource.
+const maxMessage = 4096
+
+func capMessage(msg string) string {
+	if len(msg) <= maxMessage {
+		return msg
+	}
+	cut := maxMessage
+	for cut > 0 && msg[cut]&0xC0 == 0x80 {
+		cut--
+	}
+	return msg[:cut] + "..."
 }
 
 // ack records that the node applied version of a resource, which supersedes any rejection.
