@@ -200,7 +200,7 @@ func compileParams(in []string) ([]param, error) {
 				return nil, fmt.Errorf("cache key parameter %q: the context values are %s and %s", p, ParamPrincipal, ParamAPIKeyID)
 			}
 		default:
-			return nil, fmt.Errorf("cache key parameter %q: not path., querystring., header. nor context.", p)
+			return nil, fmt.Errorf("cache key parameter %q: its source is none of path, querystring, header and context", p)
 		}
 		out = append(out, param{full: p, source: source, name: name})
 	}
