@@ -27,6 +27,17 @@ const (
 	ConditionProgrammed = "Programmed"
 )
 
+// ConditionCacheKeyedByCaller is set on a Route that a stage caches while an authorizer or an
+// API key guards it: True when its cacheKeyParameters name the caller, so that each caller
+// gets its own cached answers; False, with reason CacheNotKeyedByCaller, when one caller's
+// cached answer is served to the others. It is a warning: the route is served either way.
+// Absent on routes no stage caches, or that nothing guards.
+const (
+	ConditionCacheKeyedByCaller = "CacheKeyedByCaller"
+	ReasonCacheKeyedByCaller    = "CacheKeyedByCaller"
+	ReasonCacheNotKeyedByCaller = "CacheNotKeyedByCaller"
+)
+
 // Condition reasons. A reason names the cause so that a user can look it up in the
 // troubleshooting guide (docs/troubleshooting.md).
 const (

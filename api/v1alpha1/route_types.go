@@ -71,10 +71,14 @@ type RouteSpec struct {
 	Integration Integration `json:"integration"`
 
 	// cacheKeyParameters are the request values, besides method and resource path, that make
-	// up the response cache key. Example: ["path.petId", "querystring.lang"].
+	// up the response cache key: path.<name>, querystring.<name>, header.<name>, and, beyond
+	// AWS, the caller as the authorizer and the API key step verified it,
+	// context.authorizer.principalId and context.identity.apiKeyId, so that each caller of a
+	// route behind an authorizer or an API key gets its own cached answers.
+	// Example: ["path.petId", "querystring.lang", "context.authorizer.principalId"].
 	// +kubebuilder:validation:MaxItems=32
 	// +kubebuilder:validation:items:MaxLength=256
-	// +kubebuilder:validation:items:Pattern=`^(path|querystring|header)\.[A-Za-z0-9_.~-]+$`
+	// +kubebuilder:validation:items:Pattern=`^((path|querystring|header)\.[A-Za-z0-9_.~-]+|context\.authorizer\.principalId|context\.identity\.apiKeyId)$`
 	// +listType=set
 	// +optional
 	CacheKeyParameters []string `json:"cacheKeyParameters,omitempty"`

@@ -153,8 +153,10 @@ type StageCache struct {
 	// +optional
 	TTLSeconds *int32 `json:"ttlSeconds,omitempty"`
 
-	// requireAuthorizationForCacheControl lets only authorized clients invalidate an entry
-	// with Cache-Control: max-age=0.
+	// requireAuthorizationForCacheControl lets only clients with the permission invalidate an
+	// entry with Cache-Control: max-age=0: a TOKEN or REQUEST authorizer's policy allowing
+	// execute-api:InvalidateCache on the method's ARN, or a JWT carrying invalidationScope.
+	// On a route without an authorizer nobody may, as in AWS.
 	// +kubebuilder:default=true
 	// +optional
 	RequireAuthorizationForCacheControl *bool `json:"requireAuthorizationForCacheControl,omitempty"`
@@ -165,6 +167,17 @@ type StageCache struct {
 	// +kubebuilder:default=SUCCEED_WITH_RESPONSE_HEADER
 	// +optional
 	UnauthorizedCacheControlHeaderStrategy CacheControlStrategy `json:"unauthorizedCacheControlHeaderStrategy,omitempty"`
+
+	// invalidationScope is the scope (in the scope or scp claim) a JWT must carry for its
+	// caller to invalidate an entry with Cache-Control: max-age=0 on routes behind a JWT
+	// authorizer, which return no policy to grant execute-api:InvalidateCache. Unset, no JWT
+	// caller may invalidate while requireAuthorizationForCacheControl is true.
+	// Example: pets:invalidate.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=256
+	// +kubebuilder:validation:Pattern=`^[\x21-\x7E]+$`
+	// +optional
+	InvalidationScope string `json:"invalidationScope,omitempty"`
 }
 
 // Canary sends a share of a stage's requests to another revision, or with other variables.

@@ -40,6 +40,7 @@ func Compile(in Inputs) Output {
 	conflicts := w.stageConflicts()
 	clusters := map[string]bool{}
 	inScope := scope(in.Scope)
+	callers := callerCaching{}
 
 	for _, api := range w.sortedRestApis() {
 		key := nsName{api.Namespace, api.Name}
@@ -66,6 +67,7 @@ func Compile(in Inputs) Output {
 			if stage == nil {
 				continue
 			}
+			callers.note(w, stage)
 			stage.UsagePlans = plans[stage.Key]
 			collectClusters(stage.API, clusters)
 			if stage.Canary != nil && stage.Canary.API != nil {
@@ -75,6 +77,8 @@ func Compile(in Inputs) Output {
 		}
 		out.PrunedRevisions = append(out.PrunedRevisions, w.prune(api, rev.Number)...)
 	}
+
+	callers.apply(st)
 
 	// Routes and Stages naming a RestApi that does not exist.
 	for key, routes := range w.routes {

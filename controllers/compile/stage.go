@@ -144,6 +144,7 @@ func stageCache(c *apiv1.StageCache) *ir.Cache {
 		TTLSeconds:                             300,
 		RequireAuthorizationForCacheControl:    true,
 		UnauthorizedCacheControlHeaderStrategy: string(apiv1.CacheControlSucceedWithResponseHeader),
+		InvalidationScope:                      c.InvalidationScope,
 	}
 	if c.Capacity != nil {
 		out.CapacityBytes = c.Capacity.Value()

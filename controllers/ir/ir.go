@@ -209,6 +209,8 @@ type Cache struct {
 	TTLSeconds                             int32  `json:"ttlSeconds"`
 	RequireAuthorizationForCacheControl    bool   `json:"requireAuthorizationForCacheControl"`
 	UnauthorizedCacheControlHeaderStrategy string `json:"unauthorizedCacheControlHeaderStrategy"`
+	// InvalidationScope is the JWT scope that lets a caller invalidate entries.
+	InvalidationScope string `json:"invalidationScope,omitempty"`
 }
 
 // Canary is a stage's canary.

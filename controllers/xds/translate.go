@@ -206,6 +206,7 @@ func cacheToProto(c *ir.Cache) *xdsv1alpha1.Cache {
 		TtlSeconds:                             c.TTLSeconds,
 		RequireAuthorizationForCacheControl:    c.RequireAuthorizationForCacheControl,
 		UnauthorizedCacheControlHeaderStrategy: c.UnauthorizedCacheControlHeaderStrategy,
+		InvalidationScope:                      c.InvalidationScope,
 	}
 }
 

@@ -19,6 +19,7 @@ package cache
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -34,10 +35,12 @@ type capture struct {
 	http.ResponseWriter
 	// before is the header as the steps before the cache left it (the request id, a
 	// warning): only what the backend's side adds is stored.
-	before    http.Header
-	status    int
-	header    map[string][]string
-	body      []byte
+	before http.Header
+	status int
+	header map[string][]string
+	body   []byte
+	// size is the stored headers' bytes, names and values: with the body's, what
+	// MaxItemBytes caps.
 	size      int64
 	capturing bool
 	failed    bool
@@ -62,7 +65,7 @@ func (c *capture) start() {
 	if c.status < 200 || c.status > 299 || !storable(hdr) {
 		return
 	}
-	c.header = map[string][]string{}
+	c.header = make(map[string][]string, len(hdr))
 	for k, v := range hdr {
 		if k == HeaderCache || slices.Equal(v, c.before[k]) {
 			continue
@@ -123,11 +126,17 @@ func (c *capture) entry(r *http.Request, rc *reqctx.Request) *entry {
 			return nil
 		}
 	}
-	if r.Method == http.MethodHead {
+	switch {
+	case r.Method == http.MethodHead:
 		// A server drops what a handler writes for HEAD; so does the cache.
 		c.body = nil
+	case cap(c.body)-len(c.body) > len(c.body)/8:
+		// A body of unknown length grew by appending and may hold up to twice what it
+		// uses, which the entry would keep for its lifetime: one copy on a miss makes
+		// the memory the entry takes what it is charged.
+		c.body = slices.Clone(c.body)
 	}
-	return &entry{status: c.status, header: c.header, body: c.body, size: c.size + int64(len(c.body))}
+	return &entry{status: c.status, header: c.header, body: c.body, size: charge(c.header, c.body)}
 }
 
 // storable reports whether a shared cache may keep a response with these headers: not when
@@ -166,19 +175,37 @@ type param struct {
 	full, source, name string
 }
 
+// The caller identities a cache key parameter may name, beyond AWS's request values, so that
+// a route behind an authorizer or an API key can keep one answer per caller.
+const (
+	// ParamPrincipal is $context.authorizer.principalId: the authorizer's principal.
+	ParamPrincipal = "context.authorizer.principalId"
+	// ParamAPIKeyID is $context.identity.apiKeyId: the API key the request was accepted with.
+	ParamAPIKeyID = "context.identity.apiKeyId"
+)
+
 // compileParams sorts a route's cache key parameters, so that their order in the Route does
-// not change keys, and splits them into source and name.
-func compileParams(in []string) []param {
+// not change keys, and splits them into source and name. A context parameter other than the
+// caller identities above is an error: it would silently key nothing.
+func compileParams(in []string) ([]param, error) {
 	out := make([]param, 0, len(in))
 	for _, p := range in {
 		source, name, _ := strings.Cut(p, ".")
-		if source == "header" {
+		switch source {
+		case "header":
 			name = http.CanonicalHeaderKey(name)
+		case "path", "querystring":
+		case "context":
+			if p != ParamPrincipal && p != ParamAPIKeyID {
+				return nil, fmt.Errorf("cache key parameter %q: the context values are %s and %s", p, ParamPrincipal, ParamAPIKeyID)
+			}
+		default:
+			return nil, fmt.Errorf("cache key parameter %q: its source is none of path, querystring, header and context", p)
 		}
 		out = append(out, param{full: p, source: source, name: name})
 	}
 	slices.SortFunc(out, func(a, b param) int { return strings.Compare(a.full, b.full) })
-	return slices.CompactFunc(out, func(a, b param) bool { return a.full == b.full })
+	return slices.CompactFunc(out, func(a, b param) bool { return a.full == b.full }), nil
 }
 
 // key hashes what identifies a response: method, resource path, the cache key parameters'
@@ -206,6 +233,14 @@ func (h *handler) key(r *http.Request, rc *reqctx.Request) [32]byte {
 			values = query[p.name]
 		case "header":
 			values = r.Header[p.name]
+		case "context":
+			// The step serves only requests the authorization steps let through (see
+			// ServeHTTP), so these are the verified caller's, never a client's claim.
+			v := rc.APIKeyID
+			if p.full == ParamPrincipal {
+				v = rc.Authorizer.PrincipalID
+			}
+			values = []string{v}
 		}
 		b = binary.AppendUvarint(b, uint64(len(values)))
 		for _, v := range values {

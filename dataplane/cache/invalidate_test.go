@@ -22,8 +22,10 @@ import (
 	"sync"
 	"testing"
 
+	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 	"github.com/portico-dev/portico/dataplane/gatewayresponse"
 	"github.com/portico-dev/portico/dataplane/proxy"
+	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
 )
 
 var maxAge0 = header("Cache-Control", "no-cache, max-age=0")
@@ -41,16 +43,44 @@ func TestInvalidationWithoutAuthorizationRequired(t *testing.T) {
 	expect(t, call(t, h, r, "GET", "/pets"), 200, "body 2", "Hit")
 }
 
-func TestInvalidationByAuthorizedCaller(t *testing.T) {
-	f := newFixture()
-	b := &backend{}
-	r := route("/pets", getOnly)
-	h := f.build(t, stageSnap("ns/prod", "pets"), r, proxy.VariantStable, b)
-	expect(t, call(t, h, r, "GET", "/pets"), 200, "body 1", "Miss")
-	expect(t, call(t, h, r, "GET", "/pets", maxAge0, authorized), 200, "body 2", "Miss")
-	expect(t, call(t, h, r, "GET", "/pets"), 200, "body 2", "Hit")
+// guarded is r behind an authorizer named "authz".
+func guarded(r *xdsv1alpha1.Route) *xdsv1alpha1.Route {
+	r.Authorization = &xdsv1alpha1.Authorization{Authorizer: "authz"}
+	return r
 }
 
+// mayInvalidate is a caller whose authorizer granted execute-api:InvalidateCache.
+func mayInvalidate(_ *http.Request, rc *reqctx.Request) {
+	rc.Authorizer.Authorized, rc.Authorizer.InvalidateCache = true, true
+}
+
+// TestInvalidationWithPermission: a caller whose authorizer granted the permission
+// invalidates, whatever the strategy for the others.
+func TestInvalidationWithPermission(t *testing.T) {
+	for _, strategy := range []string{FailWith403, SucceedWithResponseHeader, SucceedWithoutResponseHeader} {
+		t.Run(strategy, func(t *testing.T) {
+			f := newFixture()
+			s := stageSnap("ns/prod", "pets")
+			s.Cache.UnauthorizedCacheControlHeaderStrategy = strategy
+			b := &backend{}
+			r := guarded(route("/pets", getOnly))
+			h := f.build(t, s, r, proxy.VariantStable, b)
+			expect(t, call(t, h, r, "GET", "/pets", authorized), 200, "body 1", "Miss")
+			w := call(t, h, r, "GET", "/pets", maxAge0, mayInvalidate)
+			expect(t, w, 200, "body 2", "Miss")
+			if got := w.Header().Get("Warning"); got != "" {
+				t.Errorf("warning header %q on a permitted invalidation", got)
+			}
+			// The refetched answer replaced the entry, for every caller.
+			expect(t, call(t, h, r, "GET", "/pets", authorized), 200, "body 2", "Hit")
+		})
+	}
+}
+
+// TestUnauthorizedCacheControl: without the permission, Cache-Control: max-age=0 gets what
+// the strategy says and the entry stays, for a caller its authorizer let through without
+// the permission, for one of a route whose only guard is an API key, and for one of an open
+// route (nobody may invalidate there, as in AWS), even one the context claims may.
 func TestUnauthorizedCacheControl(t *testing.T) {
 	for _, tc := range []struct {
 		strategy string
@@ -61,35 +91,49 @@ func TestUnauthorizedCacheControl(t *testing.T) {
 		{SucceedWithResponseHeader, 200, true},
 		{SucceedWithoutResponseHeader, 200, false},
 	} {
-		t.Run(tc.strategy, func(t *testing.T) {
-			f := newFixture()
-			s := stageSnap("ns/prod", "pets")
-			s.Cache.UnauthorizedCacheControlHeaderStrategy = tc.strategy
-			b := &backend{}
-			r := route("/pets", getOnly)
-			h := f.build(t, s, r, proxy.VariantStable, b)
-			expect(t, call(t, h, r, "GET", "/pets"), 200, "body 1", "Miss")
+		for _, rk := range []struct {
+			name   string
+			route  func() *xdsv1alpha1.Route
+			caller func(*http.Request, *reqctx.Request)
+		}{
+			{"authorizer without permission", func() *xdsv1alpha1.Route { return guarded(route("/pets", getOnly)) }, authorized},
+			{"api key", func() *xdsv1alpha1.Route {
+				r := route("/pets", getOnly)
+				r.Authorization = &xdsv1alpha1.Authorization{ApiKeyRequired: true}
+				return r
+			}, func(_ *http.Request, rc *reqctx.Request) { rc.APIKeyID = "customer-a" }},
+			{"no authorizer", func() *xdsv1alpha1.Route { return route("/pets", getOnly) }, mayInvalidate},
+		} {
+			t.Run(tc.strategy+"/"+rk.name, func(t *testing.T) {
+				f := newFixture()
+				s := stageSnap("ns/prod", "pets")
+				s.Cache.UnauthorizedCacheControlHeaderStrategy = tc.strategy
+				b := &backend{}
+				r := rk.route()
+				h := f.build(t, s, r, proxy.VariantStable, b)
+				expect(t, call(t, h, r, "GET", "/pets", rk.caller), 200, "body 1", "Miss")
 
-			w := call(t, h, r, "GET", "/pets", maxAge0)
-			if w.Code != tc.status {
-				t.Fatalf("status %d, want %d", w.Code, tc.status)
-			}
-			if tc.status == 403 {
-				if got := w.Header().Get(gatewayresponse.HeaderErrorType); got != "ACCESS_DENIED" {
-					t.Errorf("error type %q", got)
+				w := call(t, h, r, "GET", "/pets", maxAge0, rk.caller)
+				if w.Code != tc.status {
+					t.Fatalf("status %d, want %d", w.Code, tc.status)
 				}
-			} else {
-				expect(t, w, 200, "body 1", "Hit")
-			}
-			if got := w.Header().Get("Warning") != ""; got != tc.warning {
-				t.Errorf("warning header %q", w.Header().Get("Warning"))
-			}
-			// In every case the entry stays.
-			expect(t, call(t, h, r, "GET", "/pets"), 200, "body 1", "Hit")
-			if b.calls.Load() != 1 {
-				t.Errorf("backend calls %d, want 1", b.calls.Load())
-			}
-		})
+				if tc.status == 403 {
+					if got := w.Header().Get(gatewayresponse.HeaderErrorType); got != "ACCESS_DENIED" {
+						t.Errorf("error type %q", got)
+					}
+				} else {
+					expect(t, w, 200, "body 1", "Hit")
+				}
+				if got := w.Header().Get("Warning") != ""; got != tc.warning {
+					t.Errorf("warning header %q", w.Header().Get("Warning"))
+				}
+				// In every case the entry stays.
+				expect(t, call(t, h, r, "GET", "/pets", rk.caller), 200, "body 1", "Hit")
+				if b.calls.Load() != 1 {
+					t.Errorf("backend calls %d, want 1", b.calls.Load())
+				}
+			})
+		}
 	}
 }
 

@@ -17,6 +17,7 @@ limitations under the License.
 package cache
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/hex"
@@ -129,7 +130,7 @@ const entryVersion = 1
 // value count and values, then the body; integers as uvarints, strings and the body with
 // their length first.
 func encodeEntry(e *entry) []byte {
-	b := make([]byte, 0, 16+e.size+int64(8*len(e.header)))
+	b := make([]byte, 0, 16+len(e.body)+64*len(e.header))
 	b = append(b, entryVersion)
 	b = binary.AppendUvarint(b, uint64(e.status))
 	b = binary.AppendUvarint(b, uint64(len(e.header)))
@@ -156,6 +157,7 @@ func decodeEntry(b []byte) (*entry, error) {
 		return nil, errCorrupt
 	}
 	e := &entry{status: int(d.uvarint())}
+	content := 0 // what MaxItemBytes caps: header names and values, and the body
 	if e.status < 200 || e.status > 299 {
 		return nil, errCorrupt
 	}
@@ -177,19 +179,22 @@ func decodeEntry(b []byte) (*entry, error) {
 			if !validValue(vs[i]) {
 				return nil, errCorrupt
 			}
-			e.size += int64(len(vs[i]))
+			content += len(vs[i])
 		}
 		e.header[k] = vs
-		e.size += int64(len(k))
+		content += len(k)
 	}
-	e.body = d.bytes()
-	e.size += int64(len(e.body))
-	if d.err || len(d.b) != 0 || e.size > MaxItemBytes {
+	body := d.bytes()
+	content += len(body)
+	if d.err || len(d.b) != 0 || content > MaxItemBytes {
 		return nil, errCorrupt
 	}
-	if len(e.body) == 0 {
-		e.body = nil
+	if len(body) > 0 {
+		// A copy: the body would otherwise keep the whole value alive, headers included,
+		// which its charge does not count.
+		e.body = bytes.Clone(body)
 	}
+	e.size = charge(e.header, e.body)
 	return e, nil
 }
 

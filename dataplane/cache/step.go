@@ -37,7 +37,8 @@ import (
 const HeaderCache = "X-Cache"
 
 // warning is sent, under SUCCEED_WITH_RESPONSE_HEADER, to a client whose Cache-Control:
-// max-age=0 was ignored because it may not invalidate entries.
+// max-age=0 was ignored because it may not invalidate entries: its authorizer did not grant
+// execute-api:InvalidateCache (reqctx.Authorizer.InvalidateCache).
 const warning = `199 - "Cache-Control header ignored because the caller is not authorized to invalidate the cache"`
 
 // The unauthorizedCacheControlHeaderStrategy values of API.md.
@@ -89,13 +90,17 @@ func NewStep(store *Store, opts Options) proxy.Step {
 		default:
 			return nil, fmt.Errorf("unknown unauthorizedCacheControlHeaderStrategy %q", strategy)
 		}
+		params, err := compileParams(rt.Route.GetCacheKeyParameters())
+		if err != nil {
+			return nil, fmt.Errorf("route %s: %w", rt.Route.GetName(), err)
+		}
 		api := rt.Stage.GetNamespace() + "/" + rt.Stage.GetRestApi()
 		a := rt.Route.GetAuthorization()
 		h := &handler{
 			next:          next,
 			cache:         store.stage(rt.Stage.GetKey(), api, c.GetCapacityBytes()),
 			ttls:          ttls,
-			params:        compileParams(rt.Route.GetCacheKeyParameters()),
+			params:        params,
 			path:          rt.Route.GetPath(),
 			requireAuth:   c.GetRequireAuthorizationForCacheControl(),
 			strategy:      strategy,
@@ -228,7 +233,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	invalidate := false
 	if maxAgeZero(r.Header.Values("Cache-Control")) {
 		switch {
-		case !h.requireAuth || rc.Authorizer.Authorized:
+		// Being authorized to call the method is not enough, as in AWS: the authorizer
+		// must have granted the permission to invalidate (a policy allowing
+		// execute-api:InvalidateCache on the method's ARN, or the stage's JWT scope). A
+		// route without an authorizer has nobody to grant it, so nobody may.
+		case !h.requireAuth || (h.needAuthorize && rc.Authorizer.InvalidateCache):
 			invalidate = true
 		case h.strategy == FailWith403:
 			h.bypasses.Inc()

@@ -146,6 +146,7 @@ func Cases() []Case {
 		{"backend port required", "Route", `integration: {type: HTTP_PROXY, mock: null, backendRef: {name: svc}}`, []string{"spec.integration.backendRef.port", "Required value"}},
 		{"mock status", "Route", `integration: {mock: {statusCode: 99}}`, []string{"spec.integration.mock.statusCode", "greater than or equal to 100"}},
 		{"cache key parameters", "Route", `cacheKeyParameters: ["cookie.session"]`, []string{"spec.cacheKeyParameters[0]", "should match"}},
+		{"cache key context parameters", "Route", `cacheKeyParameters: ["context.authorizer.principalId", "context.identity.sourceIp"]`, []string{"spec.cacheKeyParameters[1]", "should match"}},
 		{"required parameters", "Route", `requestValidation: {requiredParameters: ["body.name"]}`, []string{"spec.requestValidation.requiredParameters[0]", "should match"}},
 		{"validation model name", "Route", `requestValidation: {body: "bad-name"}`, []string{"spec.requestValidation.body", "should match"}},
 		// Route: CEL.
@@ -218,6 +219,7 @@ func Cases() []Case {
 		{"percent minimum", "Stage", `canary: {percentTraffic: -1}`, []string{"spec.canary.percentTraffic", "greater than or equal to 0"}},
 		{"cache ttl", "Stage", `cache: {enabled: true, ttlSeconds: 3601}`, []string{"spec.cache.ttlSeconds", "less than or equal to 3600"}},
 		{"cache strategy enum", "Stage", `cache: {unauthorizedCacheControlHeaderStrategy: IGNORE}`, []string{"spec.cache.unauthorizedCacheControlHeaderStrategy", `Unsupported value: "IGNORE"`}},
+		{"cache invalidation scope syntax", "Stage", `cache: {invalidationScope: "pets invalidate"}`, []string{"spec.cache.invalidationScope", "should match"}},
 		{"method cache ttl", "Stage", `methodSettings: {"*/*": {caching: {enabled: true, ttlSeconds: 3601}}}`, []string{"spec.methodSettings.*/*.caching.ttlSeconds", "less than or equal to 3600"}},
 		{"stage throttle", "Stage", `throttling: {rateLimit: 10, burstLimit: -5}`, []string{"spec.throttling.burstLimit", "greater than or equal to 0"}},
 		{"access log format", "Stage", `accessLog: {format: ""}`, []string{"spec.accessLog.format", "at least 1 chars long"}},

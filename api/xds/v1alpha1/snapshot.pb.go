@@ -1522,8 +1522,10 @@ type Cache struct {
 	RequireAuthorizationForCacheControl bool `protobuf:"varint,4,opt,name=require_authorization_for_cache_control,json=requireAuthorizationForCacheControl,proto3" json:"require_authorization_for_cache_control,omitempty"`
 	// What to do with unauthorized Cache-Control headers.
 	UnauthorizedCacheControlHeaderStrategy string `protobuf:"bytes,5,opt,name=unauthorized_cache_control_header_strategy,json=unauthorizedCacheControlHeaderStrategy,proto3" json:"unauthorized_cache_control_header_strategy,omitempty"`
-	unknownFields                          protoimpl.UnknownFields
-	sizeCache                              protoimpl.SizeCache
+	// The JWT scope that lets a caller invalidate entries; empty means no JWT caller may.
+	InvalidationScope string `protobuf:"bytes,6,opt,name=invalidation_scope,json=invalidationScope,proto3" json:"invalidation_scope,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Cache) Reset() {
@@ -1587,6 +1589,13 @@ func (x *Cache) GetRequireAuthorizationForCacheControl() bool {
 func (x *Cache) GetUnauthorizedCacheControlHeaderStrategy() string {
 	if x != nil {
 		return x.UnauthorizedCacheControlHeaderStrategy
+	}
+	return ""
+}
+
+func (x *Cache) GetInvalidationScope() string {
+	if x != nil {
+		return x.InvalidationScope
 	}
 	return ""
 }
@@ -2087,14 +2096,15 @@ const file_xds_v1alpha1_snapshot_proto_rawDesc = "" +
 	"\aenabled\x18\x01 \x01(\bR\aenabled\x12$\n" +
 	"\vttl_seconds\x18\x02 \x01(\x05H\x00R\n" +
 	"ttlSeconds\x88\x01\x01B\x0e\n" +
-	"\f_ttl_seconds\"\x9b\x02\n" +
+	"\f_ttl_seconds\"\xca\x02\n" +
 	"\x05Cache\x12\x18\n" +
 	"\aenabled\x18\x01 \x01(\bR\aenabled\x12%\n" +
 	"\x0ecapacity_bytes\x18\x02 \x01(\x03R\rcapacityBytes\x12\x1f\n" +
 	"\vttl_seconds\x18\x03 \x01(\x05R\n" +
 	"ttlSeconds\x12T\n" +
 	"'require_authorization_for_cache_control\x18\x04 \x01(\bR#requireAuthorizationForCacheControl\x12Z\n" +
-	"*unauthorized_cache_control_header_strategy\x18\x05 \x01(\tR&unauthorizedCacheControlHeaderStrategy\"\xab\x02\n" +
+	"*unauthorized_cache_control_header_strategy\x18\x05 \x01(\tR&unauthorizedCacheControlHeaderStrategy\x12-\n" +
+	"\x12invalidation_scope\x18\x06 \x01(\tR\x11invalidationScope\"\xab\x02\n" +
 	"\x06Canary\x12'\n" +
 	"\x0fpercent_traffic\x18\x01 \x01(\x01R\x0epercentTraffic\x12\x1a\n" +
 	"\brevision\x18\x02 \x01(\x03R\brevision\x12+\n" +

@@ -31,6 +31,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -101,6 +102,9 @@ type handler struct {
 	set    *keySet
 	policy policy
 	scopes []string
+	// invalidationScope is the stage's scope that lets a caller invalidate cache entries;
+	// empty when no JWT caller may.
+	invalidationScope string
 	// responses refuse requests with the API's gateway responses.
 	responses *gatewayresponse.Set
 }
@@ -147,8 +151,9 @@ func (a *authenticator) step(rt *proxy.Route, next http.Handler) (http.Handler, 
 			audiences: cfg.GetAudiences(),
 			leeway:    time.Duration(cfg.GetClockSkewSeconds()) * time.Second,
 		},
-		scopes:    auth.GetScopes(),
-		responses: rt.Responses,
+		scopes:            auth.GetScopes(),
+		invalidationScope: rt.Stage.GetCache().GetInvalidationScope(),
+		responses:         rt.Responses,
 	}, nil
 }
 
@@ -170,7 +175,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rc != nil {
 		// The context map is the cached claims', shared by every request with this token:
 		// steps and integrations read it, none writes it.
-		rc.Authorizer = reqctx.Authorizer{Authorized: true, PrincipalID: c.subject, Context: c.context}
+		rc.Authorizer = reqctx.Authorizer{
+			Authorized: true, PrincipalID: c.subject, Context: c.context,
+			// A JWT carries no policy: the stage names the scope that stands for
+			// execute-api:InvalidateCache.
+			InvalidateCache: h.invalidationScope != "" && slices.Contains(c.scopes, h.invalidationScope),
+		}
 	}
 	h.next.ServeHTTP(w, r)
 }

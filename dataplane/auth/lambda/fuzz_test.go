@@ -33,15 +33,16 @@ func FuzzPolicy(f *testing.F) {
 	f.Add(`{"isAuthorized":true,"context":{"a":[1]}}`, "*")
 	f.Fuzz(func(t *testing.T, doc, arn string) {
 		if p, err := parsePolicy([]byte(doc)); err == nil {
-			p.allows(arn)
+			p.allows(invokeAction, arn)
 			// A policy with no statement that can match allows nothing.
-			if len(p.statements) == 0 && p.allows(arn) {
+			if len(p.statements) == 0 && (p.allows(invokeAction, arn) || p.allows(invalidateAction, arn)) {
 				t.Fatal("an empty policy allowed")
 			}
 		}
 		for _, simple := range []bool{false, true} {
 			if d, err := parseDecision([]byte(doc), simple, !simple); err == nil {
 				d.allows(arn)
+				d.mayInvalidate(arn)
 			}
 		}
 	})

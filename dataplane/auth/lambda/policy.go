@@ -25,8 +25,13 @@ import (
 	"unicode/utf8"
 )
 
-// invokeAction is the IAM action Amazon API Gateway checks an authorizer's policy for.
-const invokeAction = "execute-api:invoke" // lower case: actions compare case-insensitively
+// The IAM actions Amazon API Gateway checks an authorizer's policy for, lower case since
+// actions compare case-insensitively: invokeAction to let a request through at all,
+// invalidateAction to let it invalidate a cache entry with Cache-Control: max-age=0.
+const (
+	invokeAction     = "execute-api:invoke"
+	invalidateAction = "execute-api:invalidatecache"
+)
 
 // policy is a parsed IAM policy document as an authorizer returns it. It is immutable, so a
 // cached one is evaluated concurrently against each request's methodArn.
@@ -160,15 +165,17 @@ func stringOrList(raw json.RawMessage) ([]string, error) {
 	return list, nil
 }
 
-// allows reports whether the policy allows invoking arn: some statement allows it and none
-// denies it (an explicit Deny wins, and no Allow means deny, as in IAM). A statement with a
-// Condition never allows, since Portico cannot evaluate it, and always denies when its
-// action and resource match: an unknown condition must not open access nor let a Deny lapse.
-func (p *policy) allows(arn string) bool {
+// allows reports whether the policy allows action (lower case) on arn: some statement
+// allows it and none denies it (an explicit Deny wins, and no Allow means deny, as in IAM).
+// A statement with a Condition never allows, since Portico cannot evaluate it, and always
+// denies when its action and resource match: an unknown condition must not open access nor
+// let a Deny lapse. Actions match as IAM matches them, so "execute-api:*" and "*" grant
+// InvalidateCache as well as Invoke, as they do in AWS.
+func (p *policy) allows(action, arn string) bool {
 	allowed := false
 	for i := range p.statements {
 		st := &p.statements[i]
-		if !st.matches(arn) {
+		if !st.matches(action, arn) {
 			continue
 		}
 		if st.deny {
@@ -181,8 +188,8 @@ func (p *policy) allows(arn string) bool {
 	return allowed
 }
 
-func (st *statement) matches(arn string) bool {
-	if anyMatch(st.actions, invokeAction) == st.notAction {
+func (st *statement) matches(action, arn string) bool {
+	if anyMatch(st.actions, action) == st.notAction {
 		return false
 	}
 	return anyMatch(st.resources, arn) != st.notRes

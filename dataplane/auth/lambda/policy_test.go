@@ -84,9 +84,48 @@ func TestPolicyEvaluation(t *testing.T) {
 			t.Errorf("%s: %v", c.name, err)
 			continue
 		}
-		if got := p.allows(arn); got != c.want {
+		if got := p.allows(invokeAction, arn); got != c.want {
 			t.Errorf("%s: allows = %v, want %v", c.name, got, c.want)
 		}
+	}
+}
+
+// TestInvalidateCachePermission checks the decision Cache-Control: max-age=0 rests on:
+// execute-api:InvalidateCache on the method's ARN, as AWS evaluates it, and nothing else.
+func TestInvalidateCachePermission(t *testing.T) {
+	const arn = "arn:aws:execute-api:us-east-1:shop:pets/prod/GET/pets/7"
+	invoke := `{"Effect":"Allow","Action":"execute-api:Invoke","Resource":"*"}`
+	for _, c := range []struct {
+		name, statements string
+		want             bool
+	}{
+		{"allow", invoke + `,{"Effect":"Allow","Action":"execute-api:InvalidateCache","Resource":"` + arn + `"}`, true},
+		{"any case", `{"Effect":"Allow","Action":["EXECUTE-API:invalidatecache"],"Resource":"` + arn + `"}`, true},
+		{"invoke only", invoke, false},
+		{"no statement", ``, false},
+		{"wildcard resource", `{"Effect":"Allow","Action":"execute-api:InvalidateCache","Resource":"arn:aws:execute-api:*:*:pets/prod/GET/*"}`, true},
+		{"wildcard resource, other method", `{"Effect":"Allow","Action":"execute-api:InvalidateCache","Resource":"arn:aws:execute-api:*:*:pets/prod/POST/*"}`, false},
+		{"wildcard resource, other stage", `{"Effect":"Allow","Action":"execute-api:InvalidateCache","Resource":"*/beta/GET/*"}`, false},
+		{"single-character wildcard", `{"Effect":"Allow","Action":"execute-api:InvalidateCache","Resource":"*/pets/?"}`, true},
+		{"action wildcard", `{"Effect":"Allow","Action":"execute-api:*","Resource":"*"}`, true},
+		{"explicit deny wins", `{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"execute-api:InvalidateCache","Resource":"*/GET/pets/*"}`, false},
+		{"deny of invoke only", `{"Effect":"Allow","Action":"execute-api:InvalidateCache","Resource":"*"},{"Effect":"Deny","Action":"execute-api:Invoke","Resource":"*/DELETE/*"}`, true},
+		{"NotAction", `{"Effect":"Allow","NotAction":"execute-api:InvalidateCache","Resource":"*"}`, false},
+		{"conditional", `{"Effect":"Allow","Action":"execute-api:InvalidateCache","Resource":"*","Condition":{"Bool":{"x":"true"}}}`, false},
+	} {
+		d, err := parseDecision([]byte(`{"principalId":"u","policyDocument":{"Statement":[`+c.statements+`]}}`), false, true)
+		if err != nil {
+			t.Errorf("%s: %v", c.name, err)
+			continue
+		}
+		if got := d.mayInvalidate(arn); got != c.want {
+			t.Errorf("%s: mayInvalidate = %v, want %v", c.name, got, c.want)
+		}
+	}
+	// A simple answer authorizes invoking only.
+	d, err := parseDecision([]byte(`{"isAuthorized":true}`), true, false)
+	if err != nil || d.mayInvalidate(arn) {
+		t.Fatalf("simple answer: mayInvalidate = %v, %v", d.mayInvalidate(arn), err)
 	}
 }
 

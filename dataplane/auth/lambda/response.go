@@ -44,7 +44,14 @@ func (d *decision) allows(arn string) bool {
 	if d.simple {
 		return d.authorized
 	}
-	return d.policy.allows(arn)
+	return d.policy.allows(invokeAction, arn)
+}
+
+// mayInvalidate reports whether the decision lets the caller invalidate arn's cache entries:
+// only a policy granting execute-api:InvalidateCache on it does. A simple answer
+// ({isAuthorized}) carries no permissions beyond invoking, so it never does.
+func (d *decision) mayInvalidate(arn string) bool {
+	return !d.simple && d.policy.allows(invalidateAction, arn)
 }
 
 // errUnauthorized is a function's "Unauthorized" answer: the caller gets 401.

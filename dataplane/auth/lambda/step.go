@@ -286,6 +286,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// A copy: the decision may be cached and shared, and later steps may add keys.
 		Context:            maps.Clone(d.context),
 		UsageIdentifierKey: d.usageKey,
+		InvalidateCache:    d.mayInvalidate(arn),
 	}
 	h.next.ServeHTTP(w, r)
 }

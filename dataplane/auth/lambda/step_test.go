@@ -340,3 +340,32 @@ func TestWhichRoutesTheStepGuards(t *testing.T) {
 		}
 	}
 }
+
+// TestInvalidateCacheDecision checks that the step records, for the cache step, whether the
+// policy grants execute-api:InvalidateCache on each request's own methodArn, a cached
+// decision included.
+func TestInvalidateCacheDecision(t *testing.T) {
+	ans := policyAnswer("Allow", arnPrefix+"GET/pets/*")
+	doc := ans["policyDocument"].(map[string]any)
+	doc["Statement"] = append(doc["Statement"].([]any),
+		map[string]any{"Action": "execute-api:InvalidateCache", "Effect": "Allow", "Resource": arnPrefix + "GET/pets/7"})
+	a := newAuthz(t, answerJSON(ans))
+	e := newEnv(t, routeFor(tokenAuthorizer(a.URL, 300)), Options{})
+
+	expectStatus(t, e.do("GET", "/pets/7", "Authorization", "t"), http.StatusOK, "")
+	if !e.authorizer().InvalidateCache {
+		t.Fatal("a policy granting InvalidateCache on the method's ARN was not recorded")
+	}
+	expectStatus(t, e.do("GET", "/pets/8", "Authorization", "t"), http.StatusOK, "")
+	if e.authorizer().InvalidateCache {
+		t.Fatal("InvalidateCache on pets/7 let pets/8 invalidate")
+	}
+	expectCalls(t, a, 1)
+
+	b := newAuthz(t, answerJSON(policyAnswer("Allow", "*")))
+	e = newEnv(t, routeFor(tokenAuthorizer(b.URL, 0)), Options{})
+	expectStatus(t, e.do("GET", "/pets/7", "Authorization", "t"), http.StatusOK, "")
+	if e.authorizer().InvalidateCache {
+		t.Fatal("execute-api:Invoke alone let the caller invalidate")
+	}
+}

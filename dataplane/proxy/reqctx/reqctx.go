@@ -93,6 +93,12 @@ type Authorizer struct {
 	// UsageIdentifierKey is the API key a function authorizer returned, used when the API's
 	// apiKeySource is AUTHORIZER.
 	UsageIdentifierKey string
+	// InvalidateCache is whether the caller may invalidate a cache entry of this method with
+	// Cache-Control: max-age=0: a function authorizer's policy allows
+	// execute-api:InvalidateCache on the method's ARN, or a JWT carries the stage's
+	// invalidation scope. The authorizer decides it, since only it knows the caller's
+	// permissions; the cache step only reads it.
+	InvalidateCache bool
 }
 
 // Get returns $context.authorizer.<key>.
