@@ -29,6 +29,7 @@ import (
 
 	"github.com/go-logr/logr"
 
+	apiv1 "github.com/portico-dev/portico/api/v1alpha1"
 	"github.com/portico-dev/portico/controllers/compile"
 	"github.com/portico-dev/portico/controllers/ir"
 )
@@ -168,25 +169,40 @@ func (r *Reloader) reportProblems(problems []Problem) {
 	r.problems = now
 }
 
+// warningConditions are the condition types whose False status warns about an object that
+// still serves.
+var warningConditions = map[string]bool{apiv1.ConditionCacheKeyedByCaller: true}
+
 // reportStatuses logs the conditions a cluster would show in status, when they change: with
-// no API server, the log is where a standalone user sees why something is not served.
+// no API server, the log is where a standalone user sees why something is not served. A
+// condition that only warns (the object serves) is logged as a warning, not as "not ready".
 func (r *Reloader) reportStatuses(statuses []compile.ObjectStatus) {
 	now := map[string]string{}
 	for _, st := range statuses {
-		var bad []string
+		var bad, warn []string
 		for _, c := range st.Conditions {
-			if c.Status != "True" {
-				bad = append(bad, fmt.Sprintf("%s=%s %s: %s", c.Type, c.Status, c.Reason, c.Message))
+			if c.Status == "True" {
+				continue
+			}
+			line := fmt.Sprintf("%s=%s %s: %s", c.Type, c.Status, c.Reason, c.Message)
+			if warningConditions[c.Type] {
+				warn = append(warn, line)
+			} else {
+				bad = append(bad, line)
 			}
 		}
 		key := st.Kind + " " + st.Namespace + "/" + st.Name
-		now[key] = strings.Join(bad, "; ")
-		if now[key] != r.reported[key] {
-			if now[key] == "" {
-				r.Log.Info("ready", "object", key)
-			} else {
-				r.Log.Info("not ready", "object", key, "conditions", now[key])
-			}
+		now[key] = strings.Join(bad, "; ") + "|" + strings.Join(warn, "; ")
+		if now[key] == r.reported[key] {
+			continue
+		}
+		switch {
+		case len(bad) > 0:
+			r.Log.Info("not ready", "object", key, "conditions", strings.Join(append(bad, warn...), "; "))
+		case len(warn) > 0:
+			r.Log.Info("ready, with a warning", "object", key, "conditions", strings.Join(warn, "; "))
+		default:
+			r.Log.Info("ready", "object", key)
 		}
 	}
 	r.reported = now
