@@ -47,7 +47,6 @@ type graph struct {
 	// of its snapshot that built, which the next configuration reuses while it carries the
 	// same version.
 	stages map[string]*built
-	series map[seriesKey]bool
 }
 
 // built is a stage built from one version of its snapshot.
@@ -114,7 +113,6 @@ func (p *Proxy) build(cfg *config.Config, prev *graph) (g *graph, errs config.St
 		wild:   map[string]map[string]*stage{},
 		any:    map[string]*stage{},
 		stages: make(map[string]*built, len(cfg.Stages)),
-		series: map[seriesKey]bool{},
 	}
 	versions := cfg.Versions[xdsv1alpha1.StageSnapshotTypeURL]
 	fail := func(k string, err error) {
@@ -162,9 +160,6 @@ func (p *Proxy) build(cfg *config.Config, prev *graph) (g *graph, errs config.St
 			b = old
 		}
 		g.stages[k] = b
-		for _, key := range b.series {
-			g.series[key] = true
-		}
 	}
 	return g, errs, warnings
 }
@@ -189,6 +184,23 @@ func (b *built) same(snap *xdsv1alpha1.StageSnapshot, version string) bool {
 	return b.snap == snap
 }
 
+// serves reports whether prev already serves cfg's stages as they are: then only endpoints
+// can have changed, and there is nothing to build. It allocates nothing, so an endpoint
+// change costs no more than its cluster.
+func (prev *graph) serves(cfg *config.Config) bool {
+	if prev == nil || len(prev.stages) != len(cfg.Stages) {
+		return false
+	}
+	versions := cfg.Versions[xdsv1alpha1.StageSnapshotTypeURL]
+	for k, snap := range cfg.Stages {
+		b := prev.stages[k]
+		if b == nil || !b.same(snap, versions[k]) {
+			return false
+		}
+	}
+	return true
+}
+
 // unchanged reports whether g serves what prev serves, stage for stage.
 func (g *graph) unchanged(prev *graph) bool {
 	if prev == nil || len(g.stages) != len(prev.stages) {
@@ -200,6 +212,31 @@ func (g *graph) unchanged(prev *graph) bool {
 		}
 	}
 	return true
+}
+
+// gone lists the metric series of prev's stages that g no longer serves: those of stages
+// removed or rebuilt, less those their new build still has.
+func (g *graph) gone(prev *graph) []seriesKey {
+	var out []seriesKey
+	for k, old := range prev.stages {
+		nb := g.stages[k]
+		if nb == old {
+			continue
+		}
+		var keep map[seriesKey]bool
+		if nb != nil {
+			keep = make(map[seriesKey]bool, len(nb.series))
+			for _, key := range nb.series {
+				keep[key] = true
+			}
+		}
+		for _, key := range old.series {
+			if !keep[key] {
+				out = append(out, key)
+			}
+		}
+	}
+	return out
 }
 
 // claim registers st under its API's host names, or nothing if one of them is taken.

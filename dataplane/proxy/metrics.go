@@ -124,11 +124,8 @@ func (rm *routeMetrics) histogram(p *atomic.Pointer[prometheus.Observer], vec *p
 }
 
 // forget deletes the series of routes that are gone.
-func (m *metrics) forget(old, current map[seriesKey]bool) {
-	for k := range old {
-		if current[k] {
-			continue
-		}
+func (m *metrics) forget(gone []seriesKey) {
+	for _, k := range gone {
 		l := map[string]string{"api": k.api, "stage": k.stage, "route": k.route, "variant": k.variant}
 		m.requests.DeletePartialMatch(l)
 		m.duration.DeletePartialMatch(l)

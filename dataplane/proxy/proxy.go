@@ -135,6 +135,9 @@ func (p *Proxy) Apply(cfg *config.Config) error {
 	defer p.applyMu.Unlock()
 	p.clusters.Update(cfg.Endpoints)
 	prev := p.graph.Load()
+	if prev.serves(cfg) {
+		return nil
+	}
 	g, errs, warnings := p.build(cfg, prev)
 	for _, w := range warnings {
 		p.opts.Log.Info("configuration warning", "warning", w)
@@ -142,7 +145,7 @@ func (p *Proxy) Apply(cfg *config.Config) error {
 	if !g.unchanged(prev) {
 		p.graph.Store(g)
 		if prev != nil {
-			p.metrics.forget(prev.series, g.series)
+			p.metrics.forget(g.gone(prev))
 		}
 	}
 	if errs != nil {

@@ -59,7 +59,11 @@ type index map[[sha256.Size]byte]*entry
 // buildIndex indexes the keys of every plan bound to stage. A key listed in several plans of
 // one stage (which the controller refuses) belongs to the first, so that the choice is stable.
 func buildIndex(stage *xdsv1alpha1.StageSnapshot) (index, error) {
-	idx := index{}
+	n := 0
+	for _, plan := range stage.GetUsagePlans() {
+		n += len(plan.GetKeys())
+	}
+	idx := make(index, n)
 	for _, plan := range stage.GetUsagePlans() {
 		for _, k := range plan.GetKeys() {
 			var d [sha256.Size]byte
