@@ -27,6 +27,19 @@ PROTOC_GEN_GO  := $(LOCALBIN)/protoc-gen-go-$(PROTOC_GEN_GO_VERSION)
 
 CRD_DIRS := config/crd/bases charts/portico/crds
 
+# Pinned tools are built once per machine into TOOLCACHE and copied into bin/, so that fresh
+# clones (CI) do not build them again, as hack/kube-assets.sh does for the API server.
+TOOLCACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/portico/tools
+
+# go-install-tool installs package $(1) (at its pinned version), whose binary is named $(2),
+# as $@ through TOOLCACHE.
+define go-install-tool
+@mkdir -p $(TOOLCACHE) $(LOCALBIN)
+@if [ ! -x $(TOOLCACHE)/$(notdir $@) ]; then \
+  GOBIN=$(TOOLCACHE)/.build go install $(1) && mv $(TOOLCACHE)/.build/$(2) $(TOOLCACHE)/$(notdir $@); fi
+cp $(TOOLCACHE)/$(notdir $@) $@
+endef
+
 .PHONY: all
 all: build
 
@@ -117,28 +130,23 @@ kube-assets: ## Build kube-apiserver and provide etcd under bin/k8s (cached).
 	KUBE_VERSION=$(KUBE_VERSION) hack/kube-assets.sh >/dev/null
 
 $(CONTROLLER_GEN):
-	GOBIN=$(LOCALBIN) go install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION)
-	mv $(LOCALBIN)/controller-gen $@
+	$(call go-install-tool,sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION),controller-gen)
 
 $(GOLANGCI_LINT):
-	GOBIN=$(LOCALBIN) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
-	mv $(LOCALBIN)/golangci-lint $@
+	$(call go-install-tool,github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION),golangci-lint)
 
 $(BUF):
-	GOBIN=$(LOCALBIN) go install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
-	mv $(LOCALBIN)/buf $@
+	$(call go-install-tool,github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION),buf)
 
 $(PROTOC_GEN_GO):
-	GOBIN=$(LOCALBIN) go install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
-	mv $(LOCALBIN)/protoc-gen-go $@
+	$(call go-install-tool,google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION),protoc-gen-go)
 
 .PHONY: helm
 helm: $(HELM) ## Build the pinned helm into bin/ (the chart tests use bin/helm).
 	ln -sf $(notdir $(HELM)) $(LOCALBIN)/helm
 
 $(HELM):
-	GOBIN=$(LOCALBIN) go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
-	mv $(LOCALBIN)/helm $@
+	$(call go-install-tool,helm.sh/helm/v3/cmd/helm@$(HELM_VERSION),helm)
 
 .PHONY: tools
 tools: $(CONTROLLER_GEN) $(GOLANGCI_LINT) $(HELM) $(BUF) $(PROTOC_GEN_GO) ## Install the pinned tools into bin/.
