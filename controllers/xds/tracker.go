@@ -336,14 +336,14 @@ func (t *tracker) request(k streamKey, node *corev3.Node, typeURL, nonce, errMsg
 				case bad:
 					n.nack(sent.typeURL, name, version, reason)
 				default:
-					changed = n.ack(sent.typeURL, name, version) || changed
+					n.ack(sent.typeURL, name, version)
 					continue
 				}
 				rejected = append(rejected, name)
 			}
 			if partial {
 				for _, name := range sent.removed {
-					changed = n.forget(sent.typeURL, name) || changed
+					n.forget(sent.typeURL, name)
 				}
 			}
 			sort.Strings(rejected)
@@ -489,15 +489,6 @@ func resourceName(b []byte) string {
 		b = b[n:]
 	}
 	return ""
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // hashBytes is the version of a marshaled resource, the same as go-control-plane's

@@ -184,16 +184,16 @@ func (b *built) same(snap *xdsv1alpha1.StageSnapshot, version string) bool {
 	return b.snap == snap
 }
 
-// serves reports whether prev already serves cfg's stages as they are: then only endpoints
+// serves reports whether g already serves cfg's stages as they are: then only endpoints
 // can have changed, and there is nothing to build. It allocates nothing, so an endpoint
 // change costs no more than its cluster.
-func (prev *graph) serves(cfg *config.Config) bool {
-	if prev == nil || len(prev.stages) != len(cfg.Stages) {
+func (g *graph) serves(cfg *config.Config) bool {
+	if g == nil || len(g.stages) != len(cfg.Stages) {
 		return false
 	}
 	versions := cfg.Versions[xdsv1alpha1.StageSnapshotTypeURL]
 	for k, snap := range cfg.Stages {
-		b := prev.stages[k]
+		b := g.stages[k]
 		if b == nil || !b.same(snap, versions[k]) {
 			return false
 		}

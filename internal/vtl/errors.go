@@ -25,14 +25,14 @@ import (
 type Kind int
 
 const (
-	// KindSyntax: the template does not parse. The compiler refuses it.
+	// KindSyntax means the template does not parse. The compiler refuses it.
 	KindSyntax Kind = iota + 1
-	// KindRuntime: the template failed while rendering (an unknown method, a bad argument,
+	// KindRuntime means the template failed while rendering (an unknown method, a bad argument,
 	// a division by zero). API Gateway answers 500.
 	KindRuntime
-	// KindLimit: the template hit a cap (iterations, output size, steps, time).
+	// KindLimit means the template hit a cap (iterations, output size, steps, time).
 	KindLimit
-	// KindBody: the template read the body as JSON ($input.json, $input.path) and the
+	// KindBody means the template read the body as JSON ($input.json, $input.path) and the
 	// body is not JSON.
 	KindBody
 )

@@ -89,7 +89,7 @@ func compileJSONPath(p string) (*jsonPath, error) {
 			} else {
 				name, next := dotName(p, i)
 				if name == "" {
-					return nil, errors.New("JSONPath: a name must follow ..")
+					return nil, errors.New("JSONPath: a name must follow '..'")
 				}
 				jp.steps = append(jp.steps, jpStep{kind: jpDeep, names: []string{name}})
 				i = next
@@ -105,7 +105,7 @@ func compileJSONPath(p string) (*jsonPath, error) {
 			}
 			name, next := dotName(p, i)
 			if name == "" {
-				return nil, errors.New("JSONPath: a name must follow .")
+				return nil, errors.New("JSONPath: a name must follow '.'")
 			}
 			if strings.HasSuffix(name, "()") {
 				return nil, errors.New("JSONPath functions are not supported")
@@ -148,9 +148,10 @@ func bracketEnd(p string, i int) int {
 		c := p[j]
 		switch {
 		case quote != 0:
-			if c == '\\' {
+			switch c {
+			case '\\':
 				j++
-			} else if c == quote {
+			case quote:
 				quote = 0
 			}
 		case c == '\'' || c == '"':

@@ -100,15 +100,6 @@ func toStringOrErr(e *evaluator, off int, v any) (any, error) {
 	return s, e.charge(off, len(s)/64)
 }
 
-func (e *evaluator) argc(off int, name string, args []any, counts ...int) error {
-	for _, c := range counts {
-		if len(args) == c {
-			return nil
-		}
-	}
-	return e.errf(off, KindRuntime, "%s does not take %d argument(s)", name, len(args))
-}
-
 func (e *evaluator) strArg(off int, name string, v any) (string, error) {
 	switch x := v.(type) {
 	case string:

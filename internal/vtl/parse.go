@@ -195,7 +195,7 @@ func (p *parser) backslashes(nodes []node) []node {
 		}
 	}
 	if end < len(p.src) && p.src[end] == '#' {
-		if name, _, nameEnd := p.directiveName(end + 1); isDirective(name) {
+		if name, nameEnd := p.directiveName(end + 1); isDirective(name) {
 			p.text = append(p.text, strings.Repeat("\\", n/2)...)
 			if n%2 == 1 {
 				p.text = append(p.text, p.src[end:nameEnd]...)
@@ -221,25 +221,25 @@ func isDirective(name string) bool {
 }
 
 // directiveName reads a directive's name at i (after the #): a word, or a word in braces.
-func (p *parser) directiveName(i int) (name string, braced bool, end int) {
+func (p *parser) directiveName(i int) (name string, end int) {
 	if i < len(p.src) && p.src[i] == '{' {
 		j := i + 1
 		for j < len(p.src) && isWordChar(p.src[j]) {
 			j++
 		}
 		if j == i+1 || j >= len(p.src) || p.src[j] != '}' || !isLetter(p.src[i+1]) {
-			return "", false, i
+			return "", i
 		}
-		return p.src[i+1 : j], true, j + 1
+		return p.src[i+1 : j], j + 1
 	}
 	j := i
 	for j < len(p.src) && isWordChar(p.src[j]) {
 		j++
 	}
 	if j == i || !isLetter(p.src[i]) {
-		return "", false, i
+		return "", i
 	}
-	return p.src[i:j], false, j
+	return p.src[i:j], j
 }
 
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
@@ -301,7 +301,7 @@ func (p *parser) hash(nodes []node) (_ []node, n node, term string, stop bool) {
 			}
 		}
 	}
-	name, _, end := p.directiveName(start + 1)
+	name, end := p.directiveName(start + 1)
 	off := p.base + start
 	switch name {
 	case "end", "else":
@@ -360,7 +360,7 @@ func (p *parser) open(off int, name string) {
 	p.pos++
 }
 
-func (p *parser) close(off int, name string) {
+func (p *parser) close(name string) {
 	p.skipSpace()
 	if p.pos >= len(p.src) || p.src[p.pos] != ')' {
 		p.fail(p.base+p.pos, "missing ) to close #%s", name)
@@ -388,7 +388,7 @@ func (p *parser) set(off int) node {
 	}
 	p.pos++
 	val := p.expr()
-	p.close(off, "set")
+	p.close("set")
 	p.eatLineEnd()
 	return &setNode{off: off, target: ref, value: val}
 }
@@ -396,7 +396,7 @@ func (p *parser) set(off int) node {
 func (p *parser) cond(off int, name string) expr {
 	p.open(off, name)
 	e := p.expr()
-	p.close(off, name)
+	p.close(name)
 	p.eatLineEnd()
 	return e
 }
@@ -448,7 +448,7 @@ func (p *parser) foreach(off int) node {
 		p.fail(p.base+p.pos, "#foreach needs 'in' after the loop variable")
 	}
 	iter := p.expr()
-	p.close(off, "foreach")
+	p.close("foreach")
 	p.eatLineEnd()
 	body, term, _ := p.block()
 	if term != "end" {

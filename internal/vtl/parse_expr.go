@@ -60,7 +60,7 @@ func (p *parser) reference(i int, lenient bool) (ref *refExpr, quiet bool, end i
 		braced = true
 		i++
 	}
-	if i >= len(src) || !(isLetter(src[i]) || src[i] == '_') {
+	if i >= len(src) || !isLetter(src[i]) && src[i] != '_' {
 		return nil, false, start, false
 	}
 	j := i
@@ -276,7 +276,7 @@ func (p *parser) mulExpr() expr {
 func (p *parser) unary() expr {
 	p.skipSpace()
 	off := p.base + p.pos
-	if p.pos < len(p.src) && p.src[p.pos] == '!' && !(p.pos+1 < len(p.src) && p.src[p.pos+1] == '=') {
+	if p.pos < len(p.src) && p.src[p.pos] == '!' && (p.pos+1 >= len(p.src) || p.src[p.pos+1] != '=') {
 		p.pos++
 		p.enter(off)
 		defer p.leave()
