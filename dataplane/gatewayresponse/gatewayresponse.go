@@ -230,7 +230,7 @@ func WriteMessage(w http.ResponseWriter, r *http.Request, t Type, message string
 		resp = s.byType[t]
 	}
 	if rc := reqctx.From(r.Context()); rc != nil {
-		rc.Error = reqctx.Error{Type: defaults[t].name, Message: message}
+		rc.Error = reqctx.Error{Type: defaults[t].name, Message: message, ValidationErrorString: rc.Error.ValidationErrorString}
 		if requestID == "" {
 			requestID = rc.ID
 		}

@@ -17,8 +17,9 @@ limitations under the License.
 // Package pipeline declares, in one place, the order of the proxy's request path, as
 // ARCHITECTURE.md lays it down: request id, route match (with the resource policy and CORS
 // preflights checked first, for every request to a stage), then per route the authorizers,
-// the API key, and the integration. `portico proxy`, `portico standalone` and the end-to-end
-// tests all build their proxies from it, so they cannot drift apart.
+// the API key, throttles, request validation, the cache, and the integration. `portico
+// proxy`, `portico standalone` and the end-to-end tests all build their proxies from it, so
+// they cannot drift apart.
 package pipeline
 
 import (
@@ -37,6 +38,7 @@ import (
 	"github.com/portico-dev/portico/dataplane/policy"
 	"github.com/portico-dev/portico/dataplane/proxy"
 	"github.com/portico-dev/portico/dataplane/throttle"
+	"github.com/portico-dev/portico/dataplane/validate"
 )
 
 // Options configure the steps that need install-wide settings.
@@ -79,6 +81,9 @@ func Steps(o Options) []proxy.Step {
 		// After the API key: usage plan throttles and quotas are per key.
 		steps = append(steps, throttle.NewStep(throttle.Options{Store: o.Store, Now: o.Now, Log: o.Log.WithName("throttle")}))
 	}
+	// After authorization and throttling, before the cache: an invalid request is refused
+	// before it can be answered from the cache, as in AWS.
+	steps = append(steps, validate.NewStep())
 	// Last: a cached answer is still authorized, throttled and counted first, as in AWS.
 	responses := cache.NewStore(cache.StoreOptions{Now: o.Now, Shared: o.SharedCache})
 	return append(steps, cache.NewStep(responses, cache.Options{Log: o.Log.WithName("cache"), Registerer: o.Registerer}))
