@@ -138,7 +138,7 @@ func build(rt *proxy.Route) (*validator, error) {
 			if err != nil {
 				return nil, err
 			}
-			v.byType[MediaType(ct)] = s
+			v.byType[integration.MediaType(ct)] = s
 		}
 	}
 	return v, nil
@@ -192,7 +192,7 @@ func (v *validator) missing(r *http.Request, rc *reqctx.Request) []string {
 // schema is the model the request's content type selects, or nil.
 func (v *validator) schema(r *http.Request) *jsonschema.Schema {
 	if v.byType != nil {
-		if s := v.byType[MediaType(r.Header.Get("Content-Type"))]; s != nil {
+		if s := v.byType[integration.MediaType(r.Header.Get("Content-Type"))]; s != nil {
 			return s
 		}
 	}
@@ -219,17 +219,4 @@ func (v *validator) body(r *http.Request, rc *reqctx.Request, s *jsonschema.Sche
 		return gatewayresponse.BadRequestBody, ErrorString(err)
 	}
 	return 0, ""
-}
-
-// MediaType is a Content-Type's media type, lower case, without parameters; application/json
-// for none, as Amazon API Gateway assumes.
-func MediaType(ct string) string {
-	if i := strings.IndexByte(ct, ';'); i >= 0 {
-		ct = ct[:i]
-	}
-	ct = strings.TrimSpace(ct)
-	if ct == "" {
-		return "application/json"
-	}
-	return strings.ToLower(ct)
 }
