@@ -133,7 +133,7 @@ func TestIntegrationResponses(t *testing.T) {
 	})
 	w := call(h, "GET", "/pets/1?status=404", "")
 	if w.Code != 400 || w.Header().Get("X-Reason") != "backend-error" || w.Header().Get("Cache-Control") != "no-store" ||
-		w.Header().Get("Content-Type") != "application/json" || !strings.HasPrefix(w.Body.String(), `{"error": "GET \\/?status=404`) {
+		w.Header().Get("Content-Type") != "application/json" || !strings.HasPrefix(w.Body.String(), `{"error": "GET \/?status=404`) {
 		t.Errorf("4xx: %d %v %q", w.Code, w.Header(), w.Body)
 	}
 	if w := call(h, "GET", "/pets/1?status=404", "", "Accept", "text/html"); w.Header().Get("Content-Type") != "text/html" || !strings.HasPrefix(w.Body.String(), "<p>") {
