@@ -33,6 +33,7 @@ import (
 	"github.com/portico-dev/portico/dataplane/auth/jwt"
 	"github.com/portico-dev/portico/dataplane/auth/lambda"
 	"github.com/portico-dev/portico/dataplane/cache"
+	"github.com/portico-dev/portico/dataplane/compress"
 	"github.com/portico-dev/portico/dataplane/cors"
 	"github.com/portico-dev/portico/dataplane/limits"
 	"github.com/portico-dev/portico/dataplane/policy"
@@ -70,6 +71,9 @@ func Guards() []proxy.Guard {
 // configuration changes.
 func Steps(o Options) []proxy.Step {
 	steps := []proxy.Step{
+		// Outermost: whatever answers (integration, cache, refusal) is compressed alike,
+		// and the cache keeps bodies as the integration made them.
+		compress.NewStep(),
 		cors.NewStep(), // CORS headers on every answer, refusals included
 		jwt.NewStep(jwt.Options{HTTPClient: o.HTTPClient, Now: o.Now, Log: o.Log.WithName("jwt")}),
 		// Function authorizers before the API key: a usageIdentifierKey they return is the

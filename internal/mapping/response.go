@@ -40,6 +40,11 @@ func CompileSelectionPattern(p string) (*regexp.Regexp, error) {
 	if len(p) > MaxSelectionPattern {
 		return nil, fmt.Errorf("selectionPattern is longer than %d characters", MaxSelectionPattern)
 	}
+	// Alone first: a pattern such as ")|(" is not one, but would compile once wrapped, and
+	// match partly.
+	if _, err := regexp.Compile(p); err != nil {
+		return nil, fmt.Errorf("selectionPattern %q is not a regular expression: %w", p, err)
+	}
 	re, err := regexp.Compile(`^(?:` + p + `)$`)
 	if err != nil {
 		return nil, fmt.Errorf("selectionPattern %q is not a regular expression: %w", p, err)
