@@ -169,7 +169,7 @@ func (h *mappedHTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, rc, ctx, err)
 		return
 	}
-	h.respond(w, r, rc, body, res, payload)
+	h.respond(w, r, rc, res, payload)
 }
 
 // requestBody renders the backend request's body: the template for the request's media
@@ -210,7 +210,7 @@ func (h *mappedHTTP) requestBody(w http.ResponseWriter, r *http.Request, rc *req
 	}
 	res, err := tmpl.Eval(r.Context(), e, nil)
 	if err != nil {
-		templateFailed(w, r, rc, h.shared, "request template "+ct, err)
+		templateFailed(w, rc, h.shared, "request template "+ct, err)
 		return nil, ov, "", false
 	}
 	return []byte(res.Output), res.RequestOverride, typ, true
@@ -251,7 +251,7 @@ func validHeaderValue(k, v string) bool {
 
 // respond writes the client's response from the backend's answer and the integration
 // response its status selects.
-func (h *mappedHTTP) respond(w http.ResponseWriter, r *http.Request, rc *reqctx.Request, body *reqctx.Body, res *http.Response, payload []byte) {
+func (h *mappedHTTP) respond(w http.ResponseWriter, r *http.Request, rc *reqctx.Request, res *http.Response, payload []byte) {
 	out := w.Header()
 	ir := h.integResps.selectResponse(res.StatusCode)
 	status, ct := res.StatusCode, res.Header.Get("Content-Type")
@@ -271,7 +271,7 @@ func (h *mappedHTTP) respond(w http.ResponseWriter, r *http.Request, rc *reqctx.
 						delete(out, k)
 					}
 				}
-				templateFailed(w, r, rc, h.shared, "response template "+ct, err)
+				templateFailed(w, rc, h.shared, "response template "+ct, err)
 				return
 			}
 			payload, ov = []byte(result.Output), result.ResponseOverride
@@ -288,7 +288,7 @@ func (h *mappedHTTP) respond(w http.ResponseWriter, r *http.Request, rc *reqctx.
 	if ov.Status >= 100 && ov.Status <= 599 {
 		status = ov.Status
 	}
-	if status != http.StatusNoContent && status != http.StatusNotModified && !(status >= 100 && status < 200) {
+	if status != http.StatusNoContent && status != http.StatusNotModified && (status < 100 || status >= 200) {
 		out.Set("Content-Length", strconv.Itoa(len(payload)))
 	} else {
 		payload = nil

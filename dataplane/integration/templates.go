@@ -161,7 +161,7 @@ func contextMap(r *http.Request, rc *reqctx.Request) *vtl.Map {
 
 // templateFailed answers a template that failed at run time: 500, as AWS does, with the
 // error in the log and the access log's $context.error.message.
-func templateFailed(w http.ResponseWriter, r *http.Request, rc *reqctx.Request, s *Shared, what string, err error) {
+func templateFailed(w http.ResponseWriter, rc *reqctx.Request, s *Shared, what string, err error) {
 	s.Log.Info("mapping template failed", "route", rc.RouteName, "template", what, "error", err.Error(), "requestId", rc.ID)
 	rc.Error.Type, rc.Error.Message = "DEFAULT_5XX", "Internal server error: "+what+": "+err.Error()
 	body := `{"message": "Internal server error"}`
