@@ -122,8 +122,11 @@ type RestApiSpec struct {
 	// +optional
 	BinaryMediaTypes []string `json:"binaryMediaTypes,omitempty"`
 
-	// minimumCompressionSize turns on response compression (gzip, when the client accepts
-	// it) for bodies of at least this many bytes. Unset means no compression.
+	// minimumCompressionSize turns on response compression for bodies of at least this many
+	// bytes: gzip or deflate, by the client's Accept-Encoding and its q-values, unless the
+	// response is already encoded. Request bodies sent with Content-Encoding gzip or deflate
+	// are decompressed for validation and mapping templates whether or not it is set. Unset
+	// means no response compression.
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=10485760
 	// +optional
@@ -292,7 +295,24 @@ type GatewayResponse struct {
 	// +kubebuilder:validation:MaxLength=65536
 	// +optional
 	Body *string `json:"body,omitempty"`
+
+	// --- request and response model (templates) ---
+
+	// templates are mapping templates of the body by content type, chosen by the client's
+	// Accept header (application/json otherwise), with $context.error.message,
+	// $context.error.messageString (the message as a quoted JSON string),
+	// $context.error.responseType and $context.error.validationErrorString, and the other
+	// $context variables. A template replaces body for its content type.
+	// Example: {application/json: '{"error": $context.error.messageString, "type": "$context.error.responseType"}'}.
+	// +kubebuilder:validation:MaxProperties=8
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+$'))",message="each key is a content type such as application/json"
+	// +optional
+	Templates map[string]GatewayResponseTemplate `json:"templates,omitempty"`
 }
+
+// GatewayResponseTemplate is a gateway response's mapping template.
+// +kubebuilder:validation:MaxLength=65536
+type GatewayResponseTemplate string
 
 // Model is a JSON Schema for request bodies.
 type Model struct {

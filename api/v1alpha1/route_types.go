@@ -87,10 +87,23 @@ type RouteSpec struct {
 // RequestValidation checks requests against a model and required parameters. A failing
 // request gets 400 BAD_REQUEST_BODY or BAD_REQUEST_PARAMETERS.
 type RequestValidation struct {
-	// body names a model of the RestApi that JSON request bodies must satisfy. Example: Pet.
+	// body names a model of the RestApi that request bodies must satisfy, whatever their
+	// content type (bodies, when it names the request's content type, takes precedence). A
+	// body that is not JSON, or does not satisfy the model, is refused with 400
+	// BAD_REQUEST_BODY. Example: Pet.
 	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9]{1,64}$`
 	// +optional
 	Body string `json:"body,omitempty"`
+
+	// bodies names a model of the RestApi per request content type (the media type without
+	// parameters, lower case). A request whose content type is not listed is validated
+	// against body, if set, and otherwise not at all, as in Amazon API Gateway.
+	// Example: {application/json: Pet, application/vnd.pet+json: PetV2}.
+	// +kubebuilder:validation:MaxProperties=16
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+$'))",message="each key is a content type such as application/json"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, self[k].matches('^[A-Za-z0-9]{1,64}$'))",message="each value names a model: 1 to 64 letters and digits"
+	// +optional
+	Bodies map[string]string `json:"bodies,omitempty"`
 
 	// requiredParameters must be present, as querystring.<name>, header.<name> or
 	// path.<name>. Example: ["querystring.page", "header.x-trace"].
@@ -125,6 +138,7 @@ const (
 // +kubebuilder:validation:XValidation:rule="self.type == 'MOCK' || has(self.uri) != has(self.backendRef)",message="HTTP_PROXY, HTTP and LAMBDA_PROXY integrations need exactly one of uri and backendRef"
 // +kubebuilder:validation:XValidation:rule="!has(self.mock) || self.type == 'MOCK'",message="mock applies to MOCK integrations only"
 // +kubebuilder:validation:XValidation:rule="!has(self.payloadFormatVersion) || self.type == 'LAMBDA_PROXY'",message="payloadFormatVersion applies to LAMBDA_PROXY integrations only"
+// +kubebuilder:validation:XValidation:rule="self.type == 'HTTP' || (!has(self.httpMethod) && !has(self.passthroughBehavior) && !has(self.requestTemplates) && !has(self.contentHandling) && !has(self.responses))",message="httpMethod, passthroughBehavior, requestTemplates, contentHandling and responses apply to HTTP integrations only"
 type Integration struct {
 	// type of integration: HTTP_PROXY, HTTP, MOCK or LAMBDA_PROXY.
 	// +required
@@ -169,6 +183,109 @@ type Integration struct {
 	// +kubebuilder:validation:XValidation:rule="self.all(k, self[k].matches('^(\\\\$(context|request|stageVariables)\\\\.[A-Za-z0-9_.~-]+|\\'[^\\']*\\')$'))",message="each value is $context.<var>, $request.<location>.<name>, $stageVariables.<name>, or a 'static' string in single quotes"
 	// +optional
 	RequestParameters map[string]ParameterSource `json:"requestParameters,omitempty"`
+
+	// --- request and response model (HTTP integrations) ---
+
+	// httpMethod is the method of the backend request. HTTP only; unset sends the
+	// client's method.
+	// +kubebuilder:validation:Enum=GET;POST;PUT;PATCH;DELETE;HEAD;OPTIONS
+	// +optional
+	HTTPMethod string `json:"httpMethod,omitempty"`
+
+	// passthroughBehavior says what happens to a request body whose content type has no
+	// request template: WHEN_NO_MATCH (the default) sends it unchanged; WHEN_NO_TEMPLATES
+	// sends it unchanged only when no template is defined at all, and answers 415
+	// UNSUPPORTED_MEDIA_TYPE otherwise; NEVER answers 415. HTTP only.
+	// +optional
+	PassthroughBehavior PassthroughBehavior `json:"passthroughBehavior,omitempty"`
+
+	// requestTemplates are mapping templates (API Gateway's Velocity subset, see
+	// docs/transform.md) that render the backend request's body, by the request's content
+	// type (application/json when it sends none). HTTP only.
+	// Example: {application/json: '{"petId": "$input.params(''petId'')", "name": $input.json(''$.name'')}'}.
+	// +kubebuilder:validation:MaxProperties=16
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+*-]+$'))",message="each key is a content type such as application/json"
+	// +optional
+	RequestTemplates map[string]MappingTemplate `json:"requestTemplates,omitempty"`
+
+	// contentHandling converts the request body before the template or pass-through:
+	// CONVERT_TO_TEXT base64-encodes a binary body (one of the API's binaryMediaTypes),
+	// CONVERT_TO_BINARY base64-decodes the body. Unset leaves it as it is. HTTP only.
+	// +optional
+	ContentHandling ContentHandling `json:"contentHandling,omitempty"`
+
+	// responses are the integration responses: the first whose selectionPattern (a regular
+	// expression matching the whole status code) matches the backend's status is used,
+	// else the one without a selectionPattern. Each sets the status, headers and body
+	// template of the client's response. Unset passes the backend's status, content type
+	// and body through. HTTP only.
+	// Example: [{selectionPattern: "4\\d{2}", statusCode: 400}, {statusCode: 200}].
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:XValidation:rule="self.filter(r, !has(r.selectionPattern)).size() <= 1",message="at most one response is the default (without selectionPattern)"
+	// +listType=atomic
+	// +optional
+	Responses []IntegrationResponse `json:"responses,omitempty"`
+}
+
+// MappingTemplate is a mapping template, at most 300 KB as in Amazon API Gateway.
+// +kubebuilder:validation:MaxLength=307200
+type MappingTemplate string
+
+// PassthroughBehavior says what to do with a request body no template maps.
+// +kubebuilder:validation:Enum=WHEN_NO_MATCH;WHEN_NO_TEMPLATES;NEVER
+type PassthroughBehavior string
+
+// Passthrough behaviours.
+const (
+	PassthroughWhenNoMatch     PassthroughBehavior = "WHEN_NO_MATCH"
+	PassthroughWhenNoTemplates PassthroughBehavior = "WHEN_NO_TEMPLATES"
+	PassthroughNever           PassthroughBehavior = "NEVER"
+)
+
+// ContentHandling converts a body between binary and base64 text.
+// +kubebuilder:validation:Enum=CONVERT_TO_TEXT;CONVERT_TO_BINARY
+type ContentHandling string
+
+// Content handling conversions.
+const (
+	ConvertToText   ContentHandling = "CONVERT_TO_TEXT"
+	ConvertToBinary ContentHandling = "CONVERT_TO_BINARY"
+)
+
+// IntegrationResponse maps a backend answer to the client's response.
+type IntegrationResponse struct {
+	// selectionPattern is a regular expression (RE2 syntax) that must match the backend's
+	// whole status code. Unset marks the default response. Example: "4\\d{2}".
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=256
+	// +optional
+	SelectionPattern string `json:"selectionPattern,omitempty"`
+
+	// statusCode of the client's response.
+	// +kubebuilder:default=200
+	// +kubebuilder:validation:Minimum=100
+	// +kubebuilder:validation:Maximum=599
+	// +optional
+	StatusCode int32 `json:"statusCode,omitempty"`
+
+	// responseParameters set headers of the client's response, keyed header.<name>, from
+	// integration.response.header.<name>, integration.response.body (the whole body) or a
+	// static string in single quotes.
+	// Example: {"header.x-reason": "integration.response.header.x-error", "header.cache-control": "'no-store'"}.
+	// +kubebuilder:validation:MaxProperties=32
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^header\\\\.[A-Za-z0-9!#$%&*+.^_|~-]+$'))",message="each key is header.<name>"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, self[k].matches('^(integration\\\\.response\\\\.header\\\\.[A-Za-z0-9!#$%&*+.^_|~-]+|integration\\\\.response\\\\.body|\\'[^\\']*\\')$'))",message="each value is integration.response.header.<name>, integration.response.body, or a 'static' string in single quotes"
+	// +optional
+	ResponseParameters map[string]ParameterSource `json:"responseParameters,omitempty"`
+
+	// responseTemplates render the client's response body by content type, chosen by the
+	// client's Accept header (application/json otherwise); $input is the backend's body.
+	// Unset passes the backend's body through.
+	// Example: {application/json: '{"id": $input.json(''$.id'')}'}.
+	// +kubebuilder:validation:MaxProperties=16
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+$'))",message="each key is a content type such as application/json"
+	// +optional
+	ResponseTemplates map[string]MappingTemplate `json:"responseTemplates,omitempty"`
 }
 
 // ParameterSource is where a mapped request parameter's value comes from.

@@ -24,10 +24,9 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
-
 	apiv1 "github.com/portico-dev/portico/api/v1alpha1"
 	"github.com/portico-dev/portico/controllers/ir"
+	"github.com/portico-dev/portico/internal/jsonmodel"
 	"github.com/portico-dev/portico/internal/mapping"
 	"github.com/portico-dev/portico/internal/routepath"
 )
@@ -82,6 +81,12 @@ func (w *world) compileAPI(st statuses, api *apiv1.RestApi) *ir.API {
 			if r.StatusCode != nil {
 				gr.StatusCode = *r.StatusCode
 			}
+			templates, err := parseTemplates("gatewayResponses."+string(t)+".templates", r.Templates)
+			if err != nil {
+				// The type keeps its default answer rather than ship a template that fails.
+				apiProblems.add(apiv1.ReasonInvalidTemplate, err.Error())
+			}
+			gr.Templates = templates
 			out.GatewayResponses[string(t)] = gr
 		}
 	}
@@ -237,6 +242,16 @@ func (c *apiCompiler) route(r *apiv1.Route, websocket bool) (ir.Route, []string,
 			return out, nil, apiv1.ReasonModelNotFound, fmt.Errorf("requestValidation.body names model %q, which RestApi %s does not define (or defines invalidly)", v.Body, c.api.Name)
 		}
 		out.Validation = &ir.RequestValidation{BodyModel: v.Body, RequiredParameters: sortedCopy(v.RequiredParameters)}
+		for _, ct := range sortedKeys(v.Bodies) {
+			name := v.Bodies[ct]
+			if !c.models[name] {
+				return out, nil, apiv1.ReasonModelNotFound, fmt.Errorf("requestValidation.bodies[%s] names model %q, which RestApi %s does not define (or defines invalidly)", ct, name, c.api.Name)
+			}
+			if out.Validation.BodyModels == nil {
+				out.Validation.BodyModels = map[string]string{}
+			}
+			out.Validation.BodyModels[strings.ToLower(ct)] = name
+		}
 	}
 
 	integ, reason, err := c.integration(r, pathParams)
@@ -299,7 +314,13 @@ func (c *apiCompiler) integration(r *apiv1.Route, pathParams map[string]bool) (i
 		if in.Mock == nil {
 			return out, apiv1.ReasonRejected, fmt.Errorf("a MOCK integration needs mock")
 		}
+		if err := mockTemplates(in.Mock); err != nil {
+			return out, apiv1.ReasonInvalidTemplate, err
+		}
 		out.Mock = &ir.Mock{StatusCode: orDefaultInt(in.Mock.StatusCode, 200), Headers: in.Mock.Headers, Body: in.Mock.Body}
+		if reason, err := integrationModel(in, &out); err != nil {
+			return out, reason, err
+		}
 		return out, "", nil
 	case apiv1.IntegrationHTTPProxy, apiv1.IntegrationHTTP, apiv1.IntegrationLambdaProxy:
 	default:
@@ -331,6 +352,9 @@ func (c *apiCompiler) integration(r *apiv1.Route, pathParams map[string]bool) (i
 			out.RequestParameters[k] = v
 		}
 	}
+	if reason, err := integrationModel(in, &out); err != nil {
+		return out, reason, err
+	}
 	return out, "", nil
 }
 
@@ -340,18 +364,8 @@ func canonicalSchema(raw []byte) (string, error) {
 	if len(raw) == 0 {
 		return "", fmt.Errorf("schema is empty")
 	}
-	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(string(raw)))
-	if err != nil {
-		return "", fmt.Errorf("schema is not JSON: %w", err)
-	}
-	comp := jsonschema.NewCompiler()
-	comp.DefaultDraft(jsonschema.Draft4)
-	const url = "urn:portico:model"
-	if err := comp.AddResource(url, doc); err != nil {
+	if _, err := jsonmodel.Compile(string(raw)); err != nil {
 		return "", err
-	}
-	if _, err := comp.Compile(url); err != nil {
-		return "", fmt.Errorf("not a valid JSON Schema: %s", strings.Join(strings.Fields(err.Error()), " "))
 	}
 	var v any
 	if err := json.Unmarshal(raw, &v); err != nil {

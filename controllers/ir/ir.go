@@ -62,6 +62,8 @@ type GatewayResponse struct {
 	StatusCode int32             `json:"statusCode,omitempty"`
 	Headers    map[string]string `json:"headers,omitempty"`
 	Body       *string           `json:"body,omitempty"`
+	// Templates are mapping templates of the body by content type.
+	Templates map[string]string `json:"templates,omitempty"`
 }
 
 // Model is a request body schema, as canonical JSON.
@@ -100,6 +102,8 @@ type RequestValidation struct {
 	// BodyModel names one of the API's models.
 	BodyModel          string   `json:"bodyModel,omitempty"`
 	RequiredParameters []string `json:"requiredParameters,omitempty"`
+	// BodyModels name models by request content type; BodyModel applies to the others.
+	BodyModels map[string]string `json:"bodyModels,omitempty"`
 }
 
 // Integration is where a route's requests go.
@@ -113,6 +117,21 @@ type Integration struct {
 	PayloadFormatVersion string            `json:"payloadFormatVersion,omitempty"`
 	Mock                 *Mock             `json:"mock,omitempty"`
 	RequestParameters    map[string]string `json:"requestParameters,omitempty"`
+
+	// The request and response model of HTTP integrations.
+	HTTPMethod          string                `json:"httpMethod,omitempty"`
+	PassthroughBehavior string                `json:"passthroughBehavior,omitempty"`
+	RequestTemplates    map[string]string     `json:"requestTemplates,omitempty"`
+	ContentHandling     string                `json:"contentHandling,omitempty"`
+	Responses           []IntegrationResponse `json:"responses,omitempty"`
+}
+
+// IntegrationResponse maps a backend answer to the client's response.
+type IntegrationResponse struct {
+	SelectionPattern   string            `json:"selectionPattern,omitempty"`
+	StatusCode         int32             `json:"statusCode"`
+	ResponseParameters map[string]string `json:"responseParameters,omitempty"`
+	ResponseTemplates  map[string]string `json:"responseTemplates,omitempty"`
 }
 
 // Backend is a Service port, reached through the endpoints of Cluster.

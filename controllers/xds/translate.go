@@ -93,6 +93,7 @@ func apiToProto(a *ir.API) *xdsv1alpha1.Api {
 				StatusCode: gr.StatusCode,
 				Headers:    maps.Clone(gr.Headers),
 				Body:       clonePtr(gr.Body),
+				Templates:  maps.Clone(gr.Templates),
 			}
 		}
 	}
@@ -126,6 +127,7 @@ func routeToProto(r *ir.Route) *xdsv1alpha1.Route {
 		out.Validation = &xdsv1alpha1.RequestValidation{
 			BodyModel:          v.BodyModel,
 			RequiredParameters: slices.Clone(v.RequiredParameters),
+			BodyModels:         maps.Clone(v.BodyModels),
 		}
 	}
 	return out
@@ -143,7 +145,24 @@ func integrationToProto(in *ir.Integration) *xdsv1alpha1.Integration {
 	if m := in.Mock; m != nil {
 		out.Mock = &xdsv1alpha1.Mock{StatusCode: m.StatusCode, Headers: maps.Clone(m.Headers), Body: m.Body}
 	}
+	modelToProto(in, out)
 	return out
+}
+
+// modelToProto copies the request and response model of an HTTP integration.
+func modelToProto(in *ir.Integration, out *xdsv1alpha1.Integration) {
+	out.HttpMethod = in.HTTPMethod
+	out.PassthroughBehavior = in.PassthroughBehavior
+	out.RequestTemplates = maps.Clone(in.RequestTemplates)
+	out.ContentHandling = in.ContentHandling
+	for _, r := range in.Responses {
+		out.Responses = append(out.Responses, &xdsv1alpha1.IntegrationResponse{
+			SelectionPattern:   r.SelectionPattern,
+			StatusCode:         r.StatusCode,
+			ResponseParameters: maps.Clone(r.ResponseParameters),
+			ResponseTemplates:  maps.Clone(r.ResponseTemplates),
+		})
+	}
 }
 
 func backendToProto(b *ir.Backend) *xdsv1alpha1.Backend {

@@ -130,6 +130,8 @@ type response struct {
 	body    []byte      // nil: the default body with the message
 	// templated is set when body holds $context variables to substitute.
 	templated bool
+	// templates are the mapping templates by content type; they take precedence over body.
+	templates *templateSet
 }
 
 // Set is the gateway responses of one API, resolved for every type. The zero value and nil
@@ -158,6 +160,7 @@ func Compile(overrides map[string]*xdsv1alpha1.GatewayResponse) (*Set, error) {
 		}
 	}
 	s := &Set{}
+	var err error
 	for t := range numTypes {
 		r := response{status: defaults[t].status}
 		o := overrides[defaults[t].name]
@@ -181,6 +184,9 @@ func Compile(overrides map[string]*xdsv1alpha1.GatewayResponse) (*Set, error) {
 			if o.Body != nil {
 				r.body = []byte(o.GetBody())
 				r.templated = strings.Contains(o.GetBody(), "$context.")
+			}
+			if r.templates, err = compileTemplates(defaults[t].name, o.GetTemplates()); err != nil {
+				return nil, err
 			}
 		}
 		s.byType[t] = r
@@ -229,25 +235,37 @@ func WriteMessage(w http.ResponseWriter, r *http.Request, t Type, message string
 	if s != nil {
 		resp = s.byType[t]
 	}
-	if rc := reqctx.From(r.Context()); rc != nil {
-		rc.Error = reqctx.Error{Type: defaults[t].name, Message: message}
+	rc := reqctx.From(r.Context())
+	validation := ""
+	if rc != nil {
+		rc.Error = reqctx.Error{Type: defaults[t].name, Message: message, ValidationErrorString: rc.Error.ValidationErrorString}
+		validation = rc.Error.ValidationErrorString
 		if requestID == "" {
 			requestID = rc.ID
 		}
 	}
 
 	var body []byte
+	contentType := "application/json"
+	rendered := false
+	if resp.templates != nil {
+		var ct string
+		if ct, body, rendered = resp.templates.render(r, rc, t, message, requestID); rendered {
+			contentType = ct
+		}
+	}
 	switch {
+	case rendered:
 	case resp.body == nil:
 		body = defaultBody(message)
 	case resp.templated:
-		body = []byte(substitute(string(resp.body), t, message, requestID))
+		body = []byte(substitute(string(resp.body), t, message, requestID, validation))
 	default:
 		body = resp.body
 	}
 
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
+	h.Set("Content-Type", contentType)
 	h.Set(HeaderErrorType, defaults[t].name)
 	if requestID != "" {
 		h.Set(HeaderRequestID, requestID)
@@ -275,9 +293,10 @@ func defaultBody(message string) []byte {
 
 // substitute fills the $context variables Amazon API Gateway offers in gateway response
 // templates. messageString is the message as a quoted JSON string, as in AWS.
-func substitute(body string, t Type, message, requestID string) string {
+func substitute(body string, t Type, message, requestID, validation string) string {
 	quoted, _ := json.Marshal(message)
 	return strings.NewReplacer(
+		"$context.error.validationErrorString", validation,
 		"$context.error.messageString", string(quoted),
 		"$context.error.message", message,
 		"$context.error.responseType", defaults[t].name,

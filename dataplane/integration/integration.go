@@ -14,8 +14,10 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package integration sends a matched request where its route says: a MOCK answer, an HTTP
-// backend (HTTP_PROXY and HTTP, by uri template or through a cluster's endpoints), or a
+// Package integration sends a matched request where its route says: a MOCK answer (whose
+// body and headers are mapping templates), an HTTP backend (HTTP_PROXY streamed both ways;
+// HTTP sending only what its request templates and parameters map, its answer mapped by
+// integration responses), by uri template or through a cluster's endpoints, or a
 // Lambda-style function (LAMBDA_PROXY). A route's integration is compiled into an
 // http.Handler once per configuration; per request it reads the route's match from the
 // request's reqctx and records what the backend did there.
@@ -139,7 +141,7 @@ func (s *Shared) Build(spec Spec) (h http.Handler, warning error, err error) {
 	}
 	switch in.GetType() {
 	case TypeMock:
-		h, err := newMock(in.GetMock())
+		h, err := newMock(in.GetMock(), s, spec)
 		return h, nil, err
 	case TypeHTTPProxy, TypeHTTP, TypeLambdaProxy:
 	default:
@@ -159,6 +161,12 @@ func (s *Shared) Build(spec Spec) (h http.Handler, warning error, err error) {
 	}
 	if in.GetType() == TypeLambdaProxy {
 		h, err := s.newLambda(in, spec, t, params, timeout)
+		return h, t.bindErr, err
+	}
+	if in.GetType() == TypeHTTP {
+		// Non-proxy: only what is mapped reaches the backend, and its answer goes through
+		// the integration responses.
+		h, err := s.newMappedHTTP(in, spec, t, params, timeout)
 		return h, t.bindErr, err
 	}
 	return s.newHTTP(spec, t, params, timeout), t.bindErr, nil

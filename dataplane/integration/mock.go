@@ -17,23 +17,47 @@ limitations under the License.
 package integration
 
 import (
+	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
+	"github.com/portico-dev/portico/dataplane/gatewayresponse"
+	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
 	"github.com/portico-dev/portico/internal/mapping"
+	"github.com/portico-dev/portico/internal/vtl"
 )
 
-// mock answers with a fixed response, prepared once.
+// mock answers with a response prepared once; its body and header values are mapping
+// templates, evaluated per request only when they hold a reference or a directive (a plain
+// body costs nothing per request).
 type mock struct {
 	status  int
 	headers http.Header
 	body    []byte
 	length  []string
+
+	shared    *Shared
+	responses *gatewayresponse.Set
+	vars      *vtl.Map
+	bodyTmpl  *vtl.Template
+	headerTpl []headerTemplate
 }
 
-func newMock(m *xdsv1alpha1.Mock) (*mock, error) {
+type headerTemplate struct {
+	name string
+	tmpl *vtl.Template
+}
+
+// isTemplate reports whether s needs evaluating: Velocity treats text without '$' or '#'
+// as itself.
+func isTemplate(s string) bool { return strings.ContainsAny(s, "$#") }
+
+func newMock(m *xdsv1alpha1.Mock, s *Shared, spec Spec) (*mock, error) {
 	if m == nil {
 		return nil, fmt.Errorf("a MOCK integration needs mock")
 	}
@@ -44,12 +68,31 @@ func newMock(m *xdsv1alpha1.Mock) (*mock, error) {
 	if status < 200 || status > 599 {
 		return nil, fmt.Errorf("mock status code %d is not a final HTTP status", status)
 	}
-	out := &mock{status: status, headers: http.Header{}, body: []byte(m.GetBody())}
-	for k, v := range m.GetHeaders() {
+	out := &mock{status: status, headers: http.Header{}, body: []byte(m.GetBody()), shared: s, responses: spec.Responses}
+	for _, k := range slices.Sorted(maps.Keys(m.GetHeaders())) {
+		v := m.GetHeaders()[k]
 		if !mapping.ValidHeaderName(k) {
 			return nil, fmt.Errorf("mock header %q is not a header name", k)
 		}
+		if isTemplate(v) {
+			t, err := vtl.Parse(v)
+			if err != nil {
+				return nil, fmt.Errorf("mock header %s: %w", k, err)
+			}
+			out.headerTpl = append(out.headerTpl, headerTemplate{name: http.CanonicalHeaderKey(k), tmpl: t})
+			continue
+		}
 		out.headers.Set(k, v)
+	}
+	if isTemplate(m.GetBody()) {
+		t, err := vtl.Parse(m.GetBody())
+		if err != nil {
+			return nil, fmt.Errorf("mock body: %w", err)
+		}
+		out.bodyTmpl = t
+	}
+	if out.bodyTmpl != nil || out.headerTpl != nil {
+		out.vars = stageVariables(spec.Variables)
 	}
 	out.length = []string{strconv.Itoa(len(out.body))}
 	return out, nil
@@ -63,11 +106,64 @@ func (m *mock) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		h[k] = v
 	}
-	if m.status != http.StatusNoContent && m.status != http.StatusNotModified {
-		h["Content-Length"] = m.length
+	body, length, status := m.body, m.length, m.status
+	if m.bodyTmpl != nil || m.headerTpl != nil {
+		var ok bool
+		if body, status, ok = m.render(w, r); !ok {
+			return
+		}
+		length = []string{strconv.Itoa(len(body))}
 	}
-	w.WriteHeader(m.status)
+	if status != http.StatusNoContent && status != http.StatusNotModified {
+		h["Content-Length"] = length
+	}
+	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
-		_, _ = w.Write(m.body)
+		_, _ = w.Write(body)
 	}
+}
+
+// render evaluates the templated body and headers; it answers the client itself and returns
+// ok false on failure.
+func (m *mock) render(w http.ResponseWriter, r *http.Request) ([]byte, int, bool) {
+	rc := reqctx.From(r.Context())
+	b, err := rc.ReadBody(r, MaxBodyBytes)
+	if err != nil {
+		t := gatewayresponse.BadRequestBody
+		if errors.Is(err, reqctx.ErrBodyTooLarge) {
+			t = gatewayresponse.RequestTooLarge
+		}
+		gatewayresponse.Write(w, r, t, m.responses, rc.ID)
+		return nil, 0, false
+	}
+	e := env(r, rc, b, m.vars)
+	body, status := m.body, m.status
+	h := w.Header()
+	for _, ht := range m.headerTpl {
+		res, err := ht.tmpl.Eval(r.Context(), e, nil)
+		if err != nil {
+			templateFailed(w, rc, m.shared, "mock header "+ht.name, err)
+			return nil, 0, false
+		}
+		if ht.name != "X-Request-Id" && validHeaderValue(ht.name, res.Output) {
+			h[ht.name] = []string{res.Output}
+		}
+	}
+	if m.bodyTmpl != nil {
+		res, err := m.bodyTmpl.Eval(r.Context(), e, nil)
+		if err != nil {
+			templateFailed(w, rc, m.shared, "mock body", err)
+			return nil, 0, false
+		}
+		body = []byte(res.Output)
+		for k, v := range res.ResponseOverride.Header {
+			if validHeaderValue(k, v) {
+				h.Set(k, v)
+			}
+		}
+		if s := res.ResponseOverride.Status; s >= 200 && s <= 599 {
+			status = s
+		}
+	}
+	return body, status, true
 }

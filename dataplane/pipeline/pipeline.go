@@ -17,8 +17,9 @@ limitations under the License.
 // Package pipeline declares, in one place, the order of the proxy's request path, as
 // ARCHITECTURE.md lays it down: request id, route match (with the resource policy and CORS
 // preflights checked first, for every request to a stage), then per route the authorizers,
-// the API key, and the integration. `portico proxy`, `portico standalone` and the end-to-end
-// tests all build their proxies from it, so they cannot drift apart.
+// the API key, throttles, request validation, the cache, and the integration. `portico
+// proxy`, `portico standalone` and the end-to-end tests all build their proxies from it, so
+// they cannot drift apart.
 package pipeline
 
 import (
@@ -32,11 +33,13 @@ import (
 	"github.com/portico-dev/portico/dataplane/auth/jwt"
 	"github.com/portico-dev/portico/dataplane/auth/lambda"
 	"github.com/portico-dev/portico/dataplane/cache"
+	"github.com/portico-dev/portico/dataplane/compress"
 	"github.com/portico-dev/portico/dataplane/cors"
 	"github.com/portico-dev/portico/dataplane/limits"
 	"github.com/portico-dev/portico/dataplane/policy"
 	"github.com/portico-dev/portico/dataplane/proxy"
 	"github.com/portico-dev/portico/dataplane/throttle"
+	"github.com/portico-dev/portico/dataplane/validate"
 )
 
 // Options configure the steps that need install-wide settings.
@@ -68,6 +71,9 @@ func Guards() []proxy.Guard {
 // configuration changes.
 func Steps(o Options) []proxy.Step {
 	steps := []proxy.Step{
+		// Outermost: whatever answers (integration, cache, refusal) is compressed alike,
+		// and the cache keeps bodies as the integration made them.
+		compress.NewStep(),
 		cors.NewStep(), // CORS headers on every answer, refusals included
 		jwt.NewStep(jwt.Options{HTTPClient: o.HTTPClient, Now: o.Now, Log: o.Log.WithName("jwt")}),
 		// Function authorizers before the API key: a usageIdentifierKey they return is the
@@ -79,6 +85,9 @@ func Steps(o Options) []proxy.Step {
 		// After the API key: usage plan throttles and quotas are per key.
 		steps = append(steps, throttle.NewStep(throttle.Options{Store: o.Store, Now: o.Now, Log: o.Log.WithName("throttle")}))
 	}
+	// After authorization and throttling, before the cache: an invalid request is refused
+	// before it can be answered from the cache, as in AWS.
+	steps = append(steps, validate.NewStep())
 	// Last: a cached answer is still authorized, throttled and counted first, as in AWS.
 	responses := cache.NewStore(cache.StoreOptions{Now: o.Now, Shared: o.SharedCache})
 	return append(steps, cache.NewStep(responses, cache.Options{Log: o.Log.WithName("cache"), Registerer: o.Registerer}))

@@ -149,6 +149,16 @@ func Cases() []Case {
 		{"cache key context parameters", "Route", `cacheKeyParameters: ["context.authorizer.principalId", "context.identity.sourceIp"]`, []string{"spec.cacheKeyParameters[1]", "should match"}},
 		{"required parameters", "Route", `requestValidation: {requiredParameters: ["body.name"]}`, []string{"spec.requestValidation.requiredParameters[0]", "should match"}},
 		{"validation model name", "Route", `requestValidation: {body: "bad-name"}`, []string{"spec.requestValidation.body", "should match"}},
+		{"gateway response template content type", "RestApi", `gatewayResponses: {THROTTLED: {templates: {json: "{}"}}}`, []string{"spec.gatewayResponses[THROTTLED].templates", "each key is a content type"}},
+		// Route: the request and response model.
+		{"bodies content type", "Route", `requestValidation: {bodies: {json: Pet}}`, []string{"spec.requestValidation.bodies", "each key is a content type"}},
+		{"bodies model name", "Route", `requestValidation: {bodies: {application/json: "bad-name"}}`, []string{"spec.requestValidation.bodies", "each value names a model"}},
+		{"templates on HTTP_PROXY", "Route", `integration: {type: HTTP_PROXY, mock: null, uri: "http://b", requestTemplates: {application/json: "{}"}}`, []string{"spec.integration", "apply to HTTP integrations only"}},
+		{"passthrough enum", "Route", `integration: {type: HTTP, mock: null, uri: "http://b", passthroughBehavior: SOMETIMES}`, []string{"spec.integration.passthroughBehavior", `Unsupported value: "SOMETIMES"`}},
+		{"httpMethod enum", "Route", `integration: {type: HTTP, mock: null, uri: "http://b", httpMethod: ANY}`, []string{"spec.integration.httpMethod", `Unsupported value: "ANY"`}},
+		{"two default responses", "Route", `integration: {type: HTTP, mock: null, uri: "http://b", responses: [{statusCode: 200}, {statusCode: 201}]}`, []string{"spec.integration.responses", "at most one response is the default"}},
+		{"response parameter source", "Route", `integration: {type: HTTP, mock: null, uri: "http://b", responses: [{responseParameters: {header.x: "method.request.header.x"}}]}`, []string{"spec.integration.responses[0].responseParameters", "integration.response.header"}},
+		{"response parameter target", "Route", `integration: {type: HTTP, mock: null, uri: "http://b", responses: [{responseParameters: {querystring.x: "'a'"}}]}`, []string{"spec.integration.responses[0].responseParameters", "each key is header.<name>"}},
 		// Route: CEL.
 		{"path without slash", "Route", `path: pets`, []string{"spec.path", `path must be "/" or`}},
 		{"path greedy not last", "Route", `path: "/pets/{proxy+}/photos"`, []string{"spec.path", "greedy {name+} may only be the last segment"}},

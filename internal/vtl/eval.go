@@ -50,6 +50,11 @@ const (
 type Env struct {
 	// Body is the payload: $input.body, and the JSON that $input.json and $input.path read.
 	Body string
+	// JSON, when set, returns Body already read as JSON (values as ParseJSON makes them),
+	// so that a caller that parsed the body for another purpose (request validation) does
+	// not pay for it twice. It is called at most once per evaluation, and only when the
+	// template reads the body as JSON; the template may change what it returns.
+	JSON func() (any, error)
 	// Path, QueryString and Header are the request's parameters, for $input.params().
 	Path, QueryString, Header *Map
 	// Context is $context. The evaluation adds requestOverride and responseOverride.
@@ -125,7 +130,7 @@ func (t *Template) Eval(ctx context.Context, env *Env, opts *Options) (*Result, 
 		e.opts.MaxSteps = defaultMaxSteps
 	}
 	e.vars = make([]any, len(t.names))
-	e.input = &inputObj{t: t, body: env.Body, path: orEmpty(env.Path), query: orEmpty(env.QueryString), header: orEmpty(env.Header)}
+	e.input = &inputObj{t: t, body: env.Body, parse: env.JSON, path: orEmpty(env.Path), query: orEmpty(env.QueryString), header: orEmpty(env.Header)}
 	for i := range e.overrides {
 		e.overrides[i] = &Map{once: true}
 	}

@@ -26,6 +26,7 @@ import (
 type inputObj struct {
 	t                   *Template
 	body                string
+	parse               func() (any, error)
 	path, query, header *Map
 	params              *Map
 	parsed              bool
@@ -38,7 +39,9 @@ type inputObj struct {
 func (in *inputObj) doc(e *evaluator, off int) (any, error) {
 	if !in.parsed {
 		in.parsed = true
-		if strings.TrimSpace(in.body) == "" {
+		if in.parse != nil {
+			in.root, in.perr = in.parse()
+		} else if strings.TrimSpace(in.body) == "" {
 			in.root = &Map{}
 		} else {
 			in.root, in.perr = ParseJSON(in.body)

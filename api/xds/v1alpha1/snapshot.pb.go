@@ -513,7 +513,10 @@ type GatewayResponse struct {
 	// Headers added to the response.
 	Headers map[string]string `protobuf:"bytes,2,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Body template; unset keeps the default body.
-	Body          *string `protobuf:"bytes,3,opt,name=body,proto3,oneof" json:"body,omitempty"`
+	Body *string `protobuf:"bytes,3,opt,name=body,proto3,oneof" json:"body,omitempty"`
+	// --- request and response model ---
+	// Mapping templates of the body by content type.
+	Templates     map[string]string `protobuf:"bytes,20,rep,name=templates,proto3" json:"templates,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -567,6 +570,13 @@ func (x *GatewayResponse) GetBody() string {
 		return *x.Body
 	}
 	return ""
+}
+
+func (x *GatewayResponse) GetTemplates() map[string]string {
+	if x != nil {
+		return x.Templates
+	}
+	return nil
 }
 
 // Model is a request body schema.
@@ -813,8 +823,12 @@ type RequestValidation struct {
 	BodyModel string `protobuf:"bytes,1,opt,name=body_model,json=bodyModel,proto3" json:"body_model,omitempty"`
 	// Request parameters that must be present.
 	RequiredParameters []string `protobuf:"bytes,2,rep,name=required_parameters,json=requiredParameters,proto3" json:"required_parameters,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// --- request and response model ---
+	// Models by request content type (media type, lower case); body_model applies to the
+	// others.
+	BodyModels    map[string]string `protobuf:"bytes,20,rep,name=body_models,json=bodyModels,proto3" json:"body_models,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RequestValidation) Reset() {
@@ -861,6 +875,13 @@ func (x *RequestValidation) GetRequiredParameters() []string {
 	return nil
 }
 
+func (x *RequestValidation) GetBodyModels() map[string]string {
+	if x != nil {
+		return x.BodyModels
+	}
+	return nil
+}
+
 // Integration is where a route's requests go.
 type Integration struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -878,8 +899,19 @@ type Integration struct {
 	Mock *Mock `protobuf:"bytes,6,opt,name=mock,proto3" json:"mock,omitempty"`
 	// Request parameter mappings, target to source.
 	RequestParameters map[string]string `protobuf:"bytes,7,rep,name=request_parameters,json=requestParameters,proto3" json:"request_parameters,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// --- request and response model (HTTP integrations) ---
+	// Method of the backend request; empty sends the client's.
+	HttpMethod string `protobuf:"bytes,20,opt,name=http_method,json=httpMethod,proto3" json:"http_method,omitempty"`
+	// WHEN_NO_MATCH (empty), WHEN_NO_TEMPLATES or NEVER.
+	PassthroughBehavior string `protobuf:"bytes,21,opt,name=passthrough_behavior,json=passthroughBehavior,proto3" json:"passthrough_behavior,omitempty"`
+	// Request mapping templates by content type.
+	RequestTemplates map[string]string `protobuf:"bytes,22,rep,name=request_templates,json=requestTemplates,proto3" json:"request_templates,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// CONVERT_TO_TEXT, CONVERT_TO_BINARY or empty.
+	ContentHandling string `protobuf:"bytes,23,opt,name=content_handling,json=contentHandling,proto3" json:"content_handling,omitempty"`
+	// Integration responses, in order; at most one without selection_pattern.
+	Responses     []*IntegrationResponse `protobuf:"bytes,24,rep,name=responses,proto3" json:"responses,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Integration) Reset() {
@@ -961,6 +993,114 @@ func (x *Integration) GetRequestParameters() map[string]string {
 	return nil
 }
 
+func (x *Integration) GetHttpMethod() string {
+	if x != nil {
+		return x.HttpMethod
+	}
+	return ""
+}
+
+func (x *Integration) GetPassthroughBehavior() string {
+	if x != nil {
+		return x.PassthroughBehavior
+	}
+	return ""
+}
+
+func (x *Integration) GetRequestTemplates() map[string]string {
+	if x != nil {
+		return x.RequestTemplates
+	}
+	return nil
+}
+
+func (x *Integration) GetContentHandling() string {
+	if x != nil {
+		return x.ContentHandling
+	}
+	return ""
+}
+
+func (x *Integration) GetResponses() []*IntegrationResponse {
+	if x != nil {
+		return x.Responses
+	}
+	return nil
+}
+
+// IntegrationResponse maps a backend answer to the client's response.
+type IntegrationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Regular expression matching the whole backend status; empty for the default.
+	SelectionPattern string `protobuf:"bytes,1,opt,name=selection_pattern,json=selectionPattern,proto3" json:"selection_pattern,omitempty"`
+	// Status code of the client's response.
+	StatusCode int32 `protobuf:"varint,2,opt,name=status_code,json=statusCode,proto3" json:"status_code,omitempty"`
+	// Response header mappings, header.<name> to its source.
+	ResponseParameters map[string]string `protobuf:"bytes,3,rep,name=response_parameters,json=responseParameters,proto3" json:"response_parameters,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Response mapping templates by content type.
+	ResponseTemplates map[string]string `protobuf:"bytes,4,rep,name=response_templates,json=responseTemplates,proto3" json:"response_templates,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *IntegrationResponse) Reset() {
+	*x = IntegrationResponse{}
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IntegrationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IntegrationResponse) ProtoMessage() {}
+
+func (x *IntegrationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IntegrationResponse.ProtoReflect.Descriptor instead.
+func (*IntegrationResponse) Descriptor() ([]byte, []int) {
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *IntegrationResponse) GetSelectionPattern() string {
+	if x != nil {
+		return x.SelectionPattern
+	}
+	return ""
+}
+
+func (x *IntegrationResponse) GetStatusCode() int32 {
+	if x != nil {
+		return x.StatusCode
+	}
+	return 0
+}
+
+func (x *IntegrationResponse) GetResponseParameters() map[string]string {
+	if x != nil {
+		return x.ResponseParameters
+	}
+	return nil
+}
+
+func (x *IntegrationResponse) GetResponseTemplates() map[string]string {
+	if x != nil {
+		return x.ResponseTemplates
+	}
+	return nil
+}
+
 // Backend is a Service port, reached through the endpoints of cluster.
 type Backend struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -972,7 +1112,7 @@ type Backend struct {
 
 func (x *Backend) Reset() {
 	*x = Backend{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[10]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -984,7 +1124,7 @@ func (x *Backend) String() string {
 func (*Backend) ProtoMessage() {}
 
 func (x *Backend) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[10]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -997,7 +1137,7 @@ func (x *Backend) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Backend.ProtoReflect.Descriptor instead.
 func (*Backend) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{10}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Backend) GetCluster() string {
@@ -1022,7 +1162,7 @@ type Mock struct {
 
 func (x *Mock) Reset() {
 	*x = Mock{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[11]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1034,7 +1174,7 @@ func (x *Mock) String() string {
 func (*Mock) ProtoMessage() {}
 
 func (x *Mock) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[11]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1047,7 +1187,7 @@ func (x *Mock) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Mock.ProtoReflect.Descriptor instead.
 func (*Mock) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{11}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Mock) GetStatusCode() int32 {
@@ -1094,7 +1234,7 @@ type Authorizer struct {
 
 func (x *Authorizer) Reset() {
 	*x = Authorizer{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[12]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1106,7 +1246,7 @@ func (x *Authorizer) String() string {
 func (*Authorizer) ProtoMessage() {}
 
 func (x *Authorizer) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[12]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1119,7 +1259,7 @@ func (x *Authorizer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Authorizer.ProtoReflect.Descriptor instead.
 func (*Authorizer) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{12}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Authorizer) GetName() string {
@@ -1188,7 +1328,7 @@ type Jwt struct {
 
 func (x *Jwt) Reset() {
 	*x = Jwt{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[13]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1200,7 +1340,7 @@ func (x *Jwt) String() string {
 func (*Jwt) ProtoMessage() {}
 
 func (x *Jwt) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[13]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1213,7 +1353,7 @@ func (x *Jwt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Jwt.ProtoReflect.Descriptor instead.
 func (*Jwt) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{13}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Jwt) GetIssuer() string {
@@ -1263,7 +1403,7 @@ type AuthorizerFunction struct {
 
 func (x *AuthorizerFunction) Reset() {
 	*x = AuthorizerFunction{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[14]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1275,7 +1415,7 @@ func (x *AuthorizerFunction) String() string {
 func (*AuthorizerFunction) ProtoMessage() {}
 
 func (x *AuthorizerFunction) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[14]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1288,7 +1428,7 @@ func (x *AuthorizerFunction) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuthorizerFunction.ProtoReflect.Descriptor instead.
 func (*AuthorizerFunction) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{14}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *AuthorizerFunction) GetUri() string {
@@ -1339,7 +1479,7 @@ type Throttle struct {
 
 func (x *Throttle) Reset() {
 	*x = Throttle{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[15]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1351,7 +1491,7 @@ func (x *Throttle) String() string {
 func (*Throttle) ProtoMessage() {}
 
 func (x *Throttle) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[15]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1364,7 +1504,7 @@ func (x *Throttle) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Throttle.ProtoReflect.Descriptor instead.
 func (*Throttle) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{15}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Throttle) GetRateLimit() float64 {
@@ -1398,7 +1538,7 @@ type MethodSetting struct {
 
 func (x *MethodSetting) Reset() {
 	*x = MethodSetting{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[16]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1410,7 +1550,7 @@ func (x *MethodSetting) String() string {
 func (*MethodSetting) ProtoMessage() {}
 
 func (x *MethodSetting) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[16]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1423,7 +1563,7 @@ func (x *MethodSetting) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MethodSetting.ProtoReflect.Descriptor instead.
 func (*MethodSetting) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{16}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *MethodSetting) GetPath() string {
@@ -1467,7 +1607,7 @@ type MethodCaching struct {
 
 func (x *MethodCaching) Reset() {
 	*x = MethodCaching{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[17]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1479,7 +1619,7 @@ func (x *MethodCaching) String() string {
 func (*MethodCaching) ProtoMessage() {}
 
 func (x *MethodCaching) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[17]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1492,7 +1632,7 @@ func (x *MethodCaching) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MethodCaching.ProtoReflect.Descriptor instead.
 func (*MethodCaching) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{17}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *MethodCaching) GetEnabled() bool {
@@ -1530,7 +1670,7 @@ type Cache struct {
 
 func (x *Cache) Reset() {
 	*x = Cache{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[18]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1542,7 +1682,7 @@ func (x *Cache) String() string {
 func (*Cache) ProtoMessage() {}
 
 func (x *Cache) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[18]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1555,7 +1695,7 @@ func (x *Cache) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Cache.ProtoReflect.Descriptor instead.
 func (*Cache) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{18}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Cache) GetEnabled() bool {
@@ -1619,7 +1759,7 @@ type Canary struct {
 
 func (x *Canary) Reset() {
 	*x = Canary{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[19]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1631,7 +1771,7 @@ func (x *Canary) String() string {
 func (*Canary) ProtoMessage() {}
 
 func (x *Canary) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[19]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1644,7 +1784,7 @@ func (x *Canary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Canary.ProtoReflect.Descriptor instead.
 func (*Canary) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{19}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Canary) GetPercentTraffic() float64 {
@@ -1701,7 +1841,7 @@ type UsagePlan struct {
 
 func (x *UsagePlan) Reset() {
 	*x = UsagePlan{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[20]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1713,7 +1853,7 @@ func (x *UsagePlan) String() string {
 func (*UsagePlan) ProtoMessage() {}
 
 func (x *UsagePlan) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[20]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1726,7 +1866,7 @@ func (x *UsagePlan) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UsagePlan.ProtoReflect.Descriptor instead.
 func (*UsagePlan) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{20}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *UsagePlan) GetName() string {
@@ -1780,7 +1920,7 @@ type Quota struct {
 
 func (x *Quota) Reset() {
 	*x = Quota{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[21]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1792,7 +1932,7 @@ func (x *Quota) String() string {
 func (*Quota) ProtoMessage() {}
 
 func (x *Quota) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[21]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1805,7 +1945,7 @@ func (x *Quota) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Quota.ProtoReflect.Descriptor instead.
 func (*Quota) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{21}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Quota) GetLimit() int64 {
@@ -1844,7 +1984,7 @@ type MethodThrottle struct {
 
 func (x *MethodThrottle) Reset() {
 	*x = MethodThrottle{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[22]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1856,7 +1996,7 @@ func (x *MethodThrottle) String() string {
 func (*MethodThrottle) ProtoMessage() {}
 
 func (x *MethodThrottle) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[22]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1869,7 +2009,7 @@ func (x *MethodThrottle) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MethodThrottle.ProtoReflect.Descriptor instead.
 func (*MethodThrottle) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{22}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *MethodThrottle) GetPath() string {
@@ -1906,7 +2046,7 @@ type ApiKey struct {
 
 func (x *ApiKey) Reset() {
 	*x = ApiKey{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[23]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1918,7 +2058,7 @@ func (x *ApiKey) String() string {
 func (*ApiKey) ProtoMessage() {}
 
 func (x *ApiKey) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[23]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1931,7 +2071,7 @@ func (x *ApiKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApiKey.ProtoReflect.Descriptor instead.
 func (*ApiKey) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{23}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ApiKey) GetId() string {
@@ -2006,13 +2146,17 @@ const file_xds_v1alpha1_snapshot_proto_rawDesc = "" +
 	"\x10_max_age_seconds\"5\n" +
 	"\tSourceIps\x12\x14\n" +
 	"\x05allow\x18\x01 \x03(\tR\x05allow\x12\x12\n" +
-	"\x04deny\x18\x02 \x03(\tR\x04deny\"\xde\x01\n" +
+	"\x04deny\x18\x02 \x03(\tR\x04deny\"\xf0\x02\n" +
 	"\x0fGatewayResponse\x12\x1f\n" +
 	"\vstatus_code\x18\x01 \x01(\x05R\n" +
 	"statusCode\x12L\n" +
 	"\aheaders\x18\x02 \x03(\v22.portico.xds.v1alpha1.GatewayResponse.HeadersEntryR\aheaders\x12\x17\n" +
-	"\x04body\x18\x03 \x01(\tH\x00R\x04body\x88\x01\x01\x1a:\n" +
+	"\x04body\x18\x03 \x01(\tH\x00R\x04body\x88\x01\x01\x12R\n" +
+	"\ttemplates\x18\x14 \x03(\v24.portico.xds.v1alpha1.GatewayResponse.TemplatesEntryR\ttemplates\x1a:\n" +
 	"\fHeadersEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a<\n" +
+	"\x0eTemplatesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\a\n" +
 	"\x05_body\"V\n" +
@@ -2036,11 +2180,16 @@ const file_xds_v1alpha1_snapshot_proto_rawDesc = "" +
 	"authorizer\x18\x01 \x01(\tR\n" +
 	"authorizer\x12\x16\n" +
 	"\x06scopes\x18\x02 \x03(\tR\x06scopes\x12(\n" +
-	"\x10api_key_required\x18\x03 \x01(\bR\x0eapiKeyRequired\"c\n" +
+	"\x10api_key_required\x18\x03 \x01(\bR\x0eapiKeyRequired\"\xfc\x01\n" +
 	"\x11RequestValidation\x12\x1d\n" +
 	"\n" +
 	"body_model\x18\x01 \x01(\tR\tbodyModel\x12/\n" +
-	"\x13required_parameters\x18\x02 \x03(\tR\x12requiredParameters\"\xa8\x03\n" +
+	"\x13required_parameters\x18\x02 \x03(\tR\x12requiredParameters\x12X\n" +
+	"\vbody_models\x18\x14 \x03(\v27.portico.xds.v1alpha1.RequestValidation.BodyModelsEntryR\n" +
+	"bodyModels\x1a=\n" +
+	"\x0fBodyModelsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9b\x06\n" +
 	"\vIntegration\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12\x10\n" +
 	"\x03uri\x18\x02 \x01(\tR\x03uri\x127\n" +
@@ -2048,8 +2197,29 @@ const file_xds_v1alpha1_snapshot_proto_rawDesc = "" +
 	"\x0etimeout_millis\x18\x04 \x01(\x05R\rtimeoutMillis\x124\n" +
 	"\x16payload_format_version\x18\x05 \x01(\tR\x14payloadFormatVersion\x12.\n" +
 	"\x04mock\x18\x06 \x01(\v2\x1a.portico.xds.v1alpha1.MockR\x04mock\x12g\n" +
-	"\x12request_parameters\x18\a \x03(\v28.portico.xds.v1alpha1.Integration.RequestParametersEntryR\x11requestParameters\x1aD\n" +
+	"\x12request_parameters\x18\a \x03(\v28.portico.xds.v1alpha1.Integration.RequestParametersEntryR\x11requestParameters\x12\x1f\n" +
+	"\vhttp_method\x18\x14 \x01(\tR\n" +
+	"httpMethod\x121\n" +
+	"\x14passthrough_behavior\x18\x15 \x01(\tR\x13passthroughBehavior\x12d\n" +
+	"\x11request_templates\x18\x16 \x03(\v27.portico.xds.v1alpha1.Integration.RequestTemplatesEntryR\x10requestTemplates\x12)\n" +
+	"\x10content_handling\x18\x17 \x01(\tR\x0fcontentHandling\x12G\n" +
+	"\tresponses\x18\x18 \x03(\v2).portico.xds.v1alpha1.IntegrationResponseR\tresponses\x1aD\n" +
 	"\x16RequestParametersEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1aC\n" +
+	"\x15RequestTemplatesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xd5\x03\n" +
+	"\x13IntegrationResponse\x12+\n" +
+	"\x11selection_pattern\x18\x01 \x01(\tR\x10selectionPattern\x12\x1f\n" +
+	"\vstatus_code\x18\x02 \x01(\x05R\n" +
+	"statusCode\x12r\n" +
+	"\x13response_parameters\x18\x03 \x03(\v2A.portico.xds.v1alpha1.IntegrationResponse.ResponseParametersEntryR\x12responseParameters\x12o\n" +
+	"\x12response_templates\x18\x04 \x03(\v2@.portico.xds.v1alpha1.IntegrationResponse.ResponseTemplatesEntryR\x11responseTemplates\x1aE\n" +
+	"\x17ResponseParametersEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1aD\n" +
+	"\x16ResponseTemplatesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"#\n" +
 	"\aBackend\x12\x18\n" +
@@ -2144,79 +2314,91 @@ func file_xds_v1alpha1_snapshot_proto_rawDescGZIP() []byte {
 	return file_xds_v1alpha1_snapshot_proto_rawDescData
 }
 
-var file_xds_v1alpha1_snapshot_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_xds_v1alpha1_snapshot_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
 var file_xds_v1alpha1_snapshot_proto_goTypes = []any{
-	(*StageSnapshot)(nil),      // 0: portico.xds.v1alpha1.StageSnapshot
-	(*Api)(nil),                // 1: portico.xds.v1alpha1.Api
-	(*Cors)(nil),               // 2: portico.xds.v1alpha1.Cors
-	(*SourceIps)(nil),          // 3: portico.xds.v1alpha1.SourceIps
-	(*GatewayResponse)(nil),    // 4: portico.xds.v1alpha1.GatewayResponse
-	(*Model)(nil),              // 5: portico.xds.v1alpha1.Model
-	(*Route)(nil),              // 6: portico.xds.v1alpha1.Route
-	(*Authorization)(nil),      // 7: portico.xds.v1alpha1.Authorization
-	(*RequestValidation)(nil),  // 8: portico.xds.v1alpha1.RequestValidation
-	(*Integration)(nil),        // 9: portico.xds.v1alpha1.Integration
-	(*Backend)(nil),            // 10: portico.xds.v1alpha1.Backend
-	(*Mock)(nil),               // 11: portico.xds.v1alpha1.Mock
-	(*Authorizer)(nil),         // 12: portico.xds.v1alpha1.Authorizer
-	(*Jwt)(nil),                // 13: portico.xds.v1alpha1.Jwt
-	(*AuthorizerFunction)(nil), // 14: portico.xds.v1alpha1.AuthorizerFunction
-	(*Throttle)(nil),           // 15: portico.xds.v1alpha1.Throttle
-	(*MethodSetting)(nil),      // 16: portico.xds.v1alpha1.MethodSetting
-	(*MethodCaching)(nil),      // 17: portico.xds.v1alpha1.MethodCaching
-	(*Cache)(nil),              // 18: portico.xds.v1alpha1.Cache
-	(*Canary)(nil),             // 19: portico.xds.v1alpha1.Canary
-	(*UsagePlan)(nil),          // 20: portico.xds.v1alpha1.UsagePlan
-	(*Quota)(nil),              // 21: portico.xds.v1alpha1.Quota
-	(*MethodThrottle)(nil),     // 22: portico.xds.v1alpha1.MethodThrottle
-	(*ApiKey)(nil),             // 23: portico.xds.v1alpha1.ApiKey
-	nil,                        // 24: portico.xds.v1alpha1.StageSnapshot.VariablesEntry
-	nil,                        // 25: portico.xds.v1alpha1.Api.GatewayResponsesEntry
-	nil,                        // 26: portico.xds.v1alpha1.GatewayResponse.HeadersEntry
-	nil,                        // 27: portico.xds.v1alpha1.Integration.RequestParametersEntry
-	nil,                        // 28: portico.xds.v1alpha1.Mock.HeadersEntry
-	nil,                        // 29: portico.xds.v1alpha1.Canary.VariablesEntry
+	(*StageSnapshot)(nil),       // 0: portico.xds.v1alpha1.StageSnapshot
+	(*Api)(nil),                 // 1: portico.xds.v1alpha1.Api
+	(*Cors)(nil),                // 2: portico.xds.v1alpha1.Cors
+	(*SourceIps)(nil),           // 3: portico.xds.v1alpha1.SourceIps
+	(*GatewayResponse)(nil),     // 4: portico.xds.v1alpha1.GatewayResponse
+	(*Model)(nil),               // 5: portico.xds.v1alpha1.Model
+	(*Route)(nil),               // 6: portico.xds.v1alpha1.Route
+	(*Authorization)(nil),       // 7: portico.xds.v1alpha1.Authorization
+	(*RequestValidation)(nil),   // 8: portico.xds.v1alpha1.RequestValidation
+	(*Integration)(nil),         // 9: portico.xds.v1alpha1.Integration
+	(*IntegrationResponse)(nil), // 10: portico.xds.v1alpha1.IntegrationResponse
+	(*Backend)(nil),             // 11: portico.xds.v1alpha1.Backend
+	(*Mock)(nil),                // 12: portico.xds.v1alpha1.Mock
+	(*Authorizer)(nil),          // 13: portico.xds.v1alpha1.Authorizer
+	(*Jwt)(nil),                 // 14: portico.xds.v1alpha1.Jwt
+	(*AuthorizerFunction)(nil),  // 15: portico.xds.v1alpha1.AuthorizerFunction
+	(*Throttle)(nil),            // 16: portico.xds.v1alpha1.Throttle
+	(*MethodSetting)(nil),       // 17: portico.xds.v1alpha1.MethodSetting
+	(*MethodCaching)(nil),       // 18: portico.xds.v1alpha1.MethodCaching
+	(*Cache)(nil),               // 19: portico.xds.v1alpha1.Cache
+	(*Canary)(nil),              // 20: portico.xds.v1alpha1.Canary
+	(*UsagePlan)(nil),           // 21: portico.xds.v1alpha1.UsagePlan
+	(*Quota)(nil),               // 22: portico.xds.v1alpha1.Quota
+	(*MethodThrottle)(nil),      // 23: portico.xds.v1alpha1.MethodThrottle
+	(*ApiKey)(nil),              // 24: portico.xds.v1alpha1.ApiKey
+	nil,                         // 25: portico.xds.v1alpha1.StageSnapshot.VariablesEntry
+	nil,                         // 26: portico.xds.v1alpha1.Api.GatewayResponsesEntry
+	nil,                         // 27: portico.xds.v1alpha1.GatewayResponse.HeadersEntry
+	nil,                         // 28: portico.xds.v1alpha1.GatewayResponse.TemplatesEntry
+	nil,                         // 29: portico.xds.v1alpha1.RequestValidation.BodyModelsEntry
+	nil,                         // 30: portico.xds.v1alpha1.Integration.RequestParametersEntry
+	nil,                         // 31: portico.xds.v1alpha1.Integration.RequestTemplatesEntry
+	nil,                         // 32: portico.xds.v1alpha1.IntegrationResponse.ResponseParametersEntry
+	nil,                         // 33: portico.xds.v1alpha1.IntegrationResponse.ResponseTemplatesEntry
+	nil,                         // 34: portico.xds.v1alpha1.Mock.HeadersEntry
+	nil,                         // 35: portico.xds.v1alpha1.Canary.VariablesEntry
 }
 var file_xds_v1alpha1_snapshot_proto_depIdxs = []int32{
 	1,  // 0: portico.xds.v1alpha1.StageSnapshot.api:type_name -> portico.xds.v1alpha1.Api
-	24, // 1: portico.xds.v1alpha1.StageSnapshot.variables:type_name -> portico.xds.v1alpha1.StageSnapshot.VariablesEntry
-	15, // 2: portico.xds.v1alpha1.StageSnapshot.throttle:type_name -> portico.xds.v1alpha1.Throttle
-	16, // 3: portico.xds.v1alpha1.StageSnapshot.method_settings:type_name -> portico.xds.v1alpha1.MethodSetting
-	18, // 4: portico.xds.v1alpha1.StageSnapshot.cache:type_name -> portico.xds.v1alpha1.Cache
-	19, // 5: portico.xds.v1alpha1.StageSnapshot.canary:type_name -> portico.xds.v1alpha1.Canary
-	20, // 6: portico.xds.v1alpha1.StageSnapshot.usage_plans:type_name -> portico.xds.v1alpha1.UsagePlan
+	25, // 1: portico.xds.v1alpha1.StageSnapshot.variables:type_name -> portico.xds.v1alpha1.StageSnapshot.VariablesEntry
+	16, // 2: portico.xds.v1alpha1.StageSnapshot.throttle:type_name -> portico.xds.v1alpha1.Throttle
+	17, // 3: portico.xds.v1alpha1.StageSnapshot.method_settings:type_name -> portico.xds.v1alpha1.MethodSetting
+	19, // 4: portico.xds.v1alpha1.StageSnapshot.cache:type_name -> portico.xds.v1alpha1.Cache
+	20, // 5: portico.xds.v1alpha1.StageSnapshot.canary:type_name -> portico.xds.v1alpha1.Canary
+	21, // 6: portico.xds.v1alpha1.StageSnapshot.usage_plans:type_name -> portico.xds.v1alpha1.UsagePlan
 	2,  // 7: portico.xds.v1alpha1.Api.cors:type_name -> portico.xds.v1alpha1.Cors
 	3,  // 8: portico.xds.v1alpha1.Api.source_ips:type_name -> portico.xds.v1alpha1.SourceIps
-	25, // 9: portico.xds.v1alpha1.Api.gateway_responses:type_name -> portico.xds.v1alpha1.Api.GatewayResponsesEntry
+	26, // 9: portico.xds.v1alpha1.Api.gateway_responses:type_name -> portico.xds.v1alpha1.Api.GatewayResponsesEntry
 	5,  // 10: portico.xds.v1alpha1.Api.models:type_name -> portico.xds.v1alpha1.Model
 	6,  // 11: portico.xds.v1alpha1.Api.routes:type_name -> portico.xds.v1alpha1.Route
-	12, // 12: portico.xds.v1alpha1.Api.authorizers:type_name -> portico.xds.v1alpha1.Authorizer
-	26, // 13: portico.xds.v1alpha1.GatewayResponse.headers:type_name -> portico.xds.v1alpha1.GatewayResponse.HeadersEntry
-	7,  // 14: portico.xds.v1alpha1.Route.authorization:type_name -> portico.xds.v1alpha1.Authorization
-	8,  // 15: portico.xds.v1alpha1.Route.validation:type_name -> portico.xds.v1alpha1.RequestValidation
-	9,  // 16: portico.xds.v1alpha1.Route.integration:type_name -> portico.xds.v1alpha1.Integration
-	10, // 17: portico.xds.v1alpha1.Integration.backend:type_name -> portico.xds.v1alpha1.Backend
-	11, // 18: portico.xds.v1alpha1.Integration.mock:type_name -> portico.xds.v1alpha1.Mock
-	27, // 19: portico.xds.v1alpha1.Integration.request_parameters:type_name -> portico.xds.v1alpha1.Integration.RequestParametersEntry
-	28, // 20: portico.xds.v1alpha1.Mock.headers:type_name -> portico.xds.v1alpha1.Mock.HeadersEntry
-	13, // 21: portico.xds.v1alpha1.Authorizer.jwt:type_name -> portico.xds.v1alpha1.Jwt
-	14, // 22: portico.xds.v1alpha1.Authorizer.function:type_name -> portico.xds.v1alpha1.AuthorizerFunction
-	10, // 23: portico.xds.v1alpha1.AuthorizerFunction.backend:type_name -> portico.xds.v1alpha1.Backend
-	15, // 24: portico.xds.v1alpha1.MethodSetting.throttle:type_name -> portico.xds.v1alpha1.Throttle
-	17, // 25: portico.xds.v1alpha1.MethodSetting.caching:type_name -> portico.xds.v1alpha1.MethodCaching
-	1,  // 26: portico.xds.v1alpha1.Canary.api:type_name -> portico.xds.v1alpha1.Api
-	29, // 27: portico.xds.v1alpha1.Canary.variables:type_name -> portico.xds.v1alpha1.Canary.VariablesEntry
-	15, // 28: portico.xds.v1alpha1.UsagePlan.throttle:type_name -> portico.xds.v1alpha1.Throttle
-	21, // 29: portico.xds.v1alpha1.UsagePlan.quota:type_name -> portico.xds.v1alpha1.Quota
-	22, // 30: portico.xds.v1alpha1.UsagePlan.method_throttles:type_name -> portico.xds.v1alpha1.MethodThrottle
-	23, // 31: portico.xds.v1alpha1.UsagePlan.keys:type_name -> portico.xds.v1alpha1.ApiKey
-	15, // 32: portico.xds.v1alpha1.MethodThrottle.throttle:type_name -> portico.xds.v1alpha1.Throttle
-	4,  // 33: portico.xds.v1alpha1.Api.GatewayResponsesEntry.value:type_name -> portico.xds.v1alpha1.GatewayResponse
-	34, // [34:34] is the sub-list for method output_type
-	34, // [34:34] is the sub-list for method input_type
-	34, // [34:34] is the sub-list for extension type_name
-	34, // [34:34] is the sub-list for extension extendee
-	0,  // [0:34] is the sub-list for field type_name
+	13, // 12: portico.xds.v1alpha1.Api.authorizers:type_name -> portico.xds.v1alpha1.Authorizer
+	27, // 13: portico.xds.v1alpha1.GatewayResponse.headers:type_name -> portico.xds.v1alpha1.GatewayResponse.HeadersEntry
+	28, // 14: portico.xds.v1alpha1.GatewayResponse.templates:type_name -> portico.xds.v1alpha1.GatewayResponse.TemplatesEntry
+	7,  // 15: portico.xds.v1alpha1.Route.authorization:type_name -> portico.xds.v1alpha1.Authorization
+	8,  // 16: portico.xds.v1alpha1.Route.validation:type_name -> portico.xds.v1alpha1.RequestValidation
+	9,  // 17: portico.xds.v1alpha1.Route.integration:type_name -> portico.xds.v1alpha1.Integration
+	29, // 18: portico.xds.v1alpha1.RequestValidation.body_models:type_name -> portico.xds.v1alpha1.RequestValidation.BodyModelsEntry
+	11, // 19: portico.xds.v1alpha1.Integration.backend:type_name -> portico.xds.v1alpha1.Backend
+	12, // 20: portico.xds.v1alpha1.Integration.mock:type_name -> portico.xds.v1alpha1.Mock
+	30, // 21: portico.xds.v1alpha1.Integration.request_parameters:type_name -> portico.xds.v1alpha1.Integration.RequestParametersEntry
+	31, // 22: portico.xds.v1alpha1.Integration.request_templates:type_name -> portico.xds.v1alpha1.Integration.RequestTemplatesEntry
+	10, // 23: portico.xds.v1alpha1.Integration.responses:type_name -> portico.xds.v1alpha1.IntegrationResponse
+	32, // 24: portico.xds.v1alpha1.IntegrationResponse.response_parameters:type_name -> portico.xds.v1alpha1.IntegrationResponse.ResponseParametersEntry
+	33, // 25: portico.xds.v1alpha1.IntegrationResponse.response_templates:type_name -> portico.xds.v1alpha1.IntegrationResponse.ResponseTemplatesEntry
+	34, // 26: portico.xds.v1alpha1.Mock.headers:type_name -> portico.xds.v1alpha1.Mock.HeadersEntry
+	14, // 27: portico.xds.v1alpha1.Authorizer.jwt:type_name -> portico.xds.v1alpha1.Jwt
+	15, // 28: portico.xds.v1alpha1.Authorizer.function:type_name -> portico.xds.v1alpha1.AuthorizerFunction
+	11, // 29: portico.xds.v1alpha1.AuthorizerFunction.backend:type_name -> portico.xds.v1alpha1.Backend
+	16, // 30: portico.xds.v1alpha1.MethodSetting.throttle:type_name -> portico.xds.v1alpha1.Throttle
+	18, // 31: portico.xds.v1alpha1.MethodSetting.caching:type_name -> portico.xds.v1alpha1.MethodCaching
+	1,  // 32: portico.xds.v1alpha1.Canary.api:type_name -> portico.xds.v1alpha1.Api
+	35, // 33: portico.xds.v1alpha1.Canary.variables:type_name -> portico.xds.v1alpha1.Canary.VariablesEntry
+	16, // 34: portico.xds.v1alpha1.UsagePlan.throttle:type_name -> portico.xds.v1alpha1.Throttle
+	22, // 35: portico.xds.v1alpha1.UsagePlan.quota:type_name -> portico.xds.v1alpha1.Quota
+	23, // 36: portico.xds.v1alpha1.UsagePlan.method_throttles:type_name -> portico.xds.v1alpha1.MethodThrottle
+	24, // 37: portico.xds.v1alpha1.UsagePlan.keys:type_name -> portico.xds.v1alpha1.ApiKey
+	16, // 38: portico.xds.v1alpha1.MethodThrottle.throttle:type_name -> portico.xds.v1alpha1.Throttle
+	4,  // 39: portico.xds.v1alpha1.Api.GatewayResponsesEntry.value:type_name -> portico.xds.v1alpha1.GatewayResponse
+	40, // [40:40] is the sub-list for method output_type
+	40, // [40:40] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_xds_v1alpha1_snapshot_proto_init() }
@@ -2227,14 +2409,14 @@ func file_xds_v1alpha1_snapshot_proto_init() {
 	file_xds_v1alpha1_snapshot_proto_msgTypes[1].OneofWrappers = []any{}
 	file_xds_v1alpha1_snapshot_proto_msgTypes[2].OneofWrappers = []any{}
 	file_xds_v1alpha1_snapshot_proto_msgTypes[4].OneofWrappers = []any{}
-	file_xds_v1alpha1_snapshot_proto_msgTypes[17].OneofWrappers = []any{}
+	file_xds_v1alpha1_snapshot_proto_msgTypes[18].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_xds_v1alpha1_snapshot_proto_rawDesc), len(file_xds_v1alpha1_snapshot_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   30,
+			NumMessages:   36,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -79,6 +79,8 @@ type Request struct {
 	Target *url.URL
 
 	bodyTooLarge atomic.Bool
+	// body is the request body once a step read it (ReadBody).
+	body *Body
 }
 
 // Authorizer is the outcome of an authorization step: $context.authorizer.*.
@@ -113,6 +115,9 @@ func (a *Authorizer) Get(key string) string {
 type Error struct {
 	// Type is the gateway response type ("THROTTLED"); Message its message.
 	Type, Message string
+	// ValidationErrorString is $context.error.validationErrorString: what request
+	// validation found wrong, for access logs and gateway response templates.
+	ValidationErrorString string
 }
 
 // Integration records the integration call.

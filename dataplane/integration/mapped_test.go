@@ -1,0 +1,188 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package integration
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
+	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
+	"github.com/portico-dev/portico/dataplane/router"
+)
+
+// echo is a backend that answers what it received, and the status asked in x-status.
+func echo(t *testing.T) *httptest.Server {
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "text/plain")
+		w.Header().Set("X-Error", "backend-error")
+		if st := r.URL.Query().Get("status"); st != "" {
+			var code int
+			_, _ = fmt.Sscan(st, &code)
+			w.WriteHeader(code)
+		}
+		fmt.Fprintf(w, "%s %s ct=%s client=%s user=%s body=%s", r.Method, r.URL.RequestURI(), r.Header.Get("Content-Type"), r.Header.Get("X-Client"), r.Header.Get("X-User"), b)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func build(t *testing.T, in *xdsv1alpha1.Integration) http.Handler {
+	t.Helper()
+	h, warn, err := NewShared(Shared{}).Build(Spec{Integration: in, Params: map[string]bool{"id": false}, Variables: map[string]string{"env": "test"}})
+	if err != nil || warn != nil {
+		t.Fatal(err, warn)
+	}
+	return h
+}
+
+func call(h http.Handler, method, target, body string, header ...string) *httptest.ResponseRecorder {
+	tree, err := router.New([]router.Route{{Path: "/pets/{id}", Methods: []string{"ANY"}}})
+	if err != nil {
+		panic(err)
+	}
+	r := httptest.NewRequest(method, target, strings.NewReader(body))
+	for i := 0; i+1 < len(header); i += 2 {
+		r.Header.Set(header[i], header[i+1])
+	}
+	rc := &reqctx.Request{ID: "req-1", Stage: "prod", ResourcePath: "/pets/{id}"}
+	tree.Lookup(method, r.URL.Path, &rc.Params)
+	r = r.WithContext(reqctx.With(r.Context(), rc))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+func TestMappedHTTPRequest(t *testing.T) {
+	be := echo(t)
+	h := build(t, &xdsv1alpha1.Integration{
+		Type: TypeHTTP, Uri: be.URL + "/v2/{id}", HttpMethod: "PUT",
+		RequestParameters: map[string]string{"header.x-user": "$request.querystring.user"},
+		RequestTemplates: map[string]string{"application/json": `#set($context.requestOverride.querystring.mapped = "yes")` +
+			`{"id": "$input.params('id')", "name": $input.json('$.name'), "env": "$stageVariables.env"}`},
+	})
+	w := call(h, "POST", "/pets/7?user=ann&secret=1", `{"name": "Rex"}`, "Content-Type", "application/json", "X-Client", "leak")
+	want := `PUT /v2/7?mapped=yes ct=application/json client= user=ann body={"id": "7", "name": "Rex", "env": "test"}`
+	if w.Code != 200 || w.Body.String() != want {
+		t.Errorf("got %d %q\nwant %q", w.Code, w.Body, want)
+	}
+	if ct := w.Header().Get("Content-Type"); ct != "text/plain" {
+		t.Errorf("pass-through content type %q", ct)
+	}
+}
+
+func TestPassthroughBehavior(t *testing.T) {
+	be := echo(t)
+	tmpl := map[string]string{"application/json": `{"wrapped": $input.body}`}
+	for _, tc := range []struct {
+		behavior  string
+		templates map[string]string
+		ct        string
+		status    int
+		body      string
+	}{
+		{"", tmpl, "application/json", 200, `body={"wrapped": {"a":1}}`},
+		{"", tmpl, "text/plain", 200, `body={"a":1}`},
+		{"WHEN_NO_TEMPLATES", tmpl, "text/plain", 415, `{"message":"Unsupported Media Type"}`},
+		{"WHEN_NO_TEMPLATES", nil, "text/plain", 200, `body={"a":1}`},
+		{"NEVER", nil, "text/plain", 415, `{"message":"Unsupported Media Type"}`},
+		{"NEVER", tmpl, "", 200, `body={"wrapped": {"a":1}}`}, // no content type reads as JSON
+	} {
+		t.Run(tc.behavior+" "+tc.ct, func(t *testing.T) {
+			h := build(t, &xdsv1alpha1.Integration{Type: TypeHTTP, Uri: be.URL + "/", PassthroughBehavior: tc.behavior, RequestTemplates: tc.templates})
+			w := call(h, "POST", "/pets/1", `{"a":1}`, "Content-Type", tc.ct)
+			if w.Code != tc.status || !strings.HasSuffix(w.Body.String(), tc.body) {
+				t.Errorf("got %d %q, want %d ...%q", w.Code, w.Body, tc.status, tc.body)
+			}
+		})
+	}
+}
+
+func TestIntegrationResponses(t *testing.T) {
+	be := echo(t)
+	h := build(t, &xdsv1alpha1.Integration{
+		Type: TypeHTTP, Uri: be.URL + "/",
+		RequestParameters: map[string]string{"querystring.status": "$request.querystring.status"},
+		Responses: []*xdsv1alpha1.IntegrationResponse{
+			{SelectionPattern: `4\d{2}`, StatusCode: 400,
+				ResponseParameters: map[string]string{"header.x-reason": "integration.response.header.x-error", "header.cache-control": "'no-store'"},
+				ResponseTemplates:  map[string]string{"application/json": `{"error": "$util.escapeJavaScript($input.body)"}`, "text/html": "<p>$input.body</p>"}},
+			{SelectionPattern: `5\d{2}`, StatusCode: 502, ResponseTemplates: map[string]string{"application/json": `$input.json('$.missing')`}},
+			{SelectionPattern: `201`, StatusCode: 200, ResponseTemplates: map[string]string{"application/json": `#set($context.responseOverride.status = 202)#set($context.responseOverride.header.x-over = "1")ok`}},
+			{StatusCode: 200, ResponseParameters: map[string]string{"header.x-body": "integration.response.body"}},
+		},
+	})
+	w := call(h, "GET", "/pets/1?status=404", "")
+	if w.Code != 400 || w.Header().Get("X-Reason") != "backend-error" || w.Header().Get("Cache-Control") != "no-store" ||
+		w.Header().Get("Content-Type") != "application/json" || !strings.HasPrefix(w.Body.String(), `{"error": "GET \/?status=404`) {
+		t.Errorf("4xx: %d %v %q", w.Code, w.Header(), w.Body)
+	}
+	if w := call(h, "GET", "/pets/1?status=404", "", "Accept", "text/html"); w.Header().Get("Content-Type") != "text/html" || !strings.HasPrefix(w.Body.String(), "<p>") {
+		t.Errorf("Accept picks the template: %v %q", w.Header(), w.Body)
+	}
+	// A template that reads a body that is not JSON as JSON fails: 500, not the backend's.
+	if w := call(h, "GET", "/pets/1?status=503", ""); w.Code != 500 || w.Body.String() != `{"message": "Internal server error"}` {
+		t.Errorf("template failure: %d %q", w.Code, w.Body)
+	}
+	if w := call(h, "GET", "/pets/1?status=201", ""); w.Code != 202 || w.Header().Get("X-Over") != "1" || w.Body.String() != "ok" {
+		t.Errorf("responseOverride: %d %v %q", w.Code, w.Header(), w.Body)
+	}
+	// 2021 does not match "201": patterns match the whole status.
+	if w := call(h, "GET", "/pets/1?status=200", ""); w.Code != 200 || !strings.HasPrefix(w.Header().Get("X-Body"), "GET /?status=200") {
+		t.Errorf("default: %d %v", w.Code, w.Header())
+	}
+}
+
+func TestMockTemplates(t *testing.T) {
+	h := build(t, &xdsv1alpha1.Integration{Type: TypeMock, Mock: &xdsv1alpha1.Mock{
+		StatusCode: 200,
+		Headers:    map[string]string{"content-type": "application/json", "x-id": "$input.params('id')"},
+		Body:       `{"id": "$input.params('id')", "name": $input.json('$.name'), "stage": "$context.stage"}#if($input.params('id') == "0")#set($context.responseOverride.status = 404)#end`,
+	}})
+	w := call(h, "POST", "/pets/7", `{"name": "Rex"}`)
+	if w.Code != 200 || w.Header().Get("X-Id") != "7" || w.Body.String() != `{"id": "7", "name": "Rex", "stage": "prod"}` {
+		t.Errorf("got %d %v %q", w.Code, w.Header(), w.Body)
+	}
+	if w := call(h, "GET", "/pets/0", ""); w.Code != 404 {
+		t.Errorf("responseOverride.status: %d", w.Code)
+	}
+	h = build(t, &xdsv1alpha1.Integration{Type: TypeMock, Mock: &xdsv1alpha1.Mock{Body: `$input.json('$.x')`}})
+	if w := call(h, "POST", "/pets/1", `not json`); w.Code != 500 {
+		t.Errorf("failing mock template: %d", w.Code)
+	}
+}
+
+func TestMappedBuildErrors(t *testing.T) {
+	for _, in := range []*xdsv1alpha1.Integration{
+		{Type: TypeHTTP, Uri: "http://b/", PassthroughBehavior: "SOMETIMES"},
+		{Type: TypeHTTP, Uri: "http://b/", ContentHandling: "CONVERT_TO_XML"},
+		{Type: TypeHTTP, Uri: "http://b/", RequestTemplates: map[string]string{"application/json": "#if("}},
+		{Type: TypeHTTP, Uri: "http://b/", Responses: []*xdsv1alpha1.IntegrationResponse{{SelectionPattern: "4("}}},
+		{Type: TypeHTTP, Uri: "http://b/", Responses: []*xdsv1alpha1.IntegrationResponse{{}, {}}},
+		{Type: TypeHTTP, Uri: "http://b/", Responses: []*xdsv1alpha1.IntegrationResponse{{ResponseParameters: map[string]string{"header.x": "body"}}}},
+		{Type: TypeMock, Mock: &xdsv1alpha1.Mock{Body: "#foreach("}},
+	} {
+		if _, _, err := NewShared(Shared{}).Build(Spec{Integration: in}); err == nil {
+			t.Errorf("%v built", in)
+		}
+	}
+}

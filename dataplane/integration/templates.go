@@ -1,0 +1,174 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package integration
+
+import (
+	"fmt"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
+	"github.com/portico-dev/portico/internal/vtl"
+)
+
+// Mapping templates run here: parsed once per route build (internal/vtl), evaluated per
+// request against an environment built from the request's reqctx. A template that fails at
+// run time answers 500, with the error in the log, as in Amazon API Gateway.
+
+// templates are the mapping templates of one map, by media type.
+type templates struct {
+	byType map[string]*vtl.Template
+	types  []string // sorted
+}
+
+func compileTemplates(field string, in map[string]string) (*templates, error) {
+	if len(in) == 0 {
+		return nil, nil
+	}
+	t := &templates{byType: make(map[string]*vtl.Template, len(in))}
+	for _, ct := range slices.Sorted(maps.Keys(in)) {
+		parsed, err := vtl.Parse(in[ct])
+		if err != nil {
+			return nil, fmt.Errorf("%s[%s]: %w", field, ct, err)
+		}
+		mt := MediaType(ct)
+		t.byType[mt] = parsed
+		t.types = append(t.types, mt)
+	}
+	return t, nil
+}
+
+// forAccept picks the template for a response: the first media type of the client's Accept
+// header that has one, else application/json, else the first by name.
+func (t *templates) forAccept(accept string) (string, *vtl.Template) {
+	for part := range strings.SplitSeq(accept, ",") {
+		mt := MediaType(part)
+		if tm := t.byType[mt]; tm != nil && part != "" {
+			return mt, tm
+		}
+	}
+	if tm := t.byType["application/json"]; tm != nil {
+		return "application/json", tm
+	}
+	return t.types[0], t.byType[t.types[0]]
+}
+
+// MediaType is a Content-Type's media type, lower case, without parameters; application/json
+// for none, as Amazon API Gateway assumes.
+func MediaType(ct string) string {
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	ct = strings.TrimSpace(ct)
+	if ct == "" {
+		return "application/json"
+	}
+	return strings.ToLower(ct)
+}
+
+// stageVariables is $stageVariables for a variant, built once and frozen: every request
+// shares it.
+func stageVariables(vars map[string]string) *vtl.Map {
+	m := vtl.NewMap()
+	for _, k := range slices.Sorted(maps.Keys(vars)) {
+		m.Set(k, vars[k])
+	}
+	return m.Freeze()
+}
+
+// env is the template environment of one request. body may be nil (no body read).
+func env(r *http.Request, rc *reqctx.Request, body *reqctx.Body, vars *vtl.Map) *vtl.Env {
+	e := &vtl.Env{
+		Path:           vtl.NewMap(),
+		QueryString:    vtl.NewMap(),
+		Header:         vtl.NewMap(),
+		Context:        contextMap(r, rc),
+		StageVariables: vars,
+	}
+	if body != nil {
+		e.Body, e.JSON = body.Text, body.JSON
+	}
+	for i := range rc.Params.Len() {
+		e.Path.Set(rc.Params.Name(i), rc.Params.Value(i))
+	}
+	if r.URL.RawQuery != "" {
+		q, _ := url.ParseQuery(r.URL.RawQuery)
+		for _, k := range slices.Sorted(maps.Keys(q)) {
+			e.QueryString.Set(k, q[k][0])
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(r.Header)) {
+		e.Header.Set(k, r.Header[k][0])
+	}
+	return e
+}
+
+// contextMap is $context for templates: the variables API.md lists, with what the steps
+// before recorded (the authorizer's, the validation error).
+func contextMap(r *http.Request, rc *reqctx.Request) *vtl.Map {
+	identity := vtl.NewMap()
+	identity.Set("sourceIp", rc.SourceIP)
+	identity.Set("userAgent", r.UserAgent())
+	identity.Set("apiKeyId", rc.APIKeyID)
+	authorizer := vtl.NewMap()
+	if rc.Authorizer.Authorized {
+		authorizer.Set("principalId", rc.Authorizer.PrincipalID)
+		for _, k := range slices.Sorted(maps.Keys(rc.Authorizer.Context)) {
+			authorizer.Set(k, rc.Authorizer.Context[k])
+		}
+	}
+	errMap := vtl.NewMap()
+	errMap.Set("message", rc.Error.Message)
+	errMap.Set("responseType", rc.Error.Type)
+	errMap.Set("validationErrorString", rc.Error.ValidationErrorString)
+	ns, _, _ := strings.Cut(rc.API, "/")
+	c := vtl.NewMap()
+	c.Set("requestId", rc.ID)
+	c.Set("extendedRequestId", rc.ID)
+	c.Set("accountId", ns)
+	c.Set("apiId", rc.API)
+	c.Set("stage", rc.Stage)
+	c.Set("httpMethod", r.Method)
+	c.Set("resourcePath", rc.ResourcePath)
+	c.Set("path", rc.Path)
+	c.Set("domainName", rc.Host)
+	c.Set("protocol", r.Proto)
+	c.Set("requestTimeEpoch", rc.Start.UnixMilli())
+	c.Set("requestTime", rc.Start.UTC().Format("02/Jan/2006:15:04:05 -0700"))
+	c.Set("identity", identity)
+	c.Set("authorizer", authorizer)
+	c.Set("error", errMap)
+	return c
+}
+
+// templateFailed answers a template that failed at run time: 500, as AWS does, with the
+// error in the log and the access log's $context.error.message.
+func templateFailed(w http.ResponseWriter, rc *reqctx.Request, s *Shared, what string, err error) {
+	s.Log.Info("mapping template failed", "route", rc.RouteName, "template", what, "error", err.Error(), "requestId", rc.ID)
+	rc.Error.Type, rc.Error.Message = "DEFAULT_5XX", "Internal server error: "+what+": "+err.Error()
+	body := `{"message": "Internal server error"}`
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Del("Content-Encoding")
+	w.WriteHeader(http.StatusInternalServerError)
+	_, _ = w.Write([]byte(body))
+}
