@@ -78,9 +78,12 @@ const (
 	// DefaultWriteTimeout: a client whose TCP window stays shut for 30 s is gone or hostile.
 	// It applies per write, so long downloads and event streams are unaffected.
 	DefaultWriteTimeout = 30 * time.Second
-	// maxDefaultConnections bounds DefaultMaxConnections: 10,000 connections reading
-	// headers at the 64 KiB limit fit in about a GiB.
-	maxDefaultConnections = 10000
+	// maxDefaultConnections bounds DefaultMaxConnections by memory: a connection holding
+	// an unfinished header just under the 64 KiB limit costs about 180 KiB of resident
+	// memory (measured, TestAttacksKeepMemoryBounded), so 4,096 of them stay within about
+	// 720 MiB, under the Helm chart's 1 GiB limit. Raise it with --max-connections along
+	// with the memory limit.
+	maxDefaultConnections = 4096
 	// minDefaultConnections keeps a proxy with a tiny file limit usable.
 	minDefaultConnections = 64
 	// reservedFiles are kept for everything but clients: xDS, admin, logs, Redis.
@@ -101,8 +104,8 @@ func Defaults() Limits {
 }
 
 // DefaultMaxConnections is half the files the process may open (less a reserve), at most
-// 10,000: each client connection may need a second file for its backend connection, and a
-// proxy out of files fails everyone, while one at its cap makes new clients wait.
+// 4,096: each client connection may need a second file for its backend connection, and a
+// proxy out of files (or memory) fails everyone, while one at its cap makes new clients wait.
 func DefaultMaxConnections() int {
 	return connectionsFor(openFileLimit())
 }

@@ -45,8 +45,8 @@ func TestValidate(t *testing.T) {
 			t.Errorf("Validate() = %v, want a word on %s", err, want)
 		}
 	}
-	if d := edge.DefaultMaxConnections(); d < 64 || d > 10000 {
-		t.Errorf("DefaultMaxConnections() = %d, want within [64, 10000]", d)
+	if d := edge.DefaultMaxConnections(); d < 64 || d > 4096 {
+		t.Errorf("DefaultMaxConnections() = %d, want within [64, 4096]", d)
 	}
 }
 
