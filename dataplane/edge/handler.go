@@ -154,7 +154,7 @@ func (b *body) Read(p []byte) (int, error) {
 	b.waited += time.Since(start)
 	b.received += int64(n)
 	switch {
-	case err == io.EOF:
+	case errors.Is(err, io.EOF):
 		// net/http starts reading the connection in the background once the body ends,
 		// to notice a client that goes away; under a deadline that read would cancel the
 		// request when it passes.

@@ -71,8 +71,15 @@ func dial(t *testing.T, addr string) net.Conn {
 	return c
 }
 
+// answer is a response read whole.
+type answer struct {
+	StatusCode int
+	Header     http.Header
+	Close      bool
+}
+
 // readResponse reads one response from c.
-func readResponse(t *testing.T, c net.Conn) (*http.Response, string) {
+func readResponse(t *testing.T, c net.Conn) (answer, string) {
 	t.Helper()
 	res, err := http.ReadResponse(bufio.NewReader(c), nil)
 	if err != nil {
@@ -80,7 +87,7 @@ func readResponse(t *testing.T, c net.Conn) (*http.Response, string) {
 	}
 	b, _ := io.ReadAll(res.Body)
 	_ = res.Body.Close()
-	return res, string(b)
+	return answer{StatusCode: res.StatusCode, Header: res.Header, Close: res.Close}, string(b)
 }
 
 // waitClosed waits until the server closes c, failing after patience, and returns how long
@@ -95,19 +102,6 @@ func waitClosed(t *testing.T, c net.Conn) time.Duration {
 		t.Fatalf("the server kept the connection open for %s", patience)
 	}
 	return time.Since(start)
-}
-
-// get asks addr for path on a fresh connection, and returns the status.
-func get(t *testing.T, addr, path string) int {
-	t.Helper()
-	client := &http.Client{Timeout: patience, Transport: &http.Transport{DisableKeepAlives: true}}
-	res, err := client.Get("http://" + addr + path)
-	if err != nil {
-		t.Fatalf("GET %s: %v", path, err)
-	}
-	_, _ = io.Copy(io.Discard, res.Body)
-	_ = res.Body.Close()
-	return res.StatusCode
 }
 
 // readAll is a handler that reads the body and answers its size, or, like the proxy when

@@ -23,6 +23,7 @@ package edgetest
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -118,9 +119,10 @@ func run(ctx context.Context, addr string, head []byte, trickle string, interval
 	if res, err := http.ReadResponse(br, nil); err == nil {
 		o.Status = res.StatusCode
 		_, _ = io.Copy(io.Discard, res.Body)
+		_ = res.Body.Close()
 	}
 	if _, err := io.Copy(io.Discard, br); err != nil {
-		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		if ne := net.Error(nil); errors.As(err, &ne) && ne.Timeout() {
 			o.Err = fmt.Errorf("the server kept the connection open for %s", timeout)
 		}
 	}
