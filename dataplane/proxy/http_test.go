@@ -364,7 +364,7 @@ func TestH2C(t *testing.T) {
 	st.AccessLogFormat = "$context.protocol $context.status"
 	f.apply(t, st)
 	srv := httptest.NewUnstartedServer(nil)
-	srv.Config = NewServer("", f)
+	srv.Config = NewServer(ServerOptions{Handler: f})
 	srv.Start()
 	defer srv.Close()
 

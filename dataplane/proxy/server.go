@@ -18,27 +18,39 @@ package proxy
 
 import (
 	"net/http"
-	"time"
+
+	"github.com/portico-dev/portico/dataplane/edge"
 )
 
-// NewServer returns an http.Server for h on addr that speaks HTTP/1.1 and unencrypted
+// ServerOptions configure NewServer.
+type ServerOptions struct {
+	// Addr is the address to listen on, for ListenAndServe; Serve takes a listener.
+	Addr string
+	// Handler serves requests: the Proxy.
+	Handler http.Handler
+	// Limits are the edge limits: header and body deadlines, header size, idle and write
+	// timeouts. The zero value (never valid: MaxHeaderBytes must be positive) means
+	// edge.Defaults(). The connection cap is the listener's (edge.Listener), not the server's.
+	Limits edge.Limits
+}
+
+// NewServer returns an http.Server for o.Handler that speaks HTTP/1.1 and unencrypted
 // HTTP/2 with prior knowledge (h2c), with net/http's own HTTP/2 (http.Server.Protocols), so
 // no extra dependency. The HTTP/1.1 "Upgrade: h2c" dance is not offered: RFC 9113 deprecates
 // it and gRPC and curl --http2-prior-knowledge do not need it.
 //
-// Headers must arrive within 10 s (slowloris). There is no read or write timeout on the
-// whole request: bodies and responses stream, and each route bounds its backend with its own
-// timeout.
-func NewServer(addr string, h http.Handler) *http.Server {
+// There is no read or write timeout on the whole request: bodies and responses stream, and
+// each route bounds its backend with its own timeout. The edge limits bound what a client
+// can hold instead (see package edge).
+func NewServer(o ServerOptions) *http.Server {
+	l := o.Limits
+	if l == (edge.Limits{}) {
+		l = edge.Defaults()
+	}
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
 	protocols.SetUnencryptedHTTP2(true)
-	return &http.Server{
-		Addr:              addr,
-		Handler:           h,
-		Protocols:         &protocols,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    1 << 20,
-	}
+	srv := &http.Server{Addr: o.Addr, Handler: o.Handler, Protocols: &protocols}
+	l.Apply(srv)
+	return srv
 }

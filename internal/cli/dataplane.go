@@ -38,6 +38,7 @@ import (
 	"github.com/portico-dev/portico/dataplane/admin"
 	"github.com/portico-dev/portico/dataplane/cache"
 	"github.com/portico-dev/portico/dataplane/cache/rediscache"
+	"github.com/portico-dev/portico/dataplane/edge"
 	"github.com/portico-dev/portico/dataplane/limits"
 	limitsredis "github.com/portico-dev/portico/dataplane/limits/redis"
 	"github.com/portico-dev/portico/dataplane/pipeline"
@@ -63,6 +64,9 @@ type dataPlaneOptions struct {
 	// redis.state, when set, keeps buckets and counters in Redis, shared by every replica;
 	// redis.cache shares cached responses between replicas.
 	redis redisFlags
+	// limits are the edge limits (header and body deadlines, sizes, connections); zero:
+	// edge.Defaults().
+	limits edge.Limits
 	// httpListener, when set, replaces httpAddr (tests listen on port 0).
 	httpListener, adminListener net.Listener
 	log                         logr.Logger
@@ -73,6 +77,9 @@ type dataPlaneOptions struct {
 // runDataPlane runs the xDS client, the request path and the admin endpoint until ctx ends,
 // then stops accepting connections and drains in-flight requests within drain.
 func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
+	if o.limits == (edge.Limits{}) {
+		o.limits = edge.Defaults()
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	store, checkpoint, err := openStore(o, reg)
@@ -110,7 +117,10 @@ func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 		_ = httpLis.Close()
 		return fmt.Errorf("--admin-addr: %w", err)
 	}
-	o.log.Info("serving", "http", httpLis.Addr().String(), "admin", adminLis.Addr().String(), "xdsServer", o.xdsServer, "node", o.nodeID)
+	// Connections over the cap wait in the kernel's backlog (package edge).
+	httpLis = edge.Listener(httpLis, o.limits.MaxConnections)
+	o.log.Info("serving", "http", httpLis.Addr().String(), "admin", adminLis.Addr().String(), "xdsServer", o.xdsServer, "node", o.nodeID,
+		"maxConnections", o.limits.MaxConnections)
 	if o.ready != nil {
 		close(o.ready)
 	}
@@ -122,7 +132,7 @@ func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 	g.Go(func() error { return client.Run(gctx) })
 	g.Go(func() error { return checkpoint(checkpointCtx) })
 	g.Go(func() error { return adm.Serve(gctx, adminLis) })
-	srv := proxy.NewServer("", p)
+	srv := proxy.NewServer(proxy.ServerOptions{Handler: p, Limits: o.limits})
 	g.Go(func() error {
 		if err := srv.Serve(httpLis); !errors.Is(err, http.ErrServerClosed) {
 			return err
@@ -209,16 +219,23 @@ type dataPlaneFlags struct {
 	region         string
 	trustedProxies []string
 	redis          redisFlags
+	edge           edgeFlags
 }
 
 func (d *dataPlaneFlags) bind(f *pflag.FlagSet) {
 	f.StringVar(&d.region, "region", "us-east-1", "region written into authorizers' methodArns (arn:aws:execute-api:<region>:...)")
 	d.redis.bind(f, "redis://host:port/db keeping throttles and quotas, shared by every proxy replica (default: in memory)", true)
 	f.StringSliceVar(&d.trustedProxies, "trusted-proxies", nil, "CIDR ranges of load balancers whose X-Forwarded-For is believed (default: none; the connection's address is the client's)")
+	d.edge.bind(f)
 }
 
 func (d *dataPlaneFlags) apply(o *dataPlaneOptions) error {
 	o.region, o.redis = d.region, d.redis.resolved()
+	limits, err := d.edge.limits()
+	if err != nil {
+		return err
+	}
+	o.limits = limits
 	for _, s := range d.trustedProxies {
 		p, err := netip.ParsePrefix(strings.TrimSpace(s))
 		if err != nil {

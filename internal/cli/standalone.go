@@ -142,6 +142,7 @@ func runStandalone(ctx context.Context, o standaloneOptions, hooks *standaloneHo
 			httpAddr: httpAddr, adminAddr: o.adminAddr, drain: o.drain, log: log,
 		}
 		dp.region, dp.trustedProxies, dp.stateDir, dp.redis = flags.region, flags.trustedProxies, o.stateDir, flags.redis
+		dp.limits = flags.limits
 		if hooks != nil {
 			dp.httpListener, dp.adminListener, dp.ready = hooks.httpListener, hooks.adminListener, hooks.ready
 		}

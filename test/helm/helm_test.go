@@ -90,6 +90,8 @@ func TestSchemaRefusesBadValues(t *testing.T) {
 	root, _ := testenv.ModuleRoot()
 	for _, c := range []struct{ set, path string }{
 		{"proxy.service.type=Ingress", "/proxy/service/type"},
+		{"proxy.edge.bodyTimeout=ten", "/proxy/edge/bodyTimeout"},
+		{"proxy.edge.maxHeaderBytes=0", "/proxy/edge/maxHeaderBytes"},
 		{"redis.state.url=http://redis:6379", "/redis/state/url"},
 		// One source per Redis: a URL and a Secret would leave the user guessing which wins.
 		{"redis.cache.url=redis://redis:6379/1,redis.cache.existingSecret=mine", "/redis/cache"},

@@ -1,0 +1,339 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package edge_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/portico-dev/portico/dataplane/edge"
+)
+
+func TestValidate(t *testing.T) {
+	if err := edge.Defaults().Validate(); err != nil {
+		t.Fatalf("the defaults: %v", err)
+	}
+	l := edge.Defaults()
+	l.BodyTimeout, l.MaxHeaderBytes, l.MinBodyRate, l.MaxConnections = -1, 0, -1, -1
+	err := l.Validate()
+	for _, want := range []string{"--body-timeout", "--max-header-bytes", "--body-min-rate", "--max-connections"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate() = %v, want a word on %s", err, want)
+		}
+	}
+	if d := edge.DefaultMaxConnections(); d < 64 || d > 4096 {
+		t.Errorf("DefaultMaxConnections() = %d, want within [64, 4096]", d)
+	}
+}
+
+// A body trickled a byte at a time gets 408, in the gateway's JSON, once the body deadline
+// passes, whatever the handler answers on its failed read; and the connection is closed.
+func TestSlowBodyGets408(t *testing.T) {
+	l := limits()
+	addr := serve(t, l, readAll)
+	c := dial(t, addr)
+	start := time.Now()
+	fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: x\r\nX-Request-Id: abc\r\nContent-Length: 1000\r\n\r\n")
+	// Trickle from another goroutine until the server stops reading.
+	go func() {
+		for i := 0; i < 1000; i++ {
+			if _, err := c.Write([]byte("a")); err != nil {
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
+	res, body := readResponse(t, c)
+	took := time.Since(start)
+	if res.StatusCode != http.StatusRequestTimeout || body != `{"message":"Request Timeout"}` ||
+		res.Header.Get("Content-Type") != "application/json" || res.Header.Get("X-Portico-Error-Type") != "REQUEST_TIMEOUT" || !res.Close {
+		t.Fatalf("slow body: %d %q %v", res.StatusCode, body, res.Header)
+	}
+	// The body had BodyTimeout plus what its ~10 bytes earned at 1 KiB/s.
+	if took < l.BodyTimeout || took > l.BodyTimeout+patience/2 {
+		t.Errorf("answered after %s, want about %s", took, l.BodyTimeout)
+	}
+	waitClosed(t, c)
+}
+
+// The request id a handler set survives the 408.
+func TestSlowBody408KeepsRequestID(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Request-Id", "id-1")
+		w.Header().Set("X-Other", "dropped")
+		readAll(w, r)
+	})
+	addr := serve(t, limits(), h)
+	c := dial(t, addr)
+	fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
+	res, _ := readResponse(t, c)
+	if res.StatusCode != 408 || res.Header.Get("X-Request-Id") != "id-1" || res.Header.Get("X-Other") != "" {
+		t.Errorf("408: %d %v", res.StatusCode, res.Header)
+	}
+}
+
+// A handler that never reads the body answers, and the unread body cannot hold the
+// connection: net/http's read of it after the handler returns is bounded too.
+func TestUnreadSlowBodyIsBounded(t *testing.T) {
+	l := limits()
+	addr := serve(t, l, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") }))
+	c := dial(t, addr)
+	fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nabc")
+	res, body := readResponse(t, c)
+	if res.StatusCode != 200 || body != "ok" {
+		t.Fatalf("%d %q", res.StatusCode, body)
+	}
+	if took := waitClosed(t, c); took > l.BodyTimeout+patience/2 {
+		t.Errorf("closed after %s", took)
+	}
+}
+
+// A large body sent at full speed is served however long the handler takes to read it: a
+// handler held back by a slow backend does not use up the client's allowance. A chunked
+// body pausing for less than BodyTimeout is served too.
+func TestFastAndPausingBodiesAreServed(t *testing.T) {
+	l := limits()
+	slowReader := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		buf := make([]byte, 64<<10)
+		n := 0
+		for {
+			k, err := r.Body.Read(buf)
+			n += k
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				w.WriteHeader(499)
+				return
+			}
+			time.Sleep(10 * time.Millisecond) // the backend is slow
+		}
+		_, _ = io.WriteString(w, strconv.Itoa(n))
+	})
+	addr := serve(t, l, slowReader)
+	const size = 4 << 20 // at least 64 reads of 10 ms: longer than BodyTimeout
+	start := time.Now()
+	res, err := (&http.Client{Timeout: patience}).Post("http://"+addr+"/", "application/octet-stream", bytes.NewReader(make([]byte, size)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	_ = res.Body.Close()
+	if res.StatusCode != 200 || string(b) != strconv.Itoa(size) {
+		t.Fatalf("fast large body: %d %q", res.StatusCode, b)
+	}
+	if took := time.Since(start); took < l.BodyTimeout {
+		t.Logf("the upload took %s, less than the body timeout: the test proves less than it should", took)
+	}
+
+	pr, pw := io.Pipe()
+	go func() {
+		_, _ = pw.Write([]byte("first "))
+		time.Sleep(l.BodyTimeout / 3)
+		_, _ = pw.Write([]byte("second"))
+		_ = pw.Close()
+	}()
+	res, err = (&http.Client{Timeout: patience}).Post("http://"+addr+"/", "text/plain", pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(res.Body)
+	_ = res.Body.Close()
+	if res.StatusCode != 200 || string(b) != "12" {
+		t.Errorf("pausing chunked body: %d %q", res.StatusCode, b)
+	}
+}
+
+// HTTP/2 (h2c) streams get the same body deadline.
+func TestSlowBodyH2C(t *testing.T) {
+	addr := serve(t, limits(), readAll)
+	tr := &http.Transport{Protocols: new(http.Protocols)}
+	tr.Protocols.SetUnencryptedHTTP2(true)
+	defer tr.CloseIdleConnections()
+	pr, pw := io.Pipe()
+	defer func() { _ = pw.Close() }()
+	go func() { _, _ = pw.Write([]byte("a")) }() // then nothing
+	res, err := (&http.Client{Transport: tr, Timeout: patience}).Post("http://"+addr+"/", "text/plain", pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	_ = res.Body.Close()
+	var msg struct{ Message string }
+	if res.ProtoMajor != 2 || res.StatusCode != 408 || json.Unmarshal(b, &msg) != nil || msg.Message != "Request Timeout" {
+		t.Errorf("h2c slow body: %s %d %q", res.Proto, res.StatusCode, b)
+	}
+}
+
+// Headers over MaxHeaderBytes get 431 from net/http; headers just under it are served.
+func TestHeaderSize(t *testing.T) {
+	l := limits()
+	addr := serve(t, l, readAll)
+	for _, tc := range []struct {
+		size int
+		want int
+	}{
+		{l.MaxHeaderBytes - 1024, 200},
+		{l.MaxHeaderBytes + 8<<10, 431}, // net/http allows 4 KiB of slack
+		{1 << 20, 431},                  // the measured attack: a 1 MB header line
+	} {
+		c := dial(t, addr)
+		go func() {
+			_, _ = fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: x\r\nX-Big: %s\r\n\r\n", strings.Repeat("a", tc.size))
+		}()
+		if res, _ := readResponse(t, c); res.StatusCode != tc.want {
+			t.Errorf("%d bytes of headers: %d, want %d", tc.size, res.StatusCode, tc.want)
+		}
+	}
+	if l := edge.Defaults(); l.MaxHeaderBytes != 64<<10 {
+		t.Errorf("default MaxHeaderBytes %d, want 64 KiB (API.md)", l.MaxHeaderBytes)
+	}
+}
+
+// A client that never finishes its headers is disconnected after ReadHeaderTimeout.
+func TestSlowHeadersAreClosed(t *testing.T) {
+	l := limits()
+	l.ReadHeaderTimeout = 300 * time.Millisecond
+	addr := serve(t, l, readAll)
+	c := dial(t, addr)
+	fmt.Fprintf(c, "GET / HTTP/1.1\r\nX-Slow: ")
+	if took := waitClosed(t, c); took > patience/2 {
+		t.Errorf("closed after %s", took)
+	}
+}
+
+// A response may stay silent for longer than WriteTimeout between writes: only a write
+// blocked on the client counts.
+func TestStreamingOutlivesWriteTimeout(t *testing.T) {
+	l := limits()
+	l.WriteTimeout = 100 * time.Millisecond
+	addr := serve(t, l, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		for i := 0; i < 3; i++ {
+			if i > 0 {
+				time.Sleep(3 * l.WriteTimeout)
+			}
+			fmt.Fprintf(w, "chunk %d\n", i)
+			_ = http.NewResponseController(w).Flush()
+		}
+	}))
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: patience}
+	var reused bool
+	for i := 0; i < 2; i++ {
+		// The second request, on the same connection after a pause longer than
+		// WriteTimeout, is not cut by the deadlines the first one left.
+		if i == 1 {
+			time.Sleep(2 * l.WriteTimeout)
+		}
+		req, _ := http.NewRequest("GET", "http://"+addr+"/", nil)
+		req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+			GotConn: func(ci httptrace.GotConnInfo) { reused = ci.Reused },
+		}))
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(res.Body)
+		_ = res.Body.Close()
+		if err != nil || string(b) != "chunk 0\nchunk 1\nchunk 2\n" {
+			t.Errorf("request %d streamed %q, %v", i, b, err)
+		}
+	}
+	if !reused {
+		t.Error("the second request did not reuse the connection")
+	}
+}
+
+// A client that stops reading a large response is cut once a write blocks for WriteTimeout.
+func TestWriteTimeoutCutsNonReader(t *testing.T) {
+	l := limits()
+	l.WriteTimeout = 200 * time.Millisecond
+	failed := make(chan error, 1)
+	addr := serve(t, l, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		chunk := make([]byte, 64<<10)
+		for i := 0; i < 4096; i++ { // 256 MiB: far more than the socket buffers hold
+			if _, err := w.Write(chunk); err != nil {
+				failed <- err
+				return
+			}
+		}
+		failed <- nil
+	}))
+	c := dial(t, addr)
+	_ = c.(*net.TCPConn).SetReadBuffer(4 << 10)
+	fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	select {
+	case err := <-failed:
+		if err == nil {
+			t.Fatal("256 MiB were written to a client that reads nothing")
+		}
+	case <-time.After(patience):
+		t.Fatal("the write to a client that reads nothing never failed")
+	}
+}
+
+// Connections over the cap wait; the connections served meanwhile are unaffected; a waiting
+// connection is served once a slot frees.
+func TestConnectionCap(t *testing.T) {
+	l := limits()
+	l.MaxConnections = 2
+	var served atomic.Int32
+	addr := serve(t, l, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		served.Add(1)
+		_, _ = io.WriteString(w, "ok")
+	}))
+	// Two keep-alive connections take both slots, and are served.
+	a, b := dial(t, addr), dial(t, addr)
+	for _, c := range []net.Conn{a, b} {
+		fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		if res, _ := readResponse(t, c); res.StatusCode != 200 {
+			t.Fatalf("served connection: %d", res.StatusCode)
+		}
+	}
+	// A third connects (the kernel accepts it into the backlog) but is not served yet.
+	third := dial(t, addr)
+	fmt.Fprintf(third, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	_ = third.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	if n, err := third.Read(make([]byte, 1)); n != 0 || err == nil {
+		t.Fatalf("a connection over the cap was served: %d bytes, %v", n, err)
+	}
+	// The served connections keep working.
+	fmt.Fprintf(a, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	if res, _ := readResponse(t, a); res.StatusCode != 200 {
+		t.Fatalf("a served connection broke: %d", res.StatusCode)
+	}
+	// One closes: the third is served.
+	_ = b.Close()
+	_ = third.SetReadDeadline(time.Now().Add(patience))
+	if res, body := readResponse(t, third); res.StatusCode != 200 || body != "ok" {
+		t.Fatalf("the waiting connection: %d %q", res.StatusCode, body)
+	}
+	if n := served.Load(); n != 4 {
+		t.Errorf("served %d requests, want 4", n)
+	}
+}
