@@ -52,6 +52,7 @@ func (w *world) compileAPI(st statuses, api *apiv1.RestApi) *ir.API {
 		MinimumCompressionSize:   s.MinimumCompressionSize,
 		RouteSelectionExpression: s.RouteSelectionExpression,
 	}
+	websocketAPI(s, out)
 	apiStatus := st.of(KindRestApi, api)
 	var apiProblems problems
 	if s.CORS != nil {
@@ -226,7 +227,15 @@ func (c *apiCompiler) route(r *apiv1.Route, websocket bool) (ir.Route, []string,
 		}
 	}
 
+	if websocket {
+		if reason, err := c.websocketRoute(r, &out); err != nil {
+			return out, nil, reason, err
+		}
+	}
 	authz, reason, err := c.authorization(s.Authorization)
+	if wsAuthz, only := websocketAuthorization(s.RouteKey); websocket && only {
+		authz, reason, err = wsAuthz, "", nil
+	}
 	if err != nil {
 		return out, nil, reason, err
 	}
@@ -318,7 +327,7 @@ func (c *apiCompiler) integration(r *apiv1.Route, pathParams map[string]bool) (i
 	} else {
 		out.Backend = &ir.Backend{Cluster: clusterName(r.Namespace, in.BackendRef.Name, in.BackendRef.Port)}
 	}
-	if in.Type == apiv1.IntegrationLambdaProxy {
+	if in.Type == apiv1.IntegrationLambdaProxy && r.Spec.RouteKey == "" {
 		out.PayloadFormatVersion = orDefault(in.PayloadFormatVersion, "2.0")
 	}
 	if len(in.RequestParameters) > 0 {
