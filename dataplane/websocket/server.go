@@ -149,7 +149,8 @@ func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastR
 func (s *Server) Run(ctx context.Context) error {
 	if s.opts.Forwarder != nil {
 		if err := s.opts.Forwarder.Serve(ctx, s.node, s.manage); err != nil {
-			return err
+			// Connections here are still served; only other replicas cannot reach them.
+			s.opts.Log.Error(err, "@connections calls from other replicas will not reach this proxy's connections")
 		}
 	}
 	t := time.NewTicker(s.opts.SweepInterval)

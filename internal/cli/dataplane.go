@@ -63,8 +63,10 @@ type dataPlaneOptions struct {
 	// redis.state, when set, keeps buckets and counters in Redis, shared by every replica;
 	// redis.cache shares cached responses between replicas.
 	redis redisFlags
+	// connectionsAddr serves the WebSocket @connections API; empty serves none (tests).
+	connectionsAddr string
 	// httpListener, when set, replaces httpAddr (tests listen on port 0).
-	httpListener, adminListener net.Listener
+	httpListener, adminListener, connectionsListener net.Listener
 	log                         logr.Logger
 	// ready is closed once both servers listen; may be nil.
 	ready chan<- struct{}
@@ -86,11 +88,18 @@ func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 	if shared != nil {
 		defer func() { _ = shared.Close() }()
 	}
+	wsrv, closeWS, err := newWebSocketServer(o, reg)
+	if err != nil {
+		return err
+	}
+	defer closeWS()
 	p := proxy.New(proxy.Options{
 		Log: o.log.WithName("proxy"), Registerer: reg, TrustedProxies: o.trustedProxies,
-		Guards: pipeline.Guards(),
-		Steps:  pipeline.Steps(pipeline.Options{Region: o.region, Log: o.log.WithName("steps"), Store: store, Registerer: reg, SharedCache: sharedCache(shared)}),
+		Guards:    pipeline.Guards(),
+		Steps:     pipeline.Steps(pipeline.Options{Region: o.region, Log: o.log.WithName("steps"), Store: store, Registerer: reg, SharedCache: sharedCache(shared)}),
+		WebSocket: wsrv,
 	})
+	wsrv.Attach(p)
 	client := xdsclient.New(xdsclient.Options{
 		Server: o.xdsServer, NodeID: o.nodeID, TLS: o.tls, Applier: p,
 		Logger: o.log.WithName("xds"), Registerer: reg,
@@ -110,7 +119,13 @@ func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 		_ = httpLis.Close()
 		return fmt.Errorf("--admin-addr: %w", err)
 	}
-	o.log.Info("serving", "http", httpLis.Addr().String(), "admin", adminLis.Addr().String(), "xdsServer", o.xdsServer, "node", o.nodeID)
+	connLis, err := listenConnections(o)
+	if err != nil {
+		_ = httpLis.Close()
+		_ = adminLis.Close()
+		return fmt.Errorf("--connections-addr: %w", err)
+	}
+	o.log.Info("serving", "http", httpLis.Addr().String(), "admin", adminLis.Addr().String(), "connections", addrOf(connLis), "xdsServer", o.xdsServer, "node", o.nodeID)
 	if o.ready != nil {
 		close(o.ready)
 	}
@@ -122,6 +137,7 @@ func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 	g.Go(func() error { return client.Run(gctx) })
 	g.Go(func() error { return checkpoint(checkpointCtx) })
 	g.Go(func() error { return adm.Serve(gctx, adminLis) })
+	g.Go(func() error { return serveWebSockets(gctx, ctx, wsrv, connLis, o.drain) })
 	srv := proxy.NewServer("", p)
 	g.Go(func() error {
 		if err := srv.Serve(httpLis); !errors.Is(err, http.ErrServerClosed) {
@@ -206,19 +222,21 @@ func (l redisLogger) Printf(_ context.Context, format string, v ...any) {
 
 // dataPlaneFlags binds the flags `portico proxy` and `portico standalone` share.
 type dataPlaneFlags struct {
-	region         string
-	trustedProxies []string
-	redis          redisFlags
+	region          string
+	trustedProxies  []string
+	redis           redisFlags
+	connectionsAddr string
 }
 
 func (d *dataPlaneFlags) bind(f *pflag.FlagSet) {
 	f.StringVar(&d.region, "region", "us-east-1", "region written into authorizers' methodArns (arn:aws:execute-api:<region>:...)")
 	d.redis.bind(f, "redis://host:port/db keeping throttles and quotas, shared by every proxy replica (default: in memory)", true)
+	f.StringVar(&d.connectionsAddr, "connections-addr", "127.0.0.1:9902", "address of the WebSocket @connections management API that backends call; loopback unless you expose it (the chart's Service does)")
 	f.StringSliceVar(&d.trustedProxies, "trusted-proxies", nil, "CIDR ranges of load balancers whose X-Forwarded-For is believed (default: none; the connection's address is the client's)")
 }
 
 func (d *dataPlaneFlags) apply(o *dataPlaneOptions) error {
-	o.region, o.redis = d.region, d.redis.resolved()
+	o.region, o.redis, o.connectionsAddr = d.region, d.redis.resolved(), d.connectionsAddr
 	for _, s := range d.trustedProxies {
 		p, err := netip.ParsePrefix(strings.TrimSpace(s))
 		if err != nil {
