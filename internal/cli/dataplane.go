@@ -67,7 +67,7 @@ type dataPlaneOptions struct {
 	connectionsAddr string
 	// httpListener, when set, replaces httpAddr (tests listen on port 0).
 	httpListener, adminListener, connectionsListener net.Listener
-	log                         logr.Logger
+	log                                              logr.Logger
 	// ready is closed once both servers listen; may be nil.
 	ready chan<- struct{}
 }
