@@ -18,6 +18,7 @@ package websocket
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"strings"
 	"sync"
 )
@@ -63,6 +64,9 @@ func selectRouteKey(expr string, body []byte) string {
 	var v any
 	if dec.Decode(&v) != nil {
 		return ""
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return "" // trailing data: not one JSON object
 	}
 	for _, p := range path {
 		m, ok := v.(map[string]any)
