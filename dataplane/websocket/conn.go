@@ -66,7 +66,8 @@ type outbound struct {
 }
 
 // Upgrade serves a request to a WEBSOCKET stage's root: $connect decides, then the
-// connection is upgraded and read until it ends, then $disconnect runs.
+// connection is upgraded and read, until it ends, by a goroutine of its own, which then runs
+// $disconnect.
 func (s *Server) Upgrade(w http.ResponseWriter, r *http.Request, st *proxy.WSStage) {
 	if !websocket.IsWebSocketUpgrade(r) {
 		writeJSON(w, http.StatusUpgradeRequired, map[string]string{"message": "Upgrade Required"})
@@ -117,13 +118,18 @@ func (s *Server) Upgrade(w http.ResponseWriter, r *http.Request, st *proxy.WSSta
 	s.mu.Unlock()
 	s.metrics.connections.Inc()
 	s.wg.Add(1)
-	defer s.wg.Done()
-	c.read()
-	s.mu.Lock()
-	delete(s.conns, c.id)
-	s.mu.Unlock()
-	s.metrics.connections.Dec()
-	c.disconnect()
+	// The reader is a goroutine of its own, and the upgrade request's returns: its stack,
+	// grown by the request path, and everything the request held (headers, its context, the
+	// proxy's per-request state) would otherwise stay alive as long as the connection.
+	go func() {
+		defer s.wg.Done()
+		c.read()
+		s.mu.Lock()
+		delete(s.conns, c.id)
+		s.mu.Unlock()
+		s.metrics.connections.Dec()
+		c.disconnect()
+	}()
 }
 
 // selectAPIKey returns r with the API key where apiKeySelectionExpression says, in the
