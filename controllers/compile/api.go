@@ -233,8 +233,9 @@ func (c *apiCompiler) route(r *apiv1.Route, websocket bool) (ir.Route, []string,
 		}
 	}
 	authz, reason, err := c.authorization(s.Authorization)
-	if wsAuthz, only := websocketAuthorization(s.RouteKey); websocket && only {
-		authz, reason, err = wsAuthz, "", nil
+	if websocket && s.RouteKey != routeKeyConnect {
+		// Only $connect is authorized: the API's default does not reach messages.
+		authz, reason, err = ir.Authorization{}, "", nil
 	}
 	if err != nil {
 		return out, nil, reason, err

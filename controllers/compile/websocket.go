@@ -106,12 +106,6 @@ func (c *apiCompiler) websocketRoute(r *apiv1.Route, out *ir.Route) (string, err
 	return "", nil
 }
 
-// websocketAuthorization returns the authorization of a WEBSOCKET route other than $connect:
-// none, whatever the API's default says.
-func websocketAuthorization(routeKey string) (ir.Authorization, bool) {
-	return ir.Authorization{}, routeKey != routeKeyConnect
-}
-
 // managementKeys resolves the API key Secrets of a WEBSOCKET API's managementApiKeys to
 // their hashes, sorted by id; problems go to probs.
 func (w *world) managementKeys(api *apiv1.RestApi, probs *problems) []ir.APIKey {

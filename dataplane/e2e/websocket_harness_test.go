@@ -20,6 +20,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -115,6 +116,9 @@ func (wp *wsProxy) dial(t *testing.T, path string, header http.Header) (*websock
 	t.Helper()
 	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
 	c, resp, err := d.Dial(wp.url+path, header)
+	if resp != nil && resp.Body != nil && err != nil {
+		defer resp.Body.Close()
+	}
 	if err != nil {
 		if resp != nil {
 			return nil, resp.StatusCode
@@ -161,23 +165,16 @@ func readClose(t *testing.T, c *websocket.Conn) int {
 		if err == nil {
 			continue
 		}
-		if ce, ok := err.(*websocket.CloseError); ok {
+		var ce *websocket.CloseError
+		if errors.As(err, &ce) {
 			return ce.Code
 		}
 		var ne net.Error
-		if ok := asNetErr(err, &ne); ok && ne.Timeout() {
+		if errors.As(err, &ne) && ne.Timeout() {
 			t.Fatalf("the connection did not close: %v", err)
 		}
 		return websocket.CloseAbnormalClosure
 	}
-}
-
-func asNetErr(err error, target *net.Error) bool {
-	ne, ok := err.(net.Error)
-	if ok {
-		*target = ne
-	}
-	return ok
 }
 
 // function is a Lambda-style function recording the WebSocket events it receives.

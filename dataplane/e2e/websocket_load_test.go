@@ -63,9 +63,14 @@ func rawDial(addr string) (net.Conn, error) {
 	}
 	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
 	resp, err := http.ReadResponse(bufio.NewReaderSize(c, 256), nil)
-	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+	if err != nil {
 		_ = c.Close()
-		return nil, fmt.Errorf("upgrade: %v %v", resp, err)
+		return nil, fmt.Errorf("upgrade: %w", err)
+	}
+	_ = resp.Body.Close() // a 101 has no body; the connection stays
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		_ = c.Close()
+		return nil, fmt.Errorf("upgrade: %s", resp.Status)
 	}
 	return c, nil
 }
@@ -124,7 +129,7 @@ func TestWebSocketLoad(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c, _, err := websocket.DefaultDialer.Dial(wp.url+"/live", nil)
+			c, _, err := websocket.DefaultDialer.Dial(wp.url+"/live", nil) //nolint:bodyclose // closed by the dialer on success
 			if err != nil {
 				t.Error(err)
 				return

@@ -63,7 +63,7 @@ metadata: {name: prod}
 spec: {restApiRef: {name: pets}}
 `)
 	g.programmed("default/prod")
-	c, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(g.url, "http")+"/prod/feed", nil)
+	c, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(g.url, "http")+"/prod/feed", nil) //nolint:bodyclose // a 101 has no body; the dialer owns the connection
 	if err != nil {
 		t.Fatalf("dial: %v (%v)", err, resp)
 	}

@@ -356,11 +356,9 @@ func (p *Proxy) buildVariant(b *built, scope *Scope, s *xdsv1alpha1.StageSnapsho
 			warnings = append(warnings, "this proxy serves no WebSocket APIs")
 			break
 		}
-		w, err := p.buildWebSocket(b, scope, s, st, api, v, authorizers)
-		if err != nil {
+		if err := p.buildWebSocket(b, scope, s, st, api, v, authorizers); err != nil {
 			return nil, nil, err
 		}
-		warnings = append(warnings, w...)
 	default:
 		return nil, nil, fmt.Errorf("unknown protocol %q", api.GetProtocol())
 	}

@@ -231,30 +231,29 @@ func (p *Proxy) ServeEvent(ctx context.Context, ws *WSStage, routeKey string, ev
 
 // buildWebSocket builds the WEBSOCKET routes of a variant through the same steps as HTTP
 // routes, ended by the WebSocket's integrations.
-func (p *Proxy) buildWebSocket(b *built, scope *Scope, s *xdsv1alpha1.StageSnapshot, st *stage, api *xdsv1alpha1.Api, v *variant, authorizers map[string]bool) ([]string, error) {
+func (p *Proxy) buildWebSocket(b *built, scope *Scope, s *xdsv1alpha1.StageSnapshot, st *stage, api *xdsv1alpha1.Api, v *variant, authorizers map[string]bool) error {
 	ws := &WSStage{Stage: s, API: api, Variant: v.name, st: st, v: v, routes: map[string]*wsRoute{}}
 	ws.url = &url.URL{Path: "/" + st.name}
-	var warnings []string
 	for _, r := range api.GetRoutes() {
 		key := r.GetRouteKey()
 		if r.GetName() == "" || key == "" || ws.routes[key] != nil {
-			return nil, fmt.Errorf("route %q: route key %q is empty or not unique", r.GetName(), key)
+			return fmt.Errorf("route %q: route key %q is empty or not unique", r.GetName(), key)
 		}
 		if a := r.GetAuthorization().GetAuthorizer(); a != "" && !authorizers[a] {
-			return nil, fmt.Errorf("route %s: authorizer %q is not one of the API's", r.GetName(), a)
+			return fmt.Errorf("route %s: authorizer %q is not one of the API's", r.GetName(), a)
 		}
 		info := &Route{Stage: s, API: api, Route: r, Variant: v.name, Variables: v.variables, Responses: v.responses, Clusters: p.clusters, Scope: scope}
 		h, err := p.opts.WebSocket.Integration(info)
 		if err != nil {
-			return nil, fmt.Errorf("route %s: %w", r.GetName(), err)
+			return fmt.Errorf("route %s: %w", r.GetName(), err)
 		}
 		h = requireAuthorization(info, h)
 		for i := len(p.opts.Steps) - 1; i >= 0; i-- {
 			if h, err = p.opts.Steps[i](info, h); err != nil {
-				return nil, fmt.Errorf("route %s: %w", r.GetName(), err)
+				return fmt.Errorf("route %s: %w", r.GetName(), err)
 			}
 			if h == nil {
-				return nil, fmt.Errorf("route %s: step %d returned no handler", r.GetName(), i)
+				return fmt.Errorf("route %s: step %d returned no handler", r.GetName(), i)
 			}
 		}
 		rt := &route{name: r.GetName(), handler: h}
@@ -263,7 +262,7 @@ func (p *Proxy) buildWebSocket(b *built, scope *Scope, s *xdsv1alpha1.StageSnaps
 		ws.routes[key] = &wsRoute{route: rt, twoWay: r.GetRouteResponseSelectionExpression() != ""}
 	}
 	v.ws = ws
-	return warnings, nil
+	return nil
 }
 
 // serveUpgrade hands a request to a WEBSOCKET stage's root to the WebSocket; anything under

@@ -13,6 +13,7 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
+
 // Command websocket-chat is the backend of Amazon API Gateway's "simple WebSocket chat"
 // sample, for Portico: one LAMBDA_PROXY function (an HTTP service speaking the Lambda event
 // and response JSON) behind $connect, $disconnect and sendmessage. $connect stores the
