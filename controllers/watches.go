@@ -19,6 +19,7 @@ package controllers
 import (
 	"context"
 	"errors"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -237,6 +238,15 @@ func (r *Reconciler) secretToAPIs(ctx context.Context, o client.Object) []reconc
 		p := &plans.Items[i]
 		if planUsesSecret(p, s) {
 			reqs = append(reqs, r.planToAPIs(ctx, p)...)
+		}
+	}
+	// WEBSOCKET APIs whose @connections the key may call.
+	var apis apiv1.RestApiList
+	if err := r.Client.List(ctx, &apis, client.InNamespace(s.Namespace)); err == nil {
+		for i := range apis.Items {
+			if ws := apis.Items[i].Spec.WebSocket; ws != nil && slices.ContainsFunc(ws.ManagementAPIKeys, func(k apiv1.LocalObjectReference) bool { return k.Name == s.Name }) {
+				reqs = append(reqs, request(s.Namespace, apis.Items[i].Name))
+			}
 		}
 	}
 	return reqs

@@ -67,3 +67,7 @@ const (
 // reads (an unknown $context variable, a TOKEN authorizer without exactly one header); the
 // Authorizer and the Routes that name it are refused.
 const ReasonInvalidIdentitySource = "InvalidIdentitySource"
+
+// ReasonUnsupported says a field the CRD accepts has no effect in this context (a request
+// mapping on a WEBSOCKET route, say): the object is refused rather than served without it.
+const ReasonUnsupported = "Unsupported"

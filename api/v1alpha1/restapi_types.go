@@ -75,6 +75,8 @@ const (
 //
 // +kubebuilder:validation:XValidation:rule="!has(self.routeSelectionExpression) || self.protocol == 'WEBSOCKET'",message="routeSelectionExpression applies to WEBSOCKET APIs only"
 // +kubebuilder:validation:XValidation:rule="self.protocol != 'WEBSOCKET' || has(self.routeSelectionExpression)",message="a WEBSOCKET API needs routeSelectionExpression, for example $request.body.action"
+// +kubebuilder:validation:XValidation:rule="!has(self.websocket) || self.protocol == 'WEBSOCKET'",message="websocket applies to WEBSOCKET APIs only"
+// +kubebuilder:validation:XValidation:rule="!has(self.apiKeySelectionExpression) || self.protocol == 'WEBSOCKET'",message="apiKeySelectionExpression applies to WEBSOCKET APIs only; HTTP APIs use apiKeySource"
 type RestApiSpec struct {
 	// description of the API, for people.
 	// +kubebuilder:validation:MaxLength=1024
@@ -160,6 +162,24 @@ type RestApiSpec struct {
 	// +optional
 	RouteSelectionExpression string `json:"routeSelectionExpression,omitempty"`
 
+	// WEBSOCKET APIs (API.md, Part 2, "WebSocket APIs").
+
+	// apiKeySelectionExpression says where a WEBSOCKET API's $connect reads the API key, for
+	// a $connect route with apiKeyRequired: $request.header.<name>,
+	// $request.querystring.<name> (browsers cannot set headers on a WebSocket), or
+	// $context.authorizer.usageIdentifierKey (what a function authorizer returned).
+	// WEBSOCKET only; unset reads the x-api-key header. Example: $request.header.x-api-key.
+	// +kubebuilder:validation:MaxLength=256
+	// +kubebuilder:validation:Pattern=`^(\$request\.header\.[A-Za-z0-9!#$%&'*+.^_|~-]+|\$request\.querystring\.[A-Za-z0-9_.~-]+|\$context\.authorizer\.usageIdentifierKey)$`
+	// +optional
+	APIKeySelectionExpression string `json:"apiKeySelectionExpression,omitempty"`
+
+	// websocket holds the connection limits of a WEBSOCKET API and the API keys allowed to
+	// call its @connections management API. WEBSOCKET only.
+	// Example: {idleTimeoutSeconds: 600, managementApiKeys: [{name: chat-backend}]}.
+	// +optional
+	WebSocket *WebSocketSettings `json:"websocket,omitempty"`
+
 	// revisionHistoryLimit is how many revisions to keep. Older ones are pruned, except any
 	// a Stage deploys.
 	// +kubebuilder:default=10
@@ -167,6 +187,45 @@ type RestApiSpec struct {
 	// +kubebuilder:validation:Maximum=1000
 	// +optional
 	RevisionHistoryLimit *int32 `json:"revisionHistoryLimit,omitempty"`
+}
+
+// WebSocketSettings are the limits of a WEBSOCKET API's connections and who may manage them.
+// Unset fields take Amazon API Gateway's values.
+type WebSocketSettings struct {
+	// idleTimeoutSeconds closes a connection that neither sent nor received a message for
+	// this long, after which $disconnect runs. 10 to 7200; AWS's is 600 (10 minutes).
+	// +kubebuilder:default=600
+	// +kubebuilder:validation:Minimum=10
+	// +kubebuilder:validation:Maximum=7200
+	// +optional
+	IdleTimeoutSeconds int32 `json:"idleTimeoutSeconds,omitempty"`
+
+	// maxConnectionSeconds closes every connection this long after it opened, after which
+	// $disconnect runs. 60 to 86400; AWS's is 7200 (2 hours).
+	// +kubebuilder:default=7200
+	// +kubebuilder:validation:Minimum=60
+	// +kubebuilder:validation:Maximum=86400
+	// +optional
+	MaxConnectionSeconds int32 `json:"maxConnectionSeconds,omitempty"`
+
+	// maxMessageBytes is the largest message a client may send; a larger one closes the
+	// connection with close code 1009 (message too big). 1024 to 1048576; AWS's is 131072
+	// (128 KB).
+	// +kubebuilder:default=131072
+	// +kubebuilder:validation:Minimum=1024
+	// +kubebuilder:validation:Maximum=1048576
+	// +optional
+	MaxMessageBytes int32 `json:"maxMessageBytes,omitempty"`
+
+	// managementApiKeys name API key Secrets (type apigateway.portico.dev/api-key, in the
+	// same namespace) whose keys may call this API's @connections management API, sent in
+	// x-api-key. Without any, every @connections call is refused with 403.
+	// Example: [{name: chat-backend}].
+	// +kubebuilder:validation:MaxItems=16
+	// +listType=map
+	// +listMapKey=name
+	// +optional
+	ManagementAPIKeys []LocalObjectReference `json:"managementApiKeys,omitempty"`
 }
 
 // AuthorizationType says whether a route is open or protected by an authorizer.

@@ -25,6 +25,9 @@ import (
 //
 // +kubebuilder:validation:XValidation:rule="has(self.path) != has(self.routeKey)",message="set exactly one of path (HTTP APIs) and routeKey (WEBSOCKET APIs)"
 // +kubebuilder:validation:XValidation:rule="!has(self.routeKey) || !has(self.methods) || self.methods == ['ANY']",message="methods apply to path routes; a routeKey route answers every message of its key"
+// +kubebuilder:validation:XValidation:rule="!has(self.routeKey) || self.routeKey == '$connect' || !has(self.authorization) || (!has(self.authorization.authorizerRef) && !(has(self.authorization.apiKeyRequired) && self.authorization.apiKeyRequired))",message="on a WEBSOCKET API only $connect is authorized (authorizerRef, apiKeyRequired): later messages carry the connection's identity"
+// +kubebuilder:validation:XValidation:rule="!has(self.routeResponseSelectionExpression) || has(self.routeKey)",message="routeResponseSelectionExpression applies to WEBSOCKET routes (routeKey) only"
+// +kubebuilder:validation:XValidation:rule="!has(self.routeResponseSelectionExpression) || (self.routeKey != '$connect' && self.routeKey != '$disconnect')",message="$connect and $disconnect cannot be two-way routes: there is no open connection to answer on"
 type RouteSpec struct {
 	// restApiRef names the RestApi this route belongs to, in the same namespace.
 	// +required
@@ -55,6 +58,13 @@ type RouteSpec struct {
 	// +kubebuilder:validation:Pattern=`^(\$connect|\$disconnect|\$default|[A-Za-z0-9_.:-]+)$`
 	// +optional
 	RouteKey string `json:"routeKey,omitempty"`
+
+	// routeResponseSelectionExpression makes a WEBSOCKET route two-way: the integration's
+	// response body is sent back on the connection as one message. The only value is
+	// $default, as in Amazon API Gateway. Not for $connect or $disconnect.
+	// +kubebuilder:validation:Enum=$default
+	// +optional
+	RouteResponseSelectionExpression string `json:"routeResponseSelectionExpression,omitempty"`
 
 	// authorization of this route. Unset uses the RestApi's defaultAuthorization.
 	// Example: {authorizerRef: {name: jwt}, scopes: ["pets:read"], apiKeyRequired: true}, or
@@ -329,6 +339,7 @@ type RouteStatus struct {
 // +kubebuilder:printcolumn:name="Path",type=string,JSONPath=`.spec.path`
 // +kubebuilder:printcolumn:name="Route Key",type=string,JSONPath=`.spec.routeKey`,priority=1
 // +kubebuilder:printcolumn:name="Integration",type=string,JSONPath=`.spec.integration.type`
+// +kubebuilder:printcolumn:name="Route Response",type=string,JSONPath=`.spec.routeResponseSelectionExpression`,priority=1
 // +kubebuilder:printcolumn:name="Accepted",type=string,JSONPath=`.status.conditions[?(@.type=="Accepted")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type Route struct {

@@ -51,6 +51,7 @@ func (w *world) compileAPI(st statuses, api *apiv1.RestApi) *ir.API {
 		MinimumCompressionSize:   s.MinimumCompressionSize,
 		RouteSelectionExpression: s.RouteSelectionExpression,
 	}
+	websocketAPI(s, out)
 	apiStatus := st.of(KindRestApi, api)
 	var apiProblems problems
 	if s.CORS != nil {
@@ -231,7 +232,16 @@ func (c *apiCompiler) route(r *apiv1.Route, websocket bool) (ir.Route, []string,
 		}
 	}
 
+	if websocket {
+		if reason, err := c.websocketRoute(r, &out); err != nil {
+			return out, nil, reason, err
+		}
+	}
 	authz, reason, err := c.authorization(s.Authorization)
+	if websocket && s.RouteKey != routeKeyConnect {
+		// Only $connect is authorized: the API's default does not reach messages.
+		authz, reason, err = ir.Authorization{}, "", nil
+	}
 	if err != nil {
 		return out, nil, reason, err
 	}
@@ -339,7 +349,7 @@ func (c *apiCompiler) integration(r *apiv1.Route, pathParams map[string]bool) (i
 	} else {
 		out.Backend = &ir.Backend{Cluster: clusterName(r.Namespace, in.BackendRef.Name, in.BackendRef.Port)}
 	}
-	if in.Type == apiv1.IntegrationLambdaProxy {
+	if in.Type == apiv1.IntegrationLambdaProxy && r.Spec.RouteKey == "" {
 		out.PayloadFormatVersion = orDefault(in.PayloadFormatVersion, "2.0")
 	}
 	if len(in.RequestParameters) > 0 {

@@ -85,6 +85,7 @@ func (w *world) compileStage(st statuses, s *apiv1.Stage, restApi *apiv1.RestApi
 		out.Canary = canary
 	}
 	out.MethodSettings = methodSettings(s.Spec.MethodSettings, rev.API, &warnings)
+	out.WebSocketManagementKeys = w.managementKeys(restApi, &warnings)
 	if warnings.reason != "" {
 		status.set(apiv1.ConditionAccepted, false, warnings.reason, warnings.String()+"; the stage is served without those settings")
 	}

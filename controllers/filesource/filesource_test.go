@@ -39,6 +39,9 @@ func samplesCopy(t *testing.T) string {
 			return err
 		}
 		rel, _ := filepath.Rel(src, p)
+		if info.IsDir() && rel == "websocket" {
+			return filepath.SkipDir // its own sample (docs/websocket.md); these tests count the pets API
+		}
 		if info.IsDir() {
 			return os.MkdirAll(filepath.Join(dir, rel), 0o755)
 		}

@@ -39,6 +39,21 @@ type API struct {
 	RouteSelectionExpression string                     `json:"routeSelectionExpression,omitempty"`
 	Routes                   []Route                    `json:"routes,omitempty"`
 	Authorizers              []Authorizer               `json:"authorizers,omitempty"`
+
+	// WEBSOCKET APIs.
+
+	// APIKeySelectionExpression is where $connect reads the API key: $request.header.<name>
+	// or $request.querystring.<name>; empty reads x-api-key. The authorizer's key is
+	// APIKeySource AUTHORIZER instead.
+	APIKeySelectionExpression string     `json:"apiKeySelectionExpression,omitempty"`
+	WebSocket                 *WebSocket `json:"websocket,omitempty"`
+}
+
+// WebSocket are a WEBSOCKET API's connection limits, defaults applied.
+type WebSocket struct {
+	IdleTimeoutSeconds   int32 `json:"idleTimeoutSeconds"`
+	MaxConnectionSeconds int32 `json:"maxConnectionSeconds"`
+	MaxMessageBytes      int32 `json:"maxMessageBytes"`
 }
 
 // CORS is a RestApi's CORS policy.
@@ -87,6 +102,8 @@ type Route struct {
 	Validation         *RequestValidation `json:"validation,omitempty"`
 	Integration        Integration        `json:"integration"`
 	CacheKeyParameters []string           `json:"cacheKeyParameters,omitempty"`
+	// RouteResponseSelectionExpression is "$default" for a two-way WEBSOCKET route.
+	RouteResponseSelectionExpression string `json:"routeResponseSelectionExpression,omitempty"`
 }
 
 // Authorization of a route, after applying the API's default.
@@ -197,6 +214,9 @@ type Stage struct {
 	AccessLogFormat string            `json:"accessLogFormat,omitempty"`
 	Tracing         bool              `json:"tracing,omitempty"`
 	UsagePlans      []UsagePlan       `json:"usagePlans,omitempty"`
+	// WebSocketManagementKeys may call the stage's @connections API (hashes only). They
+	// live on the stage, not in the API revision, so that rotating a key makes no revision.
+	WebSocketManagementKeys []APIKey `json:"websocketManagementKeys,omitempty"`
 }
 
 // Throttle is a token bucket.

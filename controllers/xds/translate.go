@@ -58,6 +58,10 @@ func StageToProto(s *ir.Stage) *xdsv1alpha1.StageSnapshot {
 	for i := range s.UsagePlans {
 		out.UsagePlans = append(out.UsagePlans, usagePlanToProto(&s.UsagePlans[i]))
 	}
+	// WEBSOCKET APIs.
+	for _, k := range s.WebSocketManagementKeys {
+		out.WebsocketManagementKeys = append(out.WebsocketManagementKeys, &xdsv1alpha1.ApiKey{Id: k.ID, Sha256: k.SHA256})
+	}
 	return out
 }
 
@@ -106,6 +110,15 @@ func apiToProto(a *ir.API) *xdsv1alpha1.Api {
 	for i := range a.Authorizers {
 		out.Authorizers = append(out.Authorizers, authorizerToProto(&a.Authorizers[i]))
 	}
+	// WEBSOCKET APIs.
+	out.ApiKeySelectionExpression = a.APIKeySelectionExpression
+	if w := a.WebSocket; w != nil {
+		out.Websocket = &xdsv1alpha1.WebSocket{
+			IdleTimeoutSeconds:   w.IdleTimeoutSeconds,
+			MaxConnectionSeconds: w.MaxConnectionSeconds,
+			MaxMessageBytes:      w.MaxMessageBytes,
+		}
+	}
 	return out
 }
 
@@ -122,6 +135,8 @@ func routeToProto(r *ir.Route) *xdsv1alpha1.Route {
 		},
 		Integration:        integrationToProto(&r.Integration),
 		CacheKeyParameters: slices.Clone(r.CacheKeyParameters),
+		// WEBSOCKET routes.
+		RouteResponseSelectionExpression: r.RouteResponseSelectionExpression,
 	}
 	if v := r.Validation; v != nil {
 		out.Validation = &xdsv1alpha1.RequestValidation{

@@ -60,6 +60,10 @@ const (
 	varRequestTimeEpoch
 	varProtocol
 	varVariant
+	// WEBSOCKET events.
+	varConnectionID
+	varEventType
+	varMessageID
 	varUnknown
 )
 
@@ -94,6 +98,9 @@ var names = map[string]variable{
 	"requestTimeEpoch":        varRequestTimeEpoch,
 	"protocol":                varProtocol,
 	"canaryVariant":           varVariant,
+	"connectionId":            varConnectionID,
+	"eventType":               varEventType,
+	"messageId":               varMessageID,
 }
 
 type part struct {
@@ -183,6 +190,9 @@ type Entry struct {
 	// Authorizer returns $context.authorizer.<key>; nil means none.
 	Authorizer  func(key string) string
 	RequestTime time.Time
+	// WEBSOCKET events: the connection, CONNECT | MESSAGE | DISCONNECT, the message's id, and
+	// the route key ($context.routeKey is "METHOD /resource" for HTTP APIs).
+	ConnectionID, EventType, MessageID, RouteKey string
 }
 
 // requestTimeLayout is AWS's $context.requestTime, in Common Log Format.
@@ -232,7 +242,9 @@ func (f *Format) Append(b []byte, e *Entry) []byte {
 		case varAPIID:
 			b = f.str(b, e.APIID)
 		case varRouteKey:
-			if e.ResourcePath == "" {
+			if e.RouteKey != "" {
+				b = f.str(b, e.RouteKey)
+			} else if e.ResourcePath == "" {
 				b = append(b, '-')
 			} else {
 				b = f.str(b, e.HTTPMethod+" "+e.ResourcePath)
@@ -259,6 +271,12 @@ func (f *Format) Append(b []byte, e *Entry) []byte {
 			b = f.str(b, e.Protocol)
 		case varVariant:
 			b = f.str(b, e.Variant)
+		case varConnectionID:
+			b = f.str(b, e.ConnectionID)
+		case varEventType:
+			b = f.str(b, e.EventType)
+		case varMessageID:
+			b = f.str(b, e.MessageID)
 		default:
 			b = append(b, '-')
 		}

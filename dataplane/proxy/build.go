@@ -73,6 +73,8 @@ type variant struct {
 	unmatched *routeMetrics
 	// guards run before the route match; see Guard.
 	guards []func(http.ResponseWriter, *http.Request) bool
+	// ws is set for a WEBSOCKET API (websocket.go).
+	ws *WSStage
 }
 
 type route struct {
@@ -385,11 +387,15 @@ func (p *Proxy) buildVariant(b *built, scope *Scope, s *xdsv1alpha1.StageSnapsho
 	switch api.GetProtocol() {
 	case "", "HTTP", "REST":
 	case "WEBSOCKET":
-		// TODO(websocket): serve $connect/$disconnect/$default route keys. Until then the
-		// stage exists and answers 404 to everything.
-		warnings = append(warnings, "WebSocket APIs are not served yet")
-		routes = nil
-		tree = nil
+		// Served by the WebSocket (websocket.go): its routes are keyed, not in the tree.
+		routes, tree = nil, nil
+		if p.opts.WebSocket == nil {
+			warnings = append(warnings, "this proxy serves no WebSocket APIs")
+			break
+		}
+		if err := p.buildWebSocket(b, scope, s, st, api, v, authorizers); err != nil {
+			return nil, nil, err
+		}
 	default:
 		return nil, nil, fmt.Errorf("unknown protocol %q", api.GetProtocol())
 	}

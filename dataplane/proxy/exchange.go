@@ -40,6 +40,8 @@ type exchange struct {
 	stage   *stage
 	variant *variant
 	route   *route
+	// ws is set for a WebSocket upgrade, recorded by its events rather than as a request.
+	ws bool
 	// id holds the request id's characters; ctx.Req.ID and idHeader[0] point into it. It is
 	// written once, before either exists, and never again.
 	id       [36]byte

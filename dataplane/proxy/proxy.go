@@ -72,6 +72,8 @@ type Options struct {
 	Steps []Step
 	// Guards run for every request to a stage before its route is matched. See Guard.
 	Guards []Guard
+	// WebSocket serves WEBSOCKET stages; without one they answer 404. See WebSocket.
+	WebSocket WebSocket
 }
 
 // Proxy serves the applied configuration. It implements config.Applier and http.Handler.
@@ -200,6 +202,10 @@ func (p *Proxy) serve(g *graph, ex *exchange, r *http.Request) {
 			return
 		}
 	}
+	if v.ws != nil {
+		p.serveUpgrade(ex, r, v)
+		return
+	}
 
 	switch v.tree.Lookup(r.Method, rest, &rc.Params) {
 	case router.NotFound:
@@ -225,6 +231,9 @@ func (p *Proxy) serve(g *graph, ex *exchange, r *http.Request) {
 
 // finish records the request in metrics and the access log.
 func (p *Proxy) finish(ex *exchange, r *http.Request) {
+	if ex.ws {
+		return // a WebSocket upgrade: its events are recorded one by one
+	}
 	rc := ex.rc()
 	status := ex.rw.status
 	if status == 0 {

@@ -67,9 +67,11 @@ type dataPlaneOptions struct {
 	// limits are the edge limits (header and body deadlines, sizes, connections); zero:
 	// edge.Defaults().
 	limits edge.Limits
+	// connectionsAddr serves the WebSocket @connections API; empty serves none (tests).
+	connectionsAddr string
 	// httpListener, when set, replaces httpAddr (tests listen on port 0).
-	httpListener, adminListener net.Listener
-	log                         logr.Logger
+	httpListener, adminListener, connectionsListener net.Listener
+	log                                              logr.Logger
 	// ready is closed once both servers listen; may be nil.
 	ready chan<- struct{}
 }
@@ -93,11 +95,18 @@ func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 	if shared != nil {
 		defer func() { _ = shared.Close() }()
 	}
+	wsrv, closeWS, err := newWebSocketServer(o, reg)
+	if err != nil {
+		return err
+	}
+	defer closeWS()
 	p := proxy.New(proxy.Options{
 		Log: o.log.WithName("proxy"), Registerer: reg, TrustedProxies: o.trustedProxies,
-		Guards: pipeline.Guards(),
-		Steps:  pipeline.Steps(pipeline.Options{Region: o.region, Log: o.log.WithName("steps"), Store: store, Registerer: reg, SharedCache: sharedCache(shared)}),
+		Guards:    pipeline.Guards(),
+		Steps:     pipeline.Steps(pipeline.Options{Region: o.region, Log: o.log.WithName("steps"), Store: store, Registerer: reg, SharedCache: sharedCache(shared)}),
+		WebSocket: wsrv,
 	})
+	wsrv.Attach(p)
 	client := xdsclient.New(xdsclient.Options{
 		Server: o.xdsServer, NodeID: o.nodeID, TLS: o.tls, Applier: p,
 		Logger: o.log.WithName("xds"), Registerer: reg,
@@ -117,10 +126,16 @@ func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 		_ = httpLis.Close()
 		return fmt.Errorf("--admin-addr: %w", err)
 	}
+	connLis, err := listenConnections(o)
+	if err != nil {
+		_ = httpLis.Close()
+		_ = adminLis.Close()
+		return fmt.Errorf("--connections-addr: %w", err)
+	}
 	// Connections over the cap wait in the kernel's backlog (package edge).
 	httpLis = edge.Listener(httpLis, o.limits.MaxConnections)
-	o.log.Info("serving", "http", httpLis.Addr().String(), "admin", adminLis.Addr().String(), "xdsServer", o.xdsServer, "node", o.nodeID,
-		"maxConnections", o.limits.MaxConnections)
+	o.log.Info("serving", "http", httpLis.Addr().String(), "admin", adminLis.Addr().String(), "connections", addrOf(connLis),
+		"xdsServer", o.xdsServer, "node", o.nodeID, "maxConnections", o.limits.MaxConnections)
 	if o.ready != nil {
 		close(o.ready)
 	}
@@ -132,6 +147,7 @@ func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 	g.Go(func() error { return client.Run(gctx) })
 	g.Go(func() error { return checkpoint(checkpointCtx) })
 	g.Go(func() error { return adm.Serve(gctx, adminLis) })
+	g.Go(func() error { return serveWebSockets(gctx, ctx, wsrv, connLis, o.drain) })
 	srv := proxy.NewServer(proxy.ServerOptions{Handler: p, Limits: o.limits})
 	g.Go(func() error {
 		if err := srv.Serve(httpLis); !errors.Is(err, http.ErrServerClosed) {
@@ -216,21 +232,23 @@ func (l redisLogger) Printf(_ context.Context, format string, v ...any) {
 
 // dataPlaneFlags binds the flags `portico proxy` and `portico standalone` share.
 type dataPlaneFlags struct {
-	region         string
-	trustedProxies []string
-	redis          redisFlags
-	edge           edgeFlags
+	region          string
+	trustedProxies  []string
+	redis           redisFlags
+	edge            edgeFlags
+	connectionsAddr string
 }
 
 func (d *dataPlaneFlags) bind(f *pflag.FlagSet) {
 	f.StringVar(&d.region, "region", "us-east-1", "region written into authorizers' methodArns (arn:aws:execute-api:<region>:...)")
 	d.redis.bind(f, "redis://host:port/db keeping throttles and quotas, shared by every proxy replica (default: in memory)", true)
+	f.StringVar(&d.connectionsAddr, "connections-addr", "127.0.0.1:9902", "address of the WebSocket @connections management API that backends call; loopback unless you expose it (the chart's Service does)")
 	f.StringSliceVar(&d.trustedProxies, "trusted-proxies", nil, "CIDR ranges of load balancers whose X-Forwarded-For is believed (default: none; the connection's address is the client's)")
 	d.edge.bind(f)
 }
 
 func (d *dataPlaneFlags) apply(o *dataPlaneOptions) error {
-	o.region, o.redis = d.region, d.redis.resolved()
+	o.region, o.redis, o.connectionsAddr = d.region, d.redis.resolved(), d.connectionsAddr
 	limits, err := d.edge.limits()
 	if err != nil {
 		return err

@@ -87,7 +87,9 @@ func loopbackOnly(addr string) error {
 // standaloneHooks let tests listen on port 0 and learn the addresses.
 type standaloneHooks struct {
 	httpListener, adminListener net.Listener
-	ready                       chan<- struct{}
+	// connectionsListener serves @connections; nil serves none.
+	connectionsListener net.Listener
+	ready               chan<- struct{}
 }
 
 func runStandalone(ctx context.Context, o standaloneOptions, hooks *standaloneHooks) error {
@@ -143,8 +145,10 @@ func runStandalone(ctx context.Context, o standaloneOptions, hooks *standaloneHo
 		}
 		dp.region, dp.trustedProxies, dp.stateDir, dp.redis = flags.region, flags.trustedProxies, o.stateDir, flags.redis
 		dp.limits = flags.limits
+		dp.connectionsAddr = flags.connectionsAddr
 		if hooks != nil {
 			dp.httpListener, dp.adminListener, dp.ready = hooks.httpListener, hooks.adminListener, hooks.ready
+			dp.connectionsListener, dp.connectionsAddr = hooks.connectionsListener, ""
 		}
 		err := runDataPlane(gctx, dp)
 		if err == nil && gctx.Err() == nil {

@@ -74,9 +74,12 @@ type StageSnapshot struct {
 	// Whether requests are traced.
 	Tracing bool `protobuf:"varint,14,opt,name=tracing,proto3" json:"tracing,omitempty"`
 	// Usage plans bound to the stage, with their key hashes.
-	UsagePlans    []*UsagePlan `protobuf:"bytes,15,rep,name=usage_plans,json=usagePlans,proto3" json:"usage_plans,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	UsagePlans []*UsagePlan `protobuf:"bytes,15,rep,name=usage_plans,json=usagePlans,proto3" json:"usage_plans,omitempty"`
+	// Keys allowed to call the stage's @connections management API (the RestApi's
+	// websocket.managementApiKeys), as hashes only; empty refuses every call.
+	WebsocketManagementKeys []*ApiKey `protobuf:"bytes,40,rep,name=websocket_management_keys,json=websocketManagementKeys,proto3" json:"websocket_management_keys,omitempty"`
+	unknownFields           protoimpl.UnknownFields
+	sizeCache               protoimpl.SizeCache
 }
 
 func (x *StageSnapshot) Reset() {
@@ -214,6 +217,13 @@ func (x *StageSnapshot) GetUsagePlans() []*UsagePlan {
 	return nil
 }
 
+func (x *StageSnapshot) GetWebsocketManagementKeys() []*ApiKey {
+	if x != nil {
+		return x.WebsocketManagementKeys
+	}
+	return nil
+}
+
 // Api is one compiled revision of a RestApi. Lists are sorted by the compiler.
 type Api struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -240,7 +250,12 @@ type Api struct {
 	// Accepted routes, sorted by path (or route key), then first method.
 	Routes []*Route `protobuf:"bytes,11,rep,name=routes,proto3" json:"routes,omitempty"`
 	// Authorizers the routes may name.
-	Authorizers   []*Authorizer `protobuf:"bytes,12,rep,name=authorizers,proto3" json:"authorizers,omitempty"`
+	Authorizers []*Authorizer `protobuf:"bytes,12,rep,name=authorizers,proto3" json:"authorizers,omitempty"`
+	// Where $connect reads the API key: $request.header.<name> or $request.querystring.<name>;
+	// empty reads x-api-key (api_key_source AUTHORIZER covers the authorizer's key).
+	ApiKeySelectionExpression string `protobuf:"bytes,40,opt,name=api_key_selection_expression,json=apiKeySelectionExpression,proto3" json:"api_key_selection_expression,omitempty"`
+	// Connection limits; set for WEBSOCKET APIs.
+	Websocket     *WebSocket `protobuf:"bytes,41,opt,name=websocket,proto3" json:"websocket,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -359,6 +374,84 @@ func (x *Api) GetAuthorizers() []*Authorizer {
 	return nil
 }
 
+func (x *Api) GetApiKeySelectionExpression() string {
+	if x != nil {
+		return x.ApiKeySelectionExpression
+	}
+	return ""
+}
+
+func (x *Api) GetWebsocket() *WebSocket {
+	if x != nil {
+		return x.Websocket
+	}
+	return nil
+}
+
+// WebSocket are a WEBSOCKET API's connection limits.
+type WebSocket struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A connection without a message either way for this long is closed.
+	IdleTimeoutSeconds int32 `protobuf:"varint,1,opt,name=idle_timeout_seconds,json=idleTimeoutSeconds,proto3" json:"idle_timeout_seconds,omitempty"`
+	// A connection is closed this long after it opened.
+	MaxConnectionSeconds int32 `protobuf:"varint,2,opt,name=max_connection_seconds,json=maxConnectionSeconds,proto3" json:"max_connection_seconds,omitempty"`
+	// A larger client message closes the connection with code 1009.
+	MaxMessageBytes int32 `protobuf:"varint,3,opt,name=max_message_bytes,json=maxMessageBytes,proto3" json:"max_message_bytes,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *WebSocket) Reset() {
+	*x = WebSocket{}
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WebSocket) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WebSocket) ProtoMessage() {}
+
+func (x *WebSocket) ProtoReflect() protoreflect.Message {
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WebSocket.ProtoReflect.Descriptor instead.
+func (*WebSocket) Descriptor() ([]byte, []int) {
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *WebSocket) GetIdleTimeoutSeconds() int32 {
+	if x != nil {
+		return x.IdleTimeoutSeconds
+	}
+	return 0
+}
+
+func (x *WebSocket) GetMaxConnectionSeconds() int32 {
+	if x != nil {
+		return x.MaxConnectionSeconds
+	}
+	return 0
+}
+
+func (x *WebSocket) GetMaxMessageBytes() int32 {
+	if x != nil {
+		return x.MaxMessageBytes
+	}
+	return 0
+}
+
 // Cors is a RestApi's CORS policy.
 type Cors struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -380,7 +473,7 @@ type Cors struct {
 
 func (x *Cors) Reset() {
 	*x = Cors{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[2]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -392,7 +485,7 @@ func (x *Cors) String() string {
 func (*Cors) ProtoMessage() {}
 
 func (x *Cors) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[2]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -405,7 +498,7 @@ func (x *Cors) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Cors.ProtoReflect.Descriptor instead.
 func (*Cors) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{2}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Cors) GetAllowOrigins() []string {
@@ -463,7 +556,7 @@ type SourceIps struct {
 
 func (x *SourceIps) Reset() {
 	*x = SourceIps{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[3]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -475,7 +568,7 @@ func (x *SourceIps) String() string {
 func (*SourceIps) ProtoMessage() {}
 
 func (x *SourceIps) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[3]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -488,7 +581,7 @@ func (x *SourceIps) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SourceIps.ProtoReflect.Descriptor instead.
 func (*SourceIps) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{3}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *SourceIps) GetAllow() []string {
@@ -523,7 +616,7 @@ type GatewayResponse struct {
 
 func (x *GatewayResponse) Reset() {
 	*x = GatewayResponse{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[4]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -535,7 +628,7 @@ func (x *GatewayResponse) String() string {
 func (*GatewayResponse) ProtoMessage() {}
 
 func (x *GatewayResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[4]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -548,7 +641,7 @@ func (x *GatewayResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GatewayResponse.ProtoReflect.Descriptor instead.
 func (*GatewayResponse) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{4}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *GatewayResponse) GetStatusCode() int32 {
@@ -594,7 +687,7 @@ type Model struct {
 
 func (x *Model) Reset() {
 	*x = Model{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[5]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -606,7 +699,7 @@ func (x *Model) String() string {
 func (*Model) ProtoMessage() {}
 
 func (x *Model) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[5]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -619,7 +712,7 @@ func (x *Model) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Model.ProtoReflect.Descriptor instead.
 func (*Model) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{5}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Model) GetName() string {
@@ -662,13 +755,15 @@ type Route struct {
 	Integration *Integration `protobuf:"bytes,7,opt,name=integration,proto3" json:"integration,omitempty"`
 	// Request parameters that are part of the cache key.
 	CacheKeyParameters []string `protobuf:"bytes,8,rep,name=cache_key_parameters,json=cacheKeyParameters,proto3" json:"cache_key_parameters,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// "$default" for a two-way route, whose integration answer goes back on the connection.
+	RouteResponseSelectionExpression string `protobuf:"bytes,40,opt,name=route_response_selection_expression,json=routeResponseSelectionExpression,proto3" json:"route_response_selection_expression,omitempty"`
+	unknownFields                    protoimpl.UnknownFields
+	sizeCache                        protoimpl.SizeCache
 }
 
 func (x *Route) Reset() {
 	*x = Route{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[6]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -680,7 +775,7 @@ func (x *Route) String() string {
 func (*Route) ProtoMessage() {}
 
 func (x *Route) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[6]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -693,7 +788,7 @@ func (x *Route) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Route.ProtoReflect.Descriptor instead.
 func (*Route) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{6}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Route) GetName() string {
@@ -752,6 +847,13 @@ func (x *Route) GetCacheKeyParameters() []string {
 	return nil
 }
 
+func (x *Route) GetRouteResponseSelectionExpression() string {
+	if x != nil {
+		return x.RouteResponseSelectionExpression
+	}
+	return ""
+}
+
 // Authorization of a route.
 type Authorization struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -767,7 +869,7 @@ type Authorization struct {
 
 func (x *Authorization) Reset() {
 	*x = Authorization{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[7]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -779,7 +881,7 @@ func (x *Authorization) String() string {
 func (*Authorization) ProtoMessage() {}
 
 func (x *Authorization) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[7]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -792,7 +894,7 @@ func (x *Authorization) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Authorization.ProtoReflect.Descriptor instead.
 func (*Authorization) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{7}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Authorization) GetAuthorizer() string {
@@ -833,7 +935,7 @@ type RequestValidation struct {
 
 func (x *RequestValidation) Reset() {
 	*x = RequestValidation{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[8]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -845,7 +947,7 @@ func (x *RequestValidation) String() string {
 func (*RequestValidation) ProtoMessage() {}
 
 func (x *RequestValidation) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[8]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -858,7 +960,7 @@ func (x *RequestValidation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestValidation.ProtoReflect.Descriptor instead.
 func (*RequestValidation) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{8}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *RequestValidation) GetBodyModel() string {
@@ -916,7 +1018,7 @@ type Integration struct {
 
 func (x *Integration) Reset() {
 	*x = Integration{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[9]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -928,7 +1030,7 @@ func (x *Integration) String() string {
 func (*Integration) ProtoMessage() {}
 
 func (x *Integration) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[9]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -941,7 +1043,7 @@ func (x *Integration) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Integration.ProtoReflect.Descriptor instead.
 func (*Integration) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{9}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Integration) GetType() string {
@@ -1045,7 +1147,7 @@ type IntegrationResponse struct {
 
 func (x *IntegrationResponse) Reset() {
 	*x = IntegrationResponse{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[10]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1057,7 +1159,7 @@ func (x *IntegrationResponse) String() string {
 func (*IntegrationResponse) ProtoMessage() {}
 
 func (x *IntegrationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[10]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1070,7 +1172,7 @@ func (x *IntegrationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IntegrationResponse.ProtoReflect.Descriptor instead.
 func (*IntegrationResponse) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{10}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *IntegrationResponse) GetSelectionPattern() string {
@@ -1112,7 +1214,7 @@ type Backend struct {
 
 func (x *Backend) Reset() {
 	*x = Backend{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[11]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1124,7 +1226,7 @@ func (x *Backend) String() string {
 func (*Backend) ProtoMessage() {}
 
 func (x *Backend) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[11]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1137,7 +1239,7 @@ func (x *Backend) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Backend.ProtoReflect.Descriptor instead.
 func (*Backend) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{11}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Backend) GetCluster() string {
@@ -1162,7 +1264,7 @@ type Mock struct {
 
 func (x *Mock) Reset() {
 	*x = Mock{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[12]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1174,7 +1276,7 @@ func (x *Mock) String() string {
 func (*Mock) ProtoMessage() {}
 
 func (x *Mock) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[12]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1187,7 +1289,7 @@ func (x *Mock) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Mock.ProtoReflect.Descriptor instead.
 func (*Mock) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{12}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Mock) GetStatusCode() int32 {
@@ -1234,7 +1336,7 @@ type Authorizer struct {
 
 func (x *Authorizer) Reset() {
 	*x = Authorizer{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[13]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1246,7 +1348,7 @@ func (x *Authorizer) String() string {
 func (*Authorizer) ProtoMessage() {}
 
 func (x *Authorizer) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[13]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1259,7 +1361,7 @@ func (x *Authorizer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Authorizer.ProtoReflect.Descriptor instead.
 func (*Authorizer) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{13}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Authorizer) GetName() string {
@@ -1328,7 +1430,7 @@ type Jwt struct {
 
 func (x *Jwt) Reset() {
 	*x = Jwt{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[14]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1340,7 +1442,7 @@ func (x *Jwt) String() string {
 func (*Jwt) ProtoMessage() {}
 
 func (x *Jwt) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[14]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1353,7 +1455,7 @@ func (x *Jwt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Jwt.ProtoReflect.Descriptor instead.
 func (*Jwt) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{14}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Jwt) GetIssuer() string {
@@ -1403,7 +1505,7 @@ type AuthorizerFunction struct {
 
 func (x *AuthorizerFunction) Reset() {
 	*x = AuthorizerFunction{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[15]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1415,7 +1517,7 @@ func (x *AuthorizerFunction) String() string {
 func (*AuthorizerFunction) ProtoMessage() {}
 
 func (x *AuthorizerFunction) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[15]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1428,7 +1530,7 @@ func (x *AuthorizerFunction) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuthorizerFunction.ProtoReflect.Descriptor instead.
 func (*AuthorizerFunction) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{15}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *AuthorizerFunction) GetUri() string {
@@ -1479,7 +1581,7 @@ type Throttle struct {
 
 func (x *Throttle) Reset() {
 	*x = Throttle{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[16]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1491,7 +1593,7 @@ func (x *Throttle) String() string {
 func (*Throttle) ProtoMessage() {}
 
 func (x *Throttle) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[16]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1504,7 +1606,7 @@ func (x *Throttle) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Throttle.ProtoReflect.Descriptor instead.
 func (*Throttle) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{16}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Throttle) GetRateLimit() float64 {
@@ -1538,7 +1640,7 @@ type MethodSetting struct {
 
 func (x *MethodSetting) Reset() {
 	*x = MethodSetting{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[17]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1550,7 +1652,7 @@ func (x *MethodSetting) String() string {
 func (*MethodSetting) ProtoMessage() {}
 
 func (x *MethodSetting) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[17]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1563,7 +1665,7 @@ func (x *MethodSetting) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MethodSetting.ProtoReflect.Descriptor instead.
 func (*MethodSetting) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{17}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *MethodSetting) GetPath() string {
@@ -1607,7 +1709,7 @@ type MethodCaching struct {
 
 func (x *MethodCaching) Reset() {
 	*x = MethodCaching{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[18]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1619,7 +1721,7 @@ func (x *MethodCaching) String() string {
 func (*MethodCaching) ProtoMessage() {}
 
 func (x *MethodCaching) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[18]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1632,7 +1734,7 @@ func (x *MethodCaching) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MethodCaching.ProtoReflect.Descriptor instead.
 func (*MethodCaching) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{18}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *MethodCaching) GetEnabled() bool {
@@ -1670,7 +1772,7 @@ type Cache struct {
 
 func (x *Cache) Reset() {
 	*x = Cache{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[19]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1682,7 +1784,7 @@ func (x *Cache) String() string {
 func (*Cache) ProtoMessage() {}
 
 func (x *Cache) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[19]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1695,7 +1797,7 @@ func (x *Cache) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Cache.ProtoReflect.Descriptor instead.
 func (*Cache) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{19}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Cache) GetEnabled() bool {
@@ -1759,7 +1861,7 @@ type Canary struct {
 
 func (x *Canary) Reset() {
 	*x = Canary{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[20]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1771,7 +1873,7 @@ func (x *Canary) String() string {
 func (*Canary) ProtoMessage() {}
 
 func (x *Canary) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[20]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1784,7 +1886,7 @@ func (x *Canary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Canary.ProtoReflect.Descriptor instead.
 func (*Canary) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{20}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Canary) GetPercentTraffic() float64 {
@@ -1841,7 +1943,7 @@ type UsagePlan struct {
 
 func (x *UsagePlan) Reset() {
 	*x = UsagePlan{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[21]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1853,7 +1955,7 @@ func (x *UsagePlan) String() string {
 func (*UsagePlan) ProtoMessage() {}
 
 func (x *UsagePlan) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[21]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1866,7 +1968,7 @@ func (x *UsagePlan) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UsagePlan.ProtoReflect.Descriptor instead.
 func (*UsagePlan) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{21}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *UsagePlan) GetName() string {
@@ -1920,7 +2022,7 @@ type Quota struct {
 
 func (x *Quota) Reset() {
 	*x = Quota{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[22]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1932,7 +2034,7 @@ func (x *Quota) String() string {
 func (*Quota) ProtoMessage() {}
 
 func (x *Quota) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[22]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1945,7 +2047,7 @@ func (x *Quota) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Quota.ProtoReflect.Descriptor instead.
 func (*Quota) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{22}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Quota) GetLimit() int64 {
@@ -1984,7 +2086,7 @@ type MethodThrottle struct {
 
 func (x *MethodThrottle) Reset() {
 	*x = MethodThrottle{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[23]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1996,7 +2098,7 @@ func (x *MethodThrottle) String() string {
 func (*MethodThrottle) ProtoMessage() {}
 
 func (x *MethodThrottle) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[23]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2009,7 +2111,7 @@ func (x *MethodThrottle) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MethodThrottle.ProtoReflect.Descriptor instead.
 func (*MethodThrottle) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{23}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *MethodThrottle) GetPath() string {
@@ -2046,7 +2148,7 @@ type ApiKey struct {
 
 func (x *ApiKey) Reset() {
 	*x = ApiKey{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[24]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2058,7 +2160,7 @@ func (x *ApiKey) String() string {
 func (*ApiKey) ProtoMessage() {}
 
 func (x *ApiKey) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[24]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2071,7 +2173,7 @@ func (x *ApiKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApiKey.ProtoReflect.Descriptor instead.
 func (*ApiKey) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{24}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ApiKey) GetId() string {
@@ -2092,7 +2194,7 @@ var File_xds_v1alpha1_snapshot_proto protoreflect.FileDescriptor
 
 const file_xds_v1alpha1_snapshot_proto_rawDesc = "" +
 	"\n" +
-	"\x1bxds/v1alpha1/snapshot.proto\x12\x14portico.xds.v1alpha1\"\xed\x05\n" +
+	"\x1bxds/v1alpha1/snapshot.proto\x12\x14portico.xds.v1alpha1\"\xc7\x06\n" +
 	"\rStageSnapshot\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x1d\n" +
@@ -2113,10 +2215,11 @@ const file_xds_v1alpha1_snapshot_proto_rawDesc = "" +
 	"\x11access_log_format\x18\r \x01(\tR\x0faccessLogFormat\x12\x18\n" +
 	"\atracing\x18\x0e \x01(\bR\atracing\x12@\n" +
 	"\vusage_plans\x18\x0f \x03(\v2\x1f.portico.xds.v1alpha1.UsagePlanR\n" +
-	"usagePlans\x1a<\n" +
+	"usagePlans\x12X\n" +
+	"\x19websocket_management_keys\x18( \x03(\v2\x1c.portico.xds.v1alpha1.ApiKeyR\x17websocketManagementKeys\x1a<\n" +
 	"\x0eVariablesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x95\x06\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x95\a\n" +
 	"\x03Api\x12\x1a\n" +
 	"\bprotocol\x18\x01 \x01(\tR\bprotocol\x12\x1c\n" +
 	"\thostnames\x18\x02 \x03(\tR\thostnames\x12$\n" +
@@ -2131,11 +2234,17 @@ const file_xds_v1alpha1_snapshot_proto_rawDesc = "" +
 	"\x1aroute_selection_expression\x18\n" +
 	" \x01(\tR\x18routeSelectionExpression\x123\n" +
 	"\x06routes\x18\v \x03(\v2\x1b.portico.xds.v1alpha1.RouteR\x06routes\x12B\n" +
-	"\vauthorizers\x18\f \x03(\v2 .portico.xds.v1alpha1.AuthorizerR\vauthorizers\x1aj\n" +
+	"\vauthorizers\x18\f \x03(\v2 .portico.xds.v1alpha1.AuthorizerR\vauthorizers\x12?\n" +
+	"\x1capi_key_selection_expression\x18( \x01(\tR\x19apiKeySelectionExpression\x12=\n" +
+	"\twebsocket\x18) \x01(\v2\x1f.portico.xds.v1alpha1.WebSocketR\twebsocket\x1aj\n" +
 	"\x15GatewayResponsesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12;\n" +
 	"\x05value\x18\x02 \x01(\v2%.portico.xds.v1alpha1.GatewayResponseR\x05value:\x028\x01B\x1b\n" +
-	"\x19_minimum_compression_size\"\x8a\x02\n" +
+	"\x19_minimum_compression_size\"\x9f\x01\n" +
+	"\tWebSocket\x120\n" +
+	"\x14idle_timeout_seconds\x18\x01 \x01(\x05R\x12idleTimeoutSeconds\x124\n" +
+	"\x16max_connection_seconds\x18\x02 \x01(\x05R\x14maxConnectionSeconds\x12*\n" +
+	"\x11max_message_bytes\x18\x03 \x01(\x05R\x0fmaxMessageBytes\"\x8a\x02\n" +
 	"\x04Cors\x12#\n" +
 	"\rallow_origins\x18\x01 \x03(\tR\fallowOrigins\x12#\n" +
 	"\rallow_methods\x18\x02 \x03(\tR\fallowMethods\x12#\n" +
@@ -2163,7 +2272,7 @@ const file_xds_v1alpha1_snapshot_proto_rawDesc = "" +
 	"\x05Model\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
 	"\fcontent_type\x18\x02 \x01(\tR\vcontentType\x12\x16\n" +
-	"\x06schema\x18\x03 \x01(\tR\x06schema\"\xf1\x02\n" +
+	"\x06schema\x18\x03 \x01(\tR\x06schema\"\xc0\x03\n" +
 	"\x05Route\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x12\x18\n" +
@@ -2174,7 +2283,8 @@ const file_xds_v1alpha1_snapshot_proto_rawDesc = "" +
 	"validation\x18\x06 \x01(\v2'.portico.xds.v1alpha1.RequestValidationR\n" +
 	"validation\x12C\n" +
 	"\vintegration\x18\a \x01(\v2!.portico.xds.v1alpha1.IntegrationR\vintegration\x120\n" +
-	"\x14cache_key_parameters\x18\b \x03(\tR\x12cacheKeyParameters\"q\n" +
+	"\x14cache_key_parameters\x18\b \x03(\tR\x12cacheKeyParameters\x12M\n" +
+	"#route_response_selection_expression\x18( \x01(\tR routeResponseSelectionExpression\"q\n" +
 	"\rAuthorization\x12\x1e\n" +
 	"\n" +
 	"authorizer\x18\x01 \x01(\tR\n" +
@@ -2314,91 +2424,94 @@ func file_xds_v1alpha1_snapshot_proto_rawDescGZIP() []byte {
 	return file_xds_v1alpha1_snapshot_proto_rawDescData
 }
 
-var file_xds_v1alpha1_snapshot_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
+var file_xds_v1alpha1_snapshot_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
 var file_xds_v1alpha1_snapshot_proto_goTypes = []any{
 	(*StageSnapshot)(nil),       // 0: portico.xds.v1alpha1.StageSnapshot
 	(*Api)(nil),                 // 1: portico.xds.v1alpha1.Api
-	(*Cors)(nil),                // 2: portico.xds.v1alpha1.Cors
-	(*SourceIps)(nil),           // 3: portico.xds.v1alpha1.SourceIps
-	(*GatewayResponse)(nil),     // 4: portico.xds.v1alpha1.GatewayResponse
-	(*Model)(nil),               // 5: portico.xds.v1alpha1.Model
-	(*Route)(nil),               // 6: portico.xds.v1alpha1.Route
-	(*Authorization)(nil),       // 7: portico.xds.v1alpha1.Authorization
-	(*RequestValidation)(nil),   // 8: portico.xds.v1alpha1.RequestValidation
-	(*Integration)(nil),         // 9: portico.xds.v1alpha1.Integration
-	(*IntegrationResponse)(nil), // 10: portico.xds.v1alpha1.IntegrationResponse
-	(*Backend)(nil),             // 11: portico.xds.v1alpha1.Backend
-	(*Mock)(nil),                // 12: portico.xds.v1alpha1.Mock
-	(*Authorizer)(nil),          // 13: portico.xds.v1alpha1.Authorizer
-	(*Jwt)(nil),                 // 14: portico.xds.v1alpha1.Jwt
-	(*AuthorizerFunction)(nil),  // 15: portico.xds.v1alpha1.AuthorizerFunction
-	(*Throttle)(nil),            // 16: portico.xds.v1alpha1.Throttle
-	(*MethodSetting)(nil),       // 17: portico.xds.v1alpha1.MethodSetting
-	(*MethodCaching)(nil),       // 18: portico.xds.v1alpha1.MethodCaching
-	(*Cache)(nil),               // 19: portico.xds.v1alpha1.Cache
-	(*Canary)(nil),              // 20: portico.xds.v1alpha1.Canary
-	(*UsagePlan)(nil),           // 21: portico.xds.v1alpha1.UsagePlan
-	(*Quota)(nil),               // 22: portico.xds.v1alpha1.Quota
-	(*MethodThrottle)(nil),      // 23: portico.xds.v1alpha1.MethodThrottle
-	(*ApiKey)(nil),              // 24: portico.xds.v1alpha1.ApiKey
-	nil,                         // 25: portico.xds.v1alpha1.StageSnapshot.VariablesEntry
-	nil,                         // 26: portico.xds.v1alpha1.Api.GatewayResponsesEntry
-	nil,                         // 27: portico.xds.v1alpha1.GatewayResponse.HeadersEntry
-	nil,                         // 28: portico.xds.v1alpha1.GatewayResponse.TemplatesEntry
-	nil,                         // 29: portico.xds.v1alpha1.RequestValidation.BodyModelsEntry
-	nil,                         // 30: portico.xds.v1alpha1.Integration.RequestParametersEntry
-	nil,                         // 31: portico.xds.v1alpha1.Integration.RequestTemplatesEntry
-	nil,                         // 32: portico.xds.v1alpha1.IntegrationResponse.ResponseParametersEntry
-	nil,                         // 33: portico.xds.v1alpha1.IntegrationResponse.ResponseTemplatesEntry
-	nil,                         // 34: portico.xds.v1alpha1.Mock.HeadersEntry
-	nil,                         // 35: portico.xds.v1alpha1.Canary.VariablesEntry
+	(*WebSocket)(nil),           // 2: portico.xds.v1alpha1.WebSocket
+	(*Cors)(nil),                // 3: portico.xds.v1alpha1.Cors
+	(*SourceIps)(nil),           // 4: portico.xds.v1alpha1.SourceIps
+	(*GatewayResponse)(nil),     // 5: portico.xds.v1alpha1.GatewayResponse
+	(*Model)(nil),               // 6: portico.xds.v1alpha1.Model
+	(*Route)(nil),               // 7: portico.xds.v1alpha1.Route
+	(*Authorization)(nil),       // 8: portico.xds.v1alpha1.Authorization
+	(*RequestValidation)(nil),   // 9: portico.xds.v1alpha1.RequestValidation
+	(*Integration)(nil),         // 10: portico.xds.v1alpha1.Integration
+	(*IntegrationResponse)(nil), // 11: portico.xds.v1alpha1.IntegrationResponse
+	(*Backend)(nil),             // 12: portico.xds.v1alpha1.Backend
+	(*Mock)(nil),                // 13: portico.xds.v1alpha1.Mock
+	(*Authorizer)(nil),          // 14: portico.xds.v1alpha1.Authorizer
+	(*Jwt)(nil),                 // 15: portico.xds.v1alpha1.Jwt
+	(*AuthorizerFunction)(nil),  // 16: portico.xds.v1alpha1.AuthorizerFunction
+	(*Throttle)(nil),            // 17: portico.xds.v1alpha1.Throttle
+	(*MethodSetting)(nil),       // 18: portico.xds.v1alpha1.MethodSetting
+	(*MethodCaching)(nil),       // 19: portico.xds.v1alpha1.MethodCaching
+	(*Cache)(nil),               // 20: portico.xds.v1alpha1.Cache
+	(*Canary)(nil),              // 21: portico.xds.v1alpha1.Canary
+	(*UsagePlan)(nil),           // 22: portico.xds.v1alpha1.UsagePlan
+	(*Quota)(nil),               // 23: portico.xds.v1alpha1.Quota
+	(*MethodThrottle)(nil),      // 24: portico.xds.v1alpha1.MethodThrottle
+	(*ApiKey)(nil),              // 25: portico.xds.v1alpha1.ApiKey
+	nil,                         // 26: portico.xds.v1alpha1.StageSnapshot.VariablesEntry
+	nil,                         // 27: portico.xds.v1alpha1.Api.GatewayResponsesEntry
+	nil,                         // 28: portico.xds.v1alpha1.GatewayResponse.HeadersEntry
+	nil,                         // 29: portico.xds.v1alpha1.GatewayResponse.TemplatesEntry
+	nil,                         // 30: portico.xds.v1alpha1.RequestValidation.BodyModelsEntry
+	nil,                         // 31: portico.xds.v1alpha1.Integration.RequestParametersEntry
+	nil,                         // 32: portico.xds.v1alpha1.Integration.RequestTemplatesEntry
+	nil,                         // 33: portico.xds.v1alpha1.IntegrationResponse.ResponseParametersEntry
+	nil,                         // 34: portico.xds.v1alpha1.IntegrationResponse.ResponseTemplatesEntry
+	nil,                         // 35: portico.xds.v1alpha1.Mock.HeadersEntry
+	nil,                         // 36: portico.xds.v1alpha1.Canary.VariablesEntry
 }
 var file_xds_v1alpha1_snapshot_proto_depIdxs = []int32{
 	1,  // 0: portico.xds.v1alpha1.StageSnapshot.api:type_name -> portico.xds.v1alpha1.Api
-	25, // 1: portico.xds.v1alpha1.StageSnapshot.variables:type_name -> portico.xds.v1alpha1.StageSnapshot.VariablesEntry
-	16, // 2: portico.xds.v1alpha1.StageSnapshot.throttle:type_name -> portico.xds.v1alpha1.Throttle
-	17, // 3: portico.xds.v1alpha1.StageSnapshot.method_settings:type_name -> portico.xds.v1alpha1.MethodSetting
-	19, // 4: portico.xds.v1alpha1.StageSnapshot.cache:type_name -> portico.xds.v1alpha1.Cache
-	20, // 5: portico.xds.v1alpha1.StageSnapshot.canary:type_name -> portico.xds.v1alpha1.Canary
-	21, // 6: portico.xds.v1alpha1.StageSnapshot.usage_plans:type_name -> portico.xds.v1alpha1.UsagePlan
-	2,  // 7: portico.xds.v1alpha1.Api.cors:type_name -> portico.xds.v1alpha1.Cors
-	3,  // 8: portico.xds.v1alpha1.Api.source_ips:type_name -> portico.xds.v1alpha1.SourceIps
-	26, // 9: portico.xds.v1alpha1.Api.gateway_responses:type_name -> portico.xds.v1alpha1.Api.GatewayResponsesEntry
-	5,  // 10: portico.xds.v1alpha1.Api.models:type_name -> portico.xds.v1alpha1.Model
-	6,  // 11: portico.xds.v1alpha1.Api.routes:type_name -> portico.xds.v1alpha1.Route
-	13, // 12: portico.xds.v1alpha1.Api.authorizers:type_name -> portico.xds.v1alpha1.Authorizer
-	27, // 13: portico.xds.v1alpha1.GatewayResponse.headers:type_name -> portico.xds.v1alpha1.GatewayResponse.HeadersEntry
-	28, // 14: portico.xds.v1alpha1.GatewayResponse.templates:type_name -> portico.xds.v1alpha1.GatewayResponse.TemplatesEntry
-	7,  // 15: portico.xds.v1alpha1.Route.authorization:type_name -> portico.xds.v1alpha1.Authorization
-	8,  // 16: portico.xds.v1alpha1.Route.validation:type_name -> portico.xds.v1alpha1.RequestValidation
-	9,  // 17: portico.xds.v1alpha1.Route.integration:type_name -> portico.xds.v1alpha1.Integration
-	29, // 18: portico.xds.v1alpha1.RequestValidation.body_models:type_name -> portico.xds.v1alpha1.RequestValidation.BodyModelsEntry
-	11, // 19: portico.xds.v1alpha1.Integration.backend:type_name -> portico.xds.v1alpha1.Backend
-	12, // 20: portico.xds.v1alpha1.Integration.mock:type_name -> portico.xds.v1alpha1.Mock
-	30, // 21: portico.xds.v1alpha1.Integration.request_parameters:type_name -> portico.xds.v1alpha1.Integration.RequestParametersEntry
-	31, // 22: portico.xds.v1alpha1.Integration.request_templates:type_name -> portico.xds.v1alpha1.Integration.RequestTemplatesEntry
-	10, // 23: portico.xds.v1alpha1.Integration.responses:type_name -> portico.xds.v1alpha1.IntegrationResponse
-	32, // 24: portico.xds.v1alpha1.IntegrationResponse.response_parameters:type_name -> portico.xds.v1alpha1.IntegrationResponse.ResponseParametersEntry
-	33, // 25: portico.xds.v1alpha1.IntegrationResponse.response_templates:type_name -> portico.xds.v1alpha1.IntegrationResponse.ResponseTemplatesEntry
-	34, // 26: portico.xds.v1alpha1.Mock.headers:type_name -> portico.xds.v1alpha1.Mock.HeadersEntry
-	14, // 27: portico.xds.v1alpha1.Authorizer.jwt:type_name -> portico.xds.v1alpha1.Jwt
-	15, // 28: portico.xds.v1alpha1.Authorizer.function:type_name -> portico.xds.v1alpha1.AuthorizerFunction
-	11, // 29: portico.xds.v1alpha1.AuthorizerFunction.backend:type_name -> portico.xds.v1alpha1.Backend
-	16, // 30: portico.xds.v1alpha1.MethodSetting.throttle:type_name -> portico.xds.v1alpha1.Throttle
-	18, // 31: portico.xds.v1alpha1.MethodSetting.caching:type_name -> portico.xds.v1alpha1.MethodCaching
-	1,  // 32: portico.xds.v1alpha1.Canary.api:type_name -> portico.xds.v1alpha1.Api
-	35, // 33: portico.xds.v1alpha1.Canary.variables:type_name -> portico.xds.v1alpha1.Canary.VariablesEntry
-	16, // 34: portico.xds.v1alpha1.UsagePlan.throttle:type_name -> portico.xds.v1alpha1.Throttle
-	22, // 35: portico.xds.v1alpha1.UsagePlan.quota:type_name -> portico.xds.v1alpha1.Quota
-	23, // 36: portico.xds.v1alpha1.UsagePlan.method_throttles:type_name -> portico.xds.v1alpha1.MethodThrottle
-	24, // 37: portico.xds.v1alpha1.UsagePlan.keys:type_name -> portico.xds.v1alpha1.ApiKey
-	16, // 38: portico.xds.v1alpha1.MethodThrottle.throttle:type_name -> portico.xds.v1alpha1.Throttle
-	4,  // 39: portico.xds.v1alpha1.Api.GatewayResponsesEntry.value:type_name -> portico.xds.v1alpha1.GatewayResponse
-	40, // [40:40] is the sub-list for method output_type
-	40, // [40:40] is the sub-list for method input_type
-	40, // [40:40] is the sub-list for extension type_name
-	40, // [40:40] is the sub-list for extension extendee
-	0,  // [0:40] is the sub-list for field type_name
+	26, // 1: portico.xds.v1alpha1.StageSnapshot.variables:type_name -> portico.xds.v1alpha1.StageSnapshot.VariablesEntry
+	17, // 2: portico.xds.v1alpha1.StageSnapshot.throttle:type_name -> portico.xds.v1alpha1.Throttle
+	18, // 3: portico.xds.v1alpha1.StageSnapshot.method_settings:type_name -> portico.xds.v1alpha1.MethodSetting
+	20, // 4: portico.xds.v1alpha1.StageSnapshot.cache:type_name -> portico.xds.v1alpha1.Cache
+	21, // 5: portico.xds.v1alpha1.StageSnapshot.canary:type_name -> portico.xds.v1alpha1.Canary
+	22, // 6: portico.xds.v1alpha1.StageSnapshot.usage_plans:type_name -> portico.xds.v1alpha1.UsagePlan
+	25, // 7: portico.xds.v1alpha1.StageSnapshot.websocket_management_keys:type_name -> portico.xds.v1alpha1.ApiKey
+	3,  // 8: portico.xds.v1alpha1.Api.cors:type_name -> portico.xds.v1alpha1.Cors
+	4,  // 9: portico.xds.v1alpha1.Api.source_ips:type_name -> portico.xds.v1alpha1.SourceIps
+	27, // 10: portico.xds.v1alpha1.Api.gateway_responses:type_name -> portico.xds.v1alpha1.Api.GatewayResponsesEntry
+	6,  // 11: portico.xds.v1alpha1.Api.models:type_name -> portico.xds.v1alpha1.Model
+	7,  // 12: portico.xds.v1alpha1.Api.routes:type_name -> portico.xds.v1alpha1.Route
+	14, // 13: portico.xds.v1alpha1.Api.authorizers:type_name -> portico.xds.v1alpha1.Authorizer
+	2,  // 14: portico.xds.v1alpha1.Api.websocket:type_name -> portico.xds.v1alpha1.WebSocket
+	28, // 15: portico.xds.v1alpha1.GatewayResponse.headers:type_name -> portico.xds.v1alpha1.GatewayResponse.HeadersEntry
+	29, // 16: portico.xds.v1alpha1.GatewayResponse.templates:type_name -> portico.xds.v1alpha1.GatewayResponse.TemplatesEntry
+	8,  // 17: portico.xds.v1alpha1.Route.authorization:type_name -> portico.xds.v1alpha1.Authorization
+	9,  // 18: portico.xds.v1alpha1.Route.validation:type_name -> portico.xds.v1alpha1.RequestValidation
+	10, // 19: portico.xds.v1alpha1.Route.integration:type_name -> portico.xds.v1alpha1.Integration
+	30, // 20: portico.xds.v1alpha1.RequestValidation.body_models:type_name -> portico.xds.v1alpha1.RequestValidation.BodyModelsEntry
+	12, // 21: portico.xds.v1alpha1.Integration.backend:type_name -> portico.xds.v1alpha1.Backend
+	13, // 22: portico.xds.v1alpha1.Integration.mock:type_name -> portico.xds.v1alpha1.Mock
+	31, // 23: portico.xds.v1alpha1.Integration.request_parameters:type_name -> portico.xds.v1alpha1.Integration.RequestParametersEntry
+	32, // 24: portico.xds.v1alpha1.Integration.request_templates:type_name -> portico.xds.v1alpha1.Integration.RequestTemplatesEntry
+	11, // 25: portico.xds.v1alpha1.Integration.responses:type_name -> portico.xds.v1alpha1.IntegrationResponse
+	33, // 26: portico.xds.v1alpha1.IntegrationResponse.response_parameters:type_name -> portico.xds.v1alpha1.IntegrationResponse.ResponseParametersEntry
+	34, // 27: portico.xds.v1alpha1.IntegrationResponse.response_templates:type_name -> portico.xds.v1alpha1.IntegrationResponse.ResponseTemplatesEntry
+	35, // 28: portico.xds.v1alpha1.Mock.headers:type_name -> portico.xds.v1alpha1.Mock.HeadersEntry
+	15, // 29: portico.xds.v1alpha1.Authorizer.jwt:type_name -> portico.xds.v1alpha1.Jwt
+	16, // 30: portico.xds.v1alpha1.Authorizer.function:type_name -> portico.xds.v1alpha1.AuthorizerFunction
+	12, // 31: portico.xds.v1alpha1.AuthorizerFunction.backend:type_name -> portico.xds.v1alpha1.Backend
+	17, // 32: portico.xds.v1alpha1.MethodSetting.throttle:type_name -> portico.xds.v1alpha1.Throttle
+	19, // 33: portico.xds.v1alpha1.MethodSetting.caching:type_name -> portico.xds.v1alpha1.MethodCaching
+	1,  // 34: portico.xds.v1alpha1.Canary.api:type_name -> portico.xds.v1alpha1.Api
+	36, // 35: portico.xds.v1alpha1.Canary.variables:type_name -> portico.xds.v1alpha1.Canary.VariablesEntry
+	17, // 36: portico.xds.v1alpha1.UsagePlan.throttle:type_name -> portico.xds.v1alpha1.Throttle
+	23, // 37: portico.xds.v1alpha1.UsagePlan.quota:type_name -> portico.xds.v1alpha1.Quota
+	24, // 38: portico.xds.v1alpha1.UsagePlan.method_throttles:type_name -> portico.xds.v1alpha1.MethodThrottle
+	25, // 39: portico.xds.v1alpha1.UsagePlan.keys:type_name -> portico.xds.v1alpha1.ApiKey
+	17, // 40: portico.xds.v1alpha1.MethodThrottle.throttle:type_name -> portico.xds.v1alpha1.Throttle
+	5,  // 41: portico.xds.v1alpha1.Api.GatewayResponsesEntry.value:type_name -> portico.xds.v1alpha1.GatewayResponse
+	42, // [42:42] is the sub-list for method output_type
+	42, // [42:42] is the sub-list for method input_type
+	42, // [42:42] is the sub-list for extension type_name
+	42, // [42:42] is the sub-list for extension extendee
+	0,  // [0:42] is the sub-list for field type_name
 }
 
 func init() { file_xds_v1alpha1_snapshot_proto_init() }
@@ -2407,16 +2520,16 @@ func file_xds_v1alpha1_snapshot_proto_init() {
 		return
 	}
 	file_xds_v1alpha1_snapshot_proto_msgTypes[1].OneofWrappers = []any{}
-	file_xds_v1alpha1_snapshot_proto_msgTypes[2].OneofWrappers = []any{}
-	file_xds_v1alpha1_snapshot_proto_msgTypes[4].OneofWrappers = []any{}
-	file_xds_v1alpha1_snapshot_proto_msgTypes[18].OneofWrappers = []any{}
+	file_xds_v1alpha1_snapshot_proto_msgTypes[3].OneofWrappers = []any{}
+	file_xds_v1alpha1_snapshot_proto_msgTypes[5].OneofWrappers = []any{}
+	file_xds_v1alpha1_snapshot_proto_msgTypes[19].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_xds_v1alpha1_snapshot_proto_rawDesc), len(file_xds_v1alpha1_snapshot_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   36,
+			NumMessages:   37,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

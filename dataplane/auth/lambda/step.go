@@ -156,6 +156,8 @@ type handler struct {
 	clusters *integration.Clusters
 
 	namespace, restAPI, stage, routeName string
+	// routeKey is set for a WEBSOCKET route.
+	routeKey string
 }
 
 var stageVariableRef = regexp.MustCompile(`\$\{stageVariables\.([A-Za-z0-9_]+)\}`)
@@ -174,6 +176,7 @@ func (s *step) newHandler(rt *proxy.Route, az *xdsv1alpha1.Authorizer, next http
 		timeout:   time.Duration(fn.GetTimeoutMillis()) * time.Millisecond,
 		namespace: rt.Stage.GetNamespace(), restAPI: rt.Stage.GetRestApi(), stage: rt.Stage.GetStageName(),
 		routeName: rt.Route.GetName(),
+		routeKey:  rt.Route.GetRouteKey(),
 	}
 	if h.version == "" {
 		h.version = "1.0"
@@ -256,6 +259,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	arn := methodArn(h.s.opts.Region, h.namespace, h.restAPI, h.stage, r.Method, rc.StagePath)
+	if h.routeKey != "" {
+		// A WEBSOCKET route ($connect): AWS's methodArn ends with the route key.
+		arn = "arn:aws:execute-api:" + h.s.opts.Region + ":" + h.namespace + ":" + h.restAPI + "/" + h.stage + "/" + h.routeKey
+	}
 	in := &eventInput{
 		r: r, rc: rc, arn: arn, namespace: h.namespace, restAPI: h.restAPI,
 		resourceID: h.routeName, identity: values,

@@ -1,0 +1,305 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package proxy
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
+	"github.com/portico-dev/portico/dataplane/accesslog"
+	"github.com/portico-dev/portico/dataplane/gatewayresponse"
+	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
+)
+
+// WebSocket serves the connections of WEBSOCKET stages (see package dataplane/websocket).
+// The proxy builds each WEBSOCKET route as it builds an HTTP route, its steps (authorizers,
+// API key, throttles) in front, but ends it with the integration WebSocket builds; it hands
+// WebSocket the upgrade requests to a WEBSOCKET stage's root, after the stage's guards. Each
+// event of a connection (CONNECT, MESSAGE, DISCONNECT) then runs through ServeEvent against
+// the stage as currently applied, so a configuration change never touches a connection.
+type WebSocket interface {
+	// Integration builds the handler that ends a WEBSOCKET route's steps. It reads the event
+	// with EventFrom(r.Context()) and answers like an HTTP integration: a status and a body.
+	Integration(rt *Route) (http.Handler, error)
+	// Upgrade serves a request to a WEBSOCKET stage's root (/{stageName}).
+	Upgrade(w http.ResponseWriter, r *http.Request, st *WSStage)
+}
+
+// Event types, as Amazon API Gateway names them.
+const (
+	EventConnect    = "CONNECT"
+	EventMessage    = "MESSAGE"
+	EventDisconnect = "DISCONNECT"
+)
+
+// Route keys with a meaning of their own.
+const (
+	RouteConnect    = "$connect"
+	RouteDisconnect = "$disconnect"
+	RouteDefault    = "$default"
+)
+
+// Event is one event of a WebSocket connection, as the integration sees it.
+type Event struct {
+	// Type is EventConnect, EventMessage or EventDisconnect.
+	Type string
+	// RouteKey and RequestID are set by ServeEvent: the route chosen and the event's id.
+	RouteKey, RequestID string
+
+	ConnectionID string
+	ConnectedAt  time.Time
+	// SourceIP, UserAgent and Host are the upgrade request's.
+	SourceIP, UserAgent, Host string
+	// APIKeyID and Authorizer are what $connect established; later events carry them.
+	APIKeyID   string
+	Authorizer reqctx.Authorizer
+
+	// MessageID, Body and Binary describe a MESSAGE.
+	MessageID string
+	Body      []byte
+	Binary    bool
+	// DisconnectStatusCode and DisconnectReason describe a DISCONNECT.
+	DisconnectStatusCode int
+	DisconnectReason     string
+}
+
+type eventKey struct{}
+
+// EventFrom returns the WebSocket event a request carries, or nil.
+func EventFrom(ctx context.Context) *Event {
+	ev, _ := ctx.Value(eventKey{}).(*Event)
+	return ev
+}
+
+// WSStage is a WEBSOCKET stage variant as one configuration serves it. It is immutable: a
+// connection loads the current one once per event.
+type WSStage struct {
+	// Stage and API are the snapshot the variant was built from.
+	Stage *xdsv1alpha1.StageSnapshot
+	API   *xdsv1alpha1.Api
+	// Variant is VariantStable or VariantCanary.
+	Variant string
+
+	st     *stage
+	v      *variant
+	routes map[string]*wsRoute
+	// url is the stage root, the URL of events' own requests.
+	url *url.URL
+}
+
+type wsRoute struct {
+	*route
+	twoWay bool
+}
+
+// Has reports whether the stage has a route for key.
+func (s *WSStage) Has(key string) bool { return s.routes[key] != nil }
+
+// EventResult is what a route answered to an event.
+type EventResult struct {
+	// Routed is false when no route took the event (for a MESSAGE: neither its key nor
+	// $default).
+	Routed bool
+	// TwoWay says Body goes back to the client.
+	TwoWay bool
+	Status int
+	Header http.Header
+	Body   []byte
+	// RequestID is the event's id.
+	RequestID string
+	// Authorizer and APIKeyID are what the steps established ($connect).
+	Authorizer reqctx.Authorizer
+	APIKeyID   string
+}
+
+// maxEventResponse bounds what an integration answer may hold in memory: AWS's own limit on
+// a message sent back is 128 KB; anything past a megabyte is cut.
+const maxEventResponse = 1 << 20
+
+// WebSocketStage returns the WEBSOCKET variant serving stageKey now, or nil when the stage
+// is gone or no longer a WEBSOCKET stage. One atomic load.
+func (p *Proxy) WebSocketStage(stageKey, variant string) *WSStage {
+	g := p.graph.Load()
+	if g == nil {
+		return nil
+	}
+	b := g.stages[stageKey]
+	if b == nil || b.st == nil {
+		return nil
+	}
+	v := b.st.stable
+	if variant == VariantCanary && b.st.canary != nil {
+		v = b.st.canary
+	}
+	return v.ws
+}
+
+// WebSocketStagesNamed returns the WEBSOCKET stages served under stageName, on any host
+// (stable variants: their management keys are the stage's).
+func (p *Proxy) WebSocketStagesNamed(stageName string) []*WSStage {
+	g := p.graph.Load()
+	if g == nil {
+		return nil
+	}
+	var out []*WSStage
+	for _, b := range g.stages {
+		if b.st != nil && b.st.name == stageName && b.st.stable.ws != nil {
+			out = append(out, b.st.stable.ws)
+		}
+	}
+	return out
+}
+
+// ServeEvent runs ev through the route of ws with routeKey (for a MESSAGE, else $default):
+// its steps and integration, then metrics and an access log line. r is the upgrade request
+// for a CONNECT; other events get a request of their own, carrying no client header.
+func (p *Proxy) ServeEvent(ctx context.Context, ws *WSStage, routeKey string, ev *Event, r *http.Request) EventResult {
+	rt := ws.routes[routeKey]
+	if rt == nil && ev.Type == EventMessage {
+		routeKey, rt = RouteDefault, ws.routes[RouteDefault]
+	}
+	if rt == nil {
+		return EventResult{}
+	}
+	ex := &exchange{}
+	rc := ex.rc()
+	rc.Start = p.opts.Now()
+	cw := &captureWriter{header: http.Header{}}
+	ex.setRequestID(cw.header)
+	ex.rw.w = cw
+	ex.stage, ex.variant, ex.route = ws.st, ws.v, rt.route
+	rc.SourceIP, rc.Host = ev.SourceIP, ev.Host
+	rc.Path = "/" + ws.st.name
+	rc.Stage, rc.StageKey, rc.API = ws.st.name, ws.st.key, ws.st.api
+	rc.Variant, rc.Variables = ws.v.name, ws.v.variables
+	rc.RouteName = rt.name
+	if ev.Type != EventConnect {
+		rc.Authorizer, rc.APIKeyID = ev.Authorizer, ev.APIKeyID
+	}
+	ev.RouteKey, ev.RequestID = routeKey, rc.ID
+	ex.ctx.Context = context.WithValue(ctx, eventKey{}, ev)
+	if r == nil {
+		r = &http.Request{Method: http.MethodPost, Header: http.Header{}, Body: http.NoBody, Host: ev.Host, RemoteAddr: ev.SourceIP}
+		r.URL = ws.url
+	}
+	r = r.WithContext(&ex.ctx)
+	rt.handler.ServeHTTP(&ex.rw, r)
+
+	status := ex.rw.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	latency := p.opts.Now().Sub(rc.Start)
+	rt.metrics.observe(status, latency, rc.Integration.Called, rc.Integration.Latency)
+	if ws.st.log != nil {
+		e := accesslog.Entry{
+			RequestID: rc.ID, SourceIP: rc.SourceIP, UserAgent: ev.UserAgent, Path: rc.Path,
+			Stage: rc.Stage, APIID: rc.API, DomainName: rc.Host, Protocol: "WEBSOCKET", Variant: rc.Variant,
+			Status: status, ResponseLength: ex.rw.written, ResponseLatency: latency,
+			IntegrationCalled: rc.Integration.Called, IntegrationLatency: rc.Integration.Latency,
+			IntegrationStatus: rc.Integration.Status, IntegrationError: rc.Integration.Error,
+			ErrorMessage: rc.Error.Message, ErrorType: rc.Error.Type,
+			PrincipalID: rc.Authorizer.PrincipalID, Authorizer: rc.Authorizer.Get, RequestTime: rc.Start,
+			ConnectionID: ev.ConnectionID, EventType: ev.Type, MessageID: ev.MessageID, RouteKey: routeKey,
+		}
+		p.log.Write(ws.st.log, &e)
+	}
+	return EventResult{
+		Routed: true, TwoWay: rt.twoWay, Status: status, Header: cw.header, Body: cw.body.Bytes(),
+		RequestID: rc.ID, Authorizer: rc.Authorizer, APIKeyID: rc.APIKeyID,
+	}
+}
+
+// buildWebSocket builds the WEBSOCKET routes of a variant through the same steps as HTTP
+// routes, ended by the WebSocket's integrations.
+func (p *Proxy) buildWebSocket(b *built, scope *Scope, s *xdsv1alpha1.StageSnapshot, st *stage, api *xdsv1alpha1.Api, v *variant, authorizers map[string]bool) error {
+	ws := &WSStage{Stage: s, API: api, Variant: v.name, st: st, v: v, routes: map[string]*wsRoute{}}
+	ws.url = &url.URL{Path: "/" + st.name}
+	for _, r := range api.GetRoutes() {
+		key := r.GetRouteKey()
+		if r.GetName() == "" || key == "" || ws.routes[key] != nil {
+			return fmt.Errorf("route %q: route key %q is empty or not unique", r.GetName(), key)
+		}
+		if a := r.GetAuthorization().GetAuthorizer(); a != "" && !authorizers[a] {
+			return fmt.Errorf("route %s: authorizer %q is not one of the API's", r.GetName(), a)
+		}
+		info := &Route{Stage: s, API: api, Route: r, Variant: v.name, Variables: v.variables, Responses: v.responses, Clusters: p.clusters, Scope: scope}
+		h, err := p.opts.WebSocket.Integration(info)
+		if err != nil {
+			return fmt.Errorf("route %s: %w", r.GetName(), err)
+		}
+		h = requireAuthorization(info, h)
+		for i := len(p.opts.Steps) - 1; i >= 0; i-- {
+			if h, err = p.opts.Steps[i](info, h); err != nil {
+				return fmt.Errorf("route %s: %w", r.GetName(), err)
+			}
+			if h == nil {
+				return fmt.Errorf("route %s: step %d returned no handler", r.GetName(), i)
+			}
+		}
+		rt := &route{name: r.GetName(), handler: h}
+		rt.metrics = p.metrics.route(seriesKey{st.api, st.name, r.GetName(), v.name})
+		b.series = append(b.series, rt.metrics.key)
+		ws.routes[key] = &wsRoute{route: rt, twoWay: r.GetRouteResponseSelectionExpression() != ""}
+	}
+	v.ws = ws
+	return nil
+}
+
+// serveUpgrade hands a request to a WEBSOCKET stage's root to the WebSocket; anything under
+// the root is not found. The events the WebSocket runs are counted and logged, not the
+// upgrade request itself.
+func (p *Proxy) serveUpgrade(ex *exchange, r *http.Request, v *variant) {
+	rc := ex.rc()
+	if rc.StagePath != "" && rc.StagePath != "/" {
+		gatewayresponse.Write(&ex.rw, r, gatewayresponse.ResourceNotFound, v.responses, rc.ID)
+		return
+	}
+	ex.ws = true
+	p.opts.WebSocket.Upgrade(&ex.rw, r, v.ws)
+}
+
+// captureWriter keeps an event's answer: the steps' refusals and the integration's response.
+type captureWriter struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (c *captureWriter) Header() http.Header { return c.header }
+
+func (c *captureWriter) WriteHeader(code int) {
+	if c.status == 0 {
+		c.status = code
+	}
+}
+
+func (c *captureWriter) Write(b []byte) (int, error) {
+	if c.status == 0 {
+		c.status = http.StatusOK
+	}
+	if room := maxEventResponse - c.body.Len(); room < len(b) {
+		c.body.Write(b[:max(room, 0)])
+		return len(b), nil
+	}
+	return c.body.Write(b)
+}

@@ -1,0 +1,352 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package websocket
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/portico-dev/portico/dataplane/proxy"
+	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
+)
+
+// conn is one client connection and what $connect established for it.
+type conn struct {
+	srv *Server
+	ws  *websocket.Conn
+	id  string
+
+	stageKey, variant         string
+	connectedAt               time.Time
+	sourceIP, userAgent, host string
+	apiKeyID                  string
+	authorizer                reqctx.Authorizer
+
+	// last is the stage as the last event or sweep saw it: $disconnect runs on it when the
+	// stage is gone.
+	last       atomic.Pointer[proxy.WSStage]
+	lastActive atomic.Int64 // unix nanoseconds
+
+	mu          sync.Mutex
+	queue       []outbound
+	queuedBytes int
+	writing     bool
+	closed      bool
+	closeCode   int
+	closeReason string
+	closeOnce   sync.Once
+}
+
+type outbound struct {
+	kind int
+	data []byte
+}
+
+// Upgrade serves a request to a WEBSOCKET stage's root: $connect decides, then the
+// connection is upgraded and read, until it ends, by a goroutine of its own, which then runs
+// $disconnect.
+func (s *Server) Upgrade(w http.ResponseWriter, r *http.Request, st *proxy.WSStage) {
+	if !websocket.IsWebSocketUpgrade(r) {
+		writeJSON(w, http.StatusUpgradeRequired, map[string]string{"message": "Upgrade Required"})
+		return
+	}
+	rc := reqctx.From(r.Context())
+	c := &conn{srv: s, id: s.newConnectionID(), stageKey: st.Stage.GetKey(), variant: st.Variant,
+		connectedAt: s.opts.Now(), userAgent: r.UserAgent()}
+	if rc != nil {
+		c.sourceIP, c.host = rc.SourceIP, rc.Host
+	}
+	c.last.Store(st)
+	c.touch()
+
+	header := http.Header{}
+	if st.Has(proxy.RouteConnect) {
+		ev := c.event(proxy.EventConnect)
+		res := s.proxy.ServeEvent(context.WithoutCancel(r.Context()), st, proxy.RouteConnect, ev, selectAPIKey(r, st.API.GetApiKeySelectionExpression()))
+		s.metrics.event(proxy.EventConnect)
+		if res.Status < 200 || res.Status > 299 {
+			// Refused: the client gets the route's answer, a gateway response or the
+			// integration's status.
+			s.metrics.error("connect_refused")
+			for k, v := range res.Header {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(res.Status)
+			_, _ = w.Write(res.Body)
+			return
+		}
+		c.authorizer, c.apiKeyID = res.Authorizer, res.APIKeyID
+		header.Set("X-Request-Id", res.RequestID)
+		// A subprotocol is the integration's to choose, as in AWS.
+		if p := res.Header.Get("Sec-WebSocket-Protocol"); p != "" {
+			header.Set("Sec-WebSocket-Protocol", p)
+		}
+	} else {
+		s.metrics.event(proxy.EventConnect)
+	}
+	ws, err := s.upgrader.Upgrade(w, r, header)
+	if err != nil {
+		s.metrics.error("upgrade")
+		return // the upgrader answered
+	}
+	c.ws = ws
+	s.mu.Lock()
+	s.conns[c.id] = c
+	s.mu.Unlock()
+	s.metrics.connections.Inc()
+	s.wg.Add(1)
+	// The reader is a goroutine of its own, and the upgrade request's returns: its stack,
+	// grown by the request path, and everything the request held (headers, its context, the
+	// proxy's per-request state) would otherwise stay alive as long as the connection.
+	go func() {
+		defer s.wg.Done()
+		c.read()
+		s.mu.Lock()
+		delete(s.conns, c.id)
+		s.mu.Unlock()
+		s.metrics.connections.Dec()
+		c.disconnect()
+	}()
+}
+
+// selectAPIKey returns r with the API key where apiKeySelectionExpression says, in the
+// header the API key step reads; r itself when the expression is the default.
+func selectAPIKey(r *http.Request, expr string) *http.Request {
+	var value string
+	switch {
+	case expr == "":
+		return r
+	case strings.HasPrefix(expr, "$request.header."):
+		value = r.Header.Get(strings.TrimPrefix(expr, "$request.header."))
+	case strings.HasPrefix(expr, "$request.querystring."):
+		value = r.URL.Query().Get(strings.TrimPrefix(expr, "$request.querystring."))
+	default:
+		return r
+	}
+	r2 := r.Clone(r.Context())
+	// Only the selected value may be the key: a client's own x-api-key is not read.
+	r2.Header.Del("X-Api-Key")
+	if value != "" {
+		r2.Header.Set("X-Api-Key", value)
+	}
+	return r2
+}
+
+// event returns an event of this connection, with what $connect established.
+func (c *conn) event(typ string) *proxy.Event {
+	return &proxy.Event{
+		Type: typ, ConnectionID: c.id, ConnectedAt: c.connectedAt,
+		SourceIP: c.sourceIP, UserAgent: c.userAgent, Host: c.host,
+		APIKeyID: c.apiKeyID, Authorizer: c.authorizer,
+	}
+}
+
+func (c *conn) touch() { c.lastActive.Store(c.srv.opts.Now().UnixNano()) }
+
+// read reads messages until the connection ends, and routes each.
+func (c *conn) read() {
+	for {
+		c.ws.SetReadLimit(limitsOf(c.last.Load()).maxMessage)
+		kind, data, err := c.ws.ReadMessage()
+		if err != nil {
+			c.readFailed(err)
+			return
+		}
+		c.touch()
+		c.srv.message(c, kind, data)
+	}
+}
+
+// readFailed records why the connection ended, unless the proxy closed it and said why.
+func (c *conn) readFailed(err error) {
+	code, reason := websocket.CloseAbnormalClosure, "Connection closed abnormally"
+	var ce *websocket.CloseError
+	switch {
+	case errors.As(err, &ce):
+		code, reason = ce.Code, ce.Text
+	case errors.Is(err, websocket.ErrReadLimit):
+		// gorilla has sent 1009 already.
+		code, reason = websocket.CloseMessageTooBig, "Message too big"
+		c.srv.metrics.error("message_too_big")
+	}
+	c.mu.Lock()
+	if !c.closed {
+		c.closed, c.closeCode, c.closeReason = true, code, reason
+	}
+	c.mu.Unlock()
+	_ = c.ws.NetConn().Close()
+}
+
+// message routes one message and sends back what the client is owed.
+func (s *Server) message(c *conn, kind int, data []byte) {
+	s.metrics.event(proxy.EventMessage)
+	st := s.proxy.WebSocketStage(c.stageKey, c.variant)
+	if st == nil {
+		c.close(websocket.CloseGoingAway, "Going away")
+		return
+	}
+	c.last.Store(st)
+	ev := c.event(proxy.EventMessage)
+	ev.MessageID, ev.Body, ev.Binary = randomID(9), data, kind == websocket.BinaryMessage
+	key := selectRouteKey(st.API.GetRouteSelectionExpression(), data)
+	res := s.proxy.ServeEvent(context.Background(), st, key, ev, nil)
+	switch {
+	case !res.Routed:
+		s.metrics.error("forbidden")
+		c.sendJSON(map[string]string{"message": "Forbidden", "connectionId": c.id, "requestId": randomID(12)})
+	case res.Header.Get("X-Portico-Error-Type") != "" || res.Status >= 500:
+		// A refusal (throttled, integration failure) says so, as AWS does, one-way or not.
+		s.metrics.error("integration")
+		c.sendJSON(map[string]string{"message": errorMessage(res), "connectionId": c.id, "requestId": res.RequestID})
+	case res.TwoWay && len(res.Body) > 0:
+		c.send(messageKind(res.Body), res.Body)
+	}
+}
+
+// errorMessage is the message of a gateway response body, else the status text.
+func errorMessage(res proxy.EventResult) string {
+	var body struct {
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(res.Body, &body) == nil && body.Message != "" {
+		return body.Message
+	}
+	if res.Status >= 500 {
+		return "Internal server error"
+	}
+	return http.StatusText(res.Status)
+}
+
+// messageKind sends valid UTF-8 as text, anything else as binary.
+func messageKind(b []byte) int {
+	if utf8.Valid(b) {
+		return websocket.TextMessage
+	}
+	return websocket.BinaryMessage
+}
+
+func (c *conn) sendJSON(v any) {
+	b, _ := json.Marshal(v)
+	c.send(websocket.TextMessage, b)
+}
+
+// send queues a message for the client. A client whose queue is full is too slow: it is
+// closed (1008) rather than let the proxy's memory grow. It returns false when the message
+// will not be sent.
+func (c *conn) send(kind int, data []byte) bool {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return false
+	}
+	if len(c.queue) >= c.srv.opts.SendQueueMessages || c.queuedBytes+len(data) > c.srv.opts.SendQueueBytes {
+		c.mu.Unlock()
+		c.srv.metrics.error("slow_client")
+		c.close(websocket.ClosePolicyViolation, "Client too slow")
+		return false
+	}
+	c.queue = append(c.queue, outbound{kind, data})
+	c.queuedBytes += len(data)
+	start := !c.writing
+	c.writing = true
+	c.mu.Unlock()
+	if start {
+		go c.write()
+	}
+	return true
+}
+
+// write sends the queued messages, then exits: an idle connection has no writer goroutine.
+func (c *conn) write() {
+	for {
+		c.mu.Lock()
+		if c.closed || len(c.queue) == 0 {
+			c.writing = false
+			c.queue, c.queuedBytes = nil, 0
+			c.mu.Unlock()
+			return
+		}
+		m := c.queue[0]
+		c.queue[0] = outbound{}
+		c.queue = c.queue[1:]
+		c.queuedBytes -= len(m.data)
+		c.mu.Unlock()
+		_ = c.ws.SetWriteDeadline(time.Now().Add(c.srv.opts.WriteTimeout))
+		if err := c.ws.WriteMessage(m.kind, m.data); err != nil {
+			c.srv.metrics.error("write")
+			c.mu.Lock()
+			c.writing = false
+			c.mu.Unlock()
+			c.close(websocket.CloseAbnormalClosure, "Write failed")
+			return
+		}
+		c.touch()
+	}
+}
+
+// close ends the connection with code and reason, once; the reader then runs $disconnect.
+func (c *conn) close(code int, reason string) {
+	c.closeOnce.Do(func() {
+		c.mu.Lock()
+		already := c.closed
+		if !already {
+			c.closed, c.closeCode, c.closeReason = true, code, reason
+		}
+		c.queue, c.queuedBytes = nil, 0
+		c.mu.Unlock()
+		if !already && code != websocket.CloseAbnormalClosure {
+			_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
+		}
+		_ = c.ws.NetConn().Close()
+	})
+}
+
+// disconnect runs $disconnect, best effort, on the stage as served now or, when it is
+// gone, as the connection last saw it.
+func (c *conn) disconnect() {
+	c.srv.metrics.event(proxy.EventDisconnect)
+	st := c.srv.proxy.WebSocketStage(c.stageKey, c.variant)
+	if st == nil {
+		st = c.last.Load()
+	}
+	if st == nil || !st.Has(proxy.RouteDisconnect) {
+		return
+	}
+	c.mu.Lock()
+	ev := c.event(proxy.EventDisconnect)
+	ev.DisconnectStatusCode, ev.DisconnectReason = c.closeCode, c.closeReason
+	c.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c.srv.proxy.ServeEvent(ctx, st, proxy.RouteDisconnect, ev, nil)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, _ := json.Marshal(v)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}

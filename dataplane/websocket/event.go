@@ -1,0 +1,133 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+	http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package websocket
+
+import (
+	"encoding/base64"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/portico-dev/portico/dataplane/proxy"
+	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
+)
+
+// lambdaEvent is Amazon API Gateway's WebSocket event, field for field as aws-lambda-go's
+// events.APIGatewayWebsocketProxyRequest reads it (the tests decode it with that type).
+type lambdaEvent struct {
+	Headers                         map[string]string   `json:"headers,omitempty"`
+	MultiValueHeaders               map[string][]string `json:"multiValueHeaders,omitempty"`
+	QueryStringParameters           map[string]string   `json:"queryStringParameters,omitempty"`
+	MultiValueQueryStringParameters map[string][]string `json:"multiValueQueryStringParameters,omitempty"`
+	StageVariables                  map[string]string   `json:"stageVariables,omitempty"`
+	RequestContext                  lambdaContext       `json:"requestContext"`
+	Body                            string              `json:"body,omitempty"`
+	IsBase64Encoded                 bool                `json:"isBase64Encoded"`
+}
+
+type lambdaContext struct {
+	RouteKey             string         `json:"routeKey"`
+	MessageID            string         `json:"messageId,omitempty"`
+	EventType            string         `json:"eventType"`
+	ExtendedRequestID    string         `json:"extendedRequestId"`
+	RequestTime          string         `json:"requestTime"`
+	MessageDirection     string         `json:"messageDirection"`
+	Stage                string         `json:"stage"`
+	ConnectedAt          int64          `json:"connectedAt"`
+	RequestTimeEpoch     int64          `json:"requestTimeEpoch"`
+	Identity             lambdaIdentity `json:"identity"`
+	RequestID            string         `json:"requestId"`
+	DomainName           string         `json:"domainName"`
+	ConnectionID         string         `json:"connectionId"`
+	APIID                string         `json:"apiId"`
+	Authorizer           map[string]any `json:"authorizer,omitempty"`
+	DisconnectStatusCode int            `json:"disconnectStatusCode,omitempty"`
+	DisconnectReason     *string        `json:"disconnectReason,omitempty"`
+}
+
+type lambdaIdentity struct {
+	SourceIP  string `json:"sourceIp"`
+	UserAgent string `json:"userAgent,omitempty"`
+}
+
+// requestTimeLayout is AWS's requestTime: Common Log Format.
+const requestTimeLayout = "02/Jan/2006:15:04:05 -0700"
+
+// buildLambdaEvent builds the event of ev. r is the upgrade request for a CONNECT, whose
+// headers and query string the event carries.
+func buildLambdaEvent(ev *proxy.Event, rc *reqctx.Request, r *http.Request, now time.Time) *lambdaEvent {
+	out := &lambdaEvent{StageVariables: rc.Variables}
+	ctx := &out.RequestContext
+	ctx.RouteKey, ctx.EventType, ctx.MessageID = ev.RouteKey, ev.Type, ev.MessageID
+	ctx.ExtendedRequestID, ctx.RequestID = ev.RequestID, ev.RequestID
+	ctx.RequestTime, ctx.RequestTimeEpoch = now.UTC().Format(requestTimeLayout), now.UnixMilli()
+	ctx.MessageDirection = "IN"
+	ctx.Stage, ctx.DomainName, ctx.APIID = rc.Stage, rc.Host, rc.API
+	ctx.ConnectedAt = ev.ConnectedAt.UnixMilli()
+	ctx.ConnectionID = ev.ConnectionID
+	ctx.Identity = lambdaIdentity{SourceIP: ev.SourceIP, UserAgent: ev.UserAgent}
+	a := rc.Authorizer
+	if ev.Type != proxy.EventConnect {
+		a = ev.Authorizer
+	}
+	if a.PrincipalID != "" || len(a.Context) > 0 {
+		ctx.Authorizer = map[string]any{}
+		for k, v := range a.Context {
+			ctx.Authorizer[k] = v
+		}
+		if a.PrincipalID != "" {
+			ctx.Authorizer["principalId"] = a.PrincipalID
+		}
+	}
+	switch ev.Type {
+	case proxy.EventConnect:
+		out.Headers, out.MultiValueHeaders = map[string]string{}, map[string][]string{}
+		for k, vs := range r.Header {
+			if strings.EqualFold(k, "X-Api-Key") {
+				continue // a key never travels further than the proxy
+			}
+			out.Headers[k] = strings.Join(vs, ",")
+			out.MultiValueHeaders[k] = vs
+		}
+		if q := r.URL.Query(); len(q) > 0 {
+			out.QueryStringParameters, out.MultiValueQueryStringParameters = map[string]string{}, map[string][]string(q)
+			for k, vs := range q {
+				out.QueryStringParameters[k] = vs[len(vs)-1]
+			}
+		}
+	case proxy.EventMessage:
+		if ev.Binary || !utf8.Valid(ev.Body) {
+			out.Body, out.IsBase64Encoded = base64.StdEncoding.EncodeToString(ev.Body), true
+		} else {
+			out.Body = string(ev.Body)
+		}
+	case proxy.EventDisconnect:
+		ctx.DisconnectStatusCode = ev.DisconnectStatusCode
+		reason := ev.DisconnectReason
+		ctx.DisconnectReason = &reason
+	}
+	return out
+}
+
+// lambdaResponse is a function's answer: the Lambda proxy response.
+type lambdaResponse struct {
+	StatusCode      *int              `json:"statusCode"`
+	Headers         map[string]string `json:"headers"`
+	Body            string            `json:"body"`
+	IsBase64Encoded bool              `json:"isBase64Encoded"`
+}
