@@ -85,7 +85,7 @@ func TestLoadSamples(t *testing.T) {
 	if err != nil || len(problems) > 0 || !changed {
 		t.Fatalf("Load: err %v problems %v changed %v", err, problems, changed)
 	}
-	if len(in.RestApis) != 1 || len(in.Routes) != 6 || len(in.Authorizers) != 2 || len(in.UsagePlans) != 1 ||
+	if len(in.RestApis) != 1 || len(in.Routes) != 7 || len(in.Authorizers) != 2 || len(in.UsagePlans) != 1 ||
 		len(in.Stages) != 1 || len(in.Secrets) != 2 || len(in.Services) != 1 || len(in.EndpointSlices) != 1 {
 		t.Fatalf("read %d apis %d routes %d authorizers %d plans %d stages %d secrets %d services %d slices",
 			len(in.RestApis), len(in.Routes), len(in.Authorizers), len(in.UsagePlans), len(in.Stages), len(in.Secrets), len(in.Services), len(in.EndpointSlices))
@@ -121,8 +121,8 @@ spec: {restApiRef: {name: pets}, path: "pets/{id}", integration: {type: MOCK, mo
 		!strings.Contains(problems[0].Error(), `path must be "/"`) || !strings.Contains(problems[0].Error(), `"broken" is invalid`) {
 		t.Fatalf("problems = %v", problems)
 	}
-	if len(in.Routes) != 6 {
-		t.Fatalf("%d routes serve, want the last good 6", len(in.Routes))
+	if len(in.Routes) != 7 {
+		t.Fatalf("%d routes serve, want the last good 7", len(in.Routes))
 	}
 
 	// Fixed: the new content replaces the old.
