@@ -60,7 +60,7 @@ func buildPortico(t *testing.T) string {
 		cmd := exec.Command("go", "build", "-o", bin, ".")
 		cmd.Dir = filepath.Join("..", "..")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			built.err = fmt.Errorf("go build: %v\n%s", err, out)
+			built.err = fmt.Errorf("go build: %w\n%s", err, out)
 			return
 		}
 		built.bin = bin
