@@ -248,6 +248,13 @@ func (w *writer) FlushError() error {
 // Flush is http.Flusher's.
 func (w *writer) Flush() { _ = w.FlushError() }
 
+// RequestTimedOut reports whether the client's body timed out, so that the client gets (or
+// will get) 408 whatever the handler answers: the proxy's access log and metrics read it, to
+// record what the client saw.
+func (w *writer) RequestTimedOut() bool {
+	return w.body != nil && w.body.timedOut.Load() && (w.replaced || !w.wroteHeader)
+}
+
 // Unwrap lets http.ResponseController reach the connection (deadlines, hijacking).
 func (w *writer) Unwrap() http.ResponseWriter { return w.w }
 

@@ -43,6 +43,7 @@ import (
 	"github.com/portico-dev/portico/dataplane/config"
 	"github.com/portico-dev/portico/dataplane/gatewayresponse"
 	"github.com/portico-dev/portico/dataplane/integration"
+	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
 	"github.com/portico-dev/portico/dataplane/router"
 )
 
@@ -238,6 +239,11 @@ func (p *Proxy) finish(ex *exchange, r *http.Request) {
 	status := ex.rw.status
 	if status == 0 {
 		status = http.StatusOK // nothing written: net/http answers 200
+	}
+	if t, ok := ex.rw.w.(interface{ RequestTimedOut() bool }); ok && t.RequestTimedOut() {
+		// The edge's body deadline passed: the client gets 408 in place of this answer.
+		status = http.StatusRequestTimeout
+		rc.Error = reqctx.Error{Type: "REQUEST_TIMEOUT", Message: "Request Timeout"}
 	}
 	latency := p.opts.Now().Sub(rc.Start)
 

@@ -19,6 +19,7 @@ package proxy
 import (
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -122,5 +123,24 @@ func TestApplyRebuildsOnlyChangedStages(t *testing.T) {
 	}
 	if builds["default/a"] != 1 || builds["default/b"] != 2 {
 		t.Fatalf("builds after changing b: %v", builds)
+	}
+}
+
+// timedOutWriter is the edge's writer after the client's body deadline passed.
+type timedOutWriter struct{ *httptest.ResponseRecorder }
+
+func (timedOutWriter) RequestTimedOut() bool { return true }
+
+// A request whose body timed out at the edge is logged with the 408 the client got, not with
+// the proxy's own answer to the failed read.
+func TestAccessLogRecordsTheEdgeTimeout(t *testing.T) {
+	f := newFixture(t, Options{})
+	st := stageOf("prod", "prod", apiOf(nil, mockRoute("r", "/x", "POST", "ok")))
+	st.AccessLogFormat = `$context.status $context.error.responseType`
+	f.apply(t, st)
+	w := timedOutWriter{httptest.NewRecorder()}
+	f.ServeHTTP(w, httptest.NewRequest("POST", "/prod/x", strings.NewReader("body")))
+	if lines := f.log.Lines(); len(lines) != 1 || lines[0] != "408 REQUEST_TIMEOUT" {
+		t.Fatalf("access log %q, want the 408", lines)
 	}
 }
