@@ -28,7 +28,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/portico-dev/portico/dataplane/limits"
+	"github.com/portico-dev/portico/internal/quota"
 	"github.com/portico-dev/portico/internal/redisconn"
 	"github.com/portico-dev/portico/internal/redistest"
 	"github.com/portico-dev/portico/internal/testkit"
@@ -50,7 +50,7 @@ func TestFailOpenAndReconcile(t *testing.T) {
 		ProbeInterval: 20 * time.Millisecond,
 	})
 	ctx := context.Background()
-	w, err := limits.QuotaWindow(limits.Day, 0, time.Now())
+	w, err := quota.WindowAt(quota.Day, 0, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ func TestCanceledCaller(t *testing.T) {
 	if ok, _, err := s.Take(ctx, "b", 1, 1, time.Now()); !ok || err != nil {
 		t.Errorf("Take with a canceled context = %v, %v", ok, err)
 	}
-	w, _ := limits.QuotaWindow(limits.Day, 0, time.Now())
+	w, _ := quota.WindowAt(quota.Day, 0, time.Now())
 	if ok, _, err := s.Consume(ctx, "q", w, 1); !ok || err != nil {
 		t.Errorf("Consume with a canceled context = %v, %v", ok, err)
 	}
@@ -162,7 +162,7 @@ func TestCanceledCaller(t *testing.T) {
 func TestReconcileUnderLoad(t *testing.T) {
 	srv := redistest.Start(t)
 	s := newStore(t, srv, Options{Config: redisconn.Config{Log: logr.Discard()}, ProbeInterval: 5 * time.Millisecond})
-	w, err := limits.QuotaWindow(limits.Day, 0, time.Now())
+	w, err := quota.WindowAt(quota.Day, 0, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
