@@ -18,6 +18,8 @@ package xdsclient
 
 import (
 	"path/filepath"
+
+	"github.com/go-logr/logr"
 	"testing"
 
 	"github.com/portico-dev/portico/internal/testpki"
@@ -77,7 +79,7 @@ func TestTLSConfigErrors(t *testing.T) {
 		"key without certificate": {KeyFile: pki.ClientKey},
 		"mismatched pair":         {CertFile: pki.ClientCert, KeyFile: pki.ServerKey},
 	} {
-		if _, err := tc.clientConfig(); err == nil {
+		if _, err := tc.clientConfig(logr.Discard()); err == nil {
 			t.Errorf("%s: no error", name)
 		}
 	}
