@@ -102,32 +102,10 @@ func SetupIndexes(ctx context.Context, mgr ctrl.Manager) error {
 }
 
 // SetupWithManager registers the reconciler: keyed by RestApi, fed by every kind the compile
-// reads. Each of changed receives a value when Programmed may have changed (proxies
-// acknowledged or rejected something, here or, on the leader, on another replica); the APIs
-// whose stages' state changed are then re-reconciled to refresh their Programmed conditions.
-func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, changed ...<-chan struct{}) error {
+// reads. What the proxies acknowledge or reject is not among them: ProgrammedRefresher
+// writes the Programmed conditions it changes, without a compile.
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.Client = mgr.GetClient()
-	programmed := make(chan event.GenericEvent, 64)
-	// One receiver for every source: a signal means "look again", so they coalesce.
-	wake := make(chan struct{}, 1)
-	for _, ch := range changed {
-		go func() {
-			for range ch {
-				select {
-				case wake <- struct{}{}:
-				default:
-				}
-			}
-		}()
-	}
-	go func() {
-		for range wake {
-			for _, api := range r.programmedChanges() {
-				obj := &apiv1.RestApi{ObjectMeta: metav1.ObjectMeta{Namespace: api.Namespace, Name: api.Name}}
-				programmed <- event.GenericEvent{Object: obj}
-			}
-		}
-	}()
 	// A replica that becomes leader recompiles everything, to write what followers do not.
 	elected := make(chan event.GenericEvent, 256)
 	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
@@ -159,7 +137,6 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, changed ...<-chan struct
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.secretToAPIs)).
 		Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(r.serviceToAPIs)).
 		Watches(&discoveryv1.EndpointSlice{}, handler.EnqueueRequestsFromMapFunc(r.sliceToAPIs)).
-		WatchesRawSource(source.Channel(programmed, &handler.EnqueueRequestForObject{})).
 		WatchesRawSource(source.Channel(elected, &handler.EnqueueRequestForObject{})).
 		Complete(r)
 }
