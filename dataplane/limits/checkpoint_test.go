@@ -26,6 +26,7 @@ import (
 
 	"github.com/portico-dev/portico/dataplane/limits"
 	"github.com/portico-dev/portico/internal/quota"
+	"github.com/portico-dev/portico/internal/testkit"
 )
 
 // at is a fixed clock for the options of a Memory.
@@ -193,7 +194,7 @@ func TestCheckpointRun(t *testing.T) {
 	go func() { done <- m.Run(ctx, path, 0) }()
 
 	// Saved within an interval or so, without the context ending.
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(testkit.WaitTimeout)
 	for {
 		if r, err := limits.LoadMemory(path, limits.MemoryOptions{}); err == nil {
 			if used, _ := r.Used(t.Context(), "k", day); used == 1 {

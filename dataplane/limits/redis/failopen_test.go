@@ -104,13 +104,7 @@ func TestFailOpenAndReconcile(t *testing.T) {
 	}
 
 	srv.Start(t)
-	deadline := time.Now().Add(10 * time.Second)
-	for !s.Healthy() {
-		if time.Now().After(deadline) {
-			t.Fatal("not healthy 10s after Redis came back")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testkit.Eventually(t, "healthy again after Redis came back", s.Healthy)
 	// The three counted before the outage survived it, and the six admitted during it were
 	// added: the quota of 10 has one request left.
 	if used, err := s.Used(ctx, "k", w); err != nil || used != 9 {
@@ -190,13 +184,7 @@ func TestReconcileUnderLoad(t *testing.T) {
 	srv.Shutdown(t)
 	time.Sleep(50 * time.Millisecond)
 	srv.Start(t)
-	deadline := time.Now().Add(10 * time.Second)
-	for !s.Healthy() {
-		if time.Now().After(deadline) {
-			t.Fatal("not healthy 10s after Redis came back")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testkit.Eventually(t, "healthy again after Redis came back", s.Healthy)
 	time.Sleep(50 * time.Millisecond)
 	close(stop)
 	wg.Wait()
@@ -261,7 +249,9 @@ func TestSilentRedis(t *testing.T) {
 			t.Fatalf("Take = %v, %v; want true, nil", ok, err)
 		}
 	}
-	if d := time.Since(start); d > 50*time.Millisecond {
+	// Waiting on Redis would cost each Take its 100ms read timeout, 10 s in all; microseconds
+	// each is the aim, and a second leaves room for a loaded machine's scheduling.
+	if d := time.Since(start); d > time.Second {
 		t.Errorf("100 Takes with Redis known down took %v; want no wait on Redis", d)
 	}
 }
