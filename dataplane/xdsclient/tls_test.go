@@ -18,9 +18,9 @@ package xdsclient
 
 import (
 	"path/filepath"
+	"testing"
 
 	"github.com/go-logr/logr"
-	"testing"
 
 	"github.com/portico-dev/portico/internal/testpki"
 
