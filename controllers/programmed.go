@@ -104,7 +104,10 @@ func (p *ProgrammedRefresher) Start(ctx context.Context) error {
 				select {
 				case <-ctx.Done():
 					return
-				case <-ch:
+				case _, open := <-ch:
+					if !open {
+						return
+					}
 					poke()
 				}
 			}
