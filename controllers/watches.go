@@ -33,6 +33,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
@@ -125,15 +126,20 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	})); err != nil {
 		return err
 	}
+	// The compiler reads the spec of Portico's objects, never their status nor their labels:
+	// an update that leaves the generation alone (a status write, the controller's own
+	// included) changes nothing to compile. Without this, every Programmed or usage write
+	// would recompile the API it belongs to.
+	specOnly := builder.WithPredicates(predicate.GenerationChangedPredicate{})
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("restapi").
 		// Every replica compiles and serves xDS; Reconcile checks leadership before writing.
 		WithOptions(controller.Options{NeedLeaderElection: ptr.To(false), MaxConcurrentReconciles: 2}).
-		For(&apiv1.RestApi{}, builder.WithPredicates()).
-		Watches(&apiv1.Route{}, handler.EnqueueRequestsFromMapFunc(r.routeToAPI)).
-		Watches(&apiv1.Stage{}, handler.EnqueueRequestsFromMapFunc(r.stageToAPIs)).
-		Watches(&apiv1.Authorizer{}, handler.EnqueueRequestsFromMapFunc(r.authorizerToAPIs)).
-		Watches(&apiv1.UsagePlan{}, handler.EnqueueRequestsFromMapFunc(r.planToAPIs)).
+		For(&apiv1.RestApi{}, specOnly).
+		Watches(&apiv1.Route{}, handler.EnqueueRequestsFromMapFunc(r.routeToAPI), specOnly).
+		Watches(&apiv1.Stage{}, handler.EnqueueRequestsFromMapFunc(r.stageToAPIs), specOnly).
+		Watches(&apiv1.Authorizer{}, handler.EnqueueRequestsFromMapFunc(r.authorizerToAPIs), specOnly).
+		Watches(&apiv1.UsagePlan{}, handler.EnqueueRequestsFromMapFunc(r.planToAPIs), specOnly).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.secretToAPIs)).
 		Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(r.serviceToAPIs)).
 		Watches(&discoveryv1.EndpointSlice{}, handler.EnqueueRequestsFromMapFunc(r.sliceToAPIs)).
