@@ -34,7 +34,7 @@ import (
 // WriteProgrammed changes the Programmed condition alone, skips what is unchanged, gone or at
 // another generation, and keeps the transition time while the status stays.
 func TestWriteProgrammedAlone(t *testing.T) {
-	f := newFixture(t, "status-programmed")
+	f := newFixture(t, "status-programmed-alone")
 	stage := f.create(compile.KindStage, "prod").(*apiv1.Stage)
 	key := client.ObjectKeyFromObject(stage)
 	gen := stage.Generation
