@@ -71,6 +71,7 @@ func TestMain(m *testing.M) {
 			log = zap.New(zap.UseDevMode(true))
 		}
 		ctrl.SetLogger(log)
+		log = logr.New(&compileCounter{inner: log.GetSink(), counts: compiles})
 		c, err := controllers.New(controllers.Config{
 			RestConfig: e.Config, XDSListener: lis, MetricsAddr: "0", HealthAddr: "0",
 			GatewayURL: "http://gateway.test", Log: log, Registerer: prometheus.NewRegistry(),

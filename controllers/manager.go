@@ -150,8 +150,8 @@ func New(cfg Config) (*Controller, error) {
 	if err := SetupIndexes(ctx, mgr); err != nil {
 		return nil, err
 	}
-	// One status writer for the reconciler and the usage refresher: each writes its own
-	// fields of a UsagePlan's status and leaves the other's.
+	// One status writer for the reconciler, the Programmed refresher and the usage refresher:
+	// each writes its own fields of a status and leaves the others'.
 	statusWriter := &status.Writer{Client: mgr.GetClient(), Log: cfg.Log.WithName("status")}
 	r := &Reconciler{
 		Server:  server,
@@ -160,16 +160,27 @@ func New(cfg Config) (*Controller, error) {
 		Leader:  func() bool { return isClosed(mgr.Elected()) },
 		Log:     cfg.Log.WithName("restapi"),
 	}
-	changed := []<-chan struct{}{server.Changed()}
+	// Programmed follows the proxies' acknowledgements (and, with several replicas, the
+	// other replicas' reports) through its own leader-only runnable, not through compiles.
+	signals := []<-chan struct{}{server.Subscribe()}
 	var view *fleet.View
 	if withFleet {
 		if view, err = addFleet(mgr, cfg, server); err != nil {
 			return nil, err
 		}
 		r.Server = fleetServer{Server: server, view: view}
-		changed = append(changed, view.Changed())
+		signals = append(signals, view.Changed())
 	}
-	if err := r.SetupWithManager(mgr, changed...); err != nil {
+	if err := r.SetupWithManager(mgr); err != nil {
+		return nil, err
+	}
+	if err := mgr.Add(&ProgrammedRefresher{
+		Served:     r.ServedStages,
+		Programmed: r.Server.Programmed,
+		Status:     statusWriter,
+		Signals:    signals,
+		Log:        cfg.Log.WithName("programmed"),
+	}); err != nil {
 		return nil, err
 	}
 	if err := (&KeyGenerator{}).SetupWithManager(mgr); err != nil {

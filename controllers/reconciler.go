@@ -73,8 +73,6 @@ type Reconciler struct {
 
 	mu    sync.Mutex
 	world map[types.NamespacedName]published
-	// seen is the programmed state of each served stage when last looked at.
-	seen map[string]xds.ProgrammedStatus
 }
 
 // published is what one RestApi contributes to the served state.
@@ -200,58 +198,21 @@ func (r *Reconciler) clusterUsedLocked(cluster string) bool {
 	return false
 }
 
-// programmedChanges lists the RestApis with a stage whose programmed state (what the proxies
-// acknowledged or rejected) changed since the last call: only those are re-reconciled to
-// refresh their Programmed conditions. Re-reconciling every API on every acknowledgement
-// would queue a change behind a hundred no-op compiles.
-func (r *Reconciler) programmedChanges() []types.NamespacedName {
+// ServedStages lists the stages this replica serves, by stage key, with the generation of
+// the Stage each was compiled from: what ProgrammedRefresher refreshes.
+func (r *Reconciler) ServedStages() map[string]ServedStage {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.seen == nil {
-		r.seen = map[string]xds.ProgrammedStatus{}
-	}
-	served := map[string]bool{}
-	var out []types.NamespacedName
-	for api, p := range r.world {
-		changed := false
+	out := map[string]ServedStage{}
+	for _, p := range r.world {
 		for _, s := range p.stages {
-			served[s.Key] = true
-			now := r.Server.Programmed(s.Key)
-			if r.seen[s.Key] != now {
-				r.seen[s.Key] = now
-				changed = true
-			}
-		}
-		if changed {
-			out = append(out, api)
-		}
-	}
-	for k := range r.seen {
-		if !served[k] {
-			delete(r.seen, k)
+			out[s.Key] = servedStage(s.Key, s.Generation)
 		}
 	}
 	return out
 }
 
-// programmed turns what the proxies acknowledged into a Stage's Programmed condition.
+// programmed is the Programmed condition the status writer gives a Stage it compiled.
 func (r *Reconciler) programmed(stageKey string, generation int64) *metav1.Condition {
-	p := r.Server.Programmed(stageKey)
-	c := &metav1.Condition{Type: apiv1.ConditionProgrammed, Status: metav1.ConditionFalse, ObservedGeneration: generation}
-	switch {
-	case p.Version == "":
-		c.Reason, c.Message = apiv1.ReasonNotServed, "the stage is not served; its Ready condition says why"
-	case p.Error != "":
-		c.Reason = apiv1.ReasonRejected
-		c.Message = fmt.Sprintf("proxy %s rejected generation %d: %s; proxies keep serving the last configuration they accepted", p.ErrorNode, generation, p.Error)
-	case p.PeersPending:
-		c.Status, c.Reason, c.Message = metav1.ConditionUnknown, apiv1.ReasonPending, "reading the other controller replicas' reports of their proxies"
-	case p.Proxies == 0:
-		c.Status, c.Reason, c.Message = metav1.ConditionUnknown, apiv1.ReasonPending, "no proxy is connected"
-	case !p.Programmed:
-		c.Reason, c.Message = apiv1.ReasonPending, fmt.Sprintf("%d of %d connected proxies applied generation %d", p.Acked, p.Proxies, generation)
-	default:
-		c.Status, c.Reason, c.Message = metav1.ConditionTrue, apiv1.ReasonProgrammed, fmt.Sprintf("all %d connected proxies applied generation %d", p.Proxies, generation)
-	}
-	return c
+	return ProgrammedCondition(r.Server.Programmed(stageKey), generation)
 }

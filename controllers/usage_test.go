@@ -36,8 +36,8 @@ import (
 	apiv1 "github.com/portico-dev/portico/api/v1alpha1"
 	"github.com/portico-dev/portico/controllers/usage"
 	"github.com/portico-dev/portico/controllers/xds/xdstest"
-	"github.com/portico-dev/portico/dataplane/limits"
 	limitsredis "github.com/portico-dev/portico/dataplane/limits/redis"
+	"github.com/portico-dev/portico/internal/quota"
 	"github.com/portico-dev/portico/internal/redisconn"
 	"github.com/portico-dev/portico/internal/redistest"
 )
@@ -96,8 +96,11 @@ func TestUsageInStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = store.Close() })
-	now := time.Date(2026, 11, 21, 8, 15, 30, 0, time.UTC)
-	window, err := limits.QuotaWindow(limits.Month, 0, now)
+	// The real clock, not a fixed date: the Redis store expires a counter at the end of its
+	// window, so counts seeded in a window already over are gone at once (a fixed date in
+	// November 2026 failed this test from December on). Seconds, as the status keeps them.
+	now := time.Now().UTC().Truncate(time.Second)
+	window, err := quota.WindowAt(quota.Month, 0, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +108,7 @@ func TestUsageInStatus(t *testing.T) {
 	ctx := context.Background()
 	for key, n := range map[string]int{"customer-a": 5, "customer-b": 2} {
 		for range n {
-			if ok, _, err := store.Consume(ctx, limits.QuotaKey(ns+"/live", "gold", key), window, 5); err != nil || !ok {
+			if ok, _, err := store.Consume(ctx, quota.Key(ns+"/live", "gold", key), window, 5); err != nil || !ok {
 				t.Fatalf("seeding %s: ok=%v err=%v", key, ok, err)
 			}
 		}
@@ -117,8 +120,8 @@ func TestUsageInStatus(t *testing.T) {
 
 	want := &apiv1.UsageSummary{
 		ObservedAt:  metav1.NewTime(now),
-		PeriodStart: metav1.NewTime(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)),
-		PeriodEnd:   metav1.NewTime(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)),
+		PeriodStart: metav1.NewTime(window.Start),
+		PeriodEnd:   metav1.NewTime(window.End),
 		Used:        7,
 		KeysAtLimit: 1,
 		Keys: []apiv1.KeyUsage{
@@ -230,7 +233,7 @@ func (p *pluggableCounts) failures() int {
 	return p.fails
 }
 
-func (p *pluggableCounts) Used(ctx context.Context, key string, w limits.Window) (int64, error) {
+func (p *pluggableCounts) Used(ctx context.Context, key string, w quota.Window) (int64, error) {
 	p.mu.Lock()
 	s := p.store
 	p.mu.Unlock()

@@ -34,6 +34,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
@@ -103,32 +104,10 @@ func SetupIndexes(ctx context.Context, mgr ctrl.Manager) error {
 }
 
 // SetupWithManager registers the reconciler: keyed by RestApi, fed by every kind the compile
-// reads. Each of changed receives a value when Programmed may have changed (proxies
-// acknowledged or rejected something, here or, on the leader, on another replica); the APIs
-// whose stages' state changed are then re-reconciled to refresh their Programmed conditions.
-func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, changed ...<-chan struct{}) error {
+// reads. What the proxies acknowledge or reject is not among them: ProgrammedRefresher
+// writes the Programmed conditions it changes, without a compile.
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.Client = mgr.GetClient()
-	programmed := make(chan event.GenericEvent, 64)
-	// One receiver for every source: a signal means "look again", so they coalesce.
-	wake := make(chan struct{}, 1)
-	for _, ch := range changed {
-		go func() {
-			for range ch {
-				select {
-				case wake <- struct{}{}:
-				default:
-				}
-			}
-		}()
-	}
-	go func() {
-		for range wake {
-			for _, api := range r.programmedChanges() {
-				obj := &apiv1.RestApi{ObjectMeta: metav1.ObjectMeta{Namespace: api.Namespace, Name: api.Name}}
-				programmed <- event.GenericEvent{Object: obj}
-			}
-		}
-	}()
 	// A replica that becomes leader recompiles everything, to write what followers do not.
 	elected := make(chan event.GenericEvent, 256)
 	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
@@ -148,19 +127,23 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, changed ...<-chan struct
 	})); err != nil {
 		return err
 	}
+	// The compiler reads the spec of Portico's objects, never their status nor their labels:
+	// an update that leaves the generation alone (a status write, the controller's own
+	// included) changes nothing to compile. Without this, every Programmed or usage write
+	// would recompile the API it belongs to.
+	specOnly := builder.WithPredicates(predicate.GenerationChangedPredicate{})
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("restapi").
 		// Every replica compiles and serves xDS; Reconcile checks leadership before writing.
 		WithOptions(controller.Options{NeedLeaderElection: ptr.To(false), MaxConcurrentReconciles: 2}).
-		For(&apiv1.RestApi{}, builder.WithPredicates()).
-		Watches(&apiv1.Route{}, handler.EnqueueRequestsFromMapFunc(r.routeToAPI)).
-		Watches(&apiv1.Stage{}, handler.EnqueueRequestsFromMapFunc(r.stageToAPIs)).
-		Watches(&apiv1.Authorizer{}, handler.EnqueueRequestsFromMapFunc(r.authorizerToAPIs)).
-		Watches(&apiv1.UsagePlan{}, handler.EnqueueRequestsFromMapFunc(r.planToAPIs)).
+		For(&apiv1.RestApi{}, specOnly).
+		Watches(&apiv1.Route{}, handler.EnqueueRequestsFromMapFunc(r.routeToAPI), specOnly).
+		Watches(&apiv1.Stage{}, handler.EnqueueRequestsFromMapFunc(r.stageToAPIs), specOnly).
+		Watches(&apiv1.Authorizer{}, handler.EnqueueRequestsFromMapFunc(r.authorizerToAPIs), specOnly).
+		Watches(&apiv1.UsagePlan{}, handler.EnqueueRequestsFromMapFunc(r.planToAPIs), specOnly).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.secretToAPIs)).
 		Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(r.serviceToAPIs)).
 		Watches(&discoveryv1.EndpointSlice{}, handler.EnqueueRequestsFromMapFunc(r.sliceToAPIs)).
-		WatchesRawSource(source.Channel(programmed, &handler.EnqueueRequestForObject{})).
 		WatchesRawSource(source.Channel(elected, &handler.EnqueueRequestForObject{})).
 		Complete(r)
 }

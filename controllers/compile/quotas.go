@@ -33,7 +33,7 @@ type PlanQuota struct {
 }
 
 // QuotaCounter is one key's quota counter on one stage, named as the stage's snapshot names
-// them: limits.QuotaKey(StageKey, plan name, KeyID) is what the proxies count under.
+// them: quota.Key(StageKey, plan name, KeyID) is what the proxies count under.
 type QuotaCounter struct {
 	// StageKey is "<namespace>/<Stage object name>", the stage's xDS resource.
 	StageKey string

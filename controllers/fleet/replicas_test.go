@@ -43,6 +43,7 @@ import (
 	"github.com/portico-dev/portico/controllers/fleet"
 	"github.com/portico-dev/portico/controllers/manifest"
 	"github.com/portico-dev/portico/controllers/xds/xdstest"
+	"github.com/portico-dev/portico/internal/testkit"
 )
 
 type replica struct {
@@ -109,7 +110,7 @@ func elected(c *controllers.Controller) bool {
 func programmed(t *testing.T, ns, name string, status metav1.ConditionStatus, reason, want string) string {
 	t.Helper()
 	var last string
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(testkit.WaitTimeout)
 	for {
 		s := &apiv1.Stage{}
 		if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, s); err == nil {

@@ -109,14 +109,7 @@ func setCommon(s *apiv1.CommonStatus, st compile.ObjectStatus, programmed *metav
 		meta.SetStatusCondition(&s.Conditions, c)
 	}
 	if programmed != nil {
-		c := *programmed
-		if c.ObservedGeneration == 0 {
-			c.ObservedGeneration = st.Generation
-		}
-		if c.LastTransitionTime.IsZero() {
-			c.LastTransitionTime = now
-		}
-		meta.SetStatusCondition(&s.Conditions, c)
+		setProgrammed(&s.Conditions, *programmed, st.Generation, now)
 	}
 	s.Conditions = slices.DeleteFunc(s.Conditions, func(c metav1.Condition) bool { return !reported[c.Type] })
 }

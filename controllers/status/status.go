@@ -100,11 +100,7 @@ func (w *Writer) Write(ctx context.Context, statuses []compile.ObjectStatus, pro
 			errs = append(errs, err)
 			break
 		}
-		var cond *metav1.Condition
-		if programmed != nil && st.Kind == compile.KindStage {
-			cond = programmed(st.StageKey, st.Generation)
-		}
-		out, err := w.write(ctx, st, cond, now)
+		out, err := w.write(ctx, st, programmed, now)
 		if err != nil {
 			res.Failed++
 			errs = append(errs, fmt.Errorf("status of %s %s/%s: %w", st.Kind, st.Namespace, st.Name, err))
@@ -124,7 +120,10 @@ func (w *Writer) Write(ctx context.Context, statuses []compile.ObjectStatus, pro
 
 // write writes one status: get, mutate, compare, update, and again from the get on conflict,
 // so that a change made meanwhile (by a user or another controller) is never overwritten.
-func (w *Writer) write(ctx context.Context, st compile.ObjectStatus, programmed *metav1.Condition, now metav1.Time) (outcome, error) {
+//
+// The Programmed condition is computed after the get, as WriteProgrammed's is: whichever of
+// the two writes last carries the proxies' state as of its own get.
+func (w *Writer) write(ctx context.Context, st compile.ObjectStatus, programmed ProgrammedFunc, now metav1.Time) (outcome, error) {
 	backoff := w.Backoff
 	if backoff.Steps == 0 {
 		backoff = retry.DefaultRetry
@@ -152,8 +151,12 @@ func (w *Writer) write(ctx context.Context, st compile.ObjectStatus, programmed 
 			out = skipped
 			return nil
 		}
+		var cond *metav1.Condition
+		if programmed != nil && st.Kind == compile.KindStage {
+			cond = programmed(st.StageKey, st.Generation)
+		}
 		before := statusOf(obj)
-		if err := setStatus(obj, st, programmed, now); err != nil {
+		if err := setStatus(obj, st, cond, now); err != nil {
 			return err
 		}
 		if equality.Semantic.DeepEqual(before, statusOf(obj)) {

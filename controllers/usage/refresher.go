@@ -30,7 +30,7 @@ import (
 
 	apiv1 "github.com/portico-dev/portico/api/v1alpha1"
 	"github.com/portico-dev/portico/controllers/compile"
-	"github.com/portico-dev/portico/dataplane/limits"
+	"github.com/portico-dev/portico/internal/quota"
 )
 
 // DefaultRefreshEvery is how many intervals an unchanged summary waits before its
@@ -41,7 +41,7 @@ const DefaultRefreshEvery = 10
 const passTimeout = 10 * time.Second
 
 // Counts reads quota counters: the Redis store is one, and reads them in batches.
-type Counts = limits.Reader
+type Counts = quota.Reader
 
 // StatusWriter writes a plan's status.usage; status.Writer is one.
 type StatusWriter interface {
@@ -152,7 +152,7 @@ func (r *Refresher) Refresh(ctx context.Context) error {
 func (r *Refresher) read(ctx context.Context, quotas []compile.PlanQuota, now time.Time) (map[types.NamespacedName]*apiv1.UsageSummary, error) {
 	out := make(map[types.NamespacedName]*apiv1.UsageSummary, len(quotas))
 	for _, pq := range quotas {
-		window, err := limits.QuotaWindow(pq.Quota.Period, pq.Quota.Offset, now)
+		window, err := quota.WindowAt(pq.Quota.Period, pq.Quota.Offset, now)
 		if err != nil {
 			// The CRD's validation makes this unreachable; skip rather than stop the others.
 			r.Log.Error(err, "UsagePlan quota has no window", "usagePlan", pq.Namespace+"/"+pq.Name)
@@ -160,9 +160,9 @@ func (r *Refresher) read(ctx context.Context, quotas []compile.PlanQuota, now ti
 		}
 		keys := make([]string, len(pq.Counters))
 		for i, c := range pq.Counters {
-			keys[i] = limits.QuotaKey(c.StageKey, pq.Name, c.KeyID)
+			keys[i] = quota.Key(c.StageKey, pq.Name, c.KeyID)
 		}
-		used, err := limits.UsedMany(ctx, r.Store, keys, window)
+		used, err := quota.UsedMany(ctx, r.Store, keys, window)
 		if err != nil {
 			return nil, err
 		}

@@ -31,7 +31,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	apiv1 "github.com/portico-dev/portico/api/v1alpha1"
-	"github.com/portico-dev/portico/dataplane/limits"
+	"github.com/portico-dev/portico/internal/quota"
 	"github.com/portico-dev/portico/internal/scheme"
 )
 
@@ -42,7 +42,7 @@ type store struct {
 	reads  int
 }
 
-func (s *store) Used(_ context.Context, key string, w limits.Window) (int64, error) {
+func (s *store) Used(_ context.Context, key string, w quota.Window) (int64, error) {
 	s.reads++
 	if s.err != nil {
 		return 0, s.err
@@ -104,8 +104,8 @@ func TestRefresh(t *testing.T) {
 
 	var logs []string
 	s := &store{counts: map[string]int64{
-		limits.QuotaKey("shop/live", "gold", "alice"): 10,
-		limits.QuotaKey("shop/live", "gold", "bob"):   4,
+		quota.Key("shop/live", "gold", "alice"): 10,
+		quota.Key("shop/live", "gold", "bob"):   4,
 	}}
 	w := writes{}
 	now := time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC)

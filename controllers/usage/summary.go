@@ -17,7 +17,7 @@ limitations under the License.
 // Package usage keeps UsagePlan.status.usage: every interval the elected controller reads the
 // quota counters of every plan with a quota from the store the proxies share (Redis), sums
 // them for the current period, and writes the summary, as Amazon API Gateway's GetUsage
-// answers it. The counters are named with limits.QuotaKey over the bindings
+// answers it. The counters are named with quota.Key (internal/quota) over the bindings
 // compile.PlanQuotas resolves, the same the proxies count under.
 package usage
 
@@ -30,7 +30,7 @@ import (
 
 	apiv1 "github.com/portico-dev/portico/api/v1alpha1"
 	"github.com/portico-dev/portico/controllers/compile"
-	"github.com/portico-dev/portico/dataplane/limits"
+	"github.com/portico-dev/portico/internal/quota"
 )
 
 // MaxKeys is how many counters a summary lists, the most used.
@@ -38,7 +38,7 @@ const MaxKeys = 10
 
 // Summarize sums a plan's counters in window, read at now: used[i] is the count of
 // p.Counters[i]. Pure, so the rules (the top keys, ties, keys at the limit) are table tested.
-func Summarize(p compile.PlanQuota, used []int64, window limits.Window, now time.Time) *apiv1.UsageSummary {
+func Summarize(p compile.PlanQuota, used []int64, window quota.Window, now time.Time) *apiv1.UsageSummary {
 	s := &apiv1.UsageSummary{
 		// The API server keeps seconds; a summary built with them compares equal to the one
 		// read back.

@@ -27,7 +27,7 @@ import (
 	apiv1 "github.com/portico-dev/portico/api/v1alpha1"
 	"github.com/portico-dev/portico/controllers/compile"
 	"github.com/portico-dev/portico/controllers/ir"
-	"github.com/portico-dev/portico/dataplane/limits"
+	"github.com/portico-dev/portico/internal/quota"
 )
 
 func counter(key, api, stage string) compile.QuotaCounter {
@@ -36,7 +36,7 @@ func counter(key, api, stage string) compile.QuotaCounter {
 
 func TestSummarize(t *testing.T) {
 	now := time.Date(2026, 11, 21, 8, 15, 30, 999_000_000, time.UTC)
-	window := limits.Window{Start: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
+	window := quota.Window{Start: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
 	k := func(name, api, stage string, used, remaining int64) apiv1.KeyUsage {
 		return apiv1.KeyUsage{Name: name, RestApi: api, Stage: stage, Used: used, Remaining: remaining}
 	}
@@ -80,7 +80,7 @@ func TestSummarize(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p := compile.PlanQuota{Namespace: "shop", Name: "gold", Quota: ir.Quota{Limit: tc.limit, Period: limits.Month}, Counters: tc.counters}
+			p := compile.PlanQuota{Namespace: "shop", Name: "gold", Quota: ir.Quota{Limit: tc.limit, Period: quota.Month}, Counters: tc.counters}
 			got := Summarize(p, tc.used, window, now)
 			want := &apiv1.UsageSummary{
 				ObservedAt:  metav1.NewTime(time.Date(2026, 11, 21, 8, 15, 30, 0, time.UTC)),

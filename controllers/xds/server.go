@@ -101,7 +101,7 @@ func New(opts Options) (*Server, error) {
 		versions: map[string]map[string]string{},
 	}
 	if opts.TLS != nil {
-		if s.tls, err = opts.TLS.serverConfig(); err != nil {
+		if s.tls, err = opts.TLS.serverConfig(log); err != nil {
 			return nil, err
 		}
 	}

@@ -18,13 +18,16 @@ package xds
 
 import (
 	"crypto/tls"
-	"crypto/x509"
-	"errors"
-	"fmt"
-	"os"
+
+	"github.com/go-logr/logr"
+
+	"github.com/portico-dev/portico/internal/tlsconfig"
 )
 
-// TLSConfig secures the xDS listener. The files are read once, when the Server is created.
+// TLSConfig secures the xDS listener. The CA is read when the Server is created; the
+// certificate and key are read then too, and again when they change on disk (looked at, at
+// most, every tlsconfig.DefaultReloadCheck), so that a rotated certificate is presented from
+// the next connection without a restart.
 type TLSConfig struct {
 	// CertFile and KeyFile are the server's PEM certificate chain and private key.
 	CertFile string
@@ -34,33 +37,7 @@ type TLSConfig struct {
 	CAFile string
 }
 
-// serverConfig loads the files into a tls.Config.
-func (c *TLSConfig) serverConfig() (*tls.Config, error) {
-	if c.CertFile == "" || c.KeyFile == "" {
-		return nil, errors.New("xDS TLS needs both a certificate and a key file")
-	}
-	cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
-	if err != nil {
-		return nil, fmt.Errorf("loading xDS server certificate: %w", err)
-	}
-	cfg := &tls.Config{
-		Certificates: []tls.Certificate{cert},
-		// TLS 1.2 rather than 1.3 as a floor: Envoy's client side still defaults to 1.2 as
-		// its maximum, and Envoy may be pointed at this server for debugging.
-		MinVersion: tls.VersionTLS12,
-	}
-	if c.CAFile == "" {
-		return cfg, nil
-	}
-	pem, err := os.ReadFile(c.CAFile)
-	if err != nil {
-		return nil, fmt.Errorf("reading xDS client CA: %w", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("no PEM certificate in xDS client CA file %s", c.CAFile)
-	}
-	cfg.ClientCAs = pool
-	cfg.ClientAuth = tls.RequireAndVerifyClientCert
-	return cfg, nil
+// serverConfig builds the listener's tls.Config with the helper the proxies' end uses too.
+func (c *TLSConfig) serverConfig(log logr.Logger) (*tls.Config, error) {
+	return tlsconfig.Config{CertFile: c.CertFile, KeyFile: c.KeyFile, CAFile: c.CAFile, What: "xDS server", Log: log}.Server()
 }

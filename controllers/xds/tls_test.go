@@ -105,3 +105,41 @@ func emptyFile(t *testing.T, dir string) string {
 	}
 	return path
 }
+
+// The listener presents a rotated certificate to new connections without a restart, and
+// still requires a client certificate from the CA.
+func TestTLSServerCertificateRotation(t *testing.T) {
+	pki := testpki.New(t)
+	s := startServer(t, Options{TLS: &TLSConfig{CertFile: pki.ServerCert, KeyFile: pki.ServerKey, CAFile: pki.CAFile}})
+	s.Update([]ir.Stage{testStage("pets/prod", 1)}, nil)
+	first := presented(t, s.addr, pki)
+	renewed := pki.RenewServer(t).SerialNumber.String()
+	if renewed == first {
+		t.Fatal("renewal kept the serial")
+	}
+	// The files are looked at every tlsconfig.DefaultReloadCheck at most: a poll.
+	xdstest.Eventually(t, "new connections get the renewed certificate", func() bool {
+		return presented(t, s.addr, pki) == renewed
+	})
+	if !reaches(t, s, clientCreds(pki, pki.ClientCertificate(t))) {
+		t.Error("a client with a certificate from the CA was refused after the rotation")
+	}
+	if reaches(t, s, clientCreds(pki)) {
+		t.Error("a client without a certificate was served after the rotation")
+	}
+}
+
+// presented returns the serial of the certificate the server presents to a new connection.
+func presented(t *testing.T, addr string, pki *testpki.PKI) string {
+	t.Helper()
+	// gRPC's server insists on ALPN h2.
+	conn, err := tls.Dial("tcp", addr, &tls.Config{
+		RootCAs: pki.CAPool, Certificates: []tls.Certificate{pki.ClientCertificate(t)},
+		NextProtos: []string{"h2"}, MinVersion: tls.VersionTLS12,
+	})
+	if err != nil {
+		t.Fatalf("TLS handshake: %v", err)
+	}
+	defer conn.Close()
+	return conn.ConnectionState().PeerCertificates[0].SerialNumber.String()
+}

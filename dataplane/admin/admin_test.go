@@ -35,6 +35,7 @@ import (
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 	"github.com/portico-dev/portico/dataplane/config"
 	"github.com/portico-dev/portico/dataplane/xdsclient"
+	"github.com/portico-dev/portico/internal/testkit"
 )
 
 const (
@@ -272,7 +273,7 @@ func TestListenAndServe(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Serve: %v", err)
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(testkit.WaitTimeout):
 		t.Fatal("did not stop")
 	}
 	if res, err := http.Get("http://" + lis.Addr().String() + "/healthz"); err == nil {

@@ -41,6 +41,7 @@ import (
 	"github.com/portico-dev/portico/dataplane/pipeline"
 	"github.com/portico-dev/portico/dataplane/proxy"
 	"github.com/portico-dev/portico/dataplane/xdsclient"
+	"github.com/portico-dev/portico/internal/testkit"
 )
 
 // gateway is a control plane and a proxy, connected over gRPC on loopback.
@@ -166,13 +167,7 @@ func (g *gateway) do(method, path string, body io.Reader, header ...string) repl
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testkit.Eventually(t, what, cond)
 }
 
 // seeded returns a deterministic source for the canary choice.

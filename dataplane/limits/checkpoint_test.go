@@ -25,6 +25,8 @@ import (
 	"time"
 
 	"github.com/portico-dev/portico/dataplane/limits"
+	"github.com/portico-dev/portico/internal/quota"
+	"github.com/portico-dev/portico/internal/testkit"
 )
 
 // at is a fixed clock for the options of a Memory.
@@ -32,7 +34,7 @@ func at(t time.Time) func() time.Time { return func() time.Time { return t } }
 
 func window(t *testing.T, period string, now time.Time) limits.Window {
 	t.Helper()
-	w, err := limits.QuotaWindow(period, 0, now)
+	w, err := quota.WindowAt(period, 0, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +60,7 @@ func wantUsed(t *testing.T, s limits.Store, key string, w limits.Window, want in
 func TestCheckpointRoundTrip(t *testing.T) {
 	now := time.Date(2027, 3, 14, 12, 0, 0, 0, time.UTC)
 	opts := limits.MemoryOptions{Now: at(now)}
-	day, month := window(t, limits.Day, now), window(t, limits.Month, now)
+	day, month := window(t, quota.Day, now), window(t, quota.Month, now)
 	m := limits.NewMemory(opts)
 	consumeN(t, m, "prod/gold/key-1", day, 100, 3)
 	consumeN(t, m, "prod/gold/key-2", month, 100, 7)
@@ -107,7 +109,7 @@ func TestCheckpointRoundTrip(t *testing.T) {
 func TestCheckpointRestartKeepsCounts(t *testing.T) {
 	now := time.Date(2027, 3, 14, 12, 0, 0, 0, time.UTC)
 	opts := limits.MemoryOptions{Now: at(now)}
-	day := window(t, limits.Day, now)
+	day := window(t, quota.Day, now)
 	path := filepath.Join(t.TempDir(), "state", "quotas.json")
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		t.Fatal(err)
@@ -133,15 +135,15 @@ func TestCheckpointRestartKeepsCounts(t *testing.T) {
 		t.Errorf("sixth request after a restart: %v, %d; want refused at 5", ok, used)
 	}
 	// And a later day starts at 0.
-	next := window(t, limits.Day, now.AddDate(0, 0, 1))
+	next := window(t, quota.Day, now.AddDate(0, 0, 1))
 	consumeN(t, m, "k", next, 5, 1)
 	wantUsed(t, m, "k", next, 1)
 }
 
 func TestCheckpointDropsEndedWindows(t *testing.T) {
 	now := time.Date(2027, 3, 14, 12, 0, 0, 0, time.UTC)
-	day := window(t, limits.Day, now)
-	month := window(t, limits.Month, now)
+	day := window(t, quota.Day, now)
+	month := window(t, quota.Month, now)
 	m := limits.NewMemory(limits.MemoryOptions{Now: at(now)})
 	consumeN(t, m, "daily", day, 5, 2)
 	consumeN(t, m, "monthly", month, 5, 2)
@@ -182,7 +184,7 @@ func TestCheckpointErrors(t *testing.T) {
 
 func TestCheckpointRun(t *testing.T) {
 	// A month rather than a day, so that the window does not end while the test runs.
-	day := window(t, limits.Month, time.Now())
+	day := window(t, quota.Month, time.Now())
 	path := filepath.Join(t.TempDir(), "quotas.json")
 	m := limits.NewMemory(limits.MemoryOptions{CheckpointInterval: 10 * time.Millisecond})
 	consumeN(t, m, "k", day, 100, 1)
@@ -192,7 +194,7 @@ func TestCheckpointRun(t *testing.T) {
 	go func() { done <- m.Run(ctx, path, 0) }()
 
 	// Saved within an interval or so, without the context ending.
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(testkit.WaitTimeout)
 	for {
 		if r, err := limits.LoadMemory(path, limits.MemoryOptions{}); err == nil {
 			if used, _ := r.Used(t.Context(), "k", day); used == 1 {

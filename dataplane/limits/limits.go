@@ -27,6 +27,8 @@ package limits
 import (
 	"context"
 	"time"
+
+	"github.com/portico-dev/portico/internal/quota"
 )
 
 // Store keeps token buckets and quota counters. Implementations are safe for concurrent use.
@@ -46,42 +48,6 @@ type Store interface {
 	Used(ctx context.Context, key string, window Window) (int64, error)
 }
 
-// Window is one quota period: [Start, End) in UTC.
-type Window struct {
-	Start, End time.Time
-}
-
-// Periods of a quota, as in a UsagePlan.
-const (
-	Day   = "DAY"
-	Week  = "WEEK"
-	Month = "MONTH"
-)
-
-// ManyReader is a Store that reads many quota counters of one window in one round trip
-// (Redis: MGET). Usage reports over thousands of keys use it when the store has it.
-type ManyReader interface {
-	UsedMany(ctx context.Context, keys []string, window Window) ([]int64, error)
-}
-
-// Reader reads quota counters: every Store is one.
-type Reader interface {
-	Used(ctx context.Context, key string, window Window) (int64, error)
-}
-
-// UsedMany returns the counts of keys in window: in one call when store is a ManyReader,
-// else one Used per key. It stops at the first error.
-func UsedMany(ctx context.Context, store Reader, keys []string, window Window) ([]int64, error) {
-	if m, ok := store.(ManyReader); ok {
-		return m.UsedMany(ctx, keys, window)
-	}
-	out := make([]int64, len(keys))
-	for i, k := range keys {
-		n, err := store.Used(ctx, k, window)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = n
-	}
-	return out, nil
-}
+// Window is one quota period, as package quota computes it: the stores count in the windows
+// the shared contract names, so the controller reads the same counters back.
+type Window = quota.Window

@@ -26,6 +26,7 @@ import (
 
 	"github.com/portico-dev/portico/dataplane/limits"
 	"github.com/portico-dev/portico/dataplane/limits/limitstest"
+	"github.com/portico-dev/portico/internal/quota"
 )
 
 func TestMemoryConformance(t *testing.T) {
@@ -154,8 +155,8 @@ func TestMemoryTimeOutOfOrder(t *testing.T) {
 
 func TestMemoryStaleWindow(t *testing.T) {
 	m := limits.NewMemory(limits.MemoryOptions{})
-	day1, _ := limits.QuotaWindow(limits.Day, 0, time.Date(2027, 3, 14, 12, 0, 0, 0, time.UTC))
-	day2, _ := limits.QuotaWindow(limits.Day, 0, time.Date(2027, 3, 15, 12, 0, 0, 0, time.UTC))
+	day1, _ := quota.WindowAt(quota.Day, 0, time.Date(2027, 3, 14, 12, 0, 0, 0, time.UTC))
+	day2, _ := quota.WindowAt(quota.Day, 0, time.Date(2027, 3, 15, 12, 0, 0, 0, time.UTC))
 	ctx := context.Background()
 	m.Consume(ctx, "k", day1, 10)
 	m.Consume(ctx, "k", day2, 10)
@@ -202,7 +203,7 @@ func BenchmarkMemoryTake(b *testing.B) {
 func TestUsedManyKeyByKey(t *testing.T) {
 	m := limits.NewMemory(limits.MemoryOptions{})
 	ctx := context.Background()
-	w, err := limits.QuotaWindow(limits.Day, 0, time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	w, err := quota.WindowAt(quota.Day, 0, time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +212,7 @@ func TestUsedManyKeyByKey(t *testing.T) {
 			t.Fatal(ok, err)
 		}
 	}
-	got, err := limits.UsedMany(ctx, m, []string{"a", "b"}, w)
+	got, err := quota.UsedMany(ctx, m, []string{"a", "b"}, w)
 	if err != nil || len(got) != 2 || got[0] != 0 || got[1] != 2 {
 		t.Fatalf("UsedMany = %v, %v; want [0 2]", got, err)
 	}

@@ -35,6 +35,7 @@ import (
 	"github.com/portico-dev/portico/controllers/xds"
 	"github.com/portico-dev/portico/dataplane/config"
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
+	"github.com/portico-dev/portico/internal/testkit"
 )
 
 func TestApplyInvalidKeepsServing(t *testing.T) {
@@ -152,7 +153,7 @@ func TestInFlightRequestSurvivesApply(t *testing.T) {
 		if w.Code != 200 || w.Body.String() != "old graph" {
 			t.Errorf("in-flight request: %d %s", w.Code, w.Body)
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(testkit.WaitTimeout):
 		t.Fatal("in-flight request did not finish")
 	}
 	wantGatewayError(t, f.do("GET", "/prod/slow", nil), 404, "RESOURCE_NOT_FOUND", "Not Found")

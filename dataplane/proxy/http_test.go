@@ -27,6 +27,7 @@ import (
 	"time"
 
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
+	"github.com/portico-dev/portico/internal/testkit"
 )
 
 func TestHTTPProxyURITemplate(t *testing.T) {
@@ -189,7 +190,7 @@ func TestIntegrationTimeout(t *testing.T) {
 	}
 	select {
 	case <-released:
-	case <-time.After(5 * time.Second):
+	case <-time.After(testkit.WaitTimeout):
 		t.Error("the backend request was not cancelled")
 	}
 }
@@ -342,7 +343,7 @@ func TestStreaming(t *testing.T) {
 		if l != "first" {
 			t.Fatalf("first line %q", l)
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(testkit.WaitTimeout):
 		t.Fatal("the first chunk did not arrive before the backend finished")
 	}
 	close(release)

@@ -44,6 +44,7 @@ import (
 	"github.com/portico-dev/portico/dataplane/limits"
 	"github.com/portico-dev/portico/dataplane/proxy"
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
+	"github.com/portico-dev/portico/internal/quota"
 )
 
 // Options configure the step.
@@ -72,7 +73,7 @@ type plan struct {
 	buckets map[string]*bucket
 	quota   *xdsv1alpha1.Quota
 	// windows is the quota's current window, computed once per window.
-	windows *limits.WindowCache
+	windows *quota.WindowCache
 }
 
 // keyState is what one API key's requests to one route need, built on its first request so
@@ -85,7 +86,7 @@ type keyState struct {
 }
 
 func newKeyState(stageKey, keyID string, p *plan) *keyState {
-	k := &keyState{plan: p, buckets: make(map[string]*bucket, len(p.buckets)), quota: limits.QuotaKey(stageKey, p.name, keyID)}
+	k := &keyState{plan: p, buckets: make(map[string]*bucket, len(p.buckets)), quota: quota.Key(stageKey, p.name, keyID)}
 	for m, b := range p.buckets {
 		// Per key: the key id completes the identity the plan's route bucket begins.
 		k.buckets[m] = &bucket{key: b.key + keyID, rate: b.rate, burst: b.burst}
@@ -137,7 +138,7 @@ func NewStep(o Options) proxy.Step {
 		for i, up := range rt.Stage.GetUsagePlans() {
 			p := &plan{name: up.GetName(), quota: up.GetQuota(), buckets: map[string]*bucket{}}
 			if q := up.GetQuota(); q != nil {
-				p.windows = limits.NewWindowCache(q.GetPeriod(), q.GetOffset())
+				p.windows = quota.NewWindowCache(q.GetPeriod(), q.GetOffset())
 			}
 			for _, m := range methods {
 				if t := planThrottle(up, path, m); t != nil {

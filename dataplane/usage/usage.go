@@ -28,6 +28,7 @@ import (
 
 	"github.com/portico-dev/portico/dataplane/config"
 	"github.com/portico-dev/portico/dataplane/limits"
+	"github.com/portico-dev/portico/internal/quota"
 )
 
 // Entry is the usage of one key in one plan on one stage.
@@ -57,16 +58,16 @@ func Report(r *http.Request, cfg *config.Config, store limits.Store, now time.Ti
 			if q == nil {
 				continue
 			}
-			window, err := limits.QuotaWindow(q.GetPeriod(), q.GetOffset(), now)
+			window, err := quota.WindowAt(q.GetPeriod(), q.GetOffset(), now)
 			if err != nil {
 				continue
 			}
 			counters := make([]string, len(p.GetKeys()))
 			for i, k := range p.GetKeys() {
-				counters[i] = limits.QuotaKey(key, p.GetName(), k.GetId())
+				counters[i] = quota.Key(key, p.GetName(), k.GetId())
 			}
 			// One round trip per plan with a Redis store, not one per key.
-			used, err := limits.UsedMany(r.Context(), store, counters, window)
+			used, err := quota.UsedMany(r.Context(), store, counters, window)
 			for i, k := range p.GetKeys() {
 				e := Entry{Stage: key, Plan: p.GetName(), KeyID: k.GetId(), Period: q.GetPeriod(),
 					PeriodStart: window.Start, PeriodEnd: window.End, Limit: q.GetLimit()}

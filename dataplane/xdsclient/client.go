@@ -206,7 +206,7 @@ func (c *Client) Run(ctx context.Context) error {
 	}
 	creds := insecure.NewCredentials()
 	if c.opts.TLS != nil {
-		cfg, err := c.opts.TLS.clientConfig()
+		cfg, err := c.opts.TLS.clientConfig(c.log)
 		if err != nil {
 			return err
 		}

@@ -30,10 +30,11 @@ import (
 	"github.com/portico-dev/portico/controllers/ir"
 	"github.com/portico-dev/portico/controllers/xds"
 	"github.com/portico-dev/portico/dataplane/config"
+	"github.com/portico-dev/portico/internal/testkit"
 )
 
 // waitTimeout bounds every wait for something that must happen.
-const waitTimeout = 10 * time.Second
+const waitTimeout = testkit.WaitTimeout
 
 // fastBackoff keeps reconnection tests quick: a restarted server is reached within
 // milliseconds.

@@ -18,10 +18,10 @@ package xdsclient
 
 import (
 	"crypto/tls"
-	"crypto/x509"
-	"errors"
-	"fmt"
-	"os"
+
+	"github.com/go-logr/logr"
+
+	"github.com/portico-dev/portico/internal/tlsconfig"
 )
 
 // TLSConfig secures the connection to the xDS server.
@@ -38,42 +38,14 @@ type TLSConfig struct {
 	ServerName string
 }
 
-// clientConfig loads the files into a tls.Config. The CA bundle is read once; the client
-// certificate is read again at each handshake, so that a certificate rotated on disk (by
-// cert-manager, say) is used from the next reconnection without restarting the proxy.
-func (c *TLSConfig) clientConfig() (*tls.Config, error) {
-	cfg := &tls.Config{
-		ServerName: c.ServerName,
-		// The server's floor too (controllers/xds/tls.go).
-		MinVersion: tls.VersionTLS12,
-	}
-	if c.CAFile != "" {
-		pem, err := os.ReadFile(c.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("reading xDS server CA: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("no PEM certificate in xDS server CA file %s", c.CAFile)
-		}
-		cfg.RootCAs = pool
-	}
-	if (c.CertFile == "") != (c.KeyFile == "") {
-		return nil, errors.New("xDS client TLS needs both a certificate and a key file, or neither")
-	}
-	if c.CertFile != "" {
-		// Fail now on a bad pair rather than at every handshake.
-		if _, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile); err != nil {
-			return nil, fmt.Errorf("loading xDS client certificate: %w", err)
-		}
-		certFile, keyFile := c.CertFile, c.KeyFile
-		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
-			cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-			if err != nil {
-				return nil, fmt.Errorf("loading xDS client certificate: %w", err)
-			}
-			return &cert, nil
-		}
-	}
-	return cfg, nil
+// clientConfig builds the tls.Config with the helper the server's end uses too. The CA
+// bundle is read once; the client certificate is read again when its files change (looked
+// at, at most, every tlsconfig.DefaultReloadCheck), so that a certificate rotated on disk (by
+// cert-manager, say) is used from the next connection without restarting the proxy. A bad
+// pair fails now rather than at every handshake.
+func (c *TLSConfig) clientConfig(log logr.Logger) (*tls.Config, error) {
+	return tlsconfig.Config{
+		CAFile: c.CAFile, CertFile: c.CertFile, KeyFile: c.KeyFile, ServerName: c.ServerName,
+		What: "xDS client", Log: log,
+	}.Client()
 }

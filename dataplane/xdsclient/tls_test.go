@@ -20,6 +20,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/go-logr/logr"
+
 	"github.com/portico-dev/portico/internal/testpki"
 
 	"github.com/portico-dev/portico/controllers/ir"
@@ -77,7 +79,7 @@ func TestTLSConfigErrors(t *testing.T) {
 		"key without certificate": {KeyFile: pki.ClientKey},
 		"mismatched pair":         {CertFile: pki.ClientCert, KeyFile: pki.ServerKey},
 	} {
-		if _, err := tc.clientConfig(); err == nil {
+		if _, err := tc.clientConfig(logr.Discard()); err == nil {
 			t.Errorf("%s: no error", name)
 		}
 	}

@@ -30,6 +30,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/portico-dev/portico/internal/testkit"
 )
 
 // copyDir copies a folder tree.
@@ -99,16 +101,10 @@ func do(t *testing.T, method, url string, header ...string) response {
 	return response{status: resp.StatusCode, header: resp.Header, body: string(body)}
 }
 
-// until polls f until it returns true, failing the test after 10 s.
+// until polls f until it returns true, failing the test after testkit.WaitTimeout.
 func until(t *testing.T, what string, f func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !f() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testkit.Eventually(t, what, f)
 }
 
 func writeFile(t *testing.T, path, content string) {
@@ -222,7 +218,7 @@ spec:
 		if err != nil {
 			t.Fatalf("standalone returned %v on shutdown", err)
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(testkit.WaitTimeout):
 		t.Fatal("standalone did not stop")
 	}
 }

@@ -32,6 +32,8 @@ import (
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/portico-dev/portico/internal/testkit"
 )
 
 // Server is a real redis-server on a loopback port, started for one test; stop and start it
@@ -98,7 +100,7 @@ func (s *Server) Start(t testing.TB) {
 	s.cmd = cmd
 	c := goredis.NewClient(&goredis.Options{Addr: s.Addr(), MaxRetries: -1})
 	defer func() { _ = c.Close() }()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(testkit.WaitTimeout)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		err := c.Ping(ctx).Err()
@@ -107,7 +109,7 @@ func (s *Server) Start(t testing.TB) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("redis-server on port %d did not answer PING within 10s: %v\n%s", s.port, err, s.log.String())
+			t.Fatalf("redis-server on port %d did not answer PING within %v: %v\n%s", s.port, testkit.WaitTimeout, err, s.log.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

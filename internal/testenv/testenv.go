@@ -37,6 +37,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/portico-dev/portico/internal/scheme"
+	"github.com/portico-dev/portico/internal/testkit"
 )
 
 // Env is a running API server with Portico's CRDs installed.
@@ -72,6 +73,15 @@ func Start() (*Env, error) {
 		BinaryAssetsDirectory: assets,
 		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
+		// envtest's 10 s for the CRDs to be served, and 20 s for etcd and the API server to
+		// start, are short on a loaded machine; these are bounds, not waits.
+		CRDInstallOptions: envtest.CRDInstallOptions{MaxTime: testkit.WaitTimeout},
+	}
+	if os.Getenv("KUBEBUILDER_CONTROLPLANE_START_TIMEOUT") == "" {
+		e.ControlPlaneStartTimeout = testkit.WaitTimeout
+	}
+	if os.Getenv("KUBEBUILDER_CONTROLPLANE_STOP_TIMEOUT") == "" {
+		e.ControlPlaneStopTimeout = testkit.WaitTimeout
 	}
 	cfg, err := e.Start()
 	if err != nil {
@@ -153,10 +163,11 @@ func assetsDir(root string) (string, error) {
 	return "", errors.New("no kube-apiserver found: run 'make kube-assets' (or 'make test', which does) first")
 }
 
-// WaitForCRD waits until the CRD named name is Established, failing the test after 30 s.
+// WaitForCRD waits until the CRD named name is Established, failing the test after
+// testkit.WaitTimeout.
 func WaitForCRD(t *testing.T, e *Env, name string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(testkit.WaitTimeout)
 	for {
 		var crd apiextensionsv1.CustomResourceDefinition
 		if err := e.Client.Get(context.Background(), client.ObjectKey{Name: name}, &crd); err == nil {

@@ -14,18 +14,43 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package testkit holds the small fakes tests of several packages share: a settable clock, to
-// inject as a Now, and a logger that keeps its lines, to count messages.
+// Package testkit holds what tests of several packages share: the one deadline of waits for
+// something that must happen, a poll bounded by it, a settable clock to inject as a Now, and a
+// logger that keeps its lines, to count messages.
 package testkit
 
 import (
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/go-logr/logr/funcr"
 )
+
+// WaitTimeout bounds every test's wait for something that must happen: an API server round
+// trip, a controller or proxy converging, a process starting, a message crossing a socket. It
+// is a bound on failure, not a pace: waits poll or select, so a passing test goes on the
+// moment the thing happens, and only a broken one waits this long. A minute, because a loaded
+// 2-core machine (CI running several suites at once) took more than 10 s for one API-server
+// round trip.
+const WaitTimeout = 60 * time.Second
+
+// PollInterval is how often Eventually looks again.
+const PollInterval = 5 * time.Millisecond
+
+// Eventually polls cond until it holds, failing the test after WaitTimeout.
+func Eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(WaitTimeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting until %s", WaitTimeout, what)
+		}
+		time.Sleep(PollInterval)
+	}
+}
 
 // Clock is a settable clock, safe for concurrent use.
 type Clock struct {

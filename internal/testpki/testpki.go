@@ -44,6 +44,9 @@ type PKI struct {
 	ServerCert, ServerKey     string
 	ClientCert, ClientKey     string
 	StrangerCert, StrangerKey string // a client certificate signed by another CA
+
+	ca    *x509.Certificate
+	caKey *ecdsa.PrivateKey
 }
 
 // New writes a fresh PKI to t.TempDir().
@@ -51,6 +54,7 @@ func New(t testing.TB) *PKI {
 	t.Helper()
 	p := &PKI{Dir: t.TempDir(), CAPool: x509.NewCertPool()}
 	ca, caKey := selfSigned(t, "portico test CA")
+	p.ca, p.caKey = ca, caKey
 	p.CAPool.AddCert(ca)
 	p.CAFile = p.Write(t, "ca.crt", "CERTIFICATE", ca.Raw)
 	p.ServerCert, p.ServerKey = p.issue(t, ca, caKey, "server", x509.ExtKeyUsageServerAuth)
@@ -68,6 +72,38 @@ func (p *PKI) Write(t testing.TB, name, typ string, der []byte) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// RenewServer rewrites ServerCert and ServerKey with a new key and certificate from the same
+// CA, as a rotation does, and returns the new certificate.
+func (p *PKI) RenewServer(t testing.TB) *x509.Certificate {
+	t.Helper()
+	return p.renew(t, "server", x509.ExtKeyUsageServerAuth, p.ServerCert, p.ServerKey)
+}
+
+// RenewClient rewrites ClientCert and ClientKey as RenewServer does.
+func (p *PKI) RenewClient(t testing.TB) *x509.Certificate {
+	t.Helper()
+	return p.renew(t, "client", x509.ExtKeyUsageClientAuth, p.ClientCert, p.ClientKey)
+}
+
+func (p *PKI) renew(t testing.TB, cn string, usage x509.ExtKeyUsage, certFile, keyFile string) *x509.Certificate {
+	t.Helper()
+	// A real rotation comes long after the first files; on a file system with coarse
+	// modification times a test's would not, so the new files are dated past the old ones.
+	later := time.Now()
+	if before, err := os.Stat(certFile); err == nil {
+		later = before.ModTime().Add(time.Second)
+	}
+	if c, k := p.issue(t, p.ca, p.caKey, cn, usage); c != certFile || k != keyFile {
+		t.Fatalf("renewed %s into %s and %s, not %s and %s", cn, c, k, certFile, keyFile)
+	}
+	for _, f := range []string{certFile, keyFile} {
+		if err := os.Chtimes(f, later, later); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return load(t, certFile, keyFile).Leaf
 }
 
 // OtherCAFile writes a CA certificate that signed nothing of this PKI.

@@ -31,11 +31,14 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/portico-dev/portico/internal/testkit"
 )
 
 const (
-	// WaitTimeout bounds every wait for something that must happen.
-	WaitTimeout = 10 * time.Second
+	// WaitTimeout bounds every wait for something that must happen: testkit's, shared by
+	// every package's tests.
+	WaitTimeout = testkit.WaitTimeout
 	// QuietWindow is how long ExpectNone listens for a response that must not come. Proving
 	// that nothing is sent is the one place a bounded wait is unavoidable; the server sends
 	// within milliseconds of an update, so the window is generous without slowing tests.
@@ -192,16 +195,10 @@ func (c *Client) WaitDone() error {
 	return nil
 }
 
-// Eventually polls cond until it holds, failing the test after timeout.
+// Eventually polls cond until it holds, failing the test after WaitTimeout.
 func Eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(WaitTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testkit.Eventually(t, what, cond)
 }
 
 // TrySubscribe is Subscribe for streams that may be refused: it returns the send error.

@@ -121,13 +121,8 @@ func expect(t testing.TB, w *httptest.ResponseRecorder, body, xcache string, b *
 	}
 }
 
-// until polls cond every 10ms until it holds, for at most 10s.
+// until polls cond until it holds, for at most testkit.WaitTimeout.
 func until(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 10s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testkit.Eventually(t, what, cond)
 }

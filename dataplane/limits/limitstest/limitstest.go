@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/portico-dev/portico/dataplane/limits"
+	"github.com/portico-dev/portico/internal/quota"
 )
 
 // Run runs the conformance suite, calling newStore for a store in each subtest.
@@ -79,7 +80,7 @@ func t0() time.Time { return time.Now().UTC().Truncate(time.Second) }
 func day(t *testing.T) (cur, next limits.Window) {
 	t.Helper()
 	now := time.Now()
-	cur, err := limits.QuotaWindow(limits.Day, 0, now)
+	cur, err := quota.WindowAt(quota.Day, 0, now)
 	if err != nil {
 		t.Fatal(err)
 	}

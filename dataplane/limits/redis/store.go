@@ -48,6 +48,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/portico-dev/portico/dataplane/limits"
+	"github.com/portico-dev/portico/internal/quota"
 	"github.com/portico-dev/portico/internal/redisconn"
 )
 
@@ -242,7 +243,7 @@ func (s *Store) Used(ctx context.Context, key string, window limits.Window) (int
 // mgetBatch bounds the keys of one MGET, so that one command never blocks Redis for long.
 const mgetBatch = 1000
 
-var _ limits.ManyReader = (*Store)(nil)
+var _ quota.ManyReader = (*Store)(nil)
 
 // UsedMany returns the counts of keys in window, with one MGET per mgetBatch keys.
 func (s *Store) UsedMany(ctx context.Context, keys []string, window limits.Window) ([]int64, error) {

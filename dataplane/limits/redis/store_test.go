@@ -28,6 +28,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/portico-dev/portico/dataplane/limits"
+	"github.com/portico-dev/portico/internal/quota"
 	"github.com/portico-dev/portico/internal/redisconn"
 	"github.com/portico-dev/portico/internal/redistest"
 )
@@ -52,7 +53,7 @@ func newStore(t testing.TB, srv *redistest.Server, opts Options) *Store {
 func TestReplicasShareLimits(t *testing.T) {
 	srv := redistest.Start(t)
 	replicas := []*Store{newStore(t, srv, Options{}), newStore(t, srv, Options{})}
-	w, err := limits.QuotaWindow(limits.Day, 0, time.Now())
+	w, err := quota.WindowAt(quota.Day, 0, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +131,7 @@ func TestExpiry(t *testing.T) {
 	if _, _, err := s.Take(ctx, "b", 2, 10, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	w, err := limits.QuotaWindow(limits.Day, 0, time.Now())
+	w, err := quota.WindowAt(quota.Day, 0, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +230,7 @@ func TestUsedMany(t *testing.T) {
 	srv := redistest.Start(t)
 	s := newStore(t, srv, Options{})
 	ctx := context.Background()
-	w, err := limits.QuotaWindow(limits.Day, 0, time.Now())
+	w, err := quota.WindowAt(quota.Day, 0, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +245,7 @@ func TestUsedMany(t *testing.T) {
 			}
 		}
 	}
-	got, err := limits.UsedMany(ctx, s, keys, w)
+	got, err := quota.UsedMany(ctx, s, keys, w)
 	if err != nil {
 		t.Fatal(err)
 	}

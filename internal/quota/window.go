@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package limits
+package quota
 
 import (
 	"fmt"
@@ -22,7 +22,7 @@ import (
 	"time"
 )
 
-// QuotaWindow returns the quota window of a UsagePlan quota that contains now. Windows are in
+// WindowAt returns the quota window of a UsagePlan quota that contains now. Windows are in
 // UTC, as in API Gateway, whatever now's location:
 //
 //   - DAY: [00:00, next 00:00); offset must be 0.
@@ -32,7 +32,7 @@ import (
 //
 // It is pure, so that every replica (and the Redis store) derives the same window from the
 // same instant.
-func QuotaWindow(period string, offset int32, now time.Time) (Window, error) {
+func WindowAt(period string, offset int32, now time.Time) (Window, error) {
 	now = now.UTC()
 	y, m, d := now.Date()
 	today := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
@@ -67,7 +67,7 @@ func QuotaWindow(period string, offset int32, now time.Time) (Window, error) {
 	}
 }
 
-// WindowCache is the QuotaWindow of one quota period and offset, computed once per window
+// WindowCache is the WindowAt of one quota period and offset, computed once per window
 // instead of once per request: the calendar arithmetic costs more than the counter it
 // selects. The zero value is not usable; use NewWindowCache. Safe for concurrent use.
 type WindowCache struct {
@@ -81,14 +81,14 @@ func NewWindowCache(period string, offset int32) *WindowCache {
 	return &WindowCache{period: period, offset: offset}
 }
 
-// At returns QuotaWindow(period, offset, now). A window is kept until a time outside it comes
+// At returns WindowAt(period, offset, now). A window is kept until a time outside it comes
 // (either way: concurrent callers' clocks may be a little out of order), so a clock that
-// jumps back gets the window it is in, as QuotaWindow would say.
+// jumps back gets the window it is in, as WindowAt would say.
 func (c *WindowCache) At(now time.Time) (Window, error) {
 	if w := c.current.Load(); w != nil && !now.Before(w.Start) && now.Before(w.End) {
 		return *w, nil
 	}
-	w, err := QuotaWindow(c.period, c.offset, now)
+	w, err := WindowAt(c.period, c.offset, now)
 	if err != nil {
 		return Window{}, err
 	}

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package limits
+package quota
 
 import (
 	"testing"
@@ -26,7 +26,7 @@ func utc(y int, m time.Month, d, h, mi, s int) time.Time {
 	return time.Date(y, m, d, h, mi, s, 0, time.UTC)
 }
 
-func TestQuotaWindow(t *testing.T) {
+func TestWindowAt(t *testing.T) {
 	tests := []struct {
 		name       string
 		period     string
@@ -69,12 +69,12 @@ func TestQuotaWindow(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w, err := QuotaWindow(tt.period, tt.offset, tt.now)
+			w, err := WindowAt(tt.period, tt.offset, tt.now)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !w.Start.Equal(tt.start) || !w.End.Equal(tt.end) {
-				t.Errorf("QuotaWindow(%s, %d, %v) = [%v, %v), want [%v, %v)", tt.period, tt.offset, tt.now, w.Start, w.End, tt.start, tt.end)
+				t.Errorf("WindowAt(%s, %d, %v) = [%v, %v), want [%v, %v)", tt.period, tt.offset, tt.now, w.Start, w.End, tt.start, tt.end)
 			}
 			if w.Start.Location() != time.UTC || w.End.Location() != time.UTC {
 				t.Errorf("window not in UTC: %v, %v", w.Start.Location(), w.End.Location())
@@ -86,7 +86,7 @@ func TestQuotaWindow(t *testing.T) {
 	}
 }
 
-func TestQuotaWindowErrors(t *testing.T) {
+func TestWindowAtErrors(t *testing.T) {
 	now := utc(2027, 3, 14, 0, 0, 0)
 	tests := []struct {
 		period string
@@ -102,13 +102,13 @@ func TestQuotaWindowErrors(t *testing.T) {
 		{Month, 28},
 	}
 	for _, tt := range tests {
-		if w, err := QuotaWindow(tt.period, tt.offset, now); err == nil {
-			t.Errorf("QuotaWindow(%q, %d) = %v, want an error", tt.period, tt.offset, w)
+		if w, err := WindowAt(tt.period, tt.offset, now); err == nil {
+			t.Errorf("WindowAt(%q, %d) = %v, want an error", tt.period, tt.offset, w)
 		}
 	}
 }
 
-// The cache answers what QuotaWindow does, across window boundaries both ways.
+// The cache answers what WindowAt does, across window boundaries both ways.
 func TestWindowCache(t *testing.T) {
 	for _, p := range []struct {
 		period string
@@ -119,7 +119,7 @@ func TestWindowCache(t *testing.T) {
 		for _, d := range []time.Duration{0, time.Hour, 2 * time.Hour, -time.Hour, 24 * time.Hour, 20 * 24 * time.Hour, time.Hour, 40 * 24 * time.Hour, -1} {
 			now := base.Add(d)
 			got, err := c.At(now)
-			want, _ := QuotaWindow(p.period, p.offset, now)
+			want, _ := WindowAt(p.period, p.offset, now)
 			if err != nil || got != want {
 				t.Errorf("%s %d at %v: %v (%v), want %v", p.period, p.offset, now, got, err, want)
 			}

@@ -1,0 +1,92 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package status
+
+import (
+	"context"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
+
+	apiv1 "github.com/portico-dev/portico/api/v1alpha1"
+)
+
+// WriteProgrammed sets the Programmed condition of one Stage, and nothing else of its status,
+// as Write would for generation: what the proxies acknowledged changes more often than what
+// the compiler says, and refreshing it needs no compile. programmed is called after each get
+// (nil leaves the condition as it is), so that a write retried after a conflict carries the
+// proxies' state as of the retry, never an older one that a concurrent writer already
+// replaced. A Stage at another generation is skipped: the compile of its generation writes
+// the condition with the rest of the status. It reports whether it wrote.
+func (w *Writer) WriteProgrammed(ctx context.Context, stage types.NamespacedName, generation int64, programmed func() *metav1.Condition) (bool, error) {
+	backoff := w.Backoff
+	if backoff.Steps == 0 {
+		backoff = retry.DefaultRetry
+	}
+	now := metav1.Now()
+	if w.Now != nil {
+		now = w.Now()
+	}
+	wrote := false
+	err := retry.RetryOnConflict(backoff, func() error {
+		wrote = false
+		var s apiv1.Stage
+		if err := w.Client.Get(ctx, stage, &s); err != nil {
+			if apierrors.IsNotFound(err) {
+				return nil
+			}
+			return err
+		}
+		if s.Generation != generation {
+			return nil
+		}
+		c := programmed()
+		if c == nil {
+			return nil
+		}
+		before := s.Status.DeepCopy()
+		setProgrammed(&s.Status.Conditions, *c, generation, now)
+		if equality.Semantic.DeepEqual(before, &s.Status) {
+			return nil
+		}
+		if err := w.Client.Status().Update(ctx, &s); err != nil {
+			if apierrors.IsNotFound(err) {
+				return nil
+			}
+			return err // a conflict makes RetryOnConflict get again
+		}
+		wrote = true
+		return nil
+	})
+	return wrote, err
+}
+
+// setProgrammed sets the Programmed condition c, at generation unless c says otherwise,
+// keeping its lastTransitionTime while its status stays the same.
+func setProgrammed(conds *[]metav1.Condition, c metav1.Condition, generation int64, now metav1.Time) {
+	if c.ObservedGeneration == 0 {
+		c.ObservedGeneration = generation
+	}
+	if c.LastTransitionTime.IsZero() {
+		c.LastTransitionTime = now
+	}
+	meta.SetStatusCondition(conds, c)
+}
