@@ -30,6 +30,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/portico-dev/portico/internal/testkit"
 )
 
 const loadManifests = `
@@ -155,7 +157,7 @@ func TestWebSocketLoad(t *testing.T) {
 		_ = c.Close()
 	}
 	eventually(t, "every connection gone", func() bool { return wp.ws.Len() == 0 })
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(testkit.WaitTimeout)
 	for runtime.NumGoroutine() > baseGoroutines+5 {
 		if time.Now().After(deadline) {
 			buf := make([]byte, 1<<20)
