@@ -576,7 +576,7 @@ func (in *RequestValidation) DeepCopyInto(out *RequestValidation) {
 	*out = *in
 	if in.Bodies != nil {
 		in, out := &in.Bodies, &out.Bodies
-		*out = make(map[string]string, len(*in))
+		*out = make(map[string]ModelName, len(*in))
 		for key, val := range *in {
 			(*out)[key] = val
 		}

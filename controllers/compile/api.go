@@ -253,7 +253,7 @@ func (c *apiCompiler) route(r *apiv1.Route, websocket bool) (ir.Route, []string,
 		}
 		out.Validation = &ir.RequestValidation{BodyModel: v.Body, RequiredParameters: sortedCopy(v.RequiredParameters)}
 		for _, ct := range sortedKeys(v.Bodies) {
-			name := v.Bodies[ct]
+			name := string(v.Bodies[ct])
 			if !c.models[name] {
 				return out, nil, apiv1.ReasonModelNotFound, fmt.Errorf("requestValidation.bodies[%s] names model %q, which RestApi %s does not define (or defines invalidly)", ct, name, c.api.Name)
 			}

@@ -152,7 +152,7 @@ func Cases() []Case {
 		{"gateway response template content type", "RestApi", `gatewayResponses: {THROTTLED: {templates: {json: "{}"}}}`, []string{"spec.gatewayResponses[THROTTLED].templates", "each key is a content type"}},
 		// Route: the request and response model.
 		{"bodies content type", "Route", `requestValidation: {bodies: {json: Pet}}`, []string{"spec.requestValidation.bodies", "each key is a content type"}},
-		{"bodies model name", "Route", `requestValidation: {bodies: {application/json: "bad-name"}}`, []string{"spec.requestValidation.bodies", "each value names a model"}},
+		{"bodies model name", "Route", `requestValidation: {bodies: {application/json: "bad-name"}}`, []string{"spec.requestValidation.bodies", "should match"}},
 		{"templates on HTTP_PROXY", "Route", `integration: {type: HTTP_PROXY, mock: null, uri: "http://b", requestTemplates: {application/json: "{}"}}`, []string{"spec.integration", "apply to HTTP integrations only"}},
 		{"passthrough enum", "Route", `integration: {type: HTTP, mock: null, uri: "http://b", passthroughBehavior: SOMETIMES}`, []string{"spec.integration.passthroughBehavior", `Unsupported value: "SOMETIMES"`}},
 		{"httpMethod enum", "Route", `integration: {type: HTTP, mock: null, uri: "http://b", httpMethod: ANY}`, []string{"spec.integration.httpMethod", `Unsupported value: "ANY"`}},
