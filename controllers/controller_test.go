@@ -234,8 +234,8 @@ func TestSamplesBecomeReady(t *testing.T) {
 	// Objects arrive one by one, and each distinct compiled API is a revision: the API may
 	// have compiled before all its routes existed. The latest revision has them all.
 	api := &apiv1.RestApi{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "pets"}}
-	xdstest.Eventually(t, "the RestApi counts 6 routes", func() bool {
-		return env.Client.Get(context.Background(), client.ObjectKeyFromObject(api), api) == nil && api.Status.Routes == 6
+	xdstest.Eventually(t, "the RestApi counts 7 routes", func() bool {
+		return env.Client.Get(context.Background(), client.ObjectKeyFromObject(api), api) == nil && api.Status.Routes == 7
 	})
 	condition(t, api, func() []metav1.Condition { return api.Status.Conditions }, apiv1.ConditionReady, metav1.ConditionTrue, apiv1.ReasonReady)
 	stage, _ = stageCond(t, ns, "prod", apiv1.ConditionProgrammed, metav1.ConditionTrue, apiv1.ReasonProgrammed)
