@@ -104,7 +104,6 @@ func NewStep(store *Store, opts Options) proxy.Step {
 			path:          rt.Route.GetPath(),
 			requireAuth:   c.GetRequireAuthorizationForCacheControl(),
 			strategy:      strategy,
-			responses:     rt.Responses,
 			needAuthorize: a.GetAuthorizer() != "",
 			needKey:       a.GetApiKeyRequired(),
 			hits:          requests.WithLabelValues(api, rt.Stage.GetStageName(), "hit"),
@@ -122,7 +121,7 @@ func NewStep(store *Store, opts Options) proxy.Step {
 			h.revision = rt.Stage.GetCanary().GetRevision()
 		}
 		opts.Log.V(1).Info("route cached", "stage", rt.Stage.GetKey(), "route", rt.Route.GetName(), "variant", rt.Variant)
-		return h, nil
+		return proxy.Handler(rt, h.serve), nil
 	}
 }
 
@@ -201,15 +200,14 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
 
 // handler is the cache in front of one route and variant.
 type handler struct {
-	next      http.Handler
-	cache     *stageCache
-	ttls      map[string]time.Duration
-	params    []param
-	path      string
-	variant   string
-	revision  int64 // of the API that answers, part of the key
-	strategy  string
-	responses *gatewayresponse.Set
+	next     http.Handler
+	cache    *stageCache
+	ttls     map[string]time.Duration
+	params   []param
+	path     string
+	variant  string
+	revision int64 // of the API that answers, part of the key
+	strategy string
 
 	requireAuth            bool
 	needAuthorize, needKey bool
@@ -219,7 +217,7 @@ type handler struct {
 
 // ServeHTTP answers from the cache, waits for a call already filling the entry, or calls the
 // backend and stores its answer.
-func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *handler) serve(w http.ResponseWriter, r *http.Request) error {
 	rc := reqctx.From(r.Context())
 	ttl, cacheable := h.ttls[r.Method]
 	// A request the authorization steps did not let through goes on to be refused there:
@@ -228,7 +226,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.bypasses.Inc()
 		w.Header().Set(HeaderCache, "Miss")
 		h.next.ServeHTTP(w, r)
-		return
+		return nil
 	}
 	invalidate := false
 	if maxAgeZero(r.Header.Values("Cache-Control")) {
@@ -241,8 +239,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			invalidate = true
 		case h.strategy == FailWith403:
 			h.bypasses.Inc()
-			gatewayresponse.Write(w, r, gatewayresponse.AccessDenied, h.responses, rc.ID)
-			return
+			return gatewayresponse.Refuse(gatewayresponse.AccessDenied)
 		case h.strategy == SucceedWithResponseHeader:
 			w.Header().Add("Warning", warning)
 		}
@@ -252,7 +249,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if e != nil {
 		h.hits.Inc()
 		serve(w, r, e)
-		return
+		return nil
 	}
 	if !leader {
 		select {
@@ -260,17 +257,17 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			// The client left while waiting; nobody reads an answer.
 			h.bypasses.Inc()
-			return
+			return nil
 		}
 		if f.entry != nil {
 			h.hits.Inc()
 			serve(w, r, f.entry)
-			return
+			return nil
 		}
 		h.misses.Inc()
 		w.Header().Set(HeaderCache, "Miss")
 		h.next.ServeHTTP(w, r)
-		return
+		return nil
 	}
 	// A local miss: the shared level, when there is one, may hold what another replica
 	// fetched.
@@ -278,10 +275,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.cache.finish(key, f, e)
 		h.hits.Inc()
 		serve(w, r, e)
-		return
+		return nil
 	}
 	h.misses.Inc()
 	h.fill(w, r, rc, key, f, ttl)
+	return nil
 }
 
 // fill calls the backend for the leader of a flight, streaming its answer to the client

@@ -80,6 +80,9 @@ func Steps(o Options) []proxy.Step {
 		// key when the API's apiKeySource is AUTHORIZER.
 		lambda.NewStep(lambda.Options{Region: o.Region, HTTPClient: o.HTTPClient, Now: o.Now, Log: o.Log.WithName("lambda")}),
 		apikey.NewStep(),
+		// Once every authorization step ran: a route that needs an authorizer or a key is
+		// never served without one.
+		proxy.RequireAuthorization,
 	}
 	if o.Store != nil {
 		// After the API key: usage plan throttles and quotas are per key.

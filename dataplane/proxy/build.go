@@ -463,14 +463,22 @@ func (p *Proxy) buildRoute(scope *Scope, s *xdsv1alpha1.StageSnapshot, api *xdsv
 		warn = warning.Error()
 	}
 	info := &Route{Stage: s, API: api, Route: r, Variant: v.name, Variables: v.variables, Responses: v.responses, Clusters: p.clusters, Scope: scope}
-	h = requireAuthorization(info, h)
-	for i := len(p.opts.Steps) - 1; i >= 0; i-- {
-		if h, err = p.opts.Steps[i](info, h); err != nil {
-			return nil, "", err
-		}
-		if h == nil {
-			return nil, "", fmt.Errorf("step %d returned no handler", i)
-		}
+	if h, err = p.chain(info, h); err != nil {
+		return nil, "", err
 	}
 	return &route{name: r.GetName(), path: r.GetPath(), handler: h}, warn, nil
+}
+
+// chain puts the steps of the request path in front of a route's integration h.
+func (p *Proxy) chain(info *Route, h http.Handler) (http.Handler, error) {
+	for i := len(p.steps) - 1; i >= 0; i-- {
+		var err error
+		if h, err = p.steps[i](info, h); err != nil {
+			return nil, err
+		}
+		if h == nil {
+			return nil, fmt.Errorf("step %d returned no handler", i)
+		}
+	}
+	return h, nil
 }

@@ -32,6 +32,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -80,6 +81,7 @@ type Options struct {
 // Proxy serves the applied configuration. It implements config.Applier and http.Handler.
 type Proxy struct {
 	opts     Options
+	steps    []Step // opts.Steps, with RequireAuthorization last if they lack it
 	shared   *integration.Shared
 	clusters *integration.Clusters
 	metrics  *metrics
@@ -107,8 +109,13 @@ func New(opts Options) *Proxy {
 	if opts.AccessLog == nil {
 		opts.AccessLog = os.Stdout
 	}
+	steps := opts.Steps
+	if !declares(steps, RequireAuthorization) {
+		steps = append(slices.Clip(steps), RequireAuthorization)
+	}
 	p := &Proxy{
-		opts: opts,
+		opts:  opts,
+		steps: steps,
 		shared: integration.NewShared(integration.Shared{
 			Transport: opts.Transport,
 			Now:       opts.Now,

@@ -18,6 +18,7 @@ package proxy
 
 import (
 	"net/http"
+	"reflect"
 	"sync"
 
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
@@ -31,13 +32,13 @@ import (
 // each time the route's stage is built (a configuration that leaves a stage unchanged
 // reuses its routes as they are). What a step needs for every route of a stage alike (the
 // key-to-plan map of its usage plans, a key index) it builds once per stage through
-// rt.Scope. It returns next itself when the route does not need
-// it, and an error when the configuration is invalid for it, which fails the Apply.
+// rt.Scope. It returns next itself when the route does not need it, and an error when the
+// configuration is invalid for it, which fails the stage's build.
 //
 // At request time a step reads the request's reqctx.From(r.Context()) (route, parameters,
 // stage variables, source address), records what it established there (the authorizer's
-// principal and context, the API key), and refuses a request with gatewayresponse.Write
-// using rt.Responses. State that must outlive a configuration (token buckets, caches) lives
+// principal and context, the API key), and refuses a request by returning a typed
+// *gatewayresponse.Refusal from its StepFunc, which Handler renders. State that must outlive a configuration (token buckets, caches) lives
 // in stores the step's constructor closes over, keyed by stable identity, not in the handler
 // a step returns.
 type Step func(rt *Route, next http.Handler) (http.Handler, error)
@@ -110,28 +111,65 @@ const (
 	VariantCanary = "canary"
 )
 
-// requireAuthorization is the last step before every integration. It refuses a route that
-// names an authorizer unless an earlier step marked the request authorized, and a route that
-// requires an API key unless an earlier step accepted one: a route is never served
-// unprotected because the step that should protect it is missing or skipped it. Until the
-// authorization steps exist, such routes answer 500 AUTHORIZER_FAILURE and 403
-// INVALID_API_KEY.
-func requireAuthorization(rt *Route, next http.Handler) http.Handler {
+// StepFunc is what a step does with one request: it passes the request on by calling the
+// next handler itself and returns nil, or refuses it by returning a
+// *gatewayresponse.Refusal (gatewayresponse.Refuse). A step never writes a gateway response:
+// Handler renders the refusals, in one place, with the route's gateway responses.
+type StepFunc func(w http.ResponseWriter, r *http.Request) error
+
+// Handler is the http.Handler a Step returns for f: it runs f and renders what f refused. An
+// error that is not a refusal is a bug in the step; the request gets 500, never the route.
+func Handler(rt *Route, f StepFunc) http.Handler {
+	responses := rt.Responses
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := f(w, r)
+		if err == nil {
+			return
+		}
+		var id string
+		if rc := reqctx.From(r.Context()); rc != nil {
+			id = rc.ID
+		}
+		refusal, ok := err.(*gatewayresponse.Refusal)
+		if !ok {
+			refusal = gatewayresponse.Refuse(gatewayresponse.AuthorizerFailure)
+		}
+		refusal.Render(w, r, responses, id)
+	})
+}
+
+// RequireAuthorization is the step after the authorization steps (pipeline declares it
+// there). It refuses a route that names an authorizer unless an earlier step marked the
+// request authorized, and a route that requires an API key unless an earlier step accepted
+// one: a route is never served unprotected because the step that should protect it is
+// missing or skipped it (500 AUTHORIZER_FAILURE, 403 INVALID_API_KEY). The proxy runs it
+// right before the integration of a request path that does not declare it.
+func RequireAuthorization(rt *Route, next http.Handler) (http.Handler, error) {
 	a := rt.Route.GetAuthorization()
 	needAuthorizer, needKey := a.GetAuthorizer() != "", a.GetApiKeyRequired()
 	if !needAuthorizer && !needKey {
-		return next
+		return next, nil
 	}
-	responses := rt.Responses
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return Handler(rt, func(w http.ResponseWriter, r *http.Request) error {
 		rc := reqctx.From(r.Context())
 		switch {
-		case needAuthorizer && !rc.Authorizer.Authorized:
-			gatewayresponse.Write(w, r, gatewayresponse.AuthorizerFailure, responses, rc.ID)
+		case rc == nil || needAuthorizer && !rc.Authorizer.Authorized:
+			return gatewayresponse.Refuse(gatewayresponse.AuthorizerFailure)
 		case needKey && rc.APIKeyID == "":
-			gatewayresponse.Write(w, r, gatewayresponse.InvalidAPIKey, responses, rc.ID)
-		default:
-			next.ServeHTTP(w, r)
+			return gatewayresponse.Refuse(gatewayresponse.InvalidAPIKey)
 		}
-	})
+		next.ServeHTTP(w, r)
+		return nil
+	}), nil
+}
+
+// declares reports whether steps holds step (a top-level function).
+func declares(steps []Step, step Step) bool {
+	want := reflect.ValueOf(step).Pointer()
+	for _, s := range steps {
+		if reflect.ValueOf(s).Pointer() == want {
+			return true
+		}
+	}
+	return false
 }

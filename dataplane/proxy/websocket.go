@@ -247,14 +247,8 @@ func (p *Proxy) buildWebSocket(b *built, scope *Scope, s *xdsv1alpha1.StageSnaps
 		if err != nil {
 			return fmt.Errorf("route %s: %w", r.GetName(), err)
 		}
-		h = requireAuthorization(info, h)
-		for i := len(p.opts.Steps) - 1; i >= 0; i-- {
-			if h, err = p.opts.Steps[i](info, h); err != nil {
-				return fmt.Errorf("route %s: %w", r.GetName(), err)
-			}
-			if h == nil {
-				return fmt.Errorf("route %s: step %d returned no handler", r.GetName(), i)
-			}
+		if h, err = p.chain(info, h); err != nil {
+			return fmt.Errorf("route %s: %w", r.GetName(), err)
 		}
 		rt := &route{name: r.GetName(), handler: h}
 		rt.metrics = p.metrics.route(seriesKey{st.api, st.name, r.GetName(), v.name})

@@ -157,7 +157,8 @@ func NewStep(o Options) proxy.Step {
 		if err != nil {
 			return nil, err
 		}
-		return &handler{o: o, next: next, shared: shared, plans: plans, keyPlans: kp.(keyPlans), stageKey: stageKey, responses: rt.Responses}, nil
+		h := &handler{o: o, next: next, shared: shared, plans: plans, keyPlans: kp.(keyPlans), stageKey: stageKey}
+		return proxy.Handler(rt, h.serve), nil
 	}
 }
 
@@ -209,13 +210,12 @@ func forMethod(m map[string]*bucket, method string) *bucket {
 }
 
 type handler struct {
-	o         Options
-	next      http.Handler
-	shared    map[string]*bucket
-	plans     []*plan
-	keyPlans  keyPlans
-	stageKey  string
-	responses *gatewayresponse.Set
+	o        Options
+	next     http.Handler
+	shared   map[string]*bucket
+	plans    []*plan
+	keyPlans keyPlans
+	stageKey string
 	// keys holds a *keyState per API key id that has had a request on this route. It grows
 	// to the keys in use at most, which the configuration bounds (an id only gets here once
 	// the API key step accepted it), and goes with the handler on the next configuration.
@@ -236,7 +236,7 @@ func (h *handler) keyState(keyID string) *keyState {
 	return k.(*keyState)
 }
 
-func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *handler) serve(w http.ResponseWriter, r *http.Request) error {
 	rc := reqctx.From(r.Context())
 	now := h.now(rc)
 	ctx := r.Context()
@@ -245,12 +245,16 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		k = h.keyState(rc.APIKeyID)
 	}
 	if k != nil {
-		if b := forMethod(k.buckets, r.Method); b != nil && !h.take(ctx, w, r, rc, b, now) {
-			return
+		if b := forMethod(k.buckets, r.Method); b != nil {
+			if err := h.take(ctx, w, b, now); err != nil {
+				return err
+			}
 		}
 	}
-	if b := forMethod(h.shared, r.Method); b != nil && !h.take(ctx, w, r, rc, b, now) {
-		return
+	if b := forMethod(h.shared, r.Method); b != nil {
+		if err := h.take(ctx, w, b, now); err != nil {
+			return err
+		}
 	}
 	if k != nil && k.plan.quota != nil {
 		window, err := k.plan.windows.At(now)
@@ -259,12 +263,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				h.o.Log.V(1).Info("quota store error; allowing the request", "error", err.Error())
 			} else if !ok {
-				gatewayresponse.Write(w, r, gatewayresponse.QuotaExceeded, h.responses, rc.ID)
-				return
+				return gatewayresponse.Refuse(gatewayresponse.QuotaExceeded)
 			}
 		}
 	}
 	h.next.ServeHTTP(w, r)
+	return nil
 }
 
 // now is the time the request counts at.
@@ -279,16 +283,16 @@ func (h *handler) now(rc *reqctx.Request) time.Time {
 	}
 }
 
-// take takes a token from b, answering 429 THROTTLED with the exact Retry-After when none is
-// left. A store error lets the request through, as Amazon API Gateway does.
-func (h *handler) take(ctx context.Context, w http.ResponseWriter, r *http.Request, rc *reqctx.Request, b *bucket, now time.Time) bool {
+// take takes a token from b, refusing with 429 THROTTLED and the exact Retry-After when none
+// is left. A store error lets the request through, as Amazon API Gateway does.
+func (h *handler) take(ctx context.Context, w http.ResponseWriter, b *bucket, now time.Time) error {
 	ok, retry, err := h.o.Store.Take(ctx, b.key, b.rate, b.burst, now)
 	if err != nil {
 		h.o.Log.V(1).Info("throttle store error; allowing the request", "error", err.Error())
-		return true
+		return nil
 	}
 	if ok {
-		return true
+		return nil
 	}
 	// A bucket that never refills (rate 0) has no honest wait: say an hour.
 	secs := min(int64(math.Ceil(retry.Seconds())), 3600)
@@ -296,10 +300,5 @@ func (h *handler) take(ctx context.Context, w http.ResponseWriter, r *http.Reque
 		secs = 1
 	}
 	w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
-	id := ""
-	if rc != nil {
-		id = rc.ID
-	}
-	gatewayresponse.Write(w, r, gatewayresponse.Throttled, h.responses, id)
-	return false
+	return gatewayresponse.Refuse(gatewayresponse.Throttled)
 }

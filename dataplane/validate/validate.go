@@ -57,7 +57,7 @@ func NewStep() proxy.Step {
 			return next, err
 		}
 		v.next = next
-		return v, nil
+		return proxy.Handler(rt, v.serve), nil
 	}
 }
 
@@ -81,10 +81,9 @@ type validator struct {
 	params    []required
 	needQuery bool
 	// byType are the schemas by media type; fallback applies to the others (nil: none).
-	byType    map[string]*jsonschema.Schema
-	fallback  *jsonschema.Schema
-	responses *gatewayresponse.Set
-	next      http.Handler
+	byType   map[string]*jsonschema.Schema
+	fallback *jsonschema.Schema
+	next     http.Handler
 }
 
 func build(rt *proxy.Route) (*validator, error) {
@@ -92,7 +91,7 @@ func build(rt *proxy.Route) (*validator, error) {
 	if rv == nil || (rv.GetBodyModel() == "" && len(rv.GetBodyModels()) == 0 && len(rv.GetRequiredParameters()) == 0) {
 		return nil, nil
 	}
-	v := &validator{responses: rt.Responses}
+	v := &validator{}
 	for _, p := range rv.GetRequiredParameters() {
 		kind, name, ok := strings.Cut(p, ".")
 		if !ok || name == "" {
@@ -144,22 +143,21 @@ func build(rt *proxy.Route) (*validator, error) {
 	return v, nil
 }
 
-func (v *validator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (v *validator) serve(w http.ResponseWriter, r *http.Request) error {
 	rc := reqctx.From(r.Context())
 	if missing := v.missing(r, rc); len(missing) > 0 {
 		msg := "Missing required request parameters: [" + strings.Join(missing, ", ") + "]"
 		rc.Error.ValidationErrorString = msg
-		gatewayresponse.WriteMessage(w, r, gatewayresponse.BadRequestParameters, msg, v.responses, rc.ID)
-		return
+		return gatewayresponse.RefuseMessage(gatewayresponse.BadRequestParameters, msg)
 	}
 	if s := v.schema(r); s != nil {
 		if t, problem := v.body(r, rc, s); problem != "" {
 			rc.Error.ValidationErrorString = problem
-			gatewayresponse.Write(w, r, t, v.responses, rc.ID)
-			return
+			return gatewayresponse.Refuse(t)
 		}
 	}
 	v.next.ServeHTTP(w, r)
+	return nil
 }
 
 // missing lists the required parameters the request lacks or leaves blank, in the route's

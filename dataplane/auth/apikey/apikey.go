@@ -152,13 +152,11 @@ func NewStep() proxy.Step {
 			return nil, err
 		}
 		idx := v.(index)
-		responses := rt.Responses
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		return proxy.Handler(rt, func(w http.ResponseWriter, r *http.Request) error {
 			rc := reqctx.From(r.Context())
 			if rc == nil {
 				// Nowhere to record the key: refuse rather than let the route through.
-				gatewayresponse.Write(w, r, gatewayresponse.InvalidAPIKey, responses, "")
-				return
+				return gatewayresponse.Refuse(gatewayresponse.InvalidAPIKey)
 			}
 			var value string
 			if fromAuthorizer {
@@ -171,11 +169,11 @@ func NewStep() proxy.Step {
 				e = idx.lookup(value)
 			}
 			if e == nil {
-				gatewayresponse.Write(w, r, gatewayresponse.InvalidAPIKey, responses, rc.ID)
-				return
+				return gatewayresponse.Refuse(gatewayresponse.InvalidAPIKey)
 			}
 			rc.APIKeyID = e.id
 			next.ServeHTTP(w, r)
+			return nil
 		}), nil
 	}
 }

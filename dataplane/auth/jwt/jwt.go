@@ -105,8 +105,6 @@ type handler struct {
 	// invalidationScope is the stage's scope that lets a caller invalidate cache entries;
 	// empty when no JWT caller may.
 	invalidationScope string
-	// responses refuse requests with the API's gateway responses.
-	responses *gatewayresponse.Set
 }
 
 func (a *authenticator) step(rt *proxy.Route, next http.Handler) (http.Handler, error) {
@@ -140,7 +138,7 @@ func (a *authenticator) step(rt *proxy.Route, next http.Handler) (http.Handler, 
 	if err != nil {
 		return nil, fmt.Errorf("authorizer %q: %w", name, err)
 	}
-	return &handler{
+	h := &handler{
 		a:      a,
 		next:   next,
 		name:   name,
@@ -153,24 +151,21 @@ func (a *authenticator) step(rt *proxy.Route, next http.Handler) (http.Handler, 
 		},
 		scopes:            auth.GetScopes(),
 		invalidationScope: rt.Stage.GetCache().GetInvalidationScope(),
-		responses:         rt.Responses,
-	}, nil
+	}
+	return proxy.Handler(rt, h.serve), nil
 }
 
-func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *handler) serve(w http.ResponseWriter, r *http.Request) error {
 	rc := reqctx.From(r.Context())
 	c, err := h.authenticate(r)
 	switch {
 	case errors.Is(err, errRepeated):
-		h.refuse(w, r, rc, gatewayresponse.BadRequestParameters, err)
-		return
+		return h.refuse(rc, gatewayresponse.BadRequestParameters, err)
 	case err != nil:
-		h.refuse(w, r, rc, gatewayresponse.Unauthorized, err)
-		return
+		return h.refuse(rc, gatewayresponse.Unauthorized, err)
 	}
 	if !hasScope(c, h.scopes) {
-		h.refuse(w, r, rc, gatewayresponse.AccessDenied, errScope)
-		return
+		return h.refuse(rc, gatewayresponse.AccessDenied, errScope)
 	}
 	if rc != nil {
 		// The context map is the cached claims', shared by every request with this token:
@@ -183,6 +178,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	h.next.ServeHTTP(w, r)
+	return nil
 }
 
 var (
@@ -230,13 +226,14 @@ func tokenSum(token string) [sha256.Size]byte {
 	return sha256.Sum256(unsafe.Slice(unsafe.StringData(token), len(token)))
 }
 
-func (h *handler) refuse(w http.ResponseWriter, r *http.Request, rc *reqctx.Request, t gatewayresponse.Type, why error) {
+// refuse logs why a request is refused, and returns the refusal.
+func (h *handler) refuse(rc *reqctx.Request, t gatewayresponse.Type, why error) error {
 	var id string
 	if rc != nil {
 		id = rc.ID
 	}
 	h.a.log.V(1).Info("JWT authorizer refused a request", "authorizer", h.name, "requestId", id, "reason", why.Error(), "response", t.String())
-	gatewayresponse.Write(w, r, t, h.responses, id)
+	return gatewayresponse.Refuse(t)
 }
 
 // identitySource is where a token is read: a header or a query string parameter.

@@ -129,15 +129,14 @@ func (s *step) build(rt *proxy.Route, next http.Handler) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("authorizer %q: %w", name, err)
 	}
-	return h, nil
+	return proxy.Handler(rt, h.serve), nil
 }
 
 // handler authorizes one route's requests with one authorizer.
 type handler struct {
-	s         *step
-	next      http.Handler
-	responses *gatewayresponse.Set
-	name      string
+	s    *step
+	next http.Handler
+	name string
 
 	token    bool
 	sources  []source
@@ -168,7 +167,7 @@ func (s *step) newHandler(rt *proxy.Route, az *xdsv1alpha1.Authorizer, next http
 		return nil, fmt.Errorf("a %s authorizer needs a function", az.GetType())
 	}
 	h := &handler{
-		s: s, next: next, responses: rt.Responses, name: az.GetName(),
+		s: s, next: next, name: az.GetName(),
 		token:     az.GetType() == "TOKEN",
 		ttl:       time.Duration(az.GetResultTtlSeconds()) * time.Second,
 		version:   fn.GetPayloadFormatVersion(),
@@ -242,21 +241,18 @@ func (s *step) newHandler(rt *proxy.Route, az *xdsv1alpha1.Authorizer, next http
 	return h, nil
 }
 
-func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *handler) serve(w http.ResponseWriter, r *http.Request) error {
 	rc := reqctx.From(r.Context())
 	if rc == nil {
 		// The proxy always sets one; without it nothing could carry the principal.
-		gatewayresponse.Write(w, r, gatewayresponse.AuthorizerFailure, h.responses, "")
-		return
+		return gatewayresponse.Refuse(gatewayresponse.AuthorizerFailure)
 	}
 	if repeated(h.sources, r) {
-		gatewayresponse.Write(w, r, gatewayresponse.BadRequestParameters, h.responses, rc.ID)
-		return
+		return gatewayresponse.Refuse(gatewayresponse.BadRequestParameters)
 	}
 	values, ok := h.identity(r, rc)
 	if !ok {
-		gatewayresponse.Write(w, r, gatewayresponse.Unauthorized, h.responses, rc.ID)
-		return
+		return gatewayresponse.Refuse(gatewayresponse.Unauthorized)
 	}
 	arn := methodArn(h.s.opts.Region, h.namespace, h.restAPI, h.stage, r.Method, rc.StagePath)
 	if h.routeKey != "" {
@@ -271,21 +267,18 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err == nil:
 	case errors.Is(err, errUnauthorized):
-		gatewayresponse.Write(w, r, gatewayresponse.Unauthorized, h.responses, rc.ID)
-		return
+		return gatewayresponse.Refuse(gatewayresponse.Unauthorized)
 	case r.Context().Err() != nil:
 		// The client left; nobody reads an answer.
 		w.WriteHeader(integration.StatusClientClosedRequest)
-		return
+		return nil
 	default:
 		h.s.opts.Log.V(1).Info("authorizer failed", "authorizer", h.name, "route", rc.RouteName,
 			"requestId", rc.ID, "error", err.Error())
-		gatewayresponse.Write(w, r, gatewayresponse.AuthorizerFailure, h.responses, rc.ID)
-		return
+		return gatewayresponse.Refuse(gatewayresponse.AuthorizerFailure)
 	}
 	if !d.allows(arn) {
-		gatewayresponse.Write(w, r, gatewayresponse.AccessDenied, h.responses, rc.ID)
-		return
+		return gatewayresponse.Refuse(gatewayresponse.AccessDenied)
 	}
 	rc.Authorizer = reqctx.Authorizer{
 		Authorized:  true,
@@ -296,6 +289,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		InvalidateCache:    d.mayInvalidate(arn),
 	}
 	h.next.ServeHTTP(w, r)
+	return nil
 }
 
 // identity reads the identity sources; false when one is missing or empty, or when a
