@@ -160,6 +160,11 @@ type RestApiSpec struct {
 	// +optional
 	RouteSelectionExpression string `json:"routeSelectionExpression,omitempty"`
 
+	// disableDefaultEndpoint serves the API only through the DomainNames that map it: the
+	// default endpoint, http(s)://<gateway>/{stageName}/, answers 404 for it.
+	// +optional
+	DisableDefaultEndpoint bool `json:"disableDefaultEndpoint,omitempty"`
+
 	// revisionHistoryLimit is how many revisions to keep. Older ones are pruned, except any
 	// a Stage deploys.
 	// +kubebuilder:default=10
