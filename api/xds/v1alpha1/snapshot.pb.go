@@ -74,9 +74,12 @@ type StageSnapshot struct {
 	// Whether requests are traced.
 	Tracing bool `protobuf:"varint,14,opt,name=tracing,proto3" json:"tracing,omitempty"`
 	// Usage plans bound to the stage, with their key hashes.
-	UsagePlans    []*UsagePlan `protobuf:"bytes,15,rep,name=usage_plans,json=usagePlans,proto3" json:"usage_plans,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	UsagePlans []*UsagePlan `protobuf:"bytes,15,rep,name=usage_plans,json=usagePlans,proto3" json:"usage_plans,omitempty"`
+	// The stage is served only through the domains that map it (DomainSnapshot), not under
+	// /{stage_name}/ of the default endpoint.
+	DisableDefaultEndpoint bool `protobuf:"varint,60,opt,name=disable_default_endpoint,json=disableDefaultEndpoint,proto3" json:"disable_default_endpoint,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
 }
 
 func (x *StageSnapshot) Reset() {
@@ -212,6 +215,13 @@ func (x *StageSnapshot) GetUsagePlans() []*UsagePlan {
 		return x.UsagePlans
 	}
 	return nil
+}
+
+func (x *StageSnapshot) GetDisableDefaultEndpoint() bool {
+	if x != nil {
+		return x.DisableDefaultEndpoint
+	}
+	return false
 }
 
 // Api is one compiled revision of a RestApi. Lists are sorted by the compiler.
@@ -2092,7 +2102,7 @@ var File_xds_v1alpha1_snapshot_proto protoreflect.FileDescriptor
 
 const file_xds_v1alpha1_snapshot_proto_rawDesc = "" +
 	"\n" +
-	"\x1bxds/v1alpha1/snapshot.proto\x12\x14portico.xds.v1alpha1\"\xed\x05\n" +
+	"\x1bxds/v1alpha1/snapshot.proto\x12\x14portico.xds.v1alpha1\"\xa7\x06\n" +
 	"\rStageSnapshot\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x1d\n" +
@@ -2113,7 +2123,8 @@ const file_xds_v1alpha1_snapshot_proto_rawDesc = "" +
 	"\x11access_log_format\x18\r \x01(\tR\x0faccessLogFormat\x12\x18\n" +
 	"\atracing\x18\x0e \x01(\bR\atracing\x12@\n" +
 	"\vusage_plans\x18\x0f \x03(\v2\x1f.portico.xds.v1alpha1.UsagePlanR\n" +
-	"usagePlans\x1a<\n" +
+	"usagePlans\x128\n" +
+	"\x18disable_default_endpoint\x18< \x01(\bR\x16disableDefaultEndpoint\x1a<\n" +
 	"\x0eVariablesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x95\x06\n" +
