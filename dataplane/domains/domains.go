@@ -239,7 +239,8 @@ func (s *Store) TLSConfig() *tls.Config {
 }
 
 // Route finds the stage a request to host and path is for through a domain's base path
-// mappings, the longest base path first, and the path below the base path. served is false
+// mappings, the longest base path first, and the path below the base path (empty for the
+// base path itself, as for a stage root). served is false
 // when no domain serves host; then the default endpoint routes the request. A served host
 // with no mapping for path returns an empty stage.
 func (s *Store) Route(host, path string) (stage, rest string, served bool) {
@@ -256,7 +257,7 @@ func (s *Store) Route(host, path string) (stage, rest string, served bool) {
 		case m.prefix == "":
 			return m.stage, path, true
 		case path == m.prefix:
-			return m.stage, "/", true
+			return m.stage, "", true
 		case strings.HasPrefix(path, m.prefix) && path[len(m.prefix)] == '/':
 			return m.stage, path[len(m.prefix):], true
 		}

@@ -271,7 +271,7 @@ func TestRoute(t *testing.T) {
 	f := newFixture(t)
 	for _, tc := range []struct{ host, path, stage, rest string }{
 		{"api.example.com", "/orders/v1/items", "shop/orders", "/items"},
-		{"api.example.com", "/orders/v1", "shop/orders", "/"},
+		{"api.example.com", "/orders/v1", "shop/orders", ""},
 		{"api.example.com", "/orders/v2", "shop/orders-old", "/v2"},
 		{"api.example.com", "/ordersx", "shop/pets", "/ordersx"},
 		{"API.example.com", "/pets/1", "shop/pets", "/pets/1"},

@@ -41,6 +41,7 @@ import (
 
 	"github.com/portico-dev/portico/dataplane/accesslog"
 	"github.com/portico-dev/portico/dataplane/config"
+	"github.com/portico-dev/portico/dataplane/domains"
 	"github.com/portico-dev/portico/dataplane/gatewayresponse"
 	"github.com/portico-dev/portico/dataplane/integration"
 	"github.com/portico-dev/portico/dataplane/router"
@@ -72,6 +73,10 @@ type Options struct {
 	Steps []Step
 	// Guards run for every request to a stage before its route is matched. See Guard.
 	Guards []Guard
+
+	// Domains, when set, serves the configuration's custom domain names: Apply updates it,
+	// and requests over TLS to one of them are routed by its base path mappings.
+	Domains *domains.Store
 }
 
 // Proxy serves the applied configuration. It implements config.Applier and http.Handler.
@@ -133,6 +138,7 @@ func (p *Proxy) Apply(cfg *config.Config) error {
 	}
 	p.applyMu.Lock()
 	defer p.applyMu.Unlock()
+	p.applyDomains(cfg)
 	p.clusters.Update(cfg.Endpoints)
 	prev := p.graph.Load()
 	if prev.serves(cfg) {
@@ -175,11 +181,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (p *Proxy) serve(g *graph, ex *exchange, r *http.Request) {
 	rc := ex.rc()
-	stageName, rest := splitStage(rc.Path)
-	var st *stage
-	if g != nil {
-		st = g.lookup(rc.Host, stageName)
-	}
+	st, rest := p.route(g, r, rc.Host, rc.Path)
 	if st == nil {
 		// No stage answers this host and path. AWS REST APIs say 403 "Missing
 		// Authentication Token" for everything unknown; API.md keeps that for a path the
