@@ -38,6 +38,7 @@ import (
 	"github.com/portico-dev/portico/dataplane/admin"
 	"github.com/portico-dev/portico/dataplane/cache"
 	"github.com/portico-dev/portico/dataplane/cache/rediscache"
+	"github.com/portico-dev/portico/dataplane/domains"
 	"github.com/portico-dev/portico/dataplane/edge"
 	"github.com/portico-dev/portico/dataplane/limits"
 	limitsredis "github.com/portico-dev/portico/dataplane/limits/redis"
@@ -67,6 +68,8 @@ type dataPlaneOptions struct {
 	// limits are the edge limits (header and body deadlines, sizes, connections); zero:
 	// edge.Defaults().
 	limits edge.Limits
+	// https is the HTTPS listener of custom domain names.
+	https httpsOptions
 	// httpListener, when set, replaces httpAddr (tests listen on port 0).
 	httpListener, adminListener net.Listener
 	log                         logr.Logger
@@ -93,14 +96,16 @@ func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 	if shared != nil {
 		defer func() { _ = shared.Close() }()
 	}
+	domainStore := domains.New()
 	p := proxy.New(proxy.Options{
-		Log: o.log.WithName("proxy"), Registerer: reg, TrustedProxies: o.trustedProxies,
+		Domains: domainStore,
+		Log:     o.log.WithName("proxy"), Registerer: reg, TrustedProxies: o.trustedProxies,
 		Guards: pipeline.Guards(),
 		Steps:  pipeline.Steps(pipeline.Options{Region: o.region, Log: o.log.WithName("steps"), Store: store, Registerer: reg, SharedCache: sharedCache(shared)}),
 	})
 	client := xdsclient.New(xdsclient.Options{
 		Server: o.xdsServer, NodeID: o.nodeID, TLS: o.tls, Applier: p,
-		Logger: o.log.WithName("xds"), Registerer: reg,
+		Logger: o.log.WithName("xds"), Registerer: reg, Domains: true,
 	})
 	adm := admin.New(admin.Options{
 		Logger: o.log.WithName("admin"), Gatherer: reg, Ready: client.Ready,
@@ -116,6 +121,12 @@ func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 	if err != nil {
 		_ = httpLis.Close()
 		return fmt.Errorf("--admin-addr: %w", err)
+	}
+	httpsLis, err := listenHTTPS(o, domainStore)
+	if err != nil {
+		_ = httpLis.Close()
+		_ = adminLis.Close()
+		return err
 	}
 	// Connections over the cap wait in the kernel's backlog (package edge).
 	httpLis = edge.Listener(httpLis, o.limits.MaxConnections)
@@ -139,6 +150,18 @@ func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 		}
 		return nil
 	})
+	var httpsSrv *http.Server
+	if httpsLis != nil {
+		httpsSrv = proxy.NewServer(proxy.ServerOptions{Handler: p, Limits: o.limits, TLS: true})
+		httpsSrv.ErrorLog = handshakeLog(o.log.WithName("https"))
+		o.log.Info("serving HTTPS", "address", httpsLis.Addr().String())
+		g.Go(func() error {
+			if err := httpsSrv.Serve(httpsLis); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		})
+	}
 	g.Go(func() error {
 		<-gctx.Done()
 		// Stop accepting, let in-flight requests finish (long-lived ones get the deadline).
@@ -146,6 +169,9 @@ func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 		defer cancel()
 		start := time.Now()
 		err := srv.Shutdown(drainCtx)
+		if httpsSrv != nil {
+			err = errors.Join(err, httpsSrv.Shutdown(drainCtx))
+		}
 		stopCheckpoint()
 		o.log.Info("drained", "took", time.Since(start).Round(time.Millisecond), "error", errString(err))
 		return nil
