@@ -40,13 +40,13 @@ type fixture struct {
 	domains map[string]*xdsv1alpha1.DomainSnapshot
 }
 
-func (f *fixture) cert(t *testing.T, name string, dnsNames ...string) {
+func (f *fixture) cert(t testing.TB, name string, dnsNames ...string) {
 	t.Helper()
 	crt, key := f.pki.ServerPEM(t, time.Now().Add(time.Hour), dnsNames...)
 	f.secrets[name] = &xdsv1alpha1.TlsSecret{Name: name, CertificateChain: crt, PrivateKey: key}
 }
 
-func (f *fixture) apply(t *testing.T) map[string]error {
+func (f *fixture) apply(t testing.TB) map[string]error {
 	t.Helper()
 	return f.store.Update(f.domains, f.secrets)
 }
@@ -54,7 +54,7 @@ func (f *fixture) apply(t *testing.T) map[string]error {
 // newFixture serves api.example.com (TLS_1_2), *.apps.example.com (TLS_1_3) and
 // mtls.example.com (mutual TLS) on a TLS listener on 127.0.0.1, answering with the protocol
 // and the client certificate's subject.
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	f := &fixture{pki: testpki.New(t), store: domains.New(), secrets: map[string]*xdsv1alpha1.TlsSecret{}, domains: map[string]*xdsv1alpha1.DomainSnapshot{}}
 	f.cert(t, "tls/shop/api", "api.example.com")
