@@ -21,6 +21,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,5 +95,44 @@ func TestDomainBasePathsAndDisableDefaultEndpoint(t *testing.T) {
 	}
 	if w := f.do("GET", "/live/items", nil); w.Code != http.StatusNotFound {
 		t.Errorf("default endpoint of orders: %d, want 404", w.Code)
+	}
+}
+
+// A mutual TLS client's certificate reaches mapping templates as
+// $context.identity.clientCert.*.
+func TestClientCertInContext(t *testing.T) {
+	pki := testpki.New(t)
+	store := domains.New()
+	f := newFixture(t, Options{Domains: store})
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(w, r.Body)
+	}))
+	t.Cleanup(backend.Close)
+	rt := uriRoute("who", "/who", "POST", backend.URL)
+	rt.Integration.Type = "HTTP"
+	rt.Integration.RequestTemplates = map[string]string{"application/json": "$context.identity.clientCert.subjectDN $context.identity.clientCert.validity.notAfter"}
+	crt, key := pki.ServerPEM(t, time.Now().Add(time.Hour), "mtls.example.com")
+	c := cfg(nil, stageOf("pets", "prod", apiOf(nil, rt)))
+	c.Secrets = map[string]*xdsv1alpha1.TlsSecret{
+		"tls/default/mtls": {Name: "tls/default/mtls", CertificateChain: crt, PrivateKey: key},
+		"ca/default/ca":    {Name: "ca/default/ca", TrustedCa: pki.CAPEM()},
+	}
+	c.Domains = map[string]*xdsv1alpha1.DomainSnapshot{"default/mtls": {Key: "default/mtls", DomainName: "mtls.example.com",
+		Certificate: "tls/default/mtls", Truststore: "ca/default/ca", Mappings: []*xdsv1alpha1.BasePathMapping{{Stage: "default/pets"}}}}
+	if err := f.Apply(c); err != nil {
+		t.Fatal(err)
+	}
+	addr, _ := serveHTTPS(t, f, store, pki)
+	tr := &http.Transport{TLSClientConfig: &tls.Config{ServerName: "mtls.example.com", RootCAs: pki.CAPool, MinVersion: tls.VersionTLS12,
+		Certificates: []tls.Certificate{pki.ClientCertificate(t)}}}
+	t.Cleanup(tr.CloseIdleConnections)
+	resp, err := (&http.Client{Transport: tr, Timeout: 5 * time.Second}).Post("https://"+addr+"/who", "application/json", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !strings.HasPrefix(string(b), "CN=client ") || !strings.HasSuffix(string(b), " GMT") {
+		t.Errorf("backend saw %d %q", resp.StatusCode, b)
 	}
 }

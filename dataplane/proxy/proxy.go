@@ -44,6 +44,7 @@ import (
 	"github.com/portico-dev/portico/dataplane/domains"
 	"github.com/portico-dev/portico/dataplane/gatewayresponse"
 	"github.com/portico-dev/portico/dataplane/integration"
+	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
 	"github.com/portico-dev/portico/dataplane/router"
 )
 
@@ -171,6 +172,10 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rc.SourceIP, rc.PeerTrusted = p.clientIP(r)
 	rc.Host = hostOnly(r.Host)
 	rc.Path = r.URL.EscapedPath()
+	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		// Only mutual TLS domains ask for one, and verify it against their truststore.
+		rc.ClientCert = reqctx.NewClientCert(r.TLS.PeerCertificates[0])
+	}
 	ex.ctx.Context = r.Context()
 	r = r.WithContext(&ex.ctx)
 	// Deferred, so that a response aborted mid-stream (ReverseProxy panics with
