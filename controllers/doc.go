@@ -22,13 +22,14 @@ limitations under the License.
 // The RBAC markers below are the controller's whole set of permissions; `make manifests`
 // turns them into config/rbac/role.yaml, which the Helm chart mirrors.
 //
-// +kubebuilder:rbac:groups=apigateway.portico.dev,resources=restapis;routes;authorizers;usageplans;stages,verbs=get;list;watch
-// +kubebuilder:rbac:groups=apigateway.portico.dev,resources=restapis/status;routes/status;authorizers/status;usageplans/status;stages/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=apigateway.portico.dev,resources=restapis;routes;authorizers;usageplans;stages;domainnames,verbs=get;list;watch
+// +kubebuilder:rbac:groups=apigateway.portico.dev,resources=restapis/status;routes/status;authorizers/status;usageplans/status;stages/status;domainnames/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=apigateway.portico.dev,resources=restapis/finalizers,verbs=update
 // +kubebuilder:rbac:groups=apps,resources=controllerrevisions,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch
 // +kubebuilder:rbac:groups=discovery.k8s.io,resources=endpointslices,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete

@@ -186,6 +186,12 @@ func New(cfg Config) (*Controller, error) {
 	if err := (&KeyGenerator{}).SetupWithManager(mgr); err != nil {
 		return nil, err
 	}
+	if err := (&DomainReconciler{
+		Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Server: server, Status: statusWriter,
+		Leader: func() bool { return isClosed(mgr.Elected()) }, Log: cfg.Log.WithName("domainname"),
+	}).SetupWithManager(mgr); err != nil {
+		return nil, err
+	}
 	if cfg.UsageStore != nil {
 		interval := cfg.UsageInterval
 		if interval <= 0 {

@@ -15,7 +15,7 @@ limitations under the License.
 */
 
 // Package v1alpha1 holds the custom resources of Portico's API group
-// apigateway.portico.dev: RestApi, Route, Authorizer, UsagePlan and Stage. They are the
+// apigateway.portico.dev: RestApi, Route, Authorizer, UsagePlan, Stage and DomainName. They are the
 // user-facing contract (shared/API.md), modelled on Amazon API Gateway. The package depends on
 // apimachinery only, so any client can import it.
 //
@@ -47,6 +47,7 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 		&Authorizer{}, &AuthorizerList{},
 		&UsagePlan{}, &UsagePlanList{},
 		&Stage{}, &StageList{},
+		&DomainName{}, &DomainNameList{},
 	)
 	metav1.AddToGroupVersion(scheme, GroupVersion)
 	return nil

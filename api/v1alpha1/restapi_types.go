@@ -179,6 +179,10 @@ type RestApiSpec struct {
 	// Example: {idleTimeoutSeconds: 600, managementApiKeys: [{name: chat-backend}]}.
 	// +optional
 	WebSocket *WebSocketSettings `json:"websocket,omitempty"`
+	// disableDefaultEndpoint serves the API only through the DomainNames that map it: the
+	// default endpoint, http(s)://<gateway>/{stageName}/, answers 404 for it.
+	// +optional
+	DisableDefaultEndpoint bool `json:"disableDefaultEndpoint,omitempty"`
 
 	// revisionHistoryLimit is how many revisions to keep. Older ones are pruned, except any
 	// a Stage deploys.

@@ -67,6 +67,7 @@ func Compile(in Inputs) Output {
 			if stage == nil {
 				continue
 			}
+			stage.DisableDefaultEndpoint = api.Spec.DisableDefaultEndpoint
 			callers.note(w, stage)
 			stage.UsagePlans = plans[stage.Key]
 			collectClusters(stage.API, clusters)
@@ -104,6 +105,11 @@ func Compile(in Inputs) Output {
 				c.Message = "no route uses it"
 			}
 		}
+	}
+
+	// Domains span APIs: a compile scoped to some APIs leaves them to Domains.
+	if len(in.Scope) == 0 {
+		out.Domains, out.Secrets = w.compileDomains(st)
 	}
 
 	for _, c := range sortedKeys(clusters) {

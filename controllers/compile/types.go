@@ -21,6 +21,8 @@ limitations under the License.
 package compile
 
 import (
+	"time"
+
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -41,6 +43,9 @@ type Inputs struct {
 	Secrets        []corev1.Secret
 	Services       []corev1.Service
 	EndpointSlices []discoveryv1.EndpointSlice
+	// DomainNames are compiled after the stages they map; ConfigMaps hold their truststores.
+	DomainNames []apiv1.DomainName
+	ConfigMaps  []corev1.ConfigMap
 	// Revisions are the revisions stored so far, of every RestApi.
 	Revisions []Revision
 	// Scope limits the compile to these RestApis (with their Routes and Stages); empty
@@ -54,6 +59,9 @@ type Options struct {
 	// GatewayURL is the base URL clients reach the proxies at, used in Stage.status.url for
 	// APIs without hostnames. Example: http://localhost:8080.
 	GatewayURL string
+	// Now is when certificates are checked for expiry; zero skips the check, so that the
+	// compile stays a pure function of its inputs.
+	Now time.Time
 }
 
 // Revision is one stored, immutable compiled form of a RestApi.
@@ -72,6 +80,10 @@ type Output struct {
 	Stages []ir.Stage `json:"stages,omitempty"`
 	// Endpoints are the endpoint sets of every backend the stages use, sorted by cluster.
 	Endpoints []ir.Endpoints `json:"endpoints,omitempty"`
+	// Domains are the servable DomainNames, sorted by key.
+	Domains []ir.Domain `json:"domains,omitempty"`
+	// Secrets are the certificates and truststores the domains name, sorted by name.
+	Secrets []ir.Secret `json:"secrets,omitempty"`
 	// NewRevisions must be stored before the stages are served; numbers continue each API's
 	// sequence.
 	NewRevisions []Revision `json:"newRevisions,omitempty"`
@@ -101,6 +113,8 @@ type ObjectStatus struct {
 	CanaryRevision   int64  `json:"canaryRevision,omitempty"`
 	// UsagePlan: valid, enabled keys.
 	APIKeys *int32 `json:"apiKeys,omitempty"`
+	// DomainName: what the certificate says.
+	Certificate *apiv1.CertificateStatus `json:"certificate,omitempty"`
 	// StageKey is set on Stages: the name of the stage's xDS resource.
 	StageKey string `json:"stageKey,omitempty"`
 }
@@ -112,4 +126,5 @@ const (
 	KindAuthorizer = "Authorizer"
 	KindUsagePlan  = "UsagePlan"
 	KindStage      = "Stage"
+	KindDomainName = "DomainName"
 )

@@ -39,6 +39,11 @@ type Publisher interface {
 	Update(stages []ir.Stage, endpoints []ir.Endpoints) (changed int)
 }
 
+// DomainPublisher is a Publisher that serves custom domains and their secrets too.
+type DomainPublisher interface {
+	UpdateDomains(domains []ir.Domain, secrets []ir.Secret) (changed int)
+}
+
 // Reloader compiles what the Source reads and publishes it, on start and on every change.
 // It keeps the revisions a cluster would keep as ControllerRevisions; with a StateDir they
 // survive restarts, so revision numbers, and Stages pinning them, stay meaningful.
@@ -76,6 +81,10 @@ func (r *Reloader) Reload() (*compile.Output, error) {
 	}
 	r.loaded = true
 	in.Options = r.Options
+	if in.Options.Now.IsZero() {
+		// Certificates are checked for expiry when the files change.
+		in.Options.Now = time.Now()
+	}
 	in.Revisions = r.revisions
 	out := compile.Compile(in)
 	r.revisions = nextRevisions(r.revisions, out)
@@ -85,6 +94,9 @@ func (r *Reloader) Reload() (*compile.Output, error) {
 		}
 	}
 	n := r.Publisher.Update(out.Stages, out.Endpoints)
+	if dp, ok := r.Publisher.(DomainPublisher); ok {
+		n += dp.UpdateDomains(out.Domains, out.Secrets)
+	}
 	r.reportStatuses(out.Statuses)
 	r.Log.Info("configuration compiled", "stages", len(out.Stages), "newRevisions", len(out.NewRevisions), "changedResources", n, "filesWithProblems", len(problems))
 	return &out, nil

@@ -217,6 +217,8 @@ type Stage struct {
 	// WebSocketManagementKeys may call the stage's @connections API (hashes only). They
 	// live on the stage, not in the API revision, so that rotating a key makes no revision.
 	WebSocketManagementKeys []APIKey `json:"websocketManagementKeys,omitempty"`
+	// DisableDefaultEndpoint: the stage is served only through the domains that map it.
+	DisableDefaultEndpoint bool `json:"disableDefaultEndpoint,omitempty"`
 }
 
 // Throttle is a token bucket.
@@ -301,4 +303,52 @@ type Endpoints struct {
 	Cluster string `json:"cluster"`
 	// Addresses are "ip:port", sorted; only ready endpoints.
 	Addresses []string `json:"addresses,omitempty"`
+}
+
+// Domain is one DomainName as the proxies serve it. Its xDS resource name is Key. It names
+// its key material by Secret resource name, so that a certificate rotation re-sends one
+// Secret and leaves the Domain as it is.
+type Domain struct {
+	// Key is "<namespace>/<DomainName object name>".
+	Key        string `json:"key"`
+	Generation int64  `json:"generation"`
+	// DomainName is the host served, possibly a wildcard ("*.example.com").
+	DomainName     string `json:"domainName"`
+	SecurityPolicy string `json:"securityPolicy"`
+	// Certificate names the Secret resource with the certificate and key.
+	Certificate string `json:"certificate"`
+	// Truststore, when set, names the Secret resource with the CAs client certificates must
+	// chain to (mutual TLS).
+	Truststore string `json:"truststore,omitempty"`
+	// Mappings are sorted longest base path first, the order they are matched in.
+	Mappings []BasePathMapping `json:"mappings,omitempty"`
+}
+
+// BasePathMapping serves a stage under a base path of a domain.
+type BasePathMapping struct {
+	// BasePath has no leading or trailing slash; empty maps the root.
+	BasePath string `json:"basePath"`
+	// Stage is the stage's Key.
+	Stage string `json:"stage"`
+}
+
+// Secret is key material. Its name is CertificateSecretName or TruststoreSecretName.
+// PrivateKey is never serialized to JSON, so that no dump of the IR shows it.
+type Secret struct {
+	Name string `json:"name"`
+	// Certificate is the PEM chain, leaf first (certificate Secrets).
+	Certificate []byte `json:"certificate,omitempty"`
+	PrivateKey  []byte `json:"-"`
+	// TrustedCA is a PEM bundle (truststore Secrets).
+	TrustedCA []byte `json:"trustedCa,omitempty"`
+}
+
+// CertificateSecretName names the Secret resource of a kubernetes.io/tls Secret.
+func CertificateSecretName(namespace, name string) string {
+	return "tls/" + namespace + "/" + name
+}
+
+// TruststoreSecretName names the Secret resource of a truststore ConfigMap key.
+func TruststoreSecretName(namespace, configMap, key string) string {
+	return "ca/" + namespace + "/" + configMap + "/" + key
 }

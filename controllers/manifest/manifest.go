@@ -125,8 +125,12 @@ func decodeOne(raw []byte, source string, v Validator) (Document, error) {
 		obj = &apiv1.UsagePlan{}
 	case tm.APIVersion == apiv1.GroupVersion.String() && tm.Kind == "Stage":
 		obj = &apiv1.Stage{}
+	case tm.APIVersion == apiv1.GroupVersion.String() && tm.Kind == "DomainName":
+		obj = &apiv1.DomainName{}
 	case tm.APIVersion == "v1" && tm.Kind == "Secret":
 		obj = &corev1.Secret{}
+	case tm.APIVersion == "v1" && tm.Kind == "ConfigMap":
+		obj = &corev1.ConfigMap{}
 	case tm.APIVersion == "v1" && tm.Kind == "Service":
 		obj = &corev1.Service{}
 	case tm.APIVersion == "discovery.k8s.io/v1" && tm.Kind == "EndpointSlice":
@@ -134,7 +138,7 @@ func decodeOne(raw []byte, source string, v Validator) (Document, error) {
 	case tm.APIVersion == apiv1.GroupVersion.String() || tm.APIVersion == "":
 		// A misspelt kind of Portico's own group, or a document with no type at all, is a
 		// mistake to report, not another component's object to skip.
-		return Document{}, fmt.Errorf("%s: unknown kind %q of %s: Portico reads RestApi, Route, Authorizer, UsagePlan and Stage, and Secrets, Services and EndpointSlices", source, tm.Kind, orNone(tm.APIVersion))
+		return Document{}, fmt.Errorf("%s: unknown kind %q of %s: Portico reads RestApi, Route, Authorizer, UsagePlan, Stage and DomainName, and Secrets, ConfigMaps, Services and EndpointSlices", source, tm.Kind, orNone(tm.APIVersion))
 	default:
 		return Document{Source: source, Kind: tm.Kind}, fmt.Errorf("%s: %w %s %q", source, ErrUnsupported, tm.APIVersion, tm.Kind)
 	}
@@ -182,8 +186,12 @@ func AddTo(in *compile.Inputs, docs []Document, namespace string) {
 			in.UsagePlans = append(in.UsagePlans, *o)
 		case *apiv1.Stage:
 			in.Stages = append(in.Stages, *o)
+		case *apiv1.DomainName:
+			in.DomainNames = append(in.DomainNames, *o)
 		case *corev1.Secret:
 			in.Secrets = append(in.Secrets, *o)
+		case *corev1.ConfigMap:
+			in.ConfigMaps = append(in.ConfigMaps, *o)
 		case *corev1.Service:
 			in.Services = append(in.Services, *o)
 		case *discoveryv1.EndpointSlice:

@@ -42,6 +42,8 @@ func newObject(kind string) (client.Object, error) {
 		return &apiv1.UsagePlan{}, nil
 	case compile.KindStage:
 		return &apiv1.Stage{}, nil
+	case compile.KindDomainName:
+		return &apiv1.DomainName{}, nil
 	}
 	return nil, fmt.Errorf("unknown kind %q", kind)
 }
@@ -58,6 +60,8 @@ func statusOf(obj client.Object) any {
 	case *apiv1.UsagePlan:
 		return *o.Status.DeepCopy()
 	case *apiv1.Stage:
+		return *o.Status.DeepCopy()
+	case *apiv1.DomainName:
 		return *o.Status.DeepCopy()
 	}
 	return nil
@@ -86,6 +90,11 @@ func setStatus(obj client.Object, st compile.ObjectStatus, programmed *metav1.Co
 		o.Status.URL = st.URL
 		o.Status.DeployedRevision = st.DeployedRevision
 		o.Status.CanaryRevision = st.CanaryRevision
+	case *apiv1.DomainName:
+		// Programmed is the proxies' to report, as for a Stage; it is kept here.
+		setCommon(&o.Status.CommonStatus, st, programmed, now)
+		o.Status.URL = st.URL
+		o.Status.Certificate = st.Certificate.DeepCopy()
 	default:
 		return fmt.Errorf("no status for %T", obj)
 	}

@@ -148,7 +148,7 @@ func setStatusOrFail(t *testing.T, obj client.Object, st compile.ObjectStatus, p
 }
 
 func TestNewObject(t *testing.T) {
-	for _, kind := range []string{compile.KindRestApi, compile.KindRoute, compile.KindAuthorizer, compile.KindUsagePlan, compile.KindStage} {
+	for _, kind := range []string{compile.KindRestApi, compile.KindRoute, compile.KindAuthorizer, compile.KindUsagePlan, compile.KindStage, compile.KindDomainName} {
 		obj, err := newObject(kind)
 		if err != nil {
 			t.Fatal(err)
@@ -159,5 +159,23 @@ func TestNewObject(t *testing.T) {
 	}
 	if _, err := newObject("Gateway"); err == nil {
 		t.Error("newObject accepted an unknown kind")
+	}
+}
+
+func TestSetDomainNameStatus(t *testing.T) {
+	notAfter := metav1.NewTime(t1.Time)
+	st := compile.ObjectStatus{Generation: 2, URL: "https://api.example.com/",
+		Certificate: &apiv1.CertificateStatus{NotAfter: &notAfter, DNSNames: []string{"api.example.com"}},
+		Conditions:  []metav1.Condition{cond(apiv1.ConditionCertificateExpiring, metav1.ConditionFalse, apiv1.ReasonCertificateValid)}}
+	programmed := cond(apiv1.ConditionProgrammed, metav1.ConditionTrue, apiv1.ReasonProgrammed)
+	d := &apiv1.DomainName{}
+	setStatusOrFail(t, d, st, &programmed)
+	if d.Status.URL != st.URL || d.Status.Certificate.DNSNames[0] != "api.example.com" || len(d.Status.Conditions) != 2 {
+		t.Errorf("DomainName status = %+v", d.Status)
+	}
+	// A certificate that no longer reads clears what the status showed of it.
+	setStatusOrFail(t, d, compile.ObjectStatus{Generation: 3}, nil)
+	if d.Status.Certificate != nil || d.Status.URL != "" {
+		t.Errorf("DomainName status kept the old certificate: %+v", d.Status)
 	}
 }

@@ -29,7 +29,10 @@ import (
 // servedTypes are the type URLs the server has a cache for. Anything else is refused by the
 // MuxCache, and reported under the "unknown" label so that a misbehaving client cannot grow
 // the metrics' cardinality.
-var servedTypes = []string{xdsv1alpha1.StageSnapshotTypeURL, resource.EndpointType}
+var servedTypes = []string{
+	xdsv1alpha1.StageSnapshotTypeURL, resource.EndpointType,
+	xdsv1alpha1.DomainSnapshotTypeURL, xdsv1alpha1.TLSSecretTypeURL,
+}
 
 // typeLabel is the metrics label of a type URL: the message name without its package.
 func typeLabel(typeURL string) string {

@@ -295,7 +295,7 @@ func (s *Server) Start(ctx context.Context, lis net.Listener) error {
 	gs := grpc.NewServer(opts...)
 	// The xDS handlers return when this context ends; without that, GracefulStop would wait
 	// forever for streams that never finish on their own.
-	xds := serverv3.NewServer(ctx, s.mux, s.tracker, sotw.WithLogger(cpLogger{s.log.WithName("server")}))
+	xds := serverv3.NewServer(ctx, s.mux, newSecretGate(s.tracker), sotw.WithLogger(cpLogger{s.log.WithName("server")}))
 	discoveryv3.RegisterAggregatedDiscoveryServiceServer(gs, xds)
 
 	serveErr := make(chan error, 1)

@@ -51,6 +51,8 @@ func StageToProto(s *ir.Stage) *xdsv1alpha1.StageSnapshot {
 		Canary:          canaryToProto(s.Canary),
 		AccessLogFormat: s.AccessLogFormat,
 		Tracing:         s.Tracing,
+
+		DisableDefaultEndpoint: s.DisableDefaultEndpoint,
 	}
 	for i := range s.MethodSettings {
 		out.MethodSettings = append(out.MethodSettings, methodSettingToProto(&s.MethodSettings[i]))

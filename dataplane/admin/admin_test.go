@@ -18,6 +18,7 @@ package admin
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -301,5 +302,24 @@ func TestWiresToTheXDSClient(t *testing.T) {
 	}
 	if code, body := get(t, s, "/config"); code != http.StatusOK || !strings.Contains(body, `"applied": false`) {
 		t.Fatalf("/config: %d %q", code, body)
+	}
+}
+
+// Domains show in /config; their secrets too, without the private key.
+func TestConfigRedactsPrivateKeys(t *testing.T) {
+	cfg := testConfig()
+	cfg.Domains = map[string]*xdsv1alpha1.DomainSnapshot{"shop/api": {Key: "shop/api", DomainName: "api.example.com", Certificate: "tls/shop/api"}}
+	cfg.Secrets = map[string]*xdsv1alpha1.TlsSecret{"tls/shop/api": {Name: "tls/shop/api", CertificateChain: []byte("-----BEGIN CERTIFICATE-----"), PrivateKey: []byte("-----BEGIN EC PRIVATE KEY-----")}}
+	code, body := get(t, New(Options{Config: func() *config.Config { return cfg }}), "/config")
+	if code != http.StatusOK || !strings.Contains(body, "api.example.com") || !strings.Contains(body, `"tls/shop/api"`) {
+		t.Fatalf("/config: %d %s", code, body)
+	}
+	for _, secret := range []string{"PRIVATE KEY", base64.StdEncoding.EncodeToString([]byte("-----BEGIN EC PRIVATE KEY-----"))} {
+		if strings.Contains(body, secret) {
+			t.Errorf("/config shows the private key:\n%s", body)
+		}
+	}
+	if !strings.Contains(body, base64.StdEncoding.EncodeToString([]byte(redacted))) {
+		t.Errorf("/config does not say the key was redacted:\n%s", body)
 	}
 }

@@ -18,6 +18,7 @@ package admin
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -38,6 +39,9 @@ type configView struct {
 	// Stages and Endpoints are by resource name.
 	Stages    map[string]resourceView `json:"stages"`
 	Endpoints map[string]resourceView `json:"endpoints"`
+	// Domains and Secrets are by resource name; secrets' private keys are redacted.
+	Domains map[string]resourceView `json:"domains,omitempty"`
+	Secrets map[string]resourceView `json:"secrets,omitempty"`
 	// LastNACK is the last rejected update, null when none was.
 	LastNACK *nackView `json:"lastNack"`
 }
@@ -68,6 +72,11 @@ func (s *Server) config(w http.ResponseWriter, _ *http.Request) {
 			return
 		}
 		if err := addResources(view.Endpoints, cfg.Endpoints, cfg.Versions); err != nil {
+			s.internalError(w, err)
+			return
+		}
+		view.Domains, view.Secrets = map[string]resourceView{}, map[string]resourceView{}
+		if err := errors.Join(addResources(view.Domains, cfg.Domains, cfg.Versions), addResources(view.Secrets, cfg.Secrets, cfg.Versions)); err != nil {
 			s.internalError(w, err)
 			return
 		}
@@ -111,6 +120,8 @@ var secretFields = map[protoreflect.Name]bool{
 	"password":      true,
 	"token":         true,
 	"client_secret": true,
+	// A TlsSecret's key (bytes).
+	"private_key": true,
 }
 
 // redact replaces the secrets of m in place: secret fields, and credentials written into URIs
@@ -145,6 +156,8 @@ func redact(m protoreflect.Message) {
 			}
 		case fd.Message() != nil:
 			redact(m.Mutable(fd).Message())
+		case fd.Kind() == protoreflect.BytesKind && secretFields[fd.Name()]:
+			m.Set(fd, protoreflect.ValueOfBytes([]byte(redacted)))
 		case fd.Kind() == protoreflect.StringKind:
 			v := m.Get(fd).String()
 			if secretFields[fd.Name()] {

@@ -36,6 +36,10 @@ type Config struct {
 	Stages map[string]*xdsv1alpha1.StageSnapshot
 	// Endpoints by cluster name ("<namespace>/<service>:<port>").
 	Endpoints map[string]*endpointv3.ClusterLoadAssignment
+	// Domains by resource name ("<namespace>/<DomainName>") and the key material they name,
+	// by secret name. The admin endpoint redacts private keys.
+	Domains map[string]*xdsv1alpha1.DomainSnapshot
+	Secrets map[string]*xdsv1alpha1.TlsSecret
 	// Versions of every resource, by type URL then name, as the control plane sent them.
 	Versions map[string]map[string]string
 }
@@ -44,7 +48,7 @@ type Config struct {
 // lacks them), versions included. c is not modified.
 func (c *Config) WithStagesOf(other *Config, names []string) *Config {
 	const stageType = xdsv1alpha1.StageSnapshotTypeURL
-	out := &Config{Stages: maps.Clone(c.Stages), Endpoints: c.Endpoints, Versions: maps.Clone(c.Versions)}
+	out := &Config{Stages: maps.Clone(c.Stages), Endpoints: c.Endpoints, Domains: c.Domains, Secrets: c.Secrets, Versions: maps.Clone(c.Versions)}
 	versions := maps.Clone(c.Versions[stageType])
 	if out.Stages == nil {
 		out.Stages = map[string]*xdsv1alpha1.StageSnapshot{}

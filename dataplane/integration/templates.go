@@ -128,6 +128,17 @@ func contextMap(r *http.Request, rc *reqctx.Request) *vtl.Map {
 	identity.Set("sourceIp", rc.SourceIP)
 	identity.Set("userAgent", r.UserAgent())
 	identity.Set("apiKeyId", rc.APIKeyID)
+	if c := rc.ClientCert; c != nil {
+		cert, validity := vtl.NewMap(), vtl.NewMap()
+		cert.Set("clientCertPem", c.ClientCertPem)
+		cert.Set("subjectDN", c.SubjectDN)
+		cert.Set("issuerDN", c.IssuerDN)
+		cert.Set("serialNumber", c.SerialNumber)
+		validity.Set("notBefore", c.NotBefore)
+		validity.Set("notAfter", c.NotAfter)
+		cert.Set("validity", validity)
+		identity.Set("clientCert", cert)
+	}
 	authorizer := vtl.NewMap()
 	if rc.Authorizer.Authorized {
 		authorizer.Set("principalId", rc.Authorizer.PrincipalID)

@@ -62,6 +62,8 @@ type stage struct {
 	stable, canary *variant
 	percent        float64
 	log            *accesslog.Format
+	// domainsOnly: served only through domain base path mappings (disableDefaultEndpoint).
+	domainsOnly bool
 }
 
 type variant struct {
@@ -302,7 +304,7 @@ func (p *Proxy) buildStage(key string, s *xdsv1alpha1.StageSnapshot, version str
 	if s.GetApi() == nil {
 		return nil, nil, errors.New("no API")
 	}
-	st := &stage{key: s.GetKey(), name: name, api: s.GetNamespace() + "/" + s.GetRestApi()}
+	st := &stage{key: s.GetKey(), name: name, api: s.GetNamespace() + "/" + s.GetRestApi(), domainsOnly: s.GetDisableDefaultEndpoint()}
 	scope := &Scope{}
 
 	stable, w, err := p.buildVariant(b, scope, s, st, s.GetApi(), s.GetVariables(), VariantStable, nil)

@@ -42,6 +42,7 @@ import (
 
 	"github.com/portico-dev/portico/dataplane/accesslog"
 	"github.com/portico-dev/portico/dataplane/config"
+	"github.com/portico-dev/portico/dataplane/domains"
 	"github.com/portico-dev/portico/dataplane/gatewayresponse"
 	"github.com/portico-dev/portico/dataplane/integration"
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
@@ -76,6 +77,10 @@ type Options struct {
 	Guards []Guard
 	// WebSocket serves WEBSOCKET stages; without one they answer 404. See WebSocket.
 	WebSocket WebSocket
+
+	// Domains, when set, serves the configuration's custom domain names: Apply updates it,
+	// and requests over TLS to one of them are routed by its base path mappings.
+	Domains *domains.Store
 }
 
 // Proxy serves the applied configuration. It implements config.Applier and http.Handler.
@@ -143,6 +148,7 @@ func (p *Proxy) Apply(cfg *config.Config) error {
 	}
 	p.applyMu.Lock()
 	defer p.applyMu.Unlock()
+	p.applyDomains(cfg)
 	p.clusters.Update(cfg.Endpoints)
 	prev := p.graph.Load()
 	if prev.serves(cfg) {
@@ -175,6 +181,10 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rc.SourceIP, rc.PeerTrusted = p.clientIP(r)
 	rc.Host = hostOnly(r.Host)
 	rc.Path = r.URL.EscapedPath()
+	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		// Only mutual TLS domains ask for one, and verify it against their truststore.
+		rc.ClientCert = reqctx.NewClientCert(r.TLS.PeerCertificates[0])
+	}
 	ex.ctx.Context = r.Context()
 	r = r.WithContext(&ex.ctx)
 	// Deferred, so that a response aborted mid-stream (ReverseProxy panics with
@@ -185,11 +195,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (p *Proxy) serve(g *graph, ex *exchange, r *http.Request) {
 	rc := ex.rc()
-	stageName, rest := splitStage(rc.Path)
-	var st *stage
-	if g != nil {
-		st = g.lookup(rc.Host, stageName)
-	}
+	st, rest := p.route(g, r, rc.Host, rc.Path)
 	if st == nil {
 		// No stage answers this host and path. AWS REST APIs say 403 "Missing
 		// Authentication Token" for everything unknown; API.md keeps that for a path the

@@ -32,6 +32,9 @@ type ServerOptions struct {
 	// timeouts. The zero value (never valid: MaxHeaderBytes must be positive) means
 	// edge.Defaults(). The connection cap is the listener's (edge.Listener), not the server's.
 	Limits edge.Limits
+	// TLS: the server is given a TLS listener (the HTTPS listener of custom domains), so it
+	// speaks HTTP/2 as negotiated by ALPN rather than h2c.
+	TLS bool
 }
 
 // NewServer returns an http.Server for o.Handler that speaks HTTP/1.1 and unencrypted
@@ -49,7 +52,11 @@ func NewServer(o ServerOptions) *http.Server {
 	}
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
-	protocols.SetUnencryptedHTTP2(true)
+	if o.TLS {
+		protocols.SetHTTP2(true)
+	} else {
+		protocols.SetUnencryptedHTTP2(true)
+	}
 	srv := &http.Server{Addr: o.Addr, Handler: o.Handler, Protocols: &protocols}
 	l.Apply(srv)
 	return srv

@@ -86,6 +86,10 @@ type Options struct {
 	MaxRecvMsgSize int
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+
+	// Domains subscribes to custom domains too, and to their certificates when the channel
+	// is TLS or the server is on loopback (see Options.types).
+	Domains bool
 }
 
 // NACKError is a response the client rejected.
@@ -321,7 +325,7 @@ func (c *Client) stream(ctx context.Context, ads discoveryv3.AggregatedDiscovery
 	}
 	// The server learns the truth from initial_resource_versions: nothing is owed any more.
 	c.owed = map[string]map[string]string{}
-	for i, typeURL := range subscribedTypes {
+	for i, typeURL := range c.opts.types() {
 		// A wildcard subscription (no names), with the versions held so that the server sends
 		// only what changed since: after a reconnection, usually nothing.
 		req := &discoveryv3.DeltaDiscoveryRequest{

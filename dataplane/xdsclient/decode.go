@@ -121,7 +121,7 @@ func decodeResponse(cur *config.Config, resp *discoveryv3.DeltaDiscoveryResponse
 }
 
 func subscribed(typeURL string) bool {
-	for _, t := range subscribedTypes {
+	for _, t := range knownTypes {
 		if t == typeURL {
 			return true
 		}
@@ -152,7 +152,7 @@ func decodeResource(typeURL, name string, body *anypb.Any) (proto.Message, error
 		}
 		return cla, validateEndpoints(name, cla)
 	}
-	return nil, fmt.Errorf("unsupported type %q", typeURL)
+	return decodeDomainResource(typeURL, name, body)
 }
 
 // validateStage checks what the wire must guarantee for the snapshot to be usable at all.
@@ -248,13 +248,15 @@ func (j *joined) Unwrap() []error { return j.errs }
 
 // emptyConfig is the state before anything was received.
 func emptyConfig() *config.Config {
-	versions := make(map[string]map[string]string, len(subscribedTypes))
-	for _, t := range subscribedTypes {
+	versions := make(map[string]map[string]string, len(knownTypes))
+	for _, t := range knownTypes {
 		versions[t] = map[string]string{}
 	}
 	return &config.Config{
 		Stages:    map[string]*xdsv1alpha1.StageSnapshot{},
 		Endpoints: map[string]*endpointv3.ClusterLoadAssignment{},
+		Domains:   map[string]*xdsv1alpha1.DomainSnapshot{},
+		Secrets:   map[string]*xdsv1alpha1.TlsSecret{},
 		Versions:  versions,
 	}
 }
@@ -262,7 +264,7 @@ func emptyConfig() *config.Config {
 // applyTo returns cur with u applied, and whether anything changed. cur is not modified: the
 // maps of the updated type are copied, the others shared, since a Config never changes.
 func (u *update) applyTo(cur *config.Config) (*config.Config, bool) {
-	next := &config.Config{Stages: cur.Stages, Endpoints: cur.Endpoints, Versions: maps.Clone(cur.Versions)}
+	next := &config.Config{Stages: cur.Stages, Endpoints: cur.Endpoints, Domains: cur.Domains, Secrets: cur.Secrets, Versions: maps.Clone(cur.Versions)}
 	curVersions := cur.Versions[u.typeURL]
 	changed := false
 	for name, d := range u.set {
@@ -289,6 +291,10 @@ func (u *update) applyTo(cur *config.Config) (*config.Config, bool) {
 		next.Stages = merge(cur.Stages, u, versions)
 	case resource.EndpointType:
 		next.Endpoints = merge(cur.Endpoints, u, versions)
+	case xdsv1alpha1.DomainSnapshotTypeURL:
+		next.Domains = merge(cur.Domains, u, versions)
+	case xdsv1alpha1.TLSSecretTypeURL:
+		next.Secrets = merge(cur.Secrets, u, versions)
 	}
 	next.Versions[u.typeURL] = versions
 	return next, true

@@ -25,7 +25,7 @@ import (
 // typeLabel is the metrics and log label of a type URL: the message name without its
 // package, as the control plane's portico_xds_* metrics label it.
 func typeLabel(typeURL string) string {
-	for _, t := range subscribedTypes {
+	for _, t := range knownTypes {
 		if t == typeURL {
 			return typeURL[strings.LastIndexByte(typeURL, '.')+1:]
 		}

@@ -89,7 +89,7 @@ func (c *Client) handle(resp *discoveryv3.DeltaDiscoveryResponse) (*discoveryv3.
 			c.log.Info("resynchronizing: resources of a rejected update were not sent again", "type", label, "resources", n)
 		}
 	}
-	if c.applied && !c.ready.Load() && len(c.accepted) == len(subscribedTypes) {
+	if c.applied && !c.ready.Load() && len(c.accepted) == len(c.opts.types()) {
 		c.ready.Store(true)
 		c.log.Info("ready: configuration applied", "stages", len(c.state.Stages), "clusters", len(c.state.Endpoints))
 	}

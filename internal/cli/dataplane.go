@@ -38,6 +38,7 @@ import (
 	"github.com/portico-dev/portico/dataplane/admin"
 	"github.com/portico-dev/portico/dataplane/cache"
 	"github.com/portico-dev/portico/dataplane/cache/rediscache"
+	"github.com/portico-dev/portico/dataplane/domains"
 	"github.com/portico-dev/portico/dataplane/edge"
 	"github.com/portico-dev/portico/dataplane/limits"
 	limitsredis "github.com/portico-dev/portico/dataplane/limits/redis"
@@ -69,6 +70,8 @@ type dataPlaneOptions struct {
 	limits edge.Limits
 	// connectionsAddr serves the WebSocket @connections API; empty serves none (tests).
 	connectionsAddr string
+	// https is the HTTPS listener of custom domain names.
+	https httpsOptions
 	// httpListener, when set, replaces httpAddr (tests listen on port 0).
 	httpListener, adminListener, connectionsListener net.Listener
 	log                                              logr.Logger
@@ -100,16 +103,18 @@ func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 		return err
 	}
 	defer closeWS()
+	domainStore := domains.New()
 	p := proxy.New(proxy.Options{
 		Log: o.log.WithName("proxy"), Registerer: reg, TrustedProxies: o.trustedProxies,
 		Guards:    pipeline.Guards(),
 		Steps:     pipeline.Steps(pipeline.Options{Region: o.region, Log: o.log.WithName("steps"), Store: store, Registerer: reg, SharedCache: sharedCache(shared)}),
 		WebSocket: wsrv,
+		Domains:   domainStore,
 	})
 	wsrv.Attach(p)
 	client := xdsclient.New(xdsclient.Options{
 		Server: o.xdsServer, NodeID: o.nodeID, TLS: o.tls, Applier: p,
-		Logger: o.log.WithName("xds"), Registerer: reg,
+		Logger: o.log.WithName("xds"), Registerer: reg, Domains: true,
 	})
 	adm := admin.New(admin.Options{
 		Logger: o.log.WithName("admin"), Gatherer: reg, Ready: client.Ready,
@@ -131,6 +136,15 @@ func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 		_ = httpLis.Close()
 		_ = adminLis.Close()
 		return fmt.Errorf("--connections-addr: %w", err)
+	}
+	httpsLis, err := listenHTTPS(o, domainStore)
+	if err != nil {
+		_ = httpLis.Close()
+		_ = adminLis.Close()
+		if connLis != nil {
+			_ = connLis.Close()
+		}
+		return err
 	}
 	// Connections over the cap wait in the kernel's backlog (package edge).
 	httpLis = edge.Listener(httpLis, o.limits.MaxConnections)
@@ -155,6 +169,18 @@ func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 		}
 		return nil
 	})
+	var httpsSrv *http.Server
+	if httpsLis != nil {
+		httpsSrv = proxy.NewServer(proxy.ServerOptions{Handler: p, Limits: o.limits, TLS: true})
+		httpsSrv.ErrorLog = handshakeLog(o.log.WithName("https"))
+		o.log.Info("serving HTTPS", "address", httpsLis.Addr().String())
+		g.Go(func() error {
+			if err := httpsSrv.Serve(httpsLis); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		})
+	}
 	g.Go(func() error {
 		<-gctx.Done()
 		// Stop accepting, let in-flight requests finish (long-lived ones get the deadline).
@@ -162,6 +188,9 @@ func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 		defer cancel()
 		start := time.Now()
 		err := srv.Shutdown(drainCtx)
+		if httpsSrv != nil {
+			err = errors.Join(err, httpsSrv.Shutdown(drainCtx))
+		}
 		stopCheckpoint()
 		o.log.Info("drained", "took", time.Since(start).Round(time.Millisecond), "error", errString(err))
 		return nil

@@ -27,6 +27,7 @@ import (
 
 type proxyOptions struct {
 	xdsServer, nodeID, httpAddr, adminAddr string
+	httpsAddr                              string
 	tlsCA, tlsCert, tlsKey, tlsServerName  string
 	drain                                  time.Duration
 	stateDir                               string
@@ -56,6 +57,7 @@ func newProxyCommand() *cobra.Command {
 			dp := dataPlaneOptions{
 				xdsServer: o.xdsServer, nodeID: node, tls: tls, httpAddr: o.httpAddr, adminAddr: o.adminAddr,
 				drain: o.drain, log: log, stateDir: o.stateDir,
+				https: httpsOptions{addr: o.httpsAddr, explicit: cmd.Flags().Changed("https-addr")},
 			}
 			if err := o.dp.apply(&dp); err != nil {
 				return err
@@ -67,6 +69,7 @@ func newProxyCommand() *cobra.Command {
 	f.StringVar(&o.xdsServer, "xds-server", "", "host:port of the controller's xDS server")
 	f.StringVar(&o.nodeID, "node-id", "", "name this proxy reports to the controller (default: the host name)")
 	f.StringVar(&o.httpAddr, "http-addr", ":8080", "address API clients connect to")
+	f.StringVar(&o.httpsAddr, "https-addr", defaultHTTPSAddr, "address of HTTPS for custom domain names (DomainName); empty turns it off")
 	f.StringVar(&o.adminAddr, "admin-addr", "127.0.0.1:9901", "address of the admin endpoint (health, metrics, config, usage); loopback unless you expose it")
 	f.StringVar(&o.tlsCA, "xds-tls-ca", "", "PEM CA bundle to verify the xDS server with; turns on TLS")
 	f.StringVar(&o.tlsCert, "xds-tls-cert", "", "PEM client certificate, for mutual TLS")

@@ -36,6 +36,8 @@ import (
 type standaloneOptions struct {
 	files                         []string
 	httpAddr, adminAddr, stateDir string
+	httpsAddr                     string
+	httpsExplicit                 bool
 	xdsAddr                       string // empty: a free loopback port
 	reload, drain                 time.Duration
 	log                           logOptions
@@ -48,18 +50,23 @@ func newStandaloneCommand() *cobra.Command {
 		Use:   "standalone -f PATH [-f PATH ...]",
 		Short: "Run control plane and data plane in one process, from YAML manifests on disk",
 		Long: `Runs the compiler and a proxy in one process, reading RestApis, Routes, Authorizers,
-UsagePlans, Stages, API key Secrets, Services and EndpointSlices from files and folders
+UsagePlans, Stages, DomainNames, API key and kubernetes.io/tls Secrets, truststore
+ConfigMaps, Services and EndpointSlices from files and folders
 (recursively). Objects are validated and defaulted as a cluster's API server would; a file
 that does not validate is reported with the reason and its last good version keeps serving.
 Files are re-read when they change.`,
 		Example: `  portico standalone -f config/samples
   curl http://localhost:8080/prod/pets`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runStandalone(cmd.Context(), o, nil) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.httpsExplicit = cmd.Flags().Changed("https-addr")
+			return runStandalone(cmd.Context(), o, nil)
+		},
 	}
 	f := cmd.Flags()
 	f.StringArrayVarP(&o.files, "file", "f", nil, "manifest file or folder (repeatable); reloaded on change")
 	f.StringVar(&o.httpAddr, "http-addr", ":8080", "address API clients connect to")
+	f.StringVar(&o.httpsAddr, "https-addr", defaultHTTPSAddr, "address of HTTPS for custom domain names (DomainName); empty turns it off")
 	f.StringVar(&o.adminAddr, "admin-addr", "127.0.0.1:9901", "address of the admin endpoint; loopback unless you expose it")
 	f.StringVar(&o.stateDir, "state-dir", "", "folder for state that survives restarts: revisions and quota counters")
 	f.DurationVar(&o.reload, "reload-interval", time.Second, "how often files are checked for changes")
@@ -90,6 +97,8 @@ type standaloneHooks struct {
 	// connectionsListener serves @connections; nil serves none.
 	connectionsListener net.Listener
 	ready               chan<- struct{}
+	// httpsListener, when set, serves HTTPS on it.
+	httpsListener net.Listener
 }
 
 func runStandalone(ctx context.Context, o standaloneOptions, hooks *standaloneHooks) error {
@@ -146,9 +155,11 @@ func runStandalone(ctx context.Context, o standaloneOptions, hooks *standaloneHo
 		dp.region, dp.trustedProxies, dp.stateDir, dp.redis = flags.region, flags.trustedProxies, o.stateDir, flags.redis
 		dp.limits = flags.limits
 		dp.connectionsAddr = flags.connectionsAddr
+		dp.https = httpsOptions{addr: o.httpsAddr, explicit: o.httpsExplicit}
 		if hooks != nil {
 			dp.httpListener, dp.adminListener, dp.ready = hooks.httpListener, hooks.adminListener, hooks.ready
 			dp.connectionsListener, dp.connectionsAddr = hooks.connectionsListener, ""
+			dp.https.listener = hooks.httpsListener
 		}
 		err := runDataPlane(gctx, dp)
 		if err == nil && gctx.Err() == nil {

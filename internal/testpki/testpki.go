@@ -187,3 +187,45 @@ func (p *PKI) issue(t testing.TB, ca *x509.Certificate, caKey *ecdsa.PrivateKey,
 	}
 	return p.Write(t, cn+".crt", "CERTIFICATE", der), p.Write(t, cn+".key", "EC PRIVATE KEY", keyDER)
 }
+
+// CAPEM returns the CA certificate as PEM, as a truststore ConfigMap would hold it.
+func (p *PKI) CAPEM() []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: p.ca.Raw})
+}
+
+// ServerPEM issues a server certificate for dnsNames (wildcards allowed), signed by the CA
+// and valid until notAfter, and returns it and its key as PEM, as in a kubernetes.io/tls
+// Secret's tls.crt and tls.key.
+func (p *PKI) ServerPEM(t testing.TB, notAfter time.Time, dnsNames ...string) (certPEM, keyPEM []byte) {
+	t.Helper()
+	key := newKey(t)
+	tmpl := template(dnsNames[0])
+	tmpl.NotAfter = notAfter
+	tmpl.KeyUsage = x509.KeyUsageDigitalSignature
+	tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+	tmpl.DNSNames = dnsNames
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.ca, &key.PublicKey, p.caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
+}
+
+// ClientPEM returns the client certificate and key files' contents.
+func (p *PKI) ClientPEM(t testing.TB) (certPEM, keyPEM []byte) {
+	t.Helper()
+	c, err := os.ReadFile(p.ClientCert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := os.ReadFile(p.ClientKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, k
+}

@@ -42,6 +42,10 @@ apiStages: [{restApiRef: {name: pets}, stage: prod}]
 apiKeys: [{name: customer-a}]`,
 	"Stage": `
 restApiRef: {name: pets}`,
+	"DomainName": `
+domainName: api.example.com
+certificateRef: {name: api-example-tls}
+mappings: [{basePath: "", restApiRef: {name: pets}, stage: prod}]`,
 }
 
 // Object builds a Portico object of kind, named "test" in namespace "default", from its
@@ -240,5 +244,16 @@ func Cases() []Case {
 		{"method settings key", "Stage", `methodSettings: {"pets/GET": {}}`, []string{"spec.methodSettings", `each key is "/path/METHOD", "/path/*", or "*/*"`}},
 		{"cache capacity zero", "Stage", `cache: {capacity: "0"}`, []string{"spec.cache.capacity", "capacity is more than 0 and at most 64Gi"}},
 		{"cache capacity huge", "Stage", `cache: {capacity: 100Gi}`, []string{"spec.cache.capacity", "capacity is more than 0 and at most 64Gi"}},
+		// DomainName.
+		{"domain syntax", "DomainName", `domainName: "API.example.com"`, []string{"spec.domainName", "should match"}},
+		{"domain single label", "DomainName", `domainName: localhost`, []string{"spec.domainName", "should match"}},
+		{"domain wildcard inside", "DomainName", `domainName: "api.*.example.com"`, []string{"spec.domainName", "should match"}},
+		{"certificate ref name", "DomainName", `certificateRef: {name: ""}`, []string{"spec.certificateRef.name", "at least 1 chars long"}},
+		{"security policy enum", "DomainName", `securityPolicy: TLS_1_1`, []string{"spec.securityPolicy", `Unsupported value: "TLS_1_1"`}},
+		{"truststore key syntax", "DomainName", `mutualTLS: {truststoreRef: {name: ca, key: "a/b"}}`, []string{"spec.mutualTLS.truststoreRef.key", "should match"}},
+		{"base path slashes", "DomainName", `mappings: [{basePath: "/orders", restApiRef: {name: pets}, stage: prod}]`, []string{"spec.mappings[0].basePath", "should match"}},
+		{"base path trailing slash", "DomainName", `mappings: [{basePath: "orders/", restApiRef: {name: pets}, stage: prod}]`, []string{"spec.mappings[0].basePath", "should match"}},
+		{"base paths unique", "DomainName", `mappings: [{basePath: orders, restApiRef: {name: a}, stage: prod}, {basePath: orders, restApiRef: {name: b}, stage: prod}]`, []string{"spec.mappings", "each basePath may appear only once"}},
+		{"mapping stage syntax", "DomainName", `mappings: [{basePath: "", restApiRef: {name: pets}, stage: "a/b"}]`, []string{"spec.mappings[0].stage", "should match"}},
 	}
 }

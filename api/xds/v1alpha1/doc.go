@@ -24,3 +24,10 @@ package xdsv1alpha1
 // what the Any in each response carries. A constant (rather than one derived from the
 // descriptor at init) so that switch statements and cache keys can use it.
 const StageSnapshotTypeURL = "type.googleapis.com/portico.xds.v1alpha1.StageSnapshot"
+
+// DomainSnapshotTypeURL and TLSSecretTypeURL are the xDS type URLs of DomainSnapshot and
+// TlsSecret (domain.proto). A domain names its secrets, so a rotation re-sends one secret.
+const (
+	DomainSnapshotTypeURL = "type.googleapis.com/portico.xds.v1alpha1.DomainSnapshot"
+	TLSSecretTypeURL      = "type.googleapis.com/portico.xds.v1alpha1.TlsSecret"
+)

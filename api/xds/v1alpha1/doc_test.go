@@ -19,6 +19,7 @@ package xdsv1alpha1
 import (
 	"testing"
 
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/anypb"
 )
 
@@ -31,5 +32,20 @@ func TestStageSnapshotTypeURL(t *testing.T) {
 	}
 	if a.GetTypeUrl() != StageSnapshotTypeURL {
 		t.Fatalf("type URL = %q, want %q", a.GetTypeUrl(), StageSnapshotTypeURL)
+	}
+}
+
+func TestDomainTypeURLs(t *testing.T) {
+	for want, m := range map[string]interface{ ProtoReflect() protoreflect.Message }{
+		DomainSnapshotTypeURL: &DomainSnapshot{},
+		TLSSecretTypeURL:      &TlsSecret{},
+	} {
+		a, err := anypb.New(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.GetTypeUrl() != want {
+			t.Errorf("type URL = %q, want %q", a.GetTypeUrl(), want)
+		}
 	}
 }

@@ -77,9 +77,12 @@ type StageSnapshot struct {
 	UsagePlans []*UsagePlan `protobuf:"bytes,15,rep,name=usage_plans,json=usagePlans,proto3" json:"usage_plans,omitempty"`
 	// Keys allowed to call the stage's @connections management API (the RestApi's
 	// websocket.managementApiKeys), as hashes only; empty refuses every call.
-	WebsocketManagementKeys []*ApiKey `protobuf:"bytes,40,rep,name=websocket_management_keys,json=websocketManagementKeys,proto3" json:"websocket_management_keys,omitempty"`
-	unknownFields           protoimpl.UnknownFields
-	sizeCache               protoimpl.SizeCache
+	WebsocketManagementKeys []*ApiKey `protobuf:"bytes,40,rep,name=websocket_management_keys,json=websocketManagementKeys,proto3" json:"websocket_management_keys,omitempty"` // Fields from 60 on belong to Part 2 features, each in its own block.
+	// The stage is served only through the domains that map it (DomainSnapshot), not under
+	// /{stage_name}/ of the default endpoint.
+	DisableDefaultEndpoint bool `protobuf:"varint,60,opt,name=disable_default_endpoint,json=disableDefaultEndpoint,proto3" json:"disable_default_endpoint,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
 }
 
 func (x *StageSnapshot) Reset() {
@@ -222,6 +225,13 @@ func (x *StageSnapshot) GetWebsocketManagementKeys() []*ApiKey {
 		return x.WebsocketManagementKeys
 	}
 	return nil
+}
+
+func (x *StageSnapshot) GetDisableDefaultEndpoint() bool {
+	if x != nil {
+		return x.DisableDefaultEndpoint
+	}
+	return false
 }
 
 // Api is one compiled revision of a RestApi. Lists are sorted by the compiler.
@@ -2194,7 +2204,7 @@ var File_xds_v1alpha1_snapshot_proto protoreflect.FileDescriptor
 
 const file_xds_v1alpha1_snapshot_proto_rawDesc = "" +
 	"\n" +
-	"\x1bxds/v1alpha1/snapshot.proto\x12\x14portico.xds.v1alpha1\"\xc7\x06\n" +
+	"\x1bxds/v1alpha1/snapshot.proto\x12\x14portico.xds.v1alpha1\"\x81\a\n" +
 	"\rStageSnapshot\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x1d\n" +
@@ -2216,7 +2226,8 @@ const file_xds_v1alpha1_snapshot_proto_rawDesc = "" +
 	"\atracing\x18\x0e \x01(\bR\atracing\x12@\n" +
 	"\vusage_plans\x18\x0f \x03(\v2\x1f.portico.xds.v1alpha1.UsagePlanR\n" +
 	"usagePlans\x12X\n" +
-	"\x19websocket_management_keys\x18( \x03(\v2\x1c.portico.xds.v1alpha1.ApiKeyR\x17websocketManagementKeys\x1a<\n" +
+	"\x19websocket_management_keys\x18( \x03(\v2\x1c.portico.xds.v1alpha1.ApiKeyR\x17websocketManagementKeys\x128\n" +
+	"\x18disable_default_endpoint\x18< \x01(\bR\x16disableDefaultEndpoint\x1a<\n" +
 	"\x0eVariablesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x95\a\n" +

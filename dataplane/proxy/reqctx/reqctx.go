@@ -70,6 +70,8 @@ type Request struct {
 	// APIKeyID names the API key an API key step accepted (the Secret's name); empty means
 	// none was checked.
 	APIKeyID string
+	// ClientCert is the client certificate of a mutual TLS domain; nil without one.
+	ClientCert *ClientCert
 
 	// Error is the gateway response the request got, if any.
 	Error Error

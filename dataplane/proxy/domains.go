@@ -1,0 +1,64 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package proxy
+
+import (
+	"maps"
+	"net/http"
+	"slices"
+
+	"github.com/portico-dev/portico/dataplane/config"
+)
+
+// route picks the stage of a request and the path under it. A request over TLS to a custom
+// domain (by SNI) goes by the domain's base path mappings (the stage name is not in the path);
+// everything else by the default endpoint's /{stage}/, which a stage with
+// disableDefaultEndpoint does not answer.
+func (p *Proxy) route(g *graph, r *http.Request, host, path string) (*stage, string) {
+	if g == nil {
+		return nil, ""
+	}
+	if d := p.opts.Domains; d != nil && r.TLS != nil {
+		// The name the handshake chose the domain (and its truststore) by, not the Host
+		// header: a client verified for one domain cannot reach another's mappings.
+		if key, rest, served := d.Route(r.TLS.ServerName, path); served {
+			if b := g.stages[key]; b != nil {
+				return b.st, rest
+			}
+			return nil, ""
+		}
+	}
+	name, rest := splitStage(path)
+	st := g.lookup(host, name)
+	if st != nil && st.domainsOnly {
+		return nil, ""
+	}
+	return st, rest
+}
+
+// applyDomains hands the configuration's domains and secrets to the domain store. A domain
+// that cannot be served (a missing or invalid certificate) is logged by name, never with its
+// key material, and the others are served.
+func (p *Proxy) applyDomains(cfg *config.Config) {
+	if p.opts.Domains == nil {
+		return
+	}
+	errs := p.opts.Domains.Update(cfg.Domains, cfg.Secrets)
+	for _, k := range slices.Sorted(maps.Keys(errs)) {
+		p.opts.Log.Info("not serving a domain", "domain", k, "error", errs[k].Error())
+	}
+}

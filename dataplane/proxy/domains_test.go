@@ -1,0 +1,138 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package proxy
+
+import (
+	"crypto/tls"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
+	"github.com/portico-dev/portico/dataplane/domains"
+	"github.com/portico-dev/portico/internal/testpki"
+)
+
+// serveHTTPS serves f over TLS with the domain store's configuration on 127.0.0.1 and
+// returns a client that reaches every name there.
+func serveHTTPS(t *testing.T, f *fixture, store *domains.Store, pki *testpki.PKI) (addr string, client func(sni string) *http.Client) {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(ServerOptions{Handler: f.Proxy, TLS: true})
+	go func() { _ = srv.Serve(tls.NewListener(lis, store.TLSConfig())) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return lis.Addr().String(), func(sni string) *http.Client {
+		tr := &http.Transport{ForceAttemptHTTP2: true, TLSClientConfig: &tls.Config{ServerName: sni, RootCAs: pki.CAPool, MinVersion: tls.VersionTLS12}}
+		t.Cleanup(tr.CloseIdleConnections)
+		return &http.Client{Transport: tr, Timeout: 5 * time.Second}
+	}
+}
+
+func TestDomainBasePathsAndDisableDefaultEndpoint(t *testing.T) {
+	pki := testpki.New(t)
+	store := domains.New()
+	f := newFixture(t, Options{Domains: store})
+	pets := stageOf("pets", "prod", apiOf(nil, mockRoute("root", "/", "GET", "pets root"), mockRoute("list", "/pets", "GET", "pets")))
+	orders := stageOf("orders", "live", apiOf(nil, mockRoute("list", "/items", "GET", "orders")))
+	orders.DisableDefaultEndpoint = true
+	crt, key := pki.ServerPEM(t, time.Now().Add(time.Hour), "api.example.com")
+	c := cfg(nil, pets, orders)
+	c.Secrets = map[string]*xdsv1alpha1.TlsSecret{"tls/default/api": {Name: "tls/default/api", CertificateChain: crt, PrivateKey: key}}
+	c.Domains = map[string]*xdsv1alpha1.DomainSnapshot{"default/api": {Key: "default/api", DomainName: "api.example.com", Certificate: "tls/default/api",
+		Mappings: []*xdsv1alpha1.BasePathMapping{{BasePath: "orders/v1", Stage: "default/orders"}, {Stage: "default/pets"}}}}
+	if err := f.Apply(c); err != nil {
+		t.Fatal(err)
+	}
+	addr, client := serveHTTPS(t, f, store, pki)
+	for path, want := range map[string]string{
+		"/":                "pets root",
+		"/pets":            "pets",
+		"/orders/v1/items": "orders",
+	} {
+		resp, err := client("api.example.com").Get("https://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if resp.StatusCode != 200 || string(b) != want || resp.Proto != "HTTP/2.0" {
+			t.Errorf("GET %s: %d %s %q, want %q over HTTP/2", path, resp.StatusCode, resp.Proto, b, want)
+		}
+	}
+	// Through the domain, the stage name is not part of the path.
+	resp, err := client("api.example.com").Get("https://" + addr + "/prod/pets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /prod/pets through the domain: %d", resp.StatusCode)
+	}
+	// The default endpoint serves pets, not orders (disableDefaultEndpoint).
+	if w := f.do("GET", "/prod/pets", nil); w.Code != 200 {
+		t.Errorf("default endpoint of pets: %d", w.Code)
+	}
+	if w := f.do("GET", "/live/items", nil); w.Code != http.StatusNotFound {
+		t.Errorf("default endpoint of orders: %d, want 404", w.Code)
+	}
+}
+
+// A mutual TLS client's certificate reaches mapping templates as
+// $context.identity.clientCert.*.
+func TestClientCertInContext(t *testing.T) {
+	pki := testpki.New(t)
+	store := domains.New()
+	f := newFixture(t, Options{Domains: store})
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(w, r.Body)
+	}))
+	t.Cleanup(backend.Close)
+	rt := uriRoute("who", "/who", "POST", backend.URL)
+	rt.Integration.Type = "HTTP"
+	rt.Integration.RequestTemplates = map[string]string{"application/json": "$context.identity.clientCert.subjectDN $context.identity.clientCert.validity.notAfter"}
+	crt, key := pki.ServerPEM(t, time.Now().Add(time.Hour), "mtls.example.com")
+	c := cfg(nil, stageOf("pets", "prod", apiOf(nil, rt)))
+	c.Secrets = map[string]*xdsv1alpha1.TlsSecret{
+		"tls/default/mtls": {Name: "tls/default/mtls", CertificateChain: crt, PrivateKey: key},
+		"ca/default/ca":    {Name: "ca/default/ca", TrustedCa: pki.CAPEM()},
+	}
+	c.Domains = map[string]*xdsv1alpha1.DomainSnapshot{"default/mtls": {Key: "default/mtls", DomainName: "mtls.example.com",
+		Certificate: "tls/default/mtls", Truststore: "ca/default/ca", Mappings: []*xdsv1alpha1.BasePathMapping{{Stage: "default/pets"}}}}
+	if err := f.Apply(c); err != nil {
+		t.Fatal(err)
+	}
+	addr, _ := serveHTTPS(t, f, store, pki)
+	tr := &http.Transport{TLSClientConfig: &tls.Config{ServerName: "mtls.example.com", RootCAs: pki.CAPool, MinVersion: tls.VersionTLS12,
+		Certificates: []tls.Certificate{pki.ClientCertificate(t)}}}
+	t.Cleanup(tr.CloseIdleConnections)
+	resp, err := (&http.Client{Transport: tr, Timeout: 5 * time.Second}).Post("https://"+addr+"/who", "application/json", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !strings.HasPrefix(string(b), "CN=client ") || !strings.HasSuffix(string(b), " GMT") {
+		t.Errorf("backend saw %d %q", resp.StatusCode, b)
+	}
+}
