@@ -219,6 +219,15 @@ type Tracing struct {
 	// enabled turns tracing on for the stage.
 	// +optional
 	Enabled bool `json:"enabled,omitempty"`
+
+	// samplingRatio is the share of requests traced, from 0 to 1, when the client sent no
+	// traceparent; a client's traceparent decides for its request (parent-based sampling).
+	// Example: 0.05.
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=1
+	// +optional
+	SamplingRatio *float64 `json:"samplingRatio,omitempty"`
 }
 
 // StageStatus is the observed state of a Stage.

@@ -65,6 +65,10 @@ func (w *world) compileStage(st statuses, s *apiv1.Stage, restApi *apiv1.RestApi
 		out.AccessLogFormat = a.Format
 	}
 	out.Tracing = s.Spec.Tracing != nil && s.Spec.Tracing.Enabled
+	if out.Tracing && s.Spec.Tracing.SamplingRatio != nil {
+		r := min(max(*s.Spec.Tracing.SamplingRatio, 0), 1)
+		out.TracingSamplingRatio = &r
+	}
 	if c := s.Spec.Cache; c != nil {
 		out.Cache = stageCache(c)
 	}

@@ -196,7 +196,9 @@ type Stage struct {
 	Canary          *Canary           `json:"canary,omitempty"`
 	AccessLogFormat string            `json:"accessLogFormat,omitempty"`
 	Tracing         bool              `json:"tracing,omitempty"`
-	UsagePlans      []UsagePlan       `json:"usagePlans,omitempty"`
+	// TracingSamplingRatio is the share of requests without a traceparent that are traced.
+	TracingSamplingRatio *float64    `json:"tracingSamplingRatio,omitempty"`
+	UsagePlans           []UsagePlan `json:"usagePlans,omitempty"`
 }
 
 // Throttle is a token bucket.

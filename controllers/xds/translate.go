@@ -51,6 +51,8 @@ func StageToProto(s *ir.Stage) *xdsv1alpha1.StageSnapshot {
 		Canary:          canaryToProto(s.Canary),
 		AccessLogFormat: s.AccessLogFormat,
 		Tracing:         s.Tracing,
+		// Unset means every request without a traceparent is traced.
+		TracingSamplingRatio: s.TracingSamplingRatio,
 	}
 	for i := range s.MethodSettings {
 		out.MethodSettings = append(out.MethodSettings, methodSettingToProto(&s.MethodSettings[i]))

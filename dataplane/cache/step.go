@@ -25,11 +25,14 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 	"github.com/portico-dev/portico/dataplane/gatewayresponse"
 	"github.com/portico-dev/portico/dataplane/proxy"
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
+	"github.com/portico-dev/portico/dataplane/tracing"
 )
 
 // HeaderCache tells a client whether its response came from the cache ("Hit") or not
@@ -248,8 +251,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	key := h.key(r, rc)
+	_, span := tracing.Start(r.Context(), "cache lookup", trace.SpanKindInternal)
 	e, f, leader := h.cache.lookup(key, invalidate)
 	if e != nil {
+		endLookup(span, "hit")
 		h.hits.Inc()
 		serve(w, r, e)
 		return
@@ -259,14 +264,17 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case <-f.done:
 		case <-r.Context().Done():
 			// The client left while waiting; nobody reads an answer.
+			endLookup(span, "abandoned")
 			h.bypasses.Inc()
 			return
 		}
 		if f.entry != nil {
+			endLookup(span, "hit")
 			h.hits.Inc()
 			serve(w, r, f.entry)
 			return
 		}
+		endLookup(span, "miss")
 		h.misses.Inc()
 		w.Header().Set(HeaderCache, "Miss")
 		h.next.ServeHTTP(w, r)
@@ -275,11 +283,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// A local miss: the shared level, when there is one, may hold what another replica
 	// fetched.
 	if e := h.cache.fromShared(r.Context(), key, invalidate); e != nil {
+		endLookup(span, "hit")
 		h.cache.finish(key, f, e)
 		h.hits.Inc()
 		serve(w, r, e)
 		return
 	}
+	endLookup(span, "miss")
 	h.misses.Inc()
 	h.fill(w, r, rc, key, f, ttl)
 }
@@ -323,4 +333,13 @@ func serve(w http.ResponseWriter, r *http.Request, e *entry) {
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(e.body)
 	}
+}
+
+// endLookup ends a traced request's cache lookup span with its result.
+func endLookup(span trace.Span, result string) {
+	if span == nil {
+		return
+	}
+	span.SetAttributes(attribute.String("portico.cache.result", result))
+	span.End()
 }

@@ -26,6 +26,8 @@ import (
 	"slices"
 	"strings"
 
+	"go.opentelemetry.io/otel/trace"
+
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 	"github.com/portico-dev/portico/dataplane/accesslog"
 	"github.com/portico-dev/portico/dataplane/config"
@@ -62,10 +64,13 @@ type stage struct {
 	stable, canary *variant
 	percent        float64
 	log            *accesslog.Format
+	// tracer is nil when the stage is not traced.
+	tracer trace.Tracer
 }
 
 type variant struct {
 	name      string
+	revision  int64
 	tree      *router.Tree
 	routes    []*route
 	responses *gatewayresponse.Set
@@ -300,7 +305,7 @@ func (p *Proxy) buildStage(key string, s *xdsv1alpha1.StageSnapshot, version str
 	if s.GetApi() == nil {
 		return nil, nil, errors.New("no API")
 	}
-	st := &stage{key: s.GetKey(), name: name, api: s.GetNamespace() + "/" + s.GetRestApi()}
+	st := &stage{key: s.GetKey(), name: name, api: s.GetNamespace() + "/" + s.GetRestApi(), tracer: p.stageTracer(s)}
 	scope := &Scope{}
 
 	stable, w, err := p.buildVariant(b, scope, s, st, s.GetApi(), s.GetVariables(), VariantStable, nil)
@@ -308,6 +313,7 @@ func (p *Proxy) buildStage(key string, s *xdsv1alpha1.StageSnapshot, version str
 		return nil, nil, err
 	}
 	st.stable = stable
+	stable.revision = s.GetRevision()
 	warnings = append(warnings, w...)
 
 	if c := s.GetCanary(); c != nil {
@@ -330,6 +336,10 @@ func (p *Proxy) buildStage(key string, s *xdsv1alpha1.StageSnapshot, version str
 			return nil, nil, fmt.Errorf("canary: %w", err)
 		}
 		st.canary, st.percent = canary, pct
+		canary.revision = s.GetRevision()
+		if c.GetRevision() != 0 {
+			canary.revision = c.GetRevision()
+		}
 		warnings = append(warnings, w...)
 	}
 

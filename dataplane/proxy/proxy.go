@@ -44,6 +44,7 @@ import (
 	"github.com/portico-dev/portico/dataplane/gatewayresponse"
 	"github.com/portico-dev/portico/dataplane/integration"
 	"github.com/portico-dev/portico/dataplane/router"
+	"github.com/portico-dev/portico/dataplane/tracing"
 )
 
 // Options are a Proxy's dependencies. The zero value works.
@@ -72,6 +73,8 @@ type Options struct {
 	Steps []Step
 	// Guards run for every request to a stage before its route is matched. See Guard.
 	Guards []Guard
+	// Tracing makes the tracers of stages with tracing on; nil traces no stage.
+	Tracing *tracing.Provider
 }
 
 // Proxy serves the applied configuration. It implements config.Applier and http.Handler.
@@ -107,7 +110,8 @@ func New(opts Options) *Proxy {
 	p := &Proxy{
 		opts: opts,
 		shared: integration.NewShared(integration.Shared{
-			Transport: opts.Transport,
+			// Integration calls of traced requests are child spans with a traceparent.
+			Transport: tracing.Transport(transport(opts.Transport), "integration"),
 			Now:       opts.Now,
 			Log:       opts.Log,
 		}),
@@ -193,6 +197,9 @@ func (p *Proxy) serve(g *graph, ex *exchange, r *http.Request) {
 		v = st.canary
 	}
 	ex.stage, ex.variant = st, v
+	if st.tracer != nil {
+		p.startSpan(ex, r, st, v)
+	}
 	rc.Stage, rc.StageKey, rc.API = st.name, st.key, st.api
 	rc.Variant, rc.Variables, rc.StagePath = v.name, v.variables, rest
 	for _, guard := range v.guards {
@@ -240,6 +247,9 @@ func (p *Proxy) finish(ex *exchange, r *http.Request) {
 		rm = ex.variant.unmatched
 	}
 	rm.observe(status, latency, rc.Integration.Called, rc.Integration.Latency)
+	if ex.span != nil {
+		endSpan(ex, r, status)
+	}
 
 	if ex.stage == nil || ex.stage.log == nil {
 		return
@@ -268,6 +278,7 @@ func (p *Proxy) finish(ex *exchange, r *http.Request) {
 		PrincipalID:        rc.Authorizer.PrincipalID,
 		Authorizer:         rc.Authorizer.Get,
 		RequestTime:        rc.Start,
+		TraceID:            ex.traceID,
 	}
 	p.log.Write(ex.stage.log, &e)
 }

@@ -43,6 +43,7 @@ import (
 	limitsredis "github.com/portico-dev/portico/dataplane/limits/redis"
 	"github.com/portico-dev/portico/dataplane/pipeline"
 	"github.com/portico-dev/portico/dataplane/proxy"
+	"github.com/portico-dev/portico/dataplane/tracing"
 	"github.com/portico-dev/portico/dataplane/usage"
 	"github.com/portico-dev/portico/dataplane/xdsclient"
 )
@@ -93,10 +94,16 @@ func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 	if shared != nil {
 		defer func() { _ = shared.Close() }()
 	}
+	// Stages with tracing on export through the OTEL_* variables' OTLP exporter.
+	tp, err := tracing.FromEnv(ctx, "portico-proxy")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tp.Shutdown(context.WithoutCancel(ctx)) }()
 	p := proxy.New(proxy.Options{
 		Log: o.log.WithName("proxy"), Registerer: reg, TrustedProxies: o.trustedProxies,
-		Guards: pipeline.Guards(),
-		Steps:  pipeline.Steps(pipeline.Options{Region: o.region, Log: o.log.WithName("steps"), Store: store, Registerer: reg, SharedCache: sharedCache(shared)}),
+		Guards: pipeline.Guards(), Tracing: tp,
+		Steps: pipeline.Steps(pipeline.Options{Region: o.region, Log: o.log.WithName("steps"), Store: store, Registerer: reg, SharedCache: sharedCache(shared)}),
 	})
 	client := xdsclient.New(xdsclient.Options{
 		Server: o.xdsServer, NodeID: o.nodeID, TLS: o.tls, Applier: p,

@@ -74,9 +74,12 @@ type StageSnapshot struct {
 	// Whether requests are traced.
 	Tracing bool `protobuf:"varint,14,opt,name=tracing,proto3" json:"tracing,omitempty"`
 	// Usage plans bound to the stage, with their key hashes.
-	UsagePlans    []*UsagePlan `protobuf:"bytes,15,rep,name=usage_plans,json=usagePlans,proto3" json:"usage_plans,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	UsagePlans []*UsagePlan `protobuf:"bytes,15,rep,name=usage_plans,json=usagePlans,proto3" json:"usage_plans,omitempty"`
+	// Share of requests without a traceparent that are traced, 0..1; unset means all. A
+	// client's traceparent decides for its own request (parent-based sampling).
+	TracingSamplingRatio *float64 `protobuf:"fixed64,100,opt,name=tracing_sampling_ratio,json=tracingSamplingRatio,proto3,oneof" json:"tracing_sampling_ratio,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *StageSnapshot) Reset() {
@@ -212,6 +215,13 @@ func (x *StageSnapshot) GetUsagePlans() []*UsagePlan {
 		return x.UsagePlans
 	}
 	return nil
+}
+
+func (x *StageSnapshot) GetTracingSamplingRatio() float64 {
+	if x != nil && x.TracingSamplingRatio != nil {
+		return *x.TracingSamplingRatio
+	}
+	return 0
 }
 
 // Api is one compiled revision of a RestApi. Lists are sorted by the compiler.
@@ -2092,7 +2102,7 @@ var File_xds_v1alpha1_snapshot_proto protoreflect.FileDescriptor
 
 const file_xds_v1alpha1_snapshot_proto_rawDesc = "" +
 	"\n" +
-	"\x1bxds/v1alpha1/snapshot.proto\x12\x14portico.xds.v1alpha1\"\xed\x05\n" +
+	"\x1bxds/v1alpha1/snapshot.proto\x12\x14portico.xds.v1alpha1\"\xc3\x06\n" +
 	"\rStageSnapshot\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x1d\n" +
@@ -2113,10 +2123,12 @@ const file_xds_v1alpha1_snapshot_proto_rawDesc = "" +
 	"\x11access_log_format\x18\r \x01(\tR\x0faccessLogFormat\x12\x18\n" +
 	"\atracing\x18\x0e \x01(\bR\atracing\x12@\n" +
 	"\vusage_plans\x18\x0f \x03(\v2\x1f.portico.xds.v1alpha1.UsagePlanR\n" +
-	"usagePlans\x1a<\n" +
+	"usagePlans\x129\n" +
+	"\x16tracing_sampling_ratio\x18d \x01(\x01H\x00R\x14tracingSamplingRatio\x88\x01\x01\x1a<\n" +
 	"\x0eVariablesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x95\x06\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\x19\n" +
+	"\x17_tracing_sampling_ratio\"\x95\x06\n" +
 	"\x03Api\x12\x1a\n" +
 	"\bprotocol\x18\x01 \x01(\tR\bprotocol\x12\x1c\n" +
 	"\thostnames\x18\x02 \x03(\tR\thostnames\x12$\n" +
@@ -2406,6 +2418,7 @@ func file_xds_v1alpha1_snapshot_proto_init() {
 	if File_xds_v1alpha1_snapshot_proto != nil {
 		return
 	}
+	file_xds_v1alpha1_snapshot_proto_msgTypes[0].OneofWrappers = []any{}
 	file_xds_v1alpha1_snapshot_proto_msgTypes[1].OneofWrappers = []any{}
 	file_xds_v1alpha1_snapshot_proto_msgTypes[2].OneofWrappers = []any{}
 	file_xds_v1alpha1_snapshot_proto_msgTypes[4].OneofWrappers = []any{}
