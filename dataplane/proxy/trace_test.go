@@ -16,6 +16,9 @@ limitations under the License.
 package proxy
 
 import (
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -150,5 +153,51 @@ func TestTracingOffPassesHeadersThrough(t *testing.T) {
 	}
 	if lines := log.Lines(); len(lines) != 1 || lines[0] != "- -" {
 		t.Errorf("access log %q", lines)
+	}
+}
+
+// tracingBenchFixture serves a MOCK route on a stage traced or not, through a proxy that
+// exports spans nowhere (a processor that drops them) either way.
+func tracingBenchFixture(tb testing.TB, traced bool, ratio float64) *fixture {
+	f := newFixture(tb, Options{AccessLog: io.Discard, Tracing: tracing.New(tracetest.NewSpanRecorder(), nil)})
+	st := stageOf("prod", "prod", apiOf(nil, mockRoute("one", "/pets/{petId}", "GET", `{"id":7}`)))
+	st.AccessLogFormat = benchLogFormat
+	st.Tracing = traced
+	st.TracingSamplingRatio = &ratio
+	f.apply(tb, st)
+	return f
+}
+
+// A stage with tracing off costs what it cost before tracing existed, in allocations: the
+// proxy having an exporter changes nothing for it.
+func TestTracingOffAllocatesNothing(t *testing.T) {
+	plain := newFixture(t, Options{AccessLog: io.Discard})
+	st := stageOf("prod", "prod", apiOf(nil, mockRoute("one", "/pets/{petId}", "GET", `{"id":7}`)))
+	st.AccessLogFormat = benchLogFormat
+	plain.apply(t, st)
+	off := tracingBenchFixture(t, false, 1)
+	allocs := func(f *fixture) float64 {
+		req := httptest.NewRequest("GET", "/prod/pets/7", nil)
+		w := &benchWriter{h: http.Header{}}
+		return testing.AllocsPerRun(200, func() {
+			clear(w.h)
+			f.ServeHTTP(w, req)
+		})
+	}
+	if a, b := allocs(plain), allocs(off); b > a {
+		t.Errorf("tracing off: %v allocations per request, without tracing %v", b, a)
+	}
+}
+
+// BenchmarkProxyTracing compares a stage with tracing off, on but not sampled, and on.
+func BenchmarkProxyTracing(b *testing.B) {
+	for _, c := range []struct {
+		name   string
+		traced bool
+		ratio  float64
+	}{{"off", false, 1}, {"unsampled", true, 0}, {"sampled", true, 1}} {
+		b.Run(c.name, func(b *testing.B) {
+			runProxyBench(b, tracingBenchFixture(b, c.traced, c.ratio), "/prod/pets/7", 200)
+		})
 	}
 }
