@@ -192,6 +192,13 @@ func methodSettings(in map[string]apiv1.MethodSetting, api *ir.API, warnings *pr
 		if c := ms.Caching; c != nil {
 			m.Caching = &ir.MethodCaching{Enabled: c.Enabled, TTLSeconds: c.TTLSeconds}
 		}
+		if l := ms.Logging; l != nil {
+			level := l.Level
+			if level == "" {
+				level = "OFF"
+			}
+			m.Logging = &ir.MethodLogging{Level: level, DataTrace: l.DataTrace}
+		}
 		out = append(out, m)
 	}
 	specificity := func(m ir.MethodSetting) int {

@@ -215,6 +215,14 @@ type MethodSetting struct {
 	Method   string         `json:"method"`
 	Throttle *Throttle      `json:"throttle,omitempty"`
 	Caching  *MethodCaching `json:"caching,omitempty"`
+	// Logging is the execution log setting; nil keeps the broader one's.
+	Logging *MethodLogging `json:"logging,omitempty"`
+}
+
+// MethodLogging is an execution log setting: Level is INFO, ERROR or OFF.
+type MethodLogging struct {
+	Level     string `json:"level"`
+	DataTrace bool   `json:"dataTrace,omitempty"`
 }
 
 // MethodCaching overrides the stage cache.

@@ -214,6 +214,9 @@ func methodSettingToProto(m *ir.MethodSetting) *xdsv1alpha1.MethodSetting {
 	if c := m.Caching; c != nil {
 		out.Caching = &xdsv1alpha1.MethodCaching{Enabled: c.Enabled, TtlSeconds: clonePtr(c.TTLSeconds)}
 	}
+	if l := m.Logging; l != nil {
+		out.Logging = &xdsv1alpha1.MethodLogging{Level: l.Level, DataTrace: l.DataTrace}
+	}
 	return out
 }
 

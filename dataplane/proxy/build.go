@@ -84,6 +84,8 @@ type route struct {
 	name, path string
 	handler    http.Handler
 	metrics    *routeMetrics
+	// logs are the execution log settings by method; nil when no method logs.
+	logs *routeLogs
 }
 
 // lookup finds the stage serving stageName on host: an exact host claim first, then the
@@ -476,5 +478,5 @@ func (p *Proxy) buildRoute(scope *Scope, s *xdsv1alpha1.StageSnapshot, api *xdsv
 			return nil, "", fmt.Errorf("step %d returned no handler", i)
 		}
 	}
-	return &route{name: r.GetName(), path: r.GetPath(), handler: h}, warn, nil
+	return &route{name: r.GetName(), path: r.GetPath(), handler: h, logs: newRouteLogs(s, api, r)}, warn, nil
 }

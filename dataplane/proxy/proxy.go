@@ -41,6 +41,7 @@ import (
 
 	"github.com/portico-dev/portico/dataplane/accesslog"
 	"github.com/portico-dev/portico/dataplane/config"
+	"github.com/portico-dev/portico/dataplane/execlog"
 	"github.com/portico-dev/portico/dataplane/gatewayresponse"
 	"github.com/portico-dev/portico/dataplane/integration"
 	"github.com/portico-dev/portico/dataplane/router"
@@ -75,6 +76,9 @@ type Options struct {
 	Guards []Guard
 	// Tracing makes the tracers of stages with tracing on; nil traces no stage.
 	Tracing *tracing.Provider
+	// ExecutionLog receives the execution log lines of methods whose logging is on.
+	// Default os.Stderr.
+	ExecutionLog io.Writer
 }
 
 // Proxy serves the applied configuration. It implements config.Applier and http.Handler.
@@ -84,6 +88,7 @@ type Proxy struct {
 	clusters *integration.Clusters
 	metrics  *metrics
 	log      *accesslog.Writer
+	execLog  *execlog.Writer
 	noStage  *routeMetrics
 
 	applyMu sync.Mutex // serializes Apply: each build reuses the state of the last one
@@ -107,6 +112,9 @@ func New(opts Options) *Proxy {
 	if opts.AccessLog == nil {
 		opts.AccessLog = os.Stdout
 	}
+	if opts.ExecutionLog == nil {
+		opts.ExecutionLog = os.Stderr
+	}
 	p := &Proxy{
 		opts: opts,
 		shared: integration.NewShared(integration.Shared{
@@ -118,6 +126,7 @@ func New(opts Options) *Proxy {
 		clusters: integration.NewClusters(nil, nil, opts.Now, opts.EjectionTime),
 		metrics:  newMetrics(opts.Registerer),
 		log:      accesslog.NewWriter(opts.AccessLog),
+		execLog:  execlog.NewWriter(opts.ExecutionLog, opts.Now),
 	}
 	p.noStage = p.metrics.route(seriesKey{none, none, none, none})
 	return p
@@ -249,6 +258,9 @@ func (p *Proxy) finish(ex *exchange, r *http.Request) {
 	rm.observe(status, latency, rc.Integration.Called, rc.Integration.Latency)
 	if ex.span != nil {
 		endSpan(ex, r, status)
+	}
+	if ex.route != nil && ex.route.logs != nil {
+		p.writeExecLog(ex, r, status, latency)
 	}
 
 	if ex.stage == nil || ex.stage.log == nil {

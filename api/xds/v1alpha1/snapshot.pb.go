@@ -1541,7 +1541,9 @@ type MethodSetting struct {
 	// Overrides the stage throttle.
 	Throttle *Throttle `protobuf:"bytes,3,opt,name=throttle,proto3" json:"throttle,omitempty"`
 	// Overrides the stage cache.
-	Caching       *MethodCaching `protobuf:"bytes,4,opt,name=caching,proto3" json:"caching,omitempty"`
+	Caching *MethodCaching `protobuf:"bytes,4,opt,name=caching,proto3" json:"caching,omitempty"`
+	// Execution logs; unset keeps a broader setting's.
+	Logging       *MethodLogging `protobuf:"bytes,100,opt,name=logging,proto3" json:"logging,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1604,6 +1606,68 @@ func (x *MethodSetting) GetCaching() *MethodCaching {
 	return nil
 }
 
+func (x *MethodSetting) GetLogging() *MethodLogging {
+	if x != nil {
+		return x.Logging
+	}
+	return nil
+}
+
+// MethodLogging is an execution log setting.
+type MethodLogging struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "INFO", "ERROR" or "OFF".
+	Level string `protobuf:"bytes,1,opt,name=level,proto3" json:"level,omitempty"`
+	// Whether bodies and headers are logged.
+	DataTrace     bool `protobuf:"varint,2,opt,name=data_trace,json=dataTrace,proto3" json:"data_trace,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MethodLogging) Reset() {
+	*x = MethodLogging{}
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MethodLogging) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MethodLogging) ProtoMessage() {}
+
+func (x *MethodLogging) ProtoReflect() protoreflect.Message {
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MethodLogging.ProtoReflect.Descriptor instead.
+func (*MethodLogging) Descriptor() ([]byte, []int) {
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *MethodLogging) GetLevel() string {
+	if x != nil {
+		return x.Level
+	}
+	return ""
+}
+
+func (x *MethodLogging) GetDataTrace() bool {
+	if x != nil {
+		return x.DataTrace
+	}
+	return false
+}
+
 // MethodCaching overrides the stage cache for some methods.
 type MethodCaching struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1617,7 +1681,7 @@ type MethodCaching struct {
 
 func (x *MethodCaching) Reset() {
 	*x = MethodCaching{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[18]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1629,7 +1693,7 @@ func (x *MethodCaching) String() string {
 func (*MethodCaching) ProtoMessage() {}
 
 func (x *MethodCaching) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[18]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1642,7 +1706,7 @@ func (x *MethodCaching) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MethodCaching.ProtoReflect.Descriptor instead.
 func (*MethodCaching) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{18}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *MethodCaching) GetEnabled() bool {
@@ -1680,7 +1744,7 @@ type Cache struct {
 
 func (x *Cache) Reset() {
 	*x = Cache{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[19]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1692,7 +1756,7 @@ func (x *Cache) String() string {
 func (*Cache) ProtoMessage() {}
 
 func (x *Cache) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[19]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1705,7 +1769,7 @@ func (x *Cache) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Cache.ProtoReflect.Descriptor instead.
 func (*Cache) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{19}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Cache) GetEnabled() bool {
@@ -1769,7 +1833,7 @@ type Canary struct {
 
 func (x *Canary) Reset() {
 	*x = Canary{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[20]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1781,7 +1845,7 @@ func (x *Canary) String() string {
 func (*Canary) ProtoMessage() {}
 
 func (x *Canary) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[20]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1794,7 +1858,7 @@ func (x *Canary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Canary.ProtoReflect.Descriptor instead.
 func (*Canary) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{20}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Canary) GetPercentTraffic() float64 {
@@ -1851,7 +1915,7 @@ type UsagePlan struct {
 
 func (x *UsagePlan) Reset() {
 	*x = UsagePlan{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[21]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1863,7 +1927,7 @@ func (x *UsagePlan) String() string {
 func (*UsagePlan) ProtoMessage() {}
 
 func (x *UsagePlan) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[21]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1876,7 +1940,7 @@ func (x *UsagePlan) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UsagePlan.ProtoReflect.Descriptor instead.
 func (*UsagePlan) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{21}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *UsagePlan) GetName() string {
@@ -1930,7 +1994,7 @@ type Quota struct {
 
 func (x *Quota) Reset() {
 	*x = Quota{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[22]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1942,7 +2006,7 @@ func (x *Quota) String() string {
 func (*Quota) ProtoMessage() {}
 
 func (x *Quota) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[22]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1955,7 +2019,7 @@ func (x *Quota) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Quota.ProtoReflect.Descriptor instead.
 func (*Quota) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{22}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Quota) GetLimit() int64 {
@@ -1994,7 +2058,7 @@ type MethodThrottle struct {
 
 func (x *MethodThrottle) Reset() {
 	*x = MethodThrottle{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[23]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2006,7 +2070,7 @@ func (x *MethodThrottle) String() string {
 func (*MethodThrottle) ProtoMessage() {}
 
 func (x *MethodThrottle) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[23]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2019,7 +2083,7 @@ func (x *MethodThrottle) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MethodThrottle.ProtoReflect.Descriptor instead.
 func (*MethodThrottle) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{23}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *MethodThrottle) GetPath() string {
@@ -2056,7 +2120,7 @@ type ApiKey struct {
 
 func (x *ApiKey) Reset() {
 	*x = ApiKey{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[24]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2068,7 +2132,7 @@ func (x *ApiKey) String() string {
 func (*ApiKey) ProtoMessage() {}
 
 func (x *ApiKey) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[24]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2081,7 +2145,7 @@ func (x *ApiKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApiKey.ProtoReflect.Descriptor instead.
 func (*ApiKey) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{24}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ApiKey) GetId() string {
@@ -2268,12 +2332,17 @@ const file_xds_v1alpha1_snapshot_proto_rawDesc = "" +
 	"\n" +
 	"rate_limit\x18\x01 \x01(\x01R\trateLimit\x12\x1f\n" +
 	"\vburst_limit\x18\x02 \x01(\x05R\n" +
-	"burstLimit\"\xb6\x01\n" +
+	"burstLimit\"\xf5\x01\n" +
 	"\rMethodSetting\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x16\n" +
 	"\x06method\x18\x02 \x01(\tR\x06method\x12:\n" +
 	"\bthrottle\x18\x03 \x01(\v2\x1e.portico.xds.v1alpha1.ThrottleR\bthrottle\x12=\n" +
-	"\acaching\x18\x04 \x01(\v2#.portico.xds.v1alpha1.MethodCachingR\acaching\"_\n" +
+	"\acaching\x18\x04 \x01(\v2#.portico.xds.v1alpha1.MethodCachingR\acaching\x12=\n" +
+	"\alogging\x18d \x01(\v2#.portico.xds.v1alpha1.MethodLoggingR\alogging\"D\n" +
+	"\rMethodLogging\x12\x14\n" +
+	"\x05level\x18\x01 \x01(\tR\x05level\x12\x1d\n" +
+	"\n" +
+	"data_trace\x18\x02 \x01(\bR\tdataTrace\"_\n" +
 	"\rMethodCaching\x12\x18\n" +
 	"\aenabled\x18\x01 \x01(\bR\aenabled\x12$\n" +
 	"\vttl_seconds\x18\x02 \x01(\x05H\x00R\n" +
@@ -2326,7 +2395,7 @@ func file_xds_v1alpha1_snapshot_proto_rawDescGZIP() []byte {
 	return file_xds_v1alpha1_snapshot_proto_rawDescData
 }
 
-var file_xds_v1alpha1_snapshot_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
+var file_xds_v1alpha1_snapshot_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
 var file_xds_v1alpha1_snapshot_proto_goTypes = []any{
 	(*StageSnapshot)(nil),       // 0: portico.xds.v1alpha1.StageSnapshot
 	(*Api)(nil),                 // 1: portico.xds.v1alpha1.Api
@@ -2346,71 +2415,73 @@ var file_xds_v1alpha1_snapshot_proto_goTypes = []any{
 	(*AuthorizerFunction)(nil),  // 15: portico.xds.v1alpha1.AuthorizerFunction
 	(*Throttle)(nil),            // 16: portico.xds.v1alpha1.Throttle
 	(*MethodSetting)(nil),       // 17: portico.xds.v1alpha1.MethodSetting
-	(*MethodCaching)(nil),       // 18: portico.xds.v1alpha1.MethodCaching
-	(*Cache)(nil),               // 19: portico.xds.v1alpha1.Cache
-	(*Canary)(nil),              // 20: portico.xds.v1alpha1.Canary
-	(*UsagePlan)(nil),           // 21: portico.xds.v1alpha1.UsagePlan
-	(*Quota)(nil),               // 22: portico.xds.v1alpha1.Quota
-	(*MethodThrottle)(nil),      // 23: portico.xds.v1alpha1.MethodThrottle
-	(*ApiKey)(nil),              // 24: portico.xds.v1alpha1.ApiKey
-	nil,                         // 25: portico.xds.v1alpha1.StageSnapshot.VariablesEntry
-	nil,                         // 26: portico.xds.v1alpha1.Api.GatewayResponsesEntry
-	nil,                         // 27: portico.xds.v1alpha1.GatewayResponse.HeadersEntry
-	nil,                         // 28: portico.xds.v1alpha1.GatewayResponse.TemplatesEntry
-	nil,                         // 29: portico.xds.v1alpha1.RequestValidation.BodyModelsEntry
-	nil,                         // 30: portico.xds.v1alpha1.Integration.RequestParametersEntry
-	nil,                         // 31: portico.xds.v1alpha1.Integration.RequestTemplatesEntry
-	nil,                         // 32: portico.xds.v1alpha1.IntegrationResponse.ResponseParametersEntry
-	nil,                         // 33: portico.xds.v1alpha1.IntegrationResponse.ResponseTemplatesEntry
-	nil,                         // 34: portico.xds.v1alpha1.Mock.HeadersEntry
-	nil,                         // 35: portico.xds.v1alpha1.Canary.VariablesEntry
+	(*MethodLogging)(nil),       // 18: portico.xds.v1alpha1.MethodLogging
+	(*MethodCaching)(nil),       // 19: portico.xds.v1alpha1.MethodCaching
+	(*Cache)(nil),               // 20: portico.xds.v1alpha1.Cache
+	(*Canary)(nil),              // 21: portico.xds.v1alpha1.Canary
+	(*UsagePlan)(nil),           // 22: portico.xds.v1alpha1.UsagePlan
+	(*Quota)(nil),               // 23: portico.xds.v1alpha1.Quota
+	(*MethodThrottle)(nil),      // 24: portico.xds.v1alpha1.MethodThrottle
+	(*ApiKey)(nil),              // 25: portico.xds.v1alpha1.ApiKey
+	nil,                         // 26: portico.xds.v1alpha1.StageSnapshot.VariablesEntry
+	nil,                         // 27: portico.xds.v1alpha1.Api.GatewayResponsesEntry
+	nil,                         // 28: portico.xds.v1alpha1.GatewayResponse.HeadersEntry
+	nil,                         // 29: portico.xds.v1alpha1.GatewayResponse.TemplatesEntry
+	nil,                         // 30: portico.xds.v1alpha1.RequestValidation.BodyModelsEntry
+	nil,                         // 31: portico.xds.v1alpha1.Integration.RequestParametersEntry
+	nil,                         // 32: portico.xds.v1alpha1.Integration.RequestTemplatesEntry
+	nil,                         // 33: portico.xds.v1alpha1.IntegrationResponse.ResponseParametersEntry
+	nil,                         // 34: portico.xds.v1alpha1.IntegrationResponse.ResponseTemplatesEntry
+	nil,                         // 35: portico.xds.v1alpha1.Mock.HeadersEntry
+	nil,                         // 36: portico.xds.v1alpha1.Canary.VariablesEntry
 }
 var file_xds_v1alpha1_snapshot_proto_depIdxs = []int32{
 	1,  // 0: portico.xds.v1alpha1.StageSnapshot.api:type_name -> portico.xds.v1alpha1.Api
-	25, // 1: portico.xds.v1alpha1.StageSnapshot.variables:type_name -> portico.xds.v1alpha1.StageSnapshot.VariablesEntry
+	26, // 1: portico.xds.v1alpha1.StageSnapshot.variables:type_name -> portico.xds.v1alpha1.StageSnapshot.VariablesEntry
 	16, // 2: portico.xds.v1alpha1.StageSnapshot.throttle:type_name -> portico.xds.v1alpha1.Throttle
 	17, // 3: portico.xds.v1alpha1.StageSnapshot.method_settings:type_name -> portico.xds.v1alpha1.MethodSetting
-	19, // 4: portico.xds.v1alpha1.StageSnapshot.cache:type_name -> portico.xds.v1alpha1.Cache
-	20, // 5: portico.xds.v1alpha1.StageSnapshot.canary:type_name -> portico.xds.v1alpha1.Canary
-	21, // 6: portico.xds.v1alpha1.StageSnapshot.usage_plans:type_name -> portico.xds.v1alpha1.UsagePlan
+	20, // 4: portico.xds.v1alpha1.StageSnapshot.cache:type_name -> portico.xds.v1alpha1.Cache
+	21, // 5: portico.xds.v1alpha1.StageSnapshot.canary:type_name -> portico.xds.v1alpha1.Canary
+	22, // 6: portico.xds.v1alpha1.StageSnapshot.usage_plans:type_name -> portico.xds.v1alpha1.UsagePlan
 	2,  // 7: portico.xds.v1alpha1.Api.cors:type_name -> portico.xds.v1alpha1.Cors
 	3,  // 8: portico.xds.v1alpha1.Api.source_ips:type_name -> portico.xds.v1alpha1.SourceIps
-	26, // 9: portico.xds.v1alpha1.Api.gateway_responses:type_name -> portico.xds.v1alpha1.Api.GatewayResponsesEntry
+	27, // 9: portico.xds.v1alpha1.Api.gateway_responses:type_name -> portico.xds.v1alpha1.Api.GatewayResponsesEntry
 	5,  // 10: portico.xds.v1alpha1.Api.models:type_name -> portico.xds.v1alpha1.Model
 	6,  // 11: portico.xds.v1alpha1.Api.routes:type_name -> portico.xds.v1alpha1.Route
 	13, // 12: portico.xds.v1alpha1.Api.authorizers:type_name -> portico.xds.v1alpha1.Authorizer
-	27, // 13: portico.xds.v1alpha1.GatewayResponse.headers:type_name -> portico.xds.v1alpha1.GatewayResponse.HeadersEntry
-	28, // 14: portico.xds.v1alpha1.GatewayResponse.templates:type_name -> portico.xds.v1alpha1.GatewayResponse.TemplatesEntry
+	28, // 13: portico.xds.v1alpha1.GatewayResponse.headers:type_name -> portico.xds.v1alpha1.GatewayResponse.HeadersEntry
+	29, // 14: portico.xds.v1alpha1.GatewayResponse.templates:type_name -> portico.xds.v1alpha1.GatewayResponse.TemplatesEntry
 	7,  // 15: portico.xds.v1alpha1.Route.authorization:type_name -> portico.xds.v1alpha1.Authorization
 	8,  // 16: portico.xds.v1alpha1.Route.validation:type_name -> portico.xds.v1alpha1.RequestValidation
 	9,  // 17: portico.xds.v1alpha1.Route.integration:type_name -> portico.xds.v1alpha1.Integration
-	29, // 18: portico.xds.v1alpha1.RequestValidation.body_models:type_name -> portico.xds.v1alpha1.RequestValidation.BodyModelsEntry
+	30, // 18: portico.xds.v1alpha1.RequestValidation.body_models:type_name -> portico.xds.v1alpha1.RequestValidation.BodyModelsEntry
 	11, // 19: portico.xds.v1alpha1.Integration.backend:type_name -> portico.xds.v1alpha1.Backend
 	12, // 20: portico.xds.v1alpha1.Integration.mock:type_name -> portico.xds.v1alpha1.Mock
-	30, // 21: portico.xds.v1alpha1.Integration.request_parameters:type_name -> portico.xds.v1alpha1.Integration.RequestParametersEntry
-	31, // 22: portico.xds.v1alpha1.Integration.request_templates:type_name -> portico.xds.v1alpha1.Integration.RequestTemplatesEntry
+	31, // 21: portico.xds.v1alpha1.Integration.request_parameters:type_name -> portico.xds.v1alpha1.Integration.RequestParametersEntry
+	32, // 22: portico.xds.v1alpha1.Integration.request_templates:type_name -> portico.xds.v1alpha1.Integration.RequestTemplatesEntry
 	10, // 23: portico.xds.v1alpha1.Integration.responses:type_name -> portico.xds.v1alpha1.IntegrationResponse
-	32, // 24: portico.xds.v1alpha1.IntegrationResponse.response_parameters:type_name -> portico.xds.v1alpha1.IntegrationResponse.ResponseParametersEntry
-	33, // 25: portico.xds.v1alpha1.IntegrationResponse.response_templates:type_name -> portico.xds.v1alpha1.IntegrationResponse.ResponseTemplatesEntry
-	34, // 26: portico.xds.v1alpha1.Mock.headers:type_name -> portico.xds.v1alpha1.Mock.HeadersEntry
+	33, // 24: portico.xds.v1alpha1.IntegrationResponse.response_parameters:type_name -> portico.xds.v1alpha1.IntegrationResponse.ResponseParametersEntry
+	34, // 25: portico.xds.v1alpha1.IntegrationResponse.response_templates:type_name -> portico.xds.v1alpha1.IntegrationResponse.ResponseTemplatesEntry
+	35, // 26: portico.xds.v1alpha1.Mock.headers:type_name -> portico.xds.v1alpha1.Mock.HeadersEntry
 	14, // 27: portico.xds.v1alpha1.Authorizer.jwt:type_name -> portico.xds.v1alpha1.Jwt
 	15, // 28: portico.xds.v1alpha1.Authorizer.function:type_name -> portico.xds.v1alpha1.AuthorizerFunction
 	11, // 29: portico.xds.v1alpha1.AuthorizerFunction.backend:type_name -> portico.xds.v1alpha1.Backend
 	16, // 30: portico.xds.v1alpha1.MethodSetting.throttle:type_name -> portico.xds.v1alpha1.Throttle
-	18, // 31: portico.xds.v1alpha1.MethodSetting.caching:type_name -> portico.xds.v1alpha1.MethodCaching
-	1,  // 32: portico.xds.v1alpha1.Canary.api:type_name -> portico.xds.v1alpha1.Api
-	35, // 33: portico.xds.v1alpha1.Canary.variables:type_name -> portico.xds.v1alpha1.Canary.VariablesEntry
-	16, // 34: portico.xds.v1alpha1.UsagePlan.throttle:type_name -> portico.xds.v1alpha1.Throttle
-	22, // 35: portico.xds.v1alpha1.UsagePlan.quota:type_name -> portico.xds.v1alpha1.Quota
-	23, // 36: portico.xds.v1alpha1.UsagePlan.method_throttles:type_name -> portico.xds.v1alpha1.MethodThrottle
-	24, // 37: portico.xds.v1alpha1.UsagePlan.keys:type_name -> portico.xds.v1alpha1.ApiKey
-	16, // 38: portico.xds.v1alpha1.MethodThrottle.throttle:type_name -> portico.xds.v1alpha1.Throttle
-	4,  // 39: portico.xds.v1alpha1.Api.GatewayResponsesEntry.value:type_name -> portico.xds.v1alpha1.GatewayResponse
-	40, // [40:40] is the sub-list for method output_type
-	40, // [40:40] is the sub-list for method input_type
-	40, // [40:40] is the sub-list for extension type_name
-	40, // [40:40] is the sub-list for extension extendee
-	0,  // [0:40] is the sub-list for field type_name
+	19, // 31: portico.xds.v1alpha1.MethodSetting.caching:type_name -> portico.xds.v1alpha1.MethodCaching
+	18, // 32: portico.xds.v1alpha1.MethodSetting.logging:type_name -> portico.xds.v1alpha1.MethodLogging
+	1,  // 33: portico.xds.v1alpha1.Canary.api:type_name -> portico.xds.v1alpha1.Api
+	36, // 34: portico.xds.v1alpha1.Canary.variables:type_name -> portico.xds.v1alpha1.Canary.VariablesEntry
+	16, // 35: portico.xds.v1alpha1.UsagePlan.throttle:type_name -> portico.xds.v1alpha1.Throttle
+	23, // 36: portico.xds.v1alpha1.UsagePlan.quota:type_name -> portico.xds.v1alpha1.Quota
+	24, // 37: portico.xds.v1alpha1.UsagePlan.method_throttles:type_name -> portico.xds.v1alpha1.MethodThrottle
+	25, // 38: portico.xds.v1alpha1.UsagePlan.keys:type_name -> portico.xds.v1alpha1.ApiKey
+	16, // 39: portico.xds.v1alpha1.MethodThrottle.throttle:type_name -> portico.xds.v1alpha1.Throttle
+	4,  // 40: portico.xds.v1alpha1.Api.GatewayResponsesEntry.value:type_name -> portico.xds.v1alpha1.GatewayResponse
+	41, // [41:41] is the sub-list for method output_type
+	41, // [41:41] is the sub-list for method input_type
+	41, // [41:41] is the sub-list for extension type_name
+	41, // [41:41] is the sub-list for extension extendee
+	0,  // [0:41] is the sub-list for field type_name
 }
 
 func init() { file_xds_v1alpha1_snapshot_proto_init() }
@@ -2422,14 +2493,14 @@ func file_xds_v1alpha1_snapshot_proto_init() {
 	file_xds_v1alpha1_snapshot_proto_msgTypes[1].OneofWrappers = []any{}
 	file_xds_v1alpha1_snapshot_proto_msgTypes[2].OneofWrappers = []any{}
 	file_xds_v1alpha1_snapshot_proto_msgTypes[4].OneofWrappers = []any{}
-	file_xds_v1alpha1_snapshot_proto_msgTypes[18].OneofWrappers = []any{}
+	file_xds_v1alpha1_snapshot_proto_msgTypes[19].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_xds_v1alpha1_snapshot_proto_rawDesc), len(file_xds_v1alpha1_snapshot_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   36,
+			NumMessages:   37,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
