@@ -112,7 +112,19 @@ func NewKubectlCommand() *cobra.Command {
 	}
 	rollback.Flags().Int64Var(&to, "to", 0, "revision number (kubectl get restapi shows the current one)")
 	_ = rollback.MarkFlagRequired("to")
-	root.AddCommand(promote, rollback, newTestInvokeCommand())
+	revs := &cobra.Command{
+		Use:   "revisions API",
+		Short: "List the revisions a RestApi keeps and the stages serving them",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, ns, err := k.client()
+			if err != nil {
+				return err
+			}
+			return listRevisions(cmd.Context(), c, ns, args[0], cmd.OutOrStdout())
+		},
+	}
+	root.AddCommand(promote, rollback, revs, newTestInvokeCommand())
 	return root
 }
 

@@ -19,13 +19,19 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	apiv1 "github.com/portico-dev/portico/api/v1alpha1"
+	"github.com/portico-dev/portico/controllers/compile"
+	"github.com/portico-dev/portico/controllers/ir"
+	"github.com/portico-dev/portico/controllers/revisions"
 	"github.com/portico-dev/portico/internal/scheme"
 )
 
@@ -72,5 +78,27 @@ func TestPromoteAndRollback(t *testing.T) {
 	}
 	if out.String() != "stage shop/prod promoted: serves revision 4\nstage shop/prod rolled back: serves revision 2\n" {
 		t.Errorf("output %q", out.String())
+	}
+}
+
+func TestListRevisions(t *testing.T) {
+	mk := func(n int64) *appsv1.ControllerRevision {
+		obj, err := revisions.ToObject(compile.Revision{Namespace: "shop", RestApi: "pets", Number: n, Hash: fmt.Sprintf("%d%063d", n, 0), API: &ir.API{}},
+			&apiv1.RestApi{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "pets", UID: "u"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return obj
+	}
+	st := &apiv1.Stage{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "prod"}, Spec: apiv1.StageSpec{RestApiRef: apiv1.LocalObjectReference{Name: "pets"}}}
+	st.Status.DeployedRevision, st.Status.CanaryRevision = 1, 2
+	c := fake.NewClientBuilder().WithScheme(scheme.New()).WithObjects(mk(1), mk(2), st).WithStatusSubresource(st).Build()
+	var out bytes.Buffer
+	if err := listRevisions(context.Background(), c, "shop", "pets", &out); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[1], "2 ") || !strings.HasSuffix(lines[1], "prod (canary)") || !strings.HasSuffix(lines[2], "  prod") {
+		t.Errorf("output:\n%s", out.String())
 	}
 }
