@@ -15,7 +15,8 @@ limitations under the License.
 */
 
 // Command portico is Portico's one binary: `portico controller`, `portico proxy`,
-// `portico standalone` and `portico version`.
+// `portico standalone`, `portico test-invoke` and `portico version`; installed as
+// kubectl-portico, it is `kubectl portico`.
 package main
 
 import (
@@ -30,7 +31,7 @@ import (
 func main() {
 	// SIGTERM and SIGINT cancel the context: each role shuts down gracefully.
 	ctx := ctrl.SetupSignalHandler()
-	if err := cli.NewRootCommand().ExecuteContext(ctx); err != nil {
+	if err := cli.NewCommand(os.Args[0]).ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "portico:", err)
 		os.Exit(1)
 	}

@@ -118,6 +118,27 @@ type MethodSetting struct {
 	// caching for these methods.
 	// +optional
 	Caching *MethodCaching `json:"caching,omitempty"`
+
+	// logging writes execution logs for these methods, as Amazon API Gateway's.
+	// +optional
+	Logging *MethodLogging `json:"logging,omitempty"`
+}
+
+// MethodLogging configures execution logs: one structured line per step of a request (method
+// request, authorizer, endpoint request, endpoint response, method completed), with the
+// request id, and credentials and API keys redacted.
+type MethodLogging struct {
+	// level is INFO (every step), ERROR (the steps of failed requests) or OFF. Quote "OFF"
+	// in YAML.
+	// +kubebuilder:validation:Enum=INFO;ERROR;OFF
+	// +kubebuilder:default=OFF
+	// +optional
+	Level string `json:"level,omitempty"`
+
+	// dataTrace adds the request and response bodies and headers (credentials redacted)
+	// to the lines. It can log personal data: keep it for debugging.
+	// +optional
+	DataTrace bool `json:"dataTrace,omitempty"`
 }
 
 // MethodCaching overrides the stage cache for some methods.
@@ -219,6 +240,15 @@ type Tracing struct {
 	// enabled turns tracing on for the stage.
 	// +optional
 	Enabled bool `json:"enabled,omitempty"`
+
+	// samplingRatio is the share of requests traced, from 0 to 1, when the client sent no
+	// traceparent; a client's traceparent decides for its request (parent-based sampling).
+	// Example: 0.05.
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=1
+	// +optional
+	SamplingRatio *float64 `json:"samplingRatio,omitempty"`
 }
 
 // StageStatus is the observed state of a Stage.

@@ -65,6 +65,10 @@ func (w *world) compileStage(st statuses, s *apiv1.Stage, restApi *apiv1.RestApi
 		out.AccessLogFormat = a.Format
 	}
 	out.Tracing = s.Spec.Tracing != nil && s.Spec.Tracing.Enabled
+	if out.Tracing && s.Spec.Tracing.SamplingRatio != nil {
+		r := min(max(*s.Spec.Tracing.SamplingRatio, 0), 1)
+		out.TracingSamplingRatio = &r
+	}
 	if c := s.Spec.Cache; c != nil {
 		out.Cache = stageCache(c)
 	}
@@ -188,6 +192,13 @@ func methodSettings(in map[string]apiv1.MethodSetting, api *ir.API, warnings *pr
 		m := ir.MethodSetting{Path: path, Method: method, Throttle: throttle(ms.Throttling)}
 		if c := ms.Caching; c != nil {
 			m.Caching = &ir.MethodCaching{Enabled: c.Enabled, TTLSeconds: c.TTLSeconds}
+		}
+		if l := ms.Logging; l != nil {
+			level := l.Level
+			if level == "" {
+				level = "OFF"
+			}
+			m.Logging = &ir.MethodLogging{Level: level, DataTrace: l.DataTrace}
 		}
 		out = append(out, m)
 	}

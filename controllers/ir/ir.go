@@ -213,7 +213,9 @@ type Stage struct {
 	Canary          *Canary           `json:"canary,omitempty"`
 	AccessLogFormat string            `json:"accessLogFormat,omitempty"`
 	Tracing         bool              `json:"tracing,omitempty"`
-	UsagePlans      []UsagePlan       `json:"usagePlans,omitempty"`
+	// TracingSamplingRatio is the share of requests without a traceparent that are traced.
+	TracingSamplingRatio *float64    `json:"tracingSamplingRatio,omitempty"`
+	UsagePlans           []UsagePlan `json:"usagePlans,omitempty"`
 	// WebSocketManagementKeys may call the stage's @connections API (hashes only). They
 	// live on the stage, not in the API revision, so that rotating a key makes no revision.
 	WebSocketManagementKeys []APIKey `json:"websocketManagementKeys,omitempty"`
@@ -235,6 +237,14 @@ type MethodSetting struct {
 	Method   string         `json:"method"`
 	Throttle *Throttle      `json:"throttle,omitempty"`
 	Caching  *MethodCaching `json:"caching,omitempty"`
+	// Logging is the execution log setting; nil keeps the broader one's.
+	Logging *MethodLogging `json:"logging,omitempty"`
+}
+
+// MethodLogging is an execution log setting: Level is INFO, ERROR or OFF.
+type MethodLogging struct {
+	Level     string `json:"level"`
+	DataTrace bool   `json:"dataTrace,omitempty"`
 }
 
 // MethodCaching overrides the stage cache.

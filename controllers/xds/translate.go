@@ -53,6 +53,8 @@ func StageToProto(s *ir.Stage) *xdsv1alpha1.StageSnapshot {
 		Tracing:         s.Tracing,
 
 		DisableDefaultEndpoint: s.DisableDefaultEndpoint,
+		// Unset means every request without a traceparent is traced.
+		TracingSamplingRatio: s.TracingSamplingRatio,
 	}
 	for i := range s.MethodSettings {
 		out.MethodSettings = append(out.MethodSettings, methodSettingToProto(&s.MethodSettings[i]))
@@ -228,6 +230,9 @@ func methodSettingToProto(m *ir.MethodSetting) *xdsv1alpha1.MethodSetting {
 	out := &xdsv1alpha1.MethodSetting{Path: m.Path, Method: m.Method, Throttle: throttleToProto(m.Throttle)}
 	if c := m.Caching; c != nil {
 		out.Caching = &xdsv1alpha1.MethodCaching{Enabled: c.Enabled, TtlSeconds: clonePtr(c.TTLSeconds)}
+	}
+	if l := m.Logging; l != nil {
+		out.Logging = &xdsv1alpha1.MethodLogging{Level: l.Level, DataTrace: l.DataTrace}
 	}
 	return out
 }

@@ -64,6 +64,8 @@ const (
 	varConnectionID
 	varEventType
 	varMessageID
+	varTraceID
+	varXRayTraceID
 	varUnknown
 )
 
@@ -101,6 +103,8 @@ var names = map[string]variable{
 	"connectionId":            varConnectionID,
 	"eventType":               varEventType,
 	"messageId":               varMessageID,
+	"traceId":                 varTraceID,
+	"xrayTraceId":             varXRayTraceID,
 }
 
 type part struct {
@@ -193,6 +197,8 @@ type Entry struct {
 	// WEBSOCKET events: the connection, CONNECT | MESSAGE | DISCONNECT, the message's id, and
 	// the route key ($context.routeKey is "METHOD /resource" for HTTP APIs).
 	ConnectionID, EventType, MessageID, RouteKey string
+	// TraceID is the request's OpenTelemetry trace id; all zero when it was not traced.
+	TraceID [16]byte
 }
 
 // requestTimeLayout is AWS's $context.requestTime, in Common Log Format.
@@ -277,6 +283,10 @@ func (f *Format) Append(b []byte, e *Entry) []byte {
 			b = f.str(b, e.EventType)
 		case varMessageID:
 			b = f.str(b, e.MessageID)
+		case varTraceID:
+			b = appendTraceID(b, &e.TraceID, false)
+		case varXRayTraceID:
+			b = appendTraceID(b, &e.TraceID, true)
 		default:
 			b = append(b, '-')
 		}
@@ -344,6 +354,26 @@ func appendLineEscaped(b []byte, s string) []byte {
 			continue
 		}
 		b = append(b, c)
+	}
+	return b
+}
+
+// appendTraceID appends a trace id in hex, or "-" for none. xray writes it as X-Ray spells
+// the same 128 bits: "1-" then the first 32 bits (X-Ray's epoch seconds) and the other 96,
+// which is how OpenTelemetry's X-Ray propagator maps one to the other.
+func appendTraceID(b []byte, id *[16]byte, xray bool) []byte {
+	if *id == ([16]byte{}) {
+		return append(b, '-')
+	}
+	const hex = "0123456789abcdef"
+	if xray {
+		b = append(b, "1-"...)
+	}
+	for i, c := range id {
+		if xray && i == 4 {
+			b = append(b, '-')
+		}
+		b = append(b, hex[c>>4], hex[c&0xf])
 	}
 	return b
 }

@@ -59,6 +59,7 @@ func TestFormat(t *testing.T) {
 		{`$context.error.message|$context.error.responseType|$context.xrayTraceId|$context.|$context`, `-|-|-|$context.|$context`},
 		{`$context.canaryVariant $context.domainName $context.apiId $context.identity.userAgent`, `canary pets.example.com default/pets curl/8`},
 		{`no variables`, `no variables`},
+		{`$context.traceId $context.xrayTraceId`, `- -`}, // not traced
 		{``, ``},
 	}
 	for _, c := range cases {
@@ -67,7 +68,7 @@ func TestFormat(t *testing.T) {
 			t.Errorf("%s:\n got %s\nwant %s", c.format, got, c.want)
 		}
 	}
-	if u := Parse(`$context.xrayTraceId $context.status $context.foo.bar`).Unknown(); len(u) != 2 || u[0] != "$context.xrayTraceId" || u[1] != "$context.foo.bar" {
+	if u := Parse(`$context.xrayTraceId $context.status $context.foo.bar $context.bar`).Unknown(); len(u) != 2 || u[0] != "$context.foo.bar" || u[1] != "$context.bar" {
 		t.Errorf("unknown: %v", u)
 	}
 }
@@ -182,4 +183,13 @@ func jsonSafe(s string) string {
 		}
 	}
 	return b.String()
+}
+
+func TestTraceIDs(t *testing.T) {
+	e := sampleEntry()
+	e.TraceID = [16]byte{0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36}
+	got := string(Parse(`$context.traceId $context.xrayTraceId`).Append(nil, e))
+	if want := "4bf92f3577b34da6a3ce929d0e0e4736 1-4bf92f35-77b34da6a3ce929d0e0e4736"; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
 }

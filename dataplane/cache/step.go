@@ -25,11 +25,14 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 	"github.com/portico-dev/portico/dataplane/gatewayresponse"
 	"github.com/portico-dev/portico/dataplane/proxy"
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
+	"github.com/portico-dev/portico/dataplane/tracing"
 )
 
 // HeaderCache tells a client whether its response came from the cache ("Hit") or not
@@ -245,8 +248,10 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	key := h.key(r, rc)
+	_, span := tracing.Start(r.Context(), "cache lookup", trace.SpanKindInternal)
 	e, f, leader := h.cache.lookup(key, invalidate)
 	if e != nil {
+		endLookup(span, "hit")
 		h.hits.Inc()
 		serve(w, r, e)
 		return nil
@@ -256,14 +261,17 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) error {
 		case <-f.done:
 		case <-r.Context().Done():
 			// The client left while waiting; nobody reads an answer.
+			endLookup(span, "abandoned")
 			h.bypasses.Inc()
 			return nil
 		}
 		if f.entry != nil {
+			endLookup(span, "hit")
 			h.hits.Inc()
 			serve(w, r, f.entry)
 			return nil
 		}
+		endLookup(span, "miss")
 		h.misses.Inc()
 		w.Header().Set(HeaderCache, "Miss")
 		h.next.ServeHTTP(w, r)
@@ -272,11 +280,13 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) error {
 	// A local miss: the shared level, when there is one, may hold what another replica
 	// fetched.
 	if e := h.cache.fromShared(r.Context(), key, invalidate); e != nil {
+		endLookup(span, "hit")
 		h.cache.finish(key, f, e)
 		h.hits.Inc()
 		serve(w, r, e)
 		return nil
 	}
+	endLookup(span, "miss")
 	h.misses.Inc()
 	h.fill(w, r, rc, key, f, ttl)
 	return nil
@@ -321,4 +331,13 @@ func serve(w http.ResponseWriter, r *http.Request, e *entry) {
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(e.body)
 	}
+}
+
+// endLookup ends a traced request's cache lookup span with its result.
+func endLookup(span trace.Span, result string) {
+	if span == nil {
+		return
+	}
+	span.SetAttributes(attribute.String("portico.cache.result", result))
+	span.End()
 }

@@ -136,6 +136,7 @@ func (h *mappedHTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rc.Integration.Endpoint = ep.Addr
 	}
 	rc.Target = u
+	rc.MappedBody = out
 	method := h.method
 	if method == "" {
 		method = r.Method

@@ -26,6 +26,8 @@ import (
 	"slices"
 	"strings"
 
+	"go.opentelemetry.io/otel/trace"
+
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 	"github.com/portico-dev/portico/dataplane/accesslog"
 	"github.com/portico-dev/portico/dataplane/config"
@@ -64,10 +66,13 @@ type stage struct {
 	log            *accesslog.Format
 	// domainsOnly: served only through domain base path mappings (disableDefaultEndpoint).
 	domainsOnly bool
+	// tracer is nil when the stage is not traced.
+	tracer trace.Tracer
 }
 
 type variant struct {
 	name      string
+	revision  int64
 	tree      *router.Tree
 	routes    []*route
 	responses *gatewayresponse.Set
@@ -83,6 +88,8 @@ type route struct {
 	name, path string
 	handler    http.Handler
 	metrics    *routeMetrics
+	// logs are the execution log settings by method; nil when no method logs.
+	logs *routeLogs
 }
 
 // lookup finds the stage serving stageName on host: an exact host claim first, then the
@@ -304,7 +311,7 @@ func (p *Proxy) buildStage(key string, s *xdsv1alpha1.StageSnapshot, version str
 	if s.GetApi() == nil {
 		return nil, nil, errors.New("no API")
 	}
-	st := &stage{key: s.GetKey(), name: name, api: s.GetNamespace() + "/" + s.GetRestApi(), domainsOnly: s.GetDisableDefaultEndpoint()}
+	st := &stage{key: s.GetKey(), name: name, api: s.GetNamespace() + "/" + s.GetRestApi(), domainsOnly: s.GetDisableDefaultEndpoint(), tracer: p.stageTracer(s)}
 	scope := &Scope{}
 
 	stable, w, err := p.buildVariant(b, scope, s, st, s.GetApi(), s.GetVariables(), VariantStable, nil)
@@ -312,6 +319,7 @@ func (p *Proxy) buildStage(key string, s *xdsv1alpha1.StageSnapshot, version str
 		return nil, nil, err
 	}
 	st.stable = stable
+	stable.revision = s.GetRevision()
 	warnings = append(warnings, w...)
 
 	if c := s.GetCanary(); c != nil {
@@ -334,6 +342,10 @@ func (p *Proxy) buildStage(key string, s *xdsv1alpha1.StageSnapshot, version str
 			return nil, nil, fmt.Errorf("canary: %w", err)
 		}
 		st.canary, st.percent = canary, pct
+		canary.revision = s.GetRevision()
+		if c.GetRevision() != 0 {
+			canary.revision = c.GetRevision()
+		}
 		warnings = append(warnings, w...)
 	}
 
@@ -468,7 +480,7 @@ func (p *Proxy) buildRoute(scope *Scope, s *xdsv1alpha1.StageSnapshot, api *xdsv
 	if h, err = p.chain(info, h); err != nil {
 		return nil, "", err
 	}
-	return &route{name: r.GetName(), path: r.GetPath(), handler: h}, warn, nil
+	return &route{name: r.GetName(), path: r.GetPath(), handler: h, logs: newRouteLogs(s, api, r)}, warn, nil
 }
 
 // chain puts the steps of the request path in front of a route's integration h.

@@ -26,6 +26,8 @@ import (
 	"strings"
 	"unsafe"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/portico-dev/portico/dataplane/gatewayresponse"
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
 )
@@ -42,6 +44,9 @@ type exchange struct {
 	route   *route
 	// ws is set for a WebSocket upgrade, recorded by its events rather than as a request.
 	ws bool
+	// span is the request's server span when its stage is traced, and traceID its trace.
+	span    trace.Span
+	traceID [16]byte
 	// id holds the request id's characters; ctx.Req.ID and idHeader[0] point into it. It is
 	// written once, before either exists, and never again.
 	id       [36]byte

@@ -43,10 +43,12 @@ import (
 	"github.com/portico-dev/portico/dataplane/accesslog"
 	"github.com/portico-dev/portico/dataplane/config"
 	"github.com/portico-dev/portico/dataplane/domains"
+	"github.com/portico-dev/portico/dataplane/execlog"
 	"github.com/portico-dev/portico/dataplane/gatewayresponse"
 	"github.com/portico-dev/portico/dataplane/integration"
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
 	"github.com/portico-dev/portico/dataplane/router"
+	"github.com/portico-dev/portico/dataplane/tracing"
 )
 
 // Options are a Proxy's dependencies. The zero value works.
@@ -81,6 +83,11 @@ type Options struct {
 	// Domains, when set, serves the configuration's custom domain names: Apply updates it,
 	// and requests over TLS to one of them are routed by its base path mappings.
 	Domains *domains.Store
+	// Tracing makes the tracers of stages with tracing on; nil traces no stage.
+	Tracing *tracing.Provider
+	// ExecutionLog receives the execution log lines of methods whose logging is on.
+	// Default os.Stderr.
+	ExecutionLog io.Writer
 }
 
 // Proxy serves the applied configuration. It implements config.Applier and http.Handler.
@@ -91,6 +98,7 @@ type Proxy struct {
 	clusters *integration.Clusters
 	metrics  *metrics
 	log      *accesslog.Writer
+	execLog  *execlog.Writer
 	noStage  *routeMetrics
 
 	applyMu sync.Mutex // serializes Apply: each build reuses the state of the last one
@@ -114,6 +122,9 @@ func New(opts Options) *Proxy {
 	if opts.AccessLog == nil {
 		opts.AccessLog = os.Stdout
 	}
+	if opts.ExecutionLog == nil {
+		opts.ExecutionLog = os.Stderr
+	}
 	steps := opts.Steps
 	if !declares(steps, RequireAuthorization) {
 		steps = append(slices.Clip(steps), RequireAuthorization)
@@ -122,13 +133,15 @@ func New(opts Options) *Proxy {
 		opts:  opts,
 		steps: steps,
 		shared: integration.NewShared(integration.Shared{
-			Transport: opts.Transport,
+			// Integration calls of traced requests are child spans with a traceparent.
+			Transport: tracing.Transport(transport(opts.Transport), "integration"),
 			Now:       opts.Now,
 			Log:       opts.Log,
 		}),
 		clusters: integration.NewClusters(nil, nil, opts.Now, opts.EjectionTime),
 		metrics:  newMetrics(opts.Registerer),
 		log:      accesslog.NewWriter(opts.AccessLog),
+		execLog:  execlog.NewWriter(opts.ExecutionLog, opts.Now),
 	}
 	p.noStage = p.metrics.route(seriesKey{none, none, none, none})
 	return p
@@ -209,6 +222,9 @@ func (p *Proxy) serve(g *graph, ex *exchange, r *http.Request) {
 		v = st.canary
 	}
 	ex.stage, ex.variant = st, v
+	if st.tracer != nil {
+		p.startSpan(ex, r, st, v)
+	}
 	rc.Stage, rc.StageKey, rc.API = st.name, st.key, st.api
 	rc.Variant, rc.Variables, rc.StagePath = v.name, v.variables, rest
 	for _, guard := range v.guards {
@@ -268,6 +284,12 @@ func (p *Proxy) finish(ex *exchange, r *http.Request) {
 		rm = ex.variant.unmatched
 	}
 	rm.observe(status, latency, rc.Integration.Called, rc.Integration.Latency)
+	if ex.span != nil {
+		endSpan(ex, r, status)
+	}
+	if ex.route != nil && ex.route.logs != nil {
+		p.writeExecLog(ex, r, status, latency)
+	}
 
 	if ex.stage == nil || ex.stage.log == nil {
 		return
@@ -296,6 +318,7 @@ func (p *Proxy) finish(ex *exchange, r *http.Request) {
 		PrincipalID:        rc.Authorizer.PrincipalID,
 		Authorizer:         rc.Authorizer.Get,
 		RequestTime:        rc.Start,
+		TraceID:            ex.traceID,
 	}
 	p.log.Write(ex.stage.log, &e)
 }

@@ -44,6 +44,7 @@ import (
 	limitsredis "github.com/portico-dev/portico/dataplane/limits/redis"
 	"github.com/portico-dev/portico/dataplane/pipeline"
 	"github.com/portico-dev/portico/dataplane/proxy"
+	"github.com/portico-dev/portico/dataplane/tracing"
 	"github.com/portico-dev/portico/dataplane/usage"
 	"github.com/portico-dev/portico/dataplane/xdsclient"
 )
@@ -103,6 +104,12 @@ func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 		return err
 	}
 	defer closeWS()
+	// Stages with tracing on export through the OTEL_* variables' OTLP exporter.
+	tp, err := tracing.FromEnv(ctx, "portico-proxy")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tp.Shutdown(context.WithoutCancel(ctx)) }()
 	domainStore := domains.New()
 	p := proxy.New(proxy.Options{
 		Log: o.log.WithName("proxy"), Registerer: reg, TrustedProxies: o.trustedProxies,
@@ -110,6 +117,7 @@ func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 		Steps:     pipeline.Steps(pipeline.Options{Region: o.region, Log: o.log.WithName("steps"), Store: store, Registerer: reg, SharedCache: sharedCache(shared)}),
 		WebSocket: wsrv,
 		Domains:   domainStore,
+		Tracing:   tp,
 	})
 	wsrv.Attach(p)
 	client := xdsclient.New(xdsclient.Options{

@@ -33,6 +33,6 @@ proxies that authenticate, throttle, cache and route each request.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newVersionCommand(), newControllerCommand(), newProxyCommand(), newStandaloneCommand())
+	root.AddCommand(newVersionCommand(), newControllerCommand(), newProxyCommand(), newStandaloneCommand(), newTestInvokeCommand())
 	return root
 }

@@ -81,8 +81,11 @@ type StageSnapshot struct {
 	// The stage is served only through the domains that map it (DomainSnapshot), not under
 	// /{stage_name}/ of the default endpoint.
 	DisableDefaultEndpoint bool `protobuf:"varint,60,opt,name=disable_default_endpoint,json=disableDefaultEndpoint,proto3" json:"disable_default_endpoint,omitempty"`
-	unknownFields          protoimpl.UnknownFields
-	sizeCache              protoimpl.SizeCache
+	// Share of requests without a traceparent that are traced, 0..1; unset means all. A
+	// client's traceparent decides for its own request (parent-based sampling).
+	TracingSamplingRatio *float64 `protobuf:"fixed64,100,opt,name=tracing_sampling_ratio,json=tracingSamplingRatio,proto3,oneof" json:"tracing_sampling_ratio,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *StageSnapshot) Reset() {
@@ -232,6 +235,13 @@ func (x *StageSnapshot) GetDisableDefaultEndpoint() bool {
 		return x.DisableDefaultEndpoint
 	}
 	return false
+}
+
+func (x *StageSnapshot) GetTracingSamplingRatio() float64 {
+	if x != nil && x.TracingSamplingRatio != nil {
+		return *x.TracingSamplingRatio
+	}
+	return 0
 }
 
 // Api is one compiled revision of a RestApi. Lists are sorted by the compiler.
@@ -1643,7 +1653,9 @@ type MethodSetting struct {
 	// Overrides the stage throttle.
 	Throttle *Throttle `protobuf:"bytes,3,opt,name=throttle,proto3" json:"throttle,omitempty"`
 	// Overrides the stage cache.
-	Caching       *MethodCaching `protobuf:"bytes,4,opt,name=caching,proto3" json:"caching,omitempty"`
+	Caching *MethodCaching `protobuf:"bytes,4,opt,name=caching,proto3" json:"caching,omitempty"`
+	// Execution logs; unset keeps a broader setting's.
+	Logging       *MethodLogging `protobuf:"bytes,100,opt,name=logging,proto3" json:"logging,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1706,6 +1718,68 @@ func (x *MethodSetting) GetCaching() *MethodCaching {
 	return nil
 }
 
+func (x *MethodSetting) GetLogging() *MethodLogging {
+	if x != nil {
+		return x.Logging
+	}
+	return nil
+}
+
+// MethodLogging is an execution log setting.
+type MethodLogging struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "INFO", "ERROR" or "OFF".
+	Level string `protobuf:"bytes,1,opt,name=level,proto3" json:"level,omitempty"`
+	// Whether bodies and headers are logged.
+	DataTrace     bool `protobuf:"varint,2,opt,name=data_trace,json=dataTrace,proto3" json:"data_trace,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MethodLogging) Reset() {
+	*x = MethodLogging{}
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MethodLogging) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MethodLogging) ProtoMessage() {}
+
+func (x *MethodLogging) ProtoReflect() protoreflect.Message {
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MethodLogging.ProtoReflect.Descriptor instead.
+func (*MethodLogging) Descriptor() ([]byte, []int) {
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *MethodLogging) GetLevel() string {
+	if x != nil {
+		return x.Level
+	}
+	return ""
+}
+
+func (x *MethodLogging) GetDataTrace() bool {
+	if x != nil {
+		return x.DataTrace
+	}
+	return false
+}
+
 // MethodCaching overrides the stage cache for some methods.
 type MethodCaching struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1719,7 +1793,7 @@ type MethodCaching struct {
 
 func (x *MethodCaching) Reset() {
 	*x = MethodCaching{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[19]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1731,7 +1805,7 @@ func (x *MethodCaching) String() string {
 func (*MethodCaching) ProtoMessage() {}
 
 func (x *MethodCaching) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[19]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1744,7 +1818,7 @@ func (x *MethodCaching) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MethodCaching.ProtoReflect.Descriptor instead.
 func (*MethodCaching) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{19}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *MethodCaching) GetEnabled() bool {
@@ -1782,7 +1856,7 @@ type Cache struct {
 
 func (x *Cache) Reset() {
 	*x = Cache{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[20]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1794,7 +1868,7 @@ func (x *Cache) String() string {
 func (*Cache) ProtoMessage() {}
 
 func (x *Cache) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[20]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1807,7 +1881,7 @@ func (x *Cache) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Cache.ProtoReflect.Descriptor instead.
 func (*Cache) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{20}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Cache) GetEnabled() bool {
@@ -1871,7 +1945,7 @@ type Canary struct {
 
 func (x *Canary) Reset() {
 	*x = Canary{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[21]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1883,7 +1957,7 @@ func (x *Canary) String() string {
 func (*Canary) ProtoMessage() {}
 
 func (x *Canary) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[21]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1896,7 +1970,7 @@ func (x *Canary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Canary.ProtoReflect.Descriptor instead.
 func (*Canary) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{21}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Canary) GetPercentTraffic() float64 {
@@ -1953,7 +2027,7 @@ type UsagePlan struct {
 
 func (x *UsagePlan) Reset() {
 	*x = UsagePlan{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[22]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1965,7 +2039,7 @@ func (x *UsagePlan) String() string {
 func (*UsagePlan) ProtoMessage() {}
 
 func (x *UsagePlan) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[22]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1978,7 +2052,7 @@ func (x *UsagePlan) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UsagePlan.ProtoReflect.Descriptor instead.
 func (*UsagePlan) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{22}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *UsagePlan) GetName() string {
@@ -2032,7 +2106,7 @@ type Quota struct {
 
 func (x *Quota) Reset() {
 	*x = Quota{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[23]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2044,7 +2118,7 @@ func (x *Quota) String() string {
 func (*Quota) ProtoMessage() {}
 
 func (x *Quota) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[23]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2057,7 +2131,7 @@ func (x *Quota) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Quota.ProtoReflect.Descriptor instead.
 func (*Quota) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{23}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Quota) GetLimit() int64 {
@@ -2096,7 +2170,7 @@ type MethodThrottle struct {
 
 func (x *MethodThrottle) Reset() {
 	*x = MethodThrottle{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[24]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2108,7 +2182,7 @@ func (x *MethodThrottle) String() string {
 func (*MethodThrottle) ProtoMessage() {}
 
 func (x *MethodThrottle) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[24]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2121,7 +2195,7 @@ func (x *MethodThrottle) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MethodThrottle.ProtoReflect.Descriptor instead.
 func (*MethodThrottle) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{24}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *MethodThrottle) GetPath() string {
@@ -2158,7 +2232,7 @@ type ApiKey struct {
 
 func (x *ApiKey) Reset() {
 	*x = ApiKey{}
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[25]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2170,7 +2244,7 @@ func (x *ApiKey) String() string {
 func (*ApiKey) ProtoMessage() {}
 
 func (x *ApiKey) ProtoReflect() protoreflect.Message {
-	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[25]
+	mi := &file_xds_v1alpha1_snapshot_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2183,7 +2257,7 @@ func (x *ApiKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApiKey.ProtoReflect.Descriptor instead.
 func (*ApiKey) Descriptor() ([]byte, []int) {
-	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{25}
+	return file_xds_v1alpha1_snapshot_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ApiKey) GetId() string {
@@ -2204,7 +2278,7 @@ var File_xds_v1alpha1_snapshot_proto protoreflect.FileDescriptor
 
 const file_xds_v1alpha1_snapshot_proto_rawDesc = "" +
 	"\n" +
-	"\x1bxds/v1alpha1/snapshot.proto\x12\x14portico.xds.v1alpha1\"\x81\a\n" +
+	"\x1bxds/v1alpha1/snapshot.proto\x12\x14portico.xds.v1alpha1\"\xd7\a\n" +
 	"\rStageSnapshot\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x1d\n" +
@@ -2227,10 +2301,12 @@ const file_xds_v1alpha1_snapshot_proto_rawDesc = "" +
 	"\vusage_plans\x18\x0f \x03(\v2\x1f.portico.xds.v1alpha1.UsagePlanR\n" +
 	"usagePlans\x12X\n" +
 	"\x19websocket_management_keys\x18( \x03(\v2\x1c.portico.xds.v1alpha1.ApiKeyR\x17websocketManagementKeys\x128\n" +
-	"\x18disable_default_endpoint\x18< \x01(\bR\x16disableDefaultEndpoint\x1a<\n" +
+	"\x18disable_default_endpoint\x18< \x01(\bR\x16disableDefaultEndpoint\x129\n" +
+	"\x16tracing_sampling_ratio\x18d \x01(\x01H\x00R\x14tracingSamplingRatio\x88\x01\x01\x1a<\n" +
 	"\x0eVariablesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x95\a\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\x19\n" +
+	"\x17_tracing_sampling_ratio\"\x95\a\n" +
 	"\x03Api\x12\x1a\n" +
 	"\bprotocol\x18\x01 \x01(\tR\bprotocol\x12\x1c\n" +
 	"\thostnames\x18\x02 \x03(\tR\thostnames\x12$\n" +
@@ -2377,12 +2453,17 @@ const file_xds_v1alpha1_snapshot_proto_rawDesc = "" +
 	"\n" +
 	"rate_limit\x18\x01 \x01(\x01R\trateLimit\x12\x1f\n" +
 	"\vburst_limit\x18\x02 \x01(\x05R\n" +
-	"burstLimit\"\xb6\x01\n" +
+	"burstLimit\"\xf5\x01\n" +
 	"\rMethodSetting\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x16\n" +
 	"\x06method\x18\x02 \x01(\tR\x06method\x12:\n" +
 	"\bthrottle\x18\x03 \x01(\v2\x1e.portico.xds.v1alpha1.ThrottleR\bthrottle\x12=\n" +
-	"\acaching\x18\x04 \x01(\v2#.portico.xds.v1alpha1.MethodCachingR\acaching\"_\n" +
+	"\acaching\x18\x04 \x01(\v2#.portico.xds.v1alpha1.MethodCachingR\acaching\x12=\n" +
+	"\alogging\x18d \x01(\v2#.portico.xds.v1alpha1.MethodLoggingR\alogging\"D\n" +
+	"\rMethodLogging\x12\x14\n" +
+	"\x05level\x18\x01 \x01(\tR\x05level\x12\x1d\n" +
+	"\n" +
+	"data_trace\x18\x02 \x01(\bR\tdataTrace\"_\n" +
 	"\rMethodCaching\x12\x18\n" +
 	"\aenabled\x18\x01 \x01(\bR\aenabled\x12$\n" +
 	"\vttl_seconds\x18\x02 \x01(\x05H\x00R\n" +
@@ -2435,7 +2516,7 @@ func file_xds_v1alpha1_snapshot_proto_rawDescGZIP() []byte {
 	return file_xds_v1alpha1_snapshot_proto_rawDescData
 }
 
-var file_xds_v1alpha1_snapshot_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
+var file_xds_v1alpha1_snapshot_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
 var file_xds_v1alpha1_snapshot_proto_goTypes = []any{
 	(*StageSnapshot)(nil),       // 0: portico.xds.v1alpha1.StageSnapshot
 	(*Api)(nil),                 // 1: portico.xds.v1alpha1.Api
@@ -2456,73 +2537,75 @@ var file_xds_v1alpha1_snapshot_proto_goTypes = []any{
 	(*AuthorizerFunction)(nil),  // 16: portico.xds.v1alpha1.AuthorizerFunction
 	(*Throttle)(nil),            // 17: portico.xds.v1alpha1.Throttle
 	(*MethodSetting)(nil),       // 18: portico.xds.v1alpha1.MethodSetting
-	(*MethodCaching)(nil),       // 19: portico.xds.v1alpha1.MethodCaching
-	(*Cache)(nil),               // 20: portico.xds.v1alpha1.Cache
-	(*Canary)(nil),              // 21: portico.xds.v1alpha1.Canary
-	(*UsagePlan)(nil),           // 22: portico.xds.v1alpha1.UsagePlan
-	(*Quota)(nil),               // 23: portico.xds.v1alpha1.Quota
-	(*MethodThrottle)(nil),      // 24: portico.xds.v1alpha1.MethodThrottle
-	(*ApiKey)(nil),              // 25: portico.xds.v1alpha1.ApiKey
-	nil,                         // 26: portico.xds.v1alpha1.StageSnapshot.VariablesEntry
-	nil,                         // 27: portico.xds.v1alpha1.Api.GatewayResponsesEntry
-	nil,                         // 28: portico.xds.v1alpha1.GatewayResponse.HeadersEntry
-	nil,                         // 29: portico.xds.v1alpha1.GatewayResponse.TemplatesEntry
-	nil,                         // 30: portico.xds.v1alpha1.RequestValidation.BodyModelsEntry
-	nil,                         // 31: portico.xds.v1alpha1.Integration.RequestParametersEntry
-	nil,                         // 32: portico.xds.v1alpha1.Integration.RequestTemplatesEntry
-	nil,                         // 33: portico.xds.v1alpha1.IntegrationResponse.ResponseParametersEntry
-	nil,                         // 34: portico.xds.v1alpha1.IntegrationResponse.ResponseTemplatesEntry
-	nil,                         // 35: portico.xds.v1alpha1.Mock.HeadersEntry
-	nil,                         // 36: portico.xds.v1alpha1.Canary.VariablesEntry
+	(*MethodLogging)(nil),       // 19: portico.xds.v1alpha1.MethodLogging
+	(*MethodCaching)(nil),       // 20: portico.xds.v1alpha1.MethodCaching
+	(*Cache)(nil),               // 21: portico.xds.v1alpha1.Cache
+	(*Canary)(nil),              // 22: portico.xds.v1alpha1.Canary
+	(*UsagePlan)(nil),           // 23: portico.xds.v1alpha1.UsagePlan
+	(*Quota)(nil),               // 24: portico.xds.v1alpha1.Quota
+	(*MethodThrottle)(nil),      // 25: portico.xds.v1alpha1.MethodThrottle
+	(*ApiKey)(nil),              // 26: portico.xds.v1alpha1.ApiKey
+	nil,                         // 27: portico.xds.v1alpha1.StageSnapshot.VariablesEntry
+	nil,                         // 28: portico.xds.v1alpha1.Api.GatewayResponsesEntry
+	nil,                         // 29: portico.xds.v1alpha1.GatewayResponse.HeadersEntry
+	nil,                         // 30: portico.xds.v1alpha1.GatewayResponse.TemplatesEntry
+	nil,                         // 31: portico.xds.v1alpha1.RequestValidation.BodyModelsEntry
+	nil,                         // 32: portico.xds.v1alpha1.Integration.RequestParametersEntry
+	nil,                         // 33: portico.xds.v1alpha1.Integration.RequestTemplatesEntry
+	nil,                         // 34: portico.xds.v1alpha1.IntegrationResponse.ResponseParametersEntry
+	nil,                         // 35: portico.xds.v1alpha1.IntegrationResponse.ResponseTemplatesEntry
+	nil,                         // 36: portico.xds.v1alpha1.Mock.HeadersEntry
+	nil,                         // 37: portico.xds.v1alpha1.Canary.VariablesEntry
 }
 var file_xds_v1alpha1_snapshot_proto_depIdxs = []int32{
 	1,  // 0: portico.xds.v1alpha1.StageSnapshot.api:type_name -> portico.xds.v1alpha1.Api
-	26, // 1: portico.xds.v1alpha1.StageSnapshot.variables:type_name -> portico.xds.v1alpha1.StageSnapshot.VariablesEntry
+	27, // 1: portico.xds.v1alpha1.StageSnapshot.variables:type_name -> portico.xds.v1alpha1.StageSnapshot.VariablesEntry
 	17, // 2: portico.xds.v1alpha1.StageSnapshot.throttle:type_name -> portico.xds.v1alpha1.Throttle
 	18, // 3: portico.xds.v1alpha1.StageSnapshot.method_settings:type_name -> portico.xds.v1alpha1.MethodSetting
-	20, // 4: portico.xds.v1alpha1.StageSnapshot.cache:type_name -> portico.xds.v1alpha1.Cache
-	21, // 5: portico.xds.v1alpha1.StageSnapshot.canary:type_name -> portico.xds.v1alpha1.Canary
-	22, // 6: portico.xds.v1alpha1.StageSnapshot.usage_plans:type_name -> portico.xds.v1alpha1.UsagePlan
-	25, // 7: portico.xds.v1alpha1.StageSnapshot.websocket_management_keys:type_name -> portico.xds.v1alpha1.ApiKey
+	21, // 4: portico.xds.v1alpha1.StageSnapshot.cache:type_name -> portico.xds.v1alpha1.Cache
+	22, // 5: portico.xds.v1alpha1.StageSnapshot.canary:type_name -> portico.xds.v1alpha1.Canary
+	23, // 6: portico.xds.v1alpha1.StageSnapshot.usage_plans:type_name -> portico.xds.v1alpha1.UsagePlan
+	26, // 7: portico.xds.v1alpha1.StageSnapshot.websocket_management_keys:type_name -> portico.xds.v1alpha1.ApiKey
 	3,  // 8: portico.xds.v1alpha1.Api.cors:type_name -> portico.xds.v1alpha1.Cors
 	4,  // 9: portico.xds.v1alpha1.Api.source_ips:type_name -> portico.xds.v1alpha1.SourceIps
-	27, // 10: portico.xds.v1alpha1.Api.gateway_responses:type_name -> portico.xds.v1alpha1.Api.GatewayResponsesEntry
+	28, // 10: portico.xds.v1alpha1.Api.gateway_responses:type_name -> portico.xds.v1alpha1.Api.GatewayResponsesEntry
 	6,  // 11: portico.xds.v1alpha1.Api.models:type_name -> portico.xds.v1alpha1.Model
 	7,  // 12: portico.xds.v1alpha1.Api.routes:type_name -> portico.xds.v1alpha1.Route
 	14, // 13: portico.xds.v1alpha1.Api.authorizers:type_name -> portico.xds.v1alpha1.Authorizer
 	2,  // 14: portico.xds.v1alpha1.Api.websocket:type_name -> portico.xds.v1alpha1.WebSocket
-	28, // 15: portico.xds.v1alpha1.GatewayResponse.headers:type_name -> portico.xds.v1alpha1.GatewayResponse.HeadersEntry
-	29, // 16: portico.xds.v1alpha1.GatewayResponse.templates:type_name -> portico.xds.v1alpha1.GatewayResponse.TemplatesEntry
+	29, // 15: portico.xds.v1alpha1.GatewayResponse.headers:type_name -> portico.xds.v1alpha1.GatewayResponse.HeadersEntry
+	30, // 16: portico.xds.v1alpha1.GatewayResponse.templates:type_name -> portico.xds.v1alpha1.GatewayResponse.TemplatesEntry
 	8,  // 17: portico.xds.v1alpha1.Route.authorization:type_name -> portico.xds.v1alpha1.Authorization
 	9,  // 18: portico.xds.v1alpha1.Route.validation:type_name -> portico.xds.v1alpha1.RequestValidation
 	10, // 19: portico.xds.v1alpha1.Route.integration:type_name -> portico.xds.v1alpha1.Integration
-	30, // 20: portico.xds.v1alpha1.RequestValidation.body_models:type_name -> portico.xds.v1alpha1.RequestValidation.BodyModelsEntry
+	31, // 20: portico.xds.v1alpha1.RequestValidation.body_models:type_name -> portico.xds.v1alpha1.RequestValidation.BodyModelsEntry
 	12, // 21: portico.xds.v1alpha1.Integration.backend:type_name -> portico.xds.v1alpha1.Backend
 	13, // 22: portico.xds.v1alpha1.Integration.mock:type_name -> portico.xds.v1alpha1.Mock
-	31, // 23: portico.xds.v1alpha1.Integration.request_parameters:type_name -> portico.xds.v1alpha1.Integration.RequestParametersEntry
-	32, // 24: portico.xds.v1alpha1.Integration.request_templates:type_name -> portico.xds.v1alpha1.Integration.RequestTemplatesEntry
+	32, // 23: portico.xds.v1alpha1.Integration.request_parameters:type_name -> portico.xds.v1alpha1.Integration.RequestParametersEntry
+	33, // 24: portico.xds.v1alpha1.Integration.request_templates:type_name -> portico.xds.v1alpha1.Integration.RequestTemplatesEntry
 	11, // 25: portico.xds.v1alpha1.Integration.responses:type_name -> portico.xds.v1alpha1.IntegrationResponse
-	33, // 26: portico.xds.v1alpha1.IntegrationResponse.response_parameters:type_name -> portico.xds.v1alpha1.IntegrationResponse.ResponseParametersEntry
-	34, // 27: portico.xds.v1alpha1.IntegrationResponse.response_templates:type_name -> portico.xds.v1alpha1.IntegrationResponse.ResponseTemplatesEntry
-	35, // 28: portico.xds.v1alpha1.Mock.headers:type_name -> portico.xds.v1alpha1.Mock.HeadersEntry
+	34, // 26: portico.xds.v1alpha1.IntegrationResponse.response_parameters:type_name -> portico.xds.v1alpha1.IntegrationResponse.ResponseParametersEntry
+	35, // 27: portico.xds.v1alpha1.IntegrationResponse.response_templates:type_name -> portico.xds.v1alpha1.IntegrationResponse.ResponseTemplatesEntry
+	36, // 28: portico.xds.v1alpha1.Mock.headers:type_name -> portico.xds.v1alpha1.Mock.HeadersEntry
 	15, // 29: portico.xds.v1alpha1.Authorizer.jwt:type_name -> portico.xds.v1alpha1.Jwt
 	16, // 30: portico.xds.v1alpha1.Authorizer.function:type_name -> portico.xds.v1alpha1.AuthorizerFunction
 	12, // 31: portico.xds.v1alpha1.AuthorizerFunction.backend:type_name -> portico.xds.v1alpha1.Backend
 	17, // 32: portico.xds.v1alpha1.MethodSetting.throttle:type_name -> portico.xds.v1alpha1.Throttle
-	19, // 33: portico.xds.v1alpha1.MethodSetting.caching:type_name -> portico.xds.v1alpha1.MethodCaching
-	1,  // 34: portico.xds.v1alpha1.Canary.api:type_name -> portico.xds.v1alpha1.Api
-	36, // 35: portico.xds.v1alpha1.Canary.variables:type_name -> portico.xds.v1alpha1.Canary.VariablesEntry
-	17, // 36: portico.xds.v1alpha1.UsagePlan.throttle:type_name -> portico.xds.v1alpha1.Throttle
-	23, // 37: portico.xds.v1alpha1.UsagePlan.quota:type_name -> portico.xds.v1alpha1.Quota
-	24, // 38: portico.xds.v1alpha1.UsagePlan.method_throttles:type_name -> portico.xds.v1alpha1.MethodThrottle
-	25, // 39: portico.xds.v1alpha1.UsagePlan.keys:type_name -> portico.xds.v1alpha1.ApiKey
-	17, // 40: portico.xds.v1alpha1.MethodThrottle.throttle:type_name -> portico.xds.v1alpha1.Throttle
-	5,  // 41: portico.xds.v1alpha1.Api.GatewayResponsesEntry.value:type_name -> portico.xds.v1alpha1.GatewayResponse
-	42, // [42:42] is the sub-list for method output_type
-	42, // [42:42] is the sub-list for method input_type
-	42, // [42:42] is the sub-list for extension type_name
-	42, // [42:42] is the sub-list for extension extendee
-	0,  // [0:42] is the sub-list for field type_name
+	20, // 33: portico.xds.v1alpha1.MethodSetting.caching:type_name -> portico.xds.v1alpha1.MethodCaching
+	19, // 34: portico.xds.v1alpha1.MethodSetting.logging:type_name -> portico.xds.v1alpha1.MethodLogging
+	1,  // 35: portico.xds.v1alpha1.Canary.api:type_name -> portico.xds.v1alpha1.Api
+	37, // 36: portico.xds.v1alpha1.Canary.variables:type_name -> portico.xds.v1alpha1.Canary.VariablesEntry
+	17, // 37: portico.xds.v1alpha1.UsagePlan.throttle:type_name -> portico.xds.v1alpha1.Throttle
+	24, // 38: portico.xds.v1alpha1.UsagePlan.quota:type_name -> portico.xds.v1alpha1.Quota
+	25, // 39: portico.xds.v1alpha1.UsagePlan.method_throttles:type_name -> portico.xds.v1alpha1.MethodThrottle
+	26, // 40: portico.xds.v1alpha1.UsagePlan.keys:type_name -> portico.xds.v1alpha1.ApiKey
+	17, // 41: portico.xds.v1alpha1.MethodThrottle.throttle:type_name -> portico.xds.v1alpha1.Throttle
+	5,  // 42: portico.xds.v1alpha1.Api.GatewayResponsesEntry.value:type_name -> portico.xds.v1alpha1.GatewayResponse
+	43, // [43:43] is the sub-list for method output_type
+	43, // [43:43] is the sub-list for method input_type
+	43, // [43:43] is the sub-list for extension type_name
+	43, // [43:43] is the sub-list for extension extendee
+	0,  // [0:43] is the sub-list for field type_name
 }
 
 func init() { file_xds_v1alpha1_snapshot_proto_init() }
@@ -2530,17 +2613,18 @@ func file_xds_v1alpha1_snapshot_proto_init() {
 	if File_xds_v1alpha1_snapshot_proto != nil {
 		return
 	}
+	file_xds_v1alpha1_snapshot_proto_msgTypes[0].OneofWrappers = []any{}
 	file_xds_v1alpha1_snapshot_proto_msgTypes[1].OneofWrappers = []any{}
 	file_xds_v1alpha1_snapshot_proto_msgTypes[3].OneofWrappers = []any{}
 	file_xds_v1alpha1_snapshot_proto_msgTypes[5].OneofWrappers = []any{}
-	file_xds_v1alpha1_snapshot_proto_msgTypes[19].OneofWrappers = []any{}
+	file_xds_v1alpha1_snapshot_proto_msgTypes[20].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_xds_v1alpha1_snapshot_proto_rawDesc), len(file_xds_v1alpha1_snapshot_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   37,
+			NumMessages:   38,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -34,6 +34,7 @@ import (
 	"github.com/portico-dev/portico/dataplane/integration"
 	"github.com/portico-dev/portico/dataplane/proxy"
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
+	"github.com/portico-dev/portico/dataplane/tracing"
 )
 
 // Defaults of Options and of an authorizer's settings.
@@ -104,7 +105,11 @@ func newStep(opts Options) *step {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
 	}
-	return &step{opts: opts, client: client, cache: newCache(opts.CacheEntries, opts.CacheBytes)}
+	// A copy: the caller's client is not changed. Traced requests' calls are child spans
+	// carrying their traceparent to the function.
+	traced := *client
+	traced.Transport = tracing.Transport(client.Transport, "authorizer")
+	return &step{opts: opts, client: &traced, cache: newCache(opts.CacheEntries, opts.CacheBytes)}
 }
 
 func (s *step) build(rt *proxy.Route, next http.Handler) (http.Handler, error) {

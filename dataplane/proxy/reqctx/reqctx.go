@@ -79,6 +79,9 @@ type Request struct {
 	Integration Integration
 	// Target is the integration request's URL, once chosen.
 	Target *url.URL
+	// MappedBody is the body a non-proxy integration sent after its templates, for the
+	// execution log's dataTrace; nil for proxy integrations.
+	MappedBody []byte
 
 	bodyTooLarge atomic.Bool
 	// body is the request body once a step read it (ReadBody).

@@ -1,0 +1,219 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package execlog writes execution logs, as Amazon API Gateway's CloudWatch execution logs:
+// for a method whose methodSettings.<key>.logging level is INFO (or ERROR, for a failed
+// request), one JSON line per step of the request (method request, authorizer, endpoint
+// request, endpoint response, method completed), each with the request id. Credentials are
+// redacted where the line is made (Authorization, cookies, API keys, the authorizers'
+// identity sources, credential-like query parameters), so that no sink ever holds them.
+package execlog
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
+)
+
+// Level is how much a method logs.
+type Level uint8
+
+// Levels, from nothing to everything.
+const (
+	Off Level = iota
+	Error
+	Info
+)
+
+// Setting is a method's execution log setting.
+type Setting struct {
+	Level     Level
+	DataTrace bool
+}
+
+// For returns the setting of method on a route's path: the most specific method setting
+// with logging (path and method, then path and "*", then "*" and method or "*"), or Off.
+func For(settings []*xdsv1alpha1.MethodSetting, path, method string) Setting {
+	var best *xdsv1alpha1.MethodLogging
+	bestRank := 3
+	for _, ms := range settings {
+		if ms.GetLogging() == nil {
+			continue
+		}
+		rank := 3
+		switch {
+		case ms.GetPath() == path && ms.GetMethod() == method:
+			rank = 0
+		case ms.GetPath() == path && ms.GetMethod() == "*":
+			rank = 1
+		case ms.GetPath() == "*" && (ms.GetMethod() == "*" || ms.GetMethod() == method):
+			rank = 2
+		}
+		if rank < bestRank {
+			best, bestRank = ms.GetLogging(), rank
+		}
+	}
+	if best == nil {
+		return Setting{}
+	}
+	s := Setting{DataTrace: best.GetDataTrace()}
+	switch best.GetLevel() {
+	case "INFO":
+		s.Level = Info
+	case "ERROR":
+		s.Level = Error
+	}
+	return s
+}
+
+// Writer writes execution log lines to an io.Writer, one whole line per write.
+type Writer struct {
+	mu  sync.Mutex
+	w   io.Writer
+	now func() time.Time
+}
+
+// NewWriter returns a Writer on w; now stamps the lines (time.Now when nil).
+func NewWriter(w io.Writer, now func() time.Time) *Writer {
+	if now == nil {
+		now = time.Now
+	}
+	return &Writer{w: w, now: now}
+}
+
+// Line is one execution log line. Fields are written in this order, empty ones left out.
+type Line struct {
+	Time      string            `json:"time"`
+	Level     string            `json:"level"`
+	RequestID string            `json:"requestId"`
+	API       string            `json:"api,omitempty"`
+	Stage     string            `json:"stage,omitempty"`
+	Route     string            `json:"route,omitempty"`
+	Step      string            `json:"step"`
+	Message   string            `json:"message"`
+	Status    int               `json:"status,omitempty"`
+	LatencyMs *int64            `json:"latencyMs,omitempty"`
+	Headers   map[string]string `json:"headers,omitempty"`
+	Body      string            `json:"body,omitempty"`
+}
+
+// Write writes lines as one write, so that a request's lines stay together.
+func (w *Writer) Write(lines []Line) {
+	if w == nil || len(lines) == 0 {
+		return
+	}
+	ts := w.now().UTC().Format(time.RFC3339Nano)
+	var b []byte
+	for i := range lines {
+		lines[i].Time = ts
+		j, err := json.Marshal(&lines[i])
+		if err != nil {
+			continue
+		}
+		b = append(append(b, j...), '\n')
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	_, _ = w.w.Write(b)
+}
+
+// Redacted is what stands for a credential.
+const Redacted = "********"
+
+// Redactor knows which headers and query parameters carry credentials for one API.
+type Redactor struct {
+	headers map[string]bool // canonical header names
+	query   map[string]bool // lower-case parameter names
+}
+
+// credentialHeaders always carry credentials.
+var credentialHeaders = []string{"Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie", "X-Api-Key", "X-Amz-Security-Token"}
+
+// credentialQuery are query parameter names that usually carry credentials.
+var credentialQuery = []string{"api_key", "apikey", "key", "token", "access_token", "id_token", "signature", "x-amz-signature", "x-amz-security-token", "password", "secret"}
+
+// NewRedactor returns the redactor of an API: the usual credential headers and parameters
+// plus whatever its authorizers read their identity from.
+func NewRedactor(api *xdsv1alpha1.Api) *Redactor {
+	r := &Redactor{headers: map[string]bool{}, query: map[string]bool{}}
+	for _, h := range credentialHeaders {
+		r.headers[h] = true
+	}
+	for _, q := range credentialQuery {
+		r.query[q] = true
+	}
+	for _, a := range api.GetAuthorizers() {
+		for _, src := range a.GetIdentitySources() {
+			src = strings.TrimPrefix(strings.TrimPrefix(src, "$request."), "method.request.")
+			if h, ok := strings.CutPrefix(src, "header."); ok {
+				r.headers[http.CanonicalHeaderKey(h)] = true
+			} else if q, ok := strings.CutPrefix(src, "querystring."); ok {
+				r.query[strings.ToLower(q)] = true
+			}
+		}
+	}
+	return r
+}
+
+// Headers returns h with credential values redacted, one value per name (joined by commas).
+func (r *Redactor) Headers(h http.Header) map[string]string {
+	out := make(map[string]string, len(h))
+	for k, v := range h {
+		if r.headers[http.CanonicalHeaderKey(k)] {
+			out[k] = Redacted
+			continue
+		}
+		out[k] = strings.Join(v, ",")
+	}
+	return out
+}
+
+// Query returns a raw query string with credential parameters' values redacted.
+func (r *Redactor) Query(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	parts := strings.Split(raw, "&")
+	for i, p := range parts {
+		name, _, hasValue := strings.Cut(p, "=")
+		if n, err := url.QueryUnescape(name); err == nil {
+			name = n
+		}
+		if hasValue && r.query[strings.ToLower(name)] {
+			parts[i] = p[:strings.IndexByte(p, '=')+1] + Redacted
+		}
+	}
+	return strings.Join(parts, "&")
+}
+
+// URL returns u as a string with user information and credential parameters redacted.
+func (r *Redactor) URL(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	c := *u
+	if c.User != nil {
+		c.User = url.User(Redacted)
+	}
+	c.RawQuery = r.Query(c.RawQuery)
+	return c.String()
+}

@@ -1,0 +1,57 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package execlog
+
+import (
+	"bytes"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
+)
+
+func TestRedactorReadsIdentitySources(t *testing.T) {
+	r := NewRedactor(&xdsv1alpha1.Api{Authorizers: []*xdsv1alpha1.Authorizer{{
+		Name: "a", Type: "REQUEST",
+		IdentitySources: []string{"$request.header.X-Session", "method.request.querystring.ticket"},
+	}}})
+	h := r.Headers(http.Header{"X-Session": {"abc"}, "Cookie": {"c=1"}, "Accept": {"a", "b"}})
+	if h["X-Session"] != Redacted || h["Cookie"] != Redacted || h["Accept"] != "a,b" {
+		t.Errorf("headers %v", h)
+	}
+	if q := r.Query("ticket=t1&Token=t2&page=3&flag"); q != "ticket="+Redacted+"&Token="+Redacted+"&page=3&flag" {
+		t.Errorf("query %q", q)
+	}
+	u, _ := url.Parse("http://user:pw@backend:8080/x?access_token=zz&q=1")
+	if got := r.URL(u); strings.Contains(got, "pw") || strings.Contains(got, "zz") || !strings.Contains(got, "q=1") {
+		t.Errorf("url %q", got)
+	}
+}
+
+func TestWriterOneWritePerRequest(t *testing.T) {
+	var b bytes.Buffer
+	w := NewWriter(&b, func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) })
+	w.Write([]Line{{Level: "INFO", RequestID: "r", Step: "method request", Message: "m"}, {Level: "INFO", RequestID: "r", Step: "method completed", Message: "done"}})
+	want := `{"time":"2026-01-02T03:04:05Z","level":"INFO","requestId":"r","step":"method request","message":"m"}` + "\n" +
+		`{"time":"2026-01-02T03:04:05Z","level":"INFO","requestId":"r","step":"method completed","message":"done"}` + "\n"
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+}

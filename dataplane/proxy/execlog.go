@@ -1,0 +1,155 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+	http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package proxy
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
+	"github.com/portico-dev/portico/dataplane/execlog"
+)
+
+// logMethods are the methods a route's execution log settings are resolved for when the
+// route is built; an ANY route's request with another method logs nothing.
+var logMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions}
+
+// routeLogs is what a route's execution log lines need, resolved when it is built.
+type routeLogs struct {
+	byMethod   map[string]execlog.Setting
+	redact     *execlog.Redactor
+	authorizer string
+	apiKey     bool
+}
+
+// newRouteLogs returns nil unless a method of r logs: a route without logging pays one nil
+// check per request.
+func newRouteLogs(s *xdsv1alpha1.StageSnapshot, api *xdsv1alpha1.Api, r *xdsv1alpha1.Route) *routeLogs {
+	var by map[string]execlog.Setting
+	for _, m := range logMethods {
+		if !routeHas(r, m) {
+			continue
+		}
+		if set := execlog.For(s.GetMethodSettings(), r.GetPath(), m); set.Level != execlog.Off {
+			if by == nil {
+				by = map[string]execlog.Setting{}
+			}
+			by[m] = set
+		}
+	}
+	if by == nil {
+		return nil
+	}
+	return &routeLogs{
+		byMethod:   by,
+		redact:     execlog.NewRedactor(api),
+		authorizer: r.GetAuthorization().GetAuthorizer(),
+		apiKey:     r.GetAuthorization().GetApiKeyRequired(),
+	}
+}
+
+func routeHas(r *xdsv1alpha1.Route, method string) bool {
+	for _, m := range r.GetMethods() {
+		if m == method || m == "ANY" || m == "*" {
+			return true
+		}
+	}
+	return false
+}
+
+// writeExecLog writes a request's execution log lines, as the route's setting for its
+// method says: every step at INFO, the steps of a failed request at ERROR.
+func (p *Proxy) writeExecLog(ex *exchange, r *http.Request, status int, latency time.Duration) {
+	rl := ex.route.logs
+	set, ok := rl.byMethod[r.Method]
+	failed := status >= 400
+	if !ok || set.Level == execlog.Off || (set.Level == execlog.Error && !failed) {
+		return
+	}
+	rc := ex.rc()
+	base := execlog.Line{RequestID: rc.ID, API: rc.API, Stage: rc.Stage, Route: rc.RouteName}
+	line := func(level, step, msg string) execlog.Line {
+		l := base
+		l.Level, l.Step, l.Message = level, step, msg
+		return l
+	}
+	lines := make([]execlog.Line, 0, 6)
+
+	req := line("INFO", "method request", "Method request: "+r.Method+" "+rc.Path)
+	if q := rl.redact.Query(r.URL.RawQuery); q != "" {
+		req.Message += "?" + q
+	}
+	if set.DataTrace {
+		req.Headers = rl.redact.Headers(r.Header)
+		if b := rc.ReadBodyDone(); b != nil {
+			req.Body = b.Text
+		}
+	}
+	lines = append(lines, req)
+
+	if rl.authorizer != "" {
+		if rc.Authorizer.Authorized {
+			lines = append(lines, line("INFO", "authorizer", "Authorizer "+rl.authorizer+" succeeded, principalId: "+rc.Authorizer.PrincipalID))
+		} else {
+			lines = append(lines, line("ERROR", "authorizer", "Authorizer "+rl.authorizer+" did not authorize the request"+errorSuffix(rc.Error.Type)))
+		}
+	}
+	if rl.apiKey {
+		if rc.APIKeyID != "" {
+			lines = append(lines, line("INFO", "api key", "API key accepted, key id: "+rc.APIKeyID))
+		} else if rc.Authorizer.Authorized || rl.authorizer == "" {
+			lines = append(lines, line("ERROR", "api key", "API key missing or refused"+errorSuffix(rc.Error.Type)))
+		}
+	}
+	if rc.Target != nil {
+		l := line("INFO", "endpoint request", "Endpoint request URI: "+rl.redact.URL(rc.Target))
+		if set.DataTrace && rc.MappedBody != nil {
+			l.Message = "Endpoint request body after transformations"
+			l.Body = string(rc.MappedBody)
+			lines = append(lines, line("INFO", "endpoint request", "Endpoint request URI: "+rl.redact.URL(rc.Target)))
+		}
+		lines = append(lines, l)
+	}
+	if in := rc.Integration; in.Called {
+		l := line("INFO", "endpoint response", "Received response. Status: "+strconv.Itoa(in.Status))
+		ms := in.Latency.Milliseconds()
+		l.Status, l.LatencyMs = in.Status, &ms
+		if in.Error != "" {
+			l.Level, l.Message = "ERROR", "Endpoint request failed: "+in.Error
+		}
+		lines = append(lines, l)
+	}
+	done := line("INFO", "method completed", "Method completed with status: "+strconv.Itoa(status)+errorSuffix(rc.Error.Type))
+	ms := latency.Milliseconds()
+	done.Status, done.LatencyMs = status, &ms
+	if failed {
+		done.Level = "ERROR"
+	}
+	if set.DataTrace {
+		done.Headers = rl.redact.Headers(ex.rw.Header())
+	}
+	lines = append(lines, done)
+	p.execLog.Write(lines)
+}
+
+func errorSuffix(typ string) string {
+	if typ == "" {
+		return ""
+	}
+	return " (" + typ + ")"
+}

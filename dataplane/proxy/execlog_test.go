@@ -1,0 +1,130 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+	http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package proxy
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
+	"github.com/portico-dev/portico/dataplane/execlog"
+)
+
+func execLogFixture(t *testing.T, level string, dataTrace bool, routes ...*xdsv1alpha1.Route) (*fixture, *syncBuffer) {
+	t.Helper()
+	out := &syncBuffer{}
+	f := newFixture(t, Options{ExecutionLog: out})
+	st := stageOf("prod", "prod", apiOf(nil, routes...))
+	st.MethodSettings = []*xdsv1alpha1.MethodSetting{{Path: "*", Method: "*", Logging: &xdsv1alpha1.MethodLogging{Level: level, DataTrace: dataTrace}}}
+	f.apply(t, st)
+	return f, out
+}
+
+func execLines(t *testing.T, out *syncBuffer) []execlog.Line {
+	t.Helper()
+	var lines []execlog.Line
+	for _, s := range out.Lines() {
+		var l execlog.Line
+		if err := json.Unmarshal([]byte(s), &l); err != nil {
+			t.Fatalf("line %s: %v", s, err)
+		}
+		lines = append(lines, l)
+	}
+	return lines
+}
+
+func TestExecutionLogInfoRedacts(t *testing.T) {
+	backend := echoServer(t, "b")
+	f, out := execLogFixture(t, "INFO", true, uriRoute("one", "/pets/{petId}", "GET", backend.URL+"/pets/{petId}"))
+	w := f.do("GET", "/prod/pets/7?page=2&api_key=s3cr3t-key", nil, "Authorization", "Bearer s3cr3t-token", "X-Api-Key", "s3cr3t-key", "X-Other", "visible")
+	rid := w.Header().Get("X-Request-Id")
+	raw := strings.Join(out.Lines(), "\n")
+	if strings.Contains(raw, "s3cr3t") {
+		t.Fatalf("a credential reached the execution log:\n%s", raw)
+	}
+	lines := execLines(t, out)
+	var steps []string
+	for _, l := range lines {
+		steps = append(steps, l.Step)
+		if l.RequestID != rid || l.Stage != "prod" || l.Route != "one" {
+			t.Errorf("line %+v: request id, stage or route missing", l)
+		}
+	}
+	if got := strings.Join(steps, ","); got != "method request,endpoint request,endpoint response,method completed" {
+		t.Fatalf("steps %s", got)
+	}
+	if m := lines[0].Message; m != "Method request: GET /prod/pets/7?page=2&api_key="+execlog.Redacted {
+		t.Errorf("method request %q", m)
+	}
+	if h := lines[0].Headers; h["Authorization"] != execlog.Redacted || h["X-Api-Key"] != execlog.Redacted || h["X-Other"] != "visible" {
+		t.Errorf("headers %v", h)
+	}
+	if m := lines[1].Message; m != "Endpoint request URI: "+backend.URL+"/pets/7?page=2&api_key="+execlog.Redacted {
+		t.Errorf("endpoint request %q", m)
+	}
+	if lines[2].Status != 200 || lines[3].Status != 200 || lines[3].Level != "INFO" {
+		t.Errorf("response lines %+v %+v", lines[2], lines[3])
+	}
+}
+
+func TestExecutionLogLevels(t *testing.T) {
+	missing := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(missing.Close)
+	routes := []*xdsv1alpha1.Route{mockRoute("ok", "/ok", "GET", "fine"), uriRoute("gone", "/gone", "GET", missing.URL+"/")}
+
+	f, out := execLogFixture(t, "ERROR", false, routes...)
+	f.do("GET", "/prod/ok", nil)
+	if n := len(out.Lines()); n != 0 {
+		t.Fatalf("ERROR level logged %d lines for a success", n)
+	}
+	f.do("GET", "/prod/gone", nil)
+	lines := execLines(t, out)
+	if len(lines) == 0 || lines[len(lines)-1].Level != "ERROR" || lines[len(lines)-1].Status != 404 {
+		t.Fatalf("ERROR level for a 404: %+v", lines)
+	}
+	if lines[0].Headers != nil {
+		t.Errorf("headers without dataTrace")
+	}
+
+	f, out = execLogFixture(t, "OFF", true, routes...)
+	f.do("GET", "/prod/gone", nil)
+	if n := len(out.Lines()); n != 0 {
+		t.Fatalf("OFF logged %d lines", n)
+	}
+}
+
+func TestExecutionLogSettingPrecedence(t *testing.T) {
+	info := &xdsv1alpha1.MethodLogging{Level: "INFO"}
+	off := &xdsv1alpha1.MethodLogging{Level: "OFF"}
+	settings := []*xdsv1alpha1.MethodSetting{
+		{Path: "/pets", Method: "GET", Logging: off},
+		{Path: "/pets", Method: "POST"}, // a throttle only: does not hide */*
+		{Path: "*", Method: "*", Logging: info},
+	}
+	if s := execlog.For(settings, "/pets", "GET"); s.Level != execlog.Off {
+		t.Errorf("GET /pets: %v", s)
+	}
+	if s := execlog.For(settings, "/pets", "POST"); s.Level != execlog.Info {
+		t.Errorf("POST /pets: %v", s)
+	}
+	if s := execlog.For(nil, "/pets", "GET"); s.Level != execlog.Off {
+		t.Errorf("no settings: %v", s)
+	}
+}

@@ -1,0 +1,129 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package proxy
+
+import (
+	"encoding/hex"
+	"net/http"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
+	"go.opentelemetry.io/otel/trace"
+
+	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
+	"github.com/portico-dev/portico/dataplane/integration"
+	"github.com/portico-dev/portico/dataplane/tracing"
+)
+
+// headerXRayTraceID is the header AWS adds to requests it traces with X-Ray, and which
+// Lambda functions read: traced requests carry it to their integration, in Lambda events
+// among the headers.
+const headerXRayTraceID = "X-Amzn-Trace-Id"
+
+// stageTracer returns the tracer of a stage that asks for tracing, or nil: the stage is not
+// traced, or the proxy exports no traces.
+func (p *Proxy) stageTracer(s *xdsv1alpha1.StageSnapshot) trace.Tracer {
+	if !s.GetTracing() || p.opts.Tracing == nil {
+		return nil
+	}
+	ratio := 1.0
+	if s.TracingSamplingRatio != nil {
+		ratio = s.GetTracingSamplingRatio()
+	}
+	return p.opts.Tracing.Tracer(ratio)
+}
+
+// startSpan starts the server span of a request to a traced stage, the child of the
+// client's traceparent when it sent one, and makes it the request's context for the steps
+// and the integration.
+func (p *Proxy) startSpan(ex *exchange, r *http.Request, st *stage, v *variant) {
+	rc := ex.rc()
+	parent := tracing.Propagator.Extract(ex.ctx.Context, propagation.HeaderCarrier(r.Header))
+	attrs := []attribute.KeyValue{
+		semconv.HTTPRequestMethodKey.String(r.Method),
+		semconv.URLPath(rc.Path),
+		semconv.URLScheme(scheme(r)),
+		semconv.ServerAddress(rc.Host),
+		semconv.ClientAddress(rc.SourceIP),
+		semconv.UserAgentOriginal(r.UserAgent()),
+		attribute.String("portico.api", st.api),
+		attribute.String("portico.stage", st.name),
+		attribute.String("portico.variant", v.name),
+		attribute.Int64("portico.revision", v.revision),
+		attribute.String("portico.request_id", rc.ID),
+	}
+	ctx, span := st.tracer.Start(parent, r.Method, trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...))
+	ex.ctx.Context = ctx
+	ex.span = span
+	sc := span.SpanContext()
+	ex.traceID = sc.TraceID()
+	// The client's own X-Amzn-Trace-Id would name another trace than the one recorded.
+	r.Header.Set(headerXRayTraceID, xrayHeader(sc))
+}
+
+// endSpan completes a request's server span with what it matched and answered.
+func endSpan(ex *exchange, r *http.Request, status int) {
+	span := ex.span
+	if ex.route != nil {
+		span.SetName(r.Method + " " + ex.route.path)
+		span.SetAttributes(semconv.HTTPRoute(ex.route.path), attribute.String("portico.route", ex.route.name))
+	}
+	span.SetAttributes(semconv.HTTPResponseStatusCode(status))
+	if status >= 500 {
+		span.SetStatus(codes.Error, ex.rc().Error.Message)
+	}
+	if t := ex.rc().Error.Type; t != "" {
+		span.SetAttributes(attribute.String("portico.error.type", t))
+	}
+	span.End()
+}
+
+// xrayHeader writes a span context as X-Ray's trace header.
+func xrayHeader(sc trace.SpanContext) string {
+	id := sc.TraceID()
+	span := sc.SpanID()
+	b := make([]byte, 0, 80)
+	b = append(b, "Root=1-"...)
+	b = hex.AppendEncode(b, id[:4])
+	b = append(b, '-')
+	b = hex.AppendEncode(b, id[4:])
+	b = append(b, ";Parent="...)
+	b = hex.AppendEncode(b, span[:])
+	if sc.IsSampled() {
+		b = append(b, ";Sampled=1"...)
+	} else {
+		b = append(b, ";Sampled=0"...)
+	}
+	return string(b)
+}
+
+func scheme(r *http.Request) string {
+	if r.TLS != nil {
+		return "https"
+	}
+	return "http"
+}
+
+// transport is the upstream transport: t, or a new tuned one.
+func transport(t http.RoundTripper) http.RoundTripper {
+	if t == nil {
+		return integration.NewTransport()
+	}
+	return t
+}

@@ -1,0 +1,187 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	apiv1 "github.com/portico-dev/portico/api/v1alpha1"
+	"github.com/portico-dev/portico/internal/scheme"
+)
+
+// KubectlPluginName is the name under which the binary acts as `kubectl portico`.
+const KubectlPluginName = "kubectl-portico"
+
+// NewCommand returns the command the binary runs as: `kubectl portico` when installed as
+// kubectl-portico (kubectl finds plugins by that name), `portico` otherwise.
+func NewCommand(argv0 string) *cobra.Command {
+	if filepath.Base(argv0) == KubectlPluginName {
+		return NewKubectlCommand()
+	}
+	return NewRootCommand()
+}
+
+// kubeFlags are the cluster flags every plugin command takes.
+type kubeFlags struct {
+	kubeconfig, context, namespace string
+}
+
+func (k *kubeFlags) bind(cmd *cobra.Command) {
+	cmd.PersistentFlags().StringVar(&k.kubeconfig, "kubeconfig", "", "kubeconfig file; default $KUBECONFIG or ~/.kube/config")
+	cmd.PersistentFlags().StringVar(&k.context, "context", "", "kubeconfig context")
+	cmd.PersistentFlags().StringVarP(&k.namespace, "namespace", "n", "", "namespace; default the context's")
+}
+
+// client returns a client of the cluster and the namespace to work in.
+func (k *kubeFlags) client() (client.Client, string, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = k.kubeconfig
+	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: k.context})
+	ns := k.namespace
+	if ns == "" {
+		var err error
+		if ns, _, err = cc.Namespace(); err != nil {
+			return nil, "", err
+		}
+	}
+	cfg, err := cc.ClientConfig()
+	if err != nil {
+		return nil, "", err
+	}
+	c, err := client.New(cfg, client.Options{Scheme: scheme.New()})
+	return c, ns, err
+}
+
+// NewKubectlCommand is `kubectl portico`: operations on a cluster's Portico objects.
+func NewKubectlCommand() *cobra.Command {
+	var k kubeFlags
+	root := &cobra.Command{
+		Use:           "kubectl portico",
+		Short:         "Operate Portico APIs in a cluster: promote canaries, roll back, test",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	k.bind(root)
+	promote := &cobra.Command{
+		Use:   "promote STAGE",
+		Short: "Make a stage's canary its deployment: its revision and variables, and no canary",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, ns, err := k.client()
+			if err != nil {
+				return err
+			}
+			return promoteStage(cmd.Context(), c, ns, args[0], cmd.OutOrStdout())
+		},
+	}
+	var to int64
+	rollback := &cobra.Command{
+		Use:   "rollback STAGE --to REVISION",
+		Short: "Pin a stage to an earlier revision of its RestApi",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, ns, err := k.client()
+			if err != nil {
+				return err
+			}
+			return rollbackStage(cmd.Context(), c, ns, args[0], to, cmd.OutOrStdout())
+		},
+	}
+	rollback.Flags().Int64Var(&to, "to", 0, "revision number (kubectl get restapi shows the current one)")
+	_ = rollback.MarkFlagRequired("to")
+	revs := &cobra.Command{
+		Use:   "revisions API",
+		Short: "List the revisions a RestApi keeps and the stages serving them",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, ns, err := k.client()
+			if err != nil {
+				return err
+			}
+			return listRevisions(cmd.Context(), c, ns, args[0], cmd.OutOrStdout())
+		},
+	}
+	root.AddCommand(promote, rollback, revs, newTestInvokeCommand())
+	return root
+}
+
+// promoteStage does what Amazon API Gateway's canary promotion does: the canary's revision
+// becomes the stage's deployment, its variables override the stage's, and the canary goes.
+func promoteStage(ctx context.Context, c client.Client, ns, name string, out io.Writer) error {
+	var st apiv1.Stage
+	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &st); err != nil {
+		return err
+	}
+	canary := st.Spec.Canary
+	if canary == nil {
+		return fmt.Errorf("stage %s/%s has no canary to promote", ns, name)
+	}
+	before := st.DeepCopy()
+	// A canary without a deployment runs the stage's own revision with other variables.
+	if canary.Deployment != nil {
+		d := *canary.Deployment
+		st.Spec.Deployment = &d
+	}
+	if len(canary.Variables) > 0 {
+		vars := maps.Clone(st.Spec.Variables)
+		if vars == nil {
+			vars = apiv1.StageVariables{}
+		}
+		maps.Copy(vars, canary.Variables)
+		st.Spec.Variables = vars
+	}
+	st.Spec.Canary = nil
+	if err := c.Patch(ctx, &st, client.MergeFrom(before)); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(out, "stage %s/%s promoted: %s\n", ns, name, deployedText(st.Spec.Deployment))
+	return err
+}
+
+// rollbackStage pins a stage to revision, which must be one its RestApi still keeps.
+func rollbackStage(ctx context.Context, c client.Client, ns, name string, revision int64, out io.Writer) error {
+	if revision < 1 {
+		return errors.New("--to is a revision number, 1 or more")
+	}
+	var st apiv1.Stage
+	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &st); err != nil {
+		return err
+	}
+	before := st.DeepCopy()
+	st.Spec.Deployment = &apiv1.StageDeployment{Revision: revision}
+	if err := c.Patch(ctx, &st, client.MergeFrom(before)); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(out, "stage %s/%s rolled back: %s\n", ns, name, deployedText(st.Spec.Deployment))
+	return err
+}
+
+func deployedText(d *apiv1.StageDeployment) string {
+	if d == nil {
+		return "follows the latest revision"
+	}
+	return fmt.Sprintf("serves revision %d", d.Revision)
+}

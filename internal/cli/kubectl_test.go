@@ -1,0 +1,104 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	apiv1 "github.com/portico-dev/portico/api/v1alpha1"
+	"github.com/portico-dev/portico/controllers/compile"
+	"github.com/portico-dev/portico/controllers/ir"
+	"github.com/portico-dev/portico/controllers/revisions"
+	"github.com/portico-dev/portico/internal/scheme"
+)
+
+func TestKubectlDispatchByName(t *testing.T) {
+	if NewCommand("/usr/local/bin/kubectl-portico").Use != "kubectl portico" || NewCommand("portico").Use != "portico" {
+		t.Fatal("the command does not follow the binary's name")
+	}
+}
+
+func TestPromoteAndRollback(t *testing.T) {
+	pct := 10.0
+	st := &apiv1.Stage{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "prod"},
+		Spec: apiv1.StageSpec{
+			RestApiRef: apiv1.LocalObjectReference{Name: "pets"},
+			Deployment: &apiv1.StageDeployment{Revision: 3},
+			Canary:     &apiv1.Canary{PercentTraffic: &pct, Deployment: &apiv1.StageDeployment{Revision: 4}},
+		},
+	}
+	c := fake.NewClientBuilder().WithScheme(scheme.New()).WithObjects(st).Build()
+	ctx := context.Background()
+	var out bytes.Buffer
+	if err := promoteStage(ctx, c, "shop", "prod", &out); err != nil {
+		t.Fatal(err)
+	}
+	var got apiv1.Stage
+	if err := c.Get(ctx, client.ObjectKey{Namespace: "shop", Name: "prod"}, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Spec.Canary != nil || got.Spec.Deployment == nil || got.Spec.Deployment.Revision != 4 {
+		t.Fatalf("after promote: %+v", got.Spec)
+	}
+	if err := promoteStage(ctx, c, "shop", "prod", &out); err == nil {
+		t.Error("promoted a stage without a canary")
+	}
+	if err := rollbackStage(ctx, c, "shop", "prod", 2, &out); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: "shop", Name: "prod"}, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Spec.Deployment.Revision != 2 {
+		t.Fatalf("after rollback: %+v", got.Spec.Deployment)
+	}
+	if out.String() != "stage shop/prod promoted: serves revision 4\nstage shop/prod rolled back: serves revision 2\n" {
+		t.Errorf("output %q", out.String())
+	}
+}
+
+func TestListRevisions(t *testing.T) {
+	mk := func(n int64) *appsv1.ControllerRevision {
+		obj, err := revisions.ToObject(compile.Revision{Namespace: "shop", RestApi: "pets", Number: n, Hash: fmt.Sprintf("%d%063d", n, 0), API: &ir.API{}},
+			&apiv1.RestApi{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "pets", UID: "u"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return obj
+	}
+	st := &apiv1.Stage{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "prod"}, Spec: apiv1.StageSpec{RestApiRef: apiv1.LocalObjectReference{Name: "pets"}}}
+	st.Status.DeployedRevision, st.Status.CanaryRevision = 1, 2
+	c := fake.NewClientBuilder().WithScheme(scheme.New()).WithObjects(mk(1), mk(2), st).WithStatusSubresource(st).Build()
+	var out bytes.Buffer
+	if err := listRevisions(context.Background(), c, "shop", "pets", &out); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[1], "2 ") || !strings.HasSuffix(lines[1], "prod (canary)") || !strings.HasSuffix(lines[2], "  prod") {
+		t.Errorf("output:\n%s", out.String())
+	}
+}

@@ -1,0 +1,105 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package cli
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func testInvokeFiles(t *testing.T, backend string) string {
+	t.Helper()
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "api.yaml"), fmt.Sprintf(`apiVersion: apigateway.portico.dev/v1alpha1
+kind: RestApi
+metadata: {name: pets}
+spec: {}
+---
+apiVersion: apigateway.portico.dev/v1alpha1
+kind: Route
+metadata: {name: get-pet}
+spec:
+  restApiRef: {name: pets}
+  path: /pets/{petId}
+  methods: [GET, POST]
+  authorization: {apiKeyRequired: true}
+  integration: {type: HTTP_PROXY, uri: "%s/v1/pets/{petId}"}
+---
+apiVersion: apigateway.portico.dev/v1alpha1
+kind: Stage
+metadata: {name: prod}
+spec:
+  restApiRef: {name: pets}
+  methodSettings:
+    "*/*": {logging: {level: "OFF"}}
+`, backend))
+	return dir
+}
+
+func TestTestInvoke(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Header().Set("X-Backend", "yes")
+		_, _ = fmt.Fprintf(w, "backend saw %s %s %s", r.Method, r.URL.Path, b)
+	}))
+	defer backend.Close()
+	dir := testInvokeFiles(t, backend.URL)
+
+	// The API key runs as for a real request: none given, 403, and still exit 0.
+	out, err := run(t, "test-invoke", "-f", dir, "--api", "pets", "--stage", "prod", "--path", "/pets/7")
+	if err != nil {
+		t.Fatalf("test-invoke: %v\n%s", err, out)
+	}
+	if !strings.HasPrefix(out, "Status: 403\n") || !strings.Contains(out, `"step":"api key"`) {
+		t.Errorf("without a key:\n%s", out)
+	}
+
+	out, err = run(t, "test-invoke", "-f", dir, "--api", "pets", "--stage", "prod", "-X", "POST", "--path", "/pets/7?x=1",
+		"-H", "X-Api-Key: s3cr3t", "-d", `{"name":"Rex"}`, "--skip-authorization")
+	if err != nil {
+		t.Fatalf("test-invoke: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"Status: 200\n", "Latency: ", "  X-Backend: yes\n", "Body:\nbackend saw POST /v1/pets/7 {\"name\":\"Rex\"}\n",
+		"Execution log:\n", `"step":"method request"`, `"step":"endpoint request"`, `"step":"endpoint response"`, `"step":"method completed"`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "s3cr3t") {
+		t.Errorf("the API key reached the output:\n%s", out)
+	}
+}
+
+func TestTestInvokeCannotRun(t *testing.T) {
+	dir := testInvokeFiles(t, "http://127.0.0.1:1")
+	for _, args := range [][]string{
+		{"-f", dir, "--api", "pets", "--stage", "nope"},
+		{"-f", dir, "--api", "cats", "--stage", "prod"},
+		{"-f", filepath.Join(dir, "missing.yaml"), "--api", "pets", "--stage", "prod"},
+	} {
+		if out, err := run(t, append([]string{"test-invoke"}, args...)...); err == nil {
+			t.Errorf("%v ran:\n%s", args, out)
+		}
+	}
+}
