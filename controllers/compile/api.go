@@ -219,14 +219,10 @@ func (c *apiCompiler) route(r *apiv1.Route, websocket bool) (ir.Route, []string,
 		methods := methodSet(s.Methods)
 		out.Methods = methods
 		shape := routepath.Shape(segs)
+		// ANY is a key of its own: a specific method beside it on the same path wins over
+		// it (the router looks the exact method up first), the shape the AWS console makes
+		// for CORS (OPTIONS beside ANY). Only two ANY routes, or two of one method, conflict.
 		for _, m := range methods {
-			if m == string(apiv1.MethodAny) {
-				// ANY overlaps every method: it takes every method's key.
-				for _, each := range allMethods {
-					keys = append(keys, shape+" "+each)
-				}
-				continue
-			}
 			keys = append(keys, shape+" "+m)
 		}
 	}
@@ -261,8 +257,6 @@ func (c *apiCompiler) route(r *apiv1.Route, websocket bool) (ir.Route, []string,
 	out.Integration = integ
 	return out, keys, "", nil
 }
-
-var allMethods = []string{"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"}
 
 func methodSet(ms []apiv1.HTTPMethod) []string {
 	if len(ms) == 0 {
