@@ -331,10 +331,12 @@ func (c *apiCompiler) integration(r *apiv1.Route, pathParams map[string]bool) (i
 		}
 		out.URI = in.URI
 	} else {
-		out.Backend = &ir.Backend{Cluster: clusterName(r.Namespace, in.BackendRef.Name, in.BackendRef.Port)}
+		out.Backend = &ir.Backend{Cluster: clusterName(r.Namespace, in.BackendRef.Name, in.BackendRef.Port), Path: in.BackendRef.Path}
 	}
 	if in.Type == apiv1.IntegrationLambdaProxy {
-		out.PayloadFormatVersion = orDefault(in.PayloadFormatVersion, "2.0")
+		// "1.0" as Amazon API Gateway REST APIs send, so that REST-style handlers get their
+		// httpMethod, path and resource.
+		out.PayloadFormatVersion = orDefault(in.PayloadFormatVersion, "1.0")
 	}
 	if len(in.RequestParameters) > 0 {
 		out.RequestParameters = map[string]string{}

@@ -77,6 +77,7 @@ type variant struct {
 
 type route struct {
 	name, path string
+	methods    []string
 	handler    http.Handler
 	metrics    *routeMetrics
 }
@@ -466,5 +467,5 @@ func (p *Proxy) buildRoute(scope *Scope, s *xdsv1alpha1.StageSnapshot, api *xdsv
 			return nil, "", fmt.Errorf("step %d returned no handler", i)
 		}
 	}
-	return &route{name: r.GetName(), path: r.GetPath(), handler: h}, warn, nil
+	return &route{name: r.GetName(), path: r.GetPath(), methods: r.GetMethods(), handler: h}, warn, nil
 }

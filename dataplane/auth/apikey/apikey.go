@@ -174,7 +174,7 @@ func NewStep() proxy.Step {
 				gatewayresponse.Write(w, r, gatewayresponse.InvalidAPIKey, responses, rc.ID)
 				return
 			}
-			rc.APIKeyID = e.id
+			rc.APIKeyID, rc.APIKey = e.id, value
 			next.ServeHTTP(w, r)
 		}), nil
 	}
