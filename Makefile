@@ -78,8 +78,8 @@ lint: $(GOLANGCI_LINT) ## Run golangci-lint (configuration in .golangci.yml).
 	$(GOLANGCI_LINT) run ./...
 
 .PHONY: test
-test: kube-assets helm ## Run every test; integration tests use a real kube-apiserver and etcd.
-	KUBEBUILDER_ASSETS=$(KUBE_ASSETS) go test -race -count=1 ./...
+test: kube-assets helm lambda-rie ## Run every test; integration tests use a real kube-apiserver and etcd.
+	KUBEBUILDER_ASSETS=$(KUBE_ASSETS) PORTICO_LAMBDA_RIE=$$(hack/lambda-rie.sh) go test -race -count=1 ./...
 
 .PHONY: test-short
 test-short: ## Run the unit tests only (no API server).
@@ -95,7 +95,7 @@ bench-proxy: build ## Proxy requests/s against nginx on the same core (needs ngi
 
 .PHONY: bench
 .PHONY: e2e
-e2e: build helm kube-assets ## Walk the user's path end to end: chart manifests, 2 controllers, 2 proxies, canary, failover.
+e2e: build helm kube-assets e2e-lambda ## Walk the user's path end to end: chart manifests, 2 controllers, 2 proxies, canary, failover.
 	hack/e2e.sh
 
 bench: kube-assets bench-proxy ## Run every benchmark: compile, change-to-push at 10,000 routes, proxy vs nginx.
@@ -124,6 +124,14 @@ run: build ## Run Portico standalone, serving config/samples.
 	$(LOCALBIN)/portico standalone -f config/samples
 
 ##@ Dependencies
+
+.PHONY: lambda-rie
+lambda-rie: ## Provide AWS's Lambda Runtime Interface Emulator under bin/rie (cached), for the Lambda tests.
+	hack/lambda-rie.sh >/dev/null
+
+.PHONY: e2e-lambda
+e2e-lambda: lambda-rie ## Run real aws-lambda-go handlers under the emulator behind Portico.
+	PORTICO_LAMBDA_RIE=$$(hack/lambda-rie.sh) go test -count=1 ./test/lambda/...
 
 .PHONY: kube-assets
 kube-assets: ## Build kube-apiserver and provide etcd under bin/k8s (cached).

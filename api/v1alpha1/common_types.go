@@ -43,6 +43,19 @@ type BackendRef struct {
 	// +kubebuilder:validation:Maximum=65535
 	// +required
 	Port int32 `json:"port"`
+
+	// Added for Lambda fidelity (issue 15).
+
+	// path is the path called on the Service: the invocation path of a function (the Lambda
+	// Runtime Interface Emulator's is /2015-03-31/functions/function/invocations) for
+	// LAMBDA_PROXY integrations and function authorizers, a prefix of the path under the
+	// stage for HTTP integrations. Unset means "/" (no prefix).
+	// Example: /2015-03-31/functions/function/invocations.
+	// +kubebuilder:validation:MaxLength=1024
+	// +kubebuilder:validation:Pattern=`^/[A-Za-z0-9._~/-]*$`
+	// +kubebuilder:validation:XValidation:rule="!self.split('/').exists(s, s == '.' || s == '..')",message="path has no . or .. segments"
+	// +optional
+	Path string `json:"path,omitempty"`
 }
 
 // ThrottleSettings is a token bucket: requests are admitted at rateLimit per second on

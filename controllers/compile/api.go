@@ -220,14 +220,10 @@ func (c *apiCompiler) route(r *apiv1.Route, websocket bool) (ir.Route, []string,
 		methods := methodSet(s.Methods)
 		out.Methods = methods
 		shape := routepath.Shape(segs)
+		// ANY is a key of its own: a specific method beside it on the same path wins over
+		// it (the router looks the exact method up first), the shape the AWS console makes
+		// for CORS (OPTIONS beside ANY). Only two ANY routes, or two of one method, conflict.
 		for _, m := range methods {
-			if m == string(apiv1.MethodAny) {
-				// ANY overlaps every method: it takes every method's key.
-				for _, each := range allMethods {
-					keys = append(keys, shape+" "+each)
-				}
-				continue
-			}
 			keys = append(keys, shape+" "+m)
 		}
 	}
@@ -271,8 +267,6 @@ func (c *apiCompiler) route(r *apiv1.Route, websocket bool) (ir.Route, []string,
 	out.Integration = integ
 	return out, keys, "", nil
 }
-
-var allMethods = []string{"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"}
 
 func methodSet(ms []apiv1.HTTPMethod) []string {
 	if len(ms) == 0 {
@@ -347,10 +341,12 @@ func (c *apiCompiler) integration(r *apiv1.Route, pathParams map[string]bool) (i
 		}
 		out.URI = in.URI
 	} else {
-		out.Backend = &ir.Backend{Cluster: clusterName(r.Namespace, in.BackendRef.Name, in.BackendRef.Port)}
+		out.Backend = &ir.Backend{Cluster: clusterName(r.Namespace, in.BackendRef.Name, in.BackendRef.Port), Path: in.BackendRef.Path}
 	}
 	if in.Type == apiv1.IntegrationLambdaProxy && r.Spec.RouteKey == "" {
-		out.PayloadFormatVersion = orDefault(in.PayloadFormatVersion, "2.0")
+		// "1.0" as Amazon API Gateway REST APIs send, so that REST-style handlers get their
+		// httpMethod, path and resource. (A WEBSOCKET route's event has no version.)
+		out.PayloadFormatVersion = orDefault(in.PayloadFormatVersion, "1.0")
 	}
 	if len(in.RequestParameters) > 0 {
 		out.RequestParameters = map[string]string{}

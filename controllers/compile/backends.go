@@ -145,7 +145,7 @@ func (w *world) compileAuthorizer(st statuses, a *apiv1.Authorizer) *ir.Authoriz
 			EnableSimpleResponses: f.EnableSimpleResponses,
 		}
 		if f.BackendRef != nil {
-			out.Function.Backend = &ir.Backend{Cluster: clusterName(a.Namespace, f.BackendRef.Name, f.BackendRef.Port)}
+			out.Function.Backend = &ir.Backend{Cluster: clusterName(a.Namespace, f.BackendRef.Name, f.BackendRef.Port), Path: f.BackendRef.Path}
 			if msg := w.backendProblem(out.Function.Backend.Cluster); msg != "" {
 				status.set(apiv1.ConditionReady, false, apiv1.ReasonBackendNotFound, msg+"; requests it authorizes get 500 AUTHORIZER_FAILURE until it exists")
 			}

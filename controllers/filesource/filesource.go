@@ -110,6 +110,7 @@ func (s *Source) Load() (in compile.Inputs, problems []Problem, changed bool, er
 		}
 		manifest.AddTo(&in, copyDocs(f.docs), s.namespace())
 	}
+	manifest.ServicesForSlices(&in)
 	return in, problems, changed, nil
 }
 

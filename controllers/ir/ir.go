@@ -156,6 +156,9 @@ type Backend struct {
 	// Cluster names the endpoint set: "<namespace>/<service>:<port>", the name of its EDS
 	// ClusterLoadAssignment.
 	Cluster string `json:"cluster"`
+
+	// Path is the path called on the Service (backendRef.path); empty for "/".
+	Path string `json:"path,omitempty"`
 }
 
 // Mock is a MOCK integration's answer.

@@ -188,7 +188,7 @@ func backendToProto(b *ir.Backend) *xdsv1alpha1.Backend {
 	if b == nil {
 		return nil
 	}
-	return &xdsv1alpha1.Backend{Cluster: b.Cluster}
+	return &xdsv1alpha1.Backend{Cluster: b.Cluster, Path: b.Path}
 }
 
 func authorizerToProto(a *ir.Authorizer) *xdsv1alpha1.Authorizer {

@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -135,12 +136,17 @@ func (l *lambda) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		l.fail(w, r, rc, fmt.Errorf("the function's response is over %d bytes", maxLambdaResponse))
 		return
 	case res.StatusCode < 200 || res.StatusCode > 299:
-		l.fail(w, r, rc, fmt.Errorf("the function answered %d", res.StatusCode))
+		l.functionFailed(w, r, rc, fmt.Errorf("the function answered %d", res.StatusCode))
+		return
+	case res.Header.Get("X-Amz-Function-Error") != "" || isFunctionError(payload):
+		// The runtime's error object ({errorMessage, errorType, stackTrace}) is the
+		// function's failure, not its answer: its text stays in the logs.
+		l.functionFailed(w, r, rc, fmt.Errorf("the function failed: %s", functionErrorText(payload)))
 		return
 	}
 	resp, err := parseLambdaResponse(payload, l.version)
 	if err != nil {
-		l.fail(w, r, rc, err)
+		l.functionFailed(w, r, rc, err)
 		return
 	}
 	resp.write(w, r)
@@ -150,6 +156,55 @@ func (l *lambda) fail(w http.ResponseWriter, r *http.Request, rc *reqctx.Request
 	rc.Integration.Error = err.Error()
 	l.shared.Log.V(1).Info("lambda integration failed", "route", rc.RouteName, "error", err.Error())
 	gatewayresponse.Write(w, r, failure(err), l.responses, rc.ID)
+}
+
+// functionFailed answers a function's error or unusable answer as Amazon API Gateway does:
+// 502 INTEGRATION_FAILURE for payload 1.0 (REST APIs), 500 {"message":"Internal Server
+// Error"} for 2.0 (HTTP APIs). Neither carries the function's text.
+func (l *lambda) functionFailed(w http.ResponseWriter, r *http.Request, rc *reqctx.Request, err error) {
+	if l.version == "1.0" {
+		l.fail(w, r, rc, err)
+		return
+	}
+	rc.Integration.Error = err.Error()
+	l.shared.Log.V(1).Info("lambda function failed", "route", rc.RouteName, "error", err.Error())
+	body := `{"message":"Internal Server Error"}`
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set(gatewayresponse.HeaderRequestID, rc.ID)
+	w.WriteHeader(http.StatusInternalServerError)
+	if r.Method != http.MethodHead {
+		_, _ = io.WriteString(w, body)
+	}
+}
+
+// isFunctionError recognizes the error object a Lambda runtime answers for a failed
+// invocation: errorMessage or errorType, and no statusCode.
+func isFunctionError(payload []byte) bool {
+	var e struct {
+		StatusCode   json.RawMessage `json:"statusCode"`
+		ErrorMessage json.RawMessage `json:"errorMessage"`
+		ErrorType    json.RawMessage `json:"errorType"`
+	}
+	if json.Unmarshal(payload, &e) != nil {
+		return false
+	}
+	return e.StatusCode == nil && (e.ErrorMessage != nil || e.ErrorType != nil)
+}
+
+// functionErrorText is an error object's type and message, for the logs.
+func functionErrorText(payload []byte) string {
+	var e struct {
+		ErrorMessage string `json:"errorMessage"`
+		ErrorType    string `json:"errorType"`
+	}
+	_ = json.Unmarshal(payload, &e)
+	s := strings.TrimSpace(e.ErrorType + ": " + e.ErrorMessage)
+	if len(s) > 512 {
+		s = s[:512]
+	}
+	return s
 }
 
 // lambdaResponse is a function's proxy response, decoded.
@@ -196,8 +251,9 @@ func parseLambdaResponse(payload []byte, version string) (*lambdaResponse, error
 		}
 	}
 	for k, v := range raw.Headers {
-		// A header in both maps is sent once per value, headers' last (as AWS merges them).
-		if len(raw.MultiValueHeaders[k]) > 0 {
+		// A header in both maps keeps every value: headers' is added unless
+		// multiValueHeaders already has it, as AWS merges them.
+		if containsScalar(raw.MultiValueHeaders[k], v) {
 			continue
 		}
 		if err := addHeader(out.headers, k, v); err != nil {
@@ -221,6 +277,16 @@ func parseLambdaResponse(payload []byte, version string) (*lambdaResponse, error
 		}
 	}
 	return out, nil
+}
+
+// containsScalar reports whether vs holds v, comparing only JSON scalars: == on two maps
+// in interfaces would panic.
+func containsScalar(vs []any, v any) bool {
+	switch v.(type) {
+	case string, float64, bool:
+		return slices.Contains(vs, v)
+	}
+	return false
 }
 
 // addHeader adds a header value of a function's response: strings, numbers and booleans, as

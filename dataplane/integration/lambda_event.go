@@ -20,8 +20,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -49,26 +51,32 @@ type eventV1 struct {
 }
 
 type contextV1 struct {
-	AccountID        string            `json:"accountId"`
-	APIID            string            `json:"apiId"`
-	Authorizer       map[string]string `json:"authorizer"`
-	DomainName       string            `json:"domainName"`
-	HTTPMethod       string            `json:"httpMethod"`
-	Identity         IdentityV1        `json:"identity"`
-	Path             string            `json:"path"`
-	Protocol         string            `json:"protocol"`
-	RequestID        string            `json:"requestId"`
-	RequestTime      string            `json:"requestTime"`
-	RequestTimeEpoch int64             `json:"requestTimeEpoch"`
-	ResourcePath     string            `json:"resourcePath"`
-	Stage            string            `json:"stage"`
+	AccountID         string         `json:"accountId"`
+	APIID             string         `json:"apiId"`
+	Authorizer        map[string]any `json:"authorizer"`
+	DomainName        string         `json:"domainName"`
+	DomainPrefix      string         `json:"domainPrefix"`
+	ExtendedRequestID string         `json:"extendedRequestId"`
+	HTTPMethod        string         `json:"httpMethod"`
+	Identity          IdentityV1     `json:"identity"`
+	Path              string         `json:"path"`
+	Protocol          string         `json:"protocol"`
+	RequestID         string         `json:"requestId"`
+	RequestTime       string         `json:"requestTime"`
+	RequestTimeEpoch  int64          `json:"requestTimeEpoch"`
+	ResourceID        string         `json:"resourceId"`
+	ResourcePath      string         `json:"resourcePath"`
+	Stage             string         `json:"stage"`
 }
 
 // IdentityV1 is requestContext.identity of the payload 1.0 events: the Lambda proxy
-// integration's and the REQUEST authorizer's.
+// integration's and the REQUEST authorizer's. The fields AWS fills from IAM and Cognito
+// are null, as AWS sends them without those.
 type IdentityV1 struct {
-	SourceIP  string `json:"sourceIp"`
-	UserAgent string `json:"userAgent"`
+	APIKey    *string `json:"apiKey"`
+	APIKeyID  *string `json:"apiKeyId"`
+	SourceIP  string  `json:"sourceIp"`
+	UserAgent string  `json:"userAgent"`
 }
 
 type eventV2 struct {
@@ -101,8 +109,15 @@ type contextV2 struct {
 }
 
 type authorizerV2 struct {
-	PrincipalID string            `json:"principalId,omitempty"`
-	Lambda      map[string]string `json:"lambda,omitempty"`
+	PrincipalID string         `json:"principalId,omitempty"`
+	JWT         *jwtV2         `json:"jwt,omitempty"`
+	Lambda      map[string]any `json:"lambda,omitempty"`
+}
+
+// jwtV2 is requestContext.authorizer.jwt of a payload 2.0 event.
+type jwtV2 struct {
+	Claims map[string]string `json:"claims"`
+	Scopes []string          `json:"scopes"`
 }
 
 // HTTPV2 is requestContext.http of the payload 2.0 events.
@@ -133,7 +148,91 @@ func Paths(r *http.Request, rc *reqctx.Request) (decoded, underStage string) {
 
 // NewIdentityV1 is the payload 1.0 identity of r.
 func NewIdentityV1(r *http.Request, rc *reqctx.Request) IdentityV1 {
-	return IdentityV1{SourceIP: rc.SourceIP, UserAgent: r.UserAgent()}
+	id := IdentityV1{SourceIP: rc.SourceIP, UserAgent: r.UserAgent()}
+	if rc.APIKeyID != "" {
+		id.APIKey, id.APIKeyID = &rc.APIKey, &rc.APIKeyID
+	}
+	return id
+}
+
+// AccountAndAPI are the accountId and apiId of every event, the Lambda integration's and
+// the authorizers' alike: the API's namespace and name, as in methodArn.
+func AccountAndAPI(rc *reqctx.Request) (account, api string) {
+	account, api, ok := strings.Cut(rc.API, "/")
+	if !ok {
+		return "", rc.API
+	}
+	return account, api
+}
+
+// DomainPrefix is the host's first label, requestContext.domainPrefix.
+func DomainPrefix(host string) string {
+	prefix, _, _ := strings.Cut(host, ".")
+	return prefix
+}
+
+// RouteKey is the route key as the route declares it: "ANY /pets/{proxy+}" for an ANY
+// route, the request's method for a route that names it.
+func RouteKey(r *http.Request, rc *reqctx.Request) string {
+	m := r.Method
+	if len(rc.RouteMethods) > 0 && !slices.Contains(rc.RouteMethods, m) {
+		switch {
+		case slices.Contains(rc.RouteMethods, "ANY"):
+			m = "ANY"
+		case m == http.MethodHead && slices.Contains(rc.RouteMethods, http.MethodGet):
+			m = http.MethodGet
+		}
+	}
+	return m + " " + rc.ResourcePath
+}
+
+// AuthorizerV1 is requestContext.authorizer of a payload 1.0 event: the principal, a
+// function authorizer's context with its JSON types, or a JWT's claims under "claims".
+func AuthorizerV1(a *reqctx.Authorizer) map[string]any {
+	if !a.Authorized {
+		return nil
+	}
+	out := map[string]any{"principalId": a.PrincipalID}
+	if a.JWT {
+		out["claims"] = jwtClaims(a)
+		return out
+	}
+	out["integrationLatency"] = 0
+	for k, v := range a.Context {
+		out[k] = v
+	}
+	for k, v := range a.Values {
+		out[k] = v
+	}
+	return out
+}
+
+// jwtClaims are a JWT's claims, from $context.authorizer.claims.<name>.
+func jwtClaims(a *reqctx.Authorizer) map[string]string {
+	claims := make(map[string]string, len(a.Context))
+	for k, v := range a.Context {
+		if name, ok := strings.CutPrefix(k, "claims."); ok {
+			claims[name] = v
+		}
+	}
+	return claims
+}
+
+func authorizerV2Of(a *reqctx.Authorizer) *authorizerV2 {
+	if !a.Authorized {
+		return nil
+	}
+	if a.JWT {
+		return &authorizerV2{JWT: &jwtV2{Claims: jwtClaims(a), Scopes: a.Scopes}}
+	}
+	out := &authorizerV2{PrincipalID: a.PrincipalID, Lambda: make(map[string]any, len(a.Context))}
+	for k, v := range a.Context {
+		out.Lambda[k] = v
+	}
+	for k, v := range a.Values {
+		out.Lambda[k] = v
+	}
+	return out
 }
 
 // NewHTTPV2 is the payload 2.0 http context of r, whose decoded path Paths gave.
@@ -154,7 +253,8 @@ func (l *lambda) event(r *http.Request, rc *reqctx.Request, body []byte) ([]byte
 		bodyStr = &s
 	}
 	decodedPath, stagePath := Paths(r, rc)
-	routeKey := r.Method + " " + rc.ResourcePath
+	routeKey := RouteKey(r, rc)
+	account, api := AccountAndAPI(rc)
 	if l.version == "1.0" {
 		ev := eventV1{
 			Version:    "1.0",
@@ -162,22 +262,17 @@ func (l *lambda) event(r *http.Request, rc *reqctx.Request, body []byte) ([]byte
 			Path:       stagePath,
 			HTTPMethod: r.Method,
 			RequestContext: contextV1{
-				AccountID: "portico", APIID: rc.API, DomainName: rc.Host, HTTPMethod: r.Method,
-				Identity: NewIdentityV1(r, rc),
-				Path:     decodedPath, Protocol: r.Proto, RequestID: rc.ID,
+				AccountID: account, APIID: api, Authorizer: AuthorizerV1(&rc.Authorizer),
+				DomainName: rc.Host, DomainPrefix: DomainPrefix(rc.Host), ExtendedRequestID: rc.ID,
+				HTTPMethod: r.Method, Identity: NewIdentityV1(r, rc),
+				Path: decodedPath, Protocol: r.Proto, RequestID: rc.ID,
 				RequestTime: rc.Start.Format(RequestTimeLayout), RequestTimeEpoch: rc.Start.UnixMilli(),
-				ResourcePath: rc.ResourcePath, Stage: rc.Stage,
+				ResourceID: rc.RouteName, ResourcePath: rc.ResourcePath, Stage: rc.Stage,
 			},
 			PathParameters:  rc.Params.Map(),
 			StageVariables:  NilIfEmpty(rc.Variables),
 			Body:            bodyStr,
 			IsBase64Encoded: b64,
-		}
-		if rc.Authorizer.Authorized {
-			ev.RequestContext.Authorizer = map[string]string{"principalId": rc.Authorizer.PrincipalID}
-			for k, v := range rc.Authorizer.Context {
-				ev.RequestContext.Authorizer[k] = v
-			}
 		}
 		ev.Headers, ev.MultiValueHeaders = HeadersV1(r)
 		ev.QueryStringParameters, ev.MultiValueQueryStringParameters = QueryV1(r)
@@ -192,32 +287,83 @@ func (l *lambda) event(r *http.Request, rc *reqctx.Request, body []byte) ([]byte
 		PathParameters: rc.Params.Map(),
 		StageVariables: NilIfEmpty(rc.Variables),
 		RequestContext: contextV2{
-			AccountID: "portico", APIID: rc.API, DomainName: rc.Host,
-			DomainPrefix: strings.Split(rc.Host, ".")[0],
-			HTTP:         NewHTTPV2(r, rc, decodedPath),
-			RequestID:    rc.ID, RouteKey: routeKey, Stage: rc.Stage,
+			AccountID: account, APIID: api, Authorizer: authorizerV2Of(&rc.Authorizer),
+			DomainName: rc.Host, DomainPrefix: DomainPrefix(rc.Host),
+			HTTP:      NewHTTPV2(r, rc, decodedPath),
+			RequestID: rc.ID, RouteKey: routeKey, Stage: rc.Stage,
 			Time: rc.Start.Format(RequestTimeLayout), TimeEpoch: rc.Start.UnixMilli(),
 		},
 		Body:            bodyStr,
 		IsBase64Encoded: b64,
-	}
-	if rc.Authorizer.Authorized {
-		ev.RequestContext.Authorizer = &authorizerV2{PrincipalID: rc.Authorizer.PrincipalID, Lambda: rc.Authorizer.Context}
 	}
 	ev.Headers, ev.Cookies = HeadersV2(r)
 	ev.QueryStringParameters = QueryV2(r)
 	return json.Marshal(&ev)
 }
 
-// HeadersV1 returns a request's headers as a payload 1.0 event has them: the last value of
-// each name, and all values, with the Host; nil maps when there is none.
-func HeadersV1(r *http.Request) (single map[string]string, multi map[string][]string) {
-	if len(r.Header) == 0 && r.Host == "" {
-		return nil, nil
+// forwarded returns the X-Forwarded-For, -Port and -Proto headers Amazon API Gateway adds
+// to the request's: the client's address appended to the For list, the port and scheme
+// the client connected to (kept as a trusted proxy in front says them).
+func forwarded(r *http.Request) http.Header {
+	h := http.Header{}
+	peer, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		peer = r.RemoteAddr
 	}
-	single = make(map[string]string, len(r.Header)+1)
-	multi = make(map[string][]string, len(r.Header)+1)
+	xff := strings.Join(r.Header.Values("X-Forwarded-For"), ", ")
+	switch {
+	case xff == "":
+		xff = peer
+	case peer != "":
+		xff += ", " + peer
+	}
+	if xff != "" {
+		h.Set("X-Forwarded-For", xff)
+	}
+	rc := reqctx.From(r.Context())
+	trusted := rc != nil && rc.PeerTrusted
+	proto, port := "http", "80"
+	if r.TLS != nil {
+		proto, port = "https", "443"
+	}
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		if _, p, err := net.SplitHostPort(a.String()); err == nil {
+			port = p
+		}
+	}
+	if v := r.Header.Get("X-Forwarded-Proto"); trusted && v != "" {
+		proto = v
+	}
+	if v := r.Header.Get("X-Forwarded-Port"); trusted && v != "" {
+		port = v
+	}
+	h.Set("X-Forwarded-Proto", proto)
+	h.Set("X-Forwarded-Port", port)
+	return h
+}
+
+// withForwarded is the request's headers with those forwarded adds, r's left unchanged.
+func withForwarded(r *http.Request) http.Header {
+	h := make(http.Header, len(r.Header)+3)
 	for k, vs := range r.Header {
+		h[k] = vs
+	}
+	for k, vs := range forwarded(r) {
+		h[k] = vs
+	}
+	return h
+}
+
+// HeadersV1 returns a request's headers as a payload 1.0 event has them: the last value of
+// each name, and all values, with the Host and the X-Forwarded-* headers.
+func HeadersV1(r *http.Request) (single map[string]string, multi map[string][]string) {
+	hdr := withForwarded(r)
+	single = make(map[string]string, len(hdr)+1)
+	multi = make(map[string][]string, len(hdr)+1)
+	for k, vs := range hdr {
+		if len(vs) == 0 {
+			continue
+		}
 		single[k] = vs[len(vs)-1]
 		multi[k] = vs
 	}
@@ -231,8 +377,9 @@ func HeadersV1(r *http.Request) (single map[string]string, multi map[string][]st
 // values joined with commas, the Host, and cookies apart. The Lambda proxy integration and the
 // REQUEST authorizer's 2.0 event both use it.
 func HeadersV2(r *http.Request) (headers map[string]string, cookies []string) {
-	headers = make(map[string]string, len(r.Header)+1)
-	for k, vs := range r.Header {
+	hdr := withForwarded(r)
+	headers = make(map[string]string, len(hdr)+1)
+	for k, vs := range hdr {
 		lk := strings.ToLower(k)
 		if lk == "cookie" {
 			for _, v := range vs {

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 	"github.com/portico-dev/portico/dataplane/gatewayresponse"
@@ -35,6 +36,9 @@ type target struct {
 	bindErr  error
 	cluster  string
 	clusters *Clusters
+	// path is the backend's path (backendRef.path): the whole path of a function's call, the
+	// prefix of the path under the stage otherwise; "" for none.
+	path string
 }
 
 func newTarget(in *xdsv1alpha1.Integration, spec Spec) (*target, error) {
@@ -46,7 +50,11 @@ func newTarget(in *xdsv1alpha1.Integration, spec Spec) (*target, error) {
 		if in.GetBackend().GetCluster() == "" {
 			return nil, fmt.Errorf("backend has no cluster")
 		}
-		return &target{cluster: in.GetBackend().GetCluster(), clusters: spec.Clusters}, nil
+		p := strings.TrimSuffix(in.GetBackend().GetPath(), "/")
+		if p != "" && (!strings.HasPrefix(p, "/") || mapping.CheckEscapedPath(p) != nil) {
+			return nil, fmt.Errorf("backend path %q is not a safe absolute path", in.GetBackend().GetPath())
+		}
+		return &target{cluster: in.GetBackend().GetCluster(), clusters: spec.Clusters, path: p}, nil
 	}
 	tmpl, err := mapping.ParseTemplate(in.GetUri(), spec.Params)
 	if err != nil {
@@ -110,6 +118,9 @@ func (t *target) resolve(in *http.Request, rc *reqctx.Request, overrides map[str
 	}
 	ep := cl.Pick()
 	u := &url.URL{Scheme: "http", Host: ep.Addr, Path: "/"}
+	if t.path != "" {
+		u.Path = t.path
+	}
 	if !fixedPath {
 		u.RawQuery = in.URL.RawQuery
 		if rc.StagePath != "" {
@@ -117,7 +128,9 @@ func (t *target) resolve(in *http.Request, rc *reqctx.Request, overrides map[str
 			if err != nil {
 				return nil, nil, err
 			}
-			u.Path, u.RawPath = p, rc.StagePath
+			// The prefix is plain (the compiler and newTarget allow no escapes in it), so
+			// its escaped and decoded forms are the same text.
+			u.Path, u.RawPath = t.path+p, t.path+rc.StagePath
 		}
 	}
 	return u, ep, nil

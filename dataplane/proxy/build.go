@@ -86,6 +86,7 @@ type variant struct {
 
 type route struct {
 	name, path string
+	methods    []string
 	handler    http.Handler
 	metrics    *routeMetrics
 	// logs are the execution log settings by method; nil when no method logs.
@@ -480,7 +481,7 @@ func (p *Proxy) buildRoute(scope *Scope, s *xdsv1alpha1.StageSnapshot, api *xdsv
 	if h, err = p.chain(info, h); err != nil {
 		return nil, "", err
 	}
-	return &route{name: r.GetName(), path: r.GetPath(), handler: h, logs: newRouteLogs(s, api, r)}, warn, nil
+	return &route{name: r.GetName(), path: r.GetPath(), methods: r.GetMethods(), handler: h, logs: newRouteLogs(s, api, r)}, warn, nil
 }
 
 // chain puts the steps of the request path in front of a route's integration h.

@@ -84,10 +84,10 @@ func TestLambdaV2(t *testing.T) {
 	}
 	ev := <-fn.events
 	for path, want := range map[string]any{
-		"version": "2.0", "routeKey": "POST /pets/{petId}", "rawPath": "/prod/pets/7", "rawQueryString": "a=1&a=2&b=x",
+		"version": "2.0", "routeKey": "ANY /pets/{petId}", "rawPath": "/prod/pets/7", "rawQueryString": "a=1&a=2&b=x",
 		"body": `{"name":"Rex"}`, "isBase64Encoded": false, "headers.x-multi": "a,b", "queryStringParameters.a": "1,2",
 		"pathParameters.petId": "7", "stageVariables.v": "1", "requestContext.stage": "prod",
-		"requestContext.http.method": "POST", "requestContext.http.sourceIp": "192.0.2.1", "requestContext.apiId": "default/pets",
+		"requestContext.http.method": "POST", "requestContext.http.sourceIp": "192.0.2.1", "requestContext.apiId": "pets", "requestContext.accountId": "default",
 		"requestContext.requestId": w.Header().Get("X-Request-Id"),
 	} {
 		if got := get(ev, path); got != want {
@@ -106,12 +106,12 @@ func TestLambdaV2(t *testing.T) {
 		t.Errorf("inferred response %d %q %v", w.Code, w.Body, w.Header())
 	}
 
-	// A failing function or an unusable answer is a 502.
+	// A failing function or an unusable answer is a 500, as HTTP APIs answer for 2.0.
 	fn.status = 500
-	wantGatewayError(t, f.do("GET", "/prod/pets/7", nil), 502, "INTEGRATION_FAILURE", "Internal server error")
+	want500(t, f.do("GET", "/prod/pets/7", nil))
 	<-fn.events
 	fn.status, fn.response = 200, `not json`
-	wantGatewayError(t, f.do("GET", "/prod/pets/7", nil), 502, "INTEGRATION_FAILURE", "Internal server error")
+	want500(t, f.do("GET", "/prod/pets/7", nil))
 	<-fn.events
 }
 

@@ -247,7 +247,7 @@ func (p *Proxy) serve(g *graph, ex *exchange, r *http.Request) {
 	}
 	rt := v.routes[rc.Params.Route]
 	ex.route = rt
-	rc.RouteName, rc.ResourcePath = rt.name, rt.path
+	rc.RouteName, rc.ResourcePath, rc.RouteMethods = rt.name, rt.path, rt.methods
 
 	if r.ContentLength > integration.MaxBodyBytes {
 		gatewayresponse.Write(&ex.rw, r, gatewayresponse.RequestTooLarge, v.responses, rc.ID)

@@ -176,6 +176,38 @@ func TestNewErrors(t *testing.T) {
 	mustTree(t, Route{Path: "/a/{x}", Methods: []string{"GET"}}, Route{Path: "/a/{y}", Methods: []string{"POST"}}, Route{Path: "/a/{z+}", Methods: []string{"GET"}})
 }
 
+// The AWS console's "Enable CORS" adds an OPTIONS method beside ANY on the same resource,
+// often a greedy one: both are served, the specific method winning, each with its own names.
+func TestSpecificMethodBesideAny(t *testing.T) {
+	tree := mustTree(t,
+		Route{Path: "/pets/{proxy+}", Methods: []string{"ANY"}},
+		Route{Path: "/pets/{path+}", Methods: []string{"OPTIONS"}},
+		Route{Path: "/owners/{id}", Methods: []string{"ANY"}},
+		Route{Path: "/owners/{ownerId}", Methods: []string{"GET"}},
+	)
+	cases := []struct {
+		method, path string
+		route        int
+		param        string
+	}{
+		{"OPTIONS", "/pets/a/b", 1, "path"},
+		{"GET", "/pets/a/b", 0, "proxy"},
+		{"DELETE", "/pets/a", 0, "proxy"},
+		{"GET", "/owners/7", 3, "ownerId"},
+		{"PUT", "/owners/7", 2, "id"},
+	}
+	var m Match
+	for _, c := range cases {
+		if tree.Lookup(c.method, c.path, &m) != Found || m.Route != c.route {
+			t.Errorf("%s %s: route %d, want %d", c.method, c.path, m.Route, c.route)
+			continue
+		}
+		if _, ok := m.Map()[c.param]; !ok {
+			t.Errorf("%s %s: parameters %v, want %s", c.method, c.path, m.Map(), c.param)
+		}
+	}
+}
+
 func TestLookupDoesNotAllocate(t *testing.T) {
 	tree := mustTree(t,
 		Route{Path: "/pets/{petId}", Methods: []string{"GET"}},

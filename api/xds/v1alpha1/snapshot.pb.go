@@ -1227,7 +1227,11 @@ func (x *IntegrationResponse) GetResponseTemplates() map[string]string {
 type Backend struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// "<namespace>/<service>:<port>": the name of its EDS ClusterLoadAssignment.
-	Cluster       string `protobuf:"bytes,1,opt,name=cluster,proto3" json:"cluster,omitempty"`
+	Cluster string `protobuf:"bytes,1,opt,name=cluster,proto3" json:"cluster,omitempty"`
+	// Added for Lambda fidelity (issue 15).
+	// The path called on the Service (backendRef.path): a function's invocation path, or the
+	// prefix of an HTTP integration's path; empty for "/".
+	Path          string `protobuf:"bytes,80,opt,name=path,proto3" json:"path,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1265,6 +1269,13 @@ func (*Backend) Descriptor() ([]byte, []int) {
 func (x *Backend) GetCluster() string {
 	if x != nil {
 		return x.Cluster
+	}
+	return ""
+}
+
+func (x *Backend) GetPath() string {
+	if x != nil {
+		return x.Path
 	}
 	return ""
 }
@@ -2418,9 +2429,10 @@ const file_xds_v1alpha1_snapshot_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1aD\n" +
 	"\x16ResponseTemplatesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"#\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"7\n" +
 	"\aBackend\x12\x18\n" +
-	"\acluster\x18\x01 \x01(\tR\acluster\"\xba\x01\n" +
+	"\acluster\x18\x01 \x01(\tR\acluster\x12\x12\n" +
+	"\x04path\x18P \x01(\tR\x04path\"\xba\x01\n" +
 	"\x04Mock\x12\x1f\n" +
 	"\vstatus_code\x18\x01 \x01(\x05R\n" +
 	"statusCode\x12A\n" +

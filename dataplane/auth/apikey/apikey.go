@@ -171,7 +171,7 @@ func NewStep() proxy.Step {
 			if e == nil {
 				return gatewayresponse.Refuse(gatewayresponse.InvalidAPIKey)
 			}
-			rc.APIKeyID = e.id
+			rc.APIKeyID, rc.APIKey = e.id, value
 			next.ServeHTTP(w, r)
 			return nil
 		}), nil

@@ -171,7 +171,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) error {
 		// The context map is the cached claims', shared by every request with this token:
 		// steps and integrations read it, none writes it.
 		rc.Authorizer = reqctx.Authorizer{
-			Authorized: true, PrincipalID: c.subject, Context: c.context,
+			Authorized: true, PrincipalID: c.subject, Context: c.context, JWT: true, Scopes: c.scopes,
 			// A JWT carries no policy: the stage names the scope that stands for
 			// execute-api:InvalidateCache.
 			InvalidateCache: h.invalidationScope != "" && slices.Contains(c.scopes, h.invalidationScope),

@@ -96,7 +96,7 @@ func (h *handler) call(ctx context.Context, event []byte, requestID string) (*de
 		// the integrations do.
 		cl.Eject(ep)
 		if other := cl.PickOther(ep); other != nil {
-			res, err = h.post(ctx, "http://"+other.Addr+"/", event, requestID)
+			res, err = h.post(ctx, "http://"+other.Addr+h.path, event, requestID)
 			if isDialError(err) {
 				cl.Eject(other)
 			}

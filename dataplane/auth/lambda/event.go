@@ -53,19 +53,21 @@ type requestEventV1 struct {
 }
 
 type requestContextV1 struct {
-	AccountID        string                 `json:"accountId"`
-	APIID            string                 `json:"apiId"`
-	DomainName       string                 `json:"domainName"`
-	HTTPMethod       string                 `json:"httpMethod"`
-	Identity         integration.IdentityV1 `json:"identity"`
-	Path             string                 `json:"path"`
-	Protocol         string                 `json:"protocol"`
-	RequestID        string                 `json:"requestId"`
-	RequestTime      string                 `json:"requestTime"`
-	RequestTimeEpoch int64                  `json:"requestTimeEpoch"`
-	ResourceID       string                 `json:"resourceId"`
-	ResourcePath     string                 `json:"resourcePath"`
-	Stage            string                 `json:"stage"`
+	AccountID         string                 `json:"accountId"`
+	APIID             string                 `json:"apiId"`
+	DomainName        string                 `json:"domainName"`
+	DomainPrefix      string                 `json:"domainPrefix"`
+	ExtendedRequestID string                 `json:"extendedRequestId"`
+	HTTPMethod        string                 `json:"httpMethod"`
+	Identity          integration.IdentityV1 `json:"identity"`
+	Path              string                 `json:"path"`
+	Protocol          string                 `json:"protocol"`
+	RequestID         string                 `json:"requestId"`
+	RequestTime       string                 `json:"requestTime"`
+	RequestTimeEpoch  int64                  `json:"requestTimeEpoch"`
+	ResourceID        string                 `json:"resourceId"`
+	ResourcePath      string                 `json:"resourcePath"`
+	Stage             string                 `json:"stage"`
 }
 
 type requestEventV2 struct {
@@ -148,7 +150,8 @@ func requestEventV1JSON(in *eventInput) ([]byte, error) {
 		Type: "REQUEST", MethodArn: in.arn, Resource: rc.ResourcePath, Path: stagePath, HTTPMethod: r.Method,
 		PathParameters: rc.Params.Map(), StageVariables: integration.NilIfEmpty(rc.Variables),
 		RequestContext: requestContextV1{
-			AccountID: in.namespace, APIID: in.restAPI, DomainName: rc.Host, HTTPMethod: r.Method,
+			AccountID: in.namespace, APIID: in.restAPI, DomainName: rc.Host,
+			DomainPrefix: integration.DomainPrefix(rc.Host), ExtendedRequestID: rc.ID, HTTPMethod: r.Method,
 			Identity: integration.NewIdentityV1(r, rc),
 			Path:     path, Protocol: r.Proto, RequestID: rc.ID,
 			RequestTime: rc.Start.Format(integration.RequestTimeLayout), RequestTimeEpoch: rc.Start.UnixMilli(),
@@ -163,14 +166,14 @@ func requestEventV1JSON(in *eventInput) ([]byte, error) {
 func requestEventV2JSON(in *eventInput) ([]byte, error) {
 	r, rc := in.r, in.rc
 	decoded, _ := integration.Paths(r, rc)
-	routeKey := r.Method + " " + rc.ResourcePath
+	routeKey := integration.RouteKey(r, rc)
 	ev := requestEventV2{
 		Version: "2.0", Type: "REQUEST", RouteArn: in.arn, IdentitySource: in.identity,
 		RouteKey: routeKey, RawPath: rc.Path, RawQueryString: r.URL.RawQuery,
 		Headers: make(map[string]string, len(r.Header)+1),
 		RequestContext: requestContextV2{
 			AccountID: in.namespace, APIID: in.restAPI, DomainName: rc.Host,
-			DomainPrefix: strings.Split(rc.Host, ".")[0],
+			DomainPrefix: integration.DomainPrefix(rc.Host),
 			HTTP:         integration.NewHTTPV2(r, rc, decoded),
 			RequestID:    rc.ID, RouteKey: routeKey, Stage: rc.Stage,
 			Time: rc.Start.Format(integration.RequestTimeLayout), TimeEpoch: rc.Start.UnixMilli(),

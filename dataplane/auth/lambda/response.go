@@ -34,7 +34,9 @@ type decision struct {
 	policy      *policy
 	principalID string
 	context     map[string]string
-	usageKey    string
+	// values are the context values as answered, compact JSON, for Lambda events.
+	values   map[string]json.RawMessage
+	usageKey string
 	// size is the answer's length, what the cache charges for it.
 	size int
 }
@@ -128,6 +130,7 @@ func parseDecision(body []byte, simple, strictContext bool) (*decision, error) {
 	}
 	if len(raw.Context) > 0 {
 		d.context = make(map[string]string, len(raw.Context))
+		d.values = make(map[string]json.RawMessage, len(raw.Context))
 		for k, v := range raw.Context {
 			if !present(v) {
 				continue
@@ -137,6 +140,11 @@ func parseDecision(body []byte, simple, strictContext bool) (*decision, error) {
 				return nil, fmt.Errorf("context %q: %w", k, err)
 			}
 			d.context[k] = s
+			var buf bytes.Buffer
+			if err := json.Compact(&buf, v); err != nil {
+				return nil, fmt.Errorf("context %q: %w", k, err)
+			}
+			d.values[k] = buf.Bytes()
 		}
 	}
 	return d, nil

@@ -155,8 +155,10 @@ type handler struct {
 	simple  bool
 	timeout time.Duration
 	// uri is the function's address, or empty for a cluster.
-	uri      string
-	cluster  string
+	uri     string
+	cluster string
+	// path is the function's invocation path on the cluster's endpoints (backendRef.path).
+	path     string
 	clusters *integration.Clusters
 
 	namespace, restAPI, stage, routeName string
@@ -227,6 +229,13 @@ func (s *step) newHandler(rt *proxy.Route, az *xdsv1alpha1.Authorizer, next http
 	switch {
 	case fn.GetBackend().GetCluster() != "":
 		h.cluster, h.clusters = fn.GetBackend().GetCluster(), rt.Clusters
+		h.path = fn.GetBackend().GetPath()
+		if h.path == "" {
+			h.path = "/"
+		}
+		if !strings.HasPrefix(h.path, "/") || strings.ContainsAny(h.path, "%?#") {
+			return nil, fmt.Errorf("backend path %q is not an absolute path", h.path)
+		}
 	case fn.GetUri() != "":
 		u := stageVariableRef.ReplaceAllStringFunc(fn.GetUri(), func(ref string) string {
 			return rt.Variables[stageVariableRef.FindStringSubmatch(ref)[1]]
@@ -241,7 +250,7 @@ func (s *step) newHandler(rt *proxy.Route, az *xdsv1alpha1.Authorizer, next http
 
 	h.keyParts = []string{
 		h.namespace, h.restAPI, rt.Stage.GetKey(), h.name, az.GetType(), h.version,
-		fmt.Sprint(h.simple), h.uri, h.cluster, strings.Join(az.GetIdentitySources(), "\n"),
+		fmt.Sprint(h.simple), h.uri, h.cluster + h.path, strings.Join(az.GetIdentitySources(), "\n"),
 	}
 	return h, nil
 }
@@ -291,6 +300,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) error {
 		// A copy: the decision may be cached and shared, and later steps may add keys.
 		Context:            maps.Clone(d.context),
 		UsageIdentifierKey: d.usageKey,
+		Values:             d.values,
 		InvalidateCache:    d.mayInvalidate(arn),
 	}
 	h.next.ServeHTTP(w, r)
@@ -333,7 +343,7 @@ func (h *handler) target() (string, *integration.Endpoint, *integration.Cluster,
 	if ep == nil {
 		return "", nil, nil, fmt.Errorf("backend cluster %s has no endpoints", h.cluster)
 	}
-	return "http://" + ep.Addr + "/", ep, cl, nil
+	return "http://" + ep.Addr + h.path, ep, cl, nil
 }
 
 func checkURI(s string) error {

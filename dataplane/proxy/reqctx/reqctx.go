@@ -27,6 +27,7 @@ package reqctx
 
 import (
 	"context"
+	"encoding/json"
 	"net/url"
 	"sync/atomic"
 	"time"
@@ -83,6 +84,13 @@ type Request struct {
 	// execution log's dataTrace; nil for proxy integrations.
 	MappedBody []byte
 
+	// Added for Lambda fidelity (issue 15).
+
+	// RouteMethods are the matched route's methods as declared ("ANY"), for routeKey.
+	RouteMethods []string
+	// APIKey is the API key value an API key step accepted, $context.identity.apiKey.
+	APIKey string
+
 	bodyTooLarge atomic.Bool
 	// body is the request body once a step read it (ReadBody).
 	body *Body
@@ -106,6 +114,16 @@ type Authorizer struct {
 	// invalidation scope. The authorizer decides it, since only it knows the caller's
 	// permissions; the cache step only reads it.
 	InvalidateCache bool
+
+	// Added for Lambda fidelity (issue 15).
+
+	// JWT is set by a JWT authorizer, whose claims are Context's "claims.<name>" entries;
+	// Scopes are the token's scopes.
+	JWT    bool
+	Scopes []string
+	// Values are a function authorizer's context values as the JSON it answered, so that
+	// Lambda events carry their types (numbers, booleans). Shared read-only.
+	Values map[string]json.RawMessage
 }
 
 // Get returns $context.authorizer.<key>.

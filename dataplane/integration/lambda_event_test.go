@@ -1,0 +1,72 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package integration
+
+import (
+	"encoding/json"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
+)
+
+// A JWT authorizer's claims and scopes are where aws-lambda-go's types read them:
+// authorizer.claims (1.0, as Cognito user pool authorizers) and authorizer.jwt (2.0).
+func TestJWTClaimsInEvents(t *testing.T) {
+	a := reqctx.Authorizer{
+		Authorized: true, PrincipalID: "user-1", JWT: true, Scopes: []string{"pets/read"},
+		Context: map[string]string{"claims.sub": "user-1", "claims.email": "a@example.com"},
+	}
+	b, _ := json.Marshal(map[string]any{"requestContext": map[string]any{"authorizer": AuthorizerV1(&a)}})
+	var v1 events.APIGatewayProxyRequest
+	if err := json.Unmarshal(b, &v1); err != nil {
+		t.Fatal(err)
+	}
+	claims, _ := v1.RequestContext.Authorizer["claims"].(map[string]any)
+	if claims["sub"] != "user-1" || claims["email"] != "a@example.com" {
+		t.Errorf("1.0 authorizer %s", b)
+	}
+
+	b, _ = json.Marshal(map[string]any{"requestContext": map[string]any{"authorizer": authorizerV2Of(&a)}})
+	var v2 events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(b, &v2); err != nil {
+		t.Fatal(err)
+	}
+	jwt := v2.RequestContext.Authorizer.JWT
+	if jwt.Claims["sub"] != "user-1" || len(jwt.Scopes) != 1 || jwt.Scopes[0] != "pets/read" {
+		t.Errorf("2.0 authorizer %s", b)
+	}
+}
+
+func TestRouteKeyAsDeclared(t *testing.T) {
+	for _, c := range []struct {
+		method  string
+		methods []string
+		want    string
+	}{
+		{"GET", []string{"ANY"}, "ANY /pets/{proxy+}"},
+		{"GET", []string{"GET", "POST"}, "GET /pets/{proxy+}"},
+		{"HEAD", []string{"GET"}, "GET /pets/{proxy+}"},
+	} {
+		rc := &reqctx.Request{ResourcePath: "/pets/{proxy+}", RouteMethods: c.methods}
+		if got := RouteKey(httptest.NewRequest(c.method, "/x", nil), rc); got != c.want {
+			t.Errorf("%s %v: %q, want %q", c.method, c.methods, got, c.want)
+		}
+	}
+}
