@@ -37,8 +37,8 @@ const (
 // DefaultTruststoreKey is the ConfigMap key a truststore is read from when none is named.
 const DefaultTruststoreKey = "ca.crt"
 
-// CertificateExpiringWindow: a certificate closer than this to its notAfter sets the
-// condition CertificateExpiring (14 days, as AWS Certificate Manager warns).
+// CertificateExpiringWindow is how close to its notAfter a certificate sets the condition
+// CertificateExpiring (14 days, as AWS Certificate Manager warns).
 const CertificateExpiringWindow = 14 * 24 * time.Hour
 
 // DomainName conditions and reasons.

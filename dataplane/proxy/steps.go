@@ -17,6 +17,7 @@ limitations under the License.
 package proxy
 
 import (
+	"errors"
 	"net/http"
 	"reflect"
 	"sync"
@@ -130,8 +131,8 @@ func Handler(rt *Route, f StepFunc) http.Handler {
 		if rc := reqctx.From(r.Context()); rc != nil {
 			id = rc.ID
 		}
-		refusal, ok := err.(*gatewayresponse.Refusal)
-		if !ok {
+		var refusal *gatewayresponse.Refusal
+		if !errors.As(err, &refusal) {
 			refusal = gatewayresponse.Refuse(gatewayresponse.AuthorizerFailure)
 		}
 		refusal.Render(w, r, responses, id)

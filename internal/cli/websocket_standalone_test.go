@@ -77,8 +77,11 @@ func TestStandaloneWebSocketChat(t *testing.T) {
 	dial := func() *websocket.Conn {
 		var c *websocket.Conn
 		testkit.Eventually(t, "a WebSocket connection to /chat", func() bool {
-			var err error
-			c, _, err = websocket.DefaultDialer.Dial("ws://"+httpAddr+"/chat", nil)
+			conn, resp, err := websocket.DefaultDialer.Dial("ws://"+httpAddr+"/chat", nil)
+			if resp != nil && resp.Body != nil {
+				_ = resp.Body.Close()
+			}
+			c = conn
 			return err == nil
 		})
 		return c
