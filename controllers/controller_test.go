@@ -290,8 +290,8 @@ func TestSamplesBecomeReady(t *testing.T) {
 			}
 		}
 	}
-	if got := len(snap.GetApi().GetRoutes()); got != 6 {
-		t.Errorf("the proxy has %d routes, want 6", got)
+	if got := len(snap.GetApi().GetRoutes()); got != 7 {
+		t.Errorf("the proxy has %d routes, want 7", got)
 	}
 	if cla := proxy.Resource(resource.EndpointType, ns+"/pets-svc:8080"); cla == nil {
 		t.Error("the proxy did not get the endpoints of pets-svc")
