@@ -165,26 +165,7 @@ func methodTTLs(s *xdsv1alpha1.StageSnapshot, r *xdsv1alpha1.Route) map[string]t
 // one: path and method, then path and "*", then "*" and "*". A more specific setting without
 // caching (a throttle only) does not hide a broader one's caching.
 func methodCaching(settings []*xdsv1alpha1.MethodSetting, path, method string) *xdsv1alpha1.MethodCaching {
-	var best *xdsv1alpha1.MethodCaching
-	bestRank := 3
-	for _, ms := range settings {
-		if ms.GetCaching() == nil {
-			continue
-		}
-		rank := 3
-		switch {
-		case ms.GetPath() == path && ms.GetMethod() == method:
-			rank = 0
-		case ms.GetPath() == path && ms.GetMethod() == "*":
-			rank = 1
-		case ms.GetPath() == "*" && (ms.GetMethod() == "*" || ms.GetMethod() == method):
-			rank = 2
-		}
-		if rank < bestRank {
-			best, bestRank = ms.GetCaching(), rank
-		}
-	}
-	return best
+	return xdsv1alpha1.MostSpecificSetting(settings, path, method, func(ms *xdsv1alpha1.MethodSetting) bool { return ms.GetCaching() != nil }).GetCaching()
 }
 
 // register registers c, or returns the collector already registered under its name (one

@@ -53,25 +53,8 @@ type Setting struct {
 // For returns the setting of method on a route's path: the most specific method setting
 // with logging (path and method, then path and "*", then "*" and method or "*"), or Off.
 func For(settings []*xdsv1alpha1.MethodSetting, path, method string) Setting {
-	var best *xdsv1alpha1.MethodLogging
-	bestRank := 3
-	for _, ms := range settings {
-		if ms.GetLogging() == nil {
-			continue
-		}
-		rank := 3
-		switch {
-		case ms.GetPath() == path && ms.GetMethod() == method:
-			rank = 0
-		case ms.GetPath() == path && ms.GetMethod() == "*":
-			rank = 1
-		case ms.GetPath() == "*" && (ms.GetMethod() == "*" || ms.GetMethod() == method):
-			rank = 2
-		}
-		if rank < bestRank {
-			best, bestRank = ms.GetLogging(), rank
-		}
-	}
+	ms := xdsv1alpha1.MostSpecificSetting(settings, path, method, func(ms *xdsv1alpha1.MethodSetting) bool { return ms.GetLogging() != nil })
+	best := ms.GetLogging()
 	if best == nil {
 		return Setting{}
 	}
