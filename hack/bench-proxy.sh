@@ -138,10 +138,10 @@ GOMAXPROCS=1 taskset -c "${cpu_test}" "${WORK}/benchserver" -addr 127.0.0.1:1809
 # `portico standalone` on the load CPU, whose own proxy stays idle, and pushed over xDS. (Measuring
 # standalone's proxy instead would charge the compiler's heap to the proxy's garbage collector.)
 taskset -c "${cpu_load}" "${PORTICO}" standalone -f "${WORK}/api.yaml" --xds-addr 127.0.0.1:18096 \
-  --http-addr 127.0.0.1:18097 --admin-addr 127.0.0.1:18098 --log-level error > "${WORK}/standalone.log" 2>&1 & PIDS+=($!)
+  --http-addr 127.0.0.1:18097 --admin-addr 127.0.0.1:18098 --connections-addr 127.0.0.1:18191 --https-addr 127.0.0.1:18192 --log-level error > "${WORK}/standalone.log" 2>&1 & PIDS+=($!)
 wait_for http://127.0.0.1:18098/readyz
 GOMAXPROCS=1 taskset -c "${cpu_test}" "${PORTICO}" proxy --xds-server 127.0.0.1:18096 --node-id bench \
-  --http-addr 127.0.0.1:18093 --admin-addr 127.0.0.1:18094 --log-level error > "${WORK}/portico.log" 2>&1 & PIDS+=($!); portico_pid=$!
+  --http-addr 127.0.0.1:18093 --admin-addr 127.0.0.1:18094 --connections-addr 127.0.0.1:18193 --https-addr 127.0.0.1:18194 --log-level error > "${WORK}/portico.log" 2>&1 & PIDS+=($!); portico_pid=$!
 
 wait_for http://127.0.0.1:18091/
 wait_for http://127.0.0.1:18092/
