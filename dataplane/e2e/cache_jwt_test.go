@@ -17,45 +17,24 @@ limitations under the License.
 package e2e
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/go-jose/go-jose/v4"
-	josejwt "github.com/go-jose/go-jose/v4/jwt"
 )
 
 // Invalidation on a JWT route: the stage's invalidationScope travels from the Stage to the
 // proxy, and only a token carrying it refreshes an entry.
 func TestCacheInvalidationScope(t *testing.T) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	jwks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "RS256", Use: "sig"}}})
-	}))
-	defer jwks.Close()
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key}, (&jose.SignerOptions{}).WithHeader("kid", "k1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	idp := newIssuer(t)
 	token := func(scope string) string {
 		now := time.Now()
-		tok, err := josejwt.Signed(signer).Claims(map[string]any{
+		return "Bearer " + idp.sign(map[string]any{
 			"iss": "https://idp.test/", "aud": "docs", "sub": "someone", "scope": scope,
 			"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
-		}).Serialize()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return "Bearer " + tok
+		})
 	}
 	var calls atomic.Int32
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -94,7 +73,7 @@ spec:
   stageName: docs
   cache: {enabled: true, capacity: 1Mi, ttlSeconds: 60, invalidationScope: "docs:invalidate",
           unauthorizedCacheControlHeaderStrategy: SUCCEED_WITH_RESPONSE_HEADER}
-`, jwks.URL, backend.URL))
+`, idp.url, backend.URL))
 	g.programmed("default/docs")
 
 	reader, admin := token("docs:read"), token("docs:read docs:invalidate")

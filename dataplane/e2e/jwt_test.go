@@ -17,42 +17,18 @@ limitations under the License.
 package e2e
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
-
-	"github.com/go-jose/go-jose/v4"
-	josejwt "github.com/go-jose/go-jose/v4/jwt"
 )
 
 // A JWT authorizer through the whole path: keys from a JWKS server, scopes on the route,
 // claims to the integration.
 func TestJWTAuthorizer(t *testing.T) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	jwks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		set := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "RS256", Use: "sig"}}}
-		_ = json.NewEncoder(w).Encode(set)
-	}))
-	defer jwks.Close()
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key}, (&jose.SignerOptions{}).WithHeader("kid", "k1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sign := func(claims map[string]any) string {
-		tok, err := josejwt.Signed(signer).Claims(claims).Serialize()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tok
-	}
+	idp := newIssuer(t)
+	sign := idp.sign
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "sub=%s", r.Header.Get("x-sub"))
 	}))
@@ -86,7 +62,7 @@ apiVersion: apigateway.portico.dev/v1alpha1
 kind: Stage
 metadata: {name: prod}
 spec: {restApiRef: {name: pets}}
-`, jwks.URL, backend.URL))
+`, idp.url, backend.URL))
 	g.programmed("default/prod")
 
 	exp := time.Now().Add(time.Hour).Unix()

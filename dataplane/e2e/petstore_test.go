@@ -17,9 +17,6 @@ limitations under the License.
 package e2e
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -29,9 +26,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/go-jose/go-jose/v4"
-	josejwt "github.com/go-jose/go-jose/v4/jwt"
 )
 
 // The pet store sample as shipped (config/samples), with its JWT issuer and backends
@@ -39,25 +33,11 @@ import (
 // missing parameter never reach the backend), and the templated pet-summary route maps the
 // backend's answers.
 func TestPetStoreSample(t *testing.T) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	jwks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "RS256", Use: "sig"}}})
-	}))
-	defer jwks.Close()
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key}, (&jose.SignerOptions{}).WithHeader("kid", "k1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	token, err := josejwt.Signed(signer).Claims(map[string]any{
+	idp := newIssuer(t)
+	token := idp.sign(map[string]any{
 		"iss": "https://idp.example.com/", "aud": "pets", "sub": "alice", "scope": "pets:write",
 		"exp": time.Now().Add(time.Hour).Unix(),
-	}).Serialize()
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 
 	var created []string
 	pets := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -91,7 +71,7 @@ func TestPetStoreSample(t *testing.T) {
 		}
 		return string(b)
 	}
-	authorizers := strings.Replace(read("02-authorizers.yaml"), "https://idp.example.com/.well-known/jwks.json", jwks.URL, 1)
+	authorizers := strings.Replace(read("02-authorizers.yaml"), "https://idp.example.com/.well-known/jwks.json", idp.url, 1)
 	g := startGateway(t, seeded(1))
 	g.deploy(read("01-restapi.yaml") + "\n---\n" + authorizers + "\n---\n" + read("03-routes.yaml") + fmt.Sprintf(`
 ---
