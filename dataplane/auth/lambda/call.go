@@ -51,6 +51,11 @@ func (h *handler) decide(in *eventInput) (*decision, error) {
 	// Not the first caller's context: its client leaving must not fail the others.
 	shared := context.WithoutCancel(in.r.Context())
 	ch := h.s.flight.DoChan(string(key[:]), func() (any, error) {
+		// A call that ended between this request's cache miss and here has put its answer:
+		// take it rather than call the function twice.
+		if d, ok := h.s.cache.get(key, h.s.opts.Now(), h.ttl); ok {
+			return d, nil
+		}
 		d, err := h.call(shared, event, requestID)
 		if err == nil {
 			h.s.cache.put(key, d, h.s.opts.Now())
