@@ -34,6 +34,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/go-logr/logr"
 	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/portico-dev/portico/dataplane/pipeline"
 	"github.com/portico-dev/portico/dataplane/proxy"
@@ -50,6 +51,7 @@ type wsProxy struct {
 	log     *lockedBuf
 	clock   *fakeClock
 	httpSrv *httptest.Server
+	metrics *prometheus.Registry
 }
 
 // fakeClock is the WebSocket server's clock: idle and maximum durations pass when a test says.
@@ -80,16 +82,39 @@ func (l *lockedBuf) String() string {
 	return l.b.String()
 }
 
+// wsProxyOptions change what startWSProxyWith builds.
+type wsProxyOptions struct {
+	forwarder ws.Forwarder
+	// steps configure the proxy's steps (a limits store and clock for throttles).
+	steps pipeline.Options
+	// server changes the WebSocket server's options (send queue bounds).
+	server func(*ws.Options)
+}
+
 // startWSProxy starts a proxy with a WebSocket server, fed by g's xDS server.
 func startWSProxy(t *testing.T, g *gateway, fw ws.Forwarder) *wsProxy {
 	t.Helper()
-	wp := &wsProxy{log: &lockedBuf{}, clock: newFakeClock()}
-	wp.ws = ws.New(ws.Options{Now: wp.clock.Now, Log: logr.Discard(), Forwarder: fw, SweepInterval: time.Hour})
+	return startWSProxyWith(t, g, wsProxyOptions{forwarder: fw, steps: pipelineOpts()})
+}
+
+// startWSProxyWith starts a proxy as startWSProxy does, with o; its metrics go to wp.metrics.
+func startWSProxyWith(t *testing.T, g *gateway, o wsProxyOptions) *wsProxy {
+	t.Helper()
+	fw := o.forwarder
+	wp := &wsProxy{log: &lockedBuf{}, clock: newFakeClock(), metrics: prometheus.NewRegistry()}
+	wso := ws.Options{Now: wp.clock.Now, Log: logr.Discard(), Forwarder: fw, SweepInterval: time.Hour, Registerer: wp.metrics}
+	if o.server != nil {
+		o.server(&wso)
+	}
+	wp.ws = ws.New(wso)
+	if o.steps.Region == "" {
+		o.steps.Region = "eu-west-1"
+	}
 	wp.proxy = proxy.New(proxy.Options{
-		Log: logr.Discard(), AccessLog: wp.log,
+		Log: logr.Discard(), AccessLog: wp.log, Registerer: wp.metrics,
 		DefaultAccessLogFormat: "$context.eventType $context.routeKey $context.connectionId $context.status",
 		Guards:                 pipeline.Guards(),
-		Steps:                  pipeline.Steps(pipeline.Options{Region: "eu-west-1", Log: logr.Discard()}),
+		Steps:                  pipeline.Steps(o.steps),
 		WebSocket:              wp.ws,
 	})
 	wp.ws.Attach(wp.proxy)

@@ -240,6 +240,17 @@ func TestWebSocket(t *testing.T) {
 	if err := json.Unmarshal([]byte(readMessage(t, c)), &forbidden); err != nil || forbidden["message"] != "Forbidden" || forbidden["connectionId"] != id || forbidden["requestId"] == "" {
 		t.Fatalf("forbidden = %v (%v)", forbidden, err)
 	}
+	// It is still an event: one access log line, and counted as an error (route "none").
+	eventually(t, "the unrouted message is logged", func() bool { return strings.Contains(wp.log.String(), "MESSAGE nope "+id+" 403\n") })
+	if n := strings.Count(wp.log.String(), "MESSAGE nope "); n != 1 {
+		t.Errorf("%d access log lines for the unrouted message, want 1", n)
+	}
+	if n := counter(t, wp, "portico_requests_total", map[string]string{"stage": "live", "route": "none", "status_class": "4xx"}); n != 1 {
+		t.Errorf("portico_requests_total{route=none,4xx} = %v, want 1", n)
+	}
+	if n := counter(t, wp, "portico_websocket_errors_total", map[string]string{"reason": "forbidden"}); n != 1 {
+		t.Errorf("portico_websocket_errors_total{reason=forbidden} = %v, want 1", n)
+	}
 
 	// A configuration change (a $default route) keeps the connection; the next message uses it.
 	g.deploy(chatManifests(fn.srv.URL, authz.URL, httpBackend.URL, true))
@@ -318,6 +329,12 @@ func TestWebSocketLimits(t *testing.T) {
 	eventually(t, "$disconnect after the client closed", func() bool { return len(fn.find("DISCONNECT", id)) == 1 })
 	if d := fn.find("DISCONNECT", id)[0].RequestContext; d.DisconnectStatusCode != 4000 || *d.DisconnectReason != "bye" {
 		t.Errorf("client close: %+v", d)
+	}
+	// Gone once the client closed, too, on every @connections call.
+	for _, m := range []string{"GET", "POST", "DELETE"} {
+		if code, body := wp.manage(t, m, "/live/@connections/"+id, mgmtKey, "x"); code != http.StatusGone || !strings.Contains(body, `"Gone"`) {
+			t.Errorf("%s after the client closed: %d %s", m, code, body)
+		}
 	}
 
 	// Idle: 30s without a message.

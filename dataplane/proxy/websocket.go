@@ -170,15 +170,15 @@ func (p *Proxy) WebSocketStagesNamed(stageName string) []*WSStage {
 }
 
 // ServeEvent runs ev through the route of ws with routeKey (for a MESSAGE, else $default):
-// its steps and integration, then metrics and an access log line. r is the upgrade request
-// for a CONNECT; other events get a request of their own, carrying no client header.
+// its steps and integration, then metrics and an access log line. An event no route takes
+// is answered 403 (Routed false) and is logged and counted all the same. r is the upgrade
+// request for a CONNECT; other events get a request of their own, carrying no client header.
 func (p *Proxy) ServeEvent(ctx context.Context, ws *WSStage, routeKey string, ev *Event, r *http.Request) EventResult {
 	rt := ws.routes[routeKey]
 	if rt == nil && ev.Type == EventMessage {
-		routeKey, rt = RouteDefault, ws.routes[RouteDefault]
-	}
-	if rt == nil {
-		return EventResult{}
+		if d := ws.routes[RouteDefault]; d != nil {
+			routeKey, rt = RouteDefault, d
+		}
 	}
 	ex := &exchange{}
 	rc := ex.rc()
@@ -186,30 +186,39 @@ func (p *Proxy) ServeEvent(ctx context.Context, ws *WSStage, routeKey string, ev
 	cw := &captureWriter{header: http.Header{}}
 	ex.setRequestID(cw.header)
 	ex.rw.w = cw
-	ex.stage, ex.variant, ex.route = ws.st, ws.v, rt.route
+	ex.stage, ex.variant = ws.st, ws.v
 	rc.SourceIP, rc.Host = ev.SourceIP, ev.Host
 	rc.Path = "/" + ws.st.name
 	rc.Stage, rc.StageKey, rc.API = ws.st.name, ws.st.key, ws.st.api
 	rc.Variant, rc.Variables = ws.v.name, ws.v.variables
-	rc.RouteName = rt.name
 	if ev.Type != EventConnect {
 		rc.Authorizer, rc.APIKeyID = ev.Authorizer, ev.APIKeyID
 	}
 	ev.RouteKey, ev.RequestID = routeKey, rc.ID
-	ex.ctx.Context = context.WithValue(ctx, eventKey{}, ev)
-	if r == nil {
-		r = &http.Request{Method: http.MethodPost, Header: http.Header{}, Body: http.NoBody, Host: ev.Host, RemoteAddr: ev.SourceIP}
-		r.URL = ws.url
+	metrics := ws.v.unmatched
+	if rt != nil {
+		ex.route, rc.RouteName, metrics = rt.route, rt.name, rt.metrics
+		ex.ctx.Context = context.WithValue(ctx, eventKey{}, ev)
+		if r == nil {
+			r = &http.Request{Method: http.MethodPost, Header: http.Header{}, Body: http.NoBody, Host: ev.Host, RemoteAddr: ev.SourceIP}
+			r.URL = ws.url
+		}
+		r = r.WithContext(&ex.ctx)
+		rt.handler.ServeHTTP(&ex.rw, r)
+	} else {
+		// No route took the event: Amazon API Gateway's Forbidden, which the caller sends
+		// on the connection. It is still an event of the stage: logged, and counted under
+		// the route "none" as unmatched HTTP requests are.
+		ex.rw.status = http.StatusForbidden
+		rc.Error.Message = "Forbidden"
 	}
-	r = r.WithContext(&ex.ctx)
-	rt.handler.ServeHTTP(&ex.rw, r)
 
 	status := ex.rw.status
 	if status == 0 {
 		status = http.StatusOK
 	}
 	latency := p.opts.Now().Sub(rc.Start)
-	rt.metrics.observe(status, latency, rc.Integration.Called, rc.Integration.Latency)
+	metrics.observe(status, latency, rc.Integration.Called, rc.Integration.Latency, nil)
 	if ws.st.log != nil {
 		e := accesslog.Entry{
 			RequestID: rc.ID, SourceIP: rc.SourceIP, UserAgent: ev.UserAgent, Path: rc.Path,
@@ -222,6 +231,9 @@ func (p *Proxy) ServeEvent(ctx context.Context, ws *WSStage, routeKey string, ev
 			ConnectionID: ev.ConnectionID, EventType: ev.Type, MessageID: ev.MessageID, RouteKey: routeKey,
 		}
 		p.log.Write(ws.st.log, &e)
+	}
+	if rt == nil {
+		return EventResult{Status: status, RequestID: rc.ID}
 	}
 	return EventResult{
 		Routed: true, TwoWay: rt.twoWay, Status: status, Header: cw.header, Body: cw.body.Bytes(),

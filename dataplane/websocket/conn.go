@@ -20,6 +20,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -176,6 +178,13 @@ func (c *conn) read() {
 			return
 		}
 		c.touch()
+		if kind == websocket.TextMessage && !utf8.Valid(data) {
+			// RFC 6455 8.1: a text message that is not UTF-8 fails the connection (1007).
+			// gorilla/websocket leaves the check to its caller.
+			c.srv.metrics.error("invalid_utf8")
+			c.close(websocket.CloseInvalidFramePayloadData, "Invalid UTF-8 in a text message")
+			continue // the next read fails, and records nothing over this close
+		}
 		c.srv.message(c, kind, data)
 	}
 }
@@ -191,6 +200,10 @@ func (c *conn) readFailed(err error) {
 		// gorilla has sent 1009 already.
 		code, reason = websocket.CloseMessageTooBig, "Message too big"
 		c.srv.metrics.error("message_too_big")
+	case isProtocolError(err):
+		// gorilla has sent 1002 already.
+		code, reason = websocket.CloseProtocolError, "Protocol error"
+		c.srv.metrics.error("protocol")
 	}
 	c.mu.Lock()
 	if !c.closed {
@@ -198,6 +211,18 @@ func (c *conn) readFailed(err error) {
 	}
 	c.mu.Unlock()
 	_ = c.ws.NetConn().Close()
+}
+
+// isProtocolError reports whether a read failed on a frame that breaks RFC 6455 (unmasked,
+// reserved bits, a bad opcode or control frame), after which gorilla/websocket has sent a
+// 1002 close. gorilla gives these errors no type of their own: they are the ones that are
+// neither the connection's (network, end of stream) nor a close.
+func isProtocolError(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) {
+		return false
+	}
+	return strings.HasPrefix(err.Error(), "websocket: ")
 }
 
 // message routes one message and sends back what the client is owed.
@@ -216,7 +241,7 @@ func (s *Server) message(c *conn, kind int, data []byte) {
 	switch {
 	case !res.Routed:
 		s.metrics.error("forbidden")
-		c.sendJSON(map[string]string{"message": "Forbidden", "connectionId": c.id, "requestId": randomID(12)})
+		c.sendJSON(map[string]string{"message": "Forbidden", "connectionId": c.id, "requestId": res.RequestID})
 	case res.Header.Get("X-Portico-Error-Type") != "" || res.Status >= 500:
 		// A refusal (throttled, integration failure) says so, as AWS does, one-way or not.
 		s.metrics.error("integration")

@@ -41,7 +41,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"event"}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "portico_websocket_errors_total",
-			Help: "WebSocket errors, by reason: connect_refused, upgrade, forbidden (no route), integration, message_too_big, slow_client, write.",
+			Help: "WebSocket errors, by reason: connect_refused, upgrade, forbidden (no route), integration, message_too_big, protocol, invalid_utf8, slow_client, write.",
 		}, []string{"reason"}),
 		management: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "portico_websocket_management_requests_total",
