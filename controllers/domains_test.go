@@ -21,16 +21,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	apiv1 "github.com/portico-dev/portico/api/v1alpha1"
+	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 	"github.com/portico-dev/portico/controllers"
 	"github.com/portico-dev/portico/controllers/compile"
 	"github.com/portico-dev/portico/controllers/ir"
 	"github.com/portico-dev/portico/controllers/status"
+	"github.com/portico-dev/portico/controllers/xds"
+	"github.com/portico-dev/portico/controllers/xds/xdstest"
 	"github.com/portico-dev/portico/internal/scheme"
 	"github.com/portico-dev/portico/internal/testpki"
 )
@@ -56,7 +61,8 @@ func (s *statusRecorder) Write(_ context.Context, st []compile.ObjectStatus, _ s
 // the compiler makes of them.
 func TestDomainReconciler(t *testing.T) {
 	pki := testpki.New(t)
-	crt, key := pki.ServerPEM(t, time.Now().Add(time.Hour), "api.example.com")
+	notAfter := time.Now().Add(30 * 24 * time.Hour).Truncate(time.Second)
+	crt, key := pki.ServerPEM(t, notAfter, "api.example.com")
 	om := func(name string) metav1.ObjectMeta { return metav1.ObjectMeta{Namespace: "shop", Name: name} }
 	c := fake.NewClientBuilder().WithScheme(scheme.New()).WithObjects(
 		&apiv1.RestApi{ObjectMeta: om("pets")},
@@ -73,13 +79,18 @@ func TestDomainReconciler(t *testing.T) {
 		}},
 	).Build()
 	srv, st := &domainServer{}, &statusRecorder{}
-	r := &controllers.DomainReconciler{Client: c, Reader: c, Server: srv, Status: st}
+	now := notAfter.Add(-apiv1.CertificateExpiringWindow - 20*time.Minute)
+	r := &controllers.DomainReconciler{Client: c, Reader: c, Server: srv, Status: st, Now: func() time.Time { return now }}
 	res, err := r.Reconcile(context.Background(), ctrl.Request{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.RequeueAfter != controllers.DomainRescan {
-		t.Errorf("requeue after %v", res.RequeueAfter)
+	// The next compile is due when the certificate enters its expiring window.
+	if want := 20*time.Minute + time.Second; res.RequeueAfter != want {
+		t.Errorf("requeue after %v, want %v", res.RequeueAfter, want)
+	}
+	if served := r.ServedDomains(); len(served) != 1 || served[xds.DomainProgrammedKey("shop/api")].Stage.Name != "api" {
+		t.Errorf("served domains = %v", served)
 	}
 	if len(srv.domains) != 1 || srv.domains[0].Key != "shop/api" || len(srv.secrets) != 2 {
 		t.Fatalf("published %d domains, %d secrets", len(srv.domains), len(srv.secrets))
@@ -95,4 +106,89 @@ func TestDomainReconciler(t *testing.T) {
 	if reasons["api"] != apiv1.ReasonReady || reasons["broken"] != apiv1.ReasonCertificateNotFound {
 		t.Errorf("Ready reasons = %v", reasons)
 	}
+}
+
+// Against the API server: a DomainName is Programmed once a proxy applied its snapshot and
+// secrets; a rotation of its Secret reaches the proxy within seconds, through the watch of
+// the Secret's metadata, and re-sends the secret alone.
+func TestDomainNameProgrammedAndRotation(t *testing.T) {
+	needEnv(t)
+	ns := "domains"
+	newNamespace(t, ns)
+	pki := testpki.New(t)
+	crt, key := pki.ServerPEM(t, time.Now().Add(90*24*time.Hour), "api.example.com")
+	proxy := xdstest.StartProxy(t, xdsAddr, "proxy-domains", nil, xdsv1alpha1.StageSnapshotTypeURL, resource.EndpointType,
+		xdsv1alpha1.DomainSnapshotTypeURL, xdsv1alpha1.TLSSecretTypeURL)
+	t.Cleanup(proxy.Close)
+	apply(t, ns, decode(t, `
+apiVersion: apigateway.portico.dev/v1alpha1
+kind: RestApi
+metadata: {name: pets}
+spec: {}
+---
+apiVersion: apigateway.portico.dev/v1alpha1
+kind: Stage
+metadata: {name: pets-prod}
+spec: {restApiRef: {name: pets}, stageName: prod}
+---
+apiVersion: apigateway.portico.dev/v1alpha1
+kind: DomainName
+metadata: {name: api}
+spec:
+  domainName: api.example.com
+  certificateRef: {name: api-tls}
+  mappings: [{basePath: "", restApiRef: {name: pets}, stage: prod}]
+`))
+	dn := &apiv1.DomainName{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "api"}}
+	conds := func() []metav1.Condition { return dn.Status.Conditions }
+	// The Secret does not exist yet: reported, and served once it is created (a watch event).
+	condition(t, dn, conds, apiv1.ConditionReady, metav1.ConditionFalse, apiv1.ReasonCertificateNotFound)
+	condition(t, dn, conds, apiv1.ConditionProgrammed, metav1.ConditionFalse, apiv1.ReasonNotServed)
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "api-tls"}, Type: corev1.SecretTypeTLS,
+		Data: map[string][]byte{"tls.crt": crt, "tls.key": key}}
+	if err := env.Client.Create(context.Background(), secret); err != nil {
+		t.Fatal(err)
+	}
+	condition(t, dn, conds, apiv1.ConditionReady, metav1.ConditionTrue, apiv1.ReasonReady)
+	condition(t, dn, conds, apiv1.ConditionProgrammed, metav1.ConditionTrue, apiv1.ReasonProgrammed)
+
+	secretName := ir.CertificateSecretName(ns, "api-tls")
+	domainVersion := proxy.Resource(xdsv1alpha1.DomainSnapshotTypeURL, ns+"/api").GetVersion()
+	stageVersion := proxy.Resource(xdsv1alpha1.StageSnapshotTypeURL, ns+"/pets-prod").GetVersion()
+	secretVersion := proxy.Resource(xdsv1alpha1.TLSSecretTypeURL, secretName).GetVersion()
+	crt2, key2 := pki.ServerPEM(t, time.Now().Add(180*24*time.Hour), "api.example.com")
+	start := time.Now()
+	update(t, secret, func(s *corev1.Secret) { s.Data = map[string][]byte{"tls.crt": crt2, "tls.key": key2} })
+	// Within seconds, not at a periodic rescan: a watch event. The bound is loose for a
+	// loaded machine, and far below DomainResync.
+	deadline := start.Add(15 * time.Second)
+	for {
+		r := proxy.Resource(xdsv1alpha1.TLSSecretTypeURL, secretName)
+		if r.GetVersion() != secretVersion {
+			var got xdsv1alpha1.TlsSecret
+			if err := r.GetResource().UnmarshalTo(&got); err != nil || string(got.GetPrivateKey()) != string(key2) {
+				t.Fatalf("the rotated secret holds another key (%v)", err)
+			}
+			t.Logf("the rotated certificate reached the proxy in %v", time.Since(start).Round(time.Millisecond))
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the rotated certificate did not reach the proxy within %v", deadline.Sub(start))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if v := proxy.Resource(xdsv1alpha1.DomainSnapshotTypeURL, ns+"/api").GetVersion(); v != domainVersion {
+		t.Error("a rotation re-sent the domain")
+	}
+	if v := proxy.Resource(xdsv1alpha1.StageSnapshotTypeURL, ns+"/pets-prod").GetVersion(); v != stageVersion {
+		t.Error("a rotation re-sent the stage")
+	}
+	xdstest.Eventually(t, "status.certificate shows the renewed certificate", func() bool {
+		if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(dn), dn); err != nil {
+			return false
+		}
+		c := dn.Status.Certificate
+		return c != nil && c.NotAfter != nil && c.NotAfter.After(time.Now().Add(100*24*time.Hour))
+	})
+	condition(t, dn, conds, apiv1.ConditionProgrammed, metav1.ConditionTrue, apiv1.ReasonProgrammed)
 }

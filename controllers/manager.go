@@ -186,10 +186,35 @@ func New(cfg Config) (*Controller, error) {
 	if err := (&KeyGenerator{}).SetupWithManager(mgr); err != nil {
 		return nil, err
 	}
-	if err := (&DomainReconciler{
+	refs, err := NewDomainRefCache(mgr)
+	if err != nil {
+		return nil, err
+	}
+	if err := mgr.Add(RefCacheRunnable{refs}); err != nil {
+		return nil, err
+	}
+	dr := &DomainReconciler{
 		Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Server: server, Status: statusWriter,
+		Programmed: r.Server.Programmed, Refs: refs,
 		Leader: func() bool { return isClosed(mgr.Elected()) }, Log: cfg.Log.WithName("domainname"),
-	}).SetupWithManager(mgr); err != nil {
+	}
+	if err := dr.SetupWithManager(mgr); err != nil {
+		return nil, err
+	}
+	// DomainNames' Programmed follows the proxies as Stages' does, through a refresher of its
+	// own (the same signals: xds.Server.Subscribe covers domains and secrets).
+	domainSignals := []<-chan struct{}{server.Subscribe()}
+	if view != nil {
+		domainSignals = append(domainSignals, view.Subscribe())
+	}
+	if err := mgr.Add(&ProgrammedRefresher{
+		Served:     dr.ServedDomains,
+		Programmed: r.Server.Programmed,
+		Status:     status.DomainProgrammed{Writer: statusWriter},
+		Condition:  DomainProgrammedCondition,
+		Signals:    domainSignals,
+		Log:        cfg.Log.WithName("programmed"),
+	}); err != nil {
 		return nil, err
 	}
 	if cfg.UsageStore != nil {

@@ -72,6 +72,9 @@ type ProgrammedRefresher struct {
 	Status     ProgrammedWriter
 	// Signals each receive a value when Programmed may have changed.
 	Signals []<-chan struct{}
+	// Condition turns a programmed state into the condition written; ProgrammedCondition
+	// (a Stage's) when nil.
+	Condition func(p xds.ProgrammedStatus, generation int64) *metav1.Condition
 	// Debounce and Retry default to DefaultProgrammedDebounce and DefaultProgrammedRetry.
 	Debounce, Retry time.Duration
 	Log             logr.Logger
@@ -144,6 +147,10 @@ func (p *ProgrammedRefresher) Refresh(ctx context.Context) bool {
 		p.seen = map[string]xds.ProgrammedStatus{}
 	}
 	served := p.Served()
+	condition := p.Condition
+	if condition == nil {
+		condition = ProgrammedCondition
+	}
 	ok := true
 	for _, key := range slices.Sorted(maps.Keys(served)) {
 		st := served[key]
@@ -153,7 +160,7 @@ func (p *ProgrammedRefresher) Refresh(ctx context.Context) bool {
 		}
 		wrote, err := p.Status.WriteProgrammed(ctx, st.Stage, st.Generation, func() *metav1.Condition {
 			// Read again at each try: a retry after a conflict writes the latest state.
-			return ProgrammedCondition(p.Programmed(key), st.Generation)
+			return condition(p.Programmed(key), st.Generation)
 		})
 		if err != nil {
 			if ctx.Err() != nil {
@@ -179,10 +186,20 @@ func (p *ProgrammedRefresher) Refresh(ctx context.Context) bool {
 // ProgrammedCondition turns what the proxies acknowledged of a stage, compiled from
 // generation of its Stage, into the Stage's Programmed condition.
 func ProgrammedCondition(p xds.ProgrammedStatus, generation int64) *metav1.Condition {
+	return programmedCondition(p, generation, "stage")
+}
+
+// DomainProgrammedCondition is ProgrammedCondition for a DomainName: what the proxies
+// acknowledged of its snapshot and its certificate and truststore, compiled from generation.
+func DomainProgrammedCondition(p xds.ProgrammedStatus, generation int64) *metav1.Condition {
+	return programmedCondition(p, generation, "domain")
+}
+
+func programmedCondition(p xds.ProgrammedStatus, generation int64, what string) *metav1.Condition {
 	c := &metav1.Condition{Type: apiv1.ConditionProgrammed, Status: metav1.ConditionFalse, ObservedGeneration: generation}
 	switch {
 	case p.Version == "":
-		c.Reason, c.Message = apiv1.ReasonNotServed, "the stage is not served; its Ready condition says why"
+		c.Reason, c.Message = apiv1.ReasonNotServed, "the "+what+" is not served; its Ready condition says why"
 	case p.Error != "":
 		c.Reason = apiv1.ReasonRejected
 		c.Message = fmt.Sprintf("proxy %s rejected generation %d: %s; proxies keep serving the last configuration they accepted", p.ErrorNode, generation, p.Error)

@@ -68,6 +68,10 @@ const (
 // Authorizer and the Routes that name it are refused.
 const ReasonInvalidIdentitySource = "InvalidIdentitySource"
 
+// ReasonInvalidJWKSURI says a JWT authorizer's jwksUri, or the address derived from its issuer, is
+// not an http(s) URL the proxy could fetch keys from.
+const ReasonInvalidJWKSURI = "InvalidJWKSURI"
+
 // ReasonUnsupported says a field the CRD accepts has no effect in this context (a request
 // mapping on a WEBSOCKET route, say): the object is refused rather than served without it.
 const ReasonUnsupported = "Unsupported"

@@ -88,6 +88,13 @@ type DomainNameSpec struct {
 	// +optional
 	MutualTLS *MutualTLS `json:"mutualTLS,omitempty"`
 
+	// httpRedirect, when true, makes the proxies' HTTP listener answer every request for
+	// this domain (by Host) with a redirect to the same URL over HTTPS: 301 for GET and
+	// HEAD, 308 for the other methods, which keeps the method and body. Without it, plain
+	// HTTP requests for the domain go to the default endpoint, as for any other host.
+	// +optional
+	HTTPRedirect bool `json:"httpRedirect,omitempty"`
+
 	// mappings serve APIs' stages under base paths of the domain. Through a domain the stage
 	// name is not part of the path: the base path is. The longest matching base path wins.
 	// Example: [{basePath: "", restApiRef: {name: pets}, stage: prod}].
@@ -134,7 +141,7 @@ type BasePathMapping struct {
 	// +required
 	RestApiRef LocalObjectReference `json:"restApiRef"`
 
-	// stage is the stage's stageName.
+	// stage is the stage's stageName. Example: prod.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=128
 	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9_-]+$`

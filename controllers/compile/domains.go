@@ -138,6 +138,7 @@ func (w *world) compileDomain(status *ObjectStatus, d *apiv1.DomainName, configM
 	out := &ir.Domain{
 		Key: d.Namespace + "/" + d.Name, Generation: d.Generation,
 		DomainName: d.Spec.DomainName, SecurityPolicy: policy, Certificate: cert.Name,
+		HTTPRedirect: d.Spec.HTTPRedirect,
 	}
 	var trust *ir.Secret
 	if m := d.Spec.MutualTLS; m != nil {

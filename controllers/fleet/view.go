@@ -68,6 +68,9 @@ type View struct {
 
 	once    sync.Once
 	changed chan struct{}
+	// subs are Subscribe's channels, signalled with changed.
+	subMu sync.Mutex
+	subs  []chan struct{}
 	// synced is set once the informer delivered every report that existed at Start.
 	synced  atomic.Bool
 	mu      sync.Mutex
@@ -89,10 +92,27 @@ func (v *View) Changed() <-chan struct{} {
 	return v.changed
 }
 
+// Subscribe returns a new channel signalled as Changed is, for one more receiver.
+func (v *View) Subscribe() <-chan struct{} {
+	ch := make(chan struct{}, 1)
+	v.subMu.Lock()
+	defer v.subMu.Unlock()
+	v.subs = append(v.subs, ch)
+	return ch
+}
+
 func (v *View) notify() {
 	select {
 	case v.changed <- struct{}{}:
 	default:
+	}
+	v.subMu.Lock()
+	defer v.subMu.Unlock()
+	for _, ch := range v.subs {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
 	}
 }
 

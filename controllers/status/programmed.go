@@ -18,6 +18,8 @@ package status
 
 import (
 	"context"
+	"fmt"
+	"slices"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -25,6 +27,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	apiv1 "github.com/portico-dev/portico/api/v1alpha1"
 )
@@ -37,6 +40,20 @@ import (
 // replaced. A Stage at another generation is skipped: the compile of its generation writes
 // the condition with the rest of the status. It reports whether it wrote.
 func (w *Writer) WriteProgrammed(ctx context.Context, stage types.NamespacedName, generation int64, programmed func() *metav1.Condition) (bool, error) {
+	return w.writeProgrammed(ctx, func() client.Object { return &apiv1.Stage{} }, stage, generation, programmed)
+}
+
+// DomainProgrammed writes the Programmed condition of DomainNames, as WriteProgrammed does
+// of Stages: a ProgrammedWriter for a second refresher.
+type DomainProgrammed struct{ *Writer }
+
+// WriteProgrammed sets the Programmed condition of one DomainName, and nothing else.
+func (d DomainProgrammed) WriteProgrammed(ctx context.Context, domain types.NamespacedName, generation int64, programmed func() *metav1.Condition) (bool, error) {
+	return d.writeProgrammed(ctx, func() client.Object { return &apiv1.DomainName{} }, domain, generation, programmed)
+}
+
+// writeProgrammed is WriteProgrammed for the kind newObject makes, Stage or DomainName.
+func (w *Writer) writeProgrammed(ctx context.Context, newObject func() client.Object, key types.NamespacedName, generation int64, programmed func() *metav1.Condition) (bool, error) {
 	backoff := w.Backoff
 	if backoff.Steps == 0 {
 		backoff = retry.DefaultRetry
@@ -48,26 +65,30 @@ func (w *Writer) WriteProgrammed(ctx context.Context, stage types.NamespacedName
 	wrote := false
 	err := retry.RetryOnConflict(backoff, func() error {
 		wrote = false
-		var s apiv1.Stage
-		if err := w.Client.Get(ctx, stage, &s); err != nil {
+		obj := newObject()
+		if err := w.Client.Get(ctx, key, obj); err != nil {
 			if apierrors.IsNotFound(err) {
 				return nil
 			}
 			return err
 		}
-		if s.Generation != generation {
+		if obj.GetGeneration() != generation {
 			return nil
 		}
 		c := programmed()
 		if c == nil {
 			return nil
 		}
-		before := s.Status.DeepCopy()
-		setProgrammed(&s.Status.Conditions, *c, generation, now)
-		if equality.Semantic.DeepEqual(before, &s.Status) {
+		conds := programmedConditions(obj)
+		if conds == nil {
+			return fmt.Errorf("no Programmed condition on %T", obj)
+		}
+		before := slices.Clone(*conds)
+		setProgrammed(conds, *c, generation, now)
+		if equality.Semantic.DeepEqual(before, *conds) {
 			return nil
 		}
-		if err := w.Client.Status().Update(ctx, &s); err != nil {
+		if err := w.Client.Status().Update(ctx, obj); err != nil {
 			if apierrors.IsNotFound(err) {
 				return nil
 			}
@@ -77,6 +98,17 @@ func (w *Writer) WriteProgrammed(ctx context.Context, stage types.NamespacedName
 		return nil
 	})
 	return wrote, err
+}
+
+// programmedConditions returns the conditions of a Stage or DomainName status, nil for another kind.
+func programmedConditions(obj client.Object) *[]metav1.Condition {
+	switch o := obj.(type) {
+	case *apiv1.Stage:
+		return &o.Status.Conditions
+	case *apiv1.DomainName:
+		return &o.Status.Conditions
+	}
+	return nil
 }
 
 // setProgrammed sets the Programmed condition c, at generation unless c says otherwise,

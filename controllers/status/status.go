@@ -40,7 +40,7 @@ import (
 )
 
 // ProgrammedFunc returns the Programmed condition of the Stage whose xDS resource is
-// stageKey, at the given generation of the Stage, or nil to leave the condition as it is
+// stageKey (of a DomainName: "<namespace>/<name>"), at the given generation of the Stage, or nil to leave the condition as it is
 // (for example while no proxy has answered yet).
 type ProgrammedFunc func(stageKey string, generation int64) *metav1.Condition
 
@@ -152,8 +152,12 @@ func (w *Writer) write(ctx context.Context, st compile.ObjectStatus, programmed 
 			return nil
 		}
 		var cond *metav1.Condition
-		if programmed != nil && st.Kind == compile.KindStage {
+		switch {
+		case programmed == nil:
+		case st.Kind == compile.KindStage:
 			cond = programmed(st.StageKey, st.Generation)
+		case st.Kind == compile.KindDomainName:
+			cond = programmed(st.Namespace+"/"+st.Name, st.Generation)
 		}
 		before := statusOf(obj)
 		if err := setStatus(obj, st, cond, now); err != nil {

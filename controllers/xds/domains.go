@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"strings"
 	"sync"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -41,6 +42,7 @@ func DomainToProto(d *ir.Domain) *xdsv1alpha1.DomainSnapshot {
 		SecurityPolicy: d.SecurityPolicy,
 		Certificate:    d.Certificate,
 		Truststore:     d.Truststore,
+		HttpRedirect:   d.HTTPRedirect,
 	}
 	for _, m := range d.Mappings {
 		out.Mappings = append(out.Mappings, &xdsv1alpha1.BasePathMapping{BasePath: m.BasePath, Stage: m.Stage})
@@ -69,11 +71,61 @@ func (s *Server) UpdateDomains(domains []ir.Domain, secrets []ir.Secret) (change
 	for i := range secrets {
 		sres[secrets[i].Name] = SecretToProto(&secrets[i])
 	}
+	refs := make(map[string][]string, len(domains))
+	for _, d := range domains {
+		refs[d.Key] = append([]string{d.Certificate}, nonEmpty(d.Truststore)...)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.domainSecrets = refs
 	// Secrets first: a proxy that gets a domain before its certificate serves it a moment late,
 	// never with a missing key.
 	return s.apply(xdsv1alpha1.TLSSecretTypeURL, sres) + s.apply(xdsv1alpha1.DomainSnapshotTypeURL, dres)
+}
+
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
+}
+
+// domainProgrammedPrefix starts the Programmed key of a DomainName. A stage key is
+// "<namespace>/<name>" with a lower-case namespace, so no stage key starts with it.
+const domainProgrammedPrefix = "DomainName/"
+
+// DomainProgrammedKey is the key Programmed and ProgrammedStages report the DomainName of
+// domainKey ("<namespace>/<name>") under, next to the stages: the fleet's reports carry both
+// alike.
+func DomainProgrammedKey(domainKey string) string { return domainProgrammedPrefix + domainKey }
+
+// domainRefsLocked lists the resources a domain is served from, at their current versions:
+// its DomainSnapshot and the TlsSecrets it names. A proxy serves the domain as compiled once
+// it applied all of them. It returns nil when the domain, or one of its secrets, is not served.
+// s.mu must be held.
+func (s *Server) domainRefsLocked(domainKey string) []resourceRef {
+	v := s.versions[xdsv1alpha1.DomainSnapshotTypeURL][domainKey]
+	if v == "" {
+		return nil
+	}
+	refs := []resourceRef{{typeURL: xdsv1alpha1.DomainSnapshotTypeURL, name: domainKey, version: v}}
+	for _, name := range s.domainSecrets[domainKey] {
+		sv := s.versions[xdsv1alpha1.TLSSecretTypeURL][name]
+		if sv == "" {
+			return nil
+		}
+		refs = append(refs, resourceRef{typeURL: xdsv1alpha1.TLSSecretTypeURL, name: name, version: sv})
+	}
+	return refs
+}
+
+// programmedDomain is Programmed for a DomainProgrammedKey.
+func (s *Server) programmedDomain(key string) ProgrammedStatus {
+	domainKey, _ := strings.CutPrefix(key, domainProgrammedPrefix)
+	s.mu.Lock()
+	refs := s.domainRefsLocked(domainKey)
+	s.mu.Unlock()
+	return s.tracker.statusOfRefs(refs)
 }
 
 // secretGate refuses to stream TlsSecrets over a channel that is neither TLS nor loopback,

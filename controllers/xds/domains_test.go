@@ -64,19 +64,45 @@ func TestDomainsAndSecretRotation(t *testing.T) {
 	if !proto.Equal(&got, DomainToProto(&d)) {
 		t.Errorf("domain = %v", &got)
 	}
+	key := DomainProgrammedKey("shop/api")
+	// The domain without its secrets is not programmed yet.
+	xdstest.Eventually(t, "the domain snapshot acknowledged", func() bool { return s.Programmed(key).Proxies == 1 })
+	if p := s.Programmed(key); p.Programmed || p.Version == "" || p.Acked != 0 {
+		t.Errorf("domain acknowledged without its secrets: %+v", p)
+	}
 	c.Subscribe(xdsv1alpha1.TLSSecretTypeURL)
 	r = c.RecvType(xdsv1alpha1.TLSSecretTypeURL)
 	c.Ack(r)
 	if len(r.GetResources()) != 2 {
 		t.Fatalf("secrets = %d", len(r.GetResources()))
 	}
+	xdstest.Eventually(t, "the domain programmed", func() bool { return s.Programmed(key).Programmed })
+	before := s.Programmed(key).Version
+	if _, all := s.ProgrammedStages(); !all[key].Programmed || all[key].Version != before {
+		t.Errorf("ProgrammedStages()[%s] = %+v", key, all[key])
+	}
 
 	secrets[1].Certificate, secrets[1].PrivateKey = []byte("crt-2"), []byte("key-2")
 	if n := s.UpdateDomains([]ir.Domain{d}, secrets); n != 1 {
 		t.Fatalf("a rotation changed %d resources, want 1", n)
 	}
+	// A rotation is a new version of the domain as served, programmed once it is applied.
+	if p := s.Programmed(key); p.Programmed || p.Version == before {
+		t.Errorf("after a rotation, before its ACK: %+v", p)
+	}
+	r = c.RecvType(xdsv1alpha1.TLSSecretTypeURL)
+	c.Nack(r, "bad key")
+	xdstest.Eventually(t, "the rejection reported", func() bool { return s.Programmed(key).Error == "bad key" })
+	s.UpdateDomains([]ir.Domain{d}, secrets[:1]) // the certificate gone: the domain cannot be served
+	if p := s.Programmed(key); p.Version != "" {
+		t.Errorf("a domain without its secret is reported served: %+v", p)
+	}
 	r = c.RecvType(xdsv1alpha1.TLSSecretTypeURL)
 	c.Ack(r)
+	s.UpdateDomains([]ir.Domain{d}, secrets)
+	r = c.RecvType(xdsv1alpha1.TLSSecretTypeURL)
+	c.Ack(r)
+	xdstest.Eventually(t, "the rotated domain programmed", func() bool { return s.Programmed(key).Programmed })
 	var sec xdsv1alpha1.TlsSecret
 	if len(r.GetResources()) != 1 {
 		t.Fatalf("rotation sent %d secrets", len(r.GetResources()))

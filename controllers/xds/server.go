@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"maps"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -81,6 +82,8 @@ type Server struct {
 	// mu serializes Update and guards versions: by type URL, resource name to version.
 	mu       sync.Mutex
 	versions map[string]map[string]string
+	// domainSecrets are the TlsSecrets each served domain names, by domain key.
+	domainSecrets map[string][]string
 }
 
 // New creates a Server. It serves nothing until Start, but Update may be called before.
@@ -223,8 +226,8 @@ func (s *Server) apply(typeURL string, want map[string]proto.Message) int {
 		s.log.Error(err, "updating the xDS cache", "type", typeLabel(typeURL))
 	}
 	s.log.V(1).Info("xDS resources updated", "type", typeLabel(typeURL), "changed", len(update), "removed", len(remove))
-	if typeURL == xdsv1alpha1.StageSnapshotTypeURL {
-		// A stage's version is part of what Programmed reports.
+	if typeURL != resource.EndpointType {
+		// A stage's, domain's or secret's version is part of what Programmed reports.
 		s.tracker.notifySubscribers()
 	}
 	return len(update) + len(remove)
@@ -247,18 +250,33 @@ func (s *Server) Version(stageKey string) string {
 	return s.versions[xdsv1alpha1.StageSnapshotTypeURL][stageKey]
 }
 
-// Programmed reports whether the connected proxies applied the stage's current version.
+// Programmed reports whether the connected proxies applied the stage's current version, or,
+// for a DomainProgrammedKey, the domain's snapshot and secrets.
 func (s *Server) Programmed(stageKey string) ProgrammedStatus {
+	if strings.HasPrefix(stageKey, domainProgrammedPrefix) {
+		return s.programmedDomain(stageKey)
+	}
 	return s.tracker.status(xdsv1alpha1.StageSnapshotTypeURL, stageKey, s.Version(stageKey))
 }
 
-// ProgrammedStages is Programmed for every served stage, by stage key, read at one instant,
-// and the number of connected proxies (which every entry also carries).
+// ProgrammedStages is Programmed for every served stage, by stage key, and every served
+// domain, by DomainProgrammedKey, read at one instant, and the number of connected proxies
+// (which every entry also carries).
 func (s *Server) ProgrammedStages() (proxies int, stages map[string]ProgrammedStatus) {
 	s.mu.Lock()
 	versions := maps.Clone(s.versions[xdsv1alpha1.StageSnapshotTypeURL])
+	domains := map[string][]resourceRef{}
+	for key := range s.versions[xdsv1alpha1.DomainSnapshotTypeURL] {
+		if refs := s.domainRefsLocked(key); refs != nil {
+			domains[DomainProgrammedKey(key)] = refs
+		}
+	}
 	s.mu.Unlock()
-	return s.tracker.statusAll(xdsv1alpha1.StageSnapshotTypeURL, versions)
+	proxies, stages = s.tracker.statusAll(xdsv1alpha1.StageSnapshotTypeURL, versions)
+	for key, refs := range domains {
+		stages[key] = s.tracker.statusOfRefs(refs)
+	}
+	return proxies, stages
 }
 
 // ConnectedProxies is the number of proxies (distinct node IDs) with an open stream.

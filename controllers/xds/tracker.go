@@ -459,6 +459,51 @@ func (t *tracker) statusLocked(typeURL, name, version string) ProgrammedStatus {
 	return s
 }
 
+// resourceRef is one resource at one version.
+type resourceRef struct{ typeURL, name, version string }
+
+// statusOfRefs is status for a thing served from several resources (a domain: its snapshot
+// and secrets): a proxy counts as having applied it when it acknowledged every one at its
+// version, and a rejection of any is the thing's rejection. Version combines theirs; with no
+// resource the thing is not served.
+func (t *tracker) statusOfRefs(refs []resourceRef) ProgrammedStatus {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(refs) == 0 {
+		return ProgrammedStatus{Proxies: len(t.nodes)}
+	}
+	h := sha256.New()
+	for _, r := range refs {
+		h.Write([]byte(r.typeURL + "\x00" + r.name + "\x00" + r.version + "\x00"))
+	}
+	s := ProgrammedStatus{Version: hex.EncodeToString(h.Sum(nil)), Proxies: len(t.nodes)}
+	var nackNodes []string
+	msg := map[string]string{}
+	for id, n := range t.nodes {
+		all := true
+		for _, r := range refs {
+			if n.acked[r.typeURL][r.name] != r.version {
+				all = false
+			}
+			if nk, ok := n.nacked[r.typeURL][r.name]; ok && nk.version == r.version {
+				if _, had := msg[id]; !had {
+					nackNodes = append(nackNodes, id)
+					msg[id] = nk.message
+				}
+			}
+		}
+		if all {
+			s.Acked++
+		}
+	}
+	s.Programmed = s.Proxies > 0 && s.Acked == s.Proxies
+	if len(nackNodes) > 0 {
+		sort.Strings(nackNodes)
+		s.ErrorNode, s.Error = nackNodes[0], msg[nackNodes[0]]
+	}
+	return s
+}
+
 func (t *tracker) connected() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()

@@ -61,12 +61,15 @@ type table struct {
 	exact map[string]*domain
 	// wild is keyed by the suffix after "*.": "*.example.com" is "example.com".
 	wild map[string]*domain
+	// redirects is set when a domain redirects plain HTTP: the HTTP listener's fast path.
+	redirects bool
 }
 
 type domain struct {
 	key      string
 	tls      *tls.Config
 	mappings []mapping
+	redirect bool
 }
 
 // mapping is a base path as a path prefix: "/orders/v1", or "" for the root.
@@ -122,6 +125,7 @@ func (s *Store) Update(domains map[string]*xdsv1alpha1.DomainSnapshot, secrets m
 			continue
 		}
 		tab[k] = d
+		t.redirects = t.redirects || d.redirect
 	}
 	s.parsed = parsed
 	s.tab.Store(t)
@@ -182,7 +186,7 @@ func build(d *xdsv1alpha1.DomainSnapshot, secret func(string) parsedSecret) (*do
 		cfg.ClientCAs = ts.pool.cfg.ClientCAs
 		cfg.ClientAuth = tls.RequireAndVerifyClientCert
 	}
-	out := &domain{key: d.GetKey(), tls: cfg}
+	out := &domain{key: d.GetKey(), tls: cfg, redirect: d.GetHttpRedirect()}
 	for _, m := range d.GetMappings() {
 		prefix := ""
 		if bp := strings.Trim(m.GetBasePath(), "/"); bp != "" {
@@ -263,4 +267,15 @@ func (s *Store) Route(host, path string) (stage, rest string, served bool) {
 		}
 	}
 	return "", "", true
+}
+
+// RedirectsHTTP reports whether a plain HTTP request for host is to be redirected to HTTPS:
+// the domain serving host asks for it (DomainName.spec.httpRedirect).
+func (s *Store) RedirectsHTTP(host string) bool {
+	t := s.tab.Load()
+	if !t.redirects {
+		return false
+	}
+	d := t.find(normalize(host))
+	return d != nil && d.redirect
 }

@@ -19,16 +19,22 @@ package domains_test
 import (
 	"bufio"
 	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 	"github.com/portico-dev/portico/dataplane/domains"
+	"github.com/portico-dev/portico/internal/testkit"
 	"github.com/portico-dev/portico/internal/testpki"
 )
 
@@ -246,6 +252,73 @@ func TestRotationKeepsOpenConnections(t *testing.T) {
 	}
 	if body := get(t, old, "api.example.com"); !strings.HasPrefix(body, "HTTP/1.1") {
 		t.Errorf("the open connection answered %q", body)
+	}
+}
+
+// Rotations while clients keep calling, over kept-alive connections and new ones alike: not
+// one request fails, and new handshakes end up with the last certificate.
+func TestRotationUnderLoad(t *testing.T) {
+	f := newFixture(t)
+	var served, failed atomic.Int64
+	var firstErr atomic.Value
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Half the clients keep their connections, half open a new one per request.
+			tr := &http.Transport{TLSClientConfig: &tls.Config{ServerName: "api.example.com", RootCAs: f.pki.CAPool, MinVersion: tls.VersionTLS12},
+				DisableKeepAlives: i%2 == 1}
+			defer tr.CloseIdleConnections()
+			client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				resp, err := client.Get("https://" + f.addr + "/")
+				if err == nil {
+					_, err = io.Copy(io.Discard, resp.Body)
+					_ = resp.Body.Close()
+				}
+				if err != nil {
+					failed.Add(1)
+					firstErr.CompareAndSwap(nil, err.Error())
+					continue
+				}
+				served.Add(1)
+			}
+		}()
+	}
+	var last *big.Int
+	for range 5 {
+		f.cert(t, "tls/shop/api", "api.example.com")
+		block, _ := pem.Decode(f.secrets["tls/shop/api"].GetCertificateChain())
+		leaf, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = leaf.SerialNumber
+		if errs := f.apply(t); errs != nil {
+			t.Fatal(errs)
+		}
+		before := served.Load()
+		testkit.Eventually(t, "requests served after a rotation", func() bool { return served.Load() >= before+20 })
+	}
+	close(stop)
+	wg.Wait()
+	if n := failed.Load(); n > 0 {
+		t.Errorf("%d of %d requests failed during rotations; first: %v", n, n+served.Load(), firstErr.Load())
+	}
+	c, err := f.dial("api.example.com", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if c.ConnectionState().PeerCertificates[0].SerialNumber.Cmp(last) != 0 {
+		t.Error("a new handshake does not get the last certificate")
 	}
 }
 

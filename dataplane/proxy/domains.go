@@ -50,6 +50,23 @@ func (p *Proxy) route(g *graph, r *http.Request, host, path string) (*stage, str
 	return st, rest
 }
 
+// redirectToHTTPS answers a plain HTTP request for a domain with httpRedirect with the same
+// URL over HTTPS, on the default port: the Service publishes the HTTPS listener on 443.
+// GET and HEAD get 301, which every client follows; other methods 308, which keeps the
+// method and body (a 301 may turn a POST into a GET). It reports whether it answered.
+func (p *Proxy) redirectToHTTPS(w http.ResponseWriter, r *http.Request, host string) bool {
+	if r.TLS != nil || p.opts.Domains == nil || !p.opts.Domains.RedirectsHTTP(host) {
+		return false
+	}
+	code := http.StatusPermanentRedirect
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		code = http.StatusMovedPermanently
+	}
+	w.Header().Set("Location", "https://"+host+r.URL.RequestURI())
+	w.WriteHeader(code)
+	return true
+}
+
 // applyDomains hands the configuration's domains and secrets to the domain store. A domain
 // that cannot be served (a missing or invalid certificate) is logged by name, never with its
 // key material, and the others are served.

@@ -28,11 +28,13 @@ import (
 
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 	"github.com/portico-dev/portico/dataplane/domains"
+	"github.com/portico-dev/portico/dataplane/edge"
+	"github.com/portico-dev/portico/dataplane/proxy/rawheader"
 	"github.com/portico-dev/portico/internal/testpki"
 )
 
-// serveHTTPS serves f over TLS with the domain store's configuration on 127.0.0.1 and
-// returns a client that reaches every name there.
+// serveHTTPS serves f over TLS with the domain store's configuration on 127.0.0.1, on the
+// listener the proxy command uses, and returns a client that reaches every name there.
 func serveHTTPS(t *testing.T, f *fixture, store *domains.Store, pki *testpki.PKI) (addr string, client func(sni string) *http.Client) {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
@@ -40,7 +42,9 @@ func serveHTTPS(t *testing.T, f *fixture, store *domains.Store, pki *testpki.PKI
 		t.Fatal(err)
 	}
 	srv := NewServer(ServerOptions{Handler: f.Proxy, TLS: true})
-	go func() { _ = srv.Serve(tls.NewListener(lis, store.TLSConfig())) }()
+	go func() {
+		_ = srv.Serve(rawheader.TLSListener(lis, store.TLSConfig(), edge.DefaultReadHeaderTimeout, f.WantsHeaderNames))
+	}()
 	t.Cleanup(func() { _ = srv.Close() })
 	return lis.Addr().String(), func(sni string) *http.Client {
 		tr := &http.Transport{ForceAttemptHTTP2: true, TLSClientConfig: &tls.Config{ServerName: sni, RootCAs: pki.CAPool, MinVersion: tls.VersionTLS12}}
@@ -134,5 +138,51 @@ func TestClientCertInContext(t *testing.T) {
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != 200 || !strings.HasPrefix(string(b), "CN=client ") || !strings.HasSuffix(string(b), " GMT") {
 		t.Errorf("backend saw %d %q", resp.StatusCode, b)
+	}
+}
+
+// A domain with httpRedirect answers plain HTTP requests for its host with its HTTPS URL;
+// other hosts, and the domain over HTTPS, are served as before.
+func TestHTTPRedirectToHTTPS(t *testing.T) {
+	pki := testpki.New(t)
+	store := domains.New()
+	f := newFixture(t, Options{Domains: store})
+	crt, key := pki.ServerPEM(t, time.Now().Add(time.Hour), "api.example.com", "*.example.org")
+	c := cfg(nil, stageOf("pets", "prod", apiOf(nil, mockRoute("list", "/pets", "GET", "pets"))))
+	c.Secrets = map[string]*xdsv1alpha1.TlsSecret{"tls/default/api": {Name: "tls/default/api", CertificateChain: crt, PrivateKey: key}}
+	c.Domains = map[string]*xdsv1alpha1.DomainSnapshot{
+		"default/api":  {Key: "default/api", DomainName: "api.example.com", Certificate: "tls/default/api", HttpRedirect: true, Mappings: []*xdsv1alpha1.BasePathMapping{{Stage: "default/pets"}}},
+		"default/wild": {Key: "default/wild", DomainName: "*.example.org", Certificate: "tls/default/api", Mappings: []*xdsv1alpha1.BasePathMapping{{Stage: "default/pets"}}},
+	}
+	if err := f.Apply(c); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		method, host, target string
+		code                 int
+		location             string
+	}{
+		{"GET", "api.example.com", "/pets?limit=2", http.StatusMovedPermanently, "https://api.example.com/pets?limit=2"},
+		{"GET", "API.example.com.:8080", "/", http.StatusMovedPermanently, "https://api.example.com/"},
+		{"POST", "api.example.com", "/pets", http.StatusPermanentRedirect, "https://api.example.com/pets"},
+		// No redirect asked: the default endpoint serves the host.
+		{"GET", "x.example.org", "/prod/pets", http.StatusOK, ""},
+		{"GET", "other.test", "/prod/pets", http.StatusOK, ""},
+	} {
+		r := httptest.NewRequest(tc.method, "http://"+tc.host+tc.target, nil)
+		w := httptest.NewRecorder()
+		f.ServeHTTP(w, r)
+		if w.Code != tc.code || w.Header().Get("Location") != tc.location {
+			t.Errorf("%s http://%s%s = %d Location %q, want %d %q", tc.method, tc.host, tc.target, w.Code, w.Header().Get("Location"), tc.code, tc.location)
+		}
+	}
+	addr, client := serveHTTPS(t, f, store, pki)
+	resp, err := client("api.example.com").Get("https://" + addr + "/pets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("over HTTPS: %d", resp.StatusCode)
 	}
 }

@@ -17,7 +17,7 @@ limitations under the License.
 package cli
 
 import (
-	"context"
+	"bytes"
 	"crypto/tls"
 	"encoding/base64"
 	"fmt"
@@ -26,9 +26,16 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
+
+	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
+	"github.com/portico-dev/portico/dataplane/domains"
+	"github.com/portico-dev/portico/dataplane/edge"
+	"github.com/portico-dev/portico/internal/testkit"
 	"github.com/portico-dev/portico/internal/testpki"
 )
 
@@ -80,6 +87,15 @@ spec:
   securityPolicy: TLS_1_3
   mutualTLS: {truststoreRef: {name: partners-ca}}
   mappings: [{basePath: "", restApiRef: {name: pets}, stage: prod}]
+---
+apiVersion: apigateway.portico.dev/v1alpha1
+kind: DomainName
+metadata: {name: missing}
+spec:
+  domainName: missing.example.com
+  certificateRef: {name: no-such-secret}
+  httpRedirect: true
+  mappings: [{basePath: "", restApiRef: {name: pets}, stage: prod}]
 `
 
 // tlsSecret is what `kubectl create secret tls NAME --dry-run=client -o yaml` writes.
@@ -109,26 +125,11 @@ func TestStandaloneServesDomainsOverHTTPS(t *testing.T) {
 
 	httpLis, adminLis, httpsLis := listenLoopback(t), listenLoopback(t), listenLoopback(t)
 	base, admin, httpsAddr := "http://"+httpLis.Addr().String(), "http://"+adminLis.Addr().String(), httpsLis.Addr().String()
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan struct{})
-	done := make(chan error, 1)
+	// Debug logs, to show that not even they carry key material.
+	logs := &syncBuffer{}
 	opts := standaloneOptions{files: []string{dir}, httpAddr: httpLis.Addr().String(), reload: 20 * time.Millisecond,
-		drain: 2 * time.Second, stateDir: t.TempDir(), log: logOptions{level: "error", format: "json"}}
-	go func() {
-		done <- runStandalone(ctx, opts, &standaloneHooks{httpListener: httpLis, adminListener: adminLis, httpsListener: httpsLis, ready: ready})
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("standalone: %v", err)
-		}
-	}()
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("standalone stopped: %v", err)
-	}
-	until(t, "/readyz answers 200", func() bool { return get(t, "GET", admin+"/readyz").status == 200 })
+		drain: 2 * time.Second, stateDir: t.TempDir(), log: logOptions{level: "debug", format: "json", out: logs}}
+	startStandalone(t, opts, &standaloneHooks{httpListener: httpLis, adminListener: adminLis, httpsListener: httpsLis})
 
 	client := func(sni string, certs ...tls.Certificate) *http.Client {
 		tr := &http.Transport{ForceAttemptHTTP2: true, TLSClientConfig: &tls.Config{ServerName: sni, RootCAs: pki.CAPool, Certificates: certs, MinVersion: tls.VersionTLS12}}
@@ -158,6 +159,33 @@ func TestStandaloneServesDomainsOverHTTPS(t *testing.T) {
 	if _, _, err := call(client("unknown.example.com"), "/pets"); err == nil {
 		t.Error("an unknown SNI was served")
 	}
+	// The domain whose Secret is missing is reported, and not served; the rest serves.
+	until(t, "the missing Secret is logged", func() bool {
+		return strings.Contains(logs.String(), "DomainName default/missing") && strings.Contains(logs.String(), "CertificateNotFound")
+	})
+	if _, _, err := call(client("missing.example.com"), "/pets"); err == nil {
+		t.Error("a domain without its certificate was served")
+	}
+	if r := get(t, "GET", base+"/prod/pets"); r.status != 200 {
+		t.Errorf("with a domain missing its Secret, the default endpoint = %d", r.status)
+	}
+
+	// TLS session resumption: a second connection resumes the first one's session (a ticket).
+	resuming := &http.Transport{TLSClientConfig: &tls.Config{ServerName: "api.example.com", RootCAs: pki.CAPool,
+		MinVersion: tls.VersionTLS12, ClientSessionCache: tls.NewLRUClientSessionCache(4)}}
+	defer resuming.CloseIdleConnections()
+	for i, want := range []bool{false, true} {
+		resp, err := (&http.Client{Transport: resuming, Timeout: 5 * time.Second}).Get("https://" + httpsAddr + "/pets")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body) // reads the TLS 1.3 ticket, sent after the handshake
+		_ = resp.Body.Close()
+		if resp.TLS.DidResume != want {
+			t.Errorf("connection %d: resumed = %v, want %v", i+1, resp.TLS.DidResume, want)
+		}
+		resuming.CloseIdleConnections()
+	}
 
 	// Mutual TLS.
 	if code, _, err := call(client("partners.example.com", pki.ClientCertificate(t)), "/pets"); code != 200 {
@@ -183,8 +211,101 @@ func TestStandaloneServesDomainsOverHTTPS(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "api-tls.yaml"), tlsSecret("api-tls", crt2, key2))
 	until(t, "the renewed certificate is served", func() bool { s := serial(); return s != before && !strings.Contains(s, " ") })
 
-	// The key is never in /config.
-	if r := get(t, "GET", admin+"/config"); r.status != 200 || strings.Contains(r.body, "PRIVATE KEY") || strings.Contains(r.body, base64.StdEncoding.EncodeToString(key2)[:40]) {
-		t.Errorf("/config = %d, shows key material: %v", r.status, strings.Contains(r.body, "PRIVATE"))
+	// Key material is never in /config, the metrics or the logs (at debug level), in PEM,
+	// in base64 or as the PEM body.
+	secretsOf := func(keys ...[]byte) []string {
+		var out []string
+		for _, k := range keys {
+			body := strings.Join(strings.Split(strings.TrimSpace(string(k)), "\n")[1:2], "")
+			out = append(out, "PRIVATE KEY", base64.StdEncoding.EncodeToString(k)[:40], body)
+		}
+		return out
 	}
+	scan := map[string]string{"/config": get(t, "GET", admin+"/config").body, "/metrics": get(t, "GET", admin+"/metrics").body, "logs": logs.String()}
+	for where, text := range scan {
+		if text == "" {
+			t.Errorf("%s is empty", where)
+		}
+		for _, s := range secretsOf(key, key2, pkey) {
+			if strings.Contains(text, s) {
+				t.Errorf("%s holds key material (%.12s...)", where, s)
+			}
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer for a logger writing from several goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// The HTTPS listener is under the edge's connection cap, as the HTTP one: with a cap of one,
+// a second client's handshake waits in the backlog until the first connection closes.
+func TestHTTPSListenerUnderConnectionCap(t *testing.T) {
+	pki := testpki.New(t)
+	store := domains.New()
+	crt, key := pki.ServerPEM(t, time.Now().Add(time.Hour), "api.example.com")
+	if errs := store.Update(map[string]*xdsv1alpha1.DomainSnapshot{"shop/api": {Key: "shop/api", DomainName: "api.example.com", Certificate: "tls/shop/api"}},
+		map[string]*xdsv1alpha1.TlsSecret{"tls/shop/api": {Name: "tls/shop/api", CertificateChain: crt, PrivateKey: key}}); errs != nil {
+		t.Fatal(errs)
+	}
+	limits := edge.Defaults()
+	limits.MaxConnections = 1
+	lis, err := listenHTTPS(dataPlaneOptions{https: httpsOptions{listener: listenLoopback(t)}, limits: limits, log: logr.Discard()}, store, func() bool { return false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lis.Close()
+	go func() {
+		for {
+			c, err := lis.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				// Served until the client closes, then closed: the slot goes back.
+				_, _ = io.Copy(io.Discard, c)
+				_ = c.Close()
+			}()
+		}
+	}()
+	dial := func(timeout time.Duration) (*tls.Conn, error) {
+		d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: timeout, Deadline: time.Now().Add(timeout)},
+			Config: &tls.Config{ServerName: "api.example.com", RootCAs: pki.CAPool, MinVersion: tls.VersionTLS12}}
+		c, err := d.Dial("tcp", lis.Addr().String())
+		if err != nil {
+			return nil, err
+		}
+		return c.(*tls.Conn), nil
+	}
+	first, err := dial(10 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The second handshake cannot complete while the first connection holds the one slot.
+	if c, err := dial(300 * time.Millisecond); err == nil {
+		c.Close()
+		t.Fatal("a second TLS connection was served over a cap of one")
+	}
+	_ = first.Close()
+	testkit.Eventually(t, "a connection served once the first closed", func() bool {
+		c, err := dial(2 * time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
 }

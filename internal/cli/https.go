@@ -17,7 +17,6 @@ limitations under the License.
 package cli
 
 import (
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log"
@@ -29,6 +28,7 @@ import (
 
 	"github.com/portico-dev/portico/dataplane/domains"
 	"github.com/portico-dev/portico/dataplane/edge"
+	"github.com/portico-dev/portico/dataplane/proxy/rawheader"
 )
 
 // defaultHTTPSAddr is --https-addr's default: the HTTPS listener of custom domain names.
@@ -47,8 +47,10 @@ type httpsOptions struct {
 }
 
 // listenHTTPS opens the HTTPS listener: the edge's connection cap, then TLS with the
-// certificate each SNI names in store. It returns nil, nil when HTTPS is off.
-func listenHTTPS(o dataPlaneOptions, store *domains.Store) (net.Listener, error) {
+// certificate each SNI names in store. HTTP/1.1 connections opened while wantNames returns
+// true keep header names as clients spell them (rawheader.TLSListener). It returns nil, nil
+// when HTTPS is off.
+func listenHTTPS(o dataPlaneOptions, store *domains.Store, wantNames func() bool) (net.Listener, error) {
 	h := o.https
 	if h.listener == nil && h.addr == "" {
 		return nil, nil
@@ -61,7 +63,12 @@ func listenHTTPS(o dataPlaneOptions, store *domains.Store) (net.Listener, error)
 		}
 		return nil, fmt.Errorf("--https-addr: %w", err)
 	}
-	return tls.NewListener(edge.Listener(lis, o.limits.MaxConnections), store.TLSConfig()), nil
+	// The handshake deadline net/http would apply (proxy.NewServer's ReadHeaderTimeout).
+	limits := o.limits
+	if limits == (edge.Limits{}) {
+		limits = edge.Defaults()
+	}
+	return rawheader.TLSListener(edge.Listener(lis, o.limits.MaxConnections), store.TLSConfig(), limits.ReadHeaderTimeout, wantNames), nil
 }
 
 // handshakeLog is the HTTPS server's error log: failed handshakes (an unknown name, a

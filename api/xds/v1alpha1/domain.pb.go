@@ -56,7 +56,9 @@ type DomainSnapshot struct {
 	// Name of the TlsSecret with the CAs of mutual TLS; empty means no client certificate.
 	Truststore string `protobuf:"bytes,6,opt,name=truststore,proto3" json:"truststore,omitempty"`
 	// Base path mappings, longest base path first: the order they are matched in.
-	Mappings      []*BasePathMapping `protobuf:"bytes,7,rep,name=mappings,proto3" json:"mappings,omitempty"`
+	Mappings []*BasePathMapping `protobuf:"bytes,7,rep,name=mappings,proto3" json:"mappings,omitempty"`
+	// Redirect plain HTTP requests for domain_name (by Host) to HTTPS.
+	HttpRedirect  bool `protobuf:"varint,8,opt,name=http_redirect,json=httpRedirect,proto3" json:"http_redirect,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -138,6 +140,13 @@ func (x *DomainSnapshot) GetMappings() []*BasePathMapping {
 		return x.Mappings
 	}
 	return nil
+}
+
+func (x *DomainSnapshot) GetHttpRedirect() bool {
+	if x != nil {
+		return x.HttpRedirect
+	}
+	return false
 }
 
 // BasePathMapping serves a stage under a base path of a domain.
@@ -275,7 +284,7 @@ var File_xds_v1alpha1_domain_proto protoreflect.FileDescriptor
 
 const file_xds_v1alpha1_domain_proto_rawDesc = "" +
 	"\n" +
-	"\x19xds/v1alpha1/domain.proto\x12\x14portico.xds.v1alpha1\"\x91\x02\n" +
+	"\x19xds/v1alpha1/domain.proto\x12\x14portico.xds.v1alpha1\"\xb6\x02\n" +
 	"\x0eDomainSnapshot\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x1e\n" +
 	"\n" +
@@ -288,7 +297,8 @@ const file_xds_v1alpha1_domain_proto_rawDesc = "" +
 	"\n" +
 	"truststore\x18\x06 \x01(\tR\n" +
 	"truststore\x12A\n" +
-	"\bmappings\x18\a \x03(\v2%.portico.xds.v1alpha1.BasePathMappingR\bmappings\"D\n" +
+	"\bmappings\x18\a \x03(\v2%.portico.xds.v1alpha1.BasePathMappingR\bmappings\x12#\n" +
+	"\rhttp_redirect\x18\b \x01(\bR\fhttpRedirect\"D\n" +
 	"\x0fBasePathMapping\x12\x1b\n" +
 	"\tbase_path\x18\x01 \x01(\tR\bbasePath\x12\x14\n" +
 	"\x05stage\x18\x02 \x01(\tR\x05stage\"\x8c\x01\n" +
