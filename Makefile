@@ -85,6 +85,10 @@ test: kube-assets helm lambda-rie ## Run every test; integration tests use a rea
 test-short: ## Run the unit tests only (no API server).
 	go test -short -count=1 ./...
 
+.PHONY: import-corpus
+import-corpus: ## Print the OpenAPI import corpus report (imported fully / with omissions / refused).
+	@go test ./internal/openapi/ -run '^TestCorpusReport$$' -count=1 -v | grep -v -e '^=== RUN' -e '^--- PASS' -e '^PASS' -e '^ok '
+
 .PHONY: fuzz
 fuzz: ## Run every fuzz target for FUZZTIME (default 5s) each.
 	hack/fuzz.sh
@@ -93,12 +97,16 @@ fuzz: ## Run every fuzz target for FUZZTIME (default 5s) each.
 bench-proxy: build ## Proxy requests/s against nginx on the same core (needs nginx and wrk).
 	hack/bench-proxy.sh | tee bin/bench-proxy.txt
 
+.PHONY: bench-tls
+bench-tls: build ## HTTPS handshakes/s and kept-alive TLS requests/s against nginx, same certificate, same core.
+	hack/bench-tls.sh | tee bin/bench-tls.txt
+
 .PHONY: bench
 .PHONY: e2e
 e2e: build helm kube-assets e2e-lambda ## Walk the user's path end to end: chart manifests, 2 controllers, 2 proxies, canary, failover.
 	hack/e2e.sh
 
-bench: kube-assets bench-proxy ## Run every benchmark: compile, change-to-push at 10,000 routes, proxy vs nginx.
+bench: kube-assets bench-proxy bench-tls ## Run every benchmark: compile, change-to-push at 10,000 routes, proxy vs nginx.
 	go test ./controllers/compile/ -run '^$$' -bench . -benchmem -benchtime 20x | tee bin/bench-compile.txt
 	go test ./dataplane/proxy/ ./dataplane/router/ -run '^$$' -bench . -benchmem | tee bin/bench-dataplane.txt
 	@echo "apply targets (issue 11): ApplyEndpointChange under 2 ms and 1 MB per op (100 stages x 100 routes); ApplyStageWithKeys under 20 ms per op (10,000 keys in 10 plans)"

@@ -108,6 +108,7 @@ func (l *lambda) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(gatewayresponse.HeaderRequestID, rc.ID)
+	rc.EndpointHeaders = req.Header
 	res, err := l.transport.RoundTrip(req)
 	if err != nil {
 		switch {
@@ -160,7 +161,8 @@ func (l *lambda) fail(w http.ResponseWriter, r *http.Request, rc *reqctx.Request
 
 // functionFailed answers a function's error or unusable answer as Amazon API Gateway does:
 // 502 INTEGRATION_FAILURE for payload 1.0 (REST APIs), 500 {"message":"Internal Server
-// Error"} for 2.0 (HTTP APIs). Neither carries the function's text.
+// Error"} for 2.0 (HTTP APIs). Neither carries the function's text; both are the
+// INTEGRATION_FAILURE gateway response, so an override of it (or of DEFAULT_5XX) applies.
 func (l *lambda) functionFailed(w http.ResponseWriter, r *http.Request, rc *reqctx.Request, err error) {
 	if l.version == "1.0" {
 		l.fail(w, r, rc, err)
@@ -168,15 +170,8 @@ func (l *lambda) functionFailed(w http.ResponseWriter, r *http.Request, rc *reqc
 	}
 	rc.Integration.Error = err.Error()
 	l.shared.Log.V(1).Info("lambda function failed", "route", rc.RouteName, "error", err.Error())
-	body := `{"message":"Internal Server Error"}`
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	h.Set(gatewayresponse.HeaderRequestID, rc.ID)
-	w.WriteHeader(http.StatusInternalServerError)
-	if r.Method != http.MethodHead {
-		_, _ = io.WriteString(w, body)
-	}
+	gatewayresponse.WriteAs(w, r, gatewayresponse.IntegrationFailure, http.StatusInternalServerError,
+		"Internal Server Error", l.responses, rc.ID)
 }
 
 // isFunctionError recognizes the error object a Lambda runtime answers for a failed

@@ -27,6 +27,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/portico-dev/portico/dataplane/proxy/rawheader"
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
 )
 
@@ -77,6 +78,51 @@ type IdentityV1 struct {
 	APIKeyID  *string `json:"apiKeyId"`
 	SourceIP  string  `json:"sourceIp"`
 	UserAgent string  `json:"userAgent"`
+	// ClientCert is the mutual TLS client certificate; null without one, as AWS sends it.
+	ClientCert *ClientCert `json:"clientCert"`
+}
+
+// ClientCert is a mutual TLS client certificate as the events carry it:
+// requestContext.identity.clientCert (1.0) and requestContext.authentication.clientCert
+// (2.0), with aws-lambda-go's field names.
+type ClientCert struct {
+	ClientCertPem string   `json:"clientCertPem"`
+	SubjectDN     string   `json:"subjectDN"`
+	IssuerDN      string   `json:"issuerDN"`
+	SerialNumber  string   `json:"serialNumber"`
+	Validity      Validity `json:"validity"`
+}
+
+// Validity is a client certificate's validity, as AWS writes the dates.
+type Validity struct {
+	NotBefore string `json:"notBefore"`
+	NotAfter  string `json:"notAfter"`
+}
+
+// AuthenticationV2 is requestContext.authentication of the payload 2.0 events, present
+// only for a request with a client certificate.
+type AuthenticationV2 struct {
+	ClientCert *ClientCert `json:"clientCert"`
+}
+
+// NewClientCert is c as the events carry it; nil for nil.
+func NewClientCert(c *reqctx.ClientCert) *ClientCert {
+	if c == nil {
+		return nil
+	}
+	return &ClientCert{
+		ClientCertPem: c.ClientCertPem, SubjectDN: c.SubjectDN, IssuerDN: c.IssuerDN,
+		SerialNumber: c.SerialNumber, Validity: Validity{NotBefore: c.NotBefore, NotAfter: c.NotAfter},
+	}
+}
+
+// NewAuthenticationV2 is the payload 2.0 authentication of a request: nil without a client
+// certificate.
+func NewAuthenticationV2(rc *reqctx.Request) *AuthenticationV2 {
+	if rc.ClientCert == nil {
+		return nil
+	}
+	return &AuthenticationV2{ClientCert: NewClientCert(rc.ClientCert)}
 }
 
 type eventV2 struct {
@@ -95,17 +141,18 @@ type eventV2 struct {
 }
 
 type contextV2 struct {
-	AccountID    string        `json:"accountId"`
-	APIID        string        `json:"apiId"`
-	Authorizer   *authorizerV2 `json:"authorizer,omitempty"`
-	DomainName   string        `json:"domainName"`
-	DomainPrefix string        `json:"domainPrefix"`
-	HTTP         HTTPV2        `json:"http"`
-	RequestID    string        `json:"requestId"`
-	RouteKey     string        `json:"routeKey"`
-	Stage        string        `json:"stage"`
-	Time         string        `json:"time"`
-	TimeEpoch    int64         `json:"timeEpoch"`
+	AccountID      string            `json:"accountId"`
+	APIID          string            `json:"apiId"`
+	Authentication *AuthenticationV2 `json:"authentication,omitempty"`
+	Authorizer     *authorizerV2     `json:"authorizer,omitempty"`
+	DomainName     string            `json:"domainName"`
+	DomainPrefix   string            `json:"domainPrefix"`
+	HTTP           HTTPV2            `json:"http"`
+	RequestID      string            `json:"requestId"`
+	RouteKey       string            `json:"routeKey"`
+	Stage          string            `json:"stage"`
+	Time           string            `json:"time"`
+	TimeEpoch      int64             `json:"timeEpoch"`
 }
 
 type authorizerV2 struct {
@@ -148,7 +195,7 @@ func Paths(r *http.Request, rc *reqctx.Request) (decoded, underStage string) {
 
 // NewIdentityV1 is the payload 1.0 identity of r.
 func NewIdentityV1(r *http.Request, rc *reqctx.Request) IdentityV1 {
-	id := IdentityV1{SourceIP: rc.SourceIP, UserAgent: r.UserAgent()}
+	id := IdentityV1{SourceIP: rc.SourceIP, UserAgent: r.UserAgent(), ClientCert: NewClientCert(rc.ClientCert)}
 	if rc.APIKeyID != "" {
 		id.APIKey, id.APIKeyID = &rc.APIKey, &rc.APIKeyID
 	}
@@ -288,7 +335,8 @@ func (l *lambda) event(r *http.Request, rc *reqctx.Request, body []byte) ([]byte
 		StageVariables: NilIfEmpty(rc.Variables),
 		RequestContext: contextV2{
 			AccountID: account, APIID: api, Authorizer: authorizerV2Of(&rc.Authorizer),
-			DomainName: rc.Host, DomainPrefix: DomainPrefix(rc.Host),
+			Authentication: NewAuthenticationV2(rc),
+			DomainName:     rc.Host, DomainPrefix: DomainPrefix(rc.Host),
 			HTTP:      NewHTTPV2(r, rc, decodedPath),
 			RequestID: rc.ID, RouteKey: routeKey, Stage: rc.Stage,
 			Time: rc.Start.Format(RequestTimeLayout), TimeEpoch: rc.Start.UnixMilli(),
@@ -355,20 +403,30 @@ func withForwarded(r *http.Request) http.Header {
 }
 
 // HeadersV1 returns a request's headers as a payload 1.0 event has them: the last value of
-// each name, and all values, with the Host and the X-Forwarded-* headers.
+// each name, and all values, with the Host and the X-Forwarded-* headers. Names are spelled
+// as the client sent them (see package rawheader): "HeaderAuth1", not net/http's
+// "Headerauth1"; lower case from HTTP/2 clients. The X-Forwarded-* headers the gateway adds
+// keep their canonical spelling unless the client sent them.
 func HeadersV1(r *http.Request) (single map[string]string, multi map[string][]string) {
 	hdr := withForwarded(r)
+	names := rawheader.From(r)
 	single = make(map[string]string, len(hdr)+1)
 	multi = make(map[string][]string, len(hdr)+1)
 	for k, vs := range hdr {
 		if len(vs) == 0 {
 			continue
 		}
+		if _, sent := r.Header[k]; sent {
+			k = names.Spell(k)
+		}
 		single[k] = vs[len(vs)-1]
 		multi[k] = vs
 	}
-	if r.Host != "" && single["Host"] == "" {
-		single["Host"], multi["Host"] = r.Host, []string{r.Host}
+	if r.Host != "" {
+		host := names.Spell("Host")
+		if single[host] == "" {
+			single[host], multi[host] = r.Host, []string{r.Host}
+		}
 	}
 	return single, multi
 }

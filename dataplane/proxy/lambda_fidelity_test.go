@@ -25,6 +25,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+	"google.golang.org/protobuf/proto"
 
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 )
@@ -189,4 +190,56 @@ func TestLambdaV2Fidelity(t *testing.T) {
 	fn.header.Set("X-Amz-Function-Error", "Unhandled")
 	want500(t, f.do("GET", "/prod/pets/7", nil))
 	fn.event(t, &ev)
+}
+
+// A function's failure is the INTEGRATION_FAILURE gateway response for both payload
+// versions: 500 "Internal Server Error" by default for 2.0, 502 for 1.0, and an override of
+// INTEGRATION_FAILURE or DEFAULT_5XX applies to both, never with the function's text.
+func TestLambdaFunctionErrorsAreGatewayResponses(t *testing.T) {
+	fn := newRawFunction(t, `{"errorMessage":"secret stack","errorType":"Error"}`)
+	f := newFixture(t, Options{})
+	api := apiOf(nil, lambdaRoute("v2", "/v2", fn.URL, "2.0"), lambdaRoute("v1", "/v1", fn.URL, "1.0"))
+	f.apply(t, stageOf("prod", "prod", api))
+
+	w := f.do("GET", "/prod/v2", nil)
+	fn.event(t, &map[string]any{})
+	wantGatewayError(t, w, 500, "INTEGRATION_FAILURE", "Internal Server Error")
+	w = f.do("GET", "/prod/v1", nil)
+	fn.event(t, &map[string]any{})
+	wantGatewayError(t, w, 502, "INTEGRATION_FAILURE", "Internal server error")
+
+	// DEFAULT_5XX's body and headers apply; its status is not set, so each keeps its own.
+	api.GatewayResponses = map[string]*xdsv1alpha1.GatewayResponse{"DEFAULT_5XX": {
+		Headers: map[string]string{"X-Custom": "yes"},
+		Body:    proto.String(`{"error":"$context.error.message","type":"$context.error.responseType"}`),
+	}}
+	f.apply(t, stageOf("prod", "prod", api))
+	for path, status := range map[string]int{"/prod/v2": 500, "/prod/v1": 502} {
+		w = f.do("GET", path, nil)
+		fn.event(t, &map[string]any{})
+		if w.Code != status || w.Header().Get("X-Custom") != "yes" || strings.Contains(w.Body.String(), "secret") ||
+			!strings.Contains(w.Body.String(), `"type":"INTEGRATION_FAILURE"`) {
+			t.Errorf("%s: %d %v %q", path, w.Code, w.Header(), w.Body)
+		}
+	}
+
+	// INTEGRATION_FAILURE with a status: it wins for both.
+	api.GatewayResponses = map[string]*xdsv1alpha1.GatewayResponse{"INTEGRATION_FAILURE": {StatusCode: 503, Body: proto.String(`{"down":true}`)}}
+	f.apply(t, stageOf("prod", "prod", api))
+	for _, path := range []string{"/prod/v2", "/prod/v1"} {
+		w = f.do("GET", path, nil)
+		fn.event(t, &map[string]any{})
+		if w.Code != 503 || w.Body.String() != `{"down":true}` || w.Header().Get("X-Portico-Error-Type") != "INTEGRATION_FAILURE" {
+			t.Errorf("%s: %d %v %q", path, w.Code, w.Header(), w.Body)
+		}
+	}
+
+	// The runtime's error status without an error object is the same failure.
+	fn.response = `"secret"`
+	fn.header.Set("X-Amz-Function-Error", "Unhandled")
+	w = f.do("GET", "/prod/v2", nil)
+	fn.event(t, &map[string]any{})
+	if w.Code != 503 || strings.Contains(w.Body.String(), "secret") {
+		t.Errorf("X-Amz-Function-Error: %d %q", w.Code, w.Body)
+	}
 }

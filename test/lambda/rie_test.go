@@ -77,11 +77,11 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// startFunction builds the handler and runs it under the emulator; it returns the
-// emulator's address once it accepts connections.
-func startFunction(t *testing.T, rie string) string {
+// startFunction builds the function in testdata/<name> and runs it under the emulator; it
+// returns the emulator's address once it accepts connections.
+func startFunction(t *testing.T, rie, name string) string {
 	bin := filepath.Join(t.TempDir(), "bootstrap")
-	build := exec.Command("go", "build", "-o", bin, "./testdata/handler")
+	build := exec.Command("go", "build", "-o", bin, "./testdata/"+name)
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building the handler: %v\n%s", err, out)
 	}
@@ -111,9 +111,13 @@ func startFunction(t *testing.T, rie string) string {
 }
 
 func endpoints(cluster, addr string) map[string]*endpointv3.ClusterLoadAssignment {
+	return map[string]*endpointv3.ClusterLoadAssignment{cluster: loadAssignment(cluster, addr)}
+}
+
+func loadAssignment(cluster, addr string) *endpointv3.ClusterLoadAssignment {
 	host, port, _ := net.SplitHostPort(addr)
 	p, _ := strconv.Atoi(port)
-	return map[string]*endpointv3.ClusterLoadAssignment{cluster: {ClusterName: cluster, Endpoints: []*endpointv3.LocalityLbEndpoints{{
+	return &endpointv3.ClusterLoadAssignment{ClusterName: cluster, Endpoints: []*endpointv3.LocalityLbEndpoints{{
 		LbEndpoints: []*endpointv3.LbEndpoint{{
 			HealthStatus: corev3.HealthStatus_HEALTHY,
 			HostIdentifier: &endpointv3.LbEndpoint_Endpoint{Endpoint: &endpointv3.Endpoint{
@@ -122,14 +126,14 @@ func endpoints(cluster, addr string) map[string]*endpointv3.ClusterLoadAssignmen
 				}}},
 			}},
 		}},
-	}}}}
+	}}}
 }
 
 // TestRESTHandlerUnderEmulator: an aws-lambda-go payload 1.0 handler, unchanged, behind a
 // LAMBDA_PROXY route whose backendRef.path is the emulator's invocation path.
 func TestRESTHandlerUnderEmulator(t *testing.T) {
 	rie := emulator(t)
-	addr := startFunction(t, rie)
+	addr := startFunction(t, rie, "handler")
 
 	route := &xdsv1alpha1.Route{Name: "pets", Path: "/pets/{proxy+}", Methods: []string{"ANY"}, Integration: &xdsv1alpha1.Integration{
 		Type: "LAMBDA_PROXY", TimeoutMillis: 29000, PayloadFormatVersion: "1.0",

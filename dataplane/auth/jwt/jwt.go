@@ -30,7 +30,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -127,9 +126,8 @@ func (a *authenticator) step(rt *proxy.Route, next http.Handler) (http.Handler, 
 		return next, nil
 	}
 	cfg := az.GetJwt()
-	u, err := url.Parse(cfg.GetJwksUri())
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("authorizer %q: jwksUri %q is not an http(s) URL", name, cfg.GetJwksUri())
+	if _, err := mapping.JWKSURI(cfg.GetIssuer(), cfg.GetJwksUri()); err != nil {
+		return nil, fmt.Errorf("authorizer %q: %w", name, err)
 	}
 	if cfg.GetClockSkewSeconds() < 0 {
 		return nil, fmt.Errorf("authorizer %q: negative clock skew", name)

@@ -87,16 +87,17 @@ type requestEventV2 struct {
 }
 
 type requestContextV2 struct {
-	AccountID    string             `json:"accountId"`
-	APIID        string             `json:"apiId"`
-	DomainName   string             `json:"domainName"`
-	DomainPrefix string             `json:"domainPrefix"`
-	HTTP         integration.HTTPV2 `json:"http"`
-	RequestID    string             `json:"requestId"`
-	RouteKey     string             `json:"routeKey"`
-	Stage        string             `json:"stage"`
-	Time         string             `json:"time"`
-	TimeEpoch    int64              `json:"timeEpoch"`
+	AccountID      string                        `json:"accountId"`
+	APIID          string                        `json:"apiId"`
+	Authentication *integration.AuthenticationV2 `json:"authentication,omitempty"`
+	DomainName     string                        `json:"domainName"`
+	DomainPrefix   string                        `json:"domainPrefix"`
+	HTTP           integration.HTTPV2            `json:"http"`
+	RequestID      string                        `json:"requestId"`
+	RouteKey       string                        `json:"routeKey"`
+	Stage          string                        `json:"stage"`
+	Time           string                        `json:"time"`
+	TimeEpoch      int64                         `json:"timeEpoch"`
 }
 
 // methodArn is arn:aws:execute-api:{region}:{namespace}:{restApi}/{stage}/{METHOD}/{path},
@@ -173,9 +174,10 @@ func requestEventV2JSON(in *eventInput) ([]byte, error) {
 		Headers: make(map[string]string, len(r.Header)+1),
 		RequestContext: requestContextV2{
 			AccountID: in.namespace, APIID: in.restAPI, DomainName: rc.Host,
-			DomainPrefix: integration.DomainPrefix(rc.Host),
-			HTTP:         integration.NewHTTPV2(r, rc, decoded),
-			RequestID:    rc.ID, RouteKey: routeKey, Stage: rc.Stage,
+			Authentication: integration.NewAuthenticationV2(rc),
+			DomainPrefix:   integration.DomainPrefix(rc.Host),
+			HTTP:           integration.NewHTTPV2(r, rc, decoded),
+			RequestID:      rc.ID, RouteKey: routeKey, Stage: rc.Stage,
 			Time: rc.Start.Format(integration.RequestTimeLayout), TimeEpoch: rc.Start.UnixMilli(),
 		},
 		PathParameters: rc.Params.Map(), StageVariables: integration.NilIfEmpty(rc.Variables),

@@ -1,0 +1,53 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package proxy
+
+import (
+	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
+	"github.com/portico-dev/portico/dataplane/config"
+)
+
+// WantsHeaderNames reports whether the applied configuration has an event that carries
+// header names as clients spell them: a payload 1.0 LAMBDA_PROXY route or a REQUEST
+// authorizer with payload 1.0. The HTTP and HTTPS listeners keep the names
+// (rawheader.Listener, rawheader.TLSListener) only for connections accepted while it is
+// true, so that other configurations pay nothing.
+func (p *Proxy) WantsHeaderNames() bool { return p.headerNames.Load() }
+
+func wantsHeaderNames(cfg *config.Config) bool {
+	for _, s := range cfg.Stages {
+		if apiWantsHeaderNames(s.GetApi()) || apiWantsHeaderNames(s.GetCanary().GetApi()) {
+			return true
+		}
+	}
+	return false
+}
+
+func apiWantsHeaderNames(api *xdsv1alpha1.Api) bool {
+	for _, rt := range api.GetRoutes() {
+		if in := rt.GetIntegration(); in.GetType() == "LAMBDA_PROXY" && in.GetPayloadFormatVersion() == "1.0" {
+			return true
+		}
+	}
+	for _, az := range api.GetAuthorizers() {
+		// A function authorizer's payload format defaults to 1.0.
+		if az.GetType() == "REQUEST" && az.GetFunction().GetPayloadFormatVersion() != "2.0" {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,239 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package rawheader keeps the spelling of request header names as HTTP/1.x clients send
+// them, which net/http canonicalizes away ("HeaderAuth1" arrives as "Headerauth1"). Amazon
+// API Gateway's payload 1.0 events and REQUEST authorizer events carry names as the client
+// sent them, and functions written for AWS look them up by that spelling.
+//
+// A Listener's connections follow the HTTP/1.x framing of what they read (request line,
+// header block, a Content-Length or chunked body, trailers), exactly as net/http frames it,
+// and keep the names of each header block. The server's ConnState hook (see Install) moves
+// to the next block as net/http starts each request, so that From finds the names of the
+// request being served. The names are only spelling hints: From's Names.Spell returns a
+// name of the request's net/http header map in the client's spelling when the client sent
+// one that matches it case-insensitively, else the canonical key. Nothing here decides
+// routing or security, and anything the framing does not understand (HTTP/2 prior
+// knowledge, an upgrade, a limit passed, a framing net/http would refuse) stops the
+// tracking for the connection, whose requests then get canonical names.
+//
+// Memory is bounded per connection: at most maxQueued header blocks read ahead of the one
+// being served (pipelining), each with at most maxNamesBytes of names; a block over the
+// limit gets no hints. HTTP/2 names are lower case on the wire, so Names for an HTTP/2
+// request lower-case every name, as AWS sends them. Over TLS, TLSListener tracks the
+// decrypted HTTP/1.x connections, after a handshake it does itself to learn the protocol.
+package rawheader
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+)
+
+const (
+	// maxNamesBytes bounds the names kept of one header block.
+	maxNamesBytes = 8 << 10
+	// keptNamesBytes is the largest names buffer a connection keeps between requests.
+	keptNamesBytes = 1 << 10
+	// maxQueued bounds the header blocks kept ahead of the request being served.
+	maxQueued = 8
+	// maxValue bounds the Content-Length and Transfer-Encoding values read.
+	maxValue = 64
+	// maxHexDigits is the longest chunk size net/http takes.
+	maxHexDigits = 16
+)
+
+// Listener returns l whose connections keep header names, for those accepted while on
+// returns true (nil: always). A connection accepted while it is false is returned as it is
+// and costs nothing; the choice holds for the connection's life.
+func Listener(l net.Listener, on func() bool) net.Listener {
+	return &listener{Listener: l, on: on}
+}
+
+type listener struct {
+	net.Listener
+	on func() bool
+}
+
+func (l *listener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil || (l.on != nil && !l.on()) {
+		return c, err
+	}
+	return &Conn{Conn: c}, nil
+}
+
+// Install sets srv's ConnContext and ConnState hooks (chaining any already set) so that
+// requests find the names their connection kept.
+func Install(srv *http.Server) {
+	prevCtx, prevState := srv.ConnContext, srv.ConnState
+	srv.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
+		if prevCtx != nil {
+			ctx = prevCtx(ctx, c)
+		}
+		if rc := connOf(c); rc != nil {
+			return context.WithValue(ctx, connKey{}, rc)
+		}
+		return ctx
+	}
+	srv.ConnState = func(c net.Conn, s http.ConnState) {
+		if rc := connOf(c); rc != nil {
+			rc.stateChanged(s)
+		}
+		if prevState != nil {
+			prevState(c, s)
+		}
+	}
+}
+
+type connKey struct{}
+
+// block is what one header block leaves: the names in the client's spelling, one per line,
+// and a digest of "METHOD request-target" to check it against the request it is given to.
+type block struct {
+	names string
+	sum   uint64
+}
+
+// Conn is a connection that keeps the header names of what it reads.
+type Conn struct {
+	net.Conn
+
+	mu      sync.Mutex
+	p       parser
+	queue   []block // parsed, not yet started by net/http
+	current block   // the request being served; zero for no hints
+}
+
+// Read reads from the connection and follows the framing of what it read.
+func (c *Conn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if n > 0 {
+		c.mu.Lock()
+		if !c.p.dead {
+			c.p.feed(b[:n], c.push)
+		}
+		c.mu.Unlock()
+	}
+	return n, err
+}
+
+// ReadFrom keeps the underlying connection's io.ReaderFrom (sendfile, splice) for responses.
+func (c *Conn) ReadFrom(r io.Reader) (int64, error) {
+	if rf, ok := c.Conn.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(struct{ io.Writer }{c.Conn}, r)
+}
+
+// CloseWrite keeps the underlying connection's half-close, which net/http uses to close
+// a connection without resetting what the client still reads.
+func (c *Conn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
+// push queues a parsed block; called with mu held.
+func (c *Conn) push(b block) {
+	if len(c.queue) >= maxQueued {
+		c.p.dead = true
+		return
+	}
+	c.queue = append(c.queue, b)
+}
+
+func (c *Conn) stateChanged(s http.ConnState) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch s {
+	case http.StateActive:
+		// net/http read one more request: the oldest block parsed is its header block.
+		c.current = block{}
+		if len(c.queue) > 0 {
+			c.current = c.queue[0]
+			// Shifted rather than resliced, so the array is reused: it holds at most
+			// maxQueued blocks, and usually one.
+			n := copy(c.queue, c.queue[1:])
+			c.queue[n] = block{}
+			c.queue = c.queue[:n]
+		}
+	case http.StateHijacked, http.StateClosed:
+		c.p.dead = true
+		c.current, c.queue = block{}, nil
+	}
+}
+
+// Names spells a request's header names as its client sent them.
+type Names struct {
+	list  string // names, one per line
+	lower bool
+}
+
+// From returns the names of r, which must be the request its connection is serving. The
+// zero Names, for a request without them, spells every name canonically.
+func From(r *http.Request) Names {
+	if r.ProtoMajor == 2 {
+		return Names{lower: true}
+	}
+	c, _ := r.Context().Value(connKey{}).(*Conn)
+	if c == nil {
+		return Names{}
+	}
+	c.mu.Lock()
+	b := c.current
+	c.mu.Unlock()
+	if b.names == "" || b.sum != requestLineSum(r.Method, r.RequestURI) {
+		return Names{}
+	}
+	return Names{list: b.names}
+}
+
+// Spell returns key, a key of a net/http header map, as the client spelled it.
+func (n Names) Spell(key string) string {
+	if n.lower {
+		return strings.ToLower(key)
+	}
+	for list := n.list; list != ""; {
+		name, rest, _ := strings.Cut(list, "\n")
+		if len(name) == len(key) && strings.EqualFold(name, key) {
+			return name
+		}
+		list = rest
+	}
+	return key
+}
+
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+func requestLineSum(method, target string) uint64 {
+	h := uint64(fnvOffset)
+	for i := 0; i < len(method); i++ {
+		h = (h ^ uint64(method[i])) * fnvPrime
+	}
+	h = (h ^ ' ') * fnvPrime
+	for i := 0; i < len(target); i++ {
+		h = (h ^ uint64(target[i])) * fnvPrime
+	}
+	return h
+}
