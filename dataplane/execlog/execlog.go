@@ -16,8 +16,8 @@ limitations under the License.
 
 // Package execlog writes execution logs, as Amazon API Gateway's CloudWatch execution logs:
 // for a method whose methodSettings.<key>.logging level is INFO (or ERROR, for a failed
-// request), one JSON line per step of the request (method request, authorizer, endpoint
-// request, endpoint response, method completed), each with the request id. Credentials are
+// request), one JSON line per step of the request (method request, authorizer, API key,
+// request validation, endpoint request, endpoint response, method completed), each with the request id. Credentials are
 // redacted where the line is made (Authorization, cookies, API keys, the authorizers'
 // identity sources, credential-like query parameters), so that no sink ever holds them.
 package execlog
@@ -119,6 +119,21 @@ func (w *Writer) Write(lines []Line) {
 	_, _ = w.w.Write(b)
 }
 
+// MaxBody is how much of a body a data trace line keeps, as AWS's execution logs keep the
+// first kilobyte of each.
+const MaxBody = 1024
+
+// Truncated ends a body cut at MaxBody.
+const Truncated = " [TRUNCATED]"
+
+// Body returns b as a data trace line's body: its first MaxBody bytes, marked when cut.
+func Body[T ~string | ~[]byte](b T) string {
+	if len(b) <= MaxBody {
+		return string(b)
+	}
+	return string(b[:MaxBody]) + Truncated
+}
+
 // Redacted is what stands for a credential.
 const Redacted = "********"
 
@@ -186,6 +201,59 @@ func (r *Redactor) Query(raw string) string {
 		}
 	}
 	return strings.Join(parts, "&")
+}
+
+// minSecret is the shortest credential value Scrub looks for in bodies: shorter ones would
+// redact ordinary text by chance.
+const minSecret = 4
+
+// Secrets returns the credential values a request carries in h and its raw query (whole
+// header values, and the token after an authorization scheme), for Scrub to take out of the
+// bodies a data trace logs: a backend that echoes its request would otherwise put them back.
+func (r *Redactor) Secrets(h http.Header, rawQuery string) []string {
+	var out []string
+	add := func(v string) {
+		if len(v) >= minSecret {
+			out = append(out, v)
+		}
+	}
+	for k, vs := range h {
+		if !r.headers[http.CanonicalHeaderKey(k)] {
+			continue
+		}
+		for _, v := range vs {
+			add(v)
+			if _, token, ok := strings.Cut(v, " "); ok {
+				add(strings.TrimSpace(token))
+			}
+		}
+	}
+	if rawQuery != "" {
+		for _, p := range strings.Split(rawQuery, "&") {
+			name, value, ok := strings.Cut(p, "=")
+			if n, err := url.QueryUnescape(name); err == nil {
+				name = n
+			}
+			if !ok || !r.query[strings.ToLower(name)] {
+				continue
+			}
+			add(value)
+			if v, err := url.QueryUnescape(value); err == nil && v != value {
+				add(v)
+			}
+		}
+	}
+	return out
+}
+
+// Scrub returns body with every secret replaced by Redacted.
+func Scrub(body string, secrets []string) string {
+	for _, s := range secrets {
+		if strings.Contains(body, s) {
+			body = strings.ReplaceAll(body, s, Redacted)
+		}
+	}
+	return body
 }
 
 // URL returns u as a string with user information and credential parameters redacted.

@@ -55,3 +55,27 @@ func TestWriterOneWritePerRequest(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
 	}
 }
+
+func TestSecretsScrubbedFromBodies(t *testing.T) {
+	r := NewRedactor(&xdsv1alpha1.Api{})
+	secrets := r.Secrets(http.Header{"Authorization": {"Bearer tok-123"}, "X-Api-Key": {"key-456"}, "Accept": {"text/plain"}}, "api_key=a%2Fb-789&page=2&token=ab")
+	body := `{"auth":"Bearer tok-123","raw":"tok-123","key":"key-456","q":"a/b-789","page":"2","accept":"text/plain"}`
+	got := Scrub(body, secrets)
+	for _, s := range []string{"tok-123", "key-456", "a/b-789"} {
+		if strings.Contains(got, s) {
+			t.Errorf("%q left in %s", s, got)
+		}
+	}
+	if !strings.Contains(got, "text/plain") || !strings.Contains(got, `"page":"2"`) {
+		t.Errorf("scrubbed too much: %s", got)
+	}
+}
+
+func TestBodyTruncates(t *testing.T) {
+	if got := Body(strings.Repeat("a", MaxBody)); len(got) != MaxBody {
+		t.Errorf("a body of MaxBody bytes cut: %d", len(got))
+	}
+	if got := Body([]byte(strings.Repeat("a", MaxBody+1))); got != strings.Repeat("a", MaxBody)+Truncated {
+		t.Errorf("long body: %d bytes", len(got))
+	}
+}

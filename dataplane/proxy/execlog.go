@@ -35,6 +35,7 @@ type routeLogs struct {
 	redact     *execlog.Redactor
 	authorizer string
 	apiKey     bool
+	validation bool
 }
 
 // newRouteLogs returns nil unless a method of r logs: a route without logging pays one nil
@@ -60,7 +61,12 @@ func newRouteLogs(s *xdsv1alpha1.StageSnapshot, api *xdsv1alpha1.Api, r *xdsv1al
 		redact:     execlog.NewRedactor(api),
 		authorizer: r.GetAuthorization().GetAuthorizer(),
 		apiKey:     r.GetAuthorization().GetApiKeyRequired(),
+		validation: hasValidation(r.GetValidation()),
 	}
+}
+
+func hasValidation(v *xdsv1alpha1.RequestValidation) bool {
+	return v.GetBodyModel() != "" || len(v.GetBodyModels()) > 0 || len(v.GetRequiredParameters()) > 0
 }
 
 func routeHas(r *xdsv1alpha1.Route, method string) bool {
@@ -88,7 +94,13 @@ func (p *Proxy) writeExecLog(ex *exchange, r *http.Request, status int, latency 
 		l.Level, l.Step, l.Message = level, step, msg
 		return l
 	}
-	lines := make([]execlog.Line, 0, 6)
+	lines := make([]execlog.Line, 0, 7)
+	// Bodies are logged with the request's credential values taken out, wherever they are.
+	var secrets []string
+	body := func(b []byte) string { return execlog.Body(execlog.Scrub(string(b), secrets)) }
+	if set.DataTrace {
+		secrets = rl.redact.Secrets(r.Header, r.URL.RawQuery)
+	}
 
 	req := line("INFO", "method request", "Method request: "+r.Method+" "+rc.Path)
 	if q := rl.redact.Query(r.URL.RawQuery); q != "" {
@@ -97,7 +109,7 @@ func (p *Proxy) writeExecLog(ex *exchange, r *http.Request, status int, latency 
 	if set.DataTrace {
 		req.Headers = rl.redact.Headers(r.Header)
 		if b := rc.ReadBodyDone(); b != nil {
-			req.Body = b.Text
+			req.Body = execlog.Body(execlog.Scrub(b.Text, secrets))
 		}
 	}
 	lines = append(lines, req)
@@ -116,14 +128,26 @@ func (p *Proxy) writeExecLog(ex *exchange, r *http.Request, status int, latency 
 			lines = append(lines, line("ERROR", "api key", "API key missing or refused"+errorSuffix(rc.Error.Type)))
 		}
 	}
-	if rc.Target != nil {
-		l := line("INFO", "endpoint request", "Endpoint request URI: "+rl.redact.URL(rc.Target))
-		if set.DataTrace && rc.MappedBody != nil {
-			l.Message = "Endpoint request body after transformations"
-			l.Body = string(rc.MappedBody)
-			lines = append(lines, line("INFO", "endpoint request", "Endpoint request URI: "+rl.redact.URL(rc.Target)))
+	if rl.validation {
+		// Validation runs after authorization: a request refused before it logs no line.
+		switch {
+		case rc.Validated:
+			lines = append(lines, line("INFO", "validation", "Request validation succeeded"))
+		case rc.Error.ValidationErrorString != "":
+			lines = append(lines, line("ERROR", "validation", "Request validation failed: "+rc.Error.ValidationErrorString))
 		}
-		lines = append(lines, l)
+	}
+	if rc.Target != nil {
+		uri := line("INFO", "endpoint request", "Endpoint request URI: "+rl.redact.URL(rc.Target))
+		if set.DataTrace && rc.EndpointHeaders != nil {
+			uri.Headers = rl.redact.Headers(rc.EndpointHeaders)
+		}
+		lines = append(lines, uri)
+		if set.DataTrace && rc.MappedBody != nil {
+			l := line("INFO", "endpoint request", "Endpoint request body after transformations")
+			l.Body = body(rc.MappedBody)
+			lines = append(lines, l)
+		}
 	}
 	if in := rc.Integration; in.Called {
 		l := line("INFO", "endpoint response", "Received response. Status: "+strconv.Itoa(in.Status))
@@ -131,6 +155,15 @@ func (p *Proxy) writeExecLog(ex *exchange, r *http.Request, status int, latency 
 		l.Status, l.LatencyMs = in.Status, &ms
 		if in.Error != "" {
 			l.Level, l.Message = "ERROR", "Endpoint request failed: "+in.Error
+		}
+		if set.DataTrace {
+			// A mapped integration's answer before its response templates; a proxy
+			// integration's is what the client got.
+			if rc.EndpointBody != nil {
+				l.Body = body(rc.EndpointBody)
+			} else {
+				l.Body = body(ex.rw.body)
+			}
 		}
 		lines = append(lines, l)
 	}
@@ -142,6 +175,7 @@ func (p *Proxy) writeExecLog(ex *exchange, r *http.Request, status int, latency 
 	}
 	if set.DataTrace {
 		done.Headers = rl.redact.Headers(ex.rw.Header())
+		done.Body = body(ex.rw.body)
 	}
 	lines = append(lines, done)
 	p.execLog.Write(lines)

@@ -79,8 +79,49 @@ func TestExecutionLogInfoRedacts(t *testing.T) {
 	if m := lines[1].Message; m != "Endpoint request URI: "+backend.URL+"/pets/7?page=2&api_key="+execlog.Redacted {
 		t.Errorf("endpoint request %q", m)
 	}
+	// The endpoint request's headers as sent: the proxy's own, the client's passed on, and
+	// credentials redacted.
+	if h := lines[1].Headers; h["X-Request-Id"] != rid || h["X-Other"] != "visible" || h["Authorization"] != execlog.Redacted || h["X-Forwarded-For"] == "" {
+		t.Errorf("endpoint request headers %v", h)
+	}
 	if lines[2].Status != 200 || lines[3].Status != 200 || lines[3].Level != "INFO" {
 		t.Errorf("response lines %+v %+v", lines[2], lines[3])
+	}
+	// The backend echoes the credentials: the data trace of its answer has them taken out.
+	if !strings.Contains(lines[2].Body, `"server":"b"`) || !strings.Contains(lines[2].Body, execlog.Redacted) || lines[3].Body != lines[2].Body {
+		t.Errorf("response bodies:\n%s\n%s", lines[2].Body, lines[3].Body)
+	}
+}
+
+func TestExecutionLogMappedBodies(t *testing.T) {
+	backend := echoServer(t, "b")
+	rt := uriRoute("one", "/pets", "POST", backend.URL+"/pets")
+	rt.Integration.Type = "HTTP"
+	rt.Integration.RequestTemplates = map[string]string{"application/json": `{"wrapped": $input.json('$')}`}
+	rt.Integration.Responses = []*xdsv1alpha1.IntegrationResponse{{StatusCode: 201, ResponseTemplates: map[string]string{"application/json": `{"server": $input.json('$.server')}`}}}
+	f, out := execLogFixture(t, "INFO", true, rt)
+	w := f.do("POST", "/prod/pets", strings.NewReader(`{"name":"Rex"}`), "Content-Type", "application/json")
+	if w.Code != 201 {
+		t.Fatalf("status %d: %s", w.Code, w.Body)
+	}
+	byStep := map[string][]execlog.Line{}
+	for _, l := range execLines(t, out) {
+		byStep[l.Step] = append(byStep[l.Step], l)
+	}
+	if b := byStep["method request"][0].Body; b != `{"name":"Rex"}` {
+		t.Errorf("method request body %q", b)
+	}
+	if reqs := byStep["endpoint request"]; len(reqs) != 2 || reqs[1].Body != `{"wrapped": {"name":"Rex"}}` {
+		t.Errorf("endpoint request lines %+v", reqs)
+	} else if h := reqs[0].Headers; h["Content-Type"] != "application/json" || h["X-Request-Id"] == "" {
+		// A non-proxy HTTP integration sends only what is mapped: the body's type and the id.
+		t.Errorf("endpoint request headers %v", h)
+	}
+	if b := byStep["endpoint response"][0].Body; !strings.Contains(b, `"server":"b"`) {
+		t.Errorf("endpoint response body before templates %q", b)
+	}
+	if b := byStep["method completed"][0].Body; b != `{"server": "b"}` {
+		t.Errorf("method response body after templates %q", b)
 	}
 }
 

@@ -37,6 +37,9 @@ type metrics struct {
 	requests    *prometheus.CounterVec
 	duration    *prometheus.HistogramVec
 	integration *prometheus.HistogramVec
+	// responses counts gateway responses by type: THROTTLED and QUOTA_EXCEEDED tell the two
+	// kinds of 429 apart, and the dashboards show each.
+	responses *prometheus.CounterVec
 }
 
 // latencyBuckets reach from a cached answer to the 29 s integration timeout.
@@ -58,8 +61,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help:    "Time the backend took to answer with headers.",
 			Buckets: latencyBuckets,
 		}, labels),
+		responses: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "portico_gateway_responses_total",
+			Help: "Gateway responses sent (the gateway answered in place of the integration), by API, stage, route, variant and type (THROTTLED, QUOTA_EXCEEDED, ...).",
+		}, append(labels[:len(labels):len(labels)], "type")),
 	}
 	m.requests = register(reg, m.requests)
+	m.responses = register(reg, m.responses)
 	m.duration = register(reg, m.duration)
 	m.integration = register(reg, m.integration)
 	return m
@@ -95,7 +103,10 @@ func (m *metrics) route(k seriesKey) *routeMetrics { return &routeMetrics{m: m, 
 
 var classes = [6]string{"other", "1xx", "2xx", "3xx", "4xx", "5xx"}
 
-func (rm *routeMetrics) observe(status int, d time.Duration, integrationCalled bool, integration time.Duration) {
+// observe counts a request. exemplar is nil, or the trace_id label of a sampled request's
+// trace, which the latency histograms keep as their buckets' exemplars (OpenMetrics
+// exposition shows them; Grafana links a latency spike to the trace).
+func (rm *routeMetrics) observe(status int, d time.Duration, integrationCalled bool, integration time.Duration, exemplar prometheus.Labels) {
 	class := status / 100
 	if class < 1 || class > 5 {
 		class = 0
@@ -107,11 +118,30 @@ func (rm *routeMetrics) observe(status int, d time.Duration, integrationCalled b
 		rm.byClass[class].Store(c)
 	}
 	(*c).Inc()
-	(*rm.histogram(&rm.duration, rm.m.duration)).Observe(d.Seconds())
+	observeWith(*rm.histogram(&rm.duration, rm.m.duration), d, exemplar)
 	if integrationCalled {
-		(*rm.histogram(&rm.integration, rm.m.integration)).Observe(integration.Seconds())
+		observeWith(*rm.histogram(&rm.integration, rm.m.integration), integration, exemplar)
 	}
 }
+
+// gatewayResponse counts a gateway response of type typ. Only refused or failed requests
+// pay for it.
+func (rm *routeMetrics) gatewayResponse(typ string) {
+	rm.m.responses.WithLabelValues(rm.key.api, rm.key.stage, rm.key.route, rm.key.variant, typ).Inc()
+}
+
+func observeWith(o prometheus.Observer, d time.Duration, exemplar prometheus.Labels) {
+	if exemplar != nil {
+		if eo, ok := o.(prometheus.ExemplarObserver); ok {
+			eo.ObserveWithExemplar(d.Seconds(), exemplar)
+			return
+		}
+	}
+	o.Observe(d.Seconds())
+}
+
+// exemplarLabel is the exemplar label naming a trace, as OpenTelemetry and Grafana call it.
+const exemplarLabel = "trace_id"
 
 func (rm *routeMetrics) histogram(p *atomic.Pointer[prometheus.Observer], vec *prometheus.HistogramVec) *prometheus.Observer {
 	o := p.Load()
@@ -130,5 +160,6 @@ func (m *metrics) forget(gone []seriesKey) {
 		m.requests.DeletePartialMatch(l)
 		m.duration.DeletePartialMatch(l)
 		m.integration.DeletePartialMatch(l)
+		m.responses.DeletePartialMatch(l)
 	}
 }

@@ -156,6 +156,8 @@ func TestMetrics(t *testing.T) {
 		{"portico_request_duration_seconds", labels("mock", "stable", ""), 1},
 		{"portico_integration_duration_seconds", labels("one", "canary", ""), 2},
 		{"portico_integration_duration_seconds", labels("mock", "stable", ""), -1}, // MOCK has no backend
+		{"portico_gateway_responses_total", map[string]string{"api": "default/pets", "stage": "prod", "route": "none", "variant": "stable", "type": "RESOURCE_NOT_FOUND"}, 1},
+		{"portico_gateway_responses_total", map[string]string{"api": "default/pets", "stage": "prod", "route": "none", "variant": "canary", "type": "MISSING_AUTHENTICATION_TOKEN"}, 1},
 	} {
 		if got := metricValue(t, f, c.name, c.labels); got != c.want {
 			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)

@@ -123,7 +123,7 @@ func scheme(r *http.Request) string {
 // transport is the upstream transport: t, or a new tuned one.
 func transport(t http.RoundTripper) http.RoundTripper {
 	if t == nil {
-		return integration.NewTransport()
+		return integration.NewUpstream()
 	}
 	return t
 }

@@ -23,6 +23,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
@@ -200,5 +201,39 @@ func BenchmarkProxyTracing(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			runProxyBench(b, tracingBenchFixture(b, c.traced, c.ratio), "/prod/pets/7", 200)
 		})
+	}
+}
+
+// A sampled request's trace id is its latency buckets' exemplar, in an OpenMetrics scrape.
+func TestTracingExemplars(t *testing.T) {
+	backend := echoServer(t, "b")
+	f, _, _ := tracedFixture(t)
+	st := stageOf("prod", "prod", apiOf(nil, uriRoute("one", "/pets/{petId}", "GET", backend.URL+"/pets/{petId}")))
+	st.Tracing = true
+	f.apply(t, st)
+	if w := f.do("GET", "/prod/pets/7", nil, "traceparent", clientTraceparent); w.Code != 200 {
+		t.Fatalf("status %d", w.Code)
+	}
+	srv := httptest.NewServer(promhttp.HandlerFor(f.reg, promhttp.HandlerOpts{EnableOpenMetrics: true}))
+	t.Cleanup(srv.Close)
+	req, _ := http.NewRequest("GET", srv.URL, nil)
+	req.Header.Set("Accept", "application/openmetrics-text; version=1.0.0; charset=utf-8")
+	res, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	_ = res.Body.Close()
+	want := `# {trace_id="4bf92f3577b34da6a3ce929d0e0e4736"}`
+	for _, name := range []string{"portico_request_duration_seconds_bucket", "portico_integration_duration_seconds_bucket"} {
+		found := false
+		for _, line := range strings.Split(string(body), "\n") {
+			if strings.HasPrefix(line, name+"{") && strings.Contains(line, want) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no %s line with exemplar %s in:\n%s", name, want, body)
+		}
 	}
 }

@@ -21,13 +21,18 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	"google.golang.org/protobuf/proto"
 
+	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
+	"github.com/portico-dev/portico/dataplane/config"
+	"github.com/portico-dev/portico/dataplane/proxy"
 	"github.com/portico-dev/portico/dataplane/tracing"
 )
 
@@ -102,5 +107,51 @@ func TestFromEnvDisabled(t *testing.T) {
 	p, err := tracing.FromEnv(context.Background(), "test")
 	if err != nil || p != nil || p.Tracer(1) != nil {
 		t.Fatalf("disabled SDK: %v, %v", p, err)
+	}
+}
+
+// A request through a traced stage of a real proxy, with the client's traceparent: the
+// server and integration spans reach an OTLP receiver, through the SDK's OTLP exporter as
+// the OTEL_* variables configure it, in the client's trace.
+func TestProxySpansReachOTLPReceiver(t *testing.T) {
+	rc := &receiver{spans: map[string]string{}}
+	collector := httptest.NewServer(rc)
+	t.Cleanup(collector.Close)
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.URL)
+	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+	provider, err := tracing.FromEnv(context.Background(), "portico-test")
+	if err != nil || provider == nil {
+		t.Fatalf("FromEnv: %v, %v", provider, err)
+	}
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, r.Header.Get("traceparent"))
+	}))
+	t.Cleanup(backend.Close)
+
+	p := proxy.New(proxy.Options{Tracing: provider, AccessLog: io.Discard, Registerer: prometheus.NewRegistry()})
+	st := &xdsv1alpha1.StageSnapshot{Key: "default/prod", Namespace: "default", StageName: "prod", RestApi: "pets", Tracing: true,
+		Api: &xdsv1alpha1.Api{Protocol: "HTTP", Routes: []*xdsv1alpha1.Route{{Name: "get-pet", Path: "/pets/{petId}", Methods: []string{"GET"},
+			Integration: &xdsv1alpha1.Integration{Type: "HTTP_PROXY", TimeoutMillis: 29000, Uri: backend.URL + "/pets/{petId}"}}}}}
+	if err := p.Apply(&config.Config{Stages: map[string]*xdsv1alpha1.StageSnapshot{st.Key: st}}); err != nil {
+		t.Fatal(err)
+	}
+	const clientTrace = "4bf92f3577b34da6a3ce929d0e0e4736"
+	req := httptest.NewRequest("GET", "http://gateway/prod/pets/7", nil)
+	req.Header.Set("traceparent", "00-"+clientTrace+"-00f067aa0ba902b7-01")
+	w := httptest.NewRecorder()
+	p.ServeHTTP(w, req)
+	if w.Code != 200 || !strings.Contains(w.Body.String(), clientTrace) {
+		t.Fatalf("status %d, the backend saw traceparent %q", w.Code, w.Body.String())
+	}
+	// Shutdown flushes the batch: the receiver has answered the export when it returns.
+	if err := provider.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	for _, name := range []string{"GET /pets/{petId}", "integration"} {
+		if rc.spans[name] != clientTrace {
+			t.Errorf("span %q: trace %q received, want the client's %s (all: %v)", name, rc.spans[name], clientTrace, rc.spans)
+		}
 	}
 }

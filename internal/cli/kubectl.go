@@ -25,6 +25,8 @@ import (
 	"path/filepath"
 
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -79,16 +81,20 @@ func (k *kubeFlags) client() (client.Client, string, error) {
 func NewKubectlCommand() *cobra.Command {
 	var k kubeFlags
 	root := &cobra.Command{
-		Use:           "kubectl portico",
+		// Named as the binary, so that `completion` writes a script for kubectl-portico (not
+		// one that would take over kubectl's); shown as kubectl shows it.
+		Use:           KubectlPluginName,
+		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl portico"},
 		Short:         "Operate Portico APIs in a cluster: promote canaries, roll back, test",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	k.bind(root)
 	promote := &cobra.Command{
-		Use:   "promote STAGE",
-		Short: "Make a stage's canary its deployment: its revision and variables, and no canary",
-		Args:  cobra.ExactArgs(1),
+		Use:               "promote STAGE",
+		Short:             "Make a stage's canary its deployment: its revision and variables, and no canary",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: k.complete(&apiv1.StageList{}),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, ns, err := k.client()
 			if err != nil {
@@ -99,9 +105,10 @@ func NewKubectlCommand() *cobra.Command {
 	}
 	var to int64
 	rollback := &cobra.Command{
-		Use:   "rollback STAGE --to REVISION",
-		Short: "Pin a stage to an earlier revision of its RestApi",
-		Args:  cobra.ExactArgs(1),
+		Use:               "rollback STAGE --to REVISION",
+		Short:             "Pin a stage to an earlier revision of its RestApi",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: k.complete(&apiv1.StageList{}),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, ns, err := k.client()
 			if err != nil {
@@ -110,22 +117,43 @@ func NewKubectlCommand() *cobra.Command {
 			return rollbackStage(cmd.Context(), c, ns, args[0], to, cmd.OutOrStdout())
 		},
 	}
-	rollback.Flags().Int64Var(&to, "to", 0, "revision number (kubectl get restapi shows the current one)")
+	rollback.Flags().Int64Var(&to, "to", 0, "revision number (kubectl portico revisions API lists them)")
 	_ = rollback.MarkFlagRequired("to")
-	revs := &cobra.Command{
-		Use:   "revisions API",
-		Short: "List the revisions a RestApi keeps and the stages serving them",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, ns, err := k.client()
-			if err != nil {
-				return err
-			}
-			return listRevisions(cmd.Context(), c, ns, args[0], cmd.OutOrStdout())
-		},
+	root.AddCommand(promote, rollback, newRevisionsCommand(&k), newUsageCommand(&k))
+	// The commands that also run without a cluster are portico's own, so that the plugin
+	// has each of them (test-invoke, import, export) with the same flags, once.
+	for _, c := range NewRootCommand().Commands() {
+		switch c.Name() {
+		case "test-invoke", "import", "export":
+			root.AddCommand(c)
+		}
 	}
-	root.AddCommand(promote, rollback, revs, newTestInvokeCommand())
 	return root
+}
+
+// complete completes an argument with the names of the objects of list's kind in the
+// namespace, for the shell completion of `kubectl portico`.
+func (k *kubeFlags) complete(list client.ObjectList) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		c, ns, err := k.client()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveError
+		}
+		if err := c.List(cmd.Context(), list, client.InNamespace(ns)); err != nil {
+			return nil, cobra.ShellCompDirectiveError
+		}
+		var names []cobra.Completion
+		_ = meta.EachListItem(list, func(o runtime.Object) error {
+			if obj, ok := o.(client.Object); ok {
+				names = append(names, obj.GetName())
+			}
+			return nil
+		})
+		return names, cobra.ShellCompDirectiveNoFileComp
+	}
 }
 
 // promoteStage does what Amazon API Gateway's canary promotion does: the canary's revision

@@ -23,6 +23,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
+
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -36,7 +38,7 @@ import (
 )
 
 func TestKubectlDispatchByName(t *testing.T) {
-	if NewCommand("/usr/local/bin/kubectl-portico").Use != "kubectl portico" || NewCommand("portico").Use != "portico" {
+	if NewCommand("/usr/local/bin/kubectl-portico").DisplayName() != "kubectl portico" || NewCommand("portico").Use != "portico" {
 		t.Fatal("the command does not follow the binary's name")
 	}
 }
@@ -94,11 +96,51 @@ func TestListRevisions(t *testing.T) {
 	st.Status.DeployedRevision, st.Status.CanaryRevision = 1, 2
 	c := fake.NewClientBuilder().WithScheme(scheme.New()).WithObjects(mk(1), mk(2), st).WithStatusSubresource(st).Build()
 	var out bytes.Buffer
-	if err := listRevisions(context.Background(), c, "shop", "pets", &out); err != nil {
+	if err := listRevisions(context.Background(), c, "shop", "pets", outputFlag{}, &out); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	if len(lines) != 3 || !strings.HasPrefix(lines[1], "2 ") || !strings.HasSuffix(lines[1], "prod (canary)") || !strings.HasSuffix(lines[2], "  prod") {
 		t.Errorf("output:\n%s", out.String())
+	}
+}
+
+func TestLineDiff(t *testing.T) {
+	got := string(appendLineDiff(nil, []string{"a", "b", "c", "d"}, []string{"a", "x", "c", "d", "e"}))
+	want := "    a\n  - b\n  + x\n    c\n    d\n  + e\n"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+// The plugin has portico's own test-invoke, import and export (whichever portico has), and
+// cobra's completion command.
+func TestKubectlPluginCommands(t *testing.T) {
+	plugin := NewKubectlCommand()
+	has := func(c *cobra.Command, name string) bool {
+		for _, sub := range c.Commands() {
+			if sub.Name() == name {
+				return true
+			}
+		}
+		return false
+	}
+	for _, name := range []string{"promote", "rollback", "revisions", "usage", "test-invoke"} {
+		if !has(plugin, name) {
+			t.Errorf("kubectl portico has no %s", name)
+		}
+	}
+	for _, name := range []string{"import", "export"} {
+		if has(NewRootCommand(), name) != has(plugin, name) {
+			t.Errorf("portico and kubectl portico disagree on %s", name)
+		}
+	}
+	cmd := NewCommand("kubectl-portico")
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetArgs([]string{"completion", "bash"})
+	// For kubectl-portico itself: a script for "kubectl" would replace kubectl's own.
+	if err := cmd.Execute(); err != nil || !strings.Contains(out.String(), "complete -o default -F __start_kubectl-portico kubectl-portico") {
+		t.Errorf("completion bash (%v):\n%.300s", err, out.String())
 	}
 }

@@ -18,6 +18,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -52,12 +53,16 @@ type testInvokeOptions struct {
 	headers           []string
 	body              string
 	skipAuthorization bool
+	// kube reads the objects from a cluster when no file is given.
+	kube kubeFlags
+	// revision, when set, runs the stage on that revision of its RestApi (and no canary).
+	revision int64
 }
 
 func newTestInvokeCommand() *cobra.Command {
 	var o testInvokeOptions
 	cmd := &cobra.Command{
-		Use:   "test-invoke --api NAME --stage NAME --method GET --path /pets/1 -f PATH...",
+		Use:   "test-invoke --api NAME --stage NAME --method GET --path /pets/1 (-f PATH... | --kubeconfig FILE)",
 		Short: "Run one request through a stage's compiled configuration, in process",
 		Long: `Compiles the manifests as portico standalone does and runs one request through the
 stage's request path in this process, without a listening proxy, as Amazon API Gateway's
@@ -65,20 +70,34 @@ TestInvokeMethod: authorizers, API keys and throttles run as for a real request 
 credentials with -H), integrations are called. It prints the status, headers, body, latency
 and the request's execution log (every step, with data trace; credentials redacted).
 
+The objects come from manifest files (-f), or without -f from a cluster (--kubeconfig,
+--context, -n; by default as kubectl finds them): the RestApi, its Routes, Authorizers,
+UsagePlans, API key Secrets, Services and EndpointSlices, and the revisions the RestApi
+keeps, read once and compiled here. --revision runs the stage on another revision of its
+RestApi, for instance one that no stage serves yet, before promoting it.
+
 Exit status 0 when the request ran, whatever its status; 1 when it could not run (no such
-file, API or stage).`,
+file, API, stage or revision).`,
 		Example: `  portico test-invoke -f config/samples --api pets --stage prod --method GET --path /pets/1
   portico test-invoke -f api.yaml --api pets --stage prod --method POST --path /pets \
-    -H 'Content-Type: application/json' -d '{"name": "Rex"}' --skip-authorization`,
+    -H 'Content-Type: application/json' -d '{"name": "Rex"}' --skip-authorization
+  portico test-invoke --kubeconfig ~/.kube/config -n shop --api pets --stage prod --path /pets/1 --revision 4
+  kubectl portico test-invoke -n shop --api pets --stage prod --path /pets/1`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cmd.SilenceUsage = true
-			return runTestInvoke(cmd.OutOrStdout(), o)
+			if len(o.files) == 0 && !cmd.Flags().Changed("namespace") {
+				o.namespace = "" // the kubeconfig context's
+			}
+			return runTestInvoke(cmd.Context(), cmd.OutOrStdout(), o)
 		},
 	}
 	f := cmd.Flags()
-	f.StringArrayVarP(&o.files, "file", "f", nil, "manifest file or folder (repeatable)")
-	f.StringVarP(&o.namespace, "namespace", "n", "default", "namespace of the API and stage")
+	f.StringArrayVarP(&o.files, "file", "f", nil, "manifest file or folder (repeatable); without it, the objects are read from the cluster")
+	f.StringVarP(&o.namespace, "namespace", "n", "default", "namespace of the API and stage (from a cluster: default the context's)")
+	f.StringVar(&o.kube.kubeconfig, "kubeconfig", "", "without -f: kubeconfig file; default $KUBECONFIG or ~/.kube/config")
+	f.StringVar(&o.kube.context, "context", "", "without -f: kubeconfig context")
+	f.Int64Var(&o.revision, "revision", 0, "run the stage on this revision of its RestApi (from a cluster, one it keeps) instead of the one it serves")
 	f.StringVar(&o.api, "api", "", "RestApi name")
 	f.StringVar(&o.stage, "stage", "", "stage name (the path prefix) or Stage object name")
 	f.StringVarP(&o.method, "method", "X", "GET", "HTTP method")
@@ -86,26 +105,46 @@ file, API or stage).`,
 	f.StringArrayVarP(&o.headers, "header", "H", nil, "request header 'Name: value' (repeatable)")
 	f.StringVarP(&o.body, "data", "d", "", "request body")
 	f.BoolVar(&o.skipAuthorization, "skip-authorization", false, "skip authorizers, API keys and throttles, as the AWS console's test does")
-	_ = cmd.MarkFlagRequired("file")
+	cmd.MarkFlagsMutuallyExclusive("file", "kubeconfig")
+	cmd.MarkFlagsMutuallyExclusive("file", "context")
 	_ = cmd.MarkFlagRequired("api")
 	_ = cmd.MarkFlagRequired("stage")
 	return cmd
 }
 
 // runTestInvoke compiles, finds the stage and serves the one request.
-func runTestInvoke(out io.Writer, o testInvokeOptions) error {
-	validator, err := schema.New()
-	if err != nil {
-		return fmt.Errorf("loading the CRD schemas: %w", err)
+func runTestInvoke(ctx context.Context, out io.Writer, o testInvokeOptions) error {
+	var in compile.Inputs
+	if len(o.files) > 0 {
+		validator, err := schema.New()
+		if err != nil {
+			return fmt.Errorf("loading the CRD schemas: %w", err)
+		}
+		src := &filesource.Source{Paths: o.files, Validator: validator, Namespace: o.namespace}
+		var problems []filesource.Problem
+		if in, problems, _, err = src.Load(); err != nil {
+			return err
+		}
+		for _, p := range problems {
+			// The file's other documents still count: say which ones were left out.
+			if _, err := fmt.Fprintf(out, "warning: %s: %v\n", p.Path, p.Err); err != nil {
+				return err
+			}
+		}
+	} else {
+		c, ns, err := o.kube.client()
+		if err != nil {
+			return err
+		}
+		if o.namespace == "" {
+			o.namespace = ns
+		}
+		if in, err = clusterInputs(ctx, c, o.namespace, o.api); err != nil {
+			return err
+		}
 	}
-	src := &filesource.Source{Paths: o.files, Validator: validator, Namespace: o.namespace}
-	in, problems, _, err := src.Load()
-	if err != nil {
-		return err
-	}
-	for _, p := range problems {
-		// The file's other documents still count: say which ones were left out.
-		if _, err := fmt.Fprintf(out, "warning: %s: %v\n", p.Path, p.Err); err != nil {
+	if o.revision != 0 {
+		if err := pinRevision(&in, o); err != nil {
 			return err
 		}
 	}
@@ -169,7 +208,7 @@ func findStage(compiled compile.Output, o testInvokeOptions) (*xdsv1alpha1.Stage
 			}
 		}
 	}
-	msg := fmt.Sprintf("no stage %q of RestApi %s/%s in the files", o.stage, o.namespace, o.api)
+	msg := fmt.Sprintf("no stage %q of RestApi %s/%s", o.stage, o.namespace, o.api)
 	if len(reasons) > 0 {
 		msg += "\n  " + strings.Join(reasons, "\n  ")
 	}

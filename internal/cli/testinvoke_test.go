@@ -103,3 +103,44 @@ func TestTestInvokeCannotRun(t *testing.T) {
 		}
 	}
 }
+
+// Request validation has its execution log line, passed or failed.
+func TestTestInvokeValidationLine(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "created") }))
+	defer backend.Close()
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "api.yaml"), fmt.Sprintf(`apiVersion: apigateway.portico.dev/v1alpha1
+kind: RestApi
+metadata: {name: pets}
+spec:
+  models:
+    Pet:
+      contentType: application/json
+      schema: {type: object, required: [name], properties: {name: {type: string}}}
+---
+apiVersion: apigateway.portico.dev/v1alpha1
+kind: Route
+metadata: {name: create-pet}
+spec:
+  restApiRef: {name: pets}
+  path: /pets
+  methods: [POST]
+  requestValidation: {body: Pet}
+  integration: {type: HTTP_PROXY, uri: "%s/pets"}
+---
+apiVersion: apigateway.portico.dev/v1alpha1
+kind: Stage
+metadata: {name: prod}
+spec:
+  restApiRef: {name: pets}
+`, backend.URL))
+	args := []string{"test-invoke", "-f", dir, "--api", "pets", "--stage", "prod", "-X", "POST", "--path", "/pets", "-H", "Content-Type: application/json"}
+	out, err := run(t, append(args, "-d", `{"name":"Rex"}`)...)
+	if err != nil || !strings.Contains(out, `"step":"validation","message":"Request validation succeeded"`) || !strings.Contains(out, `"body":"created"`) {
+		t.Errorf("valid body (%v):\n%s", err, out)
+	}
+	out, err = run(t, append(args, "-d", `{"tag":"x"}`)...)
+	if err != nil || !strings.HasPrefix(out, "Status: 400\n") || !strings.Contains(out, `"level":"ERROR","requestId"`) || !strings.Contains(out, `"message":"Request validation failed: `) {
+		t.Errorf("invalid body (%v):\n%s", err, out)
+	}
+}

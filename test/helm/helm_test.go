@@ -21,6 +21,7 @@ package helm
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -125,10 +126,15 @@ func TestRenderedManifestsAreAccepted(t *testing.T) {
 				Schema: &apiextensionsv1.CustomResourceValidation{OpenAPIV3Schema: &apiextensionsv1.JSONSchemaProps{Type: "object", XPreserveUnknownFields: &preserve}}}},
 		},
 	}
-	if err := env.Client.Create(ctx, sm); err != nil {
-		t.Fatal(err)
+	pm := sm.DeepCopy()
+	pm.Name = "podmonitors.monitoring.coreos.com"
+	pm.Spec.Names = apiextensionsv1.CustomResourceDefinitionNames{Plural: "podmonitors", Singular: "podmonitor", Kind: "PodMonitor", ListKind: "PodMonitorList"}
+	for _, crd := range []*apiextensionsv1.CustomResourceDefinition{sm, pm} {
+		if err := env.Client.Create(ctx, crd); err != nil {
+			t.Fatal(err)
+		}
+		testenv.WaitForCRD(t, env, crd.Name)
 	}
-	testenv.WaitForCRD(t, env, sm.Name)
 
 	for name, files := range valueFiles {
 		t.Run(name, func(t *testing.T) {
@@ -154,7 +160,8 @@ func TestRenderedManifestsAreAccepted(t *testing.T) {
 			want := map[string]int{"Deployment": 2, "ClusterRole": 1, "Role": 1, "Secret": 1, "ServiceAccount": 2}
 			if name == "all-on" {
 				want["HorizontalPodAutoscaler"], want["PodDisruptionBudget"], want["ServiceMonitor"] = 1, 1, 1
-				want["Secret"] = 2 // the xDS certificates and the Redis URL given as a value
+				want["PodMonitor"], want["ConfigMap"] = 1, 1 // the Grafana dashboard
+				want["Secret"] = 2                           // the xDS certificates and the Redis URL given as a value
 			}
 			for kind, n := range want {
 				if kinds[kind] != n {
@@ -162,5 +169,29 @@ func TestRenderedManifestsAreAccepted(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The dashboard ConfigMap carries dashboards/portico.json as it is, valid JSON, under the
+// labels Grafana's sidecar selects.
+func TestGrafanaDashboardConfigMap(t *testing.T) {
+	out := helm(t, "template", "portico", "charts/portico", "--set", "grafanaDashboard.enabled=true", "--show-only", "templates/grafana-dashboard.yaml")
+	var cm corev1.ConfigMap
+	if err := utilyaml.NewYAMLOrJSONDecoder(strings.NewReader(out), 4096).Decode(&cm); err != nil {
+		t.Fatal(err)
+	}
+	root, _ := testenv.ModuleRoot()
+	file, err := os.ReadFile(filepath.Join(root, "charts", "portico", "dashboards", "portico.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cm.Data["portico.json"]; strings.TrimSpace(got) != strings.TrimSpace(string(file)) || !json.Valid([]byte(got)) {
+		t.Errorf("the ConfigMap's dashboard is not dashboards/portico.json:\n%.300s", got)
+	}
+	if cm.Labels["grafana_dashboard"] != "1" {
+		t.Errorf("labels %v", cm.Labels)
+	}
+	if out := helm(t, "template", "portico", "charts/portico"); strings.Contains(out, "kind: PodMonitor") || strings.Contains(out, "grafana_dashboard") {
+		t.Error("the defaults render a PodMonitor or the dashboard")
 	}
 }
