@@ -149,11 +149,11 @@ const (
 
 // Integration is the backend of a route.
 //
-// +kubebuilder:validation:XValidation:rule="self.type != 'MOCK' || (has(self.mock) && !has(self.uri) && !has(self.backendRef))",message="a MOCK integration needs mock, and no uri or backendRef"
+// +kubebuilder:validation:XValidation:rule="self.type != 'MOCK' || ((has(self.mock) || has(self.requestTemplates) || has(self.responses)) && !has(self.uri) && !has(self.backendRef))",message="a MOCK integration needs mock (or requestTemplates and responses), and no uri or backendRef"
 // +kubebuilder:validation:XValidation:rule="self.type == 'MOCK' || has(self.uri) != has(self.backendRef)",message="HTTP_PROXY, HTTP and LAMBDA_PROXY integrations need exactly one of uri and backendRef"
 // +kubebuilder:validation:XValidation:rule="!has(self.mock) || self.type == 'MOCK'",message="mock applies to MOCK integrations only"
 // +kubebuilder:validation:XValidation:rule="!has(self.payloadFormatVersion) || self.type == 'LAMBDA_PROXY'",message="payloadFormatVersion applies to LAMBDA_PROXY integrations only"
-// +kubebuilder:validation:XValidation:rule="self.type == 'HTTP' || (!has(self.httpMethod) && !has(self.passthroughBehavior) && !has(self.requestTemplates) && !has(self.contentHandling) && !has(self.responses))",message="httpMethod, passthroughBehavior, requestTemplates, contentHandling and responses apply to HTTP integrations only"
+// +kubebuilder:validation:XValidation:rule="self.type == 'HTTP' || (self.type == 'MOCK' && !has(self.httpMethod) && !has(self.contentHandling)) || (!has(self.httpMethod) && !has(self.passthroughBehavior) && !has(self.requestTemplates) && !has(self.contentHandling) && !has(self.responses))",message="passthroughBehavior, requestTemplates and responses apply to HTTP and MOCK integrations only; httpMethod and contentHandling to HTTP only"
 type Integration struct {
 	// type of integration: HTTP_PROXY, HTTP, MOCK or LAMBDA_PROXY.
 	// +required
@@ -210,13 +210,14 @@ type Integration struct {
 	// passthroughBehavior says what happens to a request body whose content type has no
 	// request template: WHEN_NO_MATCH (the default) sends it unchanged; WHEN_NO_TEMPLATES
 	// sends it unchanged only when no template is defined at all, and answers 415
-	// UNSUPPORTED_MEDIA_TYPE otherwise; NEVER answers 415. HTTP only.
+	// UNSUPPORTED_MEDIA_TYPE otherwise; NEVER answers 415. HTTP and MOCK.
 	// +optional
 	PassthroughBehavior PassthroughBehavior `json:"passthroughBehavior,omitempty"`
 
 	// requestTemplates are mapping templates (API Gateway's Velocity subset, see
 	// docs/transform.md) that render the backend request's body, by the request's content
-	// type (application/json when it sends none). HTTP only.
+	// type (application/json when it sends none). HTTP and MOCK: a MOCK's template decides
+	// its status, as in AWS ({"statusCode": 200}).
 	// Example: {application/json: '{"petId": "$input.params(''petId'')", "name": $input.json(''$.name'')}'}.
 	// +kubebuilder:validation:MaxProperties=16
 	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+*-]+$'))",message="each key is a content type such as application/json"
@@ -233,7 +234,7 @@ type Integration struct {
 	// expression matching the whole status code) matches the backend's status is used,
 	// else the one without a selectionPattern. Each sets the status, headers and body
 	// template of the client's response. Unset passes the backend's status, content type
-	// and body through. HTTP only.
+	// and body through. HTTP and MOCK (a MOCK's status is its request template's statusCode).
 	// Example: [{selectionPattern: "4\\d{2}", statusCode: 400}, {statusCode: 200}].
 	// +kubebuilder:validation:MaxItems=32
 	// +kubebuilder:validation:XValidation:rule="self.filter(r, !has(r.selectionPattern)).size() <= 1",message="at most one response is the default (without selectionPattern)"
@@ -284,12 +285,14 @@ type IntegrationResponse struct {
 	StatusCode int32 `json:"statusCode,omitempty"`
 
 	// responseParameters set headers of the client's response, keyed header.<name>, from
-	// integration.response.header.<name>, integration.response.body (the whole body) or a
-	// static string in single quotes.
+	// integration.response.header.<name>, integration.response.body (the whole body),
+	// integration.response.body.<JSONPath> (a value of the JSON body: "error.code" reads
+	// "$.error.code"; a string as it is, anything else as JSON) or a static string in single
+	// quotes.
 	// Example: {"header.x-reason": "integration.response.header.x-error", "header.cache-control": "'no-store'"}.
 	// +kubebuilder:validation:MaxProperties=32
 	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^header\\\\.[A-Za-z0-9!#$%&*+.^_|~-]+$'))",message="each key is header.<name>"
-	// +kubebuilder:validation:XValidation:rule="self.all(k, self[k].matches('^(integration\\\\.response\\\\.header\\\\.[A-Za-z0-9!#$%&*+.^_|~-]+|integration\\\\.response\\\\.body|\\'[^\\']*\\')$'))",message="each value is integration.response.header.<name>, integration.response.body, or a 'static' string in single quotes"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, self[k].matches('^(integration\\\\.response\\\\.header\\\\.[A-Za-z0-9!#$%&*+.^_|~-]+|integration\\\\.response\\\\.body(\\\\..+)?|\\'[^\\']*\\')$'))",message="each value is integration.response.header.<name>, integration.response.body, integration.response.body.<JSONPath>, or a 'static' string in single quotes"
 	// +optional
 	ResponseParameters map[string]ParameterSource `json:"responseParameters,omitempty"`
 

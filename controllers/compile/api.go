@@ -18,6 +18,7 @@ package compile
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -91,11 +92,26 @@ func (w *world) compileAPI(st statuses, api *apiv1.RestApi) *ir.API {
 			out.GatewayResponses[string(t)] = gr
 		}
 	}
+	// Models are compiled together: a $ref names another model of the API (AWS's
+	// https://apigateway.amazonaws.com/restapis/{id}/models/{name}); one naming a missing
+	// or refused model refuses the model that holds it.
+	texts := make(map[string]string, len(s.Models))
+	for name, m := range s.Models {
+		texts[name] = string(m.Schema.Raw)
+	}
+	_, modelErrs := jsonmodel.CompileAll(texts)
 	for _, name := range sortedKeys(s.Models) {
 		m := s.Models[name]
 		schema, err := canonicalSchema(m.Schema.Raw)
+		if err == nil {
+			err = modelErrs[name]
+		}
 		if err != nil {
-			apiProblems.add(apiv1.ReasonInvalidModel, fmt.Sprintf("model %s: %v", name, err))
+			reason := apiv1.ReasonInvalidModel
+			if errors.Is(err, jsonmodel.ErrMissingModel) {
+				reason = apiv1.ReasonModelNotFound
+			}
+			apiProblems.add(reason, fmt.Sprintf("model %s: %v", name, err))
 			continue
 		}
 		c.models[name] = true
@@ -296,8 +312,8 @@ func (c *apiCompiler) authorization(a *apiv1.Authorization) (ir.Authorization, s
 	if authz == nil {
 		return out, apiv1.ReasonAuthorizerNotFound, fmt.Errorf("the Authorizer %q does not exist in namespace %s; the route is not served rather than served unprotected", a.AuthorizerRef.Name, c.api.Namespace)
 	}
-	if err := checkIdentitySources(authz); err != nil {
-		return out, apiv1.ReasonInvalidIdentitySource, fmt.Errorf("the Authorizer %s is refused: %w; the route is not served rather than served unprotected", authz.Name, err)
+	if reason, err := authorizerProblem(authz); err != nil {
+		return out, reason, fmt.Errorf("the Authorizer %s is refused: %w; the route is not served rather than served unprotected", authz.Name, err)
 	}
 	if len(a.Scopes) > 0 && authz.Spec.Type != apiv1.AuthorizerJWT {
 		return out, apiv1.ReasonRejected, fmt.Errorf("scopes need a JWT authorizer; %s is a %s authorizer", authz.Name, authz.Spec.Type)
@@ -315,13 +331,15 @@ func (c *apiCompiler) integration(r *apiv1.Route, pathParams map[string]bool) (i
 	}
 	switch in.Type {
 	case apiv1.IntegrationMock:
-		if in.Mock == nil {
-			return out, apiv1.ReasonRejected, fmt.Errorf("a MOCK integration needs mock")
+		if in.Mock == nil && len(in.RequestTemplates) == 0 && len(in.Responses) == 0 {
+			return out, apiv1.ReasonRejected, fmt.Errorf("a MOCK integration needs mock, or requestTemplates and responses")
 		}
-		if err := mockTemplates(in.Mock); err != nil {
-			return out, apiv1.ReasonInvalidTemplate, err
+		if in.Mock != nil {
+			if err := mockTemplates(in.Mock); err != nil {
+				return out, apiv1.ReasonInvalidTemplate, err
+			}
+			out.Mock = &ir.Mock{StatusCode: orDefaultInt(in.Mock.StatusCode, 200), Headers: in.Mock.Headers, Body: in.Mock.Body}
 		}
-		out.Mock = &ir.Mock{StatusCode: orDefaultInt(in.Mock.StatusCode, 200), Headers: in.Mock.Headers, Body: in.Mock.Body}
 		if reason, err := integrationModel(in, &out); err != nil {
 			return out, reason, err
 		}
@@ -364,14 +382,11 @@ func (c *apiCompiler) integration(r *apiv1.Route, pathParams map[string]bool) (i
 	return out, "", nil
 }
 
-// canonicalSchema checks that raw is a JSON Schema and returns it as canonical JSON. A schema
-// without $schema is read as draft 4, as Amazon API Gateway reads models.
+// canonicalSchema returns a model's schema as canonical JSON; jsonmodel.CompileAll checks
+// it is a JSON Schema (draft 4 without $schema, as Amazon API Gateway reads models).
 func canonicalSchema(raw []byte) (string, error) {
 	if len(raw) == 0 {
 		return "", fmt.Errorf("schema is empty")
-	}
-	if _, err := jsonmodel.Compile(string(raw)); err != nil {
-		return "", err
 	}
 	var v any
 	if err := json.Unmarshal(raw, &v); err != nil {

@@ -127,11 +127,9 @@ func (w *world) compileAuthorizer(st statuses, a *apiv1.Authorizer) *ir.Authoriz
 	}
 	status := st.of(KindAuthorizer, a)
 	if j := s.JWT; j != nil {
+		jwks, _ := mapping.JWKSURI(j.Issuer, j.JWKSURI) // an error refuses the Authorizer below
 		out.JWT = &ir.JWT{
-			Issuer: j.Issuer, Audiences: sortedCopy(j.Audiences), JWKSURI: j.JWKSURI, ClockSkewSeconds: 60,
-		}
-		if out.JWT.JWKSURI == "" {
-			out.JWT.JWKSURI = strings.TrimSuffix(j.Issuer, "/") + "/.well-known/jwks.json"
+			Issuer: j.Issuer, Audiences: sortedCopy(j.Audiences), JWKSURI: jwks, ClockSkewSeconds: 60,
 		}
 		if j.ClockSkewSeconds != nil {
 			out.JWT.ClockSkewSeconds = *j.ClockSkewSeconds
@@ -151,17 +149,24 @@ func (w *world) compileAuthorizer(st statuses, a *apiv1.Authorizer) *ir.Authoriz
 			}
 		}
 	}
-	if err := checkIdentitySources(a); err != nil {
-		status.refuse(apiv1.ReasonInvalidIdentitySource, err.Error()+"; the routes that name it are refused")
+	if reason, err := authorizerProblem(a); err != nil {
+		status.refuse(reason, err.Error()+"; the routes that name it are refused")
 	}
 	status.accept("the authorizer is valid", "in use by the routes that name it")
 	return out
 }
 
-// checkIdentitySources checks an Authorizer's identity sources as the proxy reads them for its
-// type, so that the Authorizer and its routes are refused here rather than the stage by the
-// proxy.
-func checkIdentitySources(a *apiv1.Authorizer) error {
-	_, err := mapping.CheckIdentitySources(string(a.Spec.Type), a.Spec.IdentitySources)
-	return err
+// authorizerProblem says why an Authorizer would fail on the proxy (identity sources the proxy
+// does not read for its type, a JWT key address it could not fetch), so that the Authorizer and
+// its routes are refused here, with a reason, rather than the whole stage by the proxy.
+func authorizerProblem(a *apiv1.Authorizer) (reason string, err error) {
+	if _, err := mapping.CheckIdentitySources(string(a.Spec.Type), a.Spec.IdentitySources); err != nil {
+		return apiv1.ReasonInvalidIdentitySource, err
+	}
+	if j := a.Spec.JWT; j != nil {
+		if _, err := mapping.JWKSURI(j.Issuer, j.JWKSURI); err != nil {
+			return apiv1.ReasonInvalidJWKSURI, err
+		}
+	}
+	return "", nil
 }

@@ -54,15 +54,19 @@ func parseTemplate(field, src string) error {
 	return nil
 }
 
-// integrationModel compiles the request and response model of an HTTP integration into out.
+// integrationModel compiles the request and response model of an HTTP or MOCK integration
+// into out. A MOCK's request template decides its status ({"statusCode": 200}), as in AWS.
 func integrationModel(in *apiv1.Integration, out *ir.Integration) (string, error) {
 	hasModel := in.HTTPMethod != "" || in.PassthroughBehavior != "" || len(in.RequestTemplates) > 0 ||
 		in.ContentHandling != "" || len(in.Responses) > 0
 	if !hasModel {
 		return "", nil
 	}
-	if in.Type != apiv1.IntegrationHTTP {
-		return apiv1.ReasonRejected, fmt.Errorf("httpMethod, passthroughBehavior, requestTemplates, contentHandling and responses apply to HTTP integrations only, not %s", in.Type)
+	switch {
+	case in.Type == apiv1.IntegrationMock && (in.HTTPMethod != "" || in.ContentHandling != ""):
+		return apiv1.ReasonRejected, fmt.Errorf("httpMethod and contentHandling apply to HTTP integrations only, not MOCK")
+	case in.Type != apiv1.IntegrationHTTP && in.Type != apiv1.IntegrationMock:
+		return apiv1.ReasonRejected, fmt.Errorf("httpMethod, passthroughBehavior, requestTemplates, contentHandling and responses apply to HTTP and MOCK integrations only, not %s", in.Type)
 	}
 	out.HTTPMethod = in.HTTPMethod
 	out.PassthroughBehavior = string(in.PassthroughBehavior)

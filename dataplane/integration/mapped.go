@@ -155,6 +155,7 @@ func (h *mappedHTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req.Header.Set(gatewayresponse.HeaderRequestID, rc.ID)
 	h.params.apply(req, r, rc)
 	applyOverrides(req, ov)
+	rc.EndpointHeaders = req.Header
 
 	res, err := h.transport.RoundTrip(req)
 	if err != nil {
@@ -170,6 +171,7 @@ func (h *mappedHTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, rc, ctx, err)
 		return
 	}
+	rc.EndpointBody = payload
 	h.respond(w, r, rc, res, payload)
 }
 
@@ -214,7 +216,7 @@ func (h *mappedHTTP) requestBody(w http.ResponseWriter, r *http.Request, rc *req
 		templateFailed(w, rc, h.shared, "request template "+ct, err)
 		return nil, ov, "", false
 	}
-	return []byte(res.Output), res.RequestOverride, typ, true
+	return res.OutputBytes(), res.RequestOverride, typ, true
 }
 
 // applyOverrides sets $context.requestOverride's headers and query string values.

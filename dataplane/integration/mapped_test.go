@@ -152,6 +152,39 @@ func TestIntegrationResponses(t *testing.T) {
 	}
 }
 
+// integration.response.body.<JSONPath> maps a value of the backend's JSON body to a header:
+// a string as it is, anything else as JSON; nothing when the path or the JSON is missing.
+func TestResponseParametersFromBodyPath(t *testing.T) {
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("text") != "" {
+			_, _ = io.WriteString(w, "not json")
+			return
+		}
+		_, _ = io.WriteString(w, `{"error": {"code": "E42", "detail": {"a": 1}}, "id": 7, "items": [{"n": "x"}, {"n": "y"}]}`)
+	}))
+	t.Cleanup(be.Close)
+	h := build(t, &xdsv1alpha1.Integration{
+		Type: TypeHTTP, Uri: be.URL + "/",
+		RequestParameters: map[string]string{"querystring.text": "$request.querystring.text"},
+		Responses: []*xdsv1alpha1.IntegrationResponse{{StatusCode: 200, ResponseParameters: map[string]string{
+			"header.x-code":   "integration.response.body.error.code",
+			"header.x-detail": "integration.response.body.error.detail",
+			"header.x-id":     "integration.response.body.$.id",
+			"header.x-first":  "integration.response.body.items[0].n",
+			"header.x-none":   "integration.response.body.nothing.here",
+		}}},
+	})
+	w := call(h, "GET", "/pets/1", "")
+	for k, want := range map[string]string{"X-Code": "E42", "X-Detail": `{"a":1}`, "X-Id": "7", "X-First": "x", "X-None": ""} {
+		if got := w.Header().Get(k); got != want {
+			t.Errorf("%s: got %q, want %q", k, got, want)
+		}
+	}
+	if w := call(h, "GET", "/pets/1?text=1", ""); w.Code != 200 || w.Header().Get("X-Code") != "" || w.Body.String() != "not json" {
+		t.Errorf("a body that is not JSON: %d %v %q", w.Code, w.Header(), w.Body)
+	}
+}
+
 func TestMockTemplates(t *testing.T) {
 	h := build(t, &xdsv1alpha1.Integration{Type: TypeMock, Mock: &xdsv1alpha1.Mock{
 		StatusCode: 200,
@@ -171,6 +204,58 @@ func TestMockTemplates(t *testing.T) {
 	}
 }
 
+// A MOCK integration as AWS users write one: the request template decides the status, the
+// integration responses map it to the answer.
+func TestMockRequestTemplatesAndResponses(t *testing.T) {
+	h := build(t, &xdsv1alpha1.Integration{
+		Type: TypeMock,
+		RequestTemplates: map[string]string{
+			"application/json": `#if($input.params('id') == "0"){"statusCode": 404}#elseif($input.path('$.fail') == true){"statusCode": "500"}#else{"statusCode": 200}#end`,
+			"text/plain":       `not json`,
+		},
+		PassthroughBehavior: PassthroughWhenNoTemplates,
+		Responses: []*xdsv1alpha1.IntegrationResponse{
+			{SelectionPattern: "404", StatusCode: 404, ResponseTemplates: map[string]string{"application/json": `{"message": "no pet $input.params('id')"}`}},
+			{SelectionPattern: `5\d{2}`, StatusCode: 503, ResponseParameters: map[string]string{"header.retry-after": "'5'"}},
+			{StatusCode: 200, ResponseParameters: map[string]string{"header.x-stage": "'static'"},
+				ResponseTemplates: map[string]string{"application/json": `{"id": "$input.params('id')", "stage": "$context.stage", "mock": "$input.body"}`}},
+		},
+	})
+	w := call(h, "POST", "/pets/7", `{"name": "Rex"}`)
+	if w.Code != 200 || w.Header().Get("X-Stage") != "static" || w.Header().Get("Content-Type") != "application/json" ||
+		w.Body.String() != `{"id": "7", "stage": "prod", "mock": ""}` {
+		t.Errorf("200: %d %v %q", w.Code, w.Header(), w.Body)
+	}
+	if w := call(h, "GET", "/pets/0", ""); w.Code != 404 || w.Body.String() != `{"message": "no pet 0"}` {
+		t.Errorf("404: %d %q", w.Code, w.Body)
+	}
+	if w := call(h, "POST", "/pets/1", `{"fail": true}`); w.Code != 503 || w.Header().Get("Retry-After") != "5" {
+		t.Errorf("5xx: %d %v", w.Code, w.Header())
+	}
+	// A template whose output has no statusCode fails as AWS's does: 500.
+	if w := call(h, "POST", "/pets/1", "x", "Content-Type", "text/plain"); w.Code != 500 || w.Body.String() != `{"message": "Internal server error"}` {
+		t.Errorf("no statusCode: %d %q", w.Code, w.Body)
+	}
+	// WHEN_NO_TEMPLATES with templates: another content type is refused with 415.
+	if w := call(h, "POST", "/pets/1", "<a/>", "Content-Type", "application/xml"); w.Code != 415 {
+		t.Errorf("passthrough: %d", w.Code)
+	}
+
+	// mock is the integration's own answer: its status when no template decides, its headers
+	// for responseParameters, its body for the response templates.
+	h = build(t, &xdsv1alpha1.Integration{
+		Type: TypeMock,
+		Mock: &xdsv1alpha1.Mock{StatusCode: 201, Headers: map[string]string{"x-from": "$input.params('id')"}, Body: `{"pet": "$input.params('id')"}`},
+		Responses: []*xdsv1alpha1.IntegrationResponse{{SelectionPattern: "201", StatusCode: 202,
+			ResponseParameters: map[string]string{"header.x-mapped": "integration.response.header.x-from", "header.x-pet": "integration.response.body.pet"},
+			ResponseTemplates:  map[string]string{"application/json": `{"wrapped": $input.json('$')}`}}},
+	})
+	if w := call(h, "POST", "/pets/9", ""); w.Code != 202 || w.Header().Get("X-Mapped") != "9" || w.Header().Get("X-Pet") != "9" ||
+		w.Header().Get("X-From") != "" || w.Body.String() != `{"wrapped": {"pet":"9"}}` {
+		t.Errorf("mock answer through responses: %d %v %q", w.Code, w.Header(), w.Body)
+	}
+}
+
 func TestMappedBuildErrors(t *testing.T) {
 	for _, in := range []*xdsv1alpha1.Integration{
 		{Type: TypeHTTP, Uri: "http://b/", PassthroughBehavior: "SOMETIMES"},
@@ -180,6 +265,10 @@ func TestMappedBuildErrors(t *testing.T) {
 		{Type: TypeHTTP, Uri: "http://b/", Responses: []*xdsv1alpha1.IntegrationResponse{{}, {}}},
 		{Type: TypeHTTP, Uri: "http://b/", Responses: []*xdsv1alpha1.IntegrationResponse{{ResponseParameters: map[string]string{"header.x": "body"}}}},
 		{Type: TypeMock, Mock: &xdsv1alpha1.Mock{Body: "#foreach("}},
+		{Type: TypeMock, HttpMethod: "GET", RequestTemplates: map[string]string{"application/json": `{"statusCode": 200}`}},
+		{Type: TypeMock, ContentHandling: ConvertToText, Responses: []*xdsv1alpha1.IntegrationResponse{{}}},
+		{Type: TypeMock, PassthroughBehavior: "SOMETIMES"},
+		{Type: TypeMock, RequestTemplates: map[string]string{"application/json": "#if("}},
 	} {
 		if _, _, err := NewShared(Shared{}).Build(Spec{Integration: in}); err == nil {
 			t.Errorf("%v built", in)

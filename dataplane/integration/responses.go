@@ -26,6 +26,7 @@ import (
 
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 	"github.com/portico-dev/portico/internal/mapping"
+	"github.com/portico-dev/portico/internal/vtl"
 )
 
 // Integration responses map a non-proxy backend's answer to the client's: the first whose
@@ -99,8 +100,12 @@ func (rs *integrationResponses) selectResponse(status int) *integrationResponse 
 	return rs.def
 }
 
-// headers sets the response's mapped headers from the backend's answer.
+// headers sets the response's mapped headers from the backend's answer. The body is read
+// as JSON once, and only when a parameter takes a JSONPath of it; a body that is not JSON
+// maps no header from it.
 func (ir *integrationResponse) headers(h http.Header, backend http.Header, body []byte) {
+	var doc any
+	parsed := false
 	for _, m := range ir.params {
 		var v string
 		switch m.Kind {
@@ -110,6 +115,15 @@ func (ir *integrationResponse) headers(h http.Header, backend http.Header, body 
 			v = backend.Get(m.Name)
 		case mapping.ResponseBody:
 			v = headerSafe(body)
+		case mapping.ResponseBodyPath:
+			if !parsed {
+				parsed = true
+				doc, _ = vtl.ParseJSON(string(body))
+			}
+			if doc != nil {
+				s, _ := m.Path.Text(doc)
+				v = headerSafe([]byte(s))
+			}
 		}
 		if v != "" {
 			h[m.Header] = []string{v}

@@ -97,9 +97,8 @@ func stageVariables(vars map[string]string) *vtl.Map {
 // env is the template environment of one request. body may be nil (no body read).
 func env(r *http.Request, rc *reqctx.Request, body *reqctx.Body, vars *vtl.Map) *vtl.Env {
 	e := &vtl.Env{
-		Path:           vtl.NewMap(),
-		QueryString:    vtl.NewMap(),
-		Header:         vtl.NewMap(),
+		Path:           vtl.NewMapSize(rc.Params.Len()),
+		Header:         vtl.NewMapSize(len(r.Header)),
 		Context:        contextMap(r, rc),
 		StageVariables: vars,
 	}
@@ -111,9 +110,12 @@ func env(r *http.Request, rc *reqctx.Request, body *reqctx.Body, vars *vtl.Map) 
 	}
 	if r.URL.RawQuery != "" {
 		q, _ := url.ParseQuery(r.URL.RawQuery)
+		e.QueryString = vtl.NewMapSize(len(q))
 		for _, k := range slices.Sorted(maps.Keys(q)) {
 			e.QueryString.Set(k, q[k][0])
 		}
+	} else {
+		e.QueryString = vtl.NewMap()
 	}
 	for _, k := range slices.Sorted(maps.Keys(r.Header)) {
 		e.Header.Set(k, r.Header[k][0])
@@ -124,12 +126,12 @@ func env(r *http.Request, rc *reqctx.Request, body *reqctx.Body, vars *vtl.Map) 
 // contextMap is $context for templates: the variables API.md lists, with what the steps
 // before recorded (the authorizer's, the validation error).
 func contextMap(r *http.Request, rc *reqctx.Request) *vtl.Map {
-	identity := vtl.NewMap()
+	identity := vtl.NewMapSize(4)
 	identity.Set("sourceIp", rc.SourceIP)
 	identity.Set("userAgent", r.UserAgent())
 	identity.Set("apiKeyId", rc.APIKeyID)
 	if c := rc.ClientCert; c != nil {
-		cert, validity := vtl.NewMap(), vtl.NewMap()
+		cert, validity := vtl.NewMapSize(5), vtl.NewMapSize(2)
 		cert.Set("clientCertPem", c.ClientCertPem)
 		cert.Set("subjectDN", c.SubjectDN)
 		cert.Set("issuerDN", c.IssuerDN)
@@ -139,19 +141,22 @@ func contextMap(r *http.Request, rc *reqctx.Request) *vtl.Map {
 		cert.Set("validity", validity)
 		identity.Set("clientCert", cert)
 	}
-	authorizer := vtl.NewMap()
+	var authorizer *vtl.Map
 	if rc.Authorizer.Authorized {
+		authorizer = vtl.NewMapSize(1 + len(rc.Authorizer.Context))
 		authorizer.Set("principalId", rc.Authorizer.PrincipalID)
 		for _, k := range slices.Sorted(maps.Keys(rc.Authorizer.Context)) {
 			authorizer.Set(k, rc.Authorizer.Context[k])
 		}
+	} else {
+		authorizer = vtl.NewMap()
 	}
-	errMap := vtl.NewMap()
+	errMap := vtl.NewMapSize(3)
 	errMap.Set("message", rc.Error.Message)
 	errMap.Set("responseType", rc.Error.Type)
 	errMap.Set("validationErrorString", rc.Error.ValidationErrorString)
 	ns, _, _ := strings.Cut(rc.API, "/")
-	c := vtl.NewMap()
+	c := vtl.NewMapSize(15)
 	c.Set("requestId", rc.ID)
 	c.Set("extendedRequestId", rc.ID)
 	c.Set("accountId", ns)

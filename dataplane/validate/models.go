@@ -31,19 +31,42 @@ import (
 )
 
 // Models are an API's compiled models, by name.
-type Models map[string]*jsonschema.Schema
+type Models map[string]*Model
+
+// Model is one compiled model: the library's schema, and the fast path when the model's
+// keywords allow one (fast.go).
+type Model struct {
+	schema *jsonschema.Schema
+	fast   *fastSchema
+}
+
+// Validate checks a body decoded by internal/vtl's JSON reader. It returns nil or the
+// library's validation error.
+func (m *Model) Validate(doc any) error {
+	if m.fast != nil && m.fast.valid(doc, 0) {
+		return nil
+	}
+	return m.schema.Validate(Instance(doc))
+}
 
 // CompileModels compiles an API's models: JSON Schema draft 4 unless a model's $schema names
-// a later draft, as Amazon API Gateway reads them. Every model is compiled, used or not, so
-// that a broken one fails the build that ships it rather than a request later.
+// a later draft, as Amazon API Gateway reads them, each compiled once, with $ref between
+// them. Every model is compiled, used or not, so that a broken one fails the build that ships
+// it rather than a request later.
 func CompileModels(models []*xdsv1alpha1.Model) (Models, error) {
-	out := make(Models, len(models))
+	texts := make(map[string]string, len(models))
 	for _, m := range models {
-		s, err := jsonmodel.Compile(m.GetSchema())
-		if err != nil {
+		texts[m.GetName()] = m.GetSchema()
+	}
+	schemas, errs := jsonmodel.CompileAll(texts)
+	for _, m := range models {
+		if err := errs[m.GetName()]; err != nil {
 			return nil, fmt.Errorf("model %s: %w", m.GetName(), err)
 		}
-		out[m.GetName()] = s
+	}
+	out := make(Models, len(models))
+	for _, m := range models {
+		out[m.GetName()] = &Model{schema: schemas[m.GetName()], fast: compileFast(m.GetSchema())}
 	}
 	return out, nil
 }

@@ -36,8 +36,6 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
-
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 	"github.com/portico-dev/portico/dataplane/gatewayresponse"
 	"github.com/portico-dev/portico/dataplane/integration"
@@ -81,8 +79,8 @@ type validator struct {
 	params    []required
 	needQuery bool
 	// byType are the schemas by media type; fallback applies to the others (nil: none).
-	byType   map[string]*jsonschema.Schema
-	fallback *jsonschema.Schema
+	byType   map[string]*Model
+	fallback *Model
 	next     http.Handler
 }
 
@@ -118,7 +116,7 @@ func build(rt *proxy.Route) (*validator, error) {
 		return nil, err
 	}
 	models := compiled.(Models)
-	lookup := func(name string) (*jsonschema.Schema, error) {
+	lookup := func(name string) (*Model, error) {
 		s := models[name]
 		if s == nil {
 			return nil, fmt.Errorf("request validation names model %q, which the API does not define", name)
@@ -131,7 +129,7 @@ func build(rt *proxy.Route) (*validator, error) {
 		}
 	}
 	if len(rv.GetBodyModels()) > 0 {
-		v.byType = make(map[string]*jsonschema.Schema, len(rv.GetBodyModels()))
+		v.byType = make(map[string]*Model, len(rv.GetBodyModels()))
 		for ct, name := range rv.GetBodyModels() {
 			s, err := lookup(name)
 			if err != nil {
@@ -156,6 +154,7 @@ func (v *validator) serve(w http.ResponseWriter, r *http.Request) error {
 			return gatewayresponse.Refuse(t)
 		}
 	}
+	rc.Validated = true
 	v.next.ServeHTTP(w, r)
 	return nil
 }
@@ -188,7 +187,7 @@ func (v *validator) missing(r *http.Request, rc *reqctx.Request) []string {
 }
 
 // schema is the model the request's content type selects, or nil.
-func (v *validator) schema(r *http.Request) *jsonschema.Schema {
+func (v *validator) schema(r *http.Request) *Model {
 	if v.byType != nil {
 		if s := v.byType[integration.MediaType(r.Header.Get("Content-Type"))]; s != nil {
 			return s
@@ -199,7 +198,7 @@ func (v *validator) schema(r *http.Request) *jsonschema.Schema {
 
 // body validates the request body against s. It returns the gateway response and the
 // validation error string of a refused body, or "" for a valid one.
-func (v *validator) body(r *http.Request, rc *reqctx.Request, s *jsonschema.Schema) (gatewayresponse.Type, string) {
+func (v *validator) body(r *http.Request, rc *reqctx.Request, s *Model) (gatewayresponse.Type, string) {
 	b, err := rc.ReadBody(r, integration.MaxBodyBytes)
 	switch {
 	case errors.Is(err, reqctx.ErrBodyTooLarge):
@@ -213,7 +212,7 @@ func (v *validator) body(r *http.Request, rc *reqctx.Request, s *jsonschema.Sche
 	if err != nil {
 		return gatewayresponse.BadRequestBody, "[Invalid JSON: " + err.Error() + "]"
 	}
-	if err := s.Validate(Instance(doc)); err != nil {
+	if err := s.Validate(doc); err != nil {
 		return gatewayresponse.BadRequestBody, ErrorString(err)
 	}
 	return 0, ""

@@ -174,11 +174,36 @@ func TestBuildErrors(t *testing.T) {
 		t.Error("a missing model built")
 	}
 	rt.API.Models = []*xdsv1alpha1.Model{{Name: "Nope", Schema: `{"$ref":"file:///etc/passwd"}`}}
-	if _, err := NewStep()(rt, http.NotFoundHandler()); err == nil || !strings.Contains(err.Error(), "outside the model") {
+	if _, err := NewStep()(rt, http.NotFoundHandler()); err == nil || !strings.Contains(err.Error(), "outside the API's models") {
 		t.Errorf("a model reading a file built: %v", err)
 	}
 	rt.Route.Validation = nil
 	if h, err := NewStep()(rt, http.NotFoundHandler()); err != nil || h == nil {
 		t.Errorf("no validation: %v", err)
+	}
+}
+
+// A model refers to another of the same API as AWS writes it; each is compiled once per
+// build, and a $ref to a model the API lacks fails the build.
+func TestModelReferences(t *testing.T) {
+	order := &xdsv1alpha1.Model{Name: "Order", Schema: `{"type": "object", "required": ["pet"], "properties": {
+		"pet": {"$ref": "https://apigateway.amazonaws.com/restapis/a1b2c3/models/Pet"},
+		"others": {"type": "array", "items": {"$ref": "https://apigateway.amazonaws.com/restapis/a1b2c3/models/Pet#"}}}}`}
+	h, _ := newValidator(t, &xdsv1alpha1.RequestValidation{BodyModel: "Order"}, order, &xdsv1alpha1.Model{Name: "Pet", Schema: petSchema})
+	if w, _ := serve(h, "POST", "/orders", `{"pet": {"name": "Rex"}, "others": [{"name": "Tom"}]}`); w.Code != 201 {
+		t.Errorf("valid order: %d %s", w.Code, w.Body)
+	}
+	w, rc := serve(h, "POST", "/orders", `{"pet": {"name": "Rex"}, "others": [{"tag": "cat"}]}`)
+	if w.Code != 400 || !strings.Contains(rc.Error.ValidationErrorString, "at '/others/0': missing property 'name'") {
+		t.Errorf("invalid order: %d %s %q", w.Code, w.Body, rc.Error.ValidationErrorString)
+	}
+
+	_, err := CompileModels([]*xdsv1alpha1.Model{order})
+	if err == nil || !strings.Contains(err.Error(), "model Order: $ref names model Pet: the API does not define it") {
+		t.Errorf("missing model: %v", err)
+	}
+	_, err = CompileModels([]*xdsv1alpha1.Model{{Name: "A", Schema: `{"$ref": "https://example.com/schema.json"}`}})
+	if err == nil || !strings.Contains(err.Error(), "references outside the API's models are not supported") {
+		t.Errorf("external $ref: %v", err)
 	}
 }

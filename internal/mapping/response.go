@@ -21,6 +21,8 @@ import (
 	"net/textproto"
 	"regexp"
 	"strings"
+
+	"github.com/portico-dev/portico/internal/vtl"
 )
 
 // The grammar of integration responses, which the compiler checks and the proxy builds
@@ -57,9 +59,10 @@ type ResponseSourceKind uint8
 
 // Response parameter sources.
 const (
-	ResponseStatic ResponseSourceKind = iota // 'value'
-	ResponseHeader                           // integration.response.header.<name>
-	ResponseBody                             // integration.response.body
+	ResponseStatic   ResponseSourceKind = iota // 'value'
+	ResponseHeader                             // integration.response.header.<name>
+	ResponseBody                               // integration.response.body
+	ResponseBodyPath                           // integration.response.body.<JSONPath>
 )
 
 // ResponseMapping is one responseParameters entry: the client's response header Header
@@ -67,12 +70,17 @@ const (
 type ResponseMapping struct {
 	Header string
 	Kind   ResponseSourceKind
-	// Name is the backend header (canonical) for ResponseHeader, the value for ResponseStatic.
+	// Name is the backend header (canonical) for ResponseHeader, the value for ResponseStatic,
+	// the JSONPath as written for ResponseBodyPath.
 	Name string
+	// Path is the compiled JSONPath of ResponseBodyPath.
+	Path *vtl.JSONPath
 }
 
 // ParseResponseMapping parses one responseParameters entry: header.<name> from
-// integration.response.header.<name>, integration.response.body or a 'static' value.
+// integration.response.header.<name>, integration.response.body,
+// integration.response.body.<JSONPath> (the backend's JSON body, "a.b" read as "$.a.b", as
+// Amazon API Gateway reads it) or a 'static' value.
 func ParseResponseMapping(target, source string) (ResponseMapping, error) {
 	name, ok := strings.CutPrefix(target, "header.")
 	if !ok || !ValidHeaderName(name) {
@@ -82,6 +90,13 @@ func ParseResponseMapping(target, source string) (ResponseMapping, error) {
 	switch {
 	case source == "integration.response.body":
 		out.Kind = ResponseBody
+	case strings.HasPrefix(source, "integration.response.body."):
+		p := strings.TrimPrefix(source, "integration.response.body.")
+		jp, err := vtl.CompileJSONPath(p)
+		if err != nil {
+			return ResponseMapping{}, fmt.Errorf("responseParameters[%s]: %q is not a JSONPath: %w", target, p, err)
+		}
+		out.Kind, out.Name, out.Path = ResponseBodyPath, p, jp
 	case strings.HasPrefix(source, "integration.response.header."):
 		h := strings.TrimPrefix(source, "integration.response.header.")
 		if !ValidHeaderName(h) {
@@ -95,7 +110,7 @@ func ParseResponseMapping(target, source string) (ResponseMapping, error) {
 		}
 		out.Kind, out.Name = ResponseStatic, v
 	default:
-		return ResponseMapping{}, fmt.Errorf("responseParameters[%s]: %q is not integration.response.header.<name>, integration.response.body or a 'static' value", target, source)
+		return ResponseMapping{}, fmt.Errorf("responseParameters[%s]: %q is not integration.response.header.<name>, integration.response.body, integration.response.body.<JSONPath> or a 'static' value", target, source)
 	}
 	return out, nil
 }

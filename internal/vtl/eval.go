@@ -20,6 +20,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
+	"unsafe"
 )
 
 // Options bound and tune an evaluation; the zero value means the defaults.
@@ -71,6 +73,17 @@ type Result struct {
 	RequestOverride RequestOverride
 	// ResponseOverride holds what the template set under $context.responseOverride.
 	ResponseOverride ResponseOverride
+	// output is Output's memory, for OutputBytes.
+	output []byte
+}
+
+// OutputBytes is Output as bytes, without a copy: the slice shares Output's memory, so it
+// must not be modified.
+func (r *Result) OutputBytes() []byte {
+	if r.output == nil && r.Output != "" { // a Result built by the caller
+		return []byte(r.Output)
+	}
+	return r.output
 }
 
 // RequestOverride is $context.requestOverride: header, querystring and path values that
@@ -140,16 +153,37 @@ func (t *Template) Eval(ctx context.Context, env *Env, opts *Options) (*Result, 
 	e.vars[slotUtil] = utilObj{}
 	e.vars[slotContext] = &contextObj{base: orEmpty(env.Context), req: e.reqOv, resp: e.respOv}
 	e.vars[slotStageVariables] = orEmpty(env.StageVariables)
-	e.out = make([]byte, 0, len(t.src)+len(env.Body)/2)
+	// The output is built in a pooled buffer and copied once into the result's string: a
+	// buffer grown to the template's usual output size is reused by the next evaluation.
+	buf := outPool.Get().(*[]byte)
+	e.out = (*buf)[:0]
+	defer func() {
+		if cap(e.out) <= maxPooledOutput {
+			*buf = e.out[:0]
+			outPool.Put(buf)
+		}
+	}()
 	if _, err := e.nodes(t.nodes); err != nil {
 		return nil, err
 	}
-	res := &Result{Output: string(e.out)}
+	// One copy out of the pooled buffer, shared by Output and OutputBytes.
+	res := &Result{}
+	if len(e.out) > 0 {
+		res.output = make([]byte, len(e.out))
+		copy(res.output, e.out) // make+copy: the compiler skips zeroing the new slice
+		res.Output = unsafe.String(unsafe.SliceData(res.output), len(res.output))
+	}
 	if err := e.collect(res); err != nil {
 		return nil, err
 	}
 	return res, nil
 }
+
+// outPool holds output buffers between evaluations; maxPooledOutput keeps a rare huge
+// output from being held.
+var outPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+const maxPooledOutput = 256 << 10
 
 func orEmpty(m *Map) *Map {
 	if m == nil {

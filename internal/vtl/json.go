@@ -18,6 +18,7 @@ package vtl
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"sync"
 	"unicode/utf16"
@@ -65,6 +66,12 @@ type jsonReader struct {
 	islab []any
 	maps  []Map
 	lists []List
+	sslab []string
+	// recent are the key slices of the last few objects, for keySlice.
+	recent     [4][]string
+	nextRecent int
+	fslab      []float64
+	nslab      []int64
 }
 
 var readerPool = sync.Pool{New: func() any { return &jsonReader{} }}
@@ -109,15 +116,13 @@ func (d *jsonReader) carveItems(n int) []any {
 // position and its last value, as a LinkedHashMap filled in order does.
 func (d *jsonReader) object(base int) *Map {
 	n := len(d.keys) - base
-	if cap(d.kslab)-len(d.kslab) < n {
-		d.kslab = make([]string, 0, max(n, slabChunk))
+	if cap(d.vslab)-len(d.vslab) < n {
 		d.vslab = make([]any, 0, max(n, slabChunk))
 	}
-	a := len(d.kslab)
-	d.kslab, d.vslab = d.kslab[:a+n], d.vslab[:a+n]
+	a := len(d.vslab)
+	d.vslab = d.vslab[:a+n]
 	m := d.newMap()
-	m.keys, m.vals = d.kslab[a:a+n:a+n], d.vslab[a:a+n:a+n]
-	copy(m.keys, d.keys[base:])
+	m.keys, m.vals = d.keySlice(d.keys[base:]), d.vslab[a:a+n:a+n]
 	copy(m.vals, d.vals[base:])
 	clear(d.vals[base:])
 	d.keys, d.vals = d.keys[:base], d.vals[:base]
@@ -129,6 +134,30 @@ func (d *jsonReader) object(base int) *Map {
 		return dedup
 	}
 	return m
+}
+
+// keySlice returns a slice holding keys: one an object read recently had when it had the
+// same keys (the items of an array of objects mostly do), else a new one carved from the key
+// slab. Maps therefore share key slices; they are read-only (Map.remove copies, and appends
+// reallocate since carved slices are capped).
+func (d *jsonReader) keySlice(keys []string) []string {
+	n := len(keys)
+	for _, k := range d.recent {
+		if len(k) == n && slices.Equal(k, keys) {
+			return k
+		}
+	}
+	if cap(d.kslab)-len(d.kslab) < n {
+		d.kslab = make([]string, 0, max(n, slabChunk))
+	}
+	a := len(d.kslab)
+	d.kslab = append(d.kslab, keys...)
+	k := d.kslab[a : a+n : a+n]
+	if n > 0 && n <= 32 {
+		d.recent[d.nextRecent%len(d.recent)] = k
+		d.nextRecent++
+	}
+	return k
 }
 
 func hasDuplicates(keys []string) bool {
@@ -254,7 +283,11 @@ func (d *jsonReader) value(depth int) (any, error) {
 			return nil, d.errorf("expected , or ]")
 		}
 	case c == '"':
-		return d.str()
+		s, err := d.str()
+		if err != nil {
+			return nil, err
+		}
+		return d.boxString(s), nil
 	case c == 't' || c == 'f' || c == 'n':
 		for _, w := range [...]struct {
 			lit string
@@ -310,17 +343,70 @@ func (d *jsonReader) number() (any, error) {
 		}
 	}
 	text := d.s[start:d.i]
+	if v, ok := d.shortNumber(text, isFloat); ok {
+		return v, nil
+	}
 	if !isFloat {
 		if n, err := strconv.ParseInt(text, 10, 64); err == nil {
-			return n, nil
+			return d.boxInt(n), nil
 		}
 	}
 	f, err := strconv.ParseFloat(text, 64)
 	if err != nil {
 		return nil, d.errorf("bad number")
 	}
-	return f, nil
+	return d.boxFloat(f), nil
 }
+
+// shortNumber reads the usual numbers without strconv's general parsers: an integer of up
+// to 18 digits, or a decimal without exponent of up to 15 significant digits, which is
+// m / 10^k with m and 10^k exact doubles and one correctly rounded division: the double
+// ParseFloat returns (its own exact fast path).
+func (d *jsonReader) shortNumber(text string, isFloat bool) (any, bool) {
+	neg := text[0] == '-'
+	if neg {
+		text = text[1:]
+	}
+	var m uint64
+	digits, frac := 0, -1
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		switch {
+		case c == '.':
+			frac = 0
+			continue
+		case !isDigit(c):
+			return nil, false // an exponent
+		}
+		m = m*10 + uint64(c-'0')
+		if m != 0 {
+			digits++
+		}
+		if frac >= 0 {
+			frac++
+		}
+	}
+	if !isFloat {
+		if len(text) > 18 {
+			return nil, false
+		}
+		n := int64(m)
+		if neg {
+			n = -n
+		}
+		return d.boxInt(n), true
+	}
+	if len(text) > 16 || digits > 15 || frac > 22 {
+		return nil, false
+	}
+	f := float64(m) / pow10[frac]
+	if neg {
+		f = -f
+	}
+	return d.boxFloat(f), true
+}
+
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
 
 func (d *jsonReader) str() (string, error) {
 	d.i++ // the opening quote

@@ -19,6 +19,7 @@ package vtl
 import (
 	"bytes"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -54,10 +55,17 @@ const mapIndexAt = 12
 // NewMap returns an empty map.
 func NewMap() *Map { return &Map{} }
 
+// NewMapSize returns an empty map with room for n keys, for a caller that knows how many it
+// will set: the map then allocates its key and value slices once instead of growing them.
+func NewMapSize(n int) *Map {
+	return &Map{keys: make([]string, 0, n), vals: make([]any, 0, n)}
+}
+
 // Len is the number of keys.
 func (m *Map) Len() int { return len(m.keys) }
 
-// Keys returns the keys in insertion order; the slice is the map's own.
+// Keys returns the keys in insertion order. The slice is the map's own, possibly shared with
+// other maps: read it, never write it.
 func (m *Map) Keys() []string { return m.keys }
 
 func (m *Map) find(k string) int {
@@ -113,8 +121,9 @@ func (m *Map) remove(k string) any {
 		return nil
 	}
 	old := m.vals[i]
-	m.keys = append(m.keys[:i], m.keys[i+1:]...)
-	m.vals = append(m.vals[:i], m.vals[i+1:]...)
+	// New slices: maps read from JSON share their key slices (see jsonReader.keySlice).
+	m.keys = slices.Concat(m.keys[:i:i], m.keys[i+1:])
+	m.vals = slices.Concat(m.vals[:i:i], m.vals[i+1:])
 	m.idx = nil
 	return old
 }
@@ -309,6 +318,9 @@ func appendJavaDouble(b []byte, f float64) []byte {
 	}
 	abs := math.Abs(f)
 	if abs >= 1e-3 && abs < 1e7 {
+		if fb, ok := appendShortDecimal(b, f, abs); ok {
+			return fb
+		}
 		start := len(b)
 		b = strconv.AppendFloat(b, f, 'f', -1, 64)
 		if bytes.IndexByte(b[start:], '.') < 0 {
@@ -332,6 +344,39 @@ func appendJavaDouble(b []byte, f float64) []byte {
 		exp = "0"
 	}
 	return append(b, exp...)
+}
+
+// appendShortDecimal is appendJavaDouble's fast path for the common money-like values (12.5,
+// 3.25, 0.125): an f with at most three fractional digits is printed from integers, skipping
+// the shortest-digits search. The test f == n/10^k is exact (n and 10^k are exact doubles
+// and the division is correctly rounded, as parsing "n/10^k" is), and below 10^7 doubles are
+// closer together than 10^-3, so n/10^k is then the shortest text that reads back as f: the
+// text strconv would find.
+func appendShortDecimal(b []byte, f, abs float64) ([]byte, bool) {
+	for k, p := 1, 10.0; k <= 3; k, p = k+1, p*10 {
+		n := math.Round(abs * p)
+		if n/p != abs {
+			continue
+		}
+		u := uint64(n)
+		ip, fp := u/uint64(p), u%uint64(p)
+		if f < 0 {
+			b = append(b, '-')
+		}
+		b = strconv.AppendUint(b, ip, 10)
+		b = append(b, '.')
+		var digits [3]byte
+		for i := k - 1; i >= 0; i-- {
+			digits[i] = byte('0' + fp%10)
+			fp /= 10
+		}
+		d := digits[:k]
+		for len(d) > 1 && d[len(d)-1] == '0' {
+			d = d[:len(d)-1]
+		}
+		return append(b, d...), true
+	}
+	return b, false
 }
 
 // truthy is Velocity 1.7's #if: null and false are false, everything else (the empty
