@@ -92,6 +92,7 @@ func (h *httpIntegration) rewrite(pr *httputil.ProxyRequest) {
 	}
 	pr.Out.Header.Set(gatewayresponse.HeaderRequestID, rc.ID)
 	h.params.apply(pr.Out, pr.In, rc)
+	rc.EndpointHeaders = pr.Out.Header
 }
 
 // modifyResponse drops the backend's request id: the client gets the gateway's.

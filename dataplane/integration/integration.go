@@ -41,6 +41,7 @@ import (
 
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 	"github.com/portico-dev/portico/dataplane/gatewayresponse"
+	leanhttp "github.com/portico-dev/portico/dataplane/upstream"
 )
 
 // MaxBodyBytes is the largest request body an integration accepts: 10 MB, as in Amazon API
@@ -74,7 +75,7 @@ type Shared struct {
 // NewShared returns a Shared with defaults for the fields left zero.
 func NewShared(s Shared) *Shared {
 	if s.Transport == nil {
-		s.Transport = NewTransport()
+		s.Transport = NewUpstream()
 	}
 	if s.Now == nil {
 		s.Now = time.Now
@@ -83,7 +84,14 @@ func NewShared(s Shared) *Shared {
 	return &s
 }
 
-// NewTransport returns the upstream transport: many idle connections per host (a gateway
+// NewUpstream returns the proxy's upstream transport: package upstream's lean HTTP/1.1 client
+// for plain-HTTP backends, over NewTransport for everything else (TLS, HTTP/2, upgrades,
+// 100-continue, streamed uploads).
+func NewUpstream() http.RoundTripper {
+	return leanhttp.New(leanhttp.Options{Fallback: NewTransport(), MaxResponseHeaderBytes: 1 << 20})
+}
+
+// NewTransport returns net/http's upstream transport: many idle connections per host (a gateway
 // talks to few hosts, a lot), bounded connect and TLS handshake times, and no transparent
 // compression, so that a backend's encoding reaches the client as sent. Request timeouts
 // are per route, by context.
@@ -141,6 +149,10 @@ func (s *Shared) Build(spec Spec) (h http.Handler, warning error, err error) {
 	}
 	switch in.GetType() {
 	case TypeMock:
+		if len(in.GetRequestTemplates()) > 0 || len(in.GetResponses()) > 0 || in.GetPassthroughBehavior() != "" {
+			h, err := s.newMappedMock(in, spec)
+			return h, nil, err
+		}
 		h, err := newMock(in.GetMock(), s, spec)
 		return h, nil, err
 	case TypeHTTPProxy, TypeHTTP, TypeLambdaProxy:

@@ -1,0 +1,49 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package upstream
+
+import (
+	"errors"
+	"syscall"
+)
+
+// alive reports whether an idle connection can carry another request: the backend has
+// neither closed it (a keep-alive timeout shorter than ours) nor sent anything unasked (a
+// late second answer, a 408 before closing). net/http's Transport learns both from the read
+// loop it runs per connection; this client runs none, so it peeks at the socket, without
+// blocking, when it takes a connection from the pool: one non-blocking recv per reuse. A
+// request sent on a closed connection could not be retried when it is not idempotent, and
+// bytes sent unasked would be read as the next request's answer (another client's).
+func (pc *persistConn) alive() bool {
+	sc, ok := pc.conn.(syscall.Conn)
+	if !ok {
+		return true // not a socket (tests' pipes): the exchange finds out
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	alive := false
+	var b [1]byte
+	err = raw.Read(func(fd uintptr) bool {
+		n, _, rerr := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		// Nothing to read is the only healthy state; EOF (n == 0) and data both end it.
+		alive = n < 0 && (errors.Is(rerr, syscall.EAGAIN) || errors.Is(rerr, syscall.EWOULDBLOCK))
+		return true // never wait for readability
+	})
+	return err == nil && alive
+}

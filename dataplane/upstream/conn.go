@@ -1,0 +1,313 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package upstream
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+)
+
+// aLongTimeAgo is a deadline in the past: setting it makes the connection's blocked reads and
+// writes return at once.
+var aLongTimeAgo = time.Unix(1, 0)
+
+var (
+	errHeaderTimeout = errors.New("net/http: timeout awaiting response headers")
+	errFraming       = errors.New("upstream: response with both Content-Length and Transfer-Encoding")
+)
+
+// persistConn is one upstream connection. It serves one request at a time, on the caller's
+// goroutine; in the pool it is just memory.
+type persistConn struct {
+	pool   *pool
+	conn   net.Conn
+	cr     connReader
+	br     *bufio.Reader
+	bw     *bufio.Writer
+	reused bool // taken from the pool: it may have been closed by the backend meanwhile
+
+	idleSince time.Time
+	startN    int64       // cr.n when the current request started
+	stop      func() bool // stops the current request's context.AfterFunc
+	interrupt func()      // made once: sets a past deadline, ending blocked reads and writes
+	cancelled atomic.Bool // interrupt ran for the current request
+}
+
+func newPersistConn(p *pool, c net.Conn) *persistConn {
+	pc := &persistConn{pool: p, conn: c}
+	pc.cr = connReader{c: c, limit: math.MaxInt64}
+	pc.br = bufio.NewReaderSize(&pc.cr, bufferSize)
+	pc.bw = bufio.NewWriterSize(c, bufferSize)
+	pc.interrupt = func() {
+		pc.cancelled.Store(true)
+		_ = pc.conn.SetDeadline(aLongTimeAgo)
+	}
+	return pc
+}
+
+// nothingReceived reports whether the current request got no byte of answer.
+func (pc *persistConn) nothingReceived() bool {
+	return pc.cr.n == pc.startN && pc.br.Buffered() == 0
+}
+
+// roundTrip writes req and reads its response's headers. On error the connection is closed.
+func (pc *persistConn) roundTrip(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	deadline, _ := ctx.Deadline()
+	_ = pc.conn.SetDeadline(deadline)
+	pc.startN = pc.cr.n
+	pc.cancelled.Store(false)
+	pc.stop = nil
+	if ctx.Done() != nil {
+		pc.stop = context.AfterFunc(ctx, pc.interrupt)
+	}
+
+	err := req.Write(pc.bw)
+	if err == nil {
+		err = pc.bw.Flush()
+	}
+	if err != nil {
+		pc.bw.Reset(pc.conn)
+		return nil, pc.fail(ctx, err)
+	}
+
+	headerDeadline := false
+	if rht := pc.pool.t.opts.ResponseHeaderTimeout; rht > 0 {
+		if d := pc.pool.t.opts.Now().Add(rht); deadline.IsZero() || d.Before(deadline) {
+			_ = pc.conn.SetReadDeadline(d)
+			headerDeadline = true
+		}
+	}
+	maxHeader := pc.pool.t.opts.MaxResponseHeaderBytes
+	var res *http.Response
+	untrusted := false // framed, but the connection is not trusted with another request
+	// One budget for the final response's headers and every 1xx before it, so that a
+	// backend streaming 103s cannot hold the request until its deadline.
+	pc.cr.limit = pc.cr.n + int64(pc.br.Buffered()) + maxHeader
+	for {
+		checked := false
+		if _, err = pc.br.Peek(1); err == nil {
+			var conflict bool
+			checked, conflict = framingConflict(pc.br)
+			if conflict {
+				err = errFraming
+			}
+		}
+		if err == nil {
+			res, err = http.ReadResponse(pc.br, req)
+		}
+		if err == nil && !checked && len(res.TransferEncoding) > 0 {
+			// Its headers came in pieces, so they were not checked for a Content-Length
+			// next to the Transfer-Encoding (which net/http drops): framed by the
+			// Transfer-Encoding as RFC 9112 says, but the connection is not trusted with
+			// another request. (The request is the caller's: a RoundTripper leaves it be.)
+			untrusted = true
+		}
+		if err != nil {
+			switch {
+			case pc.cr.n >= pc.cr.limit:
+				err = fmt.Errorf("net/http: server response headers exceeded %d bytes; aborted", maxHeader)
+			case headerDeadline && ctx.Err() == nil && isTimeout(err):
+				err = errHeaderTimeout
+			}
+			return nil, pc.fail(ctx, err)
+		}
+		if res.StatusCode == http.StatusSwitchingProtocols {
+			return nil, pc.fail(ctx, errUpgrade)
+		}
+		if res.StatusCode >= 100 && res.StatusCode < 200 {
+			if err := got1xx(req, res); err != nil {
+				return nil, pc.fail(ctx, err)
+			}
+			continue
+		}
+		break
+	}
+	pc.cr.limit = math.MaxInt64
+	if headerDeadline {
+		_ = pc.conn.SetReadDeadline(deadline)
+	}
+
+	// A response that ends with the connection (no length, not chunked) or asks to close it
+	// leaves nothing to reuse; so does a request that asked to close.
+	reusable := !res.Close && !req.Close && !untrusted
+	if res.Body == http.NoBody {
+		pc.finish(reusable)
+		return res, nil
+	}
+	res.Body = &body{ctx: ctx, rc: res.Body, pc: pc, reusable: reusable}
+	return res, nil
+}
+
+// fail closes the connection after a failed exchange and returns what the caller should see:
+// the context's error when the request was cancelled or timed out, err otherwise.
+func (pc *persistConn) fail(ctx context.Context, err error) error {
+	if pc.stop != nil {
+		pc.stop()
+	}
+	pc.close()
+	return ctxError(ctx, err, pc.cancelled.Load())
+}
+
+// ctxError returns the context's error in place of err when err comes from the context's
+// end: its interrupt ran, or the connection's deadline (the context's) passed. The
+// connection's deadline may pass a moment before the context's own timer fires: the caller
+// then waits for it, so that it sees the deadline exceeded (a 504) rather than a failure.
+func ctxError(ctx context.Context, err error, interrupted bool) error {
+	if cerr := ctx.Err(); cerr != nil && (interrupted || isTimeout(err)) {
+		return cerr
+	}
+	if d, ok := ctx.Deadline(); ok && isTimeout(err) && !time.Now().Before(d) {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return err
+}
+
+// finish ends the current exchange: the connection returns to the pool when reuse is true
+// and it is clean, and is closed otherwise.
+func (pc *persistConn) finish(reuse bool) {
+	if pc.stop != nil && !pc.stop() {
+		// The context's interrupt ran (or is running): the deadline it set may land after
+		// the next request set its own.
+		reuse = false
+	}
+	pc.stop = nil
+	// Bytes past the end of the response are not an answer to anything sent: a backend
+	// answering twice, or a response smuggled into the next one. net/http closes such a
+	// connection too.
+	if !reuse || pc.br.Buffered() > 0 {
+		pc.close()
+		return
+	}
+	pc.pool.put(pc)
+}
+
+func (pc *persistConn) close() { _ = pc.conn.Close() }
+
+// Close closes the connection.
+func (pc *persistConn) Close() error { return pc.conn.Close() }
+
+// connReader counts what is read from the connection and stops at limit, which bounds the
+// response's headers.
+type connReader struct {
+	c     net.Conn
+	n     int64
+	limit int64
+}
+
+func (r *connReader) Read(p []byte) (int, error) {
+	left := r.limit - r.n
+	if left <= 0 {
+		return 0, errors.New("upstream: response headers too large")
+	}
+	if int64(len(p)) > left {
+		p = p[:left]
+	}
+	n, err := r.c.Read(p)
+	r.n += int64(n)
+	return n, err
+}
+
+// body is a response body on the lean path: read to its end it returns the connection to the
+// pool, closed early it closes the connection (nothing else could read the rest).
+type body struct {
+	ctx      context.Context
+	rc       io.ReadCloser
+	pc       *persistConn
+	reusable bool
+	done     atomic.Bool
+}
+
+func (b *body) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	if err != nil && b.done.CompareAndSwap(false, true) {
+		eof := errors.Is(err, io.EOF)
+		if !eof {
+			err = ctxError(b.ctx, err, b.pc.cancelled.Load())
+		}
+		b.pc.finish(eof && b.reusable)
+	}
+	return n, err
+}
+
+func (b *body) Close() error {
+	if !b.done.CompareAndSwap(false, true) {
+		return nil
+	}
+	// Close the connection first: net/http's body would otherwise read the rest to drain it.
+	b.pc.finish(false)
+	_ = b.rc.Close()
+	return nil
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// framingConflict looks at the response headers buffered in br, before net/http parses them,
+// for a Content-Length next to a Transfer-Encoding: RFC 9112 lets a recipient process the
+// Transfer-Encoding and drop the length (net/http does), but such a response is how a
+// response is smuggled past a proxy, and nginx refuses it as Portico does. checked is false
+// when the headers' end is not buffered yet.
+func framingConflict(br *bufio.Reader) (checked, conflict bool) {
+	b, _ := br.Peek(br.Buffered())
+	end := bytes.Index(b, []byte("\r\n\r\n"))
+	if lf := bytes.Index(b, []byte("\n\n")); lf >= 0 && (end < 0 || lf < end) {
+		end = lf
+	}
+	if end < 0 {
+		return false, false
+	}
+	b = b[:end]
+	var cl, te bool
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			i = len(b) - 1
+		}
+		line := b[:i+1]
+		b = b[i+1:]
+		switch {
+		case hasFieldName(line, "content-length"):
+			cl = true
+		case hasFieldName(line, "transfer-encoding"):
+			te = true
+		}
+	}
+	return true, cl && te
+}
+
+// hasFieldName reports whether line starts with the header field name, any case, followed
+// by a colon or whitespace (which net/http refuses anyway).
+func hasFieldName(line []byte, name string) bool {
+	if len(line) <= len(name) || !bytes.EqualFold(line[:len(name)], []byte(name)) {
+		return false
+	}
+	c := line[len(name)]
+	return c == ':' || c == ' ' || c == '\t'
+}

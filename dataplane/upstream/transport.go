@@ -1,0 +1,419 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package upstream is the proxy's HTTP/1.1 client for plain-HTTP backends: a
+// http.RoundTripper that writes the request and reads the response on the calling goroutine,
+// over connections pooled per host, and hands everything else to net/http's Transport.
+//
+// net/http's Transport runs a reader and a writer goroutine per connection and hands every
+// request and response between them and the caller over channels: three goroutines and their
+// scheduling for each proxied request, which on one core cost more than the proxying itself.
+// Here an idle connection is a struct in a slice, with no goroutine, and a request is a write
+// and a read by the goroutine that serves it. The parsing and writing are net/http's own
+// (http.Request.Write, http.ReadResponse), so its request-smuggling defences hold unchanged:
+// a response with both Content-Length and Transfer-Encoding, conflicting Content-Lengths, an
+// unknown or obfuscated Transfer-Encoding or an overflowing chunk size is an error, and
+// header values are checked before anything is sent.
+//
+// What the lean path takes: http:// requests without an Upgrade or Expect header, without
+// trailers or a Transfer-Encoding of their own, whose body is absent or of a known length up
+// to Options.MaxBufferedBody. Everything else (TLS and HTTP/2 backends, WebSocket upgrades,
+// 100-continue, streamed uploads, whose body net/http sends while it already reads the
+// answer) goes to Options.Fallback.
+package upstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/textproto"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/net/http/httpguts"
+)
+
+// Defaults of Options.
+const (
+	DefaultDialTimeout            = 5 * time.Second
+	DefaultKeepAlive              = 30 * time.Second
+	DefaultIdleTimeout            = 90 * time.Second
+	DefaultMaxIdlePerHost         = 256
+	DefaultMaxResponseHeaderBytes = 1 << 20
+	DefaultMaxBufferedBody        = 64 << 10
+	bufferSize                    = 4 << 10
+)
+
+// Options configure a Transport. The zero value of a field means its default.
+type Options struct {
+	// DialTimeout bounds connecting (DefaultDialTimeout).
+	DialTimeout time.Duration
+	// KeepAlive is the TCP keep-alive period of upstream connections (DefaultKeepAlive).
+	KeepAlive time.Duration
+	// IdleTimeout closes a pooled connection unused for this long (DefaultIdleTimeout).
+	IdleTimeout time.Duration
+	// MaxIdlePerHost is how many idle connections are kept per host (DefaultMaxIdlePerHost).
+	MaxIdlePerHost int
+	// ResponseHeaderTimeout bounds the wait for the response's headers once the request is
+	// written; zero means only the request's context bounds it.
+	ResponseHeaderTimeout time.Duration
+	// MaxResponseHeaderBytes bounds the response's headers (DefaultMaxResponseHeaderBytes).
+	MaxResponseHeaderBytes int64
+	// MaxBufferedBody is the largest request body the lean path sends before reading the
+	// answer (DefaultMaxBufferedBody). A larger one could fill the socket buffers of a
+	// backend that answers early without reading it, so it goes to Fallback, which sends
+	// and reads at once.
+	MaxBufferedBody int64
+	// Fallback carries the requests the lean path does not take. Required.
+	Fallback http.RoundTripper
+	// Now is the clock for idle timeouts. Default time.Now.
+	Now func() time.Time
+}
+
+// Transport is an http.RoundTripper: see the package documentation. It is safe for
+// concurrent use.
+type Transport struct {
+	opts   Options
+	dialer net.Dialer
+
+	pools sync.Map // host:port -> *pool
+
+	mu      sync.Mutex
+	sweeper *time.Timer // armed while some connection is idle
+}
+
+// New returns a Transport.
+func New(o Options) *Transport {
+	if o.Fallback == nil {
+		panic("upstream: Options.Fallback is required")
+	}
+	if o.DialTimeout <= 0 {
+		o.DialTimeout = DefaultDialTimeout
+	}
+	if o.KeepAlive == 0 {
+		o.KeepAlive = DefaultKeepAlive
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = DefaultIdleTimeout
+	}
+	if o.MaxIdlePerHost <= 0 {
+		o.MaxIdlePerHost = DefaultMaxIdlePerHost
+	}
+	if o.MaxResponseHeaderBytes <= 0 {
+		o.MaxResponseHeaderBytes = DefaultMaxResponseHeaderBytes
+	}
+	if o.MaxBufferedBody <= 0 {
+		o.MaxBufferedBody = DefaultMaxBufferedBody
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Transport{
+		opts:   o,
+		dialer: net.Dialer{Timeout: o.DialTimeout, KeepAlive: o.KeepAlive},
+	}
+}
+
+// Lean reports whether req takes the lean path rather than Fallback.
+func (t *Transport) Lean(req *http.Request) bool {
+	if req.URL == nil || req.URL.Scheme != "http" || req.URL.Host == "" || req.Method == http.MethodConnect {
+		return false
+	}
+	if len(req.TransferEncoding) > 0 || len(req.Trailer) > 0 {
+		return false
+	}
+	if _, ok := req.Header["Upgrade"]; ok {
+		return false
+	}
+	if _, ok := req.Header["Expect"]; ok {
+		return false
+	}
+	if req.Body == nil || req.Body == http.NoBody {
+		return true
+	}
+	return req.ContentLength > 0 && req.ContentLength <= t.opts.MaxBufferedBody
+}
+
+// RoundTrip sends req and returns its response, whose body streams from the connection: the
+// connection returns to the pool when the body has been read to its end, and is closed when
+// the body is closed before that.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if !t.Lean(req) {
+		return t.opts.Fallback.RoundTrip(req)
+	}
+	if err := validHeaders(req.Header); err != nil {
+		closeBody(req)
+		return nil, err
+	}
+	p := t.pool(req.URL)
+	for {
+		pc, err := t.conn(req.Context(), p)
+		if err != nil {
+			closeBody(req)
+			return nil, err
+		}
+		res, err := pc.roundTrip(req)
+		if err == nil {
+			return res, nil
+		}
+		// A timeout is not a connection the backend had closed: the backend may have the
+		// request and be slow with it, so it is not sent again (net/http does not either).
+		if !pc.reused || !pc.nothingReceived() || !replayable(req) || req.Context().Err() != nil ||
+			isTimeout(err) || errors.Is(err, errHeaderTimeout) {
+			return nil, err
+		}
+		// An idle connection the backend had closed: nothing of this request was answered,
+		// and sending it again on another connection is safe. The loop ends, as each turn
+		// takes a connection from the pool or a new one (never reused).
+		if req.GetBody != nil && req.Body != nil && req.Body != http.NoBody {
+			body, gerr := req.GetBody()
+			if gerr != nil {
+				return nil, err
+			}
+			r2 := *req
+			r2.Body = body
+			req = &r2
+		}
+	}
+}
+
+// CloseIdleConnections closes the idle connections of the lean path and of Fallback.
+func (t *Transport) CloseIdleConnections() {
+	t.pools.Range(func(_, v any) bool {
+		v.(*pool).closeIdle(time.Time{})
+		return true
+	})
+	if c, ok := t.opts.Fallback.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+// pool returns the pool of u's host, port 80 when it names none.
+func (t *Transport) pool(u *url.URL) *pool {
+	addr := u.Host
+	if u.Port() == "" {
+		addr = hostPort(u.Hostname(), "")
+	}
+	for {
+		if v, ok := t.pools.Load(addr); ok {
+			p := v.(*pool)
+			if !p.dead.Load() {
+				return p
+			}
+			t.pools.CompareAndDelete(addr, p)
+			continue
+		}
+		v, _ := t.pools.LoadOrStore(addr, &pool{t: t, addr: addr})
+		return v.(*pool)
+	}
+}
+
+func hostPort(host, port string) string {
+	if port == "" {
+		port = "80"
+	}
+	if strings.IndexByte(host, ':') >= 0 {
+		return "[" + host + "]:" + port
+	}
+	return host + ":" + port
+}
+
+// conn takes an idle connection of p, or dials a new one.
+func (t *Transport) conn(ctx context.Context, p *pool) (*persistConn, error) {
+	if pc := p.take(t.opts.Now()); pc != nil {
+		return pc, nil
+	}
+	c, err := t.dialer.DialContext(ctx, "tcp", p.addr)
+	if err != nil {
+		return nil, err
+	}
+	return newPersistConn(p, c), nil
+}
+
+// armSweeper makes sure idle connections past the idle timeout are closed even when their
+// host is called no more: one timer for the whole transport, armed while any is idle.
+func (t *Transport) armSweeper() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.sweeper == nil {
+		t.sweeper = time.AfterFunc(t.opts.IdleTimeout, t.sweep)
+	}
+}
+
+func (t *Transport) sweep() {
+	t.mu.Lock()
+	t.sweeper = nil
+	t.mu.Unlock()
+	idle := false
+	cutoff := t.opts.Now().Add(-t.opts.IdleTimeout)
+	t.pools.Range(func(k, v any) bool {
+		p := v.(*pool)
+		if p.closeIdle(cutoff) {
+			idle = true
+		} else if p.retire() {
+			// A host no longer called (an endpoint gone) leaves no pool behind.
+			t.pools.CompareAndDelete(k, p)
+		}
+		return true
+	})
+	if idle {
+		t.armSweeper()
+	}
+}
+
+// pool holds one host's idle connections, most recently used last.
+type pool struct {
+	t    *Transport
+	addr string
+
+	mu   sync.Mutex
+	idle []*persistConn
+	dead atomic.Bool // retired: connections put back are closed
+}
+
+// retire marks an empty pool dead, reporting whether it was empty.
+func (p *pool) retire() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.idle) > 0 {
+		return false
+	}
+	p.dead.Store(true)
+	return true
+}
+
+// take returns the most recently used idle connection that can still carry a request,
+// closing those idle for too long or that the backend closed or wrote to meanwhile.
+func (p *pool) take(now time.Time) *persistConn {
+	cutoff := now.Add(-p.t.opts.IdleTimeout)
+	for {
+		p.mu.Lock()
+		n := len(p.idle)
+		if n == 0 {
+			p.mu.Unlock()
+			return nil
+		}
+		pc := p.idle[n-1]
+		p.idle[n-1] = nil
+		p.idle = p.idle[:n-1]
+		p.mu.Unlock()
+		// The check is a syscall: outside the lock, as the connection is ours now.
+		if pc.idleSince.Before(cutoff) || !pc.alive() {
+			pc.close()
+			continue
+		}
+		pc.reused = true
+		return pc
+	}
+}
+
+// put returns pc to the pool, or closes it when the pool is full.
+func (p *pool) put(pc *persistConn) {
+	pc.idleSince = p.t.opts.Now()
+	p.mu.Lock()
+	if len(p.idle) >= p.t.opts.MaxIdlePerHost || p.dead.Load() {
+		p.mu.Unlock()
+		pc.close()
+		return
+	}
+	first := len(p.idle) == 0
+	p.idle = append(p.idle, pc)
+	p.mu.Unlock()
+	if first {
+		p.t.armSweeper()
+	}
+}
+
+// closeIdle closes the idle connections idle since before cutoff (all of them for the zero
+// time) and reports whether some stay idle.
+func (p *pool) closeIdle(cutoff time.Time) bool {
+	p.mu.Lock()
+	var stale []*persistConn
+	kept := p.idle[:0]
+	for _, pc := range p.idle {
+		if cutoff.IsZero() || pc.idleSince.Before(cutoff) {
+			stale = append(stale, pc)
+		} else {
+			kept = append(kept, pc)
+		}
+	}
+	clear(p.idle[len(kept):])
+	p.idle = kept
+	left := len(kept) > 0
+	p.mu.Unlock()
+	for _, pc := range stale {
+		pc.close()
+	}
+	return left
+}
+
+// validHeaders refuses what net/http's Transport refuses before sending: a header name or
+// value that could not be written as it is.
+func validHeaders(h http.Header) error {
+	for k, vv := range h {
+		if !httpguts.ValidHeaderFieldName(k) {
+			return fmt.Errorf("net/http: invalid header field name %q", k)
+		}
+		for _, v := range vv {
+			if !httpguts.ValidHeaderFieldValue(v) {
+				return fmt.Errorf("net/http: invalid header field value for %q", k)
+			}
+		}
+	}
+	return nil
+}
+
+// replayable reports whether req may be sent again after its connection failed before any
+// answer: an idempotent method (or an idempotency key, as net/http reads it) and a body that
+// is absent or can be had again.
+func replayable(req *http.Request) bool {
+	switch req.Method {
+	case "", http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+	default:
+		_, key := req.Header["Idempotency-Key"]
+		_, xkey := req.Header["X-Idempotency-Key"]
+		if !key && !xkey {
+			return false
+		}
+	}
+	return req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+}
+
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		_ = req.Body.Close()
+	}
+}
+
+// got1xx hands an informational response to the request's trace, as net/http's Transport
+// does (httputil.ReverseProxy forwards it to the client that way).
+func got1xx(req *http.Request, res *http.Response) error {
+	if trace := httptrace.ContextClientTrace(req.Context()); trace != nil && trace.Got1xxResponse != nil {
+		return trace.Got1xxResponse(res.StatusCode, textproto.MIMEHeader(res.Header))
+	}
+	return nil
+}
+
+var errUpgrade = errors.New("upstream: 101 Switching Protocols to a request that asked for no upgrade")
+
+var _ io.Closer = (*persistConn)(nil)
