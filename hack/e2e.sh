@@ -22,7 +22,7 @@ START=$(date +%s)
 # Ports: one range, away from the benchmarks' (1809x) and the ephemeral range tests draw from.
 ETCD_PORT=21379 API_PORT=21443 XDS_SERVICE=21000 REDIS_PORT=21390
 CTRL_XDS=(21001 21002) CTRL_METRICS=(21011 21012) CTRL_HEALTH=(21021 21022)
-PROXY_HTTP=(21081 21082) PROXY_ADMIN=(21091 21092) PROXY_CONNECTIONS=(21095 21096)
+PROXY_HTTP=(21081 21082) PROXY_ADMIN=(21091 21092) PROXY_CONNECTIONS=(21095 21096) PROXY_HTTPS=(21083 21084)
 declare -A PIDS=()
 
 # --- output -------------------------------------------------------------------------------
@@ -81,6 +81,9 @@ stop() { # NAME: SIGTERM, as the kubelet stops a pod, and wait for the exit
 
 k() { "${ASSETS}/kubectl" --kubeconfig "${WORK}/admin.kubeconfig" "$@"; }
 field() { k get "$1" -o "jsonpath={$2}"; } # OBJECT JSONPATH: one field, for the checks below
+# kp: `kubectl portico`, found by kubectl on PATH as the plugin kubectl-portico (the portico
+# binary under that name), with kubectl_complete-portico for its shell completion.
+kp() { KUBECONFIG="${WORK}/admin.kubeconfig" PATH="${WORK}/plugins:${PATH}" "${ASSETS}/kubectl" portico "$@"; }
 
 # programmed WANT: the Stage's Programmed condition is True for its current generation, and
 # counts WANT proxies.
@@ -121,6 +124,9 @@ for bin in "${ASSETS}/etcd" "${ASSETS}/kube-apiserver" "${ASSETS}/kubectl" "${PO
   [[ -x "${bin}" ]] || fail "${bin} is missing: run make build helm kube-assets (or make e2e)"
 done
 go build -o "${WORK}/e2ekit" "${ROOT}/hack/e2ekit"
+mkdir -p "${WORK}/plugins"
+ln -s "${PORTICO}" "${WORK}/plugins/kubectl-portico"
+cp "${ROOT}/hack/kubectl_complete-portico" "${WORK}/plugins/"
 
 # --- the cluster --------------------------------------------------------------------------
 
@@ -184,7 +190,7 @@ start service "${WORK}/e2ekit" service "127.0.0.1:${XDS_SERVICE}" "127.0.0.1:${C
 for i in 0 1; do
   PORTICO_STATE_REDIS="${STATE_REDIS}" start "proxy-$i" "${PORTICO}" proxy --xds-server "127.0.0.1:${XDS_SERVICE}" --node-id "portico-proxy-$i" \
     --http-addr "127.0.0.1:${PROXY_HTTP[$i]}" --admin-addr "127.0.0.1:${PROXY_ADMIN[$i]}" --connections-addr "127.0.0.1:${PROXY_CONNECTIONS[$i]}" --drain-timeout 5s \
-    --region us-east-1 --log-level info --xds-tls-ca "${WORK}/ca.crt" --xds-tls-cert "${WORK}/client.crt" \
+    --https-addr "127.0.0.1:${PROXY_HTTPS[$i]}" --region us-east-1 --log-level info --xds-tls-ca "${WORK}/ca.crt" --xds-tls-cert "${WORK}/client.crt" \
     --xds-tls-key "${WORK}/client.key" --xds-tls-server-name "portico-controller-xds.${NS}.svc" \
     --redis-prefix "portico:"
 done
@@ -245,6 +251,81 @@ for i in 0 1; do
   say "proxy-$i GET /prod/pets/1 with customer-a's and customer-b's keys -> 200 $(cat "${WORK}/body")"
 done
 
+step "HTTPS: a DomainName with a certificate made by openssl, through both proxies (SNI, mutual TLS, redirect)"
+# issue NAME CA SUBJECT_ALT_NAME USAGE: a P-256 key and a certificate signed by CA (self-signed
+# when CA is "-").
+issue() {
+  local ext="subjectAltName=$3"$'\n'"extendedKeyUsage=$4"
+  if [[ "$2" == - ]]; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=$1" \
+      -keyout "${WORK}/$1.key" -out "${WORK}/$1.crt" 2>/dev/null
+    return
+  fi
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$1" -keyout "${WORK}/$1.key" -out "${WORK}/$1.csr" 2>/dev/null
+  openssl x509 -req -in "${WORK}/$1.csr" -CA "${WORK}/$2.crt" -CAkey "${WORK}/$2.key" -CAcreateserial -days 2 \
+    -extfile <(printf '%s\n' "${ext}") -out "${WORK}/$1.crt" 2>/dev/null
+}
+issue domain-ca - "" ""
+issue api-example domain-ca "DNS:api.example.test,DNS:partners.example.test" serverAuth
+issue partners-ca - "" ""
+issue partner partners-ca "DNS:partner" clientAuth
+issue stranger-ca - "" ""
+issue stranger stranger-ca "DNS:stranger" clientAuth
+run k create secret tls api-example-tls --cert "${WORK}/api-example.crt" --key "${WORK}/api-example.key"
+run k create configmap partners-ca --from-file "ca.crt=${WORK}/partners-ca.crt"
+k apply -f - >/dev/null <<'YAML'
+apiVersion: apigateway.portico.dev/v1alpha1
+kind: DomainName
+metadata: {name: api-example}
+spec:
+  domainName: api.example.test
+  certificateRef: {name: api-example-tls}
+  httpRedirect: true
+  mappings: [{basePath: "", restApiRef: {name: pets}, stage: prod}]
+---
+apiVersion: apigateway.portico.dev/v1alpha1
+kind: DomainName
+metadata: {name: partners}
+spec:
+  domainName: partners.example.test
+  certificateRef: {name: api-example-tls}
+  securityPolicy: TLS_1_2
+  mutualTLS: {truststoreRef: {name: partners-ca}}
+  mappings: [{basePath: v1, restApiRef: {name: pets}, stage: prod}]
+YAML
+dn_programmed() { [[ "$(field "domainname/$1" '.status.conditions[?(@.type=="Programmed")].status')" == True ]]; }
+domains_programmed() { dn_programmed api-example && dn_programmed partners; }
+until_ok "both DomainNames Programmed (every proxy has the domains and the certificate)" 60 domains_programmed
+run k get domainname
+for i in 0 1; do
+  port=${PROXY_HTTPS[$i]}
+  https() { # SNI PATH [curl flags...]: curl to this proxy's HTTPS port with the name resolved to it
+    local sni=$1 path=$2; shift 2
+    curl -s -o "${WORK}/body" -w '%{http_code}' --cacert "${WORK}/domain-ca.crt" --resolve "${sni}:${port}:127.0.0.1" "$@" "https://${sni}:${port}${path}"
+  }
+  code=$(https api.example.test /pets) || true
+  [[ "${code}" == 200 ]] || fail "GET https://api.example.test/pets via proxy-$i: ${code}"
+  say "proxy-$i curl --cacert domain-ca.crt https://api.example.test/pets -> ${code} (no stage in the path: the base path is)"
+  out=$(openssl s_client -connect "127.0.0.1:${port}" -servername api.example.test -CAfile "${WORK}/domain-ca.crt" -brief </dev/null 2>&1) || true
+  grep -q "Verification: OK" <<<"${out}" || fail "openssl s_client -servername api.example.test via proxy-$i: ${out}"
+  say "proxy-$i openssl s_client -servername api.example.test -> $(grep -m1 'Protocol version' <<<"${out}"), verified"
+  if openssl s_client -connect "127.0.0.1:${port}" -servername unknown.example.test -brief </dev/null >"${WORK}/sclient" 2>&1; then
+    fail "a handshake for an unknown name succeeded via proxy-$i: $(cat "${WORK}/sclient")"
+  fi
+  say "proxy-$i openssl s_client -servername unknown.example.test -> handshake refused"
+  code=$(https partners.example.test /v1/pets --cert "${WORK}/partner.crt" --key "${WORK}/partner.key") || true
+  [[ "${code}" == 200 ]] || fail "mutual TLS with the partner's certificate via proxy-$i: ${code}"
+  for who in none stranger; do
+    flags=(); [[ "${who}" == stranger ]] && flags=(--cert "${WORK}/stranger.crt" --key "${WORK}/stranger.key")
+    code=$(https partners.example.test /v1/pets "${flags[@]}") || true
+    [[ "${code}" == 000 ]] || fail "mutual TLS with ${who} certificate via proxy-$i answered ${code}"
+  done
+  say "proxy-$i mutual TLS: curl --cert partner.crt -> 200; no certificate, or a stranger's -> handshake refused"
+  loc=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' -H 'Host: api.example.test' "http://127.0.0.1:${PROXY_HTTP[$i]}/pets?limit=1")
+  [[ "${loc}" == "301 https://api.example.test/pets?limit=1" ]] || fail "http://api.example.test/pets via proxy-$i: ${loc}"
+  say "proxy-$i http://api.example.test/pets?limit=1 -> ${loc} (httpRedirect)"
+done
+
 # The Stage's accessLog: one JSON line per request, in its format, carrying the request id.
 rid=$(curl -s -o /dev/null -D - "http://127.0.0.1:${PROXY_HTTP[0]}/prod/pets" | tr -d '\r' | awk -F': ' 'tolower($1) == "x-request-id" {print $2}')
 until_ok "the access log line of request ${rid}" 10 grep -q "\"id\":\"${rid}\"" "${WORK}/proxy-0.log"
@@ -267,7 +348,9 @@ say "each proxy's /usage reads customer-a: 10 of 10,000 this month (one shared c
 usage_is() { [[ "$(field uplan/gold .status.usage.used)" == "$1" ]]; }
 until_ok "status.usage.used of plan gold reaching 12" 90 usage_is 12
 run k get uplan gold
-say "status.usage.keys: $(k get uplan gold -o jsonpath='{range .status.usage.keys[*]}{.name}={.used} (remaining {.remaining}) {end}')"
+run kp usage gold
+[[ "$(kp usage gold -o json | jq -r '.usage.keys[] | select(.name == "customer-a") | .used')" == 10 ]] ||
+  fail "kubectl portico usage gold -o json: customer-a did not use 10"
 
 step "Canary release: pin the stable revision (the samples' canary goes; the stage cache stays on, its entries are per revision)"
 R1=$(k get stage prod -o jsonpath='{.status.deployedRevision}')
@@ -280,8 +363,18 @@ run k patch route list-toys --type merge -p '{"spec":{"integration":{"uri":"http
 revision_after() { [[ "$(field restapi/pets .status.revision)" -gt "$1" ]]; }
 until_ok "a new revision" 90 revision_after "${R1}"
 R2=$(k get restapi pets -o jsonpath='{.status.revision}')
-run k get controllerrevisions -l apigateway.portico.dev/restapi=pets
+run kp revisions pets
+run kp revisions pets --diff "${R1}" "${R2}"
+grep -q '/v2/toys' <<<"$(kp revisions pets --diff "${R1}" "${R2}")" || fail "revisions --diff ${R1} ${R2} does not show the new uri"
 expect_all "$(hits 1 /prod/toys -n 50)" "v1 /toys"
+
+step "Try revision ${R2} before any stage serves it: kubectl portico test-invoke --revision"
+run kp test-invoke --api pets --stage prod --path /toys --revision "${R2}"
+grep -q '"path":"/v2/toys"' <<<"$(kp test-invoke --api pets --stage prod --path /toys --revision "${R2}")" ||
+  fail "test-invoke --revision ${R2} did not call /v2/toys"
+grep -q '"path":"/toys"' <<<"$(kp test-invoke --api pets --stage prod --path /toys)" ||
+  fail "test-invoke of the stage as deployed did not call /toys"
+say "test-invoke ran the request in process: revision ${R2} calls /v2/toys, the stage as deployed /toys"
 
 step "Send 10% to revision ${R2} as a canary"
 run k patch stage prod --type merge -p "{\"spec\":{\"canary\":{\"percentTraffic\":10,\"deployment\":{\"revision\":${R2}}}}}"
@@ -298,20 +391,35 @@ say "${canary} of ${total} requests went to the canary ($(echo "scale=1; 100 * $
 # 1,000 draws of p = 0.1: the standard deviation is 0.95 points; 6% to 14% is over 4 of them.
 [[ ${canary} -ge 60 && ${canary} -le 140 ]] || fail "canary share ${canary}/${total} is not about 10%"
 
-step "Promote the canary: revision ${R2} becomes the stage's"
-run k patch stage prod --type json -p "[{\"op\":\"replace\",\"path\":\"/spec/deployment/revision\",\"value\":${R2}},{\"op\":\"remove\",\"path\":\"/spec/canary\"}]"
+step "Promote the canary with kubectl portico: revision ${R2} becomes the stage's"
+# What the shell asks kubectl on `kubectl portico promote <TAB>`: kubectl runs
+# kubectl_complete-portico, which asks the plugin.
+completion=$(KUBECONFIG="${WORK}/admin.kubeconfig" PATH="${WORK}/plugins:${PATH}" "${ASSETS}/kubectl" __complete portico promote "" 2>/dev/null)
+grep -qx prod <<<"${completion}" || fail "kubectl's completion of kubectl portico promote does not offer prod: ${completion}"
+say "kubectl portico promote <TAB> offers: $(grep -v '^:' <<<"${completion}" | tr '\n' ' ')"
+run kp promote prod
 wait_programmed
 expect_all "$(hits 0 /prod/toys -n 50)" "v1 /v2/toys"
 expect_all "$(hits 1 /prod/toys -n 50)" "v1 /v2/toys"
 
-step "Roll back by pinning revision ${R1} again"
-run k patch stage prod --type merge -p "{\"spec\":{\"deployment\":{\"revision\":${R1}}}}"
+step "Roll back to revision ${R1} with kubectl portico"
+run kp rollback prod --to "${R1}"
 wait_programmed
 expect_all "$(hits 0 /prod/toys -n 50)" "v1 /toys"
 expect_all "$(hits 1 /prod/toys -n 50)" "v1 /toys"
 xcache=$(curl -s -o /dev/null -D - "http://127.0.0.1:${PROXY_HTTP[0]}/prod/toys" | tr -d '\r' | awk -F': ' 'tolower($1) == "x-cache" {print $2}')
 [[ "${xcache}" == Hit ]] || fail "after the rollback, x-cache: ${xcache}, want Hit"
 say "x-cache: Hit: the stage cache kept revision ${R1}'s answers, and serves them again (entries are per revision)"
+
+step "Move the API out and back: kubectl portico export openapi from the cluster, import it, server-side dry run"
+kp export openapi --api pets --stage prod >"${WORK}/pets-openapi.yaml"
+grep -q 'x-amazon-apigateway-integration' "${WORK}/pets-openapi.yaml" || fail "the export carries no x-amazon-apigateway-integration"
+say "exported $(grep -c 'x-portico-route' "${WORK}/pets-openapi.yaml") operations as OpenAPI 3.0 with AWS's extensions"
+kp import openapi "${WORK}/pets-openapi.yaml" --name pets-imported -o "${WORK}/imported" 2>"${WORK}/import-summary.txt" ||
+  fail "import of the export failed: $(cat "${WORK}/import-summary.txt")"
+say "$(grep '^imported' "${WORK}/import-summary.txt")"
+grep -q 'everything in the document was carried over' "${WORK}/import-summary.txt" || fail "the import left something out: $(cat "${WORK}/import-summary.txt")"
+run k apply --dry-run=server -f "${WORK}/imported"
 
 step "Under load, stop the leader controller and the proxy on the other controller"
 LEADER=$(leader)

@@ -335,6 +335,8 @@ type Domain struct {
 	Truststore string `json:"truststore,omitempty"`
 	// Mappings are sorted longest base path first, the order they are matched in.
 	Mappings []BasePathMapping `json:"mappings,omitempty"`
+	// HTTPRedirect redirects plain HTTP requests for DomainName to HTTPS.
+	HTTPRedirect bool `json:"httpRedirect,omitempty"`
 }
 
 // BasePathMapping serves a stage under a base path of a domain.

@@ -29,6 +29,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
 )
 
 // variable identifies one $context variable.
@@ -66,6 +68,13 @@ const (
 	varMessageID
 	varTraceID
 	varXRayTraceID
+	// Mutual TLS: $context.identity.clientCert.*.
+	varClientCertPem
+	varClientSubjectDN
+	varClientIssuerDN
+	varClientSerialNumber
+	varClientNotBefore
+	varClientNotAfter
 	varUnknown
 )
 
@@ -105,6 +114,13 @@ var names = map[string]variable{
 	"messageId":               varMessageID,
 	"traceId":                 varTraceID,
 	"xrayTraceId":             varXRayTraceID,
+
+	"identity.clientCert.clientCertPem":      varClientCertPem,
+	"identity.clientCert.subjectDN":          varClientSubjectDN,
+	"identity.clientCert.issuerDN":           varClientIssuerDN,
+	"identity.clientCert.serialNumber":       varClientSerialNumber,
+	"identity.clientCert.validity.notBefore": varClientNotBefore,
+	"identity.clientCert.validity.notAfter":  varClientNotAfter,
 }
 
 type part struct {
@@ -199,6 +215,8 @@ type Entry struct {
 	ConnectionID, EventType, MessageID, RouteKey string
 	// TraceID is the request's OpenTelemetry trace id; all zero when it was not traced.
 	TraceID [16]byte
+	// ClientCert is the mutual TLS client certificate; nil without one.
+	ClientCert *reqctx.ClientCert
 }
 
 // requestTimeLayout is AWS's $context.requestTime, in Common Log Format.
@@ -287,11 +305,34 @@ func (f *Format) Append(b []byte, e *Entry) []byte {
 			b = appendTraceID(b, &e.TraceID, false)
 		case varXRayTraceID:
 			b = appendTraceID(b, &e.TraceID, true)
+		case varClientCertPem, varClientSubjectDN, varClientIssuerDN, varClientSerialNumber, varClientNotBefore, varClientNotAfter:
+			b = f.str(b, clientCertField(e.ClientCert, p.v))
 		default:
 			b = append(b, '-')
 		}
 	}
 	return b
+}
+
+// clientCertField is one $context.identity.clientCert.* value of c; empty without one.
+func clientCertField(c *reqctx.ClientCert, v variable) string {
+	if c == nil {
+		return ""
+	}
+	switch v {
+	case varClientCertPem:
+		return c.ClientCertPem
+	case varClientSubjectDN:
+		return c.SubjectDN
+	case varClientIssuerDN:
+		return c.IssuerDN
+	case varClientSerialNumber:
+		return c.SerialNumber
+	case varClientNotBefore:
+		return c.NotBefore
+	default:
+		return c.NotAfter
+	}
 }
 
 // str appends a value, "-" when empty, escaped so that it cannot end the line or, in a JSON

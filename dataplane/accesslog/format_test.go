@@ -23,6 +23,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
 )
 
 func sampleEntry() *Entry {
@@ -191,5 +193,31 @@ func TestTraceIDs(t *testing.T) {
 	got := string(Parse(`$context.traceId $context.xrayTraceId`).Append(nil, e))
 	if want := "4bf92f3577b34da6a3ce929d0e0e4736 1-4bf92f35-77b34da6a3ce929d0e0e4736"; got != want {
 		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
+func TestClientCertVariables(t *testing.T) {
+	f := Parse(`{"dn":"$context.identity.clientCert.subjectDN","issuer":"$context.identity.clientCert.issuerDN",` +
+		`"serial":"$context.identity.clientCert.serialNumber","from":"$context.identity.clientCert.validity.notBefore",` +
+		`"to":"$context.identity.clientCert.validity.notAfter","pem":"$context.identity.clientCert.clientCertPem"}`)
+	if len(f.Unknown()) != 0 {
+		t.Fatalf("unknown %v", f.Unknown())
+	}
+	e := sampleEntry()
+	if got := string(f.Append(nil, e)); got != `{"dn":"-","issuer":"-","serial":"-","from":"-","to":"-","pem":"-"}` {
+		t.Errorf("without a certificate: %s", got)
+	}
+	e.ClientCert = &reqctx.ClientCert{ClientCertPem: "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n",
+		SubjectDN: `CN=a "b"`, IssuerDN: "CN=ca", SerialNumber: "0a:1b", NotBefore: "May 28 12:30:02 2019 GMT", NotAfter: "May  5 12:30:02 2119 GMT"}
+	var got map[string]string
+	if err := json.Unmarshal(f.Append(nil, e), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"dn": `CN=a "b"`, "issuer": "CN=ca", "serial": "0a:1b", "from": "May 28 12:30:02 2019 GMT",
+		"to": "May  5 12:30:02 2119 GMT", "pem": e.ClientCert.ClientCertPem}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
 	}
 }

@@ -84,6 +84,9 @@ func New(opts Options) *Server {
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(opts.Gatherer, promhttp.HandlerOpts{
 		ErrorLog:      promLogger{log},
 		ErrorHandling: promhttp.ContinueOnError,
+		// OpenMetrics, when the scraper asks for it, carries the latency histograms'
+		// exemplars (the trace ids of sampled requests).
+		EnableOpenMetrics: true,
 	}))
 	s.mux.HandleFunc("GET /config", s.config)
 	return s

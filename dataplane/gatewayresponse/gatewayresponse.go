@@ -125,9 +125,11 @@ func Parse(name string) (Type, bool) {
 
 // response is one resolved response: the default with its override applied.
 type response struct {
-	status  int
-	headers http.Header // added after the defaults, canonical keys
-	body    []byte      // nil: the default body with the message
+	status int
+	// statusSet is set when an override chose the status.
+	statusSet bool
+	headers   http.Header // added after the defaults, canonical keys
+	body      []byte      // nil: the default body with the message
 	// templated is set when body holds $context variables to substitute.
 	templated bool
 	// templates are the mapping templates by content type; they take precedence over body.
@@ -173,7 +175,7 @@ func Compile(overrides map[string]*xdsv1alpha1.GatewayResponse) (*Set, error) {
 		}
 		if o != nil {
 			if o.GetStatusCode() != 0 {
-				r.status = int(o.GetStatusCode())
+				r.status, r.statusSet = int(o.GetStatusCode()), true
 			}
 			if len(o.GetHeaders()) > 0 {
 				r.headers = make(http.Header, len(o.GetHeaders()))
@@ -225,6 +227,14 @@ func Write(w http.ResponseWriter, r *http.Request, t Type, s *Set, requestID str
 // WriteMessage is Write with a message in place of the type's default, such as the missing
 // parameters of BAD_REQUEST_PARAMETERS. An empty message keeps the default.
 func WriteMessage(w http.ResponseWriter, r *http.Request, t Type, message string, s *Set, requestID string) {
+	WriteAs(w, r, t, 0, message, s, requestID)
+}
+
+// WriteAs is WriteMessage with another default status than the type's (0 keeps it): a
+// payload 2.0 function's failure is INTEGRATION_FAILURE answered 500 "Internal Server
+// Error", as HTTP APIs answer it. An override of the type, or DEFAULT_4XX/5XX by the type's
+// class, still applies; its status, when it sets one, wins.
+func WriteAs(w http.ResponseWriter, r *http.Request, t Type, status int, message string, s *Set, requestID string) {
 	if t < 0 || t >= numTypes {
 		t = IntegrationFailure
 	}
@@ -234,6 +244,9 @@ func WriteMessage(w http.ResponseWriter, r *http.Request, t Type, message string
 	resp := response{status: defaults[t].status}
 	if s != nil {
 		resp = s.byType[t]
+	}
+	if status != 0 && !resp.statusSet {
+		resp.status = status
 	}
 	rc := reqctx.From(r.Context())
 	validation := ""

@@ -28,6 +28,7 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/portico-dev/portico/dataplane/execlog"
 	"github.com/portico-dev/portico/dataplane/gatewayresponse"
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
 )
@@ -76,6 +77,10 @@ type recorder struct {
 	w       http.ResponseWriter
 	status  int
 	written int64
+	// keepBody is set when the execution log's dataTrace wants the response body: its first
+	// execlog.MaxBody bytes (and one more, to tell a cut body) are kept in body.
+	keepBody bool
+	body     []byte
 }
 
 func (r *recorder) Header() http.Header { return r.w.Header() }
@@ -93,6 +98,9 @@ func (r *recorder) Write(b []byte) (int, error) {
 	}
 	n, err := r.w.Write(b)
 	r.written += int64(n)
+	if r.keepBody && len(r.body) <= execlog.MaxBody {
+		r.body = append(r.body, b[:min(n, execlog.MaxBody+1-len(r.body))]...)
+	}
 	return n, err
 }
 

@@ -365,16 +365,13 @@ func TestH2C(t *testing.T) {
 	))
 	st.AccessLogFormat = "$context.protocol $context.status"
 	f.apply(t, st)
-	srv := httptest.NewUnstartedServer(nil)
-	srv.Config = NewServer(ServerOptions{Handler: f})
-	srv.Start()
-	defer srv.Close()
+	url := "http://" + serveProxy(t, f)
 
 	tr := &http.Transport{Protocols: new(http.Protocols)}
 	tr.Protocols.SetUnencryptedHTTP2(true)
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
-	res, err := client.Get(srv.URL + "/prod/mock")
+	res, err := client.Get(url + "/prod/mock")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -383,7 +380,7 @@ func TestH2C(t *testing.T) {
 	if res.ProtoMajor != 2 || res.StatusCode != 200 || string(b) != "mocked" {
 		t.Errorf("h2c mock: %s %d %q", res.Proto, res.StatusCode, b)
 	}
-	res, err = client.Post(srv.URL+"/prod/proxied", "text/plain", strings.NewReader("hello"))
+	res, err = client.Post(url+"/prod/proxied", "text/plain", strings.NewReader("hello"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -393,7 +390,7 @@ func TestH2C(t *testing.T) {
 		t.Errorf("h2c proxied: %s %d %s", res.Proto, res.StatusCode, b)
 	}
 	// HTTP/1.1 still works on the same port.
-	res, err = http.Get(srv.URL + "/prod/mock")
+	res, err = http.Get(url + "/prod/mock")
 	if err != nil {
 		t.Fatal(err)
 	}

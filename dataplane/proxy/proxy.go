@@ -26,6 +26,7 @@ limitations under the License.
 package proxy
 
 import (
+	"encoding/hex"
 	"errors"
 	"io"
 	"math/rand/v2"
@@ -68,7 +69,7 @@ type Options struct {
 	// TrustedProxies are the peers whose X-Forwarded-For is believed. Default none: the
 	// connection's address is the client's.
 	TrustedProxies []netip.Prefix
-	// Transport carries upstream requests. Default integration.NewTransport().
+	// Transport carries upstream requests. Default integration.NewUpstream().
 	Transport http.RoundTripper
 	// EjectionTime is how long an endpoint whose connection failed is skipped. Default
 	// integration.DefaultEjection.
@@ -103,6 +104,8 @@ type Proxy struct {
 
 	applyMu sync.Mutex // serializes Apply: each build reuses the state of the last one
 	graph   atomic.Pointer[graph]
+	// headerNames: see WantsHeaderNames.
+	headerNames atomic.Bool
 }
 
 var _ config.Applier = (*Proxy)(nil)
@@ -162,6 +165,7 @@ func (p *Proxy) Apply(cfg *config.Config) error {
 	p.applyMu.Lock()
 	defer p.applyMu.Unlock()
 	p.applyDomains(cfg)
+	p.headerNames.Store(wantsHeaderNames(cfg))
 	p.clusters.Update(cfg.Endpoints)
 	prev := p.graph.Load()
 	if prev.serves(cfg) {
@@ -208,6 +212,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (p *Proxy) serve(g *graph, ex *exchange, r *http.Request) {
 	rc := ex.rc()
+	if p.redirectToHTTPS(&ex.rw, r, rc.Host) {
+		return
+	}
 	st, rest := p.route(g, r, rc.Host, rc.Path)
 	if st == nil {
 		// No stage answers this host and path. AWS REST APIs say 403 "Missing
@@ -248,6 +255,9 @@ func (p *Proxy) serve(g *graph, ex *exchange, r *http.Request) {
 	rt := v.routes[rc.Params.Route]
 	ex.route = rt
 	rc.RouteName, rc.ResourcePath, rc.RouteMethods = rt.name, rt.path, rt.methods
+	if rt.logs != nil {
+		ex.rw.keepBody = rt.logs.byMethod[r.Method].DataTrace
+	}
 
 	if r.ContentLength > integration.MaxBodyBytes {
 		gatewayresponse.Write(&ex.rw, r, gatewayresponse.RequestTooLarge, v.responses, rc.ID)
@@ -283,7 +293,14 @@ func (p *Proxy) finish(ex *exchange, r *http.Request) {
 	case ex.variant != nil:
 		rm = ex.variant.unmatched
 	}
-	rm.observe(status, latency, rc.Integration.Called, rc.Integration.Latency)
+	var exemplar prometheus.Labels
+	if ex.span != nil && ex.span.SpanContext().IsSampled() {
+		exemplar = prometheus.Labels{exemplarLabel: hex.EncodeToString(ex.traceID[:])}
+	}
+	rm.observe(status, latency, rc.Integration.Called, rc.Integration.Latency, exemplar)
+	if rc.Error.Type != "" {
+		rm.gatewayResponse(rc.Error.Type)
+	}
 	if ex.span != nil {
 		endSpan(ex, r, status)
 	}
@@ -319,6 +336,7 @@ func (p *Proxy) finish(ex *exchange, r *http.Request) {
 		Authorizer:         rc.Authorizer.Get,
 		RequestTime:        rc.Start,
 		TraceID:            ex.traceID,
+		ClientCert:         rc.ClientCert,
 	}
 	p.log.Write(ex.stage.log, &e)
 }

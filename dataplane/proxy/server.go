@@ -17,9 +17,11 @@ limitations under the License.
 package proxy
 
 import (
+	"log"
 	"net/http"
 
 	"github.com/portico-dev/portico/dataplane/edge"
+	"github.com/portico-dev/portico/dataplane/proxy/rawheader"
 )
 
 // ServerOptions configure NewServer.
@@ -35,12 +37,16 @@ type ServerOptions struct {
 	// TLS: the server is given a TLS listener (the HTTPS listener of custom domains), so it
 	// speaks HTTP/2 as negotiated by ALPN rather than h2c.
 	TLS bool
+	// ErrorLog logs what the server cannot tell a client (failed handshakes, handler
+	// panics); nil: the log package's logger.
+	ErrorLog *log.Logger
 }
 
 // NewServer returns an http.Server for o.Handler that speaks HTTP/1.1 and unencrypted
 // HTTP/2 with prior knowledge (h2c), with net/http's own HTTP/2 (http.Server.Protocols), so
 // no extra dependency. The HTTP/1.1 "Upgrade: h2c" dance is not offered: RFC 9113 deprecates
-// it and gRPC and curl --http2-prior-knowledge do not need it.
+// it and gRPC and curl --http2-prior-knowledge do not need it. With o.TLS it speaks HTTP/2 as
+// ALPN negotiates it.
 //
 // There is no read or write timeout on the whole request: bodies and responses stream, and
 // each route bounds its backend with its own timeout. The edge limits bound what a client
@@ -57,7 +63,9 @@ func NewServer(o ServerOptions) *http.Server {
 	} else {
 		protocols.SetUnencryptedHTTP2(true)
 	}
-	srv := &http.Server{Addr: o.Addr, Handler: o.Handler, Protocols: &protocols}
+	srv := &http.Server{Addr: o.Addr, Handler: o.Handler, Protocols: &protocols, ErrorLog: o.ErrorLog}
 	l.Apply(srv)
+	// Connections from a rawheader.Listener keep header names as clients spell them.
+	rawheader.Install(srv)
 	return srv
 }

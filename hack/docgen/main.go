@@ -36,7 +36,7 @@ import (
 )
 
 // kindOrder is the order the reference presents the kinds in: as a user meets them.
-var kindOrder = []string{"RestApi", "Route", "Authorizer", "UsagePlan", "Stage"}
+var kindOrder = []string{"RestApi", "Route", "Authorizer", "UsagePlan", "Stage", "DomainName"}
 
 func main() {
 	crdDir := flag.String("crds", "config/crd/bases", "folder of generated CRDs")

@@ -80,6 +80,7 @@ var built struct {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	stopKubeEnv()
 	if built.dir != "" {
 		_ = os.RemoveAll(built.dir)
 	}

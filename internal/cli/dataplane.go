@@ -44,6 +44,7 @@ import (
 	limitsredis "github.com/portico-dev/portico/dataplane/limits/redis"
 	"github.com/portico-dev/portico/dataplane/pipeline"
 	"github.com/portico-dev/portico/dataplane/proxy"
+	"github.com/portico-dev/portico/dataplane/proxy/rawheader"
 	"github.com/portico-dev/portico/dataplane/tracing"
 	"github.com/portico-dev/portico/dataplane/usage"
 	"github.com/portico-dev/portico/dataplane/xdsclient"
@@ -78,6 +79,9 @@ type dataPlaneOptions struct {
 	log                                              logr.Logger
 	// ready is closed once both servers listen; may be nil.
 	ready chan<- struct{}
+	// registry, when set, is the registry the admin endpoint's /metrics serves; standalone
+	// registers its xDS server's metrics there too.
+	registry *prometheus.Registry
 }
 
 // runDataPlane runs the xDS client, the request path and the admin endpoint until ctx ends,
@@ -86,7 +90,10 @@ func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 	if o.limits == (edge.Limits{}) {
 		o.limits = edge.Defaults()
 	}
-	reg := prometheus.NewRegistry()
+	reg := o.registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	store, checkpoint, err := openStore(o, reg)
 	if err != nil {
@@ -145,7 +152,7 @@ func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 		_ = adminLis.Close()
 		return fmt.Errorf("--connections-addr: %w", err)
 	}
-	httpsLis, err := listenHTTPS(o, domainStore)
+	httpsLis, err := listenHTTPS(o, domainStore, p.WantsHeaderNames)
 	if err != nil {
 		_ = httpLis.Close()
 		_ = adminLis.Close()
@@ -156,6 +163,8 @@ func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 	}
 	// Connections over the cap wait in the kernel's backlog (package edge).
 	httpLis = edge.Listener(httpLis, o.limits.MaxConnections)
+	// Payload 1.0 events carry header names as clients spell them; net/http does not keep it.
+	httpLis = rawheader.Listener(httpLis, p.WantsHeaderNames)
 	o.log.Info("serving", "http", httpLis.Addr().String(), "admin", adminLis.Addr().String(), "connections", addrOf(connLis),
 		"xdsServer", o.xdsServer, "node", o.nodeID, "maxConnections", o.limits.MaxConnections)
 	if o.ready != nil {
@@ -179,8 +188,7 @@ func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 	})
 	var httpsSrv *http.Server
 	if httpsLis != nil {
-		httpsSrv = proxy.NewServer(proxy.ServerOptions{Handler: p, Limits: o.limits, TLS: true})
-		httpsSrv.ErrorLog = handshakeLog(o.log.WithName("https"))
+		httpsSrv = proxy.NewServer(proxy.ServerOptions{Handler: p, Limits: o.limits, TLS: true, ErrorLog: handshakeLog(o.log.WithName("https"))})
 		o.log.Info("serving HTTPS", "address", httpsLis.Addr().String())
 		g.Go(func() error {
 			if err := httpsSrv.Serve(httpsLis); !errors.Is(err, http.ErrServerClosed) {

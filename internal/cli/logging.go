@@ -18,6 +18,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/go-logr/logr"
 	"github.com/spf13/pflag"
@@ -28,6 +29,8 @@ import (
 // logOptions are the logging flags every long-running role takes.
 type logOptions struct {
 	level, format string
+	// out receives the log lines; standard error when nil (tests capture them).
+	out io.Writer
 }
 
 func (o *logOptions) bind(f *pflag.FlagSet) {
@@ -54,6 +57,9 @@ func (o *logOptions) logger() (logr.Logger, error) {
 		return logr.Discard(), fmt.Errorf("unknown --log-format %q: use json or text", o.format)
 	}
 	opts := []zap.Opts{zap.Level(lvl)}
+	if o.out != nil {
+		opts = append(opts, zap.WriteTo(o.out))
+	}
 	if o.format == "text" {
 		opts = append(opts, zap.ConsoleEncoder(func(c *zapcore.EncoderConfig) { c.EncodeTime = zapcore.ISO8601TimeEncoder }))
 	} else {

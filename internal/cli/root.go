@@ -33,6 +33,7 @@ proxies that authenticate, throttle, cache and route each request.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newVersionCommand(), newControllerCommand(), newProxyCommand(), newStandaloneCommand(), newTestInvokeCommand())
+	root.AddCommand(newVersionCommand(), newControllerCommand(), newProxyCommand(), newStandaloneCommand(), newTestInvokeCommand(),
+		newImportCommand(), newExportCommand())
 	return root
 }

@@ -24,6 +24,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
@@ -122,7 +123,9 @@ func runStandalone(ctx context.Context, o standaloneOptions, hooks *standaloneHo
 	if err != nil {
 		return fmt.Errorf("loading the CRD schemas: %w", err)
 	}
-	server, err := xds.New(xds.Options{Logger: log.WithName("xds-server")})
+	// One /metrics for the process: the xDS server's pushes and NACKs next to the proxy's.
+	reg := prometheus.NewRegistry()
+	server, err := xds.New(xds.Options{Logger: log.WithName("xds-server"), Registerer: reg})
 	if err != nil {
 		return err
 	}
@@ -150,7 +153,7 @@ func runStandalone(ctx context.Context, o standaloneOptions, hooks *standaloneHo
 	g.Go(func() error {
 		dp := dataPlaneOptions{
 			xdsServer: xdsLis.Addr().String(), nodeID: "standalone",
-			httpAddr: httpAddr, adminAddr: o.adminAddr, drain: o.drain, log: log,
+			httpAddr: httpAddr, adminAddr: o.adminAddr, drain: o.drain, log: log, registry: reg,
 		}
 		dp.region, dp.trustedProxies, dp.stateDir, dp.redis = flags.region, flags.trustedProxies, o.stateDir, flags.redis
 		dp.limits = flags.limits

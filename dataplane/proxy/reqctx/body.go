@@ -22,6 +22,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"unsafe"
 
 	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/gzip"
@@ -44,7 +45,8 @@ var ErrBadEncoding = errors.New("request body does not decompress")
 
 // Body is a request body read into memory.
 type Body struct {
-	// Raw is the body as the client sent it (still compressed when it was).
+	// Raw is the body as the client sent it (still compressed when it was). Read-only: Text
+	// shares its memory when the body was not compressed.
 	Raw []byte
 	// Text is the body after Content-Encoding gzip or deflate is undone: what validation and
 	// templates read.
@@ -82,7 +84,7 @@ func (r *Request) ReadBody(req *http.Request, limit int64) (*Body, error) {
 	}
 	b := &Body{}
 	if req.Body != nil && req.Body != http.NoBody {
-		raw, err := io.ReadAll(io.LimitReader(req.Body, limit+1))
+		raw, err := readAll(req.Body, req.ContentLength, limit)
 		_ = req.Body.Close()
 		if err != nil {
 			var tooLarge *http.MaxBytesError
@@ -108,6 +110,29 @@ func (r *Request) ReadBody(req *http.Request, limit int64) (*Body, error) {
 	r.body = b
 	r.ReplayBody(req)
 	return b, nil
+}
+
+// readAll reads r up to limit+1 bytes. A declared length sizes the buffer once, where
+// io.ReadAll would grow it from 512 bytes and copy it at each step.
+func readAll(r io.Reader, length, limit int64) ([]byte, error) {
+	if length <= 0 || length > limit {
+		return io.ReadAll(io.LimitReader(r, limit+1))
+	}
+	b := make([]byte, 0, length+1) // +1: a body longer than declared shows without a regrowth
+	lr := io.LimitReader(r, limit+1)
+	for {
+		n, err := lr.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // grow as append does
+		}
+	}
 }
 
 // ReadBodyDone returns the body ReadBody read, or nil when no step read it.
@@ -144,7 +169,9 @@ func decode(encoding string, raw []byte, limit int64) (string, bool, error) {
 			zr, err = flate.NewReader(bytes.NewReader(raw)), nil
 		}
 	default:
-		return string(raw), false, nil
+		// Text shares Raw's memory (a 4 KB body is not copied a second time): neither is
+		// written after ReadBody.
+		return unsafe.String(unsafe.SliceData(raw), len(raw)), false, nil
 	}
 	if len(raw) == 0 {
 		return "", true, nil

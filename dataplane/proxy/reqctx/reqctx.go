@@ -28,6 +28,7 @@ package reqctx
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"net/url"
 	"sync/atomic"
 	"time"
@@ -80,9 +81,18 @@ type Request struct {
 	Integration Integration
 	// Target is the integration request's URL, once chosen.
 	Target *url.URL
+	// EndpointHeaders are the headers of the integration request as sent, for the execution
+	// log's dataTrace (read after the call, when nothing writes them any more); nil until sent.
+	EndpointHeaders http.Header
 	// MappedBody is the body a non-proxy integration sent after its templates, for the
 	// execution log's dataTrace; nil for proxy integrations.
 	MappedBody []byte
+	// EndpointBody is the backend's answer before a non-proxy integration's response
+	// templates, for the execution log's dataTrace; nil for proxy integrations, whose answer
+	// streams to the client as it is.
+	EndpointBody []byte
+	// Validated is set by request validation when the request passed it.
+	Validated bool
 
 	// Added for Lambda fidelity (issue 15).
 
