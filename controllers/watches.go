@@ -21,6 +21,7 @@ import (
 	"errors"
 	"slices"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -39,6 +40,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	apiv1 "github.com/portico-dev/portico/api/v1alpha1"
+	"github.com/portico-dev/portico/controllers/revisions"
 )
 
 // Field indexes the reconciler and its watches look objects up by.
@@ -144,12 +146,26 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.secretToAPIs)).
 		Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(r.serviceToAPIs)).
 		Watches(&discoveryv1.EndpointSlice{}, handler.EnqueueRequestsFromMapFunc(r.sliceToAPIs)).
+		// A follower numbers revisions from those the leader stored: one that compiled before
+		// the leader's revision reached its cache would serve another revision number (another
+		// snapshot) than the leader's until the next change. The leader's own writes recompile
+		// to the same output, which publishes nothing.
+		Watches(&appsv1.ControllerRevision{}, handler.EnqueueRequestsFromMapFunc(revisionToAPI)).
 		WatchesRawSource(source.Channel(elected, &handler.EnqueueRequestForObject{})).
 		Complete(r)
 }
 
 func request(namespace, name string) reconcile.Request {
 	return reconcile.Request{NamespacedName: types.NamespacedName{Namespace: namespace, Name: name}}
+}
+
+// revisionToAPI enqueues the RestApi a stored revision belongs to.
+func revisionToAPI(_ context.Context, o client.Object) []reconcile.Request {
+	api := o.GetLabels()[revisions.LabelRestApi]
+	if api == "" {
+		return nil
+	}
+	return []reconcile.Request{request(o.GetNamespace(), api)}
 }
 
 // A map function sees both the old and the new object of an update, so moving a Route from

@@ -38,6 +38,14 @@ fail() {
     printf '\n--- last lines of %s ---\n' "$(basename "${log}")" >&2
     tail -n 25 "${log}" >&2
   done
+  # What the API server holds of the objects, when it still answers: their conditions say
+  # where a wait stopped.
+  if [[ -f "${WORK}/admin.kubeconfig" ]]; then
+    printf '\n--- the API objects ---\n' >&2
+    k get restapis,stages,domainnames -A -o jsonpath='{range .items[*]}{.kind} {.metadata.namespace}/{.metadata.name} generation {.metadata.generation}{"\n"}{range .status.conditions[*]}  {.type}={.status} ({.reason}, generation {.observedGeneration}): {.message}{"\n"}{end}{end}' --request-timeout 5s >&2 || true
+    # The replicas' reports of their proxies, which the leader counts.
+    k get configmaps -n portico-system -o jsonpath='{range .items[*]}{.metadata.name}: {.data}{"\n"}{end}' --request-timeout 5s 2>&1 | grep '^portico-xds' >&2 || true
+  fi
   exit 1
 }
 cleanup() {
@@ -182,7 +190,7 @@ for i in 0 1; do
   POD_NAMESPACE="${NS}" PORTICO_STATE_REDIS="${STATE_REDIS}" start "controller-$i" "${PORTICO}" controller --kubeconfig "${WORK}/controller.kubeconfig" \
     --xds-addr "127.0.0.1:${CTRL_XDS[$i]}" --metrics-addr "127.0.0.1:${CTRL_METRICS[$i]}" \
     --health-addr "127.0.0.1:${CTRL_HEALTH[$i]}" --leader-elect=true --gateway-url "http://127.0.0.1:${PROXY_HTTP[0]}" \
-    --log-level info --xds-tls-cert "${WORK}/tls.crt" --xds-tls-key "${WORK}/tls.key" --xds-tls-ca "${WORK}/ca.crt" \
+    --log-level "${E2E_CONTROLLER_LOG_LEVEL:-info}" --xds-tls-cert "${WORK}/tls.crt" --xds-tls-key "${WORK}/tls.key" --xds-tls-ca "${WORK}/ca.crt" \
     --usage-interval 2s --redis-prefix "portico:"
 done
 # portico-controller-xds: connections go to the controllers in turn, skipping a dead one.
