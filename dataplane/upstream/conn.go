@@ -254,6 +254,16 @@ func (b *body) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Buffered returns how many bytes of the answer are read from the connection but not yet
+// from the body: when some are, the next Read does not wait for the backend (bar a chunk
+// header cut in two).
+func (b *body) Buffered() int {
+	if b.done.Load() {
+		return 0
+	}
+	return b.pc.br.Buffered()
+}
+
 func (b *body) Close() error {
 	if !b.done.CompareAndSwap(false, true) {
 		return nil
