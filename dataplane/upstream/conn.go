@@ -85,10 +85,7 @@ func (pc *persistConn) roundTrip(req *http.Request) (*http.Response, error) {
 		pc.stop = context.AfterFunc(ctx, pc.interrupt)
 	}
 
-	err := req.Write(pc.bw)
-	if err == nil {
-		err = pc.bw.Flush()
-	}
+	err := writeRequest(pc.conn, pc.bw, req)
 	if err != nil {
 		pc.bw.Reset(pc.conn)
 		return nil, pc.fail(ctx, err)
