@@ -18,6 +18,7 @@ package integration
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -171,7 +172,7 @@ func (h *httpIntegration) forward(ctx context.Context, w http.ResponseWriter, r 
 
 	if err := copyBody(w, res.Body, ctl); err != nil {
 		_ = res.Body.Close()
-		if err != context.Canceled && err != context.DeadlineExceeded {
+		if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 			h.shared.Log.V(1).Info("integration response copy", "route", rc.RouteName, "target", out.URL.Host, "error", err.Error())
 		}
 		// The status and part of the body are out: only cutting the connection tells the

@@ -178,7 +178,6 @@ func TestForwardTrailers(t *testing.T) {
 
 	check := func(res *http.Response, wantReq string) {
 		t.Helper()
-		defer res.Body.Close()
 		body, err := io.ReadAll(res.Body)
 		if err != nil || string(body) != "body" {
 			t.Fatalf("body %q, %v", body, err)
@@ -194,6 +193,7 @@ func TestForwardTrailers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer res.Body.Close()
 	check(res, "")
 
 	pr, pw := io.Pipe()
@@ -204,11 +204,12 @@ func TestForwardTrailers(t *testing.T) {
 		req.Trailer.Set("X-Req-Sum", "7")
 		_ = pw.Close()
 	}()
-	res, err = http.DefaultClient.Do(req)
+	res2, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	check(res, "payload")
+	defer res2.Body.Close()
+	check(res2, "payload")
 
 	if !needsReverseProxy(&http.Request{Trailer: http.Header{"X": nil}, Header: http.Header{}}) ||
 		!needsReverseProxy(&http.Request{Header: http.Header{"Trailer": {"X"}}}) ||

@@ -56,7 +56,7 @@ func writeRequest(w io.Writer, bw interface {
 	Flush() error
 }, req *http.Request) error {
 	err := writeLean(w, req)
-	if err != errNotLean {
+	if !errors.Is(err, errNotLean) {
 		return err
 	}
 	if err := req.Write(bw); err != nil {
@@ -210,7 +210,7 @@ func appendBody(b []byte, req *http.Request) ([]byte, error) {
 	start := len(b)
 	b = slices.Grow(b, int(n))[:start+int(n)]
 	got, err := io.ReadFull(req.Body, b[start:])
-	if err == io.ErrUnexpectedEOF || err == io.EOF {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		err = nil
 	}
 	if err == nil && got == int(n) {
