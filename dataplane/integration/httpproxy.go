@@ -32,22 +32,25 @@ import (
 // backend answered: not the backend's fault, so not a 5xx in metrics.
 const StatusClientClosedRequest = 499
 
-// httpIntegration is an HTTP_PROXY or HTTP route: a reverse proxy built once per route,
-// sharing the proxy's transport. The request is streamed both ways.
+// httpIntegration is an HTTP_PROXY route, sharing the proxy's transport. The request is
+// streamed both ways: by the lean path (forward.go), or by a reverse proxy built once per
+// route for upgrades and requests with trailers.
 type httpIntegration struct {
 	shared    *Shared
 	target    *target
 	params    *mappings
 	timeout   time.Duration
 	responses *gatewayresponse.Set
+	up        *upstream
 	proxy     *httputil.ReverseProxy
 }
 
 func (s *Shared) newHTTP(spec Spec, t *target, params *mappings, timeout time.Duration) *httpIntegration {
 	h := &httpIntegration{shared: s, target: t, params: params, timeout: timeout, responses: spec.Responses}
+	h.up = &upstream{shared: s, clusters: t.clusters, cluster: t.cluster}
 	h.proxy = &httputil.ReverseProxy{
 		Rewrite:        h.rewrite,
-		Transport:      &upstream{shared: s, clusters: t.clusters, cluster: t.cluster},
+		Transport:      h.up,
 		BufferPool:     s.bufferPool,
 		ModifyResponse: modifyResponse,
 		ErrorHandler:   h.fail,
@@ -71,10 +74,15 @@ func (h *httpIntegration) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
 	defer cancel()
-	h.proxy.ServeHTTP(w, r.WithContext(ctx))
+	if needsReverseProxy(r) {
+		h.proxy.ServeHTTP(w, r.WithContext(ctx))
+		return
+	}
+	h.forward(ctx, w, r, rc)
 }
 
-// rewrite builds the upstream request. Forwarding headers from the client are kept only when
+// rewrite builds the upstream request on ReverseProxy's path; forwardHeader does the same on
+// the lean path, and the two must agree. Forwarding headers from the client are kept only when
 // the connection comes from a trusted proxy; otherwise X-Forwarded-For starts afresh with the
 // connection's address, so that a client cannot choose the source address a backend sees.
 func (h *httpIntegration) rewrite(pr *httputil.ProxyRequest) {

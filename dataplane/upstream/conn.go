@@ -85,10 +85,7 @@ func (pc *persistConn) roundTrip(req *http.Request) (*http.Response, error) {
 		pc.stop = context.AfterFunc(ctx, pc.interrupt)
 	}
 
-	err := req.Write(pc.bw)
-	if err == nil {
-		err = pc.bw.Flush()
-	}
+	err := writeRequest(pc.conn, pc.bw, req)
 	if err != nil {
 		pc.bw.Reset(pc.conn)
 		return nil, pc.fail(ctx, err)
@@ -252,6 +249,16 @@ func (b *body) Read(p []byte) (int, error) {
 		b.pc.finish(eof && b.reusable)
 	}
 	return n, err
+}
+
+// Buffered returns how many bytes of the answer are read from the connection but not yet
+// from the body: when some are, the next Read does not wait for the backend (bar a chunk
+// header cut in two).
+func (b *body) Buffered() int {
+	if b.done.Load() {
+		return 0
+	}
+	return b.pc.br.Buffered()
 }
 
 func (b *body) Close() error {

@@ -1,0 +1,358 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package integration
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/textproto"
+	"strings"
+	"sync"
+
+	"golang.org/x/net/http/httpguts"
+
+	"github.com/portico-dev/portico/dataplane/gatewayresponse"
+	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
+)
+
+// The lean forwarding path of HTTP_PROXY. It does what httputil.ReverseProxy does with the
+// route's Rewrite, ModifyResponse and ErrorHandler (rewrite, modifyResponse and fail), step
+// for step, without what ReverseProxy pays for its generality: the deep clone of the request
+// and its headers followed by deletions, a header map per Set, the buffer pool's allocation
+// per Put, a timer and a goroutine per streamed response. The outgoing request is built once,
+// its headers copied in one pass into one slab of values, and sent with the same transport
+// (h.up: timing, ejection and the retry on another endpoint).
+//
+// What it leaves to ReverseProxy (needsReverseProxy): protocol upgrades (a Connection header
+// naming "upgrade": WebSocket pass-through, h2c), whose 101 answer ReverseProxy turns into a
+// hijacked, spliced connection; and requests with trailers, declared (a Trailer header) or
+// read, which ReverseProxy hands to the transport as they come. Response trailers are
+// forwarded here as ReverseProxy forwards them: nothing tells before the answer whether a
+// backend sends some.
+
+// needsReverseProxy reports whether r goes through httputil.ReverseProxy rather than the
+// lean path.
+func needsReverseProxy(r *http.Request) bool {
+	if len(r.Trailer) > 0 {
+		return true
+	}
+	if _, ok := r.Header["Trailer"]; ok {
+		return true
+	}
+	return httpguts.HeaderValuesContainsToken(r.Header["Connection"], "Upgrade")
+}
+
+// requestIDKey is the request id's header name as a map key.
+var requestIDKey = http.CanonicalHeaderKey(gatewayresponse.HeaderRequestID)
+
+// forwarding is one request's state on the lean path: one allocation for the body wrapper,
+// the 1xx trace and its guard.
+type forwarding struct {
+	w     http.ResponseWriter
+	body  noCloseBody
+	trace httptrace.ClientTrace
+
+	mu   sync.Mutex
+	done bool // the round trip returned: a late 1xx is dropped, as ReverseProxy does
+}
+
+// noCloseBody keeps the transport from closing the client's body (ReverseProxy's
+// noopCloseReader): closing a body not received yet (100-continue) would wait for it.
+type noCloseBody struct{ rc io.ReadCloser }
+
+func (b *noCloseBody) Read(p []byte) (int, error) { return b.rc.Read(p) }
+func (b *noCloseBody) Close() error               { return nil }
+
+// got1xx forwards an informational answer (103 Early Hints) to the client.
+func (f *forwarding) got1xx(code int, header textproto.MIMEHeader) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.done {
+		return nil
+	}
+	h := f.w.Header()
+	copyHeader(h, http.Header(header))
+	f.w.WriteHeader(code)
+	// WriteHeader does not clear the headers of a 1xx.
+	clear(h)
+	return nil
+}
+
+// forward sends r to rc.Target within ctx (the route's timeout) and streams the answer to w.
+func (h *httpIntegration) forward(ctx context.Context, w http.ResponseWriter, r *http.Request, rc *reqctx.Request) {
+	f := &forwarding{w: w}
+	f.trace.Got1xxResponse = f.got1xx
+	out := r.WithContext(httptrace.WithClientTrace(ctx, &f.trace))
+	out.URL = rc.Target
+	out.Host = ""
+	out.Close = false
+	out.Header = forwardHeader(r, rc)
+	if r.ContentLength == 0 || r.Body == nil {
+		out.Body = nil
+	} else {
+		f.body.rc = r.Body
+		out.Body = &f.body
+	}
+	h.params.apply(out, r, rc)
+	if _, ok := out.Header["User-Agent"]; !ok {
+		// Not net/http's default User-Agent either.
+		out.Header["User-Agent"] = []string{""}
+	}
+	rc.EndpointHeaders = out.Header
+
+	res, err := h.up.RoundTrip(out)
+	f.mu.Lock()
+	f.done = true
+	f.mu.Unlock()
+	if err != nil {
+		h.fail(w, out, err)
+		return
+	}
+	if res.StatusCode == http.StatusSwitchingProtocols {
+		// Nothing asked for an upgrade (those go to ReverseProxy), which refuses this with
+		// the same errors.
+		_ = res.Body.Close()
+		up := upgradeType(res.Header)
+		switch {
+		case !isPrint(up):
+			err = fmt.Errorf("backend tried to switch to invalid protocol %q", up)
+		case up != "":
+			err = fmt.Errorf("backend tried to switch protocol %q when %q was requested", up, "")
+		default:
+			err = fmt.Errorf("internal error: 101 switching protocols response with non-writable body")
+		}
+		h.fail(w, out, err)
+		return
+	}
+
+	removeHopByHop(res.Header)
+	_ = modifyResponse(res)
+	dst := w.Header()
+	copyHeader(dst, res.Header)
+	announced := len(res.Trailer)
+	if announced > 0 {
+		keys := make([]string, 0, announced)
+		for k := range res.Trailer {
+			keys = append(keys, k)
+		}
+		dst.Add("Trailer", strings.Join(keys, ", "))
+	}
+	// ReverseProxy flushes every write of an answer of unknown length or of server-sent
+	// events, and the headers at once (by a timer); here the headers are flushed before the
+	// first read only when it might wait for the backend.
+	flush := res.ContentLength == -1 || isEventStream(res.Header["Content-Type"])
+	w.WriteHeader(res.StatusCode)
+	var ctl *http.ResponseController
+	if flush {
+		ctl = http.NewResponseController(w)
+		if b, ok := res.Body.(interface{ Buffered() int }); !ok || b.Buffered() == 0 {
+			_ = ctl.Flush()
+		}
+	}
+
+	if err := copyBody(w, res.Body, ctl); err != nil {
+		_ = res.Body.Close()
+		if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+			h.shared.Log.V(1).Info("integration response copy", "route", rc.RouteName, "target", out.URL.Host, "error", err.Error())
+		}
+		// The status and part of the body are out: only cutting the connection tells the
+		// client the answer is incomplete. net/http's server recovers this panic.
+		if out.Context().Value(http.ServerContextKey) != nil {
+			panic(http.ErrAbortHandler)
+		}
+		return
+	}
+	_ = res.Body.Close() // now, so that res.Trailer is complete
+
+	if len(res.Trailer) > 0 {
+		// Chunked, so that net/http does not compute a Content-Length for a short body.
+		_ = http.NewResponseController(w).Flush()
+	}
+	if len(res.Trailer) == announced {
+		copyHeader(w.Header(), res.Trailer)
+		return
+	}
+	for k, vv := range res.Trailer {
+		k = http.TrailerPrefix + k
+		for _, v := range vv {
+			w.Header().Add(k, v)
+		}
+	}
+}
+
+// copyBody streams src to w with a pooled buffer, flushing after each write when ctl is set.
+func copyBody(w io.Writer, src io.Reader, ctl *http.ResponseController) error {
+	bp := buffers.Get().(*[]byte)
+	defer buffers.Put(bp)
+	buf := *bp
+	for {
+		nr, rerr := src.Read(buf)
+		if nr > 0 {
+			nw, werr := w.Write(buf[:nr])
+			if werr != nil {
+				return werr
+			}
+			if nw != nr {
+				return io.ErrShortWrite
+			}
+			if ctl != nil {
+				_ = ctl.Flush()
+			}
+		}
+		if rerr == io.EOF {
+			return nil
+		}
+		if rerr != nil {
+			return rerr
+		}
+	}
+}
+
+// forwardHeader returns the outgoing request's headers: the client's, without hop-by-hop
+// headers (those named in Connection too) and forwarding headers, then TE: trailers when the
+// client sent it, X-Forwarded-For, -Host and -Proto as rewrite sets them, and the request id.
+// The values share one slab; each slice is capped so that an append copies.
+func forwardHeader(in *http.Request, rc *reqctx.Request) http.Header {
+	const extra = 6 // Te, X-Forwarded-*, the request id, User-Agent
+	n := 0
+	for _, vv := range in.Header {
+		n += len(vv)
+	}
+	slab := make([]string, 0, n+extra)
+	one := func(v string) []string {
+		slab = append(slab, v)
+		return slab[len(slab)-1 : len(slab) : len(slab)]
+	}
+	out := make(http.Header, len(in.Header)+extra)
+	for k, vv := range in.Header {
+		switch k {
+		case "Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization",
+			"Te", "Trailer", "Transfer-Encoding", "Upgrade",
+			"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto":
+			continue
+		}
+		if vv == nil {
+			out[k] = nil
+			continue
+		}
+		i := len(slab)
+		slab = append(slab, vv...)
+		out[k] = slab[i:len(slab):len(slab)]
+	}
+	// RFC 9110, 7.6.1: the headers the client's Connection names are for this hop only.
+	for _, f := range in.Header["Connection"] {
+		for sf := range strings.SplitSeq(f, ",") {
+			if sf = textproto.TrimString(sf); sf != "" {
+				out.Del(sf)
+			}
+		}
+	}
+	if httpguts.HeaderValuesContainsToken(in.Header["Te"], "trailers") {
+		out["Te"] = one("trailers")
+	}
+
+	// As rewrite and httputil.ProxyRequest.SetXForwarded.
+	var prior, proto []string
+	if rc.PeerTrusted {
+		prior = in.Header["X-Forwarded-For"]
+		proto = in.Header["X-Forwarded-Proto"]
+	}
+	if clientIP, _, err := net.SplitHostPort(in.RemoteAddr); err == nil {
+		if len(prior) > 0 {
+			clientIP = strings.Join(prior, ", ") + ", " + clientIP
+		}
+		out["X-Forwarded-For"] = one(clientIP)
+	}
+	out["X-Forwarded-Host"] = one(in.Host)
+	switch {
+	case len(proto) > 0:
+		out["X-Forwarded-Proto"] = proto
+	case in.TLS == nil:
+		out["X-Forwarded-Proto"] = one("http")
+	default:
+		out["X-Forwarded-Proto"] = one("https")
+	}
+	out[requestIDKey] = one(rc.ID)
+	return out
+}
+
+// removeHopByHop removes the hop-by-hop headers of an answer, as ReverseProxy does.
+func removeHopByHop(h http.Header) {
+	for _, f := range h["Connection"] {
+		for sf := range strings.SplitSeq(f, ",") {
+			if sf = textproto.TrimString(sf); sf != "" {
+				h.Del(sf)
+			}
+		}
+	}
+	for _, k := range [...]string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
+		"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"} {
+		delete(h, k)
+	}
+}
+
+// copyHeader adds src's values to dst, as ReverseProxy does. A name dst lacks takes src's
+// slice, capped so that a later Add copies it.
+func copyHeader(dst, src http.Header) {
+	for k, vv := range src {
+		if len(vv) == 0 {
+			continue
+		}
+		k = textproto.CanonicalMIMEHeaderKey(k)
+		if have := dst[k]; len(have) > 0 {
+			dst[k] = append(have, vv...)
+			continue
+		}
+		dst[k] = vv[:len(vv):len(vv)]
+	}
+}
+
+// isEventStream reports whether a Content-Type is text/event-stream, as ReverseProxy decides
+// it (mime.ParseMediaType), parsing only what may be one.
+func isEventStream(ct []string) bool {
+	if len(ct) == 0 {
+		return false
+	}
+	base, _, _ := strings.Cut(ct[0], ";")
+	if !strings.EqualFold(strings.TrimSpace(base), "text/event-stream") {
+		return false
+	}
+	mt, _, _ := mime.ParseMediaType(ct[0])
+	return mt == "text/event-stream"
+}
+
+func upgradeType(h http.Header) string {
+	if !httpguts.HeaderValuesContainsToken(h["Connection"], "Upgrade") {
+		return ""
+	}
+	return h.Get("Upgrade")
+}
+
+func isPrint(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,290 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package integration
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httptrace"
+	"net/textproto"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
+	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
+)
+
+// proxyTo builds an HTTP_PROXY integration to uri.
+func proxyTo(t *testing.T, uri string) *httpIntegration {
+	t.Helper()
+	h, _, err := NewShared(Shared{}).Build(Spec{Integration: &xdsv1alpha1.Integration{Type: TypeHTTPProxy, Uri: uri}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h.(*httpIntegration)
+}
+
+// front serves h on a real listener, with the reqctx the proxy fills.
+func front(t *testing.T, h http.Handler) *httptest.Server {
+	t.Helper()
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := &reqctx.Request{ID: "rid", Stage: "prod", API: "ns/pets"}
+		h.ServeHTTP(w, r.WithContext(reqctx.With(r.Context(), rc)))
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// rawBackend answers every request with the bytes of answer, then closes the connection.
+func rawBackend(t *testing.T, answer string) *httptest.Server {
+	t.Helper()
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer c.Close()
+		_, _ = brw.WriteString(answer)
+		_ = brw.Flush()
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// A backend failing in the middle of its answer cuts the client's connection: a chunked
+// answer ended cleanly by the proxy would pass for complete.
+func TestForwardCutsConnectionMidStream(t *testing.T) {
+	for name, answer := range map[string]string{
+		"chunked": "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n",
+		"length":  "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nhello",
+	} {
+		t.Run(name, func(t *testing.T) {
+			be := rawBackend(t, answer)
+			fe := front(t, proxyTo(t, be.URL+"/x"))
+			res, err := http.Get(fe.URL + "/prod/x")
+			if err != nil {
+				return // cut before the headers left the proxy's buffer
+			}
+			defer res.Body.Close()
+			body, err := io.ReadAll(res.Body)
+			if err == nil {
+				t.Fatalf("status %d, body %q: want a cut connection", res.StatusCode, body)
+			}
+		})
+	}
+}
+
+// The lean path sends the backend the same request headers ReverseProxy does, and gives the
+// client the same answer headers: hop-by-hop headers (those named in Connection too), the
+// client's forwarding headers and the backend's request id removed.
+func TestForwardSameAsReverseProxy(t *testing.T) {
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Connection", "X-Hop-Res")
+		w.Header().Set("X-Hop-Res", "1")
+		w.Header().Set("Keep-Alive", "timeout=5")
+		w.Header().Set("Proxy-Authenticate", "Basic")
+		w.Header().Set("X-Request-Id", "backend-id")
+		w.Header().Add("X-Kept", "a")
+		w.Header().Add("X-Kept", "b")
+		h := r.Header.Clone()
+		h.Set("Host", r.Host)
+		_ = json.NewEncoder(w).Encode(h)
+	}))
+	t.Cleanup(be.Close)
+	h := proxyTo(t, be.URL+"/x")
+	run := func(lean, trusted bool, header http.Header) (http.Header, http.Header) {
+		rc := &reqctx.Request{ID: "rid", Stage: "prod", PeerTrusted: trusted}
+		r := httptest.NewRequest("GET", "http://gw.example/prod/x?a=1", nil)
+		r.Header = header.Clone()
+		r = r.WithContext(reqctx.With(context.Background(), rc))
+		rc.Target, _, _ = h.target.resolve(r, rc, nil, false)
+		w := httptest.NewRecorder()
+		if lean {
+			h.forward(r.Context(), w, r, rc)
+		} else {
+			h.proxy.ServeHTTP(w, r)
+		}
+		var seen http.Header
+		if err := json.Unmarshal(w.Body.Bytes(), &seen); err != nil {
+			t.Fatalf("lean %v: status %d, %q", lean, w.Code, w.Body)
+		}
+		delete(seen, "Accept-Encoding")
+		return seen, w.Header()
+	}
+	for _, trusted := range []bool{false, true} {
+		for _, header := range []http.Header{
+			{},
+			{"User-Agent": {"ua/1"}, "Accept": {"a", "b"}, "Cookie": {"c=1"}},
+			{"Connection": {"X-Secret, keep-alive", "close"}, "X-Secret": {"s"}, "Keep-Alive": {"5"}, "Te": {"deflate, trailers"},
+				"Proxy-Authorization": {"p"}, "Proxy-Connection": {"x"}, "Upgrade": {"h2c"}, "X-Request-Id": {"client"}},
+			{"X-Forwarded-For": {"6.6.6.6", "7.7.7.7"}, "X-Forwarded-Proto": {"https"}, "X-Forwarded-Host": {"evil"}, "Forwarded": {"for=x"}},
+			{"Connection": {"X-Forwarded-For, User-Agent"}, "User-Agent": {"dropped"}, "X-Forwarded-For": {"6.6.6.6"}, "Te": {"gzip"}},
+		} {
+			leanSeen, leanRes := run(true, trusted, header)
+			rpSeen, rpRes := run(false, trusted, header)
+			if !reflect.DeepEqual(leanSeen, rpSeen) {
+				t.Errorf("trusted %v, %v: backend saw\n%v\nwant (ReverseProxy)\n%v", trusted, header, leanSeen, rpSeen)
+			}
+			if !reflect.DeepEqual(leanRes, rpRes) {
+				t.Errorf("trusted %v, %v: client got\n%v\nwant (ReverseProxy)\n%v", trusted, header, leanRes, rpRes)
+			}
+			for _, k := range []string{"X-Hop-Res", "Keep-Alive", "Proxy-Authenticate", "Connection", "X-Request-Id"} {
+				if v, ok := leanRes[k]; ok {
+					t.Errorf("answer header %s: %q reached the client", k, v)
+				}
+			}
+			if got := leanRes["X-Kept"]; !reflect.DeepEqual(got, []string{"a", "b"}) {
+				t.Errorf("X-Kept: %q", got)
+			}
+		}
+	}
+}
+
+// Answer trailers come through the lean path, and through ReverseProxy for a request with
+// trailers. (ReverseProxy sends the request's trailers as they were when it cloned the
+// request, before the body was read: declared, without their values. Unchanged here.)
+func TestForwardTrailers(t *testing.T) {
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Header().Set("Trailer", "X-Sum")
+		w.Header().Set("X-Req-Body", string(b))
+		_, _ = io.WriteString(w, "body")
+		w.Header().Set("X-Sum", "42")
+	}))
+	t.Cleanup(be.Close)
+	fe := front(t, proxyTo(t, be.URL+"/x"))
+
+	check := func(res *http.Response, wantReq string) {
+		t.Helper()
+		body, err := io.ReadAll(res.Body)
+		if err != nil || string(body) != "body" {
+			t.Fatalf("body %q, %v", body, err)
+		}
+		if got := res.Trailer.Get("X-Sum"); got != "42" {
+			t.Errorf("answer trailer X-Sum %q, want 42", got)
+		}
+		if got := res.Header.Get("X-Req-Body"); got != wantReq {
+			t.Errorf("request body at the backend %q, want %q", got, wantReq)
+		}
+	}
+	res, err := http.Get(fe.URL + "/prod/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	check(res, "")
+
+	pr, pw := io.Pipe()
+	req, _ := http.NewRequest("POST", fe.URL+"/prod/x", pr)
+	req.Trailer = http.Header{"X-Req-Sum": nil}
+	go func() {
+		_, _ = io.WriteString(pw, "payload")
+		req.Trailer.Set("X-Req-Sum", "7")
+		_ = pw.Close()
+	}()
+	res2, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res2.Body.Close()
+	check(res2, "payload")
+
+	if !needsReverseProxy(&http.Request{Trailer: http.Header{"X": nil}, Header: http.Header{}}) ||
+		!needsReverseProxy(&http.Request{Header: http.Header{"Trailer": {"X"}}}) ||
+		!needsReverseProxy(&http.Request{Header: http.Header{"Connection": {"keep-alive, Upgrade"}, "Upgrade": {"websocket"}}}) ||
+		needsReverseProxy(&http.Request{Header: http.Header{"Connection": {"keep-alive"}, "Upgrade": {"websocket"}}}) {
+		t.Error("needsReverseProxy")
+	}
+}
+
+// Server-sent events and answers of unknown length are flushed as they come.
+func TestForwardFlushesStreams(t *testing.T) {
+	next := make(chan struct{})
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
+		_, _ = io.WriteString(w, "data: 1\n\n")
+		_ = http.NewResponseController(w).Flush()
+		select {
+		case <-next:
+		case <-time.After(5 * time.Second):
+		}
+		_, _ = io.WriteString(w, "data: 2\n\n")
+	}))
+	t.Cleanup(be.Close)
+	fe := front(t, proxyTo(t, be.URL+"/x"))
+	res, err := http.Get(fe.URL + "/prod/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	br := bufio.NewReader(res.Body)
+	done := make(chan string, 1)
+	go func() {
+		line, _ := br.ReadString('\n')
+		done <- line
+	}()
+	select {
+	case line := <-done:
+		if line != "data: 1\n" {
+			t.Errorf("first event %q", line)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("the first event was not flushed")
+	}
+	close(next)
+	rest, _ := io.ReadAll(br)
+	if !strings.Contains(string(rest), "data: 2") {
+		t.Errorf("rest %q", rest)
+	}
+}
+
+// An informational answer (103 Early Hints) reaches the client before the final one.
+func TestForwardEarlyHints(t *testing.T) {
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Link", "</style.css>; rel=preload")
+		w.WriteHeader(http.StatusEarlyHints)
+		w.Header().Del("Link")
+		_, _ = io.WriteString(w, "ok")
+	}))
+	t.Cleanup(be.Close)
+	fe := front(t, proxyTo(t, be.URL+"/x"))
+	var hints []string
+	ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
+		Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
+			hints = append(hints, fmt.Sprint(code, " ", h.Get("Link")))
+			return nil
+		},
+	})
+	req, _ := http.NewRequestWithContext(ctx, "GET", fe.URL+"/prod/x", nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if string(body) != "ok" || res.Header.Get("Link") != "" || !reflect.DeepEqual(hints, []string{"103 </style.css>; rel=preload"}) {
+		t.Errorf("body %q, Link %q, hints %q", body, res.Header.Get("Link"), hints)
+	}
+}

@@ -1,0 +1,177 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package upstream
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptrace"
+	"net/textproto"
+	"net/url"
+	"reflect"
+	"strings"
+	"testing"
+
+	"golang.org/x/net/http/httpguts"
+)
+
+// writeCase is a request built afresh for each writer (a body is read once).
+type writeCase struct {
+	method, path, query, host string
+	header                    http.Header
+	body                      string
+	close                     bool
+}
+
+func (c writeCase) request() *http.Request {
+	r := &http.Request{Method: c.method, URL: &url.URL{Scheme: "http", Host: c.host, Path: c.path, RawQuery: c.query}, Header: c.header, Close: c.close}
+	if c.body != "" {
+		r.Body, r.ContentLength = io.NopCloser(strings.NewReader(c.body)), int64(len(c.body))
+	}
+	return r
+}
+
+// check writes c with the lean writer: when it takes the request, the bytes are
+// http.Request.Write's, and they read back as the same request.
+func (c writeCase) check(t *testing.T) {
+	var got bytes.Buffer
+	err := writeLean(&got, c.request())
+	if errors.Is(err, errNotLean) || err != nil {
+		if got.Len() > 0 {
+			t.Fatalf("wrote %q and failed: %v", got.Bytes(), err)
+		}
+		return
+	}
+	var want bytes.Buffer
+	if werr := c.request().Write(&want); werr != nil || !bytes.Equal(got.Bytes(), want.Bytes()) {
+		t.Fatalf("lean writer\n%q\nnet/http (%v)\n%q", got.Bytes(), werr, want.Bytes())
+	}
+	pr, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(got.Bytes())))
+	if err != nil {
+		t.Fatalf("%q does not read back: %v", got.Bytes(), err)
+	}
+	method := c.method
+	if method == "" {
+		method = "GET"
+	}
+	u := c.request().URL
+	u.Host = ""
+	if pr.Method != method || pr.RequestURI != u.RequestURI() {
+		t.Fatalf("%q read back as %s %s", got.Bytes(), pr.Method, pr.RequestURI)
+	}
+	wantHost := ""
+	if httpguts.ValidHostHeader(c.host) {
+		wantHost = removeZone(c.host)
+	}
+	if pr.Host != wantHost {
+		t.Fatalf("%q: host %q, want %q", got.Bytes(), pr.Host, wantHost)
+	}
+	wantHeader := http.Header{}
+	for k, vv := range c.header {
+		switch k {
+		case "Host", "User-Agent", "Content-Length", "Transfer-Encoding", "Trailer":
+			continue
+		}
+		for _, v := range vv {
+			wantHeader.Add(k, textproto.TrimString(v))
+		}
+	}
+	if c.close && !hasToken(c.header.Get("Connection"), "close") {
+		wantHeader["Connection"] = append([]string{"close"}, wantHeader["Connection"]...)
+	}
+	delete(pr.Header, "User-Agent")
+	delete(pr.Header, "Content-Length")
+	if !reflect.DeepEqual(map[string][]string(pr.Header), map[string][]string(wantHeader)) {
+		t.Fatalf("%q: headers\n%v\nwant\n%v", got.Bytes(), pr.Header, wantHeader)
+	}
+	body, err := io.ReadAll(pr.Body)
+	if err != nil || string(body) != c.body || pr.ContentLength != int64(len(c.body)) || len(pr.TransferEncoding) > 0 {
+		t.Fatalf("%q: body %q (length %d, %v), want %q", got.Bytes(), body, pr.ContentLength, err, c.body)
+	}
+}
+
+func FuzzWriteRequest(f *testing.F) {
+	f.Add("GET", "/a/b", "x=1", "example.com:80", "Accept: */*\nX-A: 1\nX-A: 2", "", false)
+	f.Add("POST", "/p q/%2F", "", "[fe80::1%en0]:8080", "User-Agent: \nContent-Type: text/plain", "hello", true)
+	f.Add("PUT", "", "", "h", "X-Bad: a\rb", "", false)
+	f.Add("DELETE", "/x", "", "h", "Connection: keep-alive, close\nX-Sp:  v \t", "b", true)
+	f.Add("G T", "/", "a b", "h\n", "Bad Name: v\nContent-Length: 9", "", false)
+	f.Fuzz(func(t *testing.T, method, path, query, host, headers, body string, closeReq bool) {
+		h := http.Header{}
+		for _, line := range strings.Split(headers, "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok {
+				h.Add(k, v)
+			}
+		}
+		writeCase{method: method, path: path, query: query, host: host, header: h, body: body, close: closeReq}.check(t)
+	})
+}
+
+// A header value with CR or LF, or an unsafe name, fails the request: nothing is written.
+func TestWriteRefuses(t *testing.T) {
+	for _, h := range []http.Header{
+		{"X-A": {"a\r\nX-Injected: 1"}},
+		{"X-A": {"a\nb"}},
+		{"User-Agent": {"ua\r\n"}},
+		{"Bad Name": {"v"}},
+		{"content-length": {"5"}},
+		{"host": {"other"}},
+		{"transfer-encoding": {"chunked"}},
+	} {
+		var out bytes.Buffer
+		c := writeCase{method: "GET", path: "/", host: "h", header: h}
+		if err := writeLean(&out, c.request()); err == nil || errors.Is(err, errNotLean) || out.Len() > 0 {
+			t.Errorf("%v: wrote %q, error %v", h, out.Bytes(), err)
+		}
+	}
+	var out bytes.Buffer
+	c := writeCase{method: "POST", path: "/", host: "h", header: http.Header{}, body: "abc"}
+	r := c.request()
+	r.ContentLength = 5
+	if err := writeLean(&out, r); err == nil || !strings.Contains(err.Error(), "ContentLength=5 with Body length 3") {
+		t.Errorf("short body: %v", err)
+	}
+}
+
+// What the lean writer does not take is written by net/http.
+func TestWriteNotLean(t *testing.T) {
+	trace := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{WroteHeaders: func() {}})
+	for name, r := range map[string]*http.Request{
+		"trace":   writeCase{method: "GET", path: "/", host: "h", header: http.Header{}}.request().WithContext(trace),
+		"idna":    writeCase{method: "GET", path: "/", host: "bücher.example", header: http.Header{}}.request(),
+		"chunked": {Method: "POST", URL: &url.URL{Path: "/"}, Host: "h", Body: io.NopCloser(strings.NewReader("x")), ContentLength: -1},
+	} {
+		if err := writeLean(io.Discard, r); !errors.Is(err, errNotLean) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+func TestWriteCases(t *testing.T) {
+	for _, c := range []writeCase{
+		{method: "GET", path: "/a/b", query: "x=1&y", host: "example.com:8080", header: http.Header{"Accept": {"*/*"}, "X-Request-Id": {"rid"}}},
+		{method: "POST", path: "/orders", host: "10.0.0.1:80", header: http.Header{"User-Agent": {""}, "Content-Type": {"application/json"}}, body: `{"a":1}`},
+		{method: "PATCH", path: "/x", host: "h", header: http.Header{"User-Agent": {" curl/8 "}}, close: true},
+		{method: "OPTIONS", path: "", host: "[::1]:80", header: http.Header{"Connection": {"close"}}, close: true},
+	} {
+		c.check(t)
+	}
+}
