@@ -52,9 +52,9 @@ const (
 type Env struct {
 	// Body is the payload: $input.body, and the JSON that $input.json and $input.path read.
 	Body string
-	// JSON, when set, returns Body already read as JSON (values as ParseJSON makes them),
-	// so that a caller that parsed the body for another purpose (request validation) does
-	// not pay for it twice. It is called at most once per evaluation, and only when the
+	// JSON, when set, returns Body already read as JSON (values as ParseJSON makes them,
+	// or a *Tape from ParseTape), so that a caller that parsed the body for another purpose
+	// (request validation) does not pay for it twice. It is called at most once per evaluation, and only when the
 	// template reads the body as JSON; the template may change what it returns.
 	JSON func() (any, error)
 	// Path, QueryString and Header are the request's parameters, for $input.params().
@@ -413,32 +413,73 @@ func (e *evaluator) foreach(n *foreachNode) (ctl, error) {
 	if err != nil {
 		return ctlNone, err
 	}
+	// The items: a real list's (or map's values), or a tape array's (or object's values)
+	// read off the tape one at a time, from entry k on.
 	var items []any
-	switch x := it.(type) {
-	case *List:
-		items = x.Items
-	case *Map:
-		items = x.vals // Velocity iterates a map's values
-	case *contextObj:
-		items = x.base.vals
-	default:
-		return ctlNone, nil // null and non-iterables: no iterations, as Velocity
+	var doc *tapeDoc
+	var k int32
+	count := 0
+	tn, _ := it.(*tapeNode)
+	if tn != nil {
+		if r := tn.real(); r != nil || tn.entry().dup {
+			it = tn.resolve()
+		} else {
+			doc, k, count = tn.d, tn.i+1, int(tn.entry().n)
+		}
 	}
-	if len(items) == 0 {
+	if doc == nil {
+		switch x := it.(type) {
+		case *List:
+			items = x.Items
+		case *Map:
+			items = x.vals // Velocity iterates a map's values
+		case *contextObj:
+			items = x.base.vals
+		default:
+			return ctlNone, nil // null and non-iterables: no iterations, as Velocity
+		}
+		count = len(items)
+	}
+	if count == 0 {
 		return ctlNone, nil
 	}
+	object := doc != nil && doc.t.ents[k-1].kind == entObject
 	saved := [4]any{e.vars[n.slot], e.vars[slotForeach], e.vars[slotVelocityCount], e.vars[slotVelocityHasNext]}
 	defer func() {
 		e.vars[n.slot], e.vars[slotForeach], e.vars[slotVelocityCount], e.vars[slotVelocityHasNext] = saved[0], saved[1], saved[2], saved[3]
 	}()
 	scope := &foreachScope{parent: saved[1]}
 	e.vars[slotForeach] = scope
-	for i, item := range items {
+	for i := 0; i < count; i++ {
 		if i >= e.opts.MaxIterations {
 			return ctlNone, e.errf(n.off, KindLimit, "#foreach over more than %d items", e.opts.MaxIterations)
 		}
+		var item any
+		if doc != nil && tn.real() != nil {
+			// The body changed the value it iterates: go on over the real one, as the loop
+			// over a list read by ParseJSON would see an item set in place.
+			switch x := tn.real().(type) {
+			case *List:
+				items = x.Items
+			case *Map:
+				items = x.vals
+			}
+			doc = nil
+			if i >= len(items) {
+				break
+			}
+		}
+		if doc != nil {
+			if object {
+				k++ // past the key
+			}
+			item = doc.value(k)
+			k = doc.t.next(k)
+		} else {
+			item = items[i]
+		}
 		scope.index = int64(i)
-		scope.hasNext = i+1 < len(items)
+		scope.hasNext = i+1 < count
 		e.vars[n.slot] = item
 		e.vars[slotVelocityCount] = int64(i + 1)
 		e.vars[slotVelocityHasNext] = scope.hasNext

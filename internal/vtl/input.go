@@ -34,8 +34,8 @@ type inputObj struct {
 	perr                error
 }
 
-// json reads the body as JSON once per evaluation. An empty body is {}, as API Gateway's
-// $input.json('$') answers for a request without one.
+// doc reads the body as JSON once per evaluation, onto a tape unless the caller read it. An
+// empty body is {}, as API Gateway's $input.json('$') answers for a request without one.
 func (in *inputObj) doc(e *evaluator, off int) (any, error) {
 	if !in.parsed {
 		in.parsed = true
@@ -44,7 +44,12 @@ func (in *inputObj) doc(e *evaluator, off int) (any, error) {
 		} else if strings.TrimSpace(in.body) == "" {
 			in.root = &Map{}
 		} else {
-			in.root, in.perr = ParseJSON(in.body)
+			in.root, in.perr = ParseTape(in.body)
+		}
+		// A tape is shared (the caller's, or another evaluation's): this evaluation reads it
+		// through its own view.
+		if t, ok := in.root.(*Tape); ok && in.perr == nil {
+			in.root = newTapeDoc(t).value(0)
 		}
 	}
 	if in.perr != nil {
