@@ -104,30 +104,74 @@ func env(r *http.Request, rc *reqctx.Request, body *reqctx.Body, vars *vtl.Map, 
 		}
 	}
 	e := &vtl.Env{
-		Path:           vtl.NewMapSize(rc.Params.Len()),
-		Header:         vtl.NewMapSize(len(r.Header)),
 		Context:        contextMap(r, rc, want),
 		StageVariables: vars,
+		// Built on the template's first $input.params: most templates read one parameter
+		// or none, and sorting the headers and parsing the query string is a good part of
+		// a small template's cost.
+		Params: func() (path, query, header *vtl.Map) { return params(r, rc) },
+		Param:  func(name string) (string, bool) { return param(r, rc, name) },
 	}
 	if body != nil {
 		e.Body, e.JSON = body.Text, body.TemplateJSON
 	}
+	return e
+}
+
+// params is $input.params(): the path, query string and header parameters.
+func params(r *http.Request, rc *reqctx.Request) (path, query, header *vtl.Map) {
+	path = vtl.NewMapSize(rc.Params.Len())
 	for i := range rc.Params.Len() {
-		e.Path.Set(rc.Params.Name(i), rc.Params.Value(i))
+		path.Set(rc.Params.Name(i), rc.Params.Value(i))
 	}
 	if r.URL.RawQuery != "" {
 		q, _ := url.ParseQuery(r.URL.RawQuery)
-		e.QueryString = vtl.NewMapSize(len(q))
+		query = vtl.NewMapSize(len(q))
 		for _, k := range slices.Sorted(maps.Keys(q)) {
-			e.QueryString.Set(k, q[k][0])
+			query.Set(k, q[k][0])
 		}
 	} else {
-		e.QueryString = vtl.NewMap()
+		query = vtl.NewMap()
 	}
+	header = vtl.NewMapSize(len(r.Header))
 	for _, k := range slices.Sorted(maps.Keys(r.Header)) {
-		e.Header.Set(k, r.Header[k][0])
+		if vs := r.Header[k]; len(vs) > 0 {
+			header.Set(k, vs[0])
+		}
 	}
-	return e
+	return path, query, header
+}
+
+// param is $input.params(name) as the maps params builds answer it: the path parameter,
+// else the query string's (its first value), else the header's (its first value), the
+// header name matched exactly and then without regard to case (the first such name in
+// sorted order, as the sorted header map is searched).
+func param(r *http.Request, rc *reqctx.Request, name string) (string, bool) {
+	v, found := "", false
+	for i := range rc.Params.Len() {
+		if rc.Params.Name(i) == name {
+			v, found = rc.Params.Value(i), true // the last, as the map's Set keeps
+		}
+	}
+	if found {
+		return v, true
+	}
+	if r.URL.RawQuery != "" {
+		q, _ := url.ParseQuery(r.URL.RawQuery)
+		if vs, ok := q[name]; ok {
+			return vs[0], true
+		}
+	}
+	if vs, ok := r.Header[name]; ok && len(vs) > 0 {
+		return vs[0], true
+	}
+	best := ""
+	for k, vs := range r.Header {
+		if len(vs) > 0 && strings.EqualFold(k, name) && (!found || k < best) {
+			best, v, found = k, vs[0], true
+		}
+	}
+	return v, found
 }
 
 func wantAll(string) bool { return true }

@@ -27,20 +27,22 @@ func (t *Template) ContextKeys() (keys []string, all bool) {
 	return t.ctxKeys, t.ctxAll
 }
 
-// contextKeys computes what ContextKeys answers, once, at Parse.
-func contextKeys(nodes []node) ([]string, bool) {
+// scanRefs computes, once, at Parse, what ContextKeys answers and whether the template
+// reads $velocityCount or $velocityHasNext.
+func scanRefs(nodes []node) (keys []string, all, velocity bool) {
 	c := &ctxScan{}
 	c.nodes(nodes)
-	if c.all {
-		return nil, true
+	if !c.all {
+		slices.Sort(c.keys)
+		keys = slices.Compact(c.keys)
 	}
-	slices.Sort(c.keys)
-	return slices.Compact(c.keys), false
+	return keys, c.all, c.velocity
 }
 
 type ctxScan struct {
-	keys []string
-	all  bool
+	keys     []string
+	all      bool
+	velocity bool
 }
 
 func (c *ctxScan) nodes(ns []node) {
@@ -75,6 +77,9 @@ func (c *ctxScan) nodes(ns []node) {
 }
 
 func (c *ctxScan) ref(r *refExpr) {
+	if r.slot == slotVelocityCount || r.slot == slotVelocityHasNext {
+		c.velocity = true
+	}
 	if r.slot == slotContext {
 		switch {
 		case len(r.parts) > 0 && r.parts[0].kind == partProp:

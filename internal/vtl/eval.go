@@ -19,6 +19,8 @@ package vtl
 import (
 	"context"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"sync"
 	"unsafe"
@@ -59,6 +61,13 @@ type Env struct {
 	JSON func() (any, error)
 	// Path, QueryString and Header are the request's parameters, for $input.params().
 	Path, QueryString, Header *Map
+	// Params, when set, builds Path, QueryString and Header on the template's first use of
+	// $input.params, for a caller whose templates seldom read them all (it is not called
+	// for a template that never does).
+	Params func() (path, querystring, header *Map)
+	// Param, when set with Params, answers $input.params(name) (the value, and whether
+	// there is one) as the three maps would, without building them.
+	Param func(name string) (string, bool)
 	// Context is $context. The evaluation adds requestOverride and responseOverride.
 	Context *Map
 	// StageVariables is $stageVariables.
@@ -143,7 +152,10 @@ func (t *Template) Eval(ctx context.Context, env *Env, opts *Options) (*Result, 
 		e.opts.MaxSteps = defaultMaxSteps
 	}
 	e.vars = make([]any, len(t.names))
-	e.input = &inputObj{t: t, body: env.Body, parse: env.JSON, path: orEmpty(env.Path), query: orEmpty(env.QueryString), header: orEmpty(env.Header)}
+	e.input = &inputObj{t: t, body: env.Body, parse: env.JSON, lazyParams: env.Params, lazyParam: env.Param}
+	if env.Params == nil {
+		e.input.path, e.input.query, e.input.header = orEmpty(env.Path), orEmpty(env.QueryString), orEmpty(env.Header)
+	}
 	for i := range e.overrides {
 		e.overrides[i] = &Map{once: true}
 	}
@@ -287,16 +299,54 @@ func (e *evaluator) charge(off int, n int) error {
 }
 
 func (e *evaluator) write(off int, s string) error {
-	if len(e.out)+len(s) > e.opts.MaxOutput {
+	n := len(e.out)
+	if n+len(s) > e.opts.MaxOutput {
 		return e.errf(off, KindLimit, "the output is larger than %d bytes", e.opts.MaxOutput)
+	}
+	if n+len(s) <= cap(e.out) {
+		// Reslicing e.out to itself stores only its length; append would store the pointer
+		// too, and pay a write barrier for it while the collector marks.
+		e.out = e.out[:n+len(s)]
+		copy(e.out[n:], s)
+		return nil
 	}
 	e.out = append(e.out, s...)
 	return nil
 }
 
+// writeEntry prints entry k of t as writeVal prints its value, for the scalars but null;
+// done is false for the rest.
+func (e *evaluator) writeEntry(off int, t *Tape, k int32) (done bool, err error) {
+	var buf [32]byte
+	switch en := &t.ents[k]; en.kind {
+	case entString, entStringEsc:
+		return true, e.write(off, t.str(k))
+	case entInt:
+		return true, e.writeBytes(off, strconv.AppendInt(buf[:0], int64(en.bits()), 10))
+	case entFloat:
+		return true, e.writeBytes(off, appendJavaDouble(buf[:0], math.Float64frombits(en.bits())))
+	case entTrue:
+		return true, e.write(off, "true")
+	case entFalse:
+		return true, e.write(off, "false")
+	}
+	return false, nil
+}
+
+func (e *evaluator) writeBytes(off int, b []byte) error {
+	return e.write(off, unsafe.String(unsafe.SliceData(b), len(b))) // copied before b goes
+}
+
 func (e *evaluator) writeVal(off int, v any) error {
-	if s, ok := v.(string); ok {
-		return e.write(off, s)
+	var buf [32]byte
+	switch x := v.(type) {
+	case string:
+		return e.write(off, x)
+	case int64:
+		// Numbers format into buf: appending to e.out would store its pointer back.
+		return e.writeBytes(off, strconv.AppendInt(buf[:0], x, 10))
+	case float64:
+		return e.writeBytes(off, appendJavaDouble(buf[:0], x))
 	}
 	n := len(e.out)
 	out, ok := writeValue(e.out, v, 0)
@@ -314,8 +364,13 @@ func (e *evaluator) writeVal(off int, v any) error {
 
 func (e *evaluator) nodes(ns []node) (ctl, error) {
 	for _, n := range ns {
-		if err := e.step(n.offset()); err != nil {
-			return ctlNone, err
+		// step, inline: the node's offset (a dynamic call) only when the step may fail.
+		if e.steps+1 > e.opts.MaxSteps || (e.steps+1)&1023 == 0 {
+			if err := e.step(n.offset()); err != nil {
+				return ctlNone, err
+			}
+		} else {
+			e.steps++
 		}
 		switch n := n.(type) {
 		case *textNode:
@@ -354,8 +409,26 @@ func (e *evaluator) nodes(ns []node) (ctl, error) {
 }
 
 func (e *evaluator) ref(n *refNode) error {
-	v, err := e.evalRef(n.ref)
-	if err != nil {
+	var v any
+	var err error
+	if r := n.ref; len(r.parts) > 0 && r.parts[len(r.parts)-1].kind == partProp {
+		// $x.name printed: when $x is an object of the body, the scalar is copied off the
+		// tape into the output, never boxed (walk would then take this same last step).
+		var c any
+		if c, err = e.walk(r, len(r.parts)-1); err != nil {
+			return err
+		}
+		if tn, ok := c.(*tapeNode); ok && tn.real() == nil && tn.entry().kind == entObject {
+			if k := tn.d.t.field(tn.i, r.parts[len(r.parts)-1].name); k >= 0 {
+				if done, err := e.writeEntry(n.off, tn.d.t, k); done {
+					return err
+				}
+				v = tn.d.value(k)
+			}
+		} else if c != nil {
+			v = e.prop(c, r.parts[len(r.parts)-1].name)
+		}
+	} else if v, err = e.evalRef(n.ref); err != nil {
 		return err
 	}
 	if v == nil {
@@ -418,13 +491,15 @@ func (e *evaluator) foreach(n *foreachNode) (ctl, error) {
 	var items []any
 	var doc *tapeDoc
 	var k int32
+	var watch *tapeWatch
 	count := 0
-	tn, _ := it.(*tapeNode)
-	if tn != nil {
+	if tn, ok := it.(*tapeNode); ok {
 		if r := tn.real(); r != nil || tn.entry().dup {
 			it = tn.resolve()
 		} else {
 			doc, k, count = tn.d, tn.i+1, int(tn.entry().n)
+			watch = doc.watch(tn.entry().b)
+			defer doc.unwatch()
 		}
 	}
 	if doc == nil {
@@ -455,19 +530,11 @@ func (e *evaluator) foreach(n *foreachNode) (ctl, error) {
 			return ctlNone, e.errf(n.off, KindLimit, "#foreach over more than %d items", e.opts.MaxIterations)
 		}
 		var item any
-		if doc != nil && tn.real() != nil {
-			// The body changed the value it iterates: go on over the real one, as the loop
-			// over a list read by ParseJSON would see an item set in place.
-			switch x := tn.real().(type) {
-			case *List:
-				items = x.Items
-			case *Map:
-				items = x.vals
-			}
-			doc = nil
-			if i >= len(items) {
-				break
-			}
+		if doc != nil && watch.set {
+			// The loop's body materialised what it iterates (to change it): go on over the
+			// items the new value had then, as a loop over ParseJSON's value goes on over
+			// the slice it started with (seeing what is set in place, not what is added).
+			items, doc = watch.items, nil
 		}
 		if doc != nil {
 			if object {
@@ -481,8 +548,12 @@ func (e *evaluator) foreach(n *foreachNode) (ctl, error) {
 		scope.index = int64(i)
 		scope.hasNext = i+1 < count
 		e.vars[n.slot] = item
-		e.vars[slotVelocityCount] = int64(i + 1)
-		e.vars[slotVelocityHasNext] = scope.hasNext
+		// Each store of a value into vars pays a write barrier while the collector marks:
+		// the Velocity 1.x names are stored only for a template that reads them.
+		if e.t.velocityVars {
+			e.vars[slotVelocityCount] = int64(i + 1)
+			e.vars[slotVelocityHasNext] = scope.hasNext
+		}
 		c, err := e.nodes(n.body)
 		if err != nil {
 			return ctlNone, err

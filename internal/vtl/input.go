@@ -28,6 +28,8 @@ type inputObj struct {
 	body                string
 	parse               func() (any, error)
 	path, query, header *Map
+	lazyParams          func() (path, query, header *Map) // sets path, query and header
+	lazyParam           func(name string) (string, bool)  // one of them, before lazyParams ran
 	params              *Map
 	parsed              bool
 	root                any
@@ -99,6 +101,18 @@ func (e *evaluator) inputMethod(off int, in *inputObj, name string, args []any) 
 		}
 		return string(b), e.charge(off, len(b)/64)
 	case "params":
+		if len(args) == 1 && in.lazyParams != nil && in.lazyParam != nil {
+			n, err := e.strArg(off, "$input.params", args[0])
+			if err != nil {
+				return nil, err
+			}
+			v, _ := in.lazyParam(n)
+			return v, nil // "" for a missing one, as param answers
+		}
+		if in.lazyParams != nil {
+			p, q, h := in.lazyParams()
+			in.path, in.query, in.header, in.lazyParams = orEmpty(p), orEmpty(q), orEmpty(h), nil
+		}
 		switch len(args) {
 		case 0:
 			if in.params == nil {

@@ -37,6 +37,8 @@ type Template struct {
 	// ctxKeys and ctxAll are what ContextKeys answers.
 	ctxKeys []string
 	ctxAll  bool
+	// velocityVars: the template reads $velocityCount or $velocityHasNext.
+	velocityVars bool
 }
 
 // Source returns the template's text.
@@ -100,7 +102,7 @@ func Parse(src string) (t *Template, err error) {
 		p.fail(off, "#%s without a matching #if or #foreach", term)
 	}
 	t = &Template{src: src, nodes: nodes, names: names}
-	t.ctxKeys, t.ctxAll = contextKeys(nodes)
+	t.ctxKeys, t.ctxAll, t.velocityVars = scanRefs(nodes)
 	return t, nil
 }
 

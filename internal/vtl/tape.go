@@ -105,8 +105,10 @@ func ParseTape(s string) (*Tape, error) {
 	// Every entry but the first follows one of these bytes (or is one): the count bounds the
 	// entries, so the tape is allocated once.
 	n := 1 + strings.Count(s, ",") + strings.Count(s, ":") + strings.Count(s, "[") + strings.Count(s, "{")
-	t := &Tape{text: s, ents: make([]entry, 0, n)}
-	if err := d.tape(t); err != nil {
+	t := &Tape{text: s}
+	stack, err := d.tape(t, make([]entry, 0, n), d.tstack[:0])
+	d.tstack = stack[:0]
+	if err != nil {
 		return nil, err
 	}
 	return t, nil
@@ -116,18 +118,18 @@ func ParseTape(s string) (*Tape, error) {
 // over a stack of open containers, with the text, the position and the entries in locals
 // (which the compiler keeps in registers); it takes the same steps in the same order, so
 // that it accepts and refuses alike, with the same error at the same offset.
-func (d *jsonReader) tape(t *Tape) error {
-	s, i, ents := d.s, d.i, t.ents
-	stack := d.tstack[:0]
-	defer func() { d.tstack = stack[:0] }()
-	fail := func(at int, msg string) error {
+//
+// It returns the stack, for the reader to keep for the next document.
+func (d *jsonReader) tape(t *Tape, ents []entry, stack []tapeFrame) ([]tapeFrame, error) {
+	s, i := d.s, d.i
+	fail := func(at int, msg string) ([]tapeFrame, error) {
 		d.i = at
-		return d.errorf(msg)
+		return stack, d.errorf(msg)
 	}
 	i = skipSpace(s, i)
 value:
 	if len(stack) > maxJSONDepth {
-		return errJSONDepth
+		return stack, errJSONDepth
 	}
 	if i >= len(s) {
 		return fail(i, "unexpected end of JSON")
@@ -151,9 +153,13 @@ value:
 		}
 		goto value
 	case c == '"':
+		if j := plainRun(s, i+1); j < len(s) && s[j] == '"' { // tapeStr's usual case, inline
+			ents, i = append(ents, entry{kind: entString, a: uint32(i + 1), b: uint32(j)}), j+1
+			break
+		}
 		var err error
 		if ents, i, err = d.tapeStr(t, ents, s, i); err != nil {
-			return err
+			return stack, err
 		}
 	case c == 't' || c == 'f' || c == 'n':
 		switch {
@@ -167,10 +173,29 @@ value:
 			return fail(i, "unexpected character")
 		}
 	case c == '-' || isDigit(c):
+		// The usual integer (up to 18 digits, no fraction nor exponent) is read here, as
+		// shortNum reads it; anything else goes through scanNumber.
+		j, neg := i, c == '-'
+		if neg {
+			j++
+		}
+		m, start := uint64(0), j
+		for j < len(s) && j-start < 19 && isDigit(s[j]) {
+			m = m*10 + uint64(s[j]-'0')
+			j++
+		}
+		if j > start && j-start <= 18 && (j == len(s) || (s[j] != '.' && s[j] != 'e' && s[j] != 'E' && !isDigit(s[j]))) {
+			v := int64(m)
+			if neg {
+				v = -v
+			}
+			ents, i = append(ents, numEntry(entInt, uint64(v))), j
+			break
+		}
 		d.i = i
 		n, err := d.scanNumber()
 		if err != nil {
-			return err
+			return stack, err
 		}
 		i = d.i
 		if n.isFloat {
@@ -187,9 +212,9 @@ next:
 		t.ents = ents
 		d.i = skipSpace(s, i)
 		if d.i != len(s) {
-			return d.errorf("unexpected data after the JSON value")
+			return stack, d.errorf("unexpected data after the JSON value")
 		}
-		return nil
+		return stack, nil
 	}
 	{
 		top := &stack[len(stack)-1]
@@ -220,11 +245,15 @@ key:
 	if i >= len(s) || s[i] != '"' {
 		return fail(i, "expected a string key")
 	}
-	{
+	if j := plainRun(s, i+1); j < len(s) && s[j] == '"' {
+		ents, i = append(ents, entry{kind: entString, a: uint32(i + 1), b: uint32(j)}), j+1
+	} else {
 		var err error
 		if ents, i, err = d.tapeStr(t, ents, s, i); err != nil {
-			return err
+			return stack, err
 		}
+	}
+	{
 		d.tkeys = append(d.tkeys, int32(len(ents)-1))
 		i = skipSpace(s, i)
 		if i >= len(s) || s[i] != ':' {
@@ -241,8 +270,7 @@ closed:
 		en.a, en.n = uint32(len(ents)), uint32(top.n)
 		if en.kind == entObject {
 			keys := d.tkeys[top.keys:]
-			t.ents = ents // hasDuplicates reads the keys off t
-			en.dup = len(keys) > 1 && t.hasDuplicates(keys)
+			en.dup = len(keys) > 1 && t.hasDuplicates(ents, keys)
 			d.tkeys = d.tkeys[:top.keys]
 		}
 		goto next
@@ -307,19 +335,19 @@ func plainRun(s string, i int) int {
 }
 
 // hasDuplicates is hasDuplicates for the key entries of one object.
-func (t *Tape) sameKey(x, y int32) bool {
-	ex, ey := &t.ents[x], &t.ents[y]
-	if ex.kind == entString && ey.kind == entString {
-		return ex.b-ex.a == ey.b-ey.a && t.text[ex.a:ex.b] == t.text[ey.a:ey.b]
+// It reads the keys off ents, the tape being built.
+func (t *Tape) hasDuplicates(ents []entry, keys []int32) bool {
+	key := func(k int32) string {
+		if en := &ents[k]; en.kind == entString {
+			return t.text[en.a:en.b]
+		}
+		return t.strs[ents[k].n]
 	}
-	return t.str(x) == t.str(y)
-}
-
-func (t *Tape) hasDuplicates(keys []int32) bool {
 	if len(keys) <= 16 {
 		for i := 1; i < len(keys); i++ {
+			ki := key(keys[i])
 			for j := 0; j < i; j++ {
-				if t.sameKey(keys[i], keys[j]) {
+				if kj := key(keys[j]); len(ki) == len(kj) && ki == kj {
 					return true
 				}
 			}
@@ -328,10 +356,10 @@ func (t *Tape) hasDuplicates(keys []int32) bool {
 	}
 	seen := make(map[string]struct{}, len(keys))
 	for _, k := range keys {
-		if _, ok := seen[t.str(k)]; ok {
+		if _, ok := seen[key(k)]; ok {
 			return true
 		}
-		seen[t.str(k)] = struct{}{}
+		seen[key(k)] = struct{}{}
 	}
 	return false
 }

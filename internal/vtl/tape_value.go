@@ -35,8 +35,26 @@ type tapeDoc struct {
 	t     *Tape
 	nodes []tapeNode // by container number, filled as they are first handed out
 	mat   []any      // materialised containers by number; nil until the first
+	// watches are the containers #foreach loops are reading off the tape, innermost last.
+	watches []*tapeWatch
 	boxSlabs
 }
+
+// tapeWatch tells a #foreach over a container of the tape that the container was
+// materialised, and the items it had then.
+type tapeWatch struct {
+	b     uint32
+	set   bool
+	items []any
+}
+
+func (d *tapeDoc) watch(b uint32) *tapeWatch {
+	w := &tapeWatch{b: b}
+	d.watches = append(d.watches, w)
+	return w
+}
+
+func (d *tapeDoc) unwatch() { d.watches = d.watches[:len(d.watches)-1] }
 
 // tapeNode is an object or array of a tape, as a template value. Pointers to one are stable
 // (they point into tapeDoc.nodes), so handing one out allocates nothing.
@@ -73,7 +91,9 @@ func (d *tapeDoc) value(i int32) any {
 		d.nodes = make([]tapeNode, d.t.conts)
 	}
 	n := &d.nodes[en.b]
-	n.d, n.i = d, i
+	if n.d == nil { // stored once: each store of the pointer may pay a write barrier
+		n.d, n.i = d, i
+	}
 	return n
 }
 
@@ -119,6 +139,16 @@ func (d *tapeDoc) materialize(i int32) any {
 		v = l
 	}
 	d.mat[en.b] = v
+	for _, w := range d.watches {
+		if w.b == en.b {
+			w.set = true
+			if l, ok := v.(*List); ok {
+				w.items = l.Items
+			} else {
+				w.items = v.(*Map).vals
+			}
+		}
+	}
 	return v
 }
 
