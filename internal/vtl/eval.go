@@ -156,14 +156,9 @@ func (t *Template) Eval(ctx context.Context, env *Env, opts *Options) (*Result, 
 	if env.Params == nil {
 		e.input.path, e.input.query, e.input.header = orEmpty(env.Path), orEmpty(env.QueryString), orEmpty(env.Header)
 	}
-	for i := range e.overrides {
-		e.overrides[i] = &Map{once: true}
-	}
-	e.reqOv = &Map{once: true, keys: []string{"header", "querystring", "path"}, vals: []any{e.overrides[0], e.overrides[1], e.overrides[2]}}
-	e.respOv = &Map{once: true, keys: []string{"header"}, vals: []any{e.overrides[3]}}
 	e.vars[slotInput] = e.input
 	e.vars[slotUtil] = utilObj{}
-	e.vars[slotContext] = &contextObj{base: orEmpty(env.Context), req: e.reqOv, resp: e.respOv}
+	e.vars[slotContext] = &contextObj{base: orEmpty(env.Context), e: e}
 	e.vars[slotStageVariables] = orEmpty(env.StageVariables)
 	// The output is built in a pooled buffer and copied once into the result's string: a
 	// buffer grown to the template's usual output size is reused by the next evaluation.
@@ -204,8 +199,25 @@ func orEmpty(m *Map) *Map {
 	return m
 }
 
+// overrideMaps makes $context.requestOverride and responseOverride, on a template's first
+// use of either: most templates use neither, and the six maps are a good part of what a
+// small template allocates.
+func (e *evaluator) overrideMaps() {
+	if e.reqOv != nil {
+		return
+	}
+	for i := range e.overrides {
+		e.overrides[i] = &Map{once: true}
+	}
+	e.reqOv = &Map{once: true, keys: []string{"header", "querystring", "path"}, vals: []any{e.overrides[0], e.overrides[1], e.overrides[2]}}
+	e.respOv = &Map{once: true, keys: []string{"header"}, vals: []any{e.overrides[3]}}
+}
+
 // collect reads the override maps back as strings.
 func (e *evaluator) collect(res *Result) error {
+	if e.reqOv == nil {
+		return nil // the template never used them
+	}
 	strs := func(m *Map) (map[string]string, error) {
 		if m.Len() == 0 {
 			return nil, nil
@@ -470,100 +482,6 @@ func (e *evaluator) ifNode(n *ifNode) (ctl, error) {
 	}
 	if n.els != nil {
 		return e.nodes(n.els)
-	}
-	return ctlNone, nil
-}
-
-// foreachScope is $foreach inside a loop.
-type foreachScope struct {
-	index   int64
-	hasNext bool
-	parent  any
-}
-
-func (e *evaluator) foreach(n *foreachNode) (ctl, error) {
-	it, err := e.eval(n.iter)
-	if err != nil {
-		return ctlNone, err
-	}
-	// The items: a real list's (or map's values), or a tape array's (or object's values)
-	// read off the tape one at a time, from entry k on.
-	var items []any
-	var doc *tapeDoc
-	var k int32
-	var watch *tapeWatch
-	count := 0
-	if tn, ok := it.(*tapeNode); ok {
-		if r := tn.real(); r != nil || tn.entry().dup {
-			it = tn.resolve()
-		} else {
-			doc, k, count = tn.d, tn.i+1, int(tn.entry().n)
-			watch = doc.watch(tn.entry().b)
-			defer doc.unwatch()
-		}
-	}
-	if doc == nil {
-		switch x := it.(type) {
-		case *List:
-			items = x.Items
-		case *Map:
-			items = x.vals // Velocity iterates a map's values
-		case *contextObj:
-			items = x.base.vals
-		default:
-			return ctlNone, nil // null and non-iterables: no iterations, as Velocity
-		}
-		count = len(items)
-	}
-	if count == 0 {
-		return ctlNone, nil
-	}
-	object := doc != nil && doc.t.ents[k-1].kind == entObject
-	saved := [4]any{e.vars[n.slot], e.vars[slotForeach], e.vars[slotVelocityCount], e.vars[slotVelocityHasNext]}
-	defer func() {
-		e.vars[n.slot], e.vars[slotForeach], e.vars[slotVelocityCount], e.vars[slotVelocityHasNext] = saved[0], saved[1], saved[2], saved[3]
-	}()
-	scope := &foreachScope{parent: saved[1]}
-	e.vars[slotForeach] = scope
-	for i := 0; i < count; i++ {
-		if i >= e.opts.MaxIterations {
-			return ctlNone, e.errf(n.off, KindLimit, "#foreach over more than %d items", e.opts.MaxIterations)
-		}
-		var item any
-		if doc != nil && watch.set {
-			// The loop's body materialised what it iterates (to change it): go on over the
-			// items the new value had then, as a loop over ParseJSON's value goes on over
-			// the slice it started with (seeing what is set in place, not what is added).
-			items, doc = watch.items, nil
-		}
-		if doc != nil {
-			if object {
-				k++ // past the key
-			}
-			item = doc.value(k)
-			k = doc.t.next(k)
-		} else {
-			item = items[i]
-		}
-		scope.index = int64(i)
-		scope.hasNext = i+1 < count
-		e.vars[n.slot] = item
-		// Each store of a value into vars pays a write barrier while the collector marks:
-		// the Velocity 1.x names are stored only for a template that reads them.
-		if e.t.velocityVars {
-			e.vars[slotVelocityCount] = int64(i + 1)
-			e.vars[slotVelocityHasNext] = scope.hasNext
-		}
-		c, err := e.nodes(n.body)
-		if err != nil {
-			return ctlNone, err
-		}
-		if c == ctlBreak {
-			break
-		}
-		if c == ctlStop {
-			return c, nil
-		}
 	}
 	return ctlNone, nil
 }

@@ -190,19 +190,21 @@ func (s *foreachScope) get(name string) any {
 	return nil
 }
 
-// contextObj is $context: the caller's map with the override maps beside it, so that the
-// caller's map is never written to.
+// contextObj is $context: the caller's map with the override maps beside it (the
+// evaluator's), so that the caller's map is never written to.
 type contextObj struct {
-	base      *Map
-	req, resp *Map
+	base *Map
+	e    *evaluator
 }
 
 func (c *contextObj) get(name string) any {
 	switch name {
 	case "requestOverride":
-		return c.req
+		c.e.overrideMaps()
+		return c.e.reqOv
 	case "responseOverride":
-		return c.resp
+		c.e.overrideMaps()
+		return c.e.respOv
 	}
 	v, _ := c.base.Get(name)
 	return v
