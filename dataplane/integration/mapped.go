@@ -206,10 +206,10 @@ func (h *mappedHTTP) requestBody(w http.ResponseWriter, r *http.Request, rc *req
 		}
 		return []byte(text), ov, typ, true
 	}
-	e := env(r, rc, nil, h.vars)
+	e := env(r, rc, nil, h.vars, tmpl)
 	e.Body = text
 	if shared {
-		e.JSON = body.JSON
+		e.JSON = body.TemplateJSON
 	}
 	res, err := tmpl.Eval(r.Context(), e, nil)
 	if err != nil {
@@ -265,7 +265,7 @@ func (h *mappedHTTP) respond(w http.ResponseWriter, r *http.Request, rc *reqctx.
 		if ir.templates != nil {
 			var tmpl *vtl.Template
 			ct, tmpl = ir.templates.forAccept(r.Header.Get("Accept"))
-			e := env(r, rc, nil, h.vars)
+			e := env(r, rc, nil, h.vars, tmpl)
 			e.Body = string(payload)
 			result, err := tmpl.Eval(r.Context(), e, nil)
 			if err != nil {

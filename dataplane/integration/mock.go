@@ -136,7 +136,7 @@ func (m *mock) render(w http.ResponseWriter, r *http.Request) ([]byte, int, bool
 		gatewayresponse.Write(w, r, t, m.responses, rc.ID)
 		return nil, 0, false
 	}
-	e := env(r, rc, b, m.vars)
+	e := env(r, rc, b, m.vars, nil) // several templates read it
 	body, status := m.body, m.status
 	h := w.Header()
 	for _, ht := range m.headerTpl {

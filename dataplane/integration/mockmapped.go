@@ -109,7 +109,7 @@ func (h *mappedMock) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	} else {
-		e := env(r, rc, body, h.out.vars)
+		e := env(r, rc, body, h.out.vars, tmpl)
 		res, err := tmpl.Eval(r.Context(), e, nil)
 		if err == nil {
 			answer.StatusCode, err = mockStatus(res.Output)

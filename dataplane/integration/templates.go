@@ -94,38 +94,144 @@ func stageVariables(vars map[string]string) *vtl.Map {
 	return m.Freeze()
 }
 
-// env is the template environment of one request. body may be nil (no body read).
-func env(r *http.Request, rc *reqctx.Request, body *reqctx.Body, vars *vtl.Map) *vtl.Env {
+// env is the template environment of one request. body may be nil (no body read). $context
+// holds what tmpl reads of it (vtl.Template.ContextKeys), everything for a nil tmpl.
+func env(r *http.Request, rc *reqctx.Request, body *reqctx.Body, vars *vtl.Map, tmpl *vtl.Template) *vtl.Env {
+	want := wantAll
+	if tmpl != nil {
+		if keys, all := tmpl.ContextKeys(); !all {
+			want = func(k string) bool { _, found := slices.BinarySearch(keys, k); return found }
+		}
+	}
 	e := &vtl.Env{
-		Path:           vtl.NewMapSize(rc.Params.Len()),
-		Header:         vtl.NewMapSize(len(r.Header)),
-		Context:        contextMap(r, rc),
+		Context:        contextMap(r, rc, want),
 		StageVariables: vars,
+		// Built on the template's first $input.params: most templates read one parameter
+		// or none, and sorting the headers and parsing the query string is a good part of
+		// a small template's cost.
+		Params: func() (path, query, header *vtl.Map) { return params(r, rc) },
+		Param:  func(name string) (string, bool) { return param(r, rc, name) },
 	}
 	if body != nil {
-		e.Body, e.JSON = body.Text, body.JSON
-	}
-	for i := range rc.Params.Len() {
-		e.Path.Set(rc.Params.Name(i), rc.Params.Value(i))
-	}
-	if r.URL.RawQuery != "" {
-		q, _ := url.ParseQuery(r.URL.RawQuery)
-		e.QueryString = vtl.NewMapSize(len(q))
-		for _, k := range slices.Sorted(maps.Keys(q)) {
-			e.QueryString.Set(k, q[k][0])
-		}
-	} else {
-		e.QueryString = vtl.NewMap()
-	}
-	for _, k := range slices.Sorted(maps.Keys(r.Header)) {
-		e.Header.Set(k, r.Header[k][0])
+		e.Body, e.JSON = body.Text, body.TemplateJSON
 	}
 	return e
 }
 
+// params is $input.params(): the path, query string and header parameters.
+func params(r *http.Request, rc *reqctx.Request) (path, query, header *vtl.Map) {
+	path = vtl.NewMapSize(rc.Params.Len())
+	for i := range rc.Params.Len() {
+		path.Set(rc.Params.Name(i), rc.Params.Value(i))
+	}
+	if r.URL.RawQuery != "" {
+		q, _ := url.ParseQuery(r.URL.RawQuery)
+		query = vtl.NewMapSize(len(q))
+		for _, k := range slices.Sorted(maps.Keys(q)) {
+			query.Set(k, q[k][0])
+		}
+	} else {
+		query = vtl.NewMap()
+	}
+	header = vtl.NewMapSize(len(r.Header))
+	for _, k := range slices.Sorted(maps.Keys(r.Header)) {
+		if vs := r.Header[k]; len(vs) > 0 {
+			header.Set(k, vs[0])
+		}
+	}
+	return path, query, header
+}
+
+// param is $input.params(name) as the maps params builds answer it: the path parameter,
+// else the query string's (its first value), else the header's (its first value), the
+// header name matched exactly and then without regard to case (the first such name in
+// sorted order, as the sorted header map is searched).
+func param(r *http.Request, rc *reqctx.Request, name string) (string, bool) {
+	v, found := "", false
+	for i := range rc.Params.Len() {
+		if rc.Params.Name(i) == name {
+			v, found = rc.Params.Value(i), true // the last, as the map's Set keeps
+		}
+	}
+	if found {
+		return v, true
+	}
+	if r.URL.RawQuery != "" {
+		q, _ := url.ParseQuery(r.URL.RawQuery)
+		if vs, ok := q[name]; ok {
+			return vs[0], true
+		}
+	}
+	if vs, ok := r.Header[name]; ok && len(vs) > 0 {
+		return vs[0], true
+	}
+	best := ""
+	for k, vs := range r.Header {
+		if len(vs) > 0 && strings.EqualFold(k, name) && (!found || k < best) {
+			best, v, found = k, vs[0], true
+		}
+	}
+	return v, found
+}
+
+func wantAll(string) bool { return true }
+
 // contextMap is $context for templates: the variables API.md lists, with what the steps
-// before recorded (the authorizer's, the validation error).
-func contextMap(r *http.Request, rc *reqctx.Request) *vtl.Map {
+// before recorded (the authorizer's, the validation error). It holds the entries want
+// accepts: building the rest (the nested maps, the formatted time) would be a good part of
+// a small template's cost, for entries it never reads.
+func contextMap(r *http.Request, rc *reqctx.Request, want func(string) bool) *vtl.Map {
+	ns, _, _ := strings.Cut(rc.API, "/")
+	c := vtl.NewMapSize(15)
+	if want("requestId") {
+		c.Set("requestId", rc.ID)
+	}
+	if want("extendedRequestId") {
+		c.Set("extendedRequestId", rc.ID)
+	}
+	if want("accountId") {
+		c.Set("accountId", ns)
+	}
+	if want("apiId") {
+		c.Set("apiId", rc.API)
+	}
+	if want("stage") {
+		c.Set("stage", rc.Stage)
+	}
+	if want("httpMethod") {
+		c.Set("httpMethod", r.Method)
+	}
+	if want("resourcePath") {
+		c.Set("resourcePath", rc.ResourcePath)
+	}
+	if want("path") {
+		c.Set("path", rc.Path)
+	}
+	if want("domainName") {
+		c.Set("domainName", rc.Host)
+	}
+	if want("protocol") {
+		c.Set("protocol", r.Proto)
+	}
+	if want("requestTimeEpoch") {
+		c.Set("requestTimeEpoch", rc.Start.UnixMilli())
+	}
+	if want("requestTime") {
+		c.Set("requestTime", rc.Start.UTC().Format("02/Jan/2006:15:04:05 -0700"))
+	}
+	if want("identity") {
+		c.Set("identity", identityMap(r, rc))
+	}
+	if want("authorizer") {
+		c.Set("authorizer", authorizerMap(rc))
+	}
+	if want("error") {
+		c.Set("error", errorMap(rc))
+	}
+	return c
+}
+
+func identityMap(r *http.Request, rc *reqctx.Request) *vtl.Map {
 	identity := vtl.NewMapSize(4)
 	identity.Set("sourceIp", rc.SourceIP)
 	identity.Set("userAgent", r.UserAgent())
@@ -141,6 +247,10 @@ func contextMap(r *http.Request, rc *reqctx.Request) *vtl.Map {
 		cert.Set("validity", validity)
 		identity.Set("clientCert", cert)
 	}
+	return identity
+}
+
+func authorizerMap(rc *reqctx.Request) *vtl.Map {
 	var authorizer *vtl.Map
 	if rc.Authorizer.Authorized {
 		authorizer = vtl.NewMapSize(1 + len(rc.Authorizer.Context))
@@ -151,28 +261,15 @@ func contextMap(r *http.Request, rc *reqctx.Request) *vtl.Map {
 	} else {
 		authorizer = vtl.NewMap()
 	}
+	return authorizer
+}
+
+func errorMap(rc *reqctx.Request) *vtl.Map {
 	errMap := vtl.NewMapSize(3)
 	errMap.Set("message", rc.Error.Message)
 	errMap.Set("responseType", rc.Error.Type)
 	errMap.Set("validationErrorString", rc.Error.ValidationErrorString)
-	ns, _, _ := strings.Cut(rc.API, "/")
-	c := vtl.NewMapSize(15)
-	c.Set("requestId", rc.ID)
-	c.Set("extendedRequestId", rc.ID)
-	c.Set("accountId", ns)
-	c.Set("apiId", rc.API)
-	c.Set("stage", rc.Stage)
-	c.Set("httpMethod", r.Method)
-	c.Set("resourcePath", rc.ResourcePath)
-	c.Set("path", rc.Path)
-	c.Set("domainName", rc.Host)
-	c.Set("protocol", r.Proto)
-	c.Set("requestTimeEpoch", rc.Start.UnixMilli())
-	c.Set("requestTime", rc.Start.UTC().Format("02/Jan/2006:15:04:05 -0700"))
-	c.Set("identity", identity)
-	c.Set("authorizer", authorizer)
-	c.Set("error", errMap)
-	return c
+	return errMap
 }
 
 // templateFailed answers a template that failed at run time: 500, as AWS does, with the

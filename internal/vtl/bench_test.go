@@ -123,3 +123,15 @@ func BenchmarkParseJSON(b *testing.B) {
 		b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
 	}
 }
+
+// BenchmarkParseTape: the same body read onto a tape, what templates read instead.
+func BenchmarkParseTape(b *testing.B) {
+	body := benchBody()
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseTape(body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -33,6 +33,10 @@ limitations under the License.
 // source; Options.LiteralNulls restores that), $input, $util and the override maps of
 // $context, and the hard caps (300 KB templates, 1,000 iterations per #foreach).
 //
+// The body is read as JSON onto a tape (ParseTape: one pointer-free array of spans and
+// numbers), which property access, #foreach and $input.path read directly; *Map and *List
+// values are built only for a template that changes the body or calls a method needing them.
+//
 // Everything a template can do is bounded: template size, parser nesting, iterations, output
 // and string sizes, evaluation steps and a context deadline. Nothing in it panics on any
 // input (FuzzParse and FuzzEval hold it to that).

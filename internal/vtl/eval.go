@@ -19,6 +19,8 @@ package vtl
 import (
 	"context"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"sync"
 	"unsafe"
@@ -52,13 +54,20 @@ const (
 type Env struct {
 	// Body is the payload: $input.body, and the JSON that $input.json and $input.path read.
 	Body string
-	// JSON, when set, returns Body already read as JSON (values as ParseJSON makes them),
-	// so that a caller that parsed the body for another purpose (request validation) does
-	// not pay for it twice. It is called at most once per evaluation, and only when the
+	// JSON, when set, returns Body already read as JSON (values as ParseJSON makes them,
+	// or a *Tape from ParseTape), so that a caller that parsed the body for another purpose
+	// (request validation) does not pay for it twice. It is called at most once per evaluation, and only when the
 	// template reads the body as JSON; the template may change what it returns.
 	JSON func() (any, error)
 	// Path, QueryString and Header are the request's parameters, for $input.params().
 	Path, QueryString, Header *Map
+	// Params, when set, builds Path, QueryString and Header on the template's first use of
+	// $input.params, for a caller whose templates seldom read them all (it is not called
+	// for a template that never does).
+	Params func() (path, querystring, header *Map)
+	// Param, when set with Params, answers $input.params(name) (the value, and whether
+	// there is one) as the three maps would, without building them.
+	Param func(name string) (string, bool)
 	// Context is $context. The evaluation adds requestOverride and responseOverride.
 	Context *Map
 	// StageVariables is $stageVariables.
@@ -143,15 +152,13 @@ func (t *Template) Eval(ctx context.Context, env *Env, opts *Options) (*Result, 
 		e.opts.MaxSteps = defaultMaxSteps
 	}
 	e.vars = make([]any, len(t.names))
-	e.input = &inputObj{t: t, body: env.Body, parse: env.JSON, path: orEmpty(env.Path), query: orEmpty(env.QueryString), header: orEmpty(env.Header)}
-	for i := range e.overrides {
-		e.overrides[i] = &Map{once: true}
+	e.input = &inputObj{t: t, body: env.Body, parse: env.JSON, lazyParams: env.Params, lazyParam: env.Param}
+	if env.Params == nil {
+		e.input.path, e.input.query, e.input.header = orEmpty(env.Path), orEmpty(env.QueryString), orEmpty(env.Header)
 	}
-	e.reqOv = &Map{once: true, keys: []string{"header", "querystring", "path"}, vals: []any{e.overrides[0], e.overrides[1], e.overrides[2]}}
-	e.respOv = &Map{once: true, keys: []string{"header"}, vals: []any{e.overrides[3]}}
 	e.vars[slotInput] = e.input
 	e.vars[slotUtil] = utilObj{}
-	e.vars[slotContext] = &contextObj{base: orEmpty(env.Context), req: e.reqOv, resp: e.respOv}
+	e.vars[slotContext] = &contextObj{base: orEmpty(env.Context), e: e}
 	e.vars[slotStageVariables] = orEmpty(env.StageVariables)
 	// The output is built in a pooled buffer and copied once into the result's string: a
 	// buffer grown to the template's usual output size is reused by the next evaluation.
@@ -192,8 +199,25 @@ func orEmpty(m *Map) *Map {
 	return m
 }
 
+// overrideMaps makes $context.requestOverride and responseOverride, on a template's first
+// use of either: most templates use neither, and the six maps are a good part of what a
+// small template allocates.
+func (e *evaluator) overrideMaps() {
+	if e.reqOv != nil {
+		return
+	}
+	for i := range e.overrides {
+		e.overrides[i] = &Map{once: true}
+	}
+	e.reqOv = &Map{once: true, keys: []string{"header", "querystring", "path"}, vals: []any{e.overrides[0], e.overrides[1], e.overrides[2]}}
+	e.respOv = &Map{once: true, keys: []string{"header"}, vals: []any{e.overrides[3]}}
+}
+
 // collect reads the override maps back as strings.
 func (e *evaluator) collect(res *Result) error {
+	if e.reqOv == nil {
+		return nil // the template never used them
+	}
 	strs := func(m *Map) (map[string]string, error) {
 		if m.Len() == 0 {
 			return nil, nil
@@ -287,16 +311,54 @@ func (e *evaluator) charge(off int, n int) error {
 }
 
 func (e *evaluator) write(off int, s string) error {
-	if len(e.out)+len(s) > e.opts.MaxOutput {
+	n := len(e.out)
+	if n+len(s) > e.opts.MaxOutput {
 		return e.errf(off, KindLimit, "the output is larger than %d bytes", e.opts.MaxOutput)
+	}
+	if n+len(s) <= cap(e.out) {
+		// Reslicing e.out to itself stores only its length; append would store the pointer
+		// too, and pay a write barrier for it while the collector marks.
+		e.out = e.out[:n+len(s)]
+		copy(e.out[n:], s)
+		return nil
 	}
 	e.out = append(e.out, s...)
 	return nil
 }
 
+// writeEntry prints entry k of t as writeVal prints its value, for the scalars but null;
+// done is false for the rest.
+func (e *evaluator) writeEntry(off int, t *Tape, k int32) (done bool, err error) {
+	var buf [32]byte
+	switch en := &t.ents[k]; en.kind {
+	case entString, entStringEsc:
+		return true, e.write(off, t.str(k))
+	case entInt:
+		return true, e.writeBytes(off, strconv.AppendInt(buf[:0], int64(en.bits()), 10))
+	case entFloat:
+		return true, e.writeBytes(off, appendJavaDouble(buf[:0], math.Float64frombits(en.bits())))
+	case entTrue:
+		return true, e.write(off, "true")
+	case entFalse:
+		return true, e.write(off, "false")
+	}
+	return false, nil
+}
+
+func (e *evaluator) writeBytes(off int, b []byte) error {
+	return e.write(off, unsafe.String(unsafe.SliceData(b), len(b))) // copied before b goes
+}
+
 func (e *evaluator) writeVal(off int, v any) error {
-	if s, ok := v.(string); ok {
-		return e.write(off, s)
+	var buf [32]byte
+	switch x := v.(type) {
+	case string:
+		return e.write(off, x)
+	case int64:
+		// Numbers format into buf: appending to e.out would store its pointer back.
+		return e.writeBytes(off, strconv.AppendInt(buf[:0], x, 10))
+	case float64:
+		return e.writeBytes(off, appendJavaDouble(buf[:0], x))
 	}
 	n := len(e.out)
 	out, ok := writeValue(e.out, v, 0)
@@ -314,8 +376,13 @@ func (e *evaluator) writeVal(off int, v any) error {
 
 func (e *evaluator) nodes(ns []node) (ctl, error) {
 	for _, n := range ns {
-		if err := e.step(n.offset()); err != nil {
-			return ctlNone, err
+		// step, inline: the node's offset (a dynamic call) only when the step may fail.
+		if e.steps+1 > e.opts.MaxSteps || (e.steps+1)&1023 == 0 {
+			if err := e.step(n.offset()); err != nil {
+				return ctlNone, err
+			}
+		} else {
+			e.steps++
 		}
 		switch n := n.(type) {
 		case *textNode:
@@ -354,8 +421,26 @@ func (e *evaluator) nodes(ns []node) (ctl, error) {
 }
 
 func (e *evaluator) ref(n *refNode) error {
-	v, err := e.evalRef(n.ref)
-	if err != nil {
+	var v any
+	var err error
+	if r := n.ref; len(r.parts) > 0 && r.parts[len(r.parts)-1].kind == partProp {
+		// $x.name printed: when $x is an object of the body, the scalar is copied off the
+		// tape into the output, never boxed (walk would then take this same last step).
+		var c any
+		if c, err = e.walk(r, len(r.parts)-1); err != nil {
+			return err
+		}
+		if tn, ok := c.(*tapeNode); ok && tn.real() == nil && tn.entry().kind == entObject {
+			if k := tn.d.t.field(tn.i, r.parts[len(r.parts)-1].name); k >= 0 {
+				if done, err := e.writeEntry(n.off, tn.d.t, k); done {
+					return err
+				}
+				v = tn.d.value(k)
+			}
+		} else if c != nil {
+			v = e.prop(c, r.parts[len(r.parts)-1].name)
+		}
+	} else if v, err = e.evalRef(n.ref); err != nil {
 		return err
 	}
 	if v == nil {
@@ -397,61 +482,6 @@ func (e *evaluator) ifNode(n *ifNode) (ctl, error) {
 	}
 	if n.els != nil {
 		return e.nodes(n.els)
-	}
-	return ctlNone, nil
-}
-
-// foreachScope is $foreach inside a loop.
-type foreachScope struct {
-	index   int64
-	hasNext bool
-	parent  any
-}
-
-func (e *evaluator) foreach(n *foreachNode) (ctl, error) {
-	it, err := e.eval(n.iter)
-	if err != nil {
-		return ctlNone, err
-	}
-	var items []any
-	switch x := it.(type) {
-	case *List:
-		items = x.Items
-	case *Map:
-		items = x.vals // Velocity iterates a map's values
-	case *contextObj:
-		items = x.base.vals
-	default:
-		return ctlNone, nil // null and non-iterables: no iterations, as Velocity
-	}
-	if len(items) == 0 {
-		return ctlNone, nil
-	}
-	saved := [4]any{e.vars[n.slot], e.vars[slotForeach], e.vars[slotVelocityCount], e.vars[slotVelocityHasNext]}
-	defer func() {
-		e.vars[n.slot], e.vars[slotForeach], e.vars[slotVelocityCount], e.vars[slotVelocityHasNext] = saved[0], saved[1], saved[2], saved[3]
-	}()
-	scope := &foreachScope{parent: saved[1]}
-	e.vars[slotForeach] = scope
-	for i, item := range items {
-		if i >= e.opts.MaxIterations {
-			return ctlNone, e.errf(n.off, KindLimit, "#foreach over more than %d items", e.opts.MaxIterations)
-		}
-		scope.index = int64(i)
-		scope.hasNext = i+1 < len(items)
-		e.vars[n.slot] = item
-		e.vars[slotVelocityCount] = int64(i + 1)
-		e.vars[slotVelocityHasNext] = scope.hasNext
-		c, err := e.nodes(n.body)
-		if err != nil {
-			return ctlNone, err
-		}
-		if c == ctlBreak {
-			break
-		}
-		if c == ctlStop {
-			return c, nil
-		}
 	}
 	return ctlNone, nil
 }

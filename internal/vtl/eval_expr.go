@@ -61,7 +61,7 @@ func (e *evaluator) eval(x expr) (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			l.Items = append(l.Items, v)
+			l.Items = append(l.Items, unwrap(v))
 		}
 		return l, nil
 	case *mapExpr:
@@ -79,7 +79,7 @@ func (e *evaluator) eval(x expr) (any, error) {
 			if !ok {
 				return nil, e.errf(k.offset(), KindRuntime, "map key is nested too deeply")
 			}
-			m.Set(ks, vv)
+			m.Set(ks, unwrap(vv))
 		}
 		return m, nil
 	case *rangeExpr:

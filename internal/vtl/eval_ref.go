@@ -40,7 +40,10 @@ func (e *evaluator) set(n *setNode) error {
 			return err
 		}
 	}
-	switch c := container.(type) {
+	// What goes into a real map or list is real: a tape node there would escape the code
+	// that knows to read it.
+	v = unwrap(v)
+	switch c := unwrap(container).(type) {
 	case *Map:
 		k, ok := key.(string)
 		if !ok {
@@ -125,15 +128,20 @@ func (e *evaluator) callArgs(p *refPart, recv any) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		args = append(args, v)
+		// Methods store and compare their arguments as real values.
+		args = append(args, unwrap(v))
 	}
 	return e.call(p.off, recv, p.name, args)
 }
 
 // prop is $x.name: a map's entry, or a getter (getName(), isName()) of the objects that
 // have them. A missing property is null, as Velocity's.
-func (e *evaluator) prop(v any, name string) any {
+func (e *evaluator) prop(v any, name string) any { return propOf(v, name) }
+
+func propOf(v any, name string) any {
 	switch x := v.(type) {
+	case *tapeNode:
+		return x.prop(name)
 	case *Map:
 		r, _ := x.Get(name)
 		return r
@@ -182,25 +190,35 @@ func (s *foreachScope) get(name string) any {
 	return nil
 }
 
-// contextObj is $context: the caller's map with the override maps beside it, so that the
-// caller's map is never written to.
+// contextObj is $context: the caller's map with the override maps beside it (the
+// evaluator's), so that the caller's map is never written to.
 type contextObj struct {
-	base      *Map
-	req, resp *Map
+	base *Map
+	e    *evaluator
 }
 
 func (c *contextObj) get(name string) any {
 	switch name {
 	case "requestOverride":
-		return c.req
+		c.e.overrideMaps()
+		return c.e.reqOv
 	case "responseOverride":
-		return c.resp
+		c.e.overrideMaps()
+		return c.e.respOv
 	}
 	v, _ := c.base.Get(name)
 	return v
 }
 
 func (e *evaluator) index(off int, v, k any) (any, error) {
+	if n, ok := v.(*tapeNode); ok {
+		// An element in bounds is read off the tape; anything else answers as the list or
+		// map would, errors included.
+		if i, isInt := k.(int64); isInt && n.real() == nil && n.entry().kind == entArray && i >= 0 && i < int64(n.entry().n) {
+			return n.d.value(n.d.t.elem(n.i, int(i))), nil
+		}
+		v = n.resolve()
+	}
 	switch x := v.(type) {
 	case *List:
 		i, ok := k.(int64)
@@ -223,7 +241,7 @@ func (e *evaluator) index(off int, v, k any) (any, error) {
 }
 
 func typeName(v any) string {
-	switch v.(type) {
+	switch x := v.(type) {
 	case nil:
 		return "null"
 	case string:
@@ -237,6 +255,11 @@ func typeName(v any) string {
 	case *List:
 		return "a list"
 	case *Map, *contextObj:
+		return "a map"
+	case *tapeNode:
+		if x.entry().kind == entArray {
+			return "a list"
+		}
 		return "a map"
 	case *Entry:
 		return "a map entry"

@@ -28,14 +28,16 @@ type inputObj struct {
 	body                string
 	parse               func() (any, error)
 	path, query, header *Map
+	lazyParams          func() (path, query, header *Map) // sets path, query and header
+	lazyParam           func(name string) (string, bool)  // one of them, before lazyParams ran
 	params              *Map
 	parsed              bool
 	root                any
 	perr                error
 }
 
-// json reads the body as JSON once per evaluation. An empty body is {}, as API Gateway's
-// $input.json('$') answers for a request without one.
+// doc reads the body as JSON once per evaluation, onto a tape unless the caller read it. An
+// empty body is {}, as API Gateway's $input.json('$') answers for a request without one.
 func (in *inputObj) doc(e *evaluator, off int) (any, error) {
 	if !in.parsed {
 		in.parsed = true
@@ -44,7 +46,12 @@ func (in *inputObj) doc(e *evaluator, off int) (any, error) {
 		} else if strings.TrimSpace(in.body) == "" {
 			in.root = &Map{}
 		} else {
-			in.root, in.perr = ParseJSON(in.body)
+			in.root, in.perr = ParseTape(in.body)
+		}
+		// A tape is shared (the caller's, or another evaluation's): this evaluation reads it
+		// through its own view.
+		if t, ok := in.root.(*Tape); ok && in.perr == nil {
+			in.root = newTapeDoc(t).value(0)
 		}
 	}
 	if in.perr != nil {
@@ -94,6 +101,18 @@ func (e *evaluator) inputMethod(off int, in *inputObj, name string, args []any) 
 		}
 		return string(b), e.charge(off, len(b)/64)
 	case "params":
+		if len(args) == 1 && in.lazyParams != nil && in.lazyParam != nil {
+			n, err := e.strArg(off, "$input.params", args[0])
+			if err != nil {
+				return nil, err
+			}
+			v, _ := in.lazyParam(n)
+			return v, nil // "" for a missing one, as param answers
+		}
+		if in.lazyParams != nil {
+			p, q, h := in.lazyParams()
+			in.path, in.query, in.header, in.lazyParams = orEmpty(p), orEmpty(q), orEmpty(h), nil
+		}
 		switch len(args) {
 		case 0:
 			if in.params == nil {

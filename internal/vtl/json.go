@@ -55,23 +55,23 @@ func ParseJSON(s string) (any, error) {
 // a 4 KB body costs tens of allocations, not hundreds. Carved slices are capped, so a
 // template that adds to one reallocates it rather than writing into its neighbour.
 type jsonReader struct {
-	s     string
-	i     int
-	keys  []string
-	vals  []any
-	items []any
+	s      string
+	i      int
+	keys   []string
+	tkeys  []int32 // the tape reader's keys, as entry indexes: storing them stores no pointer
+	tstack []tapeFrame
+	vals   []any
+	items  []any
 	// Slabs, owned by the values carved from them: never pooled.
 	kslab []string
 	vslab []any
 	islab []any
 	maps  []Map
 	lists []List
-	sslab []string
 	// recent are the key slices of the last few objects, for keySlice.
 	recent     [4][]string
 	nextRecent int
-	fslab      []float64
-	nslab      []int64
+	boxSlabs
 }
 
 var readerPool = sync.Pool{New: func() any { return &jsonReader{} }}
@@ -79,7 +79,7 @@ var readerPool = sync.Pool{New: func() any { return &jsonReader{} }}
 func (d *jsonReader) release() {
 	clear(d.vals)
 	clear(d.items)
-	*d = jsonReader{keys: d.keys[:0], vals: d.vals[:0], items: d.items[:0]}
+	*d = jsonReader{keys: d.keys[:0], tkeys: d.tkeys[:0], tstack: d.tstack[:0], vals: d.vals[:0], items: d.items[:0]}
 	if cap(d.keys) <= 4096 && cap(d.items) <= 4096 {
 		readerPool.Put(d)
 	}
@@ -185,16 +185,28 @@ func (d *jsonReader) errorf(msg string) error {
 	return errors.New(msg + " at offset " + strconv.Itoa(d.i))
 }
 
+// The scanning loops work on locals, not d.s and d.i: the compiler keeps those in
+// registers, where it would load and store the fields at every byte.
+
 func (d *jsonReader) space() {
-	for d.i < len(d.s) {
-		switch d.s[d.i] {
-		case ' ', '\t', '\n', '\r':
-			d.i++
-		default:
-			return
-		}
+	s, i := d.s, d.i
+	for i < len(s) && jsonSpace[s[i]] {
+		i++
 	}
+	d.i = i
 }
+
+// jsonSpace marks JSON's whitespace; strPlain the bytes a string holds as they are (not the
+// quote, the backslash, nor control characters).
+var jsonSpace, strPlain = func() (sp, pl [256]bool) {
+	for _, c := range " \t\n\r" {
+		sp[c] = true
+	}
+	for c := 0x20; c < 256; c++ {
+		pl[c] = c != '"' && c != '\\'
+	}
+	return sp, pl
+}()
 
 func (d *jsonReader) value(depth int) (any, error) {
 	if depth > maxJSONDepth {
@@ -304,127 +316,21 @@ func (d *jsonReader) value(depth int) (any, error) {
 	return nil, d.errorf("unexpected character")
 }
 
-func (d *jsonReader) number() (any, error) {
-	start := d.i
-	if d.s[d.i] == '-' {
-		d.i++
-	}
-	digits := d.i
-	for d.i < len(d.s) && isDigit(d.s[d.i]) {
-		d.i++
-	}
-	if d.i == digits {
-		return nil, d.errorf("bad number")
-	}
-	isFloat := false
-	if d.i < len(d.s) && d.s[d.i] == '.' {
-		isFloat = true
-		d.i++
-		frac := d.i
-		for d.i < len(d.s) && isDigit(d.s[d.i]) {
-			d.i++
-		}
-		if d.i == frac {
-			return nil, d.errorf("bad number")
-		}
-	}
-	if d.i < len(d.s) && (d.s[d.i] == 'e' || d.s[d.i] == 'E') {
-		isFloat = true
-		d.i++
-		if d.i < len(d.s) && (d.s[d.i] == '+' || d.s[d.i] == '-') {
-			d.i++
-		}
-		exp := d.i
-		for d.i < len(d.s) && isDigit(d.s[d.i]) {
-			d.i++
-		}
-		if d.i == exp {
-			return nil, d.errorf("bad number")
-		}
-	}
-	text := d.s[start:d.i]
-	if v, ok := d.shortNumber(text, isFloat); ok {
-		return v, nil
-	}
-	if !isFloat {
-		if n, err := strconv.ParseInt(text, 10, 64); err == nil {
-			return d.boxInt(n), nil
-		}
-	}
-	f, err := strconv.ParseFloat(text, 64)
-	if err != nil {
-		return nil, d.errorf("bad number")
-	}
-	return d.boxFloat(f), nil
-}
-
-// shortNumber reads the usual numbers without strconv's general parsers: an integer of up
-// to 18 digits, or a decimal without exponent of up to 15 significant digits, which is
-// m / 10^k with m and 10^k exact doubles and one correctly rounded division: the double
-// ParseFloat returns (its own exact fast path).
-func (d *jsonReader) shortNumber(text string, isFloat bool) (any, bool) {
-	neg := text[0] == '-'
-	if neg {
-		text = text[1:]
-	}
-	var m uint64
-	digits, frac := 0, -1
-	for i := 0; i < len(text); i++ {
-		c := text[i]
-		switch {
-		case c == '.':
-			frac = 0
-			continue
-		case !isDigit(c):
-			return nil, false // an exponent
-		}
-		m = m*10 + uint64(c-'0')
-		if m != 0 {
-			digits++
-		}
-		if frac >= 0 {
-			frac++
-		}
-	}
-	if !isFloat {
-		if len(text) > 18 {
-			return nil, false
-		}
-		n := int64(m)
-		if neg {
-			n = -n
-		}
-		return d.boxInt(n), true
-	}
-	if len(text) > 16 || digits > 15 || frac > 22 {
-		return nil, false
-	}
-	f := float64(m) / pow10[frac]
-	if neg {
-		f = -f
-	}
-	return d.boxFloat(f), true
-}
-
-var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
-
 func (d *jsonReader) str() (string, error) {
-	d.i++ // the opening quote
-	start := d.i
-	for d.i < len(d.s) {
-		c := d.s[d.i]
-		if c == '"' {
-			s := d.s[start:d.i]
+	start := d.i + 1 // past the opening quote
+	s, i := d.s, start
+	for i < len(s) && strPlain[s[i]] {
+		i++
+	}
+	d.i = i
+	if i < len(s) {
+		switch c := s[i]; {
+		case c == '"':
 			d.i++
-			return s, nil
-		}
-		if c == '\\' {
-			break
-		}
-		if c < 0x20 {
+			return s[start:i], nil
+		case c < 0x20:
 			return "", d.errorf("control character in a string")
 		}
-		d.i++
 	}
 	// Slow path: escapes.
 	b := []byte(d.s[start:d.i])

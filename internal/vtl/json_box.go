@@ -45,8 +45,17 @@ func boxSlot(typ, p unsafe.Pointer) any {
 	return v
 }
 
+// boxSlabs are the slabs that boxString, boxFloat and boxInt take slots from: the JSON
+// reader's, and an evaluation's for the scalars it reads off a tape. Owned by the values
+// boxed from them: never pooled.
+type boxSlabs struct {
+	sslab []string
+	fslab []float64
+	nslab []int64
+}
+
 // boxString is any(s), from a slot of d's string slab.
-func (d *jsonReader) boxString(s string) any {
+func (d *boxSlabs) boxString(s string) any {
 	if s == "" {
 		return ""
 	}
@@ -58,7 +67,7 @@ func (d *jsonReader) boxString(s string) any {
 }
 
 // boxFloat is any(f), from a slot of d's float slab.
-func (d *jsonReader) boxFloat(f float64) any {
+func (d *boxSlabs) boxFloat(f float64) any {
 	if len(d.fslab) == cap(d.fslab) {
 		d.fslab = make([]float64, 0, slabChunk)
 	}
@@ -68,7 +77,7 @@ func (d *jsonReader) boxFloat(f float64) any {
 
 // boxInt is any(n): small integers do not allocate (the runtime has them), others take a
 // slot of d's integer slab.
-func (d *jsonReader) boxInt(n int64) any {
+func (d *boxSlabs) boxInt(n int64) any {
 	if n >= 0 && n < 256 {
 		return n
 	}

@@ -65,6 +65,8 @@ func appendJSON(b []byte, v any, depth int) ([]byte, bool) {
 		return append(b, '}'), true
 	case *contextObj:
 		return appendJSON(b, x.base, depth)
+	case *tapeNode:
+		return x.d.appendJSON(b, x.i, depth)
 	case *Entry:
 		return appendJSON(b, &Map{keys: []string{x.Key}, vals: []any{x.Value}}, depth)
 	}

@@ -238,6 +238,14 @@ func (jp *jsonPath) eval(root any, visited *int) (any, bool) {
 		v := root
 		for _, st := range jp.steps {
 			var ok bool
+			if n, isNode := v.(*tapeNode); isNode && n.real() == nil {
+				// Read off the tape: the usual $input.path('$.a.b') builds nothing.
+				if v, ok = n.pathStep(&st); !ok {
+					return nil, false
+				}
+				continue
+			}
+			v = unwrap(v)
 			switch st.kind {
 			case jpNames:
 				m, isMap := v.(*Map)
@@ -254,7 +262,8 @@ func (jp *jsonPath) eval(root any, visited *int) (any, bool) {
 		}
 		return v, true
 	}
-	cur := []any{root}
+	// Other paths collect matches into a list, of real values.
+	cur := []any{unwrap(root)}
 	for _, st := range jp.steps {
 		var next []any
 		for _, v := range cur {

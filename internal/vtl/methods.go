@@ -26,6 +26,11 @@ import (
 // method is a runtime error naming it.
 func (e *evaluator) call(off int, recv any, name string, args []any) (any, error) {
 	switch r := recv.(type) {
+	case *tapeNode:
+		if v, ok := r.method(name, args); ok {
+			return v, nil
+		}
+		return e.call(off, r.resolve(), name, args)
 	case string:
 		return e.stringMethod(off, r, name, args)
 	case *List:

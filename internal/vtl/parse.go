@@ -34,6 +34,11 @@ type Template struct {
 	nodes []node
 	names []string // variable slots, by name
 	paths pathCache
+	// ctxKeys and ctxAll are what ContextKeys answers.
+	ctxKeys []string
+	ctxAll  bool
+	// velocityVars: the template reads $velocityCount or $velocityHasNext.
+	velocityVars bool
 }
 
 // Source returns the template's text.
@@ -96,7 +101,9 @@ func Parse(src string) (t *Template, err error) {
 	if term != "" {
 		p.fail(off, "#%s without a matching #if or #foreach", term)
 	}
-	return &Template{src: src, nodes: nodes, names: names}, nil
+	t = &Template{src: src, nodes: nodes, names: names}
+	t.ctxKeys, t.ctxAll, t.velocityVars = scanRefs(nodes)
+	return t, nil
 }
 
 func (p *parser) slot(name string) int {

@@ -278,6 +278,8 @@ func writeValue(b []byte, v any, depth int) ([]byte, bool) {
 		return writeValue(b, x.Value, depth+1)
 	case *contextObj:
 		return writeValue(b, x.base, depth)
+	case *tapeNode:
+		return writeValue(b, x.resolve(), depth)
 	case *foreachScope:
 		return append(b, "foreach"...), true
 	case *inputObj:
@@ -412,6 +414,7 @@ func toFloat(v any) float64 {
 // valuesEqual is Velocity's ==: numbers by value, same kinds by equals(), different kinds
 // by their string forms, null only equal to null.
 func valuesEqual(a, b any, depth int) bool {
+	a, b = unwrap(a), unwrap(b)
 	if a == nil || b == nil {
 		return a == nil && b == nil
 	}
