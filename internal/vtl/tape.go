@@ -267,7 +267,7 @@ closed:
 		top := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		en := &ents[top.at]
-		en.a, en.n = uint32(len(ents)), uint32(top.n)
+		en.a, en.n = uint32(len(ents)), top.n
 		if en.kind == entObject {
 			keys := d.tkeys[top.keys:]
 			en.dup = len(keys) > 1 && t.hasDuplicates(ents, keys)
