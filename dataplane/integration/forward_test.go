@@ -131,7 +131,10 @@ func TestForwardSameAsReverseProxy(t *testing.T) {
 			t.Fatalf("lean %v: status %d, %q", lean, w.Code, w.Body)
 		}
 		delete(seen, "Accept-Encoding")
-		return seen, w.Header()
+		// The backend's Date is its clock's: two calls may straddle a second.
+		got := w.Header()
+		delete(got, "Date")
+		return seen, got
 	}
 	for _, trusted := range []bool{false, true} {
 		for _, header := range []http.Header{
