@@ -109,15 +109,37 @@ func (s *Server) Upgrade(w http.ResponseWriter, r *http.Request, st *proxy.WSSta
 	} else {
 		s.metrics.event(proxy.EventConnect)
 	}
-	ws, err := s.upgrader.Upgrade(w, r, header)
-	if err != nil {
-		s.metrics.error("upgrade")
-		return // the upgrader answered
-	}
-	c.ws = ws
+	// The connection is known before the 101 goes out: a client that has its answer may have
+	// its backend post to it at once (the chat sample broadcasts on the first message), and
+	// @connections must not answer 410 then. Until the upgrade is done, messages queue
+	// (writing holds the writer back) and a close only marks the connection.
+	c.writing = true
 	s.mu.Lock()
 	s.conns[c.id] = c
 	s.mu.Unlock()
+	ws, err := s.upgrader.Upgrade(w, r, header)
+	if err != nil {
+		s.mu.Lock()
+		delete(s.conns, c.id)
+		s.mu.Unlock()
+		c.mu.Lock()
+		c.closed, c.queue, c.queuedBytes = true, nil, 0
+		c.mu.Unlock()
+		s.metrics.error("upgrade")
+		return // the upgrader answered
+	}
+	c.mu.Lock()
+	c.ws = ws
+	closed := c.closed
+	c.writing = len(c.queue) > 0 && !closed
+	start := c.writing
+	c.mu.Unlock()
+	if closed {
+		_ = ws.NetConn().Close() // closed during the upgrade: the reader ends it
+	}
+	if start {
+		go c.write()
+	}
 	s.metrics.connections.Inc()
 	s.wg.Add(1)
 	// The reader is a goroutine of its own, and the upgrade request's returns: its stack,
@@ -341,11 +363,15 @@ func (c *conn) close(code int, reason string) {
 			c.closed, c.closeCode, c.closeReason = true, code, reason
 		}
 		c.queue, c.queuedBytes = nil, 0
+		ws := c.ws
 		c.mu.Unlock()
-		if !already && code != websocket.CloseAbnormalClosure {
-			_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
+		if ws == nil {
+			return // not upgraded yet: Upgrade closes it when it is
 		}
-		_ = c.ws.NetConn().Close()
+		if !already && code != websocket.CloseAbnormalClosure {
+			_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
+		}
+		_ = ws.NetConn().Close()
 	})
 }
 
