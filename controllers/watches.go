@@ -148,9 +148,8 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&discoveryv1.EndpointSlice{}, handler.EnqueueRequestsFromMapFunc(r.sliceToAPIs)).
 		// A follower numbers revisions from those the leader stored: one that compiled before
 		// the leader's revision reached its cache would serve another revision number (another
-		// snapshot) than the leader's until the next change. The leader's own writes recompile
-		// to the same output, which publishes nothing.
-		Watches(&appsv1.ControllerRevision{}, handler.EnqueueRequestsFromMapFunc(revisionToAPI)).
+		// snapshot) than the leader's until the next change.
+		Watches(&appsv1.ControllerRevision{}, handler.EnqueueRequestsFromMapFunc(r.revisionToAPI)).
 		WatchesRawSource(source.Channel(elected, &handler.EnqueueRequestForObject{})).
 		Complete(r)
 }
@@ -159,10 +158,11 @@ func request(namespace, name string) reconcile.Request {
 	return reconcile.Request{NamespacedName: types.NamespacedName{Namespace: namespace, Name: name}}
 }
 
-// revisionToAPI enqueues the RestApi a stored revision belongs to.
-func revisionToAPI(_ context.Context, o client.Object) []reconcile.Request {
+// revisionToAPI enqueues, on a follower, the RestApi a stored revision belongs to. The
+// leader stored it while compiling: compiling again would find what it published.
+func (r *Reconciler) revisionToAPI(_ context.Context, o client.Object) []reconcile.Request {
 	api := o.GetLabels()[revisions.LabelRestApi]
-	if api == "" {
+	if api == "" || r.Leader == nil || r.Leader() {
 		return nil
 	}
 	return []reconcile.Request{request(o.GetNamespace(), api)}
