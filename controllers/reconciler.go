@@ -108,11 +108,30 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	return ctrl.Result{}, nil
 }
 
-// inputs reads, from the cache, what compiling one RestApi needs: its own objects, and the
-// cluster's RestApis and Stages for the checks that span APIs (a stage path is claimed once).
+// inputs reads, from the cache, what compiling one RestApi needs; a revision that does not
+// decode is logged and left out.
 func (r *Reconciler) inputs(ctx context.Context, api types.NamespacedName) (compile.Inputs, error) {
-	in := compile.Inputs{Options: r.Options, Scope: []compile.NamespacedName{{Namespace: api.Namespace, Name: api.Name}}}
+	in, problems, err := ReadInputs(ctx, r.Client, api, true)
+	for _, p := range problems {
+		r.Log.Error(p, "ignoring a revision that does not decode", "restApi", api)
+	}
+	in.Options = r.Options
+	return in, err
+}
+
+// ReadInputs reads through c what compiling one RestApi needs: its own objects, the
+// revisions it keeps, and the cluster's RestApis and Stages for the checks that span APIs (a
+// stage path is claimed once). indexed lists the API's routes by the controller's field
+// index (IndexRouteRestApi); a client without it (a plain API client, as kubectl portico's)
+// lists the namespace's and keeps the API's. The revisions that do not decode are returned
+// apart, and left out of the inputs.
+func ReadInputs(ctx context.Context, c client.Reader, api types.NamespacedName, indexed bool) (compile.Inputs, []error, error) {
+	in := compile.Inputs{Scope: []compile.NamespacedName{{Namespace: api.Namespace, Name: api.Name}}}
 	ns := client.InNamespace(api.Namespace)
+	routeOpts := []client.ListOption{ns}
+	if indexed {
+		routeOpts = append(routeOpts, client.MatchingFields{IndexRouteRestApi: api.Name})
+	}
 	var (
 		apis    apiv1.RestApiList
 		routes  apiv1.RouteList
@@ -125,26 +144,28 @@ func (r *Reconciler) inputs(ctx context.Context, api types.NamespacedName) (comp
 		revs    appsv1.ControllerRevisionList
 	)
 	err := errors.Join(
-		r.Client.List(ctx, &apis),
-		r.Client.List(ctx, &stages),
-		r.Client.List(ctx, &routes, ns, client.MatchingFields{IndexRouteRestApi: api.Name}),
-		r.Client.List(ctx, &authzs, ns),
-		r.Client.List(ctx, &plans, ns),
-		r.Client.List(ctx, &secrets, ns, client.MatchingFields{IndexSecretType: apiv1.APIKeySecretType}),
-		r.Client.List(ctx, &svcs, ns),
-		r.Client.List(ctx, &slices, ns),
-		r.Client.List(ctx, &revs, ns, client.MatchingLabels{revisions.LabelRestApi: api.Name}),
+		c.List(ctx, &apis),
+		c.List(ctx, &stages),
+		c.List(ctx, &routes, routeOpts...),
+		c.List(ctx, &authzs, ns),
+		c.List(ctx, &plans, ns),
+		c.List(ctx, &secrets, ns, client.MatchingFields{IndexSecretType: apiv1.APIKeySecretType}),
+		c.List(ctx, &svcs, ns),
+		c.List(ctx, &slices, ns),
+		c.List(ctx, &revs, ns, client.MatchingLabels{revisions.LabelRestApi: api.Name}),
 	)
 	if err != nil {
-		return in, err
+		return in, nil, err
 	}
 	decoded, problems := revisions.Decode(revs.Items)
-	for _, p := range problems {
-		r.Log.Error(p, "ignoring a revision that does not decode", "restApi", api)
+	in.RestApis, in.Stages, in.Authorizers, in.UsagePlans = apis.Items, stages.Items, authzs.Items, plans.Items
+	for _, rt := range routes.Items {
+		if rt.Spec.RestApiRef.Name == api.Name {
+			in.Routes = append(in.Routes, rt)
+		}
 	}
-	in.RestApis, in.Stages, in.Routes, in.Authorizers, in.UsagePlans = apis.Items, stages.Items, routes.Items, authzs.Items, plans.Items
 	in.Secrets, in.Services, in.EndpointSlices, in.Revisions = secrets.Items, svcs.Items, slices.Items, decoded
-	return in, nil
+	return in, problems, nil
 }
 
 // publish hands the API's stages and endpoints to the xDS server, which pushes only what

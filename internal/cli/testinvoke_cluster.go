@@ -21,58 +21,25 @@ import (
 	"errors"
 	"fmt"
 
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	apiv1 "github.com/portico-dev/portico/api/v1alpha1"
+	"github.com/portico-dev/portico/controllers"
 	"github.com/portico-dev/portico/controllers/compile"
-	"github.com/portico-dev/portico/controllers/revisions"
 )
 
 // clusterInputs reads from a cluster what compiling one RestApi needs, as the controller
-// reads it from its cache: the API's own objects, the revisions it keeps, and every RestApi
-// and Stage for the checks that span APIs.
+// reads it from its cache (controllers.ReadInputs); a revision that does not decode is an
+// error here, not a line in a log.
 func clusterInputs(ctx context.Context, c client.Client, ns, api string) (compile.Inputs, error) {
-	in := compile.Inputs{Scope: []compile.NamespacedName{{Namespace: ns, Name: api}}}
-	inNS := client.InNamespace(ns)
-	var (
-		apis    apiv1.RestApiList
-		routes  apiv1.RouteList
-		authzs  apiv1.AuthorizerList
-		plans   apiv1.UsagePlanList
-		stages  apiv1.StageList
-		secrets corev1.SecretList
-		svcs    corev1.ServiceList
-		slices  discoveryv1.EndpointSliceList
-		revs    appsv1.ControllerRevisionList
-	)
-	err := errors.Join(
-		c.List(ctx, &apis),
-		c.List(ctx, &stages),
-		c.List(ctx, &routes, inNS),
-		c.List(ctx, &authzs, inNS),
-		c.List(ctx, &plans, inNS),
-		c.List(ctx, &secrets, inNS, client.MatchingFields{"type": apiv1.APIKeySecretType}),
-		c.List(ctx, &svcs, inNS),
-		c.List(ctx, &slices, inNS),
-		c.List(ctx, &revs, inNS, client.MatchingLabels{revisions.LabelRestApi: api}),
-	)
+	in, problems, err := controllers.ReadInputs(ctx, c, types.NamespacedName{Namespace: ns, Name: api}, false)
 	if err != nil {
 		return in, fmt.Errorf("reading the cluster: %w", err)
 	}
-	decoded, problems := revisions.Decode(revs.Items)
 	if err := errors.Join(problems...); err != nil {
 		return in, fmt.Errorf("the revisions of RestApi %s/%s: %w", ns, api, err)
 	}
-	in.RestApis, in.Stages, in.Authorizers, in.UsagePlans = apis.Items, stages.Items, authzs.Items, plans.Items
-	for _, r := range routes.Items {
-		if r.Spec.RestApiRef.Name == api {
-			in.Routes = append(in.Routes, r)
-		}
-	}
-	in.Secrets, in.Services, in.EndpointSlices, in.Revisions = secrets.Items, svcs.Items, slices.Items, decoded
 	return in, nil
 }
 
