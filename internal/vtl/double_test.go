@@ -93,25 +93,52 @@ func checkShortNumber(t *testing.T, text string) {
 	if v != want {
 		t.Fatalf("%q: shortNumber %v (%T), strconv %v (%T)", text, v, v, want, want)
 	}
+	checkPrintsAsIs(t, text, want)
 }
 
-func TestShortNumberMatchesStrconv(t *testing.T) {
-	for _, s := range []string{"0", "-0", "-0.0", "0.1", "12.5", "999999999999999999", "-999999999999999999", "123456789012345.6", "0.000000000000001", "1.7976931348623157", "9007199254740993.0", "3.14159265358979"} {
-		checkShortNumber(t, s)
+// checkPrintsAsIs: tapeNumber reads what strconv reads, and a number text the tape keeps to
+// print is what the engine prints for it.
+func checkPrintsAsIs(t *testing.T, text string, v any) {
+	t.Helper()
+	en, j, ok := tapeNumber(text+",", 0)
+	if !ok {
+		return
 	}
-	r := rand.New(rand.NewPCG(3, 4))
-	for range 200000 {
-		s := strconv.FormatUint(r.Uint64N(1<<53), 10)
-		if k := r.IntN(len(s) + 1); k < len(s) {
-			s = s[:k] + "." + s[k:]
-			if k == 0 {
-				s = "0" + s
-			}
+	if j != len(text) {
+		t.Fatalf("%q: tapeNumber read %d bytes", text, j)
+	}
+	var b []byte
+	if f, isFloat := v.(float64); isFloat {
+		if en.kind != entFloat || math.Float64frombits(en.bits()) != f || math.Signbit(f) != math.Signbit(math.Float64frombits(en.bits())) {
+			t.Fatalf("%q: tapeNumber %v, strconv %v", text, math.Float64frombits(en.bits()), f)
 		}
-		if r.IntN(2) == 0 {
-			s = "-" + s
+		b = appendJavaDouble(nil, f)
+	} else {
+		if en.kind != entInt || int64(en.bits()) != v.(int64) {
+			t.Fatalf("%q: tapeNumber %d, strconv %v", text, int64(en.bits()), v)
 		}
-		checkShortNumber(t, s)
+		b = strconv.AppendInt(nil, v.(int64), 10)
+	}
+	if en.tl > 0 && string(b) != text {
+		t.Fatalf("%q prints as %q, but the tape would copy its text", text, b)
+	}
+}
+
+func TestPrintsAsIs(t *testing.T) {
+	for text, want := range map[string]bool{
+		"0": true, "-0": false, "007": false, "42": true, "-42": true,
+		"3.5": true, "3.50": false, "3.0": true, "3.00": false, "0.0": true, "-0.0": true, "00.5": false,
+		"0.001": true, "0.0005": false, "9999999.5": true, "10000000.5": false, "-0.001": true, "-9999999.5": true,
+		"123456789012.345": false, "1234567.12345678": true, "0.12345678901234": true,
+	} {
+		en, _, ok := tapeNumber(text, 0)
+		if !ok {
+			t.Fatalf("%q: not read", text)
+		}
+		if got := en.tl > 0; got != want {
+			t.Errorf("tapeNumber(%q) keeps its text: %v, want %v", text, got, want)
+		}
+		checkShortNumber(t, text)
 	}
 }
 

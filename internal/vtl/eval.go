@@ -333,9 +333,13 @@ func (e *evaluator) writeEntry(off int, t *Tape, k int32) (done bool, err error)
 	switch en := &t.ents[k]; en.kind {
 	case entString, entStringEsc:
 		return true, e.write(off, t.str(k))
-	case entInt:
-		return true, e.writeBytes(off, strconv.AppendInt(buf[:0], int64(en.bits()), 10))
-	case entFloat:
+	case entInt, entFloat:
+		if num, ok := t.numText(k); ok { // the body spelled it as it prints
+			return true, e.write(off, num)
+		}
+		if en.kind == entInt {
+			return true, e.writeBytes(off, strconv.AppendInt(buf[:0], int64(en.bits()), 10))
+		}
 		return true, e.writeBytes(off, appendJavaDouble(buf[:0], math.Float64frombits(en.bits())))
 	case entTrue:
 		return true, e.write(off, "true")

@@ -234,9 +234,13 @@ func (d *tapeDoc) appendJSON(b []byte, i int32, depth int) ([]byte, bool) {
 		return append(b, "false"...), true
 	case entTrue:
 		return append(b, "true"...), true
-	case entInt:
-		return strconv.AppendInt(b, int64(en.bits()), 10), true
-	case entFloat:
+	case entInt, entFloat:
+		if num, ok := d.t.numText(i); ok {
+			return append(b, num...), true
+		}
+		if en.kind == entInt {
+			return strconv.AppendInt(b, int64(en.bits()), 10), true
+		}
 		return appendJavaDouble(b, math.Float64frombits(en.bits())), true // JSON has no NaN nor Inf
 	case entString, entStringEsc:
 		return appendJSONString(b, d.t.str(i)), true
