@@ -33,6 +33,7 @@ type proxyOptions struct {
 	stateDir                               string
 	log                                    logOptions
 	dp                                     dataPlaneFlags
+	gc                                     gcFlags
 }
 
 func newProxyCommand() *cobra.Command {
@@ -44,6 +45,9 @@ func newProxyCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := o.log.logger()
 			if err != nil {
+				return err
+			}
+			if err := o.gc.apply(log, "/sys/fs/cgroup"); err != nil {
 				return err
 			}
 			node := o.nodeID
@@ -79,6 +83,7 @@ func newProxyCommand() *cobra.Command {
 	f.StringVar(&o.stateDir, "state-dir", "", "folder where quota counters are checkpointed, so a restart keeps them")
 	o.log.bind(f)
 	o.dp.bind(f)
+	o.gc.bind(f)
 	_ = cmd.MarkFlagRequired("xds-server")
 	return cmd
 }
