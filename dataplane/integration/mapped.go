@@ -179,11 +179,15 @@ func (h *mappedHTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // type, or the body itself as passthroughBehavior allows. It answers the client itself and
 // returns ok false when the request goes no further.
 func (h *mappedHTTP) requestBody(w http.ResponseWriter, r *http.Request, rc *reqctx.Request, body *reqctx.Body, ct string) (out []byte, ov vtl.RequestOverride, typ string, ok bool) {
+	// AWS's conversions: a body of a binary media type is base64-encoded for
+	// CONVERT_TO_TEXT and passed as it is for CONVERT_TO_BINARY; any other body is text,
+	// which CONVERT_TO_BINARY base64-decodes.
 	text, shared := body.Text, true
+	binary := h.convert != "" && isBinary(ct, h.binary)
 	switch {
-	case h.convert == ConvertToText && isBinary(ct, h.binary):
+	case h.convert == ConvertToText && binary:
 		text, shared = base64.StdEncoding.EncodeToString([]byte(body.Text)), false
-	case h.convert == ConvertToBinary:
+	case h.convert == ConvertToBinary && !binary:
 		b, err := base64.StdEncoding.DecodeString(body.Text)
 		if err != nil {
 			gatewayresponse.Write(w, r, gatewayresponse.BadRequestBody, h.responses, rc.ID)

@@ -117,6 +117,39 @@ func TestPassthroughBehavior(t *testing.T) {
 	}
 }
 
+// TestContentHandling follows AWS's table of request payload conversions: CONVERT_TO_TEXT
+// base64-encodes a body of a binary media type only, CONVERT_TO_BINARY base64-decodes a text
+// body and passes a binary one as it is.
+func TestContentHandling(t *testing.T) {
+	be := echo(t)
+	for _, tc := range []struct {
+		handling, ct, in string
+		status           int
+		body             string
+	}{
+		{ConvertToText, "image/png", "\x89PNG", 200, "body=iVBORw=="},
+		{ConvertToText, "text/plain", "hello", 200, "body=hello"},
+		{ConvertToBinary, "text/plain", "aGVsbG8=", 200, "body=hello"},
+		{ConvertToBinary, "text/plain", "not base64!", 400, `{"message":"Invalid request body"}`},
+		{ConvertToBinary, "image/png", "\x89PNG", 200, "body=\x89PNG"},
+	} {
+		t.Run(tc.handling+" "+tc.ct, func(t *testing.T) {
+			h, _, err := NewShared(Shared{}).Build(Spec{
+				Integration:      &xdsv1alpha1.Integration{Type: TypeHTTP, Uri: be.URL + "/", ContentHandling: tc.handling},
+				Params:           map[string]bool{"id": false},
+				BinaryMediaTypes: []string{"image/png"},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := call(h, "POST", "/pets/1", tc.in, "Content-Type", tc.ct)
+			if w.Code != tc.status || !strings.HasSuffix(w.Body.String(), tc.body) {
+				t.Errorf("got %d %q, want %d ...%q", w.Code, w.Body, tc.status, tc.body)
+			}
+		})
+	}
+}
+
 func TestIntegrationResponses(t *testing.T) {
 	be := echo(t)
 	h := build(t, &xdsv1alpha1.Integration{
