@@ -265,7 +265,10 @@ func (h *mappedHTTP) respond(w http.ResponseWriter, r *http.Request, rc *reqctx.
 	var ov vtl.ResponseOverride
 	if ir != nil {
 		status = ir.status
-		ir.headers(out, res.Header, payload)
+		// The mapped headers are set once the template has run (it reads the backend's
+		// body, not them): a failure answers 500 with the headers the steps before the
+		// integration set (CORS, Vary), and none of the response's.
+		mapped := payload
 		if ir.templates != nil {
 			var tmpl *vtl.Template
 			ct, tmpl = ir.templates.forAccept(r.Header.Get("Accept"))
@@ -273,16 +276,12 @@ func (h *mappedHTTP) respond(w http.ResponseWriter, r *http.Request, rc *reqctx.
 			e.Body = string(payload)
 			result, err := tmpl.Eval(r.Context(), e, nil)
 			if err != nil {
-				for k := range out {
-					if k != gatewayresponse.HeaderRequestID {
-						delete(out, k)
-					}
-				}
 				templateFailed(w, rc, h.shared, "response template "+ct, err)
 				return
 			}
 			payload, ov = []byte(result.Output), result.ResponseOverride
 		}
+		ir.headers(out, res.Header, mapped)
 	}
 	if ct != "" {
 		out.Set("Content-Type", ct)

@@ -185,6 +185,31 @@ func TestIntegrationResponses(t *testing.T) {
 	}
 }
 
+// A response template that fails answers 500 without the selected response's mapped headers,
+// but keeps those the steps before the integration set (CORS, Vary).
+func TestResponseTemplateFailureKeepsOuterHeaders(t *testing.T) {
+	be := echo(t)
+	h := build(t, &xdsv1alpha1.Integration{
+		Type: TypeHTTP, Uri: be.URL + "/",
+		Responses: []*xdsv1alpha1.IntegrationResponse{{
+			ResponseParameters: map[string]string{"header.x-reason": "integration.response.header.x-error"},
+			ResponseTemplates:  map[string]string{"application/json": `$input.json('$.missing')`},
+		}},
+	})
+	outer := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		w.Header().Set("Vary", "Accept-Encoding")
+		h.ServeHTTP(w, r)
+	})
+	w := call(outer, "GET", "/pets/1", "")
+	if w.Code != 500 || w.Header().Get("X-Reason") != "" {
+		t.Errorf("template failure: %d %v %q", w.Code, w.Header(), w.Body)
+	}
+	if w.Header().Get("Access-Control-Allow-Origin") != "*" || w.Header().Get("Vary") != "Accept-Encoding" {
+		t.Errorf("the outer steps' headers are gone: %v", w.Header())
+	}
+}
+
 // integration.response.body.<JSONPath> maps a value of the backend's JSON body to a header:
 // a string as it is, anything else as JSON; nothing when the path or the JSON is missing.
 func TestResponseParametersFromBodyPath(t *testing.T) {
