@@ -132,7 +132,9 @@ func (c *writer) WriteHeader(code int) {
 		return
 	}
 	addVary(h)
-	if code == http.StatusNoContent || code == http.StatusNotModified {
+	// A range's Content-Range counts the bytes as they are: compressed, they would not
+	// match it, and a client joining ranges would get a corrupt body.
+	if code == http.StatusNoContent || code == http.StatusNotModified || h.Get("Content-Range") != "" {
 		c.pass()
 		return
 	}
