@@ -226,7 +226,8 @@ type Integration struct {
 
 	// contentHandling converts the request body before the template or pass-through:
 	// CONVERT_TO_TEXT base64-encodes a binary body (one of the API's binaryMediaTypes),
-	// CONVERT_TO_BINARY base64-decodes the body. Unset leaves it as it is. HTTP only.
+	// CONVERT_TO_BINARY base64-decodes a body that is not of a binary media type (a binary
+	// one passes as it is, as in AWS). Unset leaves it as it is. HTTP only.
 	// +optional
 	ContentHandling ContentHandling `json:"contentHandling,omitempty"`
 

@@ -263,7 +263,7 @@ func (c *apiCompiler) route(r *apiv1.Route, websocket bool) (ir.Route, []string,
 		if v.Body != "" && !c.models[v.Body] {
 			return out, nil, apiv1.ReasonModelNotFound, fmt.Errorf("requestValidation.body names model %q, which RestApi %s does not define (or defines invalidly)", v.Body, c.api.Name)
 		}
-		out.Validation = &ir.RequestValidation{BodyModel: v.Body, RequiredParameters: sortedCopy(v.RequiredParameters)}
+		out.Validation = &ir.RequestValidation{BodyModel: v.Body, RequiredParameters: uniqueCopy(v.RequiredParameters)}
 		for _, ct := range sortedKeys(v.Bodies) {
 			name := string(v.Bodies[ct])
 			if !c.models[name] {

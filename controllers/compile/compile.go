@@ -190,6 +190,21 @@ func sortedCopy(in []string) []string {
 	return slices.Compact(out)
 }
 
+// uniqueCopy is in without repeats, in its order: for lists whose order shows, such as
+// requiredParameters, which the BAD_REQUEST_PARAMETERS message names as the route lists them.
+func uniqueCopy(in []string) []string {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(in))
+	for _, s := range in {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 func sortedKeys[K ~string, V any](m map[K]V) []K {
 	keys := make([]K, 0, len(m))
 	for k := range m {

@@ -20,7 +20,8 @@ limitations under the License.
 // response already has a Content-Encoding (never twice). Responses that may be compressed
 // say Vary: Accept-Encoding. The body is held back only until the threshold is reached,
 // then streamed through the compressor, so large and streamed bodies stay streamed; a
-// Flush before the threshold sends the response as it is.
+// Flush of part of the body before the threshold sends the response as it is (a Flush of the
+// headers alone waits for the body, unless it is server-sent events).
 //
 // (Request bodies sent with Content-Encoding gzip or deflate are decompressed, bounded,
 // where they are read: reqctx.ReadBody.)
@@ -131,7 +132,9 @@ func (c *writer) WriteHeader(code int) {
 		return
 	}
 	addVary(h)
-	if code == http.StatusNoContent || code == http.StatusNotModified {
+	// A range's Content-Range counts the bytes as they are: compressed, they would not
+	// match it, and a client joining ranges would get a corrupt body.
+	if code == http.StatusNoContent || code == http.StatusNotModified || h.Get("Content-Range") != "" {
 		c.pass()
 		return
 	}
@@ -190,11 +193,17 @@ func (c *writer) Write(p []byte) (int, error) {
 }
 
 // Flush sends what is held back: a stream flushed before the threshold goes uncompressed.
+// A flush before any byte of the body (a backend of unknown length gets its headers
+// flushed before its first read) decides nothing and waits for the body, unless the
+// response is server-sent events, whose headers the client waits for.
 func (c *writer) Flush() {
 	switch c.state {
 	case undecided:
 		if !c.header {
 			c.WriteHeader(http.StatusOK)
+		}
+		if c.state == undecided && len(c.buf) == 0 && !isEventStream(c.w.Header().Get("Content-Type")) {
+			return
 		}
 		if c.state == undecided {
 			c.pass()
@@ -205,6 +214,11 @@ func (c *writer) Flush() {
 	if f, ok := c.w.(http.Flusher); ok {
 		f.Flush()
 	}
+}
+
+func isEventStream(ct string) bool {
+	mt, _, _ := strings.Cut(ct, ";")
+	return strings.EqualFold(strings.TrimSpace(mt), "text/event-stream")
 }
 
 // finish ends the response: a body that stayed under the threshold goes as it is, a

@@ -136,6 +136,7 @@ func TestCompression(t *testing.T) {
 		"already encoded":  {step(t, 10, write(big, "Content-Encoding", "br")), "gzip"},
 		"threshold zero":   {step(t, 0, write("")), "gzip"},
 		"exactly at limit": {step(t, 5, write("1234")), "gzip"},
+		"a range":          {step(t, 10, write(big, "Content-Range", "bytes 0-3799/9000")), "gzip"},
 	} {
 		w := get(tc.h, tc.ae)
 		if ce := w.Header().Get("Content-Encoding"); ce != "" && ce != "br" {
@@ -162,5 +163,39 @@ func TestFlushBeforeThreshold(t *testing.T) {
 	w := get(h, "gzip")
 	if w.Header().Get("Content-Encoding") != "" || !w.Flushed || !strings.HasPrefix(w.Body.String(), "data: 1") {
 		t.Errorf("flushed stream: %v flushed=%v", w.Header(), w.Flushed)
+	}
+}
+
+// A backend of unknown length gets its headers flushed before its first read (forward.go):
+// that flush, before any byte of the body, does not decide, so a large body streamed after
+// it is compressed still. Server-sent events go at once, as they are.
+func TestFlushBeforeBody(t *testing.T) {
+	h := step(t, 1024, func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		w.(http.Flusher).Flush()
+		for range 3 {
+			_, _ = io.WriteString(w, strings.Repeat("x", 1024))
+			w.(http.Flusher).Flush()
+		}
+	})
+	w := get(h, "gzip")
+	if w.Header().Get("Content-Encoding") != "gzip" || !w.Flushed {
+		t.Fatalf("streamed body: %v flushed=%v", w.Header(), w.Flushed)
+	}
+	zr, err := gzip.NewReader(w.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := io.ReadAll(zr); len(b) != 3*1024 {
+		t.Errorf("%d bytes", len(b))
+	}
+
+	h = step(t, 1024, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.(http.Flusher).Flush()
+		_, _ = io.WriteString(w, strings.Repeat("x", 2000))
+	})
+	if w := get(h, "gzip"); w.Header().Get("Content-Encoding") != "" || !w.Flushed {
+		t.Errorf("event stream: %v flushed=%v", w.Header(), w.Flushed)
 	}
 }

@@ -130,7 +130,8 @@ type Spec struct {
 	Clusters *Clusters
 	// Responses are the API's gateway responses.
 	Responses *gatewayresponse.Set
-	// BinaryMediaTypes are the API's, for the Lambda event's isBase64Encoded.
+	// BinaryMediaTypes are the API's, for the Lambda event's isBase64Encoded and the
+	// contentHandling of non-proxy HTTP integrations.
 	BinaryMediaTypes []string
 }
 

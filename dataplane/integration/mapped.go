@@ -179,11 +179,15 @@ func (h *mappedHTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // type, or the body itself as passthroughBehavior allows. It answers the client itself and
 // returns ok false when the request goes no further.
 func (h *mappedHTTP) requestBody(w http.ResponseWriter, r *http.Request, rc *reqctx.Request, body *reqctx.Body, ct string) (out []byte, ov vtl.RequestOverride, typ string, ok bool) {
+	// AWS's conversions: a body of a binary media type is base64-encoded for
+	// CONVERT_TO_TEXT and passed as it is for CONVERT_TO_BINARY; any other body is text,
+	// which CONVERT_TO_BINARY base64-decodes.
 	text, shared := body.Text, true
+	binary := h.convert != "" && isBinary(ct, h.binary)
 	switch {
-	case h.convert == ConvertToText && isBinary(ct, h.binary):
+	case h.convert == ConvertToText && binary:
 		text, shared = base64.StdEncoding.EncodeToString([]byte(body.Text)), false
-	case h.convert == ConvertToBinary:
+	case h.convert == ConvertToBinary && !binary:
 		b, err := base64.StdEncoding.DecodeString(body.Text)
 		if err != nil {
 			gatewayresponse.Write(w, r, gatewayresponse.BadRequestBody, h.responses, rc.ID)
@@ -261,7 +265,10 @@ func (h *mappedHTTP) respond(w http.ResponseWriter, r *http.Request, rc *reqctx.
 	var ov vtl.ResponseOverride
 	if ir != nil {
 		status = ir.status
-		ir.headers(out, res.Header, payload)
+		// The mapped headers are set once the template has run (it reads the backend's
+		// body, not them): a failure answers 500 with the headers the steps before the
+		// integration set (CORS, Vary), and none of the response's.
+		mapped := payload
 		if ir.templates != nil {
 			var tmpl *vtl.Template
 			ct, tmpl = ir.templates.forAccept(r.Header.Get("Accept"))
@@ -269,16 +276,12 @@ func (h *mappedHTTP) respond(w http.ResponseWriter, r *http.Request, rc *reqctx.
 			e.Body = string(payload)
 			result, err := tmpl.Eval(r.Context(), e, nil)
 			if err != nil {
-				for k := range out {
-					if k != gatewayresponse.HeaderRequestID {
-						delete(out, k)
-					}
-				}
 				templateFailed(w, rc, h.shared, "response template "+ct, err)
 				return
 			}
 			payload, ov = []byte(result.Output), result.ResponseOverride
 		}
+		ir.headers(out, res.Header, mapped)
 	}
 	if ct != "" {
 		out.Set("Content-Type", ct)

@@ -117,6 +117,39 @@ func TestPassthroughBehavior(t *testing.T) {
 	}
 }
 
+// TestContentHandling follows AWS's table of request payload conversions: CONVERT_TO_TEXT
+// base64-encodes a body of a binary media type only, CONVERT_TO_BINARY base64-decodes a text
+// body and passes a binary one as it is.
+func TestContentHandling(t *testing.T) {
+	be := echo(t)
+	for _, tc := range []struct {
+		handling, ct, in string
+		status           int
+		body             string
+	}{
+		{ConvertToText, "image/png", "\x89PNG", 200, "body=iVBORw=="},
+		{ConvertToText, "text/plain", "hello", 200, "body=hello"},
+		{ConvertToBinary, "text/plain", "aGVsbG8=", 200, "body=hello"},
+		{ConvertToBinary, "text/plain", "not base64!", 400, `{"message":"Invalid request body"}`},
+		{ConvertToBinary, "image/png", "\x89PNG", 200, "body=\x89PNG"},
+	} {
+		t.Run(tc.handling+" "+tc.ct, func(t *testing.T) {
+			h, _, err := NewShared(Shared{}).Build(Spec{
+				Integration:      &xdsv1alpha1.Integration{Type: TypeHTTP, Uri: be.URL + "/", ContentHandling: tc.handling},
+				Params:           map[string]bool{"id": false},
+				BinaryMediaTypes: []string{"image/png"},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := call(h, "POST", "/pets/1", tc.in, "Content-Type", tc.ct)
+			if w.Code != tc.status || !strings.HasSuffix(w.Body.String(), tc.body) {
+				t.Errorf("got %d %q, want %d ...%q", w.Code, w.Body, tc.status, tc.body)
+			}
+		})
+	}
+}
+
 func TestIntegrationResponses(t *testing.T) {
 	be := echo(t)
 	h := build(t, &xdsv1alpha1.Integration{
@@ -149,6 +182,31 @@ func TestIntegrationResponses(t *testing.T) {
 	// 2021 does not match "201": patterns match the whole status.
 	if w := call(h, "GET", "/pets/1?status=200", ""); w.Code != 200 || !strings.HasPrefix(w.Header().Get("X-Body"), "GET /?status=200") {
 		t.Errorf("default: %d %v", w.Code, w.Header())
+	}
+}
+
+// A response template that fails answers 500 without the selected response's mapped headers,
+// but keeps those the steps before the integration set (CORS, Vary).
+func TestResponseTemplateFailureKeepsOuterHeaders(t *testing.T) {
+	be := echo(t)
+	h := build(t, &xdsv1alpha1.Integration{
+		Type: TypeHTTP, Uri: be.URL + "/",
+		Responses: []*xdsv1alpha1.IntegrationResponse{{
+			ResponseParameters: map[string]string{"header.x-reason": "integration.response.header.x-error"},
+			ResponseTemplates:  map[string]string{"application/json": `$input.json('$.missing')`},
+		}},
+	})
+	outer := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		w.Header().Set("Vary", "Accept-Encoding")
+		h.ServeHTTP(w, r)
+	})
+	w := call(outer, "GET", "/pets/1", "")
+	if w.Code != 500 || w.Header().Get("X-Reason") != "" {
+		t.Errorf("template failure: %d %v %q", w.Code, w.Header(), w.Body)
+	}
+	if w.Header().Get("Access-Control-Allow-Origin") != "*" || w.Header().Get("Vary") != "Accept-Encoding" {
+		t.Errorf("the outer steps' headers are gone: %v", w.Header())
 	}
 }
 

@@ -25,10 +25,10 @@ import (
 )
 
 // RequestModelManifests exercise the request and response model's rules: a model referring to
-// another ($ref as AWS writes it), a MOCK run as AWS runs one (the request template decides
-// the status, integration responses map it), and an HTTP integration to stockURL (a
-// StockBackend) whose response headers come from the backend's JSON body
-// (integration.response.body.<JSONPath>). The stage is prod; RequestModelCases are what it
+// another ($ref as AWS writes it), required parameters, a MOCK run as AWS runs one (the
+// request template decides the status, integration responses map it), and an HTTP
+// integration to stockURL (a StockBackend) whose response headers come from the backend's
+// JSON body (integration.response.body.<JSONPath>). The stage is prod; RequestModelCases are what it
 // answers. Standalone and controller + proxy tests run the same manifests and cases.
 func RequestModelManifests(stockURL string) string {
 	return fmt.Sprintf(`apiVersion: apigateway.portico.dev/v1alpha1
@@ -59,6 +59,17 @@ spec:
     responses:
       - {selectionPattern: "404", statusCode: 404, responseTemplates: {application/json: '{"message": "no order $input.params(''id'')"}'}}
       - {statusCode: 201, responseParameters: {header.x-order: "'accepted'"}, responseTemplates: {application/json: '{"id": "$input.params(''id'')", "stage": "$context.stage"}'}}
+---
+apiVersion: apigateway.portico.dev/v1alpha1
+kind: Route
+metadata: {name: search}
+spec:
+  restApiRef: {name: shop}
+  path: /search
+  methods: [GET]
+  authorization: {type: NONE}
+  requestValidation: {requiredParameters: [querystring.page, header.x-trace]}
+  integration: {type: MOCK, mock: {statusCode: 200, body: found}}
 ---
 apiVersion: apigateway.portico.dev/v1alpha1
 kind: Route
@@ -104,6 +115,9 @@ var RequestModelCases = []RequestModelCase{
 		Status: 400, Header: map[string]string{"X-Portico-Error-Type": "BAD_REQUEST_BODY"}},
 	{Name: "MOCK 404", Method: "POST", Path: "/prod/orders/0", Body: `{"pet": {"name": "Rex"}}`,
 		Status: 404, Want: `{"message": "no order 0"}`},
+	// Missing parameters are named in the route's order.
+	{Name: "missing parameters", Method: "GET", Path: "/prod/search",
+		Status: 400, Want: `{"message":"Missing required request parameters: [page, x-trace]"}`},
 	{Name: "body path headers", Method: "GET", Path: "/prod/stock",
 		Status: 200, Header: map[string]string{"X-Sku": "a-1", "X-Count": "2"}},
 }
