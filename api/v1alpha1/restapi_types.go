@@ -67,6 +67,9 @@ const (
 	GatewayResponseUnsupportedMediaType       GatewayResponseType = "UNSUPPORTED_MEDIA_TYPE"
 	GatewayResponseIntegrationFailure         GatewayResponseType = "INTEGRATION_FAILURE"
 	GatewayResponseIntegrationTimeout         GatewayResponseType = "INTEGRATION_TIMEOUT"
+	// GatewayResponseAPIConfigurationError is AWS's answer to an API it cannot run as
+	// configured: a mapping template that fails at run time.
+	GatewayResponseAPIConfigurationError GatewayResponseType = "API_CONFIGURATION_ERROR"
 )
 
 // RestApiSpec describes one API: its hosts, how it authenticates by default, its CORS and
@@ -142,8 +145,8 @@ type RestApiSpec struct {
 	// gatewayResponses override the responses the gateway itself sends, by response type.
 	// DEFAULT_4XX and DEFAULT_5XX apply to every type of that class without an entry.
 	// Example: {THROTTLED: {statusCode: 429, headers: {Retry-After: "1"}, body: '{"error":"slow down"}'}}.
-	// +kubebuilder:validation:MaxProperties=17
-	// +kubebuilder:validation:XValidation:rule="self.all(k, k in ['DEFAULT_4XX', 'DEFAULT_5XX', 'RESOURCE_NOT_FOUND', 'MISSING_AUTHENTICATION_TOKEN', 'INVALID_API_KEY', 'ACCESS_DENIED', 'UNAUTHORIZED', 'EXPIRED_TOKEN', 'AUTHORIZER_FAILURE', 'THROTTLED', 'QUOTA_EXCEEDED', 'BAD_REQUEST_BODY', 'BAD_REQUEST_PARAMETERS', 'REQUEST_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'INTEGRATION_FAILURE', 'INTEGRATION_TIMEOUT'])",message="gateway response types are DEFAULT_4XX, DEFAULT_5XX, RESOURCE_NOT_FOUND, MISSING_AUTHENTICATION_TOKEN, INVALID_API_KEY, ACCESS_DENIED, UNAUTHORIZED, EXPIRED_TOKEN, AUTHORIZER_FAILURE, THROTTLED, QUOTA_EXCEEDED, BAD_REQUEST_BODY, BAD_REQUEST_PARAMETERS, REQUEST_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, INTEGRATION_FAILURE, INTEGRATION_TIMEOUT"
+	// +kubebuilder:validation:MaxProperties=18
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k in ['DEFAULT_4XX', 'DEFAULT_5XX', 'RESOURCE_NOT_FOUND', 'MISSING_AUTHENTICATION_TOKEN', 'INVALID_API_KEY', 'ACCESS_DENIED', 'UNAUTHORIZED', 'EXPIRED_TOKEN', 'AUTHORIZER_FAILURE', 'THROTTLED', 'QUOTA_EXCEEDED', 'BAD_REQUEST_BODY', 'BAD_REQUEST_PARAMETERS', 'REQUEST_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'INTEGRATION_FAILURE', 'INTEGRATION_TIMEOUT', 'API_CONFIGURATION_ERROR'])",message="gateway response types are DEFAULT_4XX, DEFAULT_5XX, RESOURCE_NOT_FOUND, MISSING_AUTHENTICATION_TOKEN, INVALID_API_KEY, ACCESS_DENIED, UNAUTHORIZED, EXPIRED_TOKEN, AUTHORIZER_FAILURE, THROTTLED, QUOTA_EXCEEDED, BAD_REQUEST_BODY, BAD_REQUEST_PARAMETERS, REQUEST_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, INTEGRATION_FAILURE, INTEGRATION_TIMEOUT, API_CONFIGURATION_ERROR"
 	// +optional
 	GatewayResponses map[GatewayResponseType]GatewayResponse `json:"gatewayResponses,omitempty"`
 

@@ -35,8 +35,10 @@ import (
 // Type is a gateway response type.
 type Type int
 
-// The response types of API.md, in its order. DEFAULT_4XX and DEFAULT_5XX are not types a
-// step answers with: they are overrides that apply to every type of their class.
+// The response types of API.md, in its order, then AWS's API_CONFIGURATION_ERROR (a mapping
+// template that fails at run time), which API.md's table leaves out. DEFAULT_4XX and
+// DEFAULT_5XX are not types a step answers with: they are overrides that apply to every type
+// of their class.
 const (
 	ResourceNotFound Type = iota
 	MissingAuthenticationToken
@@ -53,6 +55,7 @@ const (
 	UnsupportedMediaType
 	IntegrationFailure
 	IntegrationTimeout
+	APIConfigurationError
 	numTypes
 )
 
@@ -88,6 +91,7 @@ var defaults = [numTypes]struct {
 	UnsupportedMediaType:       {"UNSUPPORTED_MEDIA_TYPE", 415, "Unsupported Media Type"},
 	IntegrationFailure:         {"INTEGRATION_FAILURE", 502, "Internal server error"},
 	IntegrationTimeout:         {"INTEGRATION_TIMEOUT", 504, "Endpoint request timed out"},
+	APIConfigurationError:      {"API_CONFIGURATION_ERROR", 500, "Internal server error"},
 }
 
 // String is the type's name as users write it ("THROTTLED").

@@ -49,6 +49,8 @@ var table = []struct {
 	{"UNSUPPORTED_MEDIA_TYPE", 415, "Unsupported Media Type"},
 	{"INTEGRATION_FAILURE", 502, "Internal server error"},
 	{"INTEGRATION_TIMEOUT", 504, "Endpoint request timed out"},
+	// Beyond API.md's table: AWS's type for a mapping template that fails at run time.
+	{"API_CONFIGURATION_ERROR", 500, "Internal server error"},
 }
 
 func TestDefaults(t *testing.T) {

@@ -217,7 +217,7 @@ func (h *mappedHTTP) requestBody(w http.ResponseWriter, r *http.Request, rc *req
 	}
 	res, err := tmpl.Eval(r.Context(), e, nil)
 	if err != nil {
-		templateFailed(w, rc, h.shared, "request template "+ct, err)
+		templateFailed(w, r, rc, h.shared, h.responses, "request template "+ct, err)
 		return nil, ov, "", false
 	}
 	return res.OutputBytes(), res.RequestOverride, typ, true
@@ -276,7 +276,7 @@ func (h *mappedHTTP) respond(w http.ResponseWriter, r *http.Request, rc *reqctx.
 			e.Body = string(payload)
 			result, err := tmpl.Eval(r.Context(), e, nil)
 			if err != nil {
-				templateFailed(w, rc, h.shared, "response template "+ct, err)
+				templateFailed(w, r, rc, h.shared, h.responses, "response template "+ct, err)
 				return
 			}
 			payload, ov = []byte(result.Output), result.ResponseOverride

@@ -25,6 +25,7 @@ import (
 	"testing"
 
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
+	"github.com/portico-dev/portico/dataplane/gatewayresponse"
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
 	"github.com/portico-dev/portico/dataplane/router"
 )
@@ -172,9 +173,11 @@ func TestIntegrationResponses(t *testing.T) {
 	if w := call(h, "GET", "/pets/1?status=404", "", "Accept", "text/html"); w.Header().Get("Content-Type") != "text/html" || !strings.HasPrefix(w.Body.String(), "<p>") {
 		t.Errorf("Accept picks the template: %v %q", w.Header(), w.Body)
 	}
-	// A template that reads a body that is not JSON as JSON fails: 500, not the backend's.
-	if w := call(h, "GET", "/pets/1?status=503", ""); w.Code != 500 || w.Body.String() != `{"message": "Internal server error"}` {
-		t.Errorf("template failure: %d %q", w.Code, w.Body)
+	// A template that reads a body that is not JSON as JSON fails: 500, not the backend's,
+	// the gateway response API_CONFIGURATION_ERROR as AWS answers it.
+	if w := call(h, "GET", "/pets/1?status=503", ""); w.Code != 500 || w.Body.String() != `{"message":"Internal server error"}` ||
+		w.Header().Get("X-Portico-Error-Type") != "API_CONFIGURATION_ERROR" {
+		t.Errorf("template failure: %d %v %q", w.Code, w.Header(), w.Body)
 	}
 	if w := call(h, "GET", "/pets/1?status=201", ""); w.Code != 202 || w.Header().Get("X-Over") != "1" || w.Body.String() != "ok" {
 		t.Errorf("responseOverride: %d %v %q", w.Code, w.Header(), w.Body)
@@ -291,7 +294,7 @@ func TestMockRequestTemplatesAndResponses(t *testing.T) {
 		t.Errorf("5xx: %d %v", w.Code, w.Header())
 	}
 	// A template whose output has no statusCode fails as AWS's does: 500.
-	if w := call(h, "POST", "/pets/1", "x", "Content-Type", "text/plain"); w.Code != 500 || w.Body.String() != `{"message": "Internal server error"}` {
+	if w := call(h, "POST", "/pets/1", "x", "Content-Type", "text/plain"); w.Code != 500 || w.Body.String() != `{"message":"Internal server error"}` {
 		t.Errorf("no statusCode: %d %q", w.Code, w.Body)
 	}
 	// WHEN_NO_TEMPLATES with templates: another content type is refused with 415.
@@ -330,6 +333,32 @@ func TestMappedBuildErrors(t *testing.T) {
 	} {
 		if _, _, err := NewShared(Shared{}).Build(Spec{Integration: in}); err == nil {
 			t.Errorf("%v built", in)
+		}
+	}
+}
+
+// A template failing at run time is the gateway response API_CONFIGURATION_ERROR, which the
+// API's DEFAULT_5XX overrides as AWS's does (CORS headers on every error, say); the template's
+// error stays out of the answer.
+func TestTemplateFailureIsAGatewayResponse(t *testing.T) {
+	responses, err := gatewayresponse.Compile(map[string]*xdsv1alpha1.GatewayResponse{
+		"DEFAULT_5XX": {Headers: map[string]string{"Access-Control-Allow-Origin": "*"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, in := range map[string]*xdsv1alpha1.Integration{
+		"mock body":        {Type: TypeMock, Mock: &xdsv1alpha1.Mock{StatusCode: 200, Body: `$input.path('$.a')`}},
+		"request template": {Type: TypeMock, RequestTemplates: map[string]string{"application/json": `$input.path('$.a')`}},
+	} {
+		h, _, err := NewShared(Shared{}).Build(Spec{Integration: in, Responses: responses})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := call(h, "POST", "/pets/1", "not json", "Content-Type", "application/json")
+		if w.Code != 500 || w.Header().Get("X-Portico-Error-Type") != "API_CONFIGURATION_ERROR" ||
+			w.Header().Get("Access-Control-Allow-Origin") != "*" || w.Body.String() != `{"message":"Internal server error"}` {
+			t.Errorf("%s: %d %v %q", name, w.Code, w.Header(), w.Body)
 		}
 	}
 }

@@ -142,7 +142,7 @@ func (m *mock) render(w http.ResponseWriter, r *http.Request) ([]byte, int, bool
 	for _, ht := range m.headerTpl {
 		res, err := ht.tmpl.Eval(r.Context(), e, nil)
 		if err != nil {
-			templateFailed(w, rc, m.shared, "mock header "+ht.name, err)
+			templateFailed(w, r, rc, m.shared, m.responses, "mock header "+ht.name, err)
 			return nil, 0, false
 		}
 		if ht.name != "X-Request-Id" && validHeaderValue(ht.name, res.Output) {
@@ -152,7 +152,7 @@ func (m *mock) render(w http.ResponseWriter, r *http.Request) ([]byte, int, bool
 	if m.bodyTmpl != nil {
 		res, err := m.bodyTmpl.Eval(r.Context(), e, nil)
 		if err != nil {
-			templateFailed(w, rc, m.shared, "mock body", err)
+			templateFailed(w, r, rc, m.shared, m.responses, "mock body", err)
 			return nil, 0, false
 		}
 		body = []byte(res.Output)

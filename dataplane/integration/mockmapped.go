@@ -115,7 +115,7 @@ func (h *mappedMock) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			answer.StatusCode, err = mockStatus(res.Output)
 		}
 		if err != nil {
-			templateFailed(w, rc, h.out.shared, "request template "+ct, err)
+			templateFailed(w, r, rc, h.out.shared, h.out.responses, "request template "+ct, err)
 			return
 		}
 	}

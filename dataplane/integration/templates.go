@@ -22,16 +22,17 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 
+	"github.com/portico-dev/portico/dataplane/gatewayresponse"
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
 	"github.com/portico-dev/portico/internal/vtl"
 )
 
 // Mapping templates run here: parsed once per route build (internal/vtl), evaluated per
 // request against an environment built from the request's reqctx. A template that fails at
-// run time answers 500, with the error in the log, as in Amazon API Gateway.
+// run time answers 500 API_CONFIGURATION_ERROR, with the error in the log, as in Amazon API
+// Gateway.
 
 // templates are the mapping templates of one map, by media type.
 type templates struct {
@@ -272,16 +273,12 @@ func errorMap(rc *reqctx.Request) *vtl.Map {
 	return errMap
 }
 
-// templateFailed answers a template that failed at run time: 500, as AWS does, with the
-// error in the log and the access log's $context.error.message.
-func templateFailed(w http.ResponseWriter, rc *reqctx.Request, s *Shared, what string, err error) {
+// templateFailed answers a template that failed at run time as AWS does: the gateway
+// response API_CONFIGURATION_ERROR (500 "Internal server error", which the API's
+// DEFAULT_5XX overrides too), with the error in the log and in the access log's
+// $context.error.message, never in the answer.
+func templateFailed(w http.ResponseWriter, r *http.Request, rc *reqctx.Request, s *Shared, responses *gatewayresponse.Set, what string, err error) {
 	s.Log.Info("mapping template failed", "route", rc.RouteName, "template", what, "error", err.Error(), "requestId", rc.ID)
-	rc.Error.Type, rc.Error.Message = "DEFAULT_5XX", "Internal server error: "+what+": "+err.Error()
-	body := `{"message": "Internal server error"}`
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	h.Del("Content-Encoding")
-	w.WriteHeader(http.StatusInternalServerError)
-	_, _ = w.Write([]byte(body))
+	gatewayresponse.Write(w, r, gatewayresponse.APIConfigurationError, responses, rc.ID)
+	rc.Error.Message = "Internal server error: " + what + ": " + err.Error()
 }

@@ -258,7 +258,7 @@ var gatewayResponseTypes = []apiv1.GatewayResponseType{
 	apiv1.GatewayResponseUnauthorized, apiv1.GatewayResponseExpiredToken, apiv1.GatewayResponseAuthorizerFailure,
 	apiv1.GatewayResponseThrottled, apiv1.GatewayResponseQuotaExceeded, apiv1.GatewayResponseBadRequestBody,
 	apiv1.GatewayResponseBadRequestParameters, apiv1.GatewayResponseRequestTooLarge, apiv1.GatewayResponseUnsupportedMediaType,
-	apiv1.GatewayResponseIntegrationFailure, apiv1.GatewayResponseIntegrationTimeout,
+	apiv1.GatewayResponseIntegrationFailure, apiv1.GatewayResponseIntegrationTimeout, apiv1.GatewayResponseAPIConfigurationError,
 }
 
 func (im *importer) cors(spec *apiv1.RestApiSpec) error {
