@@ -291,3 +291,57 @@ func TestForwardEarlyHints(t *testing.T) {
 		t.Errorf("body %q, Link %q, hints %q", body, res.Header.Get("Link"), hints)
 	}
 }
+
+// The headers the gateway set before the integration ran (x-request-id on every answer)
+// are on the final answer after an informational one: a 103 from the backend, or the 100 it
+// sends to a client waiting with Expect: 100-continue. net/http's ResponseWriter does not
+// clear a 1xx's headers, and clearing them all had dropped the gateway's.
+func TestForwardKeepsGatewayHeadersAfter1xx(t *testing.T) {
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Expect") == "" {
+			w.Header().Set("Link", "</style.css>; rel=preload")
+			w.WriteHeader(http.StatusEarlyHints)
+			w.Header().Del("Link")
+		}
+		b, _ := io.ReadAll(r.Body) // net/http sends the 100 here
+		_, _ = io.WriteString(w, "got "+string(b))
+	}))
+	t.Cleanup(be.Close)
+	h := proxyTo(t, be.URL+"/x")
+	fe := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := &reqctx.Request{ID: "rid", Stage: "prod", API: "ns/pets"}
+		w.Header().Set("X-Request-Id", rc.ID) // as the proxy does before any step
+		h.ServeHTTP(w, r.WithContext(reqctx.With(r.Context(), rc)))
+	}))
+	t.Cleanup(fe.Close)
+
+	for name, expect := range map[string]bool{"103 Early Hints": false, "100 Continue": true} {
+		t.Run(name, func(t *testing.T) {
+			var informational []int
+			ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
+				Got1xxResponse: func(code int, _ textproto.MIMEHeader) error {
+					informational = append(informational, code)
+					return nil
+				},
+			})
+			req, _ := http.NewRequestWithContext(ctx, "POST", fe.URL+"/prod/x", strings.NewReader("hello"))
+			if expect {
+				req.Header.Set("Expect", "100-continue")
+			}
+			tr := &http.Transport{ExpectContinueTimeout: time.Minute}
+			defer tr.CloseIdleConnections()
+			res, err := (&http.Client{Transport: tr}).Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			body, _ := io.ReadAll(res.Body)
+			if string(body) != "got hello" || res.Header.Get("Link") != "" || len(informational) == 0 {
+				t.Errorf("body %q, Link %q, informational %v", body, res.Header.Get("Link"), informational)
+			}
+			if got := res.Header.Get("X-Request-Id"); got != "rid" {
+				t.Errorf("final answer's x-request-id %q, want rid", got)
+			}
+		})
+	}
+}
