@@ -166,13 +166,13 @@ func TestForwardSameAsReverseProxy(t *testing.T) {
 }
 
 // Answer trailers come through the lean path, and through ReverseProxy for a request with
-// trailers. (ReverseProxy sends the request's trailers as they were when it cloned the
-// request, before the body was read: declared, without their values. Unchanged here.)
+// trailers, whose values reach the backend (the server fills them in when the body ends).
 func TestForwardTrailers(t *testing.T) {
 	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		w.Header().Set("Trailer", "X-Sum")
 		w.Header().Set("X-Req-Body", string(b))
+		w.Header().Set("X-Req-Sum", r.Trailer.Get("X-Req-Sum"))
 		_, _ = io.WriteString(w, "body")
 		w.Header().Set("X-Sum", "42")
 	}))
@@ -213,6 +213,9 @@ func TestForwardTrailers(t *testing.T) {
 	}
 	defer res2.Body.Close()
 	check(res2, "payload")
+	if got := res2.Header.Get("X-Req-Sum"); got != "7" {
+		t.Errorf("request trailer X-Req-Sum at the backend %q, want 7", got)
+	}
 
 	if !needsReverseProxy(&http.Request{Trailer: http.Header{"X": nil}, Header: http.Header{}}) ||
 		!needsReverseProxy(&http.Request{Header: http.Header{"Trailer": {"X"}}}) ||

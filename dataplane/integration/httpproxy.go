@@ -89,6 +89,10 @@ func (h *httpIntegration) rewrite(pr *httputil.ProxyRequest) {
 	rc := reqctx.From(pr.In.Context())
 	pr.Out.URL = rc.Target
 	pr.Out.Host = ""
+	// The request's trailers: the server's map, whose values it fills in when the body ends,
+	// which is when the transport writes them. ReverseProxy's clone of it, taken before the
+	// body was read, has the names without the values.
+	pr.Out.Trailer = pr.In.Trailer
 	var proto []string
 	if rc.PeerTrusted {
 		pr.Out.Header["X-Forwarded-For"] = pr.In.Header["X-Forwarded-For"]
