@@ -20,8 +20,10 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httptrace"
@@ -344,6 +346,47 @@ func TestForwardKeepsGatewayHeadersAfter1xx(t *testing.T) {
 			}
 			if got := res.Header.Get("X-Request-Id"); got != "rid" {
 				t.Errorf("final answer's x-request-id %q, want rid", got)
+			}
+		})
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+type timeoutError struct{}
+
+func (timeoutError) Error() string   { return "i/o timeout" }
+func (timeoutError) Timeout() bool   { return true }
+func (timeoutError) Temporary() bool { return true }
+
+// A backend that never completes the TCP handshake (its backlog full, or a firewall dropping
+// SYNs) times out the dial within the route's timeout: that is the endpoint request timing
+// out, 504 INTEGRATION_TIMEOUT as when the route's timeout passes first, not a 502 as for a
+// connection refused.
+func TestConnectTimeoutIsIntegrationTimeout(t *testing.T) {
+	for name, err := range map[string]error{
+		"dial timeout": &net.OpError{Op: "dial", Net: "tcp", Err: timeoutError{}},
+		"refused":      &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")},
+	} {
+		t.Run(name, func(t *testing.T) {
+			shared := NewShared(Shared{Transport: roundTripFunc(func(*http.Request) (*http.Response, error) { return nil, err })})
+			h, _, berr := shared.Build(Spec{Integration: &xdsv1alpha1.Integration{Type: TypeHTTPProxy, Uri: "http://192.0.2.1/x"}})
+			if berr != nil {
+				t.Fatal(berr)
+			}
+			rc := &reqctx.Request{ID: "rid", Stage: "prod"}
+			r := httptest.NewRequest("GET", "/prod/x", nil)
+			r = r.WithContext(reqctx.With(r.Context(), rc))
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			want, wantType := http.StatusGatewayTimeout, "INTEGRATION_TIMEOUT"
+			if name == "refused" {
+				want, wantType = http.StatusBadGateway, "INTEGRATION_FAILURE"
+			}
+			if w.Code != want || w.Header().Get("X-Portico-Error-Type") != wantType {
+				t.Errorf("%d %s %q, want %d %s", w.Code, w.Header().Get("X-Portico-Error-Type"), w.Body, want, wantType)
 			}
 		})
 	}
