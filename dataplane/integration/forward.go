@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net"
 	"net/http"
@@ -91,10 +92,14 @@ func (f *forwarding) got1xx(code int, header textproto.MIMEHeader) error {
 		return nil
 	}
 	h := f.w.Header()
+	// The headers the gateway set before the integration (x-request-id, CORS) belong to the
+	// final answer too: WriteHeader does not clear a 1xx's headers, and ReverseProxy's
+	// clear(h) after it drops them. Put aside, put back; a 1xx is rare, the copy is cheap.
+	gateway := maps.Clone(h)
 	copyHeader(h, http.Header(header))
 	f.w.WriteHeader(code)
-	// WriteHeader does not clear the headers of a 1xx.
 	clear(h)
+	maps.Copy(h, gateway)
 	return nil
 }
 

@@ -20,8 +20,10 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httptrace"
@@ -166,13 +168,13 @@ func TestForwardSameAsReverseProxy(t *testing.T) {
 }
 
 // Answer trailers come through the lean path, and through ReverseProxy for a request with
-// trailers. (ReverseProxy sends the request's trailers as they were when it cloned the
-// request, before the body was read: declared, without their values. Unchanged here.)
+// trailers, whose values reach the backend (the server fills them in when the body ends).
 func TestForwardTrailers(t *testing.T) {
 	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		w.Header().Set("Trailer", "X-Sum")
 		w.Header().Set("X-Req-Body", string(b))
+		w.Header().Set("X-Req-Sum", r.Trailer.Get("X-Req-Sum"))
 		_, _ = io.WriteString(w, "body")
 		w.Header().Set("X-Sum", "42")
 	}))
@@ -213,6 +215,9 @@ func TestForwardTrailers(t *testing.T) {
 	}
 	defer res2.Body.Close()
 	check(res2, "payload")
+	if got := res2.Header.Get("X-Req-Sum"); got != "7" {
+		t.Errorf("request trailer X-Req-Sum at the backend %q, want 7", got)
+	}
 
 	if !needsReverseProxy(&http.Request{Trailer: http.Header{"X": nil}, Header: http.Header{}}) ||
 		!needsReverseProxy(&http.Request{Header: http.Header{"Trailer": {"X"}}}) ||
@@ -289,5 +294,100 @@ func TestForwardEarlyHints(t *testing.T) {
 	body, _ := io.ReadAll(res.Body)
 	if string(body) != "ok" || res.Header.Get("Link") != "" || !reflect.DeepEqual(hints, []string{"103 </style.css>; rel=preload"}) {
 		t.Errorf("body %q, Link %q, hints %q", body, res.Header.Get("Link"), hints)
+	}
+}
+
+// The headers the gateway set before the integration ran (x-request-id on every answer)
+// are on the final answer after an informational one: a 103 from the backend, or the 100 it
+// sends to a client waiting with Expect: 100-continue. net/http's ResponseWriter does not
+// clear a 1xx's headers, and clearing them all had dropped the gateway's.
+func TestForwardKeepsGatewayHeadersAfter1xx(t *testing.T) {
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Expect") == "" {
+			w.Header().Set("Link", "</style.css>; rel=preload")
+			w.WriteHeader(http.StatusEarlyHints)
+			w.Header().Del("Link")
+		}
+		b, _ := io.ReadAll(r.Body) // net/http sends the 100 here
+		_, _ = io.WriteString(w, "got "+string(b))
+	}))
+	t.Cleanup(be.Close)
+	h := proxyTo(t, be.URL+"/x")
+	fe := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := &reqctx.Request{ID: "rid", Stage: "prod", API: "ns/pets"}
+		w.Header().Set("X-Request-Id", rc.ID) // as the proxy does before any step
+		h.ServeHTTP(w, r.WithContext(reqctx.With(r.Context(), rc)))
+	}))
+	t.Cleanup(fe.Close)
+
+	for name, expect := range map[string]bool{"103 Early Hints": false, "100 Continue": true} {
+		t.Run(name, func(t *testing.T) {
+			var informational []int
+			ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
+				Got1xxResponse: func(code int, _ textproto.MIMEHeader) error {
+					informational = append(informational, code)
+					return nil
+				},
+			})
+			req, _ := http.NewRequestWithContext(ctx, "POST", fe.URL+"/prod/x", strings.NewReader("hello"))
+			if expect {
+				req.Header.Set("Expect", "100-continue")
+			}
+			tr := &http.Transport{ExpectContinueTimeout: time.Minute}
+			defer tr.CloseIdleConnections()
+			res, err := (&http.Client{Transport: tr}).Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			body, _ := io.ReadAll(res.Body)
+			if string(body) != "got hello" || res.Header.Get("Link") != "" || len(informational) == 0 {
+				t.Errorf("body %q, Link %q, informational %v", body, res.Header.Get("Link"), informational)
+			}
+			if got := res.Header.Get("X-Request-Id"); got != "rid" {
+				t.Errorf("final answer's x-request-id %q, want rid", got)
+			}
+		})
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+type timeoutError struct{}
+
+func (timeoutError) Error() string   { return "i/o timeout" }
+func (timeoutError) Timeout() bool   { return true }
+func (timeoutError) Temporary() bool { return true }
+
+// A backend that never completes the TCP handshake (its backlog full, or a firewall dropping
+// SYNs) times out the dial within the route's timeout: that is the endpoint request timing
+// out, 504 INTEGRATION_TIMEOUT as when the route's timeout passes first, not a 502 as for a
+// connection refused.
+func TestConnectTimeoutIsIntegrationTimeout(t *testing.T) {
+	for name, err := range map[string]error{
+		"dial timeout": &net.OpError{Op: "dial", Net: "tcp", Err: timeoutError{}},
+		"refused":      &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")},
+	} {
+		t.Run(name, func(t *testing.T) {
+			shared := NewShared(Shared{Transport: roundTripFunc(func(*http.Request) (*http.Response, error) { return nil, err })})
+			h, _, berr := shared.Build(Spec{Integration: &xdsv1alpha1.Integration{Type: TypeHTTPProxy, Uri: "http://192.0.2.1/x"}})
+			if berr != nil {
+				t.Fatal(berr)
+			}
+			rc := &reqctx.Request{ID: "rid", Stage: "prod"}
+			r := httptest.NewRequest("GET", "/prod/x", nil)
+			r = r.WithContext(reqctx.With(r.Context(), rc))
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			want, wantType := http.StatusGatewayTimeout, "INTEGRATION_TIMEOUT"
+			if name == "refused" {
+				want, wantType = http.StatusBadGateway, "INTEGRATION_FAILURE"
+			}
+			if w.Code != want || w.Header().Get("X-Portico-Error-Type") != wantType {
+				t.Errorf("%d %s %q, want %d %s", w.Code, w.Header().Get("X-Portico-Error-Type"), w.Body, want, wantType)
+			}
+		})
 	}
 }

@@ -89,6 +89,10 @@ func (h *httpIntegration) rewrite(pr *httputil.ProxyRequest) {
 	rc := reqctx.From(pr.In.Context())
 	pr.Out.URL = rc.Target
 	pr.Out.Host = ""
+	// The request's trailers: the server's map, whose values it fills in when the body ends,
+	// which is when the transport writes them. ReverseProxy's clone of it, taken before the
+	// body was read, has the names without the values.
+	pr.Out.Trailer = pr.In.Trailer
 	var proto []string
 	if rc.PeerTrusted {
 		pr.Out.Header["X-Forwarded-For"] = pr.In.Header["X-Forwarded-For"]
@@ -117,7 +121,9 @@ func (h *httpIntegration) fail(w http.ResponseWriter, r *http.Request, err error
 	switch {
 	case rc.BodyTooLarge() || errors.As(err, &tooLarge):
 		gatewayresponse.Write(w, r, gatewayresponse.RequestTooLarge, h.responses, rc.ID)
-	case errors.Is(r.Context().Err(), context.DeadlineExceeded):
+	case errors.Is(r.Context().Err(), context.DeadlineExceeded) || isConnectTimeout(err):
+		// A dial that timed out (a backend dropping SYNs) is the endpoint request timing
+		// out too, whichever timeout came first: the dialer's or the route's.
 		gatewayresponse.Write(w, r, gatewayresponse.IntegrationTimeout, h.responses, rc.ID)
 	case r.Context().Err() != nil:
 		// The client is gone; nobody reads this answer, the access log and metrics do.
@@ -172,6 +178,12 @@ func (u *upstream) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	return res, err
+}
+
+// isConnectTimeout reports whether err is a connection attempt that timed out.
+func isConnectTimeout(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial" && op.Timeout()
 }
 
 // isConnectError reports whether err means no connection was made.

@@ -186,3 +186,37 @@ func TestHTTPRedirectToHTTPS(t *testing.T) {
 		t.Errorf("over HTTPS: %d", resp.StatusCode)
 	}
 }
+
+// An HTTP_PROXY route through a custom domain over HTTP/2 (ALPN): the request reaches the
+// HTTP/1.1 backend on the lean path with X-Forwarded-Proto https, and the answer, its
+// trailers included, comes back over HTTP/2.
+func TestHTTPProxyOverHTTP2TLS(t *testing.T) {
+	pki := testpki.New(t)
+	store := domains.New()
+	f := newFixture(t, Options{Domains: store})
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Header().Set("Trailer", "X-Sum")
+		_, _ = io.WriteString(w, r.Proto+" "+r.Header.Get("X-Forwarded-Proto")+" "+string(b))
+		w.Header().Set("X-Sum", "42")
+	}))
+	t.Cleanup(backend.Close)
+	crt, key := pki.ServerPEM(t, time.Now().Add(time.Hour), "api.example.com")
+	c := cfg(nil, stageOf("pets", "prod", apiOf(nil, uriRoute("p", "/p", "POST", backend.URL+"/p"))))
+	c.Secrets = map[string]*xdsv1alpha1.TlsSecret{"tls/default/api": {Name: "tls/default/api", CertificateChain: crt, PrivateKey: key}}
+	c.Domains = map[string]*xdsv1alpha1.DomainSnapshot{"default/api": {Key: "default/api", DomainName: "api.example.com",
+		Certificate: "tls/default/api", Mappings: []*xdsv1alpha1.BasePathMapping{{Stage: "default/pets"}}}}
+	if err := f.Apply(c); err != nil {
+		t.Fatal(err)
+	}
+	addr, client := serveHTTPS(t, f, store, pki)
+	resp, err := client("api.example.com").Post("https://"+addr+"/p", "text/plain", strings.NewReader("hello"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.ProtoMajor != 2 || resp.StatusCode != 200 || string(b) != "HTTP/1.1 https hello" || resp.Trailer.Get("X-Sum") != "42" {
+		t.Errorf("%s %d %q, trailer %v", resp.Proto, resp.StatusCode, b, resp.Trailer)
+	}
+}

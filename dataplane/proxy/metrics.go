@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/portico-dev/portico/dataplane/accesslog"
 )
 
 // Label values are bounded by configuration: api and stage name configured objects, route a
@@ -71,6 +73,14 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m.duration = register(reg, m.duration)
 	m.integration = register(reg, m.integration)
 	return m
+}
+
+// accessLogDropped counts the access log lines dropped because stdout did not keep up.
+func registerAccessLogDropped(reg prometheus.Registerer, w *accesslog.Writer) {
+	register(reg, prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "portico_access_log_dropped_lines_total",
+		Help: "Access log lines dropped because the output (stdout) did not take them as fast as requests came.",
+	}, func() float64 { return float64(w.Dropped()) }))
 }
 
 // register registers c, or returns the collector already registered under its name (a

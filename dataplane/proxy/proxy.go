@@ -26,6 +26,7 @@ limitations under the License.
 package proxy
 
 import (
+	"context"
 	"encoding/hex"
 	"errors"
 	"io"
@@ -62,7 +63,10 @@ type Options struct {
 	Log logr.Logger
 	// Registerer receives the request metrics. Default: a private registry (none exported).
 	Registerer prometheus.Registerer
-	// AccessLog receives access log lines. Default os.Stdout.
+	// AccessLog receives access log lines, written by the request's goroutine. Default
+	// os.Stdout, written by a goroutine of its own through a bounded queue: a blocked stdout
+	// (a full pipe, a stalled collector) never holds a request, and lines that do not fit
+	// are dropped and counted (portico_access_log_dropped_lines_total).
 	AccessLog io.Writer
 	// DefaultAccessLogFormat is used by stages without a format. Empty: no line for them.
 	DefaultAccessLogFormat string
@@ -122,8 +126,10 @@ func New(opts Options) *Proxy {
 	if opts.Registerer == nil {
 		opts.Registerer = prometheus.NewRegistry()
 	}
+	accessLog := accesslog.NewWriter(opts.AccessLog)
 	if opts.AccessLog == nil {
 		opts.AccessLog = os.Stdout
+		accessLog = accesslog.NewQueue(os.Stdout, 0)
 	}
 	if opts.ExecutionLog == nil {
 		opts.ExecutionLog = os.Stderr
@@ -143,12 +149,17 @@ func New(opts Options) *Proxy {
 		}),
 		clusters: integration.NewClusters(nil, nil, opts.Now, opts.EjectionTime),
 		metrics:  newMetrics(opts.Registerer),
-		log:      accesslog.NewWriter(opts.AccessLog),
+		log:      accessLog,
 		execLog:  execlog.NewWriter(opts.ExecutionLog, opts.Now),
 	}
 	p.noStage = p.metrics.route(seriesKey{none, none, none, none})
+	registerAccessLogDropped(opts.Registerer, p.log)
 	return p
 }
+
+// FlushAccessLog waits until the access log lines queued for stdout are written, or ctx
+// ends: at shutdown, after the last requests.
+func (p *Proxy) FlushAccessLog(ctx context.Context) error { return p.log.Flush(ctx) }
 
 // Ready reports whether a configuration has been applied.
 func (p *Proxy) Ready() bool { return p.graph.Load() != nil }

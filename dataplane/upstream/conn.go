@@ -37,6 +37,7 @@ var aLongTimeAgo = time.Unix(1, 0)
 var (
 	errHeaderTimeout = errors.New("net/http: timeout awaiting response headers")
 	errFraming       = errors.New("upstream: response with both Content-Length and Transfer-Encoding")
+	errFramingName   = errors.New("upstream: response with whitespace between a Content-Length or Transfer-Encoding name and its colon")
 )
 
 // persistConn is one upstream connection. It serves one request at a time, on the caller's
@@ -107,11 +108,7 @@ func (pc *persistConn) roundTrip(req *http.Request) (*http.Response, error) {
 	for {
 		checked := false
 		if _, err = pc.br.Peek(1); err == nil {
-			var conflict bool
-			checked, conflict = framingConflict(pc.br)
-			if conflict {
-				err = errFraming
-			}
+			checked, err = framingConflict(pc.br)
 		}
 		if err == nil {
 			res, err = http.ReadResponse(pc.br, req)
@@ -279,16 +276,19 @@ func isTimeout(err error) bool {
 // framingConflict looks at the response headers buffered in br, before net/http parses them,
 // for a Content-Length next to a Transfer-Encoding: RFC 9112 lets a recipient process the
 // Transfer-Encoding and drop the length (net/http does), but such a response is how a
-// response is smuggled past a proxy, and nginx refuses it as Portico does. checked is false
-// when the headers' end is not buffered yet.
-func framingConflict(br *bufio.Reader) (checked, conflict bool) {
+// response is smuggled past a proxy, and nginx refuses it as Portico does. It also refuses
+// either name followed by whitespace before its colon, which RFC 9112 (5.1) says to reject:
+// net/http keeps "Content-Length : 2" as a header of another name and reads the body to the
+// connection's end, where the backend sent a length. checked is false when the headers' end
+// is not buffered yet; err is errFraming or errFramingName.
+func framingConflict(br *bufio.Reader) (checked bool, err error) {
 	b, _ := br.Peek(br.Buffered())
 	end := bytes.Index(b, []byte("\r\n\r\n"))
 	if lf := bytes.Index(b, []byte("\n\n")); lf >= 0 && (end < 0 || lf < end) {
 		end = lf
 	}
 	if end < 0 {
-		return false, false
+		return false, nil
 	}
 	b = b[:end]
 	var cl, te bool
@@ -299,22 +299,33 @@ func framingConflict(br *bufio.Reader) (checked, conflict bool) {
 		}
 		line := b[:i+1]
 		b = b[i+1:]
+		var colon bool
 		switch {
-		case hasFieldName(line, "content-length"):
+		case hasFieldName(line, "content-length", &colon):
 			cl = true
-		case hasFieldName(line, "transfer-encoding"):
+		case hasFieldName(line, "transfer-encoding", &colon):
 			te = true
+		default:
+			continue
+		}
+		if !colon {
+			return true, errFramingName
 		}
 	}
-	return true, cl && te
+	if cl && te {
+		return true, errFraming
+	}
+	return true, nil
 }
 
 // hasFieldName reports whether line starts with the header field name, any case, followed
-// by a colon or whitespace (which net/http refuses anyway).
-func hasFieldName(line []byte, name string) bool {
+// by a colon (colon set) or whitespace (net/http refuses a tab, and keeps a space as part
+// of another name).
+func hasFieldName(line []byte, name string, colon *bool) bool {
 	if len(line) <= len(name) || !bytes.EqualFold(line[:len(name)], []byte(name)) {
 		return false
 	}
 	c := line[len(name)]
+	*colon = c == ':'
 	return c == ':' || c == ' ' || c == '\t'
 }

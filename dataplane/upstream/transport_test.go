@@ -298,6 +298,34 @@ func TestResponseSmuggling(t *testing.T) {
 	}
 }
 
+// A Content-Length or Transfer-Encoding with whitespace before its colon is refused before
+// any of the answer is given: net/http keeps such a line as a header of another name and
+// reads the body up to the connection's end, which a backend reading its own framing never
+// closes, and the client got the status and then a cut body at the route's timeout.
+func TestObfuscatedFramingNameRefused(t *testing.T) {
+	for name, resp := range map[string]string{
+		"CL with space": "HTTP/1.1 200 OK\r\nContent-Length : 2\r\n\r\nok",
+		"TE with space": "HTTP/1.1 200 OK\r\nTransfer-Encoding : chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+		"CL with tab":   "HTTP/1.1 200 OK\r\nContent-Length\t: 2\r\n\r\nok",
+	} {
+		t.Run(name, func(t *testing.T) {
+			url, _ := rawBackend(t, answerEach(resp))
+			tr, _ := newTransport(t, Options{})
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+			res, err := tr.RoundTrip(req)
+			if err == nil {
+				_ = res.Body.Close()
+				t.Fatalf("accepted: %d %v", res.StatusCode, res.Header)
+			}
+			if ctx.Err() != nil {
+				t.Errorf("refused only at the deadline: %v", err)
+			}
+		})
+	}
+}
+
 func TestSecondResponseNotReused(t *testing.T) {
 	// A backend that answers one request twice: the second answer must not be read as the
 	// answer to the next request.

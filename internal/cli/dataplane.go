@@ -208,6 +208,10 @@ func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 			err = errors.Join(err, httpsSrv.Shutdown(drainCtx))
 		}
 		stopCheckpoint()
+		// The last requests' access log lines, unless stdout stays blocked.
+		flushCtx, cancelFlush := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		_ = p.FlushAccessLog(flushCtx)
+		cancelFlush()
 		o.log.Info("drained", "took", time.Since(start).Round(time.Millisecond), "error", errString(err))
 		return nil
 	})
