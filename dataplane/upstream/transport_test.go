@@ -267,6 +267,19 @@ func TestNoRetryOnceAnswerStarted(t *testing.T) {
 	}
 }
 
+// roundTripRaw sends a GET to a backend answering resp, raw, to every request, within 2 s
+// (the context returned).
+func roundTripRaw(t *testing.T, resp string) (*http.Response, context.Context, error) {
+	t.Helper()
+	url, _ := rawBackend(t, answerEach(resp))
+	tr, _ := newTransport(t, Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	t.Cleanup(cancel)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	res, err := tr.RoundTrip(req)
+	return res, ctx, err
+}
+
 func TestResponseSmuggling(t *testing.T) {
 	for name, resp := range map[string]string{
 		"CL and TE":            "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
@@ -281,12 +294,7 @@ func TestResponseSmuggling(t *testing.T) {
 		"bare LF in chunk ext": "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;\nx\r\nok\r\n0\r\n\r\n",
 	} {
 		t.Run(name, func(t *testing.T) {
-			url, _ := rawBackend(t, answerEach(resp))
-			tr, _ := newTransport(t, Options{})
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-			res, err := tr.RoundTrip(req)
+			res, _, err := roundTripRaw(t, resp)
 			if err == nil {
 				b, rerr := io.ReadAll(res.Body)
 				_ = res.Body.Close()
@@ -309,12 +317,7 @@ func TestObfuscatedFramingNameRefused(t *testing.T) {
 		"CL with tab":   "HTTP/1.1 200 OK\r\nContent-Length\t: 2\r\n\r\nok",
 	} {
 		t.Run(name, func(t *testing.T) {
-			url, _ := rawBackend(t, answerEach(resp))
-			tr, _ := newTransport(t, Options{})
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-			res, err := tr.RoundTrip(req)
+			res, ctx, err := roundTripRaw(t, resp)
 			if err == nil {
 				_ = res.Body.Close()
 				t.Fatalf("accepted: %d %v", res.StatusCode, res.Header)
