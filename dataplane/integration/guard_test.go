@@ -200,3 +200,26 @@ func TestPathGuardStageVariable(t *testing.T) {
 		}
 	}
 }
+
+// A uri without parameters is parsed once, at build: each request gets a copy, whose query
+// string is its own.
+func TestStaticURIIsCopiedPerRequest(t *testing.T) {
+	tg, err := newTarget(&xdsv1alpha1.Integration{Type: TypeHTTPProxy, Uri: "http://orders.test/v2/orders?src=gw"}, Spec{})
+	if err != nil || tg.static == nil {
+		t.Fatalf("static uri not parsed at build: %v", err)
+	}
+	for _, q := range []string{"page=1", "page=2", ""} {
+		r := httptest.NewRequest("GET", "/prod/orders?"+q, nil)
+		u, _, err := tg.resolve(r, &reqctx.Request{}, nil, false)
+		want := "http://orders.test/v2/orders?src=gw"
+		if q != "" {
+			want += "&" + q
+		}
+		if err != nil || u.String() != want {
+			t.Errorf("query %q: %v, %v; want %s", q, u, err, want)
+		}
+	}
+	if tg.static.String() != "http://orders.test/v2/orders?src=gw" {
+		t.Errorf("the shared URL changed: %s", tg.static)
+	}
+}

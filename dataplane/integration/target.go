@@ -32,7 +32,9 @@ import (
 // target is where a route's integration requests go: a bound uri template, or a cluster
 // whose endpoints receive the request path under the stage as is.
 type target struct {
-	bound    *mapping.Bound
+	bound *mapping.Bound
+	// static is bound parsed, when it has no parameter: a copy per request, not a parse.
+	static   *url.URL
 	bindErr  error
 	cluster  string
 	clusters *Clusters
@@ -62,6 +64,13 @@ func newTarget(in *xdsv1alpha1.Integration, spec Spec) (*target, error) {
 	}
 	t := &target{}
 	t.bound, t.bindErr = tmpl.Bind(spec.Variables)
+	if t.bindErr == nil {
+		if s, ok := t.bound.Static(); ok {
+			if u, err := url.Parse(s); err == nil {
+				t.static = u
+			}
+		}
+	}
 	return t, nil
 }
 
@@ -87,13 +96,18 @@ func (t *target) resolve(in *http.Request, rc *reqctx.Request, overrides map[str
 		return nil, nil, t.bindErr
 	}
 	if t.bound != nil {
-		s, err := t.bound.Expand(&rc.Params, overrides)
-		if err != nil {
-			return nil, nil, err
-		}
-		u, err := url.Parse(s)
-		if err != nil {
-			return nil, nil, err
+		var u *url.URL
+		if t.static != nil {
+			c := *t.static
+			u = &c
+		} else {
+			s, err := t.bound.Expand(&rc.Params, overrides)
+			if err != nil {
+				return nil, nil, err
+			}
+			if u, err = url.Parse(s); err != nil {
+				return nil, nil, err
+			}
 		}
 		if q := in.URL.RawQuery; q != "" && !fixedPath {
 			if u.RawQuery != "" {

@@ -311,6 +311,17 @@ func (b *Bound) Expand(v Values, overrides map[string]string) (string, error) {
 	return s, nil
 }
 
+// Static returns the URL when the template has no parameter to substitute, so that a caller
+// may parse it once rather than per request.
+func (b *Bound) Static() (string, bool) {
+	for _, p := range b.pieces {
+		if p.kind != literal {
+			return "", false
+		}
+	}
+	return b.expand(nil), true
+}
+
 func (b *Bound) expand(param func(piece) string) string {
 	if len(b.pieces) == 1 && b.pieces[0].kind == literal {
 		return b.pieces[0].text
