@@ -25,7 +25,7 @@ import (
 // header names as clients spell them: a payload 1.0 LAMBDA_PROXY route or a REQUEST
 // authorizer with payload 1.0. The HTTP and HTTPS listeners keep the names
 // (rawheader.Listener, rawheader.TLSListener) only for connections accepted while it is
-// true, so that other configurations pay nothing.
+// true; other connections are followed for their framing alone.
 func (p *Proxy) WantsHeaderNames() bool { return p.headerNames.Load() }
 
 func wantsHeaderNames(cfg *config.Config) bool {

@@ -63,9 +63,27 @@ func NewServer(o ServerOptions) *http.Server {
 	} else {
 		protocols.SetUnencryptedHTTP2(true)
 	}
-	srv := &http.Server{Addr: o.Addr, Handler: o.Handler, Protocols: &protocols, ErrorLog: o.ErrorLog}
+	srv := &http.Server{Addr: o.Addr, Handler: refuseBothLengths(o.Handler), Protocols: &protocols, ErrorLog: o.ErrorLog}
 	l.Apply(srv)
-	// Connections from a rawheader.Listener keep header names as clients spell them.
+	// Connections from a rawheader.Listener follow their framing, and keep header names as
+	// clients spell them.
 	rawheader.Install(srv)
 	return srv
+}
+
+// refuseBothLengths answers 400 to a request that came with both Content-Length and
+// Transfer-Encoding, and closes its connection, as nginx does and RFC 9112 (6.1) requires of
+// the connection: net/http would serve it by the Transfer-Encoding, while a balancer in
+// front that went by the length would take another part of the stream for the next request
+// (request smuggling). Like the 431 of an oversized header, it is the connection's answer,
+// before any API's.
+func refuseBothLengths(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rawheader.BothLengths(r) {
+			w.Header().Set("Connection", "close")
+			http.Error(w, "400 Bad Request: both Content-Length and Transfer-Encoding", http.StatusBadRequest)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }

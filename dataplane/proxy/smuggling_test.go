@@ -26,6 +26,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/portico-dev/portico/dataplane/proxy/rawheader"
 )
 
 // rawUpstream is a backend that records every byte it receives and answers each request it
@@ -101,12 +103,15 @@ func (u *rawUpstream) received() string {
 }
 
 // serveProxy serves f on a real listener, with the proxy's server, and returns its address.
+// The listener follows each connection's framing, as `portico proxy`'s does (without header
+// names: no payload 1.0 event wants them here).
 func serveProxy(t *testing.T, f *fixture) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	l = rawheader.Listener(l, func() bool { return false })
 	srv := NewServer(ServerOptions{Handler: f})
 	go func() { _ = srv.Serve(l) }()
 	t.Cleanup(func() { _ = srv.Close() })
@@ -201,4 +206,38 @@ func TestResponseSmugglingRefused(t *testing.T) {
 			t.Errorf("the client got a complete answer:\n%q", got)
 		}
 	})
+}
+
+// A request with both Content-Length and Transfer-Encoding is answered 400 and its connection
+// closed, as nginx answers it (RFC 9112 says to close): what follows it on the connection,
+// whichever framing a balancer in front went by, is never served. A chunked request, or one
+// with a length, is served as before on a kept-alive connection.
+func TestBothLengthsRefusedAndClosed(t *testing.T) {
+	up := newRawUpstream(t, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+	f := newFixture(t, Options{})
+	f.apply(t, stageOf("prod", "prod", apiOf(nil, uriRoute("p", "/p", "GET,POST", "http://"+up.l.Addr().String()+"/p"))))
+	addr := serveProxy(t, f)
+	const next = "GET /prod/p HTTP/1.1\r\nHost: x\r\n\r\n"
+	for name, raw := range map[string]string{
+		"CL and TE":   "POST /prod/p HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + next,
+		"TE and CL":   "POST /prod/p HTTP/1.1\r\nHost: x\r\ntransfer-encoding: chunked\r\ncontent-length: 3\r\n\r\n3\r\nabc\r\n0\r\n\r\n" + next,
+		"TE with tab": "POST /prod/p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\tchunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n" + next,
+	} {
+		t.Run(name, func(t *testing.T) {
+			before := strings.Count(up.received(), "POST /p")
+			got := rawExchange(t, addr, raw)
+			if !strings.HasPrefix(got, "HTTP/1.1 400 ") || strings.Count(got, "HTTP/1.1 ") != 1 || !strings.Contains(got, "Connection: close") {
+				t.Fatalf("answer:\n%s", got)
+			}
+			if strings.Count(up.received(), "POST /p") != before {
+				t.Error("the backend received the refused request")
+			}
+		})
+	}
+	// A chunked request and a request with a length, one after the other on one connection.
+	got := rawExchange(t, addr, "POST /prod/p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"+
+		"POST /prod/p HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc")
+	if strings.Count(got, "HTTP/1.1 200 OK") != 2 {
+		t.Fatalf("chunked, then with a length:\n%s", got)
+	}
 }

@@ -163,7 +163,9 @@ func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 	}
 	// Connections over the cap wait in the kernel's backlog (package edge).
 	httpLis = edge.Listener(httpLis, o.limits.MaxConnections)
-	// Payload 1.0 events carry header names as clients spell them; net/http does not keep it.
+	// Every connection's framing is followed, to refuse requests with both lengths (request
+	// smuggling); payload 1.0 events also want header names as clients spell them, which
+	// net/http does not keep.
 	httpLis = rawheader.Listener(httpLis, p.WantsHeaderNames)
 	o.log.Info("serving", "http", httpLis.Addr().String(), "admin", adminLis.Addr().String(), "connections", addrOf(connLis),
 		"xdsServer", o.xdsServer, "node", o.nodeID, "maxConnections", o.limits.MaxConnections)

@@ -38,7 +38,10 @@ var (
 )
 
 func benchParse(b *testing.B, req string) {
-	var p parser
+	benchParseAs(b, parser{}, req)
+}
+
+func benchParseAs(b *testing.B, p parser, req string) {
 	var n int
 	emit := func(block) { n++ }
 	buf := []byte(req)
@@ -54,6 +57,10 @@ func benchParse(b *testing.B, req string) {
 
 // BenchmarkParseGet is the cost a kept connection adds to each request it reads.
 func BenchmarkParseGet(b *testing.B) { benchParse(b, benchGet) }
+
+// BenchmarkParseGetFramingOnly is what every connection pays to tell a request with both
+// lengths (BothLengths), when no payload 1.0 event wants the names.
+func BenchmarkParseGetFramingOnly(b *testing.B) { benchParseAs(b, parser{framingOnly: true}, benchGet) }
 
 // BenchmarkParsePost: a body is skipped, not read byte by byte.
 func BenchmarkParsePost(b *testing.B) { benchParse(b, benchPost) }

@@ -27,6 +27,9 @@ import "bytes"
 type parser struct {
 	dead bool
 	st   state
+	// framingOnly keeps no names for the blocks: only the current line's name, to tell a
+	// Content-Length or Transfer-Encoding split by a read (see Conn).
+	framingOnly bool
 
 	// The request line: spaces seen, the digest of "METHOD target", the protocol.
 	spaces int
@@ -168,7 +171,7 @@ func (p *parser) reset() {
 	if cap(names) > keptNamesBytes {
 		names = nil
 	}
-	*p = parser{names: names, sum: fnvOffset}
+	*p = parser{names: names, sum: fnvOffset, framingOnly: p.framingOnly}
 }
 
 func (p *parser) byte(c byte, emit func(block)) {
@@ -318,7 +321,10 @@ func (p *parser) endName(last []byte) {
 			p.field = fieldTransferEncoding
 		}
 	}
-	if !p.overflow {
+	switch {
+	case p.framingOnly:
+		p.names = p.names[:0] // the name was only needed until now
+	case !p.overflow:
 		p.names = append(p.names, '\n')
 	}
 	p.st, p.valueN, p.valueOver = sValue, 0, false
@@ -343,8 +349,11 @@ func (p *parser) endValue() {
 
 // endBlock ends a header block: it is emitted, and the body framed as net/http frames it.
 func (p *parser) endBlock(emit func(block)) {
-	b := block{sum: p.sum}
-	if !p.overflow {
+	// Both lengths on an HTTP/1.1 request: net/http frames it by the Transfer-Encoding and
+	// drops the Content-Length, as RFC 9112 allows, but a peer in front that framed it by the
+	// length disagrees about where the next request starts (smuggling).
+	b := block{sum: p.sum, bothLengths: p.hasCL && p.te > 0 && !p.http10}
+	if !p.overflow && !p.framingOnly {
 		b.names = string(p.names)
 	}
 	emit(b)

@@ -27,7 +27,11 @@ import (
 
 // parse feeds stream to a parser in pieces of size step (0: at once) and returns the blocks.
 func parse(stream []byte, step int) (blocks []block, dead bool) {
-	var p parser
+	return parseAs(parser{}, stream, step)
+}
+
+// parseAs is parse with a parser set up as p (framingOnly).
+func parseAs(p parser, stream []byte, step int) (blocks []block, dead bool) {
 	emit := func(b block) {
 		if len(blocks) == 1<<10 {
 			p.dead = true
@@ -153,6 +157,47 @@ func FuzzParser(f *testing.F) {
 		if step < 0 {
 			step = -step
 		}
-		agree(t, stream, step%17)
+		blocks := agree(t, stream, step%17)
+		// Following the framing only, the parser frames alike and flags alike.
+		framing, _ := parseAs(parser{framingOnly: true}, stream, step%17)
+		if len(framing) != len(blocks) {
+			t.Fatalf("framing only: %d blocks, with names %d", len(framing), len(blocks))
+		}
+		for i, b := range framing {
+			if b.names != "" || b.sum != blocks[i].sum || b.bothLengths != blocks[i].bothLengths {
+				t.Fatalf("block %d: framing only %+v, with names %+v", i, b, blocks[i])
+			}
+		}
 	})
+}
+
+// A request with both a Content-Length and a Transfer-Encoding is flagged, however its
+// names are spelled or split by reads, with names kept or not; HTTP/1.0 (whose
+// Transfer-Encoding net/http ignores) and either length alone are not.
+func TestBothLengths(t *testing.T) {
+	for stream, want := range map[string][]bool{
+		"POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" +
+			"GET /b HTTP/1.1\r\nHost: x\r\n\r\n": {true, false},
+		"POST /a HTTP/1.1\r\nHost: x\r\ntransfer-encoding: chunked\r\nCONTENT-LENGTH: 3\r\n\r\n3\r\nabc\r\n0\r\n\r\n": {true},
+		"POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n":                      {false},
+		"POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc":                                                 {false},
+		"POST /a HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\nabc":                   {false},
+	} {
+		for _, framingOnly := range []bool{false, true} {
+			for _, step := range []int{0, 1, 5, 13} {
+				blocks, _ := parseAs(parser{framingOnly: framingOnly}, []byte(stream), step)
+				if len(blocks) != len(want) {
+					t.Fatalf("%q (framing only %v, step %d): %d blocks, want %d", stream, framingOnly, step, len(blocks), len(want))
+				}
+				for i, b := range blocks {
+					if b.bothLengths != want[i] {
+						t.Errorf("%q (framing only %v, step %d): block %d bothLengths %v", stream, framingOnly, step, i, b.bothLengths)
+					}
+					if framingOnly && b.names != "" {
+						t.Errorf("%q: framing only kept names %q", stream, b.names)
+					}
+				}
+			}
+		}
+	}
 }

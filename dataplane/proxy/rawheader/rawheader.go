@@ -25,10 +25,15 @@ limitations under the License.
 // to the next block as net/http starts each request, so that From finds the names of the
 // request being served. The names are only spelling hints: From's Names.Spell returns a
 // name of the request's net/http header map in the client's spelling when the client sent
-// one that matches it case-insensitively, else the canonical key. Nothing here decides
-// routing or security, and anything the framing does not understand (HTTP/2 prior
-// knowledge, an upgrade, a limit passed, a framing net/http would refuse) stops the
-// tracking for the connection, whose requests then get canonical names.
+// one that matches it case-insensitively, else the canonical key. Anything the framing does
+// not understand (HTTP/2 prior knowledge, an upgrade, a limit passed, a framing net/http
+// would refuse) stops the tracking for the connection, whose requests then get canonical
+// names.
+//
+// The same framing tells a request that carried both Content-Length and Transfer-Encoding
+// (BothLengths), which net/http serves by the Transfer-Encoding without a trace of the
+// length, and whose connection RFC 9112 says to close: every connection is followed for that,
+// and those accepted while names are wanted keep the names too.
 //
 // Memory is bounded per connection: at most maxQueued header blocks read ahead of the one
 // being served (pipelining), each with at most maxNamesBytes of names; a block over the
@@ -59,9 +64,9 @@ const (
 	maxHexDigits = 16
 )
 
-// Listener returns l whose connections keep header names, for those accepted while on
-// returns true (nil: always). A connection accepted while it is false is returned as it is
-// and costs nothing; the choice holds for the connection's life.
+// Listener returns l whose connections follow their requests' framing, and keep header
+// names for those accepted while on returns true (nil: always); the choice holds for the
+// connection's life.
 func Listener(l net.Listener, on func() bool) net.Listener {
 	return &listener{Listener: l, on: on}
 }
@@ -73,10 +78,17 @@ type listener struct {
 
 func (l *listener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
-	if err != nil || (l.on != nil && !l.on()) {
+	if err != nil {
 		return c, err
 	}
-	return &Conn{Conn: c}, nil
+	return newConn(c, l.on == nil || l.on()), nil
+}
+
+// newConn follows c's framing, keeping the header names when names is set.
+func newConn(c net.Conn, names bool) *Conn {
+	rc := &Conn{Conn: c}
+	rc.p.framingOnly = !names
+	return rc
 }
 
 // Install sets srv's ConnContext and ConnState hooks (chaining any already set) so that
@@ -107,8 +119,9 @@ type connKey struct{}
 // block is what one header block leaves: the names in the client's spelling, one per line,
 // and a digest of "METHOD request-target" to check it against the request it is given to.
 type block struct {
-	names string
-	sum   uint64
+	names       string
+	sum         uint64
+	bothLengths bool // Content-Length and Transfer-Encoding (see BothLengths)
 }
 
 // Conn is a connection that keeps the header names of what it reads.
@@ -179,6 +192,27 @@ func (c *Conn) stateChanged(s http.ConnState) {
 		c.p.dead = true
 		c.current, c.queue = block{}, nil
 	}
+}
+
+// BothLengths reports whether r, which must be the request its connection is serving, came
+// with both a Content-Length and a Transfer-Encoding header: net/http reads its body by the
+// Transfer-Encoding (RFC 9112 allows it) and leaves no trace of the length, but a proxy or
+// balancer in front may have framed it by the length and be about to send what net/http
+// takes for the rest of the body as the next request, or the reverse. Answer 400 and close
+// the connection, as nginx does. It is false for requests of connections that are not
+// followed (HTTP/2, a framing the parser gave up on).
+func BothLengths(r *http.Request) bool {
+	if r.ProtoMajor != 1 {
+		return false
+	}
+	c, _ := r.Context().Value(connKey{}).(*Conn)
+	if c == nil {
+		return false
+	}
+	c.mu.Lock()
+	b := c.current
+	c.mu.Unlock()
+	return b.bothLengths && b.sum == requestLineSum(r.Method, r.RequestURI)
 }
 
 // Names spells a request's header names as its client sent them.

@@ -25,10 +25,11 @@ import (
 	"time"
 )
 
-// TLSListener is tls.NewListener(l, cfg) whose HTTP/1.x connections keep header names, for
-// those accepted while on returns true (nil: always).
+// TLSListener is tls.NewListener(l, cfg) whose HTTP/1.x connections follow their requests'
+// framing, as Listener's do, and keep header names for those accepted while on returns true
+// (nil: always).
 //
-// Names are only readable once decrypted, and whether a connection speaks HTTP/1.x is only
+// Requests are only readable once decrypted, and whether a connection speaks HTTP/1.x is only
 // known once ALPN has chosen, so such a connection is handshaken here, in a goroutine of its
 // own bounded by handshakeTimeout (zero: no bound, as for net/http; pass the server's
 // ReadHeaderTimeout, from which net/http takes its own), so that a slow or silent client
@@ -42,8 +43,7 @@ import (
 //     so HTTP/2 by ALPN, the handshake error log and the 400 answer to plain HTTP sent to the
 //     TLS port are net/http's.
 //
-// A connection accepted while on returns false is the tls.Server connection that net/http
-// handshakes itself, as from tls.NewListener. Close stops handshakes in progress.
+// Close stops handshakes in progress.
 func TLSListener(l net.Listener, cfg *tls.Config, handshakeTimeout time.Duration, on func() bool) net.Listener {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &tlsListener{Listener: l, cfg: cfg, timeout: handshakeTimeout, on: on,
@@ -103,17 +103,12 @@ func (l *tlsListener) acceptLoop() {
 			}
 			continue
 		}
-		tc := tls.Server(c, l.cfg)
-		if l.on != nil && !l.on() {
-			l.deliver(tc)
-			continue
-		}
-		go l.handshake(tc)
+		go l.handshake(tls.Server(c, l.cfg), l.on == nil || l.on())
 	}
 }
 
 // handshake runs tc's handshake and passes the connection on as TLSListener says.
-func (l *tlsListener) handshake(tc *tls.Conn) {
+func (l *tlsListener) handshake(tc *tls.Conn, names bool) {
 	if l.timeout > 0 {
 		_ = tc.SetDeadline(time.Now().Add(l.timeout))
 	}
@@ -123,7 +118,7 @@ func (l *tlsListener) handshake(tc *tls.Conn) {
 		st := tc.ConnectionState()
 		switch st.NegotiatedProtocol {
 		case "", "http/1.1", "http/1.0": // those net/http serves itself rather than by TLSNextProto
-			c = &tlsConn{Conn: &Conn{Conn: tc}, state: st}
+			c = &tlsConn{Conn: newConn(tc, names), state: st}
 		}
 	}
 	l.deliver(c)
