@@ -50,6 +50,7 @@ type parser struct {
 	inTrailer bool
 
 	hasCL   bool
+	badCL   bool // a Content-Length that does not parse: net/http ignores it beside a Transfer-Encoding
 	cl      uint64
 	te      int // Transfer-Encoding fields
 	chunked bool
@@ -336,11 +337,14 @@ func (p *parser) endValue() {
 	switch p.field {
 	case fieldContentLength:
 		n, ok := parseLength(v)
-		if !ok || p.valueOver || (p.hasCL && n != p.cl) {
-			p.dead = true
-			return
+		switch {
+		case p.hasCL && (!ok || p.valueOver || p.badCL || n != p.cl):
+			p.dead = true // net/http refuses differing lengths, with or without a Transfer-Encoding
+		case !ok || p.valueOver:
+			p.hasCL, p.badCL = true, true // refused at the block's end unless a Transfer-Encoding overrides it
+		default:
+			p.hasCL, p.cl = true, n
 		}
-		p.hasCL, p.cl = true, n
 	case fieldTransferEncoding:
 		p.te++
 		p.chunked = !p.valueOver && bytes.EqualFold(v, []byte("chunked"))
@@ -367,6 +371,8 @@ func (p *parser) endBlock(emit func(block)) {
 			return
 		}
 		p.st, p.digits, p.chunk = sChunkSize, 0, 0
+	case p.badCL:
+		p.dead = true // net/http answers 400 and closes
 	case p.hasCL && p.cl > 0:
 		p.st, p.remaining = sBody, p.cl
 	default:

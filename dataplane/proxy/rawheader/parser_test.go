@@ -153,6 +153,7 @@ func FuzzParser(f *testing.F) {
 		"1d;e=1\r\nGET /evil2 HTTP/1.1\r\nA: b\r\n\r\n\r\n0\r\nT: z\r\n\r\n"+
 		"GET /c HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\nabc"+
 		"DELETE /d HTTP/1.1\r\nHost: x\r\n\r\n"), 5)
+	f.Add([]byte("POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 3x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /b HTTP/1.1\r\n\r\n"), 2)
 	f.Fuzz(func(t *testing.T, stream []byte, step int) {
 		if step < 0 {
 			step = -step
@@ -180,8 +181,10 @@ func TestBothLengths(t *testing.T) {
 			"GET /b HTTP/1.1\r\nHost: x\r\n\r\n": {true, false},
 		"POST /a HTTP/1.1\r\nHost: x\r\ntransfer-encoding: chunked\r\nCONTENT-LENGTH: 3\r\n\r\n3\r\nabc\r\n0\r\n\r\n": {true},
 		"POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n":                      {false},
-		"POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc":                                                 {false},
-		"POST /a HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\nabc":                   {false},
+		// A length that does not parse, which net/http ignores beside the Transfer-Encoding.
+		"POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: +3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /b HTTP/1.1\r\n\r\n": {true, false},
+		"POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc":                                                             {false},
+		"POST /a HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\nabc":                               {false},
 	} {
 		for _, framingOnly := range []bool{false, true} {
 			for _, step := range []int{0, 1, 5, 13} {
