@@ -216,7 +216,9 @@ func (d *decoder) byte() byte {
 
 func (d *decoder) uvarint() uint64 {
 	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
+	// binary.Uvarint also reads padded encodings (0x81 0x00 for 1); encodeEntry writes none,
+	// and a value that reads back otherwise than it was written is not one of ours.
+	if n <= 0 || (n > 1 && d.b[n-1] == 0) {
 		d.err, d.b = true, nil
 		return 0
 	}
