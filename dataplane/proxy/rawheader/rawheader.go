@@ -124,7 +124,8 @@ type block struct {
 	bothLengths bool // Content-Length and Transfer-Encoding (see BothLengths)
 }
 
-// Conn is a connection that keeps the header names of what it reads.
+// Conn is a connection that follows the framing of what it reads, and keeps its header names
+// unless it follows the framing only.
 type Conn struct {
 	net.Conn
 
