@@ -250,11 +250,11 @@ func forwardHeader(in *http.Request, rc *reqctx.Request) http.Header {
 	}
 	out := make(http.Header, len(in.Header)+extra)
 	for k, vv := range in.Header {
-		switch k {
-		case "Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization",
-			"Te", "Trailer", "Transfer-Encoding", "Upgrade",
-			"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto":
+		switch {
+		case isHopByHop(k):
 			continue
+		case k == "Forwarded", k == "X-Forwarded-For", k == "X-Forwarded-Host", k == "X-Forwarded-Proto":
+			continue // set below
 		}
 		if vv == nil {
 			out[k] = nil
@@ -264,14 +264,7 @@ func forwardHeader(in *http.Request, rc *reqctx.Request) http.Header {
 		slab = append(slab, vv...)
 		out[k] = slab[i:len(slab):len(slab)]
 	}
-	// RFC 9110, 7.6.1: the headers the client's Connection names are for this hop only.
-	for _, f := range in.Header["Connection"] {
-		for sf := range strings.SplitSeq(f, ",") {
-			if sf = textproto.TrimString(sf); sf != "" {
-				out.Del(sf)
-			}
-		}
-	}
+	deleteConnectionTokens(out, in.Header["Connection"])
 	if httpguts.HeaderValuesContainsToken(in.Header["Te"], "trailers") {
 		out["Te"] = one("trailers")
 	}
@@ -303,16 +296,34 @@ func forwardHeader(in *http.Request, rc *reqctx.Request) http.Header {
 
 // removeHopByHop removes the hop-by-hop headers of an answer, as ReverseProxy does.
 func removeHopByHop(h http.Header) {
-	for _, f := range h["Connection"] {
+	deleteConnectionTokens(h, h["Connection"])
+	for k := range h {
+		if isHopByHop(k) {
+			delete(h, k)
+		}
+	}
+}
+
+// isHopByHop reports whether k, a canonical name, is a header for one connection only, as
+// ReverseProxy lists them.
+func isHopByHop(k string) bool {
+	switch k {
+	case "Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization",
+		"Te", "Trailer", "Transfer-Encoding", "Upgrade":
+		return true
+	}
+	return false
+}
+
+// deleteConnectionTokens deletes from h the headers a Connection header's values name: RFC
+// 9110 (7.6.1) makes them for this hop only.
+func deleteConnectionTokens(h http.Header, connection []string) {
+	for _, f := range connection {
 		for sf := range strings.SplitSeq(f, ",") {
 			if sf = textproto.TrimString(sf); sf != "" {
 				h.Del(sf)
 			}
 		}
-	}
-	for _, k := range [...]string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
-		"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"} {
-		delete(h, k)
 	}
 }
 

@@ -184,36 +184,16 @@ func wantAll(string) bool { return true }
 func contextMap(r *http.Request, rc *reqctx.Request, want func(string) bool) *vtl.Map {
 	ns, _, _ := strings.Cut(rc.API, "/")
 	c := vtl.NewMapSize(15)
-	if want("requestId") {
-		c.Set("requestId", rc.ID)
+	for _, e := range [...]struct{ k, v string }{
+		{"requestId", rc.ID}, {"extendedRequestId", rc.ID}, {"accountId", ns}, {"apiId", rc.API},
+		{"stage", rc.Stage}, {"httpMethod", r.Method}, {"resourcePath", rc.ResourcePath},
+		{"path", rc.Path}, {"domainName", rc.Host}, {"protocol", r.Proto},
+	} {
+		if want(e.k) {
+			c.Set(e.k, e.v)
+		}
 	}
-	if want("extendedRequestId") {
-		c.Set("extendedRequestId", rc.ID)
-	}
-	if want("accountId") {
-		c.Set("accountId", ns)
-	}
-	if want("apiId") {
-		c.Set("apiId", rc.API)
-	}
-	if want("stage") {
-		c.Set("stage", rc.Stage)
-	}
-	if want("httpMethod") {
-		c.Set("httpMethod", r.Method)
-	}
-	if want("resourcePath") {
-		c.Set("resourcePath", rc.ResourcePath)
-	}
-	if want("path") {
-		c.Set("path", rc.Path)
-	}
-	if want("domainName") {
-		c.Set("domainName", rc.Host)
-	}
-	if want("protocol") {
-		c.Set("protocol", r.Proto)
-	}
+	// The rest cost something to build: only when read.
 	if want("requestTimeEpoch") {
 		c.Set("requestTimeEpoch", rc.Start.UnixMilli())
 	}
