@@ -351,9 +351,12 @@ spec: {restApiRef: {name: pets}, stageName: programmed}
 	p2.Close()
 	programmedWith(metav1.ConditionTrue, apiv1.ReasonProgrammed, "all 1 connected proxies applied generation 1")
 
-	// The compile of the last create may still have been queued when counting began; the
-	// refresh through compiles this replaces made two or more per change.
-	if n := compiles.of(key) - before; n > 1 {
+	// The creates' events may not all have been handled when counting began: the compile that
+	// made the stage Programmed can have read the Route and the Stage from the cache before their
+	// events enqueued the API, so one compile may be running and one queued (the workqueue
+	// keeps one of each per key). The refresh through compiles this replaces made two or more
+	// per change, eight or more for these four.
+	if n := compiles.of(key) - before; n > 2 {
 		t.Errorf("the API compiled %d times while only its proxies changed", n)
 	}
 }
