@@ -121,6 +121,10 @@ func (h *httpIntegration) fail(w http.ResponseWriter, r *http.Request, err error
 	switch {
 	case rc.BodyTooLarge() || errors.As(err, &tooLarge):
 		gatewayresponse.Write(w, r, gatewayresponse.RequestTooLarge, h.responses, rc.ID)
+	case rc.BodyBroken():
+		// Before the client-gone case: a client that stopped sending its body (a half
+		// close) ends the connection's context too, yet may still read the answer.
+		badClientBody(w, r, h.responses, rc)
 	case errors.Is(r.Context().Err(), context.DeadlineExceeded) || isConnectTimeout(err):
 		// A dial that timed out (a backend dropping SYNs) is the endpoint request timing
 		// out too, whichever timeout came first: the dialer's or the route's.

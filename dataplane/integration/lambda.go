@@ -80,6 +80,9 @@ func (l *lambda) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case rc.BodyTooLarge() || errors.As(err, &tooLarge) || len(body) > MaxBodyBytes:
 		gatewayresponse.Write(w, r, gatewayresponse.RequestTooLarge, l.responses, rc.ID)
 		return
+	case rc.BodyBroken():
+		badClientBody(w, r, l.responses, rc)
+		return
 	case err != nil:
 		rc.Integration.Error = err.Error()
 		w.WriteHeader(StatusClientClosedRequest)

@@ -102,7 +102,7 @@ func (h *mappedHTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		gatewayresponse.Write(w, r, gatewayresponse.RequestTooLarge, h.responses, rc.ID)
 		return
 	case err != nil:
-		gatewayresponse.Write(w, r, gatewayresponse.BadRequestBody, h.responses, rc.ID)
+		badClientBody(w, r, h.responses, rc)
 		return
 	}
 	ct := MediaType(r.Header.Get("Content-Type"))

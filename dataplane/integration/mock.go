@@ -129,11 +129,11 @@ func (m *mock) render(w http.ResponseWriter, r *http.Request) ([]byte, int, bool
 	rc := reqctx.From(r.Context())
 	b, err := rc.ReadBody(r, MaxBodyBytes)
 	if err != nil {
-		t := gatewayresponse.BadRequestBody
 		if errors.Is(err, reqctx.ErrBodyTooLarge) {
-			t = gatewayresponse.RequestTooLarge
+			gatewayresponse.Write(w, r, gatewayresponse.RequestTooLarge, m.responses, rc.ID)
+		} else {
+			badClientBody(w, r, m.responses, rc)
 		}
-		gatewayresponse.Write(w, r, t, m.responses, rc.ID)
 		return nil, 0, false
 	}
 	e := env(r, rc, b, m.vars, nil) // several templates read it

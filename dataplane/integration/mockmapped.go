@@ -80,7 +80,7 @@ func (h *mappedMock) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		gatewayresponse.Write(w, r, gatewayresponse.RequestTooLarge, h.out.responses, rc.ID)
 		return
 	case err != nil:
-		gatewayresponse.Write(w, r, gatewayresponse.BadRequestBody, h.out.responses, rc.ID)
+		badClientBody(w, r, h.out.responses, rc)
 		return
 	}
 	answer := &http.Response{StatusCode: http.StatusOK, Header: http.Header{}}

@@ -253,6 +253,17 @@ func errorMap(rc *reqctx.Request) *vtl.Map {
 	return errMap
 }
 
+// badClientBody answers a request whose body could not be read (or decoded): 400
+// BAD_REQUEST_BODY. When the body broke while it was read (a malformed chunk, a client that
+// stopped sending), the connection closes too: what follows on it cannot be trusted to start
+// where the client meant, and nginx closes it alike.
+func badClientBody(w http.ResponseWriter, r *http.Request, responses *gatewayresponse.Set, rc *reqctx.Request) {
+	if rc.BodyBroken() {
+		w.Header().Set("Connection", "close")
+	}
+	gatewayresponse.Write(w, r, gatewayresponse.BadRequestBody, responses, rc.ID)
+}
+
 // templateFailed answers a template that failed at run time as AWS does: the gateway
 // response API_CONFIGURATION_ERROR (500 "Internal server error", which the API's
 // DEFAULT_5XX overrides too), with the error in the log and in the access log's

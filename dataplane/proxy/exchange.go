@@ -52,6 +52,8 @@ type exchange struct {
 	// written once, before either exists, and never again.
 	id       [36]byte
 	idHeader [1]string
+	// body wraps the request's body, when it has one, for the integrations to read.
+	body clientBody
 }
 
 // rc is the request's reqctx.
@@ -115,10 +117,13 @@ func (r *recorder) Flush() {
 // Unwrap lets http.ResponseController reach the connection.
 func (r *recorder) Unwrap() http.ResponseWriter { return r.w }
 
-// limitedBody enforces the request body limit on a body of unknown length while it streams,
-// like http.MaxBytesReader, and records the overrun in the reqctx so that the integration
-// answers 413 whatever error the transport wraps it in.
-type limitedBody struct {
+// clientBody is the client's request body as integrations read it. It enforces the body
+// limit on a body of unknown length while it streams, like http.MaxBytesReader, and records
+// in the reqctx what went wrong reading it: an overrun (the integration answers 413) or a
+// body that does not read to its end (a malformed chunk, a client that stopped sending: 400),
+// whatever error the transport wraps them in. Without the second, a broken client body read
+// while forwarding counted as the backend failing (502).
+type clientBody struct {
 	body  io.ReadCloser
 	left  int64
 	limit int64
@@ -126,7 +131,7 @@ type limitedBody struct {
 	err   error
 }
 
-func (b *limitedBody) Read(p []byte) (int, error) {
+func (b *clientBody) Read(p []byte) (int, error) {
 	if b.err != nil {
 		return 0, b.err
 	}
@@ -141,6 +146,9 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 	if int64(n) <= b.left {
 		b.left -= int64(n)
 		b.err = err
+		if err != nil && err != io.EOF {
+			b.rc.MarkBodyBroken()
+		}
 		return n, err
 	}
 	n = int(b.left)
@@ -150,7 +158,7 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 	return n, b.err
 }
 
-func (b *limitedBody) Close() error { return b.body.Close() }
+func (b *clientBody) Close() error { return b.body.Close() }
 
 // newRequestID returns a random version 4 UUID. AWS generates its own ids rather than
 // trusting the client's, and so does Portico: an id chosen by a client could collide on

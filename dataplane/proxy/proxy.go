@@ -274,8 +274,10 @@ func (p *Proxy) serve(g *graph, ex *exchange, r *http.Request) {
 		gatewayresponse.Write(&ex.rw, r, gatewayresponse.RequestTooLarge, v.responses, rc.ID)
 		return
 	}
-	if r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody {
-		r.Body = &limitedBody{body: r.Body, left: integration.MaxBodyBytes, limit: integration.MaxBodyBytes, rc: rc}
+	if r.Body != nil && r.Body != http.NoBody {
+		// A declared length is within the limit (above) and net/http holds the body to it.
+		ex.body = clientBody{body: r.Body, left: integration.MaxBodyBytes, limit: integration.MaxBodyBytes, rc: rc}
+		r.Body = &ex.body
 	}
 	rt.handler.ServeHTTP(&ex.rw, r)
 }

@@ -19,6 +19,7 @@ package proxy
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -28,6 +29,7 @@ import (
 	"time"
 
 	"github.com/portico-dev/portico/dataplane/proxy/rawheader"
+	"github.com/portico-dev/portico/internal/testkit"
 )
 
 // rawUpstream is a backend that records every byte it receives and answers each request it
@@ -239,5 +241,57 @@ func TestBothLengthsRefusedAndClosed(t *testing.T) {
 		"POST /prod/p HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc")
 	if strings.Count(got, "HTTP/1.1 200 OK") != 2 {
 		t.Fatalf("chunked, then with a length:\n%s", got)
+	}
+}
+
+// A request body that breaks while it is read (a chunk size that is not hex or overflows, a
+// client that stops before its declared length) is the client's fault: 400 BAD_REQUEST_BODY
+// and a closed connection, on HTTP_PROXY (which streams the body to the backend, where the
+// failure used to count as the backend's, 502) as on a MOCK route with a template (which reads
+// it whole). A body that reads to its end is served on the same routes.
+func TestBrokenClientBodyIs400(t *testing.T) {
+	up := newRawUpstream(t, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+	mock := mockRoute("m", "/m", "POST", `{"got": $input.json('$')}`)
+	mock.Integration.RequestTemplates = map[string]string{"application/json": `{"statusCode": 200}`}
+	f := newFixture(t, Options{})
+	f.apply(t, stageOf("prod", "prod", apiOf(nil, uriRoute("p", "/p", "POST", "http://"+up.l.Addr().String()+"/p"), mock)))
+	addr := serveProxy(t, f)
+	const head = "POST /prod/%s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+	for _, path := range []string{"p", "m"} {
+		for name, raw := range map[string]string{
+			"chunk size not hex":  fmt.Sprintf(head, path) + "Transfer-Encoding: chunked\r\n\r\n2g\r\n{}\r\n0\r\n\r\n",
+			"chunk size overflow": fmt.Sprintf(head, path) + "Transfer-Encoding: chunked\r\n\r\n10000000000000002\r\n{}\r\n0\r\n\r\n",
+			"chunk without CRLF":  fmt.Sprintf(head, path) + "Transfer-Encoding: chunked\r\n\r\n2\r\n{}XX0\r\n\r\n",
+		} {
+			t.Run(path+"/"+name, func(t *testing.T) {
+				got := rawExchange(t, addr, raw)
+				if !strings.HasPrefix(got, "HTTP/1.1 400 ") || !strings.Contains(got, "X-Portico-Error-Type: BAD_REQUEST_BODY") ||
+					!strings.Contains(got, "Connection: close") || strings.Count(got, "HTTP/1.1 ") != 1 {
+					t.Fatalf("answer:\n%s", got)
+				}
+			})
+		}
+		t.Run(path+"/stopped before its length", func(t *testing.T) {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = c.Close() }()
+			if _, err := io.WriteString(c, fmt.Sprintf(head, path)+"Content-Length: 10\r\n\r\n{}"); err != nil {
+				t.Fatal(err)
+			}
+			_ = c.(*net.TCPConn).CloseWrite()
+			_ = c.SetReadDeadline(time.Now().Add(testkit.WaitTimeout))
+			b, _ := io.ReadAll(c)
+			if got := string(b); !strings.HasPrefix(got, "HTTP/1.1 400 ") || !strings.Contains(got, "X-Portico-Error-Type: BAD_REQUEST_BODY") {
+				t.Fatalf("answer:\n%s", got)
+			}
+		})
+		t.Run(path+"/whole", func(t *testing.T) {
+			got := rawExchange(t, addr, fmt.Sprintf(head, path)+"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n2\r\n{}\r\n0\r\n\r\n")
+			if !strings.HasPrefix(got, "HTTP/1.1 200 ") {
+				t.Fatalf("answer:\n%s", got)
+			}
+		})
 	}
 }

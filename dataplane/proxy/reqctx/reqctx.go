@@ -102,6 +102,7 @@ type Request struct {
 	APIKey string
 
 	bodyTooLarge atomic.Bool
+	bodyBroken   atomic.Bool
 	// body is the request body once a step read it (ReadBody).
 	body *Body
 }
@@ -173,6 +174,15 @@ func (r *Request) MarkBodyTooLarge() { r.bodyTooLarge.Store(true) }
 
 // BodyTooLarge reports whether MarkBodyTooLarge was called.
 func (r *Request) BodyTooLarge() bool { return r.bodyTooLarge.Load() }
+
+// MarkBodyBroken records that the client's body could not be read to its end: its chunked
+// framing was malformed, or the client stopped sending before the length it declared. The
+// request is then the client's fault (400), whatever error the backend call wraps it in.
+// Safe to call from any goroutine.
+func (r *Request) MarkBodyBroken() { r.bodyBroken.Store(true) }
+
+// BodyBroken reports whether MarkBodyBroken was called.
+func (r *Request) BodyBroken() bool { return r.bodyBroken.Load() }
 
 type key struct{}
 
