@@ -320,7 +320,12 @@ func TestForwardKeepsGatewayHeadersAfter1xx(t *testing.T) {
 	}))
 	t.Cleanup(fe.Close)
 
-	for name, expect := range map[string]bool{"103 Early Hints": false, "100 Continue": true} {
+	for name, c := range map[string]struct{ expect, trailer bool }{
+		"103 Early Hints": {}, "100 Continue": {expect: true},
+		// A request with a trailer goes through httputil.ReverseProxy, which clears the
+		// header map after a 1xx itself.
+		"103 Early Hints, ReverseProxy": {trailer: true}, "100 Continue, ReverseProxy": {expect: true, trailer: true},
+	} {
 		t.Run(name, func(t *testing.T) {
 			var informational []int
 			ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
@@ -330,8 +335,12 @@ func TestForwardKeepsGatewayHeadersAfter1xx(t *testing.T) {
 				},
 			})
 			req, _ := http.NewRequestWithContext(ctx, "POST", fe.URL+"/prod/x", strings.NewReader("hello"))
-			if expect {
+			if c.expect {
 				req.Header.Set("Expect", "100-continue")
+			}
+			if c.trailer {
+				req.ContentLength = -1
+				req.Trailer = http.Header{"X-Sum": {"5"}}
 			}
 			tr := &http.Transport{ExpectContinueTimeout: time.Minute}
 			defer tr.CloseIdleConnections()

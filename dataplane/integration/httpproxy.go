@@ -75,7 +75,7 @@ func (h *httpIntegration) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
 	defer cancel()
 	if needsReverseProxy(r) {
-		h.proxy.ServeHTTP(w, r.WithContext(ctx))
+		h.proxy.ServeHTTP(&keepGatewayHeaders{ResponseWriter: w, gateway: w.Header().Clone()}, r.WithContext(ctx))
 		return
 	}
 	h.forward(ctx, w, r, rc)
@@ -106,6 +106,35 @@ func (h *httpIntegration) rewrite(pr *httputil.ProxyRequest) {
 	h.params.apply(pr.Out, pr.In, rc)
 	rc.EndpointHeaders = pr.Out.Header
 }
+
+// keepGatewayHeaders puts the headers the gateway set before the integration (x-request-id,
+// CORS) back on the final answer after an informational one: ReverseProxy clears the
+// header map after writing a 1xx (whose headers WriteHeader does not clear), which dropped
+// them. The lean path does the same in forwarding.got1xx. Only requests that need
+// ReverseProxy (upgrades, trailers) pay for the copy.
+type keepGatewayHeaders struct {
+	http.ResponseWriter
+	gateway  http.Header // the headers before ReverseProxy ran
+	after1xx bool
+}
+
+func (k *keepGatewayHeaders) WriteHeader(code int) {
+	switch {
+	case code >= 100 && code < 200 && code != http.StatusSwitchingProtocols:
+		k.after1xx = true
+	case k.after1xx:
+		// As ReverseProxy's copyHeader adds to them: the gateway's values, then the backend's.
+		h := k.ResponseWriter.Header()
+		for name, vs := range k.gateway {
+			h[name] = append(vs[:len(vs):len(vs)], h[name]...)
+		}
+		k.after1xx = false
+	}
+	k.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets ReverseProxy's ResponseController reach Flush and Hijack.
+func (k *keepGatewayHeaders) Unwrap() http.ResponseWriter { return k.ResponseWriter }
 
 // modifyResponse drops the backend's request id: the client gets the gateway's.
 func modifyResponse(res *http.Response) error {
