@@ -182,7 +182,9 @@ func TestIntegrationTimeout(t *testing.T) {
 	defer backend.Close()
 	f := newFixture(t, Options{})
 	r := uriRoute("slow", "/slow", "GET", backend.URL+"/")
-	r.Integration.TimeoutMillis = 50
+	// Long enough for the request to reach the backend on a loaded machine, which the check
+	// on its cancellation below needs.
+	r.Integration.TimeoutMillis = 500
 	f.apply(t, stageOf("prod", "prod", apiOf(nil, r)))
 	start := time.Now()
 	wantGatewayError(t, f.do("GET", "/prod/slow", nil), 504, "INTEGRATION_TIMEOUT", "Endpoint request timed out")

@@ -190,7 +190,9 @@ func TestFailuresAnswer500(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			a := newAuthz(t, answer)
 			az := tokenAuthorizer(a.URL, 300)
-			az.Function.TimeoutMillis = 50
+			// Long enough for the call to reach the function on a loaded machine (50 ms was
+			// not, so the function saw one call of two); only "timeout" waits it out.
+			az.Function.TimeoutMillis = 500
 			e := newEnv(t, routeFor(az), Options{})
 			expectStatus(t, e.do("GET", "/pets/7", "Authorization", "t"), http.StatusInternalServerError, "AUTHORIZER_FAILURE")
 			expectStatus(t, e.do("GET", "/pets/7", "Authorization", "t"), http.StatusInternalServerError, "AUTHORIZER_FAILURE")
