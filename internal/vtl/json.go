@@ -60,6 +60,7 @@ type jsonReader struct {
 	keys   []string
 	tkeys  []int32 // the tape reader's keys, as entry indexes: storing them stores no pointer
 	tstack []tapeFrame
+	conts  int // the tape reader's containers so far
 	vals   []any
 	items  []any
 	// Slabs, owned by the values carved from them: never pooled.
