@@ -20,6 +20,7 @@ import (
 	"errors"
 	"math"
 	"strings"
+	"sync"
 )
 
 // The tape: a JSON document read once into one pointer-free slice of entries, in document
@@ -34,10 +35,11 @@ import (
 // Tape is a JSON document read by ParseTape: what an Env.JSON may return in place of the
 // values ParseJSON makes. It is read-only and may be shared by evaluations.
 type Tape struct {
-	text  string
-	ents  []entry
-	strs  []string // unescaped strings with escapes, by entry.n
-	conts int      // containers (objects and arrays), numbered in document order
+	text     string
+	ents     []entry
+	strs     []string // unescaped strings with escapes, by entry.n
+	conts    int      // containers (objects and arrays), numbered in document order
+	released bool     // by Release, which is then a no-op
 }
 
 type entryKind uint8
@@ -174,47 +176,44 @@ func ParseTape(s string) (*Tape, error) {
 	d := readerPool.Get().(*jsonReader)
 	defer d.release()
 	d.s, d.i = s, 0
-	// Every entry but the first follows one of these bytes (or is one): the count bounds the
-	// entries, so the tape is allocated once.
-	n := 1 + strings.Count(s, ",") + strings.Count(s, ":") + strings.Count(s, "[") + strings.Count(s, "{")
-	t := &Tape{text: s}
-	if err := d.tape(t, make([]entry, n)); err != nil {
+	var ents []entry
+	t, _ := tapePool.Get().(*Tape)
+	if t != nil {
+		// A released tape's entries, as many as they are: the reader grows them if this
+		// document needs more.
+		ents = t.ents[:cap(t.ents)]
+		*t = Tape{text: s, strs: t.strs}
+	} else {
+		// Every entry but the first follows one of these bytes (or is one): the count bounds
+		// the entries, so that they are allocated once.
+		ents = make([]entry, 1+strings.Count(s, ",")+strings.Count(s, ":")+strings.Count(s, "[")+strings.Count(s, "{"))
+		t = &Tape{text: s}
+	}
+	if err := d.tape(t, ents); err != nil {
+		t.Release()
 		return nil, err
 	}
 	return t, nil
 }
 
-// hasDuplicates is hasDuplicates for the key entries of one object.
-// It reads the keys off ents, the tape being built.
-func (t *Tape) hasDuplicates(ents []entry, keys []int32) bool {
-	key := func(k int32) string {
-		if en := &ents[k]; en.kind == entString {
-			return t.text[en.a:en.b]
-		}
-		return t.strs[ents[k].n]
+// tapePool holds released tapes, for ParseTape to read documents onto their entries
+// without allocating, zeroing nor counting them.
+var tapePool sync.Pool
+
+// maxPooledEntries caps the entries a released tape keeps (256 KB): a large document's
+// are left to the collector rather than kept for small ones.
+const maxPooledEntries = 1 << 14
+
+// Release gives the tape's memory back for ParseTape to reuse. Call it once, when no
+// evaluation reads the tape nor will, and no value taken from one is still used (the
+// request is done): the tape is empty afterwards, and its entries another document's.
+func (t *Tape) Release() {
+	if t == nil || t.released {
+		return
 	}
-	if len(keys) <= 16 {
-		for i := 1; i < len(keys); i++ {
-			ei := &ents[keys[i]]
-			for j := 0; j < i; j++ {
-				// Keys without escapes (the usual) of different lengths differ: most pairs
-				// are told apart by their spans alone.
-				if ej := &ents[keys[j]]; ei.kind == entString && ej.kind == entString && ei.b-ei.a != ej.b-ej.a {
-					continue
-				}
-				if key(keys[i]) == key(keys[j]) {
-					return true
-				}
-			}
-		}
-		return false
+	clear(t.strs) // the strings, not the slice, which the next document may use
+	*t = Tape{ents: t.ents[:0], strs: t.strs[:0], released: true}
+	if cap(t.ents) <= maxPooledEntries {
+		tapePool.Put(t)
 	}
-	seen := make(map[string]struct{}, len(keys))
-	for _, k := range keys {
-		if _, ok := seen[key(k)]; ok {
-			return true
-		}
-		seen[key(k)] = struct{}{}
-	}
-	return false
 }

@@ -49,3 +49,32 @@ func BenchmarkParseTapeOrders(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParseTapeOrdersReleased: the same, each tape released after use, as a request
+// does when it is done: the entries are reused, not allocated and zeroed.
+func BenchmarkParseTapeOrdersReleased(b *testing.B) {
+	body := ordersBody()
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		t, err := ParseTape(body)
+		if err != nil {
+			b.Fatal(err)
+		}
+		t.Release()
+	}
+}
+
+// BenchmarkParseTapeReleased: benchBody, each tape released after use.
+func BenchmarkParseTapeReleased(b *testing.B) {
+	body := benchBody()
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		t, err := ParseTape(body)
+		if err != nil {
+			b.Fatal(err)
+		}
+		t.Release()
+	}
+}

@@ -29,7 +29,12 @@ import (
 // value live across it at the top of the loop, a dozen stores per value read. What scan
 // leaves (a string with escapes, a number it does not read, a deeper stack, a key that may
 // repeat, an error) it returns to tape, which handles it and resumes the loop.
-func (d *jsonReader) tape(t *Tape, ents []entry) error {
+func (d *jsonReader) tape(t *Tape, ents []entry) (err error) {
+	defer func() {
+		if err != nil {
+			t.ents = ents[:0] // for Release to keep
+		}
+	}()
 	s := d.s
 	if d.tstack = d.tstack[:cap(d.tstack)]; len(d.tstack) < 2 {
 		d.tstack = make([]tapeFrame, 32)
@@ -44,6 +49,13 @@ func (d *jsonReader) tape(t *Tape, ents []entry) error {
 		case exitDone:
 			t.ents, t.conts = ents[:k], d.conts
 			return nil
+		case exitGrow, exitGrowKey:
+			grown := make([]entry, 2*len(ents)+16)
+			copy(grown, ents[:k])
+			ents, from = grown, atValue
+			if why == exitGrowKey {
+				from = atMember
+			}
 		case exitStr, exitKey:
 			en, j, err := d.tapeStr(t, s, i)
 			if err != nil {
@@ -64,10 +76,8 @@ func (d *jsonReader) tape(t *Tape, ents []entry) error {
 			d.tstack = append(d.tstack, make([]tapeFrame, len(d.tstack))...)
 			from = atValue
 		case exitDup:
-			top := &d.tstack[depth]
-			var dup bool
-			d.tkeys, dup = t.dupKeys(ents[:k], int(top.at), d.tkeys[:0])
-			ents[top.at].dup = dup
+			at := int(d.tstack[depth].at)
+			ents[at].dup = t.dupKeys(ents[:k], at)
 			depth, from = depth-1, atAfter
 		case exitDeep:
 			if d.tstack[depth].obj {
@@ -85,13 +95,15 @@ func (d *jsonReader) tape(t *Tape, ents []entry) error {
 type tapeExit uint8
 
 const (
-	exitDone   tapeExit = iota // the document was read
-	exitStr                    // a string value at i, with escapes or an error
-	exitKey                    // likewise a key
-	exitNum                    // a number at i that scan does not read
-	exitFrames                 // no frame left for the container at i
-	exitDup                    // the object of frame depth closed, with keys that may repeat
-	exitDeep                   // the container of frame depth opened too deep
+	exitDone    tapeExit = iota // the document was read
+	exitStr                     // a string value at i, with escapes or an error
+	exitKey                     // likewise a key
+	exitNum                     // a number at i that scan does not read
+	exitFrames                  // no frame left for the container at i
+	exitDup                     // the object of frame depth closed, with keys that may repeat
+	exitDeep                    // the container of frame depth opened too deep
+	exitGrow                    // no entry left for the value at i
+	exitGrowKey                 // nor for the key at i
 	// Errors, at i.
 	exitEOF
 	exitChar
@@ -114,17 +126,19 @@ var exitMsgs = [...]string{
 
 // Where scan resumes.
 const (
-	atValue = iota // a value at i
-	atAfter        // a value ended at i
-	atColon        // an object's key ended at i
+	atValue  = iota // a value at i
+	atAfter         // a value ended at i
+	atColon         // an object's key ended at i
+	atMember        // an object's key at i
 )
 
 // scan reads values onto ents from i (entry k, in the container of frame depth), starting
 // at from, until the document ends or something it leaves to tape. It returns where it
 // stopped and why.
 //
-// ents is as long as the document may need (see ParseTape): scan writes entry k and counts,
-// where append would keep a length and a capacity that may change. With the text, the
+// scan writes entry k of ents and counts, where append would keep a length and a capacity
+// that may change; it returns to tape for more (when the entries are a released tape's,
+// not as many as ParseTape counts). With the text, the
 // position and the reader, that is all it holds in registers; the open container's state
 // is its frame in memory (top), on the reader's stack of frames kept for the next document.
 // Space is skipped where it is found, with one space (JSON's usual after , and :) taken
@@ -137,18 +151,23 @@ func (d *jsonReader) scan(ents []entry, i, k, depth, from int) (int, int, int, t
 		goto after
 	case atColon:
 		goto colon
+	case atMember:
+		goto member
 	}
 value:
-	if i >= len(s) {
+	if uint(i) >= uint(len(s)) {
 		return i, k, int(top.depth), exitEOF
+	}
+	if uint(k) >= uint(len(ents)) {
+		return i, k, int(top.depth), exitGrow
 	}
 	switch c := s[i]; {
 	case c == '"':
 		// The usual string: no escape; read a word at a time, which settles most in one.
 		j := i + 1
 		for {
-			if j+8 > len(s) {
-				for j < len(s) && strPlain[s[j]] {
+			if uint(j)+8 > uint(len(s)) {
+				for uint(j) < uint(len(s)) && strPlain[s[j]] {
 					j++
 				}
 				break
@@ -159,7 +178,7 @@ value:
 			}
 			j += 8
 		}
-		if j >= len(s) || s[j] != '"' {
+		if uint(j) >= uint(len(s)) || s[j] != '"' {
 			return i, k, int(top.depth), exitStr
 		}
 		ents[k] = entry{kind: entString, a: uint32(i + 1), b: uint32(j)}
@@ -173,7 +192,7 @@ value:
 		}
 		start := j
 		var m uint64
-		for j < len(s) && s[j]-'0' < 10 {
+		for uint(j) < uint(len(s)) && s[j]-'0' < 10 {
 			m = m*10 + uint64(s[j]-'0')
 			j++
 		}
@@ -200,11 +219,11 @@ value:
 		}
 		j++
 		frac := j
-		for j < len(s) && s[j]-'0' < 10 {
+		for uint(j) < uint(len(s)) && s[j]-'0' < 10 {
 			m = m*10 + uint64(s[j]-'0')
 			j++
 		}
-		if j == frac || j-start > 16 || m >= 1e15 || (j < len(s) && s[j]|0x20 == 'e') {
+		if j == frac || j-start > 16 || m >= 1e15 || (uint(j) < uint(len(s)) && s[j]|0x20 == 'e') {
 			return i, k, int(top.depth), exitNum
 		}
 		f := float64(m) / pow10[j-frac]
@@ -234,7 +253,7 @@ value:
 		*top = tapeFrame{at: int32(k), depth: int32(depth), obj: c == '{'}
 		k++
 		i = skipSpace(s, i+1)
-		if i < len(s) && s[i] == c+2 { // '}' is '{'+2, ']' is '['+2
+		if uint(i) < uint(len(s)) && s[i] == c+2 { // '}' is '{'+2, ']' is '['+2
 			i++
 			goto closed
 		}
@@ -271,12 +290,12 @@ after: // a value ended at i: the next member or element, or the end of its cont
 	}
 	top.n++
 more:
-	if i >= len(s) {
+	if uint(i) >= uint(len(s)) {
 		return i, k, int(top.depth), exitEOF
 	}
 	switch c := s[i]; {
 	case c == ',':
-		if i++; i < len(s) && s[i] == ' ' {
+		if i++; uint(i) < uint(len(s)) && s[i] == ' ' {
 			i++
 		}
 		if top.obj {
@@ -294,20 +313,23 @@ more:
 	}
 	return i, k, int(top.depth), exitArrEnd
 member: // an object's key at i
-	if i >= len(s) || s[i] != '"' {
-		if i < len(s) && jsonSpace[s[i]] {
+	if uint(i) >= uint(len(s)) || s[i] != '"' {
+		if uint(i) < uint(len(s)) && jsonSpace[s[i]] {
 			i = skipSpace(s, i)
 			goto member
 		}
 		return i, k, int(top.depth), exitKeyQuote
+	}
+	if uint(k) >= uint(len(ents)) {
+		return i, k, int(top.depth), exitGrowKey
 	}
 	{
 		// As a string value, with the key's hash taken from the first word read: its bytes
 		// before the first special one (the closing quote, when the key is short), its last
 		// 8 bytes when longer, and its length. A key too near the end to read a word is left
 		// to tape, as one with escapes.
-		j := i + 1
-		if j+8 > len(s) {
+		j := i + 1 // the key's closing quote, once found
+		if uint(j)+8 > uint(len(s)) {
 			return i, k, int(top.depth), exitKey
 		}
 		w := load8(s[j : j+8])
@@ -317,7 +339,7 @@ member: // an object's key at i
 			h = w & ((m&-m)>>7 - 1)
 		} else {
 			for j += 8; ; j += 8 {
-				if j+8 > len(s) {
+				if uint(j)+8 > uint(len(s)) {
 					return i, k, int(top.depth), exitKey
 				}
 				if m := strSpecials(load8(s[j : j+8])); m != 0 {
@@ -330,19 +352,40 @@ member: // an object's key at i
 		if s[j] != '"' {
 			return i, k, int(top.depth), exitKey
 		}
-		bit := uint64(1) << (((h ^ uint64(j-i)) * 0x9e3779b97f4a7c15) >> 58)
-		top.coll |= top.seen & bit
-		top.seen |= bit
-		ents[k] = entry{kind: entString, a: uint32(i + 1), b: uint32(j)}
+		n := j - i - 1 // its length
+		// One bit of 64 per key; a key whose bit is set is compared, by hash and length,
+		// with the object's keys so far, and an equal pair is left to tape to compare.
+		h = (h ^ uint64(n)) * 0x9e3779b97f4a7c15
+		if bit := uint64(1) << (h >> 58); top.seen&bit == 0 {
+			top.seen |= bit
+		} else {
+			for p := int(top.at) + 1; p < k; {
+				if e := &ents[p]; e.n == uint32(h>>32) && e.b-e.a == uint32(n) && e.kind == entString {
+					top.coll = 1
+					break
+				}
+				if v := &ents[p+1]; v.kind == entObject || v.kind == entArray {
+					p = int(v.a)
+				} else {
+					p += 2
+				}
+			}
+		}
+		ents[k] = entry{kind: entString, a: uint32(i + 1), b: uint32(j), n: uint32(h >> 32)}
 		k, i = k+1, j+1
+		// The usual ": " after a short key is in the word read.
+		if n <= 5 && w>>(8*n+8)&0xffff == ':'|' '<<8 {
+			i += 2
+			goto value
+		}
 	}
 colon: // an object's key ended at i
-	if i >= len(s) || s[i] != ':' {
-		if i = skipSpace(s, i); i >= len(s) || s[i] != ':' {
+	if uint(i) >= uint(len(s)) || s[i] != ':' {
+		if i = skipSpace(s, i); uint(i) >= uint(len(s)) || s[i] != ':' {
 			return i, k, int(top.depth), exitColon
 		}
 	}
-	if i++; i < len(s) && s[i] == ' ' {
+	if i++; uint(i) < uint(len(s)) && s[i] == ' ' {
 		i++
 	}
 	goto value
@@ -360,7 +403,7 @@ closed: // the container of frame top ended before i
 
 // tapeFrame is an open container: its entry, its children so far (pairs for an object),
 // its depth; for an object, its keys so far as one bit each of their hash (seen), and coll,
-// not zero when two keys had the same bit or one had escapes.
+// not zero when two keys had the same hash and length, or one had escapes.
 type tapeFrame struct {
 	at, depth int32
 	n         uint32
@@ -399,25 +442,36 @@ func (d *jsonReader) deepKey(s string, i int) error {
 }
 
 // dupKeys is whether the object at entry at, the last container read onto ents, has a
-// repeated key. keys is scratch space, returned for the next call.
-func (t *Tape) dupKeys(ents []entry, at int, keys []int32) ([]int32, bool) {
+// repeated key: hasDuplicates, on keys read off the tape being built.
+func (t *Tape) dupKeys(ents []entry, at int) bool {
+	var small [16]string
+	keys := small[:0]
+	if n := ents[at].n; n > uint32(len(small)) {
+		keys = make([]string, 0, n)
+	}
 	for k := at + 1; k < len(ents); {
-		keys = append(keys, int32(k))
+		if en := &ents[k]; en.kind == entString {
+			keys = append(keys, t.text[en.a:en.b])
+		} else {
+			keys = append(keys, t.strs[en.n])
+		}
 		if v := &ents[k+1]; v.kind == entObject || v.kind == entArray {
 			k = int(v.a)
 		} else {
 			k += 2
 		}
 	}
-	return keys, t.hasDuplicates(ents, keys)
+	return hasDuplicates(keys)
 }
 
+// skipSpace returns the end of the run of space from i: a word at a time through spaces
+// (the indentation of a pretty-printed body, the padding after one).
 func skipSpace(s string, i int) int {
-	if i < len(s) && s[i] > ' ' { // the usual case: no space, or one before
-		return i
-	}
-	for i < len(s) && jsonSpace[s[i]] {
+	for uint(i) < uint(len(s)) && jsonSpace[s[i]] {
 		i++
+		for len(s)-i >= 8 && s[i:i+8] == "        " { // one comparison of words
+			i += 8
+		}
 	}
 	return i
 }
