@@ -56,7 +56,8 @@ const (
 	entArray     // followed by n values
 )
 
-// entry is one value of the tape (or an object's key), 16 bytes. Strings are text[a:b].
+// entry is one value of the tape (or an object's key), 16 bytes. Strings are text[a:b]; a
+// key without escapes has in n the high half of the hash the reader finds repeated keys by.
 // Numbers are the 64 bits of their int64 or float64 in a (high) and b (low); when their text
 // is already what the engine prints for them (see numText), it is text[n:n+tl], which the
 // evaluator copies rather than formatting the number again. For containers,
@@ -76,67 +77,6 @@ func (en *entry) bits() uint64 { return uint64(en.a)<<32 | uint64(en.b) }
 
 func numEntry(kind entryKind, v uint64) entry {
 	return entry{kind: kind, a: uint32(v >> 32), b: uint32(v)}
-}
-
-// tapeNumber reads the usual number at s[i:] in one pass: an integer of up to 18 digits, or
-// a decimal without exponent that shortNum reads (up to 16 characters, 15 significant
-// digits), to the value scanNumber reads; ok is false for the rest (and for what is not a
-// number), which scanNumber reads. The entry keeps the number's text when it is what the
-// engine prints for the value (strconv.AppendInt for integers, appendJavaDouble for doubles):
-// an integer without leading zeros nor "-0"; a decimal without leading zeros nor trailing
-// zeros after the first decimal, within Java's plain range [1e-3, 1e7) (or zero as 0.0 or
-// -0.0). At most 15 significant digits make its digits the shortest that read back as the
-// double: any decimal of at most 15 digits reads back as itself, and a shorter one is
-// another such decimal, so another double.
-func tapeNumber(s string, i int) (en entry, j int, ok bool) {
-	j = i
-	neg := s[j] == '-'
-	if neg {
-		j++
-	}
-	start := j
-	var m uint64
-	for j < len(s) && j-start < 19 && isDigit(s[j]) {
-		m = m*10 + uint64(s[j]-'0')
-		j++
-	}
-	digits := j - start
-	if digits == 0 || digits > 18 {
-		return en, i, false
-	}
-	plain := s[start] != '0' || digits == 1 // no leading zero
-	if j == len(s) || (s[j] != '.' && s[j] != 'e' && s[j] != 'E') {
-		v := int64(m)
-		if neg {
-			v = -v
-		}
-		en = numEntry(entInt, uint64(v))
-		if plain && (m != 0 || !neg) {
-			en.n, en.tl = uint32(i), uint16(j-i)
-		}
-		return en, j, true
-	}
-	if s[j] != '.' {
-		return en, i, false
-	}
-	j++
-	frac := j
-	for j < len(s) && j-start <= 16 && isDigit(s[j]) {
-		m = m*10 + uint64(s[j]-'0')
-		j++
-	}
-	if j == frac || j-start > 16 || m >= 1e15 || (j < len(s) && (s[j] == 'e' || s[j] == 'E' || isDigit(s[j]))) {
-		return en, i, false
-	}
-	f := float64(m) / pow10[j-frac]
-	if neg {
-		f = -f
-	}
-	en = numEntry(entFloat, math.Float64bits(f))
-	if plain && (s[j-1] != '0' || j-frac == 1) && (m == 0 || (f >= 1e-3 && f < 1e7) || (f <= -1e-3 && f > -1e7)) {
-		en.n, en.tl = uint32(i), uint16(j-i)
-	}
-	return en, j, true
 }
 
 // numText is the text of number entry k when it prints as is.

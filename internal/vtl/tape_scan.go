@@ -184,8 +184,16 @@ value:
 		ents[k] = entry{kind: entString, a: uint32(i + 1), b: uint32(j)}
 		k, i = k+1, j+1
 	case c-'0' < 10 || c == '-':
-		// tapeNumber, inline (see there): an integer of up to 18 digits, or a decimal of
-		// up to 16 characters and 15 digits without exponent; the rest is tapeNum's.
+		// The usual number, in one pass: an integer of up to 18 digits, or a decimal
+		// without exponent that shortNum reads (up to 16 characters, 15 significant
+		// digits), to the value scanNumber reads; tapeNum reads the rest. The entry keeps
+		// the number's text when it is what the engine prints for the value
+		// (strconv.AppendInt for integers, appendJavaDouble for doubles): an integer
+		// without leading zeros nor "-0"; a decimal without leading zeros nor trailing
+		// zeros after the first decimal, within Java's plain range [1e-3, 1e7) (or zero as
+		// 0.0 or -0.0). At most 15 significant digits make its digits the shortest that
+		// read back as the double: any decimal of at most 15 digits reads back as itself,
+		// and a shorter one is another such decimal, so another double.
 		j := i
 		if c == '-' {
 			j++
@@ -412,7 +420,7 @@ type tapeFrame struct {
 	coll      uint64
 }
 
-// tapeNum reads the number at i that tapeNumber does not: scanNumber's way.
+// tapeNum reads the number at i that scan does not: scanNumber's way.
 func (d *jsonReader) tapeNum(i int) (entry, int, error) {
 	d.i = i
 	num, err := d.scanNumber()
