@@ -138,9 +138,9 @@ const (
 //
 // scan writes entry k of ents and counts, where append would keep a length and a capacity
 // that may change; it returns to tape for more (when the entries are a released tape's,
-// not as many as ParseTape counts). With the text, the
-// position and the reader, that is all it holds in registers; the open container's state
-// is its frame in memory (top), on the reader's stack of frames kept for the next document.
+// not as many as ParseTape counts). With the text, the position and the reader, that is
+// all it holds in registers; the open container's state is its frame in memory (top), on
+// the reader's stack of frames kept for the next document.
 // Space is skipped where it is found, with one space (JSON's usual after , and :) taken
 // at once.
 func (d *jsonReader) scan(ents []entry, i, k, depth, from int) (int, int, int, tapeExit) {
@@ -470,67 +470,4 @@ func (t *Tape) dupKeys(ents []entry, at int) bool {
 		}
 	}
 	return hasDuplicates(keys)
-}
-
-// skipSpace returns the end of the run of space from i: a word at a time through spaces
-// (the indentation of a pretty-printed body, the padding after one).
-func skipSpace(s string, i int) int {
-	for uint(i) < uint(len(s)) && jsonSpace[s[i]] {
-		i++
-		for len(s)-i >= 8 && s[i:i+8] == "        " { // one comparison of words
-			i += 8
-		}
-	}
-	return i
-}
-
-// tapeStr reads the string whose opening quote is at i and returns the position after
-// it. A string without escapes is its span of the text; one with escapes (rare in bodies)
-// is unescaped now, by the reader's str, and kept aside; so is every error.
-func (d *jsonReader) tapeStr(t *Tape, s string, i int) (entry, int, error) {
-	start := i + 1
-	j := plainRun(s, start)
-	if j < len(s) && s[j] == '"' {
-		return entry{kind: entString, a: uint32(start), b: uint32(j)}, j + 1, nil
-	}
-	d.i = i
-	str, err := d.str()
-	if err != nil {
-		return entry{}, i, err
-	}
-	t.strs = append(t.strs, str)
-	return entry{kind: entStringEsc, n: uint32(len(t.strs) - 1)}, d.i, nil
-}
-
-// load8 is the little-endian word of the 8 bytes of w: the compiler makes it one load.
-func load8(w string) uint64 {
-	_ = w[7]
-	return uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
-		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
-}
-
-// strSpecials flags (with its high bit) each byte of w that ends a plain run of a string:
-// under 0x20, a quote or a backslash. The usual bit tricks; the lowest byte flagged is
-// exact, which is the one wanted (bytes above it may be flagged by a borrow).
-func strSpecials(w uint64) uint64 {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	// Each test is (x - ones) &^ x & highs for the x whose zero bytes are sought; the three
-	// x's have the high bits of w (the quote and the backslash are under 0x80), so one &^ w
-	// serves them all.
-	return ((w - ones*0x20) | (w ^ ones*'"' - ones) | (w ^ ones*'\\' - ones)) &^ w & highs
-}
-
-// plainRun returns the end of the run of plain string bytes from i (no quote, backslash nor
-// control character): eight bytes at a time while it can, then byte by byte.
-func plainRun(s string, i int) int {
-	for i+8 <= len(s) {
-		if m := strSpecials(load8(s[i : i+8])); m != 0 {
-			return i + bits.TrailingZeros64(m)/8
-		}
-		i += 8
-	}
-	for i < len(s) && strPlain[s[i]] {
-		i++
-	}
-	return i
 }
