@@ -96,31 +96,31 @@ func checkShortNumber(t *testing.T, text string) {
 	checkPrintsAsIs(t, text, want)
 }
 
-// checkPrintsAsIs: tapeNumber reads what strconv reads, and a number text the tape keeps to
+// checkPrintsAsIs: the tape reads what strconv reads, and a number text the tape keeps to
 // print is what the engine prints for it.
 func checkPrintsAsIs(t *testing.T, text string, v any) {
 	t.Helper()
-	en, j, ok := tapeNumber(text+",", 0)
+	en, ok := tapeEntry(t, text)
 	if !ok {
-		return
-	}
-	if j != len(text) {
-		t.Fatalf("%q: tapeNumber read %d bytes", text, j)
+		t.Fatalf("%q: ParseTape refuses it", text)
 	}
 	var b []byte
 	if f, isFloat := v.(float64); isFloat {
 		if en.kind != entFloat || math.Float64frombits(en.bits()) != f || math.Signbit(f) != math.Signbit(math.Float64frombits(en.bits())) {
-			t.Fatalf("%q: tapeNumber %v, strconv %v", text, math.Float64frombits(en.bits()), f)
+			t.Fatalf("%q: tape %v, strconv %v", text, math.Float64frombits(en.bits()), f)
 		}
 		b = appendJavaDouble(nil, f)
 	} else {
 		if en.kind != entInt || int64(en.bits()) != v.(int64) {
-			t.Fatalf("%q: tapeNumber %d, strconv %v", text, int64(en.bits()), v)
+			t.Fatalf("%q: tape %d, strconv %v", text, int64(en.bits()), v)
 		}
 		b = strconv.AppendInt(nil, v.(int64), 10)
 	}
-	if en.tl > 0 && string(b) != text {
-		t.Fatalf("%q prints as %q, but the tape would copy its text", text, b)
+	if en.tl > 0 && (string(b) != text || en.n != 0 || int(en.tl) != len(text)) {
+		t.Fatalf("%q prints as %q, but the tape would copy %d bytes at %d", text, b, en.tl, en.n)
+	}
+	if ref, _, refOK := refNumber(text+",", 0); refOK && ref.tl != en.tl {
+		t.Fatalf("%q: the tape keeps %d bytes of text, the reference %d", text, en.tl, ref.tl)
 	}
 }
 
@@ -131,12 +131,12 @@ func TestPrintsAsIs(t *testing.T) {
 		"0.001": true, "0.0005": false, "9999999.5": true, "10000000.5": false, "-0.001": true, "-9999999.5": true,
 		"123456789012.345": false, "1234567.12345678": true, "0.12345678901234": true,
 	} {
-		en, _, ok := tapeNumber(text, 0)
+		en, ok := tapeEntry(t, text)
 		if !ok {
 			t.Fatalf("%q: not read", text)
 		}
 		if got := en.tl > 0; got != want {
-			t.Errorf("tapeNumber(%q) keeps its text: %v, want %v", text, got, want)
+			t.Errorf("the tape of %q keeps its text: %v, want %v", text, got, want)
 		}
 		checkShortNumber(t, text)
 	}

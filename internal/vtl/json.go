@@ -58,8 +58,8 @@ type jsonReader struct {
 	s      string
 	i      int
 	keys   []string
-	tkeys  []int32 // the tape reader's keys, as entry indexes: storing them stores no pointer
 	tstack []tapeFrame
+	conts  int // the tape reader's containers so far
 	vals   []any
 	items  []any
 	// Slabs, owned by the values carved from them: never pooled.
@@ -79,7 +79,7 @@ var readerPool = sync.Pool{New: func() any { return &jsonReader{} }}
 func (d *jsonReader) release() {
 	clear(d.vals)
 	clear(d.items)
-	*d = jsonReader{keys: d.keys[:0], tkeys: d.tkeys[:0], tstack: d.tstack[:0], vals: d.vals[:0], items: d.items[:0]}
+	*d = jsonReader{keys: d.keys[:0], tstack: d.tstack[:0], vals: d.vals[:0], items: d.items[:0]}
 	if cap(d.keys) <= 4096 && cap(d.items) <= 4096 {
 		readerPool.Put(d)
 	}

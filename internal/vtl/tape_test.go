@@ -152,8 +152,9 @@ func TestParseTapeErrors(t *testing.T) {
 	}
 }
 
-// FuzzTape: ParseTape never panics and fails exactly as ParseJSON does; on any body the
-// templates above render alike from the tape and from ParseJSON's values.
+// FuzzTape: ParseTape never panics and fails exactly as ParseJSON does, and marks exactly
+// the objects with repeated keys; on any body the templates above render alike from the
+// tape and from ParseJSON's values.
 func FuzzTape(f *testing.F) {
 	for _, b := range tapeBodies {
 		f.Add(b)
@@ -166,9 +167,14 @@ func FuzzTape(f *testing.F) {
 	opts := &Options{MaxOutput: 64 << 10, MaxSteps: 100_000}
 	f.Fuzz(func(t *testing.T, body string) {
 		_, err1 := ParseJSON(body)
-		_, err2 := ParseTape(body)
+		tp, err2 := ParseTape(body)
 		if fmt.Sprint(err1) != fmt.Sprint(err2) {
 			t.Fatalf("%q: ParseJSON %v, ParseTape %v", body, err1, err2)
+		}
+		if err2 == nil {
+			// Released, so that the next body is read onto these entries, grown if need be.
+			checkDups(t, tp, body)
+			tp.Release()
 		}
 		for _, src := range tapeTemplates {
 			if tape, values := evalBoth(t, src, body, opts); tape != values {
