@@ -101,6 +101,7 @@ func BenchmarkRequestTemplate4KB(b *testing.B) {
 		if !ok || len(out) < 1000 {
 			b.Fatal(ok, len(out))
 		}
+		rc.Done() // as the proxy does once the request is served
 	}
 }
 

@@ -216,7 +216,8 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ex.ctx.Context = r.Context()
 	r = r.WithContext(&ex.ctx)
 	// Deferred, so that a response aborted mid-stream (ReverseProxy panics with
-	// http.ErrAbortHandler) is still counted and logged.
+	// http.ErrAbortHandler) is still counted and logged; then what the body lent is given back.
+	defer rc.Done()
 	defer p.finish(ex, r)
 	p.serve(g, ex, r)
 }

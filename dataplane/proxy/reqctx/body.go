@@ -83,6 +83,14 @@ func (b *Body) TemplateJSON() (any, error) {
 	return b.tape, nil
 }
 
+// release gives the tape back for the next request's body (vtl.Tape.Release).
+func (b *Body) release() {
+	if b.tape != nil {
+		b.tape.Release()
+		b.tape, b.taped = nil, false
+	}
+}
+
 // JSON returns Text read as JSON, as internal/vtl's ParseJSON reads it (an empty body is an
 // empty object, as API Gateway reads it). It is parsed once, on first use, and shared by
 // every reader of the request: request validation and the request template.
