@@ -18,7 +18,6 @@ package integration
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -54,19 +53,6 @@ const template20 = `#set($o = $input.path('$'))
 }
 `
 
-func order4KB() string {
-	var b strings.Builder
-	b.WriteString(`{"orderId": "o-123", "customer": {"name": "Ann", "email": "ann@example.com"}, "items": [`)
-	for i := 0; b.Len() < 4096-60; i++ {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, `{"sku": "sku-%04d", "qty": %d, "price": %d.5}`, i, i%5+1, i*3)
-	}
-	b.WriteString(`], "note": "leave at the door"}`)
-	return b.String()
-}
-
 // BenchmarkRequestTemplate4KB is what a 20-line request template on a 4 KB body adds to a
 // request, through the HTTP integration's own code: reading the body, decoding it once, the
 // template's environment and the evaluation. It compares the CPU time per request with the
@@ -78,7 +64,7 @@ func BenchmarkRequestTemplate4KB(b *testing.B) {
 		b.Fatal(err)
 	}
 	h := built.(*mappedHTTP)
-	body := order4KB()
+	body := testkit.OrderBody4KB()
 	r := httptest.NewRequest("POST", "/prod/orders?page=1", nil)
 	r.Header.Set("X-Trace", "t-1")
 	r.Header.Set("Content-Type", "application/json")

@@ -17,30 +17,14 @@ limitations under the License.
 package vtl
 
 import (
-	"fmt"
-	"strings"
 	"testing"
-)
 
-// ordersBody is the integration benchmark's 4 KB body (order4KB in
-// dataplane/integration/bench_test.go): some 88 small objects of three keys, a string and two
-// numbers, the shape the tape reader is tuned for.
-func ordersBody() string {
-	var b strings.Builder
-	b.WriteString(`{"orderId": "o-123", "customer": {"name": "Ann", "email": "ann@example.com"}, "items": [`)
-	for i := 0; b.Len() < 4096-60; i++ {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, `{"sku": "sku-%04d", "qty": %d, "price": %d.5}`, i, i%5+1, i*3)
-	}
-	b.WriteString(`], "note": "leave at the door"}`)
-	return b.String()
-}
+	"github.com/portico-dev/portico/internal/testkit"
+)
 
 // BenchmarkParseTapeOrders: the integration benchmark's body read onto a tape, alone.
 func BenchmarkParseTapeOrders(b *testing.B) {
-	body := ordersBody()
+	body := testkit.OrderBody4KB()
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -52,22 +36,12 @@ func BenchmarkParseTapeOrders(b *testing.B) {
 
 // BenchmarkParseTapeOrdersReleased: the same, each tape released after use, as a request
 // does when it is done: the entries are reused, not allocated and zeroed.
-func BenchmarkParseTapeOrdersReleased(b *testing.B) {
-	body := ordersBody()
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	for b.Loop() {
-		t, err := ParseTape(body)
-		if err != nil {
-			b.Fatal(err)
-		}
-		t.Release()
-	}
-}
+func BenchmarkParseTapeOrdersReleased(b *testing.B) { benchReleased(b, testkit.OrderBody4KB()) }
 
 // BenchmarkParseTapeReleased: benchBody, each tape released after use.
-func BenchmarkParseTapeReleased(b *testing.B) {
-	body := benchBody()
+func BenchmarkParseTapeReleased(b *testing.B) { benchReleased(b, benchBody()) }
+
+func benchReleased(b *testing.B, body string) {
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {

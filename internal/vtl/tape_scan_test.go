@@ -22,6 +22,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/portico-dev/portico/internal/testkit"
 )
 
 // refNumber is what the tape reader's inline number reading must do (it was the reader's
@@ -276,7 +278,7 @@ func TestTapeDuplicateKeys(t *testing.T) {
 // A released tape's entries serve the next document, grown when it needs more; Release
 // twice, or on a refused document's tape, is harmless.
 func TestTapeRelease(t *testing.T) {
-	small, large := `{"a": [1, 2]}`, ordersBody()
+	small, large := `{"a": [1, 2]}`, testkit.OrderBody4KB()
 	tp, err := ParseTape(small)
 	if err != nil {
 		t.Fatal(err)
