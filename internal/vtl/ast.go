@@ -86,6 +86,9 @@ type refExpr struct {
 	slot  int
 	name  string
 	parts []refPart
+	// props: the parts are all properties, and there is one at least ($x.a.b): such a
+	// reference on an object of the body is read straight off its tape (evaluator.refTape).
+	props bool
 }
 
 type partKind uint8
@@ -101,6 +104,10 @@ type refPart struct {
 	kind partKind
 	name string // property or method
 	args []expr // method arguments, or the one index
+	// key is a property's, for looking it up among a tape object's keys; hint is where
+	// it was found last (see Tape.fieldKey).
+	key  tapeKey
+	hint uint32
 }
 
 // litExpr is a constant: string, int64, float64, bool or nil.

@@ -164,6 +164,7 @@ func (t *Template) Eval(ctx context.Context, env *Env, opts *Options) (*Result, 
 	// buffer grown to the template's usual output size is reused by the next evaluation.
 	buf := outPool.Get().(*[]byte)
 	e.out = (*buf)[:0]
+	e.clip()
 	defer func() {
 		if cap(e.out) <= maxPooledOutput {
 			*buf = e.out[:0]
@@ -311,19 +312,41 @@ func (e *evaluator) charge(off int, n int) error {
 }
 
 func (e *evaluator) write(off int, s string) error {
-	n := len(e.out)
-	if n+len(s) > e.opts.MaxOutput {
-		return e.errf(off, KindLimit, "the output is larger than %d bytes", e.opts.MaxOutput)
+	if e.fits(s) {
+		return nil
 	}
-	if n+len(s) <= cap(e.out) {
+	return e.writeGrow(off, s)
+}
+
+// fits appends s when the buffer has room for it, and reports whether it had. It is write's
+// usual case, small enough to be inlined where pieces are written most. The buffer's
+// capacity never passes the output's cap (see clip), so that room in it is room in the cap.
+func (e *evaluator) fits(s string) bool {
+	if n := len(e.out); len(s) <= cap(e.out)-n {
 		// Reslicing e.out to itself stores only its length; append would store the pointer
 		// too, and pay a write barrier for it while the collector marks.
 		e.out = e.out[:n+len(s)]
 		copy(e.out[n:], s)
-		return nil
+		return true
+	}
+	return false
+}
+
+// writeGrow is write when the buffer must grow, or the output would pass its cap.
+func (e *evaluator) writeGrow(off int, s string) error {
+	if len(e.out)+len(s) > e.opts.MaxOutput {
+		return e.errf(off, KindLimit, "the output is larger than %d bytes", e.opts.MaxOutput)
 	}
 	e.out = append(e.out, s...)
+	e.clip()
 	return nil
+}
+
+// clip keeps the buffer's capacity within the output's cap, which fits relies on.
+func (e *evaluator) clip() {
+	if cap(e.out) > e.opts.MaxOutput {
+		e.out = e.out[:len(e.out):e.opts.MaxOutput]
+	}
 }
 
 // writeEntry prints entry k of t as writeVal prints its value, for the scalars but null;
@@ -375,6 +398,7 @@ func (e *evaluator) writeVal(off int, v any) error {
 		e.out = e.out[:n]
 		return e.errf(off, KindLimit, "the output is larger than %d bytes", e.opts.MaxOutput)
 	}
+	e.clip()
 	return nil
 }
 
@@ -390,10 +414,20 @@ func (e *evaluator) nodes(ns []node) (ctl, error) {
 		}
 		switch n := n.(type) {
 		case *textNode:
-			if err := e.write(n.off, n.text); err != nil {
-				return ctlNone, err
+			if !e.fits(n.text) {
+				if err := e.writeGrow(n.off, n.text); err != nil {
+					return ctlNone, err
+				}
 			}
 		case *refNode:
+			if n.ref.props {
+				if done, err := e.refTape(n); done {
+					if err != nil {
+						return ctlNone, err
+					}
+					continue
+				}
+			}
 			if err := e.ref(n); err != nil {
 				return ctlNone, err
 			}
@@ -430,19 +464,20 @@ func (e *evaluator) ref(n *refNode) error {
 	if r := n.ref; len(r.parts) > 0 && r.parts[len(r.parts)-1].kind == partProp {
 		// $x.name printed: when $x is an object of the body, the scalar is copied off the
 		// tape into the output, never boxed (walk would then take this same last step).
+		last := &r.parts[len(r.parts)-1]
 		var c any
 		if c, err = e.walk(r, len(r.parts)-1); err != nil {
 			return err
 		}
 		if tn, ok := c.(*tapeNode); ok && tn.real() == nil && tn.entry().kind == entObject {
-			if k := tn.d.t.field(tn.i, r.parts[len(r.parts)-1].name); k >= 0 {
+			if k := tn.d.t.fieldKey(tn.i, &last.key, &last.hint); k >= 0 {
 				if done, err := e.writeEntry(n.off, tn.d.t, k); done {
 					return err
 				}
 				v = tn.d.value(k)
 			}
 		} else if c != nil {
-			v = e.prop(c, r.parts[len(r.parts)-1].name)
+			v = e.prop(c, last)
 		}
 	} else if v, err = e.evalRef(n.ref); err != nil {
 		return err
