@@ -65,6 +65,22 @@ type foreachNode struct {
 	body []node
 }
 
+// runNode is a run of text and references (two or more) that the parser found side by
+// side, as a #foreach body mostly is: the evaluator prints them in one loop, without
+// dispatching on each (evaluator.run). nodes are the run's, for what walks the tree.
+type runNode struct {
+	nodes  []node
+	pieces []piece
+	plain  bool // the references have properties only (or nothing): printing them takes no step
+}
+
+// piece is one node of a run: text when ref is nil.
+type piece struct {
+	off  int
+	text string
+	ref  *refNode
+}
+
 type breakNode struct{ off int }
 type stopNode struct{ off int }
 
@@ -74,6 +90,7 @@ func (n *escRefNode) offset() int  { return n.off }
 func (n *setNode) offset() int     { return n.off }
 func (n *ifNode) offset() int      { return n.off }
 func (n *foreachNode) offset() int { return n.off }
+func (n *runNode) offset() int     { return n.pieces[0].off }
 func (n *breakNode) offset() int   { return n.off }
 func (n *stopNode) offset() int    { return n.off }
 
@@ -108,7 +125,21 @@ type refPart struct {
 	// it was found last (see Tape.fieldKey).
 	key  tapeKey
 	hint uint32
+	// scope numbers the $foreach properties that are booleans (hasNext, first, last), for
+	// a condition that reads one (evaluator.cond); 0 for the rest.
+	scope scopeProp
 }
+
+type scopeProp uint8
+
+const (
+	scopeNone scopeProp = iota
+	scopeHasNext
+	scopeFirst
+	scopeLast
+)
+
+var scopeProps = map[string]scopeProp{"hasNext": scopeHasNext, "first": scopeFirst, "last": scopeLast}
 
 // litExpr is a constant: string, int64, float64, bool or nil.
 type litExpr struct {

@@ -419,6 +419,10 @@ func (e *evaluator) nodes(ns []node) (ctl, error) {
 					return ctlNone, err
 				}
 			}
+		case *runNode:
+			if err := e.run(n); err != nil {
+				return ctlNone, err
+			}
 		case *refNode:
 			if n.ref.props {
 				if done, err := e.refTape(n); done {
@@ -511,11 +515,11 @@ func (e *evaluator) escRef(n *escRefNode) error {
 
 func (e *evaluator) ifNode(n *ifNode) (ctl, error) {
 	for i, c := range n.conds {
-		v, err := e.eval(c)
+		t, err := e.cond(c)
 		if err != nil {
 			return ctlNone, err
 		}
-		if truthy(v) {
+		if t {
 			return e.nodes(n.blocks[i])
 		}
 	}
@@ -523,4 +527,30 @@ func (e *evaluator) ifNode(n *ifNode) (ctl, error) {
 		return e.nodes(n.els)
 	}
 	return ctlNone, nil
+}
+
+// cond is whether condition c holds. #if($foreach.hasNext) (or first, last), in most loops,
+// is answered from the scope, with the step eval would take; the rest through eval.
+func (e *evaluator) cond(c expr) (bool, error) {
+	if r, ok := c.(*refExpr); ok && r.props && len(r.parts) == 1 && r.parts[0].scope != scopeNone {
+		if s, ok := e.vars[r.slot].(*foreachScope); ok {
+			if e.steps+1 > e.opts.MaxSteps || (e.steps+1)&1023 == 0 {
+				if err := e.step(r.off); err != nil {
+					return false, err
+				}
+			} else {
+				e.steps++
+			}
+			switch r.parts[0].scope {
+			case scopeHasNext:
+				return s.hasNext, nil
+			case scopeFirst:
+				return s.index == 0, nil
+			default:
+				return !s.hasNext, nil
+			}
+		}
+	}
+	v, err := e.eval(c)
+	return truthy(v), err
 }

@@ -16,8 +16,59 @@ limitations under the License.
 
 package vtl
 
+import (
+	"encoding/binary"
+	"sync/atomic"
+	"unsafe"
+)
+
 // The evaluator's short cuts for the body read onto a tape: what most templates spend
 // their time on is printing $item.name inside a #foreach over an array of the body.
+
+// run prints a runNode's pieces, each a step as the node it stands for (nodes counted the
+// first's). A run of text and properties only takes no step while it prints: when none of
+// its steps can stop the evaluation (they stay under the cap, and none is one at which the
+// deadline is checked) they are counted at once.
+func (e *evaluator) run(r *runNode) error {
+	checks := true
+	if n := len(r.pieces) - 1; r.plain && e.steps+n <= e.opts.MaxSteps && e.steps>>10 == (e.steps+n)>>10 {
+		e.steps += n
+		checks = false
+	}
+	for i := range r.pieces {
+		p := &r.pieces[i]
+		if checks && i > 0 {
+			// step, inline, as nodes takes it.
+			if e.steps+1 > e.opts.MaxSteps || (e.steps+1)&1023 == 0 {
+				if err := e.step(p.off); err != nil {
+					return err
+				}
+			} else {
+				e.steps++
+			}
+		}
+		if p.ref == nil {
+			if !e.fits(p.text) {
+				if err := e.writeGrow(p.off, p.text); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if p.ref.ref.props {
+			if done, err := e.refTape(p.ref); done {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		if err := e.ref(p.ref); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // refTape prints a reference of properties only ($x.a.b) whose variable is an object of
 // the body, reading each step and the scalar at the end straight off the tape: no value is
@@ -25,6 +76,11 @@ package vtl
 // reference leaves what the tape answers alone (a variable that is not a tape node, a step
 // through an array, a container materialised as a *Map, an object with a repeated key, a
 // container at the end); evaluator.ref then answers it, as it would have.
+//
+// Its usual case, a key of a flat object where the reference found it last, printed from
+// the body's text, is written out here rather than through fieldKey and writeEntry: it is
+// most of what a template over an array of objects does, and the calls were most of its
+// cost.
 func (e *evaluator) refTape(n *refNode) (done bool, err error) {
 	tn, ok := e.vars[n.ref.slot].(*tapeNode)
 	if !ok {
@@ -32,17 +88,40 @@ func (e *evaluator) refTape(n *refNode) (done bool, err error) {
 	}
 	d, i := tn.d, tn.i
 	t := d.t
-	for p := range n.ref.parts {
+	parts := n.ref.parts
+	for p := range parts {
 		en := &t.ents[i]
 		if en.kind != entObject || en.dup || (d.mat != nil && d.mat[en.b] != nil) {
 			return false, nil
 		}
-		part := &n.ref.parts[p]
+		part := &parts[p]
+		if j := atomic.LoadUint32(&part.hint); j < en.n && int64(en.a) == int64(i)+1+2*int64(en.n) {
+			// fieldKey's hinted look at a flat object, inline.
+			k := &t.ents[i+1+2*int32(j)]
+			if k.kind == entString && int(k.b-k.a) == len(part.key.name) && len(part.key.name) <= 8 && int(k.a)+8 <= len(t.text) &&
+				binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(t.text[k.a:]), 8))&part.key.mask == part.key.word {
+				i += 2 + 2*int32(j)
+				continue
+			}
+		}
 		if i = t.fieldKey(i, &part.key, &part.hint); i < 0 {
 			return true, e.refNull(n)
 		}
 	}
-	if t.ents[i].kind == entNull {
+	// writeEntry's usual cases, inline: a string without escapes, a number as the body
+	// spelled it.
+	switch en := &t.ents[i]; en.kind {
+	case entString:
+		if s := t.text[en.a:en.b]; e.fits(s) {
+			return true, nil
+		}
+	case entInt, entFloat:
+		if en.tl != 0 {
+			if s := t.text[en.n : en.n+uint32(en.tl)]; e.fits(s) {
+				return true, nil
+			}
+		}
+	case entNull:
 		return true, e.refNull(n)
 	}
 	return e.writeEntry(n.off, t, i)

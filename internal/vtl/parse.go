@@ -18,6 +18,7 @@ package vtl
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -164,7 +165,7 @@ func (p *parser) block() (nodes []node, term string, termOff int) {
 			var stop bool
 			nodes, n, term, stop = p.hash(nodes)
 			if stop {
-				return p.flush(nodes), term, n.offset()
+				return runs(p.flush(nodes)), term, n.offset()
 			}
 			if n != nil {
 				nodes = p.flush(nodes)
@@ -179,7 +180,46 @@ func (p *parser) block() (nodes []node, term string, termOff int) {
 			p.pos = end
 		}
 	}
-	return p.flush(nodes), "", 0
+	return runs(p.flush(nodes)), "", 0
+}
+
+// runs replaces each run of two or more text and reference nodes with a runNode.
+func runs(nodes []node) []node {
+	out := nodes[:0]
+	for i := 0; i < len(nodes); {
+		j := i
+		for j < len(nodes) && isPiece(nodes[j]) {
+			j++
+		}
+		if j-i < 2 {
+			out = append(out, nodes[i])
+			i++
+			continue
+		}
+		r := &runNode{nodes: slices.Clone(nodes[i:j]), plain: true}
+		for _, n := range r.nodes {
+			switch n := n.(type) {
+			case *textNode:
+				r.pieces = append(r.pieces, piece{off: n.off, text: n.text})
+			case *refNode:
+				r.pieces = append(r.pieces, piece{off: n.off, ref: n})
+				for k := range n.ref.parts {
+					r.plain = r.plain && n.ref.parts[k].kind == partProp
+				}
+			}
+		}
+		out = append(out, r)
+		i = j
+	}
+	return out
+}
+
+func isPiece(n node) bool {
+	switch n.(type) {
+	case *textNode, *refNode:
+		return true
+	}
+	return false
 }
 
 // backslashes handles a run of backslashes: before a reference it makes an escaped

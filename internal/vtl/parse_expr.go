@@ -77,7 +77,7 @@ func (p *parser) reference(i int, lenient bool) (ref *refExpr, quiet bool, end i
 			for j < len(src) && isIdentChar(src[j]) {
 				j++
 			}
-			part := refPart{off: p.base + i + 1, kind: partProp, name: src[i+1 : j], key: newTapeKey(src[i+1 : j])}
+			part := refPart{off: p.base + i + 1, kind: partProp, name: src[i+1 : j], key: newTapeKey(src[i+1 : j]), scope: scopeProps[src[i+1:j]]}
 			i = j
 			if i < len(src) && src[i] == '(' {
 				part.kind = partMethod
