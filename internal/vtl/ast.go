@@ -74,10 +74,12 @@ type runNode struct {
 	plain  bool // the references have properties only (or nothing): printing them takes no step
 }
 
-// piece is one node of a run: text when ref is nil.
+// piece is one node of a run: text when ref is nil. A text of 16 bytes or fewer is also in
+// pad, zero-padded, to be copied as one 16-byte block (evaluator.fits16).
 type piece struct {
 	off  int
 	text string
+	pad  [16]byte
 	ref  *refNode
 }
 

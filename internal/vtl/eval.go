@@ -332,6 +332,21 @@ func (e *evaluator) fits(s string) bool {
 	return false
 }
 
+// fits16 appends a string of at most 16 bytes whose first 16 bytes (the string's, and
+// whatever follows it, which the buffer's length leaves out) are at src, when the buffer has
+// room for 16: they are copied as one block, without calling memmove, which most of the
+// short pieces a template prints spent more on being called than on copying. It reports
+// whether it could; fits is for the rest.
+func (e *evaluator) fits16(s string, src *[16]byte) bool {
+	n := len(e.out)
+	if len(s) > 16 || cap(e.out)-n < 16 {
+		return false
+	}
+	*(*[16]byte)(e.out[n : n+16]) = *src
+	e.out = e.out[:n+len(s)]
+	return true
+}
+
 // writeGrow is write when the buffer must grow, or the output would pass its cap.
 func (e *evaluator) writeGrow(off int, s string) error {
 	if len(e.out)+len(s) > e.opts.MaxOutput {

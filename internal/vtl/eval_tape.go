@@ -48,7 +48,7 @@ func (e *evaluator) run(r *runNode) error {
 			}
 		}
 		if p.ref == nil {
-			if !e.fits(p.text) {
+			if !e.fits16(p.text, &p.pad) && !e.fits(p.text) {
 				if err := e.writeGrow(p.off, p.text); err != nil {
 					return err
 				}
@@ -109,20 +109,31 @@ func (e *evaluator) refTape(n *refNode) (done bool, err error) {
 		}
 	}
 	// writeEntry's usual cases, inline: a string without escapes, a number as the body
-	// spelled it.
-	switch en := &t.ents[i]; en.kind {
+	// spelled it, copied from the body's text; by 16 bytes at once (as fits16) when the
+	// text and the buffer have room for them, which the values of most bodies are short
+	// enough for.
+	en := &t.ents[i]
+	var a, b uint32
+	switch en.kind {
 	case entString:
-		if s := t.text[en.a:en.b]; e.fits(s) {
-			return true, nil
-		}
+		a, b = en.a, en.b
 	case entInt, entFloat:
-		if en.tl != 0 {
-			if s := t.text[en.n : en.n+uint32(en.tl)]; e.fits(s) {
-				return true, nil
-			}
+		if en.tl == 0 {
+			return e.writeEntry(n.off, t, i)
 		}
+		a, b = en.n, en.n+uint32(en.tl)
 	case entNull:
 		return true, e.refNull(n)
+	default:
+		return e.writeEntry(n.off, t, i)
+	}
+	if o := len(e.out); b-a <= 16 && int(a)+16 <= len(t.text) && cap(e.out)-o >= 16 {
+		*(*[16]byte)(e.out[o : o+16]) = *(*[16]byte)(unsafe.Slice(unsafe.StringData(t.text[a:]), 16)) // read, never written
+		e.out = e.out[:o+int(b-a)]
+		return true, nil
+	}
+	if e.fits(t.text[a:b]) {
+		return true, nil
 	}
 	return e.writeEntry(n.off, t, i)
 }

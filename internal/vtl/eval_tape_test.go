@@ -212,3 +212,37 @@ func TestRefTapeHintsConcurrent(t *testing.T) {
 		t.Error(e)
 	}
 }
+
+// Pieces of every length around the 16 bytes copied as one block, from a body that ends
+// right after the value or goes on, into a buffer whose cap leaves 16 bytes of room or
+// fewer: the output is the pieces, and the cap holds.
+func TestShortPieces(t *testing.T) {
+	for n := 0; n <= 20; n++ {
+		val := strings.Repeat("v", n)
+		text := strings.Repeat("t", n)
+		num := "1" + strings.Repeat("0", min(n, 15))
+		src := fmt.Sprintf(`#set($o = $input.path('$'))%s${o.s}%s${o.n}|${o.s}`, text, text)
+		tp, err := Parse(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := text + val + text + num + "|" + val
+		for _, body := range []string{
+			fmt.Sprintf(`{"n": %s, "s": "%s"}`, num, val),
+			fmt.Sprintf(`{"n": %s, "s": "%s", "pad": "%s"}`, num, val, strings.Repeat("p", 40)),
+			fmt.Sprintf(`{"s": "%s", "n": %s}`, val, num),
+		} {
+			for _, max := range []int{0, len(want), len(want) + 15, len(want) + 16, len(want) - 1} {
+				res, err := tp.Eval(context.Background(), &Env{Body: body}, &Options{MaxOutput: max})
+				switch {
+				case max == 0 || max >= len(want):
+					if err != nil || res.Output != want {
+						t.Errorf("%d bytes, body %s, cap %d: %v %q, want %q", n, body, max, err, res.Output, want)
+					}
+				case err == nil:
+					t.Errorf("%d bytes, body %s, cap %d: %q past the cap", n, body, max, res.Output)
+				}
+			}
+		}
+	}
+}

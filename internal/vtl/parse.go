@@ -200,7 +200,9 @@ func runs(nodes []node) []node {
 		for _, n := range r.nodes {
 			switch n := n.(type) {
 			case *textNode:
-				r.pieces = append(r.pieces, piece{off: n.off, text: n.text})
+				p := piece{off: n.off, text: n.text}
+				copy(p.pad[:], n.text)
+				r.pieces = append(r.pieces, p)
 			case *refNode:
 				r.pieces = append(r.pieces, piece{off: n.off, ref: n})
 				for k := range n.ref.parts {
