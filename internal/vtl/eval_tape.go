@@ -29,12 +29,19 @@ import (
 // first's). A run of text and properties only takes no step while it prints: when none of
 // its steps can stop the evaluation (they stay under the cap, and none is one at which the
 // deadline is checked) they are counted at once.
+//
+// A run mostly prints properties of one object ($i.sku, $i.qty): the object a reference of
+// one property read off the tape is kept for the next of the same variable, which goes
+// straight to its key. Only a reference evaluator.ref prints (whose value may be printed
+// whole, materialising the tape's containers) can change what the variable's object
+// answers: the object is dropped then.
 func (e *evaluator) run(r *runNode) error {
 	checks := true
 	if n := len(r.pieces) - 1; r.plain && e.steps+n <= e.opts.MaxSteps && e.steps>>10 == (e.steps+n)>>10 {
 		e.steps += n
 		checks = false
 	}
+	objSlot, obj := -1, (*tapeNode)(nil)
 	for i := range r.pieces {
 		p := &r.pieces[i]
 		if checks && i > 0 {
@@ -55,7 +62,20 @@ func (e *evaluator) run(r *runNode) error {
 			}
 			continue
 		}
-		if p.ref.ref.props {
+		ref := p.ref.ref
+		if ref.props && len(ref.parts) == 1 {
+			if ref.slot != objSlot {
+				objSlot, obj = ref.slot, e.tapeObject(ref.slot)
+			}
+			if obj != nil {
+				if done, err := e.printField(p.ref, obj.d.t, obj.i, &ref.parts[0]); done {
+					if err != nil {
+						return err
+					}
+					continue
+				}
+			}
+		} else if ref.props {
 			if done, err := e.refTape(p.ref); done {
 				if err != nil {
 					return err
@@ -63,11 +83,25 @@ func (e *evaluator) run(r *runNode) error {
 				continue
 			}
 		}
+		objSlot = -1
 		if err := e.ref(p.ref); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// tapeObject is the variable in slot when it is an object of the body that refTape reads:
+// not materialised, without repeated keys.
+func (e *evaluator) tapeObject(slot int) *tapeNode {
+	tn, ok := e.vars[slot].(*tapeNode)
+	if !ok {
+		return nil
+	}
+	if en := &tn.d.t.ents[tn.i]; en.kind != entObject || en.dup || (tn.d.mat != nil && tn.d.mat[en.b] != nil) {
+		return nil
+	}
+	return tn
 }
 
 // refTape prints a reference of properties only ($x.a.b) whose variable is an object of
@@ -76,66 +110,96 @@ func (e *evaluator) run(r *runNode) error {
 // reference leaves what the tape answers alone (a variable that is not a tape node, a step
 // through an array, a container materialised as a *Map, an object with a repeated key, a
 // container at the end); evaluator.ref then answers it, as it would have.
-//
-// Its usual case, a key of a flat object where the reference found it last, printed from
-// the body's text, is written out here rather than through fieldKey and writeEntry: it is
-// most of what a template over an array of objects does, and the calls were most of its
-// cost.
 func (e *evaluator) refTape(n *refNode) (done bool, err error) {
-	tn, ok := e.vars[n.ref.slot].(*tapeNode)
-	if !ok {
+	tn := e.tapeObject(n.ref.slot)
+	if tn == nil {
 		return false, nil
 	}
 	d, i := tn.d, tn.i
 	t := d.t
 	parts := n.ref.parts
-	for p := range parts {
-		en := &t.ents[i]
-		if en.kind != entObject || en.dup || (d.mat != nil && d.mat[en.b] != nil) {
+	for p := range parts[:len(parts)-1] {
+		if i = t.lookup(i, &parts[p]); i < 0 {
+			return true, e.refNull(n)
+		}
+		if en := &t.ents[i]; en.kind != entObject || en.dup || (d.mat != nil && d.mat[en.b] != nil) {
 			return false, nil
 		}
-		part := &parts[p]
-		if j := atomic.LoadUint32(&part.hint); j < en.n && int64(en.a) == int64(i)+1+2*int64(en.n) {
-			// fieldKey's hinted look at a flat object, inline.
-			k := &t.ents[i+1+2*int32(j)]
-			if k.kind == entString && int(k.b-k.a) == len(part.key.name) && len(part.key.name) <= 8 && int(k.a)+8 <= len(t.text) &&
-				binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(t.text[k.a:]), 8))&part.key.mask == part.key.word {
-				i += 2 + 2*int32(j)
-				continue
-			}
+	}
+	return e.printField(n, t, i, &parts[len(parts)-1])
+}
+
+// lookup is fieldKey with the part's key and hint, its usual case (a flat object with the
+// key where the hint says) inline.
+func (t *Tape) lookup(i int32, part *refPart) int32 {
+	en := &t.ents[i]
+	if j := atomic.LoadUint32(&part.hint); j < en.n && int64(en.a) == int64(i)+1+2*int64(en.n) {
+		k := &t.ents[i+1+2*int32(j)]
+		if k.kind == entString && int(k.b-k.a) == len(part.key.name) && len(part.key.name) <= 8 && int(k.a)+8 <= len(t.text) &&
+			binary.LittleEndian.Uint64(textAt8(t.text, k.a)[:])&part.key.mask == part.key.word {
+			return i + 2 + 2*int32(j)
 		}
-		if i = t.fieldKey(i, &part.key, &part.hint); i < 0 {
+	}
+	return t.fieldKey(i, &part.key, &part.hint)
+}
+
+// printField prints property part of the object at i, a tape object as tapeObject checks,
+// for reference n: its usual cases inline, a string without escapes or a number as the body
+// spelled it, copied from the body's text; by 16 bytes at once (as fits16) when the text
+// and the buffer have room for them, which the values of most bodies are short enough for.
+// done is false, with nothing written, for a container, which evaluator.ref prints whole.
+//
+// lookup's usual case is written out again here: the call was a good part of the cost.
+func (e *evaluator) printField(n *refNode, t *Tape, i int32, part *refPart) (done bool, err error) {
+	k := int32(-1)
+	en := &t.ents[i]
+	if j := atomic.LoadUint32(&part.hint); j < en.n && int64(en.a) == int64(i)+1+2*int64(en.n) {
+		kn := &t.ents[i+1+2*int32(j)]
+		if kn.kind == entString && int(kn.b-kn.a) == len(part.key.name) && len(part.key.name) <= 8 && int(kn.a)+8 <= len(t.text) &&
+			binary.LittleEndian.Uint64(textAt8(t.text, kn.a)[:])&part.key.mask == part.key.word {
+			k = i + 2 + 2*int32(j)
+		}
+	}
+	if k < 0 {
+		if k = t.fieldKey(i, &part.key, &part.hint); k < 0 {
 			return true, e.refNull(n)
 		}
 	}
-	// writeEntry's usual cases, inline: a string without escapes, a number as the body
-	// spelled it, copied from the body's text; by 16 bytes at once (as fits16) when the
-	// text and the buffer have room for them, which the values of most bodies are short
-	// enough for.
-	en := &t.ents[i]
+	en = &t.ents[k]
 	var a, b uint32
 	switch en.kind {
 	case entString:
 		a, b = en.a, en.b
 	case entInt, entFloat:
 		if en.tl == 0 {
-			return e.writeEntry(n.off, t, i)
+			return e.writeEntry(n.off, t, k)
 		}
 		a, b = en.n, en.n+uint32(en.tl)
 	case entNull:
 		return true, e.refNull(n)
 	default:
-		return e.writeEntry(n.off, t, i)
+		return e.writeEntry(n.off, t, k)
 	}
 	if o := len(e.out); b-a <= 16 && int(a)+16 <= len(t.text) && cap(e.out)-o >= 16 {
-		*(*[16]byte)(e.out[o : o+16]) = *(*[16]byte)(unsafe.Slice(unsafe.StringData(t.text[a:]), 16)) // read, never written
+		*(*[16]byte)(e.out[o : o+16]) = *textAt(t.text, a)
 		e.out = e.out[:o+int(b-a)]
 		return true, nil
 	}
 	if e.fits(t.text[a:b]) {
 		return true, nil
 	}
-	return e.writeEntry(n.off, t, i)
+	return e.writeEntry(n.off, t, k)
+}
+
+// textAt is the 16 bytes of text from a, which the caller checked it has: read, never
+// written. (unsafe.Slice would check again what the caller did.)
+func textAt(text string, a uint32) *[16]byte {
+	return (*[16]byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(text)), a))
+}
+
+// textAt8 is textAt for 8 bytes.
+func textAt8(text string, a uint32) *[8]byte {
+	return (*[8]byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(text)), a))
 }
 
 // refNull prints a reference that resolved to null: nothing, or its source text.

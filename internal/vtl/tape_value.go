@@ -21,7 +21,6 @@ import (
 	"math"
 	"strconv"
 	"sync/atomic"
-	"unsafe"
 )
 
 // Tape values in an evaluation. An object or array of the body is a *tapeNode (a tape and
@@ -236,8 +235,7 @@ func (t *Tape) keyIs(k int32, key *tapeKey) bool {
 		return false
 	}
 	if int(en.a)+8 <= len(t.text) {
-		text := unsafe.Slice(unsafe.StringData(t.text), len(t.text)) // read, never written
-		return binary.LittleEndian.Uint64(text[en.a:])&key.mask == key.word &&
+		return binary.LittleEndian.Uint64(textAt8(t.text, en.a)[:])&key.mask == key.word &&
 			(len(key.name) <= 8 || t.text[en.a+8:en.b] == key.name[8:])
 	}
 	return t.text[en.a:en.b] == key.name // the last bytes of the text
