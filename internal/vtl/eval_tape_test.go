@@ -119,6 +119,9 @@ var refTemplates = []string{
 	`#set($o = $input.path('$'))#foreach($x in $o)$x.a,#if($foreach.index == 0)$o.get(1).put('a', 'changed')#end#end`,
 	`#set($o = "str")$o.a|$o.empty|#set($o = [1])$o.a|$o.empty|#set($o = {"a": 1})$o.a`,
 	`#set($o = $input.path('$'))"$o.a" "$o.b" #set($s = "$o.a-$o.b")$s`,
+	// A method in a run changes the object the run's references read: they must see it.
+	`#set($o = $input.path('$'))$o.a|$o.put('a', 'new')|$o.a|$o.remove('b')|$o.b|$o.z|$o.put('z', 2)|$o.z|$o`,
+	`#foreach($x in $input.path('$'))$x.a|$x.put('a', 'new')|$x.a|$x.b;#end`,
 }
 
 func TestRefTapeDifferential(t *testing.T) {
