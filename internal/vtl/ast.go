@@ -66,21 +66,30 @@ type foreachNode struct {
 }
 
 // runNode is a run of text and references (two or more) that the parser found side by
-// side, as a #foreach body mostly is: the evaluator prints them in one loop, without
-// dispatching on each (evaluator.run). nodes are the run's, for what walks the tree.
+// side, as a #foreach body mostly is, and of the #if($foreach.hasNext)text#end between
+// them: the evaluator prints them in one loop, without dispatching on each
+// (evaluator.run). nodes are the run's, for what walks the tree.
 type runNode struct {
 	nodes  []node
 	pieces []piece
-	plain  bool // the references have properties only (or nothing): printing them takes no step
+	// plain: the references have properties only (or nothing), so that printing them
+	// takes no step of its own; fixed is then the steps the pieces take after the first
+	// piece's first, but for the conditions' (most counts those at the most: the #if, its
+	// condition and its text).
+	plain       bool
+	fixed, most int
 }
 
-// piece is one node of a run: text when ref is nil. A text of 16 bytes or fewer is also in
+// piece is one node of a run: a reference (ref), an #if of one $foreach condition (cond)
+// whose block is text alone (at textOff), or text. A text of 16 bytes or fewer is also in
 // pad, zero-padded, to be copied as one 16-byte block (evaluator.fits16).
 type piece struct {
-	off  int
-	text string
-	pad  [16]byte
-	ref  *refNode
+	off     int
+	text    string
+	pad     [16]byte
+	ref     *refNode
+	cond    *refExpr
+	textOff int
 }
 
 type breakNode struct{ off int }

@@ -93,6 +93,9 @@ var runTemplates = []string{
 	`#foreach($i in $input.path('$.items'))#foreach($j in $input.path('$.items'))$i.sku$j.qty,#end;#end`,
 	`#set($o = $input.path('$'))#set($o.id = "new")$o.id $o.items.size() $o.items[1].sku #set($l = $o.items)$l.get(0).put("sku", "z")$o.items[0].sku$o.items[0].qty`,
 	`$context.stage $context.x $stageVariables.v $input.params('id') text \$x.y $x.y`,
+	"#foreach($i in $input.path('$.items'))#if($foreach.first)[#end$i.sku#if($foreach.hasNext),#end#if($foreach.last)]#end#end",
+	"#foreach($i in $input.path('$.items'))#if($foreach.first)first, a longer text than the cap lets through#end$i.sku#if($foreach.last)last, a longer text than the cap lets through#end\n#end",
+	"a#if($foreach.hasNext)b#end$input.path('$.id')#if($foreach.last)c#end#foreach($i in [1..3])#if($foreach.hasNext)$i#end#end",
 }
 
 var runBodies = []string{
@@ -178,6 +181,22 @@ func TestRunsShape(t *testing.T) {
 	if got := fmt.Sprint(kinds); got != "[run2/true *vtl.ifNode *vtl.escRefNode run2/true *vtl.setNode *vtl.refNode]" {
 		t.Errorf("nodes %s", got)
 	}
+	// #if($foreach.hasNext)text#end joins a run; with an #else, or more than text, not.
+	tp, err = Parse(`#foreach($i in $l)a$i.b#if($foreach.hasNext),#end#if($foreach.last)x$i#end#if($foreach.first)f#{else}g#end#end`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds = kinds[:0]
+	for _, n := range tp.nodes[0].(*foreachNode).body {
+		s := fmt.Sprintf("%T", n)
+		if r, ok := n.(*runNode); ok {
+			s = fmt.Sprintf("run%d/%v/%d/%d", len(r.pieces), r.plain, r.fixed, r.most)
+		}
+		kinds = append(kinds, s)
+	}
+	if got := fmt.Sprint(kinds); got != "[run3/true/1/4 *vtl.ifNode *vtl.ifNode]" {
+		t.Errorf("nodes %s", got)
+	}
 	tp, err = Parse(`a$x.b()b$x[0]`)
 	if err != nil {
 		t.Fatal(err)
@@ -230,6 +249,8 @@ func noScope(ns []node) {
 			noScope(n.els)
 		case *foreachNode:
 			noScope(n.body)
+		case *runNode:
+			noScope(n.nodes)
 		}
 	}
 }

@@ -26,9 +26,10 @@ import (
 // their time on is printing $item.name inside a #foreach over an array of the body.
 
 // run prints a runNode's pieces, each a step as the node it stands for (nodes counted the
-// first's). A run of text and properties only takes no step while it prints: when none of
-// its steps can stop the evaluation (they stay under the cap, and none is one at which the
-// deadline is checked) they are counted at once.
+// first's), an #if two or three (the #if, its condition, its text when it holds). A run of
+// text and properties only takes no step while it prints: when none of its steps can stop
+// the evaluation (they stay under the cap, and none is one at which the deadline is
+// checked, at the most they may come to) they are counted without checking them.
 //
 // A run mostly prints properties of one object ($i.sku, $i.qty): the object a reference of
 // one property read off the tape is kept for the next of the same variable, which goes
@@ -36,56 +37,123 @@ import (
 // whole, materialising the tape's containers) can change what the variable's object
 // answers: the object is dropped then.
 func (e *evaluator) run(r *runNode) error {
-	checks := true
-	if n := len(r.pieces) - 1; r.plain && e.steps+n <= e.opts.MaxSteps && e.steps>>10 == (e.steps+n)>>10 {
-		e.steps += n
-		checks = false
+	batch := false
+	if r.plain && e.steps+r.most <= e.opts.MaxSteps && e.steps>>10 == (e.steps+r.most)>>10 {
+		e.steps += r.fixed
+		batch = true
 	}
 	objSlot, obj := -1, (*tapeNode)(nil)
 	for i := range r.pieces {
 		p := &r.pieces[i]
-		if checks && i > 0 {
-			// step, inline, as nodes takes it.
-			if e.steps+1 > e.opts.MaxSteps || (e.steps+1)&1023 == 0 {
+		if i > 0 {
+			// The piece's step: counted already, or counted now without a check (batch), or
+			// as nodes takes it, inline.
+			switch {
+			case batch:
+				if p.cond != nil {
+					e.steps++
+				}
+			case e.steps+1 > e.opts.MaxSteps || (e.steps+1)&1023 == 0:
 				if err := e.step(p.off); err != nil {
 					return err
 				}
-			} else {
+			default:
 				e.steps++
 			}
 		}
-		if p.ref == nil {
-			if !e.fits16(p.text, &p.pad) && !e.fits(p.text) {
-				if err := e.writeGrow(p.off, p.text); err != nil {
+		off := p.off
+		switch {
+		case p.cond != nil:
+			// ifNode, for an #if whose block is text; cond's usual case inline.
+			var holds bool
+			if s, ok := e.vars[p.cond.slot].(*foreachScope); ok {
+				switch {
+				case batch:
+					e.steps++
+				case e.steps+1 > e.opts.MaxSteps || (e.steps+1)&1023 == 0:
+					if err := e.step(p.cond.off); err != nil {
+						return err
+					}
+				default:
+					e.steps++
+				}
+				switch p.cond.parts[0].scope {
+				case scopeHasNext:
+					holds = s.hasNext
+				case scopeFirst:
+					holds = s.index == 0
+				default:
+					holds = !s.hasNext
+				}
+			} else {
+				var err error
+				if holds, err = e.cond(p.cond); err != nil {
 					return err
 				}
 			}
-			continue
-		}
-		ref := p.ref.ref
-		if ref.props && len(ref.parts) == 1 {
-			if ref.slot != objSlot {
-				objSlot, obj = ref.slot, e.tapeObject(ref.slot)
+			if !holds {
+				continue
 			}
-			if obj != nil {
-				if done, err := e.printField(p.ref, obj.d.t, obj.i, &ref.parts[0]); done {
+			off = p.textOff
+			if batch {
+				e.steps++
+			} else if err := e.step(off); err != nil {
+				return err
+			}
+		case p.ref != nil:
+			ref := p.ref.ref
+			if ref.props && len(ref.parts) == 1 {
+				if ref.slot != objSlot {
+					objSlot, obj = ref.slot, e.tapeObject(ref.slot)
+				}
+				if obj != nil {
+					// printField's usual case, written out here, where each call costs the
+					// reloading of the loop's state: a key of 1 to 8 bytes where the hint
+					// says in a flat object, its value a short string without escapes or a
+					// number spelled as it prints, copied as 16 bytes.
+					t, oi, part := obj.d.t, obj.i, &ref.parts[0]
+					en := &t.ents[oi]
+					if j := atomic.LoadUint32(&part.hint); part.key.short && j < en.n && int64(en.a) == int64(oi)+1+2*int64(en.n) {
+						// A key with escapes has a and b 0: its length is none a short key has.
+						k := &t.ents[oi+1+2*int32(j)]
+						if int(k.b-k.a) == len(part.key.name) && int(k.a)+8 <= len(t.text) && binary.LittleEndian.Uint64(textAt8(t.text, k.a)[:])&part.key.mask == part.key.word {
+							v := &t.ents[oi+2+2*int32(j)]
+							a, b, ok := v.a, v.b, v.kind == entString
+							if (v.kind == entInt || v.kind == entFloat) && v.tl != 0 {
+								a, b, ok = v.n, v.n+uint32(v.tl), true
+							}
+							if o := len(e.out); ok && b-a <= 16 && int(a)+16 <= len(t.text) && cap(e.out)-o >= 16 {
+								*(*[16]byte)(e.out[o : o+16]) = *textAt(t.text, a)
+								e.out = e.out[:o+int(b-a)]
+								continue
+							}
+						}
+					}
+					if done, err := e.printField(p.ref, obj.d.t, obj.i, &ref.parts[0]); done {
+						if err != nil {
+							return err
+						}
+						continue
+					}
+				}
+			} else if ref.props {
+				if done, err := e.refTape(p.ref); done {
 					if err != nil {
 						return err
 					}
 					continue
 				}
 			}
-		} else if ref.props {
-			if done, err := e.refTape(p.ref); done {
-				if err != nil {
-					return err
-				}
-				continue
+			objSlot = -1
+			if err := e.ref(p.ref); err != nil {
+				return err
 			}
+			continue
 		}
-		objSlot = -1
-		if err := e.ref(p.ref); err != nil {
-			return err
+		if !e.fits16(p.text, &p.pad) && !e.fits(p.text) {
+			if err := e.writeGrow(off, p.text); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -177,10 +177,11 @@ func (t *Tape) field(i int32, key string) int32 {
 type tapeKey struct {
 	name       string
 	word, mask uint64 // the first eight bytes (fewer, zero-padded), little-endian; and which
+	short      bool   // 1 to 8 bytes: word is the whole key
 }
 
 func newTapeKey(name string) tapeKey {
-	k := tapeKey{name: name, mask: ^uint64(0)}
+	k := tapeKey{name: name, mask: ^uint64(0), short: len(name) >= 1 && len(name) <= 8}
 	if len(name) < 8 {
 		k.mask = 1<<(8*len(name)) - 1
 	}
