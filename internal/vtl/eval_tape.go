@@ -43,8 +43,9 @@ func (e *evaluator) run(r *runNode) error {
 		batch = true
 	}
 	objSlot, obj := -1, (*tapeNode)(nil)
-	for i := range r.pieces {
-		p := &r.pieces[i]
+	pieces := r.pieces // a local: r.pieces would be loaded again after each store to e.out
+	for i := range pieces {
+		p := &pieces[i]
 		if i > 0 {
 			// The piece's step: counted already, or counted now without a check (batch), or
 			// as nodes takes it, inline.
