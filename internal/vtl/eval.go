@@ -126,7 +126,23 @@ type evaluator struct {
 	input     *inputObj
 	reqOv     *Map
 	respOv    *Map
-	overrides [4]*Map // request header, querystring, path; response header
+	overrides [4]*Map  // request header, querystring, path; response header
+	strs      []string // boxStr's slots
+}
+
+// boxStr is any(s) for a string a method made, from a slot of e.strs: a template that calls
+// a method per item of a loop made as many 16-byte allocations. The slots come in chunks
+// that double from 4 to 64, so that a template calling few methods allocates little more
+// than it did. (As boxSlabs: a slot is written once, before it is boxed.)
+func (e *evaluator) boxStr(s string) any {
+	if s == "" {
+		return ""
+	}
+	if len(e.strs) == cap(e.strs) {
+		e.strs = make([]string, 0, min(max(2*cap(e.strs), 4), 64))
+	}
+	e.strs = append(e.strs, s)
+	return boxSlot(stringType, unsafe.Pointer(&e.strs[len(e.strs)-1]))
 }
 
 // Eval renders the template. ctx bounds its time; opts may be nil. The returned error is

@@ -19,7 +19,9 @@ package vtl
 import (
 	"encoding/base64"
 	"strings"
+	"unicode"
 	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // inputObj is $input: the payload and the request's parameters.
@@ -38,12 +40,18 @@ type inputObj struct {
 
 // doc reads the body as JSON once per evaluation, onto a tape unless the caller read it. An
 // empty body is {}, as API Gateway's $input.json('$') answers for a request without one.
+// blank reports whether s is white space alone, as strings.TrimSpace(s) == "" does, from
+// the start: TrimSpace went on through the trailing spaces a body may be padded with.
+func blank(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return !unicode.IsSpace(r) }) < 0
+}
+
 func (in *inputObj) doc(e *evaluator, off int) (any, error) {
 	if !in.parsed {
 		in.parsed = true
 		if in.parse != nil {
 			in.root, in.perr = in.parse()
-		} else if strings.TrimSpace(in.body) == "" {
+		} else if blank(in.body) {
 			in.root = &Map{}
 		} else {
 			in.root, in.perr = ParseTape(in.body)
@@ -66,7 +74,7 @@ func (e *evaluator) inputMethod(off int, in *inputObj, name string, args []any) 
 		if len(args) != 1 {
 			break
 		}
-		p, err := e.strArg(off, "$input."+name, args[0])
+		p, err := e.strArgOf(off, "$input.", name, args[0])
 		if err != nil {
 			return nil, err
 		}
@@ -165,7 +173,7 @@ func (e *evaluator) utilMethod(off int, name string, args []any) (any, error) {
 	if args[0] == nil {
 		return nil, nil
 	}
-	s, err := e.strArg(off, "$util."+name, args[0])
+	s, err := e.strArgOf(off, "$util.", name, args[0])
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +211,7 @@ func (e *evaluator) utilMethod(off int, name string, args []any) (any, error) {
 	if len(out) > e.opts.MaxOutput {
 		return nil, e.errf(off, KindLimit, "string longer than %d bytes", e.opts.MaxOutput)
 	}
-	return out, nil
+	return e.boxStr(out), nil
 }
 
 // escapeJavaScript is commons-lang's StringEscapeUtils.escapeJavaScript, what API Gateway
@@ -211,6 +219,13 @@ func (e *evaluator) utilMethod(off int, name string, args []any) (any, error) {
 // their short escape or \u00XX, and everything beyond ASCII \uXXXX (upper-case hex, UTF-16
 // units).
 func escapeJavaScript(s string) string {
+	i := 0
+	for i < len(s) && jsPlain[s[i]] {
+		i++
+	}
+	if i == len(s) {
+		return s // the usual string: nothing to escape, nothing to build
+	}
 	var b strings.Builder
 	b.Grow(len(s) + len(s)/8)
 	const hex = "0123456789ABCDEF"
@@ -221,7 +236,13 @@ func escapeJavaScript(s string) string {
 		b.WriteByte(hex[c>>4&0xf])
 		b.WriteByte(hex[c&0xf])
 	}
-	for _, r := range s {
+	for start := 0; ; {
+		// The bytes that print as themselves, at once; then one rune to escape.
+		b.WriteString(s[start:i])
+		if i == len(s) {
+			break
+		}
+		r, size := utf8.DecodeRuneInString(s[i:]) // RuneError for a bad byte, as range reads it
 		switch {
 		case r >= 0x10000:
 			r1, r2 := utf16.EncodeRune(r)
@@ -244,15 +265,25 @@ func escapeJavaScript(s string) string {
 			default:
 				u4(uint16(r))
 			}
-		case r == '\'' || r == '"' || r == '\\' || r == '/':
+		default: // ' " \ /
 			b.WriteByte('\\')
 			b.WriteByte(byte(r))
-		default:
-			b.WriteByte(byte(r))
+		}
+		i += size
+		for start = i; i < len(s) && jsPlain[s[i]]; {
+			i++
 		}
 	}
 	return b.String()
 }
+
+// jsPlain marks the bytes escapeJavaScript prints as themselves.
+var jsPlain = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '\'' && c != '"' && c != '\\' && c != '/'
+	}
+	return t
+}()
 
 // urlEncode is Java's URLEncoder.encode(s, "UTF-8"): letters, digits and ".-*_" stay,
 // a space becomes '+', every other byte %XX.

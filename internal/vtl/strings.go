@@ -266,7 +266,7 @@ func (e *evaluator) stringMethod(off int, s string, name string, args []any) (an
 			if len(out) > e.opts.MaxOutput {
 				return nil, e.errf(off, KindLimit, "string longer than %d bytes", e.opts.MaxOutput)
 			}
-			return out, nil
+			return e.boxStr(out), nil
 		}
 	case "split":
 		if len(args) == 1 || len(args) == 2 {

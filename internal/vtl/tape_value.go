@@ -193,35 +193,40 @@ func newTapeKey(name string) tapeKey {
 
 // fieldKey is field for a tapeKey. hint, when not nil, is the pair where the key was found
 // in the last object it was looked up in (read and written atomically: evaluations share
-// it): the objects of an array mostly have their keys in the same order.
+// it): the objects of an array mostly have their keys in the same order, so that the
+// hinted pair is looked at first.
 func (t *Tape) fieldKey(i int32, key *tapeKey, hint *uint32) int32 {
 	obj := &t.ents[i]
 	if obj.dup {
 		return t.fieldLast(i, key.name)
 	}
 	// A flat object (every value one entry: scalars, empty containers) has its keys at every
-	// other entry, pair j's at i+1+2j, so that the hinted pair is looked at first, and the
-	// rest without stepping over values. Its entries end where their count says.
-	if int64(obj.a) == int64(i)+1+2*int64(obj.n) {
-		if hint != nil {
-			if j := atomic.LoadUint32(hint); j < obj.n && t.keyIs(i+1+2*int32(j), key) {
-				return i + 2 + 2*int32(j)
-			}
-		}
-		for j := int32(0); j < int32(obj.n); j++ {
-			if t.keyIs(i+1+2*j, key) {
-				if hint != nil {
-					atomic.StoreUint32(hint, uint32(j))
+	// other entry, pair j's at i+1+2j. Its entries end where their count says.
+	flat := int64(obj.a) == int64(i)+1+2*int64(obj.n)
+	if hint != nil {
+		if j := atomic.LoadUint32(hint); j < obj.n {
+			k := i + 1 + 2*int32(j)
+			if !flat {
+				k = i + 1
+				for ; j > 0; j-- {
+					k = t.next(k + 1)
 				}
-				return i + 2 + 2*j
+			}
+			if t.keyIs(k, key) {
+				return k + 1
 			}
 		}
-		return -1
 	}
+	j := uint32(0)
 	for k := i + 1; k < int32(obj.a); k = t.next(k + 1) {
-		if t.keyIs(k, key) {
+		// Most keys differ in length: told apart before a call.
+		if en := &t.ents[k]; (en.kind != entString || int(en.b-en.a) == len(key.name)) && t.keyIs(k, key) {
+			if hint != nil {
+				atomic.StoreUint32(hint, j)
+			}
 			return k + 1
 		}
+		j++
 	}
 	return -1
 }

@@ -1,0 +1,113 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package vtl
+
+import (
+	"math/rand"
+	"strings"
+	"testing"
+	"unicode/utf16"
+)
+
+// escapeJavaScriptRune is escapeJavaScript as it was written first, rune by rune: what the
+// one that copies runs of plain bytes at once must print.
+func escapeJavaScriptRune(s string) string {
+	var b strings.Builder
+	const hex = "0123456789ABCDEF"
+	u4 := func(c uint16) {
+		b.WriteString(`\u`)
+		b.WriteByte(hex[c>>12])
+		b.WriteByte(hex[c>>8&0xf])
+		b.WriteByte(hex[c>>4&0xf])
+		b.WriteByte(hex[c&0xf])
+	}
+	for _, r := range s {
+		switch {
+		case r >= 0x10000:
+			r1, r2 := utf16.EncodeRune(r)
+			u4(uint16(r1))
+			u4(uint16(r2))
+		case r > 0x7f:
+			u4(uint16(r))
+		case r < 0x20:
+			switch r {
+			case '\b':
+				b.WriteString(`\b`)
+			case '\n':
+				b.WriteString(`\n`)
+			case '\t':
+				b.WriteString(`\t`)
+			case '\f':
+				b.WriteString(`\f`)
+			case '\r':
+				b.WriteString(`\r`)
+			default:
+				u4(uint16(r))
+			}
+		case r == '\'' || r == '"' || r == '\\' || r == '/':
+			b.WriteByte('\\')
+			b.WriteByte(byte(r))
+		default:
+			b.WriteByte(byte(r))
+		}
+	}
+	return b.String()
+}
+
+func TestEscapeJavaScriptRuns(t *testing.T) {
+	cases := []string{"", "plain", "It's fragile", `"quoted" \ / '`, "tab\there\n", "\x00\x1f\x7f", "é€😀", "\xff\xfe bad", "a\xe2\x82", "'", "ends with é",
+		strings.Repeat("x", 100) + "'" + strings.Repeat("y", 100)}
+	alphabet := []string{"a", "Z", " ", "'", "\"", "\\", "/", "\n", "\x01", "\x7f", "é", "€", "😀", "\xff", "\xe2\x82", "\u2028"}
+	rng := rand.New(rand.NewSource(1))
+	for n := 0; n < 2000; n++ {
+		var b strings.Builder
+		for k := rng.Intn(12); k > 0; k-- {
+			b.WriteString(alphabet[rng.Intn(len(alphabet))])
+		}
+		cases = append(cases, b.String())
+	}
+	for _, s := range cases {
+		if got, want := escapeJavaScript(s), escapeJavaScriptRune(s); got != want {
+			t.Errorf("escapeJavaScript(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
+
+// blank is strings.TrimSpace(s) == "", read from the start.
+func TestBlank(t *testing.T) {
+	for _, s := range []string{"", " ", " \t\r\n", "\u00a0\u2028 ", "\u0085", " x ", "x", "\xff", "  {}" + strings.Repeat(" ", 50), "\u200b"} {
+		if got, want := blank(s), strings.TrimSpace(s) == ""; got != want {
+			t.Errorf("blank(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+// The methods whose name goes into an argument's error only then still name it.
+func TestStrArgNames(t *testing.T) {
+	for src, want := range map[string]string{
+		`$input.json($missing)`: "$input.json: argument is null",
+		`$input.path($missing)`: "$input.path: argument is null",
+	} {
+		tp, err := Parse(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := render(tp, &Env{Body: `{}`}, nil); !strings.Contains(got, want) {
+			t.Errorf("%s: %s, want %q", src, got, want)
+		}
+	}
+}
