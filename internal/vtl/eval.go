@@ -20,6 +20,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -128,6 +129,9 @@ type evaluator struct {
 	respOv    *Map
 	overrides [4]*Map  // request header, querystring, path; response header
 	strs      []string // boxStr's slots
+	// lastPattern and lastRe are the last regular expression regex returned.
+	lastPattern string
+	lastRe      *regexp.Regexp
 }
 
 // boxStr is any(s) for a string a method made, from a slot of e.strs: a template that calls

@@ -222,11 +222,19 @@ func (t *Tape) lookup(i int32, part *refPart) int32 {
 func (e *evaluator) printField(n *refNode, t *Tape, i int32, part *refPart) (done bool, err error) {
 	k := int32(-1)
 	en := &t.ents[i]
-	if j := atomic.LoadUint32(&part.hint); j < en.n && int64(en.a) == int64(i)+1+2*int64(en.n) {
-		kn := &t.ents[i+1+2*int32(j)]
-		if kn.kind == entString && int(kn.b-kn.a) == len(part.key.name) && len(part.key.name) <= 8 && int(kn.a)+8 <= len(t.text) &&
+	if j := atomic.LoadUint32(&part.hint); j < en.n && part.key.short {
+		// The hinted pair: in a flat object at i+1+2j, else j pairs on.
+		kk := i + 1 + 2*int32(j)
+		if int64(en.a) != int64(i)+1+2*int64(en.n) {
+			for kk = i + 1; j > 0; j-- {
+				kk = t.next(kk + 1)
+			}
+		}
+		// A key with escapes has a and b 0: its length is none a short key has.
+		kn := &t.ents[kk]
+		if int(kn.b-kn.a) == len(part.key.name) && int(kn.a)+8 <= len(t.text) &&
 			binary.LittleEndian.Uint64(textAt8(t.text, kn.a)[:])&part.key.mask == part.key.word {
-			k = i + 2 + 2*int32(j)
+			k = kk + 1
 		}
 	}
 	if k < 0 {

@@ -111,3 +111,35 @@ func TestStrArgNames(t *testing.T) {
 		}
 	}
 }
+
+// replaceLiteral replaces as strings.Replace does, once or everywhere.
+func TestReplaceLiteral(t *testing.T) {
+	for _, s := range []string{"", "a", "aaa", `It\'s`, `\'\'x\'`, "abcabcab", "xyz", "ééé"} {
+		for _, old := range []string{"a", "aa", `\'`, "abc", "é", "z", "xyz!"} {
+			for _, repl := range []string{"", "'", "bb", "a", "longer than before"} {
+				for _, all := range []bool{false, true} {
+					n := 1
+					if all {
+						n = -1
+					}
+					if got, want := replaceLiteral(s, old, repl, all), strings.Replace(s, old, repl, n); got != want {
+						t.Errorf("replaceLiteral(%q, %q, %q, %v) = %q, want %q", s, old, repl, all, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// The regular expression an evaluation asked for last answers its next asks, whatever
+// else it asked for between.
+func TestRegexLast(t *testing.T) {
+	tp, err := Parse(`#set($s = "a.b-a.b")#foreach($i in [1..3])$s.replaceAll("a", "x") $s.replaceAll("\.", "_") $s.matches("a.*") $s.replaceFirst("b$", "B") $s.replaceAll("a", "y");#end`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Repeat("x.b-x.b a_b-a_b true a.b-a.B y.b-y.b;", 3)
+	if got := render(tp, &Env{}, nil); got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

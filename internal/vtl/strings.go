@@ -22,6 +22,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"unicode/utf16"
+	"unsafe"
 )
 
 // Java strings count UTF-16 code units: length(), substring(), indexOf() and charAt() do
@@ -322,6 +323,30 @@ func javaSplit(re *regexp.Regexp, s string, limit int) *List {
 
 // javaReplace applies Java's replacement syntax: $n and ${name} are groups, a backslash
 // takes the next character literally.
+// replaceLiteral is strings.Replace(s, old, repl, 1 or -1) for an old that is not empty, in
+// one pass: Replace counts the matches first, which for the short strings templates
+// replace in (an escaped value, in a loop) cost as much again.
+func replaceLiteral(s, old, repl string, all bool) string {
+	i := strings.Index(s, old)
+	if i < 0 {
+		return s
+	}
+	b := make([]byte, 0, len(s)+max(len(repl)-len(old), 0))
+	for {
+		b = append(b, s[:i]...)
+		b = append(b, repl...)
+		s = s[i+len(old):]
+		if !all {
+			break
+		}
+		if i = strings.Index(s, old); i < 0 {
+			break
+		}
+	}
+	b = append(b, s...)
+	return unsafe.String(unsafe.SliceData(b), len(b)) // b is not written again
+}
+
 func (e *evaluator) javaReplace(off int, re *regexp.Regexp, s, repl string, all bool) (string, error) {
 	n := 1
 	if all {
@@ -330,7 +355,7 @@ func (e *evaluator) javaReplace(off int, re *regexp.Regexp, s, repl string, all 
 	// A pattern without metacharacters and a replacement without $ or \ (the
 	// replaceAll("\\'", "'") API Gateway documents) need no regular expression engine.
 	if lit, complete := re.LiteralPrefix(); complete && lit != "" && !strings.ContainsAny(repl, "$\\") {
-		return strings.Replace(s, lit, repl, n), nil
+		return replaceLiteral(s, lit, repl, all), nil
 	}
 	matches := re.FindAllStringSubmatchIndex(s, n)
 	if len(matches) == 0 {
@@ -404,8 +429,14 @@ const (
 )
 
 func (e *evaluator) regex(off int, pattern string) (*regexp.Regexp, error) {
+	// The evaluation's last pattern first: a method in a loop asks for the same one on every
+	// item, which the shared cache answers at the cost of hashing it.
+	if e.lastRe != nil && e.lastPattern == pattern {
+		return e.lastRe, nil
+	}
 	if v, ok := regexCache.Load(pattern); ok {
-		return v.(*regexp.Regexp), nil
+		e.lastPattern, e.lastRe = pattern, v.(*regexp.Regexp)
+		return e.lastRe, nil
 	}
 	if len(pattern) > regexPatternMax {
 		return nil, e.errf(off, KindRuntime, "regular expression longer than %d bytes", regexPatternMax)
@@ -414,6 +445,7 @@ func (e *evaluator) regex(off int, pattern string) (*regexp.Regexp, error) {
 	if err != nil {
 		return nil, e.errf(off, KindRuntime, "bad regular expression %q: %v", pattern, err)
 	}
+	e.lastPattern, e.lastRe = pattern, re
 	if regexCacheSize.Load() < regexCacheMax {
 		if _, loaded := regexCache.LoadOrStore(pattern, re); !loaded {
 			regexCacheSize.Add(1)
