@@ -110,15 +110,22 @@ func (e *evaluator) run(r *runNode) error {
 				if obj != nil {
 					// printField's usual case, written out here, where each call costs the
 					// reloading of the loop's state: a key of 1 to 8 bytes where the hint
-					// says in a flat object, its value a short string without escapes or a
-					// number spelled as it prints, copied as 16 bytes.
+					// says, its value a short string without escapes or a number spelled as
+					// it prints, copied as 16 bytes.
 					t, oi, part := obj.d.t, obj.i, &ref.parts[0]
 					en := &t.ents[oi]
-					if j := atomic.LoadUint32(&part.hint); part.key.short && j < en.n && int64(en.a) == int64(oi)+1+2*int64(en.n) {
+					if j := atomic.LoadUint32(&part.hint); part.key.short && j < en.n {
+						// The hinted pair: in a flat object at oi+1+2j, else j pairs on.
+						kk := oi + 1 + 2*int32(j)
+						if int64(en.a) != int64(oi)+1+2*int64(en.n) {
+							for kk = oi + 1; j > 0; j-- {
+								kk = t.next(kk + 1)
+							}
+						}
 						// A key with escapes has a and b 0: its length is none a short key has.
-						k := &t.ents[oi+1+2*int32(j)]
+						k := &t.ents[kk]
 						if int(k.b-k.a) == len(part.key.name) && int(k.a)+8 <= len(t.text) && binary.LittleEndian.Uint64(textAt8(t.text, k.a)[:])&part.key.mask == part.key.word {
-							v := &t.ents[oi+2+2*int32(j)]
+							v := &t.ents[kk+1]
 							a, b, ok := v.a, v.b, v.kind == entString
 							if (v.kind == entInt || v.kind == entFloat) && v.tl != 0 {
 								a, b, ok = v.n, v.n+uint32(v.tl), true
