@@ -89,8 +89,19 @@ func (e *evaluator) foreach(n *foreachNode) (ctl, error) {
 			if object {
 				k++ // past the key
 			}
-			item = doc.value(k)
-			k = doc.t.next(k)
+			if en := &doc.t.ents[k]; (en.kind == entObject || en.kind == entArray) && doc.nodes != nil && doc.mat == nil {
+				// value's usual case, inline: a container nothing materialised, its node
+				// stored once.
+				nd := &doc.nodes[en.b]
+				if nd.d == nil {
+					nd.d, nd.i = doc, k
+				}
+				item = nd
+				k = int32(en.a)
+			} else {
+				item = doc.value(k)
+				k = doc.t.next(k)
+			}
 		} else {
 			item = items[i]
 		}
