@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -252,6 +253,40 @@ func noScope(ns []node) {
 			noScope(n.body)
 		case *runNode:
 			noScope(n.nodes)
+		}
+	}
+}
+
+// A method's constant arguments take a step each, as eval takes it: a cap on the steps
+// stops the evaluation at the argument that passes it, and the deadline is checked there.
+func TestConstantArgumentSteps(t *testing.T) {
+	src := `#set($s = "abc")$s.replaceAll("a", "b")`
+	tp, err := Parse(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for steps, at := range map[int]string{3: `"a"`, 4: `"b"`} {
+		_, err := tp.Eval(context.Background(), &Env{}, &Options{MaxSteps: steps})
+		var ve *Error
+		if !errors.As(err, &ve) || ve.Kind != KindLimit || ve.Column != strings.Index(src, at)+1 {
+			t.Errorf("%d steps: %v, want the limit at column %d", steps, err, strings.Index(src, at)+1)
+		}
+	}
+	if got := render(tp, &Env{}, &Options{MaxSteps: 5}); got != "bbc" {
+		t.Errorf("5 steps: %q", got)
+	}
+	// Every evaluation of 1024 steps or more checks the deadline at its 1024th, whichever
+	// node, expression or argument that is: for some of these loop lengths a constant
+	// argument (and for fewer than 2048 steps, there is no other check).
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for n := 400; n < 510; n++ {
+		loop, err := Parse(fmt.Sprintf(`#foreach($i in [1..%d])$i.toString().replace("1", "x")#end`, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := loop.Eval(ctx, &Env{}, nil); err == nil || !strings.Contains(err.Error(), "ran out of time") {
+			t.Errorf("%d items, cancelled: %v", n, err)
 		}
 	}
 }

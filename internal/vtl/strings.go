@@ -354,7 +354,7 @@ func (e *evaluator) javaReplace(off int, re *regexp.Regexp, s, repl string, all 
 	}
 	// A pattern without metacharacters and a replacement without $ or \ (the
 	// replaceAll("\\'", "'") API Gateway documents) need no regular expression engine.
-	if lit, complete := re.LiteralPrefix(); complete && lit != "" && !strings.ContainsAny(repl, "$\\") {
+	if lit, complete := re.LiteralPrefix(); complete && lit != "" && strings.IndexByte(repl, '$') < 0 && strings.IndexByte(repl, '\\') < 0 {
 		return replaceLiteral(s, lit, repl, all), nil
 	}
 	matches := re.FindAllStringSubmatchIndex(s, n)
