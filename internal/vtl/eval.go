@@ -127,6 +127,7 @@ type evaluator struct {
 	respOv    *Map
 	overrides [4]*Map  // request header, querystring, path; response header
 	strs      []string // boxStr's slots
+	arena     []byte   // arenaString's chunk
 	// lastPattern and lastRe are the last regular expression regex returned.
 	lastPattern string
 	lastRe      *regexp.Regexp

@@ -146,3 +146,37 @@ func (e *evaluator) boxStr(s string) any {
 	e.strs = append(e.strs, s)
 	return boxSlot(stringType, unsafe.Pointer(&e.strs[len(e.strs)-1]))
 }
+
+// The strings methods build ($util.escapeJavaScript, a literal replace: one per item of a
+// loop, most of them short) are appended to the evaluation's arena, a chunk of bytes that
+// is only ever appended to, rather than allocated one by one. Chunks double from 256 bytes
+// to 4 KB, so that a template building few strings allocates little more than it did; a
+// string keeps its chunk alive; a long one is allocated alone.
+const (
+	arenaFirst = 256
+	arenaMax   = 4096
+)
+
+// arenaBuf is an empty slice to append a string of about n bytes to: the arena's free
+// tail when it has room, else a new chunk's, else (for a long string) its own.
+func (e *evaluator) arenaBuf(n int) []byte {
+	if cap(e.arena)-len(e.arena) < n {
+		if n > arenaMax/4 {
+			return make([]byte, 0, n)
+		}
+		e.arena = make([]byte, 0, min(max(2*cap(e.arena), arenaFirst), arenaMax))
+	}
+	return e.arena[len(e.arena):len(e.arena)]
+}
+
+// arenaString is b, built on arenaBuf's slice, as a string: when b is still in the arena's
+// tail (append did not move it), the arena takes its bytes, which are not written again.
+func (e *evaluator) arenaString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if free := e.arena[len(e.arena):cap(e.arena)]; len(b) <= cap(free) && unsafe.SliceData(b) == unsafe.SliceData(free) {
+		e.arena = e.arena[:len(e.arena)+len(b)]
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}

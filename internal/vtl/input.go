@@ -183,7 +183,11 @@ func (e *evaluator) utilMethod(off int, name string, args []any) (any, error) {
 	var out string
 	switch name {
 	case "escapeJavaScript":
-		out = escapeJavaScript(s)
+		if plainJS(s) == len(s) {
+			out = s
+		} else {
+			out = e.arenaString(appendEscapeJavaScript(e.arenaBuf(len(s)+len(s)/8+8), s))
+		}
 	case "urlEncode":
 		out = urlEncode(s)
 	case "urlDecode":
@@ -219,62 +223,62 @@ func (e *evaluator) utilMethod(off int, name string, args []any) (any, error) {
 // their short escape or \u00XX, and everything beyond ASCII \uXXXX (upper-case hex, UTF-16
 // units).
 func escapeJavaScript(s string) string {
+	if plainJS(s) == len(s) {
+		return s // the usual string: nothing to escape, nothing to build
+	}
+	return string(appendEscapeJavaScript(nil, s))
+}
+
+// plainJS is the length of the run of bytes from s's start that escapeJavaScript prints as
+// themselves.
+func plainJS(s string) int {
 	i := 0
 	for i < len(s) && jsPlain[s[i]] {
 		i++
 	}
-	if i == len(s) {
-		return s // the usual string: nothing to escape, nothing to build
-	}
-	var b strings.Builder
-	b.Grow(len(s) + len(s)/8)
+	return i
+}
+
+// appendEscapeJavaScript appends escapeJavaScript(s) to b.
+func appendEscapeJavaScript(b []byte, s string) []byte {
 	const hex = "0123456789ABCDEF"
-	u4 := func(c uint16) {
-		b.WriteString(`\u`)
-		b.WriteByte(hex[c>>12])
-		b.WriteByte(hex[c>>8&0xf])
-		b.WriteByte(hex[c>>4&0xf])
-		b.WriteByte(hex[c&0xf])
+	u4 := func(b []byte, c uint16) []byte {
+		return append(b, '\\', 'u', hex[c>>12], hex[c>>8&0xf], hex[c>>4&0xf], hex[c&0xf])
 	}
-	for start := 0; ; {
+	for i := 0; ; {
 		// The bytes that print as themselves, at once; then one rune to escape.
-		b.WriteString(s[start:i])
-		if i == len(s) {
-			break
+		n := plainJS(s[i:])
+		b = append(b, s[i:i+n]...)
+		if i += n; i == len(s) {
+			return b
 		}
 		r, size := utf8.DecodeRuneInString(s[i:]) // RuneError for a bad byte, as range reads it
 		switch {
 		case r >= 0x10000:
 			r1, r2 := utf16.EncodeRune(r)
-			u4(uint16(r1))
-			u4(uint16(r2))
+			b = u4(u4(b, uint16(r1)), uint16(r2))
 		case r > 0x7f:
-			u4(uint16(r))
+			b = u4(b, uint16(r))
 		case r < 0x20:
 			switch r {
 			case '\b':
-				b.WriteString(`\b`)
+				b = append(b, `\b`...)
 			case '\n':
-				b.WriteString(`\n`)
+				b = append(b, `\n`...)
 			case '\t':
-				b.WriteString(`\t`)
+				b = append(b, `\t`...)
 			case '\f':
-				b.WriteString(`\f`)
+				b = append(b, `\f`...)
 			case '\r':
-				b.WriteString(`\r`)
+				b = append(b, `\r`...)
 			default:
-				u4(uint16(r))
+				b = u4(b, uint16(r))
 			}
 		default: // ' " \ /
-			b.WriteByte('\\')
-			b.WriteByte(byte(r))
+			b = append(b, '\\', byte(r))
 		}
 		i += size
-		for start = i; i < len(s) && jsPlain[s[i]]; {
-			i++
-		}
 	}
-	return b.String()
 }
 
 // jsPlain marks the bytes escapeJavaScript prints as themselves.

@@ -18,6 +18,7 @@ package vtl
 
 import (
 	"math/rand"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf16"
@@ -141,5 +142,26 @@ func TestRegexLast(t *testing.T) {
 	want := strings.Repeat("x.b-x.b a_b-a_b true a.b-a.B y.b-y.b;", 3)
 	if got := render(tp, &Env{}, nil); got != want {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// Strings built in the evaluation's arena stay as built while more are built after them,
+// across its chunks, with long ones allocated alone between them.
+func TestArenaStrings(t *testing.T) {
+	tp, err := Parse(`#set($long = $stageVariables.long)#set($l = [])#foreach($i in [1..400])#set($s = "it's $i")#if($i % 97 == 0)#set($s = "$s$long")#end#set($x = $l.add($util.escapeJavaScript($s)))#set($x = $l.add($s.replaceAll("'", "''")))#end#foreach($s in $l)$s|#end`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("'x", 700)
+	var want strings.Builder
+	for i := 1; i <= 400; i++ {
+		s := "it's " + strconv.Itoa(i)
+		if i%97 == 0 {
+			s += long
+		}
+		want.WriteString(escapeJavaScriptRune(s) + "|" + strings.ReplaceAll(s, "'", "''") + "|")
+	}
+	if got := render(tp, &Env{StageVariables: MapOf(map[string]string{"long": long})}, nil); got != want.String() {
+		t.Errorf("got %.200q..., want %.200q...", got, want.String())
 	}
 }

@@ -22,7 +22,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"unicode/utf16"
-	"unsafe"
 )
 
 // Java strings count UTF-16 code units: length(), substring(), indexOf() and charAt() do
@@ -327,11 +326,15 @@ func javaSplit(re *regexp.Regexp, s string, limit int) *List {
 // one pass: Replace counts the matches first, which for the short strings templates
 // replace in (an escaped value, in a loop) cost as much again.
 func replaceLiteral(s, old, repl string, all bool) string {
-	i := strings.Index(s, old)
-	if i < 0 {
+	if !strings.Contains(s, old) {
 		return s
 	}
-	b := make([]byte, 0, len(s)+max(len(repl)-len(old), 0))
+	return string(appendReplaceLiteral(nil, s, old, repl, all))
+}
+
+// appendReplaceLiteral appends replaceLiteral(s, old, repl, all) to b; s holds old.
+func appendReplaceLiteral(b []byte, s, old, repl string, all bool) []byte {
+	i := strings.Index(s, old)
 	for {
 		b = append(b, s[:i]...)
 		b = append(b, repl...)
@@ -343,8 +346,7 @@ func replaceLiteral(s, old, repl string, all bool) string {
 			break
 		}
 	}
-	b = append(b, s...)
-	return unsafe.String(unsafe.SliceData(b), len(b)) // b is not written again
+	return append(b, s...)
 }
 
 func (e *evaluator) javaReplace(off int, re *regexp.Regexp, s, repl string, all bool) (string, error) {
@@ -355,7 +357,10 @@ func (e *evaluator) javaReplace(off int, re *regexp.Regexp, s, repl string, all 
 	// A pattern without metacharacters and a replacement without $ or \ (the
 	// replaceAll("\\'", "'") API Gateway documents) need no regular expression engine.
 	if lit, complete := re.LiteralPrefix(); complete && lit != "" && strings.IndexByte(repl, '$') < 0 && strings.IndexByte(repl, '\\') < 0 {
-		return replaceLiteral(s, lit, repl, all), nil
+		if !strings.Contains(s, lit) {
+			return s, nil
+		}
+		return e.arenaString(appendReplaceLiteral(e.arenaBuf(len(s)+max(len(repl)-len(lit), 0)), s, lit, repl, all)), nil
 	}
 	matches := re.FindAllStringSubmatchIndex(s, n)
 	if len(matches) == 0 {
