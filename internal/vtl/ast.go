@@ -65,6 +65,33 @@ type foreachNode struct {
 	body []node
 }
 
+// runNode is a run of text and references (two or more) that the parser found side by
+// side, as a #foreach body mostly is, and of the #if($foreach.hasNext)text#end between
+// them: the evaluator prints them in one loop, without dispatching on each
+// (evaluator.run). nodes are the run's, for what walks the tree.
+type runNode struct {
+	nodes  []node
+	pieces []piece
+	// plain: the references have properties only (or nothing), so that printing them
+	// takes no step of its own; fixed is then the steps the pieces take after the first
+	// piece's first, but for the conditions' (most counts those at the most: the #if, its
+	// condition and its text).
+	plain       bool
+	fixed, most int
+}
+
+// piece is one node of a run: a reference (ref), an #if of one $foreach condition (cond)
+// whose block is text alone (at textOff), or text. A text of 16 bytes or fewer is also in
+// pad, zero-padded, to be copied as one 16-byte block (evaluator.fits16).
+type piece struct {
+	off     int
+	text    string
+	pad     [16]byte
+	ref     *refNode
+	cond    *refExpr
+	textOff int
+}
+
 type breakNode struct{ off int }
 type stopNode struct{ off int }
 
@@ -74,6 +101,7 @@ func (n *escRefNode) offset() int  { return n.off }
 func (n *setNode) offset() int     { return n.off }
 func (n *ifNode) offset() int      { return n.off }
 func (n *foreachNode) offset() int { return n.off }
+func (n *runNode) offset() int     { return n.pieces[0].off }
 func (n *breakNode) offset() int   { return n.off }
 func (n *stopNode) offset() int    { return n.off }
 
@@ -86,6 +114,9 @@ type refExpr struct {
 	slot  int
 	name  string
 	parts []refPart
+	// props: the parts are all properties, and there is one at least ($x.a.b): such a
+	// reference on an object of the body is read straight off its tape (evaluator.refTape).
+	props bool
 }
 
 type partKind uint8
@@ -101,7 +132,25 @@ type refPart struct {
 	kind partKind
 	name string // property or method
 	args []expr // method arguments, or the one index
+	// key is a property's, for looking it up among a tape object's keys; hint is where
+	// it was found last (see Tape.fieldKey).
+	key  tapeKey
+	hint uint32
+	// scope numbers the $foreach properties that are booleans (hasNext, first, last), for
+	// a condition that reads one (evaluator.cond); 0 for the rest.
+	scope scopeProp
 }
+
+type scopeProp uint8
+
+const (
+	scopeNone scopeProp = iota
+	scopeHasNext
+	scopeFirst
+	scopeLast
+)
+
+var scopeProps = map[string]scopeProp{"hasNext": scopeHasNext, "first": scopeFirst, "last": scopeLast}
 
 // litExpr is a constant: string, int64, float64, bool or nil.
 type litExpr struct {

@@ -50,6 +50,8 @@ func (c *ctxScan) nodes(ns []node) {
 		switch n := n.(type) {
 		case *refNode:
 			c.ref(n.ref)
+		case *runNode:
+			c.nodes(n.nodes)
 		case *escRefNode:
 			c.ref(n.ref.ref)
 		case *setNode:

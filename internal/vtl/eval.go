@@ -19,8 +19,7 @@ package vtl
 import (
 	"context"
 	"fmt"
-	"math"
-	"strconv"
+	"regexp"
 	"strings"
 	"sync"
 	"unsafe"
@@ -126,7 +125,12 @@ type evaluator struct {
 	input     *inputObj
 	reqOv     *Map
 	respOv    *Map
-	overrides [4]*Map // request header, querystring, path; response header
+	overrides [4]*Map  // request header, querystring, path; response header
+	strs      []string // boxStr's slots
+	arena     []byte   // arenaString's chunk
+	// lastPattern and lastRe are the last regular expression regex returned.
+	lastPattern string
+	lastRe      *regexp.Regexp
 }
 
 // Eval renders the template. ctx bounds its time; opts may be nil. The returned error is
@@ -164,6 +168,7 @@ func (t *Template) Eval(ctx context.Context, env *Env, opts *Options) (*Result, 
 	// buffer grown to the template's usual output size is reused by the next evaluation.
 	buf := outPool.Get().(*[]byte)
 	e.out = (*buf)[:0]
+	e.clip()
 	defer func() {
 		if cap(e.out) <= maxPooledOutput {
 			*buf = e.out[:0]
@@ -310,74 +315,6 @@ func (e *evaluator) charge(off int, n int) error {
 	return nil
 }
 
-func (e *evaluator) write(off int, s string) error {
-	n := len(e.out)
-	if n+len(s) > e.opts.MaxOutput {
-		return e.errf(off, KindLimit, "the output is larger than %d bytes", e.opts.MaxOutput)
-	}
-	if n+len(s) <= cap(e.out) {
-		// Reslicing e.out to itself stores only its length; append would store the pointer
-		// too, and pay a write barrier for it while the collector marks.
-		e.out = e.out[:n+len(s)]
-		copy(e.out[n:], s)
-		return nil
-	}
-	e.out = append(e.out, s...)
-	return nil
-}
-
-// writeEntry prints entry k of t as writeVal prints its value, for the scalars but null;
-// done is false for the rest.
-func (e *evaluator) writeEntry(off int, t *Tape, k int32) (done bool, err error) {
-	var buf [32]byte
-	switch en := &t.ents[k]; en.kind {
-	case entString, entStringEsc:
-		return true, e.write(off, t.str(k))
-	case entInt, entFloat:
-		if num, ok := t.numText(k); ok { // the body spelled it as it prints
-			return true, e.write(off, num)
-		}
-		if en.kind == entInt {
-			return true, e.writeBytes(off, strconv.AppendInt(buf[:0], int64(en.bits()), 10))
-		}
-		return true, e.writeBytes(off, appendJavaDouble(buf[:0], math.Float64frombits(en.bits())))
-	case entTrue:
-		return true, e.write(off, "true")
-	case entFalse:
-		return true, e.write(off, "false")
-	}
-	return false, nil
-}
-
-func (e *evaluator) writeBytes(off int, b []byte) error {
-	return e.write(off, unsafe.String(unsafe.SliceData(b), len(b))) // copied before b goes
-}
-
-func (e *evaluator) writeVal(off int, v any) error {
-	var buf [32]byte
-	switch x := v.(type) {
-	case string:
-		return e.write(off, x)
-	case int64:
-		// Numbers format into buf: appending to e.out would store its pointer back.
-		return e.writeBytes(off, strconv.AppendInt(buf[:0], x, 10))
-	case float64:
-		return e.writeBytes(off, appendJavaDouble(buf[:0], x))
-	}
-	n := len(e.out)
-	out, ok := writeValue(e.out, v, 0)
-	e.out = out
-	if !ok {
-		e.out = e.out[:n]
-		return e.errf(off, KindRuntime, "value is nested more than %d levels deep (a map inside itself?)", maxValueDepth)
-	}
-	if len(e.out) > e.opts.MaxOutput {
-		e.out = e.out[:n]
-		return e.errf(off, KindLimit, "the output is larger than %d bytes", e.opts.MaxOutput)
-	}
-	return nil
-}
-
 func (e *evaluator) nodes(ns []node) (ctl, error) {
 	for _, n := range ns {
 		// step, inline: the node's offset (a dynamic call) only when the step may fail.
@@ -390,10 +327,24 @@ func (e *evaluator) nodes(ns []node) (ctl, error) {
 		}
 		switch n := n.(type) {
 		case *textNode:
-			if err := e.write(n.off, n.text); err != nil {
+			if !e.fits(n.text) {
+				if err := e.writeGrow(n.off, n.text); err != nil {
+					return ctlNone, err
+				}
+			}
+		case *runNode:
+			if err := e.run(n); err != nil {
 				return ctlNone, err
 			}
 		case *refNode:
+			if n.ref.props {
+				if done, err := e.refTape(n); done {
+					if err != nil {
+						return ctlNone, err
+					}
+					continue
+				}
+			}
 			if err := e.ref(n); err != nil {
 				return ctlNone, err
 			}
@@ -430,19 +381,20 @@ func (e *evaluator) ref(n *refNode) error {
 	if r := n.ref; len(r.parts) > 0 && r.parts[len(r.parts)-1].kind == partProp {
 		// $x.name printed: when $x is an object of the body, the scalar is copied off the
 		// tape into the output, never boxed (walk would then take this same last step).
+		last := &r.parts[len(r.parts)-1]
 		var c any
 		if c, err = e.walk(r, len(r.parts)-1); err != nil {
 			return err
 		}
 		if tn, ok := c.(*tapeNode); ok && tn.real() == nil && tn.entry().kind == entObject {
-			if k := tn.d.t.field(tn.i, r.parts[len(r.parts)-1].name); k >= 0 {
+			if k := tn.d.t.fieldKey(tn.i, &last.key, &last.hint); k >= 0 {
 				if done, err := e.writeEntry(n.off, tn.d.t, k); done {
 					return err
 				}
 				v = tn.d.value(k)
 			}
 		} else if c != nil {
-			v = e.prop(c, r.parts[len(r.parts)-1].name)
+			v = e.prop(c, last)
 		}
 	} else if v, err = e.evalRef(n.ref); err != nil {
 		return err
@@ -476,11 +428,11 @@ func (e *evaluator) escRef(n *escRefNode) error {
 
 func (e *evaluator) ifNode(n *ifNode) (ctl, error) {
 	for i, c := range n.conds {
-		v, err := e.eval(c)
+		t, err := e.cond(c)
 		if err != nil {
 			return ctlNone, err
 		}
-		if truthy(v) {
+		if t {
 			return e.nodes(n.blocks[i])
 		}
 	}
@@ -488,4 +440,30 @@ func (e *evaluator) ifNode(n *ifNode) (ctl, error) {
 		return e.nodes(n.els)
 	}
 	return ctlNone, nil
+}
+
+// cond is whether condition c holds. #if($foreach.hasNext) (or first, last), in most loops,
+// is answered from the scope, with the step eval would take; the rest through eval.
+func (e *evaluator) cond(c expr) (bool, error) {
+	if r, ok := c.(*refExpr); ok && r.props && len(r.parts) == 1 && r.parts[0].scope != scopeNone {
+		if s, ok := e.vars[r.slot].(*foreachScope); ok {
+			if e.steps+1 > e.opts.MaxSteps || (e.steps+1)&1023 == 0 {
+				if err := e.step(r.off); err != nil {
+					return false, err
+				}
+			} else {
+				e.steps++
+			}
+			switch r.parts[0].scope {
+			case scopeHasNext:
+				return s.hasNext, nil
+			case scopeFirst:
+				return s.index == 0, nil
+			default:
+				return !s.hasNext, nil
+			}
+		}
+	}
+	v, err := e.eval(c)
+	return truthy(v), err
 }

@@ -22,8 +22,13 @@ import (
 )
 
 func (e *evaluator) eval(x expr) (any, error) {
-	if err := e.step(x.offset()); err != nil {
-		return nil, err
+	// step, inline: the expression's offset (a dynamic call) only when the step may fail.
+	if e.steps+1 > e.opts.MaxSteps || (e.steps+1)&1023 == 0 {
+		if err := e.step(x.offset()); err != nil {
+			return nil, err
+		}
+	} else {
+		e.steps++
 	}
 	switch x := x.(type) {
 	case *litExpr:

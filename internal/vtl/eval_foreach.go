@@ -68,6 +68,10 @@ func (e *evaluator) foreach(n *foreachNode) (ctl, error) {
 	defer func() {
 		e.vars[n.slot], e.vars[slotForeach], e.vars[slotVelocityCount], e.vars[slotVelocityHasNext] = saved[0], saved[1], saved[2], saved[3]
 	}()
+	var run *runNode
+	if len(n.body) == 1 {
+		run, _ = n.body[0].(*runNode)
+	}
 	scope := &foreachScope{parent: saved[1]}
 	e.vars[slotForeach] = scope
 	for i := 0; i < count; i++ {
@@ -85,8 +89,19 @@ func (e *evaluator) foreach(n *foreachNode) (ctl, error) {
 			if object {
 				k++ // past the key
 			}
-			item = doc.value(k)
-			k = doc.t.next(k)
+			if en := &doc.t.ents[k]; (en.kind == entObject || en.kind == entArray) && doc.nodes != nil && doc.mat == nil {
+				// value's usual case, inline: a container nothing materialised, its node
+				// stored once.
+				nd := &doc.nodes[en.b]
+				if nd.d == nil {
+					nd.d, nd.i = doc, k
+				}
+				item = nd
+				k = int32(en.a)
+			} else {
+				item = doc.value(k)
+				k = doc.t.next(k)
+			}
 		} else {
 			item = items[i]
 		}
@@ -99,7 +114,21 @@ func (e *evaluator) foreach(n *foreachNode) (ctl, error) {
 			e.vars[slotVelocityCount] = int64(i + 1)
 			e.vars[slotVelocityHasNext] = scope.hasNext
 		}
-		c, err := e.nodes(n.body)
+		var c ctl
+		if run != nil {
+			// nodes, for a body that is one run (which never breaks nor stops): its step,
+			// inline, and the run.
+			if e.steps+1 > e.opts.MaxSteps || (e.steps+1)&1023 == 0 {
+				err = e.step(run.offset())
+			} else {
+				e.steps++
+			}
+			if err == nil {
+				err = e.run(run)
+			}
+		} else {
+			c, err = e.nodes(n.body)
+		}
 		if err != nil {
 			return ctlNone, err
 		}

@@ -33,7 +33,7 @@ func (e *evaluator) set(n *setNode) error {
 	if err != nil || container == nil {
 		return err
 	}
-	last := ref.parts[len(ref.parts)-1]
+	last := &ref.parts[len(ref.parts)-1]
 	var key any = last.name
 	if last.kind == partIndex {
 		if key, err = e.eval(last.args[0]); err != nil {
@@ -101,7 +101,7 @@ func (e *evaluator) walk(ref *refExpr, n int) (any, error) {
 		var err error
 		switch p.kind {
 		case partProp:
-			v = e.prop(v, p.name)
+			v = e.prop(v, p)
 		case partIndex:
 			var k any
 			if k, err = e.eval(p.args[0]); err != nil {
@@ -124,6 +124,13 @@ func (e *evaluator) callArgs(p *refPart, recv any) (any, error) {
 	var buf [3]any
 	args := buf[:0]
 	for _, a := range p.args {
+		if l, ok := a.(*litExpr); ok && e.steps+1 <= e.opts.MaxSteps && (e.steps+1)&1023 != 0 {
+			// eval of a constant, inline: its step, when that cannot stop the evaluation,
+			// and its value.
+			e.steps++
+			args = append(args, l.val)
+			continue
+		}
 		v, err := e.eval(a)
 		if err != nil {
 			return nil, err
@@ -136,7 +143,12 @@ func (e *evaluator) callArgs(p *refPart, recv any) (any, error) {
 
 // prop is $x.name: a map's entry, or a getter (getName(), isName()) of the objects that
 // have them. A missing property is null, as Velocity's.
-func (e *evaluator) prop(v any, name string) any { return propOf(v, name) }
+func (e *evaluator) prop(v any, p *refPart) any {
+	if n, ok := v.(*tapeNode); ok {
+		return n.propKey(&p.key, &p.hint)
+	}
+	return propOf(v, p.name)
+}
 
 func propOf(v any, name string) any {
 	switch x := v.(type) {

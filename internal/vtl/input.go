@@ -19,7 +19,9 @@ package vtl
 import (
 	"encoding/base64"
 	"strings"
+	"unicode"
 	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // inputObj is $input: the payload and the request's parameters.
@@ -38,12 +40,18 @@ type inputObj struct {
 
 // doc reads the body as JSON once per evaluation, onto a tape unless the caller read it. An
 // empty body is {}, as API Gateway's $input.json('$') answers for a request without one.
+// blank reports whether s is white space alone, as strings.TrimSpace(s) == "" does, from
+// the start: TrimSpace went on through the trailing spaces a body may be padded with.
+func blank(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return !unicode.IsSpace(r) }) < 0
+}
+
 func (in *inputObj) doc(e *evaluator, off int) (any, error) {
 	if !in.parsed {
 		in.parsed = true
 		if in.parse != nil {
 			in.root, in.perr = in.parse()
-		} else if strings.TrimSpace(in.body) == "" {
+		} else if blank(in.body) {
 			in.root = &Map{}
 		} else {
 			in.root, in.perr = ParseTape(in.body)
@@ -66,7 +74,7 @@ func (e *evaluator) inputMethod(off int, in *inputObj, name string, args []any) 
 		if len(args) != 1 {
 			break
 		}
-		p, err := e.strArg(off, "$input."+name, args[0])
+		p, err := e.strArgOf(off, "$input.", name, args[0])
 		if err != nil {
 			return nil, err
 		}
@@ -165,7 +173,7 @@ func (e *evaluator) utilMethod(off int, name string, args []any) (any, error) {
 	if args[0] == nil {
 		return nil, nil
 	}
-	s, err := e.strArg(off, "$util."+name, args[0])
+	s, err := e.strArgOf(off, "$util.", name, args[0])
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +183,11 @@ func (e *evaluator) utilMethod(off int, name string, args []any) (any, error) {
 	var out string
 	switch name {
 	case "escapeJavaScript":
-		out = escapeJavaScript(s)
+		if plainJS(s) == len(s) {
+			out = s
+		} else {
+			out = e.arenaString(appendEscapeJavaScript(e.arenaBuf(len(s)+len(s)/8+8), s))
+		}
 	case "urlEncode":
 		out = urlEncode(s)
 	case "urlDecode":
@@ -203,7 +215,7 @@ func (e *evaluator) utilMethod(off int, name string, args []any) (any, error) {
 	if len(out) > e.opts.MaxOutput {
 		return nil, e.errf(off, KindLimit, "string longer than %d bytes", e.opts.MaxOutput)
 	}
-	return out, nil
+	return e.boxStr(out), nil
 }
 
 // escapeJavaScript is commons-lang's StringEscapeUtils.escapeJavaScript, what API Gateway
@@ -211,48 +223,71 @@ func (e *evaluator) utilMethod(off int, name string, args []any) (any, error) {
 // their short escape or \u00XX, and everything beyond ASCII \uXXXX (upper-case hex, UTF-16
 // units).
 func escapeJavaScript(s string) string {
-	var b strings.Builder
-	b.Grow(len(s) + len(s)/8)
-	const hex = "0123456789ABCDEF"
-	u4 := func(c uint16) {
-		b.WriteString(`\u`)
-		b.WriteByte(hex[c>>12])
-		b.WriteByte(hex[c>>8&0xf])
-		b.WriteByte(hex[c>>4&0xf])
-		b.WriteByte(hex[c&0xf])
+	if plainJS(s) == len(s) {
+		return s // the usual string: nothing to escape, nothing to build
 	}
-	for _, r := range s {
+	return string(appendEscapeJavaScript(nil, s))
+}
+
+// plainJS is the length of the run of bytes from s's start that escapeJavaScript prints as
+// themselves.
+func plainJS(s string) int {
+	i := 0
+	for i < len(s) && jsPlain[s[i]] {
+		i++
+	}
+	return i
+}
+
+// appendEscapeJavaScript appends escapeJavaScript(s) to b.
+func appendEscapeJavaScript(b []byte, s string) []byte {
+	const hex = "0123456789ABCDEF"
+	u4 := func(b []byte, c uint16) []byte {
+		return append(b, '\\', 'u', hex[c>>12], hex[c>>8&0xf], hex[c>>4&0xf], hex[c&0xf])
+	}
+	for i := 0; ; {
+		// The bytes that print as themselves, at once; then one rune to escape.
+		n := plainJS(s[i:])
+		b = append(b, s[i:i+n]...)
+		if i += n; i == len(s) {
+			return b
+		}
+		r, size := utf8.DecodeRuneInString(s[i:]) // RuneError for a bad byte, as range reads it
 		switch {
 		case r >= 0x10000:
 			r1, r2 := utf16.EncodeRune(r)
-			u4(uint16(r1))
-			u4(uint16(r2))
+			b = u4(u4(b, uint16(r1)), uint16(r2))
 		case r > 0x7f:
-			u4(uint16(r))
+			b = u4(b, uint16(r))
 		case r < 0x20:
 			switch r {
 			case '\b':
-				b.WriteString(`\b`)
+				b = append(b, `\b`...)
 			case '\n':
-				b.WriteString(`\n`)
+				b = append(b, `\n`...)
 			case '\t':
-				b.WriteString(`\t`)
+				b = append(b, `\t`...)
 			case '\f':
-				b.WriteString(`\f`)
+				b = append(b, `\f`...)
 			case '\r':
-				b.WriteString(`\r`)
+				b = append(b, `\r`...)
 			default:
-				u4(uint16(r))
+				b = u4(b, uint16(r))
 			}
-		case r == '\'' || r == '"' || r == '\\' || r == '/':
-			b.WriteByte('\\')
-			b.WriteByte(byte(r))
-		default:
-			b.WriteByte(byte(r))
+		default: // ' " \ /
+			b = append(b, '\\', byte(r))
 		}
+		i += size
 	}
-	return b.String()
 }
+
+// jsPlain marks the bytes escapeJavaScript prints as themselves.
+var jsPlain = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '\'' && c != '"' && c != '\\' && c != '/'
+	}
+	return t
+}()
 
 // urlEncode is Java's URLEncoder.encode(s, "UTF-8"): letters, digits and ".-*_" stay,
 // a space becomes '+', every other byte %XX.

@@ -119,6 +119,15 @@ func (e *evaluator) strArg(off int, name string, v any) (string, error) {
 	return s, nil
 }
 
+// strArgOf is strArg for the method named prefix+name, the two put together only for an
+// error: the usual call makes no string.
+func (e *evaluator) strArgOf(off int, prefix, name string, v any) (string, error) {
+	if s, ok := v.(string); ok {
+		return s, nil
+	}
+	return e.strArg(off, prefix+name, v)
+}
+
 func (e *evaluator) intArg(off int, name string, v any) (int64, error) {
 	switch x := v.(type) {
 	case int64:

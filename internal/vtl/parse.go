@@ -164,7 +164,7 @@ func (p *parser) block() (nodes []node, term string, termOff int) {
 			var stop bool
 			nodes, n, term, stop = p.hash(nodes)
 			if stop {
-				return p.flush(nodes), term, n.offset()
+				return runs(p.flush(nodes)), term, n.offset()
 			}
 			if n != nil {
 				nodes = p.flush(nodes)
@@ -179,7 +179,7 @@ func (p *parser) block() (nodes []node, term string, termOff int) {
 			p.pos = end
 		}
 	}
-	return p.flush(nodes), "", 0
+	return runs(p.flush(nodes)), "", 0
 }
 
 // backslashes handles a run of backslashes: before a reference it makes an escaped

@@ -77,7 +77,7 @@ func (p *parser) reference(i int, lenient bool) (ref *refExpr, quiet bool, end i
 			for j < len(src) && isIdentChar(src[j]) {
 				j++
 			}
-			part := refPart{off: p.base + i + 1, kind: partProp, name: src[i+1 : j]}
+			part := refPart{off: p.base + i + 1, kind: partProp, name: src[i+1 : j], key: newTapeKey(src[i+1 : j]), scope: scopeProps[src[i+1:j]]}
 			i = j
 			if i < len(src) && src[i] == '(' {
 				part.kind = partMethod
@@ -104,6 +104,10 @@ func (p *parser) reference(i int, lenient bool) (ref *refExpr, quiet bool, end i
 			return nil, false, start, false
 		}
 		i++
+	}
+	ref.props = len(ref.parts) > 0
+	for k := range ref.parts {
+		ref.props = ref.props && ref.parts[k].kind == partProp
 	}
 	return ref, quiet, i, true
 }

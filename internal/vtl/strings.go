@@ -266,7 +266,7 @@ func (e *evaluator) stringMethod(off int, s string, name string, args []any) (an
 			if len(out) > e.opts.MaxOutput {
 				return nil, e.errf(off, KindLimit, "string longer than %d bytes", e.opts.MaxOutput)
 			}
-			return out, nil
+			return e.boxStr(out), nil
 		}
 	case "split":
 		if len(args) == 1 || len(args) == 2 {
@@ -322,6 +322,33 @@ func javaSplit(re *regexp.Regexp, s string, limit int) *List {
 
 // javaReplace applies Java's replacement syntax: $n and ${name} are groups, a backslash
 // takes the next character literally.
+// replaceLiteral is strings.Replace(s, old, repl, 1 or -1) for an old that is not empty, in
+// one pass: Replace counts the matches first, which for the short strings templates
+// replace in (an escaped value, in a loop) cost as much again.
+func replaceLiteral(s, old, repl string, all bool) string {
+	if !strings.Contains(s, old) {
+		return s
+	}
+	return string(appendReplaceLiteral(nil, s, old, repl, all))
+}
+
+// appendReplaceLiteral appends replaceLiteral(s, old, repl, all) to b; s holds old.
+func appendReplaceLiteral(b []byte, s, old, repl string, all bool) []byte {
+	i := strings.Index(s, old)
+	for {
+		b = append(b, s[:i]...)
+		b = append(b, repl...)
+		s = s[i+len(old):]
+		if !all {
+			break
+		}
+		if i = strings.Index(s, old); i < 0 {
+			break
+		}
+	}
+	return append(b, s...)
+}
+
 func (e *evaluator) javaReplace(off int, re *regexp.Regexp, s, repl string, all bool) (string, error) {
 	n := 1
 	if all {
@@ -329,8 +356,11 @@ func (e *evaluator) javaReplace(off int, re *regexp.Regexp, s, repl string, all 
 	}
 	// A pattern without metacharacters and a replacement without $ or \ (the
 	// replaceAll("\\'", "'") API Gateway documents) need no regular expression engine.
-	if lit, complete := re.LiteralPrefix(); complete && lit != "" && !strings.ContainsAny(repl, "$\\") {
-		return strings.Replace(s, lit, repl, n), nil
+	if lit, complete := re.LiteralPrefix(); complete && lit != "" && strings.IndexByte(repl, '$') < 0 && strings.IndexByte(repl, '\\') < 0 {
+		if !strings.Contains(s, lit) {
+			return s, nil
+		}
+		return e.arenaString(appendReplaceLiteral(e.arenaBuf(len(s)+max(len(repl)-len(lit), 0)), s, lit, repl, all)), nil
 	}
 	matches := re.FindAllStringSubmatchIndex(s, n)
 	if len(matches) == 0 {
@@ -404,8 +434,14 @@ const (
 )
 
 func (e *evaluator) regex(off int, pattern string) (*regexp.Regexp, error) {
+	// The evaluation's last pattern first: a method in a loop asks for the same one on every
+	// item, which the shared cache answers at the cost of hashing it.
+	if e.lastRe != nil && e.lastPattern == pattern {
+		return e.lastRe, nil
+	}
 	if v, ok := regexCache.Load(pattern); ok {
-		return v.(*regexp.Regexp), nil
+		e.lastPattern, e.lastRe = pattern, v.(*regexp.Regexp)
+		return e.lastRe, nil
 	}
 	if len(pattern) > regexPatternMax {
 		return nil, e.errf(off, KindRuntime, "regular expression longer than %d bytes", regexPatternMax)
@@ -414,6 +450,7 @@ func (e *evaluator) regex(off int, pattern string) (*regexp.Regexp, error) {
 	if err != nil {
 		return nil, e.errf(off, KindRuntime, "bad regular expression %q: %v", pattern, err)
 	}
+	e.lastPattern, e.lastRe = pattern, re
 	if regexCacheSize.Load() < regexCacheMax {
 		if _, loaded := regexCache.LoadOrStore(pattern, re); !loaded {
 			regexCacheSize.Add(1)

@@ -17,8 +17,10 @@ limitations under the License.
 package vtl
 
 import (
+	"encoding/binary"
 	"math"
 	"strconv"
+	"sync/atomic"
 )
 
 // Tape values in an evaluation. An object or array of the body is a *tapeNode (a tape and
@@ -164,26 +166,98 @@ func unwrap(v any) any {
 // field finds key in the object at i: the entry of its value, or -1. A repeated key answers
 // its last value, as ParseJSON's map holds.
 func (t *Tape) field(i int32, key string) int32 {
+	k := newTapeKey(key)
+	return t.fieldKey(i, &k, nil)
+}
+
+// tapeKey is a key to look up among a tape object's keys, with its first bytes as an
+// integer: most keys differ from the one sought in length or in their first eight bytes,
+// and those are told apart by comparing two integers, without a call. A reference makes its
+// properties' once, at parse time.
+type tapeKey struct {
+	name       string
+	word, mask uint64 // the first eight bytes (fewer, zero-padded), little-endian; and which
+	short      bool   // 1 to 8 bytes: word is the whole key
+}
+
+func newTapeKey(name string) tapeKey {
+	k := tapeKey{name: name, mask: ^uint64(0), short: len(name) >= 1 && len(name) <= 8}
+	if len(name) < 8 {
+		k.mask = 1<<(8*len(name)) - 1
+	}
+	for i := min(len(name), 8) - 1; i >= 0; i-- {
+		k.word = k.word<<8 | uint64(name[i])
+	}
+	return k
+}
+
+// fieldKey is field for a tapeKey. hint, when not nil, is the pair where the key was found
+// in the last object it was looked up in (read and written atomically: evaluations share
+// it): the objects of an array mostly have their keys in the same order, so that the
+// hinted pair is looked at first.
+func (t *Tape) fieldKey(i int32, key *tapeKey, hint *uint32) int32 {
+	obj := &t.ents[i]
+	if obj.dup {
+		return t.fieldLast(i, key.name)
+	}
+	// A flat object (every value one entry: scalars, empty containers) has its keys at every
+	// other entry, pair j's at i+1+2j. Its entries end where their count says.
+	flat := int64(obj.a) == int64(i)+1+2*int64(obj.n)
+	if hint != nil {
+		if j := atomic.LoadUint32(hint); j < obj.n {
+			k := i + 1 + 2*int32(j)
+			if !flat {
+				k = i + 1
+				for ; j > 0; j-- {
+					k = t.next(k + 1)
+				}
+			}
+			if t.keyIs(k, key) {
+				return k + 1
+			}
+		}
+	}
+	j := uint32(0)
+	for k := i + 1; k < int32(obj.a); k = t.next(k + 1) {
+		// Most keys differ in length: told apart before a call.
+		if en := &t.ents[k]; (en.kind != entString || int(en.b-en.a) == len(key.name)) && t.keyIs(k, key) {
+			if hint != nil {
+				atomic.StoreUint32(hint, j)
+			}
+			return k + 1
+		}
+		j++
+	}
+	return -1
+}
+
+// keyIs reports whether entry k, a key, is key.
+func (t *Tape) keyIs(k int32, key *tapeKey) bool {
+	en := &t.ents[k]
+	if en.kind != entString {
+		return t.strs[en.n] == key.name
+	}
+	if int(en.b-en.a) != len(key.name) {
+		return false
+	}
+	if int(en.a)+8 <= len(t.text) {
+		return binary.LittleEndian.Uint64(textAt8(t.text, en.a)[:])&key.mask == key.word &&
+			(len(key.name) <= 8 || t.text[en.a+8:en.b] == key.name[8:])
+	}
+	return t.text[en.a:en.b] == key.name // the last bytes of the text
+}
+
+// fieldLast is field for an object with a repeated key: the last value of key.
+func (t *Tape) fieldLast(i int32, key string) int32 {
 	end := int32(t.ents[i].a)
 	found := int32(-1)
 	for k := i + 1; k < end; {
-		if t.keyIs(k, key) {
+		if t.str(k) == key {
 			found = k + 1
-			if !t.ents[i].dup {
-				return found
-			}
 		}
 		k = t.next(k + 1)
 	}
 	return found
-}
-
-func (t *Tape) keyIs(k int32, key string) bool {
-	en := &t.ents[k]
-	if en.kind == entStringEsc {
-		return t.strs[en.n] == key
-	}
-	return int(en.b-en.a) == len(key) && t.text[en.a:en.b] == key
 }
 
 // elem is the entry of element i of the array at a (negative from the end), or -1.
@@ -204,6 +278,13 @@ func (t *Tape) elem(a int32, i int) int32 {
 
 // prop is $node.name, as evaluator.prop answers it for the *Map or *List.
 func (n *tapeNode) prop(name string) any {
+	k := newTapeKey(name)
+	return n.propKey(&k, nil)
+}
+
+// propKey is prop for a tapeKey, with fieldKey's hint.
+func (n *tapeNode) propKey(key *tapeKey, hint *uint32) any {
+	name := key.name
 	if r := n.real(); r != nil {
 		return propOf(r, name)
 	}
@@ -214,7 +295,7 @@ func (n *tapeNode) prop(name string) any {
 		}
 		return nil
 	}
-	if k := n.d.t.field(n.i, name); k >= 0 {
+	if k := n.d.t.fieldKey(n.i, key, hint); k >= 0 {
 		return n.d.value(k)
 	}
 	return nil

@@ -1,0 +1,295 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package vtl
+
+import (
+	"encoding/binary"
+	"sync/atomic"
+	"unsafe"
+)
+
+// The evaluator's short cuts for the body read onto a tape: what most templates spend
+// their time on is printing $item.name inside a #foreach over an array of the body.
+
+// run prints a runNode's pieces, each a step as the node it stands for (nodes counted the
+// first's), an #if two or three (the #if, its condition, its text when it holds). A run of
+// text and properties only takes no step while it prints: when none of its steps can stop
+// the evaluation (they stay under the cap, and none is one at which the deadline is
+// checked, at the most they may come to) they are counted without checking them.
+//
+// A run mostly prints properties of one object ($i.sku, $i.qty): the object a reference of
+// one property read off the tape is kept for the next of the same variable, which goes
+// straight to its key. Only a reference evaluator.ref prints (whose value may be printed
+// whole, materialising the tape's containers) can change what the variable's object
+// answers: the object is dropped then.
+func (e *evaluator) run(r *runNode) error {
+	batch := false
+	if r.plain && e.steps+r.most <= e.opts.MaxSteps && e.steps>>10 == (e.steps+r.most)>>10 {
+		e.steps += r.fixed
+		batch = true
+	}
+	objSlot, obj := -1, (*tapeNode)(nil)
+	pieces := r.pieces // a local: r.pieces would be loaded again after each store to e.out
+	for i := range pieces {
+		p := &pieces[i]
+		if i > 0 {
+			// The piece's step: counted already, or counted now without a check (batch), or
+			// as nodes takes it, inline.
+			switch {
+			case batch:
+				if p.cond != nil {
+					e.steps++
+				}
+			case e.steps+1 > e.opts.MaxSteps || (e.steps+1)&1023 == 0:
+				if err := e.step(p.off); err != nil {
+					return err
+				}
+			default:
+				e.steps++
+			}
+		}
+		off := p.off
+		switch {
+		case p.cond != nil:
+			// ifNode, for an #if whose block is text; cond's usual case inline.
+			var holds bool
+			if s, ok := e.vars[p.cond.slot].(*foreachScope); ok {
+				switch {
+				case batch:
+					e.steps++
+				case e.steps+1 > e.opts.MaxSteps || (e.steps+1)&1023 == 0:
+					if err := e.step(p.cond.off); err != nil {
+						return err
+					}
+				default:
+					e.steps++
+				}
+				switch p.cond.parts[0].scope {
+				case scopeHasNext:
+					holds = s.hasNext
+				case scopeFirst:
+					holds = s.index == 0
+				default:
+					holds = !s.hasNext
+				}
+			} else {
+				var err error
+				if holds, err = e.cond(p.cond); err != nil {
+					return err
+				}
+			}
+			if !holds {
+				continue
+			}
+			off = p.textOff
+			if batch {
+				e.steps++
+			} else if err := e.step(off); err != nil {
+				return err
+			}
+		case p.ref != nil:
+			ref := p.ref.ref
+			if ref.props && len(ref.parts) == 1 {
+				if ref.slot != objSlot {
+					objSlot, obj = ref.slot, e.tapeObject(ref.slot)
+				}
+				if obj != nil {
+					// printField's usual case, written out here, where each call costs the
+					// reloading of the loop's state: a key of 1 to 8 bytes where the hint
+					// says, its value a short string without escapes or a number spelled as
+					// it prints, copied as 16 bytes.
+					t, oi, part := obj.d.t, obj.i, &ref.parts[0]
+					en := &t.ents[oi]
+					if j := atomic.LoadUint32(&part.hint); part.key.short && j < en.n {
+						// The hinted pair: in a flat object at oi+1+2j, else j pairs on.
+						kk := oi + 1 + 2*int32(j)
+						if int64(en.a) != int64(oi)+1+2*int64(en.n) {
+							for kk = oi + 1; j > 0; j-- {
+								kk = t.next(kk + 1)
+							}
+						}
+						// A key with escapes has a and b 0: its length is none a short key has.
+						k := &t.ents[kk]
+						if int(k.b-k.a) == len(part.key.name) && int(k.a)+8 <= len(t.text) && binary.LittleEndian.Uint64(textAt8(t.text, k.a)[:])&part.key.mask == part.key.word {
+							v := &t.ents[kk+1]
+							a, b, ok := v.a, v.b, v.kind == entString
+							if (v.kind == entInt || v.kind == entFloat) && v.tl != 0 {
+								a, b, ok = v.n, v.n+uint32(v.tl), true
+							}
+							if o := len(e.out); ok && b-a <= 16 && int(a)+16 <= len(t.text) && cap(e.out)-o >= 16 {
+								*(*[16]byte)(e.out[o : o+16]) = *textAt(t.text, a)
+								e.out = e.out[:o+int(b-a)]
+								continue
+							}
+						}
+					}
+					if done, err := e.printField(p.ref, obj.d.t, obj.i, &ref.parts[0]); done {
+						if err != nil {
+							return err
+						}
+						continue
+					}
+				}
+			} else if ref.props {
+				if done, err := e.refTape(p.ref); done {
+					if err != nil {
+						return err
+					}
+					continue
+				}
+			}
+			objSlot = -1
+			if err := e.ref(p.ref); err != nil {
+				return err
+			}
+			continue
+		}
+		if !e.fits16(p.text, &p.pad) && !e.fits(p.text) {
+			if err := e.writeGrow(off, p.text); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// tapeObject is the variable in slot when it is an object of the body that refTape reads:
+// not materialised, without repeated keys.
+func (e *evaluator) tapeObject(slot int) *tapeNode {
+	tn, ok := e.vars[slot].(*tapeNode)
+	if !ok {
+		return nil
+	}
+	if en := &tn.d.t.ents[tn.i]; en.kind != entObject || en.dup || (tn.d.mat != nil && tn.d.mat[en.b] != nil) {
+		return nil
+	}
+	return tn
+}
+
+// refTape prints a reference of properties only ($x.a.b) whose variable is an object of
+// the body, reading each step and the scalar at the end straight off the tape: no value is
+// boxed, and neither walk nor prop is called. done is false, with nothing written, when the
+// reference leaves what the tape answers alone (a variable that is not a tape node, a step
+// through an array, a container materialised as a *Map, an object with a repeated key, a
+// container at the end); evaluator.ref then answers it, as it would have.
+func (e *evaluator) refTape(n *refNode) (done bool, err error) {
+	tn := e.tapeObject(n.ref.slot)
+	if tn == nil {
+		return false, nil
+	}
+	d, i := tn.d, tn.i
+	t := d.t
+	parts := n.ref.parts
+	for p := range parts[:len(parts)-1] {
+		if i = t.lookup(i, &parts[p]); i < 0 {
+			return true, e.refNull(n)
+		}
+		if en := &t.ents[i]; en.kind != entObject || en.dup || (d.mat != nil && d.mat[en.b] != nil) {
+			return false, nil
+		}
+	}
+	return e.printField(n, t, i, &parts[len(parts)-1])
+}
+
+// lookup is fieldKey with the part's key and hint, its usual case (a flat object with the
+// key where the hint says) inline.
+func (t *Tape) lookup(i int32, part *refPart) int32 {
+	en := &t.ents[i]
+	if j := atomic.LoadUint32(&part.hint); j < en.n && int64(en.a) == int64(i)+1+2*int64(en.n) {
+		k := &t.ents[i+1+2*int32(j)]
+		if k.kind == entString && int(k.b-k.a) == len(part.key.name) && len(part.key.name) <= 8 && int(k.a)+8 <= len(t.text) &&
+			binary.LittleEndian.Uint64(textAt8(t.text, k.a)[:])&part.key.mask == part.key.word {
+			return i + 2 + 2*int32(j)
+		}
+	}
+	return t.fieldKey(i, &part.key, &part.hint)
+}
+
+// printField prints property part of the object at i, a tape object as tapeObject checks,
+// for reference n: its usual cases inline, a string without escapes or a number as the body
+// spelled it, copied from the body's text; by 16 bytes at once (as fits16) when the text
+// and the buffer have room for them, which the values of most bodies are short enough for.
+// done is false, with nothing written, for a container, which evaluator.ref prints whole.
+//
+// lookup's usual case is written out again here: the call was a good part of the cost.
+func (e *evaluator) printField(n *refNode, t *Tape, i int32, part *refPart) (done bool, err error) {
+	k := int32(-1)
+	en := &t.ents[i]
+	if j := atomic.LoadUint32(&part.hint); j < en.n && part.key.short {
+		// The hinted pair: in a flat object at i+1+2j, else j pairs on.
+		kk := i + 1 + 2*int32(j)
+		if int64(en.a) != int64(i)+1+2*int64(en.n) {
+			for kk = i + 1; j > 0; j-- {
+				kk = t.next(kk + 1)
+			}
+		}
+		// A key with escapes has a and b 0: its length is none a short key has.
+		kn := &t.ents[kk]
+		if int(kn.b-kn.a) == len(part.key.name) && int(kn.a)+8 <= len(t.text) &&
+			binary.LittleEndian.Uint64(textAt8(t.text, kn.a)[:])&part.key.mask == part.key.word {
+			k = kk + 1
+		}
+	}
+	if k < 0 {
+		if k = t.fieldKey(i, &part.key, &part.hint); k < 0 {
+			return true, e.refNull(n)
+		}
+	}
+	en = &t.ents[k]
+	var a, b uint32
+	switch en.kind {
+	case entString:
+		a, b = en.a, en.b
+	case entInt, entFloat:
+		if en.tl == 0 {
+			return e.writeEntry(n.off, t, k)
+		}
+		a, b = en.n, en.n+uint32(en.tl)
+	case entNull:
+		return true, e.refNull(n)
+	default:
+		return e.writeEntry(n.off, t, k)
+	}
+	if o := len(e.out); b-a <= 16 && int(a)+16 <= len(t.text) && cap(e.out)-o >= 16 {
+		*(*[16]byte)(e.out[o : o+16]) = *textAt(t.text, a)
+		e.out = e.out[:o+int(b-a)]
+		return true, nil
+	}
+	if e.fits(t.text[a:b]) {
+		return true, nil
+	}
+	return e.writeEntry(n.off, t, k)
+}
+
+// textAt is the 16 bytes of text from a, which the caller checked it has: read, never
+// written. (unsafe.Slice would check again what the caller did.)
+func textAt(text string, a uint32) *[16]byte {
+	return (*[16]byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(text)), a))
+}
+
+// textAt8 is textAt for 8 bytes.
+func textAt8(text string, a uint32) *[8]byte {
+	return (*[8]byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(text)), a))
+}
+
+// refNull prints a reference that resolved to null: nothing, or its source text.
+func (e *evaluator) refNull(n *refNode) error {
+	if n.quiet || !e.opts.LiteralNulls {
+		return nil
+	}
+	return e.write(n.off, n.raw)
+}
