@@ -24,7 +24,16 @@ import (
 	"testing"
 
 	"github.com/go-logr/logr"
+
+	"github.com/portico-dev/portico/internal/testkit"
 )
+
+// The per-request benchmarks (testkit.CPUBudget) run under the proxy's collector target.
+func TestBenchmarksUseTheProxyGCTarget(t *testing.T) {
+	if defaultGCPercent != testkit.ProxyGCPercent {
+		t.Errorf("--gc-percent defaults to %d, the benchmarks run under %d", defaultGCPercent, testkit.ProxyGCPercent)
+	}
+}
 
 func writeCgroup(t *testing.T, files map[string]string) string {
 	t.Helper()

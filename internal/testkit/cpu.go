@@ -17,15 +17,31 @@ limitations under the License.
 package testkit
 
 import (
+	"fmt"
+	"os"
+	"runtime/debug"
 	"testing"
 	"time"
 )
+
+// ProxyGCPercent is `portico proxy`'s garbage collection target (--gc-percent, internal/cli;
+// a test there holds the two equal), which the per-request benchmarks run under.
+const ProxyGCPercent = 400
 
 // CPUBudget reports a benchmark's process CPU time per operation as cpu-ns/op, and says
 // how it compares with a per-request budget. Start it after the benchmark's setup, call the
 // returned function after the loop. On a shared machine the wall time says more about the
 // neighbours than about the code; CPU time (the garbage collector's included) does not.
+//
+// The loop runs under the proxy's garbage collection target, as the requests it measures
+// would in `portico proxy`, unless GOGC is set (GOGC=100 measures under Go's default).
 func CPUBudget(b *testing.B, what string, budget time.Duration) (stop func()) {
+	gc := "GOGC=" + os.Getenv("GOGC") + " from the environment"
+	if os.Getenv("GOGC") == "" {
+		gc = fmt.Sprintf("GC target %d%%, as portico proxy's", ProxyGCPercent)
+		old := debug.SetGCPercent(ProxyGCPercent)
+		b.Cleanup(func() { debug.SetGCPercent(old) })
+	}
 	start := processCPU()
 	return func() {
 		if start == 0 || b.N == 0 {
@@ -37,6 +53,6 @@ func CPUBudget(b *testing.B, what string, budget time.Duration) (stop func()) {
 		if per > budget {
 			verdict = "NOT met"
 		}
-		b.Logf("%s: %.1f µs of CPU per request; target %v: %s", what, float64(per)/1e3, budget, verdict)
+		b.Logf("%s: %.1f µs of CPU per request (%s); target %v: %s", what, float64(per)/1e3, gc, budget, verdict)
 	}
 }
