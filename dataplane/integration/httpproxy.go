@@ -124,7 +124,7 @@ func (k *keepGatewayHeaders) WriteHeader(code int) {
 		k.after1xx = true
 	case k.after1xx:
 		// As ReverseProxy's copyHeader adds to them: the gateway's values, then the backend's.
-		h := k.ResponseWriter.Header()
+		h := k.Header()
 		for name, vs := range k.gateway {
 			h[name] = append(vs[:len(vs):len(vs)], h[name]...)
 		}
