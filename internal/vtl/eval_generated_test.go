@@ -37,7 +37,7 @@ var genKeys = []string{"a", "b", "ab", "abcdefgh", "abcdefghi", "a", "b", "x", "
 // formatted the Java way, strings of 16 bytes and more, escapes, unicode.
 var genScalars = []string{`1`, `-0`, `0.0`, `-0.0`, `1.0E7`, `1e-4`, `9999999.5`, `12345678901234567890`,
 	`0.001`, `1.50`, `"s"`, `""`, `"0123456789abcdefXYZ"`, `"é\u00e9"`, `"q\"\\"`, `null`, `true`, `false`,
-	`{}`, `[]`, `123`, `-7.25`, `"0123456789abcdef"`}
+	`{}`, `[]`, `123`, `-7.25`, `"0123456789abcdef"`, `10000000.0`, `0.0010`}
 
 // genBody is a JSON value: objects with repeated keys (genKeys repeats some), keys spelled
 // with an escape, values nested in the objects (so that some are not flat), spaces.

@@ -132,6 +132,23 @@ func TestHintInNestedObject(t *testing.T) {
 	}
 }
 
+// An object with a repeated key met midway through a reference ($x.w.a, w repeated a) is
+// left to evaluator.ref, which answers the key's last value: printField's hinted read,
+// which another object's w left at the first a, would answer the first. The suite passed
+// with refTape reading on into such an object.
+func TestRepeatedKeyMidway(t *testing.T) {
+	src := `#foreach($x in $input.path('$'))$x.w.a;#end`
+	body := `[{"w": {"a": 1}}, {"w": {"a": "first", "a": "last"}}]`
+	tp, err := Parse(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tape, values := evalBoth(t, src, body, nil)
+	if got := render(tp, &Env{Body: body}, nil); got != "1;last;" || tape != values {
+		t.Errorf("got %q, want %q; tape %q, values %q", got, "1;last;", tape, values)
+	}
+}
+
 // refTemplates print references of properties in every way evaluator.refTape reads them
 // off the tape, or leaves them to evaluator.ref.
 var refTemplates = []string{

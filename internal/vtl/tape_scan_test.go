@@ -317,6 +317,57 @@ func TestTapeRelease(t *testing.T) {
 	}
 }
 
+// Release drops the strings a tape unescaped (a pooled tape must not keep a request's
+// strings alive), and a tape released twice goes back once: were it pooled twice, two
+// ParseTape calls would hand out one tape, both documents on its entries. A tape of more
+// entries than maxPooledEntries is left to the collector. The suite passed with any of
+// the three undone.
+func TestTapeReleaseKeepsNothing(t *testing.T) {
+	tp, err := ParseTape(`["a\nb", "c\td", {"e\u0041": "f\/"}]`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	strs := tp.strs[:cap(tp.strs)]
+	tp.Release()
+	for i, s := range strs {
+		if s != "" {
+			t.Errorf("released tape's string %d: %q", i, s)
+		}
+	}
+	// With sync.Pool's private slot, a tape put twice would be the next two Gets.
+	tp, err = ParseTape(`[1]`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp.Release()
+	tp.Release()
+	one, err1 := ParseTape(`{"one": 1}`)
+	two, err2 := ParseTape(`{"two": 2}`)
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	if one == two || one.str(1) != "one" || two.str(1) != "two" {
+		t.Errorf("two documents on one tape: %q, %q", one.str(1), two.str(1))
+	}
+	one.Release()
+	two.Release()
+	big := "[" + strings.Repeat("0,", maxPooledEntries) + "0]"
+	if tp, err = ParseTape(big); err != nil {
+		t.Fatal(err)
+	}
+	tp.Release()
+	var held []*Tape // released after the loop, so that each ParseTape takes another tape
+	for range 4 {
+		if tp, err = ParseTape(`[1]`); err != nil || cap(tp.ents) > maxPooledEntries {
+			t.Fatalf("a tape of %d entries was pooled (%v)", cap(tp.ents), err)
+		}
+		held = append(held, tp)
+	}
+	for _, tp := range held {
+		tp.Release()
+	}
+}
+
 // Objects too deep fail as ParseJSON fails: on their first key's errors, else the depth.
 func TestTapeDeepObjects(t *testing.T) {
 	open := strings.Repeat(`{"a":`, maxJSONDepth)
