@@ -368,6 +368,23 @@ func TestTapeReleaseKeepsNothing(t *testing.T) {
 	}
 }
 
+// Space of every length up to 20 (skipped a word of 8 spaces at a time) between every two
+// tokens, and as padding: the tape reads what ParseJSON reads. The suite passed with the
+// word test reading 7 bytes of the 8 it skips.
+func TestTapeSpaceRuns(t *testing.T) {
+	for n := 0; n <= 20; n++ {
+		for _, sp := range []string{strings.Repeat(" ", n), strings.Repeat(" ", n) + "\n", "\t" + strings.Repeat(" ", n)} {
+			body := strings.NewReplacer("_", sp).Replace(`_{_"a"_:_[_1_,_"x"_,_{_}_]_,_"bc"_:_true_}_`)
+			if _, err := ParseTape(body); err != nil {
+				t.Fatalf("%q: %v", body, err)
+			}
+			if tape, values := evalBoth(t, `$input.json('$')`, body, nil); tape != values || !strings.HasPrefix(tape, `{"a":[1,"x",{}],"bc":true}`) {
+				t.Fatalf("%q: tape %s, values %s", body, tape, values)
+			}
+		}
+	}
+}
+
 // Objects too deep fail as ParseJSON fails: on their first key's errors, else the depth.
 func TestTapeDeepObjects(t *testing.T) {
 	open := strings.Repeat(`{"a":`, maxJSONDepth)
