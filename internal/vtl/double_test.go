@@ -130,6 +130,8 @@ func TestPrintsAsIs(t *testing.T) {
 		"3.5": true, "3.50": false, "3.0": true, "3.00": false, "0.0": true, "-0.0": true, "00.5": false,
 		"0.001": true, "0.0005": false, "9999999.5": true, "10000000.5": false, "-0.001": true, "-9999999.5": true,
 		"123456789012.345": false, "1234567.12345678": true, "0.12345678901234": true,
+		// 1e7 itself is Java's 1.0E7: the suite passed with the tape keeping this text.
+		"10000000.0": false, "-10000000.0": false, "9999999.99999999": true, "0.00099": false,
 	} {
 		en, ok := tapeEntry(t, text)
 		if !ok {

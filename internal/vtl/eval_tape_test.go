@@ -109,6 +109,46 @@ func TestFieldKeyHintMoves(t *testing.T) {
 	}
 }
 
+// A hint left by a flat object, at pair j, read in an object that is not flat: pair j is
+// then further on than i+1+2j, where a nested object may hold a key of the same name (which
+// an object read as flat would answer). Every place that reads the hinted pair itself (a
+// run's inline read, printField, fieldKey) walks to it, and lookup reads it in a flat object
+// only; the suite passed with any of them reading i+1+2j instead.
+func TestHintInNestedObject(t *testing.T) {
+	tp, err := Parse(`#foreach($x in $input.path('$'))$x.a;$x.w.a;#set($v = $x.a)$v;#end`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The second object's pairs 1 and 2, and its w's pair 1, read as flat, are the nested
+	// keys w and a.
+	body := `[{"b": 0, "w": {"b": 0, "a": "W1"}, "a": "A1"},
+		{"x": {"w": {"a": "in"}}, "w": {"y": {"a": "in"}, "a": "W2"}, "a": "A2"}]`
+	const want = "A1;W1;A1;A2;W2;A2;"
+	for range 2 { // and again, with the hints the first evaluation left
+		tape, values := evalBoth(t, tp.src, body, nil)
+		if got := render(tp, &Env{Body: body}, nil); got != want || tape != values {
+			t.Fatalf("got %q, want %q; tape %q, values %q", got, want, tape, values)
+		}
+	}
+}
+
+// An object with a repeated key met midway through a reference ($x.w.a, w repeated a) is
+// left to evaluator.ref, which answers the key's last value: printField's hinted read,
+// which another object's w left at the first a, would answer the first. The suite passed
+// with refTape reading on into such an object.
+func TestRepeatedKeyMidway(t *testing.T) {
+	src := `#foreach($x in $input.path('$'))$x.w.a;#end`
+	body := `[{"w": {"a": 1}}, {"w": {"a": "first", "a": "last"}}]`
+	tp, err := Parse(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tape, values := evalBoth(t, src, body, nil)
+	if got := render(tp, &Env{Body: body}, nil); got != "1;last;" || tape != values {
+		t.Errorf("got %q, want %q; tape %q, values %q", got, "1;last;", tape, values)
+	}
+}
+
 // refTemplates print references of properties in every way evaluator.refTape reads them
 // off the tape, or leaves them to evaluator.ref.
 var refTemplates = []string{

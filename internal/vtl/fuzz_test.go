@@ -52,6 +52,10 @@ func FuzzParse(f *testing.F) {
 // without a position.
 func FuzzEval(f *testing.F) {
 	fuzzSeeds(f, true)
+	// Runs, references read off the tape, $foreach conditions, on the tape's risky shapes.
+	for i, src := range append(runTemplates, refTemplates...) {
+		f.Add(src, riskyBodies[i%len(riskyBodies)])
+	}
 	f.Fuzz(func(t *testing.T, src, body string) {
 		tp, err := Parse(src)
 		if err != nil {

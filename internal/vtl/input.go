@@ -38,14 +38,14 @@ type inputObj struct {
 	perr                error
 }
 
-// doc reads the body as JSON once per evaluation, onto a tape unless the caller read it. An
-// empty body is {}, as API Gateway's $input.json('$') answers for a request without one.
 // blank reports whether s is white space alone, as strings.TrimSpace(s) == "" does, from
 // the start: TrimSpace went on through the trailing spaces a body may be padded with.
 func blank(s string) bool {
 	return strings.IndexFunc(s, func(r rune) bool { return !unicode.IsSpace(r) }) < 0
 }
 
+// doc reads the body as JSON once per evaluation, onto a tape unless the caller read it. An
+// empty body is {}, as API Gateway's $input.json('$') answers for a request without one.
 func (in *inputObj) doc(e *evaluator, off int) (any, error) {
 	if !in.parsed {
 		in.parsed = true

@@ -317,6 +317,74 @@ func TestTapeRelease(t *testing.T) {
 	}
 }
 
+// Release drops the strings a tape unescaped (a pooled tape must not keep a request's
+// strings alive), and a tape released twice goes back once: were it pooled twice, two
+// ParseTape calls would hand out one tape, both documents on its entries. A tape of more
+// entries than maxPooledEntries is left to the collector. The suite passed with any of
+// the three undone.
+func TestTapeReleaseKeepsNothing(t *testing.T) {
+	tp, err := ParseTape(`["a\nb", "c\td", {"e\u0041": "f\/"}]`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	strs := tp.strs[:cap(tp.strs)]
+	tp.Release()
+	for i, s := range strs {
+		if s != "" {
+			t.Errorf("released tape's string %d: %q", i, s)
+		}
+	}
+	// With sync.Pool's private slot, a tape put twice would be the next two Gets.
+	tp, err = ParseTape(`[1]`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp.Release()
+	tp.Release()
+	one, err1 := ParseTape(`{"one": 1}`)
+	two, err2 := ParseTape(`{"two": 2}`)
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	if one == two || one.str(1) != "one" || two.str(1) != "two" {
+		t.Errorf("two documents on one tape: %q, %q", one.str(1), two.str(1))
+	}
+	one.Release()
+	two.Release()
+	big := "[" + strings.Repeat("0,", maxPooledEntries) + "0]"
+	if tp, err = ParseTape(big); err != nil {
+		t.Fatal(err)
+	}
+	tp.Release()
+	var held []*Tape // released after the loop, so that each ParseTape takes another tape
+	for range 4 {
+		if tp, err = ParseTape(`[1]`); err != nil || cap(tp.ents) > maxPooledEntries {
+			t.Fatalf("a tape of %d entries was pooled (%v)", cap(tp.ents), err)
+		}
+		held = append(held, tp)
+	}
+	for _, tp := range held {
+		tp.Release()
+	}
+}
+
+// Space of every length up to 20 (skipped a word of 8 spaces at a time) between every two
+// tokens, and as padding: the tape reads what ParseJSON reads. The suite passed with the
+// word test reading 7 bytes of the 8 it skips.
+func TestTapeSpaceRuns(t *testing.T) {
+	for n := 0; n <= 20; n++ {
+		for _, sp := range []string{strings.Repeat(" ", n), strings.Repeat(" ", n) + "\n", "\t" + strings.Repeat(" ", n)} {
+			body := strings.NewReplacer("_", sp).Replace(`_{_"a"_:_[_1_,_"x"_,_{_}_]_,_"bc"_:_true_}_`)
+			if _, err := ParseTape(body); err != nil {
+				t.Fatalf("%q: %v", body, err)
+			}
+			if tape, values := evalBoth(t, `$input.json('$')`, body, nil); tape != values || !strings.HasPrefix(tape, `{"a":[1,"x",{}],"bc":true}`) {
+				t.Fatalf("%q: tape %s, values %s", body, tape, values)
+			}
+		}
+	}
+}
+
 // Objects too deep fail as ParseJSON fails: on their first key's errors, else the depth.
 func TestTapeDeepObjects(t *testing.T) {
 	open := strings.Repeat(`{"a":`, maxJSONDepth)
