@@ -181,16 +181,7 @@ func FuzzTape(f *testing.F) {
 	}
 	opts := &Options{MaxOutput: 64 << 10, MaxSteps: 100_000}
 	f.Fuzz(func(t *testing.T, body string) {
-		_, err1 := ParseJSON(body)
-		tp, err2 := ParseTape(body)
-		if fmt.Sprint(err1) != fmt.Sprint(err2) {
-			t.Fatalf("%q: ParseJSON %v, ParseTape %v", body, err1, err2)
-		}
-		if err2 == nil {
-			// Released, so that the next body is read onto these entries, grown if need be.
-			checkDups(t, tp, body)
-			tp.Release()
-		}
+		checkTape(t, body)
 		for _, src := range tapeTemplates {
 			if tape, values := evalBoth(t, src, body, opts); tape != values {
 				t.Fatalf("template %q, body %q:\ntape:   %s\nvalues: %s", src, body, tape, values)
