@@ -16,10 +16,15 @@ DURATION="${DURATION:-5s}"
 LATENCY_RATE="${LATENCY_RATE:-2000}"
 LATENCY_DURATION="${LATENCY_DURATION:-5s}"
 ROUNDS="${ROUNDS:-1}"
+# The instruction counts (hack/bench-instructions.sh): how long wrk runs against each process
+# under callgrind, about 50 times slower than without.
+INSTRUCTIONS_DURATION="${INSTRUCTIONS_DURATION:-5s}"
 CONNECTIONS="${CONNECTIONS:-64}"
 PORTICO="${PORTICO:-${ROOT}/bin/portico}"
 # shellcheck source=hack/benchlib.sh
 source "${ROOT}/hack/benchlib.sh"
+# shellcheck source=hack/bench-instructions.sh
+source "${ROOT}/hack/bench-instructions.sh"
 
 require_tools bench-proxy "apt-get install nginx-light wrk" nginx wrk taskset curl go
 
@@ -42,8 +47,8 @@ http {
 CONF
 }
 
-wait_for() { # url
-  for _ in $(seq 1 200); do
+wait_for() { # url [tries, 50 ms apart]
+  for _ in $(seq 1 "${2:-200}"); do
     if curl -fs -o /dev/null "$1"; then return 0; fi
     sleep 0.05
   done
@@ -269,6 +274,8 @@ latency "backend called directly (the baseline)" http://127.0.0.1:18091/
 latency "nginx reverse proxy -> backend" http://127.0.0.1:18092/
 latency "portico HTTP_PROXY -> backend" http://127.0.0.1:18093/bench/ok
 latency "portico MOCK" http://127.0.0.1:18093/bench/mock
+
+instructions_section
 
 echo
 echo "ratio: requests/s over the reference's; the CPU ratio is the reference's CPU time per request over this one's"
