@@ -17,6 +17,7 @@ limitations under the License.
 package edge_test
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -335,5 +336,77 @@ func TestConnectionCap(t *testing.T) {
 	}
 	if n := served.Load(); n != 4 {
 		t.Errorf("served %d requests, want 4", n)
+	}
+}
+
+// The write deadline a response leaves on its connection (HTTP/1.x keeps it between writes)
+// does not reach the writes the writer does not make: net/http's 100 Continue and those on a
+// hijacked connection, on the next request after a pause longer than WriteTimeout.
+func TestLeftDeadlineSparesContinueAndHijack(t *testing.T) {
+	l := limits()
+	l.WriteTimeout = 100 * time.Millisecond
+	addr := serve(t, l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/upload":
+			b, err := io.ReadAll(r.Body)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			fmt.Fprintf(w, "got %s", b)
+		case "/upgrade":
+			c, brw, err := http.NewResponseController(w).Hijack()
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer c.Close()
+			_, _ = brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: test\r\n\r\nhello")
+			if err := brw.Flush(); err != nil {
+				t.Errorf("write on the hijacked connection: %v", err)
+			}
+		default:
+			_, _ = io.WriteString(w, "first")
+		}
+	}))
+	for _, second := range []string{
+		"POST /upload HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n",
+		"GET /upgrade HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: test\r\n\r\n",
+	} {
+		c := dial(t, addr)
+		br := bufio.NewReader(c)
+		fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		res, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		time.Sleep(3 * l.WriteTimeout) // the deadline the first answer left passes
+		fmt.Fprint(c, second)
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("%q: %v", second, err)
+		}
+		switch {
+		case strings.Contains(second, "Expect"):
+			if !strings.HasPrefix(line, "HTTP/1.1 100") {
+				t.Fatalf("no 100 Continue: %q", line)
+			}
+			_, _ = br.ReadString('\n') // the blank line after 100 Continue
+			fmt.Fprint(c, "data")
+			res, err := http.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(res.Body)
+			if res.StatusCode != 200 || string(b) != "got data" {
+				t.Errorf("upload: %d %q", res.StatusCode, b)
+			}
+		default:
+			rest, _ := io.ReadAll(br)
+			if !strings.HasPrefix(line, "HTTP/1.1 101") || !strings.HasSuffix(string(rest), "hello") {
+				t.Errorf("upgrade: %q %q", line, rest)
+			}
+		}
 	}
 }

@@ -72,10 +72,11 @@ var writers = sync.Pool{New: func() any { return new(writer) }}
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ew := writers.Get().(*writer)
-	*ew = writer{w: w, rc: *http.NewResponseController(w), timeout: h.writeTimeout}
-	if h.writeTimeout > 0 && r.ProtoMajor == 1 {
-		// The last request on this connection left a write deadline for its final flush
-		// (below); a write net/http makes itself (100 Continue) must not inherit it.
+	*ew = writer{w: w, rc: *http.NewResponseController(w), timeout: h.writeTimeout, lazy: r.ProtoMajor == 1}
+	if h.writeTimeout > 0 && r.ProtoMajor == 1 && (r.Header["Expect"] != nil || r.Header["Upgrade"] != nil) {
+		// The last request on this connection left a write deadline (below, and arm): the
+		// writes this writer does not see, net/http's 100 Continue and those on a hijacked
+		// connection, must not inherit it. Every other write re-arms it (arm).
 		_ = ew.rc.SetWriteDeadline(time.Time{})
 	}
 	var b *body
@@ -106,7 +107,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if b != nil {
 				d += h.bodyTimeout
 			}
-			_ = ew.rc.SetWriteDeadline(time.Now().Add(d))
+			if t := time.Now().Add(d); t.After(ew.deadline) {
+				_ = ew.rc.SetWriteDeadline(t)
+			}
 		}
 		*ew = writer{}
 		writers.Put(ew)
@@ -204,6 +207,8 @@ type writer struct {
 	rc          http.ResponseController
 	body        *body // nil without a body limit
 	timeout     time.Duration
+	lazy        bool      // HTTP/1.x: the write deadline stays set between writes (arm)
+	deadline    time.Time // the write deadline arm last set, when lazy
 	wroteHeader bool
 	replaced    bool // the 408 went out instead of the handler's answer
 }
@@ -258,16 +263,33 @@ func (w *writer) RequestTimedOut() bool {
 // Unwrap lets http.ResponseController reach the connection (deadlines, hijacking).
 func (w *writer) Unwrap() http.ResponseWriter { return w.w }
 
-// arm sets the write deadline for one write. It is cleared after: between writes a
-// response may stay silent for as long as its backend is.
+// arm sets the write deadline for one write: between writes a response may stay silent
+// for as long as its backend is.
+//
+// On HTTP/2 the deadline is cleared after each write (disarm), as a stream whose deadline
+// passes is reset even while idle. On HTTP/1.x a deadline that passes between writes stops
+// nothing, as nothing writes to the connection meanwhile; so it stays set, and a write sets
+// it again only when less than the timeout is left, a quarter more than the timeout ahead.
+// Each write still gets at least the timeout (and at most a quarter more), and setting a
+// deadline, a timer update in the runtime, is paid about once per response instead of
+// twice per write.
 func (w *writer) arm() {
-	if w.timeout > 0 {
-		_ = w.rc.SetWriteDeadline(time.Now().Add(w.timeout))
+	if w.timeout <= 0 {
+		return
+	}
+	now := time.Now()
+	if !w.lazy {
+		_ = w.rc.SetWriteDeadline(now.Add(w.timeout))
+		return
+	}
+	if now.Add(w.timeout).After(w.deadline) {
+		w.deadline = now.Add(w.timeout + w.timeout/4)
+		_ = w.rc.SetWriteDeadline(w.deadline)
 	}
 }
 
 func (w *writer) disarm() {
-	if w.timeout > 0 {
+	if w.timeout > 0 && !w.lazy {
 		_ = w.rc.SetWriteDeadline(time.Time{})
 	}
 }

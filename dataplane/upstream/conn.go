@@ -322,10 +322,14 @@ func framingConflict(br *bufio.Reader) (checked bool, err error) {
 // by a colon (colon set) or whitespace (net/http refuses a tab, and keeps a space as part
 // of another name).
 func hasFieldName(line []byte, name string, colon *bool) bool {
-	if len(line) <= len(name) || !bytes.EqualFold(line[:len(name)], []byte(name)) {
+	if len(line) <= len(name) {
 		return false
 	}
+	// The byte after the name first: most lines fail there, without a case-folding compare.
 	c := line[len(name)]
+	if (c != ':' && c != ' ' && c != '\t') || !bytes.EqualFold(line[:len(name)], []byte(name)) {
+		return false
+	}
 	*colon = c == ':'
-	return c == ':' || c == ' ' || c == '\t'
+	return true
 }

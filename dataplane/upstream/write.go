@@ -174,7 +174,7 @@ func appendHead(b []byte, req *http.Request, host string) ([]byte, error) {
 		case "Host", "User-Agent", "Content-Length", "Transfer-Encoding", "Trailer":
 			continue
 		}
-		if strings.EqualFold(k, "Host") || strings.EqualFold(k, "Content-Length") || strings.EqualFold(k, "Transfer-Encoding") {
+		if framingName(k) {
 			// net/http would write it next to its own: a second Host, or a framing the
 			// backend may read otherwise than the proxy.
 			return b, fmt.Errorf("upstream: header %q would be sent next to the request's own", k)
@@ -197,6 +197,20 @@ func appendHead(b []byte, req *http.Request, host string) ([]byte, error) {
 		}
 	}
 	return append(b, "\r\n"...), nil
+}
+
+// framingName reports whether k is Host, Content-Length or Transfer-Encoding in any case,
+// comparing by length first: most names have none of the three lengths.
+func framingName(k string) bool {
+	switch len(k) {
+	case len("Host"):
+		return strings.EqualFold(k, "Host")
+	case len("Content-Length"):
+		return strings.EqualFold(k, "Content-Length")
+	case len("Transfer-Encoding"):
+		return strings.EqualFold(k, "Transfer-Encoding")
+	}
+	return false
 }
 
 // appendBody appends req's body, read to its end, and closes it: ContentLength bytes, no
