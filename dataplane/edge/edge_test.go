@@ -381,6 +381,7 @@ func TestLeftDeadlineSparesContinueAndHijack(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, _ = io.Copy(io.Discard, res.Body)
+		_ = res.Body.Close()
 		time.Sleep(3 * l.WriteTimeout) // the deadline the first answer left passes
 		fmt.Fprint(c, second)
 		line, err := br.ReadString('\n')
@@ -399,6 +400,7 @@ func TestLeftDeadlineSparesContinueAndHijack(t *testing.T) {
 				t.Fatal(err)
 			}
 			b, _ := io.ReadAll(res.Body)
+			_ = res.Body.Close()
 			if res.StatusCode != 200 || string(b) != "got data" {
 				t.Errorf("upload: %d %q", res.StatusCode, b)
 			}
