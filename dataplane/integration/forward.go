@@ -29,6 +29,7 @@ import (
 	"net/textproto"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/net/http/httpguts"
 
@@ -67,11 +68,12 @@ func needsReverseProxy(r *http.Request) bool {
 var requestIDKey = http.CanonicalHeaderKey(gatewayresponse.HeaderRequestID)
 
 // forwarding is one request's state on the lean path: one allocation for the body wrapper,
-// the 1xx trace and its guard.
+// the 1xx trace and its guard, and the route's timeout when the transport enforces it.
 type forwarding struct {
-	w     http.ResponseWriter
-	body  noCloseBody
-	trace httptrace.ClientTrace
+	w        http.ResponseWriter
+	body     noCloseBody
+	trace    httptrace.ClientTrace
+	deadline deadlineCtx
 
 	mu   sync.Mutex
 	done bool // the round trip returned: a late 1xx is dropped, as ReverseProxy does
@@ -103,11 +105,11 @@ func (f *forwarding) got1xx(code int, header textproto.MIMEHeader) error {
 	return nil
 }
 
-// forward sends r to rc.Target within ctx (the route's timeout) and streams the answer to w.
-func (h *httpIntegration) forward(ctx context.Context, w http.ResponseWriter, r *http.Request, rc *reqctx.Request) {
+// forward sends r to rc.Target within the route's timeout and streams the answer to w.
+func (h *httpIntegration) forward(w http.ResponseWriter, r *http.Request, rc *reqctx.Request) {
 	f := &forwarding{w: w}
 	f.trace.Got1xxResponse = f.got1xx
-	out := r.WithContext(httptrace.WithClientTrace(ctx, &f.trace))
+	out := r.WithContext(r.Context()) // a copy; its context is set below, once out is built
 	out.URL = rc.Target
 	out.Host = ""
 	out.Close = false
@@ -124,6 +126,17 @@ func (h *httpIntegration) forward(ctx context.Context, w http.ResponseWriter, r 
 		out.Header["User-Agent"] = []string{""}
 	}
 	rc.EndpointHeaders = out.Header
+
+	var ctx context.Context
+	if enforcesDeadline(h.shared.Transport, out) {
+		f.deadline = deadlineCtx{Context: r.Context(), deadline: time.Now().Add(h.timeout)}
+		ctx = &f.deadline
+	} else {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(r.Context(), h.timeout)
+		defer cancel()
+	}
+	*out = *out.WithContext(httptrace.WithClientTrace(ctx, &f.trace))
 
 	res, err := h.up.RoundTrip(out)
 	f.mu.Lock()

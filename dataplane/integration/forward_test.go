@@ -124,7 +124,7 @@ func TestForwardSameAsReverseProxy(t *testing.T) {
 		rc.Target, _, _ = h.target.resolve(r, rc, nil, false)
 		w := httptest.NewRecorder()
 		if lean {
-			h.forward(r.Context(), w, r, rc)
+			h.forward(w, r, rc)
 		} else {
 			h.proxy.ServeHTTP(w, r)
 		}

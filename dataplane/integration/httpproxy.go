@@ -72,13 +72,13 @@ func (h *httpIntegration) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if ep != nil {
 		rc.Integration.Endpoint = ep.Addr
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
-	defer cancel()
 	if needsReverseProxy(r) {
+		ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
+		defer cancel()
 		h.proxy.ServeHTTP(&keepGatewayHeaders{ResponseWriter: w, gateway: w.Header().Clone()}, r.WithContext(ctx))
 		return
 	}
-	h.forward(ctx, w, r, rc)
+	h.forward(w, r, rc)
 }
 
 // rewrite builds the upstream request on ReverseProxy's path; forwardHeader does the same on

@@ -42,6 +42,13 @@ type transport struct {
 	name string
 }
 
+// EnforcesDeadline is next's (see upstream.Transport.EnforcesDeadline): the span's context
+// takes its deadline from the request's.
+func (t *transport) EnforcesDeadline(req *http.Request) bool {
+	e, ok := t.next.(interface{ EnforcesDeadline(*http.Request) bool })
+	return ok && e.EnforcesDeadline(req)
+}
+
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	parent := trace.SpanFromContext(ctx)

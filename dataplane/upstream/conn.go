@@ -175,7 +175,9 @@ func ctxError(ctx context.Context, err error, interrupted bool) error {
 		return cerr
 	}
 	if d, ok := ctx.Deadline(); ok && isTimeout(err) && !time.Now().Before(d) {
-		<-ctx.Done()
+		if ctx.Err() == nil {
+			<-ctx.Done() // a context whose Err turns at the deadline (EnforcesDeadline's) waits for nothing
+		}
 		return ctx.Err()
 	}
 	return err

@@ -155,6 +155,13 @@ func (t *Transport) Lean(req *http.Request) bool {
 	return req.ContentLength > 0 && req.ContentLength <= t.opts.MaxBufferedBody
 }
 
+// EnforcesDeadline reports whether RoundTrip holds req to its context's deadline by itself:
+// the lean path sets it on the connection, for the dial, the exchange and the body, so it
+// needs no timer closing the context's Done channel at the deadline. A caller may then give
+// it a context whose deadline arms none (the integration's route timeout), which costs a
+// fraction of context.WithTimeout's. Fallback is net/http's Transport, which waits on Done.
+func (t *Transport) EnforcesDeadline(req *http.Request) bool { return t.Lean(req) }
+
 // RoundTrip sends req and returns its response, whose body streams from the connection: the
 // connection returns to the pool when the body has been read to its end, and is closed when
 // the body is closed before that.
