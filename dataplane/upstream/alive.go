@@ -29,21 +29,29 @@ import (
 // request sent on a closed connection could not be retried when it is not idempotent, and
 // bytes sent unasked would be read as the next request's answer (another client's).
 func (pc *persistConn) alive() bool {
-	sc, ok := pc.conn.(syscall.Conn)
-	if !ok {
-		return true // not a socket (tests' pipes): the exchange finds out
+	if pc.raw == nil {
+		sc, ok := pc.conn.(syscall.Conn)
+		if !ok {
+			return true // not a socket (tests' pipes): the exchange finds out
+		}
+		raw, err := sc.SyscallConn()
+		if err != nil {
+			return false
+		}
+		// Kept with the connection: SyscallConn allocates, and this runs per request.
+		pc.raw = raw
+		pc.peek = pc.peekFD
 	}
-	raw, err := sc.SyscallConn()
-	if err != nil {
-		return false
-	}
-	alive := false
+	pc.peeked = false
+	err := pc.raw.Read(pc.peek)
+	return err == nil && pc.peeked
+}
+
+// peekFD is the check on the socket itself, for RawConn.Read: it sets peeked when there is
+// nothing to read, the only healthy state (EOF, n == 0, and data both end it).
+func (pc *persistConn) peekFD(fd uintptr) bool {
 	var b [1]byte
-	err = raw.Read(func(fd uintptr) bool {
-		n, _, rerr := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		// Nothing to read is the only healthy state; EOF (n == 0) and data both end it.
-		alive = n < 0 && (errors.Is(rerr, syscall.EAGAIN) || errors.Is(rerr, syscall.EWOULDBLOCK))
-		return true // never wait for readability
-	})
-	return err == nil && alive
+	n, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	pc.peeked = n < 0 && (errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK))
+	return true // never wait for readability
 }

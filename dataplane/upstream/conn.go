@@ -27,6 +27,7 @@ import (
 	"net"
 	"net/http"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -55,6 +56,11 @@ type persistConn struct {
 	stop      func() bool // stops the current request's context.AfterFunc
 	interrupt func()      // made once: sets a past deadline, ending blocked reads and writes
 	cancelled atomic.Bool // interrupt ran for the current request
+
+	// The liveness check's (alive.go), made on the first reuse.
+	raw    syscall.RawConn
+	peek   func(fd uintptr) bool
+	peeked bool
 }
 
 func newPersistConn(p *pool, c net.Conn) *persistConn {
