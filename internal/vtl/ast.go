@@ -82,7 +82,9 @@ type runNode struct {
 
 // piece is one node of a run: a reference (ref), an #if of one $foreach condition (cond)
 // whose block is text alone (at textOff), or text. A text of 16 bytes or fewer is also in
-// pad, zero-padded, to be copied as one 16-byte block (evaluator.fits16).
+// pad, zero-padded, to be copied as one 16-byte block (evaluator.fits16). A reference or an
+// #if right after text has that text in pre (at preOff, padded in prePad): the two nodes
+// are one piece, printed in one turn of the run's loop.
 type piece struct {
 	off     int
 	text    string
@@ -90,6 +92,20 @@ type piece struct {
 	ref     *refNode
 	cond    *refExpr
 	textOff int
+	pre     string
+	prePad  [16]byte
+	preOff  int
+	// field is the property of a reference of one ($x.name), and slot its variable's.
+	field *refPart
+	slot  int
+}
+
+// first is the offset of the piece's first node, where its first step is taken.
+func (p *piece) first() int {
+	if p.pre != "" {
+		return p.preOff
+	}
+	return p.off
 }
 
 type breakNode struct{ off int }
@@ -101,7 +117,7 @@ func (n *escRefNode) offset() int  { return n.off }
 func (n *setNode) offset() int     { return n.off }
 func (n *ifNode) offset() int      { return n.off }
 func (n *foreachNode) offset() int { return n.off }
-func (n *runNode) offset() int     { return n.pieces[0].off }
+func (n *runNode) offset() int     { return n.pieces[0].first() }
 func (n *breakNode) offset() int   { return n.off }
 func (n *stopNode) offset() int    { return n.off }
 

@@ -305,6 +305,17 @@ func (e *evaluator) step(off int) error {
 	return nil
 }
 
+// tick counts a step when it cannot stop the evaluation (under the cap, not one at which
+// the deadline is checked), step's usual case, small enough to be inlined; it reports
+// false, having counted nothing, when step must take it.
+func (e *evaluator) tick() bool {
+	if s := e.steps + 1; s <= e.opts.MaxSteps && s&1023 != 0 {
+		e.steps = s
+		return true
+	}
+	return false
+}
+
 // charge counts work proportional to data: n elements copied or compared, or n bytes
 // built (at one step per 64), so that loops over large values stay within MaxSteps.
 func (e *evaluator) charge(off int, n int) error {
