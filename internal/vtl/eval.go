@@ -131,7 +131,15 @@ type evaluator struct {
 	// lastPattern and lastRe are the last regular expression regex returned.
 	lastPattern string
 	lastRe      *regexp.Regexp
+	// $input, $context and the variables of most templates, allocated with the
+	// evaluator rather than each on its own.
+	inputVal   inputObj
+	contextVal contextObj
+	varsBuf    [smallVars]any
 }
+
+// smallVars is the variables most templates have: the fixed ones and a few of their own.
+const smallVars = numFixedSlots + 9
 
 // Eval renders the template. ctx bounds its time; opts may be nil. The returned error is
 // an *Error with the template position of the failure.
@@ -155,14 +163,20 @@ func (t *Template) Eval(ctx context.Context, env *Env, opts *Options) (*Result, 
 	if e.opts.MaxSteps <= 0 {
 		e.opts.MaxSteps = defaultMaxSteps
 	}
-	e.vars = make([]any, len(t.names))
-	e.input = &inputObj{t: t, body: env.Body, parse: env.JSON, lazyParams: env.Params, lazyParam: env.Param}
+	if len(t.names) <= len(e.varsBuf) {
+		e.vars = e.varsBuf[:len(t.names)]
+	} else {
+		e.vars = make([]any, len(t.names))
+	}
+	e.inputVal = inputObj{t: t, body: env.Body, parse: env.JSON, lazyParams: env.Params, lazyParam: env.Param}
+	e.input = &e.inputVal
 	if env.Params == nil {
 		e.input.path, e.input.query, e.input.header = orEmpty(env.Path), orEmpty(env.QueryString), orEmpty(env.Header)
 	}
+	e.contextVal = contextObj{base: orEmpty(env.Context), e: e}
 	e.vars[slotInput] = e.input
 	e.vars[slotUtil] = utilObj{}
-	e.vars[slotContext] = &contextObj{base: orEmpty(env.Context), e: e}
+	e.vars[slotContext] = &e.contextVal
 	e.vars[slotStageVariables] = orEmpty(env.StageVariables)
 	// The output is built in a pooled buffer and copied once into the result's string: a
 	// buffer grown to the template's usual output size is reused by the next evaluation.
