@@ -97,15 +97,20 @@ func stageVariables(vars map[string]string) *vtl.Map {
 
 // env is the template environment of one request. body may be nil (no body read). $context
 // holds what tmpl reads of it (vtl.Template.ContextKeys), everything for a nil tmpl.
-func env(r *http.Request, rc *reqctx.Request, body *reqctx.Body, vars *vtl.Map, tmpl *vtl.Template) *vtl.Env {
-	want := wantAll
+//
+// It is a value: the evaluation keeps none of it but what it holds, so that the caller's
+// copy need not be allocated.
+func env(r *http.Request, rc *reqctx.Request, body *reqctx.Body, vars *vtl.Map, tmpl *vtl.Template) vtl.Env {
+	want, size := wantAll, 15
 	if tmpl != nil {
 		if keys, all := tmpl.ContextKeys(); !all {
-			want = func(k string) bool { _, found := slices.BinarySearch(keys, k); return found }
+			// A template reads a few: comparing them by length first is cheaper than a
+			// binary search's three-way comparisons.
+			want, size = func(k string) bool { return slices.Contains(keys, k) }, min(size, len(keys))
 		}
 	}
-	e := &vtl.Env{
-		Context:        contextMap(r, rc, want),
+	e := vtl.Env{
+		Context:        contextMap(r, rc, want, size),
 		StageVariables: vars,
 		// Built on the template's first $input.params: most templates read one parameter
 		// or none, and sorting the headers and parsing the query string is a good part of
@@ -157,7 +162,7 @@ func param(r *http.Request, rc *reqctx.Request, name string) (string, bool) {
 	if found {
 		return v, true
 	}
-	if r.URL.RawQuery != "" {
+	if r.URL.RawQuery != "" && inQuery(r.URL.RawQuery, name) {
 		q, _ := url.ParseQuery(r.URL.RawQuery)
 		if vs, ok := q[name]; ok {
 			return vs[0], true
@@ -175,15 +180,22 @@ func param(r *http.Request, rc *reqctx.Request, name string) (string, bool) {
 	return v, found
 }
 
+// inQuery is false when the query string has no parameter name (as url.ParseQuery reads
+// it), without parsing it: a name the query holds is in its text, unless escaped (with %,
+// or + for a space). The usual query has none of the name a template reads.
+func inQuery(raw, name string) bool {
+	return strings.Contains(raw, name) || strings.ContainsAny(raw, "%+")
+}
+
 func wantAll(string) bool { return true }
 
 // contextMap is $context for templates: the variables API.md lists, with what the steps
 // before recorded (the authorizer's, the validation error). It holds the entries want
 // accepts: building the rest (the nested maps, the formatted time) would be a good part of
-// a small template's cost, for entries it never reads.
-func contextMap(r *http.Request, rc *reqctx.Request, want func(string) bool) *vtl.Map {
+// a small template's cost, for entries it never reads. size is room for the entries.
+func contextMap(r *http.Request, rc *reqctx.Request, want func(string) bool, size int) *vtl.Map {
 	ns, _, _ := strings.Cut(rc.API, "/")
-	c := vtl.NewMapSize(15)
+	c := vtl.NewMapSize(size)
 	for _, e := range [...]struct{ k, v string }{
 		{"requestId", rc.ID}, {"extendedRequestId", rc.ID}, {"accountId", ns}, {"apiId", rc.API},
 		{"stage", rc.Stage}, {"httpMethod", r.Method}, {"resourcePath", rc.ResourcePath},

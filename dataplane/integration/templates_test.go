@@ -32,20 +32,20 @@ func TestParamLookup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, target := range []string{"/p?page=1&page=2", "/p?a+b=%41&x-trace=q", "/p", "/p?page=1;x", "/p?page"} {
+	for _, target := range []string{"/p?page=1&page=2", "/p?a+b=%41&x-trace=q", "/p", "/p?page=1;x", "/p?page", "/p?x%2Dtrace=e&pag%65=2", "/p?a+b=s", "/p?x-trace=bad%zz&x-trace=2", "/p?q=x-trace"} {
 		r := httptest.NewRequest("GET", target, nil)
 		r.Header.Set("X-Trace", "t-1")
 		r.Header["accept"] = []string{"lower"}
 		r.Header["Empty"] = []string{}
 		rc := &reqctx.Request{Stage: "prod"}
 		e := env(r, rc, nil, nil, tmpl)
-		fast, err := tmpl.Eval(context.Background(), e, nil)
+		fast, err := tmpl.Eval(context.Background(), &e, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		e2 := env(r, rc, nil, nil, nil)
 		e2.Param = nil
-		slow, err := tmpl.Eval(context.Background(), e2, nil)
+		slow, err := tmpl.Eval(context.Background(), &e2, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
