@@ -382,7 +382,7 @@ member: // an object's key at i
 		ents[k] = entry{kind: entString, a: uint32(i + 1), b: uint32(j), n: uint32(h >> 32)}
 		k, i = k+1, j+1
 		// The usual ": " after a short key is in the word read.
-		if n <= 5 && w>>(8*n+8)&0xffff == ':'|' '<<8 {
+		if n <= 5 && uint16(w>>((8*n+8)&63)) == ':'|' '<<8 { // &63: no shift of 64 or more to handle
 			i += 2
 			goto value
 		}
