@@ -129,7 +129,7 @@ func (e *evaluator) run(r *runNode) error {
 // reference read is kept for the next of the same variable, which goes straight to its
 // key. Nothing here can change what the variable's object answers.
 func (e *evaluator) runPieces(pieces []piece, i int, batch bool) int {
-	out, steps, maxSteps := e.out, e.steps, e.opts.MaxSteps
+	out := e.out
 	objSlot, obj := -1, (*tapeNode)(nil)
 loop:
 	for ; i < len(pieces); i++ {
@@ -222,10 +222,10 @@ loop:
 			}
 			src, size = &p.pad, uint32(len(p.text))
 		}
-		if !batch && (steps+n > maxSteps || (steps+n)>>10 != steps>>10) {
+		if steps := e.steps; !batch && (steps+n > e.opts.MaxSteps || (steps+n)>>10 != steps>>10) {
 			break // a step that may stop the evaluation: run takes them one by one
 		}
-		steps += n
+		e.steps += n
 		if p.pre != "" {
 			*(*[16]byte)(out[o : o+16]) = p.prePad
 			o += len(p.pre)
@@ -233,7 +233,7 @@ loop:
 		*(*[16]byte)(out[o : o+16]) = *src
 		out = out[:o+int(size)]
 	}
-	e.out, e.steps = e.out[:len(out)], steps // out is e.out's memory: its length alone
+	e.out = e.out[:len(out)] // out is e.out's memory: its length alone
 	return i
 }
 
