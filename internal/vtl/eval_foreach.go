@@ -124,14 +124,15 @@ func (e *evaluator) foreach(n *foreachNode) (ctl, error) {
 		var c ctl
 		if run != nil {
 			// nodes, for a body that is one run (which never breaks nor stops): its step,
-			// inline, and the run.
-			if e.steps+1 > e.opts.MaxSteps || (e.steps+1)&1023 == 0 {
+			// inline, and the run, as run prints it (a call less per item).
+			if !e.tick() {
 				err = e.step(run.offset())
-			} else {
-				e.steps++
 			}
 			if err == nil {
-				err = e.run(run)
+				batch := e.batch(run)
+				if i := e.runPieces(run.pieces, 0, batch); i < len(run.pieces) {
+					err = e.runRest(run, i, batch)
+				}
 			}
 		} else {
 			c, err = e.nodes(n.body)

@@ -31,16 +31,30 @@ import (
 // the evaluation (they stay under the cap, and none is one at which the deadline is
 // checked, at the most they may come to) they are counted without checking them (batch).
 //
-// runPieces prints the pieces in their usual cases; run prints the piece it leaves, node by
-// node, and gives it the rest again.
+// runPieces prints the pieces in their usual cases; runRest prints the piece it leaves,
+// node by node, and gives it the rest again. (foreach does as run for a body that is a run.)
 func (e *evaluator) run(r *runNode) error {
-	batch := false
+	batch := e.batch(r)
+	if i := e.runPieces(r.pieces, 0, batch); i < len(r.pieces) {
+		return e.runRest(r, i, batch)
+	}
+	return nil
+}
+
+// batch counts the steps of run r when none of them can stop the evaluation, and reports
+// whether it did.
+func (e *evaluator) batch(r *runNode) bool {
 	if r.plain && e.steps+r.most <= e.opts.MaxSteps && e.steps>>10 == (e.steps+r.most)>>10 {
 		e.steps += r.fixed
-		batch = true
+		return true
 	}
+	return false
+}
+
+// runRest prints run r from piece i on, which runPieces left.
+func (e *evaluator) runRest(r *runNode, i int, batch bool) error {
 	pieces := r.pieces
-	for i := 0; i < len(pieces); i++ {
+	for ; i < len(pieces); i++ {
 		if i = e.runPieces(pieces, i, batch); i == len(pieces) {
 			break
 		}
