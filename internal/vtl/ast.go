@@ -95,10 +95,24 @@ type piece struct {
 	pre     string
 	prePad  [16]byte
 	preOff  int
-	// field is the property of a reference of one ($x.name), and slot its variable's.
+	// fast is how evaluator.runPieces prints the piece, or fastNone for the pieces it
+	// leaves to runRest (a reference of more than one property, of a property of more than
+	// 8 bytes, a text longer than 16). field is the property of a fastField, $x.name; slot
+	// is its variable's, or a fastCond's $foreach, and scope the fastCond's property.
+	fast  pieceKind
 	field *refPart
 	slot  int
+	scope scopeProp
 }
+
+type pieceKind uint8
+
+const (
+	fastNone pieceKind = iota
+	fastText
+	fastField
+	fastCond
+)
 
 // first is the offset of the piece's first node, where its first step is taken.
 func (p *piece) first() int {

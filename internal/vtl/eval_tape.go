@@ -129,11 +129,11 @@ func (e *evaluator) runRest(r *runNode, i int, batch bool) error {
 	return nil
 }
 
-// runPieces prints pieces from i on while each is one of the usual cases: a text, an #if
-// of a $foreach condition whose block is text, or a property of an object of the body (as
-// tapeObject finds it) whose key is where its hint says and whose value is a string
-// without escapes or a number spelled as it prints; each piece of 16 bytes or fewer, as
-// the text before it (pre). A piece is copied in 16-byte blocks (as fits16) and its steps
+// runPieces prints pieces from i on while each is one of the usual cases (piece.fast): a
+// text, an #if of a $foreach condition whose block is text, or a property of an object of
+// the body (as tapeObject finds it) whose key is where its hint says and whose value is a
+// string without escapes or a number spelled as it prints; each piece of 16 bytes or
+// fewer, as the text before it (pre). A piece is copied in 16-byte blocks (as fits16) and its steps
 // are counted at once: those the run did not count (batch), or all of them when none can
 // stop the evaluation. The loop calls nothing, so that its state stays in registers rather
 // than saved around each call. It returns the first piece it leaves, of which it printed
@@ -149,7 +149,7 @@ loop:
 	for ; i < len(pieces); i++ {
 		p := &pieces[i]
 		o := len(out)
-		if cap(out)-o < 32 || len(p.pre) > 16 {
+		if cap(out)-o < 32 {
 			break
 		}
 		// n: the steps the piece takes that the run did not count (batch) or all of them
@@ -166,14 +166,14 @@ loop:
 		}
 		var src *[16]byte
 		var size uint32
-		switch {
-		case p.cond != nil:
-			s, ok := e.vars[p.cond.slot].(*foreachScope)
-			if !ok || len(p.text) > 16 {
+		switch p.fast {
+		case fastCond:
+			s, ok := e.vars[p.slot].(*foreachScope)
+			if !ok {
 				break loop
 			}
 			var holds bool
-			switch p.cond.parts[0].scope {
+			switch p.scope {
 			case scopeHasNext:
 				holds = s.hasNext
 			case scopeFirst:
@@ -190,7 +190,7 @@ loop:
 				n++ // the text's
 				size = uint32(len(p.text))
 			}
-		case p.field != nil:
+		case fastField:
 			if p.slot != objSlot {
 				objSlot, obj = p.slot, e.tapeObject(p.slot)
 			}
@@ -200,7 +200,7 @@ loop:
 			t, oi, part := obj.d.t, obj.i, p.field
 			en := &t.ents[oi]
 			j := atomic.LoadUint32(&part.hint)
-			if !part.key.short || j >= en.n {
+			if j >= en.n {
 				break loop
 			}
 			// The hinted pair: in a flat object at oi+1+2j, else j pairs on.
@@ -228,13 +228,10 @@ loop:
 				break loop
 			}
 			src, size = textAt(t.text, a), b-a
-		case p.ref != nil:
-			break loop // a reference of more than a property
-		default:
-			if len(p.text) > 16 {
-				break loop
-			}
+		case fastText:
 			src, size = &p.pad, uint32(len(p.text))
+		default:
+			break loop
 		}
 		if steps := e.steps; !batch && (steps+n > e.opts.MaxSteps || (steps+n)>>10 != steps>>10) {
 			break // a step that may stop the evaluation: run takes them one by one

@@ -44,12 +44,15 @@ func runs(nodes []node) []node {
 					continue // the next piece's pre
 				}
 				p := piece{off: n.off, text: n.text}
+				if len(n.text) <= 16 {
+					p.fast = fastText
+				}
 				copy(p.pad[:], n.text)
 				r.pieces = append(r.pieces, p)
 			case *refNode:
 				p := piece{off: n.off, ref: n}
-				if n.ref.props && len(n.ref.parts) == 1 {
-					p.field, p.slot = &n.ref.parts[0], n.ref.slot
+				if n.ref.props && len(n.ref.parts) == 1 && n.ref.parts[0].key.short {
+					p.fast, p.field, p.slot = fastField, &n.ref.parts[0], n.ref.slot
 				}
 				r.pieces = append(r.pieces, withPre(p, r.nodes, k))
 				r.fixed++
@@ -58,7 +61,8 @@ func runs(nodes []node) []node {
 				}
 			case *ifNode:
 				t := n.blocks[0][0].(*textNode)
-				p := piece{off: n.off, cond: n.conds[0].(*refExpr), text: t.text, textOff: t.off}
+				c := n.conds[0].(*refExpr)
+				p := piece{off: n.off, cond: c, text: t.text, textOff: t.off, fast: fastCond, slot: c.slot, scope: c.parts[0].scope}
 				copy(p.pad[:], t.text)
 				r.pieces = append(r.pieces, withPre(p, r.nodes, k))
 				r.most += 3
@@ -77,13 +81,17 @@ func runs(nodes []node) []node {
 }
 
 // withPre is p, the piece of node k of nodes, with the text before it (node k-1) as its
-// pre: printing a piece costs about as much again as printing its text alone.
+// pre: printing a piece costs about as much again as printing its text alone. It also
+// leaves to runRest a piece whose texts are longer than runPieces copies.
 func withPre(p piece, nodes []node, k int) piece {
 	if k > 0 {
 		if t, ok := nodes[k-1].(*textNode); ok {
 			p.pre, p.preOff = t.text, t.off
 			copy(p.prePad[:], t.text)
 		}
+	}
+	if len(p.pre) > 16 || len(p.text) > 16 {
+		p.fast = fastNone
 	}
 	return p
 }
