@@ -146,10 +146,10 @@ func (e *evaluator) runPieces(pieces []piece, i int, batch bool) int {
 	out := e.out
 	objSlot, obj := -1, (*tapeNode)(nil)
 loop:
-	for ; i < len(pieces); i++ {
+	for ; uint(i) < uint(len(pieces)); i++ { // uint: i is then known to be in pieces
 		p := &pieces[i]
 		o := len(out)
-		if cap(out)-o < 32 {
+		if o > cap(out)-32 {
 			break
 		}
 		// n: the steps the piece takes that the run did not count (batch) or all of them
@@ -211,11 +211,11 @@ loop:
 				}
 			}
 			// A key with escapes has a and b 0: its length is none a short key has.
-			k := &t.ents[kk]
+			kv := t.ents[int(kk) : int(kk)+2] // the key and its value: one bounds check
+			k, v := &kv[0], &kv[1]
 			if int(k.b-k.a) != len(part.key.name) || int(k.a)+8 > len(t.text) || binary.LittleEndian.Uint64(textAt8(t.text, k.a)[:])&part.key.mask != part.key.word {
 				break loop
 			}
-			v := &t.ents[kk+1]
 			a, b := v.a, v.b
 			switch {
 			case v.kind == entString:
