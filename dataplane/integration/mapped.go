@@ -195,9 +195,9 @@ func (h *mappedHTTP) requestBody(w http.ResponseWriter, r *http.Request, rc *req
 		}
 		text, shared = string(b), false
 	}
-	typ = r.Header.Get("Content-Type")
-	if typ == "" {
-		typ = "application/json"
+	typ = "application/json"
+	if v := r.Header["Content-Type"]; len(v) > 0 && v[0] != "" { // Get's answer, without canonicalising a canonical name
+		typ = v[0]
 	}
 	var tmpl *vtl.Template
 	if h.templates != nil {
