@@ -131,11 +131,12 @@ type evaluator struct {
 	// lastPattern and lastRe are the last regular expression regex returned.
 	lastPattern string
 	lastRe      *regexp.Regexp
-	// $input, $context and the variables of most templates, allocated with the
-	// evaluator rather than each on its own.
+	// $input, $context, the variables of most templates and the view of the body's tape,
+	// allocated with the evaluator rather than each on its own.
 	inputVal   inputObj
 	contextVal contextObj
 	varsBuf    [smallVars]any
+	docVal     tapeDoc
 }
 
 // smallVars is the variables most templates have: the fixed ones and a few of their own.

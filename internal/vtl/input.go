@@ -57,9 +57,9 @@ func (in *inputObj) doc(e *evaluator, off int) (any, error) {
 			in.root, in.perr = ParseTape(in.body)
 		}
 		// A tape is shared (the caller's, or another evaluation's): this evaluation reads it
-		// through its own view.
+		// through its own view, allocated with the evaluator.
 		if t, ok := in.root.(*Tape); ok && in.perr == nil {
-			in.root = newTapeDoc(t).value(0)
+			in.root = e.docVal.init(t).value(0)
 		}
 	}
 	if in.perr != nil {

@@ -68,8 +68,9 @@ type tapeNode struct {
 	i int32
 }
 
-func newTapeDoc(t *Tape) *tapeDoc {
-	d := &tapeDoc{t: t}
+// init makes d a view of t.
+func (d *tapeDoc) init(t *Tape) *tapeDoc {
+	*d = tapeDoc{t: t}
 	d.few = true
 	d.watches = d.watchBuf[:0]
 	return d
