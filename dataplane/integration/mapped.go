@@ -195,9 +195,9 @@ func (h *mappedHTTP) requestBody(w http.ResponseWriter, r *http.Request, rc *req
 		}
 		text, shared = string(b), false
 	}
-	typ = r.Header.Get("Content-Type")
-	if typ == "" {
-		typ = "application/json"
+	typ = "application/json"
+	if v := r.Header["Content-Type"]; len(v) > 0 && v[0] != "" { // Get's answer, without canonicalising a canonical name
+		typ = v[0]
 	}
 	var tmpl *vtl.Template
 	if h.templates != nil {
@@ -215,7 +215,7 @@ func (h *mappedHTTP) requestBody(w http.ResponseWriter, r *http.Request, rc *req
 	if shared {
 		e.JSON = body.TemplateJSON
 	}
-	res, err := tmpl.Eval(r.Context(), e, nil)
+	res, err := tmpl.Eval(r.Context(), &e, nil)
 	if err != nil {
 		templateFailed(w, r, rc, h.shared, h.responses, "request template "+ct, err)
 		return nil, ov, "", false
@@ -274,7 +274,7 @@ func (h *mappedHTTP) respond(w http.ResponseWriter, r *http.Request, rc *reqctx.
 			ct, tmpl = ir.templates.forAccept(r.Header.Get("Accept"))
 			e := env(r, rc, nil, h.vars, tmpl)
 			e.Body = string(payload)
-			result, err := tmpl.Eval(r.Context(), e, nil)
+			result, err := tmpl.Eval(r.Context(), &e, nil)
 			if err != nil {
 				templateFailed(w, r, rc, h.shared, h.responses, "response template "+ct, err)
 				return

@@ -140,7 +140,7 @@ func (m *mock) render(w http.ResponseWriter, r *http.Request) ([]byte, int, bool
 	body, status := m.body, m.status
 	h := w.Header()
 	for _, ht := range m.headerTpl {
-		res, err := ht.tmpl.Eval(r.Context(), e, nil)
+		res, err := ht.tmpl.Eval(r.Context(), &e, nil)
 		if err != nil {
 			templateFailed(w, r, rc, m.shared, m.responses, "mock header "+ht.name, err)
 			return nil, 0, false
@@ -150,7 +150,7 @@ func (m *mock) render(w http.ResponseWriter, r *http.Request) ([]byte, int, bool
 		}
 	}
 	if m.bodyTmpl != nil {
-		res, err := m.bodyTmpl.Eval(r.Context(), e, nil)
+		res, err := m.bodyTmpl.Eval(r.Context(), &e, nil)
 		if err != nil {
 			templateFailed(w, r, rc, m.shared, m.responses, "mock body", err)
 			return nil, 0, false

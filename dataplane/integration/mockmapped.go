@@ -110,7 +110,7 @@ func (h *mappedMock) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	} else {
 		e := env(r, rc, body, h.out.vars, tmpl)
-		res, err := tmpl.Eval(r.Context(), e, nil)
+		res, err := tmpl.Eval(r.Context(), &e, nil)
 		if err == nil {
 			answer.StatusCode, err = mockStatus(res.Output)
 		}

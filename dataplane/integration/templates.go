@@ -19,6 +19,7 @@ package integration
 import (
 	"fmt"
 	"maps"
+	"math/bits"
 	"net/http"
 	"net/url"
 	"slices"
@@ -97,15 +98,12 @@ func stageVariables(vars map[string]string) *vtl.Map {
 
 // env is the template environment of one request. body may be nil (no body read). $context
 // holds what tmpl reads of it (vtl.Template.ContextKeys), everything for a nil tmpl.
-func env(r *http.Request, rc *reqctx.Request, body *reqctx.Body, vars *vtl.Map, tmpl *vtl.Template) *vtl.Env {
-	want := wantAll
-	if tmpl != nil {
-		if keys, all := tmpl.ContextKeys(); !all {
-			want = func(k string) bool { _, found := slices.BinarySearch(keys, k); return found }
-		}
-	}
-	e := &vtl.Env{
-		Context:        contextMap(r, rc, want),
+//
+// It is a value: the evaluation keeps none of it but what it holds, so that the caller's
+// copy need not be allocated.
+func env(r *http.Request, rc *reqctx.Request, body *reqctx.Body, vars *vtl.Map, tmpl *vtl.Template) vtl.Env {
+	e := vtl.Env{
+		Context:        contextMap(r, rc, contextWant(tmpl)),
 		StageVariables: vars,
 		// Built on the template's first $input.params: most templates read one parameter
 		// or none, and sorting the headers and parsing the query string is a good part of
@@ -157,7 +155,7 @@ func param(r *http.Request, rc *reqctx.Request, name string) (string, bool) {
 	if found {
 		return v, true
 	}
-	if r.URL.RawQuery != "" {
+	if r.URL.RawQuery != "" && inQuery(r.URL.RawQuery, name) {
 		q, _ := url.ParseQuery(r.URL.RawQuery)
 		if vs, ok := q[name]; ok {
 			return vs[0], true
@@ -175,39 +173,96 @@ func param(r *http.Request, rc *reqctx.Request, name string) (string, bool) {
 	return v, found
 }
 
-func wantAll(string) bool { return true }
+// inQuery is false when the query string has no parameter name (as url.ParseQuery reads
+// it), without parsing it: a name the query holds is in its text, unless escaped (with %,
+// or + for a space). The usual query has none of the name a template reads.
+func inQuery(raw, name string) bool {
+	return strings.Contains(raw, name) || strings.ContainsAny(raw, "%+")
+}
+
+// The entries of $context, in the order contextMap sets them.
+const (
+	ctxRequestID = iota
+	ctxExtendedRequestID
+	ctxAccountID
+	ctxAPIID
+	ctxStage
+	ctxHTTPMethod
+	ctxResourcePath
+	ctxPath
+	ctxDomainName
+	ctxProtocol
+	ctxRequestTimeEpoch
+	ctxRequestTime
+	ctxIdentity
+	ctxAuthorizer
+	ctxError
+	numContext
+)
+
+var contextNames = [numContext]string{
+	"requestId", "extendedRequestId", "accountId", "apiId", "stage", "httpMethod", "resourcePath",
+	"path", "domainName", "protocol", "requestTimeEpoch", "requestTime", "identity", "authorizer", "error",
+}
+
+// contextBits is each entry's bit in a set of them (contextWant's).
+var contextBits = func() map[string]uint16 {
+	m := make(map[string]uint16, numContext)
+	for i, k := range contextNames {
+		m[k] = 1 << i
+	}
+	return m
+}()
+
+// contextWant is the set of $context's entries tmpl reads (vtl.Template.ContextKeys), all
+// of them for a nil tmpl: one lookup per name read, where asking for each entry whether
+// it is read was as many comparisons of names as entries times names.
+func contextWant(tmpl *vtl.Template) uint16 {
+	if tmpl == nil {
+		return 1<<numContext - 1
+	}
+	keys, all := tmpl.ContextKeys()
+	if all {
+		return 1<<numContext - 1
+	}
+	var want uint16
+	for _, k := range keys {
+		want |= contextBits[k]
+	}
+	return want
+}
 
 // contextMap is $context for templates: the variables API.md lists, with what the steps
-// before recorded (the authorizer's, the validation error). It holds the entries want
-// accepts: building the rest (the nested maps, the formatted time) would be a good part of
-// a small template's cost, for entries it never reads.
-func contextMap(r *http.Request, rc *reqctx.Request, want func(string) bool) *vtl.Map {
+// before recorded (the authorizer's, the validation error). It holds the entries of want
+// (contextWant): building the rest (the nested maps, the formatted time) would be a good
+// part of a small template's cost, for entries it never reads.
+func contextMap(r *http.Request, rc *reqctx.Request, want uint16) *vtl.Map {
 	ns, _, _ := strings.Cut(rc.API, "/")
-	c := vtl.NewMapSize(15)
-	for _, e := range [...]struct{ k, v string }{
-		{"requestId", rc.ID}, {"extendedRequestId", rc.ID}, {"accountId", ns}, {"apiId", rc.API},
-		{"stage", rc.Stage}, {"httpMethod", r.Method}, {"resourcePath", rc.ResourcePath},
-		{"path", rc.Path}, {"domainName", rc.Host}, {"protocol", r.Proto},
+	c := vtl.NewMapSize(bits.OnesCount16(want))
+	for i, v := range [...]string{
+		ctxRequestID: rc.ID, ctxExtendedRequestID: rc.ID, ctxAccountID: ns, ctxAPIID: rc.API,
+		ctxStage: rc.Stage, ctxHTTPMethod: r.Method, ctxResourcePath: rc.ResourcePath,
+		ctxPath: rc.Path, ctxDomainName: rc.Host, ctxProtocol: r.Proto,
 	} {
-		if want(e.k) {
-			c.Set(e.k, e.v)
+		if want&(1<<i) != 0 {
+			c.Set(contextNames[i], v)
 		}
 	}
 	// The rest cost something to build: only when read.
-	if want("requestTimeEpoch") {
-		c.Set("requestTimeEpoch", rc.Start.UnixMilli())
+	if want&(1<<ctxRequestTimeEpoch) != 0 {
+		c.Set(contextNames[ctxRequestTimeEpoch], rc.Start.UnixMilli())
 	}
-	if want("requestTime") {
-		c.Set("requestTime", rc.Start.UTC().Format("02/Jan/2006:15:04:05 -0700"))
+	if want&(1<<ctxRequestTime) != 0 {
+		c.Set(contextNames[ctxRequestTime], rc.Start.UTC().Format("02/Jan/2006:15:04:05 -0700"))
 	}
-	if want("identity") {
-		c.Set("identity", identityMap(r, rc))
+	if want&(1<<ctxIdentity) != 0 {
+		c.Set(contextNames[ctxIdentity], identityMap(r, rc))
 	}
-	if want("authorizer") {
-		c.Set("authorizer", authorizerMap(rc))
+	if want&(1<<ctxAuthorizer) != 0 {
+		c.Set(contextNames[ctxAuthorizer], authorizerMap(rc))
 	}
-	if want("error") {
-		c.Set("error", errorMap(rc))
+	if want&(1<<ctxError) != 0 {
+		c.Set(contextNames[ctxError], errorMap(rc))
 	}
 	return c
 }

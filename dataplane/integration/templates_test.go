@@ -18,8 +18,10 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
 	"github.com/portico-dev/portico/internal/vtl"
@@ -32,20 +34,20 @@ func TestParamLookup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, target := range []string{"/p?page=1&page=2", "/p?a+b=%41&x-trace=q", "/p", "/p?page=1;x", "/p?page"} {
+	for _, target := range []string{"/p?page=1&page=2", "/p?a+b=%41&x-trace=q", "/p", "/p?page=1;x", "/p?page", "/p?x%2Dtrace=e&pag%65=2", "/p?a+b=s", "/p?x-trace=bad%zz&x-trace=2", "/p?q=x-trace"} {
 		r := httptest.NewRequest("GET", target, nil)
 		r.Header.Set("X-Trace", "t-1")
 		r.Header["accept"] = []string{"lower"}
 		r.Header["Empty"] = []string{}
 		rc := &reqctx.Request{Stage: "prod"}
 		e := env(r, rc, nil, nil, tmpl)
-		fast, err := tmpl.Eval(context.Background(), e, nil)
+		fast, err := tmpl.Eval(context.Background(), &e, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		e2 := env(r, rc, nil, nil, nil)
 		e2.Param = nil
-		slow, err := tmpl.Eval(context.Background(), e2, nil)
+		slow, err := tmpl.Eval(context.Background(), &e2, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -53,5 +55,43 @@ func TestParamLookup(t *testing.T) {
 		if fast.Output != slow.Output {
 			t.Errorf("%s: with param %q, with the maps %q", target, fast.Output, slow.Output)
 		}
+	}
+}
+
+// $context holds, for a template that reads some of it, those entries as the whole of it
+// has them; and, for one that reads them all, them all in the order of contextNames.
+func TestContextWant(t *testing.T) {
+	r := httptest.NewRequest("POST", "/p", nil)
+	rc := &reqctx.Request{ID: "rid", API: "ns/api", Stage: "prod", ResourcePath: "/p", Path: "/prod/p", Host: "h", Start: time.Unix(1700000000, 0)}
+	rc.Authorizer = reqctx.Authorizer{Authorized: true, PrincipalID: "me", Context: map[string]string{"k": "v"}}
+	values := map[string]string{
+		"requestId": "rid", "extendedRequestId": "rid", "accountId": "ns", "apiId": "ns/api", "stage": "prod",
+		"httpMethod": "POST", "resourcePath": "/p", "path": "/prod/p", "domainName": "h", "protocol": "HTTP/1.1",
+		"requestTimeEpoch": "1700000000000", "requestTime": "14/Nov/2023:22:13:20 +0000", "missing": "",
+	}
+	for _, name := range append(contextNames[:], "missing") {
+		src := fmt.Sprintf(`[$context.%s]#set($x = $context.requestId)[$context.get("%[1]s")]`, name)
+		tmpl, err := vtl.Parse(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		some, all := env(r, rc, nil, nil, tmpl), env(r, rc, nil, nil, nil)
+		got, err1 := tmpl.Eval(context.Background(), &some, nil)
+		want, err2 := tmpl.Eval(context.Background(), &all, nil)
+		if err1 != nil || err2 != nil || got.Output != want.Output {
+			t.Errorf("%s: %v %v, reading some %q, all %q", name, err1, err2, got.Output, want.Output)
+		}
+		if v, ok := values[name]; ok && got.Output != "["+v+"]["+v+"]" {
+			t.Errorf("%s: %q, want %q", name, got.Output, v)
+		}
+	}
+	tmpl, err := vtl.Parse(`#foreach($k in $context.keySet())$k,#end`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := env(r, rc, nil, nil, tmpl)
+	res, err := tmpl.Eval(context.Background(), &e, nil)
+	if want := "requestId,extendedRequestId,accountId,apiId,stage,httpMethod,resourcePath,path,domainName,protocol,requestTimeEpoch,requestTime,identity,authorizer,error,"; err != nil || res.Output != want {
+		t.Errorf("keys %q, %v; want %q first", res.Output, err, want)
 	}
 }

@@ -82,7 +82,9 @@ type runNode struct {
 
 // piece is one node of a run: a reference (ref), an #if of one $foreach condition (cond)
 // whose block is text alone (at textOff), or text. A text of 16 bytes or fewer is also in
-// pad, zero-padded, to be copied as one 16-byte block (evaluator.fits16).
+// pad, zero-padded, to be copied as one 16-byte block (evaluator.fits16). A reference or an
+// #if right after text has that text in pre (at preOff, padded in prePad): the two nodes
+// are one piece, printed in one turn of the run's loop.
 type piece struct {
 	off     int
 	text    string
@@ -90,6 +92,34 @@ type piece struct {
 	ref     *refNode
 	cond    *refExpr
 	textOff int
+	pre     string
+	prePad  [16]byte
+	preOff  int
+	// fast is how evaluator.runPieces prints the piece, or fastNone for the pieces it
+	// leaves to runRest (a reference of more than one property, of a property of more than
+	// 8 bytes, a text longer than 16). field is the property of a fastField, $x.name; slot
+	// is its variable's, or a fastCond's $foreach, and scope the fastCond's property.
+	fast  pieceKind
+	field *refPart
+	slot  int
+	scope scopeProp
+}
+
+type pieceKind uint8
+
+const (
+	fastNone pieceKind = iota
+	fastText
+	fastField
+	fastCond
+)
+
+// first is the offset of the piece's first node, where its first step is taken.
+func (p *piece) first() int {
+	if p.pre != "" {
+		return p.preOff
+	}
+	return p.off
 }
 
 type breakNode struct{ off int }
@@ -101,7 +131,7 @@ func (n *escRefNode) offset() int  { return n.off }
 func (n *setNode) offset() int     { return n.off }
 func (n *ifNode) offset() int      { return n.off }
 func (n *foreachNode) offset() int { return n.off }
-func (n *runNode) offset() int     { return n.pieces[0].off }
+func (n *runNode) offset() int     { return n.pieces[0].first() }
 func (n *breakNode) offset() int   { return n.off }
 func (n *stopNode) offset() int    { return n.off }
 

@@ -131,7 +131,16 @@ type evaluator struct {
 	// lastPattern and lastRe are the last regular expression regex returned.
 	lastPattern string
 	lastRe      *regexp.Regexp
+	// $input, $context, the variables of most templates and the view of the body's tape,
+	// allocated with the evaluator rather than each on its own.
+	inputVal   inputObj
+	contextVal contextObj
+	varsBuf    [smallVars]any
+	docVal     tapeDoc
 }
+
+// smallVars is the variables most templates have: the fixed ones and a few of their own.
+const smallVars = numFixedSlots + 9
 
 // Eval renders the template. ctx bounds its time; opts may be nil. The returned error is
 // an *Error with the template position of the failure.
@@ -155,14 +164,20 @@ func (t *Template) Eval(ctx context.Context, env *Env, opts *Options) (*Result, 
 	if e.opts.MaxSteps <= 0 {
 		e.opts.MaxSteps = defaultMaxSteps
 	}
-	e.vars = make([]any, len(t.names))
-	e.input = &inputObj{t: t, body: env.Body, parse: env.JSON, lazyParams: env.Params, lazyParam: env.Param}
+	if len(t.names) <= len(e.varsBuf) {
+		e.vars = e.varsBuf[:len(t.names)]
+	} else {
+		e.vars = make([]any, len(t.names))
+	}
+	e.inputVal = inputObj{t: t, body: env.Body, parse: env.JSON, lazyParams: env.Params, lazyParam: env.Param}
+	e.input = &e.inputVal
 	if env.Params == nil {
 		e.input.path, e.input.query, e.input.header = orEmpty(env.Path), orEmpty(env.QueryString), orEmpty(env.Header)
 	}
+	e.contextVal = contextObj{base: orEmpty(env.Context), e: e}
 	e.vars[slotInput] = e.input
 	e.vars[slotUtil] = utilObj{}
-	e.vars[slotContext] = &contextObj{base: orEmpty(env.Context), e: e}
+	e.vars[slotContext] = &e.contextVal
 	e.vars[slotStageVariables] = orEmpty(env.StageVariables)
 	// The output is built in a pooled buffer and copied once into the result's string: a
 	// buffer grown to the template's usual output size is reused by the next evaluation.
@@ -303,6 +318,17 @@ func (e *evaluator) step(off int) error {
 		}
 	}
 	return nil
+}
+
+// tick counts a step when it cannot stop the evaluation (under the cap, not one at which
+// the deadline is checked), step's usual case, small enough to be inlined; it reports
+// false, having counted nothing, when step must take it.
+func (e *evaluator) tick() bool {
+	if s := e.steps + 1; s <= e.opts.MaxSteps && s&1023 != 0 {
+		e.steps = s
+		return true
+	}
+	return false
 }
 
 // charge counts work proportional to data: n elements copied or compared, or n bytes

@@ -24,6 +24,7 @@ type foreachScope struct {
 	index   int64
 	hasNext bool
 	parent  any
+	watch   tapeWatch // a loop over a container of the body: see tapeDoc.watch
 }
 
 func (e *evaluator) foreach(n *foreachNode) (ctl, error) {
@@ -38,12 +39,15 @@ func (e *evaluator) foreach(n *foreachNode) (ctl, error) {
 	var k int32
 	var watch *tapeWatch
 	count := 0
+	var scope *foreachScope
 	if tn, ok := it.(*tapeNode); ok {
 		if r := tn.real(); r != nil || tn.entry().dup {
 			it = tn.resolve()
 		} else {
 			doc, k, count = tn.d, tn.i+1, int(tn.entry().n)
-			watch = doc.watch(tn.entry().b)
+			scope = &foreachScope{}
+			watch = &scope.watch
+			doc.watch(watch, tn.entry().b)
 			defer doc.unwatch()
 		}
 	}
@@ -72,7 +76,10 @@ func (e *evaluator) foreach(n *foreachNode) (ctl, error) {
 	if len(n.body) == 1 {
 		run, _ = n.body[0].(*runNode)
 	}
-	scope := &foreachScope{parent: saved[1]}
+	if scope == nil {
+		scope = &foreachScope{}
+	}
+	scope.parent = saved[1]
 	e.vars[slotForeach] = scope
 	for i := 0; i < count; i++ {
 		if i >= e.opts.MaxIterations {
@@ -117,14 +124,15 @@ func (e *evaluator) foreach(n *foreachNode) (ctl, error) {
 		var c ctl
 		if run != nil {
 			// nodes, for a body that is one run (which never breaks nor stops): its step,
-			// inline, and the run.
-			if e.steps+1 > e.opts.MaxSteps || (e.steps+1)&1023 == 0 {
+			// inline, and the run, as run prints it (a call less per item).
+			if !e.tick() {
 				err = e.step(run.offset())
-			} else {
-				e.steps++
 			}
 			if err == nil {
-				err = e.run(run)
+				batch := e.batch(run)
+				if i := e.runPieces(run.pieces, 0, batch); i < len(run.pieces) {
+					err = e.runRest(run, i, batch)
+				}
 			}
 		} else {
 			c, err = e.nodes(n.body)

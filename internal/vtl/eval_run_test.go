@@ -97,6 +97,10 @@ var runTemplates = []string{
 	"#foreach($i in $input.path('$.items'))#if($foreach.first)[#end$i.sku#if($foreach.hasNext),#end#if($foreach.last)]#end#end",
 	"#foreach($i in $input.path('$.items'))#if($foreach.first)first, a longer text than the cap lets through#end$i.sku#if($foreach.last)last, a longer text than the cap lets through#end\n#end",
 	"a#if($foreach.hasNext)b#end$input.path('$.id')#if($foreach.last)c#end#foreach($i in [1..3])#if($foreach.hasNext)$i#end#end",
+	// Runs whose pieces have text before them (pre): a plain run that starts with one
+	// (batch), texts longer than 16 bytes.
+	"#foreach($i in $input.path('$.items'))<#if($foreach.first)F#end$i.sku; a text longer than sixteen bytes $i.qty#if($foreach.hasNext),#end#end",
+	`#set($o = $input.path('$'))a text longer than sixteen bytes#if($foreach.hasNext)b#end$o.id#set($x = 1)x$o.id$x`,
 }
 
 var runBodies = []string{
@@ -179,7 +183,8 @@ func TestRunsShape(t *testing.T) {
 		}
 		kinds = append(kinds, s)
 	}
-	if got := fmt.Sprint(kinds); got != "[run2/true *vtl.ifNode *vtl.escRefNode run2/true *vtl.setNode *vtl.refNode]" {
+	// A text and the reference after it are one piece.
+	if got := fmt.Sprint(kinds); got != "[run1/true *vtl.ifNode *vtl.escRefNode run2/true *vtl.setNode *vtl.refNode]" {
 		t.Errorf("nodes %s", got)
 	}
 	// #if($foreach.hasNext)text#end joins a run; with an #else, or more than text, not.
@@ -195,14 +200,14 @@ func TestRunsShape(t *testing.T) {
 		}
 		kinds = append(kinds, s)
 	}
-	if got := fmt.Sprint(kinds); got != "[run3/true/1/4 *vtl.ifNode *vtl.ifNode]" {
+	if got := fmt.Sprint(kinds); got != "[run2/true/1/4 *vtl.ifNode *vtl.ifNode]" {
 		t.Errorf("nodes %s", got)
 	}
 	tp, err = Parse(`a$x.b()b$x[0]`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r, ok := tp.nodes[0].(*runNode); !ok || r.plain || len(r.pieces) != 4 {
+	if r, ok := tp.nodes[0].(*runNode); !ok || r.plain || len(r.pieces) != 2 {
 		t.Errorf("a run with a method and an index: %#v", tp.nodes)
 	}
 }

@@ -29,68 +29,73 @@ import (
 // first's), an #if two or three (the #if, its condition, its text when it holds). A run of
 // text and properties only takes no step while it prints: when none of its steps can stop
 // the evaluation (they stay under the cap, and none is one at which the deadline is
-// checked, at the most they may come to) they are counted without checking them.
+// checked, at the most they may come to) they are counted without checking them (batch).
 //
-// A run mostly prints properties of one object ($i.sku, $i.qty): the object a reference of
-// one property read off the tape is kept for the next of the same variable, which goes
-// straight to its key. Only a reference evaluator.ref prints (whose value may be printed
-// whole, materialising the tape's containers) can change what the variable's object
-// answers: the object is dropped then.
+// runPieces prints the pieces in their usual cases; runRest prints the piece it leaves,
+// node by node, and gives it the rest again. (foreach does as run for a body that is a run.)
 func (e *evaluator) run(r *runNode) error {
-	batch := false
+	batch := e.batch(r)
+	if i := e.runPieces(r.pieces, 0, batch); i < len(r.pieces) {
+		return e.runRest(r, i, batch)
+	}
+	return nil
+}
+
+// batch counts the steps of run r when none of them can stop the evaluation, and reports
+// whether it did.
+func (e *evaluator) batch(r *runNode) bool {
 	if r.plain && e.steps+r.most <= e.opts.MaxSteps && e.steps>>10 == (e.steps+r.most)>>10 {
 		e.steps += r.fixed
-		batch = true
+		return true
 	}
-	objSlot, obj := -1, (*tapeNode)(nil)
-	pieces := r.pieces // a local: r.pieces would be loaded again after each store to e.out
-	for i := range pieces {
+	return false
+}
+
+// runRest prints run r from piece i on, which runPieces left.
+func (e *evaluator) runRest(r *runNode, i int, batch bool) error {
+	pieces := r.pieces
+	for ; i < len(pieces); i++ {
+		if i = e.runPieces(pieces, i, batch); i == len(pieces) {
+			break
+		}
 		p := &pieces[i]
 		if i > 0 {
 			// The piece's step: counted already, or counted now without a check (batch), or
-			// as nodes takes it, inline.
-			switch {
-			case batch:
+			// as nodes takes it.
+			if batch {
+				if p.cond != nil && p.pre == "" {
+					e.steps++
+				}
+			} else if !e.tick() {
+				if err := e.step(p.first()); err != nil {
+					return err
+				}
+			}
+		}
+		if p.pre != "" {
+			// The text before the reference or #if, then the step of that (as above).
+			if !e.fits16(p.pre, &p.prePad) && !e.fits(p.pre) {
+				if err := e.writeGrow(p.preOff, p.pre); err != nil {
+					return err
+				}
+			}
+			if batch {
 				if p.cond != nil {
 					e.steps++
 				}
-			case e.steps+1 > e.opts.MaxSteps || (e.steps+1)&1023 == 0:
+			} else if !e.tick() {
 				if err := e.step(p.off); err != nil {
 					return err
 				}
-			default:
-				e.steps++
 			}
 		}
 		off := p.off
 		switch {
 		case p.cond != nil:
-			// ifNode, for an #if whose block is text; cond's usual case inline.
-			var holds bool
-			if s, ok := e.vars[p.cond.slot].(*foreachScope); ok {
-				switch {
-				case batch:
-					e.steps++
-				case e.steps+1 > e.opts.MaxSteps || (e.steps+1)&1023 == 0:
-					if err := e.step(p.cond.off); err != nil {
-						return err
-					}
-				default:
-					e.steps++
-				}
-				switch p.cond.parts[0].scope {
-				case scopeHasNext:
-					holds = s.hasNext
-				case scopeFirst:
-					holds = s.index == 0
-				default:
-					holds = !s.hasNext
-				}
-			} else {
-				var err error
-				if holds, err = e.cond(p.cond); err != nil {
-					return err
-				}
+			// ifNode, for an #if whose block is text.
+			holds, err := e.cond(p.cond)
+			if err != nil {
+				return err
 			}
 			if !holds {
 				continue
@@ -102,49 +107,7 @@ func (e *evaluator) run(r *runNode) error {
 				return err
 			}
 		case p.ref != nil:
-			ref := p.ref.ref
-			if ref.props && len(ref.parts) == 1 {
-				if ref.slot != objSlot {
-					objSlot, obj = ref.slot, e.tapeObject(ref.slot)
-				}
-				if obj != nil {
-					// printField's usual case, written out here, where each call costs the
-					// reloading of the loop's state: a key of 1 to 8 bytes where the hint
-					// says, its value a short string without escapes or a number spelled as
-					// it prints, copied as 16 bytes.
-					t, oi, part := obj.d.t, obj.i, &ref.parts[0]
-					en := &t.ents[oi]
-					if j := atomic.LoadUint32(&part.hint); part.key.short && j < en.n {
-						// The hinted pair: in a flat object at oi+1+2j, else j pairs on.
-						kk := oi + 1 + 2*int32(j)
-						if int64(en.a) != int64(oi)+1+2*int64(en.n) {
-							for kk = oi + 1; j > 0; j-- {
-								kk = t.next(kk + 1)
-							}
-						}
-						// A key with escapes has a and b 0: its length is none a short key has.
-						k := &t.ents[kk]
-						if int(k.b-k.a) == len(part.key.name) && int(k.a)+8 <= len(t.text) && binary.LittleEndian.Uint64(textAt8(t.text, k.a)[:])&part.key.mask == part.key.word {
-							v := &t.ents[kk+1]
-							a, b, ok := v.a, v.b, v.kind == entString
-							if (v.kind == entInt || v.kind == entFloat) && v.tl != 0 {
-								a, b, ok = v.n, v.n+uint32(v.tl), true
-							}
-							if o := len(e.out); ok && b-a <= 16 && int(a)+16 <= len(t.text) && cap(e.out)-o >= 16 {
-								*(*[16]byte)(e.out[o : o+16]) = *textAt(t.text, a)
-								e.out = e.out[:o+int(b-a)]
-								continue
-							}
-						}
-					}
-					if done, err := e.printField(p.ref, obj.d.t, obj.i, &ref.parts[0]); done {
-						if err != nil {
-							return err
-						}
-						continue
-					}
-				}
-			} else if ref.props {
+			if p.ref.ref.props {
 				if done, err := e.refTape(p.ref); done {
 					if err != nil {
 						return err
@@ -152,7 +115,6 @@ func (e *evaluator) run(r *runNode) error {
 					continue
 				}
 			}
-			objSlot = -1
 			if err := e.ref(p.ref); err != nil {
 				return err
 			}
@@ -165,6 +127,125 @@ func (e *evaluator) run(r *runNode) error {
 		}
 	}
 	return nil
+}
+
+// runPieces prints pieces from i on while each is one of the usual cases (piece.fast): a
+// text, an #if of a $foreach condition whose block is text, or a property of an object of
+// the body (as tapeObject finds it) whose key is where its hint says and whose value is a
+// string without escapes or a number spelled as it prints; each piece of 16 bytes or
+// fewer, as the text before it (pre). A piece is copied in 16-byte blocks (as fits16) and its steps
+// are counted at once: those the run did not count (batch), or all of them when none can
+// stop the evaluation. The loop calls nothing, so that its state stays in registers rather
+// than saved around each call. It returns the first piece it leaves, of which it printed
+// and counted nothing.
+//
+// A run mostly prints properties of one object ($i.sku, $i.qty): the object of the last
+// reference read is kept for the next of the same variable, which goes straight to its
+// key. Nothing here can change what the variable's object answers.
+func (e *evaluator) runPieces(pieces []piece, i int, batch bool) int {
+	out := e.out
+	objSlot, obj := -1, (*tapeNode)(nil)
+loop:
+	for ; uint(i) < uint(len(pieces)); i++ { // uint: i is then known to be in pieces
+		p := &pieces[i]
+		o := len(out)
+		if o > cap(out)-32 {
+			break
+		}
+		// n: the steps the piece takes that the run did not count (batch) or all of them
+		// (a step for the piece's node, unless it is the first of the run, whose nodes
+		// counted, and one for pre's); src: the 16 bytes it prints after pre, size of them.
+		n := 0
+		if !batch {
+			if i > 0 {
+				n++
+			}
+			if p.pre != "" {
+				n++
+			}
+		}
+		var src *[16]byte
+		var size uint32
+		switch p.fast {
+		case fastCond:
+			s, ok := e.vars[p.slot].(*foreachScope)
+			if !ok {
+				break loop
+			}
+			var holds bool
+			switch p.scope {
+			case scopeHasNext:
+				holds = s.hasNext
+			case scopeFirst:
+				holds = s.index == 0
+			default:
+				holds = !s.hasNext
+			}
+			n++ // the condition's
+			if batch && (i > 0 || p.pre != "") {
+				n++ // the #if's
+			}
+			src = &p.pad
+			if holds {
+				n++ // the text's
+				size = uint32(len(p.text))
+			}
+		case fastField:
+			if p.slot != objSlot {
+				objSlot, obj = p.slot, e.tapeObject(p.slot)
+			}
+			if obj == nil {
+				break loop
+			}
+			t, oi, part := obj.d.t, obj.i, p.field
+			en := &t.ents[oi]
+			j := atomic.LoadUint32(&part.hint)
+			if j >= en.n {
+				break loop
+			}
+			// The hinted pair: in a flat object at oi+1+2j, else j pairs on.
+			kk := oi + 1 + 2*int32(j)
+			if int64(en.a) != int64(oi)+1+2*int64(en.n) {
+				for kk = oi + 1; j > 0; j-- {
+					kk = t.next(kk + 1)
+				}
+			}
+			// A key with escapes has a and b 0: its length is none a short key has.
+			kv := t.ents[int(kk) : int(kk)+2] // the key and its value: one bounds check
+			k, v := &kv[0], &kv[1]
+			if int(k.b-k.a) != len(part.key.name) || int(k.a)+8 > len(t.text) || binary.LittleEndian.Uint64(textAt8(t.text, k.a)[:])&part.key.mask != part.key.word {
+				break loop
+			}
+			a, b := v.a, v.b
+			switch {
+			case v.kind == entString:
+			case (v.kind == entInt || v.kind == entFloat) && v.tl != 0:
+				a, b = v.n, v.n+uint32(v.tl)
+			default:
+				break loop
+			}
+			if b-a > 16 || int(a)+16 > len(t.text) {
+				break loop
+			}
+			src, size = textAt(t.text, a), b-a
+		case fastText:
+			src, size = &p.pad, uint32(len(p.text))
+		default:
+			break loop
+		}
+		if steps := e.steps; !batch && (steps+n > e.opts.MaxSteps || (steps+n)>>10 != steps>>10) {
+			break // a step that may stop the evaluation: run takes them one by one
+		}
+		e.steps += n
+		if p.pre != "" {
+			*(*[16]byte)(out[o : o+16]) = p.prePad
+			o += len(p.pre)
+		}
+		*(*[16]byte)(out[o : o+16]) = *src
+		out = out[:o+int(size)]
+	}
+	e.out = e.out[:len(out)] // out is e.out's memory: its length alone
+	return i
 }
 
 // tapeObject is the variable in slot when it is an object of the body that refTape reads:

@@ -57,9 +57,9 @@ func (in *inputObj) doc(e *evaluator, off int) (any, error) {
 			in.root, in.perr = ParseTape(in.body)
 		}
 		// A tape is shared (the caller's, or another evaluation's): this evaluation reads it
-		// through its own view.
+		// through its own view, allocated with the evaluator.
 		if t, ok := in.root.(*Tape); ok && in.perr == nil {
-			in.root = newTapeDoc(t).value(0)
+			in.root = e.docVal.init(t).value(0)
 		}
 	}
 	if in.perr != nil {
@@ -100,14 +100,17 @@ func (e *evaluator) inputMethod(off int, in *inputObj, name string, args []any) 
 		if !found {
 			return `""`, nil
 		}
-		b, ok := appendJSON(make([]byte, 0, 64), v, 0)
+		// Built in the arena and boxed from a slot, as the strings methods make: the three
+		// allocations of a buffer, its string and the interface were most of a small
+		// value's cost.
+		b, ok := appendJSON(e.arenaBuf(64), v, 0)
 		if !ok {
 			return nil, e.errf(off, KindRuntime, "value is nested more than %d levels deep", maxValueDepth)
 		}
 		if len(b) > e.opts.MaxOutput {
 			return nil, e.errf(off, KindLimit, "string longer than %d bytes", e.opts.MaxOutput)
 		}
-		return string(b), e.charge(off, len(b)/64)
+		return e.boxStr(e.arenaString(b)), e.charge(off, len(b)/64)
 	case "params":
 		if len(args) == 1 && in.lazyParams != nil && in.lazyParam != nil {
 			n, err := e.strArg(off, "$input.params", args[0])
@@ -115,7 +118,7 @@ func (e *evaluator) inputMethod(off int, in *inputObj, name string, args []any) 
 				return nil, err
 			}
 			v, _ := in.lazyParam(n)
-			return v, nil // "" for a missing one, as param answers
+			return e.boxStr(v), nil // "" for a missing one, as param answers
 		}
 		if in.lazyParams != nil {
 			p, q, h := in.lazyParams()

@@ -52,6 +52,17 @@ type boxSlabs struct {
 	sslab []string
 	fslab []float64
 	nslab []int64
+	// few: the slabs start small and double (an evaluation boxes a few values, mostly: a
+	// full slab for each was most of what it allocated).
+	few bool
+}
+
+// chunk is the capacity of the slab that follows one of capacity c.
+func (d *boxSlabs) chunk(c int) int {
+	if d.few {
+		return min(max(2*c, 4), slabChunk)
+	}
+	return slabChunk
 }
 
 // boxString is any(s), from a slot of d's string slab.
@@ -60,7 +71,7 @@ func (d *boxSlabs) boxString(s string) any {
 		return ""
 	}
 	if len(d.sslab) == cap(d.sslab) {
-		d.sslab = make([]string, 0, slabChunk)
+		d.sslab = make([]string, 0, d.chunk(cap(d.sslab)))
 	}
 	d.sslab = append(d.sslab, s)
 	return boxSlot(stringType, unsafe.Pointer(&d.sslab[len(d.sslab)-1]))
@@ -69,7 +80,7 @@ func (d *boxSlabs) boxString(s string) any {
 // boxFloat is any(f), from a slot of d's float slab.
 func (d *boxSlabs) boxFloat(f float64) any {
 	if len(d.fslab) == cap(d.fslab) {
-		d.fslab = make([]float64, 0, slabChunk)
+		d.fslab = make([]float64, 0, d.chunk(cap(d.fslab)))
 	}
 	d.fslab = append(d.fslab, f)
 	return boxSlot(float64Type, unsafe.Pointer(&d.fslab[len(d.fslab)-1]))
@@ -82,7 +93,7 @@ func (d *boxSlabs) boxInt(n int64) any {
 		return n
 	}
 	if len(d.nslab) == cap(d.nslab) {
-		d.nslab = make([]int64, 0, slabChunk)
+		d.nslab = make([]int64, 0, d.chunk(cap(d.nslab)))
 	}
 	d.nslab = append(d.nslab, n)
 	return boxSlot(int64Type, unsafe.Pointer(&d.nslab[len(d.nslab)-1]))

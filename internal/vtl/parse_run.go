@@ -36,29 +36,40 @@ func runs(nodes []node) []node {
 			continue
 		}
 		r := &runNode{nodes: slices.Clone(nodes[i:j]), plain: true}
-		for _, n := range r.nodes {
+		for k, n := range r.nodes {
 			switch n := n.(type) {
 			case *textNode:
+				r.fixed++
+				if k+1 < len(r.nodes) && !isText(r.nodes[k+1]) {
+					continue // the next piece's pre
+				}
 				p := piece{off: n.off, text: n.text}
+				if len(n.text) <= 16 {
+					p.fast = fastText
+				}
 				copy(p.pad[:], n.text)
 				r.pieces = append(r.pieces, p)
-				r.fixed++
 			case *refNode:
-				r.pieces = append(r.pieces, piece{off: n.off, ref: n})
+				p := piece{off: n.off, ref: n}
+				if n.ref.props && len(n.ref.parts) == 1 && n.ref.parts[0].key.short {
+					p.fast, p.field, p.slot = fastField, &n.ref.parts[0], n.ref.slot
+				}
+				r.pieces = append(r.pieces, withPre(p, r.nodes, k))
 				r.fixed++
 				for k := range n.ref.parts {
 					r.plain = r.plain && n.ref.parts[k].kind == partProp
 				}
 			case *ifNode:
 				t := n.blocks[0][0].(*textNode)
-				p := piece{off: n.off, cond: n.conds[0].(*refExpr), text: t.text, textOff: t.off}
+				c := n.conds[0].(*refExpr)
+				p := piece{off: n.off, cond: c, text: t.text, textOff: t.off, fast: fastCond, slot: c.slot, scope: c.parts[0].scope}
 				copy(p.pad[:], t.text)
-				r.pieces = append(r.pieces, p)
+				r.pieces = append(r.pieces, withPre(p, r.nodes, k))
 				r.most += 3
 			}
 		}
-		if r.pieces[0].cond == nil {
-			r.fixed-- // nodes counts the first piece's step
+		if _, ok := r.nodes[0].(*ifNode); !ok {
+			r.fixed-- // nodes counts the first node's step
 		} else {
 			r.most-- // and the first #if's
 		}
@@ -68,6 +79,24 @@ func runs(nodes []node) []node {
 	}
 	return out
 }
+
+// withPre is p, the piece of node k of nodes, with the text before it (node k-1) as its
+// pre: printing a piece costs about as much again as printing its text alone. It also
+// leaves to runRest a piece whose texts are longer than runPieces copies.
+func withPre(p piece, nodes []node, k int) piece {
+	if k > 0 {
+		if t, ok := nodes[k-1].(*textNode); ok {
+			p.pre, p.preOff = t.text, t.off
+			copy(p.prePad[:], t.text)
+		}
+	}
+	if len(p.pre) > 16 || len(p.text) > 16 {
+		p.fast = fastNone
+	}
+	return p
+}
+
+func isText(n node) bool { _, ok := n.(*textNode); return ok }
 
 func isPiece(n node) bool {
 	switch n := n.(type) {

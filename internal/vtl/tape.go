@@ -164,7 +164,7 @@ func (t *Tape) Release() {
 func skipSpace(s string, i int) int {
 	for uint(i) < uint(len(s)) && jsonSpace[s[i]] {
 		i++
-		for len(s)-i >= 8 && s[i:i+8] == "        " { // one comparison of words
+		for i <= len(s)-8 && s[i:i+8] == "        " { // one comparison of words
 			i += 8
 		}
 	}

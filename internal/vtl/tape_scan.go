@@ -166,7 +166,7 @@ value:
 		// The usual string: no escape; read a word at a time, which settles most in one.
 		j := i + 1
 		for {
-			if uint(j)+8 > uint(len(s)) {
+			if j > len(s)-8 { // so written, it tells the compiler that the word below is in s
 				for uint(j) < uint(len(s)) && strPlain[s[j]] {
 					j++
 				}
@@ -337,7 +337,7 @@ member: // an object's key at i
 		// 8 bytes when longer, and its length. A key too near the end to read a word is left
 		// to tape, as one with escapes.
 		j := i + 1 // the key's closing quote, once found
-		if uint(j)+8 > uint(len(s)) {
+		if j > len(s)-8 {
 			return i, k, int(top.depth), exitKey
 		}
 		w := load8(s[j : j+8])
@@ -347,7 +347,7 @@ member: // an object's key at i
 			h = w & ((m&-m)>>7 - 1)
 		} else {
 			for j += 8; ; j += 8 {
-				if uint(j)+8 > uint(len(s)) {
+				if j > len(s)-8 {
 					return i, k, int(top.depth), exitKey
 				}
 				if m := strSpecials(load8(s[j : j+8])); m != 0 {
@@ -382,7 +382,7 @@ member: // an object's key at i
 		ents[k] = entry{kind: entString, a: uint32(i + 1), b: uint32(j), n: uint32(h >> 32)}
 		k, i = k+1, j+1
 		// The usual ": " after a short key is in the word read.
-		if n <= 5 && w>>(8*n+8)&0xffff == ':'|' '<<8 {
+		if n <= 5 && uint16(w>>((8*n+8)&63)) == ':'|' '<<8 { // &63: no shift of 64 or more to handle
 			i += 2
 			goto value
 		}

@@ -37,8 +37,10 @@ type tapeDoc struct {
 	t     *Tape
 	nodes []tapeNode // by container number, filled as they are first handed out
 	mat   []any      // materialised containers by number; nil until the first
-	// watches are the containers #foreach loops are reading off the tape, innermost last.
-	watches []*tapeWatch
+	// watches are the containers #foreach loops are reading off the tape, innermost last;
+	// watchBuf holds those of loops nested a few deep.
+	watches  []*tapeWatch
+	watchBuf [4]*tapeWatch
 	boxSlabs
 }
 
@@ -50,10 +52,11 @@ type tapeWatch struct {
 	items []any
 }
 
-func (d *tapeDoc) watch(b uint32) *tapeWatch {
-	w := &tapeWatch{b: b}
+// watch records w, the watch of a #foreach over container b (the loop's own, allocated
+// with its scope).
+func (d *tapeDoc) watch(w *tapeWatch, b uint32) {
+	*w = tapeWatch{b: b}
 	d.watches = append(d.watches, w)
-	return w
 }
 
 func (d *tapeDoc) unwatch() { d.watches = d.watches[:len(d.watches)-1] }
@@ -65,7 +68,13 @@ type tapeNode struct {
 	i int32
 }
 
-func newTapeDoc(t *Tape) *tapeDoc { return &tapeDoc{t: t} }
+// init makes d a view of t.
+func (d *tapeDoc) init(t *Tape) *tapeDoc {
+	*d = tapeDoc{t: t}
+	d.few = true
+	d.watches = d.watchBuf[:0]
+	return d
+}
 
 // value is entry i as a template value.
 func (d *tapeDoc) value(i int32) any {
