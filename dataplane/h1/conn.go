@@ -66,6 +66,10 @@ type conn struct {
 	hijacked   atomic.Bool        // read by a body's reader, which may be another goroutine
 	state      atomic.Uint64      // http.ConnState in the low byte, the unix second it began above
 	lastPOST   bool
+	// writeDeadline: a write deadline is set. Clearing none is skipped: the edge limits
+	// clear the last request's at the start of each (see edge.Handler), which would cost
+	// a timer update per request for nothing.
+	writeDeadline bool
 
 	// The response is the connection's, reset for each request: one allocation less per
 	// request. Nothing of it outlives the request (net/http forbids using a ResponseWriter
@@ -107,6 +111,15 @@ func (c *conn) Write(p []byte) (int, error) {
 		}
 	}
 	return n, err
+}
+
+// setWriteDeadline sets the connection's write deadline, unless it clears none.
+func (c *conn) setWriteDeadline(t time.Time) error {
+	if t.IsZero() && !c.writeDeadline {
+		return nil
+	}
+	c.writeDeadline = !t.IsZero()
+	return c.rwc.SetWriteDeadline(t)
 }
 
 func (c *conn) serve(ctx context.Context) {

@@ -17,7 +17,6 @@ limitations under the License.
 package h1
 
 import (
-	"bufio"
 	"net/http"
 	"net/textproto"
 	"slices"
@@ -40,7 +39,7 @@ func (w *response) commit(p []byte) {
 	}
 	keepAlives := !w.c.srv.closing.Load()
 	isHEAD := w.req.Method == http.MethodHead
-	var extra extraHeader
+	extra := extraHeader{contentLength: -1}
 	var skip skipSet
 
 	trailers := false
@@ -58,14 +57,14 @@ func (w *response) commit(p []byte) {
 		}
 	}
 
-	te := h.Get("Transfer-Encoding")
+	te := get(h, "Transfer-Encoding")
 	hasTE := te != ""
 	_, hasCLHeader := h["Content-Length"]
 	if w.handlerDone && !trailers && !hasTE && bodyAllowedForStatus(w.status) && !hasCLHeader && (!isHEAD || len(p) > 0) {
 		w.contentLength = int64(len(p))
-		extra.contentLength = strconv.AppendInt(extra.clBuf[:0], int64(len(p)), 10)
+		extra.contentLength = int64(len(p))
 	}
-	if w.wants10KeepAlive && keepAlives && h.Get("Content-Length") != "" && h.Get("Connection") == "keep-alive" {
+	if w.wants10KeepAlive && keepAlives && get(h, "Content-Length") != "" && get(h, "Connection") == "keep-alive" {
 		w.closeAfterReply = false
 	}
 	hasCL := w.contentLength != -1
@@ -76,7 +75,7 @@ func (w *response) commit(p []byte) {
 	} else if !w.req.ProtoAtLeast(1, 1) || w.wantsClose {
 		w.closeAfterReply = true
 	}
-	if h.Get("Connection") == "close" || !keepAlives {
+	if get(h, "Connection") == "close" || !keepAlives {
 		w.closeAfterReply = true
 	}
 	if b := w.body; b != nil && b.expect && !b.eof.Load() {
@@ -99,7 +98,7 @@ func (w *response) commit(p []byte) {
 
 	if bodyAllowedForStatus(w.status) {
 		_, haveType := h["Content-Type"]
-		if h.Get("Content-Encoding") == "" && !haveType && !hasTE && len(p) > 0 {
+		if get(h, "Content-Encoding") == "" && !haveType && !hasTE && len(p) > 0 {
 			extra.contentType = http.DetectContentType(p)
 		}
 	} else {
@@ -140,18 +139,30 @@ func (w *response) commit(p []byte) {
 	if w.chunking {
 		skip.add("Content-Length")
 	}
-	if w.closeAfterReply && (!keepAlives || !hasToken(h.Get("Connection"), "close")) && !isProtocolSwitch(w.status, h) {
+	if w.closeAfterReply && (!keepAlives || !hasToken(get(h, "Connection"), "close")) && !isProtocolSwitch(w.status, h) {
 		skip.add("Connection")
 		if w.req.ProtoAtLeast(1, 1) {
 			extra.connection = "close"
 		}
 	}
 
+	// The whole header is appended to the free part of the connection's buffer, and
+	// written at once (a copy within the buffer when it fits).
 	bw := w.c.bw
-	writeStatusLine(bw, w.req.ProtoAtLeast(1, 1), w.status)
-	writeHeader(bw, h, skip.has)
-	extra.write(bw)
-	_, _ = bw.WriteString("\r\n")
+	b := appendStatusLine(bw.AvailableBuffer(), w.req.ProtoAtLeast(1, 1), w.status)
+	b = appendHeader(b, h, &skip)
+	b = extra.append(b)
+	b = append(b, "\r\n"...)
+	_, _ = bw.Write(b)
+}
+
+// get is net/http's Header.get: the first value of a canonical key, without canonicalizing
+// it again (the keys asked for are constants).
+func get(h http.Header, k string) string {
+	if v := h[k]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 func (w *response) declareTrailer(k string) {
@@ -162,8 +173,10 @@ func (w *response) declareTrailer(k string) {
 	w.trailers = append(w.trailers, k)
 }
 
+// isProtocolSwitch is net/http's isProtocolSwitchResponse.
 func isProtocolSwitch(status int, h http.Header) bool {
-	return status == http.StatusSwitchingProtocols && h.Get("Upgrade") != ""
+	return status == http.StatusSwitchingProtocols && get(h, "Upgrade") != "" &&
+		httpguts.HeaderValuesContainsToken(h["Connection"], "Upgrade")
 }
 
 // skipSet is the few header names not to write, without a map.
@@ -194,39 +207,39 @@ type extraHeader struct {
 	connection       string
 	transferEncoding string
 	date             []byte
-	contentLength    []byte
-	clBuf            [20]byte
+	contentLength    int64 // -1: none
 }
 
-func (e *extraHeader) write(bw *bufio.Writer) {
+func (e *extraHeader) append(b []byte) []byte {
 	if e.contentType != "" {
-		writeField(bw, "Content-Type", e.contentType)
+		b = appendField(b, "Content-Type", e.contentType)
 	}
 	if e.connection != "" {
-		writeField(bw, "Connection", e.connection)
+		b = appendField(b, "Connection", e.connection)
 	}
 	if e.transferEncoding != "" {
-		writeField(bw, "Transfer-Encoding", e.transferEncoding)
+		b = appendField(b, "Transfer-Encoding", e.transferEncoding)
 	}
 	if e.date != nil {
-		_, _ = bw.WriteString("Date: ")
-		_, _ = bw.Write(e.date)
-		_, _ = bw.WriteString("\r\n")
+		b = append(b, "Date: "...)
+		b = append(b, e.date...)
+		b = append(b, "\r\n"...)
 	}
-	if e.contentLength != nil {
-		_, _ = bw.WriteString("Content-Length: ")
-		_, _ = bw.Write(e.contentLength)
-		_, _ = bw.WriteString("\r\n")
+	if e.contentLength >= 0 {
+		b = append(b, "Content-Length: "...)
+		b = strconv.AppendInt(b, e.contentLength, 10)
+		b = append(b, "\r\n"...)
 	}
+	return b
 }
 
-// writeHeader writes h's fields but those skip names, in the order of their names (as
-// net/http does), dropping invalid names.
-func writeHeader(bw *bufio.Writer, h http.Header, skip func(string) bool) {
+// appendHeader appends h's fields but those skip names, in the order of their names (as
+// net/http's Header.Write does), dropping invalid names.
+func appendHeader(b []byte, h http.Header, skip *skipSet) []byte {
 	var stack [16]string
 	keys := stack[:0]
 	for k := range h {
-		if !skip(k) {
+		if !skip.has(k) {
 			keys = append(keys, k)
 		}
 	}
@@ -236,23 +249,29 @@ func writeHeader(bw *bufio.Writer, h http.Header, skip func(string) bool) {
 			continue
 		}
 		for _, v := range h[k] {
-			writeField(bw, k, v)
+			b = appendField(b, k, v)
 		}
 	}
+	return b
 }
 
-// writeField writes one header line; line breaks in v become spaces, so that a value can
-// never start a header of its own.
-func writeField(bw *bufio.Writer, k, v string) {
-	if strings.ContainsAny(v, "\r\n") {
-		v = strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ").Replace(v)
+// newlineToSpace is net/http's headerNewlineToSpace.
+var newlineToSpace = strings.NewReplacer("\n", " ", "\r", " ")
+
+// appendField appends one header line. As net/http's Header.Write, line breaks in v become
+// spaces (a value can never start a header of its own) and surrounding space is trimmed;
+// values that need neither, nearly all, are copied as they are.
+func appendField(b []byte, k, v string) []byte {
+	if n := len(v); n > 0 && (isSpace(v[0]) || isSpace(v[n-1]) || strings.IndexByte(v, '\n') >= 0 || strings.IndexByte(v, '\r') >= 0) {
+		v = textproto.TrimString(newlineToSpace.Replace(v))
 	}
-	v = textproto.TrimString(v)
-	_, _ = bw.WriteString(k)
-	_, _ = bw.WriteString(": ")
-	_, _ = bw.WriteString(v)
-	_, _ = bw.WriteString("\r\n")
+	b = append(b, k...)
+	b = append(b, ": "...)
+	b = append(b, v...)
+	return append(b, "\r\n"...)
 }
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // statusLines holds the common status lines, written often.
 var statusLines = func() map[int]string {
@@ -263,24 +282,25 @@ var statusLines = func() map[int]string {
 	return m
 }()
 
-func writeStatusLine(bw *bufio.Writer, is11 bool, code int) {
+// appendStatusLine is net/http's writeStatusLine.
+func appendStatusLine(b []byte, is11 bool, code int) []byte {
 	if is11 {
 		if l, ok := statusLines[code]; ok {
-			_, _ = bw.WriteString(l)
-			return
+			return append(b, l...)
 		}
-		_, _ = bw.WriteString("HTTP/1.1 ")
+		b = append(b, "HTTP/1.1 "...)
 	} else {
-		_, _ = bw.WriteString("HTTP/1.0 ")
+		b = append(b, "HTTP/1.0 "...)
 	}
-	_, _ = bw.WriteString(strconv.Itoa(code))
-	_, _ = bw.WriteString(" ")
+	b = strconv.AppendInt(b, int64(code), 10)
+	b = append(b, ' ')
 	if text := http.StatusText(code); text != "" {
-		_, _ = bw.WriteString(text)
+		b = append(b, text...)
 	} else {
-		_, _ = bw.WriteString("status code " + strconv.Itoa(code))
+		b = append(b, "status code "...)
+		b = strconv.AppendInt(b, int64(code), 10)
 	}
-	_, _ = bw.WriteString("\r\n")
+	return append(b, "\r\n"...)
 }
 
 // date caches the Date header's value for the current second.

@@ -73,9 +73,7 @@ func (c *conn) serveOne(ctx context.Context, req *http.Request) bool {
 		return false
 	}
 	w.finish()
-	if w.writeDeadline {
-		_ = c.rwc.SetWriteDeadline(timeZero)
-	}
+	_ = c.setWriteDeadline(timeZero)
 	if b != nil {
 		// Read what the handler left of the body (at most maxPostHandlerReadBytes), so
 		// that the connection can read the next request; from here on the body is the

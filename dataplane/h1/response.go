@@ -52,7 +52,6 @@ type response struct {
 	contentLength int64 // declared or computed; -1 unknown
 	written       int64
 	fullDuplex    bool
-	writeDeadline bool // a write deadline was set: cleared after the response
 
 	wantsClose       bool
 	wants10KeepAlive bool
@@ -118,11 +117,14 @@ func (w *response) WriteHeader(code int) {
 	}
 	if code >= 100 && code <= 199 && code != http.StatusSwitchingProtocols {
 		// Informational: written at once, the final answer follows.
+		var skip skipSet
+		skip.add("Content-Length")
+		skip.add("Transfer-Encoding")
 		w.continueMu.Lock()
 		bw := w.c.bw
-		writeStatusLine(bw, w.req.ProtoAtLeast(1, 1), code)
-		writeHeader(bw, w.header, func(k string) bool { return k == "Content-Length" || k == "Transfer-Encoding" })
-		_, _ = bw.WriteString("\r\n")
+		b := appendStatusLine(bw.AvailableBuffer(), w.req.ProtoAtLeast(1, 1), code)
+		b = appendHeader(b, w.header, &skip)
+		_, _ = bw.Write(append(b, "\r\n"...))
 		_ = bw.Flush()
 		w.continueMu.Unlock()
 		return
@@ -176,7 +178,10 @@ func (w *response) Write(p []byte) (int, error) {
 
 // WriteString spares a handler writing a string the conversion.
 func (w *response) WriteString(s string) (int, error) {
-	if len(w.pending)+len(s) <= cap(w.pending) && w.wroteHeader && !w.c.hijacked.Load() && bodyAllowedForStatus(w.status) &&
+	if !w.wroteHeader && !w.c.hijacked.Load() {
+		w.WriteHeader(http.StatusOK)
+	}
+	if len(s) > 0 && len(w.pending)+len(s) <= cap(w.pending) && !w.c.hijacked.Load() && bodyAllowedForStatus(w.status) &&
 		(w.contentLength == -1 || w.written+int64(len(s)) <= w.contentLength) {
 		w.written += int64(len(s))
 		w.pending = append(w.pending, s...)
@@ -252,6 +257,7 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	c.srv.remove(c) // no longer the server's to close
 	c.changeState(http.StateHijacked)
 	_ = c.rwc.SetDeadline(timeZero)
+	c.writeDeadline = false
 	// The reader is the connection's from now on: what it buffered is the hijacker's.
 	c.r.noLimit()
 	rw := bufio.NewReadWriter(c.br, bufio.NewWriter(c.rwc))
@@ -263,8 +269,7 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 func (w *response) SetReadDeadline(t time.Time) error { return w.c.rwc.SetReadDeadline(t) }
 
 func (w *response) SetWriteDeadline(t time.Time) error {
-	w.writeDeadline = !t.IsZero()
-	return w.c.rwc.SetWriteDeadline(t)
+	return w.c.setWriteDeadline(t)
 }
 
 func (w *response) EnableFullDuplex() error {
