@@ -237,6 +237,8 @@ func TestRefusedRequests(t *testing.T) {
 			"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request"},
 		"no Host": {"GET / HTTP/1.1\r\n\r\n",
 			"HTTP/1.1 400 Bad Request: missing required Host header\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request: missing required Host header"},
+		"space in a name": {"GET / HTTP/1.1\r\nHost: x\r\nBad Name: v\r\n\r\n",
+			"HTTP/1.1 400 Bad Request: invalid header name\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request: invalid header name"},
 		"bad Host": {"GET / HTTP/1.1\r\nHost: a b\r\n\r\n",
 			"HTTP/1.1 400 Bad Request: malformed Host header\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request: malformed Host header"},
 		"unknown transfer coding": {"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: zip\r\n\r\n",
