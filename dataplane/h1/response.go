@@ -77,7 +77,9 @@ func (w *response) Header() http.Header {
 	return w.header
 }
 
-// sendContinue writes 100 Continue unless it was written or the answer began.
+// sendContinue writes 100 Continue unless it was written or the answer began. The flag is
+// cleared after the write, as net/http does: a WriteHeader meanwhile sees it set, and waits
+// on the lock for the write to end before the handler writes to the same buffer.
 func (w *response) sendContinue() {
 	if !w.canContinue.Load() {
 		return
@@ -85,9 +87,9 @@ func (w *response) sendContinue() {
 	w.continueMu.Lock()
 	defer w.continueMu.Unlock()
 	if w.canContinue.Load() {
-		w.canContinue.Store(false)
 		_, _ = w.c.bw.WriteString("HTTP/1.1 100 Continue\r\n\r\n")
 		_ = w.c.bw.Flush()
+		w.canContinue.Store(false)
 	}
 }
 

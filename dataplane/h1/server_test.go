@@ -219,6 +219,29 @@ func TestExpectContinue(t *testing.T) {
 			t.Fatalf("%d close %v", res.StatusCode, res.Close)
 		}
 	})
+	t.Run("read by another goroutine while the handler answers", func(t *testing.T) {
+		// As a transport sends a body to a backend that answers early: the 100 Continue
+		// and the answer's header must not interleave (-race tells).
+		_, addr := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				_, _ = io.ReadAll(r.Body)
+			}()
+			_, _ = io.WriteString(w, "early")
+			http.NewResponseController(w).Flush()
+			<-done
+		}))
+		for range 20 {
+			// A new connection each time: one whose body was not read when the
+			// answer began closes after it.
+			c := dial(t, addr)
+			c.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\nhello")
+			if res, ok := readFinal(t, c.br, "POST"); !ok || res.StatusCode != 200 {
+				t.Fatalf("%v %v", res, ok)
+			}
+		}
+	})
 	t.Run("other expectations fail", func(t *testing.T) {
 		c := dial(t, addr)
 		c.send("POST /read HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: something\r\n\r\nhello")
