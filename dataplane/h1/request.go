@@ -69,6 +69,9 @@ func (c *conn) serveOne(ctx context.Context, req *http.Request) bool {
 	}
 
 	c.srv.Handler.ServeHTTP(w, req)
+	// The request is over for whatever it started (net/http cancels here too): a transport
+	// still sending the body stops, rather than hold the body's lock below.
+	cancel()
 	if c.hijacked.Load() {
 		return false
 	}
