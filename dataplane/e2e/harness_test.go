@@ -40,6 +40,7 @@ import (
 	"github.com/portico-dev/portico/controllers/xds"
 	"github.com/portico-dev/portico/dataplane/pipeline"
 	"github.com/portico-dev/portico/dataplane/proxy"
+	"github.com/portico-dev/portico/dataplane/proxy/rawheader"
 	"github.com/portico-dev/portico/dataplane/xdsclient"
 	"github.com/portico-dev/portico/internal/testkit"
 )
@@ -89,10 +90,30 @@ func startGatewayWith(t *testing.T, rnd func() float64, po pipeline.Options) *ga
 	done := make(chan struct{})
 	go func() { defer close(done); _ = g.client.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	srv := httptest.NewServer(g.proxy)
-	t.Cleanup(srv.Close)
-	g.url = srv.URL
+	g.url = serveProxy(t, g.proxy)
 	return g
+}
+
+// serveProxy serves p as `portico proxy` serves its plain listener (proxy.NewServer, on a
+// listener that follows each connection's framing and keeps header names when p wants
+// them), on loopback until the test ends, and returns its URL.
+func serveProxy(t *testing.T, p *proxy.Proxy) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := proxy.NewServer(proxy.ServerOptions{Handler: p})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = srv.Serve(rawheader.Listener(lis, p.WantsHeaderNames))
+	}()
+	t.Cleanup(func() {
+		_ = srv.Close()
+		<-done
+	})
+	return "http://" + lis.Addr().String()
 }
 
 func (g *gateway) startXDS(lis net.Listener) {

@@ -50,7 +50,6 @@ type wsProxy struct {
 	mgmt    string // http://127.0.0.1:port
 	log     *lockedBuf
 	clock   *fakeClock
-	httpSrv *httptest.Server
 	metrics *prometheus.Registry
 }
 
@@ -127,10 +126,9 @@ func startWSProxyWith(t *testing.T, g *gateway, o wsProxyOptions) *wsProxy {
 	done.Add(2)
 	go func() { defer done.Done(); _ = client.Run(ctx) }()
 	go func() { defer done.Done(); _ = wp.ws.Run(ctx) }()
-	wp.httpSrv = httptest.NewServer(wp.proxy)
 	mgmt := httptest.NewServer(wp.ws.ManagementHandler())
-	t.Cleanup(func() { cancel(); done.Wait(); wp.httpSrv.Close(); mgmt.Close() })
-	wp.url = "ws" + strings.TrimPrefix(wp.httpSrv.URL, "http")
+	t.Cleanup(func() { cancel(); done.Wait(); mgmt.Close() })
+	wp.url = "ws" + strings.TrimPrefix(serveProxy(t, wp.proxy), "http")
 	wp.mgmt = mgmt.URL
 	eventually(t, "the proxy has a configuration", wp.proxy.Ready)
 	return wp

@@ -53,6 +53,21 @@ func TestValidate(t *testing.T) {
 
 // A body trickled a byte at a time gets 408, in the gateway's JSON, once the body deadline
 // passes, whatever the handler answers on its failed read; and the connection is closed.
+// TestLimitsOnH1 runs the limits' tests again on the HTTP/1.x engine of the plain listener.
+func TestLimitsOnH1(t *testing.T) {
+	onH1 = true
+	defer func() { onH1 = false }()
+	for name, test := range map[string]func(*testing.T){
+		"SlowBodyGets408": TestSlowBodyGets408, "SlowBody408KeepsRequestID": TestSlowBody408KeepsRequestID,
+		"UnreadSlowBodyIsBounded": TestUnreadSlowBodyIsBounded, "FastAndPausingBodiesAreServed": TestFastAndPausingBodiesAreServed,
+		"SlowBodyH2C": TestSlowBodyH2C, "HeaderSize": TestHeaderSize, "SlowHeadersAreClosed": TestSlowHeadersAreClosed,
+		"StreamingOutlivesWriteTimeout": TestStreamingOutlivesWriteTimeout, "WriteTimeoutCutsNonReader": TestWriteTimeoutCutsNonReader,
+		"ConnectionCap": TestConnectionCap,
+	} {
+		t.Run(name, test)
+	}
+}
+
 func TestSlowBodyGets408(t *testing.T) {
 	l := limits()
 	addr := serve(t, l, readAll)

@@ -27,10 +27,16 @@ import (
 	"time"
 
 	"github.com/portico-dev/portico/dataplane/edge"
+	"github.com/portico-dev/portico/dataplane/h1"
 )
 
 // patience bounds every wait of these tests: generous, as a loaded machine must pass.
 const patience = 10 * time.Second
+
+// onH1 makes serve use the HTTP/1.x engine of package h1 (the plain listener's, see
+// proxy.NewServer) in front of the net/http server (h2c), rather than net/http's alone (the
+// TLS listener's). Set by TestLimitsOnH1 only, while the tests it runs run one at a time.
+var onH1 bool
 
 // serve runs h behind l on a loopback listener capped at l's MaxConnections, and returns
 // its address.
@@ -45,8 +51,16 @@ func serve(t *testing.T, l edge.Limits, h http.Handler) string {
 	protocols.SetUnencryptedHTTP2(true)
 	srv := &http.Server{Handler: h, Protocols: &protocols}
 	l.Apply(srv)
-	go func() { _ = srv.Serve(edge.Listener(lis, l.MaxConnections)) }()
-	t.Cleanup(func() { _ = srv.Close() })
+	var s interface {
+		Serve(net.Listener) error
+		Close() error
+	} = srv
+	if onH1 {
+		s = &h1.Server{Handler: srv.Handler, ReadHeaderTimeout: srv.ReadHeaderTimeout, IdleTimeout: srv.IdleTimeout,
+			MaxHeaderBytes: srv.MaxHeaderBytes, H2C: srv}
+	}
+	go func() { _ = s.Serve(edge.Listener(lis, l.MaxConnections)) }()
+	t.Cleanup(func() { _ = s.Close() })
 	return lis.Addr().String()
 }
 

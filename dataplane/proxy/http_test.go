@@ -219,14 +219,13 @@ func TestRequestTooLargeChunked(t *testing.T) {
 	// while streaming, not from a Content-Length.
 	st.AccessLogFormat = "$context.status $context.integrationLatency"
 	f.apply(t, st)
-	srv := httptest.NewServer(f)
-	defer srv.Close()
+	url := "http://" + serveProxy(t, f)
 
 	post := func(n int) *http.Response {
 		t.Helper()
 		// An io.Reader without a length: the client sends it chunked.
 		body := io.MultiReader(strings.NewReader(strings.Repeat("a", n)))
-		res, err := http.Post(srv.URL+"/prod", "application/octet-stream", body)
+		res, err := http.Post(url+"/prod", "application/octet-stream", body)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -325,10 +324,9 @@ func TestStreaming(t *testing.T) {
 	defer backend.Close()
 	f := newFixture(t, Options{})
 	f.apply(t, stageOf("prod", "prod", apiOf(nil, uriRoute("r", "/", "GET", backend.URL+"/"))))
-	srv := httptest.NewServer(f)
-	defer srv.Close()
+	url := "http://" + serveProxy(t, f)
 
-	res, err := http.Get(srv.URL + "/prod")
+	res, err := http.Get(url + "/prod")
 	if err != nil {
 		t.Fatal(err)
 	}

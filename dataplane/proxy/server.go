@@ -17,17 +17,18 @@ limitations under the License.
 package proxy
 
 import (
+	"context"
 	"log"
+	"net"
 	"net/http"
 
 	"github.com/portico-dev/portico/dataplane/edge"
+	"github.com/portico-dev/portico/dataplane/h1"
 	"github.com/portico-dev/portico/dataplane/proxy/rawheader"
 )
 
 // ServerOptions configure NewServer.
 type ServerOptions struct {
-	// Addr is the address to listen on, for ListenAndServe; Serve takes a listener.
-	Addr string
 	// Handler serves requests: the Proxy.
 	Handler http.Handler
 	// Limits are the edge limits: header and body deadlines, header size, idle and write
@@ -42,16 +43,50 @@ type ServerOptions struct {
 	ErrorLog *log.Logger
 }
 
-// NewServer returns an http.Server for o.Handler that speaks HTTP/1.1 and unencrypted
-// HTTP/2 with prior knowledge (h2c), with net/http's own HTTP/2 (http.Server.Protocols), so
-// no extra dependency. The HTTP/1.1 "Upgrade: h2c" dance is not offered: RFC 9113 deprecates
-// it and gRPC and curl --http2-prior-knowledge do not need it. With o.TLS it speaks HTTP/2 as
-// ALPN negotiates it.
+// Server is what NewServer returns: http.Server's serving methods, which the HTTP/1.x
+// engine (package h1) has too.
+type Server interface {
+	// Serve serves the listener's connections until it fails or the server is shut down
+	// (http.ErrServerClosed).
+	Serve(l net.Listener) error
+	// Shutdown stops accepting, closes idle connections and waits for the active ones to
+	// finish, or for ctx to end.
+	Shutdown(ctx context.Context) error
+	// Close closes the listeners and every connection at once.
+	Close() error
+}
+
+// NewServer returns the server for o.Handler. Without o.TLS it is the HTTP/1.x engine of
+// package h1 (cheaper per request than net/http's server, see docs/proxy.md), which hands
+// connections that open with HTTP/2's preface (h2c, prior knowledge) to a net/http server
+// with net/http's own HTTP/2 (http.Server.Protocols), so no extra dependency. The HTTP/1.1
+// "Upgrade: h2c" dance is not offered: RFC 9113 deprecates it and gRPC and curl
+// --http2-prior-knowledge do not need it. With o.TLS it is a net/http server that speaks
+// HTTP/1.1 and HTTP/2 as ALPN negotiates it.
 //
 // There is no read or write timeout on the whole request: bodies and responses stream, and
 // each route bounds its backend with its own timeout. The edge limits bound what a client
-// can hold instead (see package edge).
-func NewServer(o ServerOptions) *http.Server {
+// can hold instead (see package edge), on both engines.
+func NewServer(o ServerOptions) Server {
+	srv := newHTTPServer(o)
+	if o.TLS {
+		return srv
+	}
+	return &h1.Server{
+		Handler:           srv.Handler,
+		ReadHeaderTimeout: srv.ReadHeaderTimeout,
+		IdleTimeout:       srv.IdleTimeout,
+		MaxHeaderBytes:    srv.MaxHeaderBytes,
+		ConnContext:       srv.ConnContext,
+		ConnState:         srv.ConnState,
+		H2C:               srv,
+		ErrorLog:          o.ErrorLog,
+	}
+}
+
+// newHTTPServer is the net/http server NewServer configures: the TLS listener's, and the
+// h2c server of the plain one.
+func newHTTPServer(o ServerOptions) *http.Server {
 	l := o.Limits
 	if l == (edge.Limits{}) {
 		l = edge.Defaults()
@@ -63,7 +98,7 @@ func NewServer(o ServerOptions) *http.Server {
 	} else {
 		protocols.SetUnencryptedHTTP2(true)
 	}
-	srv := &http.Server{Addr: o.Addr, Handler: refuseBothLengths(o.Handler), Protocols: &protocols, ErrorLog: o.ErrorLog}
+	srv := &http.Server{Handler: refuseBothLengths(o.Handler), Protocols: &protocols, ErrorLog: o.ErrorLog}
 	l.Apply(srv)
 	// Connections from a rawheader.Listener follow their framing, and keep header names as
 	// clients spell them.

@@ -23,8 +23,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
@@ -51,9 +49,15 @@ func fuzzServer(f *testing.F) (*Server, string) {
 	}}}); err != nil {
 		f.Fatal(err)
 	}
-	srv := httptest.NewServer(p)
-	f.Cleanup(srv.Close)
-	return s, strings.TrimPrefix(srv.URL, "http://")
+	// The proxy's own server, as `portico proxy` serves the upgrades.
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		f.Fatal(err)
+	}
+	srv := proxy.NewServer(proxy.ServerOptions{Handler: p})
+	go func() { _ = srv.Serve(lis) }()
+	f.Cleanup(func() { _ = srv.Close() })
+	return s, lis.Addr().String()
 }
 
 // FuzzFrames writes arbitrary bytes as a client's frames after a real upgrade: whatever they

@@ -188,7 +188,7 @@ func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 		}
 		return nil
 	})
-	var httpsSrv *http.Server
+	var httpsSrv proxy.Server
 	if httpsLis != nil {
 		httpsSrv = proxy.NewServer(proxy.ServerOptions{Handler: p, Limits: o.limits, TLS: true, ErrorLog: handshakeLog(o.log.WithName("https"))})
 		o.log.Info("serving HTTPS", "address", httpsLis.Addr().String())

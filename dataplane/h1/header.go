@@ -1,0 +1,322 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package h1
+
+import (
+	"net/http"
+	"net/textproto"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/net/http/httpguts"
+)
+
+// commit writes the status line and the header, deciding the framing from what the handler
+// set and p, the first bytes of the body (all of it once the handler is done): the rules of
+// net/http's server (chunkWriter.writeHeader), in its order.
+func (w *response) commit(p []byte) {
+	w.committed = true
+	h := w.sent
+	if h == nil {
+		h = w.header
+	}
+	keepAlives := !w.c.srv.closing.Load()
+	isHEAD := w.req.Method == http.MethodHead
+	extra := extraHeader{contentLength: -1}
+	var skip skipSet
+
+	trailers := false
+	for k := range h {
+		if strings.HasPrefix(k, http.TrailerPrefix) {
+			trailers = true
+		}
+	}
+	for _, v := range h["Trailer"] {
+		trailers = true
+		for t := range strings.SplitSeq(v, ",") {
+			if t = textproto.TrimString(t); t != "" {
+				w.declareTrailer(t)
+			}
+		}
+	}
+
+	te := get(h, "Transfer-Encoding")
+	hasTE := te != ""
+	_, hasCLHeader := h["Content-Length"]
+	if w.handlerDone && !trailers && !hasTE && bodyAllowedForStatus(w.status) && !hasCLHeader && (!isHEAD || len(p) > 0) {
+		w.contentLength = int64(len(p))
+		extra.contentLength = int64(len(p))
+	}
+	if w.wants10KeepAlive && keepAlives && get(h, "Content-Length") != "" && get(h, "Connection") == "keep-alive" {
+		w.closeAfterReply = false
+	}
+	hasCL := w.contentLength != -1
+	if w.wants10KeepAlive && (isHEAD || hasCL || !bodyAllowedForStatus(w.status)) {
+		if _, set := h["Connection"]; !set {
+			extra.connection = "keep-alive"
+		}
+	} else if !w.req.ProtoAtLeast(1, 1) || w.wantsClose {
+		w.closeAfterReply = true
+	}
+	if get(h, "Connection") == "close" || !keepAlives {
+		w.closeAfterReply = true
+	}
+	if b := w.body; b != nil && b.expect && !b.eof.Load() {
+		// The client asked for 100 Continue and its body was not read to the end: the
+		// next bytes may be the body or the next request.
+		w.closeAfterReply = true
+	}
+	if w.req.ContentLength != 0 && !w.closeAfterReply && !w.fullDuplex && w.body != nil {
+		tooBig, closeAfter := w.body.beforeReply()
+		if closeAfter {
+			w.closeAfterReply = true
+		}
+		if tooBig {
+			w.closeAfterReply = true
+			w.bodyLimitHit = true
+			skip.add("Connection")
+			extra.connection = "close"
+		}
+	}
+
+	if bodyAllowedForStatus(w.status) {
+		_, haveType := h["Content-Type"]
+		if get(h, "Content-Encoding") == "" && !haveType && !hasTE && len(p) > 0 {
+			extra.contentType = http.DetectContentType(p)
+		}
+	} else {
+		skip.add("Content-Length")
+		skip.add("Transfer-Encoding")
+		if w.status == http.StatusNotModified {
+			skip.add("Content-Type")
+		}
+	}
+	if _, ok := h["Date"]; !ok {
+		extra.date = httpDate()
+	}
+	if hasCL && hasTE && te != "identity" {
+		w.c.srv.logf("h1: WriteHeader called with both Transfer-Encoding of %q and a Content-Length of %d", te, w.contentLength)
+		skip.add("Content-Length")
+		hasCL = false
+	}
+	switch {
+	case isHEAD || !bodyAllowedForStatus(w.status):
+		skip.add("Transfer-Encoding")
+	case hasCL:
+		skip.add("Transfer-Encoding")
+	case w.req.ProtoAtLeast(1, 1):
+		if hasTE && te == "identity" {
+			w.closeAfterReply = true
+			skip.add("Transfer-Encoding")
+		} else {
+			w.chunking = true
+			extra.transferEncoding = "chunked"
+			if hasTE && te == "chunked" {
+				skip.add("Transfer-Encoding")
+			}
+		}
+	default:
+		w.closeAfterReply = true
+		skip.add("Transfer-Encoding")
+	}
+	if w.chunking {
+		skip.add("Content-Length")
+	}
+	if w.closeAfterReply && (!keepAlives || !hasToken(get(h, "Connection"), "close")) && !isProtocolSwitch(w.status, h) {
+		skip.add("Connection")
+		if w.req.ProtoAtLeast(1, 1) {
+			extra.connection = "close"
+		}
+	}
+
+	// The whole header is appended to the free part of the connection's buffer, and
+	// written at once (a copy within the buffer when it fits).
+	bw := w.c.bw
+	b := appendStatusLine(bw.AvailableBuffer(), w.req.ProtoAtLeast(1, 1), w.status)
+	b = appendHeader(b, h, &skip)
+	b = extra.append(b)
+	b = append(b, "\r\n"...)
+	_, _ = bw.Write(b)
+}
+
+// get is net/http's Header.get: the first value of a canonical key, without canonicalizing
+// it again (the keys asked for are constants).
+func get(h http.Header, k string) string {
+	if v := h[k]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+func (w *response) declareTrailer(k string) {
+	k = http.CanonicalHeaderKey(k)
+	if !httpguts.ValidTrailerHeader(k) {
+		return
+	}
+	w.trailers = append(w.trailers, k)
+}
+
+// isProtocolSwitch is net/http's isProtocolSwitchResponse.
+func isProtocolSwitch(status int, h http.Header) bool {
+	return status == http.StatusSwitchingProtocols && get(h, "Upgrade") != "" &&
+		httpguts.HeaderValuesContainsToken(h["Connection"], "Upgrade")
+}
+
+// skipSet is the few header names not to write, without a map.
+type skipSet struct {
+	names [6]string
+	n     int
+}
+
+func (s *skipSet) add(k string) {
+	if s.n < len(s.names) && !s.has(k) {
+		s.names[s.n] = k
+		s.n++
+	}
+}
+
+func (s *skipSet) has(k string) bool {
+	for _, n := range s.names[:s.n] {
+		if n == k {
+			return true
+		}
+	}
+	return strings.HasPrefix(k, http.TrailerPrefix)
+}
+
+// extraHeader is what the server adds to the handler's header.
+type extraHeader struct {
+	contentType      string
+	connection       string
+	transferEncoding string
+	date             []byte
+	contentLength    int64 // -1: none
+}
+
+func (e *extraHeader) append(b []byte) []byte {
+	if e.contentType != "" {
+		b = appendField(b, "Content-Type", e.contentType)
+	}
+	if e.connection != "" {
+		b = appendField(b, "Connection", e.connection)
+	}
+	if e.transferEncoding != "" {
+		b = appendField(b, "Transfer-Encoding", e.transferEncoding)
+	}
+	if e.date != nil {
+		b = append(b, "Date: "...)
+		b = append(b, e.date...)
+		b = append(b, "\r\n"...)
+	}
+	if e.contentLength >= 0 {
+		b = append(b, "Content-Length: "...)
+		b = strconv.AppendInt(b, e.contentLength, 10)
+		b = append(b, "\r\n"...)
+	}
+	return b
+}
+
+// appendHeader appends h's fields but those skip names, in the order of their names (as
+// net/http's Header.Write does), dropping invalid names.
+func appendHeader(b []byte, h http.Header, skip *skipSet) []byte {
+	var stack [16]string
+	keys := stack[:0]
+	for k := range h {
+		if !skip.has(k) {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if !httpguts.ValidHeaderFieldName(k) {
+			continue
+		}
+		for _, v := range h[k] {
+			b = appendField(b, k, v)
+		}
+	}
+	return b
+}
+
+// newlineToSpace is net/http's headerNewlineToSpace.
+var newlineToSpace = strings.NewReplacer("\n", " ", "\r", " ")
+
+// appendField appends one header line. As net/http's Header.Write, line breaks in v become
+// spaces (a value can never start a header of its own) and surrounding space is trimmed;
+// values that need neither, nearly all, are copied as they are.
+func appendField(b []byte, k, v string) []byte {
+	if n := len(v); n > 0 && (isSpace(v[0]) || isSpace(v[n-1]) || strings.IndexByte(v, '\n') >= 0 || strings.IndexByte(v, '\r') >= 0) {
+		v = textproto.TrimString(newlineToSpace.Replace(v))
+	}
+	b = append(b, k...)
+	b = append(b, ": "...)
+	b = append(b, v...)
+	return append(b, "\r\n"...)
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// statusLines holds the common status lines, written often.
+var statusLines = func() map[int]string {
+	m := make(map[int]string)
+	for _, code := range []int{200, 201, 202, 204, 206, 301, 302, 304, 400, 401, 403, 404, 408, 413, 415, 429, 500, 502, 503, 504} {
+		m[code] = "HTTP/1.1 " + strconv.Itoa(code) + " " + http.StatusText(code) + "\r\n"
+	}
+	return m
+}()
+
+// appendStatusLine is net/http's writeStatusLine.
+func appendStatusLine(b []byte, is11 bool, code int) []byte {
+	if is11 {
+		if l, ok := statusLines[code]; ok {
+			return append(b, l...)
+		}
+		b = append(b, "HTTP/1.1 "...)
+	} else {
+		b = append(b, "HTTP/1.0 "...)
+	}
+	b = strconv.AppendInt(b, int64(code), 10)
+	b = append(b, ' ')
+	if text := http.StatusText(code); text != "" {
+		b = append(b, text...)
+	} else {
+		b = append(b, "status code "...)
+		b = strconv.AppendInt(b, int64(code), 10)
+	}
+	return append(b, "\r\n"...)
+}
+
+// date caches the Date header's value for the current second.
+type date struct {
+	unix int64
+	text []byte
+}
+
+var cachedDate atomic.Pointer[date]
+
+func httpDate() []byte {
+	now := time.Now()
+	if d := cachedDate.Load(); d != nil && d.unix == now.Unix() {
+		return d.text
+	}
+	d := &date{unix: now.Unix(), text: now.UTC().AppendFormat(nil, http.TimeFormat)}
+	cachedDate.Store(d)
+	return d.text
+}
