@@ -66,9 +66,9 @@ type conn struct {
 	hijacked   atomic.Bool        // read by a body's reader, which may be another goroutine
 	state      atomic.Uint64      // http.ConnState in the low byte, the unix second it began above
 	lastPOST   bool
-	// writeDeadline: a write deadline is set. Clearing none is skipped: the edge limits
-	// clear the last request's at the start of each (see edge.Handler), which would cost
-	// a timer update per request for nothing.
+	// writeDeadline: a write deadline is set. The one a response leaves is cleared after it,
+	// as net/http does, so that the server's own writes (a 400 for the next request) do not
+	// inherit it; clearing none is skipped, a timer update in the runtime saved.
 	writeDeadline bool
 
 	// The response is the connection's, reset for each request: one allocation less per
