@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/portico-dev/portico/dataplane/h1"
+	"github.com/portico-dev/portico/internal/testkit"
 )
 
 func TestHijack(t *testing.T) {
@@ -60,7 +61,7 @@ func TestHijack(t *testing.T) {
 }
 
 func TestPanics(t *testing.T) {
-	var logs logBuffer
+	var logs testkit.Buffer
 	_, addr := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "partial")
 		if r.URL.Path == "/abort" {

@@ -31,6 +31,7 @@ import (
 
 	"github.com/portico-dev/portico/dataplane/h1"
 	"github.com/portico-dev/portico/dataplane/h1/h1test"
+	"github.com/portico-dev/portico/internal/testkit"
 )
 
 // FuzzConn sends arbitrary bytes as a client's whole connection. What h1 reads itself (the
@@ -56,7 +57,7 @@ func FuzzConn(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		var mu sync.Mutex
 		var methods []string
-		var logs logBuffer
+		var logs testkit.Buffer
 		srv := &h1.Server{ErrorLog: log.New(&logs, "", 0), Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			mu.Lock()
 			methods = append(methods, r.Method)

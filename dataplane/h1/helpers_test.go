@@ -18,13 +18,11 @@ package h1_test
 
 import (
 	"bufio"
-	"bytes"
 	"io"
 	"log"
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -133,24 +131,6 @@ func (c *client) closed(d time.Duration) bool {
 	defer func() { _ = c.c.SetReadDeadline(time.Now().Add(10 * time.Second)) }()
 	_, err := c.br.Peek(1)
 	return err == io.EOF
-}
-
-// logBuffer is a log.Logger's output a test reads.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // ok answers "ok".

@@ -25,11 +25,12 @@ import (
 
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 	"github.com/portico-dev/portico/dataplane/execlog"
+	"github.com/portico-dev/portico/internal/testkit"
 )
 
-func execLogFixture(t *testing.T, level string, dataTrace bool, routes ...*xdsv1alpha1.Route) (*fixture, *syncBuffer) {
+func execLogFixture(t *testing.T, level string, dataTrace bool, routes ...*xdsv1alpha1.Route) (*fixture, *testkit.Buffer) {
 	t.Helper()
-	out := &syncBuffer{}
+	out := &testkit.Buffer{}
 	f := newFixture(t, Options{ExecutionLog: out})
 	st := stageOf("prod", "prod", apiOf(nil, routes...))
 	st.MethodSettings = []*xdsv1alpha1.MethodSetting{{Path: "*", Method: "*", Logging: &xdsv1alpha1.MethodLogging{Level: level, DataTrace: dataTrace}}}
@@ -37,7 +38,7 @@ func execLogFixture(t *testing.T, level string, dataTrace bool, routes ...*xdsv1
 	return f, out
 }
 
-func execLines(t *testing.T, out *syncBuffer) []execlog.Line {
+func execLines(t *testing.T, out *testkit.Buffer) []execlog.Line {
 	t.Helper()
 	var lines []execlog.Line
 	for _, s := range out.Lines() {

@@ -17,7 +17,6 @@ limitations under the License.
 package proxy
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"net"
@@ -35,29 +34,8 @@ import (
 
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 	"github.com/portico-dev/portico/dataplane/config"
+	"github.com/portico-dev/portico/internal/testkit"
 )
-
-// syncBuffer is an io.Writer tests can read while requests write.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) Lines() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	s := strings.TrimSuffix(b.buf.String(), "\n")
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, "\n")
-}
 
 // clock is a settable clock.
 type clock struct {
@@ -75,12 +53,12 @@ func (c *clock) Add(d time.Duration) {
 type fixture struct {
 	*Proxy
 	reg *prometheus.Registry
-	log *syncBuffer
+	log *testkit.Buffer
 }
 
 func newFixture(t testing.TB, opts Options) *fixture {
 	t.Helper()
-	f := &fixture{reg: prometheus.NewRegistry(), log: &syncBuffer{}}
+	f := &fixture{reg: prometheus.NewRegistry(), log: &testkit.Buffer{}}
 	opts.Registerer = f.reg
 	if opts.AccessLog == nil {
 		opts.AccessLog = f.log

@@ -29,14 +29,15 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/portico-dev/portico/dataplane/tracing"
+	"github.com/portico-dev/portico/internal/testkit"
 )
 
 const clientTraceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
-func tracedFixture(t *testing.T) (*fixture, *tracetest.InMemoryExporter, *syncBuffer) {
+func tracedFixture(t *testing.T) (*fixture, *tracetest.InMemoryExporter, *testkit.Buffer) {
 	t.Helper()
 	exp := tracetest.NewInMemoryExporter()
-	log := &syncBuffer{}
+	log := &testkit.Buffer{}
 	f := newFixture(t, Options{Tracing: tracing.New(sdktrace.NewSimpleSpanProcessor(exp), nil), AccessLog: log})
 	return f, exp, log
 }

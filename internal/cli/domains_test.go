@@ -17,7 +17,6 @@ limitations under the License.
 package cli
 
 import (
-	"bytes"
 	"crypto/tls"
 	"encoding/base64"
 	"fmt"
@@ -26,7 +25,6 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -126,7 +124,7 @@ func TestStandaloneServesDomainsOverHTTPS(t *testing.T) {
 	httpLis, adminLis, httpsLis := listenLoopback(t), listenLoopback(t), listenLoopback(t)
 	base, admin, httpsAddr := "http://"+httpLis.Addr().String(), "http://"+adminLis.Addr().String(), httpsLis.Addr().String()
 	// Debug logs, to show that not even they carry key material.
-	logs := &syncBuffer{}
+	logs := &testkit.Buffer{}
 	opts := standaloneOptions{files: []string{dir}, httpAddr: httpLis.Addr().String(), reload: 20 * time.Millisecond,
 		drain: 2 * time.Second, stateDir: t.TempDir(), log: logOptions{level: "debug", format: "json", out: logs}}
 	startStandalone(t, opts, &standaloneHooks{httpListener: httpLis, adminListener: adminLis, httpsListener: httpsLis})
@@ -232,24 +230,6 @@ func TestStandaloneServesDomainsOverHTTPS(t *testing.T) {
 			}
 		}
 	}
-}
-
-// syncBuffer is a bytes.Buffer for a logger writing from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // The HTTPS listener is under the edge's connection cap, as the HTTP one: with a cap of one,

@@ -17,7 +17,6 @@ limitations under the License.
 package lambda
 
 import (
-	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -27,7 +26,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -38,20 +36,9 @@ import (
 	"github.com/portico-dev/portico/dataplane/config"
 	"github.com/portico-dev/portico/dataplane/domains"
 	"github.com/portico-dev/portico/dataplane/proxy"
+	"github.com/portico-dev/portico/internal/testkit"
 	"github.com/portico-dev/portico/internal/testpki"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
 // TestClientCertInEvents: a real TLS client presents its certificate to a mutual TLS domain;
 // the certificate reaches the REQUEST authorizer's event, the Lambda function's event (1.0
@@ -97,7 +84,7 @@ func TestClientCertInEvents(t *testing.T) {
 			}
 			crt, key := pki.ServerPEM(t, time.Now().Add(time.Hour), "mtls.example.com")
 			store := domains.New()
-			log := &lockedBuffer{}
+			log := &testkit.Buffer{}
 			gw := proxy.New(proxy.Options{Steps: []proxy.Step{NewStep(Options{})}, AccessLog: log, Domains: store})
 			err := gw.Apply(&config.Config{
 				Stages:    map[string]*xdsv1alpha1.StageSnapshot{stage.GetKey(): stage},
