@@ -50,8 +50,9 @@ type Limits struct {
 	MaxConnections int
 	// IdleTimeout bounds how long a keep-alive connection waits for its next request.
 	IdleTimeout time.Duration
-	// WriteTimeout is the longest one write of a response may block on the client. It is
-	// not a bound on the whole response: responses stream for as long as they need.
+	// WriteTimeout is the longest one write of a response may block on the client (on
+	// HTTP/1.x up to a quarter more, see writer.arm). It is not a bound on the whole
+	// response: responses stream for as long as they need.
 	WriteTimeout time.Duration
 }
 
