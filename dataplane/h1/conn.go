@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -328,7 +329,7 @@ func (c *conn) refuse(err error) {
 // fail answers status with a reason, as net/http's server does for the requests it refuses.
 func (c *conn) fail(status int, reason string) {
 	line := http.StatusText(status) + ": " + reason
-	_, _ = io.WriteString(c.rwc, "HTTP/1.1 "+itoa(status)+" "+line+errorHeaders+itoa(status)+" "+line)
+	_, _ = io.WriteString(c.rwc, "HTTP/1.1 "+strconv.Itoa(status)+" "+line+errorHeaders+strconv.Itoa(status)+" "+line)
 }
 
 func isCommonNetReadError(err error) bool {

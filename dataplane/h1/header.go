@@ -139,7 +139,7 @@ func (w *response) commit(p []byte) {
 	if w.chunking {
 		skip.add("Content-Length")
 	}
-	if w.closeAfterReply && (!keepAlives || !hasToken(get(h, "Connection"), "close")) && !isProtocolSwitch(w.status, h) {
+	if w.closeAfterReply && (!keepAlives || !httpguts.HeaderValuesContainsToken(h["Connection"], "close")) && !isProtocolSwitch(w.status, h) {
 		skip.add("Connection")
 		if w.req.ProtoAtLeast(1, 1) {
 			extra.connection = "close"

@@ -20,9 +20,10 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // serveOne runs the handler for req and finishes its response, reporting whether the
@@ -40,7 +41,7 @@ func (c *conn) serveOne(ctx context.Context, req *http.Request) bool {
 	w := &c.w
 	*w = response{c: c, req: req, contentLength: -1, status: http.StatusOK, pending: c.wbuf[:0]}
 	w.wantsClose = req.Close
-	w.wants10KeepAlive = !req.ProtoAtLeast(1, 1) && hasToken(req.Header.Get("Connection"), "keep-alive")
+	w.wants10KeepAlive = !req.ProtoAtLeast(1, 1) && httpguts.HeaderValuesContainsToken(req.Header["Connection"], "keep-alive")
 	if isH2Upgrade(req) {
 		w.closeAfterReply = true
 	}
@@ -110,7 +111,7 @@ func (w *response) reusable() bool {
 }
 
 func expectsContinue(r *http.Request) bool {
-	return hasToken(r.Header.Get("Expect"), "100-continue")
+	return httpguts.HeaderValuesContainsToken(r.Header["Expect"], "100-continue")
 }
 
 // body is a request's body: it sends 100 Continue when first read (if the client asked),
@@ -238,15 +239,3 @@ func (b *body) beforeReply() (tooBig, closeAfter bool) {
 type lockedBody struct{ b *body }
 
 func (l lockedBody) Read(p []byte) (int, error) { return l.b.readLocked(p) }
-
-// hasToken reports whether the comma-separated header value v holds token, ignoring case.
-func hasToken(v, token string) bool {
-	for v != "" {
-		var t string
-		t, v, _ = strings.Cut(v, ",")
-		if strings.EqualFold(strings.TrimSpace(t), token) {
-			return true
-		}
-	}
-	return false
-}

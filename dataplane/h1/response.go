@@ -328,5 +328,3 @@ func bodyAllowedForStatus(status int) bool {
 	}
 	return true
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
