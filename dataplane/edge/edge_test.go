@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/portico-dev/portico/dataplane/edge"
+	"github.com/portico-dev/portico/internal/testkit"
 )
 
 func TestValidate(t *testing.T) {
@@ -357,6 +358,40 @@ func TestConnectionCap(t *testing.T) {
 // The write deadline a response leaves on its connection (HTTP/1.x keeps it between writes)
 // does not reach the writes the writer does not make: net/http's 100 Continue and those on a
 // hijacked connection, on the next request after a pause longer than WriteTimeout.
+// On HTTP/1.x (package h1's server) a kept-alive connection's write deadline is set about
+// once, not for each response: a response extends the one the last left only when less
+// than the write timeout is left.
+func TestWriteDeadlineLeftSetOnH1(t *testing.T) {
+	onH1 = true
+	defer func() { onH1 = false }()
+	l := limits()
+	l.WriteTimeout = time.Minute
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, n := testkit.CountDeadlines(lis)
+	addr := serveOn(t, cl, l, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") }))
+	c := dial(t, addr)
+	br := bufio.NewReader(c)
+	const requests = 50
+	for range requests {
+		fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		res, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		_ = res.Body.Close()
+		if string(b) != "ok" {
+			t.Fatalf("body %q", b)
+		}
+	}
+	if w := n.Write.Load(); w > 2 {
+		t.Errorf("%d write deadlines set for %d requests", w, requests)
+	}
+}
+
 func TestLeftDeadlineSparesContinueAndHijack(t *testing.T) {
 	l := limits()
 	l.WriteTimeout = 100 * time.Millisecond

@@ -66,6 +66,10 @@ type handler struct {
 	writeTimeout time.Duration
 }
 
+// writeDeadliner is a ResponseWriter that tells the connection's write deadline (package
+// h1's).
+type writeDeadliner interface{ WriteDeadline() time.Time }
+
 // writers are pooled: one allocation less per request. Bodies are not: a transport may
 // still read a request body after the handler returned.
 var writers = sync.Pool{New: func() any { return new(writer) }}
@@ -78,6 +82,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// writes this writer does not see, net/http's 100 Continue and those on a hijacked
 		// connection, must not inherit it. Every other write re-arms it (arm).
 		_ = ew.rc.SetWriteDeadline(time.Time{})
+	}
+	if wd, ok := w.(writeDeadliner); ok && ew.lazy {
+		// The connection's deadline, which the last response left set: arm extends it only
+		// when it must.
+		ew.deadline = wd.WriteDeadline()
 	}
 	var b *body
 	if h.bodyTimeout > 0 && r.Body != nil && r.Body != http.NoBody {
@@ -107,8 +116,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if b != nil {
 				d += h.bodyTimeout
 			}
-			if t := time.Now().Add(d); t.After(ew.deadline) {
-				_ = ew.rc.SetWriteDeadline(t)
+			if now := time.Now(); now.Add(d).After(ew.deadline) {
+				_ = ew.rc.SetWriteDeadline(now.Add(d + d/4)) // a quarter more, as arm
 			}
 		}
 		*ew = writer{}

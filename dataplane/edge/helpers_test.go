@@ -46,6 +46,11 @@ func serve(t *testing.T, l edge.Limits, h http.Handler) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveOn(t, lis, l, h)
+}
+
+// serveOn is serve on lis.
+func serveOn(t *testing.T, lis net.Listener, l edge.Limits, h http.Handler) string {
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
 	protocols.SetUnencryptedHTTP2(true)

@@ -18,6 +18,7 @@ package h1
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -67,10 +68,11 @@ type conn struct {
 	hijacked   atomic.Bool        // read by a body's reader, which may be another goroutine
 	state      atomic.Uint64      // http.ConnState in the low byte, the unix second it began above
 	lastPOST   bool
-	// writeDeadline: a write deadline is set. The one a response leaves is cleared after it,
-	// as net/http does, so that the server's own writes (a 400 for the next request) do not
-	// inherit it; clearing none is skipped, a timer update in the runtime saved.
-	writeDeadline bool
+	// wdl is the write deadline set (zero: none). The one a response leaves stays set, for
+	// the next response to extend rather than set again (edge's writer, by WriteDeadline);
+	// it is cleared before the server's own writes (a 400 for the next request, a 100
+	// Continue, a hijacked connection's) and once it has passed (serveOne).
+	wdl time.Time
 
 	// The response is the connection's, reset for each request: one allocation less per
 	// request. Nothing of it outlives the request (net/http forbids using a ResponseWriter
@@ -87,8 +89,14 @@ func newConn(s *Server, rwc net.Conn) *conn {
 	return c
 }
 
+// setState keeps the connection's state, and for a new one the second it began (closeIdle
+// reads it; no other state's is read).
 func (c *conn) setState(st http.ConnState) {
-	c.state.Store(uint64(time.Now().Unix())<<8 | uint64(st))
+	var sec int64
+	if st == http.StateNew {
+		sec = time.Now().Unix()
+	}
+	c.state.Store(uint64(sec)<<8 | uint64(st))
 }
 
 func (c *conn) getState() (http.ConnState, int64) {
@@ -114,12 +122,12 @@ func (c *conn) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// setWriteDeadline sets the connection's write deadline, unless it clears none.
+// setWriteDeadline sets the connection's write deadline, unless it is the one set.
 func (c *conn) setWriteDeadline(t time.Time) error {
-	if t.IsZero() && !c.writeDeadline {
+	if t.Equal(c.wdl) {
 		return nil
 	}
-	c.writeDeadline = !t.IsZero()
+	c.wdl = t
 	return c.rwc.SetWriteDeadline(t)
 }
 
@@ -162,7 +170,10 @@ func (c *conn) serve(ctx context.Context) {
 		maxHeader = http.DefaultMaxHeaderBytes
 	}
 	limit := maxHeader + bufSize // net/http's initialReadLimitSize
-	c.deadline(s.ReadHeaderTimeout)
+	now := time.Now()            // the current request's first byte, about
+	if s.ReadHeaderTimeout > 0 {
+		_ = c.r.setDeadline(now.Add(s.ReadHeaderTimeout))
+	}
 	if h, done := c.h2c(); done {
 		handing = h
 		return
@@ -196,21 +207,39 @@ func (c *conn) serve(ctx context.Context) {
 			return
 		}
 		c.lastPOST = req.Method == http.MethodPost
-		_ = c.rwc.SetReadDeadline(timeZero)
-		if !c.serveOne(ctx, req) || s.closing.Load() {
+		if req.Body != http.NoBody {
+			// The body is read under the handler's deadlines (edge's), not one left for
+			// the header or the wait before it. A request without one reads nothing more.
+			c.r.clearDeadline()
+		}
+		if !c.serveOne(ctx, req, now) || s.closing.Load() {
 			return
 		}
 		c.changeState(http.StateIdle)
-		// Wait for the next request under the idle timeout, then give its header the
-		// header timeout, from its first byte.
+		// Wait for the next request under the idle timeout (at least; the deadline set
+		// moments ago for the last one may do), then give its header the header timeout,
+		// from its first byte, unless it is all there already.
 		if c.br.Buffered() == 0 {
-			c.deadline(s.IdleTimeout)
+			c.r.atLeast(time.Now(), s.IdleTimeout)
 			if _, err := c.br.Peek(1); err != nil {
 				return
 			}
 		}
-		c.deadline(s.ReadHeaderTimeout)
+		now = time.Now()
+		if s.ReadHeaderTimeout > 0 && !headBuffered(c.br) {
+			_ = c.r.setDeadline(now.Add(s.ReadHeaderTimeout))
+		}
 	}
+}
+
+// headBuffered reports whether br holds a whole request line and header, up to the empty
+// line that ends them: reading them then waits for nothing.
+func headBuffered(br *bufio.Reader) bool {
+	b, _ := br.Peek(br.Buffered())
+	if bytes.HasSuffix(b, []byte("\r\n\r\n")) { // the usual: a request without a body, alone
+		return true
+	}
+	return bytes.Contains(b, []byte("\n\r\n")) || bytes.Contains(b, []byte("\n\n"))
 }
 
 func numLeadingCRorLF(v []byte) (n int) {
@@ -221,15 +250,6 @@ func numLeadingCRorLF(v []byte) (n int) {
 		n++
 	}
 	return n
-}
-
-// deadline sets the read deadline d from now, or none for zero.
-func (c *conn) deadline(d time.Duration) {
-	var t time.Time
-	if d > 0 {
-		t = time.Now().Add(d)
-	}
-	_ = c.rwc.SetReadDeadline(t)
 }
 
 // h2c hands the connection to the HTTP/2 server if it opens with HTTP/2's preface. done
@@ -244,7 +264,7 @@ func (c *conn) h2c() (handed, done bool) {
 		c.fail(http.StatusHTTPVersionNotSupported, "unsupported protocol version")
 		return false, true
 	}
-	_ = c.rwc.SetReadDeadline(timeZero)
+	c.r.clearDeadline()
 	c.changeState(http.StateHijacked)
 	_ = c.srv.serveH2C(&readConn{Conn: c.rwc, r: c.br})
 	writers.Put(c.bw)
@@ -311,6 +331,7 @@ const errorHeaders = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection:
 
 // refuse answers a request that could not be read, as net/http's server does.
 func (c *conn) refuse(err error) {
+	_ = c.setWriteDeadline(timeZero) // the server's own write: not the last response's
 	switch {
 	case c.r.hitLimit():
 		const publicErr = "431 Request Header Fields Too Large"
@@ -328,6 +349,7 @@ func (c *conn) refuse(err error) {
 
 // fail answers status with a reason, as net/http's server does for the requests it refuses.
 func (c *conn) fail(status int, reason string) {
+	_ = c.setWriteDeadline(timeZero) // the server's own write: not the last response's
 	line := http.StatusText(status) + ": " + reason
 	_, _ = io.WriteString(c.rwc, "HTTP/1.1 "+strconv.Itoa(status)+" "+line+errorHeaders+strconv.Itoa(status)+" "+line)
 }

@@ -22,13 +22,21 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/net/http/httpguts"
 )
 
 // serveOne runs the handler for req and finishes its response, reporting whether the
 // connection may carry another request.
-func (c *conn) serveOne(ctx context.Context, req *http.Request) bool {
+// now is about when the request's first byte came.
+func (c *conn) serveOne(ctx context.Context, req *http.Request, now time.Time) bool {
+	if !c.wdl.IsZero() && (now.After(c.wdl) || req.Header["Expect"] != nil || req.Header["Upgrade"] != nil) {
+		// The last response's write deadline (left for this one's to extend) has passed,
+		// or the server may write on its own: a 417 or 100 Continue, or the handler on a
+		// hijacked connection.
+		_ = c.setWriteDeadline(timeZero)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	c.cancel = cancel
 	defer func() {
@@ -66,7 +74,7 @@ func (c *conn) serveOne(ctx context.Context, req *http.Request) bool {
 	w.body = b
 	c.body = b
 	if b == nil && c.br.Buffered() == 0 {
-		c.r.armWatch(cancel)
+		c.r.armWatch(cancel, now)
 	}
 
 	c.srv.Handler.ServeHTTP(w, req)
@@ -77,7 +85,6 @@ func (c *conn) serveOne(ctx context.Context, req *http.Request) bool {
 		return false
 	}
 	w.finish()
-	_ = c.setWriteDeadline(timeZero)
 	if b != nil {
 		// Read what the handler left of the body (at most maxPostHandlerReadBytes), so
 		// that the connection can read the next request; from here on the body is the
@@ -152,7 +159,7 @@ func (b *body) Read(p []byte) (int, error) {
 	if !wasEOF && b.eof.Load() && !b.w.c.hijacked.Load() && b.w.c.br.Buffered() == 0 {
 		// The body is read: the connection is quiet until the next request, and a read
 		// now notices a client that leaves.
-		b.w.c.r.armWatch(b.cancel)
+		b.w.c.r.armWatch(b.cancel, time.Now())
 	}
 	return n, err
 }

@@ -259,7 +259,8 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	c.srv.remove(c) // no longer the server's to close
 	c.changeState(http.StateHijacked)
 	_ = c.rwc.SetDeadline(timeZero)
-	c.writeDeadline = false
+	c.r.dl.Store(0)
+	c.wdl = timeZero
 	// The reader is the connection's from now on: what it buffered is the hijacker's.
 	c.r.noLimit()
 	rw := bufio.NewReadWriter(c.br, bufio.NewWriter(c.rwc))
@@ -268,11 +269,16 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 }
 
 // SetReadDeadline, SetWriteDeadline and EnableFullDuplex are http.ResponseController's.
-func (w *response) SetReadDeadline(t time.Time) error { return w.c.rwc.SetReadDeadline(t) }
+func (w *response) SetReadDeadline(t time.Time) error { return w.c.r.setDeadline(t) }
 
 func (w *response) SetWriteDeadline(t time.Time) error {
 	return w.c.setWriteDeadline(t)
 }
+
+// WriteDeadline is the connection's write deadline (zero: none). The last response's is
+// left set, for a writer that keeps a deadline ahead of its writes (edge's) to extend when
+// it must rather than set for each response.
+func (w *response) WriteDeadline() time.Time { return w.c.wdl }
 
 func (w *response) EnableFullDuplex() error {
 	w.fullDuplex = true
