@@ -41,14 +41,11 @@ func (w *response) commit(p []byte) {
 	isHEAD := w.req.Method == http.MethodHead
 	extra := extraHeader{contentLength: -1}
 	var skip skipSet
+	var stack [16]string
+	f := gather(h, stack[:0])
 
-	trailers := false
-	for k := range h {
-		if strings.HasPrefix(k, http.TrailerPrefix) {
-			trailers = true
-		}
-	}
-	for _, v := range h["Trailer"] {
+	trailers := f.trailerPrefix
+	for _, v := range f.trailer {
 		trailers = true
 		for t := range strings.SplitSeq(v, ",") {
 			if t = textproto.TrimString(t); t != "" {
@@ -57,25 +54,25 @@ func (w *response) commit(p []byte) {
 		}
 	}
 
-	te := get(h, "Transfer-Encoding")
+	te := first(f.te)
 	hasTE := te != ""
-	_, hasCLHeader := h["Content-Length"]
+	hasCLHeader := f.hasCL
 	if w.handlerDone && !trailers && !hasTE && bodyAllowedForStatus(w.status) && !hasCLHeader && (!isHEAD || len(p) > 0) {
 		w.contentLength = int64(len(p))
 		extra.contentLength = int64(len(p))
 	}
-	if w.wants10KeepAlive && keepAlives && get(h, "Content-Length") != "" && get(h, "Connection") == "keep-alive" {
+	if w.wants10KeepAlive && keepAlives && first(f.cl) != "" && first(f.connection) == "keep-alive" {
 		w.closeAfterReply = false
 	}
 	hasCL := w.contentLength != -1
 	if w.wants10KeepAlive && (isHEAD || hasCL || !bodyAllowedForStatus(w.status)) {
-		if _, set := h["Connection"]; !set {
+		if !f.hasConnection {
 			extra.connection = "keep-alive"
 		}
 	} else if !w.req.ProtoAtLeast(1, 1) || w.wantsClose {
 		w.closeAfterReply = true
 	}
-	if get(h, "Connection") == "close" || !keepAlives {
+	if first(f.connection) == "close" || !keepAlives {
 		w.closeAfterReply = true
 	}
 	if b := w.body; b != nil && b.expect && !b.eof.Load() {
@@ -97,8 +94,7 @@ func (w *response) commit(p []byte) {
 	}
 
 	if bodyAllowedForStatus(w.status) {
-		_, haveType := h["Content-Type"]
-		if get(h, "Content-Encoding") == "" && !haveType && !hasTE && len(p) > 0 {
+		if first(f.contentEncoding) == "" && !f.hasType && !hasTE && len(p) > 0 {
 			extra.contentType = http.DetectContentType(p)
 		}
 	} else {
@@ -108,7 +104,7 @@ func (w *response) commit(p []byte) {
 			skip.add("Content-Type")
 		}
 	}
-	if _, ok := h["Date"]; !ok {
+	if !f.hasDate {
 		extra.date = httpDate()
 	}
 	if hasCL && hasTE && te != "identity" {
@@ -139,7 +135,7 @@ func (w *response) commit(p []byte) {
 	if w.chunking {
 		skip.add("Content-Length")
 	}
-	if w.closeAfterReply && (!keepAlives || !httpguts.HeaderValuesContainsToken(h["Connection"], "close")) && !isProtocolSwitch(w.status, h) {
+	if w.closeAfterReply && (!keepAlives || !httpguts.HeaderValuesContainsToken(f.connection, "close")) && !isProtocolSwitch(w.status, h) {
 		skip.add("Connection")
 		if w.req.ProtoAtLeast(1, 1) {
 			extra.connection = "close"
@@ -150,10 +146,56 @@ func (w *response) commit(p []byte) {
 	// written at once (a copy within the buffer when it fits).
 	bw := w.c.bw
 	b := appendStatusLine(bw.AvailableBuffer(), w.req.ProtoAtLeast(1, 1), w.status)
-	b = appendHeader(b, h, &skip)
+	b = appendHeader(b, h, f.keys, &skip)
 	b = extra.append(b)
 	b = append(b, "\r\n"...)
 	_, _ = bw.Write(b)
+}
+
+// fields is what commit reads of the handler's header, gathered in one pass over it, which
+// also collects its names for appendHeader: a lookup for each costs more, about as much as
+// a step of the pass.
+type fields struct {
+	keys                                                  []string
+	trailer, te, cl, connection, contentEncoding          []string
+	trailerPrefix, hasCL, hasConnection, hasType, hasDate bool
+}
+
+func gather(h http.Header, keys []string) fields {
+	var f fields
+	for k, v := range h {
+		keys = append(keys, k)
+		switch k {
+		case "Trailer":
+			f.trailer = v
+		case "Transfer-Encoding":
+			f.te = v
+		case "Content-Length":
+			f.cl, f.hasCL = v, true
+		case "Connection":
+			f.connection, f.hasConnection = v, true
+		case "Content-Type":
+			f.hasType = true
+		case "Content-Encoding":
+			f.contentEncoding = v
+		case "Date":
+			f.hasDate = true
+		default:
+			if strings.HasPrefix(k, http.TrailerPrefix) {
+				f.trailerPrefix = true
+			}
+		}
+	}
+	f.keys = keys
+	return f
+}
+
+// first is a header's first value, or "".
+func first(v []string) string {
+	if len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // get is net/http's Header.get: the first value of a canonical key, without canonicalizing
@@ -210,16 +252,8 @@ type extraHeader struct {
 	contentLength    int64 // -1: none
 }
 
+// append writes the fields in net/http's order (its extraHeader.Write).
 func (e *extraHeader) append(b []byte) []byte {
-	if e.contentType != "" {
-		b = appendField(b, "Content-Type", e.contentType)
-	}
-	if e.connection != "" {
-		b = appendField(b, "Connection", e.connection)
-	}
-	if e.transferEncoding != "" {
-		b = appendField(b, "Transfer-Encoding", e.transferEncoding)
-	}
 	if e.date != nil {
 		b = append(b, "Date: "...)
 		b = append(b, e.date...)
@@ -230,22 +264,24 @@ func (e *extraHeader) append(b []byte) []byte {
 		b = strconv.AppendInt(b, e.contentLength, 10)
 		b = append(b, "\r\n"...)
 	}
+	if e.contentType != "" {
+		b = appendField(b, "Content-Type", e.contentType)
+	}
+	if e.connection != "" {
+		b = appendField(b, "Connection", e.connection)
+	}
+	if e.transferEncoding != "" {
+		b = appendField(b, "Transfer-Encoding", e.transferEncoding)
+	}
 	return b
 }
 
-// appendHeader appends h's fields but those skip names, in the order of their names (as
-// net/http's Header.Write does), dropping invalid names.
-func appendHeader(b []byte, h http.Header, skip *skipSet) []byte {
-	var stack [16]string
-	keys := stack[:0]
-	for k := range h {
-		if !skip.has(k) {
-			keys = append(keys, k)
-		}
-	}
+// appendHeader appends h's fields (keys, its names) but those skip names, in the order of
+// their names (as net/http's Header.Write does), dropping invalid names.
+func appendHeader(b []byte, h http.Header, keys []string, skip *skipSet) []byte {
 	slices.Sort(keys)
 	for _, k := range keys {
-		if !httpguts.ValidHeaderFieldName(k) {
+		if skip.has(k) || !httpguts.ValidHeaderFieldName(k) {
 			continue
 		}
 		for _, v := range h[k] {

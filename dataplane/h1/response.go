@@ -125,7 +125,8 @@ func (w *response) WriteHeader(code int) {
 		w.continueMu.Lock()
 		bw := w.c.bw
 		b := appendStatusLine(bw.AvailableBuffer(), w.req.ProtoAtLeast(1, 1), code)
-		b = appendHeader(b, w.header, &skip)
+		var stack [16]string
+		b = appendHeader(b, w.header, gather(w.header, stack[:0]).keys, &skip)
 		_, _ = bw.Write(append(b, "\r\n"...))
 		_ = bw.Flush()
 		w.continueMu.Unlock()
@@ -164,6 +165,11 @@ func (w *response) Write(p []byte) (int, error) {
 	if len(w.pending)+len(p) <= cap(w.pending) {
 		w.pending = append(w.pending, p...)
 		return len(p), nil
+	}
+	if !w.committed {
+		// The Content-Type is sniffed from the body's first bytes, p's among them, as in
+		// net/http, whose buffer passes on its fill with p's first part, or p itself.
+		w.commit(append(w.pending, p[:cap(w.pending)-len(w.pending)]...))
 	}
 	if err := w.flushPending(); err != nil {
 		return 0, err
