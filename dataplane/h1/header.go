@@ -41,7 +41,7 @@ func (w *response) commit(p []byte) {
 	isHEAD := w.req.Method == http.MethodHead
 	extra := extraHeader{contentLength: -1}
 	var skip skipSet
-	var stack [16]string
+	var stack [16]field
 	f := gather(h, stack[:0])
 
 	trailers := f.trailerPrefix
@@ -146,25 +146,31 @@ func (w *response) commit(p []byte) {
 	// written at once (a copy within the buffer when it fits).
 	bw := w.c.bw
 	b := appendStatusLine(bw.AvailableBuffer(), w.req.ProtoAtLeast(1, 1), w.status)
-	b = appendHeader(b, h, f.keys, &skip)
+	b = appendHeader(b, f.fields, &skip)
 	b = extra.append(b)
 	b = append(b, "\r\n"...)
 	_, _ = bw.Write(b)
 }
 
 // fields is what commit reads of the handler's header, gathered in one pass over it, which
-// also collects its names for appendHeader: a lookup for each costs more, about as much as
+// also collects its fields for appendHeader: a lookup for each costs more, about as much as
 // a step of the pass.
 type fields struct {
-	keys                                                  []string
+	fields                                                []field
 	trailer, te, cl, connection, contentEncoding          []string
 	trailerPrefix, hasCL, hasConnection, hasType, hasDate bool
 }
 
-func gather(h http.Header, keys []string) fields {
+// field is a header's name and values.
+type field struct {
+	k string
+	v []string
+}
+
+func gather(h http.Header, all []field) fields {
 	var f fields
 	for k, v := range h {
-		keys = append(keys, k)
+		all = append(all, field{k, v})
 		switch k {
 		case "Trailer":
 			f.trailer = v
@@ -186,7 +192,7 @@ func gather(h http.Header, keys []string) fields {
 			}
 		}
 	}
-	f.keys = keys
+	f.fields = all
 	return f
 }
 
@@ -276,16 +282,16 @@ func (e *extraHeader) append(b []byte) []byte {
 	return b
 }
 
-// appendHeader appends h's fields (keys, its names) but those skip names, in the order of
-// their names (as net/http's Header.Write does), dropping invalid names.
-func appendHeader(b []byte, h http.Header, keys []string, skip *skipSet) []byte {
-	slices.Sort(keys)
-	for _, k := range keys {
-		if skip.has(k) || !httpguts.ValidHeaderFieldName(k) {
+// appendHeader appends the fields (gather's) but those skip names, in the order of their
+// names (as net/http's Header.Write does), dropping invalid names.
+func appendHeader(b []byte, fields []field, skip *skipSet) []byte {
+	slices.SortFunc(fields, func(a, b field) int { return strings.Compare(a.k, b.k) })
+	for _, f := range fields {
+		if skip.has(f.k) || !httpguts.ValidHeaderFieldName(f.k) {
 			continue
 		}
-		for _, v := range h[k] {
-			b = appendField(b, k, v)
+		for _, v := range f.v {
+			b = appendField(b, f.k, v)
 		}
 	}
 	return b
