@@ -52,8 +52,6 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-// A body trickled a byte at a time gets 408, in the gateway's JSON, once the body deadline
-// passes, whatever the handler answers on its failed read; and the connection is closed.
 // TestLimitsOnH1 runs the limits' tests again on the HTTP/1.x engine of the plain listener.
 func TestLimitsOnH1(t *testing.T) {
 	onH1 = true
@@ -63,12 +61,14 @@ func TestLimitsOnH1(t *testing.T) {
 		"UnreadSlowBodyIsBounded": TestUnreadSlowBodyIsBounded, "FastAndPausingBodiesAreServed": TestFastAndPausingBodiesAreServed,
 		"SlowBodyH2C": TestSlowBodyH2C, "HeaderSize": TestHeaderSize, "SlowHeadersAreClosed": TestSlowHeadersAreClosed,
 		"StreamingOutlivesWriteTimeout": TestStreamingOutlivesWriteTimeout, "WriteTimeoutCutsNonReader": TestWriteTimeoutCutsNonReader,
-		"ConnectionCap": TestConnectionCap,
+		"ConnectionCap": TestConnectionCap, "LeftDeadlineSparesContinueAndHijack": TestLeftDeadlineSparesContinueAndHijack,
 	} {
 		t.Run(name, test)
 	}
 }
 
+// A body trickled a byte at a time gets 408, in the gateway's JSON, once the body deadline
+// passes, whatever the handler answers on its failed read; and the connection is closed.
 func TestSlowBodyGets408(t *testing.T) {
 	l := limits()
 	addr := serve(t, l, readAll)

@@ -77,16 +77,16 @@ var writers = sync.Pool{New: func() any { return new(writer) }}
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ew := writers.Get().(*writer)
 	*ew = writer{w: w, rc: *http.NewResponseController(w), timeout: h.writeTimeout, lazy: r.ProtoMajor == 1}
-	if h.writeTimeout > 0 && r.ProtoMajor == 1 && (r.Header["Expect"] != nil || r.Header["Upgrade"] != nil) {
+	if wd, ok := w.(writeDeadliner); ok && ew.lazy {
+		// The connection's deadline, which the last response left set: arm extends it only
+		// when it must. (The server clears it itself before writes this writer does not
+		// see.)
+		ew.deadline = wd.WriteDeadline()
+	} else if h.writeTimeout > 0 && r.ProtoMajor == 1 && (r.Header["Expect"] != nil || r.Header["Upgrade"] != nil) {
 		// The last request on this connection left a write deadline (below, and arm): the
 		// writes this writer does not see, net/http's 100 Continue and those on a hijacked
 		// connection, must not inherit it. Every other write re-arms it (arm).
 		_ = ew.rc.SetWriteDeadline(time.Time{})
-	}
-	if wd, ok := w.(writeDeadliner); ok && ew.lazy {
-		// The connection's deadline, which the last response left set: arm extends it only
-		// when it must.
-		ew.deadline = wd.WriteDeadline()
 	}
 	var b *body
 	if h.bodyTimeout > 0 && r.Body != nil && r.Body != http.NoBody {

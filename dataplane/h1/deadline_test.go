@@ -21,6 +21,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -90,7 +91,8 @@ func TestDeadlinesLeftSet(t *testing.T) {
 
 // What a deadline left set must not cut: a request that runs longer than the idle timeout
 // (the client watch reads meanwhile), a body sent later than the idle deadline left for the
-// header, and a header that arrives in pieces, which still gets the header timeout only.
+// header, a 100 Continue sent after the write deadline the last response left, and a header
+// that arrives in pieces, which still gets the header timeout only.
 func TestDeadlinesLeftSetCutNothing(t *testing.T) {
 	const idle = 150 * time.Millisecond
 	_, addr := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -131,6 +133,29 @@ func TestDeadlinesLeftSetCutNothing(t *testing.T) {
 	c.send("hello")
 	if _, body := c.read("POST"); body != "hello" {
 		t.Fatalf("/body: %q", body)
+	}
+
+	// A write deadline left in the future, by a handler as edge's writer does, ends before
+	// the next request reads its body: the 100 Continue that read sends is not cut by it.
+	_, addr = serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/first" {
+			_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(2 * idle))
+			return
+		}
+		time.Sleep(4 * idle) // a handler slow to read the body
+		b, _ := io.ReadAll(r.Body)
+		_, _ = w.Write(b)
+	}))
+	c = dial(t, addr)
+	c.send("GET /first HTTP/1.1\r\nHost: x\r\n\r\n")
+	c.read("GET")
+	c.send("POST /upload HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n")
+	if head := c.head(); !strings.HasPrefix(head, "HTTP/1.1 100 Continue") {
+		t.Fatalf("no 100 Continue: %q", head)
+	}
+	c.send("hi")
+	if _, body := c.read("POST"); body != "hi" {
+		t.Fatalf("upload: %q", body)
 	}
 
 	_, addr = serve(t, ok, func(s *h1.Server) {
