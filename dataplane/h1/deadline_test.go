@@ -18,7 +18,6 @@ package h1_test
 
 import (
 	"io"
-	"log"
 	"net"
 	"net/http"
 	"strings"
@@ -38,19 +37,7 @@ func serveCounting(t *testing.T, h http.Handler, opts ...func(*h1.Server)) (*tes
 		t.Fatal(err)
 	}
 	cl, n := testkit.CountDeadlines(l)
-	srv := &h1.Server{Handler: h, ErrorLog: log.New(io.Discard, "", 0)}
-	for _, o := range opts {
-		o(srv)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = srv.Serve(cl)
-	}()
-	t.Cleanup(func() {
-		_ = srv.Close()
-		<-done
-	})
+	serveOn(t, cl, h, opts...)
 	return n, l.Addr().String()
 }
 

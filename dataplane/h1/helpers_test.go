@@ -37,6 +37,11 @@ func serve(t *testing.T, h http.Handler, opts ...func(*h1.Server)) (*h1.Server, 
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveOn(t, l, h, opts...), l.Addr().String()
+}
+
+// serveOn is serve on l.
+func serveOn(t *testing.T, l net.Listener, h http.Handler, opts ...func(*h1.Server)) *h1.Server {
 	srv := &h1.Server{Handler: h, ErrorLog: log.New(io.Discard, "", 0)}
 	for _, o := range opts {
 		o(srv)
@@ -50,7 +55,7 @@ func serve(t *testing.T, h http.Handler, opts ...func(*h1.Server)) (*h1.Server, 
 		_ = srv.Close()
 		<-done
 	})
-	return srv, l.Addr().String()
+	return srv
 }
 
 // client is a raw TCP client: it writes bytes and reads responses as they come.
