@@ -19,6 +19,7 @@ package upstream
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -53,6 +54,7 @@ var (
 // field before it (colon < 0). Offsets are into the head, end excludes the line ending.
 type field struct {
 	start, colon, end int32
+	canonical         bool // the name is its own key (canonicalKey's fast case)
 }
 
 // headScan is the state of the head's checks, line after line.
@@ -61,13 +63,23 @@ type headScan struct {
 	entries int  // fields, continuations excluded
 	folded  bool // some field continues on another line
 	cl, te  bool // a Content-Length, a Transfer-Encoding field seen
+	named   uint8
 }
+
+// The fields framing reads, noted in headScan.named as they are seen, so that it looks up
+// only those there are.
+const (
+	hasConnection = 1 << iota
+	hasPragma
+	hasTrailer
+)
 
 func (s *headScan) reset() {
 	s.fields = s.fields[:0]
 	s.entries = 0
 	s.folded = false
 	s.cl, s.te = false, false
+	s.named = 0
 }
 
 // readHead reads the next response head from br and returns it: the bytes up to and
@@ -97,12 +109,11 @@ func (s *headScan) readHead(br *bufio.Reader, scratch *[]byte) (string, error) {
 // once its blank line is among them, or 0 when b ends first.
 func (s *headScan) scanBuffered(b []byte) (int, error) {
 	s.reset()
+	// The status line is checked when the response is built (or by readLines when the
+	// head is not all here).
 	i := bytes.IndexByte(b, '\n')
 	if i < 0 || len(b) > math.MaxInt32 {
 		return 0, nil
-	}
-	if err := checkStatusLine(trimEOL(b[:i])); err != nil {
-		return 0, err
 	}
 	for pos := i + 1; pos < len(b); {
 		j := bytes.IndexByte(b[pos:], '\n')
@@ -180,10 +191,8 @@ func (s *headScan) line(line []byte, off int) error {
 		if len(s.fields) == 0 {
 			return errFirstFolded
 		}
-		for _, c := range line {
-			if !validValueByte(c) {
-				return fmt.Errorf("upstream: malformed response header line: %q", line)
-			}
+		if !validValue(line) {
+			return fmt.Errorf("upstream: malformed response header line: %q", line)
 		}
 		s.folded = true
 		s.fields = append(s.fields, field{start: int32(off), colon: -1, end: int32(off + len(line))})
@@ -196,18 +205,42 @@ func (s *headScan) line(line []byte, off int) error {
 	if colon <= 0 {
 		return fmt.Errorf("upstream: malformed response header line: %q", line)
 	}
+	// The name's bytes, and whether it is in canonical form (upper case first and after
+	// each hyphen, lower case elsewhere, no space) so that it is its own key.
+	canonical, upper := true, true
 	for _, c := range line[:colon] {
-		if byteClass[c]&nameByte == 0 {
+		k := byteClass[c]
+		if k&nameByte == 0 {
 			return fmt.Errorf("upstream: malformed response header name: %q", line)
 		}
+		notHere := upperByte
+		if upper {
+			notHere = lowerByte
+		}
+		if k&(notHere|spaceByte) != 0 {
+			canonical = false
+		}
+		upper = c == '-'
 	}
-	for _, c := range line[colon+1:] {
-		if !validValueByte(c) {
-			return fmt.Errorf("upstream: malformed response header line: %q", line)
+	if !validValue(line[colon+1:]) {
+		return fmt.Errorf("upstream: malformed response header line: %q", line)
+	}
+	switch colon {
+	case len("connection"):
+		if asciiEqualFold(line[:colon], "connection") {
+			s.named |= hasConnection
+		}
+	case len("pragma"):
+		if asciiEqualFold(line[:colon], "pragma") {
+			s.named |= hasPragma
+		}
+	case len("trailer"):
+		if asciiEqualFold(line[:colon], "trailer") {
+			s.named |= hasTrailer
 		}
 	}
 	s.entries++
-	s.fields = append(s.fields, field{start: int32(off), colon: int32(off + colon), end: int32(off + len(line))})
+	s.fields = append(s.fields, field{start: int32(off), colon: int32(off + colon), end: int32(off + len(line)), canonical: canonical})
 	return nil
 }
 
@@ -261,19 +294,25 @@ func asciiEqualFold(b []byte, s string) bool {
 
 // The classes of a byte in a head, one table lookup per byte.
 const (
-	tokenByte = 1 << iota // RFC 9110's tchar
-	nameByte              // allowed in a name as net/http reads one: tchar or space
-	valueByte             // allowed in a value: VCHAR, obs-text, space, tab
+	tokenByte uint8 = 1 << iota // RFC 9110's tchar
+	nameByte                    // allowed in a name as net/http reads one: tchar or space
+	valueByte                   // allowed in a value: VCHAR, obs-text, space, tab
+	lowerByte                   // a to z
+	upperByte                   // A to Z
+	spaceByte                   // a space
 )
 
 var byteClass = func() (t [256]uint8) {
 	for c := range 256 {
 		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
-			c < 0x80 && bytes.IndexByte([]byte("!#$%&'*+-.^_`|~"), byte(c)) >= 0:
+		case 'a' <= c && c <= 'z':
+			t[c] |= tokenByte | nameByte | lowerByte
+		case 'A' <= c && c <= 'Z':
+			t[c] |= tokenByte | nameByte | upperByte
+		case '0' <= c && c <= '9', c < 0x80 && bytes.IndexByte([]byte("!#$%&'*+-.^_`|~"), byte(c)) >= 0:
 			t[c] |= tokenByte | nameByte
 		case c == ' ':
-			t[c] |= nameByte
+			t[c] |= nameByte | spaceByte
 		}
 		if c == ' ' || c == '\t' || (c >= 0x21 && c != 0x7f) {
 			t[c] |= valueByte
@@ -282,4 +321,27 @@ var byteClass = func() (t [256]uint8) {
 	return t
 }()
 
-func validValueByte(c byte) bool { return byteClass[c]&valueByte != 0 }
+// validValue reports whether b holds only bytes a value may: no control byte but the tab.
+// Eight bytes at a time: a word with no byte under 0x20 and none equal to 0x7f is valid as
+// it is, and only a word with one of those (or a tab) is looked at byte by byte.
+func validValue(b []byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for len(b) >= 8 {
+		w := binary.LittleEndian.Uint64(b)
+		del := w ^ ones*0x7f // a zero byte where w has 0x7f
+		if ((w-ones*0x20)&^w|(del-ones)&^del)&highs != 0 {
+			for _, c := range b[:8] {
+				if byteClass[c]&valueByte == 0 {
+					return false
+				}
+			}
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if byteClass[c]&valueByte == 0 {
+			return false
+		}
+	}
+	return true
+}

@@ -61,7 +61,7 @@ func (pc *persistConn) readResponse(req *http.Request) (*response, bodyFraming, 
 		return nil, bodyFraming{}, fmt.Errorf("upstream: malformed status line %q", status)
 	}
 	res.Header = s.header(head, r.vals[:])
-	f, err := framing(res, req.Method)
+	f, err := framing(res, req.Method, s.named)
 	return r, f, err
 }
 
@@ -97,26 +97,45 @@ func parseStatusLine(line string) (proto, status string, code, major, minor int,
 }
 
 // header builds the header map from the fields scanned in head: names and values are
-// substrings of head, the map sized for them, single values cut from slab.
+// substrings of head, the map sized for them, single values cut from slab. A name is
+// compared with the few before it rather than looked up, so that a field new to the map
+// (nearly all) costs one map assignment.
 func (s *headScan) header(head string, slab []string) http.Header {
 	h := make(http.Header, s.entries)
 	if s.entries > len(slab) {
 		slab = make([]string, s.entries)
 	}
+	var seen [16]string
+	n := 0
 	for i := 0; i < len(s.fields); i++ {
 		f := s.fields[i]
-		key := canonicalKey(head[f.start:f.colon])
+		key := head[f.start:f.colon]
+		if !f.canonical {
+			key = canonicalKey(key)
+		}
 		value := trimOWS(head[f.colon+1 : f.end])
 		if s.folded && i+1 < len(s.fields) && s.fields[i+1].colon < 0 {
 			value, i = s.unfold(head, value, i)
 		}
-		vv := h[key]
-		if vv == nil {
-			slab[0] = value
-			h[key], slab = slab[:1:1], slab[1:]
-			continue
+		dup := n == len(seen) // past the few: looked up
+		for _, k := range seen[:n] {
+			if k == key {
+				dup = true
+				break
+			}
 		}
-		h[key] = append(vv, value)
+		if n < len(seen) {
+			seen[n] = key
+			n++
+		}
+		if dup {
+			if vv := h[key]; vv != nil {
+				h[key] = append(vv, value)
+				continue
+			}
+		}
+		slab[0] = value
+		h[key], slab = slab[:1:1], slab[1:]
 	}
 	return h
 }
@@ -156,14 +175,16 @@ type bodyFraming struct {
 // framing applies net/http's rules for a response's framing to res, whose head is read: it
 // sets Close, TransferEncoding, ContentLength and Trailer, removes the headers net/http
 // removes, and returns how the body is delimited.
-func framing(res *http.Response, method string) (bodyFraming, error) {
+func framing(res *http.Response, method string, named uint8) (bodyFraming, error) {
 	h := res.Header
-	if p, ok := h["Pragma"]; ok && len(p) > 0 && p[0] == "no-cache" {
-		if _, ok := h["Cache-Control"]; !ok {
-			h["Cache-Control"] = []string{"no-cache"}
+	if named&hasPragma != 0 {
+		if p := h["Pragma"]; len(p) > 0 && p[0] == "no-cache" {
+			if _, ok := h["Cache-Control"]; !ok {
+				h["Cache-Control"] = []string{"no-cache"}
+			}
 		}
 	}
-	res.Close = closes(res.ProtoMajor, res.ProtoMinor, h)
+	res.Close = closes(res.ProtoMajor, res.ProtoMinor, h, named&hasConnection != 0)
 
 	var f bodyFraming
 	if te, ok := h["Transfer-Encoding"]; ok {
@@ -192,8 +213,10 @@ func framing(res *http.Response, method string) (bodyFraming, error) {
 			return f, err
 		}
 	}
-	if res.Trailer, err = trailer(h, f.chunked); err != nil {
-		return f, err
+	if named&hasTrailer != 0 {
+		if res.Trailer, err = trailer(h, f.chunked); err != nil {
+			return f, err
+		}
 	}
 	if n < 0 && !f.chunked && bodyAllowed(res.StatusCode) {
 		res.Close = true // the body ends with the connection
@@ -206,11 +229,14 @@ func framing(res *http.Response, method string) (bodyFraming, error) {
 
 // closes reports whether the connection ends with this response, and removes a Connection
 // header saying so in HTTP/1.1, as net/http does.
-func closes(major, minor int, h http.Header) bool {
+func closes(major, minor int, h http.Header, connection bool) bool {
 	if major < 1 {
 		return true
 	}
-	conn := h["Connection"]
+	var conn []string
+	if connection {
+		conn = h["Connection"]
+	}
 	close := httpguts.HeaderValuesContainsToken(conn, "close")
 	if major == 1 && minor == 0 {
 		return close || !httpguts.HeaderValuesContainsToken(conn, "keep-alive")
