@@ -138,8 +138,9 @@ func (s *headScan) readLines(br *bufio.Reader, scratch *[]byte) (string, error) 
 	s.reset()
 	buf := (*scratch)[:0]
 	defer func() {
-		// Kept for the next long head, unless it is unusually long.
-		if cap(buf) <= 64<<10 {
+		// Kept for the next long head, unless it is unusually long: an idle connection
+		// holds it.
+		if cap(buf) <= 2*bufferSize {
 			*scratch = buf[:0]
 		}
 	}()

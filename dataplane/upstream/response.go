@@ -61,6 +61,9 @@ func (pc *persistConn) readResponse(req *http.Request) (*response, bodyFraming, 
 		return nil, bodyFraming{}, fmt.Errorf("upstream: malformed status line %q", status)
 	}
 	res.Header = s.header(head, r.vals[:])
+	if cap(s.fields) > 256 {
+		s.fields = nil // an idle connection holds it: not the room of an unusually long head
+	}
 	f, err := framing(res, req.Method, s.named)
 	return r, f, err
 }

@@ -356,3 +356,35 @@ func TestValidValue(t *testing.T) {
 		}
 	}
 }
+
+// Where the response reader differs from the code it replaced: the framing checks now see
+// every line of the head. framingConflict saw what was buffered when it ran: a head longer
+// than the buffer or arriving in several reads went unchecked (a Transfer-Encoding next to
+// a Content-Length then framed the answer, on a connection not reused, and "Content-Length :"
+// was a field of another name, the body read to the connection's end); and a head whose
+// last line ended in a bare "\n" before the "\r\n" had it read on into the body.
+func TestFramingCheckedOverWholeHead(t *testing.T) {
+	big := "X-Big: " + strings.Repeat("a", 5000) + "\r\n"
+	for _, c := range []struct {
+		name, resp string
+		step       int
+		accept     bool
+	}{
+		{"CL and TE after 5 KB", "HTTP/1.1 200 OK\r\n" + big + "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 0, false},
+		{"CL with space after 5 KB", "HTTP/1.1 200 OK\r\n" + big + "Content-Length : 2\r\n\r\nok", 0, false},
+		{"CL and TE in two reads", "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 20, false},
+		{"a body line not read as a field", "HTTP/1.1 200 OK\nContent-Length: 24\n\r\nTransfer-Encoding: x\r\n\r\n", 0, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := leanExchange([]byte(c.resp), http.MethodGet, c.step, DefaultMaxResponseHeaderBytes)
+			if got.Err == c.accept {
+				t.Fatalf("refused %v, want %v: %+v", got.Err, !c.accept, got)
+			}
+			if c.step == 0 {
+				if want := referenceExchange([]byte(c.resp), http.MethodGet, DefaultMaxResponseHeaderBytes); want.Deviation == "" {
+					t.Errorf("framingConflict saw the head's lines: not one of the differences")
+				}
+			}
+		})
+	}
+}
