@@ -112,7 +112,7 @@ func (s *headScan) scanBuffered(b []byte) (int, error) {
 	// The status line is checked when the response is built (or by readLines when the
 	// head is not all here).
 	i := bytes.IndexByte(b, '\n')
-	if i < 0 || len(b) > math.MaxInt32 {
+	if i < 0 {
 		return 0, nil
 	}
 	for pos := i + 1; pos < len(b); {
@@ -148,10 +148,10 @@ func (s *headScan) readLines(br *bufio.Reader, scratch *[]byte) (string, error) 
 	for n := 0; ; {
 		frag, err := br.ReadSlice('\n')
 		buf = append(buf, frag...)
+		if len(buf) > math.MaxInt32 { // fields hold 32-bit offsets (a budget set that high)
+			return "", fmt.Errorf("upstream: response head over %d bytes", math.MaxInt32)
+		}
 		if errors.Is(err, bufio.ErrBufferFull) {
-			if len(buf) > math.MaxInt32 {
-				return "", fmt.Errorf("upstream: response head over %d bytes", math.MaxInt32)
-			}
 			continue
 		}
 		if err != nil {
