@@ -37,7 +37,7 @@ import (
 type response struct {
 	res  http.Response
 	body body
-	vals [12]string
+	vals [8]string
 }
 
 // readResponse reads the next response's head from the connection and returns the
