@@ -27,6 +27,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/textproto"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -163,10 +164,8 @@ func (h *httpIntegration) forward(w http.ResponseWriter, r *http.Request, rc *re
 		return
 	}
 
-	removeHopByHop(res.Header)
-	_ = modifyResponse(res)
 	dst := w.Header()
-	copyHeader(dst, res.Header)
+	contentType := copyResponseHeader(dst, res.Header)
 	announced := len(res.Trailer)
 	if announced > 0 {
 		keys := make([]string, 0, announced)
@@ -178,7 +177,7 @@ func (h *httpIntegration) forward(w http.ResponseWriter, r *http.Request, rc *re
 	// ReverseProxy flushes every write of an answer of unknown length or of server-sent
 	// events, and the headers at once (by a timer); here the headers are flushed before the
 	// first read only when it might wait for the backend.
-	flush := res.ContentLength == -1 || isEventStream(res.Header["Content-Type"])
+	flush := res.ContentLength == -1 || isEventStream(contentType)
 	w.WriteHeader(res.StatusCode)
 	var ctl *http.ResponseController
 	if flush {
@@ -307,16 +306,6 @@ func forwardHeader(in *http.Request, rc *reqctx.Request) http.Header {
 	return out
 }
 
-// removeHopByHop removes the hop-by-hop headers of an answer, as ReverseProxy does.
-func removeHopByHop(h http.Header) {
-	deleteConnectionTokens(h, h["Connection"])
-	for k := range h {
-		if isHopByHop(k) {
-			delete(h, k)
-		}
-	}
-}
-
 // isHopByHop reports whether k, a canonical name, is a header for one connection only, as
 // ReverseProxy lists them.
 func isHopByHop(k string) bool {
@@ -344,16 +333,69 @@ func deleteConnectionTokens(h http.Header, connection []string) {
 // slice, capped so that a later Add copies it.
 func copyHeader(dst, src http.Header) {
 	for k, vv := range src {
-		if len(vv) == 0 {
-			continue
-		}
-		k = textproto.CanonicalMIMEHeaderKey(k)
-		if have := dst[k]; len(have) > 0 {
-			dst[k] = append(have, vv...)
-			continue
-		}
-		dst[k] = vv[:len(vv):len(vv)]
+		addValues(dst, k, vv)
 	}
+}
+
+// addValues adds vv to dst under k's canonical form, as ReverseProxy's Add.
+func addValues(dst http.Header, k string, vv []string) {
+	if len(vv) == 0 {
+		return
+	}
+	k = canonicalName(k)
+	if have := dst[k]; len(have) > 0 {
+		dst[k] = append(have, vv...)
+		return
+	}
+	dst[k] = vv[:len(vv):len(vv)]
+}
+
+// copyResponseHeader adds a backend's answer's header to dst as ReverseProxy's three steps
+// leave it, in one pass over src, which it leaves as it is: without the hop-by-hop fields
+// and those its Connection header names (removeHopByHop), without the backend's request id
+// (modifyResponse), each name canonical (copyHeader). It returns the answer's Content-Type
+// as ReverseProxy would see it then (none when Connection names it).
+func copyResponseHeader(dst, src http.Header) (contentType []string) {
+	var buf [4]string
+	named := buf[:0] // the fields Connection names, as Header.Del keys them
+	for _, v := range src["Connection"] {
+		for sf := range strings.SplitSeq(v, ",") {
+			switch sf = textproto.TrimString(sf); sf {
+			case "":
+			case "keep-alive", "Keep-Alive": // nginx's, without an allocation
+				named = append(named, "Keep-Alive")
+			case "close", "Close":
+				named = append(named, "Close")
+			default:
+				named = append(named, textproto.CanonicalMIMEHeaderKey(sf))
+			}
+		}
+	}
+	for k, vv := range src {
+		if isHopByHop(k) || k == requestIDKey || slices.Contains(named, k) {
+			continue
+		}
+		if k == "Content-Type" {
+			contentType = vv
+		}
+		addValues(dst, k, vv)
+	}
+	return contentType
+}
+
+// canonicalName is textproto.CanonicalMIMEHeaderKey, with the common case (a name already
+// canonical, as every name net/http or the lean transport reads is) checked by case alone:
+// CanonicalMIMEHeaderKey returns such a name as it is whatever its other bytes.
+func canonicalName(k string) string {
+	upper := true
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if upper && 'a' <= c && c <= 'z' || !upper && 'A' <= c && c <= 'Z' {
+			return textproto.CanonicalMIMEHeaderKey(k)
+		}
+		upper = c == '-'
+	}
+	return k
 }
 
 // isEventStream reports whether a Content-Type is text/event-stream, as ReverseProxy decides

@@ -18,11 +18,9 @@ package upstream
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net"
 	"net/http"
@@ -35,11 +33,7 @@ import (
 // writes return at once.
 var aLongTimeAgo = time.Unix(1, 0)
 
-var (
-	errHeaderTimeout = errors.New("net/http: timeout awaiting response headers")
-	errFraming       = errors.New("upstream: response with both Content-Length and Transfer-Encoding")
-	errFramingName   = errors.New("upstream: response with whitespace between a Content-Length or Transfer-Encoding name and its colon")
-)
+var errHeaderTimeout = errors.New("net/http: timeout awaiting response headers")
 
 // persistConn is one upstream connection. It serves one request at a time, on the caller's
 // goroutine; in the pool it is just memory.
@@ -61,6 +55,10 @@ type persistConn struct {
 	raw    syscall.RawConn
 	peek   func(fd uintptr) bool
 	peeked bool
+
+	// The response head's reader (head.go), kept for the next response.
+	scan    headScan
+	scratch []byte
 }
 
 func newPersistConn(p *pool, c net.Conn) *persistConn {
@@ -106,26 +104,13 @@ func (pc *persistConn) roundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	maxHeader := pc.pool.t.opts.MaxResponseHeaderBytes
-	var res *http.Response
-	untrusted := false // framed, but the connection is not trusted with another request
+	var r *response
+	var f bodyFraming
 	// One budget for the final response's headers and every 1xx before it, so that a
 	// backend streaming 103s cannot hold the request until its deadline.
 	pc.cr.limit = pc.cr.n + int64(pc.br.Buffered()) + maxHeader
 	for {
-		checked := false
-		if _, err = pc.br.Peek(1); err == nil {
-			checked, err = framingConflict(pc.br)
-		}
-		if err == nil {
-			res, err = http.ReadResponse(pc.br, req)
-		}
-		if err == nil && !checked && len(res.TransferEncoding) > 0 {
-			// Its headers came in pieces, so they were not checked for a Content-Length
-			// next to the Transfer-Encoding (which net/http drops): framed by the
-			// Transfer-Encoding as RFC 9112 says, but the connection is not trusted with
-			// another request. (The request is the caller's: a RoundTripper leaves it be.)
-			untrusted = true
-		}
+		r, f, err = pc.readResponse(req)
 		if err != nil {
 			switch {
 			case pc.cr.n >= pc.cr.limit:
@@ -135,11 +120,11 @@ func (pc *persistConn) roundTrip(req *http.Request) (*http.Response, error) {
 			}
 			return nil, pc.fail(ctx, err)
 		}
-		if res.StatusCode == http.StatusSwitchingProtocols {
+		if r.res.StatusCode == http.StatusSwitchingProtocols {
 			return nil, pc.fail(ctx, errUpgrade)
 		}
-		if res.StatusCode >= 100 && res.StatusCode < 200 {
-			if err := got1xx(req, res); err != nil {
+		if r.res.StatusCode >= 100 && r.res.StatusCode < 200 {
+			if err := got1xx(req, &r.res); err != nil {
 				return nil, pc.fail(ctx, err)
 			}
 			continue
@@ -153,12 +138,18 @@ func (pc *persistConn) roundTrip(req *http.Request) (*http.Response, error) {
 
 	// A response that ends with the connection (no length, not chunked) or asks to close it
 	// leaves nothing to reuse; so does a request that asked to close.
-	reusable := !res.Close && !req.Close && !untrusted
-	if res.Body == http.NoBody {
+	res := &r.res
+	reusable := !res.Close && !req.Close
+	if f.length == 0 {
+		res.Body = http.NoBody
 		pc.finish(reusable)
 		return res, nil
 	}
-	res.Body = &body{ctx: ctx, rc: res.Body, pc: pc, reusable: reusable}
+	r.body = body{ctx: ctx, pc: pc, res: res, left: f.length, reusable: reusable}
+	if f.chunked {
+		r.body.chunks = newChunkedReader(pc.br)
+	}
+	res.Body = &r.body
 	return res, nil
 }
 
@@ -234,110 +225,7 @@ func (r *connReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// body is a response body on the lean path: read to its end it returns the connection to the
-// pool, closed early it closes the connection (nothing else could read the rest).
-type body struct {
-	ctx      context.Context
-	rc       io.ReadCloser
-	pc       *persistConn
-	reusable bool
-	done     atomic.Bool
-}
-
-func (b *body) Read(p []byte) (int, error) {
-	n, err := b.rc.Read(p)
-	if err != nil && b.done.CompareAndSwap(false, true) {
-		eof := errors.Is(err, io.EOF)
-		if !eof {
-			err = ctxError(b.ctx, err, b.pc.cancelled.Load())
-		}
-		b.pc.finish(eof && b.reusable)
-	}
-	return n, err
-}
-
-// Buffered returns how many bytes of the answer are read from the connection but not yet
-// from the body: when some are, the next Read does not wait for the backend (bar a chunk
-// header cut in two).
-func (b *body) Buffered() int {
-	if b.done.Load() {
-		return 0
-	}
-	return b.pc.br.Buffered()
-}
-
-func (b *body) Close() error {
-	if !b.done.CompareAndSwap(false, true) {
-		return nil
-	}
-	// Close the connection first: net/http's body would otherwise read the rest to drain it.
-	b.pc.finish(false)
-	_ = b.rc.Close()
-	return nil
-}
-
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
-}
-
-// framingConflict looks at the response headers buffered in br, before net/http parses them,
-// for a Content-Length next to a Transfer-Encoding: RFC 9112 lets a recipient process the
-// Transfer-Encoding and drop the length (net/http does), but such a response is how a
-// response is smuggled past a proxy, and nginx refuses it as Portico does. It also refuses
-// either name followed by whitespace before its colon, which RFC 9112 (5.1) says to reject:
-// net/http keeps "Content-Length : 2" as a header of another name and reads the body to the
-// connection's end, where the backend sent a length. checked is false when the headers' end
-// is not buffered yet; err is errFraming or errFramingName.
-func framingConflict(br *bufio.Reader) (checked bool, err error) {
-	b, _ := br.Peek(br.Buffered())
-	end := bytes.Index(b, []byte("\r\n\r\n"))
-	if lf := bytes.Index(b, []byte("\n\n")); lf >= 0 && (end < 0 || lf < end) {
-		end = lf
-	}
-	if end < 0 {
-		return false, nil
-	}
-	b = b[:end]
-	var cl, te bool
-	for len(b) > 0 {
-		i := bytes.IndexByte(b, '\n')
-		if i < 0 {
-			i = len(b) - 1
-		}
-		line := b[:i+1]
-		b = b[i+1:]
-		var colon bool
-		switch {
-		case hasFieldName(line, "content-length", &colon):
-			cl = true
-		case hasFieldName(line, "transfer-encoding", &colon):
-			te = true
-		default:
-			continue
-		}
-		if !colon {
-			return true, errFramingName
-		}
-	}
-	if cl && te {
-		return true, errFraming
-	}
-	return true, nil
-}
-
-// hasFieldName reports whether line starts with the header field name, any case, followed
-// by a colon (colon set) or whitespace (net/http refuses a tab, and keeps a space as part
-// of another name).
-func hasFieldName(line []byte, name string, colon *bool) bool {
-	if len(line) <= len(name) {
-		return false
-	}
-	// The byte after the name first: most lines fail there, without a case-folding compare.
-	c := line[len(name)]
-	if (c != ':' && c != ' ' && c != '\t') || !bytes.EqualFold(line[:len(name)], []byte(name)) {
-		return false
-	}
-	*colon = c == ':'
-	return true
 }

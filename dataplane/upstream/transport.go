@@ -22,12 +22,14 @@ limitations under the License.
 // request and response between them and the caller over channels: three goroutines and their
 // scheduling for each proxied request, which on one core cost more than the proxying itself.
 // Here an idle connection is a struct in a slice, with no goroutine, and a request is a write
-// and a read by the goroutine that serves it. The parsing is net/http's own
-// (http.ReadResponse), so its request-smuggling defences hold unchanged: a response with both
-// Content-Length and Transfer-Encoding, conflicting Content-Lengths, an unknown or obfuscated
-// Transfer-Encoding or an overflowing chunk size is an error, and header values are checked
-// before anything is sent. The request is written by write.go: http.Request.Write's bytes,
-// in one write (see there).
+// and a read by the goroutine that serves it. The response's head is read by head.go and
+// response.go by net/http's rules (http.ReadResponse's), to the same *http.Response, in one
+// pass and a fraction of the work (a fuzz test holds them to http.ReadResponse), and chunked
+// bodies by net/http's own chunked reader, so its request-smuggling defences hold: a response
+// with both Content-Length and Transfer-Encoding, conflicting Content-Lengths, an unknown or
+// obfuscated Transfer-Encoding, whitespace before a framing header's colon or an overflowing
+// chunk size is an error, and header values are checked before anything is sent. The request
+// is written by write.go: http.Request.Write's bytes, in one write (see there).
 //
 // What the lean path takes: http:// requests without an Upgrade or Expect header, without
 // trailers or a Transfer-Encoding of their own, whose body is absent or of a known length up

@@ -1,0 +1,167 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package upstream
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"maps"
+	"net/http"
+	"net/textproto"
+	"sync/atomic"
+)
+
+// body is a response body on the lean path, read from the connection's buffer by its
+// framing: a length, chunks (net/http's chunked reader, then the trailers as net/http reads
+// them) or the connection's end. Read to its end it returns the connection to the pool;
+// closed early it closes the connection (nothing else could read the rest).
+//
+// It is allocated with its response, not kept with the connection for the next one: the
+// connection goes back to the pool when the body's end is read, and the caller still holds
+// the body then and closes it afterwards (httputil.ReverseProxy closes it twice), which on
+// a body reused by the connection's next exchange would end another request's answer.
+type body struct {
+	ctx      context.Context
+	pc       *persistConn
+	res      *http.Response // its Trailer takes the trailers
+	chunks   io.Reader      // chunked framing; nil otherwise
+	left     int64          // length framing: bytes still to come; -1: up to the connection's end
+	reusable bool
+	state    atomic.Int32
+	err      error // what ended the body, set before state says so
+}
+
+// The states of a body.
+const (
+	bodyOpen int32 = iota
+	bodyEnded
+	bodyClosed
+)
+
+var (
+	errTrailerEOF  = errors.New("http: unexpected EOF reading trailer")
+	errLongTrailer = errors.New("http: suspiciously long trailer after chunked body")
+)
+
+func (b *body) Read(p []byte) (int, error) {
+	if s := b.state.Load(); s != bodyOpen {
+		if s == bodyClosed {
+			return 0, http.ErrBodyReadAfterClose
+		}
+		return 0, b.err
+	}
+	var n int
+	var err error
+	switch {
+	case b.chunks != nil:
+		n, err = b.chunks.Read(p)
+		if errors.Is(err, io.EOF) {
+			if terr := b.readTrailer(); terr != nil {
+				err = terr
+			}
+		}
+	case b.left >= 0:
+		if int64(len(p)) > b.left {
+			p = p[:b.left]
+		}
+		n, err = b.pc.br.Read(p)
+		b.left -= int64(n)
+		switch {
+		case errors.Is(err, io.EOF):
+			err = io.ErrUnexpectedEOF // the length promised more
+		case err == nil && b.left == 0:
+			err = io.EOF // with the last bytes, so the connection is reused at once
+		}
+	default:
+		n, err = b.pc.br.Read(p)
+	}
+	if err != nil {
+		eof := errors.Is(err, io.EOF)
+		if !eof {
+			err = ctxError(b.ctx, err, b.pc.cancelled.Load())
+		}
+		b.err = err
+		if b.state.CompareAndSwap(bodyOpen, bodyEnded) {
+			b.pc.finish(eof && b.reusable)
+		}
+	}
+	return n, err
+}
+
+// readTrailer reads what follows the last chunk as net/http does: the empty line, or
+// trailer fields (merged into the response's Trailer) that must end within the buffer's
+// size, so that a backend cannot send trailers without end.
+func (b *body) readTrailer() error {
+	br := b.pc.br
+	p, err := br.Peek(2)
+	if len(p) == 2 && p[0] == '\r' && p[1] == '\n' {
+		_, _ = br.Discard(2)
+		return nil
+	}
+	if len(p) < 2 {
+		return errTrailerEOF
+	}
+	if err != nil {
+		return err
+	}
+	for {
+		p, _ := br.Peek(br.Buffered())
+		if bytes.Contains(p, []byte("\r\n\r\n")) {
+			break
+		}
+		// A failed Peek buffered nothing more: the end did not come (net/http says so for
+		// a read error too).
+		if len(p) >= br.Size() {
+			return errLongTrailer
+		}
+		if _, err := br.Peek(len(p) + 1); err != nil {
+			return errLongTrailer
+		}
+	}
+	hdr, err := textproto.NewReader(br).ReadMIMEHeader()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return errTrailerEOF
+		}
+		return err
+	}
+	if b.res.Trailer == nil {
+		b.res.Trailer = http.Header(hdr)
+	} else {
+		maps.Copy(b.res.Trailer, http.Header(hdr))
+	}
+	return nil
+}
+
+// Buffered returns how many bytes of the answer are read from the connection but not yet
+// from the body: when some are, the next Read does not wait for the backend (bar a chunk
+// header cut in two).
+func (b *body) Buffered() int {
+	if b.state.Load() != bodyOpen {
+		return 0
+	}
+	return b.pc.br.Buffered()
+}
+
+func (b *body) Close() error {
+	if b.state.CompareAndSwap(bodyOpen, bodyClosed) {
+		b.pc.finish(false)
+	}
+	return nil
+}

@@ -1,0 +1,343 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package upstream
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httputil"
+	"net/textproto"
+	"strconv"
+	"strings"
+
+	"golang.org/x/net/http/httpguts"
+)
+
+// Building the *http.Response from a head read by readHead: the fields net/http's
+// ReadResponse sets, to the same values, and the body's framing by its rules (its
+// readTransfer): Connection, Transfer-Encoding, Content-Length, Trailer, HEAD, 1xx, 204 and
+// 304.
+
+// response is a response and its body in one allocation, with room for the values of a
+// usual head (longer ones take a slice of their own).
+type response struct {
+	res  http.Response
+	body body
+	vals [8]string
+}
+
+// readResponse reads the next response's head from the connection and returns the
+// response, its Body not set yet, and how the body is delimited.
+func (pc *persistConn) readResponse(req *http.Request) (*response, bodyFraming, error) {
+	s := &pc.scan
+	head, err := s.readHead(pc.br, &pc.scratch)
+	if err != nil {
+		return nil, bodyFraming{}, err
+	}
+	if s.cl && s.te {
+		return nil, bodyFraming{}, errFraming
+	}
+	r := &response{}
+	res := &r.res
+	res.Request = req
+	status := strings.TrimSuffix(head[:strings.IndexByte(head, '\n')], "\r")
+	var ok bool
+	res.Proto, res.Status, res.StatusCode, res.ProtoMajor, res.ProtoMinor, ok = parseStatusLine(status)
+	if !ok {
+		return nil, bodyFraming{}, fmt.Errorf("upstream: malformed status line %q", status)
+	}
+	res.Header = s.header(head, r.vals[:])
+	if cap(s.fields) > 256 {
+		s.fields = nil // an idle connection holds it: not the room of an unusually long head
+	}
+	f, err := framing(res, req.Method, s.named)
+	return r, f, err
+}
+
+// checkStatusLine is parseStatusLine's verdict, on a line as read.
+func checkStatusLine(line []byte) error {
+	if _, _, _, _, _, ok := parseStatusLine(string(line)); !ok {
+		return fmt.Errorf("upstream: malformed status line %q", line)
+	}
+	return nil
+}
+
+// parseStatusLine reads a status line as ReadResponse does: the version up to the first
+// space, the status after the spaces that follow, whose first word is a three-character
+// code strconv.Atoi takes (a sign included) and not negative.
+func parseStatusLine(line string) (proto, status string, code, major, minor int, ok bool) {
+	proto, status, ok = strings.Cut(line, " ")
+	if !ok {
+		return "", "", 0, 0, 0, false
+	}
+	status = strings.TrimLeft(status, " ")
+	c, _, _ := strings.Cut(status, " ")
+	if len(c) != 3 {
+		return "", "", 0, 0, 0, false
+	}
+	code, err := strconv.Atoi(c)
+	if err != nil || code < 0 {
+		return "", "", 0, 0, 0, false
+	}
+	if major, minor, ok = http.ParseHTTPVersion(proto); !ok {
+		return "", "", 0, 0, 0, false
+	}
+	return proto, status, code, major, minor, true
+}
+
+// header builds the header map from the fields scanned in head: names and values are
+// substrings of head, the map sized for them, single values cut from slab. A name is
+// compared with the few before it rather than looked up, so that a field new to the map
+// (nearly all) costs one map assignment.
+func (s *headScan) header(head string, slab []string) http.Header {
+	h := make(http.Header, s.entries)
+	if s.entries > len(slab) {
+		slab = make([]string, s.entries)
+	}
+	var seen [16]string
+	n := 0
+	for i := 0; i < len(s.fields); i++ {
+		f := s.fields[i]
+		key := head[f.start:f.colon]
+		if !f.canonical {
+			key = canonicalKey(key)
+		}
+		value := trimOWS(head[f.colon+1 : f.end])
+		if s.folded && i+1 < len(s.fields) && s.fields[i+1].colon < 0 {
+			value, i = s.unfold(head, value, i)
+		}
+		dup := n == len(seen) // past the few: looked up
+		for _, k := range seen[:n] {
+			if k == key {
+				dup = true
+				break
+			}
+		}
+		if n < len(seen) {
+			seen[n] = key
+			n++
+		}
+		if dup {
+			if vv := h[key]; vv != nil {
+				h[key] = append(vv, value)
+				continue
+			}
+		}
+		slab[0] = value
+		h[key], slab = slab[:1:1], slab[1:]
+	}
+	return h
+}
+
+// unfold joins the continuation lines after field i to its value as net/http does: each
+// line trimmed and after one space, the whole without leading whitespace. It returns the
+// value and the index of the last line used.
+func (s *headScan) unfold(head, value string, i int) (string, int) {
+	var b strings.Builder
+	b.WriteString(value)
+	for i+1 < len(s.fields) && s.fields[i+1].colon < 0 {
+		i++
+		f := s.fields[i]
+		b.WriteByte(' ')
+		b.WriteString(trimOWS(head[f.start:f.end]))
+	}
+	return strings.TrimLeft(b.String(), " \t"), i
+}
+
+// trimOWS removes spaces and tabs around s.
+func trimOWS(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// bodyFraming is how a response's body is delimited.
+type bodyFraming struct {
+	length  int64 // > 0: that many bytes; 0: no body; < 0: chunked, or up to the connection's end
+	chunked bool
+}
+
+// framing applies net/http's rules for a response's framing to res, whose head is read: it
+// sets Close, TransferEncoding, ContentLength and Trailer, removes the headers net/http
+// removes, and returns how the body is delimited.
+func framing(res *http.Response, method string, named uint8) (bodyFraming, error) {
+	h := res.Header
+	if named&hasPragma != 0 {
+		if p := h["Pragma"]; len(p) > 0 && p[0] == "no-cache" {
+			if _, ok := h["Cache-Control"]; !ok {
+				h["Cache-Control"] = []string{"no-cache"}
+			}
+		}
+	}
+	res.Close = closes(res.ProtoMajor, res.ProtoMinor, h, named&hasConnection != 0)
+
+	var f bodyFraming
+	if te, ok := h["Transfer-Encoding"]; ok {
+		delete(h, "Transfer-Encoding")
+		// HTTP/1.0 has no transfer codings: ignored, as net/http ignores them (a version
+		// 0.0 counts as 1.1 there).
+		if res.ProtoAtLeast(1, 1) || res.ProtoMajor == 0 && res.ProtoMinor == 0 {
+			if len(te) != 1 {
+				return f, fmt.Errorf("upstream: too many transfer encodings: %q", te)
+			}
+			if !strings.EqualFold(te[0], "chunked") || !isASCII(te[0]) {
+				return f, fmt.Errorf("upstream: unsupported transfer encoding: %q", te[0])
+			}
+			f.chunked = true
+		}
+	}
+
+	n, err := bodyLength(res.StatusCode, method, h, f.chunked)
+	if err != nil {
+		return f, err
+	}
+	f.length = n
+	res.ContentLength = n
+	if method == http.MethodHead {
+		if res.ContentLength, err = contentLength(h["Content-Length"]); err != nil {
+			return f, err
+		}
+	}
+	if named&hasTrailer != 0 {
+		if res.Trailer, err = trailer(h, f.chunked); err != nil {
+			return f, err
+		}
+	}
+	if n < 0 && !f.chunked && bodyAllowed(res.StatusCode) {
+		res.Close = true // the body ends with the connection
+	}
+	if f.chunked {
+		res.TransferEncoding = []string{"chunked"}
+	}
+	return f, nil
+}
+
+// closes reports whether the connection ends with this response, and removes a Connection
+// header saying so in HTTP/1.1, as net/http does.
+func closes(major, minor int, h http.Header, connection bool) bool {
+	if major < 1 {
+		return true
+	}
+	var conn []string
+	if connection {
+		conn = h["Connection"]
+	}
+	close := httpguts.HeaderValuesContainsToken(conn, "close")
+	if major == 1 && minor == 0 {
+		return close || !httpguts.HeaderValuesContainsToken(conn, "keep-alive")
+	}
+	if close {
+		delete(h, "Connection")
+	}
+	return close
+}
+
+// bodyLength is the body's length by RFC 9112 (6.3) as net/http reads it: 0 for HEAD, 1xx,
+// 204 and 304, -1 for chunked (its Content-Length removed) or an end with the connection.
+// Several Content-Lengths must agree, and are then one.
+func bodyLength(status int, method string, h http.Header, chunked bool) (int64, error) {
+	cls := h["Content-Length"]
+	if len(cls) > 1 {
+		first := textproto.TrimString(cls[0])
+		for _, v := range cls[1:] {
+			if textproto.TrimString(v) != first {
+				return 0, fmt.Errorf("upstream: response with several Content-Lengths: %q", cls)
+			}
+		}
+		cls = []string{first}
+		h["Content-Length"] = cls
+	}
+	var n int64
+	if len(cls) > 0 {
+		var err error
+		if n, err = contentLength(cls); err != nil {
+			return 0, err
+		}
+	}
+	switch {
+	case method == http.MethodHead, status/100 == 1, status == http.StatusNoContent, status == http.StatusNotModified:
+		return 0, nil
+	case chunked:
+		delete(h, "Content-Length")
+		return -1, nil
+	case len(cls) > 0:
+		return n, nil
+	}
+	return -1, nil
+}
+
+// contentLength parses a Content-Length: -1 when there is none, digits only otherwise.
+func contentLength(cls []string) (int64, error) {
+	if len(cls) == 0 {
+		return -1, nil
+	}
+	cl := textproto.TrimString(cls[0])
+	n, err := strconv.ParseUint(cl, 10, 63)
+	if err != nil {
+		return 0, fmt.Errorf("upstream: bad Content-Length %q", cl)
+	}
+	return int64(n), nil
+}
+
+// trailer returns the trailers a chunked response announces (a Trailer header, removed),
+// each with no value yet; a Trailer header without chunking is left as it is.
+func trailer(h http.Header, chunked bool) (http.Header, error) {
+	vv, ok := h["Trailer"]
+	if !ok || !chunked {
+		return nil, nil
+	}
+	delete(h, "Trailer")
+	var t http.Header
+	for _, v := range vv {
+		for name := range strings.SplitSeq(v, ",") {
+			if name = textproto.TrimString(name); name == "" {
+				continue
+			}
+			name = http.CanonicalHeaderKey(name)
+			switch name {
+			case "Transfer-Encoding", "Trailer", "Content-Length":
+				return nil, fmt.Errorf("upstream: bad trailer key %q", name)
+			}
+			if t == nil {
+				t = make(http.Header)
+			}
+			t[name] = nil
+		}
+	}
+	return t, nil
+}
+
+// bodyAllowed reports whether a response of this status may have a body.
+func bodyAllowed(status int) bool {
+	return (status < 100 || status > 199) && status != http.StatusNoContent && status != http.StatusNotModified
+}
+
+func isASCII(s string) bool {
+	for i := range len(s) {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// newChunkedReader is net/http's own reader of chunked framing (httputil exports it).
+var newChunkedReader = httputil.NewChunkedReader
