@@ -1,0 +1,153 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package h1
+
+import (
+	"net/textproto"
+)
+
+// The byte classes of a request head. Tests hold each to what net/http, textproto and
+// net/url decide byte by byte.
+var (
+	// tokenByte: RFC 9110's tchar, what a method and a header name are made of.
+	tokenByte = func() (t [256]bool) {
+		for c := '0'; c <= '9'; c++ {
+			t[c] = true
+		}
+		for c := 'a'; c <= 'z'; c++ {
+			t[c], t[c-'a'+'A'] = true, true
+		}
+		for _, c := range "!#$%&'*+-.^_`|~" {
+			t[c] = true
+		}
+		return t
+	}()
+	// valueByte: what a header value may hold (visible ASCII, space, tab, and any byte
+	// from 0x80: obs-text); no other control byte, not even a lone CR.
+	valueByte = func() (t [256]bool) {
+		for c := 0x20; c < 0x100; c++ {
+			t[c] = c != 0x7f
+		}
+		t['\t'] = true
+		return t
+	}()
+	// pathByte: what an origin-form path may hold for url.ParseRequestURI to take it as
+	// it is, with no unescaping and no RawPath; others go to url.ParseRequestURI.
+	pathByte = func() (t [256]bool) {
+		for c := '0'; c <= '9'; c++ {
+			t[c] = true
+		}
+		for c := 'a'; c <= 'z'; c++ {
+			t[c], t[c-'a'+'A'] = true, true
+		}
+		for _, c := range "-._~$&+,/:;=@" {
+			t[c] = true
+		}
+		return t
+	}()
+)
+
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !tokenByte[s[i]] {
+			return false
+		}
+	}
+	return true
+}
+
+func validValue(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !valueByte[s[i]] {
+			return false
+		}
+	}
+	return true
+}
+
+// canonicalKey is textproto's reading of a header name: ok if it is made of token bytes
+// (or also spaces: then space, and the name is kept as it is, for check to refuse), key its
+// canonical form. A name sent canonical, as most clients send them, is returned as it is
+// (a substring of the head: no allocation); others are looked up among common names, or
+// canonicalized by textproto.
+func canonicalKey(k string) (key string, ok, space bool) {
+	if k == "" {
+		return "", false, false
+	}
+	canon, upper := true, true
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		switch {
+		case tokenByte[c]:
+			if upper && 'a' <= c && c <= 'z' || !upper && 'A' <= c && c <= 'Z' {
+				canon = false
+			}
+			upper = c == '-'
+		case c == ' ':
+			space = true
+		default:
+			return "", false, false
+		}
+	}
+	if space || canon {
+		return k, true, space
+	}
+	if len(k) <= maxCommonKey {
+		var buf [maxCommonKey]byte
+		for i := 0; i < len(k); i++ {
+			buf[i] = lower(k[i])
+		}
+		if v, ok := commonKeys[string(buf[:len(k)])]; ok { // no allocation for the lookup
+			return v, true, false
+		}
+	}
+	return textproto.CanonicalMIMEHeaderKey(k), true, false
+}
+
+// maxCommonKey is the longest of commonKeys' names.
+const maxCommonKey = 32
+
+// commonKeys maps names a client may send in lower case (HTTP/2 habits, some proxies) to
+// their canonical form, so that they cost no allocation either.
+var commonKeys = func() map[string]string {
+	m := make(map[string]string)
+	for _, k := range []string{
+		"Accept", "Accept-Encoding", "Accept-Language", "Access-Control-Request-Headers",
+		"Access-Control-Request-Method", "Authorization", "Cache-Control", "Connection",
+		"Content-Encoding", "Content-Length", "Content-Type", "Cookie", "Expect", "Forwarded",
+		"Host", "If-Match", "If-Modified-Since", "If-None-Match", "If-Unmodified-Since",
+		"Keep-Alive", "Origin", "Pragma", "Range", "Referer", "Sec-Websocket-Extensions",
+		"Sec-Websocket-Key", "Sec-Websocket-Protocol", "Sec-Websocket-Version", "Te",
+		"Traceparent", "Tracestate", "Trailer", "Transfer-Encoding", "Upgrade", "User-Agent",
+		"Via", "X-Amz-Date", "X-Amz-Security-Token", "X-Api-Key", "X-Forwarded-For",
+		"X-Forwarded-Host", "X-Forwarded-Port", "X-Forwarded-Proto", "X-Real-Ip",
+		"X-Request-Id",
+	} {
+		if len(k) > maxCommonKey {
+			panic("h1: common header name longer than maxCommonKey: " + k)
+		}
+		lk := make([]byte, len(k))
+		for i := range lk {
+			lk[i] = lower(k[i])
+		}
+		m[string(lk)] = k
+	}
+	return m
+}()
