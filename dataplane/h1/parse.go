@@ -52,8 +52,8 @@ func readRequest(br *bufio.Reader) (req *http.Request, valid bool, err error) {
 		}
 	}
 	buf, _ := br.Peek(br.Buffered())
-	if n := headLen(buf); n > 0 {
-		if p, ok := parseHead(string(buf[:n])); ok {
+	if n, fields := headLen(buf); n > 0 {
+		if p, ok := parseHead(string(buf[:n]), fields); ok {
 			_, _ = br.Discard(n)
 			req = p.request(br)
 			return req, !p.badName, nil
@@ -64,27 +64,34 @@ func readRequest(br *bufio.Reader) (req *http.Request, valid bool, err error) {
 }
 
 // headLen is the length of the head at the start of buf, through the blank line that ends
-// it, or 0 if buf does not hold it all. Lines end at LF (a CR before it is dropped, as
-// bufio.Reader.ReadLine does), and the first line is the request line whatever it holds.
-func headLen(buf []byte) int {
+// it, or 0 if buf does not hold it all; and how many header fields it has (its lines but
+// the first and continuations), to size the header map. Lines end at LF (a CR before it
+// is dropped, as bufio.Reader.ReadLine does), and the first line is the request line
+// whatever it holds.
+func headLen(buf []byte) (n, fields int) {
 	i := indexLF(buf, 0)
 	if i < 0 {
-		return 0
+		return 0, 0
 	}
 	for s := i + 1; s < len(buf); {
-		switch {
-		case buf[s] == '\n':
-			return s + 1
-		case buf[s] == '\r' && s+1 < len(buf) && buf[s+1] == '\n':
-			return s + 2
+		switch buf[s] {
+		case '\n':
+			return s + 1, fields
+		case '\r':
+			if s+1 < len(buf) && buf[s+1] == '\n' {
+				return s + 2, fields
+			}
+		case ' ', '\t':
+			fields-- // a continuation
 		}
+		fields++
 		j := indexLF(buf, s)
 		if j < 0 {
-			return 0
+			return 0, 0
 		}
 		s = j + 1
 	}
-	return 0
+	return 0, 0
 }
 
 func indexLF(b []byte, from int) int {
@@ -116,10 +123,10 @@ type requestAlloc struct {
 	vals [8]string // the first values of the first keys
 }
 
-// parseHead parses a whole head (s, as headLen found it): the request line, the header
+// parseHead parses a whole head (s, and fields, as headLen found them): the request line, the header
 // fields, and net/http's rules on them; ok is false for anything http.ReadRequest would
 // refuse (and for what the fast path leaves to it).
-func parseHead(s string) (p head, ok bool) {
+func parseHead(s string, fields int) (p head, ok bool) {
 	i := strings.IndexByte(s, '\n')
 	line := trimCR(s[:i])
 	rest := s[i+1:]
@@ -151,7 +158,7 @@ func parseHead(s string) (p head, ok bool) {
 	if rest[0] == ' ' || rest[0] == '\t' {
 		return p, false
 	}
-	p.header = make(http.Header, countFields(rest))
+	p.header = make(http.Header, fields)
 	vals := p.alloc.vals[:]
 	for {
 		i := strings.IndexByte(rest, '\n')
@@ -206,19 +213,6 @@ func unfold(kv, rest string) (string, string) {
 		rest = rest[i+1:]
 	}
 	return b.String(), rest
-}
-
-// countFields counts the header block's fields (its lines but continuations), to size the
-// header map.
-func countFields(s string) int {
-	n := 0
-	for len(s) > 0 && s[0] != '\n' && (s[0] != '\r' || s[1] != '\n') {
-		if s[0] != ' ' && s[0] != '\t' {
-			n++
-		}
-		s = s[strings.IndexByte(s, '\n')+1:]
-	}
-	return n
 }
 
 // fields applies what http.ReadRequest does with the header fields before the body's

@@ -204,13 +204,13 @@ func compareReads(t *testing.T, in []byte, maxHeader uint16) {
 	}
 	// The fast path alone, on a head whole in the buffer.
 	buf := in[:min(len(in), bufSize)]
-	if n := headLen(buf); n > 0 && (want.err == nil) != fastPathAccepts(string(buf[:n])) {
+	if n, fields := headLen(buf); n > 0 && (want.err == nil) != fastPathAccepts(string(buf[:n]), fields) {
 		t.Fatalf("%q: the fast path accepts: %v, net/http: %v", in, want.err == nil, want.err)
 	}
 }
 
-func fastPathAccepts(s string) bool {
-	_, ok := parseHead(s)
+func fastPathAccepts(s string, fields int) bool {
+	_, ok := parseHead(s, fields)
 	return ok
 }
 
@@ -320,6 +320,22 @@ func TestByteClasses(t *testing.T) {
 		safe := err == nil && u.Path == p && u.RawPath == "" && u.RawQuery == "" && !u.ForceQuery
 		if pathByte[c] != safe {
 			t.Errorf("path byte %#x: %v, net/url takes it as it is: %v", c, pathByte[c], safe)
+		}
+	}
+}
+
+// TestValidValue holds validValue's eight bytes at a time to valueByte, for each byte at
+// each place of a word, among neighbours that test the words' borrows.
+func TestValidValue(t *testing.T) {
+	for _, fill := range []byte{'a', ' ', 0x20, 0x21, 0x7e, 0x80, 0xff, '\t'} {
+		for c := 0; c < 256; c++ {
+			for at := 0; at < 17; at++ {
+				b := bytes.Repeat([]byte{fill}, 17)
+				b[at] = byte(c)
+				if got := validValue(string(b)); got != valueByte[c] {
+					t.Fatalf("validValue(%q) = %v", b, got)
+				}
+			}
 		}
 	}
 }
