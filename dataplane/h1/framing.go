@@ -37,7 +37,8 @@ import (
 // dropped.
 func (p *head) frame(req *http.Request) bool {
 	h := p.header
-	if te, ok := h["Transfer-Encoding"]; ok {
+	if p.has&(1<<keyTransferEncoding) != 0 {
+		te := h["Transfer-Encoding"]
 		delete(h, "Transfer-Encoding")
 		// net/http reads a version of 0.0 as 1.1 here.
 		if p.major > 1 || p.major == 1 && p.minor >= 1 || p.major == 0 && p.minor == 0 {
@@ -47,7 +48,10 @@ func (p *head) frame(req *http.Request) bool {
 			p.chunked = true
 		}
 	}
-	cl := h["Content-Length"]
+	var cl []string
+	if p.has&(1<<keyContentLength) != 0 {
+		cl = h["Content-Length"]
+	}
 	if len(cl) > 1 {
 		// Repeats of one value are kept as one, trimmed; different values are refused.
 		first := textproto.TrimString(cl[0])
@@ -72,8 +76,10 @@ func (p *head) frame(req *http.Request) bool {
 	if p.chunked {
 		delete(h, "Content-Length")
 		p.length = -1
-		if vv, ok := h["Trailer"]; ok {
+		if p.has&(1<<keyTrailer) != 0 {
+			vv := h["Trailer"]
 			delete(h, "Trailer")
+			var ok bool
 			if req.Trailer, ok = declaredTrailer(vv); !ok {
 				return false
 			}
@@ -124,15 +130,13 @@ func (p *head) request(br *bufio.Reader) *http.Request {
 	default:
 		req.Body = http.NoBody
 	}
-	if p.method == "PRI" && len(p.header) == 0 && p.url.Path == "*" && p.proto == "HTTP/2.0" {
+	if p.method == "PRI" && len(p.header) == 0 && p.hosts == 0 && p.url.Path == "*" && p.proto == "HTTP/2.0" {
 		// HTTP/2's preface read as a request: net/http gives it no length and closes
-		// after it, so that a handler may take the connection over.
+		// after it, so that a handler may take the connection over. (It looks before it
+		// drops Host from the header, which the header here never had.)
 		req.ContentLength = -1
 		req.Close = true
 	}
-	// net/http reads Host into req.Host and drops it from the header, after the test
-	// above.
-	delete(p.header, "Host")
 	return req
 }
 

@@ -80,8 +80,9 @@ func validValue(s string) bool {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
-		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		b := s[i : i+8] // one bounds check, and the compiler makes one load of the word
+		w := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
 		del := w ^ 0x7f*ones
 		if ((w-0x20*ones)&^w|(del-ones)&^del)&highs != 0 {
 			break
@@ -95,22 +96,63 @@ func validValue(s string) bool {
 	return true
 }
 
-// canonicalKey is textproto's reading of a header name: ok if it is made of token bytes
-// (or also spaces: then space, and the name is kept as it is, for check to refuse), key its
-// canonical form. A name sent canonical, as most clients send them, is returned as it is
-// (a substring of the head: no allocation); others are looked up among common names, or
-// canonicalized by textproto.
-func canonicalKey(k string) (key string, ok, space bool) {
+// keyKind is what a header name is to the parser: invalid, or valid, and then with a space
+// before the colon, or one of the names whose rules http.ReadRequest applies.
+type keyKind uint8
+
+const (
+	keyInvalid keyKind = iota
+	keyOther
+	keySpace // accepted by textproto (not canonicalized), refused by check
+	keyHost
+	keyConnection
+	keyContentLength
+	keyTransferEncoding
+	keyTrailer
+	keyPragma
+	keyCacheControl
+)
+
+// knownKey is the kind of a name most requests carry, as clients send them (canonical):
+// one string switch rather than a look at each byte. Every name of its own kind is here,
+// so that a canonical name not here is keyOther. keyInvalid: not one of them.
+func knownKey(k string) keyKind {
 	switch k {
-	case "", "Host", "User-Agent", "Accept", "Accept-Encoding", "Accept-Language",
-		"Authorization", "Cache-Control", "Connection", "Content-Length", "Content-Type",
-		"Cookie", "Origin", "Referer", "X-Forwarded-For", "X-Forwarded-Proto", "X-Request-Id",
-		"X-Api-Key", "X-Amz-Date", "Traceparent":
-		// The names most requests carry, as clients send them: a test of their length and
-		// bytes, not of each byte's class.
-		return k, k != "", false
+	case "Host":
+		return keyHost
+	case "Connection":
+		return keyConnection
+	case "Content-Length":
+		return keyContentLength
+	case "Transfer-Encoding":
+		return keyTransferEncoding
+	case "Trailer":
+		return keyTrailer
+	case "Pragma":
+		return keyPragma
+	case "Cache-Control":
+		return keyCacheControl
+	case "User-Agent", "Accept", "Accept-Encoding", "Accept-Language", "Authorization",
+		"Content-Type", "Cookie", "Origin", "Referer", "X-Forwarded-For", "X-Forwarded-Proto",
+		"X-Request-Id", "X-Api-Key", "X-Amz-Date", "Traceparent":
+		return keyOther
 	}
-	canon, upper := true, true
+	return keyInvalid
+}
+
+// canonicalKey is textproto's reading of a header name: valid if made of token bytes (or
+// also spaces: then keySpace, and the name is kept as it is), and key its canonical form.
+// A name sent canonical, as most clients send them, is returned as it is (a substring of
+// the head: no allocation); others are looked up among common names, or canonicalized by
+// textproto.
+func canonicalKey(k string) (key string, kind keyKind) {
+	if kind := knownKey(k); kind != keyInvalid {
+		return k, kind
+	}
+	if k == "" {
+		return "", keyInvalid
+	}
+	canon, upper, space := true, true, false
 	for i := 0; i < len(k); i++ {
 		c := k[i]
 		switch {
@@ -122,22 +164,30 @@ func canonicalKey(k string) (key string, ok, space bool) {
 		case c == ' ':
 			space = true
 		default:
-			return "", false, false
+			return "", keyInvalid
 		}
 	}
-	if space || canon {
-		return k, true, space
+	switch {
+	case space:
+		return k, keySpace
+	case canon:
+		return k, keyOther
 	}
+	key = ""
 	if len(k) <= maxCommonKey {
 		var buf [maxCommonKey]byte
 		for i := 0; i < len(k); i++ {
 			buf[i] = lower(k[i])
 		}
-		if v, ok := commonKeys[string(buf[:len(k)])]; ok { // no allocation for the lookup
-			return v, true, false
-		}
+		key = commonKeys[string(buf[:len(k)])] // no allocation for the lookup
 	}
-	return textproto.CanonicalMIMEHeaderKey(k), true, false
+	if key == "" {
+		key = textproto.CanonicalMIMEHeaderKey(k)
+	}
+	if kind := knownKey(key); kind != keyInvalid {
+		return key, kind
+	}
+	return key, keyOther
 }
 
 // maxCommonKey is the longest of commonKeys' names.

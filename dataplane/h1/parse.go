@@ -53,7 +53,8 @@ func readRequest(br *bufio.Reader) (req *http.Request, valid bool, err error) {
 	}
 	buf, _ := br.Peek(br.Buffered())
 	if n, fields := headLen(buf); n > 0 {
-		if p, ok := parseHead(string(buf[:n]), fields); ok {
+		var p head
+		if p.parse(string(buf[:n]), fields) {
 			_, _ = br.Discard(n)
 			req = p.request(br)
 			return req, !p.badName, nil
@@ -102,7 +103,7 @@ func indexLF(b []byte, from int) int {
 	return from + i
 }
 
-// head is a request's head read by parseHead, before its body is framed.
+// head is a request's head read by parse, before its body is framed.
 type head struct {
 	method, target, proto string
 	major, minor          int
@@ -114,7 +115,16 @@ type head struct {
 	// badName: a header name has a space before its colon. textproto accepts it (and does
 	// not canonicalize it), and check refuses it, after the checks that come first.
 	badName bool
+	// has: the kinds of name present (1<<keyKind), so that the rules on the framing and
+	// connection fields look up only the fields that are there.
+	has uint16
+	// The Host fields, kept out of the header: http.ReadRequest drops it (for req.Host).
+	hosts int
+	host  string
+	buf   [16]field // backs the fields, while they are not in the map yet
 }
+
+type field struct{ key, value string }
 
 // requestAlloc holds what a request needs besides its header map, in one allocation.
 type requestAlloc struct {
@@ -123,10 +133,10 @@ type requestAlloc struct {
 	vals [8]string // the first values of the first keys
 }
 
-// parseHead parses a whole head (s, and fields, as headLen found them): the request line, the header
-// fields, and net/http's rules on them; ok is false for anything http.ReadRequest would
+// parse parses a whole head (s, and fields, as headLen found them): the request line, the
+// header fields, and net/http's rules on them; false for anything http.ReadRequest would
 // refuse (and for what the fast path leaves to it).
-func parseHead(s string, fields int) (p head, ok bool) {
+func (p *head) parse(s string, fields int) bool {
 	i := strings.IndexByte(s, '\n')
 	line := trimCR(s[:i])
 	rest := s[i+1:]
@@ -135,31 +145,31 @@ func parseHead(s string, fields int) (p head, ok bool) {
 	// version takes whatever follows, spaces included, and must then be well formed).
 	sp1 := strings.IndexByte(line, ' ')
 	if sp1 < 0 {
-		return p, false
+		return false
 	}
 	sp2 := strings.IndexByte(line[sp1+1:], ' ')
 	if sp2 < 0 {
-		return p, false
+		return false
 	}
 	p.method, p.target, p.proto = line[:sp1], line[sp1+1:sp1+1+sp2], line[sp1+2+sp2:]
 	if !isToken(p.method) {
-		return p, false
+		return false
 	}
+	var ok bool
 	if p.major, p.minor, ok = parseVersion(p.proto); !ok {
-		return p, false
+		return false
 	}
 	p.alloc = new(requestAlloc)
 	if p.url, ok = parseTarget(p.method, p.target, &p.alloc.url); !ok {
-		return p, false
+		return false
 	}
 
 	// The header fields. textproto refuses a first line that starts with a space or tab;
 	// later ones are continuations (obs-fold) of the field before.
 	if rest[0] == ' ' || rest[0] == '\t' {
-		return p, false
+		return false
 	}
-	p.header = make(http.Header, fields)
-	vals := p.alloc.vals[:]
+	list := p.buf[:0]
 	for {
 		i := strings.IndexByte(rest, '\n')
 		line, rest = trimCR(rest[:i]), rest[i+1:]
@@ -168,7 +178,7 @@ func parseHead(s string, fields int) (p head, ok bool) {
 		}
 		colon := strings.IndexByte(line, ':')
 		if colon < 0 {
-			return p, false
+			return false
 		}
 		// Only spaces and tabs are trimmed (not the CR a value may hold, which makes it
 		// invalid); the name cannot start with either, so only its value loses any.
@@ -176,28 +186,62 @@ func parseHead(s string, fields int) (p head, ok bool) {
 		if rest[0] == ' ' || rest[0] == '\t' {
 			kv, rest = unfold(kv, rest)
 		}
-		key, canon, space := canonicalKey(kv[:colon])
-		if !canon {
-			return p, false
-		}
-		p.badName = p.badName || space
+		key, kind := canonicalKey(kv[:colon])
 		v := kv[colon+1:]
-		if !validValue(v) {
-			return p, false
+		if kind == keyInvalid || !validValue(v) {
+			return false
 		}
 		v = trimLeftSpaceTab(v)
-		if vv := p.header[key]; vv != nil {
-			p.header[key] = append(vv, v)
+		p.has |= 1 << kind
+		switch kind {
+		case keySpace:
+			p.badName = true
+		case keyHost:
+			if p.hosts++; p.hosts > 1 {
+				return false // http.ReadRequest refuses a second Host
+			}
+			p.host = v
+			continue
+		}
+		list = append(list, field{key, v})
+	}
+	p.header = p.headerOf(list, fields)
+	return p.fields()
+}
+
+// headerOf is the fields as a header map, of size hint: each name's values in the order
+// they came.
+func (p *head) headerOf(list []field, hint int) http.Header {
+	h := make(http.Header, hint)
+	vals := p.alloc.vals[:]
+	for i, f := range list {
+		if repeated(h, list, i) {
+			h[f.key] = append(h[f.key], f.value)
 		} else if len(vals) > 0 {
 			// Most fields are single: each first value is a one-element slice of one
 			// array, capped so that a second value does not write into the next one's.
-			vals[0] = v
-			p.header[key], vals = vals[:1:1], vals[1:]
+			vals[0] = f.value
+			h[f.key], vals = vals[:1:1], vals[1:]
 		} else {
-			p.header[key] = []string{v}
+			h[f.key] = []string{f.value}
 		}
 	}
-	return p, p.fields()
+	return h
+}
+
+// repeated reports whether list[i]'s name came before it: compared with each before it in
+// a short list (cheaper than the map's lookup), looked up in h in a long one.
+func repeated(h http.Header, list []field, i int) bool {
+	if len(list) > 16 {
+		_, ok := h[list[i].key]
+		return ok
+	}
+	for _, f := range list[:i] {
+		if f.key == list[i].key {
+			return true
+		}
+	}
+	return false
 }
 
 // unfold joins the continuation lines at the start of rest to kv, as textproto does: each
@@ -216,23 +260,21 @@ func unfold(kv, rest string) (string, string) {
 }
 
 // fields applies what http.ReadRequest does with the header fields before the body's
-// framing: one Host at most, the request's Host, Pragma: no-cache, and Close.
+// framing: the request's Host, Pragma: no-cache, and Close.
 func (p *head) fields() bool {
-	host := p.header["Host"]
-	if len(host) > 1 {
-		return false
-	}
-	if hp := p.header["Pragma"]; len(hp) > 0 && hp[0] == "no-cache" {
-		if _, ok := p.header["Cache-Control"]; !ok {
-			p.header["Cache-Control"] = []string{"no-cache"}
-		}
+	if p.has&(1<<keyPragma) != 0 && p.has&(1<<keyCacheControl) == 0 && p.header["Pragma"][0] == "no-cache" {
+		p.header["Cache-Control"] = []string{"no-cache"}
 	}
 	req := &p.alloc.req
 	req.Host = p.url.Host
-	if req.Host == "" && len(host) > 0 {
-		req.Host = host[0]
+	if req.Host == "" {
+		req.Host = p.host
 	}
-	req.Close = shouldClose(p.major, p.minor, p.header)
+	if p.has&(1<<keyConnection) != 0 {
+		req.Close = shouldClose(p.major, p.minor, p.header)
+	} else {
+		req.Close = p.major < 1 || p.major == 1 && p.minor == 0
+	}
 	return p.frame(req)
 }
 
@@ -243,9 +285,6 @@ func shouldClose(major, minor int, h http.Header) bool {
 		return true
 	}
 	conn := h["Connection"]
-	if len(conn) == 0 {
-		return major == 1 && minor == 0
-	}
 	hasClose := httpguts.HeaderValuesContainsToken(conn, "close")
 	if major == 1 && minor == 0 {
 		return hasClose || !httpguts.HeaderValuesContainsToken(conn, "keep-alive")

@@ -210,8 +210,8 @@ func compareReads(t *testing.T, in []byte, maxHeader uint16) {
 }
 
 func fastPathAccepts(s string, fields int) bool {
-	_, ok := parseHead(s, fields)
-	return ok
+	var p head
+	return p.parse(s, fields)
 }
 
 // read is what it takes of a request: the request, read to its end, and what follows it.
@@ -350,9 +350,17 @@ func TestCanonicalKey(t *testing.T) {
 	}
 	for _, k := range []string{"host", "HOST", "Host", "x-api-key", "X-API-KEY", "x-unknown-thing",
 		"X-Unknown-Thing", "x_y", "1a-b", "a--b", "-a", "www-authenticate", "X-A-", "a"} {
-		got, ok, space := canonicalKey(k)
-		if want := textproto.CanonicalMIMEHeaderKey(k); got != want || !ok || space {
-			t.Errorf("canonicalKey(%q) = %q, %v, %v; want %q", k, got, ok, space, want)
+		got, kind := canonicalKey(k)
+		if want := textproto.CanonicalMIMEHeaderKey(k); got != want || kind == keyInvalid || kind == keySpace {
+			t.Errorf("canonicalKey(%q) = %q, %v; want %q", k, got, kind, want)
+		}
+	}
+	for k, want := range map[string]keyKind{"Host": keyHost, "host": keyHost, "CONNECTION": keyConnection,
+		"content-length": keyContentLength, "Transfer-encoding": keyTransferEncoding, "trailer": keyTrailer,
+		"PRAGMA": keyPragma, "cache-control": keyCacheControl, "Content-Lengt": keyOther,
+		"Host ": keySpace, "Ho st": keySpace, "": keyInvalid, "Hos\x00t": keyInvalid, "Hóst": keyInvalid} {
+		if _, kind := canonicalKey(k); kind != want {
+			t.Errorf("canonicalKey(%q): kind %v, want %v", k, kind, want)
 		}
 	}
 	if n := testing.AllocsPerRun(100, func() { canonicalKey("user-agent") }); n != 0 {
