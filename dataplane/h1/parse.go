@@ -367,17 +367,21 @@ func trimCR(s string) string {
 	return s
 }
 
+// trimSpaceTab and trimLeftSpaceTab trim what textproto trims: spaces and tabs only. (By
+// index: reslicing at each byte costs more.)
 func trimSpaceTab(s string) string {
 	s = trimLeftSpaceTab(s)
-	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
-		s = s[:len(s)-1]
+	j := len(s)
+	for j > 0 && (s[j-1] == ' ' || s[j-1] == '\t') {
+		j--
 	}
-	return s
+	return s[:j]
 }
 
 func trimLeftSpaceTab(s string) string {
-	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
-		s = s[1:]
+	i := 0
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+		i++
 	}
-	return s
+	return s[i:]
 }

@@ -146,6 +146,11 @@ var parseSeeds = []string{
 	"GET / HTTP/1.1\r\nHost: x\r\nCONTENT-TYPE: a\r\ncontent-type: b\r\nContent-type: c\r\n\r\n",
 	"GET / HTTP/1.1\r\nHost: x\r\nX_Under_score: a\r\nx-1abc: b\r\n\r\n",
 	"GET / HTTP/1.1\r\nHost: x\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\nF: 6\r\nG: 7\r\nH: 8\r\nI: 9\r\nJ: 10\r\nA: 11\r\n\r\n",
+	"GET / HTTP/1.1\r\nHost: x\r\n" + strings.Repeat("X-A: 1\r\nX-B: 2\r\nx-a: 3\r\nX-C: 4\r\nX-D: 5\r\nX-E: 6\r\n", 4) + "\r\n",
+	"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\nconnection: close\r\npragma: no-cache\r\n\r\nhello",
+	"POST / HTTP/1.1\r\nHOST: x\r\ntransfer-encoding: chunked\r\ntrailer: x-t\r\ncache-control: no-store\r\nPragma: no-cache\r\n\r\n1\r\na\r\n0\r\nx-t: 1\r\n\r\n",
+	"GET / HTTP/1.1\r\nHost: x\r\nHOST: y\r\n\r\n",
+	"GET / HTTP/1.1\r\nHost : x\r\nContent-Length: 1\r\nTransfer-Encoding: gzip\r\n\r\n",
 	"GET /" + strings.Repeat("a", 5000) + " HTTP/1.1\r\nHost: x\r\n\r\n",
 	"GET / HTTP/1.1\r\nHost: x\r\nX: " + strings.Repeat("b", 4070) + "\r\n\r\n",
 }
