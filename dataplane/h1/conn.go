@@ -187,7 +187,7 @@ func (c *conn) serve(ctx context.Context) {
 			peek, _ := c.br.Peek(4)
 			_, _ = c.br.Discard(numLeadingCRorLF(peek))
 		}
-		req, err := http.ReadRequest(c.br)
+		req, valid, err := readRequest(c.br)
 		// Active once a request's bytes arrived; unlike net/http, also for a request that
 		// was wholly buffered (pipelined), so that a ConnState hook sees one StateActive per
 		// request (rawheader moves to the next header block on it).
@@ -202,7 +202,7 @@ func (c *conn) serve(ctx context.Context) {
 			return
 		}
 		c.r.noLimit()
-		if status, msg := check(req); status != 0 {
+		if status, msg := check(req, valid); status != 0 {
 			c.fail(status, msg)
 			return
 		}
@@ -239,7 +239,8 @@ func headBuffered(br *bufio.Reader) bool {
 	if bytes.HasSuffix(b, []byte("\r\n\r\n")) { // the usual: a request without a body, alone
 		return true
 	}
-	return bytes.Contains(b, []byte("\n\r\n")) || bytes.Contains(b, []byte("\n\n"))
+	n, _ := headLen(b)
+	return n > 0
 }
 
 func numLeadingCRorLF(v []byte) (n int) {
@@ -294,11 +295,12 @@ func (c *conn) release() {
 }
 
 // check applies net/http's server rules that http.ReadRequest leaves to the server,
-// returning the status and reason of a refusal. http.ReadRequest drops the Host header, so
+// returning the status and reason of a refusal; valid: readRequest found every header name
+// and value valid already. http.ReadRequest drops the Host header, so
 // the Host rule goes by the request's host: unlike net/http, an absolute-form request
 // without a Host header is served (by the target's host, which RFC 9112 says wins anyway),
 // and an empty Host header in an HTTP/1.1 request is refused.
-func check(req *http.Request) (int, string) {
+func check(req *http.Request, valid bool) (int, string) {
 	if req.ProtoMajor != 1 && !isH2Upgrade(req) {
 		return http.StatusHTTPVersionNotSupported, "unsupported protocol version"
 	}
@@ -307,6 +309,9 @@ func check(req *http.Request) (int, string) {
 	}
 	if req.Host != "" && !httpguts.ValidHostHeader(req.Host) {
 		return http.StatusBadRequest, "malformed Host header"
+	}
+	if valid {
+		return 0, ""
 	}
 	for k, vv := range req.Header {
 		if !httpguts.ValidHeaderFieldName(k) {
@@ -332,18 +337,33 @@ const errorHeaders = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection:
 // refuse answers a request that could not be read, as net/http's server does.
 func (c *conn) refuse(err error) {
 	_ = c.setWriteDeadline(timeZero) // the server's own write: not the last response's
-	switch {
-	case c.r.hitLimit():
+	switch refusal(err, c.r.hitLimit()) {
+	case http.StatusRequestHeaderFieldsTooLarge:
 		const publicErr = "431 Request Header Fields Too Large"
 		_, _ = io.WriteString(c.rwc, "HTTP/1.1 "+publicErr+errorHeaders+publicErr)
 		c.closeWriteAndWait()
-	case strings.Contains(err.Error(), "unsupported transfer encoding"):
+	case http.StatusNotImplemented:
 		_, _ = io.WriteString(c.rwc, "HTTP/1.1 501 Not Implemented"+errorHeaders+"Unsupported transfer encoding")
-	case isCommonNetReadError(err):
+	case 0:
 		// The client left, or its time ran out: no answer.
 	default:
 		const publicErr = "400 Bad Request"
 		_, _ = io.WriteString(c.rwc, "HTTP/1.1 "+publicErr+errorHeaders+publicErr)
+	}
+}
+
+// refusal is the status a request that could not be read gets (0: none, the client is
+// gone); hitLimit: its head reached the connection's read limit.
+func refusal(err error, hitLimit bool) int {
+	switch {
+	case hitLimit:
+		return http.StatusRequestHeaderFieldsTooLarge
+	case strings.Contains(err.Error(), "unsupported transfer encoding"):
+		return http.StatusNotImplemented
+	case isCommonNetReadError(err):
+		return 0
+	default:
+		return http.StatusBadRequest
 	}
 }
 

@@ -41,7 +41,7 @@ func (w *response) commit(p []byte) {
 	isHEAD := w.req.Method == http.MethodHead
 	extra := extraHeader{contentLength: -1}
 	var skip skipSet
-	var stack [16]field
+	var stack [16]outField
 	f := gather(h, stack[:0])
 
 	trailers := f.trailerPrefix
@@ -156,21 +156,21 @@ func (w *response) commit(p []byte) {
 // also collects its fields for appendHeader: a lookup for each costs more, about as much as
 // a step of the pass.
 type fields struct {
-	fields                                                []field
+	fields                                                []outField
 	trailer, te, cl, connection, contentEncoding          []string
 	trailerPrefix, hasCL, hasConnection, hasType, hasDate bool
 }
 
-// field is a header's name and values.
-type field struct {
+// outField is a response header's name and values.
+type outField struct {
 	k string
 	v []string
 }
 
-func gather(h http.Header, all []field) fields {
+func gather(h http.Header, all []outField) fields {
 	var f fields
 	for k, v := range h {
-		all = append(all, field{k, v})
+		all = append(all, outField{k, v})
 		switch k {
 		case "Trailer":
 			f.trailer = v
@@ -284,8 +284,8 @@ func (e *extraHeader) append(b []byte) []byte {
 
 // appendHeader appends the fields (gather's) but those skip names, in the order of their
 // names (as net/http's Header.Write does), dropping invalid names.
-func appendHeader(b []byte, fields []field, skip *skipSet) []byte {
-	slices.SortFunc(fields, func(a, b field) int { return strings.Compare(a.k, b.k) })
+func appendHeader(b []byte, fields []outField, skip *skipSet) []byte {
+	slices.SortFunc(fields, func(a, b outField) int { return strings.Compare(a.k, b.k) })
 	for _, f := range fields {
 		if skip.has(f.k) || !httpguts.ValidHeaderFieldName(f.k) {
 			continue

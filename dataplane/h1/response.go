@@ -125,7 +125,7 @@ func (w *response) WriteHeader(code int) {
 		w.continueMu.Lock()
 		bw := w.c.bw
 		b := appendStatusLine(bw.AvailableBuffer(), w.req.ProtoAtLeast(1, 1), code)
-		var stack [16]field
+		var stack [16]outField
 		b = appendHeader(b, gather(w.header, stack[:0]).fields, &skip)
 		_, _ = bw.Write(append(b, "\r\n"...))
 		_ = bw.Flush()

@@ -18,10 +18,11 @@ limitations under the License.
 // net/http's server, which costs a third of a small request's CPU on one core (a goroutine
 // and a read per request to notice a client leaving, a header map cloned and its keys
 // sorted per response, a response and its buffers allocated per request). It keeps what the
-// request path is built on: requests are parsed by net/http's own parser (http.ReadRequest,
-// so framing and request smuggling rules are net/http's), handlers are http.Handlers, and
-// the ResponseWriter supports http.Flusher, http.Hijacker (WebSocket upgrades) and
-// http.ResponseController (deadlines, full duplex).
+// request path is built on: requests are the *http.Request that http.ReadRequest makes, by
+// its rules (framing and request smuggling defences are net/http's; a parser of its own
+// reads the common case for less work, and leaves the rest to http.ReadRequest: see
+// readRequest), handlers are http.Handlers, and the ResponseWriter supports http.Flusher,
+// http.Hijacker (WebSocket upgrades) and http.ResponseController (deadlines, full duplex).
 //
 // The connection's handling follows net/http's server, rule by rule (the functions say
 // which): keep-alive and Connection: close for HTTP/1.0 and 1.1, a response's framing

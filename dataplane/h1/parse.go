@@ -1,0 +1,387 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package h1
+
+import (
+	"bufio"
+	"bytes"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"golang.org/x/net/http/httpguts"
+)
+
+// readRequest reads a request's head from br, as http.ReadRequest does, for less work:
+// net/http's parser was about a quarter of a small request's instructions (a string per
+// header line, a textproto.Reader, canonical keys looked up in a map, the target through
+// the general URL parser).
+//
+// The fast path takes a head that is wholly in br's buffer, which is where a client's
+// request almost always is after one read: the head becomes one string, names and values
+// its substrings. Anything else goes to http.ReadRequest itself, on the same bytes (the
+// fast path only peeks): a head still arriving (so that a malformed one is refused as soon
+// as net/http would, and the connection's read limit, the 431, is met the same way), a
+// head longer than the buffer, and every head the fast path would refuse (so that the
+// error, and the status it maps to, are net/http's own). The fast path must therefore
+// never accept what net/http refuses, nor read a request differently; FuzzParseRequest
+// holds it to that.
+//
+// valid reports that every header name and value is known to be valid (check's loop is
+// then skipped).
+func readRequest(br *bufio.Reader) (req *http.Request, valid bool, err error) {
+	if br.Buffered() == 0 {
+		// As http.ReadRequest would: wait for the first bytes, and return the read's
+		// error as it is (io.EOF for a client that left between requests).
+		if _, err := br.Peek(1); err != nil {
+			return nil, false, err
+		}
+	}
+	buf, _ := br.Peek(br.Buffered())
+	if n, fields := headLen(buf); n > 0 {
+		var p head
+		if p.parse(string(buf[:n]), fields) {
+			_, _ = br.Discard(n)
+			req = p.request(br)
+			return req, !p.badName, nil
+		}
+	}
+	req, err = http.ReadRequest(br)
+	return req, false, err
+}
+
+// headLen is the length of the head at the start of buf, through the blank line that ends
+// it, or 0 if buf does not hold it all; and how many header fields it has (its lines but
+// the first and continuations), to size the header map. Lines end at LF (a CR before it
+// is dropped, as bufio.Reader.ReadLine does), and the first line is the request line
+// whatever it holds.
+func headLen(buf []byte) (n, fields int) {
+	i := indexLF(buf, 0)
+	if i < 0 {
+		return 0, 0
+	}
+	for s := i + 1; s < len(buf); {
+		switch buf[s] {
+		case '\n':
+			return s + 1, fields
+		case '\r':
+			if s+1 < len(buf) && buf[s+1] == '\n' {
+				return s + 2, fields
+			}
+		case ' ', '\t':
+			fields-- // a continuation
+		}
+		fields++
+		j := indexLF(buf, s)
+		if j < 0 {
+			return 0, 0
+		}
+		s = j + 1
+	}
+	return 0, 0
+}
+
+func indexLF(b []byte, from int) int {
+	i := bytes.IndexByte(b[from:], '\n')
+	if i < 0 {
+		return -1
+	}
+	return from + i
+}
+
+// head is a request's head read by parse, before its body is framed.
+type head struct {
+	method, target, proto string
+	major, minor          int
+	url                   *url.URL
+	header                http.Header
+	alloc                 *requestAlloc
+	length                int64 // the body's: -1 chunked
+	chunked               bool
+	// badName: a header name has a space before its colon. textproto accepts it (and does
+	// not canonicalize it), and check refuses it, after the checks that come first.
+	badName bool
+	// has: the kinds of name present (1<<keyKind), so that the rules on the framing and
+	// connection fields look up only the fields that are there.
+	has uint16
+	// The Host fields, kept out of the header: http.ReadRequest drops it (for req.Host).
+	hosts int
+	host  string
+	buf   [16]field // backs the fields, while they are not in the map yet
+}
+
+type field struct{ key, value string }
+
+// requestAlloc holds what a request needs besides its header map, in one allocation.
+type requestAlloc struct {
+	req  http.Request
+	url  url.URL
+	vals [8]string // the first values of the first keys
+}
+
+// parse parses a whole head (s, and fields, as headLen found them): the request line, the
+// header fields, and net/http's rules on them; false for anything http.ReadRequest would
+// refuse (and for what the fast path leaves to it).
+func (p *head) parse(s string, fields int) bool {
+	i := strings.IndexByte(s, '\n')
+	line := trimCR(s[:i])
+	rest := s[i+1:]
+
+	// The request line: method, target and version split at the first two spaces (the
+	// version takes whatever follows, spaces included, and must then be well formed).
+	sp1 := strings.IndexByte(line, ' ')
+	if sp1 < 0 {
+		return false
+	}
+	sp2 := strings.IndexByte(line[sp1+1:], ' ')
+	if sp2 < 0 {
+		return false
+	}
+	p.method, p.target, p.proto = line[:sp1], line[sp1+1:sp1+1+sp2], line[sp1+2+sp2:]
+	if !isToken(p.method) {
+		return false
+	}
+	var ok bool
+	if p.major, p.minor, ok = parseVersion(p.proto); !ok {
+		return false
+	}
+	p.alloc = new(requestAlloc)
+	if p.url, ok = parseTarget(p.method, p.target, &p.alloc.url); !ok {
+		return false
+	}
+
+	// The header fields. textproto refuses a first line that starts with a space or tab;
+	// later ones are continuations (obs-fold) of the field before.
+	if rest[0] == ' ' || rest[0] == '\t' {
+		return false
+	}
+	list := p.buf[:0]
+	for {
+		i := strings.IndexByte(rest, '\n')
+		line, rest = trimCR(rest[:i]), rest[i+1:]
+		if line == "" {
+			break
+		}
+		colon := strings.IndexByte(line, ':')
+		if colon < 0 {
+			return false
+		}
+		// Only spaces and tabs are trimmed (not the CR a value may hold, which makes it
+		// invalid); the name cannot start with either, so only its value loses any.
+		kv := trimSpaceTab(line)
+		if rest[0] == ' ' || rest[0] == '\t' {
+			kv, rest = unfold(kv, rest)
+		}
+		key, kind := canonicalKey(kv[:colon])
+		v := kv[colon+1:]
+		if kind == keyInvalid || !validValue(v) {
+			return false
+		}
+		v = trimLeftSpaceTab(v)
+		p.has |= 1 << kind
+		switch kind {
+		case keySpace:
+			p.badName = true
+		case keyHost:
+			if p.hosts++; p.hosts > 1 {
+				return false // http.ReadRequest refuses a second Host
+			}
+			p.host = v
+			continue
+		}
+		list = append(list, field{key, v})
+	}
+	p.header = p.headerOf(list, fields)
+	return p.fields()
+}
+
+// headerOf is the fields as a header map, of size hint: each name's values in the order
+// they came.
+func (p *head) headerOf(list []field, hint int) http.Header {
+	h := make(http.Header, hint)
+	vals := p.alloc.vals[:]
+	for i, f := range list {
+		if repeated(h, list, i) {
+			h[f.key] = append(h[f.key], f.value)
+		} else if len(vals) > 0 {
+			// Most fields are single: each first value is a one-element slice of one
+			// array, capped so that a second value does not write into the next one's.
+			vals[0] = f.value
+			h[f.key], vals = vals[:1:1], vals[1:]
+		} else {
+			h[f.key] = []string{f.value}
+		}
+	}
+	return h
+}
+
+// repeated reports whether list[i]'s name came before it: compared with each before it in
+// a short list (cheaper than the map's lookup), looked up in h in a long one.
+func repeated(h http.Header, list []field, i int) bool {
+	if len(list) > 16 {
+		_, ok := h[list[i].key]
+		return ok
+	}
+	for _, f := range list[:i] {
+		if f.key == list[i].key {
+			return true
+		}
+	}
+	return false
+}
+
+// unfold joins the continuation lines at the start of rest to kv, as textproto does: each
+// adds a space and its text without the spaces and tabs around it. It returns the joined
+// field and what follows it.
+func unfold(kv, rest string) (string, string) {
+	var b strings.Builder
+	b.WriteString(kv)
+	for rest[0] == ' ' || rest[0] == '\t' {
+		i := strings.IndexByte(rest, '\n')
+		b.WriteByte(' ')
+		b.WriteString(trimSpaceTab(trimCR(rest[:i])))
+		rest = rest[i+1:]
+	}
+	return b.String(), rest
+}
+
+// fields applies what http.ReadRequest does with the header fields before the body's
+// framing: the request's Host, Pragma: no-cache, and Close.
+func (p *head) fields() bool {
+	if p.has&(1<<keyPragma) != 0 && p.has&(1<<keyCacheControl) == 0 && p.header["Pragma"][0] == "no-cache" {
+		p.header["Cache-Control"] = []string{"no-cache"}
+	}
+	req := &p.alloc.req
+	req.Host = p.url.Host
+	if req.Host == "" {
+		req.Host = p.host
+	}
+	if p.has&(1<<keyConnection) != 0 {
+		req.Close = shouldClose(p.major, p.minor, p.header)
+	} else {
+		req.Close = p.major < 1 || p.major == 1 && p.minor == 0
+	}
+	return p.frame(req)
+}
+
+// shouldClose is net/http's rule for a request: HTTP/1.0 keeps the connection only when
+// asked to, later versions unless asked not to, and anything older never does.
+func shouldClose(major, minor int, h http.Header) bool {
+	if major < 1 {
+		return true
+	}
+	conn := h["Connection"]
+	hasClose := httpguts.HeaderValuesContainsToken(conn, "close")
+	if major == 1 && minor == 0 {
+		return hasClose || !httpguts.HeaderValuesContainsToken(conn, "keep-alive")
+	}
+	return hasClose
+}
+
+// parseVersion is http.ParseHTTPVersion: HTTP/ and a digit, a dot and a digit.
+func parseVersion(v string) (major, minor int, ok bool) {
+	switch v {
+	case "HTTP/1.1":
+		return 1, 1, true
+	case "HTTP/1.0":
+		return 1, 0, true
+	}
+	if len(v) != len("HTTP/1.1") || v[:5] != "HTTP/" || v[6] != '.' || !isDigit(v[5]) || !isDigit(v[7]) {
+		return 0, 0, false
+	}
+	return int(v[5] - '0'), int(v[7] - '0'), true
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// parseTarget is the request target's URL, as http.ReadRequest reads it. An origin-form
+// target ("/path?query") whose path needs no unescaping nor RawPath is read here into u;
+// the others (escapes, absolute-form, "*", CONNECT's authority-form) by url.ParseRequestURI.
+func parseTarget(method, target string, u *url.URL) (*url.URL, bool) {
+	if len(target) > 0 && target[0] == '/' {
+		q := len(target)
+		for i := 0; i < len(target); i++ {
+			c := target[i]
+			if c == '?' {
+				q = i
+				break
+			}
+			if !pathByte[c] {
+				return slowTarget(method, target)
+			}
+		}
+		for i := q + 1; i < len(target); i++ {
+			if c := target[i]; c < ' ' || c == 0x7f {
+				return nil, false // url.ParseRequestURI refuses control bytes
+			}
+		}
+		u.Path = target[:q]
+		switch {
+		case q == len(target)-1:
+			// A lone "?" at the end: an empty query, kept.
+			u.ForceQuery = true
+		case q < len(target):
+			u.RawQuery = target[q+1:]
+		}
+		return u, true
+	}
+	return slowTarget(method, target)
+}
+
+// slowTarget is http.ReadRequest's reading of a target: CONNECT's authority-form
+// ("host:port") read as the authority of an http URL whose scheme is then dropped.
+func slowTarget(method, target string) (*url.URL, bool) {
+	authority := method == http.MethodConnect && !strings.HasPrefix(target, "/")
+	raw := target
+	if authority {
+		raw = "http://" + target
+	}
+	u, err := url.ParseRequestURI(raw)
+	if err != nil {
+		return nil, false
+	}
+	if authority {
+		u.Scheme = ""
+	}
+	return u, true
+}
+
+func trimCR(s string) string {
+	if len(s) > 0 && s[len(s)-1] == '\r' {
+		return s[:len(s)-1]
+	}
+	return s
+}
+
+// trimSpaceTab and trimLeftSpaceTab trim what textproto trims: spaces and tabs only. (By
+// index: reslicing at each byte costs more.)
+func trimSpaceTab(s string) string {
+	s = trimLeftSpaceTab(s)
+	j := len(s)
+	for j > 0 && (s[j-1] == ' ' || s[j-1] == '\t') {
+		j--
+	}
+	return s[:j]
+}
+
+func trimLeftSpaceTab(s string) string {
+	i := 0
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+		i++
+	}
+	return s[i:]
+}
