@@ -167,9 +167,10 @@ func appendHead(b []byte, req *http.Request, host string) ([]byte, error) {
 		b = append(b, "\r\n"...)
 	}
 
-	var stack [32]string
-	keys := stack[:0]
-	for k := range req.Header {
+	// The fields with their values, sorted by name: written without a lookup per name.
+	var stack [32]keyValues
+	fields := stack[:0]
+	for k, vv := range req.Header {
 		switch k {
 		case "Host", "User-Agent", "Content-Length", "Transfer-Encoding", "Trailer":
 			continue
@@ -179,14 +180,15 @@ func appendHead(b []byte, req *http.Request, host string) ([]byte, error) {
 			// backend may read otherwise than the proxy.
 			return b, fmt.Errorf("upstream: header %q would be sent next to the request's own", k)
 		}
-		keys = append(keys, k)
+		fields = append(fields, keyValues{k, vv})
 	}
-	slices.Sort(keys)
-	for _, k := range keys {
+	slices.SortFunc(fields, func(a, b keyValues) int { return strings.Compare(a.k, b.k) })
+	for _, f := range fields {
+		k := f.k
 		if !httpguts.ValidHeaderFieldName(k) {
 			return b, fmt.Errorf("net/http: invalid header field name %q", k)
 		}
-		for _, v := range req.Header[k] {
+		for _, v := range f.vv {
 			if !httpguts.ValidHeaderFieldValue(v) {
 				return b, fmt.Errorf("net/http: invalid header field value for %q", k)
 			}
@@ -197,6 +199,12 @@ func appendHead(b []byte, req *http.Request, host string) ([]byte, error) {
 		}
 	}
 	return append(b, "\r\n"...), nil
+}
+
+// keyValues is a header field's name and values.
+type keyValues struct {
+	k  string
+	vv []string
 }
 
 // framingName reports whether k is Host, Content-Length or Transfer-Encoding in any case,
