@@ -43,7 +43,7 @@ func (c *conn) serveOne(ctx context.Context, req *http.Request, now time.Time) b
 		cancel()
 		c.cancel = nil
 	}()
-	req = req.WithContext(ctx)
+	*req = *req.WithContext(ctx) // req is this server's own; inlined, the copy stays on the stack
 	req.RemoteAddr = c.remoteAddr
 
 	w := &c.w

@@ -54,6 +54,9 @@ type exchange struct {
 	idHeader [1]string
 	// body wraps the request's body, when it has one, for the integrations to read.
 	body clientBody
+	// req is the request as the steps see it, with ctx as its context: held here rather
+	// than allocated by WithContext.
+	req http.Request
 }
 
 // rc is the request's reqctx.

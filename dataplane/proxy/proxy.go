@@ -214,7 +214,8 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rc.ClientCert = reqctx.NewClientCert(r.TLS.PeerCertificates[0])
 	}
 	ex.ctx.Context = r.Context()
-	r = r.WithContext(&ex.ctx)
+	ex.req = *r.WithContext(&ex.ctx) // inlined, WithContext's copy stays on the stack
+	r = &ex.req
 	// Deferred, so that a response aborted mid-stream (ReverseProxy panics with
 	// http.ErrAbortHandler) is still counted and logged; then what the body lent is given back.
 	defer rc.Done()
