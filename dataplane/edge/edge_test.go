@@ -377,14 +377,8 @@ func TestWriteDeadlineLeftSetOnH1(t *testing.T) {
 	const requests = 50
 	for range requests {
 		fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-		res, err := http.ReadResponse(br, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(res.Body)
-		_ = res.Body.Close()
-		if string(b) != "ok" {
-			t.Fatalf("body %q", b)
+		if _, body := readFrom(t, br); body != "ok" {
+			t.Fatalf("body %q", body)
 		}
 	}
 	if w := n.Write.Load(); w > 2 {
@@ -426,12 +420,7 @@ func TestLeftDeadlineSparesContinueAndHijack(t *testing.T) {
 		c := dial(t, addr)
 		br := bufio.NewReader(c)
 		fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-		res, err := http.ReadResponse(br, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _ = io.Copy(io.Discard, res.Body)
-		_ = res.Body.Close()
+		readFrom(t, br)
 		time.Sleep(3 * l.WriteTimeout) // the deadline the first answer left passes
 		fmt.Fprint(c, second)
 		line, err := br.ReadString('\n')
@@ -445,14 +434,8 @@ func TestLeftDeadlineSparesContinueAndHijack(t *testing.T) {
 			}
 			_, _ = br.ReadString('\n') // the blank line after 100 Continue
 			fmt.Fprint(c, "data")
-			res, err := http.ReadResponse(br, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, _ := io.ReadAll(res.Body)
-			_ = res.Body.Close()
-			if res.StatusCode != 200 || string(b) != "got data" {
-				t.Errorf("upload: %d %q", res.StatusCode, b)
+			if res, body := readFrom(t, br); res.StatusCode != 200 || body != "got data" {
+				t.Errorf("upload: %d %q", res.StatusCode, body)
 			}
 		default:
 			rest, _ := io.ReadAll(br)

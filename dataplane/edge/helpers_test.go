@@ -100,7 +100,13 @@ type answer struct {
 // readResponse reads one response from c.
 func readResponse(t *testing.T, c net.Conn) (answer, string) {
 	t.Helper()
-	res, err := http.ReadResponse(bufio.NewReader(c), nil)
+	return readFrom(t, bufio.NewReader(c))
+}
+
+// readFrom reads one response from br, a kept-alive connection's reader.
+func readFrom(t *testing.T, br *bufio.Reader) (answer, string) {
+	t.Helper()
+	res, err := http.ReadResponse(br, nil)
 	if err != nil {
 		t.Fatalf("reading the response: %v", err)
 	}
