@@ -22,8 +22,8 @@ import (
 )
 
 // The framing check the lean path ran before http.ReadResponse until the response reader
-// of head.go replaced both, kept as the fuzz test's reference (framingConflict and
-// hasFieldName are as they were in conn.go), and referenceFraming, which says where it looked
+// of head.go replaced both, kept as the fuzz test's reference (framingConflict, its line
+// check now framingOfLines, and hasFieldName are as they were in conn.go), and referenceFraming, which says where it looked
 // at other bytes than the head's.
 
 // framingConflict looks at the response headers buffered in br, before net/http parses them,
@@ -43,15 +43,14 @@ func framingConflict(br *bufio.Reader) (checked bool, err error) {
 	if end < 0 {
 		return false, nil
 	}
-	b = b[:end]
+	return true, framingOfLines(b[:end])
+}
+
+// framingOfLines is framingConflict's check of the lines of head: errFramingName for either
+// name followed by whitespace, errFraming for both names, nil otherwise.
+func framingOfLines(head []byte) error {
 	var cl, te bool
-	for len(b) > 0 {
-		i := bytes.IndexByte(b, '\n')
-		if i < 0 {
-			i = len(b) - 1
-		}
-		line := b[:i+1]
-		b = b[i+1:]
+	for _, line := range bytes.SplitAfter(head, []byte("\n")) {
 		var colon bool
 		switch {
 		case hasFieldName(line, "content-length", &colon):
@@ -62,13 +61,13 @@ func framingConflict(br *bufio.Reader) (checked bool, err error) {
 			continue
 		}
 		if !colon {
-			return true, errFramingName
+			return errFramingName
 		}
 	}
 	if cl && te {
-		return true, errFraming
+		return errFraming
 	}
-	return true, nil
+	return nil
 }
 
 // hasFieldName reports whether line starts with the header field name, any case, followed
@@ -110,25 +109,7 @@ func referenceFraming(br *bufio.Reader, rest []byte) (checked bool, why string, 
 	if !checked {
 		why = "framingConflict did not see the head's end"
 	}
-	var cl, te bool
-	for _, line := range bytes.SplitAfter(rest[:end], []byte("\n")) {
-		var colon bool
-		switch {
-		case hasFieldName(line, "content-length", &colon):
-			cl = true
-		case hasFieldName(line, "transfer-encoding", &colon):
-			te = true
-		default:
-			continue
-		}
-		if !colon {
-			return true, why, errFramingName
-		}
-	}
-	if cl && te {
-		return true, why, errFraming
-	}
-	return true, why, nil
+	return true, why, framingOfLines(rest[:end])
 }
 
 // headEnd returns the length of the head at the start of b as net/http reads it (up to the
