@@ -27,6 +27,8 @@ import (
 	"net/textproto"
 	"strconv"
 	"strings"
+
+	"github.com/portico-dev/portico/internal/httpsyntax"
 )
 
 // frame decides how the request's body is delimited, by net/http's rules (its readTransfer
@@ -42,7 +44,7 @@ func (p *head) frame(req *http.Request) bool {
 		delete(h, "Transfer-Encoding")
 		// net/http reads a version of 0.0 as 1.1 here.
 		if p.major > 1 || p.major == 1 && p.minor >= 1 || p.major == 0 && p.minor == 0 {
-			if len(te) != 1 || !asciiEqualFold(te[0], "chunked") {
+			if len(te) != 1 || !httpsyntax.EqualFoldASCII(te[0], "chunked") {
 				return false
 			}
 			p.chunked = true
@@ -252,25 +254,4 @@ func trailerEndsInBuffer(br *bufio.Reader) bool {
 			return false
 		}
 	}
-}
-
-// asciiEqualFold is ASCII-only case folding (strings.EqualFold also folds Unicode, which
-// would take "chunKed" with a Kelvin sign for "chunked").
-func asciiEqualFold(s, t string) bool {
-	if len(s) != len(t) {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if lower(s[i]) != lower(t[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func lower(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
 }

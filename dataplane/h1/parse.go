@@ -24,6 +24,8 @@ import (
 	"strings"
 
 	"golang.org/x/net/http/httpguts"
+
+	"github.com/portico-dev/portico/internal/httpsyntax"
 )
 
 // readRequest reads a request's head from br, as http.ReadRequest does, for less work:
@@ -182,16 +184,16 @@ func (p *head) parse(s string, fields int) bool {
 		}
 		// Only spaces and tabs are trimmed (not the CR a value may hold, which makes it
 		// invalid); the name cannot start with either, so only its value loses any.
-		kv := trimSpaceTab(line)
+		kv := httpsyntax.TrimOWS(line)
 		if rest[0] == ' ' || rest[0] == '\t' {
 			kv, rest = unfold(kv, rest)
 		}
 		key, kind := canonicalKey(kv[:colon])
 		v := kv[colon+1:]
-		if kind == keyInvalid || !validValue(v) {
+		if kind == keyInvalid || !httpsyntax.ValidValue(v) {
 			return false
 		}
-		v = trimLeftSpaceTab(v)
+		v = trimLeftOWS(v) // not the right: a folded value keeps the space its fold ends in
 		p.has |= 1 << kind
 		switch kind {
 		case keySpace:
@@ -253,7 +255,7 @@ func unfold(kv, rest string) (string, string) {
 	for rest[0] == ' ' || rest[0] == '\t' {
 		i := strings.IndexByte(rest, '\n')
 		b.WriteByte(' ')
-		b.WriteString(trimSpaceTab(trimCR(rest[:i])))
+		b.WriteString(httpsyntax.TrimOWS(trimCR(rest[:i])))
 		rest = rest[i+1:]
 	}
 	return b.String(), rest
@@ -367,18 +369,8 @@ func trimCR(s string) string {
 	return s
 }
 
-// trimSpaceTab and trimLeftSpaceTab trim what textproto trims: spaces and tabs only. (By
-// index: reslicing at each byte costs more.)
-func trimSpaceTab(s string) string {
-	s = trimLeftSpaceTab(s)
-	j := len(s)
-	for j > 0 && (s[j-1] == ' ' || s[j-1] == '\t') {
-		j--
-	}
-	return s[:j]
-}
-
-func trimLeftSpaceTab(s string) string {
+// trimLeftOWS removes the spaces and tabs before s.
+func trimLeftOWS(s string) string {
 	i := 0
 	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
 		i++

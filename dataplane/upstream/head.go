@@ -19,11 +19,12 @@ package upstream
 import (
 	"bufio"
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+
+	"github.com/portico-dev/portico/internal/httpsyntax"
 )
 
 // Reading a response's head: the status line and the header lines up to the blank line, in
@@ -192,7 +193,7 @@ func (s *headScan) line(line []byte, off int) error {
 		if len(s.fields) == 0 {
 			return errFirstFolded
 		}
-		if !validValue(line) {
+		if !httpsyntax.ValidValue(line) {
 			return fmt.Errorf("upstream: malformed response header line: %q", line)
 		}
 		s.folded = true
@@ -223,20 +224,20 @@ func (s *headScan) line(line []byte, off int) error {
 		}
 		upper = c == '-'
 	}
-	if !validValue(line[colon+1:]) {
+	if !httpsyntax.ValidValue(line[colon+1:]) {
 		return fmt.Errorf("upstream: malformed response header line: %q", line)
 	}
 	switch colon {
 	case len("connection"):
-		if asciiEqualFold(line[:colon], "connection") {
+		if httpsyntax.EqualFoldASCII(line[:colon], "connection") {
 			s.named |= hasConnection
 		}
 	case len("pragma"):
-		if asciiEqualFold(line[:colon], "pragma") {
+		if httpsyntax.EqualFoldASCII(line[:colon], "pragma") {
 			s.named |= hasPragma
 		}
 	case len("trailer"):
-		if asciiEqualFold(line[:colon], "trailer") {
+		if httpsyntax.EqualFoldASCII(line[:colon], "trailer") {
 			s.named |= hasTrailer
 		}
 	}
@@ -257,9 +258,9 @@ func (s *headScan) framingName(line []byte) error {
 	var seen *bool
 	var name string
 	switch {
-	case len(line) > len(cl) && isNameEnd(line[len(cl)]) && asciiEqualFold(line[:len(cl)], cl):
+	case len(line) > len(cl) && isNameEnd(line[len(cl)]) && httpsyntax.EqualFoldASCII(line[:len(cl)], cl):
 		seen, name = &s.cl, cl
-	case len(line) > len(te) && isNameEnd(line[len(te)]) && asciiEqualFold(line[:len(te)], te):
+	case len(line) > len(te) && isNameEnd(line[len(te)]) && httpsyntax.EqualFoldASCII(line[:len(te)], te):
 		seen, name = &s.te, te
 	default:
 		return nil
@@ -275,29 +276,10 @@ func (s *headScan) framingName(line []byte) error {
 // its colon, or whitespace that is refused.
 func isNameEnd(c byte) bool { return c == ':' || c == ' ' || c == '\t' }
 
-// asciiEqualFold reports whether b equals s, a lower-case ASCII string, in any ASCII case
-// (not Unicode's: net/http matches names so too).
-func asciiEqualFold(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := range len(b) {
-		c := b[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != s[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // The classes of a byte in a head, one table lookup per byte.
 const (
 	tokenByte uint8 = 1 << iota // RFC 9110's tchar
 	nameByte                    // allowed in a name as net/http reads one: tchar or space
-	valueByte                   // allowed in a value: VCHAR, obs-text, space, tab
 	lowerByte                   // a to z
 	upperByte                   // A to Z
 	spaceByte                   // a space
@@ -315,34 +297,6 @@ var byteClass = func() (t [256]uint8) {
 		case c == ' ':
 			t[c] |= nameByte | spaceByte
 		}
-		if c == ' ' || c == '\t' || (c >= 0x21 && c != 0x7f) {
-			t[c] |= valueByte
-		}
 	}
 	return t
 }()
-
-// validValue reports whether b holds only bytes a value may: no control byte but the tab.
-// Eight bytes at a time: a word with no byte under 0x20 and none equal to 0x7f is valid as
-// it is, and only a word with one of those (or a tab) is looked at byte by byte.
-func validValue(b []byte) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	for len(b) >= 8 {
-		w := binary.LittleEndian.Uint64(b)
-		del := w ^ ones*0x7f // a zero byte where w has 0x7f
-		if ((w-ones*0x20)&^w|(del-ones)&^del)&highs != 0 {
-			for _, c := range b[:8] {
-				if byteClass[c]&valueByte == 0 {
-					return false
-				}
-			}
-		}
-		b = b[8:]
-	}
-	for _, c := range b {
-		if byteClass[c]&valueByte == 0 {
-			return false
-		}
-	}
-	return true
-}

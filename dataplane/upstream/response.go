@@ -25,6 +25,8 @@ import (
 	"strings"
 
 	"golang.org/x/net/http/httpguts"
+
+	"github.com/portico-dev/portico/internal/httpsyntax"
 )
 
 // Building the *http.Response from a head read by readHead: the fields net/http's
@@ -116,7 +118,7 @@ func (s *headScan) header(head string, slab []string) http.Header {
 		if !f.canonical {
 			key = canonicalKey(key)
 		}
-		value := trimOWS(head[f.colon+1 : f.end])
+		value := httpsyntax.TrimOWS(head[f.colon+1 : f.end])
 		if s.folded && i+1 < len(s.fields) && s.fields[i+1].colon < 0 {
 			value, i = s.unfold(head, value, i)
 		}
@@ -153,20 +155,9 @@ func (s *headScan) unfold(head, value string, i int) (string, int) {
 		i++
 		f := s.fields[i]
 		b.WriteByte(' ')
-		b.WriteString(trimOWS(head[f.start:f.end]))
+		b.WriteString(httpsyntax.TrimOWS(head[f.start:f.end]))
 	}
 	return strings.TrimLeft(b.String(), " \t"), i
-}
-
-// trimOWS removes spaces and tabs around s.
-func trimOWS(s string) string {
-	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
-		s = s[1:]
-	}
-	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
-		s = s[:len(s)-1]
-	}
-	return s
 }
 
 // bodyFraming is how a response's body is delimited.

@@ -335,28 +335,6 @@ func canonicalReference(k string) string {
 	return textproto.CanonicalMIMEHeaderKey(k)
 }
 
-// validValue's words against the byte-by-byte rule: every byte at every place of a value
-// around a word's length, among bytes that are all valid and all invalid.
-func TestValidValue(t *testing.T) {
-	for _, fill := range []byte{'a', 0x80, 0xff, ' ', '\t', 0x7e, 0x21} {
-		for n := 1; n <= 17; n++ {
-			for i := range n {
-				for c := range 256 {
-					b := []byte(strings.Repeat(string(fill), n))
-					b[i] = byte(c)
-					want := true
-					for _, c := range b {
-						want = want && (c == ' ' || c == '\t' || c >= 0x21 && c != 0x7f)
-					}
-					if got := validValue(b); got != want {
-						t.Fatalf("validValue(%q) = %v", b, got)
-					}
-				}
-			}
-		}
-	}
-}
-
 // Where the response reader differs from the code it replaced: the framing checks now see
 // every line of the head. framingConflict saw what was buffered when it ran: a head longer
 // than the buffer or arriving in several reads went unchecked (a Transfer-Encoding next to

@@ -1,0 +1,99 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package httpsyntax
+
+import (
+	"bytes"
+	"net/textproto"
+	"strings"
+	"testing"
+
+	"golang.org/x/net/http/httpguts"
+)
+
+// The value bytes are httpguts' decisions, byte by byte.
+func TestValueBytes(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		if s := string([]byte{byte(c)}); valueByte[c] != httpguts.ValidHeaderFieldValue(s) {
+			t.Errorf("value byte %#x: %v", c, valueByte[c])
+		}
+	}
+}
+
+// ValidValue's eight bytes at a time against valueByte, for each byte at each place of a
+// word, among neighbours that test the words' borrows; as a string (h1's) and as bytes
+// (the upstream client's), around a word's length.
+func TestValidValue(t *testing.T) {
+	for _, fill := range []byte{'a', ' ', 0x20, 0x21, 0x7e, 0x80, 0xff, '\t'} {
+		for c := 0; c < 256; c++ {
+			for at := 0; at < 17; at++ {
+				b := bytes.Repeat([]byte{fill}, 17)
+				b[at] = byte(c)
+				if got := ValidValue(string(b)); got != valueByte[c] {
+					t.Fatalf("ValidValue(%q) = %v", b, got)
+				}
+			}
+		}
+	}
+	for _, fill := range []byte{'a', 0x80, 0xff, ' ', '\t', 0x7e, 0x21} {
+		for n := 1; n <= 17; n++ {
+			for i := range n {
+				for c := range 256 {
+					b := []byte(strings.Repeat(string(fill), n))
+					b[i] = byte(c)
+					want := true
+					for _, c := range b {
+						want = want && (c == ' ' || c == '\t' || c >= 0x21 && c != 0x7f)
+					}
+					if got := ValidValue(b); got != want {
+						t.Fatalf("ValidValue(%q) = %v", b, got)
+					}
+				}
+			}
+		}
+	}
+}
+
+// Canonicalize is textproto's canonical form, and the common names are their own.
+func TestCanonicalize(t *testing.T) {
+	for k := range commonKeys {
+		if textproto.CanonicalMIMEHeaderKey(k) != k {
+			t.Errorf("common name %q is not canonical", k)
+		}
+	}
+	for _, k := range []string{"host", "HOST", "x-api-key", "x-unknown-thing", "x_y", "1a-b", "a--b", "-a",
+		"www-authenticate", "X-A-", "a", "content-type", "ETag", "X-REQUEST-ID", strings.Repeat("ab-", 40)} {
+		if got, want := Canonicalize(k), textproto.CanonicalMIMEHeaderKey(k); got != want {
+			t.Errorf("Canonicalize(%q) = %q, want %q", k, got, want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { Canonicalize("user-agent"); Canonicalize("ETag") }); n != 0 {
+		t.Errorf("common names cost %v allocations", n)
+	}
+}
+
+func TestTrimOWSAndFold(t *testing.T) {
+	for in, want := range map[string]string{"": "", " \t a b\t ": "a b", "x": "x", " \r": "\r", "\t\t": ""} {
+		if got := TrimOWS(in); got != want {
+			t.Errorf("TrimOWS(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if !EqualFoldASCII("ChUnKeD", "chunked") || !EqualFoldASCII([]byte("CONNECTION"), "connection") ||
+		EqualFoldASCII("chun\u212aed", "chunked") || EqualFoldASCII("chunke", "chunked") {
+		t.Error("EqualFoldASCII")
+	}
+}
