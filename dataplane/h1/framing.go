@@ -18,10 +18,7 @@ package h1
 
 import (
 	"bufio"
-	"bytes"
-	"errors"
 	"io"
-	"maps"
 	"net/http"
 	"net/http/httputil"
 	"net/textproto"
@@ -196,7 +193,7 @@ func (b *chunkedBody) Read(p []byte) (int, error) {
 	n, err := b.src.Read(p)
 	if err == io.EOF { //nolint:errorlint // the chunked reader returns io.EOF unwrapped
 		b.sawEOF = true
-		if terr := b.readTrailer(); terr != nil {
+		if terr := httpsyntax.ReadTrailer(b.br, &b.req.Trailer); terr != nil {
 			err = terr
 			b.sawEOF = false
 			b.closed = true
@@ -207,51 +204,3 @@ func (b *chunkedBody) Read(p []byte) (int, error) {
 
 // Close is a no-op: the server's body wrapper reads or drops the rest.
 func (b *chunkedBody) Close() error { return nil }
-
-var errTrailerEOF = errors.New("http: unexpected EOF reading trailer")
-
-// readTrailer reads the trailer after the last chunk, by net/http's rules: commonly just
-// the CRLF; else a header block, which must end within the buffer (a bound on its size),
-// read by textproto as net/http reads it (trailers are rare: no fast path).
-func (b *chunkedBody) readTrailer() error {
-	buf, err := b.br.Peek(2)
-	switch {
-	case string(buf) == "\r\n":
-		_, _ = b.br.Discard(2)
-		return nil
-	case len(buf) < 2:
-		return errTrailerEOF
-	case err != nil:
-		return err
-	}
-	if !trailerEndsInBuffer(b.br) {
-		return errors.New("http: suspiciously long trailer after chunked body")
-	}
-	hdr, err := textproto.NewReader(b.br).ReadMIMEHeader()
-	if err != nil {
-		if err == io.EOF { //nolint:errorlint // textproto returns io.EOF unwrapped
-			return errTrailerEOF
-		}
-		return err
-	}
-	if b.req.Trailer == nil {
-		b.req.Trailer = http.Header(hdr)
-	} else {
-		maps.Copy(b.req.Trailer, http.Header(hdr))
-	}
-	return nil
-}
-
-// trailerEndsInBuffer peeks ever further, until br's buffer is full or its input ends, for
-// a CRLF CRLF at the end of what it peeked.
-func trailerEndsInBuffer(br *bufio.Reader) bool {
-	for n := 4; ; n++ {
-		buf, err := br.Peek(n)
-		if bytes.HasSuffix(buf, []byte("\r\n\r\n")) {
-			return true
-		}
-		if err != nil {
-			return false
-		}
-	}
-}

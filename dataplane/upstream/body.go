@@ -17,14 +17,13 @@ limitations under the License.
 package upstream
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
-	"maps"
 	"net/http"
-	"net/textproto"
 	"sync/atomic"
+
+	"github.com/portico-dev/portico/internal/httpsyntax"
 )
 
 // body is a response body on the lean path, read from the connection's buffer by its
@@ -54,11 +53,6 @@ const (
 	bodyClosed
 )
 
-var (
-	errTrailerEOF  = errors.New("http: unexpected EOF reading trailer")
-	errLongTrailer = errors.New("http: suspiciously long trailer after chunked body")
-)
-
 func (b *body) Read(p []byte) (int, error) {
 	if s := b.state.Load(); s != bodyOpen {
 		if s == bodyClosed {
@@ -72,7 +66,7 @@ func (b *body) Read(p []byte) (int, error) {
 	case b.chunks != nil:
 		n, err = b.chunks.Read(p)
 		if errors.Is(err, io.EOF) {
-			if terr := b.readTrailer(); terr != nil {
+			if terr := httpsyntax.ReadTrailer(b.pc.br, &b.res.Trailer); terr != nil {
 				err = terr
 			}
 		}
@@ -102,51 +96,6 @@ func (b *body) Read(p []byte) (int, error) {
 		}
 	}
 	return n, err
-}
-
-// readTrailer reads what follows the last chunk as net/http does: the empty line, or
-// trailer fields (merged into the response's Trailer) that must end within the buffer's
-// size, so that a backend cannot send trailers without end.
-func (b *body) readTrailer() error {
-	br := b.pc.br
-	p, err := br.Peek(2)
-	if len(p) == 2 && p[0] == '\r' && p[1] == '\n' {
-		_, _ = br.Discard(2)
-		return nil
-	}
-	if len(p) < 2 {
-		return errTrailerEOF
-	}
-	if err != nil {
-		return err
-	}
-	for {
-		p, _ := br.Peek(br.Buffered())
-		if bytes.Contains(p, []byte("\r\n\r\n")) {
-			break
-		}
-		// A failed Peek buffered nothing more: the end did not come (net/http says so for
-		// a read error too).
-		if len(p) >= br.Size() {
-			return errLongTrailer
-		}
-		if _, err := br.Peek(len(p) + 1); err != nil {
-			return errLongTrailer
-		}
-	}
-	hdr, err := textproto.NewReader(br).ReadMIMEHeader()
-	if err != nil {
-		if errors.Is(err, io.EOF) {
-			return errTrailerEOF
-		}
-		return err
-	}
-	if b.res.Trailer == nil {
-		b.res.Trailer = http.Header(hdr)
-	} else {
-		maps.Copy(b.res.Trailer, http.Header(hdr))
-	}
-	return nil
 }
 
 // Buffered returns how many bytes of the answer are read from the connection but not yet
