@@ -14,9 +14,9 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package httpsyntax holds the byte-level rules of HTTP/1.x heads and trailers that both of Portico's
-// parsers apply: h1's, of the requests clients send, and the upstream client's, of the
-// answers backends send. Each rule is net/http's (textproto's, httpguts'), written for a
+// Package httpsyntax holds the byte-level rules of HTTP/1.x heads and trailers that both of
+// Portico's parsers apply: h1's, of the requests clients send, and the upstream client's, of
+// the answers backends send. Each rule is net/http's (textproto's, httpguts'), written for a
 // parser that reads a head as one string or buffer rather than line by line.
 package httpsyntax
 
