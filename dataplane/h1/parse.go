@@ -158,7 +158,7 @@ func (p *head) parse(s string, fields int) bool {
 		return false
 	}
 	var ok bool
-	if p.major, p.minor, ok = parseVersion(p.proto); !ok {
+	if p.major, p.minor, ok = http.ParseHTTPVersion(p.proto); !ok {
 		return false
 	}
 	p.alloc = new(requestAlloc)
@@ -293,22 +293,6 @@ func shouldClose(major, minor int, h http.Header) bool {
 	}
 	return hasClose
 }
-
-// parseVersion is http.ParseHTTPVersion: HTTP/ and a digit, a dot and a digit.
-func parseVersion(v string) (major, minor int, ok bool) {
-	switch v {
-	case "HTTP/1.1":
-		return 1, 1, true
-	case "HTTP/1.0":
-		return 1, 0, true
-	}
-	if len(v) != len("HTTP/1.1") || v[:5] != "HTTP/" || v[6] != '.' || !isDigit(v[5]) || !isDigit(v[7]) {
-		return 0, 0, false
-	}
-	return int(v[5] - '0'), int(v[7] - '0'), true
-}
-
-func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // parseTarget is the request target's URL, as http.ReadRequest reads it. An origin-form
 // target ("/path?query") whose path needs no unescaping nor RawPath is read here into u;
