@@ -201,10 +201,13 @@ func (h *httpIntegration) forward(w http.ResponseWriter, r *http.Request, rc *re
 	}
 	_ = res.Body.Close() // now, so that res.Trailer is complete
 
-	if len(res.Trailer) > 0 {
-		// Chunked, so that net/http does not compute a Content-Length for a short body.
-		_ = http.NewResponseController(w).Flush()
+	if len(res.Trailer) == 0 {
+		// Nothing to copy; and w.Header() after WriteHeader costs the server a copy of the
+		// header sent (it keeps what went out apart from later changes).
+		return
 	}
+	// Chunked, so that net/http does not compute a Content-Length for a short body.
+	_ = http.NewResponseController(w).Flush()
 	if len(res.Trailer) == announced {
 		copyHeader(w.Header(), res.Trailer)
 		return

@@ -147,9 +147,6 @@ func appendHead(b []byte, req *http.Request, host string) ([]byte, error) {
 		}
 	}
 	if ua != "" {
-		if !httpguts.ValidHeaderFieldValue(ua) {
-			return b, errors.New("net/http: invalid header field value for \"User-Agent\"")
-		}
 		b = append(b, "User-Agent: "...)
 		b = append(b, textproto.TrimString(ua)...)
 		b = append(b, "\r\n"...)
@@ -183,15 +180,10 @@ func appendHead(b []byte, req *http.Request, host string) ([]byte, error) {
 		fields = append(fields, keyValues{k, vv})
 	}
 	slices.SortFunc(fields, func(a, b keyValues) int { return strings.Compare(a.k, b.k) })
+	// Names and values were checked by validHeaders before the connection was taken.
 	for _, f := range fields {
 		k := f.k
-		if !httpguts.ValidHeaderFieldName(k) {
-			return b, fmt.Errorf("net/http: invalid header field name %q", k)
-		}
 		for _, v := range f.vv {
-			if !httpguts.ValidHeaderFieldValue(v) {
-				return b, fmt.Errorf("net/http: invalid header field value for %q", k)
-			}
 			b = append(b, k...)
 			b = append(b, ": "...)
 			b = append(b, textproto.TrimString(v)...)
