@@ -62,11 +62,11 @@ type conn struct {
 	r          connReader
 	br         *bufio.Reader
 	bw         *bufio.Writer
-	werr       error              // the first write error: the connection is done
-	cancel     context.CancelFunc // the request's: a failed write ends it, as in net/http
-	body       *body              // the request's body wrapper, nil without one
-	hijacked   atomic.Bool        // read by a body's reader, which may be another goroutine
-	state      atomic.Uint64      // http.ConnState in the low byte, the unix second it began above
+	werr       error           // the first write error: the connection is done
+	rctx       *requestContext // the request's: a failed write ends it, as in net/http
+	body       *body           // the request's body wrapper, nil without one
+	hijacked   atomic.Bool     // read by a body's reader, which may be another goroutine
+	state      atomic.Uint64   // http.ConnState in the low byte, the unix second it began above
 	lastPOST   bool
 	// wdl is the write deadline set (zero: none). The one a response leaves stays set, for
 	// the next response to extend rather than set again (edge's writer, by WriteDeadline);
@@ -115,8 +115,8 @@ func (c *conn) Write(p []byte) (int, error) {
 	n, err := c.rwc.Write(p)
 	if err != nil && c.werr == nil {
 		c.werr = err
-		if c.cancel != nil {
-			c.cancel()
+		if c.rctx != nil {
+			c.rctx.cancel()
 		}
 	}
 	return n, err
@@ -144,8 +144,8 @@ func (c *conn) serve(ctx context.Context) {
 			buf = buf[:runtime.Stack(buf, false)]
 			s.logf("h1: panic serving %v: %v\n%s", c.remoteAddr, p, buf)
 		}
-		if c.cancel != nil {
-			c.cancel()
+		if c.rctx != nil {
+			c.rctx.cancel()
 		}
 		c.r.stopWatch()
 		if c.hijacked.Load() || handing {

@@ -51,13 +51,13 @@ type connReader struct {
 	// transport's), stopWatch on the connection's, fire on the timer's.
 	mu       sync.Mutex
 	timer    *time.Timer
-	pending  bool          // the timer is set: it fires, and waits on for a later request
-	since    time.Time     // when the watch was armed
-	armed    bool          // the timer may start the watch
-	running  bool          // the watch's read started
-	done     chan struct{} // closed when the watch's read ended
-	cancel   func()        // ends the request when the client went away
-	aborting bool          // stopWatch ended the read: its error is not the client's
+	pending  bool            // the timer is set: it fires, and waits on for a later request
+	since    time.Time       // when the watch was armed
+	armed    bool            // the timer may start the watch
+	running  bool            // the watch's read started
+	done     chan struct{}   // closed when the watch's read ended
+	rctx     *requestContext // the request's, ended when the client went away
+	aborting bool            // stopWatch ended the read: its error is not the client's
 }
 
 // setDeadline sets the read deadline and keeps it.
@@ -118,18 +118,18 @@ func (cr *connReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// armWatch starts watching the connection ClientWatchDelay after now; cancel ends the
-// request when the client goes away. Requests that end sooner cost no goroutine, and no
+// armWatch starts watching the connection ClientWatchDelay after now; rctx is the request's,
+// ended when the client goes away. Requests that end sooner cost no goroutine, and no
 // timer update: the timer set for an earlier request is left to fire, and then waits on
 // for what is left of the current one's delay (fire). A kept-alive connection busy with
 // short requests so updates its timer about once per ClientWatchDelay.
-func (cr *connReader) armWatch(cancel func(), now time.Time) {
+func (cr *connReader) armWatch(rctx *requestContext, now time.Time) {
 	cr.mu.Lock()
 	defer cr.mu.Unlock()
 	if cr.armed {
 		return
 	}
-	cr.cancel = cancel
+	cr.rctx = rctx
 	cr.armed = true
 	cr.since = now
 	if cr.pending {
@@ -163,7 +163,7 @@ func (cr *connReader) fire() {
 	cr.aborting = false
 	done := make(chan struct{})
 	cr.done = done
-	cancel := cr.cancel
+	rctx := cr.rctx
 	cr.mu.Unlock()
 
 	// The connection may have left the idle deadline set (atLeast): the watch reads for
@@ -178,7 +178,7 @@ func (cr *connReader) fire() {
 		// The client sent the next request (pipelining) or more bytes: it is there.
 		cr.hasByte = true
 	case err != nil && (!aborted || !errors.Is(err, os.ErrDeadlineExceeded)):
-		cancel()
+		rctx.cancel()
 	}
 	close(done)
 }
@@ -203,7 +203,7 @@ func (cr *connReader) stopWatch() {
 	<-done
 	_ = cr.setDeadline(timeZero)
 	cr.mu.Lock()
-	cr.running, cr.cancel = false, nil
+	cr.running, cr.rctx = false, nil
 	cr.mu.Unlock()
 }
 

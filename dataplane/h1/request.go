@@ -37,13 +37,13 @@ func (c *conn) serveOne(ctx context.Context, req *http.Request, now time.Time) b
 		// hijacked connection.
 		_ = c.setWriteDeadline(timeZero)
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	c.cancel = cancel
+	rctx := newRequestContext(ctx)
+	c.rctx = rctx
 	defer func() {
-		cancel()
-		c.cancel = nil
+		rctx.cancel()
+		c.rctx = nil
 	}()
-	*req = *req.WithContext(ctx) // req is this server's own; inlined, the copy stays on the stack
+	*req = *req.WithContext(rctx) // req is this server's own; inlined, the copy stays on the stack
 	req.RemoteAddr = c.remoteAddr
 
 	w := &c.w
@@ -55,7 +55,7 @@ func (c *conn) serveOne(ctx context.Context, req *http.Request, now time.Time) b
 	}
 	var b *body
 	if req.Body != nil && req.Body != http.NoBody {
-		b = &body{rc: req.Body, w: w, cancel: cancel, length: req.ContentLength,
+		b = &body{rc: req.Body, w: w, rctx: rctx, length: req.ContentLength,
 			chunked: req.ContentLength < 0, closing: req.Close}
 		req.Body = b
 	}
@@ -74,13 +74,13 @@ func (c *conn) serveOne(ctx context.Context, req *http.Request, now time.Time) b
 	w.body = b
 	c.body = b
 	if b == nil && c.br.Buffered() == 0 {
-		c.r.armWatch(cancel, now)
+		c.r.armWatch(rctx, now)
 	}
 
 	c.srv.Handler.ServeHTTP(w, req)
 	// The request is over for whatever it started (net/http cancels here too): a transport
 	// still sending the body stops, rather than hold the body's lock below.
-	cancel()
+	rctx.cancel()
 	if c.hijacked.Load() {
 		return false
 	}
@@ -131,7 +131,7 @@ func expectsContinue(r *http.Request) bool {
 type body struct {
 	rc      io.ReadCloser
 	w       *response
-	cancel  context.CancelFunc
+	rctx    *requestContext
 	length  int64 // the declared length; -1 chunked
 	chunked bool
 	closing bool // the request asked to close the connection: no need to read the rest
@@ -159,7 +159,7 @@ func (b *body) Read(p []byte) (int, error) {
 	if !wasEOF && b.eof.Load() && !b.w.c.hijacked.Load() && b.w.c.br.Buffered() == 0 {
 		// The body is read: the connection is quiet until the next request, and a read
 		// now notices a client that leaves.
-		b.w.c.r.armWatch(b.cancel, time.Now())
+		b.w.c.r.armWatch(b.rctx, time.Now())
 	}
 	return n, err
 }

@@ -20,6 +20,10 @@ import (
 	"context"
 	"net/http"
 	"time"
+
+	leanhttp "github.com/portico-dev/portico/dataplane/upstream"
+
+	"github.com/portico-dev/portico/internal/reqend"
 )
 
 // deadlineCtx is the route's timeout on the lean forwarding path when the transport holds the
@@ -33,6 +37,15 @@ import (
 type deadlineCtx struct {
 	context.Context // the request's
 	deadline        time.Time
+	got1xx          leanhttp.Got1xxHandler // the request's informational answers
+}
+
+// Value answers the lean transport's key for the 1xx handler; other keys go to the request's.
+func (c *deadlineCtx) Value(k any) any {
+	if _, ok := k.(leanhttp.Got1xxKey); ok && c.got1xx != nil {
+		return c.got1xx
+	}
+	return c.Context.Value(k)
 }
 
 func (c *deadlineCtx) Deadline() (time.Time, bool) {
@@ -51,6 +64,10 @@ func (c *deadlineCtx) Err() error {
 	}
 	return nil
 }
+
+// OnEnd and StopOnEnd pass reqend's registration on to the request's context.
+func (c *deadlineCtx) OnEnd(f func()) (uint64, bool) { return reqend.OnEnd(c.Context, f) }
+func (c *deadlineCtx) StopOnEnd(id uint64) bool      { return reqend.StopOnEnd(c.Context, id) }
 
 // enforcesDeadline reports whether t holds out to its context's deadline by itself, so that
 // out may carry a deadlineCtx.

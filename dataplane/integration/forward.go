@@ -69,11 +69,10 @@ func needsReverseProxy(r *http.Request) bool {
 var requestIDKey = http.CanonicalHeaderKey(gatewayresponse.HeaderRequestID)
 
 // forwarding is one request's state on the lean path: one allocation for the body wrapper,
-// the 1xx trace and its guard, and the route's timeout when the transport enforces it.
+// the 1xx handler and its guard, and the route's timeout when the transport enforces it.
 type forwarding struct {
 	w        http.ResponseWriter
 	body     noCloseBody
-	trace    httptrace.ClientTrace
 	deadline deadlineCtx
 
 	mu   sync.Mutex
@@ -87,8 +86,8 @@ type noCloseBody struct{ rc io.ReadCloser }
 func (b *noCloseBody) Read(p []byte) (int, error) { return b.rc.Read(p) }
 func (b *noCloseBody) Close() error               { return nil }
 
-// got1xx forwards an informational answer (103 Early Hints) to the client.
-func (f *forwarding) got1xx(code int, header textproto.MIMEHeader) error {
+// Got1xxResponse forwards an informational answer (103 Early Hints) to the client.
+func (f *forwarding) Got1xxResponse(code int, header textproto.MIMEHeader) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.done {
@@ -109,7 +108,6 @@ func (f *forwarding) got1xx(code int, header textproto.MIMEHeader) error {
 // forward sends r to rc.Target within the route's timeout and streams the answer to w.
 func (h *httpIntegration) forward(w http.ResponseWriter, r *http.Request, rc *reqctx.Request) {
 	f := &forwarding{w: w}
-	f.trace.Got1xxResponse = f.got1xx
 	out := r.WithContext(r.Context()) // a copy; its context is set below, once out is built
 	out.URL = rc.Target
 	out.Host = ""
@@ -130,14 +128,17 @@ func (h *httpIntegration) forward(w http.ResponseWriter, r *http.Request, rc *re
 
 	var ctx context.Context
 	if enforcesDeadline(h.shared.Transport, out) {
-		f.deadline = deadlineCtx{Context: r.Context(), deadline: time.Now().Add(h.timeout)}
+		// The lean transport asks the context itself for the 1xx handler (Value), so that
+		// no wrapper hides the request's context from it (reqend).
+		f.deadline = deadlineCtx{Context: r.Context(), deadline: time.Now().Add(h.timeout), got1xx: f}
 		ctx = &f.deadline
 	} else {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(r.Context(), h.timeout)
 		defer cancel()
+		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{Got1xxResponse: f.Got1xxResponse})
 	}
-	*out = *out.WithContext(httptrace.WithClientTrace(ctx, &f.trace))
+	*out = *out.WithContext(ctx)
 
 	res, err := h.up.RoundTrip(out)
 	f.mu.Lock()

@@ -110,7 +110,7 @@ func (h *httpIntegration) rewrite(pr *httputil.ProxyRequest) {
 // keepGatewayHeaders puts the headers the gateway set before the integration (x-request-id,
 // CORS) back on the final answer after an informational one: ReverseProxy clears the
 // header map after writing a 1xx (whose headers WriteHeader does not clear), which dropped
-// them. The lean path does the same in forwarding.got1xx. Only requests that need
+// them. The lean path does the same in forwarding.Got1xxResponse. Only requests that need
 // ReverseProxy (upgrades, trailers) pay for the copy.
 type keepGatewayHeaders struct {
 	http.ResponseWriter

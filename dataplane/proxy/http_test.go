@@ -19,6 +19,7 @@ package proxy
 import (
 	"bufio"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -400,5 +401,40 @@ func TestH2C(t *testing.T) {
 	}
 	if lines := f.log.Lines(); len(lines) != 3 || lines[0] != "HTTP/2.0 200" || lines[2] != "HTTP/1.1 200" {
 		t.Errorf("access log %q", lines)
+	}
+}
+
+// A client that goes away while the backend works ends the backend's request too, well
+// before the route's timeout: the HTTP/1.x server ends the request's context, which
+// interrupts the upstream exchange (reqend) and closes its connection.
+func TestClientDepartureReachesBackend(t *testing.T) {
+	arrived, released := make(chan struct{}), make(chan struct{})
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(arrived)
+		<-r.Context().Done()
+		close(released)
+	}))
+	defer backend.Close()
+	f := newFixture(t, Options{})
+	r := uriRoute("slow", "/slow", "GET", backend.URL+"/")
+	r.Integration.TimeoutMillis = 29000
+	f.apply(t, stageOf("prod", "prod", apiOf(nil, r)))
+	c, err := net.Dial("tcp", serveProxy(t, f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.WriteString(c, "GET /prod/slow HTTP/1.1\r\nHost: gw\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-arrived:
+	case <-time.After(testkit.WaitTimeout):
+		t.Fatal("the request did not reach the backend")
+	}
+	_ = c.Close()
+	select {
+	case <-released:
+	case <-time.After(20 * time.Second): // before the route's timeout would end it
+		t.Fatal("the backend's request was not cancelled when the client left")
 	}
 }

@@ -27,6 +27,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/portico-dev/portico/internal/reqend"
 )
 
 // aLongTimeAgo is a deadline in the past: setting it makes the connection's blocked reads and
@@ -48,6 +50,10 @@ type persistConn struct {
 	idleSince time.Time
 	startN    int64       // cr.n when the current request started
 	stop      func() bool // stops the current request's context.AfterFunc
+	// ends, when set, runs the current request's interrupt in place of stop (reqend):
+	// the request's context, and the id its OnEnd gave.
+	ends      context.Context
+	endID     uint64
 	interrupt func()      // made once: sets a past deadline, ending blocked reads and writes
 	cancelled atomic.Bool // interrupt ran for the current request
 
@@ -85,8 +91,11 @@ func (pc *persistConn) roundTrip(req *http.Request) (*http.Response, error) {
 	_ = pc.conn.SetDeadline(deadline)
 	pc.startN = pc.cr.n
 	pc.cancelled.Store(false)
-	pc.stop = nil
-	if ctx.Done() != nil {
+	pc.stop, pc.ends = nil, nil
+	if id, ok := reqend.OnEnd(ctx, pc.interrupt); ok {
+		// The server's request context runs the interrupt itself, allocating nothing.
+		pc.ends, pc.endID = ctx, id
+	} else if ctx.Done() != nil {
 		pc.stop = context.AfterFunc(ctx, pc.interrupt)
 	}
 
@@ -156,11 +165,23 @@ func (pc *persistConn) roundTrip(req *http.Request) (*http.Response, error) {
 // fail closes the connection after a failed exchange and returns what the caller should see:
 // the context's error when the request was cancelled or timed out, err otherwise.
 func (pc *persistConn) fail(ctx context.Context, err error) error {
-	if pc.stop != nil {
-		pc.stop()
-	}
+	pc.stopInterrupt()
 	pc.close()
 	return ctxError(ctx, err, pc.cancelled.Load())
+}
+
+// stopInterrupt stops the current request's interrupt, reporting false when it ran (or is
+// running).
+func (pc *persistConn) stopInterrupt() bool {
+	stopped := true
+	switch {
+	case pc.ends != nil:
+		stopped = reqend.StopOnEnd(pc.ends, pc.endID)
+	case pc.stop != nil:
+		stopped = pc.stop()
+	}
+	pc.stop, pc.ends = nil, nil
+	return stopped
 }
 
 // ctxError returns the context's error in place of err when err comes from the context's
@@ -183,12 +204,11 @@ func ctxError(ctx context.Context, err error, interrupted bool) error {
 // finish ends the current exchange: the connection returns to the pool when reuse is true
 // and it is clean, and is closed otherwise.
 func (pc *persistConn) finish(reuse bool) {
-	if pc.stop != nil && !pc.stop() {
+	if !pc.stopInterrupt() {
 		// The context's interrupt ran (or is running): the deadline it set may land after
 		// the next request set its own.
 		reuse = false
 	}
-	pc.stop = nil
 	// Bytes past the end of the response are not an answer to anything sent: a backend
 	// answering twice, or a response smuggled into the next one. net/http closes such a
 	// connection too.

@@ -415,10 +415,25 @@ func closeBody(req *http.Request) {
 	}
 }
 
-// got1xx hands an informational response to the request's trace, as net/http's Transport
-// does (httputil.ReverseProxy forwards it to the client that way).
+// Got1xxKey is the context key of a Got1xxHandler: a caller's own context type may answer
+// it, where httptrace.WithClientTrace would wrap the context in one that hides the
+// caller's type (and its reqend.Notifier) from the transport.
+type Got1xxKey struct{}
+
+// Got1xxHandler takes a request's informational responses (1xx), as an
+// httptrace.ClientTrace's Got1xxResponse does.
+type Got1xxHandler interface {
+	Got1xxResponse(code int, header textproto.MIMEHeader) error
+}
+
+// got1xx hands an informational response to the request's Got1xxHandler, or to its trace
+// as net/http's Transport does (httputil.ReverseProxy forwards it to the client that way).
 func got1xx(req *http.Request, res *http.Response) error {
-	if trace := httptrace.ContextClientTrace(req.Context()); trace != nil && trace.Got1xxResponse != nil {
+	ctx := req.Context()
+	if h, ok := ctx.Value(Got1xxKey{}).(Got1xxHandler); ok {
+		return h.Got1xxResponse(res.StatusCode, textproto.MIMEHeader(res.Header))
+	}
+	if trace := httptrace.ContextClientTrace(ctx); trace != nil && trace.Got1xxResponse != nil {
 		return trace.Got1xxResponse(res.StatusCode, textproto.MIMEHeader(res.Header))
 	}
 	return nil

@@ -33,6 +33,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/portico-dev/portico/internal/reqend"
+
 	"github.com/portico-dev/portico/dataplane/router"
 )
 
@@ -223,3 +225,10 @@ func (c *Context) Value(k any) any {
 	}
 	return c.Context.Value(k)
 }
+
+// OnEnd passes reqend's registration on to the server's request context, so that the
+// upstream client's interrupt costs no allocation (reqend).
+func (c *Context) OnEnd(f func()) (uint64, bool) { return reqend.OnEnd(c.Context, f) }
+
+// StopOnEnd passes reqend's stop on to the server's request context.
+func (c *Context) StopOnEnd(id uint64) bool { return reqend.StopOnEnd(c.Context, id) }
