@@ -19,13 +19,14 @@ package h1
 import (
 	"net/http"
 	"net/textproto"
-	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/http/httpguts"
+
+	"github.com/portico-dev/portico/internal/httpsyntax"
 )
 
 // commit writes the status line and the header, deciding the framing from what the handler
@@ -41,7 +42,7 @@ func (w *response) commit(p []byte) {
 	isHEAD := w.req.Method == http.MethodHead
 	extra := extraHeader{contentLength: -1}
 	var skip skipSet
-	var stack [16]outField
+	var stack [16]httpsyntax.Field
 	f := gather(h, stack[:0])
 
 	trailers := f.trailerPrefix
@@ -156,21 +157,15 @@ func (w *response) commit(p []byte) {
 // also collects its fields for appendHeader: a lookup for each costs more, about as much as
 // a step of the pass.
 type fields struct {
-	fields                                                []outField
+	fields                                                []httpsyntax.Field
 	trailer, te, cl, connection, contentEncoding          []string
 	trailerPrefix, hasCL, hasConnection, hasType, hasDate bool
 }
 
-// outField is a response header's name and values.
-type outField struct {
-	k string
-	v []string
-}
-
-func gather(h http.Header, all []outField) fields {
+func gather(h http.Header, all []httpsyntax.Field) fields {
 	var f fields
 	for k, v := range h {
-		all = append(all, outField{k, v})
+		all = append(all, httpsyntax.Field{Name: k, Values: v})
 		switch k {
 		case "Trailer":
 			f.trailer = v
@@ -284,14 +279,14 @@ func (e *extraHeader) append(b []byte) []byte {
 
 // appendHeader appends the fields (gather's) but those skip names, in the order of their
 // names (as net/http's Header.Write does), dropping invalid names.
-func appendHeader(b []byte, fields []outField, skip *skipSet) []byte {
-	slices.SortFunc(fields, func(a, b outField) int { return strings.Compare(a.k, b.k) })
+func appendHeader(b []byte, fields []httpsyntax.Field, skip *skipSet) []byte {
+	httpsyntax.SortFields(fields)
 	for _, f := range fields {
-		if skip.has(f.k) || !httpguts.ValidHeaderFieldName(f.k) {
+		if skip.has(f.Name) || !httpguts.ValidHeaderFieldName(f.Name) {
 			continue
 		}
-		for _, v := range f.v {
-			b = appendField(b, f.k, v)
+		for _, v := range f.Values {
+			b = appendField(b, f.Name, v)
 		}
 	}
 	return b

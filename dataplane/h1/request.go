@@ -65,7 +65,7 @@ func (c *conn) serveOne(ctx context.Context, req *http.Request, now time.Time) b
 			b.expect = true
 			w.canContinue.Store(true)
 		}
-	} else if req.Header.Get("Expect") != "" {
+	} else if get(req.Header, "Expect") != "" {
 		w.Header().Set("Connection", "close")
 		w.WriteHeader(http.StatusExpectationFailed)
 		w.finish()

@@ -26,6 +26,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/portico-dev/portico/internal/httpsyntax"
 )
 
 // bufferBeforeChunking is how much of a body is held before the header is committed: a
@@ -125,7 +127,7 @@ func (w *response) WriteHeader(code int) {
 		w.continueMu.Lock()
 		bw := w.c.bw
 		b := appendStatusLine(bw.AvailableBuffer(), w.req.ProtoAtLeast(1, 1), code)
-		var stack [16]outField
+		var stack [16]httpsyntax.Field
 		b = appendHeader(b, gather(w.header, stack[:0]).fields, &skip)
 		_, _ = bw.Write(append(b, "\r\n"...))
 		_ = bw.Flush()
@@ -134,7 +136,7 @@ func (w *response) WriteHeader(code int) {
 	}
 	w.wroteHeader = true
 	w.status = code
-	if cl := w.header.Get("Content-Length"); cl != "" {
+	if cl := get(w.header, "Content-Length"); cl != "" {
 		v, err := strconv.ParseInt(cl, 10, 64)
 		if err == nil && v >= 0 {
 			w.contentLength = v

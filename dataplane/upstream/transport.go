@@ -54,6 +54,8 @@ import (
 	"time"
 
 	"golang.org/x/net/http/httpguts"
+
+	"github.com/portico-dev/portico/internal/httpsyntax"
 )
 
 // Defaults of Options.
@@ -385,7 +387,7 @@ func validHeaders(h http.Header) error {
 			return fmt.Errorf("net/http: invalid header field name %q", k)
 		}
 		for _, v := range vv {
-			if !httpguts.ValidHeaderFieldValue(v) {
+			if !httpsyntax.ValidValue(v) { // httpguts.ValidHeaderFieldValue, a word at a time
 				return fmt.Errorf("net/http: invalid header field value for %q", k)
 			}
 		}

@@ -29,6 +29,8 @@ import (
 	"sync"
 
 	"golang.org/x/net/http/httpguts"
+
+	"github.com/portico-dev/portico/internal/httpsyntax"
 )
 
 // The lean path's request writer. It writes what http.Request.Write writes for a lean
@@ -165,7 +167,7 @@ func appendHead(b []byte, req *http.Request, host string) ([]byte, error) {
 	}
 
 	// The fields with their values, sorted by name: written without a lookup per name.
-	var stack [32]keyValues
+	var stack [32]httpsyntax.Field
 	fields := stack[:0]
 	for k, vv := range req.Header {
 		switch k {
@@ -177,13 +179,13 @@ func appendHead(b []byte, req *http.Request, host string) ([]byte, error) {
 			// backend may read otherwise than the proxy.
 			return b, fmt.Errorf("upstream: header %q would be sent next to the request's own", k)
 		}
-		fields = append(fields, keyValues{k, vv})
+		fields = append(fields, httpsyntax.Field{Name: k, Values: vv})
 	}
-	slices.SortFunc(fields, func(a, b keyValues) int { return strings.Compare(a.k, b.k) })
+	httpsyntax.SortFields(fields)
 	// Names and values were checked by validHeaders before the connection was taken.
 	for _, f := range fields {
-		k := f.k
-		for _, v := range f.vv {
+		k := f.Name
+		for _, v := range f.Values {
 			b = append(b, k...)
 			b = append(b, ": "...)
 			b = append(b, textproto.TrimString(v)...)
@@ -191,12 +193,6 @@ func appendHead(b []byte, req *http.Request, host string) ([]byte, error) {
 		}
 	}
 	return append(b, "\r\n"...), nil
-}
-
-// keyValues is a header field's name and values.
-type keyValues struct {
-	k  string
-	vv []string
 }
 
 // framingName reports whether k is Host, Content-Length or Transfer-Encoding in any case,

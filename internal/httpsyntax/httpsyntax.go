@@ -17,7 +17,8 @@ limitations under the License.
 // Package httpsyntax holds the byte-level rules of HTTP/1.x heads and trailers that both of
 // Portico's parsers apply: h1's, of the requests clients send, and the upstream client's, of
 // the answers backends send. Each rule is net/http's (textproto's, httpguts'), written for a
-// parser that reads a head as one string or buffer rather than line by line.
+// parser that reads a head as one string or buffer rather than line by line; and the order
+// net/http writes a header's fields in (SortFields).
 package httpsyntax
 
 // valueByte: what a header value may hold (visible ASCII, space, tab, and any byte from

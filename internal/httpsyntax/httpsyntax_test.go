@@ -18,7 +18,10 @@ package httpsyntax
 
 import (
 	"bytes"
+	"fmt"
+	"math/rand/v2"
 	"net/textproto"
+	"slices"
 	"strings"
 	"testing"
 
@@ -95,5 +98,27 @@ func TestTrimOWSAndFold(t *testing.T) {
 	if !EqualFoldASCII("ChUnKeD", "chunked") || !EqualFoldASCII([]byte("CONNECTION"), "connection") ||
 		EqualFoldASCII("chun\u212aed", "chunked") || EqualFoldASCII("chunke", "chunked") {
 		t.Error("EqualFoldASCII")
+	}
+}
+
+// SortFields orders by name as slices.SortFunc does, at every length (insertion sort up to
+// 24 fields, the library beyond), names repeated or not.
+func TestSortFields(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for n := range 40 {
+		for range 20 {
+			fs := make([]Field, n)
+			for i := range fs {
+				fs[i] = Field{Name: fmt.Sprintf("X-%c%d", 'A'+rng.IntN(6), rng.IntN(4))}
+			}
+			want := slices.Clone(fs)
+			slices.SortStableFunc(want, func(a, b Field) int { return strings.Compare(a.Name, b.Name) })
+			SortFields(fs)
+			for i := range fs {
+				if fs[i].Name != want[i].Name {
+					t.Fatalf("n=%d: %v, want %v", n, fs, want)
+				}
+			}
+		}
 	}
 }
