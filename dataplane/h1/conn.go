@@ -64,10 +64,15 @@ type conn struct {
 	bw         *bufio.Writer
 	werr       error           // the first write error: the connection is done
 	rctx       *requestContext // the request's: a failed write ends it, as in net/http
-	body       *body           // the request's body wrapper, nil without one
-	hijacked   atomic.Bool     // read by a body's reader, which may be another goroutine
-	state      atomic.Uint64   // http.ConnState in the low byte, the unix second it began above
-	lastPOST   bool
+	// reqHeader and respHeader are the header maps of the connection's last request and
+	// response, kept (serveOne) to be cleared and filled again by the next ones: two maps
+	// fewer to allocate per request. A handler must not use either once it returned, as
+	// net/http's ResponseWriter contract says; none of Portico's does.
+	reqHeader, respHeader http.Header
+	body                  *body         // the request's body wrapper, nil without one
+	hijacked              atomic.Bool   // read by a body's reader, which may be another goroutine
+	state                 atomic.Uint64 // http.ConnState in the low byte, the unix second it began above
+	lastPOST              bool
 	// wdl is the write deadline set (zero: none). The one a response leaves stays set, for
 	// the next response to extend rather than set again (edge's writer, by WriteDeadline);
 	// it is cleared before the server's own writes (a 400 for the next request, a 100
@@ -187,7 +192,8 @@ func (c *conn) serve(ctx context.Context) {
 			peek, _ := c.br.Peek(4)
 			_, _ = c.br.Discard(numLeadingCRorLF(peek))
 		}
-		req, valid, err := readRequest(c.br)
+		clear(c.reqHeader) // the last request's, if kept (serveOne)
+		req, valid, err := readRequestInto(c.br, c.reqHeader)
 		// Active once a request's bytes arrived; unlike net/http, also for a request that
 		// was wholly buffered (pipelined), so that a ConnState hook sees one StateActive per
 		// request (rawheader moves to the next header block on it).

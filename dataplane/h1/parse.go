@@ -46,6 +46,12 @@ import (
 // valid reports that every header name and value is known to be valid (check's loop is
 // then skipped).
 func readRequest(br *bufio.Reader) (req *http.Request, valid bool, err error) {
+	return readRequestInto(br, nil)
+}
+
+// readRequestInto is readRequest, filling reuse (empty) as the request's header map when
+// the head is read by parse: the connection's map of its last request.
+func readRequestInto(br *bufio.Reader, reuse http.Header) (req *http.Request, valid bool, err error) {
 	if br.Buffered() == 0 {
 		// As http.ReadRequest would: wait for the first bytes, and return the read's
 		// error as it is (io.EOF for a client that left between requests).
@@ -55,7 +61,7 @@ func readRequest(br *bufio.Reader) (req *http.Request, valid bool, err error) {
 	}
 	buf, _ := br.Peek(br.Buffered())
 	if n, fields := headLen(buf); n > 0 {
-		var p head
+		p := head{reuse: reuse}
 		if p.parse(string(buf[:n]), fields) {
 			_, _ = br.Discard(n)
 			req = p.request(br)
@@ -111,6 +117,7 @@ type head struct {
 	major, minor          int
 	url                   *url.URL
 	header                http.Header
+	reuse                 http.Header // an empty map to fill rather than make one
 	alloc                 *requestAlloc
 	length                int64 // the body's: -1 chunked
 	chunked               bool
@@ -214,7 +221,10 @@ func (p *head) parse(s string, fields int) bool {
 // headerOf is the fields as a header map, of size hint: each name's values in the order
 // they came.
 func (p *head) headerOf(list []field, hint int) http.Header {
-	h := make(http.Header, hint)
+	h := p.reuse
+	if h == nil {
+		h = make(http.Header, hint)
+	}
 	vals := p.alloc.vals[:]
 	for i, f := range list {
 		if repeated(h, list, i) {

@@ -47,7 +47,8 @@ func (c *conn) serveOne(ctx context.Context, req *http.Request, now time.Time) b
 	req.RemoteAddr = c.remoteAddr
 
 	w := &c.w
-	*w = response{c: c, req: req, contentLength: -1, status: http.StatusOK, pending: c.wbuf[:0]}
+	clear(c.respHeader)
+	*w = response{c: c, req: req, header: c.respHeader, contentLength: -1, status: http.StatusOK, pending: c.wbuf[:0]}
 	w.wantsClose = req.Close
 	w.wants10KeepAlive = !req.ProtoAtLeast(1, 1) && httpguts.HeaderValuesContainsToken(req.Header["Connection"], "keep-alive")
 	if isH2Upgrade(req) {
@@ -93,6 +94,7 @@ func (c *conn) serveOne(ctx context.Context, req *http.Request, now time.Time) b
 		c.body = nil
 	}
 	c.r.stopWatch()
+	c.keepHeaders(req.Header, w.header)
 	keep := w.reusable()
 	if !keep && (w.bodyLimitHit || (b != nil && b.earlyClose)) {
 		// The client may still be sending the body: a close would reset the connection
@@ -100,6 +102,22 @@ func (c *conn) serveOne(ctx context.Context, req *http.Request, now time.Time) b
 		c.closeWriteAndWait()
 	}
 	return keep
+}
+
+// maxKeptFields bounds the header maps a connection keeps between requests (by their
+// fields: a map keeps the room it grew to).
+const maxKeptFields = 32
+
+// keepHeaders keeps the request's and the response's header maps for the next request on
+// the connection, once the handler returned and the response was written.
+func (c *conn) keepHeaders(req, resp http.Header) {
+	c.reqHeader, c.respHeader = nil, nil
+	if len(req) <= maxKeptFields {
+		c.reqHeader = req
+	}
+	if len(resp) <= maxKeptFields {
+		c.respHeader = resp
+	}
 }
 
 // reusable is net/http's shouldReuseConnection; and a body whose framing was lost (a read
