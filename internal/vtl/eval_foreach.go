@@ -96,6 +96,10 @@ func (e *evaluator) foreach(n *foreachNode) (ctl, error) {
 			if object {
 				k++ // past the key
 			}
+			if n.flat != nil && e.loopItem(n.flat, doc, k, i, count) {
+				k = int32(doc.t.ents[k].a)
+				continue
+			}
 			if en := &doc.t.ents[k]; (en.kind == entObject || en.kind == entArray) && doc.nodes != nil && doc.mat == nil {
 				// value's usual case, inline: a container nothing materialised, its node
 				// stored once.
