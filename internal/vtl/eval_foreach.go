@@ -95,10 +95,12 @@ func (e *evaluator) foreach(n *foreachNode) (ctl, error) {
 		if doc != nil {
 			if object {
 				k++ // past the key
-			}
-			if n.flat != nil && e.loopItem(n.flat, doc, k, i, count) {
-				k = int32(doc.t.ents[k].a)
-				continue
+			} else if n.flat != nil {
+				// The items loopItems prints; it leaves the next to this loop.
+				if k2, i2 := e.loopItems(n.flat, doc, k, i, count, min(count, e.opts.MaxIterations)); i2 > i {
+					k, i = k2, i2-1
+					continue
+				}
 			}
 			if en := &doc.t.ents[k]; (en.kind == entObject || en.kind == entArray) && doc.nodes != nil && doc.mat == nil {
 				// value's usual case, inline: a container nothing materialised, its node

@@ -84,92 +84,100 @@ func flatLoop(slot int, body []node) *loopPlan {
 	return plan
 }
 
-// loopItem prints item i of count, the object at entry k of d's tape, by plan, when it
-// can in full: the object is read off the tape (not materialised, no repeated key, every
-// value one entry), each property is a string without escapes or a number spelled as it
-// prints, of 16 bytes or fewer, at the pair its hint says; the buffer has room for every
-// piece, 16 bytes at a time; and none of the item's steps can stop the evaluation, so that
-// they are counted at once (the run's node step, its fixed steps and the conditions', as
-// foreach and runPieces count them). Otherwise it prints and counts nothing, and reports
-// false: foreach then takes the item its usual way, which answers every case (and moves
-// the hints).
+// loopItems prints items i on (of count, the first at entry k of d's tape, an array's
+// items one after another) by plan, as many as it can in full before limit, and returns
+// the entry and the number of the first it did not print. It prints an item when the
+// item is an object read off the tape (not materialised, no repeated key, every value one
+// entry), each property is a string without escapes or a number spelled as it prints, of
+// 16 bytes or fewer, at the pair its hint says; the buffer has room for every piece, 16
+// bytes at a time; and none of the item's steps can stop the evaluation, so that they are
+// counted at once (the run's node step, its fixed steps and the conditions', as foreach
+// and runPieces count them). It leaves the first item that is not so, having printed and
+// counted nothing of it, to foreach, which takes it its usual way: that answers every
+// case (and moves the hints).
 //
-// Nothing the item prints can change the loop's state: the variables it would set
+// Nothing an item prints can change the loop's state: the variables foreach would set
 // ($item, $foreach's index) are read by no piece but through i and count here, and are
 // set by foreach for the next item it takes its usual way.
-func (e *evaluator) loopItem(plan *loopPlan, d *tapeDoc, k int32, i, count int) bool {
+func (e *evaluator) loopItems(plan *loopPlan, d *tapeDoc, k int32, i, count, limit int) (int32, int) {
 	t := d.t
-	en := &t.ents[k]
-	if en.kind != entObject || en.dup || int64(en.a) != int64(k)+1+2*int64(en.n) || (d.mat != nil && d.mat[en.b] != nil) {
-		return false
+	ents := t.ents
+	if len(t.text) < 16 {
+		return k, i
 	}
-	steps := e.steps
-	if most := steps + plan.most; most > e.opts.MaxSteps || most>>10 != steps>>10 {
-		return false
-	}
-	out := e.out
-	o := len(out)
-	if cap(out)-o < 32*len(plan.steps) {
-		return false
-	}
-	steps += plan.fixed
-	// The pairs (j < n is pair j) and the buffer (32 bytes a piece, checked above) are
-	// addressed without bounds checks: the compiler kept too few of this loop's values in
-	// registers with them.
-	pairs, n := unsafe.Pointer(unsafe.SliceData(t.ents[k+1:en.a])), en.n
-	text, textLen := unsafe.Pointer(unsafe.StringData(t.text)), uint32(len(t.text))
-	dst := unsafe.Pointer(unsafe.SliceData(out[o:cap(out)]))
-	start := dst
-	for si := range plan.steps {
-		s := &plan.steps[si]
-		*(*[16]byte)(dst) = s.pre
-		dst = unsafe.Add(dst, s.preLen)
-		if s.hint != nil {
-			j := atomic.LoadUint32(s.hint)
-			if j >= n {
-				return false
-			}
-			key := (*entry)(unsafe.Add(pairs, 32*uintptr(j)))
-			v := (*entry)(unsafe.Add(pairs, 32*uintptr(j)+16))
-			// A key with escapes has a and b 0: its length is none a short key has.
-			if key.b-key.a != uint32(s.keyLen) || key.a > textLen-8 || textLen < 8 ||
-				*(*uint64)(unsafe.Add(text, key.a))&s.mask != s.word {
-				return false
-			}
-			a, b := v.a, v.b
-			switch {
-			case v.kind == entString:
-			case (v.kind == entInt || v.kind == entFloat) && v.tl != 0:
-				a, b = v.n, v.n+uint32(v.tl)
-			default:
-				return false
-			}
-			if b-a > 16 || a > textLen-16 || textLen < 16 {
-				return false
-			}
-			*(*[16]byte)(dst) = *(*[16]byte)(unsafe.Add(text, a))
-			dst = unsafe.Add(dst, b-a)
-			continue
+	// A key's word and a value's 16 bytes are read from the text when they start by last,
+	// which is all of them but at the document's very end.
+	text, last := unsafe.Pointer(unsafe.StringData(t.text)), uint32(len(t.text)-16)
+	steps, maxSteps := e.steps, e.opts.MaxSteps
+	o, room := len(e.out), cap(e.out)-32*len(plan.steps) // the buffer's length, and what it may come to before an item
+	base := unsafe.Pointer(unsafe.SliceData(e.out[:cap(e.out)]))
+items:
+	for ; i < limit; i++ {
+		en := &ents[k]
+		if en.kind != entObject || en.dup || int64(en.a) != int64(k)+1+2*int64(en.n) || (d.mat != nil && d.mat[en.b] != nil) {
+			break
 		}
-		if s.cond != scopeNone {
-			steps += int(s.condSteps)
-			var holds bool
-			switch s.cond {
-			case scopeHasNext:
-				holds = i+1 < count
-			case scopeFirst:
-				holds = i == 0
-			default:
-				holds = i+1 >= count
-			}
-			if !holds {
+		if most := steps + plan.most; most > maxSteps || most>>10 != steps>>10 || o > room {
+			break
+		}
+		// The pairs (j < n is pair j) and the buffer (32 bytes a piece, checked above) are
+		// addressed without bounds checks: the compiler kept too few of this loop's values
+		// in registers with them.
+		pairs, n := unsafe.Pointer(unsafe.SliceData(ents[k+1:en.a])), en.n
+		dst := unsafe.Add(base, o)
+		counted := steps + plan.fixed
+		hasNext := i+1 < count
+		for si := range plan.steps {
+			s := &plan.steps[si]
+			*(*[16]byte)(dst) = s.pre
+			dst = unsafe.Add(dst, s.preLen)
+			if s.hint != nil {
+				j := atomic.LoadUint32(s.hint)
+				if j >= n {
+					break items
+				}
+				key := (*entry)(unsafe.Add(pairs, 32*uintptr(j)))
+				v := (*entry)(unsafe.Add(pairs, 32*uintptr(j)+16))
+				// A key with escapes has a and b 0: its length is none a short key has.
+				if key.b-key.a != uint32(s.keyLen) || key.a > last ||
+					*(*uint64)(unsafe.Add(text, key.a))&s.mask != s.word {
+					break items
+				}
+				a, b := v.a, v.b
+				switch {
+				case v.kind == entString:
+				case (v.kind == entInt || v.kind == entFloat) && v.tl != 0:
+					a, b = v.n, v.n+uint32(v.tl)
+				default:
+					break items
+				}
+				if b-a > 16 || a > last {
+					break items
+				}
+				*(*[16]byte)(dst) = *(*[16]byte)(unsafe.Add(text, a))
+				dst = unsafe.Add(dst, b-a)
 				continue
 			}
-			steps++ // the text's
+			if s.cond != scopeNone {
+				counted += int(s.condSteps)
+				holds := hasNext
+				switch s.cond {
+				case scopeFirst:
+					holds = i == 0
+				case scopeLast:
+					holds = !hasNext
+				}
+				if !holds {
+					continue
+				}
+				counted++ // the text's
+			}
+			*(*[16]byte)(dst) = s.text
+			dst = unsafe.Add(dst, s.textLen)
 		}
-		*(*[16]byte)(dst) = s.text
-		dst = unsafe.Add(dst, s.textLen)
+		o, steps, k = int(uintptr(dst)-uintptr(base)), counted, int32(en.a)
 	}
-	e.out, e.steps = out[:o+int(uintptr(dst)-uintptr(start))], steps
-	return true
+	// Reslicing e.out to itself stores its length alone (see fits).
+	e.out, e.steps = e.out[:o], steps
+	return k, i
 }
