@@ -102,14 +102,10 @@ func (e *evaluator) foreach(n *foreachNode) (ctl, error) {
 					continue
 				}
 			}
-			if en := &doc.t.ents[k]; (en.kind == entObject || en.kind == entArray) && doc.nodes != nil && doc.mat == nil {
+			if en := &doc.t.ents[k]; (en.kind == entObject || en.kind == entArray) && doc.mat == nil {
 				// value's usual case, inline: a container nothing materialised, its node
 				// stored once.
-				nd := &doc.nodes[en.b]
-				if nd.d == nil {
-					nd.d, nd.i = doc, k
-				}
-				item = nd
+				item = doc.node(k, en.b)
 				k = int32(en.a)
 			} else {
 				item = doc.value(k)
