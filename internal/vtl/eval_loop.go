@@ -143,12 +143,11 @@ items:
 					*(*uint64)(unsafe.Add(text, key.a))&s.mask != s.word {
 					break items
 				}
+				// Only a number that prints as it is spelled has a length of text (tl).
 				a, b := v.a, v.b
-				switch {
-				case v.kind == entString:
-				case (v.kind == entInt || v.kind == entFloat) && v.tl != 0:
+				if v.tl != 0 {
 					a, b = v.n, v.n+uint32(v.tl)
-				default:
+				} else if v.kind != entString {
 					break items
 				}
 				if b-a > 16 || a > last {
