@@ -23,11 +23,11 @@ import (
 
 // The usual #foreach of a mapping template, over an array of objects of the body whose
 // body prints some of each object's properties between texts ({"sku": "$i.sku"}, ...),
-// printed an item at a time without going through the loop's variables: what runPieces
-// does for each piece, with the checks it makes per piece made once per item, from a
-// plan made at parse time.
+// printed item after item in one loop, without going through the loop's variables: what
+// runPieces does for each piece, with the checks it makes per piece made once per item,
+// from a plan made at parse time.
 
-// loopPlan is the body of a #foreach that loopItem may print: one run whose pieces
+// loopPlan is the body of a #foreach that loopItems may print: one run whose pieces
 // runPieces prints (piece.fast), whose properties are the loop variable's and whose
 // conditions are the loop's $foreach (not a variable named foreach).
 type loopPlan struct {
@@ -37,7 +37,8 @@ type loopPlan struct {
 }
 
 // loopStep is a piece of the run: its pre, then a property of the item (hint not nil:
-// its key's length, mask and word, as tapeKey's), or text (a condition's when it holds).
+// the reference's own, which refTape moves, and its key's length, mask and word, as
+// tapeKey's), or text (a condition's when it holds).
 type loopStep struct {
 	pre, text       [16]byte
 	word, mask      uint64

@@ -88,6 +88,8 @@ func unfuseExpr(x expr) {
 }
 
 var runTemplates = []string{
+	// A loop loopItems prints (the items of manyItems but a few).
+	"#foreach($i in $input.path('$.items'))\n  {\"sku\": \"$i.sku\", \"qty\": $i.qty, \"p\": $i.price}#if($foreach.hasNext),#end\n#end",
 	"#foreach($i in $input.path('$.items'))\n  {\"sku\": \"$i.sku\", \"qty\": $i.qty, \"p\": $i.price, \"m\": \"$!i.missing$i.missing\"}#if($foreach.hasNext),#end\n#end",
 	`#set($o = $input.path('$'))a$o.id b$o.items c$o.name.x d$input.json('$.id') e$util.escapeJavaScript($o.id) f$o.items[0].sku g${o.id}h$!{o.nope}i`,
 	`#set($s = "x$input.path('$.id')y$input.path('$.id')z")$s|$s|#foreach($i in [1..5])$i-$foreach.index-$velocityCount#end`,
@@ -111,7 +113,7 @@ var runBodies = []string{
 	manyItems(40),
 }
 
-// manyItems is a body whose items array has n objects of the same keys, as loopItem
+// manyItems is a body whose items array has n objects of the same keys, as loopItems
 // prints them, with a few it leaves to foreach among them.
 func manyItems(n int) string {
 	var b strings.Builder
