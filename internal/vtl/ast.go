@@ -63,6 +63,7 @@ type foreachNode struct {
 	name string
 	iter expr
 	body []node
+	flat *loopPlan // how evaluator.loopItems prints its items, or nil (flatLoop)
 }
 
 // runNode is a run of text and references (two or more) that the parser found side by

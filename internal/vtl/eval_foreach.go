@@ -95,15 +95,17 @@ func (e *evaluator) foreach(n *foreachNode) (ctl, error) {
 		if doc != nil {
 			if object {
 				k++ // past the key
+			} else if n.flat != nil {
+				// The items loopItems prints; it leaves the next to this loop.
+				if k2, i2 := e.loopItems(n.flat, doc, k, i, count, min(count, e.opts.MaxIterations)); i2 > i {
+					k, i = k2, i2-1
+					continue
+				}
 			}
-			if en := &doc.t.ents[k]; (en.kind == entObject || en.kind == entArray) && doc.nodes != nil && doc.mat == nil {
+			if en := &doc.t.ents[k]; (en.kind == entObject || en.kind == entArray) && doc.mat == nil {
 				// value's usual case, inline: a container nothing materialised, its node
 				// stored once.
-				nd := &doc.nodes[en.b]
-				if nd.d == nil {
-					nd.d, nd.i = doc, k
-				}
-				item = nd
+				item = doc.node(k, en.b)
 				k = int32(en.a)
 			} else {
 				item = doc.value(k)

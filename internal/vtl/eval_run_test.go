@@ -50,7 +50,7 @@ func unfuse(ns []node) []node {
 			}
 		case *foreachNode:
 			unfuseExpr(n.iter)
-			n.body = unfuse(n.body)
+			n.body, n.flat = unfuse(n.body), nil
 		}
 		out = append(out, n)
 	}
@@ -88,6 +88,8 @@ func unfuseExpr(x expr) {
 }
 
 var runTemplates = []string{
+	// A loop loopItems prints (the items of manyItems but a few).
+	"#foreach($i in $input.path('$.items'))\n  {\"sku\": \"$i.sku\", \"qty\": $i.qty, \"p\": $i.price}#if($foreach.hasNext),#end\n#end",
 	"#foreach($i in $input.path('$.items'))\n  {\"sku\": \"$i.sku\", \"qty\": $i.qty, \"p\": $i.price, \"m\": \"$!i.missing$i.missing\"}#if($foreach.hasNext),#end\n#end",
 	`#set($o = $input.path('$'))a$o.id b$o.items c$o.name.x d$input.json('$.id') e$util.escapeJavaScript($o.id) f$o.items[0].sku g${o.id}h$!{o.nope}i`,
 	`#set($s = "x$input.path('$.id')y$input.path('$.id')z")$s|$s|#foreach($i in [1..5])$i-$foreach.index-$velocityCount#end`,
@@ -108,6 +110,29 @@ var runBodies = []string{
 	`{"id": 7, "items": [{"sku": {"a": 1}, "qty": [1]}, 3, {"sku": null}]}`,
 	`{"items": []}`,
 	`[1, 2]`,
+	manyItems(40),
+}
+
+// manyItems is a body whose items array has n objects of the same keys, as loopItems
+// prints them, with a few it leaves to foreach among them.
+func manyItems(n int) string {
+	var b strings.Builder
+	b.WriteString(`{"id": "o", "items": [`)
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		switch i % 13 {
+		case 5:
+			fmt.Fprintf(&b, `{"sku": "s%d", "qty": 1.50, "price": %d}`, i, i) // a number that does not print as is
+		case 9:
+			fmt.Fprintf(&b, `{"qty": %d, "sku": "s%d", "price": 2}`, i, i) // keys in another order
+		default:
+			fmt.Fprintf(&b, `{"sku": "sku-%04d", "qty": %d, "price": %d.5}`, i, i%5, i)
+		}
+	}
+	b.WriteString(`]}`)
+	return b.String()
 }
 
 // A template evaluates alike with its runs and node by node: the output, the error and
@@ -153,17 +178,21 @@ func render(tp *Template, env *Env, opts *Options) string {
 // The runs' steps are counted where the deadline is checked (every 1024th): a cancelled
 // context stops a loop of runs at the same step as a loop of nodes.
 func TestRunsCheckTheDeadline(t *testing.T) {
-	src := `#foreach($i in [1..400])a$i.x b$i.y c$i.z d#end`
-	fused, _ := Parse(src)
-	plain, _ := Parse(src)
-	plain.nodes = unfuse(plain.nodes)
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	_, err1 := fused.Eval(ctx, &Env{}, nil)
-	_, err2 := plain.Eval(ctx, &Env{}, nil)
-	var ve *Error
-	if !errors.As(err1, &ve) || ve.Kind != KindLimit || fmt.Sprint(err1) != fmt.Sprint(err2) {
-		t.Errorf("runs: %v, nodes: %v", err1, err2)
+	for _, src := range []string{
+		`#foreach($i in [1..400])a$i.x b$i.y c$i.z d#end`,
+		"#foreach($i in $input.path('$.items'))\n  {\"sku\": \"$i.sku\", \"qty\": $i.qty}#if($foreach.hasNext),#end\n#end",
+	} {
+		fused, _ := Parse(src)
+		plain, _ := Parse(src)
+		plain.nodes = unfuse(plain.nodes)
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_, err1 := fused.Eval(ctx, &Env{Body: manyItems(400)}, nil)
+		_, err2 := plain.Eval(ctx, &Env{Body: manyItems(400)}, nil)
+		var ve *Error
+		if !errors.As(err1, &ve) || ve.Kind != KindLimit || fmt.Sprint(err1) != fmt.Sprint(err2) {
+			t.Errorf("%s: runs: %v, nodes: %v", src, err1, err2)
+		}
 	}
 }
 

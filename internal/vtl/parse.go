@@ -464,5 +464,5 @@ func (p *parser) foreach(off int) node {
 		}
 		p.fail(off, "#%s inside #foreach without #if", term)
 	}
-	return &foreachNode{off: off, slot: ref.slot, name: ref.name, iter: iter, body: body}
+	return &foreachNode{off: off, slot: ref.slot, name: ref.name, iter: iter, body: body, flat: flatLoop(ref.slot, body)}
 }

@@ -201,6 +201,7 @@ func FuzzTapeEval(f *testing.F) {
 	r := rand.New(rand.NewSource(3))
 	for i, src := range append(append(runTemplates, refTemplates...), `#foreach($x in $input.path('$'))$x.a;$x.w.a;#set($v = $x.a)$v;#end`) {
 		f.Add(src, riskyBodies[i%len(riskyBodies)])
+		f.Add(src, manyItems(14))
 		f.Add(src, "["+genBody(r, 1)+","+genBody(r, 1)+"]")
 	}
 	for range 20 {

@@ -34,9 +34,14 @@ import (
 
 // tapeDoc is one evaluation's view of a tape: the tape itself is shared and never written.
 type tapeDoc struct {
-	t     *Tape
-	nodes []tapeNode // by container number, filled as they are first handed out
-	mat   []any      // materialised containers by number; nil until the first
+	t *Tape
+	// The containers handed out as nodes: the first few in handed (most templates hand out
+	// a few: the body, the array a #foreach walks), the rest in nodes by container number,
+	// made for as many as the tape has when one more is handed out.
+	handed  [4]tapeNode
+	nhanded int
+	nodes   []tapeNode
+	mat     []any // materialised containers by number; nil until the first
 	// watches are the containers #foreach loops are reading off the tape, innermost last;
 	// watchBuf holds those of loops nested a few deep.
 	watches  []*tapeWatch
@@ -98,10 +103,25 @@ func (d *tapeDoc) value(i int32) any {
 	if d.mat != nil && d.mat[en.b] != nil {
 		return d.mat[en.b]
 	}
+	return d.node(i, en.b)
+}
+
+// node is the node of container i, number b: the one handed out before, if it was.
+func (d *tapeDoc) node(i int32, b uint32) *tapeNode {
+	for j := range d.handed[:d.nhanded] {
+		if d.handed[j].i == i {
+			return &d.handed[j]
+		}
+	}
 	if d.nodes == nil {
+		if d.nhanded < len(d.handed) {
+			d.handed[d.nhanded] = tapeNode{d: d, i: i}
+			d.nhanded++
+			return &d.handed[d.nhanded-1]
+		}
 		d.nodes = make([]tapeNode, d.t.conts)
 	}
-	n := &d.nodes[en.b]
+	n := &d.nodes[b]
 	if n.d == nil { // stored once: each store of the pointer may pay a write barrier
 		n.d, n.i = d, i
 	}
