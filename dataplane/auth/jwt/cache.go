@@ -85,10 +85,15 @@ func newResultCache() *resultCache {
 	return c
 }
 
-// shard picks k's shard by a seeded hash, which only spreads the locks: the map decides.
+// shard picks k's shard by a seeded hash of the token's last bytes (of its signature, for
+// any token that can be cached), which only spreads the locks: the map decides identity, and
+// hashing the whole token a second time would cost more than the rest of the lookup.
 func (c *resultCache) shard(k cacheKey) *cacheShard {
-	return &c.shards[maphash.String(c.seed, k.token)%cacheShards]
+	return &c.shards[maphash.String(c.seed, k.token[max(len(k.token)-shardBytes, 0):])%cacheShards]
 }
+
+// shardBytes is how much of the token shard hashes.
+const shardBytes = 32
 
 // get returns the cached claims of k, or nil.
 func (c *resultCache) get(k cacheKey, now time.Time) *claims {

@@ -306,8 +306,9 @@ func TestVerificationCacheScope(t *testing.T) {
 func shardKeys(c *resultCache, n, size int) []cacheKey {
 	var keys []cacheKey
 	for i := 0; len(keys) < n; i++ {
+		// The distinct part last, where shard looks.
 		tok := strconv.Itoa(i)
-		tok += strings.Repeat("t", max(size-len(tok), 0))
+		tok = strings.Repeat("t", max(size-len(tok), 0)) + tok
 		if k := (cacheKey{token: tok}); c.shard(k) == &c.shards[0] {
 			keys = append(keys, k)
 		}
