@@ -174,6 +174,7 @@ func TestIdentitySources(t *testing.T) {
 	e.wantStatus(e.do("/pets", "Authorization", tok), 200, "")
 	e.wantStatus(e.do("/pets", "Authorization", "Bearer "+tok), 200, "")
 	e.wantStatus(e.do("/pets", "Authorization", "bearer  "+tok), 200, "")
+	e.wantStatus(e.do("/pets", "Authorization", "BeArEr "+tok), 200, "")
 	e.wantStatus(e.do("/pets?token="+tok), 401, "UNAUTHORIZED")
 
 	q := newEnv(t, []signingKey{k}, func(az *xdsv1alpha1.Authorizer) {
