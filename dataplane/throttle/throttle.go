@@ -70,7 +70,7 @@ type bucket struct {
 type plan struct {
 	name string
 	// buckets by request method; a missing method is not throttled by the plan.
-	buckets map[string]*bucket
+	buckets methodBuckets
 	quota   *xdsv1alpha1.Quota
 	// windows is the quota's current window, computed once per window.
 	windows *quota.WindowCache
@@ -81,20 +81,18 @@ type plan struct {
 // id appended) and its quota counter's key.
 type keyState struct {
 	plan    *plan
-	buckets map[string]*bucket
+	buckets methodBuckets
 	quota   string
 }
 
 func newKeyState(stageKey, keyID string, p *plan) *keyState {
-	k := &keyState{plan: p, buckets: make(map[string]*bucket, len(p.buckets)), quota: quota.Key(stageKey, p.name, keyID)}
-	for m, b := range p.buckets {
+	k := &keyState{plan: p, quota: quota.Key(stageKey, p.name, keyID)}
+	p.buckets.each(func(m string, b *bucket) {
 		// Per key: the key id completes the identity the plan's route bucket begins.
-		k.buckets[m] = &bucket{key: b.key + keyID, rate: b.rate, burst: b.burst}
-	}
+		k.buckets.set(m, &bucket{key: b.key + keyID, rate: b.rate, burst: b.burst})
+	})
 	return k
 }
-
-var allMethods = []string{"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"}
 
 // keyPlans is a stage's map of API key id to the index of its usage plan in the stage's
 // snapshot: built once per stage, shared by its routes. With 10,000 keys, one map per route
@@ -127,30 +125,30 @@ func NewStep(o Options) proxy.Step {
 			methods = allMethods
 		}
 		// Settings match per request method: a [GET, POST] route may have a POST setting.
-		shared := map[string]*bucket{}
+		shared := &methodBuckets{}
 		for _, m := range methods {
 			if b := sharedBucket(rt.Stage, path, m); b != nil {
-				shared[m] = b
+				shared.set(m, b)
 			}
 		}
 		// The route's view of each plan, in the stage's order (keyPlans' indexes).
 		plans := make([]*plan, len(rt.Stage.GetUsagePlans()))
 		for i, up := range rt.Stage.GetUsagePlans() {
-			p := &plan{name: up.GetName(), quota: up.GetQuota(), buckets: map[string]*bucket{}}
+			p := &plan{name: up.GetName(), quota: up.GetQuota()}
 			if q := up.GetQuota(); q != nil {
 				p.windows = quota.NewWindowCache(q.GetPeriod(), q.GetOffset())
 			}
 			for _, m := range methods {
 				if t := planThrottle(up, path, m); t != nil {
-					p.buckets[m] = &bucket{
+					p.buckets.set(m, &bucket{
 						rate: t.GetRateLimit(), burst: int64(t.GetBurstLimit()),
 						key: "key/" + stageKey + "/" + up.GetName() + "/" + path + "/" + m + "/",
-					}
+					})
 				}
 			}
 			plans[i] = p
 		}
-		if len(shared) == 0 && len(plans) == 0 {
+		if shared.len() == 0 && len(plans) == 0 {
 			return next, nil
 		}
 		kp, err := rt.Scope.Once(keyPlansKey{}, func() (any, error) { return stageKeyPlans(rt.Stage), nil })
@@ -198,21 +196,10 @@ func matches(settingPath, settingMethod, path, method string) bool {
 		(settingMethod == "*" || settingMethod == "ANY" || settingMethod == method)
 }
 
-// forMethod finds a request method's bucket; a HEAD request served by a GET route counts as GET.
-func forMethod(m map[string]*bucket, method string) *bucket {
-	if b, ok := m[method]; ok {
-		return b
-	}
-	if method == http.MethodHead {
-		return m[http.MethodGet]
-	}
-	return nil
-}
-
 type handler struct {
 	o        Options
 	next     http.Handler
-	shared   map[string]*bucket
+	shared   *methodBuckets
 	plans    []*plan
 	keyPlans keyPlans
 	stageKey string
@@ -245,7 +232,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) error {
 		k = h.keyState(rc.APIKeyID)
 	}
 	if k != nil {
-		if b := forMethod(k.buckets, r.Method); b != nil {
+		if b := forMethod(&k.buckets, r.Method); b != nil {
 			if err := h.take(ctx, w, b, now); err != nil {
 				return err
 			}

@@ -18,8 +18,10 @@ limitations under the License.
 // that presents a key of a usage plan bound to the stage, read from the x-api-key header or,
 // with apiKeySource AUTHORIZER, from the usageIdentifierKey an authorizer returned.
 //
-// The data plane only ever holds SHA-256 digests of keys (the compiler hashes them and drops
-// disabled ones), so the step hashes what the client presents and looks the digest up. Key
+// The configuration only ever carries SHA-256 digests of keys (the compiler hashes them and
+// drops disabled ones), so the step hashes what the client presents and looks the digest up.
+// A key that matched is then remembered by its value, for its stage's index only, so that
+// the next requests presenting it skip the hash (see index.seen for the trade-off). Key
 // values are never logged or recorded; only the key's id (its Secret's name) is, in
 // reqctx.Request.APIKeyID, for the usage plan step, the access log and usage reports.
 package apikey
@@ -30,6 +32,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"strings"
+	"sync"
 
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 	"github.com/portico-dev/portico/dataplane/gatewayresponse"
@@ -53,17 +57,37 @@ type entry struct {
 	digest [sha256.Size]byte
 }
 
-// index maps key digests to the keys of one stage's usage plans.
-type index map[[sha256.Size]byte]*entry
+// index is the keys of one stage's usage plans: by digest, as configured, and by value once
+// presented.
+type index struct {
+	byDigest map[[sha256.Size]byte]*entry
+	// seen maps the value of every key that has matched a digest to its entry, so that a key
+	// presented again costs a map lookup instead of a SHA-256 (on the request path, that hash
+	// was most of what a key costs). The trade-off: the clear values of the keys in use stay
+	// in the proxy's memory for as long as this index serves (until the stage's next
+	// configuration), where before they went with their request. They still never leave the
+	// process: not logged, not in /config, not sent anywhere. What keeps it safe otherwise:
+	//   - only a value whose SHA-256 matched a configured digest enters, so seen holds at most
+	//     one entry per configured key, whatever clients send: unknown keys cannot grow it;
+	//   - identity is decided by the whole value: the map compares the full string after its
+	//     hash, there is no truncated or non-cryptographic hash deciding acceptance;
+	//   - a key disabled or removed disappears with the index, which the configuration that
+	//     drops it replaces;
+	//   - unknown keys still take the hash-and-compare path. The map's own compare can only
+	//     meet a configured key's value when the per-process seeded hash lands the probe next
+	//     to it, which a client cannot aim at, so it leaks no usable timing.
+	// sync.Map: written once per key, then only read, from every core, without a lock.
+	seen sync.Map // string -> *entry
+}
 
 // buildIndex indexes the keys of every plan bound to stage. A key listed in several plans of
 // one stage (which the controller refuses) belongs to the first, so that the choice is stable.
-func buildIndex(stage *xdsv1alpha1.StageSnapshot) (index, error) {
+func buildIndex(stage *xdsv1alpha1.StageSnapshot) (*index, error) {
 	n := 0
 	for _, plan := range stage.GetUsagePlans() {
 		n += len(plan.GetKeys())
 	}
-	idx := make(index, n)
+	idx := &index{byDigest: make(map[[sha256.Size]byte]*entry, n)}
 	for _, plan := range stage.GetUsagePlans() {
 		for _, k := range plan.GetKeys() {
 			var d [sha256.Size]byte
@@ -78,23 +102,36 @@ func buildIndex(stage *xdsv1alpha1.StageSnapshot) (index, error) {
 			if k.GetId() == "" {
 				return nil, fmt.Errorf("usage plan %q: an API key has no id", plan.GetName())
 			}
-			if _, dup := idx[d]; !dup {
-				idx[d] = &entry{id: k.GetId(), plan: plan.GetName(), digest: d}
+			if _, dup := idx.byDigest[d]; !dup {
+				idx.byDigest[d] = &entry{id: k.GetId(), plan: plan.GetName(), digest: d}
 			}
 		}
 	}
 	return idx, nil
 }
 
-// lookup returns the entry of the key value presented, or nil.
+// lookup returns the entry of the key value presented, or nil: from seen when the value
+// matched before, else by its digest.
+func (idx *index) lookup(value string) *entry {
+	if e, ok := idx.seen.Load(value); ok {
+		return e.(*entry)
+	}
+	e := idx.verify(value)
+	if e != nil {
+		// A copy: the header's string may share memory with the rest of the request.
+		idx.seen.LoadOrStore(strings.Clone(value), e)
+	}
+	return e
+}
+
+// verify returns the entry whose digest is the SHA-256 of value, or nil.
 //
-// The digest is SHA-256, the snapshot's, computed per request: a cache of digests by key
-// value would keep clear keys in memory beyond their request, and a cheaper keyed hash would
-// make acceptance rest on something other than the stored SHA-256. With the SHA extensions
-// it costs ~150 ns for a key of up to 55 bytes (one block).
-func (idx index) lookup(value string) *entry {
+// The digest is the snapshot's SHA-256: a cheaper keyed hash would make acceptance rest on
+// something other than the stored SHA-256. With the SHA extensions it costs ~150 ns for a key
+// of up to 55 bytes (one block), once per key and index thanks to seen.
+func (idx *index) verify(value string) *entry {
 	sum := sum256(value)
-	e := idx[sum]
+	e := idx.byDigest[sum]
 	if e == nil {
 		return nil
 	}
@@ -108,9 +145,10 @@ func (idx index) lookup(value string) *entry {
 }
 
 // sum256 is the SHA-256 of value. Keys of usual length are copied to the stack rather than to
-// a heap buffer that would linger until collected, and the copy is wiped: the step keeps no
-// heap copy of a clear key. (The hash's own state, on the stack too, may still hold its last
-// block until overwritten; the header's string is net/http's and goes with the request.)
+// a heap buffer that would linger until collected, and the copy is wiped: a value that does
+// not match (a wrong or stale key) leaves no heap copy behind; only matched keys are kept, in
+// index.seen. (The hash's own state, on the stack too, may still hold its last block until
+// overwritten; the header's string is the server's and goes with the request.)
 func sum256(value string) [sha256.Size]byte {
 	if len(value) > maxStackKey {
 		return sha256.Sum256([]byte(value))
@@ -151,7 +189,7 @@ func NewStep() proxy.Step {
 		if err != nil {
 			return nil, err
 		}
-		idx := v.(index)
+		idx := v.(*index)
 		return proxy.Handler(rt, func(w http.ResponseWriter, r *http.Request) error {
 			rc := reqctx.From(r.Context())
 			if rc == nil {
@@ -161,8 +199,9 @@ func NewStep() proxy.Step {
 			var value string
 			if fromAuthorizer {
 				value = rc.Authorizer.UsageIdentifierKey
-			} else {
-				value = r.Header.Get(Header)
+			} else if vs := r.Header[Header]; len(vs) > 0 {
+				// Header.Get less its canonicalization of a name that is canonical already.
+				value = vs[0]
 			}
 			var e *entry
 			if value != "" {

@@ -241,15 +241,61 @@ func TestLookupUsesFullDigest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e := idx.lookup(goldKey); e == nil || e.id != "customer-a" || e.plan != "gold" {
-		t.Fatalf("lookup = %+v", e)
+	if e := idx.verify(goldKey); e == nil || e.id != "customer-a" || e.plan != "gold" {
+		t.Fatalf("verify = %+v", e)
 	}
 	// An entry whose stored digest differs from its map key is refused by the constant-time
 	// check, not accepted on the map hit alone.
 	sum := sha256.Sum256([]byte(goldKey))
-	idx[sum].digest[31] ^= 1
-	if idx.lookup(goldKey) != nil {
+	idx.byDigest[sum].digest[31] ^= 1
+	if idx.verify(goldKey) != nil || idx.lookup(goldKey) != nil {
 		t.Fatal("the full digest was not compared")
+	}
+}
+
+// seen remembers only keys that matched, by their whole value: one entry per configured key
+// at most, and a value close to a remembered key (a prefix, an extension, one character off)
+// is refused.
+func TestLookupRemembersMatchedKeysOnly(t *testing.T) {
+	idx, err := buildIndex(stage("s", plan("gold", "customer-a", goldKey), plan("silver", "customer-b", silverKey)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := func() int {
+		n := 0
+		idx.seen.Range(func(k, v any) bool {
+			n++
+			if e := idx.verify(k.(string)); e != v.(*entry) {
+				t.Errorf("seen holds a value whose digest is not its entry's")
+			}
+			return true
+		})
+		return n
+	}
+	wrong := []string{goldKey[:len(goldKey)-1], goldKey + "x", "X" + goldKey[1:], strings.ToUpper(goldKey), "nope"}
+	for _, v := range wrong {
+		if idx.lookup(v) != nil {
+			t.Fatalf("%q accepted", v)
+		}
+	}
+	if n := seen(); n != 0 {
+		t.Fatalf("%d values remembered after refusals only", n)
+	}
+	for range 3 {
+		if e := idx.lookup(goldKey); e == nil || e.id != "customer-a" {
+			t.Fatalf("lookup = %+v", e)
+		}
+		if e := idx.lookup(silverKey); e == nil || e.id != "customer-b" {
+			t.Fatalf("lookup = %+v", e)
+		}
+	}
+	for _, v := range wrong {
+		if idx.lookup(v) != nil {
+			t.Fatalf("%q accepted once the key was remembered", v)
+		}
+	}
+	if n := seen(); n != 2 {
+		t.Fatalf("%d values remembered, want 2", n)
 	}
 }
 

@@ -18,32 +18,50 @@ package jwt
 
 import (
 	"container/list"
-	"crypto/sha256"
+	"hash/maphash"
 	"sync"
 	"time"
+	"unsafe"
 )
 
 // Verification cache sizing. Shards keep concurrent requests from queueing on one lock.
 const (
 	cacheEntries = 10000
-	cacheShards  = 16
+	// cacheBytes bounds the bytes of the tokens held, so that 10,000 tokens of the largest
+	// size accepted (maxTokenBytes) cannot take 160 MB: at that size a shard keeps 128.
+	cacheBytes  = 32 << 20
+	cacheShards = 16
 	// cacheGrace keeps an entry past the token's expiry for authorizers with a clock skew
 	// leeway; past it the entry is dropped, and a larger leeway only costs a verification.
 	cacheGrace = 10 * time.Minute
 )
 
-// cacheKey names a verified token: the SHA-256 of the token (never the token, which is a
-// credential) and the key set that verified it, since the same token may be sent to
-// authorizers trusting different providers.
+// cacheKey names a verified token: the token itself and the key set that verified it, since
+// the same token may be sent to authorizers trusting different providers.
+//
+// The token, not a digest of it: hashing a token of 500 bytes to 2 KB with SHA-256 was most of
+// what a cached token cost per request, where the map's own hash and compare cost a tenth of
+// it. The trade-off: verified tokens, which are bearer credentials until they expire, stay in
+// the proxy's memory for as long as they are cached (until evicted, or expired plus
+// cacheGrace), where a digest would not have let one be read back from a memory dump. What
+// keeps it safe otherwise:
+//   - the lookup is exact: the map compares the whole token (and key set) after its hash; no
+//     truncated or non-cryptographic hash decides whether a token is the one verified;
+//   - only tokens whose signature verified enter, so a client cannot fill the cache with
+//     tokens of its own making, and the cache is bounded (cacheEntries and cacheBytes);
+//   - the cache's copy of a token is wiped when its entry goes;
+//   - tokens are still never logged, and never leave the process.
 type cacheKey struct {
-	set *keySet
-	sum [sha256.Size]byte
+	set   *keySet
+	token string
 }
 
 // resultCache holds the tokens whose signature verified, with their parsed claims, so that a
-// client sending the same token again costs a hash and a map lookup. Only verified tokens
-// enter it: invalid tokens cannot evict valid ones. It is an LRU bounded to cacheEntries.
+// client sending the same token again costs a map lookup. Only verified tokens enter it:
+// invalid tokens cannot evict valid ones. It is an LRU bounded to cacheEntries tokens and
+// cacheBytes of them.
 type resultCache struct {
+	seed   maphash.Seed
 	shards [cacheShards]cacheShard
 }
 
@@ -51,6 +69,7 @@ type cacheShard struct {
 	mu      sync.Mutex
 	entries map[cacheKey]*list.Element
 	order   list.List // of *cacheEntry, most recently used first
+	bytes   int       // of the tokens held
 }
 
 type cacheEntry struct {
@@ -59,14 +78,22 @@ type cacheEntry struct {
 }
 
 func newResultCache() *resultCache {
-	c := &resultCache{}
+	c := &resultCache{seed: maphash.MakeSeed()}
 	for i := range c.shards {
 		c.shards[i].entries = map[cacheKey]*list.Element{}
 	}
 	return c
 }
 
-func (c *resultCache) shard(k cacheKey) *cacheShard { return &c.shards[k.sum[0]%cacheShards] }
+// shard picks k's shard by a seeded hash of the token's last bytes (of its signature, for
+// any token that can be cached), which only spreads the locks: the map decides identity, and
+// hashing the whole token a second time would cost more than the rest of the lookup.
+func (c *resultCache) shard(k cacheKey) *cacheShard {
+	return &c.shards[maphash.String(c.seed, k.token[max(len(k.token)-shardBytes, 0):])%cacheShards]
+}
+
+// shardBytes is how much of the token shard hashes.
+const shardBytes = 32
 
 // get returns the cached claims of k, or nil.
 func (c *resultCache) get(k cacheKey, now time.Time) *claims {
@@ -79,16 +106,18 @@ func (c *resultCache) get(k cacheKey, now time.Time) *claims {
 	}
 	entry := e.Value.(*cacheEntry)
 	if now.After(entry.claims.expiry.Add(cacheGrace)) {
-		s.order.Remove(e)
-		delete(s.entries, k)
+		s.remove(e)
 		return nil
 	}
 	s.order.MoveToFront(e)
 	return entry.claims
 }
 
-// put caches the claims of k, evicting the least recently used entry of a full shard.
+// put caches the claims of k, evicting the least recently used entries of a full shard.
 func (c *resultCache) put(k cacheKey, cl *claims) {
+	if k.token == "" || len(k.token) > cacheBytes/cacheShards {
+		return // no token is either, since maxTokenBytes is smaller; keeps own and wipe simple
+	}
 	s := c.shard(k)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -97,12 +126,37 @@ func (c *resultCache) put(k cacheKey, cl *claims) {
 		s.order.MoveToFront(e)
 		return
 	}
-	if s.order.Len() >= cacheEntries/cacheShards {
-		oldest := s.order.Back()
-		s.order.Remove(oldest)
-		delete(s.entries, oldest.Value.(*cacheEntry).key)
+	for s.order.Len() >= cacheEntries/cacheShards || s.bytes+len(k.token) > cacheBytes/cacheShards {
+		s.remove(s.order.Back())
 	}
+	// The request's token may share memory with the rest of the request: the cache keeps a
+	// copy of its own, which remove wipes.
+	k.token = own(k.token)
 	s.entries[k] = s.order.PushFront(&cacheEntry{key: k, claims: cl})
+	s.bytes += len(k.token)
+}
+
+// remove drops e and wipes its copy of the token, which nothing else refers to once it is
+// out of the map and the list.
+func (s *cacheShard) remove(e *list.Element) {
+	entry := e.Value.(*cacheEntry)
+	s.order.Remove(e)
+	delete(s.entries, entry.key)
+	s.bytes -= len(entry.key.token)
+	wipe(entry.key.token)
+}
+
+// own returns a copy of a non-empty token in memory of its own, for wipe to clear.
+func own(token string) string {
+	b := make([]byte, len(token))
+	copy(b, token)
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// wipe clears a string made by own. Only the cache ever sees those strings (get returns
+// claims, never keys), so no reader can see one change.
+func wipe(token string) {
+	clear(unsafe.Slice(unsafe.StringData(token), len(token)))
 }
 
 // len is the number of cached entries.

@@ -31,6 +31,8 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-logr/logr/funcr"
 
+	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
+
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 )
 
@@ -172,6 +174,7 @@ func TestIdentitySources(t *testing.T) {
 	e.wantStatus(e.do("/pets", "Authorization", tok), 200, "")
 	e.wantStatus(e.do("/pets", "Authorization", "Bearer "+tok), 200, "")
 	e.wantStatus(e.do("/pets", "Authorization", "bearer  "+tok), 200, "")
+	e.wantStatus(e.do("/pets", "Authorization", "BeArEr "+tok), 200, "")
 	e.wantStatus(e.do("/pets?token="+tok), 401, "UNAUTHORIZED")
 
 	q := newEnv(t, []signingKey{k}, func(az *xdsv1alpha1.Authorizer) {
@@ -236,9 +239,46 @@ func TestVerificationCache(t *testing.T) {
 	if n := e.a.verifications.Load(); n != 3 {
 		t.Errorf("%d verifications, want 3", n)
 	}
-	// The cache holds hashes, never tokens.
+	// Only the verified token is cached.
 	if e.a.results.len() != 1 {
 		t.Errorf("%d cached results", e.a.results.len())
+	}
+	// The lookup is by the whole token: the cached token with a character of its signature,
+	// header or payload changed, cut short or extended, is verified (and refused), not
+	// served from the cache.
+	for _, forged := range []string{flip(tok, len(tok)-2), flip(tok, 3), flip(tok, strings.Index(tok, ".")+3), tok[:len(tok)-1], tok + "A"} {
+		e.wantStatus(e.bearer(forged), 401, "UNAUTHORIZED")
+	}
+	if n := e.a.verifications.Load(); n != 3+5 {
+		t.Errorf("%d verifications, want 8", n)
+	}
+}
+
+// flip changes the base64url character of s at i to another one.
+func flip(s string, i int) string {
+	c := byte('A')
+	if s[i] == 'A' {
+		c = 'B'
+	}
+	return s[:i] + string(c) + s[i+1:]
+}
+
+// Without a configured clock, a token is judged at its request's arrival.
+func TestRequestTime(t *testing.T) {
+	a := newAuthenticator(Options{})
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	if got := a.requestTime(&reqctx.Request{Start: start}); !got.Equal(start) {
+		t.Errorf("requestTime = %v, want the request's start", got)
+	}
+	if got := a.requestTime(&reqctx.Request{}); time.Since(got) > time.Minute {
+		t.Errorf("requestTime without a start = %v, want now", got)
+	}
+	if got := a.requestTime(nil); time.Since(got) > time.Minute {
+		t.Errorf("requestTime without a request context = %v, want now", got)
+	}
+	clocked := newAuthenticator(Options{Now: func() time.Time { return start }})
+	if got := clocked.requestTime(&reqctx.Request{Start: start.Add(time.Hour)}); !got.Equal(start) {
+		t.Errorf("requestTime with a clock = %v, want the clock's", got)
 	}
 }
 
@@ -263,30 +303,67 @@ func TestVerificationCacheScope(t *testing.T) {
 	}
 }
 
+// shardKeys returns n distinct keys of c's first shard.
+func shardKeys(c *resultCache, n, size int) []cacheKey {
+	var keys []cacheKey
+	for i := 0; len(keys) < n; i++ {
+		// The distinct part last, where shard looks.
+		tok := strconv.Itoa(i)
+		tok = strings.Repeat("t", max(size-len(tok), 0)) + tok
+		if k := (cacheKey{token: tok}); c.shard(k) == &c.shards[0] {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
 func TestResultCacheEvictsLeastRecentlyUsed(t *testing.T) {
 	c := newResultCache()
 	now := time.Now()
 	cl := &claims{expiry: now.Add(time.Hour)}
-	keyOf := func(i int) cacheKey {
-		var k cacheKey
-		k.sum[0] = 0 // one shard
-		k.sum[1], k.sum[2] = byte(i), byte(i>>8)
-		return k
-	}
 	per := cacheEntries / cacheShards
-	for i := range per {
-		c.put(keyOf(i), cl)
+	keys := shardKeys(c, per+1, 20)
+	for _, k := range keys[:per] {
+		c.put(k, cl)
 	}
-	c.get(keyOf(0), now) // 0 is now the most recently used; 1 the least
-	c.put(keyOf(per), cl)
-	if c.get(keyOf(0), now) == nil || c.get(keyOf(1), now) != nil || c.get(keyOf(per), now) == nil {
+	c.get(keys[0], now) // 0 is now the most recently used; 1 the least
+	c.put(keys[per], cl)
+	if c.get(keys[0], now) == nil || c.get(keys[1], now) != nil || c.get(keys[per], now) == nil {
 		t.Error("LRU order not kept")
 	}
 	if c.len() != per {
 		t.Errorf("%d entries, want %d", c.len(), per)
 	}
-	if c.get(keyOf(2), now.Add(time.Hour+cacheGrace+time.Second)) != nil || c.len() != per-1 {
+	if c.get(keys[2], now.Add(time.Hour+cacheGrace+time.Second)) != nil || c.len() != per-1 {
 		t.Error("entry past its expiry kept")
+	}
+}
+
+// The tokens a shard holds stay within its share of cacheBytes, and the copies of evicted
+// tokens are wiped.
+func TestResultCacheBoundsBytesAndWipes(t *testing.T) {
+	c := newResultCache()
+	now := time.Now()
+	cl := &claims{expiry: now.Add(time.Hour)}
+	per := cacheBytes / cacheShards / maxTokenBytes
+	keys := shardKeys(c, per+1, maxTokenBytes)
+	for _, k := range keys[:per] {
+		c.put(k, cl)
+	}
+	s := &c.shards[0]
+	oldest := s.order.Back().Value.(*cacheEntry).key.token
+	if s.order.Len() != per || s.bytes != per*maxTokenBytes {
+		t.Fatalf("%d entries of %d bytes, want %d", s.order.Len(), s.bytes, per)
+	}
+	c.put(keys[per], cl)
+	if s.order.Len() != per || s.bytes > cacheBytes/cacheShards || c.get(keys[0], now) != nil || c.get(keys[per], now) == nil {
+		t.Fatalf("%d entries of %d bytes after one more", s.order.Len(), s.bytes)
+	}
+	if strings.Trim(oldest, "\x00") != "" {
+		t.Error("the evicted token's copy was not wiped")
+	}
+	if keys[0].token == oldest || strings.Trim(keys[0].token, "\x00") == "" {
+		t.Error("the cache kept the caller's string, or wiped it")
 	}
 }
 
