@@ -174,19 +174,28 @@ func TestPassiveEjection(t *testing.T) {
 	}
 }
 
-func TestIntegrationTimeout(t *testing.T) {
-	released := make(chan struct{})
+// slowRoute serves /prod/slow by a backend that answers nothing: arrived is closed when the
+// request reaches it, released when the backend's request is cancelled.
+func slowRoute(t *testing.T, timeoutMillis int32) (f *fixture, arrived, released chan struct{}) {
+	t.Helper()
+	arrived, released = make(chan struct{}), make(chan struct{})
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(arrived)
 		<-r.Context().Done()
 		close(released)
 	}))
-	defer backend.Close()
-	f := newFixture(t, Options{})
+	t.Cleanup(backend.Close)
+	f = newFixture(t, Options{})
 	r := uriRoute("slow", "/slow", "GET", backend.URL+"/")
+	r.Integration.TimeoutMillis = timeoutMillis
+	f.apply(t, stageOf("prod", "prod", apiOf(nil, r)))
+	return f, arrived, released
+}
+
+func TestIntegrationTimeout(t *testing.T) {
 	// Long enough for the request to reach the backend on a loaded machine, which the check
 	// on its cancellation below needs.
-	r.Integration.TimeoutMillis = 500
-	f.apply(t, stageOf("prod", "prod", apiOf(nil, r)))
+	f, _, released := slowRoute(t, 500)
 	start := time.Now()
 	wantGatewayError(t, f.do("GET", "/prod/slow", nil), 504, "INTEGRATION_TIMEOUT", "Endpoint request timed out")
 	if d := time.Since(start); d > 5*time.Second {
@@ -408,17 +417,7 @@ func TestH2C(t *testing.T) {
 // before the route's timeout: the HTTP/1.x server ends the request's context, which
 // interrupts the upstream exchange (reqend) and closes its connection.
 func TestClientDepartureReachesBackend(t *testing.T) {
-	arrived, released := make(chan struct{}), make(chan struct{})
-	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		close(arrived)
-		<-r.Context().Done()
-		close(released)
-	}))
-	defer backend.Close()
-	f := newFixture(t, Options{})
-	r := uriRoute("slow", "/slow", "GET", backend.URL+"/")
-	r.Integration.TimeoutMillis = 29000
-	f.apply(t, stageOf("prod", "prod", apiOf(nil, r)))
+	f, arrived, released := slowRoute(t, 29000)
 	c, err := net.Dial("tcp", serveProxy(t, f))
 	if err != nil {
 		t.Fatal(err)
