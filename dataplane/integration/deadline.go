@@ -22,7 +22,6 @@ import (
 	"time"
 
 	leanhttp "github.com/portico-dev/portico/dataplane/upstream"
-
 	"github.com/portico-dev/portico/internal/reqend"
 )
 
