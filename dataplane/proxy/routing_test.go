@@ -17,6 +17,8 @@ limitations under the License.
 package proxy
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -151,5 +153,22 @@ func TestRequestTooLargeByContentLength(t *testing.T) {
 	wantGatewayError(t, w, 413, "REQUEST_TOO_LARGE", "Request Too Long (10 MB limit)")
 	if w := f.do("POST", "/prod", strings.NewReader(strings.Repeat("a", 10<<20))); w.Code != 200 {
 		t.Errorf("10 MB exactly: %d", w.Code)
+	}
+}
+
+// formatUUID writes what fmt writes of the same bytes, in UUID form.
+func TestFormatUUID(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 1000 {
+		var u [16]byte
+		for i := range u {
+			u[i] = byte(rng.IntN(256))
+		}
+		var s [36]byte
+		formatUUID(&s, &u)
+		want := fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
+		if string(s[:]) != want {
+			t.Fatalf("%q, want %q", s[:], want)
+		}
 	}
 }
