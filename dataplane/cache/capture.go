@@ -17,7 +17,6 @@ limitations under the License.
 package cache
 
 import (
-	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"net/http"
@@ -208,12 +207,15 @@ func compileParams(in []string) ([]param, error) {
 	return slices.CompactFunc(out, func(a, b param) bool { return a.full == b.full }), nil
 }
 
-// key hashes what identifies a response: method, resource path, the cache key parameters'
-// values and the canary variant when it keeps its own entries. Every part is written with
-// its length, so that no two different keys write the same bytes.
-func (h *handler) key(r *http.Request, rc *reqctx.Request) [32]byte {
-	var buf [512]byte // on the stack for the usual key
-	b := appendString(buf[:0], r.Method)
+// appendKey appends to b what identifies a response: method, resource path, the cache key
+// parameters' values and the canary variant when it keeps its own entries. Every part is
+// written with its length, so that no two different keys write the same bytes. The bytes
+// themselves are the local level's key, compared whole: hashing them cost a hit more than
+// the rest of its lookup, and a hash would have to be collision-free to keep entries apart.
+// Their SHA-256 names the shared level's entries (sharedKey), so these bytes must not change
+// (TestSharedKeyStable).
+func (h *handler) appendKey(b []byte, r *http.Request, rc *reqctx.Request) []byte {
+	b = appendString(b, r.Method)
 	b = appendString(b, h.path)
 	b = appendString(b, h.variant)
 	b = binary.AppendVarint(b, h.revision)
@@ -247,7 +249,7 @@ func (h *handler) key(r *http.Request, rc *reqctx.Request) [32]byte {
 			b = appendString(b, v)
 		}
 	}
-	return sha256.Sum256(b)
+	return b
 }
 
 func appendString(b []byte, s string) []byte {

@@ -230,7 +230,8 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) error {
 			w.Header().Add("Warning", warning)
 		}
 	}
-	key := h.key(r, rc)
+	var buf [512]byte // on the stack for the usual key: a hit allocates nothing for it
+	key := h.appendKey(buf[:0], r, rc)
 	_, span := tracing.Start(r.Context(), "cache lookup", trace.SpanKindInternal)
 	e, f, leader := h.cache.lookup(key, invalidate)
 	if e != nil {
@@ -262,27 +263,27 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) error {
 	}
 	// A local miss: the shared level, when there is one, may hold what another replica
 	// fetched.
-	if e := h.cache.fromShared(r.Context(), key, invalidate); e != nil {
+	if e := h.cache.fromShared(r.Context(), key, f, invalidate); e != nil {
 		endLookup(span, "hit")
-		h.cache.finish(key, f, e)
+		h.cache.finish(f, e)
 		h.hits.Inc()
 		serve(w, r, e)
 		return nil
 	}
 	endLookup(span, "miss")
 	h.misses.Inc()
-	h.fill(w, r, rc, key, f, ttl)
+	h.fill(w, r, rc, f, ttl)
 	return nil
 }
 
 // fill calls the backend for the leader of a flight, streaming its answer to the client
 // while capturing it, and stores it when it is cacheable. A panic (an aborted response)
 // releases the followers with nothing stored.
-func (h *handler) fill(w http.ResponseWriter, r *http.Request, rc *reqctx.Request, key [32]byte, f *flight, ttl time.Duration) {
+func (h *handler) fill(w http.ResponseWriter, r *http.Request, rc *reqctx.Request, f *flight, ttl time.Duration) {
 	var stored *entry
 	defer func() {
 		// The followers are released first: they need not wait for the shared level.
-		h.cache.finish(key, f, stored)
+		h.cache.finish(f, stored)
 		if stored != nil {
 			h.cache.toShared(r.Context(), stored)
 		}
@@ -291,7 +292,6 @@ func (h *handler) fill(w http.ResponseWriter, r *http.Request, rc *reqctx.Reques
 	cw := newCapture(w)
 	h.next.ServeHTTP(cw, r)
 	if e := cw.entry(r, rc); e != nil {
-		e.key = key
 		e.expires = h.cache.now().Add(ttl)
 		stored = e
 	}
