@@ -36,7 +36,7 @@ type capture struct {
 	// warning): only what the backend's side adds is stored.
 	before http.Header
 	status int
-	header map[string][]string
+	header []field
 	body   []byte
 	// size is the stored headers' bytes, names and values: with the body's, what
 	// MaxItemBytes caps.
@@ -64,17 +64,27 @@ func (c *capture) start() {
 	if c.status < 200 || c.status > 299 || !storable(hdr) {
 		return
 	}
-	c.header = make(map[string][]string, len(hdr))
+	// What the steps before the cache set is not stored, nor X-Cache: counted first, so
+	// that the entry holds no room it does not use.
+	keep := func(k string, v []string) bool { return k != HeaderCache && !slices.Equal(v, c.before[k]) }
+	n := 0
 	for k, v := range hdr {
-		if k == HeaderCache || slices.Equal(v, c.before[k]) {
+		if keep(k, v) {
+			n++
+		}
+	}
+	c.header = make([]field, 0, n)
+	for k, v := range hdr {
+		if !keep(k, v) {
 			continue
 		}
-		c.header[k] = slices.Clone(v)
+		c.header = append(c.header, field{name: k, values: slices.Clone(v)})
 		c.size += int64(len(k))
 		for _, s := range v {
 			c.size += int64(len(s))
 		}
 	}
+	sortFields(c.header)
 	if c.size > MaxItemBytes {
 		return
 	}

@@ -136,10 +136,10 @@ func encodeEntry(e *entry) []byte {
 	b = append(b, entryVersion)
 	b = binary.AppendUvarint(b, uint64(e.status))
 	b = binary.AppendUvarint(b, uint64(len(e.header)))
-	for k, vs := range e.header {
-		b = appendString(b, k)
-		b = binary.AppendUvarint(b, uint64(len(vs)))
-		for _, v := range vs {
+	for _, f := range e.header {
+		b = appendString(b, f.name)
+		b = binary.AppendUvarint(b, uint64(len(f.values)))
+		for _, v := range f.values {
 			b = appendString(b, v)
 		}
 	}
@@ -166,13 +166,10 @@ func decodeEntry(b []byte) (*entry, error) {
 	// A header takes at least two bytes: an upper bound that no corrupt count can exceed
 	// the allocation of.
 	n := d.count(2)
-	e.header = make(map[string][]string, n)
+	e.header = make([]field, 0, n)
 	for range n {
 		k := d.string()
 		if !validName(k) {
-			return nil, errCorrupt
-		}
-		if _, dup := e.header[k]; dup {
 			return nil, errCorrupt
 		}
 		vs := make([]string, d.count(1))
@@ -183,8 +180,15 @@ func decodeEntry(b []byte) (*entry, error) {
 			}
 			content += len(vs[i])
 		}
-		e.header[k] = vs
+		e.header = append(e.header, field{name: k, values: vs})
 		content += len(k)
+	}
+	// Sorted as a captured entry is; earlier releases wrote fields in map order.
+	sortFields(e.header)
+	for i := 1; i < len(e.header); i++ {
+		if e.header[i].name == e.header[i-1].name {
+			return nil, errCorrupt
+		}
 	}
 	body := d.bytes()
 	content += len(body)

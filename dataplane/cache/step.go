@@ -304,10 +304,10 @@ var hitHeader = []string{"Hit"}
 // serve answers from e.
 func serve(w http.ResponseWriter, r *http.Request, e *entry) {
 	hdr := w.Header()
-	for k, v := range e.header {
+	for _, f := range e.header {
 		// Clipped, so that a writer adding a value copies rather than writes into the entry
 		// other requests read.
-		hdr[k] = slices.Clip(v)
+		hdr[f.name] = slices.Clip(f.values)
 	}
 	hdr[HeaderCache] = hitHeader
 	w.WriteHeader(e.status)
