@@ -17,7 +17,6 @@ limitations under the License.
 package cache
 
 import (
-	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"net/http"
@@ -37,7 +36,7 @@ type capture struct {
 	// warning): only what the backend's side adds is stored.
 	before http.Header
 	status int
-	header map[string][]string
+	header []field
 	body   []byte
 	// size is the stored headers' bytes, names and values: with the body's, what
 	// MaxItemBytes caps.
@@ -65,17 +64,27 @@ func (c *capture) start() {
 	if c.status < 200 || c.status > 299 || !storable(hdr) {
 		return
 	}
-	c.header = make(map[string][]string, len(hdr))
+	// What the steps before the cache set is not stored, nor X-Cache: counted first, so
+	// that the entry holds no room it does not use.
+	keep := func(k string, v []string) bool { return k != HeaderCache && !slices.Equal(v, c.before[k]) }
+	n := 0
 	for k, v := range hdr {
-		if k == HeaderCache || slices.Equal(v, c.before[k]) {
+		if keep(k, v) {
+			n++
+		}
+	}
+	c.header = make([]field, 0, n)
+	for k, v := range hdr {
+		if !keep(k, v) {
 			continue
 		}
-		c.header[k] = slices.Clone(v)
+		c.header = append(c.header, field{name: k, values: slices.Clone(v)})
 		c.size += int64(len(k))
 		for _, s := range v {
 			c.size += int64(len(s))
 		}
 	}
+	sortFields(c.header)
 	if c.size > MaxItemBytes {
 		return
 	}
@@ -208,12 +217,15 @@ func compileParams(in []string) ([]param, error) {
 	return slices.CompactFunc(out, func(a, b param) bool { return a.full == b.full }), nil
 }
 
-// key hashes what identifies a response: method, resource path, the cache key parameters'
-// values and the canary variant when it keeps its own entries. Every part is written with
-// its length, so that no two different keys write the same bytes.
-func (h *handler) key(r *http.Request, rc *reqctx.Request) [32]byte {
-	var buf [512]byte // on the stack for the usual key
-	b := appendString(buf[:0], r.Method)
+// appendKey appends to b what identifies a response: method, resource path, the cache key
+// parameters' values and the canary variant when it keeps its own entries. Every part is
+// written with its length, so that no two different keys write the same bytes. The bytes
+// themselves are the local level's key, compared whole: hashing them cost a hit more than
+// the rest of its lookup, and a hash would have to be collision-free to keep entries apart.
+// Their SHA-256 names the shared level's entries (sharedKey), so these bytes must not change
+// (TestSharedKeyStable).
+func (h *handler) appendKey(b []byte, r *http.Request, rc *reqctx.Request) []byte {
+	b = appendString(b, r.Method)
 	b = appendString(b, h.path)
 	b = appendString(b, h.variant)
 	b = binary.AppendVarint(b, h.revision)
@@ -247,7 +259,7 @@ func (h *handler) key(r *http.Request, rc *reqctx.Request) [32]byte {
 			b = appendString(b, v)
 		}
 	}
-	return sha256.Sum256(b)
+	return b
 }
 
 func appendString(b []byte, s string) []byte {

@@ -17,7 +17,7 @@ limitations under the License.
 package cache
 
 import (
-	"crypto/sha256"
+	"context"
 	"encoding/binary"
 	"net/http"
 	"net/http/httptest"
@@ -55,12 +55,19 @@ func fill(c *stageCache, s shape, from, to int) {
 		cw.WriteHeader(http.StatusOK)
 		_, _ = cw.Write(payload)
 		e := cw.entry(req, rc)
-		var k [32]byte
-		binary.BigEndian.PutUint64(k[:], uint64(i))
-		k = sha256.Sum256(k[:])
+		// A key as the step writes it for GET /pets/{id} with the parameter path.id.
+		k := appendString(nil, http.MethodGet)
+		k = appendString(k, "/pets/{id}")
+		k = appendString(k, "")
+		k = binary.AppendVarint(k, 3)
+		k = appendString(k, "path.id")
+		k = binary.AppendUvarint(k, 1)
+		k = appendString(k, strconv.Itoa(i))
 		_, f, _ := c.lookup(k, false)
-		e.key, e.expires = k, expires
-		c.finish(k, f, e)
+		// With a shared level, a miss there (it is empty) hashes the key for the entry.
+		c.fromShared(context.Background(), k, f, false)
+		e.expires = expires
+		c.finish(f, e)
 	}
 }
 
@@ -73,16 +80,22 @@ func heapAfterGC() int64 {
 	return int64(m.HeapAlloc)
 }
 
-// TestEntryOverhead measures the heap entries of several shapes take and checks that what
-// they are charged (charge, with entryOverhead, fieldOverhead and valueOverhead) is close:
-// capacity then bounds memory whatever the answers look like. -v prints the figures.
+// TestEntryOverhead measures the heap entries of several shapes take, with and without a
+// shared level, and checks that what they are charged (charge and keyCharge, with
+// entryOverhead, fieldOverhead, valueOverhead and hashedOverhead) is close: capacity then
+// bounds memory whatever the answers look like. -v prints the figures.
 func TestEntryOverhead(t *testing.T) {
 	if testing.Short() {
 		t.Skip("measures the heap")
 	}
+	t.Run("local", func(t *testing.T) { measureEntries(t, nil) })
+	t.Run("shared", func(t *testing.T) { measureEntries(t, newFakeShared()) })
+}
+
+func measureEntries(t *testing.T, shared Shared) {
 	const n = 20000
 	for _, s := range []shape{{0, 0}, {16, 0}, {64, 2}, {256, 6}, {16, 8}, {1000, 1}, {4096, 3}} {
-		store := NewStore(StoreOptions{})
+		store := NewStore(StoreOptions{Shared: shared})
 		before := heapAfterGC()
 		c := store.stage("ns/prod", "ns/pets", 1<<40)
 		fill(c, s, 0, n)
@@ -90,8 +103,8 @@ func TestEntryOverhead(t *testing.T) {
 		size, entries := store.Bytes("ns/prod", "ns/pets")
 		charged := float64(size) / float64(entries)
 		content := float64(s.body)
-		for k, vs := range c.lru.Front().Value.(*entry).header {
-			content += float64(len(k) + len(vs[0]))
+		for _, f := range c.lru.Front().Value.(*entry).header {
+			content += float64(len(f.name) + len(f.values[0]))
 		}
 		t.Logf("body %4d, %d fields: %7.0f bytes of heap per entry, charged %7.0f, content %5.0f, overhead %4.0f",
 			s.body, s.extra+2, perEntry, charged, content, perEntry-content)

@@ -19,6 +19,7 @@ package cache
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -66,7 +67,7 @@ func (s *Store) dropShared(key string) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if el, ok := c.entries[k]; ok {
+	if el, ok := c.hashed[k]; ok {
 		c.remove(el)
 	}
 }
@@ -78,28 +79,30 @@ func cutLast(s string, sep byte) (before, after string, found bool) {
 	return s, "", false
 }
 
-// sharedKey is the shared level's key of entry key in this stage cache:
-// "<stage key>:<api>:<hex of the key>". Stage keys and API names are Kubernetes names and
+// sharedKey is the shared level's key of the entry whose key has SHA-256 sum in this stage
+// cache: "<stage key>:<api>:<hex of sum>". Stage keys and API names are Kubernetes names and
 // never hold a colon, so no two caches write the same key.
-func (c *stageCache) sharedKey(key [32]byte) string {
-	b := make([]byte, 0, len(c.sharedPrefix)+hex.EncodedLen(len(key)))
+func (c *stageCache) sharedKey(sum [32]byte) string {
+	b := make([]byte, 0, len(c.sharedPrefix)+hex.EncodedLen(len(sum)))
 	b = append(b, c.sharedPrefix...)
-	return string(hex.AppendEncode(b, key[:]))
+	return string(hex.AppendEncode(b, sum[:]))
 }
 
 // fromShared returns the shared level's live entry of key, with the time it has left there
 // as its local lifetime, so that every replica drops it at the same moment; nil on a miss, an
 // entry that does not decode, or when invalidate asks for a fresh answer, in which case the
-// shared entry is deleted. Called by the leader of a local miss only: its followers wait.
-func (c *stageCache) fromShared(ctx context.Context, key [32]byte, invalidate bool) *entry {
+// shared entry is deleted. Called by the leader of f, a local miss of key, only: its
+// followers wait. It hashes key into f, for finish and toShared: local hits never hash.
+func (c *stageCache) fromShared(ctx context.Context, key []byte, f *flight, invalidate bool) *entry {
 	if c.shared == nil {
 		return nil
 	}
+	f.sum = sha256.Sum256(key)
 	if invalidate {
-		c.shared.Delete(ctx, c.sharedKey(key))
+		c.shared.Delete(ctx, c.sharedKey(f.sum))
 		return nil
 	}
-	value, ttl, ok := c.shared.Get(ctx, c.sharedKey(key))
+	value, ttl, ok := c.shared.Get(ctx, c.sharedKey(f.sum))
 	if !ok || ttl <= 0 {
 		return nil
 	}
@@ -107,7 +110,6 @@ func (c *stageCache) fromShared(ctx context.Context, key [32]byte, invalidate bo
 	if err != nil {
 		return nil
 	}
-	e.key = key
 	e.expires = c.now().Add(ttl)
 	return e
 }
@@ -118,7 +120,7 @@ func (c *stageCache) toShared(ctx context.Context, e *entry) {
 		return
 	}
 	if ttl := e.expires.Sub(c.now()); ttl > 0 {
-		c.shared.Set(ctx, c.sharedKey(e.key), encodeEntry(e), ttl)
+		c.shared.Set(ctx, c.sharedKey(e.sum), encodeEntry(e), ttl)
 	}
 }
 
@@ -134,10 +136,10 @@ func encodeEntry(e *entry) []byte {
 	b = append(b, entryVersion)
 	b = binary.AppendUvarint(b, uint64(e.status))
 	b = binary.AppendUvarint(b, uint64(len(e.header)))
-	for k, vs := range e.header {
-		b = appendString(b, k)
-		b = binary.AppendUvarint(b, uint64(len(vs)))
-		for _, v := range vs {
+	for _, f := range e.header {
+		b = appendString(b, f.name)
+		b = binary.AppendUvarint(b, uint64(len(f.values)))
+		for _, v := range f.values {
 			b = appendString(b, v)
 		}
 	}
@@ -164,13 +166,10 @@ func decodeEntry(b []byte) (*entry, error) {
 	// A header takes at least two bytes: an upper bound that no corrupt count can exceed
 	// the allocation of.
 	n := d.count(2)
-	e.header = make(map[string][]string, n)
+	e.header = make([]field, 0, n)
 	for range n {
 		k := d.string()
 		if !validName(k) {
-			return nil, errCorrupt
-		}
-		if _, dup := e.header[k]; dup {
 			return nil, errCorrupt
 		}
 		vs := make([]string, d.count(1))
@@ -181,8 +180,15 @@ func decodeEntry(b []byte) (*entry, error) {
 			}
 			content += len(vs[i])
 		}
-		e.header[k] = vs
+		e.header = append(e.header, field{name: k, values: vs})
 		content += len(k)
+	}
+	// Sorted as a captured entry is; earlier releases wrote fields in map order.
+	sortFields(e.header)
+	for i := 1; i < len(e.header); i++ {
+		if e.header[i].name == e.header[i-1].name {
+			return nil, errCorrupt
+		}
 	}
 	body := d.bytes()
 	content += len(body)

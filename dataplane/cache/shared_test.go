@@ -33,10 +33,10 @@ import (
 
 func TestEntryEncoding(t *testing.T) {
 	for _, e := range []*entry{
-		{status: 200, header: map[string][]string{}},
-		{status: 204, header: map[string][]string{"X-Empty": {""}, "X-Two": {"a", "b\tc"}}},
-		{status: 200, header: map[string][]string{"Content-Type": {"application/json"}}, body: []byte(`{"id":7}`)},
-		{status: 299, header: map[string][]string{"X-Big": {strings.Repeat("v", 1000)}}, body: bytes.Repeat([]byte{0, 0xff}, MaxItemBytes/2-1000-5)},
+		{status: 200, header: fields(map[string][]string{})},
+		{status: 204, header: fields(map[string][]string{"X-Empty": {""}, "X-Two": {"a", "b\tc"}})},
+		{status: 200, header: fields(map[string][]string{"Content-Type": {"application/json"}}), body: []byte(`{"id":7}`)},
+		{status: 299, header: fields(map[string][]string{"X-Big": {strings.Repeat("v", 1000)}}), body: bytes.Repeat([]byte{0, 0xff}, MaxItemBytes/2-1000-5)},
 	} {
 		got, err := decodeEntry(encodeEntry(e))
 		if err != nil {
@@ -51,14 +51,42 @@ func TestEntryEncoding(t *testing.T) {
 	}
 }
 
+// fields is a header map's fields as an entry keeps them, sorted by name.
+func fields(m map[string][]string) []field {
+	out := make([]field, 0, len(m))
+	for k, vs := range m {
+		out = append(out, field{name: k, values: vs})
+	}
+	sortFields(out)
+	return out
+}
+
+// Earlier releases wrote an entry's fields in map order: they read back sorted, as a
+// captured entry keeps them, and encode again in that order.
+func TestDecodeUnsortedFields(t *testing.T) {
+	// Status 200 is the uvarint 200, 1.
+	b := []byte{entryVersion, 200, 1, 2, 1, 'b', 1, 1, '2', 1, 'a', 1, 1, '1', 0}
+	e, err := decodeEntry(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []field{{"a", []string{"1"}}, {"b", []string{"2"}}}
+	if !reflect.DeepEqual(e.header, want) {
+		t.Fatalf("header %v, want %v", e.header, want)
+	}
+	if again := encodeEntry(e); !bytes.Equal(again, []byte{entryVersion, 200, 1, 2, 1, 'a', 1, 1, '1', 1, 'b', 1, 1, '2', 0}) {
+		t.Fatalf("encoded again as %v", again)
+	}
+}
+
 // Whatever the cache could not have stored decodes to an error, never to an entry.
 func TestDecodeRejects(t *testing.T) {
-	good := encodeEntry(&entry{status: 200, header: map[string][]string{"X-A": {"1"}}, body: []byte("body")})
+	good := encodeEntry(&entry{status: 200, header: fields(map[string][]string{"X-A": {"1"}}), body: []byte("body")})
 	if _, err := decodeEntry(good); err != nil {
 		t.Fatal(err)
 	}
 	enc := func(status int, header map[string][]string, body []byte) []byte {
-		return encodeEntry(&entry{status: status, header: header, body: body})
+		return encodeEntry(&entry{status: status, header: fields(header), body: body})
 	}
 	cases := map[string][]byte{
 		"empty":          nil,
@@ -73,6 +101,8 @@ func TestDecodeRejects(t *testing.T) {
 		"huge count":     {entryVersion, 200, 1, 0xff, 0xff, 0xff, 0xff, 0x0f},
 		"huge body":      {entryVersion, 200, 1, 0, 0xff, 0xff, 0xff, 0xff, 0x0f},
 		"duplicate name": {entryVersion, 200, 1, 2, 1, 'a', 0, 1, 'a', 0, 0},
+		// Fields are sorted once read: duplicates apart in the bytes are found too.
+		"duplicate apart": {entryVersion, 200, 1, 3, 1, 'b', 0, 1, 'a', 0, 1, 'b', 0, 0},
 	}
 	for i := range len(good) {
 		cases["truncated "+string(rune('a'+i))] = good[:i]
@@ -87,8 +117,8 @@ func TestDecodeRejects(t *testing.T) {
 // FuzzDecodeEntry: whatever Redis holds under a cache key, decoding never panics, and what it
 // accepts is an entry the cache could have stored, which encodes back to the same bytes.
 func FuzzDecodeEntry(f *testing.F) {
-	f.Add(encodeEntry(&entry{status: 200, header: map[string][]string{"Content-Type": {"text/plain"}}, body: []byte("hi")}))
-	f.Add(encodeEntry(&entry{status: 204, header: map[string][]string{}}))
+	f.Add(encodeEntry(&entry{status: 200, header: fields(map[string][]string{"Content-Type": {"text/plain"}}), body: []byte("hi")}))
+	f.Add(encodeEntry(&entry{status: 204, header: fields(map[string][]string{})}))
 	f.Add([]byte{entryVersion, 200, 1, 0xff, 0xff, 0xff, 0xff, 0x0f})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		e, err := decodeEntry(b)
@@ -98,17 +128,18 @@ func FuzzDecodeEntry(f *testing.F) {
 		if e.status < 200 || e.status > 299 || e.size > MaxItemBytes {
 			t.Fatalf("accepted status %d size %d", e.status, e.size)
 		}
-		for k, vs := range e.header {
-			if !validName(k) {
-				t.Fatalf("accepted header name %q", k)
+		for _, f := range e.header {
+			if !validName(f.name) {
+				t.Fatalf("accepted header name %q", f.name)
 			}
-			for _, v := range vs {
+			for _, v := range f.values {
 				if !validValue(v) {
 					t.Fatalf("accepted header value %q", v)
 				}
 			}
 		}
-		// One header at most: with more, map order changes the bytes.
+		// One header at most: with more, the bytes may hold them in another order than the
+		// sorted one entries keep.
 		if len(e.header) <= 1 {
 			if again := encodeEntry(e); !bytes.Equal(again, b) {
 				t.Fatalf("re-encoded %x, read %x", again, b)

@@ -102,7 +102,8 @@ func NewStep(store *Store, opts Options) proxy.Step {
 		h := &handler{
 			next:          next,
 			cache:         store.stage(rt.Stage.GetKey(), api, c.GetCapacityBytes()),
-			ttls:          ttls,
+			getTTL:        ttls[http.MethodGet],
+			headTTL:       ttls[http.MethodHead],
 			params:        params,
 			path:          rt.Route.GetPath(),
 			requireAuth:   c.GetRequireAuthorizationForCacheControl(),
@@ -184,14 +185,16 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
 
 // handler is the cache in front of one route and variant.
 type handler struct {
-	next     http.Handler
-	cache    *stageCache
-	ttls     map[string]time.Duration
-	params   []param
-	path     string
-	variant  string
-	revision int64 // of the API that answers, part of the key
-	strategy string
+	next  http.Handler
+	cache *stageCache
+	// getTTL and headTTL are methodTTLs' lifetimes, 0 for a method not cached: two fields
+	// rather than its map, whose lookup by method cost each hit about 130 instructions.
+	getTTL, headTTL time.Duration
+	params          []param
+	path            string
+	variant         string
+	revision        int64 // of the API that answers, part of the key
+	strategy        string
 
 	requireAuth            bool
 	needAuthorize, needKey bool
@@ -199,11 +202,22 @@ type handler struct {
 	hits, misses, bypasses prometheus.Counter
 }
 
+// ttl is the lifetime of method's entries; cacheable is false when it has none.
+func (h *handler) ttl(method string) (ttl time.Duration, cacheable bool) {
+	switch method {
+	case http.MethodGet:
+		ttl = h.getTTL
+	case http.MethodHead:
+		ttl = h.headTTL
+	}
+	return ttl, ttl > 0
+}
+
 // ServeHTTP answers from the cache, waits for a call already filling the entry, or calls the
 // backend and stores its answer.
 func (h *handler) serve(w http.ResponseWriter, r *http.Request) error {
 	rc := reqctx.From(r.Context())
-	ttl, cacheable := h.ttls[r.Method]
+	ttl, cacheable := h.ttl(r.Method)
 	// A request the authorization steps did not let through goes on to be refused there:
 	// the cache never answers for a missing authorizer or key step.
 	if !cacheable || rc == nil || (h.needAuthorize && !rc.Authorizer.Authorized) || (h.needKey && rc.APIKeyID == "") {
@@ -213,7 +227,9 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	invalidate := false
-	if maxAgeZero(r.Header.Values("Cache-Control")) {
+	// The name is canonical already: Header.Values would canonicalize it again on every
+	// request, which costs as much as the rest of a hit's lookup.
+	if maxAgeZero(r.Header["Cache-Control"]) {
 		switch {
 		// Being authorized to call the method is not enough, as in AWS: the authorizer
 		// must have granted the permission to invalidate (a policy allowing
@@ -228,7 +244,8 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) error {
 			w.Header().Add("Warning", warning)
 		}
 	}
-	key := h.key(r, rc)
+	var buf [512]byte // on the stack for the usual key: a hit allocates nothing for it
+	key := h.appendKey(buf[:0], r, rc)
 	_, span := tracing.Start(r.Context(), "cache lookup", trace.SpanKindInternal)
 	e, f, leader := h.cache.lookup(key, invalidate)
 	if e != nil {
@@ -260,27 +277,27 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) error {
 	}
 	// A local miss: the shared level, when there is one, may hold what another replica
 	// fetched.
-	if e := h.cache.fromShared(r.Context(), key, invalidate); e != nil {
+	if e := h.cache.fromShared(r.Context(), key, f, invalidate); e != nil {
 		endLookup(span, "hit")
-		h.cache.finish(key, f, e)
+		h.cache.finish(f, e)
 		h.hits.Inc()
 		serve(w, r, e)
 		return nil
 	}
 	endLookup(span, "miss")
 	h.misses.Inc()
-	h.fill(w, r, rc, key, f, ttl)
+	h.fill(w, r, rc, f, ttl)
 	return nil
 }
 
 // fill calls the backend for the leader of a flight, streaming its answer to the client
 // while capturing it, and stores it when it is cacheable. A panic (an aborted response)
 // releases the followers with nothing stored.
-func (h *handler) fill(w http.ResponseWriter, r *http.Request, rc *reqctx.Request, key [32]byte, f *flight, ttl time.Duration) {
+func (h *handler) fill(w http.ResponseWriter, r *http.Request, rc *reqctx.Request, f *flight, ttl time.Duration) {
 	var stored *entry
 	defer func() {
 		// The followers are released first: they need not wait for the shared level.
-		h.cache.finish(key, f, stored)
+		h.cache.finish(f, stored)
 		if stored != nil {
 			h.cache.toShared(r.Context(), stored)
 		}
@@ -289,7 +306,6 @@ func (h *handler) fill(w http.ResponseWriter, r *http.Request, rc *reqctx.Reques
 	cw := newCapture(w)
 	h.next.ServeHTTP(cw, r)
 	if e := cw.entry(r, rc); e != nil {
-		e.key = key
 		e.expires = h.cache.now().Add(ttl)
 		stored = e
 	}
@@ -302,10 +318,10 @@ var hitHeader = []string{"Hit"}
 // serve answers from e.
 func serve(w http.ResponseWriter, r *http.Request, e *entry) {
 	hdr := w.Header()
-	for k, v := range e.header {
+	for _, f := range e.header {
 		// Clipped, so that a writer adding a value copies rather than writes into the entry
 		// other requests read.
-		hdr[k] = slices.Clip(v)
+		hdr[f.name] = slices.Clip(f.values)
 	}
 	hdr[HeaderCache] = hitHeader
 	w.WriteHeader(e.status)

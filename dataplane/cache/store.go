@@ -23,6 +23,8 @@ package cache
 import (
 	"container/list"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 	"weak"
@@ -35,29 +37,45 @@ const MaxItemBytes = 1 << 20
 // that a stage's capacity bounds the memory its cache takes, not only the content it holds:
 // counting content alone, a cache of small answers took ten times its capacity. Measured by
 // TestEntryOverhead (Go 1.26, amd64; go test -run EntryOverhead -v prints the figures): an
-// answer with a 16-byte body, Content-Type and Content-Length takes 703 bytes of heap, 643
-// beyond its content; each further header field adds about 30 bytes while the header map
-// has room (8 fields) and about 200 when it grows, which the per-field figure averages.
+// answer with a 16-byte body, Content-Type and Content-Length, under a 32-byte key, takes
+// 412 bytes of heap, 352 beyond its content (the key included); each further header field
+// adds about 70 bytes. A shared level adds 78 bytes (hashedOverhead).
 const (
-	// entryOverhead is the fixed cost of one entry: the entry itself with its 32-byte key,
-	// its element of the LRU list, its slot in the index (the key again, at the index's
-	// usual load), and the header map with its first group of slots.
-	entryOverhead = 536
-	// fieldOverhead is the cost of one header field beyond its name and values: its slot
-	// in the header map (a string and a slice header).
-	fieldOverhead = 40
+	// entryOverhead is the fixed cost of one entry: the entry itself, its element of the
+	// LRU list, its slot in the index (at the index's usual load). The key's bytes count
+	// apart (keyCharge).
+	entryOverhead = 192
+	// hashedOverhead is, with a shared level, an entry's slot in the index by the SHA-256
+	// of its key, by which another replica's invalidation finds it.
+	hashedOverhead = 80
+	// fieldOverhead is the cost of one header field beyond its name and values: its
+	// element of the entry's fields (a string and a slice header, 40 bytes), and the
+	// rounding of its allocations to their size classes.
+	fieldOverhead = 48
 	// valueOverhead is the cost of one header value beyond its bytes: its string header in
 	// the backing array of the field's value slice.
 	valueOverhead = 16
 )
 
+// keyCharge is what the key of an entry costs beyond entryOverhead: its bytes, held once by
+// the entry and the index, and with a shared level the slot of its hash in the index by
+// hash (hashedOverhead). Keys are as long as the request makes them (header and query
+// values), so they count as content does.
+func (c *stageCache) keyCharge(key string) int64 {
+	n := int64(len(key))
+	if c.hashed != nil {
+		n += hashedOverhead
+	}
+	return n
+}
+
 // charge is what an entry with header and body costs against its cache's capacity. The
 // body counts by its capacity: the bytes it holds on to, not only those it uses.
-func charge(header map[string][]string, body []byte) int64 {
+func charge(header []field, body []byte) int64 {
 	n := int64(entryOverhead + cap(body))
-	for k, vs := range header {
-		n += int64(fieldOverhead + len(k))
-		for _, v := range vs {
+	for _, f := range header {
+		n += int64(fieldOverhead + len(f.name))
+		for _, v := range f.values {
 			n += int64(valueOverhead + len(v))
 		}
 	}
@@ -110,7 +128,10 @@ func (s *Store) stage(key, api string, capacity int64) *stageCache {
 	if c == nil {
 		c = &stageCache{
 			now: s.now, shared: s.shared, sharedPrefix: key + ":" + api + ":",
-			entries: map[[32]byte]*list.Element{}, flights: map[[32]byte]*flight{},
+			entries: map[string]*list.Element{}, flights: map[string]*flight{},
+		}
+		if s.shared != nil {
+			c.hashed = map[[32]byte]*list.Element{}
 		}
 		s.caches[id] = weak.Make(c)
 		// A newer cache may have taken the slot by the time the old one is collected.
@@ -155,22 +176,44 @@ func (s *Store) Flush(key, api string) {
 	defer c.mu.Unlock()
 	c.lru.Init()
 	clear(c.entries)
+	clear(c.hashed)
 	c.size = 0
 }
 
 // entry is one cached response.
 type entry struct {
-	key    [32]byte
+	// key is the entry's key (handler.appendKey); sum, its SHA-256, with a shared level.
+	key    string
+	sum    [32]byte
 	status int
-	header map[string][]string
+	// header is the stored fields, sorted by name: a hit ranges over a slice, cheaper than
+	// over a map, to copy them into the response's header.
+	header []field
 	body   []byte
 	// size is what the entry is charged against the capacity (charge).
 	size    int64
 	expires time.Time
 }
 
+// field is one stored header field: a canonical name (as the backend's header map had it)
+// and its values.
+type field struct {
+	name   string
+	values []string
+}
+
+// sortFields sorts fields by name, which makes an entry's encoding one sequence of bytes
+// and its duplicate names neighbours.
+func sortFields(fields []field) {
+	slices.SortFunc(fields, func(a, b field) int { return strings.Compare(a.name, b.name) })
+}
+
 // flight is a backend call other requests for the same key wait for.
 type flight struct {
+	// key is the key the flight fills; sum, its SHA-256, set by fromShared with a shared
+	// level, for the entry the flight stores.
+	key  string
+	sum  [32]byte
 	done chan struct{}
 	// entry is what the call stored; nil when its response was not cacheable, and the
 	// followers call the backend themselves.
@@ -190,8 +233,11 @@ type stageCache struct {
 	capacity int64
 	size     int64
 	lru      list.List // of *entry, most recently used first
-	entries  map[[32]byte]*list.Element
-	flights  map[[32]byte]*flight
+	entries  map[string]*list.Element
+	flights  map[string]*flight
+	// hashed indexes the entries by the SHA-256 of their key when there is a shared level,
+	// whose keys name entries by it (dropShared); nil without.
+	hashed map[[32]byte]*list.Element
 }
 
 func (c *stageCache) setCapacity(capacity int64) {
@@ -215,16 +261,19 @@ func (c *stageCache) evict() {
 func (c *stageCache) remove(el *list.Element) {
 	e := c.lru.Remove(el).(*entry)
 	delete(c.entries, e.key)
+	if c.hashed != nil && c.hashed[e.sum] == el {
+		delete(c.hashed, e.sum)
+	}
 	c.size -= e.size
 }
 
 // lookup returns the live entry of key, or the flight filling it (leader false), or makes
 // the caller the leader of a new flight (leader true). With invalidate, a live entry is
-// dropped rather than returned.
-func (c *stageCache) lookup(key [32]byte, invalidate bool) (e *entry, f *flight, leader bool) {
+// dropped rather than returned. Only a new flight copies key: a hit allocates nothing.
+func (c *stageCache) lookup(key []byte, invalidate bool) (e *entry, f *flight, leader bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if el, ok := c.entries[key]; ok {
+	if el, ok := c.entries[string(key)]; ok {
 		e := el.Value.(*entry)
 		switch {
 		case invalidate || !c.now().Before(e.expires):
@@ -234,26 +283,40 @@ func (c *stageCache) lookup(key [32]byte, invalidate bool) (e *entry, f *flight,
 			return e, nil, false
 		}
 	}
-	if f, ok := c.flights[key]; ok {
+	if f, ok := c.flights[string(key)]; ok {
 		f.waiters++
 		return nil, f, false
 	}
-	f = &flight{done: make(chan struct{})}
-	c.flights[key] = f
+	f = &flight{key: string(key), done: make(chan struct{})}
+	c.flights[f.key] = f
 	return nil, f, true
 }
 
-// finish ends the leader's flight, storing e when it is not nil, and releases the followers.
-func (c *stageCache) finish(key [32]byte, f *flight, e *entry) {
+// finish ends the leader's flight, storing e under its key when it is not nil, and releases
+// the followers.
+func (c *stageCache) finish(f *flight, e *entry) {
 	c.mu.Lock()
-	if c.flights[key] == f {
-		delete(c.flights, key)
+	if c.flights[f.key] == f {
+		delete(c.flights, f.key)
+	}
+	if e != nil {
+		e.key, e.sum = f.key, f.sum
+		e.size += c.keyCharge(e.key)
 	}
 	if e != nil && e.size <= c.capacity {
-		if el, ok := c.entries[key]; ok {
+		if el, ok := c.entries[e.key]; ok {
 			c.remove(el)
 		}
-		c.entries[key] = c.lru.PushFront(e)
+		el := c.lru.PushFront(e)
+		c.entries[e.key] = el
+		if c.hashed != nil {
+			// Another key with the same SHA-256 is not known to exist; were there one, its
+			// entry goes, so that both indexes name the same entries.
+			if old, ok := c.hashed[e.sum]; ok {
+				c.remove(old)
+			}
+			c.hashed[e.sum] = el
+		}
 		c.size += e.size
 		c.evict()
 	}
