@@ -25,6 +25,7 @@ import (
 	"strings"
 
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
+	"github.com/portico-dev/portico/internal/httpsyntax"
 )
 
 // capture passes a response through to the client while keeping a copy of it, up to
@@ -78,13 +79,13 @@ func (c *capture) start() {
 		if !keep(k, v) {
 			continue
 		}
-		c.header = append(c.header, field{name: k, values: slices.Clone(v)})
+		c.header = append(c.header, field{Name: k, Values: slices.Clone(v)})
 		c.size += int64(len(k))
 		for _, s := range v {
 			c.size += int64(len(s))
 		}
 	}
-	sortFields(c.header)
+	httpsyntax.SortFields(c.header)
 	if c.size > MaxItemBytes {
 		return
 	}

@@ -104,7 +104,7 @@ func measureEntries(t *testing.T, shared Shared) {
 		charged := float64(size) / float64(entries)
 		content := float64(s.body)
 		for _, f := range c.lru.Front().Value.(*entry).header {
-			content += float64(len(f.name) + len(f.values[0]))
+			content += float64(len(f.Name) + len(f.Values[0]))
 		}
 		t.Logf("body %4d, %d fields: %7.0f bytes of heap per entry, charged %7.0f, content %5.0f, overhead %4.0f",
 			s.body, s.extra+2, perEntry, charged, content, perEntry-content)

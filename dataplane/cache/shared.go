@@ -25,6 +25,8 @@ import (
 	"errors"
 	"strings"
 	"time"
+
+	"github.com/portico-dev/portico/internal/httpsyntax"
 )
 
 // Shared is a second cache level that every proxy replica reads and writes (Redis, in
@@ -137,9 +139,9 @@ func encodeEntry(e *entry) []byte {
 	b = binary.AppendUvarint(b, uint64(e.status))
 	b = binary.AppendUvarint(b, uint64(len(e.header)))
 	for _, f := range e.header {
-		b = appendString(b, f.name)
-		b = binary.AppendUvarint(b, uint64(len(f.values)))
-		for _, v := range f.values {
+		b = appendString(b, f.Name)
+		b = binary.AppendUvarint(b, uint64(len(f.Values)))
+		for _, v := range f.Values {
 			b = appendString(b, v)
 		}
 	}
@@ -180,13 +182,13 @@ func decodeEntry(b []byte) (*entry, error) {
 			}
 			content += len(vs[i])
 		}
-		e.header = append(e.header, field{name: k, values: vs})
+		e.header = append(e.header, field{Name: k, Values: vs})
 		content += len(k)
 	}
 	// Sorted as a captured entry is; earlier releases wrote fields in map order.
-	sortFields(e.header)
+	httpsyntax.SortFields(e.header)
 	for i := 1; i < len(e.header); i++ {
-		if e.header[i].name == e.header[i-1].name {
+		if e.header[i].Name == e.header[i-1].Name {
 			return nil, errCorrupt
 		}
 	}

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/portico-dev/portico/dataplane/proxy"
+	"github.com/portico-dev/portico/internal/httpsyntax"
 )
 
 func TestEntryEncoding(t *testing.T) {
@@ -55,9 +56,9 @@ func TestEntryEncoding(t *testing.T) {
 func fields(m map[string][]string) []field {
 	out := make([]field, 0, len(m))
 	for k, vs := range m {
-		out = append(out, field{name: k, values: vs})
+		out = append(out, field{Name: k, Values: vs})
 	}
-	sortFields(out)
+	httpsyntax.SortFields(out)
 	return out
 }
 
@@ -70,7 +71,7 @@ func TestDecodeUnsortedFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []field{{"a", []string{"1"}}, {"b", []string{"2"}}}
+	want := []field{{Name: "a", Values: []string{"1"}}, {Name: "b", Values: []string{"2"}}}
 	if !reflect.DeepEqual(e.header, want) {
 		t.Fatalf("header %v, want %v", e.header, want)
 	}
@@ -129,10 +130,10 @@ func FuzzDecodeEntry(f *testing.F) {
 			t.Fatalf("accepted status %d size %d", e.status, e.size)
 		}
 		for _, f := range e.header {
-			if !validName(f.name) {
-				t.Fatalf("accepted header name %q", f.name)
+			if !validName(f.Name) {
+				t.Fatalf("accepted header name %q", f.Name)
 			}
-			for _, v := range f.values {
+			for _, v := range f.Values {
 				if !validValue(v) {
 					t.Fatalf("accepted header value %q", v)
 				}

@@ -321,7 +321,7 @@ func serve(w http.ResponseWriter, r *http.Request, e *entry) {
 	for _, f := range e.header {
 		// Clipped, so that a writer adding a value copies rather than writes into the entry
 		// other requests read.
-		hdr[f.name] = slices.Clip(f.values)
+		hdr[f.Name] = slices.Clip(f.Values)
 	}
 	hdr[HeaderCache] = hitHeader
 	w.WriteHeader(e.status)

@@ -23,11 +23,11 @@ package cache
 import (
 	"container/list"
 	"runtime"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 	"weak"
+
+	"github.com/portico-dev/portico/internal/httpsyntax"
 )
 
 // MaxItemBytes is the largest entry (headers and body) the cache keeps, as AWS caps items.
@@ -74,8 +74,8 @@ func (c *stageCache) keyCharge(key string) int64 {
 func charge(header []field, body []byte) int64 {
 	n := int64(entryOverhead + cap(body))
 	for _, f := range header {
-		n += int64(fieldOverhead + len(f.name))
-		for _, v := range f.values {
+		n += int64(fieldOverhead + len(f.Name))
+		for _, v := range f.Values {
 			n += int64(valueOverhead + len(v))
 		}
 	}
@@ -196,17 +196,9 @@ type entry struct {
 }
 
 // field is one stored header field: a canonical name (as the backend's header map had it)
-// and its values.
-type field struct {
-	name   string
-	values []string
-}
-
-// sortFields sorts fields by name, which makes an entry's encoding one sequence of bytes
-// and its duplicate names neighbours.
-func sortFields(fields []field) {
-	slices.SortFunc(fields, func(a, b field) int { return strings.Compare(a.name, b.name) })
-}
+// and its values. They are kept sorted by name (httpsyntax.SortFields), which makes an
+// entry's encoding one sequence of bytes and its duplicate names neighbours.
+type field = httpsyntax.Field
 
 // flight is a backend call other requests for the same key wait for.
 type flight struct {
