@@ -24,6 +24,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"runtime"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -104,6 +105,13 @@ func (pc *persistConn) roundTrip(req *http.Request) (*http.Response, error) {
 		pc.bw.Reset(pc.conn)
 		return nil, pc.fail(ctx, err)
 	}
+	// Let the other requests' goroutines run before reading the answer, which the backend
+	// is only starting to work on: under load it has usually arrived by the time this one
+	// runs again, and the read takes it at once. Reading first finds nothing (EAGAIN), then
+	// parks on the netpoller and reads again: a system call and a park per request, about
+	// a tenth of an HTTP_PROXY request's CPU at saturation (strace: 3.25 reads per request
+	// before, 2.06 after). With nothing else to run, Gosched returns at once.
+	runtime.Gosched()
 
 	headerDeadline := false
 	if rht := pc.pool.t.opts.ResponseHeaderTimeout; rht > 0 {
