@@ -193,6 +193,21 @@ func compareReads(t *testing.T, in []byte, maxHeader uint16) {
 		return req, false, err
 	})
 	got := readWith(in, maxHeader, readRequest)
+	// Into a connection's kept map (cleared, with the room an earlier request left): read as
+	// into a new one.
+	kept := readWith(in, maxHeader, func(br *bufio.Reader) (*http.Request, bool, error) {
+		m := http.Header{"X-Earlier": {"1"}, "Accept": {"a"}, "Cookie": {"c"}}
+		clear(m)
+		return readRequestInto(br, m)
+	})
+	if kept.status != got.status || (kept.req == nil) != (got.req == nil) {
+		t.Fatalf("%q: into a kept map: status %d (%v), into a new one %d (%v)", in, kept.status, kept.err, got.status, got.err)
+	}
+	if got.req != nil {
+		if diff := diffRequests(got, kept); diff != "" {
+			t.Fatalf("%q: into a kept map: %s", in, diff)
+		}
+	}
 	if want.status != got.status {
 		t.Fatalf("%q: status %d, net/http's %d (err %v, net/http's %v)", in, got.status, want.status, got.err, want.err)
 	}
