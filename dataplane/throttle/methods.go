@@ -27,7 +27,6 @@ type methodBuckets struct {
 	std [7]*bucket // in allMethods' order
 	// other holds methods outside allMethods, which a route may list; nil until one does.
 	other map[string]*bucket
-	n     int
 }
 
 // methodSlot is the index of a standard method in allMethods, or -1.
@@ -54,17 +53,11 @@ func methodSlot(m string) int {
 // set makes b the bucket of method m; called while a route is built, never after.
 func (mb *methodBuckets) set(m string, b *bucket) {
 	if i := methodSlot(m); i >= 0 {
-		if mb.std[i] == nil {
-			mb.n++
-		}
 		mb.std[i] = b
 		return
 	}
 	if mb.other == nil {
 		mb.other = map[string]*bucket{}
-	}
-	if _, ok := mb.other[m]; !ok {
-		mb.n++
 	}
 	mb.other[m] = b
 }
@@ -89,8 +82,16 @@ func (mb *methodBuckets) each(f func(m string, b *bucket)) {
 	}
 }
 
-// len is the number of methods with a bucket.
-func (mb *methodBuckets) len() int { return mb.n }
+// len is the number of methods with a bucket (counted while a route is built).
+func (mb *methodBuckets) len() int {
+	n := len(mb.other)
+	for _, b := range mb.std {
+		if b != nil {
+			n++
+		}
+	}
+	return n
+}
 
 // forMethod finds a request method's bucket; a HEAD request served by a GET route counts as GET.
 func forMethod(mb *methodBuckets, method string) *bucket {
