@@ -227,6 +227,15 @@ func (c *conn) serve(ctx context.Context) {
 		// from its first byte, unless it is all there already.
 		if c.br.Buffered() == 0 {
 			c.r.atLeast(time.Now(), s.IdleTimeout)
+			// The client is only now reading the answer: a read at once finds nothing
+			// (EAGAIN), parks on the netpoller and reads again when woken, one failed system
+			// call per request. Letting the other connections' goroutines run first, the
+			// next request has usually arrived when this one reads (perf stat: 3.0 reads per
+			// proxied request before, 2.05 after; a tenth of MOCK's CPU). nginx saves the
+			// same call by trusting a short read to have drained the socket; Go's netpoller
+			// offers no such wait without the read. With nothing else to run, Gosched
+			// returns at once.
+			runtime.Gosched()
 			if _, err := c.br.Peek(1); err != nil {
 				return
 			}
