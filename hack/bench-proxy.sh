@@ -208,14 +208,15 @@ RATIOS="${WORK}/ratios"
 : > "${RATIOS}"
 for round in $(seq 1 "${ROUNDS}"); do
   # The comparisons that matter are measured next to each other: the noise of the shared
-  # machine changes within a minute.
+  # machine changes within a minute. HTTP_PROXY right after nginx, the authorized routes
+  # right after MOCK, the route they are compared with.
   read -r nginx_rps nginx_cpu < <(measure "${nginx_worker}" http://127.0.0.1:18092/)
-  read -r bare_rps bare_cpu < <(measure "${bare_pid}" http://127.0.0.1:18095/)
-  read -r cached_rps cached_cpu < <(measure "${portico_pid}" http://127.0.0.1:18093/bench/cached)
+  read -r proxy_rps proxy_cpu < <(measure "${portico_pid}" http://127.0.0.1:18093/bench/ok)
   read -r mock_rps mock_cpu < <(measure "${portico_pid}" http://127.0.0.1:18093/bench/mock)
   read -r keyed_rps keyed_cpu < <(measure "${portico_pid}" http://127.0.0.1:18093/bench/keyed -H "x-api-key: bench-key-0123456789012345678901234")
   read -r jwt_rps jwt_cpu < <(measure "${portico_pid}" http://127.0.0.1:18093/bench/jwt -H "Authorization: Bearer ${token}")
-  read -r proxy_rps proxy_cpu < <(measure "${portico_pid}" http://127.0.0.1:18093/bench/ok)
+  read -r cached_rps cached_cpu < <(measure "${portico_pid}" http://127.0.0.1:18093/bench/cached)
+  read -r bare_rps bare_cpu < <(measure "${bare_pid}" http://127.0.0.1:18095/)
   echo
   printf '%-54s %10s %6s %8s %6s\n' "round ${round}/${ROUNDS}" "requests/s" "ratio" "cpu us/req" "ratio"
   echo "against nginx as a reverse proxy"
