@@ -32,18 +32,20 @@ var valueByte = func() (t [256]bool) {
 	return t
 }()
 
-// ValidValue reports whether s holds only bytes a header value may. Eight bytes at a time
-// while none is below 0x20 (a tab is, and is looked at closer) nor 0x7f: the words' "has a
-// byte less than" test, exact for bytes below 0x80, which are all valid above 0x7f.
+// ValidValue reports whether s holds only bytes a header value may. Sixteen, then eight
+// bytes at a time while none is below 0x20 (a tab is, and is looked at closer) nor 0x7f: the
+// words' "has a byte less than" test, exact for bytes below 0x80, which are all valid above
+// 0x7f. Two words a turn halve the loop's own instructions on long values (a bearer token).
 func ValidValue[T string | []byte](s T) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	i := 0
+	for ; i+16 <= len(s); i += 16 {
+		b := s[i : i+16] // one bounds check for both words
+		if invalidIn(word(b[:8]))|invalidIn(word(b[8:16])) != 0 {
+			break
+		}
+	}
 	for ; i+8 <= len(s); i += 8 {
-		b := s[i : i+8] // one bounds check, and the compiler makes one load of the word
-		w := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
-		del := w ^ 0x7f*ones
-		if ((w-0x20*ones)&^w|(del-ones)&^del)&highs != 0 {
+		if invalidIn(word(s[i:i+8])) != 0 {
 			break
 		}
 	}
@@ -53,6 +55,21 @@ func ValidValue[T string | []byte](s T) bool {
 		}
 	}
 	return true
+}
+
+// word is b's first eight bytes as a little-endian word: the compiler makes one load of it.
+func word[T string | []byte](b T) uint64 {
+	_ = b[7]
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+}
+
+// invalidIn is non-zero when w holds a byte below 0x20 or equal to 0x7f (and may be for a
+// byte from 0x80 on, which the byte loop then clears).
+func invalidIn(w uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	del := w ^ 0x7f*ones
+	return ((w-0x20*ones)&^w | (del-ones)&^del) & highs
 }
 
 // TrimOWS removes the spaces and tabs around s, what textproto trims from a value. (By
