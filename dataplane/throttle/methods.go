@@ -99,7 +99,7 @@ func forMethod(mb *methodBuckets, method string) *bucket {
 		return b
 	}
 	if method == http.MethodHead {
-		return mb.std[1]
+		return mb.get(http.MethodGet)
 	}
 	return nil
 }
