@@ -133,6 +133,8 @@ func (h *httpIntegration) forward(w http.ResponseWriter, r *http.Request, rc *re
 		f.deadline = deadlineCtx{Context: r.Context(), deadline: time.Now().Add(h.timeout), got1xx: f}
 		ctx = &f.deadline
 	} else {
+		// net/http's transport may go on writing the body after it returns the answer.
+		rc.Retain()
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(r.Context(), h.timeout)
 		defer cancel()

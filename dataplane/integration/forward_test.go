@@ -400,3 +400,41 @@ func TestConnectTimeoutIsIntegrationTimeout(t *testing.T) {
 		})
 	}
 }
+
+// A request handed to code that may use it after the handler returns (ReverseProxy,
+// net/http's transport, which may go on writing the body) is retained, so that the proxy
+// does not reuse its state; on the lean path everything ends with the handler.
+func TestRetainsWhatOutlivesTheHandler(t *testing.T) {
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+	}))
+	t.Cleanup(be.Close)
+	retained := func(h http.Handler, method, trailer string) bool {
+		t.Helper()
+		req := httptest.NewRequest(method, "/prod/x", strings.NewReader("body"))
+		if trailer != "" {
+			req.Header.Set("Trailer", trailer)
+		}
+		rc := &reqctx.Request{ID: "rid"}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req.WithContext(reqctx.With(req.Context(), rc)))
+		if w.Code != http.StatusOK {
+			t.Fatalf("%s: status %d", method, w.Code)
+		}
+		return rc.Retained()
+	}
+	lean := proxyTo(t, be.URL+"/x")
+	if retained(lean, "GET", "") || retained(lean, "POST", "") {
+		t.Error("a request on the lean path was retained")
+	}
+	if !retained(lean, "POST", "X-Sum") {
+		t.Error("a request forwarded by ReverseProxy was not retained")
+	}
+	h, _, err := NewShared(Shared{Transport: &http.Transport{}}).Build(Spec{Integration: &xdsv1alpha1.Integration{Type: TypeHTTPProxy, Uri: be.URL + "/x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !retained(h, "POST", "") {
+		t.Error("a request forwarded by net/http's transport was not retained")
+	}
+}

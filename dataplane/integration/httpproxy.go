@@ -73,6 +73,9 @@ func (h *httpIntegration) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rc.Integration.Endpoint = ep.Addr
 	}
 	if needsReverseProxy(r) {
+		// Its goroutines around an upgraded connection, and net/http's transport writing a
+		// body with trailers, may outlast this handler.
+		rc.Retain()
 		ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
 		defer cancel()
 		h.proxy.ServeHTTP(&keepGatewayHeaders{ResponseWriter: w, gateway: w.Header().Clone()}, r.WithContext(ctx))

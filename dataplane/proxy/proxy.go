@@ -201,7 +201,9 @@ func (p *Proxy) Apply(cfg *config.Config) error {
 // ServeHTTP serves one request.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g := p.graph.Load()
-	ex := &exchange{}
+	ex := newExchange()
+	// First deferred, so last run: after the response is counted and logged.
+	defer ex.release()
 	rc := ex.rc()
 	rc.Start = p.opts.Now()
 	ex.setRequestID(w.Header())

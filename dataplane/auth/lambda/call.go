@@ -25,6 +25,8 @@ import (
 	"net"
 	"net/http"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/portico-dev/portico/dataplane/gatewayresponse"
 )
 
@@ -48,8 +50,10 @@ func (h *handler) decide(in *eventInput) (*decision, error) {
 	if h.ttl <= 0 {
 		return h.call(in.r.Context(), event, requestID)
 	}
-	// Not the first caller's context: its client leaving must not fail the others.
-	shared := context.WithoutCancel(in.r.Context())
+	// Not the first caller's context: its client leaving must not fail the others, and the
+	// call may outlive its request, whose state the proxy then reuses. Only its span, the
+	// parent of the call's, is taken along.
+	shared := trace.ContextWithSpan(context.Background(), trace.SpanFromContext(in.r.Context()))
 	ch := h.s.flight.DoChan(string(key[:]), func() (any, error) {
 		// A call that ended between this request's cache miss and here has put its answer:
 		// take it rather than call the function twice.

@@ -107,6 +107,8 @@ type Request struct {
 	bodyBroken   atomic.Bool
 	// body is the request body once a step read it (ReadBody).
 	body *Body
+	// retained is set by Retain.
+	retained bool
 }
 
 // Authorizer is the outcome of an authorization step: $context.authorizer.*.
@@ -178,6 +180,16 @@ func (r *Request) Done() {
 		r.body.release()
 	}
 }
+
+// Retain records that something may use the request's state after its handler returns: its
+// context, this Request, its *http.Request or its body; a transport that may go on reading
+// the body in the background, or ReverseProxy's goroutines around an upgraded connection. The
+// proxy then leaves that state to the collector rather than reuse it for another request.
+// Called on the request's goroutine.
+func (r *Request) Retain() { r.retained = true }
+
+// Retained reports whether Retain was called.
+func (r *Request) Retained() bool { return r.retained }
 
 // MarkBodyTooLarge records that the request body went over the limit while it was streamed.
 // Safe to call from any goroutine.

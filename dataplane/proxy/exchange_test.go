@@ -1,0 +1,78 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package proxy
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// Exchanges are reused, but a request id outlives its request (a response header map the
+// server writes after the handler, a log line, a span): it must not change when the next
+// requests run.
+func TestRequestIDOutlivesExchange(t *testing.T) {
+	f := newFixture(t, Options{})
+	f.apply(t, stageOf("prod", "prod", apiOf(nil, mockRoute("one", "/pets", "GET", "ok"))))
+	first := f.do("GET", "/prod/pets", nil)
+	held := first.Header()[http.CanonicalHeaderKey("x-request-id")]
+	if len(held) != 1 || !isRequestID(held[0]) {
+		t.Fatalf("x-request-id %q", held)
+	}
+	want := strings.Clone(held[0])
+	seen := map[string]bool{want: true}
+	for range 20 {
+		id := f.do("GET", "/prod/pets", nil).Header().Get("x-request-id")
+		if seen[id] {
+			t.Fatalf("request id %s twice", id)
+		}
+		seen[id] = true
+	}
+	if held[0] != want {
+		t.Errorf("the first response's request id changed to %s after later requests, was %s", held[0], want)
+	}
+}
+
+// A released exchange is cleared for the next request; one whose request was retained, or a
+// WebSocket upgrade's, is left as it is to whatever still holds it.
+func TestExchangeRelease(t *testing.T) {
+	used := func() *exchange {
+		ex := newExchange()
+		ex.setRequestID(http.Header{})
+		ex.rw.status = http.StatusTeapot
+		return ex
+	}
+	ex := used()
+	ex.release()
+	if ex.rc().ID != "" || ex.rw.status != 0 {
+		t.Errorf("released exchange not cleared: id %q, status %d", ex.rc().ID, ex.rw.status)
+	}
+
+	ex = used()
+	ex.rc().Retain()
+	ex.release()
+	if ex.rc().ID == "" || ex.rw.status != http.StatusTeapot {
+		t.Error("a retained request's exchange was cleared for reuse")
+	}
+
+	ex = used()
+	ex.ws = true
+	ex.release()
+	if ex.rc().ID == "" || ex.rw.status != http.StatusTeapot {
+		t.Error("a WebSocket upgrade's exchange was cleared for reuse")
+	}
+}
