@@ -68,15 +68,33 @@ func needsReverseProxy(r *http.Request) bool {
 // requestIDKey is the request id's header name as a map key.
 var requestIDKey = http.CanonicalHeaderKey(gatewayresponse.HeaderRequestID)
 
-// forwarding is one request's state on the lean path: one allocation for the body wrapper,
-// the 1xx handler and its guard, and the route's timeout when the transport enforces it.
+// forwarding is one request's state on the lean path: the outgoing request, the body
+// wrapper, the 1xx handler and its guard, and the route's timeout when the transport enforces
+// it. They are reused (forwardings).
 type forwarding struct {
 	w        http.ResponseWriter
+	out      http.Request
 	body     noCloseBody
 	deadline deadlineCtx
 
 	mu   sync.Mutex
 	done bool // the round trip returned: a late 1xx is dropped, as ReverseProxy does
+}
+
+// forwardings keeps forwarding states for reuse: at about 400 bytes, one was a third of what
+// an HTTP_PROXY request allocated once the proxy reused its exchanges. The lean transport is
+// done with the outgoing request, its context and its body when the answer's body is closed,
+// which forward does before it returns.
+var forwardings = sync.Pool{New: func() any { return new(forwarding) }}
+
+// release clears f and keeps it for another request, unless the request was retained: handed
+// to net/http's transport, which may read the body or report a 1xx after forward returns.
+func (f *forwarding) release(rc *reqctx.Request) {
+	if rc.Retained() {
+		return
+	}
+	*f = forwarding{}
+	forwardings.Put(f)
 }
 
 // noCloseBody keeps the transport from closing the client's body (ReverseProxy's
@@ -107,8 +125,11 @@ func (f *forwarding) Got1xxResponse(code int, header textproto.MIMEHeader) error
 
 // forward sends r to rc.Target within the route's timeout and streams the answer to w.
 func (h *httpIntegration) forward(w http.ResponseWriter, r *http.Request, rc *reqctx.Request) {
-	f := &forwarding{w: w}
-	out := r.WithContext(r.Context()) // a copy; its context is set below, once out is built
+	f := forwardings.Get().(*forwarding)
+	defer f.release(rc)
+	f.w = w
+	f.out = *r // a copy; its context is set below, once out is built
+	out := &f.out
 	out.URL = rc.Target
 	out.Host = ""
 	out.Close = false

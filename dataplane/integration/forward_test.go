@@ -438,3 +438,21 @@ func TestRetainsWhatOutlivesTheHandler(t *testing.T) {
 		t.Error("a request forwarded by net/http's transport was not retained")
 	}
 }
+
+// A forwarding state goes back for reuse cleared, unless its request was retained: net/http's
+// transport may still report a 1xx to it or read the body through it.
+func TestForwardingRelease(t *testing.T) {
+	for _, retain := range []bool{false, true} {
+		f := forwardings.Get().(*forwarding)
+		f.w = httptest.NewRecorder()
+		f.done = true
+		rc := &reqctx.Request{}
+		if retain {
+			rc.Retain()
+		}
+		f.release(rc)
+		if cleared := f.w == nil && !f.done; cleared == retain {
+			t.Errorf("retained %v: cleared %v", retain, cleared)
+		}
+	}
+}

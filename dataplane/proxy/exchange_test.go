@@ -17,8 +17,11 @@ limitations under the License.
 package proxy
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -75,4 +78,40 @@ func TestExchangeRelease(t *testing.T) {
 	if ex.rc().ID == "" || ex.rw.status != http.StatusTeapot {
 		t.Error("a WebSocket upgrade's exchange was cleared for reuse")
 	}
+}
+
+// Requests served at once, each on state another request used before, see only their own:
+// the backend gets each one's path, query, body and request id, and each client its answer.
+func TestConcurrentRequestsKeepTheirOwnState(t *testing.T) {
+	be := echoServer(t, "be")
+	f := newFixture(t, Options{})
+	f.apply(t, stageOf("prod", "prod", apiOf(nil, uriRoute("one", "/items/{id}", "GET,POST", be.URL+"/items/{id}"))))
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 40 {
+				method, body := "GET", ""
+				if i%2 == 1 {
+					method, body = "POST", strings.Repeat("b", g*40+i)
+				}
+				path := fmt.Sprintf("/items/%d-%d", g, i)
+				w := f.do(method, "/prod"+path+"?q="+path[7:], strings.NewReader(body))
+				var e echoed
+				if err := json.Unmarshal(w.Body.Bytes(), &e); err != nil {
+					t.Errorf("%s %s: status %d, body %q", method, path, w.Code, w.Body)
+					return
+				}
+				id := w.Header().Get("X-Request-Id")
+				switch {
+				case e.Method != method || e.Path != path || e.Query != "q="+path[7:] || e.BodyLen != len(body):
+					t.Errorf("%s %s: the backend saw %s %s?%s with %d bytes", method, path, e.Method, e.Path, e.Query, e.BodyLen)
+				case e.Header.Get("X-Request-Id") != id || !isRequestID(id):
+					t.Errorf("%s %s: request id %q to the backend, %q to the client", method, path, e.Header.Get("X-Request-Id"), id)
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
