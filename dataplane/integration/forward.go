@@ -35,6 +35,7 @@ import (
 	"golang.org/x/net/http/httpguts"
 
 	"github.com/portico-dev/portico/dataplane/gatewayresponse"
+	leanhttp "github.com/portico-dev/portico/dataplane/upstream"
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
 )
 
@@ -171,6 +172,8 @@ func (h *httpIntegration) forward(w http.ResponseWriter, r *http.Request, rc *re
 		h.fail(w, out, err)
 		return
 	}
+	// Every way out closes the body first; the header's values are copied by then.
+	defer leanhttp.Release(res)
 	if res.StatusCode == http.StatusSwitchingProtocols {
 		// Nothing asked for an upgrade (those go to ReverseProxy), which refuses this with
 		// the same errors.

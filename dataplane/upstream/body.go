@@ -34,8 +34,10 @@ import (
 // It is allocated with its response, not kept with the connection for the next one: the
 // connection goes back to the pool when the body's end is read, and the caller still holds
 // the body then and closes it afterwards (httputil.ReverseProxy closes it twice), which on
-// a body reused by the connection's next exchange would end another request's answer.
+// a body reused by the connection's next exchange would end another request's answer. Only
+// a caller that says it is done with the response (Release) gives it back for reuse.
 type body struct {
+	owner    *response // the response it is part of, for Release
 	ctx      context.Context
 	pc       *persistConn
 	res      *http.Response // its Trailer takes the trailers

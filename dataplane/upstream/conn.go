@@ -162,7 +162,7 @@ func (pc *persistConn) roundTrip(req *http.Request) (*http.Response, error) {
 		pc.finish(reusable)
 		return res, nil
 	}
-	r.body = body{ctx: ctx, pc: pc, res: res, left: f.length, reusable: reusable}
+	r.body = body{owner: r, ctx: ctx, pc: pc, res: res, left: f.length, reusable: reusable}
 	if f.chunked {
 		r.body.chunks = newChunkedReader(pc.br)
 	}

@@ -23,6 +23,7 @@ import (
 	"net/textproto"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/net/http/httpguts"
 
@@ -34,12 +35,41 @@ import (
 // readTransfer): Connection, Transfer-Encoding, Content-Length, Trailer, HEAD, 1xx, 204 and
 // 304.
 
-// response is a response and its body in one allocation, with room for the values of a
-// usual head (longer ones take a slice of their own).
+// response is a response and its body in one allocation. Responses are reused when their
+// caller releases them (Release); the header map goes with them, cleared, but not the slice
+// of its values, which the caller may have copied into a map of its own.
 type response struct {
 	res  http.Response
 	body body
-	vals [8]string
+	// header is a released response's header map, cleared, for this one's fields.
+	header http.Header
+}
+
+// responses keeps released responses.
+var responses = sync.Pool{New: func() any { return new(response) }}
+
+// maxKeptHeader is the most fields a released response's header map may have had for it to
+// be kept: clearing a map costs as much as its largest size, paid by every later response.
+const maxKeptHeader = 32
+
+// Release gives back a response the lean path returned, once its caller is done with it: its
+// body read to its end or closed, nothing of it used any more but header values (which are
+// its own and stay as they are). Its memory and its header map's then serve a later
+// response. Any other response, or one whose body is still open, is left alone.
+func Release(res *http.Response) {
+	b, ok := res.Body.(*body)
+	if !ok || b.owner == nil || &b.owner.res != res || b.state.Load() == bodyOpen {
+		return
+	}
+	h := res.Header
+	if len(h) > maxKeptHeader {
+		h = nil
+	} else {
+		clear(h)
+	}
+	r := b.owner
+	*r = response{header: h}
+	responses.Put(r)
 }
 
 // readResponse reads the next response's head from the connection and returns the
@@ -53,7 +83,7 @@ func (pc *persistConn) readResponse(req *http.Request) (*response, bodyFraming, 
 	if s.cl && s.te {
 		return nil, bodyFraming{}, errFraming
 	}
-	r := &response{}
+	r := responses.Get().(*response)
 	res := &r.res
 	res.Request = req
 	status := strings.TrimSuffix(head[:strings.IndexByte(head, '\n')], "\r")
@@ -62,7 +92,7 @@ func (pc *persistConn) readResponse(req *http.Request) (*response, bodyFraming, 
 	if !ok {
 		return nil, bodyFraming{}, fmt.Errorf("upstream: malformed status line %q", status)
 	}
-	res.Header = s.header(head, r.vals[:])
+	res.Header, r.header = s.header(head, r.header), nil
 	if cap(s.fields) > 256 {
 		s.fields = nil // an idle connection holds it: not the room of an unusually long head
 	}
@@ -101,15 +131,15 @@ func parseStatusLine(line string) (proto, status string, code, major, minor int,
 	return proto, status, code, major, minor, true
 }
 
-// header builds the header map from the fields scanned in head: names and values are
-// substrings of head, the map sized for them, single values cut from slab. A name is
+// header fills h, an empty map, or a new one when it is nil, with the fields scanned in
+// head: names and values are substrings of head, single values cut from one slab. A name is
 // compared with the few before it rather than looked up, so that a field new to the map
 // (nearly all) costs one map assignment.
-func (s *headScan) header(head string, slab []string) http.Header {
-	h := make(http.Header, s.entries)
-	if s.entries > len(slab) {
-		slab = make([]string, s.entries)
+func (s *headScan) header(head string, h http.Header) http.Header {
+	if h == nil {
+		h = make(http.Header, s.entries)
 	}
+	slab := make([]string, s.entries)
 	var seen [16]string
 	n := 0
 	for i := 0; i < len(s.fields); i++ {

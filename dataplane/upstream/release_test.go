@@ -1,0 +1,94 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package upstream
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"testing"
+)
+
+// A released response's memory serves later responses, but the values its caller took from
+// its header stay as they were: a caller copies the value slices into its own map (the
+// integration into the client's answer), which may outlive the request (a cache entry).
+func TestReleasedResponseKeepsValues(t *testing.T) {
+	n := 0
+	url, _ := rawBackend(t, func(c net.Conn, br *bufio.Reader) {
+		for {
+			if _, _, err := readRequest(br); err != nil {
+				return
+			}
+			n++
+			_, _ = fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nX-N: %d\r\nX-Same: a\r\nContent-Length: 2\r\n\r\nok", n)
+		}
+	})
+	tr, _ := newTransport(t, Options{})
+	roundTrip := func() *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		res, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, err := io.ReadAll(res.Body); err != nil || string(b) != "ok" {
+			t.Fatalf("body %q, %v", b, err)
+		}
+		return res
+	}
+	first := roundTrip()
+	held := first.Header["X-N"]
+	Release(first)
+	for range 20 {
+		res := roundTrip()
+		if res.Header.Get("X-Same") != "a" || len(res.Header) != 3 {
+			t.Fatalf("header %v", res.Header)
+		}
+		Release(res)
+	}
+	if len(held) != 1 || held[0] != "1" {
+		t.Errorf("a value taken from a released response changed: %q", held)
+	}
+}
+
+// A response whose body is still open is not released: its connection is still reading it.
+// Nor is one that is not the lean path's.
+func TestReleaseLeavesOpenAndForeignResponses(t *testing.T) {
+	url, _ := rawBackend(t, answerEach("HTTP/1.1 200 OK\r\nX-A: 1\r\nContent-Length: 2\r\n\r\nok"))
+	tr, _ := newTransport(t, Options{})
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	res, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	Release(res)
+	if res.Header.Get("X-A") != "1" || res.Body.(*body).owner == nil {
+		t.Error("a response with its body open was released")
+	}
+	if b, err := io.ReadAll(res.Body); err != nil || string(b) != "ok" {
+		t.Errorf("body after a refused release %q, %v", b, err)
+	}
+	_ = res.Body.Close()
+
+	foreign := &http.Response{Header: http.Header{"X-A": {"1"}}, Body: http.NoBody}
+	Release(foreign)
+	if foreign.Header.Get("X-A") != "1" {
+		t.Error("a response of another transport was touched")
+	}
+}
