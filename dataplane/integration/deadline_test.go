@@ -103,7 +103,7 @@ func TestRouteTimeoutOnEveryPath(t *testing.T) {
 			r = r.WithContext(reqctx.With(context.Background(), rc))
 			out := r.Clone(r.Context())
 			out.URL, _ = out.URL.Parse(uri)
-			out.Header = forwardHeader(r, rc)
+			out.Header, _ = forwardHeader(r, rc, nil, nil)
 			if got := enforcesDeadline(h.shared.Transport, out); got != tc.lean {
 				t.Fatalf("the transport enforces the deadline itself: %v, want %v", got, tc.lean)
 			}

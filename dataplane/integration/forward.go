@@ -80,6 +80,11 @@ type forwarding struct {
 
 	mu   sync.Mutex
 	done bool // the round trip returned: a late 1xx is dropped, as ReverseProxy does
+
+	// header and values are an earlier request's outgoing header map and its values' slab,
+	// cleared, for this one's (forwardHeader).
+	header http.Header
+	values []string
 }
 
 // forwardings keeps forwarding states for reuse: at about 400 bytes, one was a third of what
@@ -90,11 +95,20 @@ var forwardings = sync.Pool{New: func() any { return new(forwarding) }}
 
 // release clears f and keeps it for another request, unless the request was retained: handed
 // to net/http's transport, which may read the body or report a 1xx after forward returns.
+// The outgoing header goes with it unless the execution log reads it after the request
+// (rc.EndpointHeaders), or it grew large: clearing a map costs its largest size.
 func (f *forwarding) release(rc *reqctx.Request) {
 	if rc.Retained() {
 		return
 	}
-	*f = forwarding{}
+	h, v := f.out.Header, f.values
+	if rc.EndpointHeaders != nil || len(h) > 32 || cap(v) > 64 {
+		h, v = nil, nil
+	} else {
+		clear(h)
+		clear(v[:cap(v)])
+	}
+	*f = forwarding{header: h, values: v[:0]}
 	forwardings.Put(f)
 }
 
@@ -134,7 +148,7 @@ func (h *httpIntegration) forward(w http.ResponseWriter, r *http.Request, rc *re
 	out.URL = rc.Target
 	out.Host = ""
 	out.Close = false
-	out.Header = forwardHeader(r, rc)
+	out.Header, f.values = forwardHeader(r, rc, f.header, f.values)
 	if r.ContentLength == 0 || r.Body == nil {
 		out.Body = nil
 	} else {
@@ -146,7 +160,9 @@ func (h *httpIntegration) forward(w http.ResponseWriter, r *http.Request, rc *re
 		// Not net/http's default User-Agent either.
 		out.Header["User-Agent"] = []string{""}
 	}
-	rc.EndpointHeaders = out.Header
+	if rc.DataTrace {
+		rc.EndpointHeaders = out.Header
+	}
 
 	var ctx context.Context
 	if enforcesDeadline(h.shared.Transport, out) {
@@ -278,19 +294,25 @@ func copyBody(w io.Writer, src io.Reader, ctl *http.ResponseController) error {
 // forwardHeader returns the outgoing request's headers: the client's, without hop-by-hop
 // headers (those named in Connection too) and forwarding headers, then TE: trailers when the
 // client sent it, X-Forwarded-For, -Host and -Proto as rewrite sets them, and the request id.
-// The values share one slab; each slice is capped so that an append copies.
-func forwardHeader(in *http.Request, rc *reqctx.Request) http.Header {
+// It fills out, an empty map, or a new one when out is nil. The values share one slab,
+// slab's room when it has enough, which it returns; each slice is capped so that an append
+// copies.
+func forwardHeader(in *http.Request, rc *reqctx.Request, out http.Header, slab []string) (http.Header, []string) {
 	const extra = 6 // Te, X-Forwarded-*, the request id, User-Agent
 	n := 0
 	for _, vv := range in.Header {
 		n += len(vv)
 	}
-	slab := make([]string, 0, n+extra)
+	if cap(slab) < n+extra {
+		slab = make([]string, 0, n+extra)
+	}
 	one := func(v string) []string {
 		slab = append(slab, v)
 		return slab[len(slab)-1 : len(slab) : len(slab)]
 	}
-	out := make(http.Header, len(in.Header)+extra)
+	if out == nil {
+		out = make(http.Header, len(in.Header)+extra)
+	}
 	for k, vv := range in.Header {
 		switch {
 		case isHopByHop(k):
@@ -333,7 +355,7 @@ func forwardHeader(in *http.Request, rc *reqctx.Request) http.Header {
 		out["X-Forwarded-Proto"] = one("https")
 	}
 	out[requestIDKey] = one(rc.ID)
-	return out
+	return out, slab
 }
 
 // isHopByHop reports whether k, a canonical name, is a header for one connection only, as

@@ -455,4 +455,24 @@ func TestForwardingRelease(t *testing.T) {
 			t.Errorf("retained %v: cleared %v", retain, cleared)
 		}
 	}
+
+	// The outgoing header map goes with it, cleared, unless the execution log holds it.
+	for _, logged := range []bool{false, true} {
+		f := forwardings.Get().(*forwarding)
+		rc := &reqctx.Request{ID: "rid", DataTrace: logged}
+		r := httptest.NewRequest("GET", "/x", nil)
+		r.Header.Set("X-A", "1")
+		f.out.Header, f.values = forwardHeader(r, rc, nil, nil)
+		if logged {
+			rc.EndpointHeaders = f.out.Header
+		}
+		sent := f.out.Header
+		f.release(rc)
+		switch {
+		case logged && (f.header != nil || sent.Get("X-A") != "1" || sent.Get("X-Request-Id") != "rid"):
+			t.Errorf("the header the execution log reads was cleared or kept for reuse: %v", sent)
+		case !logged && (f.header == nil || len(f.header) != 0 || len(f.values) != 0 || cap(f.values) == 0):
+			t.Errorf("the outgoing header was not kept, cleared, for reuse: %v, values %q", f.header, f.values[:cap(f.values)])
+		}
+	}
 }

@@ -271,7 +271,8 @@ func (p *Proxy) serve(g *graph, ex *exchange, r *http.Request) {
 	ex.route = rt
 	rc.RouteName, rc.ResourcePath, rc.RouteMethods = rt.name, rt.path, rt.methods
 	if rt.logs != nil {
-		ex.rw.keepBody = rt.logs.byMethod[r.Method].DataTrace
+		rc.DataTrace = rt.logs.byMethod[r.Method].DataTrace
+		ex.rw.keepBody = rc.DataTrace
 	}
 
 	if r.ContentLength > integration.MaxBodyBytes {

@@ -83,6 +83,9 @@ type Request struct {
 	Integration Integration
 	// Target is the integration request's URL, once chosen.
 	Target *url.URL
+	// DataTrace is set when the execution log records the request's data (dataTrace): the
+	// integration then keeps what it sent in EndpointHeaders and MappedBody.
+	DataTrace bool
 	// EndpointHeaders are the headers of the integration request as sent, for the execution
 	// log's dataTrace (read after the call, when nothing writes them any more); nil until sent.
 	EndpointHeaders http.Header
