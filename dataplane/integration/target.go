@@ -98,8 +98,9 @@ func (t *target) resolve(in *http.Request, rc *reqctx.Request, overrides map[str
 	if t.bound != nil {
 		var u *url.URL
 		if t.static != nil {
-			c := *t.static
-			u = &c
+			// A copy, in the request's state: the query is added to it.
+			rc.TargetURL = *t.static
+			u = &rc.TargetURL
 		} else {
 			s, err := t.bound.Expand(&rc.Params, overrides)
 			if err != nil {

@@ -83,6 +83,9 @@ type Request struct {
 	Integration Integration
 	// Target is the integration request's URL, once chosen.
 	Target *url.URL
+	// TargetURL is room for Target, so that an integration's fixed URL is copied for the
+	// request without an allocation of its own.
+	TargetURL url.URL
 	// DataTrace is set when the execution log records the request's data (dataTrace): the
 	// integration then keeps what it sent in EndpointHeaders and MappedBody.
 	DataTrace bool
