@@ -35,8 +35,8 @@ import (
 	"golang.org/x/net/http/httpguts"
 
 	"github.com/portico-dev/portico/dataplane/gatewayresponse"
-	leanhttp "github.com/portico-dev/portico/dataplane/upstream"
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
+	leanhttp "github.com/portico-dev/portico/dataplane/upstream"
 )
 
 // The lean forwarding path of HTTP_PROXY. It does what httputil.ReverseProxy does with the
