@@ -40,7 +40,6 @@ import (
 	"github.com/portico-dev/portico/controllers/xds"
 	"github.com/portico-dev/portico/dataplane/pipeline"
 	"github.com/portico-dev/portico/dataplane/proxy"
-	"github.com/portico-dev/portico/dataplane/proxy/rawheader"
 	"github.com/portico-dev/portico/dataplane/xdsclient"
 	"github.com/portico-dev/portico/internal/testkit"
 )
@@ -107,7 +106,7 @@ func serveProxy(t *testing.T, p *proxy.Proxy) string {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = srv.Serve(rawheader.Listener(lis, p.WantsHeaderNames))
+		_ = srv.Serve(lis) // as `portico proxy`: the HTTP/1.x server keeps header names itself
 	}()
 	t.Cleanup(func() {
 		_ = srv.Close()

@@ -193,7 +193,7 @@ func (c *conn) serve(ctx context.Context) {
 			_, _ = c.br.Discard(numLeadingCRorLF(peek))
 		}
 		clear(c.reqHeader) // the last request's, if kept (serveOne)
-		req, valid, err := readRequestInto(c.br, c.reqHeader)
+		req, raw, valid, err := readRequestInto(c.br, c.reqHeader, &c.r.tap)
 		// Active once a request's bytes arrived; unlike net/http, also for a request that
 		// was wholly buffered (pipelined), so that a ConnState hook sees one StateActive per
 		// request (rawheader moves to the next header block on it).
@@ -218,7 +218,7 @@ func (c *conn) serve(ctx context.Context) {
 			// the header or the wait before it. A request without one reads nothing more.
 			c.r.clearDeadline()
 		}
-		if !c.serveOne(ctx, req, now) || s.closing.Load() {
+		if !c.serveOne(ctx, req, raw, now) || s.closing.Load() {
 			return
 		}
 		c.changeState(http.StateIdle)

@@ -48,6 +48,8 @@ type requestContext struct {
 	std atomic.Pointer[stdChild]
 	// stopParent stops the watch on a cancelable connection context.
 	stopParent func() bool
+	// head is the request's head as sent (RequestHead).
+	head rawHead
 }
 
 type endFunc struct {
@@ -105,8 +107,11 @@ func (c *requestContext) Err() error {
 // parent-finding of WithCancel and AfterFunc ask for) with the standard child's, so that it
 // is made and found; every other key goes to the connection's context.
 func (c *requestContext) Value(key any) any {
-	if key == cancelCtxKey {
+	switch key {
+	case cancelCtxKey:
 		return c.standard().ctx.Value(key)
+	case headKey{}:
+		return c
 	}
 	return c.Context.Value(key)
 }

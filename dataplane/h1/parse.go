@@ -46,30 +46,51 @@ import (
 // valid reports that every header name and value is known to be valid (check's loop is
 // then skipped).
 func readRequest(br *bufio.Reader) (req *http.Request, valid bool, err error) {
-	return readRequestInto(br, nil)
+	req, _, valid, err = readRequestInto(br, nil, nil)
+	return req, valid, err
+}
+
+// rawHead is a request's head as its client sent it (request line, header lines and the
+// blank line), and whether it named both a Content-Length and a Transfer-Encoding.
+type rawHead struct {
+	text        string
+	bothLengths bool
 }
 
 // readRequestInto is readRequest, filling reuse (empty) as the request's header map when
-// the head is read by parse: the connection's map of its last request.
-func readRequestInto(br *bufio.Reader, reuse http.Header) (req *http.Request, valid bool, err error) {
+// the head is read by parse: the connection's map of its last request. It also returns the
+// head as sent: on the fast path the string its names and values are cut from; otherwise
+// what tap, when not nil, recorded of the bytes http.ReadRequest read.
+func readRequestInto(br *bufio.Reader, reuse http.Header, tap *headTap) (req *http.Request, raw rawHead, valid bool, err error) {
 	if br.Buffered() == 0 {
 		// As http.ReadRequest would: wait for the first bytes, and return the read's
 		// error as it is (io.EOF for a client that left between requests).
 		if _, err := br.Peek(1); err != nil {
-			return nil, false, err
+			return nil, raw, false, err
 		}
 	}
 	buf, _ := br.Peek(br.Buffered())
 	if n, fields := headLen(buf); n > 0 {
 		p := head{reuse: reuse}
-		if p.parse(string(buf[:n]), fields) {
+		text := string(buf[:n])
+		if p.parse(text, fields) {
 			_, _ = br.Discard(n)
 			req = p.request(br)
-			return req, !p.badName, nil
+			raw = rawHead{text: text, bothLengths: p.has&(1<<keyContentLength) != 0 && p.has&(1<<keyTransferEncoding) != 0 && !(p.major == 1 && p.minor == 0)}
+			return req, raw, !p.badName, nil
 		}
 	}
+	if tap == nil {
+		req, err = http.ReadRequest(br)
+		return req, raw, false, err
+	}
+	tap.start(buf)
 	req, err = http.ReadRequest(br)
-	return req, false, err
+	recorded := tap.stop()
+	if err == nil {
+		raw = rawHeadOf(recorded, req.ProtoMajor == 1 && req.ProtoMinor == 0)
+	}
+	return req, raw, false, err
 }
 
 // headLen is the length of the head at the start of buf, through the blank line that ends

@@ -198,7 +198,8 @@ func compareReads(t *testing.T, in []byte, maxHeader uint16) {
 	kept := readWith(in, maxHeader, func(br *bufio.Reader) (*http.Request, bool, error) {
 		m := http.Header{"X-Earlier": {"1"}, "Accept": {"a"}, "Cookie": {"c"}}
 		clear(m)
-		return readRequestInto(br, m)
+		req, _, valid, err := readRequestInto(br, m, nil)
+		return req, valid, err
 	})
 	if kept.status != got.status || (kept.req == nil) != (got.req == nil) {
 		t.Fatalf("%q: into a kept map: status %d (%v), into a new one %d (%v)", in, kept.status, kept.err, got.status, got.err)

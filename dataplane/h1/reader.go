@@ -58,6 +58,9 @@ type connReader struct {
 	done     chan struct{}   // closed when the watch's read ended
 	rctx     *requestContext // the request's, ended when the client went away
 	aborting bool            // stopWatch ended the read: its error is not the client's
+
+	// tap records a head that http.ReadRequest reads (readRequestInto).
+	tap headTap
 }
 
 // setDeadline sets the read deadline and keeps it.
@@ -111,10 +114,12 @@ func (cr *connReader) Read(p []byte) (int, error) {
 		p[0] = cr.byteBuf[0]
 		cr.hasByte = false
 		cr.remain--
+		cr.tap.record(p[:1])
 		return 1, nil
 	}
 	n, err := cr.rwc.Read(p)
 	cr.remain -= int64(n)
+	cr.tap.record(p[:n])
 	return n, err
 }
 

@@ -30,7 +30,7 @@ import (
 // serveOne runs the handler for req and finishes its response, reporting whether the
 // connection may carry another request.
 // now is about when the request's first byte came.
-func (c *conn) serveOne(ctx context.Context, req *http.Request, now time.Time) bool {
+func (c *conn) serveOne(ctx context.Context, req *http.Request, raw rawHead, now time.Time) bool {
 	if !c.wdl.IsZero() && (now.After(c.wdl) || req.Header["Expect"] != nil || req.Header["Upgrade"] != nil) {
 		// The last response's write deadline (left for this one's to extend) has passed,
 		// or the server may write on its own: a 417 or 100 Continue, or the handler on a
@@ -38,6 +38,7 @@ func (c *conn) serveOne(ctx context.Context, req *http.Request, now time.Time) b
 		_ = c.setWriteDeadline(timeZero)
 	}
 	rctx := newRequestContext(ctx)
+	rctx.head = raw
 	c.rctx = rctx
 	defer func() {
 		rctx.cancel()

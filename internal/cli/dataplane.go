@@ -44,7 +44,6 @@ import (
 	limitsredis "github.com/portico-dev/portico/dataplane/limits/redis"
 	"github.com/portico-dev/portico/dataplane/pipeline"
 	"github.com/portico-dev/portico/dataplane/proxy"
-	"github.com/portico-dev/portico/dataplane/proxy/rawheader"
 	"github.com/portico-dev/portico/dataplane/tracing"
 	"github.com/portico-dev/portico/dataplane/usage"
 	"github.com/portico-dev/portico/dataplane/xdsclient"
@@ -161,12 +160,11 @@ func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 		}
 		return err
 	}
-	// Connections over the cap wait in the kernel's backlog (package edge).
+	// Connections over the cap wait in the kernel's backlog (package edge). The HTTP/1.x
+	// server (package h1) keeps each request's head as sent itself: the header names as
+	// clients spell them (payload 1.0 events), and whether a request had both lengths
+	// (refused: request smuggling); package rawheader asks it.
 	httpLis = edge.Listener(httpLis, o.limits.MaxConnections)
-	// Every connection's framing is followed, to refuse requests with both lengths (request
-	// smuggling); payload 1.0 events also want header names as clients spell them, which
-	// net/http does not keep.
-	httpLis = rawheader.Listener(httpLis, p.WantsHeaderNames)
 	o.log.Info("serving", "http", httpLis.Addr().String(), "admin", adminLis.Addr().String(), "connections", addrOf(connLis),
 		"xdsServer", o.xdsServer, "node", o.nodeID, "maxConnections", o.limits.MaxConnections)
 	if o.ready != nil {

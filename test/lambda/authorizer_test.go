@@ -30,7 +30,6 @@ import (
 	authorizers "github.com/portico-dev/portico/dataplane/auth/lambda"
 	"github.com/portico-dev/portico/dataplane/config"
 	"github.com/portico-dev/portico/dataplane/proxy"
-	"github.com/portico-dev/portico/dataplane/proxy/rawheader"
 )
 
 // TestAWSRequestAuthorizerExample: AWS's own REQUEST authorizer example, written with
@@ -70,7 +69,7 @@ func TestAWSRequestAuthorizerExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := proxy.NewServer(proxy.ServerOptions{Handler: gw})
-	go func() { _ = srv.Serve(rawheader.Listener(lis, gw.WantsHeaderNames)) }()
+	go func() { _ = srv.Serve(lis) }() // as `portico proxy`: the HTTP/1.x server keeps header names itself
 	t.Cleanup(func() { _ = srv.Close() })
 	client := &http.Client{Timeout: 30 * time.Second}
 

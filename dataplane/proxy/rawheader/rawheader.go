@@ -19,6 +19,10 @@ limitations under the License.
 // API Gateway's payload 1.0 events and REQUEST authorizer events carry names as the client
 // sent them, and functions written for AWS look them up by that spelling.
 //
+// Portico's HTTP/1.x server (package h1) keeps each request's head as sent, and From and
+// BothLengths read it there (h1.RequestHead). The listeners below are for net/http's
+// server, which keeps nothing: the HTTPS listener's, and tests of the framing.
+//
 // A Listener's connections follow the HTTP/1.x framing of what they read (request line,
 // header block, a Content-Length or chunked body, trailers), exactly as net/http frames it,
 // and keep the names of each header block. The server's ConnState hook (see Install) moves
@@ -49,6 +53,8 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+
+	"github.com/portico-dev/portico/dataplane/h1"
 )
 
 const (
@@ -206,6 +212,9 @@ func BothLengths(r *http.Request) bool {
 	if r.ProtoMajor != 1 {
 		return false
 	}
+	if _, both, ok := h1.RequestHead(r.Context()); ok {
+		return both
+	}
 	c, _ := r.Context().Value(connKey{}).(*Conn)
 	if c == nil {
 		return false
@@ -219,6 +228,7 @@ func BothLengths(r *http.Request) bool {
 // Names spells a request's header names as its client sent them.
 type Names struct {
 	list  string // names, one per line
+	head  string // or the whole head, from the h1 server
 	lower bool
 }
 
@@ -227,6 +237,9 @@ type Names struct {
 func From(r *http.Request) Names {
 	if r.ProtoMajor == 2 {
 		return Names{lower: true}
+	}
+	if head, _, ok := h1.RequestHead(r.Context()); ok {
+		return Names{head: head}
 	}
 	c, _ := r.Context().Value(connKey{}).(*Conn)
 	if c == nil {
@@ -252,6 +265,15 @@ func (n Names) Spell(key string) string {
 			return name
 		}
 		list = rest
+	}
+	if n.head != "" {
+		// The header lines after the request line; a continuation has no name.
+		_, fields, _ := strings.Cut(n.head, "\n")
+		for line := range strings.Lines(fields) {
+			if name, _, ok := strings.Cut(line, ":"); ok && len(name) == len(key) && line[0] != ' ' && line[0] != '\t' && strings.EqualFold(name, key) {
+				return name
+			}
+		}
 	}
 	return key
 }

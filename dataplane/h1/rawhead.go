@@ -1,0 +1,109 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package h1
+
+import (
+	"bytes"
+	"context"
+
+	"github.com/portico-dev/portico/internal/httpsyntax"
+)
+
+// The request's head as the client sent it. net/http's reader canonicalizes header names
+// and, for a request with both a Content-Length and a Transfer-Encoding, keeps no trace of
+// the length; a proxy wants both: payload 1.0 events carry names as clients spell them, and
+// a request with both lengths is refused (request smuggling, see package rawheader). The
+// fast path has the head at hand, as the string its names and values are cut from; a head
+// left to http.ReadRequest is recorded as it is read (headTap).
+
+// RequestHead returns the head of the request ctx belongs to, as its client sent it: the
+// request line, the header lines and the blank line that ends them. bothLengths reports
+// whether the request named both a Content-Length and a Transfer-Encoding (HTTP/1.0, which
+// ignores Transfer-Encoding, aside). ok is false for a context not of this server's requests.
+func RequestHead(ctx context.Context) (head string, bothLengths, ok bool) {
+	c, ok := ctx.(*requestContext)
+	if !ok {
+		c, ok = ctx.Value(headKey{}).(*requestContext)
+	}
+	if !ok || c == nil {
+		return "", false, false
+	}
+	return c.head.text, c.head.bothLengths, true
+}
+
+// headKey finds the requestContext under the contexts derived from it.
+type headKey struct{}
+
+// headTap records what a connection reads while http.ReadRequest reads a head the fast path
+// did not take (split over reads, or longer than the buffer). Started with the bytes
+// already buffered, what it records begins with the head.
+type headTap struct {
+	on  bool
+	buf []byte
+}
+
+// keptTapBytes is the largest record a connection keeps for the next slow head.
+const keptTapBytes = 8 << 10
+
+func (t *headTap) start(buffered []byte) {
+	t.on = true
+	t.buf = append(t.buf[:0], buffered...)
+}
+
+// stop ends the record and returns it, valid until the next start.
+func (t *headTap) stop() []byte {
+	t.on = false
+	b := t.buf
+	if cap(b) > keptTapBytes {
+		t.buf = nil
+	}
+	return b
+}
+
+func (t *headTap) record(p []byte) {
+	if t.on {
+		t.buf = append(t.buf, p...)
+	}
+}
+
+// rawHeadOf is the head at the start of b, a request http.ReadRequest accepted; http10 is
+// the request's version being 1.0. The framing names are told by their exact bytes before
+// the colon, in any case, as the fast path's keys are.
+func rawHeadOf(b []byte, http10 bool) rawHead {
+	n, _ := headLen(b)
+	if n == 0 {
+		return rawHead{}
+	}
+	head := b[:n]
+	var cl, te bool
+	for line := range bytes.Lines(head[bytes.IndexByte(head, '\n')+1:]) {
+		if line[0] == ' ' || line[0] == '\t' {
+			continue // a continuation
+		}
+		colon := bytes.IndexByte(line, ':')
+		if colon < 0 {
+			continue
+		}
+		switch name := line[:colon]; len(name) {
+		case len("content-length"):
+			cl = cl || httpsyntax.EqualFoldASCII(name, "content-length")
+		case len("transfer-encoding"):
+			te = te || httpsyntax.EqualFoldASCII(name, "transfer-encoding")
+		}
+	}
+	return rawHead{text: string(head), bothLengths: cl && te && !http10}
+}

@@ -1,0 +1,77 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package h1_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/portico-dev/portico/dataplane/h1"
+)
+
+type ctxKey struct{}
+
+// Each request's handler finds its head as the client sent it, names in the client's
+// spelling, from the server's context and from one derived from it (as the proxy's); and
+// whether it had both lengths. A head longer than the connection's buffer is read by
+// net/http's parser, and recorded as it is read. Requests follow each other on one
+// connection, each with its own head.
+func TestRequestHead(t *testing.T) {
+	type seen struct {
+		head, derived string
+		both          bool
+	}
+	got := make(chan seen, 1)
+	_, addr := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		head, both, ok := h1.RequestHead(r.Context())
+		derived, _, dok := h1.RequestHead(context.WithValue(r.Context(), ctxKey{}, 1))
+		if !ok || !dok {
+			t.Error("no head")
+		}
+		got <- seen{head, derived, both}
+	}))
+	long := "X-Pad: " + strings.Repeat("p", 6000) + "\r\n"
+	c := dial(t, addr)
+	for _, tc := range []struct {
+		name, head, body string
+		both             bool
+	}{
+		{"short", "GET /a HTTP/1.1\r\nHost: x\r\nHeaderAuth1: v\r\nx-lower: 1\r\n\r\n", "", false},
+		{"both lengths", "POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\ntransfer-encoding: chunked\r\n\r\n", "0\r\n\r\n", true},
+		{"long", "GET /c HTTP/1.1\r\nHost: x\r\n" + long + "HeaderAuth1: v\r\n\r\n", "", false},
+		{"long, both lengths", "POST /d HTTP/1.1\r\nHost: x\r\n" + long + "CONTENT-LENGTH: 9\r\nTransfer-Encoding: chunked\r\n\r\n", "0\r\n\r\n", true},
+		{"HTTP/1.0 ignores Transfer-Encoding", "POST /e HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\nContent-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n", "", false},
+		{"long, HTTP/1.0", "POST /f HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n" + long + "Content-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n", "", false},
+	} {
+		c.send(tc.head + tc.body)
+		s := <-got
+		if s.head != tc.head || s.derived != tc.head {
+			t.Errorf("%s: head %.80q (derived context: %.80q), want %.80q", tc.name, s.head, s.derived, tc.head)
+		}
+		if s.both != tc.both {
+			t.Errorf("%s: both lengths %v, want %v", tc.name, s.both, tc.both)
+		}
+		if a, _ := c.read(http.MethodGet); a.StatusCode != http.StatusOK {
+			t.Fatalf("%s: status %d", tc.name, a.StatusCode)
+		}
+	}
+	if _, _, ok := h1.RequestHead(context.Background()); ok {
+		t.Error("a head for a context of no request")
+	}
+}
