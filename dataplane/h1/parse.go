@@ -76,7 +76,8 @@ func readRequestInto(br *bufio.Reader, reuse http.Header, tap *headTap) (req *ht
 		if p.parse(text, fields) {
 			_, _ = br.Discard(n)
 			req = p.request(br)
-			raw = rawHead{text: text, bothLengths: p.has&(1<<keyContentLength) != 0 && p.has&(1<<keyTransferEncoding) != 0 && !(p.major == 1 && p.minor == 0)}
+			both := p.has&(1<<keyContentLength) != 0 && p.has&(1<<keyTransferEncoding) != 0
+			raw = rawHead{text: text, bothLengths: both && (p.major != 1 || p.minor != 0)} // HTTP/1.0 ignores Transfer-Encoding
 			return req, raw, !p.badName, nil
 		}
 	}

@@ -82,7 +82,7 @@ func benchPipeline(b *testing.B) *proxy.Proxy {
 	sum := sha256.Sum256([]byte(benchKey))
 	st := &xdsv1alpha1.StageSnapshot{
 		Key: "default/bench", Namespace: "default", StageName: "bench", RestApi: "bench",
-		Api:      &xdsv1alpha1.Api{Protocol: "REST", Routes: []*xdsv1alpha1.Route{mock("mock", "/mock"), keyed, cached}},
+		Api: &xdsv1alpha1.Api{Protocol: "REST", Routes: []*xdsv1alpha1.Route{mock("mock", "/mock"), keyed, cached}},
 		// Limits no run reaches: a MOCK request takes well under a microsecond here, and the
 		// sub-benchmarks share the stage's bucket.
 		Throttle: &xdsv1alpha1.Throttle{RateLimit: 1e9, BurstLimit: 1e9},
