@@ -56,21 +56,16 @@ type headTap struct {
 	buf []byte
 }
 
-// keptTapBytes is the largest record a connection keeps for the next slow head.
-const keptTapBytes = 8 << 10
-
 func (t *headTap) start(buffered []byte) {
 	t.on = true
-	t.buf = append(t.buf[:0], buffered...)
+	t.buf = append([]byte(nil), buffered...)
 }
 
-// stop ends the record and returns it, valid until the next start.
+// stop ends the record and returns it. The connection keeps no buffer for the next one: a
+// head read this way is rare, and an idle connection should hold little.
 func (t *headTap) stop() []byte {
-	t.on = false
 	b := t.buf
-	if cap(b) > keptTapBytes {
-		t.buf = nil
-	}
+	t.on, t.buf = false, nil
 	return b
 }
 
