@@ -69,6 +69,10 @@ type conn struct {
 	// fewer to allocate per request. A handler must not use either once it returned, as
 	// net/http's ResponseWriter contract says; none of Portico's does.
 	reqHeader, respHeader http.Header
+	// spare is the memory of the last request (its http.Request, URL and values), cleared,
+	// for the next one: kept like the header maps, unless the handler kept the request
+	// (KeepRequest).
+	spare *requestAlloc
 	body                  *body         // the request's body wrapper, nil without one
 	hijacked              atomic.Bool   // read by a body's reader, which may be another goroutine
 	state                 atomic.Uint64 // http.ConnState in the low byte, the unix second it began above
@@ -193,7 +197,14 @@ func (c *conn) serve(ctx context.Context) {
 			_, _ = c.br.Discard(numLeadingCRorLF(peek))
 		}
 		clear(c.reqHeader) // the last request's, if kept (serveOne)
-		req, raw, valid, err := readRequestInto(c.br, c.reqHeader, &c.r.tap)
+		if c.spare == nil {
+			c.spare = new(requestAlloc)
+		}
+		req, raw, valid, err := readRequestInto(c.br, c.reqHeader, c.spare, &c.r.tap)
+		var alloc *requestAlloc
+		if c.spare != nil && req == &c.spare.req {
+			alloc, c.spare = c.spare, nil
+		}
 		// Active once a request's bytes arrived; unlike net/http, also for a request that
 		// was wholly buffered (pipelined), so that a ConnState hook sees one StateActive per
 		// request (rawheader moves to the next header block on it).
@@ -218,7 +229,7 @@ func (c *conn) serve(ctx context.Context) {
 			// the header or the wait before it. A request without one reads nothing more.
 			c.r.clearDeadline()
 		}
-		if !c.serveOne(ctx, req, raw, now) || s.closing.Load() {
+		if !c.serveOne(ctx, req, raw, alloc, now) || s.closing.Load() {
 			return
 		}
 		c.changeState(http.StateIdle)

@@ -50,6 +50,8 @@ type requestContext struct {
 	stopParent func() bool
 	// head is the request's head as sent (RequestHead).
 	head rawHead
+	// kept: the handler keeps the request past its end (KeepRequest).
+	kept atomic.Bool
 }
 
 type endFunc struct {

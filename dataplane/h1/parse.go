@@ -46,7 +46,7 @@ import (
 // valid reports that every header name and value is known to be valid (check's loop is
 // then skipped).
 func readRequest(br *bufio.Reader) (req *http.Request, valid bool, err error) {
-	req, _, valid, err = readRequestInto(br, nil, nil)
+	req, _, valid, err = readRequestInto(br, nil, nil, nil)
 	return req, valid, err
 }
 
@@ -58,10 +58,11 @@ type rawHead struct {
 }
 
 // readRequestInto is readRequest, filling reuse (empty) as the request's header map when
-// the head is read by parse: the connection's map of its last request. It also returns the
+// the head is read by parse: the connection's map of its last request; and spare, when not
+// nil and cleared, as its other memory (the request is then &spare.req). It also returns the
 // head as sent: on the fast path the string its names and values are cut from; otherwise
 // what tap, when not nil, recorded of the bytes http.ReadRequest read.
-func readRequestInto(br *bufio.Reader, reuse http.Header, tap *headTap) (req *http.Request, raw rawHead, valid bool, err error) {
+func readRequestInto(br *bufio.Reader, reuse http.Header, spare *requestAlloc, tap *headTap) (req *http.Request, raw rawHead, valid bool, err error) {
 	if br.Buffered() == 0 {
 		// As http.ReadRequest would: wait for the first bytes, and return the read's
 		// error as it is (io.EOF for a client that left between requests).
@@ -71,7 +72,7 @@ func readRequestInto(br *bufio.Reader, reuse http.Header, tap *headTap) (req *ht
 	}
 	buf, _ := br.Peek(br.Buffered())
 	if n, fields := headLen(buf); n > 0 {
-		p := head{reuse: reuse}
+		p := head{reuse: reuse, alloc: spare}
 		text := string(buf[:n])
 		if p.parse(text, fields) {
 			_, _ = br.Discard(n)
@@ -80,6 +81,9 @@ func readRequestInto(br *bufio.Reader, reuse http.Header, tap *headTap) (req *ht
 			raw = rawHead{text: text, bothLengths: both && (p.major != 1 || p.minor != 0)} // HTTP/1.0 ignores Transfer-Encoding
 			return req, raw, !p.badName, nil
 		}
+	}
+	if spare != nil {
+		*spare = requestAlloc{} // parse may have begun filling it
 	}
 	if tap == nil {
 		req, err = http.ReadRequest(br)
@@ -139,8 +143,8 @@ type head struct {
 	major, minor          int
 	url                   *url.URL
 	header                http.Header
-	reuse                 http.Header // an empty map to fill rather than make one
-	alloc                 *requestAlloc
+	reuse                 http.Header   // an empty map to fill rather than make one
+	alloc                 *requestAlloc // a cleared one to fill, or nil for a new one
 	length                int64 // the body's: -1 chunked
 	chunked               bool
 	// badName: a header name has a space before its colon. textproto accepts it (and does
@@ -190,7 +194,9 @@ func (p *head) parse(s string, fields int) bool {
 	if p.major, p.minor, ok = http.ParseHTTPVersion(p.proto); !ok {
 		return false
 	}
-	p.alloc = new(requestAlloc)
+	if p.alloc == nil {
+		p.alloc = new(requestAlloc)
+	}
 	if p.url, ok = parseTarget(p.method, p.target, &p.alloc.url); !ok {
 		return false
 	}

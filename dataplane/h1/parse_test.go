@@ -198,7 +198,7 @@ func compareReads(t *testing.T, in []byte, maxHeader uint16) {
 	kept := readWith(in, maxHeader, func(br *bufio.Reader) (*http.Request, bool, error) {
 		m := http.Header{"X-Earlier": {"1"}, "Accept": {"a"}, "Cookie": {"c"}}
 		clear(m)
-		req, _, valid, err := readRequestInto(br, m, nil)
+		req, _, valid, err := readRequestInto(br, m, nil, nil)
 		return req, valid, err
 	})
 	if kept.status != got.status || (kept.req == nil) != (got.req == nil) {

@@ -35,18 +35,38 @@ import (
 // whether the request named both a Content-Length and a Transfer-Encoding (HTTP/1.0, which
 // ignores Transfer-Encoding, aside). ok is false for a context not of this server's requests.
 func RequestHead(ctx context.Context) (head string, bothLengths, ok bool) {
-	c, ok := ctx.(*requestContext)
-	if !ok {
-		c, ok = ctx.Value(headKey{}).(*requestContext)
-	}
-	if !ok || c == nil {
+	c := requestContextOf(ctx)
+	if c == nil {
 		return "", false, false
 	}
 	return c.head.text, c.head.bothLengths, true
 }
 
+// KeepRequest tells the server that the handler of the request ctx belongs to, or something
+// it started, may use the request after the handler returns (its *http.Request, URL, header
+// map or values): the connection then reuses none of them for its next request, as it
+// otherwise does. Call it before the handler returns; it does nothing for a context not of
+// this server's requests.
+func KeepRequest(ctx context.Context) {
+	if c := requestContextOf(ctx); c != nil {
+		c.kept.Store(true)
+	}
+}
+
 // headKey finds the requestContext under the contexts derived from it.
 type headKey struct{}
+
+// requestContextOf is the server's context of the request ctx belongs to, or nil.
+func requestContextOf(ctx context.Context) *requestContext {
+	if ctx == nil {
+		return nil
+	}
+	if c, ok := ctx.(*requestContext); ok {
+		return c
+	}
+	c, _ := ctx.Value(headKey{}).(*requestContext)
+	return c
+}
 
 // headTap records what a connection reads while http.ReadRequest reads a head the fast path
 // did not take (split over reads, or longer than the buffer). Started with the bytes

@@ -75,3 +75,39 @@ func TestRequestHead(t *testing.T) {
 		t.Error("a head for a context of no request")
 	}
 }
+
+// A connection reuses a request's memory for its next request (the *http.Request itself),
+// unless the handler kept it (KeepRequest): then the kept request stays as it was served.
+func TestKeepRequest(t *testing.T) {
+	got := make(chan *http.Request, 1)
+	_, addr := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("keep") != "" {
+			h1.KeepRequest(context.WithValue(r.Context(), ctxKey{}, 1))
+		}
+		got <- r
+	}))
+	c := dial(t, addr)
+	serveOne := func(target string) *http.Request {
+		t.Helper()
+		c.send("GET " + target + " HTTP/1.1\r\nHost: x\r\nX-Target: " + target + "\r\n\r\n")
+		r := <-got
+		if a, _ := c.read(http.MethodGet); a.StatusCode != http.StatusOK {
+			t.Fatalf("%s: status %d", target, a.StatusCode)
+		}
+		return r
+	}
+	// A connection's first request is read by net/http's parser (the HTTP/2 preface check
+	// leaves too little buffered for the fast path); the others by h1's.
+	serveOne("/zero")
+	one := serveOne("/one")
+	kept := serveOne("/two?keep=1")
+	if kept != one {
+		t.Error("a request did not reuse the memory of the one before it")
+	}
+	if three := serveOne("/three"); three == kept {
+		t.Fatal("a kept request's memory was reused")
+	}
+	if kept.URL.Path != "/two" || kept.RequestURI != "/two?keep=1" || kept.Header.Get("X-Target") != "/two?keep=1" {
+		t.Errorf("the kept request changed: %s %s %v", kept.URL.Path, kept.RequestURI, kept.Header)
+	}
+}

@@ -30,7 +30,7 @@ import (
 // serveOne runs the handler for req and finishes its response, reporting whether the
 // connection may carry another request.
 // now is about when the request's first byte came.
-func (c *conn) serveOne(ctx context.Context, req *http.Request, raw rawHead, now time.Time) bool {
+func (c *conn) serveOne(ctx context.Context, req *http.Request, raw rawHead, alloc *requestAlloc, now time.Time) bool {
 	if !c.wdl.IsZero() && (now.After(c.wdl) || req.Header["Expect"] != nil || req.Header["Upgrade"] != nil) {
 		// The last response's write deadline (left for this one's to extend) has passed,
 		// or the server may write on its own: a 417 or 100 Continue, or the handler on a
@@ -95,7 +95,16 @@ func (c *conn) serveOne(ctx context.Context, req *http.Request, raw rawHead, now
 		c.body = nil
 	}
 	c.r.stopWatch()
-	c.keepHeaders(req.Header, w.header)
+	if rctx.kept.Load() {
+		// The handler keeps the request past its end (KeepRequest): nothing of it is reused.
+		c.reqHeader, c.respHeader = nil, nil
+	} else {
+		c.keepHeaders(req.Header, w.header)
+		if alloc != nil {
+			*alloc = requestAlloc{}
+			c.spare = alloc
+		}
+	}
 	keep := w.reusable()
 	if !keep && (w.bodyLimitHit || (b != nil && b.earlyClose)) {
 		// The client may still be sending the body: a close would reset the connection

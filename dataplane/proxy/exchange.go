@@ -31,6 +31,7 @@ import (
 
 	"github.com/portico-dev/portico/dataplane/execlog"
 	"github.com/portico-dev/portico/dataplane/gatewayresponse"
+	"github.com/portico-dev/portico/dataplane/h1"
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
 )
 
@@ -68,9 +69,11 @@ var exchanges = sync.Pool{New: func() any { return new(exchange) }}
 // newExchange returns a cleared exchange.
 func newExchange() *exchange { return exchanges.Get().(*exchange) }
 
-// release clears ex and keeps it for another request, unless its request was retained.
+// release clears ex and keeps it for another request, unless its request was retained; the
+// server is then told not to reuse its own request either (h1.KeepRequest).
 func (ex *exchange) release() {
 	if ex.ws || ex.ctx.Req.Retained() {
+		h1.KeepRequest(ex.ctx.Context)
 		return
 	}
 	*ex = exchange{}
