@@ -72,11 +72,11 @@ type conn struct {
 	// spare is the memory of the last request (its http.Request, URL and values), cleared,
 	// for the next one: kept like the header maps, unless the handler kept the request
 	// (KeepRequest).
-	spare *requestAlloc
-	body                  *body         // the request's body wrapper, nil without one
-	hijacked              atomic.Bool   // read by a body's reader, which may be another goroutine
-	state                 atomic.Uint64 // http.ConnState in the low byte, the unix second it began above
-	lastPOST              bool
+	spare    *requestAlloc
+	body     *body         // the request's body wrapper, nil without one
+	hijacked atomic.Bool   // read by a body's reader, which may be another goroutine
+	state    atomic.Uint64 // http.ConnState in the low byte, the unix second it began above
+	lastPOST bool
 	// wdl is the write deadline set (zero: none). The one a response leaves stays set, for
 	// the next response to extend rather than set again (edge's writer, by WriteDeadline);
 	// it is cleared before the server's own writes (a 400 for the next request, a 100

@@ -145,7 +145,7 @@ type head struct {
 	header                http.Header
 	reuse                 http.Header   // an empty map to fill rather than make one
 	alloc                 *requestAlloc // a cleared one to fill, or nil for a new one
-	length                int64 // the body's: -1 chunked
+	length                int64         // the body's: -1 chunked
 	chunked               bool
 	// badName: a header name has a space before its colon. textproto accepts it (and does
 	// not canonicalize it), and check refuses it, after the checks that come first.
