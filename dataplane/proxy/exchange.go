@@ -61,9 +61,8 @@ type exchange struct {
 // exchanges keeps exchanges for reuse. An exchange goes back when its request is done, unless
 // something may still reach it: a WebSocket upgrade's connection, or a request whose reqctx
 // was retained (reqctx.Request.Retain: a transport that may read the body after the answer,
-// ReverseProxy's upgrade goroutines). What outlives a request by design is kept apart from
-// the exchange: the request id's characters (requestID) and the body's wrapper when a
-// transport of those got it.
+// ReverseProxy's upgrade goroutines). What outlives every request by design is kept apart
+// from the exchange: the request id's characters (requestID).
 var exchanges = sync.Pool{New: func() any { return new(exchange) }}
 
 // newExchange returns a cleared exchange.
