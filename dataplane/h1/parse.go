@@ -71,6 +71,16 @@ func readRequestInto(br *bufio.Reader, reuse http.Header, spare *requestAlloc, t
 		}
 	}
 	buf, _ := br.Peek(br.Buffered())
+	if len(buf) < br.Size() && bytes.IndexByte(buf, '\n') < 0 {
+		// Not even the request line is here: a connection's first bytes, which the HTTP/2
+		// preface check reads no further than, or a request cut short by the network.
+		// http.ReadRequest would wait for more before it could tell anything; so does this,
+		// once, so that the fast path may have the whole head. An error is left for
+		// http.ReadRequest to meet, as it would have.
+		if _, err := br.Peek(len(buf) + 1); err == nil {
+			buf, _ = br.Peek(br.Buffered())
+		}
+	}
 	if n, fields := headLen(buf); n > 0 {
 		p := head{reuse: reuse, alloc: spare}
 		text := string(buf[:n])
