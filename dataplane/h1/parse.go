@@ -76,10 +76,10 @@ func readRequestInto(br *bufio.Reader, reuse http.Header, spare *requestAlloc, t
 		// preface check reads no further than, or a request cut short by the network.
 		// http.ReadRequest would wait for more before it could tell anything; so does this,
 		// once, so that the fast path may have the whole head. An error is left for
-		// http.ReadRequest to meet, as it would have.
-		if _, err := br.Peek(len(buf) + 1); err == nil {
-			buf, _ = br.Peek(br.Buffered())
-		}
+		// http.ReadRequest to meet, as it would have. buf is taken again either way: a fill
+		// may move the buffered bytes to the buffer's start.
+		_, _ = br.Peek(len(buf) + 1)
+		buf, _ = br.Peek(br.Buffered())
 	}
 	if n, fields := headLen(buf); n > 0 {
 		p := head{reuse: reuse, alloc: spare}

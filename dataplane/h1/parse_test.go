@@ -395,3 +395,57 @@ func BenchmarkReadRequest(b *testing.B) {
 		})
 	}
 }
+
+// reads returns its parts one read at a time, then err.
+type reads struct {
+	parts []string
+	err   error
+}
+
+func (r *reads) Read(p []byte) (int, error) {
+	if len(r.parts) == 0 {
+		return 0, r.err
+	}
+	n := copy(p, r.parts[0])
+	if r.parts[0] = r.parts[0][n:]; r.parts[0] == "" {
+		r.parts = r.parts[1:]
+	}
+	return n, nil
+}
+
+// A request line the network cut short, after a request on the same connection: the fast
+// path waits for the rest, and whatever comes (the rest, or an error), reads what net/http
+// reads. The wait moves the buffered bytes to the buffer's start, which must not leave the
+// fast path reading where they were.
+func TestCutRequestLine(t *testing.T) {
+	for name, tail := range map[string]*reads{
+		"the rest comes":  {parts: []string{"b HTTP/1.1\r\nHost: b\r\n\r\n"}, err: io.EOF},
+		"the read fails":  {err: io.ErrUnexpectedEOF},
+		"the client left": {err: io.EOF},
+	} {
+		t.Run(name, func(t *testing.T) {
+			read := func(next func(*bufio.Reader) (*http.Request, error)) (string, error) {
+				first := &reads{parts: []string{"GET /a HTTP/1.1\r\nHost: a\r\n\r\nGET /"}, err: io.EOF}
+				rest := *tail
+				rest.parts = append([]string(nil), tail.parts...)
+				br := bufio.NewReader(io.MultiReader(first, &rest))
+				if r, err := next(br); err != nil || r.URL.Path != "/a" {
+					t.Fatalf("first request: %v", err)
+				}
+				r, err := next(br)
+				if err != nil {
+					return "", err
+				}
+				return r.Method + " " + r.URL.Path + " " + r.Host, nil
+			}
+			got, err := read(func(br *bufio.Reader) (*http.Request, error) {
+				req, _, _, err := readRequestInto(br, nil, new(requestAlloc), nil)
+				return req, err
+			})
+			want, werr := read(http.ReadRequest)
+			if got != want || fmt.Sprint(err) != fmt.Sprint(werr) {
+				t.Errorf("read %q, %v; net/http: %q, %v", got, err, want, werr)
+			}
+		})
+	}
+}
