@@ -111,3 +111,19 @@ func TestKeepRequest(t *testing.T) {
 		t.Errorf("the kept request changed: %s %s %v", kept.URL.Path, kept.RequestURI, kept.Header)
 	}
 }
+
+// A HEAD answer that declares a length keeps its connection, as net/http's does: whether
+// the connection may carry another request is decided before the request's memory is
+// cleared for the next one (the method among it).
+func TestHeadKeepsConnectionWithReusedRequest(t *testing.T) {
+	_, addr := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "5")
+	}))
+	c := dial(t, addr)
+	for i := range 3 {
+		c.send("HEAD / HTTP/1.1\r\nHost: x\r\n\r\n")
+		if a, _ := c.read(http.MethodHead); a.StatusCode != http.StatusOK || a.Close {
+			t.Fatalf("HEAD %d: status %d, close %v", i, a.StatusCode, a.Close)
+		}
+	}
+}

@@ -95,6 +95,7 @@ func (c *conn) serveOne(ctx context.Context, req *http.Request, raw rawHead, all
 		c.body = nil
 	}
 	c.r.stopWatch()
+	keep := w.reusable() // before the request's memory is cleared for the next one: it reads it
 	if rctx.kept.Load() {
 		// The handler keeps the request past its end (KeepRequest): nothing of it is reused.
 		c.reqHeader, c.respHeader = nil, nil
@@ -105,7 +106,6 @@ func (c *conn) serveOne(ctx context.Context, req *http.Request, raw rawHead, all
 			c.spare = alloc
 		}
 	}
-	keep := w.reusable()
 	if !keep && (w.bodyLimitHit || (b != nil && b.earlyClose)) {
 		// The client may still be sending the body: a close would reset the connection
 		// and may lose the answer.
