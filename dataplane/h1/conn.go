@@ -196,13 +196,13 @@ func (c *conn) serve(ctx context.Context) {
 			peek, _ := c.br.Peek(4)
 			_, _ = c.br.Discard(numLeadingCRorLF(peek))
 		}
-		clear(c.reqHeader) // the last request's, if kept (serveOne)
 		if c.spare == nil {
 			c.spare = new(requestAlloc)
 		}
+		// The last request's header map and memory, cleared, when it kept them (serveOne).
 		req, raw, valid, err := readRequestInto(c.br, c.reqHeader, c.spare, &c.r.tap)
 		var alloc *requestAlloc
-		if c.spare != nil && req == &c.spare.req {
+		if req == &c.spare.req {
 			alloc, c.spare = c.spare, nil
 		}
 		// Active once a request's bytes arrived; unlike net/http, also for a request that

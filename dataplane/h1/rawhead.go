@@ -17,8 +17,9 @@ limitations under the License.
 package h1
 
 import (
-	"bytes"
 	"context"
+	"iter"
+	"strings"
 
 	"github.com/portico-dev/portico/internal/httpsyntax"
 )
@@ -103,22 +104,31 @@ func rawHeadOf(b []byte, http10 bool) rawHead {
 	if n == 0 {
 		return rawHead{}
 	}
-	head := b[:n]
+	text := string(b[:n])
 	var cl, te bool
-	for line := range bytes.Lines(head[bytes.IndexByte(head, '\n')+1:]) {
-		if line[0] == ' ' || line[0] == '\t' {
-			continue // a continuation
-		}
-		colon := bytes.IndexByte(line, ':')
-		if colon < 0 {
-			continue
-		}
-		switch name := line[:colon]; len(name) {
+	for name := range HeadNames(text) {
+		switch len(name) {
 		case len("content-length"):
 			cl = cl || httpsyntax.EqualFoldASCII(name, "content-length")
 		case len("transfer-encoding"):
 			te = te || httpsyntax.EqualFoldASCII(name, "transfer-encoding")
 		}
 	}
-	return rawHead{text: string(head), bothLengths: cl && te && !http10}
+	return rawHead{text: text, bothLengths: cl && te && !http10}
+}
+
+// HeadNames yields the names of a head's header lines (RequestHead's), as sent: each line's
+// bytes before its colon, past the request line, continuation lines aside.
+func HeadNames(head string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		_, fields, _ := strings.Cut(head, "\n")
+		for line := range strings.Lines(fields) {
+			if line[0] == ' ' || line[0] == '\t' {
+				continue // a continuation
+			}
+			if name, _, ok := strings.Cut(line, ":"); ok && !yield(name) {
+				return
+			}
+		}
+	}
 }

@@ -25,6 +25,8 @@ import (
 	"time"
 
 	"golang.org/x/net/http/httpguts"
+
+	"github.com/portico-dev/portico/internal/httpsyntax"
 )
 
 // serveOne runs the handler for req and finishes its response, reporting whether the
@@ -48,7 +50,6 @@ func (c *conn) serveOne(ctx context.Context, req *http.Request, raw rawHead, all
 	req.RemoteAddr = c.remoteAddr
 
 	w := &c.w
-	clear(c.respHeader)
 	*w = response{c: c, req: req, header: c.respHeader, contentLength: -1, status: http.StatusOK, pending: c.wbuf[:0]}
 	w.wantsClose = req.Close
 	w.wants10KeepAlive = !req.ProtoAtLeast(1, 1) && httpguts.HeaderValuesContainsToken(req.Header["Connection"], "keep-alive")
@@ -114,20 +115,10 @@ func (c *conn) serveOne(ctx context.Context, req *http.Request, raw rawHead, all
 	return keep
 }
 
-// maxKeptFields bounds the header maps a connection keeps between requests (by their
-// fields: a map keeps the room it grew to).
-const maxKeptFields = 32
-
-// keepHeaders keeps the request's and the response's header maps for the next request on
-// the connection, once the handler returned and the response was written.
+// keepHeaders keeps the request's and the response's header maps, cleared, for the next
+// request on the connection, once the handler returned and the response was written.
 func (c *conn) keepHeaders(req, resp http.Header) {
-	c.reqHeader, c.respHeader = nil, nil
-	if len(req) <= maxKeptFields {
-		c.reqHeader = req
-	}
-	if len(resp) <= maxKeptFields {
-		c.respHeader = resp
-	}
+	c.reqHeader, c.respHeader = httpsyntax.Reusable(req), httpsyntax.Reusable(resp)
 }
 
 // reusable is net/http's shouldReuseConnection; and a body whose framing was lost (a read

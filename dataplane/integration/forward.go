@@ -37,6 +37,7 @@ import (
 	"github.com/portico-dev/portico/dataplane/gatewayresponse"
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
 	leanhttp "github.com/portico-dev/portico/dataplane/upstream"
+	"github.com/portico-dev/portico/internal/httpsyntax"
 )
 
 // The lean forwarding path of HTTP_PROXY. It does what httputil.ReverseProxy does with the
@@ -101,14 +102,15 @@ func (f *forwarding) release(rc *reqctx.Request) {
 	if rc.Retained() {
 		return
 	}
-	h, v := f.out.Header, f.values
-	if rc.EndpointHeaders != nil || len(h) > 32 || cap(v) > 64 {
-		h, v = nil, nil
-	} else {
-		clear(h)
-		clear(v[:cap(v)])
+	var h http.Header
+	var v []string
+	if rc.EndpointHeaders == nil && cap(f.values) <= 64 {
+		if h = httpsyntax.Reusable(f.out.Header); h != nil {
+			clear(f.values[:cap(f.values)])
+			v = f.values[:0]
+		}
 	}
-	*f = forwarding{header: h, values: v[:0]}
+	*f = forwarding{header: h, values: v}
 	forwardings.Put(f)
 }
 

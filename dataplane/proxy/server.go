@@ -100,9 +100,12 @@ func newHTTPServer(o ServerOptions) *http.Server {
 	}
 	srv := &http.Server{Handler: refuseBothLengths(o.Handler), Protocols: &protocols, ErrorLog: o.ErrorLog}
 	l.Apply(srv)
-	// Connections from a rawheader.Listener follow their framing, and keep header names as
-	// clients spell them.
-	rawheader.Install(srv)
+	if o.TLS {
+		// Connections from a rawheader.TLSListener follow their framing, and keep header
+		// names as clients spell them. The plain listener's HTTP/1.x server (h1) keeps each
+		// request's head itself, and its h2c connections carry no such ambiguity.
+		rawheader.Install(srv)
+	}
 	return srv
 }
 

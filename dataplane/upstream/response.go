@@ -48,10 +48,6 @@ type response struct {
 // responses keeps released responses.
 var responses = sync.Pool{New: func() any { return new(response) }}
 
-// maxKeptHeader is the most fields a released response's header map may have had for it to
-// be kept: clearing a map costs as much as its largest size, paid by every later response.
-const maxKeptHeader = 32
-
 // Release gives back a response the lean path returned, once its caller is done with it: its
 // body read to its end or closed, nothing of it used any more but header values (which are
 // its own and stay as they are). Its memory and its header map's then serve a later
@@ -61,14 +57,8 @@ func Release(res *http.Response) {
 	if !ok || b.owner == nil || &b.owner.res != res || b.state.Load() == bodyOpen {
 		return
 	}
-	h := res.Header
-	if len(h) > maxKeptHeader {
-		h = nil
-	} else {
-		clear(h)
-	}
 	r := b.owner
-	*r = response{header: h}
+	*r = response{header: httpsyntax.Reusable(res.Header)}
 	responses.Put(r)
 }
 

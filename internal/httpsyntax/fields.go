@@ -44,3 +44,18 @@ func SortFields(fs []Field) {
 		fs[j] = f
 	}
 }
+
+// maxReusedFields bounds the header maps kept for reuse (Reusable), by their fields: a map
+// keeps the room it grew to, and clearing it costs as much, paid by every later use.
+const maxReusedFields = 32
+
+// Reusable returns h cleared, to be filled again for a later message, or nil when it grew
+// past a usual head (maxReusedFields): the connection, response or request state that keeps
+// it should then hold little.
+func Reusable[M ~map[string][]string](h M) M {
+	if len(h) > maxReusedFields {
+		return nil
+	}
+	clear(h)
+	return h
+}

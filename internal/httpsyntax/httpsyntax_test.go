@@ -132,3 +132,18 @@ func BenchmarkValidValueToken(b *testing.B) {
 		validSink = ValidValue(tok)
 	}
 }
+
+// A header map is kept for reuse cleared, unless it grew past a usual head.
+func TestReusable(t *testing.T) {
+	small := map[string][]string{"A": {"1"}}
+	if got := Reusable(small); got == nil || len(got) != 0 {
+		t.Errorf("a small map: %v", got)
+	}
+	large := map[string][]string{}
+	for i := range maxReusedFields + 1 {
+		large[string(rune('a'+i%26))+string(rune('a'+i/26))] = nil
+	}
+	if got := Reusable(large); got != nil {
+		t.Errorf("a map of %d fields kept", len(large))
+	}
+}

@@ -266,13 +266,9 @@ func (n Names) Spell(key string) string {
 		}
 		list = rest
 	}
-	if n.head != "" {
-		// The header lines after the request line; a continuation has no name.
-		_, fields, _ := strings.Cut(n.head, "\n")
-		for line := range strings.Lines(fields) {
-			if name, _, ok := strings.Cut(line, ":"); ok && len(name) == len(key) && line[0] != ' ' && line[0] != '\t' && strings.EqualFold(name, key) {
-				return name
-			}
+	for name := range h1.HeadNames(n.head) {
+		if len(name) == len(key) && strings.EqualFold(name, key) {
+			return name
 		}
 	}
 	return key
