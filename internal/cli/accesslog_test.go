@@ -26,6 +26,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/portico-dev/portico/internal/testkit"
 )
 
 // TestStandaloneAccessLogNeverBlocks runs `portico standalone` with its stdout, where the
@@ -68,9 +70,9 @@ spec:
 	}
 	defer pr.Close() // never read
 	bin := buildPortico(t)
-	httpAddr, adminAddr := freeAddr(t), freeAddr(t)
+	httpAddr, adminAddr := testkit.FreeAddr(t), testkit.FreeAddr(t)
 	cmd := exec.Command(bin, "standalone", "-f", dir, "--http-addr", httpAddr, "--admin-addr", adminAddr,
-		"--xds-addr", freeAddr(t), "--connections-addr", freeAddr(t), "--https-addr", "",
+		"--xds-addr", testkit.FreeAddr(t), "--connections-addr", testkit.FreeAddr(t), "--https-addr", "",
 		"--state-dir", t.TempDir(), "--log-level", "error")
 	cmd.Stdout, cmd.Stderr = pw, os.Stderr
 	if err := cmd.Start(); err != nil {

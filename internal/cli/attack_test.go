@@ -34,16 +34,8 @@ import (
 
 	"github.com/portico-dev/portico/dataplane/edge"
 	"github.com/portico-dev/portico/dataplane/edge/edgetest"
+	"github.com/portico-dev/portico/internal/testkit"
 )
-
-// freeAddr returns a loopback address nothing listens on, for a process to listen on.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l := listenLoopback(t)
-	addr := l.Addr().String()
-	_ = l.Close()
-	return addr
-}
 
 // buildPortico builds the portico binary (without the race detector, as shipped), once per
 // test run: the tests that run it as a process share it.
@@ -140,7 +132,7 @@ spec:
   integration: {type: HTTP_PROXY, uri: "%s/upload"}
 `, backend.URL))
 
-	httpAddr, adminAddr := freeAddr(t), freeAddr(t)
+	httpAddr, adminAddr := testkit.FreeAddr(t), testkit.FreeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "standalone", "-f", filepath.Join("..", "..", "config", "samples"), "-f", extra,

@@ -28,6 +28,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/portico-dev/portico/internal/testkit"
 )
 
 // TestStandaloneRefusesEscapes sends the path and header attacks of issue 11 to a real
@@ -100,7 +102,7 @@ spec:
 `, host))
 
 	bin := buildPortico(t)
-	httpAddr, adminAddr := freeAddr(t), freeAddr(t)
+	httpAddr, adminAddr := testkit.FreeAddr(t), testkit.FreeAddr(t)
 	cmd := exec.Command(bin, "standalone", "-f", dir, "--http-addr", httpAddr, "--admin-addr", adminAddr,
 		"--state-dir", t.TempDir(), "--log-level", "error")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr

@@ -82,19 +82,19 @@ func TestClusterWebSocketChat(t *testing.T) {
 		}
 		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	}
-	xdsAddr, healthAddr := freeAddr(t), freeAddr(t)
+	xdsAddr, healthAddr := testkit.FreeAddr(t), testkit.FreeAddr(t)
 	ctrl := exec.Command(bin, "controller", "--kubeconfig", kubeconfig, "--xds-addr", xdsAddr, "--health-addr", healthAddr,
 		"--metrics-addr", "0", "--leader-elect=false", "--log-level", "error")
 	ctrl.Env = append(os.Environ(), "POD_NAMESPACE=default")
 	start("portico controller", ctrl)
 	type proxyAddrs struct{ http, admin, conns string }
-	proxies := []proxyAddrs{{freeAddr(t), freeAddr(t), freeAddr(t)}, {freeAddr(t), freeAddr(t), freeAddr(t)}}
+	proxies := []proxyAddrs{{testkit.FreeAddr(t), testkit.FreeAddr(t), testkit.FreeAddr(t)}, {testkit.FreeAddr(t), testkit.FreeAddr(t), testkit.FreeAddr(t)}}
 	for i, p := range proxies {
 		start("portico proxy", exec.Command(bin, "proxy", "--xds-server", xdsAddr, "--node-id", "ws-proxy-"+string(rune('0'+i)),
 			"--http-addr", p.http, "--admin-addr", p.admin, "--connections-addr", p.conns,
 			"--state-redis", "redis://"+rs.Addr()+"/0", "--log-level", "error"))
 	}
-	chatAddr := freeAddr(t)
+	chatAddr := testkit.FreeAddr(t)
 	const key = "chat-backend-key-change-me-0123456789" // the sample's management key
 	chat := exec.Command(chatBin)
 	chat.Env = append(os.Environ(), "LISTEN="+chatAddr,

@@ -49,7 +49,7 @@ func TestStandaloneWebSocketChat(t *testing.T) {
 	}
 
 	dir := copyDir(t, filepath.Join("..", "..", "config", "samples"))
-	chatAddr := freeAddr(t)
+	chatAddr := testkit.FreeAddr(t)
 	_, chatPort, _ := strings.Cut(chatAddr, ":")
 	eps := filepath.Join(dir, "websocket", "standalone-endpoints.yaml")
 	data, err := os.ReadFile(eps)
@@ -58,7 +58,7 @@ func TestStandaloneWebSocketChat(t *testing.T) {
 	}
 	writeFile(t, eps, strings.ReplaceAll(string(data), "9084", chatPort))
 
-	httpAddr, adminAddr, connAddr := freeAddr(t), freeAddr(t), freeAddr(t)
+	httpAddr, adminAddr, connAddr := testkit.FreeAddr(t), testkit.FreeAddr(t), testkit.FreeAddr(t)
 	const key = "chat-backend-key-change-me-0123456789" // the sample's management key
 	start := func(name string, cmd *exec.Cmd) {
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr

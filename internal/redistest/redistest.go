@@ -58,12 +58,11 @@ func Start(t testing.TB) *Server {
 		}
 		t.Skipf("redis-server not found (%v): install it (Debian: apt-get install redis-server) to run the Redis store tests", err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	// Below the ephemeral range (testkit.FreeAddr): the port is released at each simulated
+	// outage, and an outgoing connection must not take it before the server comes back.
+	_, p, _ := net.SplitHostPort(testkit.FreeAddr(t))
+	port, err := strconv.Atoi(p)
 	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
 	s := &Server{port: port, dir: t.TempDir()}

@@ -38,6 +38,7 @@ import (
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 	"github.com/portico-dev/portico/dataplane/config"
 	"github.com/portico-dev/portico/dataplane/proxy"
+	"github.com/portico-dev/portico/internal/testkit"
 )
 
 const invocations = "/2015-03-31/functions/function/invocations"
@@ -68,15 +69,6 @@ func isExecutable(p string) bool {
 	return err == nil && info.Mode()&0o111 != 0
 }
 
-func freeAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().String()
-}
-
 // startFunction builds the function in testdata/<name> and runs it under the emulator; it
 // returns the emulator's address once it accepts connections.
 func startFunction(t *testing.T, rie, name string) string {
@@ -85,7 +77,7 @@ func startFunction(t *testing.T, rie, name string) string {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building the handler: %v\n%s", err, out)
 	}
-	addr, runtimeAPI := freeAddr(t), freeAddr(t)
+	addr, runtimeAPI := testkit.FreeAddr(t), testkit.FreeAddr(t)
 	cmd := exec.Command(rie, "--runtime-interface-emulator-address", addr, "--runtime-api-address", runtimeAPI, bin)
 	cmd.Dir = filepath.Dir(bin)
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
