@@ -187,6 +187,9 @@ func (c *conn) serve(ctx context.Context) {
 		handing = h
 		return
 	}
+	// The first request's bytes have come (the preface check waited for them): its arrival
+	// (Received), where the header timeout above runs from the connection's start.
+	arrived := time.Now()
 	for {
 		buffered := c.br.Buffered()
 		c.r.setLimit(limit)
@@ -229,7 +232,7 @@ func (c *conn) serve(ctx context.Context) {
 			// the header or the wait before it. A request without one reads nothing more.
 			c.r.clearDeadline()
 		}
-		if !c.serveOne(ctx, req, raw, alloc, now) || s.closing.Load() {
+		if !c.serveOne(ctx, req, raw, alloc, now, arrived) || s.closing.Load() {
 			return
 		}
 		c.changeState(http.StateIdle)
@@ -252,6 +255,7 @@ func (c *conn) serve(ctx context.Context) {
 			}
 		}
 		now = time.Now()
+		arrived = now
 		if s.ReadHeaderTimeout > 0 && !headBuffered(c.br) {
 			_ = c.r.setDeadline(now.Add(s.ReadHeaderTimeout))
 		}

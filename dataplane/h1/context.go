@@ -20,6 +20,7 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // requestContext is a request's context: it ends when the request does, when the response
@@ -50,6 +51,8 @@ type requestContext struct {
 	stopParent func() bool
 	// head is the request's head as sent (RequestHead).
 	head rawHead
+	// received is when the request's first byte came (Received).
+	received time.Time
 	// kept: the handler keeps the request past its end (KeepRequest).
 	kept atomic.Bool
 }

@@ -18,9 +18,11 @@ package h1_test
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/portico-dev/portico/dataplane/h1"
 )
@@ -125,5 +127,45 @@ func TestHeadKeepsConnectionWithReusedRequest(t *testing.T) {
 		if a, _ := c.read(http.MethodHead); a.StatusCode != http.StatusOK || a.Close {
 			t.Fatalf("HEAD %d: status %d, close %v", i, a.StatusCode, a.Close)
 		}
+	}
+}
+
+// Received is when a request's first byte came: for a connection's first request too, not
+// when the connection came (a client may connect well before it sends).
+func TestReceived(t *testing.T) {
+	type seen struct {
+		at, handled time.Time
+		ok          bool
+	}
+	got := make(chan seen, 1)
+	accepted := make(chan struct{}, 1)
+	_, addr := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		at, ok := h1.Received(context.WithValue(r.Context(), ctxKey{}, 1))
+		got <- seen{at, time.Now(), ok}
+	}), func(s *h1.Server) {
+		s.ConnState = func(_ net.Conn, st http.ConnState) {
+			if st == http.StateNew {
+				accepted <- struct{}{}
+			}
+		}
+	})
+	c := dial(t, addr)
+	<-accepted
+	// Not a wait for a state (the connection is accepted): a gap between the connection's
+	// coming and its first request's, which a clock read at the connection's start misses.
+	time.Sleep(20 * time.Millisecond)
+	for _, target := range []string{"/first", "/second"} {
+		before := time.Now()
+		c.send("GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n")
+		s := <-got
+		if !s.ok || s.at.Before(before) || s.at.After(s.handled) {
+			t.Errorf("%s: received at %v (ok %v), want between %v and %v", target, s.at, s.ok, before, s.handled)
+		}
+		if a, _ := c.read(http.MethodGet); a.StatusCode != http.StatusOK {
+			t.Fatalf("%s: status %d", target, a.StatusCode)
+		}
+	}
+	if _, ok := h1.Received(context.Background()); ok {
+		t.Error("a time for a context of no request")
 	}
 }

@@ -31,8 +31,9 @@ import (
 
 // serveOne runs the handler for req and finishes its response, reporting whether the
 // connection may carry another request.
-// now is about when the request's first byte came.
-func (c *conn) serveOne(ctx context.Context, req *http.Request, raw rawHead, alloc *requestAlloc, now time.Time) bool {
+// now is about when the request's first byte came, or for a connection's first request when
+// the connection came; arrived is when its first byte came (Received).
+func (c *conn) serveOne(ctx context.Context, req *http.Request, raw rawHead, alloc *requestAlloc, now, arrived time.Time) bool {
 	if !c.wdl.IsZero() && (now.After(c.wdl) || req.Header["Expect"] != nil || req.Header["Upgrade"] != nil) {
 		// The last response's write deadline (left for this one's to extend) has passed,
 		// or the server may write on its own: a 417 or 100 Continue, or the handler on a
@@ -41,6 +42,7 @@ func (c *conn) serveOne(ctx context.Context, req *http.Request, raw rawHead, all
 	}
 	rctx := newRequestContext(ctx)
 	rctx.head = raw
+	rctx.received = arrived
 	c.rctx = rctx
 	defer func() {
 		rctx.cancel()

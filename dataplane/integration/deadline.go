@@ -37,12 +37,21 @@ type deadlineCtx struct {
 	context.Context // the request's
 	deadline        time.Time
 	got1xx          leanhttp.Got1xxHandler // the request's informational answers
+	// headerChecked answers leanhttp.HeaderCheckedKey: every outgoing header name and value
+	// was checked already (forward).
+	headerChecked bool
 }
 
-// Value answers the lean transport's key for the 1xx handler; other keys go to the request's.
+// Value answers the lean transport's keys for the 1xx handler and the header's check; other
+// keys go to the request's.
 func (c *deadlineCtx) Value(k any) any {
-	if _, ok := k.(leanhttp.Got1xxKey); ok && c.got1xx != nil {
-		return c.got1xx
+	switch k.(type) {
+	case leanhttp.Got1xxKey:
+		if c.got1xx != nil {
+			return c.got1xx
+		}
+	case leanhttp.HeaderCheckedKey:
+		return c.headerChecked
 	}
 	return c.Context.Value(k)
 }

@@ -169,8 +169,12 @@ func (h *httpIntegration) forward(w http.ResponseWriter, r *http.Request, rc *re
 	var ctx context.Context
 	if enforcesDeadline(h.shared.Transport, out) {
 		// The lean transport asks the context itself for the 1xx handler (Value), so that
-		// no wrapper hides the request's context from it (reqend).
-		f.deadline = deadlineCtx{Context: r.Context(), deadline: time.Now().Add(h.timeout), got1xx: f}
+		// no wrapper hides the request's context from it (reqend). It also asks whether the
+		// header needs its check: not when every name and value came from a request a
+		// server read (h1 and net/http refuse invalid ones) or from forwardHeader itself,
+		// with no requestParameters mapping in values (a query string decodes to any byte).
+		f.deadline = deadlineCtx{Context: r.Context(), deadline: time.Now().Add(h.timeout), got1xx: f,
+			headerChecked: h.params == nil && r.Context().Value(http.ServerContextKey) != nil}
 		ctx = &f.deadline
 	} else {
 		// net/http's transport may go on writing the body after it returns the answer.
@@ -210,7 +214,7 @@ func (h *httpIntegration) forward(w http.ResponseWriter, r *http.Request, rc *re
 	}
 
 	dst := w.Header()
-	contentType := copyResponseHeader(dst, res.Header)
+	contentType := copyResponseHeader(dst, res.Header, leanhttp.CanonicalNames(res))
 	announced := len(res.Trailer)
 	if announced > 0 {
 		keys := make([]string, 0, announced)
@@ -297,16 +301,13 @@ func copyBody(w io.Writer, src io.Reader, ctl *http.ResponseController) error {
 // headers (those named in Connection too) and forwarding headers, then TE: trailers when the
 // client sent it, X-Forwarded-For, -Host and -Proto as rewrite sets them, and the request id.
 // It fills out, an empty map, or a new one when out is nil. The values share one slab,
-// slab's room when it has enough, which it returns; each slice is capped so that an append
-// copies.
+// slab's room, grown as needed, which it returns; each slice is capped so that an append
+// copies (and one taken before the slab grows keeps the old array).
 func forwardHeader(in *http.Request, rc *reqctx.Request, out http.Header, slab []string) (http.Header, []string) {
 	const extra = 6 // Te, X-Forwarded-*, the request id, User-Agent
-	n := 0
-	for _, vv := range in.Header {
-		n += len(vv)
-	}
-	if cap(slab) < n+extra {
-		slab = make([]string, 0, n+extra)
+	// A field has one value nearly always: sized by the fields, without counting values.
+	if n := len(in.Header) + extra; cap(slab) < n {
+		slab = make([]string, 0, n)
 	}
 	one := func(v string) []string {
 		slab = append(slab, v)
@@ -393,10 +394,14 @@ func copyHeader(dst, src http.Header) {
 
 // addValues adds vv to dst under k's canonical form, as ReverseProxy's Add.
 func addValues(dst http.Header, k string, vv []string) {
+	addCanonical(dst, canonicalName(k), vv)
+}
+
+// addCanonical is addValues for k in canonical form.
+func addCanonical(dst http.Header, k string, vv []string) {
 	if len(vv) == 0 {
 		return
 	}
-	k = canonicalName(k)
 	if have := dst[k]; len(have) > 0 {
 		dst[k] = append(have, vv...)
 		return
@@ -408,8 +413,9 @@ func addValues(dst http.Header, k string, vv []string) {
 // leave it, in one pass over src, which it leaves as it is: without the hop-by-hop fields
 // and those its Connection header names (removeHopByHop), without the backend's request id
 // (modifyResponse), each name canonical (copyHeader). It returns the answer's Content-Type
-// as ReverseProxy would see it then (none when Connection names it).
-func copyResponseHeader(dst, src http.Header) (contentType []string) {
+// as ReverseProxy would see it then (none when Connection names it). canonical says src's
+// names are canonical already (upstream.CanonicalNames).
+func copyResponseHeader(dst, src http.Header, canonical bool) (contentType []string) {
 	var buf [4]string
 	named := buf[:0] // the fields Connection names, as Header.Del keys them
 	for _, v := range src["Connection"] {
@@ -432,7 +438,10 @@ func copyResponseHeader(dst, src http.Header) (contentType []string) {
 		if k == "Content-Type" {
 			contentType = vv
 		}
-		addValues(dst, k, vv)
+		if !canonical {
+			k = canonicalName(k)
+		}
+		addCanonical(dst, k, vv)
 	}
 	return contentType
 }

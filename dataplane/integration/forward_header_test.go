@@ -17,13 +17,17 @@ limitations under the License.
 package integration
 
 import (
+	"fmt"
 	"maps"
 	"net/http"
+	"net/http/httptest"
 	"net/textproto"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
 )
 
 // copyResponseHeader against the three steps it does in one pass, as forward ran them before
@@ -52,20 +56,31 @@ func referenceResponseHeader(dst, src http.Header) []string {
 	return h["Content-Type"]
 }
 
+// checkResponseHeader compares copyResponseHeader with the reference; when src's names are
+// all canonical, also as told so (the lean transport's answers, upstream.CanonicalNames).
 func checkResponseHeader(t *testing.T, gateway, src http.Header) {
 	t.Helper()
-	want, got := maps.Clone(gateway), maps.Clone(gateway)
-	for k, vv := range gateway {
-		want[k], got[k] = slices.Clone(vv), slices.Clone(vv)
+	canonical := true
+	for k := range src {
+		canonical = canonical && k == textproto.CanonicalMIMEHeaderKey(k)
 	}
-	before := maps.Clone(src)
-	wantCT := referenceResponseHeader(want, src)
-	gotCT := copyResponseHeader(got, src)
-	if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(gotCT, wantCT) {
-		t.Fatalf("%v onto %v:\n got %v %q\nwant %v %q", src, gateway, got, gotCT, want, wantCT)
-	}
-	if !reflect.DeepEqual(src, before) {
-		t.Fatalf("src changed: %v, was %v", src, before)
+	for _, told := range []bool{false, true} {
+		if told && !canonical {
+			continue
+		}
+		want, got := maps.Clone(gateway), maps.Clone(gateway)
+		for k, vv := range gateway {
+			want[k], got[k] = slices.Clone(vv), slices.Clone(vv)
+		}
+		before := maps.Clone(src)
+		wantCT := referenceResponseHeader(want, src)
+		gotCT := copyResponseHeader(got, src, told)
+		if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(gotCT, wantCT) {
+			t.Fatalf("%v onto %v (canonical %v):\n got %v %q\nwant %v %q", src, gateway, told, got, gotCT, want, wantCT)
+		}
+		if !reflect.DeepEqual(src, before) {
+			t.Fatalf("src changed: %v, was %v", src, before)
+		}
 	}
 }
 
@@ -110,4 +125,31 @@ func FuzzCopyResponseHeader(f *testing.F) {
 		}
 		checkResponseHeader(t, http.Header{"X-Request-Id": {"gw"}, "Vary": {"Origin"}}, src)
 	})
+}
+
+// forwardHeader sizes its slab by the fields alone: fields of several values grow it on the
+// way. Every value must still come through, each field's slice its own.
+func TestForwardHeaderGrowsItsSlab(t *testing.T) {
+	r := httptest.NewRequest(http.MethodGet, "http://gw.example/prod/x", nil)
+	for i := range 5 {
+		k := fmt.Sprintf("X-Multi-%d", i)
+		r.Header[k] = []string{"a" + k, "b" + k, "c" + k}
+	}
+	r.Header["Accept"] = []string{"*/*"}
+	rc := &reqctx.Request{ID: "rid"}
+	for _, slab := range [][]string{nil, make([]string, 0, 2), make([]string, 0, 64)} {
+		out, _ := forwardHeader(r, rc, nil, slab)
+		for k, vv := range r.Header {
+			if !slices.Equal(out[k], vv) {
+				t.Fatalf("slab of %d: %s = %q, want %q", cap(slab), k, out[k], vv)
+			}
+		}
+		out["X-Multi-0"] = append(out["X-Multi-0"], "added")
+		if got := out["X-Multi-1"]; !slices.Equal(got, r.Header["X-Multi-1"]) {
+			t.Fatalf("slab of %d: an append to one field changed another: %q", cap(slab), got)
+		}
+		if out.Get("X-Forwarded-Host") != "gw.example" || out.Get("X-Request-Id") != "rid" {
+			t.Fatalf("slab of %d: forwarding fields %v", cap(slab), out)
+		}
+	}
 }

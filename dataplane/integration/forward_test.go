@@ -30,6 +30,7 @@ import (
 	"net/textproto"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -474,5 +475,50 @@ func TestForwardingRelease(t *testing.T) {
 		case !logged && (f.header == nil || len(f.header) != 0 || len(f.values) != 0 || cap(f.values) == 0):
 			t.Errorf("the outgoing header was not kept, cleared, for reuse: %v, values %q", f.header, f.values[:cap(f.values)])
 		}
+	}
+}
+
+// The lean transport checks the outgoing header's names and values unless the forwarding
+// path vouches for them: every one read by a server, which refuses invalid ones, and none
+// mapped in. A value mapped from the query string (where "%0d%0a" decodes to CR LF), or a
+// request that no server read (a test invocation, a caller in the process), is still
+// checked: the request fails and the backend never sees it.
+func TestForwardChecksWhatNoServerChecked(t *testing.T) {
+	var reached atomic.Int32
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reached.Add(1)
+	}))
+	t.Cleanup(be.Close)
+	mapped, _, err := NewShared(Shared{}).Build(Spec{Integration: &xdsv1alpha1.Integration{Type: TypeHTTPProxy,
+		Uri: be.URL + "/x", RequestParameters: map[string]string{"header.x-q": "$request.querystring.q"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := front(t, mapped)
+	get := func(query string) int {
+		t.Helper()
+		res, err := http.Get(srv.URL + "/x?q=" + query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = res.Body.Close()
+		return res.StatusCode
+	}
+	if got := get("plain"); got != http.StatusOK || reached.Load() != 1 {
+		t.Fatalf("a valid mapped value: status %d, backend reached %d times", got, reached.Load())
+	}
+	if got := get("a%0d%0aX-Injected:%201"); got != http.StatusBadGateway {
+		t.Errorf("CR LF mapped into a header: status %d, want 502", got)
+	}
+
+	req := httptest.NewRequest(http.MethodGet, "/x", nil)
+	req.Header["X-A"] = []string{"a\r\nX-Injected: 1"}
+	w := httptest.NewRecorder()
+	proxyTo(t, be.URL+"/x").ServeHTTP(w, req.WithContext(reqctx.With(req.Context(), &reqctx.Request{ID: "rid"})))
+	if w.Code != http.StatusBadGateway {
+		t.Errorf("CR LF in a header no server read: status %d, want 502", w.Code)
+	}
+	if n := reached.Load(); n != 1 {
+		t.Errorf("the backend was reached %d times, want once (the valid request)", n)
 	}
 }

@@ -217,7 +217,7 @@ func (p *Proxy) ServeEvent(ctx context.Context, ws *WSStage, routeKey string, ev
 	if status == 0 {
 		status = http.StatusOK
 	}
-	latency := p.opts.Now().Sub(rc.Start)
+	latency := p.since(rc.Start)
 	metrics.observe(status, latency, rc.Integration.Called, rc.Integration.Latency, nil)
 	if ws.st.log != nil {
 		e := accesslog.Entry{

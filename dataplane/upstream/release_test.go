@@ -22,6 +22,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/textproto"
 	"testing"
 )
 
@@ -92,5 +93,36 @@ func TestReleaseLeavesOpenAndForeignResponses(t *testing.T) {
 	Release(foreign)
 	if foreign.Header.Get("X-A") != "1" {
 		t.Error("a response of another transport was touched")
+	}
+}
+
+// CanonicalNames vouches for the names of the lean path's answers, however the backend
+// spelled them, and for no other response.
+func TestCanonicalNames(t *testing.T) {
+	url, _ := rawBackend(t, func(c net.Conn, br *bufio.Reader) {
+		for {
+			if _, _, err := readRequest(br); err != nil {
+				return
+			}
+			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nx-lower: 1\r\nCONTENT-type: text/plain\r\nwWw-Authenticate: x\r\nContent-Length: 2\r\n\r\nok")
+		}
+	})
+	tr, _ := newTransport(t, Options{})
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	res, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if !CanonicalNames(res) {
+		t.Error("a lean answer's names are not vouched for")
+	}
+	for k := range res.Header {
+		if k != textproto.CanonicalMIMEHeaderKey(k) {
+			t.Errorf("name %q is not canonical", k)
+		}
+	}
+	if CanonicalNames(&http.Response{Header: http.Header{"x-lower": {"1"}}, Body: http.NoBody}) {
+		t.Error("a response of unknown origin is vouched for")
 	}
 }

@@ -62,6 +62,15 @@ func Release(res *http.Response) {
 	responses.Put(r)
 }
 
+// CanonicalNames reports whether res's header names are known to be canonical
+// (textproto.CanonicalMIMEHeaderKey's form, which the lean path's parser gives every name it
+// reads): a caller copying them need not canonicalize them again. It is false for a response
+// it cannot tell, such as one without a body.
+func CanonicalNames(res *http.Response) bool {
+	b, ok := res.Body.(*body)
+	return ok && b.owner != nil && &b.owner.res == res
+}
+
 // readResponse reads the next response's head from the connection and returns the
 // response, its Body not set yet, and how the body is delimited.
 func (pc *persistConn) readResponse(req *http.Request) (*response, bodyFraming, error) {

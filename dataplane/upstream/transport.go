@@ -173,9 +173,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !t.Lean(req) {
 		return t.opts.Fallback.RoundTrip(req)
 	}
-	if err := validHeaders(req.Header); err != nil {
-		closeBody(req)
-		return nil, err
+	if checked, _ := req.Context().Value(HeaderCheckedKey{}).(bool); !checked {
+		if err := validHeaders(req.Header); err != nil {
+			closeBody(req)
+			return nil, err
+		}
 	}
 	p := t.pool(req.URL)
 	for {
@@ -416,6 +418,13 @@ func closeBody(req *http.Request) {
 		_ = req.Body.Close()
 	}
 }
+
+// HeaderCheckedKey is the context key of a caller's word (true) that its request's header
+// names and values are all valid as written: each came from a request that a server checked
+// (h1 and net/http refuse an invalid name or value) or from the caller itself. The transport
+// then skips its own check, a pass over every name and value (a twentieth of a proxied
+// request's instructions). Without it, the transport checks.
+type HeaderCheckedKey struct{}
 
 // Got1xxKey is the context key of a Got1xxHandler: a caller's own context type may answer
 // it, where httptrace.WithClientTrace would wrap the context in one that hides the
