@@ -159,8 +159,11 @@ func (h *httpIntegration) forward(w http.ResponseWriter, r *http.Request, rc *re
 	}
 	h.params.apply(out, r, rc)
 	if _, ok := out.Header["User-Agent"]; !ok {
-		// Not net/http's default User-Agent either.
-		out.Header["User-Agent"] = []string{""}
+		// Not net/http's default User-Agent either. The value from the slab, which
+		// forwardHeader left room for.
+		f.values = append(f.values, "")
+		n := len(f.values)
+		out.Header["User-Agent"] = f.values[n-1 : n : n]
 	}
 	if rc.DataTrace {
 		rc.EndpointHeaders = out.Header
