@@ -34,7 +34,8 @@ import (
 // now is about when the request's first byte came, or for a connection's first request when
 // the connection came; arrived is when its first byte came (Received).
 func (c *conn) serveOne(ctx context.Context, req *http.Request, raw rawHead, alloc *requestAlloc, now, arrived time.Time) bool {
-	if !c.wdl.IsZero() && (now.After(c.wdl) || req.Header["Expect"] != nil || req.Header["Upgrade"] != nil) {
+	expect := req.Header["Expect"] // looked up once: three checks below read it
+	if !c.wdl.IsZero() && (now.After(c.wdl) || expect != nil || req.Header["Upgrade"] != nil) {
 		// The last response's write deadline (left for this one's to extend) has passed,
 		// or the server may write on its own: a 417 or 100 Continue, or the handler on a
 		// hijacked connection.
@@ -65,12 +66,12 @@ func (c *conn) serveOne(ctx context.Context, req *http.Request, raw rawHead, all
 		req.Body = b
 	}
 	// Expect: net/http's rules.
-	if expectsContinue(req) {
+	if httpguts.HeaderValuesContainsToken(expect, "100-continue") {
 		if req.ProtoAtLeast(1, 1) && req.ContentLength != 0 && b != nil {
 			b.expect = true
 			w.canContinue.Store(true)
 		}
-	} else if get(req.Header, "Expect") != "" {
+	} else if len(expect) > 0 && expect[0] != "" {
 		w.Header().Set("Connection", "close")
 		w.WriteHeader(http.StatusExpectationFailed)
 		w.finish()
@@ -136,10 +137,6 @@ func (w *response) reusable() bool {
 		return false
 	}
 	return true
-}
-
-func expectsContinue(r *http.Request) bool {
-	return httpguts.HeaderValuesContainsToken(r.Header["Expect"], "100-continue")
 }
 
 // body is a request's body: it sends 100 Continue when first read (if the client asked),
