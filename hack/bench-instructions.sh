@@ -29,33 +29,49 @@ instructions_of() {
 instructions_section() {
   command -v valgrind >/dev/null && command -v callgrind_control >/dev/null || {
     echo; echo "instructions per request: skipped (valgrind is missing; Debian: valgrind)"; return 0; }
-  local ng_pid px_pid
+  local ng_pid px_pid off_pid
   # nginx in one process (no master), so the process under callgrind is the one doing the work.
   nginx_conf cgnginx 127.0.0.1:18088 'proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection "";'
   sed -i 's/^daemon off;/daemon off;\nmaster_process off;/' "${WORK}/cgnginx/nginx.conf"
   (cd "${WORK}" && exec taskset -c "${cpu_test}" valgrind --tool=callgrind -q \
     --callgrind-out-file="${WORK}/callgrind.out.%p" nginx -p "${WORK}/cgnginx" -c "${WORK}/cgnginx/nginx.conf") & PIDS+=($!); ng_pid=$!
-  # Go preempts goroutines with signals, which callgrind cannot follow; and reads the clock
-  # with RDTSCP where the CPU has it, an instruction valgrind 3.19 (Debian 12) cannot run.
-  (cd "${WORK}" && GOMAXPROCS=1 GODEBUG=asyncpreemptoff=1,cpu.rdtscp=off exec taskset -c "${cpu_test}" valgrind --tool=callgrind -q \
-    --callgrind-out-file="${WORK}/callgrind.out.%p" "${PORTICO}" proxy --xds-server 127.0.0.1:18096 --node-id bench \
-    --http-addr 127.0.0.1:18083 --admin-addr 127.0.0.1:18084 --connections-addr 127.0.0.1:18085 --https-addr 127.0.0.1:18086 \
-    --log-level error > "${WORK}/portico-callgrind.log" 2>&1) & PIDS+=($!); px_pid=$!
+  callgrind_portico 18083 "" & PIDS+=($!); px_pid=$!
+  # The same with the collector off: one window holds a collection or none, which moves the
+  # figure above by a few thousand instructions between runs; this one is steady, and is the
+  # one to compare changes to the request path by.
+  callgrind_portico 18183 off & PIDS+=($!); off_pid=$!
   wait_for http://127.0.0.1:18088/ 1200
   wait_for http://127.0.0.1:18083/bench/ok 1200
+  wait_for http://127.0.0.1:18183/bench/ok 1200
   curl -fs -o /dev/null http://127.0.0.1:18083/bench/cached # fill the cache
-  local ng mock cached proxied
+  local ng mock cached proxied steady
   ng=$(instructions_of nginx "${ng_pid}" http://127.0.0.1:18088/)
   mock=$(instructions_of mock "${px_pid}" http://127.0.0.1:18083/bench/mock)
   cached=$(instructions_of cached "${px_pid}" http://127.0.0.1:18083/bench/cached)
   proxied=$(instructions_of proxied "${px_pid}" http://127.0.0.1:18083/bench/ok)
-  kill "${ng_pid}" "${px_pid}" 2>/dev/null || true
+  steady=$(instructions_of steady "${off_pid}" http://127.0.0.1:18183/bench/ok)
+  kill "${ng_pid}" "${px_pid}" "${off_pid}" 2>/dev/null || true
   echo
   echo "user-space instructions per request (callgrind, ${INSTRUCTIONS_DURATION} of wrk over 8 connections; the kernel's share not counted)"
   printf '  %-52s %10s %6s\n' "" "instr/req" "ratio"
   printf '  %-52s %10d %6s\n' "nginx reverse proxy -> backend" "${ng}" "1.00"
   printf '  %-52s %10d %6.2f\n' "portico HTTP_PROXY -> backend" "${proxied}" "$(echo "${ng} / ${proxied}" | bc -l)"
+  printf '  %-52s %10d %6.2f\n' "portico HTTP_PROXY -> backend, collector off" "${steady}" "$(echo "${ng} / ${steady}" | bc -l)"
   printf '  %-52s %10d %6.2f\n' "portico MOCK" "${mock}" "$(echo "${ng} / ${mock}" | bc -l)"
   printf '  %-52s %10d %6.2f\n' "portico cache hit" "${cached}" "$(echo "${ng} / ${cached}" | bc -l)"
   echo "  ratio: nginx's instructions per request over this one's"
+}
+
+# callgrind_portico PORT GOGC: a portico proxy under callgrind on the test CPU, its HTTP
+# listener on PORT and the next three ports for the others; GOGC "" is the proxy's own
+# --gc-percent, as deployed.
+callgrind_portico() {
+  local port="$1" gogc="$2"
+  # Go preempts goroutines with signals, which callgrind cannot follow; and reads the clock
+  # with RDTSCP where the CPU has it, an instruction valgrind 3.19 (Debian 12) cannot run.
+  cd "${WORK}" && GOMAXPROCS=1 GODEBUG=asyncpreemptoff=1,cpu.rdtscp=off exec env ${gogc:+GOGC="${gogc}"} taskset -c "${cpu_test}" \
+    valgrind --tool=callgrind -q --callgrind-out-file="${WORK}/callgrind.out.%p" "${PORTICO}" proxy \
+    --xds-server 127.0.0.1:18096 --node-id "bench-${port}" --http-addr "127.0.0.1:${port}" \
+    --admin-addr "127.0.0.1:$((port + 1))" --connections-addr "127.0.0.1:$((port + 2))" \
+    --https-addr "127.0.0.1:$((port + 3))" --log-level error > "${WORK}/portico-callgrind-${port}.log" 2>&1
 }
