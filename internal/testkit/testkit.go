@@ -15,8 +15,8 @@ limitations under the License.
 */
 
 // Package testkit holds what tests of several packages share: the one deadline of waits for
-// something that must happen, a poll bounded by it, a settable clock to inject as a Now, and a
-// logger that keeps its lines, to count messages.
+// something that must happen, a poll bounded by it, a settable clock to inject as a Now, a
+// logger that keeps its lines, to count messages, and free ports for child processes.
 package testkit
 
 import (
