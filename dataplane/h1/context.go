@@ -40,10 +40,12 @@ import (
 type requestContext struct {
 	context.Context // the connection's
 
-	mu     sync.Mutex
-	err    error // set when the request ended
-	funcs  []endFunc
-	inline [2]endFunc
+	mu    sync.Mutex
+	err   error // set when the request ended
+	funcs []endFunc
+	// inline holds funcs' first: the upstream client registers one per exchange and stops
+	// it before the next. One, not more, keeps the allocation in the 160-byte size class.
+	inline [1]endFunc
 	nextID uint64
 	// std is the standard cancelable child, made when first needed: nil until then.
 	std atomic.Pointer[stdChild]

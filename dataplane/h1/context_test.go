@@ -22,6 +22,7 @@ import (
 	"runtime"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 type ctxKey string
@@ -152,3 +153,12 @@ func TestRequestContextAllocations(t *testing.T) {
 		t.Fatalf("%v allocations, want 1", n)
 	}
 }
+
+// A request's context is one allocation per request, of the 160-byte size class: a field
+// added past it makes every request allocate 16 bytes more.
+func TestRequestContextSize(t *testing.T) {
+	if n := unsafe.Sizeof(requestContext{}); n > 160 {
+		t.Errorf("requestContext is %d bytes, past the 160-byte size class", n)
+	}
+}
+
