@@ -161,4 +161,3 @@ func TestRequestContextSize(t *testing.T) {
 		t.Errorf("requestContext is %d bytes, past the 160-byte size class", n)
 	}
 }
-
