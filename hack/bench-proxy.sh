@@ -206,15 +206,38 @@ row() { # label requests/s cpu-µs [reference requests/s, reference cpu-µs]
 }
 RATIOS="${WORK}/ratios"
 : > "${RATIOS}"
+# One measurement of each compared server or route.
+m_nginx() { measure "${nginx_worker}" http://127.0.0.1:18092/; }
+m_proxy() { measure "${portico_pid}" http://127.0.0.1:18093/bench/ok; }
+m_mock() { measure "${portico_pid}" http://127.0.0.1:18093/bench/mock; }
+m_keyed() { measure "${portico_pid}" http://127.0.0.1:18093/bench/keyed -H "x-api-key: bench-key-0123456789012345678901234"; }
+m_jwt() { measure "${portico_pid}" http://127.0.0.1:18093/bench/jwt -H "Authorization: Bearer ${token}"; }
+
+# mirrored NAME...: measures each m_NAME in order, then in the reverse order (A B C C B A),
+# and sets NAME_rps and NAME_cpu to the means of its two runs. The machine's noise switches
+# between regimes from one minute to the next (see docs/benchmarks.md): measured once each,
+# back to back, a switch between two routes fell on one side of their ratio; in a mirrored
+# sequence it weighs on each side about alike.
+mirrored() {
+  local names=("$@") order=("$@") n r c i
+  for ((i = ${#names[@]} - 1; i >= 0; i--)); do order+=("${names[$i]}"); done
+  declare -A sum_rps=() sum_cpu=()
+  for n in "${order[@]}"; do
+    read -r r c < <("m_${n}")
+    sum_rps[$n]=$(echo "${sum_rps[$n]:-0} + ${r}" | bc -l)
+    sum_cpu[$n]=$(echo "${sum_cpu[$n]:-0} + ${c}" | bc -l)
+  done
+  for n in "${names[@]}"; do
+    printf -v "${n}_rps" '%.2f' "$(echo "${sum_rps[$n]} / 2" | bc -l)"
+    printf -v "${n}_cpu" '%.2f' "$(echo "${sum_cpu[$n]} / 2" | bc -l)"
+  done
+}
+
 for round in $(seq 1 "${ROUNDS}"); do
-  # The comparisons that matter are measured next to each other: the noise of the shared
-  # machine changes within a minute. HTTP_PROXY right after nginx, the authorized routes
-  # right after MOCK, the route they are compared with.
-  read -r nginx_rps nginx_cpu < <(measure "${nginx_worker}" http://127.0.0.1:18092/)
-  read -r proxy_rps proxy_cpu < <(measure "${portico_pid}" http://127.0.0.1:18093/bench/ok)
-  read -r mock_rps mock_cpu < <(measure "${portico_pid}" http://127.0.0.1:18093/bench/mock)
-  read -r keyed_rps keyed_cpu < <(measure "${portico_pid}" http://127.0.0.1:18093/bench/keyed -H "x-api-key: bench-key-0123456789012345678901234")
-  read -r jwt_rps jwt_cpu < <(measure "${portico_pid}" http://127.0.0.1:18093/bench/jwt -H "Authorization: Bearer ${token}")
+  # The comparisons that matter are measured together, mirrored: HTTP_PROXY with nginx, the
+  # authorized routes with MOCK, the route they are compared with.
+  mirrored nginx proxy
+  mirrored mock keyed jwt
   read -r cached_rps cached_cpu < <(measure "${portico_pid}" http://127.0.0.1:18093/bench/cached)
   read -r bare_rps bare_cpu < <(measure "${bare_pid}" http://127.0.0.1:18095/)
   echo
