@@ -53,23 +53,28 @@ var responses = sync.Pool{New: func() any { return new(response) }}
 // its own and stay as they are). Its memory and its header map's then serve a later
 // response. Any other response, or one whose body is still open, is left alone.
 func Release(res *http.Response) {
-	b, ok := res.Body.(*body)
-	if !ok || b.owner == nil || &b.owner.res != res || b.state.Load() == bodyOpen {
+	r := leanOf(res)
+	if r == nil || r.body.state.Load() == bodyOpen {
 		return
 	}
-	r := b.owner
 	*r = response{header: httpsyntax.Reusable(res.Header)}
 	responses.Put(r)
+}
+
+// leanOf is the lean path's response res is, or nil for another (one of net/http's, or
+// one without a body).
+func leanOf(res *http.Response) *response {
+	if b, ok := res.Body.(*body); ok && b.owner != nil && &b.owner.res == res {
+		return b.owner
+	}
+	return nil
 }
 
 // CanonicalNames reports whether res's header names are known to be canonical
 // (textproto.CanonicalMIMEHeaderKey's form, which the lean path's parser gives every name it
 // reads): a caller copying them need not canonicalize them again. It is false for a response
 // it cannot tell, such as one without a body.
-func CanonicalNames(res *http.Response) bool {
-	b, ok := res.Body.(*body)
-	return ok && b.owner != nil && &b.owner.res == res
-}
+func CanonicalNames(res *http.Response) bool { return leanOf(res) != nil }
 
 // readResponse reads the next response's head from the connection and returns the
 // response, its Body not set yet, and how the body is delimited.
