@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/portico-dev/portico/dataplane/edge"
+	"github.com/portico-dev/portico/internal/httpsyntax"
 	"github.com/portico-dev/portico/internal/testkit"
 )
 
@@ -443,5 +444,36 @@ func TestLeftDeadlineSparesContinueAndHijack(t *testing.T) {
 				t.Errorf("upgrade: %q %q", line, rest)
 			}
 		}
+	}
+}
+
+// Fields a proxy forwards as they are (httpsyntax.FieldForwarder) go out with the handler's
+// answer, and not with the 408 that replaces it when the body timed out.
+func TestSlowBody408DropsForwardedFields(t *testing.T) {
+	onH1 = true
+	defer func() { onH1 = false }()
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ff, ok := w.(httpsyntax.FieldForwarder)
+		if !ok {
+			t.Error("the edge's writer forwards no fields")
+			return
+		}
+		w.Header().Set("X-Request-Id", "id-1")
+		l := ff.ForwardFields()
+		*l = append(*l, httpsyntax.Field{Name: "X-Forwarded-Field", Values: []string{"backend's"}})
+		readAll(w, r)
+	})
+	addr := serve(t, limits(), h)
+	c := dial(t, addr)
+	fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc")
+	res, _ := readResponse(t, c)
+	if res.StatusCode != 200 || res.Header.Get("X-Forwarded-Field") != "backend's" || res.Header.Get("X-Request-Id") != "id-1" {
+		t.Errorf("answer: %d %v", res.StatusCode, res.Header)
+	}
+	c = dial(t, addr)
+	fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
+	res, _ = readResponse(t, c)
+	if res.StatusCode != 408 || res.Header.Get("X-Request-Id") != "id-1" || res.Header.Get("X-Forwarded-Field") != "" {
+		t.Errorf("408: %d %v", res.StatusCode, res.Header)
 	}
 }

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/portico-dev/portico/dataplane/gatewayresponse"
+	"github.com/portico-dev/portico/internal/httpsyntax"
 )
 
 // ErrorTypeRequestTimeout names the 408 on x-portico-error-type. It is the edge's answer,
@@ -224,6 +225,15 @@ type writer struct {
 
 func (w *writer) Header() http.Header { return w.w.Header() }
 
+// ForwardFields is the wrapped writer's (httpsyntax.FieldForwarder). replace drops what the
+// handler put there, with the rest of its header.
+func (w *writer) ForwardFields() *[]httpsyntax.Field {
+	if f, ok := w.w.(httpsyntax.FieldForwarder); ok && !w.wroteHeader {
+		return f.ForwardFields()
+	}
+	return nil
+}
+
 func (w *writer) WriteHeader(code int) {
 	if w.wroteHeader || w.replace() {
 		return
@@ -311,6 +321,9 @@ func (w *writer) replace() bool {
 	h := w.w.Header()
 	id := h.Get(gatewayresponse.HeaderRequestID)
 	clear(h)
+	if l := w.ForwardFields(); l != nil {
+		*l = (*l)[:0]
+	}
 	if id != "" {
 		h.Set(gatewayresponse.HeaderRequestID, id)
 	}

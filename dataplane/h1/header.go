@@ -44,6 +44,7 @@ func (w *response) commit(p []byte) {
 	var skip skipSet
 	var stack [16]httpsyntax.Field
 	f := gather(h, stack[:0])
+	f.note(w.forwarded)
 
 	trailers := f.trailerPrefix
 	for _, v := range f.trailer {
@@ -148,6 +149,7 @@ func (w *response) commit(p []byte) {
 	bw := w.c.bw
 	b := appendStatusLine(bw.AvailableBuffer(), w.req.ProtoAtLeast(1, 1), w.status)
 	b = appendHeader(b, f.fields, &skip)
+	b = appendForwarded(b, w.forwarded, &skip)
 	b = extra.append(b)
 	b = append(b, "\r\n"...)
 	_, _ = bw.Write(b)
@@ -189,6 +191,48 @@ func gather(h http.Header, all []httpsyntax.Field) fields {
 	}
 	f.fields = all
 	return f
+}
+
+// maxForwardedFields bounds the room a connection keeps for forwarded fields: a usual head.
+const maxForwardedFields = 32
+
+// note adds to f what commit reads of the forwarded fields: the ones it would read in the
+// header map, but for those that frame the body, which a forwarder puts in the map.
+func (f *fields) note(forwarded []httpsyntax.Field) {
+	for _, fw := range forwarded {
+		switch fw.Name {
+		case "Content-Type":
+			f.hasType = true
+		case "Date":
+			f.hasDate = true
+		case "Content-Encoding":
+			if len(f.contentEncoding) == 0 {
+				f.contentEncoding = fw.Values
+			}
+		}
+	}
+}
+
+// appendForwarded appends the forwarded fields but those skip names and those that frame
+// the body (in the header map: see httpsyntax.FieldForwarder), in their order and as they
+// are: their names and values were checked when their answer was read.
+func appendForwarded(b []byte, forwarded []httpsyntax.Field, skip *skipSet) []byte {
+	for _, f := range forwarded {
+		switch f.Name {
+		case "Content-Length", "Transfer-Encoding", "Connection", "Trailer":
+			continue
+		}
+		if skip.has(f.Name) {
+			continue
+		}
+		for _, v := range f.Values {
+			b = append(b, f.Name...)
+			b = append(b, ": "...)
+			b = append(b, v...)
+			b = append(b, "\r\n"...)
+		}
+	}
+	return b
 }
 
 // first is a header's first value, or "".

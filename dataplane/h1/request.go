@@ -53,7 +53,8 @@ func (c *conn) serveOne(ctx context.Context, req *http.Request, raw rawHead, all
 	req.RemoteAddr = c.remoteAddr
 
 	w := &c.w
-	*w = response{c: c, req: req, header: c.respHeader, contentLength: -1, status: http.StatusOK, pending: c.wbuf[:0]}
+	forwarded := w.forwarded[:0] // cleared when the last response ended
+	*w = response{c: c, req: req, header: c.respHeader, contentLength: -1, status: http.StatusOK, pending: c.wbuf[:0], forwarded: forwarded}
 	w.wantsClose = req.Close
 	w.wants10KeepAlive = !req.ProtoAtLeast(1, 1) && httpguts.HeaderValuesContainsToken(req.Header["Connection"], "keep-alive")
 	if isH2Upgrade(req) {
@@ -100,6 +101,10 @@ func (c *conn) serveOne(ctx context.Context, req *http.Request, raw rawHead, all
 	}
 	c.r.stopWatch()
 	keep := w.reusable() // before the request's memory is cleared for the next one: it reads it
+	clear(w.forwarded)   // nothing of a backend's answer held past its response
+	if cap(w.forwarded) > maxForwardedFields {
+		w.forwarded = nil
+	}
 	if rctx.kept.Load() {
 		// The handler keeps the request past its end (KeepRequest): nothing of it is reused.
 		c.reqHeader, c.respHeader = nil, nil

@@ -66,6 +66,21 @@ type response struct {
 	continueMu  sync.Mutex
 
 	pending []byte // body bytes not yet framed; up to bufferBeforeChunking (the conn's wbuf)
+
+	// forwarded are the fields a proxy passes on as they are (ForwardFields), written
+	// after the header's; the list's room serves the connection's next responses.
+	forwarded []httpsyntax.Field
+}
+
+var _ httpsyntax.FieldForwarder = (*response)(nil)
+
+// ForwardFields is httpsyntax.FieldForwarder's: the list commit writes after the header's
+// fields, or nil once WriteHeader ran.
+func (w *response) ForwardFields() *[]httpsyntax.Field {
+	if w.wroteHeader {
+		return nil
+	}
+	return &w.forwarded
 }
 
 func (w *response) Header() http.Header {

@@ -33,6 +33,7 @@ import (
 	"github.com/portico-dev/portico/dataplane/gatewayresponse"
 	"github.com/portico-dev/portico/dataplane/h1"
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
+	"github.com/portico-dev/portico/internal/httpsyntax"
 )
 
 // exchange is everything one request needs, in one allocation: the context carrying its
@@ -119,6 +120,15 @@ type recorder struct {
 }
 
 func (r *recorder) Header() http.Header { return r.w.Header() }
+
+// ForwardFields is the wrapped writer's (httpsyntax.FieldForwarder): the recorder reads no
+// header field.
+func (r *recorder) ForwardFields() *[]httpsyntax.Field {
+	if f, ok := r.w.(httpsyntax.FieldForwarder); ok {
+		return f.ForwardFields()
+	}
+	return nil
+}
 
 func (r *recorder) WriteHeader(code int) {
 	if r.status == 0 && (code >= 200 || code == http.StatusSwitchingProtocols) {

@@ -65,6 +65,7 @@ type headScan struct {
 	folded  bool // some field continues on another line
 	cl, te  bool // a Content-Length, a Transfer-Encoding field seen
 	named   uint8
+	plain   bool // every name in canonical form, none with a space (field.canonical)
 }
 
 // The fields framing reads, noted in headScan.named as they are seen, so that it looks up
@@ -81,6 +82,7 @@ func (s *headScan) reset() {
 	s.folded = false
 	s.cl, s.te = false, false
 	s.named = 0
+	s.plain = true
 }
 
 // readHead reads the next response head from br and returns it: the bytes up to and
@@ -242,6 +244,7 @@ func (s *headScan) line(line []byte, off int) error {
 		}
 	}
 	s.entries++
+	s.plain = s.plain && canonical
 	s.fields = append(s.fields, field{start: int32(off), colon: int32(off + colon), end: int32(off + len(line)), canonical: canonical})
 	return nil
 }

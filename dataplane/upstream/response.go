@@ -43,6 +43,10 @@ type response struct {
 	body body
 	// header is a released response's header map, cleared, for this one's fields.
 	header http.Header
+	// fields are the answer's fields in the order they came, one per line (Fields); plain
+	// says every name is in canonical form (no space in one) and no line was folded.
+	fields []httpsyntax.Field
+	plain  bool
 }
 
 // responses keeps released responses.
@@ -57,8 +61,33 @@ func Release(res *http.Response) {
 	if r == nil || r.body.state.Load() == bodyOpen {
 		return
 	}
-	*r = response{header: httpsyntax.Reusable(res.Header)}
+	fields := r.fields
+	clear(fields) // nothing of the head held by a pooled response
+	if cap(fields) > maxKeptFields {
+		fields = nil
+	}
+	*r = response{header: httpsyntax.Reusable(res.Header), fields: fields[:0]}
 	responses.Put(r)
+}
+
+// maxKeptFields bounds the field list a pooled response keeps: the room of a usual head.
+const maxKeptFields = 32
+
+// Fields returns the lean path's answer's fields in the order the backend sent them, one
+// per header line, each with its one value, names canonical: what a proxy passing them on
+// as they are writes, without the map's lookups and iteration. They are the header's, read
+// and checked by the same rules. ok is false for another response, or one whose head had a
+// folded line or a name with a space (net/http's reader keeps it as it is, a writer drops
+// it), or a Pragma (net/http adds a Cache-Control for one): res.Header is the answer then.
+// The list keeps the fields framing removes from the map: Transfer-Encoding, Connection,
+// Trailer (hop-by-hop fields a proxy drops), and each Content-Length line (the map has the
+// one that frames the body).
+func Fields(res *http.Response) (fields []httpsyntax.Field, ok bool) {
+	r := leanOf(res)
+	if r == nil || !r.plain {
+		return nil, false
+	}
+	return r.fields, true
 }
 
 // leanOf is the lean path's response res is, or nil for another (one of net/http's, or
@@ -96,7 +125,9 @@ func (pc *persistConn) readResponse(req *http.Request) (*response, bodyFraming, 
 	if !ok {
 		return nil, bodyFraming{}, fmt.Errorf("upstream: malformed status line %q", status)
 	}
-	res.Header, r.header = s.header(head, r.header), nil
+	res.Header, r.fields = s.header(head, r.header, r.fields[:0])
+	// A Pragma may add a Cache-Control to the map (framing), which the list would lack.
+	r.header, r.plain = nil, !s.folded && s.plain && s.named&hasPragma == 0
 	if cap(s.fields) > 256 {
 		s.fields = nil // an idle connection holds it: not the room of an unusually long head
 	}
@@ -138,8 +169,9 @@ func parseStatusLine(line string) (proto, status string, code, major, minor int,
 // header fills h, an empty map, or a new one when it is nil, with the fields scanned in
 // head: names and values are substrings of head, single values cut from one slab. A name is
 // compared with the few before it rather than looked up, so that a field new to the map
-// (nearly all) costs one map assignment.
-func (s *headScan) header(head string, h http.Header) http.Header {
+// (nearly all) costs one map assignment. Each field is also appended to list, in the head's
+// order, its value the map's slice of one.
+func (s *headScan) header(head string, h http.Header, list []httpsyntax.Field) (http.Header, []httpsyntax.Field) {
 	if h == nil {
 		h = make(http.Header, s.entries)
 	}
@@ -156,6 +188,10 @@ func (s *headScan) header(head string, h http.Header) http.Header {
 		if s.folded && i+1 < len(s.fields) && s.fields[i+1].colon < 0 {
 			value, i = s.unfold(head, value, i)
 		}
+		slab[0] = value
+		one := slab[:1:1]
+		slab = slab[1:]
+		list = append(list, httpsyntax.Field{Name: key, Values: one})
 		dup := n == len(seen) // past the few: looked up
 		for _, k := range seen[:n] {
 			if k == key {
@@ -173,10 +209,9 @@ func (s *headScan) header(head string, h http.Header) http.Header {
 				continue
 			}
 		}
-		slab[0] = value
-		h[key], slab = slab[:1:1], slab[1:]
+		h[key] = one
 	}
-	return h
+	return h, list
 }
 
 // unfold joins the continuation lines after field i to its value as net/http does: each

@@ -20,6 +20,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"math"
@@ -61,6 +62,7 @@ type outcome struct {
 	Reuse     bool        // the connection is reusable once the body is read (or would be: see compare)
 	Consumed  int         // bytes of the stream the exchange took, when it ended cleanly
 	Deviation string      // why the reference's framing check was the corrected one
+	Fields    string      // the lean answer's field list disagreeing with its header (fieldsAgree)
 }
 
 type info struct {
@@ -152,6 +154,7 @@ func leanExchange(data []byte, method string, step int, maxHeader int64) outcome
 		return o
 	}
 	o.fill(res)
+	o.Fields = fieldsAgree(res)
 	if res.Body != http.NoBody {
 		var err error
 		o.Body, err = readBody(res.Body, step)
@@ -164,6 +167,48 @@ func leanExchange(data []byte, method string, step int, maxHeader int64) outcome
 		o.Consumed = c.pos - pc.br.Buffered()
 	}
 	return o
+}
+
+// fieldsAgree checks what Fields gives against the header: the same fields, line after
+// line, but those framing removes or rewrites in the map, for a head Fields serves; and no
+// list for one with a name the map has with a space, or a Pragma. It returns what disagrees,
+// or "".
+func fieldsAgree(res *http.Response) string {
+	fields, ok := Fields(res)
+	if leanOf(res) == nil {
+		if ok {
+			return "a list for a response that is not the lean path's own"
+		}
+		return ""
+	}
+	plain := true
+	for k := range res.Header {
+		plain = plain && k == textproto.CanonicalMIMEHeaderKey(k) && !strings.Contains(k, " ") && k != "Pragma"
+	}
+	if !ok {
+		return ""
+	}
+	if !plain {
+		return fmt.Sprintf("a list for a head that is not plain: %v", res.Header)
+	}
+	framing := map[string]bool{"Transfer-Encoding": true, "Connection": true, "Trailer": true, "Content-Length": true}
+	h := http.Header{}
+	for _, f := range fields {
+		if len(f.Values) != 1 {
+			return fmt.Sprintf("field %q has %d values", f.Name, len(f.Values))
+		}
+		if !framing[f.Name] {
+			h[f.Name] = append(h[f.Name], f.Values...)
+		}
+	}
+	want := maps.Clone(res.Header)
+	for k := range framing {
+		delete(want, k)
+	}
+	if !reflect.DeepEqual(h, want) {
+		return fmt.Sprintf("list %v, header %v", fields, res.Header)
+	}
+	return ""
 }
 
 func (o *outcome) fill(res *http.Response) {
@@ -240,6 +285,9 @@ func compare(t *testing.T, data []byte, method string, got, want outcome) {
 		got.Reuse, want.Reuse = false, false
 	}
 	got.Deviation = want.Deviation
+	if got.Fields != "" {
+		t.Fatalf("%s %q: %s", method, data, got.Fields)
+	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("%s %q:\n got %+v\nwant %+v", method, data, got, want)
 	}
@@ -292,6 +340,10 @@ var responseSeeds = []string{
 	"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
 	"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: Content-Length\r\n\r\n0\r\n\r\n",
 	"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort",
+	// Heads whose names are all canonical, which Fields lists.
+	"HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Length: 2\r\nSet-Cookie: a\r\nContent-Length: 2\r\nConnection: keep-alive, X-A\r\nX-A: 1\r\nSet-Cookie:  b \r\n\r\nok",
+	"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\nContent-Type: text/plain\r\n\r\n2\r\nok\r\n0\r\nX-Sum: 1\r\n\r\n",
+	"HTTP/1.1 200 OK\r\nConnection: close\r\nVary: A\r\nVary: B\r\n\r\nto the end",
 }
 
 func TestResponseAgainstReference(t *testing.T) {

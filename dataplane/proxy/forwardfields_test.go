@@ -1,0 +1,199 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package proxy
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"net"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
+)
+
+// The backend answers of TestForwardedFields, by case number; each starts with the fields
+// "Zeta: z" and "Alpha: a", in that order.
+var forwardCases = []string{
+	// nginx's answer.
+	"HTTP/1.1 200 OK\r\nZeta: z\r\nAlpha: a\r\nServer: nginx\r\nDate: Mon, 01 Jan 2024 00:00:00 GMT\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nConnection: keep-alive\r\n\r\nok\n",
+	// Hop-by-hop fields, one a Connection header names, and the backend's request id.
+	"HTTP/1.1 200 OK\r\nZeta: z\r\nConnection: X-Private, keep-alive\r\nX-Private: p\r\nKeep-Alive: timeout=5\r\nProxy-Authenticate: Basic\r\nX-Request-Id: backend\r\nAlpha: a\r\nContent-Length: 2\r\n\r\nok",
+	// Chunked, a field on two lines, a value with spaces around it.
+	"HTTP/1.1 200 OK\r\nZeta: z\r\nAlpha: a\r\nSet-Cookie: a=1\r\nTransfer-Encoding: chunked\r\nSet-Cookie: b=2\r\nX-Pad:   spaced value  \r\nContent-Type: text/html\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+	// 304: its Content-Type is not written.
+	"HTTP/1.1 304 Not Modified\r\nZeta: z\r\nAlpha: a\r\nETag: \"x\"\r\nContent-Type: text/plain\r\nDate: Mon, 01 Jan 2024 00:00:00 GMT\r\n\r\n",
+	// A coding and no type: none is sniffed.
+	"HTTP/1.1 200 OK\r\nZeta: z\r\nAlpha: a\r\nContent-Encoding: gzip\r\nContent-Length: 2\r\n\r\nok",
+	// Neither: the type is sniffed.
+	"HTTP/1.1 200 OK\r\nZeta: z\r\nAlpha: a\r\nContent-Length: 6\r\n\r\n<html>",
+	// Two equal lengths, and the connection closed after.
+	"HTTP/1.1 201 Created\r\nZeta: z\r\nAlpha: a\r\nContent-Length: 2\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+	// Heads the list does not serve (upstream.Fields): both answers come from the map.
+	"HTTP/1.1 200 OK\r\nZeta: z\r\nAlpha: a\r\nPragma: no-cache\r\nContent-Length: 2\r\n\r\nok",
+	"HTTP/1.1 200 OK\r\nZeta: z\r\nAlpha: a\r\nx-lower: v\r\nContent-Length: 2\r\n\r\nok",
+	"HTTP/1.1 200 OK\r\nZeta: z\r\nAlpha: a\r\nX-Fold: a\r\n b\r\nContent-Length: 2\r\n\r\nok",
+}
+
+// rawBackend answers each request for /case/N with forwardCases[N] as it is, closing the
+// connection after an answer that says so.
+func rawBackend(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer func() { _ = c.Close() }()
+				br := bufio.NewReader(c)
+				for {
+					req, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					n, _ := strconv.Atoi(strings.TrimPrefix(req.URL.Path, "/case/"))
+					answer := forwardCases[n]
+					if req.Method == http.MethodHead {
+						answer, _, _ = strings.Cut(answer, "\r\n\r\n")
+						answer += "\r\n\r\n"
+					}
+					if _, err := io.WriteString(c, answer); err != nil || strings.Contains(answer, "Connection: close") {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return l.Addr().String()
+}
+
+// seen is what a client sees of an answer, but its body.
+type seen struct {
+	StatusCode       int
+	Header           http.Header
+	ContentLength    int64
+	TransferEncoding []string
+	Close            bool
+}
+
+// TestForwardedFields: over `portico proxy`'s own HTTP/1.1 server, the lean path's answer's
+// fields reach the client as they came (integration.forwardFields), where the stage "trace",
+// whose execution log keeps the answer's header, copies them into the server's map as before.
+// Both must give the client the same answer but for the fields' order: the backend's on
+// "prod", by name on "trace" (which tells that each stage went the way it should).
+func TestForwardedFields(t *testing.T) {
+	backend := rawBackend(t)
+	f := newFixture(t, Options{ExecutionLog: io.Discard})
+	route := uriRoute("case", "/case/{n}", "ANY", "http://"+backend+"/case/{n}")
+	trace := stageOf("trace", "trace", apiOf(nil, route))
+	trace.MethodSettings = []*xdsv1alpha1.MethodSetting{{Path: "*", Method: "*", Logging: &xdsv1alpha1.MethodLogging{Level: "INFO", DataTrace: true}}}
+	f.apply(t, stageOf("prod", "prod", apiOf(nil, route)), trace)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(ServerOptions{Handler: f.Proxy})
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(func() { _ = srv.Close() })
+
+	// One connection per stage, each answer read off it as sent.
+	conns := map[string]net.Conn{}
+	readers := map[string]*bufio.Reader{}
+	for _, stage := range []string{"prod", "trace"} {
+		c, err := net.Dial("tcp", lis.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.Close() })
+		conns[stage], readers[stage] = c, bufio.NewReader(c)
+	}
+	// The answer (its body read), and its head as sent.
+	get := func(stage, method string, n int) (seen, []byte, string) {
+		t.Helper()
+		_ = conns[stage].SetDeadline(time.Now().Add(30 * time.Second))
+		req, _ := http.NewRequest(method, "http://gw/"+stage+"/case/"+strconv.Itoa(n), nil)
+		if err := req.Write(conns[stage]); err != nil {
+			t.Fatal(err)
+		}
+		var head bytes.Buffer
+		res, err := http.ReadResponse(bufio.NewReader(io.TeeReader(readers[stage], &head)), req)
+		if err != nil {
+			t.Fatalf("%s case %d: %v", stage, n, err)
+		}
+		body, err := io.ReadAll(res.Body)
+		_ = res.Body.Close()
+		if err != nil {
+			t.Fatalf("%s case %d: body: %v", stage, n, err)
+		}
+		h, _, _ := strings.Cut(head.String(), "\r\n\r\n")
+		return seen{res.StatusCode, res.Header, res.ContentLength, res.TransferEncoding, res.Close}, body, h
+	}
+	for n := range forwardCases {
+		for _, method := range []string{http.MethodGet, http.MethodHead} {
+			got, gotBody, gotHead := get("prod", method, n)
+			want, wantBody, wantHead := get("trace", method, n)
+			for _, res := range []seen{got, want} {
+				if id := res.Header.Values("X-Request-Id"); len(id) != 1 || id[0] == "backend" {
+					t.Errorf("case %d %s: request id %q", n, method, id)
+				}
+				res.Header.Del("X-Request-Id")
+				if _, ok := res.Header["Date"]; !ok {
+					t.Errorf("case %d %s: no Date", n, method)
+				}
+			}
+			if !strings.Contains(forwardCases[n], "\r\nDate:") {
+				got.Header.Del("Date") // the server's clock's
+				want.Header.Del("Date")
+			}
+			if !reflect.DeepEqual(got, want) || !bytes.Equal(gotBody, wantBody) {
+				t.Errorf("case %d %s: forwarded\n%s\n%q\nagainst copied\n%s\n%q", n, method, gotHead, gotBody, wantHead, wantBody)
+			}
+			// The backend's order where the fields were forwarded, the map's otherwise. An
+			// answer without a body (HEAD's, a 304) is not the lean path's own to list.
+			forwarded := n < 7 && method == http.MethodGet && got.StatusCode != http.StatusNotModified
+			if zFirst := strings.Index(gotHead, "\r\nZeta:") < strings.Index(gotHead, "\r\nAlpha:"); zFirst != forwarded {
+				t.Errorf("case %d %s: forwarded %v, but the answer is\n%s", n, method, forwarded, gotHead)
+			}
+			if strings.Index(wantHead, "\r\nZeta:") < strings.Index(wantHead, "\r\nAlpha:") {
+				t.Errorf("case %d %s: copied, but in the backend's order:\n%s", n, method, wantHead)
+			}
+			if got.Close {
+				// The server closed the connection after this answer: open another.
+				for stage := range conns {
+					c, err := net.Dial("tcp", lis.Addr().String())
+					if err != nil {
+						t.Fatal(err)
+					}
+					t.Cleanup(func() { _ = c.Close() })
+					conns[stage], readers[stage] = c, bufio.NewReader(c)
+				}
+			}
+		}
+	}
+}
