@@ -22,6 +22,7 @@ import (
 	"time"
 
 	leanhttp "github.com/portico-dev/portico/dataplane/upstream"
+	"github.com/portico-dev/portico/internal/httpsyntax"
 	"github.com/portico-dev/portico/internal/reqend"
 )
 
@@ -40,6 +41,8 @@ type deadlineCtx struct {
 	// headerChecked answers leanhttp.HeaderCheckedKey: every outgoing header name and value
 	// was checked already (forward).
 	headerChecked bool
+	// fields answers leanhttp.FieldsKey: the outgoing fields, as a list (forward).
+	fields []httpsyntax.Field
 }
 
 // Value answers the lean transport's keys for the 1xx handler and the header's check; other
@@ -52,6 +55,10 @@ func (c *deadlineCtx) Value(k any) any {
 		}
 	case leanhttp.HeaderCheckedKey:
 		return c.headerChecked
+	case leanhttp.FieldsKey:
+		if c.fields != nil {
+			return &c.fields
+		}
 	}
 	return c.Context.Value(k)
 }

@@ -82,9 +82,10 @@ type forwarding struct {
 	mu   sync.Mutex
 	done bool // the round trip returned: a late 1xx is dropped, as ReverseProxy does
 
-	// header and values are an earlier request's outgoing header map and its values' slab,
-	// cleared, for this one's (forwardHeader).
+	// header, fields and values are an earlier request's outgoing header map, field list
+	// and its values' slab, cleared, for this one's (outgoingFields).
 	header http.Header
+	fields []httpsyntax.Field
 	values []string
 }
 
@@ -103,14 +104,17 @@ func (f *forwarding) release(rc *reqctx.Request) {
 		return
 	}
 	var h http.Header
+	var fl []httpsyntax.Field
 	var v []string
 	if rc.EndpointHeaders == nil && cap(f.values) <= 64 {
 		if h = httpsyntax.Reusable(f.out.Header); h != nil {
 			clear(f.values[:cap(f.values)])
 			v = f.values[:0]
+			clear(f.fields[:cap(f.fields)])
+			fl = f.fields[:0]
 		}
 	}
-	*f = forwarding{header: h, values: v}
+	*f = forwarding{header: h, fields: fl, values: v}
 	forwardings.Put(f)
 }
 
@@ -150,7 +154,26 @@ func (h *httpIntegration) forward(w http.ResponseWriter, r *http.Request, rc *re
 	out.URL = rc.Target
 	out.Host = ""
 	out.Close = false
-	out.Header, f.values = forwardHeader(r, rc, f.header, f.values)
+	// The outgoing fields as a list, which the lean transport writes with the header map's
+	// (upstream.FieldsKey), when nothing reads or changes them in the map on the way: no
+	// requestParameters, no data trace (its execution log shows them), a request a server
+	// read (the transport then checks none: see headerChecked below), and no Expect (the
+	// transport looks for it in the map, and leaves such a request to net/http's).
+	f.fields, f.values = outgoingFields(r, rc, f.fields[:0], f.values)
+	list := h.params == nil && !rc.DataTrace && r.Header["Expect"] == nil && r.Context().Value(http.ServerContextKey) != nil
+	if list {
+		if !hasField(f.fields, "User-Agent") {
+			// Not net/http's default User-Agent either. The value from the slab, which
+			// outgoingFields left room for.
+			f.fields = append(f.fields, httpsyntax.Field{Name: "User-Agent", Values: slabValue(&f.values, "")})
+		}
+		out.Header = f.header
+		if out.Header == nil {
+			out.Header = make(http.Header)
+		}
+	} else {
+		out.Header = fieldMap(f.fields, f.header)
+	}
 	if r.ContentLength == 0 || r.Body == nil {
 		out.Body = nil
 	} else {
@@ -158,12 +181,8 @@ func (h *httpIntegration) forward(w http.ResponseWriter, r *http.Request, rc *re
 		out.Body = &f.body
 	}
 	h.params.apply(out, r, rc)
-	if _, ok := out.Header["User-Agent"]; !ok {
-		// Not net/http's default User-Agent either. The value from the slab, which
-		// forwardHeader left room for.
-		f.values = append(f.values, "")
-		n := len(f.values)
-		out.Header["User-Agent"] = f.values[n-1 : n : n]
+	if _, ok := out.Header["User-Agent"]; !ok && !list {
+		out.Header["User-Agent"] = slabValue(&f.values, "")
 	}
 	if rc.DataTrace {
 		rc.EndpointHeaders = out.Header
@@ -174,12 +193,19 @@ func (h *httpIntegration) forward(w http.ResponseWriter, r *http.Request, rc *re
 		// The lean transport asks the context itself for the 1xx handler (Value), so that
 		// no wrapper hides the request's context from it (reqend). It also asks whether the
 		// header needs its check: not when every name and value came from a request a
-		// server read (h1 and net/http refuse invalid ones) or from forwardHeader itself,
+		// server read (h1 and net/http refuse invalid ones) or from outgoingFields itself,
 		// with no requestParameters mapping in values (a query string decodes to any byte).
 		f.deadline = deadlineCtx{Context: r.Context(), deadline: time.Now().Add(h.timeout), got1xx: f,
 			headerChecked: h.params == nil && r.Context().Value(http.ServerContextKey) != nil}
+		if list {
+			f.deadline.fields = f.fields
+		}
 		ctx = &f.deadline
 	} else {
+		if list {
+			// net/http's transport: it writes the map alone.
+			out.Header = fieldMap(f.fields, out.Header)
+		}
 		// net/http's transport may go on writing the body after it returns the answer.
 		rc.Retain()
 		var cancel context.CancelFunc
@@ -306,43 +332,41 @@ func copyBody(w io.Writer, src io.Reader, ctl *http.ResponseController) error {
 	}
 }
 
-// forwardHeader returns the outgoing request's headers: the client's, without hop-by-hop
-// headers (those named in Connection too) and forwarding headers, then TE: trailers when the
-// client sent it, X-Forwarded-For, -Host and -Proto as rewrite sets them, and the request id.
-// It fills out, an empty map, or a new one when out is nil. The values share one slab,
-// slab's room, grown as needed, which it returns; each slice is capped so that an append
-// copies (and one taken before the slab grows keeps the old array).
-func forwardHeader(in *http.Request, rc *reqctx.Request, out http.Header, slab []string) (http.Header, []string) {
+// outgoingFields appends to list the outgoing request's header fields: the client's, without
+// hop-by-hop headers (those named in Connection too), forwarding headers and its request id,
+// then TE: trailers when the client sent it, X-Forwarded-For, -Host and -Proto as rewrite sets
+// them, and the request id; one field per name. The values share one slab, slab's room,
+// grown as needed, which it returns with the list; each slice is capped so that an append
+// copies (and one taken before the slab grows keeps the old array). The slab keeps room for
+// one more value (a User-Agent, slabValue).
+func outgoingFields(in *http.Request, rc *reqctx.Request, list []httpsyntax.Field, slab []string) ([]httpsyntax.Field, []string) {
 	const extra = 6 // Te, X-Forwarded-*, the request id, User-Agent
 	// A field has one value nearly always: sized by the fields, without counting values.
 	if n := len(in.Header) + extra; cap(slab) < n {
 		slab = make([]string, 0, n)
 	}
-	one := func(v string) []string {
-		slab = append(slab, v)
-		return slab[len(slab)-1 : len(slab) : len(slab)]
+	add := func(k string, vv []string) {
+		list = append(list, httpsyntax.Field{Name: k, Values: vv})
 	}
-	if out == nil {
-		out = make(http.Header, len(in.Header)+extra)
-	}
+	var buf [4]string
+	named := connectionNamed(in.Header["Connection"], buf[:0])
 	for k, vv := range in.Header {
 		switch {
-		case isHopByHop(k):
+		case isHopByHop(k), slices.Contains(named, k):
 			continue
-		case k == "Forwarded", k == "X-Forwarded-For", k == "X-Forwarded-Host", k == "X-Forwarded-Proto":
+		case k == "Forwarded", k == "X-Forwarded-For", k == "X-Forwarded-Host", k == "X-Forwarded-Proto", k == requestIDKey:
 			continue // set below
 		}
 		if vv == nil {
-			out[k] = nil
+			add(k, nil)
 			continue
 		}
 		i := len(slab)
 		slab = append(slab, vv...)
-		out[k] = slab[i:len(slab):len(slab)]
+		add(k, slab[i:len(slab):len(slab)])
 	}
-	deleteConnectionTokens(out, in.Header["Connection"])
 	if httpguts.HeaderValuesContainsToken(in.Header["Te"], "trailers") {
-		out["Te"] = one("trailers")
+		add("Te", slabValue(&slab, "trailers"))
 	}
 
 	// As rewrite and httputil.ProxyRequest.SetXForwarded.
@@ -355,19 +379,47 @@ func forwardHeader(in *http.Request, rc *reqctx.Request, out http.Header, slab [
 		if len(prior) > 0 {
 			clientIP = strings.Join(prior, ", ") + ", " + clientIP
 		}
-		out["X-Forwarded-For"] = one(clientIP)
+		add("X-Forwarded-For", slabValue(&slab, clientIP))
 	}
-	out["X-Forwarded-Host"] = one(in.Host)
+	add("X-Forwarded-Host", slabValue(&slab, in.Host))
 	switch {
 	case len(proto) > 0:
-		out["X-Forwarded-Proto"] = proto
+		add("X-Forwarded-Proto", proto)
 	case in.TLS == nil:
-		out["X-Forwarded-Proto"] = one("http")
+		add("X-Forwarded-Proto", slabValue(&slab, "http"))
 	default:
-		out["X-Forwarded-Proto"] = one("https")
+		add("X-Forwarded-Proto", slabValue(&slab, "https"))
 	}
-	out[requestIDKey] = one(rc.ID)
-	return out, slab
+	add(requestIDKey, slabValue(&slab, rc.ID))
+	return list, slab
+}
+
+// slabValue appends v to the slab and returns it as a value of its own, capped.
+func slabValue(slab *[]string, v string) []string {
+	*slab = append(*slab, v)
+	n := len(*slab)
+	return (*slab)[n-1 : n : n]
+}
+
+// fieldMap puts fields in out, an empty map, or a new one when out is nil.
+func fieldMap(fields []httpsyntax.Field, out http.Header) http.Header {
+	if out == nil {
+		out = make(http.Header, len(fields))
+	}
+	for _, f := range fields {
+		out[f.Name] = f.Values
+	}
+	return out
+}
+
+// hasField reports whether fields has one named k.
+func hasField(fields []httpsyntax.Field, k string) bool {
+	for _, f := range fields {
+		if f.Name == k {
+			return true
+		}
+	}
+	return false
 }
 
 // isHopByHop reports whether k, a canonical name, is a header for one connection only, as
@@ -379,18 +431,6 @@ func isHopByHop(k string) bool {
 		return true
 	}
 	return false
-}
-
-// deleteConnectionTokens deletes from h the headers a Connection header's values name: RFC
-// 9110 (7.6.1) makes them for this hop only.
-func deleteConnectionTokens(h http.Header, connection []string) {
-	for _, f := range connection {
-		for sf := range strings.SplitSeq(f, ",") {
-			if sf = textproto.TrimString(sf); sf != "" {
-				h.Del(sf)
-			}
-		}
-	}
 }
 
 // copyHeader adds src's values to dst, as ReverseProxy does. A name dst lacks takes src's

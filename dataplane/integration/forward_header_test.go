@@ -30,6 +30,25 @@ import (
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
 )
 
+// deleteConnectionTokens, the reference's step, deletes from h the headers a Connection header's values name: RFC
+// 9110 (7.6.1) makes them for this hop only.
+func deleteConnectionTokens(h http.Header, connection []string) {
+	for _, f := range connection {
+		for sf := range strings.SplitSeq(f, ",") {
+			if sf = textproto.TrimString(sf); sf != "" {
+				h.Del(sf)
+			}
+		}
+	}
+}
+
+// forwardHeader is the outgoing header map as forward builds it when it does not pass the
+// fields as a list: outgoingFields, then fieldMap.
+func forwardHeader(r *http.Request, rc *reqctx.Request, out http.Header, slab []string) (http.Header, []string) {
+	fields, slab := outgoingFields(r, rc, nil, slab)
+	return fieldMap(fields, out), slab
+}
+
 // copyResponseHeader against the three steps it does in one pass, as forward ran them before
 // (and ReverseProxy runs them): removeHopByHop, modifyResponse, then a copy keyed by
 // textproto.CanonicalMIMEHeaderKey.

@@ -84,7 +84,7 @@ func (h *httpIntegration) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.forward(w, r, rc)
 }
 
-// rewrite builds the upstream request on ReverseProxy's path; forwardHeader does the same on
+// rewrite builds the upstream request on ReverseProxy's path; outgoingFields does the same on
 // the lean path, and the two must agree. Forwarding headers from the client are kept only when
 // the connection comes from a trusted proxy; otherwise X-Forwarded-For starts afresh with the
 // connection's address, so that a client cannot choose the source address a backend sees.

@@ -197,3 +197,131 @@ func TestForwardedFields(t *testing.T) {
 		}
 	}
 }
+
+// headBackend answers every request with 200 "ok", and sends the head of each request it
+// got, as it came, on the channel it returns.
+func headBackend(t *testing.T) (string, <-chan string) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = l.Close() })
+	heads := make(chan string, 16)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer func() { _ = c.Close() }()
+				br := bufio.NewReader(c)
+				for {
+					var head strings.Builder
+					length := 0
+					for {
+						line, err := br.ReadString('\n')
+						if err != nil {
+							return
+						}
+						head.WriteString(line)
+						if k, v, ok := strings.Cut(line, ":"); ok && strings.EqualFold(k, "Content-Length") {
+							length, _ = strconv.Atoi(strings.TrimSpace(v))
+						}
+						if line == "\r\n" {
+							break
+						}
+					}
+					if _, err := br.Discard(length); err != nil {
+						return
+					}
+					heads <- head.String()
+					if _, err := io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return l.Addr().String(), heads
+}
+
+// TestOutgoingFields: over `portico proxy`'s own HTTP/1.1 server, the outgoing request's
+// fields go to the lean transport as a list (upstream.FieldsKey) on "prod", and in the
+// header map on "trace", whose execution log shows them. The backend must get the same head
+// both ways, but for the request id's value; a body past the lean path's limit goes to
+// net/http's transport, which gets the list in the map.
+func TestOutgoingFields(t *testing.T) {
+	backend, heads := headBackend(t)
+	f := newFixture(t, Options{ExecutionLog: io.Discard})
+	route := uriRoute("any", "/{p+}", "ANY", "http://"+backend+"/{p}")
+	trace := stageOf("trace", "trace", apiOf(nil, route))
+	trace.MethodSettings = []*xdsv1alpha1.MethodSetting{{Path: "*", Method: "*", Logging: &xdsv1alpha1.MethodLogging{Level: "INFO", DataTrace: true}}}
+	f.apply(t, stageOf("prod", "prod", apiOf(nil, route)), trace)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(ServerOptions{Handler: f.Proxy})
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(func() { _ = srv.Close() })
+
+	big := strings.Repeat("b", 100<<10)
+	requests := []string{
+		"GET /%s/a HTTP/1.1\r\nHost: gw\r\n\r\n",
+		"GET /%s/b?q=1 HTTP/1.1\r\nHost: gw\r\nUser-Agent: ua/1\r\nAccept: */*\r\nX-Multi: 1\r\nX-Multi: 2\r\n\r\n",
+		"GET /%s/c HTTP/1.1\r\nHost: gw\r\nUser-Agent:\r\nConnection: keep-alive, X-Private\r\nX-Private: p\r\nKeep-Alive: 5\r\nTe: trailers, deflate\r\nX-Request-Id: client\r\nX-Forwarded-For: 1.2.3.4\r\nX-Forwarded-Proto: https\r\nForwarded: for=x\r\n\r\n",
+		"POST /%s/d HTTP/1.1\r\nHost: gw\r\nContent-Type: text/plain\r\nContent-Length: 4\r\n\r\nbody",
+		"POST /%s/e HTTP/1.1\r\nHost: gw\r\nContent-Type: text/plain\r\nContent-Length: " + strconv.Itoa(len(big)) + "\r\n\r\n" + big,
+		"GET /%s/f HTTP/1.1\r\nHost: gw\r\nConnection: User-Agent\r\nUser-Agent: dropped\r\n\r\n",
+	}
+	sent := func(stage, request string) string {
+		t.Helper()
+		c, err := net.Dial("tcp", lis.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = c.Close() }()
+		_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+		if _, err := io.WriteString(c, strings.Replace(request, "%s", stage, 1)); err != nil {
+			t.Fatal(err)
+		}
+		res, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		_ = res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Fatalf("%s %q: %d", stage, request[:20], res.StatusCode)
+		}
+		select {
+		case h := <-heads:
+			// The request id differs; it must be the gateway's.
+			lines := strings.Split(h, "\r\n")
+			for i, l := range lines {
+				if strings.HasPrefix(l, "X-Request-Id: ") {
+					if l == "X-Request-Id: client" {
+						t.Errorf("%s: the client's request id reached the backend", stage)
+					}
+					lines[i] = "X-Request-Id: (id)"
+				}
+			}
+			return strings.Join(lines, "\r\n")
+		case <-time.After(30 * time.Second):
+			t.Fatal("the backend got nothing")
+		}
+		return ""
+	}
+	for _, request := range requests {
+		got, want := sent("prod", request), sent("trace", request)
+		if got != want {
+			t.Errorf("as a list:\n%s\nin the map:\n%s", got, want)
+		}
+		if strings.Contains(got, "X-Private") || strings.Contains(got, "Keep-Alive") || strings.Contains(got, "dropped") ||
+			!strings.Contains(got, "X-Request-Id: (id)") || !strings.Contains(got, "X-Forwarded-For: 127.0.0.1") {
+			t.Errorf("head:\n%s", got)
+		}
+	}
+}

@@ -171,10 +171,14 @@ func (t *Transport) EnforcesDeadline(req *http.Request) bool { return t.Lean(req
 // the body is closed before that.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !t.Lean(req) {
-		return t.opts.Fallback.RoundTrip(req)
+		return t.opts.Fallback.RoundTrip(withFields(req))
 	}
 	if checked, _ := req.Context().Value(HeaderCheckedKey{}).(bool); !checked {
-		if err := validHeaders(req.Header); err != nil {
+		err := validHeaders(req.Header)
+		if fields := headerFields(req); err == nil && fields != nil {
+			err = validHeaders(withFields(req).Header)
+		}
+		if err != nil {
 			closeBody(req)
 			return nil, err
 		}
@@ -425,6 +429,40 @@ func closeBody(req *http.Request) {
 // then skips its own check, a pass over every name and value (a twentieth of a proxied
 // request's instructions). Without it, the transport checks.
 type HeaderCheckedKey struct{}
+
+// FieldsKey is the context key of a request's header fields beyond its header map
+// (*[]httpsyntax.Field, a pointer so that the answer allocates nothing; names canonical, no
+// two of one name, none of the map's): a proxy's
+// outgoing fields, built as a list rather than as a map, which the transport writes with
+// the map's, sorted together by name as it writes a map alone. net/http's Transport, when a
+// request goes to it (Fallback), gets them in a copy of the map.
+type FieldsKey struct{}
+
+// headerFields is req's fields beyond its map (FieldsKey), or nil.
+func headerFields(req *http.Request) []httpsyntax.Field {
+	if fields, _ := req.Context().Value(FieldsKey{}).(*[]httpsyntax.Field); fields != nil {
+		return *fields
+	}
+	return nil
+}
+
+// withFields returns req with its fields beyond the map (FieldsKey) in a copy of its map,
+// for a writer that knows only the map; req itself when it has none.
+func withFields(req *http.Request) *http.Request {
+	fields := headerFields(req)
+	if fields == nil {
+		return req
+	}
+	r2 := *req
+	r2.Header = req.Header.Clone()
+	if r2.Header == nil {
+		r2.Header = make(http.Header, len(fields))
+	}
+	for _, f := range fields {
+		r2.Header[f.Name] = f.Values
+	}
+	return &r2
+}
 
 // Got1xxKey is the context key of a Got1xxHandler: a caller's own context type may answer
 // it, where httptrace.WithClientTrace would wrap the context in one that hides the

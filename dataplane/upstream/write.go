@@ -61,7 +61,7 @@ func writeRequest(w io.Writer, bw interface {
 	if !errors.Is(err, errNotLean) {
 		return err
 	}
-	if err := req.Write(bw); err != nil {
+	if err := withFields(req).Write(bw); err != nil {
 		return err
 	}
 	return bw.Flush()
@@ -141,11 +141,16 @@ func appendHead(b []byte, req *http.Request, host string) ([]byte, error) {
 	b = append(b, host...)
 	b = append(b, "\r\n"...)
 
+	extra := headerFields(req)
 	ua := defaultUserAgent
 	if vv, ok := req.Header["User-Agent"]; ok {
-		ua = ""
-		if len(vv) > 0 {
-			ua = vv[0]
+		ua = first(vv)
+	} else {
+		for _, f := range extra {
+			if f.Name == "User-Agent" {
+				ua = first(f.Values)
+				break
+			}
 		}
 	}
 	if ua != "" {
@@ -169,17 +174,16 @@ func appendHead(b []byte, req *http.Request, host string) ([]byte, error) {
 	// The fields with their values, sorted by name: written without a lookup per name.
 	var stack [32]httpsyntax.Field
 	fields := stack[:0]
+	var err error
 	for k, vv := range req.Header {
-		switch k {
-		case "Host", "User-Agent", "Content-Length", "Transfer-Encoding", "Trailer":
-			continue
+		if fields, err = appendField(fields, k, vv); err != nil {
+			return b, err
 		}
-		if framingName(k) {
-			// net/http would write it next to its own: a second Host, or a framing the
-			// backend may read otherwise than the proxy.
-			return b, fmt.Errorf("upstream: header %q would be sent next to the request's own", k)
+	}
+	for _, f := range extra {
+		if fields, err = appendField(fields, f.Name, f.Values); err != nil {
+			return b, err
 		}
-		fields = append(fields, httpsyntax.Field{Name: k, Values: vv})
 	}
 	httpsyntax.SortFields(fields)
 	// Names and values were checked by validHeaders before the connection was taken.
@@ -193,6 +197,27 @@ func appendHead(b []byte, req *http.Request, host string) ([]byte, error) {
 		}
 	}
 	return append(b, "\r\n"...), nil
+}
+
+// appendField adds a field to those appendHead writes after its own, unless it is one of
+// those: an error for a name net/http would write next to its own (a second Host, or a
+// framing the backend may read otherwise than the proxy).
+func appendField(fields []httpsyntax.Field, k string, vv []string) ([]httpsyntax.Field, error) {
+	switch k {
+	case "Host", "User-Agent", "Content-Length", "Transfer-Encoding", "Trailer":
+		return fields, nil
+	}
+	if framingName(k) {
+		return fields, fmt.Errorf("upstream: header %q would be sent next to the request's own", k)
+	}
+	return append(fields, httpsyntax.Field{Name: k, Values: vv}), nil
+}
+
+func first(vv []string) string {
+	if len(vv) > 0 {
+		return vv[0]
+	}
+	return ""
 }
 
 // framingName reports whether k is Host, Content-Length or Transfer-Encoding in any case,
