@@ -432,10 +432,10 @@ type HeaderCheckedKey struct{}
 
 // FieldsKey is the context key of a request's header fields beyond its header map
 // (*[]httpsyntax.Field, a pointer so that the answer allocates nothing; names canonical, no
-// two of one name, none of the map's): a proxy's
-// outgoing fields, built as a list rather than as a map, which the transport writes with
-// the map's, sorted together by name as it writes a map alone. net/http's Transport, when a
-// request goes to it (Fallback), gets them in a copy of the map.
+// two of one name, none of the map's): a proxy's outgoing fields, built as a list rather
+// than as a map, which the transport writes with the map's, sorted together by name as it
+// writes a map alone. net/http's Transport, when a request goes to it (Fallback), gets them
+// in a copy of the map.
 type FieldsKey struct{}
 
 // headerFields is req's fields beyond its map (FieldsKey), or nil.

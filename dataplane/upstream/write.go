@@ -176,12 +176,12 @@ func appendHead(b []byte, req *http.Request, host string) ([]byte, error) {
 	fields := stack[:0]
 	var err error
 	for k, vv := range req.Header {
-		if fields, err = appendField(fields, k, vv); err != nil {
+		if fields, err = addField(fields, k, vv); err != nil {
 			return b, err
 		}
 	}
 	for _, f := range extra {
-		if fields, err = appendField(fields, f.Name, f.Values); err != nil {
+		if fields, err = addField(fields, f.Name, f.Values); err != nil {
 			return b, err
 		}
 	}
@@ -199,10 +199,10 @@ func appendHead(b []byte, req *http.Request, host string) ([]byte, error) {
 	return append(b, "\r\n"...), nil
 }
 
-// appendField adds a field to those appendHead writes after its own, unless it is one of
+// addField adds a field to those appendHead writes after its own, unless it is one of
 // those: an error for a name net/http would write next to its own (a second Host, or a
 // framing the backend may read otherwise than the proxy).
-func appendField(fields []httpsyntax.Field, k string, vv []string) ([]httpsyntax.Field, error) {
+func addField(fields []httpsyntax.Field, k string, vv []string) ([]httpsyntax.Field, error) {
 	switch k {
 	case "Host", "User-Agent", "Content-Length", "Transfer-Encoding", "Trailer":
 		return fields, nil
@@ -213,6 +213,7 @@ func appendField(fields []httpsyntax.Field, k string, vv []string) ([]httpsyntax
 	return append(fields, httpsyntax.Field{Name: k, Values: vv}), nil
 }
 
+// first is a field's first value, or "".
 func first(vv []string) string {
 	if len(vv) > 0 {
 		return vv[0]
