@@ -37,30 +37,16 @@ import (
 // empty) and never more, keeping the connection open until the test ends.
 func stallingBackend(t *testing.T, head string) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	done := make(chan struct{})
-	t.Cleanup(func() { close(done); _ = l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				if _, err := http.ReadRequest(br); err != nil {
-					return
-				}
-				_, _ = io.WriteString(c, head)
-				<-done
-			}()
+	addr := testkit.ServeTCP(t, func(c net.Conn, br *bufio.Reader) {
+		if _, err := http.ReadRequest(br); err != nil {
+			return
 		}
-	}()
-	return "http://" + l.Addr().String() + "/x"
+		_, _ = io.WriteString(c, head)
+		<-done
+	})
+	t.Cleanup(func() { close(done) })
+	return "http://" + addr + "/x"
 }
 
 // The route's timeout holds on the lean path, whose context arms no timer (deadlineCtx: the

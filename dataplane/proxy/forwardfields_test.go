@@ -29,6 +29,7 @@ import (
 	"time"
 
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
+	"github.com/portico-dev/portico/internal/testkit"
 )
 
 // The backend answers of TestForwardedFields, by case number; each starts with the fields
@@ -58,39 +59,48 @@ var forwardCases = []string{
 // connection after an answer that says so.
 func rawBackend(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = l.Close() })
-	go func() {
+	return testkit.ServeTCP(t, func(c net.Conn, br *bufio.Reader) {
 		for {
-			c, err := l.Accept()
+			req, err := http.ReadRequest(br)
 			if err != nil {
 				return
 			}
-			go func() {
-				defer func() { _ = c.Close() }()
-				br := bufio.NewReader(c)
-				for {
-					req, err := http.ReadRequest(br)
-					if err != nil {
-						return
-					}
-					n, _ := strconv.Atoi(strings.TrimPrefix(req.URL.Path, "/case/"))
-					answer := forwardCases[n]
-					if req.Method == http.MethodHead {
-						answer, _, _ = strings.Cut(answer, "\r\n\r\n")
-						answer += "\r\n\r\n"
-					}
-					if _, err := io.WriteString(c, answer); err != nil || strings.Contains(answer, "Connection: close") {
-						return
-					}
-				}
-			}()
+			n, _ := strconv.Atoi(strings.TrimPrefix(req.URL.Path, "/case/"))
+			answer := forwardCases[n]
+			if req.Method == http.MethodHead {
+				answer, _, _ = strings.Cut(answer, "\r\n\r\n")
+				answer += "\r\n\r\n"
+			}
+			if _, err := io.WriteString(c, answer); err != nil || strings.Contains(answer, "Connection: close") {
+				return
+			}
 		}
-	}()
-	return l.Addr().String()
+	})
+}
+
+// servePortico serves f's proxy as `portico proxy` serves its plain listener (h1), on a
+// loopback listener closed when the test ends, and returns its address.
+func servePortico(t *testing.T, f *fixture) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(ServerOptions{Handler: f.Proxy})
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return lis.Addr().String()
+}
+
+// prodAndTrace is a proxy with route on two stages: "prod", and "trace", whose execution log
+// keeps each request's and answer's header (a data trace), served as servePortico does.
+func prodAndTrace(t *testing.T, route *xdsv1alpha1.Route) string {
+	t.Helper()
+	f := newFixture(t, Options{ExecutionLog: io.Discard})
+	trace := stageOf("trace", "trace", apiOf(nil, route))
+	trace.MethodSettings = []*xdsv1alpha1.MethodSetting{{Path: "*", Method: "*", Logging: &xdsv1alpha1.MethodLogging{Level: "INFO", DataTrace: true}}}
+	f.apply(t, stageOf("prod", "prod", apiOf(nil, route)), trace)
+	return servePortico(t, f)
 }
 
 // seen is what a client sees of an answer, but its body.
@@ -108,25 +118,13 @@ type seen struct {
 // Both must give the client the same answer but for the fields' order: the backend's on
 // "prod", by name on "trace" (which tells that each stage went the way it should).
 func TestForwardedFields(t *testing.T) {
-	backend := rawBackend(t)
-	f := newFixture(t, Options{ExecutionLog: io.Discard})
-	route := uriRoute("case", "/case/{n}", "ANY", "http://"+backend+"/case/{n}")
-	trace := stageOf("trace", "trace", apiOf(nil, route))
-	trace.MethodSettings = []*xdsv1alpha1.MethodSetting{{Path: "*", Method: "*", Logging: &xdsv1alpha1.MethodLogging{Level: "INFO", DataTrace: true}}}
-	f.apply(t, stageOf("prod", "prod", apiOf(nil, route)), trace)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := NewServer(ServerOptions{Handler: f.Proxy})
-	go func() { _ = srv.Serve(lis) }()
-	t.Cleanup(func() { _ = srv.Close() })
+	addr := prodAndTrace(t, uriRoute("case", "/case/{n}", "ANY", "http://"+rawBackend(t)+"/case/{n}"))
 
 	// One connection per stage, each answer read off it as sent.
 	conns := map[string]net.Conn{}
 	readers := map[string]*bufio.Reader{}
 	for _, stage := range []string{"prod", "trace"} {
-		c, err := net.Dial("tcp", lis.Addr().String())
+		c, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -186,7 +184,7 @@ func TestForwardedFields(t *testing.T) {
 			if got.Close {
 				// The server closed the connection after this answer: open another.
 				for stage := range conns {
-					c, err := net.Dial("tcp", lis.Addr().String())
+					c, err := net.Dial("tcp", addr)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -202,49 +200,34 @@ func TestForwardedFields(t *testing.T) {
 // got, as it came, on the channel it returns.
 func headBackend(t *testing.T) (string, <-chan string) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = l.Close() })
 	heads := make(chan string, 16)
-	go func() {
+	addr := testkit.ServeTCP(t, func(c net.Conn, br *bufio.Reader) {
 		for {
-			c, err := l.Accept()
-			if err != nil {
+			var head strings.Builder
+			length := 0
+			for {
+				line, err := br.ReadString('\n')
+				if err != nil {
+					return
+				}
+				head.WriteString(line)
+				if k, v, ok := strings.Cut(line, ":"); ok && strings.EqualFold(k, "Content-Length") {
+					length, _ = strconv.Atoi(strings.TrimSpace(v))
+				}
+				if line == "\r\n" {
+					break
+				}
+			}
+			if _, err := br.Discard(length); err != nil {
 				return
 			}
-			go func() {
-				defer func() { _ = c.Close() }()
-				br := bufio.NewReader(c)
-				for {
-					var head strings.Builder
-					length := 0
-					for {
-						line, err := br.ReadString('\n')
-						if err != nil {
-							return
-						}
-						head.WriteString(line)
-						if k, v, ok := strings.Cut(line, ":"); ok && strings.EqualFold(k, "Content-Length") {
-							length, _ = strconv.Atoi(strings.TrimSpace(v))
-						}
-						if line == "\r\n" {
-							break
-						}
-					}
-					if _, err := br.Discard(length); err != nil {
-						return
-					}
-					heads <- head.String()
-					if _, err := io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"); err != nil {
-						return
-					}
-				}
-			}()
+			heads <- head.String()
+			if _, err := io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"); err != nil {
+				return
+			}
 		}
-	}()
-	return l.Addr().String(), heads
+	})
+	return addr, heads
 }
 
 // TestOutgoingFields: over `portico proxy`'s own HTTP/1.1 server, the outgoing request's
@@ -254,18 +237,7 @@ func headBackend(t *testing.T) (string, <-chan string) {
 // net/http's transport, which gets the list in the map.
 func TestOutgoingFields(t *testing.T) {
 	backend, heads := headBackend(t)
-	f := newFixture(t, Options{ExecutionLog: io.Discard})
-	route := uriRoute("any", "/{p+}", "ANY", "http://"+backend+"/{p}")
-	trace := stageOf("trace", "trace", apiOf(nil, route))
-	trace.MethodSettings = []*xdsv1alpha1.MethodSetting{{Path: "*", Method: "*", Logging: &xdsv1alpha1.MethodLogging{Level: "INFO", DataTrace: true}}}
-	f.apply(t, stageOf("prod", "prod", apiOf(nil, route)), trace)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := NewServer(ServerOptions{Handler: f.Proxy})
-	go func() { _ = srv.Serve(lis) }()
-	t.Cleanup(func() { _ = srv.Close() })
+	addr := prodAndTrace(t, uriRoute("any", "/{p+}", "ANY", "http://"+backend+"/{p}"))
 
 	big := strings.Repeat("b", 100<<10)
 	requests := []string{
@@ -278,7 +250,7 @@ func TestOutgoingFields(t *testing.T) {
 	}
 	sent := func(stage, request string) string {
 		t.Helper()
-		c, err := net.Dial("tcp", lis.Addr().String())
+		c, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -20,7 +20,6 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -47,14 +46,8 @@ func TestHeaderNamesAsSent(t *testing.T) {
 	if !f.WantsHeaderNames() {
 		t.Fatal("a 1.0 route does not ask for header names")
 	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	// The listener as `portico proxy`'s: the HTTP/1.x server keeps the names itself.
-	srv := NewServer(ServerOptions{Handler: f.Proxy})
-	go func() { _ = srv.Serve(lis) }()
-	t.Cleanup(func() { _ = srv.Close() })
+	addr := servePortico(t, f)
 
 	var h2 http.Protocols
 	h2.SetUnencryptedHTTP2(true)
@@ -65,7 +58,7 @@ func TestHeaderNamesAsSent(t *testing.T) {
 	pad := ""
 	send := func(client *http.Client, path string) {
 		t.Helper()
-		req, _ := http.NewRequest("GET", "http://"+lis.Addr().String()+"/prod"+path, nil)
+		req, _ := http.NewRequest("GET", "http://"+addr+"/prod"+path, nil)
 		req.Header["HeaderAuth1"] = []string{"headerValue1"}
 		req.Header["x-lower"] = []string{"a", "b"}
 		if pad != "" {
