@@ -65,7 +65,7 @@ type headScan struct {
 	folded  bool // some field continues on another line
 	cl, te  bool // a Content-Length, a Transfer-Encoding field seen
 	named   uint8
-	plain   bool // every name in canonical form, none with a space (field.canonical)
+	plain   bool // no name with a space: every name has a canonical form (canonicalKey)
 }
 
 // The fields framing reads, noted in headScan.named as they are seen, so that it looks up
@@ -211,7 +211,7 @@ func (s *headScan) line(line []byte, off int) error {
 	}
 	// The name's bytes, and whether it is in canonical form (upper case first and after
 	// each hyphen, lower case elsewhere, no space) so that it is its own key.
-	canonical, upper := true, true
+	canonical, upper, space := true, true, false
 	for _, c := range line[:colon] {
 		k := byteClass[c]
 		if k&nameByte == 0 {
@@ -223,6 +223,7 @@ func (s *headScan) line(line []byte, off int) error {
 		}
 		if k&(notHere|spaceByte) != 0 {
 			canonical = false
+			space = space || k&spaceByte != 0
 		}
 		upper = c == '-'
 	}
@@ -244,7 +245,7 @@ func (s *headScan) line(line []byte, off int) error {
 		}
 	}
 	s.entries++
-	s.plain = s.plain && canonical
+	s.plain = s.plain && !space
 	s.fields = append(s.fields, field{start: int32(off), colon: int32(off + colon), end: int32(off + len(line)), canonical: canonical})
 	return nil
 }

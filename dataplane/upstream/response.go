@@ -43,8 +43,9 @@ type response struct {
 	body body
 	// header is a released response's header map, cleared, for this one's fields.
 	header http.Header
-	// fields are the answer's fields in the order they came, one per line (Fields); plain
-	// says every name is in canonical form (no space in one) and no line was folded.
+	// fields are the answer's fields in the order they came, one per line, names
+	// canonicalized (Fields); plain says no name has a space, no line was folded, and no
+	// Pragma came.
 	fields []httpsyntax.Field
 	plain  bool
 }
@@ -74,11 +75,12 @@ func Release(res *http.Response) {
 const maxKeptFields = 32
 
 // Fields returns the lean path's answer's fields in the order the backend sent them, one
-// per header line, each with its one value, names canonical: what a proxy passing them on
-// as they are writes, without the map's lookups and iteration. They are the header's, read
-// and checked by the same rules. ok is false for another response, or one whose head had a
-// folded line or a name with a space (net/http's reader keeps it as it is, a writer drops
-// it), or a Pragma (net/http adds a Cache-Control for one): res.Header is the answer then.
+// per header line, each with its one value, names in canonical form as the map has them:
+// what a proxy passing them on as they are writes, without the map's lookups and iteration.
+// They are the header's, read and checked by the same rules. ok is false for another
+// response, or one whose head had a folded line or a name with a space (net/http's reader
+// keeps it as it is, a writer drops it), or a Pragma (net/http adds a Cache-Control for
+// one): res.Header is the answer then.
 // The list keeps the fields framing removes from the map: Transfer-Encoding, Connection,
 // Trailer (hop-by-hop fields a proxy drops), and each Content-Length line (the map has the
 // one that frames the body).

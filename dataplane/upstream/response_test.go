@@ -183,7 +183,7 @@ func fieldsAgree(res *http.Response) string {
 	}
 	plain := true
 	for k := range res.Header {
-		plain = plain && k == textproto.CanonicalMIMEHeaderKey(k) && !strings.Contains(k, " ") && k != "Pragma"
+		plain = plain && !strings.Contains(k, " ") && k != "Pragma"
 	}
 	if !ok {
 		return ""
