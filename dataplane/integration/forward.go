@@ -223,7 +223,8 @@ func (h *httpIntegration) forward(w http.ResponseWriter, r *http.Request, rc *re
 		h.fail(w, out, err)
 		return
 	}
-	// Every way out closes the body first; the header's values are copied by then.
+	// Every way out closes the body first. The header's values stay valid after it (the
+	// client's header map or forwarded fields may still hold them): Release keeps them.
 	defer leanhttp.Release(res)
 	if res.StatusCode == http.StatusSwitchingProtocols {
 		// Nothing asked for an upgrade (those go to ReverseProxy), which refuses this with
