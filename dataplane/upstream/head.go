@@ -211,7 +211,7 @@ func (s *headScan) line(line []byte, off int) error {
 	}
 	// The name's bytes, and whether it is in canonical form (upper case first and after
 	// each hyphen, lower case elsewhere, no space) so that it is its own key.
-	canonical, upper, space := true, true, false
+	canonical, upper := true, true
 	for _, c := range line[:colon] {
 		k := byteClass[c]
 		if k&nameByte == 0 {
@@ -223,7 +223,6 @@ func (s *headScan) line(line []byte, off int) error {
 		}
 		if k&(notHere|spaceByte) != 0 {
 			canonical = false
-			space = space || k&spaceByte != 0
 		}
 		upper = c == '-'
 	}
@@ -245,7 +244,9 @@ func (s *headScan) line(line []byte, off int) error {
 		}
 	}
 	s.entries++
-	s.plain = s.plain && !space
+	if !canonical && bytes.IndexByte(line[:colon], ' ') >= 0 {
+		s.plain = false // looked for apart: a test in the loop above costs every name
+	}
 	s.fields = append(s.fields, field{start: int32(off), colon: int32(off + colon), end: int32(off + len(line)), canonical: canonical})
 	return nil
 }
