@@ -154,13 +154,16 @@ func (h *httpIntegration) forward(w http.ResponseWriter, r *http.Request, rc *re
 	out.URL = rc.Target
 	out.Host = ""
 	out.Close = false
-	// The outgoing fields as a list, which the lean transport writes with the header map's
-	// (upstream.FieldsKey), when nothing reads or changes them in the map on the way: no
-	// requestParameters, no data trace (its execution log shows them), a request a server
-	// read (the transport then checks none: see headerChecked below), and no Expect (the
-	// transport looks for it in the map, and leaves such a request to net/http's).
 	f.fields, f.values = outgoingFields(r, rc, f.fields[:0], f.values)
-	list := h.params == nil && !rc.DataTrace && r.Header["Expect"] == nil && r.Context().Value(http.ServerContextKey) != nil
+	// checked: every name and value comes from a request a server read (h1 and net/http
+	// refuse invalid ones) or from outgoingFields itself, with no requestParameters mapping
+	// in values (a query string decodes to any byte), so the transport need not check them.
+	// The fields then go as a list, which the lean transport writes with the header map's
+	// (upstream.FieldsKey), when nothing else reads or changes them in the map on the way:
+	// no data trace (its execution log shows them), and no Expect (the transport looks for
+	// it in the map, and leaves such a request to net/http's).
+	checked := h.params == nil && r.Context().Value(http.ServerContextKey) != nil
+	list := checked && !rc.DataTrace && r.Header["Expect"] == nil
 	if list {
 		if !hasField(f.fields, "User-Agent") {
 			// Not net/http's default User-Agent either. The value from the slab, which
@@ -192,11 +195,8 @@ func (h *httpIntegration) forward(w http.ResponseWriter, r *http.Request, rc *re
 	if enforcesDeadline(h.shared.Transport, out) {
 		// The lean transport asks the context itself for the 1xx handler (Value), so that
 		// no wrapper hides the request's context from it (reqend). It also asks whether the
-		// header needs its check: not when every name and value came from a request a
-		// server read (h1 and net/http refuse invalid ones) or from outgoingFields itself,
-		// with no requestParameters mapping in values (a query string decodes to any byte).
-		f.deadline = deadlineCtx{Context: r.Context(), deadline: time.Now().Add(h.timeout), got1xx: f,
-			headerChecked: h.params == nil && r.Context().Value(http.ServerContextKey) != nil}
+		// header needs its check (checked, above).
+		f.deadline = deadlineCtx{Context: r.Context(), deadline: time.Now().Add(h.timeout), got1xx: f, headerChecked: checked}
 		if list {
 			f.deadline.fields = f.fields
 		}

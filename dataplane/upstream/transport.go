@@ -174,11 +174,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return t.opts.Fallback.RoundTrip(withFields(req))
 	}
 	if checked, _ := req.Context().Value(HeaderCheckedKey{}).(bool); !checked {
-		err := validHeaders(req.Header)
-		if fields := headerFields(req); err == nil && fields != nil {
-			err = validHeaders(withFields(req).Header)
-		}
-		if err != nil {
+		if err := validHeaders(withFields(req).Header); err != nil {
 			closeBody(req)
 			return nil, err
 		}
