@@ -30,64 +30,151 @@ import (
 	"time"
 )
 
+// stoppedClock is a transport clock that moves only when told: how long a connection has
+// sat idle is then exact (freshIdle).
+type stoppedClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newStoppedClock() *stoppedClock { return &stoppedClock{now: time.Unix(1000, 0)} }
+
+func (c *stoppedClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *stoppedClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
 // A response that arrives while its connection sits idle in the pool (a late second answer,
 // or a 408 a backend sends before closing an idle keep-alive) is not taken as the answer to
-// the next request sent on it: that request gets a connection of its own.
+// the next request sent on it: that request gets a connection of its own. So for a request
+// that cannot be sent again, however soon it comes; a replayable one reuses a connection
+// idle for less than freshIdle unchecked, and one idle that long checked.
 func TestUnsolicitedBytesRetireIdleConn(t *testing.T) {
-	idle, late := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	url, conns := rawBackend(t, func(c net.Conn, br *bufio.Reader) {
-		for {
-			if _, _, err := readRequest(br); err != nil {
-				return
-			}
-			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-			once.Do(func() {
-				<-idle // the first exchange is over: the connection is in the pool
-				_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil")
-				close(late) // on loopback, written is received
+	for _, tc := range []struct {
+		name   string
+		method string
+		idle   time.Duration
+	}{
+		{"GET after freshIdle", http.MethodGet, freshIdle},
+		{"POST at once", http.MethodPost, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			idle, late := make(chan struct{}), make(chan struct{})
+			var once sync.Once
+			url, conns := rawBackend(t, func(c net.Conn, br *bufio.Reader) {
+				for {
+					if _, _, err := readRequest(br); err != nil {
+						return
+					}
+					_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+					once.Do(func() {
+						<-idle // the first exchange is over: the connection is in the pool
+						_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil")
+						close(late) // on loopback, written is received
+					})
+				}
 			})
-		}
-	})
-	tr, _ := newTransport(t, Options{})
-	if _, body, err := get(t, tr, url); err != nil || body != "ok" {
-		t.Fatalf("first: %v %q", err, body)
-	}
-	close(idle)
-	<-late
-	if _, body, err := get(t, tr, url); err != nil || body != "ok" {
-		t.Fatalf("second: %v %q (an unsolicited response was taken as this request's answer)", err, body)
-	}
-	if n := conns.Load(); n != 2 {
-		t.Errorf("%d connections, want 2 (the one written to unasked is not reused)", n)
+			clock := newStoppedClock()
+			tr, _ := newTransport(t, Options{Now: clock.Now})
+			if _, body, err := get(t, tr, url); err != nil || body != "ok" {
+				t.Fatalf("first: %v %q", err, body)
+			}
+			close(idle)
+			<-late
+			clock.advance(tc.idle)
+			req, _ := http.NewRequest(tc.method, url, strings.NewReader("abc"))
+			res, err := tr.RoundTrip(req)
+			if err != nil {
+				t.Fatalf("second: %v", err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			_ = res.Body.Close()
+			if string(body) != "ok" {
+				t.Fatalf("second: %q (an unsolicited response was taken as this request's answer)", body)
+			}
+			if n := conns.Load(); n != 2 {
+				t.Errorf("%d connections, want 2 (the one written to unasked is not reused)", n)
+			}
+		})
 	}
 }
 
-// A backend that closes an idle connection (a keep-alive timeout shorter than ours) does not
-// make the next request fail, idempotent or not: the closed connection is noticed when it is
-// taken from the pool, as net/http's Transport notices it while idle.
+// A backend that closes an idle connection (a keep-alive timeout shorter than ours, or a
+// shutdown) does not make the next request fail, idempotent or not. A request that cannot be
+// sent again finds the connection closed when it is taken from the pool, as net/http's
+// Transport notices it while idle. A replayable one taken within freshIdle goes unchecked,
+// fails before any answer, and is sent again on a new connection, checking any it takes
+// from the pool from then on.
 func TestClosedIdleConnNotUsed(t *testing.T) {
-	closed := make(chan struct{}, 2)
-	url, conns := rawBackend(t, func(c net.Conn, br *bufio.Reader) {
-		if _, _, err := readRequest(br); err != nil {
-			return
-		}
-		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-		_ = c.Close()
-		closed <- struct{}{}
-	})
-	tr, _ := newTransport(t, Options{})
-	if _, _, err := get(t, tr, url); err != nil {
+	for _, tc := range []struct {
+		name   string
+		method string
+		body   string
+		idle   time.Duration
+	}{
+		{"POST at once", http.MethodPost, "abc", 0},
+		{"GET at once", http.MethodGet, "", 0},
+		{"GET after freshIdle", http.MethodGet, "", freshIdle},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			closed := make(chan struct{}, 4)
+			var sent atomic.Int32
+			url, conns := rawBackend(t, func(c net.Conn, br *bufio.Reader) {
+				if _, _, err := readRequest(br); err != nil {
+					return
+				}
+				sent.Add(1)
+				_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+				_ = c.Close()
+				closed <- struct{}{}
+			})
+			clock := newStoppedClock()
+			tr, _ := newTransport(t, Options{Now: clock.Now})
+			// Two connections in the pool, both closed by the backend once idle: the second
+			// request is sent while the first answer's body is unread.
+			first := open(t, tr, url)
+			second := open(t, tr, url)
+			for _, body := range []io.ReadCloser{first, second} {
+				_, _ = io.ReadAll(body)
+				_ = body.Close()
+			}
+			<-closed // on loopback, the FIN is received once Close returns
+			<-closed
+			sent.Store(0)
+			clock.advance(tc.idle)
+			req, _ := http.NewRequest(tc.method, url, strings.NewReader(tc.body))
+			if tc.body == "" {
+				req.Body = http.NoBody
+			}
+			if err := roundTripErr(tr, req); err != nil {
+				t.Fatalf("%s after the backend closed its idle connections: %v", tc.method, err)
+			}
+			if n := sent.Load(); n != 1 {
+				t.Errorf("the backend answered %d requests, want 1", n)
+			}
+			if n := conns.Load(); n != 3 {
+				t.Errorf("%d connections, want 3 (two closed, one new)", n)
+			}
+		})
+	}
+}
+
+// open sends a GET and returns its answer's body, unread.
+func open(t *testing.T, tr http.RoundTripper, url string) io.ReadCloser {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	res, err := tr.RoundTrip(req)
+	if err != nil {
 		t.Fatal(err)
 	}
-	<-closed // on loopback, the FIN is received once Close returns
-	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader("abc"))
-	if err := roundTripErr(tr, req); err != nil {
-		t.Errorf("POST after the backend closed an idle connection: %v", err)
-	}
-	if n := conns.Load(); n != 2 {
-		t.Errorf("%d connections, want 2", n)
-	}
+	return res.Body
 }
 
 // A response header timeout on a reused connection is not a closed connection: the backend
