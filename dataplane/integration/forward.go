@@ -376,7 +376,7 @@ func outgoingFields(in *http.Request, rc *reqctx.Request, list []httpsyntax.Fiel
 		prior = in.Header["X-Forwarded-For"]
 		proto = in.Header["X-Forwarded-Proto"]
 	}
-	if clientIP, _, err := net.SplitHostPort(in.RemoteAddr); err == nil {
+	if clientIP, ok := peerHost(in.RemoteAddr, rc); ok {
 		if len(prior) > 0 {
 			clientIP = strings.Join(prior, ", ") + ", " + clientIP
 		}
@@ -483,6 +483,19 @@ func copyResponseHeader(dst, src http.Header, canonical bool) (contentType []str
 	return contentType
 }
 
+// peerHost is net.SplitHostPort's host of the client connection's address, and false when
+// that has none. The proxy split it already for rc.SourceIP, which is that host unless the
+// peer is a trusted proxy (the address comes from X-Forwarded-For then): taken from there
+// when the address is it and a port, saving the split's second run per request.
+func peerHost(remoteAddr string, rc *reqctx.Request) (string, bool) {
+	if ip := rc.SourceIP; !rc.PeerTrusted && len(remoteAddr) > len(ip) && remoteAddr[len(ip)] == ':' &&
+		remoteAddr[:len(ip)] == ip && strings.IndexByte(ip, ':') < 0 {
+		return ip, true
+	}
+	host, _, err := net.SplitHostPort(remoteAddr)
+	return host, err == nil
+}
+
 // forwardFields passes the lean path's answer's fields to w as they came
 // (httpsyntax.FieldForwarder), those copyResponseHeader leaves out left out, and its
 // Content-Length in w's header map, where the server frames the body by it. The client gets
@@ -523,7 +536,7 @@ func forwardFields(w http.ResponseWriter, res *http.Response) (contentType []str
 			continue
 		case "Content-Type":
 			if contentType == nil {
-				contentType = res.Header["Content-Type"]
+				contentType = f.Values // the map's first value, all isEventStream reads
 			}
 		}
 		*out = append(*out, f)

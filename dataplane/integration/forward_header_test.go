@@ -19,6 +19,7 @@ package integration
 import (
 	"fmt"
 	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/textproto"
@@ -171,4 +172,29 @@ func TestForwardHeaderGrowsItsSlab(t *testing.T) {
 			t.Fatalf("slab of %d: forwarding fields %v", cap(slab), out)
 		}
 	}
+}
+
+// FuzzPeerHost: the client's address for X-Forwarded-For, taken from the proxy's SourceIP
+// where it can be, is what net.SplitHostPort makes of the connection's address, whether the
+// peer is a trusted proxy (SourceIP then from X-Forwarded-For) or not.
+func FuzzPeerHost(f *testing.F) {
+	for _, addr := range []string{"192.0.2.1:51000", "[2001:db8::1]:443", "[::1]:80", "2001:db8::1", "host", ":80",
+		"192.0.2.1:5:6", "192.0.2.1:", "a]b:80", "[a:80", "", "192.0.2.1"} {
+		f.Add(addr, false, "")
+		f.Add(addr, true, "198.51.100.7")
+	}
+	f.Fuzz(func(t *testing.T, remoteAddr string, trusted bool, forwarded string) {
+		rc := &reqctx.Request{PeerTrusted: trusted, SourceIP: forwarded}
+		if !trusted { // as the proxy's clientIP sets it
+			rc.SourceIP = remoteAddr
+			if h, _, err := net.SplitHostPort(remoteAddr); err == nil {
+				rc.SourceIP = h
+			}
+		}
+		want, _, err := net.SplitHostPort(remoteAddr)
+		got, ok := peerHost(remoteAddr, rc)
+		if ok != (err == nil) || ok && got != want {
+			t.Errorf("peerHost(%q, trusted %v, SourceIP %q) = %q, %v; SplitHostPort: %q, %v", remoteAddr, trusted, rc.SourceIP, got, ok, want, err)
+		}
+	})
 }
