@@ -178,6 +178,7 @@ func (pc *persistConn) roundTrip(req *http.Request) (*http.Response, error) {
 // fail closes the connection after a failed exchange and returns what the caller should see:
 // the context's error when the request was cancelled or timed out, err otherwise.
 func (pc *persistConn) fail(ctx context.Context, err error) error {
+	pc.pool.inUse.Add(-1)
 	pc.stopInterrupt()
 	pc.close()
 	return ctxError(ctx, err, pc.cancelled.Load())
@@ -217,6 +218,7 @@ func ctxError(ctx context.Context, err error, interrupted bool) error {
 // finish ends the current exchange: the connection returns to the pool when reuse is true
 // and it is clean, and is closed otherwise.
 func (pc *persistConn) finish(reuse bool) {
+	pc.pool.inUse.Add(-1)
 	if !pc.stopInterrupt() {
 		// The context's interrupt ran (or is running): the deadline it set may land after
 		// the next request set its own.

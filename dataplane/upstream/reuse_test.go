@@ -54,36 +54,45 @@ func (c *stoppedClock) advance(d time.Duration) {
 // A response that arrives while its connection sits idle in the pool (a late second answer,
 // or a 408 a backend sends before closing an idle keep-alive) is not taken as the answer to
 // the next request sent on it: that request gets a connection of its own. So for a request
-// that cannot be sent again, however soon it comes; a replayable one reuses a connection
-// idle for less than freshIdle unchecked, and one idle that long checked.
+// that cannot be sent again, however soon it comes, and for any request while none other is
+// in flight. A replayable one under load reuses a connection idle for less than freshIdle
+// unchecked (the window nginx has under load), and one idle that long checked.
 func TestUnsolicitedBytesRetireIdleConn(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		method string
+		load   bool // another request in flight
 		idle   time.Duration
 	}{
-		{"GET after freshIdle", http.MethodGet, freshIdle},
-		{"POST at once", http.MethodPost, 0},
+		{"GET at once, none in flight", http.MethodGet, false, 0},
+		{"GET under load after freshIdle", http.MethodGet, true, freshIdle},
+		{"POST under load at once", http.MethodPost, true, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			idle, late := make(chan struct{}), make(chan struct{})
-			var once sync.Once
 			url, conns := rawBackend(t, func(c net.Conn, br *bufio.Reader) {
 				for {
-					if _, _, err := readRequest(br); err != nil {
+					req, _, err := readRequest(br)
+					if err != nil {
 						return
 					}
 					_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-					once.Do(func() {
-						<-idle // the first exchange is over: the connection is in the pool
+					if req.URL.Path == "/evil" {
+						<-idle // the exchange is over: the connection is in the pool
 						_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil")
 						close(late) // on loopback, written is received
-					})
+					}
 				}
 			})
 			clock := newStoppedClock()
 			tr, _ := newTransport(t, Options{Now: clock.Now})
-			if _, body, err := get(t, tr, url); err != nil || body != "ok" {
+			want := int32(2)
+			if tc.load {
+				inFlight := open(t, tr, url+"/hold")
+				defer func() { _ = inFlight.Close() }()
+				want++
+			}
+			if _, body, err := get(t, tr, url+"/evil"); err != nil || body != "ok" {
 				t.Fatalf("first: %v %q", err, body)
 			}
 			close(idle)
@@ -99,8 +108,8 @@ func TestUnsolicitedBytesRetireIdleConn(t *testing.T) {
 			if string(body) != "ok" {
 				t.Fatalf("second: %q (an unsolicited response was taken as this request's answer)", body)
 			}
-			if n := conns.Load(); n != 2 {
-				t.Errorf("%d connections, want 2 (the one written to unasked is not reused)", n)
+			if n := conns.Load(); n != want {
+				t.Errorf("%d connections, want %d (the one written to unasked is not reused)", n, want)
 			}
 		})
 	}
@@ -109,19 +118,22 @@ func TestUnsolicitedBytesRetireIdleConn(t *testing.T) {
 // A backend that closes an idle connection (a keep-alive timeout shorter than ours, or a
 // shutdown) does not make the next request fail, idempotent or not. A request that cannot be
 // sent again finds the connection closed when it is taken from the pool, as net/http's
-// Transport notices it while idle. A replayable one taken within freshIdle goes unchecked,
-// fails before any answer, and is sent again on a new connection, checking any it takes
-// from the pool from then on.
+// Transport notices it while idle; so does any request while none other is in flight. A
+// replayable one under load, taken within freshIdle, goes unchecked, fails before any
+// answer, and is sent again on a new connection, checking any it takes from the pool from
+// then on.
 func TestClosedIdleConnNotUsed(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		method string
 		body   string
+		load   bool
 		idle   time.Duration
 	}{
-		{"POST at once", http.MethodPost, "abc", 0},
-		{"GET at once", http.MethodGet, "", 0},
-		{"GET after freshIdle", http.MethodGet, "", freshIdle},
+		{"POST under load at once", http.MethodPost, "abc", true, 0},
+		{"GET under load at once", http.MethodGet, "", true, 0},
+		{"GET at once, none in flight", http.MethodGet, "", false, 0},
+		{"GET under load after freshIdle", http.MethodGet, "", true, freshIdle},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			closed := make(chan struct{}, 4)
@@ -137,6 +149,13 @@ func TestClosedIdleConnNotUsed(t *testing.T) {
 			})
 			clock := newStoppedClock()
 			tr, _ := newTransport(t, Options{Now: clock.Now})
+			want := int32(3)
+			if tc.load {
+				inFlight := open(t, tr, url)
+				defer func() { _ = inFlight.Close() }()
+				<-closed
+				want++
+			}
 			// Two connections in the pool, both closed by the backend once idle: the second
 			// request is sent while the first answer's body is unread.
 			first := open(t, tr, url)
@@ -159,8 +178,8 @@ func TestClosedIdleConnNotUsed(t *testing.T) {
 			if n := sent.Load(); n != 1 {
 				t.Errorf("the backend answered %d requests, want 1", n)
 			}
-			if n := conns.Load(); n != 3 {
-				t.Errorf("%d connections, want 3 (two closed, one new)", n)
+			if n := conns.Load(); n != want {
+				t.Errorf("%d connections, want %d (two closed, one new)", n, want)
 			}
 		})
 	}
@@ -225,5 +244,52 @@ func TestEndless1xxBounded(t *testing.T) {
 	err := roundTripErr(tr, req)
 	if err == nil || errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "exceeded 4096 bytes") {
 		t.Errorf("endless 1xx: %v, want the header limit", err)
+	}
+}
+
+// A connection counts as carrying a request (pool.inUse, which tells load for freshIdle)
+// from the moment it is taken or dialed until its answer is read, closed early, or failed:
+// a count left behind would skip the check for every later request.
+func TestInUseCounted(t *testing.T) {
+	url, _ := rawBackend(t, func(c net.Conn, br *bufio.Reader) {
+		for {
+			req, _, err := readRequest(br)
+			if err != nil {
+				return
+			}
+			switch req.URL.Path {
+			case "/fail":
+				return // closes without an answer
+			case "/head":
+				_, _ = io.WriteString(c, "HTTP/1.1 204 No Content\r\n\r\n")
+			default:
+				_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+			}
+		}
+	})
+	tr, _ := newTransport(t, Options{})
+	inUse := func() int32 {
+		v, ok := tr.pools.Load(strings.TrimPrefix(url, "http://"))
+		if !ok {
+			t.Fatal("no pool")
+		}
+		return v.(*pool).inUse.Load()
+	}
+	a, b := open(t, tr, url), open(t, tr, url)
+	if n := inUse(); n != 2 {
+		t.Fatalf("%d in use with two answers unread, want 2", n)
+	}
+	_, _ = io.ReadAll(a)
+	_ = a.Close()
+	_ = b.Close() // early: the connection is closed
+	if _, _, err := get(t, tr, url+"/head"); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, url+"/fail", strings.NewReader("x"))
+	if err := roundTripErr(tr, req); err == nil {
+		t.Fatal("no error from a backend that closed without answering")
+	}
+	if n := inUse(); n != 0 {
+		t.Errorf("%d in use after every answer ended, want 0", n)
 	}
 }
