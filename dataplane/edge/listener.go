@@ -76,6 +76,9 @@ type tcpConn struct {
 	release func()
 }
 
+// Socket returns the socket c reads and writes as it is (rawio).
+func (c *tcpConn) Socket() *net.TCPConn { return c.TCPConn }
+
 func (c *tcpConn) Close() error {
 	err := c.TCPConn.Close()
 	c.once.Do(c.release)

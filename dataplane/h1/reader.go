@@ -25,6 +25,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/portico-dev/portico/internal/rawio"
 )
 
 // connReader is what a connection's bufio.Reader reads from: it bounds what a request's
@@ -36,6 +38,7 @@ import (
 // the watch's read to end, runs before the connection is read again or handed over.
 type connReader struct {
 	rwc    net.Conn
+	raw    *rawio.Conn // rwc's socket, when it is one (read without the scheduler's system call bookkeeping)
 	remain int64
 	// hasByte and byteBuf hold a byte the watch read (the start of a pipelined request):
 	// written by the watch before it closes done, read by the connection after stopWatch.
@@ -117,7 +120,13 @@ func (cr *connReader) Read(p []byte) (int, error) {
 		cr.tap.record(p[:1])
 		return 1, nil
 	}
-	n, err := cr.rwc.Read(p)
+	var n int
+	var err error
+	if cr.raw != nil {
+		n, err = cr.raw.Read(p)
+	} else {
+		n, err = cr.rwc.Read(p)
+	}
 	cr.remain -= int64(n)
 	cr.tap.record(p[:n])
 	return n, err

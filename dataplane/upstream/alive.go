@@ -17,8 +17,9 @@ limitations under the License.
 package upstream
 
 import (
-	"errors"
 	"syscall"
+
+	"github.com/portico-dev/portico/internal/rawio"
 )
 
 // alive reports whether an idle connection can carry another request: the backend has
@@ -51,7 +52,6 @@ func (pc *persistConn) alive() bool {
 // nothing to read, the only healthy state (EOF, n == 0, and data both end it).
 func (pc *persistConn) peekFD(fd uintptr) bool {
 	var b [1]byte
-	n, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-	pc.peeked = n < 0 && (errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK))
+	pc.peeked = rawio.Peek(fd, b[:]) == syscall.EAGAIN
 	return true // never wait for readability
 }

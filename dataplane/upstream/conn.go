@@ -21,6 +21,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"net/http"
@@ -29,6 +30,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/portico-dev/portico/internal/rawio"
 	"github.com/portico-dev/portico/internal/reqend"
 )
 
@@ -43,6 +45,7 @@ var errHeaderTimeout = errors.New("net/http: timeout awaiting response headers")
 type persistConn struct {
 	pool   *pool
 	conn   net.Conn
+	w      io.Writer // conn's writes: its socket's (rawio) when it is one
 	cr     connReader
 	br     *bufio.Reader
 	bw     *bufio.Writer
@@ -70,9 +73,13 @@ type persistConn struct {
 
 func newPersistConn(p *pool, c net.Conn) *persistConn {
 	pc := &persistConn{pool: p, conn: c}
-	pc.cr = connReader{c: c, limit: math.MaxInt64}
+	pc.cr = connReader{c: c, raw: rawio.New(c), limit: math.MaxInt64}
 	pc.br = bufio.NewReaderSize(&pc.cr, bufferSize)
-	pc.bw = bufio.NewWriterSize(c, bufferSize)
+	pc.w = c
+	if pc.cr.raw != nil {
+		pc.w = pc.cr.raw
+	}
+	pc.bw = bufio.NewWriterSize(pc.w, bufferSize)
 	pc.interrupt = func() {
 		pc.cancelled.Store(true)
 		_ = pc.conn.SetDeadline(aLongTimeAgo)
@@ -100,9 +107,9 @@ func (pc *persistConn) roundTrip(req *http.Request) (*http.Response, error) {
 		pc.stop = context.AfterFunc(ctx, pc.interrupt)
 	}
 
-	err := writeRequest(pc.conn, pc.bw, req)
+	err := writeRequest(pc.w, pc.bw, req)
 	if err != nil {
-		pc.bw.Reset(pc.conn)
+		pc.bw.Reset(pc.w)
 		return nil, pc.fail(ctx, err)
 	}
 	// Let the other requests' goroutines run before reading the answer, which the backend
@@ -243,6 +250,7 @@ func (pc *persistConn) Close() error { return pc.conn.Close() }
 // response's headers.
 type connReader struct {
 	c     net.Conn
+	raw   *rawio.Conn // c's socket, when it is one
 	n     int64
 	limit int64
 }
@@ -255,7 +263,13 @@ func (r *connReader) Read(p []byte) (int, error) {
 	if int64(len(p)) > left {
 		p = p[:left]
 	}
-	n, err := r.c.Read(p)
+	var n int
+	var err error
+	if r.raw != nil {
+		n, err = r.raw.Read(p)
+	} else {
+		n, err = r.c.Read(p)
+	}
 	r.n += int64(n)
 	return n, err
 }

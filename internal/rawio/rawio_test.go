@@ -1,0 +1,209 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package rawio
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// pair returns both ends of a loopback TCP connection, closed when the test ends.
+func pair(t *testing.T) (client, server *net.TCPConn) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = l.Close() }()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := l.Accept()
+		accepted <- c
+	}()
+	c, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := <-accepted
+	if s == nil {
+		t.Fatal("accept failed")
+	}
+	t.Cleanup(func() { _ = c.Close(); _ = s.Close() })
+	return c.(*net.TCPConn), s.(*net.TCPConn)
+}
+
+// wrapped is a connection that keeps its socket's reads and writes (Socket).
+type wrapped struct{ *net.TCPConn }
+
+func (w wrapped) Socket() *net.TCPConn { return w.TCPConn }
+
+func TestNew(t *testing.T) {
+	c, _ := pair(t)
+	if New(c) == nil || New(wrapped{c}) == nil {
+		t.Error("no Conn for a TCP connection")
+	}
+	p1, p2 := net.Pipe()
+	defer func() { _ = p1.Close(); _ = p2.Close() }()
+	if New(p1) != nil {
+		t.Error("a Conn for a pipe")
+	}
+	if New(struct{ net.Conn }{c}) != nil {
+		t.Error("a Conn for a wrapper that may change the reads (not a Socket)")
+	}
+}
+
+// Four MiB each way at once: the writes find the buffers full and wait, the reads find
+// nothing and wait, and every byte arrives in order.
+func TestReadWrite(t *testing.T) {
+	c, s := pair(t)
+	rc, rs := New(c), New(s)
+	data := make([]byte, 4<<20)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	errs := make(chan error, 2)
+	for _, w := range []*Conn{rc, rs} {
+		go func() {
+			n, err := w.Write(data)
+			if err == nil && n != len(data) {
+				err = io.ErrShortWrite
+			}
+			errs <- err
+		}()
+	}
+	for _, r := range []*Conn{rs, rc} {
+		got := make([]byte, len(data))
+		if _, err := io.ReadFull(r, got); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, data) {
+			t.Fatal("the bytes read are not those written")
+		}
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := rc.Read(nil); n != 0 || err != nil {
+		t.Errorf("empty read: %d, %v", n, err)
+	}
+}
+
+func TestEOF(t *testing.T) {
+	c, s := pair(t)
+	_, _ = s.Write([]byte("ab"))
+	_ = s.Close()
+	r := New(c)
+	b, err := io.ReadAll(r)
+	if err != nil || string(b) != "ab" {
+		t.Fatalf("ReadAll: %q, %v", b, err)
+	}
+	if n, err := r.Read(make([]byte, 1)); n != 0 || !errors.Is(err, io.EOF) {
+		t.Errorf("after the end: %d, %v; want io.EOF", n, err)
+	}
+}
+
+// Errors read as net.Conn's: a deadline's is a timeout of the "read" or "write" operation, a
+// closed connection's net.ErrClosed, a reset one's the system call's error.
+func TestErrors(t *testing.T) {
+	c, s := pair(t)
+	r := New(c)
+	_ = c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+	_, err := r.Read(make([]byte, 1))
+	var op *net.OpError
+	if !errors.Is(err, os.ErrDeadlineExceeded) || !errors.As(err, &op) || op.Op != "read" || !op.Timeout() {
+		t.Errorf("read past the deadline: %v", err)
+	}
+	_ = c.SetReadDeadline(time.Time{})
+
+	_ = c.SetWriteDeadline(time.Now().Add(20 * time.Millisecond))
+	big := make([]byte, 64<<20) // more than the buffers hold, and nothing reads it
+	n, err := r.Write(big)
+	if !errors.Is(err, os.ErrDeadlineExceeded) || !errors.As(err, &op) || op.Op != "write" || n >= len(big) {
+		t.Errorf("write past the deadline: %d, %v", n, err)
+	}
+
+	_ = s.SetLinger(0)
+	_ = s.Close() // a reset
+	_ = c.SetWriteDeadline(time.Time{})
+	for {
+		if _, err = r.Write([]byte("x")); err != nil {
+			break
+		}
+	}
+	if !errors.Is(err, syscall.EPIPE) && !errors.Is(err, syscall.ECONNRESET) || !errors.As(err, &op) || op.Op != "write" {
+		t.Errorf("write to a reset connection: %v", err)
+	}
+
+	_ = c.Close()
+	if _, err := r.Read(make([]byte, 1)); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("read of a closed connection: %v", err)
+	}
+	if _, err := r.Write([]byte("x")); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("write to a closed connection: %v", err)
+	}
+}
+
+// Peek tells nothing to read (EAGAIN) from bytes or the end, and takes nothing.
+func TestPeek(t *testing.T) {
+	c, s := pair(t)
+	rc, err := c.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	peek := func() (e syscall.Errno) {
+		_ = rc.Read(func(fd uintptr) bool {
+			var b [1]byte
+			e = Peek(fd, b[:])
+			return true
+		})
+		return e
+	}
+	if e := peek(); e != syscall.EAGAIN {
+		t.Errorf("idle: %v, want EAGAIN", e)
+	}
+	_, _ = s.Write([]byte("x"))
+	// Poll: the byte is on its way through the loopback.
+	deadline := time.Now().Add(30 * time.Second)
+	for peek() == syscall.EAGAIN {
+		if time.Now().After(deadline) {
+			t.Fatal("the byte never came")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if e := peek(); e != 0 {
+		t.Errorf("with a byte: %v, want none", e)
+	}
+	b := make([]byte, 2)
+	if n, _ := New(c).Read(b); n != 1 || b[0] != 'x' {
+		t.Errorf("the byte peeked was taken: read %q", b[:n])
+	}
+	_ = s.Close()
+	for peek() == syscall.EAGAIN {
+		if time.Now().After(deadline) {
+			t.Fatal("the end never came")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
