@@ -57,6 +57,7 @@ type Conn struct {
 	wbuf   []byte
 	wn     int
 	werr   syscall.Errno
+	wzero  bool
 	writeF func(uintptr) bool
 }
 
@@ -109,6 +110,10 @@ func (r *Conn) writeFD(fd uintptr) bool {
 		n, e := write(fd, r.wbuf[r.wn:])
 		switch e {
 		case 0:
+			if n <= 0 {
+				r.wzero = true // as net's: a write that takes nothing is the end
+				return true
+			}
 			r.wn += n
 		case syscall.EINTR:
 		case syscall.EAGAIN:
@@ -148,9 +153,9 @@ func (r *Conn) Read(p []byte) (int, error) {
 // Write writes all of p as net.Conn's Write does, waiting while the socket's buffer is full.
 func (r *Conn) Write(p []byte) (int, error) {
 	r.wmu.Lock()
-	r.wbuf, r.wn, r.werr = p, 0, 0
+	r.wbuf, r.wn, r.werr, r.wzero = p, 0, 0, false
 	err := r.rc.Write(r.writeF)
-	n, e := r.wn, r.werr
+	n, e, zero := r.wn, r.werr, r.wzero
 	r.wbuf = nil
 	r.wmu.Unlock()
 	switch {
@@ -158,6 +163,8 @@ func (r *Conn) Write(p []byte) (int, error) {
 		return n, r.opError("write", err)
 	case e != 0:
 		return n, r.opError("write", os.NewSyscallError("write", e))
+	case zero:
+		return n, r.opError("write", io.ErrUnexpectedEOF)
 	}
 	return n, nil
 }
