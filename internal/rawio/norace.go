@@ -18,17 +18,5 @@ limitations under the License.
 
 package rawio
 
-import (
-	"syscall"
-	"unsafe"
-)
-
-func read(fd uintptr, p []byte) (int, syscall.Errno) {
-	n, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
-	return int(n), e
-}
-
-func write(fd uintptr, p []byte) (int, syscall.Errno) {
-	n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
-	return int(n), e
-}
+// raceEnabled: see race.go.
+const raceEnabled = false

@@ -68,8 +68,16 @@ type Socket interface {
 }
 
 // New returns a Conn for c's socket, or nil when c is neither a *net.TCPConn nor a Socket
-// (TLS, a test's pipe): c's own Read and Write serve then.
+// (TLS, a test's pipe), or under the race detector (race.go): c's own Read and Write serve
+// then.
 func New(c net.Conn) *Conn {
+	if raceEnabled {
+		return nil
+	}
+	return newConn(c)
+}
+
+func newConn(c net.Conn) *Conn {
 	var sock *net.TCPConn
 	switch c := c.(type) {
 	case *net.TCPConn:
@@ -92,14 +100,14 @@ func New(c net.Conn) *Conn {
 // readFD is RawConn.Read's function: one read into rbuf, false (wait) on EAGAIN.
 func (r *Conn) readFD(fd uintptr) bool {
 	for {
-		n, e := read(fd, r.rbuf)
+		n, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(unsafe.SliceData(r.rbuf))), uintptr(len(r.rbuf)))
 		switch e {
 		case syscall.EINTR:
 			continue
 		case syscall.EAGAIN:
 			return false
 		}
-		r.rn, r.rerr = n, e
+		r.rn, r.rerr = int(n), e
 		return true
 	}
 }
@@ -107,14 +115,14 @@ func (r *Conn) readFD(fd uintptr) bool {
 // writeFD is RawConn.Write's function: writes wbuf from wn on, false (wait) on EAGAIN.
 func (r *Conn) writeFD(fd uintptr) bool {
 	for r.wn < len(r.wbuf) {
-		n, e := write(fd, r.wbuf[r.wn:])
+		n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&r.wbuf[r.wn])), uintptr(len(r.wbuf)-r.wn))
 		switch e {
 		case 0:
-			if n <= 0 {
+			if n == 0 {
 				r.wzero = true // as net's: a write that takes nothing is the end
 				return true
 			}
-			r.wn += n
+			r.wn += int(n)
 		case syscall.EINTR:
 		case syscall.EAGAIN:
 			return false

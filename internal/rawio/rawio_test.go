@@ -59,15 +59,18 @@ func (w wrapped) Socket() *net.TCPConn { return w.TCPConn }
 
 func TestNew(t *testing.T) {
 	c, _ := pair(t)
-	if New(c) == nil || New(wrapped{c}) == nil {
+	if got := New(c); (got == nil) != raceEnabled {
+		t.Errorf("New under the race detector %v: %v", raceEnabled, got)
+	}
+	if newConn(c) == nil || newConn(wrapped{c}) == nil {
 		t.Error("no Conn for a TCP connection")
 	}
 	p1, p2 := net.Pipe()
 	defer func() { _ = p1.Close(); _ = p2.Close() }()
-	if New(p1) != nil {
+	if newConn(p1) != nil {
 		t.Error("a Conn for a pipe")
 	}
-	if New(struct{ net.Conn }{c}) != nil {
+	if newConn(struct{ net.Conn }{c}) != nil {
 		t.Error("a Conn for a wrapper that may change the reads (not a Socket)")
 	}
 }
@@ -76,7 +79,7 @@ func TestNew(t *testing.T) {
 // nothing and wait, and every byte arrives in order.
 func TestReadWrite(t *testing.T) {
 	c, s := pair(t)
-	rc, rs := New(c), New(s)
+	rc, rs := newConn(c), newConn(s)
 	data := make([]byte, 4<<20)
 	for i := range data {
 		data[i] = byte(i * 7)
@@ -114,7 +117,7 @@ func TestEOF(t *testing.T) {
 	c, s := pair(t)
 	_, _ = s.Write([]byte("ab"))
 	_ = s.Close()
-	r := New(c)
+	r := newConn(c)
 	b, err := io.ReadAll(r)
 	if err != nil || string(b) != "ab" {
 		t.Fatalf("ReadAll: %q, %v", b, err)
@@ -128,7 +131,7 @@ func TestEOF(t *testing.T) {
 // closed connection's net.ErrClosed, a reset one's the system call's error.
 func TestErrors(t *testing.T) {
 	c, s := pair(t)
-	r := New(c)
+	r := newConn(c)
 	_ = c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
 	_, err := r.Read(make([]byte, 1))
 	var op *net.OpError
@@ -196,7 +199,7 @@ func TestPeek(t *testing.T) {
 		t.Errorf("with a byte: %v, want none", e)
 	}
 	b := make([]byte, 2)
-	if n, _ := New(c).Read(b); n != 1 || b[0] != 'x' {
+	if n, _ := newConn(c).Read(b); n != 1 || b[0] != 'x' {
 		t.Errorf("the byte peeked was taken: read %q", b[:n])
 	}
 	_ = s.Close()
