@@ -60,7 +60,6 @@ var (
 type conn struct {
 	srv        *Server
 	rwc        net.Conn
-	raw        *rawio.Conn // rwc's socket, when it is one: written without the scheduler's system call bookkeeping
 	remoteAddr string
 	r          connReader
 	br         *bufio.Reader
@@ -96,8 +95,7 @@ type conn struct {
 func newConn(s *Server, rwc net.Conn) *conn {
 	c := &conn{srv: s, rwc: rwc, remoteAddr: rwc.RemoteAddr().String()}
 	c.r.rwc = rwc
-	c.raw = rawio.New(rwc)
-	c.r.raw = c.raw
+	c.r.rw = rawio.ReadWriter(rwc)
 	c.r.noLimit()
 	c.setState(http.StateNew)
 	return c
@@ -126,13 +124,7 @@ func (c *conn) changeState(st http.ConnState) {
 // Write is the bufio.Writer's destination: it keeps the first error and ends the request,
 // whose client can no longer be answered.
 func (c *conn) Write(p []byte) (int, error) {
-	var n int
-	var err error
-	if c.raw != nil {
-		n, err = c.raw.Write(p)
-	} else {
-		n, err = c.rwc.Write(p)
-	}
+	n, err := c.r.rw.Write(p)
 	if err != nil && c.werr == nil {
 		c.werr = err
 		if c.rctx != nil {

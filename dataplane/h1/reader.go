@@ -25,8 +25,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/portico-dev/portico/internal/rawio"
 )
 
 // connReader is what a connection's bufio.Reader reads from: it bounds what a request's
@@ -37,8 +35,10 @@ import (
 // the request's body is read to its end (or it has none), and stopWatch, which waits for
 // the watch's read to end, runs before the connection is read again or handed over.
 type connReader struct {
-	rwc    net.Conn
-	raw    *rawio.Conn // rwc's socket, when it is one (read without the scheduler's system call bookkeeping)
+	rwc net.Conn
+	// rw reads and writes rwc: through its socket without the scheduler's system call
+	// bookkeeping when it is one (rawio). The connection writes through it too.
+	rw     io.ReadWriter
 	remain int64
 	// hasByte and byteBuf hold a byte the watch read (the start of a pipelined request):
 	// written by the watch before it closes done, read by the connection after stopWatch.
@@ -120,13 +120,7 @@ func (cr *connReader) Read(p []byte) (int, error) {
 		cr.tap.record(p[:1])
 		return 1, nil
 	}
-	var n int
-	var err error
-	if cr.raw != nil {
-		n, err = cr.raw.Read(p)
-	} else {
-		n, err = cr.rwc.Read(p)
-	}
+	n, err := cr.rw.Read(p)
 	cr.remain -= int64(n)
 	cr.tap.record(p[:n])
 	return n, err

@@ -45,7 +45,7 @@ var errHeaderTimeout = errors.New("net/http: timeout awaiting response headers")
 type persistConn struct {
 	pool   *pool
 	conn   net.Conn
-	w      io.Writer // conn's writes: its socket's (rawio) when it is one
+	rw     io.ReadWriter // conn's reads and writes: its socket's (rawio) when it is one
 	cr     connReader
 	br     *bufio.Reader
 	bw     *bufio.Writer
@@ -73,13 +73,10 @@ type persistConn struct {
 
 func newPersistConn(p *pool, c net.Conn) *persistConn {
 	pc := &persistConn{pool: p, conn: c}
-	pc.cr = connReader{c: c, raw: rawio.New(c), limit: math.MaxInt64}
+	pc.rw = rawio.ReadWriter(c)
+	pc.cr = connReader{r: pc.rw, limit: math.MaxInt64}
 	pc.br = bufio.NewReaderSize(&pc.cr, bufferSize)
-	pc.w = c
-	if pc.cr.raw != nil {
-		pc.w = pc.cr.raw
-	}
-	pc.bw = bufio.NewWriterSize(pc.w, bufferSize)
+	pc.bw = bufio.NewWriterSize(pc.rw, bufferSize)
 	pc.interrupt = func() {
 		pc.cancelled.Store(true)
 		_ = pc.conn.SetDeadline(aLongTimeAgo)
@@ -107,9 +104,9 @@ func (pc *persistConn) roundTrip(req *http.Request) (*http.Response, error) {
 		pc.stop = context.AfterFunc(ctx, pc.interrupt)
 	}
 
-	err := writeRequest(pc.w, pc.bw, req)
+	err := writeRequest(pc.rw, pc.bw, req)
 	if err != nil {
-		pc.bw.Reset(pc.w)
+		pc.bw.Reset(pc.rw)
 		return nil, pc.fail(ctx, err)
 	}
 	// Let the other requests' goroutines run before reading the answer, which the backend
@@ -249,8 +246,7 @@ func (pc *persistConn) Close() error { return pc.conn.Close() }
 // connReader counts what is read from the connection and stops at limit, which bounds the
 // response's headers.
 type connReader struct {
-	c     net.Conn
-	raw   *rawio.Conn // c's socket, when it is one
+	r     io.Reader
 	n     int64
 	limit int64
 }
@@ -263,13 +259,7 @@ func (r *connReader) Read(p []byte) (int, error) {
 	if int64(len(p)) > left {
 		p = p[:left]
 	}
-	var n int
-	var err error
-	if r.raw != nil {
-		n, err = r.raw.Read(p)
-	} else {
-		n, err = r.c.Read(p)
-	}
+	n, err := r.r.Read(p)
 	r.n += int64(n)
 	return n, err
 }

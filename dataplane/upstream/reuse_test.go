@@ -24,32 +24,12 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/portico-dev/portico/internal/testkit"
 )
-
-// stoppedClock is a transport clock that moves only when told: how long a connection has
-// sat idle is then exact (freshIdle).
-type stoppedClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newStoppedClock() *stoppedClock { return &stoppedClock{now: time.Unix(1000, 0)} }
-
-func (c *stoppedClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *stoppedClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // A response that arrives while its connection sits idle in the pool (a late second answer,
 // or a 408 a backend sends before closing an idle keep-alive) is not taken as the answer to
@@ -84,7 +64,7 @@ func TestUnsolicitedBytesRetireIdleConn(t *testing.T) {
 					}
 				}
 			})
-			clock := newStoppedClock()
+			clock := testkit.NewClock(time.Unix(1000, 0)) // moves only when told: idle times are exact
 			tr, _ := newTransport(t, Options{Now: clock.Now})
 			want := int32(2)
 			if tc.load {
@@ -97,7 +77,7 @@ func TestUnsolicitedBytesRetireIdleConn(t *testing.T) {
 			}
 			close(idle)
 			<-late
-			clock.advance(tc.idle)
+			clock.Advance(tc.idle)
 			req, _ := http.NewRequest(tc.method, url, strings.NewReader("abc"))
 			res, err := tr.RoundTrip(req)
 			if err != nil {
@@ -147,7 +127,7 @@ func TestClosedIdleConnNotUsed(t *testing.T) {
 				_ = c.Close()
 				closed <- struct{}{}
 			})
-			clock := newStoppedClock()
+			clock := testkit.NewClock(time.Unix(1000, 0)) // moves only when told: idle times are exact
 			tr, _ := newTransport(t, Options{Now: clock.Now})
 			want := int32(3)
 			if tc.load {
@@ -167,7 +147,7 @@ func TestClosedIdleConnNotUsed(t *testing.T) {
 			<-closed // on loopback, the FIN is received once Close returns
 			<-closed
 			sent.Store(0)
-			clock.advance(tc.idle)
+			clock.Advance(tc.idle)
 			req, _ := http.NewRequest(tc.method, url, strings.NewReader(tc.body))
 			if tc.body == "" {
 				req.Body = http.NoBody

@@ -77,6 +77,15 @@ func New(c net.Conn) *Conn {
 	return newConn(c)
 }
 
+// ReadWriter is what reads and writes c: its socket's Conn when New gives one, c itself
+// otherwise.
+func ReadWriter(c net.Conn) io.ReadWriter {
+	if r := New(c); r != nil {
+		return r
+	}
+	return c
+}
+
 func newConn(c net.Conn) *Conn {
 	var sock *net.TCPConn
 	switch c := c.(type) {
