@@ -27,6 +27,11 @@ limitations under the License.
 // returns at once, with data or EAGAIN, in microseconds, and has nothing to hand over. So
 // these go straight to the kernel (syscall.RawSyscall), and EAGAIN waits on the netpoller
 // as net.Conn's does, under the connection's deadlines.
+//
+// They are recvfrom and sendto rather than read and write, as nginx's recv: the same socket
+// calls, without the file layer that read and write pass through on their way to the
+// socket (about a tenth of a microsecond a call here). sendto also says MSG_NOSIGNAL, so a
+// write to a connection the peer has closed fails with EPIPE and raises no SIGPIPE.
 package rawio
 
 import (
@@ -109,7 +114,7 @@ func newConn(c net.Conn) *Conn {
 // readFD is RawConn.Read's function: one read into rbuf, false (wait) on EAGAIN.
 func (r *Conn) readFD(fd uintptr) bool {
 	for {
-		n, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(unsafe.SliceData(r.rbuf))), uintptr(len(r.rbuf)))
+		n, _, e := syscall.RawSyscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(unsafe.SliceData(r.rbuf))), uintptr(len(r.rbuf)), 0, 0, 0)
 		switch e {
 		case syscall.EINTR:
 			continue
@@ -124,7 +129,8 @@ func (r *Conn) readFD(fd uintptr) bool {
 // writeFD is RawConn.Write's function: writes wbuf from wn on, false (wait) on EAGAIN.
 func (r *Conn) writeFD(fd uintptr) bool {
 	for r.wn < len(r.wbuf) {
-		n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&r.wbuf[r.wn])), uintptr(len(r.wbuf)-r.wn))
+		n, _, e := syscall.RawSyscall6(syscall.SYS_SENDTO, fd, uintptr(unsafe.Pointer(&r.wbuf[r.wn])), uintptr(len(r.wbuf)-r.wn),
+			syscall.MSG_NOSIGNAL, 0, 0)
 		switch e {
 		case 0:
 			if n == 0 {
