@@ -521,17 +521,16 @@ func forwardFields(w http.ResponseWriter, res *http.Response) (contentType []str
 	}
 	var buf [4]string
 	named := connectionNamed(res.Header["Connection"], buf[:0])
-	length := false
+	var length []string // the first Content-Length line's
+	lengths := 0
 	for _, f := range fields {
 		if leftOut(f.Name, named) {
 			continue
 		}
 		switch f.Name {
 		case "Content-Length":
-			// The map's, one for any number of equal lines, none for a chunked body.
-			if !length {
-				length = true
-				addCanonical(w.Header(), f.Name, res.Header["Content-Length"])
+			if lengths++; lengths == 1 {
+				length = f.Values
 			}
 			continue
 		case "Content-Type":
@@ -540,6 +539,14 @@ func forwardFields(w http.ResponseWriter, res *http.Response) (contentType []str
 			}
 		}
 		*out = append(*out, f)
+	}
+	if lengths > 0 {
+		// The map's: one value for any number of equal lines, none for a chunked body. A
+		// single line's value is the map's own (upstream.Fields).
+		if lengths > 1 || res.TransferEncoding != nil {
+			length = res.Header["Content-Length"]
+		}
+		addCanonical(w.Header(), "Content-Length", length)
 	}
 	return contentType, true
 }

@@ -63,7 +63,6 @@ type headScan struct {
 	fields  []field
 	entries int  // fields, continuations excluded
 	folded  bool // some field continues on another line
-	cl, te  bool // a Content-Length, a Transfer-Encoding field seen
 	named   uint8
 	plain   bool // no name with a space: every name has a canonical form (canonicalKey)
 }
@@ -74,13 +73,14 @@ const (
 	hasConnection = 1 << iota
 	hasPragma
 	hasTrailer
+	hasContentLength
+	hasTransferEncoding
 )
 
 func (s *headScan) reset() {
 	s.fields = s.fields[:0]
 	s.entries = 0
 	s.folded = false
-	s.cl, s.te = false, false
 	s.named = 0
 	s.plain = true
 }
@@ -210,22 +210,20 @@ func (s *headScan) line(line []byte, off int) error {
 		return fmt.Errorf("upstream: malformed response header line: %q", line)
 	}
 	// The name's bytes, and whether it is in canonical form (upper case first and after
-	// each hyphen, lower case elsewhere, no space) so that it is its own key.
-	canonical, upper := true, true
+	// each hyphen, lower case elsewhere, no space) so that it is its own key: each byte's
+	// class, masked by what its place refuses, which the byte before it gives (byteClass's
+	// high byte). Nothing caught means a canonical name.
+	var caught uint8
+	refused := uint8(lowerByte | spaceByte | notNameByte) // the first byte is upper case
 	for _, c := range line[:colon] {
 		k := byteClass[c]
-		if k&nameByte == 0 {
-			return fmt.Errorf("upstream: malformed response header name: %q", line)
-		}
-		notHere := upperByte
-		if upper {
-			notHere = lowerByte
-		}
-		if k&(notHere|spaceByte) != 0 {
-			canonical = false
-		}
-		upper = c == '-'
+		caught |= uint8(k) & refused
+		refused = uint8(k >> 8)
 	}
+	if caught&notNameByte != 0 {
+		return fmt.Errorf("upstream: malformed response header name: %q", line)
+	}
+	canonical := caught == 0
 	if !httpsyntax.ValidValue(line[colon+1:]) {
 		return fmt.Errorf("upstream: malformed response header line: %q", line)
 	}
@@ -244,8 +242,8 @@ func (s *headScan) line(line []byte, off int) error {
 		}
 	}
 	s.entries++
-	if !canonical && bytes.IndexByte(line[:colon], ' ') >= 0 {
-		s.plain = false // looked for apart: a test in the loop above costs every name
+	if caught&spaceByte != 0 {
+		s.plain = false
 	}
 	s.fields = append(s.fields, field{start: int32(off), colon: int32(off + colon), end: int32(off + len(line)), canonical: canonical})
 	return nil
@@ -260,20 +258,23 @@ func (s *headScan) line(line []byte, off int) error {
 // refuses it too.
 func (s *headScan) framingName(line []byte) error {
 	const cl, te = "content-length", "transfer-encoding"
-	var seen *bool
+	if c := line[0] | 0x20; c != 'c' && c != 't' {
+		return nil // most names: neither
+	}
+	var seen uint8
 	var name string
 	switch {
 	case len(line) > len(cl) && isNameEnd(line[len(cl)]) && httpsyntax.EqualFoldASCII(line[:len(cl)], cl):
-		seen, name = &s.cl, cl
+		seen, name = hasContentLength, cl
 	case len(line) > len(te) && isNameEnd(line[len(te)]) && httpsyntax.EqualFoldASCII(line[:len(te)], te):
-		seen, name = &s.te, te
+		seen, name = hasTransferEncoding, te
 	default:
 		return nil
 	}
 	if line[len(name)] != ':' {
 		return errFramingName
 	}
-	*seen = true
+	s.named |= seen
 	return nil
 }
 
@@ -281,27 +282,37 @@ func (s *headScan) framingName(line []byte) error {
 // its colon, or whitespace that is refused.
 func isNameEnd(c byte) bool { return c == ':' || c == ' ' || c == '\t' }
 
-// The classes of a byte in a head, one table lookup per byte.
+// The classes of a byte in a head, one table lookup per byte: the low byte's bits, and in
+// the high byte what a name refuses in the byte after it (upper case after a hyphen, lower
+// case after anything else; a space or a byte not of a name anywhere).
 const (
-	tokenByte uint8 = 1 << iota // RFC 9110's tchar
-	nameByte                    // allowed in a name as net/http reads one: tchar or space
-	lowerByte                   // a to z
-	upperByte                   // A to Z
-	spaceByte                   // a space
+	tokenByte   uint8 = 1 << iota // RFC 9110's tchar
+	notNameByte                   // not in a name as net/http reads one (tchar or space)
+	lowerByte                     // a to z
+	upperByte                     // A to Z
+	spaceByte                     // a space
 )
 
-var byteClass = func() (t [256]uint8) {
+var byteClass = func() (t [256]uint16) {
 	for c := range 256 {
+		var k uint8
 		switch {
 		case 'a' <= c && c <= 'z':
-			t[c] |= tokenByte | nameByte | lowerByte
+			k = tokenByte | lowerByte
 		case 'A' <= c && c <= 'Z':
-			t[c] |= tokenByte | nameByte | upperByte
+			k = tokenByte | upperByte
 		case '0' <= c && c <= '9', c < 0x80 && bytes.IndexByte([]byte("!#$%&'*+-.^_`|~"), byte(c)) >= 0:
-			t[c] |= tokenByte | nameByte
+			k = tokenByte
 		case c == ' ':
-			t[c] |= nameByte | spaceByte
+			k = spaceByte
+		default:
+			k = notNameByte
 		}
+		next := upperByte | spaceByte | notNameByte
+		if c == '-' {
+			next = lowerByte | spaceByte | notNameByte
+		}
+		t[c] = uint16(next)<<8 | uint16(k)
 	}
 	return t
 }()

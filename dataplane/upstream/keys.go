@@ -26,7 +26,7 @@ func canonicalKey(name string) string {
 	upper := true
 	for i := range len(name) {
 		c := name[i]
-		if byteClass[c]&tokenByte == 0 {
+		if uint8(byteClass[c])&tokenByte == 0 {
 			return name // a space
 		}
 		if upper && 'a' <= c && c <= 'z' || !upper && 'A' <= c && c <= 'Z' {

@@ -83,7 +83,7 @@ const maxKeptFields = 32
 // one): res.Header is the answer then.
 // The list keeps the fields framing removes from the map: Transfer-Encoding, Connection,
 // Trailer (hop-by-hop fields a proxy drops), and each Content-Length line (the map has the
-// one that frames the body).
+// one that frames the body: a single line's value, unless the body is chunked).
 func Fields(res *http.Response) (fields []httpsyntax.Field, ok bool) {
 	r := leanOf(res)
 	if r == nil || !r.plain {
@@ -115,7 +115,7 @@ func (pc *persistConn) readResponse(req *http.Request) (*response, bodyFraming, 
 	if err != nil {
 		return nil, bodyFraming{}, err
 	}
-	if s.cl && s.te {
+	if s.named&(hasContentLength|hasTransferEncoding) == hasContentLength|hasTransferEncoding {
 		return nil, bodyFraming{}, errFraming
 	}
 	r := responses.Get().(*response)
@@ -252,22 +252,24 @@ func framing(res *http.Response, method string, named uint8) (bodyFraming, error
 	res.Close = closes(res.ProtoMajor, res.ProtoMinor, h, named&hasConnection != 0)
 
 	var f bodyFraming
-	if te, ok := h["Transfer-Encoding"]; ok {
-		delete(h, "Transfer-Encoding")
-		// HTTP/1.0 has no transfer codings: ignored, as net/http ignores them (a version
-		// 0.0 counts as 1.1 there).
-		if res.ProtoAtLeast(1, 1) || res.ProtoMajor == 0 && res.ProtoMinor == 0 {
-			if len(te) != 1 {
-				return f, fmt.Errorf("upstream: too many transfer encodings: %q", te)
+	if named&hasTransferEncoding != 0 {
+		if te, ok := h["Transfer-Encoding"]; ok {
+			delete(h, "Transfer-Encoding")
+			// HTTP/1.0 has no transfer codings: ignored, as net/http ignores them (a version
+			// 0.0 counts as 1.1 there).
+			if res.ProtoAtLeast(1, 1) || res.ProtoMajor == 0 && res.ProtoMinor == 0 {
+				if len(te) != 1 {
+					return f, fmt.Errorf("upstream: too many transfer encodings: %q", te)
+				}
+				if !strings.EqualFold(te[0], "chunked") || !isASCII(te[0]) {
+					return f, fmt.Errorf("upstream: unsupported transfer encoding: %q", te[0])
+				}
+				f.chunked = true
 			}
-			if !strings.EqualFold(te[0], "chunked") || !isASCII(te[0]) {
-				return f, fmt.Errorf("upstream: unsupported transfer encoding: %q", te[0])
-			}
-			f.chunked = true
 		}
 	}
 
-	n, err := bodyLength(res.StatusCode, method, h, f.chunked)
+	n, err := bodyLength(res.StatusCode, method, h, f.chunked, named&hasContentLength != 0)
 	if err != nil {
 		return f, err
 	}
@@ -315,8 +317,12 @@ func closes(major, minor int, h http.Header, connection bool) bool {
 // bodyLength is the body's length by RFC 9112 (6.3) as net/http reads it: 0 for HEAD, 1xx,
 // 204 and 304, -1 for chunked (its Content-Length removed) or an end with the connection.
 // Several Content-Lengths must agree, and are then one.
-func bodyLength(status int, method string, h http.Header, chunked bool) (int64, error) {
-	cls := h["Content-Length"]
+// hasCL says whether the head has a Content-Length field.
+func bodyLength(status int, method string, h http.Header, chunked, hasCL bool) (int64, error) {
+	var cls []string
+	if hasCL {
+		cls = h["Content-Length"]
+	}
 	if len(cls) > 1 {
 		first := textproto.TrimString(cls[0])
 		for _, v := range cls[1:] {
