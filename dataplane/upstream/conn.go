@@ -52,6 +52,9 @@ type persistConn struct {
 	reused bool // taken from the pool: it may have been closed by the backend meanwhile
 
 	idleSince time.Time
+	// The connection's deadline and the current request's (deadline.go).
+	armed, due time.Time
+	early      bool // armed comes before due
 	startN    int64       // cr.n when the current request started
 	stop      func() bool // stops the current request's context.AfterFunc
 	// ends, when set, runs the current request's interrupt in place of stop (reqend):
@@ -74,9 +77,9 @@ type persistConn struct {
 func newPersistConn(p *pool, c net.Conn) *persistConn {
 	pc := &persistConn{pool: p, conn: c}
 	pc.rw = rawio.ReadWriter(c)
-	pc.cr = connReader{r: pc.rw, limit: math.MaxInt64}
+	pc.cr = connReader{pc: pc, limit: math.MaxInt64}
 	pc.br = bufio.NewReaderSize(&pc.cr, bufferSize)
-	pc.bw = bufio.NewWriterSize(pc.rw, bufferSize)
+	pc.bw = bufio.NewWriterSize(deadlineWriter{pc}, bufferSize)
 	pc.interrupt = func() {
 		pc.cancelled.Store(true)
 		_ = pc.conn.SetDeadline(aLongTimeAgo)
@@ -93,7 +96,7 @@ func (pc *persistConn) nothingReceived() bool {
 func (pc *persistConn) roundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	deadline, _ := ctx.Deadline()
-	_ = pc.conn.SetDeadline(deadline)
+	pc.setDeadline(deadline)
 	pc.startN = pc.cr.n
 	pc.cancelled.Store(false)
 	pc.stop, pc.ends = nil, nil
@@ -104,9 +107,9 @@ func (pc *persistConn) roundTrip(req *http.Request) (*http.Response, error) {
 		pc.stop = context.AfterFunc(ctx, pc.interrupt)
 	}
 
-	err := writeRequest(pc.rw, pc.bw, req)
+	err := writeRequest(deadlineWriter{pc}, pc.bw, req)
 	if err != nil {
-		pc.bw.Reset(pc.rw)
+		pc.bw.Reset(deadlineWriter{pc})
 		return nil, pc.fail(ctx, err)
 	}
 	// Let the other requests' goroutines run before reading the answer, which the backend
@@ -246,7 +249,7 @@ func (pc *persistConn) Close() error { return pc.conn.Close() }
 // connReader counts what is read from the connection and stops at limit, which bounds the
 // response's headers.
 type connReader struct {
-	r     io.Reader
+	pc    *persistConn
 	n     int64
 	limit int64
 }
@@ -259,9 +262,13 @@ func (r *connReader) Read(p []byte) (int, error) {
 	if int64(len(p)) > left {
 		p = p[:left]
 	}
-	n, err := r.r.Read(p)
-	r.n += int64(n)
-	return n, err
+	for {
+		n, err := r.pc.rw.Read(p)
+		r.n += int64(n)
+		if err == nil || n > 0 || !r.pc.rearm(err) {
+			return n, err
+		}
+	}
 }
 
 func isTimeout(err error) bool {

@@ -226,7 +226,7 @@ func referenceExchange(data []byte, method string, maxHeader int64) outcome {
 	var o outcome
 	req := exchangeRequest(method, &o.Infos)
 	c := &streamConn{data: data}
-	cr := &connReader{r: c, limit: maxHeader}
+	cr := &connReader{pc: &persistConn{rw: c}, limit: maxHeader}
 	br := bufio.NewReaderSize(cr, bufferSize)
 	var res *http.Response
 	untrusted := false
