@@ -54,9 +54,9 @@ type persistConn struct {
 	idleSince time.Time
 	// The connection's deadline and the current request's (deadline.go).
 	armed, due time.Time
-	early      bool // armed comes before due
-	startN    int64       // cr.n when the current request started
-	stop      func() bool // stops the current request's context.AfterFunc
+	early      bool        // armed comes before due
+	startN     int64       // cr.n when the current request started
+	stop       func() bool // stops the current request's context.AfterFunc
 	// ends, when set, runs the current request's interrupt in place of stop (reqend):
 	// the request's context, and the id its OnEnd gave.
 	ends      context.Context
