@@ -17,6 +17,7 @@ limitations under the License.
 package upstream
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -52,12 +53,10 @@ const (
 
 var writeBuffers = sync.Pool{New: func() any { b := make([]byte, 0, bufferSize); return &b }}
 
-// writeRequest writes req to w, in one write when the lean writer takes it.
-func writeRequest(w io.Writer, bw interface {
-	io.Writer
-	Flush() error
-}, req *http.Request) error {
-	err := writeLean(w, req)
+// writeRequest writes req to w, in one write when the lean writer takes it: built in bw's
+// room, which only the other writer uses, unless its body may not fit there.
+func writeRequest(w io.Writer, bw *bufio.Writer, req *http.Request) error {
+	err := writeLean(w, bw.AvailableBuffer(), req)
 	if !errors.Is(err, errNotLean) {
 		return err
 	}
@@ -68,8 +67,9 @@ func writeRequest(w io.Writer, bw interface {
 }
 
 // writeLean writes req to w in one write, or returns errNotLean having written and read
-// nothing. The body is closed unless errNotLean is returned.
-func writeLean(w io.Writer, req *http.Request) error {
+// nothing. The body is closed unless errNotLean is returned. The request is built in room
+// when its body is at most half of it, in a pooled buffer otherwise.
+func writeLean(w io.Writer, room []byte, req *http.Request) error {
 	if len(req.TransferEncoding) > 0 || req.Trailer != nil || req.URL == nil || req.URL.Opaque != "" {
 		return errNotLean
 	}
@@ -89,8 +89,13 @@ func writeLean(w io.Writer, req *http.Request) error {
 			return errNotLean // IDNA: net/http converts it to Punycode
 		}
 	}
-	bp := writeBuffers.Get().(*[]byte)
-	b, err := appendHead(*bp, req, host)
+	b := room[:0]
+	var bp *[]byte
+	if n := outgoingLength(req); n > int64(cap(room))/2 {
+		bp = writeBuffers.Get().(*[]byte)
+		b = (*bp)[:0]
+	}
+	b, err := appendHead(b, req, host)
 	if err == nil {
 		b, err = appendBody(b, req)
 	} else {
@@ -99,7 +104,7 @@ func writeLean(w io.Writer, req *http.Request) error {
 	if err == nil {
 		_, err = w.Write(b)
 	}
-	if cap(b) <= maxPooledWrite {
+	if bp != nil && cap(b) <= maxPooledWrite {
 		*bp = b[:0]
 		writeBuffers.Put(bp)
 	}
