@@ -43,6 +43,9 @@ type deadlineCtx struct {
 	headerChecked bool
 	// fields answers leanhttp.FieldsKey: the outgoing fields, as a list (forward).
 	fields []httpsyntax.Field
+	// lazyHeader answers leanhttp.LazyHeaderKey: forward reads the answer's header through
+	// leanhttp.Header and Values only.
+	lazyHeader bool
 }
 
 // Value answers the lean transport's keys for the 1xx handler and the header's check; other
@@ -55,6 +58,8 @@ func (c *deadlineCtx) Value(k any) any {
 		}
 	case leanhttp.HeaderCheckedKey:
 		return c.headerChecked
+	case leanhttp.LazyHeaderKey:
+		return c.lazyHeader
 	case leanhttp.FieldsKey:
 		if c.fields != nil {
 			return &c.fields

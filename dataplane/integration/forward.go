@@ -196,7 +196,7 @@ func (h *httpIntegration) forward(w http.ResponseWriter, r *http.Request, rc *re
 		// The lean transport asks the context itself for the 1xx handler (Value), so that
 		// no wrapper hides the request's context from it (reqend). It also asks whether the
 		// header needs its check (checked, above).
-		f.deadline = deadlineCtx{Context: r.Context(), deadline: time.Now().Add(h.timeout), got1xx: f, headerChecked: checked}
+		f.deadline = deadlineCtx{Context: r.Context(), deadline: time.Now().Add(h.timeout), got1xx: f, headerChecked: checked, lazyHeader: true}
 		if list {
 			f.deadline.fields = f.fields
 		}
@@ -230,7 +230,7 @@ func (h *httpIntegration) forward(w http.ResponseWriter, r *http.Request, rc *re
 		// Nothing asked for an upgrade (those go to ReverseProxy), which refuses this with
 		// the same errors.
 		_ = res.Body.Close()
-		up := upgradeType(res.Header)
+		up := upgradeType(leanhttp.Header(res))
 		switch {
 		case !isPrint(up):
 			err = fmt.Errorf("backend tried to switch to invalid protocol %q", up)
@@ -250,7 +250,7 @@ func (h *httpIntegration) forward(w http.ResponseWriter, r *http.Request, rc *re
 	}
 	if !forwarded {
 		dst := w.Header()
-		contentType = copyResponseHeader(dst, res.Header, leanhttp.CanonicalNames(res))
+		contentType = copyResponseHeader(dst, leanhttp.Header(res), leanhttp.CanonicalNames(res))
 		if announced > 0 {
 			keys := make([]string, 0, announced)
 			for k := range res.Trailer {
@@ -520,7 +520,7 @@ func forwardFields(w http.ResponseWriter, res *http.Response) (contentType []str
 		return nil, false
 	}
 	var buf [4]string
-	named := connectionNamed(res.Header["Connection"], buf[:0])
+	named := connectionNamed(leanhttp.Values(res, "Connection"), buf[:0])
 	var length []string // the first Content-Length line's
 	lengths := 0
 	for _, f := range fields {
@@ -544,7 +544,7 @@ func forwardFields(w http.ResponseWriter, res *http.Response) (contentType []str
 		// The map's: one value for any number of equal lines, none for a chunked body. A
 		// single line's value is the map's own (upstream.Fields).
 		if lengths > 1 || res.TransferEncoding != nil {
-			length = res.Header["Content-Length"]
+			length = leanhttp.Values(res, "Content-Length")
 		}
 		addCanonical(w.Header(), "Content-Length", length)
 	}

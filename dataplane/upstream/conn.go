@@ -170,6 +170,7 @@ func (pc *persistConn) roundTrip(req *http.Request) (*http.Response, error) {
 	res := &r.res
 	reusable := !res.Close && !req.Close
 	if f.length == 0 {
+		r.fill()
 		res.Body = http.NoBody
 		pc.finish(reusable)
 		return res, nil

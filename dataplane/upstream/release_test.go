@@ -18,11 +18,13 @@ package upstream
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/textproto"
+	"reflect"
 	"testing"
 )
 
@@ -124,5 +126,35 @@ func TestCanonicalNames(t *testing.T) {
 	}
 	if CanonicalNames(&http.Response{Header: http.Header{"x-lower": {"1"}}, Body: http.NoBody}) {
 		t.Error("a response of unknown origin is vouched for")
+	}
+}
+
+// A caller that reads the header through Header gets the map built then, as it would have
+// been at once; until then res.Header is empty.
+func TestLazyHeader(t *testing.T) {
+	url, _ := rawBackend(t, answerEach("HTTP/1.1 200 OK\r\nServer: nginx\r\nVary: A\r\nvary: B\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok"))
+	tr, _ := newTransport(t, Options{})
+	for _, lazy := range []bool{false, true} {
+		ctx := context.WithValue(context.Background(), LazyHeaderKey{}, lazy)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		res, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(res.Header); lazy != (got == 0) {
+			t.Errorf("lazy %v: %d fields in the map before Header", lazy, got)
+		}
+		if got := Values(res, "Content-Length"); !reflect.DeepEqual(got, []string{"2"}) {
+			t.Errorf("lazy %v: Content-Length %q", lazy, got)
+		}
+		want := http.Header{"Server": {"nginx"}, "Vary": {"A", "B"}, "Content-Length": {"2"}, "Connection": {"keep-alive"}}
+		if got := Header(res); !reflect.DeepEqual(got, want) {
+			t.Errorf("lazy %v: header %v, want %v", lazy, got, want)
+		}
+		if b, err := io.ReadAll(res.Body); err != nil || string(b) != "ok" {
+			t.Errorf("lazy %v: body %q, %v", lazy, b, err)
+		}
+		_ = res.Body.Close()
+		Release(res)
 	}
 }

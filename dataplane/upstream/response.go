@@ -48,6 +48,8 @@ type response struct {
 	// Pragma came.
 	fields []httpsyntax.Field
 	plain  bool
+	// lazy, when on, stands for res.Header, empty until Header fills it (lazy.go).
+	lazy lazyHeader
 }
 
 // responses keeps released responses.
@@ -127,13 +129,15 @@ func (pc *persistConn) readResponse(req *http.Request) (*response, bodyFraming, 
 	if !ok {
 		return nil, bodyFraming{}, fmt.Errorf("upstream: malformed status line %q", status)
 	}
-	res.Header, r.fields = s.header(head, r.header, r.fields[:0])
 	// A Pragma may add a Cache-Control to the map (framing), which the list would lack.
-	r.header, r.plain = nil, !s.folded && s.plain && s.named&hasPragma == 0
+	r.plain = !s.folded && s.plain && s.named&hasPragma == 0
+	r.lazy = lazyHeader{on: r.plain && s.named&(hasTransferEncoding|hasTrailer) == 0 && res.StatusCode >= 200 && wantsLazy(req)}
+	res.Header, r.fields = s.header(head, r.header, r.fields[:0], r.lazy.on)
+	r.header = nil
 	if cap(s.fields) > 256 {
 		s.fields = nil // an idle connection holds it: not the room of an unusually long head
 	}
-	f, err := framing(res, req.Method, s.named)
+	f, err := framing(r, req.Method, s.named)
 	return r, f, err
 }
 
@@ -173,7 +177,7 @@ func parseStatusLine(line string) (proto, status string, code, major, minor int,
 // compared with the few before it rather than looked up, so that a field new to the map
 // (nearly all) costs one map assignment. Each field is also appended to list, in the head's
 // order, its value the map's slice of one.
-func (s *headScan) header(head string, h http.Header, list []httpsyntax.Field) (http.Header, []httpsyntax.Field) {
+func (s *headScan) header(head string, h http.Header, list []httpsyntax.Field, listOnly bool) (http.Header, []httpsyntax.Field) {
 	if h == nil {
 		h = make(http.Header, s.entries)
 	}
@@ -194,6 +198,9 @@ func (s *headScan) header(head string, h http.Header, list []httpsyntax.Field) (
 		one := slab[:1:1]
 		slab = slab[1:]
 		list = append(list, httpsyntax.Field{Name: key, Values: one})
+		if listOnly {
+			continue
+		}
 		dup := n == len(seen) // past the few: looked up
 		for _, k := range seen[:n] {
 			if k == key {
@@ -240,7 +247,8 @@ type bodyFraming struct {
 // framing applies net/http's rules for a response's framing to res, whose head is read: it
 // sets Close, TransferEncoding, ContentLength and Trailer, removes the headers net/http
 // removes, and returns how the body is delimited.
-func framing(res *http.Response, method string, named uint8) (bodyFraming, error) {
+func framing(r *response, method string, named uint8) (bodyFraming, error) {
+	res := &r.res
 	h := res.Header
 	if named&hasPragma != 0 {
 		if p := h["Pragma"]; len(p) > 0 && p[0] == "no-cache" {
@@ -249,7 +257,15 @@ func framing(res *http.Response, method string, named uint8) (bodyFraming, error
 			}
 		}
 	}
-	res.Close = closes(res.ProtoMajor, res.ProtoMinor, h, named&hasConnection != 0)
+	var conn []string
+	if named&hasConnection != 0 {
+		conn = r.values("Connection")
+	}
+	var drop bool
+	res.Close, drop = closes(res.ProtoMajor, res.ProtoMinor, conn)
+	if drop {
+		r.del("Connection")
+	}
 
 	var f bodyFraming
 	if named&hasTransferEncoding != 0 {
@@ -269,14 +285,26 @@ func framing(res *http.Response, method string, named uint8) (bodyFraming, error
 		}
 	}
 
-	n, err := bodyLength(res.StatusCode, method, h, f.chunked, named&hasContentLength != 0)
+	var cls []string
+	if named&hasContentLength != 0 {
+		cls = r.values("Content-Length")
+	}
+	n, one, err := bodyLength(res.StatusCode, method, cls, f.chunked)
 	if err != nil {
 		return f, err
+	}
+	switch {
+	case f.chunked:
+		r.del("Content-Length")
+		cls = nil
+	case one != nil:
+		r.set("Content-Length", one)
+		cls = one
 	}
 	f.length = n
 	res.ContentLength = n
 	if method == http.MethodHead {
-		if res.ContentLength, err = contentLength(h["Content-Length"]); err != nil {
+		if res.ContentLength, err = contentLength(cls); err != nil {
 			return f, err
 		}
 	}
@@ -294,62 +322,50 @@ func framing(res *http.Response, method string, named uint8) (bodyFraming, error
 	return f, nil
 }
 
-// closes reports whether the connection ends with this response, and removes a Connection
-// header saying so in HTTP/1.1, as net/http does.
-func closes(major, minor int, h http.Header, connection bool) bool {
+// closes reports whether the connection ends with this response, whose Connection header
+// has the values conn, and whether that header goes, as net/http removes it when it says
+// so in HTTP/1.1.
+func closes(major, minor int, conn []string) (close, drop bool) {
 	if major < 1 {
-		return true
+		return true, false
 	}
-	var conn []string
-	if connection {
-		conn = h["Connection"]
-	}
-	close := httpguts.HeaderValuesContainsToken(conn, "close")
+	close = httpguts.HeaderValuesContainsToken(conn, "close")
 	if major == 1 && minor == 0 {
-		return close || !httpguts.HeaderValuesContainsToken(conn, "keep-alive")
+		return close || !httpguts.HeaderValuesContainsToken(conn, "keep-alive"), false
 	}
-	if close {
-		delete(h, "Connection")
-	}
-	return close
+	return close, close
 }
 
-// bodyLength is the body's length by RFC 9112 (6.3) as net/http reads it: 0 for HEAD, 1xx,
-// 204 and 304, -1 for chunked (its Content-Length removed) or an end with the connection.
-// Several Content-Lengths must agree, and are then one.
-// hasCL says whether the head has a Content-Length field.
-func bodyLength(status int, method string, h http.Header, chunked, hasCL bool) (int64, error) {
-	var cls []string
-	if hasCL {
-		cls = h["Content-Length"]
-	}
+// bodyLength is the body's length by RFC 9112 (6.3) as net/http reads it, from its
+// Content-Length values cls: 0 for HEAD, 1xx, 204 and 304, -1 for chunked (its
+// Content-Length then goes) or an end with the connection. Several Content-Lengths must
+// agree, and are then one: that one is returned as the header's value (one), nil when cls
+// stays as it is.
+func bodyLength(status int, method string, cls []string, chunked bool) (n int64, one []string, err error) {
 	if len(cls) > 1 {
 		first := textproto.TrimString(cls[0])
 		for _, v := range cls[1:] {
 			if textproto.TrimString(v) != first {
-				return 0, fmt.Errorf("upstream: response with several Content-Lengths: %q", cls)
+				return 0, nil, fmt.Errorf("upstream: response with several Content-Lengths: %q", cls)
 			}
 		}
 		cls = []string{first}
-		h["Content-Length"] = cls
+		one = cls
 	}
-	var n int64
 	if len(cls) > 0 {
-		var err error
 		if n, err = contentLength(cls); err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 	}
 	switch {
 	case method == http.MethodHead, status/100 == 1, status == http.StatusNoContent, status == http.StatusNotModified:
-		return 0, nil
+		return 0, one, nil
 	case chunked:
-		delete(h, "Content-Length")
-		return -1, nil
+		return -1, one, nil
 	case len(cls) > 0:
-		return n, nil
+		return n, one, nil
 	}
-	return -1, nil
+	return -1, one, nil
 }
 
 // contentLength parses a Content-Length: -1 when there is none, digits only otherwise.
