@@ -117,8 +117,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if b != nil {
 				d += h.bodyTimeout
 			}
-			if now := time.Now(); now.Add(d).After(ew.deadline) {
-				_ = ew.rc.SetWriteDeadline(now.Add(d + d/4)) // a quarter more, as arm
+			if time.Until(ew.deadline) < d {
+				_ = ew.rc.SetWriteDeadline(time.Now().Add(d + d/4)) // a quarter more, as arm
 			}
 		}
 		*ew = writer{}
@@ -296,13 +296,13 @@ func (w *writer) arm() {
 	if w.timeout <= 0 {
 		return
 	}
-	now := time.Now()
 	if !w.lazy {
-		_ = w.rc.SetWriteDeadline(now.Add(w.timeout))
+		_ = w.rc.SetWriteDeadline(time.Now().Add(w.timeout))
 		return
 	}
-	if now.Add(w.timeout).After(w.deadline) {
-		w.deadline = now.Add(w.timeout + w.timeout/4)
+	// time.Until reads only the monotonic clock, for a deadline that has its reading.
+	if time.Until(w.deadline) < w.timeout {
+		w.deadline = time.Now().Add(w.timeout + w.timeout/4)
 		_ = w.rc.SetWriteDeadline(w.deadline)
 	}
 }

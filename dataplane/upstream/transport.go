@@ -351,7 +351,6 @@ const freshIdle = time.Millisecond
 // closing those idle for too long or that the backend closed or wrote to meanwhile (checked
 // unless fresh, when the caller allows: freshIdle).
 func (p *pool) take(now time.Time, unchecked bool) *persistConn {
-	cutoff := now.Add(-p.t.opts.IdleTimeout)
 	for {
 		p.mu.Lock()
 		n := len(p.idle)
@@ -364,8 +363,9 @@ func (p *pool) take(now time.Time, unchecked bool) *persistConn {
 		p.idle = p.idle[:n-1]
 		p.mu.Unlock()
 		// The check is a syscall: outside the lock, as the connection is ours now.
-		fresh := unchecked && now.Sub(pc.idleSince) < freshIdle
-		if pc.idleSince.Before(cutoff) || !fresh && !pc.alive() {
+		idle := now.Sub(pc.idleSince)
+		fresh := unchecked && idle < freshIdle
+		if idle > p.t.opts.IdleTimeout || !fresh && !pc.alive() {
 			pc.close()
 			continue
 		}
