@@ -214,7 +214,7 @@ func (s *headScan) line(line []byte, off int) error {
 	// class, masked by what its place refuses, which the byte before it gives (byteClass's
 	// high byte). Nothing caught means a canonical name.
 	var caught uint8
-	refused := uint8(lowerByte | spaceByte | notNameByte) // the first byte is upper case
+	refused := lowerByte | spaceByte | notNameByte // the first byte is upper case
 	for _, c := range line[:colon] {
 		k := byteClass[c]
 		caught |= uint8(k) & refused
