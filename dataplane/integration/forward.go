@@ -555,7 +555,13 @@ func forwardFields(w http.ResponseWriter, res *http.Response) (contentType []str
 // Header.Del keys them, and returns it.
 func connectionNamed(connection, named []string) []string {
 	for _, v := range connection {
-		for sf := range strings.SplitSeq(v, ",") {
+		for v != "" { // strings.SplitSeq's items, without its iterator's calls
+			sf := v
+			if i := strings.IndexByte(v, ','); i >= 0 {
+				sf, v = v[:i], v[i+1:]
+			} else {
+				v = ""
+			}
 			switch sf = textproto.TrimString(sf); sf {
 			case "":
 			case "keep-alive", "Keep-Alive": // nginx's, without an allocation
