@@ -272,7 +272,7 @@ func (h *httpIntegration) forward(w http.ResponseWriter, r *http.Request, rc *re
 		}
 	}
 
-	if err := copyBody(w, res.Body, ctl); err != nil {
+	if err := copyBody(w, res, ctl); err != nil {
 		_ = res.Body.Close()
 		if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 			h.shared.Log.V(1).Info("integration response copy", "route", rc.RouteName, "target", out.URL.Host, "error", err.Error())
@@ -305,8 +305,17 @@ func (h *httpIntegration) forward(w http.ResponseWriter, r *http.Request, rc *re
 	}
 }
 
-// copyBody streams src to w with a pooled buffer, flushing after each write when ctl is set.
-func copyBody(w io.Writer, src io.Reader, ctl *http.ResponseController) error {
+// copyBody streams res's body to w, flushing after each write when ctl is set: with a pooled
+// buffer, or, for the lean path's answer of known length not flushed, from its connection's
+// buffer (upstream.WriteBody).
+func copyBody(w io.Writer, res *http.Response, ctl *http.ResponseController) error {
+	if ctl == nil {
+		// The lean path's answer of known length, from its connection's buffer.
+		if handled, err := leanhttp.WriteBody(res, w); handled {
+			return err
+		}
+	}
+	src := res.Body
 	bp := buffers.Get().(*[]byte)
 	defer buffers.Put(bp)
 	buf := *bp

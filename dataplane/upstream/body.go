@@ -88,16 +88,62 @@ func (b *body) Read(p []byte) (int, error) {
 		n, err = b.pc.br.Read(p)
 	}
 	if err != nil {
-		eof := errors.Is(err, io.EOF)
-		if !eof {
-			err = ctxError(b.ctx, err, b.pc.cancelled.Load())
-		}
-		b.err = err
-		if b.state.CompareAndSwap(bodyOpen, bodyEnded) {
-			b.pc.finish(eof && b.reusable)
-		}
+		err = b.end(err)
 	}
 	return n, err
+}
+
+// end ends the body with err (io.EOF: at its end), returning the connection to the pool or
+// closing it, and returns what the caller sees: the context's error for a failure of the
+// request's end.
+func (b *body) end(err error) error {
+	eof := errors.Is(err, io.EOF)
+	if !eof {
+		err = ctxError(b.ctx, err, b.pc.cancelled.Load())
+	}
+	b.err = err
+	if b.state.CompareAndSwap(bodyOpen, bodyEnded) {
+		b.pc.finish(eof && b.reusable)
+	}
+	return err
+}
+
+// WriteBody writes res's body to w as it arrives, from its connection's buffer, without a
+// copy in between, when res is the lean path's with a body of known length, and reports
+// handled; for any other body it does nothing. The body ends as read to its end (the
+// connection goes back to the pool once its last bytes are written) or, on a read's
+// failure, as Read's does; a failed write leaves it open, for the caller to close. err is
+// nil at the body's end.
+func WriteBody(res *http.Response, w io.Writer) (handled bool, err error) {
+	b, ok := res.Body.(*body)
+	if !ok || b.owner == nil || &b.owner.res != res || b.chunks != nil || b.left <= 0 || b.state.Load() != bodyOpen {
+		return false, nil
+	}
+	br := b.pc.br
+	for {
+		if br.Buffered() == 0 {
+			if _, err := br.Peek(1); err != nil {
+				if errors.Is(err, io.EOF) {
+					err = io.ErrUnexpectedEOF // the length promised more
+				}
+				return true, b.end(err)
+			}
+		}
+		p, _ := br.Peek(int(min(int64(br.Buffered()), b.left)))
+		n, err := w.Write(p)
+		_, _ = br.Discard(n)
+		if b.left -= int64(n); b.left == 0 {
+			_ = b.end(io.EOF) // all read, whatever became of the write
+		}
+		switch {
+		case err != nil:
+			return true, err
+		case n < len(p):
+			return true, io.ErrShortWrite
+		case b.left == 0:
+			return true, nil
+		}
+	}
 }
 
 // Buffered returns how many bytes of the answer are read from the connection but not yet

@@ -17,6 +17,7 @@ limitations under the License.
 package upstream
 
 import (
+	"bytes"
 	"bufio"
 	"context"
 	"errors"
@@ -164,9 +165,19 @@ func leanExchange(data []byte, method string, step int, maxHeader int64, lazy bo
 		o.Fields = fieldsAgree(res)
 	}
 	if res.Body != http.NoBody {
-		var err error
-		o.Body, err = readBody(res.Body, step)
-		o.BodyErr = !errors.Is(err, io.EOF)
+		// The lazy run takes the body as the integration does (copyBody): WriteBody, for
+		// one it handles.
+		var body bytes.Buffer
+		handled, err := false, error(nil)
+		if lazy {
+			handled, err = WriteBody(res, &body)
+		}
+		if handled {
+			o.Body, o.BodyErr = body.String(), err != nil
+		} else {
+			o.Body, err = readBody(res.Body, step)
+			o.BodyErr = !errors.Is(err, io.EOF)
+		}
 		_ = res.Body.Close()
 	}
 	o.Trailers = res.Trailer
