@@ -17,8 +17,8 @@ limitations under the License.
 package upstream
 
 import (
-	"bytes"
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
