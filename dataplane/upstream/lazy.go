@@ -29,9 +29,9 @@ import (
 // request's context (LazyHeaderKey), and for an answer whose list stands for the map (a
 // plain head, neither chunked nor announcing trailers, and not a 1xx, whose header goes to
 // the 1xx handler) res.Header stays empty until Header fills it. An answer without a body,
-// which Header cannot tell from another (res.Body is http.NoBody), has its map at once. Framing reads and changes
-// the two fields it works on through the response (values, del, set), which keeps its
-// changes apart until then.
+// which Header cannot tell from another's (its Body is http.NoBody), has its map at once.
+// Framing reads and changes the two fields it works on through the response (values, del,
+// set), which keeps its changes apart until then.
 
 // LazyHeaderKey is the context key of a caller's word (true) that it reads the answer's
 // header through Fields, Values and Header only, never res.Header directly.
