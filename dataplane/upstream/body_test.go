@@ -19,6 +19,7 @@ package upstream
 import (
 	"bytes"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -56,41 +57,36 @@ func TestWriteBody(t *testing.T) {
 	long := strings.Repeat("x", 3*bufferSize+7) // over several fills of the buffer
 	url, conns := rawBackend(t, answerEach("HTTP/1.1 200 OK\r\nContent-Length: 12295\r\n\r\n"+long))
 	tr, _ := newTransport(t, Options{})
-	do := func(w interface{ Write([]byte) (int, error) }) (*http.Response, bool, error) {
+	// do writes an answer's body to w, then closes it, as forward does.
+	do := func(w io.Writer) (bool, error) {
 		req, _ := http.NewRequest(http.MethodGet, url, nil)
 		res, err := tr.RoundTrip(req)
 		if err != nil {
 			t.Fatal(err)
 		}
-		handled, err := WriteBody(res, w)
-		return res, handled, err
+		defer func() { _ = res.Body.Close() }()
+		return WriteBody(res, w)
 	}
 
 	var out bytes.Buffer
-	res, handled, err := do(&out)
-	if !handled || err != nil || out.String() != long {
+	if handled, err := do(&out); !handled || err != nil || out.String() != long {
 		t.Fatalf("handled %v, %v, %d bytes; want the body", handled, err, out.Len())
 	}
-	_ = res.Body.Close()
-	if _, _, err := do(&out); err != nil || conns.Load() != 1 {
+	if _, err := do(&out); err != nil || conns.Load() != 1 {
 		t.Fatalf("second: %v, %d connections; want the first one again", err, conns.Load())
 	}
 
-	res, handled, err = do(&failingWriter{n: bufferSize})
-	if !handled || !errors.Is(err, errWrite) {
+	if handled, err := do(&failingWriter{n: bufferSize}); !handled || !errors.Is(err, errWrite) {
 		t.Fatalf("failing write: handled %v, %v", handled, err)
 	}
-	_ = res.Body.Close()
-	if _, _, err := do(&out); err != nil || conns.Load() != 2 {
+	if _, err := do(&out); err != nil || conns.Load() != 2 {
 		t.Fatalf("after a failed write: %v, %d connections; want a new one", err, conns.Load())
 	}
 
-	res, _, err = do(&takesAllFails{left: len(long)}) // takes every byte, then fails
-	if !errors.Is(err, errWrite) {
+	if _, err := do(&takesAllFails{left: len(long)}); !errors.Is(err, errWrite) { // takes every byte, then fails
 		t.Fatalf("write failed after the last bytes: %v", err)
 	}
-	_ = res.Body.Close()
-	if _, _, err := do(&out); err != nil || conns.Load() != 2 {
+	if _, err := do(&out); err != nil || conns.Load() != 2 {
 		t.Fatalf("after a write failed on the last bytes: %v, %d connections; want the same", err, conns.Load())
 	}
 }
