@@ -27,10 +27,13 @@ import (
 	"net/textproto"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
 	"golang.org/x/net/http/httpguts"
+
+	"github.com/portico-dev/portico/internal/httpsyntax"
 )
 
 // writeCase is a request built afresh for each writer (a body is read once).
@@ -194,5 +197,45 @@ func TestWriteCases(t *testing.T) {
 		{method: "OPTIONS", path: "", host: "[::1]:80", header: http.Header{"Connection": {"close"}}, close: true},
 	} {
 		c.check(t)
+	}
+}
+
+// A caller's list of fields (FieldsKey) is written as net/http writes the same fields from
+// a map, in any order, with the fields the writer writes itself left out, and a framing
+// name spelled otherwise refused.
+func TestWriteFieldsList(t *testing.T) {
+	f := func(k string, vv ...string) httpsyntax.Field { return httpsyntax.Field{Name: k, Values: vv} }
+	for _, c := range []struct {
+		name   string
+		fields []httpsyntax.Field
+		fails  bool
+	}{
+		{"sorted", []httpsyntax.Field{f("Accept", "a"), f("X-Forwarded-For", "1.2.3.4"), f("X-Request-Id", "r")}, false},
+		{"sorted, user agent last", []httpsyntax.Field{f("Accept", "a"), f("X-B", "b"), f("User-Agent", "ua/1")}, false},
+		{"not sorted", []httpsyntax.Field{f("X-B", "b"), f("Accept", "a", "b"), f("Cookie", "c")}, false},
+		{"its own fields left out", []httpsyntax.Field{f("Content-Length", "9"), f("Host", "h"), f("Trailer", "t"), f("X-A", "1")}, false},
+		{"a framing name spelled otherwise", []httpsyntax.Field{f("X-A", "1"), f("content-length", "9")}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			req := func() *http.Request {
+				fields := slices.Clone(c.fields)
+				ctx := context.WithValue(context.Background(), FieldsKey{}, &fields)
+				r, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://backend/x", nil)
+				r.Header = http.Header{}
+				return r
+			}
+			var got bytes.Buffer
+			err := writeLean(&got, make([]byte, 0, 512), req())
+			if c.fails {
+				if err == nil || got.Len() > 0 {
+					t.Fatalf("wrote %q, %v; want an error and nothing written", got.Bytes(), err)
+				}
+				return
+			}
+			var want bytes.Buffer
+			if werr := withFields(req()).Write(&want); err != nil || werr != nil || got.String() != want.String() {
+				t.Fatalf("lean writer (%v)\n%q\nnet/http (%v)\n%q", err, got.Bytes(), werr, want.Bytes())
+			}
+		})
 	}
 }
