@@ -115,8 +115,12 @@ func (b *body) end(err error) error {
 // failure, as Read's does; a failed write leaves it open, for the caller to close. err is
 // nil at the body's end.
 func WriteBody(res *http.Response, w io.Writer) (handled bool, err error) {
-	b, ok := res.Body.(*body)
-	if !ok || b.owner == nil || &b.owner.res != res || b.chunks != nil || b.left <= 0 || b.state.Load() != bodyOpen {
+	r := leanOf(res)
+	if r == nil {
+		return false, nil
+	}
+	b := &r.body
+	if b.chunks != nil || b.left <= 0 || b.state.Load() != bodyOpen {
 		return false, nil
 	}
 	br := b.pc.br

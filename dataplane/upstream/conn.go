@@ -124,11 +124,7 @@ func (pc *persistConn) roundTrip(req *http.Request) (*http.Response, error) {
 	if rht := pc.pool.t.opts.ResponseHeaderTimeout; rht > 0 {
 		if d := pc.pool.t.opts.Now().Add(rht); deadline.IsZero() || d.Before(deadline) {
 			_ = pc.conn.SetReadDeadline(d)
-			if pc.cancelled.Load() {
-				// The interrupt ran meanwhile: its past deadline stands (it sets cancelled
-				// first), or the read would wait for this one.
-				_ = pc.conn.SetReadDeadline(aLongTimeAgo)
-			}
+			pc.keepInterrupted()
 			headerDeadline = true
 		}
 	}

@@ -61,11 +61,17 @@ func (pc *persistConn) rearm(err error) bool {
 	}
 	_ = pc.conn.SetDeadline(pc.due)
 	pc.armed, pc.early = pc.due, false
-	if pc.cancelled.Load() {
-		// The interrupt ran meanwhile: its past deadline stands (it sets cancelled first).
-		_ = pc.conn.SetDeadline(aLongTimeAgo)
+	return !pc.keepInterrupted()
+}
+
+// keepInterrupted puts the interrupt's past deadline back when it ran, reporting whether it
+// did: a deadline set while it ran would undo it, and the call would wait for that one (the
+// interrupt sets cancelled before its deadline).
+func (pc *persistConn) keepInterrupted() bool {
+	if !pc.cancelled.Load() {
 		return false
 	}
+	_ = pc.conn.SetDeadline(aLongTimeAgo)
 	return true
 }
 

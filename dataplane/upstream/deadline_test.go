@@ -23,44 +23,23 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/portico-dev/portico/internal/testkit"
 )
-
-// countingConn counts the deadlines set on a connection.
-type countingConn struct {
-	net.Conn
-	set int
-}
-
-func (c *countingConn) SetDeadline(d time.Time) error {
-	c.set++
-	return c.Conn.SetDeadline(d)
-}
 
 // deadlinePair is a persistConn over one end of a loopback TCP connection, and the other end.
 // With counted, the persistConn's connection counts the deadlines set on it (and is read and
 // written as a net.Conn, not as a socket).
-func deadlinePair(t *testing.T, o Options, counted bool) (*persistConn, *countingConn, net.Conn) {
+func deadlinePair(t *testing.T, o Options, counted bool) (*persistConn, *testkit.DeadlineCounts, net.Conn) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	var c net.Conn
+	c, peer := testkit.TCPPair(t)
+	var n *testkit.DeadlineCounts
+	if counted {
+		c, n = testkit.CountConnDeadlines(c)
 	}
-	defer func() { _ = l.Close() }()
-	c, err := net.Dial("tcp", l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	peer, err := l.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close(); _ = peer.Close() })
 	tr, _ := newTransport(t, o)
-	if !counted {
-		return newPersistConn(&pool{t: tr}, c), nil, peer
-	}
-	cc := &countingConn{Conn: c}
-	return newPersistConn(&pool{t: tr}, cc), cc, peer
+	return newPersistConn(&pool{t: tr}, c), n, peer
 }
 
 // A connection keeps the deadline an earlier request set while it comes a little before the
@@ -72,7 +51,7 @@ func TestDeadlineKeptWhileClose(t *testing.T) {
 	for _, step := range []struct {
 		name  string
 		d     time.Time
-		sets  int
+		sets  int64
 		early bool
 	}{
 		{"none, none before", time.Time{}, 0, false},
@@ -85,8 +64,8 @@ func TestDeadlineKeptWhileClose(t *testing.T) {
 		{"none", time.Time{}, 4, false},
 	} {
 		pc.setDeadline(step.d)
-		if cc.set != step.sets || pc.early != step.early || !pc.due.Equal(step.d) {
-			t.Fatalf("%s: %d set, early %v, due %v; want %d, %v", step.name, cc.set, pc.early, pc.due, step.sets, step.early)
+		if set := cc.Read.Load(); set != step.sets || pc.early != step.early || !pc.due.Equal(step.d) {
+			t.Fatalf("%s: %d set, early %v, due %v; want %d, %v", step.name, set, pc.early, pc.due, step.sets, step.early)
 		}
 	}
 
@@ -94,8 +73,8 @@ func TestDeadlineKeptWhileClose(t *testing.T) {
 	pc.idleSince = base
 	pc.setDeadline(base.Add(10 * time.Second))
 	pc.setDeadline(base.Add(10*time.Second + time.Millisecond))
-	if cc.set != 2 {
-		t.Errorf("with a response header timeout: %d set, want every request's", cc.set)
+	if set := cc.Read.Load(); set != 2 {
+		t.Errorf("with a response header timeout: %d set, want every request's", set)
 	}
 }
 

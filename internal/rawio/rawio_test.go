@@ -25,32 +25,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
-)
 
-// pair returns both ends of a loopback TCP connection, closed when the test ends.
-func pair(t *testing.T) (client, server *net.TCPConn) {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = l.Close() }()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, _ := l.Accept()
-		accepted <- c
-	}()
-	c, err := net.Dial("tcp", l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := <-accepted
-	if s == nil {
-		t.Fatal("accept failed")
-	}
-	t.Cleanup(func() { _ = c.Close(); _ = s.Close() })
-	return c.(*net.TCPConn), s.(*net.TCPConn)
-}
+	"github.com/portico-dev/portico/internal/testkit"
+)
 
 // wrapped is a connection that keeps its socket's reads and writes (Socket).
 type wrapped struct{ *net.TCPConn }
@@ -58,7 +35,7 @@ type wrapped struct{ *net.TCPConn }
 func (w wrapped) Socket() *net.TCPConn { return w.TCPConn }
 
 func TestNew(t *testing.T) {
-	c, _ := pair(t)
+	c, _ := testkit.TCPPair(t)
 	if got := New(c); (got == nil) != raceEnabled {
 		t.Errorf("New under the race detector %v: %v", raceEnabled, got)
 	}
@@ -78,7 +55,7 @@ func TestNew(t *testing.T) {
 // Four MiB each way at once: the writes find the buffers full and wait, the reads find
 // nothing and wait, and every byte arrives in order.
 func TestReadWrite(t *testing.T) {
-	c, s := pair(t)
+	c, s := testkit.TCPPair(t)
 	rc, rs := newConn(c), newConn(s)
 	data := make([]byte, 4<<20)
 	for i := range data {
@@ -114,7 +91,7 @@ func TestReadWrite(t *testing.T) {
 }
 
 func TestEOF(t *testing.T) {
-	c, s := pair(t)
+	c, s := testkit.TCPPair(t)
 	_, _ = s.Write([]byte("ab"))
 	_ = s.Close()
 	r := newConn(c)
@@ -130,7 +107,7 @@ func TestEOF(t *testing.T) {
 // Errors read as net.Conn's: a deadline's is a timeout of the "read" or "write" operation, a
 // closed connection's net.ErrClosed, a reset one's the system call's error.
 func TestErrors(t *testing.T) {
-	c, s := pair(t)
+	c, s := testkit.TCPPair(t)
 	r := newConn(c)
 	_ = c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
 	_, err := r.Read(make([]byte, 1))
@@ -170,7 +147,7 @@ func TestErrors(t *testing.T) {
 
 // Peek tells nothing to read (EAGAIN) from bytes or the end, and takes nothing.
 func TestPeek(t *testing.T) {
-	c, s := pair(t)
+	c, s := testkit.TCPPair(t)
 	rc, err := c.SyscallConn()
 	if err != nil {
 		t.Fatal(err)

@@ -32,6 +32,12 @@ func CountDeadlines(l net.Listener) (net.Listener, *DeadlineCounts) {
 	return countingListener{Listener: l, n: n}, n
 }
 
+// CountConnDeadlines wraps c: the deadlines set on it count in the result.
+func CountConnDeadlines(c net.Conn) (net.Conn, *DeadlineCounts) {
+	n := new(DeadlineCounts)
+	return countingConn{Conn: c, n: n}, n
+}
+
 type countingListener struct {
 	net.Listener
 	n *DeadlineCounts
