@@ -281,20 +281,32 @@ row "nginx reverse proxy -> backend" "${sys_nginx_rps}" "${sys_nginx_cpu}"
 row "portico cache hit (the backend is not called)" "${sys_cached_rps}" "${sys_cached_cpu}" "${sys_nginx_rps}" "${sys_nginx_cpu}"
 row "portico HTTP_PROXY -> backend" "${sys_proxy_rps}" "${sys_proxy_cpu}" "${sys_nginx_rps}" "${sys_nginx_cpu}"
 
-# Latency at a constant rate, far below saturation: what each hop adds to a request, against
-# the backend called directly (the same client, rate and connections).
+# Latency at a constant rate, far below saturation: what each hop adds to a request. Each
+# proxy is measured together with the backend called directly, their requests due in turn
+# (hack/rategen with two URLs), so that both see the same moments of the machine; the added
+# latency is the difference within that run. The median of the rounds is printed.
 echo
-echo "latency at ${LATENCY_RATE} requests/s for ${LATENCY_DURATION} (hack/rategen, 32 connections), µs; added: over the backend called directly"
-printf '  %-52s %8s %8s %8s %8s %8s\n' "" "p50" "p99" "max" "+p50" "+p99"
+echo "latency at ${LATENCY_RATE} requests/s for ${LATENCY_DURATION}, median of ${ROUNDS} rounds (hack/rategen, 32 connections per URL), µs;"
+echo "added: over the backend called directly in the same run, requests due in turn"
+printf '  %-40s %8s %8s %8s %12s %12s %8s %8s\n' "" "p50" "p99" "max" "backend p50" "backend p99" "+p50" "+p99"
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2)) }'; }
 latency() { # label url [rategen args...]
-  local label="$1" url="$2"; shift 2
-  read -r p50 _ p99 max n errs < <(taskset -c "${cpu_load}" "${WORK}/rategen" -url "${url}" -rate "${LATENCY_RATE}" -duration "${LATENCY_DURATION}" "$@")
-  if [[ -z "${base50:-}" ]]; then base50=${p50}; base99=${p99}; fi
-  printf '  %-52s %8d %8d %8d %8d %8d' "${label}" "${p50}" "${p99}" "${max}" "$((p50 - base50))" "$((p99 - base99))"
-  if [[ "${errs}" -gt 0 ]]; then printf '  (%d errors of %d)' "${errs}" "$((n + errs))"; fi
+  local label="$1" url="$2" rounds errs=0; shift 2
+  rounds=$(mktemp)
+  for _ in $(seq 1 "${ROUNDS}"); do
+    { read -r b50 _ b99 _ _ berrs; read -r p50 _ p99 max _ perrs; } < <(taskset -c "${cpu_load}" "${WORK}/rategen" \
+      -url http://127.0.0.1:18091/ -url "${url}" -rate "${LATENCY_RATE}" -duration "${LATENCY_DURATION}" "$@")
+    echo "${p50} ${p99} ${max} ${b50} ${b99} $((p50 - b50)) $((p99 - b99))" >> "${rounds}"
+    errs=$((errs + berrs + perrs))
+  done
+  printf '  %-40s' "${label}"
+  for col in 1 2 3 4 5 6 7; do
+    printf " %$([[ ${col} == 4 || ${col} == 5 ]] && echo 12 || echo 8)d" "$(cut -d' ' -f${col} "${rounds}" | median)"
+  done
+  if [[ "${errs}" -gt 0 ]]; then printf '  (%d errors)' "${errs}"; fi
   echo
+  rm -f "${rounds}"
 }
-latency "backend called directly (the baseline)" http://127.0.0.1:18091/
 latency "nginx reverse proxy -> backend" http://127.0.0.1:18092/
 latency "portico HTTP_PROXY -> backend" http://127.0.0.1:18093/bench/ok
 latency "portico MOCK" http://127.0.0.1:18093/bench/mock
