@@ -79,11 +79,15 @@ func (c *capture) start() {
 		if !keep(k, v) {
 			continue
 		}
-		c.header = append(c.header, field{Name: k, Values: slices.Clone(v)})
-		c.size += int64(len(k))
-		for _, s := range v {
+		// Copies: the backend's names and values are cut from memory its connection shares
+		// among several answers (upstream's blocks), which an entry kept for hours would hold.
+		values := make([]string, len(v))
+		for i, s := range v {
+			values[i] = strings.Clone(s)
 			c.size += int64(len(s))
 		}
+		c.header = append(c.header, field{Name: strings.Clone(k), Values: values})
+		c.size += int64(len(k))
 	}
 	httpsyntax.SortFields(c.header)
 	if c.size > MaxItemBytes {

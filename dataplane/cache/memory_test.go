@@ -26,6 +26,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
 )
@@ -138,4 +139,29 @@ func TestCapacityBoundsHeap(t *testing.T) {
 		t.Errorf("heap grew %d bytes for a capacity of %d: %.2fx", grown, capacity, float64(grown)/capacity)
 	}
 	runtime.KeepAlive(c)
+}
+
+// What an entry keeps of the backend's header is a copy: the upstream client cuts names and
+// values from memory its connection shares among many answers (upstream's blocks), which an
+// entry kept for hours would otherwise hold whole.
+func TestCaptureCopiesHeader(t *testing.T) {
+	head := "X-Kept: a value of the backend's"
+	w := httptest.NewRecorder()
+	c := newCapture(w)
+	w.Header()[head[:6]] = []string{head[8:]}
+	c.WriteHeader(http.StatusOK)
+	if len(c.header) != 1 {
+		t.Fatalf("captured %d fields, want 1", len(c.header))
+	}
+	f := c.header[0]
+	if f.Name != "X-Kept" || len(f.Values) != 1 || f.Values[0] != head[8:] {
+		t.Fatalf("captured %q %q", f.Name, f.Values)
+	}
+	within := func(s string) bool {
+		p, start := uintptr(unsafe.Pointer(unsafe.StringData(s))), uintptr(unsafe.Pointer(unsafe.StringData(head)))
+		return p >= start && p < start+uintptr(len(head))
+	}
+	if within(f.Name) || within(f.Values[0]) {
+		t.Error("the entry's header shares the backend's memory")
+	}
 }

@@ -65,6 +65,10 @@ type headScan struct {
 	folded  bool // some field continues on another line
 	named   uint8
 	plain   bool // no name with a space: every name has a canonical form (canonicalKey)
+
+	// The blocks the connection's response heads and their values are cut from (blocks.go).
+	text   []byte
+	values []string
 }
 
 // The fields framing reads, noted in headScan.named as they are seen, so that it looks up
@@ -101,7 +105,7 @@ func (s *headScan) readHead(br *bufio.Reader, scratch *[]byte) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		head := string(b[:n])
+		head := s.keep(b[:n])
 		_, _ = br.Discard(n)
 		return head, nil
 	}

@@ -181,7 +181,7 @@ func (s *headScan) header(head string, h http.Header, list []httpsyntax.Field, l
 	if h == nil {
 		h = make(http.Header, s.entries)
 	}
-	slab := make([]string, s.entries)
+	slab := s.slots(s.entries)
 	var seen [16]string
 	n := 0
 	for i := 0; i < len(s.fields); i++ {
