@@ -36,7 +36,7 @@ func TestAnswersKeepTheirHeads(t *testing.T) {
 		n := r.URL.Query().Get("n")
 		w.Header().Set("X-N", n)
 		w.Header().Set("X-Pad", strings.Repeat(n, len(n)*7)) // heads of different lengths
-		w.Header()["x-lower"] = []string{"v" + n}             // a name not canonical
+		w.Header()["x-lower"] = []string{"v" + n}            // a name not canonical
 		_, _ = io.WriteString(w, n)
 	}))
 	var conns atomic.Int32
