@@ -74,7 +74,10 @@ type conn struct {
 	// spare is the memory of the last request (its http.Request, URL and values), cleared,
 	// for the next one: kept like the header maps, unless the handler kept the request
 	// (KeepRequest).
-	spare    *requestAlloc
+	spare *requestAlloc
+	// spareCtx is the last request's context, when it may serve the next one
+	// (requestContext.reusable).
+	spareCtx *requestContext
 	body     *body         // the request's body wrapper, nil without one
 	hijacked atomic.Bool   // read by a body's reader, which may be another goroutine
 	state    atomic.Uint64 // http.ConnState in the low byte, the unix second it began above

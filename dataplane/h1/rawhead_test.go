@@ -18,6 +18,7 @@ package h1_test
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"strings"
@@ -168,4 +169,63 @@ func TestReceived(t *testing.T) {
 	if _, ok := h1.Received(context.Background()); ok {
 		t.Error("a time for a context of no request")
 	}
+}
+
+// A request's context serves the connection's next request too, unless something may still
+// hold it: a handler that asked for its Done channel (as one does to hand it on), or that
+// kept the request (KeepRequest). Such a context stays ended, whatever comes after it.
+func TestRequestContextReused(t *testing.T) {
+	type seen struct {
+		ctx context.Context
+		err error // during its request
+	}
+	got := make(chan seen, 1)
+	_, addr := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		switch {
+		case r.URL.Query().Get("done") != "":
+			_ = ctx.Done()
+		case r.URL.Query().Get("keep") != "":
+			h1.KeepRequest(ctx)
+		}
+		got <- seen{ctx, ctx.Err()}
+	}))
+	c := dial(t, addr)
+	serveOne := func(target string) context.Context {
+		t.Helper()
+		c.send("GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n")
+		s := <-got
+		if a, _ := c.read(http.MethodGet); a.StatusCode != http.StatusOK {
+			t.Fatalf("%s: status %d", target, a.StatusCode)
+		}
+		if s.err != nil {
+			t.Fatalf("%s: its context had ended during the request: %v", target, s.err)
+		}
+		return s.ctx
+	}
+	ended := func(name string, ctx context.Context) {
+		t.Helper()
+		if !errors.Is(ctx.Err(), context.Canceled) {
+			t.Errorf("%s: context no longer ended: %v", name, ctx.Err())
+		}
+	}
+	one := serveOne("/one")
+	if two := serveOne("/two"); two != one {
+		t.Error("a request's context was not reused by the next request")
+	}
+	asked := serveOne("/three?done=1")
+	if four := serveOne("/four"); four == asked {
+		t.Fatal("a context whose Done channel was asked for was reused")
+	}
+	ended("Done asked for", asked)
+	select {
+	case <-asked.Done():
+	default:
+		t.Error("Done asked for: the channel is not closed")
+	}
+	kept := serveOne("/five?keep=1")
+	if six := serveOne("/six"); six == kept {
+		t.Fatal("a kept request's context was reused")
+	}
+	ended("kept", kept)
 }

@@ -41,7 +41,13 @@ func (c *conn) serveOne(ctx context.Context, req *http.Request, raw rawHead, all
 		// hijacked connection.
 		_ = c.setWriteDeadline(timeZero)
 	}
-	rctx := newRequestContext(ctx)
+	rctx := c.spareCtx
+	if rctx != nil {
+		c.spareCtx = nil
+		rctx.init(ctx)
+	} else {
+		rctx = newRequestContext(ctx)
+	}
 	rctx.head = raw
 	rctx.received = arrived
 	c.rctx = rctx
@@ -110,6 +116,9 @@ func (c *conn) serveOne(ctx context.Context, req *http.Request, raw rawHead, all
 		c.reqHeader, c.respHeader = nil, nil
 	} else {
 		c.keepHeaders(req.Header, w.header)
+		if rctx.reusable() {
+			c.spareCtx = rctx
+		}
 		if alloc != nil {
 			*alloc = requestAlloc{}
 			c.spare = alloc
