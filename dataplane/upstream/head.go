@@ -69,6 +69,10 @@ type headScan struct {
 	// The blocks the connection's response heads and their values are cut from (blocks.go).
 	text   []byte
 	values []string
+	// The connection's last head's lines (seen.go), and what each line of this one's checks
+	// found.
+	seen  seenHead
+	found []lineFound
 }
 
 // The fields framing reads, noted in headScan.named as they are seen, so that it looks up
@@ -87,6 +91,7 @@ func (s *headScan) reset() {
 	s.folded = false
 	s.named = 0
 	s.plain = true
+	s.found = s.found[:0]
 }
 
 // readHead reads the next response head from br and returns it: the bytes up to and
@@ -122,17 +127,25 @@ func (s *headScan) scanBuffered(b []byte) (int, error) {
 	if i < 0 {
 		return 0, nil
 	}
-	for pos := i + 1; pos < len(b); {
+	seen := s.seen.lines
+	fresh := false // a line not taken from the last head
+	for pos, k := i+1, 0; pos < len(b); k++ {
 		j := bytes.IndexByte(b[pos:], '\n')
 		if j < 0 {
 			return 0, nil
 		}
 		line := trimEOL(b[pos : pos+j])
 		if len(line) == 0 {
+			if fresh {
+				s.remember(b[i+1:pos], i+1)
+			}
 			return pos + j + 1, nil
 		}
-		if err := s.line(line, pos); err != nil {
-			return 0, err
+		if k >= len(seen) || !s.again(line, pos, &seen[k]) {
+			fresh = true
+			if err := s.checkLine(line, pos); err != nil {
+				return 0, err
+			}
 		}
 		pos += j + 1
 	}
