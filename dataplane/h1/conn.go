@@ -35,6 +35,7 @@ import (
 
 	"golang.org/x/net/http/httpguts"
 
+	"github.com/portico-dev/portico/internal/httpsyntax"
 	"github.com/portico-dev/portico/internal/rawio"
 )
 
@@ -78,6 +79,8 @@ type conn struct {
 	// spareCtx is the last request's context, when it may serve the next one
 	// (requestContext.reusable).
 	spareCtx *requestContext
+	// fields is the room of the handler's fields as a response is committed (keepFields).
+	fields   []httpsyntax.Field
 	body     *body         // the request's body wrapper, nil without one
 	hijacked atomic.Bool   // read by a body's reader, which may be another goroutine
 	state    atomic.Uint64 // http.ConnState in the low byte, the unix second it began above

@@ -29,7 +29,8 @@ import (
 // context.WithCancel costs two allocations per request, and the upstream client's
 // context.AfterFunc on it, to interrupt an exchange when the client leaves, four more (its
 // context, its stop function, the Done channel and the children map). This is one
-// allocation: the upstream client registers its interrupt with OnEnd, which allocates
+// allocation, which the connection's next request reuses when nothing can reach it any more
+// (reusable): the upstream client registers its interrupt with OnEnd, which allocates
 // nothing, through the proxy's own context types that pass OnEnd on.
 //
 // Everything else a context is asked for works as for a WithCancel context, made the first

@@ -42,8 +42,7 @@ func (w *response) commit(p []byte) {
 	isHEAD := w.req.Method == http.MethodHead
 	extra := extraHeader{contentLength: -1}
 	var skip skipSet
-	var stack [16]httpsyntax.Field
-	f := gather(h, stack[:0])
+	f := gather(h, w.c.fields[:0])
 	f.note(w.forwarded)
 
 	trailers := f.trailerPrefix
@@ -153,6 +152,18 @@ func (w *response) commit(p []byte) {
 	b = extra.append(b)
 	b = append(b, "\r\n"...)
 	_, _ = bw.Write(b)
+	w.c.keepFields(f.fields)
+}
+
+// keepFields keeps the room of fs, commit's list of the handler's fields, for the
+// connection's next response: on the stack it was a zeroed array of 640 bytes per response,
+// which cost 1% of a proxied request's CPU where the connection's room costs what fs uses.
+// Its entries are cleared, so that an idle connection holds nothing of the answer.
+func (c *conn) keepFields(fs []httpsyntax.Field) {
+	clear(fs)
+	if cap(fs) <= maxForwardedFields {
+		c.fields = fs[:0]
+	}
 }
 
 // fields is what commit reads of the handler's header, gathered in one pass over it, which

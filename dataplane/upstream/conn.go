@@ -30,6 +30,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/portico-dev/portico/internal/httpsyntax"
 	"github.com/portico-dev/portico/internal/rawio"
 	"github.com/portico-dev/portico/internal/reqend"
 )
@@ -69,6 +70,8 @@ type persistConn struct {
 	peek   func(fd uintptr) bool
 	peeked bool
 
+	// The room of the request's fields as they are written (write.go).
+	fields []httpsyntax.Field
 	// The response head's reader (head.go), kept for the next response.
 	scan    headScan
 	scratch []byte
@@ -107,7 +110,7 @@ func (pc *persistConn) roundTrip(req *http.Request) (*http.Response, error) {
 		pc.stop = context.AfterFunc(ctx, pc.interrupt)
 	}
 
-	err := writeRequest(deadlineWriter{pc}, pc.bw, req)
+	err := writeRequest(deadlineWriter{pc}, pc.bw, req, &pc.fields)
 	if err != nil {
 		pc.bw.Reset(deadlineWriter{pc})
 		return nil, pc.fail(ctx, err)

@@ -135,7 +135,8 @@ func (pc *persistConn) readResponse(req *http.Request) (*response, bodyFraming, 
 	res.Header, r.fields = s.header(head, r.header, r.fields[:0], r.lazy.on)
 	r.header = nil
 	if cap(s.fields) > 256 {
-		s.fields = nil // an idle connection holds it: not the room of an unusually long head
+		// An idle connection holds them: not the room of an unusually long head.
+		s.fields, s.found = nil, nil
 	}
 	f, err := framing(r, req.Method, s.named)
 	return r, f, err

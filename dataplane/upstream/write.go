@@ -54,9 +54,10 @@ const (
 var writeBuffers = sync.Pool{New: func() any { b := make([]byte, 0, bufferSize); return &b }}
 
 // writeRequest writes req to w, in one write when the lean writer takes it: built in bw's
-// room, which only the other writer uses, unless its body may not fit there.
-func writeRequest(w io.Writer, bw *bufio.Writer, req *http.Request) error {
-	err := writeLean(w, bw.AvailableBuffer(), req)
+// room, which only the other writer uses, unless its body may not fit there. fields is the
+// connection's room for the list of fields the lean writer sorts (keepFields).
+func writeRequest(w io.Writer, bw *bufio.Writer, req *http.Request, fields *[]httpsyntax.Field) error {
+	err := writeLean(w, bw.AvailableBuffer(), req, fields)
 	if !errors.Is(err, errNotLean) {
 		return err
 	}
@@ -68,8 +69,9 @@ func writeRequest(w io.Writer, bw *bufio.Writer, req *http.Request) error {
 
 // writeLean writes req to w in one write, or returns errNotLean having written and read
 // nothing. The body is closed unless errNotLean is returned. The request is built in room
-// when its body is at most half of it, in a pooled buffer otherwise.
-func writeLean(w io.Writer, room []byte, req *http.Request) error {
+// when its body is at most half of it, in a pooled buffer otherwise. fields, when not nil,
+// is the room of the fields' list, kept for the next request.
+func writeLean(w io.Writer, room []byte, req *http.Request, fields *[]httpsyntax.Field) error {
 	if len(req.TransferEncoding) > 0 || req.Trailer != nil || req.URL == nil || req.URL.Opaque != "" {
 		return errNotLean
 	}
@@ -95,7 +97,14 @@ func writeLean(w io.Writer, room []byte, req *http.Request) error {
 		bp = writeBuffers.Get().(*[]byte)
 		b = (*bp)[:0]
 	}
-	b, err := appendHead(b, req, host)
+	var list []httpsyntax.Field
+	if fields != nil {
+		list = *fields
+	}
+	b, list, err := appendHead(b, req, host, list)
+	if fields != nil {
+		*fields = keepFields(list)
+	}
 	if err == nil {
 		b, err = appendBody(b, req)
 	} else {
@@ -111,14 +120,15 @@ func writeLean(w io.Writer, room []byte, req *http.Request) error {
 	return err
 }
 
-// appendHead appends req's request line and headers to b.
-func appendHead(b []byte, req *http.Request, host string) ([]byte, error) {
+// appendHead appends req's request line and headers to b. The fields are sorted in list's
+// room, which it returns.
+func appendHead(b []byte, req *http.Request, host string, list []httpsyntax.Field) ([]byte, []httpsyntax.Field, error) {
 	method := req.Method
 	if method == "" {
 		method = http.MethodGet
 	}
 	if !httpguts.ValidHeaderFieldName(method) {
-		return b, fmt.Errorf("net/http: invalid method %q", method)
+		return b, list, fmt.Errorf("net/http: invalid method %q", method)
 	}
 	if !httpguts.ValidHostHeader(host) {
 		host = "" // as net/http does when not writing to a proxy
@@ -130,10 +140,10 @@ func appendHead(b []byte, req *http.Request, host string) ([]byte, error) {
 		path = "/"
 	}
 	if badTarget(path) || badTarget(u.RawQuery) {
-		return b, errors.New("net/http: can't write control character in Request.URL")
+		return b, list, errors.New("net/http: can't write control character in Request.URL")
 	}
 	if path[0] != '/' {
-		return b, fmt.Errorf("upstream: request path %q is not absolute", path)
+		return b, list, fmt.Errorf("upstream: request path %q is not absolute", path)
 	}
 	b = append(b, method...)
 	b = append(b, ' ')
@@ -165,7 +175,7 @@ func appendHead(b []byte, req *http.Request, host string) ([]byte, error) {
 	}
 
 	if req.ContentLength != 0 && req.Body == nil {
-		return b, fmt.Errorf("http: Request.ContentLength=%d with nil Body", req.ContentLength)
+		return b, list, fmt.Errorf("http: Request.ContentLength=%d with nil Body", req.ContentLength)
 	}
 	if req.Close && !hasToken(req.Header.Get("Connection"), "close") {
 		b = append(b, "Connection: close\r\n"...)
@@ -177,17 +187,16 @@ func appendHead(b []byte, req *http.Request, host string) ([]byte, error) {
 	}
 
 	// The fields with their values, sorted by name: written without a lookup per name.
-	var stack [32]httpsyntax.Field
-	fields := stack[:0]
+	fields := list[:0]
 	var err error
 	for k, vv := range req.Header {
 		if fields, err = addField(fields, k, vv); err != nil {
-			return b, err
+			return b, fields, err
 		}
 	}
 	for _, f := range extra {
 		if fields, err = addField(fields, f.Name, f.Values); err != nil {
-			return b, err
+			return b, fields, err
 		}
 	}
 	httpsyntax.SortFields(fields)
@@ -201,7 +210,18 @@ func appendHead(b []byte, req *http.Request, host string) ([]byte, error) {
 			b = append(b, "\r\n"...)
 		}
 	}
-	return append(b, "\r\n"...), nil
+	return append(b, "\r\n"...), fields, nil
+}
+
+// keepFields returns the room of the list appendHead sorted, cleared so that an idle
+// connection holds nothing of the request, for the connection's next request; none for an
+// unusually long one. On the stack it was a zeroed array of 1,280 bytes per request.
+func keepFields(list []httpsyntax.Field) []httpsyntax.Field {
+	clear(list)
+	if cap(list) > 64 {
+		return nil
+	}
+	return list[:0]
 }
 
 // addField adds a field to those appendHead writes after its own, unless it is one of

@@ -62,7 +62,14 @@ func (c writeCase) check(t *testing.T) {
 	var got bytes.Buffer
 	// In a small room: a body over half of it goes to a pooled buffer, a longer head grows
 	// out of it.
-	err := writeLean(&got, make([]byte, 0, 64), c.request())
+	// The fields are listed in a connection's room, given back cleared (keepFields).
+	room := make([]httpsyntax.Field, 0, 2)
+	err := writeLean(&got, make([]byte, 0, 64), c.request(), &room)
+	for _, f := range room[:cap(room)] {
+		if f.Name != "" || f.Values != nil {
+			t.Fatalf("the fields' room kept %s: %q", f.Name, f.Values)
+		}
+	}
 	if errors.Is(err, errNotLean) || err != nil {
 		if got.Len() > 0 {
 			t.Fatalf("wrote %q and failed: %v", got.Bytes(), err)
@@ -162,7 +169,7 @@ func TestWriteRefuses(t *testing.T) {
 	} {
 		var out bytes.Buffer
 		c := writeCase{method: "GET", path: "/", host: "h", header: h}
-		if err := writeLean(&out, nil, c.request()); err == nil || errors.Is(err, errNotLean) || out.Len() > 0 {
+		if err := writeLean(&out, nil, c.request(), nil); err == nil || errors.Is(err, errNotLean) || out.Len() > 0 {
 			t.Errorf("%v: wrote %q, error %v", h, out.Bytes(), err)
 		}
 	}
@@ -170,7 +177,7 @@ func TestWriteRefuses(t *testing.T) {
 	c := writeCase{method: "POST", path: "/", host: "h", header: http.Header{}, body: "abc"}
 	r := c.request()
 	r.ContentLength = 5
-	if err := writeLean(&out, nil, r); err == nil || !strings.Contains(err.Error(), "ContentLength=5 with Body length 3") {
+	if err := writeLean(&out, nil, r, nil); err == nil || !strings.Contains(err.Error(), "ContentLength=5 with Body length 3") {
 		t.Errorf("short body: %v", err)
 	}
 }
@@ -183,7 +190,7 @@ func TestWriteNotLean(t *testing.T) {
 		"idna":    writeCase{method: "GET", path: "/", host: "bücher.example", header: http.Header{}}.request(),
 		"chunked": {Method: "POST", URL: &url.URL{Path: "/"}, Host: "h", Body: io.NopCloser(strings.NewReader("x")), ContentLength: -1},
 	} {
-		if err := writeLean(io.Discard, nil, r); !errors.Is(err, errNotLean) {
+		if err := writeLean(io.Discard, nil, r, nil); !errors.Is(err, errNotLean) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
@@ -225,7 +232,7 @@ func TestWriteFieldsList(t *testing.T) {
 				return r
 			}
 			var got bytes.Buffer
-			err := writeLean(&got, make([]byte, 0, 512), req())
+			err := writeLean(&got, make([]byte, 0, 512), req(), nil)
 			if c.fails {
 				if err == nil || got.Len() > 0 {
 					t.Fatalf("wrote %q, %v; want an error and nothing written", got.Bytes(), err)
