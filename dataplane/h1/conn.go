@@ -79,7 +79,7 @@ type conn struct {
 	// spareCtx is the last request's context, when it may serve the next one
 	// (requestContext.reusable).
 	spareCtx *requestContext
-	// fields is the room of the handler's fields as a response is committed (keepFields).
+	// fields is the room of the handler's fields as a response is committed.
 	fields   []httpsyntax.Field
 	body     *body         // the request's body wrapper, nil without one
 	hijacked atomic.Bool   // read by a body's reader, which may be another goroutine

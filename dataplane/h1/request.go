@@ -106,11 +106,10 @@ func (c *conn) serveOne(ctx context.Context, req *http.Request, raw rawHead, all
 		c.body = nil
 	}
 	c.r.stopWatch()
-	keep := w.reusable() // before the request's memory is cleared for the next one: it reads it
-	clear(w.forwarded)   // nothing of a backend's answer held past its response
-	if cap(w.forwarded) > maxForwardedFields {
-		w.forwarded = nil
-	}
+	// Whether the connection goes on is read before the request's memory is cleared for the
+	// next one; nothing of a backend's answer is held past its response.
+	keep := w.reusable()
+	w.forwarded = httpsyntax.ReusableFields(w.forwarded)
 	if rctx.kept.Load() {
 		// The handler keeps the request past its end (KeepRequest): nothing of it is reused.
 		c.reqHeader, c.respHeader = nil, nil

@@ -19,12 +19,9 @@ package upstream
 import (
 	"context"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 )
 
@@ -32,21 +29,13 @@ import (
 // while later ones are read, whether its map was built at once or when asked for, and an
 // append to one of its values does not reach another answer's.
 func TestAnswersKeepTheirHeads(t *testing.T) {
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv, conns := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
 		n := r.URL.Query().Get("n")
 		w.Header().Set("X-N", n)
 		w.Header().Set("X-Pad", strings.Repeat(n, len(n)*7)) // heads of different lengths
 		w.Header()["x-lower"] = []string{"v" + n}            // a name not canonical
 		_, _ = io.WriteString(w, n)
-	}))
-	var conns atomic.Int32
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			conns.Add(1)
-		}
-	}
-	srv.Start()
-	defer srv.Close()
+	})
 	tr, _ := newTransport(t, Options{})
 
 	const answers = 300 // several blocks of each kind

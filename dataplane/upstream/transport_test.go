@@ -152,18 +152,25 @@ func get(t *testing.T, tr http.RoundTripper, url string) (*answer, string, error
 	return &answer{res.StatusCode, res.ContentLength, res.Trailer}, string(b), err
 }
 
-func TestReusesConnections(t *testing.T) {
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.WriteString(w, "ok "+r.URL.Path)
-	}))
-	var conns atomic.Int32
+// countingServer starts a server of h that counts the connections it accepted, closed when
+// the test ends.
+func countingServer(t *testing.T, h http.HandlerFunc) (*httptest.Server, *atomic.Int32) {
+	srv := httptest.NewUnstartedServer(h)
+	conns := new(atomic.Int32)
 	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
 		if s == http.StateNew {
 			conns.Add(1)
 		}
 	}
 	srv.Start()
-	defer srv.Close()
+	t.Cleanup(srv.Close)
+	return srv, conns
+}
+
+func TestReusesConnections(t *testing.T) {
+	srv, conns := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "ok "+r.URL.Path)
+	})
 	tr, fb := newTransport(t, Options{})
 	for i := range 20 {
 		res, body, err := get(t, tr, srv.URL+"/pets")
@@ -553,15 +560,7 @@ func TestInformationalResponses(t *testing.T) {
 }
 
 func TestIdleTimeoutAndSweep(t *testing.T) {
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
-	var conns atomic.Int32
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			conns.Add(1)
-		}
-	}
-	srv.Start()
-	defer srv.Close()
+	srv, conns := countingServer(t, func(http.ResponseWriter, *http.Request) {})
 	now := time.Unix(1000, 0)
 	var mu sync.Mutex
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }

@@ -55,7 +55,7 @@ var writeBuffers = sync.Pool{New: func() any { b := make([]byte, 0, bufferSize);
 
 // writeRequest writes req to w, in one write when the lean writer takes it: built in bw's
 // room, which only the other writer uses, unless its body may not fit there. fields is the
-// connection's room for the list of fields the lean writer sorts (keepFields).
+// connection's room for the list of fields the lean writer sorts.
 func writeRequest(w io.Writer, bw *bufio.Writer, req *http.Request, fields *[]httpsyntax.Field) error {
 	err := writeLean(w, bw.AvailableBuffer(), req, fields)
 	if !errors.Is(err, errNotLean) {
@@ -103,7 +103,8 @@ func writeLean(w io.Writer, room []byte, req *http.Request, fields *[]httpsyntax
 	}
 	b, list, err := appendHead(b, req, host, list)
 	if fields != nil {
-		*fields = keepFields(list)
+		// The room is kept: on the stack it was a zeroed array of 1,280 bytes per request.
+		*fields = httpsyntax.ReusableFields(list)
 	}
 	if err == nil {
 		b, err = appendBody(b, req)
@@ -211,17 +212,6 @@ func appendHead(b []byte, req *http.Request, host string, list []httpsyntax.Fiel
 		}
 	}
 	return append(b, "\r\n"...), fields, nil
-}
-
-// keepFields returns the room of the list appendHead sorted, cleared so that an idle
-// connection holds nothing of the request, for the connection's next request; none for an
-// unusually long one. On the stack it was a zeroed array of 1,280 bytes per request.
-func keepFields(list []httpsyntax.Field) []httpsyntax.Field {
-	clear(list)
-	if cap(list) > 64 {
-		return nil
-	}
-	return list[:0]
 }
 
 // addField adds a field to those appendHead writes after its own, unless it is one of

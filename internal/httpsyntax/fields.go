@@ -71,3 +71,14 @@ func Reusable[M ~map[string][]string](h M) M {
 	clear(h)
 	return h
 }
+
+// ReusableFields returns fs's room, its entries cleared (an idle connection that keeps it
+// holds nothing of the message), to be filled again for a later message; nil when it grew
+// past a usual head (maxReusedFields).
+func ReusableFields(fs []Field) []Field {
+	clear(fs)
+	if cap(fs) > maxReusedFields {
+		return nil
+	}
+	return fs[:0]
+}

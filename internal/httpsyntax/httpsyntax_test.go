@@ -147,3 +147,21 @@ func TestReusable(t *testing.T) {
 		t.Errorf("a map of %d fields kept", len(large))
 	}
 }
+
+// A list of fields is kept for reuse with its entries cleared, unless it grew past a usual
+// head.
+func TestReusableFields(t *testing.T) {
+	fs := []Field{{Name: "A", Values: []string{"1"}}, {Name: "B"}}
+	got := ReusableFields(fs)
+	if got == nil || len(got) != 0 || cap(got) != 2 {
+		t.Fatalf("a short list: %v, capacity %d", got, cap(got))
+	}
+	for _, f := range got[:cap(got)] {
+		if f.Name != "" || f.Values != nil {
+			t.Errorf("kept %q %q", f.Name, f.Values)
+		}
+	}
+	if got := ReusableFields(make([]Field, 0, maxReusedFields+1)); got != nil {
+		t.Errorf("a list of room %d kept", maxReusedFields+1)
+	}
+}
