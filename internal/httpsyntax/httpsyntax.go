@@ -65,11 +65,14 @@ func word[T string | []byte](b T) uint64 {
 }
 
 // invalidIn is non-zero when w holds a byte below 0x20 or equal to 0x7f (and may be for a
-// byte from 0x80 on, which the byte loop then clears).
+// byte from 0x80 on, which the byte loop then clears). Each byte's low seven bits plus one,
+// which no byte carries out of, is below 0x21 for those: 0x7f's becomes 0. The words' "has a
+// byte less than" test is exact for bytes below 0x80, which these all are, and so needs no
+// mask of them: five operations a word.
 func invalidIn(w uint64) uint64 {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	del := w ^ 0x7f*ones
-	return ((w-0x20*ones)&^w | (del-ones)&^del) & highs
+	const ones, lows, highs = 0x0101010101010101, 0x7f7f7f7f7f7f7f7f, 0x8080808080808080
+	z := (w&lows + ones) & lows
+	return (z - 0x21*ones) & highs
 }
 
 // TrimOWS removes the spaces and tabs around s, what textproto trims from a value. (By
