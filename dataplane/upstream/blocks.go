@@ -20,7 +20,7 @@ import "unsafe"
 
 // A response's head is one string, its fields' names and values substrings of it, and its
 // values are slices of one each, cut from one slab. Two allocations per response cost about
-// 2% of a proxied request's CPU; a connection now cuts both from blocks of its own, which
+// 1% of a proxied request's CPU; a connection now cuts both from blocks of its own, which
 // serve several responses, and allocates a block when the last one is used up.
 //
 // A block's bytes and slots are written once, for one response, and never again: what a

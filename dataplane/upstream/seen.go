@@ -23,8 +23,8 @@ import "bytes"
 // for byte, as the line at its place in the connection's last head passes the checks that
 // line passed (headScan.line): what they found is taken from there (where its colon is,
 // whether its name is canonical, which of the names framing reads it has, whether its name
-// has a space), and only the bytes are compared. The line checks were about a tenth of a
-// proxied request's instructions.
+// has a space), and only the bytes are compared. The line checks were about a twentieth of a
+// proxied request's instructions (its CPU, less: 0.5%, as they run over bytes in the cache).
 //
 // Only a head of field lines, none continued, and in the connection's buffer at once
 // (scanBuffered) is remembered. A continuation line is never taken from the last head: it
