@@ -32,6 +32,7 @@ import (
 	"github.com/portico-dev/portico/dataplane/edge"
 	"github.com/portico-dev/portico/dataplane/edge/edgetest"
 	"github.com/portico-dev/portico/dataplane/proxy"
+	"github.com/portico-dev/portico/internal/testkit"
 )
 
 // attackers is how many connections each attack opens: the 1,000; 100 under the
@@ -42,7 +43,7 @@ import (
 // connection).
 func attackers(t *testing.T) int {
 	n := 1000
-	if raceEnabled {
+	if testkit.Race {
 		n = 100
 	}
 	if files := edge.DefaultMaxConnections() * 2; n > (files-256)/4 {
@@ -57,7 +58,7 @@ func attackers(t *testing.T) int {
 // at 64 KiB they take about 180 MiB. The race detector's shadow memory multiplies what Go
 // allocates.
 func rssCeiling() int64 {
-	if raceEnabled {
+	if testkit.Race {
 		return 768 << 20
 	}
 	return 384 << 20

@@ -174,6 +174,12 @@ func tracingBenchFixture(tb testing.TB, traced bool, ratio float64) *fixture {
 // A stage with tracing off costs what it cost before tracing existed, in allocations: the
 // proxy having an exporter changes nothing for it.
 func TestTracingOffAllocatesNothing(t *testing.T) {
+	if testkit.Race {
+		// The race detector has sync.Pool drop items at random: a request then allocates
+		// its exchange and a block of request ids, a different number of times for each
+		// fixture. make test runs this package without it too.
+		t.Skip("allocation counts are measured without the race detector")
+	}
 	plain := newFixture(t, Options{AccessLog: io.Discard})
 	st := stageOf("prod", "prod", apiOf(nil, mockRoute("one", "/pets/{petId}", "GET", `{"id":7}`)))
 	st.AccessLogFormat = benchLogFormat

@@ -1,4 +1,4 @@
-//go:build race
+//go:build !race
 
 /*
 Copyright 2026 The Portico Authors.
@@ -16,7 +16,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package proxy_test
+package testkit
 
-// raceEnabled: the race detector multiplies memory use.
-const raceEnabled = true
+// Race: see race.go.
+const Race = false
