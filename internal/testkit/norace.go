@@ -18,5 +18,5 @@ limitations under the License.
 
 package testkit
 
-// Race: see race.go.
+// Race reports whether the tests run under the race detector: see race.go.
 const Race = false
