@@ -288,24 +288,26 @@ row "portico HTTP_PROXY -> backend" "${sys_proxy_rps}" "${sys_proxy_cpu}" "${sys
 echo
 echo "latency at ${LATENCY_RATE} requests/s for ${LATENCY_DURATION}, median of ${ROUNDS} rounds (hack/rategen, 32 connections per URL), µs;"
 echo "added: over the backend called directly in the same run, requests due in turn"
-printf '  %-40s %8s %8s %8s %12s %12s %8s %8s\n' "" "p50" "p99" "max" "backend p50" "backend p99" "+p50" "+p99"
+latency_row='  %-40s %8s %8s %8s %12s %12s %8s %8s'
+# shellcheck disable=SC2059 # the format is latency_row
+printf "${latency_row}\n" "" "p50" "p99" "max" "backend p50" "backend p99" "+p50" "+p99"
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2)) }'; }
 latency() { # label url [rategen args...]
-  local label="$1" url="$2" rounds errs=0; shift 2
-  rounds=$(mktemp)
+  local label="$1" url="$2" rounds="${WORK}/latency-rounds" errs=0 medians=(); shift 2
+  : > "${rounds}"
   for _ in $(seq 1 "${ROUNDS}"); do
     { read -r b50 _ b99 _ _ berrs; read -r p50 _ p99 max _ perrs; } < <(taskset -c "${cpu_load}" "${WORK}/rategen" \
       -url http://127.0.0.1:18091/ -url "${url}" -rate "${LATENCY_RATE}" -duration "${LATENCY_DURATION}" "$@")
     echo "${p50} ${p99} ${max} ${b50} ${b99} $((p50 - b50)) $((p99 - b99))" >> "${rounds}"
     errs=$((errs + berrs + perrs))
   done
-  printf '  %-40s' "${label}"
   for col in 1 2 3 4 5 6 7; do
-    printf " %$([[ ${col} == 4 || ${col} == 5 ]] && echo 12 || echo 8)d" "$(cut -d' ' -f${col} "${rounds}" | median)"
+    medians+=("$(cut -d' ' -f"${col}" "${rounds}" | median)")
   done
+  # shellcheck disable=SC2059
+  printf "${latency_row}" "${label}" "${medians[@]}"
   if [[ "${errs}" -gt 0 ]]; then printf '  (%d errors)' "${errs}"; fi
   echo
-  rm -f "${rounds}"
 }
 latency "nginx reverse proxy -> backend" http://127.0.0.1:18092/
 latency "portico HTTP_PROXY -> backend" http://127.0.0.1:18093/bench/ok
