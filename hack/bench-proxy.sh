@@ -11,6 +11,10 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DURATION="${DURATION:-5s}"
+# The compared servers and routes are measured in turns of SLICE (whole seconds), SLICES
+# turns each way a round: 10 s of each per round.
+SLICE="${SLICE:-1s}"
+SLICES="${SLICES:-5}"
 # The latency section: requests at a constant rate (hack/rategen), percentiles against the
 # backend called directly.
 LATENCY_RATE="${LATENCY_RATE:-2000}"
@@ -177,6 +181,12 @@ curl -fs -o /dev/null -H "Authorization: Bearer ${token}" http://127.0.0.1:18093
 # The worker does nginx's work; the master only waits.
 nginx_worker=$(pgrep -P "${nginx_pid}" | head -1)
 
+# warm PID URL [wrk args...]: a second of load, unmeasured.
+warm() {
+  local url="$2"; shift 2
+  taskset -c "${cpu_load}" wrk -t1 -c"${CONNECTIONS}" -d1s "$@" "${url}" >/dev/null
+}
+
 # measure PID[,PID...] URL [wrk args...] prints requests/s and the CPU time PID spent per request in µs.
 # CPU per request is the steadier figure on a shared machine: when another process takes the
 # core, requests/s drop but each request costs what it did. When the server is not the
@@ -184,7 +194,7 @@ nginx_worker=$(pgrep -P "${nginx_pid}" | head -1)
 # and only CPU per request shows its cost.
 measure() {
   local pid="$1" url="$2"; shift 2
-  taskset -c "${cpu_load}" wrk -t1 -c"${CONNECTIONS}" -d1s "$@" "${url}" >/dev/null # warm up
+  warm "${pid}" "${url}" "$@"
   local before after out
   before=$(cpu_ticks "${pid}")
   out=$(taskset -c "${cpu_load}" wrk -t1 -c"${CONNECTIONS}" -d"${DURATION}" "$@" "${url}")
@@ -194,7 +204,7 @@ measure() {
     /Requests\/sec/ { rps = $2 }
     END { printf "%s %.2f\n", rps, ticks * 1e6 / hz / n }' <<<"${out}"
 }
-echo "bench-proxy: ${DURATION} per run, ${CONNECTIONS} connections, ${ROUNDS} round(s), servers under test on CPU ${cpu_test}, wrk and backend on CPU ${cpu_load}"
+echo "bench-proxy: ${DURATION} per run (compared ones: ${SLICES} x 2 turns of ${SLICE}), ${CONNECTIONS} connections, ${ROUNDS} round(s), servers under test on CPU ${cpu_test}, wrk and backend on CPU ${cpu_load}"
 curl -fs -o /dev/null http://127.0.0.1:18093/bench/cached   # fill the cache
 ratio() { echo "$1 / $2" | bc -l; }
 row() { # label requests/s cpu-µs [reference requests/s, reference cpu-µs]
@@ -206,30 +216,43 @@ row() { # label requests/s cpu-µs [reference requests/s, reference cpu-µs]
 }
 RATIOS="${WORK}/ratios"
 : > "${RATIOS}"
-# One measurement of each compared server or route.
-m_nginx() { measure "${nginx_worker}" http://127.0.0.1:18092/; }
-m_proxy() { measure "${portico_pid}" http://127.0.0.1:18093/bench/ok; }
-m_mock() { measure "${portico_pid}" http://127.0.0.1:18093/bench/mock; }
-m_keyed() { measure "${portico_pid}" http://127.0.0.1:18093/bench/keyed -H "x-api-key: bench-key-0123456789012345678901234"; }
-m_jwt() { measure "${portico_pid}" http://127.0.0.1:18093/bench/jwt -H "Authorization: Bearer ${token}"; }
+# Each compared server or route, run by FN (warm or slice) with its process and URL.
+m_nginx() { "$1" "${nginx_worker}" http://127.0.0.1:18092/; }
+m_proxy() { "$1" "${portico_pid}" http://127.0.0.1:18093/bench/ok; }
+m_mock() { "$1" "${portico_pid}" http://127.0.0.1:18093/bench/mock; }
+m_keyed() { "$1" "${portico_pid}" http://127.0.0.1:18093/bench/keyed -H "x-api-key: bench-key-0123456789012345678901234"; }
+m_jwt() { "$1" "${portico_pid}" http://127.0.0.1:18093/bench/jwt -H "Authorization: Bearer ${token}"; }
 
-# mirrored NAME...: measures each m_NAME in order, then in the reverse order (A B C C B A),
-# and sets NAME_rps and NAME_cpu to the means of its two runs. The machine's noise switches
-# between regimes from one minute to the next (see docs/benchmarks.md): measured once each,
-# back to back, a switch between two routes fell on one side of their ratio; in a mirrored
-# sequence it weighs on each side about alike.
+# slice PID[,PID...] URL [wrk args...]: one run of SLICE; prints the requests answered and the
+# CPU ticks PID spent.
+slice() {
+  local pid="$1" url="$2" before n; shift 2
+  before=$(cpu_ticks "${pid}")
+  n=$(taskset -c "${cpu_load}" wrk -t1 -c"${CONNECTIONS}" -d"${SLICE}" "$@" "${url}" | awk '/requests in/ { print $1 }')
+  echo "${n} $(($(cpu_ticks "${pid}") - before))"
+}
+
+# mirrored NAME...: runs each m_NAME for a slice in order, then in the reverse order (A B C C
+# B A), SLICES times, and sets NAME_rps and NAME_cpu from the requests and CPU time summed
+# over its runs. The machine's noise switches between regimes within seconds (see
+# docs/benchmarks.md): measured once each for five seconds, a switch fell on one side of a
+# ratio, which read 0.67 to 0.96 over four rounds; alternated every second, both sides see
+# the same regimes, and four rounds so read 0.78 to 0.80.
 mirrored() {
   local names=("$@") order=("$@") n r c i
   for ((i = ${#names[@]} - 1; i >= 0; i--)); do order+=("${names[$i]}"); done
-  declare -A sum_rps=() sum_cpu=()
-  for n in "${order[@]}"; do
-    read -r r c < <("m_${n}")
-    sum_rps[$n]=$(echo "${sum_rps[$n]:-0} + ${r}" | bc -l)
-    sum_cpu[$n]=$(echo "${sum_cpu[$n]:-0} + ${c}" | bc -l)
+  declare -A requests=() ticks=()
+  for n in "${names[@]}"; do "m_${n}" warm; done
+  for _ in $(seq 1 "${SLICES}"); do
+    for n in "${order[@]}"; do
+      read -r r c < <("m_${n}" slice)
+      requests[$n]=$((${requests[$n]:-0} + r))
+      ticks[$n]=$((${ticks[$n]:-0} + c))
+    done
   done
   for n in "${names[@]}"; do
-    printf -v "${n}_rps" '%.2f' "$(echo "${sum_rps[$n]} / 2" | bc -l)"
-    printf -v "${n}_cpu" '%.2f' "$(echo "${sum_cpu[$n]} / 2" | bc -l)"
+    printf -v "${n}_rps" '%.2f' "$(echo "${requests[$n]} / (2 * ${SLICES} * ${SLICE%s})" | bc -l)"
+    printf -v "${n}_cpu" '%.2f' "$(echo "${ticks[$n]} * 1000000 / $(getconf CLK_TCK) / ${requests[$n]}" | bc -l)"
   done
 }
 
