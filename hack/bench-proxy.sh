@@ -222,6 +222,7 @@ m_proxy() { "$1" "${portico_pid}" http://127.0.0.1:18093/bench/ok; }
 m_mock() { "$1" "${portico_pid}" http://127.0.0.1:18093/bench/mock; }
 m_keyed() { "$1" "${portico_pid}" http://127.0.0.1:18093/bench/keyed -H "x-api-key: bench-key-0123456789012345678901234"; }
 m_jwt() { "$1" "${portico_pid}" http://127.0.0.1:18093/bench/jwt -H "Authorization: Bearer ${token}"; }
+m_cached() { "$1" "${portico_pid}" http://127.0.0.1:18093/bench/cached; }
 
 # slice PID[,PID...] URL [wrk args...]: one run of SLICE; prints the requests answered and the
 # CPU ticks PID spent.
@@ -257,11 +258,9 @@ mirrored() {
 }
 
 for round in $(seq 1 "${ROUNDS}"); do
-  # The comparisons that matter are measured together, mirrored: HTTP_PROXY with nginx, the
-  # authorized routes with MOCK, the route they are compared with.
-  mirrored nginx proxy
-  mirrored mock keyed jwt
-  read -r cached_rps cached_cpu < <(measure "${portico_pid}" http://127.0.0.1:18093/bench/cached)
+  # Everything a target compares is measured in one mirrored sequence, turn by turn:
+  # HTTP_PROXY, MOCK and the cache hit against nginx, the authorized routes against MOCK.
+  mirrored nginx proxy mock cached keyed jwt
   read -r bare_rps bare_cpu < <(measure "${bare_pid}" http://127.0.0.1:18095/)
   echo
   printf '%-54s %10s %6s %8s %6s\n' "round ${round}/${ROUNDS}" "requests/s" "ratio" "cpu us/req" "ratio"
