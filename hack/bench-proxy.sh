@@ -187,22 +187,31 @@ warm() {
   taskset -c "${cpu_load}" wrk -t1 -c"${CONNECTIONS}" -d1s "$@" "${url}" >/dev/null
 }
 
+# slice PID[,PID...] URL [wrk args...]: one run of SLICE; prints the requests answered, the
+# CPU ticks PID spent and wrk's requests/s.
+slice() {
+  local pid="$1" url="$2" before out; shift 2
+  before=$(cpu_ticks "${pid}")
+  out=$(taskset -c "${cpu_load}" wrk -t1 -c"${CONNECTIONS}" -d"${SLICE}" "$@" "${url}")
+  awk -v ticks="$(($(cpu_ticks "${pid}") - before))" '
+    /requests in/ { n = $1 }
+    /Requests\/sec/ { rps = $2 }
+    END { print n, ticks, rps }' <<<"${out}"
+}
+
+# per_request TICKS REQUESTS: the CPU time per request in µs.
+per_request() { echo "$1 * 1000000 / $(getconf CLK_TCK) / $2" | bc -l; }
+
 # measure PID[,PID...] URL [wrk args...] prints requests/s and the CPU time PID spent per request in µs.
 # CPU per request is the steadier figure on a shared machine: when another process takes the
 # core, requests/s drop but each request costs what it did. When the server is not the
 # bottleneck (nginx proxying while wrk and the backend share CPU 0), requests/s understate it
 # and only CPU per request shows its cost.
 measure() {
-  local pid="$1" url="$2"; shift 2
-  warm "${pid}" "${url}" "$@"
-  local before after out
-  before=$(cpu_ticks "${pid}")
-  out=$(taskset -c "${cpu_load}" wrk -t1 -c"${CONNECTIONS}" -d"${DURATION}" "$@" "${url}")
-  after=$(cpu_ticks "${pid}")
-  awk -v ticks="$((after - before))" -v hz="$(getconf CLK_TCK)" '
-    /requests in/ { n = $1 }
-    /Requests\/sec/ { rps = $2 }
-    END { printf "%s %.2f\n", rps, ticks * 1e6 / hz / n }' <<<"${out}"
+  local n ticks rps
+  warm "$@"
+  read -r n ticks rps < <(SLICE="${DURATION}" slice "$@")
+  printf '%s %.2f\n' "${rps}" "$(per_request "${ticks}" "${n}")"
 }
 echo "bench-proxy: ${DURATION} per run (compared ones: ${SLICES} x 2 turns of ${SLICE}), ${CONNECTIONS} connections, ${ROUNDS} round(s), servers under test on CPU ${cpu_test}, wrk and backend on CPU ${cpu_load}"
 curl -fs -o /dev/null http://127.0.0.1:18093/bench/cached   # fill the cache
@@ -224,15 +233,6 @@ m_keyed() { "$1" "${portico_pid}" http://127.0.0.1:18093/bench/keyed -H "x-api-k
 m_jwt() { "$1" "${portico_pid}" http://127.0.0.1:18093/bench/jwt -H "Authorization: Bearer ${token}"; }
 m_cached() { "$1" "${portico_pid}" http://127.0.0.1:18093/bench/cached; }
 
-# slice PID[,PID...] URL [wrk args...]: one run of SLICE; prints the requests answered and the
-# CPU ticks PID spent.
-slice() {
-  local pid="$1" url="$2" before n; shift 2
-  before=$(cpu_ticks "${pid}")
-  n=$(taskset -c "${cpu_load}" wrk -t1 -c"${CONNECTIONS}" -d"${SLICE}" "$@" "${url}" | awk '/requests in/ { print $1 }')
-  echo "${n} $(($(cpu_ticks "${pid}") - before))"
-}
-
 # mirrored NAME...: runs each m_NAME for a slice in order, then in the reverse order (A B C C
 # B A), SLICES times, and sets NAME_rps and NAME_cpu from the requests and CPU time summed
 # over its runs. The machine's noise switches between regimes within seconds (see
@@ -246,14 +246,14 @@ mirrored() {
   for n in "${names[@]}"; do "m_${n}" warm; done
   for _ in $(seq 1 "${SLICES}"); do
     for n in "${order[@]}"; do
-      read -r r c < <("m_${n}" slice)
+      read -r r c _ < <("m_${n}" slice)
       requests[$n]=$((${requests[$n]:-0} + r))
       ticks[$n]=$((${ticks[$n]:-0} + c))
     done
   done
   for n in "${names[@]}"; do
     printf -v "${n}_rps" '%.2f' "$(echo "${requests[$n]} / (2 * ${SLICES} * ${SLICE%s})" | bc -l)"
-    printf -v "${n}_cpu" '%.2f' "$(echo "${ticks[$n]} * 1000000 / $(getconf CLK_TCK) / ${requests[$n]}" | bc -l)"
+    printf -v "${n}_cpu" '%.2f' "$(per_request "${ticks[$n]}" "${requests[$n]}")"
   done
 }
 

@@ -32,7 +32,7 @@ import (
 	"github.com/portico-dev/portico/dataplane/edge"
 	"github.com/portico-dev/portico/dataplane/edge/edgetest"
 	"github.com/portico-dev/portico/dataplane/proxy"
-	"github.com/portico-dev/portico/internal/testkit"
+	"github.com/portico-dev/portico/internal/race"
 )
 
 // attackers is how many connections each attack opens: the 1,000; 100 under the
@@ -43,7 +43,7 @@ import (
 // connection).
 func attackers(t *testing.T) int {
 	n := 1000
-	if testkit.Race {
+	if race.Enabled {
 		n = 100
 	}
 	if files := edge.DefaultMaxConnections() * 2; n > (files-256)/4 {
@@ -58,7 +58,7 @@ func attackers(t *testing.T) int {
 // at 64 KiB they take about 180 MiB. The race detector's shadow memory multiplies what Go
 // allocates.
 func rssCeiling() int64 {
-	if testkit.Race {
+	if race.Enabled {
 		return 768 << 20
 	}
 	return 384 << 20

@@ -29,6 +29,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/portico-dev/portico/dataplane/tracing"
+	"github.com/portico-dev/portico/internal/race"
 	"github.com/portico-dev/portico/internal/testkit"
 )
 
@@ -174,7 +175,7 @@ func tracingBenchFixture(tb testing.TB, traced bool, ratio float64) *fixture {
 // A stage with tracing off costs what it cost before tracing existed, in allocations: the
 // proxy having an exporter changes nothing for it.
 func TestTracingOffAllocatesNothing(t *testing.T) {
-	if testkit.Race {
+	if race.Enabled {
 		// The race detector has sync.Pool drop items at random: a request then allocates
 		// its exchange and a block of request ids, a different number of times for each
 		// fixture. make test runs this package without it too.

@@ -42,6 +42,8 @@ import (
 	"sync"
 	"syscall"
 	"unsafe"
+
+	"github.com/portico-dev/portico/internal/race"
 )
 
 // Conn reads and writes the socket of a connection. Reads may run alongside writes; each
@@ -73,10 +75,14 @@ type Socket interface {
 }
 
 // New returns a Conn for c's socket, or nil when c is neither a *net.TCPConn nor a Socket
-// (TLS, a test's pipe), or under the race detector (race.go): c's own Read and Write serve
-// then.
+// (TLS, a test's pipe), or under the race detector: c's own Read and Write serve then.
+// Package syscall's calls tell the detector that a write to any descriptor happens before a
+// read that follows it, an order that tests, above all, rely on; raw calls would not, and
+// going through package syscall here deepens an idle connection's parked stack past its
+// first 4 KiB (TestWebSocketLoad's budget). make test runs rawio, h1, upstream and the proxy
+// without the detector as well.
 func New(c net.Conn) *Conn {
-	if raceEnabled {
+	if race.Enabled {
 		return nil
 	}
 	return newConn(c)

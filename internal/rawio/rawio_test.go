@@ -26,6 +26,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/portico-dev/portico/internal/race"
+
 	"github.com/portico-dev/portico/internal/testkit"
 )
 
@@ -36,8 +38,8 @@ func (w wrapped) Socket() *net.TCPConn { return w.TCPConn }
 
 func TestNew(t *testing.T) {
 	c, _ := testkit.TCPPair(t)
-	if got := New(c); (got == nil) != raceEnabled {
-		t.Errorf("New under the race detector %v: %v", raceEnabled, got)
+	if got := New(c); (got == nil) != race.Enabled {
+		t.Errorf("New under the race detector %v: %v", race.Enabled, got)
 	}
 	if newConn(c) == nil || newConn(wrapped{c}) == nil {
 		t.Error("no Conn for a TCP connection")

@@ -1,4 +1,4 @@
-//go:build race
+//go:build !race
 
 /*
 Copyright 2026 The Portico Authors.
@@ -16,12 +16,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package rawio
+package race
 
-// raceEnabled: under the race detector New gives no Conn, and net.Conn's calls serve. Package
-// syscall's calls tell the detector that a write to any descriptor happens before a read that
-// follows it, an order that tests, above all, rely on; raw calls would not, and going
-// through package syscall here deepens an idle connection's parked stack past its first 4
-// KiB (TestWebSocketLoad's budget). make test runs rawio, h1, upstream and the proxy without
-// the detector as well.
-const raceEnabled = true
+// Enabled reports whether the race detector is on: see race.go.
+const Enabled = false

@@ -1,5 +1,3 @@
-//go:build !race
-
 /*
 Copyright 2026 The Portico Authors.
 
@@ -16,7 +14,6 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package rawio
-
-// raceEnabled: see race.go.
-const raceEnabled = false
+// Package race tells whether the binary was built with the race detector, for the code and
+// tests that must behave or measure differently under it.
+package race

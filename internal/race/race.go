@@ -16,8 +16,9 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package testkit
+package race
 
-// Race reports whether the tests run under the race detector, which multiplies memory use
-// and has sync.Pool drop items at random (allocation counts mean nothing under it).
-const Race = true
+// Enabled reports whether the race detector is on. It multiplies memory use, has sync.Pool
+// drop items at random (allocation counts mean nothing under it), and wants package
+// syscall's calls where rawio would make raw ones (see rawio.New).
+const Enabled = true
