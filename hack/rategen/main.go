@@ -21,11 +21,15 @@ limitations under the License.
 //
 //	rategen -url http://127.0.0.1:18091/ -url http://127.0.0.1:18093/bench/ok -rate 2000 -duration 5s
 //
-// Each -url gets the full rate over connections of its own, its requests due between the
-// other URLs' (the second URL's half an interval after the first's), so that two servers
-// measured in one run see the same moments of the machine: a pause of the host's shows in
-// both, and the difference between them is the servers'. It prints one line per URL, in
-// order: "p50_us p90_us p99_us max_us requests errors".
+// Each -url gets the full rate over connections of its own, its requests due with the other
+// URLs' (-stagger apart, half an interval by default), so that two servers measured in one
+// run see the same moments of the machine: a pause of the host's shows in both, and the
+// difference between them is the servers'. It prints one line per URL, in order:
+// "p50_us p90_us p99_us max_us requests errors". Every URL after the first adds
+// "pair_p50_us pair_p99_us": the percentiles of its requests' latency less the first URL's
+// request due at the same turn, pairs where both were answered. A stall of the host that
+// holds both requests of a pair cancels out of that difference, where it does not out of the
+// difference of two percentiles.
 //
 // Each worker owns one keep-alive connection: it writes the request as net/http writes it and
 // reads the answer with net/http's reader, without a transport's goroutines in between.
@@ -55,11 +59,18 @@ func (h *repeated) Set(v string) error { *h = append(*h, v); return nil }
 type target struct {
 	addr      string
 	request   []byte // the request as written on the wire
-	due       chan time.Time
-	mu        sync.Mutex
-	latencies []time.Duration
-	errs      int
+	due       chan turn
+	latencies []time.Duration // by turn; failed for a request that got no 200
 }
+
+// turn is a request due: when, and its place in the sequence.
+type turn struct {
+	at time.Time
+	i  int
+}
+
+// failed marks a turn's latency when its request got no 200 answer.
+const failed = time.Duration(-1)
 
 func main() {
 	var urls, hdrs repeated
@@ -67,6 +78,7 @@ func main() {
 	rate := flag.Int("rate", 2000, "requests per second, per URL")
 	duration := flag.Duration("duration", 5*time.Second, "how long to send")
 	conns := flag.Int("connections", 32, "connections (and workers) per URL; a request waits for a free one")
+	stagger := flag.Duration("stagger", -1, "how long after one URL's request the next URL's is due (default half an interval, over the URLs)")
 	flag.Var(&hdrs, "H", "header to send, \"Name: value\" (repeatable)")
 	flag.Parse()
 	if len(urls) == 0 || *rate <= 0 || *conns <= 0 {
@@ -96,20 +108,27 @@ func main() {
 	sleep := newSleeper()
 	start := time.Now()
 	interval := time.Second / time.Duration(*rate)
-	stagger := interval / time.Duration(len(targets))
+	if *stagger < 0 {
+		*stagger = interval / time.Duration(len(targets))
+	}
 	for i := range total {
 		for k, t := range targets {
-			at := start.Add(time.Duration(i)*interval + time.Duration(k)*stagger)
+			at := start.Add(time.Duration(i)*interval + time.Duration(k)**stagger)
 			sleep.until(at)
-			t.due <- at
+			t.due <- turn{at, i}
 		}
 	}
 	for _, t := range targets {
 		close(t.due)
 	}
 	wg.Wait()
-	for _, t := range targets {
-		t.report()
+	for k, t := range targets {
+		line := summary(t.latencies)
+		if k > 0 {
+			p := pairs(targets[0].latencies, t.latencies)
+			line += fmt.Sprintf(" %d %d", percentile(p, 0.50), percentile(p, 0.99))
+		}
+		fmt.Println(line)
 	}
 }
 
@@ -136,8 +155,8 @@ func newTarget(rawURL string, hdrs []string, total int) (*target, error) {
 	return &target{
 		addr:      addr,
 		request:   wire.Bytes(),
-		due:       make(chan time.Time, total),
-		latencies: make([]time.Duration, 0, total),
+		due:       make(chan turn, total),
+		latencies: make([]time.Duration, total),
 	}, nil
 }
 
@@ -155,16 +174,13 @@ func (t *target) work(ready *sync.WaitGroup) {
 	c := &conn{t: t}
 	c.send() // warm the connection up
 	ready.Done()
-	for at := range t.due {
+	for due := range t.due {
 		ok := c.send()
-		d := time.Since(at)
-		t.mu.Lock()
-		if ok {
-			t.latencies = append(t.latencies, d)
-		} else {
-			t.errs++
+		d := time.Since(due.at)
+		if !ok {
+			d = failed
 		}
-		t.mu.Unlock()
+		t.latencies[due.i] = d // each turn is one worker's alone
 	}
 	if c.nc != nil {
 		_ = c.nc.Close()
@@ -215,14 +231,35 @@ func (c *conn) roundTrip() (ok, reuse bool, err error) {
 	return res.StatusCode == http.StatusOK, !res.Close, nil
 }
 
-func (t *target) report() {
-	l := t.latencies
-	slices.Sort(l)
-	pct := func(p float64) int64 {
-		if len(l) == 0 {
-			return 0
+// summary is "p50_us p90_us p99_us max_us requests errors" of the answered requests.
+func summary(latencies []time.Duration) string {
+	var ok []time.Duration
+	for _, d := range latencies {
+		if d != failed {
+			ok = append(ok, d)
 		}
-		return l[min(len(l)-1, int(p*float64(len(l))))].Microseconds()
 	}
-	fmt.Printf("%d %d %d %d %d %d\n", pct(0.50), pct(0.90), pct(0.99), pct(1), len(l), t.errs)
+	slices.Sort(ok)
+	return fmt.Sprintf("%d %d %d %d %d %d", percentile(ok, 0.50), percentile(ok, 0.90),
+		percentile(ok, 0.99), percentile(ok, 1), len(ok), len(latencies)-len(ok))
+}
+
+// pairs is b's latency less a's, turn by turn, sorted, over the turns both answered.
+func pairs(a, b []time.Duration) []time.Duration {
+	var d []time.Duration
+	for i := range a {
+		if a[i] != failed && b[i] != failed {
+			d = append(d, b[i]-a[i])
+		}
+	}
+	slices.Sort(d)
+	return d
+}
+
+// percentile is the p-th of sorted latencies, in whole microseconds.
+func percentile(sorted []time.Duration, p float64) int64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	return sorted[min(len(sorted)-1, int(p*float64(len(sorted))))].Microseconds()
 }
