@@ -1,0 +1,54 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+
+package main
+
+import (
+	"testing"
+	"time"
+)
+
+func TestPairsSkipTurnsEitherSideFailed(t *testing.T) {
+	us := time.Microsecond
+	backend := []time.Duration{100 * us, failed, 300 * us, 5000 * us, 100 * us}
+	proxied := []time.Duration{250 * us, 200 * us, failed, 5100 * us, 160 * us}
+	got := pairs(backend, proxied)
+	want := []time.Duration{60 * us, 100 * us, 150 * us} // turns 0, 3, 4, sorted
+	if len(got) != len(want) {
+		t.Fatalf("pairs = %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("pairs = %v, want %v", got, want)
+		}
+	}
+	// The 5 ms that held both requests of turn 3 is not in the difference.
+	if p := percentile(got, 0.99); p != 150 {
+		t.Errorf("paired p99 = %d µs, want 150", p)
+	}
+}
+
+func TestSummaryCountsFailedApart(t *testing.T) {
+	us := time.Microsecond
+	got := summary([]time.Duration{30 * us, failed, 10 * us, 20 * us})
+	if want := "20 30 30 30 3 1"; got != want {
+		t.Errorf("summary = %q, want %q", got, want)
+	}
+	if got := summary(nil); got != "0 0 0 0 0 0" {
+		t.Errorf("summary of nothing = %q", got)
+	}
+}
