@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/portico-dev/portico/dataplane/gatewayresponse"
+	"github.com/portico-dev/portico/internal/clock"
 	"github.com/portico-dev/portico/internal/httpsyntax"
 )
 
@@ -101,7 +102,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r = r2
 		// Bound the body even if the handler never reads it: net/http then reads up to
 		// 256 KiB of it after the handler returns, with no deadline of its own.
-		_ = ew.rc.SetReadDeadline(time.Now().Add(h.bodyTimeout))
+		_ = ew.rc.SetReadDeadline(clock.Now().Add(h.bodyTimeout))
 	}
 	defer func() {
 		ew.finish()
@@ -118,7 +119,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				d += h.bodyTimeout
 			}
 			if time.Until(ew.deadline) < d {
-				_ = ew.rc.SetWriteDeadline(time.Now().Add(d + d/4)) // a quarter more, as arm
+				_ = ew.rc.SetWriteDeadline(clock.Now().Add(d + d/4)) // a quarter more, as arm
 			}
 		}
 		*ew = writer{}
@@ -159,7 +160,7 @@ func (b *body) Read(p []byte) (int, error) {
 	if allowed <= 0 {
 		return 0, b.fail(nil)
 	}
-	start := time.Now()
+	start := clock.Now()
 	if !b.deadline(start.Add(allowed)) {
 		return b.body.Read(p)
 	}
@@ -297,12 +298,12 @@ func (w *writer) arm() {
 		return
 	}
 	if !w.lazy {
-		_ = w.rc.SetWriteDeadline(time.Now().Add(w.timeout))
+		_ = w.rc.SetWriteDeadline(clock.Now().Add(w.timeout))
 		return
 	}
 	// time.Until reads only the monotonic clock, for a deadline that has its reading.
 	if time.Until(w.deadline) < w.timeout {
-		w.deadline = time.Now().Add(w.timeout + w.timeout/4)
+		w.deadline = clock.Now().Add(w.timeout + w.timeout/4)
 		_ = w.rc.SetWriteDeadline(w.deadline)
 	}
 }

@@ -35,6 +35,7 @@ import (
 
 	"golang.org/x/net/http/httpguts"
 
+	"github.com/portico-dev/portico/internal/clock"
 	"github.com/portico-dev/portico/internal/httpsyntax"
 	"github.com/portico-dev/portico/internal/rawio"
 )
@@ -112,7 +113,7 @@ func newConn(s *Server, rwc net.Conn) *conn {
 func (c *conn) setState(st http.ConnState) {
 	var sec int64
 	if st == http.StateNew {
-		sec = time.Now().Unix()
+		sec = clock.Now().Unix()
 	}
 	c.state.Store(uint64(sec)<<8 | uint64(st))
 }
@@ -188,7 +189,7 @@ func (c *conn) serve(ctx context.Context) {
 		maxHeader = http.DefaultMaxHeaderBytes
 	}
 	limit := maxHeader + bufSize // net/http's initialReadLimitSize
-	now := time.Now()            // the current request's first byte, about
+	now := clock.Now()           // the current request's first byte, about
 	if s.ReadHeaderTimeout > 0 {
 		_ = c.r.setDeadline(now.Add(s.ReadHeaderTimeout))
 	}
@@ -198,7 +199,7 @@ func (c *conn) serve(ctx context.Context) {
 	}
 	// The first request's bytes have come (the preface check waited for them): its arrival
 	// (Received), where the header timeout above runs from the connection's start.
-	arrived := time.Now()
+	arrived := clock.Now()
 	for {
 		buffered := c.br.Buffered()
 		c.r.setLimit(limit)
@@ -249,7 +250,7 @@ func (c *conn) serve(ctx context.Context) {
 		// moments ago for the last one may do), then give its header the header timeout,
 		// from its first byte, unless it is all there already.
 		if c.br.Buffered() == 0 {
-			c.r.atLeast(time.Now(), s.IdleTimeout)
+			c.r.atLeast(clock.Now(), s.IdleTimeout)
 			// The client is only now reading the answer: a read at once finds nothing
 			// (EAGAIN), parks on the netpoller and reads again when woken, one failed system
 			// call per request. Letting the other connections' goroutines run first, the
@@ -263,7 +264,7 @@ func (c *conn) serve(ctx context.Context) {
 				return
 			}
 		}
-		now = time.Now()
+		now = clock.Now()
 		arrived = now
 		if s.ReadHeaderTimeout > 0 && !headBuffered(c.br) {
 			_ = c.r.setDeadline(now.Add(s.ReadHeaderTimeout))

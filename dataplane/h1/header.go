@@ -22,10 +22,10 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	"golang.org/x/net/http/httpguts"
 
+	"github.com/portico-dev/portico/internal/clock"
 	"github.com/portico-dev/portico/internal/httpsyntax"
 )
 
@@ -392,7 +392,7 @@ type date struct {
 var cachedDate atomic.Pointer[date]
 
 func httpDate() []byte {
-	now := time.Now()
+	now := clock.Now()
 	if d := cachedDate.Load(); d != nil && d.unix == now.Unix() {
 		return d.text
 	}

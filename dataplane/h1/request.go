@@ -26,6 +26,7 @@ import (
 
 	"golang.org/x/net/http/httpguts"
 
+	"github.com/portico-dev/portico/internal/clock"
 	"github.com/portico-dev/portico/internal/httpsyntax"
 )
 
@@ -190,7 +191,7 @@ func (b *body) Read(p []byte) (int, error) {
 	if !wasEOF && b.eof.Load() && !b.w.c.hijacked.Load() && b.w.c.br.Buffered() == 0 {
 		// The body is read: the connection is quiet until the next request, and a read
 		// now notices a client that leaves.
-		b.w.c.r.armWatch(b.rctx, time.Now())
+		b.w.c.r.armWatch(b.rctx, clock.Now())
 	}
 	return n, err
 }

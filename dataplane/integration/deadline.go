@@ -22,6 +22,7 @@ import (
 	"time"
 
 	leanhttp "github.com/portico-dev/portico/dataplane/upstream"
+	"github.com/portico-dev/portico/internal/clock"
 	"github.com/portico-dev/portico/internal/httpsyntax"
 	"github.com/portico-dev/portico/internal/reqend"
 )
@@ -79,7 +80,7 @@ func (c *deadlineCtx) Err() error {
 	if err := c.Context.Err(); err != nil {
 		return err
 	}
-	if !time.Now().Before(c.deadline) {
+	if !clock.Now().Before(c.deadline) {
 		return context.DeadlineExceeded
 	}
 	return nil

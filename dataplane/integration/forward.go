@@ -30,13 +30,13 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"golang.org/x/net/http/httpguts"
 
 	"github.com/portico-dev/portico/dataplane/gatewayresponse"
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
 	leanhttp "github.com/portico-dev/portico/dataplane/upstream"
+	"github.com/portico-dev/portico/internal/clock"
 	"github.com/portico-dev/portico/internal/httpsyntax"
 )
 
@@ -196,7 +196,7 @@ func (h *httpIntegration) forward(w http.ResponseWriter, r *http.Request, rc *re
 		// The lean transport asks the context itself for the 1xx handler (Value), so that
 		// no wrapper hides the request's context from it (reqend). It also asks whether the
 		// header needs its check (checked, above).
-		f.deadline = deadlineCtx{Context: r.Context(), deadline: time.Now().Add(h.timeout), got1xx: f, headerChecked: checked, lazyHeader: true}
+		f.deadline = deadlineCtx{Context: r.Context(), deadline: clock.Now().Add(h.timeout), got1xx: f, headerChecked: checked, lazyHeader: true}
 		if list {
 			f.deadline.fields = f.fields
 		}

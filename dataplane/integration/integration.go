@@ -42,6 +42,7 @@ import (
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 	"github.com/portico-dev/portico/dataplane/gatewayresponse"
 	leanhttp "github.com/portico-dev/portico/dataplane/upstream"
+	"github.com/portico-dev/portico/internal/clock"
 )
 
 // MaxBodyBytes is the largest request body an integration accepts: 10 MB, as in Amazon API
@@ -64,7 +65,7 @@ const (
 type Shared struct {
 	// Transport carries every upstream request; NewTransport makes a tuned one.
 	Transport http.RoundTripper
-	// Now is the clock for latencies and endpoint ejection.
+	// Now is the clock for latencies and endpoint ejection. Default clock.Now.
 	Now func() time.Time
 	// Log receives integration errors at V(1).
 	Log logr.Logger
@@ -78,7 +79,7 @@ func NewShared(s Shared) *Shared {
 		s.Transport = NewUpstream()
 	}
 	if s.Now == nil {
-		s.Now = time.Now
+		s.Now = clock.Now
 	}
 	s.bufferPool = bufferPool{}
 	return &s

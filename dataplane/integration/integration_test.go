@@ -50,20 +50,20 @@ func cla(name string, addrs ...string) *endpointv3.ClusterLoadAssignment {
 	return out
 }
 
-type clock struct {
+type fakeClock struct {
 	mu  sync.Mutex
 	now time.Time
 }
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) {
+func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *fakeClock) Add(d time.Duration) {
 	c.mu.Lock()
 	c.now = c.now.Add(d)
 	c.mu.Unlock()
 }
 
 func TestClusters(t *testing.T) {
-	clk := &clock{now: time.Unix(1000, 0)}
+	clk := &fakeClock{now: time.Unix(1000, 0)}
 	cs := NewClusters(map[string]*endpointv3.ClusterLoadAssignment{
 		"ns/a:80": cla("ns/a:80", "10.0.0.99", "10.0.0.3", "10.0.0.1", "10.0.0.2", "::1"),
 		"ns/e:80": {ClusterName: "ns/e:80"},

@@ -136,7 +136,7 @@ func TestBackendWithoutEndpoints(t *testing.T) {
 func TestPassiveEjection(t *testing.T) {
 	live1, live2 := echoServer(t, "1"), echoServer(t, "2")
 	dead := closedAddr(t)
-	clk := &clock{now: time.Unix(1000, 0)}
+	clk := &fakeClock{now: time.Unix(1000, 0)}
 	f := newFixture(t, Options{Now: clk.Now, EjectionTime: 10 * time.Second})
 	f.applyWith(t, endpointsOf("default/svc:80", dead, strings.TrimPrefix(live1.URL, "http://"), strings.TrimPrefix(live2.URL, "http://")),
 		stageOf("prod", "prod", apiOf(nil, backendRoute("r", "/{proxy+}", "ANY", "default/svc:80"))))

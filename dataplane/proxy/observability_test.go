@@ -28,7 +28,7 @@ import (
 
 func TestAccessLog(t *testing.T) {
 	backend := echoServer(t, "b")
-	clk := &clock{now: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)}
+	clk := &fakeClock{now: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)}
 	f := newFixture(t, Options{Now: clk.Now})
 	st := stageOf("prod", "prod", apiOf(nil,
 		uriRoute("one", "/pets/{petId}", "GET", backend.URL+"/pets/{petId}"),
