@@ -113,7 +113,7 @@ func newConn(s *Server, rwc net.Conn) *conn {
 func (c *conn) setState(st http.ConnState) {
 	var sec int64
 	if st == http.StateNew {
-		sec = clock.Now().Unix()
+		sec = time.Now().Unix() // as closeIdle reads it
 	}
 	c.state.Store(uint64(sec)<<8 | uint64(st))
 }
