@@ -46,8 +46,10 @@ func init() {
 // Now returns the current time, with its monotonic reading, as time.Now does.
 func Now() time.Time {
 	b := base.Load()
-	d := time.Since(*b) // the monotonic clock alone, for a base that has its reading
-	if d < 0 || d >= rebase {
+	// The monotonic clock alone, for a base that has its reading; never negative, as every
+	// base was read before it was stored.
+	d := time.Since(*b)
+	if d >= rebase {
 		now := time.Now()
 		base.Store(&now)
 		return now

@@ -27,7 +27,6 @@ import (
 	"time"
 
 	"github.com/portico-dev/portico/internal/race"
-
 	"github.com/portico-dev/portico/internal/testkit"
 )
 
