@@ -32,12 +32,19 @@ var valueByte = func() (t [256]bool) {
 	return t
 }()
 
-// ValidValue reports whether s holds only bytes a header value may. Sixteen, then eight
-// bytes at a time while none is below 0x20 (a tab is, and is looked at closer) nor 0x7f: the
-// words' "has a byte less than" test, exact for bytes below 0x80, which are all valid above
-// 0x7f. Two words a turn halve the loop's own instructions on long values (a bearer token).
+// ValidValue reports whether s holds only bytes a header value may. Thirty-two, sixteen,
+// then eight bytes at a time while none is below 0x20 (a tab is, and is looked at closer)
+// nor 0x7f: the words' "has a byte less than" test, exact for bytes below 0x80, which are all
+// valid above 0x7f. Four words a turn cut the loop's own instructions on long values (a
+// bearer token of 511 bytes: 62 ns with two words a turn, 42 with four, 40 with eight).
 func ValidValue[T string | []byte](s T) bool {
 	i := 0
+	for ; i+32 <= len(s); i += 32 {
+		b := s[i : i+32] // one bounds check for the four words
+		if invalidIn(word(b[:8]))|invalidIn(word(b[8:16]))|invalidIn(word(b[16:24]))|invalidIn(word(b[24:32])) != 0 {
+			break
+		}
+	}
 	for ; i+16 <= len(s); i += 16 {
 		b := s[i : i+16] // one bounds check for both words
 		if invalidIn(word(b[:8]))|invalidIn(word(b[8:16])) != 0 {

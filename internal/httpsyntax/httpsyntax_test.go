@@ -37,14 +37,14 @@ func TestValueBytes(t *testing.T) {
 	}
 }
 
-// ValidValue's sixteen and eight bytes at a time against valueByte, for each byte at each
-// place of a word, among neighbours that test the words' borrows; as a string (h1's) and as
-// bytes (the upstream client's), around the lengths where each loop takes over.
+// ValidValue's thirty-two, sixteen and eight bytes at a time against valueByte, for each
+// byte at each place of a word, among neighbours that test the words' borrows; as a string
+// (h1's) and as bytes (the upstream client's), around the lengths where each loop takes over.
 func TestValidValue(t *testing.T) {
 	for _, fill := range []byte{'a', ' ', 0x20, 0x21, 0x7e, 0x80, 0xff, '\t'} {
 		for c := 0; c < 256; c++ {
-			for at := 0; at < 33; at++ {
-				b := bytes.Repeat([]byte{fill}, 33)
+			for at := 0; at < 65; at++ {
+				b := bytes.Repeat([]byte{fill}, 65)
 				b[at] = byte(c)
 				if got := ValidValue(string(b)); got != valueByte[c] {
 					t.Fatalf("ValidValue(%q) = %v", b, got)
