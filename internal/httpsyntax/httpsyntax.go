@@ -35,19 +35,20 @@ var valueByte = func() (t [256]bool) {
 // ValidValue reports whether s holds only bytes a header value may. Thirty-two, sixteen,
 // then eight bytes at a time while none is below 0x20 (a tab is, and is looked at closer)
 // nor 0x7f: the words' "has a byte less than" test, exact for bytes below 0x80, which are all
-// valid above 0x7f. Four words a turn cut the loop's own instructions on long values (a
-// bearer token of 511 bytes: 62 ns with two words a turn, 42 with four, 40 with eight).
+// valid above 0x7f. Four words a turn, masked once, cut the loop's own instructions on long
+// values (a bearer token of 511 bytes: 62 ns with two words a turn each masked, 42 with four,
+// 40 with eight, 36 with four masked once).
 func ValidValue[T string | []byte](s T) bool {
 	i := 0
 	for ; i+32 <= len(s); i += 32 {
 		b := s[i : i+32] // one bounds check for the four words
-		if invalidIn(word(b[:8]))|invalidIn(word(b[8:16]))|invalidIn(word(b[16:24]))|invalidIn(word(b[24:32])) != 0 {
+		if (flags(word(b[:8]))|flags(word(b[8:16]))|flags(word(b[16:24]))|flags(word(b[24:32])))&highs != 0 {
 			break
 		}
 	}
 	for ; i+16 <= len(s); i += 16 {
 		b := s[i : i+16] // one bounds check for both words
-		if invalidIn(word(b[:8]))|invalidIn(word(b[8:16])) != 0 {
+		if (flags(word(b[:8]))|flags(word(b[8:16])))&highs != 0 {
 			break
 		}
 	}
@@ -77,10 +78,18 @@ func word[T string | []byte](b T) uint64 {
 // byte less than" test is exact for bytes below 0x80, which these all are, and so needs no
 // mask of them: five operations a word.
 func invalidIn(w uint64) uint64 {
-	const ones, lows, highs = 0x0101010101010101, 0x7f7f7f7f7f7f7f7f, 0x8080808080808080
-	z := (w&lows + ones) & lows
-	return (z - 0x21*ones) & highs
+	return flags(w) & highs
 }
+
+// flags is invalidIn before its mask, which words' flags ORed together share: the flag of
+// each byte is its high bit, the other bits are noise.
+func flags(w uint64) uint64 {
+	const ones, lows = 0x0101010101010101, 0x7f7f7f7f7f7f7f7f
+	z := (w&lows + ones) & lows
+	return z - 0x21*ones
+}
+
+const highs = 0x8080808080808080
 
 // TrimOWS removes the spaces and tabs around s, what textproto trims from a value. (By
 // index: reslicing at each byte costs more.)
