@@ -225,14 +225,21 @@ func compareReads(t *testing.T, in []byte, maxHeader uint16) {
 	}
 	// The fast path alone, on a head whole in the buffer.
 	buf := in[:min(len(in), bufSize)]
-	if n, fields := headLen(buf); n > 0 && (want.err == nil) != fastPathAccepts(string(buf[:n]), fields) {
-		t.Fatalf("%q: the fast path accepts: %v, net/http: %v", in, want.err == nil, want.err)
+	var ends lineEnds
+	if n, fields := scanHead(buf, &ends); n > 0 {
+		// With the lines' ends scanHead found, and finding them itself.
+		if (want.err == nil) != fastPathAccepts(string(buf[:n]), fields, &ends) {
+			t.Fatalf("%q: the fast path accepts: %v, net/http: %v", in, want.err == nil, want.err)
+		}
+		if (want.err == nil) != fastPathAccepts(string(buf[:n]), fields, nil) {
+			t.Fatalf("%q: the fast path line by line accepts: %v, net/http: %v", in, want.err == nil, want.err)
+		}
 	}
 }
 
-func fastPathAccepts(s string, fields int) bool {
+func fastPathAccepts(s string, fields int, ends *lineEnds) bool {
 	var p head
-	return p.parse(s, fields)
+	return p.parse(s, fields, ends)
 }
 
 // read is what it takes of a request: the request, read to its end, and what follows it.
