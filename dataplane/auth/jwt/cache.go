@@ -45,8 +45,9 @@ const (
 // the proxy's memory for as long as they are cached (until evicted, or expired plus
 // cacheGrace), where a digest would not have let one be read back from a memory dump. What
 // keeps it safe otherwise:
-//   - the lookup is exact: the map compares the whole token (and key set) after its hash; no
-//     truncated or non-cryptographic hash decides whether a token is the one verified;
+//   - the lookup is exact: the entry the map finds by the token's last bytes (tail) is the
+//     token's only when the whole token and the key set are equal to its; no truncated or
+//     non-cryptographic hash decides whether a token is the one verified;
 //   - only tokens whose signature verified enter, so a client cannot fill the cache with
 //     tokens of its own making, and the cache is bounded (cacheEntries and cacheBytes);
 //   - the cache's copy of a token is wiped when its entry goes;
@@ -66,8 +67,14 @@ type resultCache struct {
 }
 
 type cacheShard struct {
-	mu      sync.Mutex
-	entries map[cacheKey]*list.Element
+	mu sync.Mutex
+	// entries holds each entry by its token's tail, a substring of the entry's own copy of
+	// the token. The tail is of the signature, which no two tokens verified share: keyed by
+	// the whole token (and key set), a lookup hashed a bearer token's 600 bytes or more, and
+	// went through the map's generic path; by the tail, a cached JWT request costs about 220
+	// instructions fewer (callgrind), the one comparison of the whole token after included.
+	// A token whose tail matches another's finds that entry, is not it, and is verified.
+	entries map[string]*list.Element
 	order   list.List // of *cacheEntry, most recently used first
 	bytes   int       // of the tokens held
 }
@@ -80,7 +87,7 @@ type cacheEntry struct {
 func newResultCache() *resultCache {
 	c := &resultCache{seed: maphash.MakeSeed()}
 	for i := range c.shards {
-		c.shards[i].entries = map[cacheKey]*list.Element{}
+		c.shards[i].entries = map[string]*list.Element{}
 	}
 	return c
 }
@@ -89,22 +96,31 @@ func newResultCache() *resultCache {
 // any token that can be cached), which only spreads the locks: the map decides identity, and
 // hashing the whole token a second time would cost more than the rest of the lookup.
 func (c *resultCache) shard(k cacheKey) *cacheShard {
-	return &c.shards[maphash.String(c.seed, k.token[max(len(k.token)-shardBytes, 0):])%cacheShards]
+	return &c.shards[maphash.String(c.seed, tail(k.token))%cacheShards]
 }
 
-// shardBytes is how much of the token shard hashes.
-const shardBytes = 32
+// tail is the end of a token that picks its shard and keys its entry: tailBytes of it, all
+// of a shorter one.
+func tail(token string) string {
+	return token[max(len(token)-tailBytes, 0):]
+}
+
+// tailBytes is how much of a token tail keeps.
+const tailBytes = 32
 
 // get returns the cached claims of k, or nil.
 func (c *resultCache) get(k cacheKey, now time.Time) *claims {
 	s := c.shard(k)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e, ok := s.entries[k]
+	e, ok := s.entries[tail(k.token)]
 	if !ok {
 		return nil
 	}
 	entry := e.Value.(*cacheEntry)
+	if entry.key != k {
+		return nil // another token that ends alike, or the token verified by another key set
+	}
 	if now.After(entry.claims.expiry.Add(cacheGrace)) {
 		s.remove(e)
 		return nil
@@ -121,10 +137,13 @@ func (c *resultCache) put(k cacheKey, cl *claims) {
 	s := c.shard(k)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if e, ok := s.entries[k]; ok {
-		e.Value.(*cacheEntry).claims = cl
-		s.order.MoveToFront(e)
-		return
+	if e, ok := s.entries[tail(k.token)]; ok {
+		if entry := e.Value.(*cacheEntry); entry.key == k {
+			entry.claims = cl
+			s.order.MoveToFront(e)
+			return
+		}
+		s.remove(e) // the tail's last token, for another key set (or by chance): this one replaces it
 	}
 	for s.order.Len() >= cacheEntries/cacheShards || s.bytes+len(k.token) > cacheBytes/cacheShards {
 		s.remove(s.order.Back())
@@ -132,7 +151,7 @@ func (c *resultCache) put(k cacheKey, cl *claims) {
 	// The request's token may share memory with the rest of the request: the cache keeps a
 	// copy of its own, which remove wipes.
 	k.token = own(k.token)
-	s.entries[k] = s.order.PushFront(&cacheEntry{key: k, claims: cl})
+	s.entries[tail(k.token)] = s.order.PushFront(&cacheEntry{key: k, claims: cl})
 	s.bytes += len(k.token)
 }
 
@@ -141,7 +160,7 @@ func (c *resultCache) put(k cacheKey, cl *claims) {
 func (s *cacheShard) remove(e *list.Element) {
 	entry := e.Value.(*cacheEntry)
 	s.order.Remove(e)
-	delete(s.entries, entry.key)
+	delete(s.entries, tail(entry.key.token))
 	s.bytes -= len(entry.key.token)
 	wipe(entry.key.token)
 }

@@ -339,6 +339,34 @@ func TestResultCacheEvictsLeastRecentlyUsed(t *testing.T) {
 	}
 }
 
+// An entry is found by its token's tail, and is the token's only when all of it and its key
+// set are equal: a token that ends as a cached one does, or the cached token sent to an
+// authorizer of another key set, finds nothing; once verified, it takes the tail's entry.
+func TestResultCacheTailIsNoIdentity(t *testing.T) {
+	c := newResultCache()
+	now := time.Now()
+	end := strings.Repeat("s", tailBytes)
+	cached := cacheKey{set: &keySet{}, token: "header.alice." + end}
+	alice := &claims{subject: "alice", expiry: now.Add(time.Hour)}
+	c.put(cached, alice)
+	forged := cacheKey{set: cached.set, token: "header.mallory." + end}
+	otherSet := cacheKey{set: &keySet{}, token: cached.token}
+	if got := c.get(forged, now); got != nil {
+		t.Fatalf("a token ending as a cached one got its claims (%s)", got.subject)
+	}
+	if got := c.get(otherSet, now); got != nil {
+		t.Fatalf("a token cached for one key set got its claims for another (%s)", got.subject)
+	}
+	if c.get(cached, now) != alice {
+		t.Fatal("the cached token no longer found")
+	}
+	bob := &claims{subject: "bob", expiry: now.Add(time.Hour)}
+	c.put(otherSet, bob)
+	if c.get(otherSet, now) != bob || c.get(cached, now) != nil || c.len() != 1 {
+		t.Errorf("the tail's entry not replaced: %d entries", c.len())
+	}
+}
+
 // The tokens a shard holds stay within its share of cacheBytes, and the copies of evicted
 // tokens are wiped.
 func TestResultCacheBoundsBytesAndWipes(t *testing.T) {
