@@ -119,6 +119,26 @@ spec:
 ---
 apiVersion: apigateway.portico.dev/v1alpha1
 kind: Route
+metadata: {name: keyed-proxied}
+spec:
+  restApiRef: {name: bench}
+  path: /keyedok
+  methods: [GET]
+  authorization: {type: NONE, apiKeyRequired: true}
+  integration: {type: HTTP_PROXY, uri: "http://127.0.0.1:18091/"}
+---
+apiVersion: apigateway.portico.dev/v1alpha1
+kind: Route
+metadata: {name: jwt-proxied}
+spec:
+  restApiRef: {name: bench}
+  path: /jwtok
+  methods: [GET]
+  authorization: {authorizerRef: {name: jwt}}
+  integration: {type: HTTP_PROXY, uri: "http://127.0.0.1:18091/"}
+---
+apiVersion: apigateway.portico.dev/v1alpha1
+kind: Route
 metadata: {name: cached}
 spec:
   restApiRef: {name: bench}
@@ -154,6 +174,8 @@ spec:
     "/mock/GET": {caching: {enabled: false}}
     "/keyed/GET": {caching: {enabled: false}}
     "/jwt/GET": {caching: {enabled: false}}
+    "/keyedok/GET": {caching: {enabled: false}}
+    "/jwtok/GET": {caching: {enabled: false}}
 YAML
 (cd "${ROOT}" && CGO_ENABLED=0 go build -o "${WORK}/benchserver" ./hack/benchserver && CGO_ENABLED=0 go build -o "${WORK}/rategen" ./hack/rategen)
 # The bare server also plays the JWT route's identity provider: its JWKS is fetched once.
@@ -175,8 +197,14 @@ wait_for http://127.0.0.1:18094/readyz
 wait_for http://127.0.0.1:18093/bench/ok
 wait_for http://127.0.0.1:18099/jwks.json
 token="$(cat "${WORK}/token")"
-curl -fs -o /dev/null -H "Authorization: Bearer ${token}" http://127.0.0.1:18093/bench/jwt ||
-  { echo "bench-proxy: the JWT route refused the token" >&2; exit 1; }
+for route in jwt jwtok; do
+  curl -fs -o /dev/null -H "Authorization: Bearer ${token}" "http://127.0.0.1:18093/bench/${route}" ||
+    { echo "bench-proxy: the route /bench/${route} refused the token" >&2; exit 1; }
+done
+for route in keyed keyedok; do
+  curl -fs -o /dev/null -H "x-api-key: bench-key-0123456789012345678901234" "http://127.0.0.1:18093/bench/${route}" ||
+    { echo "bench-proxy: the route /bench/${route} refused the API key" >&2; exit 1; }
+done
 
 # The worker does nginx's work; the master only waits.
 nginx_worker=$(pgrep -P "${nginx_pid}" | head -1)
@@ -232,6 +260,8 @@ m_mock() { "$1" "${portico_pid}" http://127.0.0.1:18093/bench/mock; }
 m_keyed() { "$1" "${portico_pid}" http://127.0.0.1:18093/bench/keyed -H "x-api-key: bench-key-0123456789012345678901234"; }
 m_jwt() { "$1" "${portico_pid}" http://127.0.0.1:18093/bench/jwt -H "Authorization: Bearer ${token}"; }
 m_cached() { "$1" "${portico_pid}" http://127.0.0.1:18093/bench/cached; }
+m_keyedok() { "$1" "${portico_pid}" http://127.0.0.1:18093/bench/keyedok -H "x-api-key: bench-key-0123456789012345678901234"; }
+m_jwtok() { "$1" "${portico_pid}" http://127.0.0.1:18093/bench/jwtok -H "Authorization: Bearer ${token}"; }
 
 # mirrored NAME...: runs each m_NAME for a slice in order, then in the reverse order (A B C C
 # B A), SLICES times, and sets NAME_rps and NAME_cpu from the requests and CPU time summed
@@ -259,8 +289,9 @@ mirrored() {
 
 for round in $(seq 1 "${ROUNDS}"); do
   # Everything a target compares is measured in one mirrored sequence, turn by turn:
-  # HTTP_PROXY, MOCK and the cache hit against nginx, the authorized routes against MOCK.
-  mirrored nginx proxy mock cached keyed jwt
+  # HTTP_PROXY, MOCK and the cache hit against nginx, the authorized routes against MOCK and
+  # against HTTP_PROXY.
+  mirrored nginx proxy mock cached keyed jwt keyedok jwtok
   read -r bare_rps bare_cpu < <(measure "${bare_pid}" http://127.0.0.1:18095/)
   echo
   printf '%-54s %10s %6s %8s %6s\n' "round ${round}/${ROUNDS}" "requests/s" "ratio" "cpu us/req" "ratio"
@@ -277,13 +308,18 @@ for round in $(seq 1 "${ROUNDS}"); do
   row "portico MOCK, no key, no plan, no authorizer" "${mock_rps}" "${mock_cpu}"
   row "portico MOCK, API key + usage plan throttle + quota" "${keyed_rps}" "${keyed_cpu}" "${mock_rps}" "${mock_cpu}"
   row "portico MOCK, JWT authorizer" "${jwt_rps}" "${jwt_cpu}" "${mock_rps}" "${mock_cpu}"
+  row "portico HTTP_PROXY, no key, no plan, no authorizer" "${proxy_rps}" "${proxy_cpu}"
+  row "portico HTTP_PROXY, API key + usage plan" "${keyedok_rps}" "${keyedok_cpu}" "${proxy_rps}" "${proxy_cpu}"
+  row "portico HTTP_PROXY, JWT authorizer" "${jwtok_rps}" "${jwtok_cpu}" "${proxy_rps}" "${proxy_cpu}"
   echo "$(ratio "${keyed_rps}" "${mock_rps}") $(ratio "${mock_cpu}" "${keyed_cpu}")" \
     "$(ratio "${jwt_rps}" "${mock_rps}") $(ratio "${mock_cpu}" "${jwt_cpu}")" \
     "$(ratio "${mock_rps}" "${nginx_rps}") $(ratio "${nginx_cpu}" "${mock_cpu}")" \
     "$(ratio "${cached_rps}" "${nginx_rps}") $(ratio "${nginx_cpu}" "${cached_cpu}")" \
     "$(ratio "${cached_rps}" "${bare_rps}") $(ratio "${bare_cpu}" "${cached_cpu}")" \
     "$(ratio "${mock_rps}" "${bare_rps}") $(ratio "${bare_cpu}" "${mock_cpu}")" \
-    "$(ratio "${proxy_rps}" "${nginx_rps}") $(ratio "${nginx_cpu}" "${proxy_cpu}")" >> "${RATIOS}"
+    "$(ratio "${proxy_rps}" "${nginx_rps}") $(ratio "${nginx_cpu}" "${proxy_cpu}")" \
+    "$(ratio "${keyedok_rps}" "${proxy_rps}") $(ratio "${proxy_cpu}" "${keyedok_cpu}")" \
+    "$(ratio "${jwtok_rps}" "${proxy_rps}") $(ratio "${proxy_cpu}" "${jwtok_cpu}")" >> "${RATIOS}"
 done
 
 # The system view: the backend moves to the core under test, as when the proxy and the app
@@ -372,8 +408,9 @@ if true; then
   printf '%-54s %6s %6s %6s  %s\n' "ratios over ${ROUNDS} rounds" "min" "median" "max" "target"
   names=("API key + plan / same route without" "JWT / same route without" "MOCK / nginx reverse proxy"
     "cache hit / nginx reverse proxy" "cache hit / bare net/http (ceiling)"
-    "MOCK / bare net/http (ceiling)" "HTTP_PROXY / nginx reverse proxy")
-  targets=(">= 0.90" ">= 0.90" ">= 1.2" ">= 1.2" "" "" ">= 0.8")
+    "MOCK / bare net/http (ceiling)" "HTTP_PROXY / nginx reverse proxy"
+    "API key + plan / HTTP_PROXY without" "JWT / HTTP_PROXY without")
+  targets=(">= 0.90" ">= 0.90" ">= 1.2" ">= 1.2" "" "" ">= 0.8" ">= 0.90" ">= 0.90")
   for i in "${!names[@]}"; do
     for kind in 1 2; do
       label="${names[$i]}, requests/s"
