@@ -92,9 +92,9 @@ func newResultCache() *resultCache {
 	return c
 }
 
-// shard picks k's shard by a seeded hash of the token's last bytes (of its signature, for
-// any token that can be cached), which only spreads the locks: the map decides identity, and
-// hashing the whole token a second time would cost more than the rest of the lookup.
+// shard picks k's shard by a seeded hash of the token's tail (of its signature, for any
+// token that can be cached), which only spreads the locks: the comparison of the whole key
+// after the shard's lookup decides identity.
 func (c *resultCache) shard(k cacheKey) *cacheShard {
 	return &c.shards[maphash.String(c.seed, tail(k.token))%cacheShards]
 }
