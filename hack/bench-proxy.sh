@@ -196,14 +196,12 @@ wait_for http://127.0.0.1:18095/
 wait_for http://127.0.0.1:18094/readyz
 wait_for http://127.0.0.1:18093/bench/ok
 wait_for http://127.0.0.1:18099/jwks.json
-token="$(cat "${WORK}/token")"
-for route in jwt jwtok; do
-  curl -fs -o /dev/null -H "Authorization: Bearer ${token}" "http://127.0.0.1:18093/bench/${route}" ||
-    { echo "bench-proxy: the route /bench/${route} refused the token" >&2; exit 1; }
-done
-for route in keyed keyedok; do
-  curl -fs -o /dev/null -H "x-api-key: bench-key-0123456789012345678901234" "http://127.0.0.1:18093/bench/${route}" ||
-    { echo "bench-proxy: the route /bench/${route} refused the API key" >&2; exit 1; }
+# The authorized routes' credentials: the token the bare server signed, the Secret's key.
+bearer="Authorization: Bearer $(cat "${WORK}/token")"
+api_key="x-api-key: bench-key-0123456789012345678901234"
+for check in "jwt|${bearer}" "jwtok|${bearer}" "keyed|${api_key}" "keyedok|${api_key}"; do
+  curl -fs -o /dev/null -H "${check#*|}" "http://127.0.0.1:18093/bench/${check%%|*}" ||
+    { echo "bench-proxy: the route /bench/${check%%|*} refused its credential" >&2; exit 1; }
 done
 
 # The worker does nginx's work; the master only waits.
@@ -257,11 +255,11 @@ RATIOS="${WORK}/ratios"
 m_nginx() { "$1" "${nginx_worker}" http://127.0.0.1:18092/; }
 m_proxy() { "$1" "${portico_pid}" http://127.0.0.1:18093/bench/ok; }
 m_mock() { "$1" "${portico_pid}" http://127.0.0.1:18093/bench/mock; }
-m_keyed() { "$1" "${portico_pid}" http://127.0.0.1:18093/bench/keyed -H "x-api-key: bench-key-0123456789012345678901234"; }
-m_jwt() { "$1" "${portico_pid}" http://127.0.0.1:18093/bench/jwt -H "Authorization: Bearer ${token}"; }
+m_keyed() { "$1" "${portico_pid}" http://127.0.0.1:18093/bench/keyed -H "${api_key}"; }
+m_jwt() { "$1" "${portico_pid}" http://127.0.0.1:18093/bench/jwt -H "${bearer}"; }
 m_cached() { "$1" "${portico_pid}" http://127.0.0.1:18093/bench/cached; }
-m_keyedok() { "$1" "${portico_pid}" http://127.0.0.1:18093/bench/keyedok -H "x-api-key: bench-key-0123456789012345678901234"; }
-m_jwtok() { "$1" "${portico_pid}" http://127.0.0.1:18093/bench/jwtok -H "Authorization: Bearer ${token}"; }
+m_keyedok() { "$1" "${portico_pid}" http://127.0.0.1:18093/bench/keyedok -H "${api_key}"; }
+m_jwtok() { "$1" "${portico_pid}" http://127.0.0.1:18093/bench/jwtok -H "${bearer}"; }
 
 # mirrored NAME...: runs each m_NAME for a slice in order, then in the reverse order (A B C C
 # B A), SLICES times, and sets NAME_rps and NAME_cpu from the requests and CPU time summed

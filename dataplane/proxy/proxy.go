@@ -108,8 +108,9 @@ type Proxy struct {
 	log      *accesslog.Writer
 	execLog  *execlog.Writer
 	noStage  *routeMetrics
-	// wallClock: opts.Now is the real clock (clock.Now), so a request may start at the server's arrival time
-	// and its latency be read from the monotonic clock alone (start, since).
+	// wallClock: opts.Now is the real clock (clock.Now), so a request may start at the
+	// server's arrival time and its latency be read from the monotonic clock alone (start,
+	// since).
 	wallClock bool
 
 	applyMu sync.Mutex // serializes Apply: each build reuses the state of the last one
