@@ -214,15 +214,15 @@ warm() {
 }
 
 # slice PID[,PID...] URL [wrk args...]: one run of SLICE; prints the requests answered, the
-# CPU ticks PID spent and wrk's requests/s.
+# CPU ticks PID spent, wrk's requests/s and the part of the ticks spent in user space.
 slice() {
-  local pid="$1" url="$2" before out; shift 2
-  before=$(cpu_ticks "${pid}")
+  local pid="$1" url="$2" before user out; shift 2
+  before=$(cpu_ticks "${pid}") user=$(user_ticks "${pid}")
   out=$(taskset -c "${cpu_load}" wrk -t1 -c"${CONNECTIONS}" -d"${SLICE}" "$@" "${url}")
-  awk -v ticks="$(($(cpu_ticks "${pid}") - before))" '
+  awk -v ticks="$(($(cpu_ticks "${pid}") - before))" -v user="$(($(user_ticks "${pid}") - user))" '
     /requests in/ { n = $1 }
     /Requests\/sec/ { rps = $2 }
-    END { print n, ticks, rps }' <<<"${out}"
+    END { print n, ticks, rps, user }' <<<"${out}"
 }
 
 # per_request TICKS REQUESTS: the CPU time per request in µs.
@@ -236,7 +236,7 @@ per_request() { echo "$1 * 1000000 / $(getconf CLK_TCK) / $2" | bc -l; }
 measure() {
   local n ticks rps
   warm "$@"
-  read -r n ticks rps < <(SLICE="${DURATION}" slice "$@")
+  read -r n ticks rps _ < <(SLICE="${DURATION}" slice "$@")
   printf '%s %.2f\n' "${rps}" "$(per_request "${ticks}" "${n}")"
 }
 echo "bench-proxy: ${DURATION} per run (compared ones: ${SLICES} x 2 turns of ${SLICE}), ${CONNECTIONS} connections, ${ROUNDS} round(s), servers under test on CPU ${cpu_test}, wrk and backend on CPU ${cpu_load}"
@@ -262,26 +262,29 @@ m_keyedok() { "$1" "${portico_pid}" http://127.0.0.1:18093/bench/keyedok -H "${a
 m_jwtok() { "$1" "${portico_pid}" http://127.0.0.1:18093/bench/jwtok -H "${bearer}"; }
 
 # mirrored NAME...: runs each m_NAME for a slice in order, then in the reverse order (A B C C
-# B A), SLICES times, and sets NAME_rps and NAME_cpu from the requests and CPU time summed
-# over its runs. The machine's noise switches between regimes within seconds (see
-# docs/benchmarks.md): measured once each for five seconds, a switch fell on one side of a
-# ratio, which read 0.67 to 0.96 over four rounds; alternated every second, both sides see
-# the same regimes, and four rounds so read 0.78 to 0.80.
+# B A), SLICES times, and sets NAME_rps, NAME_cpu, and NAME_user and NAME_kernel (its parts)
+# from the requests and CPU time summed over its runs. The machine's noise switches between
+# regimes within seconds (see docs/benchmarks.md): measured once each for five seconds, a
+# switch fell on one side of a ratio, which read 0.67 to 0.96 over four rounds; alternated
+# every second, both sides see the same regimes, and four rounds so read 0.78 to 0.80.
 mirrored() {
-  local names=("$@") order=("$@") n r c i
+  local names=("$@") order=("$@") n r c u i
   for ((i = ${#names[@]} - 1; i >= 0; i--)); do order+=("${names[$i]}"); done
-  declare -A requests=() ticks=()
+  declare -A requests=() ticks=() user=()
   for n in "${names[@]}"; do "m_${n}" warm; done
   for _ in $(seq 1 "${SLICES}"); do
     for n in "${order[@]}"; do
-      read -r r c _ < <("m_${n}" slice)
+      read -r r c _ u < <("m_${n}" slice)
       requests[$n]=$((${requests[$n]:-0} + r))
       ticks[$n]=$((${ticks[$n]:-0} + c))
+      user[$n]=$((${user[$n]:-0} + u))
     done
   done
   for n in "${names[@]}"; do
     printf -v "${n}_rps" '%.2f' "$(echo "${requests[$n]} / (2 * ${SLICES} * ${SLICE%s})" | bc -l)"
     printf -v "${n}_cpu" '%.2f' "$(per_request "${ticks[$n]}" "${requests[$n]}")"
+    printf -v "${n}_user" '%.2f' "$(per_request "${user[$n]}" "${requests[$n]}")"
+    printf -v "${n}_kernel" '%.2f' "$(per_request "$((ticks[$n] - user[$n]))" "${requests[$n]}")"
   done
 }
 
@@ -298,6 +301,8 @@ for round in $(seq 1 "${ROUNDS}"); do
   row "portico HTTP_PROXY -> backend" "${proxy_rps}" "${proxy_cpu}" "${nginx_rps}" "${nginx_cpu}"
   row "portico MOCK (no backend)" "${mock_rps}" "${mock_cpu}" "${nginx_rps}" "${nginx_cpu}"
   row "portico cache hit (HTTP_PROXY route, cached)" "${cached_rps}" "${cached_cpu}" "${nginx_rps}" "${nginx_cpu}"
+  printf '  %-52s %s\n' "CPU us/req, user space + kernel" \
+    "nginx ${nginx_user} + ${nginx_kernel}, HTTP_PROXY ${proxy_user} + ${proxy_kernel}"
   echo "against a bare net/http server (the ceiling on net/http)"
   row "bare net/http server answering ok" "${bare_rps}" "${bare_cpu}"
   row "portico MOCK (no backend)" "${mock_rps}" "${mock_cpu}" "${bare_rps}" "${bare_cpu}"
@@ -317,7 +322,8 @@ for round in $(seq 1 "${ROUNDS}"); do
     "$(ratio "${mock_rps}" "${bare_rps}") $(ratio "${bare_cpu}" "${mock_cpu}")" \
     "$(ratio "${proxy_rps}" "${nginx_rps}") $(ratio "${nginx_cpu}" "${proxy_cpu}")" \
     "$(ratio "${keyedok_rps}" "${proxy_rps}") $(ratio "${proxy_cpu}" "${keyedok_cpu}")" \
-    "$(ratio "${jwtok_rps}" "${proxy_rps}") $(ratio "${proxy_cpu}" "${jwtok_cpu}")" >> "${RATIOS}"
+    "$(ratio "${jwtok_rps}" "${proxy_rps}") $(ratio "${proxy_cpu}" "${jwtok_cpu}")" \
+    "$(ratio "${nginx_user}" "${proxy_user}") $(ratio "${nginx_kernel}" "${proxy_kernel}")" >> "${RATIOS}"
 done
 
 # The system view: the backend moves to the core under test, as when the proxy and the app
@@ -409,13 +415,17 @@ if true; then
     "MOCK / bare net/http (ceiling)" "HTTP_PROXY / nginx reverse proxy"
     "API key + plan / HTTP_PROXY without" "JWT / HTTP_PROXY without")
   targets=(">= 0.90" ">= 0.90" ">= 1.2" ">= 1.2" "" "" ">= 0.8" ">= 0.90" ">= 0.90")
+  # spread FIELD LABEL [TARGET]: the min, median and max of the ratios' FIELDth column.
+  spread() {
+    cut -d' ' -f"$1" "${RATIOS}" | sort -g | awk -v name="$2" -v target="${3:-}" '
+      { v[NR] = $1 }
+      END { printf "  %-52s %6.2f %6.2f %6.2f  %s\n", name, v[1], (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2), v[NR], target }'
+  }
   for i in "${!names[@]}"; do
-    for kind in 1 2; do
-      label="${names[$i]}, requests/s"
-      if [[ "${kind}" -eq 2 ]]; then label="${names[$i]}, CPU per request"; fi
-      cut -d' ' -f$((2 * i + kind)) "${RATIOS}" | sort -g | awk -v name="${label}" -v target="${targets[$i]}" '
-        { v[NR] = $1 }
-        END { printf "  %-52s %6.2f %6.2f %6.2f  %s\n", name, v[1], (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2), v[NR], target }'
-    done
+    spread $((2 * i + 1)) "${names[$i]}, requests/s" "${targets[$i]}"
+    spread $((2 * i + 2)) "${names[$i]}, CPU per request" "${targets[$i]}"
   done
+  # Where HTTP_PROXY's CPU goes against nginx's: the same ratio, user space and kernel apart.
+  spread $((2 * ${#names[@]} + 1)) "HTTP_PROXY / nginx, CPU per request in user space"
+  spread $((2 * ${#names[@]} + 2)) "HTTP_PROXY / nginx, CPU per request in the kernel"
 fi

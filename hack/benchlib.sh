@@ -31,3 +31,10 @@ cpu_ticks() {
   for pid in ${*//,/ }; do total=$((total + $(awk '{print $14 + $15}' "/proc/${pid}/stat"))); done
   echo "${total}"
 }
+
+# user_ticks PID[,PID...]: the user-space part of cpu_ticks; the rest is the kernel's.
+user_ticks() {
+  local total=0 pid
+  for pid in ${*//,/ }; do total=$((total + $(awk '{print $14}' "/proc/${pid}/stat"))); done
+  echo "${total}"
+}
