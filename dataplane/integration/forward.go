@@ -192,7 +192,7 @@ func (h *httpIntegration) forward(w http.ResponseWriter, r *http.Request, rc *re
 	}
 
 	var ctx context.Context
-	if enforcesDeadline(h.shared.Transport, out) {
+	if enforcesDeadline(h.up.transport, out) {
 		// The lean transport asks the context itself for the 1xx handler (Value), so that
 		// no wrapper hides the request's context from it (reqend). It also asks whether the
 		// header needs its check (checked, above).

@@ -522,3 +522,37 @@ func TestForwardChecksWhatNoServerChecked(t *testing.T) {
 		t.Errorf("the backend was reached %d times, want once (the valid request)", n)
 	}
 }
+
+// A traced stage's integrations call their backends through TracedTransport (which makes the
+// calls child spans); the others through Transport, without its look for a span in every
+// request's context. Each integration type that calls a backend takes the one its stage's
+// spec names.
+func TestTracedStagesTakeTheTracedTransport(t *testing.T) {
+	var took []string
+	answer := func(name string) roundTripFunc {
+		return func(r *http.Request) (*http.Response, error) {
+			took = append(took, name)
+			return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: http.NoBody, Request: r}, nil
+		}
+	}
+	shared := NewShared(Shared{Transport: answer("plain"), TracedTransport: answer("traced")})
+	for _, typ := range []string{TypeHTTPProxy, TypeHTTP, TypeLambdaProxy} {
+		for _, traced := range []bool{false, true} {
+			in := &xdsv1alpha1.Integration{Type: typ, Uri: "http://192.0.2.1/x"}
+			h, _, err := shared.Build(Spec{Integration: in, Traced: traced})
+			if err != nil {
+				t.Fatalf("%s: %v", typ, err)
+			}
+			took = nil
+			r := httptest.NewRequest("GET", "/prod/x", nil)
+			h.ServeHTTP(httptest.NewRecorder(), r.WithContext(reqctx.With(r.Context(), &reqctx.Request{ID: "rid", Stage: "prod"})))
+			want := "plain"
+			if traced {
+				want = "traced"
+			}
+			if len(took) != 1 || took[0] != want {
+				t.Errorf("%s, traced %v: the call took %v, want [%s]", typ, traced, took, want)
+			}
+		}
+	}
+}

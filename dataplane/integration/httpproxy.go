@@ -47,7 +47,7 @@ type httpIntegration struct {
 
 func (s *Shared) newHTTP(spec Spec, t *target, params *mappings, timeout time.Duration) *httpIntegration {
 	h := &httpIntegration{shared: s, target: t, params: params, timeout: timeout, responses: spec.Responses}
-	h.up = &upstream{shared: s, clusters: t.clusters, cluster: t.cluster}
+	h.up = s.upstream(spec, t)
 	h.proxy = &httputil.ReverseProxy{
 		Rewrite:        h.rewrite,
 		Transport:      h.up,
@@ -174,15 +174,25 @@ func (h *httpIntegration) fail(w http.ResponseWriter, r *http.Request, err error
 // whose connection failed out of rotation. A request without a body whose connection failed
 // is sent once more to another endpoint, as nothing of it reached the first.
 type upstream struct {
-	shared   *Shared
-	clusters *Clusters
-	cluster  string
+	shared    *Shared
+	transport http.RoundTripper // shared's, traced or not
+	clusters  *Clusters
+	cluster   string
+}
+
+// upstream returns the transport of spec's integration to t.
+func (s *Shared) upstream(spec Spec, t *target) *upstream {
+	u := &upstream{shared: s, transport: s.Transport, clusters: t.clusters, cluster: t.cluster}
+	if spec.Traced {
+		u.transport = s.TracedTransport
+	}
+	return u
 }
 
 func (u *upstream) RoundTrip(req *http.Request) (*http.Response, error) {
 	rc := reqctx.From(req.Context())
 	start := u.shared.Now()
-	res, err := u.shared.Transport.RoundTrip(req)
+	res, err := u.transport.RoundTrip(req)
 	if err != nil && isConnectError(err) && req.Context().Err() == nil && u.cluster != "" {
 		if cl := u.clusters.Get(u.cluster); cl != nil {
 			if ep := cl.Lookup(req.URL.Host); ep != nil {
@@ -197,7 +207,7 @@ func (u *upstream) RoundTrip(req *http.Request) (*http.Response, error) {
 						if rc != nil {
 							rc.Integration.Endpoint = other.Addr
 						}
-						res, err = u.shared.Transport.RoundTrip(&retry)
+						res, err = u.transport.RoundTrip(&retry)
 						if err != nil && isConnectError(err) {
 							cl.Eject(other)
 						}
@@ -208,7 +218,7 @@ func (u *upstream) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if rc != nil {
 		rc.Integration.Called = true
-		rc.Integration.Latency = u.shared.Now().Sub(start)
+		rc.Integration.Latency = u.shared.since(start)
 		if res != nil {
 			rc.Integration.Status = res.StatusCode
 		}

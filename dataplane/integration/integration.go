@@ -65,12 +65,19 @@ const (
 type Shared struct {
 	// Transport carries every upstream request; NewTransport makes a tuned one.
 	Transport http.RoundTripper
+	// TracedTransport carries the upstream requests of traced stages' integrations
+	// (Spec.Traced), wrapping Transport. Default Transport. Other integrations do without
+	// its look for a span in every request's context.
+	TracedTransport http.RoundTripper
 	// Now is the clock for latencies and endpoint ejection. Default clock.Now.
 	Now func() time.Time
 	// Log receives integration errors at V(1).
 	Log logr.Logger
 
 	bufferPool httputil.BufferPool
+	// since is the time elapsed from a time of Now: with the real clock, read from the
+	// monotonic clock alone (time.Since), without the addition clock.Now makes.
+	since func(time.Time) time.Duration
 }
 
 // NewShared returns a Shared with defaults for the fields left zero.
@@ -78,8 +85,14 @@ func NewShared(s Shared) *Shared {
 	if s.Transport == nil {
 		s.Transport = NewUpstream()
 	}
+	if s.TracedTransport == nil {
+		s.TracedTransport = s.Transport
+	}
 	if s.Now == nil {
-		s.Now = clock.Now
+		s.Now, s.since = clock.Now, time.Since
+	} else {
+		now := s.Now
+		s.since = func(t time.Time) time.Duration { return now().Sub(t) }
 	}
 	s.bufferPool = bufferPool{}
 	return &s
@@ -129,6 +142,9 @@ type Spec struct {
 	Variables map[string]string
 	// Clusters resolve a backend's endpoints.
 	Clusters *Clusters
+	// Traced: the stage traces its requests, and the integration calls its backend through
+	// Shared.TracedTransport.
+	Traced bool
 	// Responses are the API's gateway responses.
 	Responses *gatewayresponse.Set
 	// BinaryMediaTypes are the API's, for the Lambda event's isBase64Encoded and the

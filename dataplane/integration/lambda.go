@@ -65,7 +65,7 @@ func (s *Shared) newLambda(in *xdsv1alpha1.Integration, spec Spec, t *target, _ 
 	return &lambda{
 		shared: s, target: t, version: v, timeout: timeout, responses: spec.Responses,
 		binary:    spec.BinaryMediaTypes,
-		transport: &upstream{shared: s, clusters: t.clusters, cluster: t.cluster},
+		transport: s.upstream(spec, t),
 	}, nil
 }
 

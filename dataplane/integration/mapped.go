@@ -69,7 +69,7 @@ func (s *Shared) newMappedHTTP(in *xdsv1alpha1.Integration, spec Spec, t *target
 		shared: s, target: t, params: params, timeout: timeout, responses: spec.Responses,
 		method: in.GetHttpMethod(), passthrough: in.GetPassthroughBehavior(), convert: in.GetContentHandling(),
 		binary: spec.BinaryMediaTypes, vars: stageVariables(spec.Variables),
-		transport: &upstream{shared: s, clusters: t.clusters, cluster: t.cluster},
+		transport: s.upstream(spec, t),
 	}
 	switch h.passthrough {
 	case "":

@@ -464,6 +464,7 @@ func (p *Proxy) buildRoute(scope *Scope, s *xdsv1alpha1.StageSnapshot, api *xdsv
 	}
 	h, warning, err := p.shared.Build(integration.Spec{
 		Integration:      r.GetIntegration(),
+		Traced:           p.traces(s),
 		Params:           params,
 		Variables:        v.variables,
 		Clusters:         p.clusters,

@@ -146,14 +146,16 @@ func New(opts Options) *Proxy {
 	if !declares(steps, RequireAuthorization) {
 		steps = append(slices.Clip(steps), RequireAuthorization)
 	}
+	up := transport(opts.Transport)
 	p := &Proxy{
 		wallClock: wallClock,
 		opts:      opts,
 		steps:     steps,
 		shared: integration.NewShared(integration.Shared{
+			Transport: up,
 			// Integration calls of traced requests are child spans with a traceparent.
-			Transport: tracing.Transport(transport(opts.Transport), "integration"),
-			Now:       opts.Now,
+			TracedTransport: tracing.Transport(up, "integration"),
+			Now:       injected(wallClock, opts.Now), // the real clock by default
 			Log:       opts.Log,
 		}),
 		clusters: integration.NewClusters(nil, nil, opts.Now, opts.EjectionTime),
@@ -217,6 +219,15 @@ func (p *Proxy) start(r *http.Request) time.Time {
 		}
 	}
 	return p.opts.Now()
+}
+
+// injected is now unless it is the real clock (wallClock), which the integrations take by
+// default, reading latencies from the monotonic clock alone.
+func injected(wallClock bool, now func() time.Time) func() time.Time {
+	if wallClock {
+		return nil
+	}
+	return now
 }
 
 // since is the time elapsed from start: read from the monotonic clock alone (half a wall

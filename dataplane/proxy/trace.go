@@ -39,7 +39,7 @@ const headerXRayTraceID = "X-Amzn-Trace-Id"
 // stageTracer returns the tracer of a stage that asks for tracing, or nil: the stage is not
 // traced, or the proxy exports no traces.
 func (p *Proxy) stageTracer(s *xdsv1alpha1.StageSnapshot) trace.Tracer {
-	if !s.GetTracing() || p.opts.Tracing == nil {
+	if !p.traces(s) {
 		return nil
 	}
 	ratio := 1.0
@@ -47,6 +47,12 @@ func (p *Proxy) stageTracer(s *xdsv1alpha1.StageSnapshot) trace.Tracer {
 		ratio = s.GetTracingSamplingRatio()
 	}
 	return p.opts.Tracing.Tracer(ratio)
+}
+
+// traces reports whether the stage's requests are traced: it asks for tracing, and the
+// proxy exports traces.
+func (p *Proxy) traces(s *xdsv1alpha1.StageSnapshot) bool {
+	return s.GetTracing() && p.opts.Tracing != nil
 }
 
 // startSpan starts the server span of a request to a traced stage, the child of the
