@@ -155,8 +155,8 @@ func New(opts Options) *Proxy {
 			Transport: up,
 			// Integration calls of traced requests are child spans with a traceparent.
 			TracedTransport: tracing.Transport(up, "integration"),
-			Now:       injected(wallClock, opts.Now), // the real clock by default
-			Log:       opts.Log,
+			Now:             injected(wallClock, opts.Now), // the real clock by default
+			Log:             opts.Log,
 		}),
 		clusters: integration.NewClusters(nil, nil, opts.Now, opts.EjectionTime),
 		metrics:  newMetrics(opts.Registerer),
