@@ -148,7 +148,7 @@ func (w *response) commit(p []byte) {
 	bw := w.c.bw
 	b := appendStatusLine(bw.AvailableBuffer(), w.req.ProtoAtLeast(1, 1), w.status)
 	b = appendHeader(b, f.fields, &skip)
-	b = appendForwarded(b, w.forwarded, &skip)
+	b = appendForwarded(b, w.forwarded, &skip, f.lengthForwarded)
 	b = extra.append(b)
 	b = append(b, "\r\n"...)
 	_, _ = bw.Write(b)
@@ -164,6 +164,8 @@ type fields struct {
 	fields                                                []httpsyntax.Field
 	trailer, te, cl, connection, contentEncoding          []string
 	trailerPrefix, hasCL, hasConnection, hasType, hasDate bool
+	// lengthForwarded: the Content-Length is the forwarded fields' (the map has none).
+	lengthForwarded bool
 }
 
 func gather(h http.Header, all []httpsyntax.Field) fields {
@@ -196,10 +198,15 @@ func gather(h http.Header, all []httpsyntax.Field) fields {
 }
 
 // note adds to f what commit reads of the forwarded fields: the ones it would read in the
-// header map, but for those that frame the body, which a forwarder puts in the map.
+// header map. Of those that frame the body only a Content-Length is forwarded (the others
+// a forwarder puts in the map), and counts unless the map has one.
 func (f *fields) note(forwarded []httpsyntax.Field) {
 	for _, fw := range forwarded {
 		switch fw.Name {
+		case "Content-Length":
+			if !f.hasCL {
+				f.cl, f.hasCL, f.lengthForwarded = fw.Values, true, true
+			}
 		case "Content-Type":
 			f.hasType = true
 		case "Date":
@@ -213,12 +220,17 @@ func (f *fields) note(forwarded []httpsyntax.Field) {
 }
 
 // appendForwarded appends the forwarded fields but those skip names and those that frame
-// the body (in the header map: see httpsyntax.FieldForwarder), in their order and as they
-// are: their names and values were checked when their answer was read.
-func appendForwarded(b []byte, forwarded []httpsyntax.Field, skip *skipSet) []byte {
+// the body (in the header map: see httpsyntax.FieldForwarder), but for a Content-Length
+// that is the answer's (length), in their order and as they are: their names and values
+// were checked when their answer was read.
+func appendForwarded(b []byte, forwarded []httpsyntax.Field, skip *skipSet, length bool) []byte {
 	for _, f := range forwarded {
 		switch f.Name {
-		case "Content-Length", "Transfer-Encoding", "Connection", "Trailer":
+		case "Content-Length":
+			if !length {
+				continue
+			}
+		case "Transfer-Encoding", "Connection", "Trailer":
 			continue
 		}
 		if skip.has(f.Name) {

@@ -159,7 +159,21 @@ func (w *response) WriteHeader(code int) {
 			w.c.srv.logf("h1: invalid Content-Length of %q", cl)
 			w.header.Del("Content-Length")
 		}
+	} else if v, ok := forwardedLength(w.forwarded); ok {
+		w.contentLength = v
 	}
+}
+
+// forwardedLength is the Content-Length among the forwarded fields, which a proxy checked
+// when it read its backend's answer (httpsyntax.FieldForwarder).
+func forwardedLength(forwarded []httpsyntax.Field) (int64, bool) {
+	for _, f := range forwarded {
+		if f.Name == "Content-Length" {
+			v, err := strconv.ParseInt(first(f.Values), 10, 64)
+			return v, err == nil && v >= 0
+		}
+	}
+	return 0, false
 }
 
 func (w *response) Write(p []byte) (int, error) {

@@ -304,36 +304,56 @@ func TestTimeouts(t *testing.T) {
 }
 
 // Fields a handler forwards (httpsyntax.FieldForwarder) go out after its header's, but for
-// those that frame the body, which the server takes from the header map; the list is the
-// response's own, and takes nothing once the header is written.
+// those that frame the body, which the server takes from the header map, bar a forwarded
+// Content-Length, which frames the body unless the map has one; the list is the response's
+// own, and takes nothing once the header is written.
 func TestForwardFields(t *testing.T) {
 	_, addr := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ff := w.(httpsyntax.FieldForwarder)
-		if r.URL.Path == "/forward" {
+		if r.URL.Path != "/other" {
 			l := ff.ForwardFields()
-			for _, f := range [][2]string{{"X-B", "b"}, {"Content-Length", "99"}, {"Connection", "close"}, {"Transfer-Encoding", "chunked"}, {"Trailer", "X-T"}, {"X-A", "a"}, {"Date", "Mon, 01 Jan 2024 00:00:00 GMT"}} {
+			for _, f := range [][2]string{{"X-B", "b"}, {"Content-Length", "4"}, {"Connection", "close"}, {"Transfer-Encoding", "chunked"}, {"Trailer", "X-T"}, {"X-A", "a"}, {"Date", "Mon, 01 Jan 2024 00:00:00 GMT"}} {
 				*l = append(*l, httpsyntax.Field{Name: f[0], Values: []string{f[1]}})
 			}
 			w.Header().Set("X-Map", "m")
+		}
+		if r.URL.Path == "/map-length" {
+			w.Header().Set("Content-Length", "2")
 		}
 		w.WriteHeader(http.StatusOK)
 		if ff.ForwardFields() != nil {
 			t.Error("fields to forward taken after WriteHeader")
 		}
-		_, _ = io.WriteString(w, "ok")
+		switch r.URL.Path {
+		case "/forward":
+			_, _ = io.WriteString(w, "okok")
+			// Beyond the length the answer declared: refused, as for a length in the map.
+			if _, err := io.WriteString(w, "!"); !errors.Is(err, http.ErrContentLength) {
+				t.Errorf("a write past the forwarded length: %v, want http.ErrContentLength", err)
+			}
+		default:
+			_, _ = io.WriteString(w, "ok")
+		}
 	}))
 	c := dial(t, addr)
-	c.send("GET /forward HTTP/1.1\r\nHost: x\r\n\r\n")
-	res, body := c.read("GET")
-	if res.Close || body != "ok" || res.ContentLength != 2 || res.TransferEncoding != nil ||
-		res.Header.Get("X-A") != "a" || res.Header.Get("X-B") != "b" || res.Header.Get("X-Map") != "m" ||
-		res.Header.Values("Date")[0] != "Mon, 01 Jan 2024 00:00:00 GMT" || len(res.Header.Values("Date")) != 1 {
-		t.Fatalf("forwarded: close %v, %q, length %d, %v", res.Close, body, res.ContentLength, res.Header)
+	check := func(path, want string) {
+		t.Helper()
+		c.send("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n")
+		res, body := c.read("GET")
+		if body != want || res.ContentLength != int64(len(want)) || res.TransferEncoding != nil ||
+			len(res.Header.Values("Content-Length")) != 1 ||
+			res.Header.Get("X-A") != "a" || res.Header.Get("X-B") != "b" || res.Header.Get("X-Map") != "m" ||
+			res.Header.Values("Date")[0] != "Mon, 01 Jan 2024 00:00:00 GMT" || len(res.Header.Values("Date")) != 1 {
+			t.Fatalf("%s: %q, length %d, %v", path, body, res.ContentLength, res.Header)
+		}
 	}
+	check("/map-length", "ok")
 	// The next response on the connection forwards nothing.
 	c.send("GET /other HTTP/1.1\r\nHost: x\r\n\r\n")
-	res, body = c.read("GET")
+	res, body := c.read("GET")
 	if body != "ok" || res.Header.Get("X-A") != "" || res.Header.Get("X-Map") != "" {
 		t.Fatalf("next answer: %q %v", body, res.Header)
 	}
+	// Last: the write past the length leaves the connection to close, as net/http does.
+	check("/forward", "okok")
 }

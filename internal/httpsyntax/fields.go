@@ -48,11 +48,12 @@ func SortFields(fs []Field) {
 // FieldForwarder is a ResponseWriter that writes, after its header's own fields, fields a
 // proxy passes on from its backend's answer as they are: in the backend's order, names
 // canonical, values checked and trimmed (upstream.Fields), without a map's lookups or
-// iteration, neither sorted nor checked again. The fields that frame the body
-// (Content-Length, Transfer-Encoding, Connection, Trailer) go in the header map, where the
-// writer reads them: it drops them from the list. ForwardFields returns the list to append
-// to, or nil when the writer cannot take one: the header went out, or a writer it wraps
-// cannot.
+// iteration, neither sorted nor checked again. Of the fields that frame the body, one
+// Content-Length field may come in the list, which the writer frames the body by unless its
+// header map has one; the others (Transfer-Encoding, Connection, Trailer) go in the header
+// map, where the writer reads them: it drops them from the list. ForwardFields returns the
+// list to append to, or nil when the writer cannot take one: the header went out, or a
+// writer it wraps cannot.
 type FieldForwarder interface {
 	ForwardFields() *[]Field
 }
