@@ -235,6 +235,13 @@ func (w *writer) ForwardFields() *[]httpsyntax.Field {
 	return nil
 }
 
+// SetID is the wrapped writer's (httpsyntax.IDSetter): replace keeps the field, as it keeps
+// a request id in the header map.
+func (w *writer) SetID(name, value string) bool {
+	s, ok := w.w.(httpsyntax.IDSetter)
+	return ok && !w.wroteHeader && s.SetID(name, value)
+}
+
 func (w *writer) WriteHeader(code int) {
 	if w.wroteHeader || w.replace() {
 		return

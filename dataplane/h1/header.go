@@ -42,7 +42,7 @@ func (w *response) commit(p []byte) {
 	isHEAD := w.req.Method == http.MethodHead
 	extra := extraHeader{contentLength: -1}
 	var skip skipSet
-	f := gather(h, w.c.fields[:0])
+	f := gather(h, w.c.fields[:0], w.idName)
 	f.note(w.forwarded)
 
 	trailers := f.trailerPrefix
@@ -148,6 +148,7 @@ func (w *response) commit(p []byte) {
 	bw := w.c.bw
 	b := appendStatusLine(bw.AvailableBuffer(), w.req.ProtoAtLeast(1, 1), w.status)
 	b = appendHeader(b, f.fields, &skip)
+	b = w.appendID(b, f.hasID)
 	b = appendForwarded(b, w.forwarded, &skip, f.lengthForwarded)
 	b = extra.append(b)
 	b = append(b, "\r\n"...)
@@ -166,9 +167,12 @@ type fields struct {
 	trailerPrefix, hasCL, hasConnection, hasType, hasDate bool
 	// lengthForwarded: the Content-Length is the forwarded fields' (the map has none).
 	lengthForwarded bool
+	// hasID: the map has the field named id (httpsyntax.IDSetter).
+	hasID bool
 }
 
-func gather(h http.Header, all []httpsyntax.Field) fields {
+// gather is what commit reads of h; id names the SetID field, if any.
+func gather(h http.Header, all []httpsyntax.Field, id string) fields {
 	var f fields
 	for k, v := range h {
 		all = append(all, httpsyntax.Field{Name: k, Values: v})
@@ -190,6 +194,9 @@ func gather(h http.Header, all []httpsyntax.Field) fields {
 		default:
 			if strings.HasPrefix(k, http.TrailerPrefix) {
 				f.trailerPrefix = true
+			}
+			if k == id {
+				f.hasID = true
 			}
 		}
 	}

@@ -70,9 +70,35 @@ type response struct {
 	// forwarded are the fields a proxy passes on as they are (ForwardFields), written
 	// after the header's; the list's room serves the connection's next responses.
 	forwarded []httpsyntax.Field
+	// idName and idValue are the field SetID gave, written after the header's unless the
+	// header names it.
+	idName, idValue string
 }
 
-var _ httpsyntax.FieldForwarder = (*response)(nil)
+var (
+	_ httpsyntax.FieldForwarder = (*response)(nil)
+	_ httpsyntax.IDSetter       = (*response)(nil)
+)
+
+// SetID is httpsyntax.IDSetter's. name is canonical; name and value are valid.
+func (w *response) SetID(name, value string) bool {
+	if w.wroteHeader {
+		return false
+	}
+	w.idName, w.idValue = name, value
+	return true
+}
+
+// appendID appends the SetID field unless the header has it (gathered).
+func (w *response) appendID(b []byte, gathered bool) []byte {
+	if w.idName == "" || gathered {
+		return b
+	}
+	b = append(b, w.idName...)
+	b = append(b, ": "...)
+	b = append(b, w.idValue...)
+	return append(b, "\r\n"...)
+}
 
 // ForwardFields is httpsyntax.FieldForwarder's: the list commit writes after the header's
 // fields, or nil once WriteHeader ran.
@@ -143,7 +169,9 @@ func (w *response) WriteHeader(code int) {
 		bw := w.c.bw
 		b := appendStatusLine(bw.AvailableBuffer(), w.req.ProtoAtLeast(1, 1), code)
 		var stack [16]httpsyntax.Field
-		b = appendHeader(b, gather(w.header, stack[:0]).fields, &skip)
+		f := gather(w.header, stack[:0], w.idName)
+		b = appendHeader(b, f.fields, &skip)
+		b = w.appendID(b, f.hasID)
 		_, _ = bw.Write(append(b, "\r\n"...))
 		_ = bw.Flush()
 		w.continueMu.Unlock()
@@ -287,6 +315,10 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	w.disableContinue()
 	if w.wroteHeader {
 		_ = w.flushPending()
+	} else if w.idName != "" && w.header[w.idName] == nil {
+		// Whoever hijacks writes the answer, from the header map (ReverseProxy's 101 does):
+		// the SetID field goes in it.
+		w.Header()[w.idName] = []string{w.idValue}
 	}
 	c.r.stopWatch()
 	if err := c.bw.Flush(); err != nil {

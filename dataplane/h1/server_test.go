@@ -17,9 +17,12 @@ limitations under the License.
 package h1_test
 
 import (
+	"bufio"
 	"errors"
 	"io"
+	"net"
 	"net/http"
+	"net/textproto"
 	"strconv"
 	"strings"
 	"testing"
@@ -356,4 +359,67 @@ func TestForwardFields(t *testing.T) {
 	}
 	// Last: the write past the length leaves the connection to close, as net/http does.
 	check("/forward", "okok")
+}
+
+// A field the handler gives the server (httpsyntax.IDSetter) goes out on every answer, a 103
+// Early Hints too, once: a header map that names it wins, once the header is written it
+// changes nothing, and a handler that hijacks the connection finds it in the header map.
+func TestSetID(t *testing.T) {
+	_, addr := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !w.(httpsyntax.IDSetter).SetID("X-Request-Id", "id-1") {
+			t.Error("SetID refused before the header")
+		}
+		switch r.URL.Path {
+		case "/hijack":
+			// The hijacker writes the answer from the header map, which has the field.
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer func() { _ = conn.Close() }()
+			_, _ = io.WriteString(conn, "HTTP/1.1 200 OK\r\nX-Request-Id: "+w.Header().Get("X-Request-Id")+"\r\nContent-Length: 2\r\n\r\nok")
+			return
+		case "/map":
+			w.Header().Set("X-Request-Id", "from-map")
+		case "/hints":
+			w.Header().Set("Link", "</a.css>; rel=preload")
+			w.WriteHeader(http.StatusEarlyHints)
+		}
+		w.WriteHeader(http.StatusOK)
+		if w.(httpsyntax.IDSetter).SetID("X-Request-Id", "too-late") {
+			t.Error("SetID taken after the header")
+		}
+		_, _ = io.WriteString(w, "ok")
+	}))
+	c := dial(t, addr)
+	for _, path := range []string{"/", "/map", "/hijack"} {
+		want := "id-1"
+		if path == "/map" {
+			want = "from-map"
+		}
+		c.send("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n")
+		res, body := c.read("GET")
+		if got := res.Header.Values("X-Request-Id"); body != "ok" || len(got) != 1 || got[0] != want {
+			t.Errorf("%s: x-request-id %q, want [%s]", path, got, want)
+		}
+	}
+	raw, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = raw.Close() })
+	_ = raw.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(raw, "GET /hints HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	tr := textproto.NewReader(bufio.NewReader(raw))
+	status, err := tr.ReadLine()
+	if err != nil || status != "HTTP/1.1 103 Early Hints" {
+		t.Fatalf("status line %q, %v", status, err)
+	}
+	hints, err := tr.ReadMIMEHeader()
+	if err != nil || hints.Get("Link") == "" || len(hints.Values("X-Request-Id")) != 1 || hints.Get("X-Request-Id") != "id-1" {
+		t.Errorf("103's header %v, %v", hints, err)
+	}
 }

@@ -101,8 +101,29 @@ type requestID struct {
 // id kept past its request holds at most its fifteen neighbours.
 type requestIDs [16]requestID
 
-// setRequestID gives the request a new id and puts it in the response's x-request-id.
-func (ex *exchange) setRequestID(h http.Header) {
+// setRequestID gives the request a new id and puts it in w's answer's x-request-id: as a
+// field of w's own when w writes one (h1's server, httpsyntax.IDSetter), which spares every
+// answer the field in its header map, or in the header map.
+func (ex *exchange) setRequestID(w http.ResponseWriter) {
+	b := ex.newRequestID()
+	if s, ok := w.(httpsyntax.IDSetter); ok && s.SetID(gatewayresponse.HeaderRequestID, b.header[0]) {
+		return
+	}
+	setID(w.Header(), b)
+}
+
+// setRequestIDIn gives the request a new id and puts it in h's x-request-id.
+func (ex *exchange) setRequestIDIn(h http.Header) { setID(h, ex.newRequestID()) }
+
+// setID puts b's id in h's x-request-id.
+func setID(h http.Header, b *requestID) {
+	// Capacity 1: a step adding a value appends to a copy. The key is canonical already, so
+	// Set's canonicalization is skipped.
+	h[gatewayresponse.HeaderRequestID] = b.header[:1:1]
+}
+
+// newRequestID gives the request a new id, and returns its room.
+func (ex *exchange) newRequestID() *requestID {
 	if ex.ids == nil || ex.nextID == len(ex.ids) {
 		ex.ids, ex.nextID = new(requestIDs), 0
 	}
@@ -114,9 +135,7 @@ func (ex *exchange) setRequestID(h http.Header) {
 	id := unsafe.String(&b.chars[0], len(b.chars))
 	ex.ctx.Req.ID = id
 	b.header[0] = id
-	// Capacity 1: a step adding a value appends to a copy. The key is canonical already, so
-	// Set's canonicalization is skipped.
-	h[gatewayresponse.HeaderRequestID] = b.header[:1:1]
+	return b
 }
 
 // recorder passes a response through, noting its status and body size for the access log

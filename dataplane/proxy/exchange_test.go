@@ -55,7 +55,7 @@ func TestRequestIDOutlivesExchange(t *testing.T) {
 func TestExchangeRelease(t *testing.T) {
 	used := func() *exchange {
 		ex := newExchange()
-		ex.setRequestID(http.Header{})
+		ex.setRequestIDIn(http.Header{})
 		ex.rw.status = http.StatusTeapot
 		return ex
 	}

@@ -23,6 +23,7 @@ import (
 
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 	"github.com/portico-dev/portico/dataplane/execlog"
+	"github.com/portico-dev/portico/dataplane/gatewayresponse"
 )
 
 // logMethods are the methods a route's execution log settings are resolved for when the
@@ -174,7 +175,13 @@ func (p *Proxy) writeExecLog(ex *exchange, r *http.Request, status int, latency 
 		done.Level = "ERROR"
 	}
 	if set.DataTrace {
-		done.Headers = rl.redact.Headers(ex.rw.Header())
+		h := ex.rw.Header()
+		if _, ok := h[gatewayresponse.HeaderRequestID]; !ok {
+			// The server writes the id itself (httpsyntax.IDSetter); the client sees it.
+			h = h.Clone()
+			h[gatewayresponse.HeaderRequestID] = []string{rc.ID}
+		}
+		done.Headers = rl.redact.Headers(h)
 		done.Body = body(ex.rw.body)
 	}
 	lines = append(lines, done)

@@ -302,3 +302,28 @@ func TestOutgoingFields(t *testing.T) {
 		}
 	}
 }
+
+// Over `portico proxy`'s own server, which writes the request id itself (httpsyntax.IDSetter),
+// every answer carries one: an integration's, a gateway response's (which sets it in the
+// header map), and each a new one.
+func TestRequestIDOverH1(t *testing.T) {
+	f := newFixture(t, Options{})
+	f.apply(t, stageOf("prod", "prod", apiOf(nil, mockRoute("one", "/pets", "GET", "ok"))))
+	addr := servePortico(t, f)
+	seen := map[string]bool{}
+	for _, path := range []string{"/prod/pets", "/prod/none", "/nostage/pets", "/prod/pets"} {
+		res, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		_ = res.Body.Close()
+		ids := res.Header.Values("X-Request-Id")
+		if len(ids) != 1 || !isRequestID(ids[0]) || seen[ids[0]] {
+			t.Errorf("%s (%d): x-request-id %q", path, res.StatusCode, ids)
+		}
+		if len(ids) == 1 {
+			seen[ids[0]] = true
+		}
+	}
+}

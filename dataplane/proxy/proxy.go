@@ -247,7 +247,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer ex.release()
 	rc := ex.rc()
 	rc.Start = p.start(r)
-	ex.setRequestID(w.Header())
+	ex.setRequestID(w)
 	ex.rw.w = w
 	rc.SourceIP, rc.PeerTrusted = p.clientIP(r)
 	rc.Host = hostOnly(r.Host)

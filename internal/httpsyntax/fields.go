@@ -58,6 +58,16 @@ type FieldForwarder interface {
 	ForwardFields() *[]Field
 }
 
+// IDSetter is a ResponseWriter that writes one field of its own after its header map's: a
+// request's id, set as the request starts, which the answer carries unless its header map
+// names the field itself (a step or a gateway response that sets it wins, once). It spares
+// the header map the field, and its pass over the map, its sort and its checks of every
+// answer's. SetID reports whether the writer took the field: a writer that wraps another
+// takes it when that one does.
+type IDSetter interface {
+	SetID(name, value string) bool
+}
+
 // maxReusedFields bounds the header maps kept for reuse (Reusable), by their fields: a map
 // keeps the room it grew to, and clearing it costs as much, paid by every later use.
 const maxReusedFields = 32
