@@ -25,16 +25,17 @@ require_tools() {
 cpu_test=1; cpu_load=0
 if [[ "$(nproc)" -lt 2 ]]; then cpu_test=0; fi
 
-# cpu_ticks PID[,PID...] [PID...]: user + system time in clock ticks, summed over the processes.
-cpu_ticks() {
-  local total=0 pid
-  for pid in ${*//,/ }; do total=$((total + $(awk '{print $14 + $15}' "/proc/${pid}/stat"))); done
+# stat_ticks EXPR PID[,PID...] [PID...]: EXPR of /proc/<pid>/stat's fields (an awk
+# expression), summed over the processes.
+stat_ticks() {
+  local expr="$1" total=0 pid
+  shift
+  for pid in ${*//,/ }; do total=$((total + $(awk "{print ${expr}}" "/proc/${pid}/stat"))); done
   echo "${total}"
 }
 
+# cpu_ticks PID[,PID...] [PID...]: user + system time in clock ticks, summed over the processes.
+cpu_ticks() { stat_ticks '$14 + $15' "$@"; }
+
 # user_ticks PID[,PID...]: the user-space part of cpu_ticks; the rest is the kernel's.
-user_ticks() {
-  local total=0 pid
-  for pid in ${*//,/ }; do total=$((total + $(awk '{print $14}' "/proc/${pid}/stat"))); done
-  echo "${total}"
-}
+user_ticks() { stat_ticks '$14' "$@"; }

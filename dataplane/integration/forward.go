@@ -506,17 +506,16 @@ func peerHost(remoteAddr string, rc *reqctx.Request) (string, bool) {
 }
 
 // forwardFields passes the lean path's answer's fields to w as they came
-// (httpsyntax.FieldForwarder), those copyResponseHeader leaves out left out, its
-// Content-Length as one field where its first line was, which the server frames the body
-// by (a Content-Length in the header map a second time, and a second pass over it in the
-// server, cost a tenth of this). The client gets
-// the fields copyResponseHeader would give it, in the backend's order after the gateway's
-// own rather than all sorted by name. A copy into w's map costs a map assignment and lookup
-// per field, and the server's pass over the map, its sort and its checks of every name and
-// value: about 4,000 instructions of a proxied request's 39,000. It returns the answer's
-// Content-Type as copyResponseHeader does, and false, having done nothing, when res is not
-// the lean path's, its head is not plain (upstream.Fields), or w cannot forward (HTTP/2, or
-// a writer that reads or changes the header, such as the cache's or the CORS policy's).
+// (httpsyntax.FieldForwarder), those copyResponseHeader leaves out left out, its Content-Length
+// too, as one field where its first line was, which the server frames the body by (in the
+// header map it cost a map assignment and a field more in the server's pass over the map). The
+// client gets the fields copyResponseHeader would give it, in the backend's order after the
+// gateway's own rather than all sorted by name. A copy into w's map costs a map assignment and
+// lookup per field, and the server's pass over the map, its sort and its checks of every name
+// and value: about 4,000 instructions of a proxied request's 39,000. It returns the answer's
+// Content-Type as copyResponseHeader does, and false, having done nothing, when res is not the
+// lean path's, its head is not plain (upstream.Fields), or w cannot forward (HTTP/2, or a
+// writer that reads or changes the header, such as the cache's or the CORS policy's).
 func forwardFields(w http.ResponseWriter, res *http.Response) (contentType []string, ok bool) {
 	ff, ok := w.(httpsyntax.FieldForwarder)
 	if !ok {

@@ -109,17 +109,9 @@ func (ex *exchange) setRequestID(w http.ResponseWriter) {
 	if s, ok := w.(httpsyntax.IDSetter); ok && s.SetID(gatewayresponse.HeaderRequestID, b.header[0]) {
 		return
 	}
-	setID(w.Header(), b)
-}
-
-// setRequestIDIn gives the request a new id and puts it in h's x-request-id.
-func (ex *exchange) setRequestIDIn(h http.Header) { setID(h, ex.newRequestID()) }
-
-// setID puts b's id in h's x-request-id.
-func setID(h http.Header, b *requestID) {
 	// Capacity 1: a step adding a value appends to a copy. The key is canonical already, so
 	// Set's canonicalization is skipped.
-	h[gatewayresponse.HeaderRequestID] = b.header[:1:1]
+	w.Header()[gatewayresponse.HeaderRequestID] = b.header[:1:1]
 }
 
 // newRequestID gives the request a new id, and returns its room.

@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -55,7 +56,7 @@ func TestRequestIDOutlivesExchange(t *testing.T) {
 func TestExchangeRelease(t *testing.T) {
 	used := func() *exchange {
 		ex := newExchange()
-		ex.setRequestIDIn(http.Header{})
+		ex.setRequestID(httptest.NewRecorder())
 		ex.rw.status = http.StatusTeapot
 		return ex
 	}

@@ -184,7 +184,7 @@ func (p *Proxy) ServeEvent(ctx context.Context, ws *WSStage, routeKey string, ev
 	rc := ex.rc()
 	rc.Start = p.opts.Now()
 	cw := &captureWriter{header: http.Header{}}
-	ex.setRequestIDIn(cw.header)
+	ex.setRequestID(cw)
 	ex.rw.w = cw
 	ex.stage, ex.variant = ws.st, ws.v
 	rc.SourceIP, rc.Host = ev.SourceIP, ev.Host
