@@ -79,6 +79,8 @@ const (
 	keyTrailer
 	keyPragma
 	keyCacheControl
+	keyExpect
+	keyUpgrade
 )
 
 // knownKey is the kind of a name most requests carry, as clients send them (canonical):
@@ -100,6 +102,10 @@ func knownKey(k string) keyKind {
 		return keyPragma
 	case "Cache-Control":
 		return keyCacheControl
+	case "Expect":
+		return keyExpect
+	case "Upgrade":
+		return keyUpgrade
 	case "User-Agent", "Accept", "Accept-Encoding", "Accept-Language", "Authorization",
 		"Content-Type", "Cookie", "Origin", "Referer", "X-Forwarded-For", "X-Forwarded-Proto",
 		"X-Request-Id", "X-Api-Key", "X-Amz-Date", "Traceparent":

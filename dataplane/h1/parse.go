@@ -51,11 +51,22 @@ func readRequest(br *bufio.Reader) (req *http.Request, valid bool, err error) {
 }
 
 // rawHead is a request's head as its client sent it (request line, header lines and the
-// blank line), and whether it named both a Content-Length and a Transfer-Encoding.
+// blank line), whether it named both a Content-Length and a Transfer-Encoding, and the kinds
+// of name it has.
 type rawHead struct {
 	text        string
 	bothLengths bool
+	// names has bit 1<<kind set for each kind of name the head has (head.has), all bits
+	// when the head was not read by parse: the server looks up in the header map only the
+	// names it may hold, since a lookup in a map that holds any field hashes the name.
+	names uint16
 }
+
+// mayHave reports whether the request may have a field of kind k.
+func (r *rawHead) mayHave(k keyKind) bool { return r.names&(1<<k) != 0 }
+
+// allNames is rawHead.names for a head whose names were not sorted by kind.
+const allNames = ^uint16(0)
 
 // readRequestInto is readRequest, filling reuse (empty) as the request's header map when
 // the head is read by parse: the connection's map of its last request; and spare, when not
@@ -89,13 +100,14 @@ func readRequestInto(br *bufio.Reader, reuse http.Header, spare *requestAlloc, t
 			_, _ = br.Discard(n)
 			req = p.request(br)
 			both := p.has&(1<<keyContentLength) != 0 && p.has&(1<<keyTransferEncoding) != 0
-			raw = rawHead{text: text, bothLengths: both && (p.major != 1 || p.minor != 0)} // HTTP/1.0 ignores Transfer-Encoding
+			raw = rawHead{text: text, bothLengths: both && (p.major != 1 || p.minor != 0), names: p.has} // HTTP/1.0 ignores Transfer-Encoding
 			return req, raw, !p.badName, nil
 		}
 	}
 	if spare != nil {
 		*spare = requestAlloc{} // parse may have begun filling it
 	}
+	raw.names = allNames
 	if tap == nil {
 		req, err = http.ReadRequest(br)
 		return req, raw, false, err

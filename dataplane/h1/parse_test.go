@@ -65,6 +65,9 @@ var parseSeeds = []string{
 	"POST /p HTTP/1.1\r\nHost: x\r\nTrailer: X-A\r\nContent-Length: 1\r\n\r\nx",
 	"POST /p HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nhello",
 	"GET / HTTP/1.1\r\nHost: x\r\nExpect: bogus\r\n\r\n",
+	"POST /p HTTP/1.1\r\nHost: x\r\nexPECT: 100-continue\r\nContent-Length: 5\r\n\r\nhello",
+	"GET / HTTP/1.1\r\nHost: x\r\nupgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+	"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: web\r\n socket\r\nConnection: Upgrade\r\n\r\n",
 	// Versions and keep-alive.
 	"GET / HTTP/1.0\r\n\r\n",
 	"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
@@ -198,7 +201,10 @@ func compareReads(t *testing.T, in []byte, maxHeader uint16) {
 	kept := readWith(in, maxHeader, func(br *bufio.Reader) (*http.Request, bool, error) {
 		m := http.Header{"X-Earlier": {"1"}, "Accept": {"a"}, "Cookie": {"c"}}
 		clear(m)
-		req, _, valid, err := readRequestInto(br, m, nil, nil)
+		req, raw, valid, err := readRequestInto(br, m, nil, nil)
+		if err == nil {
+			checkNames(t, in, req, raw)
+		}
 		return req, valid, err
 	})
 	if kept.status != got.status || (kept.req == nil) != (got.req == nil) {
@@ -454,5 +460,16 @@ func TestCutRequestLine(t *testing.T) {
 				t.Errorf("read %q, %v; net/http: %q, %v", got, err, want, werr)
 			}
 		})
+	}
+}
+
+// checkNames holds a head's names (rawHead.names) to its request's header map: the server
+// looks up only the names a head may have, so a field there must have its kind's bit.
+func checkNames(t *testing.T, in []byte, req *http.Request, raw rawHead) {
+	t.Helper()
+	for name, kind := range map[string]keyKind{"Expect": keyExpect, "Upgrade": keyUpgrade} {
+		if _, ok := req.Header[name]; ok && !raw.mayHave(kind) {
+			t.Fatalf("%q: the request has %s, its head's names (%b) say it has not", in, name, raw.names)
+		}
 	}
 }

@@ -114,7 +114,7 @@ func (t *headTap) record(p []byte) {
 func rawHeadOf(b []byte, http10 bool) rawHead {
 	n, _ := headLen(b)
 	if n == 0 {
-		return rawHead{}
+		return rawHead{names: allNames}
 	}
 	text := string(b[:n])
 	var cl, te bool
@@ -126,7 +126,7 @@ func rawHeadOf(b []byte, http10 bool) rawHead {
 			te = te || httpsyntax.EqualFoldASCII(name, "transfer-encoding")
 		}
 	}
-	return rawHead{text: text, bothLengths: cl && te && !http10}
+	return rawHead{text: text, bothLengths: cl && te && !http10, names: allNames}
 }
 
 // HeadNames yields the names of a head's header lines (RequestHead's), as sent: each line's

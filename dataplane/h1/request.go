@@ -35,8 +35,11 @@ import (
 // now is about when the request's first byte came, or for a connection's first request when
 // the connection came; arrived is when its first byte came (Received).
 func (c *conn) serveOne(ctx context.Context, req *http.Request, raw rawHead, alloc *requestAlloc, now, arrived time.Time) bool {
-	expect := req.Header["Expect"] // looked up once: three checks below read it
-	if !c.wdl.IsZero() && (now.After(c.wdl) || expect != nil || req.Header["Upgrade"] != nil) {
+	var expect []string // looked up once: three checks below read it
+	if raw.mayHave(keyExpect) {
+		expect = req.Header["Expect"]
+	}
+	if !c.wdl.IsZero() && (now.After(c.wdl) || expect != nil || raw.mayHave(keyUpgrade) && req.Header["Upgrade"] != nil) {
 		// The last response's write deadline (left for this one's to extend) has passed,
 		// or the server may write on its own: a 417 or 100 Continue, or the handler on a
 		// hijacked connection.

@@ -23,6 +23,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -44,10 +45,18 @@ const maxTokenBytes = 16 << 10
 type claims struct {
 	issuer, subject, clientID string
 	audience                  []string
-	expiry, notBefore         time.Time // notBefore is zero when the token has none
-	scopes                    []string  // from scope and scp
+	// exp and nbf are the token's NumericDates, seconds of Unix time; hasNBF is whether it
+	// has nbf. Seconds, not time.Time: a request's checks compare them with its time's
+	// seconds, where Time.Add and Time.After cost as much again.
+	exp, nbf int64
+	hasNBF   bool
+	scopes   []string // from scope and scp
 	// context is $context.authorizer.*: "claims.<name>" for every claim.
 	context map[string]string
+	// accepted is the last policy whose issuer and audiences these claims met, so that a
+	// client repeating its token to one authorizer has them compared once: the claims are
+	// fixed, and so is a policy (a reload makes new ones).
+	accepted atomic.Pointer[policy]
 }
 
 var (
@@ -107,11 +116,11 @@ func parseClaims(payload []byte) (*claims, error) {
 		issuer:   std.Issuer,
 		subject:  std.Subject,
 		audience: std.Audience,
-		expiry:   std.Expiry.Time(),
+		exp:      int64(*std.Expiry),
 		context:  make(map[string]string, len(all)),
 	}
 	if std.NotBefore != nil {
-		c.notBefore = std.NotBefore.Time()
+		c.nbf, c.hasNBF = int64(*std.NotBefore), true
 	}
 	if s, ok := all["client_id"].(string); ok {
 		c.clientID = s
@@ -160,7 +169,7 @@ func claimString(v any) string {
 type policy struct {
 	issuer    string
 	audiences []string
-	leeway    time.Duration
+	leeway    int64 // seconds
 }
 
 var (
@@ -172,20 +181,33 @@ var (
 
 // check applies the authorizer's issuer, audiences and validity window to verified claims.
 func (p *policy) check(c *claims, now time.Time) error {
-	if p.issuer != "" && c.issuer != p.issuer {
-		return errIssuer
+	if c.accepted.Load() != p {
+		if p.issuer != "" && c.issuer != p.issuer {
+			return errIssuer
+		}
+		if len(p.audiences) > 0 && !p.audienceOK(c) {
+			return errAudience
+		}
+		c.accepted.Store(p)
 	}
-	if len(p.audiences) > 0 && !p.audienceOK(c) {
-		return errAudience
-	}
-	if now.After(c.expiry.Add(p.leeway)) {
+	// now after exp + leeway, and now + leeway before nbf, in whole seconds and the
+	// nanoseconds past now's: exp and nbf are whole seconds, and the leeway too. Neither
+	// sum can overflow with exp or nbf on one side: now's seconds are this century's, and
+	// the leeway an int32.
+	sec := now.Unix()
+	if late := sec - p.leeway; late > c.exp || late == c.exp && now.Nanosecond() > 0 {
 		return errExpired
 	}
-	if !c.notBefore.IsZero() && now.Add(p.leeway).Before(c.notBefore) {
+	if c.hasNBF && sec+p.leeway < c.nbf {
 		return errNotBefore
 	}
 	return nil
 }
+
+// stale reports whether claims are past their cache's grace at sec (Unix seconds): an
+// entry is dropped then, and a token not cached. A second either way does not matter here:
+// check decides whether a token is valid.
+func (c *claims) stale(sec int64) bool { return sec-int64(cacheGrace/time.Second) > c.exp }
 
 // audienceOK accepts a token whose aud names one of the audiences. As in Amazon API Gateway,
 // client_id stands in for aud only when the token has no aud (Cognito's access tokens).

@@ -33,6 +33,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-logr/logr"
 
@@ -151,7 +152,7 @@ func (a *authenticator) step(rt *proxy.Route, next http.Handler) (http.Handler, 
 		policy: policy{
 			issuer:    cfg.GetIssuer(),
 			audiences: cfg.GetAudiences(),
-			leeway:    time.Duration(cfg.GetClockSkewSeconds()) * time.Second,
+			leeway:    int64(cfg.GetClockSkewSeconds()),
 		},
 		scopes:            auth.GetScopes(),
 		invalidationScope: rt.Stage.GetCache().GetInvalidationScope(),
@@ -212,7 +213,7 @@ func (h *handler) authenticate(r *http.Request, now time.Time) (*claims, error) 
 		if c, err = verify(token, h.set); err != nil {
 			return nil, err
 		}
-		if now.Before(c.expiry.Add(cacheGrace)) {
+		if !c.stale(now.Unix()) {
 			h.a.results.put(key, c)
 		}
 	}
@@ -280,12 +281,20 @@ func (s identitySource) token(r *http.Request) (string, error) {
 		// The token checked must be the only one the backend can read.
 		return "", errRepeated
 	}
-	v := vs[0]
-	v = strings.TrimSpace(v)
+	v := trimSpace(vs[0])
 	// ASCII case folding: no other letter folds to one of "bearer" in Unicode either, and it
 	// costs a tenth of strings.EqualFold.
 	if len(v) > 7 && httpsyntax.EqualFoldASCII(v[:7], "bearer ") {
-		v = strings.TrimSpace(v[7:])
+		v = trimSpace(v[7:])
 	}
 	return v, nil
+}
+
+// trimSpace is strings.TrimSpace, for less when there is nothing to trim, as for a header
+// whose parser trimmed it already: a token's ends are printable ASCII.
+func trimSpace(v string) string {
+	if v == "" || v[0] <= ' ' || v[0] >= utf8.RuneSelf || v[len(v)-1] <= ' ' || v[len(v)-1] >= utf8.RuneSelf {
+		return strings.TrimSpace(v)
+	}
+	return v
 }

@@ -310,7 +310,7 @@ func shardKeys(c *resultCache, n, size int) []cacheKey {
 		// The distinct part last, where shard looks.
 		tok := strconv.Itoa(i)
 		tok = strings.Repeat("t", max(size-len(tok), 0)) + tok
-		if k := (cacheKey{token: tok}); c.shard(k) == &c.shards[0] {
+		if k := (cacheKey{token: tok}); c.shard(tail(k.token)) == &c.shards[0] {
 			keys = append(keys, k)
 		}
 	}
@@ -320,7 +320,7 @@ func shardKeys(c *resultCache, n, size int) []cacheKey {
 func TestResultCacheEvictsLeastRecentlyUsed(t *testing.T) {
 	c := newResultCache()
 	now := time.Now()
-	cl := &claims{expiry: now.Add(time.Hour)}
+	cl := &claims{exp: now.Add(time.Hour).Unix()}
 	per := cacheEntries / cacheShards
 	keys := shardKeys(c, per+1, 20)
 	for _, k := range keys[:per] {
@@ -345,9 +345,9 @@ func TestResultCacheEvictsLeastRecentlyUsed(t *testing.T) {
 func TestResultCacheTailIsNoIdentity(t *testing.T) {
 	c := newResultCache()
 	now := time.Now()
-	end := strings.Repeat("s", tailBytes)
+	end := strings.Repeat("s", 8) // the tail
 	cached := cacheKey{set: &keySet{}, token: "header.alice." + end}
-	alice := &claims{subject: "alice", expiry: now.Add(time.Hour)}
+	alice := &claims{subject: "alice", exp: now.Add(time.Hour).Unix()}
 	c.put(cached, alice)
 	forged := cacheKey{set: cached.set, token: "header.mallory." + end}
 	otherSet := cacheKey{set: &keySet{}, token: cached.token}
@@ -360,7 +360,7 @@ func TestResultCacheTailIsNoIdentity(t *testing.T) {
 	if c.get(cached, now) != alice {
 		t.Fatal("the cached token no longer found")
 	}
-	bob := &claims{subject: "bob", expiry: now.Add(time.Hour)}
+	bob := &claims{subject: "bob", exp: now.Add(time.Hour).Unix()}
 	c.put(otherSet, bob)
 	if c.get(otherSet, now) != bob || c.get(cached, now) != nil || c.len() != 1 {
 		t.Errorf("the tail's entry not replaced: %d entries", c.len())
@@ -372,7 +372,7 @@ func TestResultCacheTailIsNoIdentity(t *testing.T) {
 func TestResultCacheBoundsBytesAndWipes(t *testing.T) {
 	c := newResultCache()
 	now := time.Now()
-	cl := &claims{expiry: now.Add(time.Hour)}
+	cl := &claims{exp: now.Add(time.Hour).Unix()}
 	per := cacheBytes / cacheShards / maxTokenBytes
 	keys := shardKeys(c, per+1, maxTokenBytes)
 	for _, k := range keys[:per] {
