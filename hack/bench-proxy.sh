@@ -374,31 +374,44 @@ spinners() { # on|off: an idle-priority busy loop on each CPU, or none
     SPINNERS=()
   fi
 }
-latency() { # label url [rategen args...]
-  local label="$1" url="$2" rounds="${WORK}/latency-rounds" errs=0 medians=(); shift 2
-  : > "${rounds}"
-  for _ in $(seq 1 "${ROUNDS}"); do
-    { read -r b50 _ b99 _ _ berrs; read -r p50 _ p99 max _ perrs pair50 pair99; } < <(taskset -c "${cpu_load}" "${WORK}/rategen" \
-      -url http://127.0.0.1:18091/ -url "${url}" -rate "${LATENCY_RATE}" -duration "${LATENCY_DURATION}" "$@")
-    echo "${p50} ${p99} ${max} ${b50} ${b99} $((p50 - b50)) $((p99 - b99)) ${pair50} ${pair99}" >> "${rounds}"
-    errs=$((errs + berrs + perrs))
-  done
+# latency_round FILE URL [rategen args...]: one rategen run of the backend and URL, its
+# figures appended to FILE as a line.
+latency_round() {
+  local file="$1" url="$2" b50 b99 berrs p50 p99 max perrs pair50 pair99; shift 2
+  { read -r b50 _ b99 _ _ berrs; read -r p50 _ p99 max _ perrs pair50 pair99; } < <(taskset -c "${cpu_load}" "${WORK}/rategen" \
+    -url http://127.0.0.1:18091/ -url "${url}" -rate "${LATENCY_RATE}" -duration "${LATENCY_DURATION}" "$@")
+  echo "${p50} ${p99} ${max} ${b50} ${b99} $((p50 - b50)) $((p99 - b99)) ${pair50} ${pair99} $((berrs + perrs))" >> "${file}"
+}
+# latency_medians LABEL FILE: a row of the medians of FILE's rounds, and their errors.
+latency_medians() {
+  local label="$1" file="$2" errs medians=()
   for col in 1 2 3 4 5 6 7 8 9; do
-    medians+=("$(cut -d' ' -f"${col}" "${rounds}" | median)")
+    medians+=("$(cut -d' ' -f"${col}" "${file}" | median)")
   done
+  errs=$(awk '{ n += $10 } END { print n + 0 }' "${file}")
   # shellcheck disable=SC2059
   printf "${latency_row}" "${label}" "${medians[@]}"
   if [[ "${errs}" -gt 0 ]]; then printf '  (%d errors)' "${errs}"; fi
   echo
 }
+# The proxies take turns round by round, as the CPU comparisons do, so that a slow minute of
+# the machine falls on each of them about alike rather than on all of one's rounds.
+latency_targets=("nginx reverse proxy -> backend|http://127.0.0.1:18092/"
+  "portico HTTP_PROXY -> backend|http://127.0.0.1:18093/bench/ok" "portico MOCK|http://127.0.0.1:18093/bench/mock")
 for cpus in "as they are" "kept awake"; do
   echo "CPUs ${cpus}"
   # shellcheck disable=SC2059 # the format is latency_row
   printf "${latency_row}\n" "" "p50" "p99" "max" "backend p50" "backend p99" "+p50" "+p99" "paired p50" "paired p99"
   if [[ "${cpus}" == "kept awake" ]]; then spinners on; fi
-  latency "nginx reverse proxy -> backend" http://127.0.0.1:18092/
-  latency "portico HTTP_PROXY -> backend" http://127.0.0.1:18093/bench/ok
-  latency "portico MOCK" http://127.0.0.1:18093/bench/mock
+  for i in "${!latency_targets[@]}"; do : > "${WORK}/latency-${i}"; done
+  for _ in $(seq 1 "${ROUNDS}"); do
+    for i in "${!latency_targets[@]}"; do
+      latency_round "${WORK}/latency-${i}" "${latency_targets[$i]#*|}"
+    done
+  done
+  for i in "${!latency_targets[@]}"; do
+    latency_medians "${latency_targets[$i]%%|*}" "${WORK}/latency-${i}"
+  done
   spinners off
 done
 echo "target: HTTP_PROXY's paired p99, CPUs kept awake, under 300 µs"
