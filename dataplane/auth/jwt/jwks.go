@@ -33,6 +33,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-logr/logr"
+	"golang.org/x/sync/singleflight"
 )
 
 // JWKS caching bounds: an identity provider's Cache-Control max-age is honoured within
@@ -76,6 +77,11 @@ type keySet struct {
 	mu          sync.Mutex
 	inflight    chan struct{} // closed when the running fetch ends; nil when none runs
 	nextAttempt time.Time     // no fetch starts before this
+
+	// verifying runs one verification of a token against these keys at a time, keyed by
+	// the token: the requests presenting it meanwhile share the result (authenticator.
+	// verifyOnce).
+	verifying singleflight.Group
 }
 
 // lookup returns the keys that may have signed a token with kid (every key when kid is

@@ -70,8 +70,11 @@ type authenticator struct {
 	sets  *keySets
 	// results caches verified tokens.
 	results *resultCache
-	// verifications counts signature verifications, for tests.
+	// verifications counts signature verifications, for tests; waiting the requests in
+	// verifyOnce; verifyHook, when set (tests), runs before each verification.
 	verifications atomic.Int64
+	waiting       atomic.Int64
+	verifyHook    func()
 }
 
 // NewStep returns the JWT authorizer step. Routes whose authorizer is not a JWT authorizer
@@ -208,19 +211,46 @@ func (h *handler) authenticate(r *http.Request, now time.Time) (*claims, error) 
 	key := cacheKey{set: h.set, token: token}
 	c := h.a.results.get(key, now)
 	if c == nil {
-		h.a.verifications.Add(1)
 		var err error
-		if c, err = verify(token, h.set); err != nil {
+		if c, err = h.a.verifyOnce(key, now); err != nil {
 			return nil, err
-		}
-		if !c.stale(now.Unix()) {
-			h.a.results.put(key, c)
 		}
 	}
 	if err := h.policy.check(c, now); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// verifyOnce verifies k's token and caches its claims, once for the requests presenting it
+// at the same time: the first verifies, the others wait for it and share its outcome, where
+// each would have verified the token (a cold start, a key rotation, a token a whole fleet of
+// clients shares). An invalid token's error is shared alike, and not cached.
+func (a *authenticator) verifyOnce(k cacheKey, now time.Time) (*claims, error) {
+	a.waiting.Add(1)
+	defer a.waiting.Add(-1)
+	v, err, _ := k.set.verifying.Do(k.token, func() (any, error) {
+		// A request that missed the cache just as the last verification landed in it.
+		if c := a.results.get(k, now); c != nil {
+			return c, nil
+		}
+		if a.verifyHook != nil {
+			a.verifyHook()
+		}
+		a.verifications.Add(1)
+		c, err := verify(k.token, k.set)
+		if err != nil {
+			return nil, err
+		}
+		if !c.stale(now.Unix()) {
+			a.results.put(k, c)
+		}
+		return c, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*claims), nil
 }
 
 // requestTime is the time a request's token is judged at: the request's arrival, which the

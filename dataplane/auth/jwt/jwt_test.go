@@ -22,6 +22,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -251,6 +252,53 @@ func TestVerificationCache(t *testing.T) {
 	}
 	if n := e.a.verifications.Load(); n != 3+5 {
 		t.Errorf("%d verifications, want 8", n)
+	}
+}
+
+// Requests presenting one token at the same time, before it is cached, verify it once and
+// share the outcome: a valid token's claims, and an invalid one's refusal.
+func TestVerificationSingleFlight(t *testing.T) {
+	k := rsaKey(t, 0, "k1", jose.RS256)
+	e := newEnv(t, []signingKey{k}, nil)
+	next := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
+	h, err := e.a.step(routeWith(jwtAuthorizer(e.idp.URL+"/jwks.json")), next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 8
+	// The first verification waits until all n requests are in verifyOnce.
+	e.a.verifyHook = func() {
+		for deadline := time.Now().Add(time.Minute); e.a.waiting.Load() < n && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		token  string
+		status int
+	}{
+		{"valid", sign(t, k, claimsAt(e.clock.Now())), http.StatusOK},
+		{"invalid", sign(t, rsaKey(t, 1, "k1", jose.RS256), claimsAt(e.clock.Now())), http.StatusUnauthorized},
+	} {
+		before := e.a.verifications.Load()
+		codes := make(chan int, n)
+		for range n {
+			go func() {
+				r := httptest.NewRequest(http.MethodGet, "/pets", nil)
+				r.Header.Set("Authorization", "Bearer "+tc.token)
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, r)
+				codes <- w.Code
+			}()
+		}
+		for range n {
+			if code := <-codes; code != tc.status {
+				t.Errorf("%s token: status %d, want %d", tc.name, code, tc.status)
+			}
+		}
+		if got := e.a.verifications.Load() - before; got != 1 {
+			t.Errorf("%s token: %d verifications for %d requests at once, want 1", tc.name, got, n)
+		}
 	}
 }
 
