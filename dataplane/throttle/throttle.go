@@ -34,8 +34,9 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"sync"
 	"time"
+
+	"github.com/puzpuzpuz/xsync/v4"
 
 	"github.com/go-logr/logr"
 
@@ -155,7 +156,8 @@ func NewStep(o Options) proxy.Step {
 		if err != nil {
 			return nil, err
 		}
-		h := &handler{o: o, next: next, shared: shared, plans: plans, keyPlans: kp.(keyPlans), stageKey: stageKey}
+		h := &handler{o: o, next: next, shared: shared, plans: plans, keyPlans: kp.(keyPlans), stageKey: stageKey,
+			keys: xsync.NewMap[string, *keyState]()}
 		return proxy.Handler(rt, h.serve), nil
 	}
 }
@@ -206,13 +208,14 @@ type handler struct {
 	// keys holds a *keyState per API key id that has had a request on this route. It grows
 	// to the keys in use at most, which the configuration bounds (an id only gets here once
 	// the API key step accepted it), and goes with the handler on the next configuration.
-	keys sync.Map
+	// A typed map: sync.Map hashed and compared the id as an interface on every request.
+	keys *xsync.Map[string, *keyState]
 }
 
 // keyState returns the state of an API key of one of the route's plans, or nil.
 func (h *handler) keyState(keyID string) *keyState {
 	if k, ok := h.keys.Load(keyID); ok {
-		return k.(*keyState)
+		return k
 	}
 	i, ok := h.keyPlans[keyID]
 	if !ok {
@@ -220,7 +223,7 @@ func (h *handler) keyState(keyID string) *keyState {
 	}
 	p := h.plans[i]
 	k, _ := h.keys.LoadOrStore(keyID, newKeyState(h.stageKey, keyID, p))
-	return k.(*keyState)
+	return k
 }
 
 func (h *handler) serve(w http.ResponseWriter, r *http.Request) error {

@@ -253,7 +253,7 @@ func TestInUseCounted(t *testing.T) {
 		if !ok {
 			t.Fatal("no pool")
 		}
-		return v.(*pool).inUse.Load()
+		return v.inUse.Load()
 	}
 	a, b := open(t, tr, url), open(t, tr, url)
 	if n := inUse(); n != 2 {

@@ -581,9 +581,7 @@ func TestIdleTimeoutAndSweep(t *testing.T) {
 	now = now.Add(2 * time.Hour)
 	mu.Unlock()
 	tr.sweep()
-	empty := true
-	tr.pools.Range(func(any, any) bool { empty = false; return true })
-	if !empty {
+	if tr.pools.Size() != 0 {
 		t.Error("a pool with nothing idle left after the sweep")
 	}
 }

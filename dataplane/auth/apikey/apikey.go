@@ -33,7 +33,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
+
+	"github.com/puzpuzpuz/xsync/v4"
 
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 	"github.com/portico-dev/portico/dataplane/gatewayresponse"
@@ -76,8 +77,9 @@ type index struct {
 	//   - unknown keys still take the hash-and-compare path. The map's own compare can only
 	//     meet a configured key's value when the per-process seeded hash lands the probe next
 	//     to it, which a client cannot aim at, so it leaks no usable timing.
-	// sync.Map: written once per key, then only read, from every core, without a lock.
-	seen sync.Map // string -> *entry
+	// Written once per key, then only read, from every core, without a lock; xsync's typed
+	// map rather than sync.Map, which hashed and compared the value as an interface.
+	seen *xsync.Map[string, *entry]
 }
 
 // buildIndex indexes the keys of every plan bound to stage. A key listed in several plans of
@@ -87,7 +89,7 @@ func buildIndex(stage *xdsv1alpha1.StageSnapshot) (*index, error) {
 	for _, plan := range stage.GetUsagePlans() {
 		n += len(plan.GetKeys())
 	}
-	idx := &index{byDigest: make(map[[sha256.Size]byte]*entry, n)}
+	idx := &index{byDigest: make(map[[sha256.Size]byte]*entry, n), seen: xsync.NewMap[string, *entry]()}
 	for _, plan := range stage.GetUsagePlans() {
 		for _, k := range plan.GetKeys() {
 			var d [sha256.Size]byte
@@ -114,7 +116,7 @@ func buildIndex(stage *xdsv1alpha1.StageSnapshot) (*index, error) {
 // matched before, else by its digest.
 func (idx *index) lookup(value string) *entry {
 	if e, ok := idx.seen.Load(value); ok {
-		return e.(*entry)
+		return e
 	}
 	e := idx.verify(value)
 	if e != nil {

@@ -263,13 +263,12 @@ func TestLookupRemembersMatchedKeysOnly(t *testing.T) {
 	}
 	seen := func() int {
 		n := 0
-		idx.seen.Range(func(k, v any) bool {
+		for k, v := range idx.seen.All() {
 			n++
-			if e := idx.verify(k.(string)); e != v.(*entry) {
+			if e := idx.verify(k); e != v {
 				t.Errorf("seen holds a value whose digest is not its entry's")
 			}
-			return true
-		})
+		}
 		return n
 	}
 	wrong := []string{goldKey[:len(goldKey)-1], goldKey + "x", "X" + goldKey[1:], strings.ToUpper(goldKey), "nope"}
