@@ -75,6 +75,10 @@ func (s *Server) Upgrade(w http.ResponseWriter, r *http.Request, st *proxy.WSSta
 		writeJSON(w, http.StatusUpgradeRequired, map[string]string{"message": "Upgrade Required"})
 		return
 	}
+	if s.isClosing() {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"message": "Service Unavailable"})
+		return
+	}
 	rc := reqctx.From(r.Context())
 	c := &conn{srv: s, id: s.newConnectionID(), stageKey: st.Stage.GetKey(), variant: st.Variant,
 		connectedAt: s.opts.Now(), userAgent: r.UserAgent()}
@@ -115,13 +119,23 @@ func (s *Server) Upgrade(w http.ResponseWriter, r *http.Request, st *proxy.WSSta
 	// (writing holds the writer back) and a close only marks the connection.
 	c.writing = true
 	s.mu.Lock()
+	if s.closing {
+		// Run's shutdown began during $connect, which the backend has seen: no $disconnect
+		// follows, as none does for a connection the upgrade fails.
+		s.mu.Unlock()
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"message": "Service Unavailable"})
+		return
+	}
 	s.conns[c.id] = c
+	// Added under the lock Run's shutdown takes: never once its Wait began.
+	s.wg.Add(1)
 	s.mu.Unlock()
 	ws, err := s.upgrader.Upgrade(w, r, header)
 	if err != nil {
 		s.mu.Lock()
 		delete(s.conns, c.id)
 		s.mu.Unlock()
+		s.wg.Done()
 		c.mu.Lock()
 		c.closed, c.queue, c.queuedBytes = true, nil, 0
 		c.mu.Unlock()
@@ -141,7 +155,6 @@ func (s *Server) Upgrade(w http.ResponseWriter, r *http.Request, st *proxy.WSSta
 		go c.write()
 	}
 	s.metrics.connections.Inc()
-	s.wg.Add(1)
 	// The reader is a goroutine of its own, and the upgrade request's returns: its stack,
 	// grown by the request path, and everything the request held (headers, its context, the
 	// proxy's per-request state) would otherwise stay alive as long as the connection.

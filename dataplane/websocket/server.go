@@ -75,7 +75,10 @@ type Server struct {
 
 	mu    sync.RWMutex
 	conns map[string]*conn
-	wg    sync.WaitGroup // connections' disconnect events
+	// closing is set under mu when Run's context ends: from then on no upgrade is taken,
+	// so that none registers after CloseAll's snapshot or adds to wg once Wait began.
+	closing bool
+	wg      sync.WaitGroup // connections' disconnect events
 }
 
 var _ proxy.WebSocket = (*Server)(nil)
@@ -158,6 +161,9 @@ func (s *Server) Run(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
+			s.mu.Lock()
+			s.closing = true
+			s.mu.Unlock()
 			s.CloseAll(websocket.CloseGoingAway, "Going away")
 			s.wg.Wait()
 			return nil
@@ -198,6 +204,13 @@ func (s *Server) CloseAll(code int, reason string) {
 
 // Wait waits for the $disconnect events of closed connections.
 func (s *Server) Wait() { s.wg.Wait() }
+
+// isClosing reports whether Run's shutdown began.
+func (s *Server) isClosing() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.closing
+}
 
 func (s *Server) snapshot() []*conn {
 	s.mu.RLock()
