@@ -36,9 +36,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/puzpuzpuz/xsync/v4"
-
 	"github.com/go-logr/logr"
+	"github.com/puzpuzpuz/xsync/v4"
 
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 	"github.com/portico-dev/portico/dataplane/gatewayresponse"

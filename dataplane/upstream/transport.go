@@ -104,8 +104,8 @@ type Transport struct {
 	opts   Options
 	dialer net.Dialer
 
-	// pools holds a pool per URL host (Transport.pool). xsync's map, not sync.Map: looked up on every
-	// request, sync.Map hashed and compared the address as an interface (some 200
+	// pools holds a pool per URL host (Transport.pool). xsync's map, not sync.Map: looked
+	// up on every request, sync.Map hashed and compared the host as an interface (some 200
 	// instructions of a proxied request's); a typed map hashes the string.
 	pools *xsync.Map[string, *pool]
 
