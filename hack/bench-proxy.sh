@@ -412,6 +412,10 @@ for cpus in "as they are" "kept awake"; do
   for i in "${!latency_targets[@]}"; do
     latency_medians "${latency_targets[$i]%%|*}" "${WORK}/latency-${i}"
   done
+  # The rounds' own paired p99s, in order: how far the machine moves the median.
+  for i in "${!latency_targets[@]}"; do
+    printf '  %-40s %s\n' "${latency_targets[$i]%%|*}" "paired p99 by round: $(cut -d' ' -f9 "${WORK}/latency-${i}" | tr '\n' ' ')"
+  done
   spinners off
 done
 echo "target: HTTP_PROXY's paired p99, CPUs kept awake, under 300 µs"
