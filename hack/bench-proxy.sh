@@ -374,12 +374,12 @@ spinners() { # on|off: an idle-priority busy loop on each CPU, or none
     SPINNERS=()
   fi
 }
-# latency_round FILE URL [rategen args...]: one rategen run of the backend and URL, its
-# figures appended to FILE as a line.
+# latency_round FILE URL: one rategen run of the backend and URL, its figures appended to
+# FILE as a line.
 latency_round() {
-  local file="$1" url="$2" b50 b99 berrs p50 p99 max perrs pair50 pair99; shift 2
+  local file="$1" url="$2" b50 b99 berrs p50 p99 max perrs pair50 pair99
   { read -r b50 _ b99 _ _ berrs; read -r p50 _ p99 max _ perrs pair50 pair99; } < <(taskset -c "${cpu_load}" "${WORK}/rategen" \
-    -url http://127.0.0.1:18091/ -url "${url}" -rate "${LATENCY_RATE}" -duration "${LATENCY_DURATION}" "$@")
+    -url http://127.0.0.1:18091/ -url "${url}" -rate "${LATENCY_RATE}" -duration "${LATENCY_DURATION}")
   echo "${p50} ${p99} ${max} ${b50} ${b99} $((p50 - b50)) $((p99 - b99)) ${pair50} ${pair99} $((berrs + perrs))" >> "${file}"
 }
 # latency_medians LABEL FILE: a row of the medians of FILE's rounds, and their errors.
