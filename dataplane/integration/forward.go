@@ -48,23 +48,19 @@ import (
 // its headers copied in one pass into one slab of values, and sent with the same transport
 // (h.up: timing, ejection and the retry on another endpoint).
 //
-// What it leaves to ReverseProxy (needsReverseProxy): protocol upgrades (a Connection header
+// What it leaves to ReverseProxy (headerNotes.reverse, and read trailers): protocol upgrades (a Connection header
 // naming "upgrade": WebSocket pass-through, h2c), whose 101 answer ReverseProxy turns into a
 // hijacked, spliced connection; and requests with trailers, declared (a Trailer header) or
 // read, which ReverseProxy hands to the transport as they come. Response trailers are
 // forwarded here as ReverseProxy forwards them: nothing tells before the answer whether a
 // backend sends some.
 
-// needsReverseProxy reports whether r goes through httputil.ReverseProxy rather than the
-// lean path.
-func needsReverseProxy(r *http.Request) bool {
-	if len(r.Trailer) > 0 {
-		return true
-	}
-	if _, ok := r.Header["Trailer"]; ok {
-		return true
-	}
-	return httpguts.HeaderValuesContainsToken(r.Header["Connection"], "Upgrade")
+// headerNotes is what outgoingFields notes of the client's header on its one pass over the
+// map, for forward, which would otherwise look the names up: a lookup in a map that holds any
+// field hashes the name, and five of them cost a request with a header ~400 instructions.
+type headerNotes struct {
+	expect  bool // an Expect field: net/http's transport answers 100-continue
+	reverse bool // a Trailer field, or Connection naming Upgrade: ReverseProxy's request
 }
 
 // requestIDKey is the request id's header name as a map key.
@@ -154,7 +150,12 @@ func (h *httpIntegration) forward(w http.ResponseWriter, r *http.Request, rc *re
 	out.URL = rc.Target
 	out.Host = ""
 	out.Close = false
-	f.fields, f.values = outgoingFields(r, rc, f.fields[:0], f.values)
+	var notes headerNotes
+	f.fields, f.values, notes = outgoingFields(r, rc, f.fields[:0], f.values)
+	if notes.reverse {
+		h.reverseProxy(w, r, rc)
+		return
+	}
 	// checked: every name and value comes from a request a server read (h1 and net/http
 	// refuse invalid ones) or from outgoingFields itself, with no requestParameters mapping
 	// in values (a query string decodes to any byte), so the transport need not check them.
@@ -163,7 +164,7 @@ func (h *httpIntegration) forward(w http.ResponseWriter, r *http.Request, rc *re
 	// no data trace (its execution log shows them), and no Expect (the transport looks for
 	// it in the map, and leaves such a request to net/http's).
 	checked := h.params == nil && r.Context().Value(http.ServerContextKey) != nil
-	list := checked && !rc.DataTrace && r.Header["Expect"] == nil
+	list := checked && !rc.DataTrace && !notes.expect
 	if list {
 		if !hasField(f.fields, "User-Agent") {
 			// Not net/http's default User-Agent either. The value from the slab, which
@@ -184,7 +185,7 @@ func (h *httpIntegration) forward(w http.ResponseWriter, r *http.Request, rc *re
 		out.Body = &f.body
 	}
 	h.params.apply(out, r, rc)
-	if _, ok := out.Header["User-Agent"]; !ok && !list {
+	if _, ok := out.Header["User-Agent"]; !list && !ok {
 		out.Header["User-Agent"] = slabValue(&f.values, "")
 	}
 	if rc.DataTrace {
@@ -348,8 +349,8 @@ func copyBody(w io.Writer, res *http.Response, ctl *http.ResponseController) err
 // them, and the request id; one field per name. The values share one slab, slab's room,
 // grown as needed, which it returns with the list; each slice is capped so that an append
 // copies (and one taken before the slab grows keeps the old array). The slab keeps room for
-// one more value (a User-Agent, slabValue).
-func outgoingFields(in *http.Request, rc *reqctx.Request, list []httpsyntax.Field, slab []string) ([]httpsyntax.Field, []string) {
+// one more value (a User-Agent, slabValue). It returns what forward asks of the header too.
+func outgoingFields(in *http.Request, rc *reqctx.Request, list []httpsyntax.Field, slab []string) ([]httpsyntax.Field, []string, headerNotes) {
 	const extra = 6 // Te, X-Forwarded-*, the request id, User-Agent
 	// A field has one value nearly always: sized by the fields, without counting values.
 	if n := len(in.Header) + extra; cap(slab) < n {
@@ -358,14 +359,34 @@ func outgoingFields(in *http.Request, rc *reqctx.Request, list []httpsyntax.Fiel
 	add := func(k string, vv []string) {
 		list = append(list, httpsyntax.Field{Name: k, Values: vv})
 	}
-	var buf [4]string
-	named := connectionNamed(in.Header["Connection"], buf[:0])
+	// The names looked for are noted as the pass meets them, rather than looked up.
+	var notes headerNotes
+	var connection, te, prior, proto []string
+	from := len(list)
 	for k, vv := range in.Header {
-		switch {
-		case isHopByHop(k), slices.Contains(named, k):
+		switch k {
+		case "Connection":
+			connection = vv
 			continue
-		case k == "Forwarded", k == "X-Forwarded-For", k == "X-Forwarded-Host", k == "X-Forwarded-Proto", k == requestIDKey:
+		case "Te":
+			te = vv
+			continue
+		case "Trailer":
+			notes.reverse = true
+			continue
+		case "Expect":
+			notes.expect = vv != nil
+		case "X-Forwarded-For":
+			prior = vv
+			continue
+		case "X-Forwarded-Proto":
+			proto = vv
+			continue
+		case "Forwarded", "X-Forwarded-Host", requestIDKey:
 			continue // set below
+		}
+		if isHopByHop(k) {
+			continue
 		}
 		if vv == nil {
 			add(k, nil)
@@ -375,15 +396,22 @@ func outgoingFields(in *http.Request, rc *reqctx.Request, list []httpsyntax.Fiel
 		slab = append(slab, vv...)
 		add(k, slab[i:len(slab):len(slab)])
 	}
-	if httpguts.HeaderValuesContainsToken(in.Header["Te"], "trailers") {
+	if connection != nil {
+		notes.reverse = notes.reverse || httpguts.HeaderValuesContainsToken(connection, "Upgrade")
+		// The fields Connection names stay out too; met before or after it, so taken out
+		// once the pass is over (a Connection header naming more than keep-alive is rare).
+		var buf [4]string
+		if named := connectionNamed(connection, buf[:0]); len(named) > 0 {
+			list = list[:from+len(slices.DeleteFunc(list[from:], func(f httpsyntax.Field) bool { return slices.Contains(named, f.Name) }))]
+		}
+	}
+	if httpguts.HeaderValuesContainsToken(te, "trailers") {
 		add("Te", slabValue(&slab, "trailers"))
 	}
 
 	// As rewrite and httputil.ProxyRequest.SetXForwarded.
-	var prior, proto []string
-	if rc.PeerTrusted {
-		prior = in.Header["X-Forwarded-For"]
-		proto = in.Header["X-Forwarded-Proto"]
+	if !rc.PeerTrusted {
+		prior, proto = nil, nil
 	}
 	if clientIP, ok := peerHost(in.RemoteAddr, rc); ok {
 		if len(prior) > 0 {
@@ -401,7 +429,7 @@ func outgoingFields(in *http.Request, rc *reqctx.Request, list []httpsyntax.Fiel
 		add("X-Forwarded-Proto", slabValue(&slab, "https"))
 	}
 	add(requestIDKey, slabValue(&slab, rc.ID))
-	return list, slab
+	return list, slab, notes
 }
 
 // slabValue appends v to the slab and returns it as a value of its own, capped.

@@ -46,7 +46,7 @@ func deleteConnectionTokens(h http.Header, connection []string) {
 // forwardHeader is the outgoing header map as forward builds it when it does not pass the
 // fields as a list: outgoingFields, then fieldMap.
 func forwardHeader(r *http.Request, rc *reqctx.Request, out http.Header, slab []string) (http.Header, []string) {
-	fields, slab := outgoingFields(r, rc, nil, slab)
+	fields, slab, _ := outgoingFields(r, rc, nil, slab)
 	return fieldMap(fields, out), slab
 }
 
@@ -197,4 +197,23 @@ func FuzzPeerHost(f *testing.F) {
 			t.Errorf("peerHost(%q, trusted %v, SourceIP %q) = %q, %v; SplitHostPort: %q, %v", remoteAddr, trusted, rc.SourceIP, got, ok, want, err)
 		}
 	})
+}
+
+// The fields the client's Connection header names stay out, whether the pass over the map
+// meets them before or after it.
+func TestOutgoingFieldsDropConnectionNamed(t *testing.T) {
+	header := http.Header{"Connection": {"X-Secret, keep-alive"}, "X-Secret": {"s"}, "Keep-Alive": {"5"},
+		"A": {"1"}, "B": {"2"}, "C": {"3"}, "D": {"4"}, "E": {"5"}}
+	want := []string{"A", "B", "C", "D", "E", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Request-Id"}
+	for range 50 { // the map's order differs from pass to pass
+		fields, _, _ := outgoingFields(&http.Request{Header: header, RemoteAddr: "192.0.2.1:5"}, &reqctx.Request{ID: "id"}, nil, nil)
+		var names []string
+		for _, f := range fields {
+			names = append(names, f.Name)
+		}
+		slices.Sort(names)
+		if !slices.Equal(names, want) {
+			t.Fatalf("fields %q, want %q", names, want)
+		}
+	}
 }

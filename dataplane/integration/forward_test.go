@@ -34,7 +34,10 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/net/http/httpguts"
+
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
+
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
 )
 
@@ -220,11 +223,24 @@ func TestForwardTrailers(t *testing.T) {
 		t.Errorf("request trailer X-Req-Sum at the backend %q, want 7", got)
 	}
 
-	if !needsReverseProxy(&http.Request{Trailer: http.Header{"X": nil}, Header: http.Header{}}) ||
-		!needsReverseProxy(&http.Request{Header: http.Header{"Trailer": {"X"}}}) ||
-		!needsReverseProxy(&http.Request{Header: http.Header{"Connection": {"keep-alive, Upgrade"}, "Upgrade": {"websocket"}}}) ||
-		needsReverseProxy(&http.Request{Header: http.Header{"Connection": {"keep-alive"}, "Upgrade": {"websocket"}}}) {
-		t.Error("needsReverseProxy")
+	// What outgoingFields notes for forward in its pass over the header, against the
+	// lookups it replaces.
+	for _, header := range []http.Header{
+		{},
+		{"Trailer": {"X"}},
+		{"Connection": {"keep-alive, Upgrade"}, "Upgrade": {"websocket"}},
+		{"Connection": {"keep-alive"}, "Upgrade": {"websocket"}},
+		{"Expect": {"100-continue"}, "Connection": {"upgrade"}},
+		{"Expect": nil, "Accept": {"a"}},
+	} {
+		_, _, notes := outgoingFields(&http.Request{Header: header}, &reqctx.Request{}, nil, nil)
+		want := headerNotes{
+			expect:  header["Expect"] != nil,
+			reverse: header["Trailer"] != nil || httpguts.HeaderValuesContainsToken(header["Connection"], "Upgrade"),
+		}
+		if notes != want {
+			t.Errorf("%v: notes %+v, want %+v", header, notes, want)
+		}
 	}
 }
 

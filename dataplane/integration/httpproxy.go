@@ -72,16 +72,21 @@ func (h *httpIntegration) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if ep != nil {
 		rc.Integration.Endpoint = ep.Addr
 	}
-	if needsReverseProxy(r) {
-		// Its goroutines around an upgraded connection, and net/http's transport writing a
-		// body with trailers, may outlast this handler.
-		rc.Retain()
-		ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
-		defer cancel()
-		h.proxy.ServeHTTP(&keepGatewayHeaders{ResponseWriter: w, gateway: w.Header().Clone()}, r.WithContext(ctx))
+	if len(r.Trailer) > 0 {
+		h.reverseProxy(w, r, rc)
 		return
 	}
-	h.forward(w, r, rc)
+	h.forward(w, r, rc) // which hands upgrades and declared trailers to reverseProxy
+}
+
+// reverseProxy sends r through httputil.ReverseProxy: what the lean path leaves to it.
+func (h *httpIntegration) reverseProxy(w http.ResponseWriter, r *http.Request, rc *reqctx.Request) {
+	// Its goroutines around an upgraded connection, and net/http's transport writing a body
+	// with trailers, may outlast this handler.
+	rc.Retain()
+	ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
+	defer cancel()
+	h.proxy.ServeHTTP(&keepGatewayHeaders{ResponseWriter: w, gateway: w.Header().Clone()}, r.WithContext(ctx))
 }
 
 // rewrite builds the upstream request on ReverseProxy's path; outgoingFields does the same on
