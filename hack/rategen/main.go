@@ -31,6 +31,11 @@ limitations under the License.
 // holds both requests of a pair cancels out of that difference, where it does not out of the
 // difference of two percentiles.
 //
+// -dump FILE writes every turn's latencies too, one line a turn: when it was due (µs after
+// the start), then each URL's latency (µs, -1 when it failed). The slow requests then show
+// whether they come in runs (the host held a CPU: every request due in those milliseconds
+// is late, the backend's too when its CPU was the one held) or alone.
+//
 // Each worker owns one keep-alive connection: it writes the request as net/http writes it and
 // reads the answer with net/http's reader, without a transport's goroutines in between.
 package main
@@ -80,6 +85,7 @@ func main() {
 	conns := flag.Int("connections", 32, "connections (and workers) per URL; a request waits for a free one")
 	stagger := flag.Duration("stagger", -1, "how long after one URL's request the next URL's is due (default half an interval, over the URLs)")
 	flag.Var(&hdrs, "H", "header to send, \"Name: value\" (repeatable)")
+	dump := flag.String("dump", "", "also write every turn's latencies to this file: the turn's offset from the start, then each URL's latency, in µs (-1 for a failed request)")
 	flag.Parse()
 	if len(urls) == 0 || *rate <= 0 || *conns <= 0 {
 		flag.Usage()
@@ -122,6 +128,12 @@ func main() {
 		close(t.due)
 	}
 	wg.Wait()
+	if *dump != "" {
+		if err := writeDump(*dump, interval, targets); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
 	for k, t := range targets {
 		line := summary(t.latencies)
 		if k > 0 {
@@ -229,6 +241,26 @@ func (c *conn) roundTrip() (ok, reuse bool, err error) {
 	}
 	_ = res.Body.Close()
 	return res.StatusCode == http.StatusOK, !res.Close, nil
+}
+
+// writeDump writes one line per turn: when it was due (µs after the start), then each
+// target's latency in µs, -1 where the request failed. It shows whether slow requests come
+// together in time (the host stalled) or alone (something in a server).
+func writeDump(path string, interval time.Duration, targets []*target) error {
+	var b bytes.Buffer
+	for i := range targets[0].latencies {
+		fmt.Fprintf(&b, "%d", (time.Duration(i) * interval).Microseconds())
+		for _, t := range targets {
+			d := t.latencies[i]
+			if d == failed {
+				b.WriteString(" -1")
+				continue
+			}
+			fmt.Fprintf(&b, " %d", d.Microseconds())
+		}
+		b.WriteByte('\n')
+	}
+	return os.WriteFile(path, b.Bytes(), 0o644)
 }
 
 // summary is "p50_us p90_us p99_us max_us requests errors" of the answered requests.

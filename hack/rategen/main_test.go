@@ -17,6 +17,8 @@ limitations under the License.
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -49,5 +51,22 @@ func TestSummaryCountsFailedApart(t *testing.T) {
 	}
 	if got := summary(nil); got != "0 0 0 0 0 0" {
 		t.Errorf("summary of nothing = %q", got)
+	}
+}
+
+func TestDumpWritesEveryTurn(t *testing.T) {
+	us := time.Microsecond
+	a := &target{latencies: []time.Duration{55 * us, 60 * us}}
+	b := &target{latencies: []time.Duration{175 * us, failed}}
+	path := filepath.Join(t.TempDir(), "dump")
+	if err := writeDump(path, 500*us, []*target{a, b}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "0 55 175\n500 60 -1\n"; string(got) != want {
+		t.Errorf("dump %q, want %q", got, want)
 	}
 }
