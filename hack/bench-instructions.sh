@@ -44,12 +44,16 @@ instructions_section() {
   wait_for http://127.0.0.1:18083/bench/ok 1200
   wait_for http://127.0.0.1:18183/bench/ok 1200
   curl -fs -o /dev/null http://127.0.0.1:18083/bench/cached # fill the cache
-  local ng mock cached proxied steady
+  local ng mock cached proxied steady bearing jwt
   ng=$(instructions_of nginx "${ng_pid}" http://127.0.0.1:18088/)
   mock=$(instructions_of mock "${px_pid}" http://127.0.0.1:18083/bench/mock)
   cached=$(instructions_of cached "${px_pid}" http://127.0.0.1:18083/bench/cached)
   proxied=$(instructions_of proxied "${px_pid}" http://127.0.0.1:18083/bench/ok)
   steady=$(instructions_of steady "${off_pid}" http://127.0.0.1:18183/bench/ok)
+  # The JWT route's request to the plain route, then to the JWT route: the authorizer's own
+  # instructions, the token's bytes in both.
+  bearing=$(instructions_of bearing "${off_pid}" http://127.0.0.1:18183/bench/ok -H "${bearer}")
+  jwt=$(instructions_of jwt "${off_pid}" http://127.0.0.1:18183/bench/jwtok -H "${bearer}")
   kill "${ng_pid}" "${px_pid}" "${off_pid}" 2>/dev/null || true
   echo
   echo "user-space instructions per request (callgrind, ${INSTRUCTIONS_DURATION} of wrk over 8 connections; the kernel's share not counted)"
@@ -60,6 +64,9 @@ instructions_section() {
   printf '  %-52s %10d %6.2f\n' "portico MOCK" "${mock}" "$(echo "${ng} / ${mock}" | bc -l)"
   printf '  %-52s %10d %6.2f\n' "portico cache hit" "${cached}" "$(echo "${ng} / ${cached}" | bc -l)"
   echo "  ratio: nginx's instructions per request over this one's"
+  printf '  %-52s %10d %6s\n' "HTTP_PROXY, bearer token unread, collector off" "${bearing}" "1.00"
+  printf '  %-52s %10d %6.2f\n' "HTTP_PROXY, JWT authorizer, collector off" "${jwt}" "$(echo "${bearing} / ${jwt}" | bc -l)"
+  echo "  ratio: the plain route's instructions over the JWT route's, for the same request"
 }
 
 # callgrind_portico PORT GOGC: a portico proxy under callgrind on the test CPU, its HTTP
