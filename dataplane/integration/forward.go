@@ -48,8 +48,8 @@ import (
 // its headers copied in one pass into one slab of values, and sent with the same transport
 // (h.up: timing, ejection and the retry on another endpoint).
 //
-// What it leaves to ReverseProxy (headerNotes.reverse, and read trailers): protocol upgrades (a Connection header
-// naming "upgrade": WebSocket pass-through, h2c), whose 101 answer ReverseProxy turns into a
+// What it leaves to ReverseProxy (reverseProxy): protocol upgrades (a Connection header naming
+// "upgrade": WebSocket pass-through, h2c), whose 101 answer ReverseProxy turns into a
 // hijacked, spliced connection; and requests with trailers, declared (a Trailer header) or
 // read, which ReverseProxy hands to the transport as they come. Response trailers are
 // forwarded here as ReverseProxy forwards them: nothing tells before the answer whether a
@@ -185,7 +185,7 @@ func (h *httpIntegration) forward(w http.ResponseWriter, r *http.Request, rc *re
 		out.Body = &f.body
 	}
 	h.params.apply(out, r, rc)
-	if _, ok := out.Header["User-Agent"]; !list && !ok {
+	if _, ok := out.Header["User-Agent"]; !ok && !list {
 		out.Header["User-Agent"] = slabValue(&f.values, "")
 	}
 	if rc.DataTrace {

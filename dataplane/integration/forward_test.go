@@ -37,7 +37,6 @@ import (
 	"golang.org/x/net/http/httpguts"
 
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
-
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
 )
 
