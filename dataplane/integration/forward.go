@@ -143,6 +143,21 @@ func (f *forwarding) Got1xxResponse(code int, header textproto.MIMEHeader) error
 // forward sends r to rc.Target within the route's timeout and streams the answer to w.
 func (h *httpIntegration) forward(w http.ResponseWriter, r *http.Request, rc *reqctx.Request) {
 	f := forwardings.Get().(*forwarding)
+	var notes headerNotes
+	f.fields, f.values, notes = outgoingFields(r, rc, f.fields[:0], f.values)
+	if notes.reverse {
+		f.release(rc)
+		h.reverseProxy(w, r, rc)
+		return
+	}
+	// Apart, as one more return in send would cost its defers their open coding (the
+	// compiler's limit on returns times defers): about 240 instructions a request.
+	h.send(w, r, rc, f, notes.expect)
+}
+
+// send is forward's lean path for f, whose fields outgoingFields made; expect: r has an
+// Expect field.
+func (h *httpIntegration) send(w http.ResponseWriter, r *http.Request, rc *reqctx.Request, f *forwarding, expect bool) {
 	defer f.release(rc)
 	f.w = w
 	f.out = *r // a copy; its context is set below, once out is built
@@ -150,12 +165,6 @@ func (h *httpIntegration) forward(w http.ResponseWriter, r *http.Request, rc *re
 	out.URL = rc.Target
 	out.Host = ""
 	out.Close = false
-	var notes headerNotes
-	f.fields, f.values, notes = outgoingFields(r, rc, f.fields[:0], f.values)
-	if notes.reverse {
-		h.reverseProxy(w, r, rc)
-		return
-	}
 	// checked: every name and value comes from a request a server read (h1 and net/http
 	// refuse invalid ones) or from outgoingFields itself, with no requestParameters mapping
 	// in values (a query string decodes to any byte), so the transport need not check them.
@@ -164,7 +173,7 @@ func (h *httpIntegration) forward(w http.ResponseWriter, r *http.Request, rc *re
 	// no data trace (its execution log shows them), and no Expect (the transport looks for
 	// it in the map, and leaves such a request to net/http's).
 	checked := h.params == nil && r.Context().Value(http.ServerContextKey) != nil
-	list := checked && !rc.DataTrace && !notes.expect
+	list := checked && !rc.DataTrace && !expect
 	if list {
 		if !hasField(f.fields, "User-Agent") {
 			// Not net/http's default User-Agent either. The value from the slab, which
