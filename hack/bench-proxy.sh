@@ -296,7 +296,7 @@ mirrored() {
 for round in $(seq 1 "${ROUNDS}"); do
   # Everything a target compares is measured in one mirrored sequence, turn by turn:
   # HTTP_PROXY, MOCK and the cache hit against nginx, the authorized routes against MOCK and
-  # against HTTP_PROXY.
+  # against HTTP_PROXY, the JWT routes also against those sent the same request.
   mirrored nginx proxy mock cached keyed jwt keyedok jwtok mockb proxyb
   read -r bare_rps bare_cpu < <(measure "${bare_pid}" http://127.0.0.1:18095/)
   echo

@@ -140,12 +140,13 @@ func (f *forwarding) Got1xxResponse(code int, header textproto.MIMEHeader) error
 	return nil
 }
 
-// forward sends r to rc.Target within the route's timeout and streams the answer to w.
+// forward sends r to rc.Target within the route's timeout and streams the answer to w, or
+// hands it to reverseProxy: an upgrade, or trailers declared or read.
 func (h *httpIntegration) forward(w http.ResponseWriter, r *http.Request, rc *reqctx.Request) {
 	f := forwardings.Get().(*forwarding)
 	var notes headerNotes
 	f.fields, f.values, notes = outgoingFields(r, rc, f.fields[:0], f.values)
-	if notes.reverse {
+	if notes.reverse || len(r.Trailer) > 0 {
 		f.release(rc)
 		h.reverseProxy(w, r, rc)
 		return

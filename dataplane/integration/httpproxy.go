@@ -72,11 +72,7 @@ func (h *httpIntegration) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if ep != nil {
 		rc.Integration.Endpoint = ep.Addr
 	}
-	if len(r.Trailer) > 0 {
-		h.reverseProxy(w, r, rc)
-		return
-	}
-	h.forward(w, r, rc) // which hands upgrades and declared trailers to reverseProxy
+	h.forward(w, r, rc) // which hands upgrades and trailers to reverseProxy
 }
 
 // reverseProxy sends r through httputil.ReverseProxy: what the lean path leaves to it.

@@ -31,10 +31,10 @@ limitations under the License.
 // holds both requests of a pair cancels out of that difference, where it does not out of the
 // difference of two percentiles.
 //
-// -dump FILE writes every turn's latencies too, one line a turn: when it was due (µs after
-// the start), then each URL's latency (µs, -1 when it failed). The slow requests then show
-// whether they come in runs (the host held a CPU: every request due in those milliseconds
-// is late, the backend's too when its CPU was the one held) or alone.
+// -dump FILE writes every turn's latencies too, one line a turn: when its first URL's
+// request was due (µs after the start), then each URL's latency (µs, -1 when it failed). The
+// slow requests then show whether they come in runs (the host held a CPU: every request due
+// in those milliseconds is late, the backend's too when its CPU was the one held) or alone.
 //
 // Each worker owns one keep-alive connection: it writes the request as net/http writes it and
 // reads the answer with net/http's reader, without a transport's goroutines in between.
@@ -243,9 +243,9 @@ func (c *conn) roundTrip() (ok, reuse bool, err error) {
 	return res.StatusCode == http.StatusOK, !res.Close, nil
 }
 
-// writeDump writes one line per turn: when it was due (µs after the start), then each
-// target's latency in µs, -1 where the request failed. It shows whether slow requests come
-// together in time (the host stalled) or alone (something in a server).
+// writeDump writes one line per turn: when its first request was due (µs after the start),
+// then each target's latency in µs, -1 where the request failed. It shows whether slow
+// requests come together in time (the host stalled) or alone (something in a server).
 func writeDump(path string, interval time.Duration, targets []*target) error {
 	var b bytes.Buffer
 	for i := range targets[0].latencies {
