@@ -36,6 +36,10 @@ limitations under the License.
 // slow requests then show whether they come in runs (the host held a CPU: every request due
 // in those milliseconds is late, the backend's too when its CPU was the one held) or alone.
 //
+// -idle-poll holds the CPUs' wake-up latency at 0 µs for the run (Linux's PM QoS, root; see
+// holdIdlePoll), so that idle CPUs poll rather than halt and the hops between CPUs cost the
+// requests no interrupts.
+//
 // Each worker owns one keep-alive connection: it writes the request as net/http writes it and
 // reads the answer with net/http's reader, without a transport's goroutines in between.
 package main
@@ -86,10 +90,19 @@ func main() {
 	stagger := flag.Duration("stagger", -1, "how long after one URL's request the next URL's is due (default half an interval, over the URLs)")
 	flag.Var(&hdrs, "H", "header to send, \"Name: value\" (repeatable)")
 	dump := flag.String("dump", "", "also write every turn's latencies to this file: the turn's offset from the start, then each URL's latency, in µs (-1 for a failed request)")
+	idlePoll := flag.Bool("idle-poll", false, "hold the CPUs' wake-up latency at 0 µs while running ("+cpuDMALatency+", root): idle CPUs poll rather than halt")
 	flag.Parse()
 	if len(urls) == 0 || *rate <= 0 || *conns <= 0 {
 		flag.Usage()
 		os.Exit(2)
+	}
+	var hold *os.File // released at the end (or by exiting): used there, it stays open
+	if *idlePoll {
+		var err error
+		if hold, err = holdIdlePoll(cpuDMALatency); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
 	}
 	total := int(duration.Seconds() * float64(*rate))
 	targets := make([]*target, len(urls))
@@ -141,6 +154,9 @@ func main() {
 			line += fmt.Sprintf(" %d %d", percentile(p, 0.50), percentile(p, 0.99))
 		}
 		fmt.Println(line)
+	}
+	if hold != nil {
+		_ = hold.Close()
 	}
 }
 

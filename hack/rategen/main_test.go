@@ -70,3 +70,28 @@ func TestDumpWritesEveryTurn(t *testing.T) {
 		t.Errorf("dump %q, want %q", got, want)
 	}
 }
+
+func TestHoldIdlePollWritesZero(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cpu_dma_latency")
+	if err := os.WriteFile(path, []byte("keep"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := holdIdlePoll(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The device reads a 32-bit integer (or its text): 0 µs, written over the file's start.
+	if string(got) != "\x00\x00\x00\x00" {
+		t.Errorf("wrote %q, want four zero bytes", got)
+	}
+	if _, err := holdIdlePoll(filepath.Join(t.TempDir(), "missing")); err == nil {
+		t.Error("holding a missing device: no error")
+	}
+}
