@@ -103,6 +103,7 @@ func newConn(s *Server, rwc net.Conn) *conn {
 	c := &conn{srv: s, rwc: rwc, remoteAddr: rwc.RemoteAddr().String()}
 	c.r.rwc = rwc
 	c.r.rw = rawio.ReadWriter(rwc)
+	c.r.list = &s.watches
 	c.r.noLimit()
 	c.setState(http.StateNew)
 	return c
@@ -166,7 +167,7 @@ func (c *conn) serve(ctx context.Context) {
 		if c.rctx != nil {
 			c.rctx.cancel()
 		}
-		c.r.stopWatch()
+		c.r.leave()
 		if c.hijacked.Load() || handing {
 			s.remove(c)
 			return

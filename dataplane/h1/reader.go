@@ -50,13 +50,15 @@ type connReader struct {
 	// and a handler's (http.ResponseController, maybe from a transport reading the body).
 	dl atomic.Int64
 
+	// list is the server's, whose goroutine starts the watch (look).
+	list *watchList
 	// The watch, guarded by mu: armWatch may run on the goroutine reading a body (a
-	// transport's), stopWatch on the connection's, fire on the timer's.
+	// transport's), stopWatch on the connection's, look on the list's.
 	mu       sync.Mutex
-	timer    *time.Timer
-	pending  bool            // the timer is set: it fires, and waits on for a later request
-	since    time.Time       // when the watch was armed
-	armed    bool            // the timer may start the watch
+	listed   bool            // in list
+	gone     bool            // the connection is closed or handed over (leave)
+	since    time.Time       // when the watch was last armed
+	armed    bool            // the list may start the watch
 	running  bool            // the watch's read started
 	done     chan struct{}   // closed when the watch's read ended
 	rctx     *requestContext // the request's, ended when the client went away
@@ -126,54 +128,56 @@ func (cr *connReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// armWatch starts watching the connection ClientWatchDelay after now; rctx is the request's,
-// ended when the client goes away. Requests that end sooner cost no goroutine, and no
-// timer update: the timer set for an earlier request is left to fire, and then waits on
-// for what is left of the current one's delay (fire). A kept-alive connection busy with
-// short requests so updates its timer about once per ClientWatchDelay.
+// armWatch starts watching the connection ClientWatchDelay after now (or up to watchTick
+// later); rctx is the request's, ended when the client goes away. Requests that end sooner
+// cost no goroutine and no timer: the server's list looks at the connection, listed by its
+// first request and kept for watchLinger after its last.
 func (cr *connReader) armWatch(rctx *requestContext, now time.Time) {
 	cr.mu.Lock()
-	defer cr.mu.Unlock()
 	if cr.armed {
+		cr.mu.Unlock()
 		return
 	}
 	cr.rctx = rctx
 	cr.armed = true
 	cr.since = now
-	if cr.pending {
-		return
+	add := !cr.listed
+	cr.listed = true
+	cr.mu.Unlock()
+	if add {
+		cr.list.add(cr) // outside mu: the list's lock comes first (look)
 	}
-	cr.pending = true
-	if cr.timer == nil {
-		cr.timer = time.AfterFunc(ClientWatchDelay, cr.fire)
-		return
-	}
-	cr.timer.Reset(ClientWatchDelay)
 }
 
-// fire runs on the timer's goroutine: it becomes the watch, once the watch has been armed
-// for ClientWatchDelay. A fire set for an earlier request finds the watch disarmed, or
-// armed for a later one, for which it sets the timer again.
-func (cr *connReader) fire() {
+// look runs on the list's goroutine, under its lock: it starts the watch of a request armed
+// for ClientWatchDelay, and reports whether the connection stays listed: while its request
+// is not yet due, or for watchLinger after its last one.
+func (cr *connReader) look(now time.Time) bool {
 	cr.mu.Lock()
-	if !cr.armed || cr.running || cr.hasByte {
-		cr.pending = false
-		cr.mu.Unlock()
-		return
+	defer cr.mu.Unlock()
+	switch {
+	case cr.gone:
+	case cr.armed && !cr.running && !cr.hasByte:
+		if now.Sub(cr.since) < ClientWatchDelay {
+			return true
+		}
+		cr.running = true
+		cr.aborting = false
+		cr.done = make(chan struct{})
+		go cr.watch(cr.done, cr.rctx)
+	case !cr.armed && now.Sub(cr.since) < watchLinger:
+		return true
 	}
-	if left := ClientWatchDelay - time.Since(cr.since); left > 0 {
-		cr.timer.Reset(left)
-		cr.mu.Unlock()
-		return
-	}
-	cr.pending = false
-	cr.running = true
-	cr.aborting = false
-	done := make(chan struct{})
-	cr.done = done
-	rctx := cr.rctx
-	cr.mu.Unlock()
+	// Gone, watched, or with a byte of the next request already read, or quiet: the next
+	// armWatch (if any) lists it again.
+	cr.listed = false
+	return false
+}
 
+// watch reads a byte of the connection while the request runs: the start of the next one
+// (the client pipelines), or the end, which cancels the request's context, unless stopWatch
+// ended the read.
+func (cr *connReader) watch(done chan struct{}, rctx *requestContext) {
 	// The connection may have left the idle deadline set (atLeast): the watch reads for
 	// as long as the request runs.
 	cr.clearDeadline()
@@ -199,7 +203,7 @@ func (cr *connReader) stopWatch() {
 		cr.mu.Unlock()
 		return
 	}
-	cr.armed = false // the timer, left set, finds the watch disarmed, or armed again (fire)
+	cr.armed = false
 	if !cr.running {
 		cr.mu.Unlock()
 		return
@@ -212,6 +216,15 @@ func (cr *connReader) stopWatch() {
 	_ = cr.setDeadline(timeZero)
 	cr.mu.Lock()
 	cr.running, cr.rctx = false, nil
+	cr.mu.Unlock()
+}
+
+// leave stops the watch for good: the connection is closed or handed over, and the list
+// drops it at its next look rather than keep it (and its memory) for watchLinger.
+func (cr *connReader) leave() {
+	cr.stopWatch()
+	cr.mu.Lock()
+	cr.gone = true
 	cr.mu.Unlock()
 }
 

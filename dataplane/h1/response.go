@@ -320,7 +320,7 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		// the SetID field goes in it.
 		w.Header()[w.idName] = []string{w.idValue}
 	}
-	c.r.stopWatch()
+	c.r.leave()
 	if err := c.bw.Flush(); err != nil {
 		return nil, nil, err
 	}

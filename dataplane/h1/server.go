@@ -35,8 +35,9 @@ limitations under the License.
 //
 // The differences, each for the CPU it saves or because the public API allows no better:
 //   - a client that goes away is noticed (and the request's context cancelled) only once
-//     the request has run for ClientWatchDelay, not at once: the watch is a timer reset
-//     per request, not a goroutine;
+//     the request has run for ClientWatchDelay, not at once: the server looks at its
+//     connections' requests every ClientWatchDelay/2, and a goroutine reads only from the
+//     connection of a request that ran that long;
 //   - headers changed through a map kept from before WriteHeader may still be sent while
 //     the response is not yet committed (net/http clones the map at WriteHeader; calling
 //     Header() again after WriteHeader does snapshot it here too);
@@ -92,6 +93,7 @@ type Server struct {
 	listeners map[net.Listener]struct{}
 	conns     map[*conn]struct{}
 	closing   atomic.Bool
+	watches   watchList // the connections whose request the client may leave
 	h2cOnce   sync.Once
 	h2cLis    *handoff
 }
