@@ -164,6 +164,11 @@ func (cr *connReader) look(now time.Time) bool {
 		cr.running = true
 		cr.aborting = false
 		cr.done = make(chan struct{})
+		// The connection may have left the idle deadline set (atLeast): the watch reads
+		// for as long as the request runs. Cleared here, under mu, rather than by the
+		// watch: a stopWatch that comes before the watch's goroutine runs sets its
+		// deadline in the past after this, and the read ends at once.
+		cr.clearDeadline()
 		go cr.watch(cr.done, cr.rctx)
 	case !cr.armed && now.Sub(cr.since) < watchLinger:
 		return true
@@ -178,9 +183,6 @@ func (cr *connReader) look(now time.Time) bool {
 // (the client pipelines), or the end, which cancels the request's context, unless stopWatch
 // ended the read.
 func (cr *connReader) watch(done chan struct{}, rctx *requestContext) {
-	// The connection may have left the idle deadline set (atLeast): the watch reads for
-	// as long as the request runs.
-	cr.clearDeadline()
 	n, err := cr.rwc.Read(cr.byteBuf[:])
 	cr.mu.Lock()
 	aborted := cr.aborting

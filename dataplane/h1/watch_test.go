@@ -76,3 +76,28 @@ func TestWatchListStartsDueWatchesAndDropsQuietConnections(t *testing.T) {
 		t.Fatalf("a closed connection kept: %d in the list", len(l.readers))
 	}
 }
+
+// A request that ends just as its watch starts stops it: the watch's read is ended by the
+// deadline stopWatch sets, which the watch must not clear after the fact.
+func TestStopWatchJustAfterItStarts(t *testing.T) {
+	for i := range 200 {
+		client, server := net.Pipe()
+		l := watchList{looking: true}
+		cr := &connReader{rwc: server, list: &l}
+		t0 := time.Unix(1000, 0)
+		cr.armWatch(newRequestContext(connContext()), t0)
+		l.look(t0.Add(ClientWatchDelay)) // starts the watch's goroutine
+		stopped := make(chan struct{})
+		go func() {
+			cr.stopWatch()
+			close(stopped)
+		}()
+		select {
+		case <-stopped:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("round %d: stopWatch waits on a watch whose read never ends", i)
+		}
+		_ = client.Close()
+		_ = server.Close()
+	}
+}
