@@ -17,7 +17,6 @@ limitations under the License.
 package main
 
 import (
-	"encoding/binary"
 	"fmt"
 	"os"
 )
@@ -38,8 +37,7 @@ func holdIdlePoll(path string) (*os.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("idle polling: %w (needs root)", err)
 	}
-	var zero [4]byte
-	binary.NativeEndian.PutUint32(zero[:], 0)
+	var zero [4]byte // a 32-bit 0: the same four bytes in either byte order
 	if _, err := f.Write(zero[:]); err != nil {
 		_ = f.Close()
 		return nil, fmt.Errorf("idle polling: %w", err)
