@@ -161,3 +161,26 @@ func TestDeadlinesLeftSetCutNothing(t *testing.T) {
 		t.Errorf("closed after %v", d)
 	}
 }
+
+// A request's header deadline that passes while its handler runs (slower than the header
+// timeout, quicker than the client watch, which would clear it) ends nothing: the read that
+// waits for the next request gets the idle timeout, and the next request is served.
+func TestHeaderDeadlinePassedDuringHandler(t *testing.T) {
+	const header = 20 * time.Millisecond
+	_, addr := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			time.Sleep(3 * header) // the subject: a handler that outlasts the header deadline
+		}
+		_, _ = io.WriteString(w, "ok")
+	}), func(s *h1.Server) {
+		s.ReadHeaderTimeout = header
+		s.IdleTimeout = time.Minute
+	})
+	c := dial(t, addr)
+	for _, path := range []string{"/slow", "/", "/slow", "/"} {
+		c.send("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n")
+		if _, body := c.read("GET"); body != "ok" {
+			t.Fatalf("%s: %q", path, body)
+		}
+	}
+}

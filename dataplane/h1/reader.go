@@ -25,6 +25,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/portico-dev/portico/internal/rawio"
 )
 
 // connReader is what a connection's bufio.Reader reads from: it bounds what a request's
@@ -38,7 +40,11 @@ type connReader struct {
 	rwc net.Conn
 	// rw reads and writes rwc: through its socket without the scheduler's system call
 	// bookkeeping when it is one (rawio). The connection writes through it too.
-	rw     io.ReadWriter
+	rw io.ReadWriter
+	// raw is rw when it is the socket's (rawio), nil otherwise; try has Read take from it
+	// without waiting (rawio.ErrWouldBlock), for next.
+	raw    *rawio.Conn
+	try    bool
 	remain int64
 	// hasByte and byteBuf hold a byte the watch read (the start of a pipelined request):
 	// written by the watch before it closes done, read by the connection after stopWatch.
@@ -122,7 +128,13 @@ func (cr *connReader) Read(p []byte) (int, error) {
 		cr.tap.record(p[:1])
 		return 1, nil
 	}
-	n, err := cr.rw.Read(p)
+	var n int
+	var err error
+	if cr.try {
+		n, err = cr.raw.TryRead(p)
+	} else {
+		n, err = cr.rw.Read(p)
+	}
 	cr.remain -= int64(n)
 	cr.tap.record(p[:n])
 	return n, err

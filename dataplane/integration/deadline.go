@@ -38,7 +38,11 @@ import (
 type deadlineCtx struct {
 	context.Context // the request's
 	deadline        time.Time
-	got1xx          leanhttp.Got1xxHandler // the request's informational answers
+	// start is the clock.Now the deadline was counted from, as the call began: it answers
+	// leanhttp.StartKey, and is the integration's start (upstream.RoundTrip). Zero once a
+	// retry cleared it.
+	start  time.Time
+	got1xx leanhttp.Got1xxHandler // the request's informational answers
 	// headerChecked answers leanhttp.HeaderCheckedKey: every outgoing header name and value
 	// was checked already (forward).
 	headerChecked bool
@@ -65,6 +69,8 @@ func (c *deadlineCtx) Value(k any) any {
 		if c.fields != nil {
 			return &c.fields
 		}
+	case leanhttp.StartKey:
+		return &c.start
 	}
 	return c.Context.Value(k)
 }

@@ -30,6 +30,7 @@ import (
 
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
+	leanhttp "github.com/portico-dev/portico/dataplane/upstream"
 	"github.com/portico-dev/portico/internal/testkit"
 )
 
@@ -146,5 +147,28 @@ func TestDeadlineCtx(t *testing.T) {
 	c = &deadlineCtx{Context: context.Background(), deadline: time.Now().Add(-time.Millisecond)}
 	if !errors.Is(c.Err(), context.DeadlineExceeded) {
 		t.Errorf("err %v past the deadline", c.Err())
+	}
+}
+
+// The integration's start is the reading the deadline was counted from when the clock is the
+// real one, and the deadline context hands it to the transport (StartKey); cleared (after a
+// failed dial), or with a clock of the caller's, the clock is read.
+func TestStartSharedWithDeadline(t *testing.T) {
+	long := time.Now().Add(-time.Hour)
+	d := &deadlineCtx{Context: context.Background(), deadline: long.Add(time.Minute), start: long}
+	req := httptest.NewRequest(http.MethodGet, "/", nil).WithContext(d)
+	if got := NewShared(Shared{}).start(req); !got.Equal(long) {
+		t.Errorf("start %v, want the deadline's reading %v", got, long)
+	}
+	if got, _ := d.Value(leanhttp.StartKey{}).(*time.Time); got == nil || !got.Equal(long) {
+		t.Errorf("StartKey answers %v, want %v", got, long)
+	}
+	fixed := time.Unix(1000, 0)
+	if got := NewShared(Shared{Now: func() time.Time { return fixed }}).start(req); !got.Equal(fixed) {
+		t.Errorf("with an injected clock start is %v, want its %v", got, fixed)
+	}
+	d.start = time.Time{}
+	if got := NewShared(Shared{}).start(req); time.Since(got) > time.Minute {
+		t.Errorf("a cleared reading gave %v, not the clock's", got)
 	}
 }

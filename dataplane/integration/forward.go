@@ -207,7 +207,8 @@ func (h *httpIntegration) send(w http.ResponseWriter, r *http.Request, rc *reqct
 		// The lean transport asks the context itself for the 1xx handler (Value), so that
 		// no wrapper hides the request's context from it (reqend). It also asks whether the
 		// header needs its check (checked, above).
-		f.deadline = deadlineCtx{Context: r.Context(), deadline: clock.Now().Add(h.timeout), got1xx: f, headerChecked: checked, lazyHeader: true}
+		start := clock.Now()
+		f.deadline = deadlineCtx{Context: r.Context(), deadline: start.Add(h.timeout), start: start, got1xx: f, headerChecked: checked, lazyHeader: true}
 		if list {
 			f.deadline.fields = f.fields
 		}

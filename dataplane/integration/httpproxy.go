@@ -192,9 +192,12 @@ func (s *Shared) upstream(spec Spec, t *target) *upstream {
 
 func (u *upstream) RoundTrip(req *http.Request) (*http.Response, error) {
 	rc := reqctx.From(req.Context())
-	start := u.shared.Now()
+	start := u.shared.start(req)
 	res, err := u.transport.RoundTrip(req)
 	if err != nil && isConnectError(err) && req.Context().Err() == nil && u.cluster != "" {
+		if d, ok := req.Context().(*deadlineCtx); ok {
+			d.start = time.Time{} // the dial may have taken long: the retry reads the clock
+		}
 		if cl := u.clusters.Get(u.cluster); cl != nil {
 			if ep := cl.Lookup(req.URL.Host); ep != nil {
 				cl.Eject(ep)

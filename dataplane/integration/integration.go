@@ -78,6 +78,9 @@ type Shared struct {
 	// since is the time elapsed from a time of Now: with the real clock, read from the
 	// monotonic clock alone (time.Since), without the addition clock.Now makes.
 	since func(time.Time) time.Duration
+	// realClock: Now is clock.Now, so a reading of it taken for the request's deadline
+	// serves as its start (start).
+	realClock bool
 }
 
 // NewShared returns a Shared with defaults for the fields left zero.
@@ -89,13 +92,24 @@ func NewShared(s Shared) *Shared {
 		s.TracedTransport = s.Transport
 	}
 	if s.Now == nil {
-		s.Now, s.since = clock.Now, time.Since
+		s.Now, s.since, s.realClock = clock.Now, time.Since, true
 	} else {
 		now := s.Now
 		s.since = func(t time.Time) time.Duration { return now().Sub(t) }
 	}
 	s.bufferPool = bufferPool{}
 	return &s
+}
+
+// start is when the call of req begins: the clock.Now its deadline was counted from
+// (deadlineCtx), read moments before, when Now is that clock; else Now.
+func (s *Shared) start(req *http.Request) time.Time {
+	if s.realClock {
+		if d, ok := req.Context().(*deadlineCtx); ok && !d.start.IsZero() {
+			return d.start
+		}
+	}
+	return s.Now()
 }
 
 // NewUpstream returns the proxy's upstream transport: package upstream's lean HTTP/1.1 client

@@ -585,3 +585,53 @@ func TestIdleTimeoutAndSweep(t *testing.T) {
 		t.Error("a pool with nothing idle left after the sweep")
 	}
 }
+
+// startCtx answers StartKey with a caller's reading of the clock.
+type startCtx struct {
+	context.Context
+	start time.Time
+}
+
+func (c *startCtx) Value(k any) any {
+	if _, ok := k.(StartKey); ok {
+		return &c.start
+	}
+	return c.Context.Value(k)
+}
+
+// With the real clock, the transport takes a caller's reading (StartKey) as the time now for
+// its pool: a reading an idle timeout after the connection went idle finds it too old. A
+// zero reading, or a transport on a clock of its own, reads the clock.
+func TestStartKeyServesAsNow(t *testing.T) {
+	srv, conns := countingServer(t, func(http.ResponseWriter, *http.Request) {})
+	tr, _ := newTransport(t, Options{IdleTimeout: time.Minute})
+	send := func(start time.Time) {
+		t.Helper()
+		ctx := &startCtx{Context: context.Background(), start: start}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := roundTripErr(tr, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(time.Time{})
+	send(time.Time{})
+	if n := conns.Load(); n != 1 {
+		t.Fatalf("%d connections for two requests read on the clock, want 1", n)
+	}
+	send(time.Now().Add(2 * time.Minute))
+	if n := conns.Load(); n != 2 {
+		t.Errorf("%d connections, want 2: a reading past the idle timeout finds the idle one too old", n)
+	}
+
+	// A clock of the transport's own is not the caller's: its reading is ignored.
+	own, _ := newTransport(t, Options{IdleTimeout: time.Minute, Now: time.Now})
+	tr = own
+	send(time.Time{})
+	send(time.Now().Add(2 * time.Minute))
+	if n := conns.Load(); n != 3 {
+		t.Errorf("%d connections, want 3: a transport on its own clock reuses its idle one", n)
+	}
+}

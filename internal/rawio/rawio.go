@@ -58,6 +58,7 @@ type Conn struct {
 	rbuf  []byte
 	rn    int
 	rerr  syscall.Errno
+	rtry  bool // TryRead's: EAGAIN ends the read rather than wait
 	readF func(uintptr) bool
 
 	wmu    sync.Mutex
@@ -125,7 +126,9 @@ func (r *Conn) readFD(fd uintptr) bool {
 		case syscall.EINTR:
 			continue
 		case syscall.EAGAIN:
-			return false
+			if !r.rtry {
+				return false
+			}
 		}
 		r.rn, r.rerr = int(n), e
 		return true
@@ -155,14 +158,24 @@ func (r *Conn) writeFD(fd uintptr) bool {
 	return true
 }
 
+// ErrWouldBlock is TryRead's error when nothing has come yet.
+var ErrWouldBlock = errors.New("rawio: nothing to read yet")
+
 // Read reads into p as net.Conn's Read does: io.EOF at the stream's end, and errors as
 // *net.OpError of the "read" operation (a deadline's satisfies os.ErrDeadlineExceeded).
-func (r *Conn) Read(p []byte) (int, error) {
+func (r *Conn) Read(p []byte) (int, error) { return r.read(p, false) }
+
+// TryRead reads into p as Read does, but returns ErrWouldBlock rather than wait when
+// nothing has come yet: a caller that would set a deadline only for a wait (an idle
+// timeout) sets it then.
+func (r *Conn) TryRead(p []byte) (int, error) { return r.read(p, true) }
+
+func (r *Conn) read(p []byte, try bool) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
 	r.rmu.Lock()
-	r.rbuf, r.rn, r.rerr = p, 0, 0
+	r.rbuf, r.rn, r.rerr, r.rtry = p, 0, 0, try
 	err := r.rc.Read(r.readF)
 	n, e := r.rn, r.rerr
 	r.rbuf = nil
@@ -171,6 +184,8 @@ func (r *Conn) Read(p []byte) (int, error) {
 	switch {
 	case err != nil:
 		return 0, r.opError("read", err)
+	case e == syscall.EAGAIN:
+		return 0, ErrWouldBlock
 	case e != 0:
 		return 0, r.opError("read", os.NewSyscallError("read", e))
 	case n == 0:

@@ -91,6 +91,42 @@ func TestReadWrite(t *testing.T) {
 	}
 }
 
+// TryRead takes what has come and reports ErrWouldBlock rather than wait; a Read after it
+// still waits, and the end reads as io.EOF.
+func TestTryRead(t *testing.T) {
+	c, s := testkit.TCPPair(t)
+	r := newConn(c)
+	buf := make([]byte, 8)
+	if n, err := r.TryRead(buf); n != 0 || !errors.Is(err, ErrWouldBlock) {
+		t.Fatalf("nothing sent: %d, %v; want ErrWouldBlock", n, err)
+	}
+	_, _ = s.Write([]byte("ab"))
+	got := ""
+	for deadline := time.Now().Add(10 * time.Second); len(got) < 2 && time.Now().Before(deadline); {
+		n, err := r.TryRead(buf)
+		if err != nil && !errors.Is(err, ErrWouldBlock) {
+			t.Fatal(err)
+		}
+		got += string(buf[:n])
+	}
+	if got != "ab" {
+		t.Fatalf("read %q; want ab", got)
+	}
+	go func() { _, _ = s.Write([]byte("c")); _ = s.Close() }()
+	if n, err := r.Read(buf); err != nil || string(buf[:n]) != "c" {
+		t.Fatalf("Read after TryRead: %q, %v", buf[:n], err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		_, err := r.TryRead(buf)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if !errors.Is(err, ErrWouldBlock) || time.Now().After(deadline) {
+			t.Fatalf("after the end: %v; want io.EOF", err)
+		}
+	}
+}
+
 func TestEOF(t *testing.T) {
 	c, s := testkit.TCPPair(t)
 	_, _ = s.Write([]byte("ab"))
