@@ -15,8 +15,9 @@ limitations under the License.
 */
 
 // Package admin is the proxy's admin HTTP server: health and readiness probes, Prometheus
-// metrics, and the applied configuration with its secrets redacted. It listens on its own
-// address, loopback by default, apart from the traffic the proxy serves.
+// metrics, the applied configuration with its secrets redacted, and Go's profiles when
+// asked for. It listens on its own address, loopback by default, apart from the traffic the
+// proxy serves.
 package admin
 
 import (
@@ -25,6 +26,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -59,6 +61,11 @@ type Options struct {
 	Config func() *config.Config
 	// LastNACK returns the last rejected update for /config, nil when none was.
 	LastNACK func() error
+	// Profiling serves Go's runtime profiles (net/http/pprof) under /debug/pprof/: CPU,
+	// heap, goroutines, execution traces. Off by default, as the admin address may be
+	// exposed (the chart's is, for the probes) and a profile costs the proxy CPU while it
+	// runs.
+	Profiling bool
 }
 
 // Server is the admin HTTP server. It is an http.Handler, so tests and callers may serve it
@@ -69,7 +76,8 @@ type Server struct {
 	mux  *http.ServeMux
 }
 
-// New creates a Server with /healthz, /readyz, /metrics and /config.
+// New creates a Server with /healthz, /readyz, /metrics and /config, and /debug/pprof/ when
+// opts.Profiling is set.
 func New(opts Options) *Server {
 	log := opts.Logger
 	if log.GetSink() == nil {
@@ -89,6 +97,13 @@ func New(opts Options) *Server {
 		EnableOpenMetrics: true,
 	}))
 	s.mux.HandleFunc("GET /config", s.config)
+	if opts.Profiling {
+		s.mux.HandleFunc("/debug/pprof/", pprof.Index)
+		s.mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		s.mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		s.mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		s.mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	return s
 }
 

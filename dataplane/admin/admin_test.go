@@ -323,3 +323,17 @@ func TestConfigRedactsPrivateKeys(t *testing.T) {
 		t.Errorf("/config does not say the key was redacted:\n%s", body)
 	}
 }
+
+// Go's profiles are served only when asked for: the admin address may be exposed.
+func TestProfiling(t *testing.T) {
+	if code, _ := get(t, New(Options{}), "/debug/pprof/"); code != http.StatusNotFound {
+		t.Errorf("/debug/pprof/ without Profiling: %d, want 404", code)
+	}
+	s := New(Options{Profiling: true})
+	if code, body := get(t, s, "/debug/pprof/"); code != http.StatusOK || !strings.Contains(body, "goroutine") {
+		t.Errorf("/debug/pprof/ with Profiling: %d %.80q", code, body)
+	}
+	if code, body := get(t, s, "/debug/pprof/goroutine?debug=1"); code != http.StatusOK || !strings.Contains(body, "goroutine profile:") {
+		t.Errorf("goroutine profile: %d %.80q", code, body)
+	}
+}

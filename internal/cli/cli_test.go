@@ -79,7 +79,8 @@ func TestRoleFlags(t *testing.T) {
 			t.Errorf("portico %v: err = %v, want %q", tc.args, err, tc.want)
 		}
 	}
-	// The admin endpoints bind to loopback unless the user says otherwise.
+	// The admin endpoints bind to loopback unless the user says otherwise, and serve Go's
+	// profiles only when asked to.
 	for _, name := range []string{"proxy", "standalone"} {
 		cmd, _, err := NewRootCommand().Find([]string{name})
 		if err != nil {
@@ -87,6 +88,9 @@ func TestRoleFlags(t *testing.T) {
 		}
 		if got := cmd.Flags().Lookup("admin-addr").DefValue; !strings.HasPrefix(got, "127.0.0.1:") {
 			t.Errorf("%s --admin-addr defaults to %q, want a loopback address", name, got)
+		}
+		if f := cmd.Flags().Lookup("profiling"); f == nil || f.DefValue != "false" {
+			t.Errorf("%s --profiling: %v, want a flag off by default", name, f)
 		}
 	}
 }

@@ -71,6 +71,8 @@ type dataPlaneOptions struct {
 	limits edge.Limits
 	// connectionsAddr serves the WebSocket @connections API; empty serves none (tests).
 	connectionsAddr string
+	// profiling serves Go's profiles on the admin endpoint (admin.Options.Profiling).
+	profiling bool
 	// https is the HTTPS listener of custom domain names.
 	https httpsOptions
 	// httpListener, when set, replaces httpAddr (tests listen on port 0).
@@ -133,6 +135,7 @@ func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 	adm := admin.New(admin.Options{
 		Logger: o.log.WithName("admin"), Gatherer: reg, Ready: client.Ready,
 		NotReadyReason: client.NotReadyReason, Config: client.Current, LastNACK: client.LastNACK,
+		Profiling: o.profiling,
 	})
 	adm.Handle("/usage", usage.Handler(client.Current, store, nil))
 
@@ -286,6 +289,7 @@ type dataPlaneFlags struct {
 	redis           redisFlags
 	edge            edgeFlags
 	connectionsAddr string
+	profiling       bool
 }
 
 func (d *dataPlaneFlags) bind(f *pflag.FlagSet) {
@@ -293,11 +297,12 @@ func (d *dataPlaneFlags) bind(f *pflag.FlagSet) {
 	d.redis.bind(f, "redis://host:port/db keeping throttles and quotas, shared by every proxy replica (default: in memory)", true)
 	f.StringVar(&d.connectionsAddr, "connections-addr", "127.0.0.1:9902", "address of the WebSocket @connections management API that backends call; loopback unless you expose it (the chart's Service does)")
 	f.StringSliceVar(&d.trustedProxies, "trusted-proxies", nil, "CIDR ranges of load balancers whose X-Forwarded-For is believed (default: none; the connection's address is the client's)")
+	f.BoolVar(&d.profiling, "profiling", false, "serve Go's runtime profiles (CPU, heap, goroutines, traces) under /debug/pprof/ on the admin endpoint")
 	d.edge.bind(f)
 }
 
 func (d *dataPlaneFlags) apply(o *dataPlaneOptions) error {
-	o.region, o.redis, o.connectionsAddr = d.region, d.redis.resolved(), d.connectionsAddr
+	o.region, o.redis, o.connectionsAddr, o.profiling = d.region, d.redis.resolved(), d.connectionsAddr, d.profiling
 	limits, err := d.edge.limits()
 	if err != nil {
 		return err

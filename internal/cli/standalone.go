@@ -157,7 +157,7 @@ func runStandalone(ctx context.Context, o standaloneOptions, hooks *standaloneHo
 		}
 		dp.region, dp.trustedProxies, dp.stateDir, dp.redis = flags.region, flags.trustedProxies, o.stateDir, flags.redis
 		dp.limits = flags.limits
-		dp.connectionsAddr = flags.connectionsAddr
+		dp.connectionsAddr, dp.profiling = flags.connectionsAddr, flags.profiling
 		dp.https = httpsOptions{addr: o.httpsAddr, explicit: o.httpsExplicit}
 		if hooks != nil {
 			dp.httpListener, dp.adminListener, dp.ready = hooks.httpListener, hooks.adminListener, hooks.ready
