@@ -152,7 +152,7 @@ func New(cfg Config) (*Controller, error) {
 	}
 	// One status writer for the reconciler, the Programmed refresher and the usage refresher:
 	// each writes its own fields of a status and leaves the others'.
-	statusWriter := &status.Writer{Client: mgr.GetClient(), Log: cfg.Log.WithName("status")}
+	statusWriter := &status.Writer{Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Log: cfg.Log.WithName("status")}
 	r := &Reconciler{
 		Server:  server,
 		Status:  statusWriter,

@@ -62,11 +62,15 @@ func (w *Writer) writeProgrammed(ctx context.Context, newObject func() client.Ob
 	if w.Now != nil {
 		now = w.Now()
 	}
+	reader := w.Reader
+	if reader == nil {
+		reader = w.Client
+	}
 	wrote := false
 	err := retry.RetryOnConflict(backoff, func() error {
 		wrote = false
 		obj := newObject()
-		if err := w.Client.Get(ctx, key, obj); err != nil {
+		if err := reader.Get(ctx, key, obj); err != nil {
 			if apierrors.IsNotFound(err) {
 				return nil
 			}

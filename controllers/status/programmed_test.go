@@ -138,3 +138,45 @@ func TestWriteProgrammedConflictAsksAgain(t *testing.T) {
 	}
 	checkCondition(t, f.get(stage), apiv1.ConditionProgrammed, metav1.ConditionTrue, stage.GetGeneration(), t0)
 }
+
+// WriteProgrammed compares the condition with the object Reader reads, not Client's (the
+// informers' cache, which may lag the last writes): a condition the cache already shows as
+// it should be, while the API server holds an older one, is written. Without a Reader the
+// lagging copy hides the write, which nothing would try again (the Programmed refresher is
+// signalled by the proxies, not by the object).
+func TestWriteProgrammedReadsThroughReader(t *testing.T) {
+	f := newFixture(t, "status-programmed-reader")
+	stage := f.create(compile.KindStage, "prod")
+	key := client.ObjectKeyFromObject(stage)
+	gen := stage.GetGeneration()
+	want := cond(apiv1.ConditionProgrammed, metav1.ConditionTrue, apiv1.ReasonProgrammed)
+	want.Message = "all 1 connected proxies applied generation 1"
+	// What a lagging cache holds: the Stage as it was once, with want on it; the server has none.
+	stale := f.get(stage).(*apiv1.Stage)
+	setProgrammed(&stale.Status.Conditions, want, gen, f.now)
+	direct, err := client.NewWithWatch(env.Config, client.Options{Scheme: env.Scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.w.Client = interceptor.NewClient(direct, interceptor.Funcs{
+		Get: func(ctx context.Context, c client.WithWatch, k client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+			if s, ok := obj.(*apiv1.Stage); ok {
+				stale.DeepCopyInto(s)
+				return nil
+			}
+			return c.Get(ctx, k, obj, opts...)
+		},
+	})
+	programmed := func() *metav1.Condition { c := want; return &c }
+	if wrote, err := f.w.WriteProgrammed(f.ctx, key, gen, programmed); err != nil || wrote {
+		t.Fatalf("through the lagging copy: wrote %v, err %v; want the write skipped (the defect Reader mends)", wrote, err)
+	}
+	f.w.Reader = direct
+	if wrote, err := f.w.WriteProgrammed(f.ctx, key, gen, programmed); err != nil || !wrote {
+		t.Fatalf("through Reader: wrote %v, err %v; want the condition written", wrote, err)
+	}
+	got := meta.FindStatusCondition(f.get(stage).(*apiv1.Stage).Status.Conditions, apiv1.ConditionProgrammed)
+	if got == nil || got.Message != want.Message {
+		t.Errorf("the server's Programmed condition: %v", got)
+	}
+}

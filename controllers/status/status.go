@@ -48,6 +48,13 @@ type ProgrammedFunc func(stageKey string, generation int64) *metav1.Condition
 // each other's conditions.
 type Writer struct {
 	Client client.Client
+	// Reader reads the object WriteProgrammed compares its condition with; Client when nil.
+	// The manager's is the API server's (GetAPIReader): Client reads the informers' cache,
+	// which may lag the last writes, and a condition found there already as it should be is
+	// not written; the Programmed refresher has no event of the object to try again on (a
+	// reconciler has the cache's own), so the Stage would keep the older condition the
+	// server has.
+	Reader client.Reader
 	Log    logr.Logger
 	// Now stamps the lastTransitionTime of conditions that change status. metav1.Now when
 	// nil; tests set a fixed clock.
