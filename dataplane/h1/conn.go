@@ -102,11 +102,7 @@ type conn struct {
 func newConn(s *Server, rwc net.Conn) *conn {
 	c := &conn{srv: s, rwc: rwc, remoteAddr: rwc.RemoteAddr().String()}
 	c.r.rwc = rwc
-	if raw := rawio.New(rwc); raw != nil {
-		c.r.rw, c.r.raw = raw, raw
-	} else {
-		c.r.rw = rwc
-	}
+	c.r.rw = rawio.ReadWriter(rwc)
 	c.r.list = &s.watches
 	c.r.noLimit()
 	c.setState(http.StateNew)
@@ -282,7 +278,7 @@ func (c *conn) serve(ctx context.Context) {
 // a deadline that passed, sets the timeout and reads again, waiting.
 func (c *conn) next(idle time.Duration) bool {
 	runtime.Gosched()
-	if c.r.raw != nil {
+	if _, raw := c.r.rw.(*rawio.Conn); raw {
 		c.r.try = true
 		_, err := c.br.Peek(1)
 		c.r.try = false

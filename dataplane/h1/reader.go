@@ -41,9 +41,8 @@ type connReader struct {
 	// rw reads and writes rwc: through its socket without the scheduler's system call
 	// bookkeeping when it is one (rawio). The connection writes through it too.
 	rw io.ReadWriter
-	// raw is rw when it is the socket's (rawio), nil otherwise; try has Read take from it
-	// without waiting (rawio.ErrWouldBlock), for next.
-	raw    *rawio.Conn
+	// try has Read take from rw, the socket's rawio.Conn then, without waiting
+	// (rawio.ErrWouldBlock), for next.
 	try    bool
 	remain int64
 	// hasByte and byteBuf hold a byte the watch read (the start of a pipelined request):
@@ -131,7 +130,7 @@ func (cr *connReader) Read(p []byte) (int, error) {
 	var n int
 	var err error
 	if cr.try {
-		n, err = cr.raw.TryRead(p)
+		n, err = cr.rw.(*rawio.Conn).TryRead(p)
 	} else {
 		n, err = cr.rw.Read(p)
 	}
