@@ -103,6 +103,7 @@ func newConn(s *Server, rwc net.Conn) *conn {
 	c := &conn{srv: s, rwc: rwc, remoteAddr: rwc.RemoteAddr().String()}
 	c.r.rwc = rwc
 	c.r.rw = rawio.ReadWriter(rwc)
+	c.r.idleWait = c.r.setIdle
 	c.r.list = &s.watches
 	c.r.noLimit()
 	c.setState(http.StateNew)
@@ -272,20 +273,21 @@ func (c *conn) serve(ctx context.Context) {
 // netpoller offers no such wait without the read. With nothing else to run, Gosched returns
 // at once.
 //
-// The idle timeout matters only to a wait: when the socket reads without one (rawio's
-// TryRead), the request is read before the clock is, and the deadline left from the last
-// request stays (a read of the clock a request, some 40 ns). A try that finds nothing, or
-// a deadline that passed, sets the timeout and reads again, waiting.
+// The idle timeout matters only to a wait: with the socket read through rawio, the read sets
+// it when it finds nothing (ReadBeforeWait), and a request already there is read before the
+// clock is, the deadline left from the last request staying (a read of the clock a request,
+// some 40 ns, and no second attempt when the first finds nothing). If that deadline has
+// passed, the read fails before it looks: the timeout is set and the socket read again.
 func (c *conn) next(idle time.Duration) bool {
 	runtime.Gosched()
-	if _, raw := c.r.rw.(*rawio.Conn); raw {
-		c.r.try = true
+	if _, raw := c.r.rw.(*rawio.Conn); raw && idle > 0 {
+		c.r.idle, c.r.waited = idle, false
 		_, err := c.br.Peek(1)
-		c.r.try = false
+		c.r.idle = 0
 		if err == nil {
 			return true
 		}
-		if !errors.Is(err, rawio.ErrWouldBlock) && !errors.Is(err, os.ErrDeadlineExceeded) {
+		if c.r.waited || !errors.Is(err, os.ErrDeadlineExceeded) {
 			return false
 		}
 	}

@@ -26,6 +26,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/portico-dev/portico/internal/clock"
 	"github.com/portico-dev/portico/internal/rawio"
 )
 
@@ -41,10 +42,13 @@ type connReader struct {
 	// rw reads and writes rwc: through its socket without the scheduler's system call
 	// bookkeeping when it is one (rawio). The connection writes through it too.
 	rw io.ReadWriter
-	// try has Read take from rw, the socket's rawio.Conn then, without waiting
-	// (rawio.ErrWouldBlock), for next.
-	try    bool
-	remain int64
+	// idle, while next waits for a request with rw the socket's rawio.Conn, is the idle
+	// timeout that its read sets before it waits (idleWait, as beforeWait), when it must;
+	// waited reports that it did.
+	idle     time.Duration
+	waited   bool
+	idleWait func()
+	remain   int64
 	// hasByte and byteBuf hold a byte the watch read (the start of a pipelined request):
 	// written by the watch before it closes done, read by the connection after stopWatch.
 	hasByte bool
@@ -106,6 +110,12 @@ func (cr *connReader) atLeast(now time.Time, d time.Duration) {
 	_ = cr.setDeadline(now.Add(d + d/4))
 }
 
+// setIdle is idleWait: the wait for the next request begins, under the idle timeout.
+func (cr *connReader) setIdle() {
+	cr.waited = true
+	cr.atLeast(clock.Now(), cr.idle)
+}
+
 func (cr *connReader) setLimit(n int64) { cr.remain = n }
 func (cr *connReader) noLimit()         { cr.remain = math.MaxInt64 }
 func (cr *connReader) hitLimit() bool   { return cr.remain <= 0 }
@@ -129,8 +139,8 @@ func (cr *connReader) Read(p []byte) (int, error) {
 	}
 	var n int
 	var err error
-	if cr.try {
-		n, err = cr.rw.(*rawio.Conn).TryRead(p)
+	if cr.idle > 0 {
+		n, err = cr.rw.(*rawio.Conn).ReadBeforeWait(p, cr.idleWait)
 	} else {
 		n, err = cr.rw.Read(p)
 	}

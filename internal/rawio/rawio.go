@@ -58,7 +58,7 @@ type Conn struct {
 	rbuf  []byte
 	rn    int
 	rerr  syscall.Errno
-	rtry  bool // TryRead's: EAGAIN ends the read rather than wait
+	rwait func() // ReadBeforeWait's, called at the first EAGAIN
 	readF func(uintptr) bool
 
 	wmu    sync.Mutex
@@ -126,9 +126,11 @@ func (r *Conn) readFD(fd uintptr) bool {
 		case syscall.EINTR:
 			continue
 		case syscall.EAGAIN:
-			if !r.rtry {
-				return false
+			if w := r.rwait; w != nil {
+				r.rwait = nil
+				w()
 			}
+			return false
 		}
 		r.rn, r.rerr = int(n), e
 		return true
@@ -158,34 +160,35 @@ func (r *Conn) writeFD(fd uintptr) bool {
 	return true
 }
 
-// ErrWouldBlock is TryRead's error when nothing has come yet.
-var ErrWouldBlock = errors.New("rawio: nothing to read yet")
-
 // Read reads into p as net.Conn's Read does: io.EOF at the stream's end, and errors as
 // *net.OpError of the "read" operation (a deadline's satisfies os.ErrDeadlineExceeded).
-func (r *Conn) Read(p []byte) (int, error) { return r.read(p, false) }
+func (r *Conn) Read(p []byte) (int, error) { return r.read(p, nil) }
 
-// TryRead reads into p as Read does, but returns ErrWouldBlock rather than wait when
-// nothing has come yet: a caller that would set a deadline only for a wait (an idle
-// timeout) sets it then.
-func (r *Conn) TryRead(p []byte) (int, error) { return r.read(p, true) }
+// ReadBeforeWait reads into p as Read does, and when nothing has come yet calls beforeWait,
+// once, before it waits: a caller that needs a deadline only for a wait (an idle timeout)
+// sets it there. Within the one read, a byte that comes while beforeWait runs still wakes
+// the wait (the netpoller's readiness was reset before the first attempt), so the caller
+// does not try again after setting it: a failed system call less than trying, then setting
+// the deadline, then reading. beforeWait does not run when the read fails before looking
+// (a deadline that has passed, a closed connection).
+func (r *Conn) ReadBeforeWait(p []byte, beforeWait func()) (int, error) {
+	return r.read(p, beforeWait)
+}
 
-func (r *Conn) read(p []byte, try bool) (int, error) {
+func (r *Conn) read(p []byte, beforeWait func()) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
 	r.rmu.Lock()
-	r.rbuf, r.rn, r.rerr, r.rtry = p, 0, 0, try
+	r.rbuf, r.rn, r.rerr, r.rwait = p, 0, 0, beforeWait
 	err := r.rc.Read(r.readF)
 	n, e := r.rn, r.rerr
-	r.rbuf = nil
+	r.rbuf, r.rwait = nil, nil
 	r.rmu.Unlock()
 
 	switch {
 	case err != nil:
 		return 0, r.opError("read", err)
-	case e == syscall.EAGAIN:
-		return 0, ErrWouldBlock
 	case e != 0:
 		return 0, r.opError("read", os.NewSyscallError("read", e))
 	case n == 0:

@@ -91,20 +91,23 @@ func TestReadWrite(t *testing.T) {
 	}
 }
 
-// TryRead takes what has come and reports ErrWouldBlock rather than wait; a Read after it
-// still waits, and the end reads as io.EOF.
-func TestTryRead(t *testing.T) {
+// ReadBeforeWait reads what has come without calling beforeWait; finding nothing, it calls
+// it once and waits, and a byte sent while beforeWait runs (after the attempt that found
+// nothing) ends the wait: the read's deadline, set there, would fail the test otherwise. A
+// deadline set there holds the wait; one that passed before the read fails it without a call.
+func TestReadBeforeWait(t *testing.T) {
 	c, s := testkit.TCPPair(t)
 	r := newConn(c)
 	buf := make([]byte, 8)
-	if n, err := r.TryRead(buf); n != 0 || !errors.Is(err, ErrWouldBlock) {
-		t.Fatalf("nothing sent: %d, %v; want ErrWouldBlock", n, err)
-	}
+	calls := 0
 	_, _ = s.Write([]byte("ab"))
 	got := ""
-	for deadline := time.Now().Add(10 * time.Second); len(got) < 2 && time.Now().Before(deadline); {
-		n, err := r.TryRead(buf)
-		if err != nil && !errors.Is(err, ErrWouldBlock) {
+	for len(got) < 2 {
+		n, err := r.ReadBeforeWait(buf, func() {
+			calls++
+			_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		})
+		if err != nil {
 			t.Fatal(err)
 		}
 		got += string(buf[:n])
@@ -112,18 +115,32 @@ func TestTryRead(t *testing.T) {
 	if got != "ab" {
 		t.Fatalf("read %q; want ab", got)
 	}
-	go func() { _, _ = s.Write([]byte("c")); _ = s.Close() }()
-	if n, err := r.Read(buf); err != nil || string(buf[:n]) != "c" {
-		t.Fatalf("Read after TryRead: %q, %v", buf[:n], err)
+	calls = 0 // the bytes may have come apart: a wait for the second is allowed
+	n, err := r.ReadBeforeWait(buf, func() {
+		calls++
+		_ = c.SetReadDeadline(time.Now().Add(time.Minute))
+		_, _ = s.Write([]byte("c"))
+	})
+	if err != nil || string(buf[:n]) != "c" || calls != 1 {
+		t.Fatalf("byte sent before the wait: %q, %v, %d calls; want c, once", buf[:n], err, calls)
 	}
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		_, err := r.TryRead(buf)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if !errors.Is(err, ErrWouldBlock) || time.Now().After(deadline) {
-			t.Fatalf("after the end: %v; want io.EOF", err)
-		}
+	calls = 0
+	_, err = r.ReadBeforeWait(buf, func() {
+		calls++
+		_ = c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+	})
+	if !errors.Is(err, os.ErrDeadlineExceeded) || calls != 1 {
+		t.Fatalf("deadline set before the wait: %v, %d calls; want a timeout, one call", err, calls)
+	}
+	calls = 0
+	_, err = r.ReadBeforeWait(buf, func() { calls++ })
+	if !errors.Is(err, os.ErrDeadlineExceeded) || calls != 0 {
+		t.Fatalf("deadline passed before the read: %v, %d calls; want a timeout, none", err, calls)
+	}
+	_ = c.SetReadDeadline(time.Time{})
+	_ = s.Close()
+	if _, err := r.ReadBeforeWait(buf, func() {}); !errors.Is(err, io.EOF) {
+		t.Fatalf("after the end: %v; want io.EOF", err)
 	}
 }
 
