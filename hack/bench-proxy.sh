@@ -372,7 +372,8 @@ row "portico HTTP_PROXY -> backend" "${sys_proxy_rps}" "${sys_proxy_cpu}" "${sys
 # at 0 µs (rategen -idle-poll: Linux's PM QoS, as tuned's latency-performance profile does) an
 # idle CPU spins in the kernel's own idle loop, which notices a woken task without an
 # interrupt: what is left is the proxies' own time, and that is the figure the target is read
-# against (kept awake where the PM QoS device cannot be written).
+# against; kept awake where the PM QoS device cannot be written, or where no cpuidle driver
+# reads it (a kernel without one halts idle CPUs whatever the limit).
 echo
 echo "latency at ${LATENCY_RATE} requests/s for ${LATENCY_DURATION}, median of ${ROUNDS} rounds (hack/rategen, 32 connections per URL), µs;"
 echo "added (+): over the backend called directly in the same run, requests due in turn;"
@@ -422,6 +423,13 @@ for cpus in "as they are" "kept awake" "polling when idle"; do
   if [[ "${cpus}" == "polling when idle" ]]; then
     if [[ ! -w /dev/cpu_dma_latency ]]; then
       echo "  skipped: /dev/cpu_dma_latency cannot be written (needs root); the target is read kept awake"
+      target_pass="kept awake"
+      continue
+    fi
+    # The limit is read by the cpuidle driver alone: without one (a microVM's kernel may
+    # have none) an idle CPU halts whatever it says, and this pass would repeat the first.
+    if [[ "$(cat /sys/devices/system/cpu/cpuidle/current_driver 2>/dev/null || echo none)" == none ]]; then
+      echo "  skipped: no cpuidle driver (/sys/devices/system/cpu/cpuidle/current_driver), so idle CPUs halt whatever the PM QoS limit; the target is read kept awake"
       target_pass="kept awake"
       continue
     fi

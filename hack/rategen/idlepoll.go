@@ -19,6 +19,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 )
 
 // cpuDMALatency is Linux's PM QoS device for the CPUs' wake-up latency: a process that
@@ -26,14 +27,29 @@ import (
 // the file open.
 const cpuDMALatency = "/dev/cpu_dma_latency"
 
-// holdIdlePoll asks for a wake-up latency of 0 µs through path (cpuDMALatency) until the
+// cpuidleDriver names the kernel's cpuidle driver, which picks an idle CPU's state: "none"
+// when there is none.
+const cpuidleDriver = "/sys/devices/system/cpu/cpuidle/current_driver"
+
+// holdIdlePoll asks for a wake-up latency of 0 µs through device (cpuDMALatency) until the
 // returned file is closed. With that limit no idle state but polling qualifies: an idle
 // CPU spins in the kernel's idle loop rather than halting, and a task woken on it from
 // another CPU runs at once, without the interrupt a halted (or busy) CPU must be sent. On a
 // VM that interrupt, and the halt it ends, cost tens of microseconds at every hop of a
 // proxied request; tuned's latency-performance profile and cyclictest hold the same limit.
-func holdIdlePoll(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+//
+// The limit is read by the cpuidle driver (driver: cpuidleDriver) alone. Without one (a
+// microVM's kernel may have none) an idle CPU halts whatever the limit says, and a run "with
+// the CPUs polling" would be a run with them as they are under another name: refused.
+func holdIdlePoll(device, driver string) (*os.File, error) {
+	name, err := os.ReadFile(driver)
+	if err != nil {
+		return nil, fmt.Errorf("idle polling: no cpuidle driver: %w", err)
+	}
+	if strings.TrimSpace(string(name)) == "none" {
+		return nil, fmt.Errorf("idle polling: no cpuidle driver (%s: none): idle CPUs halt whatever the wake-up latency limit", driver)
+	}
+	f, err := os.OpenFile(device, os.O_WRONLY, 0)
 	if err != nil {
 		return nil, fmt.Errorf("idle polling: %w (needs root)", err)
 	}

@@ -38,7 +38,7 @@ limitations under the License.
 //
 // -idle-poll holds the CPUs' wake-up latency at 0 µs for the run (Linux's PM QoS, root; see
 // holdIdlePoll), so that idle CPUs poll rather than halt and the hops between CPUs cost the
-// requests no interrupts.
+// requests no interrupts; refused where the kernel has no cpuidle driver to read the limit.
 //
 // Each worker owns one keep-alive connection: it writes the request as net/http writes it and
 // reads the answer with net/http's reader, without a transport's goroutines in between.
@@ -99,7 +99,7 @@ func main() {
 	var hold *os.File // released at the end (or by exiting): used there, it stays open
 	if *idlePoll {
 		var err error
-		if hold, err = holdIdlePoll(cpuDMALatency); err != nil {
+		if hold, err = holdIdlePoll(cpuDMALatency, cpuidleDriver); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
 		}

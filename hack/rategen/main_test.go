@@ -19,6 +19,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -72,11 +73,16 @@ func TestDumpWritesEveryTurn(t *testing.T) {
 }
 
 func TestHoldIdlePollWritesZero(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "cpu_dma_latency")
+	dir := t.TempDir()
+	path := filepath.Join(dir, "cpu_dma_latency")
 	if err := os.WriteFile(path, []byte("keep"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	f, err := holdIdlePoll(path)
+	driver := filepath.Join(dir, "current_driver")
+	if err := os.WriteFile(driver, []byte("haltpoll\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := holdIdlePoll(path, driver)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +97,34 @@ func TestHoldIdlePollWritesZero(t *testing.T) {
 	if string(got) != "\x00\x00\x00\x00" {
 		t.Errorf("wrote %q, want four zero bytes", got)
 	}
-	if _, err := holdIdlePoll(filepath.Join(t.TempDir(), "missing")); err == nil {
+	if _, err := holdIdlePoll(filepath.Join(dir, "missing"), driver); err == nil {
 		t.Error("holding a missing device: no error")
+	}
+}
+
+// Without a cpuidle driver nothing reads the limit: the hold is refused, and the device is
+// left as it was.
+func TestHoldIdlePollNeedsADriver(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "cpu_dma_latency")
+	if err := os.WriteFile(path, []byte("keep"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	none := filepath.Join(dir, "current_driver")
+	if err := os.WriteFile(none, []byte("none\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, driver := range []string{none, filepath.Join(dir, "missing")} {
+		f, err := holdIdlePoll(path, driver)
+		if err == nil {
+			_ = f.Close()
+			t.Fatalf("driver file %s: held, want an error", driver)
+		}
+		if !strings.Contains(err.Error(), "no cpuidle driver") {
+			t.Errorf("driver file %s: error %q does not say there is no cpuidle driver", driver, err)
+		}
+	}
+	if got, _ := os.ReadFile(path); string(got) != "keep" {
+		t.Errorf("device now reads %q, want it untouched", got)
 	}
 }
