@@ -72,16 +72,23 @@ func TestDumpWritesEveryTurn(t *testing.T) {
 	}
 }
 
-func TestHoldIdlePollWritesZero(t *testing.T) {
+// idlePollFiles makes a stand-in for the PM QoS device, reading "keep", and one for the
+// cpuidle driver's name, reading driver: their paths.
+func idlePollFiles(t *testing.T, driver string) (devicePath, driverPath string) {
+	t.Helper()
 	dir := t.TempDir()
-	path := filepath.Join(dir, "cpu_dma_latency")
-	if err := os.WriteFile(path, []byte("keep"), 0o600); err != nil {
+	devicePath, driverPath = filepath.Join(dir, "cpu_dma_latency"), filepath.Join(dir, "current_driver")
+	if err := os.WriteFile(devicePath, []byte("keep"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	driver := filepath.Join(dir, "current_driver")
-	if err := os.WriteFile(driver, []byte("haltpoll\n"), 0o600); err != nil {
+	if err := os.WriteFile(driverPath, []byte(driver+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return devicePath, driverPath
+}
+
+func TestHoldIdlePollWritesZero(t *testing.T) {
+	path, driver := idlePollFiles(t, "haltpoll")
 	f, err := holdIdlePoll(path, driver)
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +104,7 @@ func TestHoldIdlePollWritesZero(t *testing.T) {
 	if string(got) != "\x00\x00\x00\x00" {
 		t.Errorf("wrote %q, want four zero bytes", got)
 	}
-	if _, err := holdIdlePoll(filepath.Join(dir, "missing"), driver); err == nil {
+	if _, err := holdIdlePoll(filepath.Join(t.TempDir(), "missing"), driver); err == nil {
 		t.Error("holding a missing device: no error")
 	}
 }
@@ -105,16 +112,8 @@ func TestHoldIdlePollWritesZero(t *testing.T) {
 // Without a cpuidle driver nothing reads the limit: the hold is refused, and the device is
 // left as it was.
 func TestHoldIdlePollNeedsADriver(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "cpu_dma_latency")
-	if err := os.WriteFile(path, []byte("keep"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	none := filepath.Join(dir, "current_driver")
-	if err := os.WriteFile(none, []byte("none\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	for _, driver := range []string{none, filepath.Join(dir, "missing")} {
+	path, none := idlePollFiles(t, "none")
+	for _, driver := range []string{none, filepath.Join(t.TempDir(), "missing")} {
 		f, err := holdIdlePoll(path, driver)
 		if err == nil {
 			_ = f.Close()
