@@ -15,7 +15,18 @@ mkdir -p "${ASSETS}" "${CACHE}"
 
 log() { echo "kube-assets: $*" >&2; }
 
-fresh() { [[ -x "$1" ]] && "$1" version --client 2>/dev/null | grep -q "${KUBE_VERSION}" || "$1" --version 2>/dev/null | grep -q "${KUBE_VERSION}"; }
+# fresh BINARY: whether BINARY is there and reports KUBE_VERSION (kubectl through `version
+# --client`, the API server through `--version`). The output is captured before it is matched:
+# under pipefail, `| grep -q` stopping at kubectl's first line would fail the check whenever
+# kubectl's second write then met a closed pipe, and rebuild kubectl at every other run.
+fresh() {
+  [[ -x "$1" ]] || return 1
+  local out
+  out="$("$1" version --client 2>/dev/null || true)"
+  [[ "${out}" == *"${KUBE_VERSION}"* ]] && return 0
+  out="$("$1" --version 2>/dev/null || true)"
+  [[ "${out}" == *"${KUBE_VERSION}"* ]]
+}
 
 build_kube() {
   local minor patch staging work kmod
