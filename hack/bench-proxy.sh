@@ -421,15 +421,11 @@ for cpus in "as they are" "kept awake" "polling when idle"; do
   echo "CPUs ${cpus}"
   idle_poll=""
   if [[ "${cpus}" == "polling when idle" ]]; then
-    if [[ ! -w /dev/cpu_dma_latency ]]; then
-      echo "  skipped: /dev/cpu_dma_latency cannot be written (needs root); the target is read kept awake"
-      target_pass="kept awake"
-      continue
-    fi
-    # The limit is read by the cpuidle driver alone: without one (a microVM's kernel may
-    # have none) an idle CPU halts whatever it says, and this pass would repeat the first.
-    if [[ "$(cat /sys/devices/system/cpu/cpuidle/current_driver 2>/dev/null || echo none)" == none ]]; then
-      echo "  skipped: no cpuidle driver (/sys/devices/system/cpu/cpuidle/current_driver), so idle CPUs halt whatever the PM QoS limit; the target is read kept awake"
+    # rategen says whether the limit can hold: the device must be writable (root), and a
+    # cpuidle driver must read it (without one, as on a microVM's kernel, an idle CPU halts
+    # whatever it says, and this pass would repeat the first).
+    if ! why=$("${WORK}/rategen" -idle-poll-check 2>&1); then
+      echo "  skipped: ${why#idle polling: }; the target is read kept awake"
       target_pass="kept awake"
       continue
     fi

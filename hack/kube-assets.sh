@@ -18,7 +18,7 @@ log() { echo "kube-assets: $*" >&2; }
 # fresh BINARY: whether BINARY is there and reports KUBE_VERSION (kubectl through `version
 # --client`, the API server through `--version`). The output is captured before it is matched:
 # under pipefail, `| grep -q` stopping at kubectl's first line would fail the check whenever
-# kubectl's second write then met a closed pipe, and rebuild kubectl at every other run.
+# kubectl's second write then met a closed pipe (about one check in three), and rebuild it.
 fresh() {
   [[ -x "$1" ]] || return 1
   local out

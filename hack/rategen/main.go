@@ -39,6 +39,7 @@ limitations under the License.
 // -idle-poll holds the CPUs' wake-up latency at 0 µs for the run (Linux's PM QoS, root; see
 // holdIdlePoll), so that idle CPUs poll rather than halt and the hops between CPUs cost the
 // requests no interrupts; refused where the kernel has no cpuidle driver to read the limit.
+// -idle-poll-check only asks whether -idle-poll would hold (bench-proxy.sh, before its pass).
 //
 // Each worker owns one keep-alive connection: it writes the request as net/http writes it and
 // reads the answer with net/http's reader, without a transport's goroutines in between.
@@ -91,18 +92,23 @@ func main() {
 	flag.Var(&hdrs, "H", "header to send, \"Name: value\" (repeatable)")
 	dump := flag.String("dump", "", "also write every turn's latencies to this file: the turn's offset from the start, then each URL's latency, in µs (-1 for a failed request)")
 	idlePoll := flag.Bool("idle-poll", false, "hold the CPUs' wake-up latency at 0 µs while running ("+cpuDMALatency+", root): idle CPUs poll rather than halt")
+	idlePollCheck := flag.Bool("idle-poll-check", false, "send nothing: exit 0 if -idle-poll can hold here, else say why and exit 2")
 	flag.Parse()
-	if len(urls) == 0 || *rate <= 0 || *conns <= 0 {
-		flag.Usage()
-		os.Exit(2)
-	}
 	var hold *os.File // released at the end (or by exiting): used there, it stays open
-	if *idlePoll {
+	if *idlePoll || *idlePollCheck {
 		var err error
 		if hold, err = holdIdlePoll(cpuDMALatency, cpuidleDriver); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
 		}
+		if *idlePollCheck {
+			_ = hold.Close()
+			return
+		}
+	}
+	if len(urls) == 0 || *rate <= 0 || *conns <= 0 {
+		flag.Usage()
+		os.Exit(2)
 	}
 	total := int(duration.Seconds() * float64(*rate))
 	targets := make([]*target, len(urls))
