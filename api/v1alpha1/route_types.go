@@ -190,9 +190,11 @@ type Integration struct {
 	Mock *MockResponse `json:"mock,omitempty"`
 
 	// requestParameters map values into the integration request, keyed by target
-	// (header.<name>, querystring.<name> or path.<name>). A value is a
-	// $context.<var>, $request.header|querystring|path.<name>, $stageVariables.<name>, or a
-	// static string in single quotes. Example: {"header.x-user": "$context.authorizer.principalId"}.
+	// (header.<name>, querystring.<name> or path.<name>, which fills the uri's {name}). A
+	// value is a $context.<var>, $request.header|querystring|path.<name>,
+	// $stageVariables.<name>, or a static string in single quotes. HTTP and HTTP_PROXY only:
+	// a LAMBDA_PROXY function gets the request in its event, a MOCK calls nothing (refused,
+	// reason Unsupported). Example: {"header.x-user": "$context.authorizer.principalId"}.
 	// +kubebuilder:validation:MaxProperties=64
 	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^(header|querystring|path)\\\\.[A-Za-z0-9_.~-]+$'))",message="each key is header.<name>, querystring.<name> or path.<name>"
 	// +kubebuilder:validation:XValidation:rule="self.all(k, self[k].matches('^(\\\\$(context|request|stageVariables)\\\\.[A-Za-z0-9_.~-]+|\\'[^\\']*\\')$'))",message="each value is $context.<var>, $request.<location>.<name>, $stageVariables.<name>, or a 'static' string in single quotes"
@@ -220,7 +222,7 @@ type Integration struct {
 	// its status, as in AWS ({"statusCode": 200}).
 	// Example: {application/json: '{"petId": "$input.params(''petId'')", "name": $input.json(''$.name'')}'}.
 	// +kubebuilder:validation:MaxProperties=16
-	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+*-]+$'))",message="each key is a content type such as application/json"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+$'))",message="each key is a content type such as application/json (no wildcard: the request's content type selects its template exactly)"
 	// +optional
 	RequestTemplates map[string]MappingTemplate `json:"requestTemplates,omitempty"`
 
@@ -313,9 +315,9 @@ type ParameterSource string
 
 // MockResponse is the fixed answer of a MOCK integration.
 type MockResponse struct {
-	// statusCode of the response.
+	// statusCode of the response: a final status, 200 to 599.
 	// +kubebuilder:default=200
-	// +kubebuilder:validation:Minimum=100
+	// +kubebuilder:validation:Minimum=200
 	// +kubebuilder:validation:Maximum=599
 	// +optional
 	StatusCode int32 `json:"statusCode,omitempty"`

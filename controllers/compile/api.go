@@ -331,10 +331,18 @@ func (c *apiCompiler) integration(r *apiv1.Route, pathParams map[string]bool) (i
 	}
 	switch in.Type {
 	case apiv1.IntegrationMock:
+		if len(in.RequestParameters) > 0 {
+			return out, apiv1.ReasonUnsupported, fmt.Errorf("integration.requestParameters set what is sent to a backend; a MOCK calls none")
+		}
 		if in.Mock == nil && len(in.RequestTemplates) == 0 && len(in.Responses) == 0 {
 			return out, apiv1.ReasonRejected, fmt.Errorf("a MOCK integration needs mock, or requestTemplates and responses")
 		}
 		if in.Mock != nil {
+			if c := in.Mock.StatusCode; c != 0 && (c < 200 || c > 599) {
+				// The CRD's bounds, for manifests that did not pass through it: the proxy
+				// would refuse the whole stage for it.
+				return out, apiv1.ReasonRejected, fmt.Errorf("integration.mock.statusCode %d is not a final HTTP status (200-599)", c)
+			}
 			if err := mockTemplates(in.Mock); err != nil {
 				return out, apiv1.ReasonInvalidTemplate, err
 			}
@@ -351,10 +359,12 @@ func (c *apiCompiler) integration(r *apiv1.Route, pathParams map[string]bool) (i
 	if (in.URI == "") == (in.BackendRef == nil) {
 		return out, apiv1.ReasonRejected, fmt.Errorf("set exactly one of integration.uri and integration.backendRef")
 	}
+	var uri *mapping.Template
 	if in.URI != "" {
 		// The proxy's own parser: a {param} before the path, a partial host from a stage
 		// variable, and everything else it would not build is refused here.
-		if _, err := mapping.ParseTemplate(in.URI, pathParams); err != nil {
+		var err error
+		if uri, err = mapping.ParseTemplate(in.URI, pathParams); err != nil {
 			return out, apiv1.ReasonInvalidTemplate, err
 		}
 		out.URI = in.URI
@@ -367,11 +377,20 @@ func (c *apiCompiler) integration(r *apiv1.Route, pathParams map[string]bool) (i
 		out.PayloadFormatVersion = orDefault(in.PayloadFormatVersion, "1.0")
 	}
 	if len(in.RequestParameters) > 0 {
+		if in.Type == apiv1.IntegrationLambdaProxy {
+			// The function gets the whole request in its event; nothing is mapped into it.
+			return out, apiv1.ReasonUnsupported, fmt.Errorf("integration.requestParameters apply to HTTP and HTTP_PROXY integrations, not LAMBDA_PROXY: the function's event carries the request as it came")
+		}
 		out.RequestParameters = map[string]string{}
 		for _, k := range sortedKeys(in.RequestParameters) {
 			v := string(in.RequestParameters[k])
-			if _, err := mapping.ParseMapping(k, v, pathParams); err != nil {
+			m, err := mapping.ParseMapping(k, v, pathParams)
+			if err != nil {
 				return out, apiv1.ReasonInvalidTemplate, err
+			}
+			// A path override fills the uri's {name}: without one it would change nothing.
+			if m.Target.Kind == mapping.TargetPath && (uri == nil || !uri.HasParam(m.Target.Name)) {
+				return out, apiv1.ReasonRejected, fmt.Errorf("integration.requestParameters[%s]: integration.uri has no {%s} for it to fill", k, m.Target.Name)
 			}
 			out.RequestParameters[k] = v
 		}

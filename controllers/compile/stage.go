@@ -89,6 +89,9 @@ func (w *world) compileStage(st statuses, s *apiv1.Stage, restApi *apiv1.RestApi
 		out.Canary = canary
 	}
 	out.MethodSettings = methodSettings(s.Spec.MethodSettings, rev.API, &warnings)
+	if restApi.Spec.Protocol == apiv1.ProtocolWebSocket {
+		webSocketStage(out, &warnings)
+	}
 	out.WebSocketManagementKeys = w.managementKeys(restApi, &warnings)
 	if warnings.reason != "" {
 		status.set(apiv1.ConditionAccepted, false, warnings.reason, warnings.String()+"; the stage is served without those settings")
@@ -100,6 +103,28 @@ func (w *world) compileStage(st statuses, s *apiv1.Stage, restApi *apiv1.RestApi
 	}
 	status.accept("the stage is valid", fmt.Sprintf("serving revision %d of RestApi %s", rev.Number, restApi.Name))
 	return out
+}
+
+// webSocketStage takes out of a WEBSOCKET API's stage what its events cannot use, saying so
+// in warnings: messages are not cached, and events write access log lines, not execution
+// logs.
+func webSocketStage(out *ir.Stage, warnings *problems) {
+	if out.Cache != nil {
+		warnings.add(apiv1.ReasonUnsupported, "cache does not apply to a WEBSOCKET API: messages are not cached")
+		out.Cache = nil
+	}
+	for i := range out.MethodSettings {
+		m := &out.MethodSettings[i]
+		key := m.Path + "/" + m.Method
+		if m.Caching != nil {
+			warnings.add(apiv1.ReasonUnsupported, fmt.Sprintf("methodSettings %q: caching does not apply to a WEBSOCKET API", key))
+			m.Caching = nil
+		}
+		if m.Logging != nil {
+			warnings.add(apiv1.ReasonUnsupported, fmt.Sprintf("methodSettings %q: a WEBSOCKET API's events write access log lines, not execution logs", key))
+			m.Logging = nil
+		}
+	}
 }
 
 func stageName(s *apiv1.Stage) string {

@@ -26,6 +26,7 @@ import (
 
 	apiv1 "github.com/portico-dev/portico/api/v1alpha1"
 	"github.com/portico-dev/portico/controllers/ir"
+	"github.com/portico-dev/portico/internal/vtl"
 )
 
 // WebSocket defaults: Amazon API Gateway's values.
@@ -91,6 +92,11 @@ func (c *apiCompiler) websocketRoute(r *apiv1.Route, out *ir.Route) (string, err
 		return apiv1.ReasonUnsupported, fmt.Errorf("WEBSOCKET routes integrate with LAMBDA_PROXY, HTTP_PROXY or MOCK, not HTTP")
 	case s.Integration.PayloadFormatVersion != "":
 		return apiv1.ReasonUnsupported, fmt.Errorf("payloadFormatVersion does not apply to WEBSOCKET routes: functions receive Amazon API Gateway's WebSocket event")
+	case len(s.Integration.RequestTemplates) > 0 || len(s.Integration.Responses) > 0 || s.Integration.PassthroughBehavior != "":
+		return apiv1.ReasonUnsupported, fmt.Errorf("requestTemplates, responses and passthroughBehavior are not supported on WEBSOCKET routes: a MOCK answers with mock")
+	}
+	if field := templatedMock(s.Integration.Mock); field != "" {
+		return apiv1.ReasonUnsupported, fmt.Errorf("%s is a mapping template, which WEBSOCKET routes do not evaluate: a MOCK sends its values as written", field)
 	}
 	if e := s.RouteResponseSelectionExpression; e != "" {
 		switch {
@@ -104,6 +110,27 @@ func (c *apiCompiler) websocketRoute(r *apiv1.Route, out *ir.Route) (string, err
 		out.RouteResponseSelectionExpression = e
 	}
 	return "", nil
+}
+
+// templatedMock names the first of m's body and header values that is a template with
+// something to evaluate (a reference, a directive), or returns "".
+func templatedMock(m *apiv1.MockResponse) string {
+	if m == nil {
+		return ""
+	}
+	static := func(src string) bool {
+		t, err := vtl.Parse(src)
+		return err == nil && t.Static()
+	}
+	if !static(m.Body) {
+		return "integration.mock.body"
+	}
+	for _, k := range sortedKeys(m.Headers) {
+		if !static(m.Headers[k]) {
+			return "integration.mock.headers[" + k + "]"
+		}
+	}
+	return ""
 }
 
 // managementKeys resolves the API key Secrets of a WEBSOCKET API's managementApiKeys to

@@ -43,6 +43,16 @@ type target struct {
 	path string
 }
 
+// BackendPath is the path a backendRef calls on its Service, its trailing "/" cut ("" for
+// the root), or an error when it is not a safe absolute path.
+func BackendPath(b *xdsv1alpha1.Backend) (string, error) {
+	p := strings.TrimSuffix(b.GetPath(), "/")
+	if p != "" && (!strings.HasPrefix(p, "/") || mapping.CheckEscapedPath(p) != nil) {
+		return "", fmt.Errorf("backend path %q is not a safe absolute path", b.GetPath())
+	}
+	return p, nil
+}
+
 func newTarget(in *xdsv1alpha1.Integration, spec Spec) (*target, error) {
 	hasURI, hasBackend := in.GetUri() != "", in.GetBackend() != nil
 	if hasURI == hasBackend {
@@ -52,9 +62,9 @@ func newTarget(in *xdsv1alpha1.Integration, spec Spec) (*target, error) {
 		if in.GetBackend().GetCluster() == "" {
 			return nil, fmt.Errorf("backend has no cluster")
 		}
-		p := strings.TrimSuffix(in.GetBackend().GetPath(), "/")
-		if p != "" && (!strings.HasPrefix(p, "/") || mapping.CheckEscapedPath(p) != nil) {
-			return nil, fmt.Errorf("backend path %q is not a safe absolute path", in.GetBackend().GetPath())
+		p, err := BackendPath(in.GetBackend())
+		if err != nil {
+			return nil, err
 		}
 		return &target{cluster: in.GetBackend().GetCluster(), clusters: spec.Clusters, path: p}, nil
 	}

@@ -286,16 +286,29 @@ func identityMap(r *http.Request, rc *reqctx.Request) *vtl.Map {
 	return identity
 }
 
+// authorizerMap is $context.authorizer: the principal and the authorizer's context. A JWT
+// authorizer's claims, kept in the request as "claims.<name>" entries, are a map of their
+// own, as AWS gives a Cognito user pool authorizer's: $context.authorizer.claims.sub is the
+// template language's lookup of "sub" in "claims", which a flat "claims.sub" key would
+// never answer.
 func authorizerMap(rc *reqctx.Request) *vtl.Map {
-	var authorizer *vtl.Map
-	if rc.Authorizer.Authorized {
-		authorizer = vtl.NewMapSize(1 + len(rc.Authorizer.Context))
-		authorizer.Set("principalId", rc.Authorizer.PrincipalID)
-		for _, k := range slices.Sorted(maps.Keys(rc.Authorizer.Context)) {
-			authorizer.Set(k, rc.Authorizer.Context[k])
+	a := &rc.Authorizer
+	if !a.Authorized {
+		return vtl.NewMap()
+	}
+	authorizer := vtl.NewMapSize(1 + len(a.Context))
+	authorizer.Set("principalId", a.PrincipalID)
+	var claims *vtl.Map
+	for _, k := range slices.Sorted(maps.Keys(a.Context)) {
+		if name, ok := strings.CutPrefix(k, "claims."); ok && a.JWT {
+			if claims == nil {
+				claims = vtl.NewMap()
+				authorizer.Set("claims", claims)
+			}
+			claims.Set(name, a.Context[k])
+			continue
 		}
-	} else {
-		authorizer = vtl.NewMap()
+		authorizer.Set(k, a.Context[k])
 	}
 	return authorizer
 }

@@ -95,3 +95,36 @@ func TestContextWant(t *testing.T) {
 		t.Errorf("keys %q, %v; want %q first", res.Output, err, want)
 	}
 }
+
+// A JWT authorizer's claims are $context.authorizer.claims.<name> in a template, as AWS
+// gives a Cognito user pool authorizer's; a function authorizer's context keys stay as
+// they came, a key with a dot in it included.
+func TestAuthorizerClaimsInTemplates(t *testing.T) {
+	tmpl, err := vtl.Parse(`[$context.authorizer.principalId][$context.authorizer.claims.sub][$context.authorizer.claims.get("cognito:groups")][$context.authorizer.get("claims.sub")][$context.authorizer.tier]`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		a    reqctx.Authorizer
+		want string
+	}{
+		{"JWT", reqctx.Authorizer{Authorized: true, JWT: true, PrincipalID: "u-1",
+			Context: map[string]string{"claims.sub": "u-1", "claims.cognito:groups": "admin", "tier": "x"}}, "[u-1][u-1][admin][][x]"},
+		{"function", reqctx.Authorizer{Authorized: true, PrincipalID: "p",
+			Context: map[string]string{"claims.sub": "flat", "tier": "gold"}}, "[p][][][flat][gold]"},
+		{"none", reqctx.Authorizer{}, "[][][][][]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rc := &reqctx.Request{Authorizer: tc.a}
+			e := env(httptest.NewRequest("GET", "/p", nil), rc, nil, nil, tmpl)
+			got, err := tmpl.Eval(context.Background(), &e, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Output != tc.want {
+				t.Errorf("got %s, want %s", got.Output, tc.want)
+			}
+		})
+	}
+}

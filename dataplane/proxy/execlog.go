@@ -168,6 +168,11 @@ func (p *Proxy) writeExecLog(ex *exchange, r *http.Request, status int, latency 
 		}
 		lines = append(lines, l)
 	}
+	if rc.Error.Type == gatewayresponse.APIConfigurationError.String() && rc.Error.Message != "" {
+		// What went wrong in the route's own configuration (a mapping template that failed
+		// as it ran): the client is told only "Internal server error", this line says why.
+		lines = append(lines, line("ERROR", "transformation", "Execution failed due to a configuration error: "+rc.Error.Message))
+	}
 	done := line("INFO", "method completed", "Method completed with status: "+strconv.Itoa(status)+errorSuffix(rc.Error.Type))
 	ms := latency.Milliseconds()
 	done.Status, done.LatencyMs = status, &ms

@@ -170,3 +170,27 @@ func TestExecutionLogSettingPrecedence(t *testing.T) {
 		t.Errorf("no settings: %v", s)
 	}
 }
+
+// A mapping template that fails as it runs answers 500 Internal server error, and the
+// execution log, at ERROR, says why.
+func TestExecutionLogTemplateFailure(t *testing.T) {
+	backend := echoServer(t, "b")
+	rt := uriRoute("one", "/pets", "POST", backend.URL+"/pets")
+	rt.Integration.Type = "HTTP"
+	rt.Integration.RequestTemplates = map[string]string{"application/json": `#foreach($i in [1..5000])$i#end`}
+	f, out := execLogFixture(t, "ERROR", false, rt)
+	w := f.do("POST", "/prod/pets", strings.NewReader(`{}`), "Content-Type", "application/json")
+	if w.Code != 500 || strings.Contains(w.Body.String(), "foreach") {
+		t.Fatalf("status %d: %s (want 500, the reason not told to the client)", w.Code, w.Body)
+	}
+	var why *execlog.Line
+	lines := execLines(t, out)
+	for i := range lines {
+		if lines[i].Step == "transformation" {
+			why = &lines[i]
+		}
+	}
+	if why == nil || why.Level != "ERROR" || !strings.Contains(why.Message, "configuration error") || !strings.Contains(why.Message, "1,000") && !strings.Contains(why.Message, "1000") {
+		t.Fatalf("no ERROR line with the template's failure among %+v", lines)
+	}
+}

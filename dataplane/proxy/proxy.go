@@ -331,7 +331,16 @@ func (p *Proxy) serve(g *graph, ex *exchange, r *http.Request) {
 // finish records the request in metrics and the access log.
 func (p *Proxy) finish(ex *exchange, r *http.Request) {
 	if ex.ws {
-		return // a WebSocket upgrade: its events are recorded one by one
+		// A WebSocket upgrade: its events are recorded one by one; the upgrade's own span
+		// (a traced stage) ends here, 101 when the connection was taken over.
+		if ex.span != nil {
+			status := ex.rw.status
+			if status == 0 {
+				status = http.StatusSwitchingProtocols
+			}
+			endSpan(ex, r, status)
+		}
+		return
 	}
 	rc := ex.rc()
 	status := ex.rw.status

@@ -173,8 +173,15 @@ func (p *Proxy) WebSocketStagesNamed(stageName string) []*WSStage {
 // its steps and integration, then metrics and an access log line. An event no route takes
 // is answered 403 (Routed false) and is logged and counted all the same. r is the upgrade
 // request for a CONNECT; other events get a request of their own, carrying no client header.
+//
+// A message cannot select $connect or $disconnect, whatever its selection expression finds
+// in it: those routes run for the connection's opening and end only, as AWS's do, and a
+// client naming one ("action": "$disconnect") gets $default, or the refusal.
 func (p *Proxy) ServeEvent(ctx context.Context, ws *WSStage, routeKey string, ev *Event, r *http.Request) EventResult {
 	rt := ws.routes[routeKey]
+	if ev.Type == EventMessage && (routeKey == RouteConnect || routeKey == RouteDisconnect) {
+		rt = nil
+	}
 	if rt == nil && ev.Type == EventMessage {
 		if d := ws.routes[RouteDefault]; d != nil {
 			routeKey, rt = RouteDefault, d

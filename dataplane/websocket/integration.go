@@ -189,6 +189,7 @@ type target struct {
 	bound    *mapping.Bound
 	bindErr  error
 	cluster  string
+	path     string // backendRef.path ("" for "/")
 	clusters *integration.Clusters
 }
 
@@ -197,7 +198,11 @@ func newTarget(in *xdsv1alpha1.Integration, rt *proxy.Route) (*target, error) {
 		if b.GetCluster() == "" {
 			return nil, errors.New("backend has no cluster")
 		}
-		return &target{cluster: b.GetCluster(), clusters: rt.Clusters}, nil
+		p, err := integration.BackendPath(b)
+		if err != nil {
+			return nil, err
+		}
+		return &target{cluster: b.GetCluster(), path: p, clusters: rt.Clusters}, nil
 	}
 	tmpl, err := mapping.ParseTemplate(in.GetUri(), nil)
 	if err != nil {
@@ -225,7 +230,11 @@ func (t *target) resolve() (*url.URL, *integration.Endpoint, error) {
 		return nil, nil, fmt.Errorf("the backend %s has no endpoints", t.cluster)
 	}
 	ep := cl.Pick()
-	return &url.URL{Scheme: "http", Host: ep.Addr, Path: "/"}, ep, nil
+	u := &url.URL{Scheme: "http", Host: ep.Addr, Path: "/"}
+	if t.path != "" {
+		u.Path = t.path
+	}
+	return u, ep, nil
 }
 
 func withQuery(u *url.URL, q string) *url.URL {

@@ -197,6 +197,17 @@ func validStageVar(s string) bool {
 // String returns the template as written.
 func (t *Template) String() string { return t.raw }
 
+// HasParam reports whether the template has a {name} for a request's parameter (or a
+// path.name requestParameters override) to fill.
+func (t *Template) HasParam(name string) bool {
+	for _, p := range t.pieces {
+		if p.kind == param && p.text == name {
+			return true
+		}
+	}
+	return false
+}
+
 // Bound is a template with a variant's stage variables substituted.
 type Bound struct {
 	pieces []piece

@@ -95,7 +95,7 @@ paths:
       x-amazon-apigateway-integration: {type: http_proxy, httpMethod: DELETE, uri: 'http://backend.example/pets'}
   /pets/{id}:
     x-amazon-apigateway-any-method:
-      x-amazon-apigateway-integration: {type: aws_proxy, httpMethod: POST, uri: 'arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:1:function:pets:live/invocations', timeoutInMillis: 10}
+      x-amazon-apigateway-integration: {type: aws_proxy, httpMethod: POST, uri: 'arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:1:function:pets:live/invocations', timeoutInMillis: 10, requestParameters: {integration.request.header.x-id: method.request.path.id}}
 `
 
 func TestImportEveryExtension(t *testing.T) {
@@ -179,6 +179,7 @@ func TestImportEveryExtension(t *testing.T) {
 		"#/components/securitySchemes/iam",
 		"#/paths/~1pets/delete",
 		"#/paths/~1pets~1{id}/x-amazon-apigateway-any-method/x-amazon-apigateway-integration/timeoutInMillis",
+		"#/paths/~1pets~1{id}/x-amazon-apigateway-any-method/x-amazon-apigateway-integration/requestParameters",
 		"#/components/securitySchemes/pool/x-amazon-apigateway-authorizer",
 	} {
 		found := false

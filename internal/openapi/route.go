@@ -280,8 +280,13 @@ func (im *importer) integration(x *integrationExt, method string, pathParams map
 	default:
 		return out, nil, fmt.Sprintf("integration type %q is not aws_proxy, http_proxy, http, mock or aws", x.Type)
 	}
-	if typ != "mock" {
+	switch {
+	case typ == "http" || typ == "http_proxy":
 		out.RequestParameters = im.requestParameters(x.RequestParameters, pathParams, ptr)
+	case len(x.RequestParameters) > 0:
+		// A function gets the request as it came in its event, and a MOCK calls nothing:
+		// Portico refuses requestParameters on both rather than ignore them.
+		im.omit(ptr+"/requestParameters", "requestParameters", "a "+typ+" integration has nothing they map into (Portico refuses them on LAMBDA_PROXY and MOCK routes)")
 	}
 	if typ == "http" {
 		out.PassthroughBehavior = apiv1.PassthroughBehavior(strings.ToUpper(x.PassthroughBehavior))

@@ -44,6 +44,20 @@ type Template struct {
 // Source returns the template's text.
 func (t *Template) Source() string { return t.src }
 
+// Static reports whether the template is text only, with nothing to evaluate (no reference,
+// directive, comment or escape): whatever the environment, it renders as its source.
+func (t *Template) Static() bool {
+	var b strings.Builder
+	for _, n := range t.nodes {
+		tn, ok := n.(*textNode)
+		if !ok {
+			return false
+		}
+		b.WriteString(tn.text)
+	}
+	return b.String() == t.src
+}
+
 // The variables every template has, in their fixed slots.
 const (
 	slotInput = iota

@@ -1,0 +1,139 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/gorilla/websocket"
+)
+
+// A message naming $connect or $disconnect as its route does not run those routes' functions
+// on a live connection: it goes to $default, as any key no route has.
+func TestWebSocketMessageCannotSelectConnectOrDisconnect(t *testing.T) {
+	fn, authz := chatFunction(t), allowAuthorizer(t)
+	_, httpBackend := httpRecorder(t)
+	g := startGatewayWith(t, nil, pipelineOpts())
+	g.deploy(chatManifests(fn.srv.URL, authz.URL, httpBackend.URL, true))
+	g.programmed("default/live")
+	wp := startWSProxy(t, g, nil)
+	eventually(t, "the ws proxy serves the stage", func() bool { return wp.proxy.WebSocketStage("default/live", "stable") != nil })
+
+	c, status := wp.dial(t, "/live?token=good", nil)
+	if status != http.StatusSwitchingProtocols {
+		t.Fatalf("connect: %d", status)
+	}
+	defer func() { _ = c.Close() }()
+	_ = c.WriteMessage(websocket.TextMessage, []byte(`{"action":"whoami"}`))
+	id := strings.Fields(readMessage(t, c))[0]
+	for _, key := range []string{"$disconnect", "$connect"} {
+		_ = c.WriteMessage(websocket.TextMessage, []byte(`{"action":"`+key+`"}`))
+		if got := readMessage(t, c); got != "default" {
+			t.Errorf("a message naming %s: %q, want $default's answer", key, got)
+		}
+	}
+	if n := len(fn.find("DISCONNECT", id)); n != 0 {
+		t.Errorf("%d DISCONNECT events for a connection still open", n)
+	}
+	if n := len(fn.find("CONNECT", id)); n != 1 {
+		t.Errorf("%d CONNECT events, want the opening's only", n)
+	}
+}
+
+// backendRef.path is the path a WebSocket route's function is called on, as for the
+// integrations of REST routes: a function under the Lambda Runtime Interface Emulator
+// answers on /2015-03-31/functions/function/invocations only.
+func TestWebSocketBackendRefPath(t *testing.T) {
+	const invocations = "/2015-03-31/functions/function/invocations"
+	var mu sync.Mutex
+	var paths []string
+	fn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		paths = append(paths, r.Method+" "+r.URL.Path)
+		mu.Unlock()
+		if r.URL.Path != invocations {
+			http.NotFound(w, r)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"statusCode": 200, "body": "from the function"})
+	}))
+	t.Cleanup(fn.Close)
+	_, port, _ := net.SplitHostPort(hostPort(fn))
+
+	g := startGatewayWith(t, nil, pipelineOpts())
+	g.deploy(fmt.Sprintf(`
+apiVersion: apigateway.portico.dev/v1alpha1
+kind: RestApi
+metadata: {name: fnws}
+spec: {protocol: WEBSOCKET, routeSelectionExpression: $request.body.action}
+---
+apiVersion: apigateway.portico.dev/v1alpha1
+kind: Route
+metadata: {name: fnws-default}
+spec:
+  restApiRef: {name: fnws}
+  routeKey: $default
+  routeResponseSelectionExpression: $default
+  integration: {type: LAMBDA_PROXY, backendRef: {name: fn-svc, port: 80, path: %s}}
+---
+apiVersion: apigateway.portico.dev/v1alpha1
+kind: Stage
+metadata: {name: live}
+spec: {restApiRef: {name: fnws}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: fn-svc}
+spec: {ports: [{name: http, port: 80}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: fn-svc-1, labels: {kubernetes.io/service-name: fn-svc}}
+addressType: IPv4
+ports: [{name: http, port: %s}]
+endpoints: [{addresses: ["127.0.0.1"]}]
+`, invocations, port))
+	g.programmed("default/live")
+	wp := startWSProxy(t, g, nil)
+	eventually(t, "the ws proxy serves the stage", func() bool { return wp.proxy.WebSocketStage("default/live", "stable") != nil })
+	eventually(t, "the function's endpoint reached the proxy", func() bool {
+		cla := g.client.Current()
+		return cla != nil && len(cla.Endpoints["default/fn-svc:80"].GetEndpoints()) > 0
+	})
+
+	c, status := wp.dial(t, "/live", nil)
+	if status != http.StatusSwitchingProtocols {
+		t.Fatalf("connect: %d", status)
+	}
+	defer func() { _ = c.Close() }()
+	_ = c.WriteMessage(websocket.TextMessage, []byte(`{"action":"anything"}`))
+	if got := readMessage(t, c); got != "from the function" {
+		t.Fatalf("message: %q, want the function's answer", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(paths) != 1 || paths[0] != "POST "+invocations {
+		t.Errorf("the function was called as %q, want one POST %s", paths, invocations)
+	}
+}
