@@ -23,6 +23,7 @@ import (
 	"strings"
 
 	apiv1 "github.com/portico-dev/portico/api/v1alpha1"
+	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 	"github.com/portico-dev/portico/controllers/ir"
 )
 
@@ -227,16 +228,11 @@ func methodSettings(in map[string]apiv1.MethodSetting, api *ir.API, warnings *pr
 		}
 		out = append(out, m)
 	}
-	specificity := func(m ir.MethodSetting) int {
-		switch {
-		case m.Path == "*":
-			return 2
-		case m.Method == "*":
-			return 1
-		}
-		return 0
-	}
-	sort.SliceStable(out, func(i, j int) bool { return specificity(out[i]) < specificity(out[j]) })
+	// In the order the proxies rank them (an exact method, then ANY, then "*", then "*/*"),
+	// which they apply whatever the order: the order is for people reading the snapshot.
+	sort.SliceStable(out, func(i, j int) bool {
+		return xdsv1alpha1.Specificity(out[i].Path, out[i].Method) < xdsv1alpha1.Specificity(out[j].Path, out[j].Method)
+	})
 	return out
 }
 

@@ -144,7 +144,7 @@ func methodTTLs(s *xdsv1alpha1.StageSnapshot, r *xdsv1alpha1.Route) map[string]t
 			continue
 		}
 		enabled, ttl := true, stageTTL
-		if mc := methodCaching(s.GetMethodSettings(), r.GetPath(), m); mc != nil {
+		if mc := methodCaching(s.GetMethodSettings(), r, m); mc != nil {
 			enabled = mc.GetEnabled()
 			if mc.TtlSeconds != nil {
 				ttl = time.Duration(mc.GetTtlSeconds()) * time.Second
@@ -162,11 +162,12 @@ func methodTTLs(s *xdsv1alpha1.StageSnapshot, r *xdsv1alpha1.Route) map[string]t
 	return out
 }
 
-// methodCaching returns the caching override of the most specific method setting that has
-// one: path and method, then path and "*", then "*" and "*". A more specific setting without
-// caching (a throttle only) does not hide a broader one's caching.
-func methodCaching(settings []*xdsv1alpha1.MethodSetting, path, method string) *xdsv1alpha1.MethodCaching {
-	return xdsv1alpha1.MostSpecificSetting(settings, path, method, func(ms *xdsv1alpha1.MethodSetting) bool { return ms.GetCaching() != nil }).GetCaching()
+// methodCaching returns the caching override of the most specific method setting of r that
+// has one, ranked as the throttle and the execution logs rank them (xdsv1alpha1.MostSpecific):
+// path and method, then path and ANY (an ANY route), then path and "*", then "*/*". A more
+// specific setting without caching (a throttle only) does not hide a broader one's caching.
+func methodCaching(settings []*xdsv1alpha1.MethodSetting, r *xdsv1alpha1.Route, method string) *xdsv1alpha1.MethodCaching {
+	return xdsv1alpha1.MostSpecific(settings, r, method, func(ms *xdsv1alpha1.MethodSetting) bool { return ms.GetCaching() != nil }).GetCaching()
 }
 
 // register registers c, or returns the collector already registered under its name (one

@@ -18,6 +18,7 @@ package cache
 
 import (
 	"bytes"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -141,6 +142,39 @@ func TestMethodSettings(t *testing.T) {
 	s.Cache.Enabled = false
 	if h := f.build(t, s, r, proxy.VariantStable, other); h != http.Handler(other) {
 		t.Fatal("step kept with the stage cache off")
+	}
+}
+
+// Settings keyed "/path/ANY" are the ANY route's, ranked as the throttle ranks them: an
+// exact method beats ANY, which beats "/path/*"; a [GET] route beside the ANY route on the
+// same path does not take the ANY setting.
+func TestMethodSettingsANY(t *testing.T) {
+	ttl := func(n int32) *int32 { return &n }
+	s := stageSnap("ns/prod", "pets")
+	caching := func(path, method string, secs int32) *xdsv1alpha1.MethodSetting {
+		return &xdsv1alpha1.MethodSetting{Path: path, Method: method, Caching: &xdsv1alpha1.MethodCaching{Enabled: true, TtlSeconds: ttl(secs)}}
+	}
+	for _, tc := range []struct {
+		name     string
+		settings []*xdsv1alpha1.MethodSetting
+		route    *xdsv1alpha1.Route
+		want     map[string]time.Duration
+	}{
+		{"ANY on an ANY route", []*xdsv1alpha1.MethodSetting{caching("/pets", "ANY", 60)}, route("/pets", []string{"ANY"}),
+			map[string]time.Duration{"GET": time.Minute, "HEAD": time.Minute}},
+		{"ANY beats *", []*xdsv1alpha1.MethodSetting{caching("/pets", "*", 10), caching("/pets", "ANY", 60)}, route("/pets", []string{"ANY"}),
+			map[string]time.Duration{"GET": time.Minute, "HEAD": time.Minute}},
+		{"GET beats ANY", []*xdsv1alpha1.MethodSetting{caching("/pets", "ANY", 60), caching("/pets", "GET", 20)}, route("/pets", []string{"ANY"}),
+			map[string]time.Duration{"GET": 20 * time.Second, "HEAD": time.Minute}},
+		{"not a [GET] route's", []*xdsv1alpha1.MethodSetting{caching("/pets", "ANY", 60)}, route("/pets", getOnly),
+			map[string]time.Duration{"GET": 300 * time.Second, "HEAD": 300 * time.Second}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s.MethodSettings = tc.settings
+			if got := methodTTLs(s, tc.route); !maps.Equal(got, tc.want) {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
 	}
 }
 

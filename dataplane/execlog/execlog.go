@@ -50,10 +50,11 @@ type Setting struct {
 	DataTrace bool
 }
 
-// For returns the setting of method on a route's path: the most specific method setting
-// with logging (path and method, then path and "*", then "*" and method or "*"), or Off.
-func For(settings []*xdsv1alpha1.MethodSetting, path, method string) Setting {
-	ms := xdsv1alpha1.MostSpecificSetting(settings, path, method, func(ms *xdsv1alpha1.MethodSetting) bool { return ms.GetLogging() != nil })
+// For returns the setting of method on route r: the most specific method setting with
+// logging, ranked as the throttle and the cache rank them (xdsv1alpha1.MostSpecific: path and
+// method, then path and ANY on an ANY route, then path and "*", then "*/*"), or Off.
+func For(settings []*xdsv1alpha1.MethodSetting, r *xdsv1alpha1.Route, method string) Setting {
+	ms := xdsv1alpha1.MostSpecific(settings, r, method, func(ms *xdsv1alpha1.MethodSetting) bool { return ms.GetLogging() != nil })
 	best := ms.GetLogging()
 	if best == nil {
 		return Setting{}

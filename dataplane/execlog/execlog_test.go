@@ -79,3 +79,29 @@ func TestBodyTruncates(t *testing.T) {
 		t.Errorf("long body: %d bytes", len(got))
 	}
 }
+
+// A "/path/ANY" setting logs the ANY route's requests, below an exact method and above
+// "/path/*", as the throttle and the cache rank it; it is not the [GET] route's beside it.
+func TestForANY(t *testing.T) {
+	info, errs := &xdsv1alpha1.MethodLogging{Level: "INFO"}, &xdsv1alpha1.MethodLogging{Level: "ERROR"}
+	settings := []*xdsv1alpha1.MethodSetting{
+		{Path: "/pets", Method: "*", Logging: &xdsv1alpha1.MethodLogging{Level: "OFF"}},
+		{Path: "/pets", Method: "ANY", Logging: info},
+		{Path: "/pets", Method: "DELETE", Logging: errs},
+	}
+	anyRoute := &xdsv1alpha1.Route{Path: "/pets", Methods: []string{"ANY"}}
+	getRoute := &xdsv1alpha1.Route{Path: "/pets", Methods: []string{"GET"}}
+	for _, tc := range []struct {
+		route  *xdsv1alpha1.Route
+		method string
+		want   Level
+	}{
+		{anyRoute, "POST", Info},
+		{anyRoute, "DELETE", Error},
+		{getRoute, "GET", Off},
+	} {
+		if got := For(settings, tc.route, tc.method); got.Level != tc.want {
+			t.Errorf("%s on %v: level %v, want %v", tc.method, tc.route.GetMethods(), got.Level, tc.want)
+		}
+	}
+}

@@ -47,7 +47,7 @@ func newRouteLogs(s *xdsv1alpha1.StageSnapshot, api *xdsv1alpha1.Api, r *xdsv1al
 		if !routeHas(r, m) {
 			continue
 		}
-		if set := execlog.For(s.GetMethodSettings(), r.GetPath(), m); set.Level != execlog.Off {
+		if set := execlog.For(s.GetMethodSettings(), r, m); set.Level != execlog.Off {
 			if by == nil {
 				by = map[string]execlog.Setting{}
 			}

@@ -160,13 +160,14 @@ func TestExecutionLogSettingPrecedence(t *testing.T) {
 		{Path: "/pets", Method: "POST"}, // a throttle only: does not hide */*
 		{Path: "*", Method: "*", Logging: info},
 	}
-	if s := execlog.For(settings, "/pets", "GET"); s.Level != execlog.Off {
+	route := &xdsv1alpha1.Route{Path: "/pets", Methods: []string{"GET", "POST"}}
+	if s := execlog.For(settings, route, "GET"); s.Level != execlog.Off {
 		t.Errorf("GET /pets: %v", s)
 	}
-	if s := execlog.For(settings, "/pets", "POST"); s.Level != execlog.Info {
+	if s := execlog.For(settings, route, "POST"); s.Level != execlog.Info {
 		t.Errorf("POST /pets: %v", s)
 	}
-	if s := execlog.For(nil, "/pets", "GET"); s.Level != execlog.Off {
+	if s := execlog.For(nil, route, "GET"); s.Level != execlog.Off {
 		t.Errorf("no settings: %v", s)
 	}
 }

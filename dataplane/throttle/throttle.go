@@ -18,10 +18,16 @@ limitations under the License.
 // API key, and stage and method throttles shared by every client, with Amazon API Gateway's
 // precedence. A request passes two token buckets, then the quota:
 //
-//   - per key: the plan's throttle for the route's path and method if it has one, else the
-//     plan's throttle (only for requests with an accepted API key of a plan of the stage);
-//   - shared: the stage's method setting for the path and method (exact, then "/path/*", then
-//     "*/*") if one sets a throttle, else the stage's throttle;
+//   - per key: the plan's throttle for the route's path and method if it has one (a bucket
+//     per key, stage, path and method), else the plan's throttle (one bucket per key for the
+//     whole plan: every route of every stage of the plan); only for requests with an
+//     accepted API key of a plan of the stage;
+//   - shared: the stage's method setting for the path and method if one sets a throttle, else
+//     the stage's throttle.
+//
+// Among the settings or plan throttles that apply, the most specific wins, ranked as the
+// cache and the execution logs rank them (xdsv1alpha1.MostSpecific): "/path/METHOD", then
+// "/path/ANY" (an ANY route's), then "/path/*", then "*/*";
 //   - the plan's quota for the key, counted last, so that throttled requests never count.
 //
 // Buckets and counters live in a limits.Store keyed by stable identity, so a configuration
@@ -88,7 +94,7 @@ type keyState struct {
 func newKeyState(stageKey, keyID string, p *plan) *keyState {
 	k := &keyState{plan: p, quota: quota.Key(stageKey, p.name, keyID)}
 	p.buckets.each(func(m string, b *bucket) {
-		// Per key: the key id completes the identity the plan's route bucket begins.
+		// Per key: the key id completes the identity the plan's bucket begins.
 		k.buckets.set(m, &bucket{key: b.key + keyID, rate: b.rate, burst: b.burst})
 	})
 	return k
@@ -119,7 +125,7 @@ func stageKeyPlans(s *xdsv1alpha1.StageSnapshot) keyPlans {
 // exists (the compiler defaults it to 10,000 requests per second, burst 5,000).
 func NewStep(o Options) proxy.Step {
 	return func(rt *proxy.Route, next http.Handler) (http.Handler, error) {
-		stageKey, path := rt.Stage.GetKey(), rt.Route.GetPath()
+		stageKey := rt.Stage.GetKey()
 		methods := rt.Route.GetMethods()
 		if len(methods) == 0 || slices.Contains(methods, "ANY") {
 			methods = allMethods
@@ -127,7 +133,7 @@ func NewStep(o Options) proxy.Step {
 		// Settings match per request method: a [GET, POST] route may have a POST setting.
 		shared := &methodBuckets{}
 		for _, m := range methods {
-			if b := sharedBucket(rt.Stage, path, m); b != nil {
+			if b := sharedBucket(rt.Stage, rt.Route, m); b != nil {
 				shared.set(m, b)
 			}
 		}
@@ -139,11 +145,8 @@ func NewStep(o Options) proxy.Step {
 				p.windows = quota.NewWindowCache(q.GetPeriod(), q.GetOffset())
 			}
 			for _, m := range methods {
-				if t := planThrottle(up, path, m); t != nil {
-					p.buckets.set(m, &bucket{
-						rate: t.GetRateLimit(), burst: int64(t.GetBurstLimit()),
-						key: "key/" + stageKey + "/" + up.GetName() + "/" + path + "/" + m + "/",
-					})
+				if b := planBucket(rt.Stage, up, rt.Route, m); b != nil {
+					p.buckets.set(m, b)
 				}
 			}
 			plans[i] = p
@@ -161,13 +164,11 @@ func NewStep(o Options) proxy.Step {
 	}
 }
 
-// sharedBucket is the stage-wide bucket of a route: the most specific method setting with a
-// throttle, else the stage's. Method settings arrive sorted most specific first.
-func sharedBucket(s *xdsv1alpha1.StageSnapshot, path, method string) *bucket {
-	for _, ms := range s.GetMethodSettings() {
-		if ms.GetThrottle() == nil || !matches(ms.GetPath(), ms.GetMethod(), path, method) {
-			continue
-		}
+// sharedBucket is the stage-wide bucket of a route for a request method: the most specific
+// method setting with a throttle, else the stage's.
+func sharedBucket(s *xdsv1alpha1.StageSnapshot, r *xdsv1alpha1.Route, method string) *bucket {
+	ms := xdsv1alpha1.MostSpecific(s.GetMethodSettings(), r, method, func(ms *xdsv1alpha1.MethodSetting) bool { return ms.GetThrottle() != nil })
+	if ms != nil {
 		return &bucket{
 			key:  "stage/" + s.GetKey() + "/" + ms.GetPath() + "/" + ms.GetMethod(),
 			rate: ms.GetThrottle().GetRateLimit(), burst: int64(ms.GetThrottle().GetBurstLimit()),
@@ -179,22 +180,27 @@ func sharedBucket(s *xdsv1alpha1.StageSnapshot, path, method string) *bucket {
 	return nil
 }
 
-// planThrottle is a plan's per-key throttle for a route: its method throttle if one matches,
-// else its own.
-func planThrottle(up *xdsv1alpha1.UsagePlan, path, method string) *xdsv1alpha1.Throttle {
-	for _, mt := range up.GetMethodThrottles() {
-		if matches(mt.GetPath(), mt.GetMethod(), path, method) {
-			return mt.GetThrottle()
+// planBucket is a plan's per-key bucket for a route and request method, without the key id
+// that newKeyState appends: the most specific of the plan's method throttles for this stage,
+// a bucket per path and method as in Amazon API Gateway; else the plan's throttle, one bucket
+// per key for the whole plan, shared by its routes and stages, as the UsagePlan's throttle
+// is documented ("each key across the plan's stages"). Plans are namespaced, and the plan's
+// stages are all in its namespace.
+func planBucket(s *xdsv1alpha1.StageSnapshot, up *xdsv1alpha1.UsagePlan, r *xdsv1alpha1.Route, method string) *bucket {
+	if mt := xdsv1alpha1.MostSpecific(up.GetMethodThrottles(), r, method, nil); mt != nil {
+		t := mt.GetThrottle()
+		return &bucket{
+			rate: t.GetRateLimit(), burst: int64(t.GetBurstLimit()),
+			key: "key/" + s.GetKey() + "/" + up.GetName() + "/" + r.GetPath() + "/" + method + "/",
 		}
 	}
-	return up.GetThrottle()
-}
-
-// matches compares a setting's path and method ("*" or "ANY" for any method) with a route's
-// path and a request method.
-func matches(settingPath, settingMethod, path, method string) bool {
-	return (settingPath == "*" || settingPath == path) &&
-		(settingMethod == "*" || settingMethod == "ANY" || settingMethod == method)
+	if t := up.GetThrottle(); t != nil {
+		return &bucket{
+			rate: t.GetRateLimit(), burst: int64(t.GetBurstLimit()),
+			key: "plan/" + s.GetNamespace() + "/" + up.GetName() + "/",
+		}
+	}
+	return nil
 }
 
 type handler struct {

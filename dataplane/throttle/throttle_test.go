@@ -21,6 +21,8 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -70,8 +72,9 @@ var now = time.Date(2027, 2, 28, 23, 59, 0, 0, time.UTC)
 
 func stage() *xdsv1alpha1.StageSnapshot {
 	return &xdsv1alpha1.StageSnapshot{
-		Key:      "shop/prod",
-		Throttle: &xdsv1alpha1.Throttle{RateLimit: 10000, BurstLimit: 5000},
+		Key:       "shop/prod",
+		Namespace: "shop",
+		Throttle:  &xdsv1alpha1.Throttle{RateLimit: 10000, BurstLimit: 5000},
 		MethodSettings: []*xdsv1alpha1.MethodSetting{
 			{Path: "/pets/{id}", Method: "POST", Throttle: &xdsv1alpha1.Throttle{RateLimit: 5, BurstLimit: 5}},
 			{Path: "/pets/{id}", Method: "*", Throttle: &xdsv1alpha1.Throttle{RateLimit: 50, BurstLimit: 50}},
@@ -89,10 +92,15 @@ func stage() *xdsv1alpha1.StageSnapshot {
 
 func serve(t *testing.T, store limits.Store, path string, methods []string, method, keyID string) *httptest.ResponseRecorder {
 	t.Helper()
+	return serveStage(t, stage(), store, path, methods, method, keyID)
+}
+
+func serveStage(t *testing.T, s *xdsv1alpha1.StageSnapshot, store limits.Store, path string, methods []string, method, keyID string) *httptest.ResponseRecorder {
+	t.Helper()
 	var called bool
 	next := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { called = true })
 	h, err := NewStep(Options{Store: store, Now: func() time.Time { return now }})(&proxy.Route{
-		Stage: stage(), API: &xdsv1alpha1.Api{}, Route: &xdsv1alpha1.Route{Path: path, Methods: methods},
+		Stage: s, API: &xdsv1alpha1.Api{}, Route: &xdsv1alpha1.Route{Path: path, Methods: methods},
 	}, next)
 	if err != nil {
 		t.Fatal(err)
@@ -119,11 +127,11 @@ func TestPrecedence(t *testing.T) {
 		{"plan method throttle and stage method setting", "/pets/{id}", "GET", "alice", []string{"GET", "POST"},
 			[]take{{"key/shop/prod/gold//pets/{id}/GET/alice", 1, 2}, {"stage/shop/prod//pets/{id}/*", 50, 50}}, true},
 		{"the POST of the same route has its own settings", "/pets/{id}", "POST", "alice", []string{"GET", "POST"},
-			[]take{{"key/shop/prod/gold//pets/{id}/POST/alice", 100, 200}, {"stage/shop/prod//pets/{id}/POST", 5, 5}}, true},
+			[]take{{"plan/shop/gold/alice", 100, 200}, {"stage/shop/prod//pets/{id}/POST", 5, 5}}, true},
 		{"HEAD counts as GET", "/pets/{id}", "HEAD", "alice", []string{"GET"},
 			[]take{{"key/shop/prod/gold//pets/{id}/GET/alice", 1, 2}, {"stage/shop/prod//pets/{id}/*", 50, 50}}, true},
 		{"plan throttle and stage default on another path", "/orders", "GET", "alice", []string{"ANY"},
-			[]take{{"key/shop/prod/gold//orders/GET/alice", 100, 200}, {"stage/shop/prod", 10000, 5000}}, true},
+			[]take{{"plan/shop/gold/alice", 100, 200}, {"stage/shop/prod", 10000, 5000}}, true},
 		{"no key: the stage only, no quota", "/orders", "GET", "", []string{"ANY"},
 			[]take{{"stage/shop/prod", 10000, 5000}}, false},
 		{"a key of no plan of this stage", "/orders", "GET", "mallory", []string{"ANY"},
@@ -187,5 +195,79 @@ func TestRequestTime(t *testing.T) {
 	h.ServeHTTP(httptest.NewRecorder(), req) // no reqctx: the clock
 	if len(r.times) != 3 || !r.times[0].Equal(now) || !r.times[1].Equal(now) || r.times[2].Before(before) {
 		t.Fatalf("times %v, want %v twice then the clock", r.times, now)
+	}
+}
+
+// One ranking for the stage's method settings and the plan's method throttles, whatever
+// their order in the snapshot: "/path/METHOD", then "/path/ANY" (the ANY route's only), then
+// "/path/*", then "*/*".
+func TestMostSpecificWins(t *testing.T) {
+	th := func(n float64) *xdsv1alpha1.Throttle {
+		return &xdsv1alpha1.Throttle{RateLimit: n, BurstLimit: int32(n)}
+	}
+	s := stage()
+	s.MethodSettings = []*xdsv1alpha1.MethodSetting{
+		{Path: "*", Method: "*", Throttle: th(1000)},
+		{Path: "/p", Method: "*", Throttle: th(300)},
+		{Path: "/p", Method: "ANY", Throttle: th(200)},
+		{Path: "/p", Method: "GET", Throttle: th(100)},
+	}
+	s.UsagePlans[0].MethodThrottles = []*xdsv1alpha1.MethodThrottle{
+		{Path: "/p", Method: "*", Throttle: th(30)},
+		{Path: "/p", Method: "ANY", Throttle: th(20)},
+		{Path: "/p", Method: "GET", Throttle: th(10)},
+	}
+	for _, tc := range []struct {
+		name, method string
+		methods      []string
+		want         []take
+	}{
+		{"GET beats ANY and * on the ANY route", "GET", []string{"ANY"},
+			[]take{{"key/shop/prod/gold//p/GET/alice", 10, 10}, {"stage/shop/prod//p/GET", 100, 100}}},
+		{"ANY beats * on the ANY route", "POST", []string{"ANY"},
+			[]take{{"key/shop/prod/gold//p/POST/alice", 20, 20}, {"stage/shop/prod//p/ANY", 200, 200}}},
+		{"GET on a [GET] route", "GET", []string{"GET"},
+			[]take{{"key/shop/prod/gold//p/GET/alice", 10, 10}, {"stage/shop/prod//p/GET", 100, 100}}},
+		{"ANY is not a [POST] route's", "POST", []string{"POST"},
+			[]take{{"key/shop/prod/gold//p/POST/alice", 30, 30}, {"stage/shop/prod//p/*", 300, 300}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &recorder{}
+			if w := serveStage(t, s, r, "/p", tc.methods, tc.method, "alice"); w.Code != http.StatusOK {
+				t.Fatalf("status %d", w.Code)
+			}
+			if !slices.Equal(r.takes, tc.want) {
+				t.Errorf("buckets %v, want %v", r.takes, tc.want)
+			}
+		})
+	}
+}
+
+// The plan's throttle limits each key across the plan: one bucket for every route of every
+// stage of the plan, as Amazon API Gateway applies a usage plan's throttle per API key. A
+// per-method throttle is per key, stage, path and method.
+func TestPlanThrottlePerKey(t *testing.T) {
+	dev := stage()
+	dev.Key = "shop/dev"
+	r := &recorder{}
+	serve(t, r, "/orders", []string{"GET"}, "GET", "alice")
+	serve(t, r, "/orders", []string{"POST"}, "POST", "alice")
+	serve(t, r, "/pets/{id}", []string{"POST"}, "POST", "alice")
+	serveStage(t, dev, r, "/orders", []string{"GET"}, "GET", "alice")
+	serve(t, r, "/orders", []string{"GET"}, "GET", "bob") // no plan of the stage: no key bucket
+	serve(t, r, "/pets/{id}", []string{"GET"}, "GET", "alice")
+	serveStage(t, dev, r, "/pets/{id}", []string{"GET"}, "GET", "alice")
+	var keyBuckets []string
+	for _, tk := range r.takes {
+		if !strings.HasPrefix(tk.key, "stage/") {
+			keyBuckets = append(keyBuckets, tk.key)
+		}
+	}
+	want := []string{
+		"plan/shop/gold/alice", "plan/shop/gold/alice", "plan/shop/gold/alice", "plan/shop/gold/alice",
+		"key/shop/prod/gold//pets/{id}/GET/alice", "key/shop/dev/gold//pets/{id}/GET/alice",
+	}
+	if !slices.Equal(keyBuckets, want) {
+		t.Errorf("key buckets %v, want %v", keyBuckets, want)
 	}
 }

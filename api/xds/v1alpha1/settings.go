@@ -16,28 +16,77 @@ limitations under the License.
 
 package xdsv1alpha1
 
-// MostSpecificSetting returns the method setting that applies to method on a route's path,
-// among those for which has is true: path and method, then path and "*", then "*" and the
-// method or "*"; nil when none does. A more specific setting without the field asked for (a
-// throttle only, when caching is asked) does not hide a broader one that has it.
-func MostSpecificSetting(settings []*MethodSetting, path, method string, has func(*MethodSetting) bool) *MethodSetting {
-	var best *MethodSetting
-	bestRank := 3
-	for _, ms := range settings {
-		if !has(ms) {
+// Method settings (a stage's) and method throttles (a usage plan's) are keyed by a path, "*"
+// for every path, and a method: an HTTP method, "ANY" or "*". As in Amazon API Gateway, ANY
+// is a method of its own: that of a route that answers every method, and not of a [GET]
+// route beside it on the same path, which the router prefers for GET. "*" is every method of
+// the path. The throttle, the cache and the execution logs pick a setting with the same
+// ranking, Specificity, so that one key means the same to all three.
+
+// pathMethod is what ranking needs of a setting: MethodSetting and MethodThrottle.
+type pathMethod interface {
+	GetPath() string
+	GetMethod() string
+}
+
+// Specificity ranks a setting's key, 0 the most specific: for the same path an exact method
+// beats ANY, which beats "*", and any setting of the route's path beats every "*" path one.
+// A route's settings apply by Applies; among those that do, the lowest rank wins.
+func Specificity(path, method string) int {
+	rank := 0
+	switch method {
+	case "ANY":
+		rank = 1
+	case "*":
+		rank = 2
+	}
+	if path == "*" {
+		rank += 3
+	}
+	return rank
+}
+
+// AnswersAny reports whether r is an ANY route: it lists ANY, or nothing (which the compiler
+// never sends, and the proxy reads as ANY).
+func AnswersAny(r *Route) bool {
+	for _, m := range r.GetMethods() {
+		if m == "ANY" {
+			return true
+		}
+	}
+	return len(r.GetMethods()) == 0
+}
+
+// Applies reports whether a setting keyed settingPath and settingMethod applies to requests
+// of method on route r: its path is r's or "*", and its method is method, "*", or ANY on an
+// ANY route.
+func Applies(settingPath, settingMethod string, r *Route, method string) bool {
+	if settingPath != "*" && settingPath != r.GetPath() {
+		return false
+	}
+	switch settingMethod {
+	case "*":
+		return true
+	case "ANY":
+		return AnswersAny(r)
+	}
+	return settingMethod == method
+}
+
+// MostSpecific returns the setting that applies to requests of method on route r, among
+// those for which has is true (all when has is nil): the one of lowest Specificity, the first
+// of them on a tie (the compiler sends no two of one key); nil when none applies. A more
+// specific setting without the field asked for (a throttle only, when caching is asked) does
+// not hide a broader one that has it.
+func MostSpecific[T pathMethod](settings []T, r *Route, method string, has func(T) bool) T {
+	var best T
+	bestRank := -1
+	for _, s := range settings {
+		if (has != nil && !has(s)) || !Applies(s.GetPath(), s.GetMethod(), r, method) {
 			continue
 		}
-		rank := 3
-		switch {
-		case ms.GetPath() == path && ms.GetMethod() == method:
-			rank = 0
-		case ms.GetPath() == path && ms.GetMethod() == "*":
-			rank = 1
-		case ms.GetPath() == "*" && (ms.GetMethod() == "*" || ms.GetMethod() == method):
-			rank = 2
-		}
-		if rank < bestRank {
-			best, bestRank = ms, rank
+		if rank := Specificity(s.GetPath(), s.GetMethod()); bestRank < 0 || rank < bestRank {
+			best, bestRank = s, rank
 		}
 	}
 	return best

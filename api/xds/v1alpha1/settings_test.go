@@ -1,0 +1,59 @@
+/*
+Copyright 2026 The Portico Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package xdsv1alpha1
+
+import "testing"
+
+// One ranking for every key: an exact method beats ANY beats "*" on the route's path, which
+// all beat "*/*"; ANY applies to an ANY route only, not to a [GET] route of the same path.
+func TestMostSpecific(t *testing.T) {
+	ms := func(path, method string) *MethodSetting {
+		return &MethodSetting{Path: path, Method: method, Caching: &MethodCaching{Enabled: true}}
+	}
+	get, anyM, star, all := ms("/p", "GET"), ms("/p", "ANY"), ms("/p", "*"), ms("*", "*")
+	throttleOnly := &MethodSetting{Path: "/p", Method: "GET", Throttle: &Throttle{RateLimit: 1}}
+	anyRoute := &Route{Path: "/p", Methods: []string{"ANY"}}
+	getRoute := &Route{Path: "/p", Methods: []string{"GET"}}
+	caching := func(s *MethodSetting) bool { return s.GetCaching() != nil }
+	for _, tc := range []struct {
+		name     string
+		settings []*MethodSetting
+		route    *Route
+		method   string
+		want     *MethodSetting
+	}{
+		{"exact beats ANY, whatever the order", []*MethodSetting{anyM, get}, anyRoute, "GET", get},
+		{"ANY beats *", []*MethodSetting{all, star, anyM}, anyRoute, "POST", anyM},
+		{"* beats */*", []*MethodSetting{all, star}, anyRoute, "POST", star},
+		{"*/* last", []*MethodSetting{all}, getRoute, "GET", all},
+		{"ANY is not a [GET] route's", []*MethodSetting{anyM, all}, getRoute, "GET", all},
+		{"a setting without the field does not hide a broader one", []*MethodSetting{throttleOnly, star}, getRoute, "GET", star},
+		{"another path", []*MethodSetting{ms("/q", "GET"), ms("/q", "*")}, getRoute, "GET", nil},
+		{"an empty method list is ANY", []*MethodSetting{anyM}, &Route{Path: "/p"}, "PUT", anyM},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := MostSpecific(tc.settings, tc.route, tc.method, caching); got != tc.want {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+	// Plan throttles rank the same way, and nil has takes every one.
+	mts := []*MethodThrottle{{Path: "/p", Method: "*"}, {Path: "/p", Method: "GET"}}
+	if got := MostSpecific(mts, getRoute, "GET", nil); got != mts[1] {
+		t.Errorf("method throttles: got %v, want /p/GET", got)
+	}
+}
