@@ -20,22 +20,28 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
 	apiv1 "github.com/portico-dev/portico/api/v1alpha1"
+	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 	"github.com/portico-dev/portico/controllers/ir"
 )
 
 // compilePlans binds every UsagePlan to its stages and returns the plans per stage key.
 // Plans are taken oldest first: when a key is in two plans for one stage, the older plan
-// keeps it, and the newer one reports APIKeyConflict.
+// keeps it, and the newer one reports APIKeyConflict. Throttle keys that name no route of a
+// stage's deployed revision are reported later, by checkPlanThrottles, when the stage has
+// its revision.
 func (w *world) compilePlans(st statuses) map[string][]ir.UsagePlan {
 	byStage := map[string][]ir.UsagePlan{}
 	claimed := map[string]string{} // stage key + "|" + key hash -> plan name
+	inScope := scope(w.in.Scope)
 	for _, p := range w.plans {
 		status := st.of(KindUsagePlan, p)
 		var probs problems
@@ -62,6 +68,11 @@ func (w *world) compilePlans(st statuses) map[string][]ir.UsagePlan {
 				t := as.Throttle[key]
 				plan.MethodThrottles = append(plan.MethodThrottles, ir.MethodThrottle{Path: path, Method: method, Throttle: *throttle(&t)})
 			}
+			// In the order the proxies rank them, as a Stage's method settings.
+			sort.SliceStable(plan.MethodThrottles, func(i, j int) bool {
+				a, b := plan.MethodThrottles[i], plan.MethodThrottles[j]
+				return xdsv1alpha1.Specificity(a.Path, a.Method) < xdsv1alpha1.Specificity(b.Path, b.Method)
+			})
 			for _, k := range keys {
 				claim := stageKey + "|" + k.SHA256
 				if other, taken := claimed[claim]; taken && other != p.Name {
@@ -74,6 +85,16 @@ func (w *world) compilePlans(st statuses) map[string][]ir.UsagePlan {
 			byStage[stageKey] = append(byStage[stageKey], plan)
 		}
 		status.set(apiv1.ConditionAccepted, true, apiv1.ReasonAccepted, "the plan is valid")
+		// A compile scoped to some RestApis compiles only their stages, so only they report
+		// their unmatched throttle keys: the other stages' reports, as this generation of the
+		// plan had them written, are kept, or each API's compile would undo the others'.
+		for _, as := range p.Spec.APIStages {
+			if !inScope(nsName{p.Namespace, as.RestApiRef.Name}) {
+				for _, msg := range writtenPlanThrottleWarnings(p, as) {
+					addPlanThrottleWarning(status, msg)
+				}
+			}
+		}
 		if probs.reason != "" {
 			status.set(apiv1.ConditionReady, false, probs.reason, probs.String())
 		} else {
@@ -84,6 +105,72 @@ func (w *world) compilePlans(st statuses) map[string][]ir.UsagePlan {
 		sort.Slice(byStage[k], func(i, j int) bool { return byStage[k][i].Name < byStage[k][j].Name })
 	}
 	return byStage
+}
+
+// planThrottlesIgnored ends the Accepted message of a plan with throttle keys that name no
+// route: the rest of the plan applies.
+const planThrottlesIgnored = "; the plan applies without those throttles"
+
+// checkPlanThrottles reports, on the status of each plan bound to stage s, the
+// apiStages[].throttle keys that match no route of api, the stage's deployed revision (as a
+// Stage's methodSettings keys are reported). The proxies apply no such throttle, and the rest
+// of the plan is in force.
+func (w *world) checkPlanThrottles(st statuses, s *apiv1.Stage, restApi string, api *ir.API) {
+	for _, p := range w.plans {
+		if p.Namespace != s.Namespace {
+			continue
+		}
+		for _, as := range p.Spec.APIStages {
+			if as.RestApiRef.Name != restApi || as.Stage != stageName(s) {
+				continue
+			}
+			for _, key := range sortedKeys(as.Throttle) {
+				path, method, ok := splitMethodKey(key)
+				if ok && !apiHasRoute(api, path, method) { // a key not "/path/METHOD" is compilePlans'
+					addPlanThrottleWarning(st.of(KindUsagePlan, p), fmt.Sprintf("%sthrottle key %q matches no route of the deployed revision", planStagePrefix(as), key))
+				}
+			}
+		}
+	}
+}
+
+// planStagePrefix begins the messages about one of a plan's stages.
+func planStagePrefix(as apiv1.UsagePlanAPIStage) string {
+	return fmt.Sprintf("RestApi %s stage %s: ", as.RestApiRef.Name, as.Stage)
+}
+
+// addPlanThrottleWarning adds msg to the plan's Accepted condition, which says
+// InvalidMethodSetting once there is one. Messages are sorted: stages report in the order
+// they compile, and a scoped compile adds the other APIs' first, yet the status must not
+// change with the order.
+func addPlanThrottleWarning(status *ObjectStatus, msg string) {
+	var msgs []string
+	if c := status.condition(apiv1.ConditionAccepted); c != nil && c.Reason == apiv1.ReasonInvalidMethodSetting {
+		msgs = strings.Split(strings.TrimSuffix(c.Message, planThrottlesIgnored), "; ")
+	}
+	if slices.Contains(msgs, msg) {
+		return
+	}
+	msgs = append(msgs, msg)
+	slices.Sort(msgs)
+	status.set(apiv1.ConditionAccepted, false, apiv1.ReasonInvalidMethodSetting, strings.Join(msgs, "; ")+planThrottlesIgnored)
+}
+
+// writtenPlanThrottleWarnings returns the messages about stage as that the plan's status
+// holds for its current generation.
+func writtenPlanThrottleWarnings(p *apiv1.UsagePlan, as apiv1.UsagePlanAPIStage) []string {
+	var out []string
+	for _, c := range p.Status.Conditions {
+		if c.Type != apiv1.ConditionAccepted || c.Reason != apiv1.ReasonInvalidMethodSetting || c.ObservedGeneration != p.Generation {
+			continue
+		}
+		for _, msg := range strings.Split(strings.TrimSuffix(c.Message, planThrottlesIgnored), "; ") {
+			if strings.HasPrefix(msg, planStagePrefix(as)) {
+				out = append(out, msg)
+			}
+		}
+	}
+	return out
 }
 
 func (w *world) findStage(namespace, restApi, name string) *apiv1.Stage {

@@ -90,6 +90,7 @@ func (w *world) compileStage(st statuses, s *apiv1.Stage, restApi *apiv1.RestApi
 		out.Canary = canary
 	}
 	out.MethodSettings = methodSettings(s.Spec.MethodSettings, rev.API, &warnings)
+	w.checkPlanThrottles(st, s, restApi.Name, rev.API)
 	if restApi.Spec.Protocol == apiv1.ProtocolWebSocket {
 		webSocketStage(out, &warnings)
 	}
