@@ -198,6 +198,11 @@ func rollbackStage(ctx context.Context, c client.Client, ns, name string, revisi
 	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &st); err != nil {
 		return err
 	}
+	// The compiler refuses a Stage pinned to a revision its RestApi does not keep, and a
+	// refused stage is not served: a typo here would take the stage offline.
+	if err := checkKeptRevision(ctx, c, ns, st.Spec.RestApiRef.Name, revision); err != nil {
+		return fmt.Errorf("stage %s/%s left as it is: %w", ns, name, err)
+	}
 	before := st.DeepCopy()
 	st.Spec.Deployment = &apiv1.StageDeployment{Revision: revision}
 	if err := c.Patch(ctx, &st, client.MergeFrom(before)); err != nil {

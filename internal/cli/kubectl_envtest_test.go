@@ -217,7 +217,10 @@ func TestKubectlPluginOnAPIServer(t *testing.T) {
 		t.Errorf("test-invoke of a missing stage ran:\n%s", out)
 	}
 
-	// rollback and promote change the Stage.
+	// rollback and promote change the Stage; a rollback to a revision not kept does not.
+	if out, err = plugin(t, kc, "rollback", "prod", "-n", ns, "--to", "9"); err == nil || !strings.Contains(err.Error(), "keeps no revision 9; it keeps 2, 1") {
+		t.Fatalf("rollback to a revision not kept (%v): %s", err, out)
+	}
 	if out, err = plugin(t, kc, "rollback", "prod", "-n", ns, "--to", "1"); err != nil || out != "stage plugin/prod rolled back: serves revision 1\n" {
 		t.Fatalf("rollback (%v): %s", err, out)
 	}

@@ -17,7 +17,9 @@ limitations under the License.
 package cli
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -89,11 +91,49 @@ type revisionRow struct {
 	Stages   []string  `json:"stages,omitempty"`
 }
 
+// keptRevisions lists the revisions a RestApi keeps (its ControllerRevisions), newest first.
+func keptRevisions(ctx context.Context, c client.Client, ns, api string) ([]appsv1.ControllerRevision, error) {
+	var objs appsv1.ControllerRevisionList
+	if err := c.List(ctx, &objs, client.InNamespace(ns), client.MatchingLabels{revisions.LabelRestApi: api}); err != nil {
+		return nil, err
+	}
+	items := objs.Items
+	slices.SortFunc(items, func(a, b appsv1.ControllerRevision) int { return cmp.Compare(b.Revision, a.Revision) })
+	return items, nil
+}
+
+// checkKeptRevision says whether a stage of api can serve revision n: the compiler refuses
+// a revision the RestApi does not keep, or one that does not decode.
+func checkKeptRevision(ctx context.Context, c client.Client, ns, api string, n int64) error {
+	items, err := keptRevisions(ctx, c, ns, api)
+	if err != nil {
+		return err
+	}
+	kept := make([]string, 0, len(items))
+	for i := range items {
+		if items[i].Revision == n {
+			rev, err := revisions.FromObject(&items[i])
+			if err == nil && rev.API == nil {
+				err = errors.New("it holds no API")
+			}
+			if err != nil {
+				return fmt.Errorf("revision %d of RestApi %s/%s does not decode: %w", n, ns, api, err)
+			}
+			return nil
+		}
+		kept = append(kept, strconv.FormatInt(items[i].Revision, 10))
+	}
+	if len(kept) == 0 {
+		return fmt.Errorf("RestApi %s/%s keeps no revision %d; it keeps none", ns, api, n)
+	}
+	return fmt.Errorf("RestApi %s/%s keeps no revision %d; it keeps %s (kubectl portico revisions %s lists them)", ns, api, n, strings.Join(kept, ", "), api)
+}
+
 // listRevisions prints the revisions a RestApi keeps, newest first, with the stages that
 // serve each (as deployment or canary) from their status.
 func listRevisions(ctx context.Context, c client.Client, ns, api string, o outputFlag, out io.Writer) error {
-	var objs appsv1.ControllerRevisionList
-	if err := c.List(ctx, &objs, client.InNamespace(ns), client.MatchingLabels{revisions.LabelRestApi: api}); err != nil {
+	items, err := keptRevisions(ctx, c, ns, api)
+	if err != nil {
 		return err
 	}
 	var stages apiv1.StageList
@@ -112,8 +152,6 @@ func listRevisions(ctx context.Context, c client.Client, ns, api string, o outpu
 			servedBy[r] = append(servedBy[r], st.Name+" (canary)")
 		}
 	}
-	items := objs.Items
-	slices.SortFunc(items, func(a, b appsv1.ControllerRevision) int { return int(b.Revision - a.Revision) })
 	rows := make([]revisionRow, 0, len(items))
 	for i := range items {
 		row := revisionRow{Revision: items[i].Revision, Routes: -1, Created: items[i].CreationTimestamp.UTC(), Stages: servedBy[items[i].Revision]}

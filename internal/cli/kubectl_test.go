@@ -43,6 +43,17 @@ func TestKubectlDispatchByName(t *testing.T) {
 	}
 }
 
+// petsRevision is revision n of RestApi shop/pets, as the controller stores it.
+func petsRevision(t *testing.T, n int64) *appsv1.ControllerRevision {
+	t.Helper()
+	obj, err := revisions.ToObject(compile.Revision{Namespace: "shop", RestApi: "pets", Number: n, Hash: fmt.Sprintf("%d%063d", n, 0), API: &ir.API{}},
+		&apiv1.RestApi{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "pets", UID: "u"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return obj
+}
+
 func TestPromoteAndRollback(t *testing.T) {
 	pct := 10.0
 	st := &apiv1.Stage{
@@ -53,7 +64,11 @@ func TestPromoteAndRollback(t *testing.T) {
 			Canary:     &apiv1.Canary{PercentTraffic: &pct, Deployment: &apiv1.StageDeployment{Revision: 4}},
 		},
 	}
-	c := fake.NewClientBuilder().WithScheme(scheme.New()).WithObjects(st).Build()
+	objs := []client.Object{st}
+	for n := int64(2); n <= 4; n++ {
+		objs = append(objs, petsRevision(t, n))
+	}
+	c := fake.NewClientBuilder().WithScheme(scheme.New()).WithObjects(objs...).Build()
 	ctx := context.Background()
 	var out bytes.Buffer
 	if err := promoteStage(ctx, c, "shop", "prod", &out); err != nil {
@@ -83,18 +98,46 @@ func TestPromoteAndRollback(t *testing.T) {
 	}
 }
 
-func TestListRevisions(t *testing.T) {
-	mk := func(n int64) *appsv1.ControllerRevision {
-		obj, err := revisions.ToObject(compile.Revision{Namespace: "shop", RestApi: "pets", Number: n, Hash: fmt.Sprintf("%d%063d", n, 0), API: &ir.API{}},
-			&apiv1.RestApi{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "pets", UID: "u"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return obj
+// Rolling back to a revision the RestApi does not keep would have the compiler refuse the
+// stage, and stop serving it: the plugin refuses instead, and leaves the stage as it is.
+func TestRollbackToRevisionNotKept(t *testing.T) {
+	st := &apiv1.Stage{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "prod"},
+		Spec:       apiv1.StageSpec{RestApiRef: apiv1.LocalObjectReference{Name: "pets"}, Deployment: &apiv1.StageDeployment{Revision: 3}},
 	}
+	other := petsRevision(t, 9)
+	other.Name, other.Labels[revisions.LabelRestApi] = "cats-9", "cats"
+	// A revision of another RestApi does not count.
+	c := fake.NewClientBuilder().WithScheme(scheme.New()).WithObjects(st, petsRevision(t, 2), petsRevision(t, 3), other).Build()
+	ctx := context.Background()
+	var out bytes.Buffer
+	for _, n := range []int64{1, 9} {
+		err := rollbackStage(ctx, c, "shop", "prod", n, &out)
+		want := fmt.Sprintf("stage shop/prod left as it is: RestApi shop/pets keeps no revision %d; it keeps 3, 2 (kubectl portico revisions pets lists them)", n)
+		if err == nil || err.Error() != want {
+			t.Errorf("rollback --to %d: %v, want %q", n, err, want)
+		}
+	}
+	var got apiv1.Stage
+	if err := c.Get(ctx, client.ObjectKey{Namespace: "shop", Name: "prod"}, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Spec.Deployment == nil || got.Spec.Deployment.Revision != 3 || out.Len() != 0 {
+		t.Errorf("after refused rollbacks: %+v, output %q", got.Spec.Deployment, out.String())
+	}
+
+	// A RestApi without revisions (none compiled yet, or another name) has none to pin.
+	st.Spec.RestApiRef.Name = "dogs"
+	c = fake.NewClientBuilder().WithScheme(scheme.New()).WithObjects(st).Build()
+	if err := rollbackStage(ctx, c, "shop", "prod", 1, &out); err == nil || !strings.Contains(err.Error(), "keeps no revision 1; it keeps none") {
+		t.Errorf("rollback with no revisions: %v", err)
+	}
+}
+
+func TestListRevisions(t *testing.T) {
 	st := &apiv1.Stage{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "prod"}, Spec: apiv1.StageSpec{RestApiRef: apiv1.LocalObjectReference{Name: "pets"}}}
 	st.Status.DeployedRevision, st.Status.CanaryRevision = 1, 2
-	c := fake.NewClientBuilder().WithScheme(scheme.New()).WithObjects(mk(1), mk(2), st).WithStatusSubresource(st).Build()
+	c := fake.NewClientBuilder().WithScheme(scheme.New()).WithObjects(petsRevision(t, 1), petsRevision(t, 2), st).WithStatusSubresource(st).Build()
 	var out bytes.Buffer
 	if err := listRevisions(context.Background(), c, "shop", "pets", outputFlag{}, &out); err != nil {
 		t.Fatal(err)
