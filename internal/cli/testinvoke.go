@@ -67,7 +67,8 @@ func newTestInvokeCommand() *cobra.Command {
 		Long: `Compiles the manifests as portico standalone does and runs one request through the
 stage's request path in this process, without a listening proxy, as Amazon API Gateway's
 TestInvokeMethod: authorizers, API keys and throttles run as for a real request (pass the
-credentials with -H), integrations are called. It prints the status, headers, body, latency
+credentials with -H), integrations are called; an API whose default endpoint is disabled
+(disableDefaultEndpoint) is tested all the same. It prints the status, headers, body, latency
 and the request's execution log (every step, with data trace; credentials redacted).
 
 The objects come from manifest files (-f), or without -f from a cluster (--kubeconfig,
@@ -215,9 +216,14 @@ func findStage(compiled compile.Output, o testInvokeOptions) (*xdsv1alpha1.Stage
 	return nil, nil, errors.New(msg)
 }
 
-// prepareSnapshot turns on execution logs with data trace for every method, and with
-// skipAuthorization takes authorizers, API keys and throttles off the stage's routes.
+// prepareSnapshot turns on execution logs with data trace for every method, serves the
+// stage on its default endpoint, and with skipAuthorization takes authorizers, API keys and
+// throttles off the stage's routes.
 func prepareSnapshot(s *xdsv1alpha1.StageSnapshot, skipAuthorization bool) {
+	// The test request goes to /{stage}/... on the default endpoint, as AWS's
+	// TestInvokeMethod reaches the method whatever disableExecuteApiEndpoint says: with the
+	// endpoint disabled, every test would answer 404 (and exit 0).
+	s.DisableDefaultEndpoint = false
 	settings := []*xdsv1alpha1.MethodSetting{{Path: "*", Method: "*", Logging: &xdsv1alpha1.MethodLogging{Level: "INFO", DataTrace: true}}}
 	for _, ms := range s.GetMethodSettings() {
 		ms = proto.Clone(ms).(*xdsv1alpha1.MethodSetting)

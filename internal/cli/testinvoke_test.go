@@ -144,3 +144,35 @@ spec:
 		t.Errorf("invalid body (%v):\n%s", err, out)
 	}
 }
+
+// An API served only through its custom domains (disableDefaultEndpoint) is tested all the
+// same: AWS's TestInvokeMethod does not go through an endpoint either.
+func TestTestInvokeDisabledDefaultEndpoint(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "pets") }))
+	defer backend.Close()
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "api.yaml"), fmt.Sprintf(`apiVersion: apigateway.portico.dev/v1alpha1
+kind: RestApi
+metadata: {name: pets}
+spec: {disableDefaultEndpoint: true}
+---
+apiVersion: apigateway.portico.dev/v1alpha1
+kind: Route
+metadata: {name: list-pets}
+spec:
+  restApiRef: {name: pets}
+  path: /pets
+  methods: [GET]
+  integration: {type: HTTP_PROXY, uri: "%s/pets"}
+---
+apiVersion: apigateway.portico.dev/v1alpha1
+kind: Stage
+metadata: {name: prod}
+spec:
+  restApiRef: {name: pets}
+`, backend.URL))
+	out, err := run(t, "test-invoke", "-f", dir, "--api", "pets", "--stage", "prod", "--path", "/pets")
+	if err != nil || !strings.HasPrefix(out, "Status: 200\n") || !strings.Contains(out, "Body:\npets\n") {
+		t.Errorf("test-invoke (%v):\n%s", err, out)
+	}
+}
