@@ -202,7 +202,7 @@ func TestWebSocket(t *testing.T) {
 	}
 	ce := connects[0]
 	rc := ce.RequestContext
-	if rc.RouteKey != "$connect" || rc.Stage != "live" || rc.APIID != "default/chat" || rc.Identity.SourceIP != "127.0.0.1" ||
+	if rc.RouteKey != "$connect" || rc.Stage != "live" || rc.APIID != "chat" || rc.AccountID != "default" || rc.Identity.SourceIP != "127.0.0.1" ||
 		rc.ConnectedAt == 0 || rc.RequestTimeEpoch == 0 || rc.RequestID == "" || rc.DomainName != "127.0.0.1" || rc.MessageDirection != "IN" {
 		t.Errorf("CONNECT requestContext = %+v", rc)
 	}

@@ -142,10 +142,10 @@ func (l *lambda) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case res.StatusCode < 200 || res.StatusCode > 299:
 		l.functionFailed(w, r, rc, fmt.Errorf("the function answered %d", res.StatusCode))
 		return
-	case res.Header.Get("X-Amz-Function-Error") != "" || isFunctionError(payload):
+	case FunctionError(res.Header, payload):
 		// The runtime's error object ({errorMessage, errorType, stackTrace}) is the
 		// function's failure, not its answer: its text stays in the logs.
-		l.functionFailed(w, r, rc, fmt.Errorf("the function failed: %s", functionErrorText(payload)))
+		l.functionFailed(w, r, rc, fmt.Errorf("the function failed: %s", FunctionErrorText(payload)))
 		return
 	}
 	resp, err := parseLambdaResponse(payload, l.version)
@@ -177,6 +177,15 @@ func (l *lambda) functionFailed(w http.ResponseWriter, r *http.Request, rc *reqc
 		"Internal Server Error", l.responses, rc.ID)
 }
 
+// FunctionError reports whether a function's 2xx answer is its failure rather than its
+// response: the Lambda invoke API (and the Runtime Interface Emulator) answers a function
+// error 200 with X-Amz-Function-Error, and a runtime behind a plain HTTP shim may answer
+// only the error object. The REST and WebSocket integrations both ask it, so that a
+// failing function is never taken for one that answered.
+func FunctionError(h http.Header, payload []byte) bool {
+	return h.Get("X-Amz-Function-Error") != "" || isFunctionError(payload)
+}
+
 // isFunctionError recognizes the error object a Lambda runtime answers for a failed
 // invocation: errorMessage or errorType, and no statusCode.
 func isFunctionError(payload []byte) bool {
@@ -191,8 +200,8 @@ func isFunctionError(payload []byte) bool {
 	return e.StatusCode == nil && (e.ErrorMessage != nil || e.ErrorType != nil)
 }
 
-// functionErrorText is an error object's type and message, for the logs.
-func functionErrorText(payload []byte) string {
+// FunctionErrorText is an error object's type and message, for the logs.
+func FunctionErrorText(payload []byte) string {
 	var e struct {
 		ErrorMessage string `json:"errorMessage"`
 		ErrorType    string `json:"errorType"`

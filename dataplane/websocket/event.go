@@ -23,6 +23,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/portico-dev/portico/dataplane/integration"
 	"github.com/portico-dev/portico/dataplane/proxy"
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
 )
@@ -54,6 +55,7 @@ type lambdaContext struct {
 	RequestID            string         `json:"requestId"`
 	DomainName           string         `json:"domainName"`
 	ConnectionID         string         `json:"connectionId"`
+	AccountID            string         `json:"accountId"`
 	APIID                string         `json:"apiId"`
 	Authorizer           map[string]any `json:"authorizer,omitempty"`
 	DisconnectStatusCode int            `json:"disconnectStatusCode,omitempty"`
@@ -77,7 +79,10 @@ func buildLambdaEvent(ev *proxy.Event, rc *reqctx.Request, r *http.Request, now 
 	ctx.ExtendedRequestID, ctx.RequestID = ev.RequestID, ev.RequestID
 	ctx.RequestTime, ctx.RequestTimeEpoch = now.UTC().Format(requestTimeLayout), now.UnixMilli()
 	ctx.MessageDirection = "IN"
-	ctx.Stage, ctx.DomainName, ctx.APIID = rc.Stage, rc.Host, rc.API
+	// The same accountId and apiId as the REST events and the authorizers' (the API's
+	// namespace and name), so that a function serving both reads one API.
+	ctx.AccountID, ctx.APIID = integration.AccountAndAPI(rc)
+	ctx.Stage, ctx.DomainName = rc.Stage, rc.Host
 	ctx.ConnectedAt = ev.ConnectedAt.UnixMilli()
 	ctx.ConnectionID = ev.ConnectionID
 	ctx.Identity = lambdaIdentity{SourceIP: ev.SourceIP, UserAgent: ev.UserAgent}
@@ -85,15 +90,9 @@ func buildLambdaEvent(ev *proxy.Event, rc *reqctx.Request, r *http.Request, now 
 	if ev.Type != proxy.EventConnect {
 		a = ev.Authorizer
 	}
-	if a.PrincipalID != "" || len(a.Context) > 0 {
-		ctx.Authorizer = map[string]any{}
-		for k, v := range a.Context {
-			ctx.Authorizer[k] = v
-		}
-		if a.PrincipalID != "" {
-			ctx.Authorizer["principalId"] = a.PrincipalID
-		}
-	}
+	// As the REST 1.0 event has it: a function authorizer's context values keep their JSON
+	// types (a number stays a number), a JWT's claims are under "claims".
+	ctx.Authorizer = integration.AuthorizerV1(&a)
 	switch ev.Type {
 	case proxy.EventConnect:
 		out.Headers, out.MultiValueHeaders = map[string]string{}, map[string][]string{}

@@ -145,15 +145,23 @@ func (s *Server) Integration(rt *proxy.Route) (http.Handler, error) {
 			_, _ = w.Write(answer)
 			return
 		}
-		writeLambdaAnswer(w, r, resp.StatusCode, answer, rc, responses)
+		writeLambdaAnswer(w, r, resp.StatusCode, resp.Header, answer, rc, responses)
 	}), nil
 }
 
 // writeLambdaAnswer maps a function's answer: its statusCode (200 when it gives none, as a
-// function that returns nothing accepts a connection), headers and body.
-func writeLambdaAnswer(w http.ResponseWriter, r *http.Request, status int, answer []byte, rc *reqctx.Request, responses *gatewayresponse.Set) {
+// function that returns nothing accepts a connection), headers and body. A function error is
+// INTEGRATION_FAILURE: the invoke API answers it 200, and its error object has no statusCode,
+// so without the check a $connect function that throws would accept the connection.
+func writeLambdaAnswer(w http.ResponseWriter, r *http.Request, status int, header http.Header, answer []byte, rc *reqctx.Request, responses *gatewayresponse.Set) {
 	if status < 200 || status > 299 {
 		rc.Integration.Error = fmt.Sprintf("the function answered %d", status)
+		gatewayresponse.Write(w, r, gatewayresponse.IntegrationFailure, responses, rc.ID)
+		return
+	}
+	if integration.FunctionError(header, answer) {
+		// Its text stays in the logs, as for REST APIs.
+		rc.Integration.Error = "the function failed: " + integration.FunctionErrorText(answer)
 		gatewayresponse.Write(w, r, gatewayresponse.IntegrationFailure, responses, rc.ID)
 		return
 	}
