@@ -179,18 +179,27 @@ type HTTPV2 struct {
 // RequestTimeLayout is how the events write the request time (requestTime, time).
 const RequestTimeLayout = "02/Jan/2006:15:04:05 -0700"
 
-// Paths returns the request path decoded, as the events' path fields have it, and the part
-// of it under the stage ("/" at the stage's root).
-func Paths(r *http.Request, rc *reqctx.Request) (decoded, underStage string) {
+// Paths returns the request path decoded, as requestContext.path has it, and the payload 1.0
+// event's path: on the default endpoint the path under the stage ("/" at the stage's root),
+// through a domain name the request's path, base path included, as AWS sends it. Both come
+// from the routing (StagePath, Domain): the path need not begin with the stage's name, and
+// one that does (a base path "orders" in front of stage "orders") keeps it.
+func Paths(r *http.Request, rc *reqctx.Request) (decoded, eventPath string) {
 	decoded, err := url.PathUnescape(rc.Path)
 	if err != nil {
 		decoded = r.URL.Path
 	}
-	underStage = strings.TrimPrefix(decoded, "/"+rc.Stage)
-	if underStage == "" {
-		underStage = "/"
+	if rc.Domain {
+		return decoded, decoded
 	}
-	return decoded, underStage
+	eventPath, err = url.PathUnescape(rc.StagePath)
+	if err != nil {
+		eventPath = rc.StagePath
+	}
+	if eventPath == "" {
+		eventPath = "/"
+	}
+	return decoded, eventPath
 }
 
 // NewIdentityV1 is the payload 1.0 identity of r.

@@ -70,3 +70,40 @@ func TestRouteKeyAsDeclared(t *testing.T) {
 		}
 	}
 }
+
+// The 1.0 event's path comes from the routing, not from trimming the stage's name off the
+// request path: on the default endpoint it is the path under the stage; through a domain name
+// (no stage in the path) it is the request's path, base path included, as AWS sends it.
+// requestContext.path is the request's path either way.
+func TestEventV1Path(t *testing.T) {
+	for _, c := range []struct {
+		name                  string
+		path, stagePath       string
+		stage                 string
+		domain                bool
+		wantPath, wantCtxPath string
+	}{
+		{"default endpoint", "/prod/products/1", "/products/1", "prod", false, "/products/1", "/prod/products/1"},
+		{"default endpoint, stage root", "/prod", "", "prod", false, "/", "/prod"},
+		{"default endpoint, escaped", "/prod/a%20b", "/a%20b", "prod", false, "/a b", "/prod/a b"},
+		{"domain, stage name a prefix of the path", "/products/1", "/products/1", "prod", true, "/products/1", "/products/1"},
+		{"domain, base path named as the stage", "/orders/v1/items", "/items", "orders", true, "/orders/v1/items", "/orders/v1/items"},
+		{"domain, root", "/", "/", "prod", true, "/", "/"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "https://api.example.com"+c.path, nil)
+			rc := &reqctx.Request{ID: "rid", Host: "api.example.com", Path: c.path, StagePath: c.stagePath, Stage: c.stage, Domain: c.domain, API: "ns/pets"}
+			b, err := (&lambda{version: "1.0"}).event(r, rc, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ev events.APIGatewayProxyRequest
+			if err := json.Unmarshal(b, &ev); err != nil {
+				t.Fatal(err)
+			}
+			if ev.Path != c.wantPath || ev.RequestContext.Path != c.wantCtxPath {
+				t.Errorf("path %q requestContext.path %q, want %q and %q", ev.Path, ev.RequestContext.Path, c.wantPath, c.wantCtxPath)
+			}
+		})
+	}
+}

@@ -24,30 +24,30 @@ import (
 	"github.com/portico-dev/portico/dataplane/config"
 )
 
-// route picks the stage of a request and the path under it. A request over TLS to a custom
-// domain (by SNI) goes by the domain's base path mappings (the stage name is not in the path);
-// everything else by the default endpoint's /{stage}/, which a stage with
-// disableDefaultEndpoint does not answer.
-func (p *Proxy) route(g *graph, r *http.Request, host, path string) (*stage, string) {
+// route picks the stage of a request and the path under it, and says whether a domain routed
+// it (Lambda events' path depends on it). A request over TLS to a custom domain (by SNI) goes
+// by the domain's base path mappings (the stage name is not in the path); everything else by
+// the default endpoint's /{stage}/, which a stage with disableDefaultEndpoint does not answer.
+func (p *Proxy) route(g *graph, r *http.Request, host, path string) (st *stage, rest string, domain bool) {
 	if g == nil {
-		return nil, ""
+		return nil, "", false
 	}
 	if d := p.opts.Domains; d != nil && r.TLS != nil {
 		// The name the handshake chose the domain (and its truststore) by, not the Host
 		// header: a client verified for one domain cannot reach another's mappings.
-		if key, rest, served := d.Route(r.TLS.ServerName, path); served {
+		if key, under, served := d.Route(r.TLS.ServerName, path); served {
 			if b := g.stages[key]; b != nil {
-				return b.st, rest
+				return b.st, under, true
 			}
-			return nil, ""
+			return nil, "", true
 		}
 	}
 	name, rest := splitStage(path)
-	st := g.lookup(host, name)
+	st = g.lookup(host, name)
 	if st != nil && st.domainsOnly {
-		return nil, ""
+		return nil, "", false
 	}
-	return st, rest
+	return st, rest, false
 }
 
 // redirectToHTTPS answers a plain HTTP request for a domain with httpRedirect with the same

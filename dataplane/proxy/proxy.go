@@ -271,7 +271,7 @@ func (p *Proxy) serve(g *graph, ex *exchange, r *http.Request) {
 	if p.redirectToHTTPS(&ex.rw, r, rc.Host) {
 		return
 	}
-	st, rest := p.route(g, r, rc.Host, rc.Path)
+	st, rest, domain := p.route(g, r, rc.Host, rc.Path)
 	if st == nil {
 		// No stage answers this host and path. AWS REST APIs say 403 "Missing
 		// Authentication Token" for everything unknown; API.md keeps that for a path the
@@ -289,7 +289,7 @@ func (p *Proxy) serve(g *graph, ex *exchange, r *http.Request) {
 		p.startSpan(ex, r, st, v)
 	}
 	rc.Stage, rc.StageKey, rc.API = st.name, st.key, st.api
-	rc.Variant, rc.Variables, rc.StagePath = v.name, v.variables, rest
+	rc.Variant, rc.Variables, rc.StagePath, rc.Domain = v.name, v.variables, rest, domain
 	for _, guard := range v.guards {
 		if guard(&ex.rw, r) {
 			return

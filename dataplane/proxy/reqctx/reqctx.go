@@ -55,7 +55,12 @@ type Request struct {
 	// Path is the escaped request path, stage included ("/prod/pets/7").
 	Path string
 	// StagePath is the escaped path under the stage ("/pets/7"); empty for the stage root.
+	// Through a domain name it is the path under the base path mapping's.
 	StagePath string
+	// Domain is set when a domain name's base path mapping routed the request: Path then
+	// begins with the base path, not the stage name, and the 1.0 Lambda events' path is all
+	// of Path, as AWS sends it.
+	Domain bool
 
 	// Stage is the stage name (the path prefix), StageKey its resource name
 	// ("<namespace>/<stage object>"), API "<namespace>/<restApi>". Empty until a stage matched.
