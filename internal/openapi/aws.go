@@ -45,7 +45,12 @@ const (
 	// xPorticoAPI and xPorticoAuthorizer do the same for a RestApi's and an Authorizer's spec.
 	xPorticoAPI        = "x-portico-restapi"
 	xPorticoAuthorizer = "x-portico-authorizer"
-	xDisableEndpoint   = "x-amazon-apigateway-disable-execute-api-endpoint"
+	// xEndpointConfig is on a servers[] entry in OpenAPI 3 and at the root in Swagger 2.0;
+	// its disableExecuteApiEndpoint is the RestApi's disableDefaultEndpoint.
+	xEndpointConfig = "x-amazon-apigateway-endpoint-configuration"
+	// xLegacyDisableEndpoint is not AWS's: Portico's earlier exports wrote it at the root
+	// instead of xEndpointConfig. Import still reads it, so that those import back.
+	xLegacyDisableEndpoint = "x-amazon-apigateway-disable-execute-api-endpoint"
 )
 
 // integrationExt is x-amazon-apigateway-integration.

@@ -83,6 +83,10 @@ func addExact(doc map[string]any, in ExportInput, ops map[string]map[string]any,
 	if got := compiledAPI(inputsOf(back)); got == nil || compile.HashAPI(got) != compile.HashAPI(orig) {
 		return fmt.Errorf("the export of RestApi %s would not import back to the same API", api.Name)
 	}
+	// disableDefaultEndpoint is compiled onto the stages, not into the API: compare it here.
+	if back.RestApi.Spec.DisableDefaultEndpoint != api.Spec.DisableDefaultEndpoint {
+		return fmt.Errorf("the export of RestApi %s would not import back its disableDefaultEndpoint", api.Name)
+	}
 	return nil
 }
 

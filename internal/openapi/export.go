@@ -60,8 +60,8 @@ func Export(in ExportInput) ([]byte, error) {
 	if api.Spec.Description == "" {
 		delete(doc["info"].(map[string]any), "description")
 	}
-	if in.StageName != "" {
-		doc["servers"] = []any{map[string]any{"url": "/{basePath}", "variables": map[string]any{"basePath": map[string]any{"default": in.StageName}}}}
+	if server := exportServer(in.StageName, &api.Spec); server != nil {
+		doc["servers"] = []any{server}
 	}
 	exportAPISettings(doc, &api.Spec)
 	schemas := map[string]any{}
@@ -181,6 +181,23 @@ func orEmpty(s []string) []string {
 	return s
 }
 
+// exportServer is the document's server, as AWS writes it: the stage as the basePath, and
+// disableDefaultEndpoint as its endpoint configuration (OpenAPI 3 has it on a server, not
+// at the root); nil when there is neither.
+func exportServer(stageName string, s *apiv1.RestApiSpec) map[string]any {
+	if stageName == "" && !s.DisableDefaultEndpoint {
+		return nil
+	}
+	server := map[string]any{"url": "/"}
+	if stageName != "" {
+		server = map[string]any{"url": "/{basePath}", "variables": map[string]any{"basePath": map[string]any{"default": stageName}}}
+	}
+	if s.DisableDefaultEndpoint {
+		server[xEndpointConfig] = map[string]any{"disableExecuteApiEndpoint": true}
+	}
+	return server
+}
+
 func exportAPISettings(doc map[string]any, s *apiv1.RestApiSpec) {
 	if s.APIKeySource != "" {
 		doc[xAPIKeySource] = string(s.APIKeySource)
@@ -190,9 +207,6 @@ func exportAPISettings(doc map[string]any, s *apiv1.RestApiSpec) {
 	}
 	if s.MinimumCompressionSize != nil {
 		doc[xMinCompression] = *s.MinimumCompressionSize
-	}
-	if s.DisableDefaultEndpoint {
-		doc[xDisableEndpoint] = true
 	}
 	if len(s.GatewayResponses) > 0 {
 		grs := map[string]any{}

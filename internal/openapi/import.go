@@ -22,6 +22,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi2"
@@ -160,8 +161,13 @@ func (im *importer) apiSettings(spec *apiv1.RestApiSpec) error {
 			err = im.policy(spec)
 		case xRequestValidators:
 			_, err = ext(exts, k, &im.validators)
-		case xDisableEndpoint:
-			_, err = ext(exts, k, &spec.DisableDefaultEndpoint)
+		case xEndpointConfig:
+			err = im.endpointConfig(exts[k], ptr, spec)
+		case xLegacyDisableEndpoint:
+			var disable bool
+			if _, err = ext(exts, k, &disable); err == nil && disable {
+				spec.DisableDefaultEndpoint = true
+			}
 		case xRequestValidator, xImportExport:
 			// Read per operation; the version only says which import rules apply.
 		case xPorticoAPI:
@@ -175,15 +181,65 @@ func (im *importer) apiSettings(spec *apiv1.RestApiSpec) error {
 			return &Error{File: im.file, Pointer: ptr, Err: err}
 		}
 	}
+	// OpenAPI 3 exports put the endpoint configuration on the servers (Swagger 2.0 ones at
+	// the root, read above).
+	if im.swagger {
+		return nil
+	}
+	for i, s := range im.doc.Servers {
+		if s == nil {
+			continue
+		}
+		if v, ok := s.Extensions[xEndpointConfig]; ok {
+			ptr := pointer("servers", strconv.Itoa(i), xEndpointConfig)
+			if err := im.endpointConfig(v, ptr, spec); err != nil {
+				return &Error{File: im.file, Pointer: ptr, Err: err}
+			}
+		}
+	}
 	return nil
+}
+
+// endpointConfig maps an x-amazon-apigateway-endpoint-configuration at ptr:
+// disableExecuteApiEndpoint is disableDefaultEndpoint (true on any server wins), the rest
+// is AWS networking, reported.
+func (im *importer) endpointConfig(v any, ptr string, spec *apiv1.RestApiSpec) error {
+	var cfg map[string]any
+	if _, err := ext(map[string]any{xEndpointConfig: v}, xEndpointConfig, &cfg); err != nil {
+		return err
+	}
+	for _, k := range sortedKeys(cfg) {
+		if k != "disableExecuteApiEndpoint" {
+			why := omittedEndpointConfig[k]
+			if why == "" {
+				why = "not an endpoint configuration property Portico knows"
+			}
+			im.omit(ptr+strings.TrimPrefix(pointer(k), "#"), k, why)
+			continue
+		}
+		disable, ok := cfg[k].(bool)
+		if !ok {
+			return fmt.Errorf("%s: disableExecuteApiEndpoint is %v, not true or false", xEndpointConfig, cfg[k])
+		}
+		if disable {
+			spec.DisableDefaultEndpoint = true
+		}
+	}
+	return nil
+}
+
+// omittedEndpointConfig say why endpoint configuration properties are left.
+var omittedEndpointConfig = map[string]string{
+	"vpcEndpointIds": "VPC endpoints are AWS networking; Portico is reached through its proxies (hostnames, DomainName)",
+	"types":          "endpoint types (EDGE, REGIONAL, PRIVATE) are AWS networking; Portico is reached through its proxies (hostnames, DomainName)",
+	"ipAddressType":  "the IP address types AWS's endpoint accepts are AWS networking; Portico's proxies listen as their Service does",
 }
 
 // omittedAPIExtensions say why document-level extensions without a Portico form are left.
 var omittedAPIExtensions = map[string]string{
-	"x-amazon-apigateway-endpoint-configuration": "endpoint types and VPC endpoints are AWS networking; Portico is reached through its proxies (hostnames, DomainName)",
-	"x-amazon-apigateway-documentation":          "documentation parts are not served; keep the OpenAPI document as the API's documentation",
-	"x-amazon-apigateway-tag-value":              "tags are AWS resource tags; use Kubernetes labels",
-	"x-amazon-apigateway-integrations":           "reusable HTTP API integrations are not imported; an operation's own x-amazon-apigateway-integration is",
+	"x-amazon-apigateway-documentation": "documentation parts are not served; keep the OpenAPI document as the API's documentation",
+	"x-amazon-apigateway-tag-value":     "tags are AWS resource tags; use Kubernetes labels",
+	"x-amazon-apigateway-integrations":  "reusable HTTP API integrations are not imported; an operation's own x-amazon-apigateway-integration is",
 }
 
 // componentExtensions reports the extensions under components (an HTTP API's reusable
