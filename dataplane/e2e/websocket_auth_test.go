@@ -282,12 +282,15 @@ func TestWebSocketAPIKeysAndUsagePlans(t *testing.T) {
 	if _, status := wp.dial(t, "/h", http.Header{"X-Api-Key": {"not-a-key-0123456789012345"}}); status != http.StatusForbidden {
 		t.Errorf("/h with an unknown key: %d, want 403", status)
 	}
-	// Stage h counts in the same plan; its buckets and quota are its own (per stage).
+	// Stage h counts in the same plan: its $connect takes a token of the key's bucket, which
+	// the plan's stages share (it refills before stage q's turn); its quota is its own (per
+	// stage).
 	h, status := wp.dial(t, "/h", http.Header{"X-Api-Key": {carolKey}})
 	if status != http.StatusSwitchingProtocols {
 		t.Fatalf("/h with carol's key: %d", status)
 	}
 	_ = h.Close()
+	clk.Add(2 * time.Second)
 
 	// The query string form: the x-api-key header is not the key for this API.
 	if _, status := wp.dial(t, "/q", http.Header{"X-Api-Key": {carolKey}}); status != http.StatusForbidden {
@@ -297,7 +300,9 @@ func TestWebSocketAPIKeysAndUsagePlans(t *testing.T) {
 	if status != http.StatusSwitchingProtocols {
 		t.Fatalf("/q with the key in the query string: %d", status)
 	}
-	// Quota used: 1 ($connect). Messages: two pass on the burst, the third is throttled.
+	// Quota used: 1 ($connect), whose token is back a second later. Messages: two pass on
+	// the burst, the third is throttled.
+	clk.Add(time.Second)
 	send := func(want string) {
 		t.Helper()
 		if err := c.WriteMessage(websocket.TextMessage, []byte(`{"action":"x"}`)); err != nil {
