@@ -43,6 +43,7 @@ const (
 // +kubebuilder:validation:XValidation:rule="self.type != 'TOKEN' || (size(self.identitySources) == 1 && self.identitySources[0].startsWith('$request.header.'))",message="a TOKEN authorizer has exactly one identity source, a header such as $request.header.Authorization"
 // +kubebuilder:validation:XValidation:rule="!has(self.identityValidationExpression) || self.type == 'TOKEN'",message="identityValidationExpression applies to TOKEN authorizers only"
 // +kubebuilder:validation:XValidation:rule="self.type != 'JWT' || self.identitySources.all(s, s.startsWith('$request.header.') || s.startsWith('$request.querystring.'))",message="a JWT authorizer reads its token from $request.header.<name> or $request.querystring.<name>"
+// +kubebuilder:validation:XValidation:rule="self.type != 'JWT' || size(self.identitySources) == 1",message="a JWT authorizer reads its token from exactly one identity source, as in Amazon API Gateway"
 type AuthorizerSpec struct {
 	// type of authorizer: JWT, TOKEN or REQUEST.
 	// +required
@@ -51,7 +52,7 @@ type AuthorizerSpec struct {
 	// identitySources are where the identity comes from: $request.header.<name>,
 	// $request.querystring.<name>, $stageVariables.<name> or $context.<var>. A request
 	// missing any of them gets 401 without the authorizer being called; their values key the
-	// result cache.
+	// result cache. TOKEN and JWT authorizers take exactly one.
 	// +kubebuilder:default={"$request.header.Authorization"}
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=16
@@ -77,7 +78,8 @@ type AuthorizerSpec struct {
 	IdentityValidationExpression string `json:"identityValidationExpression,omitempty"`
 
 	// resultTtlSeconds is how long a decision is cached, keyed by the identity source
-	// values. 0 turns the cache off.
+	// values. 0 turns the cache off. For a JWT authorizer it is how long a token's verified
+	// signature is reused (never past the token's exp); 0 verifies every request.
 	// +kubebuilder:default=300
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=3600

@@ -76,7 +76,7 @@ spec: {restApiRef: {name: pets}}
 		{"without the Bearer prefix", good, 200, ""},
 		{"missing scope", "Bearer " + sign(map[string]any{"iss": "https://idp.test/", "aud": "pets", "sub": "bob", "scope": "pets:read", "exp": exp}), 403, "ACCESS_DENIED"},
 		{"wrong audience", "Bearer " + sign(map[string]any{"iss": "https://idp.test/", "aud": "other", "sub": "eve", "scope": "pets:write", "exp": exp}), 401, "UNAUTHORIZED"},
-		{"expired", "Bearer " + sign(map[string]any{"iss": "https://idp.test/", "aud": "pets", "sub": "old", "scope": "pets:write", "exp": time.Now().Add(-time.Hour).Unix()}), 401, "UNAUTHORIZED"},
+		{"expired", "Bearer " + sign(map[string]any{"iss": "https://idp.test/", "aud": "pets", "sub": "old", "scope": "pets:write", "exp": time.Now().Add(-time.Hour).Unix()}), 401, "EXPIRED_TOKEN"},
 		{"no token", "", 401, "UNAUTHORIZED"},
 	}
 	for _, tc := range cases {

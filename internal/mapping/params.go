@@ -123,12 +123,17 @@ func ParseIdentitySource(s string) (Source, error) {
 }
 
 // CheckIdentitySources parses an authorizer's identity sources as the proxy reads them for
-// authorizerType: a JWT authorizer reads its token from the first, a header or a query string
-// parameter; a TOKEN authorizer reads exactly one header; a REQUEST authorizer reads them all.
-// No sources means DefaultIdentitySource for JWT and TOKEN authorizers.
+// authorizerType: a JWT authorizer reads its token from exactly one, a header or a query
+// string parameter; a TOKEN authorizer reads exactly one header; a REQUEST authorizer reads
+// them all. No sources means DefaultIdentitySource for JWT and TOKEN authorizers.
 func CheckIdentitySources(authorizerType string, sources []string) ([]Source, error) {
 	switch authorizerType {
 	case AuthorizerJWT:
+		// One, as Amazon API Gateway's JWT authorizers take: the proxy reads one token, and
+		// a second source it would not read must not look like it is checked.
+		if len(sources) > 1 {
+			return nil, fmt.Errorf("a JWT authorizer reads its token from exactly one identity source, not %q", sources)
+		}
 		raw := DefaultIdentitySource
 		if len(sources) > 0 {
 			raw = strings.TrimSpace(sources[0])

@@ -89,7 +89,8 @@ func TestCheckIdentitySources(t *testing.T) {
 	}{
 		{AuthorizerJWT, nil, true},
 		{AuthorizerJWT, []string{" $request.header.Authorization "}, true},
-		{AuthorizerJWT, []string{"$request.querystring.token", "$context.whatever"}, true}, // only the first is read
+		{AuthorizerJWT, []string{"$request.querystring.token"}, true},
+		{AuthorizerJWT, []string{"$request.querystring.token", "$request.header.Authorization"}, false}, // one token is read
 		{AuthorizerJWT, []string{"$context.requestId"}, false},
 		{AuthorizerJWT, []string{"$stageVariables.x"}, false},
 		{AuthorizerToken, nil, true},

@@ -148,7 +148,7 @@ func Cases() []Case {
 		{"payload format enum", "Route", `integration: {type: LAMBDA_PROXY, mock: null, uri: "http://b", payloadFormatVersion: "3.0"}`, []string{"spec.integration.payloadFormatVersion", `Unsupported value: "3.0"`}},
 		{"backend port", "Route", `integration: {type: HTTP_PROXY, mock: null, backendRef: {name: svc, port: 0}}`, []string{"spec.integration.backendRef.port", "greater than or equal to 1"}},
 		{"backend port required", "Route", `integration: {type: HTTP_PROXY, mock: null, backendRef: {name: svc}}`, []string{"spec.integration.backendRef.port", "Required value"}},
-		{"mock status", "Route", `integration: {mock: {statusCode: 99}}`, []string{"spec.integration.mock.statusCode", "greater than or equal to 100"}},
+		{"mock status", "Route", `integration: {mock: {statusCode: 99}}`, []string{"spec.integration.mock.statusCode", "greater than or equal to 200"}},
 		{"cache key parameters", "Route", `cacheKeyParameters: ["cookie.session"]`, []string{"spec.cacheKeyParameters[0]", "should match"}},
 		{"cache key context parameters", "Route", `cacheKeyParameters: ["context.authorizer.principalId", "context.identity.sourceIp"]`, []string{"spec.cacheKeyParameters[1]", "should match"}},
 		{"required parameters", "Route", `requestValidation: {requiredParameters: ["body.name"]}`, []string{"spec.requestValidation.requiredParameters[0]", "should match"}},
@@ -206,6 +206,7 @@ func Cases() []Case {
 		{"simple responses need 2.0", "Authorizer", `{type: REQUEST, jwt: null, function: {uri: "http://a", enableSimpleResponses: true}}`, []string{"enableSimpleResponses needs payloadFormatVersion"}},
 		{"jwks uri scheme", "Authorizer", `jwt: {jwksUri: "ftp://idp"}`, []string{"spec.jwt.jwksUri", "jwksUri must be an http:// or https:// URL"}},
 		{"JWT from a stage variable", "Authorizer", `identitySources: ["$stageVariables.token"]`, []string{"a JWT authorizer reads its token from $request.header.<name>"}},
+		{"JWT two sources", "Authorizer", `identitySources: ["$request.header.Authorization", "$request.querystring.token"]`, []string{"a JWT authorizer reads its token from exactly one identity source"}},
 		{"function uri scheme", "Authorizer", `{type: REQUEST, jwt: null, function: {uri: "idp:80"}}`, []string{"spec.function.uri", "uri must start with http:// or https://"}},
 
 		// UsagePlan: markers.

@@ -82,6 +82,9 @@ type cacheShard struct {
 type cacheEntry struct {
 	key    cacheKey
 	claims *claims
+	// verified is when the token was verified, in Unix nanoseconds: a reader whose
+	// authorizer's resultTtlSeconds has passed since verifies it again.
+	verified int64
 }
 
 func newResultCache() *resultCache {
@@ -114,8 +117,10 @@ func (c *resultCache) shard(t uint64) *cacheShard {
 	return &c.shards[(t*0x9e3779b97f4a7c15)>>(64-shardBits)]
 }
 
-// get returns the cached claims of k, or nil.
-func (c *resultCache) get(k cacheKey, now time.Time) *claims {
+// get returns the cached claims of k, or nil; nil too when they were verified ttl or longer
+// before now. The reader's ttl, not the writer's: authorizers of different resultTtlSeconds
+// share a key set's entries, and a lowered resultTtlSeconds applies to those cached already.
+func (c *resultCache) get(k cacheKey, now time.Time, ttl time.Duration) *claims {
 	t := tail(k.token)
 	s := c.shard(t)
 	s.mu.Lock()
@@ -132,12 +137,16 @@ func (c *resultCache) get(k cacheKey, now time.Time) *claims {
 		s.remove(e)
 		return nil
 	}
+	if now.UnixNano()-entry.verified >= int64(ttl) {
+		return nil // the verification that follows replaces the entry
+	}
 	s.order.MoveToFront(e)
 	return entry.claims
 }
 
-// put caches the claims of k, evicting the least recently used entries of a full shard.
-func (c *resultCache) put(k cacheKey, cl *claims) {
+// put caches the claims of k, verified at now, evicting the least recently used entries of a
+// full shard.
+func (c *resultCache) put(k cacheKey, cl *claims, now time.Time) {
 	if k.token == "" || len(k.token) > cacheBytes/cacheShards {
 		return // no token is either, since maxTokenBytes is smaller; keeps own and wipe simple
 	}
@@ -147,7 +156,7 @@ func (c *resultCache) put(k cacheKey, cl *claims) {
 	defer s.mu.Unlock()
 	if e, ok := s.entries[t]; ok {
 		if entry := e.Value.(*cacheEntry); entry.key == k {
-			entry.claims = cl
+			entry.claims, entry.verified = cl, now.UnixNano()
 			s.order.MoveToFront(e)
 			return
 		}
@@ -159,7 +168,7 @@ func (c *resultCache) put(k cacheKey, cl *claims) {
 	// The request's token may share memory with the rest of the request: the cache keeps a
 	// copy of its own, which remove wipes.
 	k.token = own(k.token)
-	s.entries[t] = s.order.PushFront(&cacheEntry{key: k, claims: cl})
+	s.entries[t] = s.order.PushFront(&cacheEntry{key: k, claims: cl, verified: now.UnixNano()})
 	s.bytes += len(k.token)
 }
 

@@ -176,6 +176,8 @@ func jwtAuthorizer(jwksURI string, sources ...string) *xdsv1alpha1.Authorizer {
 	return &xdsv1alpha1.Authorizer{
 		Name: "jwt", Type: "JWT", IdentitySources: sources,
 		Jwt: &xdsv1alpha1.Jwt{Issuer: testIssuer, Audiences: []string{testAudience}, JwksUri: jwksURI},
+		// The compiler's default.
+		ResultTtlSeconds: 300,
 	}
 }
 

@@ -22,7 +22,10 @@ limitations under the License.
 // What outlives a configuration lives in the Step's constructor: the JWKS cache, keyed by
 // jwks_uri, so that a reload does not fetch keys again, and the cache of verified tokens, so
 // that a client presenting the same token again costs a map lookup, not a signature
-// verification.
+// verification. An authorizer's resultTtlSeconds bounds how long it takes a verification from
+// that cache (0: it verifies every request), so that a key its provider withdrew stops
+// admitting the tokens it signed within that time, as a function authorizer's cached answers
+// end.
 package jwt
 
 import (
@@ -110,6 +113,9 @@ type handler struct {
 	source identitySource
 	set    *keySet
 	policy policy
+	// ttl is how old a cached verification the authorizer takes (resultTtlSeconds); zero
+	// verifies every request.
+	ttl    time.Duration
 	scopes []string
 	// invalidationScope is the stage's scope that lets a caller invalidate cache entries;
 	// empty when no JWT caller may.
@@ -157,6 +163,7 @@ func (a *authenticator) step(rt *proxy.Route, next http.Handler) (http.Handler, 
 			audiences: cfg.GetAudiences(),
 			leeway:    int64(cfg.GetClockSkewSeconds()),
 		},
+		ttl:               max(time.Duration(az.GetResultTtlSeconds())*time.Second, 0),
 		scopes:            auth.GetScopes(),
 		invalidationScope: rt.Stage.GetCache().GetInvalidationScope(),
 	}
@@ -169,6 +176,11 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) error {
 	switch {
 	case errors.Is(err, errRepeated):
 		return h.refuse(rc, gatewayresponse.BadRequestParameters, err)
+	case errors.Is(err, errExpired):
+		// A token that verified and names this authorizer's issuer and audience, but too
+		// late: EXPIRED_TOKEN, which an API can answer apart from other refusals (the same
+		// 401 unless overridden), so that its clients know to refresh rather than log in.
+		return h.refuse(rc, gatewayresponse.ExpiredToken, err)
 	case err != nil:
 		return h.refuse(rc, gatewayresponse.Unauthorized, err)
 	}
@@ -209,10 +221,13 @@ func (h *handler) authenticate(r *http.Request, now time.Time) (*claims, error) 
 		return nil, errMalformed
 	}
 	key := cacheKey{set: h.set, token: token}
-	c := h.a.results.get(key, now)
+	var c *claims
+	if h.ttl > 0 {
+		c = h.a.results.get(key, now, h.ttl)
+	}
 	if c == nil {
 		var err error
-		if c, err = h.a.verifyOnce(key, now); err != nil {
+		if c, err = h.a.verifyOnce(key, now, h.ttl); err != nil {
 			return nil, err
 		}
 	}
@@ -225,14 +240,18 @@ func (h *handler) authenticate(r *http.Request, now time.Time) (*claims, error) 
 // verifyOnce verifies k's token and caches its claims, once for the requests presenting it
 // at the same time: the first verifies, the others wait for it and share its outcome, where
 // each would have verified the token (a cold start, a key rotation, a token a whole fleet of
-// clients shares). An invalid token's error is shared alike, and not cached.
-func (a *authenticator) verifyOnce(k cacheKey, now time.Time) (*claims, error) {
+// clients shares). An invalid token's error is shared alike, and not cached. ttl is the
+// first request's authorizer's: with zero, the claims are neither taken from the cache nor
+// put in it.
+func (a *authenticator) verifyOnce(k cacheKey, now time.Time, ttl time.Duration) (*claims, error) {
 	a.waiting.Add(1)
 	defer a.waiting.Add(-1)
 	v, err, _ := k.set.verifying.Do(k.token, func() (any, error) {
 		// A request that missed the cache just as the last verification landed in it.
-		if c := a.results.get(k, now); c != nil {
-			return c, nil
+		if ttl > 0 {
+			if c := a.results.get(k, now, ttl); c != nil {
+				return c, nil
+			}
 		}
 		if a.verifyHook != nil {
 			a.verifyHook()
@@ -242,8 +261,8 @@ func (a *authenticator) verifyOnce(k cacheKey, now time.Time) (*claims, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !c.stale(now.Unix()) {
-			a.results.put(k, c)
+		if ttl > 0 && !c.stale(now.Unix()) {
+			a.results.put(k, c, now)
 		}
 		return c, nil
 	})

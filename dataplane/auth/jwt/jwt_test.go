@@ -77,8 +77,15 @@ func TestValidityWindow(t *testing.T) {
 	e := newEnv(t, []signingKey{k}, func(az *xdsv1alpha1.Authorizer) { az.Jwt.ClockSkewSeconds = 60 })
 	now := e.clock.Now()
 
-	e.wantStatus(e.bearer(sign(t, k, claimsAt(now, "exp", now.Add(-2*time.Minute).Unix()))), 401, "UNAUTHORIZED")
+	// Expired: EXPIRED_TOKEN, which an API can answer apart; not yet valid: UNAUTHORIZED.
+	e.wantStatus(e.bearer(sign(t, k, claimsAt(now, "exp", now.Add(-2*time.Minute).Unix()))), 401, "EXPIRED_TOKEN")
 	e.wantStatus(e.bearer(sign(t, k, claimsAt(now, "nbf", now.Add(2*time.Minute).Unix()))), 401, "UNAUTHORIZED")
+	// An expired token that does not verify, or names another issuer or audience, is not
+	// one of this authorizer's: UNAUTHORIZED.
+	expired := claimsAt(now, "exp", now.Add(-2*time.Minute).Unix())
+	e.wantStatus(e.bearer(sign(t, rsaKey(t, 1, "k1", jose.RS256), expired)), 401, "UNAUTHORIZED")
+	e.wantStatus(e.bearer(sign(t, k, claimsAt(now, "exp", now.Add(-2*time.Minute).Unix(), "iss", "https://evil.example.com/"))), 401, "UNAUTHORIZED")
+	e.wantStatus(e.bearer(sign(t, k, claimsAt(now, "exp", now.Add(-2*time.Minute).Unix(), "aud", "cats"))), 401, "UNAUTHORIZED")
 	// Within the leeway.
 	e.wantStatus(e.bearer(sign(t, k, claimsAt(now, "exp", now.Add(-30*time.Second).Unix()))), 200, "")
 	e.wantStatus(e.bearer(sign(t, k, claimsAt(now, "nbf", now.Add(30*time.Second).Unix()))), 200, "")
@@ -90,7 +97,7 @@ func TestValidityWindow(t *testing.T) {
 	// Without leeway, a token expired a second ago is refused.
 	e0 := newEnv(t, []signingKey{k}, nil)
 	now = e0.clock.Now()
-	e0.wantStatus(e0.bearer(sign(t, k, claimsAt(now, "exp", now.Add(-time.Second).Unix()))), 401, "UNAUTHORIZED")
+	e0.wantStatus(e0.bearer(sign(t, k, claimsAt(now, "exp", now.Add(-time.Second).Unix()))), 401, "EXPIRED_TOKEN")
 	e0.wantStatus(e0.bearer(sign(t, k, claimsAt(now, "nbf", now.Add(time.Second).Unix()))), 401, "UNAUTHORIZED")
 }
 
@@ -179,7 +186,7 @@ func TestIdentitySources(t *testing.T) {
 	e.wantStatus(e.do("/pets?token="+tok), 401, "UNAUTHORIZED")
 
 	q := newEnv(t, []signingKey{k}, func(az *xdsv1alpha1.Authorizer) {
-		az.IdentitySources = []string{"$request.querystring.token", "$request.header.Authorization"}
+		az.IdentitySources = []string{"$request.querystring.token"}
 	})
 	q.wantStatus(q.do("/pets?token="+tok), 200, "")
 	q.wantStatus(q.do("/pets", "Authorization", "Bearer "+tok), 401, "UNAUTHORIZED")
@@ -232,7 +239,7 @@ func TestVerificationCache(t *testing.T) {
 	}
 	// The cached result still expires with the token.
 	e.clock.Add(2 * time.Minute)
-	e.wantStatus(e.bearer(tok), 401, "UNAUTHORIZED")
+	e.wantStatus(e.bearer(tok), 401, "EXPIRED_TOKEN")
 	// A failed verification is not cached.
 	bad := sign(t, rsaKey(t, 1, "k1", jose.RS256), claimsAt(now))
 	e.bearer(bad)
@@ -252,6 +259,58 @@ func TestVerificationCache(t *testing.T) {
 	}
 	if n := e.a.verifications.Load(); n != 3+5 {
 		t.Errorf("%d verifications, want 8", n)
+	}
+}
+
+// An authorizer takes a cached verification for resultTtlSeconds, then verifies the token
+// again; with 0 it verifies every request. A key the provider withdrew stops admitting the
+// tokens it signed once their verifications are that old.
+func TestVerificationCacheTTL(t *testing.T) {
+	k := rsaKey(t, 0, "k1", jose.RS256)
+	e := newEnv(t, []signingKey{k}, func(az *xdsv1alpha1.Authorizer) { az.ResultTtlSeconds = 60 })
+	tok := sign(t, k, claimsAt(e.clock.Now()))
+	e.wantStatus(e.bearer(tok), 200, "")
+	e.clock.Add(59 * time.Second)
+	e.wantStatus(e.bearer(tok), 200, "")
+	if n := e.a.verifications.Load(); n != 1 {
+		t.Errorf("%d verifications within the TTL, want 1", n)
+	}
+	e.clock.Add(time.Second)
+	e.wantStatus(e.bearer(tok), 200, "")
+	if n := e.a.verifications.Load(); n != 2 {
+		t.Errorf("%d verifications once the TTL passed, want 2", n)
+	}
+	// Verified again, the entry's age starts over.
+	e.clock.Add(30 * time.Second)
+	e.wantStatus(e.bearer(tok), 200, "")
+	if n := e.a.verifications.Load(); n != 2 {
+		t.Errorf("%d verifications, want 2: the new verification is cached", n)
+	}
+
+	// The provider withdraws the key, and the JWKS is read again past its lifetime: the
+	// token, still cached, is refused once its verification is older than the TTL. An
+	// authorizer of a longer TTL sharing the key set still takes the cached verification:
+	// the reader's TTL decides.
+	long := jwtAuthorizer(e.idp.URL + "/jwks.json")
+	long.ResultTtlSeconds = 3600
+	lh := e.build(routeWith(long))
+	e.idp.set(func(p *idp) { p.keys = []signingKey{rsaKey(t, 1, "k2", jose.RS256)} })
+	e.clock.Add(defaultKeysTTL + time.Minute)
+	e.wantStatus(e.bearer(tok), 401, "UNAUTHORIZED")
+	e.h = lh
+	e.wantStatus(e.bearer(tok), 200, "")
+
+	// 0: every request is verified, and nothing is cached.
+	z := newEnv(t, []signingKey{k}, func(az *xdsv1alpha1.Authorizer) { az.ResultTtlSeconds = 0 })
+	tok = sign(t, k, claimsAt(z.clock.Now()))
+	for range 3 {
+		z.wantStatus(z.bearer(tok), 200, "")
+	}
+	if n := z.a.verifications.Load(); n != 3 {
+		t.Errorf("resultTtlSeconds 0: %d verifications for 3 requests, want 3", n)
+	}
+	if n := z.a.results.len(); n != 0 {
+		t.Errorf("resultTtlSeconds 0: %d cached results, want 0", n)
 	}
 }
 
@@ -372,17 +431,17 @@ func TestResultCacheEvictsLeastRecentlyUsed(t *testing.T) {
 	per := cacheEntries / cacheShards
 	keys := shardKeys(c, per+1, 20)
 	for _, k := range keys[:per] {
-		c.put(k, cl)
+		c.put(k, cl, now)
 	}
-	c.get(keys[0], now) // 0 is now the most recently used; 1 the least
-	c.put(keys[per], cl)
-	if c.get(keys[0], now) == nil || c.get(keys[1], now) != nil || c.get(keys[per], now) == nil {
+	c.get(keys[0], now, time.Hour) // 0 is now the most recently used; 1 the least
+	c.put(keys[per], cl, now)
+	if c.get(keys[0], now, time.Hour) == nil || c.get(keys[1], now, time.Hour) != nil || c.get(keys[per], now, time.Hour) == nil {
 		t.Error("LRU order not kept")
 	}
 	if c.len() != per {
 		t.Errorf("%d entries, want %d", c.len(), per)
 	}
-	if c.get(keys[2], now.Add(time.Hour+cacheGrace+time.Second)) != nil || c.len() != per-1 {
+	if c.get(keys[2], now.Add(time.Hour+cacheGrace+time.Second), time.Hour) != nil || c.len() != per-1 {
 		t.Error("entry past its expiry kept")
 	}
 }
@@ -396,21 +455,21 @@ func TestResultCacheTailIsNoIdentity(t *testing.T) {
 	end := strings.Repeat("s", 8) // the tail
 	cached := cacheKey{set: &keySet{}, token: "header.alice." + end}
 	alice := &claims{subject: "alice", exp: now.Add(time.Hour).Unix()}
-	c.put(cached, alice)
+	c.put(cached, alice, now)
 	forged := cacheKey{set: cached.set, token: "header.mallory." + end}
 	otherSet := cacheKey{set: &keySet{}, token: cached.token}
-	if got := c.get(forged, now); got != nil {
+	if got := c.get(forged, now, time.Hour); got != nil {
 		t.Fatalf("a token ending as a cached one got its claims (%s)", got.subject)
 	}
-	if got := c.get(otherSet, now); got != nil {
+	if got := c.get(otherSet, now, time.Hour); got != nil {
 		t.Fatalf("a token cached for one key set got its claims for another (%s)", got.subject)
 	}
-	if c.get(cached, now) != alice {
+	if c.get(cached, now, time.Hour) != alice {
 		t.Fatal("the cached token no longer found")
 	}
 	bob := &claims{subject: "bob", exp: now.Add(time.Hour).Unix()}
-	c.put(otherSet, bob)
-	if c.get(otherSet, now) != bob || c.get(cached, now) != nil || c.len() != 1 {
+	c.put(otherSet, bob, now)
+	if c.get(otherSet, now, time.Hour) != bob || c.get(cached, now, time.Hour) != nil || c.len() != 1 {
 		t.Errorf("the tail's entry not replaced: %d entries", c.len())
 	}
 }
@@ -424,15 +483,15 @@ func TestResultCacheBoundsBytesAndWipes(t *testing.T) {
 	per := cacheBytes / cacheShards / maxTokenBytes
 	keys := shardKeys(c, per+1, maxTokenBytes)
 	for _, k := range keys[:per] {
-		c.put(k, cl)
+		c.put(k, cl, now)
 	}
 	s := &c.shards[0]
 	oldest := s.order.Back().Value.(*cacheEntry).key.token
 	if s.order.Len() != per || s.bytes != per*maxTokenBytes {
 		t.Fatalf("%d entries of %d bytes, want %d", s.order.Len(), s.bytes, per)
 	}
-	c.put(keys[per], cl)
-	if s.order.Len() != per || s.bytes > cacheBytes/cacheShards || c.get(keys[0], now) != nil || c.get(keys[per], now) == nil {
+	c.put(keys[per], cl, now)
+	if s.order.Len() != per || s.bytes > cacheBytes/cacheShards || c.get(keys[0], now, time.Hour) != nil || c.get(keys[per], now, time.Hour) == nil {
 		t.Fatalf("%d entries of %d bytes after one more", s.order.Len(), s.bytes)
 	}
 	if strings.Trim(oldest, "\x00") != "" {
@@ -495,6 +554,10 @@ func TestStepConfiguration(t *testing.T) {
 		"stage variable":  func(az *xdsv1alpha1.Authorizer) { az.IdentitySources = []string{"$stageVariables.token"} },
 		"empty header":    func(az *xdsv1alpha1.Authorizer) { az.IdentitySources = []string{"$request.header."} },
 		"empty parameter": func(az *xdsv1alpha1.Authorizer) { az.IdentitySources = []string{"$request.querystring."} },
+		// One token is read: a second source would look checked and be ignored.
+		"two sources": func(az *xdsv1alpha1.Authorizer) {
+			az.IdentitySources = []string{"$request.header.Authorization", "$request.querystring.token"}
+		},
 	} {
 		az := jwtAuthorizer("https://idp.example.com/jwks.json")
 		f(az)

@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 
@@ -41,8 +42,15 @@ func mockIntegration() *xdsv1alpha1.Integration {
 // authorizer az when it is set, open otherwise.
 func gateway(t testing.TB, steps []proxy.Step, in *xdsv1alpha1.Integration, az *xdsv1alpha1.Authorizer, scopes ...string) *proxy.Proxy {
 	t.Helper()
+	return gatewayWith(t, steps, in, az, nil, scopes...)
+}
+
+// gatewayWith is gateway, with the API's gateway responses.
+func gatewayWith(t testing.TB, steps []proxy.Step, in *xdsv1alpha1.Integration, az *xdsv1alpha1.Authorizer,
+	responses map[string]*xdsv1alpha1.GatewayResponse, scopes ...string) *proxy.Proxy {
+	t.Helper()
 	route := &xdsv1alpha1.Route{Name: "pets", Path: "/pets", Methods: []string{"GET"}, Integration: in}
-	api := &xdsv1alpha1.Api{Protocol: "HTTP", Routes: []*xdsv1alpha1.Route{route}}
+	api := &xdsv1alpha1.Api{Protocol: "HTTP", Routes: []*xdsv1alpha1.Route{route}, GatewayResponses: responses}
 	if az != nil {
 		api.Authorizers = []*xdsv1alpha1.Authorizer{az}
 		route.Authorization = &xdsv1alpha1.Authorization{Authorizer: az.GetName(), Scopes: scopes}
@@ -99,6 +107,41 @@ func TestThroughTheProxy(t *testing.T) {
 	stage := &xdsv1alpha1.StageSnapshot{Key: "default/prod", Namespace: "default", StageName: "prod", RestApi: "pets", Api: api}
 	if err := gw.Apply(&config.Config{Stages: map[string]*xdsv1alpha1.StageSnapshot{stage.GetKey(): stage}}); err == nil {
 		t.Error("undefined authorizer applied")
+	}
+}
+
+// TestExpiredTokenGatewayResponse: an expired token is answered with the EXPIRED_TOKEN gateway
+// response, 401 Unauthorized by default, and the API's override of it when it has one, while
+// other refusals keep UNAUTHORIZED's.
+func TestExpiredTokenGatewayResponse(t *testing.T) {
+	k := rsaKey(t, 0, "k1", jose.RS256)
+	c, p := newClock(), newIDP(t, k)
+	step := NewStep(Options{Now: c.Now, HTTPClient: p.Client()})
+	expired := sign(t, k, claimsAt(c.Now(), "exp", c.Now().Add(-time.Hour).Unix()))
+	get := func(gw *proxy.Proxy, token string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(http.MethodGet, "/prod/pets", nil)
+		r.Header.Set("Authorization", "Bearer "+token)
+		w := httptest.NewRecorder()
+		gw.ServeHTTP(w, r)
+		return w
+	}
+
+	gw := gateway(t, []proxy.Step{step}, mockIntegration(), jwtAuthorizer(p.URL))
+	if w := get(gw, expired); w.Code != 401 || w.Header().Get("X-Portico-Error-Type") != "EXPIRED_TOKEN" || w.Body.String() != `{"message":"Unauthorized"}` {
+		t.Errorf("expired token: %d %v %s", w.Code, w.Header(), w.Body)
+	}
+
+	body := `{"error":"token expired, refresh it"}`
+	overrides := map[string]*xdsv1alpha1.GatewayResponse{
+		"EXPIRED_TOKEN": {Headers: map[string]string{"WWW-Authenticate": `Bearer error="invalid_token"`}, Body: &body},
+	}
+	gw = gatewayWith(t, []proxy.Step{step}, mockIntegration(), jwtAuthorizer(p.URL), overrides)
+	w := get(gw, expired)
+	if w.Code != 401 || w.Body.String() != body || w.Header().Get("WWW-Authenticate") != `Bearer error="invalid_token"` {
+		t.Errorf("expired token with an EXPIRED_TOKEN override: %d %v %s", w.Code, w.Header(), w.Body)
+	}
+	if w := get(gw, "nope"); w.Code != 401 || w.Header().Get("X-Portico-Error-Type") != "UNAUTHORIZED" || w.Body.String() == body {
+		t.Errorf("invalid token with an EXPIRED_TOKEN override: %d %v %s", w.Code, w.Header(), w.Body)
 	}
 }
 
