@@ -62,9 +62,17 @@ func (w *world) compileAPI(st statuses, api *apiv1.RestApi) *ir.API {
 			AllowCredentials: s.CORS.AllowCredentials,
 		}
 		for _, m := range s.CORS.AllowMethods {
+			if m == apiv1.MethodAny {
+				// Every method, as the proxy's "*" means (the OpenAPI importer maps AWS's
+				// '*' to ANY): sent literally, "ANY" would allow a method of that name
+				// only, and browsers would refuse PUT, PATCH and DELETE preflights. With
+				// credentials, the proxy echoes the method requested instead.
+				m = "*"
+			}
 			out.CORS.AllowMethods = append(out.CORS.AllowMethods, string(m))
 		}
 		sort.Strings(out.CORS.AllowMethods)
+		out.CORS.AllowMethods = slices.Compact(out.CORS.AllowMethods)
 	}
 	if p := s.Policy; p != nil && p.SourceIPs != nil {
 		allow, errA := prefixes(p.SourceIPs.Allow)
@@ -78,8 +86,9 @@ func (w *world) compileAPI(st statuses, api *apiv1.RestApi) *ir.API {
 	}
 	if len(s.GatewayResponses) > 0 {
 		out.GatewayResponses = map[string]ir.GatewayResponse{}
-		for t, r := range s.GatewayResponses {
-			gr := ir.GatewayResponse{Headers: r.Headers, Body: r.Body}
+		for _, t := range sortedKeys(s.GatewayResponses) {
+			r := s.GatewayResponses[t]
+			gr := ir.GatewayResponse{Headers: gatewayResponseHeaders(string(t), r.Headers, &apiProblems), Body: r.Body}
 			if r.StatusCode != nil {
 				gr.StatusCode = *r.StatusCode
 			}
@@ -343,8 +352,8 @@ func (c *apiCompiler) integration(r *apiv1.Route, pathParams map[string]bool) (i
 				// would refuse the whole stage for it.
 				return out, apiv1.ReasonRejected, fmt.Errorf("integration.mock.statusCode %d is not a final HTTP status (200-599)", c)
 			}
-			if err := mockTemplates(in.Mock); err != nil {
-				return out, apiv1.ReasonInvalidTemplate, err
+			if reason, err := mockTemplates(in.Mock); err != nil {
+				return out, reason, err
 			}
 			out.Mock = &ir.Mock{StatusCode: orDefaultInt(in.Mock.StatusCode, 200), Headers: in.Mock.Headers, Body: in.Mock.Body}
 		}
@@ -399,6 +408,29 @@ func (c *apiCompiler) integration(r *apiv1.Route, pathParams map[string]bool) (i
 		return out, reason, err
 	}
 	return out, "", nil
+}
+
+// gatewayResponseHeaders returns the headers of a gateway response the proxy can send,
+// leaving out, with a problem on the RestApi, those whose name is not an HTTP token or whose
+// value holds CR, LF or NUL: the proxy would refuse the whole stage for one.
+func gatewayResponseHeaders(typ string, headers map[string]string, ps *problems) map[string]string {
+	var out map[string]string
+	for _, k := range sortedKeys(headers) {
+		v := headers[k]
+		switch {
+		case !mapping.ValidHeaderName(k):
+			ps.add(apiv1.ReasonRejected, fmt.Sprintf("gatewayResponses.%s.headers: %q is not a header name (an HTTP token); it is not sent", typ, k))
+			continue
+		case !mapping.ValidHeaderValue(v):
+			ps.add(apiv1.ReasonRejected, fmt.Sprintf("gatewayResponses.%s.headers[%s]: the value holds CR, LF or NUL; it is not sent", typ, k))
+			continue
+		}
+		if out == nil {
+			out = make(map[string]string, len(headers))
+		}
+		out[k] = v
+	}
+	return out
 }
 
 // canonicalSchema returns a model's schema as canonical JSON; jsonmodel.CompileAll checks

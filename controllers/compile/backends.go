@@ -157,11 +157,19 @@ func (w *world) compileAuthorizer(st statuses, a *apiv1.Authorizer) *ir.Authoriz
 }
 
 // authorizerProblem says why an Authorizer would fail on the proxy (identity sources the proxy
-// does not read for its type, a JWT key address it could not fetch), so that the Authorizer and
-// its routes are refused here, with a reason, rather than the whole stage by the proxy.
+// does not read for its type, a JWT key address it could not fetch, an identityValidationExpression
+// Go's regexp does not compile), so that the Authorizer and its routes are refused here, with a
+// reason, rather than the whole stage by the proxy.
 func authorizerProblem(a *apiv1.Authorizer) (reason string, err error) {
 	if _, err := mapping.CheckIdentitySources(string(a.Spec.Type), a.Spec.IdentitySources); err != nil {
 		return apiv1.ReasonInvalidIdentitySource, err
+	}
+	if expr := a.Spec.IdentityValidationExpression; expr != "" && a.Spec.Type == apiv1.AuthorizerToken {
+		// The proxy's RE2 has no lookarounds or backreferences, which expressions written
+		// for AWS's (Java) regular expressions may use.
+		if _, err := mapping.CompileIdentityValidation(expr); err != nil {
+			return apiv1.ReasonRejected, fmt.Errorf("%w (Go's RE2 syntax: no lookarounds or backreferences)", err)
+		}
 	}
 	if j := a.Spec.JWT; j != nil {
 		if _, err := mapping.JWKSURI(j.Issuer, j.JWKSURI); err != nil {

@@ -105,15 +105,20 @@ func integrationModel(in *apiv1.Integration, out *ir.Integration) (string, error
 	return "", nil
 }
 
-// mockTemplates parses a MOCK integration's body and header values, which are templates.
-func mockTemplates(m *apiv1.MockResponse) error {
+// mockTemplates parses a MOCK integration's body and header values, which are templates,
+// and checks its header names as the proxy does: one that is not an HTTP token would fail
+// the whole stage there. On error it returns the condition reason.
+func mockTemplates(m *apiv1.MockResponse) (string, error) {
 	if err := parseTemplate("integration.mock.body", m.Body); err != nil {
-		return err
+		return apiv1.ReasonInvalidTemplate, err
 	}
 	for _, k := range sortedKeys(m.Headers) {
+		if !mapping.ValidHeaderName(k) {
+			return apiv1.ReasonRejected, fmt.Errorf("integration.mock.headers: %q is not a header name (an HTTP token)", k)
+		}
 		if err := parseTemplate("integration.mock.headers["+k+"]", m.Headers[k]); err != nil {
-			return err
+			return apiv1.ReasonInvalidTemplate, err
 		}
 	}
-	return nil
+	return "", nil
 }

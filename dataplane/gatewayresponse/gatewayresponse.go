@@ -30,6 +30,7 @@ import (
 
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
+	"github.com/portico-dev/portico/internal/mapping"
 )
 
 // Type is a gateway response type.
@@ -201,16 +202,8 @@ func Compile(overrides map[string]*xdsv1alpha1.GatewayResponse) (*Set, error) {
 }
 
 func validHeader(k, v string) bool {
-	if k == "" || strings.ContainsAny(v, "\r\n\x00") {
-		return false
-	}
-	for i := 0; i < len(k); i++ {
-		c := k[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?={}`, c) >= 0 {
-			return false
-		}
-	}
-	return true
+	// The compiler's functions, which refuse the header with a condition on the RestApi.
+	return mapping.ValidHeaderName(k) && mapping.ValidHeaderValue(v)
 }
 
 // Status is the status code the Set answers t with.

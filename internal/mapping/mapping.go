@@ -24,6 +24,7 @@ package mapping
 import (
 	"fmt"
 	"net/textproto"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -179,4 +180,20 @@ func ValidHeaderName(name string) bool {
 		}
 	}
 	return name != ""
+}
+
+// ValidHeaderValue reports whether v can be sent as a header's value: no CR, LF or NUL,
+// which would end the header, or the message, early.
+func ValidHeaderValue(v string) bool { return !strings.ContainsAny(v, "\r\n\x00") }
+
+// CompileIdentityValidation compiles a TOKEN authorizer's identityValidationExpression as
+// the proxy matches tokens with it: Go's regexp (RE2: no lookarounds or backreferences),
+// anchored, so that an unanchored expression is not satisfied by a token that merely
+// contains a valid one.
+func CompileIdentityValidation(expr string) (*regexp.Regexp, error) {
+	re, err := regexp.Compile(`^(?:` + expr + `)$`)
+	if err != nil {
+		return nil, fmt.Errorf("identityValidationExpression: %w", err)
+	}
+	return re, nil
 }

@@ -35,6 +35,7 @@ import (
 	"github.com/portico-dev/portico/dataplane/proxy"
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
 	"github.com/portico-dev/portico/dataplane/tracing"
+	"github.com/portico-dev/portico/internal/mapping"
 )
 
 // Defaults of Options and of an authorizer's settings.
@@ -212,11 +213,11 @@ func (s *step) newHandler(rt *proxy.Route, az *xdsv1alpha1.Authorizer, next http
 			return nil, fmt.Errorf("a TOKEN authorizer reads exactly one header, not %q", az.GetIdentitySources())
 		}
 		if expr := az.GetIdentityValidationExpression(); expr != "" {
-			// Anchored: the whole token must match, so that an unanchored expression is not
-			// satisfied by a token that merely contains a valid one.
-			re, err := regexp.Compile(`^(?:` + expr + `)$`)
+			// Anchored, with the compiler's function, which refuses the Authorizer for an
+			// expression this would fail on.
+			re, err := mapping.CompileIdentityValidation(expr)
 			if err != nil {
-				return nil, fmt.Errorf("identityValidationExpression: %w", err)
+				return nil, err
 			}
 			h.validate = re
 		}
