@@ -1,9 +1,13 @@
-{{/* Names and labels shared by every template. */}}
+{{/* Names and labels shared by every template. The fullname is cut to 44 characters so
+that the longest name built on it, the Service <fullname>-controller-metrics (19 more),
+stays within the 63 characters of a Service name (a DNS label). Other suffixes:
+-proxy-connections (18), -leader-election (16), -controller-xds (15), -proxy-admin (12),
+-controller (11), -dashboard (10), -xds-tls (8), -redis, -proxy (6). */}}
 {{- define "portico.fullname" -}}
 {{- if contains .Chart.Name .Release.Name -}}
-{{- .Release.Name | trunc 50 | trimSuffix "-" -}}
+{{- .Release.Name | trunc 44 | trimSuffix "-" -}}
 {{- else -}}
-{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 50 | trimSuffix "-" -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 44 | trimSuffix "-" -}}
 {{- end -}}
 {{- end -}}
 
@@ -28,8 +32,26 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- .Values.xdsTLS.secretName | default (printf "%s-xds-tls" (include "portico.fullname" .)) -}}
 {{- end -}}
 
+{{/* The proxy Service's address in the cluster, with its port unless that is HTTP's 80. */}}
 {{- define "portico.gatewayURL" -}}
-{{- .Values.gatewayURL | default (printf "http://%s-proxy.%s.svc" (include "portico.fullname" .) .Release.Namespace) -}}
+{{- $port := int .Values.proxy.service.port -}}
+{{- $default := printf "http://%s-proxy.%s.svc%s" (include "portico.fullname" .) .Release.Namespace (ternary "" (printf ":%d" $port) (eq $port 80)) -}}
+{{- .Values.gatewayURL | default $default -}}
+{{- end -}}
+
+{{/* Whether the proxies keep token buckets and quota counters in Redis (redis.state). */}}
+{{- define "portico.stateRedis" -}}
+{{- if or .Values.redis.state.url .Values.redis.state.existingSecret }}true{{ end -}}
+{{- end -}}
+
+{{/* Combinations the schema cannot refuse on its own: rendering fails with why. */}}
+{{- define "portico.validate" -}}
+{{- if and (not .Values.controller.leaderElect) (gt (int .Values.controller.replicas) 1) -}}
+{{- fail (printf "controller.leaderElect=false with controller.replicas=%d: every replica would act as the leader (writing revisions and status against the others). Set controller.leaderElect=true, or controller.replicas=1." (int .Values.controller.replicas)) -}}
+{{- end -}}
+{{- if and .Values.serviceMonitor.enabled .Values.podMonitor.enabled -}}
+{{- fail "serviceMonitor.enabled and podMonitor.enabled are both true: Prometheus would scrape every pod twice and double every metric. Enable one of them." -}}
+{{- end -}}
 {{- end -}}
 
 {{/* The Secret holding a Redis URL: the user's, or the chart's own when a URL is given. */}}
