@@ -180,7 +180,7 @@ type Integration struct {
 	TimeoutMillis int32 `json:"timeoutMillis,omitempty"`
 
 	// payloadFormatVersion of the Lambda proxy event and response: "1.0" or "2.0".
-	// LAMBDA_PROXY only; unset means "1.0", what REST APIs send.
+	// LAMBDA_PROXY only; unset means "1.0", what REST APIs send. Example: "2.0".
 	// +kubebuilder:validation:Enum="1.0";"2.0"
 	// +optional
 	PayloadFormatVersion string `json:"payloadFormatVersion,omitempty"`

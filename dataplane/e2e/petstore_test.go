@@ -130,7 +130,7 @@ endpoints: [{addresses: ["127.0.0.1"]}]
 	}
 
 	r := g.do("GET", "/prod/pets/7/summary?secret=1", nil, "X-Client", "leak")
-	if r.status != 200 || r.body != `{"id": "7", "name": "Rex \"the dog\"", "summary": "Rex "the dog" (dog)"}`+"\n" {
+	if r.status != 200 || r.body != `{"id": "7", "name": "Rex \"the dog\"", "summary": "Rex \"the dog\" (dog)"}`+"\n" {
 		t.Errorf("summary: %d %q", r.status, r.body)
 	}
 	if ct := r.header.Get("Content-Type"); ct != "application/json" {
