@@ -267,7 +267,7 @@ func AuthorizerV1(a *reqctx.Authorizer) map[string]any {
 func jwtClaims(a *reqctx.Authorizer) map[string]string {
 	claims := make(map[string]string, len(a.Context))
 	for k, v := range a.Context {
-		if name, ok := strings.CutPrefix(k, "claims."); ok {
+		if name, ok := a.Claim(k); ok {
 			claims[name] = v
 		}
 	}

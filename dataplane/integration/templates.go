@@ -300,7 +300,7 @@ func authorizerMap(rc *reqctx.Request) *vtl.Map {
 	authorizer.Set("principalId", a.PrincipalID)
 	var claims *vtl.Map
 	for _, k := range slices.Sorted(maps.Keys(a.Context)) {
-		if name, ok := strings.CutPrefix(k, "claims."); ok && a.JWT {
+		if name, ok := a.Claim(k); ok {
 			if claims == nil {
 				claims = vtl.NewMap()
 				authorizer.Set("claims", claims)

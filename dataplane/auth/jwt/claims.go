@@ -29,6 +29,8 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	josejson "github.com/go-jose/go-jose/v4/json"
 	josejwt "github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
 )
 
 // algorithms are the signature algorithms accepted. "none" and the HMAC algorithms are not
@@ -139,7 +141,7 @@ func parseClaims(payload []byte) (*claims, error) {
 		}
 	}
 	for name, v := range all {
-		c.context["claims."+name] = claimString(v)
+		c.context[reqctx.ClaimPrefix+name] = claimString(v)
 	}
 	return c, nil
 }

@@ -30,6 +30,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -150,6 +151,18 @@ type Authorizer struct {
 	// Values are a function authorizer's context values as the JSON it answered, so that
 	// Lambda events carry their types (numbers, booleans). Shared read-only.
 	Values map[string]json.RawMessage
+}
+
+// ClaimPrefix begins the Context key of a JWT authorizer's claim: "claims.<name>", which
+// $context.authorizer.claims.<name> reads.
+const ClaimPrefix = "claims."
+
+// Claim reports whether key of Context is a JWT authorizer's claim, and the claim's name.
+func (a *Authorizer) Claim(key string) (name string, ok bool) {
+	if !a.JWT {
+		return "", false
+	}
+	return strings.CutPrefix(key, ClaimPrefix)
 }
 
 // Get returns $context.authorizer.<key>.
