@@ -111,7 +111,10 @@ type StageDeployment struct {
 
 // MethodSetting overrides stage settings for some methods.
 type MethodSetting struct {
-	// throttling for these methods, shared by every client.
+	// throttling limits each method it covers: every route's path and request method has a
+	// token bucket of its own with these limits, shared by every client, as Amazon API
+	// Gateway applies "*/*" (its default method throttling) to each method. The Stage's
+	// throttling, by contrast, is one bucket for the whole stage.
 	// +optional
 	Throttling *ThrottleSettings `json:"throttling,omitempty"`
 

@@ -22,13 +22,14 @@ limitations under the License.
 //     per key, stage, path and method), else the plan's throttle (one bucket per key for the
 //     whole plan: every route of every stage of the plan); only for requests with an
 //     accepted API key of a plan of the stage;
-//   - shared: the stage's method setting for the path and method if one sets a throttle, else
-//     the stage's throttle.
+//   - shared: the stage's method setting for the path and method if one sets a throttle (a
+//     bucket per stage, path and method, even for "*/*"), else the stage's throttle (one
+//     bucket for the stage);
+//   - the plan's quota for the key, counted last, so that throttled requests never count.
 //
 // Among the settings or plan throttles that apply, the most specific wins, ranked as the
 // cache and the execution logs rank them (xdsv1alpha1.MostSpecific): "/path/METHOD", then
-// "/path/ANY" (an ANY route's), then "/path/*", then "*/*";
-//   - the plan's quota for the key, counted last, so that throttled requests never count.
+// "/path/ANY" (an ANY route's), then "/path/*", then "*/*".
 //
 // Buckets and counters live in a limits.Store keyed by stable identity, so a configuration
 // change updates limits in place and a reload never refills a bucket or resets a quota.
@@ -164,13 +165,16 @@ func NewStep(o Options) proxy.Step {
 	}
 }
 
-// sharedBucket is the stage-wide bucket of a route for a request method: the most specific
-// method setting with a throttle, else the stage's.
+// sharedBucket is the bucket every client of a stage shares for a route and request method:
+// the most specific method setting with a throttle, a bucket per path and method whatever
+// the setting's key, as Amazon API Gateway applies "*/*" and "/path/*" to each method they
+// cover (its "default method throttling"); else the stage's throttling, one bucket for the
+// whole stage.
 func sharedBucket(s *xdsv1alpha1.StageSnapshot, r *xdsv1alpha1.Route, method string) *bucket {
 	ms := xdsv1alpha1.MostSpecific(s.GetMethodSettings(), r, method, func(ms *xdsv1alpha1.MethodSetting) bool { return ms.GetThrottle() != nil })
 	if ms != nil {
 		return &bucket{
-			key:  "stage/" + s.GetKey() + "/" + ms.GetPath() + "/" + ms.GetMethod(),
+			key:  "stage/" + s.GetKey() + "/" + r.GetPath() + "/" + method,
 			rate: ms.GetThrottle().GetRateLimit(), burst: int64(ms.GetThrottle().GetBurstLimit()),
 		}
 	}

@@ -125,11 +125,11 @@ func TestPrecedence(t *testing.T) {
 		quota                   bool
 	}{
 		{"plan method throttle and stage method setting", "/pets/{id}", "GET", "alice", []string{"GET", "POST"},
-			[]take{{"key/shop/prod/gold//pets/{id}/GET/alice", 1, 2}, {"stage/shop/prod//pets/{id}/*", 50, 50}}, true},
+			[]take{{"key/shop/prod/gold//pets/{id}/GET/alice", 1, 2}, {"stage/shop/prod//pets/{id}/GET", 50, 50}}, true},
 		{"the POST of the same route has its own settings", "/pets/{id}", "POST", "alice", []string{"GET", "POST"},
 			[]take{{"plan/shop/gold/alice", 100, 200}, {"stage/shop/prod//pets/{id}/POST", 5, 5}}, true},
 		{"HEAD counts as GET", "/pets/{id}", "HEAD", "alice", []string{"GET"},
-			[]take{{"key/shop/prod/gold//pets/{id}/GET/alice", 1, 2}, {"stage/shop/prod//pets/{id}/*", 50, 50}}, true},
+			[]take{{"key/shop/prod/gold//pets/{id}/GET/alice", 1, 2}, {"stage/shop/prod//pets/{id}/GET", 50, 50}}, true},
 		{"plan throttle and stage default on another path", "/orders", "GET", "alice", []string{"ANY"},
 			[]take{{"plan/shop/gold/alice", 100, 200}, {"stage/shop/prod", 10000, 5000}}, true},
 		{"no key: the stage only, no quota", "/orders", "GET", "", []string{"ANY"},
@@ -225,11 +225,11 @@ func TestMostSpecificWins(t *testing.T) {
 		{"GET beats ANY and * on the ANY route", "GET", []string{"ANY"},
 			[]take{{"key/shop/prod/gold//p/GET/alice", 10, 10}, {"stage/shop/prod//p/GET", 100, 100}}},
 		{"ANY beats * on the ANY route", "POST", []string{"ANY"},
-			[]take{{"key/shop/prod/gold//p/POST/alice", 20, 20}, {"stage/shop/prod//p/ANY", 200, 200}}},
+			[]take{{"key/shop/prod/gold//p/POST/alice", 20, 20}, {"stage/shop/prod//p/POST", 200, 200}}},
 		{"GET on a [GET] route", "GET", []string{"GET"},
 			[]take{{"key/shop/prod/gold//p/GET/alice", 10, 10}, {"stage/shop/prod//p/GET", 100, 100}}},
 		{"ANY is not a [POST] route's", "POST", []string{"POST"},
-			[]take{{"key/shop/prod/gold//p/POST/alice", 30, 30}, {"stage/shop/prod//p/*", 300, 300}}},
+			[]take{{"key/shop/prod/gold//p/POST/alice", 30, 30}, {"stage/shop/prod//p/POST", 300, 300}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := &recorder{}
@@ -269,5 +269,33 @@ func TestPlanThrottlePerKey(t *testing.T) {
 	}
 	if !slices.Equal(keyBuckets, want) {
 		t.Errorf("key buckets %v, want %v", keyBuckets, want)
+	}
+}
+
+// A stage method setting is a limit for each method it covers, as Amazon API Gateway's
+// "default method throttling" ("*/*") is: every route and method has a bucket of its own,
+// with the setting's rate. The stage's throttling is one bucket for the whole stage.
+func TestStageMethodSettingPerMethod(t *testing.T) {
+	s := stage()
+	s.MethodSettings = []*xdsv1alpha1.MethodSetting{{Path: "*", Method: "*", Throttle: &xdsv1alpha1.Throttle{RateLimit: 10, BurstLimit: 20}}}
+	r := &recorder{}
+	serveStage(t, s, r, "/orders", []string{"GET", "POST"}, "GET", "")
+	serveStage(t, s, r, "/orders", []string{"GET", "POST"}, "POST", "")
+	serveStage(t, s, r, "/pets/{id}", []string{"GET"}, "GET", "")
+	serveStage(t, s, r, "/pets/{id}", []string{"GET"}, "HEAD", "")
+	want := []take{
+		{"stage/shop/prod//orders/GET", 10, 20}, {"stage/shop/prod//orders/POST", 10, 20},
+		{"stage/shop/prod//pets/{id}/GET", 10, 20}, {"stage/shop/prod//pets/{id}/GET", 10, 20},
+	}
+	if !slices.Equal(r.takes, want) {
+		t.Errorf("buckets %v, want %v", r.takes, want)
+	}
+
+	s.MethodSettings = nil
+	r = &recorder{}
+	serveStage(t, s, r, "/orders", []string{"GET"}, "GET", "")
+	serveStage(t, s, r, "/pets/{id}", []string{"POST"}, "POST", "")
+	if want := []take{{"stage/shop/prod", 10000, 5000}, {"stage/shop/prod", 10000, 5000}}; !slices.Equal(r.takes, want) {
+		t.Errorf("buckets %v, want %v", r.takes, want)
 	}
 }
