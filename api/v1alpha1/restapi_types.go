@@ -80,6 +80,10 @@ const (
 // +kubebuilder:validation:XValidation:rule="self.protocol != 'WEBSOCKET' || has(self.routeSelectionExpression)",message="a WEBSOCKET API needs routeSelectionExpression, for example $request.body.action"
 // +kubebuilder:validation:XValidation:rule="!has(self.websocket) || self.protocol == 'WEBSOCKET'",message="websocket applies to WEBSOCKET APIs only"
 // +kubebuilder:validation:XValidation:rule="!has(self.apiKeySelectionExpression) || self.protocol == 'WEBSOCKET'",message="apiKeySelectionExpression applies to WEBSOCKET APIs only; HTTP APIs use apiKeySource"
+// +kubebuilder:validation:XValidation:rule="self.protocol != 'WEBSOCKET' || !has(self.cors)",message="cors applies to HTTP APIs only: browsers send no CORS preflight for a WebSocket, and a $connect authorizer decides who connects"
+// +kubebuilder:validation:XValidation:rule="self.protocol != 'WEBSOCKET' || !has(self.binaryMediaTypes)",message="binaryMediaTypes applies to HTTP APIs only: a WEBSOCKET API's binary messages reach functions base64-encoded whatever their type"
+// +kubebuilder:validation:XValidation:rule="self.protocol != 'WEBSOCKET' || !has(self.minimumCompressionSize)",message="minimumCompressionSize applies to HTTP APIs only: WEBSOCKET messages are sent as the integration answered"
+// +kubebuilder:validation:XValidation:rule="self.protocol != 'WEBSOCKET' || !has(self.models)",message="models apply to HTTP APIs only: WEBSOCKET routes do not validate messages"
 type RestApiSpec struct {
 	// description of the API, for people.
 	// +kubebuilder:validation:MaxLength=1024

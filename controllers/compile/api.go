@@ -55,6 +55,9 @@ func (w *world) compileAPI(st statuses, api *apiv1.RestApi) *ir.API {
 	websocketAPI(s, out)
 	apiStatus := st.of(KindRestApi, api)
 	var apiProblems problems
+	if out.Protocol == string(apiv1.ProtocolWebSocket) {
+		s = websocketDropHTTPOnly(s, out, &apiProblems)
+	}
 	if s.CORS != nil {
 		out.CORS = &ir.CORS{
 			AllowOrigins: sortedCopy(s.CORS.AllowOrigins), AllowHeaders: sortedCopy(s.CORS.AllowHeaders),

@@ -70,6 +70,34 @@ func websocketAPI(s *apiv1.RestApiSpec, out *ir.API) {
 	}
 }
 
+// websocketDropHTTPOnly reports and drops what a WEBSOCKET API has no use for: the CRD's
+// rules refuse these fields, so they reach the compiler only on objects stored before the
+// rules or read from files. It returns the spec the rest of the API compiles from.
+func websocketDropHTTPOnly(s *apiv1.RestApiSpec, out *ir.API, probs *problems) *apiv1.RestApiSpec {
+	var fields []string
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{
+		{"cors", s.CORS != nil},
+		{"binaryMediaTypes", len(s.BinaryMediaTypes) > 0},
+		{"minimumCompressionSize", s.MinimumCompressionSize != nil},
+		{"models", len(s.Models) > 0},
+	} {
+		if f.set {
+			fields = append(fields, f.name)
+		}
+	}
+	if len(fields) == 0 {
+		return s
+	}
+	probs.add(apiv1.ReasonUnsupported, fmt.Sprintf("%s: for HTTP APIs only; a WEBSOCKET API ignores them", strings.Join(fields, ", ")))
+	out.BinaryMediaTypes, out.MinimumCompressionSize = nil, nil
+	c := *s
+	c.CORS, c.BinaryMediaTypes, c.MinimumCompressionSize, c.Models = nil, nil, nil, nil
+	return &c
+}
+
 // websocketRoute checks what a WEBSOCKET route may set and compiles its two-way setting.
 // Only $connect is authorized, so every other route ignores the API's defaultAuthorization;
 // mappings, validation and caching have no meaning for messages and are refused rather than

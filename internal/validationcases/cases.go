@@ -124,6 +124,10 @@ func Cases() []Case {
 		// RestApi: CEL.
 		{"route selection on HTTP", "RestApi", `routeSelectionExpression: $request.body.action`, []string{"routeSelectionExpression applies to WEBSOCKET APIs only"}},
 		{"websocket needs route selection", "RestApi", `protocol: WEBSOCKET`, []string{"a WEBSOCKET API needs routeSelectionExpression"}},
+		{"websocket cors", "RestApi", `{protocol: WEBSOCKET, routeSelectionExpression: $request.body.action, cors: {allowOrigins: ["*"]}}`, []string{"cors applies to HTTP APIs only"}},
+		{"websocket binary media types", "RestApi", `{protocol: WEBSOCKET, routeSelectionExpression: $request.body.action, binaryMediaTypes: [image/png]}`, []string{"binaryMediaTypes applies to HTTP APIs only"}},
+		{"websocket compression", "RestApi", `{protocol: WEBSOCKET, routeSelectionExpression: $request.body.action, minimumCompressionSize: 0}`, []string{"minimumCompressionSize applies to HTTP APIs only"}},
+		{"websocket models", "RestApi", `{protocol: WEBSOCKET, routeSelectionExpression: $request.body.action, models: {Msg: {schema: {type: object}}}}`, []string{"models apply to HTTP APIs only"}},
 		{"cors credentials with wildcard", "RestApi", `cors: {allowOrigins: ["*"], allowCredentials: true}`, []string{"spec.cors", "allowCredentials cannot be used with the wildcard origin"}},
 		{"cors origin syntax", "RestApi", `cors: {allowOrigins: ["https://app.example.com/path"]}`, []string{"spec.cors.allowOrigins", "scheme://host[:port]"}},
 		{"source ip syntax", "RestApi", `policy: {sourceIPs: {allow: ["10.0.0.0/33"]}}`, []string{"spec.policy.sourceIPs.allow", "IP address or a CIDR range"}},
