@@ -386,7 +386,10 @@ type GatewayResponseTemplate string
 
 // Model is a JSON Schema for request bodies.
 type Model struct {
-	// contentType the model applies to.
+	// contentType is the media type the model describes, as an Amazon API Gateway model
+	// has one: `kubectl portico export` lists a Route's requestValidation.body under it.
+	// Which requests a model validates is the Route's choice (body for any content type
+	// that bodies does not list, bodies by content type), not this field's.
 	// +kubebuilder:default="application/json"
 	// +kubebuilder:validation:MaxLength=256
 	// +optional

@@ -121,7 +121,13 @@ func Export(in ExportInput) ([]byte, error) {
 			}
 			content := map[string]any{}
 			if v.Body != "" {
-				content["application/json"] = map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/" + v.Body}}
+				// OpenAPI, like AWS, lists a body model under one content type: the one
+				// the model says it describes.
+				ct := "application/json"
+				if m, ok := api.Spec.Models[v.Body]; ok && m.ContentType != "" {
+					ct = m.ContentType
+				}
+				content[ct] = map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/" + v.Body}}
 			}
 			for ct, m := range v.Bodies {
 				content[ct] = map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/" + string(m)}}

@@ -45,7 +45,9 @@ type importer struct {
 	authorizers map[string]*apiv1.Authorizer
 	refused     map[string]string
 	apiKey      map[string]bool
-	models      map[string]string // schema name -> model name
+	models      map[string]string          // schema name -> model name
+	bodyTypes   map[string]map[string]bool // model name -> media types it validates
+	oneBody     []*apiv1.RequestValidation // validations with one body model
 	validators  map[string]validatorExt
 	placeholder map[string]bool
 }
@@ -112,6 +114,7 @@ func (im *importer) run() error {
 	if err := im.paths(); err != nil {
 		return err
 	}
+	im.modelContentTypes(&api.Spec)
 	im.stage()
 	for n := range im.placeholder {
 		im.res.Placeholders = append(im.res.Placeholders, n)

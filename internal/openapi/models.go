@@ -60,6 +60,30 @@ func (im *importer) modelsOf(spec *apiv1.RestApiSpec) error {
 	return nil
 }
 
+// modelContentTypes gives each model the media type it validates request bodies of, when
+// the document uses it under one only (AWS's model has a content type; OpenAPI keeps it
+// with each use); application/json otherwise. An operation validating one media type, with
+// a model of that type, gets the model as its body: what the export writes for a body.
+func (im *importer) modelContentTypes(spec *apiv1.RestApiSpec) {
+	for name, types := range im.bodyTypes {
+		m, ok := spec.Models[name]
+		if !ok || len(types) != 1 {
+			continue
+		}
+		for ct := range types {
+			m.ContentType = ct
+		}
+		spec.Models[name] = m
+	}
+	for _, v := range im.oneBody {
+		for ct, name := range v.Bodies {
+			if m, ok := spec.Models[string(name)]; ok && m.ContentType == ct {
+				v.Body, v.Bodies = string(name), nil
+			}
+		}
+	}
+}
+
 // inline replaces each $ref to a schema of the document by the schema itself.
 func (im *importer) inline(v any, seen map[string]bool) (any, error) {
 	switch t := v.(type) {
