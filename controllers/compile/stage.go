@@ -98,7 +98,7 @@ func (w *world) compileStage(st statuses, s *apiv1.Stage, restApi *apiv1.RestApi
 	if warnings.reason != "" {
 		status.set(apiv1.ConditionAccepted, false, warnings.reason, warnings.String()+"; the stage is served without those settings")
 	}
-	status.URL = stageURL(restApi, out.StageName, w.in.Options.GatewayURL)
+	status.URL = stageURL(rev.API.Hostnames, out.StageName, w.in.Options.GatewayURL)
 	status.DeployedRevision = rev.Number
 	if out.Canary != nil {
 		status.CanaryRevision = out.Canary.Revision
@@ -136,8 +136,11 @@ func stageName(s *apiv1.Stage) string {
 	return s.Name
 }
 
-func stageURL(api *apiv1.RestApi, stage, gateway string) string {
-	for _, h := range api.Spec.Hostnames {
+// stageURL is where a stage answers: on the first exact hostname of the revision it deploys
+// (a pinned stage serves its revision's hostnames, not the RestApi's latest), else at the
+// gateway's URL.
+func stageURL(hostnames []string, stage, gateway string) string {
+	for _, h := range hostnames {
 		if !strings.HasPrefix(h, "*") {
 			return "http://" + h + "/" + stage + "/"
 		}
@@ -275,6 +278,13 @@ func (w *world) stageConflicts() map[nsName]string {
 			continue
 		}
 		hosts := api.Spec.Hostnames
+		if d := s.Spec.Deployment; d != nil {
+			// A pinned stage serves its revision's hostnames; a revision not stored yet is
+			// the one this compilation makes from the spec.
+			if rev := w.revision(s.Namespace, api.Name, d.Revision); rev != nil && rev.API != nil {
+				hosts = rev.API.Hostnames
+			}
+		}
 		if len(hosts) == 0 {
 			hosts = []string{"*"}
 		}
