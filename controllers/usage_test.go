@@ -108,7 +108,7 @@ func TestUsageInStatus(t *testing.T) {
 	ctx := context.Background()
 	for key, n := range map[string]int{"customer-a": 5, "customer-b": 2} {
 		for range n {
-			if ok, _, err := store.Consume(ctx, quota.Key(ns+"/live", "gold", key), window, 5); err != nil || !ok {
+			if ok, _, err := store.Consume(ctx, quota.Key(ns, "gold", key), window, 5); err != nil || !ok {
 				t.Fatalf("seeding %s: ok=%v err=%v", key, ok, err)
 			}
 		}
@@ -125,8 +125,8 @@ func TestUsageInStatus(t *testing.T) {
 		Used:        7,
 		KeysAtLimit: 1,
 		Keys: []apiv1.KeyUsage{
-			{Name: "customer-a", RestApi: "pets", Stage: "prod", Used: 5, Remaining: 0},
-			{Name: "customer-b", RestApi: "pets", Stage: "prod", Used: 2, Remaining: 3},
+			{Name: "customer-a", Used: 5, Remaining: 0},
+			{Name: "customer-b", Used: 2, Remaining: 3},
 		},
 	}
 	xdstest.Eventually(t, "status.usage shows the counts in Redis", func() bool {

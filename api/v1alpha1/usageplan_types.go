@@ -161,39 +161,31 @@ type UsageSummary struct {
 	// +required
 	PeriodEnd metav1.Time `json:"periodEnd"`
 
-	// used counts the requests of every key on every stage of the plan in the current period.
+	// used counts the requests of every key of the plan in the current period.
 	// Example: 12840.
 	// +required
 	Used int64 `json:"used"`
 
-	// keysAtLimit counts the quota counters, one per key and stage, with nothing remaining.
-	// Example: 1.
+	// keysAtLimit counts the keys with nothing remaining. Example: 1.
 	// +optional
 	KeysAtLimit int32 `json:"keysAtLimit,omitempty"`
 
-	// keys are the most used counters, at most 10, most used first: one per key and stage.
-	// Example: [{name: customer-a, restApi: pets, stage: prod, used: 10000, remaining: 0}].
+	// keys are the most used keys, at most 10, most used first.
+	// Example: [{name: customer-a, used: 10000, remaining: 0}].
 	// +kubebuilder:validation:MaxItems=10
 	// +listType=atomic
 	// +optional
 	Keys []KeyUsage `json:"keys,omitempty"`
 }
 
-// KeyUsage is one API key's count on one stage in the current period.
+// KeyUsage is one API key's count in the current period: its requests on every stage of the
+// plan, as Amazon API Gateway counts a usage plan's quota.
 type KeyUsage struct {
 	// name is the API key Secret's name (never the key). Example: customer-a.
 	// +required
 	Name string `json:"name"`
 
-	// restApi is the name of the RestApi of the stage. Example: pets.
-	// +required
-	RestApi string `json:"restApi"`
-
-	// stage is the stage's stageName, as in spec.apiStages. Example: prod.
-	// +required
-	Stage string `json:"stage"`
-
-	// used counts the key's requests on the stage in the current period. Example: 10000.
+	// used counts the key's requests on the plan's stages in the current period. Example: 10000.
 	// +required
 	Used int64 `json:"used"`
 

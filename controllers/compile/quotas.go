@@ -23,31 +23,21 @@ import (
 	"github.com/portico-dev/portico/controllers/ir"
 )
 
-// PlanQuota is a UsagePlan with a quota and the counters the proxies keep for it: one per key
-// and stage.
+// PlanQuota is a UsagePlan with a quota and the counters the proxies keep for it: one per
+// key, for every stage of the plan, as Amazon API Gateway counts a plan's quota.
 type PlanQuota struct {
 	Namespace, Name string
 	Quota           ir.Quota
-	// Counters are sorted by stage key, then key ID.
-	Counters []QuotaCounter
+	// KeyIDs are the keys bound to the plan on at least one of its stages (the API key
+	// Secrets' names), sorted: quota.Key(Namespace, Name, id) is what the proxies count under.
+	KeyIDs []string
 }
 
-// QuotaCounter is one key's quota counter on one stage, named as the stage's snapshot names
-// them: quota.Key(StageKey, plan name, KeyID) is what the proxies count under.
-type QuotaCounter struct {
-	// StageKey is "<namespace>/<Stage object name>", the stage's xDS resource.
-	StageKey string
-	// RestApi and Stage are the stage as spec.apiStages names it: the RestApi and stageName.
-	RestApi, Stage string
-	// KeyID is the API key Secret's name.
-	KeyID string
-}
-
-// PlanQuotas returns every UsagePlan of in that has a quota, with its counters, bound exactly
-// as Compile binds plans to stages: the same stage lookup, the same valid and enabled keys,
-// and a key another plan already holds on a stage left out. Only UsagePlans, Stages and
+// PlanQuotas returns every UsagePlan of in that has a quota, with its keys, bound exactly as
+// Compile binds plans to stages: the same stage lookup, the same valid and enabled keys, and
+// a key another plan already holds on a stage left out there. Only UsagePlans, Stages and
 // Secrets are read. A stage that exists but is not served (its API does not compile) still
-// has counters: what the proxies counted there in this period was counted.
+// binds keys: what the proxies counted there in this period was counted.
 func PlanQuotas(in Inputs) []PlanQuota {
 	w := newWorld(&in)
 	bound := w.compilePlans(statuses{})
@@ -63,19 +53,17 @@ func PlanQuotas(in Inputs) []PlanQuota {
 			if s == nil {
 				continue
 			}
-			stageKey := s.Namespace + "/" + s.Name
-			for _, plan := range bound[stageKey] {
+			for _, plan := range bound[s.Namespace+"/"+s.Name] {
 				if plan.Name != p.Name {
 					continue
 				}
 				for _, k := range plan.Keys {
-					pq.Counters = append(pq.Counters, QuotaCounter{StageKey: stageKey, RestApi: as.RestApiRef.Name, Stage: as.Stage, KeyID: k.ID})
+					pq.KeyIDs = append(pq.KeyIDs, k.ID)
 				}
 			}
 		}
-		slices.SortFunc(pq.Counters, func(a, b QuotaCounter) int {
-			return cmp.Or(cmp.Compare(a.StageKey, b.StageKey), cmp.Compare(a.KeyID, b.KeyID))
-		})
+		slices.Sort(pq.KeyIDs)
+		pq.KeyIDs = slices.Compact(pq.KeyIDs)
 		out = append(out, pq)
 	}
 	slices.SortFunc(out, func(a, b PlanQuota) int {

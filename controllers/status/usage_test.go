@@ -33,7 +33,7 @@ func summary(observed time.Time, used int64) *apiv1.UsageSummary {
 		PeriodStart: metav1.NewTime(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)),
 		PeriodEnd:   metav1.NewTime(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)),
 		Used:        used,
-		Keys:        []apiv1.KeyUsage{{Name: "customer-a", RestApi: "pets", Stage: "prod", Used: used, Remaining: 100 - used}},
+		Keys:        []apiv1.KeyUsage{{Name: "customer-a", Used: used, Remaining: 100 - used}},
 	}
 }
 

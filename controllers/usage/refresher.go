@@ -158,9 +158,9 @@ func (r *Refresher) read(ctx context.Context, quotas []compile.PlanQuota, now ti
 			r.Log.Error(err, "UsagePlan quota has no window", "usagePlan", pq.Namespace+"/"+pq.Name)
 			continue
 		}
-		keys := make([]string, len(pq.Counters))
-		for i, c := range pq.Counters {
-			keys[i] = quota.Key(c.StageKey, pq.Name, c.KeyID)
+		keys := make([]string, len(pq.KeyIDs))
+		for i, id := range pq.KeyIDs {
+			keys[i] = quota.Key(pq.Namespace, pq.Name, id)
 		}
 		used, err := quota.UsedMany(ctx, r.Store, keys, window)
 		if err != nil {

@@ -80,7 +80,8 @@ func TestRefresh(t *testing.T) {
 	gold := &apiv1.UsagePlan{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "gold"},
 		Spec: apiv1.UsagePlanSpec{
-			APIStages: []apiv1.UsagePlanAPIStage{{RestApiRef: apiv1.LocalObjectReference{Name: "pets"}, Stage: "prod"}},
+			// Two stages, one counter per key: the quota is the key's across the plan.
+			APIStages: []apiv1.UsagePlanAPIStage{{RestApiRef: apiv1.LocalObjectReference{Name: "pets"}, Stage: "prod"}, {RestApiRef: apiv1.LocalObjectReference{Name: "pets"}, Stage: "test"}},
 			Quota:     &apiv1.Quota{Limit: 10, Period: apiv1.QuotaMonth},
 			APIKeys:   []apiv1.LocalObjectReference{{Name: "alice"}, {Name: "bob"}},
 		},
@@ -104,8 +105,8 @@ func TestRefresh(t *testing.T) {
 
 	var logs []string
 	s := &store{counts: map[string]int64{
-		quota.Key("shop/live", "gold", "alice"): 10,
-		quota.Key("shop/live", "gold", "bob"):   4,
+		quota.Key("shop", "gold", "alice"): 10,
+		quota.Key("shop", "gold", "bob"):   4,
 	}}
 	w := writes{}
 	now := time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC)
@@ -136,8 +137,8 @@ func TestRefresh(t *testing.T) {
 	}
 	got := w[types.NamespacedName{Namespace: "shop", Name: "gold"}]
 	if got == nil || got.Used != 14 || got.KeysAtLimit != 1 || len(got.Keys) != 2 ||
-		got.Keys[0] != (apiv1.KeyUsage{Name: "alice", RestApi: "pets", Stage: "prod", Used: 10, Remaining: 0}) ||
-		got.Keys[1] != (apiv1.KeyUsage{Name: "bob", RestApi: "pets", Stage: "prod", Used: 4, Remaining: 6}) {
+		got.Keys[0] != (apiv1.KeyUsage{Name: "alice", Used: 10, Remaining: 0}) ||
+		got.Keys[1] != (apiv1.KeyUsage{Name: "bob", Used: 4, Remaining: 6}) {
 		t.Errorf("gold's usage = %+v", got)
 	}
 	if u, ok := w[types.NamespacedName{Namespace: "shop", Name: "free"}]; !ok || u != nil {

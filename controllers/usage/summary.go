@@ -37,7 +37,7 @@ import (
 const MaxKeys = 10
 
 // Summarize sums a plan's counters in window, read at now: used[i] is the count of
-// p.Counters[i]. Pure, so the rules (the top keys, ties, keys at the limit) are table tested.
+// p.KeyIDs[i]. Pure, so the rules (the top keys, ties, keys at the limit) are table tested.
 func Summarize(p compile.PlanQuota, used []int64, window quota.Window, now time.Time) *apiv1.UsageSummary {
 	s := &apiv1.UsageSummary{
 		// The API server keeps seconds; a summary built with them compares equal to the one
@@ -46,20 +46,20 @@ func Summarize(p compile.PlanQuota, used []int64, window quota.Window, now time.
 		PeriodStart: metav1.NewTime(window.Start.UTC()),
 		PeriodEnd:   metav1.NewTime(window.End.UTC()),
 	}
-	keys := make([]apiv1.KeyUsage, 0, len(p.Counters))
-	for i, c := range p.Counters {
+	keys := make([]apiv1.KeyUsage, 0, len(p.KeyIDs))
+	for i, id := range p.KeyIDs {
 		n := used[i]
 		remaining := max(p.Quota.Limit-n, 0)
 		s.Used += n
 		if remaining == 0 {
 			s.KeysAtLimit++
 		}
-		keys = append(keys, apiv1.KeyUsage{Name: c.KeyID, RestApi: c.RestApi, Stage: c.Stage, Used: n, Remaining: remaining})
+		keys = append(keys, apiv1.KeyUsage{Name: id, Used: n, Remaining: remaining})
 	}
-	// Most used first; ties by name, API and stage, so that equal counts give equal statuses
-	// and an unchanged plan is not rewritten.
+	// Most used first; ties by name, so that equal counts give equal statuses and an
+	// unchanged plan is not rewritten.
 	slices.SortFunc(keys, func(a, b apiv1.KeyUsage) int {
-		return cmp.Or(cmp.Compare(b.Used, a.Used), cmp.Compare(a.Name, b.Name), cmp.Compare(a.RestApi, b.RestApi), cmp.Compare(a.Stage, b.Stage))
+		return cmp.Or(cmp.Compare(b.Used, a.Used), cmp.Compare(a.Name, b.Name))
 	})
 	if len(keys) > MaxKeys {
 		keys = keys[:MaxKeys]

@@ -30,30 +30,26 @@ import (
 	"github.com/portico-dev/portico/internal/quota"
 )
 
-func counter(key, api, stage string) compile.QuotaCounter {
-	return compile.QuotaCounter{StageKey: "shop/" + stage, RestApi: api, Stage: stage, KeyID: key}
-}
-
 func TestSummarize(t *testing.T) {
 	now := time.Date(2026, 11, 21, 8, 15, 30, 999_000_000, time.UTC)
 	window := quota.Window{Start: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
-	k := func(name, api, stage string, used, remaining int64) apiv1.KeyUsage {
-		return apiv1.KeyUsage{Name: name, RestApi: api, Stage: stage, Used: used, Remaining: remaining}
+	k := func(name string, used, remaining int64) apiv1.KeyUsage {
+		return apiv1.KeyUsage{Name: name, Used: used, Remaining: remaining}
 	}
-	var many []compile.QuotaCounter
+	var many []string
 	var manyUsed []int64
 	var manyTop []apiv1.KeyUsage
 	for i := range 12 {
-		many = append(many, counter(fmt.Sprintf("key-%02d", i), "pets", "prod"))
+		many = append(many, fmt.Sprintf("key-%02d", i))
 		manyUsed = append(manyUsed, int64(i))
 	}
 	for i := 11; i >= 2; i-- {
-		manyTop = append(manyTop, k(fmt.Sprintf("key-%02d", i), "pets", "prod", int64(i), int64(100-i)))
+		manyTop = append(manyTop, k(fmt.Sprintf("key-%02d", i), int64(i), int64(100-i)))
 	}
 	for _, tc := range []struct {
 		name     string
 		limit    int64
-		counters []compile.QuotaCounter
+		keyIDs   []string
 		used     []int64
 		wantUsed int64
 		atLimit  int32
@@ -62,25 +58,23 @@ func TestSummarize(t *testing.T) {
 		{name: "no keys", limit: 100},
 		{
 			name: "most used first, over the limit counts as at it", limit: 100,
-			counters: []compile.QuotaCounter{counter("alice", "pets", "prod"), counter("bob", "pets", "prod"), counter("carol", "pets", "prod")},
-			used:     []int64{30, 120, 0}, wantUsed: 150, atLimit: 1,
-			keys: []apiv1.KeyUsage{k("bob", "pets", "prod", 120, 0), k("alice", "pets", "prod", 30, 70), k("carol", "pets", "prod", 0, 100)},
+			keyIDs: []string{"alice", "bob", "carol"}, used: []int64{30, 120, 0}, wantUsed: 150, atLimit: 1,
+			keys: []apiv1.KeyUsage{k("bob", 120, 0), k("alice", 30, 70), k("carol", 0, 100)},
 		},
 		{
-			name: "one key on two stages is two counters; ties by name, API, stage", limit: 10,
-			counters: []compile.QuotaCounter{counter("bob", "pets", "prod"), counter("alice", "pets", "test"), counter("alice", "pets", "prod"), counter("alice", "orders", "prod")},
-			used:     []int64{10, 4, 10, 4}, wantUsed: 28, atLimit: 2,
-			keys: []apiv1.KeyUsage{k("alice", "pets", "prod", 10, 0), k("bob", "pets", "prod", 10, 0), k("alice", "orders", "prod", 4, 6), k("alice", "pets", "test", 4, 6)},
+			name: "ties by name", limit: 10,
+			keyIDs: []string{"bob", "alice", "carol"}, used: []int64{10, 10, 4}, wantUsed: 24, atLimit: 2,
+			keys: []apiv1.KeyUsage{k("alice", 10, 0), k("bob", 10, 0), k("carol", 4, 6)},
 		},
-		{name: "ten at most, all summed", limit: 100, counters: many, used: manyUsed, wantUsed: 66, keys: manyTop},
+		{name: "ten at most, all summed", limit: 100, keyIDs: many, used: manyUsed, wantUsed: 66, keys: manyTop},
 		{
 			name: "a zero quota: every key is at its limit", limit: 0,
-			counters: []compile.QuotaCounter{counter("alice", "pets", "prod")}, used: []int64{0}, atLimit: 1,
-			keys: []apiv1.KeyUsage{k("alice", "pets", "prod", 0, 0)},
+			keyIDs: []string{"alice"}, used: []int64{0}, atLimit: 1,
+			keys: []apiv1.KeyUsage{k("alice", 0, 0)},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p := compile.PlanQuota{Namespace: "shop", Name: "gold", Quota: ir.Quota{Limit: tc.limit, Period: quota.Month}, Counters: tc.counters}
+			p := compile.PlanQuota{Namespace: "shop", Name: "gold", Quota: ir.Quota{Limit: tc.limit, Period: quota.Month}, KeyIDs: tc.keyIDs}
 			got := Summarize(p, tc.used, window, now)
 			want := &apiv1.UsageSummary{
 				ObservedAt:  metav1.NewTime(time.Date(2026, 11, 21, 8, 15, 30, 0, time.UTC)),

@@ -19,6 +19,7 @@ package e2e
 import (
 	"net/http"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -51,6 +52,11 @@ kind: Stage
 metadata: {name: meter}
 spec: {restApiRef: {name: meter}, stageName: v1}
 ---
+apiVersion: apigateway.portico.dev/v1alpha1
+kind: Stage
+metadata: {name: meter-beta}
+spec: {restApiRef: {name: meter}, stageName: beta}
+---
 apiVersion: v1
 kind: Secret
 type: apigateway.portico.dev/api-key
@@ -61,7 +67,7 @@ apiVersion: apigateway.portico.dev/v1alpha1
 kind: UsagePlan
 metadata: {name: small}
 spec:
-  apiStages: [{restApiRef: {name: meter}, stage: v1}]
+  apiStages: [{restApiRef: {name: meter}, stage: v1}, {restApiRef: {name: meter}, stage: beta}]
   throttle: {rateLimit: 1, burstLimit: 2}
   quota: {limit: 5, period: DAY}
   apiKeys: [{name: alice}]
@@ -80,17 +86,20 @@ func key() []string                      { return []string{"x-api-key", "alice-k
 func (g *gateway) get(path string) reply { return g.do("GET", path, http.NoBody, key()...) }
 
 // Usage plan throttling and quotas through the whole path, exact with an injected clock, and
-// kept across a restart by the state folder.
+// kept across a restart by the state folder. The plan has two stages: the key's throttle and
+// quota are its own across both, as Amazon API Gateway counts them.
 func TestThrottleAndQuota(t *testing.T) {
 	clk := newClock(time.Date(2028, 2, 29, 22, 0, 0, 0, time.UTC))
 	store := limits.NewMemory(limits.MemoryOptions{Now: clk.Now})
 	g := startGatewayWith(t, seeded(1), pipeline.Options{Log: logr.Discard(), Now: clk.Now, Store: store})
 	g.deploy(meteredAPI)
 	g.programmed("default/meter")
+	g.programmed("default/meter-beta")
+	stages := []string{"/v1/data", "/beta/data"}
 
 	// The bucket holds 2: two pass, the third is throttled with the exact wait.
 	for i := 0; i < 2; i++ {
-		if r := g.get("/v1/data"); r.status != 200 {
+		if r := g.get(stages[i%2]); r.status != 200 {
 			t.Fatalf("request %d: %d %s", i, r.status, r.body)
 		}
 	}
@@ -103,16 +112,17 @@ func TestThrottleAndQuota(t *testing.T) {
 	// the throttled one not.
 	for i := 0; i < 3; i++ {
 		clk.Add(time.Second)
-		if r := g.get("/v1/data"); r.status != 200 {
+		if r := g.get(stages[i%2]); r.status != 200 {
 			t.Fatalf("after %d s: %d %s", i+1, r.status, r.header.Get("x-portico-error-type"))
 		}
 	}
 	clk.Add(time.Second)
-	if r := g.get("/v1/data"); r.status != 429 || r.header.Get("x-portico-error-type") != "QUOTA_EXCEEDED" {
+	if r := g.get("/beta/data"); r.status != 429 || r.header.Get("x-portico-error-type") != "QUOTA_EXCEEDED" {
 		t.Fatalf("sixth allowed request: %d %s, want QUOTA_EXCEEDED", r.status, r.header.Get("x-portico-error-type"))
 	}
 	report := usage.Report(&http.Request{}, g.client.Current(), store, clk.Now())
-	if len(report) != 1 || report[0].KeyID != "alice" || report[0].Used != 5 || report[0].Remaining != 0 {
+	if len(report) != 1 || report[0].KeyID != "alice" || report[0].Used != 5 || report[0].Remaining != 0 ||
+		!slices.Equal(report[0].Stages, []string{"default/meter", "default/meter-beta"}) {
 		t.Fatalf("usage = %+v", report)
 	}
 

@@ -25,7 +25,8 @@ limitations under the License.
 //   - shared: the stage's method setting for the path and method if one sets a throttle (a
 //     bucket per stage, path and method, even for "*/*"), else the stage's throttle (one
 //     bucket for the stage);
-//   - the plan's quota for the key, counted last, so that throttled requests never count.
+//   - the plan's quota for the key (one counter per key for the whole plan, as the plan's
+//     throttle), counted last, so that throttled requests never count.
 //
 // Among the settings or plan throttles that apply, the most specific wins, ranked as the
 // cache and the execution logs rank them (xdsv1alpha1.MostSpecific): "/path/METHOD", then
@@ -92,8 +93,9 @@ type keyState struct {
 	quota   string
 }
 
-func newKeyState(stageKey, keyID string, p *plan) *keyState {
-	k := &keyState{plan: p, quota: quota.Key(stageKey, p.name, keyID)}
+func newKeyState(namespace, keyID string, p *plan) *keyState {
+	// The quota counts the key across the plan's stages: the plan's namespace, not the stage.
+	k := &keyState{plan: p, quota: quota.Key(namespace, p.name, keyID)}
 	p.buckets.each(func(m string, b *bucket) {
 		// Per key: the key id completes the identity the plan's bucket begins.
 		k.buckets.set(m, &bucket{key: b.key + keyID, rate: b.rate, burst: b.burst})
@@ -126,7 +128,6 @@ func stageKeyPlans(s *xdsv1alpha1.StageSnapshot) keyPlans {
 // exists (the compiler defaults it to 10,000 requests per second, burst 5,000).
 func NewStep(o Options) proxy.Step {
 	return func(rt *proxy.Route, next http.Handler) (http.Handler, error) {
-		stageKey := rt.Stage.GetKey()
 		methods := rt.Route.GetMethods()
 		if len(methods) == 0 || slices.Contains(methods, "ANY") {
 			methods = allMethods
@@ -159,7 +160,7 @@ func NewStep(o Options) proxy.Step {
 		if err != nil {
 			return nil, err
 		}
-		h := &handler{o: o, next: next, shared: shared, plans: plans, keyPlans: kp.(keyPlans), stageKey: stageKey,
+		h := &handler{o: o, next: next, shared: shared, plans: plans, keyPlans: kp.(keyPlans), namespace: rt.Stage.GetNamespace(),
 			keys: xsync.NewMap[string, *keyState]()}
 		return proxy.Handler(rt, h.serve), nil
 	}
@@ -208,12 +209,12 @@ func planBucket(s *xdsv1alpha1.StageSnapshot, up *xdsv1alpha1.UsagePlan, r *xdsv
 }
 
 type handler struct {
-	o        Options
-	next     http.Handler
-	shared   *methodBuckets
-	plans    []*plan
-	keyPlans keyPlans
-	stageKey string
+	o         Options
+	next      http.Handler
+	shared    *methodBuckets
+	plans     []*plan
+	keyPlans  keyPlans
+	namespace string // the stage's, and so its plans'
 	// keys holds a *keyState per API key id that has had a request on this route. It grows
 	// to the keys in use at most, which the configuration bounds (an id only gets here once
 	// the API key step accepted it), and goes with the handler on the next configuration.
@@ -231,7 +232,7 @@ func (h *handler) keyState(keyID string) *keyState {
 		return nil
 	}
 	p := h.plans[i]
-	k, _ := h.keys.LoadOrStore(keyID, newKeyState(h.stageKey, keyID, p))
+	k, _ := h.keys.LoadOrStore(keyID, newKeyState(h.namespace, keyID, p))
 	return k
 }
 

@@ -150,7 +150,7 @@ func TestPrecedence(t *testing.T) {
 					t.Errorf("bucket %d = %+v, want %+v", i, r.takes[i], tc.want[i])
 				}
 			}
-			if got := len(r.consumes) == 1 && r.consumes[0] == "quota/shop/prod/gold/alice"; got != tc.quota {
+			if got := len(r.consumes) == 1 && r.consumes[0] == "quota/shop/gold/alice"; got != tc.quota {
 				t.Errorf("quota counted %v (%v), want %v", got, r.consumes, tc.quota)
 			}
 		})
@@ -269,6 +269,11 @@ func TestPlanThrottlePerKey(t *testing.T) {
 	}
 	if !slices.Equal(keyBuckets, want) {
 		t.Errorf("key buckets %v, want %v", keyBuckets, want)
+	}
+	// The quota too: one counter per key for the plan, on every stage.
+	wantQ := slices.Repeat([]string{"quota/shop/gold/alice"}, 6)
+	if !slices.Equal(r.consumes, wantQ) {
+		t.Errorf("quota counters %v, want %v", r.consumes, wantQ)
 	}
 }
 

@@ -14,28 +14,34 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package usage reports API key usage on the admin endpoint (/usage): for every stage, plan
-// with a quota, and key, the current period, the requests counted and those remaining. Keys
-// are named by their id (the Secret's name), never by value. Counts come from the same store
-// the quota step counts in, so they survive restarts as the counts do.
+// Package usage reports API key usage on the admin endpoint (/usage): for every plan with a
+// quota and every key of it, the current period, the requests counted and those remaining.
+// A key's count covers every stage of its plan, as Amazon API Gateway counts a usage plan's
+// quota. Keys are named by their id (the Secret's name), never by value. Counts come from
+// the same store the quota step counts in, so they survive restarts as the counts do.
 package usage
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/http"
-	"sort"
+	"slices"
 	"time"
 
+	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 	"github.com/portico-dev/portico/dataplane/config"
 	"github.com/portico-dev/portico/dataplane/limits"
 	"github.com/portico-dev/portico/internal/quota"
 )
 
-// Entry is the usage of one key in one plan on one stage.
+// Entry is the usage of one key in one plan.
 type Entry struct {
-	Stage       string    `json:"stage"`
-	Plan        string    `json:"plan"`
-	KeyID       string    `json:"keyId"`
+	Namespace string `json:"namespace"`
+	Plan      string `json:"plan"`
+	KeyID     string `json:"keyId"`
+	// Stages are the plan's stages this proxy serves with the key ("<namespace>/<Stage>");
+	// the count is the key's on all the plan's stages.
+	Stages      []string  `json:"stages"`
 	Period      string    `json:"period"`
 	PeriodStart time.Time `json:"periodStart"`
 	PeriodEnd   time.Time `json:"periodEnd"`
@@ -46,50 +52,69 @@ type Entry struct {
 	Error string `json:"error,omitempty"`
 }
 
+// planKeys is one plan as the stages' snapshots carry it: each stage has a copy, with the
+// keys bound to the plan on that stage.
+type planKeys struct {
+	quota  *xdsv1alpha1.Quota
+	stages map[string][]string // key id -> stage keys
+}
+
 // Report computes the usage of every key of cfg at now.
 func Report(r *http.Request, cfg *config.Config, store limits.Store, now time.Time) []Entry {
 	var out []Entry
 	if cfg == nil {
 		return out
 	}
+	plans := map[[2]string]*planKeys{}
 	for key, st := range cfg.Stages {
 		for _, p := range st.GetUsagePlans() {
-			q := p.GetQuota()
-			if q == nil {
+			if p.GetQuota() == nil {
 				continue
 			}
-			window, err := quota.WindowAt(q.GetPeriod(), q.GetOffset(), now)
-			if err != nil {
-				continue
+			id := [2]string{st.GetNamespace(), p.GetName()}
+			pk := plans[id]
+			if pk == nil {
+				pk = &planKeys{quota: p.GetQuota(), stages: map[string][]string{}}
+				plans[id] = pk
 			}
-			counters := make([]string, len(p.GetKeys()))
-			for i, k := range p.GetKeys() {
-				counters[i] = quota.Key(key, p.GetName(), k.GetId())
-			}
-			// One round trip per plan with a Redis store, not one per key.
-			used, err := quota.UsedMany(r.Context(), store, counters, window)
-			for i, k := range p.GetKeys() {
-				e := Entry{Stage: key, Plan: p.GetName(), KeyID: k.GetId(), Period: q.GetPeriod(),
-					PeriodStart: window.Start, PeriodEnd: window.End, Limit: q.GetLimit()}
-				if err != nil {
-					e.Error = err.Error()
-				} else {
-					e.Used = used[i]
-				}
-				e.Remaining = max(q.GetLimit()-e.Used, 0)
-				out = append(out, e)
+			for _, k := range p.GetKeys() {
+				pk.stages[k.GetId()] = append(pk.stages[k.GetId()], key)
 			}
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.Stage != b.Stage {
-			return a.Stage < b.Stage
+	for id, pk := range plans {
+		q := pk.quota
+		window, err := quota.WindowAt(q.GetPeriod(), q.GetOffset(), now)
+		if err != nil {
+			continue
 		}
-		if a.Plan != b.Plan {
-			return a.Plan < b.Plan
+		keys := make([]string, 0, len(pk.stages))
+		for k := range pk.stages {
+			keys = append(keys, k)
 		}
-		return a.KeyID < b.KeyID
+		slices.Sort(keys)
+		counters := make([]string, len(keys))
+		for i, k := range keys {
+			counters[i] = quota.Key(id[0], id[1], k)
+		}
+		// One round trip per plan with a Redis store, not one per key.
+		used, err := quota.UsedMany(r.Context(), store, counters, window)
+		for i, k := range keys {
+			stages := pk.stages[k]
+			slices.Sort(stages)
+			e := Entry{Namespace: id[0], Plan: id[1], KeyID: k, Stages: stages, Period: q.GetPeriod(),
+				PeriodStart: window.Start, PeriodEnd: window.End, Limit: q.GetLimit()}
+			if err != nil {
+				e.Error = err.Error()
+			} else {
+				e.Used = used[i]
+			}
+			e.Remaining = max(q.GetLimit()-e.Used, 0)
+			out = append(out, e)
+		}
+	}
+	slices.SortFunc(out, func(a, b Entry) int {
+		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Plan, b.Plan), cmp.Compare(a.KeyID, b.KeyID))
 	})
 	return out
 }

@@ -41,7 +41,7 @@ func (c counts) Consume(context.Context, string, limits.Window, int64) (bool, in
 	return true, 0, nil
 }
 func (c counts) Used(_ context.Context, key string, w limits.Window) (int64, error) {
-	if key == "quota/shop/prod/silver/broken" {
+	if key == "quota/shop/silver/broken" {
 		return 0, errors.New("redis: connection refused")
 	}
 	if !w.Start.Equal(time.Date(2028, 2, 1, 0, 0, 0, 0, time.UTC)) {
@@ -51,17 +51,22 @@ func (c counts) Used(_ context.Context, key string, w limits.Window) (int64, err
 }
 
 func TestReport(t *testing.T) {
+	gold := &xdsv1alpha1.Quota{Limit: 100, Period: "MONTH"}
 	cfg := &config.Config{Stages: map[string]*xdsv1alpha1.StageSnapshot{"shop/prod": {
-		Key: "shop/prod",
+		Key: "shop/prod", Namespace: "shop",
 		UsagePlans: []*xdsv1alpha1.UsagePlan{
-			{Name: "gold", Quota: &xdsv1alpha1.Quota{Limit: 100, Period: "MONTH"},
+			{Name: "gold", Quota: gold,
 				Keys: []*xdsv1alpha1.ApiKey{{Id: "bob", Sha256: strings.Repeat("b", 64)}, {Id: "alice", Sha256: strings.Repeat("a", 64)}}},
 			// A plan whose counters cannot be read reports the error on each of its keys.
 			{Name: "silver", Quota: &xdsv1alpha1.Quota{Limit: 100, Period: "MONTH"}, Keys: []*xdsv1alpha1.ApiKey{{Id: "broken"}}},
 			{Name: "free", Keys: []*xdsv1alpha1.ApiKey{{Id: "carol"}}}, // no quota: nothing to report
 		},
+	}, "shop/dev": {
+		// The plan's second stage: alice's one count covers both.
+		Key: "shop/dev", Namespace: "shop",
+		UsagePlans: []*xdsv1alpha1.UsagePlan{{Name: "gold", Quota: gold, Keys: []*xdsv1alpha1.ApiKey{{Id: "alice"}}}},
 	}}}
-	store := counts{"quota/shop/prod/gold/alice": 30, "quota/shop/prod/gold/bob": 120}
+	store := counts{"quota/shop/gold/alice": 30, "quota/shop/gold/bob": 120}
 	now := time.Date(2028, 2, 29, 12, 0, 0, 0, time.UTC) // a leap day
 	rec := httptest.NewRecorder()
 	Handler(func() *config.Config { return cfg }, store, func() time.Time { return now }).ServeHTTP(rec, httptest.NewRequest("GET", "/usage", nil))
@@ -74,15 +79,16 @@ func TestReport(t *testing.T) {
 	}
 	want := []struct {
 		plan, key       string
+		stages          string
 		used, remaining int64
 		err             bool
-	}{{"gold", "alice", 30, 70, false}, {"gold", "bob", 120, 0, false}, {"silver", "broken", 0, 100, true}}
+	}{{"gold", "alice", "shop/dev shop/prod", 30, 70, false}, {"gold", "bob", "shop/prod", 120, 0, false}, {"silver", "broken", "shop/prod", 0, 100, true}}
 	if len(got.Usage) != len(want) {
 		t.Fatalf("entries %+v", got.Usage)
 	}
 	for i, w := range want {
 		e := got.Usage[i]
-		if e.KeyID != w.key || e.Used != w.used || e.Remaining != w.remaining || (e.Error != "") != w.err || e.Plan != w.plan ||
+		if e.KeyID != w.key || e.Namespace != "shop" || strings.Join(e.Stages, " ") != w.stages || e.Used != w.used || e.Remaining != w.remaining || (e.Error != "") != w.err || e.Plan != w.plan ||
 			!e.PeriodStart.Equal(time.Date(2028, 2, 1, 0, 0, 0, 0, time.UTC)) || !e.PeriodEnd.Equal(time.Date(2028, 3, 1, 0, 0, 0, 0, time.UTC)) {
 			t.Errorf("entry %d = %+v, want %+v", i, e, w)
 		}

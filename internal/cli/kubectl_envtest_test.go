@@ -251,12 +251,12 @@ func TestKubectlPluginOnAPIServer(t *testing.T) {
 	}
 	now := metav1.Now()
 	plan.Status.Usage = &apiv1.UsageSummary{ObservedAt: now, PeriodStart: now, PeriodEnd: now, Used: 12,
-		Keys: []apiv1.KeyUsage{{Name: "customer-a", RestApi: "pets", Stage: "prod", Used: 12, Remaining: 988}}}
+		Keys: []apiv1.KeyUsage{{Name: "customer-a", Used: 12, Remaining: 988}}}
 	if err := c.Status().Update(ctx, &plan); err != nil {
 		t.Fatal(err)
 	}
 	out, err = plugin(t, kc, "usage", "gold", "-n", ns)
-	if err != nil || !strings.Contains(out, "KEY") || !regexpLine(out, `customer-a\s+pets\s+prod\s+12\s+988`) {
+	if err != nil || !strings.Contains(out, "KEY") || !regexpLine(out, `customer-a\s+12\s+988`) {
 		t.Fatalf("usage (%v):\n%s", err, out)
 	}
 	out, err = plugin(t, kc, "usage", "gold", "-n", ns, "-o", "yaml")

@@ -31,9 +31,9 @@ func newUsageCommand(k *kubeFlags) *cobra.Command {
 	var o outputFlag
 	cmd := &cobra.Command{
 		Use:   "usage PLAN",
-		Short: "Show a usage plan's quota usage per API key and stage, from its status",
-		Long: `Prints the usage of a UsagePlan in its current quota period, per API key and stage, as
-Amazon API Gateway's GetUsage: what the controller last read from the proxies' shared store
+		Short: "Show a usage plan's quota usage per API key, from its status",
+		Long: `Prints the usage of a UsagePlan in its current quota period, per API key (on every stage
+of the plan, as the quota counts), as Amazon API Gateway's GetUsage: what the controller last read from the proxies' shared store
 into the plan's status (portico controller --state-redis). A plan without a quota, or a
 controller without the shared store, has no usage in its status: each proxy then reports
 its own counts on its admin endpoint's /usage.`,
@@ -84,12 +84,12 @@ func showUsage(ctx context.Context, c client.Client, ns, name string, o outputFl
 	}
 	return o.print(out, u, func(w io.Writer) {
 		s := u.Usage
-		_, _ = fmt.Fprintf(w, "Period %s to %s, quota %d per key per %s; %d used, %d counters at the limit (read %s)\n\n",
+		_, _ = fmt.Fprintf(w, "Period %s to %s, quota %d per key per %s; %d used, %d keys at the limit (read %s)\n\n",
 			s.PeriodStart.UTC().Format("2006-01-02T15:04:05Z"), s.PeriodEnd.UTC().Format("2006-01-02T15:04:05Z"), u.Limit, u.Period,
 			s.Used, s.KeysAtLimit, s.ObservedAt.UTC().Format("2006-01-02T15:04:05Z"))
-		_, _ = fmt.Fprintln(w, "KEY\tAPI\tSTAGE\tUSED\tREMAINING")
+		_, _ = fmt.Fprintln(w, "KEY\tUSED\tREMAINING")
 		for _, k := range s.Keys {
-			_, _ = fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d\n", k.Name, k.RestApi, k.Stage, k.Used, k.Remaining)
+			_, _ = fmt.Fprintf(w, "%s\t%d\t%d\n", k.Name, k.Used, k.Remaining)
 		}
 	})
 }

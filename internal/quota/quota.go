@@ -26,11 +26,11 @@ import (
 	"time"
 )
 
-// Key names the quota counter of an API key in a plan on a stage. stageKey is the stage's xDS
-// resource name ("<namespace>/<Stage object name>"), plan the UsagePlan's name and keyID the
-// API key Secret's name.
-func Key(stageKey, plan, keyID string) string {
-	return "quota/" + stageKey + "/" + plan + "/" + keyID
+// Key names the quota counter of an API key in a plan: one counter for every stage of the
+// plan, as Amazon API Gateway counts a usage plan's quota per key. namespace is the
+// UsagePlan's (its stages are in it), plan its name and keyID the API key Secret's name.
+func Key(namespace, plan, keyID string) string {
+	return "quota/" + namespace + "/" + plan + "/" + keyID
 }
 
 // Window is one quota period: [Start, End) in UTC.
