@@ -201,3 +201,27 @@ func TestGrafanaDashboardConfigMap(t *testing.T) {
 		t.Error("the defaults render a PodMonitor or the dashboard")
 	}
 }
+
+// The proxies' PodDisruptionBudget is rendered only when the fewest replicas can spare one:
+// minAvailable 1 over a single replica would block every node drain.
+func TestPodDisruptionBudgetSparesAReplica(t *testing.T) {
+	for _, c := range []struct {
+		set  []string
+		want int
+	}{
+		{nil, 1}, // two replicas
+		{[]string{"proxy.replicas=1"}, 0},
+		{[]string{"proxy.replicas=3", "proxy.podDisruptionBudget.minAvailable=3"}, 0},
+		{[]string{"proxy.replicas=1", "proxy.autoscaling.enabled=true", "proxy.autoscaling.minReplicas=2"}, 1},
+		{[]string{"proxy.autoscaling.enabled=true", "proxy.autoscaling.minReplicas=1"}, 0},
+		{[]string{"proxy.podDisruptionBudget.enabled=false"}, 0},
+	} {
+		args := []string{"template", "portico", "charts/portico", "--namespace", "portico-system"}
+		for _, s := range c.set {
+			args = append(args, "--set", s)
+		}
+		if n := strings.Count(helm(t, args...), "\nkind: PodDisruptionBudget\n"); n != c.want {
+			t.Errorf("--set %v: %d PodDisruptionBudgets, want %d", c.set, n, c.want)
+		}
+	}
+}
