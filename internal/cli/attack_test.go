@@ -184,8 +184,11 @@ spec:
 	}
 	// A connection waits in the backlog for up to one deadline per batch of maxConns before
 	// it is served: allow two batches, and the patience of a loaded machine.
+	// An attacker still writing its megabyte when the proxy answers 431 and closes may see the
+	// close first (a reset discards the answer): the share that reads the 431 falls as the
+	// machine gets busier (481 of 1,000 with four test runs at once), so a quarter is asked.
 	attack("1 MB header lines", edgetest.HeaderHead("/prod/pets", 1<<20), "", func(counts map[string]int, _ time.Duration) bool {
-		return counts["431"]+counts["closed"]+counts["400"] == attackers && counts["431"] >= attackers/2
+		return counts["431"]+counts["closed"]+counts["400"] == attackers && counts["431"] >= attackers/4
 	})
 	attack("unfinished headers", edgetest.HeaderHead("/prod/pets", 63<<10), "", func(counts map[string]int, longest time.Duration) bool {
 		return counts["closed"]+counts["400"] == attackers && longest < 2*headerWait+patience/3
