@@ -174,8 +174,12 @@ func NewStep(o Options) proxy.Step {
 func sharedBucket(s *xdsv1alpha1.StageSnapshot, r *xdsv1alpha1.Route, method string) *bucket {
 	ms := xdsv1alpha1.MostSpecific(s.GetMethodSettings(), r, method, func(ms *xdsv1alpha1.MethodSetting) bool { return ms.GetThrottle() != nil })
 	if ms != nil {
+		route := r.GetPath()
+		if route == "" {
+			route = r.GetRouteKey() // a WEBSOCKET route: its own bucket, as AWS's route settings
+		}
 		return &bucket{
-			key:  "stage/" + s.GetKey() + "/" + r.GetPath() + "/" + method,
+			key:  "stage/" + s.GetKey() + "/" + route + "/" + method,
 			rate: ms.GetThrottle().GetRateLimit(), burst: int64(ms.GetThrottle().GetBurstLimit()),
 		}
 	}

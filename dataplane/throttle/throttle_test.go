@@ -296,6 +296,22 @@ func TestStageMethodSettingPerMethod(t *testing.T) {
 		t.Errorf("buckets %v, want %v", r.takes, want)
 	}
 
+	// WEBSOCKET routes have no path: a bucket per route key.
+	r = &recorder{}
+	for _, key := range []string{"$connect", "send", "$default"} {
+		h, err := NewStep(Options{Store: r, Now: func() time.Time { return now }})(&proxy.Route{
+			Stage: s, API: &xdsv1alpha1.Api{}, Route: &xdsv1alpha1.Route{RouteKey: key},
+		}, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "http://gw/", nil))
+	}
+	want = []take{{"stage/shop/prod/$connect/POST", 10, 20}, {"stage/shop/prod/send/POST", 10, 20}, {"stage/shop/prod/$default/POST", 10, 20}}
+	if !slices.Equal(r.takes, want) {
+		t.Errorf("WEBSOCKET buckets %v, want %v", r.takes, want)
+	}
+
 	s.MethodSettings = nil
 	r = &recorder{}
 	serveStage(t, s, r, "/orders", []string{"GET"}, "GET", "")
