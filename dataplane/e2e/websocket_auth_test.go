@@ -235,7 +235,7 @@ metadata: {name: chatty}
 spec:
   apiStages: [{restApiRef: {name: q}, stage: q}, {restApiRef: {name: h}, stage: h}]
   throttle: {rateLimit: 1, burstLimit: 2}
-  quota: {limit: 6, period: DAY}
+  quota: {limit: 7, period: DAY}
   apiKeys: [{name: carol}]
 ---
 apiVersion: apigateway.portico.dev/v1alpha1
@@ -283,8 +283,8 @@ func TestWebSocketAPIKeysAndUsagePlans(t *testing.T) {
 		t.Errorf("/h with an unknown key: %d, want 403", status)
 	}
 	// Stage h counts in the same plan: its $connect takes a token of the key's bucket, which
-	// the plan's stages share (it refills before stage q's turn); its quota is its own (per
-	// stage).
+	// the plan's stages share (it refills before stage q's turn), and one of the key's quota,
+	// which they share too.
 	h, status := wp.dial(t, "/h", http.Header{"X-Api-Key": {carolKey}})
 	if status != http.StatusSwitchingProtocols {
 		t.Fatalf("/h with carol's key: %d", status)
@@ -300,7 +300,7 @@ func TestWebSocketAPIKeysAndUsagePlans(t *testing.T) {
 	if status != http.StatusSwitchingProtocols {
 		t.Fatalf("/q with the key in the query string: %d", status)
 	}
-	// Quota used: 1 ($connect), whose token is back a second later. Messages: two pass on
+	// Quota used: 2 (both $connects), the token back a second later. Messages: two pass on
 	// the burst, the third is throttled.
 	clk.Add(time.Second)
 	send := func(want string) {
@@ -328,7 +328,7 @@ func TestWebSocketAPIKeysAndUsagePlans(t *testing.T) {
 		clk.Add(time.Second)
 		send("ok")
 	}
-	// 1 connect + 5 messages = 6: the quota is spent; the connection stays open.
+	// 2 connects + 5 messages = 7: the quota is spent; the connection stays open.
 	clk.Add(time.Second)
 	send("Limit Exceeded")
 	clk.Add(time.Second)
