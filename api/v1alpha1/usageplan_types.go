@@ -66,7 +66,8 @@ type UsagePlanSpec struct {
 	// +optional
 	Throttle *ThrottleSettings `json:"throttle,omitempty"`
 
-	// quota caps each key's requests per period. Only allowed requests count.
+	// quota caps each key's requests per period, across the plan's stages (one count per
+	// key for the whole plan, as Amazon API Gateway counts it). Only allowed requests count.
 	// +optional
 	Quota *Quota `json:"quota,omitempty"`
 
