@@ -160,7 +160,7 @@ func TestIntegrationResponses(t *testing.T) {
 			{SelectionPattern: `4\d{2}`, StatusCode: 400,
 				ResponseParameters: map[string]string{"header.x-reason": "integration.response.header.x-error", "header.cache-control": "'no-store'"},
 				ResponseTemplates:  map[string]string{"application/json": `{"error": "$util.escapeJavaScript($input.body)"}`, "text/html": "<p>$input.body</p>"}},
-			{SelectionPattern: `5\d{2}`, StatusCode: 502, ResponseTemplates: map[string]string{"application/json": `$input.json('$.missing')`}},
+			{SelectionPattern: `5\d{2}`, StatusCode: 502, ResponseTemplates: map[string]string{"application/json": `$input.body.nope()`}},
 			{SelectionPattern: `201`, StatusCode: 200, ResponseTemplates: map[string]string{"application/json": `#set($context.responseOverride.status = 202)#set($context.responseOverride.header.x-over = "1")ok`}},
 			{StatusCode: 200, ResponseParameters: map[string]string{"header.x-body": "integration.response.body"}},
 		},
@@ -173,8 +173,8 @@ func TestIntegrationResponses(t *testing.T) {
 	if w := call(h, "GET", "/pets/1?status=404", "", "Accept", "text/html"); w.Header().Get("Content-Type") != "text/html" || !strings.HasPrefix(w.Body.String(), "<p>") {
 		t.Errorf("Accept picks the template: %v %q", w.Header(), w.Body)
 	}
-	// A template that reads a body that is not JSON as JSON fails: 500, not the backend's,
-	// the gateway response API_CONFIGURATION_ERROR as AWS answers it.
+	// A template that fails at run time (a method strings do not have): 500, not the
+	// backend's, the gateway response API_CONFIGURATION_ERROR as AWS answers it.
 	if w := call(h, "GET", "/pets/1?status=503", ""); w.Code != 500 || w.Body.String() != `{"message":"Internal server error"}` ||
 		w.Header().Get("X-Portico-Error-Type") != "API_CONFIGURATION_ERROR" {
 		t.Errorf("template failure: %d %v %q", w.Code, w.Header(), w.Body)
@@ -196,7 +196,7 @@ func TestResponseTemplateFailureKeepsOuterHeaders(t *testing.T) {
 		Type: TypeHTTP, Uri: be.URL + "/",
 		Responses: []*xdsv1alpha1.IntegrationResponse{{
 			ResponseParameters: map[string]string{"header.x-reason": "integration.response.header.x-error"},
-			ResponseTemplates:  map[string]string{"application/json": `$input.json('$.missing')`},
+			ResponseTemplates:  map[string]string{"application/json": `$input.body.nope()`},
 		}},
 	})
 	outer := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -259,7 +259,7 @@ func TestMockTemplates(t *testing.T) {
 	if w := call(h, "GET", "/pets/0", ""); w.Code != 404 {
 		t.Errorf("responseOverride.status: %d", w.Code)
 	}
-	h = build(t, &xdsv1alpha1.Integration{Type: TypeMock, Mock: &xdsv1alpha1.Mock{Body: `$input.json('$.x')`}})
+	h = build(t, &xdsv1alpha1.Integration{Type: TypeMock, Mock: &xdsv1alpha1.Mock{Body: `$input.body.nope()`}})
 	if w := call(h, "POST", "/pets/1", `not json`); w.Code != 500 {
 		t.Errorf("failing mock template: %d", w.Code)
 	}
@@ -348,8 +348,8 @@ func TestTemplateFailureIsAGatewayResponse(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, in := range map[string]*xdsv1alpha1.Integration{
-		"mock body":        {Type: TypeMock, Mock: &xdsv1alpha1.Mock{StatusCode: 200, Body: `$input.path('$.a')`}},
-		"request template": {Type: TypeMock, RequestTemplates: map[string]string{"application/json": `$input.path('$.a')`}},
+		"mock body":        {Type: TypeMock, Mock: &xdsv1alpha1.Mock{StatusCode: 200, Body: `$input.body.nope()`}},
+		"request template": {Type: TypeMock, RequestTemplates: map[string]string{"application/json": `$input.body.nope()`}},
 	} {
 		h, _, err := NewShared(Shared{}).Build(Spec{Integration: in, Responses: responses})
 		if err != nil {

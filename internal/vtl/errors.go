@@ -32,9 +32,6 @@ const (
 	KindRuntime
 	// KindLimit means the template hit a cap (iterations, output size, steps, time).
 	KindLimit
-	// KindBody means the template read the body as JSON ($input.json, $input.path) and the
-	// body is not JSON.
-	KindBody
 )
 
 // Sentinels for errors.Is; every *Error wraps the one of its Kind.
@@ -42,7 +39,6 @@ var (
 	ErrSyntax  = errors.New("vtl: syntax error")
 	ErrRuntime = errors.New("vtl: runtime error")
 	ErrLimit   = errors.New("vtl: limit exceeded")
-	ErrBody    = errors.New("vtl: body is not JSON")
 )
 
 // Error is every error of the package: a parse or evaluation failure at a position of the
@@ -65,8 +61,6 @@ func (e *Error) Unwrap() error {
 		return ErrSyntax
 	case KindLimit:
 		return ErrLimit
-	case KindBody:
-		return ErrBody
 	default:
 		return ErrRuntime
 	}

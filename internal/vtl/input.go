@@ -35,7 +35,6 @@ type inputObj struct {
 	params              *Map
 	parsed              bool
 	root                any
-	perr                error
 }
 
 // blank reports whether s is white space alone, as strings.TrimSpace(s) == "" does, from
@@ -45,27 +44,31 @@ func blank(s string) bool {
 }
 
 // doc reads the body as JSON once per evaluation, onto a tape unless the caller read it. An
-// empty body is {}, as API Gateway's $input.json('$') answers for a request without one.
-func (in *inputObj) doc(e *evaluator, off int) (any, error) {
+// empty body is {}, as API Gateway's $input.json('$') answers for a request without one. A
+// body that is not JSON reads as a JSON string holding it, as API Gateway reads one:
+// $input.path('$') is the raw payload (the templates that turn a form post into JSON split
+// it), $input.json('$') the payload quoted, and any other path finds nothing.
+func (in *inputObj) doc(e *evaluator) any {
 	if !in.parsed {
 		in.parsed = true
+		var err error
 		if in.parse != nil {
-			in.root, in.perr = in.parse()
+			in.root, err = in.parse()
 		} else if blank(in.body) {
 			in.root = &Map{}
 		} else {
-			in.root, in.perr = ParseTape(in.body)
+			in.root, err = ParseTape(in.body)
 		}
-		// A tape is shared (the caller's, or another evaluation's): this evaluation reads it
-		// through its own view, allocated with the evaluator.
-		if t, ok := in.root.(*Tape); ok && in.perr == nil {
+		switch t, ok := in.root.(*Tape); {
+		case err != nil:
+			in.root = in.body
+		case ok:
+			// A tape is shared (the caller's, or another evaluation's): this evaluation
+			// reads it through its own view, allocated with the evaluator.
 			in.root = e.docVal.init(t).value(0)
 		}
 	}
-	if in.perr != nil {
-		return nil, e.errf(off, KindBody, "the body is not JSON: %v", in.perr)
-	}
-	return in.root, nil
+	return in.root
 }
 
 func (e *evaluator) inputMethod(off int, in *inputObj, name string, args []any) (any, error) {
@@ -82,10 +85,7 @@ func (e *evaluator) inputMethod(off int, in *inputObj, name string, args []any) 
 		if err != nil {
 			return nil, e.errf(off, KindRuntime, "$input.%s(%q): %v", name, p, err)
 		}
-		root, err := in.doc(e, off)
-		if err != nil {
-			return nil, err
-		}
+		root := in.doc(e)
 		visited := 0
 		v, found := jp.eval(root, &visited)
 		if err := e.charge(off, visited); err != nil {
