@@ -27,6 +27,8 @@ import (
 	"strings"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/go-logr/logr"
 
 	apiv1 "github.com/portico-dev/portico/api/v1alpha1"
@@ -181,9 +183,13 @@ func (r *Reloader) reportProblems(problems []Problem) {
 	r.problems = now
 }
 
-// warningConditions are the condition types whose False status warns about an object that
-// still serves.
-var warningConditions = map[string]bool{apiv1.ConditionCacheKeyedByCaller: true}
+// warnWhen gives, for the condition types that only warn about an object that still serves,
+// the status that warns: CacheKeyedByCaller warns when False, CertificateExpiring when True
+// (a certificate near its end is still served). Other types are bad unless True.
+var warnWhen = map[string]metav1.ConditionStatus{
+	apiv1.ConditionCacheKeyedByCaller:  metav1.ConditionFalse,
+	apiv1.ConditionCertificateExpiring: metav1.ConditionTrue,
+}
 
 // reportStatuses logs the conditions a cluster would show in status, when they change: with
 // no API server, the log is where a standalone user sees why something is not served. A
@@ -193,13 +199,14 @@ func (r *Reloader) reportStatuses(statuses []compile.ObjectStatus) {
 	for _, st := range statuses {
 		var bad, warn []string
 		for _, c := range st.Conditions {
-			if c.Status == "True" {
+			line := fmt.Sprintf("%s=%s %s: %s", c.Type, c.Status, c.Reason, c.Message)
+			if w, ok := warnWhen[c.Type]; ok {
+				if c.Status == w {
+					warn = append(warn, line)
+				}
 				continue
 			}
-			line := fmt.Sprintf("%s=%s %s: %s", c.Type, c.Status, c.Reason, c.Message)
-			if warningConditions[c.Type] {
-				warn = append(warn, line)
-			} else {
+			if c.Status != metav1.ConditionTrue {
 				bad = append(bad, line)
 			}
 		}

@@ -69,13 +69,25 @@ func (p *Proxy) redirectToHTTPS(w http.ResponseWriter, r *http.Request, host str
 
 // applyDomains hands the configuration's domains and secrets to the domain store. A domain
 // that cannot be served (a missing or invalid certificate) is logged by name, never with its
-// key material, and the others are served.
+// key material, and the others are served. Each domain is logged when its error changes, and
+// once more when it is served again: at start-up a domain's certificate may arrive after the
+// domain, and the log says when it did.
 func (p *Proxy) applyDomains(cfg *config.Config) {
 	if p.opts.Domains == nil {
 		return
 	}
 	errs := p.opts.Domains.Update(cfg.Domains, cfg.Secrets)
+	now := make(map[string]string, len(errs))
 	for _, k := range slices.Sorted(maps.Keys(errs)) {
-		p.opts.Log.Info("not serving a domain", "domain", k, "error", errs[k].Error())
+		now[k] = errs[k].Error()
+		if p.domainErrs[k] != now[k] {
+			p.opts.Log.Info("not serving a domain", "domain", k, "error", now[k])
+		}
 	}
+	for _, k := range slices.Sorted(maps.Keys(p.domainErrs)) {
+		if _, failing := now[k]; !failing && cfg.Domains[k] != nil {
+			p.opts.Log.Info("serving a domain", "domain", k)
+		}
+	}
+	p.domainErrs = now
 }

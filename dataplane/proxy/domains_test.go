@@ -26,6 +26,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr/funcr"
+
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 	"github.com/portico-dev/portico/dataplane/domains"
 	"github.com/portico-dev/portico/dataplane/edge"
@@ -218,5 +220,37 @@ func TestHTTPProxyOverHTTP2TLS(t *testing.T) {
 	b, _ := io.ReadAll(resp.Body)
 	if resp.ProtoMajor != 2 || resp.StatusCode != 200 || string(b) != "HTTP/1.1 https hello" || resp.Trailer.Get("X-Sum") != "42" {
 		t.Errorf("%s %d %q, trailer %v", resp.Proto, resp.StatusCode, b, resp.Trailer)
+	}
+}
+
+// A domain that cannot be served is logged once per error, and once more when it is served:
+// at start-up a certificate may arrive after its domain.
+func TestDomainLoggedUntilServed(t *testing.T) {
+	pki := testpki.New(t)
+	var logs []string
+	log := funcr.New(func(prefix, args string) { logs = append(logs, args) }, funcr.Options{})
+	f := newFixture(t, Options{Domains: domains.New(), Log: log})
+	pets := stageOf("pets", "prod", apiOf(nil, mockRoute("list", "/pets", "GET", "pets")))
+	c := cfg(nil, pets)
+	c.Domains = map[string]*xdsv1alpha1.DomainSnapshot{"default/api": {Key: "default/api", DomainName: "api.example.com", Certificate: "tls/default/api",
+		Mappings: []*xdsv1alpha1.BasePathMapping{{Stage: "default/pets"}}}}
+	for range 2 {
+		if err := f.Apply(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	crt, key := pki.ServerPEM(t, time.Now().Add(time.Hour), "api.example.com")
+	c = cfg(nil, pets)
+	c.Domains = map[string]*xdsv1alpha1.DomainSnapshot{"default/api": {Key: "default/api", DomainName: "api.example.com", Certificate: "tls/default/api",
+		Mappings: []*xdsv1alpha1.BasePathMapping{{Stage: "default/pets"}}}}
+	c.Secrets = map[string]*xdsv1alpha1.TlsSecret{"tls/default/api": {Name: "tls/default/api", CertificateChain: crt, PrivateKey: key}}
+	for range 2 {
+		if err := f.Apply(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(logs) != 2 || !strings.Contains(logs[0], `"not serving a domain"`) || !strings.Contains(logs[1], `"serving a domain"`) ||
+		!strings.Contains(logs[1], "default/api") {
+		t.Errorf("logs %q: want one line on the missing certificate, one when served", logs)
 	}
 }

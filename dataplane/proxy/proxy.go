@@ -115,6 +115,9 @@ type Proxy struct {
 
 	applyMu sync.Mutex // serializes Apply: each build reuses the state of the last one
 	graph   atomic.Pointer[graph]
+	// domainErrs are the domains the last Apply could not serve, with why (under applyMu):
+	// a domain is logged when its error changes and when it is served again.
+	domainErrs map[string]string
 	// headerNames: see WantsHeaderNames.
 	headerNames atomic.Bool
 }
