@@ -38,6 +38,14 @@ type Target struct {
 	Name string // canonical for a header
 }
 
+// reservedHeaders are the headers a mapping may not set, as Amazon API Gateway reserves
+// them: the proxy writes them itself, so a mapped value would be dropped, or would frame the
+// request otherwise than the proxy sends it.
+var reservedHeaders = map[string]bool{
+	"Host": true, "Content-Length": true, "Transfer-Encoding": true, "Trailer": true, "Te": true,
+	"Connection": true, "Keep-Alive": true, "Proxy-Connection": true, "Upgrade": true,
+}
+
 // ParseTarget parses a requestParameters key: header.<name>, querystring.<name> or
 // path.<name>.
 func ParseTarget(target string) (Target, error) {
@@ -48,7 +56,11 @@ func ParseTarget(target string) (Target, error) {
 			if !ValidHeaderName(name) {
 				return Target{}, fmt.Errorf("requestParameters: %q is not a header name", name)
 			}
-			return Target{Kind: TargetHeader, Name: textproto.CanonicalMIMEHeaderKey(name)}, nil
+			name = textproto.CanonicalMIMEHeaderKey(name)
+			if reservedHeaders[name] {
+				return Target{}, fmt.Errorf("requestParameters: header %s cannot be mapped: the proxy writes it (the Host comes from the integration's uri; framing and connection headers from the request it sends)", name)
+			}
+			return Target{Kind: TargetHeader, Name: name}, nil
 		case "querystring":
 			return Target{Kind: TargetQueryString, Name: name}, nil
 		case "path":
