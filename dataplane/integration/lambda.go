@@ -159,7 +159,7 @@ func (l *lambda) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (l *lambda) fail(w http.ResponseWriter, r *http.Request, rc *reqctx.Request, err error) {
 	rc.Integration.Error = err.Error()
 	l.shared.Log.V(1).Info("lambda integration failed", "route", rc.RouteName, "error", err.Error())
-	gatewayresponse.Write(w, r, failure(err), l.responses, rc.ID)
+	writeFailure(w, r, err, l.responses, rc.ID)
 }
 
 // functionFailed answers a function's error or unusable answer as Amazon API Gateway does:

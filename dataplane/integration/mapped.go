@@ -129,7 +129,7 @@ func (h *mappedHTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		rc.Integration.Error = err.Error()
 		h.shared.Log.V(1).Info("integration target", "route", rc.RouteName, "error", err.Error())
-		gatewayresponse.Write(w, r, failure(err), h.responses, rc.ID)
+		writeFailure(w, r, err, h.responses, rc.ID)
 		return
 	}
 	if ep != nil {

@@ -86,14 +86,19 @@ func newTarget(in *xdsv1alpha1.Integration, spec Spec) (*target, error) {
 
 var errNoEndpoints = errors.New("the backend has no endpoints")
 
-// failure is the gateway response for an integration error: a value the path guard refused
-// is the client's, 400 BAD_REQUEST_PARAMETERS; anything else is the backend's, 502.
-func failure(err error) gatewayresponse.Type {
+// writeFailure answers an integration error: a value the path guard refused is the client's,
+// 400 BAD_REQUEST_PARAMETERS saying so (the type's default message lists missing
+// parameters, and none is missing); anything else is the backend's, 502.
+func writeFailure(w http.ResponseWriter, r *http.Request, err error, responses *gatewayresponse.Set, requestID string) {
 	if errors.Is(err, mapping.ErrUnsafePath) {
-		return gatewayresponse.BadRequestParameters
+		gatewayresponse.WriteMessage(w, r, gatewayresponse.BadRequestParameters, unsafePathMessage, responses, requestID)
+		return
 	}
-	return gatewayresponse.IntegrationFailure
+	gatewayresponse.Write(w, r, gatewayresponse.IntegrationFailure, responses, requestID)
 }
+
+// unsafePathMessage answers a request whose path values the path guard refused.
+const unsafePathMessage = "Invalid request parameters: a path value may not be a dot segment or hold a separator"
 
 // resolve returns the integration request's URL and, for a cluster, the endpoint chosen. A
 // uri template gets the client's query string appended unless fixedPath (Lambda functions,

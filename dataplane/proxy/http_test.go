@@ -67,7 +67,7 @@ func TestHTTPProxyURITemplate(t *testing.T) {
 	// An escaped separator inside a segment, which a backend may decode into one, is refused
 	// (internal/mapping's path guard): 400 BAD_REQUEST_PARAMETERS, nothing reaches the backend.
 	for _, path := range []string{"/prod/pets/a%2Fb", "/prod/pets/..;", "/prod/store/a/b%2Fc/d.txt", "/prod/store/a/..;/admin", "/prod/store/..%5Cadmin"} {
-		wantGatewayError(t, f.do("GET", path, nil), 400, "BAD_REQUEST_PARAMETERS", "Missing required request parameters: []")
+		wantGatewayError(t, f.do("GET", path, nil), 400, "BAD_REQUEST_PARAMETERS", "Invalid request parameters: a path value may not be a dot segment or hold a separator")
 	}
 }
 
