@@ -27,7 +27,7 @@ import (
 // +kubebuilder:validation:XValidation:rule="!has(self.routeKey) || !has(self.methods) || self.methods == ['ANY']",message="methods apply to path routes; a routeKey route answers every message of its key"
 // +kubebuilder:validation:XValidation:rule="!has(self.routeKey) || self.routeKey == '$connect' || !has(self.authorization) || (!has(self.authorization.authorizerRef) && !(has(self.authorization.apiKeyRequired) && self.authorization.apiKeyRequired))",message="on a WEBSOCKET API only $connect is authorized (authorizerRef, apiKeyRequired): later messages carry the connection's identity"
 // +kubebuilder:validation:XValidation:rule="!has(self.routeResponseSelectionExpression) || has(self.routeKey)",message="routeResponseSelectionExpression applies to WEBSOCKET routes (routeKey) only"
-// +kubebuilder:validation:XValidation:rule="!has(self.routeResponseSelectionExpression) || (self.routeKey != '$connect' && self.routeKey != '$disconnect')",message="$connect and $disconnect cannot be two-way routes: there is no open connection to answer on"
+// +kubebuilder:validation:XValidation:rule="!has(self.routeResponseSelectionExpression) || !has(self.routeKey) || (self.routeKey != '$connect' && self.routeKey != '$disconnect')",message="$connect and $disconnect cannot be two-way routes: there is no open connection to answer on"
 type RouteSpec struct {
 	// restApiRef names the RestApi this route belongs to, in the same namespace.
 	// +required

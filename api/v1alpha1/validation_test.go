@@ -90,6 +90,11 @@ func TestInvalidObjectsAreRefused(t *testing.T) {
 					t.Errorf("message %q\n lacks %q", err.Error(), w)
 				}
 			}
+			// A rule reading a field it did not check with has() fails to evaluate, and
+			// the API server shows the user its error.
+			if strings.Contains(err.Error(), "no such key") {
+				t.Errorf("message %q\n has a rule's evaluation error", err.Error())
+			}
 		})
 	}
 }

@@ -142,6 +142,7 @@ func Cases() []Case {
 		{"restApiRef name", "Route", `restApiRef: {name: ""}`, []string{"spec.restApiRef.name", "at least 1 chars long"}},
 		{"methods enum", "Route", `methods: [FETCH]`, []string{"spec.methods[0]", `Unsupported value: "FETCH"`}},
 		{"methods not empty", "Route", `methods: []`, []string{"spec.methods", "at least 1 items"}},
+		{"two-way path route", "Route", `routeResponseSelectionExpression: $default`, []string{"routeResponseSelectionExpression applies to WEBSOCKET routes (routeKey) only"}},
 		{"methods unique", "Route", `methods: [GET, GET]`, []string{"spec.methods[1]", "Duplicate value"}},
 		{"path not empty", "Route", `path: ""`, []string{"spec.path", "at least 1 chars long"}},
 		{"route key syntax", "Route", `{path: null, routeKey: "bad key!"}`, []string{"spec.routeKey", "should match"}},
