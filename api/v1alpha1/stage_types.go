@@ -146,9 +146,14 @@ type MethodLogging struct {
 
 // MethodCaching overrides the stage cache for some methods.
 type MethodCaching struct {
-	// enabled caches these methods' responses (the stage cache must be enabled).
+	// enabled turns caching on or off for these methods, where the stage's cache is enabled
+	// (a setting with caching on a stage without one is reported, and has no effect).
+	// Omitted, it is the next broader setting's that sets it ("/path/*", then "*/*"), else
+	// on, as the stage cache caches every GET: {caching: {ttlSeconds: 60}} changes the TTL
+	// alone. Only GET and HEAD answers are cached; a setting that turns caching on for
+	// another method is reported.
 	// +optional
-	Enabled bool `json:"enabled,omitempty"`
+	Enabled *bool `json:"enabled,omitempty"`
 
 	// ttlSeconds overrides the stage cache's time to live. 0 means do not cache.
 	// +kubebuilder:validation:Minimum=0

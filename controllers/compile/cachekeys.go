@@ -22,6 +22,7 @@ import (
 	"strings"
 
 	apiv1 "github.com/portico-dev/portico/api/v1alpha1"
+	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 	"github.com/portico-dev/portico/controllers/ir"
 )
 
@@ -174,51 +175,27 @@ func keyedByCaller(api *ir.API, r *ir.Route) bool {
 }
 
 // cachesRoute reports whether stage s caches GET or HEAD answers of r, as the proxy decides
-// it (dataplane/cache methodTTLs): the stage's TTL, overridden by the most specific method
-// setting with caching, and a TTL of 0 turning caching off.
+// it, with the same function (xdsv1alpha1.CachingOf): the stage's TTL and caching on, each
+// overridden by the most specific method setting that sets it, a TTL of 0 turning caching off.
 func cachesRoute(s *ir.Stage, r *ir.Route) bool {
 	if r.RouteKey != "" {
 		return false
 	}
+	var settings []*xdsv1alpha1.MethodSetting
+	for _, ms := range s.MethodSettings {
+		if c := ms.Caching; c != nil {
+			settings = append(settings, &xdsv1alpha1.MethodSetting{Path: ms.Path, Method: ms.Method,
+				Caching: &xdsv1alpha1.MethodCaching{Enabled: c.Enabled, TtlSeconds: c.TTLSeconds}})
+		}
+	}
+	route := &xdsv1alpha1.Route{Path: r.Path, Methods: r.Methods}
 	for _, m := range []string{"GET", "HEAD"} {
 		if !slices.Contains(r.Methods, m) && !slices.Contains(r.Methods, string(apiv1.MethodAny)) {
 			continue
 		}
-		enabled, ttl := true, s.Cache.TTLSeconds
-		if mc := methodCaching(s.MethodSettings, r.Path, m); mc != nil {
-			enabled = mc.Enabled
-			if mc.TTLSeconds != nil {
-				ttl = *mc.TTLSeconds
-			}
-		}
-		if enabled && ttl > 0 {
+		if enabled, ttl := xdsv1alpha1.CachingOf(settings, route, m, s.Cache.TTLSeconds); enabled && ttl > 0 {
 			return true
 		}
 	}
 	return false
-}
-
-// methodCaching returns the caching of the most specific method setting that has one: path
-// and method, then path and "*", then "*" (any method, or this one).
-func methodCaching(settings []ir.MethodSetting, path, method string) *ir.MethodCaching {
-	var best *ir.MethodCaching
-	bestRank := 3
-	for _, ms := range settings {
-		if ms.Caching == nil {
-			continue
-		}
-		rank := 3
-		switch {
-		case ms.Path == path && ms.Method == method:
-			rank = 0
-		case ms.Path == path && ms.Method == "*":
-			rank = 1
-		case ms.Path == "*" && (ms.Method == "*" || ms.Method == method):
-			rank = 2
-		}
-		if rank < bestRank {
-			best, bestRank = ms.Caching, rank
-		}
-	}
-	return best
 }

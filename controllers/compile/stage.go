@@ -89,7 +89,7 @@ func (w *world) compileStage(st statuses, s *apiv1.Stage, restApi *apiv1.RestApi
 		}
 		out.Canary = canary
 	}
-	out.MethodSettings = methodSettings(s.Spec.MethodSettings, rev.API, &warnings)
+	out.MethodSettings = methodSettings(s.Spec.MethodSettings, rev.API, out.Cache != nil && out.Cache.Enabled, &warnings)
 	w.checkPlanThrottles(st, s, restApi.Name, rev.API)
 	if restApi.Spec.Protocol == apiv1.ProtocolWebSocket {
 		webSocketStage(out, &warnings)
@@ -127,6 +127,16 @@ func webSocketStage(out *ir.Stage, warnings *problems) {
 			m.Logging = nil
 		}
 	}
+}
+
+// cachedMethod reports whether a method setting's method may have its answers cached: GET,
+// HEAD, or a key that covers them (ANY, "*").
+func cachedMethod(method string) bool {
+	switch method {
+	case "GET", "HEAD", "ANY", "*":
+		return true
+	}
+	return false
 }
 
 func stageName(s *apiv1.Stage) string {
@@ -209,8 +219,10 @@ func splitMethodKey(key string) (path, method string, ok bool) {
 }
 
 // methodSettings compiles method settings, most specific first; keys that match no route of
-// the deployed API are reported and skipped.
-func methodSettings(in map[string]apiv1.MethodSetting, api *ir.API, warnings *problems) []ir.MethodSetting {
+// the deployed API are reported and skipped, and so is caching that cannot take effect: on a
+// stage without its cache, or turned on for a method the cache does not keep (GET and HEAD
+// only). A WEBSOCKET stage's caching is webSocketStage's to report.
+func methodSettings(in map[string]apiv1.MethodSetting, api *ir.API, stageCache bool, warnings *problems) []ir.MethodSetting {
 	var out []ir.MethodSetting
 	for _, key := range sortedKeys(in) {
 		path, method, ok := splitMethodKey(key)
@@ -222,6 +234,15 @@ func methodSettings(in map[string]apiv1.MethodSetting, api *ir.API, warnings *pr
 		m := ir.MethodSetting{Path: path, Method: method, Throttle: throttle(ms.Throttling)}
 		if c := ms.Caching; c != nil {
 			m.Caching = &ir.MethodCaching{Enabled: c.Enabled, TTLSeconds: c.TTLSeconds}
+			switch {
+			case api.Protocol == string(apiv1.ProtocolWebSocket):
+			case !stageCache:
+				warnings.add(apiv1.ReasonUnsupported, fmt.Sprintf("methodSettings %q: caching needs the stage's cache (cache.enabled: true)", key))
+				m.Caching = nil
+			case c.Enabled != nil && *c.Enabled && !cachedMethod(method):
+				warnings.add(apiv1.ReasonUnsupported, fmt.Sprintf("methodSettings %q: only GET and HEAD answers are cached (a %s's cache key would ignore its body)", key, method))
+				m.Caching = nil
+			}
 		}
 		if l := ms.Logging; l != nil {
 			level := l.Level

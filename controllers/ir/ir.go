@@ -252,7 +252,7 @@ type MethodLogging struct {
 
 // MethodCaching overrides the stage cache.
 type MethodCaching struct {
-	Enabled    bool   `json:"enabled"`
+	Enabled    *bool  `json:"enabled,omitempty"` // nil: a broader setting's, else on
 	TTLSeconds *int32 `json:"ttlSeconds,omitempty"`
 }
 

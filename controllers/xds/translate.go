@@ -229,7 +229,7 @@ func throttleToProto(t *ir.Throttle) *xdsv1alpha1.Throttle {
 func methodSettingToProto(m *ir.MethodSetting) *xdsv1alpha1.MethodSetting {
 	out := &xdsv1alpha1.MethodSetting{Path: m.Path, Method: m.Method, Throttle: throttleToProto(m.Throttle)}
 	if c := m.Caching; c != nil {
-		out.Caching = &xdsv1alpha1.MethodCaching{Enabled: c.Enabled, TtlSeconds: clonePtr(c.TTLSeconds)}
+		out.Caching = &xdsv1alpha1.MethodCaching{Enabled: clonePtr(c.Enabled), TtlSeconds: clonePtr(c.TTLSeconds)}
 	}
 	if l := m.Logging; l != nil {
 		out.Logging = &xdsv1alpha1.MethodLogging{Level: l.Level, DataTrace: l.DataTrace}

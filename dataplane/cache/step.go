@@ -130,27 +130,23 @@ func NewStep(store *Store, opts Options) proxy.Step {
 }
 
 // methodTTLs resolves, for GET and HEAD when the route serves them, the entry lifetime the
-// stage's method settings give; a method whose caching is off or whose TTL is 0 is left out.
-// Other methods are never cached: their key would ignore the request body.
+// stage's method settings give (xdsv1alpha1.CachingOf: each field from the most specific
+// setting that sets it); a method whose caching is off or whose TTL is 0 is left out. Other
+// methods are never cached: their key would ignore the request body (the compiler reports a
+// setting that asks for it).
 func methodTTLs(s *xdsv1alpha1.StageSnapshot, r *xdsv1alpha1.Route) map[string]time.Duration {
 	// A TTL of 0 turns the stage's caching off, as in AWS; the compiler fills in the default.
-	stageTTL := time.Duration(s.GetCache().GetTtlSeconds()) * time.Second
+	stageTTL := s.GetCache().GetTtlSeconds()
 	if stageTTL < 0 {
-		stageTTL = defaultTTL
+		stageTTL = int32(defaultTTL / time.Second)
 	}
 	out := map[string]time.Duration{}
 	for _, m := range []string{http.MethodGet, http.MethodHead} {
 		if !slices.Contains(r.GetMethods(), m) && !slices.Contains(r.GetMethods(), "ANY") {
 			continue
 		}
-		enabled, ttl := true, stageTTL
-		if mc := methodCaching(s.GetMethodSettings(), r, m); mc != nil {
-			enabled = mc.GetEnabled()
-			if mc.TtlSeconds != nil {
-				ttl = time.Duration(mc.GetTtlSeconds()) * time.Second
-			}
-		}
-		ttl = min(ttl, maxTTL)
+		enabled, secs := xdsv1alpha1.CachingOf(s.GetMethodSettings(), r, m, stageTTL)
+		ttl := min(time.Duration(secs)*time.Second, maxTTL)
 		if enabled && ttl > 0 {
 			out[m] = ttl
 		}
@@ -160,14 +156,6 @@ func methodTTLs(s *xdsv1alpha1.StageSnapshot, r *xdsv1alpha1.Route) map[string]t
 		out[http.MethodHead] = out[http.MethodGet]
 	}
 	return out
-}
-
-// methodCaching returns the caching override of the most specific method setting of r that
-// has one, ranked as the throttle and the execution logs rank them (xdsv1alpha1.MostSpecific):
-// path and method, then path and ANY (an ANY route), then path and "*", then "*/*". A more
-// specific setting without caching (a throttle only) does not hide a broader one's caching.
-func methodCaching(settings []*xdsv1alpha1.MethodSetting, r *xdsv1alpha1.Route, method string) *xdsv1alpha1.MethodCaching {
-	return xdsv1alpha1.MostSpecific(settings, r, method, func(ms *xdsv1alpha1.MethodSetting) bool { return ms.GetCaching() != nil }).GetCaching()
 }
 
 // register registers c, or returns the collector already registered under its name (one

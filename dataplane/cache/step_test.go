@@ -27,6 +27,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 	"github.com/portico-dev/portico/dataplane/proxy"
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
@@ -107,10 +109,10 @@ func TestMethodSettings(t *testing.T) {
 	ttl := int32(60)
 	s := stageSnap("ns/prod", "pets")
 	s.MethodSettings = []*xdsv1alpha1.MethodSetting{
-		{Path: "/pets", Method: "GET", Caching: &xdsv1alpha1.MethodCaching{Enabled: true, TtlSeconds: &ttl}},
+		{Path: "/pets", Method: "GET", Caching: &xdsv1alpha1.MethodCaching{Enabled: proto.Bool(true), TtlSeconds: &ttl}},
 		// A throttle-only setting does not hide the broader caching settings.
 		{Path: "/pets/{id}", Method: "GET", Throttle: &xdsv1alpha1.Throttle{}},
-		{Path: "*", Method: "*", Caching: &xdsv1alpha1.MethodCaching{Enabled: false}},
+		{Path: "*", Method: "*", Caching: &xdsv1alpha1.MethodCaching{Enabled: proto.Bool(false)}},
 	}
 	f := newFixture()
 
@@ -133,9 +135,25 @@ func TestMethodSettings(t *testing.T) {
 
 	// A TTL of 0 turns caching off too.
 	zero := int32(0)
-	s.MethodSettings = []*xdsv1alpha1.MethodSetting{{Path: "*", Method: "*", Caching: &xdsv1alpha1.MethodCaching{Enabled: true, TtlSeconds: &zero}}}
+	s.MethodSettings = []*xdsv1alpha1.MethodSetting{{Path: "*", Method: "*", Caching: &xdsv1alpha1.MethodCaching{Enabled: proto.Bool(true), TtlSeconds: &zero}}}
 	if h := f.build(t, s, r, proxy.VariantStable, other); h != http.Handler(other) {
 		t.Fatal("step kept with a TTL of 0")
+	}
+	// Each field from the most specific setting that sets it: a TTL alone keeps caching on
+	// (the stage's), whatever a broader setting says of the TTL; an enabled alone keeps the
+	// broader TTL.
+	s.MethodSettings = []*xdsv1alpha1.MethodSetting{
+		{Path: "/pets", Method: "GET", Caching: &xdsv1alpha1.MethodCaching{TtlSeconds: &ttl}},
+		{Path: "*", Method: "*", Caching: &xdsv1alpha1.MethodCaching{TtlSeconds: &zero}},
+	}
+	got := methodTTLs(s, r)
+	s.MethodSettings = []*xdsv1alpha1.MethodSetting{
+		{Path: "/pets", Method: "*", Caching: &xdsv1alpha1.MethodCaching{Enabled: proto.Bool(true)}},
+		{Path: "*", Method: "*", Caching: &xdsv1alpha1.MethodCaching{Enabled: proto.Bool(false), TtlSeconds: &ttl}},
+	}
+	got2 := methodTTLs(s, r)
+	if got[http.MethodGet] != time.Minute || got2[http.MethodGet] != time.Minute {
+		t.Errorf("inherited fields: TTL alone %v, enabled alone %v; want 1m both", got, got2)
 	}
 	// So does a disabled stage cache.
 	s = stageSnap("ns/prod", "pets")
@@ -152,7 +170,7 @@ func TestMethodSettingsANY(t *testing.T) {
 	ttl := func(n int32) *int32 { return &n }
 	s := stageSnap("ns/prod", "pets")
 	caching := func(path, method string, secs int32) *xdsv1alpha1.MethodSetting {
-		return &xdsv1alpha1.MethodSetting{Path: path, Method: method, Caching: &xdsv1alpha1.MethodCaching{Enabled: true, TtlSeconds: ttl(secs)}}
+		return &xdsv1alpha1.MethodSetting{Path: path, Method: method, Caching: &xdsv1alpha1.MethodCaching{Enabled: proto.Bool(true), TtlSeconds: ttl(secs)}}
 	}
 	for _, tc := range []struct {
 		name     string

@@ -26,6 +26,7 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/protobuf/proto"
 
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 	"github.com/portico-dev/portico/dataplane/config"
@@ -77,7 +78,7 @@ func benchPipeline(b *testing.B) *proxy.Proxy {
 	cached := &xdsv1alpha1.Route{Name: "cached", Path: "/cached", Methods: []string{"GET"}, Integration: &xdsv1alpha1.Integration{
 		Type: "HTTP_PROXY", TimeoutMillis: 29000, Uri: backend.URL + "/",
 	}}
-	off := &xdsv1alpha1.MethodCaching{Enabled: false}
+	off := &xdsv1alpha1.MethodCaching{Enabled: proto.Bool(false)}
 	ttl := int32(3600)
 	sum := sha256.Sum256([]byte(benchKey))
 	st := &xdsv1alpha1.StageSnapshot{
@@ -88,7 +89,7 @@ func benchPipeline(b *testing.B) *proxy.Proxy {
 		Throttle: &xdsv1alpha1.Throttle{RateLimit: 1e9, BurstLimit: 1e9},
 		Cache:    &xdsv1alpha1.Cache{Enabled: true, CapacityBytes: 64 << 20, TtlSeconds: 3600},
 		MethodSettings: []*xdsv1alpha1.MethodSetting{
-			{Path: "/cached", Method: "GET", Caching: &xdsv1alpha1.MethodCaching{Enabled: true, TtlSeconds: &ttl}},
+			{Path: "/cached", Method: "GET", Caching: &xdsv1alpha1.MethodCaching{Enabled: proto.Bool(true), TtlSeconds: &ttl}},
 			{Path: "/keyed", Method: "GET", Caching: off},
 			{Path: "/mock", Method: "GET", Caching: off},
 		},

@@ -26,6 +26,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 	"github.com/portico-dev/portico/dataplane/limits"
 	"github.com/portico-dev/portico/dataplane/proxy"
@@ -78,7 +80,7 @@ func stage() *xdsv1alpha1.StageSnapshot {
 		MethodSettings: []*xdsv1alpha1.MethodSetting{
 			{Path: "/pets/{id}", Method: "POST", Throttle: &xdsv1alpha1.Throttle{RateLimit: 5, BurstLimit: 5}},
 			{Path: "/pets/{id}", Method: "*", Throttle: &xdsv1alpha1.Throttle{RateLimit: 50, BurstLimit: 50}},
-			{Path: "*", Method: "*", Caching: &xdsv1alpha1.MethodCaching{Enabled: true}},
+			{Path: "*", Method: "*", Caching: &xdsv1alpha1.MethodCaching{Enabled: proto.Bool(true)}},
 		},
 		UsagePlans: []*xdsv1alpha1.UsagePlan{{
 			Name:            "gold",

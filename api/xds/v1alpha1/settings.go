@@ -73,6 +73,22 @@ func Applies(settingPath, settingMethod string, r *Route, method string) bool {
 	return settingMethod == method
 }
 
+// CachingOf resolves the caching of requests of method on route r, field by field as Amazon
+// API Gateway's method overrides patch the stage's settings: enabled from the most specific
+// setting that sets it, else on (the stage cache caches every GET); the TTL in seconds from
+// the most specific setting that sets it, else stageTTL. The proxy's cache and the
+// compiler's warnings both read caching through it.
+func CachingOf(settings []*MethodSetting, r *Route, method string, stageTTL int32) (enabled bool, ttl int32) {
+	enabled, ttl = true, stageTTL
+	if ms := MostSpecific(settings, r, method, func(ms *MethodSetting) bool { return ms.GetCaching() != nil && ms.GetCaching().Enabled != nil }); ms != nil {
+		enabled = ms.GetCaching().GetEnabled()
+	}
+	if ms := MostSpecific(settings, r, method, func(ms *MethodSetting) bool { return ms.GetCaching() != nil && ms.GetCaching().TtlSeconds != nil }); ms != nil {
+		ttl = ms.GetCaching().GetTtlSeconds()
+	}
+	return enabled, ttl
+}
+
 // MostSpecific returns the setting that applies to requests of method on route r, among
 // those for which has is true (all when has is nil): the one of lowest Specificity, the first
 // of them on a tie (the compiler sends no two of one key); nil when none applies. A more

@@ -16,13 +16,17 @@ limitations under the License.
 
 package xdsv1alpha1
 
-import "testing"
+import (
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+)
 
 // One ranking for every key: an exact method beats ANY beats "*" on the route's path, which
 // all beat "*/*"; ANY applies to an ANY route only, not to a [GET] route of the same path.
 func TestMostSpecific(t *testing.T) {
 	ms := func(path, method string) *MethodSetting {
-		return &MethodSetting{Path: path, Method: method, Caching: &MethodCaching{Enabled: true}}
+		return &MethodSetting{Path: path, Method: method, Caching: &MethodCaching{Enabled: proto.Bool(true)}}
 	}
 	get, anyM, star, all := ms("/p", "GET"), ms("/p", "ANY"), ms("/p", "*"), ms("*", "*")
 	throttleOnly := &MethodSetting{Path: "/p", Method: "GET", Throttle: &Throttle{RateLimit: 1}}
@@ -55,5 +59,37 @@ func TestMostSpecific(t *testing.T) {
 	mts := []*MethodThrottle{{Path: "/p", Method: "*"}, {Path: "/p", Method: "GET"}}
 	if got := MostSpecific(mts, getRoute, "GET", nil); got != mts[1] {
 		t.Errorf("method throttles: got %v, want /p/GET", got)
+	}
+}
+
+// Caching resolves field by field: enabled from the most specific setting that sets it, else
+// on; the TTL from the most specific that sets it, else the stage's.
+func TestCachingOf(t *testing.T) {
+	secs := func(n int32) *int32 { return &n }
+	route := &Route{Path: "/p", Methods: []string{"GET"}}
+	for _, tc := range []struct {
+		name     string
+		settings []*MethodSetting
+		enabled  bool
+		ttl      int32
+	}{
+		{"none: the stage's", nil, true, 300},
+		{"a TTL alone keeps caching on", []*MethodSetting{{Path: "/p", Method: "GET", Caching: &MethodCaching{TtlSeconds: secs(5)}}}, true, 5},
+		{"a TTL alone under a broader off", []*MethodSetting{
+			{Path: "/p", Method: "GET", Caching: &MethodCaching{TtlSeconds: secs(5)}},
+			{Path: "*", Method: "*", Caching: &MethodCaching{Enabled: proto.Bool(false)}},
+		}, false, 5},
+		{"on over a broader off, its TTL kept", []*MethodSetting{
+			{Path: "/p", Method: "*", Caching: &MethodCaching{Enabled: proto.Bool(true)}},
+			{Path: "*", Method: "*", Caching: &MethodCaching{Enabled: proto.Bool(false), TtlSeconds: secs(60)}},
+		}, true, 60},
+		{"a throttle-only setting hides nothing", []*MethodSetting{
+			{Path: "/p", Method: "GET", Throttle: &Throttle{RateLimit: 1}},
+			{Path: "*", Method: "*", Caching: &MethodCaching{Enabled: proto.Bool(false)}},
+		}, false, 300},
+	} {
+		if enabled, ttl := CachingOf(tc.settings, route, "GET", 300); enabled != tc.enabled || ttl != tc.ttl {
+			t.Errorf("%s: enabled %v ttl %d, want %v %d", tc.name, enabled, ttl, tc.enabled, tc.ttl)
+		}
 	}
 }

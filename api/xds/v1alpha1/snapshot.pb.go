@@ -1794,8 +1794,8 @@ func (x *MethodLogging) GetDataTrace() bool {
 // MethodCaching overrides the stage cache for some methods.
 type MethodCaching struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Whether responses are cached.
-	Enabled bool `protobuf:"varint,1,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	// Whether responses are cached; unset keeps a broader setting's, else on.
+	Enabled *bool `protobuf:"varint,1,opt,name=enabled,proto3,oneof" json:"enabled,omitempty"`
 	// Cache lifetime; unset keeps the stage's.
 	TtlSeconds    *int32 `protobuf:"varint,2,opt,name=ttl_seconds,json=ttlSeconds,proto3,oneof" json:"ttl_seconds,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -1833,8 +1833,8 @@ func (*MethodCaching) Descriptor() ([]byte, []int) {
 }
 
 func (x *MethodCaching) GetEnabled() bool {
-	if x != nil {
-		return x.Enabled
+	if x != nil && x.Enabled != nil {
+		return *x.Enabled
 	}
 	return false
 }
@@ -2475,11 +2475,13 @@ const file_xds_v1alpha1_snapshot_proto_rawDesc = "" +
 	"\rMethodLogging\x12\x14\n" +
 	"\x05level\x18\x01 \x01(\tR\x05level\x12\x1d\n" +
 	"\n" +
-	"data_trace\x18\x02 \x01(\bR\tdataTrace\"_\n" +
-	"\rMethodCaching\x12\x18\n" +
-	"\aenabled\x18\x01 \x01(\bR\aenabled\x12$\n" +
-	"\vttl_seconds\x18\x02 \x01(\x05H\x00R\n" +
-	"ttlSeconds\x88\x01\x01B\x0e\n" +
+	"data_trace\x18\x02 \x01(\bR\tdataTrace\"p\n" +
+	"\rMethodCaching\x12\x1d\n" +
+	"\aenabled\x18\x01 \x01(\bH\x00R\aenabled\x88\x01\x01\x12$\n" +
+	"\vttl_seconds\x18\x02 \x01(\x05H\x01R\n" +
+	"ttlSeconds\x88\x01\x01B\n" +
+	"\n" +
+	"\b_enabledB\x0e\n" +
 	"\f_ttl_seconds\"\xca\x02\n" +
 	"\x05Cache\x12\x18\n" +
 	"\aenabled\x18\x01 \x01(\bR\aenabled\x12%\n" +
