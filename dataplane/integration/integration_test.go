@@ -218,7 +218,10 @@ func TestParseLambdaResponse(t *testing.T) {
 		fails            bool
 	}{
 		{`{"statusCode":201,"headers":{"X-A":"1","n":5},"multiValueHeaders":{"X-B":["1","2"]},"body":"hi"}`, "1.0", 201,
-			map[string][]string{"X-A": {"1"}, "N": {"5"}, "X-B": {"1", "2"}}, "hi", false},
+			map[string][]string{"X-A": {"1"}, "N": {"5"}, "X-B": {"1", "2"}, "Content-Type": {"application/json"}}, "hi", false},
+		// A REST (1.0) answer names its own Content-Type, else it is JSON, as in AWS.
+		{`{"statusCode":200,"headers":{"content-type":"text/html"},"body":"<p>"}`, "1.0", 200,
+			map[string][]string{"Content-Type": {"text/html"}}, "<p>", false},
 		{`{"statusCode":200,"body":"aGVsbG8=","isBase64Encoded":true,"cookies":["a=1","b=2"]}`, "2.0", 200,
 			map[string][]string{"Set-Cookie": {"a=1", "b=2"}}, "hello", false},
 		{`{"hello":"world"}`, "2.0", 200, map[string][]string{"Content-Type": {"application/json"}}, `{"hello":"world"}`, false},

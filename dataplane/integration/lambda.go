@@ -272,6 +272,11 @@ func parseLambdaResponse(payload []byte, version string) (*lambdaResponse, error
 			return nil, err
 		}
 	}
+	if version == "1.0" && out.headers.Get("Content-Type") == "" && raw.StatusCode != http.StatusNoContent && raw.StatusCode != http.StatusNotModified {
+		// A REST API answers a proxy response that names no Content-Type as JSON, as
+		// Amazon API Gateway does (the server would otherwise sniff one: text/plain).
+		out.headers.Set("Content-Type", "application/json")
+	}
 	if raw.Body != nil {
 		if raw.IsBase64Encoded {
 			b, err := base64.StdEncoding.DecodeString(*raw.Body)
