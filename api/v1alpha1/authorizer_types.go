@@ -44,6 +44,7 @@ const (
 // +kubebuilder:validation:XValidation:rule="!has(self.identityValidationExpression) || self.type == 'TOKEN'",message="identityValidationExpression applies to TOKEN authorizers only"
 // +kubebuilder:validation:XValidation:rule="self.type != 'JWT' || self.identitySources.all(s, s.startsWith('$request.header.') || s.startsWith('$request.querystring.'))",message="a JWT authorizer reads its token from $request.header.<name> or $request.querystring.<name>"
 // +kubebuilder:validation:XValidation:rule="self.type != 'JWT' || size(self.identitySources) == 1",message="a JWT authorizer reads its token from exactly one identity source, as in Amazon API Gateway"
+// +kubebuilder:validation:XValidation:rule="self.type != 'TOKEN' || !has(self.function) || !has(self.function.payloadFormatVersion) || self.function.payloadFormatVersion == '1.0'",message="a TOKEN authorizer gets the 1.0 event and answers a policy, as in Amazon API Gateway: payloadFormatVersion \"2.0\" is for REQUEST authorizers"
 type AuthorizerSpec struct {
 	// type of authorizer: JWT, TOKEN or REQUEST.
 	// +required

@@ -191,6 +191,7 @@ func Cases() []Case {
 
 		// Authorizer: markers.
 		{"authorizer type enum", "Authorizer", `type: OAUTH`, []string{"spec.type", `Unsupported value: "OAUTH"`}},
+		{"token authorizer 2.0", "Authorizer", `{type: TOKEN, jwt: null, identitySources: [$request.header.Authorization], function: {uri: "http://authz/", payloadFormatVersion: "2.0"}}`, []string{"a TOKEN authorizer gets the 1.0 event", "is for REQUEST authorizers"}},
 		{"ttl maximum", "Authorizer", `resultTtlSeconds: 4000`, []string{"spec.resultTtlSeconds", "less than or equal to 3600"}},
 		{"ttl minimum", "Authorizer", `resultTtlSeconds: -1`, []string{"spec.resultTtlSeconds", "greater than or equal to 0"}},
 		{"identity source syntax", "Authorizer", `identitySources: ["Authorization"]`, []string{"spec.identitySources[0]", "should match"}},
