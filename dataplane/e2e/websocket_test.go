@@ -209,6 +209,12 @@ func TestWebSocket(t *testing.T) {
 	if ce.Headers["X-Custom"] != "v" || ce.QueryStringParameters["token"] != "good" || ce.StageVariables["color"] != "blue" {
 		t.Errorf("CONNECT headers %v query %v vars %v", ce.Headers, ce.QueryStringParameters, ce.StageVariables)
 	}
+	// As AWS's $connect event and the REST 1.0 event have them: the Host and this hop's
+	// X-Forwarded-* fields.
+	if ce.Headers["Host"] == "" || ce.Headers["X-Forwarded-Proto"] != "http" || !strings.HasSuffix(ce.Headers["X-Forwarded-For"], "127.0.0.1") ||
+		ce.Headers["X-Forwarded-Port"] == "" || len(ce.MultiValueHeaders["Host"]) != 1 {
+		t.Errorf("CONNECT headers %v", ce.Headers)
+	}
 	if a, _ := rc.Authorizer.(map[string]any); a["principalId"] != "alice" || a["user"] != "alice" {
 		t.Errorf("CONNECT authorizer = %v", rc.Authorizer)
 	}

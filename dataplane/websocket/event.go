@@ -95,13 +95,15 @@ func buildLambdaEvent(ev *proxy.Event, rc *reqctx.Request, r *http.Request, now 
 	ctx.Authorizer = integration.AuthorizerV1(&a)
 	switch ev.Type {
 	case proxy.EventConnect:
-		out.Headers, out.MultiValueHeaders = map[string]string{}, map[string][]string{}
-		for k, vs := range r.Header {
+		// The upgrade's headers as the REST 1.0 event has them: names as the client spelled
+		// them, Host, and X-Forwarded-For/Port/Proto with this hop added.
+		out.Headers, out.MultiValueHeaders = integration.HeadersV1(r)
+		for k := range out.MultiValueHeaders {
 			if strings.EqualFold(k, "X-Api-Key") {
-				continue // a key never travels further than the proxy
+				// A key never travels further than the proxy.
+				delete(out.Headers, k)
+				delete(out.MultiValueHeaders, k)
 			}
-			out.Headers[k] = strings.Join(vs, ",")
-			out.MultiValueHeaders[k] = vs
 		}
 		if q := r.URL.Query(); len(q) > 0 {
 			out.QueryStringParameters, out.MultiValueQueryStringParameters = map[string]string{}, map[string][]string(q)
