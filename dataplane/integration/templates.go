@@ -117,7 +117,9 @@ func env(r *http.Request, rc *reqctx.Request, body *reqctx.Body, vars *vtl.Map, 
 	return e
 }
 
-// params is $input.params(): the path, query string and header parameters.
+// params is $input.params(): the path, query string and header parameters. A parameter sent
+// several times is its last value, as in the Lambda 1.0 event (queryStringParameters,
+// headers) and in AWS; the Host, which Go keeps apart from the header map, is a header.
 func params(r *http.Request, rc *reqctx.Request) (path, query, header *vtl.Map) {
 	path = vtl.NewMapSize(rc.Params.Len())
 	for i := range rc.Params.Len() {
@@ -127,24 +129,31 @@ func params(r *http.Request, rc *reqctx.Request) (path, query, header *vtl.Map) 
 		q, _ := url.ParseQuery(r.URL.RawQuery)
 		query = vtl.NewMapSize(len(q))
 		for _, k := range slices.Sorted(maps.Keys(q)) {
-			query.Set(k, q[k][0])
+			query.Set(k, q[k][len(q[k])-1])
 		}
 	} else {
 		query = vtl.NewMap()
 	}
-	header = vtl.NewMapSize(len(r.Header))
-	for _, k := range slices.Sorted(maps.Keys(r.Header)) {
-		if vs := r.Header[k]; len(vs) > 0 {
-			header.Set(k, vs[0])
+	header = vtl.NewMapSize(len(r.Header) + 1)
+	keys := slices.Sorted(maps.Keys(r.Header))
+	if _, ok := r.Header["Host"]; !ok && r.Host != "" {
+		i, _ := slices.BinarySearch(keys, "Host")
+		keys = slices.Insert(keys, i, "Host")
+	}
+	for _, k := range keys {
+		if k == "Host" && r.Header[k] == nil {
+			header.Set(k, r.Host)
+		} else if vs := r.Header[k]; len(vs) > 0 {
+			header.Set(k, vs[len(vs)-1])
 		}
 	}
 	return path, query, header
 }
 
 // param is $input.params(name) as the maps params builds answer it: the path parameter,
-// else the query string's (its first value), else the header's (its first value), the
-// header name matched exactly and then without regard to case (the first such name in
-// sorted order, as the sorted header map is searched).
+// else the query string's (its last value), else the header's (its last value; the Host
+// too), the header name matched exactly and then without regard to case (the first such
+// name in sorted order, as the sorted header map is searched).
 func param(r *http.Request, rc *reqctx.Request, name string) (string, bool) {
 	v, found := "", false
 	for i := range rc.Params.Len() {
@@ -158,17 +167,20 @@ func param(r *http.Request, rc *reqctx.Request, name string) (string, bool) {
 	if r.URL.RawQuery != "" && inQuery(r.URL.RawQuery, name) {
 		q, _ := url.ParseQuery(r.URL.RawQuery)
 		if vs, ok := q[name]; ok {
-			return vs[0], true
+			return vs[len(vs)-1], true
 		}
 	}
 	if vs, ok := r.Header[name]; ok && len(vs) > 0 {
-		return vs[0], true
+		return vs[len(vs)-1], true
 	}
 	best := ""
 	for k, vs := range r.Header {
 		if len(vs) > 0 && strings.EqualFold(k, name) && (!found || k < best) {
-			best, v, found = k, vs[0], true
+			best, v, found = k, vs[len(vs)-1], true
 		}
+	}
+	if !found && r.Host != "" && strings.EqualFold(name, "Host") {
+		return r.Host, true
 	}
 	return v, found
 }

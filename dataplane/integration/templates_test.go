@@ -58,6 +58,31 @@ func TestParamLookup(t *testing.T) {
 	}
 }
 
+// A parameter sent several times is its last value, as the Lambda 1.0 event and AWS have it,
+// and the Host is a header, by name and in the map.
+func TestParamValues(t *testing.T) {
+	tmpl, err := vtl.Parse(`[$input.params('page')][$input.params('X-Trace')][$input.params('Host')][$input.params('host')][$input.params().header.Host][$input.params().querystring.page][$input.params().header.get('X-Trace')]`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("GET", "http://gw.example/p?page=1&page=2", nil)
+	r.Header["X-Trace"] = []string{"t-1", "t-2"}
+	rc := &reqctx.Request{Stage: "prod"}
+	for _, lazy := range []bool{true, false} {
+		e := env(r, rc, nil, nil, tmpl)
+		if !lazy {
+			e.Param = nil
+		}
+		got, err := tmpl.Eval(context.Background(), &e, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "[2][t-2][gw.example][gw.example][gw.example][2][t-2]"; got.Output != want {
+			t.Errorf("lazy %v: %q, want %q", lazy, got.Output, want)
+		}
+	}
+}
+
 // $context holds, for a template that reads some of it, those entries as the whole of it
 // has them; and, for one that reads them all, them all in the order of contextNames.
 func TestContextWant(t *testing.T) {
