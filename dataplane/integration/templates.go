@@ -201,6 +201,7 @@ const (
 	ctxStage
 	ctxHTTPMethod
 	ctxResourcePath
+	ctxResourceID
 	ctxPath
 	ctxDomainName
 	ctxProtocol
@@ -214,7 +215,7 @@ const (
 
 var contextNames = [numContext]string{
 	"requestId", "extendedRequestId", "accountId", "apiId", "stage", "httpMethod", "resourcePath",
-	"path", "domainName", "protocol", "requestTimeEpoch", "requestTime", "identity", "authorizer", "error",
+	"resourceId", "path", "domainName", "protocol", "requestTimeEpoch", "requestTime", "identity", "authorizer", "error",
 }
 
 // contextBits is each entry's bit in a set of them (contextWant's).
@@ -249,12 +250,15 @@ func contextWant(tmpl *vtl.Template) uint16 {
 // (contextWant): building the rest (the nested maps, the formatted time) would be a good
 // part of a small template's cost, for entries it never reads.
 func contextMap(r *http.Request, rc *reqctx.Request, want uint16) *vtl.Map {
-	ns, _, _ := strings.Cut(rc.API, "/")
+	// The account and API as the Lambda events name them (the namespace, the RestApi's
+	// name): an ARN a template builds is the one an authorizer's methodArn has. resourceId is
+	// the route's name, as requestContext.resourceId.
+	account, api := AccountAndAPI(rc)
 	c := vtl.NewMapSize(bits.OnesCount16(want))
 	for i, v := range [...]string{
-		ctxRequestID: rc.ID, ctxExtendedRequestID: rc.ID, ctxAccountID: ns, ctxAPIID: rc.API,
+		ctxRequestID: rc.ID, ctxExtendedRequestID: rc.ID, ctxAccountID: account, ctxAPIID: api,
 		ctxStage: rc.Stage, ctxHTTPMethod: r.Method, ctxResourcePath: rc.ResourcePath,
-		ctxPath: rc.Path, ctxDomainName: rc.Host, ctxProtocol: r.Proto,
+		ctxResourceID: rc.RouteName, ctxPath: rc.Path, ctxDomainName: rc.Host, ctxProtocol: r.Proto,
 	} {
 		if want&(1<<i) != 0 {
 			c.Set(contextNames[i], v)
