@@ -29,6 +29,8 @@ import (
 	"strings"
 	"time"
 
+	apiv1 "github.com/portico-dev/portico/api/v1alpha1"
+
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
@@ -150,7 +152,7 @@ func runTestInvoke(ctx context.Context, out io.Writer, o testInvokeOptions) erro
 		}
 	}
 	compiled := compile.Compile(in)
-	snap, endpoints, err := findStage(compiled, o)
+	snap, endpoints, err := findStage(compiled, in.Stages, o)
 	if err != nil {
 		return err
 	}
@@ -183,7 +185,7 @@ func runTestInvoke(ctx context.Context, out io.Writer, o testInvokeOptions) erro
 }
 
 // findStage returns the snapshot of the stage the options name, and every endpoint.
-func findStage(compiled compile.Output, o testInvokeOptions) (*xdsv1alpha1.StageSnapshot, map[string]*endpointv3.ClusterLoadAssignment, error) {
+func findStage(compiled compile.Output, stages []apiv1.Stage, o testInvokeOptions) (*xdsv1alpha1.StageSnapshot, map[string]*endpointv3.ClusterLoadAssignment, error) {
 	for i := range compiled.Stages {
 		s := &compiled.Stages[i]
 		if s.Namespace != o.namespace || s.RestApi != o.api {
@@ -198,9 +200,16 @@ func findStage(compiled compile.Output, o testInvokeOptions) (*xdsv1alpha1.Stage
 		}
 	}
 	// Say why: a missing API, or a stage that exists but does not serve (its conditions).
+	// --stage names the Stage object or its stageName.
+	named := map[string]bool{o.stage: true}
+	for _, s := range stages {
+		if s.Namespace == o.namespace && s.Spec.RestApiRef.Name == o.api && s.Spec.StageName == o.stage {
+			named[s.Name] = true
+		}
+	}
 	var reasons []string
 	for _, st := range compiled.Statuses {
-		if st.Namespace != o.namespace || (st.Kind == "RestApi" && st.Name != o.api) || (st.Kind == "Stage" && st.Name != o.stage) || (st.Kind != "RestApi" && st.Kind != "Stage") {
+		if st.Namespace != o.namespace || (st.Kind == "RestApi" && st.Name != o.api) || (st.Kind == "Stage" && !named[st.Name]) || (st.Kind != "RestApi" && st.Kind != "Stage") {
 			continue
 		}
 		for _, c := range st.Conditions {

@@ -104,6 +104,32 @@ func TestTestInvokeCannotRun(t *testing.T) {
 	}
 }
 
+// A stage that cannot run says why, whether --stage names its object or its stageName.
+func TestTestInvokeSaysWhyByEitherName(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "api.yaml"), `apiVersion: apigateway.portico.dev/v1alpha1
+kind: RestApi
+metadata: {name: pets}
+spec: {}
+---
+apiVersion: apigateway.portico.dev/v1alpha1
+kind: Route
+metadata: {name: get}
+spec: {restApiRef: {name: pets}, path: /pets, methods: [GET], integration: {type: MOCK, mock: {statusCode: 200}}}
+---
+apiVersion: apigateway.portico.dev/v1alpha1
+kind: Stage
+metadata: {name: pets-v1}
+spec: {restApiRef: {name: pets}, stageName: v1}
+`)
+	for _, stage := range []string{"pets-v1", "v1"} {
+		out, err := run(t, "test-invoke", "-f", dir, "--api", "pets", "--stage", stage, "--path", "/pets", "--revision", "99")
+		if err == nil || !strings.Contains(err.Error()+out, "RevisionNotFound") {
+			t.Errorf("--stage %s: %v\n%s", stage, err, out)
+		}
+	}
+}
+
 // Request validation has its execution log line, passed or failed.
 func TestTestInvokeValidationLine(t *testing.T) {
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "created") }))
