@@ -37,7 +37,8 @@ import (
 type Limits struct {
 	// ReadHeaderTimeout bounds reading a request's line and headers (http.Server's).
 	ReadHeaderTimeout time.Duration
-	// MaxHeaderBytes bounds a request's line and headers; beyond it net/http answers 431.
+	// MaxHeaderBytes bounds a request's line and headers; beyond it the server answers 431
+	// (from 4 KiB up: below that, net/http's read buffer is the bound).
 	MaxHeaderBytes int
 	// BodyTimeout is the longest one read of a request body may wait for the client, and the
 	// time a body may take before MinBodyRate applies.
@@ -145,11 +146,18 @@ func (l Limits) Validate() error {
 	return errors.Join(errs...)
 }
 
+// headReadSlack is what net/http reads of a request's head past Server.MaxHeaderBytes (its
+// initialReadLimitSize adds the 4 KiB of its read buffer).
+const headReadSlack = 4096
+
 // Apply sets srv's header deadline, header size and idle timeout, and puts its handler
 // behind Handler. The connection cap is the listener's: see Listener.
 func (l Limits) Apply(srv *http.Server) {
 	srv.ReadHeaderTimeout = l.ReadHeaderTimeout
-	srv.MaxHeaderBytes = l.MaxHeaderBytes
+	// net/http (and h1, which reads as it does) takes up to MaxHeaderBytes plus its 4 KiB
+	// read buffer of a head before it answers 431; ask it for 4 KiB less, so that a head
+	// over the limit is refused, as the flag and API.md say ("headers over 64 KiB").
+	srv.MaxHeaderBytes = max(l.MaxHeaderBytes-headReadSlack, 1)
 	srv.IdleTimeout = l.IdleTimeout
 	srv.Handler = Handler(srv.Handler, l)
 }
