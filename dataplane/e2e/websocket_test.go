@@ -22,6 +22,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -120,9 +121,23 @@ func chatFunction(t *testing.T) *function {
 
 // allowAuthorizer allows token "good" as principal "alice", with context user=alice.
 func allowAuthorizer(t *testing.T) *httptest.Server {
+	s, _ := recordingAuthorizer(t)
+	return s
+}
+
+// recordingAuthorizer is allowAuthorizer, and the events it was sent.
+func recordingAuthorizer(t *testing.T) (*httptest.Server, func() []map[string]any) {
+	var mu sync.Mutex
+	var seen []map[string]any
 	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var raw map[string]any
+		_ = json.Unmarshal(body, &raw)
+		mu.Lock()
+		seen = append(seen, raw)
+		mu.Unlock()
 		var e events.APIGatewayCustomAuthorizerRequestTypeRequest
-		_ = json.NewDecoder(r.Body).Decode(&e)
+		_ = json.Unmarshal(body, &e)
 		effect := "Deny"
 		if e.QueryStringParameters["token"] == "good" {
 			effect = "Allow"
@@ -136,7 +151,7 @@ func allowAuthorizer(t *testing.T) *httptest.Server {
 		})
 	}))
 	t.Cleanup(s.Close)
-	return s
+	return s, func() []map[string]any { mu.Lock(); defer mu.Unlock(); return slices.Clone(seen) }
 }
 
 type recorder struct {
@@ -163,7 +178,8 @@ func (r *recorder) len() int { r.mu.Lock(); defer r.mu.Unlock(); return len(r.re
 // TestWebSocket walks API.md's WebSocket rows through a real xDS server and proxy with a real
 // WebSocket client.
 func TestWebSocket(t *testing.T) {
-	fn, authz := chatFunction(t), allowAuthorizer(t)
+	fn := chatFunction(t)
+	authz, authzEvents := recordingAuthorizer(t)
 	rec, httpBackend := httpRecorder(t)
 	g := startGatewayWith(t, nil, pipelineOpts())
 	g.deploy(chatManifests(fn.srv.URL, authz.URL, httpBackend.URL, false))
@@ -217,6 +233,17 @@ func TestWebSocket(t *testing.T) {
 	}
 	if a, _ := rc.Authorizer.(map[string]any); a["principalId"] != "alice" || a["user"] != "alice" {
 		t.Errorf("CONNECT authorizer = %v", rc.Authorizer)
+	}
+	// The REQUEST authorizer got AWS's WebSocket input: the connection's requestContext.
+	var authorized map[string]any
+	for _, e := range authzEvents() {
+		if c, _ := e["requestContext"].(map[string]any); c["connectionId"] == id {
+			authorized = c
+		}
+	}
+	if authorized == nil || authorized["routeKey"] != "$connect" || authorized["eventType"] != "CONNECT" ||
+		authorized["messageDirection"] != "IN" || authorized["apiId"] != "chat" || authorized["connectedAt"] == nil {
+		t.Errorf("the authorizer's requestContext for %s: %v (all: %v)", id, authorized, authzEvents())
 	}
 	msg := fn.find("MESSAGE", id)[0]
 	if msg.Body != `{"action":"whoami"}` || msg.IsBase64Encoded || msg.RequestContext.MessageID == nil || msg.RequestContext.ConnectedAt != rc.ConnectedAt {
