@@ -134,6 +134,11 @@ func (w *world) compileAPI(st statuses, api *apiv1.RestApi) *ir.API {
 	}
 
 	out.Routes = c.routes()
+	if d := s.DefaultAuthorization; out.Protocol == string(apiv1.ProtocolWebSocket) && d != nil && (d.AuthorizerRef != nil || d.APIKeyRequired) &&
+		!slices.ContainsFunc(out.Routes, func(r ir.Route) bool { return r.RouteKey == routeKeyConnect }) {
+		// Only $connect is authorized: without one, every connection is accepted.
+		apiProblems.add(apiv1.ReasonUnsupported, "defaultAuthorization applies to the $connect route, and the API has none: every connection is accepted; add a $connect route (a MOCK answering 200 will do) to authorize connections")
+	}
 	for _, name := range sortedKeys(c.authzs) {
 		out.Authorizers = append(out.Authorizers, *c.authzs[name])
 	}
