@@ -86,6 +86,9 @@ func NewWriter(w io.Writer, now func() time.Time) *Writer {
 
 // Line is one execution log line. Fields are written in this order, empty ones left out.
 type Line struct {
+	// At, when set, is when the step happened (the method request: when the request came);
+	// Write stamps the others with the time it writes them, the request's end.
+	At        time.Time         `json:"-"`
 	Time      string            `json:"time"`
 	Level     string            `json:"level"`
 	RequestID string            `json:"requestId"`
@@ -109,6 +112,9 @@ func (w *Writer) Write(lines []Line) {
 	var b []byte
 	for i := range lines {
 		lines[i].Time = ts
+		if !lines[i].At.IsZero() {
+			lines[i].Time = lines[i].At.UTC().Format(time.RFC3339Nano)
+		}
 		j, err := json.Marshal(&lines[i])
 		if err != nil {
 			continue

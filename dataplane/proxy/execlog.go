@@ -104,6 +104,7 @@ func (p *Proxy) writeExecLog(ex *exchange, r *http.Request, status int, latency 
 	}
 
 	req := line("INFO", "method request", "Method request: "+r.Method+" "+rc.Path)
+	req.At = rc.Start
 	if q := rl.redact.Query(r.URL.RawQuery); q != "" {
 		req.Message += "?" + q
 	}

@@ -21,7 +21,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 	"github.com/portico-dev/portico/dataplane/execlog"
@@ -193,5 +195,28 @@ func TestExecutionLogTemplateFailure(t *testing.T) {
 	}
 	if why == nil || why.Level != "ERROR" || !strings.Contains(why.Message, "configuration error") || !strings.Contains(why.Message, "1,000") && !strings.Contains(why.Message, "1000") {
 		t.Fatalf("no ERROR line with the template's failure among %+v", lines)
+	}
+}
+
+// The method request line is stamped with when the request came, the others with when they
+// are written, at the request's end: a slow request's lines show its length.
+func TestExecutionLogTimes(t *testing.T) {
+	out := &testkit.Buffer{}
+	var mu sync.Mutex
+	now := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); now = now.Add(time.Second); return now }
+	f := newFixture(t, Options{ExecutionLog: out, Now: clock})
+	st := stageOf("prod", "prod", apiOf(nil, mockRoute("m", "/m", "GET", "ok")))
+	st.MethodSettings = []*xdsv1alpha1.MethodSetting{{Path: "*", Method: "*", Logging: &xdsv1alpha1.MethodLogging{Level: "INFO"}}}
+	f.apply(t, st)
+	f.do("GET", "/prod/m", nil)
+	lines := execLines(t, out)
+	if len(lines) < 2 {
+		t.Fatalf("lines %+v", lines)
+	}
+	first, err1 := time.Parse(time.RFC3339Nano, lines[0].Time)
+	last, err2 := time.Parse(time.RFC3339Nano, lines[len(lines)-1].Time)
+	if err1 != nil || err2 != nil || !first.Before(last) {
+		t.Errorf("method request at %s, method completed at %s: want the request first", lines[0].Time, lines[len(lines)-1].Time)
 	}
 }
