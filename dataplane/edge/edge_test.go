@@ -218,7 +218,7 @@ func TestHeaderSize(t *testing.T) {
 	}{
 		{l.MaxHeaderBytes - 1024, 200},
 		{l.MaxHeaderBytes + 100, 431}, // just over: net/http's own slack would serve it
-		{1 << 20, 431},                  // the measured attack: a 1 MB header line
+		{1 << 20, 431},                // the measured attack: a 1 MB header line
 	} {
 		c := dial(t, addr)
 		go func() {
