@@ -31,44 +31,15 @@ import (
 // lambdaEvent is Amazon API Gateway's WebSocket event, field for field as aws-lambda-go's
 // events.APIGatewayWebsocketProxyRequest reads it (the tests decode it with that type).
 type lambdaEvent struct {
-	Headers                         map[string]string   `json:"headers,omitempty"`
-	MultiValueHeaders               map[string][]string `json:"multiValueHeaders,omitempty"`
-	QueryStringParameters           map[string]string   `json:"queryStringParameters,omitempty"`
-	MultiValueQueryStringParameters map[string][]string `json:"multiValueQueryStringParameters,omitempty"`
-	StageVariables                  map[string]string   `json:"stageVariables,omitempty"`
-	RequestContext                  lambdaContext       `json:"requestContext"`
-	Body                            string              `json:"body,omitempty"`
-	IsBase64Encoded                 bool                `json:"isBase64Encoded"`
+	Headers                         map[string]string            `json:"headers,omitempty"`
+	MultiValueHeaders               map[string][]string          `json:"multiValueHeaders,omitempty"`
+	QueryStringParameters           map[string]string            `json:"queryStringParameters,omitempty"`
+	MultiValueQueryStringParameters map[string][]string          `json:"multiValueQueryStringParameters,omitempty"`
+	StageVariables                  map[string]string            `json:"stageVariables,omitempty"`
+	RequestContext                  integration.WebSocketContext `json:"requestContext"`
+	Body                            string                       `json:"body,omitempty"`
+	IsBase64Encoded                 bool                         `json:"isBase64Encoded"`
 }
-
-type lambdaContext struct {
-	RouteKey             string         `json:"routeKey"`
-	MessageID            string         `json:"messageId,omitempty"`
-	EventType            string         `json:"eventType"`
-	ExtendedRequestID    string         `json:"extendedRequestId"`
-	RequestTime          string         `json:"requestTime"`
-	MessageDirection     string         `json:"messageDirection"`
-	Stage                string         `json:"stage"`
-	ConnectedAt          int64          `json:"connectedAt"`
-	RequestTimeEpoch     int64          `json:"requestTimeEpoch"`
-	Identity             lambdaIdentity `json:"identity"`
-	RequestID            string         `json:"requestId"`
-	DomainName           string         `json:"domainName"`
-	ConnectionID         string         `json:"connectionId"`
-	AccountID            string         `json:"accountId"`
-	APIID                string         `json:"apiId"`
-	Authorizer           map[string]any `json:"authorizer,omitempty"`
-	DisconnectStatusCode int            `json:"disconnectStatusCode,omitempty"`
-	DisconnectReason     *string        `json:"disconnectReason,omitempty"`
-}
-
-type lambdaIdentity struct {
-	SourceIP  string `json:"sourceIp"`
-	UserAgent string `json:"userAgent,omitempty"`
-}
-
-// requestTimeLayout is AWS's requestTime: Common Log Format.
-const requestTimeLayout = "02/Jan/2006:15:04:05 -0700"
 
 // buildLambdaEvent builds the event of ev. r is the upgrade request for a CONNECT, whose
 // headers and query string the event carries.
@@ -77,7 +48,7 @@ func buildLambdaEvent(ev *proxy.Event, rc *reqctx.Request, r *http.Request, now 
 	ctx := &out.RequestContext
 	ctx.RouteKey, ctx.EventType, ctx.MessageID = ev.RouteKey, ev.Type, ev.MessageID
 	ctx.ExtendedRequestID, ctx.RequestID = ev.RequestID, ev.RequestID
-	ctx.RequestTime, ctx.RequestTimeEpoch = now.UTC().Format(requestTimeLayout), now.UnixMilli()
+	ctx.RequestTime, ctx.RequestTimeEpoch = now.UTC().Format(integration.RequestTimeLayout), now.UnixMilli()
 	ctx.MessageDirection = "IN"
 	// The same accountId and apiId as the REST events and the authorizers' (the API's
 	// namespace and name), so that a function serving both reads one API.
@@ -85,7 +56,7 @@ func buildLambdaEvent(ev *proxy.Event, rc *reqctx.Request, r *http.Request, now 
 	ctx.Stage, ctx.DomainName = rc.Stage, rc.Host
 	ctx.ConnectedAt = ev.ConnectedAt.UnixMilli()
 	ctx.ConnectionID = ev.ConnectionID
-	ctx.Identity = lambdaIdentity{SourceIP: ev.SourceIP, UserAgent: ev.UserAgent}
+	ctx.Identity = integration.WebSocketIdentity{SourceIP: ev.SourceIP, UserAgent: ev.UserAgent}
 	a := rc.Authorizer
 	if ev.Type != proxy.EventConnect {
 		a = ev.Authorizer

@@ -74,43 +74,26 @@ type requestContextV1 struct {
 // sends it: the upgrade's headers and query string, and a requestContext of the connection
 // (routeKey, eventType, connectionId, connectedAt) rather than of an HTTP method.
 type webSocketEvent struct {
-	Type                            string              `json:"type"`
-	MethodArn                       string              `json:"methodArn"`
-	Headers                         map[string]string   `json:"headers"`
-	MultiValueHeaders               map[string][]string `json:"multiValueHeaders"`
-	QueryStringParameters           map[string]string   `json:"queryStringParameters"`
-	MultiValueQueryStringParameters map[string][]string `json:"multiValueQueryStringParameters"`
-	StageVariables                  map[string]string   `json:"stageVariables"`
-	RequestContext                  webSocketContext    `json:"requestContext"`
-}
-
-type webSocketContext struct {
-	RouteKey          string                 `json:"routeKey"`
-	EventType         string                 `json:"eventType"`
-	ExtendedRequestID string                 `json:"extendedRequestId"`
-	RequestTime       string                 `json:"requestTime"`
-	MessageDirection  string                 `json:"messageDirection"`
-	Stage             string                 `json:"stage"`
-	ConnectedAt       int64                  `json:"connectedAt"`
-	RequestTimeEpoch  int64                  `json:"requestTimeEpoch"`
-	Identity          integration.IdentityV1 `json:"identity"`
-	RequestID         string                 `json:"requestId"`
-	DomainName        string                 `json:"domainName"`
-	ConnectionID      string                 `json:"connectionId"`
-	APIID             string                 `json:"apiId"`
-	AccountID         string                 `json:"accountId"`
+	Type                            string                       `json:"type"`
+	MethodArn                       string                       `json:"methodArn"`
+	Headers                         map[string]string            `json:"headers"`
+	MultiValueHeaders               map[string][]string          `json:"multiValueHeaders"`
+	QueryStringParameters           map[string]string            `json:"queryStringParameters"`
+	MultiValueQueryStringParameters map[string][]string          `json:"multiValueQueryStringParameters"`
+	StageVariables                  map[string]string            `json:"stageVariables"`
+	RequestContext                  integration.WebSocketContext `json:"requestContext"`
 }
 
 func webSocketEventJSON(in *eventInput, ev *proxy.Event) ([]byte, error) {
 	r, rc := in.r, in.rc
 	out := webSocketEvent{
 		Type: "REQUEST", MethodArn: in.arn, StageVariables: integration.NilIfEmpty(rc.Variables),
-		RequestContext: webSocketContext{
+		RequestContext: integration.WebSocketContext{
 			RouteKey: proxy.RouteConnect, EventType: ev.Type, ExtendedRequestID: rc.ID,
 			RequestTime: rc.Start.Format(integration.RequestTimeLayout), MessageDirection: "IN",
 			Stage: rc.Stage, ConnectedAt: ev.ConnectedAt.UnixMilli(), RequestTimeEpoch: rc.Start.UnixMilli(),
-			Identity: integration.NewIdentityV1(r, rc), RequestID: rc.ID, DomainName: rc.Host,
-			ConnectionID: ev.ConnectionID, APIID: in.restAPI, AccountID: in.namespace,
+			Identity: integration.WebSocketIdentity{SourceIP: ev.SourceIP, UserAgent: ev.UserAgent}, RequestID: rc.ID,
+			DomainName: rc.Host, ConnectionID: ev.ConnectionID, APIID: in.restAPI, AccountID: in.namespace,
 		},
 	}
 	out.Headers, out.MultiValueHeaders = integration.HeadersV1(r)
