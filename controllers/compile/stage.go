@@ -237,7 +237,10 @@ func methodSettings(in map[string]apiv1.MethodSetting, api *ir.API, stageCache b
 			switch {
 			case api.Protocol == string(apiv1.ProtocolWebSocket):
 			case !stageCache:
-				warnings.add(apiv1.ReasonUnsupported, fmt.Sprintf("methodSettings %q: caching needs the stage's cache (cache.enabled: true)", key))
+				// Caching off where the stage has none is what happens anyway.
+				if c.Enabled == nil || *c.Enabled {
+					warnings.add(apiv1.ReasonUnsupported, fmt.Sprintf("methodSettings %q: caching needs the stage's cache (cache.enabled: true)", key))
+				}
 				m.Caching = nil
 			case c.Enabled != nil && *c.Enabled && !cachedMethod(method):
 				warnings.add(apiv1.ReasonUnsupported, fmt.Sprintf("methodSettings %q: only GET and HEAD answers are cached (a %s's cache key would ignore its body)", key, method))
