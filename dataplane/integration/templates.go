@@ -135,15 +135,15 @@ func params(r *http.Request, rc *reqctx.Request) (path, query, header *vtl.Map) 
 		query = vtl.NewMap()
 	}
 	header = vtl.NewMapSize(len(r.Header) + 1)
-	keys := slices.Sorted(maps.Keys(r.Header))
+	keys := slices.Collect(maps.Keys(r.Header))
 	if _, ok := r.Header["Host"]; !ok && r.Host != "" {
-		i, _ := slices.BinarySearch(keys, "Host")
-		keys = slices.Insert(keys, i, "Host")
+		keys = append(keys, "Host")
 	}
+	slices.Sort(keys)
 	for _, k := range keys {
-		if k == "Host" && r.Header[k] == nil {
-			header.Set(k, r.Host)
-		} else if vs := r.Header[k]; len(vs) > 0 {
+		if vs, ok := r.Header[k]; !ok {
+			header.Set(k, r.Host) // Host, which Go keeps apart
+		} else if len(vs) > 0 {
 			header.Set(k, vs[len(vs)-1])
 		}
 	}

@@ -76,12 +76,7 @@ func buildLambdaEvent(ev *proxy.Event, rc *reqctx.Request, r *http.Request, now 
 				delete(out.MultiValueHeaders, k)
 			}
 		}
-		if q := r.URL.Query(); len(q) > 0 {
-			out.QueryStringParameters, out.MultiValueQueryStringParameters = map[string]string{}, map[string][]string(q)
-			for k, vs := range q {
-				out.QueryStringParameters[k] = vs[len(vs)-1]
-			}
-		}
+		out.QueryStringParameters, out.MultiValueQueryStringParameters = integration.QueryV1(r)
 	case proxy.EventMessage:
 		if ev.Binary || !utf8.Valid(ev.Body) {
 			out.Body, out.IsBase64Encoded = base64.StdEncoding.EncodeToString(ev.Body), true

@@ -46,8 +46,7 @@ type importer struct {
 	refused     map[string]string
 	apiKey      map[string]bool
 	models      map[string]string          // schema name -> model name
-	bodyTypes   map[string]map[string]bool // model name -> media types it validates
-	oneBody     []*apiv1.RequestValidation // validations with one body model
+	bodies      []*apiv1.RequestValidation // validations with body models
 	validators  map[string]validatorExt
 	placeholder map[string]bool
 }

@@ -65,17 +65,29 @@ func (im *importer) modelsOf(spec *apiv1.RestApiSpec) error {
 // with each use); application/json otherwise. An operation validating one media type, with
 // a model of that type, gets the model as its body: what the export writes for a body.
 func (im *importer) modelContentTypes(spec *apiv1.RestApiSpec) {
-	for name, types := range im.bodyTypes {
-		m, ok := spec.Models[name]
-		if !ok || len(types) != 1 {
+	types := map[apiv1.ModelName]map[string]bool{} // model -> the media types it validates
+	for _, v := range im.bodies {
+		for ct, name := range v.Bodies {
+			if types[name] == nil {
+				types[name] = map[string]bool{}
+			}
+			types[name][ct] = true
+		}
+	}
+	for name, cts := range types {
+		m, ok := spec.Models[string(name)]
+		if !ok || len(cts) != 1 {
 			continue
 		}
-		for ct := range types {
+		for ct := range cts {
 			m.ContentType = ct
 		}
-		spec.Models[name] = m
+		spec.Models[string(name)] = m
 	}
-	for _, v := range im.oneBody {
+	for _, v := range im.bodies {
+		if len(v.Bodies) != 1 {
+			continue
+		}
 		for ct, name := range v.Bodies {
 			if m, ok := spec.Models[string(name)]; ok && m.ContentType == ct {
 				v.Body, v.Bodies = string(name), nil

@@ -176,21 +176,15 @@ func (im *importer) validation(op *openapi3.Operation, ptr string) *apiv1.Reques
 				out.Bodies = map[string]apiv1.ModelName{}
 			}
 			out.Bodies[ct] = apiv1.ModelName(model)
-			if im.bodyTypes == nil {
-				im.bodyTypes = map[string]map[string]bool{}
-			}
-			if im.bodyTypes[model] == nil {
-				im.bodyTypes[model] = map[string]bool{}
-			}
-			im.bodyTypes[model][ct] = true
 		}
 	}
 	if out.Body == "" && len(out.Bodies) == 0 && len(out.RequiredParameters) == 0 {
 		return nil
 	}
-	if len(out.Bodies) == 1 {
-		// Perhaps body: modelContentTypes decides once every use of the model is known.
-		im.oneBody = append(im.oneBody, out)
+	if len(out.Bodies) > 0 {
+		// Models' content types, and which single body is a body, once every use is known:
+		// modelContentTypes.
+		im.bodies = append(im.bodies, out)
 	}
 	return out
 }
