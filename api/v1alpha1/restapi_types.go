@@ -187,7 +187,8 @@ type RestApiSpec struct {
 	// +optional
 	WebSocket *WebSocketSettings `json:"websocket,omitempty"`
 	// disableDefaultEndpoint serves the API only through the DomainNames that map it: the
-	// default endpoint, http(s)://<gateway>/{stageName}/, answers 404 for it.
+	// default endpoint, http(s)://<gateway>/{stageName}/, answers 403 {"message": "Forbidden"}
+	// for it, as AWS does.
 	// +optional
 	DisableDefaultEndpoint bool `json:"disableDefaultEndpoint,omitempty"`
 

@@ -27,7 +27,8 @@ import (
 // route picks the stage of a request and the path under it, and says whether a domain routed
 // it (Lambda events' path depends on it). A request over TLS to a custom domain (by SNI) goes
 // by the domain's base path mappings (the stage name is not in the path); everything else by
-// the default endpoint's /{stage}/, which a stage with disableDefaultEndpoint does not answer.
+// the default endpoint's /{stage}/, which a stage with disableDefaultEndpoint does not answer
+// (the caller answers 403, as AWS's disabled execute-api endpoint does).
 func (p *Proxy) route(g *graph, r *http.Request, host, path string) (st *stage, rest string, domain bool) {
 	if g == nil {
 		return nil, "", false
@@ -43,11 +44,7 @@ func (p *Proxy) route(g *graph, r *http.Request, host, path string) (st *stage, 
 		}
 	}
 	name, rest := splitStage(path)
-	st = g.lookup(host, name)
-	if st != nil && st.domainsOnly {
-		return nil, "", false
-	}
-	return st, rest, false
+	return g.lookup(host, name), rest, false
 }
 
 // redirectToHTTPS answers a plain HTTP request for a domain with httpRedirect with the same

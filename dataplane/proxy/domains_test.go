@@ -99,9 +99,9 @@ func TestDomainBasePathsAndDisableDefaultEndpoint(t *testing.T) {
 	if w := f.do("GET", "/prod/pets", nil); w.Code != 200 {
 		t.Errorf("default endpoint of pets: %d", w.Code)
 	}
-	if w := f.do("GET", "/live/items", nil); w.Code != http.StatusNotFound {
-		t.Errorf("default endpoint of orders: %d, want 404", w.Code)
-	}
+	// AWS's disabled execute-api endpoint: 403 {"message": "Forbidden"}, for any path.
+	wantGatewayError(t, f.do("GET", "/live/items", nil), 403, "ACCESS_DENIED", "Forbidden")
+	wantGatewayError(t, f.do("GET", "/live/nothing/here", nil), 403, "ACCESS_DENIED", "Forbidden")
 }
 
 // A mutual TLS client's certificate reaches mapping templates as

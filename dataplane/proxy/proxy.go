@@ -283,6 +283,13 @@ func (p *Proxy) serve(g *graph, ex *exchange, r *http.Request) {
 		gatewayresponse.Write(&ex.rw, r, gatewayresponse.ResourceNotFound, nil, rc.ID)
 		return
 	}
+	if st.domainsOnly && !domain {
+		// disableDefaultEndpoint: AWS answers its disabled execute-api endpoint 403
+		// {"message": "Forbidden"}, whatever the path; as for an unknown stage, the API's
+		// gatewayResponses do not apply, since the API is not served here.
+		gatewayresponse.WriteAs(&ex.rw, r, gatewayresponse.AccessDenied, http.StatusForbidden, "Forbidden", nil, rc.ID)
+		return
+	}
 	v := st.stable
 	if st.canary != nil && st.percent > 0 && p.opts.Rand()*100 < st.percent {
 		v = st.canary

@@ -148,7 +148,7 @@ func TestStandaloneServesDomainsOverHTTPS(t *testing.T) {
 	if code, body, err := call(api, "/orders/v1/items"); code != 200 || body != "HTTP/2.0 orders" {
 		t.Errorf("GET /orders/v1/items = %d %q %v", code, body, err)
 	}
-	if r := get(t, "GET", base+"/live/items"); r.status != 404 {
+	if r := get(t, "GET", base+"/live/items"); r.status != 403 {
 		t.Errorf("the default endpoint of a disableDefaultEndpoint API = %d", r.status)
 	}
 	if r := get(t, "GET", base+"/prod/pets"); r.status != 200 {

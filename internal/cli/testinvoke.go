@@ -231,7 +231,7 @@ func findStage(compiled compile.Output, stages []apiv1.Stage, o testInvokeOption
 func prepareSnapshot(s *xdsv1alpha1.StageSnapshot, skipAuthorization bool) {
 	// The test request goes to /{stage}/... on the default endpoint, as AWS's
 	// TestInvokeMethod reaches the method whatever disableExecuteApiEndpoint says: with the
-	// endpoint disabled, every test would answer 404 (and exit 0).
+	// endpoint disabled, every test would answer 403 (and exit 0).
 	s.DisableDefaultEndpoint = false
 	settings := []*xdsv1alpha1.MethodSetting{{Path: "*", Method: "*", Logging: &xdsv1alpha1.MethodLogging{Level: "INFO", DataTrace: true}}}
 	for _, ms := range s.GetMethodSettings() {
