@@ -72,6 +72,10 @@ type Event struct {
 	// APIKeyID and Authorizer are what $connect established; later events carry them.
 	APIKeyID   string
 	Authorizer reqctx.Authorizer
+	// SelectedAPIKey is the key of a CONNECT where apiKeySelectionExpression found it, when
+	// KeySelected (reqctx.Request's fields of the same names).
+	SelectedAPIKey string
+	KeySelected    bool
 
 	// MessageID, Body and Binary describe a MESSAGE.
 	MessageID string
@@ -200,6 +204,8 @@ func (p *Proxy) ServeEvent(ctx context.Context, ws *WSStage, routeKey string, ev
 	rc.Variant, rc.Variables = ws.v.name, ws.v.variables
 	if ev.Type != EventConnect {
 		rc.Authorizer, rc.APIKeyID = ev.Authorizer, ev.APIKeyID
+	} else {
+		rc.SelectedAPIKey, rc.KeySelected = ev.SelectedAPIKey, ev.KeySelected
 	}
 	ev.RouteKey, ev.RequestID = routeKey, rc.ID
 	metrics := ws.v.unmatched

@@ -91,7 +91,8 @@ func (s *Server) Upgrade(w http.ResponseWriter, r *http.Request, st *proxy.WSSta
 	header := http.Header{}
 	if st.Has(proxy.RouteConnect) {
 		ev := c.event(proxy.EventConnect)
-		res := s.proxy.ServeEvent(context.WithoutCancel(r.Context()), st, proxy.RouteConnect, ev, selectAPIKey(r, st.API.GetApiKeySelectionExpression()))
+		ev.SelectedAPIKey, ev.KeySelected = selectAPIKey(r, st.API.GetApiKeySelectionExpression())
+		res := s.proxy.ServeEvent(context.WithoutCancel(r.Context()), st, proxy.RouteConnect, ev, r)
 		s.metrics.event(proxy.EventConnect)
 		if res.Status < 200 || res.Status > 299 {
 			// Refused: the client gets the route's answer, a gateway response or the
@@ -169,27 +170,19 @@ func (s *Server) Upgrade(w http.ResponseWriter, r *http.Request, st *proxy.WSSta
 	}()
 }
 
-// selectAPIKey returns r with the API key where apiKeySelectionExpression says, in the
-// header the API key step reads; r itself when the expression is the default.
-func selectAPIKey(r *http.Request, expr string) *http.Request {
-	var value string
+// selectAPIKey returns the API key where apiKeySelectionExpression says, and whether the
+// expression selects one (false: the API key step reads x-api-key, or the authorizer's
+// usageIdentifierKey, which the compiler turns into apiKeySource AUTHORIZER). The request
+// itself is left as the client sent it: authorizers and the $connect event see its headers
+// and query, not a header the gateway made up; only the selected value may be the key.
+func selectAPIKey(r *http.Request, expr string) (string, bool) {
 	switch {
-	case expr == "":
-		return r
 	case strings.HasPrefix(expr, "$request.header."):
-		value = r.Header.Get(strings.TrimPrefix(expr, "$request.header."))
+		return r.Header.Get(strings.TrimPrefix(expr, "$request.header.")), true
 	case strings.HasPrefix(expr, "$request.querystring."):
-		value = r.URL.Query().Get(strings.TrimPrefix(expr, "$request.querystring."))
-	default:
-		return r
+		return r.URL.Query().Get(strings.TrimPrefix(expr, "$request.querystring.")), true
 	}
-	r2 := r.Clone(r.Context())
-	// Only the selected value may be the key: a client's own x-api-key is not read.
-	r2.Header.Del("X-Api-Key")
-	if value != "" {
-		r2.Header.Set("X-Api-Key", value)
-	}
-	return r2
+	return "", false
 }
 
 // event returns an event of this connection, with what $connect established.

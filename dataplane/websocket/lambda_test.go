@@ -94,3 +94,31 @@ func TestLambdaEventAPIAndAuthorizer(t *testing.T) {
 		}
 	}
 }
+
+// apiKeySelectionExpression picks the $connect key from a header or the query string and
+// leaves the request as the client sent it: no x-api-key header is made up for authorizers
+// and events to see, and a client's own x-api-key is not the key when another place is named.
+func TestSelectAPIKey(t *testing.T) {
+	r := httptest.NewRequest(http.MethodGet, "/q?key=from-query&other=1", nil)
+	r.Header.Set("X-Api-Key", "from-x-api-key")
+	r.Header.Set("X-Key", "from-x-key")
+	for _, c := range []struct {
+		expr, want string
+		selected   bool
+	}{
+		{"", "", false},
+		{"$context.authorizer.usageIdentifierKey", "", false},
+		{"$request.header.x-key", "from-x-key", true},
+		{"$request.header.x-missing", "", true},
+		{"$request.querystring.key", "from-query", true},
+		{"$request.querystring.nokey", "", true},
+	} {
+		got, selected := selectAPIKey(r, c.expr)
+		if got != c.want || selected != c.selected {
+			t.Errorf("%q: (%q, %v), want (%q, %v)", c.expr, got, selected, c.want, c.selected)
+		}
+	}
+	if r.Header.Get("X-Api-Key") != "from-x-api-key" || r.Header.Get("X-Key") != "from-x-key" || r.URL.RawQuery != "key=from-query&other=1" {
+		t.Errorf("the request changed: %v %q", r.Header, r.URL.RawQuery)
+	}
+}

@@ -201,6 +201,8 @@ func NewStep() proxy.Step {
 			var value string
 			if fromAuthorizer {
 				value = rc.Authorizer.UsageIdentifierKey
+			} else if rc.KeySelected {
+				value = rc.SelectedAPIKey
 			} else if vs := r.Header[Header]; len(vs) > 0 {
 				// Header.Get less its canonicalization of a name that is canonical already.
 				value = vs[0]

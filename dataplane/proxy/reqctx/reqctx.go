@@ -114,6 +114,10 @@ type Request struct {
 	RouteMethods []string
 	// APIKey is the API key value an API key step accepted, $context.identity.apiKey.
 	APIKey string
+	// SelectedAPIKey is the key a WEBSOCKET API's apiKeySelectionExpression found in the
+	// $connect request, which the API key step reads instead of x-api-key when KeySelected.
+	SelectedAPIKey string
+	KeySelected    bool
 
 	bodyTooLarge atomic.Bool
 	bodyBroken   atomic.Bool
