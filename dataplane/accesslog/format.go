@@ -63,6 +63,8 @@ const (
 	varProtocol
 	varVariant
 	// WEBSOCKET events.
+	varErrorMessageString
+	varValidationError
 	varConnectionID
 	varEventType
 	varMessageID
@@ -102,18 +104,20 @@ var names = map[string]variable{
 	"routeKey":                varRouteKey,
 	"domainName":              varDomainName,
 	"error.message":           varErrorMessage,
-	"error.messageString":     varErrorMessage,
+	"error.messageString":     varErrorMessageString,
 	"error.responseType":      varErrorResponseType,
-	"authorizer.principalId":  varPrincipalID,
-	"requestTime":             varRequestTime,
-	"requestTimeEpoch":        varRequestTimeEpoch,
-	"protocol":                varProtocol,
-	"canaryVariant":           varVariant,
-	"connectionId":            varConnectionID,
-	"eventType":               varEventType,
-	"messageId":               varMessageID,
-	"traceId":                 varTraceID,
-	"xrayTraceId":             varXRayTraceID,
+
+	"error.validationErrorString": varValidationError,
+	"authorizer.principalId":      varPrincipalID,
+	"requestTime":                 varRequestTime,
+	"requestTimeEpoch":            varRequestTimeEpoch,
+	"protocol":                    varProtocol,
+	"canaryVariant":               varVariant,
+	"connectionId":                varConnectionID,
+	"eventType":                   varEventType,
+	"messageId":                   varMessageID,
+	"traceId":                     varTraceID,
+	"xrayTraceId":                 varXRayTraceID,
 
 	"identity.clientCert.clientCertPem":      varClientCertPem,
 	"identity.clientCert.subjectDN":          varClientSubjectDN,
@@ -206,7 +210,10 @@ type Entry struct {
 	IntegrationError   string
 	ErrorMessage       string
 	ErrorType          string
-	PrincipalID        string
+	// ValidationError is $context.error.validationErrorString: why request validation
+	// refused the request.
+	ValidationError string
+	PrincipalID     string
 	// Authorizer returns $context.authorizer.<key>; nil means none.
 	Authorizer  func(key string) string
 	RequestTime time.Time
@@ -277,6 +284,19 @@ func (f *Format) Append(b []byte, e *Entry) []byte {
 			b = f.str(b, e.DomainName)
 		case varErrorMessage:
 			b = f.str(b, e.ErrorMessage)
+		case varErrorMessageString:
+			// AWS: "the quoted value of $context.error.message", written unquoted in a
+			// JSON format ("message": $context.error.messageString): a JSON string in any
+			// format, so its content is escaped as JSON's.
+			b = append(b, '"')
+			if e.ErrorMessage == "" {
+				b = append(b, '-')
+			} else {
+				b = appendJSONEscaped(b, e.ErrorMessage)
+			}
+			b = append(b, '"')
+		case varValidationError:
+			b = f.str(b, e.ValidationError)
 		case varErrorResponseType:
 			b = f.str(b, e.ErrorType)
 		case varPrincipalID:

@@ -85,6 +85,34 @@ func TestNoIntegration(t *testing.T) {
 	}
 }
 
+// $context.error.messageString is the message quoted (AWS: "the quoted value of
+// $context.error.message"), so a JSON format writes it without quotes of its own;
+// $context.error.validationErrorString says why validation refused the request.
+func TestErrorStrings(t *testing.T) {
+	e := sampleEntry()
+	e.Status, e.ErrorMessage, e.ErrorType = 400, `Invalid "request" body`, "BAD_REQUEST_BODY"
+	e.ValidationError = `[at '/name': got number, want string]`
+	f := Parse(`{"message":$context.error.messageString,"type":"$context.error.responseType","why":"$context.error.validationErrorString"}`)
+	line := f.Append(nil, e)
+	var got map[string]string
+	if err := json.Unmarshal(line, &got); err != nil {
+		t.Fatalf("%s: %v", line, err)
+	}
+	if got["message"] != e.ErrorMessage || got["type"] != e.ErrorType || got["why"] != e.ValidationError {
+		t.Errorf("%s: %v", line, got)
+	}
+	if u := f.Unknown(); len(u) != 0 {
+		t.Errorf("unknown: %v", u)
+	}
+	plain := Parse(`$context.error.messageString $context.error.validationErrorString`)
+	if got := string(plain.Append(nil, sampleEntry())); got != `"-" -` {
+		t.Errorf("without an error: %s", got)
+	}
+	if got := string(plain.Append(nil, e)); got != `"Invalid \"request\" body" [at '/name': got number, want string]` {
+		t.Errorf("plain: %s", got)
+	}
+}
+
 func TestJSONEscaping(t *testing.T) {
 	f := Parse(`{"path":"$context.path","ua":"$context.identity.userAgent","status":$context.status}`)
 	if !f.JSON() {

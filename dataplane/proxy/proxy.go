@@ -410,6 +410,7 @@ func (p *Proxy) finish(ex *exchange, r *http.Request) {
 		IntegrationError:   rc.Integration.Error,
 		ErrorMessage:       rc.Error.Message,
 		ErrorType:          rc.Error.Type,
+		ValidationError:    rc.Error.ValidationErrorString,
 		PrincipalID:        rc.Authorizer.PrincipalID,
 		Authorizer:         rc.Authorizer.Get,
 		RequestTime:        rc.Start,
