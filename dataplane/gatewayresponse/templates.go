@@ -67,15 +67,24 @@ func mediaType(ct string) string {
 
 // pick chooses the template for an Accept header.
 func (t *templateSet) pick(accept string) (string, *vtl.Template) {
-	for part := range strings.SplitSeq(accept, ",") {
-		if tm := t.byType[mediaType(part)]; tm != nil {
-			return mediaType(part), tm
+	return ForAccept(t.byType, t.types, accept)
+}
+
+// ForAccept picks one of a set of templates by media type (byType; types, non-empty, in the
+// order declared) for a client's Accept header: the first media type's (Amazon API Gateway
+// honours only the first of several), else application/json's, else the first declared.
+// Gateway responses and integration responses choose alike.
+func ForAccept(byType map[string]*vtl.Template, types []string, accept string) (string, *vtl.Template) {
+	first, _, _ := strings.Cut(accept, ",")
+	if mt := mediaType(first); mt != "" {
+		if tm := byType[mt]; tm != nil {
+			return mt, tm
 		}
 	}
-	if tm := t.byType["application/json"]; tm != nil {
+	if tm := byType["application/json"]; tm != nil {
 		return "application/json", tm
 	}
-	return t.types[0], t.byType[t.types[0]]
+	return types[0], byType[types[0]]
 }
 
 // render evaluates the template for r; ok is false when it fails, and the caller falls back

@@ -25,6 +25,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
@@ -172,7 +173,35 @@ func (h *mappedHTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rc.EndpointBody = payload
-	h.respond(w, r, rc, res, payload)
+	payload, encoding, err := decodeAnswer(res.Header, payload)
+	if err != nil {
+		h.fail(w, r, rc, ctx, err)
+		return
+	}
+	h.respond(w, r, rc, res, payload, encoding)
+}
+
+// decodeAnswer undoes a backend answer's Content-Encoding of gzip or deflate (an S3 object
+// stored gzipped, a backend compressing unasked): templates and responseParameters read the
+// content, and the client, which gets no Content-Encoding from a non-proxy integration
+// unless one is mapped, gets it too (compressed again by minimumCompressionSize, if set).
+// Other codings (br, zstd) cannot be undone here: the body stays as it is and their
+// Content-Encoding is returned, for the client to get with it.
+func decodeAnswer(h http.Header, payload []byte) ([]byte, string, error) {
+	enc := h.Get("Content-Encoding")
+	if enc == "" || strings.EqualFold(strings.TrimSpace(enc), "identity") {
+		return payload, "", nil
+	}
+	text, decoded, err := reqctx.Decode(enc, payload, maxBackendBody)
+	switch {
+	case errors.Is(err, reqctx.ErrBodyTooLarge):
+		return nil, "", errors.New("the backend's answer decompresses to more than 10 MB")
+	case err != nil:
+		return nil, "", fmt.Errorf("the backend's answer does not decompress as its Content-Encoding %q says", enc)
+	case !decoded:
+		return payload, enc, nil
+	}
+	return []byte(text), "", nil
 }
 
 // requestBody renders the backend request's body: the template for the request's media
@@ -257,8 +286,9 @@ func validHeaderValue(k, v string) bool {
 }
 
 // respond writes the client's response from the backend's answer and the integration
-// response its status selects.
-func (h *mappedHTTP) respond(w http.ResponseWriter, r *http.Request, rc *reqctx.Request, res *http.Response, payload []byte) {
+// response its status selects. encoding is the answer's Content-Encoding when payload is
+// still encoded with it (decodeAnswer).
+func (h *mappedHTTP) respond(w http.ResponseWriter, r *http.Request, rc *reqctx.Request, res *http.Response, payload []byte, encoding string) {
 	out := w.Header()
 	ir := h.integResps.selectResponse(res.StatusCode)
 	status, ct := res.StatusCode, res.Header.Get("Content-Type")
@@ -269,7 +299,11 @@ func (h *mappedHTTP) respond(w http.ResponseWriter, r *http.Request, rc *reqctx.
 		// body, not them): a failure answers 500 with the headers the steps before the
 		// integration set (CORS, Vary), and none of the response's.
 		mapped := payload
-		if ir.templates != nil {
+		// AWS's table of response conversions: a binary answer (binaryMediaTypes) to a
+		// client that accepts a binary type passes as it is, whatever templates there are.
+		binary := isBinary(ct, h.binary) && isBinary(firstMediaType(r.Header.Get("Accept")), h.binary)
+		if ir.templates != nil && !binary {
+			encoding = "" // the template's output is what the client gets
 			var tmpl *vtl.Template
 			ct, tmpl = ir.templates.forAccept(r.Header.Get("Accept"))
 			e := env(r, rc, nil, h.vars, tmpl)
@@ -285,6 +319,9 @@ func (h *mappedHTTP) respond(w http.ResponseWriter, r *http.Request, rc *reqctx.
 	}
 	if ct != "" {
 		out.Set("Content-Type", ct)
+	}
+	if encoding != "" && out.Get("Content-Encoding") == "" {
+		out.Set("Content-Encoding", encoding)
 	}
 	for k, v := range ov.Header {
 		if validHeaderValue(k, v) {

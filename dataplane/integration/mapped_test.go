@@ -17,6 +17,8 @@ limitations under the License.
 package integration
 
 import (
+	"bytes"
+	"compress/gzip"
 	"fmt"
 	"io"
 	"net/http"
@@ -360,5 +362,79 @@ func TestTemplateFailureIsAGatewayResponse(t *testing.T) {
 			w.Header().Get("Access-Control-Allow-Origin") != "*" || w.Body.String() != `{"message":"Internal server error"}` {
 			t.Errorf("%s: %d %v %q", name, w.Code, w.Header(), w.Body)
 		}
+	}
+}
+
+// A backend's answer compressed with gzip or deflate is decompressed before the integration
+// response reads it (templates, responseParameters from the body) and sent as content (the
+// client gets no Content-Encoding from a non-proxy integration); one in a coding the proxy
+// cannot undo passes as it is, with its Content-Encoding. A binary answer (binaryMediaTypes)
+// to a client whose first Accept type is binary skips the templates, and only the first
+// Accept type chooses a template, as in Amazon API Gateway.
+func TestMappedAnswerEncodingsAndBinary(t *testing.T) {
+	gz := func(s string) []byte {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		_, _ = zw.Write([]byte(s))
+		_ = zw.Close()
+		return b.Bytes()
+	}
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Query().Get("as") {
+		case "gzip":
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Content-Encoding", "gzip")
+			_, _ = w.Write(gz(`{"code":"C7"}`))
+		case "badgzip":
+			w.Header().Set("Content-Encoding", "gzip")
+			_, _ = w.Write([]byte("not gzip"))
+		case "br":
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Content-Encoding", "br")
+			_, _ = w.Write([]byte("\x0b\x02\x80brotli"))
+		case "png":
+			w.Header().Set("Content-Type", "image/png")
+			_, _ = w.Write([]byte("\x89PNG\r\n"))
+		}
+	}))
+	t.Cleanup(be.Close)
+	responses := func(templated bool) []*xdsv1alpha1.IntegrationResponse {
+		ir := &xdsv1alpha1.IntegrationResponse{StatusCode: 200, ResponseParameters: map[string]string{"header.x-code": "integration.response.body.code"}}
+		if templated {
+			ir.ResponseTemplates = map[string]string{"application/json": `code=$input.path('$.code')`, "text/html": "<p>$input.path('$.code')</p>"}
+		}
+		return []*xdsv1alpha1.IntegrationResponse{ir}
+	}
+	for _, tc := range []struct {
+		name, as, accept string
+		templated        bool
+		status           int
+		body, ct, enc    string
+		code             string
+	}{
+		{"gzip, templated", "gzip", "", true, 200, "code=C7", "application/json", "", "C7"},
+		{"gzip, passed", "gzip", "", false, 200, `{"code":"C7"}`, "application/json", "", "C7"},
+		{"gzip that does not decompress", "badgzip", "", true, 502, `{"message":"Internal server error"}`, "application/json", "", ""},
+		{"br passes encoded", "br", "", false, 200, "\x0b\x02\x80brotli", "application/json", "br", ""},
+		{"only the first Accept type", "gzip", "application/xml, text/html", true, 200, "code=C7", "application/json", "", "C7"},
+		{"the first Accept type", "gzip", "text/html, application/json", true, 200, "<p>C7</p>", "text/html", "", "C7"},
+		{"binary to a binary Accept", "png", "image/png", true, 200, "\x89PNG\r\n", "image/png", "", ""},
+		{"binary to a text Accept", "png", "application/json", true, 200, "code=", "application/json", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, _, err := NewShared(Shared{}).Build(Spec{
+				Integration:      &xdsv1alpha1.Integration{Type: TypeHTTP, Uri: be.URL + "/?as=" + tc.as, Responses: responses(tc.templated)},
+				Params:           map[string]bool{"id": false},
+				BinaryMediaTypes: []string{"image/png"},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := call(h, "GET", "/pets/1", "", "Accept", tc.accept)
+			if w.Code != tc.status || w.Body.String() != tc.body || w.Header().Get("Content-Type") != tc.ct ||
+				w.Header().Get("Content-Encoding") != tc.enc || w.Header().Get("X-Code") != tc.code {
+				t.Errorf("got %d %q %v", w.Code, w.Body, w.Header())
+			}
+		})
 	}
 }

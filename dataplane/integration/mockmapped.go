@@ -119,7 +119,7 @@ func (h *mappedMock) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	h.out.respond(w, r, rc, answer, payload)
+	h.out.respond(w, r, rc, answer, payload, "")
 }
 
 // mockStatus reads the status a MOCK request template decides: {"statusCode": 200}.

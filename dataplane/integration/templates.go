@@ -58,19 +58,21 @@ func compileTemplates(field string, in map[string]string) (*templates, error) {
 	return t, nil
 }
 
-// forAccept picks the template for a response: the first media type of the client's Accept
-// header that has one, else application/json, else the first by name.
+// forAccept picks the template for a response: the one of the first media type of the
+// client's Accept header (Amazon API Gateway honours only the first), else application/json,
+// else the first by name.
 func (t *templates) forAccept(accept string) (string, *vtl.Template) {
-	for part := range strings.SplitSeq(accept, ",") {
-		mt := MediaType(part)
-		if tm := t.byType[mt]; tm != nil && part != "" {
-			return mt, tm
-		}
+	return gatewayresponse.ForAccept(t.byType, t.types, accept)
+}
+
+// firstMediaType is the first media type of an Accept header, lower case, without
+// parameters; "" for none. Amazon API Gateway honours only the first of several.
+func firstMediaType(accept string) string {
+	first, _, _ := strings.Cut(accept, ",")
+	if strings.TrimSpace(first) == "" {
+		return ""
 	}
-	if tm := t.byType["application/json"]; tm != nil {
-		return "application/json", tm
-	}
-	return t.types[0], t.byType[t.types[0]]
+	return MediaType(first)
 }
 
 // MediaType is a Content-Type's media type, lower case, without parameters; application/json

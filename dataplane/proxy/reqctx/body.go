@@ -131,7 +131,7 @@ func (r *Request) ReadBody(req *http.Request, limit int64) (*Body, error) {
 		}
 		b.Raw = raw
 	}
-	text, decoded, err := decode(req.Header.Get("Content-Encoding"), b.Raw, limit)
+	text, decoded, err := Decode(req.Header.Get("Content-Encoding"), b.Raw, limit)
 	if err != nil {
 		if errors.Is(err, ErrBodyTooLarge) {
 			r.MarkBodyTooLarge()
@@ -186,10 +186,12 @@ func (r *Request) ReplayBody(req *http.Request) {
 	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(raw)), nil }
 }
 
-// decode undoes a Content-Encoding of gzip or deflate (zlib as RFC 9110 says, or raw deflate
-// as some clients send it), bounded by limit. Other encodings are left as they are: the
-// caller sees bytes that are not JSON and refuses them where it needs JSON.
-func decode(encoding string, raw []byte, limit int64) (string, bool, error) {
+// Decode undoes a Content-Encoding of gzip or deflate (zlib as RFC 9110 says, or raw deflate
+// as some clients send it), bounded by limit, and says whether it did. Other encodings are
+// left as they are (the string shares raw's memory then): the caller sees bytes that are not
+// JSON and refuses them where it needs JSON. It fails with ErrBadEncoding, or with
+// ErrBodyTooLarge for content over limit.
+func Decode(encoding string, raw []byte, limit int64) (string, bool, error) {
 	var zr io.Reader
 	var err error
 	switch strings.ToLower(strings.TrimSpace(encoding)) {
