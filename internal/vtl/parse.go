@@ -98,7 +98,8 @@ func Parse(src string) (t *Template, err error) {
 		return nil, &Error{Kind: KindLimit, Line: 1, Column: 1, Msg: fmt.Sprintf("template is %d bytes, more than the 300 KB allowed", len(src))}
 	}
 	names := append([]string(nil), fixedNames[:]...)
-	p := &parser{src: src, top: src, slots: make(map[string]int), names: &names}
+	// depth -1: the template's own top level is no nesting; 100 #if within each other are.
+	p := &parser{src: src, top: src, slots: make(map[string]int), names: &names, depth: -1}
 	for i, n := range names {
 		p.slots[n] = i
 	}

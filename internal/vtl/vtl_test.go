@@ -67,6 +67,10 @@ func TestParseErrorsHavePositions(t *testing.T) {
 }
 
 func TestParseNestingLimit(t *testing.T) {
+	limit := strings.Repeat("#if(true)", maxDepth) + "x" + strings.Repeat("#end", maxDepth)
+	if _, err := Parse(limit); err != nil {
+		t.Fatalf("%d #if within each other: %v", maxDepth, err)
+	}
 	deep := strings.Repeat("#if(true)", maxDepth+1) + strings.Repeat("#end", maxDepth+1)
 	if _, err := Parse(deep); err == nil || !strings.Contains(err.Error(), "nesting deeper") {
 		t.Fatalf("deep #if: %v", err)
