@@ -35,6 +35,13 @@ func Refuse(t Type) *Refusal { return &Refusal{Type: t} }
 // RefuseMessage returns the refusal of type t with message.
 func RefuseMessage(t Type, message string) *Refusal { return &Refusal{Type: t, Message: message} }
 
+// RefuseRepeatedSource is the refusal of a request that carries an authorizer's identity
+// source (header or query string parameter name) more than once: BAD_REQUEST_PARAMETERS,
+// whose default message would name missing parameters where none is missing.
+func RefuseRepeatedSource(name string) *Refusal {
+	return RefuseMessage(BadRequestParameters, "Invalid request parameters: identity source "+name+" sent more than once")
+}
+
 func (r *Refusal) Error() string {
 	if r.Message != "" {
 		return r.Type.String() + ": " + r.Message

@@ -175,7 +175,8 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) error {
 	c, err := h.authenticate(r, h.a.requestTime(rc))
 	switch {
 	case errors.Is(err, errRepeated):
-		return h.refuse(rc, gatewayresponse.BadRequestParameters, err)
+		_ = h.refuse(rc, gatewayresponse.BadRequestParameters, err)
+		return gatewayresponse.RefuseRepeatedSource(h.source.name())
 	case errors.Is(err, errExpired):
 		// A token that verified and names this authorizer's issuer and audience, but too
 		// late: EXPIRED_TOKEN, which an API can answer apart from other refusals (the same
@@ -310,6 +311,14 @@ func parseIdentitySource(sources []string) (identitySource, error) {
 		return identitySource{header: src[0].Name}, nil
 	}
 	return identitySource{query: src[0].Name}, nil
+}
+
+// name is the header or query string parameter the token is read from.
+func (s identitySource) name() string {
+	if s.header != "" {
+		return s.header
+	}
+	return s.query
 }
 
 // token returns the request's token, without the optional "Bearer " prefix; empty when

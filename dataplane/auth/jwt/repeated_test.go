@@ -44,7 +44,11 @@ func TestRepeatedIdentitySource(t *testing.T) {
 		h.ServeHTTP(w, r)
 		return w
 	}
-	e.wantStatus(send(e.h, "/pets", "Bearer "+tok, "Bearer "+tok), 400, "BAD_REQUEST_PARAMETERS")
+	w := send(e.h, "/pets", "Bearer "+tok, "Bearer "+tok)
+	e.wantStatus(w, 400, "BAD_REQUEST_PARAMETERS")
+	if want := `{"message":"Invalid request parameters: identity source Authorization sent more than once"}`; w.Body.String() != want {
+		t.Errorf("body %s, want %s", w.Body, want) // the message says why, not "Missing ...: []"
+	}
 	e.wantStatus(send(e.h, "/pets", "Bearer "+tok, "Bearer forged"), 400, "BAD_REQUEST_PARAMETERS")
 	e.wantStatus(send(e.h, "/pets", "Bearer forged", "Bearer "+tok), 400, "BAD_REQUEST_PARAMETERS")
 	e.wantStatus(send(e.h, "/pets", "Bearer "+tok), 200, "")

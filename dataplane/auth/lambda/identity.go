@@ -63,29 +63,29 @@ func parseSource(s string) (source, error) {
 	return source{kind: fromContext, name: src.Name}, nil
 }
 
-// repeated reports whether the request carries a header or query string parameter that one
-// of sources names more than once. Such a request is refused (400 BAD_REQUEST_PARAMETERS)
+// repeated returns the name of a header or query string parameter of sources that the
+// request carries more than once; "" when none. Such a request is refused (400 BAD_REQUEST_PARAMETERS)
 // before the function is called: the function would judge the joined values while the
 // backend, which receives the request as sent, may read only one of them, maybe not the one
 // the caller proved.
-func repeated(sources []source, r *http.Request) bool {
+func repeated(sources []source, r *http.Request) string {
 	var query map[string][]string
 	for _, s := range sources {
 		switch s.kind {
 		case fromHeader:
 			if len(r.Header[s.name]) > 1 {
-				return true
+				return s.name
 			}
 		case fromQuery:
 			if query == nil {
 				query = r.URL.Query()
 			}
 			if len(query[s.name]) > 1 {
-				return true
+				return s.name
 			}
 		}
 	}
-	return false
+	return ""
 }
 
 // value reads the source from a request; "" means missing. Repeated headers and query

@@ -96,7 +96,11 @@ func TestRepeatedIdentitySource(t *testing.T) {
 	az.Type = "REQUEST"
 	az.IdentitySources = []string{"$request.header.X-User", "$request.querystring.tenant"}
 	req := newEnv(t, routeFor(az), Options{})
-	expectStatus(t, req.do("GET", "/pets/7?tenant=a&tenant=b", "X-User", "u"), http.StatusBadRequest, "BAD_REQUEST_PARAMETERS")
+	w := req.do("GET", "/pets/7?tenant=a&tenant=b", "X-User", "u")
+	expectStatus(t, w, http.StatusBadRequest, "BAD_REQUEST_PARAMETERS")
+	if want := `{"message":"Invalid request parameters: identity source tenant sent more than once"}`; w.Body.String() != want {
+		t.Errorf("body %s, want %s", w.Body, want)
+	}
 	expectStatus(t, req.do("GET", "/pets/7?tenant=a", "X-User", "u", "x-user", "v"), http.StatusBadRequest, "BAD_REQUEST_PARAMETERS")
 	expectCalls(t, a, 1)
 	// Other headers and parameters may repeat.

@@ -262,8 +262,8 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) error {
 		// The proxy always sets one; without it nothing could carry the principal.
 		return gatewayresponse.Refuse(gatewayresponse.AuthorizerFailure)
 	}
-	if repeated(h.sources, r) {
-		return gatewayresponse.Refuse(gatewayresponse.BadRequestParameters)
+	if name := repeated(h.sources, r); name != "" {
+		return gatewayresponse.RefuseRepeatedSource(name)
 	}
 	values, ok := h.identity(r, rc)
 	if !ok {
