@@ -91,7 +91,7 @@ func (w *world) compileAPI(st statuses, api *apiv1.RestApi) *ir.API {
 		out.GatewayResponses = map[string]ir.GatewayResponse{}
 		for _, t := range sortedKeys(s.GatewayResponses) {
 			r := s.GatewayResponses[t]
-			gr := ir.GatewayResponse{Headers: gatewayResponseHeaders(string(t), r.Headers, &apiProblems), Body: r.Body}
+			gr := ir.GatewayResponse{Headers: gatewayResponseHeaders(string(t), r.Headers, s.CORS != nil, &apiProblems), Body: r.Body}
 			if r.StatusCode != nil {
 				gr.StatusCode = *r.StatusCode
 			}
@@ -420,12 +420,18 @@ func (c *apiCompiler) integration(r *apiv1.Route, pathParams map[string]bool) (i
 
 // gatewayResponseHeaders returns the headers of a gateway response the proxy can send,
 // leaving out, with a problem on the RestApi, those whose name is not an HTTP token or whose
-// value holds CR, LF or NUL: the proxy would refuse the whole stage for one.
-func gatewayResponseHeaders(typ string, headers map[string]string, ps *problems) map[string]string {
+// value holds CR, LF or NUL (the proxy would refuse the whole stage for one), and, on an API
+// with a cors policy (withCORS), the CORS response headers, which the policy sets on every
+// response, gateway responses included (AWS users set them here for REST APIs, which have no
+// policy).
+func gatewayResponseHeaders(typ string, headers map[string]string, withCORS bool, ps *problems) map[string]string {
 	var out map[string]string
 	for _, k := range sortedKeys(headers) {
 		v := headers[k]
 		switch {
+		case withCORS && isCORSResponseHeader(k):
+			ps.add(apiv1.ReasonUnsupported, fmt.Sprintf("gatewayResponses.%s.headers[%s]: the API's cors policy sets the CORS headers of every response, gateway responses included; it is not sent (remove it, or remove cors to send it)", typ, k))
+			continue
 		case !mapping.ValidHeaderName(k):
 			ps.add(apiv1.ReasonRejected, fmt.Sprintf("gatewayResponses.%s.headers: %q is not a header name (an HTTP token); it is not sent", typ, k))
 			continue
@@ -439,6 +445,16 @@ func gatewayResponseHeaders(typ string, headers map[string]string, ps *problems)
 		out[k] = v
 	}
 	return out
+}
+
+// isCORSResponseHeader reports whether name is a response header of the CORS protocol.
+func isCORSResponseHeader(name string) bool {
+	switch strings.ToLower(name) {
+	case "access-control-allow-origin", "access-control-allow-credentials", "access-control-expose-headers",
+		"access-control-allow-methods", "access-control-allow-headers", "access-control-max-age":
+		return true
+	}
+	return false
 }
 
 // canonicalSchema returns a model's schema as canonical JSON; jsonmodel.CompileAll checks

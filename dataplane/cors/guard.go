@@ -25,7 +25,10 @@ import (
 
 // Guard answers CORS preflights as a proxy.Guard: before the route match, because a browser's
 // OPTIONS preflight usually targets a path whose route has no OPTIONS method, and before
-// authorization, because browsers send preflights without credentials.
+// authorization, because browsers send preflights without credentials. An actual request
+// gets its CORS headers here already, so that the answers the stage gives without a route
+// (a path or method no route has: 404, 403) carry them too, and a page can read them; a
+// route's step (NewStep) sets them again over whatever its integration answered.
 func Guard(api *xdsv1alpha1.Api, _ *gatewayresponse.Set) (func(http.ResponseWriter, *http.Request) bool, error) {
 	if api.GetCors() == nil || api.GetProtocol() == "WEBSOCKET" {
 		return nil, nil
@@ -34,5 +37,11 @@ func Guard(api *xdsv1alpha1.Api, _ *gatewayresponse.Set) (func(http.ResponseWrit
 	if err != nil {
 		return nil, err
 	}
-	return pol.Preflight, nil
+	return func(w http.ResponseWriter, r *http.Request) bool {
+		if pol.Preflight(w, r) {
+			return true
+		}
+		pol.Decorate(w.Header(), r.Header.Get(HeaderOrigin))
+		return false
+	}, nil
 }

@@ -104,6 +104,11 @@ func TestKeysPolicyAndCORS(t *testing.T) {
 		{"key in no plan of the stage", "GET", "/shop/orders", []string{"x-api-key", "mallory-key-012345678901234567890123"}, 403, "INVALID_API_KEY", "", false},
 		// A browser's preflight: no key, and the route has no OPTIONS method.
 		{"preflight", "OPTIONS", "/shop/orders", []string{"Origin", origin, "Access-Control-Request-Method", "GET", "Access-Control-Request-Headers", "x-api-key"}, 204, "", "", true},
+		// Answers without a route carry the headers too, for the page to read them.
+		{"unknown path", "GET", "/shop/nothing", []string{"Origin", origin}, 404, "RESOURCE_NOT_FOUND", `{"message":"Not Found"}`, true},
+		{"method no route has", "DELETE", "/shop/orders", []string{"Origin", origin}, 403, "MISSING_AUTHENTICATION_TOKEN", "", true},
+		{"OPTIONS that is no preflight", "OPTIONS", "/shop/orders", []string{"Origin", origin}, 403, "MISSING_AUTHENTICATION_TOKEN", "", true},
+		{"unknown path, another origin", "GET", "/shop/nothing", []string{"Origin", "https://evil.example"}, 404, "RESOURCE_NOT_FOUND", "", false},
 		{"preflight from another origin", "OPTIONS", "/shop/orders", []string{"Origin", "https://evil.example", "Access-Control-Request-Method", "GET"}, 204, "", "", false},
 		// 127.0.0.1 is not in the internal API's allow list: nothing answers, not even 404s.
 		{"address not allowed", "GET", "/internal/status", nil, 403, "ACCESS_DENIED", `{"message":"User is not authorized to access this resource"}`, false},
