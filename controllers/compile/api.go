@@ -265,6 +265,8 @@ func (c *apiCompiler) route(r *apiv1.Route, websocket bool) (ir.Route, []string,
 		if reason, err := c.websocketRoute(r, &out); err != nil {
 			return out, nil, reason, err
 		}
+	} else if err := pathParametersExist(s, pathParams); err != nil {
+		return out, nil, apiv1.ReasonRejected, err
 	}
 	authz, reason, err := c.authorization(s.Authorization)
 	if websocket && s.RouteKey != routeKeyConnect {
@@ -445,6 +447,29 @@ func gatewayResponseHeaders(typ string, headers map[string]string, withCORS bool
 		out[k] = v
 	}
 	return out
+}
+
+// pathParametersExist checks that the path parameters cacheKeyParameters and
+// requestValidation.requiredParameters name are the route path's: AWS refuses others, which
+// would key nothing (cacheKeyParameters) or refuse every request (requiredParameters).
+func pathParametersExist(s *apiv1.RouteSpec, params map[string]bool) error {
+	check := func(field string, list []string) error {
+		for _, p := range list {
+			if name, ok := strings.CutPrefix(p, "path."); ok {
+				if _, has := params[name]; !has {
+					return fmt.Errorf("%s names %q, but path %s has no {%s}", field, p, s.Path, name)
+				}
+			}
+		}
+		return nil
+	}
+	if err := check("cacheKeyParameters", s.CacheKeyParameters); err != nil {
+		return err
+	}
+	if v := s.RequestValidation; v != nil {
+		return check("requestValidation.requiredParameters", v.RequiredParameters)
+	}
+	return nil
 }
 
 // isCORSResponseHeader reports whether name is a response header of the CORS protocol.
