@@ -84,7 +84,8 @@ type RouteSpec struct {
 	// up the response cache key: path.<name>, querystring.<name>, header.<name>, and, beyond
 	// AWS, the caller as the authorizer and the API key step verified it,
 	// context.authorizer.principalId and context.identity.apiKeyId, so that each caller of a
-	// route behind an authorizer or an API key gets its own cached answers.
+	// route behind an authorizer or an API key gets its own cached answers. A path.<name>
+	// must be a parameter of the route's path (the Route is refused otherwise).
 	// Example: ["path.petId", "querystring.lang", "context.authorizer.principalId"].
 	// +kubebuilder:validation:MaxItems=32
 	// +kubebuilder:validation:items:MaxLength=256
@@ -121,7 +122,8 @@ type RequestValidation struct {
 	Bodies map[string]ModelName `json:"bodies,omitempty"`
 
 	// requiredParameters must be present, as querystring.<name>, header.<name> or
-	// path.<name>. Example: ["querystring.page", "header.x-trace"].
+	// path.<name> (a parameter of the route's path; the Route is refused otherwise).
+	// Example: ["querystring.page", "header.x-trace"].
 	// +kubebuilder:validation:MaxItems=64
 	// +kubebuilder:validation:items:MaxLength=256
 	// +kubebuilder:validation:items:Pattern=`^(path|querystring|header)\.[A-Za-z0-9_.~-]+$`
