@@ -47,8 +47,9 @@ type goldenCase struct {
 }
 
 type compileOptions struct {
-	GatewayURL string                   `json:"gatewayURL"`
-	Scope      []compile.NamespacedName `json:"scope"`
+	GatewayURL     string                   `json:"gatewayURL"`
+	Scope          []compile.NamespacedName `json:"scope"`
+	NoKeyGenerator bool                     `json:"noKeyGenerator"`
 }
 
 func TestGolden(t *testing.T) {
@@ -177,7 +178,7 @@ func readCase(t *testing.T, path string) goldenCase {
 			}{compileOptions: &o}); err != nil {
 				t.Fatalf("%s#%d: %v", path, i, err)
 			}
-			cur.Options.GatewayURL, cur.Scope = o.GatewayURL, o.Scope
+			cur.Options.GatewayURL, cur.Options.NoKeyGenerator, cur.Scope = o.GatewayURL, o.NoKeyGenerator, o.Scope
 			continue
 		}
 		docs, err := manifest.Decode(raw, path)

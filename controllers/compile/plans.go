@@ -217,6 +217,9 @@ func (w *world) planKeys(p *apiv1.UsagePlan, probs *problems) []ir.APIKey {
 		}
 		value, ok := apiKeyValue(s)
 		switch {
+		case !ok && w.in.Options.NoKeyGenerator:
+			probs.add(apiv1.ReasonInvalidAPIKey, fmt.Sprintf("Secret %s holds no key, and in standalone mode nothing generates one (the controller does in a cluster): write a key of %d to %d characters into its stringData.key", name, apiv1.APIKeyMinLength, apiv1.APIKeyMaxLength))
+			continue
 		case !ok:
 			continue // empty: the controller generates a key into it
 		case len(value) < apiv1.APIKeyMinLength || len(value) > apiv1.APIKeyMaxLength:

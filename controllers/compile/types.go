@@ -62,6 +62,9 @@ type Options struct {
 	// Now is when certificates are checked for expiry; zero skips the check, so that the
 	// compile stays a pure function of its inputs.
 	Now time.Time
+	// NoKeyGenerator says that nothing fills empty API key Secrets (standalone mode, which
+	// reads them from files): a plan's empty key is reported rather than awaited.
+	NoKeyGenerator bool
 }
 
 // Revision is one stored, immutable compiled form of a RestApi.

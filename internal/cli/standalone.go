@@ -133,7 +133,7 @@ func runStandalone(ctx context.Context, o standaloneOptions, hooks *standaloneHo
 	reloader := &filesource.Reloader{
 		Source:    &filesource.Source{Paths: o.files, Validator: validator},
 		Publisher: server,
-		Options:   compile.Options{GatewayURL: gatewayURL(httpAddr)},
+		Options:   compile.Options{GatewayURL: gatewayURL(httpAddr), NoKeyGenerator: true},
 		StateDir:  o.stateDir,
 		Log:       log.WithName("files"),
 	}
