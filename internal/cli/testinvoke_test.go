@@ -45,19 +45,32 @@ spec:
   integration: {type: HTTP_PROXY, uri: "%s/v1/pets/{petId}"}
 ---
 apiVersion: apigateway.portico.dev/v1alpha1
+kind: Route
+metadata: {name: fn}
+spec:
+  restApiRef: {name: pets}
+  path: /fn
+  methods: [GET]
+  integration: {type: LAMBDA_PROXY, uri: "%s/fn"}
+---
+apiVersion: apigateway.portico.dev/v1alpha1
 kind: Stage
 metadata: {name: prod}
 spec:
   restApiRef: {name: pets}
   methodSettings:
     "*/*": {logging: {level: "OFF"}}
-`, backend))
+`, backend, backend))
 	return dir
 }
 
 func TestTestInvoke(t *testing.T) {
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
+		if r.URL.Path == "/fn" { // a function's answer to its event
+			_, _ = fmt.Fprint(w, `{"statusCode": 200, "body": "from the function"}`)
+			return
+		}
 		w.Header().Set("X-Backend", "yes")
 		_, _ = fmt.Fprintf(w, "backend saw %s %s %s", r.Method, r.URL.Path, b)
 	}))
@@ -88,6 +101,11 @@ func TestTestInvoke(t *testing.T) {
 	}
 	if strings.Contains(out, "s3cr3t") {
 		t.Errorf("the API key reached the output:\n%s", out)
+	}
+	// A function's route without -d: the event is sent with no body (the request had none).
+	out, err = run(t, "test-invoke", "-f", dir, "--api", "pets", "--stage", "prod", "--path", "/fn")
+	if err != nil || !strings.HasPrefix(out, "Status: 200\n") {
+		t.Errorf("a LAMBDA_PROXY route without a body: %v\n%s", err, out)
 	}
 }
 
