@@ -79,8 +79,13 @@ func (p *Proxy) startSpan(ex *exchange, r *http.Request, st *stage, v *variant) 
 	ex.span = span
 	sc := span.SpanContext()
 	ex.traceID = sc.TraceID()
-	// The client's own X-Amzn-Trace-Id would name another trace than the one recorded.
+	// The client's own X-Amzn-Trace-Id would name another trace than the one recorded. Its
+	// traceparent and tracestate are read (the parent above) and go no further: every call
+	// the gateway makes for the request carries the gateway's own (tracing.Transport), and a
+	// backend given both would see two traceparents, which W3C Trace Context reads as none.
 	r.Header.Set(headerXRayTraceID, xrayHeader(sc))
+	delete(r.Header, "Traceparent")
+	delete(r.Header, "Tracestate")
 }
 
 // endSpan completes a request's server span with what it matched and answered.

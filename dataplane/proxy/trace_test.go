@@ -17,6 +17,7 @@ limitations under the License.
 package proxy
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -111,6 +112,26 @@ func TestTracingServerAndIntegrationSpans(t *testing.T) {
 	lines := log.Lines()
 	if len(lines) != 1 || lines[0] != "4bf92f3577b34da6a3ce929d0e0e4736 1-4bf92f35-77b34da6a3ce929d0e0e4736" {
 		t.Errorf("access log %q", lines)
+	}
+
+	// Through a server, as clients come (forwarding's lean path writes the client's fields as
+	// a list): the backend gets the gateway's traceparent alone, and the trace's tracestate
+	// once (W3C Trace Context carries the client's entries on, in the gateway's header).
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/prod/pets/7", nil)
+	req.Header.Set("Traceparent", clientTraceparent)
+	req.Header.Set("Tracestate", "client=1")
+	res, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	_, _ = io.Copy(rec.Body, res.Body)
+	_ = res.Body.Close()
+	e = decodeEcho(t, rec)
+	if tp := e.Header.Values("Traceparent"); len(tp) != 1 || tp[0] == clientTraceparent || fmt.Sprint(e.Header.Values("Tracestate")) != "[client=1]" {
+		t.Errorf("through a server, the backend got traceparent %q, tracestate %q", tp, e.Header.Values("Tracestate"))
 	}
 }
 
