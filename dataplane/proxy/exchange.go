@@ -196,6 +196,11 @@ type clientBody struct {
 	limit int64
 	rc    *reqctx.Request
 	err   error
+	// keep is set when the execution log's dataTrace wants the request body: the first
+	// execlog.MaxBody bytes read (and one more, to tell a cut body) are kept in kept, also
+	// of a body that streams to the backend as it is read.
+	keep bool
+	kept []byte
 }
 
 func (b *clientBody) Read(p []byte) (int, error) {
@@ -210,6 +215,9 @@ func (b *clientBody) Read(p []byte) (int, error) {
 		p = p[:b.left+1]
 	}
 	n, err := b.body.Read(p)
+	if b.keep && len(b.kept) <= execlog.MaxBody {
+		b.kept = append(b.kept, p[:min(n, execlog.MaxBody+1-len(b.kept))]...)
+	}
 	if int64(n) <= b.left {
 		b.left -= int64(n)
 		b.err = err

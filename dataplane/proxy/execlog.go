@@ -112,6 +112,9 @@ func (p *Proxy) writeExecLog(ex *exchange, r *http.Request, status int, latency 
 		req.Headers = rl.redact.Headers(r.Header)
 		if b := rc.ReadBodyDone(); b != nil {
 			req.Body = execlog.Body(execlog.Scrub(b.Text, secrets))
+		} else if len(ex.body.kept) > 0 {
+			// A body that streamed to the backend: what of it was read, as the client sent it.
+			req.Body = body(ex.body.kept)
 		}
 	}
 	lines = append(lines, req)

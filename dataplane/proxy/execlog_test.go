@@ -220,3 +220,26 @@ func TestExecutionLogTimes(t *testing.T) {
 		t.Errorf("method request at %s, method completed at %s: want the request first", lines[0].Time, lines[len(lines)-1].Time)
 	}
 }
+
+// With dataTrace, the method request line shows the body of a request that streamed to its
+// backend (an HTTP_PROXY route reads no body itself): its first execlog.MaxBody bytes, marked
+// when cut, credentials taken out.
+func TestExecutionLogStreamedRequestBody(t *testing.T) {
+	backend := echoServer(t, "b")
+	f, out := execLogFixture(t, "INFO", true, uriRoute("one", "/pets/{petId}", "POST", backend.URL+"/pets/{petId}"))
+	if w := f.do("POST", "/prod/pets/7", strings.NewReader(`{"plain":"body-visible","key":"s3cr3t-key"}`), "X-Api-Key", "s3cr3t-key"); w.Code != 200 || decodeEcho(t, w).BodyLen != 43 {
+		t.Fatalf("status %d, body %q", w.Code, w.Body)
+	}
+	lines := execLines(t, out)
+	if got, want := lines[0].Body, `{"plain":"body-visible","key":"`+execlog.Redacted+`"}`; got != want {
+		t.Errorf("method request body %q, want %q", got, want)
+	}
+	long := strings.Repeat("x", execlog.MaxBody+500)
+	if w := f.do("POST", "/prod/pets/7", strings.NewReader(long)); w.Code != 200 || decodeEcho(t, w).BodyLen != len(long) {
+		t.Fatalf("status %d, body %q", w.Code, w.Body)
+	}
+	lines = execLines(t, out)
+	if got := lines[len(lines)-4].Body; got != long[:execlog.MaxBody]+execlog.Truncated {
+		t.Errorf("a long body: %d bytes logged, %q...", len(got), got[:min(len(got), 20)])
+	}
+}

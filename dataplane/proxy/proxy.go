@@ -332,7 +332,7 @@ func (p *Proxy) serve(g *graph, ex *exchange, r *http.Request) {
 	}
 	if r.Body != nil && r.Body != http.NoBody {
 		// A declared length is within the limit (above) and net/http holds the body to it.
-		ex.body = clientBody{body: r.Body, left: integration.MaxBodyBytes, limit: integration.MaxBodyBytes, rc: rc}
+		ex.body = clientBody{body: r.Body, left: integration.MaxBodyBytes, limit: integration.MaxBodyBytes, rc: rc, keep: rc.DataTrace}
 		r.Body = &ex.body
 	}
 	rt.handler.ServeHTTP(&ex.rw, r)
