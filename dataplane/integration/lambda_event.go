@@ -253,7 +253,7 @@ func AuthorizerV1(a *reqctx.Authorizer) map[string]any {
 		out["claims"] = jwtClaims(a)
 		return out
 	}
-	out["integrationLatency"] = 0
+	out["integrationLatency"] = a.Latency.Milliseconds()
 	for k, v := range a.Context {
 		out[k] = v
 	}

@@ -19,7 +19,9 @@ package integration
 import (
 	"encoding/json"
 	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -38,6 +40,9 @@ func TestJWTClaimsInEvents(t *testing.T) {
 	if err := json.Unmarshal(b, &v1); err != nil {
 		t.Fatal(err)
 	}
+	if _, ok := v1.RequestContext.Authorizer["integrationLatency"]; ok {
+		t.Errorf("a JWT authorizer's 1.0 authorizer has integrationLatency: %s", b)
+	}
 	claims, _ := v1.RequestContext.Authorizer["claims"].(map[string]any)
 	if claims["sub"] != "user-1" || claims["email"] != "a@example.com" {
 		t.Errorf("1.0 authorizer %s", b)
@@ -51,6 +56,15 @@ func TestJWTClaimsInEvents(t *testing.T) {
 	jwt := v2.RequestContext.Authorizer.JWT
 	if jwt.Claims["sub"] != "user-1" || len(jwt.Scopes) != 1 || jwt.Scopes[0] != "pets/read" {
 		t.Errorf("2.0 authorizer %s", b)
+	}
+}
+
+// A function authorizer's decision time is authorizer.integrationLatency, in milliseconds.
+func TestAuthorizerLatencyInEvents(t *testing.T) {
+	a := reqctx.Authorizer{Authorized: true, PrincipalID: "user-1", Latency: 42*time.Millisecond + 900*time.Microsecond}
+	b, _ := json.Marshal(AuthorizerV1(&a))
+	if !strings.Contains(string(b), `"integrationLatency":42`) {
+		t.Errorf("1.0 authorizer %s", b)
 	}
 }
 

@@ -278,7 +278,9 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) error {
 		r: r, rc: rc, arn: arn, namespace: h.namespace, restAPI: h.restAPI,
 		resourceID: h.routeName, identity: values,
 	}
+	start := h.s.opts.Now()
 	d, err := h.decide(in)
+	latency := h.s.opts.Now().Sub(start)
 	switch {
 	case err == nil:
 	case errors.Is(err, errUnauthorized):
@@ -303,6 +305,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) error {
 		UsageIdentifierKey: d.usageKey,
 		Values:             d.values,
 		InvalidateCache:    d.mayInvalidate(arn),
+		Latency:            latency,
 	}
 	h.next.ServeHTTP(w, r)
 	return nil

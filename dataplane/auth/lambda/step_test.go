@@ -372,3 +372,22 @@ func TestInvalidateCacheDecision(t *testing.T) {
 		t.Fatal("execute-api:Invoke alone let the caller invalidate")
 	}
 }
+
+// The time the function took to decide is the request's authorizer latency (1.0 events'
+// requestContext.authorizer.integrationLatency); a decision from the cache takes none.
+func TestAuthorizerLatency(t *testing.T) {
+	var e *env
+	a := newAuthz(t, func(w http.ResponseWriter, r *http.Request, ev map[string]any) {
+		e.clock.Add(42 * time.Millisecond) // the function thinks
+		answerJSON(policyAnswer("Allow", "*"))(w, r, ev)
+	})
+	e = newEnv(t, routeFor(tokenAuthorizer(a.URL, 300)), Options{})
+	expectStatus(t, e.do("GET", "/pets/7", "Authorization", "t"), http.StatusOK, "")
+	if got := e.authorizer().Latency; got != 42*time.Millisecond {
+		t.Errorf("latency %v, want 42ms", got)
+	}
+	expectStatus(t, e.do("GET", "/pets/7", "Authorization", "t"), http.StatusOK, "")
+	if got := e.authorizer().Latency; got != 0 {
+		t.Errorf("a cached decision's latency %v, want 0", got)
+	}
+}

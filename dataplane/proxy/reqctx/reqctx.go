@@ -155,6 +155,9 @@ type Authorizer struct {
 	// Values are a function authorizer's context values as the JSON it answered, so that
 	// Lambda events carry their types (numbers, booleans). Shared read-only.
 	Values map[string]json.RawMessage
+	// Latency is how long a function authorizer's decision took (about nothing from its
+	// cache): payload 1.0 events' requestContext.authorizer.integrationLatency.
+	Latency time.Duration
 }
 
 // ClaimPrefix begins the Context key of a JWT authorizer's claim: "claims.<name>", which
