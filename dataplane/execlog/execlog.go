@@ -154,7 +154,11 @@ type Redactor struct {
 var credentialHeaders = []string{"Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie", "X-Api-Key", "X-Amz-Security-Token"}
 
 // credentialQuery are query parameter names that usually carry credentials.
-var credentialQuery = []string{"api_key", "apikey", "key", "token", "access_token", "id_token", "signature", "x-amz-signature", "x-amz-security-token", "password", "secret"}
+var credentialQuery = []string{
+	"api_key", "apikey", "api-key", "key", "token", "access_token", "id_token", "refresh_token", "code",
+	"client_secret", "client_assertion", "signature", "sig", "x-amz-signature", "x-amz-security-token",
+	"x-amz-credential", "password", "passwd", "secret", "auth", "session", "sessionid",
+}
 
 // NewRedactor returns the redactor of an API: the usual credential headers and parameters
 // plus whatever its authorizers read their identity from.

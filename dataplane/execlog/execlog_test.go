@@ -36,6 +36,9 @@ func TestRedactorReadsIdentitySources(t *testing.T) {
 	if h["X-Session"] != Redacted || h["Cookie"] != Redacted || h["Accept"] != "a,b" {
 		t.Errorf("headers %v", h)
 	}
+	if q := r.Query("client_secret=c&refresh_token=r&page=1"); q != "client_secret="+Redacted+"&refresh_token="+Redacted+"&page=1" {
+		t.Errorf("OAuth's credentials: %q", q)
+	}
 	if q := r.Query("ticket=t1&Token=t2&page=3&flag"); q != "ticket="+Redacted+"&Token="+Redacted+"&page=3&flag" {
 		t.Errorf("query %q", q)
 	}
