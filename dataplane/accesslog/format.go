@@ -65,6 +65,8 @@ const (
 	// WEBSOCKET events.
 	varErrorMessageString
 	varValidationError
+	varAPIKeyID
+	varDomainPrefix
 	varConnectionID
 	varEventType
 	varMessageID
@@ -107,17 +109,20 @@ var names = map[string]variable{
 	"error.messageString":     varErrorMessageString,
 	"error.responseType":      varErrorResponseType,
 
-	"error.validationErrorString": varValidationError,
-	"authorizer.principalId":      varPrincipalID,
-	"requestTime":                 varRequestTime,
-	"requestTimeEpoch":            varRequestTimeEpoch,
-	"protocol":                    varProtocol,
-	"canaryVariant":               varVariant,
-	"connectionId":                varConnectionID,
-	"eventType":                   varEventType,
-	"messageId":                   varMessageID,
-	"traceId":                     varTraceID,
-	"xrayTraceId":                 varXRayTraceID,
+	"error.validationErrorString":   varValidationError,
+	"identity.apiKeyId":             varAPIKeyID,
+	"domainPrefix":                  varDomainPrefix,
+	"integration.integrationStatus": varIntegrationStatus,
+	"authorizer.principalId":        varPrincipalID,
+	"requestTime":                   varRequestTime,
+	"requestTimeEpoch":              varRequestTimeEpoch,
+	"protocol":                      varProtocol,
+	"canaryVariant":                 varVariant,
+	"connectionId":                  varConnectionID,
+	"eventType":                     varEventType,
+	"messageId":                     varMessageID,
+	"traceId":                       varTraceID,
+	"xrayTraceId":                   varXRayTraceID,
 
 	"identity.clientCert.clientCertPem":      varClientCertPem,
 	"identity.clientCert.subjectDN":          varClientSubjectDN,
@@ -213,7 +218,10 @@ type Entry struct {
 	// ValidationError is $context.error.validationErrorString: why request validation
 	// refused the request.
 	ValidationError string
-	PrincipalID     string
+	// APIKeyID names the API key the request was accepted with; RouteMethod is the method of
+	// the route key as the route declares it ("ANY" for an ANY route), for $context.routeKey.
+	APIKeyID, RouteMethod string
+	PrincipalID           string
 	// Authorizer returns $context.authorizer.<key>; nil means none.
 	Authorizer  func(key string) string
 	RequestTime time.Time
@@ -278,7 +286,11 @@ func (f *Format) Append(b []byte, e *Entry) []byte {
 			} else if e.ResourcePath == "" {
 				b = append(b, '-')
 			} else {
-				b = f.str(b, e.HTTPMethod+" "+e.ResourcePath)
+				m := e.RouteMethod
+				if m == "" {
+					m = e.HTTPMethod
+				}
+				b = f.str(b, m+" "+e.ResourcePath)
 			}
 		case varDomainName:
 			b = f.str(b, e.DomainName)
@@ -297,6 +309,11 @@ func (f *Format) Append(b []byte, e *Entry) []byte {
 			b = append(b, '"')
 		case varValidationError:
 			b = f.str(b, e.ValidationError)
+		case varAPIKeyID:
+			b = f.str(b, e.APIKeyID)
+		case varDomainPrefix:
+			prefix, _, _ := strings.Cut(e.DomainName, ".")
+			b = f.str(b, prefix)
 		case varErrorResponseType:
 			b = f.str(b, e.ErrorType)
 		case varPrincipalID:

@@ -61,6 +61,7 @@ func TestFormat(t *testing.T) {
 		{`$context.error.message|$context.error.responseType|$context.xrayTraceId|$context.|$context`, `-|-|-|$context.|$context`},
 		{`$context.canaryVariant $context.domainName $context.apiId $context.identity.userAgent`, `canary pets.example.com default/pets curl/8`},
 		{`no variables`, `no variables`},
+		{`$context.identity.apiKeyId $context.domainPrefix $context.integration.integrationStatus`, `- pets 201`},
 		{`$context.traceId $context.xrayTraceId`, `- -`}, // not traced
 		{``, ``},
 	}
@@ -72,6 +73,16 @@ func TestFormat(t *testing.T) {
 	}
 	if u := Parse(`$context.xrayTraceId $context.status $context.foo.bar $context.bar`).Unknown(); len(u) != 2 || u[0] != "$context.foo.bar" || u[1] != "$context.bar" {
 		t.Errorf("unknown: %v", u)
+	}
+}
+
+// $context.routeKey is the route's key as declared ("ANY /pets/{petId}" for an ANY route),
+// as Lambda events have it; the key's id once the API key step accepted one.
+func TestRouteKeyAndKeyID(t *testing.T) {
+	e := sampleEntry()
+	e.RouteMethod, e.APIKeyID = "ANY", "customer-a"
+	if got := string(Parse(`$context.routeKey $context.identity.apiKeyId`).Append(nil, e)); got != "ANY /pets/{petId} customer-a" {
+		t.Errorf("got %s", got)
 	}
 }
 

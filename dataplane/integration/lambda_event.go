@@ -230,6 +230,12 @@ func DomainPrefix(host string) string {
 // RouteKey is the route key as the route declares it: "ANY /pets/{proxy+}" for an ANY
 // route, the request's method for a route that names it.
 func RouteKey(r *http.Request, rc *reqctx.Request) string {
+	return DeclaredMethod(r, rc) + " " + rc.ResourcePath
+}
+
+// DeclaredMethod is the method of the route key: "ANY" for a request an ANY route took,
+// GET for a HEAD a GET route took, else the request's method.
+func DeclaredMethod(r *http.Request, rc *reqctx.Request) string {
 	m := r.Method
 	if len(rc.RouteMethods) > 0 && !slices.Contains(rc.RouteMethods, m) {
 		switch {
@@ -239,7 +245,7 @@ func RouteKey(r *http.Request, rc *reqctx.Request) string {
 			m = http.MethodGet
 		}
 	}
-	return m + " " + rc.ResourcePath
+	return m
 }
 
 // AuthorizerV1 is requestContext.authorizer of a payload 1.0 event: the principal, a

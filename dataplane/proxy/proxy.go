@@ -411,6 +411,8 @@ func (p *Proxy) finish(ex *exchange, r *http.Request) {
 		ErrorMessage:       rc.Error.Message,
 		ErrorType:          rc.Error.Type,
 		ValidationError:    rc.Error.ValidationErrorString,
+		APIKeyID:           rc.APIKeyID,
+		RouteMethod:        integration.DeclaredMethod(r, rc),
 		PrincipalID:        rc.Authorizer.PrincipalID,
 		Authorizer:         rc.Authorizer.Get,
 		RequestTime:        rc.Start,

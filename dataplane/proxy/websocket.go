@@ -239,7 +239,7 @@ func (p *Proxy) ServeEvent(ctx context.Context, ws *WSStage, routeKey string, ev
 			Status: status, ResponseLength: ex.rw.written, ResponseLatency: latency,
 			IntegrationCalled: rc.Integration.Called, IntegrationLatency: rc.Integration.Latency,
 			IntegrationStatus: rc.Integration.Status, IntegrationError: rc.Integration.Error,
-			ErrorMessage: rc.Error.Message, ErrorType: rc.Error.Type,
+			ErrorMessage: rc.Error.Message, ErrorType: rc.Error.Type, APIKeyID: rc.APIKeyID,
 			PrincipalID: rc.Authorizer.PrincipalID, Authorizer: rc.Authorizer.Get, RequestTime: rc.Start,
 			ConnectionID: ev.ConnectionID, EventType: ev.Type, MessageID: ev.MessageID, RouteKey: routeKey,
 		}
