@@ -38,6 +38,7 @@ const (
 	xRequestValidators = "x-amazon-apigateway-request-validators"
 	xRequestValidator  = "x-amazon-apigateway-request-validator"
 	xImportExport      = "x-amazon-apigateway-importexport-version"
+	xTagValue          = "x-amazon-apigateway-tag-value"
 	// xPortico carries what a Portico route has and OpenAPI with AWS's extensions cannot say
 	// (a Service backendRef, a MOCK answer written out), so that an export imports back to
 	// the same API.

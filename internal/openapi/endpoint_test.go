@@ -146,3 +146,40 @@ func TestExportEndpointConfiguration(t *testing.T) {
 	}
 	roundTrip(t, api, routes, nil)
 }
+
+// Tags (where AWS exports them: the document's tags, each with x-amazon-apigateway-tag-value)
+// and extensions Portico does not know are reported, each with a reason; in Swagger 2.0 too.
+func TestImportReportsTagsAndUnknownExtensions(t *testing.T) {
+	for name, doc := range map[string]string{
+		"OpenAPI 3": `openapi: 3.0.1
+info: {title: pets, version: '1'}
+tags: [{name: team, x-amazon-apigateway-tag-value: payments}, {name: plain}]
+x-amazon-apigateway-future-thing: {a: 1}
+paths: {}
+`,
+		"Swagger 2.0": `swagger: '2.0'
+info: {title: pets, version: '1'}
+tags: [{name: team, x-amazon-apigateway-tag-value: payments}, {name: plain}]
+x-amazon-apigateway-future-thing: {a: 1}
+paths: {}
+`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			res, err := Import("pets.yaml", []byte(doc), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]string{}
+			for _, o := range res.Omissions {
+				got[o.Pointer] = o.Why
+			}
+			want := map[string]string{
+				"#/tags/0/x-amazon-apigateway-tag-value": "tags are AWS resource tags; use Kubernetes labels",
+				"#/x-amazon-apigateway-future-thing":     "not an extension Portico knows",
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("omissions (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -176,11 +176,25 @@ func (im *importer) apiSettings(spec *apiv1.RestApiSpec) error {
 			// Applied last, over what the AWS extensions said.
 		default:
 			if strings.HasPrefix(k, "x-amazon-apigateway-") {
-				im.omit(ptr, k, omittedAPIExtensions[k])
+				why := omittedAPIExtensions[k]
+				if why == "" {
+					why = "not an extension Portico knows"
+				}
+				im.omit(ptr, k, why)
 			}
 		}
 		if err != nil {
 			return &Error{File: im.file, Pointer: ptr, Err: err}
+		}
+	}
+	// AWS exports an API's tags as the document's tags, each with its value in
+	// x-amazon-apigateway-tag-value.
+	for i, tag := range im.doc.Tags {
+		if tag == nil {
+			continue
+		}
+		if _, ok := tag.Extensions[xTagValue]; ok {
+			im.omit(pointer("tags", strconv.Itoa(i), xTagValue), "tag "+tag.Name, omittedAPIExtensions[xTagValue])
 		}
 	}
 	// OpenAPI 3 exports put the endpoint configuration on the servers (Swagger 2.0 ones at
@@ -240,7 +254,7 @@ var omittedEndpointConfig = map[string]string{
 // omittedAPIExtensions say why document-level extensions without a Portico form are left.
 var omittedAPIExtensions = map[string]string{
 	"x-amazon-apigateway-documentation": "documentation parts are not served; keep the OpenAPI document as the API's documentation",
-	"x-amazon-apigateway-tag-value":     "tags are AWS resource tags; use Kubernetes labels",
+	xTagValue:                           "tags are AWS resource tags; use Kubernetes labels",
 	"x-amazon-apigateway-integrations":  "reusable HTTP API integrations are not imported; an operation's own x-amazon-apigateway-integration is",
 }
 
