@@ -295,6 +295,10 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) error {
 		return gatewayresponse.Refuse(gatewayresponse.AuthorizerFailure)
 	}
 	if !d.allows(arn) {
+		if d.simple {
+			// {"isAuthorized": false}: AWS's HTTP APIs answer {"message": "Forbidden"}.
+			return gatewayresponse.RefuseMessage(gatewayresponse.AccessDenied, "Forbidden")
+		}
 		return gatewayresponse.Refuse(gatewayresponse.AccessDenied)
 	}
 	rc.Authorizer = reqctx.Authorizer{

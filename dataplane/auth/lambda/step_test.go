@@ -237,7 +237,11 @@ func TestPayload2SimpleResponses(t *testing.T) {
 
 	// isAuthorized false is a denial; the method is an identity source, so a POST calls again.
 	denied.Store(true)
-	expectStatus(t, e.do("POST", "/pets/7", "Authorization", "t"), http.StatusForbidden, "ACCESS_DENIED")
+	w := e.do("POST", "/pets/7", "Authorization", "t")
+	expectStatus(t, w, http.StatusForbidden, "ACCESS_DENIED")
+	if w.Body.String() != `{"message":"Forbidden"}` { // as AWS's HTTP APIs answer it
+		t.Errorf("a simple denial's body %s", w.Body)
+	}
 	expectCalls(t, a, 2)
 	expectStatus(t, e.do("GET", "/pets/7", "Authorization", "t"), http.StatusOK, "") // still cached
 	expectCalls(t, a, 2)
