@@ -208,3 +208,32 @@ func TestImportEveryExtension(t *testing.T) {
 	}
 	roundTrip(t, res.RestApi, res.Routes, res.Authorizers)
 }
+
+// --function names a function by its ARN (qualified or not) or its name; an alias-qualified
+// ARN in the document takes what the unqualified ARN or the name is given, unless its own
+// qualified ARN is given too.
+func TestFunctionURLs(t *testing.T) {
+	const (
+		fn       = "arn:aws:lambda:us-east-1:123456789012:function:orders"
+		uri      = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/" + fn + ":live/invocations"
+		byARN    = "http://by-arn/2015-03-31/functions/function/invocations"
+		byAlias  = "http://by-alias/2015-03-31/functions/function/invocations"
+		byName   = "http://by-name/2015-03-31/functions/function/invocations"
+		fallback = "http://PORTICO_FUNCTION_ORDERS/2015-03-31/functions/function/invocations"
+	)
+	for _, c := range []struct {
+		functions map[string]string
+		want      string
+	}{
+		{map[string]string{fn: byARN}, byARN},
+		{map[string]string{fn: byARN, fn + ":live": byAlias}, byAlias},
+		{map[string]string{"orders": byName}, byName},
+		{map[string]string{fn + ":other": byAlias}, fallback},
+		{nil, fallback},
+	} {
+		im := &importer{opts: Options{Functions: c.functions}, placeholder: map[string]bool{}}
+		if got, why := im.functionURL(uri); got != c.want || why != "" {
+			t.Errorf("%v: %q %q, want %q", c.functions, got, why, c.want)
+		}
+	}
+}

@@ -200,9 +200,11 @@ func (im *importer) functionURL(uri string) (string, string) {
 	if strings.HasPrefix(uri, "http://") || strings.HasPrefix(uri, "https://") {
 		return uri, "" // already an HTTP function (a Portico export)
 	}
-	arn, name := uri, ""
+	arn, unqualified, name := uri, "", ""
 	if m := lambdaARN.FindStringSubmatch(uri); m != nil {
-		arn, name = m[1], m[2]
+		// An alias or version (…:function:orders:live) still takes what --function gives the
+		// function's unqualified ARN, unless it gives the qualified one.
+		arn, unqualified, name = m[1], strings.TrimSuffix(m[1], m[3]), m[2]
 	} else if i := strings.Index(uri, "/functions/"); i >= 0 {
 		arn = strings.TrimSuffix(uri[i+len("/functions/"):], "/invocations")
 		name = arn
@@ -211,7 +213,7 @@ func (im *importer) functionURL(uri string) (string, string) {
 	} else {
 		return "", fmt.Sprintf("%q is not a Lambda function ARN", uri)
 	}
-	for _, k := range []string{uri, arn, name} {
+	for _, k := range []string{uri, arn, unqualified, name} {
 		if u, ok := im.opts.Functions[k]; ok {
 			return u, ""
 		}
