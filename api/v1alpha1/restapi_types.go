@@ -257,7 +257,9 @@ const (
 // +kubebuilder:validation:XValidation:rule="!has(self.scopes) || has(self.authorizerRef)",message="scopes need an authorizerRef"
 type Authorization struct {
 	// type is NONE for an open route, overriding the API's defaultAuthorization, or
-	// AUTHORIZER; it is inferred from authorizerRef when omitted.
+	// AUTHORIZER; it is inferred from authorizerRef when omitted. A route's authorization
+	// with neither (only apiKeyRequired) keeps the default's authorizer and scopes: only
+	// type NONE drops them.
 	// +optional
 	Type AuthorizationType `json:"type,omitempty"`
 

@@ -317,9 +317,7 @@ func methodSet(ms []apiv1.HTTPMethod) []string {
 
 // authorization resolves a route's authorization against the API's default.
 func (c *apiCompiler) authorization(a *apiv1.Authorization) (ir.Authorization, string, error) {
-	if a == nil {
-		a = c.api.Spec.DefaultAuthorization
-	}
+	a = apiv1.EffectiveAuthorization(a, c.api.Spec.DefaultAuthorization)
 	if a == nil {
 		return ir.Authorization{}, "", nil
 	}

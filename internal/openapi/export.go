@@ -87,10 +87,7 @@ func Export(in ExportInput) ([]byte, error) {
 		if r.Spec.RouteKey != "" {
 			return nil, fmt.Errorf("the Route %s is a WEBSOCKET route", r.Name)
 		}
-		auth := r.Spec.Authorization
-		if auth == nil {
-			auth = api.Spec.DefaultAuthorization
-		}
+		auth := apiv1.EffectiveAuthorization(r.Spec.Authorization, api.Spec.DefaultAuthorization)
 		op := map[string]any{xPorticoRoute: r.Name}
 		security := map[string]any{}
 		if auth != nil && auth.APIKeyRequired {
