@@ -142,20 +142,27 @@ func (p *Proxy) writeExecLog(ex *exchange, r *http.Request, status int, latency 
 			lines = append(lines, line("ERROR", "validation", "Request validation failed: "+rc.Error.ValidationErrorString))
 		}
 	}
+	// The endpoint's lines at the call's own times, as AWS's are; the others when written.
+	in := rc.Integration
 	if rc.Target != nil {
 		uri := line("INFO", "endpoint request", "Endpoint request URI: "+rl.redact.URL(rc.Target))
+		uri.At = in.Start
 		if set.DataTrace && rc.EndpointHeaders != nil {
 			uri.Headers = rl.redact.Headers(rc.EndpointHeaders)
 		}
 		lines = append(lines, uri)
 		if set.DataTrace && rc.MappedBody != nil {
 			l := line("INFO", "endpoint request", "Endpoint request body after transformations")
+			l.At = in.Start
 			l.Body = body(rc.MappedBody)
 			lines = append(lines, l)
 		}
 	}
-	if in := rc.Integration; in.Called {
+	if in.Called {
 		l := line("INFO", "endpoint response", "Received response. Status: "+strconv.Itoa(in.Status))
+		if !in.Start.IsZero() {
+			l.At = in.Start.Add(in.Latency)
+		}
 		ms := in.Latency.Milliseconds()
 		l.Status, l.LatencyMs = in.Status, &ms
 		if in.Error != "" {

@@ -219,6 +219,32 @@ func TestExecutionLogTimes(t *testing.T) {
 	if err1 != nil || err2 != nil || !first.Before(last) {
 		t.Errorf("method request at %s, method completed at %s: want the request first", lines[0].Time, lines[len(lines)-1].Time)
 	}
+
+	// A backend call's lines are at its own times: the request's start, then its answer.
+	backend := echoServer(t, "b")
+	st = stageOf("prod", "prod", apiOf(nil, uriRoute("p", "/p", "GET", backend.URL+"/p")))
+	st.MethodSettings = []*xdsv1alpha1.MethodSetting{{Path: "*", Method: "*", Logging: &xdsv1alpha1.MethodLogging{Level: "INFO"}}}
+	f.apply(t, st)
+	before := len(out.Lines())
+	f.do("GET", "/prod/p", nil)
+	lines = execLines(t, out)[before:]
+	var times []time.Time
+	var steps []string
+	for _, l := range lines {
+		at, err := time.Parse(time.RFC3339Nano, l.Time)
+		if err != nil {
+			t.Fatal(err)
+		}
+		times, steps = append(times, at), append(steps, l.Step)
+	}
+	if strings.Join(steps, ",") != "method request,endpoint request,endpoint response,method completed" {
+		t.Fatalf("steps %v", steps)
+	}
+	for i := 1; i < len(times); i++ {
+		if !times[i-1].Before(times[i]) {
+			t.Errorf("%s at %s, then %s at %s: want each step later", steps[i-1], times[i-1], steps[i], times[i])
+		}
+	}
 }
 
 // With dataTrace, the method request line shows the body of a request that streamed to its

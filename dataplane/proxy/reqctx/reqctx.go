@@ -195,7 +195,9 @@ type Integration struct {
 	Called bool
 	// Status is the backend's status code; zero when it did not answer.
 	Status int
-	// Latency is how long the backend took to answer with headers.
+	// Start is when the call began (the execution log's endpoint request time), and Latency
+	// how long the backend took to answer with headers.
+	Start   time.Time
 	Latency time.Duration
 	// Endpoint is the backend address the request went to.
 	Endpoint string
