@@ -134,7 +134,9 @@ func (c *writer) WriteHeader(code int) {
 	addVary(h)
 	// A range's Content-Range counts the bytes as they are: compressed, they would not
 	// match it, and a client joining ranges would get a corrupt body.
-	if code == http.StatusNoContent || code == http.StatusNotModified || h.Get("Content-Range") != "" {
+	// Cache-Control: no-transform forbids a proxy to change the content (RFC 9110, 7.7), and
+	// a coding added on the way is a change.
+	if code == http.StatusNoContent || code == http.StatusNotModified || h.Get("Content-Range") != "" || noTransform(h) {
 		c.pass()
 		return
 	}
@@ -143,6 +145,18 @@ func (c *writer) WriteHeader(code int) {
 			c.pass()
 		}
 	}
+}
+
+// noTransform reports whether the response's Cache-Control says no-transform.
+func noTransform(h http.Header) bool {
+	for _, v := range h["Cache-Control"] {
+		for d := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(d), "no-transform") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // pass sends the status and what was held back, uncompressed, and everything after as is.

@@ -137,6 +137,7 @@ func TestCompression(t *testing.T) {
 		"threshold zero":   {step(t, 0, write("")), "gzip"},
 		"exactly at limit": {step(t, 5, write("1234")), "gzip"},
 		"a range":          {step(t, 10, write(big, "Content-Range", "bytes 0-3799/9000")), "gzip"},
+		"no-transform":     {step(t, 10, write(big, "Cache-Control", "public, No-Transform")), "gzip"},
 	} {
 		w := get(tc.h, tc.ae)
 		if ce := w.Header().Get("Content-Encoding"); ce != "" && ce != "br" {
