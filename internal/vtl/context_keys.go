@@ -16,7 +16,10 @@ limitations under the License.
 
 package vtl
 
-import "slices"
+import (
+	"fmt"
+	"slices"
+)
 
 // ContextKeys returns the names of $context that the template reads ($context.stage,
 // $context.get('stage'), $context.authorizer.principalId reads "authorizer"), sorted, and
@@ -28,21 +31,26 @@ func (t *Template) ContextKeys() (keys []string, all bool) {
 }
 
 // scanRefs computes, once, at Parse, what ContextKeys answers and whether the template
-// reads $velocityCount or $velocityHasNext.
-func scanRefs(nodes []node) (keys []string, all, velocity bool) {
-	c := &ctxScan{}
+// reads $velocityCount or $velocityHasNext. It also compiles the literal JSONPaths of
+// $input.json and $input.path (nearly all of them are literals): one that cannot compile
+// would fail every evaluation that reaches it, so the template is refused, at the path's line
+// and column (err), rather than shipped.
+func scanRefs(src string, nodes []node) (keys []string, all, velocity bool, err error) {
+	c := &ctxScan{src: src}
 	c.nodes(nodes)
 	if !c.all {
 		slices.Sort(c.keys)
 		keys = slices.Compact(c.keys)
 	}
-	return keys, c.all, c.velocity
+	return keys, c.all, c.velocity, c.err
 }
 
 type ctxScan struct {
+	src      string
 	keys     []string
 	all      bool
 	velocity bool
+	err      error
 }
 
 func (c *ctxScan) nodes(ns []node) {
@@ -81,6 +89,15 @@ func (c *ctxScan) nodes(ns []node) {
 func (c *ctxScan) ref(r *refExpr) {
 	if r.slot == slotVelocityCount || r.slot == slotVelocityHasNext {
 		c.velocity = true
+	}
+	if r.slot == slotInput && len(r.parts) > 0 && c.err == nil {
+		if m := r.parts[0]; m.kind == partMethod && (m.name == "json" || m.name == "path") && literalString(m.args) {
+			lit := m.args[0].(*litExpr)
+			if _, err := compileJSONPath(lit.val.(string)); err != nil {
+				line, col := lineCol(c.src, lit.off)
+				c.err = &Error{Kind: KindSyntax, Line: line, Column: col, Msg: fmt.Sprintf("$input.%s(%q): %v", m.name, lit.val, err)}
+			}
+		}
 	}
 	if r.slot == slotContext {
 		switch {

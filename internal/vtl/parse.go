@@ -117,7 +117,10 @@ func Parse(src string) (t *Template, err error) {
 		p.fail(off, "#%s without a matching #if or #foreach", term)
 	}
 	t = &Template{src: src, nodes: nodes, names: names}
-	t.ctxKeys, t.ctxAll, t.velocityVars = scanRefs(nodes)
+	t.ctxKeys, t.ctxAll, t.velocityVars, err = scanRefs(src, nodes)
+	if err != nil {
+		return nil, err
+	}
 	return t, nil
 }
 

@@ -66,6 +66,19 @@ func TestParseErrorsHavePositions(t *testing.T) {
 	}
 }
 
+// A literal JSONPath that cannot compile refuses the template where it is written; one
+// computed at run time is checked then.
+func TestParseChecksLiteralPaths(t *testing.T) {
+	for _, src := range []string{"$input.path('$.a.length()')", "x\n  $input.json(\"$[\")", "#set($v = $input.path('$.a[?(@.b)]'))"} {
+		if _, err := Parse(src); err == nil || !strings.Contains(err.Error(), "$input.") {
+			t.Errorf("%q: %v", src, err)
+		}
+	}
+	if _, err := Parse("#set($p = '$.a[')$input.json($p) $input.path('$.ok[0]')"); err != nil {
+		t.Errorf("a computed path is checked at run time: %v", err)
+	}
+}
+
 func TestParseNestingLimit(t *testing.T) {
 	limit := strings.Repeat("#if(true)", maxDepth) + "x" + strings.Repeat("#end", maxDepth)
 	if _, err := Parse(limit); err != nil {
