@@ -28,7 +28,7 @@ const (
 	// KindSyntax means the template does not parse. The compiler refuses it.
 	KindSyntax Kind = iota + 1
 	// KindRuntime means the template failed while rendering (an unknown method, a bad argument,
-	// a division by zero). API Gateway answers 500.
+	// an integer overflow). API Gateway answers 500.
 	KindRuntime
 	// KindLimit means the template hit a cap (iterations, output size, steps, time).
 	KindLimit

@@ -233,12 +233,12 @@ func (e *evaluator) binary(x *binExpr) (any, error) {
 		return lf * rf, nil
 	case opDiv:
 		if rf == 0 {
-			return nil, e.errf(x.off, KindRuntime, "division by zero")
+			return nil, nil // Velocity 1.7: null (a #set of it keeps the old value), logged there
 		}
 		return lf / rf, nil
 	default:
 		if rf == 0 {
-			return nil, e.errf(x.off, KindRuntime, "division by zero")
+			return nil, nil
 		}
 		return math.Mod(lf, rf), nil
 	}
@@ -268,7 +268,8 @@ func (e *evaluator) intOp(x *binExpr, a, b int64) (any, error) {
 		return p, nil
 	case opDiv, opMod:
 		if b == 0 {
-			return nil, e.errf(x.off, KindRuntime, "division by zero")
+			// Velocity 1.7's answer, which AWS's templates get: null, not an error.
+			return nil, nil
 		}
 		if a == math.MinInt64 && b == -1 {
 			if x.op == opMod {
