@@ -99,7 +99,7 @@ type DomainNameSpec struct {
 	// name is not part of the path: the base path is. The longest matching base path wins.
 	// Example: [{basePath: "", restApiRef: {name: pets}, stage: prod}].
 	// +kubebuilder:validation:MaxItems=200
-	// +kubebuilder:validation:XValidation:rule="self.all(a, self.exists_one(b, b.basePath == a.basePath))",message="each basePath may appear only once"
+	// +kubebuilder:validation:XValidation:rule="self.all(a, self.exists_one(b, (has(b.basePath) ? b.basePath : '') == (has(a.basePath) ? a.basePath : '')))",message="each basePath may appear only once (an omitted basePath is the root, \"\")"
 	// +listType=atomic
 	// +optional
 	Mappings []BasePathMapping `json:"mappings,omitempty"`
@@ -134,6 +134,7 @@ type BasePathMapping struct {
 	// trailing slash; empty serves the stage at the root. Example: orders/v1.
 	// +kubebuilder:validation:MaxLength=256
 	// +kubebuilder:validation:Pattern=`^([A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*)?$`
+	// +kubebuilder:validation:XValidation:rule="!self.split('/').exists(s, s == '.' || s == '..')",message="basePath segments cannot be . or .. (clients and proxies resolve them away)"
 	// +optional
 	BasePath string `json:"basePath"`
 

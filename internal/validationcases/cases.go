@@ -45,7 +45,7 @@ restApiRef: {name: pets}`,
 	"DomainName": `
 domainName: api.example.com
 certificateRef: {name: api-example-tls}
-mappings: [{basePath: "", restApiRef: {name: pets}, stage: prod}]`,
+mappings: [{restApiRef: {name: pets}, stage: prod}, {basePath: orders, restApiRef: {name: orders}, stage: prod}]`,
 }
 
 // Object builds a Portico object of kind, named "test" in namespace "default", from its
@@ -261,6 +261,8 @@ func Cases() []Case {
 		{"truststore key syntax", "DomainName", `mutualTLS: {truststoreRef: {name: ca, key: "a/b"}}`, []string{"spec.mutualTLS.truststoreRef.key", "should match"}},
 		{"base path slashes", "DomainName", `mappings: [{basePath: "/orders", restApiRef: {name: pets}, stage: prod}]`, []string{"spec.mappings[0].basePath", "should match"}},
 		{"base path trailing slash", "DomainName", `mappings: [{basePath: "orders/", restApiRef: {name: pets}, stage: prod}]`, []string{"spec.mappings[0].basePath", "should match"}},
+		{"base path dot segment", "DomainName", `mappings: [{basePath: "orders/../admin", restApiRef: {name: pets}, stage: prod}]`, []string{"spec.mappings[0].basePath", "cannot be . or .."}},
+		{"root twice, once omitted", "DomainName", `mappings: [{restApiRef: {name: a}, stage: prod}, {basePath: "", restApiRef: {name: b}, stage: prod}]`, []string{"spec.mappings", "each basePath may appear only once"}},
 		{"base paths unique", "DomainName", `mappings: [{basePath: orders, restApiRef: {name: a}, stage: prod}, {basePath: orders, restApiRef: {name: b}, stage: prod}]`, []string{"spec.mappings", "each basePath may appear only once"}},
 		{"mapping stage syntax", "DomainName", `mappings: [{basePath: "", restApiRef: {name: pets}, stage: "a/b"}]`, []string{"spec.mappings[0].stage", "should match"}},
 	}
