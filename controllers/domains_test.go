@@ -124,7 +124,7 @@ func TestDomainNameProgrammedAndRotation(t *testing.T) {
 apiVersion: apigateway.portico.dev/v1alpha1
 kind: RestApi
 metadata: {name: pets}
-spec: {}
+spec: {disableDefaultEndpoint: true} # served through its domain: other tests' /prod/ stages do not clash
 ---
 apiVersion: apigateway.portico.dev/v1alpha1
 kind: Stage

@@ -68,13 +68,13 @@ spec: {restApiRef: {name: pets}, path: /pets, integration: {type: MOCK, mock: {}
 apiVersion: apigateway.portico.dev/v1alpha1
 kind: Stage
 metadata: {name: live}
-spec: {restApiRef: {name: pets}, stageName: prod}
+spec: {restApiRef: {name: pets}, stageName: usage} # a name no other test's stage serves on the default endpoint
 ---
 apiVersion: apigateway.portico.dev/v1alpha1
 kind: UsagePlan
 metadata: {name: gold}
 spec:
-  apiStages: [{restApiRef: {name: pets}, stage: prod}]
+  apiStages: [{restApiRef: {name: pets}, stage: usage}]
   quota: {limit: 5, period: MONTH}
   apiKeys: [{name: customer-a}, {name: customer-b}]
 `

@@ -80,6 +80,11 @@ func Compile(in Inputs) Output {
 	}
 
 	callers.apply(st)
+	w.served = map[string]bool{}
+	for i := range out.Stages {
+		w.served[out.Stages[i].Key] = true
+	}
+	w.reportUnservedPlanStages(st, inScope)
 
 	// Routes and Stages naming a RestApi that does not exist.
 	for key, routes := range w.routes {

@@ -190,7 +190,17 @@ func (w *world) mappedStage(namespace string, m apiv1.BasePathMapping) (key, rea
 	}
 	for _, s := range w.stages[api] {
 		if stageName(s) == m.Stage {
-			return namespace + "/" + s.Name, "", ""
+			key := namespace + "/" + s.Name
+			// A whole compile knows which stages it serves; Domains alone (the controller's
+			// domain reconciler) reads it from the Stage's written status.
+			served := !writtenUnserved(s)
+			if w.served != nil {
+				served = w.served[key]
+			}
+			if !served {
+				return "", apiv1.ReasonNotServed, fmt.Sprintf("basePath %q: Stage %s of RestApi %s is not served (its conditions say why)", m.BasePath, s.Name, api.name)
+			}
+			return key, "", ""
 		}
 	}
 	return "", apiv1.ReasonStageNotFound, fmt.Sprintf("basePath %q: RestApi %s has no stage %s", m.BasePath, api.name, m.Stage)

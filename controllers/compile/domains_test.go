@@ -144,6 +144,9 @@ func TestDomainProblems(t *testing.T) {
 		{"bad truststore", func(in *compile.Inputs) { in.ConfigMaps[0].Data["ca.crt"] = "nothing" }, false, apiv1.ReasonInvalidTruststore},
 		{"missing stage", func(in *compile.Inputs) { in.DomainNames[0].Spec.Mappings[1].Stage = "beta" }, true, apiv1.ReasonStageNotFound},
 		{"missing api", func(in *compile.Inputs) { in.DomainNames[0].Spec.Mappings[1].RestApiRef.Name = "nope" }, true, apiv1.ReasonRestApiNotFound},
+		{"stage not served", func(in *compile.Inputs) {
+			in.Stages[1].Status.Conditions = []metav1.Condition{{Type: apiv1.ConditionAccepted, Status: metav1.ConditionFalse, Reason: apiv1.ReasonRevisionNotFound}}
+		}, true, apiv1.ReasonNotServed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := domainInputs(t, now.Add(90*24*time.Hour))

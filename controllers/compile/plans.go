@@ -173,6 +173,52 @@ func writtenPlanThrottleWarnings(p *apiv1.UsagePlan, as apiv1.UsagePlanAPIStage)
 	return out
 }
 
+// reportUnservedPlanStages marks a plan not Ready when a stage of it exists but is not served
+// (a missing RestApi or revision, a conflict): its keys get nothing there, and Ready said
+// otherwise. A stage of an API outside the compile's scope is judged by its own Accepted
+// condition, as that API's compile wrote it.
+func (w *world) reportUnservedPlanStages(st statuses, inScope func(nsName) bool) {
+	for _, p := range w.plans {
+		var probs problems
+		for _, as := range p.Spec.APIStages {
+			s := w.findStage(p.Namespace, as.RestApiRef.Name, as.Stage)
+			if s == nil {
+				continue // reported as StageNotFound
+			}
+			served := w.served[s.Namespace+"/"+s.Name]
+			if !inScope(nsName{p.Namespace, as.RestApiRef.Name}) {
+				served = !writtenUnserved(s)
+			}
+			if !served {
+				probs.add(apiv1.ReasonNotServed, fmt.Sprintf("Stage %s (RestApi %s, stage %q) is not served, so the plan's keys get nothing there; its conditions say why", s.Name, as.RestApiRef.Name, as.Stage))
+			}
+		}
+		if probs.reason == "" {
+			continue
+		}
+		status := st.of(KindUsagePlan, p)
+		if c := status.condition(apiv1.ConditionReady); c != nil && c.Status == metav1.ConditionFalse {
+			status.set(apiv1.ConditionReady, false, c.Reason, c.Message+"; "+probs.String())
+		} else {
+			status.set(apiv1.ConditionReady, false, probs.reason, probs.String())
+		}
+	}
+}
+
+// writtenUnserved reports whether a Stage's written status says it is not served: its
+// Accepted condition refuses it for a missing RestApi or revision, or a conflict.
+func writtenUnserved(s *apiv1.Stage) bool {
+	for _, c := range s.Status.Conditions {
+		if c.Type == apiv1.ConditionAccepted && c.Status == metav1.ConditionFalse {
+			switch c.Reason {
+			case apiv1.ReasonRestApiNotFound, apiv1.ReasonRevisionNotFound, apiv1.ReasonStageConflict:
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func (w *world) findStage(namespace, restApi, name string) *apiv1.Stage {
 	for _, s := range w.stages[nsName{namespace, restApi}] {
 		if stageName(s) == name {

@@ -298,7 +298,9 @@ func (w *world) stageConflicts() map[nsName]string {
 	out := map[nsName]string{}
 	for _, s := range all {
 		api := w.restApis[nsName{s.Namespace, s.Spec.RestApiRef.Name}]
-		if api == nil {
+		if api == nil || api.Spec.DisableDefaultEndpoint {
+			// An API served through its domains only takes no path of the default endpoint
+			// (the proxies leave it to any other stage of the name; domains.go maps it).
 			continue
 		}
 		hosts := api.Spec.Hostnames

@@ -42,6 +42,8 @@ type world struct {
 	services    map[nsName]*corev1.Service
 	slices      map[nsName][]*discoveryv1.EndpointSlice // by Service
 	revisions   map[nsName][]*Revision                  // by RestApi, by number
+	// served holds the keys of the Stages this compile serves, once they are compiled.
+	served map[string]bool
 }
 
 type nsName struct{ namespace, name string }

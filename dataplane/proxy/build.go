@@ -44,6 +44,10 @@ type graph struct {
 	exact map[string]map[string]*stage
 	wild  map[string]map[string]*stage
 	any   map[string]*stage
+	// off holds, by the same claims, the stages of APIs with disableDefaultEndpoint: they
+	// take no path of the default endpoint from another API's stage, and answer 403 where
+	// no other stage serves their /{stage}/ (route).
+	off *graph
 
 	// stages are the stages served, by resource name: each as built from the last version
 	// of its snapshot that built, which the next configuration reuses while it carries the
@@ -121,6 +125,7 @@ func (g *graph) lookup(host, stageName string) *stage {
 // are problems of newly built stages that do not keep them from serving.
 func (p *Proxy) build(cfg *config.Config, prev *graph) (g *graph, errs config.StageErrors, warnings []string) {
 	g = &graph{
+		off:    &graph{exact: map[string]map[string]*stage{}, wild: map[string]map[string]*stage{}, any: map[string]*stage{}},
 		exact:  map[string]map[string]*stage{},
 		wild:   map[string]map[string]*stage{},
 		any:    map[string]*stage{},
@@ -162,11 +167,11 @@ func (p *Proxy) build(cfg *config.Config, prev *graph) (g *graph, errs config.St
 		if b == nil {
 			continue
 		}
-		if err := g.claim(b.snap.GetApi().GetHostnames(), b.st); err != nil {
+		if err := g.claimFor(b); err != nil {
 			fail(k, err)
 			// The new version clashes with a stage served before it: the last good one
 			// may not (it is the one that served so far).
-			if b == old || old == nil || g.claim(old.snap.GetApi().GetHostnames(), old.st) != nil {
+			if b == old || old == nil || g.claimFor(old) != nil {
 				continue
 			}
 			b = old
@@ -249,6 +254,17 @@ func (g *graph) gone(prev *graph) []seriesKey {
 		}
 	}
 	return out
+}
+
+// claimFor registers b's stage under its API's host names, in off when it is served through
+// its domains only (disableDefaultEndpoint), where a clash costs nothing but which of them
+// answers 403 on the default endpoint.
+func (g *graph) claimFor(b *built) error {
+	if b.st.domainsOnly {
+		_ = g.off.claim(b.snap.GetApi().GetHostnames(), b.st)
+		return nil
+	}
+	return g.claim(b.snap.GetApi().GetHostnames(), b.st)
 }
 
 // claim registers st under its API's host names, or nothing if one of them is taken.

@@ -44,7 +44,11 @@ func (p *Proxy) route(g *graph, r *http.Request, host, path string) (st *stage, 
 		}
 	}
 	name, rest := splitStage(path)
-	return g.lookup(host, name), rest, false
+	st = g.lookup(host, name)
+	if st == nil && g.off != nil {
+		st = g.off.lookup(host, name) // disableDefaultEndpoint: 403
+	}
+	return st, rest, false
 }
 
 // redirectToHTTPS answers a plain HTTP request for a domain with httpRedirect with the same

@@ -254,3 +254,39 @@ func TestDomainLoggedUntilServed(t *testing.T) {
 		t.Errorf("logs %q: want one line on the missing certificate, one when served", logs)
 	}
 }
+
+// A stage served through its domains only (disableDefaultEndpoint) takes no path of the
+// default endpoint: another API's stage of the same name and hosts serves it there, and
+// both apply; where none does, the default endpoint answers 403.
+func TestDomainsOnlyStageLeavesTheDefaultEndpoint(t *testing.T) {
+	pki := testpki.New(t)
+	store := domains.New()
+	f := newFixture(t, Options{Domains: store})
+	pets := stageOf("pets", "prod", apiOf(nil, mockRoute("list", "/pets", "GET", "pets")))
+	orders := stageOf("orders", "prod", apiOf(nil, mockRoute("list", "/pets", "GET", "orders")))
+	orders.DisableDefaultEndpoint = true
+	hidden := stageOf("hidden", "live", apiOf(nil, mockRoute("list", "/pets", "GET", "hidden")))
+	hidden.DisableDefaultEndpoint = true
+	crt, key := pki.ServerPEM(t, time.Now().Add(time.Hour), "api.example.com")
+	c := cfg(nil, orders, pets, hidden)
+	c.Secrets = map[string]*xdsv1alpha1.TlsSecret{"tls/default/api": {Name: "tls/default/api", CertificateChain: crt, PrivateKey: key}}
+	c.Domains = map[string]*xdsv1alpha1.DomainSnapshot{"default/api": {Key: "default/api", DomainName: "api.example.com", Certificate: "tls/default/api",
+		Mappings: []*xdsv1alpha1.BasePathMapping{{Stage: "default/orders"}}}}
+	if err := f.Apply(c); err != nil {
+		t.Fatalf("the stages clash: %v", err)
+	}
+	if w := f.do("GET", "/prod/pets", nil); w.Code != 200 || w.Body.String() != "pets" {
+		t.Errorf("default endpoint /prod/pets: %d %q, want pets", w.Code, w.Body)
+	}
+	wantGatewayError(t, f.do("GET", "/live/pets", nil), 403, "ACCESS_DENIED", "Forbidden")
+	addr, client := serveHTTPS(t, f, store, pki)
+	resp, err := client("api.example.com").Get("https://" + addr + "/pets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if resp.StatusCode != 200 || string(b) != "orders" {
+		t.Errorf("through the domain: %d %q, want orders", resp.StatusCode, b)
+	}
+}
