@@ -79,8 +79,9 @@ type ProgrammedRefresher struct {
 	Debounce, Retry time.Duration
 	Log             logr.Logger
 
-	// seen is each stage's programmed state as last written; only the Start goroutine uses it.
-	seen map[string]xds.ProgrammedStatus
+	// seen is each stage's programmed state as last written, with the generation it was
+	// written for; only the Start goroutine uses it.
+	seen map[string]writtenProgrammed
 }
 
 var _ manager.LeaderElectionRunnable = (*ProgrammedRefresher)(nil)
@@ -139,12 +140,18 @@ func (p *ProgrammedRefresher) Start(ctx context.Context) error {
 	}
 }
 
+// writtenProgrammed is what a Programmed condition was written from.
+type writtenProgrammed struct {
+	status     xds.ProgrammedStatus
+	generation int64
+}
+
 // Refresh writes the Programmed condition of every served stage whose programmed state
 // changed since it was last written, and reports whether every write succeeded. A stage
 // whose write failed is tried again at the next pass.
 func (p *ProgrammedRefresher) Refresh(ctx context.Context) bool {
 	if p.seen == nil {
-		p.seen = map[string]xds.ProgrammedStatus{}
+		p.seen = map[string]writtenProgrammed{}
 	}
 	served := p.Served()
 	condition := p.Condition
@@ -154,7 +161,9 @@ func (p *ProgrammedRefresher) Refresh(ctx context.Context) bool {
 	ok := true
 	for _, key := range slices.Sorted(maps.Keys(served)) {
 		st := served[key]
-		now := p.Programmed(key)
+		// A new generation is written even when the proxies' state reads the same: the
+		// condition names the generation it speaks for.
+		now := writtenProgrammed{p.Programmed(key), st.Generation}
 		if last, had := p.seen[key]; had && last == now {
 			continue
 		}
