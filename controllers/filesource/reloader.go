@@ -59,6 +59,9 @@ type Reloader struct {
 
 	loaded    bool
 	revisions []compile.Revision
+	// firstSeen is when each object was first read, its creationTimestamp: files carry none,
+	// and the older object keeps a contested stage path, domain or key.
+	firstSeen map[string]metav1.Time
 	reported  map[string]string // what was last logged per object, to log changes only
 	problems  map[string]string
 }
@@ -82,6 +85,7 @@ func (r *Reloader) Reload() (*compile.Output, error) {
 		return nil, nil
 	}
 	r.loaded = true
+	r.stampCreation(&in, time.Now())
 	in.Options = r.Options
 	if in.Options.Now.IsZero() {
 		// Certificates are checked for expiry when the files change.
@@ -102,6 +106,43 @@ func (r *Reloader) Reload() (*compile.Output, error) {
 	r.reportStatuses(out.Statuses)
 	r.Log.Info("configuration compiled", "stages", len(out.Stages), "newRevisions", len(out.NewRevisions), "changedResources", n, "filesWithProblems", len(problems))
 	return &out, nil
+}
+
+// stampCreation gives each object without a creationTimestamp the time it was first read, as
+// the API server would have stamped its creation: an object added to the files later is the
+// newer one of a conflict, and is refused, never the one clients use. The objects of the first
+// read share one time, and a conflict among them goes by namespace and name. An object that
+// leaves the files is forgotten: added again, it is new.
+func (r *Reloader) stampCreation(in *compile.Inputs, now time.Time) {
+	seen := make(map[string]metav1.Time, len(r.firstSeen))
+	stamp := func(kind string, o metav1.Object) {
+		if ts := o.GetCreationTimestamp(); !ts.IsZero() {
+			return
+		}
+		key := kind + "/" + o.GetNamespace() + "/" + o.GetName()
+		t, ok := r.firstSeen[key]
+		if !ok {
+			t = metav1.NewTime(now)
+		}
+		seen[key] = t
+		o.SetCreationTimestamp(t)
+	}
+	for i := range in.RestApis {
+		stamp("RestApi", &in.RestApis[i])
+	}
+	for i := range in.Stages {
+		stamp("Stage", &in.Stages[i])
+	}
+	for i := range in.UsagePlans {
+		stamp("UsagePlan", &in.UsagePlans[i])
+	}
+	for i := range in.DomainNames {
+		stamp("DomainName", &in.DomainNames[i])
+	}
+	for i := range in.Routes {
+		stamp("Route", &in.Routes[i])
+	}
+	r.firstSeen = seen
 }
 
 // Run reloads every interval until ctx ends. The first Reload has happened before (its

@@ -17,8 +17,15 @@ limitations under the License.
 package filesource
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/api/meta"
+
+	"github.com/portico-dev/portico/controllers/ir"
 
 	"github.com/go-logr/logr/funcr"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -56,6 +63,56 @@ func TestReportStatuses(t *testing.T) {
 	for i, w := range want {
 		if !strings.HasPrefix(logs[i], `"level"=0 `+w) {
 			t.Errorf("line %d = %q, want it to begin %q", i, logs[i], w)
+		}
+	}
+}
+
+type nopPublisher struct{}
+
+func (nopPublisher) Update([]ir.Stage, []ir.Endpoints) int { return 0 }
+
+// A stage added to the files later is the newer one of a conflict, whatever its name: files
+// carry no creationTimestamp, and the reloader stamps the time it first read each object.
+func TestLaterObjectsAreNewer(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, restAPI, body string) {
+		t.Helper()
+		doc := `apiVersion: apigateway.portico.dev/v1alpha1
+kind: RestApi
+metadata: {name: ` + restAPI + `}
+---
+apiVersion: apigateway.portico.dev/v1alpha1
+kind: Route
+metadata: {name: ` + restAPI + `}
+spec: {restApiRef: {name: ` + restAPI + `}, path: /pets, integration: {type: MOCK, mock: {body: ` + body + `}}}
+---
+apiVersion: apigateway.portico.dev/v1alpha1
+kind: Stage
+metadata: {name: ` + restAPI + `-prod}
+spec: {restApiRef: {name: ` + restAPI + `}, stageName: prod}
+`
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(doc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("pets.yaml", "pets", "pets")
+	r := &Reloader{Source: &Source{Paths: []string{dir}}, Publisher: nopPublisher{}, Log: logr.Discard()}
+	if out, err := r.Reload(); err != nil || len(out.Stages) != 1 {
+		t.Fatalf("first load: %v %+v", err, out)
+	}
+	write("aaa.yaml", "aapets", "hijacked") // sorts first by name
+	out, err := r.Reload()
+	if err != nil || out == nil {
+		t.Fatalf("second load: %v", err)
+	}
+	if len(out.Stages) != 1 || out.Stages[0].Key != "default/pets-prod" {
+		t.Errorf("stages served %+v, want pets-prod alone", out.Stages)
+	}
+	for _, s := range out.Statuses {
+		if s.Kind == "Stage" && s.Name == "aapets-prod" {
+			if c := meta.FindStatusCondition(s.Conditions, apiv1.ConditionAccepted); c == nil || c.Reason != apiv1.ReasonStageConflict {
+				t.Errorf("the newer stage: %+v, want StageConflict", s.Conditions)
+			}
 		}
 	}
 }
