@@ -478,3 +478,43 @@ func TestSlowBody408DropsForwardedFields(t *testing.T) {
 		t.Errorf("408: %d %v", res.StatusCode, res.Header)
 	}
 }
+
+// Two listeners with shared slots serve at most the cap between them: a connection to the
+// second waits while the first's take the slots, and is served when one closes.
+func TestSharedConnectionCap(t *testing.T) {
+	slots := edge.NewSlots(2)
+	handler := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") })
+	addrs := make([]string, 2)
+	for i := range addrs {
+		lis, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		capped := slots.Listener(lis)
+		srv := &http.Server{Handler: handler}
+		go func() { _ = srv.Serve(capped) }()
+		t.Cleanup(func() { _ = srv.Close() })
+		addrs[i] = lis.Addr().String()
+	}
+	get := func(c net.Conn) {
+		t.Helper()
+		fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		if res, _ := readResponse(t, c); res.StatusCode != 200 {
+			t.Fatalf("status %d", res.StatusCode)
+		}
+	}
+	a, b := dial(t, addrs[0]), dial(t, addrs[0])
+	get(a)
+	get(b)
+	other := dial(t, addrs[1])
+	fmt.Fprintf(other, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	_ = other.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	if n, err := other.Read(make([]byte, 1)); n != 0 || err == nil {
+		t.Fatalf("the other listener served over the shared cap: %d bytes, %v", n, err)
+	}
+	_ = a.Close()
+	_ = other.SetReadDeadline(time.Now().Add(patience))
+	if res, body := readResponse(t, other); res.StatusCode != 200 || body != "ok" {
+		t.Fatalf("the waiting connection: %d %q", res.StatusCode, body)
+	}
+}

@@ -19,6 +19,7 @@ package edge
 import (
 	"net"
 	"sync"
+	"sync/atomic"
 )
 
 // Listener returns l serving at most n connections at once (n <= 0: DefaultMaxConnections).
@@ -31,40 +32,99 @@ import (
 // answer (431, 408) without the client's unread bytes turning it into a reset that loses
 // the answer.
 func Listener(l net.Listener, n int) net.Listener {
+	return NewSlots(n).Listener(l)
+}
+
+// Slots are a cap on the connections served at once that several listeners share (the
+// proxy's HTTP and HTTPS listeners): the cap is the process's files and memory, whichever
+// listener the clients come through. A listener waits for a free slot before it accepts, so
+// that connections over the cap wait in the kernel's backlog, and takes one after: of two
+// listeners that found the last slot free at once, one holds its accepted connection (a file,
+// no memory) unserved until another closes.
+type Slots struct {
+	mu   sync.Mutex
+	cond *sync.Cond
+	used int
+	max  int
+}
+
+// NewSlots returns n slots; zero or less: DefaultMaxConnections().
+func NewSlots(n int) *Slots {
 	if n <= 0 {
 		n = DefaultMaxConnections()
 	}
-	return &limitListener{Listener: l, sem: make(chan struct{}, n), done: make(chan struct{})}
+	s := &Slots{max: n}
+	s.cond = sync.NewCond(&s.mu)
+	return s
+}
+
+// Listener returns l capped by the slots.
+func (s *Slots) Listener(l net.Listener) net.Listener {
+	return &limitListener{Listener: l, slots: s}
+}
+
+// wait returns once a slot is free, or false once closed says the listener is closed.
+func (s *Slots) wait(closed *atomic.Bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for s.used >= s.max && !closed.Load() {
+		s.cond.Wait()
+	}
+	return !closed.Load()
+}
+
+// take takes a slot, waiting for one; false once closed says the listener is closed.
+func (s *Slots) take(closed *atomic.Bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for s.used >= s.max && !closed.Load() {
+		s.cond.Wait()
+	}
+	if closed.Load() {
+		return false
+	}
+	s.used++
+	return true
+}
+
+func (s *Slots) release() {
+	s.mu.Lock()
+	s.used--
+	s.mu.Unlock()
+	s.cond.Broadcast()
 }
 
 type limitListener struct {
 	net.Listener
-	sem       chan struct{}
-	closeOnce sync.Once
-	done      chan struct{} // closed by Close: Accept stops waiting for a slot
+	slots  *Slots
+	closed atomic.Bool // set by Close: Accept stops waiting for a slot
 }
 
 func (l *limitListener) Accept() (net.Conn, error) {
-	select {
-	case l.sem <- struct{}{}:
-	case <-l.done:
+	if !l.slots.wait(&l.closed) {
 		return nil, net.ErrClosed
 	}
 	c, err := l.Listener.Accept()
 	if err != nil {
-		<-l.sem
 		return nil, err
 	}
-	release := func() { <-l.sem }
-	if tc, ok := c.(*net.TCPConn); ok {
-		return &tcpConn{TCPConn: tc, release: release}, nil
+	if !l.slots.take(&l.closed) {
+		_ = c.Close()
+		return nil, net.ErrClosed
 	}
-	return &conn{Conn: c, release: release}, nil
+	if tc, ok := c.(*net.TCPConn); ok {
+		return &tcpConn{TCPConn: tc, release: l.slots.release}, nil
+	}
+	return &conn{Conn: c, release: l.slots.release}, nil
 }
 
 func (l *limitListener) Close() error {
 	err := l.Listener.Close()
-	l.closeOnce.Do(func() { close(l.done) })
+	// Under the lock, so that a waiter between its check and its Wait cannot miss it.
+	l.slots.mu.Lock()
+	l.closed.Store(true)
+	l.slots.mu.Unlock()
+	l.slots.cond.Broadcast()
 	return err
 }
 

@@ -154,7 +154,9 @@ func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 		_ = adminLis.Close()
 		return fmt.Errorf("--connections-addr: %w", err)
 	}
-	httpsLis, err := listenHTTPS(o, domainStore, p.WantsHeaderNames)
+	// One cap for both listeners: --max-connections counts every client connection.
+	slots := edge.NewSlots(o.limits.MaxConnections)
+	httpsLis, err := listenHTTPS(o, slots, domainStore, p.WantsHeaderNames)
 	if err != nil {
 		_ = httpLis.Close()
 		_ = adminLis.Close()
@@ -167,7 +169,7 @@ func runDataPlane(ctx context.Context, o dataPlaneOptions) error {
 	// server (package h1) keeps each request's head as sent itself: the header names as
 	// clients spell them (payload 1.0 events), and whether a request had both lengths
 	// (refused: request smuggling); package rawheader asks it.
-	httpLis = edge.Listener(httpLis, o.limits.MaxConnections)
+	httpLis = slots.Listener(httpLis)
 	o.log.Info("serving", "http", httpLis.Addr().String(), "admin", adminLis.Addr().String(), "connections", addrOf(connLis),
 		"xdsServer", o.xdsServer, "node", o.nodeID, "maxConnections", o.limits.MaxConnections)
 	if o.ready != nil {

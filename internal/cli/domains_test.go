@@ -244,7 +244,7 @@ func TestHTTPSListenerUnderConnectionCap(t *testing.T) {
 	}
 	limits := edge.Defaults()
 	limits.MaxConnections = 1
-	lis, err := listenHTTPS(dataPlaneOptions{https: httpsOptions{listener: listenLoopback(t)}, limits: limits, log: logr.Discard()}, store, func() bool { return false })
+	lis, err := listenHTTPS(dataPlaneOptions{https: httpsOptions{listener: listenLoopback(t)}, limits: limits, log: logr.Discard()}, edge.NewSlots(limits.MaxConnections), store, func() bool { return false })
 	if err != nil {
 		t.Fatal(err)
 	}

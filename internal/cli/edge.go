@@ -37,7 +37,7 @@ func (e *edgeFlags) bind(f *pflag.FlagSet) {
 	f.IntVar(&e.l.MaxHeaderBytes, "max-header-bytes", d.MaxHeaderBytes, "largest request line and headers, in bytes; larger requests get 431")
 	f.DurationVar(&e.l.BodyTimeout, "body-timeout", d.BodyTimeout, "longest a request body may stall, and the grace before --body-min-rate applies; slower clients get 408 and are disconnected; 0 turns both off")
 	f.IntVar(&e.l.MinBodyRate, "body-min-rate", d.MinBodyRate, "slowest a request body may arrive after --body-timeout, in bytes per second; 0 turns the rate off")
-	f.IntVar(&e.l.MaxConnections, "max-connections", 0, "client connections served at once; more wait in the kernel's backlog (default 0: half the open file limit, at most 4096)")
+	f.IntVar(&e.l.MaxConnections, "max-connections", 0, "client connections served at once, HTTP and HTTPS together; more wait in the kernel's backlog (default 0: half the open file limit, at most 4096)")
 	f.DurationVar(&e.l.IdleTimeout, "idle-timeout", d.IdleTimeout, "how long a keep-alive connection may wait for its next request; keep it above your load balancer's idle timeout")
 	f.DurationVar(&e.l.WriteTimeout, "write-timeout", d.WriteTimeout, "longest one write to a client that does not read may block (not the whole response: responses stream); 0 turns it off")
 }

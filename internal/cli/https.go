@@ -50,7 +50,7 @@ type httpsOptions struct {
 // certificate each SNI names in store. HTTP/1.1 connections opened while wantNames returns
 // true keep header names as clients spell them (rawheader.TLSListener). It returns nil, nil
 // when HTTPS is off.
-func listenHTTPS(o dataPlaneOptions, store *domains.Store, wantNames func() bool) (net.Listener, error) {
+func listenHTTPS(o dataPlaneOptions, slots *edge.Slots, store *domains.Store, wantNames func() bool) (net.Listener, error) {
 	h := o.https
 	if h.listener == nil && h.addr == "" {
 		return nil, nil
@@ -68,7 +68,7 @@ func listenHTTPS(o dataPlaneOptions, store *domains.Store, wantNames func() bool
 	if limits == (edge.Limits{}) {
 		limits = edge.Defaults()
 	}
-	return rawheader.TLSListener(edge.Listener(lis, o.limits.MaxConnections), store.TLSConfig(), limits.ReadHeaderTimeout, wantNames), nil
+	return rawheader.TLSListener(slots.Listener(lis), store.TLSConfig(), limits.ReadHeaderTimeout, wantNames), nil
 }
 
 // handshakeLog is the HTTPS server's error log: failed handshakes (an unknown name, a
