@@ -137,3 +137,47 @@ endpoints: [{addresses: ["127.0.0.1"]}]
 		t.Errorf("the function was called as %q, want one POST %s", paths, invocations)
 	}
 }
+
+// An API without $connect or $disconnect routes still writes the access log lines of its
+// connections' opening and end, as AWS's does.
+func TestWebSocketRoutelessConnectAndDisconnectAreLogged(t *testing.T) {
+	g := startGatewayWith(t, nil, pipelineOpts())
+	g.deploy(`
+apiVersion: apigateway.portico.dev/v1alpha1
+kind: RestApi
+metadata: {name: bare}
+spec: {protocol: WEBSOCKET, routeSelectionExpression: $request.body.action}
+---
+apiVersion: apigateway.portico.dev/v1alpha1
+kind: Route
+metadata: {name: bare-default}
+spec: {restApiRef: {name: bare}, routeKey: $default, routeResponseSelectionExpression: $default, integration: {type: MOCK, mock: {body: ok}}}
+---
+apiVersion: apigateway.portico.dev/v1alpha1
+kind: Stage
+metadata: {name: bare}
+spec: {restApiRef: {name: bare}}
+`)
+	g.programmed("default/bare")
+	wp := startWSProxy(t, g, nil)
+	eventually(t, "the ws proxy serves the stage", func() bool { return wp.proxy.WebSocketStage("default/bare", "stable") != nil })
+	c, status := wp.dial(t, "/bare", nil)
+	if status != http.StatusSwitchingProtocols {
+		t.Fatalf("connect: %d", status)
+	}
+	_ = c.WriteMessage(websocket.TextMessage, []byte(`{"action":"x"}`))
+	if got := readMessage(t, c); got != "ok" {
+		t.Fatalf("message: %q", got)
+	}
+	_ = c.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, "bye"))
+	_ = c.Close()
+	eventually(t, "CONNECT, MESSAGE and DISCONNECT lines", func() bool {
+		l := wp.log.String()
+		return strings.Contains(l, "CONNECT $connect ") && strings.Contains(l, "MESSAGE $default ") && strings.Contains(l, "DISCONNECT $disconnect ")
+	})
+	for _, line := range strings.Split(strings.TrimSpace(wp.log.String()), "\n") {
+		if !strings.HasSuffix(line, " 200") {
+			t.Errorf("line %q, want status 200", line)
+		}
+	}
+}

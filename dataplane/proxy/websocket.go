@@ -118,6 +118,10 @@ type wsRoute struct {
 // Has reports whether the stage has a route for key.
 func (s *WSStage) Has(key string) bool { return s.routes[key] != nil }
 
+// Logged reports whether the stage writes access log lines, which a CONNECT or DISCONNECT
+// without its route still gets from ServeEvent.
+func (s *WSStage) Logged() bool { return s.st != nil && s.st.log != nil }
+
 // EventResult is what a route answered to an event.
 type EventResult struct {
 	// Routed is false when no route took the event (for a MESSAGE: neither its key nor
@@ -218,20 +222,24 @@ func (p *Proxy) ServeEvent(ctx context.Context, ws *WSStage, routeKey string, ev
 		}
 		r = r.WithContext(&ex.ctx)
 		rt.handler.ServeHTTP(&ex.rw, r)
-	} else {
+	} else if ev.Type == EventMessage {
 		// No route took the event: Amazon API Gateway's Forbidden, which the caller sends
 		// on the connection. It is still an event of the stage: logged, and counted under
 		// the route "none" as unmatched HTTP requests are.
 		ex.rw.status = http.StatusForbidden
 		rc.Error.Message = "Forbidden"
 	}
+	// else: a CONNECT or DISCONNECT of an API without that route, accepted (or noted) as AWS
+	// does: the access log still has its line, and no route's metrics count it.
 
 	status := ex.rw.status
 	if status == 0 {
 		status = http.StatusOK
 	}
 	latency := p.since(rc.Start)
-	metrics.observe(status, latency, rc.Integration.Called, rc.Integration.Latency, nil)
+	if rt != nil || ev.Type == EventMessage {
+		metrics.observe(status, latency, rc.Integration.Called, rc.Integration.Latency, nil)
+	}
 	if ws.st.log != nil {
 		e := accesslog.Entry{
 			RequestID: rc.ID, SourceIP: rc.SourceIP, UserAgent: ev.UserAgent, Path: rc.Path,

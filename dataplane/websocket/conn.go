@@ -89,7 +89,8 @@ func (s *Server) Upgrade(w http.ResponseWriter, r *http.Request, st *proxy.WSSta
 	c.touch()
 
 	header := http.Header{}
-	if st.Has(proxy.RouteConnect) {
+	// Without a $connect route every connection is accepted; ServeEvent still logs it.
+	if st.Has(proxy.RouteConnect) || st.Logged() {
 		ev := c.event(proxy.EventConnect)
 		ev.SelectedAPIKey, ev.KeySelected = selectAPIKey(r, st.API.GetApiKeySelectionExpression())
 		res := s.proxy.ServeEvent(context.WithoutCancel(r.Context()), st, proxy.RouteConnect, ev, r)
@@ -389,9 +390,10 @@ func (c *conn) disconnect() {
 	if st == nil {
 		st = c.last.Load()
 	}
-	if st == nil || !st.Has(proxy.RouteDisconnect) {
+	if st == nil || !st.Has(proxy.RouteDisconnect) && !st.Logged() {
 		return
 	}
+	// Without a $disconnect route, ServeEvent only logs the event.
 	c.mu.Lock()
 	ev := c.event(proxy.EventDisconnect)
 	ev.DisconnectStatusCode, ev.DisconnectReason = c.closeCode, c.closeReason
