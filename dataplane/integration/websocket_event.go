@@ -44,4 +44,11 @@ type WebSocketContext struct {
 type WebSocketIdentity struct {
 	SourceIP  string `json:"sourceIp"`
 	UserAgent string `json:"userAgent,omitempty"`
+	// APIKey and APIKeyID are the API key $connect accepted, as AWS's WebSocket context has
+	// them; absent without one.
+	APIKey   string `json:"apiKey,omitempty"`
+	APIKeyID string `json:"apiKeyId,omitempty"`
+	// ClientCert is the mutual TLS client certificate of a domain the connection came
+	// through; absent without one.
+	ClientCert *ClientCert `json:"clientCert,omitempty"`
 }

@@ -76,6 +76,10 @@ type Event struct {
 	// KeySelected (reqctx.Request's fields of the same names).
 	SelectedAPIKey string
 	KeySelected    bool
+	// APIKey is the key value $connect accepted (APIKeyID's), for events' identity.apiKey.
+	APIKey string
+	// ClientCert is the upgrade's mutual TLS client certificate; nil without one.
+	ClientCert *reqctx.ClientCert
 
 	// MessageID, Body and Binary describe a MESSAGE.
 	MessageID string
@@ -137,6 +141,8 @@ type EventResult struct {
 	// Authorizer and APIKeyID are what the steps established ($connect).
 	Authorizer reqctx.Authorizer
 	APIKeyID   string
+	// APIKey is the key value APIKeyID names.
+	APIKey string
 }
 
 // maxEventResponse bounds what an integration answer may hold in memory: AWS's own limit on
@@ -206,8 +212,9 @@ func (p *Proxy) ServeEvent(ctx context.Context, ws *WSStage, routeKey string, ev
 	rc.Path = "/" + ws.st.name
 	rc.Stage, rc.StageKey, rc.API = ws.st.name, ws.st.key, ws.st.api
 	rc.Variant, rc.Variables = ws.v.name, ws.v.variables
+	rc.ClientCert = ev.ClientCert
 	if ev.Type != EventConnect {
-		rc.Authorizer, rc.APIKeyID = ev.Authorizer, ev.APIKeyID
+		rc.Authorizer, rc.APIKeyID, rc.APIKey = ev.Authorizer, ev.APIKeyID, ev.APIKey
 	} else {
 		rc.SelectedAPIKey, rc.KeySelected = ev.SelectedAPIKey, ev.KeySelected
 	}
@@ -258,7 +265,7 @@ func (p *Proxy) ServeEvent(ctx context.Context, ws *WSStage, routeKey string, ev
 	}
 	return EventResult{
 		Routed: true, TwoWay: rt.twoWay, Status: status, Header: cw.header, Body: cw.body.Bytes(),
-		RequestID: rc.ID, Authorizer: rc.Authorizer, APIKeyID: rc.APIKeyID,
+		RequestID: rc.ID, Authorizer: rc.Authorizer, APIKeyID: rc.APIKeyID, APIKey: rc.APIKey,
 	}
 }
 

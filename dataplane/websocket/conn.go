@@ -44,8 +44,11 @@ type conn struct {
 	stageKey, variant         string
 	connectedAt               time.Time
 	sourceIP, userAgent, host string
-	apiKeyID                  string
-	authorizer                reqctx.Authorizer
+	// apiKeyID and apiKey are the key $connect accepted; clientCert the upgrade's mutual
+	// TLS certificate. Every event of the connection carries them, as AWS's do.
+	apiKeyID, apiKey string
+	clientCert       *reqctx.ClientCert
+	authorizer       reqctx.Authorizer
 
 	// last is the stage as the last event or sweep saw it: $disconnect runs on it when the
 	// stage is gone.
@@ -83,7 +86,7 @@ func (s *Server) Upgrade(w http.ResponseWriter, r *http.Request, st *proxy.WSSta
 	c := &conn{srv: s, id: s.newConnectionID(), stageKey: st.Stage.GetKey(), variant: st.Variant,
 		connectedAt: s.opts.Now(), userAgent: r.UserAgent()}
 	if rc != nil {
-		c.sourceIP, c.host = rc.SourceIP, rc.Host
+		c.sourceIP, c.host, c.clientCert = rc.SourceIP, rc.Host, rc.ClientCert
 	}
 	c.last.Store(st)
 	c.touch()
@@ -106,7 +109,7 @@ func (s *Server) Upgrade(w http.ResponseWriter, r *http.Request, st *proxy.WSSta
 			_, _ = w.Write(res.Body)
 			return
 		}
-		c.authorizer, c.apiKeyID = res.Authorizer, res.APIKeyID
+		c.authorizer, c.apiKeyID, c.apiKey = res.Authorizer, res.APIKeyID, res.APIKey
 		header.Set("X-Request-Id", res.RequestID)
 		// A subprotocol is the integration's to choose, as in AWS.
 		if p := res.Header.Get("Sec-WebSocket-Protocol"); p != "" {
@@ -191,7 +194,7 @@ func (c *conn) event(typ string) *proxy.Event {
 	return &proxy.Event{
 		Type: typ, ConnectionID: c.id, ConnectedAt: c.connectedAt,
 		SourceIP: c.sourceIP, UserAgent: c.userAgent, Host: c.host,
-		APIKeyID: c.apiKeyID, Authorizer: c.authorizer,
+		APIKeyID: c.apiKeyID, APIKey: c.apiKey, Authorizer: c.authorizer, ClientCert: c.clientCert,
 	}
 }
 

@@ -56,7 +56,10 @@ func buildLambdaEvent(ev *proxy.Event, rc *reqctx.Request, r *http.Request, now 
 	ctx.Stage, ctx.DomainName = rc.Stage, rc.Host
 	ctx.ConnectedAt = ev.ConnectedAt.UnixMilli()
 	ctx.ConnectionID = ev.ConnectionID
-	ctx.Identity = integration.WebSocketIdentity{SourceIP: ev.SourceIP, UserAgent: ev.UserAgent}
+	ctx.Identity = integration.WebSocketIdentity{SourceIP: ev.SourceIP, UserAgent: ev.UserAgent, ClientCert: integration.NewClientCert(rc.ClientCert)}
+	if rc.APIKeyID != "" {
+		ctx.Identity.APIKey, ctx.Identity.APIKeyID = rc.APIKey, rc.APIKeyID
+	}
 	a := rc.Authorizer
 	if ev.Type != proxy.EventConnect {
 		a = ev.Authorizer

@@ -95,6 +95,41 @@ func TestLambdaEventAPIAndAuthorizer(t *testing.T) {
 	}
 }
 
+// The API key $connect accepted and the mutual TLS certificate of the domain the connection
+// came through are in every event's identity, as aws-lambda-go reads them.
+func TestLambdaEventIdentity(t *testing.T) {
+	cert := &reqctx.ClientCert{SubjectDN: "CN=client", IssuerDN: "CN=ca", SerialNumber: "01"}
+	rc := &reqctx.Request{Stage: "live", API: "shop/chat", APIKeyID: "carol", APIKey: "carol-key", ClientCert: cert}
+	ev := &proxy.Event{Type: proxy.EventMessage, RouteKey: "$default", ConnectionID: "c", SourceIP: "10.0.0.1"}
+	b, err := json.Marshal(buildLambdaEvent(ev, rc, nil, time.Unix(2, 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e events.APIGatewayWebsocketProxyRequest
+	if err := json.Unmarshal(b, &e); err != nil {
+		t.Fatal(err)
+	}
+	id := e.RequestContext.Identity
+	if id.APIKey != "carol-key" || id.APIKeyID != "carol" || id.SourceIP != "10.0.0.1" {
+		t.Errorf("identity %+v", id)
+	}
+	var raw struct {
+		RequestContext struct {
+			Identity struct {
+				ClientCert struct{ SubjectDN string } `json:"clientCert"`
+			} `json:"identity"`
+		} `json:"requestContext"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil || raw.RequestContext.Identity.ClientCert.SubjectDN != "CN=client" {
+		t.Errorf("clientCert in %s: %v", b, err)
+	}
+	// Without a key or a certificate, neither is in the event.
+	b, _ = json.Marshal(buildLambdaEvent(ev, &reqctx.Request{Stage: "live", API: "shop/chat"}, nil, time.Unix(2, 0)))
+	if strings.Contains(string(b), "apiKey") || strings.Contains(string(b), "clientCert") {
+		t.Errorf("an event without a key or a certificate: %s", b)
+	}
+}
+
 // apiKeySelectionExpression picks the $connect key from a header or the query string and
 // leaves the request as the client sent it: no x-api-key header is made up for authorizers
 // and events to see, and a client's own x-api-key is not the key when another place is named.
