@@ -41,10 +41,19 @@ func (w *world) compileStage(st statuses, s *apiv1.Stage, restApi *apiv1.RestApi
 		return nil
 	}
 	rev := current
+	var warnings problems
 	if d := s.Spec.Deployment; d != nil {
 		if rev = w.revision(s.Namespace, restApi.Name, d.Revision); rev == nil || rev.API == nil {
-			status.refuse(apiv1.ReasonRevisionNotFound, fmt.Sprintf("deployment.revision %d of RestApi %s does not exist (latest is %d)", d.Revision, restApi.Name, current.Number))
-			return nil
+			msg := fmt.Sprintf("deployment.revision %d of RestApi %s does not exist (latest is %d)", d.Revision, restApi.Name, current.Number)
+			// A typo (or a revision pruned meanwhile) does not take the stage offline: it goes
+			// on serving what it was, when that is still stored.
+			prev := w.revision(s.Namespace, restApi.Name, s.Status.DeployedRevision)
+			if s.Status.DeployedRevision == 0 || prev == nil || prev.API == nil {
+				status.refuse(apiv1.ReasonRevisionNotFound, msg)
+				return nil
+			}
+			rev = prev
+			warnings.add(apiv1.ReasonRevisionNotFound, fmt.Sprintf("%s; still serving revision %d, deployed before", msg, prev.Number))
 		}
 	}
 	out := &ir.Stage{
@@ -73,7 +82,6 @@ func (w *world) compileStage(st statuses, s *apiv1.Stage, restApi *apiv1.RestApi
 	if c := s.Spec.Cache; c != nil {
 		out.Cache = stageCache(c)
 	}
-	var warnings problems
 	if c := s.Spec.Canary; c != nil {
 		canary := &ir.Canary{Revision: rev.Number, Variables: variables(s.Spec.Variables, c.Variables), UseStageCache: c.UseStageCache}
 		if c.PercentTraffic != nil {
@@ -82,10 +90,13 @@ func (w *world) compileStage(st statuses, s *apiv1.Stage, restApi *apiv1.RestApi
 		if d := c.Deployment; d != nil && d.Revision != rev.Number {
 			crev := w.revision(s.Namespace, restApi.Name, d.Revision)
 			if crev == nil || crev.API == nil {
-				status.refuse(apiv1.ReasonRevisionNotFound, fmt.Sprintf("canary.deployment.revision %d of RestApi %s does not exist (latest is %d)", d.Revision, restApi.Name, current.Number))
-				return nil
+				// The stable revision goes on serving all the traffic: a canary's typo is no
+				// outage.
+				warnings.add(apiv1.ReasonRevisionNotFound, fmt.Sprintf("canary.deployment.revision %d of RestApi %s does not exist (latest is %d); no canary is served, the stable revision takes all the traffic", d.Revision, restApi.Name, current.Number))
+				canary = nil
+			} else {
+				canary.Revision, canary.API = crev.Number, crev.API
 			}
-			canary.Revision, canary.API = crev.Number, crev.API
 		}
 		out.Canary = canary
 	}
