@@ -40,7 +40,8 @@ import (
 // its revision.
 func (w *world) compilePlans(st statuses) map[string][]ir.UsagePlan {
 	byStage := map[string][]ir.UsagePlan{}
-	claimed := map[string]string{} // stage key + "|" + key hash -> plan name
+	type claimant struct{ plan, key string }
+	claimed := map[string]claimant{} // stage key + "|" + key hash -> the plan and key that took it
 	inScope := scope(w.in.Scope)
 	for _, p := range w.plans {
 		status := st.of(KindUsagePlan, p)
@@ -75,11 +76,15 @@ func (w *world) compilePlans(st statuses) map[string][]ir.UsagePlan {
 			})
 			for _, k := range keys {
 				claim := stageKey + "|" + k.SHA256
-				if other, taken := claimed[claim]; taken && other != p.Name {
-					probs.add(apiv1.ReasonAPIKeyConflict, fmt.Sprintf("API key %s is already in UsagePlan %s for stage %s; a key is in one plan per stage", k.ID, other, as.Stage))
+				if other, taken := claimed[claim]; taken && other.plan != p.Name {
+					what := "API key " + k.ID
+					if other.key != k.ID {
+						what += " holds the same key as Secret " + other.key + ", which"
+					}
+					probs.add(apiv1.ReasonAPIKeyConflict, fmt.Sprintf("%s is already in UsagePlan %s for stage %s; a key is in one plan per stage", what, other.plan, as.Stage))
 					continue
 				}
-				claimed[claim] = p.Name
+				claimed[claim] = claimant{p.Name, k.ID}
 				plan.Keys = append(plan.Keys, k)
 			}
 			byStage[stageKey] = append(byStage[stageKey], plan)
@@ -236,7 +241,8 @@ func (w *world) planKeys(p *apiv1.UsagePlan, probs *problems) []ir.APIKey {
 		s := w.secrets[nsName{p.Namespace, ref.Name}]
 		switch {
 		case s == nil:
-			probs.add(apiv1.ReasonInvalidAPIKey, fmt.Sprintf("Secret %s does not exist", ref.Name))
+			// The controller lists only api-key Secrets: one of another type looks absent.
+			probs.add(apiv1.ReasonInvalidAPIKey, fmt.Sprintf("Secret %s does not exist, or is not of type %s", ref.Name, apiv1.APIKeySecretType))
 		case s.Type != apiv1.APIKeySecretType:
 			probs.add(apiv1.ReasonInvalidAPIKey, fmt.Sprintf("Secret %s is of type %q, not %s", ref.Name, s.Type, apiv1.APIKeySecretType))
 		default:
