@@ -190,6 +190,9 @@ func TestKubectlPluginOnAPIServer(t *testing.T) {
 	if lines := strings.Split(strings.TrimSpace(out), "\n"); err != nil || len(lines) != 3 || !strings.HasPrefix(lines[1], "2 ") || !strings.HasPrefix(lines[2], "1 ") {
 		t.Fatalf("revisions (%v):\n%s", err, out)
 	}
+	if out, err := plugin(t, kc, "revisions", "nosuch", "-n", ns); err == nil || !strings.Contains(err.Error()+out, "not found") {
+		t.Errorf("revisions of a RestApi that does not exist (%v):\n%s", err, out)
+	}
 	out, err = plugin(t, kc, "revisions", "pets", "-n", ns, "-o", "json")
 	var rows []revisionRow
 	if err != nil || json.Unmarshal([]byte(out), &rows) != nil || len(rows) != 2 || rows[0].Revision != 2 || rows[0].Routes != 1 {

@@ -136,6 +136,12 @@ func listRevisions(ctx context.Context, c client.Client, ns, api string, o outpu
 	if err != nil {
 		return err
 	}
+	if len(items) == 0 {
+		// No revision at all: say whether the RestApi exists, not print an empty table.
+		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: api}, &apiv1.RestApi{}); err != nil {
+			return fmt.Errorf("RestApi %s/%s: %w", ns, api, err)
+		}
+	}
 	var stages apiv1.StageList
 	if err := c.List(ctx, &stages, client.InNamespace(ns)); err != nil {
 		return err
