@@ -354,6 +354,7 @@ type RouteStatus struct {
 // +kubebuilder:printcolumn:name="Integration",type=string,JSONPath=`.spec.integration.type`
 // +kubebuilder:printcolumn:name="Route Response",type=string,JSONPath=`.spec.routeResponseSelectionExpression`,priority=1
 // +kubebuilder:printcolumn:name="Accepted",type=string,JSONPath=`.status.conditions[?(@.type=="Accepted")].status`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type Route struct {
 	metav1.TypeMeta   `json:",inline"`

@@ -145,11 +145,11 @@ func TestKubectlExplainAndColumns(t *testing.T) {
 	}
 
 	columns := map[string][]string{
-		"restapis":    {"NAME", "PROTOCOL", "HOSTNAMES", "REVISION", "READY"},
-		"routes":      {"NAME", "API", "METHODS", "PATH", "INTEGRATION"},
+		"restapis":    {"NAME", "PROTOCOL", "HOSTNAMES", "REVISION", "ACCEPTED", "READY"},
+		"routes":      {"NAME", "API", "METHODS", "PATH", "INTEGRATION", "ACCEPTED", "READY"},
 		"authorizers": {"NAME", "TYPE", "TTL"},
 		"usageplans":  {"NAME", "RATE", "BURST", "QUOTA", "PERIOD", "KEYS", "USED"},
-		"stages":      {"NAME", "API", "REVISION", "CANARY %", "URL", "PROGRAMMED"},
+		"stages":      {"NAME", "API", "REVISION", "CANARY %", "URL", "READY", "PROGRAMMED"},
 	}
 	for resource, want := range columns {
 		out := kubectl(t, "get", resource, "-n", "columns")

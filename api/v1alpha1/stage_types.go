@@ -287,6 +287,7 @@ type StageStatus struct {
 // +kubebuilder:printcolumn:name="Canary %",type=number,JSONPath=`.spec.canary.percentTraffic`
 // +kubebuilder:printcolumn:name="Canary Rev",type=integer,JSONPath=`.status.canaryRevision`,priority=1
 // +kubebuilder:printcolumn:name="URL",type=string,JSONPath=`.status.url`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Programmed",type=string,JSONPath=`.status.conditions[?(@.type=="Programmed")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type Stage struct {
