@@ -25,6 +25,8 @@ import (
 	apiv1 "github.com/portico-dev/portico/api/v1alpha1"
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 	"github.com/portico-dev/portico/controllers/ir"
+	"github.com/portico-dev/portico/internal/mapping"
+	"github.com/portico-dev/portico/internal/routepath"
 )
 
 // compileStage compiles a Stage of restApi, whose current revision is current. It returns
@@ -101,13 +103,21 @@ func (w *world) compileStage(st statuses, s *apiv1.Stage, restApi *apiv1.RestApi
 		out.Canary = canary
 	}
 	out.MethodSettings = methodSettings(s.Spec.MethodSettings, rev.API, out.Cache != nil && out.Cache.Enabled, &warnings)
+	checkStageVariables(rev.API, out.Variables, "", &warnings)
+	if c := out.Canary; c != nil {
+		api := c.API
+		if api == nil {
+			api = rev.API
+		}
+		checkStageVariables(api, c.Variables, "the canary's ", &warnings)
+	}
 	w.checkPlanThrottles(st, s, restApi.Name, rev.API)
 	if restApi.Spec.Protocol == apiv1.ProtocolWebSocket {
 		webSocketStage(out, &warnings)
 	}
 	out.WebSocketManagementKeys = w.managementKeys(restApi, &warnings)
 	if warnings.reason != "" {
-		status.set(apiv1.ConditionAccepted, false, warnings.reason, warnings.String()+"; the stage is served without those settings")
+		status.set(apiv1.ConditionAccepted, false, warnings.reason, warnings.String()+"; the rest of the stage is served")
 	}
 	status.URL = stageURL(rev.API.Hostnames, out.StageName, w.in.Options.GatewayURL)
 	status.DeployedRevision = rev.Number
@@ -116,6 +126,35 @@ func (w *world) compileStage(st statuses, s *apiv1.Stage, restApi *apiv1.RestApi
 	}
 	status.accept("the stage is valid", fmt.Sprintf("serving revision %d of RestApi %s", rev.Number, restApi.Name))
 	return out
+}
+
+// checkStageVariables reports the routes whose integration uri the stage's variables do not
+// make a usable URL (a ${stageVariables.host} the stage does not set leaves the host empty):
+// the proxies answer their requests 502, and the stage says so rather than only their logs.
+func checkStageVariables(api *ir.API, vars map[string]string, whose string, ps *problems) {
+	for _, r := range api.Routes {
+		uri := r.Integration.URI
+		if !strings.Contains(uri, "stageVariables") || r.Path == "" {
+			continue
+		}
+		segs, err := routepath.Parse(r.Path)
+		if err != nil {
+			continue
+		}
+		params := map[string]bool{}
+		for _, seg := range segs {
+			if seg.Param != "" {
+				params[seg.Param] = seg.Greedy
+			}
+		}
+		t, err := mapping.ParseTemplate(uri, params)
+		if err != nil {
+			continue // the Route reports it
+		}
+		if _, err := t.Bind(vars); err != nil {
+			ps.add(apiv1.ReasonInvalidTemplate, fmt.Sprintf("route %s: %sstage variables: %v; its requests answer 502 until the variable is set", r.Name, whose, err))
+		}
+	}
 }
 
 // webSocketStage takes out of a WEBSOCKET API's stage what its events cannot use, saying so
