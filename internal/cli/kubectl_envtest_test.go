@@ -216,6 +216,10 @@ func TestKubectlPluginOnAPIServer(t *testing.T) {
 	if err != nil || !strings.Contains(out, "Body:\nv1\n") {
 		t.Fatalf("test-invoke --revision 1 (%v):\n%s", err, out)
 	}
+	// A revision the RestApi does not keep is named as such, not run as the stage's own.
+	if out, err := run(t, "test-invoke", "--kubeconfig", kc, "-n", ns, "--api", "pets", "--stage", "prod", "--path", "/pets", "--revision", "99"); err == nil || !strings.Contains(err.Error()+out, "keeps no revision 99") {
+		t.Errorf("test-invoke --revision 99 (%v):\n%s", err, out)
+	}
 	if out, err = plugin(t, kc, "test-invoke", "-n", ns, "--api", "pets", "--stage", "nope"); err == nil {
 		t.Errorf("test-invoke of a missing stage ran:\n%s", out)
 	}

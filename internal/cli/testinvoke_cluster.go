@@ -20,6 +20,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -54,8 +56,22 @@ func pinRevision(in *compile.Inputs, o testInvokeOptions) error {
 		if st.Namespace != o.namespace || st.Spec.RestApiRef.Name != o.api || (st.Name != o.stage && st.Spec.StageName != o.stage) {
 			continue
 		}
+		// The revision itself, not the one the stage served before (the compiler keeps a
+		// stage on that when its pin names a revision that does not exist).
+		var kept []string
+		found := false
+		for _, r := range in.Revisions {
+			if r.Namespace == o.namespace && r.RestApi == o.api {
+				kept = append(kept, strconv.FormatInt(r.Number, 10))
+				found = found || r.Number == o.revision
+			}
+		}
+		if !found && len(kept) > 0 {
+			return fmt.Errorf("RestApi %s/%s keeps no revision %d (it keeps %s)", o.namespace, o.api, o.revision, strings.Join(kept, ", "))
+		}
 		st.Spec.Deployment = &apiv1.StageDeployment{Revision: o.revision}
 		st.Spec.Canary = nil
+		st.Status.DeployedRevision = 0
 		return nil
 	}
 	return fmt.Errorf("no stage %q of RestApi %s/%s", o.stage, o.namespace, o.api)
