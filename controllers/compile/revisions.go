@@ -76,6 +76,11 @@ func (w *world) prune(restApi *apiv1.RestApi, current int64) []Revision {
 		if c := s.Spec.Canary; c != nil && c.Deployment != nil {
 			pinned[c.Deployment.Revision] = true
 		}
+		// What the stage serves now, as its status says: a stage whose pin names a revision
+		// that does not exist goes on serving it (compileStage), so it must stay.
+		if r := s.Status.DeployedRevision; r != 0 {
+			pinned[r] = true
+		}
 	}
 	revs := w.revisions[nsName{restApi.Namespace, restApi.Name}] // ascending numbers
 	var out []Revision
