@@ -30,7 +30,7 @@ func TestTemplates(t *testing.T) {
 		"BAD_REQUEST_BODY": {Templates: map[string]string{
 			"application/json": `{"error": $context.error.messageString, "type": "$context.error.responseType", "why": "$util.escapeJavaScript($context.error.validationErrorString)", "id": "$context.requestId"}`,
 			"text/plain":       `$context.error.message#if($context.error.validationErrorString != "") ($context.error.validationErrorString)#end`,
-			"application/xml":  `#set($x = 1 / 0)$x`, // fails at run time
+			"application/xml":  `#set($s = "a")#set($x = $s.nope())$x`, // fails at run time: strings have no nope()
 		}},
 		"DEFAULT_4XX": {Body: &body},
 	})
