@@ -243,13 +243,7 @@ func (c *apiCompiler) route(r *apiv1.Route, websocket bool) (ir.Route, []string,
 			return out, nil, apiv1.ReasonRejected, err
 		}
 		out.Path = s.Path
-		// Parameter names and whether each is greedy, as the proxy reads them.
-		pathParams = map[string]bool{}
-		for _, seg := range segs {
-			if seg.Param != "" {
-				pathParams[seg.Param] = seg.Greedy
-			}
-		}
+		pathParams = paramsOf(segs)
 		methods := methodSet(s.Methods)
 		out.Methods = methods
 		shape := routepath.Shape(segs)

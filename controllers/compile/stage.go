@@ -128,6 +128,17 @@ func (w *world) compileStage(st statuses, s *apiv1.Stage, restApi *apiv1.RestApi
 	return out
 }
 
+// paramsOf is a path's parameter names and whether each is greedy, as the proxy reads them.
+func paramsOf(segs []routepath.Segment) map[string]bool {
+	params := map[string]bool{}
+	for _, seg := range segs {
+		if seg.Param != "" {
+			params[seg.Param] = seg.Greedy
+		}
+	}
+	return params
+}
+
 // checkStageVariables reports the routes whose integration uri the stage's variables do not
 // make a usable URL (a ${stageVariables.host} the stage does not set leaves the host empty):
 // the proxies answer their requests 502, and the stage says so rather than only their logs.
@@ -141,13 +152,7 @@ func checkStageVariables(api *ir.API, vars map[string]string, whose string, ps *
 		if err != nil {
 			continue
 		}
-		params := map[string]bool{}
-		for _, seg := range segs {
-			if seg.Param != "" {
-				params[seg.Param] = seg.Greedy
-			}
-		}
-		t, err := mapping.ParseTemplate(uri, params)
+		t, err := mapping.ParseTemplate(uri, paramsOf(segs))
 		if err != nil {
 			continue // the Route reports it
 		}
