@@ -263,7 +263,9 @@ type Tracing struct {
 type StageStatus struct {
 	CommonStatus `json:",inline"`
 
-	// url the stage is served at.
+	// url the stage is served at: on the API's first exact hostname, else on the gateway's
+	// URL (--gateway-url); ws:// or wss:// for a WEBSOCKET API.
+	// Example: http://localhost:8080/prod/.
 	// +optional
 	URL string `json:"url,omitempty"`
 

@@ -119,7 +119,7 @@ func (w *world) compileStage(st statuses, s *apiv1.Stage, restApi *apiv1.RestApi
 	if warnings.reason != "" {
 		status.set(apiv1.ConditionAccepted, false, warnings.reason, warnings.String()+"; the rest of the stage is served")
 	}
-	status.URL = stageURL(rev.API.Hostnames, out.StageName, w.in.Options.GatewayURL)
+	status.URL = stageURL(rev.API.Hostnames, out.StageName, w.in.Options.GatewayURL, restApi.Spec.Protocol == apiv1.ProtocolWebSocket)
 	status.DeployedRevision = rev.Number
 	if out.Canary != nil {
 		status.CanaryRevision = out.Canary.Revision
@@ -201,19 +201,41 @@ func stageName(s *apiv1.Stage) string {
 	return s.Name
 }
 
-// stageURL is where a stage answers: on the first exact hostname of the revision it deploys
-// (a pinned stage serves its revision's hostnames, not the RestApi's latest), else at the
-// gateway's URL.
-func stageURL(hostnames []string, stage, gateway string) string {
-	for _, h := range hostnames {
-		if !strings.HasPrefix(h, "*") {
-			return "http://" + h + "/" + stage + "/"
-		}
-	}
-	if gateway == "" {
+// stageURL is where clients reach a stage: on the API's first exact hostname (with the
+// gateway URL's scheme and port, when one is set), else on the gateway URL. A WEBSOCKET
+// stage's is ws:// (wss:// behind https), without a trailing slash, as clients open it.
+func stageURL(hostnames []string, stage, gateway string, websocket bool) string {
+	set := gateway != ""
+	if !set {
 		gateway = "http://localhost:8080"
 	}
-	return strings.TrimSuffix(gateway, "/") + "/" + stage + "/"
+	base := strings.TrimSuffix(gateway, "/")
+	scheme, rest, ok := strings.Cut(base, "://")
+	if !ok {
+		scheme, rest = "http", base
+	}
+	for _, h := range hostnames {
+		if !strings.HasPrefix(h, "*") {
+			hostPort := rest
+			if i := strings.IndexByte(hostPort, '/'); i >= 0 {
+				hostPort = hostPort[:i]
+			}
+			port := ""
+			if i := strings.LastIndexByte(hostPort, ':'); set && i >= 0 && !strings.Contains(hostPort[i:], "]") {
+				port = hostPort[i:]
+			}
+			rest = h + port
+			break
+		}
+	}
+	if websocket {
+		scheme = map[string]string{"https": "wss"}[scheme]
+		if scheme == "" {
+			scheme = "ws"
+		}
+		return scheme + "://" + rest + "/" + stage
+	}
+	return scheme + "://" + rest + "/" + stage + "/"
 }
 
 func variables(base, overrides apiv1.StageVariables) map[string]string {
