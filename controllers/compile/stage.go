@@ -18,6 +18,7 @@ package compile
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -205,37 +206,28 @@ func stageName(s *apiv1.Stage) string {
 // gateway URL's scheme and port, when one is set), else on the gateway URL. A WEBSOCKET
 // stage's is ws:// (wss:// behind https), without a trailing slash, as clients open it.
 func stageURL(hostnames []string, stage, gateway string, websocket bool) string {
-	set := gateway != ""
+	u, err := url.Parse(strings.TrimSuffix(gateway, "/"))
+	set := err == nil && u.Host != ""
 	if !set {
-		gateway = "http://localhost:8080"
-	}
-	base := strings.TrimSuffix(gateway, "/")
-	scheme, rest, ok := strings.Cut(base, "://")
-	if !ok {
-		scheme, rest = "http", base
+		u = &url.URL{Scheme: "http", Host: "localhost:8080"}
 	}
 	for _, h := range hostnames {
 		if !strings.HasPrefix(h, "*") {
-			hostPort := rest
-			if i := strings.IndexByte(hostPort, '/'); i >= 0 {
-				hostPort = hostPort[:i]
+			if port := u.Port(); set && port != "" {
+				h += ":" + port
 			}
-			port := ""
-			if i := strings.LastIndexByte(hostPort, ':'); set && i >= 0 && !strings.Contains(hostPort[i:], "]") {
-				port = hostPort[i:]
-			}
-			rest = h + port
+			u = &url.URL{Scheme: u.Scheme, Host: h}
 			break
 		}
 	}
 	if websocket {
-		scheme = map[string]string{"https": "wss"}[scheme]
-		if scheme == "" {
-			scheme = "ws"
+		u.Scheme = map[string]string{"https": "wss"}[u.Scheme]
+		if u.Scheme == "" {
+			u.Scheme = "ws"
 		}
-		return scheme + "://" + rest + "/" + stage
+		return u.String() + "/" + stage
 	}
-	return scheme + "://" + rest + "/" + stage + "/"
+	return u.String() + "/" + stage + "/"
 }
 
 func variables(base, overrides apiv1.StageVariables) map[string]string {

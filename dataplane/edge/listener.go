@@ -63,18 +63,9 @@ func (s *Slots) Listener(l net.Listener) net.Listener {
 	return &limitListener{Listener: l, slots: s}
 }
 
-// wait returns once a slot is free, or false once closed says the listener is closed.
-func (s *Slots) wait(closed *atomic.Bool) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for s.used >= s.max && !closed.Load() {
-		s.cond.Wait()
-	}
-	return !closed.Load()
-}
-
-// take takes a slot, waiting for one; false once closed says the listener is closed.
-func (s *Slots) take(closed *atomic.Bool) bool {
+// await returns once a slot is free, taking it when take is set, or false once closed says
+// the listener is closed.
+func (s *Slots) await(closed *atomic.Bool, take bool) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for s.used >= s.max && !closed.Load() {
@@ -83,7 +74,9 @@ func (s *Slots) take(closed *atomic.Bool) bool {
 	if closed.Load() {
 		return false
 	}
-	s.used++
+	if take {
+		s.used++
+	}
 	return true
 }
 
@@ -101,14 +94,14 @@ type limitListener struct {
 }
 
 func (l *limitListener) Accept() (net.Conn, error) {
-	if !l.slots.wait(&l.closed) {
+	if !l.slots.await(&l.closed, false) {
 		return nil, net.ErrClosed
 	}
 	c, err := l.Listener.Accept()
 	if err != nil {
 		return nil, err
 	}
-	if !l.slots.take(&l.closed) {
+	if !l.slots.await(&l.closed, true) {
 		_ = c.Close()
 		return nil, net.ErrClosed
 	}

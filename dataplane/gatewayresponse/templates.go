@@ -70,13 +70,19 @@ func (t *templateSet) pick(accept string) (string, *vtl.Template) {
 	return ForAccept(t.byType, t.types, accept)
 }
 
+// FirstMediaType is the first media type of an Accept header, lower case, without
+// parameters; "" for none. Amazon API Gateway honours only the first of several.
+func FirstMediaType(accept string) string {
+	first, _, _ := strings.Cut(accept, ",")
+	return mediaType(first)
+}
+
 // ForAccept picks one of a set of templates by media type (byType; types, non-empty, in the
 // order declared) for a client's Accept header: the first media type's (Amazon API Gateway
 // honours only the first of several), else application/json's, else the first declared.
 // Gateway responses and integration responses choose alike.
 func ForAccept(byType map[string]*vtl.Template, types []string, accept string) (string, *vtl.Template) {
-	first, _, _ := strings.Cut(accept, ",")
-	if mt := mediaType(first); mt != "" {
+	if mt := FirstMediaType(accept); mt != "" {
 		if tm := byType[mt]; tm != nil {
 			return mt, tm
 		}

@@ -301,7 +301,7 @@ func (h *mappedHTTP) respond(w http.ResponseWriter, r *http.Request, rc *reqctx.
 		mapped := payload
 		// AWS's table of response conversions: a binary answer (binaryMediaTypes) to a
 		// client that accepts a binary type passes as it is, whatever templates there are.
-		binary := isBinary(ct, h.binary) && isBinary(firstMediaType(r.Header.Get("Accept")), h.binary)
+		binary := isBinary(ct, h.binary) && isBinary(gatewayresponse.FirstMediaType(r.Header.Get("Accept")), h.binary)
 		if ir.templates != nil && !binary {
 			encoding = "" // the template's output is what the client gets
 			var tmpl *vtl.Template

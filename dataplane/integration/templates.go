@@ -65,16 +65,6 @@ func (t *templates) forAccept(accept string) (string, *vtl.Template) {
 	return gatewayresponse.ForAccept(t.byType, t.types, accept)
 }
 
-// firstMediaType is the first media type of an Accept header, lower case, without
-// parameters; "" for none. Amazon API Gateway honours only the first of several.
-func firstMediaType(accept string) string {
-	first, _, _ := strings.Cut(accept, ",")
-	if strings.TrimSpace(first) == "" {
-		return ""
-	}
-	return MediaType(first)
-}
-
 // MediaType is a Content-Type's media type, lower case, without parameters; application/json
 // for none, as Amazon API Gateway assumes.
 func MediaType(ct string) string {
