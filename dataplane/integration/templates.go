@@ -26,6 +26,7 @@ import (
 	"strings"
 
 	"github.com/portico-dev/portico/dataplane/gatewayresponse"
+	"github.com/portico-dev/portico/dataplane/proxy/rawheader"
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
 	"github.com/portico-dev/portico/internal/vtl"
 )
@@ -132,11 +133,14 @@ func params(r *http.Request, rc *reqctx.Request) (path, query, header *vtl.Map) 
 		keys = append(keys, "Host")
 	}
 	slices.Sort(keys)
+	// Keyed by the names as the client spelled them, as AWS's templates see them: a lookup
+	// of .get('x-custom-h') finds what was sent as x-custom-h.
+	names := rawheader.From(r)
 	for _, k := range keys {
 		if vs, ok := r.Header[k]; !ok {
-			header.Set(k, r.Host) // Host, which Go keeps apart
+			header.Set(names.Spell(k), r.Host) // Host, which Go keeps apart
 		} else if len(vs) > 0 {
-			header.Set(k, vs[len(vs)-1])
+			header.Set(names.Spell(k), vs[len(vs)-1])
 		}
 	}
 	return path, query, header

@@ -17,13 +17,17 @@ limitations under the License.
 package proxy
 
 import (
+	"strings"
+
+	"google.golang.org/protobuf/reflect/protoreflect"
+
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 	"github.com/portico-dev/portico/dataplane/config"
 )
 
-// WantsHeaderNames reports whether the applied configuration has an event that carries
-// header names as clients spell them: a payload 1.0 LAMBDA_PROXY route or a REQUEST
-// authorizer with payload 1.0. The HTTP and HTTPS listeners keep the names
+// WantsHeaderNames reports whether the applied configuration has an event or a template
+// that carries header names as clients spell them: a payload 1.0 LAMBDA_PROXY route, a
+// REQUEST authorizer with payload 1.0, or a mapping template reading $input.params(). The HTTP and HTTPS listeners keep the names
 // (rawheader.Listener, rawheader.TLSListener) only for connections accepted while it is
 // true; other connections are followed for their framing alone.
 func (p *Proxy) WantsHeaderNames() bool { return p.headerNames.Load() }
@@ -38,6 +42,13 @@ func wantsHeaderNames(cfg *config.Config) bool {
 }
 
 func apiWantsHeaderNames(api *xdsv1alpha1.Api) bool {
+	if api == nil {
+		return false
+	}
+	// AWS's templates see $input.params().header keyed by the names as sent.
+	if mentions(api.ProtoReflect(), "input.params()") {
+		return true
+	}
 	for _, rt := range api.GetRoutes() {
 		if in := rt.GetIntegration(); in.GetType() == "LAMBDA_PROXY" && in.GetPayloadFormatVersion() == "1.0" {
 			return true
@@ -50,4 +61,38 @@ func apiWantsHeaderNames(api *xdsv1alpha1.Api) bool {
 		}
 	}
 	return false
+}
+
+// mentions reports whether any string of m, its lists, maps and nested messages included,
+// contains s: whether a template anywhere in an API reads a variable, found without knowing
+// which of its fields hold templates.
+func mentions(m protoreflect.Message, s string) bool {
+	found := false
+	var value func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool
+	value = func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch fd.Kind() {
+		case protoreflect.StringKind:
+			found = strings.Contains(v.String(), s)
+		case protoreflect.MessageKind, protoreflect.GroupKind:
+			found = mentions(v.Message(), s)
+		}
+		return !found
+	}
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case fd.IsList():
+			l := v.List()
+			for i := 0; i < l.Len() && !found; i++ {
+				value(fd, l.Get(i))
+			}
+		case fd.IsMap():
+			v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
+				return value(fd.MapValue(), mv)
+			})
+		default:
+			value(fd, v)
+		}
+		return !found
+	})
+	return found
 }

@@ -172,3 +172,34 @@ func TestHeaderNamesOverHTTPS(t *testing.T) {
 		}
 	}
 }
+
+// TestTemplateHeaderNamesAsSent: $input.params().header is keyed by the names as the client
+// spelled them, as AWS's templates see them, so .get('x-custom-h') finds x-custom-h; a
+// configuration without such a template does not ask for the names.
+func TestTemplateHeaderNamesAsSent(t *testing.T) {
+	f := newFixture(t, Options{})
+	f.apply(t, stageOf("prod", "prod", apiOf(nil, mockRoute("plain", "/plain", "GET", "$input.params('x-custom-h')"))))
+	if f.WantsHeaderNames() {
+		t.Error("a template without $input.params() asks for header names")
+	}
+	f.apply(t, stageOf("prod", "prod", apiOf(nil, mockRoute("hdr", "/hdr", "GET",
+		"#foreach($h in $input.params().header.keySet())$h;#end|$input.params().header.get('x-custom-h')|$input.params().header['X-Custom-H']"))))
+	if !f.WantsHeaderNames() {
+		t.Fatal("a template reading $input.params().header does not ask for header names")
+	}
+	addr := servePortico(t, f)
+	req, _ := http.NewRequest("GET", "http://"+addr+"/prod/hdr", nil)
+	req.Header["x-custom-h"] = []string{"v1"}
+	req.Header["petId"] = []string{"7"}
+	res, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	_ = res.Body.Close()
+	got := string(b)
+	keys, values, _ := strings.Cut(got, "|")
+	if values != "v1|" || !strings.Contains(keys, "x-custom-h;") || !strings.Contains(keys, "petId;") || !strings.Contains(keys, "Host;") {
+		t.Errorf("template saw %q; want the names as sent and x-custom-h's value by its own spelling", got)
+	}
+}
