@@ -316,8 +316,14 @@ func (h *mappedHTTP) respond(w http.ResponseWriter, r *http.Request, rc *reqctx.
 			payload, ov = []byte(result.Output), result.ResponseOverride
 		}
 		ir.headers(out, res.Header, mapped)
+		if ct == "" {
+			// AWS's integration responses answer JSON unless told otherwise.
+			ct = "application/json"
+		}
 	}
-	if ct != "" {
+	// A Content-Type the integration response maps (header.Content-Type: "'text/html'")
+	// is the client's, as in AWS: the usual way to serve HTML from a template.
+	if ct != "" && len(out["Content-Type"]) == 0 {
 		out.Set("Content-Type", ct)
 	}
 	if encoding != "" && out.Get("Content-Encoding") == "" {

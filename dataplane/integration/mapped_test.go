@@ -438,3 +438,26 @@ func TestMappedAnswerEncodingsAndBinary(t *testing.T) {
 		})
 	}
 }
+
+// A Content-Type the integration response maps is the client's (the usual way to serve HTML
+// from a template, in AWS as here), from a static value or the backend's header; a response
+// without a template or a content type answers application/json, as AWS's do.
+func TestMappedContentType(t *testing.T) {
+	h := build(t, &xdsv1alpha1.Integration{
+		Type:             TypeMock,
+		RequestTemplates: map[string]string{"application/json": `{"statusCode": $input.params('code')}`},
+		Responses: []*xdsv1alpha1.IntegrationResponse{
+			{SelectionPattern: "200", StatusCode: 200, ResponseParameters: map[string]string{"header.Content-Type": "'text/html'"},
+				ResponseTemplates: map[string]string{"application/json": "<p>$context.stage</p>"}},
+			{SelectionPattern: "201", StatusCode: 201, ResponseParameters: map[string]string{"header.content-type": "'text/plain'"}},
+			{SelectionPattern: "202", StatusCode: 202, ResponseParameters: map[string]string{"header.content-type": "integration.response.header.x-none"}},
+			{StatusCode: 404},
+		},
+	})
+	for code, want := range map[string]string{"200": "text/html", "201": "text/plain", "202": "application/json", "404": "application/json"} {
+		w := call(h, "GET", "/pets/1?code="+code, "")
+		if got := w.Header().Values("Content-Type"); len(got) != 1 || got[0] != want {
+			t.Errorf("%s: %d Content-Type %q, want %q (%q)", code, w.Code, got, want, w.Body)
+		}
+	}
+}
