@@ -19,6 +19,7 @@ package openapi
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -197,12 +198,25 @@ func (im *importer) authorization(op *openapi3.Operation, ptr string) (*apiv1.Au
 	if len(*reqs) == 0 {
 		return nil, ""
 	}
-	if len(*reqs) > 1 {
-		im.omit(ptr+"/security", "alternative security requirements", "Portico routes take one authorizer; the first requirement is imported")
+	// Amazon API Gateway exports a method's protections as separate requirements
+	// ([{api_key: []}, {my-authorizer: []}]) and applies every one of them, where OpenAPI
+	// would read alternatives: so do we, as taking one would drop the others' protection.
+	merged := openapi3.SecurityRequirement{}
+	for _, req := range *reqs {
+		for name, scopes := range req {
+			for _, s := range scopes {
+				if !slices.Contains(merged[name], s) {
+					merged[name] = append(merged[name], s)
+				}
+			}
+			if merged[name] == nil {
+				merged[name] = []string{}
+			}
+		}
 	}
 	out := &apiv1.Authorization{}
-	for _, name := range sortedKeys((*reqs)[0]) {
-		scopes := (*reqs)[0][name]
+	for _, name := range sortedKeys(merged) {
+		scopes := merged[name]
 		if why, bad := im.refused[name]; bad {
 			return nil, "security scheme " + name + ": " + why
 		}
@@ -211,7 +225,7 @@ func (im *importer) authorization(op *openapi3.Operation, ptr string) (*apiv1.Au
 			out.APIKeyRequired = true
 		case im.authorizers[name] != nil:
 			if out.AuthorizerRef != nil {
-				return nil, "two authorizers on one method; Portico routes take one"
+				return nil, "two authorizers on one method (" + out.AuthorizerRef.Name + " and " + im.authorizers[name].Name + "); Portico routes take one, as AWS methods do"
 			}
 			a := im.authorizers[name]
 			out.AuthorizerRef = &apiv1.LocalObjectReference{Name: a.Name}
