@@ -69,17 +69,39 @@ func (im *importer) responses(in map[string]integrationResp, ptr string) []apiv1
 	return out
 }
 
-var mockStatus = regexp.MustCompile(`"statusCode"\s*:\s*([0-9]{3})`)
+var mockStatus = regexp.MustCompile(`^\s*\{\s*"statusCode"\s*:\s*"?([0-9]{3})"?\s*\}\s*$`)
 
-// mock maps a MOCK integration: the status its request template selects, and the headers
-// and body of the integration response for that status.
-func (im *importer) mock(x *integrationExt, ptr string) *apiv1.MockResponse {
+// mock maps a MOCK integration onto out. One that always answers the same (request
+// templates that are a constant {"statusCode": N}, and a selected response with one body and
+// static headers) becomes mock, the form that answers without running a template per
+// request; any other is carried as AWS has it, request templates and integration responses,
+// which Portico's MOCK runs as AWS's does (a template choosing the status per request).
+func (im *importer) mock(x *integrationExt, ptr string, out *apiv1.Integration) {
+	if m, ok := im.staticMock(x, ptr); ok {
+		out.Mock = m
+		return
+	}
+	out.RequestTemplates = templates(x.RequestTemplates)
+	out.Responses = im.responses(x.Responses, ptr)
+	out.PassthroughBehavior = apiv1.PassthroughBehavior(strings.ToUpper(x.PassthroughBehavior))
+	if len(out.RequestTemplates) == 0 {
+		out.Mock = &apiv1.MockResponse{StatusCode: 200} // AWS's status without a template
+	}
+}
+
+// staticMock is x as a mock answer, when x always answers the same.
+func (im *importer) staticMock(x *integrationExt, ptr string) (*apiv1.MockResponse, bool) {
 	status := 200
-	for _, ct := range sortedKeys(x.RequestTemplates) {
-		if m := mockStatus.FindStringSubmatch(x.RequestTemplates[ct]); m != nil {
-			status, _ = strconv.Atoi(m[1])
-			break
+	for i, ct := range sortedKeys(x.RequestTemplates) {
+		m := mockStatus.FindStringSubmatch(x.RequestTemplates[ct])
+		if m == nil {
+			return nil, false
 		}
+		n, _ := strconv.Atoi(m[1])
+		if i > 0 && n != status {
+			return nil, false
+		}
+		status = n
 	}
 	code := fmt.Sprint(status)
 	chosen := ""
@@ -93,42 +115,37 @@ func (im *importer) mock(x *integrationExt, ptr string) *apiv1.MockResponse {
 		}
 	}
 	out := &apiv1.MockResponse{StatusCode: int32(status)}
-	for _, k := range sortedKeys(x.Responses) {
-		if k != chosen {
-			im.omit(ptr+"/responses/"+k, "mock response "+k, "a Portico MOCK answers the one response its request template selects ("+code+")")
-		}
-	}
 	if chosen == "" {
-		return out
+		return out, true
 	}
 	r := x.Responses[chosen]
+	if len(r.ResponseTemplates) > 1 || r.ContentHandling != "" {
+		return nil, false
+	}
+	for k, v := range r.ResponseParameters {
+		if !strings.HasPrefix(k, "method.response.header.") || len(v) < 2 || v[0] != '\'' || v[len(v)-1] != '\'' {
+			return nil, false
+		}
+	}
+	// The other responses are never selected: the status is always code.
 	if r.StatusCode != 0 {
 		out.StatusCode = int32(r.StatusCode)
 	}
 	for _, k := range sortedKeys(r.ResponseParameters) {
 		v := r.ResponseParameters[k]
-		h, ok := strings.CutPrefix(k, "method.response.header.")
-		if !ok || len(v) < 2 || v[0] != '\'' || v[len(v)-1] != '\'' {
-			im.omit(ptr+"/responses/"+chosen+"/responseParameters", k, "MOCK headers are static values")
-			continue
-		}
 		if out.Headers == nil {
 			out.Headers = map[string]string{}
 		}
-		out.Headers[h] = v[1 : len(v)-1]
+		out.Headers[strings.TrimPrefix(k, "method.response.header.")] = v[1 : len(v)-1]
 	}
-	cts := sortedKeys(r.ResponseTemplates)
-	if len(cts) > 0 {
-		out.Body = r.ResponseTemplates[cts[0]]
+	for ct, body := range r.ResponseTemplates {
+		out.Body = body
 		if out.Headers["Content-Type"] == "" && out.Headers["content-type"] == "" && out.Body != "" {
 			if out.Headers == nil {
 				out.Headers = map[string]string{}
 			}
-			out.Headers["Content-Type"] = cts[0]
-		}
-		for _, ct := range cts[1:] {
-			im.omit(ptr+"/responses/"+chosen+"/responseTemplates/"+strings.ReplaceAll(ct, "/", "~1"), "mock template "+ct, "a MOCK answers one body; the first content type's is used")
+			out.Headers["Content-Type"] = ct
 		}
 	}
-	return out
+	return out, true
 }

@@ -278,7 +278,7 @@ func (im *importer) integration(x *integrationExt, method string, pathParams map
 		}
 	case "mock":
 		out.Type = apiv1.IntegrationMock
-		out.Mock = im.mock(x, ptr)
+		im.mock(x, ptr, &out)
 	case "aws":
 		return out, nil, "an AWS service integration (" + x.URI + ") has no Portico form; front the service with an HTTP integration"
 	default:

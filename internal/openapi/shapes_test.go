@@ -78,3 +78,49 @@ paths:
 		t.Error("a method with two authorizers was imported with one of them")
 	}
 }
+
+// A MOCK whose request template picks the status per request keeps its templates and
+// responses (AWS's example: 200 for scope=internal, 500 otherwise); one that always answers
+// the same becomes a plain mock answer.
+func TestMockImports(t *testing.T) {
+	routes, _ := importRoutes(t, `openapi: 3.0.1
+info: {title: t, version: '1'}
+paths:
+  /dyn:
+    get:
+      x-amazon-apigateway-integration:
+        type: mock
+        passthroughBehavior: when_no_templates
+        requestTemplates:
+          application/json: "{\n #if( $input.params('scope') == \"internal\" )\n \"statusCode\": 200\n #else\n \"statusCode\": 500\n #end\n}"
+        responses:
+          '5\d{2}': {statusCode: '500', responseTemplates: {application/json: '{"m": "no"}'}}
+          default: {statusCode: '200', responseTemplates: {application/json: '{"m": "yes"}'}}
+  /static:
+    get:
+      x-amazon-apigateway-integration:
+        type: mock
+        requestTemplates: {application/json: '{"statusCode": "404"}'}
+        responses:
+          '4\d{2}': {statusCode: '404', responseParameters: {method.response.header.x-a: "'b'"}, responseTemplates: {application/json: '{"m": "$context.stage"}'}}
+          default: {statusCode: '200'}
+  /twobodies:
+    get:
+      x-amazon-apigateway-integration:
+        type: mock
+        requestTemplates: {application/json: '{"statusCode": 200}'}
+        responses:
+          default: {statusCode: '200', responseTemplates: {application/json: '{}', application/xml: '<a/>'}}
+`)
+	dyn := routes["GET /dyn"].Integration
+	if dyn.Mock != nil || len(dyn.RequestTemplates) != 1 || len(dyn.Responses) != 2 || dyn.PassthroughBehavior != apiv1.PassthroughWhenNoTemplates {
+		t.Errorf("a MOCK choosing its status per request: %+v", dyn)
+	}
+	st := routes["GET /static"].Integration
+	if m := st.Mock; m == nil || m.StatusCode != 404 || m.Headers["x-a"] != "b" || m.Body != `{"m": "$context.stage"}` || len(st.Responses) != 0 {
+		t.Errorf("a MOCK answering the same: %+v %+v", st, st.Mock)
+	}
+	if two := routes["GET /twobodies"].Integration; two.Mock != nil || len(two.Responses) != 1 || len(two.Responses[0].ResponseTemplates) != 2 {
+		t.Errorf("a MOCK with a body per Accept type: %+v", two)
+	}
+}
