@@ -299,23 +299,26 @@ func (s *shard) touch(b *bucket) {
 	s.pushFront(b)
 }
 
-// Consume implements Store. Only the latest window of a key is kept: a newer window replaces
-// it, starting at 0. A request for an earlier window, which can race a boundary, is allowed
-// (if limit is positive) without being counted, since that window is over.
+// Consume implements Store. Only the latest window of a key is kept: another window
+// replaces it, starting at 0. A request for a window that ended when the kept one began,
+// which can race a boundary, is allowed (if limit is positive) without being counted, since
+// that window is over. A window that starts earlier but is not over (a plan's period or
+// offset changed: DAY to MONTH) is the current one, and replaces the kept one as a later
+// window does.
 func (m *Memory) Consume(_ context.Context, key string, window Window, limit int64) (bool, int64, error) {
-	start := window.Start.UnixNano()
+	start, end := window.Start.UnixNano(), window.End.UnixNano()
 	s := m.shard(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.quotas[key]
 	switch {
 	case c == nil:
-		c = &counter{start: start, end: window.End.UnixNano()}
+		c = &counter{start: start, end: end}
 		s.quotas[key] = c
-	case start > c.start:
-		c.start, c.end, c.used = start, window.End.UnixNano(), 0
-	case start < c.start:
+	case start < c.start && end <= c.start:
 		return limit > 0, 0, nil
+	case start != c.start || end != c.end:
+		c.start, c.end, c.used = start, end, 0
 	}
 	if c.used >= limit {
 		return false, c.used, nil

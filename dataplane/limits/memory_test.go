@@ -175,6 +175,33 @@ func TestMemoryStaleWindow(t *testing.T) {
 	}
 }
 
+// A plan whose period or offset changes so that the window starting earlier contains now
+// (DAY to MONTH, a smaller offset) counts in that window from 0, up to the limit: it was let
+// through uncounted as if it were a past window.
+func TestMemoryPeriodChange(t *testing.T) {
+	m := limits.NewMemory(limits.MemoryOptions{})
+	now := time.Date(2027, 3, 14, 12, 0, 0, 0, time.UTC)
+	day, _ := quota.WindowAt(quota.Day, 0, now)
+	month, _ := quota.WindowAt(quota.Month, 0, now)
+	ctx := context.Background()
+	for range 3 {
+		m.Consume(ctx, "k", day, 3)
+	}
+	for i := 1; i <= 4; i++ {
+		ok, used, _ := m.Consume(ctx, "k", month, 3)
+		if want := i <= 3; ok != want || (ok && used != int64(i)) {
+			t.Fatalf("request %d in the month after the change: %v, used %d", i, ok, used)
+		}
+	}
+	if used, _ := m.Used(ctx, "k", month); used != 3 {
+		t.Errorf("Used(month) = %d, want 3", used)
+	}
+	// And back: the day window is current again, counted from 0.
+	if ok, used, _ := m.Consume(ctx, "k", day, 3); !ok || used != 1 {
+		t.Errorf("back to DAY: %v, %d", ok, used)
+	}
+}
+
 // BenchmarkMemoryTake is the hot path: parallel takes over many keys, each goroutine on its own
 // keys as requests from different clients mostly are.
 func BenchmarkMemoryTake(b *testing.B) {
