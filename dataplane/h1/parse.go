@@ -99,8 +99,8 @@ func readRequestInto(br *bufio.Reader, reuse http.Header, spare *requestAlloc, t
 		if p.parse(text, fields, &ends) {
 			_, _ = br.Discard(n)
 			req = p.request(br)
-			both := p.has&(1<<keyContentLength) != 0 && p.has&(1<<keyTransferEncoding) != 0
-			raw = rawHead{text: text, bothLengths: both && (p.major != 1 || p.minor != 0), names: p.has} // HTTP/1.0 ignores Transfer-Encoding
+			te := p.has&(1<<keyTransferEncoding) != 0
+			raw = rawHead{text: text, bothLengths: faultyFraming(p.has&(1<<keyContentLength) != 0, te, p.major == 1 && p.minor == 0), names: p.has}
 			return req, raw, !p.badName, nil
 		}
 	}

@@ -34,8 +34,8 @@ import (
 
 // RequestHead returns the head of the request ctx belongs to, as its client sent it: the
 // request line, the header lines and the blank line that ends them. bothLengths reports
-// whether the request named both a Content-Length and a Transfer-Encoding (HTTP/1.0, which
-// ignores Transfer-Encoding, aside). ok is false for a context not of this server's requests.
+// whether the request's framing is faulty (faultyFraming): both a Content-Length and a
+// Transfer-Encoding, or a Transfer-Encoding in HTTP/1.0. ok is false for a context not of this server's requests.
 func RequestHead(ctx context.Context) (head string, bothLengths, ok bool) {
 	c := requestContextOf(ctx)
 	if c == nil {
@@ -126,7 +126,16 @@ func rawHeadOf(b []byte, http10 bool) rawHead {
 			te = te || httpsyntax.EqualFoldASCII(name, "transfer-encoding")
 		}
 	}
-	return rawHead{text: text, bothLengths: cl && te && !http10, names: allNames}
+	return rawHead{text: text, bothLengths: faultyFraming(cl, te, http10), names: allNames}
+}
+
+// faultyFraming is whether a request's framing fields are how requests are smuggled, to be
+// refused with 400 and the connection closed: both a Content-Length and a Transfer-Encoding,
+// or a Transfer-Encoding in HTTP/1.0, which RFC 9112 (6.1) has a server treat as faulty
+// framing, Content-Length or not (net/http would ignore it and go by the length, where a
+// balancer in front may have gone by the chunks; nginx refuses it too).
+func faultyFraming(cl, te, http10 bool) bool {
+	return te && (cl || http10)
 }
 
 // HeadNames yields the names of a head's header lines (RequestHead's), as sent: each line's

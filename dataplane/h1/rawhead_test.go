@@ -59,8 +59,9 @@ func TestRequestHead(t *testing.T) {
 		{"both lengths", "POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\ntransfer-encoding: chunked\r\n\r\n", "0\r\n\r\n", true},
 		{"long", "GET /c HTTP/1.1\r\nHost: x\r\n" + long + "HeaderAuth1: v\r\n\r\n", "", false},
 		{"long, both lengths", "POST /d HTTP/1.1\r\nHost: x\r\n" + long + "CONTENT-LENGTH: 9\r\nTransfer-Encoding: chunked\r\n\r\n", "0\r\n\r\n", true},
-		{"HTTP/1.0 ignores Transfer-Encoding", "POST /e HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\nContent-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n", "", false},
-		{"long, HTTP/1.0", "POST /f HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n" + long + "Content-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n", "", false},
+		{"HTTP/1.0 with a Transfer-Encoding: faulty", "POST /e HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\nContent-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n", "", true},
+		{"long, HTTP/1.0", "POST /f HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n" + long + "Content-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n", "", true},
+		{"HTTP/1.0 with a length", "POST /g HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n", "", false},
 	} {
 		c.send(tc.head + tc.body)
 		s := <-got

@@ -110,7 +110,7 @@ func newHTTPServer(o ServerOptions) *http.Server {
 }
 
 // refuseBothLengths answers 400 to a request that came with both Content-Length and
-// Transfer-Encoding, and closes its connection, as nginx does and RFC 9112 (6.1) requires of
+// Transfer-Encoding, or with Transfer-Encoding in HTTP/1.0, and closes its connection, as nginx does and RFC 9112 (6.1) requires of
 // the connection: net/http would serve it by the Transfer-Encoding, while a balancer in
 // front that went by the length would take another part of the stream for the next request
 // (request smuggling). Like the 431 of an oversized header, it is the connection's answer,
@@ -119,7 +119,7 @@ func refuseBothLengths(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if rawheader.BothLengths(r) {
 			w.Header().Set("Connection", "close")
-			http.Error(w, "400 Bad Request: both Content-Length and Transfer-Encoding", http.StatusBadRequest)
+			http.Error(w, "400 Bad Request: faulty framing (Transfer-Encoding with Content-Length, or in a version 1.0 request)", http.StatusBadRequest)
 			return
 		}
 		next.ServeHTTP(w, r)

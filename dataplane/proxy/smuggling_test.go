@@ -226,11 +226,17 @@ func TestBothLengthsRefusedAndClosed(t *testing.T) {
 		// the length.
 		"CL and TE after a long header": "POST /prod/p HTTP/1.1\r\nHost: x\r\nX-Pad: " + strings.Repeat("p", 6000) +
 			"\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + next,
+		// HTTP/1.0 has no chunked coding: a Transfer-Encoding is faulty framing (RFC 9112,
+		// 6.1), with a length or without, kept alive or not.
+		"HTTP/1.0 TE and CL": "POST /prod/p HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n0\r\n\r\n" + next,
+		"HTTP/1.0 TE alone":  "POST /prod/p HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + next,
+		"HTTP/1.0 TE after a long header": "POST /prod/p HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\nX-Pad: " + strings.Repeat("p", 6000) +
+			"\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n0\r\n\r\n" + next,
 	} {
 		t.Run(name, func(t *testing.T) {
 			before := strings.Count(up.received(), "POST /p")
 			got := rawExchange(t, addr, raw)
-			if !strings.HasPrefix(got, "HTTP/1.1 400 ") || strings.Count(got, "HTTP/1.1 ") != 1 || !strings.Contains(got, "Connection: close") {
+			if len(got) < 13 || got[8:13] != " 400 " || strings.Count(got, "HTTP/1.") != 1 || !strings.Contains(got, "Connection: close") {
 				t.Fatalf("answer:\n%s", got)
 			}
 			if strings.Count(up.received(), "POST /p") != before {

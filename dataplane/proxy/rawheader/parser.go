@@ -356,7 +356,7 @@ func (p *parser) endBlock(emit func(block)) {
 	// Both lengths on an HTTP/1.1 request: net/http frames it by the Transfer-Encoding and
 	// drops the Content-Length, as RFC 9112 allows, but a peer in front that framed it by the
 	// length disagrees about where the next request starts (smuggling).
-	b := block{sum: p.sum, bothLengths: p.hasCL && p.te > 0 && !p.http10}
+	b := block{sum: p.sum, bothLengths: p.te > 0 && (p.hasCL || p.http10)} // as h1's faultyFraming
 	if !p.overflow && !p.framingOnly {
 		b.names = string(p.names)
 	}

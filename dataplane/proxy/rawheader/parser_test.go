@@ -173,8 +173,8 @@ func FuzzParser(f *testing.F) {
 }
 
 // A request with both a Content-Length and a Transfer-Encoding is flagged, however its
-// names are spelled or split by reads, with names kept or not; HTTP/1.0 (whose
-// Transfer-Encoding net/http ignores) and either length alone are not.
+// names are spelled or split by reads, with names kept or not, and so is an HTTP/1.0 one
+// with a Transfer-Encoding (faulty framing, RFC 9112 6.1); either length alone in 1.1 is not.
 func TestBothLengths(t *testing.T) {
 	for stream, want := range map[string][]bool{
 		"POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" +
@@ -184,7 +184,9 @@ func TestBothLengths(t *testing.T) {
 		// A length that does not parse, which net/http ignores beside the Transfer-Encoding.
 		"POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: +3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /b HTTP/1.1\r\n\r\n": {true, false},
 		"POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc":                                                             {false},
-		"POST /a HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\nabc":                               {false},
+		"POST /a HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\nabc":                               {true},
+		"POST /a HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n":                                                       {true},
+		"POST /a HTTP/1.0\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc":                                                             {false},
 	} {
 		for _, framingOnly := range []bool{false, true} {
 			for _, step := range []int{0, 1, 5, 13} {
