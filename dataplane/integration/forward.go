@@ -28,6 +28,7 @@ import (
 	"net/http/httptrace"
 	"net/textproto"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -362,7 +363,7 @@ func copyBody(w io.Writer, res *http.Response, ctl *http.ResponseController) err
 // copies (and one taken before the slab grows keeps the old array). The slab keeps room for
 // one more value (a User-Agent, slabValue). It returns what forward asks of the header too.
 func outgoingFields(in *http.Request, rc *reqctx.Request, list []httpsyntax.Field, slab []string) ([]httpsyntax.Field, []string, headerNotes) {
-	const extra = 6 // Te, X-Forwarded-*, the request id, User-Agent
+	const extra = 7 // Te, X-Forwarded-*, the request id, User-Agent
 	// A field has one value nearly always: sized by the fields, without counting values.
 	if n := len(in.Header) + extra; cap(slab) < n {
 		slab = make([]string, 0, n)
@@ -372,7 +373,7 @@ func outgoingFields(in *http.Request, rc *reqctx.Request, list []httpsyntax.Fiel
 	}
 	// The names looked for are noted as the pass meets them, rather than looked up.
 	var notes headerNotes
-	var connection, te, prior, proto []string
+	var connection, te, prior, proto, host, port []string
 	from := len(list)
 	for k, vv := range in.Header {
 		switch k {
@@ -393,10 +394,16 @@ func outgoingFields(in *http.Request, rc *reqctx.Request, list []httpsyntax.Fiel
 		case "X-Forwarded-Proto":
 			proto = vv
 			continue
-		case "Forwarded", "X-Forwarded-Host", requestIDKey:
+		case "X-Forwarded-Host":
+			host = vv
+			continue
+		case "X-Forwarded-Port":
+			port = vv
+			continue
+		case "Forwarded", requestIDKey:
 			continue // set below
 		}
-		if isHopByHop(k) {
+		if isHopByHop(k) || !rc.PeerTrusted && forwardingName(k) {
 			continue
 		}
 		if vv == nil {
@@ -420,9 +427,11 @@ func outgoingFields(in *http.Request, rc *reqctx.Request, list []httpsyntax.Fiel
 		add("Te", slabValue(&slab, "trailers"))
 	}
 
-	// As rewrite and httputil.ProxyRequest.SetXForwarded.
+	// As rewrite and httputil.ProxyRequest.SetXForwarded, with AWS's X-Forwarded-Port. A
+	// client's own forwarding headers count only from a trusted proxy; from anyone else they
+	// are replaced, or left out (any other X-Forwarded-*: forwardingName).
 	if !rc.PeerTrusted {
-		prior, proto = nil, nil
+		prior, proto, host, port = nil, nil, nil, nil
 	}
 	if clientIP, ok := peerHost(in.RemoteAddr, rc); ok {
 		if len(prior) > 0 {
@@ -430,7 +439,12 @@ func outgoingFields(in *http.Request, rc *reqctx.Request, list []httpsyntax.Fiel
 		}
 		add("X-Forwarded-For", slabValue(&slab, clientIP))
 	}
-	add("X-Forwarded-Host", slabValue(&slab, in.Host))
+	switch {
+	case len(host) > 0:
+		add("X-Forwarded-Host", host)
+	case in.Host != "":
+		add("X-Forwarded-Host", slabValue(&slab, in.Host))
+	}
 	switch {
 	case len(proto) > 0:
 		add("X-Forwarded-Proto", proto)
@@ -439,8 +453,55 @@ func outgoingFields(in *http.Request, rc *reqctx.Request, list []httpsyntax.Fiel
 	default:
 		add("X-Forwarded-Proto", slabValue(&slab, "https"))
 	}
+	if len(port) == 0 {
+		port = slabValue(&slab, localPort(in))
+	}
+	add("X-Forwarded-Port", port)
 	add(requestIDKey, slabValue(&slab, rc.ID))
 	return list, slab, notes
+}
+
+// forwardingName reports whether a header name is an X-Forwarded-* one, in any case and with
+// underscores for dashes (X_Forwarded_For, which frameworks that map both to HTTP_X_...
+// read as X-Forwarded-For): what a client may not tell a backend unless it is a trusted
+// proxy.
+func forwardingName(k string) bool {
+	const prefix = "x-forwarded-"
+	if len(k) <= len(prefix) || k[0]|0x20 != 'x' {
+		return false
+	}
+	for i := 1; i < len(prefix); i++ {
+		c := k[i]
+		if c == '_' {
+			c = '-'
+		}
+		if c|0x20 != prefix[i] { // names hold no control bytes that would fold to one
+			return false
+		}
+	}
+	return true
+}
+
+// localPort is the port the request came in on, as X-Forwarded-Port tells it: the
+// listener's, else the scheme's.
+func localPort(r *http.Request) string {
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(*net.TCPAddr); ok && a.Port > 0 {
+		switch a.Port {
+		case 80:
+			return "80"
+		case 443:
+			return "443"
+		case 8080:
+			return "8080"
+		case 8443:
+			return "8443"
+		}
+		return strconv.Itoa(a.Port)
+	}
+	if r.TLS != nil {
+		return "443"
+	}
+	return "80"
 }
 
 // slabValue appends v to the slab and returns it as a value of its own, capped.

@@ -18,6 +18,7 @@ package integration
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -149,11 +150,27 @@ func TestForwardSameAsReverseProxy(t *testing.T) {
 				"Proxy-Authorization": {"p"}, "Proxy-Connection": {"x"}, "Upgrade": {"h2c"}, "X-Request-Id": {"client"}},
 			{"X-Forwarded-For": {"6.6.6.6", "7.7.7.7"}, "X-Forwarded-Proto": {"https"}, "X-Forwarded-Host": {"evil"}, "Forwarded": {"for=x"}},
 			{"Connection": {"X-Forwarded-For, User-Agent"}, "User-Agent": {"dropped"}, "X-Forwarded-For": {"6.6.6.6"}, "Te": {"gzip"}},
+			{"X-Forwarded-Port": {"443"}, "X-Forwarded-Prefix": {"/admin"}, "X_forwarded_for": {"6.6.6.6"}, "X-Forwarded-Ssl": {"on"}},
 		} {
 			leanSeen, leanRes := run(true, trusted, header)
 			rpSeen, rpRes := run(false, trusted, header)
 			if !reflect.DeepEqual(leanSeen, rpSeen) {
 				t.Errorf("trusted %v, %v: backend saw\n%v\nwant (ReverseProxy)\n%v", trusted, header, leanSeen, rpSeen)
+			}
+			// The client's own forwarding headers reach the backend from a trusted proxy
+			// only: from anyone else, -Host, -Proto and -Port are the gateway's and any
+			// other X-Forwarded-* (underscores for dashes too) is left out.
+			wantHost, wantPort := "gw.example", "80"
+			if trusted {
+				wantHost, wantPort = cmp.Or(header.Get("X-Forwarded-Host"), wantHost), cmp.Or(header.Get("X-Forwarded-Port"), wantPort)
+			}
+			if leanSeen.Get("X-Forwarded-Host") != wantHost || leanSeen.Get("X-Forwarded-Port") != wantPort {
+				t.Errorf("trusted %v, %v: backend saw X-Forwarded-Host %q, -Port %q", trusted, header, leanSeen.Get("X-Forwarded-Host"), leanSeen.Get("X-Forwarded-Port"))
+			}
+			for _, k := range []string{"X-Forwarded-Prefix", "X_forwarded_for", "X-Forwarded-Ssl"} {
+				if _, ok := leanSeen[k]; ok != (trusted && header[k] != nil) {
+					t.Errorf("trusted %v: %s reached the backend: %v", trusted, k, ok)
+				}
 			}
 			if !reflect.DeepEqual(leanRes, rpRes) {
 				t.Errorf("trusted %v, %v: client got\n%v\nwant (ReverseProxy)\n%v", trusted, header, leanRes, rpRes)

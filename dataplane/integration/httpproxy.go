@@ -88,7 +88,8 @@ func (h *httpIntegration) reverseProxy(w http.ResponseWriter, r *http.Request, r
 // rewrite builds the upstream request on ReverseProxy's path; outgoingFields does the same on
 // the lean path, and the two must agree. Forwarding headers from the client are kept only when
 // the connection comes from a trusted proxy; otherwise X-Forwarded-For starts afresh with the
-// connection's address, so that a client cannot choose the source address a backend sees.
+// connection's address, so that a client cannot choose the source address a backend sees,
+// -Host, -Proto and -Port are the gateway's, and any other X-Forwarded-* is left out.
 func (h *httpIntegration) rewrite(pr *httputil.ProxyRequest) {
 	rc := reqctx.From(pr.In.Context())
 	pr.Out.URL = rc.Target
@@ -97,15 +98,31 @@ func (h *httpIntegration) rewrite(pr *httputil.ProxyRequest) {
 	// which is when the transport writes them. ReverseProxy's clone of it, taken before the
 	// body was read, has the names without the values.
 	pr.Out.Trailer = pr.In.Trailer
-	var proto []string
+	var proto, host, port []string
 	if rc.PeerTrusted {
 		pr.Out.Header["X-Forwarded-For"] = pr.In.Header["X-Forwarded-For"]
-		proto = pr.In.Header["X-Forwarded-Proto"]
+		proto, host, port = pr.In.Header["X-Forwarded-Proto"], pr.In.Header["X-Forwarded-Host"], pr.In.Header["X-Forwarded-Port"]
+	} else {
+		for k := range pr.Out.Header {
+			if forwardingName(k) {
+				delete(pr.Out.Header, k)
+			}
+		}
 	}
 	pr.SetXForwarded()
 	if len(proto) > 0 {
 		pr.Out.Header["X-Forwarded-Proto"] = proto
 	}
+	switch {
+	case len(host) > 0:
+		pr.Out.Header["X-Forwarded-Host"] = host
+	case pr.In.Host == "":
+		delete(pr.Out.Header, "X-Forwarded-Host")
+	}
+	if len(port) == 0 {
+		port = []string{localPort(pr.In)}
+	}
+	pr.Out.Header["X-Forwarded-Port"] = port
 	pr.Out.Header.Set(gatewayresponse.HeaderRequestID, rc.ID)
 	h.params.apply(pr.Out, pr.In, rc)
 	rc.EndpointHeaders = pr.Out.Header
