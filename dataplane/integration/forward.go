@@ -76,8 +76,9 @@ type forwarding struct {
 	body     noCloseBody
 	deadline deadlineCtx
 
-	mu   sync.Mutex
-	done bool // the round trip returned: a late 1xx is dropped, as ReverseProxy does
+	mu     sync.Mutex
+	done   bool // the round trip returned: a late 1xx is dropped, as ReverseProxy does
+	http10 bool // the client's request is HTTP/1.0, which may be sent no 1xx (RFC 9110 15.2)
 
 	// header, fields and values are an earlier request's outgoing header map, field list
 	// and its values' slab, cleared, for this one's (outgoingFields).
@@ -122,11 +123,13 @@ type noCloseBody struct{ rc io.ReadCloser }
 func (b *noCloseBody) Read(p []byte) (int, error) { return b.rc.Read(p) }
 func (b *noCloseBody) Close() error               { return nil }
 
-// Got1xxResponse forwards an informational answer (103 Early Hints) to the client.
+// Got1xxResponse forwards an informational answer (103 Early Hints) to the client, unless
+// it is an HTTP/1.0 client, which would take it for the final answer (a 100 Continue to an
+// Expect it sent too: RFC 9110 has servers ignore that expectation in 1.0).
 func (f *forwarding) Got1xxResponse(code int, header textproto.MIMEHeader) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.done {
+	if f.done || f.http10 {
 		return nil
 	}
 	h := f.w.Header()
@@ -162,6 +165,7 @@ func (h *httpIntegration) forward(w http.ResponseWriter, r *http.Request, rc *re
 func (h *httpIntegration) send(w http.ResponseWriter, r *http.Request, rc *reqctx.Request, f *forwarding, expect bool) {
 	defer f.release(rc)
 	f.w = w
+	f.http10 = r.ProtoMajor == 1 && r.ProtoMinor == 0
 	f.out = *r // a copy; its context is set below, once out is built
 	out := &f.out
 	out.URL = rc.Target

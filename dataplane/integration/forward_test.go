@@ -330,6 +330,37 @@ func TestForwardEarlyHints(t *testing.T) {
 	}
 }
 
+// An HTTP/1.0 client is sent no informational answer (RFC 9110 15.2), which it would take
+// for the final one: not a backend's 103, nor the 100 Continue a backend sends to an Expect
+// the client sent (which servers ignore in 1.0).
+func TestNo1xxToHTTP10(t *testing.T) {
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Link", "</style.css>; rel=preload")
+		w.WriteHeader(http.StatusEarlyHints)
+		w.Header().Del("Link")
+		_, _ = io.ReadAll(r.Body)
+		_, _ = io.WriteString(w, "ok")
+	}))
+	t.Cleanup(be.Close)
+	fe := front(t, proxyTo(t, be.URL+"/x"))
+	for _, req := range []string{
+		"GET /prod/x HTTP/1.0\r\nHost: x\r\n\r\n",
+		"POST /prod/x HTTP/1.0\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nhi",
+	} {
+		c, err := net.Dial("tcp", fe.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.WriteString(c, req)
+		_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		got, _ := io.ReadAll(c)
+		_ = c.Close()
+		if !strings.HasPrefix(string(got), "HTTP/1.0 200 OK\r\n") || !strings.HasSuffix(string(got), "ok") {
+			t.Errorf("%q: the client got\n%s", req, got)
+		}
+	}
+}
+
 // The headers the gateway set before the integration ran (x-request-id on every answer)
 // are on the final answer after an informational one: a 103 from the backend, or the 100 it
 // sends to a client waiting with Expect: 100-continue. net/http's ResponseWriter does not
