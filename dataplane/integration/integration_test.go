@@ -225,14 +225,20 @@ func TestParseLambdaResponse(t *testing.T) {
 		{`{"statusCode":200,"body":"aGVsbG8=","isBase64Encoded":true,"cookies":["a=1","b=2"]}`, "2.0", 200,
 			map[string][]string{"Set-Cookie": {"a=1", "b=2"}}, "hello", false},
 		{`{"hello":"world"}`, "2.0", 200, map[string][]string{"Content-Type": {"application/json"}}, `{"hello":"world"}`, false},
-		{`"just a string"`, "2.0", 200, nil, `"just a string"`, false},
+		// AWS's inferred 2.0 response: a function returning a string answers its text.
+		{`"just a string"`, "2.0", 200, map[string][]string{"Content-Type": {"application/json"}}, `just a string`, false},
+		{`[1,2]`, "2.0", 200, nil, `[1,2]`, false},
 		{`{"hello":"world"}`, "1.0", 0, nil, "", true},
 		{`not json`, "2.0", 0, nil, "", true},
 		{`{"statusCode":700}`, "2.0", 0, nil, "", true},
 		{`{"statusCode":200,"body":"!!","isBase64Encoded":true}`, "2.0", 0, nil, "", true},
 		{`{"statusCode":200,"headers":{"X-A":"a\nb"}}`, "2.0", 0, nil, "", true},
 		{`{"statusCode":200,"headers":{"X-A":{"o":1}}}`, "2.0", 0, nil, "", true},
-		{`{"statusCode":"200"}`, "2.0", 0, nil, "", true},
+		// A statusCode as a string of digits, as AWS's own blueprints answer it.
+		{`{"statusCode":"201","body":"s"}`, "1.0", 201, nil, "s", false},
+		{`{"statusCode":"200"}`, "2.0", 200, nil, "", false},
+		{`{"statusCode":"ok"}`, "2.0", 0, nil, "", true},
+		{`{"statusCode":"99"}`, "1.0", 0, nil, "", true},
 	}
 	for _, c := range cases {
 		r, err := parseLambdaResponse([]byte(c.payload), c.version)

@@ -227,16 +227,22 @@ func parseLambdaResponse(payload []byte, version string) (*lambdaResponse, error
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(payload, &fields); err != nil || fields["statusCode"] == nil {
 		if version == "2.0" && json.Valid(payload) {
+			body := payload
+			var text string
+			if json.Unmarshal(payload, &text) == nil {
+				// AWS's inferred response: a function returning "Hello" answers Hello.
+				body = []byte(text)
+			}
 			return &lambdaResponse{
 				status:  http.StatusOK,
 				headers: http.Header{"Content-Type": {"application/json"}},
-				body:    payload,
+				body:    body,
 			}, nil
 		}
 		return nil, fmt.Errorf("the function's response is not a proxy response with a statusCode")
 	}
 	var raw struct {
-		StatusCode        int              `json:"statusCode"`
+		StatusCode        lambdaStatus     `json:"statusCode"`
 		Headers           map[string]any   `json:"headers"`
 		MultiValueHeaders map[string][]any `json:"multiValueHeaders"`
 		Cookies           []string         `json:"cookies"`
@@ -249,7 +255,7 @@ func parseLambdaResponse(payload []byte, version string) (*lambdaResponse, error
 	if raw.StatusCode < 100 || raw.StatusCode > 599 {
 		return nil, fmt.Errorf("the function's statusCode %d is not an HTTP status", raw.StatusCode)
 	}
-	out := &lambdaResponse{status: raw.StatusCode, headers: http.Header{}}
+	out := &lambdaResponse{status: int(raw.StatusCode), headers: http.Header{}}
 	for k, vs := range raw.MultiValueHeaders {
 		for _, v := range vs {
 			if err := addHeader(out.headers, k, v); err != nil {
@@ -272,7 +278,7 @@ func parseLambdaResponse(payload []byte, version string) (*lambdaResponse, error
 			return nil, err
 		}
 	}
-	if version == "1.0" && out.headers.Get("Content-Type") == "" && raw.StatusCode != http.StatusNoContent && raw.StatusCode != http.StatusNotModified {
+	if version == "1.0" && out.headers.Get("Content-Type") == "" && out.status != http.StatusNoContent && out.status != http.StatusNotModified {
 		// A REST API answers a proxy response that names no Content-Type as JSON, as
 		// Amazon API Gateway does (the server would otherwise sniff one: text/plain).
 		out.headers.Set("Content-Type", "application/json")
@@ -289,6 +295,31 @@ func parseLambdaResponse(payload []byte, version string) (*lambdaResponse, error
 		}
 	}
 	return out, nil
+}
+
+// lambdaStatus is a proxy response's statusCode: a number, or a string of digits, which
+// AWS takes too (its own blueprints answer 'statusCode': '200').
+type lambdaStatus int
+
+func (s *lambdaStatus) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		var text string
+		if err := json.Unmarshal(b, &text); err != nil {
+			return err
+		}
+		n, err := strconv.Atoi(text)
+		if err != nil {
+			return fmt.Errorf("statusCode %q is not a number", text)
+		}
+		*s = lambdaStatus(n)
+		return nil
+	}
+	var n int
+	if err := json.Unmarshal(b, &n); err != nil {
+		return err
+	}
+	*s = lambdaStatus(n)
+	return nil
 }
 
 // containsScalar reports whether vs holds v, comparing only JSON scalars: == on two maps
