@@ -147,7 +147,9 @@ func parseClaims(payload []byte) (*claims, error) {
 }
 
 // claimString renders a claim as $context.authorizer.claims.<name>: strings as they are,
-// numbers as written, and arrays and objects as JSON.
+// numbers as written, arrays as AWS's JWT authorizers pass them ("[admin users]": the items
+// in brackets, space-separated; functions written for AWS parse cognito:groups so), and
+// objects as JSON.
 func claimString(v any) string {
 	switch v := v.(type) {
 	case string:
@@ -158,6 +160,15 @@ func claimString(v any) string {
 		return strconv.FormatBool(v)
 	case nil:
 		return ""
+	case []any:
+		b := []byte{'['}
+		for i, item := range v {
+			if i > 0 {
+				b = append(b, ' ')
+			}
+			b = append(b, claimString(item)...)
+		}
+		return string(append(b, ']'))
 	default:
 		b, err := json.Marshal(v)
 		if err != nil {

@@ -186,7 +186,9 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) error {
 		return h.refuse(rc, gatewayresponse.Unauthorized, err)
 	}
 	if !hasScope(c, h.scopes) {
-		return h.refuse(rc, gatewayresponse.AccessDenied, errScope)
+		// 403 {"message":"Forbidden"}, as AWS's JWT authorizers answer a missing scope.
+		_ = h.refuse(rc, gatewayresponse.AccessDenied, errScope)
+		return gatewayresponse.RefuseMessage(gatewayresponse.AccessDenied, "Forbidden")
 	}
 	if rc != nil {
 		// The context map is the cached claims', shared by every request with this token:

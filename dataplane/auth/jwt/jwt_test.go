@@ -55,7 +55,7 @@ func TestValidTokens(t *testing.T) {
 			}
 			for k, want := range map[string]string{
 				"claims.email": "alice@example.com", "claims.sub": "alice", "claims.iss": testIssuer,
-				"claims.groups": `["a","b"]`, "claims.admin": "true", "claims.big": "12345678901234567890",
+				"claims.groups": "[a b]", "claims.admin": "true", "claims.big": "12345678901234567890",
 				"claims.ratio": "0.5", "claims.org": `{"id":7}`, "claims.nothing": "",
 				"claims.exp": formatUnix(e.clock.Now().Add(time.Hour)),
 			} {
@@ -216,7 +216,7 @@ func TestScopes(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			w := e.bearer(sign(t, k, tc.claims))
 			e.wantStatus(w, tc.status, tc.typ)
-			if tc.status == 403 && !strings.Contains(w.Body.String(), "User is not authorized to access this resource") {
+			if tc.status == 403 && w.Body.String() != `{"message":"Forbidden"}` { // AWS's JWT authorizers'
 				t.Errorf("body %s", w.Body)
 			}
 		})
