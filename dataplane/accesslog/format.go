@@ -62,6 +62,7 @@ const (
 	varRequestTimeEpoch
 	varProtocol
 	varVariant
+	varIsCanaryRequest
 	// WEBSOCKET events.
 	varErrorMessageString
 	varValidationError
@@ -118,6 +119,7 @@ var names = map[string]variable{
 	"requestTimeEpoch":              varRequestTimeEpoch,
 	"protocol":                      varProtocol,
 	"canaryVariant":                 varVariant,
+	"isCanaryRequest":               varIsCanaryRequest,
 	"connectionId":                  varConnectionID,
 	"eventType":                     varEventType,
 	"messageId":                     varMessageID,
@@ -332,6 +334,16 @@ func (f *Format) Append(b []byte, e *Entry) []byte {
 			b = f.str(b, e.Protocol)
 		case varVariant:
 			b = f.str(b, e.Variant)
+		case varIsCanaryRequest:
+			// AWS's boolean; "-" before a stage matched, as canaryVariant.
+			switch e.Variant {
+			case "":
+				b = f.str(b, "")
+			case "canary":
+				b = append(b, "true"...)
+			default:
+				b = append(b, "false"...)
+			}
 		case varConnectionID:
 			b = f.str(b, e.ConnectionID)
 		case varEventType:

@@ -60,6 +60,7 @@ func TestFormat(t *testing.T) {
 		},
 		{`$context.error.message|$context.error.responseType|$context.xrayTraceId|$context.|$context`, `-|-|-|$context.|$context`},
 		{`$context.canaryVariant $context.domainName $context.apiId $context.identity.userAgent`, `canary pets.example.com default/pets curl/8`},
+		{`$context.isCanaryRequest`, `true`}, // AWS's name for it
 		{`no variables`, `no variables`},
 		{`$context.identity.apiKeyId $context.domainPrefix $context.integration.integrationStatus`, `- pets 201`},
 		{`$context.traceId $context.xrayTraceId`, `- -`}, // not traced

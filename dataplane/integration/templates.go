@@ -206,17 +206,20 @@ const (
 	ctxIdentity
 	ctxAuthorizer
 	ctxError
+	ctxCanaryVariant
+	ctxIsCanaryRequest
 	numContext
 )
 
 var contextNames = [numContext]string{
 	"requestId", "extendedRequestId", "accountId", "apiId", "stage", "httpMethod", "resourcePath",
 	"resourceId", "path", "domainName", "protocol", "requestTimeEpoch", "requestTime", "identity", "authorizer", "error",
+	"canaryVariant", "isCanaryRequest",
 }
 
 // contextBits is each entry's bit in a set of them (contextWant's).
-var contextBits = func() map[string]uint16 {
-	m := make(map[string]uint16, numContext)
+var contextBits = func() map[string]uint32 {
+	m := make(map[string]uint32, numContext)
 	for i, k := range contextNames {
 		m[k] = 1 << i
 	}
@@ -226,7 +229,7 @@ var contextBits = func() map[string]uint16 {
 // contextWant is the set of $context's entries tmpl reads (vtl.Template.ContextKeys), all
 // of them for a nil tmpl: one lookup per name read, where asking for each entry whether
 // it is read was as many comparisons of names as entries times names.
-func contextWant(tmpl *vtl.Template) uint16 {
+func contextWant(tmpl *vtl.Template) uint32 {
 	if tmpl == nil {
 		return 1<<numContext - 1
 	}
@@ -234,7 +237,7 @@ func contextWant(tmpl *vtl.Template) uint16 {
 	if all {
 		return 1<<numContext - 1
 	}
-	var want uint16
+	var want uint32
 	for _, k := range keys {
 		want |= contextBits[k]
 	}
@@ -245,12 +248,12 @@ func contextWant(tmpl *vtl.Template) uint16 {
 // before recorded (the authorizer's, the validation error). It holds the entries of want
 // (contextWant): building the rest (the nested maps, the formatted time) would be a good
 // part of a small template's cost, for entries it never reads.
-func contextMap(r *http.Request, rc *reqctx.Request, want uint16) *vtl.Map {
+func contextMap(r *http.Request, rc *reqctx.Request, want uint32) *vtl.Map {
 	// The account and API as the Lambda events name them (the namespace, the RestApi's
 	// name): an ARN a template builds is the one an authorizer's methodArn has. resourceId is
 	// the route's name, as requestContext.resourceId.
 	account, api := AccountAndAPI(rc)
-	c := vtl.NewMapSize(bits.OnesCount16(want))
+	c := vtl.NewMapSize(bits.OnesCount32(want))
 	for i, v := range [...]string{
 		ctxRequestID: rc.ID, ctxExtendedRequestID: rc.ID, ctxAccountID: account, ctxAPIID: api,
 		ctxStage: rc.Stage, ctxHTTPMethod: r.Method, ctxResourcePath: rc.ResourcePath,
@@ -275,6 +278,12 @@ func contextMap(r *http.Request, rc *reqctx.Request, want uint16) *vtl.Map {
 	}
 	if want&(1<<ctxError) != 0 {
 		c.Set(contextNames[ctxError], errorMap(rc))
+	}
+	if want&(1<<ctxCanaryVariant) != 0 {
+		c.Set(contextNames[ctxCanaryVariant], rc.Variant)
+	}
+	if want&(1<<ctxIsCanaryRequest) != 0 {
+		c.Set(contextNames[ctxIsCanaryRequest], rc.Variant == "canary") // AWS's, a boolean
 	}
 	return c
 }

@@ -87,12 +87,13 @@ func TestParamValues(t *testing.T) {
 // has them; and, for one that reads them all, them all in the order of contextNames.
 func TestContextWant(t *testing.T) {
 	r := httptest.NewRequest("POST", "/p", nil)
-	rc := &reqctx.Request{ID: "rid", API: "ns/api", RouteName: "get-p", Stage: "prod", ResourcePath: "/p", Path: "/prod/p", Host: "h", Start: time.Unix(1700000000, 0)}
+	rc := &reqctx.Request{ID: "rid", API: "ns/api", RouteName: "get-p", Stage: "prod", ResourcePath: "/p", Path: "/prod/p", Host: "h", Start: time.Unix(1700000000, 0), Variant: "canary"}
 	rc.Authorizer = reqctx.Authorizer{Authorized: true, PrincipalID: "me", Context: map[string]string{"k": "v"}}
 	values := map[string]string{
 		"requestId": "rid", "extendedRequestId": "rid", "accountId": "ns", "apiId": "api", "stage": "prod", "resourceId": "get-p",
 		"httpMethod": "POST", "resourcePath": "/p", "path": "/prod/p", "domainName": "h", "protocol": "HTTP/1.1",
 		"requestTimeEpoch": "1700000000000", "requestTime": "14/Nov/2023:22:13:20 +0000", "missing": "",
+		"canaryVariant": "canary", "isCanaryRequest": "true",
 	}
 	for _, name := range append(contextNames[:], "missing") {
 		src := fmt.Sprintf(`[$context.%s]#set($x = $context.requestId)[$context.get("%[1]s")]`, name)
@@ -116,7 +117,7 @@ func TestContextWant(t *testing.T) {
 	}
 	e := env(r, rc, nil, nil, tmpl)
 	res, err := tmpl.Eval(context.Background(), &e, nil)
-	if want := "requestId,extendedRequestId,accountId,apiId,stage,httpMethod,resourcePath,resourceId,path,domainName,protocol,requestTimeEpoch,requestTime,identity,authorizer,error,"; err != nil || res.Output != want {
+	if want := "requestId,extendedRequestId,accountId,apiId,stage,httpMethod,resourcePath,resourceId,path,domainName,protocol,requestTimeEpoch,requestTime,identity,authorizer,error,canaryVariant,isCanaryRequest,"; err != nil || res.Output != want {
 		t.Errorf("keys %q, %v; want %q first", res.Output, err, want)
 	}
 }
