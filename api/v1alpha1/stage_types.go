@@ -84,7 +84,8 @@ type StageSpec struct {
 	// +optional
 	MethodSettings map[string]MethodSetting `json:"methodSettings,omitempty"`
 
-	// cache is the stage's response cache.
+	// cache is the stage's response cache. Answers carry X-Cache: Hit or Miss; a hit has an Age
+	// (seconds since it was stored) and the current Date, as RFC 9111 has a cache answer.
 	// +optional
 	Cache *StageCache `json:"cache,omitempty"`
 

@@ -23,6 +23,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"net/http"
 	"strings"
 	"time"
 
@@ -112,7 +113,18 @@ func (c *stageCache) fromShared(ctx context.Context, key []byte, f *flight, inva
 	if err != nil {
 		return nil
 	}
-	e.expires = c.now().Add(ttl)
+	now := c.now()
+	e.expires = now.Add(ttl)
+	// Stored by another replica: its age is the backend's Date's (the layout keeps no time
+	// of its own), never in the future.
+	e.stored = now
+	for _, f := range e.header {
+		if f.Name == "Date" && len(f.Values) > 0 {
+			if t, err := http.ParseTime(f.Values[0]); err == nil && t.Before(now) {
+				e.stored = t
+			}
+		}
+	}
 	return e
 }
 

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -240,7 +241,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) error {
 	if e != nil {
 		endLookup(span, "hit")
 		h.hits.Inc()
-		serve(w, r, e)
+		serve(w, r, e, h.cache.now())
 		return nil
 	}
 	if !leader {
@@ -255,7 +256,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) error {
 		if f.entry != nil {
 			endLookup(span, "hit")
 			h.hits.Inc()
-			serve(w, r, f.entry)
+			serve(w, r, f.entry, h.cache.now())
 			return nil
 		}
 		endLookup(span, "miss")
@@ -270,7 +271,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) error {
 		endLookup(span, "hit")
 		h.cache.finish(f, e)
 		h.hits.Inc()
-		serve(w, r, e)
+		serve(w, r, e, h.cache.now())
 		return nil
 	}
 	endLookup(span, "miss")
@@ -295,7 +296,8 @@ func (h *handler) fill(w http.ResponseWriter, r *http.Request, rc *reqctx.Reques
 	cw := newCapture(w)
 	h.next.ServeHTTP(cw, r)
 	if e := cw.entry(r, rc); e != nil {
-		e.expires = h.cache.now().Add(ttl)
+		e.stored = h.cache.now()
+		e.expires = e.stored.Add(ttl)
 		stored = e
 	}
 }
@@ -304,15 +306,22 @@ func (h *handler) fill(w http.ResponseWriter, r *http.Request, rc *reqctx.Reques
 // key is canonical already). Capacity 1: a writer adding a value appends to a copy.
 var hitHeader = []string{"Hit"}
 
-// serve answers from e.
-func serve(w http.ResponseWriter, r *http.Request, e *entry) {
+// serve answers from e at now: with the current Date (the server's, not the backend's
+// stored one, up to an hour old) and an Age, as RFC 9111 has a cache answer.
+func serve(w http.ResponseWriter, r *http.Request, e *entry, now time.Time) {
 	hdr := w.Header()
 	for _, f := range e.header {
+		switch f.Name {
+		case "Date", "Age":
+			continue
+		}
 		// Clipped, so that a writer adding a value copies rather than writes into the entry
 		// other requests read.
 		hdr[f.Name] = slices.Clip(f.Values)
 	}
 	hdr[HeaderCache] = hitHeader
+	age := max(int64(now.Sub(e.stored)/time.Second), 0)
+	hdr["Age"] = []string{strconv.FormatInt(age, 10)}
 	w.WriteHeader(e.status)
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(e.body)

@@ -18,6 +18,7 @@ package cache
 
 import (
 	"bytes"
+	"io"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -103,6 +104,27 @@ func TestTTL(t *testing.T) {
 	expect(t, call(t, h, r, "GET", "/pets"), 200, "body 1", "Hit")
 	f.clock.Advance(time.Second)
 	expect(t, call(t, h, r, "GET", "/pets"), 200, "body 2", "Miss")
+}
+
+// A hit has an Age, the seconds since the answer was stored, and not the backend's Date of
+// then (the server writes the current one), as RFC 9111 has a cache answer.
+func TestHitAgeAndDate(t *testing.T) {
+	f := newFixture()
+	b := &backend{respond: func(w http.ResponseWriter, r *http.Request, n int64) {
+		w.Header().Set("Date", "Thu, 01 Jan 2026 00:00:00 GMT")
+		w.Header().Set("Age", "7")
+		_, _ = io.WriteString(w, "body")
+	}}
+	r := route("/pets", getOnly)
+	h := f.build(t, stageSnap("ns/prod", "pets"), r, proxy.VariantStable, b)
+	if w := call(t, h, r, "GET", "/pets"); w.Header().Get("Date") == "" || w.Header().Get("X-Cache") != "Miss" {
+		t.Fatalf("miss: %v", w.Header())
+	}
+	f.clock.Advance(90 * time.Second)
+	w := call(t, h, r, "GET", "/pets")
+	if w.Header().Get("X-Cache") != "Hit" || w.Header().Get("Age") != "90" || w.Header().Get("Date") != "" {
+		t.Errorf("hit 90 s later: %v", w.Header())
+	}
 }
 
 func TestMethodSettings(t *testing.T) {

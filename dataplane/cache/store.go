@@ -193,6 +193,8 @@ type entry struct {
 	// size is what the entry is charged against the capacity (charge).
 	size    int64
 	expires time.Time
+	// stored is when the backend's answer was stored, which a hit's Age counts from.
+	stored time.Time
 }
 
 // field is one stored header field: a canonical name (as the backend's header map had it)
