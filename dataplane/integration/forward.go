@@ -268,12 +268,24 @@ func (h *httpIntegration) send(w http.ResponseWriter, r *http.Request, rc *reqct
 	if !forwarded {
 		dst := w.Header()
 		contentType = copyResponseHeader(dst, leanhttp.Header(res), leanhttp.CanonicalNames(res))
+		if res.StatusCode == http.StatusNoContent {
+			// RFC 9110 (8.6): never a Content-Length on a 204, whatever the backend sent.
+			// The HTTP/1.x server leaves it out itself; HTTP/2's would send it.
+			delete(dst, "Content-Length")
+		}
 		if announced > 0 {
 			keys := make([]string, 0, announced)
 			for k := range res.Trailer {
 				keys = append(keys, k)
 			}
 			dst.Add("Trailer", strings.Join(keys, ", "))
+		}
+	}
+	if contentType == nil {
+		// An answer without a Content-Type passes without one: the server would sniff one
+		// from the body (text/plain) where a proxy adds nothing.
+		if h := w.Header(); h["Content-Type"] == nil {
+			h["Content-Type"] = nil
 		}
 	}
 	// ReverseProxy flushes every write of an answer of unknown length or of server-sent

@@ -437,3 +437,38 @@ func TestClientDepartureReachesBackend(t *testing.T) {
 		t.Fatal("the backend's request was not cancelled when the client left")
 	}
 }
+
+// An answer passes as the backend sent it, over HTTP/1.1 and HTTP/2 alike: without a
+// Content-Type when it had none (the server would sniff text/plain), and a 204 without the
+// Content-Length a backend wrongly sent with it (RFC 9110 8.6).
+func TestAnswerHeadersAsSent(t *testing.T) {
+	untyped := newRawUpstream(t, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
+	empty := newRawUpstream(t, "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n")
+	f := newFixture(t, Options{})
+	f.apply(t, stageOf("prod", "prod", apiOf(nil,
+		uriRoute("u", "/untyped", "GET", "http://"+untyped.l.Addr().String()+"/"),
+		uriRoute("e", "/empty", "GET", "http://"+empty.l.Addr().String()+"/"))))
+	url := "http://" + serveProxy(t, f)
+	h2 := &http.Transport{Protocols: new(http.Protocols)}
+	h2.Protocols.SetUnencryptedHTTP2(true)
+	t.Cleanup(h2.CloseIdleConnections)
+	for name, client := range map[string]*http.Client{"HTTP/1.1": {}, "HTTP/2": {Transport: h2}} {
+		res, err := client.Get(url + "/prod/untyped")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		_ = res.Body.Close()
+		if _, ok := res.Header["Content-Type"]; ok || string(b) != "hello" {
+			t.Errorf("%s: untyped answer got Content-Type %q, body %q", name, res.Header.Get("Content-Type"), b)
+		}
+		res, err = client.Get(url + "/prod/empty")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = res.Body.Close()
+		if _, ok := res.Header["Content-Length"]; ok || res.StatusCode != 204 {
+			t.Errorf("%s: 204 with %v", name, res.Header)
+		}
+	}
+}
