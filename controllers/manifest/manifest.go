@@ -189,7 +189,7 @@ func AddTo(in *compile.Inputs, docs []Document, namespace string) {
 		case *apiv1.DomainName:
 			in.DomainNames = append(in.DomainNames, *o)
 		case *corev1.Secret:
-			in.Secrets = append(in.Secrets, *o)
+			in.Secrets = append(in.Secrets, withStringData(*o))
 		case *corev1.ConfigMap:
 			in.ConfigMaps = append(in.ConfigMaps, *o)
 		case *corev1.Service:
@@ -239,4 +239,21 @@ func stripComments(doc []byte) []byte {
 		}
 	}
 	return b.Bytes()
+}
+
+// withStringData is s as the API server stores it: stringData merged into data (its keys
+// winning), as a kubernetes.io/tls Secret written with stringData: {tls.crt: ...} is read.
+func withStringData(s corev1.Secret) corev1.Secret {
+	if len(s.StringData) == 0 {
+		return s
+	}
+	data := make(map[string][]byte, len(s.Data)+len(s.StringData))
+	for k, v := range s.Data {
+		data[k] = v
+	}
+	for k, v := range s.StringData {
+		data[k] = []byte(v)
+	}
+	s.Data, s.StringData = data, nil
+	return s
 }
