@@ -74,7 +74,11 @@ func newTarget(in *xdsv1alpha1.Integration, spec Spec) (*target, error) {
 	}
 	t := &target{}
 	t.bound, t.bindErr = tmpl.Bind(spec.Variables)
-	if t.bindErr == nil {
+	if t.bindErr != nil {
+		// A stage's variables are the operator's, never the client's doing: 502, not the
+		// 400 a client's path value the guard refuses gets (writeFailure).
+		t.bindErr = errors.New(t.bindErr.Error())
+	} else {
 		if s, ok := t.bound.Static(); ok {
 			if u, err := url.Parse(s); err == nil {
 				t.static = u

@@ -221,6 +221,16 @@ func TestUnresolvableStageVariable(t *testing.T) {
 	wantGatewayError(t, f.do("GET", "/prod", nil), 502, "INTEGRATION_FAILURE", "Internal server error")
 }
 
+// A stage variable the path guard refuses (a dot segment) is the operator's doing: 502
+// INTEGRATION_FAILURE, as the compiler's warning says, not the 400 a client's value gets.
+func TestUnsafeStageVariableIs502(t *testing.T) {
+	f := newFixture(t, Options{})
+	st := stageOf("prod", "prod", apiOf(nil, uriRoute("r", "/", "GET", "http://127.0.0.1:1/${stageVariables.prefix}/x")))
+	st.Variables = map[string]string{"prefix": ".."}
+	f.apply(t, st)
+	wantGatewayError(t, f.do("GET", "/prod", nil), 502, "INTEGRATION_FAILURE", "Internal server error")
+}
+
 func TestRequestTooLargeChunked(t *testing.T) {
 	backend := echoServer(t, "b")
 	f := newFixture(t, Options{})

@@ -235,6 +235,8 @@ func (t *Template) bind(get func(string) string) (*Bound, error) {
 				if err := CheckEscapedPath(v); err != nil {
 					return nil, fmt.Errorf("uri %q: stage variable %s: %w", t.raw, p.text, err)
 				}
+			case InQuery:
+				v = escapeQueryText(v)
 			}
 			p = piece{kind: literal, text: v, loc: p.loc}
 		}
@@ -253,6 +255,40 @@ func (t *Template) bind(get func(string) string) (*Bound, error) {
 		return nil, fmt.Errorf("uri %q must be an absolute http:// or https:// URL, got %q", t.raw, sample)
 	}
 	return b, nil
+}
+
+// escapeQueryText percent-encodes what a URI's query may not hold (spaces, quotes, control
+// and non-ASCII bytes...), keeping what it may (RFC 3986: unreserved, sub-delims, ":", "@",
+// "/", "?", and "%" of escapes already written): a stage variable in the query string is
+// the text of a query, "a=1&b=2" as much as one value.
+func escapeQueryText(v string) string {
+	const hex = "0123456789ABCDEF"
+	var b []byte
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if queryByte(c) {
+			if b != nil {
+				b = append(b, c)
+			}
+			continue
+		}
+		if b == nil {
+			b = append(make([]byte, 0, len(v)+8), v[:i]...)
+		}
+		b = append(b, '%', hex[c>>4], hex[c&15])
+	}
+	if b == nil {
+		return v
+	}
+	return string(b)
+}
+
+func queryByte(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("-._~!$&'()*+,;=:@/?%", c) >= 0
 }
 
 // checkHostValue checks a stage variable's value that stands for host[:port]: nothing that

@@ -33,7 +33,7 @@ func (v values) GreedyRaw() string           { return v.raw }
 
 func TestTemplate(t *testing.T) {
 	params := map[string]bool{"petId": false, "proxy": true}
-	vars := map[string]string{"backend": "pets.svc:8080", "v": "2", "prefix": "api/v1"}
+	vars := map[string]string{"backend": "pets.svc:8080", "v": "2", "prefix": "api/v1", "qv": "a b\"<é>", "qs": "x=1&y=%41"}
 	cases := []struct {
 		uri  string
 		vals values
@@ -52,6 +52,10 @@ func TestTemplate(t *testing.T) {
 		{"http://h/static", values{}, nil, "http://h/static"},
 		{"http://${stageVariables.backend}", values{}, nil, "http://pets.svc:8080"},
 		{"http://${stageVariables.v}:8080/x", values{}, nil, "http://2:8080/x"},
+		// A stage variable in the query is query text: what a query may not hold is escaped,
+		// separators and escapes already written kept.
+		{"http://h/p?v=${stageVariables.qv}", values{}, nil, "http://h/p?v=a%20b%22%3C%C3%A9%3E"},
+		{"http://h/p?${stageVariables.qs}", values{}, nil, "http://h/p?x=1&y=%41"},
 	}
 	for _, c := range cases {
 		tmpl, err := ParseTemplate(c.uri, params)
