@@ -76,7 +76,12 @@ func (w *world) compilePlans(st statuses) map[string][]ir.UsagePlan {
 			})
 			for _, k := range keys {
 				claim := stageKey + "|" + k.SHA256
-				if other, taken := claimed[claim]; taken && other.plan != p.Name {
+				if other, taken := claimed[claim]; taken && other.plan == p.Name {
+					// Two Secrets of one plan with one value: a request with it is the
+					// first's, and the second's usage would read 0 for ever.
+					probs.add(apiv1.ReasonAPIKeyConflict, fmt.Sprintf("API key %s holds the same key as Secret %s in this plan; requests with it count as %s's", k.ID, other.key, other.key))
+					continue
+				} else if taken {
 					what := "API key " + k.ID
 					if other.key != k.ID {
 						what += " holds the same key as Secret " + other.key + ", which"
