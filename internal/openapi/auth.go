@@ -68,6 +68,11 @@ func (im *importer) securitySchemes() error {
 			im.res.Authorizers = append(im.res.Authorizers, *a)
 		case has:
 			authz, why := im.authorizer(names.take(dnsName(name, "authorizer"), name), s, &a, ptr+"/"+xAuthorizer)
+			if why == "" {
+				if refused := im.checkAuthorizer(authz); refused != "" {
+					why = "the Authorizer would be refused (" + refused + ")"
+				}
+			}
 			if why != "" {
 				im.refused[name] = why
 				im.omit(ptr, "authorizer "+name, why+"; the routes it protects are left out rather than served unprotected")

@@ -18,6 +18,7 @@ package openapi
 
 import (
 	"encoding/json"
+	"reflect"
 	"strconv"
 	"strings"
 )
@@ -33,6 +34,7 @@ const (
 	xBinaryMediaTypes  = "x-amazon-apigateway-binary-media-types"
 	xMinCompression    = "x-amazon-apigateway-minimum-compression-size"
 	xGatewayResponses  = "x-amazon-apigateway-gateway-responses"
+	xIntegrations      = "x-amazon-apigateway-integrations"
 	xCORS              = "x-amazon-apigateway-cors"
 	xPolicy            = "x-amazon-apigateway-policy"
 	xRequestValidators = "x-amazon-apigateway-request-validators"
@@ -46,6 +48,9 @@ const (
 	// xPorticoAPI and xPorticoAuthorizer do the same for a RestApi's and an Authorizer's spec.
 	xPorticoAPI        = "x-portico-restapi"
 	xPorticoAuthorizer = "x-portico-authorizer"
+	// xPorticoModels keeps the content type of each model that is not application/json:
+	// OpenAPI lists a schema without one.
+	xPorticoModels = "x-portico-models"
 	// xEndpointConfig is on a servers[] entry in OpenAPI 3 and at the root in Swagger 2.0;
 	// its disableExecuteApiEndpoint is the RestApi's disableDefaultEndpoint.
 	xEndpointConfig = "x-amazon-apigateway-endpoint-configuration"
@@ -74,6 +79,22 @@ type integrationExt struct {
 	IntegrationSubtype   string                     `json:"integrationSubtype,omitempty"`
 	TLSConfig            json.RawMessage            `json:"tlsConfig,omitempty"`
 	ResponseParameters   json.RawMessage            `json:"responseParameters,omitempty"`
+	ResponseTransferMode string                     `json:"responseTransferMode,omitempty"`
+}
+
+// integrationFields are integrationExt's JSON names: a field of the extension not among
+// them is reported, not dropped silently.
+var integrationFields = jsonNames(integrationExt{})
+
+// jsonNames is the set of JSON field names of struct v.
+func jsonNames(v any) map[string]bool {
+	t := reflect.TypeOf(v)
+	out := make(map[string]bool, t.NumField())
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		out[name] = true
+	}
+	return out
 }
 
 type integrationResp struct {

@@ -49,7 +49,7 @@ func addExact(doc map[string]any, in ExportInput, ops map[string]map[string]any,
 		if !ok || !bytes.Equal(marshalJSON(r), marshalJSON(b)) {
 			for i := range in.Routes {
 				if s := &in.Routes[i]; s.Name == r.Name && ops[s.Name] != nil {
-					ops[s.Name][xPortico] = portico{Integration: s.Spec.Integration, CacheKeyParameters: s.Spec.CacheKeyParameters}
+					ops[s.Name][xPortico] = portico{Integration: s.Spec.Integration, CacheKeyParameters: s.Spec.CacheKeyParameters, RequestValidation: s.Spec.RequestValidation}
 				}
 			}
 		}

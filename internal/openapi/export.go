@@ -71,6 +71,12 @@ func Export(in ExportInput) ([]byte, error) {
 			return nil, fmt.Errorf("model %s: %w", name, err)
 		}
 		schemas[name] = v
+		if ct := api.Spec.Models[name].ContentType; ct != "" && ct != "application/json" {
+			if doc[xPorticoModels] == nil {
+				doc[xPorticoModels] = map[string]string{}
+			}
+			doc[xPorticoModels].(map[string]string)[name] = ct
+		}
 	}
 	schemes := map[string]any{}
 	authz := map[string]*apiv1.Authorizer{}

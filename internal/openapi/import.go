@@ -49,7 +49,16 @@ type importer struct {
 	bodies      []*apiv1.RequestValidation // validations with body models
 	validators  map[string]validatorExt
 	placeholder map[string]bool
+	// routeAt is where each Route's operation is, and what it is, for check's reports.
+	routeAt map[string]operationAt
+	// usedIntegrations are the components' x-amazon-apigateway-integrations an operation
+	// named.
+	usedIntegrations map[string]bool
+	// modelTypes are the content types x-portico-models gives (an export's), by model.
+	modelTypes map[string]string
 }
+
+type operationAt struct{ ptr, what string }
 
 // Import turns an Amazon API Gateway export into Portico objects. file names the input in
 // errors and omissions. An invalid document is an *Error; everything the document holds
@@ -63,6 +72,7 @@ func Import(file string, data []byte, opts Options) (*Result, error) {
 		document: d, opts: opts, routes: nameSet{},
 		authorizers: map[string]*apiv1.Authorizer{}, refused: map[string]string{}, apiKey: map[string]bool{},
 		models: map[string]string{}, validators: map[string]validatorExt{}, placeholder: map[string]bool{},
+		routeAt: map[string]operationAt{}, usedIntegrations: map[string]bool{},
 	}
 	if err := im.run(); err != nil {
 		return nil, err
@@ -104,6 +114,15 @@ func (im *importer) run() error {
 	if err := im.modelsOf(&api.Spec); err != nil {
 		return err
 	}
+	if _, err := ext(im.doc.Extensions, xPorticoModels, &im.modelTypes); err != nil {
+		return &Error{File: im.file, Pointer: pointer(xPorticoModels), Err: err}
+	}
+	for name, ct := range im.modelTypes {
+		if m, ok := api.Spec.Models[name]; ok {
+			m.ContentType = ct
+			api.Spec.Models[name] = m
+		}
+	}
 	if ok, err := ext(im.doc.Extensions, xPorticoAPI, &api.Spec); ok && err != nil {
 		return &Error{File: im.file, Pointer: pointer(xPorticoAPI), Err: err}
 	}
@@ -113,8 +132,12 @@ func (im *importer) run() error {
 	if err := im.paths(); err != nil {
 		return err
 	}
+	im.unusedIntegrations()
 	im.modelContentTypes(&api.Spec)
 	im.stage()
+	if err := im.check(); err != nil {
+		return err
+	}
 	for n := range im.placeholder {
 		im.res.Placeholders = append(im.res.Placeholders, n)
 	}
@@ -174,6 +197,8 @@ func (im *importer) apiSettings(spec *apiv1.RestApiSpec) error {
 			// Read per operation; the version only says which import rules apply.
 		case xPorticoAPI:
 			// Applied last, over what the AWS extensions said.
+		case xPorticoModels:
+			// Read with the models.
 		default:
 			if strings.HasPrefix(k, "x-amazon-apigateway-") {
 				why := omittedAPIExtensions[k]
@@ -255,7 +280,6 @@ var omittedEndpointConfig = map[string]string{
 var omittedAPIExtensions = map[string]string{
 	"x-amazon-apigateway-documentation": "documentation parts are not served; keep the OpenAPI document as the API's documentation",
 	xTagValue:                           "tags are AWS resource tags; use Kubernetes labels",
-	"x-amazon-apigateway-integrations":  "reusable HTTP API integrations are not imported; an operation's own x-amazon-apigateway-integration is",
 }
 
 // componentExtensions reports the extensions under components (an HTTP API's reusable
@@ -265,12 +289,30 @@ func (im *importer) componentExtensions() {
 		return
 	}
 	for _, k := range sortedKeys(im.doc.Components.Extensions) {
-		if strings.HasPrefix(k, "x-amazon-apigateway-") {
+		// The operations that name one of x-amazon-apigateway-integrations by $ref take it.
+		if strings.HasPrefix(k, "x-amazon-apigateway-") && k != xIntegrations {
 			why := omittedAPIExtensions[k]
 			if why == "" {
 				why = "not a components extension Portico knows"
 			}
 			im.omit(pointer("components", k), k, why)
+		}
+	}
+}
+
+// unusedIntegrations reports the components' x-amazon-apigateway-integrations no operation
+// named: AWS exports the integrations attached to no route there too.
+func (im *importer) unusedIntegrations() {
+	var shared map[string]any
+	if im.doc.Components == nil {
+		return
+	}
+	if ok, err := ext(im.doc.Components.Extensions, xIntegrations, &shared); !ok || err != nil {
+		return
+	}
+	for _, name := range sortedKeys(shared) {
+		if !im.usedIntegrations[name] {
+			im.omit(pointer("components", xIntegrations, name), "integration "+name, "no operation names it (an integration attached to no route)")
 		}
 	}
 }
@@ -347,7 +389,8 @@ func (im *importer) cors(spec *apiv1.RestApiSpec) error {
 		out.AllowMethods = append(out.AllowMethods, apiv1.HTTPMethod(m))
 	}
 	if c.MaxAge != nil {
-		v := int32(*c.MaxAge)
+		// AWS's -1 asks browsers not to cache the preflight, as 0 does.
+		v := int32(max(*c.MaxAge, 0))
 		out.MaxAgeSeconds = &v
 	}
 	spec.CORS = out
@@ -471,6 +514,9 @@ func (im *importer) stage() {
 	if name == "" {
 		name = strings.Trim(im.basePath, "/")
 		if !stageName.MatchString(name) || name == "" {
+			if name != "" {
+				im.omit(im.basePathPointer(), "basePath "+im.basePath, "not a stage name (letters, digits, _ and -); the stage is prod (--stage names another)")
+			}
 			name = "prod"
 		}
 	}
@@ -481,6 +527,15 @@ func (im *importer) stage() {
 }
 
 var stageName = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+// basePathPointer is where the document says its base path: Swagger's basePath, or the
+// servers' basePath variable.
+func (im *importer) basePathPointer() string {
+	if im.swagger {
+		return pointer("basePath")
+	}
+	return pointer("servers", "0", "variables", "basePath", "default")
+}
 
 func sortedKeys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))

@@ -17,9 +17,11 @@ limitations under the License.
 package openapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -56,6 +58,9 @@ func load(file string, data []byte) (*document, error) {
 	}
 	js, err := yaml.YAMLToJSON(data)
 	if err != nil {
+		if e := jsonSyntaxError(file, data); e != nil {
+			return nil, e
+		}
 		return nil, syntaxError(file, err)
 	}
 	var head struct {
@@ -64,6 +69,9 @@ func load(file string, data []byte) (*document, error) {
 	}
 	if err := json.Unmarshal(js, &head); err != nil {
 		return nil, &Error{File: file, Pointer: "#", Err: errors.New("the document is not an object")}
+	}
+	if e := danglingRef(file, js); e != nil {
+		return nil, e
 	}
 	d := &document{file: file}
 	var raw struct {
@@ -120,6 +128,22 @@ func load(file string, data []byte) (*document, error) {
 	return d, nil
 }
 
+// jsonSyntaxError is a JSON document's syntax error at the line it is on, or nil for a
+// document that is not JSON (YAML) or has none: the YAML reader, which reads JSON too, names
+// the line of the object an error is in (a missing comma on line 10 of an object opened on
+// line 9 was "line 9").
+func jsonSyntaxError(file string, data []byte) *Error {
+	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) == 0 || t[0] != '{' {
+		return nil
+	}
+	var v any
+	var se *json.SyntaxError
+	if err := json.Unmarshal(data, &v); !errors.As(err, &se) {
+		return nil
+	}
+	return &Error{File: file, Line: bytes.Count(data[:se.Offset], []byte("\n")) + 1, Err: se}
+}
+
 // syntaxError gives a YAML or JSON syntax error the line it names.
 func syntaxError(file string, err error) *Error {
 	msg := err.Error()
@@ -147,4 +171,62 @@ func ext(exts map[string]any, name string, out any) (ok bool, err error) {
 		return true, fmt.Errorf("%s: %w", name, err)
 	}
 	return true, nil
+}
+
+// danglingRef is the first local $ref of the document (js, JSON) that names nothing in it,
+// as an error at the $ref itself: the OpenAPI loader's own error names only the target.
+func danglingRef(file string, js []byte) *Error {
+	var root any
+	if json.Unmarshal(js, &root) != nil {
+		return nil // the loaders report it
+	}
+	var walk func(v any, at []string) *Error
+	walk = func(v any, at []string) *Error {
+		switch t := v.(type) {
+		case map[string]any:
+			if ref, ok := t["$ref"].(string); ok && strings.HasPrefix(ref, "#/") && !resolves(root, ref) {
+				return &Error{File: file, Pointer: pointer(append(at, "$ref")...), Err: fmt.Errorf("$ref %s names nothing in the document", ref)}
+			}
+			for _, k := range sortedKeys(t) {
+				if e := walk(t[k], append(at, k)); e != nil {
+					return e
+				}
+			}
+		case []any:
+			for i, e := range t {
+				if err := walk(e, append(at, strconv.Itoa(i))); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	return walk(root, nil)
+}
+
+// resolves reports whether the JSON pointer of ref ("#/a/b~1c") names a value of root.
+func resolves(root any, ref string) bool {
+	v := root
+	for _, tok := range strings.Split(strings.TrimPrefix(ref, "#/"), "/") {
+		tok = strings.NewReplacer("~1", "/", "~0", "~").Replace(tok)
+		if u, err := url.PathUnescape(tok); err == nil {
+			tok = u
+		}
+		switch t := v.(type) {
+		case map[string]any:
+			var ok bool
+			if v, ok = t[tok]; !ok {
+				return false
+			}
+		case []any:
+			i, err := strconv.Atoi(tok)
+			if err != nil || i < 0 || i >= len(t) {
+				return false
+			}
+			v = t[i]
+		default:
+			return false
+		}
+	}
+	return true
 }

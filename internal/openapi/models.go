@@ -76,7 +76,7 @@ func (im *importer) modelContentTypes(spec *apiv1.RestApiSpec) {
 	}
 	for name, cts := range types {
 		m, ok := spec.Models[string(name)]
-		if !ok || len(cts) != 1 {
+		if _, explicit := im.modelTypes[string(name)]; !ok || explicit || len(cts) != 1 {
 			continue
 		}
 		for ct := range cts {

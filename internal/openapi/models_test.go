@@ -79,3 +79,50 @@ func TestModelContentType(t *testing.T) {
 		t.Errorf("imported models' content types %v, want %v", got, want)
 	}
 }
+
+// An API whose models are not JSON exports, and its export imports back to the same API:
+// a body model for its own media type only (bodies), one for any (body) beside another's
+// bodies, and a model no route uses keep their forms and content types.
+func TestExportNonJSONModels(t *testing.T) {
+	api := &apiv1.RestApi{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "edge"}, Spec: apiv1.RestApiSpec{
+		Models: map[string]apiv1.Model{
+			"A":      {Schema: runtime.RawExtension{Raw: []byte(`{"type":"object"}`)}},
+			"B":      {ContentType: "application/vnd.b+json", Schema: runtime.RawExtension{Raw: []byte(`{"type":"object","required":["b"]}`)}},
+			"Unused": {ContentType: "application/vnd.u+json", Schema: runtime.RawExtension{Raw: []byte(`{"type":"object"}`)}},
+		},
+	}}
+	route := func(name, path string, v *apiv1.RequestValidation) apiv1.Route {
+		return apiv1.Route{
+			ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name},
+			Spec: apiv1.RouteSpec{
+				RestApiRef: apiv1.LocalObjectReference{Name: "edge"}, Path: path, Methods: []apiv1.HTTPMethod{apiv1.MethodPost},
+				RequestValidation: v,
+				Integration:       apiv1.Integration{Type: apiv1.IntegrationHTTPProxy, URI: "http://backend.example" + path},
+			},
+		}
+	}
+	routes := []apiv1.Route{
+		route("own", "/own", &apiv1.RequestValidation{Bodies: map[string]apiv1.ModelName{"application/vnd.b+json": "B"}}),
+		route("both", "/both", &apiv1.RequestValidation{Body: "A", Bodies: map[string]apiv1.ModelName{"application/vnd.b+json": "B"}}),
+	}
+	out, err := Export(ExportInput{RestApi: api, Routes: routes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Import("export.yaml", out, Options{Name: "edge", Namespace: "default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range api.Spec.Models {
+		if got := back.RestApi.Spec.Models[name].ContentType; got != want.ContentType && !(got == "application/json" && want.ContentType == "") {
+			t.Errorf("model %s: content type %q, want %q", name, got, want.ContentType)
+		}
+	}
+	for _, r := range back.Routes {
+		for _, o := range routes {
+			if o.Name == r.Name && !cmp.Equal(o.Spec.RequestValidation, r.Spec.RequestValidation) {
+				t.Errorf("%s: validation %+v, want %+v", r.Name, r.Spec.RequestValidation, o.Spec.RequestValidation)
+			}
+		}
+	}
+}

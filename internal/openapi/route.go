@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -81,9 +82,9 @@ func (im *importer) operation(path, method string, op *openapi3.Operation, ptr s
 		}
 	}
 	var integ integrationExt
-	has, err := ext(op.Extensions, xIntegration, &integ)
+	has, err := im.integrationExt(op, ptr, &integ)
 	if err != nil {
-		return &Error{File: im.file, Pointer: ptr + "/" + xIntegration, Err: err}
+		return err
 	}
 	var portico portico
 	hasPortico, err := ext(op.Extensions, xPortico, &portico)
@@ -95,6 +96,14 @@ func (im *importer) operation(path, method string, op *openapi3.Operation, ptr s
 		r.Spec.Integration = portico.Integration
 		r.Spec.CacheKeyParameters = portico.CacheKeyParameters
 	case has:
+		// Input AWS's import refuses too (a type it has not, an HTTP integration without a
+		// uri) makes the document invalid, rather than a route left out.
+		switch t := strings.ToLower(integ.Type); {
+		case !slices.Contains([]string{"aws_proxy", "http_proxy", "http", "mock", "aws"}, t):
+			return &Error{File: im.file, Pointer: ptr + "/" + xIntegration + "/type", Err: fmt.Errorf("integration type %q is not aws_proxy, http_proxy, http, mock or aws", integ.Type)}
+		case (t == "http" || t == "http_proxy") && integ.URI == "":
+			return &Error{File: im.file, Pointer: ptr + "/" + xIntegration, Err: fmt.Errorf("an %s integration needs a uri", t)}
+		}
 		in, keys, why := im.integration(&integ, method, pathParams, ptr+"/"+xIntegration)
 		if why != "" {
 			im.omit(ptr, what, why)
@@ -105,7 +114,11 @@ func (im *importer) operation(path, method string, op *openapi3.Operation, ptr s
 		im.omit(ptr, what, "no x-amazon-apigateway-integration: the method has nothing to call")
 		return nil
 	}
-	r.Spec.RequestValidation = im.validation(op, ptr)
+	if hasPortico && portico.RequestValidation != nil {
+		r.Spec.RequestValidation = portico.RequestValidation
+	} else {
+		r.Spec.RequestValidation = im.validation(op, ptr)
+	}
 	for _, k := range sortedKeys(op.Extensions) {
 		switch k {
 		case xIntegration, xRequestValidator, xAuth, xPortico, xPorticoRoute:
@@ -115,14 +128,68 @@ func (im *importer) operation(path, method string, op *openapi3.Operation, ptr s
 			}
 		}
 	}
+	im.routeAt[r.Name] = operationAt{ptr, what}
 	im.res.Routes = append(im.res.Routes, r)
 	return nil
+}
+
+// integrationExt decodes op's x-amazon-apigateway-integration into out: the operation's
+// own, or the one of components' x-amazon-apigateway-integrations it names with a $ref (as
+// AWS's HTTP API exports reuse them). Fields Portico does not know are reported.
+func (im *importer) integrationExt(op *openapi3.Operation, ptr string, out *integrationExt) (bool, error) {
+	at := ptr + "/" + xIntegration
+	raw, ok := op.Extensions[xIntegration]
+	if !ok {
+		return false, nil
+	}
+	var fields map[string]any
+	b, err := json.Marshal(raw)
+	if err == nil {
+		err = json.Unmarshal(b, &fields)
+	}
+	if err != nil {
+		return false, &Error{File: im.file, Pointer: at, Err: fmt.Errorf("not an object: %w", err)}
+	}
+	if ref, isRef := fields["$ref"].(string); isRef {
+		name, found := strings.CutPrefix(ref, "#/components/"+xIntegrations+"/")
+		var shared map[string]any
+		if im.doc.Components != nil {
+			if _, err := ext(im.doc.Components.Extensions, xIntegrations, &shared); err != nil {
+				return false, &Error{File: im.file, Pointer: pointer("components", xIntegrations), Err: err}
+			}
+		}
+		target, named := shared[name].(map[string]any)
+		if !found || !named {
+			return false, &Error{File: im.file, Pointer: at + "/$ref", Err: fmt.Errorf("$ref %s names no integration of components/%s", ref, xIntegrations)}
+		}
+		fields, at = target, pointer("components", xIntegrations, name)
+		im.usedIntegrations[name] = true
+	}
+	for _, k := range sortedKeys(fields) {
+		if !integrationFields[k] {
+			im.omit(at+"/"+k, k, "not an integration field Portico knows")
+		}
+	}
+	if b, err = json.Marshal(fields); err == nil {
+		err = json.Unmarshal(b, out)
+	}
+	if err != nil {
+		return false, &Error{File: im.file, Pointer: at, Err: err}
+	}
+	if strings.EqualFold(out.ResponseTransferMode, "STREAM") {
+		im.omit(at+"/responseTransferMode", "responseTransferMode STREAM", "Portico streams an HTTP backend's answer as it comes, and sends a function's once it is complete")
+	}
+	return true, nil
 }
 
 // portico is the x-portico-integration extension an export writes.
 type portico struct {
 	Integration        apiv1.Integration `json:"integration"`
 	CacheKeyParameters []string          `json:"cacheKeyParameters,omitempty"`
+	// RequestValidation, when set, is the Route's as it is: OpenAPI lists body models
+	// by content type, without telling a body for any content type from one for the
+	// model's own.
+	RequestValidation *apiv1.RequestValidation `json:"requestValidation,omitempty"`
 }
 
 // validation maps the operation's request validator: the body models by content type, and

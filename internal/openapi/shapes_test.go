@@ -124,3 +124,106 @@ paths:
 		t.Errorf("a MOCK with a body per Accept type: %+v", two)
 	}
 }
+
+// An HTTP API export's operations name shared integrations with a $ref, as AWS writes them;
+// the integrations no operation names, fields Portico does not know and a base path that is
+// no stage name are reported; an integration type AWS has not, or an HTTP one without a uri,
+// makes the document invalid, with where.
+func TestIntegrationShapes(t *testing.T) {
+	routes, res := importRoutes(t, `openapi: 3.0.1
+info: {title: t, version: '1'}
+servers: [{url: 'https://x.execute-api.us-east-2.amazonaws.com/{basePath}', variables: {basePath: {default: example/path}}}]
+paths:
+  /a:
+    get:
+      x-amazon-apigateway-integration: {$ref: '#/components/x-amazon-apigateway-integrations/shared'}
+  /b:
+    get:
+      x-amazon-apigateway-integration: {type: http_proxy, httpMethod: GET, uri: 'http://b.example/b', unknownField: 1, responseTransferMode: STREAM}
+components:
+  x-amazon-apigateway-integrations:
+    shared: {type: http_proxy, httpMethod: GET, uri: 'http://b.example/a', payloadFormatVersion: '1.0'}
+    unused: {type: http_proxy, httpMethod: GET, uri: 'http://b.example/u'}
+`)
+	if in := routes["GET /a"].Integration; in.Type != apiv1.IntegrationHTTPProxy || in.URI != "http://b.example/a" {
+		t.Errorf("GET /a: %+v", in)
+	}
+	reported := map[string]bool{}
+	for _, o := range res.Omissions {
+		reported[o.Pointer] = true
+	}
+	for _, ptr := range []string{
+		"#/components/x-amazon-apigateway-integrations/unused",
+		"#/paths/~1b/get/x-amazon-apigateway-integration/unknownField",
+		"#/paths/~1b/get/x-amazon-apigateway-integration/responseTransferMode",
+		"#/servers/0/variables/basePath/default",
+	} {
+		if !reported[ptr] {
+			t.Errorf("%s not reported; omissions %v", ptr, res.Omissions)
+		}
+	}
+	if reported["#/components/x-amazon-apigateway-integrations/shared"] {
+		t.Error("the integration an operation names is reported")
+	}
+	for doc, ptr := range map[string]string{
+		"/a: {get: {x-amazon-apigateway-integration: {type: carrier_pigeon}}}":                 "#/paths/~1a/get/x-amazon-apigateway-integration/type",
+		"/a: {get: {x-amazon-apigateway-integration: {type: http_proxy, httpMethod: GET}}}":    "#/paths/~1a/get/x-amazon-apigateway-integration",
+		"/a: {get: {x-amazon-apigateway-integration: {$ref: '#/components/schemas/Nothing'}}}": "#/paths/~1a/get/x-amazon-apigateway-integration/$ref",
+	} {
+		_, err := Import("bad.yaml", []byte("openapi: 3.0.1\ninfo: {title: t, version: '1'}\npaths:\n  "+doc+"\n"), Options{})
+		if e, ok := err.(*Error); !ok || e.Pointer != ptr {
+			t.Errorf("%s: %v, want an error at %s", doc, err, ptr)
+		}
+	}
+}
+
+// What the API server or the compiler would refuse is found at import: a selection pattern
+// Go's regular expressions do not read leaves its route out, reported; a CORS policy AWS
+// refuses too makes the document invalid.
+func TestImportChecksWhatApplyRefuses(t *testing.T) {
+	routes, res := importRoutes(t, `openapi: 3.0.1
+info: {title: t, version: '1'}
+paths:
+  /a:
+    get:
+      x-amazon-apigateway-integration:
+        type: http
+        httpMethod: GET
+        uri: 'http://b.example/a'
+        responses: {'(?!2)\d{3}': {statusCode: '400'}, default: {statusCode: '200'}}
+  /b:
+    get:
+      x-amazon-apigateway-integration: {type: http_proxy, httpMethod: GET, uri: 'http://b.example/b'}
+`)
+	if _, ok := routes["GET /a"]; ok || len(routes) != 1 {
+		t.Errorf("routes %v: want GET /a left out", routes)
+	}
+	found := false
+	for _, o := range res.Omissions {
+		found = found || o.Pointer == "#/paths/~1a/get"
+	}
+	if !found {
+		t.Errorf("GET /a not reported: %v", res.Omissions)
+	}
+	_, err := Import("cors.yaml", []byte(`openapi: 3.0.1
+info: {title: t, version: '1'}
+x-amazon-apigateway-cors: {allowOrigins: ['*'], allowCredentials: true}
+paths:
+  /b:
+    get:
+      x-amazon-apigateway-integration: {type: http_proxy, httpMethod: GET, uri: 'http://b.example/b'}
+`), Options{})
+	if err == nil {
+		t.Error("a CORS policy with credentials for any origin imported")
+	}
+}
+
+// A JSON document's syntax error is at the line it is on (the YAML reader named the line
+// of the object it is in).
+func TestJSONSyntaxErrorLine(t *testing.T) {
+	doc := "{\n  \"openapi\": \"3.0.1\",\n  \"paths\": {\n    \"/a\": {\n      \"get\": {\"x\": 1 \"y\": 2}\n    }\n  }\n}\n"
+	_, err := Import("doc.json", []byte(doc), Options{})
+	if e, ok := err.(*Error); !ok || e.Line != 5 {
+		t.Errorf("%v, want an error on line 5", err)
+	}
+}
