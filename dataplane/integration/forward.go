@@ -360,6 +360,12 @@ func copyBody(w io.Writer, res *http.Response, ctl *http.ResponseController) err
 			}
 			if ctl != nil {
 				_ = ctl.Flush()
+			} else if b, ok := src.(interface{ Buffered() int }); !ok || b.Buffered() == 0 {
+				// The next read may wait for the backend: what is written goes to the
+				// client first, as it comes (the last flush is the server's anyway).
+				if f, ok := w.(http.Flusher); ok && rerr == nil {
+					f.Flush()
+				}
 			}
 		}
 		if rerr == io.EOF {

@@ -482,3 +482,63 @@ func TestAnswerHeadersAsSent(t *testing.T) {
 		}
 	}
 }
+
+// An answer of known length that the backend sends slowly reaches the client as it comes,
+// over HTTP/1.1 and HTTP/2: the part sent before the backend waits is read by the client
+// while the backend still holds the rest.
+func TestSlowAnswerStreams(t *testing.T) {
+	release := make(chan struct{})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer func() { _ = c.Close() }()
+				br := bufio.NewReader(c)
+				for {
+					req, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					_, _ = io.Copy(io.Discard, req.Body)
+					_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n\r\nfirst")
+					<-release
+					_, _ = io.WriteString(c, "-last")
+				}
+			}()
+		}
+	}()
+	f := newFixture(t, Options{})
+	f.apply(t, stageOf("prod", "prod", apiOf(nil, uriRoute("s", "/slow", "GET", "http://"+l.Addr().String()+"/"))))
+	url := "http://" + serveProxy(t, f)
+	h2 := &http.Transport{Protocols: new(http.Protocols)}
+	h2.Protocols.SetUnencryptedHTTP2(true)
+	t.Cleanup(h2.CloseIdleConnections)
+	for _, name := range []string{"HTTP/1.1", "HTTP/2"} {
+		client := &http.Client{Timeout: 20 * time.Second}
+		if name == "HTTP/2" {
+			client.Transport = h2
+		}
+		res, err := client.Get(url + "/prod/slow")
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := make([]byte, 5)
+		if _, err := io.ReadFull(res.Body, first); err != nil || string(first) != "first" {
+			t.Fatalf("%s: %q, %v", name, first, err)
+		}
+		release <- struct{}{} // only once the client has the first part
+		rest, err := io.ReadAll(res.Body)
+		_ = res.Body.Close()
+		if err != nil || string(rest) != "-last" {
+			t.Errorf("%s: rest %q, %v", name, rest, err)
+		}
+	}
+}

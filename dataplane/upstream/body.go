@@ -113,7 +113,9 @@ func (b *body) end(err error) error {
 // handled; for any other body it does nothing. The body ends as read to its end (the
 // connection goes back to the pool once its last bytes are written) or, on a read's
 // failure, as Read's does; a failed write leaves it open, for the caller to close. err is
-// nil at the body's end.
+// nil at the body's end. What w buffers (an http.Flusher: a server's response) is flushed
+// before each wait for the backend, so that a body the backend sends slowly reaches the
+// client as it comes, as a proxy's should; a body read whole at once is not flushed here.
 func WriteBody(res *http.Response, w io.Writer) (handled bool, err error) {
 	r := leanOf(res)
 	if r == nil {
@@ -126,6 +128,9 @@ func WriteBody(res *http.Response, w io.Writer) (handled bool, err error) {
 	br := b.pc.br
 	for {
 		if br.Buffered() == 0 {
+			if f, ok := w.(http.Flusher); ok {
+				f.Flush()
+			}
 			if _, err := br.Peek(1); err != nil {
 				if errors.Is(err, io.EOF) {
 					err = io.ErrUnexpectedEOF // the length promised more
