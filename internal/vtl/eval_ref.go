@@ -262,6 +262,8 @@ func typeName(v any) string {
 		return "an integer"
 	case float64:
 		return "a number"
+	case BigInt:
+		return "an integer"
 	case bool:
 		return "a boolean"
 	case *List:

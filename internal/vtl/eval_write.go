@@ -94,6 +94,8 @@ func (e *evaluator) writeEntry(off int, t *Tape, k int32) (done bool, err error)
 			return true, e.writeBytes(off, strconv.AppendInt(buf[:0], int64(en.bits()), 10))
 		}
 		return true, e.writeBytes(off, appendJavaDouble(buf[:0], math.Float64frombits(en.bits())))
+	case entBigInt:
+		return true, e.write(off, t.text[en.a:en.b])
 	case entTrue:
 		return true, e.write(off, "true")
 	case entFalse:

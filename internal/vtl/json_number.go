@@ -16,17 +16,29 @@ limitations under the License.
 
 package vtl
 
-import "strconv"
+import (
+	"errors"
+	"strconv"
+)
 
 // Numbers, as ParseJSON and the tape read them: integers that fit stay int64 (Java's Long),
-// everything else is a float64, read exactly as strconv reads it.
+// integers that do not are BigInts (their digits, as Java's JSON readers keep a BigInteger:
+// an id of 20 digits goes back out as it came), everything else is a float64, read exactly
+// as strconv reads it.
+
+// BigInt is an integer too large for int64, as its decimal digits: written as they are,
+// compared by them, and a float64 in arithmetic.
+type BigInt string
 
 func (d *jsonReader) number() (any, error) {
 	n, err := d.scanNumber()
 	if err != nil {
 		return nil, err
 	}
-	if n.isFloat {
+	switch {
+	case n.big != "":
+		return BigInt(n.big), nil
+	case n.isFloat:
 		return d.boxFloat(n.f), nil
 	}
 	return d.boxInt(n.i), nil
@@ -38,6 +50,7 @@ type num struct {
 	i       int64
 	f       float64
 	isFloat bool
+	big     string // an integer beyond int64: its text
 }
 
 // scanNumber reads the number at d.i; the tape reader shares it with number, so that both
@@ -90,8 +103,13 @@ func (d *jsonReader) scanNumber() (num, error) {
 		return n, nil
 	}
 	if !isFloat {
-		if n, err := strconv.ParseInt(text, 10, 64); err == nil {
+		n, err := strconv.ParseInt(text, 10, 64)
+		if err == nil {
 			return num{i: n}, nil
+		}
+		if errors.Is(err, strconv.ErrRange) {
+			f, _ := strconv.ParseFloat(text, 64)
+			return num{f: f, big: text}, nil
 		}
 	}
 	f, err := strconv.ParseFloat(text, 64)

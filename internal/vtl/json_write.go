@@ -35,6 +35,8 @@ func appendJSON(b []byte, v any, depth int) ([]byte, bool) {
 			return append(b, "null"...), true
 		}
 		return appendJavaDouble(b, x), true
+	case BigInt:
+		return append(b, x...), true
 	case bool:
 		return strconv.AppendBool(b, x), true
 	case *List:

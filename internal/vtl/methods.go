@@ -48,7 +48,7 @@ func (e *evaluator) call(off int, recv any, name string, args []any) (any, error
 			return nil, e.errf(off, KindRuntime, "$context.%s cannot change $context; set an entry of requestOverride or responseOverride", name)
 		}
 		return e.mapMethod(off, r.base, name, args)
-	case int64, float64:
+	case int64, float64, BigInt:
 		return e.numberMethod(off, recv, name, args)
 	case bool:
 		switch name {

@@ -51,6 +51,7 @@ const (
 	entTrue
 	entInt
 	entFloat
+	entBigInt    // text[a:b], an integer beyond int64 (BigInt)
 	entString    // text[a:b], no escapes
 	entStringEsc // strs[n]
 	entObject    // followed by n key and value pairs (the keys entString or entStringEsc)

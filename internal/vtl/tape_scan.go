@@ -427,6 +427,9 @@ func (d *jsonReader) tapeNum(i int) (entry, int, error) {
 	if err != nil {
 		return entry{}, i, err
 	}
+	if num.big != "" {
+		return entry{kind: entBigInt, a: uint32(i), b: uint32(d.i)}, d.i, nil
+	}
 	if num.isFloat {
 		return numEntry(entFloat, math.Float64bits(num.f)), d.i, nil
 	}

@@ -95,6 +95,8 @@ func (d *tapeDoc) value(i int32) any {
 		return d.boxInt(int64(en.bits()))
 	case entFloat:
 		return d.boxFloat(math.Float64frombits(en.bits()))
+	case entBigInt:
+		return BigInt(d.t.text[en.a:en.b])
 	case entString:
 		return d.boxString(d.t.text[en.a:en.b])
 	case entStringEsc:
@@ -352,6 +354,8 @@ func (d *tapeDoc) appendJSON(b []byte, i int32, depth int) ([]byte, bool) {
 			return strconv.AppendInt(b, int64(en.bits()), 10), true
 		}
 		return appendJavaDouble(b, math.Float64frombits(en.bits())), true // JSON has no NaN nor Inf
+	case entBigInt:
+		return append(b, d.t.text[en.a:en.b]...), true
 	case entString, entStringEsc:
 		return appendJSONString(b, d.t.str(i)), true
 	}

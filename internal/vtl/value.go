@@ -244,6 +244,8 @@ func writeValue(b []byte, v any, depth int) ([]byte, bool) {
 		return strconv.AppendInt(b, x, 10), true
 	case float64:
 		return appendJavaDouble(b, x), true
+	case BigInt:
+		return append(b, x...), true
 	case bool:
 		return strconv.AppendBool(b, x), true
 	case *List:
@@ -395,7 +397,7 @@ func truthy(v any) bool {
 
 func isNumber(v any) bool {
 	switch v.(type) {
-	case int64, float64:
+	case int64, float64, BigInt:
 		return true
 	}
 	return false
@@ -407,6 +409,9 @@ func toFloat(v any) float64 {
 		return float64(x)
 	case float64:
 		return x
+	case BigInt:
+		f, _ := strconv.ParseFloat(string(x), 64)
+		return f
 	}
 	return 0
 }
@@ -426,6 +431,13 @@ func valuesEqual(a, b any, depth int) bool {
 		bi, bInt := b.(int64)
 		if aInt && bInt {
 			return ai == bi
+		}
+		abig, aBig := a.(BigInt)
+		bbig, bBig := b.(BigInt)
+		if aBig || bBig {
+			// An integer beyond int64 equals only the same digits (as floats, two
+			// neighbours would be one value).
+			return aBig && bBig && abig == bbig
 		}
 		return toFloat(a) == toFloat(b)
 	}
