@@ -31,6 +31,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/net/http/httpguts"
 
@@ -508,23 +509,41 @@ func forwardingName(k string) bool {
 // listener's, else the scheme's.
 func localPort(r *http.Request) string {
 	if a, ok := r.Context().Value(http.LocalAddrContextKey).(*net.TCPAddr); ok && a.Port > 0 {
-		switch a.Port {
-		case 80:
-			return "80"
-		case 443:
-			return "443"
-		case 8080:
-			return "8080"
-		case 8443:
-			return "8443"
-		}
-		return strconv.Itoa(a.Port)
+		return portText(a.Port)
 	}
 	if r.TLS != nil {
 		return "443"
 	}
 	return "80"
 }
+
+// portText is strconv.Itoa(port) for the few ports a proxy listens on, kept once formatted
+// rather than formatted and allocated per request.
+func portText(port int) string {
+	free := port % len(lastPorts)
+	for i := range lastPorts {
+		pt := lastPorts[i].Load()
+		if pt == nil {
+			free = i
+			continue
+		}
+		if pt.port == port {
+			return pt.text
+		}
+	}
+	pt := &portString{port, strconv.Itoa(port)}
+	lastPorts[free].Store(pt)
+	return pt.text
+}
+
+type portString struct {
+	port int
+	text string
+}
+
+// lastPorts are the last ports portText formatted: the HTTP and HTTPS listeners' ports
+// each keep a slot.
+var lastPorts [4]atomic.Pointer[portString]
 
 // slabValue appends v to the slab and returns it as a value of its own, capped.
 func slabValue(slab *[]string, v string) []string {

@@ -25,6 +25,7 @@ import (
 	"net/textproto"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -215,5 +216,19 @@ func TestOutgoingFieldsDropConnectionNamed(t *testing.T) {
 		if !slices.Equal(names, want) {
 			t.Fatalf("fields %q, want %q", names, want)
 		}
+	}
+}
+
+// portText formats each port once, and gives every port its own text.
+func TestPortText(t *testing.T) {
+	for range 3 {
+		for _, p := range []int{80, 443, 8080, 18400, 18404, 65535, 1} {
+			if got := portText(p); got != strconv.Itoa(p) {
+				t.Errorf("portText(%d) = %q", p, got)
+			}
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = portText(18400) }); n != 0 {
+		t.Errorf("a port formatted before allocates %v times", n)
 	}
 }
