@@ -181,8 +181,10 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) error {
 		// A token that verified and names this authorizer's issuer and audience, but too
 		// late: EXPIRED_TOKEN, which an API can answer apart from other refusals (the same
 		// 401 unless overridden), so that its clients know to refresh rather than log in.
+		w.Header().Set("WWW-Authenticate", challenge(err))
 		return h.refuse(rc, gatewayresponse.ExpiredToken, err)
 	case err != nil:
+		w.Header().Set("WWW-Authenticate", challenge(err))
 		return h.refuse(rc, gatewayresponse.Unauthorized, err)
 	}
 	if !hasScope(c, h.scopes) {
@@ -202,6 +204,23 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) error {
 	}
 	h.next.ServeHTTP(w, r)
 	return nil
+}
+
+// challenge is the WWW-Authenticate of a 401 for err, as AWS's JWT authorizers answer
+// (RFC 6750): a bare "Bearer" without a token, else why the token was refused, in the words
+// of the checks that refused it (nothing else, such as the JWKS endpoint's failure, is told).
+func challenge(err error) string {
+	if errors.Is(err, errMissing) {
+		return "Bearer"
+	}
+	why := "the token could not be verified"
+	for _, known := range []error{errMalformed, errNoKey, errSignature, errNoExpiry, errClaims, errIssuer, errAudience, errExpired, errNotBefore} {
+		if errors.Is(err, known) {
+			why = known.Error()
+			break
+		}
+	}
+	return `Bearer scope="" error="invalid_token" error_description="` + why + `"`
 }
 
 var (

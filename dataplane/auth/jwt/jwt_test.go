@@ -127,6 +127,32 @@ func TestIssuerAndAudience(t *testing.T) {
 	}
 }
 
+// A 401 tells the client why in WWW-Authenticate, as AWS's JWT authorizers do (RFC 6750):
+// a bare Bearer challenge without a token, invalid_token with the check that refused one.
+func TestChallenge(t *testing.T) {
+	k := rsaKey(t, 0, "k1", jose.RS256)
+	e := newEnv(t, []signingKey{k}, nil)
+	now := e.clock.Now()
+	if got := e.do("/pets").Header().Get("WWW-Authenticate"); got != "Bearer" {
+		t.Errorf("no token: %q", got)
+	}
+	for claims, why := range map[string]string{
+		"aud": errAudience.Error(), "iss": errIssuer.Error(), "exp": errExpired.Error(),
+	} {
+		c := claimsAt(now, claims, "cats")
+		if claims == "exp" {
+			c = claimsAt(now, "exp", now.Add(-time.Hour).Unix())
+		}
+		want := `Bearer scope="" error="invalid_token" error_description="` + why + `"`
+		if got := e.bearer(sign(t, k, c)).Header().Get("WWW-Authenticate"); got != want {
+			t.Errorf("%s: %q, want %q", claims, got, want)
+		}
+	}
+	if got := e.bearer(sign(t, k, claimsAt(now))).Header().Get("WWW-Authenticate"); got != "" {
+		t.Errorf("a valid token's answer has WWW-Authenticate %q", got)
+	}
+}
+
 func TestBadSignature(t *testing.T) {
 	k := rsaKey(t, 0, "k1", jose.RS256)
 	e := newEnv(t, []signingKey{k}, nil)
