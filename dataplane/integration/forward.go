@@ -28,10 +28,8 @@ import (
 	"net/http/httptrace"
 	"net/textproto"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"golang.org/x/net/http/httpguts"
 
@@ -477,7 +475,7 @@ func outgoingFields(in *http.Request, rc *reqctx.Request, list []httpsyntax.Fiel
 		add("X-Forwarded-Proto", slabValue(&slab, "https"))
 	}
 	if len(port) == 0 {
-		port = slabValue(&slab, localPort(in))
+		port = slabValue(&slab, forwardedPort(in))
 	}
 	add("X-Forwarded-Port", port)
 	add(requestIDKey, slabValue(&slab, rc.ID))
@@ -505,45 +503,21 @@ func forwardingName(k string) bool {
 	return true
 }
 
-// localPort is the port the request came in on, as X-Forwarded-Port tells it: the
-// listener's, else the scheme's.
-func localPort(r *http.Request) string {
-	if a, ok := r.Context().Value(http.LocalAddrContextKey).(*net.TCPAddr); ok && a.Port > 0 {
-		return portText(a.Port)
+// forwardedPort is the port the client called, as X-Forwarded-Port tells it: the Host's
+// port, else the scheme's. Not the listener's, which behind a Service (80 to 8080) is not
+// the one the client used; and read from the Host, a request's own, at no lookup's cost.
+func forwardedPort(r *http.Request) string {
+	host := r.Host
+	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.Contains(host[i:], "]") {
+		if port := host[i+1:]; port != "" && strings.Trim(port, "0123456789") == "" {
+			return port
+		}
 	}
 	if r.TLS != nil {
 		return "443"
 	}
 	return "80"
 }
-
-// portText is strconv.Itoa(port) for the few ports a proxy listens on, kept once formatted
-// rather than formatted and allocated per request.
-func portText(port int) string {
-	free := port % len(lastPorts)
-	for i := range lastPorts {
-		pt := lastPorts[i].Load()
-		if pt == nil {
-			free = i
-			continue
-		}
-		if pt.port == port {
-			return pt.text
-		}
-	}
-	pt := &portString{port, strconv.Itoa(port)}
-	lastPorts[free].Store(pt)
-	return pt.text
-}
-
-type portString struct {
-	port int
-	text string
-}
-
-// lastPorts are the last ports portText formatted: the HTTP and HTTPS listeners' ports
-// each keep a slot.
-var lastPorts [4]atomic.Pointer[portString]
 
 // slabValue appends v to the slab and returns it as a value of its own, capped.
 func slabValue(slab *[]string, v string) []string {

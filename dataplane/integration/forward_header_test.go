@@ -17,6 +17,7 @@ limitations under the License.
 package integration
 
 import (
+	"crypto/tls"
 	"fmt"
 	"maps"
 	"net"
@@ -25,7 +26,6 @@ import (
 	"net/textproto"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -219,16 +219,16 @@ func TestOutgoingFieldsDropConnectionNamed(t *testing.T) {
 	}
 }
 
-// portText formats each port once, and gives every port its own text.
-func TestPortText(t *testing.T) {
-	for range 3 {
-		for _, p := range []int{80, 443, 8080, 18400, 18404, 65535, 1} {
-			if got := portText(p); got != strconv.Itoa(p) {
-				t.Errorf("portText(%d) = %q", p, got)
-			}
+// X-Forwarded-Port is the port the client called: the Host's, else the scheme's.
+func TestForwardedPort(t *testing.T) {
+	for host, want := range map[string]string{
+		"gw.example": "80", "gw.example:8080": "8080", "[::1]:8443": "8443", "[::1]": "80", "gw:": "80", "gw:x1": "80",
+	} {
+		if got := forwardedPort(&http.Request{Host: host}); got != want {
+			t.Errorf("%q: %q, want %q", host, got, want)
 		}
 	}
-	if n := testing.AllocsPerRun(100, func() { _ = portText(18400) }); n != 0 {
-		t.Errorf("a port formatted before allocates %v times", n)
+	if got := forwardedPort(&http.Request{Host: "gw.example", TLS: &tls.ConnectionState{}}); got != "443" {
+		t.Errorf("https: %q", got)
 	}
 }

@@ -120,7 +120,7 @@ func (h *httpIntegration) rewrite(pr *httputil.ProxyRequest) {
 		delete(pr.Out.Header, "X-Forwarded-Host")
 	}
 	if len(port) == 0 {
-		port = []string{localPort(pr.In)}
+		port = []string{forwardedPort(pr.In)}
 	}
 	pr.Out.Header["X-Forwarded-Port"] = port
 	pr.Out.Header.Set(gatewayresponse.HeaderRequestID, rc.ID)

@@ -385,14 +385,9 @@ func forwarded(r *http.Request) http.Header {
 	}
 	rc := reqctx.From(r.Context())
 	trusted := rc != nil && rc.PeerTrusted
-	proto, port := "http", "80"
+	proto, port := "http", forwardedPort(r)
 	if r.TLS != nil {
-		proto, port = "https", "443"
-	}
-	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
-		if _, p, err := net.SplitHostPort(a.String()); err == nil {
-			port = p
-		}
+		proto = "https"
 	}
 	if v := r.Header.Get("X-Forwarded-Proto"); trusted && v != "" {
 		proto = v
