@@ -508,8 +508,13 @@ func forwardingName(k string) bool {
 // the one the client used; and read from the Host, a request's own, at no lookup's cost.
 func forwardedPort(r *http.Request) string {
 	host := r.Host
-	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.Contains(host[i:], "]") {
-		if port := host[i+1:]; port != "" && strings.Trim(port, "0123456789") == "" {
+	if i := strings.LastIndexByte(host, ':'); i >= 0 && i+1 < len(host) {
+		port := host[i+1:] // digits only: "[::1]" has its colons inside the brackets
+		digits := true
+		for j := 0; j < len(port) && digits; j++ {
+			digits = '0' <= port[j] && port[j] <= '9'
+		}
+		if digits {
 			return port
 		}
 	}
