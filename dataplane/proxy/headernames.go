@@ -68,8 +68,7 @@ func apiWantsHeaderNames(api *xdsv1alpha1.Api) bool {
 // which of its fields hold templates.
 func mentions(m protoreflect.Message, s string) bool {
 	found := false
-	var value func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool
-	value = func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+	value := func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
 		switch fd.Kind() {
 		case protoreflect.StringKind:
 			found = strings.Contains(v.String(), s)

@@ -99,7 +99,7 @@ func (im *importer) checkAuthorizer(a *apiv1.Authorizer) string {
 // where its operation is, and fails on a RestApi or Stage they would refuse.
 func (im *importer) check() error {
 	for _, o := range []struct {
-		obj any
+		obj        any
 		kind, name string
 	}{{im.res.RestApi, "RestApi", im.res.RestApi.Name}, {im.res.Stage, "Stage", im.res.Stage.Name}} {
 		if why := refusal(o.obj); why != "" {

@@ -77,7 +77,7 @@ var mockStatus = regexp.MustCompile(`^\s*\{\s*"statusCode"\s*:\s*"?([0-9]{3})"?\
 // request; any other is carried as AWS has it, request templates and integration responses,
 // which Portico's MOCK runs as AWS's does (a template choosing the status per request).
 func (im *importer) mock(x *integrationExt, ptr string, out *apiv1.Integration) {
-	if m, ok := im.staticMock(x, ptr); ok {
+	if m, ok := im.staticMock(x); ok {
 		out.Mock = m
 		return
 	}
@@ -90,7 +90,7 @@ func (im *importer) mock(x *integrationExt, ptr string, out *apiv1.Integration) 
 }
 
 // staticMock is x as a mock answer, when x always answers the same.
-func (im *importer) staticMock(x *integrationExt, ptr string) (*apiv1.MockResponse, bool) {
+func (im *importer) staticMock(x *integrationExt) (*apiv1.MockResponse, bool) {
 	status := 200
 	for i, ct := range sortedKeys(x.RequestTemplates) {
 		m := mockStatus.FindStringSubmatch(x.RequestTemplates[ct])

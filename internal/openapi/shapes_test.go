@@ -17,6 +17,7 @@ limitations under the License.
 package openapi
 
 import (
+	"errors"
 	"testing"
 
 	apiv1 "github.com/portico-dev/portico/api/v1alpha1"
@@ -171,7 +172,8 @@ components:
 		"/a: {get: {x-amazon-apigateway-integration: {$ref: '#/components/schemas/Nothing'}}}": "#/paths/~1a/get/x-amazon-apigateway-integration/$ref",
 	} {
 		_, err := Import("bad.yaml", []byte("openapi: 3.0.1\ninfo: {title: t, version: '1'}\npaths:\n  "+doc+"\n"), Options{})
-		if e, ok := err.(*Error); !ok || e.Pointer != ptr {
+		var e *Error
+		if !errors.As(err, &e) || e.Pointer != ptr {
 			t.Errorf("%s: %v, want an error at %s", doc, err, ptr)
 		}
 	}
@@ -223,7 +225,8 @@ paths:
 func TestJSONSyntaxErrorLine(t *testing.T) {
 	doc := "{\n  \"openapi\": \"3.0.1\",\n  \"paths\": {\n    \"/a\": {\n      \"get\": {\"x\": 1 \"y\": 2}\n    }\n  }\n}\n"
 	_, err := Import("doc.json", []byte(doc), Options{})
-	if e, ok := err.(*Error); !ok || e.Line != 5 {
+	var e *Error
+	if !errors.As(err, &e) || e.Line != 5 {
 		t.Errorf("%v, want an error on line 5", err)
 	}
 }
