@@ -488,35 +488,20 @@ func TestAnswerHeadersAsSent(t *testing.T) {
 // while the backend still holds the rest.
 func TestSlowAnswerStreams(t *testing.T) {
 	release := make(chan struct{})
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = l.Close() })
-	go func() {
+	addr := testkit.ServeTCP(t, func(c net.Conn, br *bufio.Reader) {
 		for {
-			c, err := l.Accept()
+			req, err := http.ReadRequest(br)
 			if err != nil {
 				return
 			}
-			go func() {
-				defer func() { _ = c.Close() }()
-				br := bufio.NewReader(c)
-				for {
-					req, err := http.ReadRequest(br)
-					if err != nil {
-						return
-					}
-					_, _ = io.Copy(io.Discard, req.Body)
-					_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n\r\nfirst")
-					<-release
-					_, _ = io.WriteString(c, "-last")
-				}
-			}()
+			_, _ = io.Copy(io.Discard, req.Body)
+			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n\r\nfirst")
+			<-release
+			_, _ = io.WriteString(c, "-last")
 		}
-	}()
+	})
 	f := newFixture(t, Options{})
-	f.apply(t, stageOf("prod", "prod", apiOf(nil, uriRoute("s", "/slow", "GET", "http://"+l.Addr().String()+"/"))))
+	f.apply(t, stageOf("prod", "prod", apiOf(nil, uriRoute("s", "/slow", "GET", "http://"+addr+"/"))))
 	url := "http://" + serveProxy(t, f)
 	h2 := &http.Transport{Protocols: new(http.Protocols)}
 	h2.Protocols.SetUnencryptedHTTP2(true)
