@@ -357,6 +357,9 @@ func (s *fastSchema) valid(v any, depth int) bool {
 	if s.never {
 		return false
 	}
+	if _, big := v.(vtl.BigInt); big {
+		return false // an integer beyond int64: the library compares it exactly
+	}
 	if s.types != 0 && !s.hasType(v) {
 		return false
 	}
