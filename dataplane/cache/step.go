@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -241,7 +242,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) error {
 	if e != nil {
 		endLookup(span, "hit")
 		h.hits.Inc()
-		serve(w, r, e, h.cache.now())
+		serve(w, r, e, h.arrival(rc))
 		return nil
 	}
 	if !leader {
@@ -256,7 +257,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) error {
 		if f.entry != nil {
 			endLookup(span, "hit")
 			h.hits.Inc()
-			serve(w, r, f.entry, h.cache.now())
+			serve(w, r, f.entry, h.arrival(rc))
 			return nil
 		}
 		endLookup(span, "miss")
@@ -271,7 +272,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) error {
 		endLookup(span, "hit")
 		h.cache.finish(f, e)
 		h.hits.Inc()
-		serve(w, r, e, h.cache.now())
+		serve(w, r, e, h.arrival(rc))
 		return nil
 	}
 	endLookup(span, "miss")
@@ -306,6 +307,33 @@ func (h *handler) fill(w http.ResponseWriter, r *http.Request, rc *reqctx.Reques
 // key is canonical already). Capacity 1: a writer adding a value appends to a copy.
 var hitHeader = []string{"Hit"}
 
+// arrival is when the request came (its Age is counted to then), without another read of
+// the clock when the request path has one.
+func (h *handler) arrival(rc *reqctx.Request) time.Time {
+	if !rc.Start.IsZero() {
+		return rc.Start
+	}
+	return h.cache.now()
+}
+
+// ageValues are the Age values of the first ten minutes, made once: a hit does not format
+// and allocate its own.
+var ageValues = sync.OnceValue(func() [][]string {
+	v := make([][]string, 600)
+	for i := range v {
+		v[i] = []string{strconv.Itoa(i)}
+	}
+	return v
+})
+
+// ageValue is the Age header's value for an entry age seconds old.
+func ageValue(age int64) []string {
+	if age < 600 {
+		return ageValues()[age]
+	}
+	return []string{strconv.FormatInt(age, 10)}
+}
+
 // serve answers from e at now: with the current Date (the server's, not the backend's
 // stored one, up to an hour old) and an Age, as RFC 9111 has a cache answer.
 func serve(w http.ResponseWriter, r *http.Request, e *entry, now time.Time) {
@@ -320,8 +348,7 @@ func serve(w http.ResponseWriter, r *http.Request, e *entry, now time.Time) {
 		hdr[f.Name] = slices.Clip(f.Values)
 	}
 	hdr[HeaderCache] = hitHeader
-	age := max(int64(now.Sub(e.stored)/time.Second), 0)
-	hdr["Age"] = []string{strconv.FormatInt(age, 10)}
+	hdr["Age"] = ageValue(max(int64(now.Sub(e.stored)/time.Second), 0))
 	w.WriteHeader(e.status)
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(e.body)

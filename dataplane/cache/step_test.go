@@ -125,6 +125,12 @@ func TestHitAgeAndDate(t *testing.T) {
 	if w.Header().Get("X-Cache") != "Hit" || w.Header().Get("Age") != "90" || w.Header().Get("Date") != "" {
 		t.Errorf("hit 90 s later: %v", w.Header())
 	}
+	// Counted to the request's arrival, when the request path read it.
+	f.clock.Advance(100 * time.Second)
+	arrived := func(_ *http.Request, rc *reqctx.Request) { rc.Start = f.clock.Now().Add(-time.Second) }
+	if w := call(t, h, r, "GET", "/pets", arrived); w.Header().Get("X-Cache") != "Hit" || w.Header().Get("Age") != "189" {
+		t.Errorf("hit 190 s later, arrived a second before: %v", w.Header())
+	}
 }
 
 func TestMethodSettings(t *testing.T) {
