@@ -76,12 +76,14 @@ func (w *world) compilePlans(st statuses) map[string][]ir.UsagePlan {
 			})
 			for _, k := range keys {
 				claim := stageKey + "|" + k.SHA256
-				if other, taken := claimed[claim]; taken && other.plan == p.Name {
+				other, taken := claimed[claim]
+				switch {
+				case taken && other.plan == p.Name:
 					// Two Secrets of one plan with one value: a request with it is the
 					// first's, and the second's usage would read 0 for ever.
 					probs.add(apiv1.ReasonAPIKeyConflict, fmt.Sprintf("API key %s holds the same key as Secret %s in this plan; requests with it count as %s's", k.ID, other.key, other.key))
 					continue
-				} else if taken {
+				case taken:
 					what := "API key " + k.ID
 					if other.key != k.ID {
 						what += " holds the same key as Secret " + other.key + ", which"
@@ -289,14 +291,9 @@ func (w *world) planKeys(p *apiv1.UsagePlan, probs *problems) []ir.APIKey {
 	return out
 }
 
-// apiKeyValue reads the key of an API key Secret from data or, as a file source leaves
-// it, stringData.
+// apiKeyValue reads the key of an API key Secret from its data (a file source's stringData
+// is merged into it on reading, as the API server stores it: manifest.AddTo).
 func apiKeyValue(s *corev1.Secret) (string, bool) {
-	if v, ok := s.Data[apiv1.APIKeySecretKey]; ok && len(v) > 0 {
-		return string(v), true
-	}
-	if v, ok := s.StringData[apiv1.APIKeySecretKey]; ok && v != "" {
-		return v, true
-	}
-	return "", false
+	v := s.Data[apiv1.APIKeySecretKey]
+	return string(v), len(v) > 0
 }

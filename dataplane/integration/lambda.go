@@ -242,7 +242,9 @@ func parseLambdaResponse(payload []byte, version string) (*lambdaResponse, error
 		return nil, fmt.Errorf("the function's response is not a proxy response with a statusCode")
 	}
 	var raw struct {
-		StatusCode        lambdaStatus     `json:"statusCode"`
+		// A number, or a string of digits, which AWS takes too (its own blueprints answer
+		// 'statusCode': '200'): json.Number reads both.
+		StatusCode        json.Number      `json:"statusCode"`
 		Headers           map[string]any   `json:"headers"`
 		MultiValueHeaders map[string][]any `json:"multiValueHeaders"`
 		Cookies           []string         `json:"cookies"`
@@ -252,10 +254,11 @@ func parseLambdaResponse(payload []byte, version string) (*lambdaResponse, error
 	if err := json.Unmarshal(payload, &raw); err != nil {
 		return nil, fmt.Errorf("the function's response does not decode: %w", err)
 	}
-	if raw.StatusCode < 100 || raw.StatusCode > 599 {
-		return nil, fmt.Errorf("the function's statusCode %d is not an HTTP status", raw.StatusCode)
+	status, err := raw.StatusCode.Int64()
+	if err != nil || status < 100 || status > 599 {
+		return nil, fmt.Errorf("the function's statusCode %s is not an HTTP status", raw.StatusCode)
 	}
-	out := &lambdaResponse{status: int(raw.StatusCode), headers: http.Header{}}
+	out := &lambdaResponse{status: int(status), headers: http.Header{}}
 	for k, vs := range raw.MultiValueHeaders {
 		for _, v := range vs {
 			if err := addHeader(out.headers, k, v); err != nil {
@@ -295,31 +298,6 @@ func parseLambdaResponse(payload []byte, version string) (*lambdaResponse, error
 		}
 	}
 	return out, nil
-}
-
-// lambdaStatus is a proxy response's statusCode: a number, or a string of digits, which
-// AWS takes too (its own blueprints answer 'statusCode': '200').
-type lambdaStatus int
-
-func (s *lambdaStatus) UnmarshalJSON(b []byte) error {
-	if len(b) > 0 && b[0] == '"' {
-		var text string
-		if err := json.Unmarshal(b, &text); err != nil {
-			return err
-		}
-		n, err := strconv.Atoi(text)
-		if err != nil {
-			return fmt.Errorf("statusCode %q is not a number", text)
-		}
-		*s = lambdaStatus(n)
-		return nil
-	}
-	var n int
-	if err := json.Unmarshal(b, &n); err != nil {
-		return err
-	}
-	*s = lambdaStatus(n)
-	return nil
 }
 
 // containsScalar reports whether vs holds v, comparing only JSON scalars: == on two maps

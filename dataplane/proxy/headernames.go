@@ -19,6 +19,8 @@ package proxy
 import (
 	"strings"
 
+	"google.golang.org/protobuf/reflect/protopath"
+	"google.golang.org/protobuf/reflect/protorange"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
@@ -27,9 +29,10 @@ import (
 
 // WantsHeaderNames reports whether the applied configuration has an event or a template
 // that carries header names as clients spell them: a payload 1.0 LAMBDA_PROXY route, a
-// REQUEST authorizer with payload 1.0, or a mapping template reading $input.params(). The HTTP and HTTPS listeners keep the names
-// (rawheader.Listener, rawheader.TLSListener) only for connections accepted while it is
-// true; other connections are followed for their framing alone.
+// REQUEST authorizer with payload 1.0, or a mapping template reading $input.params(). The
+// HTTP and HTTPS listeners keep the names (rawheader.Listener, rawheader.TLSListener) only
+// for connections accepted while it is true; other connections are followed for their
+// framing alone.
 func (p *Proxy) WantsHeaderNames() bool { return p.headerNames.Load() }
 
 func wantsHeaderNames(cfg *config.Config) bool {
@@ -68,30 +71,12 @@ func apiWantsHeaderNames(api *xdsv1alpha1.Api) bool {
 // which of its fields hold templates.
 func mentions(m protoreflect.Message, s string) bool {
 	found := false
-	value := func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		switch fd.Kind() {
-		case protoreflect.StringKind:
-			found = strings.Contains(v.String(), s)
-		case protoreflect.MessageKind, protoreflect.GroupKind:
-			found = mentions(v.Message(), s)
+	_ = protorange.Range(m, func(p protopath.Values) error {
+		if v, ok := p.Index(-1).Value.Interface().(string); ok && strings.Contains(v, s) {
+			found = true
+			return protorange.Terminate
 		}
-		return !found
-	}
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		switch {
-		case fd.IsList():
-			l := v.List()
-			for i := 0; i < l.Len() && !found; i++ {
-				value(fd, l.Get(i))
-			}
-		case fd.IsMap():
-			v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
-				return value(fd.MapValue(), mv)
-			})
-		default:
-			value(fd, v)
-		}
-		return !found
+		return nil
 	})
 	return found
 }

@@ -74,25 +74,12 @@ func notAccepted(out compile.Output) map[[2]string]string {
 	return refused
 }
 
-// withNamespace is objs' namespace for a compile: the compiler keys objects by it.
-func withNamespace(ns string) string {
-	if ns == "" {
-		return "default"
-	}
-	return ns
-}
-
 // checkAuthorizer is why a would be refused, as refusal and the compiler say, or "".
 func (im *importer) checkAuthorizer(a *apiv1.Authorizer) string {
 	if why := refusal(a); why != "" {
 		return why
 	}
-	c := *a.DeepCopy()
-	c.Namespace = withNamespace(c.Namespace)
-	if why, bad := notAccepted(compile.Compile(compile.Inputs{Authorizers: []apiv1.Authorizer{c}}))[[2]string{compile.KindAuthorizer, c.Name}]; bad {
-		return why
-	}
-	return ""
+	return notAccepted(compile.Compile(compile.Inputs{Authorizers: []apiv1.Authorizer{*a}}))[[2]string{compile.KindAuthorizer, a.Name}]
 }
 
 // check leaves out the routes the API server or the compiler would refuse, reporting each
@@ -115,20 +102,7 @@ func (im *importer) check() error {
 		keep = append(keep, r)
 	}
 	im.res.Routes = keep
-	ns := withNamespace(im.res.RestApi.Namespace)
-	in := compile.Inputs{RestApis: []apiv1.RestApi{*im.res.RestApi.DeepCopy()}, Stages: []apiv1.Stage{*im.res.Stage.DeepCopy()}}
-	in.RestApis[0].Namespace, in.Stages[0].Namespace = ns, ns
-	for _, r := range im.res.Routes {
-		r := *r.DeepCopy()
-		r.Namespace = ns
-		in.Routes = append(in.Routes, r)
-	}
-	for _, a := range im.res.Authorizers {
-		a := *a.DeepCopy()
-		a.Namespace = ns
-		in.Authorizers = append(in.Authorizers, a)
-	}
-	refused := notAccepted(compile.Compile(in))
+	refused := notAccepted(compile.Compile(inputsOf(&im.res)))
 	if why, bad := refused[[2]string{compile.KindRestApi, im.res.RestApi.Name}]; bad {
 		return &Error{File: im.file, Pointer: "#", Err: fmt.Errorf("the RestApi %s the document makes would be refused: %s", im.res.RestApi.Name, why)}
 	}

@@ -51,8 +51,9 @@ type importer struct {
 	placeholder map[string]bool
 	// routeAt is where each Route's operation is, and what it is, for check's reports.
 	routeAt map[string]operationAt
-	// usedIntegrations are the components' x-amazon-apigateway-integrations an operation
-	// named.
+	// integrations are the components' x-amazon-apigateway-integrations, by name, and
+	// usedIntegrations those an operation named.
+	integrations     map[string]map[string]any
 	usedIntegrations map[string]bool
 	// modelTypes are the content types x-portico-models gives (an export's), by model.
 	modelTypes map[string]string
@@ -110,7 +111,9 @@ func (im *importer) run() error {
 	if err := im.apiSettings(&api.Spec); err != nil {
 		return err
 	}
-	im.componentExtensions()
+	if err := im.componentExtensions(); err != nil {
+		return err
+	}
 	if err := im.modelsOf(&api.Spec); err != nil {
 		return err
 	}
@@ -282,11 +285,14 @@ var omittedAPIExtensions = map[string]string{
 	xTagValue:                           "tags are AWS resource tags; use Kubernetes labels",
 }
 
-// componentExtensions reports the extensions under components (an HTTP API's reusable
-// x-amazon-apigateway-integrations).
-func (im *importer) componentExtensions() {
+// componentExtensions reads an HTTP API's reusable x-amazon-apigateway-integrations, which
+// operations name by $ref, and reports the other extensions under components.
+func (im *importer) componentExtensions() error {
 	if im.doc.Components == nil {
-		return
+		return nil
+	}
+	if _, err := ext(im.doc.Components.Extensions, xIntegrations, &im.integrations); err != nil {
+		return &Error{File: im.file, Pointer: pointer("components", xIntegrations), Err: err}
 	}
 	for _, k := range sortedKeys(im.doc.Components.Extensions) {
 		// The operations that name one of x-amazon-apigateway-integrations by $ref take it.
@@ -298,19 +304,13 @@ func (im *importer) componentExtensions() {
 			im.omit(pointer("components", k), k, why)
 		}
 	}
+	return nil
 }
 
 // unusedIntegrations reports the components' x-amazon-apigateway-integrations no operation
 // named: AWS exports the integrations attached to no route there too.
 func (im *importer) unusedIntegrations() {
-	var shared map[string]any
-	if im.doc.Components == nil {
-		return
-	}
-	if ok, err := ext(im.doc.Components.Extensions, xIntegrations, &shared); !ok || err != nil {
-		return
-	}
-	for _, name := range sortedKeys(shared) {
+	for _, name := range sortedKeys(im.integrations) {
 		if !im.usedIntegrations[name] {
 			im.omit(pointer("components", xIntegrations, name), "integration "+name, "no operation names it (an integration attached to no route)")
 		}

@@ -20,7 +20,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -96,15 +95,10 @@ func (im *importer) operation(path, method string, op *openapi3.Operation, ptr s
 		r.Spec.Integration = portico.Integration
 		r.Spec.CacheKeyParameters = portico.CacheKeyParameters
 	case has:
-		// Input AWS's import refuses too (a type it has not, an HTTP integration without a
-		// uri) makes the document invalid, rather than a route left out.
-		switch t := strings.ToLower(integ.Type); {
-		case !slices.Contains([]string{"aws_proxy", "http_proxy", "http", "mock", "aws"}, t):
-			return &Error{File: im.file, Pointer: ptr + "/" + xIntegration + "/type", Err: fmt.Errorf("integration type %q is not aws_proxy, http_proxy, http, mock or aws", integ.Type)}
-		case (t == "http" || t == "http_proxy") && integ.URI == "":
-			return &Error{File: im.file, Pointer: ptr + "/" + xIntegration, Err: fmt.Errorf("an %s integration needs a uri", t)}
+		in, keys, why, err := im.integration(&integ, method, pathParams, ptr+"/"+xIntegration)
+		if err != nil {
+			return err
 		}
-		in, keys, why := im.integration(&integ, method, pathParams, ptr+"/"+xIntegration)
 		if why != "" {
 			im.omit(ptr, what, why)
 			return nil
@@ -152,13 +146,7 @@ func (im *importer) integrationExt(op *openapi3.Operation, ptr string, out *inte
 	}
 	if ref, isRef := fields["$ref"].(string); isRef {
 		name, found := strings.CutPrefix(ref, "#/components/"+xIntegrations+"/")
-		var shared map[string]any
-		if im.doc.Components != nil {
-			if _, err := ext(im.doc.Components.Extensions, xIntegrations, &shared); err != nil {
-				return false, &Error{File: im.file, Pointer: pointer("components", xIntegrations), Err: err}
-			}
-		}
-		target, named := shared[name].(map[string]any)
+		target, named := im.integrations[name]
 		if !found || !named {
 			return false, &Error{File: im.file, Pointer: at + "/$ref", Err: fmt.Errorf("$ref %s names no integration of components/%s", ref, xIntegrations)}
 		}
@@ -293,8 +281,9 @@ func (im *importer) functionURL(uri string) (string, string) {
 	return "http://" + ph + "/2015-03-31/functions/function/invocations", ""
 }
 
-// integration maps x-amazon-apigateway-integration; why is set when the route is left out.
-func (im *importer) integration(x *integrationExt, method string, pathParams map[string]bool, ptr string) (apiv1.Integration, []string, string) {
+// integration maps x-amazon-apigateway-integration; why is set when the route is left out,
+// err when the document is invalid (input AWS's import refuses too).
+func (im *importer) integration(x *integrationExt, method string, pathParams map[string]bool, ptr string) (apiv1.Integration, []string, string, error) {
 	var out apiv1.Integration
 	if x.TimeoutInMillis != 0 {
 		t := int32(min(max(x.TimeoutInMillis, 50), 29000))
@@ -320,17 +309,21 @@ func (im *importer) integration(x *integrationExt, method string, pathParams map
 	switch typ {
 	case "aws_proxy":
 		if x.IntegrationSubtype != "" {
-			return out, nil, "integrationSubtype " + x.IntegrationSubtype + ": AWS service integrations have no Portico form"
+			return out, nil, "integrationSubtype " + x.IntegrationSubtype + ": AWS service integrations have no Portico form", nil
 		}
 		uri, why := im.functionURL(x.URI)
 		if why != "" {
-			return out, nil, why
+			return out, nil, why, nil
 		}
 		out.Type, out.URI, out.PayloadFormatVersion = apiv1.IntegrationLambdaProxy, uri, string(x.PayloadFormatVersion)
 	case "http_proxy", "http":
+		if x.URI == "" {
+			// As AWS's import, which refuses the document.
+			return out, nil, "", &Error{File: im.file, Pointer: ptr, Err: fmt.Errorf("an %s integration needs a uri", typ)}
+		}
 		uri, err := im.backendURI(x, pathParams)
 		if err != "" {
-			return out, nil, err
+			return out, nil, err, nil
 		}
 		out.URI = uri
 		out.Type = apiv1.IntegrationHTTPProxy
@@ -347,9 +340,10 @@ func (im *importer) integration(x *integrationExt, method string, pathParams map
 		out.Type = apiv1.IntegrationMock
 		im.mock(x, ptr, &out)
 	case "aws":
-		return out, nil, "an AWS service integration (" + x.URI + ") has no Portico form; front the service with an HTTP integration"
+		return out, nil, "an AWS service integration (" + x.URI + ") has no Portico form; front the service with an HTTP integration", nil
 	default:
-		return out, nil, fmt.Sprintf("integration type %q is not aws_proxy, http_proxy, http, mock or aws", x.Type)
+		// A type AWS has not: its import refuses the document too.
+		return out, nil, "", &Error{File: im.file, Pointer: ptr + "/type", Err: fmt.Errorf("integration type %q is not aws_proxy, http_proxy, http, mock or aws", x.Type)}
 	}
 	switch {
 	case typ == "http" || typ == "http_proxy":
@@ -389,7 +383,7 @@ func (im *importer) integration(x *integrationExt, method string, pathParams map
 		}
 		keys = append(keys, p)
 	}
-	return out, keys, ""
+	return out, keys, "", nil
 }
 
 var cacheKey = regexp.MustCompile(`^(path|querystring|header)\.[A-Za-z0-9_.~-]+$`)
@@ -405,9 +399,6 @@ var omittedIntegrationFields = map[string]string{
 // a path parameter of another name onto it.
 func (im *importer) backendURI(x *integrationExt, pathParams map[string]bool) (string, string) {
 	uri := x.URI
-	if uri == "" {
-		return "", "an HTTP integration without uri"
-	}
 	for k, v := range x.RequestParameters {
 		target, ok := strings.CutPrefix(k, "integration.request.path.")
 		src, ok2 := strings.CutPrefix(v, "method.request.path.")
