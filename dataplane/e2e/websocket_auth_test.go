@@ -22,6 +22,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -225,6 +226,11 @@ metadata: {name: q-default}
 spec: {restApiRef: {name: q}, routeKey: $default, routeResponseSelectionExpression: $default, integration: {type: MOCK, mock: {body: ok}}}
 ---
 apiVersion: apigateway.portico.dev/v1alpha1
+kind: Route
+metadata: {name: q-disconnect}
+spec: {restApiRef: {name: q}, routeKey: $disconnect, integration: {type: MOCK, mock: {statusCode: 200}}}
+---
+apiVersion: apigateway.portico.dev/v1alpha1
 kind: Stage
 metadata: {name: q}
 spec: {restApiRef: {name: q}}
@@ -340,6 +346,17 @@ func TestWebSocketAPIKeysAndUsagePlans(t *testing.T) {
 	// The next UTC day the quota starts afresh, on the open connection too.
 	clk.Add(24 * time.Hour)
 	send("ok")
+	// $disconnect is neither throttled nor counted: with the key's bucket empty, the
+	// backend still hears of the connection's end.
+	send("ok")
+	send("Too Many Requests")
+	_ = c.Close()
+	eventually(t, "$disconnect runs with the bucket empty", func() bool {
+		return strings.Count(wp.log.String(), "DISCONNECT $disconnect ") == 2 // h's, then this one
+	})
+	if l := wp.log.String(); regexp.MustCompile(`DISCONNECT \$disconnect \S+ [^2]`).MatchString(l) {
+		t.Errorf("$disconnect with the bucket empty was refused:\n%s", l)
+	}
 
 	// The refusals are written to the access log with their status.
 	eventually(t, "throttled and over-quota messages are logged", func() bool {

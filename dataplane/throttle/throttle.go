@@ -128,6 +128,12 @@ func stageKeyPlans(s *xdsv1alpha1.StageSnapshot) keyPlans {
 // exists (the compiler defaults it to 10,000 requests per second, burst 5,000).
 func NewStep(o Options) proxy.Step {
 	return func(rt *proxy.Route, next http.Handler) (http.Handler, error) {
+		if rt.Route.GetRouteKey() == proxy.RouteDisconnect {
+			// A WebSocket's $disconnect is its backend's notice to forget the connection:
+			// never refused, nor counted, as AWS counts $connect and messages only. A
+			// refused one would leave the backend posting to a connection that is gone.
+			return next, nil
+		}
 		methods := rt.Route.GetMethods()
 		if len(methods) == 0 || slices.Contains(methods, "ANY") {
 			methods = allMethods
