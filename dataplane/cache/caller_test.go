@@ -81,3 +81,20 @@ func TestUnknownCacheKeyParameter(t *testing.T) {
 		}
 	}
 }
+
+// TestCallerlessBypasses: a request whose caller has no principal (an authorizer that
+// returned none, a JWT without sub) or no key id is not cached under a key that names it,
+// where every such caller would share one entry.
+func TestCallerlessBypasses(t *testing.T) {
+	for _, param := range []string{ParamPrincipal, ParamAPIKeyID} {
+		t.Run(param, func(t *testing.T) {
+			f := newFixture()
+			b := &backend{}
+			r := route("/pets", getOnly, param)
+			r.Authorization = &xdsv1alpha1.Authorization{Authorizer: "authz"}
+			h := f.build(t, stageSnap("ns/prod", "pets"), r, proxy.VariantStable, b)
+			expect(t, call(t, h, r, "GET", "/pets", caller("", "")), 200, "body 1", "Miss")
+			expect(t, call(t, h, r, "GET", "/pets", caller("", "")), 200, "body 2", "Miss")
+		})
+	}
+}

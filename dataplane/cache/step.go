@@ -121,6 +121,10 @@ func NewStep(store *Store, opts Options) proxy.Step {
 		// Entries are those of the revision that answered: a promotion, a rollback or a pin
 		// never serves an answer of another revision. Rolling back finds the earlier
 		// revision's entries still there if they have not expired.
+		for _, p := range params {
+			h.byPrincipal = h.byPrincipal || p.full == ParamPrincipal
+			h.byKeyID = h.byKeyID || p.full == ParamAPIKeyID
+		}
 		h.revision = rt.Stage.GetRevision()
 		if rt.Variant == proxy.VariantCanary && !rt.Stage.GetCanary().GetUseStageCache() {
 			h.variant = proxy.VariantCanary
@@ -189,6 +193,10 @@ type handler struct {
 
 	requireAuth            bool
 	needAuthorize, needKey bool
+	// byPrincipal and byKeyID: the key names the caller's principal or API key id. A
+	// request without one (an authorizer that returned no principalId, a JWT without sub)
+	// bypasses the cache: its entry would be shared by every such caller.
+	byPrincipal, byKeyID bool
 
 	hits, misses, bypasses prometheus.Counter
 }
@@ -204,6 +212,11 @@ func (h *handler) ttl(method string) (ttl time.Duration, cacheable bool) {
 	return ttl, ttl > 0
 }
 
+// callerless reports whether the key names a caller identity that rc has not.
+func (h *handler) callerless(rc *reqctx.Request) bool {
+	return (h.byPrincipal && rc.Authorizer.PrincipalID == "") || (h.byKeyID && rc.APIKeyID == "")
+}
+
 // ServeHTTP answers from the cache, waits for a call already filling the entry, or calls the
 // backend and stores its answer.
 func (h *handler) serve(w http.ResponseWriter, r *http.Request) error {
@@ -211,7 +224,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) error {
 	ttl, cacheable := h.ttl(r.Method)
 	// A request the authorization steps did not let through goes on to be refused there:
 	// the cache never answers for a missing authorizer or key step.
-	if !cacheable || rc == nil || (h.needAuthorize && !rc.Authorizer.Authorized) || (h.needKey && rc.APIKeyID == "") {
+	if !cacheable || rc == nil || (h.needAuthorize && !rc.Authorizer.Authorized) || (h.needKey && rc.APIKeyID == "") || h.callerless(rc) {
 		h.bypasses.Inc()
 		w.Header().Set(HeaderCache, "Miss")
 		h.next.ServeHTTP(w, r)
