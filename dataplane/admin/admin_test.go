@@ -251,6 +251,21 @@ func TestRedactUserinfo(t *testing.T) {
 	}
 }
 
+// TestRedactQuery: a uri's credential parameters are redacted, as the execution logs do;
+// the others, and a template's fragment, stay.
+func TestRedactQuery(t *testing.T) {
+	for in, want := range map[string]string{
+		"http://h/p?apikey=STATIC&x=1":               "http://h/p?apikey=REDACTED&x=1",
+		"http://h/p?x=${stageVariables.v}&token=t#f": "http://h/p?x=${stageVariables.v}&token=REDACTED#f",
+		"http://h/p?page=2":                          "http://h/p?page=2",
+		"http://h/p":                                 "http://h/p",
+	} {
+		if got := redactQuery(in); got != want {
+			t.Errorf("redactQuery(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestListenAndServe(t *testing.T) {
 	s := New(Options{})
 	ctx, cancel := context.WithCancel(context.Background())

@@ -27,6 +27,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/portico-dev/portico/dataplane/config"
+	"github.com/portico-dev/portico/dataplane/execlog"
 )
 
 // redacted replaces every secret /config would otherwise show.
@@ -163,10 +164,25 @@ func redact(m protoreflect.Message) {
 			if secretFields[fd.Name()] {
 				m.Set(fd, protoreflect.ValueOfString(redacted))
 			} else if strings.HasSuffix(string(fd.Name()), "uri") {
-				m.Set(fd, protoreflect.ValueOfString(redactUserinfo(v)))
+				m.Set(fd, protoreflect.ValueOfString(redactQuery(redactUserinfo(v))))
 			}
 		}
 	}
+}
+
+// redactQuery replaces the values of a URI's credential parameters (?apikey=..., as the
+// execution logs redact them).
+func redactQuery(uri string) string {
+	before, query, ok := strings.Cut(uri, "?")
+	if !ok {
+		return uri
+	}
+	query, fragment, hasFragment := strings.Cut(query, "#")
+	out := before + "?" + execlog.Common.QueryMasked(query, redacted)
+	if hasFragment {
+		out += "#" + fragment
+	}
+	return out
 }
 
 // redactUserinfo replaces the user information of a URI, which may hold a password or a

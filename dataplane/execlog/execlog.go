@@ -183,10 +183,17 @@ func NewRedactor(api *xdsv1alpha1.Api) *Redactor {
 	return r
 }
 
+// Common is the redactor of the usual credential headers and parameters, for what belongs
+// to no API.
+var Common = NewRedactor(nil)
+
 // Headers returns h with credential values redacted, one value per name (joined by commas).
 func (r *Redactor) Headers(h http.Header) map[string]string {
 	out := make(map[string]string, len(h))
 	for k, v := range h {
+		if len(v) == 1 && v[0] == "" && k == "User-Agent" {
+			continue // how a proxy says "send none" to net/http: not a header it sends
+		}
 		if r.headers[http.CanonicalHeaderKey(k)] {
 			out[k] = Redacted
 			continue
@@ -197,7 +204,10 @@ func (r *Redactor) Headers(h http.Header) map[string]string {
 }
 
 // Query returns a raw query string with credential parameters' values redacted.
-func (r *Redactor) Query(raw string) string {
+func (r *Redactor) Query(raw string) string { return r.QueryMasked(raw, Redacted) }
+
+// QueryMasked is Query with mask for the values.
+func (r *Redactor) QueryMasked(raw, mask string) string {
 	if raw == "" {
 		return ""
 	}
@@ -208,7 +218,7 @@ func (r *Redactor) Query(raw string) string {
 			name = n
 		}
 		if hasValue && r.query[strings.ToLower(name)] {
-			parts[i] = p[:strings.IndexByte(p, '=')+1] + Redacted
+			parts[i] = p[:strings.IndexByte(p, '=')+1] + mask
 		}
 	}
 	return strings.Join(parts, "&")
@@ -257,6 +267,25 @@ func (r *Redactor) Secrets(h http.Header, rawQuery string) []string {
 	return out
 }
 
+// TargetSecrets returns the credential values an integration's own URL carries (its user
+// information, its credential parameters): a backend that echoes its request would put them
+// in the bodies a data trace logs, which the client never sent.
+func (r *Redactor) TargetSecrets(u *url.URL) []string {
+	if u == nil {
+		return nil
+	}
+	out := r.Secrets(nil, u.RawQuery)
+	if u.User != nil {
+		if p, ok := u.User.Password(); ok && len(p) >= minSecret {
+			out = append(out, p)
+		}
+		if n := u.User.Username(); len(n) >= minSecret {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 // Scrub returns body with every secret replaced by Redacted.
 func Scrub(body string, secrets []string) string {
 	for _, s := range secrets {
@@ -273,9 +302,15 @@ func (r *Redactor) URL(u *url.URL) string {
 		return ""
 	}
 	c := *u
-	if c.User != nil {
-		c.User = url.User(Redacted)
-	}
 	c.RawQuery = r.Query(c.RawQuery)
-	return c.String()
+	if c.User == nil {
+		return c.String()
+	}
+	// Written by hand: url.User would escape the asterisks.
+	c.User = nil
+	s := c.String()
+	if i := strings.Index(s, "://"); i >= 0 {
+		return s[:i+3] + Redacted + "@" + s[i+3:]
+	}
+	return s
 }

@@ -95,12 +95,23 @@ func (p *Proxy) writeExecLog(ex *exchange, r *http.Request, status int, latency 
 		l.Level, l.Step, l.Message = level, step, msg
 		return l
 	}
+	// The authorizer, key and validation lines: no time of their own is kept; they ran
+	// before the endpoint request, at whose start they are written when there was one
+	// (else when the request ended, refused by one of them).
+	stepLine := func(level, step, msg string) execlog.Line {
+		l := line(level, step, msg)
+		l.At = rc.Integration.Start
+		return l
+	}
 	lines := make([]execlog.Line, 0, 7)
 	// Bodies are logged with the request's credential values taken out, wherever they are.
 	var secrets []string
 	body := func(b []byte) string { return execlog.Body(execlog.Scrub(string(b), secrets)) }
 	if set.DataTrace {
-		secrets = rl.redact.Secrets(r.Header, r.URL.RawQuery)
+		// The client's, and those the integration's own URL and headers add (a uri's
+		// user information or key parameter, sent on as Basic credentials or a query).
+		secrets = append(rl.redact.Secrets(r.Header, r.URL.RawQuery), rl.redact.TargetSecrets(rc.Target)...)
+		secrets = append(secrets, rl.redact.Secrets(rc.EndpointHeaders, "")...)
 	}
 
 	req := line("INFO", "method request", "Method request: "+r.Method+" "+rc.Path)
@@ -121,25 +132,25 @@ func (p *Proxy) writeExecLog(ex *exchange, r *http.Request, status int, latency 
 
 	if rl.authorizer != "" {
 		if rc.Authorizer.Authorized {
-			lines = append(lines, line("INFO", "authorizer", "Authorizer "+rl.authorizer+" succeeded, principalId: "+rc.Authorizer.PrincipalID))
+			lines = append(lines, stepLine("INFO", "authorizer", "Authorizer "+rl.authorizer+" succeeded, principalId: "+rc.Authorizer.PrincipalID))
 		} else {
-			lines = append(lines, line("ERROR", "authorizer", "Authorizer "+rl.authorizer+" did not authorize the request"+errorSuffix(rc.Error.Type)))
+			lines = append(lines, stepLine("ERROR", "authorizer", "Authorizer "+rl.authorizer+" did not authorize the request"+errorSuffix(rc.Error.Type)))
 		}
 	}
 	if rl.apiKey {
 		if rc.APIKeyID != "" {
-			lines = append(lines, line("INFO", "api key", "API key accepted, key id: "+rc.APIKeyID))
+			lines = append(lines, stepLine("INFO", "api key", "API key accepted, key id: "+rc.APIKeyID))
 		} else if rc.Authorizer.Authorized || rl.authorizer == "" {
-			lines = append(lines, line("ERROR", "api key", "API key missing or refused"+errorSuffix(rc.Error.Type)))
+			lines = append(lines, stepLine("ERROR", "api key", "API key missing or refused"+errorSuffix(rc.Error.Type)))
 		}
 	}
 	if rl.validation {
 		// Validation runs after authorization: a request refused before it logs no line.
 		switch {
 		case rc.Validated:
-			lines = append(lines, line("INFO", "validation", "Request validation succeeded"))
+			lines = append(lines, stepLine("INFO", "validation", "Request validation succeeded"))
 		case rc.Error.ValidationErrorString != "":
-			lines = append(lines, line("ERROR", "validation", "Request validation failed: "+rc.Error.ValidationErrorString))
+			lines = append(lines, stepLine("ERROR", "validation", "Request validation failed: "+rc.Error.ValidationErrorString))
 		}
 	}
 	// The endpoint's lines at the call's own times, as AWS's are; the others when written.

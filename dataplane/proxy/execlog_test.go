@@ -269,3 +269,24 @@ func TestExecutionLogStreamedRequestBody(t *testing.T) {
 		t.Errorf("a long body: %d bytes logged, %q...", len(got), got[:min(len(got), 20)])
 	}
 }
+
+// The integration's own credentials (a uri's user information and key parameter) stay out
+// of the execution log: its URI line, and the bodies of a backend that echoes its request.
+func TestExecutionLogRedactsTargetCredentials(t *testing.T) {
+	backend := echoServer(t, "b")
+	uri := strings.Replace(backend.URL, "://", "://alice:hunter2pass@", 1) + "/p?apikey=STATICSECRETVALUE&x=1"
+	f, out := execLogFixture(t, "INFO", true, uriRoute("p", "/p", "GET", uri))
+	f.do("GET", "/prod/p", nil)
+	raw := strings.Join(out.Lines(), "\n")
+	for _, secret := range []string{"hunter2pass", "STATICSECRETVALUE", "YWxpY2U6aHVudGVyMnBhc3M="} {
+		if strings.Contains(raw, secret) {
+			t.Errorf("%s reached the execution log:\n%s", secret, raw)
+		}
+	}
+	want := "Endpoint request URI: " + strings.Replace(backend.URL, "://", "://"+execlog.Redacted+"@", 1) + "/p?apikey=" + execlog.Redacted + "&x=1"
+	for _, l := range execLines(t, out) {
+		if l.Step == "endpoint request" && l.Message != want {
+			t.Errorf("endpoint request %q, want %q", l.Message, want)
+		}
+	}
+}

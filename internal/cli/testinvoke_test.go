@@ -17,6 +17,7 @@ limitations under the License.
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -24,6 +25,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func testInvokeFiles(t *testing.T, backend string) string {
@@ -182,6 +184,22 @@ spec:
 	out, err := run(t, append(args, "-d", `{"name":"Rex"}`)...)
 	if err != nil || !strings.Contains(out, `"step":"validation","message":"Request validation succeeded"`) || !strings.Contains(out, `"body":"created"`) {
 		t.Errorf("valid body (%v):\n%s", err, out)
+	}
+	// Each step's line at or after the one before: the validation line is not stamped
+	// with the request's end, after the endpoint's lines.
+	var last time.Time
+	for _, l := range strings.Split(out, "\n") {
+		var line struct {
+			Time time.Time `json:"time"`
+			Step string    `json:"step"`
+		}
+		if json.Unmarshal([]byte(l), &line) != nil || line.Step == "" {
+			continue
+		}
+		if line.Time.Before(last) {
+			t.Errorf("%s at %s, before the line above (%s):\n%s", line.Step, line.Time, last, out)
+		}
+		last = line.Time
 	}
 	out, err = run(t, append(args, "-d", `{"tag":"x"}`)...)
 	if err != nil || !strings.HasPrefix(out, "Status: 400\n") || !strings.Contains(out, `"level":"ERROR","requestId"`) || !strings.Contains(out, `"message":"Request validation failed: `) {
