@@ -266,7 +266,8 @@ func (h *httpIntegration) send(w http.ResponseWriter, r *http.Request, rc *reqct
 	}
 	if !forwarded {
 		dst := w.Header()
-		contentType = copyResponseHeader(dst, leanhttp.Header(res), leanhttp.CanonicalNames(res))
+		fields, _ := leanhttp.Fields(res)
+		contentType = copyResponseHeader(dst, leanhttp.Header(res), leanhttp.CanonicalNames(res), connectionOf(res, fields))
 		if res.StatusCode == http.StatusNoContent {
 			// RFC 9110 (8.6): never a Content-Length on a 204, whatever the backend sent.
 			// The HTTP/1.x server leaves it out itself; HTTP/2's would send it.
@@ -596,9 +597,9 @@ func addCanonical(dst http.Header, k string, vv []string) {
 // (modifyResponse), each name canonical (copyHeader). It returns the answer's Content-Type
 // as ReverseProxy would see it then (none when Connection names it). canonical says src's
 // names are canonical already (upstream.CanonicalNames).
-func copyResponseHeader(dst, src http.Header, canonical bool) (contentType []string) {
+func copyResponseHeader(dst, src http.Header, canonical bool, connection []string) (contentType []string) {
 	var buf [4]string
-	named := connectionNamed(src["Connection"], buf[:0])
+	named := connectionNamed(connection, buf[:0])
 	for k, vv := range src {
 		if leftOut(k, named) {
 			continue
@@ -652,7 +653,7 @@ func forwardFields(w http.ResponseWriter, res *http.Response) (contentType []str
 		return nil, false
 	}
 	var buf [4]string
-	named := connectionNamed(leanhttp.Values(res, "Connection"), buf[:0])
+	named := connectionNamed(connectionOf(res, fields), buf[:0])
 	at, lengths := -1, 0 // the Content-Length field's place in out, the lines that gave it
 	for _, f := range fields {
 		if leftOut(f.Name, named) {
@@ -681,6 +682,26 @@ func forwardFields(w http.ResponseWriter, res *http.Response) (contentType []str
 		}
 	}
 	return contentType, true
+}
+
+// connectionOf is the values of the Connection lines of res as the backend sent them, from
+// its fields when the lean client read it: the header map drops a Connection header that
+// says close (as net/http's reader does), and with it the fields it names beside close.
+func connectionOf(res *http.Response, fields []httpsyntax.Field) []string {
+	if fields == nil {
+		return res.Header["Connection"]
+	}
+	var out []string
+	for _, f := range fields {
+		switch {
+		case f.Name != "Connection":
+		case out == nil:
+			out = f.Values // one line, nearly always: no copy
+		default:
+			out = append(out[:len(out):len(out)], f.Values...)
+		}
+	}
+	return out
 }
 
 // connectionNamed appends to named the fields a Connection header's values name, as

@@ -39,6 +39,7 @@ import (
 
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
+	"github.com/portico-dev/portico/internal/httpsyntax"
 )
 
 // proxyTo builds an HTTP_PROXY integration to uri.
@@ -619,3 +620,48 @@ func TestTracedStagesTakeTheTracedTransport(t *testing.T) {
 		}
 	}
 }
+
+// A backend's Connection header that says close names hop-by-hop fields all the same: they
+// stay out of the client's answer, whatever order or lines the tokens come in, on the lean
+// path (a writer that takes fields) and through the header map.
+func TestForwardDropsFieldsNamedBesideClose(t *testing.T) {
+	for _, connection := range [][]string{{"close, X-A"}, {"X-A, close"}, {"close", "X-A"}} {
+		be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header()["Connection"] = connection
+			w.Header().Set("X-A", "1")
+			w.Header().Set("X-Kept", "2")
+			_, _ = io.WriteString(w, "ok")
+		}))
+		h := proxyTo(t, be.URL+"/x")
+		for _, lean := range []bool{false, true} {
+			rc := &reqctx.Request{ID: "rid", Stage: "prod"}
+			r := httptest.NewRequest("GET", "http://gw.example/prod/x", nil)
+			r = r.WithContext(reqctx.With(context.Background(), rc))
+			rc.Target, _, _ = h.target.resolve(r, rc, nil, false)
+			rec := httptest.NewRecorder()
+			var w http.ResponseWriter = rec
+			fr := &fieldRecorder{ResponseRecorder: rec}
+			if lean {
+				w = fr
+			}
+			h.forward(w, r, rc)
+			got := rec.Header().Clone()
+			for _, f := range fr.fields {
+				got[f.Name] = f.Values
+			}
+			if got.Get("X-A") != "" || got.Get("X-Kept") != "2" || (lean && len(fr.fields) == 0) {
+				t.Errorf("Connection %q, lean %v: the client got X-A %q, X-Kept %q", connection, lean, got.Get("X-A"), got.Get("X-Kept"))
+			}
+		}
+		be.Close()
+	}
+}
+
+// fieldRecorder is a ResponseRecorder that takes a backend's fields as a list, as the
+// proxy's HTTP/1.x writer does.
+type fieldRecorder struct {
+	*httptest.ResponseRecorder
+	fields []httpsyntax.Field
+}
+
+func (f *fieldRecorder) ForwardFields() *[]httpsyntax.Field { return &f.fields }
