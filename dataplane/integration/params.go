@@ -72,13 +72,15 @@ func (m *entry) value(in *http.Request, rc *reqctx.Request, query *url.Values) s
 	switch m.source.Kind {
 	case mapping.Static:
 		return m.source.Name
+	// A repeated header or parameter gives its last value, as AWS's single-value sources
+	// (and $input.params, and a Lambda proxy event's single-value maps) do.
 	case mapping.Header:
-		return in.Header.Get(m.source.Name)
+		return last(in.Header.Values(m.source.Name))
 	case mapping.QueryString:
 		if *query == nil {
 			*query = in.URL.Query()
 		}
-		return query.Get(m.source.Name)
+		return last((*query)[m.source.Name])
 	case mapping.PathParameter:
 		v, _ := rc.Params.Get(m.source.Name)
 		return v
@@ -137,7 +139,7 @@ func (ms *mappings) apply(out, in *http.Request, rc *reqctx.Request) {
 	if ms == nil {
 		return
 	}
-	var inQuery, outQuery url.Values
+	var inQuery url.Values
 	for i := range ms.list {
 		m := &ms.list[i]
 		switch m.target.Kind {
@@ -148,17 +150,46 @@ func (ms *mappings) apply(out, in *http.Request, rc *reqctx.Request) {
 				delete(out.Header, m.target.Name)
 			}
 		case mapping.TargetQueryString:
-			if outQuery == nil {
-				outQuery = out.URL.Query()
-			}
-			if v := m.value(in, rc, &inQuery); v != "" {
-				outQuery.Set(m.target.Name, v)
-			} else {
-				outQuery.Del(m.target.Name)
-			}
+			v := m.value(in, rc, &inQuery)
+			out.URL.RawQuery = setQueryParam(out.URL.RawQuery, m.target.Name, v)
 		}
 	}
-	if outQuery != nil {
-		out.URL.RawQuery = outQuery.Encode()
+}
+
+// last is the last of vv, or "".
+func last(vv []string) string {
+	if len(vv) == 0 {
+		return ""
 	}
+	return vv[len(vv)-1]
+}
+
+// setQueryParam returns the raw query with the parameter name set to value (removed when
+// value is empty): its pairs taken out and one added at the end. Every other pair stays as
+// the client wrote it, in its place and encoding (HTTP_PROXY passes the query through; a
+// decode and re-encode would reorder it, change %20 to +, and drop what does not decode).
+func setQueryParam(raw, name, value string) string {
+	var b strings.Builder
+	for pair := range strings.SplitSeq(raw, "&") {
+		if pair == "" {
+			continue
+		}
+		k, _, _ := strings.Cut(pair, "=")
+		if dk, err := url.QueryUnescape(k); err == nil && dk == name {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(pair)
+	}
+	if value != "" {
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(url.QueryEscape(name))
+		b.WriteByte('=')
+		b.WriteString(url.QueryEscape(value))
+	}
+	return b.String()
 }
