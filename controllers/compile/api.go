@@ -375,7 +375,7 @@ func (c *apiCompiler) integration(r *apiv1.Route, pathParams map[string]bool) (i
 		// The proxy's own parser: a {param} before the path, a partial host from a stage
 		// variable, and everything else it would not build is refused here.
 		var err error
-		if uri, err = mapping.ParseTemplate(in.URI, pathParams); err != nil {
+		if uri, err = mapping.ParseTemplate(in.URI, mapping.URIParams(pathParams, in.RequestParameters)); err != nil {
 			return out, apiv1.ReasonInvalidTemplate, err
 		}
 		out.URI = in.URI

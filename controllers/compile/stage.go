@@ -153,7 +153,7 @@ func checkStageVariables(api *ir.API, vars map[string]string, whose string, ps *
 		if err != nil {
 			continue
 		}
-		t, err := mapping.ParseTemplate(uri, paramsOf(segs))
+		t, err := mapping.ParseTemplate(uri, mapping.URIParams(paramsOf(segs), r.Integration.RequestParameters))
 		if err != nil {
 			continue // the Route reports it
 		}

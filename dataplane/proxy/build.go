@@ -34,6 +34,7 @@ import (
 	"github.com/portico-dev/portico/dataplane/gatewayresponse"
 	"github.com/portico-dev/portico/dataplane/integration"
 	"github.com/portico-dev/portico/dataplane/router"
+	"github.com/portico-dev/portico/internal/mapping"
 	"github.com/portico-dev/portico/internal/routepath"
 )
 
@@ -481,7 +482,7 @@ func (p *Proxy) buildRoute(scope *Scope, s *xdsv1alpha1.StageSnapshot, api *xdsv
 	h, warning, err := p.shared.Build(integration.Spec{
 		Integration:      r.GetIntegration(),
 		Traced:           p.traces(s),
-		Params:           params,
+		Params:           mapping.URIParams(params, r.GetIntegration().GetRequestParameters()),
 		Variables:        v.variables,
 		Clusters:         p.clusters,
 		Responses:        v.responses,

@@ -527,3 +527,22 @@ func TestSlowAnswerStreams(t *testing.T) {
 		}
 	}
 }
+
+// A path.X mapping fills a uri {X} that is not a parameter of the route's path, from
+// another parameter or a header, as AWS's integration.request.path.X does.
+func TestPathMappingFillsItsOwnName(t *testing.T) {
+	backend := echoServer(t, "b")
+	f := newFixture(t, Options{})
+	byParam := uriRoute("by-param", "/r/{id}", "GET", backend.URL+"/items/{itemId}")
+	byParam.Integration.RequestParameters = map[string]string{"path.itemId": "$request.path.id"}
+	byHeader := uriRoute("by-header", "/h", "GET", backend.URL+"/base/{x}/y")
+	byHeader.Integration.RequestParameters = map[string]string{"path.x": "$request.header.x-id"}
+	f.apply(t, stageOf("prod", "prod", apiOf(nil, byParam, byHeader)))
+	if e := decodeEcho(t, f.do("GET", "/prod/r/5", nil)); e.Path != "/items/5" {
+		t.Errorf("by parameter: backend saw %s", e.Path)
+	}
+	if e := decodeEcho(t, f.do("GET", "/prod/h", nil, "X-Id", "a b")); e.Path != "/base/a%20b/y" {
+		t.Errorf("by header: backend saw %s", e.Path)
+	}
+	wantGatewayError(t, f.do("GET", "/prod/h", nil, "X-Id", ".."), 400, "BAD_REQUEST_PARAMETERS", "Invalid request parameters: a path value may not be a dot segment or hold a separator")
+}

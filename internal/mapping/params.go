@@ -18,6 +18,7 @@ package mapping
 
 import (
 	"fmt"
+	"maps"
 	"net/textproto"
 	"strings"
 )
@@ -175,4 +176,30 @@ func CheckIdentitySources(authorizerType string, sources []string) ([]Source, er
 		return nil, fmt.Errorf("a TOKEN authorizer reads exactly one header, not %q", sources)
 	}
 	return out, nil
+}
+
+// URIParams returns the names an integration uri's {name} may stand for: the route's path
+// parameters (pathParams, each greedy or not) and the names requestParameters' path.<name>
+// targets fill, as AWS's integration.request.path.<name> may come from a header or the query
+// (not greedy unless the route's parameter of that name is). pathParams is returned as it
+// is when no mapping adds a name.
+func URIParams[V any](pathParams map[string]bool, requestParameters map[string]V) map[string]bool {
+	out := pathParams
+	for target := range requestParameters {
+		name, ok := strings.CutPrefix(target, "path.")
+		if !ok || name == "" {
+			continue
+		}
+		if _, known := out[name]; known {
+			continue
+		}
+		if copied := len(out) > len(pathParams); !copied {
+			out = maps.Clone(pathParams)
+			if out == nil {
+				out = map[string]bool{}
+			}
+		}
+		out[name] = false
+	}
+	return out
 }

@@ -408,10 +408,24 @@ func (im *importer) backendURI(x *integrationExt, pathParams map[string]bool) (s
 		uri = strings.ReplaceAll(uri, "{"+target+"}", "{"+src+"}")
 		uri = strings.ReplaceAll(uri, "{"+target+"+}", "{"+src+"}")
 	}
-	if _, err := mapping.ParseTemplate(uri, pathParams); err != nil {
+	if _, err := mapping.ParseTemplate(uri, mapping.URIParams(pathParams, mappedTargets(x.RequestParameters))); err != nil {
 		return "", "uri " + x.URI + ": " + err.Error()
 	}
 	return uri, ""
+}
+
+// mappedTargets is requestParameters keyed by Portico's targets (path.x for AWS's
+// integration.request.path.x and an HTTP API's overwrite:path.x).
+func mappedTargets(in map[string]string) map[string]string {
+	out := make(map[string]string, len(in))
+	for k, v := range in {
+		t, ok := strings.CutPrefix(k, "integration.request.")
+		if !ok {
+			t, _ = strings.CutPrefix(k, "overwrite:")
+		}
+		out[t] = v
+	}
+	return out
 }
 
 // requestParameters maps integration.request.* = method.request.* (REST) and
