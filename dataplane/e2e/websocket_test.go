@@ -112,6 +112,9 @@ func chatFunction(t *testing.T) *function {
 				return map[string]any{"statusCode": 403}
 			}
 		case "whoami":
+			if strings.Contains(e.Body, `"fail"`) {
+				return map[string]any{"statusCode": 500, "body": "function trouble"}
+			}
 			a, _ := e.RequestContext.Authorizer.(map[string]any)
 			return map[string]any{"statusCode": 200, "body": e.RequestContext.ConnectionID + " " + fmt.Sprint(a["principalId"])}
 		}
@@ -168,6 +171,10 @@ func httpRecorder(t *testing.T) (*recorder, *httptest.Server) {
 		rec.reqs = append(rec.reqs, r)
 		rec.body = append(rec.body, string(b))
 		rec.mu.Unlock()
+		if strings.Contains(string(b), `"fail"`) {
+			w.WriteHeader(http.StatusInternalServerError)
+			_, _ = io.WriteString(w, "backend trouble")
+		}
 	}))
 	t.Cleanup(s.Close)
 	return rec, s
@@ -265,6 +272,19 @@ func TestWebSocket(t *testing.T) {
 	rec.mu.Unlock()
 	if h.Get("X-Portico-Connection-Id") != id || h.Get("X-Portico-Route-Key") != "http" || h.Get("X-Portico-Event-Type") != "MESSAGE" || body != `{"action":"http","x":1}` {
 		t.Errorf("HTTP_PROXY request: %v %q", h, body)
+	}
+
+	// A backend's own 5xx is no gateway error: a one-way route sends nothing (the echo's
+	// answer is the next message), a two-way route sends the function's body.
+	_ = c.WriteMessage(websocket.TextMessage, []byte(`{"action":"http","fail":1}`))
+	eventually(t, "the HTTP backend got the failing message", func() bool { return rec.len() == 2 })
+	_ = c.WriteMessage(websocket.TextMessage, []byte(`{"action":"echo"}`))
+	if got := readMessage(t, c); got != `{"echo":true}` {
+		t.Fatalf("after a one-way 500: %q, want the echo", got)
+	}
+	_ = c.WriteMessage(websocket.TextMessage, []byte(`{"action":"whoami","fail":1}`))
+	if got := readMessage(t, c); got != "function trouble" {
+		t.Fatalf("two-way 500: %q, want the function's body", got)
 	}
 
 	// No route and no $default: Forbidden, and the connection stays.

@@ -274,8 +274,10 @@ func (s *Server) message(c *conn, kind int, data []byte) {
 	case !res.Routed:
 		s.metrics.error("forbidden")
 		c.sendJSON(map[string]string{"message": "Forbidden", "connectionId": c.id, "requestId": res.RequestID})
-	case res.Header.Get("X-Portico-Error-Type") != "" || res.Status >= 500:
+	case res.Header.Get("X-Portico-Error-Type") != "":
 		// A refusal (throttled, integration failure) says so, as AWS does, one-way or not.
+		// A backend's own answer, 5xx or not, is its body on a two-way route and nothing
+		// on a one-way one.
 		s.metrics.error("integration")
 		c.sendJSON(map[string]string{"message": errorMessage(res), "connectionId": c.id, "requestId": res.RequestID})
 	case res.TwoWay && len(res.Body) > 0:
