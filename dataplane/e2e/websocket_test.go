@@ -351,6 +351,21 @@ func TestWebSocket(t *testing.T) {
 			t.Errorf("%s after close: %d %s", m, code, body)
 		}
 	}
+	// The error types AWS's SDKs raise by (GoneException, ForbiddenException).
+	for key, want := range map[string]string{mgmtKey: "GoneException", "": "ForbiddenException"} {
+		req, _ := http.NewRequest("POST", wp.mgmt+path, strings.NewReader("x"))
+		if key != "" {
+			req.Header.Set("X-Api-Key", key)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		if got := resp.Header.Get("X-Amzn-ErrorType"); got != want {
+			t.Errorf("x-amzn-ErrorType %q, want %q", got, want)
+		}
+	}
 
 	// Access log lines for connect, message and disconnect; the disconnect's is written once
 	// its integration answered, which may be after the backend recorded the event.

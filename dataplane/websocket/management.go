@@ -76,9 +76,32 @@ var gone = Reply{Status: http.StatusGone, Body: []byte(`{"message":"Gone"}`)}
 // the Forwarder.
 func (s *Server) ManagementHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		status := s.serveManagement(w, r)
+		status := s.serveManagement(errorTypeWriter{w}, r)
 		s.metrics.management.WithLabelValues(r.Method, strconv.Itoa(status)).Inc()
 	})
+}
+
+// managementErrors are the error types of the ApiGatewayManagementApi, by status: AWS's SDKs
+// read x-amzn-ErrorType to raise them (a chat backend's `except GoneException` forgets the
+// connection).
+var managementErrors = map[int]string{
+	http.StatusGone:                  "GoneException",
+	http.StatusForbidden:             "ForbiddenException",
+	http.StatusRequestEntityTooLarge: "PayloadTooLargeException",
+	http.StatusTooManyRequests:       "LimitExceededException",
+}
+
+// HeaderErrorType is the header AWS's SDKs read an error's type from.
+const HeaderErrorType = "X-Amzn-Errortype"
+
+// errorTypeWriter sets x-amzn-ErrorType on an @connections error as it is written.
+type errorTypeWriter struct{ http.ResponseWriter }
+
+func (e errorTypeWriter) WriteHeader(status int) {
+	if t := managementErrors[status]; t != "" {
+		e.Header().Set(HeaderErrorType, t)
+	}
+	e.ResponseWriter.WriteHeader(status)
 }
 
 func (s *Server) serveManagement(w http.ResponseWriter, r *http.Request) int {
