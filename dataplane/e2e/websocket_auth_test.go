@@ -395,3 +395,50 @@ func hasLabels(m *dto.Metric, want map[string]string) bool {
 	}
 	return n == len(want)
 }
+
+// connectlessManifests: a WEBSOCKET API without a $connect route, on a stage that admits
+// one request and then one every 100 seconds.
+const connectlessManifests = `
+apiVersion: apigateway.portico.dev/v1alpha1
+kind: RestApi
+metadata: {name: c}
+spec: {protocol: WEBSOCKET, routeSelectionExpression: $request.body.action}
+---
+apiVersion: apigateway.portico.dev/v1alpha1
+kind: Route
+metadata: {name: c-default}
+spec: {restApiRef: {name: c}, routeKey: $default, routeResponseSelectionExpression: $default, integration: {type: MOCK, mock: {body: ok}}}
+---
+apiVersion: apigateway.portico.dev/v1alpha1
+kind: Stage
+metadata: {name: c}
+spec: {restApiRef: {name: c}, throttling: {rateLimit: 0.01, burstLimit: 1}}
+`
+
+// TestWebSocketConnectThrottledWithoutRoute: a connection takes a token of the stage's
+// throttle whether or not the API has a $connect route, as AWS counts $connect.
+func TestWebSocketConnectThrottledWithoutRoute(t *testing.T) {
+	clk := newClock(time.Date(2028, 3, 1, 10, 0, 0, 0, time.UTC))
+	steps := pipelineOpts()
+	steps.Now, steps.Store = clk.Now, limits.NewMemory(limits.MemoryOptions{Now: clk.Now})
+	g := startGatewayWith(t, nil, pipelineOpts())
+	g.deploy(connectlessManifests)
+	g.programmed("default/c")
+	wp := startWSProxyWith(t, g, wsProxyOptions{steps: steps})
+	eventually(t, "the ws proxy serves the stage", func() bool { return wp.proxy.WebSocketStage("default/c", "stable") != nil })
+	c, status := wp.dial(t, "/c", nil)
+	if status != http.StatusSwitchingProtocols {
+		t.Fatalf("first connect: %d", status)
+	}
+	defer c.Close()
+	if _, status := wp.dial(t, "/c", nil); status != http.StatusTooManyRequests {
+		t.Errorf("second connect with the bucket empty: %d, want 429", status)
+	}
+	clk.Add(100 * time.Second)
+	if err := c.WriteMessage(websocket.TextMessage, []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	if got := readMessage(t, c); got != "ok" {
+		t.Errorf("message after the refill: %q", got)
+	}
+}

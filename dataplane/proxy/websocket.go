@@ -117,9 +117,13 @@ type WSStage struct {
 type wsRoute struct {
 	*route
 	twoWay bool
+	// implicit is the $connect of an API without one: its steps (the stage's throttle)
+	// and nothing else, so that a connection counts as AWS counts it, route or not.
+	implicit bool
 }
 
-// Has reports whether the stage has a route for key.
+// Has reports whether the stage has a route for key ($connect always: an API without one
+// has one of the stage's steps alone).
 func (s *WSStage) Has(key string) bool { return s.routes[key] != nil }
 
 // Logged reports whether the stage writes access log lines, which a CONNECT or DISCONNECT
@@ -221,7 +225,10 @@ func (p *Proxy) ServeEvent(ctx context.Context, ws *WSStage, routeKey string, ev
 	ev.RouteKey, ev.RequestID = routeKey, rc.ID
 	metrics := ws.v.unmatched
 	if rt != nil {
-		ex.route, rc.RouteName, metrics = rt.route, rt.name, rt.metrics
+		ex.route, rc.RouteName = rt.route, rt.name
+		if !rt.implicit {
+			metrics = rt.metrics
+		}
 		ex.ctx.Context = context.WithValue(ctx, eventKey{}, ev)
 		if r == nil {
 			r = &http.Request{Method: http.MethodPost, Header: http.Header{}, Body: http.NoBody, Host: ev.Host, RemoteAddr: ev.SourceIP}
@@ -244,7 +251,7 @@ func (p *Proxy) ServeEvent(ctx context.Context, ws *WSStage, routeKey string, ev
 		status = http.StatusOK
 	}
 	latency := p.since(rc.Start)
-	if rt != nil || ev.Type == EventMessage {
+	if rt != nil && !rt.implicit || ev.Type == EventMessage {
 		metrics.observe(status, latency, rc.Integration.Called, rc.Integration.Latency, nil)
 	}
 	if ws.st.log != nil {
@@ -260,8 +267,8 @@ func (p *Proxy) ServeEvent(ctx context.Context, ws *WSStage, routeKey string, ev
 		}
 		p.log.Write(ws.st.log, &e)
 	}
-	if rt == nil {
-		return EventResult{Status: status, RequestID: rc.ID}
+	if rt == nil || rt.implicit {
+		return EventResult{Status: status, RequestID: rc.ID, Header: cw.header, Body: cw.body.Bytes()}
 	}
 	return EventResult{
 		Routed: true, TwoWay: rt.twoWay, Status: status, Header: cw.header, Body: cw.body.Bytes(),
@@ -294,6 +301,16 @@ func (p *Proxy) buildWebSocket(b *built, scope *Scope, s *xdsv1alpha1.StageSnaps
 		rt.metrics = p.metrics.route(seriesKey{st.api, st.name, r.GetName(), v.name})
 		b.series = append(b.series, rt.metrics.key)
 		ws.routes[key] = &wsRoute{route: rt, twoWay: r.GetRouteResponseSelectionExpression() != ""}
+	}
+	if ws.routes[RouteConnect] == nil {
+		// Connections count against the stage's throttle without a $connect route too.
+		info := &Route{Stage: s, API: api, Route: &xdsv1alpha1.Route{RouteKey: RouteConnect}, Variant: v.name,
+			Variables: v.variables, Responses: v.responses, Clusters: p.clusters, Scope: scope}
+		h, err := p.chain(info, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+		if err != nil {
+			return fmt.Errorf("$connect: %w", err)
+		}
+		ws.routes[RouteConnect] = &wsRoute{route: &route{handler: h}, implicit: true}
 	}
 	v.ws = ws
 	return nil
