@@ -32,6 +32,7 @@ import (
 	"github.com/portico-dev/portico/dataplane/domains"
 	"github.com/portico-dev/portico/dataplane/edge"
 	"github.com/portico-dev/portico/dataplane/proxy/rawheader"
+	"github.com/portico-dev/portico/internal/testkit"
 	"github.com/portico-dev/portico/internal/testpki"
 )
 
@@ -51,7 +52,7 @@ func serveHTTPS(t *testing.T, f *fixture, store *domains.Store, pki *testpki.PKI
 	return lis.Addr().String(), func(sni string) *http.Client {
 		tr := &http.Transport{ForceAttemptHTTP2: true, TLSClientConfig: &tls.Config{ServerName: sni, RootCAs: pki.CAPool, MinVersion: tls.VersionTLS12}}
 		t.Cleanup(tr.CloseIdleConnections)
-		return &http.Client{Transport: tr, Timeout: 5 * time.Second}
+		return &http.Client{Transport: testkit.HostOf(sni, tr), Timeout: 5 * time.Second}
 	}
 }
 
@@ -84,6 +85,20 @@ func TestDomainBasePathsAndDisableDefaultEndpoint(t *testing.T) {
 		_ = resp.Body.Close()
 		if resp.StatusCode != 200 || string(b) != want || resp.Proto != "HTTP/2.0" {
 			t.Errorf("GET %s: %d %s %q, want %q over HTTP/2", path, resp.StatusCode, resp.Proto, b, want)
+		}
+	}
+	// A request for another host on the domain's connection is misdirected (421), not
+	// served by the domain the SNI chose under another name.
+	for _, host := range []string{"other.example.com", "unknown.test"} {
+		req, _ := http.NewRequest("GET", "https://"+addr+"/pets", nil)
+		req.Host = host
+		resp, err := client("api.example.com").Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusMisdirectedRequest {
+			t.Errorf("Host %s over api.example.com's connection: %d, want 421", host, resp.StatusCode)
 		}
 	}
 	// Through the domain, the stage name is not part of the path.
@@ -132,7 +147,7 @@ func TestClientCertInContext(t *testing.T) {
 	tr := &http.Transport{TLSClientConfig: &tls.Config{ServerName: "mtls.example.com", RootCAs: pki.CAPool, MinVersion: tls.VersionTLS12,
 		Certificates: []tls.Certificate{pki.ClientCertificate(t)}}}
 	t.Cleanup(tr.CloseIdleConnections)
-	resp, err := (&http.Client{Transport: tr, Timeout: 5 * time.Second}).Post("https://"+addr+"/who", "application/json", strings.NewReader("{}"))
+	resp, err := (&http.Client{Transport: testkit.HostOf("mtls.example.com", tr), Timeout: 5 * time.Second}).Post("https://"+addr+"/who", "application/json", strings.NewReader("{}"))
 	if err != nil {
 		t.Fatal(err)
 	}

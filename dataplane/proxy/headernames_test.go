@@ -133,6 +133,7 @@ func TestHeaderNamesOverHTTPS(t *testing.T) {
 		t.Cleanup(tr.CloseIdleConnections)
 		req, _ := http.NewRequest("GET", "https://"+addr+"/v1", nil)
 		req.Header["HeaderAuth1"] = []string{"headerValue1"}
+		req.Host = "mtls.example.com"
 		res, err := (&http.Client{Transport: tr, Timeout: 10 * time.Second}).Do(req)
 		if err != nil {
 			t.Fatal(err)

@@ -35,6 +35,7 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -272,6 +273,14 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (p *Proxy) serve(g *graph, ex *exchange, r *http.Request) {
 	rc := ex.rc()
 	if p.redirectToHTTPS(&ex.rw, r, rc.Host) {
+		return
+	}
+	if r.TLS != nil && r.TLS.ServerName != "" && !strings.EqualFold(rc.Host, r.TLS.ServerName) {
+		// The handshake chose the domain (its certificate, its truststore) by the SNI: a
+		// request for another host on that connection (a browser reusing an HTTP/2
+		// connection for a name the certificate also covers) is told to open its own
+		// (RFC 9110 15.5.20), rather than be served by the SNI's domain under another name.
+		gatewayresponse.WriteAs(&ex.rw, r, gatewayresponse.ResourceNotFound, http.StatusMisdirectedRequest, "Misdirected Request", nil, rc.ID)
 		return
 	}
 	st, rest, domain := p.route(g, r, rc.Host, rc.Path)

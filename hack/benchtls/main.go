@@ -100,7 +100,12 @@ func requests(addr, path string, cfg *tls.Config, conns int) func() error {
 	client := &http.Client{Transport: tr, Timeout: 5 * time.Second}
 	url := "https://" + addr + path
 	return func() error {
-		resp, err := client.Get(url)
+		req, err := http.NewRequest(http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		req.Host = cfg.ServerName // the name the SNI gives: another host is misdirected (421)
+		resp, err := client.Do(req)
 		if err != nil {
 			return err
 		}

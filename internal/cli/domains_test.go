@@ -132,7 +132,7 @@ func TestStandaloneServesDomainsOverHTTPS(t *testing.T) {
 	client := func(sni string, certs ...tls.Certificate) *http.Client {
 		tr := &http.Transport{ForceAttemptHTTP2: true, TLSClientConfig: &tls.Config{ServerName: sni, RootCAs: pki.CAPool, Certificates: certs, MinVersion: tls.VersionTLS12}}
 		t.Cleanup(tr.CloseIdleConnections)
-		return &http.Client{Transport: tr, Timeout: 5 * time.Second}
+		return &http.Client{Transport: testkit.HostOf(sni, tr), Timeout: 5 * time.Second}
 	}
 	call := func(c *http.Client, path string) (int, string, error) {
 		resp, err := c.Get("https://" + httpsAddr + path)
@@ -173,7 +173,7 @@ func TestStandaloneServesDomainsOverHTTPS(t *testing.T) {
 		MinVersion: tls.VersionTLS12, ClientSessionCache: tls.NewLRUClientSessionCache(4)}}
 	defer resuming.CloseIdleConnections()
 	for i, want := range []bool{false, true} {
-		resp, err := (&http.Client{Transport: resuming, Timeout: 5 * time.Second}).Get("https://" + httpsAddr + "/pets")
+		resp, err := (&http.Client{Transport: testkit.HostOf("api.example.com", resuming), Timeout: 5 * time.Second}).Get("https://" + httpsAddr + "/pets")
 		if err != nil {
 			t.Fatal(err)
 		}

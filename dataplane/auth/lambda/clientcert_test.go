@@ -111,6 +111,7 @@ func TestClientCertInEvents(t *testing.T) {
 			t.Cleanup(tr.CloseIdleConnections)
 			req, _ := http.NewRequest("GET", "https://"+lis.Addr().String()+"/pets/7", nil)
 			req.Header.Set("HeaderAuth1", "headerValue1")
+			req.Host = "mtls.example.com"
 			resp, err := (&http.Client{Transport: tr, Timeout: 10 * time.Second}).Do(req)
 			if err != nil {
 				t.Fatal(err)
