@@ -25,6 +25,7 @@ package domains
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"maps"
@@ -55,7 +56,24 @@ type parsedSecret struct {
 }
 
 // poolOf wraps a truststore; a pointer, so that two domains sharing one share its pool.
-type poolOf struct{ cfg *tls.Config }
+// anchors are its certificates, as the chains it verifies end in them.
+type poolOf struct {
+	cfg     *tls.Config
+	anchors *anchors
+}
+
+// anchors are a truststore's certificates: by value, as a full handshake's verified chain
+// ends in one of the pool's own, and by their bytes, as a resumed session's chain is
+// parsed anew from its ticket.
+type anchors struct {
+	values map[*x509.Certificate]bool
+	raw    map[string]bool
+}
+
+// holds reports whether c is one of the anchors.
+func (a *anchors) holds(c *x509.Certificate) bool {
+	return a.values[c] || a.raw[string(c.Raw)]
+}
 
 type table struct {
 	exact map[string]*domain
@@ -68,6 +86,7 @@ type table struct {
 type domain struct {
 	key      string
 	tls      *tls.Config
+	anchors  *anchors // the truststore's, nil without mutual TLS
 	mappings []mapping
 	redirect bool
 }
@@ -139,12 +158,16 @@ func parse(msg *xdsv1alpha1.TlsSecret) parsedSecret {
 		return p
 	}
 	if len(msg.GetTrustedCa()) > 0 {
-		pool, err := certs.Truststore(msg.GetTrustedCa())
+		pool, list, err := certs.TruststoreCerts(msg.GetTrustedCa())
 		if err != nil {
 			p.err = err
 			return p
 		}
-		p.pool = &poolOf{cfg: &tls.Config{ClientCAs: pool}}
+		a := &anchors{values: map[*x509.Certificate]bool{}, raw: map[string]bool{}}
+		for _, c := range list {
+			a.values[c], a.raw[string(c.Raw)] = true, true
+		}
+		p.pool = &poolOf{cfg: &tls.Config{ClientCAs: pool}, anchors: a}
 		return p
 	}
 	c, err := certs.KeyPair(msg.GetCertificateChain(), msg.GetPrivateKey())
@@ -187,6 +210,9 @@ func build(d *xdsv1alpha1.DomainSnapshot, secret func(string) parsedSecret) (*do
 		cfg.ClientAuth = tls.RequireAndVerifyClientCert
 	}
 	out := &domain{key: d.GetKey(), tls: cfg, redirect: d.GetHttpRedirect()}
+	if cfg.ClientCAs != nil {
+		out.anchors = secret(d.GetTruststore()).pool.anchors
+	}
 	for _, m := range d.GetMappings() {
 		prefix := ""
 		if bp := strings.Trim(m.GetBasePath(), "/"); bp != "" {
@@ -267,6 +293,25 @@ func (s *Store) Route(host, path string) (stage, rest string, served bool) {
 		}
 	}
 	return "", "", true
+}
+
+// Admits reports whether a request on a connection whose handshake gave cs may be served
+// by the domain serverName names as it is configured now: a domain that asks for client
+// certificates admits only a connection whose verified chain ends in a certificate of its
+// truststore as it is now. A connection opened before mutual TLS was turned on, or before
+// its truststore was replaced, is refused, as new handshakes are. The chain's anchor is
+// the pool's own value, so this is a map lookup, not a verification.
+func (s *Store) Admits(serverName string, cs *tls.ConnectionState) bool {
+	d := s.tab.Load().find(normalize(serverName))
+	if d == nil || d.anchors == nil {
+		return true
+	}
+	for _, chain := range cs.VerifiedChains {
+		if len(chain) > 0 && d.anchors.holds(chain[len(chain)-1]) {
+			return true
+		}
+	}
+	return false
 }
 
 // RedirectsHTTP reports whether a plain HTTP request for host is to be redirected to HTTPS:

@@ -17,6 +17,7 @@ limitations under the License.
 package proxy
 
 import (
+	"context"
 	"crypto/tls"
 	"io"
 	"net"
@@ -303,5 +304,74 @@ func TestDomainsOnlyStageLeavesTheDefaultEndpoint(t *testing.T) {
 	_ = resp.Body.Close()
 	if resp.StatusCode != 200 || string(b) != "orders" {
 		t.Errorf("through the domain: %d %q, want orders", resp.StatusCode, b)
+	}
+}
+
+// An open connection keeps no access its handshake would not get now: after the domain's
+// truststore is replaced, or mutual TLS turned on, its next request is refused (403), as a
+// new handshake is; an unrelated update leaves it served.
+func TestMutualTLSChangesReachOpenConnections(t *testing.T) {
+	pki := testpki.New(t)
+	store := domains.New()
+	f := newFixture(t, Options{Domains: store})
+	crt, key := pki.ServerPEM(t, time.Now().Add(time.Hour), "mtls.example.com")
+	apply := func(truststore []byte, stageName string) {
+		t.Helper()
+		c := cfg(nil, stageOf("pets", stageName, apiOf(nil, mockRoute("m", "/m", "GET", "ok"))))
+		c.Secrets = map[string]*xdsv1alpha1.TlsSecret{"tls/default/mtls": {Name: "tls/default/mtls", CertificateChain: crt, PrivateKey: key}}
+		d := &xdsv1alpha1.DomainSnapshot{Key: "default/mtls", DomainName: "mtls.example.com", Certificate: "tls/default/mtls",
+			Mappings: []*xdsv1alpha1.BasePathMapping{{Stage: "default/pets"}}}
+		if truststore != nil {
+			c.Secrets["ca/default/ca"] = &xdsv1alpha1.TlsSecret{Name: "ca/default/ca", TrustedCa: truststore}
+			d.Truststore = "ca/default/ca"
+		}
+		c.Domains = map[string]*xdsv1alpha1.DomainSnapshot{"default/mtls": d}
+		if err := f.Apply(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	get := func(c *http.Client) int {
+		t.Helper()
+		resp, err := c.Get("https://mtls.example.com/m")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		return resp.StatusCode
+	}
+	addr, _ := serveHTTPS(t, f, store, pki)
+	client := func(certs ...tls.Certificate) *http.Client {
+		tr := &http.Transport{TLSClientConfig: &tls.Config{ServerName: "mtls.example.com", RootCAs: pki.CAPool, MinVersion: tls.VersionTLS12, Certificates: certs},
+			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+				return (&net.Dialer{}).DialContext(ctx, network, addr)
+			}}
+		t.Cleanup(tr.CloseIdleConnections)
+		return &http.Client{Transport: tr, Timeout: 5 * time.Second}
+	}
+	other := testpki.New(t)
+
+	apply(pki.CAPEM(), "prod")
+	withCert := client(pki.ClientCertificate(t))
+	if code := get(withCert); code != 200 {
+		t.Fatalf("mutual TLS: %d", code)
+	}
+	apply(pki.CAPEM(), "prod2") // the same truststore, another change
+	if code := get(withCert); code != 200 {
+		t.Errorf("after an unrelated update: %d, want 200", code)
+	}
+	apply(other.CAPEM(), "prod")
+	if code := get(withCert); code != http.StatusForbidden {
+		t.Errorf("after the truststore was replaced: %d, want 403", code)
+	}
+
+	apply(nil, "prod")
+	without := client()
+	if code := get(without); code != 200 {
+		t.Fatalf("no mutual TLS: %d", code)
+	}
+	apply(pki.CAPEM(), "prod")
+	if code := get(without); code != http.StatusForbidden {
+		t.Errorf("after mutual TLS was turned on, a connection without a certificate: %d, want 403", code)
 	}
 }

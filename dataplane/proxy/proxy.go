@@ -283,6 +283,13 @@ func (p *Proxy) serve(g *graph, ex *exchange, r *http.Request) {
 		gatewayresponse.WriteAs(&ex.rw, r, gatewayresponse.ResourceNotFound, http.StatusMisdirectedRequest, "Misdirected Request", nil, rc.ID)
 		return
 	}
+	if r.TLS != nil && p.opts.Domains != nil && !p.opts.Domains.Admits(r.TLS.ServerName, r.TLS) {
+		// The domain asks for a client certificate this connection's handshake did not
+		// verify against its truststore as it is now (mutual TLS turned on, or the
+		// truststore replaced, since): AWS's answer to a refused client certificate.
+		gatewayresponse.WriteAs(&ex.rw, r, gatewayresponse.AccessDenied, http.StatusForbidden, "Forbidden", nil, rc.ID)
+		return
+	}
 	st, rest, domain := p.route(g, r, rc.Host, rc.Path)
 	if st == nil {
 		// No stage answers this host and path. AWS REST APIs say 403 "Missing

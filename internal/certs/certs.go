@@ -71,8 +71,16 @@ func Expired(leaf *x509.Certificate, now time.Time) bool {
 // Truststore parses a PEM bundle of CA certificates. Blocks other than CERTIFICATE are
 // skipped; a bundle without a single certificate is an error.
 func Truststore(bundle []byte) (*x509.CertPool, error) {
+	pool, _, err := TruststoreCerts(bundle)
+	return pool, err
+}
+
+// TruststoreCerts is Truststore, and the certificates the pool holds: a verified chain ends
+// in one of these very values (the same pointers), which tells a chain verified against
+// this pool from one verified against another.
+func TruststoreCerts(bundle []byte) (*x509.CertPool, []*x509.Certificate, error) {
 	pool := x509.NewCertPool()
-	n := 0
+	var out []*x509.Certificate
 	for rest := bundle; ; {
 		var b *pem.Block
 		b, rest = pem.Decode(rest)
@@ -84,15 +92,15 @@ func Truststore(bundle []byte) (*x509.CertPool, error) {
 		}
 		c, err := x509.ParseCertificate(b.Bytes)
 		if err != nil {
-			return nil, fmt.Errorf("certificate %d: %w", n+1, err)
+			return nil, nil, fmt.Errorf("certificate %d: %w", len(out)+1, err)
 		}
 		pool.AddCert(c)
-		n++
+		out = append(out, c)
 	}
-	if n == 0 {
-		return nil, errors.New("no PEM certificate")
+	if len(out) == 0 {
+		return nil, nil, errors.New("no PEM certificate")
 	}
-	return pool, nil
+	return pool, out, nil
 }
 
 // Policy is the TLS side of a security policy.
