@@ -64,6 +64,7 @@ const (
 
 // DomainNameSpec is a custom domain name: a certificate served by SNI, a TLS policy, optional
 // mutual TLS, and the APIs served under it by base path.
+// +kubebuilder:validation:XValidation:rule="!has(self.mutualTLS) || !has(self.securityPolicy) || self.securityPolicy != 'TLS_1_0'",message="mutualTLS needs securityPolicy TLS_1_2 or TLS_1_3, as in AWS: below TLS 1.3 the client's certificate crosses the network in clear, and TLS 1.0 and 1.1 are not to carry it"
 type DomainNameSpec struct {
 	// domainName is the host clients call. A leading "*." matches exactly one label, as in
 	// TLS. Example: api.example.com or *.example.com.
@@ -84,7 +85,9 @@ type DomainNameSpec struct {
 	SecurityPolicy SecurityPolicy `json:"securityPolicy,omitempty"`
 
 	// mutualTLS, when set, requires every client to present a certificate signed by one of
-	// the truststore's CAs.
+	// the truststore's CAs, with an RSA key of 2048 bits or more or an ECDSA key of 256 bits
+	// or more (as AWS: other keys are refused in the handshake). It needs securityPolicy
+	// TLS_1_2 or TLS_1_3.
 	// +optional
 	MutualTLS *MutualTLS `json:"mutualTLS,omitempty"`
 

@@ -24,6 +24,8 @@ limitations under the License.
 package domains
 
 import (
+	"crypto/ecdsa"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -208,6 +210,9 @@ func build(d *xdsv1alpha1.DomainSnapshot, secret func(string) parsedSecret) (*do
 		}
 		cfg.ClientCAs = ts.pool.cfg.ClientCAs
 		cfg.ClientAuth = tls.RequireAndVerifyClientCert
+		cfg.VerifyConnection = clientKeyStrength
+		// The CRD refuses mutual TLS with TLS_1_0; a snapshot from elsewhere gets 1.2.
+		cfg.MinVersion = max(cfg.MinVersion, tls.VersionTLS12)
 	}
 	out := &domain{key: d.GetKey(), tls: cfg, redirect: d.GetHttpRedirect()}
 	if cfg.ClientCAs != nil {
@@ -223,6 +228,25 @@ func build(d *xdsv1alpha1.DomainSnapshot, secret func(string) parsedSecret) (*do
 	// The control plane sends them longest first; a proxy does not rely on it.
 	slices.SortStableFunc(out.mappings, func(a, b mapping) int { return len(b.prefix) - len(a.prefix) })
 	return out, nil
+}
+
+// clientKeyStrength refuses a client certificate whose key AWS's mutual TLS refuses: RSA
+// under 2048 bits, ECDSA under 256, any other kind.
+func clientKeyStrength(cs tls.ConnectionState) error {
+	if len(cs.PeerCertificates) == 0 {
+		return nil // RequireAndVerifyClientCert has refused it already
+	}
+	switch k := cs.PeerCertificates[0].PublicKey.(type) {
+	case *rsa.PublicKey:
+		if k.N.BitLen() >= 2048 {
+			return nil
+		}
+	case *ecdsa.PublicKey:
+		if k.Curve.Params().BitSize >= 256 {
+			return nil
+		}
+	}
+	return errors.New("client certificate: the key must be RSA of 2048 bits or more, or ECDSA of 256 bits or more")
 }
 
 // find returns the domain serving name (lower case, no trailing dot): the exact name, then

@@ -210,7 +210,8 @@ func TestMutualTLS(t *testing.T) {
 		t.Errorf("body = %q", body)
 	}
 	_ = c.Close()
-	for name, certs := range map[string][]tls.Certificate{"foreign": {stranger}, "none": nil} {
+	weak := f.pki.WeakClientCertificate(t)
+	for name, certs := range map[string][]tls.Certificate{"foreign": {stranger}, "none": nil, "an RSA-1024": {weak}} {
 		c, err := f.dial("mtls.example.com", func(c *tls.Config) { c.Certificates = certs })
 		if err == nil {
 			// TLS 1.3 clients learn of a refused certificate at their first read.

@@ -23,6 +23,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -228,4 +229,22 @@ func (p *PKI) ClientPEM(t testing.TB) (certPEM, keyPEM []byte) {
 		t.Fatal(err)
 	}
 	return c, k
+}
+
+// WeakClientCertificate issues a client certificate with an RSA key of 1024 bits, signed by
+// the CA: one that AWS's mutual TLS refuses.
+func (p *PKI) WeakClientCertificate(t testing.TB) tls.Certificate {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := template("weak")
+	tmpl.KeyUsage = x509.KeyUsageDigitalSignature
+	tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.ca, &key.PublicKey, p.caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }

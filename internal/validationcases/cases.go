@@ -258,6 +258,7 @@ func Cases() []Case {
 		{"domain wildcard inside", "DomainName", `domainName: "api.*.example.com"`, []string{"spec.domainName", "should match"}},
 		{"certificate ref name", "DomainName", `certificateRef: {name: ""}`, []string{"spec.certificateRef.name", "at least 1 chars long"}},
 		{"security policy enum", "DomainName", `securityPolicy: TLS_1_1`, []string{"spec.securityPolicy", `Unsupported value: "TLS_1_1"`}},
+		{"mutual TLS over TLS 1.0", "DomainName", `{securityPolicy: TLS_1_0, mutualTLS: {truststoreRef: {name: ca}}}`, []string{"spec", "mutualTLS needs securityPolicy TLS_1_2 or TLS_1_3"}},
 		{"truststore key syntax", "DomainName", `mutualTLS: {truststoreRef: {name: ca, key: "a/b"}}`, []string{"spec.mutualTLS.truststoreRef.key", "should match"}},
 		{"base path slashes", "DomainName", `mappings: [{basePath: "/orders", restApiRef: {name: pets}, stage: prod}]`, []string{"spec.mappings[0].basePath", "should match"}},
 		{"base path trailing slash", "DomainName", `mappings: [{basePath: "orders/", restApiRef: {name: pets}, stage: prod}]`, []string{"spec.mappings[0].basePath", "should match"}},
