@@ -116,6 +116,8 @@ func (t *templateSet) render(r *http.Request, rc *reqctx.Request, typ Type, mess
 		c.Set("resourcePath", rc.ResourcePath)
 		c.Set("path", rc.Path)
 		c.Set("domainName", rc.Host)
+		host, _, _ := strings.Cut(rc.Host, ".")
+		c.Set("domainPrefix", host)
 		c.Set("apiId", rc.API)
 	}
 	res, err := tmpl.Eval(r.Context(), &vtl.Env{Context: c}, &vtl.Options{MaxOutput: 1 << 20})

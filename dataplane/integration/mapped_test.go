@@ -67,7 +67,7 @@ func call(h http.Handler, method, target, body string, header ...string) *httpte
 	for i := 0; i+1 < len(header); i += 2 {
 		r.Header.Set(header[i], header[i+1])
 	}
-	rc := &reqctx.Request{ID: "req-1", Stage: "prod", ResourcePath: "/pets/{id}"}
+	rc := &reqctx.Request{ID: "req-1", Stage: "prod", ResourcePath: "/pets/{id}", Host: "other.example.com"}
 	tree.Lookup(method, r.URL.Path, &rc.Params)
 	r = r.WithContext(reqctx.With(r.Context(), rc))
 	w := httptest.NewRecorder()
@@ -260,6 +260,10 @@ func TestMockTemplates(t *testing.T) {
 	}
 	if w := call(h, "GET", "/pets/0", ""); w.Code != 404 {
 		t.Errorf("responseOverride.status: %d", w.Code)
+	}
+	h = build(t, &xdsv1alpha1.Integration{Type: TypeMock, Mock: &xdsv1alpha1.Mock{Body: `$context.domainName $context.domainPrefix`}})
+	if w := call(h, "GET", "/pets/1", ""); w.Body.String() != "other.example.com other" {
+		t.Errorf("domainName and domainPrefix: %q", w.Body)
 	}
 	h = build(t, &xdsv1alpha1.Integration{Type: TypeMock, Mock: &xdsv1alpha1.Mock{Body: `$input.body.nope()`}})
 	if w := call(h, "POST", "/pets/1", `not json`); w.Code != 500 {

@@ -102,6 +102,8 @@ func (m *entry) value(in *http.Request, rc *reqctx.Request, query *url.Values) s
 		return rc.ResourcePath
 	case mapping.ContextDomainName:
 		return rc.Host
+	case mapping.ContextDomainPrefix:
+		return DomainPrefix(rc.Host)
 	case mapping.ContextProtocol:
 		return in.Proto
 	case mapping.ContextRequestTimeEpoch:

@@ -200,6 +200,7 @@ const (
 	ctxResourceID
 	ctxPath
 	ctxDomainName
+	ctxDomainPrefix
 	ctxProtocol
 	ctxRequestTimeEpoch
 	ctxRequestTime
@@ -213,7 +214,7 @@ const (
 
 var contextNames = [numContext]string{
 	"requestId", "extendedRequestId", "accountId", "apiId", "stage", "httpMethod", "resourcePath",
-	"resourceId", "path", "domainName", "protocol", "requestTimeEpoch", "requestTime", "identity", "authorizer", "error",
+	"resourceId", "path", "domainName", "domainPrefix", "protocol", "requestTimeEpoch", "requestTime", "identity", "authorizer", "error",
 	"canaryVariant", "isCanaryRequest",
 }
 
@@ -259,6 +260,9 @@ func contextMap(r *http.Request, rc *reqctx.Request, want uint32) *vtl.Map {
 		ctxStage: rc.Stage, ctxHTTPMethod: r.Method, ctxResourcePath: rc.ResourcePath,
 		ctxResourceID: rc.RouteName, ctxPath: rc.Path, ctxDomainName: rc.Host, ctxProtocol: r.Proto,
 	} {
+		if i == ctxDomainPrefix && want&(1<<i) != 0 {
+			v = DomainPrefix(rc.Host) // left out of the literal: computed only when read
+		}
 		if want&(1<<i) != 0 {
 			c.Set(contextNames[i], v)
 		}

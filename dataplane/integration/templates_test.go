@@ -117,7 +117,7 @@ func TestContextWant(t *testing.T) {
 	}
 	e := env(r, rc, nil, nil, tmpl)
 	res, err := tmpl.Eval(context.Background(), &e, nil)
-	if want := "requestId,extendedRequestId,accountId,apiId,stage,httpMethod,resourcePath,resourceId,path,domainName,protocol,requestTimeEpoch,requestTime,identity,authorizer,error,canaryVariant,isCanaryRequest,"; err != nil || res.Output != want {
+	if want := "requestId,extendedRequestId,accountId,apiId,stage,httpMethod,resourcePath,resourceId,path,domainName,domainPrefix,protocol,requestTimeEpoch,requestTime,identity,authorizer,error,canaryVariant,isCanaryRequest,"; err != nil || res.Output != want {
 		t.Errorf("keys %q, %v; want %q first", res.Output, err, want)
 	}
 }

@@ -68,6 +68,7 @@ const (
 	ContextPath
 	ContextResourcePath
 	ContextDomainName
+	ContextDomainPrefix
 	ContextProtocol
 	ContextRequestTimeEpoch
 	ContextAPIID
@@ -88,6 +89,7 @@ var contextVars = map[string]ContextVar{
 	"path":               ContextPath,
 	"resourcePath":       ContextResourcePath,
 	"domainName":         ContextDomainName,
+	"domainPrefix":       ContextDomainPrefix,
 	"protocol":           ContextProtocol,
 	"requestTimeEpoch":   ContextRequestTimeEpoch,
 	"apiId":              ContextAPIID,
