@@ -130,7 +130,7 @@ func (w *world) compileDomain(status *ObjectStatus, d *apiv1.DomainName, configM
 		reason, msg := apiv1.ReasonCertificateValid, "the certificate expires on "+leaf.NotAfter.UTC().Format(time.RFC3339)
 		if expiring {
 			reason = apiv1.ReasonCertificateExpiring
-			msg = fmt.Sprintf("the certificate expires in %s, on %s; renew Secret %s", left.Round(time.Hour), leaf.NotAfter.UTC().Format(time.RFC3339), ref)
+			msg = fmt.Sprintf("the certificate expires in %s, on %s; renew Secret %s", humanDuration(left), leaf.NotAfter.UTC().Format(time.RFC3339), ref)
 		}
 		status.set(apiv1.ConditionCertificateExpiring, expiring, reason, msg)
 	}
@@ -204,4 +204,27 @@ func (w *world) mappedStage(namespace string, m apiv1.BasePathMapping) (key, rea
 		}
 	}
 	return "", apiv1.ReasonStageNotFound, fmt.Sprintf("basePath %q: RestApi %s has no stage %s", m.BasePath, api.name, m.Stage)
+}
+
+// humanDuration writes a time left as a person reads it: "5 days", "1 day 3 hours",
+// "7 hours", "12 minutes", "less than a minute".
+func humanDuration(d time.Duration) string {
+	plural := func(n int64, unit string) string {
+		if n == 1 {
+			return "1 " + unit
+		}
+		return fmt.Sprintf("%d %ss", n, unit)
+	}
+	days, hours := int64(d/(24*time.Hour)), int64(d%(24*time.Hour)/time.Hour)
+	switch {
+	case days > 0 && hours > 0 && days < 3:
+		return plural(days, "day") + " " + plural(hours, "hour")
+	case days > 0:
+		return plural(int64((d+12*time.Hour)/(24*time.Hour)), "day")
+	case hours > 0:
+		return plural(hours, "hour")
+	case d >= time.Minute:
+		return plural(int64(d/time.Minute), "minute")
+	}
+	return "less than a minute"
 }
