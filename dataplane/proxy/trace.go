@@ -17,7 +17,6 @@ limitations under the License.
 package proxy
 
 import (
-	"encoding/hex"
 	"net/http"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -30,11 +29,6 @@ import (
 	"github.com/portico-dev/portico/dataplane/integration"
 	"github.com/portico-dev/portico/dataplane/tracing"
 )
-
-// headerXRayTraceID is the header AWS adds to requests it traces with X-Ray, and which
-// Lambda functions read: traced requests carry it to their integration, in Lambda events
-// among the headers.
-const headerXRayTraceID = "X-Amzn-Trace-Id"
 
 // stageTracer returns the tracer of a stage that asks for tracing, or nil: the stage is not
 // traced, or the proxy exports no traces.
@@ -61,6 +55,13 @@ func (p *Proxy) traces(s *xdsv1alpha1.StageSnapshot) bool {
 func (p *Proxy) startSpan(ex *exchange, r *http.Request, st *stage, v *variant) {
 	rc := ex.rc()
 	parent := tracing.Propagator.Extract(ex.ctx.Context, propagation.HeaderCarrier(r.Header))
+	if !trace.SpanContextFromContext(parent).IsValid() {
+		// A client traced with X-Ray (an AWS SDK, another API Gateway) continues its trace,
+		// as AWS adds its header only to requests without one.
+		if sc, ok := tracing.XRayParent(r.Header.Get(tracing.HeaderXRay)); ok {
+			parent = trace.ContextWithRemoteSpanContext(parent, sc)
+		}
+	}
 	attrs := []attribute.KeyValue{
 		semconv.HTTPRequestMethodKey.String(r.Method),
 		semconv.URLPath(rc.Path),
@@ -79,11 +80,12 @@ func (p *Proxy) startSpan(ex *exchange, r *http.Request, st *stage, v *variant) 
 	ex.span = span
 	sc := span.SpanContext()
 	ex.traceID = sc.TraceID()
-	// The client's own X-Amzn-Trace-Id would name another trace than the one recorded. Its
-	// traceparent and tracestate are read (the parent above) and go no further: every call
-	// the gateway makes for the request carries the gateway's own (tracing.Transport), and a
-	// backend given both would see two traceparents, which W3C Trace Context reads as none.
-	r.Header.Set(headerXRayTraceID, xrayHeader(sc))
+	// The client's X-Amzn-Trace-Id, traceparent and tracestate were read (the parent above)
+	// and go no further as they came: the request's own (a Lambda event's headers, an
+	// HTTP_PROXY backend's) name the gateway's span, and every call the gateway makes for
+	// the request carries its own (tracing.Transport); a backend given two traceparents
+	// would read none (W3C Trace Context).
+	r.Header.Set(tracing.HeaderXRay, tracing.XRayHeader(sc))
 	delete(r.Header, "Traceparent")
 	delete(r.Header, "Tracestate")
 }
@@ -103,25 +105,6 @@ func endSpan(ex *exchange, r *http.Request, status int) {
 		span.SetAttributes(attribute.String("portico.error.type", t))
 	}
 	span.End()
-}
-
-// xrayHeader writes a span context as X-Ray's trace header.
-func xrayHeader(sc trace.SpanContext) string {
-	id := sc.TraceID()
-	span := sc.SpanID()
-	b := make([]byte, 0, 80)
-	b = append(b, "Root=1-"...)
-	b = hex.AppendEncode(b, id[:4])
-	b = append(b, '-')
-	b = hex.AppendEncode(b, id[4:])
-	b = append(b, ";Parent="...)
-	b = hex.AppendEncode(b, span[:])
-	if sc.IsSampled() {
-		b = append(b, ";Sampled=1"...)
-	} else {
-		b = append(b, ";Sampled=0"...)
-	}
-	return string(b)
 }
 
 func scheme(r *http.Request) string {

@@ -158,6 +158,18 @@ func TestTracingSampling(t *testing.T) {
 	if n := len(exp.GetSpans()); n != 2 {
 		t.Fatalf("%d spans for a sampled parent, want 2", n)
 	}
+	// So is a sampled X-Ray client's: its trace goes on, and the backend's X-Amzn-Trace-Id
+	// names the same Root.
+	exp.Reset()
+	const root = "Root=1-5759e988-bd862e3fe1be46a994272793"
+	e = decodeEcho(t, f.do("GET", "/prod/pets", nil, "X-Amzn-Trace-Id", root+";Parent=53995c3f42cd8ad8;Sampled=1"))
+	spans := exp.GetSpans()
+	if len(spans) != 2 || spans[0].SpanContext.TraceID().String() != "5759e988bd862e3fe1be46a994272793" {
+		t.Fatalf("spans for an X-Ray parent: %v", spans)
+	}
+	if got := e.Header.Get("X-Amzn-Trace-Id"); !strings.HasPrefix(got, root+";Parent=") || !strings.HasSuffix(got, ";Sampled=1") {
+		t.Errorf("backend X-Amzn-Trace-Id %q, want the client's Root", got)
+	}
 }
 
 func TestTracingOffPassesHeadersThrough(t *testing.T) {

@@ -69,6 +69,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	// A RoundTripper must not change the request it was given.
 	out := req.Clone(ctx)
 	Propagator.Inject(ctx, propagation.HeaderCarrier(out.Header))
+	out.Header.Set(HeaderXRay, XRayHeader(trace.SpanContextFromContext(ctx)))
 	res, err := t.next.RoundTrip(out)
 	if span != nil {
 		if err != nil {
