@@ -321,6 +321,11 @@ func methodSettings(in map[string]apiv1.MethodSetting, api *ir.API, stageCache b
 			if level == "" {
 				level = "OFF"
 			}
+			if l.DataTrace && level == "OFF" {
+				// Accepted as written, but it logs nothing: say so rather than let the
+				// user wait for lines (AWS's dataTraceEnabled needs a logging level too).
+				warnings.add(apiv1.ReasonInvalidMethodSetting, fmt.Sprintf("methodSettings %q: logging.dataTrace has no effect at level OFF (the default); set logging.level to INFO or ERROR", key))
+			}
 			m.Logging = &ir.MethodLogging{Level: level, DataTrace: l.DataTrace}
 		}
 		out = append(out, m)
