@@ -430,7 +430,7 @@ func (p *Proxy) finish(ex *exchange, r *http.Request) {
 		APIKeyID:           rc.APIKeyID,
 		RouteMethod:        integration.DeclaredMethod(r, rc),
 		PrincipalID:        rc.Authorizer.PrincipalID,
-		Authorizer:         rc.Authorizer.Get,
+		Authorizer:         rc.Authorizer.LogValue,
 		RequestTime:        rc.Start,
 		TraceID:            ex.traceID,
 		ClientCert:         rc.ClientCert,

@@ -262,7 +262,7 @@ func (p *Proxy) ServeEvent(ctx context.Context, ws *WSStage, routeKey string, ev
 			IntegrationCalled: rc.Integration.Called, IntegrationLatency: rc.Integration.Latency,
 			IntegrationStatus: rc.Integration.Status, IntegrationError: rc.Integration.Error,
 			ErrorMessage: rc.Error.Message, ErrorType: rc.Error.Type, APIKeyID: rc.APIKeyID,
-			PrincipalID: rc.Authorizer.PrincipalID, Authorizer: rc.Authorizer.Get, RequestTime: rc.Start,
+			PrincipalID: rc.Authorizer.PrincipalID, Authorizer: rc.Authorizer.LogValue, RequestTime: rc.Start,
 			ConnectionID: ev.ConnectionID, EventType: ev.Type, MessageID: ev.MessageID, RouteKey: routeKey,
 		}
 		p.log.Write(ws.st.log, &e)

@@ -135,6 +135,7 @@ func routeFor(az *xdsv1alpha1.Authorizer) *proxy.Route {
 
 // env is a built handler and what its next handler saw.
 type env struct {
+	lastRC *reqctx.Request // the last request's, once served
 	t       *testing.T
 	h       http.Handler
 	clock   *fakeClock
@@ -201,6 +202,9 @@ func (e *env) doCtx(ctx context.Context, method, target string, headers ...strin
 	r = r.WithContext(reqctx.With(r.Context(), rc))
 	w := httptest.NewRecorder()
 	e.h.ServeHTTP(w, r)
+	e.mu.Lock()
+	e.lastRC = rc
+	e.mu.Unlock()
 	return w
 }
 

@@ -267,7 +267,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) error {
 	}
 	values, ok := h.identity(r, rc)
 	if !ok {
-		return gatewayresponse.Refuse(gatewayresponse.Unauthorized)
+		return refuse(rc, gatewayresponse.Unauthorized, "", 0)
 	}
 	arn := methodArn(h.s.opts.Region, h.namespace, h.restAPI, h.stage, r.Method, rc.StagePath)
 	if h.routeKey != "" {
@@ -284,7 +284,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) error {
 	switch {
 	case err == nil:
 	case errors.Is(err, errUnauthorized):
-		return gatewayresponse.Refuse(gatewayresponse.Unauthorized)
+		return refuse(rc, gatewayresponse.Unauthorized, "", latency)
 	case r.Context().Err() != nil:
 		// The client left; nobody reads an answer.
 		w.WriteHeader(integration.StatusClientClosedRequest)
@@ -292,14 +292,14 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) error {
 	default:
 		h.s.opts.Log.V(1).Info("authorizer failed", "authorizer", h.name, "route", rc.RouteName,
 			"requestId", rc.ID, "error", err.Error())
-		return gatewayresponse.Refuse(gatewayresponse.AuthorizerFailure)
+		return refuse(rc, gatewayresponse.AuthorizerFailure, "", latency)
 	}
 	if !d.allows(arn) {
 		if d.simple {
 			// {"isAuthorized": false}: AWS's HTTP APIs answer {"message": "Forbidden"}.
-			return gatewayresponse.RefuseMessage(gatewayresponse.AccessDenied, "Forbidden")
+			return refuse(rc, gatewayresponse.AccessDenied, "Forbidden", latency)
 		}
-		return gatewayresponse.Refuse(gatewayresponse.AccessDenied)
+		return refuse(rc, gatewayresponse.AccessDenied, "", latency)
 	}
 	rc.Authorizer = reqctx.Authorizer{
 		Authorized:  true,
@@ -310,9 +310,24 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) error {
 		Values:             d.values,
 		InvalidateCache:    d.mayInvalidate(arn),
 		Latency:            latency,
+		Status:             http.StatusOK,
 	}
 	h.next.ServeHTTP(w, r)
 	return nil
+}
+
+// refuse records a refusal of the authorizer's for access logs ($context.authorizer.status,
+// .error, .latency) and returns it, with message in place of the type's when set.
+func refuse(rc *reqctx.Request, t gatewayresponse.Type, message string, latency time.Duration) error {
+	msg := t.Message()
+	if message != "" {
+		msg = message
+	}
+	rc.Authorizer.Status, rc.Authorizer.Error, rc.Authorizer.Latency = t.Status(), msg, latency
+	if message != "" {
+		return gatewayresponse.RefuseMessage(t, message)
+	}
+	return gatewayresponse.Refuse(t)
 }
 
 // identity reads the identity sources; false when one is missing or empty, or when a

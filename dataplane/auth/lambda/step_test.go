@@ -50,6 +50,28 @@ func TestAllowSetsTheAuthorizerContext(t *testing.T) {
 	}
 }
 
+// Access logs' $context.authorizer.status, .error and .latency say what the authorizer
+// came to, allowed or not.
+func TestAuthorizerOutcomeForAccessLogs(t *testing.T) {
+	a := newAuthz(t, answerJSON(policyAnswer("Allow", arnPrefix+"GET/pets/*")))
+	e := newEnv(t, routeFor(tokenAuthorizer(a.URL, 0)), Options{})
+	for _, tc := range []struct {
+		method, auth, status, errText string
+	}{
+		{"GET", "Bearer abc", "200", ""},
+		{"POST", "Bearer abc", "403", "User is not authorized to access this resource"},
+		{"GET", "", "401", "Unauthorized"},
+	} {
+		e.do(tc.method, "/pets/7", "Authorization", tc.auth)
+		e.mu.Lock()
+		az := e.lastRC.Authorizer
+		e.mu.Unlock()
+		if az.LogValue("status") != tc.status || !strings.HasPrefix(az.LogValue("error"), tc.errText) || az.LogValue("latency") == "" {
+			t.Errorf("%s %q: status %q, error %q, latency %q", tc.method, tc.auth, az.LogValue("status"), az.LogValue("error"), az.LogValue("latency"))
+		}
+	}
+}
+
 func TestExplicitDenyWinsOverAllow(t *testing.T) {
 	ans := policyAnswer("Allow", "*")
 	doc := ans["policyDocument"].(map[string]any)

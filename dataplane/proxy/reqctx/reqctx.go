@@ -30,6 +30,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -158,6 +159,28 @@ type Authorizer struct {
 	// Latency is how long a function authorizer's decision took (about nothing from its
 	// cache): payload 1.0 events' requestContext.authorizer.integrationLatency.
 	Latency time.Duration
+	// Status is what a function authorizer's step came to, for access logs'
+	// $context.authorizer.status: 200 when it allowed, else the status of the refusal (401,
+	// 403, 500); zero when none ran. Error is the refusal's message.
+	Status int
+	Error  string
+}
+
+// LogValue is $context.authorizer.<key> in an access log line: the variables AWS defines
+// for access logs alone (status, latency, integrationLatency, integrationStatus, error)
+// once a function authorizer ran, else Get's.
+func (a *Authorizer) LogValue(key string) string {
+	if a.Status != 0 {
+		switch key {
+		case "status", "integrationStatus":
+			return strconv.Itoa(a.Status)
+		case "latency", "integrationLatency":
+			return strconv.FormatInt(a.Latency.Milliseconds(), 10)
+		case "error":
+			return a.Error
+		}
+	}
+	return a.Get(key)
 }
 
 // ClaimPrefix begins the Context key of a JWT authorizer's claim: "claims.<name>", which
