@@ -28,6 +28,7 @@ import (
 	"sort"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/portico-dev/portico/controllers/compile"
@@ -61,6 +62,9 @@ type Problem struct {
 	Err  error
 	// Stale is true when an earlier good version of the file still serves.
 	Stale bool
+	// Duplicate is true for one object of the file left out, as another document defines
+	// it; the file's other objects serve.
+	Duplicate bool
 }
 
 func (p Problem) Error() string {
@@ -103,12 +107,31 @@ func (s *Source) Load() (in compile.Inputs, problems []Problem, changed bool, er
 		paths = append(paths, p)
 	}
 	sort.Strings(paths)
+	// An object is one kind, namespace and name: a second document of the same one (in
+	// another file, or further down the same) is left out and reported, naming the first,
+	// rather than handed to the compiler twice (two Routes of one name would fail their
+	// whole stage on the proxy).
+	first := map[string]string{}
 	for _, p := range paths {
 		f := s.files[p]
 		if f.err != nil {
 			problems = append(problems, Problem{Path: p, Err: f.err, Stale: f.docs != nil})
 		}
-		manifest.AddTo(&in, copyDocs(f.docs), s.namespace())
+		docs := copyDocs(f.docs)
+		kept := docs[:0]
+		for _, d := range docs {
+			id, ok := objectID(d, s.namespace())
+			if at, dup := first[id]; ok && dup {
+				problems = append(problems, Problem{Path: p, Duplicate: true,
+					Err: fmt.Errorf("%s: %s is defined in %s already, which keeps it; this one is ignored", d.Source, id, at)})
+				continue
+			}
+			if ok {
+				first[id] = d.Source
+			}
+			kept = append(kept, d)
+		}
+		manifest.AddTo(&in, kept, s.namespace())
 	}
 	manifest.ServicesForSlices(&in)
 	return in, problems, changed, nil
@@ -161,6 +184,20 @@ func (s *Source) namespace() string {
 
 // copyDocs deep-copies documents, so that the compile's inputs never alias what the source
 // keeps for the next Load.
+// objectID is "<Kind> <namespace>/<name>" of a document's object, its namespace
+// defaulted; false for one without a name.
+func objectID(d manifest.Document, namespace string) (string, bool) {
+	m, ok := d.Object.(metav1.Object)
+	if !ok || m.GetName() == "" {
+		return "", false
+	}
+	ns := m.GetNamespace()
+	if ns == "" {
+		ns = namespace
+	}
+	return d.Kind + " " + ns + "/" + m.GetName(), true
+}
+
 func copyDocs(docs []manifest.Document) []manifest.Document {
 	out := make([]manifest.Document, len(docs))
 	for i, d := range docs {

@@ -224,3 +224,26 @@ func readFile(t *testing.T, p string) string {
 	}
 	return string(data)
 }
+
+// One object in two files: the first file (in path order) keeps it, the second's is left
+// out and reported, naming the first; the rest of both files serves.
+func TestDuplicateObjectReportedNotServedTwice(t *testing.T) {
+	dir := t.TempDir()
+	route := func(name, path string) string {
+		return "apiVersion: apigateway.portico.dev/v1alpha1\nkind: Route\nmetadata: {name: " + name + "}\n" +
+			"spec: {restApiRef: {name: d}, path: " + path + ", methods: [GET], integration: {type: MOCK, mock: {statusCode: 200}}}\n"
+	}
+	write(t, filepath.Join(dir, "a.yaml"), "apiVersion: apigateway.portico.dev/v1alpha1\nkind: RestApi\nmetadata: {name: d}\nspec: {}\n---\n"+route("r", "/one"))
+	write(t, filepath.Join(dir, "b.yaml"), route("r", "/two")+"---\n"+route("s", "/three"))
+	in, problems, _, err := newSource(t, dir).Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in.Routes) != 2 || in.Routes[0].Spec.Path != "/one" || in.Routes[1].Name != "s" {
+		t.Errorf("routes %+v", in.Routes)
+	}
+	if len(problems) != 1 || !problems[0].Duplicate || !strings.HasSuffix(problems[0].Path, "b.yaml") ||
+		!strings.Contains(problems[0].Error(), "Route default/r is defined in") || !strings.Contains(problems[0].Error(), "a.yaml") {
+		t.Errorf("problems %v", problems)
+	}
+}

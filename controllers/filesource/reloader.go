@@ -207,17 +207,28 @@ func (r *Reloader) saveRevisions() error {
 	return os.Rename(tmp, filepath.Join(r.StateDir, revisionsFile))
 }
 
-// reportProblems logs each file problem once, and when it is fixed.
+// reportProblems logs each file problem once, and when a file has none left.
 func (r *Reloader) reportProblems(problems []Problem) {
-	now := map[string]string{}
+	now := map[string]string{} // path and reason: the path
 	for _, p := range problems {
-		now[p.Path] = p.Error()
-		if r.problems[p.Path] != now[p.Path] {
+		key := p.Path + "\n" + p.Error()
+		now[key] = p.Path
+		if _, logged := r.problems[key]; logged {
+			continue
+		}
+		if p.Duplicate {
+			r.Log.Error(nil, "manifest object defined twice; the first keeps serving", "path", p.Path, "reason", p.Error())
+		} else {
 			r.Log.Error(nil, "invalid manifest file; it is ignored", "path", p.Path, "reason", p.Error())
 		}
 	}
-	for path := range r.problems {
-		if _, still := now[path]; !still {
+	still := map[string]bool{}
+	for _, path := range now {
+		still[path] = true
+	}
+	for _, path := range r.problems {
+		if !still[path] {
+			still[path] = true // once per file
 			r.Log.Info("manifest file is valid again", "path", path)
 		}
 	}

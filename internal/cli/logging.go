@@ -56,7 +56,13 @@ func (o *logOptions) logger() (logr.Logger, error) {
 	default:
 		return logr.Discard(), fmt.Errorf("unknown --log-format %q: use json or text", o.format)
 	}
-	opts := []zap.Opts{zap.Level(lvl)}
+	// A stack trace tells a user nothing about a refused file or a failed backend; it stays
+	// for panics, and for errors at debug level, where a developer reads the log.
+	stacks := zapcore.PanicLevel
+	if lvl == zapcore.DebugLevel {
+		stacks = zapcore.ErrorLevel
+	}
+	opts := []zap.Opts{zap.Level(lvl), zap.StacktraceLevel(stacks)}
 	if o.out != nil {
 		opts = append(opts, zap.WriteTo(o.out))
 	}
