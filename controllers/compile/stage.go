@@ -32,19 +32,24 @@ import (
 
 // compileStage compiles a Stage of restApi, whose current revision is current. It returns
 // nil when the stage cannot be served; its status says why.
-func (w *world) compileStage(st statuses, s *apiv1.Stage, restApi *apiv1.RestApi, current *Revision, conflicts map[nsName]string) *ir.Stage {
+func (w *world) compileStage(st statuses, s *apiv1.Stage, restApi *apiv1.RestApi, current *Revision, conflicts map[nsName]stageConflict) *ir.Stage {
 	status := st.of(KindStage, s)
 	status.StageKey = s.Namespace + "/" + s.Name
 	if restApi == nil {
 		status.refuse(apiv1.ReasonRestApiNotFound, fmt.Sprintf("RestApi %q does not exist in namespace %s", s.Spec.RestApiRef.Name, s.Namespace))
 		return nil
 	}
-	if msg, ok := conflicts[nsName{s.Namespace, s.Name}]; ok {
-		status.refuse(apiv1.ReasonStageConflict, msg)
-		return nil
-	}
 	rev := current
 	var warnings problems
+	if c, ok := conflicts[nsName{s.Namespace, s.Name}]; ok {
+		if c.keep == nil {
+			status.refuse(apiv1.ReasonStageConflict, c.message)
+			return nil
+		}
+		// The API's edit clashes; the revision the stage served does not: it goes on.
+		rev = c.keep
+		warnings.add(apiv1.ReasonStageConflict, fmt.Sprintf("%s (with revision %d's hostnames); still serving revision %d, deployed before", c.message, current.Number, c.keep.Number))
+	}
 	if d := s.Spec.Deployment; d != nil {
 		if rev = w.revision(s.Namespace, restApi.Name, d.Revision); rev == nil || rev.API == nil {
 			msg := fmt.Sprintf("deployment.revision %d of RestApi %s does not exist (latest is %d)", d.Revision, restApi.Name, current.Number)
@@ -355,9 +360,17 @@ func apiHasRoute(api *ir.API, path, method string) bool {
 	return false
 }
 
+// stageConflict is a Stage's claim that an older one holds: refused, or, for a stage that
+// follows its API's latest revision, kept at the revision it served (keep) when that one's
+// hostnames do not clash: an edit of the RestApi takes no stage offline.
+type stageConflict struct {
+	message string
+	keep    *Revision
+}
+
 // stageConflicts finds Stages that claim a (hostname, stageName) another, older Stage
 // already serves. Empty hostnames claim every host.
-func (w *world) stageConflicts() map[nsName]string {
+func (w *world) stageConflicts() map[nsName]stageConflict {
 	var all []*apiv1.Stage
 	for _, ss := range w.stages {
 		all = append(all, ss...)
@@ -369,7 +382,7 @@ func (w *world) stageConflicts() map[nsName]string {
 	}
 	// Claims per stage name, oldest first, so that the stage named in a message is stable.
 	claims := map[string][]claim{}
-	out := map[nsName]string{}
+	out := map[nsName]stageConflict{}
 	for _, s := range all {
 		api := w.restApis[nsName{s.Namespace, s.Spec.RestApiRef.Name}]
 		if api == nil || api.Spec.DisableDefaultEndpoint {
@@ -389,18 +402,32 @@ func (w *world) stageConflicts() map[nsName]string {
 			hosts = []string{"*"}
 		}
 		name := stageName(s)
-		var clash *apiv1.Stage
-		for _, c := range claims[name] {
-			// Only the same host claim clashes: an exact hostname is matched before a wildcard,
-			// and both before an API that serves every host, as virtual hosts are in Envoy.
-			if slices.Contains(hosts, c.host) {
-				clash = c.stage
-				break
+		clashing := func(hosts []string) *apiv1.Stage {
+			for _, c := range claims[name] {
+				// Only the same host claim clashes: an exact hostname is matched before a
+				// wildcard, and both before an API that serves every host, as virtual hosts
+				// are in Envoy.
+				if slices.Contains(hosts, c.host) {
+					return c.stage
+				}
 			}
+			return nil
 		}
-		if clash != nil {
-			out[nsName{s.Namespace, s.Name}] = fmt.Sprintf("Stage %s/%s already serves /%s/ on the same hosts; the older stage keeps it", clash.Namespace, clash.Name, name)
-			continue
+		if clash := clashing(hosts); clash != nil {
+			c := stageConflict{message: fmt.Sprintf("Stage %s/%s already serves /%s/ on the same hosts; the older stage keeps it", clash.Namespace, clash.Name, name)}
+			if prev := w.revision(s.Namespace, api.Name, s.Status.DeployedRevision); s.Spec.Deployment == nil && prev != nil && prev.API != nil {
+				prevHosts := prev.API.Hostnames
+				if len(prevHosts) == 0 {
+					prevHosts = []string{"*"}
+				}
+				if clashing(prevHosts) == nil {
+					c.keep, hosts = prev, prevHosts
+				}
+			}
+			out[nsName{s.Namespace, s.Name}] = c
+			if c.keep == nil {
+				continue
+			}
 		}
 		for _, h := range hosts {
 			claims[name] = append(claims[name], claim{h, s})
