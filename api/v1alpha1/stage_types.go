@@ -77,10 +77,11 @@ type StageSpec struct {
 	Throttling *ThrottleSettings `json:"throttling,omitempty"`
 
 	// methodSettings override throttling and caching per method, keyed by "/path/METHOD",
-	// "/path/*" for every method of a path, or "*/*" for every method.
+	// "/path/*" for every method of a path, or "*/*" for every method; on a WEBSOCKET API, a
+	// route key ("sendmessage", "$default"), as AWS's RouteSettings.
 	// Example: {"/pets/{petId}/GET": {throttling: {rateLimit: 50, burstLimit: 100}}}.
 	// +kubebuilder:validation:MaxProperties=256
-	// +kubebuilder:validation:XValidation:rule="self.all(k, k == '*/*' || k.matches('^/[^\\\\s]*/(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ANY|[*])$'))",message="each key is \"/path/METHOD\", \"/path/*\", or \"*/*\""
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k == '*/*' || k.matches('^/[^\\\\s]*/(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ANY|[*])$') || k.matches('^[^/\\\\s]+$'))",message="each key is \"/path/METHOD\", \"/path/*\", \"*/*\", or a WebSocket route key"
 	// +optional
 	MethodSettings map[string]MethodSetting `json:"methodSettings,omitempty"`
 

@@ -96,10 +96,11 @@ type UsagePlanAPIStage struct {
 	// +required
 	Stage string `json:"stage"`
 
-	// throttle limits each key per method of this stage, keyed by "/path/METHOD".
+	// throttle limits each key per method of this stage, keyed by "/path/METHOD"; on a
+	// WEBSOCKET API, by route key ("sendmessage").
 	// Example: {"/pets/{petId}/GET": {rateLimit: 5, burstLimit: 10}}.
 	// +kubebuilder:validation:MaxProperties=256
-	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^/[^\\\\s]*/(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ANY|[*])$'))",message="each key is \"/path/METHOD\", as in \"/pets/{petId}/GET\""
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^/[^\\\\s]*/(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ANY|[*])$') || k.matches('^[^/\\\\s]+$'))",message="each key is \"/path/METHOD\", as in \"/pets/{petId}/GET\", or a WebSocket route key"
 	// +optional
 	Throttle map[string]ThrottleSettings `json:"throttle,omitempty"`
 }

@@ -17,6 +17,7 @@ limitations under the License.
 package compile
 
 import (
+	"cmp"
 	"fmt"
 	"net/url"
 	"slices"
@@ -280,10 +281,14 @@ func stageCache(c *apiv1.StageCache) *ir.Cache {
 	return out
 }
 
-// splitMethodKey splits "/path/METHOD" (or "*/*") into path and method.
+// splitMethodKey splits "/path/METHOD" (or "*/*") into path and method. A key without a
+// slash is a WebSocket route key, as AWS's RouteSettings are keyed: the route's every method.
 func splitMethodKey(key string) (path, method string, ok bool) {
 	if key == "*/*" {
 		return "*", "*", true
+	}
+	if key != "" && !strings.Contains(key, "/") {
+		return key, "*", true
 	}
 	i := strings.LastIndex(key, "/")
 	if i <= 0 || i == len(key)-1 {
@@ -345,7 +350,7 @@ func methodSettings(in map[string]apiv1.MethodSetting, api *ir.API, stageCache b
 
 func apiHasRoute(api *ir.API, path, method string) bool {
 	for _, r := range api.Routes {
-		if r.Path != path {
+		if id := cmp.Or(r.Path, r.RouteKey); id != path { // a WEBSOCKET route by its key
 			continue
 		}
 		if method == "*" {

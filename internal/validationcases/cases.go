@@ -249,7 +249,7 @@ func Cases() []Case {
 		{"canary needs percent", "Stage", `canary: {deployment: {revision: 2}}`, []string{"canary needs percentTraffic"}},
 		{"variable name length", "Stage", `variables: {` + long + `: x}`, []string{"spec.variables", "stage variable names are at most 64 characters"}},
 		{"variable name syntax", "Stage", `variables: {bad-name: x}`, []string{"spec.variables", "stage variable names are letters, digits and underscores"}},
-		{"method settings key", "Stage", `methodSettings: {"pets/GET": {}}`, []string{"spec.methodSettings", `each key is "/path/METHOD", "/path/*", or "*/*"`}},
+		{"method settings key", "Stage", `methodSettings: {"pets/GET": {}}`, []string{"spec.methodSettings", `each key is "/path/METHOD", "/path/*", "*/*", or a WebSocket route key`}},
 		{"cache capacity zero", "Stage", `cache: {capacity: "0"}`, []string{"spec.cache.capacity", "capacity is more than 0 and at most 64Gi"}},
 		{"cache capacity huge", "Stage", `cache: {capacity: 100Gi}`, []string{"spec.cache.capacity", "capacity is more than 0 and at most 64Gi"}},
 		// DomainName.

@@ -16,6 +16,8 @@ limitations under the License.
 
 package xdsv1alpha1
 
+import "cmp"
+
 // Method settings (a stage's) and method throttles (a usage plan's) are keyed by a path, "*"
 // for every path, and a method: an HTTP method, "ANY" or "*". As in Amazon API Gateway, ANY
 // is a method of its own: that of a route that answers every method, and not of a [GET]
@@ -61,7 +63,7 @@ func AnswersAny(r *Route) bool {
 // of method on route r: its path is r's or "*", and its method is method, "*", or ANY on an
 // ANY route.
 func Applies(settingPath, settingMethod string, r *Route, method string) bool {
-	if settingPath != "*" && settingPath != r.GetPath() {
+	if settingPath != "*" && settingPath != cmp.Or(r.GetPath(), r.GetRouteKey()) { // a WEBSOCKET route by its key
 		return false
 	}
 	switch settingMethod {

@@ -29,6 +29,7 @@ func TestMostSpecific(t *testing.T) {
 		return &MethodSetting{Path: path, Method: method, Caching: &MethodCaching{Enabled: proto.Bool(true)}}
 	}
 	get, anyM, star, all := ms("/p", "GET"), ms("/p", "ANY"), ms("/p", "*"), ms("*", "*")
+	echo := ms("echo", "*")
 	throttleOnly := &MethodSetting{Path: "/p", Method: "GET", Throttle: &Throttle{RateLimit: 1}}
 	anyRoute := &Route{Path: "/p", Methods: []string{"ANY"}}
 	getRoute := &Route{Path: "/p", Methods: []string{"GET"}}
@@ -48,6 +49,8 @@ func TestMostSpecific(t *testing.T) {
 		{"a setting without the field does not hide a broader one", []*MethodSetting{throttleOnly, star}, getRoute, "GET", star},
 		{"another path", []*MethodSetting{ms("/q", "GET"), ms("/q", "*")}, getRoute, "GET", nil},
 		{"an empty method list is ANY", []*MethodSetting{anyM}, &Route{Path: "/p"}, "PUT", anyM},
+		{"a WebSocket route by its key", []*MethodSetting{all, echo}, &Route{RouteKey: "echo"}, "POST", echo},
+		{"another route key", []*MethodSetting{ms("send", "*"), all}, &Route{RouteKey: "echo"}, "POST", all},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := MostSpecific(tc.settings, tc.route, tc.method, caching); got != tc.want {
