@@ -40,10 +40,6 @@ type mock struct {
 	headers http.Header
 	body    []byte
 	length  []string
-	// sniffed is the Content-Type the server would sniff from a static body when the mock
-	// names none, found once here instead of on every response (about 2,000 instructions
-	// of a small MOCK request's 25,000).
-	sniffed []string
 
 	shared    *Shared
 	responses *gatewayresponse.Set
@@ -99,12 +95,13 @@ func newMock(m *xdsv1alpha1.Mock, s *Shared, spec Spec) (*mock, error) {
 		out.vars = stageVariables(spec.Variables)
 	}
 	out.length = []string{strconv.Itoa(len(out.body))}
-	if out.bodyTmpl == nil && out.headerTpl == nil && len(out.body) > 0 && out.headers["Content-Type"] == nil &&
-		status != http.StatusNoContent && status != http.StatusNotModified {
-		out.sniffed = []string{http.DetectContentType(out.body)}
-	}
 	return out, nil
 }
+
+// mockContentType is a MOCK answer's Content-Type when it names none: AWS's, whose method
+// responses default to application/json (not a type sniffed from the body, which would
+// make {"a":1} text/plain).
+var mockContentType = []string{"application/json"}
 
 func (m *mock) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
@@ -124,14 +121,14 @@ func (m *mock) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if status != http.StatusNoContent && status != http.StatusNotModified {
 		h["Content-Length"] = length
+		if h["Content-Type"] == nil {
+			h["Content-Type"] = mockContentType
+		}
 	}
 	if r.Method == http.MethodHead {
-		// Nothing is written, so nothing is sniffed: as net/http's server answers.
+		// The head a GET gets, without its body (RFC 9110 9.3.2).
 		w.WriteHeader(status)
 		return
-	}
-	if m.sniffed != nil && h["Content-Type"] == nil {
-		h["Content-Type"] = m.sniffed
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
