@@ -201,6 +201,22 @@ func findStage(compiled compile.Output, stages []apiv1.Stage, o testInvokeOption
 	}
 	// Say why: a missing API, or a stage that exists but does not serve (its conditions).
 	// --stage names the Stage object or its stageName.
+	apiExists := false
+	var apis []string
+	for _, st := range compiled.Statuses {
+		if st.Kind == "RestApi" && st.Namespace == o.namespace {
+			apis = append(apis, st.Name)
+			apiExists = apiExists || st.Name == o.api
+		}
+	}
+	if !apiExists {
+		msg := fmt.Sprintf("no RestApi %s in namespace %s", o.api, o.namespace)
+		if len(apis) > 0 {
+			slices.Sort(apis)
+			msg += " (it has " + strings.Join(apis, ", ") + ")"
+		}
+		return nil, nil, errors.New(msg)
+	}
 	named := map[string]bool{o.stage: true}
 	for _, s := range stages {
 		if s.Namespace == o.namespace && s.Spec.RestApiRef.Name == o.api && s.Spec.StageName == o.stage {

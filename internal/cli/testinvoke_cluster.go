@@ -66,8 +66,11 @@ func pinRevision(in *compile.Inputs, o testInvokeOptions) error {
 				found = found || r.Number == o.revision
 			}
 		}
-		if !found && len(kept) > 0 {
+		switch {
+		case !found && len(kept) > 0:
 			return fmt.Errorf("RestApi %s/%s keeps no revision %d (it keeps %s)", o.namespace, o.api, o.revision, strings.Join(kept, ", "))
+		case !found:
+			return fmt.Errorf("RestApi %s/%s keeps no revisions to test: files make only the revision they describe (drop --revision), a cluster keeps the others (--kubeconfig)", o.namespace, o.api)
 		}
 		st.Spec.Deployment = &apiv1.StageDeployment{Revision: o.revision}
 		st.Spec.Canary = nil

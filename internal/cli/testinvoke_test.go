@@ -113,18 +113,24 @@ func TestTestInvoke(t *testing.T) {
 
 func TestTestInvokeCannotRun(t *testing.T) {
 	dir := testInvokeFiles(t, "http://127.0.0.1:1")
-	for _, args := range [][]string{
-		{"-f", dir, "--api", "pets", "--stage", "nope"},
-		{"-f", dir, "--api", "cats", "--stage", "prod"},
-		{"-f", filepath.Join(dir, "missing.yaml"), "--api", "pets", "--stage", "prod"},
+	for _, tc := range []struct {
+		args []string
+		want string // in the error
+	}{
+		{[]string{"-f", dir, "--api", "pets", "--stage", "nope"}, `no stage "nope"`},
+		{[]string{"-f", dir, "--api", "cats", "--stage", "prod"}, "no RestApi cats in namespace default (it has pets)"},
+		{[]string{"-f", dir, "--api", "pets", "--stage", "prod", "--revision", "2"}, "keeps no revisions to test"},
+		{[]string{"-f", filepath.Join(dir, "missing.yaml"), "--api", "pets", "--stage", "prod"}, "missing.yaml"},
 	} {
-		if out, err := run(t, append([]string{"test-invoke"}, args...)...); err == nil {
-			t.Errorf("%v ran:\n%s", args, out)
+		out, err := run(t, append([]string{"test-invoke"}, tc.args...)...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want an error saying %q:\n%s", tc.args, err, tc.want, out)
 		}
 	}
 }
 
-// A stage that cannot run says why, whether --stage names its object or its stageName.
+// A stage that cannot run says why, whether --stage names its object or its stageName (from
+// files, a --revision: files keep none but the one they make).
 func TestTestInvokeSaysWhyByEitherName(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "api.yaml"), `apiVersion: apigateway.portico.dev/v1alpha1
@@ -144,7 +150,7 @@ spec: {restApiRef: {name: pets}, stageName: v1}
 `)
 	for _, stage := range []string{"pets-v1", "v1"} {
 		out, err := run(t, "test-invoke", "-f", dir, "--api", "pets", "--stage", stage, "--path", "/pets", "--revision", "99")
-		if err == nil || !strings.Contains(err.Error()+out, "RevisionNotFound") {
+		if err == nil || !strings.Contains(err.Error()+out, "RestApi default/pets keeps no revisions to test") {
 			t.Errorf("--stage %s: %v\n%s", stage, err, out)
 		}
 	}
