@@ -23,6 +23,7 @@ import (
 	"io"
 	"maps"
 	"path/filepath"
+	"strconv"
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -104,9 +105,10 @@ func NewKubectlCommand() *cobra.Command {
 		},
 	}
 	var to int64
+	var keepCanary bool
 	rollback := &cobra.Command{
 		Use:               "rollback STAGE --to REVISION",
-		Short:             "Pin a stage to an earlier revision of its RestApi",
+		Short:             "Pin a stage to an earlier revision of its RestApi (all its traffic: a canary goes unless --keep-canary)",
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: k.complete(&apiv1.StageList{}),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -114,10 +116,11 @@ func NewKubectlCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return rollbackStage(cmd.Context(), c, ns, args[0], to, cmd.OutOrStdout())
+			return rollbackStage(cmd.Context(), c, ns, args[0], to, keepCanary, cmd.OutOrStdout())
 		},
 	}
 	rollback.Flags().Int64Var(&to, "to", 0, "revision number (kubectl portico revisions API lists them)")
+	rollback.Flags().BoolVar(&keepCanary, "keep-canary", false, "leave the stage's canary as it is (by default a rollback sends it all the traffic)")
 	_ = rollback.MarkFlagRequired("to")
 	root.AddCommand(promote, rollback, newRevisionsCommand(&k), newUsageCommand(&k))
 	// The commands that also run without a cluster are portico's own, so that the plugin
@@ -189,8 +192,10 @@ func promoteStage(ctx context.Context, c client.Client, ns, name string, out io.
 	return err
 }
 
-// rollbackStage pins a stage to revision, which must be one its RestApi still keeps.
-func rollbackStage(ctx context.Context, c client.Client, ns, name string, revision int64, out io.Writer) error {
+// rollbackStage pins a stage to revision, which must be one its RestApi still keeps. A
+// rollback is for a release gone wrong: the stage's canary, which would go on sending some
+// of the traffic to another revision, goes too unless keepCanary.
+func rollbackStage(ctx context.Context, c client.Client, ns, name string, revision int64, keepCanary bool, out io.Writer) error {
 	if revision < 1 {
 		return errors.New("--to is a revision number, 1 or more")
 	}
@@ -205,11 +210,33 @@ func rollbackStage(ctx context.Context, c client.Client, ns, name string, revisi
 	}
 	before := st.DeepCopy()
 	st.Spec.Deployment = &apiv1.StageDeployment{Revision: revision}
+	note := ""
+	switch canary := st.Spec.Canary; {
+	case canary == nil:
+	case keepCanary:
+		note = fmt.Sprintf("; its canary still takes %s (--keep-canary)", canaryShare(canary))
+	default:
+		st.Spec.Canary = nil
+		note = fmt.Sprintf("; its canary (%s) removed", canaryShare(canary))
+	}
 	if err := c.Patch(ctx, &st, client.MergeFrom(before)); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(out, "stage %s/%s rolled back: %s\n", ns, name, deployedText(st.Spec.Deployment))
+	_, err := fmt.Fprintf(out, "stage %s/%s rolled back: %s%s\n", ns, name, deployedText(st.Spec.Deployment), note)
 	return err
+}
+
+// canaryShare is a canary's traffic and revision, as "10% of the traffic, on revision 4".
+func canaryShare(c *apiv1.Canary) string {
+	share := "0%"
+	if c.PercentTraffic != nil {
+		share = strconv.FormatFloat(*c.PercentTraffic, 'f', -1, 64) + "%"
+	}
+	share += " of the traffic"
+	if c.Deployment != nil {
+		share += fmt.Sprintf(", on revision %d", c.Deployment.Revision)
+	}
+	return share
 }
 
 func deployedText(d *apiv1.StageDeployment) string {

@@ -84,7 +84,7 @@ func TestPromoteAndRollback(t *testing.T) {
 	if err := promoteStage(ctx, c, "shop", "prod", &out); err == nil {
 		t.Error("promoted a stage without a canary")
 	}
-	if err := rollbackStage(ctx, c, "shop", "prod", 2, &out); err != nil {
+	if err := rollbackStage(ctx, c, "shop", "prod", 2, false, &out); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Get(ctx, client.ObjectKey{Namespace: "shop", Name: "prod"}, &got); err != nil {
@@ -95,6 +95,28 @@ func TestPromoteAndRollback(t *testing.T) {
 	}
 	if out.String() != "stage shop/prod promoted: serves revision 4\nstage shop/prod rolled back: serves revision 2\n" {
 		t.Errorf("output %q", out.String())
+	}
+
+	// A rollback takes all the traffic: a canary goes, unless --keep-canary.
+	for _, keep := range []bool{false, true} {
+		got.Spec.Canary = &apiv1.Canary{PercentTraffic: &pct, Deployment: &apiv1.StageDeployment{Revision: 4}}
+		if err := c.Update(ctx, &got); err != nil {
+			t.Fatal(err)
+		}
+		out.Reset()
+		if err := rollbackStage(ctx, c, "shop", "prod", 3, keep, &out); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Get(ctx, client.ObjectKey{Namespace: "shop", Name: "prod"}, &got); err != nil {
+			t.Fatal(err)
+		}
+		want := "stage shop/prod rolled back: serves revision 3; its canary (10% of the traffic, on revision 4) removed\n"
+		if keep {
+			want = "stage shop/prod rolled back: serves revision 3; its canary still takes 10% of the traffic, on revision 4 (--keep-canary)\n"
+		}
+		if (got.Spec.Canary != nil) != keep || out.String() != want {
+			t.Errorf("keep %v: canary %+v, output %q", keep, got.Spec.Canary, out.String())
+		}
 	}
 }
 
@@ -112,7 +134,7 @@ func TestRollbackToRevisionNotKept(t *testing.T) {
 	ctx := context.Background()
 	var out bytes.Buffer
 	for _, n := range []int64{1, 9} {
-		err := rollbackStage(ctx, c, "shop", "prod", n, &out)
+		err := rollbackStage(ctx, c, "shop", "prod", n, false, &out)
 		want := fmt.Sprintf("stage shop/prod left as it is: RestApi shop/pets keeps no revision %d; it keeps 3, 2 (kubectl portico revisions pets lists them)", n)
 		if err == nil || err.Error() != want {
 			t.Errorf("rollback --to %d: %v, want %q", n, err, want)
@@ -129,7 +151,7 @@ func TestRollbackToRevisionNotKept(t *testing.T) {
 	// A RestApi without revisions (none compiled yet, or another name) has none to pin.
 	st.Spec.RestApiRef.Name = "dogs"
 	c = fake.NewClientBuilder().WithScheme(scheme.New()).WithObjects(st).Build()
-	if err := rollbackStage(ctx, c, "shop", "prod", 1, &out); err == nil || !strings.Contains(err.Error(), "keeps no revision 1; it keeps none") {
+	if err := rollbackStage(ctx, c, "shop", "prod", 1, false, &out); err == nil || !strings.Contains(err.Error(), "keeps no revision 1; it keeps none") {
 		t.Errorf("rollback with no revisions: %v", err)
 	}
 }
