@@ -135,7 +135,7 @@ func routeFor(az *xdsv1alpha1.Authorizer) *proxy.Route {
 
 // env is a built handler and what its next handler saw.
 type env struct {
-	lastRC *reqctx.Request // the last request's, once served
+	lastRC  *reqctx.Request // the last request's, once served
 	t       *testing.T
 	h       http.Handler
 	clock   *fakeClock
