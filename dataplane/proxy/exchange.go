@@ -311,9 +311,13 @@ func (p *Proxy) clientIP(r *http.Request) (string, bool) {
 			} else {
 				item, list = list, ""
 			}
-			a, err := netip.ParseAddr(strings.TrimSpace(item))
-			if err != nil {
-				return client, true
+			item = strings.TrimSpace(item)
+			a, ok := forwardedAddr(item)
+			if !ok {
+				// Not an address ("unknown", a name): the nearest untrusted client cannot be
+				// told, and is not the trusted proxy before it. The entry itself is returned,
+				// which no allow or deny list matches: a resource policy refuses it.
+				return item, true
 			}
 			client = a.Unmap().String()
 			if !p.trusted(a.Unmap()) {
@@ -322,6 +326,23 @@ func (p *Proxy) clientIP(r *http.Request) (string, bool) {
 		}
 	}
 	return client, true
+}
+
+// forwardedAddr reads an X-Forwarded-For entry: an address, or one with a port as some
+// balancers write them ("10.1.2.3:5555", "[2001:db8::1]:443", "[2001:db8::1]").
+func forwardedAddr(item string) (netip.Addr, bool) {
+	if a, err := netip.ParseAddr(item); err == nil {
+		return a, true
+	}
+	if ap, err := netip.ParseAddrPort(item); err == nil {
+		return ap.Addr(), true
+	}
+	if strings.HasPrefix(item, "[") && strings.HasSuffix(item, "]") {
+		if a, err := netip.ParseAddr(item[1 : len(item)-1]); err == nil {
+			return a, true
+		}
+	}
+	return netip.Addr{}, false
 }
 
 func (p *Proxy) trusted(a netip.Addr) bool {
