@@ -17,6 +17,7 @@ limitations under the License.
 package compile
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -134,6 +135,9 @@ func (w *world) compileAPI(st statuses, api *apiv1.RestApi) *ir.API {
 	}
 
 	out.Routes = c.routes()
+	if s.CORS != nil {
+		routeCORSHeaders(w.routesOf(api.Namespace, api.Name), &apiProblems)
+	}
 	if d := s.DefaultAuthorization; out.Protocol == string(apiv1.ProtocolWebSocket) && d != nil && (d.AuthorizerRef != nil || d.APIKeyRequired) &&
 		!slices.ContainsFunc(out.Routes, func(r ir.Route) bool { return r.RouteKey == routeKeyConnect }) {
 		// Only $connect is authorized: without one, every connection is accepted.
@@ -462,6 +466,31 @@ func pathParametersExist(s *apiv1.RouteSpec, params map[string]bool) error {
 		return check("requestValidation.requiredParameters", v.RequiredParameters)
 	}
 	return nil
+}
+
+// routeCORSHeaders reports the CORS headers routes set themselves (a MOCK's headers, an
+// integration response's responseParameters, where AWS REST users set them) on an API whose
+// cors policy sets them on every answer instead: they are not sent.
+func routeCORSHeaders(routes []*apiv1.Route, ps *problems) {
+	routes = slices.Clone(routes)
+	slices.SortFunc(routes, func(a, b *apiv1.Route) int { return cmp.Compare(a.Name, b.Name) })
+	for _, r := range routes {
+		in := r.Spec.Integration
+		if in.Mock != nil {
+			for _, k := range sortedKeys(in.Mock.Headers) {
+				if isCORSResponseHeader(k) {
+					ps.add(apiv1.ReasonUnsupported, fmt.Sprintf("Route %s: integration.mock.headers[%s] is not sent: the API's cors policy sets the CORS headers of every answer (remove the header, or remove cors to send it)", r.Name, k))
+				}
+			}
+		}
+		for i, resp := range in.Responses {
+			for _, k := range sortedKeys(resp.ResponseParameters) {
+				if h, ok := strings.CutPrefix(k, "header."); ok && isCORSResponseHeader(h) {
+					ps.add(apiv1.ReasonUnsupported, fmt.Sprintf("Route %s: integration.responses[%d].responseParameters[%s] is not sent: the API's cors policy sets the CORS headers of every answer (remove it, or remove cors to send it)", r.Name, i, k))
+				}
+			}
+		}
+	}
 }
 
 // isCORSResponseHeader reports whether name is a response header of the CORS protocol.
