@@ -59,6 +59,9 @@ func (w *world) compileAPI(st statuses, api *apiv1.RestApi) *ir.API {
 	if out.Protocol == string(apiv1.ProtocolWebSocket) {
 		s = websocketDropHTTPOnly(s, out, &apiProblems)
 	}
+	if s.CORS != nil && s.CORS.AllowCredentials && slices.Contains(s.CORS.ExposeHeaders, "*") {
+		apiProblems.add(apiv1.ReasonUnsupported, `cors.exposeHeaders "*" exposes no header with allowCredentials (browsers read it as a header named "*"): it is not sent; list the headers to expose`)
+	}
 	if s.CORS != nil {
 		out.CORS = &ir.CORS{
 			AllowOrigins: sortedCopy(s.CORS.AllowOrigins), AllowHeaders: sortedCopy(s.CORS.AllowHeaders),

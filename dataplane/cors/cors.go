@@ -347,6 +347,11 @@ func (p *Policy) Decorate(h http.Header, origin string) {
 		addVary(h, HeaderOrigin)
 	}
 	g := p.grant(origin)
+	if g == denied && !p.dependsOnOrigin() {
+		// "*" without credentials: every answer says so, with an Origin or without, as it
+		// sends no Vary: a cache may hand a browser the answer fetched without one.
+		g = anyone
+	}
 	if g == denied {
 		return
 	}

@@ -177,10 +177,14 @@ func TestAnyOrigin(t *testing.T) {
 	h := http.Header{}
 	p.Decorate(h, "null")
 	want(t, h, map[string]string{HeaderAllowOrigin: "*", HeaderExposeHeaders: "*"})
-	// Without Origin, not a CORS request: nothing to add, and nothing varies.
+	// Without Origin too: the answer is the same for every request, so nothing varies (a
+	// cache may hand one fetched without Origin to a browser's request).
 	h = http.Header{}
 	p.Decorate(h, "")
-	want(t, h, nil)
+	want(t, h, map[string]string{HeaderAllowOrigin: "*", HeaderExposeHeaders: "*"})
+	if h.Get("Vary") != "" {
+		t.Errorf("Vary %q", h.Get("Vary"))
+	}
 }
 
 func TestStep(t *testing.T) {
