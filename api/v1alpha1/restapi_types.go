@@ -353,8 +353,9 @@ type SourceIPPolicy struct {
 
 // GatewayResponse replaces a response the gateway sends.
 type GatewayResponse struct {
-	// statusCode replaces the status code. Unset keeps the type's own.
-	// +kubebuilder:validation:Minimum=100
+	// statusCode replaces the status code (a final one, 200 to 599: an interim 1xx would
+	// not end the answer). Unset keeps the type's own.
+	// +kubebuilder:validation:Minimum=200
 	// +kubebuilder:validation:Maximum=599
 	// +optional
 	StatusCode *int32 `json:"statusCode,omitempty"`

@@ -284,7 +284,7 @@ type IntegrationResponse struct {
 
 	// statusCode of the client's response.
 	// +kubebuilder:default=200
-	// +kubebuilder:validation:Minimum=100
+	// +kubebuilder:validation:Minimum=200
 	// +kubebuilder:validation:Maximum=599
 	// +optional
 	StatusCode int32 `json:"statusCode,omitempty"`

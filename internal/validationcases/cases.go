@@ -115,6 +115,7 @@ func Cases() []Case {
 		{"cors max age", "RestApi", `cors: {maxAgeSeconds: 90000}`, []string{"spec.cors.maxAgeSeconds", "less than or equal to 86400"}},
 		{"cors methods enum", "RestApi", `cors: {allowMethods: [FETCH]}`, []string{"spec.cors.allowMethods[0]", `Unsupported value: "FETCH"`}},
 		{"gateway response status", "RestApi", `gatewayResponses: {THROTTLED: {statusCode: 700}}`, []string{"spec.gatewayResponses.THROTTLED.statusCode", "less than or equal to 599"}},
+		{"gateway response interim status", "RestApi", `gatewayResponses: {THROTTLED: {statusCode: 100}}`, []string{"spec.gatewayResponses.THROTTLED.statusCode", "greater than or equal to 200"}},
 		{"gateway response type", "RestApi", `gatewayResponses: {SLOW_DOWN: {statusCode: 429}}`, []string{"spec.gatewayResponses", "gateway response types are DEFAULT_4XX"}},
 		{"compression size", "RestApi", `minimumCompressionSize: -1`, []string{"spec.minimumCompressionSize", "greater than or equal to 0"}},
 		{"revision history", "RestApi", `revisionHistoryLimit: 0`, []string{"spec.revisionHistoryLimit", "greater than or equal to 1"}},
