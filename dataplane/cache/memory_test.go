@@ -109,7 +109,7 @@ func measureEntries(t *testing.T, shared Shared) {
 		}
 		t.Logf("body %4d, %d fields: %7.0f bytes of heap per entry, charged %7.0f, content %5.0f, overhead %4.0f",
 			s.body, s.extra+2, perEntry, charged, content, perEntry-content)
-		if perEntry > 1.2*charged || perEntry < 0.7*charged {
+		if perEntry > 1.1*charged || perEntry < 0.8*charged {
 			t.Errorf("body %d, %d fields: %.0f bytes of heap per entry, charged %.0f", s.body, s.extra+2, perEntry, charged)
 		}
 		runtime.KeepAlive(c)

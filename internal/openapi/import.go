@@ -49,6 +49,8 @@ type importer struct {
 	bodies      []*apiv1.RequestValidation // validations with body models
 	validators  map[string]validatorExt
 	placeholder map[string]bool
+	// usedFunctions are the --function names an integration or authorizer took.
+	usedFunctions map[string]bool
 	// routeAt is where each Route's operation is, and what it is, for check's reports.
 	routeAt map[string]operationAt
 	// integrations are the components' x-amazon-apigateway-integrations, by name, and
@@ -72,7 +74,7 @@ func Import(file string, data []byte, opts Options) (*Result, error) {
 	im := &importer{
 		document: d, opts: opts, routes: nameSet{},
 		authorizers: map[string]*apiv1.Authorizer{}, refused: map[string]string{}, apiKey: map[string]bool{},
-		models: map[string]string{}, validators: map[string]validatorExt{}, placeholder: map[string]bool{},
+		models: map[string]string{}, validators: map[string]validatorExt{}, placeholder: map[string]bool{}, usedFunctions: map[string]bool{},
 		routeAt: map[string]operationAt{}, usedIntegrations: map[string]bool{},
 	}
 	if err := im.run(); err != nil {
@@ -140,6 +142,12 @@ func (im *importer) run() error {
 	im.stage()
 	if err := im.check(); err != nil {
 		return err
+	}
+	for _, k := range sortedKeys(im.opts.Functions) {
+		if !im.usedFunctions[k] {
+			// A typo would leave the function's placeholder host in the routes unnoticed.
+			im.omit("", "--function "+k, "no Lambda integration or authorizer of the document names this function (give its name, name:alias, or ARN)")
+		}
 	}
 	for n := range im.placeholder {
 		im.res.Placeholders = append(im.res.Placeholders, n)

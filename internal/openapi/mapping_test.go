@@ -17,6 +17,7 @@ limitations under the License.
 package openapi
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -207,6 +208,17 @@ func TestImportEveryExtension(t *testing.T) {
 		t.Error("two imports of the same document differ")
 	}
 	roundTrip(t, res.RestApi, res.Routes, res.Authorizers)
+
+	// A --function no integration or authorizer names (a typo) is reported, not ignored.
+	typo, err := Import("every.yaml", []byte(everything), Options{Functions: map[string]string{"pets": "http://pets-fn/", "pest": "http://typo/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := slices.IndexFunc(typo.Omissions, func(o Omission) bool { return o.What == "--function pest" }); n < 0 {
+		t.Errorf("an unused --function is not reported: %+v", typo.Omissions)
+	} else if slices.ContainsFunc(typo.Omissions, func(o Omission) bool { return o.What == "--function pets" }) {
+		t.Error("a used --function is reported")
+	}
 }
 
 // --function names a function by its ARN (qualified or not) or its name; an alias-qualified
@@ -228,10 +240,11 @@ func TestFunctionURLs(t *testing.T) {
 		{map[string]string{fn: byARN}, byARN},
 		{map[string]string{fn: byARN, fn + ":live": byAlias}, byAlias},
 		{map[string]string{"orders": byName}, byName},
+		{map[string]string{"orders": byName, "orders:live": byAlias}, byAlias},
 		{map[string]string{fn + ":other": byAlias}, fallback},
 		{nil, fallback},
 	} {
-		im := &importer{opts: Options{Functions: c.functions}, placeholder: map[string]bool{}}
+		im := &importer{opts: Options{Functions: c.functions}, placeholder: map[string]bool{}, usedFunctions: map[string]bool{}}
 		if got, why := im.functionURL(uri); got != c.want || why != "" {
 			t.Errorf("%v: %q %q, want %q", c.functions, got, why, c.want)
 		}

@@ -255,11 +255,15 @@ func (im *importer) functionURL(uri string) (string, string) {
 	if strings.HasPrefix(uri, "http://") || strings.HasPrefix(uri, "https://") {
 		return uri, "" // already an HTTP function (a Portico export)
 	}
-	arn, unqualified, name := uri, "", ""
+	arn, unqualified, name, qualified := uri, "", "", ""
 	if m := lambdaARN.FindStringSubmatch(uri); m != nil {
 		// An alias or version (…:function:orders:live) still takes what --function gives the
-		// function's unqualified ARN, unless it gives the qualified one.
+		// function's unqualified ARN or name, unless it gives the qualified one (the ARN, or
+		// orders:live).
 		arn, unqualified, name = m[1], strings.TrimSuffix(m[1], m[3]), m[2]
+		if m[3] != "" {
+			qualified = m[2] + m[3]
+		}
 	} else if i := strings.Index(uri, "/functions/"); i >= 0 {
 		arn = strings.TrimSuffix(uri[i+len("/functions/"):], "/invocations")
 		name = arn
@@ -268,8 +272,9 @@ func (im *importer) functionURL(uri string) (string, string) {
 	} else {
 		return "", fmt.Sprintf("%q is not a Lambda function ARN", uri)
 	}
-	for _, k := range []string{uri, arn, unqualified, name} {
-		if u, ok := im.opts.Functions[k]; ok {
+	for _, k := range []string{uri, arn, qualified, unqualified, name} {
+		if u, ok := im.opts.Functions[k]; ok && k != "" {
+			im.usedFunctions[k] = true
 			return u, ""
 		}
 	}
