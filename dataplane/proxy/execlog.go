@@ -19,6 +19,7 @@ package proxy
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
@@ -77,6 +78,27 @@ func routeHas(r *xdsv1alpha1.Route, method string) bool {
 		}
 	}
 	return false
+}
+
+// cachedBodyNote stands for the body of an answer served from the cache in a data trace.
+const cachedBodyNote = "[served from the cache: another caller's answer, not logged]"
+
+// fromCache reports whether the answer came from the stage cache (its X-Cache: Hit, which
+// the cache step sets).
+func fromCache(h http.Header) bool {
+	v := h["X-Cache"]
+	return len(v) == 1 && v[0] == "Hit"
+}
+
+// cachedHeaders are the headers of a cached answer a data trace logs: the gateway's own.
+func cachedHeaders(h http.Header) map[string]string {
+	out := map[string]string{}
+	for _, k := range [...]string{"X-Cache", "Age", "Date", "Content-Type", "Content-Length", gatewayresponse.HeaderRequestID} {
+		if v := h[k]; len(v) > 0 {
+			out[k] = strings.Join(v, ",")
+		}
+	}
+	return out
 }
 
 // writeExecLog writes a request's execution log lines, as the route's setting for its
@@ -208,8 +230,16 @@ func (p *Proxy) writeExecLog(ex *exchange, r *http.Request, status int, latency 
 			h = h.Clone()
 			h[gatewayresponse.HeaderRequestID] = []string{rc.ID}
 		}
-		done.Headers = rl.redact.Headers(h)
-		done.Body = body(ex.rw.body)
+		if fromCache(h) {
+			// Made for whoever filled the entry: a backend that echoes its request put
+			// that caller's credentials in it, which this request's redaction does not
+			// know. Its body and the backend's headers are not logged.
+			done.Headers = cachedHeaders(h)
+			done.Body = cachedBodyNote
+		} else {
+			done.Headers = rl.redact.Headers(h)
+			done.Body = body(ex.rw.body)
+		}
 	}
 	lines = append(lines, done)
 	p.execLog.Write(lines)

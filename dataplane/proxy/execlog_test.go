@@ -290,3 +290,27 @@ func TestExecutionLogRedactsTargetCredentials(t *testing.T) {
 		}
 	}
 }
+
+// A data trace of an answer served from the cache logs neither its body nor the backend's
+// headers: they were made for the caller who filled the entry (a backend that echoes its
+// request put that caller's token in them), which this request's redaction does not know.
+func TestExecutionLogCachedAnswer(t *testing.T) {
+	out := &testkit.Buffer{}
+	hit := func(_ *Route, next http.Handler) (http.Handler, error) {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-Cache", "Hit")
+			w.Header().Set("X-Echo-Token", "OTHERCALLERSECRET")
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"token":"OTHERCALLERSECRET"}`))
+		}), nil
+	}
+	f := newFixture(t, Options{ExecutionLog: out, Steps: []Step{hit}})
+	st := stageOf("prod", "prod", apiOf(nil, mockRoute("m", "/m", "GET", "ok")))
+	st.MethodSettings = []*xdsv1alpha1.MethodSetting{{Path: "*", Method: "*", Logging: &xdsv1alpha1.MethodLogging{Level: "INFO", DataTrace: true}}}
+	f.apply(t, st)
+	f.do("GET", "/prod/m", nil)
+	raw := strings.Join(out.Lines(), "\n")
+	if strings.Contains(raw, "OTHERCALLERSECRET") || !strings.Contains(raw, "served from the cache") || !strings.Contains(raw, `"X-Cache":"Hit"`) {
+		t.Errorf("the cached answer's data trace:\n%s", raw)
+	}
+}
