@@ -52,7 +52,11 @@ type claims struct {
 	// seconds, where Time.Add and Time.After cost as much again.
 	exp, nbf int64
 	hasNBF   bool
-	scopes   []string // from scope and scp
+	// iat, when hasIAT, is when the token says it was issued: AWS refuses one issued in
+	// the future (beyond the leeway), as a clock that far off signs nothing trustworthy.
+	iat    int64
+	hasIAT bool
+	scopes []string // from scope and scp
 	// context is $context.authorizer.*: "claims.<name>" for every claim.
 	context map[string]string
 	// accepted is the last policy whose issuer and audiences these claims met, so that a
@@ -124,6 +128,9 @@ func parseClaims(payload []byte) (*claims, error) {
 	if std.NotBefore != nil {
 		c.nbf, c.hasNBF = int64(*std.NotBefore), true
 	}
+	if std.IssuedAt != nil {
+		c.iat, c.hasIAT = int64(*std.IssuedAt), true
+	}
 	if s, ok := all["client_id"].(string); ok {
 		c.clientID = s
 	}
@@ -186,10 +193,11 @@ type policy struct {
 }
 
 var (
-	errIssuer    = errors.New("token issuer is not the authorizer's")
-	errAudience  = errors.New("token audience and client_id are not among the authorizer's audiences")
-	errExpired   = errors.New("token expired")
-	errNotBefore = errors.New("token is not valid yet")
+	errIssuer      = errors.New("token issuer is not the authorizer's")
+	errAudience    = errors.New("token audience and client_id are not among the authorizer's audiences")
+	errExpired     = errors.New("token expired")
+	errNotBefore   = errors.New("token is not valid yet")
+	errIssuedLater = errors.New("token issued in the future")
 )
 
 // check applies the authorizer's issuer, audiences and validity window to verified claims.
@@ -213,6 +221,9 @@ func (p *policy) check(c *claims, now time.Time) error {
 	}
 	if c.hasNBF && sec+p.leeway < c.nbf {
 		return errNotBefore
+	}
+	if c.hasIAT && sec+p.leeway < c.iat {
+		return errIssuedLater
 	}
 	return nil
 }

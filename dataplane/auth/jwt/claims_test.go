@@ -53,6 +53,14 @@ func TestPolicyWindowExact(t *testing.T) {
 	if err := (&policy{}).check(&claims{exp: exp}, time.Unix(0, 0)); err != nil {
 		t.Errorf("a token without nbf refused at the epoch: %v", err)
 	}
+	// A token issued in the future (beyond the leeway) is refused, as AWS's iat rule.
+	issued := &claims{exp: exp, iat: nbf, hasIAT: true}
+	if err := (&policy{leeway: 60}).check(issued, time.Unix(nbf-61, 0)); !errors.Is(err, errIssuedLater) {
+		t.Errorf("iat 61 s ahead: %v", err)
+	}
+	if err := (&policy{leeway: 60}).check(issued, time.Unix(nbf-60, 0)); err != nil {
+		t.Errorf("iat within the leeway: %v", err)
+	}
 }
 
 // monotonic is t with a monotonic clock reading, as time.Now's times have.

@@ -107,12 +107,13 @@ func (s *keySet) lookup(kid string) []jose.JSONWebKey {
 
 // find returns the keys a token with kid names: those with that kid, else the keys the
 // provider published without a kid, which may sign any token (RFC 7517 makes kid optional).
+// A token without a kid is tried against those alone, not against every key (AWS refuses
+// it; trying each key would let anyone make the proxy verify one token many times).
 func (k *keys) find(kid string) []jose.JSONWebKey {
-	if kid == "" {
-		return k.all
-	}
-	if found := k.byKid[kid]; len(found) > 0 {
-		return found
+	if kid != "" {
+		if found := k.byKid[kid]; len(found) > 0 {
+			return found
+		}
 	}
 	return k.byKid[""]
 }

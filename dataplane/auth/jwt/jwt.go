@@ -214,7 +214,7 @@ func challenge(err error) string {
 		return "Bearer"
 	}
 	why := "the token could not be verified"
-	for _, known := range []error{errMalformed, errNoKey, errSignature, errNoExpiry, errClaims, errIssuer, errAudience, errExpired, errNotBefore} {
+	for _, known := range []error{errMalformed, errNoKey, errSignature, errNoExpiry, errClaims, errIssuer, errAudience, errExpired, errNotBefore, errIssuedLater} {
 		if errors.Is(err, known) {
 			why = known.Error()
 			break

@@ -169,6 +169,12 @@ func TestBadSignature(t *testing.T) {
 	for _, tok := range []string{"x", "a.b.c", "..", strings.Repeat("a", maxTokenBytes+1)} {
 		e.wantStatus(e.bearer(tok), 401, "UNAUTHORIZED")
 	}
+	// Without a kid, a token is not tried against the keys published with one (AWS
+	// requires the kid); a key published without one verifies it.
+	noKid := signingKey{jwk: jose.JSONWebKey{Key: rsaKeys[0], Algorithm: string(jose.RS256), Use: "sig"}, alg: jose.RS256}
+	e.wantStatus(e.bearer(sign(t, noKid, claimsAt(now))), 401, "UNAUTHORIZED")
+	anon := newEnv(t, []signingKey{noKid}, nil)
+	anon.wantStatus(anon.bearer(sign(t, noKid, claimsAt(anon.clock.Now()))), 200, "")
 }
 
 func b64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
