@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -271,7 +272,10 @@ func (w *world) planKeys(p *apiv1.UsagePlan, probs *problems) []ir.APIKey {
 	var out []ir.APIKey
 	for _, name := range sortedKeys(selected) {
 		s := selected[name]
-		if s.Annotations[apiv1.APIKeyEnabledAnnotation] == "false" {
+		if enabled, problem := keyEnabled(s); !enabled {
+			if problem != "" {
+				probs.add(apiv1.ReasonInvalidAPIKey, problem)
+			}
 			continue
 		}
 		value, ok := apiKeyValue(s)
@@ -296,4 +300,20 @@ func (w *world) planKeys(p *apiv1.UsagePlan, probs *problems) []ir.APIKey {
 func apiKeyValue(s *corev1.Secret) (string, bool) {
 	v := s.Data[apiv1.APIKeySecretKey]
 	return string(v), len(v) > 0
+}
+
+// keyEnabled reads a key Secret's enabled annotation: true, false, or (as
+// strconv.ParseBool reads them) TRUE, False, 1, 0. Anything else disables the key, failing
+// closed, with a problem that says so: a "disabled" or "no" that left the key working would be
+// a key its owner believes is off.
+func keyEnabled(s *corev1.Secret) (enabled bool, problem string) {
+	v, set := s.Annotations[apiv1.APIKeyEnabledAnnotation]
+	if !set {
+		return true, ""
+	}
+	b, err := strconv.ParseBool(strings.TrimSpace(v))
+	if err != nil {
+		return false, fmt.Sprintf("Secret %s: annotation %s=%q is neither true nor false; the key is disabled until it is", s.Name, apiv1.APIKeyEnabledAnnotation, v)
+	}
+	return b, ""
 }

@@ -183,7 +183,11 @@ func (w *world) managementKeys(api *apiv1.RestApi, probs *problems) []ir.APIKey 
 		case s.Type != apiv1.APIKeySecretType:
 			probs.add(apiv1.ReasonInvalidAPIKey, fmt.Sprintf("websocket.managementApiKeys: Secret %s is of type %q, not %s", ref.Name, s.Type, apiv1.APIKeySecretType))
 			continue
-		case s.Annotations[apiv1.APIKeyEnabledAnnotation] == "false":
+		}
+		if enabled, problem := keyEnabled(s); !enabled {
+			if problem != "" {
+				probs.add(apiv1.ReasonInvalidAPIKey, "websocket.managementApiKeys: "+problem)
+			}
 			continue
 		}
 		value, ok := apiKeyValue(s)
