@@ -192,6 +192,7 @@ func routeWith(az *xdsv1alpha1.Authorizer, scopes ...string) *proxy.Route {
 
 // env is an authenticator, its clock and identity provider, and one route's handler.
 type env struct {
+	rc    *reqctx.Request // the last request's
 	t     testing.TB
 	clock *clock
 	idp   *idp
@@ -233,7 +234,8 @@ func (e *env) do(target string, headers ...string) *httptest.ResponseRecorder {
 	for i := 0; i+1 < len(headers); i += 2 {
 		r.Header.Set(headers[i], headers[i+1])
 	}
-	r = r.WithContext(reqctx.With(r.Context(), &reqctx.Request{ID: "req-1"}))
+	e.rc = &reqctx.Request{ID: "req-1"}
+	r = r.WithContext(reqctx.With(r.Context(), e.rc))
 	w := httptest.NewRecorder()
 	e.h.ServeHTTP(w, r)
 	return w

@@ -200,6 +200,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) error {
 			// A JWT carries no policy: the stage names the scope that stands for
 			// execute-api:InvalidateCache.
 			InvalidateCache: h.invalidationScope != "" && slices.Contains(c.scopes, h.invalidationScope),
+			Status:          http.StatusOK,
 		}
 	}
 	h.next.ServeHTTP(w, r)
@@ -310,6 +311,8 @@ func (h *handler) refuse(rc *reqctx.Request, t gatewayresponse.Type, why error) 
 	var id string
 	if rc != nil {
 		id = rc.ID
+		// For access logs' $context.authorizer.status and .error: why, never the token.
+		rc.Authorizer.Status, rc.Authorizer.Error = t.Status(), why.Error()
 	}
 	h.a.log.V(1).Info("JWT authorizer refused a request", "authorizer", h.name, "requestId", id, "reason", why.Error(), "response", t.String())
 	return gatewayresponse.Refuse(t)

@@ -557,6 +557,10 @@ func TestRefusalsLogged(t *testing.T) {
 	if strings.Contains(all, tok) || strings.Contains(all, strings.Split(tok, ".")[2]) {
 		t.Error("token logged")
 	}
+	// Access logs' $context.authorizer.status and .error say why too.
+	if a := e.rc.Authorizer; a.LogValue("status") != "401" || a.LogValue("error") != errIssuer.Error() {
+		t.Errorf("authorizer status %q, error %q", a.LogValue("status"), a.LogValue("error"))
+	}
 }
 
 func TestStepConfiguration(t *testing.T) {
