@@ -104,6 +104,8 @@ func (m *entry) value(in *http.Request, rc *reqctx.Request, query *url.Values) s
 		return rc.Host
 	case mapping.ContextDomainPrefix:
 		return DomainPrefix(rc.Host)
+	case mapping.ContextAPIKeyID:
+		return rc.APIKeyID // the key's id (its Secret's name), never its value
 	case mapping.ContextProtocol:
 		return in.Proto
 	case mapping.ContextRequestTimeEpoch:

@@ -57,3 +57,17 @@ func TestMappingTakesLastValue(t *testing.T) {
 		t.Errorf("query %q, X-Multi %q", out.URL.RawQuery, out.Header.Get("X-Multi"))
 	}
 }
+
+// $context.identity.apiKeyId maps the key's id (its Secret's name), as AWS's does.
+func TestMappingAPIKeyID(t *testing.T) {
+	ms, err := compileMappings(map[string]string{"header.x-key-id": "$context.identity.apiKeyId"}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := httptest.NewRequest("GET", "/prod/get", nil)
+	out := in.Clone(in.Context())
+	ms.apply(out, in, &reqctx.Request{APIKeyID: "customer-a", APIKey: "the-value-never-travels"})
+	if got := out.Header.Get("X-Key-Id"); got != "customer-a" {
+		t.Errorf("X-Key-Id %q", got)
+	}
+}

@@ -69,6 +69,7 @@ const (
 	ContextResourcePath
 	ContextDomainName
 	ContextDomainPrefix
+	ContextAPIKeyID
 	ContextProtocol
 	ContextRequestTimeEpoch
 	ContextAPIID
@@ -84,6 +85,7 @@ var contextVars = map[string]ContextVar{
 	"extendedRequestId":  ContextExtendedRequestID,
 	"identity.sourceIp":  ContextSourceIP,
 	"identity.userAgent": ContextUserAgent,
+	"identity.apiKeyId":  ContextAPIKeyID,
 	"httpMethod":         ContextHTTPMethod,
 	"stage":              ContextStage,
 	"path":               ContextPath,
