@@ -323,7 +323,13 @@ func (c *apiCompiler) authorization(a *apiv1.Authorization) (ir.Authorization, s
 		return ir.Authorization{}, "", nil
 	}
 	out := ir.Authorization{APIKeyRequired: a.APIKeyRequired}
+	// With apiKeySource AUTHORIZER the key is the usageIdentifierKey a function authorizer
+	// returns: a route that requires a key without one could never be called.
+	fromAuthorizer := a.APIKeyRequired && c.api.Spec.APIKeySource == apiv1.APIKeySourceAuthorizer
 	if a.Type == apiv1.AuthorizationNone || a.AuthorizerRef == nil {
+		if fromAuthorizer {
+			return out, apiv1.ReasonRejected, fmt.Errorf("apiKeyRequired with the API's apiKeySource AUTHORIZER needs a function authorizer (its usageIdentifierKey is the key); the route has none, so every request would be refused")
+		}
 		return out, "", nil
 	}
 	authz := c.world.authorizer(c.api.Namespace, a.AuthorizerRef.Name)
@@ -332,6 +338,9 @@ func (c *apiCompiler) authorization(a *apiv1.Authorization) (ir.Authorization, s
 	}
 	if reason, err := authorizerProblem(authz); err != nil {
 		return out, reason, fmt.Errorf("the Authorizer %s is refused: %w; the route is not served rather than served unprotected", authz.Name, err)
+	}
+	if fromAuthorizer && authz.Spec.Type == apiv1.AuthorizerJWT {
+		return out, apiv1.ReasonRejected, fmt.Errorf("apiKeyRequired with the API's apiKeySource AUTHORIZER needs a function authorizer (its usageIdentifierKey is the key); %s is a JWT authorizer, which returns none, so every request would be refused", authz.Name)
 	}
 	if len(a.Scopes) > 0 && authz.Spec.Type != apiv1.AuthorizerJWT {
 		return out, apiv1.ReasonRejected, fmt.Errorf("scopes need a JWT authorizer; %s is a %s authorizer", authz.Name, authz.Spec.Type)
