@@ -68,6 +68,7 @@ type claims struct {
 var (
 	errMalformed = errors.New("token is not a signed JWT with an accepted algorithm")
 	errNoKey     = errors.New("no key of the JWKS matches the token")
+	errNoJWKS    = errors.New("the authorizer's JWKS could not be fetched")
 	errSignature = errors.New("token signature does not verify")
 	errNoExpiry  = errors.New("token has no exp claim")
 	errClaims    = errors.New("token claims are not a JSON object of valid registered claims")
@@ -86,6 +87,11 @@ func verify(token string, set *keySet) (*claims, error) {
 	h := tok.Headers[0]
 	candidates := set.lookup(h.KeyID)
 	if len(candidates) == 0 {
+		if set.current.Load() == nil {
+			// No JWKS was ever fetched: the token is not to blame, and the challenge
+			// does not say it is (errNoJWKS is not one of the reasons it tells).
+			return nil, errNoJWKS
+		}
 		return nil, errNoKey
 	}
 	for i := range candidates {

@@ -17,6 +17,7 @@ limitations under the License.
 package jwt
 
 import (
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -134,7 +135,12 @@ func TestIdentityProviderDownFromStart(t *testing.T) {
 	e := newEnv(t, []signingKey{k}, nil)
 	e.idp.set(func(p *idp) { p.down = true })
 	tok := sign(t, k, claimsAt(e.clock.Now()))
-	e.wantStatus(e.bearer(tok), 401, "UNAUTHORIZED")
+	w := e.bearer(tok)
+	e.wantStatus(w, 401, "UNAUTHORIZED")
+	// The client is not told its token matched no key: no key could be fetched.
+	if got := w.Header().Get("WWW-Authenticate"); !strings.Contains(got, "the token could not be verified") {
+		t.Errorf("WWW-Authenticate %q", got)
+	}
 	e.wantStatus(e.bearer(tok), 401, "UNAUTHORIZED")
 	wantFetches(t, e, 1)
 	e.idp.set(func(p *idp) { p.down = false })
