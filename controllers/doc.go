@@ -32,10 +32,12 @@ limitations under the License.
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
-// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete
 //
 // ConfigMaps only in the controller's own namespace, for the replicas' xDS reports (package
-// fleet): a Role there, as the chart's, not a ClusterRole.
+// fleet), and the leader election's Lease there: a Role, as the chart's, not a ClusterRole
+// (which would let the controller rewrite every namespace's Leases, nodes' heartbeats
+// included).
 //
 // +kubebuilder:rbac:groups="",namespace=portico-system,resources=configmaps,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=coordination.k8s.io,namespace=portico-system,resources=leases,verbs=get;list;watch;create;update;patch;delete
 package controllers
