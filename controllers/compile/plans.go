@@ -52,6 +52,10 @@ func (w *world) compilePlans(st statuses) map[string][]ir.UsagePlan {
 		status.APIKeys = &n
 		for _, as := range p.Spec.APIStages {
 			stage := w.findStage(p.Namespace, as.RestApiRef.Name, as.Stage)
+			if stage == nil && w.restApis[nsName{p.Namespace, as.RestApiRef.Name}] == nil {
+				probs.add(apiv1.ReasonStageNotFound, fmt.Sprintf("RestApi %s does not exist in namespace %s", as.RestApiRef.Name, p.Namespace))
+				continue
+			}
 			if stage == nil {
 				probs.add(apiv1.ReasonStageNotFound, fmt.Sprintf("RestApi %s has no stage %q", as.RestApiRef.Name, as.Stage))
 				continue
