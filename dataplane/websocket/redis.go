@@ -19,7 +19,6 @@ package websocket
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 
 	"github.com/go-logr/logr"
 	goredis "github.com/redis/go-redis/v9"
@@ -50,12 +49,18 @@ type envelope struct {
 	ReplyTo string `json:"replyTo"`
 }
 
-// Serve subscribes to node's channel and answers its Ops until ctx ends.
+// Serve subscribes to node's channel and answers its Ops until ctx ends. When Redis does
+// not answer at first (a proxy that starts before its Redis), it says so and goes on: the
+// subscription's reader connects, and subscribes, once Redis answers, as it does again after
+// an outage, so that calls through other replicas reach this one's connections then.
 func (f *RedisForwarder) Serve(ctx context.Context, node string, handle func(Op) Reply) error {
 	sub := f.client.Subscribe(ctx, f.nodeChannel(node))
 	if _, err := sub.Receive(ctx); err != nil {
-		_ = sub.Close()
-		return fmt.Errorf("subscribing to %s: %w", f.nodeChannel(node), err)
+		if ctx.Err() != nil {
+			_ = sub.Close()
+			return ctx.Err()
+		}
+		f.log.Error(err, "@connections calls from other replicas reach this proxy's connections once Redis answers", "channel", f.nodeChannel(node))
 	}
 	go func() {
 		defer func() { _ = sub.Close() }()
