@@ -234,6 +234,7 @@ func (h *handler) appendKey(b []byte, r *http.Request, rc *reqctx.Request) []byt
 	b = appendString(b, h.path)
 	b = appendString(b, h.variant)
 	b = binary.AppendVarint(b, h.revision)
+	b = appendString(b, h.apiDigest)
 	var query map[string][]string
 	for _, p := range h.params {
 		b = appendString(b, p.full)

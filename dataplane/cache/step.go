@@ -17,6 +17,7 @@ limitations under the License.
 package cache
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
@@ -29,6 +30,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/protobuf/proto"
 
 	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 	"github.com/portico-dev/portico/dataplane/gatewayresponse"
@@ -126,10 +128,20 @@ func NewStep(store *Store, opts Options) proxy.Step {
 			h.byKeyID = h.byKeyID || p.full == ParamAPIKeyID
 		}
 		h.revision = rt.Stage.GetRevision()
+		answering := rt.Stage.GetApi()
 		if rt.Variant == proxy.VariantCanary && !rt.Stage.GetCanary().GetUseStageCache() {
 			h.variant = proxy.VariantCanary
 			h.revision = rt.Stage.GetCanary().GetRevision()
+			answering = rt.API
 		}
+		// The revision's content as well as its number: numbers start again at 1 where
+		// revisions are not kept (standalone without --state-dir), and a shared cache's
+		// entries outlive the process that made them.
+		d, err := rt.Scope.Once(apiDigestKey{h.variant}, func() (any, error) { return apiDigest(answering) })
+		if err != nil {
+			return nil, err
+		}
+		h.apiDigest = d.(string)
 		opts.Log.V(1).Info("route cached", "stage", rt.Stage.GetKey(), "route", rt.Route.GetName(), "variant", rt.Variant)
 		return proxy.Handler(rt, h.serve), nil
 	}
@@ -188,7 +200,8 @@ type handler struct {
 	params          []param
 	path            string
 	variant         string
-	revision        int64 // of the API that answers, part of the key
+	revision        int64  // of the API that answers, part of the key
+	apiDigest       string // its content's, part of the key too
 	strategy        string
 
 	requireAuth            bool
@@ -375,4 +388,16 @@ func endLookup(span trace.Span, result string) {
 	}
 	span.SetAttributes(attribute.String("portico.cache.result", result))
 	span.End()
+}
+
+type apiDigestKey struct{ variant string }
+
+// apiDigest is the first 16 bytes of the SHA-256 of api's deterministic encoding.
+func apiDigest(api proto.Message) (string, error) {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(api)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return string(sum[:16]), nil
 }
