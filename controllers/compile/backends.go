@@ -176,5 +176,12 @@ func authorizerProblem(a *apiv1.Authorizer) (reason string, err error) {
 			return apiv1.ReasonInvalidJWKSURI, err
 		}
 	}
+	if f := a.Spec.Function; f != nil && f.URI != "" {
+		// The proxy's parser, as for integration uris: a stage variable is a whole host (or
+		// host:port) or stands in the path or query, never part of a host.
+		if _, err := mapping.ParseTemplate(f.URI, nil); err != nil {
+			return apiv1.ReasonInvalidTemplate, fmt.Errorf("function.%w", err)
+		}
+	}
 	return "", nil
 }

@@ -167,6 +167,18 @@ func checkStageVariables(api *ir.API, vars map[string]string, whose string, ps *
 			ps.add(apiv1.ReasonInvalidTemplate, fmt.Sprintf("route %s: %sstage variables: %v; its requests answer 502 until the variable is set", r.Name, whose, err))
 		}
 	}
+	for _, a := range api.Authorizers {
+		if a.Function == nil || !strings.Contains(a.Function.URI, "stageVariables") {
+			continue
+		}
+		t, err := mapping.ParseTemplate(a.Function.URI, nil)
+		if err != nil {
+			continue // the Authorizer reports it
+		}
+		if _, err := t.Bind(vars); err != nil {
+			ps.add(apiv1.ReasonInvalidTemplate, fmt.Sprintf("authorizer %s: %sstage variables: function.%v; the routes it protects answer 500 until the variable is set", a.Name, whose, err))
+		}
+	}
 }
 
 // webSocketStage takes out of a WEBSOCKET API's stage what its events cannot use, saying so

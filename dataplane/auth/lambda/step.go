@@ -155,8 +155,10 @@ type handler struct {
 	version string
 	simple  bool
 	timeout time.Duration
-	// uri is the function's address, or empty for a cluster.
+	// uri is the function's address, or empty for a cluster; uriErr is why the stage's
+	// variables make none (each call fails, AUTHORIZER_FAILURE).
 	uri     string
+	uriErr  error
 	cluster string
 	// path is the function's invocation path on the cluster's endpoints (backendRef.path).
 	path     string
@@ -166,8 +168,6 @@ type handler struct {
 	// routeKey is set for a WEBSOCKET route.
 	routeKey string
 }
-
-var stageVariableRef = regexp.MustCompile(`\$\{stageVariables\.([A-Za-z0-9_]+)\}`)
 
 func (s *step) newHandler(rt *proxy.Route, az *xdsv1alpha1.Authorizer, next http.Handler) (*handler, error) {
 	fn := az.GetFunction()
@@ -238,13 +238,22 @@ func (s *step) newHandler(rt *proxy.Route, az *xdsv1alpha1.Authorizer, next http
 			return nil, fmt.Errorf("backend path %q is not an absolute path", h.path)
 		}
 	case fn.GetUri() != "":
-		u := stageVariableRef.ReplaceAllStringFunc(fn.GetUri(), func(ref string) string {
-			return rt.Variables[stageVariableRef.FindStringSubmatch(ref)[1]]
-		})
-		if err := checkURI(u); err != nil {
+		// The integrations' template and guard: a stage variable's value that is no host,
+		// or that climbs out of the path, fails this authorizer's calls (500, the operator's
+		// value), not the stage.
+		tmpl, err := mapping.ParseTemplate(fn.GetUri(), nil)
+		if err != nil {
 			return nil, err
 		}
-		h.uri = u
+		bound, err := tmpl.Bind(rt.Variables)
+		if err == nil {
+			u, _ := bound.Static()
+			err = checkURI(u)
+			h.uri = u
+		}
+		if err != nil {
+			h.uriErr = fmt.Errorf("function uri: %w", err)
+		}
 	default:
 		return nil, fmt.Errorf("the function has neither a uri nor a backend")
 	}
@@ -355,6 +364,9 @@ func (h *handler) identity(r *http.Request, rc *reqctx.Request) ([]string, bool)
 // target returns the URL to POST to and, for a cluster, the endpoint picked and its
 // cluster, to eject the endpoint if it cannot be reached.
 func (h *handler) target() (string, *integration.Endpoint, *integration.Cluster, error) {
+	if h.uriErr != nil {
+		return "", nil, nil, h.uriErr
+	}
 	if h.cluster == "" {
 		return h.uri, nil, nil, nil
 	}

@@ -417,3 +417,17 @@ func TestAuthorizerLatency(t *testing.T) {
 		t.Errorf("a cached decision's latency %v, want 0", got)
 	}
 }
+
+// A stage whose variables make no function address fails the authorizer's calls (500,
+// AUTHORIZER_FAILURE: the operator's value), not the stage; a value that would climb out of
+// the path is refused as for integrations.
+func TestFunctionURIStageVariables(t *testing.T) {
+	for _, uri := range []string{"http://${stageVariables.missing}/auth", "http://127.0.0.1:1/p/${stageVariables.env}"} {
+		rt := routeFor(tokenAuthorizer(uri, 0))
+		if strings.Contains(uri, "/p/") {
+			rt.Variables = map[string]string{"env": "../../x"}
+		}
+		e := newEnv(t, rt, Options{})
+		expectStatus(t, e.do("GET", "/pets/7", "Authorization", "t"), http.StatusInternalServerError, "AUTHORIZER_FAILURE")
+	}
+}
