@@ -129,7 +129,9 @@ type AuthorizerFunction struct {
 	// +optional
 	BackendRef *BackendRef `json:"backendRef,omitempty"`
 
-	// uri the event is POSTed to. Example: http://authz.auth.svc:8080/authorize.
+	// uri the event is POSTed to. It may hold ${stageVariables.<name>} as an integration uri
+	// does: a whole host (or host:port), or in the path or query, each stage calling its own.
+	// Example: http://authz.auth.svc:8080/authorize.
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:XValidation:rule="self.startsWith('http://') || self.startsWith('https://')",message="uri must start with http:// or https://"
 	// +optional
