@@ -40,6 +40,12 @@ func (w *world) compileStage(st statuses, s *apiv1.Stage, restApi *apiv1.RestApi
 		status.refuse(apiv1.ReasonRestApiNotFound, fmt.Sprintf("RestApi %q does not exist in namespace %s", s.Spec.RestApiRef.Name, s.Namespace))
 		return nil
 	}
+	if s.Spec.StageName == "" && !validStageName(s.Name) {
+		// The name a spec.stageName would be checked by the schema for; a UsagePlan or a
+		// DomainName mapping could never name this stage otherwise.
+		status.refuse(apiv1.ReasonRejected, fmt.Sprintf("the stage name defaults to metadata.name %q, which is not a stage name (letters, digits, - and _, at most 128): set spec.stageName", s.Name))
+		return nil
+	}
 	rev := current
 	var warnings problems
 	if c, ok := conflicts[nsName{s.Namespace, s.Name}]; ok {
@@ -211,6 +217,19 @@ func cachedMethod(method string) bool {
 		return true
 	}
 	return false
+}
+
+// validStageName reports whether name is a stage name as spec.stageName's pattern has it.
+func validStageName(name string) bool {
+	if name == "" || len(name) > 128 {
+		return false
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 func stageName(s *apiv1.Stage) string {
