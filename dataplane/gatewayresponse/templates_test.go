@@ -66,3 +66,22 @@ func TestTemplates(t *testing.T) {
 		t.Error("a template that does not parse compiled")
 	}
 }
+
+// A gateway response template reads $stageVariables and the canary's context variables, as
+// AWS's do (its own example reads $stageVariables.a).
+func TestTemplatesStageVariablesAndCanary(t *testing.T) {
+	s, err := Compile(map[string]*xdsv1alpha1.GatewayResponse{"THROTTLED": {Templates: map[string]string{
+		"application/json": `{"sv":"$stageVariables.hv","v":"$context.canaryVariant","ic":$context.isCanaryRequest,"dp":"$context.domainPrefix"}`,
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("GET", "/", nil)
+	rc := &reqctx.Request{ID: "id-1", Host: "api.example.com", Variant: "canary", Variables: map[string]string{"hv": "s"}}
+	r = r.WithContext(reqctx.With(r.Context(), rc))
+	w := httptest.NewRecorder()
+	Write(w, r, Throttled, s, "")
+	if want := `{"sv":"s","v":"canary","ic":true,"dp":"api"}`; w.Body.String() != want {
+		t.Errorf("got %s, want %s", w.Body, want)
+	}
+}
