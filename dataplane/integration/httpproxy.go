@@ -22,6 +22,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"net/url"
 	"time"
 
 	"github.com/portico-dev/portico/dataplane/gatewayresponse"
@@ -61,7 +62,12 @@ func (s *Shared) newHTTP(spec Spec, t *target, params *mappings, timeout time.Du
 
 func (h *httpIntegration) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rc := reqctx.From(r.Context())
-	u, ep, err := h.target.resolve(r, rc, h.params.pathOverrides(r, rc), false)
+	overrides, err := h.params.pathOverrides(r, rc)
+	var u *url.URL
+	var ep *Endpoint
+	if err == nil {
+		u, ep, err = h.target.resolve(r, rc, overrides, false)
+	}
 	if err != nil {
 		rc.Integration.Error = err.Error()
 		h.shared.Log.V(1).Info("integration target", "route", rc.RouteName, "error", err.Error())

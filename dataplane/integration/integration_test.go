@@ -159,7 +159,7 @@ func TestMappings(t *testing.T) {
 	if out.URL.Query().Get("gone") != "" || out.URL.Query().Get("q") != "search" {
 		t.Errorf("query %s", out.URL.RawQuery)
 	}
-	if o := ms.pathOverrides(in, rc); o["petId"] != "42" {
+	if o, err := ms.pathOverrides(in, rc); err != nil || o["petId"] != "42" {
 		t.Errorf("path overrides %v", o)
 	}
 

@@ -117,7 +117,12 @@ func (h *mappedHTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	bareURL := *r.URL
 	bareURL.RawQuery = ""
 	bare.URL = &bareURL
-	overrides := h.params.pathOverrides(r, rc)
+	overrides, err := h.params.pathOverrides(r, rc)
+	if err != nil {
+		rc.Integration.Error = err.Error()
+		writeFailure(w, r, err, h.responses, rc.ID)
+		return
+	}
 	if len(ov.Path) > 0 {
 		if overrides == nil {
 			overrides = map[string]string{}

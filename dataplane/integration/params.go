@@ -17,6 +17,7 @@ limitations under the License.
 package integration
 
 import (
+	"fmt"
 	"maps"
 	"net/http"
 	"net/url"
@@ -44,6 +45,10 @@ type entry struct {
 type mappings struct {
 	list    []entry
 	hasPath bool
+	// badStatic is why a path.X mapping's fixed value (a literal, or a stage variable's)
+	// cannot stand in the path: the operator's value, so its requests answer 502, not the
+	// 400 a client's value the guard refuses gets.
+	badStatic error
 }
 
 // compileMappings compiles requestParameters with the grammar the compiler checks them with.
@@ -62,6 +67,11 @@ func compileMappings(in map[string]string, vars map[string]string, pathParams ma
 			m.Source = mapping.Source{Kind: mapping.Static, Name: vars[m.Source.Name]}
 		}
 		out.hasPath = out.hasPath || m.Target.Kind == mapping.TargetPath
+		if m.Target.Kind == mapping.TargetPath && m.Source.Kind == mapping.Static && out.badStatic == nil {
+			if err := mapping.CheckSegment(m.Source.Name); err != nil {
+				out.badStatic = fmt.Errorf("requestParameters[%s]: %s", target, err.Error())
+			}
+		}
 		out.list = append(out.list, entry{target: m.Target, source: m.Source})
 	}
 	return out, nil
@@ -123,10 +133,14 @@ func (m *entry) value(in *http.Request, rc *reqctx.Request, query *url.Values) s
 	return ""
 }
 
-// pathOverrides returns the values of path.X targets, which replace {X} in the uri template.
-func (ms *mappings) pathOverrides(in *http.Request, rc *reqctx.Request) map[string]string {
+// pathOverrides returns the values of path.X targets, which replace {X} in the uri template,
+// or badStatic.
+func (ms *mappings) pathOverrides(in *http.Request, rc *reqctx.Request) (map[string]string, error) {
 	if ms == nil || !ms.hasPath {
-		return nil
+		return nil, nil
+	}
+	if ms.badStatic != nil {
+		return nil, ms.badStatic
 	}
 	var q url.Values
 	out := map[string]string{}
@@ -135,7 +149,7 @@ func (ms *mappings) pathOverrides(in *http.Request, rc *reqctx.Request) map[stri
 			out[m.target.Name] = m.value(in, rc, &q)
 		}
 	}
-	return out
+	return out, nil
 }
 
 // apply sets the header and query string targets on the outbound request.

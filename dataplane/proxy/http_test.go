@@ -555,3 +555,16 @@ func TestPathMappingFillsItsOwnName(t *testing.T) {
 	}
 	wantGatewayError(t, f.do("GET", "/prod/h", nil, "X-Id", ".."), 400, "BAD_REQUEST_PARAMETERS", "Invalid request parameters: a path value may not be a dot segment or hold a separator")
 }
+
+// A path.X mapping whose fixed value (a stage variable's) cannot stand in a path is the
+// operator's: 502, not the 400 a client's value gets.
+func TestPathMappingFromStageVariableGuarded(t *testing.T) {
+	backend := echoServer(t, "b")
+	f := newFixture(t, Options{})
+	r := uriRoute("r", "/h", "GET", backend.URL+"/base/{x}")
+	r.Integration.RequestParameters = map[string]string{"path.x": "$stageVariables.seg"}
+	st := stageOf("prod", "prod", apiOf(nil, r))
+	st.Variables = map[string]string{"seg": ".."}
+	f.apply(t, st)
+	wantGatewayError(t, f.do("GET", "/prod/h", nil), 502, "INTEGRATION_FAILURE", "Internal server error")
+}
