@@ -239,6 +239,10 @@ func TestParseLambdaResponse(t *testing.T) {
 		{`{"statusCode":"200"}`, "2.0", 200, nil, "", false},
 		{`{"statusCode":"ok"}`, "2.0", 0, nil, "", true},
 		{`{"statusCode":"99"}`, "1.0", 0, nil, "", true},
+		// A 1xx is no final answer (sent, 100 would precede whatever came next; 101 would
+		// switch the connection to nothing).
+		{`{"statusCode":100}`, "1.0", 0, nil, "", true},
+		{`{"statusCode":"101"}`, "2.0", 0, nil, "", true},
 	}
 	for _, c := range cases {
 		r, err := parseLambdaResponse([]byte(c.payload), c.version)

@@ -255,8 +255,10 @@ func parseLambdaResponse(payload []byte, version string) (*lambdaResponse, error
 		return nil, fmt.Errorf("the function's response does not decode: %w", err)
 	}
 	status, err := raw.StatusCode.Int64()
-	if err != nil || status < 100 || status > 599 {
-		return nil, fmt.Errorf("the function's statusCode %s is not an HTTP status", raw.StatusCode)
+	if err != nil || status < 200 || status > 599 {
+		// A 1xx is no answer: sent, it would be an interim response (100, then whatever
+		// came next) or a 101 switching the connection to nothing.
+		return nil, fmt.Errorf("the function's statusCode %s is not a final HTTP status (200-599)", raw.StatusCode)
 	}
 	out := &lambdaResponse{status: int(status), headers: http.Header{}}
 	for k, vs := range raw.MultiValueHeaders {
