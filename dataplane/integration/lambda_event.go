@@ -17,6 +17,7 @@ limitations under the License.
 package integration
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"mime"
@@ -341,10 +342,15 @@ func (l *lambda) event(r *http.Request, rc *reqctx.Request, body []byte) ([]byte
 		return json.Marshal(&ev)
 	}
 
+	rawPath := rc.Path
+	if rc.Domain {
+		// AWS: through an API mapping, rawPath leaves out the mapping's base path.
+		rawPath = cmp.Or(rc.StagePath, "/")
+	}
 	ev := eventV2{
 		Version:        "2.0",
 		RouteKey:       routeKey,
-		RawPath:        rc.Path,
+		RawPath:        rawPath,
 		RawQueryString: r.URL.RawQuery,
 		PathParameters: rc.Params.Map(),
 		StageVariables: NilIfEmpty(rc.Variables),

@@ -70,4 +70,19 @@ func TestLambdaEventPathThroughDomain(t *testing.T) {
 	if ev := <-fn.events; ev["path"] != "/products/1" || get(ev, "requestContext.path") != "/prod/products/1" {
 		t.Errorf("default endpoint: path %v requestContext.path %v", ev["path"], get(ev, "requestContext.path"))
 	}
+
+	// Payload 2.0: through an API mapping, rawPath leaves the mapping's base path out (AWS).
+	c.Stages["default/orders"] = stageOf("orders", "orders", apiOf(nil, lambdaRoute("fn", "/{proxy+}", fn.URL, "2.0")))
+	if err := f.Apply(c); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := client("api.example.com").Get("https://" + addr + "/orders/v1/items")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	if ev := <-fn.events; ev["rawPath"] != "/v1/items" {
+		t.Errorf("2.0 through the domain: rawPath %v, want /v1/items", ev["rawPath"])
+	}
 }
