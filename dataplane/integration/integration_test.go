@@ -225,6 +225,12 @@ func TestParseLambdaResponse(t *testing.T) {
 		{`{"statusCode":200,"body":"aGVsbG8=","isBase64Encoded":true,"cookies":["a=1","b=2"]}`, "2.0", 200,
 			map[string][]string{"Set-Cookie": {"a=1", "b=2"}}, "hello", false},
 		{`{"hello":"world"}`, "2.0", 200, map[string][]string{"Content-Type": {"application/json"}}, `{"hello":"world"}`, false},
+		// Each format its own fields (2.0 has no multiValueHeaders, 1.0 no cookies), and a
+		// value in both header maps once, whatever the name's spelling.
+		{`{"statusCode":200,"multiValueHeaders":{"X-M":["1"]},"cookies":["c=1"]}`, "2.0", 200,
+			map[string][]string{"Set-Cookie": {"c=1"}}, "", false},
+		{`{"statusCode":200,"headers":{"x-a":"m1"},"multiValueHeaders":{"X-A":["m1","m2"]},"cookies":["c=1"]}`, "1.0", 200,
+			map[string][]string{"X-A": {"m1", "m2"}, "Content-Type": {"application/json"}}, "", false},
 		// AWS's inferred 2.0 response: a function returning a string answers its text.
 		{`"just a string"`, "2.0", 200, map[string][]string{"Content-Type": {"application/json"}}, `just a string`, false},
 		{`[1,2]`, "2.0", 200, nil, `[1,2]`, false},

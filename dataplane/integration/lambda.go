@@ -261,7 +261,17 @@ func parseLambdaResponse(payload []byte, version string) (*lambdaResponse, error
 		return nil, fmt.Errorf("the function's statusCode %s is not a final HTTP status (200-599)", raw.StatusCode)
 	}
 	out := &lambdaResponse{status: int(status), headers: http.Header{}}
+	// Each format reads its own fields, as AWS's: multiValueHeaders is 1.0's, cookies 2.0's;
+	// the other's is ignored (a function filling both would send its cookies twice).
+	if version == "2.0" {
+		raw.MultiValueHeaders = nil
+	} else {
+		raw.Cookies = nil
+	}
+	multi := make(map[string][]any, len(raw.MultiValueHeaders)) // by canonical name
 	for k, vs := range raw.MultiValueHeaders {
+		ck := http.CanonicalHeaderKey(k)
+		multi[ck] = append(multi[ck], vs...)
 		for _, v := range vs {
 			if err := addHeader(out.headers, k, v); err != nil {
 				return nil, err
@@ -270,8 +280,8 @@ func parseLambdaResponse(payload []byte, version string) (*lambdaResponse, error
 	}
 	for k, v := range raw.Headers {
 		// A header in both maps keeps every value: headers' is added unless
-		// multiValueHeaders already has it, as AWS merges them.
-		if containsScalar(raw.MultiValueHeaders[k], v) {
+		// multiValueHeaders already has it (whatever the spelling), as AWS merges them.
+		if containsScalar(multi[http.CanonicalHeaderKey(k)], v) {
 			continue
 		}
 		if err := addHeader(out.headers, k, v); err != nil {
