@@ -122,7 +122,8 @@ func (l *lambda) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			rc.Integration.Error = err.Error()
 			w.WriteHeader(StatusClientClosedRequest)
 		default:
-			l.fail(w, r, rc, err)
+			// Unreachable: a failed call, answered as the format's (500 for 2.0).
+			l.functionFailed(w, r, rc, err)
 		}
 		return
 	}
@@ -134,10 +135,10 @@ func (l *lambda) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		gatewayresponse.Write(w, r, gatewayresponse.IntegrationTimeout, l.responses, rc.ID)
 		return
 	case err != nil:
-		l.fail(w, r, rc, fmt.Errorf("reading the function's response: %w", err))
+		l.functionFailed(w, r, rc, fmt.Errorf("reading the function's response: %w", err))
 		return
 	case len(payload) > maxLambdaResponse:
-		l.fail(w, r, rc, fmt.Errorf("the function's response is over %d bytes", maxLambdaResponse))
+		l.functionFailed(w, r, rc, fmt.Errorf("the function's response is over %d bytes", maxLambdaResponse))
 		return
 	case res.StatusCode < 200 || res.StatusCode > 299:
 		l.functionFailed(w, r, rc, fmt.Errorf("the function answered %d", res.StatusCode))

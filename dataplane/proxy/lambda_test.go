@@ -144,3 +144,13 @@ func TestLambdaV1(t *testing.T) {
 	wantGatewayError(t, f.do("GET", "/prod/files/x", nil), 502, "INTEGRATION_FAILURE", "Internal server error")
 	<-fn.events
 }
+
+// A function that cannot be reached fails as its format answers failures: 502 for 1.0 (REST
+// APIs), 500 "Internal Server Error" for 2.0 (HTTP APIs).
+func TestLambdaUnreachableByFormat(t *testing.T) {
+	f := newFixture(t, Options{})
+	uri := "http://" + closedAddr(t) + "/2015-03-31/functions/function/invocations"
+	f.apply(t, stageOf("prod", "prod", apiOf(nil, lambdaRoute("v1", "/v1", uri, "1.0"), lambdaRoute("v2", "/v2", uri, "2.0"))))
+	wantGatewayError(t, f.do("GET", "/prod/v1", nil), 502, "INTEGRATION_FAILURE", "Internal server error")
+	wantGatewayError(t, f.do("GET", "/prod/v2", nil), 500, "INTEGRATION_FAILURE", "Internal Server Error")
+}
