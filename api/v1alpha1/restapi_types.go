@@ -192,8 +192,8 @@ type RestApiSpec struct {
 	// +optional
 	DisableDefaultEndpoint bool `json:"disableDefaultEndpoint,omitempty"`
 
-	// revisionHistoryLimit is how many revisions to keep. Older ones are pruned, except any
-	// a Stage deploys.
+	// revisionHistoryLimit is how many of the latest revisions to keep. Older ones are
+	// pruned, except any a Stage deploys (or its canary), which are kept beyond the limit.
 	// +kubebuilder:default=10
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=1000
