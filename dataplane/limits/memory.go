@@ -332,7 +332,7 @@ func (m *Memory) Used(_ context.Context, key string, window Window) (int64, erro
 	s := m.shard(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if c := s.quotas[key]; c != nil && c.start == window.Start.UnixNano() {
+	if c := s.quotas[key]; c != nil && c.start == window.Start.UnixNano() && c.end == window.End.UnixNano() {
 		return c.used, nil
 	}
 	return 0, nil

@@ -57,6 +57,7 @@ func Run(t *testing.T, newStore func(t *testing.T) limits.Store) {
 		{"QuotaZeroLimit", testQuotaZeroLimit},
 		{"QuotaRaisedLimit", testQuotaRaisedLimit},
 		{"QuotaNewWindow", testQuotaNewWindow},
+		{"QuotaSameStartOtherPeriod", testQuotaSameStartOtherPeriod},
 		{"QuotaUsedUnknown", testQuotaUsedUnknown},
 		{"QuotaConcurrency", testQuotaConcurrency},
 		{"QuotaIsolation", testQuotaIsolation},
@@ -321,6 +322,19 @@ func testQuotaNewWindow(t *testing.T, s limits.Store, k keys) {
 	consume(t, s, key, cur, 2, false, 2)
 	consume(t, s, key, next, 2, true, 1)
 	wantUsed(t, s, key, next, 1)
+}
+
+// A period change whose window starts at the same instant (DAY to a WEEK starting today)
+// counts afresh: the window is its start and its end.
+func testQuotaSameStartOtherPeriod(t *testing.T, s limits.Store, k keys) {
+	cur, _ := day(t)
+	week := limits.Window{Start: cur.Start, End: cur.Start.AddDate(0, 0, 7)}
+	key := k.key("a")
+	consume(t, s, key, cur, 5, true, 1)
+	consume(t, s, key, cur, 5, true, 2)
+	wantUsed(t, s, key, week, 0)
+	consume(t, s, key, week, 5, true, 1)
+	wantUsed(t, s, key, week, 1)
 }
 
 func testQuotaUsedUnknown(t *testing.T, s limits.Store, k keys) {

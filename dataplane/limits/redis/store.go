@@ -277,8 +277,10 @@ func (s *Store) bucketKey(key string) string {
 	return s.prefix + "b:" + key
 }
 
-// counterKey is the Redis key of a quota counter in one window: the window's start is part of
-// the key, so a new window starts from zero and the old one expires by itself.
+// counterKey is the Redis key of a quota counter in one window: the window's start and end
+// are part of the key, so a new window starts from zero and the old one expires by itself,
+// and a period or offset change whose window starts at the same instant (DAY to a WEEK
+// starting today) counts afresh too.
 func (s *Store) counterKey(key string, w limits.Window) string {
-	return s.prefix + "q:" + key + ":" + strconv.FormatInt(w.Start.Unix(), 10)
+	return s.prefix + "q:" + key + ":" + strconv.FormatInt(w.Start.Unix(), 10) + "-" + strconv.FormatInt(w.End.Unix(), 10)
 }

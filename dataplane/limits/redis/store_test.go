@@ -148,7 +148,7 @@ func TestExpiry(t *testing.T) {
 	if want := 500*time.Millisecond + bucketMargin; ttl <= want-time.Second || ttl > want {
 		t.Errorf("bucket TTL %v, want about %v", ttl, want)
 	}
-	key := fmt.Sprintf("exp:q:q:%d", w.Start.Unix())
+	key := fmt.Sprintf("exp:q:q:%d-%d", w.Start.Unix(), w.End.Unix())
 	at, err := c.PExpireTime(ctx, key).Result()
 	if err != nil {
 		t.Fatal(err)
