@@ -121,7 +121,7 @@ func TestThrottleAndQuota(t *testing.T) {
 		t.Fatalf("sixth allowed request: %d %s, want QUOTA_EXCEEDED", r.status, r.header.Get("x-portico-error-type"))
 	}
 	report := usage.Report(&http.Request{}, g.client.Current(), store, clk.Now())
-	if len(report) != 1 || report[0].KeyID != "alice" || report[0].Used != 5 || report[0].Remaining != 0 ||
+	if len(report) != 1 || report[0].KeyID != "alice" || report[0].Used == nil || *report[0].Used != 5 || *report[0].Remaining != 0 ||
 		!slices.Equal(report[0].Stages, []string{"default/meter", "default/meter-beta"}) {
 		t.Fatalf("usage = %+v", report)
 	}

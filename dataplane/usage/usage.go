@@ -46,10 +46,11 @@ type Entry struct {
 	PeriodStart time.Time `json:"periodStart"`
 	PeriodEnd   time.Time `json:"periodEnd"`
 	Limit       int64     `json:"limit"`
-	Used        int64     `json:"used"`
-	Remaining   int64     `json:"remaining"`
-	// Error is set when the store could not be read (Redis down): the numbers are then zero.
-	Error string `json:"error,omitempty"`
+	// Used and Remaining are null when the store could not be read (Redis down; Error says
+	// why): not a confident "nothing used" a script would act on.
+	Used      *int64 `json:"used"`
+	Remaining *int64 `json:"remaining"`
+	Error     string `json:"error,omitempty"`
 }
 
 // planKeys is one plan as the stages' snapshots carry it: each stage has a copy, with the
@@ -107,9 +108,9 @@ func Report(r *http.Request, cfg *config.Config, store limits.Store, now time.Ti
 			if err != nil {
 				e.Error = err.Error()
 			} else {
-				e.Used = used[i]
+				u, rem := used[i], max(q.GetLimit()-used[i], 0)
+				e.Used, e.Remaining = &u, &rem
 			}
-			e.Remaining = max(q.GetLimit()-e.Used, 0)
 			out = append(out, e)
 		}
 	}

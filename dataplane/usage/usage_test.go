@@ -82,15 +82,23 @@ func TestReport(t *testing.T) {
 		stages          string
 		used, remaining int64
 		err             bool
-	}{{"gold", "alice", "shop/dev shop/prod", 30, 70, false}, {"gold", "bob", "shop/prod", 120, 0, false}, {"silver", "broken", "shop/prod", 0, 100, true}}
+	}{{"gold", "alice", "shop/dev shop/prod", 30, 70, false}, {"gold", "bob", "shop/prod", 120, 0, false}, {"silver", "broken", "shop/prod", -1, -1, true}}
 	if len(got.Usage) != len(want) {
 		t.Fatalf("entries %+v", got.Usage)
 	}
 	for i, w := range want {
 		e := got.Usage[i]
-		if e.KeyID != w.key || e.Namespace != "shop" || strings.Join(e.Stages, " ") != w.stages || e.Used != w.used || e.Remaining != w.remaining || (e.Error != "") != w.err || e.Plan != w.plan ||
+		if e.KeyID != w.key || e.Namespace != "shop" || strings.Join(e.Stages, " ") != w.stages || orNone(e.Used) != w.used || orNone(e.Remaining) != w.remaining || (e.Error != "") != w.err || e.Plan != w.plan ||
 			!e.PeriodStart.Equal(time.Date(2028, 2, 1, 0, 0, 0, 0, time.UTC)) || !e.PeriodEnd.Equal(time.Date(2028, 3, 1, 0, 0, 0, 0, time.UTC)) {
 			t.Errorf("entry %d = %+v, want %+v", i, e, w)
 		}
 	}
+}
+
+// orNone is *p, or -1 for nil (a count the store could not give).
+func orNone(p *int64) int64 {
+	if p == nil {
+		return -1
+	}
+	return *p
 }
