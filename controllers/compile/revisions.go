@@ -40,23 +40,14 @@ func HashAPI(api *ir.API) string {
 // revisionFor finds the revision of api with the given hash, or assigns the next number.
 func (w *world) revisionFor(restApi *apiv1.RestApi, api *ir.API, hash string) (Revision, bool) {
 	k := nsName{restApi.Namespace, restApi.Name}
-	var last *Revision
+	var last int64
 	for _, r := range w.revisions[k] {
-		if last == nil || r.Number > last.Number {
-			last = r
+		if r.Hash == hash {
+			return *r, false
 		}
+		last = max(last, r.Number)
 	}
-	if last != nil && last.Hash == hash {
-		return *last, false
-	}
-	// New content, or an edit back to an earlier revision's: the next number either way, as
-	// Kubernetes renumbers a Deployment's reused ReplicaSet, so that the latest revision is
-	// always the highest and a stage following it never goes back in number.
-	var next int64 = 1
-	if last != nil {
-		next = last.Number + 1
-	}
-	rev := Revision{Namespace: restApi.Namespace, RestApi: restApi.Name, Number: next, Hash: hash, API: api}
+	rev := Revision{Namespace: restApi.Namespace, RestApi: restApi.Name, Number: last + 1, Hash: hash, API: api}
 	w.revisions[k] = append(w.revisions[k], &rev)
 	return rev, true
 }
