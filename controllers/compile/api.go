@@ -328,7 +328,7 @@ func (c *apiCompiler) authorization(a *apiv1.Authorization) (ir.Authorization, s
 	fromAuthorizer := a.APIKeyRequired && c.api.Spec.APIKeySource == apiv1.APIKeySourceAuthorizer
 	if a.Type == apiv1.AuthorizationNone || a.AuthorizerRef == nil {
 		if fromAuthorizer {
-			return out, apiv1.ReasonRejected, fmt.Errorf("apiKeyRequired with the API's apiKeySource AUTHORIZER needs a function authorizer (its usageIdentifierKey is the key); the route has none, so every request would be refused")
+			return out, apiv1.ReasonRejected, errNoKeyFromAuthorizer("the route has none")
 		}
 		return out, "", nil
 	}
@@ -340,7 +340,7 @@ func (c *apiCompiler) authorization(a *apiv1.Authorization) (ir.Authorization, s
 		return out, reason, fmt.Errorf("the Authorizer %s is refused: %w; the route is not served rather than served unprotected", authz.Name, err)
 	}
 	if fromAuthorizer && authz.Spec.Type == apiv1.AuthorizerJWT {
-		return out, apiv1.ReasonRejected, fmt.Errorf("apiKeyRequired with the API's apiKeySource AUTHORIZER needs a function authorizer (its usageIdentifierKey is the key); %s is a JWT authorizer, which returns none, so every request would be refused", authz.Name)
+		return out, apiv1.ReasonRejected, errNoKeyFromAuthorizer(authz.Name + " is a JWT authorizer, which returns none")
 	}
 	if len(a.Scopes) > 0 && authz.Spec.Type != apiv1.AuthorizerJWT {
 		return out, apiv1.ReasonRejected, fmt.Errorf("scopes need a JWT authorizer; %s is a %s authorizer", authz.Name, authz.Spec.Type)
@@ -348,6 +348,12 @@ func (c *apiCompiler) authorization(a *apiv1.Authorization) (ir.Authorization, s
 	out.Authorizer = authz.Name
 	out.Scopes = sortedCopy(a.Scopes)
 	return out, "", nil
+}
+
+// errNoKeyFromAuthorizer refuses a route that requires a key the API takes from a function
+// authorizer, when why (it has none) no key can come.
+func errNoKeyFromAuthorizer(why string) error {
+	return fmt.Errorf("apiKeyRequired with the API's apiKeySource AUTHORIZER needs a function authorizer (its usageIdentifierKey is the key); %s, so every request would be refused", why)
 }
 
 func (c *apiCompiler) integration(r *apiv1.Route, pathParams map[string]bool) (ir.Integration, string, error) {

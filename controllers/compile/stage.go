@@ -152,39 +152,45 @@ func paramsOf(segs []routepath.Segment) map[string]bool {
 	return params
 }
 
-// checkStageVariables reports the routes whose integration uri the stage's variables do not
-// make a usable URL (a ${stageVariables.host} the stage does not set leaves the host empty):
-// the proxies answer their requests 502, and the stage says so rather than only their logs.
+// checkStageVariables reports the routes whose integration uri, and the authorizers whose
+// function uri, the stage's variables do not make a usable URL (a ${stageVariables.host}
+// the stage does not set leaves the host empty): the proxies answer their requests 502 (500
+// behind such an authorizer), and the stage says so rather than only their logs.
 func checkStageVariables(api *ir.API, vars map[string]string, whose string, ps *problems) {
 	for _, r := range api.Routes {
-		uri := r.Integration.URI
-		if !strings.Contains(uri, "stageVariables") || r.Path == "" {
+		if r.Path == "" {
 			continue
 		}
 		segs, err := routepath.Parse(r.Path)
 		if err != nil {
 			continue
 		}
-		t, err := mapping.ParseTemplate(uri, mapping.URIParams(paramsOf(segs), r.Integration.RequestParameters))
-		if err != nil {
-			continue // the Route reports it
-		}
-		if _, err := t.Bind(vars); err != nil {
+		if err := bindError(r.Integration.URI, mapping.URIParams(paramsOf(segs), r.Integration.RequestParameters), vars); err != nil {
 			ps.add(apiv1.ReasonInvalidTemplate, fmt.Sprintf("route %s: %sstage variables: %v; its requests answer 502 until the variable is set", r.Name, whose, err))
 		}
 	}
 	for _, a := range api.Authorizers {
-		if a.Function == nil || !strings.Contains(a.Function.URI, "stageVariables") {
+		if a.Function == nil {
 			continue
 		}
-		t, err := mapping.ParseTemplate(a.Function.URI, nil)
-		if err != nil {
-			continue // the Authorizer reports it
-		}
-		if _, err := t.Bind(vars); err != nil {
+		if err := bindError(a.Function.URI, nil, vars); err != nil {
 			ps.add(apiv1.ReasonInvalidTemplate, fmt.Sprintf("authorizer %s: %sstage variables: function.%v; the routes it protects answer 500 until the variable is set", a.Name, whose, err))
 		}
 	}
+}
+
+// bindError is why vars make no URL of uri, a template naming stage variables; nil for one
+// that names none, or that does not parse (its Route or Authorizer reports that).
+func bindError(uri string, params map[string]bool, vars map[string]string) error {
+	if !strings.Contains(uri, "stageVariables") {
+		return nil
+	}
+	t, err := mapping.ParseTemplate(uri, params)
+	if err != nil {
+		return nil
+	}
+	_, err = t.Bind(vars)
+	return err
 }
 
 // webSocketStage takes out of a WEBSOCKET API's stage what its events cannot use, saying so

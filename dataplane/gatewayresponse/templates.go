@@ -116,8 +116,7 @@ func (t *templateSet) render(r *http.Request, rc *reqctx.Request, typ Type, mess
 		c.Set("resourcePath", rc.ResourcePath)
 		c.Set("path", rc.Path)
 		c.Set("domainName", rc.Host)
-		host, _, _ := strings.Cut(rc.Host, ".")
-		c.Set("domainPrefix", host)
+		c.Set("domainPrefix", rc.DomainPrefix())
 		c.Set("apiId", rc.API)
 		c.Set("canaryVariant", rc.Variant)
 		c.Set("isCanaryRequest", rc.Variant == "canary") // AWS's, a boolean
@@ -126,11 +125,7 @@ func (t *templateSet) render(r *http.Request, rc *reqctx.Request, typ Type, mess
 	if rc != nil && len(rc.Variables) > 0 {
 		// $stageVariables, as AWS's gateway response templates read them: built here, on a
 		// refusal's path, where the integrations' frozen map is not at hand.
-		vars := vtl.NewMapSize(len(rc.Variables))
-		for _, k := range slices.Sorted(maps.Keys(rc.Variables)) {
-			vars.Set(k, rc.Variables[k])
-		}
-		env.StageVariables = vars
+		env.StageVariables = vtl.MapOf(rc.Variables)
 	}
 	res, err := tmpl.Eval(r.Context(), &env, &vtl.Options{MaxOutput: 1 << 20})
 	if err != nil {

@@ -222,12 +222,6 @@ func AccountAndAPI(rc *reqctx.Request) (account, api string) {
 	return account, api
 }
 
-// DomainPrefix is the host's first label, requestContext.domainPrefix.
-func DomainPrefix(host string) string {
-	prefix, _, _ := strings.Cut(host, ".")
-	return prefix
-}
-
 // RouteKey is the route key as the route declares it: "ANY /pets/{proxy+}" for an ANY
 // route, the request's method for a route that names it.
 func RouteKey(r *http.Request, rc *reqctx.Request) string {
@@ -326,7 +320,7 @@ func (l *lambda) event(r *http.Request, rc *reqctx.Request, body []byte) ([]byte
 			HTTPMethod: r.Method,
 			RequestContext: contextV1{
 				AccountID: account, APIID: api, Authorizer: AuthorizerV1(&rc.Authorizer),
-				DomainName: rc.Host, DomainPrefix: DomainPrefix(rc.Host), ExtendedRequestID: rc.ID,
+				DomainName: rc.Host, DomainPrefix: rc.DomainPrefix(), ExtendedRequestID: rc.ID,
 				HTTPMethod: r.Method, Identity: NewIdentityV1(r, rc),
 				Path: decodedPath, Protocol: r.Proto, RequestID: rc.ID,
 				RequestTime: rc.Start.Format(RequestTimeLayout), RequestTimeEpoch: rc.Start.UnixMilli(),
@@ -357,7 +351,7 @@ func (l *lambda) event(r *http.Request, rc *reqctx.Request, body []byte) ([]byte
 		RequestContext: contextV2{
 			AccountID: account, APIID: api, Authorizer: authorizerV2Of(&rc.Authorizer),
 			Authentication: NewAuthenticationV2(rc),
-			DomainName:     rc.Host, DomainPrefix: DomainPrefix(rc.Host),
+			DomainName:     rc.Host, DomainPrefix: rc.DomainPrefix(),
 			HTTP:      NewHTTPV2(r, rc, decodedPath),
 			RequestID: rc.ID, RouteKey: routeKey, Stage: rc.Stage,
 			Time: rc.Start.Format(RequestTimeLayout), TimeEpoch: rc.Start.UnixMilli(),

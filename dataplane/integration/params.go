@@ -113,7 +113,7 @@ func (m *entry) value(in *http.Request, rc *reqctx.Request, query *url.Values) s
 	case mapping.ContextDomainName:
 		return rc.Host
 	case mapping.ContextDomainPrefix:
-		return DomainPrefix(rc.Host)
+		return rc.DomainPrefix()
 	case mapping.ContextAPIKeyID:
 		return rc.APIKeyID // the key's id (its Secret's name), never its value
 	case mapping.ContextProtocol:

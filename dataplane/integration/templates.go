@@ -82,11 +82,7 @@ func MediaType(ct string) string {
 // stageVariables is $stageVariables for a variant, built once and frozen: every request
 // shares it.
 func stageVariables(vars map[string]string) *vtl.Map {
-	m := vtl.NewMap()
-	for _, k := range slices.Sorted(maps.Keys(vars)) {
-		m.Set(k, vars[k])
-	}
-	return m.Freeze()
+	return vtl.MapOf(vars).Freeze()
 }
 
 // env is the template environment of one request. body may be nil (no body read). $context
@@ -261,7 +257,7 @@ func contextMap(r *http.Request, rc *reqctx.Request, want uint32) *vtl.Map {
 		ctxResourceID: rc.RouteName, ctxPath: rc.Path, ctxDomainName: rc.Host, ctxProtocol: r.Proto,
 	} {
 		if i == ctxDomainPrefix && want&(1<<i) != 0 {
-			v = DomainPrefix(rc.Host) // left out of the literal: computed only when read
+			v = rc.DomainPrefix() // left out of the literal: computed only when read
 		}
 		if want&(1<<i) != 0 {
 			c.Set(contextNames[i], v)

@@ -184,20 +184,15 @@ func CheckIdentitySources(authorizerType string, sources []string) ([]Source, er
 // (not greedy unless the route's parameter of that name is). pathParams is returned as it
 // is when no mapping adds a name.
 func URIParams[V any](pathParams map[string]bool, requestParameters map[string]V) map[string]bool {
-	out := pathParams
+	out, copied := pathParams, false
 	for target := range requestParameters {
 		name, ok := strings.CutPrefix(target, "path.")
-		if !ok || name == "" {
+		if _, known := out[name]; !ok || name == "" || known {
 			continue
 		}
-		if _, known := out[name]; known {
-			continue
-		}
-		if copied := len(out) > len(pathParams); !copied {
-			out = maps.Clone(pathParams)
-			if out == nil {
-				out = map[string]bool{}
-			}
+		if !copied {
+			out, copied = make(map[string]bool, len(pathParams)+1), true
+			maps.Copy(out, pathParams)
 		}
 		out[name] = false
 	}

@@ -186,7 +186,7 @@ func requestEventV1JSON(in *eventInput) ([]byte, error) {
 		PathParameters: rc.Params.Map(), StageVariables: integration.NilIfEmpty(rc.Variables),
 		RequestContext: requestContextV1{
 			AccountID: in.namespace, APIID: in.restAPI, DomainName: rc.Host,
-			DomainPrefix: integration.DomainPrefix(rc.Host), ExtendedRequestID: rc.ID, HTTPMethod: r.Method,
+			DomainPrefix: rc.DomainPrefix(), ExtendedRequestID: rc.ID, HTTPMethod: r.Method,
 			Identity: integration.NewIdentityV1(r, rc),
 			Path:     path, Protocol: r.Proto, RequestID: rc.ID,
 			RequestTime: rc.Start.Format(integration.RequestTimeLayout), RequestTimeEpoch: rc.Start.UnixMilli(),
@@ -209,7 +209,7 @@ func requestEventV2JSON(in *eventInput) ([]byte, error) {
 		RequestContext: requestContextV2{
 			AccountID: in.namespace, APIID: in.restAPI, DomainName: rc.Host,
 			Authentication: integration.NewAuthenticationV2(rc),
-			DomainPrefix:   integration.DomainPrefix(rc.Host),
+			DomainPrefix:   rc.DomainPrefix(),
 			HTTP:           integration.NewHTTPV2(r, rc, decoded),
 			RequestID:      rc.ID, RouteKey: routeKey, Stage: rc.Stage,
 			Time: rc.Start.Format(integration.RequestTimeLayout), TimeEpoch: rc.Start.UnixMilli(),

@@ -159,16 +159,23 @@ type Authorizer struct {
 	// Latency is how long a function authorizer's decision took (about nothing from its
 	// cache): payload 1.0 events' requestContext.authorizer.integrationLatency.
 	Latency time.Duration
-	// Status is what a function authorizer's step came to, for access logs'
-	// $context.authorizer.status: 200 when it allowed, else the status of the refusal (401,
-	// 403, 500); zero when none ran. Error is the refusal's message.
+	// Status is what the authorizer step (a function's or a JWT's) came to, for access
+	// logs' $context.authorizer.status: 200 when it allowed, else the status of the refusal
+	// (401, 403, 500); zero when none ran. Error is why it refused.
 	Status int
 	Error  string
 }
 
+// DomainPrefix is the first label of the host the request called: $context.domainPrefix,
+// requestContext.domainPrefix.
+func (r *Request) DomainPrefix() string {
+	prefix, _, _ := strings.Cut(r.Host, ".")
+	return prefix
+}
+
 // LogValue is $context.authorizer.<key> in an access log line: the variables AWS defines
 // for access logs alone (status, latency, integrationLatency, integrationStatus, error)
-// once a function authorizer ran, else Get's.
+// once an authorizer ran, else Get's.
 func (a *Authorizer) LogValue(key string) string {
 	if a.Status != 0 {
 		switch key {
