@@ -23,7 +23,6 @@ import (
 
 	leanhttp "github.com/portico-dev/portico/dataplane/upstream"
 	"github.com/portico-dev/portico/internal/clock"
-	"github.com/portico-dev/portico/internal/httpsyntax"
 	"github.com/portico-dev/portico/internal/reqend"
 )
 
@@ -38,39 +37,17 @@ import (
 type deadlineCtx struct {
 	context.Context // the request's
 	deadline        time.Time
-	// start is the clock.Now the deadline was counted from, as the call began: it answers
-	// leanhttp.StartKey, and is the integration's start (upstream.RoundTrip). Zero once a
-	// retry cleared it.
-	start  time.Time
-	got1xx leanhttp.Got1xxHandler // the request's informational answers
-	// headerChecked answers leanhttp.HeaderCheckedKey: every outgoing header name and value
-	// was checked already (forward).
-	headerChecked bool
-	// fields answers leanhttp.FieldsKey: the outgoing fields, as a list (forward).
-	fields []httpsyntax.Field
-	// lazyHeader answers leanhttp.LazyHeaderKey: forward reads the answer's header through
-	// leanhttp.Header and Values only.
-	lazyHeader bool
+	// hints answer leanhttp.HintsKey: the 1xx handler, the header's check, the outgoing
+	// fields as a list (forward), and Start, the clock.Now the deadline was counted from, as
+	// the call began, which is also the integration's start (upstream.RoundTrip); zero once
+	// a retry cleared it.
+	hints leanhttp.Hints
 }
 
-// Value answers the lean transport's keys for the 1xx handler and the header's check; other
-// keys go to the request's.
+// Value answers the lean transport's key; other keys go to the request's.
 func (c *deadlineCtx) Value(k any) any {
-	switch k.(type) {
-	case leanhttp.Got1xxKey:
-		if c.got1xx != nil {
-			return c.got1xx
-		}
-	case leanhttp.HeaderCheckedKey:
-		return c.headerChecked
-	case leanhttp.LazyHeaderKey:
-		return c.lazyHeader
-	case leanhttp.FieldsKey:
-		if c.fields != nil {
-			return &c.fields
-		}
-	case leanhttp.StartKey:
-		return &c.start
+	if _, ok := k.(leanhttp.HintsKey); ok {
+		return &c.hints
 	}
 	return c.Context.Value(k)
 }

@@ -151,23 +151,23 @@ func TestDeadlineCtx(t *testing.T) {
 }
 
 // The integration's start is the reading the deadline was counted from when the clock is the
-// real one, and the deadline context hands it to the transport (StartKey); cleared (after a
+// real one, and the deadline context hands it to the transport (upstream.Hints.Start); cleared (after a
 // failed dial), or with a clock of the caller's, the clock is read.
 func TestStartSharedWithDeadline(t *testing.T) {
 	long := time.Now().Add(-time.Hour)
-	d := &deadlineCtx{Context: context.Background(), deadline: long.Add(time.Minute), start: long}
+	d := &deadlineCtx{Context: context.Background(), deadline: long.Add(time.Minute), hints: leanhttp.Hints{Start: long}}
 	req := httptest.NewRequest(http.MethodGet, "/", nil).WithContext(d)
 	if got := NewShared(Shared{}).start(req); !got.Equal(long) {
 		t.Errorf("start %v, want the deadline's reading %v", got, long)
 	}
-	if got, _ := d.Value(leanhttp.StartKey{}).(*time.Time); got == nil || !got.Equal(long) {
-		t.Errorf("StartKey answers %v, want %v", got, long)
+	if got, _ := d.Value(leanhttp.HintsKey{}).(*leanhttp.Hints); got == nil || !got.Start.Equal(long) {
+		t.Errorf("the hints' start is %v, want %v", got, long)
 	}
 	fixed := time.Unix(1000, 0)
 	if got := NewShared(Shared{Now: func() time.Time { return fixed }}).start(req); !got.Equal(fixed) {
 		t.Errorf("with an injected clock start is %v, want its %v", got, fixed)
 	}
-	d.start = time.Time{}
+	d.hints.Start = time.Time{}
 	if got := NewShared(Shared{}).start(req); time.Since(got) > time.Minute {
 		t.Errorf("a cleared reading gave %v, not the clock's", got)
 	}

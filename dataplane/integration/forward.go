@@ -61,6 +61,9 @@ import (
 type headerNotes struct {
 	expect  bool // an Expect field: net/http's transport answers 100-continue
 	reverse bool // a Trailer field, or Connection naming Upgrade: ReverseProxy's request
+	// contentLength is the client's Content-Length field, which the transport writes from
+	// the request's length rather than from the fields.
+	contentLength []string
 }
 
 // requestIDKey is the request id's header name as a map key.
@@ -156,12 +159,12 @@ func (h *httpIntegration) forward(w http.ResponseWriter, r *http.Request, rc *re
 	}
 	// Apart, as one more return in send would cost its defers their open coding (the
 	// compiler's limit on returns times defers): about 240 instructions a request.
-	h.send(w, r, rc, f, notes.expect)
+	h.send(w, r, rc, f, notes)
 }
 
-// send is forward's lean path for f, whose fields outgoingFields made; expect: r has an
-// Expect field.
-func (h *httpIntegration) send(w http.ResponseWriter, r *http.Request, rc *reqctx.Request, f *forwarding, expect bool) {
+// send is forward's lean path for f, whose fields outgoingFields made, with what it noted.
+func (h *httpIntegration) send(w http.ResponseWriter, r *http.Request, rc *reqctx.Request, f *forwarding, notes headerNotes) {
+	expect := notes.expect
 	defer f.release(rc)
 	f.w = w
 	f.http10 = r.ProtoMajor == 1 && r.ProtoMinor == 0
@@ -180,17 +183,17 @@ func (h *httpIntegration) send(w http.ResponseWriter, r *http.Request, rc *reqct
 	checked := h.params == nil && r.Context().Value(http.ServerContextKey) != nil
 	list := checked && !rc.DataTrace && !expect
 	if list {
-		if !hasField(f.fields, "User-Agent") {
-			// Not net/http's default User-Agent either. The value from the slab, which
-			// outgoingFields left room for.
-			f.fields = append(f.fields, httpsyntax.Field{Name: "User-Agent", Values: slabValue(&f.values, "")})
-		}
+		// The fields go out ready (upstream.Hints.FieldsReady): the client's sorted, then
+		// the gateway's, a User-Agent only if the client sent one.
 		out.Header = f.header
 		if out.Header == nil {
 			out.Header = make(http.Header)
 		}
 	} else {
 		out.Header = fieldMap(f.fields, f.header)
+		if cl := notes.contentLength; cl != nil {
+			out.Header["Content-Length"] = cl // as the client sent it, for the execution log
+		}
 	}
 	if r.ContentLength == 0 || r.Body == nil {
 		out.Body = nil
@@ -200,6 +203,7 @@ func (h *httpIntegration) send(w http.ResponseWriter, r *http.Request, rc *reqct
 	}
 	h.params.apply(out, r, rc)
 	if _, ok := out.Header["User-Agent"]; !ok && !list {
+		// Not net/http's default User-Agent either.
 		out.Header["User-Agent"] = slabValue(&f.values, "")
 	}
 	if rc.DataTrace {
@@ -208,19 +212,24 @@ func (h *httpIntegration) send(w http.ResponseWriter, r *http.Request, rc *reqct
 
 	var ctx context.Context
 	if enforcesDeadline(h.up.transport, out) {
-		// The lean transport asks the context itself for the 1xx handler (Value), so that
-		// no wrapper hides the request's context from it (reqend). It also asks whether the
-		// header needs its check (checked, above).
+		// The lean transport asks the context itself for its hints (Value), so that no
+		// wrapper hides the request's context from it (reqend). Nothing on the way adds an
+		// httptrace.ClientTrace to the request's context (Untraced).
 		start := clock.Now()
-		f.deadline = deadlineCtx{Context: r.Context(), deadline: start.Add(h.timeout), start: start, got1xx: f, headerChecked: checked, lazyHeader: true}
+		f.deadline = deadlineCtx{Context: r.Context(), deadline: start.Add(h.timeout), hints: leanhttp.Hints{
+			Start: start, Got1xx: f, HeaderChecked: checked, LazyHeader: true, Untraced: true,
+		}}
 		if list {
-			f.deadline.fields = f.fields
+			f.deadline.hints.Fields, f.deadline.hints.FieldsReady = f.fields, true
 		}
 		ctx = &f.deadline
 	} else {
 		if list {
 			// net/http's transport: it writes the map alone.
 			out.Header = fieldMap(f.fields, out.Header)
+			if _, ok := out.Header["User-Agent"]; !ok {
+				out.Header["User-Agent"] = slabValue(&f.values, "")
+			}
 		}
 		// net/http's transport may go on writing the body after it returns the answer.
 		rc.Retain()
@@ -424,6 +433,18 @@ func outgoingFields(in *http.Request, rc *reqctx.Request, list []httpsyntax.Fiel
 			continue
 		case "Forwarded", requestIDKey:
 			continue // set below
+		case "Content-Length":
+			notes.contentLength = vv
+			continue
+		case "Host":
+			continue // the request's own (never in a server's map)
+		case "User-Agent":
+			// Its first value, as net/http writes it; none for an empty one, which stops
+			// its default.
+			if len(vv) > 0 && vv[0] != "" {
+				add(k, slabValue(&slab, vv[0]))
+			}
+			continue
 		}
 		if isHopByHop(k) || !rc.PeerTrusted && forwardingName(k) {
 			continue
@@ -445,6 +466,9 @@ func outgoingFields(in *http.Request, rc *reqctx.Request, list []httpsyntax.Fiel
 			list = list[:from+len(slices.DeleteFunc(list[from:], func(f httpsyntax.Field) bool { return slices.Contains(named, f.Name) }))]
 		}
 	}
+	// The client's in name order, as net/http writes a map (its order is the map's, which
+	// changes from one pass to the next); the gateway's after them, in the order below.
+	httpsyntax.SortFields(list[from:])
 	if httpguts.HeaderValuesContainsToken(te, "trailers") {
 		add("Te", slabValue(&slab, "trailers"))
 	}
@@ -467,8 +491,6 @@ func outgoingFields(in *http.Request, rc *reqctx.Request, list []httpsyntax.Fiel
 	case in.Host != "":
 		add("X-Forwarded-Host", slabValue(&slab, in.Host))
 	}
-	// In name order (Port before Proto), as the writer sorts the fields: added so, they
-	// cost it a comparison each.
 	if len(port) == 0 {
 		port = slabValue(&slab, forwardedPort(in))
 	}
@@ -543,16 +565,6 @@ func fieldMap(fields []httpsyntax.Field, out http.Header) http.Header {
 		out[f.Name] = f.Values
 	}
 	return out
-}
-
-// hasField reports whether fields has one named k.
-func hasField(fields []httpsyntax.Field, k string) bool {
-	for _, f := range fields {
-		if f.Name == k {
-			return true
-		}
-	}
-	return false
 }
 
 // isHopByHop reports whether k, a canonical name, is a header for one connection only, as

@@ -249,13 +249,15 @@ func TestForwardTrailers(t *testing.T) {
 		{"Connection": {"keep-alive"}, "Upgrade": {"websocket"}},
 		{"Expect": {"100-continue"}, "Connection": {"upgrade"}},
 		{"Expect": nil, "Accept": {"a"}},
+		{"Content-Length": {"12"}},
 	} {
 		_, _, notes := outgoingFields(&http.Request{Header: header}, &reqctx.Request{}, nil, nil)
 		want := headerNotes{
-			expect:  header["Expect"] != nil,
-			reverse: header["Trailer"] != nil || httpguts.HeaderValuesContainsToken(header["Connection"], "Upgrade"),
+			expect:        header["Expect"] != nil,
+			reverse:       header["Trailer"] != nil || httpguts.HeaderValuesContainsToken(header["Connection"], "Upgrade"),
+			contentLength: header["Content-Length"],
 		}
-		if notes != want {
+		if !reflect.DeepEqual(notes, want) {
 			t.Errorf("%v: notes %+v, want %+v", header, notes, want)
 		}
 	}

@@ -219,7 +219,7 @@ func (u *upstream) RoundTrip(req *http.Request) (*http.Response, error) {
 	res, err := u.transport.RoundTrip(req)
 	if err != nil && isConnectError(err) && req.Context().Err() == nil && u.cluster != "" {
 		if d, ok := req.Context().(*deadlineCtx); ok {
-			d.start = time.Time{} // the dial may have taken long: the retry reads the clock
+			d.hints.Start = time.Time{} // the dial may have taken long: the retry reads the clock
 		}
 		if cl := u.clusters.Get(u.cluster); cl != nil {
 			if ep := cl.Lookup(req.URL.Host); ep != nil {

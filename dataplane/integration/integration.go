@@ -105,8 +105,8 @@ func NewShared(s Shared) *Shared {
 // (deadlineCtx), read moments before, when Now is that clock; else Now.
 func (s *Shared) start(req *http.Request) time.Time {
 	if s.realClock {
-		if d, ok := req.Context().(*deadlineCtx); ok && !d.start.IsZero() {
-			return d.start
+		if d, ok := req.Context().(*deadlineCtx); ok && !d.hints.Start.IsZero() {
+			return d.hints.Start
 		}
 	}
 	return s.Now()

@@ -23,6 +23,7 @@ import (
 	"net"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -236,10 +237,12 @@ func headBackend(t *testing.T) (string, <-chan string) {
 }
 
 // TestOutgoingFields: over `portico proxy`'s own HTTP/1.1 server, the outgoing request's
-// fields go to the lean transport as a list (upstream.FieldsKey) on "prod", and in the
-// header map on "trace", whose execution log shows them. The backend must get the same head
-// both ways, but for the request id's value; a body past the lean path's limit goes to
-// net/http's transport, which gets the list in the map.
+// fields go to the lean transport as a list (upstream.Hints) on "prod", and in the header
+// map on "trace", whose execution log shows them. The backend must get the same fields both
+// ways, but for the request id's value: the map's sorted by name, the list's the client's
+// sorted by name, then the gateway's (an order of fields of different names means nothing,
+// RFC 9110 5.3), lines of one name in the client's order both ways. A body past the lean
+// path's limit goes to net/http's transport, which gets the list in the map.
 func TestOutgoingFields(t *testing.T) {
 	backend, heads := headBackend(t)
 	addr := prodAndTrace(t, uriRoute("any", "/{p+}", "ANY", "http://"+backend+"/{p}"))
@@ -293,14 +296,31 @@ func TestOutgoingFields(t *testing.T) {
 	}
 	for _, request := range requests {
 		got, want := sent("prod", request), sent("trace", request)
-		if got != want {
+		if byName(got) != byName(want) {
 			t.Errorf("as a list:\n%s\nin the map:\n%s", got, want)
+		}
+		// The gateway's fields last, in their order, X-Forwarded-For's value aside.
+		const last = "\r\nX-Forwarded-Host: gw\r\nX-Forwarded-Port: 80\r\nX-Forwarded-Proto: http\r\nX-Request-Id: (id)\r\n\r\n"
+		if i := strings.Index(got, "\r\nX-Forwarded-For: "); i < 0 || !strings.HasSuffix(got, last) ||
+			strings.Contains(got[i+2:len(got)-len(last)], "\r\n") {
+			t.Errorf("the gateway's fields are not last, in their order:\n%s", got)
 		}
 		if strings.Contains(got, "X-Private") || strings.Contains(got, "Keep-Alive") || strings.Contains(got, "dropped") ||
 			!strings.Contains(got, "X-Request-Id: (id)") || !strings.Contains(got, "X-Forwarded-For: 127.0.0.1") {
 			t.Errorf("head:\n%s", got)
 		}
 	}
+}
+
+// byName is head with its fields sorted by name, lines of one name kept in their order.
+func byName(head string) string {
+	lines := strings.Split(strings.TrimSuffix(head, "\r\n\r\n"), "\r\n")
+	slices.SortStableFunc(lines[1:], func(a, b string) int {
+		an, _, _ := strings.Cut(a, ":")
+		bn, _, _ := strings.Cut(b, ":")
+		return strings.Compare(an, bn)
+	})
+	return strings.Join(lines, "\r\n")
 }
 
 // Over `portico proxy`'s own server, which writes the request id itself (httpsyntax.IDSetter),

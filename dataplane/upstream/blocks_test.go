@@ -47,7 +47,7 @@ func TestAnswersKeepTheirHeads(t *testing.T) {
 	for i := range answers {
 		ctx := context.Background()
 		if i%2 == 1 {
-			ctx = context.WithValue(ctx, LazyHeaderKey{}, true)
+			ctx = context.WithValue(ctx, HintsKey{}, &Hints{LazyHeader: true})
 		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/?n="+strconv.Itoa(i), nil)
 		if err != nil {

@@ -96,7 +96,7 @@ func (pc *persistConn) nothingReceived() bool {
 }
 
 // roundTrip writes req and reads its response's headers. On error the connection is closed.
-func (pc *persistConn) roundTrip(req *http.Request) (*http.Response, error) {
+func (pc *persistConn) roundTrip(req *http.Request, hints *Hints) (*http.Response, error) {
 	ctx := req.Context()
 	deadline, _ := ctx.Deadline()
 	pc.setDeadline(deadline)
@@ -110,7 +110,7 @@ func (pc *persistConn) roundTrip(req *http.Request) (*http.Response, error) {
 		pc.stop = context.AfterFunc(ctx, pc.interrupt)
 	}
 
-	err := writeRequest(deadlineWriter{pc}, pc.bw, req, &pc.fields)
+	err := writeRequest(deadlineWriter{pc}, pc.bw, req, hints, &pc.fields)
 	if err != nil {
 		pc.bw.Reset(deadlineWriter{pc})
 		return nil, pc.fail(ctx, err)
@@ -138,7 +138,7 @@ func (pc *persistConn) roundTrip(req *http.Request) (*http.Response, error) {
 	// backend streaming 103s cannot hold the request until its deadline.
 	pc.cr.limit = pc.cr.n + int64(pc.br.Buffered()) + maxHeader
 	for {
-		r, f, err = pc.readResponse(req)
+		r, f, err = pc.readResponse(req, hints)
 		if err != nil {
 			switch {
 			case pc.cr.n >= pc.cr.limit:
@@ -152,7 +152,7 @@ func (pc *persistConn) roundTrip(req *http.Request) (*http.Response, error) {
 			return nil, pc.fail(ctx, errUpgrade)
 		}
 		if r.res.StatusCode >= 100 && r.res.StatusCode < 200 {
-			if err := got1xx(req, &r.res); err != nil {
+			if err := got1xx(req, hints, &r.res); err != nil {
 				return nil, pc.fail(ctx, err)
 			}
 			continue

@@ -26,22 +26,12 @@ import (
 // map: Connection, for the fields it names, and Content-Length. Building the map for that is
 // a map assignment per field, about a twentieth of a proxied request's instructions. So a
 // caller that reads the header only through Fields, Values and Header says so on its
-// request's context (LazyHeaderKey), and for an answer whose list stands for the map (a
+// request's context (Hints.LazyHeader), and for an answer whose list stands for the map (a
 // plain head, neither chunked nor announcing trailers, and not a 1xx, whose header goes to
 // the 1xx handler) res.Header stays empty until Header fills it. An answer without a body,
 // which Header cannot tell from another's (its Body is http.NoBody), has its map at once.
 // Framing reads and changes the two fields it works on through the response (values, del,
 // set), which keeps its changes apart until then.
-
-// LazyHeaderKey is the context key of a caller's word (true) that it reads the answer's
-// header through Fields, Values and Header only, never res.Header directly.
-type LazyHeaderKey struct{}
-
-// wantsLazy reports whether req's caller reads the answer's header only through Header.
-func wantsLazy(req *http.Request) bool {
-	lazy, _ := req.Context().Value(LazyHeaderKey{}).(bool)
-	return lazy
-}
 
 // lazyHeader is an answer's header while its map is not built: the list (response.fields)
 // and what framing changed of it.
@@ -100,7 +90,7 @@ func (r *response) set(k string, vv []string) {
 }
 
 // Header returns res's header map, building it first when the caller's word left it
-// empty (LazyHeaderKey). The lean path's answer's map is then its fields' as readResponse
+// empty (Hints.LazyHeader). The lean path's answer's map is then its fields' as readResponse
 // would have made it: the lines of a name in one entry, in their order, with framing's
 // changes.
 func Header(res *http.Response) http.Header {

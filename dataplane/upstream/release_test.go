@@ -135,7 +135,7 @@ func TestLazyHeader(t *testing.T) {
 	url, _ := rawBackend(t, answerEach("HTTP/1.1 200 OK\r\nServer: nginx\r\nVary: A\r\nvary: B\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok"))
 	tr, _ := newTransport(t, Options{})
 	for _, lazy := range []bool{false, true} {
-		ctx := context.WithValue(context.Background(), LazyHeaderKey{}, lazy)
+		ctx := context.WithValue(context.Background(), HintsKey{}, &Hints{LazyHeader: lazy})
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		res, err := tr.RoundTrip(req)
 		if err != nil {

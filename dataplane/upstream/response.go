@@ -111,7 +111,7 @@ func CanonicalNames(res *http.Response) bool { return leanOf(res) != nil }
 
 // readResponse reads the next response's head from the connection and returns the
 // response, its Body not set yet, and how the body is delimited.
-func (pc *persistConn) readResponse(req *http.Request) (*response, bodyFraming, error) {
+func (pc *persistConn) readResponse(req *http.Request, hints *Hints) (*response, bodyFraming, error) {
 	s := &pc.scan
 	head, err := s.readHead(pc.br, &pc.scratch)
 	if err != nil {
@@ -131,7 +131,7 @@ func (pc *persistConn) readResponse(req *http.Request) (*response, bodyFraming, 
 	}
 	// A Pragma may add a Cache-Control to the map (framing), which the list would lack.
 	r.plain = !s.folded && s.plain && s.named&hasPragma == 0
-	r.lazy = lazyHeader{on: r.plain && s.named&(hasTransferEncoding|hasTrailer) == 0 && res.StatusCode >= 200 && wantsLazy(req)}
+	r.lazy = lazyHeader{on: r.plain && s.named&(hasTransferEncoding|hasTrailer) == 0 && res.StatusCode >= 200 && hints.LazyHeader}
 	res.Header, r.fields = s.header(head, r.header, r.fields[:0], r.lazy.on)
 	r.header = nil
 	if cap(s.fields) > 256 {

@@ -146,12 +146,12 @@ func leanExchange(data []byte, method string, step int, maxHeader int64, lazy bo
 	var o outcome
 	req := exchangeRequest(method, &o.Infos)
 	if lazy {
-		req = req.WithContext(context.WithValue(req.Context(), LazyHeaderKey{}, true))
+		req = req.WithContext(context.WithValue(req.Context(), HintsKey{}, &Hints{LazyHeader: true}))
 	}
 	p := &pool{t: fuzzTransport(maxHeader), addr: "backend:80"}
 	c := &streamConn{data: data, step: step}
 	pc := newPersistConn(p, c)
-	res, err := pc.roundTrip(req)
+	res, err := pc.roundTrip(req, hintsOf(req))
 	if err != nil {
 		o.Err = true
 		o.Infos = nil // how far 1xx went before a refusal is not compared
@@ -188,7 +188,7 @@ func leanExchange(data []byte, method string, step int, maxHeader int64, lazy bo
 	return o
 }
 
-// valuesAgree checks, for an answer whose map may not be built yet (LazyHeaderKey), that
+// valuesAgree checks, for an answer whose map may not be built yet (Hints.LazyHeader), that
 // Values gives the fields framing works on as the map has them once Header builds it. It
 // returns what disagrees, or "".
 func valuesAgree(res *http.Response) string {
@@ -287,7 +287,7 @@ func referenceExchange(data []byte, method string, maxHeader int64) outcome {
 			return outcome{Err: true, Deviation: o.Deviation}
 		}
 		if res.StatusCode >= 100 && res.StatusCode < 200 {
-			if err := got1xx(req, res); err != nil {
+			if err := got1xx(req, hintsOf(req), res); err != nil {
 				return outcome{Err: true}
 			}
 			continue

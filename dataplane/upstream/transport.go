@@ -45,8 +45,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptrace"
-	"net/textproto"
 	"net/url"
 	"strings"
 	"sync"
@@ -94,7 +92,7 @@ type Options struct {
 	// Fallback carries the requests the lean path does not take. Required.
 	Fallback http.RoundTripper
 	// Now is the clock for idle timeouts. Default clock.Now (internal/clock: time.Now at
-	// half the cost), whose reading a caller may hand over (StartKey).
+	// half the cost), whose reading a caller may hand over (Hints.Start).
 	Now func() time.Time
 }
 
@@ -112,7 +110,7 @@ type Transport struct {
 	mu      sync.Mutex
 	sweeper *time.Timer // armed while some connection is idle
 
-	// realClock: opts.Now is clock.Now, so a caller's reading of it (StartKey) serves.
+	// realClock: opts.Now is clock.Now, so a caller's reading of it (Hints.Start) serves.
 	realClock bool
 }
 
@@ -182,11 +180,12 @@ func (t *Transport) EnforcesDeadline(req *http.Request) bool { return t.Lean(req
 // connection returns to the pool when the body has been read to its end, and is closed when
 // the body is closed before that.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	hints := hintsOf(req)
 	if !t.Lean(req) {
-		return t.opts.Fallback.RoundTrip(withFields(req))
+		return t.opts.Fallback.RoundTrip(withFields(req, hints.Fields))
 	}
-	if checked, _ := req.Context().Value(HeaderCheckedKey{}).(bool); !checked {
-		if err := validHeaders(withFields(req).Header); err != nil {
+	if !hints.HeaderChecked {
+		if err := validHeaders(withFields(req, hints.Fields).Header); err != nil {
 			closeBody(req)
 			return nil, err
 		}
@@ -194,14 +193,14 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	p := t.pool(req.URL)
 	replay := replayable(req)
 	unchecked := replay // a fresh connection may go unchecked (freshIdle), on the first try
-	now := t.now(req.Context())
+	now := t.now(hints)
 	for {
 		pc, err := t.conn(req.Context(), p, now, unchecked)
 		if err != nil {
 			closeBody(req)
 			return nil, err
 		}
-		res, err := pc.roundTrip(req)
+		res, err := pc.roundTrip(req, hints)
 		if err == nil {
 			return res, nil
 		}
@@ -283,15 +282,13 @@ func hostPort(host, port string) string {
 	return host + ":" + port
 }
 
-// now is the time a request's call starts at: the caller's reading of the clock (StartKey)
+// now is the time a request's call starts at: the caller's reading of the clock (Hints.Start)
 // when the transport's clock is the real one, else the clock now. Each read of the clock is
 // a vDSO call (some 2% of a proxied request's CPU went to them), and the caller has just
 // read it.
-func (t *Transport) now(ctx context.Context) time.Time {
-	if t.realClock {
-		if s, _ := ctx.Value(StartKey{}).(*time.Time); s != nil && !s.IsZero() {
-			return *s
-		}
+func (t *Transport) now(h *Hints) time.Time {
+	if t.realClock && !h.Start.IsZero() {
+		return h.Start
 	}
 	return t.opts.Now()
 }
@@ -490,78 +487,6 @@ func closeBody(req *http.Request) {
 	if req.Body != nil {
 		_ = req.Body.Close()
 	}
-}
-
-// HeaderCheckedKey is the context key of a caller's word (true) that its request's header
-// names and values are all valid as written: each came from a request that a server checked
-// (h1 and net/http refuse an invalid name or value) or from the caller itself. The transport
-// then skips its own check, a pass over every name and value (a twentieth of a proxied
-// request's instructions). Without it, the transport checks.
-type HeaderCheckedKey struct{}
-
-// StartKey is the context key of the time (*time.Time, a pointer so that the answer
-// allocates nothing; zero for none) a caller read from clock.Now as it started the request's
-// call, moments before RoundTrip: the transport takes it as the time now for its first
-// connection, rather than read the clock again. A caller that calls again after a while
-// (a retry after a failed dial) clears it first.
-type StartKey struct{}
-
-// FieldsKey is the context key of a request's header fields beyond its header map
-// (*[]httpsyntax.Field, a pointer so that the answer allocates nothing; names canonical, no
-// two of one name, none of the map's): a proxy's outgoing fields, built as a list rather
-// than as a map, which the transport writes with the map's, sorted together by name as it
-// writes a map alone. net/http's Transport, when a request goes to it (Fallback), gets them
-// in a copy of the map.
-type FieldsKey struct{}
-
-// headerFields is req's fields beyond its map (FieldsKey), or nil.
-func headerFields(req *http.Request) []httpsyntax.Field {
-	if fields, _ := req.Context().Value(FieldsKey{}).(*[]httpsyntax.Field); fields != nil {
-		return *fields
-	}
-	return nil
-}
-
-// withFields returns req with its fields beyond the map (FieldsKey) in a copy of its map,
-// for a writer that knows only the map; req itself when it has none.
-func withFields(req *http.Request) *http.Request {
-	fields := headerFields(req)
-	if fields == nil {
-		return req
-	}
-	r2 := *req
-	r2.Header = req.Header.Clone()
-	if r2.Header == nil {
-		r2.Header = make(http.Header, len(fields))
-	}
-	for _, f := range fields {
-		r2.Header[f.Name] = f.Values
-	}
-	return &r2
-}
-
-// Got1xxKey is the context key of a Got1xxHandler: a caller's own context type may answer
-// it, where httptrace.WithClientTrace would wrap the context in one that hides the
-// caller's type (and its reqend.Notifier) from the transport.
-type Got1xxKey struct{}
-
-// Got1xxHandler takes a request's informational responses (1xx), as an
-// httptrace.ClientTrace's Got1xxResponse does.
-type Got1xxHandler interface {
-	Got1xxResponse(code int, header textproto.MIMEHeader) error
-}
-
-// got1xx hands an informational response to the request's Got1xxHandler, or to its trace
-// as net/http's Transport does (httputil.ReverseProxy forwards it to the client that way).
-func got1xx(req *http.Request, res *http.Response) error {
-	ctx := req.Context()
-	if h, ok := ctx.Value(Got1xxKey{}).(Got1xxHandler); ok {
-		return h.Got1xxResponse(res.StatusCode, textproto.MIMEHeader(res.Header))
-	}
-	if trace := httptrace.ContextClientTrace(ctx); trace != nil && trace.Got1xxResponse != nil {
-		return trace.Got1xxResponse(res.StatusCode, textproto.MIMEHeader(res.Header))
-	}
-	return nil
 }
 
 var errUpgrade = errors.New("upstream: 101 Switching Protocols to a request that asked for no upgrade")

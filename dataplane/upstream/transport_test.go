@@ -586,28 +586,15 @@ func TestIdleTimeoutAndSweep(t *testing.T) {
 	}
 }
 
-// startCtx answers StartKey with a caller's reading of the clock.
-type startCtx struct {
-	context.Context
-	start time.Time
-}
-
-func (c *startCtx) Value(k any) any {
-	if _, ok := k.(StartKey); ok {
-		return &c.start
-	}
-	return c.Context.Value(k)
-}
-
-// With the real clock, the transport takes a caller's reading (StartKey) as the time now for
+// With the real clock, the transport takes a caller's reading (Hints.Start) as the time now for
 // its pool: a reading an idle timeout after the connection went idle finds it too old. A
 // zero reading, or a transport on a clock of its own, reads the clock.
-func TestStartKeyServesAsNow(t *testing.T) {
+func TestStartServesAsNow(t *testing.T) {
 	srv, conns := countingServer(t, func(http.ResponseWriter, *http.Request) {})
 	tr, _ := newTransport(t, Options{IdleTimeout: time.Minute})
 	send := func(start time.Time) {
 		t.Helper()
-		ctx := &startCtx{Context: context.Background(), start: start}
+		ctx := context.WithValue(context.Background(), HintsKey{}, &Hints{Start: start})
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
 		if err != nil {
 			t.Fatal(err)

@@ -22,7 +22,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptrace"
 	"net/textproto"
 	"slices"
 	"strconv"
@@ -56,12 +55,12 @@ var writeBuffers = sync.Pool{New: func() any { b := make([]byte, 0, bufferSize);
 // writeRequest writes req to w, in one write when the lean writer takes it: built in bw's
 // room, which only the other writer uses, unless its body may not fit there. fields is the
 // connection's room for the list of fields the lean writer sorts.
-func writeRequest(w io.Writer, bw *bufio.Writer, req *http.Request, fields *[]httpsyntax.Field) error {
-	err := writeLean(w, bw.AvailableBuffer(), req, fields)
+func writeRequest(w io.Writer, bw *bufio.Writer, req *http.Request, hints *Hints, fields *[]httpsyntax.Field) error {
+	err := writeLean(w, bw.AvailableBuffer(), req, hints, fields)
 	if !errors.Is(err, errNotLean) {
 		return err
 	}
-	if err := withFields(req).Write(bw); err != nil {
+	if err := withFields(req, hints.Fields).Write(bw); err != nil {
 		return err
 	}
 	return bw.Flush()
@@ -71,11 +70,11 @@ func writeRequest(w io.Writer, bw *bufio.Writer, req *http.Request, fields *[]ht
 // nothing. The body is closed unless errNotLean is returned. The request is built in room
 // when its body is at most half of it, in a pooled buffer otherwise. fields, when not nil,
 // is the room of the fields' list, kept for the next request.
-func writeLean(w io.Writer, room []byte, req *http.Request, fields *[]httpsyntax.Field) error {
+func writeLean(w io.Writer, room []byte, req *http.Request, hints *Hints, fields *[]httpsyntax.Field) error {
 	if len(req.TransferEncoding) > 0 || req.Trailer != nil || req.URL == nil || req.URL.Opaque != "" {
 		return errNotLean
 	}
-	if trace := httptrace.ContextClientTrace(req.Context()); trace != nil &&
+	if trace := hints.clientTrace(req.Context()); trace != nil &&
 		(trace.WroteHeaderField != nil || trace.WroteHeaders != nil || trace.WroteRequest != nil) {
 		return errNotLean
 	}
@@ -101,7 +100,7 @@ func writeLean(w io.Writer, room []byte, req *http.Request, fields *[]httpsyntax
 	if fields != nil {
 		list = *fields
 	}
-	b, list, err := appendHead(b, req, host, list)
+	b, list, err := appendHead(b, req, host, hints, list)
 	if fields != nil {
 		// The room is kept: on the stack it was a zeroed array of 1,280 bytes per request.
 		*fields = httpsyntax.ReusableFields(list)
@@ -121,9 +120,9 @@ func writeLean(w io.Writer, room []byte, req *http.Request, fields *[]httpsyntax
 	return err
 }
 
-// appendHead appends req's request line and headers to b. The fields are sorted in list's
-// room, which it returns.
-func appendHead(b []byte, req *http.Request, host string, list []httpsyntax.Field) ([]byte, []httpsyntax.Field, error) {
+// appendHead appends req's request line and headers to b. The map's fields, with hints'
+// unless they are ready, are sorted in list's room, which it returns.
+func appendHead(b []byte, req *http.Request, host string, hints *Hints, list []httpsyntax.Field) ([]byte, []httpsyntax.Field, error) {
 	method := req.Method
 	if method == "" {
 		method = http.MethodGet
@@ -157,10 +156,12 @@ func appendHead(b []byte, req *http.Request, host string, list []httpsyntax.Fiel
 	b = append(b, host...)
 	b = append(b, "\r\n"...)
 
-	extra := headerFields(req)
+	extra, ready := hints.Fields, hints.FieldsReady
 	ua := defaultUserAgent
 	if vv, ok := req.Header["User-Agent"]; ok {
 		ua = first(vv)
+	} else if ready {
+		ua = "" // the fields have it, or the request none
 	} else {
 		for _, f := range extra {
 			if f.Name == "User-Agent" {
@@ -195,23 +196,38 @@ func appendHead(b []byte, req *http.Request, host string, list []httpsyntax.Fiel
 			return b, fields, err
 		}
 	}
-	for _, f := range extra {
-		if fields, err = addField(fields, f.Name, f.Values); err != nil {
-			return b, fields, err
+	if !ready {
+		for _, f := range extra {
+			if fields, err = addField(fields, f.Name, f.Values); err != nil {
+				return b, fields, err
+			}
 		}
 	}
 	httpsyntax.SortFields(fields)
 	// Names and values were checked by validHeaders before the connection was taken.
 	for _, f := range fields {
-		k := f.Name
-		for _, v := range f.Values {
-			b = append(b, k...)
-			b = append(b, ": "...)
-			b = append(b, textproto.TrimString(v)...)
-			b = append(b, "\r\n"...)
+		b = appendField(b, f.Name, f.Values, true)
+	}
+	if ready {
+		for _, f := range extra {
+			b = appendField(b, f.Name, f.Values, false)
 		}
 	}
 	return append(b, "\r\n"...), fields, nil
+}
+
+// appendField appends a line per value of field k, each value trimmed when trim is set.
+func appendField(b []byte, k string, vv []string, trim bool) []byte {
+	for _, v := range vv {
+		b = append(b, k...)
+		b = append(b, ": "...)
+		if trim {
+			v = textproto.TrimString(v)
+		}
+		b = append(b, v...)
+		b = append(b, "\r\n"...)
+	}
+	return b
 }
 
 // addField adds a field to those appendHead writes after its own, unless it is one of

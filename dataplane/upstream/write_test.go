@@ -64,7 +64,7 @@ func (c writeCase) check(t *testing.T) {
 	// out of it.
 	// The fields are listed in a connection's room, given back cleared (keepFields).
 	room := make([]httpsyntax.Field, 0, 2)
-	err := writeLean(&got, make([]byte, 0, 64), c.request(), &room)
+	err := writeLean(&got, make([]byte, 0, 64), c.request(), &noHints, &room)
 	for _, f := range room[:cap(room)] {
 		if f.Name != "" || f.Values != nil {
 			t.Fatalf("the fields' room kept %s: %q", f.Name, f.Values)
@@ -169,7 +169,7 @@ func TestWriteRefuses(t *testing.T) {
 	} {
 		var out bytes.Buffer
 		c := writeCase{method: "GET", path: "/", host: "h", header: h}
-		if err := writeLean(&out, nil, c.request(), nil); err == nil || errors.Is(err, errNotLean) || out.Len() > 0 {
+		if err := writeLean(&out, nil, c.request(), &noHints, nil); err == nil || errors.Is(err, errNotLean) || out.Len() > 0 {
 			t.Errorf("%v: wrote %q, error %v", h, out.Bytes(), err)
 		}
 	}
@@ -177,7 +177,7 @@ func TestWriteRefuses(t *testing.T) {
 	c := writeCase{method: "POST", path: "/", host: "h", header: http.Header{}, body: "abc"}
 	r := c.request()
 	r.ContentLength = 5
-	if err := writeLean(&out, nil, r, nil); err == nil || !strings.Contains(err.Error(), "ContentLength=5 with Body length 3") {
+	if err := writeLean(&out, nil, r, &noHints, nil); err == nil || !strings.Contains(err.Error(), "ContentLength=5 with Body length 3") {
 		t.Errorf("short body: %v", err)
 	}
 }
@@ -190,7 +190,7 @@ func TestWriteNotLean(t *testing.T) {
 		"idna":    writeCase{method: "GET", path: "/", host: "bücher.example", header: http.Header{}}.request(),
 		"chunked": {Method: "POST", URL: &url.URL{Path: "/"}, Host: "h", Body: io.NopCloser(strings.NewReader("x")), ContentLength: -1},
 	} {
-		if err := writeLean(io.Discard, nil, r, nil); !errors.Is(err, errNotLean) {
+		if err := writeLean(io.Discard, nil, r, &noHints, nil); !errors.Is(err, errNotLean) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
@@ -207,7 +207,7 @@ func TestWriteCases(t *testing.T) {
 	}
 }
 
-// A caller's list of fields (FieldsKey) is written as net/http writes the same fields from
+// A caller's list of fields (Hints.Fields) is written as net/http writes the same fields from
 // a map, in any order, with the fields the writer writes itself left out, and a framing
 // name spelled otherwise refused.
 func TestWriteFieldsList(t *testing.T) {
@@ -224,15 +224,14 @@ func TestWriteFieldsList(t *testing.T) {
 		{"a framing name spelled otherwise", []httpsyntax.Field{f("X-A", "1"), f("content-length", "9")}, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			hints := &Hints{Fields: slices.Clone(c.fields)}
 			req := func() *http.Request {
-				fields := slices.Clone(c.fields)
-				ctx := context.WithValue(context.Background(), FieldsKey{}, &fields)
-				r, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://backend/x", nil)
+				r, _ := http.NewRequest(http.MethodGet, "http://backend/x", nil)
 				r.Header = http.Header{}
 				return r
 			}
 			var got bytes.Buffer
-			err := writeLean(&got, make([]byte, 0, 512), req(), nil)
+			err := writeLean(&got, make([]byte, 0, 512), req(), hints, nil)
 			if c.fails {
 				if err == nil || got.Len() > 0 {
 					t.Fatalf("wrote %q, %v; want an error and nothing written", got.Bytes(), err)
@@ -240,8 +239,39 @@ func TestWriteFieldsList(t *testing.T) {
 				return
 			}
 			var want bytes.Buffer
-			if werr := withFields(req()).Write(&want); err != nil || werr != nil || got.String() != want.String() {
+			if werr := withFields(req(), hints.Fields).Write(&want); err != nil || werr != nil || got.String() != want.String() {
 				t.Fatalf("lean writer (%v)\n%q\nnet/http (%v)\n%q", err, got.Bytes(), werr, want.Bytes())
+			}
+		})
+	}
+}
+
+// Ready fields (Hints.FieldsReady) go out after the map's, in their order and as they are,
+// with no User-Agent but theirs.
+func TestWriteReadyFields(t *testing.T) {
+	f := func(k string, vv ...string) httpsyntax.Field { return httpsyntax.Field{Name: k, Values: vv} }
+	for _, c := range []struct {
+		name   string
+		header http.Header
+		fields []httpsyntax.Field
+		want   string
+	}{
+		{"no user agent", nil, []httpsyntax.Field{f("X-B", "b"), f("Accept", "a", "c")},
+			"X-B: b\r\nAccept: a\r\nAccept: c\r\n"},
+		{"the fields' user agent in its place", nil, []httpsyntax.Field{f("X-B", "b"), f("User-Agent", "ua/1")},
+			"X-B: b\r\nUser-Agent: ua/1\r\n"},
+		{"the map's fields first, sorted", http.Header{"Z": {"z"}, "B": {"b"}}, []httpsyntax.Field{f("X-F", "f")},
+			"B: b\r\nZ: z\r\nX-F: f\r\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r, _ := http.NewRequest(http.MethodGet, "http://backend/x", nil)
+			r.Header = c.header
+			var got bytes.Buffer
+			if err := writeLean(&got, nil, r, &Hints{Fields: c.fields, FieldsReady: true}, nil); err != nil {
+				t.Fatal(err)
+			}
+			if want := "GET /x HTTP/1.1\r\nHost: backend\r\n" + c.want + "\r\n"; got.String() != want {
+				t.Errorf("wrote\n%q\nwant\n%q", got.String(), want)
 			}
 		})
 	}
