@@ -30,6 +30,7 @@ import (
 	"net/http/httptrace"
 	"net/textproto"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -456,4 +457,30 @@ func TestFramingCheckedOverWholeHead(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The status line's and Content-Length's short paths read what the general ones read.
+func FuzzShortPaths(f *testing.F) {
+	for _, s := range []string{"HTTP/1.1 200 OK", "HTTP/1.1 204", "HTTP/1.1 200  OK", "HTTP/1.1 +20 x", "HTTP/1.0 200 OK",
+		"HTTP/1.1 2000 OK", "HTTP/1.1 20", "3", "007", "123456789012345678", "1234567890123456789", "-1", "+1", "1_0", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		type status struct {
+			proto, status      string
+			code, major, minor int
+			ok                 bool
+		}
+		var got, want status
+		got.proto, got.status, got.code, got.major, got.minor, got.ok = parseStatusLine(s)
+		want.proto, want.status, want.code, want.major, want.minor, want.ok = parseAnyStatusLine(s)
+		if got != want {
+			t.Errorf("status line %q: %+v, want %+v", s, got, want)
+		}
+		n, ok := parseLength(s)
+		wn, err := strconv.ParseUint(s, 10, 63)
+		if ok != (err == nil) || ok && n != int64(wn) {
+			t.Errorf("length %q: %d, %v; ParseUint %d, %v", s, n, ok, wn, err)
+		}
+	})
 }
