@@ -245,7 +245,7 @@ func (u *upstream) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if rc != nil {
 		rc.Integration.Called = true
-		rc.Integration.Start, rc.Integration.Latency = start, u.shared.since(start)
+		rc.Integration.Start, rc.Integration.Latency = start, u.shared.latency(start, res)
 		if res != nil {
 			rc.Integration.Status = res.StatusCode
 		}

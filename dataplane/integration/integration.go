@@ -103,6 +103,17 @@ func NewShared(s Shared) *Shared {
 
 // start is when the call of req begins: the clock.Now its deadline was counted from
 // (deadlineCtx), read moments before, when Now is that clock; else Now.
+// latency is a call's latency from start, answered res (nil on failure): up to when the lean
+// transport read res's head when it says, rather than a reading of the clock a moment later.
+func (s *Shared) latency(start time.Time, res *http.Response) time.Duration {
+	if s.realClock && res != nil {
+		if at, ok := leanhttp.ReadAt(res); ok {
+			return at.Sub(start)
+		}
+	}
+	return s.since(start)
+}
+
 func (s *Shared) start(req *http.Request) time.Time {
 	if s.realClock {
 		if d, ok := req.Context().(*deadlineCtx); ok && !d.hints.Start.IsZero() {

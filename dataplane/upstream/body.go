@@ -22,6 +22,7 @@ import (
 	"io"
 	"net/http"
 	"sync/atomic"
+	"time"
 
 	"github.com/portico-dev/portico/internal/httpsyntax"
 )
@@ -44,8 +45,11 @@ type body struct {
 	chunks   io.Reader      // chunked framing; nil otherwise
 	left     int64          // length framing: bytes still to come; -1: up to the connection's end
 	reusable bool
-	state    atomic.Int32
-	err      error // what ended the body, set before state says so
+	// doneAt is the time the connection went idle, when the whole body was in its buffer
+	// as the head was read (the time it was read): finish needs no other reading.
+	doneAt time.Time
+	state  atomic.Int32
+	err    error // what ended the body, set before state says so
 }
 
 // The states of a body.
@@ -103,7 +107,7 @@ func (b *body) end(err error) error {
 	}
 	b.err = err
 	if b.state.CompareAndSwap(bodyOpen, bodyEnded) {
-		b.pc.finish(eof && b.reusable)
+		b.pc.finish(eof && b.reusable, b.doneAt)
 	}
 	return err
 }
@@ -167,7 +171,7 @@ func (b *body) Buffered() int {
 
 func (b *body) Close() error {
 	if b.state.CompareAndSwap(bodyOpen, bodyClosed) {
-		b.pc.finish(false)
+		b.pc.finish(false, time.Time{})
 	}
 	return nil
 }

@@ -166,15 +166,21 @@ func (pc *persistConn) roundTrip(req *http.Request, hints *Hints) (*http.Respons
 
 	// A response that ends with the connection (no length, not chunked) or asks to close it
 	// leaves nothing to reuse; so does a request that asked to close.
+	// The time the head was read: the caller's end of the call (ReadAt), and the time the
+	// connection goes idle when nothing of the answer is left to wait for.
+	r.readAt, r.realClock = pc.pool.t.opts.Now(), pc.pool.t.realClock
 	res := &r.res
 	reusable := !res.Close && !req.Close
 	if f.length == 0 {
 		r.fill()
 		res.Body = http.NoBody
-		pc.finish(reusable)
+		pc.finish(reusable, r.readAt)
 		return res, nil
 	}
 	r.body = body{owner: r, ctx: ctx, pc: pc, res: res, left: f.length, reusable: reusable}
+	if !f.chunked && f.length > 0 && int64(pc.br.Buffered()) >= f.length {
+		r.body.doneAt = r.readAt
+	}
 	if f.chunked {
 		r.body.chunks = newChunkedReader(pc.br)
 	}
@@ -223,8 +229,8 @@ func ctxError(ctx context.Context, err error, interrupted bool) error {
 }
 
 // finish ends the current exchange: the connection returns to the pool when reuse is true
-// and it is clean, and is closed otherwise.
-func (pc *persistConn) finish(reuse bool) {
+// and it is clean, and is closed otherwise. now is the time, or zero to read the clock.
+func (pc *persistConn) finish(reuse bool, now time.Time) {
 	pc.pool.inUse.Add(-1)
 	if !pc.stopInterrupt() {
 		// The context's interrupt ran (or is running): the deadline it set may land after
@@ -238,7 +244,7 @@ func (pc *persistConn) finish(reuse bool) {
 		pc.close()
 		return
 	}
-	pc.pool.put(pc)
+	pc.pool.put(pc, now)
 }
 
 func (pc *persistConn) close() { _ = pc.conn.Close() }

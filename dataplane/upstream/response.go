@@ -24,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/net/http/httpguts"
 
@@ -50,6 +51,20 @@ type response struct {
 	plain  bool
 	// lazy, when on, stands for res.Header, empty until Header fills it (lazy.go).
 	lazy lazyHeader
+	// readAt is when the head was read, on the transport's clock; realClock says that is
+	// clock.Now (ReadAt).
+	readAt    time.Time
+	realClock bool
+}
+
+// ReadAt is when the transport had read res's head, when res is the lean path's and its
+// clock is clock.Now: a caller timing the call (an integration's latency) takes it rather
+// than read the clock again a moment later.
+func ReadAt(res *http.Response) (time.Time, bool) {
+	if r := leanOf(res); r != nil && r.realClock {
+		return r.readAt, true
+	}
+	return time.Time{}, false
 }
 
 // responses keeps released responses.

@@ -411,9 +411,13 @@ func (p *pool) take(now time.Time, unchecked bool) *persistConn {
 	}
 }
 
-// put returns pc to the pool, or closes it when the pool is full.
-func (p *pool) put(pc *persistConn) {
-	pc.idleSince = p.t.opts.Now()
+// put returns pc to the pool, or closes it when the pool is full; idle since now, or the
+// clock's time for zero.
+func (p *pool) put(pc *persistConn, now time.Time) {
+	if now.IsZero() {
+		now = p.t.opts.Now()
+	}
+	pc.idleSince = now
 	p.mu.Lock()
 	if len(p.idle) >= p.t.opts.MaxIdlePerHost || p.dead.Load() {
 		p.mu.Unlock()

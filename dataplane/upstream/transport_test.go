@@ -31,6 +31,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/portico-dev/portico/internal/clock"
 )
 
 // fallback records the requests the lean path left to it.
@@ -620,5 +622,66 @@ func TestStartServesAsNow(t *testing.T) {
 	send(time.Now().Add(2 * time.Minute))
 	if n := conns.Load(); n != 3 {
 		t.Errorf("%d connections, want 3: a transport on its own clock reuses its idle one", n)
+	}
+}
+
+// The time the head was read is the caller's (ReadAt) on the real clock, and the time its
+// connection went idle when the whole body came with the head; a body still to come, or a
+// clock of the transport's own, reads the clock again.
+func TestReadAtServesAsIdleSince(t *testing.T) {
+	rest := make(chan struct{})
+	srv, _ := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			w.Header().Set("Content-Length", "2")
+			_, _ = io.WriteString(w, "o")
+			w.(http.Flusher).Flush()
+			<-rest // the body's rest comes once the head was read: not in the buffer with it
+			_, _ = io.WriteString(w, "k")
+			return
+		}
+		_, _ = io.WriteString(w, "ok")
+	})
+	send := func(tr *Transport, path string) (time.Time, bool, time.Time) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+		res, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if path == "/slow" {
+			close(rest)
+		}
+		at, ok := ReadAt(res)
+		if b, err := io.ReadAll(res.Body); err != nil || string(b) != "ok" {
+			t.Fatalf("body %q, %v", b, err)
+		}
+		_ = res.Body.Close()
+		Release(res)
+		p := tr.pool(req.URL)
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if len(p.idle) != 1 {
+			t.Fatalf("%d idle connections, want 1", len(p.idle))
+		}
+		return at, ok, p.idle[0].idleSince
+	}
+	tr, _ := newTransport(t, Options{})
+	before := clock.Now()
+	at, ok, idle := send(tr, "/")
+	if !ok || at.Before(before) || time.Since(at) < 0 {
+		t.Fatalf("ReadAt %v, %v; want a reading after %v", at, ok, before)
+	}
+	if !idle.Equal(at) {
+		t.Errorf("idle since %v, want the head's reading %v: the body came with it", idle, at)
+	}
+	at, _, idle = send(tr, "/slow")
+	if !idle.After(at) {
+		t.Errorf("idle since %v, the head's reading %v: want a reading after the body's rest", idle, at)
+	}
+
+	fixed := time.Unix(1000, 0)
+	own, _ := newTransport(t, Options{Now: func() time.Time { return fixed }})
+	if _, ok, idle := send(own, "/"); ok || !idle.Equal(fixed) {
+		t.Errorf("on a clock of its own: ReadAt ok %v (want false), idle since %v (want %v)", ok, idle, fixed)
 	}
 }
