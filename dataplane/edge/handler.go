@@ -78,7 +78,8 @@ var writers = sync.Pool{New: func() any { return new(writer) }}
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ew := writers.Get().(*writer)
-	*ew = writer{w: w, rc: *http.NewResponseController(w), timeout: h.writeTimeout, lazy: r.ProtoMajor == 1}
+	*ew = writer{} // cleared in place: a literal was built on the stack and copied over
+	ew.w, ew.rc, ew.timeout, ew.lazy = w, *http.NewResponseController(w), h.writeTimeout, r.ProtoMajor == 1
 	if wd, ok := w.(writeDeadliner); ok && ew.lazy {
 		// The connection's deadline, which the last response left set: arm extends it only
 		// when it must. (The server clears it itself before writes this writer does not

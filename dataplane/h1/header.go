@@ -175,7 +175,7 @@ type fields struct {
 func gather(h http.Header, all []httpsyntax.Field, id string) fields {
 	var f fields
 	for k, v := range h {
-		all = append(all, httpsyntax.Field{Name: k, Values: v})
+		all = httpsyntax.AppendField(all, k, v)
 		switch k {
 		case "Trailer":
 			f.trailer = v

@@ -64,7 +64,9 @@ func (c *conn) serveOne(ctx context.Context, req *http.Request, raw rawHead, all
 
 	w := &c.w
 	forwarded := w.forwarded[:0] // cleared when the last response ended
-	*w = response{c: c, req: req, header: c.respHeader, contentLength: -1, status: http.StatusOK, pending: c.wbuf[:0], forwarded: forwarded}
+	// Cleared in place, then set: a literal was built on the stack and copied over.
+	*w = response{}
+	w.c, w.req, w.header, w.contentLength, w.status, w.pending, w.forwarded = c, req, c.respHeader, -1, http.StatusOK, c.wbuf[:0], forwarded
 	w.wantsClose = req.Close
 	w.wants10KeepAlive = !req.ProtoAtLeast(1, 1) && httpguts.HeaderValuesContainsToken(req.Header["Connection"], "keep-alive")
 	if isH2Upgrade(req) {

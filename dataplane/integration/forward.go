@@ -114,7 +114,10 @@ func (f *forwarding) release(rc *reqctx.Request) {
 			fl = f.fields[:0]
 		}
 	}
-	*f = forwarding{header: h, fields: fl, values: v}
+	// Cleared in place and then given its rooms back: a literal with them was built on the
+	// stack (600 bytes) and copied over.
+	*f = forwarding{}
+	f.header, f.fields, f.values = h, fl, v
 	forwardings.Put(f)
 }
 
@@ -400,7 +403,7 @@ func outgoingFields(in *http.Request, rc *reqctx.Request, list []httpsyntax.Fiel
 		slab = make([]string, 0, n)
 	}
 	add := func(k string, vv []string) {
-		list = append(list, httpsyntax.Field{Name: k, Values: vv})
+		list = httpsyntax.AppendField(list, k, vv)
 	}
 	// The names looked for are noted as the pass meets them, rather than looked up.
 	var notes headerNotes
@@ -682,7 +685,7 @@ func forwardFields(w http.ResponseWriter, res *http.Response) (contentType []str
 				contentType = f.Values // the map's first value, all isEventStream reads
 			}
 		}
-		*out = append(*out, f)
+		*out = httpsyntax.AppendField(*out, f.Name, f.Values)
 	}
 	if lengths > 1 || at >= 0 && res.TransferEncoding != nil {
 		// The map's: one value for any number of equal lines, none for a chunked body. A
@@ -717,7 +720,7 @@ func connectionOf(res *http.Response, fields []httpsyntax.Field) []string {
 }
 
 // connectionNamed appends to named the fields a Connection header's values name, as
-// Header.Del keys them, and returns it.
+// Header.Del keys them, but Keep-Alive (hop-by-hop whatever names it), and returns it.
 func connectionNamed(connection, named []string) []string {
 	for _, v := range connection {
 		for v != "" { // strings.SplitSeq's items, without its iterator's calls
@@ -729,8 +732,9 @@ func connectionNamed(connection, named []string) []string {
 			}
 			switch sf = textproto.TrimString(sf); sf {
 			case "":
-			case "keep-alive", "Keep-Alive": // nginx's, without an allocation
-				named = append(named, "Keep-Alive")
+			case "keep-alive", "Keep-Alive":
+				// Nearly every backend's (nginx's): Keep-Alive is hop-by-hop already
+				// (isHopByHop), so naming it leaves nothing more out.
 			case "close", "Close":
 				named = append(named, "Close")
 			default:
@@ -765,8 +769,8 @@ func canonicalName(k string) string {
 // isEventStream reports whether a Content-Type is text/event-stream, as ReverseProxy decides
 // it (mime.ParseMediaType), parsing only what may be one.
 func isEventStream(ct []string) bool {
-	if len(ct) == 0 {
-		return false
+	if len(ct) == 0 || len(ct[0]) < len("text/event-stream") {
+		return false // shorter than the type, as most are (text/plain, application/json)
 	}
 	base, _, _ := strings.Cut(ct[0], ";")
 	if !strings.EqualFold(strings.TrimSpace(base), "text/event-stream") {

@@ -225,7 +225,7 @@ func (s *headScan) header(head string, h http.Header, list []httpsyntax.Field, l
 		slab[0] = value
 		one := slab[:1:1]
 		slab = slab[1:]
-		list = append(list, httpsyntax.Field{Name: key, Values: one})
+		list = httpsyntax.AppendField(list, key, one)
 		if listOnly {
 			continue
 		}

@@ -241,7 +241,7 @@ func addField(fields []httpsyntax.Field, k string, vv []string) ([]httpsyntax.Fi
 	if framingName(k) {
 		return fields, fmt.Errorf("upstream: header %q would be sent next to the request's own", k)
 	}
-	return append(fields, httpsyntax.Field{Name: k, Values: vv}), nil
+	return httpsyntax.AppendField(fields, k, vv), nil
 }
 
 // first is a field's first value, or "".

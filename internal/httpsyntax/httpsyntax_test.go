@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/textproto"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -163,5 +164,25 @@ func TestReusableFields(t *testing.T) {
 	}
 	if got := ReusableFields(make([]Field, 0, maxReusedFields+1)); got != nil {
 		t.Errorf("a list of room %d kept", maxReusedFields+1)
+	}
+}
+
+// AppendField appends as append does, within the room and past it, leaving the fields before
+// as they were and a slice it was given untouched beyond its length.
+func TestAppendField(t *testing.T) {
+	room := make([]Field, 1, 2)
+	room[0] = Field{Name: "A", Values: []string{"a"}}
+	got := AppendField(room, "B", []string{"b"})
+	got = AppendField(got, "C", nil) // past the room: grown
+	want := []Field{{Name: "A", Values: []string{"a"}}, {Name: "B", Values: []string{"b"}}, {Name: "C"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+	if len(room) != 1 || room[:2][1].Name != "B" {
+		t.Errorf("the room: %+v, want its second slot filled in place", room[:2])
+	}
+	got[0].Name = "changed"
+	if room[0].Name != "A" {
+		t.Error("a grown list shares its first field with the room it grew from")
 	}
 }
