@@ -171,7 +171,10 @@ func (h *httpIntegration) send(w http.ResponseWriter, r *http.Request, rc *reqct
 	defer f.release(rc)
 	f.w = w
 	f.http10 = r.ProtoMajor == 1 && r.ProtoMinor == 0
-	f.out = *r // a copy; its context is set below, once out is built
+	// A copy, its context the deadline's (&f.deadline, filled below) when the transport holds
+	// the request to it (enforcesDeadline), replaced otherwise: a copy of the request less
+	// than setting the context once out is built (WithContext copies it twice).
+	f.out = *r.WithContext(&f.deadline)
 	out := &f.out
 	out.URL = rc.Target
 	out.Host = ""
@@ -213,19 +216,19 @@ func (h *httpIntegration) send(w http.ResponseWriter, r *http.Request, rc *reqct
 		rc.EndpointHeaders = out.Header
 	}
 
-	var ctx context.Context
 	if enforcesDeadline(h.up.transport, out) {
 		// The lean transport asks the context itself for its hints (Value), so that no
 		// wrapper hides the request's context from it (reqend). Nothing on the way adds an
 		// httptrace.ClientTrace to the request's context (Untraced).
+		// Filled in place (a pooled forwarding's is zero): a literal was built aside and
+		// copied in.
 		start := clock.Now()
-		f.deadline = deadlineCtx{Context: r.Context(), deadline: start.Add(h.timeout), hints: leanhttp.Hints{
-			Start: start, Got1xx: f, HeaderChecked: checked, LazyHeader: true, Untraced: true,
-		}}
+		d := &f.deadline
+		d.Context, d.deadline = r.Context(), start.Add(h.timeout)
+		d.hints.Start, d.hints.Got1xx, d.hints.HeaderChecked, d.hints.LazyHeader, d.hints.Untraced = start, f, checked, true, true
 		if list {
-			f.deadline.hints.Fields, f.deadline.hints.FieldsReady = f.fields, true
+			d.hints.Fields, d.hints.FieldsReady = f.fields, true
 		}
-		ctx = &f.deadline
 	} else {
 		if list {
 			// net/http's transport: it writes the map alone.
@@ -236,12 +239,11 @@ func (h *httpIntegration) send(w http.ResponseWriter, r *http.Request, rc *reqct
 		}
 		// net/http's transport may go on writing the body after it returns the answer.
 		rc.Retain()
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(r.Context(), h.timeout)
+		ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
 		defer cancel()
 		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{Got1xxResponse: f.Got1xxResponse})
+		*out = *out.WithContext(ctx)
 	}
-	*out = *out.WithContext(ctx)
 
 	res, err := h.up.RoundTrip(out)
 	f.mu.Lock()
