@@ -174,6 +174,7 @@ func (h *httpIntegration) send(w http.ResponseWriter, r *http.Request, rc *reqct
 	// A copy, its context the deadline's (&f.deadline, filled below) when the transport holds
 	// the request to it (enforcesDeadline), replaced otherwise: a copy of the request less
 	// than setting the context once out is built (WithContext copies it twice).
+	f.deadline.Context = r.Context() // its parent at once: a Value asked of it before the rest is filled
 	f.out = *r.WithContext(&f.deadline)
 	out := &f.out
 	out.URL = rc.Target
@@ -224,7 +225,7 @@ func (h *httpIntegration) send(w http.ResponseWriter, r *http.Request, rc *reqct
 		// copied in.
 		start := clock.Now()
 		d := &f.deadline
-		d.Context, d.deadline = r.Context(), start.Add(h.timeout)
+		d.deadline = start.Add(h.timeout)
 		d.hints.Start, d.hints.Got1xx, d.hints.HeaderChecked, d.hints.LazyHeader, d.hints.Untraced = start, f, checked, true, true
 		if list {
 			d.hints.Fields, d.hints.FieldsReady = f.fields, true

@@ -111,19 +111,23 @@ func got1xx(req *http.Request, h *Hints, res *http.Response) error {
 	return nil
 }
 
-// withFields returns req with fields (beyond its map: Hints.Fields) in a copy of its map,
-// for a writer that knows only the map; req itself when there are none.
-func withFields(req *http.Request, fields []httpsyntax.Field) *http.Request {
-	if fields == nil {
+// withFields returns req with h's fields (beyond its map) in a copy of its map, for a writer
+// that knows only the map; req itself when there are none. Ready fields (FieldsReady) send no
+// User-Agent of the writer's: an empty one stands in the copy when none is there.
+func withFields(req *http.Request, h *Hints) *http.Request {
+	if h.Fields == nil && !h.FieldsReady {
 		return req
 	}
 	r2 := *req
 	r2.Header = req.Header.Clone()
 	if r2.Header == nil {
-		r2.Header = make(http.Header, len(fields))
+		r2.Header = make(http.Header, len(h.Fields)+1)
 	}
-	for _, f := range fields {
+	for _, f := range h.Fields {
 		r2.Header[f.Name] = f.Values
+	}
+	if _, ok := r2.Header["User-Agent"]; !ok && h.FieldsReady {
+		r2.Header["User-Agent"] = []string{""}
 	}
 	return &r2
 }

@@ -182,10 +182,10 @@ func (t *Transport) EnforcesDeadline(req *http.Request) bool { return t.Lean(req
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	hints := hintsOf(req)
 	if !t.Lean(req) {
-		return t.opts.Fallback.RoundTrip(withFields(req, hints.Fields))
+		return t.opts.Fallback.RoundTrip(withFields(req, hints))
 	}
 	if !hints.HeaderChecked {
-		if err := validHeaders(withFields(req, hints.Fields).Header); err != nil {
+		if err := validHeaders(withFields(req, hints).Header); err != nil {
 			closeBody(req)
 			return nil, err
 		}

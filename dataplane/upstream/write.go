@@ -60,7 +60,7 @@ func writeRequest(w io.Writer, bw *bufio.Writer, req *http.Request, hints *Hints
 	if !errors.Is(err, errNotLean) {
 		return err
 	}
-	if err := withFields(req, hints.Fields).Write(bw); err != nil {
+	if err := withFields(req, hints).Write(bw); err != nil {
 		return err
 	}
 	return bw.Flush()

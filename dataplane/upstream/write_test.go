@@ -239,7 +239,7 @@ func TestWriteFieldsList(t *testing.T) {
 				return
 			}
 			var want bytes.Buffer
-			if werr := withFields(req(), hints.Fields).Write(&want); err != nil || werr != nil || got.String() != want.String() {
+			if werr := withFields(req(), hints).Write(&want); err != nil || werr != nil || got.String() != want.String() {
 				t.Fatalf("lean writer (%v)\n%q\nnet/http (%v)\n%q", err, got.Bytes(), werr, want.Bytes())
 			}
 		})
@@ -274,5 +274,23 @@ func TestWriteReadyFields(t *testing.T) {
 				t.Errorf("wrote\n%q\nwant\n%q", got.String(), want)
 			}
 		})
+	}
+}
+
+// A request the lean writer leaves to net/http's (errNotLean: a host to convert to Punycode)
+// gets its ready fields in the map, and no User-Agent of net/http's.
+func TestReadyFieldsToNetHTTP(t *testing.T) {
+	r, _ := http.NewRequest(http.MethodGet, "http://b\u00fccher.example/x", nil)
+	r.Header = http.Header{}
+	hints := &Hints{Fields: []httpsyntax.Field{{Name: "X-Forwarded-For", Values: []string{"1.2.3.4"}}}, FieldsReady: true}
+	var out bytes.Buffer
+	bw := bufio.NewWriter(&out)
+	if err := writeRequest(&out, bw, r, hints, nil); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	if !strings.Contains(got, "Host: xn--bcher-kva.example\r\n") || !strings.Contains(got, "X-Forwarded-For: 1.2.3.4\r\n") ||
+		strings.Contains(got, "User-Agent") {
+		t.Errorf("net/http's writer wrote\n%s", got)
 	}
 }
