@@ -142,7 +142,15 @@ func (f *forwarding) Got1xxResponse(code int, header textproto.MIMEHeader) error
 	// final answer too: WriteHeader does not clear a 1xx's headers, and ReverseProxy's
 	// clear(h) after it drops them. Put aside, put back; a 1xx is rare, the copy is cheap.
 	gateway := maps.Clone(h)
-	copyHeader(h, http.Header(header))
+	// As the final answer's: no hop-by-hop fields nor those Connection names, and the
+	// gateway's request id rather than the backend's (which the server writes itself).
+	var buf [4]string
+	named := connectionNamed(header["Connection"], buf[:0])
+	for k, vv := range header {
+		if k = canonicalName(k); !leftOut(k, named) {
+			addCanonical(h, k, vv)
+		}
+	}
 	f.w.WriteHeader(code)
 	clear(h)
 	maps.Copy(h, gateway)

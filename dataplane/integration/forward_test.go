@@ -103,6 +103,33 @@ func TestForwardCutsConnectionMidStream(t *testing.T) {
 	}
 }
 
+// A status code below 100, which Go's response reader takes ("099" as 99, "+20" as 20) and no
+// server may write (WriteHeader panics), is a failed integration: 502, with or without the
+// ReverseProxy path (a request declaring trailers).
+func TestForwardStatusBelow100(t *testing.T) {
+	for _, status := range []string{"099 X", "+20 x", "000"} {
+		for _, trailer := range []bool{false, true} {
+			be := rawBackend(t, "HTTP/1.1 "+status+"\r\nContent-Length: 2\r\n\r\nok")
+			fe := front(t, proxyTo(t, be.URL+"/x"))
+			req, _ := http.NewRequest(http.MethodGet, fe.URL+"/prod/x", nil)
+			if trailer {
+				// Chunked, with a trailer: net/http's transport reads the answer.
+				req, _ = http.NewRequest(http.MethodPost, fe.URL+"/prod/x", io.MultiReader(strings.NewReader("body")))
+				req.ContentLength = -1
+				req.Trailer = http.Header{"X-T": {"v"}}
+			}
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatalf("%q (trailer %v): %v", status, trailer, err)
+			}
+			_ = res.Body.Close()
+			if res.StatusCode != http.StatusBadGateway {
+				t.Errorf("%q (trailer %v): %d, want 502", status, trailer, res.StatusCode)
+			}
+		}
+	}
+}
+
 // The lean path sends the backend the same request headers ReverseProxy does, and gives the
 // client the same answer headers: hop-by-hop headers (those named in Connection too), the
 // client's forwarding headers and the backend's request id removed.
@@ -349,6 +376,7 @@ func TestNo1xxToHTTP10(t *testing.T) {
 	for _, req := range []string{
 		"GET /prod/x HTTP/1.0\r\nHost: x\r\n\r\n",
 		"POST /prod/x HTTP/1.0\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nhi",
+		"GET /prod/x HTTP/1.0\r\nHost: x\r\nTrailer: X-T\r\n\r\n", // through ReverseProxy
 	} {
 		c, err := net.Dial("tcp", fe.Listener.Addr().String())
 		if err != nil {
@@ -667,3 +695,144 @@ type fieldRecorder struct {
 }
 
 func (f *fieldRecorder) ForwardFields() *[]httpsyntax.Field { return &f.fields }
+
+// frontWithID serves h behind a server that sets the gateway's request id in the answer's
+// header map first, as the proxy does over net/http's server.
+func frontWithID(t *testing.T, h http.Handler) *httptest.Server {
+	t.Helper()
+	fe := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := &reqctx.Request{ID: "rid", Stage: "prod", API: "ns/pets"}
+		w.Header().Set("X-Request-Id", rc.ID)
+		h.ServeHTTP(w, r.WithContext(reqctx.With(r.Context(), rc)))
+	}))
+	t.Cleanup(fe.Close)
+	return fe
+}
+
+// withTrailer is a POST to url with a chunked body and a trailer: a request the proxy hands
+// to httputil.ReverseProxy.
+func withTrailer(t *testing.T, ctx context.Context, url string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, io.MultiReader(strings.NewReader("body")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.ContentLength = -1
+	req.Trailer = http.Header{"X-T": {"v"}}
+	return req
+}
+
+// An informational answer is held to the final answer's rules on both paths: no hop-by-hop
+// fields nor those its Connection names, the gateway's request id rather than the backend's.
+func TestInterimAnswerFiltered(t *testing.T) {
+	for _, reverse := range []bool{false, true} {
+		be := rawBackend(t, "HTTP/1.1 103 Early Hints\r\nConnection: X-S\r\nX-S: secret\r\nKeep-Alive: 5\r\n"+
+			"Proxy-Connection: x\r\nX-Request-Id: be\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		fe := frontWithID(t, proxyTo(t, be.URL+"/x"))
+		var interim []textproto.MIMEHeader
+		ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
+			Got1xxResponse: func(_ int, h textproto.MIMEHeader) error {
+				interim = append(interim, h)
+				return nil
+			},
+		})
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, fe.URL+"/prod/x", nil)
+		if reverse {
+			req = withTrailer(t, ctx, fe.URL+"/prod/x")
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = res.Body.Close()
+		if len(interim) != 1 {
+			t.Fatalf("ReverseProxy %v: %d informational answers, want 1", reverse, len(interim))
+		}
+		h := interim[0]
+		if h.Get("Link") != "</a>" || h.Get("X-Request-Id") != "rid" || h.Get("Connection") != "" || h.Get("X-S") != "" ||
+			h.Get("Keep-Alive") != "" || h.Get("Proxy-Connection") != "" {
+			t.Errorf("ReverseProxy %v: the 103's header %v", reverse, h)
+		}
+	}
+}
+
+// Through ReverseProxy (a request that declares a trailer) as on the lean path: an answer
+// without a Content-Type gets none, and one of known length goes to the client as it comes.
+func TestReverseProxyPassesAnswerAsItComes(t *testing.T) {
+	be := rawBackend(t, "HTTP/1.1 200 OK\r\nContent-Length: 24\r\n\r\n<html><script>x</script>")
+	fe := front(t, proxyTo(t, be.URL+"/x"))
+	res, err := http.DefaultClient.Do(withTrailer(t, context.Background(), fe.URL+"/prod/x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = res.Body.Close()
+	if ct, ok := res.Header["Content-Type"]; ok {
+		t.Errorf("Content-Type %q, want none (the backend sent none)", ct)
+	}
+
+	rest := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "10")
+		_, _ = io.WriteString(w, "hello")
+		w.(http.Flusher).Flush()
+		<-rest
+		_, _ = io.WriteString(w, "world")
+	}))
+	t.Cleanup(slow.Close)
+	t.Cleanup(func() {
+		select {
+		case <-rest:
+		default:
+			close(rest)
+		}
+	})
+	fe = front(t, proxyTo(t, slow.URL+"/x"))
+	req := withTrailer(t, context.Background(), fe.URL+"/prod/x")
+	got := make(chan *http.Response, 1)
+	go func() {
+		if res, err := http.DefaultClient.Do(req); err == nil { //nolint:bodyclose // closed by the receiver
+			got <- res
+		}
+	}()
+	select {
+	case res := <-got:
+		close(rest)
+		b, err := io.ReadAll(res.Body)
+		_ = res.Body.Close()
+		if err != nil || string(b) != "helloworld" {
+			t.Errorf("body %q, %v", b, err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the answer's head waited for the rest of its body")
+	}
+}
+
+// A request's trailers reach the backend when declared and allowed in a trailer: not the
+// forwarding headers, the request id, framing, routing or authentication fields, whatever
+// the client declares.
+func TestRequestTrailersFiltered(t *testing.T) {
+	got := make(chan http.Header, 1)
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.ReadAll(r.Body)
+		got <- r.Trailer
+	}))
+	t.Cleanup(be.Close)
+	fe := front(t, proxyTo(t, be.URL+"/x"))
+	c, err := net.Dial("tcp", fe.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, _ = io.WriteString(c, "POST /prod/x HTTP/1.1\r\nHost: e\r\nTransfer-Encoding: chunked\r\n"+
+		"Trailer: X-T, X-Forwarded-For, Host, Authorization, X-Request-Id\r\n\r\n3\r\nabc\r\n0\r\n"+
+		"X-T: v\r\nX-Forwarded-For: 6.6.6.6\r\nX-Forwarded-Host: evil\r\nHost: evil\r\nAuthorization: x\r\n"+
+		"X-Request-Id: client\r\nContent-Length: 5\r\nX-Undeclared: u\r\n\r\n")
+	select {
+	case tr := <-got:
+		if want := (http.Header{"X-T": {"v"}}); !reflect.DeepEqual(tr, want) {
+			t.Errorf("the backend's trailers %v, want %v", tr, want)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the backend got nothing")
+	}
+}

@@ -19,11 +19,16 @@ package integration
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/portico-dev/portico/dataplane/gatewayresponse"
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
@@ -56,6 +61,10 @@ func (s *Shared) newHTTP(spec Spec, t *target, params *mappings, timeout time.Du
 		ModifyResponse: modifyResponse,
 		ErrorHandler:   h.fail,
 		ErrorLog:       nil,
+		// An answer goes to the client as it comes, as on the lean path: ReverseProxy would
+		// hold one of known length in its buffer until the end (a slow backend's head, and
+		// a backend that fails in the middle, the client would not see).
+		FlushInterval: -1,
 	}
 	return h
 }
@@ -88,7 +97,8 @@ func (h *httpIntegration) reverseProxy(w http.ResponseWriter, r *http.Request, r
 	rc.Retain()
 	ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
 	defer cancel()
-	h.proxy.ServeHTTP(&keepGatewayHeaders{ResponseWriter: w, gateway: w.Header().Clone()}, r.WithContext(ctx))
+	kw := &keepGatewayHeaders{ResponseWriter: w, gateway: w.Header().Clone(), http10: r.ProtoMajor == 1 && r.ProtoMinor == 0}
+	h.proxy.ServeHTTP(kw, r.WithContext(ctx))
 }
 
 // rewrite builds the upstream request on ReverseProxy's path; outgoingFields does the same on
@@ -100,10 +110,23 @@ func (h *httpIntegration) rewrite(pr *httputil.ProxyRequest) {
 	rc := reqctx.From(pr.In.Context())
 	pr.Out.URL = rc.Target
 	pr.Out.Host = ""
-	// The request's trailers: the server's map, whose values it fills in when the body ends,
-	// which is when the transport writes them. ReverseProxy's clone of it, taken before the
-	// body was read, has the names without the values.
-	pr.Out.Trailer = pr.In.Trailer
+	// The request's trailers: those it declared that may stand in a trailer (not framing,
+	// routing or authentication, RFC 9110 6.5.1, nor a forwarding header or the request id,
+	// which are the gateway's), their values taken from the server's map when the body ends,
+	// which is when the server fills it in (with every trailer that came, declared or not)
+	// and the transport writes them.
+	if len(pr.In.Trailer) > 0 {
+		declared := make(http.Header, len(pr.In.Trailer))
+		for k := range pr.In.Trailer {
+			if forwardableTrailer(k) {
+				declared[k] = nil
+			}
+		}
+		pr.Out.Trailer = declared
+		if pr.Out.Body != nil && pr.Out.Body != http.NoBody {
+			pr.Out.Body = &trailerBody{ReadCloser: pr.Out.Body, in: pr.In.Trailer, out: declared}
+		}
+	}
 	var proto, host, port []string
 	if rc.PeerTrusted {
 		pr.Out.Header["X-Forwarded-For"] = pr.In.Header["X-Forwarded-For"]
@@ -139,9 +162,15 @@ func (h *httpIntegration) rewrite(pr *httputil.ProxyRequest) {
 // header map after writing a 1xx (whose headers WriteHeader does not clear), which dropped
 // them. The lean path does the same in forwarding.Got1xxResponse. Only requests that need
 // ReverseProxy (upgrades, trailers) pay for the copy.
+//
+// It also holds a 1xx to the rules of the final answer, which ReverseProxy copies as it came:
+// without hop-by-hop fields and those its Connection names, the gateway's request id rather
+// than the backend's, and none to an HTTP/1.0 client (RFC 9110 15.2). And an answer without
+// a Content-Type passes without one, as on the lean path, where the server would sniff one.
 type keepGatewayHeaders struct {
 	http.ResponseWriter
 	gateway  http.Header // the headers before ReverseProxy ran
+	http10   bool        // the client's request is HTTP/1.0
 	after1xx bool
 }
 
@@ -149,6 +178,22 @@ func (k *keepGatewayHeaders) WriteHeader(code int) {
 	switch {
 	case code >= 100 && code < 200 && code != http.StatusSwitchingProtocols:
 		k.after1xx = true
+		if k.http10 {
+			return // ReverseProxy clears the header after it
+		}
+		h := k.Header()
+		var buf [4]string
+		named := connectionNamed(h["Connection"], buf[:0])
+		for name := range h {
+			if isHopByHop(name) || slices.Contains(named, name) {
+				delete(h, name)
+			}
+		}
+		if id := k.gateway[requestIDKey]; id != nil {
+			h[requestIDKey] = id
+		} else {
+			delete(h, requestIDKey)
+		}
 	case k.after1xx:
 		// As ReverseProxy's copyHeader adds to them: the gateway's values, then the backend's.
 		h := k.Header()
@@ -157,15 +202,49 @@ func (k *keepGatewayHeaders) WriteHeader(code int) {
 		}
 		k.after1xx = false
 	}
+	if code >= 200 {
+		if h := k.Header(); h["Content-Type"] == nil {
+			h["Content-Type"] = nil // none, rather than one the server sniffs from the body
+		}
+	}
 	k.ResponseWriter.WriteHeader(code)
+}
+
+// forwardableTrailer reports whether a request's trailer k may go to the backend: not a field
+// a trailer may not carry (httpguts.ValidTrailerHeader: framing, routing, authentication,
+// hop-by-hop), nor one the gateway sets itself (forwarding headers, the request id).
+func forwardableTrailer(k string) bool {
+	return httpguts.ValidTrailerHeader(k) && !forwardingName(k) && k != "Forwarded" && k != requestIDKey && !isHopByHop(k)
+}
+
+// trailerBody copies the declared trailers' values (out's names) from the server's map (in)
+// when the body ends, before the transport writes them.
+type trailerBody struct {
+	io.ReadCloser
+	in, out http.Header
+}
+
+func (b *trailerBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF {
+		for k := range b.out {
+			b.out[k] = b.in[k]
+		}
+	}
+	return n, err
 }
 
 // Unwrap lets ReverseProxy's ResponseController reach Flush and Hijack.
 func (k *keepGatewayHeaders) Unwrap() http.ResponseWriter { return k.ResponseWriter }
 
-// modifyResponse drops the backend's request id: the client gets the gateway's.
+// modifyResponse drops the backend's request id: the client gets the gateway's. A status below
+// 100 ("099", "+20", which net/http's reader takes) fails, as on the lean path: no server may
+// send it on.
 func modifyResponse(res *http.Response) error {
 	res.Header.Del(gatewayresponse.HeaderRequestID)
+	if res.StatusCode < 100 {
+		return fmt.Errorf("malformed HTTP status code %d", res.StatusCode)
+	}
 	return nil
 }
 

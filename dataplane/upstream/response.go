@@ -167,11 +167,12 @@ func checkStatusLine(line []byte) error {
 
 // parseStatusLine reads a status line as ReadResponse does: the version up to the first
 // space, the status after the spaces that follow, whose first word is a three-character
-// code strconv.Atoi takes (a sign included) and not negative.
+// code strconv.Atoi takes; but a code below 100 ("099", "+20"), which ReadResponse takes and
+// no server may send on (WriteHeader panics), is refused: the client gets 502, as nginx's.
 func parseStatusLine(line string) (proto, status string, code, major, minor int, ok bool) {
 	// Nearly every answer's: HTTP/1.1 and a code of three digits, read without the general
 	// path's cuts, trims and conversions (a third of its instructions).
-	if len(line) >= 12 && line[:9] == "HTTP/1.1 " && isDigit(line[9]) && isDigit(line[10]) && isDigit(line[11]) &&
+	if len(line) >= 12 && line[:9] == "HTTP/1.1 " && '1' <= line[9] && line[9] <= '9' && isDigit(line[10]) && isDigit(line[11]) &&
 		(len(line) == 12 || line[12] == ' ') {
 		code = int(line[9]-'0')*100 + int(line[10]-'0')*10 + int(line[11]-'0')
 		return line[:8], line[9:], code, 1, 1, true
@@ -191,7 +192,7 @@ func parseAnyStatusLine(line string) (proto, status string, code, major, minor i
 		return "", "", 0, 0, 0, false
 	}
 	code, err := strconv.Atoi(c)
-	if err != nil || code < 0 {
+	if err != nil || code < 100 {
 		return "", "", 0, 0, 0, false
 	}
 	if major, minor, ok = http.ParseHTTPVersion(proto); !ok {
