@@ -60,12 +60,12 @@ type handler struct {
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	enc := Negotiate(r.Header.Values("Accept-Encoding"))
-	if enc == Identity || r.Method == http.MethodHead {
+	if enc == Identity {
 		addVary(w.Header())
 		h.next.ServeHTTP(w, r)
 		return
 	}
-	cw := &writer{w: w, enc: enc, min: h.min}
+	cw := &writer{w: w, enc: enc, min: h.min, head: r.Method == http.MethodHead}
 	h.next.ServeHTTP(cw, r)
 	// Not deferred: a handler that panics (an aborted stream) must not get a tail written.
 	cw.finish()
@@ -96,6 +96,7 @@ type writer struct {
 	enc    Encoding
 	min    int
 	status int
+	head   bool // a HEAD request's answer: its head only, as GET's would be
 	header bool // WriteHeader was called
 	state  state
 	buf    []byte
@@ -137,6 +138,16 @@ func (c *writer) WriteHeader(code int) {
 	// Cache-Control: no-transform forbids a proxy to change the content (RFC 9110, 7.7), and
 	// a coding added on the way is a change.
 	if code == http.StatusNoContent || code == http.StatusNotModified || h.Get("Content-Range") != "" || noTransform(h) {
+		c.pass()
+		return
+	}
+	if c.head {
+		// The head GET's answer would have (RFC 9110 9.3.2): encoded when its length says
+		// GET's body would be; with no length, which only the body would tell, as it is.
+		if n, err := strconv.Atoi(h.Get("Content-Length")); err == nil && n >= c.min {
+			h.Del("Content-Length")
+			h.Set("Content-Encoding", c.enc.String())
+		}
 		c.pass()
 		return
 	}

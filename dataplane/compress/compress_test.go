@@ -200,3 +200,30 @@ func TestFlushBeforeBody(t *testing.T) {
 		t.Errorf("event stream: %v flushed=%v", w.Header(), w.Flushed)
 	}
 }
+
+// A HEAD request gets the head its GET would: Content-Encoding without a length when the
+// answer's length reaches the threshold, as it is below it or with no length.
+func TestHeadLikeGet(t *testing.T) {
+	for _, c := range []struct {
+		length  string
+		encoded bool
+	}{{"3800", true}, {"10", false}, {"", false}} {
+		h := step(t, 1024, func(w http.ResponseWriter, r *http.Request) {
+			if c.length != "" {
+				w.Header().Set("Content-Length", c.length)
+			}
+			w.Header().Set("Content-Type", "text/plain")
+			w.WriteHeader(http.StatusOK)
+		})
+		r := httptest.NewRequest(http.MethodHead, "/", nil)
+		r.Header.Set("Accept-Encoding", "gzip")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		got := w.Header()
+		if c.encoded && (got.Get("Content-Encoding") != "gzip" || got.Get("Content-Length") != "") ||
+			!c.encoded && (got.Get("Content-Encoding") != "" || got.Get("Content-Length") != c.length) ||
+			got.Get("Vary") != "Accept-Encoding" || w.Body.Len() != 0 {
+			t.Errorf("length %q: head %v, body %q", c.length, got, w.Body.String())
+		}
+	}
+}
