@@ -236,8 +236,10 @@ type Canary struct {
 }
 
 // AccessLog configures per-request log lines.
+// +kubebuilder:validation:XValidation:rule="self.format.contains('$context.requestId') || self.format.contains('$context.extendedRequestId')",message="format must include $context.requestId or $context.extendedRequestId, as AWS requires: a line without it cannot be matched to its request"
 type AccessLog struct {
 	// format of each line, with $context variables substituted (see docs/observability.md).
+	// It must include $context.requestId or $context.extendedRequestId.
 	// Example: '{"id":"$context.requestId","status":"$context.status"}'.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=4096

@@ -246,6 +246,7 @@ func Cases() []Case {
 		{"method cache ttl", "Stage", `methodSettings: {"*/*": {caching: {enabled: true, ttlSeconds: 3601}}}`, []string{"spec.methodSettings.*/*.caching.ttlSeconds", "less than or equal to 3600"}},
 		{"stage throttle", "Stage", `throttling: {rateLimit: 10, burstLimit: -5}`, []string{"spec.throttling.burstLimit", "greater than or equal to 0"}},
 		{"access log format", "Stage", `accessLog: {format: ""}`, []string{"spec.accessLog.format", "at least 1 chars long"}},
+		{"access log format without the request id", "Stage", `accessLog: {format: "$context.status"}`, []string{"spec.accessLog", "must include $context.requestId"}},
 		// Stage: CEL.
 		{"canary needs percent", "Stage", `canary: {deployment: {revision: 2}}`, []string{"canary needs percentTraffic"}},
 		{"variable name length", "Stage", `variables: {` + long + `: x}`, []string{"spec.variables", "stage variable names are at most 64 characters"}},
