@@ -400,10 +400,11 @@ func copyBody(w io.Writer, res *http.Response, ctl *http.ResponseController) err
 	}
 }
 
-// outgoingFields appends to list the outgoing request's header fields: the client's, without
-// hop-by-hop headers (those named in Connection too), forwarding headers and its request id,
-// then TE: trailers when the client sent it, X-Forwarded-For, -Host and -Proto as rewrite sets
-// them, and the request id; one field per name. The values share one slab, slab's room,
+// outgoingFields appends to list the outgoing request's header fields: the client's, sorted
+// by name, without hop-by-hop headers (those named in Connection too), forwarding headers,
+// its request id, Host and Content-Length (noted: the transport writes its own), and its
+// User-Agent's first value only; then TE: trailers when the client sent it, X-Forwarded-For,
+// -Host, -Port and -Proto as rewrite sets them, and the request id; one field per name. The values share one slab, slab's room,
 // grown as needed, which it returns with the list; each slice is capped so that an append
 // copies (and one taken before the slab grows keeps the old array). The slab keeps room for
 // one more value (a User-Agent, slabValue). It returns what forward asks of the header too.

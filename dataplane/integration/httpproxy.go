@@ -25,7 +25,6 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
-	"slices"
 	"time"
 
 	"golang.org/x/net/http/httpguts"
@@ -185,14 +184,12 @@ func (k *keepGatewayHeaders) WriteHeader(code int) {
 		var buf [4]string
 		named := connectionNamed(h["Connection"], buf[:0])
 		for name := range h {
-			if isHopByHop(name) || slices.Contains(named, name) {
+			if leftOut(name, named) {
 				delete(h, name)
 			}
 		}
 		if id := k.gateway[requestIDKey]; id != nil {
 			h[requestIDKey] = id
-		} else {
-			delete(h, requestIDKey)
 		}
 	case k.after1xx:
 		// As ReverseProxy's copyHeader adds to them: the gateway's values, then the backend's.

@@ -164,11 +164,11 @@ func (pc *persistConn) roundTrip(req *http.Request, hints *Hints) (*http.Respons
 		_ = pc.conn.SetReadDeadline(deadline)
 	}
 
-	// A response that ends with the connection (no length, not chunked) or asks to close it
-	// leaves nothing to reuse; so does a request that asked to close.
 	// The time the head was read: the caller's end of the call (ReadAt), and the time the
 	// connection goes idle when nothing of the answer is left to wait for.
 	r.readAt, r.realClock = pc.pool.t.opts.Now(), pc.pool.t.realClock
+	// A response that ends with the connection (no length, not chunked) or asks to close it
+	// leaves nothing to reuse; so does a request that asked to close.
 	res := &r.res
 	reusable := !res.Close && !req.Close
 	if f.length == 0 {
@@ -178,7 +178,7 @@ func (pc *persistConn) roundTrip(req *http.Request, hints *Hints) (*http.Respons
 		return res, nil
 	}
 	r.body = body{owner: r, ctx: ctx, pc: pc, res: res, left: f.length, reusable: reusable}
-	if !f.chunked && f.length > 0 && int64(pc.br.Buffered()) >= f.length {
+	if f.length > 0 && int64(pc.br.Buffered()) >= f.length {
 		r.body.doneAt = r.readAt
 	}
 	if f.chunked {

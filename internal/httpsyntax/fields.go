@@ -33,18 +33,12 @@ type Field struct {
 func AppendField(fs []Field, k string, vv []string) []Field {
 	n := len(fs)
 	if n == cap(fs) {
-		fs = growFields(fs)
+		fs = slices.Grow(fs, 1)
 	}
 	fs = fs[:n+1]
 	fs[n].Name, fs[n].Values = k, vv
 	return fs
 }
-
-// growFields is fs with room for one more field: apart, so that the code of each
-// AppendField inlined stays short.
-//
-//go:noinline
-func growFields(fs []Field) []Field { return slices.Grow(fs, 1) }
 
 // SortFields sorts fs by name, the order net/http writes a header in. A head has a dozen
 // fields or so: an insertion sort comparing names in place takes a third of the
