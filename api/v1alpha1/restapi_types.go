@@ -370,6 +370,23 @@ type GatewayResponse struct {
 	// +optional
 	Body *string `json:"body,omitempty"`
 
+	// responseParameters set headers of the response from the request it answers, keyed
+	// header.<name>, as Amazon API Gateway's gatewayresponse.header.<name>:
+	// method.request.header.<name>, method.request.multivalueheader.<name>,
+	// method.request.querystring.<name>, method.request.multivaluequerystring.<name>,
+	// method.request.path.<name>, stageVariables.<name>, context.<variable> (or the
+	// $request., $stageVariables. and $context. forms Routes use), or a 'static' value. A
+	// value the request has not got (a header it did not send, a path parameter before a
+	// route matched) leaves the header out; a repeated header or parameter gives its last
+	// value, the multivalue forms all of them joined with commas. A header named in headers
+	// too is refused here.
+	// Example: {"header.x-request-origin": "method.request.header.Origin", "header.x-stage": "context.stage"}.
+	// +kubebuilder:validation:MaxProperties=32
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^header\\\\.[A-Za-z0-9!#$%&*+.^_|~-]+$'))",message="each key is header.<name>"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, self[k].matches('^((method\\\\.request|\\\\$request)\\\\.(header|multivalueheader|querystring|multivaluequerystring|path)\\\\.[^\\\\s]+|\\\\$?(stageVariables|context)\\\\.[A-Za-z0-9_.]+|\\'[^\\']*\\')$'))",message="each value is method.request.header|multivalueheader|querystring|multivaluequerystring|path.<name>, stageVariables.<name>, context.<variable>, or a 'static' string in single quotes"
+	// +optional
+	ResponseParameters map[string]ParameterSource `json:"responseParameters,omitempty"`
+
 	// --- request and response model (templates) ---
 
 	// templates are mapping templates of the body by content type, chosen by the client's

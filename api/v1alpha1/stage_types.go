@@ -21,13 +21,19 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// StageVariableValue is the value of a stage variable.
+// StageVariableValue is the value of a stage variable: 1 to 512 letters, digits and
+// -._~:/?#&=, characters, as Amazon API Gateway takes them (a host and port, a path, a query
+// string, a list). A value is substituted into uris, paths and headers, so the characters
+// that would need escaping there (spaces, quotes, %, braces, control characters) are refused
+// rather than sent as they are.
+// +kubebuilder:validation:MinLength=1
 // +kubebuilder:validation:MaxLength=512
+// +kubebuilder:validation:XValidation:rule="self.matches('^[A-Za-z0-9._~:/?#&=,-]*$')",message="stage variable values are letters, digits and the characters -._~:/?#&=, as in Amazon API Gateway"
 type StageVariableValue string
 
 // StageVariables are name/value pairs that Route uris, requestParameters and authorizers read
 // as ${stageVariables.name}: at most 100, names of letters, digits and underscores up to 64
-// characters, values up to 512 characters.
+// characters, values of 1 to 512 letters, digits and -._~:/?#&=, characters (AWS's set).
 // +kubebuilder:validation:MaxProperties=100
 // +kubebuilder:validation:XValidation:rule="self.all(k, size(k) <= 64)",message="stage variable names are at most 64 characters"
 // +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^[A-Za-z0-9_]+$'))",message="stage variable names are letters, digits and underscores"

@@ -470,6 +470,13 @@ func (in *GatewayResponse) DeepCopyInto(out *GatewayResponse) {
 		*out = new(string)
 		**out = **in
 	}
+	if in.ResponseParameters != nil {
+		in, out := &in.ResponseParameters, &out.ResponseParameters
+		*out = make(map[string]ParameterSource, len(*in))
+		for key, val := range *in {
+			(*out)[key] = val
+		}
+	}
 	if in.Templates != nil {
 		in, out := &in.Templates, &out.Templates
 		*out = make(map[string]GatewayResponseTemplate, len(*in))

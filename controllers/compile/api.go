@@ -95,7 +95,11 @@ func (w *world) compileAPI(st statuses, api *apiv1.RestApi) *ir.API {
 		out.GatewayResponses = map[string]ir.GatewayResponse{}
 		for _, t := range sortedKeys(s.GatewayResponses) {
 			r := s.GatewayResponses[t]
-			gr := ir.GatewayResponse{Headers: gatewayResponseHeaders(string(t), r.Headers, s.CORS != nil, &apiProblems), Body: r.Body}
+			gr := ir.GatewayResponse{
+				Headers:            gatewayResponseHeaders(string(t), r.Headers, s.CORS != nil, &apiProblems),
+				ResponseParameters: gatewayResponseParameters(string(t), r, s.CORS != nil, &apiProblems),
+				Body:               r.Body,
+			}
 			if r.StatusCode != nil {
 				gr.StatusCode = *r.StatusCode
 			}
@@ -461,6 +465,42 @@ func gatewayResponseHeaders(typ string, headers map[string]string, withCORS bool
 		out[k] = v
 	}
 	return out
+}
+
+// gatewayResponseParameters checks a gateway response's responseParameters with the
+// grammar the proxy builds them with, and returns them keyed header.<canonical name>, each
+// source in one spelling (mapping.Source.Expr), so that AWS's syntax and Routes' compile to
+// the same revision. What it refuses is reported and not sent.
+func gatewayResponseParameters(typ string, r apiv1.GatewayResponse, withCORS bool, ps *problems) map[string]string {
+	var out map[string]string
+	for _, k := range sortedKeys(r.ResponseParameters) {
+		m, err := mapping.ParseGatewayResponseMapping(k, string(r.ResponseParameters[k]))
+		switch {
+		case err != nil:
+			ps.add(apiv1.ReasonRejected, fmt.Sprintf("gatewayResponses.%s.%v; it is not sent", typ, err))
+			continue
+		case withCORS && isCORSResponseHeader(m.Header):
+			ps.add(apiv1.ReasonUnsupported, fmt.Sprintf("gatewayResponses.%s.responseParameters[%s]: the API's cors policy sets the CORS headers of every response, gateway responses included; it is not sent (remove it, or remove cors to send it)", typ, k))
+			continue
+		case hasHeaderFold(r.Headers, m.Header):
+			ps.add(apiv1.ReasonRejected, fmt.Sprintf("gatewayResponses.%s.responseParameters[%s]: headers sets %s too; this one is not sent (keep one of them)", typ, k, m.Header))
+			continue
+		}
+		if out == nil {
+			out = make(map[string]string, len(r.ResponseParameters))
+		}
+		out["header."+m.Header] = m.Source.Expr()
+	}
+	return out
+}
+
+func hasHeaderFold(headers map[string]string, name string) bool {
+	for k := range headers {
+		if strings.EqualFold(k, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // pathParametersExist checks that the path parameters cacheKeyParameters and

@@ -76,7 +76,10 @@ type SourceIPs struct {
 type GatewayResponse struct {
 	StatusCode int32             `json:"statusCode,omitempty"`
 	Headers    map[string]string `json:"headers,omitempty"`
-	Body       *string           `json:"body,omitempty"`
+	// ResponseParameters map headers from the request: header.<name> to a source as Routes
+	// write it ($request.header.Origin).
+	ResponseParameters map[string]string `json:"responseParameters,omitempty"`
+	Body               *string           `json:"body,omitempty"`
 	// Templates are mapping templates of the body by content type.
 	Templates map[string]string `json:"templates,omitempty"`
 }

@@ -99,9 +99,10 @@ func apiToProto(a *ir.API) *xdsv1alpha1.Api {
 		for typ, gr := range a.GatewayResponses {
 			out.GatewayResponses[typ] = &xdsv1alpha1.GatewayResponse{
 				StatusCode: gr.StatusCode,
-				Headers:    maps.Clone(gr.Headers),
-				Body:       clonePtr(gr.Body),
-				Templates:  maps.Clone(gr.Templates),
+				Headers:            maps.Clone(gr.Headers),
+				ResponseParameters: maps.Clone(gr.ResponseParameters),
+				Body:               clonePtr(gr.Body),
+				Templates:          maps.Clone(gr.Templates),
 			}
 		}
 	}

@@ -24,7 +24,10 @@ package gatewayresponse
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -134,7 +137,9 @@ type response struct {
 	// statusSet is set when an override chose the status.
 	statusSet bool
 	headers   http.Header // added after the defaults, canonical keys
-	body      []byte      // nil: the default body with the message
+	// params are the headers from the request (responseParameters), set after headers.
+	params []mapping.GatewayResponseMapping
+	body   []byte // nil: the default body with the message
 	// templated is set when body holds $context variables to substitute.
 	templated bool
 	// templates are the mapping templates by content type; they take precedence over body.
@@ -166,19 +171,29 @@ func Compile(overrides map[string]*xdsv1alpha1.GatewayResponse) (*Set, error) {
 			}
 		}
 	}
+	params := make(map[string][]mapping.GatewayResponseMapping, len(overrides))
+	for name, o := range overrides {
+		for _, k := range slices.Sorted(maps.Keys(o.GetResponseParameters())) {
+			m, err := mapping.ParseGatewayResponseMapping(k, o.GetResponseParameters()[k])
+			if err != nil {
+				return nil, fmt.Errorf("gateway response %s: %w", name, err)
+			}
+			params[name] = append(params[name], m)
+		}
+	}
 	s := &Set{}
 	var err error
 	for t := range numTypes {
 		r := response{status: defaults[t].status}
-		o := overrides[defaults[t].name]
-		if o == nil {
+		name := defaults[t].name
+		if overrides[name] == nil {
+			name = Default5XX
 			if r.status < 500 {
-				o = overrides[Default4XX]
-			} else {
-				o = overrides[Default5XX]
+				name = Default4XX
 			}
 		}
-		if o != nil {
+		if o := overrides[name]; o != nil {
+			r.params = params[name]
 			if o.GetStatusCode() != 0 {
 				r.status, r.statusSet = int(o.GetStatusCode()), true
 			}
@@ -287,10 +302,28 @@ func WriteAs(w http.ResponseWriter, r *http.Request, t Type, status int, message
 	for k, v := range resp.headers {
 		h[k] = v
 	}
+	if len(resp.params) > 0 {
+		setParams(h, resp.params, r, rc)
+	}
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	h.Del("Content-Encoding")
 	w.WriteHeader(resp.status)
 	_, _ = w.Write(body)
+}
+
+// setParams sets the headers responseParameters map from the request. A value the request has
+// not got leaves its header out, and so does one that cannot be a header's (a query string
+// parameter decoded to a line break), rather than end the response's head early.
+func setParams(h http.Header, params []mapping.GatewayResponseMapping, r *http.Request, rc *reqctx.Request) {
+	if rc == nil {
+		rc = &reqctx.Request{} // a refusal before the request's state exists: no route, no stage
+	}
+	var query url.Values
+	for _, p := range params {
+		if v := rc.Value(p.Source, r, &query); v != "" && mapping.ValidHeaderValue(v) {
+			h.Set(p.Header, v)
+		}
+	}
 }
 
 func defaultBody(message string) []byte {

@@ -117,7 +117,9 @@ func (t *templateSet) render(r *http.Request, rc *reqctx.Request, typ Type, mess
 		c.Set("path", rc.Path)
 		c.Set("domainName", rc.Host)
 		c.Set("domainPrefix", rc.DomainPrefix())
-		c.Set("apiId", rc.API)
+		account, api := rc.AccountAndAPI() // as templates and the Lambda events name them
+		c.Set("accountId", account)
+		c.Set("apiId", api)
 		c.Set("canaryVariant", rc.Variant)
 		c.Set("isCanaryRequest", rc.Variant == "canary") // AWS's, a boolean
 	}

@@ -24,7 +24,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -212,37 +211,6 @@ func NewIdentityV1(r *http.Request, rc *reqctx.Request) IdentityV1 {
 	return id
 }
 
-// AccountAndAPI are the accountId and apiId of every event, the Lambda integration's and
-// the authorizers' alike: the API's namespace and name, as in methodArn.
-func AccountAndAPI(rc *reqctx.Request) (account, api string) {
-	account, api, ok := strings.Cut(rc.API, "/")
-	if !ok {
-		return "", rc.API
-	}
-	return account, api
-}
-
-// RouteKey is the route key as the route declares it: "ANY /pets/{proxy+}" for an ANY
-// route, the request's method for a route that names it.
-func RouteKey(r *http.Request, rc *reqctx.Request) string {
-	return DeclaredMethod(r, rc) + " " + rc.ResourcePath
-}
-
-// DeclaredMethod is the method of the route key: "ANY" for a request an ANY route took,
-// GET for a HEAD a GET route took, else the request's method.
-func DeclaredMethod(r *http.Request, rc *reqctx.Request) string {
-	m := r.Method
-	if len(rc.RouteMethods) > 0 && !slices.Contains(rc.RouteMethods, m) {
-		switch {
-		case slices.Contains(rc.RouteMethods, "ANY"):
-			m = "ANY"
-		case m == http.MethodHead && slices.Contains(rc.RouteMethods, http.MethodGet):
-			m = http.MethodGet
-		}
-	}
-	return m
-}
-
 // AuthorizerV1 is requestContext.authorizer of a payload 1.0 event: the principal, a
 // function authorizer's context with its JSON types, or a JWT's claims under "claims".
 func AuthorizerV1(a *reqctx.Authorizer) map[string]any {
@@ -310,8 +278,8 @@ func (l *lambda) event(r *http.Request, rc *reqctx.Request, body []byte) ([]byte
 		bodyStr = &s
 	}
 	decodedPath, stagePath := Paths(r, rc)
-	routeKey := RouteKey(r, rc)
-	account, api := AccountAndAPI(rc)
+	routeKey := rc.RouteKey(r)
+	account, api := rc.AccountAndAPI()
 	if l.version == "1.0" {
 		ev := eventV1{
 			Version:    "1.0",

@@ -79,7 +79,7 @@ func TestRouteKeyAsDeclared(t *testing.T) {
 		{"HEAD", []string{"GET"}, "GET /pets/{proxy+}"},
 	} {
 		rc := &reqctx.Request{ResourcePath: "/pets/{proxy+}", RouteMethods: c.methods}
-		if got := RouteKey(httptest.NewRequest(c.method, "/x", nil), rc); got != c.want {
+		if got := rc.RouteKey(httptest.NewRequest(c.method, "/x", nil)); got != c.want {
 			t.Errorf("%s %v: %q, want %q", c.method, c.methods, got, c.want)
 		}
 	}

@@ -22,7 +22,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
@@ -79,58 +78,7 @@ func compileMappings(in map[string]string, vars map[string]string, pathParams ma
 
 // value evaluates a mapping's source for the inbound request in.
 func (m *entry) value(in *http.Request, rc *reqctx.Request, query *url.Values) string {
-	switch m.source.Kind {
-	case mapping.Static:
-		return m.source.Name
-	// A repeated header or parameter gives its last value, as AWS's single-value sources
-	// (and $input.params, and a Lambda proxy event's single-value maps) do.
-	case mapping.Header:
-		return last(in.Header.Values(m.source.Name))
-	case mapping.QueryString:
-		if *query == nil {
-			*query = in.URL.Query()
-		}
-		return last((*query)[m.source.Name])
-	case mapping.PathParameter:
-		v, _ := rc.Params.Get(m.source.Name)
-		return v
-	}
-	switch m.source.Var {
-	case mapping.ContextRequestID, mapping.ContextExtendedRequestID:
-		return rc.ID
-	case mapping.ContextSourceIP:
-		return rc.SourceIP
-	case mapping.ContextUserAgent:
-		return in.UserAgent()
-	case mapping.ContextHTTPMethod:
-		return in.Method
-	case mapping.ContextStage:
-		return rc.Stage
-	case mapping.ContextPath:
-		return rc.Path
-	case mapping.ContextResourcePath:
-		return rc.ResourcePath
-	case mapping.ContextDomainName:
-		return rc.Host
-	case mapping.ContextDomainPrefix:
-		return rc.DomainPrefix()
-	case mapping.ContextAPIKeyID:
-		return rc.APIKeyID // the key's id (its Secret's name), never its value
-	case mapping.ContextProtocol:
-		return in.Proto
-	case mapping.ContextRequestTimeEpoch:
-		return strconv.FormatInt(rc.Start.UnixMilli(), 10)
-	case mapping.ContextAPIID:
-		return rc.API
-	case mapping.ContextAccountID:
-		ns, _, _ := strings.Cut(rc.API, "/")
-		return ns
-	case mapping.ContextRouteKey:
-		return in.Method + " " + rc.ResourcePath
-	case mapping.ContextAuthorizer:
-		return rc.Authorizer.Get(m.source.Key)
-	}
-	return ""
+	return rc.Value(m.source, in, query)
 }
 
 // pathOverrides returns the values of path.X targets, which replace {X} in the uri template,
@@ -172,14 +120,6 @@ func (ms *mappings) apply(out, in *http.Request, rc *reqctx.Request) {
 			out.URL.RawQuery = setQueryParam(out.URL.RawQuery, m.target.Name, v)
 		}
 	}
-}
-
-// last is the last of vv, or "".
-func last(vv []string) string {
-	if len(vv) == 0 {
-		return ""
-	}
-	return vv[len(vv)-1]
 }
 
 // setQueryParam returns the raw query with the parameter name set to value (removed when

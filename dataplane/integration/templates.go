@@ -249,7 +249,7 @@ func contextMap(r *http.Request, rc *reqctx.Request, want uint32) *vtl.Map {
 	// The account and API as the Lambda events name them (the namespace, the RestApi's
 	// name): an ARN a template builds is the one an authorizer's methodArn has. resourceId is
 	// the route's name, as requestContext.resourceId.
-	account, api := AccountAndAPI(rc)
+	account, api := rc.AccountAndAPI()
 	c := vtl.NewMapSize(bits.OnesCount32(want))
 	for i, v := range [...]string{
 		ctxRequestID: rc.ID, ctxExtendedRequestID: rc.ID, ctxAccountID: account, ctxAPIID: api,

@@ -428,7 +428,7 @@ func (p *Proxy) finish(ex *exchange, r *http.Request) {
 		ErrorType:          rc.Error.Type,
 		ValidationError:    rc.Error.ValidationErrorString,
 		APIKeyID:           rc.APIKeyID,
-		RouteMethod:        integration.DeclaredMethod(r, rc),
+		RouteMethod:        rc.DeclaredMethod(r),
 		PrincipalID:        rc.Authorizer.PrincipalID,
 		Authorizer:         rc.Authorizer.LogValue,
 		RequestTime:        rc.Start,

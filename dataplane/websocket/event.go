@@ -52,7 +52,7 @@ func buildLambdaEvent(ev *proxy.Event, rc *reqctx.Request, r *http.Request, now 
 	ctx.MessageDirection = "IN"
 	// The same accountId and apiId as the REST events and the authorizers' (the API's
 	// namespace and name), so that a function serving both reads one API.
-	ctx.AccountID, ctx.APIID = integration.AccountAndAPI(rc)
+	ctx.AccountID, ctx.APIID = rc.AccountAndAPI()
 	ctx.Stage, ctx.DomainName = rc.Stage, rc.Host
 	ctx.ConnectedAt = ev.ConnectedAt.UnixMilli()
 	ctx.ConnectionID = ev.ConnectionID

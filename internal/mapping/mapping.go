@@ -40,6 +40,10 @@ const (
 	PathParameter                   // $request.path.<name>
 	StageVariable                   // $stageVariables.<name>
 	Context                         // $context.<variable>
+	// The multi-value forms, read by gateway responses' headers: every value, joined with
+	// commas.
+	MultiValueHeader      // $request.multivalueheader.<name>
+	MultiValueQueryString // $request.multivaluequerystring.<name>
 )
 
 // Source is a parsed source expression.

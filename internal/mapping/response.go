@@ -114,3 +114,92 @@ func ParseResponseMapping(target, source string) (ResponseMapping, error) {
 	}
 	return out, nil
 }
+
+// GatewayResponseMapping is one entry of a gateway response's responseParameters: the
+// response header Header (canonical) gets the value of Source for the request refused.
+type GatewayResponseMapping struct {
+	Header string
+	Source Source
+}
+
+// ParseGatewayResponseMapping parses one entry of a gateway response's responseParameters:
+// header.<name> from 'static', a request's header, multivalueheader, querystring,
+// multivaluequerystring or path parameter, a stage variable or a $context variable, in the
+// REST API syntax of AWS's exports (method.request.header.Origin, stageVariables.x,
+// context.requestId) or the one Routes use ($request.header.Origin, $stageVariables.x,
+// $context.requestId). A gateway response is no route's, so a path parameter of any name is
+// taken: a request whose route has none (or that matched no route) leaves the header out.
+func ParseGatewayResponseMapping(target, source string) (GatewayResponseMapping, error) {
+	name, ok := strings.CutPrefix(target, "header.")
+	if !ok || !ValidHeaderName(name) {
+		return GatewayResponseMapping{}, fmt.Errorf("responseParameters: target %q is not header.<name>", target)
+	}
+	out := GatewayResponseMapping{Header: textproto.CanonicalMIMEHeaderKey(name)}
+	expr := source
+	switch {
+	case strings.HasPrefix(source, "method.request."):
+		expr = "$request." + strings.TrimPrefix(source, "method.request.")
+	case strings.HasPrefix(source, "stageVariables."), strings.HasPrefix(source, "context."):
+		expr = "$" + source
+	}
+	bad := func(why string) error {
+		return fmt.Errorf("responseParameters[%s]: %s", target, why)
+	}
+	for _, multi := range []struct {
+		prefix string
+		kind   SourceKind
+	}{{"$request.multivalueheader.", MultiValueHeader}, {"$request.multivaluequerystring.", MultiValueQueryString}, {"$request.path.", PathParameter}} {
+		if n, ok := strings.CutPrefix(expr, multi.prefix); ok && n != "" {
+			if multi.kind == MultiValueHeader {
+				if !ValidHeaderName(n) {
+					return GatewayResponseMapping{}, bad(fmt.Sprintf("%q is not a header name", n))
+				}
+				n = textproto.CanonicalMIMEHeaderKey(n)
+			}
+			out.Source = Source{Kind: multi.kind, Name: n}
+			return out, nil
+		}
+	}
+	if strings.HasPrefix(expr, "'") {
+		if len(expr) < 2 || !strings.HasSuffix(expr, "'") {
+			return GatewayResponseMapping{}, bad(fmt.Sprintf("static value %s needs a closing quote", expr))
+		}
+		v := expr[1 : len(expr)-1]
+		if !ValidHeaderValue(v) {
+			return GatewayResponseMapping{}, bad("a header value cannot hold CR, LF or NUL")
+		}
+		out.Source = Source{Kind: Static, Name: v}
+		return out, nil
+	}
+	s, err := parseCommon(expr, source)
+	switch {
+	case err != nil:
+		return GatewayResponseMapping{}, bad(err.Error())
+	case s == nil:
+		return GatewayResponseMapping{}, bad(fmt.Sprintf("%q is not method.request.header|multivalueheader|querystring|multivaluequerystring|path.<name>, stageVariables.<name>, context.<variable> or a 'static' value", source))
+	}
+	out.Source = *s
+	return out, nil
+}
+
+// Expr is the source as Routes write it ($request.header.Origin, $stageVariables.x,
+// $context.requestId, 'static'): one spelling for each source, whichever the user wrote.
+func (s Source) Expr() string {
+	switch s.Kind {
+	case Static:
+		return "'" + s.Name + "'"
+	case Header:
+		return "$request.header." + s.Name
+	case QueryString:
+		return "$request.querystring." + s.Name
+	case PathParameter:
+		return "$request.path." + s.Name
+	case MultiValueHeader:
+		return "$request.multivalueheader." + s.Name
+	case MultiValueQueryString:
+		return "$request.multivaluequerystring." + s.Name
+	case StageVariable:
+		return "$stageVariables." + s.Name
+	}
+	return "$context." + s.Name
+}

@@ -57,6 +57,41 @@ func TestResponseMapping(t *testing.T) {
 	}
 }
 
+// A gateway response's responseParameters read AWS's syntax and Routes' to the same source,
+// which Expr writes one way.
+func TestGatewayResponseMapping(t *testing.T) {
+	for in, want := range map[[2]string]string{
+		{"header.x-origin", "method.request.header.origin"}:          "$request.header.Origin",
+		{"header.x-origin", "$request.header.Origin"}:                "$request.header.Origin",
+		{"header.x-tags", "method.request.multivalueheader.x-tag"}:   "$request.multivalueheader.X-Tag",
+		{"header.x-q", "method.request.querystring.q"}:               "$request.querystring.q",
+		{"header.x-qs", "method.request.multivaluequerystring.q"}:    "$request.multivaluequerystring.q",
+		{"header.x-pet", "method.request.path.petId"}:                "$request.path.petId",
+		{"header.x-env", "stageVariables.env"}:                       "$stageVariables.env",
+		{"header.x-env", "$stageVariables.env"}:                      "$stageVariables.env",
+		{"header.x-id", "context.requestId"}:                         "$context.requestId",
+		{"header.x-principal", "$context.authorizer.principalId"}:    "$context.authorizer.principalId",
+		{"header.access-control-allow-origin", "'*.example.domain'"}: "'*.example.domain'",
+	} {
+		m, err := ParseGatewayResponseMapping(in[0], in[1])
+		if err != nil || m.Source.Expr() != want {
+			t.Errorf("%q: %+v %v; want %s", in, m, err, want)
+		}
+	}
+	if m, _ := ParseGatewayResponseMapping("header.access-control-allow-origin", "'*'"); m.Header != "Access-Control-Allow-Origin" {
+		t.Errorf("header %q not canonical", m.Header)
+	}
+	for _, bad := range [][2]string{
+		{"querystring.a", "'x'"}, {"header.a b", "'x'"}, {"header.a", "method.request.body"}, {"header.a", "method.request.body.a"},
+		{"header.a", "integration.response.header.a"}, {"header.a", "'a\nb'"}, {"header.a", "'"}, {"header.a", "context.nope"},
+		{"header.a", "method.request.header.a b"}, {"header.a", "method.request.multivalueheader.a:b"}, {"header.a", "method.request.path."},
+	} {
+		if m, err := ParseGatewayResponseMapping(bad[0], bad[1]); err == nil {
+			t.Errorf("%q accepted: %+v", bad, m)
+		}
+	}
+}
+
 // FuzzSelectionPattern: any pattern compiles or is refused, never panics, and a compiled
 // one only matches whole strings.
 func FuzzSelectionPattern(f *testing.F) {

@@ -228,6 +228,9 @@ func exportAPISettings(doc map[string]any, s *apiv1.RestApiSpec) {
 			for h, v := range gr.Headers {
 				params["gatewayresponse.header."+h] = "'" + v + "'"
 			}
+			for k, v := range gr.ResponseParameters {
+				params["gatewayresponse."+k] = awsSource(string(v))
+			}
 			if len(params) > 0 {
 				out["responseParameters"] = params
 			}

@@ -31,6 +31,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	apiv1 "github.com/portico-dev/portico/api/v1alpha1"
+	"github.com/portico-dev/portico/internal/mapping"
 )
 
 // importer holds one import's state.
@@ -350,15 +351,27 @@ func (im *importer) gatewayResponses(spec *apiv1.RestApiSpec) error {
 		for _, k := range sortedKeys(gr.ResponseParameters) {
 			v := gr.ResponseParameters[k]
 			h, ok := strings.CutPrefix(k, "gatewayresponse.header.")
-			if !ok || len(v) < 2 || v[0] != '\'' || v[len(v)-1] != '\'' {
+			if !ok {
 				im.omit(pointer(xGatewayResponses, name, "responseParameters", k), k+": "+v,
-					"gateway response headers are static values in Portico; request values are not mapped")
+					"a response has no path or query string to set; only gatewayresponse.header.<name> is carried over")
 				continue
 			}
-			if out.Headers == nil {
-				out.Headers = map[string]string{}
+			m, err := mapping.ParseGatewayResponseMapping("header."+h, v)
+			if err != nil {
+				im.omit(pointer(xGatewayResponses, name, "responseParameters", k), k+": "+v, err.Error())
+				continue
 			}
-			out.Headers[h] = v[1 : len(v)-1]
+			if m.Source.Kind == mapping.Static {
+				if out.Headers == nil {
+					out.Headers = map[string]string{}
+				}
+				out.Headers[h] = m.Source.Name
+				continue
+			}
+			if out.ResponseParameters == nil {
+				out.ResponseParameters = map[string]apiv1.ParameterSource{}
+			}
+			out.ResponseParameters["header."+h] = apiv1.ParameterSource(v)
 		}
 		for _, ct := range sortedKeys(gr.ResponseTemplates) {
 			if out.Templates == nil {

@@ -37,7 +37,7 @@ x-amazon-apigateway-minimum-compression-size: 1024
 x-amazon-apigateway-request-validators:
   all: {validateRequestBody: true, validateRequestParameters: true}
 x-amazon-apigateway-gateway-responses:
-  THROTTLED: {statusCode: 429, responseParameters: {gatewayresponse.header.Retry-After: "'1'"}, responseTemplates: {application/json: '{"m":"slow"}'}}
+  THROTTLED: {statusCode: 429, responseParameters: {gatewayresponse.header.Retry-After: "'1'", gatewayresponse.header.x-from: method.request.header.Origin, gatewayresponse.querystring.q: "'x'"}, responseTemplates: {application/json: '{"m":"slow"}'}}
   WAF_FILTERED: {statusCode: 403}
 x-amazon-apigateway-cors: {allowOrigins: ['https://a.example'], allowMethods: ['*'], maxAge: 60}
 x-amazon-apigateway-policy:
@@ -114,7 +114,8 @@ func TestImportEveryExtension(t *testing.T) {
 	}
 	code := int32(429)
 	want.GatewayResponses = map[apiv1.GatewayResponseType]apiv1.GatewayResponse{apiv1.GatewayResponseThrottled: {
-		StatusCode: &code, Headers: map[string]string{"Retry-After": "1"}, Templates: map[string]apiv1.GatewayResponseTemplate{"application/json": `{"m":"slow"}`},
+		StatusCode: &code, Headers: map[string]string{"Retry-After": "1"},
+		ResponseParameters: map[string]apiv1.ParameterSource{"header.x-from": "method.request.header.Origin"}, Templates: map[string]apiv1.GatewayResponseTemplate{"application/json": `{"m":"slow"}`},
 	}}
 	got := api.DeepCopy()
 	got.Models = nil
@@ -176,6 +177,7 @@ func TestImportEveryExtension(t *testing.T) {
 	// Each thing not carried over is reported where it is.
 	for _, ptr := range []string{
 		"#/x-amazon-apigateway-gateway-responses/WAF_FILTERED",
+		"#/x-amazon-apigateway-gateway-responses/THROTTLED/responseParameters/gatewayresponse.querystring.q",
 		"#/x-amazon-apigateway-policy/Statement/2/Condition/StringNotEquals",
 		"#/components/securitySchemes/iam",
 		"#/paths/~1pets/delete",

@@ -159,6 +159,8 @@ func Cases() []Case {
 		{"cache key context parameters", "Route", `cacheKeyParameters: ["context.authorizer.principalId", "context.identity.sourceIp"]`, []string{"spec.cacheKeyParameters[1]", "should match"}},
 		{"required parameters", "Route", `requestValidation: {requiredParameters: ["body.name"]}`, []string{"spec.requestValidation.requiredParameters[0]", "should match"}},
 		{"validation model name", "Route", `requestValidation: {body: "bad-name"}`, []string{"spec.requestValidation.body", "should match"}},
+		{"gateway response parameter target", "RestApi", `gatewayResponses: {THROTTLED: {responseParameters: {querystring.a: "'x'"}}}`, []string{"spec.gatewayResponses[THROTTLED].responseParameters", "each key is header.<name>"}},
+		{"gateway response parameter source", "RestApi", `gatewayResponses: {THROTTLED: {responseParameters: {header.a: method.request.body}}}`, []string{"spec.gatewayResponses[THROTTLED].responseParameters", "each value is method.request.header|multivalueheader"}},
 		{"gateway response template content type", "RestApi", `gatewayResponses: {THROTTLED: {templates: {json: "{}"}}}`, []string{"spec.gatewayResponses[THROTTLED].templates", "each key is a content type"}},
 		// Route: the request and response model.
 		{"bodies content type", "Route", `requestValidation: {bodies: {json: Pet}}`, []string{"spec.requestValidation.bodies", "each key is a content type"}},
@@ -251,6 +253,9 @@ func Cases() []Case {
 		{"canary needs percent", "Stage", `canary: {deployment: {revision: 2}}`, []string{"canary needs percentTraffic"}},
 		{"variable name length", "Stage", `variables: {` + long + `: x}`, []string{"spec.variables", "stage variable names are at most 64 characters"}},
 		{"variable name syntax", "Stage", `variables: {bad-name: x}`, []string{"spec.variables", "stage variable names are letters, digits and underscores"}},
+		{"variable value empty", "Stage", `variables: {a: ""}`, []string{"spec.variables.a", "at least 1 chars long"}},
+		{"variable value charset", "Stage", `variables: {a: "two words"}`, []string{"spec.variables[a]", "stage variable values are letters, digits and the characters -._~:/?#&=,"}},
+		{"canary variable value charset", "Stage", `canary: {percentTraffic: 5, variables: {a: "50%"}}`, []string{"spec.canary.variables[a]", "stage variable values are letters"}},
 		{"method settings key", "Stage", `methodSettings: {"pets/GET": {}}`, []string{"spec.methodSettings", `each key is "/path/METHOD", "/path/*", "*/*", or a WebSocket route key`}},
 		{"cache capacity zero", "Stage", `cache: {capacity: "0"}`, []string{"spec.cache.capacity", "capacity is more than 0 and at most 64Gi"}},
 		{"cache capacity huge", "Stage", `cache: {capacity: 100Gi}`, []string{"spec.cache.capacity", "capacity is more than 0 and at most 64Gi"}},

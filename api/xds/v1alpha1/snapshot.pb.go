@@ -629,9 +629,12 @@ type GatewayResponse struct {
 	Body *string `protobuf:"bytes,3,opt,name=body,proto3,oneof" json:"body,omitempty"`
 	// --- request and response model ---
 	// Mapping templates of the body by content type.
-	Templates     map[string]string `protobuf:"bytes,20,rep,name=templates,proto3" json:"templates,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Templates map[string]string `protobuf:"bytes,20,rep,name=templates,proto3" json:"templates,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Headers from the request: header.<name> to a source as Routes write it
+	// ($request.header.Origin, $stageVariables.x, $context.stage, 'static').
+	ResponseParameters map[string]string `protobuf:"bytes,21,rep,name=response_parameters,json=responseParameters,proto3" json:"response_parameters,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *GatewayResponse) Reset() {
@@ -688,6 +691,13 @@ func (x *GatewayResponse) GetBody() string {
 func (x *GatewayResponse) GetTemplates() map[string]string {
 	if x != nil {
 		return x.Templates
+	}
+	return nil
+}
+
+func (x *GatewayResponse) GetResponseParameters() map[string]string {
+	if x != nil {
+		return x.ResponseParameters
 	}
 	return nil
 }
@@ -2353,17 +2363,21 @@ const file_xds_v1alpha1_snapshot_proto_rawDesc = "" +
 	"\x10_max_age_seconds\"5\n" +
 	"\tSourceIps\x12\x14\n" +
 	"\x05allow\x18\x01 \x03(\tR\x05allow\x12\x12\n" +
-	"\x04deny\x18\x02 \x03(\tR\x04deny\"\xf0\x02\n" +
+	"\x04deny\x18\x02 \x03(\tR\x04deny\"\xa7\x04\n" +
 	"\x0fGatewayResponse\x12\x1f\n" +
 	"\vstatus_code\x18\x01 \x01(\x05R\n" +
 	"statusCode\x12L\n" +
 	"\aheaders\x18\x02 \x03(\v22.portico.xds.v1alpha1.GatewayResponse.HeadersEntryR\aheaders\x12\x17\n" +
 	"\x04body\x18\x03 \x01(\tH\x00R\x04body\x88\x01\x01\x12R\n" +
-	"\ttemplates\x18\x14 \x03(\v24.portico.xds.v1alpha1.GatewayResponse.TemplatesEntryR\ttemplates\x1a:\n" +
+	"\ttemplates\x18\x14 \x03(\v24.portico.xds.v1alpha1.GatewayResponse.TemplatesEntryR\ttemplates\x12n\n" +
+	"\x13response_parameters\x18\x15 \x03(\v2=.portico.xds.v1alpha1.GatewayResponse.ResponseParametersEntryR\x12responseParameters\x1a:\n" +
 	"\fHeadersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a<\n" +
 	"\x0eTemplatesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1aE\n" +
+	"\x17ResponseParametersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\a\n" +
 	"\x05_body\"V\n" +
@@ -2530,7 +2544,7 @@ func file_xds_v1alpha1_snapshot_proto_rawDescGZIP() []byte {
 	return file_xds_v1alpha1_snapshot_proto_rawDescData
 }
 
-var file_xds_v1alpha1_snapshot_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
+var file_xds_v1alpha1_snapshot_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_xds_v1alpha1_snapshot_proto_goTypes = []any{
 	(*StageSnapshot)(nil),       // 0: portico.xds.v1alpha1.StageSnapshot
 	(*Api)(nil),                 // 1: portico.xds.v1alpha1.Api
@@ -2563,13 +2577,14 @@ var file_xds_v1alpha1_snapshot_proto_goTypes = []any{
 	nil,                         // 28: portico.xds.v1alpha1.Api.GatewayResponsesEntry
 	nil,                         // 29: portico.xds.v1alpha1.GatewayResponse.HeadersEntry
 	nil,                         // 30: portico.xds.v1alpha1.GatewayResponse.TemplatesEntry
-	nil,                         // 31: portico.xds.v1alpha1.RequestValidation.BodyModelsEntry
-	nil,                         // 32: portico.xds.v1alpha1.Integration.RequestParametersEntry
-	nil,                         // 33: portico.xds.v1alpha1.Integration.RequestTemplatesEntry
-	nil,                         // 34: portico.xds.v1alpha1.IntegrationResponse.ResponseParametersEntry
-	nil,                         // 35: portico.xds.v1alpha1.IntegrationResponse.ResponseTemplatesEntry
-	nil,                         // 36: portico.xds.v1alpha1.Mock.HeadersEntry
-	nil,                         // 37: portico.xds.v1alpha1.Canary.VariablesEntry
+	nil,                         // 31: portico.xds.v1alpha1.GatewayResponse.ResponseParametersEntry
+	nil,                         // 32: portico.xds.v1alpha1.RequestValidation.BodyModelsEntry
+	nil,                         // 33: portico.xds.v1alpha1.Integration.RequestParametersEntry
+	nil,                         // 34: portico.xds.v1alpha1.Integration.RequestTemplatesEntry
+	nil,                         // 35: portico.xds.v1alpha1.IntegrationResponse.ResponseParametersEntry
+	nil,                         // 36: portico.xds.v1alpha1.IntegrationResponse.ResponseTemplatesEntry
+	nil,                         // 37: portico.xds.v1alpha1.Mock.HeadersEntry
+	nil,                         // 38: portico.xds.v1alpha1.Canary.VariablesEntry
 }
 var file_xds_v1alpha1_snapshot_proto_depIdxs = []int32{
 	1,  // 0: portico.xds.v1alpha1.StageSnapshot.api:type_name -> portico.xds.v1alpha1.Api
@@ -2589,37 +2604,38 @@ var file_xds_v1alpha1_snapshot_proto_depIdxs = []int32{
 	2,  // 14: portico.xds.v1alpha1.Api.websocket:type_name -> portico.xds.v1alpha1.WebSocket
 	29, // 15: portico.xds.v1alpha1.GatewayResponse.headers:type_name -> portico.xds.v1alpha1.GatewayResponse.HeadersEntry
 	30, // 16: portico.xds.v1alpha1.GatewayResponse.templates:type_name -> portico.xds.v1alpha1.GatewayResponse.TemplatesEntry
-	8,  // 17: portico.xds.v1alpha1.Route.authorization:type_name -> portico.xds.v1alpha1.Authorization
-	9,  // 18: portico.xds.v1alpha1.Route.validation:type_name -> portico.xds.v1alpha1.RequestValidation
-	10, // 19: portico.xds.v1alpha1.Route.integration:type_name -> portico.xds.v1alpha1.Integration
-	31, // 20: portico.xds.v1alpha1.RequestValidation.body_models:type_name -> portico.xds.v1alpha1.RequestValidation.BodyModelsEntry
-	12, // 21: portico.xds.v1alpha1.Integration.backend:type_name -> portico.xds.v1alpha1.Backend
-	13, // 22: portico.xds.v1alpha1.Integration.mock:type_name -> portico.xds.v1alpha1.Mock
-	32, // 23: portico.xds.v1alpha1.Integration.request_parameters:type_name -> portico.xds.v1alpha1.Integration.RequestParametersEntry
-	33, // 24: portico.xds.v1alpha1.Integration.request_templates:type_name -> portico.xds.v1alpha1.Integration.RequestTemplatesEntry
-	11, // 25: portico.xds.v1alpha1.Integration.responses:type_name -> portico.xds.v1alpha1.IntegrationResponse
-	34, // 26: portico.xds.v1alpha1.IntegrationResponse.response_parameters:type_name -> portico.xds.v1alpha1.IntegrationResponse.ResponseParametersEntry
-	35, // 27: portico.xds.v1alpha1.IntegrationResponse.response_templates:type_name -> portico.xds.v1alpha1.IntegrationResponse.ResponseTemplatesEntry
-	36, // 28: portico.xds.v1alpha1.Mock.headers:type_name -> portico.xds.v1alpha1.Mock.HeadersEntry
-	15, // 29: portico.xds.v1alpha1.Authorizer.jwt:type_name -> portico.xds.v1alpha1.Jwt
-	16, // 30: portico.xds.v1alpha1.Authorizer.function:type_name -> portico.xds.v1alpha1.AuthorizerFunction
-	12, // 31: portico.xds.v1alpha1.AuthorizerFunction.backend:type_name -> portico.xds.v1alpha1.Backend
-	17, // 32: portico.xds.v1alpha1.MethodSetting.throttle:type_name -> portico.xds.v1alpha1.Throttle
-	20, // 33: portico.xds.v1alpha1.MethodSetting.caching:type_name -> portico.xds.v1alpha1.MethodCaching
-	19, // 34: portico.xds.v1alpha1.MethodSetting.logging:type_name -> portico.xds.v1alpha1.MethodLogging
-	1,  // 35: portico.xds.v1alpha1.Canary.api:type_name -> portico.xds.v1alpha1.Api
-	37, // 36: portico.xds.v1alpha1.Canary.variables:type_name -> portico.xds.v1alpha1.Canary.VariablesEntry
-	17, // 37: portico.xds.v1alpha1.UsagePlan.throttle:type_name -> portico.xds.v1alpha1.Throttle
-	24, // 38: portico.xds.v1alpha1.UsagePlan.quota:type_name -> portico.xds.v1alpha1.Quota
-	25, // 39: portico.xds.v1alpha1.UsagePlan.method_throttles:type_name -> portico.xds.v1alpha1.MethodThrottle
-	26, // 40: portico.xds.v1alpha1.UsagePlan.keys:type_name -> portico.xds.v1alpha1.ApiKey
-	17, // 41: portico.xds.v1alpha1.MethodThrottle.throttle:type_name -> portico.xds.v1alpha1.Throttle
-	5,  // 42: portico.xds.v1alpha1.Api.GatewayResponsesEntry.value:type_name -> portico.xds.v1alpha1.GatewayResponse
-	43, // [43:43] is the sub-list for method output_type
-	43, // [43:43] is the sub-list for method input_type
-	43, // [43:43] is the sub-list for extension type_name
-	43, // [43:43] is the sub-list for extension extendee
-	0,  // [0:43] is the sub-list for field type_name
+	31, // 17: portico.xds.v1alpha1.GatewayResponse.response_parameters:type_name -> portico.xds.v1alpha1.GatewayResponse.ResponseParametersEntry
+	8,  // 18: portico.xds.v1alpha1.Route.authorization:type_name -> portico.xds.v1alpha1.Authorization
+	9,  // 19: portico.xds.v1alpha1.Route.validation:type_name -> portico.xds.v1alpha1.RequestValidation
+	10, // 20: portico.xds.v1alpha1.Route.integration:type_name -> portico.xds.v1alpha1.Integration
+	32, // 21: portico.xds.v1alpha1.RequestValidation.body_models:type_name -> portico.xds.v1alpha1.RequestValidation.BodyModelsEntry
+	12, // 22: portico.xds.v1alpha1.Integration.backend:type_name -> portico.xds.v1alpha1.Backend
+	13, // 23: portico.xds.v1alpha1.Integration.mock:type_name -> portico.xds.v1alpha1.Mock
+	33, // 24: portico.xds.v1alpha1.Integration.request_parameters:type_name -> portico.xds.v1alpha1.Integration.RequestParametersEntry
+	34, // 25: portico.xds.v1alpha1.Integration.request_templates:type_name -> portico.xds.v1alpha1.Integration.RequestTemplatesEntry
+	11, // 26: portico.xds.v1alpha1.Integration.responses:type_name -> portico.xds.v1alpha1.IntegrationResponse
+	35, // 27: portico.xds.v1alpha1.IntegrationResponse.response_parameters:type_name -> portico.xds.v1alpha1.IntegrationResponse.ResponseParametersEntry
+	36, // 28: portico.xds.v1alpha1.IntegrationResponse.response_templates:type_name -> portico.xds.v1alpha1.IntegrationResponse.ResponseTemplatesEntry
+	37, // 29: portico.xds.v1alpha1.Mock.headers:type_name -> portico.xds.v1alpha1.Mock.HeadersEntry
+	15, // 30: portico.xds.v1alpha1.Authorizer.jwt:type_name -> portico.xds.v1alpha1.Jwt
+	16, // 31: portico.xds.v1alpha1.Authorizer.function:type_name -> portico.xds.v1alpha1.AuthorizerFunction
+	12, // 32: portico.xds.v1alpha1.AuthorizerFunction.backend:type_name -> portico.xds.v1alpha1.Backend
+	17, // 33: portico.xds.v1alpha1.MethodSetting.throttle:type_name -> portico.xds.v1alpha1.Throttle
+	20, // 34: portico.xds.v1alpha1.MethodSetting.caching:type_name -> portico.xds.v1alpha1.MethodCaching
+	19, // 35: portico.xds.v1alpha1.MethodSetting.logging:type_name -> portico.xds.v1alpha1.MethodLogging
+	1,  // 36: portico.xds.v1alpha1.Canary.api:type_name -> portico.xds.v1alpha1.Api
+	38, // 37: portico.xds.v1alpha1.Canary.variables:type_name -> portico.xds.v1alpha1.Canary.VariablesEntry
+	17, // 38: portico.xds.v1alpha1.UsagePlan.throttle:type_name -> portico.xds.v1alpha1.Throttle
+	24, // 39: portico.xds.v1alpha1.UsagePlan.quota:type_name -> portico.xds.v1alpha1.Quota
+	25, // 40: portico.xds.v1alpha1.UsagePlan.method_throttles:type_name -> portico.xds.v1alpha1.MethodThrottle
+	26, // 41: portico.xds.v1alpha1.UsagePlan.keys:type_name -> portico.xds.v1alpha1.ApiKey
+	17, // 42: portico.xds.v1alpha1.MethodThrottle.throttle:type_name -> portico.xds.v1alpha1.Throttle
+	5,  // 43: portico.xds.v1alpha1.Api.GatewayResponsesEntry.value:type_name -> portico.xds.v1alpha1.GatewayResponse
+	44, // [44:44] is the sub-list for method output_type
+	44, // [44:44] is the sub-list for method input_type
+	44, // [44:44] is the sub-list for extension type_name
+	44, // [44:44] is the sub-list for extension extendee
+	0,  // [0:44] is the sub-list for field type_name
 }
 
 func init() { file_xds_v1alpha1_snapshot_proto_init() }
@@ -2638,7 +2654,7 @@ func file_xds_v1alpha1_snapshot_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_xds_v1alpha1_snapshot_proto_rawDesc), len(file_xds_v1alpha1_snapshot_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   38,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -201,7 +201,7 @@ func requestEventV1JSON(in *eventInput) ([]byte, error) {
 func requestEventV2JSON(in *eventInput) ([]byte, error) {
 	r, rc := in.r, in.rc
 	decoded, _ := integration.Paths(r, rc)
-	routeKey := integration.RouteKey(r, rc)
+	routeKey := rc.RouteKey(r)
 	ev := requestEventV2{
 		Version: "2.0", Type: "REQUEST", RouteArn: in.arn, IdentitySource: in.identity,
 		RouteKey: routeKey, RawPath: rc.Path, RawQueryString: r.URL.RawQuery,

@@ -78,11 +78,11 @@ func FuzzParseSource(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if src.name == "" {
+		if src.Name == "" {
 			t.Fatalf("parseSource(%q) parsed to no name", s)
 		}
-		if v, _, ok := mapping.LookupContext(src.name); src.kind == fromContext && (!ok || v == mapping.ContextAuthorizer) {
-			t.Fatalf("parseSource(%q) accepted unknown $context.%s", s, src.name)
+		if v, _, ok := mapping.LookupContext(src.Name); src.Kind == mapping.Context && (!ok || v == mapping.ContextAuthorizer) {
+			t.Fatalf("parseSource(%q) accepted unknown $context.%s", s, src.Name)
 		}
 	})
 }

@@ -19,24 +19,26 @@ package lambda
 import (
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"testing"
 
 	"github.com/portico-dev/portico/dataplane/proxy/reqctx"
+	"github.com/portico-dev/portico/internal/mapping"
 )
 
 func TestParseSource(t *testing.T) {
 	for in, want := range map[string]source{
-		"$request.header.authorization":      {fromHeader, "Authorization"},
-		"method.request.header.X-Api-Token":  {fromHeader, "X-Api-Token"},
-		"$request.querystring.token":         {fromQuery, "token"},
-		"method.request.querystring.a.b":     {fromQuery, "a.b"},
-		"$stageVariables.tenant":             {fromStageVariable, "tenant"},
-		"stageVariables.tenant":              {fromStageVariable, "tenant"},
-		"$context.identity.sourceIp":         {fromContext, "identity.sourceIp"},
-		"$context.requestId":                 {fromContext, "requestId"},
-		"context.httpMethod":                 {fromContext, "httpMethod"},
-		"$context.stage":                     {fromContext, "stage"},
-		"$request.header.X-Forwarded-Client": {fromHeader, "X-Forwarded-Client"},
+		"$request.header.authorization":      {Kind: mapping.Header, Name: "Authorization"},
+		"method.request.header.X-Api-Token":  {Kind: mapping.Header, Name: "X-Api-Token"},
+		"$request.querystring.token":         {Kind: mapping.QueryString, Name: "token"},
+		"method.request.querystring.a.b":     {Kind: mapping.QueryString, Name: "a.b"},
+		"$stageVariables.tenant":             {Kind: mapping.StageVariable, Name: "tenant"},
+		"stageVariables.tenant":              {Kind: mapping.StageVariable, Name: "tenant"},
+		"$context.identity.sourceIp":         {Kind: mapping.Context, Name: "identity.sourceIp", Var: mapping.ContextSourceIP},
+		"$context.requestId":                 {Kind: mapping.Context, Name: "requestId", Var: mapping.ContextRequestID},
+		"context.httpMethod":                 {Kind: mapping.Context, Name: "httpMethod", Var: mapping.ContextHTTPMethod},
+		"$context.stage":                     {Kind: mapping.Context, Name: "stage", Var: mapping.ContextStage},
+		"$request.header.X-Forwarded-Client": {Kind: mapping.Header, Name: "X-Forwarded-Client"},
 	} {
 		got, err := parseSource(in)
 		if err != nil || got != want {
@@ -58,7 +60,7 @@ func TestSourceValues(t *testing.T) {
 	r.Header.Add("x-token", "a")
 	r.Header.Add("X-Token", "b")
 	rc := &reqctx.Request{ID: "id-1", SourceIP: "192.0.2.1", Stage: "prod", API: "shop/pets", Variables: map[string]string{"v": "w"}}
-	query := func() map[string][]string { return r.URL.Query() }
+	var query url.Values
 	for in, want := range map[string]string{
 		"$request.header.X-TOKEN":    "a,b",
 		"$request.querystring.q":     "1,2",
@@ -75,7 +77,7 @@ func TestSourceValues(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := src.value(r, rc, query); got != want {
+		if got := sourceValue(src, r, rc, &query); got != want {
 			t.Errorf("%s = %q, want %q", in, got, want)
 		}
 	}

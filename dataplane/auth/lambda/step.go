@@ -209,7 +209,7 @@ func (s *step) newHandler(rt *proxy.Route, az *xdsv1alpha1.Authorizer, next http
 		h.sources = append(h.sources, src)
 	}
 	if h.token {
-		if len(h.sources) != 1 || h.sources[0].kind != fromHeader {
+		if len(h.sources) != 1 || h.sources[0].Kind != mapping.Header {
 			return nil, fmt.Errorf("a TOKEN authorizer reads exactly one header, not %q", az.GetIdentitySources())
 		}
 		if expr := az.GetIdentityValidationExpression(); expr != "" {
@@ -342,16 +342,10 @@ func refuse(rc *reqctx.Request, t gatewayresponse.Type, message string, latency 
 // identity reads the identity sources; false when one is missing or empty, or when a
 // token does not match the identityValidationExpression.
 func (h *handler) identity(r *http.Request, rc *reqctx.Request) ([]string, bool) {
-	var q map[string][]string
-	query := func() map[string][]string {
-		if q == nil {
-			q = r.URL.Query()
-		}
-		return q
-	}
+	var query url.Values
 	values := make([]string, len(h.sources))
 	for i, src := range h.sources {
-		if values[i] = src.value(r, rc, query); values[i] == "" {
+		if values[i] = sourceValue(src, r, rc, &query); values[i] == "" {
 			return nil, false
 		}
 	}
