@@ -58,8 +58,12 @@ func (p *Proxy) startSpan(ex *exchange, r *http.Request, st *stage, v *variant) 
 	if !trace.SpanContextFromContext(parent).IsValid() {
 		// A client traced with X-Ray (an AWS SDK, another API Gateway) continues its trace,
 		// as AWS adds its header only to requests without one.
-		if sc, ok := tracing.XRayParent(r.Header.Get(tracing.HeaderXRay)); ok {
+		// A balancer's Root alone starts the request's span as the first of that trace.
+		xray := r.Header.Get(tracing.HeaderXRay)
+		if sc, ok := tracing.XRayParent(xray); ok {
 			parent = trace.ContextWithRemoteSpanContext(parent, sc)
+		} else if id, ok := tracing.XRayRoot(xray); ok {
+			parent = tracing.WithTraceID(parent, id)
 		}
 	}
 	attrs := []attribute.KeyValue{

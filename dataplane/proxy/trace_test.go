@@ -172,6 +172,39 @@ func TestTracingSampling(t *testing.T) {
 	}
 }
 
+// A balancer's X-Amzn-Trace-Id names a Root and no Parent: the request's span is the first
+// span of that trace, not of one of its own, and the backend's header names the same Root.
+func TestTracingContinuesARootOnlyXRayHeader(t *testing.T) {
+	backend := echoServer(t, "b")
+	f, exp, _ := tracedFixture(t)
+	st := stageOf("prod", "prod", apiOf(nil, uriRoute("one", "/pets", "GET", backend.URL+"/pets")))
+	st.Tracing = true
+	f.apply(t, st)
+	const root = "Root=1-5759e988-bd862e3fe1be46a994272793"
+	e := decodeEcho(t, f.do("GET", "/prod/pets", nil, "X-Amzn-Trace-Id", root))
+	spans := exp.GetSpans()
+	if len(spans) != 2 {
+		t.Fatalf("%d spans, want server and integration", len(spans))
+	}
+	for _, s := range spans {
+		if got := s.SpanContext.TraceID().String(); got != "5759e988bd862e3fe1be46a994272793" {
+			t.Errorf("%s span in trace %s, want the balancer's Root", s.Name, got)
+		}
+	}
+	if server := spans[1]; server.Parent.IsValid() {
+		t.Errorf("server span has parent %v, want none", server.Parent)
+	}
+	if got := e.Header.Get("X-Amzn-Trace-Id"); !strings.HasPrefix(got, root+";Parent=") || !strings.HasSuffix(got, ";Sampled=1") {
+		t.Errorf("backend X-Amzn-Trace-Id %q, want the balancer's Root", got)
+	}
+	// Without a Root (or with one that is not X-Ray's), a trace of its own.
+	exp.Reset()
+	f.do("GET", "/prod/pets", nil, "X-Amzn-Trace-Id", "Root=1-5759e988-bd862e3fe1be46a99427279x")
+	if spans := exp.GetSpans(); len(spans) != 2 || spans[0].SpanContext.TraceID().String() == "5759e988bd862e3fe1be46a994272793" || !spans[0].SpanContext.TraceID().IsValid() {
+		t.Errorf("spans %v", spans)
+	}
+}
+
 func TestTracingOffPassesHeadersThrough(t *testing.T) {
 	backend := echoServer(t, "b")
 	f, exp, log := tracedFixture(t)

@@ -111,6 +111,7 @@ func (p *Provider) Tracer(ratio float64) trace.Tracer {
 		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(ratio))),
 		sdktrace.WithSpanProcessor(p.processor),
 		sdktrace.WithResource(p.res),
+		sdktrace.WithIDGenerator(idGenerator{}),
 	)
 	return tp.Tracer(ScopeName)
 }

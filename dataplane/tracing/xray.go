@@ -50,30 +50,13 @@ func XRayHeader(sc trace.SpanContext) string {
 
 // XRayParent reads a client's X-Amzn-Trace-Id as the remote parent of the request's span:
 // its Root (the trace), its Parent (the caller's segment) and Sampled=1. A header without a
-// Parent (a load balancer's, Root only) names no span to continue from, and is not one.
+// Parent (a load balancer's, Root only) names no span to continue from, and is not one: see
+// XRayRoot.
 func XRayParent(v string) (trace.SpanContext, bool) {
-	var root, parent string
-	sampled := false
-	for field := range strings.SplitSeq(v, ";") {
-		k, val, _ := strings.Cut(strings.TrimSpace(field), "=")
-		switch k {
-		case "Root":
-			root = val
-		case "Parent":
-			parent = val
-		case "Sampled":
-			sampled = val == "1"
-		}
-	}
-	// Root is 1-{8 hex: epoch seconds}-{24 hex}.
-	if len(root) != 35 || !strings.HasPrefix(root, "1-") || root[10] != '-' || len(parent) != 16 {
-		return trace.SpanContext{}, false
-	}
+	root, parent, sampled := xrayFields(v)
 	var cfg trace.SpanContextConfig
-	if _, err := hex.Decode(cfg.TraceID[:4], []byte(root[2:10])); err != nil {
-		return trace.SpanContext{}, false
-	}
-	if _, err := hex.Decode(cfg.TraceID[4:], []byte(root[11:])); err != nil {
+	var ok bool
+	if cfg.TraceID, ok = xrayTraceID(root); !ok || len(parent) != 16 {
 		return trace.SpanContext{}, false
 	}
 	if _, err := hex.Decode(cfg.SpanID[:], []byte(parent)); err != nil {
@@ -85,4 +68,44 @@ func XRayParent(v string) (trace.SpanContext, bool) {
 	cfg.Remote = true
 	sc := trace.NewSpanContext(cfg)
 	return sc, sc.IsValid()
+}
+
+// XRayRoot reads the trace of a client's X-Amzn-Trace-Id that names no Parent: an
+// Application Load Balancer's, which starts a trace (Root=...) for the request it forwards.
+// The request's span is then the first span of that trace (WithTraceID), as X-Ray's first
+// segment of it is, rather than of a trace of its own that the balancer's logs cannot be
+// joined to.
+func XRayRoot(v string) (trace.TraceID, bool) {
+	root, _, _ := xrayFields(v)
+	return xrayTraceID(root)
+}
+
+func xrayFields(v string) (root, parent string, sampled bool) {
+	for field := range strings.SplitSeq(v, ";") {
+		k, val, _ := strings.Cut(strings.TrimSpace(field), "=")
+		switch k {
+		case "Root":
+			root = val
+		case "Parent":
+			parent = val
+		case "Sampled":
+			sampled = val == "1"
+		}
+	}
+	return root, parent, sampled
+}
+
+// xrayTraceID reads a Root: 1-{8 hex: epoch seconds}-{24 hex}.
+func xrayTraceID(root string) (trace.TraceID, bool) {
+	var id trace.TraceID
+	if len(root) != 35 || !strings.HasPrefix(root, "1-") || root[10] != '-' {
+		return id, false
+	}
+	if _, err := hex.Decode(id[:4], []byte(root[2:10])); err != nil {
+		return id, false
+	}
+	if _, err := hex.Decode(id[4:], []byte(root[11:])); err != nil {
+		return id, false
+	}
+	return id, id.IsValid()
 }

@@ -48,6 +48,30 @@ func TestXRayParent(t *testing.T) {
 	}
 }
 
+func TestXRayRoot(t *testing.T) {
+	for _, v := range []string{"Root=1-5759e988-bd862e3fe1be46a994272793", "Self=1-a-b;Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=?"} {
+		if id, ok := XRayRoot(v); !ok || id.String() != "5759e988bd862e3fe1be46a994272793" {
+			t.Errorf("XRayRoot(%q) = %v, %v", v, id, ok)
+		}
+	}
+	for _, bad := range []string{"", "Root=1-00000000-000000000000000000000000", "Root=1-5759e988-bd862e3fe1be46a99427279", "Parent=53995c3f42cd8ad8"} {
+		if _, ok := XRayRoot(bad); ok {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	// The ID generator gives a root span the trace WithTraceID names, and a random one
+	// otherwise.
+	id, _ := XRayRoot("Root=1-5759e988-bd862e3fe1be46a994272793")
+	if got, span := (idGenerator{}).NewIDs(WithTraceID(context.Background(), id)); got != id || !span.IsValid() {
+		t.Errorf("NewIDs = %v %v", got, span)
+	}
+	a, _ := idGenerator{}.NewIDs(context.Background())
+	b, _ := idGenerator{}.NewIDs(context.Background())
+	if !a.IsValid() || a == b || a == id {
+		t.Errorf("random ids %v %v", a, b)
+	}
+}
+
 func FuzzXRayParent(f *testing.F) {
 	f.Add("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1")
 	f.Fuzz(func(t *testing.T, v string) {
