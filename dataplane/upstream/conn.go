@@ -47,6 +47,7 @@ type persistConn struct {
 	pool   *pool
 	conn   net.Conn
 	rw     io.ReadWriter // conn's reads and writes: its socket's (rawio) when it is one
+	rio    *rawio.Conn   // rw when it is the socket's: the request then goes with the first read
 	cr     connReader
 	br     *bufio.Reader
 	bw     *bufio.Writer
@@ -79,7 +80,11 @@ type persistConn struct {
 
 func newPersistConn(p *pool, c net.Conn) *persistConn {
 	pc := &persistConn{pool: p, conn: c}
-	pc.rw = rawio.ReadWriter(c)
+	if r := rawio.New(c); r != nil {
+		pc.rw, pc.rio = r, r
+	} else {
+		pc.rw = c
+	}
 	pc.cr = connReader{pc: pc, limit: math.MaxInt64}
 	pc.br = bufio.NewReaderSize(&pc.cr, bufferSize)
 	pc.bw = bufio.NewWriterSize(deadlineWriter{pc}, bufferSize)
@@ -110,18 +115,28 @@ func (pc *persistConn) roundTrip(req *http.Request, hints *Hints) (*http.Respons
 		pc.stop = context.AfterFunc(ctx, pc.interrupt)
 	}
 
+	pc.cr.pending = nil
 	err := writeRequest(deadlineWriter{pc}, pc.bw, req, hints, &pc.fields)
 	if err != nil {
 		pc.bw.Reset(deadlineWriter{pc})
+		pc.cr.pending = nil
 		return nil, pc.fail(ctx, err)
 	}
-	// Let the other requests' goroutines run before reading the answer, which the backend
-	// is only starting to work on: under load it has usually arrived by the time this one
-	// runs again, and the read takes it at once. Reading first finds nothing (EAGAIN), then
-	// parks on the netpoller and reads again: a system call and a park per request, about
-	// a tenth of an HTTP_PROXY request's CPU at saturation (strace: 3.25 reads per request
-	// before, 2.06 after). With nothing else to run, Gosched returns at once.
-	runtime.Gosched()
+	if pc.cr.pending == nil {
+		// Written already (net/http's writer, or no socket of our own): let the other
+		// requests' goroutines run before reading the answer, which the backend is only
+		// starting to work on. Under load it has usually arrived by the time this one runs
+		// again, and the read takes it at once; reading first would find nothing (EAGAIN),
+		// then park on the netpoller and read again: a system call and a park per request,
+		// about a tenth of an HTTP_PROXY request's CPU at saturation (strace: 3.25 reads per
+		// request before, 2.06 after). With nothing else to run, Gosched returns at once.
+		//
+		// The lean writer's request instead goes out with the first read (connReader.Read,
+		// rawio.Conn.SendThenRead), which parks on the netpoller right after the send: the
+		// goroutine runs again when the answer is there, under load or at rest, and no
+		// read finds nothing.
+		runtime.Gosched()
+	}
 
 	headerDeadline := false
 	if rht := pc.pool.t.opts.ResponseHeaderTimeout; rht > 0 {
@@ -253,11 +268,13 @@ func (pc *persistConn) close() { _ = pc.conn.Close() }
 func (pc *persistConn) Close() error { return pc.conn.Close() }
 
 // connReader counts what is read from the connection and stops at limit, which bounds the
-// response's headers.
+// response's headers. Its first read of an answer sends the request kept for it (pending).
 type connReader struct {
 	pc    *persistConn
 	n     int64
 	limit int64
+	// pending is the request the lean writer left to send with the first read (sendLater).
+	pending []byte
 }
 
 func (r *connReader) Read(p []byte) (int, error) {
@@ -269,12 +286,40 @@ func (r *connReader) Read(p []byte) (int, error) {
 		p = p[:left]
 	}
 	for {
-		n, err := r.pc.rw.Read(p)
+		var n int
+		var err error
+		if r.pending != nil {
+			n, err = r.sendThenRead(p)
+		} else {
+			n, err = r.pc.rw.Read(p)
+		}
 		r.n += int64(n)
 		if err == nil || n > 0 || !r.pc.rearm(err) {
 			return n, err
 		}
 	}
+}
+
+// sendThenRead sends the pending request and reads the first of its answer, in one wait
+// (rawio.Conn.SendThenRead). What the socket's buffer could not take is written as any
+// request is, and read for after.
+func (r *connReader) sendThenRead(p []byte) (int, error) {
+	sent, n, err := r.pc.rio.SendThenRead(r.pending, p)
+	r.pending = r.pending[sent:]
+	if len(r.pending) == 0 {
+		r.pending = nil
+	}
+	if err != nil || r.pending == nil {
+		// A failed send keeps what is left: the connection is closed after it (fail), and
+		// a kept deadline's early timeout (rearm) sends the rest on the next turn.
+		return n, err
+	}
+	rest := r.pending
+	r.pending = nil
+	if _, err := (deadlineWriter{r.pc}).Write(rest); err != nil {
+		return 0, err
+	}
+	return r.pc.rw.Read(p)
 }
 
 func isTimeout(err error) bool {

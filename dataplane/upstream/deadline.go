@@ -88,3 +88,13 @@ func (w deadlineWriter) Write(p []byte) (int, error) {
 		}
 	}
 }
+
+// sendLater keeps the request for the first read of the answer (connReader.Read), which
+// sends it and waits in one call, when the connection's socket allows it (pc.rio).
+func (w deadlineWriter) sendLater(b []byte) bool {
+	if w.pc.rio == nil {
+		return false
+	}
+	w.pc.cr.pending = b
+	return true
+}

@@ -137,3 +137,45 @@ func TestEarlyDeadlineGoesOn(t *testing.T) {
 		}
 	})
 }
+
+// The lean writer's request goes out with the first read of the answer (sendLater,
+// connReader.sendThenRead): all of it when the socket's buffer takes it; when it does not,
+// the rest is written as any request is, and the answer read after it.
+func TestRequestSentWithTheFirstRead(t *testing.T) {
+	pc, _, peer := deadlinePair(t, Options{}, false)
+	if pc.rio == nil {
+		t.Skip("no socket of our own (the race detector): requests are written at once")
+	}
+	for _, size := range []int{64, 8 << 20} {
+		req := make([]byte, size)
+		for i := range req {
+			req[i] = byte('a' + i%26)
+		}
+		if !(deadlineWriter{pc}).sendLater(req) {
+			t.Fatal("sendLater refused a socket's connection")
+		}
+		got := make(chan []byte, 1)
+		go func() {
+			b := make([]byte, size)
+			if _, err := io.ReadFull(peer, b); err != nil {
+				got <- nil
+				return
+			}
+			got <- b
+			_, _ = peer.Write([]byte("answer"))
+		}()
+		p := make([]byte, 16)
+		n, err := pc.cr.Read(p)
+		for err == nil && n < len("answer") {
+			var m int
+			m, err = pc.cr.Read(p[n:])
+			n += m
+		}
+		if err != nil || string(p[:n]) != "answer" || pc.cr.pending != nil {
+			t.Fatalf("%d bytes: read %q, %v, pending %d", size, p[:n], err, len(pc.cr.pending))
+		}
+		if b := <-got; string(b) != string(req) {
+			t.Fatalf("%d bytes: the peer got %d bytes, not the request", size, len(b))
+		}
+	}
+}

@@ -52,6 +52,13 @@ const (
 
 var writeBuffers = sync.Pool{New: func() any { b := make([]byte, 0, bufferSize); return &b }}
 
+// sendLater is a writer that may keep the request's bytes to send them with the first read
+// of the answer (rawio.Conn.SendThenRead), reporting whether it did. The bytes must stay as
+// they are until then: the connection's own room (bw's) or the heap, never a pooled buffer.
+type sendLater interface {
+	sendLater(b []byte) bool
+}
+
 // writeRequest writes req to w, in one write when the lean writer takes it: built in bw's
 // room, which only the other writer uses, unless its body may not fit there. fields is the
 // connection's room for the list of fields the lean writer sorts.
@@ -111,7 +118,9 @@ func writeLean(w io.Writer, room []byte, req *http.Request, hints *Hints, fields
 		closeBody(req)
 	}
 	if err == nil {
-		_, err = w.Write(b)
+		if d, ok := w.(sendLater); !ok || bp != nil || !d.sendLater(b) {
+			_, err = w.Write(b)
+		}
 	}
 	if bp != nil && cap(b) <= maxPooledWrite {
 		*bp = b[:0]

@@ -67,6 +67,8 @@ type Conn struct {
 	werr   syscall.Errno
 	wzero  bool
 	writeF func(uintptr) bool
+
+	sendReadF func(uintptr) bool // SendThenRead's, made on its first call
 }
 
 // Socket is a connection that wraps a TCP connection without changing its reads and writes
@@ -214,6 +216,69 @@ func (r *Conn) Write(p []byte) (int, error) {
 		return n, r.opError("write", io.ErrUnexpectedEOF)
 	}
 	return n, nil
+}
+
+// SendThenRead writes w, then reads into p as Read does, in one RawConn.Read: for a client
+// that sends a request and waits for its answer on the same goroutine. Read would first try
+// the socket, find nothing (the peer has only just been sent the request) and then wait;
+// here the netpoller's readiness is reset before the send, so the wait begins at once and
+// an answer however quick still ends it: one failed system call fewer per exchange that
+// waits, the usual case below saturation.
+//
+// sent is how much of w went out. The send does not wait: a socket whose buffer w does not
+// fit in returns with sent < len(w), n == 0 and no error, and the caller writes the rest
+// (Write) and reads (Read) as usual. An error with sent < len(w) is the write's; with all of
+// w sent, the read's.
+func (r *Conn) SendThenRead(w, p []byte) (sent, n int, err error) {
+	if len(w) == 0 {
+		n, err = r.Read(p)
+		return 0, n, err
+	}
+	r.rmu.Lock()
+	r.wmu.Lock()
+	if r.sendReadF == nil {
+		r.sendReadF = r.sendReadFD
+	}
+	r.wbuf, r.wn, r.werr, r.wzero = w, 0, 0, false
+	r.rbuf, r.rn, r.rerr, r.rwait = p, 0, 0, nil
+	rerr := r.rc.Read(r.sendReadF)
+	sent, werr, wzero := r.wn, r.werr, r.wzero
+	n, e := r.rn, r.rerr
+	r.wbuf, r.rbuf = nil, nil
+	r.wmu.Unlock()
+	r.rmu.Unlock()
+
+	switch {
+	case werr != 0:
+		return sent, 0, r.opError("write", os.NewSyscallError("write", werr))
+	case wzero:
+		return sent, 0, r.opError("write", io.ErrUnexpectedEOF)
+	case rerr != nil:
+		op := "read"
+		if sent < len(w) {
+			op = "write" // a deadline passed, or the connection closed, before the send
+		}
+		return sent, 0, r.opError(op, rerr)
+	case sent < len(w):
+		return sent, 0, nil // the socket's buffer is full: the caller writes the rest
+	case e != 0:
+		return sent, 0, r.opError("read", os.NewSyscallError("read", e))
+	case n == 0 && len(p) > 0:
+		return sent, 0, io.EOF
+	}
+	return sent, n, nil
+}
+
+// sendReadFD is SendThenRead's function for RawConn.Read: the send on the first call, then
+// false (wait) without trying a read; a read on the calls after.
+func (r *Conn) sendReadFD(fd uintptr) bool {
+	if r.wn < len(r.wbuf) {
+		if !r.writeFD(fd) || r.werr != 0 || r.wzero {
+			return true // EAGAIN (the rest for the caller's Write), or the write failed
+		}
+		return false
+	}
+	return r.readFD(fd)
 }
 
 // opError is err as net.Conn's operation op reports it: RawConn's own errors (a deadline, a

@@ -142,6 +142,88 @@ func TestReadBeforeWait(t *testing.T) {
 	}
 }
 
+// SendThenRead sends, then waits for the answer without trying a read first, and gets it
+// however quick (the peer here answers as soon as it reads); a send the socket's buffer
+// cannot hold returns what went out for the caller to finish; errors are the write's until
+// all is sent, then the read's.
+func TestSendThenRead(t *testing.T) {
+	c, s := testkit.TCPPair(t)
+	r := newConn(c)
+	go func() {
+		buf := make([]byte, 64)
+		for {
+			n, err := s.Read(buf)
+			if err != nil {
+				return
+			}
+			if _, err := s.Write(bytes.ToUpper(buf[:n])); err != nil {
+				return
+			}
+		}
+	}()
+	p := make([]byte, 64)
+	for range 100 {
+		sent, n, err := r.SendThenRead([]byte("ping"), p)
+		if err != nil || sent != 4 {
+			t.Fatalf("SendThenRead: %d, %d, %v", sent, n, err)
+		}
+		got := string(p[:n])
+		for len(got) < 4 { // the answer may come apart: the rest is a plain read
+			m, err := r.Read(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got += string(p[:m])
+		}
+		if got != "PING" {
+			t.Fatalf("answer %q; want PING", got)
+		}
+	}
+	_ = c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+	if sent, n, err := r.SendThenRead(nil, p); sent != 0 || n != 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("nothing to send, no answer: %d, %d, %v", sent, n, err)
+	}
+	_ = c.SetReadDeadline(time.Time{})
+}
+
+func TestSendThenReadBufferFullAndErrors(t *testing.T) {
+	c, s := testkit.TCPPair(t)
+	r := newConn(c)
+	big := make([]byte, 64<<20) // more than the buffers hold, and nothing reads it
+	sent, n, err := r.SendThenRead(big, make([]byte, 8))
+	if err != nil || sent == 0 || sent >= len(big) || n != 0 {
+		t.Fatalf("a send the buffers cannot hold: %d, %d, %v; want part of it sent, no error", sent, n, err)
+	}
+	var op *net.OpError
+	_ = c.SetReadDeadline(time.Now().Add(-time.Second))
+	if sent, _, err := r.SendThenRead([]byte("x"), make([]byte, 8)); sent != 0 || !errors.Is(err, os.ErrDeadlineExceeded) || !errors.As(err, &op) || op.Op != "write" {
+		t.Errorf("a deadline passed before the send: %d, %v; want nothing sent, the write's timeout", sent, err)
+	}
+	_ = c.SetReadDeadline(time.Time{})
+
+	_ = s.SetLinger(0)
+	_ = s.Close() // a reset
+	for {
+		if _, _, err = r.SendThenRead([]byte("x"), make([]byte, 8)); err != nil {
+			break
+		}
+	}
+	if !errors.Is(err, syscall.EPIPE) && !errors.Is(err, syscall.ECONNRESET) || !errors.As(err, &op) {
+		t.Errorf("send to a reset connection: %v", err)
+	}
+
+	c2, s2 := testkit.TCPPair(t)
+	r2 := newConn(c2)
+	go func() {
+		b := make([]byte, 1)
+		_, _ = s2.Read(b)
+		_ = s2.Close()
+	}()
+	if sent, n, err := r2.SendThenRead([]byte("x"), make([]byte, 8)); sent != 1 || n != 0 || !errors.Is(err, io.EOF) {
+		t.Errorf("the peer closes after the request: %d, %d, %v; want sent, io.EOF", sent, n, err)
+	}
+}
+
 func TestEOF(t *testing.T) {
 	c, s := testkit.TCPPair(t)
 	_, _ = s.Write([]byte("ab"))
