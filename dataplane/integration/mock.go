@@ -104,6 +104,15 @@ func newMock(m *xdsv1alpha1.Mock, s *Shared, spec Spec) (*mock, error) {
 var mockContentType = []string{"application/json"}
 
 func (m *mock) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if m.bodyTmpl == nil && m.headerTpl == nil && r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
+		// The whole request arrives before the answer, as a MOCK's does in AWS, which
+		// receives a request before it runs it: a body cut short (the client stopped before
+		// its length, a broken chunk) is the client's 400, an oversized one 413, not a 200
+		// to a request that never came whole. (The templates' path reads it anyway.)
+		if _, ok := readBody(w, r, reqctx.From(r.Context()), m.responses); !ok {
+			return
+		}
+	}
 	h := w.Header()
 	for k, v := range m.headers {
 		if k == "X-Request-Id" {
@@ -138,13 +147,8 @@ func (m *mock) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // ok false on failure.
 func (m *mock) render(w http.ResponseWriter, r *http.Request) ([]byte, int, bool) {
 	rc := reqctx.From(r.Context())
-	b, err := rc.ReadBody(r, MaxBodyBytes)
-	if err != nil {
-		if errors.Is(err, reqctx.ErrBodyTooLarge) {
-			gatewayresponse.Write(w, r, gatewayresponse.RequestTooLarge, m.responses, rc.ID)
-		} else {
-			badClientBody(w, r, m.responses, rc)
-		}
+	b, ok := readBody(w, r, rc, m.responses)
+	if !ok {
 		return nil, 0, false
 	}
 	e := env(r, rc, b, m.vars, nil) // several templates read it
@@ -177,4 +181,19 @@ func (m *mock) render(w http.ResponseWriter, r *http.Request) ([]byte, int, bool
 		}
 	}
 	return body, status, true
+}
+
+// readBody reads the client's body for a MOCK, answering the client itself and returning ok
+// false when it is too large (413) or could not be read to its end (400).
+func readBody(w http.ResponseWriter, r *http.Request, rc *reqctx.Request, responses *gatewayresponse.Set) (*reqctx.Body, bool) {
+	b, err := rc.ReadBody(r, MaxBodyBytes)
+	if err != nil {
+		if errors.Is(err, reqctx.ErrBodyTooLarge) {
+			gatewayresponse.Write(w, r, gatewayresponse.RequestTooLarge, responses, rc.ID)
+		} else {
+			badClientBody(w, r, responses, rc)
+		}
+		return nil, false
+	}
+	return b, true
 }

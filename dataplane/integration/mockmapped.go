@@ -17,7 +17,6 @@ limitations under the License.
 package integration
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -74,13 +73,8 @@ func (s *Shared) newMappedMock(in *xdsv1alpha1.Integration, spec Spec) (*mappedM
 
 func (h *mappedMock) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rc := reqctx.From(r.Context())
-	body, err := rc.ReadBody(r, MaxBodyBytes)
-	switch {
-	case errors.Is(err, reqctx.ErrBodyTooLarge):
-		gatewayresponse.Write(w, r, gatewayresponse.RequestTooLarge, h.out.responses, rc.ID)
-		return
-	case err != nil:
-		badClientBody(w, r, h.out.responses, rc)
+	body, ok := readBody(w, r, rc, h.out.responses)
+	if !ok {
 		return
 	}
 	answer := &http.Response{StatusCode: http.StatusOK, Header: http.Header{}}

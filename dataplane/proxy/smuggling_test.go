@@ -256,16 +256,18 @@ func TestBothLengthsRefusedAndClosed(t *testing.T) {
 // client that stops before its declared length) is the client's fault: 400 BAD_REQUEST_BODY
 // and a closed connection, on HTTP_PROXY (which streams the body to the backend, where the
 // failure used to count as the backend's, 502) as on a MOCK route with a template (which reads
-// it whole). A body that reads to its end is served on the same routes.
+// it whole) and on a plain MOCK route (which reads it before answering, as AWS receives a
+// request whole before it runs it). A body that reads to its end is served on the same routes.
 func TestBrokenClientBodyIs400(t *testing.T) {
 	up := newRawUpstream(t, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 	mock := mockRoute("m", "/m", "POST", `{"got": $input.json('$')}`)
 	mock.Integration.RequestTemplates = map[string]string{"application/json": `{"statusCode": 200}`}
+	plain := mockRoute("plain", "/plain", "POST", `{"ok":true}`)
 	f := newFixture(t, Options{})
-	f.apply(t, stageOf("prod", "prod", apiOf(nil, uriRoute("p", "/p", "POST", "http://"+up.l.Addr().String()+"/p"), mock)))
+	f.apply(t, stageOf("prod", "prod", apiOf(nil, uriRoute("p", "/p", "POST", "http://"+up.l.Addr().String()+"/p"), mock, plain)))
 	addr := serveProxy(t, f)
 	const head = "POST /prod/%s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-	for _, path := range []string{"p", "m"} {
+	for _, path := range []string{"p", "m", "plain"} {
 		for name, raw := range map[string]string{
 			"chunk size not hex":  fmt.Sprintf(head, path) + "Transfer-Encoding: chunked\r\n\r\n2g\r\n{}\r\n0\r\n\r\n",
 			"chunk size overflow": fmt.Sprintf(head, path) + "Transfer-Encoding: chunked\r\n\r\n10000000000000002\r\n{}\r\n0\r\n\r\n",
