@@ -50,7 +50,7 @@ func TestResponseMapping(t *testing.T) {
 	if m, err := ParseResponseMapping("header.x-code", "integration.response.body.error.code"); err != nil || m.Kind != ResponseBodyPath || m.Name != "error.code" || m.Path == nil {
 		t.Errorf("%+v %v", m, err)
 	}
-	for _, bad := range [][2]string{{"header.a", "integration.response.body.a[?(@.b)]"}, {"header.a", "integration.response.body."}, {"querystring.a", "'x'"}, {"header.a b", "'x'"}, {"header.a", "method.request.header.a"}, {"header.a", "'a\nb'"}, {"header.a", "'"}} {
+	for _, bad := range [][2]string{{"header.a", "integration.response.body.a[?(@.b empty true)]"}, {"header.a", "integration.response.body."}, {"querystring.a", "'x'"}, {"header.a b", "'x'"}, {"header.a", "method.request.header.a"}, {"header.a", "'a\nb'"}, {"header.a", "'"}} {
 		if _, err := ParseResponseMapping(bad[0], bad[1]); err == nil {
 			t.Errorf("%q accepted", bad)
 		}

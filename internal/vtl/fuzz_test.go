@@ -87,3 +87,29 @@ func FuzzEval(f *testing.F) {
 		}
 	})
 }
+
+// FuzzJSONPath: no path, filters included, makes the compiler or its evaluation panic, and a
+// filter selects only what was there.
+func FuzzJSONPath(f *testing.F) {
+	for _, p := range []string{
+		"$.items[?(@.price < 10)].id", "$..[?(@.a && !(@.b == 'x') || $.c =~ /a.*/i)]", "$[?(@[0][?(@.x)])]",
+		"$.a[?(@.b != null)]", "$.a[?((@.b))]", "$.a[?(@ == 1)]", "$.a[?(@.b in [1])]", "$.a[?(!!@.b)]",
+	} {
+		f.Add(p, `{"items":[{"price":1,"id":1,"a":{"b":"x"}},[1,2],"s",null],"c":"abc"}`)
+	}
+	f.Fuzz(func(t *testing.T, p, body string) {
+		jp, err := compileJSONPath(p)
+		if err != nil {
+			return
+		}
+		doc, err := ParseJSON(body)
+		if err != nil {
+			return
+		}
+		visited := 0
+		v, ok := jp.eval(doc, &visited)
+		if !jp.definite && (!ok || v == nil) {
+			t.Fatalf("%q: an indefinite path gave no list", p)
+		}
+	})
+}

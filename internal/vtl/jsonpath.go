@@ -35,8 +35,10 @@ import (
 //	$.a[1:3]  $.a[:2]  $.a[-2:]   array slices
 //	$..b  $..*         deep scan
 //
-// Filters ([?(...)]) and functions (.length()) are refused. A definite path (names and
-// single indexes only) yields one value or nothing; any other yields a list of the matches.
+//	$.a[?(@.b > 1)]    filters (jsonpath_filter.go)
+//
+// Functions (.length()) are refused. A definite path (names and single indexes only) yields
+// one value or nothing; any other yields a list of the matches.
 
 type jpKind uint8
 
@@ -45,7 +47,8 @@ const (
 	jpIndexes
 	jpWildcard
 	jpSlice
-	jpDeep // deep scan for names, or every descendant when names is nil
+	jpDeep   // deep scan for names, or every descendant when names is nil
+	jpFilterStep // [?(...)]: the elements of an array (or an object itself) that pass
 )
 
 type jpStep struct {
@@ -56,7 +59,13 @@ type jpStep struct {
 	to      int
 	hasFrom bool
 	hasTo   bool
+	filter  *jpFilter
 }
+
+// maxPathVisits stops a path's evaluation once it has visited this many values, the
+// evaluator's default work cap: filters whose own paths scan the document (@..x for each of
+// $..*) would otherwise multiply it before the work is charged.
+const maxPathVisits = defaultMaxSteps
 
 type jsonPath struct {
 	steps    []jpStep
@@ -141,9 +150,11 @@ func dotName(p string, i int) (string, int) {
 	return strings.TrimSpace(p[i:j]), j
 }
 
-// bracketEnd finds the ']' closing the '[' at i, skipping quoted names.
+// bracketEnd finds the ']' closing the '[' at i, skipping quoted names and the brackets a
+// filter's paths hold.
 func bracketEnd(p string, i int) int {
 	var quote byte
+	depth := 0
 	for j := i + 1; j < len(p); j++ {
 		c := p[j]
 		switch {
@@ -156,8 +167,13 @@ func bracketEnd(p string, i int) int {
 			}
 		case c == '\'' || c == '"':
 			quote = c
+		case c == '[':
+			depth++
 		case c == ']':
-			return j
+			if depth == 0 {
+				return j
+			}
+			depth--
 		}
 	}
 	return -1
@@ -168,7 +184,14 @@ func bracket(in string) (jpStep, error) {
 	case in == "*":
 		return jpStep{kind: jpWildcard}, nil
 	case strings.HasPrefix(in, "?"):
-		return jpStep{}, errors.New("JSONPath filters are not supported")
+		if strings.Count(in, "[?") >= maxFilterDepth {
+			return jpStep{}, errors.New("JSONPath filter: filters nested too deep")
+		}
+		f, err := parseFilter(in[1:])
+		if err != nil {
+			return jpStep{}, err
+		}
+		return jpStep{kind: jpFilterStep, filter: f}, nil
 	case in == "":
 		return jpStep{}, errors.New("JSONPath: empty []")
 	case in[0] == '\'' || in[0] == '"':
@@ -263,11 +286,15 @@ func (jp *jsonPath) eval(root any, visited *int) (any, bool) {
 		return v, true
 	}
 	// Other paths collect matches into a list, of real values.
-	cur := []any{unwrap(root)}
+	root = unwrap(root)
+	cur := []any{root}
 	for _, st := range jp.steps {
 		var next []any
 		for _, v := range cur {
-			next = st.apply(next, v, visited)
+			if *visited > maxPathVisits {
+				break // the caller's charge fails: a filter's paths can multiply the work
+			}
+			next = st.apply(next, v, root, visited)
 		}
 		*visited += len(next)
 		cur = next
@@ -289,8 +316,21 @@ func listAt(v any, i int) (any, bool) {
 	return l.Items[i], true
 }
 
-func (st *jpStep) apply(out []any, v any, visited *int) []any {
+func (st *jpStep) apply(out []any, v, root any, visited *int) []any {
 	switch st.kind {
+	case jpFilterStep:
+		switch x := v.(type) {
+		case *List:
+			for _, it := range x.Items {
+				if it = unwrap(it); st.filter.match(root, it, visited) {
+					out = append(out, it)
+				}
+			}
+		case *Map:
+			if st.filter.match(root, x, visited) {
+				out = append(out, x)
+			}
+		}
 	case jpNames:
 		if m, ok := v.(*Map); ok {
 			for _, n := range st.names {
@@ -342,7 +382,7 @@ func (st *jpStep) apply(out []any, v any, visited *int) []any {
 // deep collects, in document order, the named children of v and of everything under it
 // (or every descendant when the step has no names).
 func (st *jpStep) deep(out []any, v any, depth int, visited *int) []any {
-	if depth > maxJSONDepth {
+	if depth > maxJSONDepth || *visited > maxPathVisits {
 		return out
 	}
 	*visited++

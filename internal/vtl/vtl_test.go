@@ -69,7 +69,7 @@ func TestParseErrorsHavePositions(t *testing.T) {
 // A literal JSONPath that cannot compile refuses the template where it is written; one
 // computed at run time is checked then.
 func TestParseChecksLiteralPaths(t *testing.T) {
-	for _, src := range []string{"$input.path('$.a.length()')", "x\n  $input.json(\"$[\")", "#set($v = $input.path('$.a[?(@.b)]'))"} {
+	for _, src := range []string{"$input.path('$.a.length()')", "x\n  $input.json(\"$[\")", "#set($v = $input.path('$.a[?(@.b size 2)]'))"} {
 		if _, err := Parse(src); err == nil || !strings.Contains(err.Error(), "$input.") {
 			t.Errorf("%q: %v", src, err)
 		}
@@ -220,4 +220,28 @@ func TestParseJSON(t *testing.T) {
 	if want := `{"b":2,"a":[1.5,"é😀\n",null,true]}`; string(b) != want {
 		t.Fatalf("round trip %s, want %s", b, want)
 	}
+}
+
+// A filter whose own paths scan the whole document, for each value of a scan of it, stops
+// at the work cap rather than run for minutes.
+func TestJSONPathFilterWorkCapped(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"a":[`)
+	for i := range 3000 {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`{"x":1}`)
+	}
+	b.WriteString(`]}`)
+	tp, err := Parse(`$input.json('$..[?(@..x == $..x)]')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = tp.Eval(context.Background(), &Env{Body: b.String()}, nil)
+	if err == nil || !strings.Contains(err.Error(), "more than 1000000 steps") {
+		t.Fatalf("a quadratic filter: %v", err)
+	}
+	t.Logf("stopped after %v", time.Since(start))
 }
