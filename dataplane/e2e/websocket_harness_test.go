@@ -51,6 +51,9 @@ type wsProxy struct {
 	log     *lockedBuf
 	clock   *fakeClock
 	metrics *prometheus.Registry
+	// client is the proxy's own xDS client, whose Current is what this proxy has applied
+	// (the gateway's client may have it first).
+	client *xdsclient.Client
 }
 
 // fakeClock is the WebSocket server's clock: idle and maximum durations pass when a test says.
@@ -121,6 +124,7 @@ func startWSProxyWith(t *testing.T, g *gateway, o wsProxyOptions) *wsProxy {
 		Server: g.xdsAddr, NodeID: "e2e-ws-" + wp.ws.Node(), Applier: wp.proxy, Logger: logr.Discard(),
 		Backoff: xdsclient.Backoff{Initial: 10 * time.Millisecond, Max: 50 * time.Millisecond},
 	})
+	wp.client = client
 	ctx, cancel := context.WithCancel(context.Background())
 	var done sync.WaitGroup
 	done.Add(2)

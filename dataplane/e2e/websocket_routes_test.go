@@ -117,8 +117,8 @@ endpoints: [{addresses: ["127.0.0.1"]}]
 	g.programmed("default/live")
 	wp := startWSProxy(t, g, nil)
 	eventually(t, "the ws proxy serves the stage", func() bool { return wp.proxy.WebSocketStage("default/live", "stable") != nil })
-	eventually(t, "the function's endpoint reached the proxy", func() bool {
-		cla := g.client.Current()
+	eventually(t, "the function's endpoint reached the ws proxy", func() bool {
+		cla := wp.client.Current()
 		return cla != nil && len(cla.Endpoints["default/fn-svc:80"].GetEndpoints()) > 0
 	})
 
