@@ -150,6 +150,19 @@ func ParseSource(src string, pathParams map[string]bool) (Source, error) {
 	return *s, nil
 }
 
+// FromRESTSyntax writes a source in the REST API syntax of AWS's exports and consoles
+// (method.request.header.x, stageVariables.x, context.x) as Routes write it
+// ($request.header.x, $stageVariables.x, $context.x); anything else as it is.
+func FromRESTSyntax(s string) string {
+	switch {
+	case strings.HasPrefix(s, "method.request."):
+		return "$request." + strings.TrimPrefix(s, "method.request.")
+	case strings.HasPrefix(s, "stageVariables."), strings.HasPrefix(s, "context."):
+		return "$" + s
+	}
+	return s
+}
+
 // parseCommon parses what requestParameters and identity sources share: $request.header,
 // $request.querystring, $stageVariables and $context, all with the "$request." or "$" cut
 // already when expr is the REST API syntax. It returns nil for none of them.

@@ -116,14 +116,7 @@ const DefaultIdentitySource = "$request.header.Authorization"
 // (method.request.header.Authorization, stageVariables.x, context.x) are read. A $context
 // variable must exist before the authorizer runs: $context.authorizer.<key> is refused.
 func ParseIdentitySource(s string) (Source, error) {
-	expr := s
-	switch {
-	case strings.HasPrefix(s, "method.request."):
-		expr = "$request." + strings.TrimPrefix(s, "method.request.")
-	case strings.HasPrefix(s, "stageVariables."), strings.HasPrefix(s, "context."):
-		expr = "$" + s
-	}
-	src, err := parseCommon(expr, s)
+	src, err := parseCommon(FromRESTSyntax(s), s)
 	switch {
 	case err != nil:
 		return Source{}, fmt.Errorf("identity source %q: %w", s, err)

@@ -135,13 +135,7 @@ func ParseGatewayResponseMapping(target, source string) (GatewayResponseMapping,
 		return GatewayResponseMapping{}, fmt.Errorf("responseParameters: target %q is not header.<name>", target)
 	}
 	out := GatewayResponseMapping{Header: textproto.CanonicalMIMEHeaderKey(name)}
-	expr := source
-	switch {
-	case strings.HasPrefix(source, "method.request."):
-		expr = "$request." + strings.TrimPrefix(source, "method.request.")
-	case strings.HasPrefix(source, "stageVariables."), strings.HasPrefix(source, "context."):
-		expr = "$" + source
-	}
+	expr := FromRESTSyntax(source)
 	bad := func(why string) error {
 		return fmt.Errorf("responseParameters[%s]: %s", target, why)
 	}

@@ -174,15 +174,9 @@ func identitySources(s string) []string {
 	var out []string
 	for _, part := range strings.Split(s, ",") {
 		part = strings.TrimSpace(part)
-		switch {
-		case part == "":
-			continue
-		case strings.HasPrefix(part, "method.request."):
-			part = "$request." + strings.TrimPrefix(part, "method.request.")
-		case strings.HasPrefix(part, "stageVariables."), strings.HasPrefix(part, "context."):
-			part = "$" + part
+		if part != "" {
+			out = append(out, mapping.FromRESTSyntax(part))
 		}
-		out = append(out, part)
 	}
 	return out
 }

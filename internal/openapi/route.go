@@ -443,15 +443,10 @@ func (im *importer) requestParameters(in map[string]string, pathParams map[strin
 		if !ok {
 			target, ok = strings.CutPrefix(k, "overwrite:")
 		}
-		src := v
-		switch {
-		case strings.HasPrefix(v, "method.request.path.") && strings.HasPrefix(target, "path."):
+		if strings.HasPrefix(v, "method.request.path.") && strings.HasPrefix(target, "path.") {
 			continue // the uri names the route's parameter already
-		case strings.HasPrefix(v, "method.request."):
-			src = "$request." + strings.TrimPrefix(v, "method.request.")
-		case strings.HasPrefix(v, "context."), strings.HasPrefix(v, "stageVariables."):
-			src = "$" + v
 		}
+		src := mapping.FromRESTSyntax(v)
 		if strings.HasPrefix(src, "$request.path.") && strings.HasPrefix(target, "path.") && strings.TrimPrefix(src, "$request.path.") == strings.TrimPrefix(target, "path.") {
 			continue
 		}
