@@ -98,7 +98,7 @@ func apiToProto(a *ir.API) *xdsv1alpha1.Api {
 		out.GatewayResponses = make(map[string]*xdsv1alpha1.GatewayResponse, len(a.GatewayResponses))
 		for typ, gr := range a.GatewayResponses {
 			out.GatewayResponses[typ] = &xdsv1alpha1.GatewayResponse{
-				StatusCode: gr.StatusCode,
+				StatusCode:         gr.StatusCode,
 				Headers:            maps.Clone(gr.Headers),
 				ResponseParameters: maps.Clone(gr.ResponseParameters),
 				Body:               clonePtr(gr.Body),

@@ -25,8 +25,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/gorilla/websocket"
+
+	"github.com/portico-dev/portico/internal/testkit"
 )
 
 // A message naming $connect or $disconnect as its route does not run those routes' functions
@@ -179,5 +183,66 @@ spec: {restApiRef: {name: bare}}
 		if !strings.HasSuffix(line, " 200") {
 			t.Errorf("line %q, want status 200", line)
 		}
+	}
+}
+
+// A connection's messages are routed at once, as AWS invokes a route for each message without
+// waiting for the one before: a slow function's answer does not hold the next message's,
+// which comes first, and $disconnect comes after both were answered.
+func TestWebSocketMessagesDoNotWaitForEachOther(t *testing.T) {
+	release := make(chan struct{})
+	fn := newFunction(t, func(e events.APIGatewayWebsocketProxyRequest) map[string]any {
+		if strings.Contains(e.Body, "slow") {
+			select {
+			case <-release:
+			case <-time.After(testkit.WaitTimeout):
+			}
+			return map[string]any{"statusCode": 200, "body": "slow answered"}
+		}
+		return map[string]any{"statusCode": 200, "body": "fast answered"}
+	})
+	g := startGatewayWith(t, nil, pipelineOpts())
+	g.deploy(fmt.Sprintf(`
+apiVersion: apigateway.portico.dev/v1alpha1
+kind: RestApi
+metadata: {name: par}
+spec: {protocol: WEBSOCKET, routeSelectionExpression: $request.body.action}
+---
+apiVersion: apigateway.portico.dev/v1alpha1
+kind: Route
+metadata: {name: par-default}
+spec: {restApiRef: {name: par}, routeKey: $default, routeResponseSelectionExpression: $default, integration: {type: LAMBDA_PROXY, uri: "%s"}}
+---
+apiVersion: apigateway.portico.dev/v1alpha1
+kind: Route
+metadata: {name: par-disconnect}
+spec: {restApiRef: {name: par}, routeKey: $disconnect, integration: {type: LAMBDA_PROXY, uri: "%s"}}
+---
+apiVersion: apigateway.portico.dev/v1alpha1
+kind: Stage
+metadata: {name: live}
+spec: {restApiRef: {name: par}}
+`, fn.srv.URL, fn.srv.URL))
+	g.programmed("default/live")
+	wp := startWSProxy(t, g, nil)
+	eventually(t, "the ws proxy serves the stage", func() bool { return wp.proxy.WebSocketStage("default/live", "stable") != nil })
+
+	c, status := wp.dial(t, "/live", nil)
+	if status != http.StatusSwitchingProtocols {
+		t.Fatalf("connect: %d", status)
+	}
+	_ = c.WriteMessage(websocket.TextMessage, []byte(`{"action":"slow"}`))
+	_ = c.WriteMessage(websocket.TextMessage, []byte(`{"action":"fast"}`))
+	if got := readMessage(t, c); got != "fast answered" {
+		t.Fatalf("first answer %q, want the fast message's while the slow one waits", got)
+	}
+	close(release)
+	if got := readMessage(t, c); got != "slow answered" {
+		t.Fatalf("second answer %q, want the slow message's", got)
+	}
+	_ = c.Close()
+	eventually(t, "$disconnect", func() bool { return len(fn.find("DISCONNECT", "")) == 1 })
+	if n := len(fn.find("MESSAGE", "")); n != 2 {
+		t.Errorf("%d MESSAGE events, want 2", n)
 	}
 }

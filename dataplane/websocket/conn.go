@@ -55,6 +55,11 @@ type conn struct {
 	last       atomic.Pointer[proxy.WSStage]
 	lastActive atomic.Int64 // unix nanoseconds
 
+	// inFlight holds a token for each message being routed (Options.MessagesInFlight);
+	// routing counts them, so that $disconnect comes after the last.
+	inFlight chan struct{}
+	routing  sync.WaitGroup
+
 	mu          sync.Mutex
 	queue       []outbound
 	queuedBytes int
@@ -84,7 +89,7 @@ func (s *Server) Upgrade(w http.ResponseWriter, r *http.Request, st *proxy.WSSta
 	}
 	rc := reqctx.From(r.Context())
 	c := &conn{srv: s, id: s.newConnectionID(), stageKey: st.Stage.GetKey(), variant: st.Variant,
-		connectedAt: s.opts.Now(), userAgent: r.UserAgent()}
+		connectedAt: s.opts.Now(), userAgent: r.UserAgent(), inFlight: make(chan struct{}, s.opts.MessagesInFlight)}
 	if rc != nil {
 		c.sourceIP, c.host, c.clientCert = rc.SourceIP, rc.Host, rc.ClientCert
 	}
@@ -166,6 +171,7 @@ func (s *Server) Upgrade(w http.ResponseWriter, r *http.Request, st *proxy.WSSta
 	go func() {
 		defer s.wg.Done()
 		c.read()
+		c.routing.Wait() // the messages read before the end are answered (or not) first
 		s.mu.Lock()
 		delete(s.conns, c.id)
 		s.mu.Unlock()
@@ -217,7 +223,12 @@ func (c *conn) read() {
 			c.close(websocket.CloseInvalidFramePayloadData, "Invalid UTF-8 in a text message")
 			continue // the next read fails, and records nothing over this close
 		}
-		c.srv.message(c, kind, data)
+		c.inFlight <- struct{}{} // past the bound, the client's next message waits unread
+		c.routing.Add(1)
+		go func() {
+			defer func() { <-c.inFlight; c.routing.Done() }()
+			c.srv.message(c, kind, data)
+		}()
 	}
 }
 

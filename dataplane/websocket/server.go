@@ -56,6 +56,12 @@ type Options struct {
 	// SendQueueMessages and SendQueueBytes bound what may wait to be sent to one client;
 	// past either the client is too slow and is closed (1008). Defaults 256 and 1 MiB.
 	SendQueueMessages, SendQueueBytes int
+	// MessagesInFlight is how many of one connection's messages are routed at once, each on
+	// a goroutine of its own, as AWS invokes a route for each message without waiting for
+	// the one before: a slow backend does not hold the client's next messages, and answers
+	// go out as they come. Past it the connection is not read until one is done. Default 16;
+	// 1 handles messages one at a time, in order.
+	MessagesInFlight int
 	// WriteTimeout bounds one write to a client. Default 10s.
 	WriteTimeout time.Duration
 	// SweepInterval is how often idle and maximum durations are checked. Default 1s.
@@ -103,6 +109,9 @@ func New(opts Options) *Server {
 	}
 	if opts.WriteTimeout <= 0 {
 		opts.WriteTimeout = 10 * time.Second
+	}
+	if opts.MessagesInFlight <= 0 {
+		opts.MessagesInFlight = 16
 	}
 	if opts.SweepInterval <= 0 {
 		opts.SweepInterval = time.Second

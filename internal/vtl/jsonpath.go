@@ -47,7 +47,7 @@ const (
 	jpIndexes
 	jpWildcard
 	jpSlice
-	jpDeep   // deep scan for names, or every descendant when names is nil
+	jpDeep       // deep scan for names, or every descendant when names is nil
 	jpFilterStep // [?(...)]: the elements of an array (or an object itself) that pass
 )
 

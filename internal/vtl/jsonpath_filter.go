@@ -14,7 +14,6 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-
 package vtl
 
 import (
@@ -175,8 +174,8 @@ func (p *filterParser) operand() (filterOperand, error) {
 	if p.i >= len(p.s) {
 		return filterOperand{}, errors.New("JSONPath filter: operand expected")
 	}
-	switch c := p.s[p.i]; {
-	case c == '@' || c == '$':
+	switch c := p.s[p.i]; c {
+	case '@', '$':
 		j := p.i + 1
 		for j < len(p.s) {
 			if p.s[j] == '[' {
@@ -198,7 +197,7 @@ func (p *filterParser) operand() (filterOperand, error) {
 		}
 		p.i = j
 		return filterOperand{path: path, root: c == '$'}, nil
-	case c == '\'' || c == '"':
+	case '\'', '"':
 		var b strings.Builder
 		j := p.i + 1
 		for ; j < len(p.s) && p.s[j] != c; j++ {
@@ -290,7 +289,7 @@ func (f *jpFilter) match(root, cur any, visited *int) bool {
 	case "==":
 		return okA && okB && filterEqual(a, b)
 	case "!=":
-		return !(okA && okB && filterEqual(a, b))
+		return !okA || !okB || !filterEqual(a, b)
 	}
 	if !okA || !okB {
 		return false
