@@ -179,27 +179,30 @@ type HTTPV2 struct {
 // RequestTimeLayout is how the events write the request time (requestTime, time).
 const RequestTimeLayout = "02/Jan/2006:15:04:05 -0700"
 
-// Paths returns the request path decoded, as requestContext.path has it, and the payload 1.0
-// event's path: on the default endpoint the path under the stage ("/" at the stage's root),
-// through a domain name the request's path, base path included, as AWS sends it. Both come
-// from the routing (StagePath, Domain): the path need not begin with the stage's name, and
-// one that does (a base path "orders" in front of stage "orders") keeps it.
-func Paths(r *http.Request, rc *reqctx.Request) (decoded, eventPath string) {
+// Paths returns requestContext.path and the payload 1.0 event's path, escaped as the client
+// sent them, as REST APIs send them (HTTP APIs decode; the 2.0 events' http.path is
+// DecodedPath): the 1.0 path is, on the default endpoint, the path under the stage ("/" at
+// the stage's root), through a domain name the request's path, base path included, as AWS
+// sends it. Both come from the routing (StagePath, Domain): the path need not begin with the
+// stage's name, and one that does (a base path "orders" in front of stage "orders") keeps it.
+func Paths(rc *reqctx.Request) (ctxPath, eventPath string) {
+	if rc.Domain {
+		return rc.Path, rc.Path
+	}
+	eventPath = rc.StagePath
+	if eventPath == "" {
+		eventPath = "/"
+	}
+	return rc.Path, eventPath
+}
+
+// DecodedPath is the request's path decoded, as the payload 2.0 events' http.path has it.
+func DecodedPath(r *http.Request, rc *reqctx.Request) string {
 	decoded, err := url.PathUnescape(rc.Path)
 	if err != nil {
 		decoded = r.URL.Path
 	}
-	if rc.Domain {
-		return decoded, decoded
-	}
-	eventPath, err = url.PathUnescape(rc.StagePath)
-	if err != nil {
-		eventPath = rc.StagePath
-	}
-	if eventPath == "" {
-		eventPath = "/"
-	}
-	return decoded, eventPath
+	return decoded
 }
 
 // NewIdentityV1 is the payload 1.0 identity of r.
@@ -277,10 +280,10 @@ func (l *lambda) event(r *http.Request, rc *reqctx.Request, body []byte) ([]byte
 		}
 		bodyStr = &s
 	}
-	decodedPath, stagePath := Paths(r, rc)
 	routeKey := rc.RouteKey(r)
 	account, api := rc.AccountAndAPI()
 	if l.version == "1.0" {
+		ctxPath, stagePath := Paths(rc)
 		ev := eventV1{
 			Version:    "1.0",
 			Resource:   rc.ResourcePath,
@@ -290,7 +293,7 @@ func (l *lambda) event(r *http.Request, rc *reqctx.Request, body []byte) ([]byte
 				AccountID: account, APIID: api, Authorizer: AuthorizerV1(&rc.Authorizer),
 				DomainName: rc.Host, DomainPrefix: rc.DomainPrefix(), ExtendedRequestID: rc.ID,
 				HTTPMethod: r.Method, Identity: NewIdentityV1(r, rc),
-				Path: decodedPath, Protocol: r.Proto, RequestID: rc.ID,
+				Path: ctxPath, Protocol: r.Proto, RequestID: rc.ID,
 				RequestTime: rc.Start.Format(RequestTimeLayout), RequestTimeEpoch: rc.Start.UnixMilli(),
 				ResourceID: rc.RouteName, ResourcePath: rc.ResourcePath, Stage: rc.Stage,
 			},
@@ -320,7 +323,7 @@ func (l *lambda) event(r *http.Request, rc *reqctx.Request, body []byte) ([]byte
 			AccountID: account, APIID: api, Authorizer: authorizerV2Of(&rc.Authorizer),
 			Authentication: NewAuthenticationV2(rc),
 			DomainName:     rc.Host, DomainPrefix: rc.DomainPrefix(),
-			HTTP:      NewHTTPV2(r, rc, decodedPath),
+			HTTP:      NewHTTPV2(r, rc, DecodedPath(r, rc)),
 			RequestID: rc.ID, RouteKey: routeKey, Stage: rc.Stage,
 			Time: rc.Start.Format(RequestTimeLayout), TimeEpoch: rc.Start.UnixMilli(),
 		},

@@ -88,7 +88,8 @@ func TestRouteKeyAsDeclared(t *testing.T) {
 // The 1.0 event's path comes from the routing, not from trimming the stage's name off the
 // request path: on the default endpoint it is the path under the stage; through a domain name
 // (no stage in the path) it is the request's path, base path included, as AWS sends it.
-// requestContext.path is the request's path either way.
+// requestContext.path is the request's path either way. Both keep the client's escapes, as
+// REST APIs send them.
 func TestEventV1Path(t *testing.T) {
 	for _, c := range []struct {
 		name                  string
@@ -99,7 +100,7 @@ func TestEventV1Path(t *testing.T) {
 	}{
 		{"default endpoint", "/prod/products/1", "/products/1", "prod", false, "/products/1", "/prod/products/1"},
 		{"default endpoint, stage root", "/prod", "", "prod", false, "/", "/prod"},
-		{"default endpoint, escaped", "/prod/a%20b", "/a%20b", "prod", false, "/a b", "/prod/a b"},
+		{"default endpoint, escaped", "/prod/a%20b/c%2Fd", "/a%20b/c%2Fd", "prod", false, "/a%20b/c%2Fd", "/prod/a%20b/c%2Fd"},
 		{"domain, stage name a prefix of the path", "/products/1", "/products/1", "prod", true, "/products/1", "/products/1"},
 		{"domain, base path named as the stage", "/orders/v1/items", "/items", "orders", true, "/orders/v1/items", "/orders/v1/items"},
 		{"domain, root", "/", "/", "prod", true, "/", "/"},

@@ -180,7 +180,7 @@ func requestEventV1JSON(in *eventInput) ([]byte, error) {
 	if ev := proxy.EventFrom(r.Context()); ev != nil {
 		return webSocketEventJSON(in, ev)
 	}
-	path, stagePath := integration.Paths(r, rc)
+	path, stagePath := integration.Paths(rc)
 	ev := requestEventV1{
 		Type: "REQUEST", MethodArn: in.arn, Resource: rc.ResourcePath, Path: stagePath, HTTPMethod: r.Method,
 		PathParameters: rc.Params.Map(), StageVariables: integration.NilIfEmpty(rc.Variables),
@@ -200,7 +200,7 @@ func requestEventV1JSON(in *eventInput) ([]byte, error) {
 
 func requestEventV2JSON(in *eventInput) ([]byte, error) {
 	r, rc := in.r, in.rc
-	decoded, _ := integration.Paths(r, rc)
+	decoded := integration.DecodedPath(r, rc)
 	routeKey := rc.RouteKey(r)
 	ev := requestEventV2{
 		Version: "2.0", Type: "REQUEST", RouteArn: in.arn, IdentitySource: in.identity,
