@@ -62,6 +62,9 @@ type built struct {
 	version string
 	st      *stage
 	series  []seriesKey
+	// headerNames: the stage has an event or template that carries header names as sent
+	// (WantsHeaderNames), found once when it is built.
+	headerNames bool
 }
 
 type stage struct {
@@ -321,7 +324,7 @@ func (p *Proxy) buildStage(key string, s *xdsv1alpha1.StageSnapshot, version str
 	if s.GetKey() != key {
 		return nil, nil, fmt.Errorf("key %q does not match the resource name", s.GetKey())
 	}
-	b = &built{snap: s, version: version}
+	b = &built{snap: s, version: version, headerNames: stageWantsHeaderNames(s)}
 	name := s.GetStageName()
 	if name == "" || strings.ContainsAny(name, "/?#") {
 		return nil, nil, fmt.Errorf("stage name %q cannot be a path segment", name)

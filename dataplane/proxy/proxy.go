@@ -191,7 +191,6 @@ func (p *Proxy) Apply(cfg *config.Config) error {
 	p.applyMu.Lock()
 	defer p.applyMu.Unlock()
 	p.applyDomains(cfg)
-	p.headerNames.Store(wantsHeaderNames(cfg))
 	p.clusters.Update(cfg.Endpoints)
 	prev := p.graph.Load()
 	if prev.serves(cfg) {
@@ -202,6 +201,8 @@ func (p *Proxy) Apply(cfg *config.Config) error {
 		p.opts.Log.Info("configuration warning", "warning", w)
 	}
 	if !g.unchanged(prev) {
+		// Before the stages serve: a connection accepted from then on keeps the names.
+		p.headerNames.Store(g.wantsHeaderNames())
 		p.graph.Store(g)
 		if prev != nil {
 			p.metrics.forget(g.gone(prev))
