@@ -138,7 +138,7 @@ func TestEarlyDeadlineGoesOn(t *testing.T) {
 	})
 }
 
-// The lean writer's request goes out with the first read of the answer (sendLater,
+// At rest, the lean writer's request goes out with the first read of the answer (sendLater,
 // connReader.sendThenRead): all of it when the socket's buffer takes it; when it does not,
 // the rest is written as any request is, and the answer read after it.
 func TestRequestSentWithTheFirstRead(t *testing.T) {
@@ -146,6 +146,13 @@ func TestRequestSentWithTheFirstRead(t *testing.T) {
 	if pc.rio == nil {
 		t.Skip("no socket of our own (the race detector): requests are written at once")
 	}
+	// Under load (another request to the backend in flight) the request is written at once,
+	// and the caller yields before reading (roundTrip's Gosched).
+	pc.pool.inUse.Store(2)
+	if (deadlineWriter{pc}).sendLater([]byte("x")) || pc.cr.pending != nil {
+		t.Fatal("sendLater kept a request under load")
+	}
+	pc.pool.inUse.Store(1)
 	for _, size := range []int{64, 8 << 20} {
 		req := make([]byte, size)
 		for i := range req {
