@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"net/textproto"
 	"slices"
 	"sort"
 	"strings"
@@ -458,6 +459,9 @@ func gatewayResponseHeaders(typ string, headers map[string]string, withCORS bool
 		case !mapping.ValidHeaderValue(v):
 			ps.add(apiv1.ReasonRejected, fmt.Sprintf("gatewayResponses.%s.headers[%s]: the value holds CR, LF or NUL; it is not sent", typ, k))
 			continue
+		case mapping.ReservedHeader(textproto.CanonicalMIMEHeaderKey(k)):
+			ps.add(apiv1.ReasonRejected, fmt.Sprintf("gatewayResponses.%s.headers[%s]: the proxy writes this header itself (framing, connection); it is not sent", typ, k))
+			continue
 		}
 		if out == nil {
 			out = make(map[string]string, len(headers))
@@ -478,6 +482,9 @@ func gatewayResponseParameters(typ string, r apiv1.GatewayResponse, withCORS boo
 		switch {
 		case err != nil:
 			ps.add(apiv1.ReasonRejected, fmt.Sprintf("gatewayResponses.%s.%v; it is not sent", typ, err))
+			continue
+		case mapping.ReservedHeader(m.Header):
+			ps.add(apiv1.ReasonRejected, fmt.Sprintf("gatewayResponses.%s.responseParameters[%s]: the proxy writes this header itself (framing, connection); it is not sent", typ, k))
 			continue
 		case withCORS && isCORSResponseHeader(m.Header):
 			ps.add(apiv1.ReasonUnsupported, fmt.Sprintf("gatewayResponses.%s.responseParameters[%s]: the API's cors policy sets the CORS headers of every response, gateway responses included; it is not sent (remove it, or remove cors to send it)", typ, k))

@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"slices"
 	"strconv"
@@ -178,7 +179,9 @@ func Compile(overrides map[string]*xdsv1alpha1.GatewayResponse) (*Set, error) {
 			if err != nil {
 				return nil, fmt.Errorf("gateway response %s: %w", name, err)
 			}
-			params[name] = append(params[name], m)
+			if !mapping.ReservedHeader(m.Header) { // the compiler reports them
+				params[name] = append(params[name], m)
+			}
 		}
 	}
 	s := &Set{}
@@ -200,7 +203,9 @@ func Compile(overrides map[string]*xdsv1alpha1.GatewayResponse) (*Set, error) {
 			if len(o.GetHeaders()) > 0 {
 				r.headers = make(http.Header, len(o.GetHeaders()))
 				for k, v := range o.GetHeaders() {
-					r.headers.Set(k, v)
+					if !mapping.ReservedHeader(textproto.CanonicalMIMEHeaderKey(k)) { // the compiler reports them
+						r.headers.Set(k, v)
+					}
 				}
 			}
 			if o.Body != nil {

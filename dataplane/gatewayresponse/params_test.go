@@ -42,7 +42,7 @@ func TestResponseParameters(t *testing.T) {
 			"header.x-missing":  "method.request.header.X-Nothing",
 			"header.x-injected": "method.request.querystring.bad",
 		}},
-		"THROTTLED": {Headers: map[string]string{"X-Own": "t"}},
+		"THROTTLED": {Headers: map[string]string{"X-Own": "t", "Transfer-Encoding": "chunked"}, ResponseParameters: map[string]string{"header.connection": "'close'"}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -81,6 +81,10 @@ func TestResponseParameters(t *testing.T) {
 	Write(w, r, Throttled, s, "")
 	if w.Header().Get("X-Origin") != "" || w.Header().Get("X-Own") != "t" {
 		t.Errorf("THROTTLED: %v", w.Header())
+	}
+	// Headers the proxy writes itself (framing, connection) are never set from the override.
+	if w.Header().Get("Transfer-Encoding") != "" || w.Header().Get("Connection") != "" {
+		t.Errorf("THROTTLED set a reserved header: %v", w.Header())
 	}
 	// Refused before the request's state exists (no route, no stage): the request's own
 	// values still map; the rest are left out.

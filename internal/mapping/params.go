@@ -47,6 +47,10 @@ var reservedHeaders = map[string]bool{
 	"Connection": true, "Keep-Alive": true, "Proxy-Connection": true, "Upgrade": true,
 }
 
+// ReservedHeader reports whether name (canonical) is a header the proxy writes itself, which
+// no mapping or gateway response may set: framing and connection headers, and Host.
+func ReservedHeader(name string) bool { return reservedHeaders[name] }
+
 // ParseTarget parses a requestParameters key: header.<name>, querystring.<name> or
 // path.<name>.
 func ParseTarget(target string) (Target, error) {
