@@ -71,36 +71,47 @@ func benchStage(key, name string, routes int, cluster string) *xdsv1alpha1.Stage
 // stages are unchanged, so nothing but the one cluster is built.
 func BenchmarkApplyEndpointChange(b *testing.B) {
 	p := newBenchProxy()
-	cfg := &config.Config{
-		Stages:    map[string]*xdsv1alpha1.StageSnapshot{},
-		Endpoints: map[string]*endpointv3.ClusterLoadAssignment{},
-		Versions:  map[string]map[string]string{xdsv1alpha1.StageSnapshotTypeURL: {}},
-	}
-	for i := range 100 {
-		key, cluster := "default/s"+strconv.Itoa(i), "default/svc"+strconv.Itoa(i)+":80"
-		cfg.Stages[key] = benchStage(key, "s"+strconv.Itoa(i), 100, cluster)
-		cfg.Versions[xdsv1alpha1.StageSnapshotTypeURL][key] = "1"
-		cfg.Endpoints[cluster] = cla(cluster, 8080)
-	}
+	cfg := benchConfig(100, 100)
 	if err := p.Apply(cfg); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	port := uint32(8080)
 	for b.Loop() {
-		// What the xDS client passes after an EDS update: a new Config sharing the stages,
-		// with one assignment replaced.
 		port++
-		next := &config.Config{Stages: cfg.Stages, Versions: cfg.Versions, Endpoints: make(map[string]*endpointv3.ClusterLoadAssignment, len(cfg.Endpoints))}
-		for k, v := range cfg.Endpoints {
-			next.Endpoints[k] = v
-		}
-		next.Endpoints["default/svc7:80"] = cla("default/svc7:80", port)
+		next := endpointChanged(cfg, "default/svc7:80", port)
 		if err := p.Apply(next); err != nil {
 			b.Fatal(err)
 		}
 		cfg = next
 	}
+}
+
+// benchConfig is stages of routes each, every stage with a cluster of its own.
+func benchConfig(stages, routes int) *config.Config {
+	cfg := &config.Config{
+		Stages:    map[string]*xdsv1alpha1.StageSnapshot{},
+		Endpoints: map[string]*endpointv3.ClusterLoadAssignment{},
+		Versions:  map[string]map[string]string{xdsv1alpha1.StageSnapshotTypeURL: {}},
+	}
+	for i := range stages {
+		key, cluster := "default/s"+strconv.Itoa(i), "default/svc"+strconv.Itoa(i)+":80"
+		cfg.Stages[key] = benchStage(key, "s"+strconv.Itoa(i), routes, cluster)
+		cfg.Versions[xdsv1alpha1.StageSnapshotTypeURL][key] = "1"
+		cfg.Endpoints[cluster] = cla(cluster, 8080)
+	}
+	return cfg
+}
+
+// endpointChanged is what the xDS client passes after an EDS update: a new Config sharing
+// cfg's stages, with cluster's assignment replaced by one on port.
+func endpointChanged(cfg *config.Config, cluster string, port uint32) *config.Config {
+	next := &config.Config{Stages: cfg.Stages, Versions: cfg.Versions, Endpoints: make(map[string]*endpointv3.ClusterLoadAssignment, len(cfg.Endpoints))}
+	for k, v := range cfg.Endpoints {
+		next.Endpoints[k] = v
+	}
+	next.Endpoints[cluster] = cla(cluster, port)
+	return next
 }
 
 // One stage with 10,000 API keys in 10 usage plans and 100 routes, applied anew (target:

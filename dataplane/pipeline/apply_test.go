@@ -17,12 +17,8 @@ limitations under the License.
 package pipeline
 
 import (
-	"strconv"
 	"testing"
 
-	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
-
-	xdsv1alpha1 "github.com/portico-dev/portico/api/xds/v1alpha1"
 	"github.com/portico-dev/portico/dataplane/config"
 )
 
@@ -32,28 +28,11 @@ import (
 func TestEndpointChangeAllocatesNothingPerStage(t *testing.T) {
 	allocs := func(stages int) float64 {
 		p := newBenchProxy()
-		cfg := &config.Config{
-			Stages:    map[string]*xdsv1alpha1.StageSnapshot{},
-			Endpoints: map[string]*endpointv3.ClusterLoadAssignment{},
-			Versions:  map[string]map[string]string{xdsv1alpha1.StageSnapshotTypeURL: {}},
-		}
-		for i := range stages {
-			key, cluster := "default/s"+strconv.Itoa(i), "default/svc"+strconv.Itoa(i)+":80"
-			cfg.Stages[key] = benchStage(key, "s"+strconv.Itoa(i), 20, cluster)
-			cfg.Versions[xdsv1alpha1.StageSnapshotTypeURL][key] = "1"
-			cfg.Endpoints[cluster] = cla(cluster, 8080)
-		}
+		cfg := benchConfig(stages, 20)
 		if err := p.Apply(cfg); err != nil {
 			t.Fatal(err)
 		}
-		next := [2]*config.Config{}
-		for i := range next {
-			next[i] = &config.Config{Stages: cfg.Stages, Versions: cfg.Versions, Endpoints: map[string]*endpointv3.ClusterLoadAssignment{}}
-			for k, v := range cfg.Endpoints {
-				next[i].Endpoints[k] = v
-			}
-			next[i].Endpoints["default/svc0:80"] = cla("default/svc0:80", uint32(9000+i))
-		}
+		next := [2]*config.Config{endpointChanged(cfg, "default/svc0:80", 9000), endpointChanged(cfg, "default/svc0:80", 9001)}
 		turn := 0
 		n := testing.AllocsPerRun(20, func() {
 			turn++

@@ -128,11 +128,11 @@ func ContextNames() []string {
 // $request.querystring.<name>, $request.path.<name> (a parameter of the route's path, whose
 // names are pathParams' keys), $stageVariables.<name> or $context.<variable>.
 func ParseSource(src string, pathParams map[string]bool) (Source, error) {
-	if strings.HasPrefix(src, "'") {
-		if len(src) < 2 || !strings.HasSuffix(src, "'") {
-			return Source{}, fmt.Errorf("static value %s needs a closing quote", src)
+	if v, ok, err := cutStatic(src); ok {
+		if err != nil {
+			return Source{}, err
 		}
-		return Source{Kind: Static, Name: src[1 : len(src)-1]}, nil
+		return Source{Kind: Static, Name: v}, nil
 	}
 	if name, ok := strings.CutPrefix(src, "$request.path."); ok && name != "" {
 		if _, ok := pathParams[name]; !ok {
@@ -161,6 +161,18 @@ func FromRESTSyntax(s string) string {
 		return "$" + s
 	}
 	return s
+}
+
+// cutStatic reads a 'static' value: ok is false when src is none (it does not begin with a
+// quote), err set when its closing quote is missing.
+func cutStatic(src string) (v string, ok bool, err error) {
+	if !strings.HasPrefix(src, "'") {
+		return "", false, nil
+	}
+	if len(src) < 2 || !strings.HasSuffix(src, "'") {
+		return "", true, fmt.Errorf("static value %s needs a closing quote", src)
+	}
+	return src[1 : len(src)-1], true, nil
 }
 
 // parseCommon parses what requestParameters and identity sources share: $request.header,

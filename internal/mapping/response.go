@@ -139,27 +139,26 @@ func ParseGatewayResponseMapping(target, source string) (GatewayResponseMapping,
 	bad := func(why string) error {
 		return fmt.Errorf("responseParameters[%s]: %s", target, why)
 	}
-	for _, multi := range []struct {
-		prefix string
-		kind   SourceKind
-	}{{"$request.multivalueheader.", MultiValueHeader}, {"$request.multivaluequerystring.", MultiValueQueryString}, {"$request.path.", PathParameter}} {
-		if n, ok := strings.CutPrefix(expr, multi.prefix); ok && n != "" {
-			if multi.kind == MultiValueHeader {
-				if !ValidHeaderName(n) {
-					return GatewayResponseMapping{}, bad(fmt.Sprintf("%q is not a header name", n))
-				}
-				n = textproto.CanonicalMIMEHeaderKey(n)
-			}
-			out.Source = Source{Kind: multi.kind, Name: n}
-			return out, nil
+	if n, ok := strings.CutPrefix(expr, "$request.multivalueheader."); ok && n != "" {
+		if !ValidHeaderName(n) {
+			return GatewayResponseMapping{}, bad(fmt.Sprintf("%q is not a header name", n))
 		}
+		out.Source = Source{Kind: MultiValueHeader, Name: textproto.CanonicalMIMEHeaderKey(n)}
+		return out, nil
 	}
-	if strings.HasPrefix(expr, "'") {
-		if len(expr) < 2 || !strings.HasSuffix(expr, "'") {
-			return GatewayResponseMapping{}, bad(fmt.Sprintf("static value %s needs a closing quote", expr))
-		}
-		v := expr[1 : len(expr)-1]
-		if !ValidHeaderValue(v) {
+	if n, ok := strings.CutPrefix(expr, "$request.multivaluequerystring."); ok && n != "" {
+		out.Source = Source{Kind: MultiValueQueryString, Name: n}
+		return out, nil
+	}
+	if n, ok := strings.CutPrefix(expr, "$request.path."); ok && n != "" {
+		out.Source = Source{Kind: PathParameter, Name: n}
+		return out, nil
+	}
+	if v, ok, err := cutStatic(expr); ok {
+		switch {
+		case err != nil:
+			return GatewayResponseMapping{}, bad(err.Error())
+		case !ValidHeaderValue(v):
 			return GatewayResponseMapping{}, bad("a header value cannot hold CR, LF or NUL")
 		}
 		out.Source = Source{Kind: Static, Name: v}
